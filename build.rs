@@ -1,0 +1,29 @@
+//! Embeds every `migrations/NNNN_name.sql` file into the binary, in order, so that desktop and server
+//! apply exactly the schema they were built with.
+use std::{env, fs, path::Path};
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+    let mut files: Vec<_> = fs::read_dir("migrations")
+        .expect("migrations/ folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let mut out = String::from("pub const MIGRATIONS: &[(u32, &str, &str)] = &[\n");
+    for path in files {
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let (num, name) = stem.split_once('_').expect("migration named NNNN_name.sql");
+        let version: u32 = num.parse().expect("migration number");
+        let abs = fs::canonicalize(&path).unwrap();
+        out.push_str(&format!(
+            "    ({version}, {name:?}, include_str!({:?})),\n",
+            abs.display().to_string()
+        ));
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs");
+    fs::write(dest, out).unwrap();
+}

@@ -1,0 +1,183 @@
+//! Request extractors that turn every kind of bad input into an [`ApiError`] naming the field.
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts, StatusCode},
+};
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ErrorCode};
+
+/// A JSON body. Malformed JSON → 400; a field of the wrong type or value → 422 with `field`;
+/// too large → 413; not `application/json` → 415.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "expected a JSON body with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    "request body is too large",
+                )
+            } else {
+                ApiError::bad_request(format!("could not read the request body: {rejection}"))
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mime = value.split(';').next().unwrap_or("").trim();
+    mime.eq_ignore_ascii_case("application/json")
+        || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// Parses JSON, classifying errors as 400 (syntax) or 422 (data, naming the field).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "request body is empty; expected a JSON object",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = inner.to_string();
+                let field = field_name(&path, &message);
+                let detail = match &field {
+                    Some(f) => format!("{f}: {}", strip_position(&message)),
+                    None => strip_position(&message).to_string(),
+                };
+                let mut e = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::ValidationError,
+                    detail,
+                );
+                e.field = field;
+                e
+            }
+            _ => ApiError::bad_request(format!("malformed JSON: {inner}")),
+        }
+    })
+}
+
+/// The query string, deserialised; a bad value → 400 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        parse_query(query).map(ApiQuery)
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let field = field_name(&path, &message);
+        let detail = match &field {
+            Some(f) => format!("query parameter '{f}': {message}"),
+            None => format!("bad query string: {message}"),
+        };
+        let mut e = ApiError::bad_request(detail);
+        e.field = field;
+        e
+    })
+}
+
+/// The field an error is about: serde's path, or for "missing field `x`" the missing one.
+fn field_name(path: &str, message: &str) -> Option<String> {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, missing) {
+        (".", Some(m)) => Some(m.to_string()),
+        (p, Some(m)) => Some(format!("{p}.{m}")),
+        (".", None) => None,
+        (p, None) => Some(p.to_string()),
+    }
+}
+
+/// serde_json appends " at line 1 column 12" to data errors; the field name says more.
+fn strip_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        size: Option<u32>,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_data_errors_name_the_field() {
+        let e = parse_json::<Body>(b"{\"name\": ").unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.field, None);
+
+        let e = parse_json::<Body>(b"{\"name\": \"a\", \"size\": \"big\"}").unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field.as_deref(), Some("size"));
+
+        let e = parse_json::<Body>(b"{}").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"));
+        assert!(e.detail.contains("missing field"), "{}", e.detail);
+
+        let e = parse_json::<Body>(b"   ").unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Q {
+            page: Option<u32>,
+        }
+        let e = parse_query::<Q>("page=abc").unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.field.as_deref(), Some("page"));
+        assert!(parse_query::<Q>("page=2").unwrap().page == Some(2));
+    }
+}

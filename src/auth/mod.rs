@@ -1,0 +1,474 @@
+//! Who is calling. `x-api-key` wins over `Authorization: Bearer` when both are sent (seed 000).
+//! 401 = missing or invalid credentials; 403 = valid but not allowed.
+use std::str::FromStr;
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    api::error::ApiError,
+    clock::rfc3339,
+    config::AuthMode,
+    db::{Db, DbError},
+    AppState,
+};
+
+/// What an API key may do. Bearer tokens and the local owner carry every scope their role allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Read,
+    Write,
+    Billing,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Billing => "billing",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            "billing" => Ok(Self::Billing),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!(
+                "unknown scope '{other}' (expected read, write, billing or admin)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The desktop webview (or a loopback server in local mode): the owner, no password.
+    LocalOwner,
+    Bearer,
+    ApiKey { key_id: String, scopes: Vec<Scope> },
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub is_admin: bool,
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// 403 when an API key lacks the scope; other credentials are limited by role, not scope.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        let allowed = match &self.credential {
+            Credential::ApiKey { scopes, .. } => scopes.contains(&scope),
+            Credential::LocalOwner | Credential::Bearer => scope != Scope::Admin || self.is_admin,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this credential lacks the '{}' scope",
+                scope.as_str()
+            )))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the API key is not valid")]
+    InvalidApiKey,
+    #[error("the API key has expired")]
+    ExpiredApiKey,
+    #[error("the API key has been revoked")]
+    RevokedApiKey,
+    #[error("the Authorization header must be 'Bearer <token>'")]
+    MalformedAuthorization,
+    #[error("the access token is not valid")]
+    InvalidToken,
+    #[error("the access token has expired")]
+    ExpiredToken,
+    #[error("the account is {0}")]
+    AccountNotActive(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for AuthError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Db(db) => ApiError::internal(db),
+            other => ApiError::auth_invalid(other.to_string()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(key) = parts.headers.get("x-api-key") {
+            let key = key.to_str().map_err(|_| AuthError::InvalidApiKey)?;
+            return Ok(authenticate_api_key(state, key).await?);
+        }
+        if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let value = value
+                .to_str()
+                .map_err(|_| AuthError::MalformedAuthorization)?;
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .ok_or(AuthError::MalformedAuthorization)?;
+            return Ok(authenticate_bearer(state, token.trim()).await?);
+        }
+        match (state.config.auth_mode, &state.local_owner_id) {
+            (AuthMode::Local, Some(owner)) => Ok(Principal {
+                user_id: owner.clone(),
+                is_admin: true,
+                credential: Credential::LocalOwner,
+            }),
+            _ => Err(ApiError::auth_required()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+    typ: String,
+}
+
+/// Issues a short-lived access token for a user.
+#[tracing::instrument(skip(state))]
+pub fn issue_access_token(state: &AppState, user_id: &str) -> Result<String, ApiError> {
+    let now = state.clock.now();
+    let claims = Claims {
+        sub: user_id.to_string(),
+        iat: now.timestamp(),
+        exp: (now + Duration::seconds(state.config.access_token_ttl_secs)).timestamp(),
+        typ: "access".into(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&state.token_secret),
+    )
+    .map_err(ApiError::internal)
+}
+
+#[tracing::instrument(skip_all)]
+async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Principal, AuthError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expiry is checked against the injected clock below, so tests are deterministic.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&state.token_secret),
+        &validation,
+    )
+    .map_err(|_| AuthError::InvalidToken)?;
+    if data.claims.typ != "access" {
+        return Err(AuthError::InvalidToken);
+    }
+    if data.claims.exp <= state.clock.now().timestamp() {
+        return Err(AuthError::ExpiredToken);
+    }
+    let user_id = data.claims.sub;
+    let (status, role) = state
+        .db
+        .read({
+            let user_id = user_id.clone();
+            move |c| {
+                c.query_row(
+                    "SELECT status, role FROM users WHERE id = ?1",
+                    [&user_id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                )
+                .optional()
+                .map_err(AuthError::from)
+            }
+        })
+        .await?
+        .ok_or(AuthError::InvalidToken)?;
+    if status != "active" {
+        return Err(AuthError::AccountNotActive(status));
+    }
+    Ok(Principal {
+        user_id,
+        is_admin: role == "admin",
+        credential: Credential::Bearer,
+    })
+}
+
+fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+#[tracing::instrument(skip_all)]
+async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal, AuthError> {
+    let hash = hash_key(key);
+    let now = state.clock.now();
+    let row = state
+        .db
+        .read(move |c| {
+            c.query_row(
+                "SELECT k.id, k.user_id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
+                        u.status, u.role
+                 FROM api_keys k JOIN users u ON u.id = k.user_id
+                 WHERE k.key_hash = ?1",
+                [&hash],
+                |r| {
+                    Ok(KeyRow {
+                        id: r.get(0)?,
+                        user_id: r.get(1)?,
+                        scopes: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        revoked_at: r.get(4)?,
+                        last_used_at: r.get(5)?,
+                        user_status: r.get(6)?,
+                        role: r.get(7)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(AuthError::from)
+        })
+        .await?
+        .ok_or(AuthError::InvalidApiKey)?;
+    if row.revoked_at.is_some() {
+        return Err(AuthError::RevokedApiKey);
+    }
+    if let Some(exp) = row.expires_at.as_deref().and_then(parse_time) {
+        if exp <= now {
+            return Err(AuthError::ExpiredApiKey);
+        }
+    }
+    if row.user_status != "active" {
+        return Err(AuthError::AccountNotActive(row.user_status));
+    }
+    // Record use at most once a minute, so reads don't each become a write.
+    let stale = row
+        .last_used_at
+        .as_deref()
+        .and_then(parse_time)
+        .is_none_or(|t| now - t > Duration::seconds(60));
+    if stale {
+        let id = row.id.clone();
+        let at = rfc3339(now);
+        state
+            .db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2",
+                    params![at, id],
+                )
+                .map_err(AuthError::from)
+            })
+            .await?;
+    }
+    let scopes = row
+        .scopes
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    Ok(Principal {
+        user_id: row.user_id,
+        is_admin: row.role == "admin",
+        credential: Credential::ApiKey {
+            key_id: row.id,
+            scopes,
+        },
+    })
+}
+
+struct KeyRow {
+    id: String,
+    user_id: String,
+    scopes: String,
+    expires_at: Option<String>,
+    revoked_at: Option<String>,
+    last_used_at: Option<String>,
+    user_status: String,
+    role: String,
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A newly created API key; `secret` is shown this once and never stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewApiKey {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<String>,
+    pub secret: String,
+}
+
+/// Creates an API key for a user. The plain secret is returned once; only its hash is stored.
+#[tracing::instrument(skip(state))]
+pub async fn create_api_key(
+    state: &AppState,
+    user_id: &str,
+    name: &str,
+    scopes: &[Scope],
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<NewApiKey, DbError> {
+    let secret = format!("sl_{}", hex::encode(rand::random::<[u8; 24]>()));
+    let key = NewApiKey {
+        id: state.ids.new_id().to_string(),
+        name: name.to_string(),
+        prefix: secret[..10].to_string(),
+        scopes: scopes.to_vec(),
+        expires_at: expires_at.map(rfc3339),
+        secret,
+    };
+    let scopes_csv = scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let (row, user_id, now) = (key.clone(), user_id.to_string(), rfc3339(state.clock.now()));
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![row.id, user_id, row.name, row.prefix, hash_key(&row.secret), scopes_csv, row.expires_at, now],
+            )?;
+            Ok::<_, DbError>(())
+        })
+        .await?;
+    Ok(key)
+}
+
+/// Revokes an API key (it answers 401 from then on).
+#[tracing::instrument(skip(state))]
+pub async fn revoke_api_key(state: &AppState, key_id: &str) -> Result<bool, DbError> {
+    let (id, now) = (key_id.to_string(), rfc3339(state.clock.now()));
+    state
+        .db
+        .write(move |tx| {
+            let n = tx.execute(
+                "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                params![now, id],
+            )?;
+            Ok::<_, DbError>(n == 1)
+        })
+        .await
+}
+
+/// Creates a user without a password (password sign-in arrives with the accounts API).
+#[tracing::instrument(skip(state))]
+pub async fn create_user(
+    state: &AppState,
+    username: &str,
+    is_admin: bool,
+) -> Result<String, DbError> {
+    let id = state.ids.new_id().to_string();
+    let (row_id, username, now) = (id.clone(), username.to_string(), rfc3339(state.clock.now()));
+    let role = if is_admin { "admin" } else { "user" };
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "INSERT INTO users (id, username, role, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'active', ?4, ?4)",
+                params![row_id, username, role, now],
+            )?;
+            Ok::<_, DbError>(())
+        })
+        .await?;
+    Ok(id)
+}
+
+/// Sets a user's status; a user who is not active is refused at once, whatever credential they use.
+#[tracing::instrument(skip(state))]
+pub async fn set_user_status(state: &AppState, user_id: &str, status: &str) -> Result<bool, DbError> {
+    let (id, status, now) = (user_id.to_string(), status.to_string(), rfc3339(state.clock.now()));
+    state
+        .db
+        .write(move |tx| {
+            let n = tx.execute(
+                "UPDATE users SET status = ?1, updated_at = ?2 WHERE id = ?3",
+                params![status, now, id],
+            )?;
+            Ok::<_, DbError>(n == 1)
+        })
+        .await
+}
+
+/// The id of the single local owner, created on first start in local mode.
+pub(crate) fn ensure_local_owner(db: &Db, id: String, now: &str) -> Result<String, DbError> {
+    db.write_sync(|tx| {
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'local_owner_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(existing) = existing {
+            return Ok(existing);
+        }
+        tx.execute(
+            "INSERT INTO users (id, username, role, status, created_at, updated_at)
+             VALUES (?1, 'local', 'admin', 'active', ?2, ?2)",
+            params![id, now],
+        )?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('local_owner_id', ?1)",
+            [&id],
+        )?;
+        Ok(id)
+    })
+}
+
+/// The secret that signs access tokens: generated once per instance and kept in the database.
+pub(crate) fn ensure_token_secret(db: &Db) -> Result<Vec<u8>, DbError> {
+    db.write_sync(|tx| {
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'token_secret'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(hex_secret) = existing.and_then(|s| hex::decode(s).ok()) {
+            return Ok(hex_secret);
+        }
+        let secret = rand::random::<[u8; 32]>().to_vec();
+        tx.execute(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES ('token_secret', ?1)",
+            [hex::encode(&secret)],
+        )?;
+        Ok(secret)
+    })
+}

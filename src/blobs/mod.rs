@@ -1,0 +1,153 @@
+//! Content-addressed file store: `blobs/ab/cdef…` named by SHA-256. Files are written to a temp file in
+//! the same directory tree and renamed into place, so a crash never leaves a half file under a real name.
+use std::{
+    fs,
+    io::{self, Read, Write},
+    path::{Path, PathBuf},
+};
+
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BlobRef {
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob storage I/O error: {0}")]
+    Io(#[from] io::Error),
+    #[error("'{0}' is not a SHA-256 hex digest")]
+    BadDigest(String),
+    #[error("blob {0} not found")]
+    NotFound(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
+        let root = root.into();
+        fs::create_dir_all(root.join("tmp"))?;
+        Ok(Self { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Stores bytes; storing the same bytes twice keeps one file.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<BlobRef, BlobError> {
+        self.put_reader(bytes)
+    }
+
+    /// Streams a reader into the store, hashing as it goes.
+    #[tracing::instrument(skip(self, reader))]
+    pub fn put_reader(&self, mut reader: impl Read) -> Result<BlobRef, BlobError> {
+        let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+        tmp.as_file().sync_all()?;
+        let sha256 = hex::encode(hasher.finalize());
+        let dest = self.path_of(&sha256)?;
+        if !dest.exists() {
+            fs::create_dir_all(dest.parent().expect("blob paths have a parent"))?;
+            tmp.persist(&dest).map_err(|e| e.error)?;
+        }
+        Ok(BlobRef { sha256, size })
+    }
+
+    /// Where the blob with this digest lives (whether or not it exists).
+    pub fn path_of(&self, sha256: &str) -> Result<PathBuf, BlobError> {
+        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        if !valid {
+            return Err(BlobError::BadDigest(sha256.to_string()));
+        }
+        let lower = sha256.to_ascii_lowercase();
+        Ok(self.root.join(&lower[..2]).join(&lower[2..]))
+    }
+
+    pub fn read(&self, sha256: &str) -> Result<Vec<u8>, BlobError> {
+        let path = self.path_of(sha256)?;
+        fs::read(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => BlobError::NotFound(sha256.to_string()),
+            _ => BlobError::Io(e),
+        })
+    }
+
+    pub fn exists(&self, sha256: &str) -> bool {
+        self.path_of(sha256).map(|p| p.exists()).unwrap_or(false)
+    }
+
+    /// True when the store's directory can be written (used by `/health`).
+    pub fn writable(&self) -> bool {
+        tempfile::NamedTempFile::new_in(self.root.join("tmp")).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_bytes_same_blob_and_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+        let a = store.put_bytes(b"hello").unwrap();
+        let b = store.put_bytes(b"hello").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            a.sha256,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        let path = store.path_of(&a.sha256).unwrap();
+        assert!(path.ends_with("2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
+        assert_eq!(store.read(&a.sha256).unwrap(), b"hello");
+        // Nothing is left behind in tmp/.
+        assert_eq!(fs::read_dir(store.root().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn bad_digests_and_missing_blobs_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        assert!(matches!(store.path_of("../../etc/passwd"), Err(BlobError::BadDigest(_))));
+        let missing = "0".repeat(64);
+        assert!(matches!(store.read(&missing), Err(BlobError::NotFound(_))));
+    }
+
+    #[test]
+    fn a_failing_reader_leaves_no_blob() {
+        struct Failing(usize);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::other("disk gone"));
+                }
+                self.0 -= 1;
+                buf[0] = b'x';
+                Ok(1)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        assert!(store.put_reader(Failing(3)).is_err());
+        let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(entries.len(), 1, "only tmp/ exists: no blob directory was created");
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+}

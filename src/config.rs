@@ -1,0 +1,71 @@
+//! Runtime configuration: where data lives and how requests are authenticated.
+use std::path::PathBuf;
+
+/// How requests without credentials are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Single-user: a request without credentials acts as the local owner (the desktop webview, or a
+    /// server bound to loopback for one person). Credentials that *are* sent are still verified.
+    Local,
+    /// Multi-user server: every request needs an API key or a bearer token.
+    Accounts,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "local" => Ok(Self::Local),
+            "accounts" => Ok(Self::Accounts),
+            other => Err(format!("unknown auth mode '{other}' (expected 'local' or 'accounts')")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds `storyloom.db` and `blobs/`.
+    pub data_dir: PathBuf,
+    pub auth_mode: AuthMode,
+    /// Origins allowed to call the API cross-origin (the desktop webview's `tauri://localhost`).
+    pub cors_origins: Vec<String>,
+    /// Largest JSON request body accepted, in bytes (larger → 413).
+    pub max_json_bytes: usize,
+    /// Readers in the SQLite pool (writes go through one writer connection).
+    pub db_readers: u32,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: i64,
+}
+
+impl Config {
+    /// The desktop app: one local owner, API served to the Tauri webview only.
+    pub fn desktop(data_dir: PathBuf) -> Self {
+        Self {
+            cors_origins: vec![
+                "tauri://localhost".into(),
+                "http://tauri.localhost".into(),
+                "https://tauri.localhost".into(),
+            ],
+            ..Self::server(data_dir, AuthMode::Local)
+        }
+    }
+
+    /// A server instance (also what tests use).
+    pub fn server(data_dir: PathBuf, auth_mode: AuthMode) -> Self {
+        Self {
+            data_dir,
+            auth_mode,
+            cors_origins: Vec::new(),
+            max_json_bytes: 4 * 1024 * 1024,
+            db_readers: 4,
+            access_token_ttl_secs: 15 * 60,
+        }
+    }
+
+    /// The OS's per-user data directory for Storyloom (used when no directory is given).
+    pub fn default_data_dir() -> PathBuf {
+        dirs::data_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("storyloom")
+    }
+}

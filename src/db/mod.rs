@@ -1,0 +1,239 @@
+//! SQLite storage: one writer connection (writes are serialised by SQLite anyway) and a small pool of
+//! readers, all used from blocking threads so the async executor never waits on disk.
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+mod migrations {
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("database task failed: {0}")]
+    Task(String),
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        version: u32,
+        name: String,
+        source: rusqlite::Error,
+    },
+}
+
+#[derive(Clone)]
+pub struct Db {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+impl Db {
+    /// Opens (or creates) the database file, switches it to WAL and applies pending migrations.
+    #[tracing::instrument]
+    pub fn open(path: &Path, readers: u32) -> Result<Self, DbError> {
+        let mut writer = Connection::open(path)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        configure(&writer)?;
+        apply_migrations(&mut writer)?;
+
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c: &mut Connection| configure(c));
+        let readers = r2d2::Pool::builder()
+            .max_size(readers.max(1))
+            .min_idle(Some(0))
+            .build(manager)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on a reader connection on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get().map_err(DbError::from)?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, on a blocking thread.
+    /// The transaction commits only if `f` returns `Ok`.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic inside a previous write poisons the mutex, but the connection is still
+            // sound (its transaction was rolled back on drop), so keep using it.
+            let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+            Self::write_blocking(&mut conn, f)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// The synchronous form of [`Db::write`], for start-up and command-line work.
+    pub fn write_sync<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        Self::write_blocking(&mut conn, f)
+    }
+
+    fn write_blocking<T, E, F>(conn: &mut Connection, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(DbError::from)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(DbError::from)?;
+        Ok(out)
+    }
+
+    /// True when the database answers a trivial query (used by `/health`).
+    pub async fn ping(&self) -> bool {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map_err(DbError::from)
+        })
+        .await
+        .is_ok()
+    }
+}
+
+/// Applies every migration newer than the recorded schema version, all in one transaction.
+fn apply_migrations(conn: &mut Connection) -> Result<(), DbError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL
+         );",
+    )?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: u32 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (version, name, sql) in migrations::MIGRATIONS {
+        if *version <= current {
+            continue;
+        }
+        tx.execute_batch(sql).map_err(|source| DbError::Migration {
+            version: *version,
+            name: name.to_string(),
+            source,
+        })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![version, name, crate::clock::rfc3339(chrono::Utc::now())],
+        )?;
+        tracing::info!(version, name, "applied migration");
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The newest schema version this binary knows.
+pub fn latest_schema_version() -> u32 {
+    migrations::MIGRATIONS
+        .last()
+        .map(|(v, _, _)| *v)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_wal_is_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path, 2).unwrap();
+        let (mode, version): (String, u32) = db
+            .read(|c| {
+                let mode = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                let v = c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))?;
+                Ok::<_, DbError>((mode, v))
+            })
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(version, latest_schema_version());
+        drop(db);
+        // Re-opening applies nothing twice (a second INSERT of the same version would fail).
+        let db = Db::open(&path, 2).unwrap();
+        let count: u32 = db
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
+                    .map_err(DbError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count as usize, migrations::MIGRATIONS.len());
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), 1).unwrap();
+        let res: Result<(), DbError> = db
+            .write(|tx| {
+                tx.execute("INSERT INTO settings (key, value) VALUES ('a', '1')", [])?;
+                tx.execute("INSERT INTO settings (key, value) VALUES ('a', '2')", [])?; // duplicate key
+                Ok(())
+            })
+            .await;
+        assert!(res.is_err());
+        let n: i64 = db
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM settings", [], |r| r.get(0))
+                    .map_err(DbError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "the first insert must have been rolled back with the second");
+    }
+}

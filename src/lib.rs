@@ -1,0 +1,79 @@
+//! Storyloom core: every domain, the HTTP API, storage. Never depends on Tauri: the desktop shell and
+//! the server both serve [`api::router`].
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod projects;
+#[cfg(feature = "server")]
+pub mod server;
+pub mod telemetry;
+
+use std::{sync::Arc, time::Instant};
+
+use anyhow::Context;
+
+use crate::{
+    blobs::BlobStore,
+    clock::{Clock, IdSource, SystemClock, UuidV7Ids},
+    config::{AuthMode, Config},
+    db::Db,
+};
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub blobs: BlobStore,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+    pub started_at: Instant,
+    /// The owner every credential-less request acts as, in local mode.
+    pub local_owner_id: Option<String>,
+    pub(crate) token_secret: Arc<Vec<u8>>,
+}
+
+impl AppState {
+    /// Opens the data directory with the wall clock and UUIDv7 ids.
+    pub fn open(config: Config) -> anyhow::Result<Self> {
+        Self::open_with(config, Arc::new(SystemClock), Arc::new(UuidV7Ids))
+    }
+
+    /// Opens the data directory (creating it), applies migrations, and prepares the instance.
+    pub fn open_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+    ) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create the data directory {}", config.data_dir.display())
+        })?;
+        let db_path = config.data_dir.join("storyloom.db");
+        let db = Db::open(&db_path, config.db_readers)
+            .with_context(|| format!("cannot open the database {}", db_path.display()))?;
+        let blobs = BlobStore::open(config.data_dir.join("blobs"))
+            .context("cannot open the blob store")?;
+        let token_secret = auth::ensure_token_secret(&db)?;
+        let local_owner_id = match config.auth_mode {
+            AuthMode::Local => Some(auth::ensure_local_owner(
+                &db,
+                ids.new_id().to_string(),
+                &clock::rfc3339(clock.now()),
+            )?),
+            AuthMode::Accounts => None,
+        };
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            blobs,
+            clock,
+            ids,
+            started_at: Instant::now(),
+            local_owner_id,
+            token_secret: Arc::new(token_secret),
+        })
+    }
+}

@@ -1,0 +1,389 @@
+//! Projects (seed 002): the unit a creator works in. Deletes are soft so they can be undone.
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{api::pagination::PageSpec, clock::rfc3339, db::DbError, AppState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum AspectRatio {
+    #[serde(rename = "9:16")]
+    Portrait,
+    #[serde(rename = "16:9")]
+    Landscape,
+    #[serde(rename = "1:1")]
+    Square,
+}
+
+impl AspectRatio {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Portrait => "9:16",
+            Self::Landscape => "16:9",
+            Self::Square => "1:1",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "16:9" => Self::Landscape,
+            "1:1" => Self::Square,
+            _ => Self::Portrait,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectStatus {
+    Draft,
+    InProgress,
+    Completed,
+}
+
+impl ProjectStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "in_progress" => Self::InProgress,
+            "completed" => Self::Completed,
+            _ => Self::Draft,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Project {
+    /// UUIDv7.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub aspect_ratio: AspectRatio,
+    pub style: Option<String>,
+    pub status: ProjectStatus,
+    pub script: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewProject {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub aspect_ratio: Option<AspectRatio>,
+    #[serde(default)]
+    pub style: Option<String>,
+}
+
+/// Fields to change; absent fields stay as they are. An empty `style` clears it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub aspect_ratio: Option<AspectRatio>,
+    pub status: Option<ProjectStatus>,
+    pub style: Option<String>,
+    pub script: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeletedProject {
+    pub message: String,
+    pub id: String,
+    pub deleted_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("project '{0}' not found")]
+    NotFound(String),
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for ProjectError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+pub const MAX_STYLE_CHARS: usize = 100;
+pub const MAX_SCRIPT_CHARS: usize = 2_000_000;
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ProjectError {
+    ProjectError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+fn clean_name(name: &str) -> Result<String, ProjectError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(invalid("name", "name must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(
+            "name",
+            format!("name must be at most {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid("name", "name must not contain control characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), ProjectError> {
+    if value.chars().count() > max {
+        return Err(invalid(
+            field,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn clean_style(style: Option<&str>) -> Result<Option<String>, ProjectError> {
+    match style.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => {
+            check_len("style", s, MAX_STYLE_CHARS)?;
+            Ok(Some(s.to_string()))
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        aspect_ratio: AspectRatio::parse(&r.get::<_, String>(3)?),
+        style: r.get(4)?,
+        status: ProjectStatus::parse(&r.get::<_, String>(5)?),
+        script: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+fn load(
+    c: &rusqlite::Connection,
+    owner_id: &str,
+    id: &str,
+) -> Result<Project, ProjectError> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM projects WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL"),
+        params![id, owner_id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| ProjectError::NotFound(id.to_string()))
+}
+
+#[tracing::instrument(skip(state, input), fields(name = %input.name))]
+pub async fn create(
+    state: &AppState,
+    owner_id: &str,
+    input: NewProject,
+) -> Result<Project, ProjectError> {
+    let name = clean_name(&input.name)?;
+    let description = input.description.unwrap_or_default();
+    check_len("description", &description, MAX_DESCRIPTION_CHARS)?;
+    let style = clean_style(input.style.as_deref())?;
+    let now = rfc3339(state.clock.now());
+    let project = Project {
+        id: state.ids.new_id().to_string(),
+        name,
+        description,
+        aspect_ratio: input.aspect_ratio.unwrap_or(AspectRatio::Portrait),
+        style,
+        status: ProjectStatus::Draft,
+        script: None,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let (row, owner_id) = (project.clone(), owner_id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                &format!("INSERT INTO projects (owner_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    owner_id, row.id, row.name, row.description, row.aspect_ratio.as_str(),
+                    row.style, row.status.as_str(), row.script, row.created_at, row.updated_at
+                ],
+            )?;
+            Ok::<_, ProjectError>(())
+        })
+        .await?;
+    Ok(project)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<ProjectStatus>,
+}
+
+/// The owner's live projects, most recently updated first.
+#[tracing::instrument(skip(state))]
+pub async fn list(
+    state: &AppState,
+    owner_id: &str,
+    filter: ListFilter,
+    page: PageSpec,
+) -> Result<(Vec<Project>, u64), ProjectError> {
+    let owner_id = owner_id.to_string();
+    let status = filter.status.map(|s| s.as_str());
+    state
+        .db
+        .read(move |c| {
+            let total: i64 = c.query_row(
+                "SELECT COUNT(*) FROM projects
+                 WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR status = ?2)",
+                params![owner_id, status],
+                |r| r.get(0),
+            )?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM projects
+                 WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR status = ?2)
+                 ORDER BY updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+            ))?;
+            let items = stmt
+                .query_map(
+                    params![owner_id, status, page.limit, page.offset as i64],
+                    from_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((items, total as u64))
+        })
+        .await
+}
+
+#[tracing::instrument(skip(state))]
+pub async fn get(state: &AppState, owner_id: &str, id: &str) -> Result<Project, ProjectError> {
+    let (owner_id, id) = (owner_id.to_string(), id.to_string());
+    state.db.read(move |c| load(c, &owner_id, &id)).await
+}
+
+#[tracing::instrument(skip(state, patch))]
+pub async fn update(
+    state: &AppState,
+    owner_id: &str,
+    id: &str,
+    patch: ProjectPatch,
+) -> Result<Project, ProjectError> {
+    let name = patch.name.as_deref().map(clean_name).transpose()?;
+    if let Some(d) = &patch.description {
+        check_len("description", d, MAX_DESCRIPTION_CHARS)?;
+    }
+    if let Some(s) = &patch.script {
+        check_len("script", s, MAX_SCRIPT_CHARS)?;
+    }
+    let style = patch
+        .style
+        .as_deref()
+        .map(|s| clean_style(Some(s)))
+        .transpose()?;
+    let now = rfc3339(state.clock.now());
+    let (owner_id, id) = (owner_id.to_string(), id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            let mut p = load(tx, &owner_id, &id)?;
+            if let Some(v) = name {
+                p.name = v;
+            }
+            if let Some(v) = patch.description {
+                p.description = v;
+            }
+            if let Some(v) = patch.aspect_ratio {
+                p.aspect_ratio = v;
+            }
+            if let Some(v) = patch.status {
+                p.status = v;
+            }
+            if let Some(v) = style {
+                p.style = v;
+            }
+            if let Some(v) = patch.script {
+                p.script = Some(v);
+            }
+            p.updated_at = now;
+            tx.execute(
+                "UPDATE projects SET name = ?1, description = ?2, aspect_ratio = ?3, status = ?4,
+                        style = ?5, script = ?6, updated_at = ?7
+                 WHERE id = ?8",
+                params![
+                    p.name, p.description, p.aspect_ratio.as_str(), p.status.as_str(),
+                    p.style, p.script, p.updated_at, p.id
+                ],
+            )?;
+            Ok(p)
+        })
+        .await
+}
+
+/// Soft delete: the project leaves every list until restored.
+#[tracing::instrument(skip(state))]
+pub async fn delete(
+    state: &AppState,
+    owner_id: &str,
+    id: &str,
+) -> Result<DeletedProject, ProjectError> {
+    let now = rfc3339(state.clock.now());
+    let (owner_id, id) = (owner_id.to_string(), id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            let n = tx.execute(
+                "UPDATE projects SET deleted_at = ?1
+                 WHERE id = ?2 AND owner_id = ?3 AND deleted_at IS NULL",
+                params![now, id, owner_id],
+            )?;
+            if n == 0 {
+                return Err(ProjectError::NotFound(id));
+            }
+            Ok(DeletedProject {
+                message: "Project deleted successfully".into(),
+                id,
+                deleted_at: now,
+            })
+        })
+        .await
+}
+
+/// Undoes a delete. Restoring a project that is not deleted returns it unchanged.
+#[tracing::instrument(skip(state))]
+pub async fn restore(state: &AppState, owner_id: &str, id: &str) -> Result<Project, ProjectError> {
+    let (owner_id, id) = (owner_id.to_string(), id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE projects SET deleted_at = NULL WHERE id = ?1 AND owner_id = ?2",
+                params![id, owner_id],
+            )?;
+            load(tx, &owner_id, &id)
+        })
+        .await
+}
