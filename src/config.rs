@@ -17,7 +17,9 @@ impl std::str::FromStr for AuthMode {
         match s {
             "local" => Ok(Self::Local),
             "accounts" => Ok(Self::Accounts),
-            other => Err(format!("unknown auth mode '{other}' (expected 'local' or 'accounts')")),
+            other => Err(format!(
+                "unknown auth mode '{other}' (expected 'local' or 'accounts')"
+            )),
         }
     }
 }

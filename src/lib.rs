@@ -49,13 +49,16 @@ impl AppState {
         ids: Arc<dyn IdSource>,
     ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("cannot create the data directory {}", config.data_dir.display())
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
         })?;
         let db_path = config.data_dir.join("storyloom.db");
         let db = Db::open(&db_path, config.db_readers)
             .with_context(|| format!("cannot open the database {}", db_path.display()))?;
-        let blobs = BlobStore::open(config.data_dir.join("blobs"))
-            .context("cannot open the blob store")?;
+        let blobs =
+            BlobStore::open(config.data_dir.join("blobs")).context("cannot open the blob store")?;
         let token_secret = auth::ensure_token_secret(&db)?;
         let local_owner_id = match config.auth_mode {
             AuthMode::Local => Some(auth::ensure_local_owner(

@@ -10,7 +10,11 @@ use storyloom::{
 };
 
 #[derive(Parser)]
-#[command(name = "storyloom", version, about = "Storyloom: a studio for AI short dramas")]
+#[command(
+    name = "storyloom",
+    version,
+    about = "Storyloom: a studio for AI short dramas"
+)]
 struct Cli {
     /// Where the database and files live (default: the OS's data directory).
     #[arg(long, global = true, env = "STORYLOOM_DATA_DIR")]

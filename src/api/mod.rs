@@ -84,18 +84,41 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete API with its middleware: request ids, request logging, panics → 500 JSON, CORS for
 /// the configured origins, the JSON body limit, and JSON 404/405 answers.
 pub fn router(state: AppState) -> Router {
+    build(state, |r| r.fallback(not_found))
+}
+
+/// The API with another fallback for paths it does not know (the server's static UI). Unknown
+/// `/api/...` paths still get a JSON 404.
+pub fn router_with_fallback<S>(state: AppState, fallback: S) -> Router
+where
+    S: tower::Service<axum::extract::Request, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Response: IntoResponse,
+    S::Future: Send + 'static,
+{
+    build(state, |r| {
+        r.route("/api/{*rest}", axum::routing::any(not_found))
+            .fallback_service(fallback)
+    })
+}
+
+fn build(
+    state: AppState,
+    with_fallback: impl FnOnce(Router<AppState>) -> Router<AppState>,
+) -> Router {
     let (routes, doc) = routes();
     let doc = Arc::new(doc);
-    let mut router = routes
-        .route("/api/v1/health", get(health::health))
-        .route(
-            "/api/v1/openapi.json",
-            get(move || {
-                let doc = doc.clone();
-                async move { Json(doc.as_ref().clone()) }
-            }),
-        )
-        .fallback(not_found)
+    let routes = routes.route("/api/v1/health", get(health::health)).route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    );
+    let mut router = with_fallback(routes)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_json_bytes));
 

@@ -31,7 +31,11 @@ impl PageSpec {
         }
         if let Some(skip) = skip {
             let page = u32::try_from(skip / u64::from(limit) + 1).unwrap_or(u32::MAX);
-            return Ok(Self { page, limit, offset: skip });
+            return Ok(Self {
+                page,
+                limit,
+                offset: skip,
+            });
         }
         let page = page.unwrap_or(1);
         if page == 0 {
@@ -75,23 +79,46 @@ mod tests {
     fn bounds() {
         assert_eq!(
             PageSpec::resolve(None, None, None).unwrap(),
-            PageSpec { page: 1, limit: 20, offset: 0 }
+            PageSpec {
+                page: 1,
+                limit: 20,
+                offset: 0
+            }
         );
-        assert_eq!(PageSpec::resolve(Some(3), Some(10), None).unwrap().offset, 20);
-        assert_eq!(PageSpec::resolve(Some(1), Some(10), Some(25)).unwrap().page, 3);
         assert_eq!(
-            PageSpec::resolve(None, Some(101), None).unwrap_err().field.as_deref(),
+            PageSpec::resolve(Some(3), Some(10), None).unwrap().offset,
+            20
+        );
+        assert_eq!(
+            PageSpec::resolve(Some(1), Some(10), Some(25)).unwrap().page,
+            3
+        );
+        assert_eq!(
+            PageSpec::resolve(None, Some(101), None)
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("limit")
         );
         assert_eq!(
-            PageSpec::resolve(None, Some(0), None).unwrap_err().field.as_deref(),
+            PageSpec::resolve(None, Some(0), None)
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("limit")
         );
         assert_eq!(
-            PageSpec::resolve(Some(0), None, None).unwrap_err().field.as_deref(),
+            PageSpec::resolve(Some(0), None, None)
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("page")
         );
-        let p = Page::new(vec![1, 2], 41, PageSpec::resolve(None, Some(20), None).unwrap());
+        let p = Page::new(
+            vec![1, 2],
+            41,
+            PageSpec::resolve(None, Some(20), None).unwrap(),
+        );
         assert_eq!(p.total_pages, 3);
     }
 }

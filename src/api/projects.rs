@@ -10,7 +10,9 @@ use super::{
 };
 use crate::{
     auth::{Principal, Scope},
-    projects::{self, DeletedProject, NewProject, Project, ProjectError, ProjectPatch, ProjectStatus},
+    projects::{
+        self, DeletedProject, NewProject, Project, ProjectError, ProjectPatch, ProjectStatus,
+    },
     AppState,
 };
 use axum::extract::State;

@@ -58,7 +58,10 @@ pub enum Credential {
     /// The desktop webview (or a loopback server in local mode): the owner, no password.
     LocalOwner,
     Bearer,
-    ApiKey { key_id: String, scopes: Vec<Scope> },
+    ApiKey {
+        key_id: String,
+        scopes: Vec<Scope>,
+    },
 }
 
 /// The authenticated caller of a request.
@@ -411,8 +414,16 @@ pub async fn create_user(
 
 /// Sets a user's status; a user who is not active is refused at once, whatever credential they use.
 #[tracing::instrument(skip(state))]
-pub async fn set_user_status(state: &AppState, user_id: &str, status: &str) -> Result<bool, DbError> {
-    let (id, status, now) = (user_id.to_string(), status.to_string(), rfc3339(state.clock.now()));
+pub async fn set_user_status(
+    state: &AppState,
+    user_id: &str,
+    status: &str,
+) -> Result<bool, DbError> {
+    let (id, status, now) = (
+        user_id.to_string(),
+        status.to_string(),
+        rfc3339(state.clock.now()),
+    );
     state
         .db
         .write(move |tx| {

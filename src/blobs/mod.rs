@@ -125,7 +125,10 @@ mod tests {
     fn bad_digests_and_missing_blobs_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(dir.path()).unwrap();
-        assert!(matches!(store.path_of("../../etc/passwd"), Err(BlobError::BadDigest(_))));
+        assert!(matches!(
+            store.path_of("../../etc/passwd"),
+            Err(BlobError::BadDigest(_))
+        ));
         let missing = "0".repeat(64);
         assert!(matches!(store.read(&missing), Err(BlobError::NotFound(_))));
     }
@@ -147,7 +150,11 @@ mod tests {
         let store = BlobStore::open(dir.path()).unwrap();
         assert!(store.put_reader(Failing(3)).is_err());
         let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(entries.len(), 1, "only tmp/ exists: no blob directory was created");
+        assert_eq!(
+            entries.len(),
+            1,
+            "only tmp/ exists: no blob directory was created"
+        );
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
     }
 }

@@ -195,7 +195,9 @@ mod tests {
         let (mode, version): (String, u32) = db
             .read(|c| {
                 let mode = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-                let v = c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))?;
+                let v = c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                    r.get(0)
+                })?;
                 Ok::<_, DbError>((mode, v))
             })
             .await
@@ -234,6 +236,9 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(n, 0, "the first insert must have been rolled back with the second");
+        assert_eq!(
+            n, 0,
+            "the first insert must have been rolled back with the second"
+        );
     }
 }

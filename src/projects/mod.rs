@@ -186,13 +186,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     })
 }
 
-fn load(
-    c: &rusqlite::Connection,
-    owner_id: &str,
-    id: &str,
-) -> Result<Project, ProjectError> {
+fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<Project, ProjectError> {
     c.query_row(
-        &format!("SELECT {COLUMNS} FROM projects WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL"),
+        &format!(
+            "SELECT {COLUMNS} FROM projects WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL"
+        ),
         params![id, owner_id],
         from_row,
     )
@@ -334,8 +332,14 @@ pub async fn update(
                         style = ?5, script = ?6, updated_at = ?7
                  WHERE id = ?8",
                 params![
-                    p.name, p.description, p.aspect_ratio.as_str(), p.status.as_str(),
-                    p.style, p.script, p.updated_at, p.id
+                    p.name,
+                    p.description,
+                    p.aspect_ratio.as_str(),
+                    p.status.as_str(),
+                    p.style,
+                    p.script,
+                    p.updated_at,
+                    p.id
                 ],
             )?;
             Ok(p)

@@ -20,15 +20,11 @@ pub struct ServeOptions {
 
 /// The API plus, when given, the UI with an `index.html` fallback for client-side routes.
 pub fn app(state: AppState, ui_dir: Option<&Path>) -> Router {
-    let api = api::router(state);
     match ui_dir {
-        None => api,
+        None => api::router(state),
         Some(dir) => {
             let ui = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-            Router::new()
-                .route_service("/api/{*rest}", api.clone())
-                .route_service("/health", api)
-                .fallback_service(ui)
+            api::router_with_fallback(state, ui)
         }
     }
 }
@@ -54,13 +50,14 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", opts.addr))?;
     let local = listener.local_addr()?;
+    // Build everything before announcing readiness, so the line below is trustworthy.
+    let app = app(state.clone(), opts.ui_dir.as_deref());
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), "storyloom server listening");
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "STORYLOOM_LISTENING http://{local}")?;
         out.flush()?;
     }
-    let app = app(state, opts.ui_dir.as_deref());
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

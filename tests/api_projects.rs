@@ -1,0 +1,349 @@
+//! The projects API over real TCP: CRUD, undoable delete, pagination, validation and error bodies.
+mod common;
+
+use common::{assert_error, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use storyloom::config::AuthMode;
+
+#[tokio::test]
+async fn create_get_update_delete_restore() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, created) = s
+        .post(
+            "/api/v1/projects",
+            json!({"name": "  我的第一个短剧 ", "description": "一个关于爱情的故事", "aspect_ratio": "16:9"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["name"], "我的第一个短剧", "name is trimmed");
+    assert_eq!(created["aspect_ratio"], "16:9");
+    assert_eq!(created["status"], "draft");
+    assert_eq!(created["created_at"], "2026-02-08T10:00:00.000Z");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 7);
+
+    let (status, got) = s.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, created);
+
+    s.clock.advance(chrono::Duration::minutes(5));
+    let (status, updated) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/projects/{id}"),
+            Some(
+                json!({"name": "Renamed", "status": "in_progress", "script": "场景1：公园 日 外"}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["name"], "Renamed");
+    assert_eq!(updated["status"], "in_progress");
+    assert_eq!(updated["script"], "场景1：公园 日 外");
+    assert_eq!(
+        updated["description"], "一个关于爱情的故事",
+        "untouched fields stay"
+    );
+    assert_eq!(updated["updated_at"], "2026-02-08T10:05:00.000Z");
+    assert_eq!(updated["created_at"], created["created_at"]);
+
+    let (status, put) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/projects/{id}"),
+            Some(json!({"description": "new"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(put["description"], "new");
+    assert_eq!(put["name"], "Renamed");
+
+    let (status, deleted) = s
+        .call(Method::DELETE, &format!("/api/v1/projects/{id}"), None, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(deleted["message"], "Project deleted successfully");
+    assert_eq!(deleted["id"], id.as_str());
+
+    let (status, body) = s.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "NOT_FOUND", None);
+    let (_, list) = s.get("/api/v1/projects").await;
+    assert_eq!(list["total"], 0);
+    let (status, body) = s
+        .call(Method::DELETE, &format!("/api/v1/projects/{id}"), None, &[])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleting twice: {body}");
+
+    let (status, restored) = s
+        .post(&format!("/api/v1/projects/{id}/restore"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(restored["name"], "Renamed");
+    let (_, list) = s.get("/api/v1/projects").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn pagination_bounds_and_status_filter() {
+    let s = TestServer::start(AuthMode::Local).await;
+    for i in 0..25 {
+        s.clock.advance(chrono::Duration::seconds(1));
+        let (status, p) = s
+            .post("/api/v1/projects", json!({"name": format!("P{i:02}")}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        if i % 5 == 0 {
+            let id = p["id"].as_str().unwrap();
+            s.call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{id}"),
+                Some(json!({"status": "completed"})),
+                &[],
+            )
+            .await;
+        }
+    }
+    let (status, page1) = s.get("/api/v1/projects?page=1&limit=10").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page1["total"], 25);
+    assert_eq!(page1["page"], 1);
+    assert_eq!(page1["limit"], 10);
+    assert_eq!(page1["totalPages"], 3);
+    assert_eq!(page1["items"].as_array().unwrap().len(), 10);
+
+    let (_, page3) = s.get("/api/v1/projects?page=3&limit=10").await;
+    let names: Vec<_> = page3["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    // Newest first: page 3 holds the five oldest.
+    assert_eq!(names, ["P04", "P03", "P02", "P01", "P00"]);
+
+    let (_, beyond) = s.get("/api/v1/projects?page=9&limit=10").await;
+    assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
+    assert_eq!(beyond["total"], 25);
+
+    let (_, skipped) = s.get("/api/v1/projects?skip=20&limit=10").await;
+    assert_eq!(skipped["page"], 3);
+    assert_eq!(skipped["items"], page3["items"], "skip=20 is page 3");
+
+    let (_, default) = s.get("/api/v1/projects").await;
+    assert_eq!(default["limit"], 20);
+    assert_eq!(default["items"].as_array().unwrap().len(), 20);
+
+    let (_, max) = s.get("/api/v1/projects?limit=100").await;
+    assert_eq!(max["items"].as_array().unwrap().len(), 25);
+
+    let (_, completed) = s.get("/api/v1/projects?status=completed").await;
+    assert_eq!(completed["total"], 5);
+    assert!(completed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] == "completed"));
+
+    for (query, status, field) in [
+        ("limit=0", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+        ("limit=101", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+        ("page=0", StatusCode::UNPROCESSABLE_ENTITY, "page"),
+        ("page=-1", StatusCode::BAD_REQUEST, "page"),
+        ("page=abc", StatusCode::BAD_REQUEST, "page"),
+        ("status=archived", StatusCode::BAD_REQUEST, "status"),
+    ] {
+        let (got, body) = s.get(&format!("/api/v1/projects?{query}")).await;
+        assert_eq!(got, status, "{query}: {body}");
+        assert_error(&body, "VALIDATION_ERROR", Some(field));
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_errors_naming_the_field() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let raw = |body: &'static str, ct: &'static str| {
+        s.client
+            .post(s.url("/api/v1/projects"))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    let res = raw("{\"name\": \"x\"", "application/json").await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_error(&res.json().await.unwrap(), "VALIDATION_ERROR", None);
+
+    let res = raw("", "application/json").await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    let res = raw("name=x", "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_error(&res.json().await.unwrap(), "UNSUPPORTED_MEDIA_TYPE", None);
+
+    for (body, field) in [
+        (json!({}), "name"),
+        (json!({"name": ""}), "name"),
+        (json!({"name": "   "}), "name"),
+        (json!({"name": 42}), "name"),
+        (json!({"name": "x".repeat(201)}), "name"),
+        (json!({"name": "ok", "aspect_ratio": "4:3"}), "aspect_ratio"),
+        (json!({"name": "ok", "description": ["a"]}), "description"),
+        (json!({"name": "ok", "style": "s".repeat(101)}), "style"),
+    ] {
+        let (status, err) = s.post("/api/v1/projects", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
+        assert_error(&err, "VALIDATION_ERROR", Some(field));
+        assert!(
+            err["detail"].as_str().unwrap().contains(field),
+            "the message names the field: {err}"
+        );
+    }
+    let (_, list) = s.get("/api/v1/projects").await;
+    assert_eq!(list["total"], 0, "no invalid project was stored");
+
+    // A bad update changes nothing.
+    let (_, p) = s.post("/api/v1/projects", json!({"name": "Keep"})).await;
+    let id = p["id"].as_str().unwrap();
+    let (status, err) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/projects/{id}"),
+            Some(json!({"name": "", "description": "lost?"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&err, "VALIDATION_ERROR", Some("name"));
+    let (_, still) = s.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(still, p);
+}
+
+#[tokio::test]
+async fn unknown_ids_routes_and_methods() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, body) = s
+        .get("/api/v1/projects/019b0000-0000-7000-8000-000000000000")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "NOT_FOUND", None);
+    let (status, body) = s.get("/api/v1/projects/not-a-uuid").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "NOT_FOUND", None);
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/projects/nope",
+            Some(json!({"name": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "NOT_FOUND", None);
+    let (status, body) = s.get("/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "NOT_FOUND", None);
+    let (status, body) = s.call(Method::DELETE, "/api/v1/projects", None, &[]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_error(&body, "METHOD_NOT_ALLOWED", None);
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_and_nothing_is_stored() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let huge = "x".repeat(s.state.config.max_json_bytes + 1024);
+    let res = s
+        .client
+        .post(s.url("/api/v1/projects"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"name\":\"big\",\"description\":\"{huge}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_error(&res.json().await.unwrap(), "PAYLOAD_TOO_LARGE", None);
+    let (_, list) = s.get("/api/v1/projects").await;
+    assert_eq!(list["total"], 0);
+}
+
+#[tokio::test]
+async fn health_openapi_and_request_ids() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    // Health needs no credentials, even in accounts mode.
+    let (status, health) = s.get("/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], "connected");
+    assert_eq!(health["storage"], "connected");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert!(health["uptime"].is_u64());
+
+    let (status, doc) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/projects",
+        "/api/v1/projects/{id}",
+        "/api/v1/projects/{id}/restore",
+        "/health",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    for method in ["get", "put", "patch", "delete"] {
+        assert!(
+            doc["paths"]["/api/v1/projects/{id}"].get(method).is_some(),
+            "{method}"
+        );
+    }
+    assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+    assert!(doc["components"]["securitySchemes"]
+        .get("api_key")
+        .is_some());
+
+    let res = s.client.get(s.url("/health")).send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
+    let res = s
+        .client
+        .get(s.url("/health"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["x-request-id"],
+        "trace-me-123",
+        "a caller's id is kept"
+    );
+}
+
+#[tokio::test]
+async fn cors_answers_the_desktop_webview_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = storyloom::config::Config::desktop(dir.path().to_path_buf());
+    let s = TestServer::start_in(dir, config).await;
+    let preflight = |origin: &'static str| {
+        s.client
+            .request(Method::OPTIONS, s.url("/api/v1/projects"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let ok = preflight("tauri://localhost").await.unwrap();
+    assert!(ok.status().is_success());
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "tauri://localhost"
+    );
+    let evil = preflight("http://evil.example").await.unwrap();
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+}

@@ -1,0 +1,129 @@
+//! Test harness: a real Storyloom API on a real TCP port on 127.0.0.1, over a real SQLite file in a
+//! temp dir, with a manual clock and deterministic ids.
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, sync::Arc};
+
+use chrono::{TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use storyloom::{
+    clock::{ManualClock, SequentialIds},
+    config::{AuthMode, Config},
+    AppState,
+};
+
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(mode: AuthMode) -> Self {
+        Self::start_with(mode, |_| {}).await
+    }
+
+    pub async fn start_with(mode: AuthMode, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::server(dir.path().to_path_buf(), mode);
+        tweak(&mut config);
+        Self::start_in(dir, config).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 8, 10, 0, 0).unwrap());
+        let state = AppState::open_with(
+            config,
+            Arc::new(clock.clone()),
+            Arc::new(SequentialIds::default()),
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = storyloom::api::router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            base: format!("http://{addr}"),
+            state,
+            clock,
+            client: reqwest::Client::new(),
+            dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends a request with optional JSON body and extra headers; returns status and parsed body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.dir
+    }
+}
+
+/// Asserts the DESIGN §2 error body: `{detail, error_code, retryable[, field]}`.
+pub fn assert_error(body: &Value, code: &str, field: Option<&str>) {
+    assert_eq!(body["error_code"], code, "error_code in {body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        !detail.is_empty(),
+        "detail must be a non-empty string: {body}"
+    );
+    assert!(
+        body["retryable"].is_boolean(),
+        "retryable must be a bool: {body}"
+    );
+    match field {
+        Some(f) => assert_eq!(body["field"], f, "field in {body}"),
+        None => assert!(body.get("field").is_none(), "unexpected field in {body}"),
+    }
+}

@@ -1,0 +1,237 @@
+// Helpers for the browser end-to-end tests: the real `storyloom serve` process, headless
+// Chromium through playwright-core (installed in ui/node_modules), polling and failure artifacts.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const artifactsDir = fileURLToPath(new URL('./artifacts/', import.meta.url));
+export const uiDist = path.join(repoRoot, 'ui', 'dist');
+
+export const serverBin = path.resolve(repoRoot, process.env.STORYLOOM_BIN || 'target/debug/storyloom');
+export const chromiumPath = process.env.STORYLOOM_CHROMIUM || '/usr/bin/chromium';
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** playwright-core, resolved from ui/ where it is a devDependency. */
+export function loadPlaywright() {
+  const require = createRequire(path.join(repoRoot, 'ui', 'package.json'));
+  try {
+    return require('playwright-core');
+  } catch (e) {
+    throw new Error(`playwright-core not found: run \`npm ci\` in ui/ first (${e.message})`);
+  }
+}
+
+/** Fails early, with what to do, when something the tests need is missing. */
+export function checkPrerequisites() {
+  const missing = [];
+  if (!existsSync(serverBin)) {
+    missing.push(`server binary ${serverBin} (build it, or set STORYLOOM_BIN)`);
+  }
+  if (!existsSync(path.join(uiDist, 'index.html'))) {
+    missing.push(`built UI ${uiDist}/index.html (run \`npm ci && npm run build\` in ui/)`);
+  }
+  if (!existsSync(chromiumPath)) {
+    missing.push(`Chromium at ${chromiumPath} (apt-get install chromium, or set STORYLOOM_CHROMIUM)`);
+  }
+  if (missing.length) throw new Error(`e2e prerequisites missing:\n  - ${missing.join('\n  - ')}`);
+}
+
+export function makeDataDir() {
+  return mkdtempSync(path.join(tmpdir(), 'storyloom-e2e-'));
+}
+
+export function removeDir(dir) {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Starts `storyloom serve` on `addr` and resolves once it printed
+ * `STORYLOOM_LISTENING http://HOST:PORT`. Rejects (with its stderr) when it exits first or is not
+ * ready within 30 s.
+ */
+export function startServer(dataDir, { addr = '127.0.0.1:0' } = {}) {
+  const args = ['serve', '--addr', addr, '--data-dir', dataDir, '--ui-dir', uiDist, '--auth', 'local'];
+  const child = spawn(serverBin, args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  let stopping = false;
+  let exitInfo = null;
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      resolve(exitInfo);
+    });
+  });
+  const server = {
+    child,
+    url: '',
+    exited,
+    /** Set when the process ended without stop() being called: { code, signal }. */
+    get unexpectedExit() {
+      return exitInfo && !stopping ? exitInfo : null;
+    },
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    /** SIGTERM, then waits for the exit (SIGKILL after 10 s). Resolves with { code, signal, timedOut }. */
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return { ...(await exited), timedOut: false };
+      stopping = true;
+      child.kill('SIGTERM');
+      let timer;
+      const timeout = new Promise((resolve) => {
+        timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
+      });
+      const result = await Promise.race([exited, timeout]);
+      clearTimeout(timer);
+      if (result) return { ...result, timedOut: false };
+      child.kill('SIGKILL');
+      return { ...(await exited), timedOut: true };
+    },
+  };
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        child.kill('SIGKILL');
+        reject(err);
+      } else {
+        resolve(server);
+      }
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`server not ready after ${READY_TIMEOUT_MS} ms\n--- stderr ---\n${stderr}`)),
+      READY_TIMEOUT_MS,
+    );
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = stdout.match(/^STORYLOOM_LISTENING (http:\/\/\S+)\s*$/m);
+      if (m && !server.url) {
+        server.url = m[1].replace(/\/$/, '');
+        finish();
+      }
+    });
+    child.once('error', (e) => finish(new Error(`cannot start ${serverBin}: ${e.message}`)));
+    exited.then(({ code, signal }) =>
+      finish(
+        new Error(
+          `server exited before it was ready (code ${code}, signal ${signal})\n` +
+            `command: ${serverBin} ${args.join(' ')}\n--- stderr ---\n${stderr}`,
+        ),
+      ),
+    );
+  });
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/**
+ * Headless Chromium. playwright's launch() gives every browser a fresh temporary profile
+ * (its own --user-data-dir, removed on close), so no state leaks between runs.
+ */
+export async function launchBrowser() {
+  const { chromium } = loadPlaywright();
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close().catch(() => {});
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value; throws with `message` after `timeout` ms. */
+export async function waitUntil(fn, message, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms: ${message}${last instanceof Error ? ` (${last.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function safeName(s) {
+  return s.replace(/[^a-z0-9-]+/gi, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'test';
+}
+
+/** Saves a screenshot, the page's HTML and the server's stderr for a failed test. */
+export async function saveFailureArtifacts(name, { page, servers = [], notes = [] } = {}) {
+  mkdirSync(artifactsDir, { recursive: true });
+  const base = path.join(artifactsDir, safeName(name));
+  const saved = [];
+  if (page && !page.isClosed()) {
+    try {
+      await page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 5000 });
+      saved.push(`${base}.png`);
+      writeFileSync(`${base}.html`, await page.content());
+      saved.push(`${base}.html`);
+    } catch (e) {
+      notes.push(`screenshot failed: ${e.message}`);
+    }
+  }
+  const log = servers
+    .filter(Boolean)
+    .map((s, i) => `=== server ${i + 1} ${s.url}\n--- stdout ---\n${s.stdout}\n--- stderr ---\n${s.stderr}`)
+    .concat(notes)
+    .join('\n');
+  if (log) {
+    writeFileSync(`${base}.log`, log);
+    saved.push(`${base}.log`);
+  }
+  return saved;
+}
+
+/** JSON API call from the test itself (to check what the server really holds). */
+export async function api(server, method, apiPath, body) {
+  const res = await fetch(server.url + apiPath, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}

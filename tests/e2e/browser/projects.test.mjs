@@ -1,0 +1,359 @@
+// Browser end-to-end tests of the projects page against the real `storyloom serve`.
+//   node --test tests/e2e/browser/
+// Needs: the server binary (STORYLOOM_BIN, default target/debug/storyloom), ui/dist built, and
+// `npm ci` done in ui/ (for playwright-core), Chromium at /usr/bin/chromium (STORYLOOM_CHROMIUM).
+// On failure a screenshot, the page's HTML and the server's output go to ./artifacts/.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  api,
+  checkPrerequisites,
+  launchBrowser,
+  makeDataDir,
+  removeDir,
+  saveFailureArtifacts,
+  startServer,
+  waitUntil,
+} from './harness.mjs';
+
+const TEST_TIMEOUT_MS = 120_000;
+
+let browser;
+
+before(async () => {
+  checkPrerequisites();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/**
+ * Runs one scenario with its own browser context and its own servers/data dirs, saving
+ * artifacts when it fails and always cleaning up.
+ */
+async function scenario(t, fn) {
+  const servers = [];
+  const dirs = [];
+  const pageErrors = [];
+  const context = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const ctx = {
+    page,
+    servers,
+    dataDir() {
+      const d = makeDataDir();
+      dirs.push(d);
+      return d;
+    },
+    async start(dir, opts) {
+      const s = await startServer(dir, opts);
+      servers.push(s);
+      return s;
+    },
+  };
+  try {
+    await fn(ctx);
+    assert.deepEqual(pageErrors, [], 'the page threw uncaught errors');
+  } catch (e) {
+    const saved = await saveFailureArtifacts(t.name, { page, servers, notes: pageErrors });
+    t.diagnostic(`failure artifacts: ${saved.join(', ') || 'none'}`);
+    for (const s of servers) {
+      if (!s.unexpectedExit) continue;
+      t.diagnostic(`server ${s.url} died on its own: ${JSON.stringify(s.unexpectedExit)}`);
+      const lines = s.stderr.trim().split('\n');
+      const panic = lines.findIndex((l) => l.includes('panicked at'));
+      const shown = panic >= 0 ? lines.slice(panic, panic + 3) : lines.slice(-8);
+      for (const l of shown) t.diagnostic(`  ${l}`);
+    }
+    throw e;
+  } finally {
+    await context.close().catch(() => {});
+    for (const s of servers) await s.stop();
+    for (const d of dirs) removeDir(d);
+  }
+}
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function rows(page) {
+  return page.getByTestId('project-row');
+}
+
+function rowNamed(page, name) {
+  return rows(page).filter({
+    has: page.getByTestId('project-name').filter({ hasText: new RegExp(`^${escapeRe(name)}$`) }),
+  });
+}
+
+async function expectRowCount(page, n) {
+  await waitUntil(async () => (await rows(page).count()) === n, `expected ${n} project rows`);
+}
+
+async function projectNames(page) {
+  return page.getByTestId('project-name').allTextContents();
+}
+
+async function createViaDialog(page, { name, description, aspect }) {
+  await page.getByTestId('new-project').click();
+  const dialog = page.getByTestId('new-project-dialog');
+  await dialog.waitFor();
+  await page.getByTestId('project-name-input').fill(name);
+  if (description) await page.getByTestId('project-description-input').fill(description);
+  if (aspect) await page.getByTestId(`aspect-option-${aspect}`).click();
+  await page.getByTestId('create-project').click();
+  await dialog.waitFor({ state: 'detached' });
+  await rowNamed(page, name).waitFor();
+}
+
+test('projects: empty state, create, rename, delete, undo, delete again', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, dataDir, start }) => {
+    const server = await start(dataDir());
+    await page.goto(`${server.url}/`);
+
+    // First run: the empty state with its call to action, and the connection indicator.
+    const empty = page.getByTestId('empty-state');
+    await empty.waitFor();
+    assert.equal(await empty.getAttribute('data-variant'), 'first-run');
+    assert.equal(await rows(page).count(), 0);
+    await waitUntil(
+      async () => (await page.getByTestId('connection').getAttribute('data-state')) === 'ok',
+      'sidebar shows the server as connected',
+    );
+
+    // Keyboard: `n` opens the dialog, Escape closes it.
+    await page.keyboard.press('n');
+    const dialog = page.getByTestId('new-project-dialog');
+    await dialog.waitFor();
+    // Typing `n` in the name field must not open a second dialog or lose the character.
+    await page.getByTestId('project-name-input').pressSequentially('nn');
+    assert.equal(await page.getByTestId('project-name-input').inputValue(), 'nn');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+
+    // Name is required: the error is shown next to the field and nothing is sent.
+    await page.getByTestId('empty-new-project').click();
+    await dialog.waitFor();
+    assert.equal(await page.getByTestId('project-name-input').inputValue(), '', 'the dialog opens blank');
+    await page.getByTestId('create-project').click();
+    await page.getByTestId('field-error-name').waitFor();
+    assert.match(await page.getByTestId('field-error-name').textContent(), /required/i);
+    assert.equal((await api(server, 'GET', '/api/v1/projects')).body.total, 0);
+
+    // Create.
+    await page.getByTestId('project-name-input').fill('Midnight Confession');
+    await page.getByTestId('project-description-input').fill('A barista hides a secret');
+    await page.getByTestId('aspect-option-16:9').click();
+    await page.getByTestId('create-project').click();
+    await dialog.waitFor({ state: 'detached' });
+    const row = rowNamed(page, 'Midnight Confession');
+    await row.waitFor();
+    await empty.waitFor({ state: 'detached' });
+    await expectRowCount(page, 1);
+    assert.equal(await row.getByTestId('aspect-badge').innerText(), '16:9');
+    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'draft');
+    assert.equal(await row.getByTestId('project-description').innerText(), 'A barista hides a secret');
+    assert.equal(await row.getByTestId('project-updated').innerText(), 'just now');
+    const created = (await api(server, 'GET', '/api/v1/projects')).body;
+    assert.equal(created.total, 1);
+    assert.equal(created.items[0].name, 'Midnight Confession');
+    assert.equal(created.items[0].aspect_ratio, '16:9');
+    const id = created.items[0].id;
+    assert.equal(await row.getAttribute('data-project-id'), id);
+
+    // Rename, cancelled with Escape: nothing changes.
+    await row.getByTestId('rename-project').click();
+    const input = page.getByTestId('rename-input');
+    await input.waitFor();
+    assert.equal(await input.inputValue(), 'Midnight Confession');
+    await input.fill('Not this one');
+    await page.keyboard.press('Escape');
+    await input.waitFor({ state: 'detached' });
+    assert.deepEqual(await projectNames(page), ['Midnight Confession']);
+
+    // Rename, saved with Enter.
+    await row.getByTestId('rename-project').click();
+    await input.waitFor();
+    await input.fill('Midnight Confession — Ep. 1');
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'detached' });
+    await rowNamed(page, 'Midnight Confession — Ep. 1').waitFor();
+    assert.deepEqual(await projectNames(page), ['Midnight Confession — Ep. 1']);
+    assert.equal((await api(server, 'GET', `/api/v1/projects/${id}`)).body.name, 'Midnight Confession — Ep. 1');
+
+    // Delete with confirmation; cancelling first keeps it.
+    const renamed = rowNamed(page, 'Midnight Confession — Ep. 1');
+    await renamed.getByTestId('delete-project').click();
+    const confirm = page.getByTestId('delete-dialog');
+    await confirm.waitFor();
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'detached' });
+    await expectRowCount(page, 1);
+
+    await renamed.getByTestId('delete-project').click();
+    await confirm.waitFor();
+    assert.match(await confirm.innerText(), /Midnight Confession — Ep\. 1/);
+    await page.getByTestId('confirm-delete').click();
+    await confirm.waitFor({ state: 'detached' });
+    await expectRowCount(page, 0);
+    await empty.waitFor();
+    assert.equal((await api(server, 'GET', '/api/v1/projects')).body.total, 0);
+
+    // Undo brings it back, with its new name.
+    const undo = page.getByTestId('undo-delete');
+    await undo.waitFor();
+    await undo.click();
+    await rowNamed(page, 'Midnight Confession — Ep. 1').waitFor();
+    await expectRowCount(page, 1);
+    assert.equal((await api(server, 'GET', '/api/v1/projects')).body.total, 1);
+
+    // Delete again, for good.
+    await rowNamed(page, 'Midnight Confession — Ep. 1').getByTestId('delete-project').click();
+    await page.getByTestId('confirm-delete').click();
+    await expectRowCount(page, 0);
+    await empty.waitFor();
+    assert.equal((await api(server, 'GET', '/api/v1/projects')).body.total, 0);
+  }),
+);
+
+test('projects: server errors: validation next to the field, others in a toast', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, dataDir, start }) => {
+    const server = await start(dataDir());
+    await page.goto(`${server.url}/`);
+    await page.getByTestId('empty-state').waitFor();
+
+    // The UI checks only what it must (required, length); the server also refuses control
+    // characters, and its 422 must land next to the name field with the server's own words.
+    const badName = 'Bad\tName';
+    const refused = await api(server, 'POST', '/api/v1/projects', { name: badName });
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.equal(refused.body.field, 'name');
+    await page.getByTestId('new-project').click();
+    await page.getByTestId('project-name-input').fill(badName);
+    await page.getByTestId('create-project').click();
+    const fieldError = page.getByTestId('field-error-name');
+    await fieldError.waitFor();
+    assert.equal(await fieldError.innerText(), refused.body.detail);
+    assert.equal(await page.getByTestId('project-name-input').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByTestId('toast').count(), 0, 'a field error is not also toasted');
+    // Fixing the name clears the error and creates the project.
+    await page.getByTestId('project-name-input').fill('Gone Girl Next Door');
+    assert.equal(await fieldError.count(), 0);
+    await page.getByTestId('create-project').click();
+    await page.getByTestId('new-project-dialog').waitFor({ state: 'detached' });
+    const row = rowNamed(page, 'Gone Girl Next Door');
+    await row.waitFor();
+    const id = await row.getAttribute('data-project-id');
+
+    // Same for rename: the error stays next to the input, which stays open.
+    await row.getByTestId('rename-project').click();
+    await page.getByTestId('rename-input').fill(badName);
+    await page.getByTestId('rename-input').press('Enter');
+    const renameError = page.getByTestId('rename-error');
+    await renameError.waitFor();
+    assert.equal(await renameError.innerText(), refused.body.detail);
+    assert.equal(await page.getByTestId('rename-input').inputValue(), badName);
+    // The input keeps the keyboard focus after the failed save, so Escape (sent to whatever
+    // has focus, not to the input directly) still cancels.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('rename-input').waitFor({ state: 'detached' });
+    assert.deepEqual(await projectNames(page), ['Gone Girl Next Door']);
+
+    // Someone else deletes it; renaming it here fails with the server's own message in a toast.
+    assert.equal((await api(server, 'DELETE', `/api/v1/projects/${id}`)).status, 200);
+    await row.getByTestId('rename-project').click();
+    await page.getByTestId('rename-input').fill('Renamed too late');
+    await page.getByTestId('rename-input').press('Enter');
+
+    const expected = await api(server, 'PATCH', `/api/v1/projects/${id}`, { name: 'Renamed too late' });
+    assert.equal(expected.status, 404);
+    assert.equal(expected.body.error_code, 'NOT_FOUND');
+    const toast = page.getByTestId('toast').filter({ hasText: expected.body.detail });
+    await toast.waitFor();
+    assert.equal(await toast.getAttribute('data-kind'), 'error');
+    // The list is refreshed and no longer shows the deleted project.
+    await page.getByTestId('empty-state').waitFor();
+  }),
+);
+
+test('projects: status filter and pagination', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, dataDir, start }) => {
+    const server = await start(dataDir());
+    for (let i = 1; i <= 21; i++) {
+      const res = await api(server, 'POST', '/api/v1/projects', { name: `Episode ${String(i).padStart(2, '0')}` });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    }
+    const first = (await api(server, 'GET', '/api/v1/projects?limit=1')).body.items[0];
+    const done = await api(server, 'PATCH', `/api/v1/projects/${first.id}`, { status: 'completed' });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+
+    await page.goto(`${server.url}/`);
+    await expectRowCount(page, 20);
+    assert.match(await page.getByTestId('project-count').innerText(), /^21 projects/);
+    const pagination = page.getByTestId('pagination');
+    await pagination.waitFor();
+    assert.equal(await page.getByTestId('pagination-summary').innerText(), '1–20 of 21');
+    const page1 = await projectNames(page);
+
+    await page.getByTestId('next-page').click();
+    await waitUntil(
+      async () => (await page.getByTestId('pagination-summary').innerText()) === '21–21 of 21',
+      'second page summary',
+    );
+    await expectRowCount(page, 1);
+    const page2 = await projectNames(page);
+    assert.equal(new Set([...page1, ...page2]).size, 21, 'the two pages together list every project once');
+
+    // Filter: only the completed one; the pagination goes away.
+    await page.getByTestId('filter-completed').click();
+    await waitUntil(async () => {
+      const names = await projectNames(page);
+      return names.length === 1 && names[0] === first.name;
+    }, 'only the completed project is listed');
+    assert.equal(await pagination.count(), 0);
+    assert.equal(await page.getByTestId('filter-completed').getAttribute('aria-pressed'), 'true');
+
+    // A filter with no match shows the filtered empty state, which leads back to all.
+    await page.getByTestId('filter-in_progress').click();
+    const empty = page.getByTestId('empty-state');
+    await empty.waitFor();
+    assert.equal(await empty.getAttribute('data-variant'), 'filtered');
+    await page.getByTestId('show-all').click();
+    await expectRowCount(page, 20);
+  }),
+);
+
+test('projects: survive a server restart on the same data dir', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, dataDir, start }) => {
+    const dir = dataDir();
+    const first = await start(dir);
+    await page.goto(`${first.url}/`);
+    await page.getByTestId('empty-state').waitFor();
+    await createViaDialog(page, { name: 'Persistent Heart', description: 'Should outlive the server', aspect: '1:1' });
+
+    const stopped = await first.stop();
+    assert.equal(stopped.timedOut, false, 'the server stops within 10 s of SIGTERM');
+    assert.equal(stopped.code, 0, `the server exits cleanly on SIGTERM (got ${JSON.stringify(stopped)})`);
+
+    // Same address when it is free again, so this is a real reload of the same page.
+    const { port } = new URL(first.url);
+    let second;
+    try {
+      second = await start(dir, { addr: `127.0.0.1:${port}` });
+    } catch (e) {
+      t.diagnostic(`port ${port} not reusable (${e.message.split('\n')[0]}); using a new one`);
+      second = await start(dir);
+    }
+    if (second.url === first.url) await page.reload();
+    else await page.goto(`${second.url}/`);
+
+    const row = rowNamed(page, 'Persistent Heart');
+    await row.waitFor();
+    await expectRowCount(page, 1);
+    assert.equal(await row.getByTestId('aspect-badge').innerText(), '1:1');
+    assert.equal(await row.getByTestId('project-description').innerText(), 'Should outlive the server');
+  }),
+);

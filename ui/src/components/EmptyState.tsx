@@ -1,0 +1,42 @@
+import type { StatusFilter } from '../api/projects';
+import { statusLabel } from '../lib/format';
+import { FilmIcon, PlusIcon } from './Icons';
+
+interface Props {
+  filter: StatusFilter;
+  onCreate: () => void;
+  onShowAll: () => void;
+}
+
+export function EmptyState({ filter, onCreate, onShowAll }: Props) {
+  if (filter !== 'all') {
+    return (
+      <div className="empty-state" data-testid="empty-state" data-variant="filtered">
+        <div className="empty-art" aria-hidden="true">
+          <FilmIcon size={28} />
+        </div>
+        <h2>No {statusLabel(filter).toLowerCase()} projects</h2>
+        <p>Projects move between statuses as you work on them.</p>
+        <button type="button" className="button secondary" onClick={onShowAll} data-testid="show-all">
+          Show all projects
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="empty-state" data-testid="empty-state" data-variant="first-run">
+      <div className="empty-art" aria-hidden="true">
+        <FilmIcon size={28} />
+      </div>
+      <h2>Start your first short drama</h2>
+      <p>A project holds the script, characters and scenes of one story. Create one to get going.</p>
+      <button type="button" className="button primary" onClick={onCreate} data-testid="empty-new-project">
+        <PlusIcon />
+        Create your first project
+      </button>
+      <p className="hint">
+        or press <kbd>N</kbd>
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,309 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  DEFAULT_PAGE_LIMIT,
+  createProject,
+  deleteProject,
+  listProjects,
+  restoreProject,
+  updateProject,
+  type StatusFilter,
+} from '../api/projects';
+import { PROJECT_STATUSES, type Page, type Project } from '../api/types';
+import { isNewProjectShortcut } from '../lib/keyboard';
+import { pluralize, statusLabel } from '../lib/format';
+import { ApiError, errorMessage } from '../transport';
+import { ConfirmDeleteDialog } from './ConfirmDeleteDialog';
+import { EmptyState } from './EmptyState';
+import { AlertIcon, PlusIcon } from './Icons';
+import { NewProjectDialog } from './NewProjectDialog';
+import { Pagination } from './Pagination';
+import { ProjectRow } from './ProjectRow';
+import { useToasts } from './Toasts';
+
+const FILTERS: StatusFilter[] = ['all', ...PROJECT_STATUSES];
+
+type LoadState =
+  | { kind: 'loading' }
+  | { kind: 'ready'; data: Page<Project> }
+  | { kind: 'error'; message: string };
+
+function useNow(intervalMs: number): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const t = window.setInterval(() => setNow(new Date()), intervalMs);
+    return () => window.clearInterval(t);
+  }, [intervalMs]);
+  return now;
+}
+
+export function ProjectsPage() {
+  const toasts = useToasts();
+  const [filter, setFilter] = useState<StatusFilter>('all');
+  const [page, setPage] = useState(1);
+  const [reloadKey, setReloadKey] = useState(0);
+  const [load, setLoad] = useState<LoadState>({ kind: 'loading' });
+  const [refreshing, setRefreshing] = useState(false);
+  const [creating, setCreating] = useState(false);
+  const [deleting, setDeleting] = useState<Project | null>(null);
+  const [renamingId, setRenamingId] = useState<string | null>(null);
+  const now = useNow(30_000);
+  const lastData = useRef<Page<Project> | null>(null);
+
+  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setRefreshing(true);
+    listProjects({ page, limit: DEFAULT_PAGE_LIMIT, status: filter }, ctrl.signal)
+      .then((data) => {
+        // Past the last page (e.g. after deleting its only row): go to the last one there is.
+        if (data.items.length === 0 && page > 1) {
+          setPage(Math.max(1, data.totalPages));
+          return;
+        }
+        lastData.current = data;
+        setLoad({ kind: 'ready', data });
+        setRefreshing(false);
+      })
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setRefreshing(false);
+        const message = errorMessage(e);
+        if (lastData.current) {
+          // Keep showing what we had; say what went wrong.
+          toasts.show({ kind: 'error', message });
+        } else {
+          setLoad({ kind: 'error', message });
+        }
+      });
+    return () => ctrl.abort();
+  }, [filter, page, reloadKey, toasts]);
+
+  const dialogOpen = creating || deleting !== null;
+
+  useEffect(() => {
+    function onKeyDown(e: KeyboardEvent) {
+      if (isNewProjectShortcut(e, dialogOpen)) {
+        e.preventDefault();
+        setCreating(true);
+      }
+    }
+    document.addEventListener('keydown', onKeyDown);
+    return () => document.removeEventListener('keydown', onKeyDown);
+  }, [dialogOpen]);
+
+  const showError = useCallback((message: string) => toasts.show({ kind: 'error', message }), [toasts]);
+
+  const onCreated = useCallback(
+    (p: Project) => {
+      toasts.show({ kind: 'success', message: `Created “${p.name}”` });
+      if (filter !== 'all' && filter !== p.status) setFilter('all');
+      setPage(1);
+      reload();
+    },
+    [filter, reload, toasts],
+  );
+
+  async function rename(project: Project, name: string) {
+    try {
+      const updated = await updateProject(project.id, { name });
+      setLoad((s) =>
+        s.kind === 'ready'
+          ? { ...s, data: { ...s.data, items: s.data.items.map((p) => (p.id === updated.id ? updated : p)) } }
+          : s,
+      );
+      toasts.show({ kind: 'success', message: `Renamed to “${updated.name}”` });
+      reload();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.field)) showError(errorMessage(e));
+      if (e instanceof ApiError && e.isNotFound) {
+        setRenamingId(null);
+        reload();
+      }
+      throw e;
+    }
+  }
+
+  async function undoDelete(project: Project) {
+    try {
+      const restored = await restoreProject(project.id);
+      toasts.show({ kind: 'success', message: `Restored “${restored.name}”` });
+      reload();
+    } catch (e) {
+      showError(errorMessage(e));
+    }
+  }
+
+  async function confirmDelete(project: Project) {
+    try {
+      await deleteProject(project.id);
+    } catch (e) {
+      showError(errorMessage(e));
+      if (e instanceof ApiError && e.isNotFound) {
+        reload();
+        return; // already gone: close the dialog
+      }
+      throw e;
+    }
+    if (renamingId === project.id) setRenamingId(null);
+    setLoad((s) =>
+      s.kind === 'ready'
+        ? {
+            ...s,
+            data: { ...s.data, items: s.data.items.filter((p) => p.id !== project.id), total: s.data.total - 1 },
+          }
+        : s,
+    );
+    toasts.show({
+      kind: 'info',
+      message: `Deleted “${project.name}”`,
+      duration: 10_000,
+      action: { label: 'Undo', testId: 'undo-delete', onClick: () => void undoDelete(project) },
+    });
+    reload();
+  }
+
+  const data = load.kind === 'ready' ? load.data : null;
+  const total = data?.total ?? 0;
+
+  return (
+    <div className="page">
+      <header className="page-header">
+        <div>
+          <h1>Projects</h1>
+          <p className="page-subtitle" data-testid="project-count">
+            {data
+              ? filter === 'all'
+                ? pluralize(total, 'project')
+                : `${pluralize(total, 'project')} · ${statusLabel(filter)}`
+              : '\u00a0'}
+          </p>
+        </div>
+        <button type="button" className="button primary" onClick={() => setCreating(true)} data-testid="new-project">
+          <PlusIcon />
+          New project
+          <kbd className="kbd-hint" aria-hidden="true">
+            N
+          </kbd>
+        </button>
+      </header>
+
+      <div className="toolbar">
+        <div className="segmented" role="group" aria-label="Filter by status" data-testid="status-filter">
+          {FILTERS.map((f) => (
+            <button
+              key={f}
+              type="button"
+              className={`segment${filter === f ? ' active' : ''}`}
+              aria-pressed={filter === f}
+              data-testid={`filter-${f}`}
+              onClick={() => {
+                setFilter(f);
+                setPage(1);
+              }}
+            >
+              {f === 'all' ? 'All' : statusLabel(f)}
+            </button>
+          ))}
+        </div>
+        {refreshing && data && <span className="spinner" role="status" aria-label="Loading" />}
+      </div>
+
+      <section className="panel" aria-busy={load.kind === 'loading'}>
+        {load.kind === 'loading' && <SkeletonList />}
+        {load.kind === 'error' && (
+          <div className="load-error" role="alert" data-testid="load-error">
+            <AlertIcon size={22} />
+            <div>
+              <h2>Couldn’t load projects</h2>
+              <p>{load.message}</p>
+            </div>
+            <button type="button" className="button secondary" onClick={reload}>
+              Try again
+            </button>
+          </div>
+        )}
+        {data && data.items.length === 0 && (
+          <EmptyState
+            filter={filter}
+            onCreate={() => setCreating(true)}
+            onShowAll={() => {
+              setFilter('all');
+              setPage(1);
+            }}
+          />
+        )}
+        {data && data.items.length > 0 && (
+          <>
+            <div className="list-header" aria-hidden="true">
+              <span>Name</span>
+              <span>Format</span>
+              <span>Status</span>
+              <span>Updated</span>
+              <span />
+            </div>
+            <ul className={`project-list${refreshing ? ' refreshing' : ''}`} data-testid="project-list">
+              {data.items.map((p) => (
+                <ProjectRow
+                  key={p.id}
+                  project={p}
+                  now={now}
+                  editing={renamingId === p.id}
+                  onStartRename={() => setRenamingId(p.id)}
+                  onEndRename={() => setRenamingId((id) => (id === p.id ? null : id))}
+                  onRename={(name) => rename(p, name)}
+                  onDelete={() => setDeleting(p)}
+                />
+              ))}
+            </ul>
+            <Pagination
+              page={data.page}
+              totalPages={data.totalPages}
+              total={data.total}
+              limit={data.limit}
+              onPage={(n) => {
+                setRenamingId(null);
+                setPage(n);
+                document.getElementById('main')?.scrollTo({ top: 0 });
+              }}
+            />
+          </>
+        )}
+      </section>
+
+      {creating && (
+        <NewProjectDialog
+          onClose={() => setCreating(false)}
+          onCreate={createProject}
+          onCreated={onCreated}
+          onError={showError}
+        />
+      )}
+      {deleting && (
+        <ConfirmDeleteDialog
+          project={deleting}
+          onClose={() => setDeleting(null)}
+          onConfirm={() => confirmDelete(deleting)}
+        />
+      )}
+    </div>
+  );
+}
+
+function SkeletonList() {
+  return (
+    <ul className="project-list skeleton" data-testid="loading">
+      {[0, 1, 2].map((i) => (
+        <li key={i} className="project-row">
+          <div className="cell-name">
+            <div className="thumb sk" />
+            <div className="name-block">
+              <span className="sk sk-line" style={{ width: `${40 + i * 12}%` }} />
+              <span className="sk sk-line sk-thin" style={{ width: `${60 - i * 10}%` }} />
+            </div>
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}

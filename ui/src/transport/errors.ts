@@ -1,0 +1,153 @@
+/** The error body every 4xx/5xx response of the Storyloom API carries. */
+export interface ErrorBody {
+  detail: string;
+  error_code: string;
+  retryable: boolean;
+  field?: string;
+  retry_after?: number;
+}
+
+/** Codes produced on the client side, when there is no server answer to read. */
+export const CLIENT_ERROR_CODES = {
+  /** The request never got an HTTP answer (server down, offline, CORS, aborted). */
+  network: 'NETWORK_ERROR',
+  /** A 2xx answer whose body was not the JSON we expected. */
+  badResponse: 'BAD_RESPONSE',
+} as const;
+
+/**
+ * The one error type every transport throws. `status` is the HTTP status, or 0 when no
+ * HTTP answer arrived at all.
+ */
+export class ApiError extends Error implements ErrorBody {
+  readonly status: number;
+  readonly detail: string;
+  readonly error_code: string;
+  readonly retryable: boolean;
+  readonly field?: string;
+  readonly retry_after?: number;
+
+  constructor(status: number, body: ErrorBody) {
+    super(body.detail);
+    this.name = 'ApiError';
+    this.status = status;
+    this.detail = body.detail;
+    this.error_code = body.error_code;
+    this.retryable = body.retryable;
+    if (body.field !== undefined) this.field = body.field;
+    if (body.retry_after !== undefined) this.retry_after = body.retry_after;
+  }
+
+  get isValidation(): boolean {
+    return this.error_code === 'VALIDATION_ERROR';
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404 || this.error_code === 'NOT_FOUND';
+  }
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}
+
+/** Default code for a status when the body did not carry one (e.g. a proxy's HTML page). */
+function codeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'VALIDATION_ERROR';
+    case 401:
+      return 'AUTH_REQUIRED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 409:
+      return 'CONFLICT';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'RATE_LIMITED';
+    case 502:
+      return 'UPSTREAM_FAILED';
+    case 503:
+      return 'SERVICE_UNAVAILABLE';
+    default:
+      return status >= 500 ? 'INTERNAL' : `HTTP_${status}`;
+  }
+}
+
+function retryableStatus(status: number): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504;
+}
+
+/**
+ * Builds the ApiError for a non-2xx answer from its status and raw body text. A body in the
+ * API's error format is taken as is; anything else (empty, HTML, other JSON) still yields a
+ * usable error with a readable `detail`.
+ */
+export function parseErrorResponse(
+  status: number,
+  bodyText: string,
+  statusText = '',
+  retryAfterHeader?: string | null,
+): ApiError {
+  let parsed: unknown;
+  try {
+    parsed = bodyText ? JSON.parse(bodyText) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const headerRetry = retryAfterHeader ? Number.parseInt(retryAfterHeader, 10) : Number.NaN;
+
+  if (parsed && typeof parsed === 'object' && typeof (parsed as ErrorBody).detail === 'string') {
+    const b = parsed as Partial<ErrorBody>;
+    const body: ErrorBody = {
+      detail: b.detail as string,
+      error_code: typeof b.error_code === 'string' ? b.error_code : codeForStatus(status),
+      retryable: typeof b.retryable === 'boolean' ? b.retryable : retryableStatus(status),
+    };
+    if (typeof b.field === 'string' && b.field) body.field = b.field;
+    if (typeof b.retry_after === 'number') body.retry_after = b.retry_after;
+    else if (Number.isFinite(headerRetry)) body.retry_after = headerRetry;
+    return new ApiError(status, body);
+  }
+
+  const text = bodyText.trim();
+  const looksLikeHtml = text.startsWith('<');
+  const detail =
+    text && !looksLikeHtml && text.length <= 300
+      ? text
+      : `${status}${statusText ? ` ${statusText}` : ''}: the server answered with an error`;
+  const body: ErrorBody = {
+    detail,
+    error_code: codeForStatus(status),
+    retryable: retryableStatus(status),
+  };
+  if (Number.isFinite(headerRetry)) body.retry_after = headerRetry;
+  return new ApiError(status, body);
+}
+
+/** The ApiError for a request that got no HTTP answer at all. */
+export function networkError(cause: unknown): ApiError {
+  const reason = cause instanceof Error && cause.message ? ` (${cause.message})` : '';
+  const err = new ApiError(0, {
+    detail: `Cannot reach the Storyloom server${reason}`,
+    error_code: CLIENT_ERROR_CODES.network,
+    retryable: true,
+  });
+  (err as { cause?: unknown }).cause = cause;
+  return err;
+}
+
+/** A user-facing message for any thrown value. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.detail;
+  if (e instanceof Error && e.message) return e.message;
+  return 'Something went wrong';
+}

@@ -1,0 +1,89 @@
+import { ApiError, CLIENT_ERROR_CODES, networkError, parseErrorResponse } from './errors';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export type TransportKind = 'desktop' | 'browser';
+
+/** The one interface the rest of the UI talks to. */
+export interface Transport {
+  readonly kind: TransportKind;
+  /** Prefix put before every path: "" (same origin) or e.g. "app://localhost". */
+  readonly baseUrl: string;
+  /**
+   * Sends a JSON request. `path` is absolute from the API's origin, e.g. "/api/v1/projects".
+   * Resolves with the parsed JSON body (undefined for 204 / empty bodies); rejects with ApiError.
+   */
+  request<T>(method: HttpMethod, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
+  // TODO(events): `events: EventChannel` (see ./events.ts) once the server streams progress.
+}
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface FetchTransportOptions {
+  kind: TransportKind;
+  baseUrl: string;
+  /** Returns the bearer token to send, if any; read on every request. */
+  getToken?: () => string | null | undefined;
+  fetch?: FetchLike;
+}
+
+export function joinUrl(baseUrl: string, path: string): string {
+  if (!path.startsWith('/')) {
+    throw new Error(`API path must start with "/": ${path}`);
+  }
+  return baseUrl.replace(/\/+$/, '') + path;
+}
+
+/** A transport that speaks HTTP with `fetch`; both the desktop and the browser flavours use it. */
+export function createFetchTransport(opts: FetchTransportOptions): Transport {
+  const doFetch: FetchLike = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  async function request<T>(
+    method: HttpMethod,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const token = opts.getToken?.();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (signal) init.signal = signal;
+
+    let res: Response;
+    try {
+      res = await doFetch(joinUrl(opts.baseUrl, path), init);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw networkError(e);
+    }
+
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw networkError(e);
+    }
+
+    if (!res.ok) {
+      throw parseErrorResponse(res.status, text, res.statusText, res.headers.get('Retry-After'));
+    }
+    if (res.status === 204 || text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(res.status, {
+        detail: `The server sent an unreadable answer to ${method} ${path}`,
+        error_code: CLIENT_ERROR_CODES.badResponse,
+        retryable: false,
+      });
+    }
+  }
+
+  return { kind: opts.kind, baseUrl: opts.baseUrl, request };
+}

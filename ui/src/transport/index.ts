@@ -1,0 +1,86 @@
+import { createFetchTransport, type FetchLike, type HttpMethod, type Transport } from './http';
+
+export { ApiError, errorMessage, isApiError, parseErrorResponse } from './errors';
+export type { ErrorBody } from './errors';
+export type { EventChannel, ProgressEvent, Unsubscribe } from './events';
+export type { HttpMethod, Transport, TransportKind } from './http';
+export { createFetchTransport, joinUrl } from './http';
+
+/** Where the bearer token of the web build is kept (accounts mode). */
+export const TOKEN_STORAGE_KEY = 'storyloom.token';
+
+/** The bits of `window` the environment detection reads (so tests can pass a fake). */
+export interface HostLike {
+  __TAURI_INTERNALS__?: unknown;
+  navigator?: { userAgent?: string };
+  localStorage?: Pick<Storage, 'getItem'>;
+}
+
+export interface TransportTarget {
+  kind: 'desktop' | 'browser';
+  baseUrl: string;
+}
+
+/**
+ * Desktop (Tauri 2 injects `__TAURI_INTERNALS__`): the shell answers the API on its `app`
+ * custom protocol, which WebKit on Linux/macOS reaches as app://localhost, while WebView2 on
+ * Windows (and the Android WebView) cannot register real custom schemes, so wry maps it to
+ * http://app.localhost. Browser: the page's own origin.
+ */
+export function detectTarget(host: HostLike | undefined): TransportTarget {
+  if (host && host.__TAURI_INTERNALS__ !== undefined) {
+    const ua = host.navigator?.userAgent ?? '';
+    return {
+      kind: 'desktop',
+      baseUrl: ua.includes('Windows') || ua.includes('Android') ? 'http://app.localhost' : 'app://localhost',
+    };
+  }
+  return { kind: 'browser', baseUrl: '' };
+}
+
+export function readToken(host: HostLike | undefined): string | null {
+  try {
+    const t = host?.localStorage?.getItem(TOKEN_STORAGE_KEY);
+    return t && t.trim() ? t.trim() : null;
+  } catch {
+    // Storage can throw (disabled cookies, sandboxed iframes): behave as "no token".
+    return null;
+  }
+}
+
+export function createTransport(host: HostLike | undefined, fetchImpl?: FetchLike): Transport {
+  const target = detectTarget(host);
+  const opts: Parameters<typeof createFetchTransport>[0] = {
+    kind: target.kind,
+    baseUrl: target.baseUrl,
+  };
+  // The desktop shell is single-user and needs no credentials; the web build sends the
+  // account's token when one is stored.
+  if (target.kind === 'browser') opts.getToken = () => readToken(host);
+  if (fetchImpl) opts.fetch = fetchImpl;
+  return createFetchTransport(opts);
+}
+
+let current: Transport | undefined;
+
+/** The transport of this page, created on first use. */
+export function getTransport(): Transport {
+  if (!current) {
+    current = createTransport(typeof window === 'undefined' ? undefined : (window as HostLike));
+  }
+  return current;
+}
+
+/** Replaces the page's transport (tests, storybook-like harnesses). */
+export function setTransport(t: Transport | undefined): void {
+  current = t;
+}
+
+export function request<T>(
+  method: HttpMethod,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
+  return getTransport().request<T>(method, path, body, signal);
+}
