@@ -1,0 +1,286 @@
+//! Authentication over real TCP: `x-api-key` wins over Bearer, 401 vs 403, expiry, revocation,
+//! suspension, and one user never sees another's projects.
+mod common;
+
+use chrono::Duration;
+use common::{assert_error, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use storyloom::{
+    auth::{self, Scope},
+    config::AuthMode,
+};
+
+async fn user_with_token(s: &TestServer, name: &str) -> (String, String) {
+    let id = auth::create_user(&s.state, name, false).await.unwrap();
+    let token = auth::issue_access_token(&s.state, &id).unwrap();
+    (id, token)
+}
+
+#[tokio::test]
+async fn accounts_mode_requires_credentials() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let (status, body) = s.get("/api/v1/projects").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "AUTH_REQUIRED", None);
+    let (status, body) = s.post("/api/v1/projects", json!({"name": "x"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "AUTH_REQUIRED", None);
+}
+
+#[tokio::test]
+async fn bearer_tokens_work_and_expire() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let (_, token) = user_with_token(&s, "alice").await;
+    let bearer = format!("Bearer {token}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "Mine"})),
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    for bad in ["Bearer nonsense", "Basic YWxpY2U6cHc=", "Bearer"] {
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/api/v1/projects",
+                None,
+                &[("authorization", bad)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad}");
+        assert_error(&body, "AUTH_INVALID", None);
+    }
+
+    s.clock
+        .advance(Duration::seconds(s.state.config.access_token_ttl_secs + 1));
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "AUTH_INVALID", None);
+    assert!(
+        body["detail"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn api_key_wins_over_bearer_and_scopes_give_403() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let (alice, token) = user_with_token(&s, "alice").await;
+    let bearer = format!("Bearer {token}");
+
+    // A bad key next to a valid bearer token is still a 401: the key is what counts.
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[
+                ("x-api-key", "sl_not_a_real_key"),
+                ("authorization", &bearer),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "AUTH_INVALID", None);
+
+    let read_only = auth::create_api_key(&s.state, &alice, "ro", &[Scope::Read], None)
+        .await
+        .unwrap();
+    assert!(read_only.secret.starts_with(&read_only.prefix));
+    let (status, list) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("x-api-key", &read_only.secret)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+
+    // Valid but not allowed → 403, even with a bearer token that could write.
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "nope"})),
+            &[("x-api-key", &read_only.secret), ("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_error(&body, "FORBIDDEN", None);
+    assert!(body["detail"].as_str().unwrap().contains("write"));
+
+    let writer = auth::create_api_key(&s.state, &alice, "rw", &[Scope::Read, Scope::Write], None)
+        .await
+        .unwrap();
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "ok"})),
+            &[("x-api-key", &writer.secret)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    assert!(auth::revoke_api_key(&s.state, &writer.id).await.unwrap());
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("x-api-key", &writer.secret)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body["detail"].as_str().unwrap().contains("revoked"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn expired_keys_and_suspended_users_are_refused_at_once() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let (bob, _) = user_with_token(&s, "bob").await;
+    let expires = s.clock_now() + Duration::hours(1);
+    let key = auth::create_api_key(&s.state, &bob, "short", &[Scope::Read], Some(expires))
+        .await
+        .unwrap();
+    let (status, _) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("x-api-key", &key.secret)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    s.clock.advance(Duration::hours(2));
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("x-api-key", &key.secret)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body["detail"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+
+    let fresh_token = auth::issue_access_token(&s.state, &bob).unwrap();
+    let key2 = auth::create_api_key(&s.state, &bob, "k2", &[Scope::Read], None)
+        .await
+        .unwrap();
+    assert!(auth::set_user_status(&s.state, &bob, "suspended")
+        .await
+        .unwrap());
+    for headers in [
+        vec![("authorization".to_string(), format!("Bearer {fresh_token}"))],
+        vec![("x-api-key".to_string(), key2.secret.clone())],
+    ] {
+        let h: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (status, body) = s.call(Method::GET, "/api/v1/projects", None, &h).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("suspended"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_never_see_each_others_projects() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let (_, alice) = user_with_token(&s, "alice").await;
+    let (_, mallory) = user_with_token(&s, "mallory").await;
+    let a = format!("Bearer {alice}");
+    let m = format!("Bearer {mallory}");
+    let (_, p) = s
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "Secret"})),
+            &[("authorization", &a)],
+        )
+        .await;
+    let path = format!("/api/v1/projects/{}", p["id"].as_str().unwrap());
+
+    let (_, list) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("authorization", &m)],
+        )
+        .await;
+    assert_eq!(list["total"], 0);
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"name": "pwned"}))),
+        (Method::DELETE, None),
+    ] {
+        let (status, err) = s
+            .call(method.clone(), &path, body, &[("authorization", &m)])
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}: {err}");
+    }
+    let (status, _) = s
+        .call(
+            Method::POST,
+            &format!("{path}/restore"),
+            Some(json!({})),
+            &[("authorization", &m)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, mine) = s
+        .call(Method::GET, &path, None, &[("authorization", &a)])
+        .await;
+    assert_eq!(mine["name"], "Secret", "untouched by the other user");
+}
+
+#[tokio::test]
+async fn local_mode_acts_as_owner_but_still_checks_sent_credentials() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, _) = s.post("/api/v1/projects", json!({"name": "offline"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("x-api-key", "wrong")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "AUTH_INVALID", None);
+}
+
+trait ClockNow {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc>;
+}
+impl ClockNow for TestServer {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use storyloom::clock::Clock;
+        self.clock.now()
+    }
+}
