@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Storyloom needs to build, run and test on Debian/Ubuntu, then builds the UI.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # Tauri 2 / WebKitGTK desktop shell
+  libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config
+  # video export, offline TTS, CJK captions
+  ffmpeg espeak-ng fonts-noto-cjk
+  # headless GUI tests: the real window under Xvfb, and Chromium for Playwright
+  xvfb xauth webkit2gtk-driver chromium
+  # Python venv for the WebDriver client of the desktop test
+  python3-venv
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "==> installing system packages: ${missing[*]}"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+command -v cargo >/dev/null || { echo "error: Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
+command -v npm >/dev/null || { echo "error: Node.js 20.19+ with npm is required" >&2; exit 1; }
+
+echo "==> building the UI (ui/dist)"
+(cd ui && npm ci --no-audit --no-fund && npm run build)

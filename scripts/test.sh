@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: Rust tests, clippy, the UI's tests, and the end-to-end tests
+# (headless Chromium against the server-served UI; the desktop app under Xvfb).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+bash scripts/setup.sh
+
+step() { echo; echo "==> $*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo test (core with the server feature)"
+cargo test -p storyloom --features server
+
+step "cargo test (desktop shell; the core without the server feature)"
+cargo test -p storyloom-desktop
+
+step "clippy, warnings denied"
+cargo clippy -p storyloom --all-targets --features server -- -D warnings
+cargo clippy -p storyloom-desktop --all-targets -- -D warnings
+
+step "UI unit tests (vitest) and type check"
+(cd ui && npm run typecheck && npm test)
+
+step "browser end-to-end (Playwright + system Chromium against storyloom serve)"
+cargo build -p storyloom --features server
+node --test tests/e2e/browser/projects.test.mjs
+
+step "desktop end-to-end (the real window under Xvfb, tauri-driver)"
+bash scripts/e2e-desktop.sh
+
+echo
+echo "==> all test suites passed"
