@@ -170,8 +170,7 @@ mod tests {
 
     #[test]
     fn query_errors_name_the_parameter() {
-        #[derive(serde::Deserialize)]
-        #[allow(dead_code)]
+        #[derive(serde::Deserialize, Debug)]
         struct Q {
             page: Option<u32>,
         }
