@@ -1,0 +1,137 @@
+//! The `app://` scheme: every webview request to it goes to the core's axum router, in process.
+//!
+//! Request method, URI, headers and body are passed through unchanged; the router's status,
+//! headers and body come back unchanged. Nothing here knows any route: the core owns the API,
+//! including CORS for the webview's `tauri://localhost` origin.
+use axum::body::Body;
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
+use tower::ServiceExt;
+
+/// The scheme name. The webview reaches it as `app://localhost/...` (Linux, macOS) or
+/// `http://app.localhost/...` (Windows, Android).
+pub const SCHEME: &str = "app";
+
+/// The core's API, managed as Tauri state once the data directory is open.
+pub struct Api {
+    router: axum::Router,
+}
+
+impl Api {
+    pub fn new(router: axum::Router) -> Self {
+        Self { router }
+    }
+}
+
+/// The asynchronous scheme handler: called on the webview's thread, answers from a runtime task.
+pub fn serve<R: Runtime>(
+    ctx: UriSchemeContext<'_, R>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
+    let router = ctx
+        .app_handle()
+        .try_state::<Api>()
+        .map(|api| api.router.clone());
+    let origin = request.headers().get(header::ORIGIN).cloned();
+
+    tauri::async_runtime::spawn(async move {
+        let response = match router {
+            None => error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                true,
+                "Storyloom is still starting; try again in a moment.",
+                origin.as_ref(),
+            ),
+            // Run the request in its own task so that a panic in it becomes a 500 here instead of
+            // a request the webview waits on forever.
+            Some(router) => match tauri::async_runtime::spawn(dispatch(router, request)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(detail)) => error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    false,
+                    &detail,
+                    origin.as_ref(),
+                ),
+                Err(error) => {
+                    tracing::error!("desktop bridge: request task failed: {error}");
+                    error_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INTERNAL",
+                        false,
+                        "internal error",
+                        origin.as_ref(),
+                    )
+                }
+            },
+        };
+        responder.respond(response);
+    });
+}
+
+/// Runs one request through the router and collects the response body.
+async fn dispatch(
+    router: axum::Router,
+    request: Request<Vec<u8>>,
+) -> Result<Response<Vec<u8>>, String> {
+    let (parts, body) = request.into_parts();
+    let request = Request::from_parts(parts, Body::from(body));
+
+    let response = match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+
+    let (parts, body) = response.into_parts();
+    // The webview wants the whole body at once; the API's responses are JSON or single blobs.
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|error| {
+            tracing::error!("desktop bridge: cannot read the response body: {error}");
+            "cannot read the response body".to_string()
+        })?;
+    Ok(Response::from_parts(parts, bytes.to_vec()))
+}
+
+/// A JSON error in the API's shape (`{detail, error_code, retryable}`), for the rare answers the
+/// shell gives itself. It carries CORS headers so the page can read it.
+fn error_response(
+    status: StatusCode,
+    error_code: &str,
+    retryable: bool,
+    detail: &str,
+    origin: Option<&HeaderValue>,
+) -> Response<Vec<u8>> {
+    let body = serde_json::json!({
+        "detail": detail,
+        "error_code": error_code,
+        "retryable": retryable,
+    });
+    let mut response = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(origin) = origin.filter(|o| is_webview_origin(o)) {
+        response = response
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone())
+            .header(header::VARY, "origin");
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response = response.header(header::RETRY_AFTER, "1");
+    }
+    response
+        .body(body.to_string().into_bytes())
+        .unwrap_or_else(|_| Response::new(Vec::new()))
+}
+
+/// The origins the core itself allows for the desktop (no I/O: `Config::desktop` only fills fields).
+fn is_webview_origin(origin: &HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    storyloom::config::Config::desktop(Default::default())
+        .cors_origins
+        .iter()
+        .any(|allowed| allowed == origin)
+}
