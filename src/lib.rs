@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod projects;
+pub mod script;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod telemetry;

@@ -1,0 +1,246 @@
+//! Fountain line recognisers (https://fountain.io/syntax). Each looks at one trimmed line; the
+//! context rules (blank line before a cue, …) live in the parser.
+
+use super::{
+    heading::{extract_scene_number, split_location_time, HeadingParts},
+    prepare::PreparedLine,
+    text as tx, IntExt, MetadataEntry,
+};
+
+/// Longest first, so `INT./EXT` wins over `INT`.
+const HEADING_PREFIXES: &[(&str, IntExt)] = &[
+    ("INT./EXT", IntExt::InteriorExterior),
+    ("INT/EXT", IntExt::InteriorExterior),
+    ("EXT./INT", IntExt::InteriorExterior),
+    ("EXT/INT", IntExt::InteriorExterior),
+    ("I/E", IntExt::InteriorExterior),
+    ("E/I", IntExt::InteriorExterior),
+    ("INT", IntExt::Interior),
+    ("EXT", IntExt::Exterior),
+    ("EST", IntExt::Exterior),
+];
+
+/// Transitions that do not end in `TO:` but are written as transitions in practice.
+const KNOWN_TRANSITIONS: &[&str] = &[
+    "FADE IN:",
+    "FADE IN.",
+    "FADE OUT.",
+    "FADE OUT:",
+    "FADE OUT",
+    "FADE TO BLACK.",
+    "FADE TO BLACK",
+    "CUT TO BLACK.",
+    "CUT TO BLACK",
+];
+
+/// Keys that may open a title page (any key may follow once it is open).
+const TITLE_KEYS: &[&str] = &[
+    "title",
+    "credit",
+    "author",
+    "authors",
+    "source",
+    "draft date",
+    "date",
+    "contact",
+    "contact info",
+    "copyright",
+    "notes",
+    "revision",
+    "series",
+    "episode",
+];
+
+fn int_ext_prefix(body: &str) -> Option<(IntExt, &str)> {
+    for (prefix, ie) in HEADING_PREFIXES {
+        let Some(head) = body.get(..prefix.len()) else {
+            continue;
+        };
+        if !head.eq_ignore_ascii_case(prefix) {
+            continue;
+        }
+        let after = body.get(prefix.len()..).unwrap_or("");
+        // `INT` must be followed by a dot or a space: "Interesting" is not a heading.
+        if after.starts_with(|c: char| c == '.' || c.is_whitespace()) {
+            let rest = after.trim_start_matches(|c: char| c == '.' || c.is_whitespace());
+            return Some((*ie, rest));
+        }
+    }
+    None
+}
+
+/// `INT. KITCHEN - NIGHT #12#`, `ext. park - day`, `I/E CAR - DAY`, forced `.SNIPER SCOPE POV`.
+pub(crate) fn parse_heading(t: &str) -> Option<HeadingParts> {
+    let (forced, body) = match t.strip_prefix('.') {
+        // `..` starts an ellipsis, not a forced heading.
+        Some(rest) if !rest.starts_with('.') && rest.starts_with(char::is_alphanumeric) => {
+            (true, rest)
+        }
+        Some(_) => return None,
+        None => (false, t),
+    };
+    let (body, source_number) = extract_scene_number(body);
+    let (int_ext, rest) = match int_ext_prefix(body) {
+        Some((ie, rest)) => (Some(ie), rest),
+        None if forced => (None, body),
+        None => return None,
+    };
+    let (location, time_of_day, token_ie) = split_location_time(rest);
+    Some(HeadingParts {
+        heading: tx::clean(body.trim()),
+        source_number,
+        location,
+        time_of_day,
+        int_ext: int_ext.or(token_ie),
+    })
+}
+
+pub(crate) struct Cue {
+    pub name: String,
+    pub extension: Option<String>,
+    pub dual: bool,
+}
+
+/// `BOB`, `BOB (V.O.)`, `BOB (CONT'D) ^`; with `forced` (after `@`) the caps rule is skipped.
+pub(crate) fn parse_cue(t: &str, forced: bool) -> Option<Cue> {
+    let mut s = t.trim();
+    let mut dual = false;
+    if let Some(rest) = s.strip_suffix('^') {
+        s = rest.trim_end();
+        dual = true;
+    }
+    let (name_part, ext_part) = match s.find('(') {
+        Some(p) => (s.get(..p)?, s.get(p..)?),
+        None => (s, ""),
+    };
+    let name = tx::clean(name_part.trim()).trim().to_owned();
+    if name.is_empty() {
+        return None;
+    }
+    if !forced
+        && (!tx::is_all_caps(&name)
+            || name.chars().count() > 40
+            || name.ends_with(['!', '?', ':', '：']))
+    {
+        return None;
+    }
+    let extension = parse_extensions(ext_part)?;
+    Some(Cue {
+        name,
+        extension,
+        dual,
+    })
+}
+
+/// `(V.O.) (CONT'D)` → `Some(Some("V.O., CONT'D"))`; text outside brackets → `None` (not a cue).
+fn parse_extensions(s: &str) -> Option<Option<String>> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = s.trim();
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('(')?;
+        let close = inner.find(')')?;
+        let part = tx::clean(inner.get(..close)?.trim());
+        if !part.is_empty() {
+            parts.push(part);
+        }
+        rest = inner.get(close + 1..)?.trim_start();
+    }
+    Some((!parts.is_empty()).then(|| parts.join(", ")))
+}
+
+/// `CUT TO:` (caps ending in `TO:`) or a well-known fade.
+pub(crate) fn is_transition(t: &str) -> bool {
+    (tx::is_all_caps(t) && t.ends_with("TO:"))
+        || KNOWN_TRANSITIONS.iter().any(|k| k.eq_ignore_ascii_case(t))
+}
+
+/// `> BURN TO WHITE.` (but not centered `>…<`).
+pub(crate) fn forced_transition(t: &str) -> Option<&str> {
+    let rest = t.strip_prefix('>')?;
+    if rest.ends_with('<') {
+        return None;
+    }
+    let rest = rest.trim();
+    (!rest.is_empty()).then_some(rest)
+}
+
+/// `>THE END<` → `THE END`.
+pub(crate) fn centered(t: &str) -> Option<&str> {
+    let inner = t.strip_prefix('>')?.strip_suffix('<')?;
+    Some(inner.trim())
+}
+
+/// `## Act two` → (2, `Act two`).
+pub(crate) fn section(t: &str) -> Option<(u8, &str)> {
+    if !t.starts_with('#') {
+        return None;
+    }
+    let rest = t.trim_start_matches('#');
+    let level = u8::try_from(t.len() - rest.len()).unwrap_or(u8::MAX);
+    Some((level, rest.trim()))
+}
+
+/// `= The heist goes wrong.` (a page break `===` is handled before this).
+pub(crate) fn synopsis(t: &str) -> Option<&str> {
+    t.strip_prefix('=').map(str::trim)
+}
+
+/// `===` (three or more `=` and nothing else).
+pub(crate) fn is_page_break(t: &str) -> bool {
+    t.len() >= 3 && t.bytes().all(|b| b == b'=')
+}
+
+/// `Key: value` with an ASCII key (so `张三：台词` never opens a title page).
+fn title_key(line: &str) -> Option<(&str, &str)> {
+    let pos = line.find(':')?;
+    let key = line.get(..pos)?.trim();
+    let value = line.get(pos + 1..)?;
+    let valid = key.len() <= 30
+        && key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'));
+    valid.then_some((key, value))
+}
+
+/// The title page: a `Key: value` block at the very start, ending at the first blank line.
+/// Indented lines continue the previous value. Returns the entries and the index of the first
+/// line after the block (0 when there is no title page).
+pub(crate) fn title_page(lines: &[PreparedLine<'_>]) -> (Vec<MetadataEntry>, usize) {
+    let Some(first) = lines.iter().position(|l| !l.text.trim().is_empty()) else {
+        return (Vec::new(), 0);
+    };
+    let opens = lines
+        .get(first)
+        .and_then(|l| title_key(&l.text))
+        .is_some_and(|(key, _)| TITLE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)));
+    if !opens {
+        return (Vec::new(), 0);
+    }
+    let mut entries: Vec<MetadataEntry> = Vec::new();
+    let mut i = first;
+    while let Some(line) = lines.get(i) {
+        let text: &str = &line.text;
+        if text.trim().is_empty() {
+            break;
+        }
+        let indented = text.starts_with([' ', '\t']);
+        match (indented, title_key(text)) {
+            (false, Some((key, value))) => entries.push(MetadataEntry {
+                key: key.to_owned(),
+                value: tx::clean(value.trim()),
+            }),
+            _ => match entries.last_mut() {
+                Some(last) => {
+                    if !last.value.is_empty() {
+                        last.value.push('\n');
+                    }
+                    last.value.push_str(&tx::clean(text.trim()));
+                }
+                None => break,
+            },
+        }
+        i += 1;
+    }
+    (entries, i)
+}
