@@ -33,6 +33,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Largest JSON request body accepted, in bytes (larger → 413).
     pub max_json_bytes: usize,
+    /// Largest uploaded file accepted, in bytes (seed 004: 100 MB; larger → 413).
+    pub max_upload_bytes: u64,
     /// Readers in the SQLite pool (writes go through one writer connection).
     pub db_readers: u32,
     /// Lifetime of access tokens, in seconds.
@@ -59,6 +61,7 @@ impl Config {
             auth_mode,
             cors_origins: Vec::new(),
             max_json_bytes: 4 * 1024 * 1024,
+            max_upload_bytes: 100 * 1024 * 1024,
             db_readers: 4,
             access_token_ttl_secs: 15 * 60,
         }

@@ -1,13 +1,18 @@
 //! Storyloom core: every domain, the HTTP API, storage. Never depends on Tauri: the desktop shell and
 //! the server both serve [`api::router`].
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod blobs;
+pub mod characters;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod projects;
+pub mod prompts;
 pub mod script;
+pub mod storyboard;
+pub mod versions;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod telemetry;

@@ -50,6 +50,16 @@ pub struct ErrorBody {
     /// Seconds to wait before retrying (429).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Every problem when there are several (e.g. each bad variable of a prompt render).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// One field's problem, in [`ErrorBody::errors`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +69,7 @@ pub struct ApiError {
     pub detail: String,
     pub field: Option<String>,
     pub retry_after: Option<u64>,
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl ApiError {
@@ -69,7 +80,33 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            errors: None,
         }
+    }
+
+    /// 422 listing every bad field; `field` names the first.
+    pub fn validation_many(errors: Vec<FieldError>) -> Self {
+        let first = errors.first().cloned().unwrap_or(FieldError {
+            field: String::new(),
+            detail: "invalid request".into(),
+        });
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut e = Self::validation(first.field, detail);
+        e.errors = Some(errors);
+        e
+    }
+
+    /// 413 with a message saying what was too large.
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            detail,
+        )
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -149,6 +186,7 @@ impl ApiError {
             retryable: self.code.retryable(),
             field: self.field.clone(),
             retry_after: self.retry_after,
+            errors: self.errors.clone(),
         }
     }
 }

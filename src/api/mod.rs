@@ -1,10 +1,16 @@
 //! The whole HTTP API as one axum `Router`: the server binds it to TCP, the desktop shell hands it
 //! webview requests without any port. Handlers are thin; services in the domain folders do the work.
+pub mod assets;
+pub mod characters;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod pagination;
 pub mod projects;
+pub mod prompts;
+pub mod storyboards;
+pub mod upload;
+pub mod versions;
 
 use std::{sync::Arc, time::Duration};
 
@@ -33,10 +39,10 @@ use error::{ApiError, ErrorCode};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Storyloom API", description = "Storyloom: scripts to short dramas. Errors are `{detail, error_code, retryable}`."),
-    components(schemas(error::ErrorBody, error::ErrorCode)),
+    components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -73,6 +79,11 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             projects::delete_project
         ))
         .routes(routes!(projects::restore_project))
+        .merge(versions::routes())
+        .merge(storyboards::routes())
+        .merge(characters::routes())
+        .merge(assets::routes())
+        .merge(prompts::routes())
         .split_for_parts()
 }
 

@@ -24,6 +24,31 @@ pub enum BlobError {
     NotFound(String),
 }
 
+/// A blob being written; dropped without [`BlobWriter::finish`], its temp file is removed.
+pub struct BlobWriter {
+    store: BlobStore,
+    tmp: tempfile::NamedTempFile,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl BlobWriter {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        self.hasher.update(bytes);
+        self.tmp.write_all(bytes)?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn finish(self) -> Result<BlobRef, BlobError> {
+        self.store.commit(self.tmp, self.hasher, self.size)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
@@ -61,6 +86,15 @@ impl BlobStore {
             tmp.write_all(&buf[..n])?;
             size += n as u64;
         }
+        self.commit(tmp, hasher, size)
+    }
+
+    fn commit(
+        &self,
+        tmp: tempfile::NamedTempFile,
+        hasher: Sha256,
+        size: u64,
+    ) -> Result<BlobRef, BlobError> {
         tmp.as_file().sync_all()?;
         let sha256 = hex::encode(hasher.finalize());
         let dest = self.path_of(&sha256)?;
@@ -69,6 +103,25 @@ impl BlobStore {
             tmp.persist(&dest).map_err(|e| e.error)?;
         }
         Ok(BlobRef { sha256, size })
+    }
+
+    /// Starts a blob written piece by piece (an upload arriving in chunks); nothing is visible under
+    /// a real name until [`BlobWriter::finish`].
+    pub fn writer(&self) -> Result<BlobWriter, BlobError> {
+        Ok(BlobWriter {
+            store: self.clone(),
+            tmp: tempfile::NamedTempFile::new_in(self.root.join("tmp"))?,
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    /// Removes a blob's file (after its last asset row is gone). Missing files are fine.
+    pub fn remove(&self, sha256: &str) -> Result<(), BlobError> {
+        match fs::remove_file(self.path_of(sha256)?) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(BlobError::Io(e)),
+            _ => Ok(()),
+        }
     }
 
     /// Where the blob with this digest lives (whether or not it exists).

@@ -102,6 +102,36 @@ impl TestServer {
         self.call(Method::POST, path, Some(body), &[]).await
     }
 
+    /// Sends a multipart form: `texts` as text fields, `files` as (field, filename, bytes).
+    pub async fn multipart(
+        &self,
+        path: &str,
+        texts: &[(&str, &str)],
+        files: Vec<(&str, &str, Vec<u8>)>,
+    ) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in texts {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (field, filename, bytes) in files {
+            form = form.part(
+                field.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string()),
+            );
+        }
+        let res = self
+            .client
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

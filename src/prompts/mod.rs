@@ -1,0 +1,1 @@
+//! Prompt templates (seed 004): versioned bodies with declared, typed variables.

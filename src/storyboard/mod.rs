@@ -1,0 +1,1 @@
+//! Scenes and shots (seed 002 storyboards): stored breakdown, ordering, split/merge, re-parse merge.
