@@ -1,8 +1,294 @@
-//! HTTP handlers for storyboards (thin: parse, check scope, call the service, map errors).
-use utoipa_axum::router::OpenApiRouter;
+//! Handlers for the storyboard: scenes and shots (seed 002's `/storyboards`, with its field names).
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::AppState;
+use super::{
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiQuery},
+    pagination::{Page, PageSpec},
+};
+use crate::{
+    auth::{Principal, Scope},
+    storyboard::{
+        self, DeletedShot, MergeShots, MoveShot, NewShot, Scene, SceneInput, Shot, ShotFilter,
+        ShotPatch, SplitShot, StoryboardView,
+    },
+    AppState,
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(get_storyboard))
+        .routes(routes!(list_scenes, create_scene))
+        .routes(routes!(update_scene, delete_scene))
+        .routes(routes!(list_shots, create_shot))
+        .routes(routes!(get_shot, put_shot, patch_shot, delete_shot))
+        .routes(routes!(restore_shot))
+        .routes(routes!(move_shot))
+        .routes(routes!(split_shot))
+        .routes(routes!(merge_shot))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StoryboardQuery {
+    /// Default: the current version.
+    pub version_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/storyboard", tag = "storyboards",
+    params(("id" = String, Path, description = "Project id"), StoryboardQuery),
+    responses((status = 200, description = "Scenes with their shots, in order", body = StoryboardView),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_storyboard(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<StoryboardQuery>,
+) -> Result<Json<StoryboardView>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(
+        storyboard::storyboard(&state, &principal.user_id, &id, q.version_id.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SceneList {
+    pub items: Vec<Scene>,
+    pub total: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/versions/{version_id}/scenes", tag = "storyboards",
+    params(("id" = String, Path), ("version_id" = String, Path)),
+    responses((status = 200, body = SceneList), (status = 404, body = ErrorBody)))]
+pub async fn list_scenes(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, version_id)): Path<(String, String)>,
+) -> Result<Json<SceneList>, ApiError> {
+    principal.require(Scope::Read)?;
+    let items = storyboard::list_scenes(&state, &principal.user_id, &id, &version_id).await?;
+    Ok(Json(SceneList {
+        total: items.len() as u64,
+        items,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/versions/{version_id}/scenes", tag = "storyboards",
+    params(("id" = String, Path), ("version_id" = String, Path)), request_body = SceneInput,
+    responses((status = 201, body = Scene), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_scene(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, version_id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<SceneInput>,
+) -> Result<(StatusCode, Json<Scene>), ApiError> {
+    principal.require(Scope::Write)?;
+    let scene =
+        storyboard::create_scene(&state, &principal.user_id, &id, &version_id, input).await?;
+    Ok((StatusCode::CREATED, Json(scene)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/scenes/{id}", tag = "storyboards",
+    params(("id" = String, Path)), request_body = SceneInput,
+    responses((status = 200, body = Scene), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_scene(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SceneInput>,
+) -> Result<Json<Scene>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::update_scene(&state, &principal.user_id, &id, input).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/scenes/{id}", tag = "storyboards",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The deleted scene", body = Scene), (status = 404, body = ErrorBody),
+        (status = 409, description = "The scene still has shots", body = ErrorBody)))]
+pub async fn delete_scene(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Scene>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::delete_scene(&state, &principal.user_id, &id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShotQuery {
+    /// Required (seed 002).
+    pub project_id: Option<String>,
+    /// Default: the current version.
+    pub version_id: Option<String>,
+    pub scene_number: Option<u32>,
+    pub page: Option<u32>,
+    pub limit: Option<u32>,
+    pub skip: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/storyboards", tag = "storyboards",
+    params(ShotQuery),
+    responses((status = 200, body = Page<Shot>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_shots(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<ShotQuery>,
+) -> Result<Json<Page<Shot>>, ApiError> {
+    principal.require(Scope::Read)?;
+    let project_id = q.project_id.ok_or_else(|| {
+        ApiError::bad_request("query parameter 'project_id' is required").with_field("project_id")
+    })?;
+    let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
+    let filter = ShotFilter {
+        version_id: q.version_id,
+        scene_number: q.scene_number,
+    };
+    let (items, total) =
+        storyboard::list_shots(&state, &principal.user_id, &project_id, filter, spec).await?;
+    Ok(Json(Page::new(items, total, spec)))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards", tag = "storyboards",
+    request_body = NewShot,
+    responses((status = 201, body = Shot), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<NewShot>,
+) -> Result<(StatusCode, Json<Shot>), ApiError> {
+    principal.require(Scope::Write)?;
+    let shot = storyboard::create_shot(&state, &principal.user_id, input).await?;
+    Ok((StatusCode::CREATED, Json(shot)))
+}
+
+#[utoipa::path(get, path = "/api/v1/storyboards/{id}", tag = "storyboards",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Shot), (status = 404, body = ErrorBody)))]
+pub async fn get_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(
+        storyboard::get_shot(&state, &principal.user_id, &id).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/storyboards/{id}", tag = "storyboards",
+    params(("id" = String, Path)), request_body = ShotPatch,
+    responses((status = 200, body = Shot), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<ShotPatch>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::update_shot(&state, &principal.user_id, &id, patch).await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/storyboards/{id}", tag = "storyboards",
+    params(("id" = String, Path)), request_body = ShotPatch,
+    responses((status = 200, body = Shot), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<ShotPatch>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::update_shot(&state, &principal.user_id, &id, patch).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/storyboards/{id}", tag = "storyboards",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Trashed; restorable", body = DeletedShot), (status = 404, body = ErrorBody)))]
+pub async fn delete_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<DeletedShot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::delete_shot(&state, &principal.user_id, &id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards/{id}/restore", tag = "storyboards",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Shot), (status = 404, body = ErrorBody)))]
+pub async fn restore_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::restore_shot(&state, &principal.user_id, &id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards/{id}/move", tag = "storyboards",
+    params(("id" = String, Path)), request_body = MoveShot,
+    responses((status = 200, description = "The moved shot (only its order key changed)", body = Shot),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn move_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(to): ApiJson<MoveShot>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::move_shot(&state, &principal.user_id, &id, to).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards/{id}/split", tag = "storyboards",
+    params(("id" = String, Path)), request_body = SplitShot,
+    responses((status = 200, description = "The two shots", body = [Shot]), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn split_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(at): ApiJson<SplitShot>,
+) -> Result<Json<Vec<Shot>>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::split_shot(&state, &principal.user_id, &id, at).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards/{id}/merge", tag = "storyboards",
+    params(("id" = String, Path)), request_body = MergeShots,
+    responses((status = 200, description = "The merged shot; the other is trashed", body = Shot),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(with): ApiJson<MergeShots>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::merge_shots(&state, &principal.user_id, &id, with).await?,
+    ))
 }
