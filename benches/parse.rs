@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use storyloom::script::{diff_shots, parse};
 
-const CN: &str = include_str!("../src/script/fixtures/rebirth_ep1.txt");
-const FOUNTAIN: &str = include_str!("../src/script/fixtures/last_train.fountain");
+const CN: &str = include_str!("../assets/samples/rebirth_ep1.txt");
+const FOUNTAIN: &str = include_str!("../assets/samples/last_train.fountain");
 const TARGET_CHARS: usize = 200_000;
 const RUNS: usize = 30;
 

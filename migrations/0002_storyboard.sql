@@ -75,6 +75,8 @@ CREATE TABLE shots (
     source            TEXT NOT NULL DEFAULT 'parser' CHECK (source IN ('parser', 'manual')),
     fingerprint       TEXT,
     edited            INTEGER NOT NULL DEFAULT 0,
+    -- Placed by hand (dragged): keeps its place when the script is re-parsed.
+    moved             INTEGER NOT NULL DEFAULT 0,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
     deleted_at        TEXT

@@ -117,7 +117,9 @@ impl FromRequest<AppState> for UploadForm {
             if let Some(filename) = field.file_name().map(clean_filename) {
                 let content_type = field.content_type().map(str::to_string);
                 let mut writer = state.blobs.writer().map_err(ApiError::internal)?;
-                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| multipart_error(e, limit))?
+                {
                     if writer.size() + chunk.len() as u64 > limit {
                         return Err(too_large(limit));
                     }
@@ -132,7 +134,9 @@ impl FromRequest<AppState> for UploadForm {
                 });
             } else {
                 let mut buf = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| multipart_error(e, limit))?
+                {
                     if buf.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
                         return Err(ApiError::too_large(format!(
                             "form field '{name}' is longer than {MAX_TEXT_FIELD_BYTES} bytes"

@@ -67,6 +67,8 @@ pub struct Project {
     pub style: Option<String>,
     pub status: ProjectStatus,
     pub script: Option<String>,
+    /// The version the editor works on (see `versions`).
+    pub current_version_id: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,
@@ -170,7 +172,7 @@ fn clean_style(style: Option<&str>) -> Result<Option<String>, ProjectError> {
 }
 
 const COLUMNS: &str =
-    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at";
+    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at, current_version_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -183,10 +185,15 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
         script: r.get(6)?,
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
+        current_version_id: r.get(9)?,
     })
 }
 
-fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<Project, ProjectError> {
+pub(crate) fn load(
+    c: &rusqlite::Connection,
+    owner_id: &str,
+    id: &str,
+) -> Result<Project, ProjectError> {
     c.query_row(
         &format!(
             "SELECT {COLUMNS} FROM projects WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL"
@@ -217,24 +224,48 @@ pub async fn create(
         style,
         status: ProjectStatus::Draft,
         script: None,
+        current_version_id: None,
         created_at: now.clone(),
         updated_at: now,
     };
-    let (row, owner_id) = (project.clone(), owner_id.to_string());
+    let (row, owner_id, ids) = (project, owner_id.to_string(), state.ids.clone());
     state
         .db
-        .write(move |tx| {
-            tx.execute(
-                &format!("INSERT INTO projects (owner_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                params![
-                    owner_id, row.id, row.name, row.description, row.aspect_ratio.as_str(),
-                    row.style, row.status.as_str(), row.script, row.created_at, row.updated_at
-                ],
-            )?;
-            Ok::<_, ProjectError>(())
-        })
-        .await?;
-    Ok(project)
+        .write(move |tx| insert_in_tx(tx, ids.as_ref(), &owner_id, row))
+        .await
+}
+
+/// Inserts a project with its first (empty, current) version inside the caller's transaction.
+pub(crate) fn insert_in_tx(
+    tx: &rusqlite::Connection,
+    ids: &dyn crate::clock::IdSource,
+    owner_id: &str,
+    mut row: Project,
+) -> Result<Project, ProjectError> {
+    tx.execute(
+        "INSERT INTO projects (owner_id, id, name, description, aspect_ratio, style, status, script,
+                               created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            owner_id,
+            row.id,
+            row.name,
+            row.description,
+            row.aspect_ratio.as_str(),
+            row.style,
+            row.status.as_str(),
+            row.script,
+            row.created_at,
+            row.updated_at
+        ],
+    )?;
+    row.current_version_id = Some(crate::versions::ensure_current_in_tx(
+        tx,
+        ids,
+        &row.id,
+        &row.created_at,
+    )?);
+    Ok(row)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -303,7 +334,7 @@ pub async fn update(
         .map(|s| clean_style(Some(s)))
         .transpose()?;
     let now = rfc3339(state.clock.now());
-    let (owner_id, id) = (owner_id.to_string(), id.to_string());
+    let (owner_id, id, ids) = (owner_id.to_string(), id.to_string(), state.ids.clone());
     state
         .db
         .write(move |tx| {
@@ -324,6 +355,14 @@ pub async fn update(
                 p.style = v;
             }
             if let Some(v) = patch.script {
+                // The script lives in the current version; the project column mirrors it (seed 002).
+                let version_id =
+                    crate::versions::ensure_current_in_tx(tx, ids.as_ref(), &p.id, &now)?;
+                tx.execute(
+                    "UPDATE project_versions SET script_text = ?1, updated_at = ?2 WHERE id = ?3",
+                    params![v, now, version_id],
+                )?;
+                p.current_version_id = Some(version_id);
                 p.script = Some(v);
             }
             p.updated_at = now;
@@ -342,7 +381,7 @@ pub async fn update(
                     p.id
                 ],
             )?;
-            Ok(p)
+            Ok::<_, ProjectError>(p)
         })
         .await
 }

@@ -20,28 +20,32 @@ fn decode_strict(encoding: &'static Encoding, bytes: &[u8]) -> Result<String, Sc
 /// Windows Notepad calls "Unicode"), otherwise GB18030 when the bytes decode without errors.
 /// Files with NUL bytes or more than 10% control characters are refused as binary. Line endings
 /// come back as `\n`.
-#[tracing::instrument(skip_all, fields(bytes = bytes.len()))]
 pub fn decode_script(bytes: &[u8]) -> Result<String, ScriptError> {
+    decode_script_detected(bytes).map(|(text, _)| text)
+}
+
+/// [`decode_script`], also naming the encoding it found: `utf-8`, `utf-16le`, `utf-16be` or `gb18030`.
+#[tracing::instrument(skip_all, fields(bytes = bytes.len()))]
+pub fn decode_script_detected(bytes: &[u8]) -> Result<(String, &'static str), ScriptError> {
     if bytes.len() > MAX_SCRIPT_BYTES {
         return Err(ScriptError::TooLarge {
             size: bytes.len(),
             limit: MAX_SCRIPT_BYTES,
         });
     }
-    let text = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         check_bytes(rest)?;
-        std::str::from_utf8(rest)
-            .map_err(|_| ScriptError::Encoding)?
-            .to_owned()
+        let text = std::str::from_utf8(rest).map_err(|_| ScriptError::Encoding)?;
+        (text.to_owned(), "utf-8")
     } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        decode_strict(UTF_16LE, rest)?
+        (decode_strict(UTF_16LE, rest)?, "utf-16le")
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        decode_strict(UTF_16BE, rest)?
+        (decode_strict(UTF_16BE, rest)?, "utf-16be")
     } else {
         check_bytes(bytes)?;
         match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_owned(),
-            Err(_) => decode_strict(GB18030, bytes)?,
+            Ok(s) => (s.to_owned(), "utf-8"),
+            Err(_) => (decode_strict(GB18030, bytes)?, "gb18030"),
         }
     };
     // UTF-16 only reveals NULs and control characters once decoded.
@@ -61,7 +65,7 @@ pub fn decode_script(bytes: &[u8]) -> Result<String, ScriptError> {
     if text.trim().is_empty() {
         return Err(ScriptError::Empty);
     }
-    Ok(text)
+    Ok((text, encoding))
 }
 
 /// Cheap checks on the raw bytes before any decoding.

@@ -62,19 +62,22 @@ pub(crate) fn fingerprint(kind: ShotKind, text: &str, lines: &[DialogueLine]) ->
 /// Old shots left unmatched were edited or deleted.
 #[tracing::instrument(skip_all, fields(old = old.len(), new = new.len()))]
 pub fn diff_shots(old: &[Shot], new: &[Shot]) -> Vec<ShotMatch> {
+    let old: Vec<&str> = old.iter().map(|s| s.fingerprint.as_str()).collect();
+    let new: Vec<&str> = new.iter().map(|s| s.fingerprint.as_str()).collect();
+    diff_fingerprints(&old, &new)
+}
+
+/// [`diff_shots`] over bare fingerprints (what storage keeps of earlier parses).
+pub fn diff_fingerprints(old: &[&str], new: &[&str]) -> Vec<ShotMatch> {
     let mut pool: BTreeMap<&str, VecDeque<usize>> = BTreeMap::new();
-    for (i, shot) in old.iter().enumerate() {
-        pool.entry(shot.fingerprint.as_str())
-            .or_default()
-            .push_back(i);
+    for (i, fp) in old.iter().enumerate() {
+        pool.entry(fp).or_default().push_back(i);
     }
     new.iter()
         .enumerate()
-        .map(|(new_index, shot)| ShotMatch {
+        .map(|(new_index, fp)| ShotMatch {
             new_index,
-            old_index: pool
-                .get_mut(shot.fingerprint.as_str())
-                .and_then(VecDeque::pop_front),
+            old_index: pool.get_mut(fp).and_then(VecDeque::pop_front),
         })
         .collect()
 }

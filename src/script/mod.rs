@@ -22,8 +22,8 @@ mod text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use decode::decode_script;
-pub use diff::{diff_shots, ShotMatch};
+pub use decode::{decode_script, decode_script_detected};
+pub use diff::{diff_fingerprints, diff_shots, ShotMatch};
 
 /// Largest script accepted, in bytes. A feature film is ~300 KB; this leaves room for a whole
 /// season in one file while bounding memory and time.

@@ -2,8 +2,8 @@ use proptest::prelude::*;
 
 use super::*;
 
-const CN_FIXTURE: &str = include_str!("fixtures/rebirth_ep1.txt");
-const FOUNTAIN_FIXTURE: &str = include_str!("fixtures/last_train.fountain");
+const CN_FIXTURE: &str = include_str!("../../assets/samples/rebirth_ep1.txt");
+const FOUNTAIN_FIXTURE: &str = include_str!("../../assets/samples/last_train.fountain");
 
 fn p(text: &str) -> Breakdown {
     match parse(text) {

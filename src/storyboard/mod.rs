@@ -31,8 +31,17 @@ pub const SHOT_TYPES: &[&str] = &[
     "insert",
 ];
 pub const CAMERA_MOVES: &[&str] = &[
-    "static", "pan", "tilt", "dolly_in", "dolly_out", "truck", "crane", "handheld", "zoom_in",
-    "zoom_out", "orbit",
+    "static",
+    "pan",
+    "tilt",
+    "dolly_in",
+    "dolly_out",
+    "truck",
+    "crane",
+    "handheld",
+    "zoom_in",
+    "zoom_out",
+    "orbit",
 ];
 pub const SHOT_STATUSES: &[&str] = &[
     "pending",
@@ -229,7 +238,7 @@ pub struct DeletedShot {
 
 const SHOT_COLUMNS: &str = "h.id, h.version_id, h.scene_id, h.order_key, h.kind, h.description, h.dialogue, \
      h.character_ids, h.shot_type, h.camera_move, h.duration_ms, h.status, h.keyframe_asset_id, \
-     h.clip_asset_id, h.source, h.fingerprint, h.edited, h.created_at, h.updated_at, h.deleted_at";
+     h.clip_asset_id, h.source, h.fingerprint, h.edited, h.created_at, h.updated_at, h.deleted_at, h.moved";
 
 #[derive(Debug, Clone)]
 struct ShotRow {
@@ -253,6 +262,7 @@ struct ShotRow {
     created_at: String,
     updated_at: String,
     deleted_at: Option<String>,
+    moved: bool,
 }
 
 fn shot_row(r: &Row<'_>) -> rusqlite::Result<ShotRow> {
@@ -284,6 +294,7 @@ fn shot_row(r: &Row<'_>) -> rusqlite::Result<ShotRow> {
         created_at: r.get(17)?,
         updated_at: r.get(18)?,
         deleted_at: r.get(19)?,
+        moved: r.get(20)?,
     })
 }
 
@@ -291,8 +302,8 @@ fn write_shot(tx: &rusqlite::Connection, s: &ShotRow) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO shots (id, version_id, scene_id, order_key, kind, description, dialogue, character_ids,
                             shot_type, camera_move, duration_ms, status, keyframe_asset_id, clip_asset_id,
-                            source, fingerprint, edited, created_at, updated_at, deleted_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                            source, fingerprint, edited, created_at, updated_at, deleted_at, moved)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
          ON CONFLICT (id) DO UPDATE SET
             scene_id = excluded.scene_id, order_key = excluded.order_key, kind = excluded.kind,
             description = excluded.description, dialogue = excluded.dialogue,
@@ -300,7 +311,7 @@ fn write_shot(tx: &rusqlite::Connection, s: &ShotRow) -> rusqlite::Result<()> {
             camera_move = excluded.camera_move, duration_ms = excluded.duration_ms, status = excluded.status,
             keyframe_asset_id = excluded.keyframe_asset_id, clip_asset_id = excluded.clip_asset_id,
             source = excluded.source, fingerprint = excluded.fingerprint, edited = excluded.edited,
-            updated_at = excluded.updated_at, deleted_at = excluded.deleted_at",
+            updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, moved = excluded.moved",
         params![
             s.id,
             s.version_id,
@@ -321,7 +332,8 @@ fn write_shot(tx: &rusqlite::Connection, s: &ShotRow) -> rusqlite::Result<()> {
             s.edited,
             s.created_at,
             s.updated_at,
-            s.deleted_at
+            s.deleted_at,
+            s.moved
         ],
     )?;
     Ok(())
@@ -331,7 +343,10 @@ fn secs(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-fn character_names(c: &rusqlite::Connection, project_id: &str) -> rusqlite::Result<HashMap<String, String>> {
+fn character_names(
+    c: &rusqlite::Connection,
+    project_id: &str,
+) -> rusqlite::Result<HashMap<String, String>> {
     let mut stmt = c.prepare("SELECT id, name FROM characters WHERE project_id = ?1")?;
     let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
@@ -389,7 +404,7 @@ fn version_shots(
          WHERE h.version_id = ?1 AND h.deleted_at IS NULL
          ORDER BY h.order_key, h.id"
     ))?;
-    let rows = stmt.query_map([version_id], |r| Ok((shot_row(r)?, r.get(20)?, r.get(21)?)))?;
+    let rows = stmt.query_map([version_id], |r| Ok((shot_row(r)?, r.get(21)?, r.get(22)?)))?;
     rows.collect()
 }
 
@@ -410,7 +425,7 @@ fn load_shot(
                  WHERE h.id = ?1 AND p.owner_id = ?2 AND p.deleted_at IS NULL"
             ),
             params![shot_id, owner_id],
-            |r| Ok((shot_row(r)?, r.get::<_, String>(20)?)),
+            |r| Ok((shot_row(r)?, r.get::<_, String>(21)?)),
         )
         .optional()?;
     match found {
@@ -422,11 +437,7 @@ fn load_shot(
     }
 }
 
-fn shot_view(
-    c: &rusqlite::Connection,
-    row: ShotRow,
-    project_id: &str,
-) -> Result<Shot, EditError> {
+fn shot_view(c: &rusqlite::Connection, row: ShotRow, project_id: &str) -> Result<Shot, EditError> {
     let scene_number: u32 = c.query_row(
         "SELECT number FROM scenes WHERE id = ?1",
         [&row.scene_id],
@@ -594,7 +605,12 @@ fn estimate_ms(description: &str, dialogue: &[DialogueLine]) -> i64 {
 
 fn scene_key(heading: Option<&str>) -> String {
     heading
-        .map(|h| h.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+        .map(|h| {
+            h.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
         .unwrap_or_default()
 }
 
@@ -705,7 +721,15 @@ pub(crate) fn apply_breakdown_in_tx(
         }
     }
 
-    // Keys of every surviving live shot, to place new shots between.
+    // Shots the user placed by hand (dragged, or made by hand) keep their keys; every other parser
+    // shot follows the script: it keeps its key when that is still in script order, else gets a new
+    // one right after the shot before it.
+    let pinned: BTreeSet<usize> = old_parser
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| s.moved && matched_old.contains(i))
+        .map(|(i, _)| i)
+        .collect();
     let mut keys: BTreeSet<String> = {
         let mut stmt =
             tx.prepare("SELECT order_key FROM shots WHERE version_id = ?1 AND deleted_at IS NULL")?;
@@ -727,69 +751,97 @@ pub(crate) fn apply_breakdown_in_tx(
             .get(&new.scene_number)
             .cloned()
             .ok_or_else(|| invalid("text", "the parser produced a shot outside any scene"))?;
-        match m.old_index {
-            Some(i) => {
-                let old = &old_parser[i];
+        if let Some(i) = m.old_index {
+            let old = &old_parser[i];
+            if old.deleted_at.is_some() {
                 tx.execute(
                     "UPDATE shots SET scene_id = ?1 WHERE id = ?2",
                     params![scene_id, old.id],
                 )?;
-                if old.deleted_at.is_none() {
-                    kept += 1;
-                    prev_key = Some(old.order_key.clone());
+                continue;
+            }
+            kept += 1;
+            if pinned.contains(&i) {
+                // Its scene too stays the user's choice while that scene exists.
+                if !used_scenes.contains(&old.scene_id) {
+                    tx.execute(
+                        "UPDATE shots SET scene_id = ?1 WHERE id = ?2",
+                        params![scene_id, old.id],
+                    )?;
                 }
+                continue;
             }
-            None => {
-                let key = if first_parse {
-                    spread[m.new_index].clone()
-                } else {
-                    let next = match &prev_key {
-                        Some(p) => keys
-                            .range::<String, _>((
-                                std::ops::Bound::Excluded(p.clone()),
-                                std::ops::Bound::Unbounded,
-                            ))
-                            .next()
-                            .cloned(),
-                        None => keys.iter().next().cloned(),
-                    };
-                    order::between(prev_key.as_deref(), next.as_deref())
-                };
-                keys.insert(key.clone());
-                prev_key = Some(key.clone());
-                let character_ids = new
-                    .characters
-                    .iter()
-                    .filter_map(|n| char_ids.get(n.trim()).cloned())
-                    .collect();
-                write_shot(
-                    tx,
-                    &ShotRow {
-                        id: ids.new_id().to_string(),
-                        version_id: version_id.to_string(),
-                        scene_id,
-                        order_key: key,
-                        kind: new.kind,
-                        description: new.description.clone(),
-                        dialogue: new.dialogue.clone(),
-                        character_ids,
-                        shot_type: None,
-                        camera_move: None,
-                        duration_ms: ((new.duration_secs as f64) * 1000.0).round().max(1.0) as i64,
-                        status: "pending".into(),
-                        keyframe_asset_id: None,
-                        clip_asset_id: None,
-                        source: "parser".into(),
-                        fingerprint: Some(new.fingerprint.clone()),
-                        edited: false,
-                        created_at: now.to_string(),
-                        updated_at: now.to_string(),
-                        deleted_at: None,
-                    },
+            if prev_key
+                .as_deref()
+                .is_none_or(|p| old.order_key.as_str() > p)
+            {
+                // Still in script order: the key stays (no rewrite, nothing for sync to merge).
+                prev_key = Some(old.order_key.clone());
+                tx.execute(
+                    "UPDATE shots SET scene_id = ?1 WHERE id = ?2",
+                    params![scene_id, old.id],
                 )?;
-                added += 1;
+                continue;
             }
+            // The script moved it: it gets a key after the shot now before it.
+            keys.remove(&old.order_key);
         }
+        let next = match &prev_key {
+            Some(p) => keys
+                .range::<String, _>((
+                    std::ops::Bound::Excluded(p.clone()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next()
+                .cloned(),
+            None => keys.iter().next().cloned(),
+        };
+        let key = if first_parse {
+            spread[m.new_index].clone()
+        } else {
+            order::between(prev_key.as_deref(), next.as_deref())
+        };
+        keys.insert(key.clone());
+        prev_key = Some(key.clone());
+        if let Some(i) = m.old_index {
+            tx.execute(
+                "UPDATE shots SET scene_id = ?1, order_key = ?2 WHERE id = ?3",
+                params![scene_id, key, old_parser[i].id],
+            )?;
+            continue;
+        }
+        let character_ids = new
+            .characters
+            .iter()
+            .filter_map(|n| char_ids.get(n.trim()).cloned())
+            .collect();
+        write_shot(
+            tx,
+            &ShotRow {
+                id: ids.new_id().to_string(),
+                version_id: version_id.to_string(),
+                scene_id,
+                order_key: key,
+                kind: new.kind,
+                description: new.description.clone(),
+                dialogue: new.dialogue.clone(),
+                character_ids,
+                shot_type: None,
+                camera_move: None,
+                duration_ms: ((new.duration_secs as f64) * 1000.0).round().max(1.0) as i64,
+                status: "pending".into(),
+                keyframe_asset_id: None,
+                clip_asset_id: None,
+                source: "parser".into(),
+                fingerprint: Some(new.fingerprint.clone()),
+                edited: false,
+                created_at: now.to_string(),
+                updated_at: now.to_string(),
+                deleted_at: None,
+                moved: false,
+            },
+        )?;
+        added += 1;
     }
 
     // Hand-made shots in scenes the script no longer has join the scene of the shot before them.
@@ -1077,7 +1129,10 @@ fn resolve_scene(
         return if ok {
             Ok(id.to_string())
         } else {
-            Err(invalid("scene_id", format!("'{id}' is not a scene of this version")))
+            Err(invalid(
+                "scene_id",
+                format!("'{id}' is not a scene of this version"),
+            ))
         };
     }
     let existing: Option<String> = match scene_number {
@@ -1151,16 +1206,19 @@ pub async fn create_shot(
     check_description(&input.description)?;
     check_dialogue(&input.dialogue)?;
     let shot_type = clean_optional("shot_type", input.shot_type.clone(), SHOT_TYPES)?.flatten();
-    let camera_move = clean_optional("camera_move", input.camera_move.clone(), CAMERA_MOVES)?.flatten();
-    let duration = input.duration.map(|d| duration_ms("duration", d)).transpose()?;
+    let camera_move =
+        clean_optional("camera_move", input.camera_move.clone(), CAMERA_MOVES)?.flatten();
+    let duration = input
+        .duration
+        .map(|d| duration_ms("duration", d))
+        .transpose()?;
     if input.description.trim().is_empty() && input.dialogue.is_empty() {
         return Err(invalid(
             "description",
             "a shot needs a description or dialogue",
         ));
     }
-    let duration =
-        duration.unwrap_or_else(|| estimate_ms(&input.description, &input.dialogue));
+    let duration = duration.unwrap_or_else(|| estimate_ms(&input.description, &input.dialogue));
     let now = rfc3339(state.clock.now());
     let (o, ids) = (owner_id.to_string(), state.ids.clone());
     state
@@ -1252,6 +1310,7 @@ pub async fn create_shot(
                 created_at: now.clone(),
                 updated_at: now,
                 deleted_at: None,
+                moved: false,
             };
             write_shot(tx, &row)?;
             shot_view(tx, row, &project_id)
@@ -1278,7 +1337,10 @@ pub async fn update_shot(
     if let Some(None) = status {
         return Err(invalid("status", "status must not be empty"));
     }
-    let duration = patch.duration.map(|d| duration_ms("duration", d)).transpose()?;
+    let duration = patch
+        .duration
+        .map(|d| duration_ms("duration", d))
+        .transpose()?;
     let now = rfc3339(state.clock.now());
     let (o, id) = (owner_id.to_string(), shot_id.to_string());
     state
@@ -1331,7 +1393,10 @@ pub async fn delete_shot(
                 "UPDATE shots SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
                 params![now, id],
             )?;
-            Ok(DeletedShot { id, deleted_at: now })
+            Ok(DeletedShot {
+                id,
+                deleted_at: now,
+            })
         })
         .await
 }
@@ -1391,12 +1456,18 @@ pub async fn move_shot(
                 (Some(after), _) => {
                     let a = neighbour("after_id", after)?;
                     let next = next_key(tx, &row.version_id, Some(&a.order_key), &id)?;
-                    (order::between(Some(&a.order_key), next.as_deref()), a.scene_id)
+                    (
+                        order::between(Some(&a.order_key), next.as_deref()),
+                        a.scene_id,
+                    )
                 }
                 (None, Some(before)) => {
                     let b = neighbour("before_id", before)?;
                     let prev = prev_key(tx, &row.version_id, &b.order_key, &id)?;
-                    (order::between(prev.as_deref(), Some(&b.order_key)), b.scene_id)
+                    (
+                        order::between(prev.as_deref(), Some(&b.order_key)),
+                        b.scene_id,
+                    )
                 }
                 (None, None) => {
                     let first = next_key(tx, &row.version_id, None, &id)?;
@@ -1414,6 +1485,7 @@ pub async fn move_shot(
             };
             row.order_key = key;
             row.scene_id = scene_id;
+            row.moved = true;
             row.updated_at = now;
             write_shot(tx, &row)?;
             shot_view(tx, row, &project_id)
@@ -1429,7 +1501,10 @@ fn split_text(text: &str, at_char: Option<usize>) -> Result<(String, String), Ed
         Some(n) if n == 0 || n >= chars.len() => {
             return Err(invalid(
                 "at_char",
-                format!("at_char must be between 1 and {}", chars.len().saturating_sub(1)),
+                format!(
+                    "at_char must be between 1 and {}",
+                    chars.len().saturating_sub(1)
+                ),
             ))
         }
         Some(n) => n,
@@ -1438,7 +1513,10 @@ fn split_text(text: &str, at_char: Option<usize>) -> Result<(String, String), Ed
             let ends: Vec<usize> = chars
                 .iter()
                 .enumerate()
-                .filter(|(i, c)| *i + 1 < chars.len() && matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '；' | ';'))
+                .filter(|(i, c)| {
+                    *i + 1 < chars.len()
+                        && matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '；' | ';')
+                })
                 .map(|(i, _)| i + 1)
                 .collect();
             match ends.iter().min_by_key(|e| e.abs_diff(mid)) {
@@ -1481,24 +1559,39 @@ pub async fn split_shot(
                 let speaker = |lines: &[DialogueLine]| {
                     lines
                         .first()
-                        .map(|l| format!("{}: {}", l.character, l.text.chars().take(40).collect::<String>()))
+                        .map(|l| {
+                            format!(
+                                "{}: {}",
+                                l.character,
+                                l.text.chars().take(40).collect::<String>()
+                            )
+                        })
                         .unwrap_or_default()
                 };
                 first.description = speaker(&first.dialogue);
                 second.description = speaker(&second.dialogue);
             } else if at.at_line.is_some() {
-                return Err(invalid("at_line", "the shot has fewer than two dialogue lines"));
+                return Err(invalid(
+                    "at_line",
+                    "the shot has fewer than two dialogue lines",
+                ));
             } else {
                 let (a, b) = split_text(&first.description, at.at_char)?;
                 first.description = a;
                 second.description = b;
             }
             let weight = |s: &ShotRow| -> usize {
-                s.description.chars().count() + s.dialogue.iter().map(|l| l.text.chars().count()).sum::<usize>()
+                s.description.chars().count()
+                    + s.dialogue
+                        .iter()
+                        .map(|l| l.text.chars().count())
+                        .sum::<usize>()
             };
             let (w1, w2) = (weight(&first).max(1), weight(&second).max(1));
             let total = first.duration_ms;
-            first.duration_ms = ((total as f64) * w1 as f64 / (w1 + w2) as f64).round().max(1.0) as i64;
+            first.duration_ms = ((total as f64) * w1 as f64 / (w1 + w2) as f64)
+                .round()
+                .max(1.0) as i64;
             second.duration_ms = (total - first.duration_ms).max(1);
             let next = next_key(tx, &first.version_id, Some(&first.order_key), &first.id)?;
             second.id = ids.new_id().to_string();
@@ -1540,11 +1633,17 @@ pub async fn merge_shots(
             let (mut b, _) = load_shot(tx, &o, &with.with_id, false)
                 .map_err(|_| invalid("with_id", format!("shot '{}' not found", with.with_id)))?;
             if b.version_id != a.version_id || b.id == a.id {
-                return Err(invalid("with_id", "with_id must be another shot of the same version"));
+                return Err(invalid(
+                    "with_id",
+                    "with_id must be another shot of the same version",
+                ));
             }
             let next = next_key(tx, &a.version_id, Some(&a.order_key), &a.id)?;
             if next.as_deref() != Some(b.order_key.as_str()) {
-                return Err(invalid("with_id", "only the shot right after can be merged"));
+                return Err(invalid(
+                    "with_id",
+                    "only the shot right after can be merged",
+                ));
             }
             a.description = [a.description.trim(), b.description.trim()]
                 .into_iter()
@@ -1572,13 +1671,17 @@ pub async fn merge_shots(
         .await
 }
 
-fn clean_scene_text(field: &'static str, v: Option<String>) -> Result<Option<Option<String>>, EditError> {
+fn clean_scene_text(
+    field: &'static str,
+    v: Option<String>,
+) -> Result<Option<Option<String>>, EditError> {
     match v.map(|s| s.trim().to_string()) {
         None => Ok(None),
         Some(s) if s.is_empty() => Ok(Some(None)),
-        Some(s) if s.chars().count() > 500 => {
-            Err(invalid(field, format!("{field} must be at most 500 characters")))
-        }
+        Some(s) if s.chars().count() > 500 => Err(invalid(
+            field,
+            format!("{field} must be at most 500 characters"),
+        )),
         Some(s) => Ok(Some(Some(s))),
     }
 }
@@ -1653,7 +1756,11 @@ pub async fn update_scene(
 
 /// Deletes an empty scene (its trashed shots go with it); a scene with live shots is a 409.
 #[tracing::instrument(skip(state))]
-pub async fn delete_scene(state: &AppState, owner_id: &str, scene_id: &str) -> Result<Scene, EditError> {
+pub async fn delete_scene(
+    state: &AppState,
+    owner_id: &str,
+    scene_id: &str,
+) -> Result<Scene, EditError> {
     let (o, id) = (owner_id.to_string(), scene_id.to_string());
     state
         .db

@@ -153,7 +153,8 @@ pub struct ScriptUpload {
 
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
-const VERSION_COLUMNS: &str = "v.id, v.project_id, v.number, v.parent_version_id, v.note, v.metadata, v.stage, \
+const VERSION_COLUMNS: &str =
+    "v.id, v.project_id, v.number, v.parent_version_id, v.note, v.metadata, v.stage, \
      (p.current_version_id = v.id), v.script_asset_id, v.parsed_at, \
      (SELECT COUNT(*) FROM scenes s WHERE s.version_id = v.id), \
      (SELECT COUNT(*) FROM shots h WHERE h.version_id = v.id AND h.deleted_at IS NULL), \
@@ -256,7 +257,11 @@ pub async fn list(
     project_id: &str,
     page: PageSpec,
 ) -> Result<(Vec<Version>, u64), EditError> {
-    let (owner_id, project_id, ids) = (owner_id.to_string(), project_id.to_string(), state.ids.clone());
+    let (owner_id, project_id, ids) = (
+        owner_id.to_string(),
+        project_id.to_string(),
+        state.ids.clone(),
+    );
     let now = rfc3339(state.clock.now());
     // A write: a project from before versions gets its version 1 on first sight.
     state
@@ -320,7 +325,11 @@ pub async fn create(
     }
     let make_current = input.make_current.unwrap_or(true);
     let now = rfc3339(state.clock.now());
-    let (owner_id, project_id, ids) = (owner_id.to_string(), project_id.to_string(), state.ids.clone());
+    let (owner_id, project_id, ids) = (
+        owner_id.to_string(),
+        project_id.to_string(),
+        state.ids.clone(),
+    );
     state
         .db
         .write(move |tx| {
@@ -455,7 +464,10 @@ fn check_script_text(text: &str) -> Result<(), EditError> {
         ));
     }
     if text.contains('\0') {
-        return Err(invalid("text", "the script must not contain NUL characters"));
+        return Err(invalid(
+            "text",
+            "the script must not contain NUL characters",
+        ));
     }
     Ok(())
 }
@@ -536,7 +548,10 @@ pub async fn upload_script(
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    if !matches!(ext.as_str(), "txt" | "fountain" | "md" | "markdown" | "spmd") {
+    if !matches!(
+        ext.as_str(),
+        "txt" | "fountain" | "md" | "markdown" | "spmd"
+    ) {
         return Err(invalid(
             "file",
             format!("'{filename}' is not a script file: expected .txt, .fountain or .md"),
@@ -605,8 +620,14 @@ pub async fn upload_script(
             if version.is_current {
                 sync_project_script(tx, &p)?;
             }
-            let parse =
-                storyboard::apply_breakdown_in_tx(tx, ids.as_ref(), &p, &v, breakdown.as_ref(), &now)?;
+            let parse = storyboard::apply_breakdown_in_tx(
+                tx,
+                ids.as_ref(),
+                &p,
+                &v,
+                breakdown.as_ref(),
+                &now,
+            )?;
             Ok((
                 ScriptUpload {
                     asset_id: asset_id.clone(),
@@ -635,7 +656,11 @@ pub async fn parse_version(
     let text = match req.script_asset_id.as_deref() {
         None => view.text,
         Some(asset_id) => {
-            let (o, p, a) = (owner_id.to_string(), project_id.to_string(), asset_id.to_string());
+            let (o, p, a) = (
+                owner_id.to_string(),
+                project_id.to_string(),
+                asset_id.to_string(),
+            );
             let sha: Option<String> = state
                 .db
                 .read(move |c| {

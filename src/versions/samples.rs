@@ -21,7 +21,8 @@ pub const SAMPLES: &[Sample] = &[
         title: "重生之逆袭千金 第1集",
         language: "zh-CN",
         filename: "rebirth_ep1.txt",
-        description: "A Chinese vertical short-drama episode: 场景 headings, 角色：台词 dialogue, △ action.",
+        description:
+            "A Chinese vertical short-drama episode: 场景 headings, 角色：台词 dialogue, △ action.",
         text: include_str!("../../assets/samples/rebirth_ep1.txt"),
     },
     Sample {
@@ -29,7 +30,8 @@ pub const SAMPLES: &[Sample] = &[
         title: "The Last Train",
         language: "en",
         filename: "last_train.fountain",
-        description: "A Fountain screenplay: title page, scene headings, cues, parentheticals, notes.",
+        description:
+            "A Fountain screenplay: title page, scene headings, cues, parentheticals, notes.",
         text: include_str!("../../assets/samples/last_train.fountain"),
     },
 ];
