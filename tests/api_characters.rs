@@ -1,0 +1,775 @@
+//! The characters API over real TCP: JSON and multipart creation, unique names, CRUD with soft
+//! delete, reference images, parser proposals, and the built-in consistency model.
+mod common;
+
+use std::io::Cursor;
+
+use common::{assert_error, TestServer};
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use storyloom::{auth, config::AuthMode};
+
+/// Three quarters `main`, one quarter `accent` (left to right).
+fn two_colour_png(main: [u8; 3], accent: [u8; 3]) -> Vec<u8> {
+    let img = DynamicImage::ImageRgb8(RgbImage::from_fn(200, 120, |x, _| {
+        if x < 150 {
+            Rgb(main)
+        } else {
+            Rgb(accent)
+        }
+    }));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn project(s: &TestServer, name: &str) -> String {
+    let (status, body) = s.post("/api/v1/projects", json!({"name": name})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+async fn create(s: &TestServer, project_id: &str, name: &str) -> Value {
+    let (status, body) = s
+        .post(
+            "/api/v1/characters",
+            json!({"project_id": project_id, "name": name}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+async fn add_image(s: &TestServer, id: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    s.multipart(
+        &format!("/api/v1/characters/{id}/images"),
+        &[],
+        vec![("image", "ref.png", bytes)],
+    )
+    .await
+}
+
+async fn call(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    s.call(method, path, body, &[]).await
+}
+
+#[tokio::test]
+async fn create_as_json_or_multipart_with_an_image() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let pid = project(&s, "Drama").await;
+    let (status, li) = s
+        .post(
+            "/api/v1/characters",
+            json!({"project_id": pid, "name": "  李雷 ", "description": "男主", "voice": "warm-male"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{li}");
+    assert_eq!(li["name"], "李雷");
+    assert_eq!(li["description"], "男主");
+    assert_eq!(li["voice"], "warm-male");
+    assert_eq!(li["status"], "confirmed");
+    assert_eq!(li["project_id"], pid.as_str());
+    assert_eq!(li["image_url"], Value::Null);
+    assert_eq!(li["reference_asset_ids"], json!([]));
+    assert_eq!(li["consistency_profile"], json!({}));
+    assert_eq!(li["consistency_model_id"], Value::Null);
+    assert_eq!(li["created_at"], "2026-02-08T10:00:00.000Z");
+
+    // Seed 002 sends multipart name/project_id/image.
+    let png = two_colour_png([200, 30, 30], [20, 20, 220]);
+    let (status, han) = s
+        .multipart(
+            "/api/v1/characters",
+            &[
+                ("project_id", &pid),
+                ("name", "韩梅梅"),
+                ("voice", "bright"),
+            ],
+            vec![("image", "han.png", png.clone())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{han}");
+    assert_eq!(han["name"], "韩梅梅");
+    assert_eq!(han["voice"], "bright");
+    let refs = han["reference_asset_ids"].as_array().unwrap();
+    assert_eq!(refs.len(), 1);
+    let image_id = refs[0].as_str().unwrap();
+    assert_eq!(
+        han["image_url"],
+        format!("/api/v1/assets/{image_id}/download")
+    );
+    assert_eq!(
+        han["thumbnail_url"],
+        format!("/api/v1/assets/{image_id}/thumbnail")
+    );
+
+    // The image is an ordinary asset of the project, tagged with the character.
+    let (status, asset) = s.get(&format!("/api/v1/assets/{image_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(asset["type"], "character_image");
+    assert_eq!(asset["project_id"], pid.as_str());
+    assert_eq!(asset["metadata"]["character_id"], han["id"]);
+    assert_eq!(asset["width"], 200);
+    let res = s
+        .client
+        .get(s.url(han["image_url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+
+    // A multipart form with a non-image refuses the whole character.
+    let (status, body) = s
+        .multipart(
+            "/api/v1/characters",
+            &[("project_id", &pid), ("name", "王五")],
+            vec![("image", "x.png", b"not an image".to_vec())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("image"));
+    let (_, page) = s.get(&format!("/api/v1/characters?project_id={pid}")).await;
+    assert_eq!(page["total"], 2, "nothing was created: {page}");
+
+    // Missing fields name themselves, in both encodings.
+    let (status, body) = s
+        .multipart("/api/v1/characters", &[("project_id", &pid)], vec![])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "VALIDATION_ERROR", Some("name"));
+    let (status, body) = s.post("/api/v1/characters", json!({"name": "x"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "VALIDATION_ERROR", Some("project_id"));
+    let (status, body) = s
+        .post(
+            "/api/v1/characters",
+            json!({"project_id": pid, "name": "   "}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "VALIDATION_ERROR", Some("name"));
+    let (status, body) = s
+        .post(
+            "/api/v1/characters",
+            json!({"project_id": "nope", "name": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "NOT_FOUND", Some("project_id"));
+    let res = s
+        .client
+        .post(s.url("/api/v1/characters"))
+        .header("content-type", "text/plain")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // The JSON branch keeps the JSON body limit although the route lifts axum's default.
+    let huge = "x".repeat(s.state.config.max_json_bytes + 10);
+    let (status, body) = s
+        .post(
+            "/api/v1/characters",
+            json!({"project_id": pid, "name": "x", "description": huge}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_error(&body, "PAYLOAD_TOO_LARGE", None);
+}
+
+#[tokio::test]
+async fn names_are_unique_per_project_case_insensitively() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let p1 = project(&s, "One").await;
+    let p2 = project(&s, "Two").await;
+    let alice = create(&s, &p1, "Alice").await;
+    let (status, body) = s
+        .post(
+            "/api/v1/characters",
+            json!({"project_id": p1, "name": " alice "}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "CONFLICT", Some("name"));
+    let (status, body) = s
+        .multipart(
+            "/api/v1/characters",
+            &[("project_id", &p1), ("name", "ALICE")],
+            vec![],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "CONFLICT", Some("name"));
+    create(&s, &p2, "alice").await; // another project is fine
+
+    // Renaming onto a taken name is a conflict; a case change of one's own name is not.
+    let bob = create(&s, &p1, "Bob").await;
+    let bob_id = bob["id"].as_str().unwrap();
+    let (status, body) = call(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/characters/{bob_id}"),
+        Some(json!({"name": "ALICE"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "CONFLICT", Some("name"));
+    let (status, body) = call(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/characters/{bob_id}"),
+        Some(json!({"name": "BOB"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "BOB");
+
+    // A deleted character frees its name; restoring it while the name is taken is a conflict.
+    let alice_id = alice["id"].as_str().unwrap();
+    let (status, deleted) = call(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/characters/{alice_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(deleted["id"], alice_id);
+    let new_alice = create(&s, &p1, "alice").await;
+    let (status, body) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{alice_id}/restore"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "CONFLICT", Some("name"));
+    let new_id = new_alice["id"].as_str().unwrap();
+    call(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/characters/{new_id}"),
+        None,
+    )
+    .await;
+    let (status, restored) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{alice_id}/restore"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert_eq!(restored["name"], "Alice");
+
+    // The parser's proposals reuse the existing character instead of duplicating it.
+    let (p1c, id_source) = (p1.clone(), s.state.ids.clone());
+    let ids = s
+        .state
+        .db
+        .write(move |tx| {
+            storyloom::characters::propose_in_tx(
+                tx,
+                id_source.as_ref(),
+                &p1c,
+                &["ALICE".to_string(), "Carol".to_string()],
+                "2026-02-08T10:00:00.000Z",
+            )
+            .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids["ALICE"], alice_id);
+    let (_, page) = s.get(&format!("/api/v1/characters?project_id={p1}")).await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Alice", "BOB", "Carol"]);
+}
+
+#[tokio::test]
+async fn read_update_delete_restore_and_confirm() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let pid = project(&s, "Drama").await;
+    let other = project(&s, "Other").await;
+    let c = create(&s, &pid, "Zed").await;
+    let id = c["id"].as_str().unwrap().to_string();
+    create(&s, &other, "Yan").await;
+
+    let (status, got) = s.get(&format!("/api/v1/characters/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, c);
+
+    s.clock.advance(chrono::Duration::minutes(2));
+    let (status, patched) = call(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/characters/{id}"),
+        Some(
+            json!({"description": "villain", "voice": "deep", "status": "proposed",
+                    "consistency_profile": {"style": "ink"}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["name"], "Zed", "untouched fields stay");
+    assert_eq!(patched["description"], "villain");
+    assert_eq!(patched["voice"], "deep");
+    assert_eq!(patched["status"], "proposed");
+    assert_eq!(patched["consistency_profile"], json!({"style": "ink"}));
+    assert_eq!(patched["updated_at"], "2026-02-08T10:02:00.000Z");
+    assert_eq!(patched["created_at"], c["created_at"]);
+
+    let (status, put) = call(
+        &s,
+        Method::PUT,
+        &format!("/api/v1/characters/{id}"),
+        Some(json!({"voice": ""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(put["voice"], Value::Null, "an empty voice clears it");
+    assert_eq!(put["description"], "villain");
+
+    for (body, field) in [
+        (json!({"status": "famous"}), "status"),
+        (json!({"consistency_profile": [1]}), "consistency_profile"),
+        (json!({"name": ""}), "name"),
+        (json!({"description": "d".repeat(10_001)}), "description"),
+        (
+            json!({"image_asset_id": "not-a-reference"}),
+            "image_asset_id",
+        ),
+    ] {
+        let (status, err) = call(
+            &s,
+            Method::PATCH,
+            &format!("/api/v1/characters/{id}"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
+        assert_error(&err, "VALIDATION_ERROR", Some(field));
+    }
+
+    // Status and project filters.
+    let (_, page) = s.get("/api/v1/characters?status=proposed").await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["id"], id.as_str());
+    let (_, page) = s.get("/api/v1/characters?status=confirmed").await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["name"], "Yan");
+    let (_, page) = s
+        .get(&format!("/api/v1/characters?project_id={other}"))
+        .await;
+    assert_eq!(page["total"], 1);
+    let (_, page) = s.get("/api/v1/characters?limit=1").await;
+    assert_eq!(
+        (page["total"].as_u64(), page["totalPages"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let (status, body) = s.get("/api/v1/characters?status=famous").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(&body, "VALIDATION_ERROR", Some("status"));
+
+    let (status, confirmed) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{id}/confirm"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(confirmed["status"], "confirmed");
+
+    let (status, _) = call(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/characters/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = s.get(&format!("/api/v1/characters/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "NOT_FOUND", None);
+    let (_, page) = s.get(&format!("/api/v1/characters?project_id={pid}")).await;
+    assert_eq!(page["total"], 0);
+    let (status, _) = call(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/characters/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleting twice");
+    let (status, back) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{id}/restore"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(back["name"], "Zed");
+    let (status, _) = call(&s, Method::POST, "/api/v1/characters/nope/restore", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn reference_images_and_the_main_image() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let pid = project(&s, "Drama").await;
+    let c = create(&s, &pid, "Mei").await;
+    let id = c["id"].as_str().unwrap();
+
+    let (status, first) = add_image(&s, id, two_colour_png([255, 0, 0], [0, 0, 255])).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let r1 = first["reference_asset_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(first["image_url"], format!("/api/v1/assets/{r1}/download"));
+    let (status, second) = add_image(&s, id, two_colour_png([0, 255, 0], [0, 0, 0])).await;
+    assert_eq!(status, StatusCode::OK);
+    let refs: Vec<String> = second["reference_asset_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(refs.len(), 2);
+    assert_eq!(refs[0], r1);
+    assert_eq!(
+        second["image_url"], first["image_url"],
+        "the first stays the main image"
+    );
+
+    // Another reference can be made the main image.
+    let (status, chosen) = call(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/characters/{id}"),
+        Some(json!({"image_asset_id": refs[1]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{chosen}");
+    assert_eq!(
+        chosen["image_url"],
+        format!("/api/v1/assets/{}/download", refs[1])
+    );
+
+    // Bad images: 422 naming the field; the `file` field name works too.
+    let (status, body) = add_image(&s, id, b"GIF89a broken".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("image"));
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    bomb.extend_from_slice(&[0, 0, 0, 13]);
+    let ihdr = [
+        b"IHDR".as_slice(),
+        &100_000u32.to_be_bytes(),
+        &100_000u32.to_be_bytes(),
+        &[8, 6, 0, 0, 0],
+    ]
+    .concat();
+    bomb.extend_from_slice(&ihdr);
+    bomb.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    let (status, body) = s
+        .multipart(
+            &format!("/api/v1/characters/{id}/images"),
+            &[],
+            vec![("file", "bomb.png", bomb)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("file"));
+    let (status, body) = s
+        .multipart(
+            &format!("/api/v1/characters/{id}/images"),
+            &[("name", "x")],
+            vec![],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "VALIDATION_ERROR", Some("image"));
+    let (status, _) = add_image(&s, "nope", two_colour_png([1, 1, 1], [2, 2, 2])).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Trashed images stop being references.
+    call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/assets/{}/trash", refs[0]),
+        None,
+    )
+    .await;
+    let (_, got) = s.get(&format!("/api/v1/characters/{id}")).await;
+    assert_eq!(got["reference_asset_ids"], json!([refs[1]]));
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[tokio::test]
+async fn the_builtin_consistency_model_is_deterministic() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let p1 = project(&s, "One").await;
+    let p2 = project(&s, "Two").await;
+    let a = create(&s, &p1, "Red").await;
+    let aid = a["id"].as_str().unwrap();
+
+    let (status, body) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{aid}/consistency-model"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "CONFLICT", Some("image"));
+    assert!(
+        body["detail"].as_str().unwrap().contains("reference image"),
+        "{body}"
+    );
+
+    let red = two_colour_png([255, 0, 0], [0, 0, 255]);
+    add_image(&s, aid, red.clone()).await;
+    let (status, m1) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{aid}/consistency-model"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{m1}");
+    assert_eq!(m1["character_id"], aid);
+    assert_eq!(m1["status"], "ready");
+    assert!(m1["processing_time"].as_f64().unwrap() >= 0.0);
+    let model_id = m1["model_id"].as_str().unwrap().to_string();
+    assert!(model_id.starts_with("local-"), "{model_id}");
+    assert_eq!(model_id.len(), "local-".len() + 12);
+    assert!(model_id[6..].bytes().all(|b| b.is_ascii_hexdigit()));
+    let profile = &m1["profile"];
+    assert_eq!(profile["provider"], "builtin");
+    assert_eq!(profile["model_id"], model_id.as_str());
+    assert!(profile["seed"].is_u64());
+    let palette: Vec<&str> = profile["palette"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(!palette.is_empty() && palette.len() <= 5, "{palette:?}");
+    assert_eq!(
+        palette[0], "#ff0000",
+        "the dominant colour comes first: {palette:?}"
+    );
+    assert!(palette.contains(&"#0000ff"), "{palette:?}");
+    let (_, got) = s.get(&format!("/api/v1/characters/{aid}")).await;
+    assert_eq!(profile["reference_asset_ids"], got["reference_asset_ids"]);
+    assert_eq!(got["consistency_model_id"], model_id.as_str());
+    assert_eq!(&got["consistency_profile"], profile);
+
+    // Again: the same model. Keys set by hand survive.
+    call(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/characters/{aid}"),
+        Some(json!({"consistency_profile": {"style": "ink"}})),
+    )
+    .await;
+    let (_, m2) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{aid}/consistency-model"),
+        None,
+    )
+    .await;
+    assert_eq!(m2["model_id"], m1["model_id"]);
+    assert_eq!(m2["profile"]["seed"], m1["profile"]["seed"]);
+    assert_eq!(m2["profile"]["palette"], m1["profile"]["palette"]);
+    assert_eq!(m2["profile"]["style"], "ink");
+
+    // Same bytes elsewhere → same seed; a different image → a different model.
+    let b = create(&s, &p2, "Also red").await;
+    let bid = b["id"].as_str().unwrap();
+    add_image(&s, bid, red.clone()).await;
+    let (_, mb) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{bid}/consistency-model"),
+        None,
+    )
+    .await;
+    assert_eq!(mb["model_id"], m1["model_id"]);
+    assert_eq!(mb["profile"]["seed"], m1["profile"]["seed"]);
+    let c = create(&s, &p2, "Green").await;
+    let cid = c["id"].as_str().unwrap();
+    add_image(&s, cid, two_colour_png([0, 200, 0], [250, 250, 250])).await;
+    let (_, mc) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{cid}/consistency-model"),
+        None,
+    )
+    .await;
+    assert_ne!(mc["model_id"], m1["model_id"]);
+    assert_ne!(mc["profile"]["seed"], m1["profile"]["seed"]);
+    assert_eq!(mc["profile"]["palette"][0], "#00c800");
+    // Adding a reference changes the model.
+    add_image(&s, aid, two_colour_png([0, 200, 0], [250, 250, 250])).await;
+    let (_, m3) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{aid}/consistency-model"),
+        None,
+    )
+    .await;
+    assert_ne!(m3["model_id"], m1["model_id"]);
+    assert_eq!(
+        m3["profile"]["reference_asset_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        m3["profile"]["palette"], m1["profile"]["palette"],
+        "the palette comes from the first image"
+    );
+}
+
+#[tokio::test]
+async fn another_users_characters_and_projects_are_404() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let alice = auth::create_user(&s.state, "alice", false).await.unwrap();
+    let bob = auth::create_user(&s.state, "bob", false).await.unwrap();
+    let a = format!(
+        "Bearer {}",
+        auth::issue_access_token(&s.state, &alice).unwrap()
+    );
+    let b = format!(
+        "Bearer {}",
+        auth::issue_access_token(&s.state, &bob).unwrap()
+    );
+    let as_a = [("authorization", a.as_str())];
+    let as_b = [("authorization", b.as_str())];
+
+    let (_, p) = s
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "A"})),
+            &as_a,
+        )
+        .await;
+    let pid = p["id"].as_str().unwrap();
+    let (status, c) = s
+        .call(
+            Method::POST,
+            "/api/v1/characters",
+            Some(json!({"project_id": pid, "name": "Hero"})),
+            &as_a,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_str().unwrap();
+
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/characters",
+            Some(json!({"project_id": pid, "name": "Spy"})),
+            &as_b,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_error(&body, "NOT_FOUND", Some("project_id"));
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/characters/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/characters/{id}"),
+            Some(json!({"name": "Mine"})),
+        ),
+        (Method::DELETE, format!("/api/v1/characters/{id}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/characters/{id}/restore"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/characters/{id}/confirm"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/characters/{id}/consistency-model"),
+            None,
+        ),
+    ] {
+        let (status, err) = s.call(method.clone(), &path, body, &as_b).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {err}");
+        assert_error(&err, "NOT_FOUND", None);
+    }
+    let (_, page) = s.call(Method::GET, "/api/v1/characters", None, &as_b).await;
+    assert_eq!(page["total"], 0);
+    let (_, page) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/characters?project_id={pid}"),
+            None,
+            &as_b,
+        )
+        .await;
+    assert_eq!(page["total"], 0);
+    let (_, page) = s.call(Method::GET, "/api/v1/characters", None, &as_a).await;
+    assert_eq!(page["total"], 1);
+    let (status, _) = s.get("/api/v1/characters").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_both_encodings() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (_, doc) = s.get("/api/v1/openapi.json").await;
+    let content = &doc["paths"]["/api/v1/characters"]["post"]["requestBody"]["content"];
+    assert!(content["application/json"].is_object(), "{content}");
+    assert!(content["multipart/form-data"].is_object(), "{content}");
+    for p in [
+        "/api/v1/characters/{id}",
+        "/api/v1/characters/{id}/restore",
+        "/api/v1/characters/{id}/images",
+        "/api/v1/characters/{id}/confirm",
+        "/api/v1/characters/{id}/consistency-model",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} missing");
+    }
+    let ops = &doc["paths"]["/api/v1/characters/{id}"];
+    for m in ["get", "put", "patch", "delete"] {
+        assert!(ops[m].is_object(), "{m} missing");
+    }
+}
