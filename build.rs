@@ -16,10 +16,11 @@ fn main() {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let (num, name) = stem.split_once('_').expect("migration named NNNN_name.sql");
         let version: u32 = num.parse().expect("migration number");
-        let abs = fs::canonicalize(&path).unwrap();
+        // Relative to the crate at compile time, so a moved checkout or a shared target dir never
+        // embeds another tree's files.
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
         out.push_str(&format!(
-            "    ({version}, {name:?}, include_str!({:?})),\n",
-            abs.display().to_string()
+            "    ({version}, {name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/migrations/{file}\"))),\n"
         ));
         println!("cargo:rerun-if-changed={}", path.display());
     }

@@ -27,7 +27,7 @@ step "UI unit tests (vitest) and type check"
 
 step "browser end-to-end (Playwright + system Chromium against storyloom serve)"
 cargo build -p storyloom --features server
-node --test tests/e2e/browser/projects.test.mjs
+node --test tests/e2e/browser/*.test.mjs
 
 step "desktop end-to-end (the real window under Xvfb, tauri-driver)"
 bash scripts/e2e-desktop.sh

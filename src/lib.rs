@@ -12,11 +12,11 @@ pub mod media;
 pub mod projects;
 pub mod prompts;
 pub mod script;
-pub mod storyboard;
-pub mod versions;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod storyboard;
 pub mod telemetry;
+pub mod versions;
 
 use std::{sync::Arc, time::Instant};
 

@@ -652,9 +652,8 @@ async fn script_upload_detects_encodings_and_keeps_the_file_as_an_asset() {
     // The upload is downloadable as it was sent.
     let url = up["url"].as_str().unwrap();
     let res = s.client.get(s.url(url)).send().await.unwrap();
-    if res.status() == StatusCode::OK {
-        assert_eq!(res.bytes().await.unwrap().as_ref(), gb.as_ref());
-    }
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), gb.as_ref());
 
     // Re-parse from the stored asset (seed 004 `script/parse` with scriptAssetId).
     put_script(&s, &p, &v, FOUNTAIN).await;
@@ -773,6 +772,15 @@ async fn preview_parses_without_storing_and_samples_open() {
     assert_eq!(proj["script"], CN);
     let pid = proj["id"].as_str().unwrap();
     assert!(shots(&board(&s, pid).await).len() > 5);
+    // The sample is the version's script asset, as if uploaded.
+    let (status, assets) = s
+        .get(&format!(
+            "/api/v1/assets?project_id={pid}&type=original_script"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{assets}");
+    assert_eq!(assets["total"], 1);
+    assert_eq!(assets["items"][0]["filename"], "rebirth_ep1.txt");
     let (status, _) = s.post("/api/v1/samples/nope/open", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -234,6 +234,7 @@ pub async fn open_sample(
         &principal.user_id,
         sample.title,
         sample.description,
+        sample.filename,
         sample.text,
     )
     .await?;

@@ -521,14 +521,7 @@ pub async fn save_script(
             if !parse {
                 return Ok(ParseResult::unparsed(&v));
             }
-            Ok(storyboard::apply_breakdown_in_tx(
-                tx,
-                ids.as_ref(),
-                &p,
-                &v,
-                breakdown.as_ref(),
-                &now,
-            )?)
+            storyboard::apply_breakdown_in_tx(tx, ids.as_ref(), &p, &v, breakdown.as_ref(), &now)
         })
         .await
 }
@@ -711,13 +704,15 @@ pub async fn preview(text: String) -> Result<Breakdown, EditError> {
     Ok(parse_text(text).await?.expect("non-empty text parses"))
 }
 
-/// Creates a project holding `script` in version 1, parsed (samples, imports).
+/// Creates a project whose version 1 holds `text` as an uploaded `original_script` asset named
+/// `filename`, parsed (samples, imports).
 #[tracing::instrument(skip(state, text))]
 pub async fn create_project_with_script(
     state: &AppState,
     owner_id: &str,
     name: &str,
     description: &str,
+    filename: &str,
     text: &str,
 ) -> Result<Project, EditError> {
     let project = projects::create(
@@ -735,16 +730,13 @@ pub async fn create_project_with_script(
         .current_version_id
         .clone()
         .expect("new projects have a current version");
-    save_script(
-        state,
-        owner_id,
-        &project.id,
-        &version_id,
-        ScriptEdit {
-            text: text.to_string(),
-            parse: Some(true),
-        },
-    )
-    .await?;
+    let blob = {
+        let (blobs, bytes) = (state.blobs.clone(), text.as_bytes().to_vec());
+        tokio::task::spawn_blocking(move || blobs.put_bytes(&bytes))
+            .await
+            .map_err(|e| EditError::Db(DbError::Task(e.to_string())))?
+            .map_err(|e| EditError::Db(DbError::Task(e.to_string())))?
+    };
+    upload_script(state, owner_id, &project.id, &version_id, filename, blob).await?;
     Ok(projects::get(state, owner_id, &project.id).await?)
 }

@@ -29,12 +29,16 @@ export function projectsListPath(q: ListQuery = {}): string {
   return `/api/v1/projects?${params.toString()}`;
 }
 
-function projectPath(id: string): string {
+export function projectPath(id: string): string {
   return `/api/v1/projects/${encodeURIComponent(id)}`;
 }
 
 export function listProjects(q: ListQuery = {}, signal?: AbortSignal): Promise<Page<Project>> {
   return request<Page<Project>>('GET', projectsListPath(q), undefined, signal);
+}
+
+export function getProject(id: string, signal?: AbortSignal): Promise<Project> {
+  return request<Project>('GET', projectPath(id), undefined, signal);
 }
 
 export function createProject(input: NewProject): Promise<Project> {

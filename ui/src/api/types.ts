@@ -12,6 +12,8 @@ export interface Project {
   style: string | null;
   status: ProjectStatus;
   script: string | null;
+  /** The version the editor opens (API-EDITOR: every project has one from creation). */
+  current_version_id?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -47,4 +49,317 @@ export interface Health {
   database: string;
   storage: string;
   timestamp: string;
+}
+
+/* ---------- editor (docs/API-EDITOR.md) ---------- */
+
+export interface Version {
+  id: string;
+  project_id: string;
+  number: number;
+  parent_version_id: string | null;
+  note: string | null;
+  metadata: unknown;
+  stage: string | null;
+  is_current: boolean;
+  script_asset_id: string | null;
+  parsed_at: string | null;
+  scene_count: number;
+  shot_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewVersion {
+  from_version_id?: string;
+  note?: string;
+  metadata?: unknown;
+  make_current?: boolean;
+}
+
+/* The parser's output (src/script/mod.rs `Breakdown`). */
+export interface BreakdownMetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface BreakdownEpisode {
+  number: number;
+  title: string | null;
+  heading: string;
+}
+
+export type IntExt = 'interior' | 'exterior' | 'interior_exterior';
+
+export interface BreakdownScene {
+  number: number;
+  episode: number | null;
+  heading: string | null;
+  source_number: string | null;
+  location: string | null;
+  time_of_day: string | null;
+  int_ext: IntExt | null;
+  transitions: string[];
+  characters: string[];
+  shot_numbers: number[];
+  duration_secs: number;
+}
+
+export type ShotKind = 'action' | 'dialogue';
+
+export interface DialogueLine {
+  character: string;
+  extension: string | null;
+  parenthetical: string | null;
+  text: string;
+  dual: boolean;
+}
+
+export interface BreakdownShot {
+  number: number;
+  scene_number: number;
+  kind: ShotKind;
+  description: string;
+  characters: string[];
+  dialogue: DialogueLine[];
+  duration_secs: number;
+  fingerprint: string;
+}
+
+export interface CharacterSummary {
+  name: string;
+  dialogue_lines: number;
+  first_scene: number;
+}
+
+export interface BreakdownNote {
+  kind: 'section' | 'synopsis' | 'remark';
+  level: number | null;
+  text: string;
+  scene_number: number | null;
+}
+
+export interface Breakdown {
+  title: string | null;
+  metadata: BreakdownMetadataEntry[];
+  episodes: BreakdownEpisode[];
+  scenes: BreakdownScene[];
+  shots: BreakdownShot[];
+  characters: CharacterSummary[];
+  notes: BreakdownNote[];
+  warnings: string[];
+  total_duration_secs: number;
+}
+
+export interface ScriptDocument {
+  version_id: string;
+  text: string;
+  script_asset_id: string | null;
+  parsed_at: string | null;
+  breakdown: Breakdown | null;
+}
+
+export interface ParseResult {
+  version_id: string;
+  status: 'completed';
+  scene_count: number;
+  shot_count: number;
+  kept_shots: number;
+  new_shots: number;
+  removed_shots: number;
+  proposed_characters: string[];
+  warnings: string[];
+  total_duration: number;
+}
+
+export interface ScriptUpload {
+  asset_id: string;
+  filename: string;
+  url: string;
+  encoding: string;
+  chars: number;
+  parse: ParseResult;
+}
+
+export interface Sample {
+  id: string;
+  title: string;
+  language: string;
+  filename: string;
+  description: string;
+}
+
+export interface Scene {
+  id: string;
+  version_id: string;
+  number: number;
+  episode: number | null;
+  heading: string | null;
+  location: string | null;
+  time_of_day: string | null;
+  int_ext: IntExt | null;
+  shot_count: number;
+  duration: number;
+}
+
+export const SHOT_TYPES = [
+  'extreme_wide',
+  'wide',
+  'full',
+  'medium',
+  'medium_close',
+  'close_up',
+  'extreme_close_up',
+  'over_the_shoulder',
+  'pov',
+  'insert',
+] as const;
+export type ShotType = (typeof SHOT_TYPES)[number];
+
+export const CAMERA_MOVES = [
+  'static',
+  'pan',
+  'tilt',
+  'dolly_in',
+  'dolly_out',
+  'truck',
+  'crane',
+  'handheld',
+  'zoom_in',
+  'zoom_out',
+  'orbit',
+] as const;
+export type CameraMove = (typeof CAMERA_MOVES)[number];
+
+export interface Shot {
+  id: string;
+  project_id: string;
+  version_id: string;
+  scene_id: string;
+  scene_number: number;
+  number: number;
+  order_key: string;
+  kind: ShotKind;
+  description: string;
+  dialogue: DialogueLine[];
+  character_ids: string[];
+  characters: string[];
+  shot_type: ShotType | null;
+  camera_move: CameraMove | null;
+  duration: number;
+  status: string;
+  image_url: string | null;
+  keyframe_asset_id: string | null;
+  clip_asset_id: string | null;
+  source: 'parser' | 'manual';
+  edited: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Absent fields stay; an empty `shot_type` / `camera_move` clears it. */
+export interface ShotPatch {
+  description?: string;
+  dialogue?: DialogueLine[];
+  character_ids?: string[];
+  shot_type?: ShotType | '';
+  camera_move?: CameraMove | '';
+  duration?: number;
+  status?: string;
+}
+
+export interface NewShot {
+  project_id: string;
+  version_id?: string;
+  scene_number?: number;
+  scene_id?: string;
+  description: string;
+  character_ids?: string[];
+  duration?: number;
+  shot_type?: ShotType;
+  camera_move?: CameraMove;
+  dialogue?: DialogueLine[];
+  after_id?: string;
+}
+
+/** Exactly one of the two; `after_id: null` puts the shot first. */
+export type MoveTarget = { after_id: string | null } | { before_id: string | null };
+
+export type SplitAt = { at_line: number } | { at_char: number } | Record<string, never>;
+
+export interface StoryboardScene extends Scene {
+  shots: Shot[];
+}
+
+export interface Storyboard {
+  project_id: string;
+  version_id: string;
+  total_duration: number;
+  scenes: StoryboardScene[];
+}
+
+export interface DeletedShot {
+  id: string;
+  deleted_at: string;
+}
+
+export type CharacterStatus = 'proposed' | 'confirmed';
+
+export interface Character {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string | null;
+  voice: string | null;
+  status: CharacterStatus;
+  image_url: string | null;
+  thumbnail_url: string | null;
+  reference_asset_ids: string[];
+  consistency_profile: unknown;
+  consistency_model_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewCharacter {
+  project_id: string;
+  name: string;
+  description?: string;
+  voice?: string;
+}
+
+export type CharacterPatch = Partial<Pick<Character, 'name' | 'description' | 'voice'>>;
+
+export const ASSET_TYPES = [
+  'original_script',
+  'storyboard_script',
+  'character_image',
+  'keyframe_image',
+  'video_clip',
+  'audio',
+  'subtitle',
+  'export_video',
+  'other',
+] as const;
+export type AssetType = (typeof ASSET_TYPES)[number];
+export type AssetStatus = 'active' | 'trashed';
+
+export interface Asset {
+  id: string;
+  project_id: string;
+  version_id: string | null;
+  type: AssetType;
+  url: string;
+  thumbnail_url: string | null;
+  filename: string;
+  filesize: number;
+  mime_type: string;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  metadata: unknown;
+  status: AssetStatus;
+  trashed_at: string | null;
+  created_at: string;
+  updated_at: string;
 }

@@ -1,14 +1,18 @@
 import type { StatusFilter } from '../api/projects';
+import type { Project } from '../api/types';
 import { statusLabel } from '../lib/format';
 import { FilmIcon, PlusIcon } from './Icons';
+import { SamplesList } from './SamplesList';
 
 interface Props {
   filter: StatusFilter;
   onCreate: () => void;
   onShowAll: () => void;
+  onSampleOpened: (project: Project) => void;
+  onError: (message: string) => void;
 }
 
-export function EmptyState({ filter, onCreate, onShowAll }: Props) {
+export function EmptyState({ filter, onCreate, onShowAll, onSampleOpened, onError }: Props) {
   if (filter !== 'all') {
     return (
       <div className="empty-state" data-testid="empty-state" data-variant="filtered">
@@ -37,6 +41,10 @@ export function EmptyState({ filter, onCreate, onShowAll }: Props) {
       <p className="hint">
         or press <kbd>N</kbd>
       </p>
+      <section className="empty-samples" aria-labelledby="empty-samples-title" data-testid="empty-samples">
+        <h3 id="empty-samples-title">Or start from a sample script</h3>
+        <SamplesList onOpened={onSampleOpened} onError={onError} />
+      </section>
     </div>
   );
 }

@@ -15,6 +15,8 @@ interface ProjectRowProps {
   /** Saves the new name; rejects with ApiError on failure. */
   onRename: (name: string) => Promise<void>;
   onDelete: () => void;
+  /** Opens the project in the editor. */
+  onOpen: () => void;
 }
 
 /** A stable hue per project so thumbnails are easy to tell apart. */
@@ -32,10 +34,20 @@ export function ProjectRow({
   onEndRename,
   onRename,
   onDelete,
+  onOpen,
 }: ProjectRowProps) {
   const hue = hueFor(project.id);
   return (
-    <li className="project-row" data-testid="project-row" data-project-id={project.id}>
+    <li
+      className="project-row openable"
+      data-testid="project-row"
+      data-project-id={project.id}
+      onClick={(e) => {
+        // Clicks on the row's own controls (rename, delete, the rename field) do their own thing.
+        if (editing || (e.target as Element).closest('button, input, textarea, a, select')) return;
+        onOpen();
+      }}
+    >
       <div className="cell-name">
         <div
           className={`thumb thumb-${project.aspect_ratio.replace(':', 'x')}`}
@@ -57,9 +69,16 @@ export function ProjectRow({
               }}
             />
           ) : (
-            <span className="project-name" data-testid="project-name" title={project.name}>
-              {project.name}
-            </span>
+            <a
+              className="project-link"
+              href={`#/projects/${encodeURIComponent(project.id)}`}
+              data-testid="open-project"
+              aria-label={`Open ${project.name}`}
+            >
+              <span className="project-name" data-testid="project-name" title={project.name}>
+                {project.name}
+              </span>
+            </a>
           )}
           {project.description ? (
             <span className="project-description" data-testid="project-description" title={project.description}>

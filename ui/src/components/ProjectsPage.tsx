@@ -10,14 +10,16 @@ import {
 } from '../api/projects';
 import { PROJECT_STATUSES, type Page, type Project } from '../api/types';
 import { isNewProjectShortcut } from '../lib/keyboard';
+import { navigate } from '../lib/navigate';
 import { pluralize, statusLabel } from '../lib/format';
 import { ApiError, errorMessage } from '../transport';
 import { ConfirmDeleteDialog } from './ConfirmDeleteDialog';
 import { EmptyState } from './EmptyState';
-import { AlertIcon, PlusIcon } from './Icons';
+import { AlertIcon, FileTextIcon, PlusIcon } from './Icons';
 import { NewProjectDialog } from './NewProjectDialog';
 import { Pagination } from './Pagination';
 import { ProjectRow } from './ProjectRow';
+import { SamplesDialog } from './SamplesDialog';
 import { useToasts } from './Toasts';
 
 const FILTERS: StatusFilter[] = ['all', ...PROJECT_STATUSES];
@@ -46,6 +48,7 @@ export function ProjectsPage() {
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Project | null>(null);
   const [renamingId, setRenamingId] = useState<string | null>(null);
+  const [showSamples, setShowSamples] = useState(false);
   const now = useNow(30_000);
   const lastData = useRef<Page<Project> | null>(null);
 
@@ -79,7 +82,7 @@ export function ProjectsPage() {
     return () => ctrl.abort();
   }, [filter, page, reloadKey, toasts]);
 
-  const dialogOpen = creating || deleting !== null;
+  const dialogOpen = creating || deleting !== null || showSamples;
 
   useEffect(() => {
     function onKeyDown(e: KeyboardEvent) {
@@ -93,6 +96,16 @@ export function ProjectsPage() {
   }, [dialogOpen]);
 
   const showError = useCallback((message: string) => toasts.show({ kind: 'error', message }), [toasts]);
+
+  const openProject = useCallback((p: Project) => navigate({ name: 'project', id: p.id, tab: 'script' }), []);
+
+  const onSampleOpened = useCallback(
+    (p: Project) => {
+      toasts.show({ kind: 'success', message: `Opened the sample as “${p.name}”` });
+      openProject(p);
+    },
+    [openProject, toasts],
+  );
 
   const onCreated = useCallback(
     (p: Project) => {
@@ -179,13 +192,26 @@ export function ProjectsPage() {
               : '\u00a0'}
           </p>
         </div>
-        <button type="button" className="button primary" onClick={() => setCreating(true)} data-testid="new-project">
-          <PlusIcon />
-          New project
-          <kbd className="kbd-hint" aria-hidden="true">
-            N
-          </kbd>
-        </button>
+        <div className="header-actions">
+          {data && data.total > 0 && (
+            <button
+              type="button"
+              className="button secondary"
+              onClick={() => setShowSamples(true)}
+              data-testid="open-samples"
+            >
+              <FileTextIcon />
+              Samples
+            </button>
+          )}
+          <button type="button" className="button primary" onClick={() => setCreating(true)} data-testid="new-project">
+            <PlusIcon />
+            New project
+            <kbd className="kbd-hint" aria-hidden="true">
+              N
+            </kbd>
+          </button>
+        </div>
       </header>
 
       <div className="toolbar">
@@ -231,6 +257,8 @@ export function ProjectsPage() {
               setFilter('all');
               setPage(1);
             }}
+            onSampleOpened={onSampleOpened}
+            onError={showError}
           />
         )}
         {data && data.items.length > 0 && (
@@ -253,6 +281,7 @@ export function ProjectsPage() {
                   onEndRename={() => setRenamingId((id) => (id === p.id ? null : id))}
                   onRename={(name) => rename(p, name)}
                   onDelete={() => setDeleting(p)}
+                  onOpen={() => openProject(p)}
                 />
               ))}
             </ul>
@@ -278,6 +307,9 @@ export function ProjectsPage() {
           onCreated={onCreated}
           onError={showError}
         />
+      )}
+      {showSamples && (
+        <SamplesDialog onClose={() => setShowSamples(false)} onOpened={onSampleOpened} onError={showError} />
       )}
       {deleting && (
         <ConfirmDeleteDialog

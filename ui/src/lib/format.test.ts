@@ -66,3 +66,33 @@ describe('pageWindow', () => {
     expect(pageWindow(99, 5)).toEqual([1, null, 4, 5]);
   });
 });
+
+describe('formatDuration / formatBytes / humanize', () => {
+  it('formats durations', async () => {
+    const { formatDuration } = await import('./format');
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(2.5)).toBe('2.5s');
+    expect(formatDuration(2.04)).toBe('2s');
+    expect(formatDuration(59.96)).toBe('60s');
+    expect(formatDuration(65)).toBe('1:05');
+    expect(formatDuration(3723)).toBe('1:02:03');
+    expect(formatDuration(Number.NaN)).toBe('–');
+    expect(formatDuration(-1)).toBe('–');
+  });
+
+  it('formats sizes', async () => {
+    const { formatBytes } = await import('./format');
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(812)).toBe('812 B');
+    expect(formatBytes(1434)).toBe('1.4 KB');
+    expect(formatBytes(23 * 1024 * 1024)).toBe('23 MB');
+    expect(formatBytes(-5)).toBe('–');
+  });
+
+  it('humanizes enum values', async () => {
+    const { humanize } = await import('./format');
+    expect(humanize('close_up')).toBe('Close up');
+    expect(humanize('pov')).toBe('POV');
+    expect(humanize('zoom_in')).toBe('Zoom in');
+  });
+});

@@ -72,3 +72,39 @@ export function pageWindow(page: number, totalPages: number, radius = 1): (numbe
   out.push(totalPages);
   return out;
 }
+
+/** Seconds as "8s", "2.5s", "1:05", "1:02:03" (durations in the storyboard and breakdown). */
+export function formatDuration(secs: number): string {
+  if (!Number.isFinite(secs) || secs < 0) return '–';
+  if (secs < 60) {
+    const r = Math.round(secs * 10) / 10;
+    return `${Number.isInteger(r) ? r : r.toFixed(1)}s`;
+  }
+  const total = Math.round(secs);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Bytes as "812 B", "1.4 KB", "23 MB" (1024-based, one decimal below 10). */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '–';
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+/** "close_up" → "Close up". */
+export function humanize(value: string): string {
+  if (/^[a-z]{1,3}$/.test(value)) return value.toUpperCase(); // pov → POV
+  const s = value.replace(/_/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

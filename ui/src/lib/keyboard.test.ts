@@ -48,3 +48,40 @@ describe('isNewProjectShortcut', () => {
     expect(isNewProjectShortcut(key('m'), false)).toBe(false);
   });
 });
+
+describe('isSaveShortcut', () => {
+  it('is Ctrl+S or Cmd+S, not with Alt, not plain s', async () => {
+    const { isSaveShortcut } = await import('./keyboard');
+    expect(isSaveShortcut(key('s', el('TEXTAREA'), { ctrlKey: true }))).toBe(true);
+    expect(isSaveShortcut(key('S', el('BODY'), { metaKey: true, shiftKey: true }))).toBe(true);
+    expect(isSaveShortcut(key('s', el('BODY'), { ctrlKey: true, altKey: true }))).toBe(false);
+    expect(isSaveShortcut(key('s'))).toBe(false);
+  });
+});
+
+describe('cardKeyAction', () => {
+  it.each([
+    ['ArrowLeft', {}, 'prev'],
+    ['ArrowUp', {}, 'prev'],
+    ['ArrowRight', {}, 'next'],
+    ['ArrowDown', {}, 'next'],
+    ['Home', {}, 'first'],
+    ['End', {}, 'last'],
+    ['Enter', {}, 'edit'],
+    ['Delete', {}, 'delete'],
+    ['Backspace', {}, 'delete'],
+    ['ArrowUp', { altKey: true }, 'move-up'],
+    ['ArrowLeft', { altKey: true }, 'move-up'],
+    ['ArrowDown', { altKey: true }, 'move-down'],
+    ['ArrowRight', { altKey: true }, 'move-down'],
+    ['ArrowUp', { ctrlKey: true }, null],
+    ['ArrowDown', { metaKey: true }, null],
+    ['ArrowDown', { shiftKey: true }, null],
+    ['Enter', { shiftKey: true }, null],
+    ['Enter', { altKey: true }, null],
+    ['x', {}, null],
+  ] as const)('%s %o → %s', async (k, mods, expected) => {
+    const { cardKeyAction } = await import('./keyboard');
+    expect(cardKeyAction(key(k, el('LI'), mods))).toBe(expected);
+  });
+});

@@ -29,3 +29,37 @@ export function isNewProjectShortcut(e: ShortcutEventLike, dialogOpen: boolean):
   if (e.key !== 'n' && e.key !== 'N') return false;
   return !isTypingTarget(e.target);
 }
+
+/** Ctrl+S (Cmd+S on macOS): save now. */
+export function isSaveShortcut(e: ShortcutEventLike): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 's' || e.key === 'S');
+}
+
+export type CardKeyAction = 'prev' | 'next' | 'first' | 'last' | 'move-up' | 'move-down' | 'edit' | 'delete';
+
+/**
+ * What a key pressed on a focused storyboard card does: arrows move the focus (reading order),
+ * Alt+arrows move the shot, Home/End jump, Enter edits, Delete/Backspace deletes.
+ */
+export function cardKeyAction(e: ShortcutEventLike): CardKeyAction | null {
+  if (e.ctrlKey || e.metaKey) return null;
+  const back = e.key === 'ArrowUp' || e.key === 'ArrowLeft';
+  const forward = e.key === 'ArrowDown' || e.key === 'ArrowRight';
+  if (e.altKey) return back ? 'move-up' : forward ? 'move-down' : null;
+  if (e.shiftKey && e.key !== 'Enter') return null;
+  if (back) return 'prev';
+  if (forward) return 'next';
+  switch (e.key) {
+    case 'Home':
+      return 'first';
+    case 'End':
+      return 'last';
+    case 'Enter':
+      return e.shiftKey ? null : 'edit';
+    case 'Delete':
+    case 'Backspace':
+      return 'delete';
+    default:
+      return null;
+  }
+}

@@ -10,7 +10,8 @@ export interface Transport {
   /** Prefix put before every path: "" (same origin) or e.g. "app://localhost". */
   readonly baseUrl: string;
   /**
-   * Sends a JSON request. `path` is absolute from the API's origin, e.g. "/api/v1/projects".
+   * Sends a request. `path` is absolute from the API's origin, e.g. "/api/v1/projects". A
+   * `FormData` body goes out as multipart (the browser sets the boundary); anything else as JSON.
    * Resolves with the parsed JSON body (undefined for 204 / empty bodies); rejects with ApiError.
    */
   request<T>(method: HttpMethod, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
@@ -25,6 +26,10 @@ export interface FetchTransportOptions {
   /** Returns the bearer token to send, if any; read on every request. */
   getToken?: () => string | null | undefined;
   fetch?: FetchLike;
+}
+
+function isFormData(body: unknown): body is FormData {
+  return typeof FormData !== 'undefined' && body instanceof FormData;
 }
 
 export function joinUrl(baseUrl: string, path: string): string {
@@ -46,7 +51,10 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const init: RequestInit = { method, headers };
-    if (body !== undefined) {
+    if (isFormData(body)) {
+      // No Content-Type: fetch writes `multipart/form-data; boundary=…` itself.
+      init.body = body;
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }

@@ -1,4 +1,4 @@
-import { createFetchTransport, type FetchLike, type HttpMethod, type Transport } from './http';
+import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type Transport } from './http';
 
 export { ApiError, errorMessage, isApiError, parseErrorResponse } from './errors';
 export type { ErrorBody } from './errors';
@@ -83,4 +83,14 @@ export function request<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   return getTransport().request<T>(method, path, body, signal);
+}
+
+/**
+ * A URL the page can put in `src`/`href` for an API path (downloads, thumbnails). Absolute URLs
+ * are returned unchanged; null/empty gives null.
+ */
+export function apiUrl(path: string | null | undefined): string | null {
+  if (!path) return null;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return path;
+  return joinUrl(getTransport().baseUrl, path.startsWith('/') ? path : `/${path}`);
 }

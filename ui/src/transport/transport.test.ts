@@ -222,3 +222,15 @@ describe('readToken', () => {
     expect(readToken(throwing)).toBeNull();
   });
 });
+
+describe('multipart request', () => {
+  it('sends FormData as is, without a JSON content type', async () => {
+    const { fn, calls } = recordingFetch(() => jsonResponse(201, { id: 'a1' }));
+    const form = new FormData();
+    form.append('file', new Blob(['INT. ROOM - DAY'], { type: 'text/plain' }), 'pilot.fountain');
+    await expect(createTransport({}, fn).request('POST', '/api/v1/x/upload', form)).resolves.toEqual({ id: 'a1' });
+    expect(calls[0]!.init.body).toBe(form);
+    expect(headersOf(calls[0]!)['Content-Type']).toBeUndefined();
+    expect(headersOf(calls[0]!).Accept).toBe('application/json');
+  });
+});

@@ -1,0 +1,76 @@
+import { useEffect, useState } from 'react';
+import { listSamples, openSample } from '../api/samples';
+import type { Project, Sample } from '../api/types';
+import { errorMessage } from '../transport';
+import { FileTextIcon } from './Icons';
+
+type Load = { kind: 'loading' } | { kind: 'ready'; samples: Sample[] } | { kind: 'error'; message: string };
+
+interface Props {
+  /** Called with the new project once a sample was opened. */
+  onOpened: (project: Project) => void;
+  onError: (message: string) => void;
+}
+
+/** The built-in sample scripts; clicking one makes a new project from it. */
+export function SamplesList({ onOpened, onError }: Props) {
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [opening, setOpening] = useState<string | null>(null);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listSamples(ctrl.signal)
+      .then((samples) => setLoad({ kind: 'ready', samples }))
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
+      });
+    return () => ctrl.abort();
+  }, []);
+
+  async function open(s: Sample) {
+    setOpening(s.id);
+    try {
+      onOpened(await openSample(s.id));
+    } catch (e) {
+      onError(errorMessage(e));
+      setOpening(null);
+    }
+  }
+
+  if (load.kind === 'loading') return <p className="samples-status muted">Loading samples…</p>;
+  if (load.kind === 'error')
+    return (
+      <p className="samples-status field-error" role="alert">
+        Couldn’t load the samples: {load.message}
+      </p>
+    );
+  if (load.samples.length === 0) return null;
+  return (
+    <ul className="samples-list" data-testid="samples-list" aria-busy={opening !== null}>
+      {load.samples.map((s) => (
+        <li key={s.id}>
+          <button
+            type="button"
+            className="sample-card"
+            data-testid="sample-open"
+            data-sample-id={s.id}
+            disabled={opening !== null}
+            aria-label={`Open sample “${s.title}”`}
+            onClick={() => void open(s)}
+          >
+            <span className="sample-icon" aria-hidden="true">
+              {opening === s.id ? <span className="spinner" /> : <FileTextIcon size={18} />}
+            </span>
+            <span className="sample-text">
+              <span className="sample-title">{s.title}</span>
+              <span className="sample-meta">
+                {s.language} · {s.filename}
+              </span>
+              {s.description && <span className="sample-description">{s.description}</span>}
+            </span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}

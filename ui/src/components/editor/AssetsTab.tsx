@@ -1,0 +1,238 @@
+import { useCallback, useEffect, useState } from 'react';
+import { assetDownloadUrl, listAssets, restoreAsset, trashAsset } from '../../api/assets';
+import { ASSET_TYPES, type Asset, type AssetStatus, type AssetType, type Page } from '../../api/types';
+import { formatBytes, formatDateTime, humanize, pluralize } from '../../lib/format';
+import { apiUrl, errorMessage } from '../../transport';
+import { AlertIcon, DownloadIcon, RestoreIcon, TrashIcon } from '../Icons';
+import { Pagination } from '../Pagination';
+import { useToasts } from '../Toasts';
+
+const LIMIT = 50;
+
+type Load = { kind: 'loading' } | { kind: 'ready'; data: Page<Asset> } | { kind: 'error'; message: string };
+
+export function AssetsTab({ projectId }: { projectId: string; versionId: string }) {
+  const toasts = useToasts();
+  const [view, setView] = useState<AssetStatus>('active');
+  const [type, setType] = useState<AssetType | 'all'>('all');
+  const [page, setPage] = useState(1);
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [reloadKey, setReloadKey] = useState(0);
+  const [busy, setBusy] = useState<string | null>(null);
+  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listAssets({ projectId, status: view, type, page, limit: LIMIT }, ctrl.signal)
+      .then((data) => {
+        if (data.items.length === 0 && page > 1) {
+          setPage(Math.max(1, data.totalPages));
+          return;
+        }
+        setLoad({ kind: 'ready', data });
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
+      });
+    return () => ctrl.abort();
+  }, [projectId, view, type, page, reloadKey]);
+
+  function drop(id: string) {
+    setLoad((s) =>
+      s.kind === 'ready'
+        ? { ...s, data: { ...s.data, items: s.data.items.filter((a) => a.id !== id), total: s.data.total - 1 } }
+        : s,
+    );
+  }
+
+  async function trash(a: Asset) {
+    setBusy(a.id);
+    try {
+      await trashAsset(a.id);
+      drop(a.id);
+      toasts.show({
+        kind: 'info',
+        message: `Moved “${a.filename}” to the trash`,
+        duration: 10_000,
+        action: { label: 'Undo', testId: 'undo-trash-asset', onClick: () => void restore(a, true) },
+      });
+      reload();
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function restore(a: Asset, undo = false) {
+    setBusy(a.id);
+    try {
+      await restoreAsset(a.id);
+      if (!undo) drop(a.id);
+      toasts.show({ kind: 'success', message: `Restored “${a.filename}”` });
+      reload();
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const data = load.kind === 'ready' ? load.data : null;
+
+  return (
+    <div className="assets" data-testid="assets">
+      <div className="toolbar">
+        <div className="segmented" role="group" aria-label="Show">
+          {(['active', 'trashed'] as const).map((v) => (
+            <button
+              key={v}
+              type="button"
+              className={`segment${view === v ? ' active' : ''}`}
+              aria-pressed={view === v}
+              data-testid={`asset-view-${v}`}
+              onClick={() => {
+                setView(v);
+                setPage(1);
+              }}
+            >
+              {v === 'active' ? 'Assets' : 'Trash'}
+            </button>
+          ))}
+        </div>
+        <label className="inline-field">
+          <span>Type</span>
+          <select
+            className="input input-sm select"
+            data-testid="asset-type-filter"
+            value={type}
+            onChange={(e) => {
+              setType(e.target.value as AssetType | 'all');
+              setPage(1);
+            }}
+          >
+            <option value="all">All types</option>
+            {ASSET_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {humanize(t)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {data && (
+          <span className="storyboard-summary" data-testid="asset-count">
+            {pluralize(data.total, view === 'active' ? 'asset' : 'asset in the trash', 'assets in the trash')}
+          </span>
+        )}
+      </div>
+
+      <section className="panel">
+        {load.kind === 'loading' && <span className="spinner" role="status" aria-label="Loading assets" />}
+        {load.kind === 'error' && (
+          <div className="load-error" role="alert" data-testid="assets-error">
+            <AlertIcon size={22} />
+            <div>
+              <h2>Couldn’t load the assets</h2>
+              <p>{load.message}</p>
+            </div>
+            <button type="button" className="button secondary" onClick={reload}>
+              Try again
+            </button>
+          </div>
+        )}
+        {data && data.items.length === 0 && (
+          <div className="empty-state" data-testid="assets-empty">
+            <h2>{view === 'active' ? 'No assets' : 'The trash is empty'}</h2>
+            <p>
+              {view === 'active'
+                ? 'Uploaded scripts, character images and generated media show up here.'
+                : 'Trashed assets can be restored from here.'}
+            </p>
+          </div>
+        )}
+        {data && data.items.length > 0 && (
+          <>
+            <table className="asset-table" data-testid="asset-table">
+              <thead>
+                <tr>
+                  <th scope="col">File</th>
+                  <th scope="col">Type</th>
+                  <th scope="col" className="num">
+                    Size
+                  </th>
+                  <th scope="col">{view === 'active' ? 'Added' : 'Trashed'}</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.items.map((a) => {
+                  const thumb = apiUrl(a.thumbnail_url);
+                  const when = view === 'trashed' && a.trashed_at ? a.trashed_at : a.created_at;
+                  return (
+                    <tr key={a.id} data-testid="asset-row" data-asset-id={a.id} data-asset-type={a.type}>
+                      <td>
+                        <div className="asset-file">
+                        {thumb ? <img className="asset-thumb" src={thumb} alt="" loading="lazy" /> : <span className="asset-thumb placeholder" aria-hidden="true" />}
+                        <span className="asset-filename" data-testid="asset-filename" title={a.filename}>
+                          {a.filename}
+                        </span>
+                        </div>
+                      </td>
+                      <td>{humanize(a.type)}</td>
+                      <td className="num">{formatBytes(a.filesize)}</td>
+                      <td>
+                        <time dateTime={when}>{formatDateTime(when)}</time>
+                      </td>
+                      <td>
+                        <div className="asset-actions">
+                        <a
+                          className="icon-button"
+                          href={assetDownloadUrl(a.id)}
+                          download={a.filename}
+                          aria-label={`Download ${a.filename}`}
+                          title="Download"
+                          data-testid="asset-download"
+                        >
+                          <DownloadIcon />
+                        </a>
+                        {view === 'active' ? (
+                          <button
+                            type="button"
+                            className="icon-button danger"
+                            aria-label={`Move ${a.filename} to the trash`}
+                            title="Move to trash"
+                            data-testid="asset-trash"
+                            disabled={busy === a.id}
+                            onClick={() => void trash(a)}
+                          >
+                            <TrashIcon />
+                          </button>
+                        ) : (
+                          <button
+                            type="button"
+                            className="icon-button"
+                            aria-label={`Restore ${a.filename}`}
+                            title="Restore"
+                            data-testid="asset-restore"
+                            disabled={busy === a.id}
+                            onClick={() => void restore(a)}
+                          >
+                            <RestoreIcon />
+                          </button>
+                        )}
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            <Pagination page={data.page} totalPages={data.totalPages} total={data.total} limit={data.limit} onPage={setPage} />
+          </>
+        )}
+      </section>
+    </div>
+  );
+}

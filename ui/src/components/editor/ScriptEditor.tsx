@@ -1,0 +1,92 @@
+import { memo, useMemo, useRef, type KeyboardEvent } from 'react';
+import { isSaveShortcut } from '../../lib/keyboard';
+import { classifyScript, type ClassifiedLine } from '../../lib/scriptSyntax';
+
+interface Props {
+  value: string;
+  disabled?: boolean;
+  onChange: (value: string) => void;
+  /** Ctrl/Cmd+S. */
+  onSave: () => void;
+}
+
+function sameLine(a: ClassifiedLine, b: ClassifiedLine): boolean {
+  if (a.kind !== b.kind || a.tokens.length !== b.tokens.length) return false;
+  return a.tokens.every((t, i) => t.kind === b.tokens[i]!.kind && t.text === b.tokens[i]!.text);
+}
+
+const Line = memo(
+  function Line({ line }: { line: ClassifiedLine }) {
+    return (
+      <span className={`sx-line sx-${line.kind}`} data-kind={line.kind}>
+        {line.tokens.map((t, i) => (
+          <span key={i} className={`sx-${t.kind}`}>
+            {t.text}
+          </span>
+        ))}
+        {'\n'}
+      </span>
+    );
+  },
+  (a, b) => sameLine(a.line, b.line),
+);
+
+/**
+ * A plain textarea (so typing, IME, undo, selection and accessibility are the browser's own) over
+ * a highlighted copy of the same text. The textarea's glyphs are transparent; the <pre> behind it
+ * shows the colours and follows its scroll.
+ */
+export function ScriptEditor({ value, disabled, onChange, onSave }: Props) {
+  const preRef = useRef<HTMLPreElement>(null);
+  const lines = useMemo(() => classifyScript(value), [value]);
+
+  function syncScroll(el: HTMLTextAreaElement) {
+    const pre = preRef.current;
+    if (!pre) return;
+    pre.scrollTop = el.scrollTop;
+    pre.scrollLeft = el.scrollLeft;
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (isSaveShortcut(e)) {
+      e.preventDefault();
+      onSave();
+    }
+  }
+
+  return (
+    <div className="script-editor" data-testid="script-editor-frame">
+      <pre ref={preRef} className="script-highlight" aria-hidden="true" data-testid="script-highlight">
+        {lines.map((l, i) => (
+          <Line key={i} line={l} />
+        ))}
+        {/* Room for the caret on a trailing empty line. */}
+        {' '}
+      </pre>
+      <textarea
+        className="script-input"
+        data-testid="script-editor"
+        aria-label="Script"
+        aria-describedby="script-format-help"
+        value={value}
+        disabled={disabled}
+        spellCheck={false}
+        autoCapitalize="off"
+        autoCorrect="off"
+        wrap="soft"
+        placeholder={'第1集\n场景1：咖啡馆 日 内\n△林雪推门而入。\n林雪：好久不见。\n\nor Fountain: INT. CAFE - DAY'}
+        onChange={(e) => {
+          onChange(e.target.value);
+          syncScroll(e.target);
+        }}
+        onScroll={(e) => syncScroll(e.currentTarget)}
+        onKeyDown={onKeyDown}
+        onSelect={(e) => syncScroll(e.currentTarget)}
+      />
+      <p id="script-format-help" className="sr-only">
+        Fountain or Chinese short-drama format. Scene headings, character cues, dialogue, transitions and notes are
+        coloured.
+      </p>
+    </div>
+  );
+}

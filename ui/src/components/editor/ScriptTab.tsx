@@ -1,0 +1,274 @@
+import { useCallback, useEffect, useRef, useState, type MutableRefObject } from 'react';
+import { getScript, previewScript, saveScript, SCRIPT_FILE_ACCEPT, uploadScript } from '../../api/script';
+import type { Breakdown, ParseResult } from '../../api/types';
+import { AutoSaver, type SaveState } from '../../lib/autosave';
+import { pluralize } from '../../lib/format';
+import { errorMessage } from '../../transport';
+import { AlertIcon, CheckIcon, UploadIcon } from '../Icons';
+import { useToasts } from '../Toasts';
+import { BreakdownPanel } from './BreakdownPanel';
+import { ScriptEditor } from './ScriptEditor';
+
+export const SAVE_DELAY_MS = 1000;
+export const PREVIEW_DELAY_MS = 300;
+
+/** Saves pending edits now; `dirty()` tells whether there are any. */
+export interface FlushFn {
+  (): Promise<boolean>;
+  dirty(): boolean;
+}
+
+type Load = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
+type PreviewState = 'idle' | 'updating' | 'error';
+
+const EMPTY_BREAKDOWN: Breakdown = {
+  title: null,
+  metadata: [],
+  episodes: [],
+  scenes: [],
+  shots: [],
+  characters: [],
+  notes: [],
+  warnings: [],
+  total_duration_secs: 0,
+};
+
+interface Props {
+  projectId: string;
+  versionId: string;
+  flushRef: MutableRefObject<FlushFn | null>;
+  onUploaded: () => void;
+}
+
+export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props) {
+  const toasts = useToasts();
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [reloadKey, setReloadKey] = useState(0);
+  const [text, setText] = useState('');
+  const [breakdown, setBreakdown] = useState<Breakdown | null>(null);
+  const [preview, setPreview] = useState<PreviewState>('idle');
+  const [previewError, setPreviewError] = useState<string | null>(null);
+  const [save, setSave] = useState<SaveState>({ status: 'saved', error: null });
+  const [lastParse, setLastParse] = useState<ParseResult | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const saverRef = useRef<AutoSaver<ParseResult> | null>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const previewTimer = useRef<number | null>(null);
+  const previewCtrl = useRef<AbortController | null>(null);
+
+  const runPreview = useCallback((value: string) => {
+    previewCtrl.current?.abort();
+    if (!value.trim()) {
+      setBreakdown(EMPTY_BREAKDOWN);
+      setPreview('idle');
+      setPreviewError(null);
+      return;
+    }
+    const ctrl = new AbortController();
+    previewCtrl.current = ctrl;
+    setPreview('updating');
+    previewScript(value, ctrl.signal)
+      .then((b) => {
+        if (ctrl.signal.aborted) return;
+        setBreakdown(b);
+        setPreview('idle');
+        setPreviewError(null);
+      })
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) return;
+        // Keep the last good breakdown on screen and say why it is not updating.
+        setPreview('error');
+        setPreviewError(errorMessage(e));
+      });
+  }, []);
+
+  const schedulePreview = useCallback(
+    (value: string) => {
+      if (previewTimer.current !== null) window.clearTimeout(previewTimer.current);
+      previewTimer.current = window.setTimeout(() => {
+        previewTimer.current = null;
+        runPreview(value);
+      }, PREVIEW_DELAY_MS);
+    },
+    [runPreview],
+  );
+
+  // Load the version's script, then keep an auto-saver for it.
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setLoad({ kind: 'loading' });
+    let saver: AutoSaver<ParseResult> | null = null;
+    getScript(projectId, versionId, ctrl.signal)
+      .then((doc) => {
+        if (ctrl.signal.aborted) return;
+        saver = new AutoSaver<ParseResult>({
+          initial: doc.text,
+          delayMs: SAVE_DELAY_MS,
+          save: (t) => saveScript(projectId, versionId, t),
+          onState: setSave,
+          onSaved: (result) => setLastParse(result),
+        });
+        saverRef.current = saver;
+        setSave(saver.state);
+        setText(doc.text);
+        setLoad({ kind: 'ready' });
+        if (doc.breakdown) setBreakdown(doc.breakdown);
+        else runPreview(doc.text);
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
+      });
+    return () => {
+      ctrl.abort();
+      if (saver) {
+        // Unmounting (version switch, leaving the editor): whatever was typed still gets saved.
+        void saver.flush();
+        saver.dispose();
+      }
+      if (saverRef.current === saver) saverRef.current = null;
+    };
+  }, [projectId, versionId, reloadKey, runPreview]);
+
+  useEffect(
+    () => () => {
+      previewCtrl.current?.abort();
+      if (previewTimer.current !== null) window.clearTimeout(previewTimer.current);
+    },
+    [],
+  );
+
+  useEffect(() => {
+    const fn = (() => saverRef.current?.flush() ?? Promise.resolve(true)) as FlushFn;
+    fn.dirty = () => saverRef.current?.dirty ?? false;
+    flushRef.current = fn;
+    return () => {
+      if (flushRef.current === fn) flushRef.current = null;
+    };
+  }, [flushRef]);
+
+  function onChange(value: string) {
+    setText(value);
+    saverRef.current?.edit(value);
+    schedulePreview(value);
+  }
+
+  async function saveNow() {
+    await saverRef.current?.flush();
+  }
+
+  async function upload(file: File) {
+    setUploading(true);
+    try {
+      // Save what is typed first, so a late autosave cannot overwrite the uploaded script.
+      await saverRef.current?.flush();
+      const res = await uploadScript(projectId, versionId, file, file.name);
+      toasts.show({
+        kind: 'success',
+        message: `Uploaded “${res.filename}” (${res.encoding}, ${res.chars.toLocaleString()} characters): ${pluralize(res.parse.scene_count, 'scene')}, ${pluralize(res.parse.shot_count, 'shot')}`,
+      });
+      setLastParse(res.parse);
+      setReloadKey((k) => k + 1);
+      onUploaded();
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+    } finally {
+      setUploading(false);
+      if (fileRef.current) fileRef.current.value = '';
+    }
+  }
+
+  if (load.kind === 'error') {
+    return (
+      <section className="panel">
+        <div className="load-error" role="alert" data-testid="script-load-error">
+          <AlertIcon size={22} />
+          <div>
+            <h2>Couldn’t load the script</h2>
+            <p>{load.message}</p>
+          </div>
+          <button type="button" className="button secondary" onClick={() => setReloadKey((k) => k + 1)}>
+            Try again
+          </button>
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <div className="script-tab">
+      <div className="toolbar script-toolbar">
+        <button
+          type="button"
+          className="button secondary"
+          data-testid="upload-script"
+          disabled={uploading || load.kind !== 'ready'}
+          onClick={() => fileRef.current?.click()}
+        >
+          {uploading ? <span className="spinner" aria-hidden="true" /> : <UploadIcon />}
+          Upload script
+        </button>
+        <input
+          ref={fileRef}
+          type="file"
+          accept={SCRIPT_FILE_ACCEPT}
+          className="visually-hidden-input"
+          data-testid="upload-script-input"
+          aria-label="Script file"
+          tabIndex={-1}
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void upload(f);
+          }}
+        />
+        <span className="toolbar-hint">
+          <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>S</kbd> saves now
+        </span>
+        <SaveIndicator state={save} loading={load.kind === 'loading'} onRetry={() => void saverRef.current?.retry()} />
+      </div>
+      {lastParse && lastParse.warnings.length > 0 && save.status === 'saved' && (
+        <p className="parse-note" data-testid="parse-warnings-note">
+          Saved with {lastParse.warnings.length} parser warning{lastParse.warnings.length === 1 ? '' : 's'} (see the
+          breakdown).
+        </p>
+      )}
+      <div className="script-layout">
+        <ScriptEditor
+          value={text}
+          disabled={load.kind !== 'ready'}
+          onChange={onChange}
+          onSave={() => void saveNow()}
+        />
+        <BreakdownPanel
+          breakdown={breakdown}
+          updating={preview === 'updating'}
+          error={preview === 'error' ? previewError : null}
+        />
+      </div>
+    </div>
+  );
+}
+
+function SaveIndicator({ state, loading, onRetry }: { state: SaveState; loading: boolean; onRetry: () => void }) {
+  let label: string;
+  if (loading) label = 'Loading…';
+  else if (state.status === 'saved') label = 'Saved';
+  else if (state.status === 'pending') label = 'Unsaved changes';
+  else if (state.status === 'saving') label = 'Saving…';
+  else label = 'Not saved';
+  return (
+    <div className="save-indicator" data-testid="save-status" data-state={loading ? 'loading' : state.status}>
+      <span role="status" aria-live="polite" className={`save-label save-${state.status}`}>
+        {state.status === 'saved' && !loading && <CheckIcon size={14} />}
+        {state.status === 'saving' && <span className="spinner spinner-sm" aria-hidden="true" />}
+        {state.status === 'error' && <AlertIcon size={14} />}
+        {label}
+        {state.status === 'error' && state.error && <span className="save-error">: {state.error}</span>}
+      </span>
+      {state.status === 'error' && (
+        <button type="button" className="button secondary button-sm" data-testid="save-retry" onClick={onRetry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}

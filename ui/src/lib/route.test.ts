@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { parseRoute, routeHash } from './route';
+
+describe('parseRoute', () => {
+  it('reads the list and the editor routes', () => {
+    expect(parseRoute('')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/projects')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/projects/abc')).toEqual({ name: 'project', id: 'abc', tab: 'script' });
+    expect(parseRoute('#/projects/abc/storyboard')).toEqual({ name: 'project', id: 'abc', tab: 'storyboard' });
+    expect(parseRoute('#/projects/abc/assets/')).toEqual({ name: 'project', id: 'abc', tab: 'assets' });
+  });
+
+  it('falls back to the script tab for unknown tabs, and to the list for bad ids', () => {
+    expect(parseRoute('#/projects/abc/nope')).toEqual({ name: 'project', id: 'abc', tab: 'script' });
+    expect(parseRoute('#/projects/%E0%A4%A')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/elsewhere/abc')).toEqual({ name: 'projects' });
+  });
+
+  it('round-trips through routeHash', () => {
+    for (const r of [
+      { name: 'projects' } as const,
+      { name: 'project', id: 'a/b c', tab: 'script' } as const,
+      { name: 'project', id: 'x', tab: 'characters' } as const,
+    ]) {
+      expect(parseRoute(routeHash(r))).toEqual(r);
+    }
+    expect(routeHash({ name: 'project', id: 'x', tab: 'script' })).toBe('#/projects/x');
+  });
+});
