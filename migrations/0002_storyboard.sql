@@ -10,6 +10,8 @@ CREATE TABLE project_versions (
     metadata          TEXT NOT NULL DEFAULT '{}',
     stage             TEXT NOT NULL DEFAULT 'DRAFT',
     script_text       TEXT NOT NULL DEFAULT '',
+    -- Bumped by every script save: a save based on an older revision is refused (two windows).
+    script_revision   INTEGER NOT NULL DEFAULT 0,
     script_asset_id   TEXT,
     -- The parser's output (title, episodes, notes, warnings...) as JSON; scenes and shots live in tables.
     breakdown         TEXT,

@@ -922,3 +922,59 @@ async fn reordering_the_script_reorders_shots_the_user_did_not_place() {
     want.rotate_right(1);
     assert_eq!(ids(&after), want);
 }
+
+#[tokio::test]
+async fn a_save_based_on_an_old_revision_is_a_conflict_not_an_overwrite() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (p, v) = project(&s).await;
+    let path = format!("/api/v1/projects/{p}/versions/{v}/script");
+    let (_, doc) = s.get(&path).await;
+    let base = doc["revision"].as_i64().unwrap();
+
+    // Window A saves on top of what it loaded.
+    let (status, a) = s
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"text": "Window A.", "base_revision": base})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["revision"].as_i64().unwrap(), base + 1);
+
+    // Window B still holds the old revision: refused, and A's text survives.
+    let (status, err) = s
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"text": "Window B.", "base_revision": base})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_error(&err, "CONFLICT", None);
+    let (_, doc) = s.get(&path).await;
+    assert_eq!(doc["text"], "Window A.");
+    assert_eq!(doc["revision"].as_i64().unwrap(), base + 1);
+
+    // After reloading, B saves fine; a save without a base revision always goes through.
+    let (status, _) = s
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"text": "Window B.", "base_revision": base + 1})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = s
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"text": "Script tool."})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -359,7 +359,9 @@ pub async fn update(
                 let version_id =
                     crate::versions::ensure_current_in_tx(tx, ids.as_ref(), &p.id, &now)?;
                 tx.execute(
-                    "UPDATE project_versions SET script_text = ?1, updated_at = ?2 WHERE id = ?3",
+                    "UPDATE project_versions SET script_text = ?1, updated_at = ?2,
+                            script_revision = script_revision + 1
+                     WHERE id = ?3",
                     params![v, now, version_id],
                 )?;
                 p.current_version_id = Some(version_id);

@@ -138,6 +138,8 @@ pub struct ParseResult {
     pub warnings: Vec<String>,
     /// Seconds.
     pub total_duration: f64,
+    /// The script's revision after this save; send it back as `base_revision` with the next save.
+    pub revision: i64,
 }
 
 impl ParseResult {
@@ -153,6 +155,7 @@ impl ParseResult {
             proposed_characters: Vec::new(),
             warnings: Vec::new(),
             total_duration: 0.0,
+            revision: 0,
         }
     }
 }
@@ -928,6 +931,11 @@ pub(crate) fn apply_breakdown_in_tx(
         proposed_characters: proposed,
         warnings: b.warnings.clone(),
         total_duration: secs(total_ms),
+        revision: tx.query_row(
+            "SELECT script_revision FROM project_versions WHERE id = ?1",
+            [version_id],
+            |r| r.get(0),
+        )?,
     })
 }
 

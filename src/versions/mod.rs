@@ -118,6 +118,8 @@ pub struct ScriptView {
     pub text: String,
     pub script_asset_id: Option<String>,
     pub parsed_at: Option<String>,
+    /// Bumped by every save; pass it as `base_revision` when saving.
+    pub revision: i64,
     /// The parser's output at the last parse (shots are in the storyboard), or null.
     pub breakdown: Option<Breakdown>,
 }
@@ -128,6 +130,9 @@ pub struct ScriptEdit {
     pub text: String,
     /// Parse after saving (default true).
     pub parse: Option<bool>,
+    /// The revision this text was based on. When the script has been saved since (another window),
+    /// the save is refused with 409 instead of silently overwriting it.
+    pub base_revision: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -430,8 +435,9 @@ pub async fn script(
         .db
         .read(move |c| {
             load_version(c, &o, &p, &v)?;
-            let (text, asset, parsed_at, breakdown) = c.query_row(
-                "SELECT script_text, script_asset_id, parsed_at, breakdown FROM project_versions WHERE id = ?1",
+            let (text, asset, parsed_at, breakdown, revision) = c.query_row(
+                "SELECT script_text, script_asset_id, parsed_at, breakdown, script_revision
+                 FROM project_versions WHERE id = ?1",
                 [&v],
                 |r| {
                     Ok((
@@ -439,6 +445,7 @@ pub async fn script(
                         r.get::<_, Option<String>>(1)?,
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, Option<String>>(3)?,
+                        r.get::<_, i64>(4)?,
                     ))
                 },
             )?;
@@ -447,6 +454,7 @@ pub async fn script(
                 text,
                 script_asset_id: asset,
                 parsed_at,
+                revision,
                 breakdown: load_breakdown(breakdown),
             })
         })
@@ -511,15 +519,30 @@ pub async fn save_script(
         .db
         .write(move |tx| {
             let version = load_version(tx, &o, &p, &v)?;
+            let revision: i64 = tx.query_row(
+                "SELECT script_revision FROM project_versions WHERE id = ?1",
+                [&v],
+                |r| r.get(0),
+            )?;
+            if let Some(base) = edit.base_revision.filter(|b| *b != revision) {
+                return Err(EditError::Conflict(format!(
+                    "the script was saved elsewhere (revision {revision}; this edit is based on \
+                     revision {base}): reload it before saving, so neither change is lost"
+                )));
+            }
             tx.execute(
-                "UPDATE project_versions SET script_text = ?1, updated_at = ?2 WHERE id = ?3",
+                "UPDATE project_versions SET script_text = ?1, updated_at = ?2,
+                        script_revision = script_revision + 1
+                 WHERE id = ?3",
                 params![edit.text, now, v],
             )?;
             if version.is_current {
                 sync_project_script(tx, &p)?;
             }
             if !parse {
-                return Ok(ParseResult::unparsed(&v));
+                let mut result = ParseResult::unparsed(&v);
+                result.revision = revision + 1;
+                return Ok(result);
             }
             storyboard::apply_breakdown_in_tx(tx, ids.as_ref(), &p, &v, breakdown.as_ref(), &now)
         })
@@ -607,7 +630,9 @@ pub async fn upload_script(
             let asset = assets::insert_in_tx(tx, &asset_id, &now, &new_asset)?;
             tx.execute(
                 "UPDATE project_versions SET script_text = ?1, script_asset_id = ?2,
-                        stage = 'SCRIPT_UPLOADED', updated_at = ?3 WHERE id = ?4",
+                        stage = 'SCRIPT_UPLOADED', updated_at = ?3,
+                        script_revision = script_revision + 1
+                 WHERE id = ?4",
                 params![text, asset_id, now, v],
             )?;
             if version.is_current {
@@ -689,6 +714,7 @@ pub async fn parse_version(
         ScriptEdit {
             text,
             parse: Some(true),
+            base_revision: None,
         },
     )
     .await

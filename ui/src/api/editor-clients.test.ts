@@ -74,6 +74,7 @@ describe('script client', () => {
     await getScript('p1', 'v1');
     await saveScript('p1', 'v1', '场景1：客厅 日 内');
     await saveScript('p1', 'v1', 'draft', false);
+    await saveScript('p1', 'v1', 'based on 7', true, 7);
     await parseScript('p1', 'v1');
     await parseScript('p1', 'v1', 'a9');
     await previewScript('INT. ROOM - DAY');
@@ -81,6 +82,7 @@ describe('script client', () => {
       { url: '/api/v1/projects/p1/versions/v1/script', method: 'GET', body: undefined },
       { url: '/api/v1/projects/p1/versions/v1/script', method: 'PUT', body: { text: '场景1：客厅 日 内' } },
       { url: '/api/v1/projects/p1/versions/v1/script', method: 'PUT', body: { text: 'draft', parse: false } },
+      { url: '/api/v1/projects/p1/versions/v1/script', method: 'PUT', body: { text: 'based on 7', base_revision: 7 } },
       { url: '/api/v1/projects/p1/versions/v1/script/parse', method: 'POST', body: {} },
       { url: '/api/v1/projects/p1/versions/v1/script/parse', method: 'POST', body: { script_asset_id: 'a9' } },
       { url: '/api/v1/script/preview', method: 'POST', body: { text: 'INT. ROOM - DAY' } },

@@ -13,9 +13,21 @@ export function getScript(projectId: string, versionId: string, signal?: AbortSi
   return request<ScriptDocument>('GET', scriptPath(projectId, versionId), undefined, signal);
 }
 
-/** Saves the text and (unless `parse` is false) re-parses it into scenes and shots. */
-export function saveScript(projectId: string, versionId: string, text: string, parse = true): Promise<ParseResult> {
-  return request<ParseResult>('PUT', scriptPath(projectId, versionId), parse ? { text } : { text, parse: false });
+/**
+ * Saves the text and (unless `parse` is false) re-parses it into scenes and shots. With
+ * `baseRevision`, the server refuses (409) when the script was saved elsewhere since that revision.
+ */
+export function saveScript(
+  projectId: string,
+  versionId: string,
+  text: string,
+  parse = true,
+  baseRevision?: number,
+): Promise<ParseResult> {
+  const body: Record<string, unknown> = { text };
+  if (!parse) body.parse = false;
+  if (baseRevision !== undefined) body.base_revision = baseRevision;
+  return request<ParseResult>('PUT', scriptPath(projectId, versionId), body);
 }
 
 export function uploadScript(projectId: string, versionId: string, file: Blob, filename?: string): Promise<ScriptUpload> {

@@ -156,6 +156,8 @@ export interface ScriptDocument {
   text: string;
   script_asset_id: string | null;
   parsed_at: string | null;
+  /** Bumped by every save; sent back as `base_revision` so two windows never overwrite each other. */
+  revision: number;
   breakdown: Breakdown | null;
 }
 
@@ -170,6 +172,7 @@ export interface ParseResult {
   proposed_characters: string[];
   warnings: string[];
   total_duration: number;
+  revision: number;
 }
 
 export interface ScriptUpload {

@@ -52,6 +52,8 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
   const [lastParse, setLastParse] = useState<ParseResult | null>(null);
   const [uploading, setUploading] = useState(false);
   const saverRef = useRef<AutoSaver<ParseResult> | null>(null);
+  // The revision the text on screen is based on: a save from a stale window is refused, not applied.
+  const revisionRef = useRef<number | undefined>(undefined);
   const fileRef = useRef<HTMLInputElement>(null);
   const previewTimer = useRef<number | null>(null);
   const previewCtrl = useRef<AbortController | null>(null);
@@ -101,12 +103,16 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
     getScript(projectId, versionId, ctrl.signal)
       .then((doc) => {
         if (ctrl.signal.aborted) return;
+        revisionRef.current = doc.revision;
         saver = new AutoSaver<ParseResult>({
           initial: doc.text,
           delayMs: SAVE_DELAY_MS,
-          save: (t) => saveScript(projectId, versionId, t),
+          save: (t) => saveScript(projectId, versionId, t, true, revisionRef.current),
           onState: setSave,
-          onSaved: (result) => setLastParse(result),
+          onSaved: (result) => {
+            revisionRef.current = result.revision;
+            setLastParse(result);
+          },
         });
         saverRef.current = saver;
         setSave(saver.state);
