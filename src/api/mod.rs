@@ -11,6 +11,7 @@ pub mod prompts;
 pub mod storyboards;
 pub mod upload;
 pub mod versions;
+pub mod workflows;
 
 use std::{sync::Arc, time::Duration};
 
@@ -42,7 +43,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -84,6 +85,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(characters::routes())
         .merge(assets::routes())
         .merge(prompts::routes())
+        .merge(workflows::routes())
         .split_for_parts()
 }
 
