@@ -17,6 +17,7 @@ pub mod server;
 pub mod storyboard;
 pub mod telemetry;
 pub mod versions;
+pub mod workflow;
 
 use std::{sync::Arc, time::Instant};
 
