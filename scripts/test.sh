@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+# setup.sh installs espeak-ng: its tests must run, not skip.
+export STORYLOOM_REQUIRE_ESPEAK=1
 
 bash scripts/setup.sh
 

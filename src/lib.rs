@@ -11,6 +11,8 @@ pub mod db;
 pub mod media;
 pub mod projects;
 pub mod prompts;
+pub mod providers;
+pub mod render;
 pub mod script;
 #[cfg(feature = "server")]
 pub mod server;
@@ -42,6 +44,8 @@ pub struct AppState {
     /// The owner every credential-less request acts as, in local mode.
     pub local_owner_id: Option<String>,
     pub(crate) token_secret: Arc<Vec<u8>>,
+    /// Workflow runs going in this process, and their progress events.
+    pub runs: Arc<workflow::runs::RunHub>,
 }
 
 impl AppState {
@@ -85,6 +89,7 @@ impl AppState {
             started_at: Instant::now(),
             local_owner_id,
             token_secret: Arc::new(token_secret),
+            runs: Arc::new(workflow::runs::RunHub::default()),
         })
     }
 }

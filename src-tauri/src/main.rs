@@ -87,6 +87,28 @@ fn run() -> anyhow::Result<()> {
     tracing::info!(data_dir = %data_dir.display(), "opening the Storyloom data directory");
     let config = storyloom::config::Config::desktop(data_dir);
     let state = storyloom::AppState::open(config)?;
+    // Run progress goes to the webview as Tauri events, the same payloads as the server's SSE.
+    let mut progress = state.runs.subscribe();
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        use tauri::Emitter;
+        loop {
+            match progress.recv().await {
+                Ok(event) => {
+                    let _ = handle.emit(RUN_PROGRESS_EVENT, &event);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    // Workflow runs interrupted by the last exit carry on from their last committed step.
+    let resume_state = state.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = storyloom::workflow::runs::resume_interrupted(&resume_state).await {
+            tracing::error!(error = %e, "cannot resume interrupted workflow runs");
+        }
+    });
     // Managed before the event loop starts, i.e. before the window (created from the config when the
     // loop becomes ready) can load a page and send a request.
     app.manage(bridge::Api::new(storyloom::api::router(state)));
@@ -94,6 +116,9 @@ fn run() -> anyhow::Result<()> {
     app.run(|_app, _event| {});
     Ok(())
 }
+
+/// The Tauri event carrying workflow progress (`RunEvent` payloads).
+const RUN_PROGRESS_EVENT: &str = "run-progress";
 
 /// `STORYLOOM_DATA_DIR`, or the platform's per-app data directory; created if missing.
 fn data_dir(app: &tauri::AppHandle) -> anyhow::Result<PathBuf> {

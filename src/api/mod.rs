@@ -8,6 +8,7 @@ pub mod health;
 pub mod pagination;
 pub mod projects;
 pub mod prompts;
+pub mod runs;
 pub mod storyboards;
 pub mod upload;
 pub mod versions;
@@ -86,6 +87,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(assets::routes())
         .merge(prompts::routes())
         .merge(workflows::routes())
+        .merge(runs::routes())
         .split_for_parts()
 }
 

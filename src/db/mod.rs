@@ -88,6 +88,17 @@ impl Db {
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
+    /// Runs `f` on a reader connection on the calling thread (short reads off the async path, e.g.
+    /// progress figures for an event).
+    pub fn read_sync<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        let conn = self.readers.get().map_err(DbError::from)?;
+        f(&conn)
+    }
+
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, on a blocking thread.
     /// The transaction commits only if `f` returns `Ok`.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>

@@ -52,6 +52,11 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     // Build everything before announcing readiness, so the line below is trustworthy.
     let app = app(state.clone(), opts.ui_dir.as_deref());
+    // Runs that were going when the last process stopped carry on from their last committed step.
+    let resumed = crate::workflow::runs::resume_interrupted(&state).await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed interrupted workflow runs");
+    }
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), "storyloom server listening");
     {
         let mut out = std::io::stdout().lock();

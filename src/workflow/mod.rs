@@ -1,4 +1,7 @@
 //! The workflow engine (DESIGN §5): node kinds, template graphs and their validation.
 pub mod graph;
 pub mod kinds;
+pub mod nodes;
+pub mod review;
+pub mod runs;
 pub mod templates;

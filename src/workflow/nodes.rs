@@ -1,0 +1,993 @@
+//! What each node kind does, on the built-in offline providers (DESIGN §6): the parser, the animatic
+//! frame renderer, espeak-ng (or timed silence), subtitles from the storyboard's timing, and a
+//! composition timeline. Fan-out nodes commit each item as it finishes, so a crash never redoes one.
+use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use rusqlite::{params, OptionalExtension};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    graph::NodeSpec,
+    runs::{emit, sha256_hex, RunRow},
+};
+use crate::{
+    assets::{self, AssetType, NewAsset},
+    clock::rfc3339,
+    db::DbError,
+    providers::{CallContext, EspeakTts, TtsProvider, TtsRequest},
+    render::{self, Fonts, FrameCharacter, FrameSpec},
+    storyboard::{self, Scene, Shot},
+    versions::{self, ParseRequest},
+    AppState,
+};
+
+pub(crate) struct NodeCtx {
+    pub state: AppState,
+    pub run: RunRow,
+    pub node: NodeSpec,
+    pub node_run_id: String,
+    pub inputs: BTreeMap<String, Value>,
+    pub cancel: CancellationToken,
+}
+
+pub(crate) enum Outcome {
+    Done {
+        output: Value,
+        cost_credits: i64,
+        log: String,
+    },
+    /// A human gate: the run waits.
+    Wait { message: String },
+    /// Paused or cancelled part-way; the finished items are kept.
+    Interrupted,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl NodeError {
+    pub fn fatal(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+    fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+}
+
+impl From<DbError> for NodeError {
+    fn from(e: DbError) -> Self {
+        Self::transient(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for NodeError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::transient(e.to_string())
+    }
+}
+
+fn done(output: Value, log: impl Into<String>) -> Outcome {
+    Outcome::Done {
+        output,
+        cost_credits: 0,
+        log: log.into(),
+    }
+}
+
+pub(crate) async fn run_node(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    match ctx.node.kind.as_str() {
+        "script.parse" => script_parse(ctx).await,
+        "characters.extract" | "character.design" => characters(ctx).await,
+        "storyboard.plan" => storyboard_plan(ctx).await,
+        "keyframe.render" => keyframes(ctx).await,
+        "review" => review_gate(ctx).await,
+        "voice.tts" => voice(ctx).await,
+        "clip.animate" => clips(ctx),
+        "subtitle.build" => subtitles(ctx).await,
+        "video.compose" => compose(ctx).await,
+        "llm.prompt" => llm(ctx),
+        other => Err(NodeError::fatal(format!(
+            "no runner for node kind '{other}'"
+        ))),
+    }
+}
+
+fn provider(ctx: &NodeCtx) -> Option<&str> {
+    ctx.node.config.get("provider").and_then(Value::as_str)
+}
+
+async fn script_parse(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let r = &ctx.run;
+    let result = versions::parse_version(
+        &ctx.state,
+        &r.owner_id,
+        &r.project_id,
+        &r.version_id,
+        ParseRequest::default(),
+    )
+    .await
+    .map_err(|e| NodeError::fatal(e.to_string()))?;
+    if result.shot_count == 0 {
+        return Err(NodeError::fatal(
+            "the version's script has no shots: write or upload a script first",
+        ));
+    }
+    Ok(done(
+        json!({"breakdown": {"scene_count": result.scene_count, "shot_count": result.shot_count,
+                             "total_duration": result.total_duration}}),
+        format!(
+            "parsed {} scenes, {} shots\n",
+            result.scene_count, result.shot_count
+        ),
+    ))
+}
+
+async fn characters(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let project_id = ctx.run.project_id.clone();
+    let list: Vec<Value> = ctx
+        .state
+        .db
+        .read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, name, voice, status FROM characters WHERE project_id = ?1 AND deleted_at IS NULL
+                 ORDER BY created_at, id",
+            )?;
+            let rows = stmt.query_map([&project_id], |r| {
+                Ok(json!({"id": r.get::<_, String>(0)?, "name": r.get::<_, String>(1)?,
+                          "voice": r.get::<_, Option<String>>(2)?, "status": r.get::<_, String>(3)?}))
+            })?;
+            Ok::<_, DbError>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await?;
+    let n = list.len();
+    Ok(done(
+        json!({"characters": list}),
+        format!("{n} characters\n"),
+    ))
+}
+
+async fn load_board(ctx: &NodeCtx) -> Result<storyboard::StoryboardView, NodeError> {
+    storyboard::storyboard(
+        &ctx.state,
+        &ctx.run.owner_id,
+        &ctx.run.project_id,
+        Some(&ctx.run.version_id),
+    )
+    .await
+    .map_err(|e| NodeError::fatal(e.to_string()))
+}
+
+/// A default framing for shots nobody framed: wide to open a scene, then by kind and cast size.
+fn default_framing(index_in_scene: usize, shot: &Shot) -> (&'static str, &'static str) {
+    match (index_in_scene, shot.kind, shot.characters.len()) {
+        (0, _, _) => ("wide", "static"),
+        (_, crate::script::ShotKind::Dialogue, 1) => ("close_up", "static"),
+        (_, crate::script::ShotKind::Dialogue, _) => ("medium", "static"),
+        (_, _, 0) => ("full", "pan"),
+        _ => ("medium", "dolly_in"),
+    }
+}
+
+async fn storyboard_plan(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let board = load_board(ctx).await?;
+    let mut updates = Vec::new();
+    for scene in &board.scenes {
+        for (i, shot) in scene.shots.iter().enumerate() {
+            let (t, m) = default_framing(i, shot);
+            if shot.shot_type.is_none() || shot.camera_move.is_none() {
+                updates.push((shot.id.clone(), t, m));
+            }
+        }
+    }
+    let planned = updates.len();
+    let shots: usize = board.scenes.iter().map(|s| s.shots.len()).sum();
+    ctx.state
+        .db
+        .write(move |tx| {
+            for (id, t, m) in updates {
+                tx.execute(
+                    "UPDATE shots SET shot_type = COALESCE(shot_type, ?1), camera_move = COALESCE(camera_move, ?2)
+                     WHERE id = ?3",
+                    params![t, m, id],
+                )?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .await?;
+    Ok(done(
+        // Only the state goes in the output (it feeds cache keys); what this run changed goes in the log.
+        json!({"storyboard": {"shots": shots, "duration": board.total_duration}}),
+        format!("{shots} shots, {planned} framed by default\n"),
+    ))
+}
+
+type ItemFuture = Pin<Box<dyn Future<Output = Result<(Value, bool), NodeError>> + Send>>;
+type ItemWork = Arc<dyn Fn(String, Value) -> ItemFuture + Send + Sync>;
+
+async fn still_going(ctx: &NodeCtx) -> bool {
+    if ctx.cancel.is_cancelled() {
+        return false;
+    }
+    let id = ctx.run.id.clone();
+    ctx.state
+        .db
+        .read(move |c| {
+            c.query_row(
+                "SELECT status FROM workflow_runs WHERE id = ?1",
+                [&id],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(DbError::from)
+        })
+        .await
+        .map(|s| s == "running")
+        .unwrap_or(false)
+}
+
+/// Runs `work` for every item not yet done, at most `limit` at a time, committing each result.
+/// Returns every item's output in item order.
+async fn fan_out(
+    ctx: &NodeCtx,
+    items: Vec<(String, Value)>,
+    limit: usize,
+    work: ItemWork,
+) -> Result<Result<Vec<Value>, Outcome>, NodeError> {
+    let now = rfc3339(ctx.state.clock.now());
+    let keys: Vec<String> = items.iter().map(|(k, _)| k.clone()).collect();
+    let nrid = ctx.node_run_id.clone();
+    let done_keys: BTreeMap<String, Value> = ctx
+        .state
+        .db
+        .write(move |tx| {
+            for k in &keys {
+                tx.execute(
+                    "INSERT OR IGNORE INTO node_items (node_run_id, item_key, status, updated_at)
+                     VALUES (?1, ?2, 'pending', ?3)",
+                    params![nrid, k, now],
+                )?;
+            }
+            tx.execute(
+                "UPDATE node_runs SET items_total = ?1,
+                        items_done = (SELECT COUNT(*) FROM node_items WHERE node_run_id = ?2 AND status = 'completed')
+                 WHERE id = ?2",
+                params![keys.len() as i64, nrid],
+            )?;
+            let mut stmt = tx.prepare(
+                "SELECT item_key, output FROM node_items WHERE node_run_id = ?1 AND status = 'completed'",
+            )?;
+            let rows = stmt.query_map([&nrid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+            let mut out = BTreeMap::new();
+            for row in rows {
+                let (k, v) = row?;
+                out.insert(k, v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or(Value::Null));
+            }
+            Ok::<_, DbError>(out)
+        })
+        .await?;
+    let total = items.len() as u32;
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let mut interrupted = false;
+    for (key, data) in items
+        .iter()
+        .filter(|(k, _)| !done_keys.contains_key(k))
+        .cloned()
+    {
+        let permit = semaphore
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore open");
+        if !still_going(ctx).await {
+            interrupted = true;
+            break;
+        }
+        let (state, nrid, work, node_id, run_id) = (
+            ctx.state.clone(),
+            ctx.node_run_id.clone(),
+            work.clone(),
+            ctx.node.id.clone(),
+            ctx.run.id.clone(),
+        );
+        set.spawn(async move {
+            let _permit = permit;
+            let now = rfc3339(state.clock.now());
+            let (n2, k2) = (nrid.clone(), key.clone());
+            // Committed before the work starts: a crash shows it as interrupted, not lost.
+            state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE node_items SET status = 'running', attempts = attempts + 1, updated_at = ?1
+                         WHERE node_run_id = ?2 AND item_key = ?3",
+                        params![now, n2, k2],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            let result = work(key.clone(), data).await;
+            let now = rfc3339(state.clock.now());
+            let (n2, k2) = (nrid.clone(), key.clone());
+            let (status, output, cached, error) = match &result {
+                Ok((v, cached)) => ("completed", Some(v.to_string()), *cached, None),
+                Err(e) => ("failed", None, false, Some(e.message.clone())),
+            };
+            let done: u32 = state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE node_items SET status = ?1, output = ?2, cached = ?3, error = ?4, updated_at = ?5
+                         WHERE node_run_id = ?6 AND item_key = ?7",
+                        params![status, output, cached, error, now, n2, k2],
+                    )?;
+                    tx.execute(
+                        "UPDATE node_runs SET items_done =
+                           (SELECT COUNT(*) FROM node_items WHERE node_run_id = ?1 AND status = 'completed'),
+                           updated_at = ?2
+                         WHERE id = ?1",
+                        params![n2, now],
+                    )?;
+                    tx.query_row("SELECT items_done FROM node_runs WHERE id = ?1", [&n2], |r| r.get(0))
+                        .map_err(DbError::from)
+                })
+                .await?;
+            emit(
+                &state,
+                &run_id,
+                Some(&node_id),
+                "running",
+                format!("{node_id}: {done}/{total}"),
+                Some((done, total)),
+            );
+            result.map(|(v, _)| (key, v))
+        });
+    }
+    let mut outputs = done_keys;
+    let mut first_error: Option<NodeError> = None;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Ok((k, v))) => {
+                outputs.insert(k, v);
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error.get_or_insert(NodeError::transient(format!("a task failed: {e}")));
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    if interrupted || !still_going(ctx).await {
+        return Ok(Err(Outcome::Interrupted));
+    }
+    Ok(Ok(items
+        .iter()
+        .map(|(k, _)| outputs.get(k).cloned().unwrap_or(Value::Null))
+        .collect()))
+}
+
+fn cpu_limit() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+/// Everything needed to render one shot's keyframe.
+#[derive(Clone)]
+pub(crate) struct FrameJob {
+    pub owner_id: String,
+    pub project_id: String,
+    pub version_id: String,
+    pub run_id: String,
+    pub node_id: String,
+    pub aspect_ratio: String,
+    pub shot: Shot,
+    pub scene: Scene,
+    pub feedback: Option<String>,
+    /// Draft quality: frames at this fraction of 1080p (the node's `scale`, 0.1–1).
+    pub scale: f64,
+}
+
+impl FrameJob {
+    fn spec(&self) -> FrameSpec {
+        let (width, height) = render::frame_size(&self.aspect_ratio);
+        let scaled = |v: u32| ((v as f64 * self.scale).round() as u32).max(render::MIN_SIDE);
+        let (width, height) = (scaled(width), scaled(height));
+        let caption = self.shot.dialogue.first().map(|l| {
+            let more = if self.shot.dialogue.len() > 1 {
+                " …"
+            } else {
+                ""
+            };
+            format!("{}：{}{more}", l.character, l.text)
+        });
+        FrameSpec {
+            width,
+            height,
+            shot_number: self.shot.number,
+            scene_number: self.scene.number,
+            location: self.scene.location.clone().or(self.scene.heading.clone()),
+            time_of_day: self.scene.time_of_day.clone(),
+            int_ext: self.scene.int_ext.clone(),
+            shot_type: self.shot.shot_type.clone(),
+            characters: self
+                .shot
+                .character_ids
+                .iter()
+                .zip(&self.shot.characters)
+                .map(|(id, name)| FrameCharacter {
+                    id: id.clone(),
+                    name: name.clone(),
+                })
+                .collect(),
+            caption,
+            description: self.shot.description.clone(),
+            seed: 0,
+            feedback: self.feedback.clone(),
+        }
+    }
+}
+
+pub(crate) const ANIMATIC_MODEL: &str = "animatic-1";
+
+/// Renders (or takes from the cache) one shot's keyframe, stores it as a `keyframe_image` asset with
+/// its provenance, and points the shot at it. An approved shot is locked and never re-rendered.
+pub(crate) async fn render_keyframe(
+    state: &AppState,
+    job: FrameJob,
+) -> Result<(Value, bool), NodeError> {
+    if job.shot.status == "approved" {
+        return Ok((
+            json!({"shot_id": job.shot.id, "asset_id": job.shot.keyframe_asset_id, "locked": true}),
+            true,
+        ));
+    }
+    let spec = job.spec();
+    let cache_key = sha256_hex(
+        json!({"kind": "keyframe.render", "version": 1, "provider": "builtin.animatic",
+               "model": ANIMATIC_MODEL, "spec": spec})
+        .to_string()
+        .as_bytes(),
+    );
+    let key = cache_key.clone();
+    let cached: Option<String> = state
+        .db
+        .read(move |c| {
+            c.query_row(
+                "SELECT json_extract(n.output, '$.asset_id') FROM node_cache n
+                 JOIN assets a ON a.id = json_extract(n.output, '$.asset_id') AND a.status = 'active'
+                 WHERE n.cache_key = ?1",
+                [&key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(DbError::from)
+        })
+        .await?;
+    let now = rfc3339(state.clock.now());
+    let (asset_id, was_cached) = match cached {
+        Some(id) => (id, true),
+        None => {
+            let blobs = state.blobs.clone();
+            let spec2 = spec.clone();
+            let blob = tokio::task::spawn_blocking(move || {
+                let fonts = Fonts::shared().map_err(|e| NodeError::fatal(e.to_string()))?;
+                let png = render::render_png(&spec2, &fonts)
+                    .map_err(|e| NodeError::fatal(e.to_string()))?;
+                blobs
+                    .put_bytes(&png)
+                    .map_err(|e| NodeError::transient(e.to_string()))
+            })
+            .await
+            .map_err(|e| NodeError::transient(e.to_string()))??;
+            let asset_id = state.ids.new_id().to_string();
+            let new = NewAsset {
+                owner_id: job.owner_id.clone(),
+                project_id: Some(job.project_id.clone()),
+                version_id: Some(job.version_id.clone()),
+                kind: AssetType::KeyframeImage,
+                filename: format!("shot_{:03}.png", job.shot.number),
+                mime_type: "image/png".into(),
+                blob,
+                width: Some(spec.width),
+                height: Some(spec.height),
+                thumbnail_sha256: None,
+                metadata: json!({
+                    "provider": "builtin.animatic", "model": ANIMATIC_MODEL, "seed": spec.seed,
+                    "prompt": job.shot.description, "feedback": job.feedback, "cost_credits": 0,
+                    "shot_id": job.shot.id, "run_id": job.run_id, "node_id": job.node_id,
+                    "cache_key": cache_key,
+                }),
+            };
+            let (aid, key, now2) = (asset_id.clone(), cache_key.clone(), now.clone());
+            state
+                .db
+                .write(move |tx| {
+                    assets::insert_in_tx(tx, &aid, &now2, &new)?;
+                    tx.execute(
+                        "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                        params![key, json!({"asset_id": aid}).to_string(), now2],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            (asset_id, false)
+        }
+    };
+    let (aid, shot_id) = (asset_id.clone(), job.shot.id.clone());
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE shots SET keyframe_asset_id = ?1, status = 'completed', updated_at = ?2
+                 WHERE id = ?3 AND status != 'approved'",
+                params![aid, now, shot_id],
+            )
+            .map_err(DbError::from)
+        })
+        .await?;
+    Ok((
+        json!({"shot_id": job.shot.id, "asset_id": asset_id, "cached": was_cached}),
+        was_cached,
+    ))
+}
+
+pub(crate) async fn frame_jobs(
+    state: &AppState,
+    run: &RunRow,
+    node_id: &str,
+) -> Result<Vec<FrameJob>, NodeError> {
+    let board =
+        storyboard::storyboard(state, &run.owner_id, &run.project_id, Some(&run.version_id))
+            .await
+            .map_err(|e| NodeError::fatal(e.to_string()))?;
+    let project = crate::projects::get(state, &run.owner_id, &run.project_id)
+        .await
+        .map_err(|e| NodeError::fatal(e.to_string()))?;
+    // The keyframe node's settings apply to redraws from the review too.
+    let scale = run
+        .graph
+        .nodes
+        .iter()
+        .find(|n| n.kind == "keyframe.render")
+        .and_then(|n| n.config.get("scale"))
+        .and_then(Value::as_f64)
+        .unwrap_or(1.0)
+        .clamp(0.1, 1.0);
+    let mut jobs = Vec::new();
+    for s in board.scenes {
+        for shot in s.shots {
+            jobs.push(FrameJob {
+                owner_id: run.owner_id.clone(),
+                project_id: run.project_id.clone(),
+                version_id: run.version_id.clone(),
+                run_id: run.id.clone(),
+                node_id: node_id.to_string(),
+                aspect_ratio: project.aspect_ratio.as_str().to_string(),
+                shot,
+                scene: s.scene.clone(),
+                feedback: None,
+                scale,
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+async fn keyframes(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    if let Some(p) = provider(ctx).filter(|p| *p != "builtin.animatic") {
+        return Err(NodeError::fatal(format!(
+            "image provider '{p}' is not configured: use 'builtin.animatic' (offline) or add the provider"
+        )));
+    }
+    let jobs = frame_jobs(&ctx.state, &ctx.run, &ctx.node.id).await?;
+    let by_key: BTreeMap<String, FrameJob> = jobs
+        .iter()
+        .map(|j| (j.shot.id.clone(), j.clone()))
+        .collect();
+    let items = jobs
+        .iter()
+        .map(|j| (j.shot.id.clone(), Value::Null))
+        .collect();
+    let state = ctx.state.clone();
+    let by_key = Arc::new(by_key);
+    let work: ItemWork = Arc::new(move |key, _| {
+        let (state, job) = (state.clone(), by_key.get(&key).cloned());
+        Box::pin(async move {
+            let job = job.ok_or_else(|| NodeError::fatal(format!("shot {key} vanished")))?;
+            render_keyframe(&state, job).await
+        })
+    });
+    match fan_out(ctx, items, cpu_limit(), work).await? {
+        Ok(images) => {
+            let cached = images.iter().filter(|v| v["cached"] == true).count();
+            Ok(done(
+                json!({"images": images}),
+                format!("{} keyframes ({cached} from the cache)\n", images.len()),
+            ))
+        }
+        Err(outcome) => Ok(outcome),
+    }
+}
+
+/// The review gate: record what is to be reviewed and wait for a person.
+async fn review_gate(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let images = ctx.inputs.get("images").cloned().unwrap_or(Value::Null);
+    let list = images.as_array().cloned().unwrap_or_default();
+    let now = rfc3339(ctx.state.clock.now());
+    let nrid = ctx.node_run_id.clone();
+    let n = list.len();
+    ctx.state
+        .db
+        .write(move |tx| {
+            for img in &list {
+                let key = img["shot_id"].as_str().unwrap_or_default();
+                tx.execute(
+                    "INSERT OR IGNORE INTO node_items (node_run_id, item_key, status, output, updated_at)
+                     VALUES (?1, ?2, 'pending', ?3, ?4)",
+                    params![nrid, key, img.to_string(), now],
+                )?;
+            }
+            tx.execute(
+                "UPDATE node_runs SET items_total = ?1 WHERE id = ?2",
+                params![list.len() as i64, nrid],
+            )
+            .map_err(DbError::from)
+        })
+        .await?;
+    Ok(Outcome::Wait {
+        message: format!("waiting for review of {n} keyframes"),
+    })
+}
+
+fn language_of(text: &str) -> &'static str {
+    if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        "zh"
+    } else {
+        "en"
+    }
+}
+
+async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    if let Some(p) = provider(ctx).filter(|p| *p != "builtin.espeak") {
+        return Err(NodeError::fatal(format!(
+            "TTS provider '{p}' is not configured: use 'builtin.espeak' (offline) or add the provider"
+        )));
+    }
+    let board = load_board(ctx).await?;
+    let voices: BTreeMap<String, String> = ctx
+        .inputs
+        .get("characters")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| {
+                    Some((
+                        c["name"].as_str()?.to_string(),
+                        c["voice"].as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut items = Vec::new();
+    for shot in board.scenes.iter().flat_map(|s| &s.shots) {
+        for (i, line) in shot.dialogue.iter().enumerate() {
+            items.push((
+                format!("{}#{i}", shot.id),
+                json!({"shot_id": shot.id, "line": i, "text": line.text, "character": line.character,
+                       "voice": voices.get(&line.character)}),
+            ));
+        }
+    }
+    let state = ctx.state.clone();
+    let run = ctx.run.clone();
+    let cancel = ctx.cancel.clone();
+    let tts = Arc::new(EspeakTts::from_env());
+    // The installed espeak-ng version is part of the cache key: an upgrade redoes the audio.
+    let engine = Arc::new(tts.version().await.unwrap_or_else(|| "none".into()));
+    let work: ItemWork = Arc::new(move |key, data| {
+        let (state, run, cancel, tts, engine) = (
+            state.clone(),
+            run.clone(),
+            cancel.clone(),
+            tts.clone(),
+            engine.clone(),
+        );
+        Box::pin(async move { speak_line(&state, &run, &tts, &engine, cancel, key, data).await })
+    });
+    match fan_out(ctx, items, cpu_limit(), work).await? {
+        Ok(audio) => {
+            let notes: Vec<&str> = audio.iter().filter_map(|a| a["note"].as_str()).collect();
+            let log = match notes.first() {
+                Some(note) => format!("{} lines; {note}\n", audio.len()),
+                None => format!("{} lines spoken by espeak-ng\n", audio.len()),
+            };
+            Ok(done(json!({"audio": audio}), log))
+        }
+        Err(outcome) => Ok(outcome),
+    }
+}
+
+async fn speak_line(
+    state: &AppState,
+    run: &RunRow,
+    tts: &EspeakTts,
+    engine: &str,
+    cancel: CancellationToken,
+    key: String,
+    data: Value,
+) -> Result<(Value, bool), NodeError> {
+    let text = data["text"].as_str().unwrap_or_default().to_string();
+    let voice = data["voice"].as_str().map(str::to_string);
+    let language = language_of(&text).to_string();
+    let cache_key = sha256_hex(
+        json!({"kind": "voice.tts", "version": 1, "provider": "builtin.espeak", "engine": engine,
+               "text": text, "voice": voice, "language": language})
+        .to_string()
+        .as_bytes(),
+    );
+    let ck = cache_key.clone();
+    let cached: Option<String> = state
+        .db
+        .read(move |c| {
+            c.query_row(
+                "SELECT n.output FROM node_cache n
+                 JOIN assets a ON a.id = json_extract(n.output, '$.asset_id') AND a.status = 'active'
+                 WHERE n.cache_key = ?1",
+                [&ck],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(DbError::from)
+        })
+        .await?;
+    if let Some(out) = cached.and_then(|o| serde_json::from_str::<Value>(&o).ok()) {
+        let mut out = out;
+        out["shot_id"] = data["shot_id"].clone();
+        out["line"] = data["line"].clone();
+        out["cached"] = json!(true);
+        return Ok((out, true));
+    }
+    let req = TtsRequest {
+        text: text.clone(),
+        voice: voice.clone(),
+        language: language.clone(),
+        speed: 1.0,
+    };
+    let call = CallContext::new(key.clone(), Duration::from_secs(60)).with_cancel(cancel);
+    let audio = tts.speak(req, &call).await.map_err(|e| NodeError {
+        message: e.to_string(),
+        retryable: e.retryable(),
+    })?;
+    let blob = state
+        .blobs
+        .put_bytes(&audio.wav)
+        .map_err(|e| NodeError::transient(e.to_string()))?;
+    let asset_id = state.ids.new_id().to_string();
+    let now = rfc3339(state.clock.now());
+    let out = json!({"asset_id": asset_id, "duration_ms": audio.duration_ms, "note": audio.note});
+    let new = NewAsset {
+        owner_id: run.owner_id.clone(),
+        project_id: Some(run.project_id.clone()),
+        version_id: Some(run.version_id.clone()),
+        kind: AssetType::Audio,
+        filename: format!("line_{}.wav", key.replace('#', "_")),
+        mime_type: "audio/wav".into(),
+        blob,
+        width: None,
+        height: None,
+        thumbnail_sha256: None,
+        metadata: json!({"provider": "builtin.espeak", "voice": voice, "language": language,
+                         "text": text, "duration_ms": audio.duration_ms, "note": audio.note,
+                         "cost_credits": 0, "run_id": run.id, "cache_key": cache_key}),
+    };
+    let (aid, o2) = (asset_id.clone(), out.to_string());
+    // A fallback (silence) is not what the cache key promises: never cache it.
+    let cacheable = audio.note.is_none();
+    state
+        .db
+        .write(move |tx| {
+            assets::insert_in_tx(tx, &aid, &now, &new)?;
+            if cacheable {
+                tx.execute(
+                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                    params![cache_key, o2, now],
+                )?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .await?;
+    let mut out = out;
+    out["shot_id"] = data["shot_id"].clone();
+    out["line"] = data["line"].clone();
+    out["cached"] = json!(false);
+    Ok((out, false))
+}
+
+fn clips(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    match provider(ctx) {
+        Some("builtin.still") | None => {
+            let images = ctx.inputs.get("images").cloned().unwrap_or(json!([]));
+            Ok(done(
+                json!({"clips": images}),
+                "no video provider: each shot is its still keyframe (the export pans and zooms it)\n",
+            ))
+        }
+        Some(p) => Err(NodeError::fatal(format!(
+            "video provider '{p}' is not configured: use 'builtin.still' (offline) or add the provider"
+        ))),
+    }
+}
+
+fn llm(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    Err(NodeError::fatal(format!(
+        "no language model is configured for provider '{}': add one, or use the offline animatic template",
+        provider(ctx).unwrap_or("llm.default")
+    )))
+}
+
+fn srt_time(ms: i64) -> String {
+    format!(
+        "{:02}:{:02}:{:02},{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// SRT cues from the storyboard: each shot's dialogue lines share its time, in proportion to length.
+pub(crate) fn build_srt(shots: &[Shot]) -> (String, usize) {
+    let (mut out, mut n, mut start) = (String::new(), 0usize, 0i64);
+    for shot in shots {
+        let dur = (shot.duration * 1000.0).round() as i64;
+        let total: usize = shot
+            .dialogue
+            .iter()
+            .map(|l| l.text.chars().count().max(1))
+            .sum();
+        let mut t = start;
+        for line in &shot.dialogue {
+            let share = dur * line.text.chars().count().max(1) as i64 / total.max(1) as i64;
+            n += 1;
+            out.push_str(&format!(
+                "{n}\n{} --> {}\n{}：{}\n\n",
+                srt_time(t),
+                srt_time(t + share),
+                line.character,
+                line.text
+            ));
+            t += share;
+        }
+        start += dur;
+    }
+    (out, n)
+}
+
+async fn store_text_asset(
+    ctx: &NodeCtx,
+    kind: AssetType,
+    filename: &str,
+    mime: &str,
+    text: String,
+    metadata: Value,
+) -> Result<String, NodeError> {
+    let blob = ctx
+        .state
+        .blobs
+        .put_bytes(text.as_bytes())
+        .map_err(|e| NodeError::transient(e.to_string()))?;
+    let asset_id = ctx.state.ids.new_id().to_string();
+    let now = rfc3339(ctx.state.clock.now());
+    let new = NewAsset {
+        owner_id: ctx.run.owner_id.clone(),
+        project_id: Some(ctx.run.project_id.clone()),
+        version_id: Some(ctx.run.version_id.clone()),
+        kind,
+        filename: filename.into(),
+        mime_type: mime.into(),
+        blob,
+        width: None,
+        height: None,
+        thumbnail_sha256: None,
+        metadata,
+    };
+    let aid = asset_id.clone();
+    ctx.state
+        .db
+        .write(move |tx| assets::insert_in_tx(tx, &aid, &now, &new).map_err(DbError::from))
+        .await?;
+    Ok(asset_id)
+}
+
+async fn subtitles(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let board = load_board(ctx).await?;
+    let shots: Vec<Shot> = board.scenes.into_iter().flat_map(|s| s.shots).collect();
+    let (srt, cues) = build_srt(&shots);
+    let asset_id = store_text_asset(
+        ctx,
+        AssetType::Subtitle,
+        "subtitles.srt",
+        "application/x-subrip",
+        srt,
+        json!({"provider": "builtin", "cues": cues, "run_id": ctx.run.id, "cost_credits": 0}),
+    )
+    .await?;
+    Ok(done(
+        json!({"subtitles": {"asset_id": asset_id, "cues": cues}}),
+        format!("{cues} subtitle cues\n"),
+    ))
+}
+
+/// The composition timeline (shot stills or clips, dialogue audio, subtitles, timings). The export
+/// module encodes it with ffmpeg.
+async fn compose(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let board = load_board(ctx).await?;
+    let visuals = ctx
+        .inputs
+        .get("clips")
+        .or_else(|| ctx.inputs.get("images"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let by_shot: BTreeMap<String, Value> = visuals
+        .iter()
+        .filter_map(|v| Some((v["shot_id"].as_str()?.to_string(), v["asset_id"].clone())))
+        .collect();
+    let audio = ctx
+        .inputs
+        .get("audio")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut start = 0i64;
+    let mut entries = Vec::new();
+    for shot in board.scenes.iter().flat_map(|s| &s.shots) {
+        let dur = (shot.duration * 1000.0).round() as i64;
+        let lines: Vec<&Value> = audio
+            .iter()
+            .filter(|a| a["shot_id"] == shot.id.as_str())
+            .collect();
+        entries.push(json!({
+            "shot_id": shot.id, "number": shot.number, "start_ms": start, "duration_ms": dur,
+            "image_asset_id": by_shot.get(&shot.id).cloned().or(shot.keyframe_asset_id.clone().map(Value::from)),
+            "camera_move": shot.camera_move, "audio": lines,
+        }));
+        start += dur;
+    }
+    let timeline = json!({
+        "version": 1, "duration_ms": start, "preset": ctx.node.config.get("preset"),
+        "subtitles": ctx.inputs.get("subtitles"), "shots": entries,
+    });
+    let asset_id = store_text_asset(
+        ctx,
+        AssetType::Other,
+        "timeline.json",
+        "application/json",
+        serde_json::to_string_pretty(&timeline).unwrap_or_default(),
+        json!({"provider": "builtin", "run_id": ctx.run.id, "cost_credits": 0}),
+    )
+    .await?;
+    Ok(done(
+        json!({"video": {"timeline_asset_id": asset_id, "duration_ms": start, "shots": entries.len()}}),
+        format!(
+            "timeline of {} shots, {:.1} s; encoding it to video is the export step\n",
+            entries.len(),
+            start as f64 / 1000.0
+        ),
+    ))
+}

@@ -1,0 +1,589 @@
+//! Human review (seed 004): the run waits at a `review` node; a reviewer approves, rejects with a
+//! comment (the shot is redrawn with it as feedback), replaces, or selects; then continues.
+//! Decisions are append-only; an approved keyframe is locked until someone unlocks it.
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::{
+    nodes::{self, FrameJob},
+    runs::{self, emit, load_run, Run, RunError},
+};
+use crate::{
+    assets::{self, AssetType, NewAsset},
+    blobs::BlobRef,
+    clock::rfc3339,
+    db::DbError,
+    AppState,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+    Replace,
+    Select,
+    Unlock,
+}
+
+impl Decision {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Replace => "replace",
+            Self::Select => "select",
+            Self::Unlock => "unlock",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewItem {
+    /// The shot id.
+    pub item_key: String,
+    pub shot_id: String,
+    pub shot_number: u32,
+    pub scene_number: u32,
+    pub description: String,
+    #[schema(value_type = Object)]
+    pub dialogue: Value,
+    pub asset_id: Option<String>,
+    pub image_url: Option<String>,
+    /// The latest decision, if any.
+    pub decision: Option<Decision>,
+    pub comment: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// Approved keyframes are locked against regeneration.
+    pub locked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewQueue {
+    pub node_run_id: String,
+    pub run_id: String,
+    /// `waiting` while decisions are open.
+    pub status: String,
+    pub items: Vec<ReviewItem>,
+    pub approved: u32,
+    pub rejected: u32,
+    pub undecided: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// The shot id (or give `asset_id`).
+    pub item_key: Option<String>,
+    pub asset_id: Option<String>,
+    pub decision: Decision,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HumanSelect {
+    pub node_run_id: String,
+    /// Shot id → the chosen asset ids (k of the n candidates).
+    #[schema(value_type = Object)]
+    pub selections: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> RunError {
+    RunError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// The review node run and its run, checking the owner.
+fn load_node(
+    c: &rusqlite::Connection,
+    owner_id: &str,
+    node_run_id: &str,
+) -> Result<(runs::RunRow, String), RunError> {
+    let (run_id, kind, status): (String, String, String) = c
+        .query_row(
+            "SELECT n.run_id, n.kind, n.status FROM node_runs n JOIN workflow_runs r ON r.id = n.run_id
+             WHERE n.id = ?1 AND r.owner_id = ?2",
+            params![node_run_id, owner_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| RunError::NotFound {
+            what: "node run",
+            id: node_run_id.to_string(),
+        })?;
+    if kind != "review" {
+        return Err(RunError::Conflict(format!(
+            "node run {node_run_id} is a '{kind}' node, not a review"
+        )));
+    }
+    Ok((load_run(c, None, &run_id)?, status))
+}
+
+fn queue(
+    c: &rusqlite::Connection,
+    node_run_id: &str,
+    run_id: &str,
+    status: String,
+) -> Result<ReviewQueue, RunError> {
+    let mut stmt =
+        c.prepare("SELECT item_key FROM node_items WHERE node_run_id = ?1 ORDER BY rowid")?;
+    let keys: Vec<String> = stmt
+        .query_map([node_run_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut items = Vec::new();
+    for key in keys {
+        let shot = c
+            .query_row(
+                "SELECT h.id, h.description, h.dialogue, h.keyframe_asset_id, h.status, s.number,
+                        (SELECT COUNT(*) + 1 FROM shots o WHERE o.version_id = h.version_id
+                           AND o.deleted_at IS NULL AND o.order_key < h.order_key)
+                 FROM shots h JOIN scenes s ON s.id = h.scene_id WHERE h.id = ?1",
+                [&key],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, u32>(5)?,
+                        r.get::<_, u32>(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((
+            shot_id,
+            description,
+            dialogue,
+            asset_id,
+            shot_status,
+            scene_number,
+            shot_number,
+        )) = shot
+        else {
+            continue;
+        };
+        let last = c
+            .query_row(
+                "SELECT decision, comment, user_id, created_at FROM review_decisions
+                 WHERE node_run_id = ?1 AND item_key = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                params![node_run_id, key],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)),
+            )
+            .optional()?;
+        let decision = last
+            .as_ref()
+            .and_then(|l| serde_json::from_value::<Decision>(Value::String(l.0.clone())).ok());
+        items.push(ReviewItem {
+            item_key: key,
+            image_url: asset_id
+                .as_ref()
+                .map(|a| format!("/api/v1/assets/{a}/download")),
+            shot_id,
+            shot_number,
+            scene_number,
+            description,
+            dialogue: serde_json::from_str(&dialogue).unwrap_or(json!([])),
+            asset_id,
+            decision: decision.filter(|d| *d != Decision::Unlock),
+            comment: last.as_ref().map(|l| l.1.clone()).filter(|c| !c.is_empty()),
+            decided_by: last.as_ref().map(|l| l.2.clone()),
+            decided_at: last.as_ref().map(|l| l.3.clone()),
+            locked: shot_status == "approved",
+        });
+    }
+    let count = |d: Decision| items.iter().filter(|i| i.decision == Some(d)).count() as u32;
+    let approved = count(Decision::Approve) + count(Decision::Replace) + count(Decision::Select);
+    let rejected = count(Decision::Reject);
+    Ok(ReviewQueue {
+        node_run_id: node_run_id.to_string(),
+        run_id: run_id.to_string(),
+        status,
+        undecided: items.len() as u32 - approved - rejected,
+        items,
+        approved,
+        rejected,
+    })
+}
+
+#[tracing::instrument(skip(state))]
+pub async fn review_assets(
+    state: &AppState,
+    owner_id: &str,
+    node_run_id: &str,
+) -> Result<ReviewQueue, RunError> {
+    let (o, n) = (owner_id.to_string(), node_run_id.to_string());
+    state
+        .db
+        .read(move |c| {
+            let (run, status) = load_node(c, &o, &n)?;
+            queue(c, &n, &run.id, status)
+        })
+        .await
+}
+
+fn record(
+    tx: &rusqlite::Connection,
+    id: &str,
+    node_run_id: &str,
+    key: &str,
+    asset_id: Option<&str>,
+    decision: Decision,
+    comment: &str,
+    user_id: &str,
+    now: &str,
+) -> Result<(), RunError> {
+    tx.execute(
+        "INSERT INTO review_decisions (id, node_run_id, item_key, asset_id, decision, comment, user_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![id, node_run_id, key, asset_id, decision.as_str(), comment, user_id, now],
+    )?;
+    let shot_status = match decision {
+        Decision::Approve | Decision::Replace | Decision::Select => "approved",
+        Decision::Reject => "rejected",
+        Decision::Unlock => "completed",
+    };
+    tx.execute(
+        "UPDATE shots SET status = ?1, updated_at = ?2 WHERE id = ?3",
+        params![shot_status, now, key],
+    )?;
+    Ok(())
+}
+
+/// Records one decision (append-only) and returns the updated queue.
+#[tracing::instrument(skip(state, input))]
+pub async fn decide(
+    state: &AppState,
+    owner_id: &str,
+    node_run_id: &str,
+    input: DecisionInput,
+) -> Result<ReviewQueue, RunError> {
+    if input.decision == Decision::Replace {
+        return Err(invalid(
+            "decision",
+            "upload the replacement to …/review/upload instead",
+        ));
+    }
+    if input.comment.chars().count() > 2_000 {
+        return Err(invalid(
+            "comment",
+            "comment must be at most 2000 characters",
+        ));
+    }
+    let now = rfc3339(state.clock.now());
+    let id = state.ids.new_id().to_string();
+    let (o, n) = (owner_id.to_string(), node_run_id.to_string());
+    let q = state
+        .db
+        .write(move |tx| {
+            let (run, status) = load_node(tx, &o, &n)?;
+            if status != "waiting" && input.decision != Decision::Unlock {
+                return Err(RunError::Conflict(format!(
+                    "this review is {status}; decisions are taken while it is waiting"
+                )));
+            }
+            let key = match (&input.item_key, &input.asset_id) {
+                (Some(k), _) => k.clone(),
+                (None, Some(a)) => tx
+                    .query_row(
+                        "SELECT i.item_key FROM node_items i JOIN shots h ON h.id = i.item_key
+                         WHERE i.node_run_id = ?1 AND h.keyframe_asset_id = ?2",
+                        params![n, a],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| {
+                        invalid("asset_id", format!("asset '{a}' is not under review here"))
+                    })?,
+                (None, None) => {
+                    return Err(invalid(
+                        "item_key",
+                        "give item_key (the shot id) or asset_id",
+                    ))
+                }
+            };
+            let known: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM node_items WHERE node_run_id = ?1 AND item_key = ?2)",
+                params![n, key],
+                |r| r.get(0),
+            )?;
+            if !known {
+                return Err(invalid(
+                    "item_key",
+                    format!("'{key}' is not under review here"),
+                ));
+            }
+            let asset: Option<String> = tx.query_row(
+                "SELECT keyframe_asset_id FROM shots WHERE id = ?1",
+                [&key],
+                |r| r.get(0),
+            )?;
+            record(
+                tx,
+                &id,
+                &n,
+                &key,
+                asset.as_deref(),
+                input.decision,
+                input.comment.trim(),
+                &o,
+                &now,
+            )?;
+            queue(tx, &n, &run.id, status)
+        })
+        .await?;
+    emit(
+        state,
+        &q.run_id,
+        Some("review"),
+        "waiting",
+        format!("{} approved, {} rejected", q.approved, q.rejected),
+        None,
+    );
+    Ok(q)
+}
+
+/// A reviewer's own image replaces the keyframe (and counts as approved).
+#[tracing::instrument(skip(state, blob))]
+pub async fn upload_replacement(
+    state: &AppState,
+    owner_id: &str,
+    node_run_id: &str,
+    item_key: &str,
+    filename: &str,
+    blob: BlobRef,
+) -> Result<ReviewQueue, RunError> {
+    let path = state
+        .blobs
+        .path_of(&blob.sha256)
+        .map_err(|e| RunError::Db(DbError::Task(e.to_string())))?;
+    let info = tokio::task::spawn_blocking(move || crate::media::probe_and_thumbnail(&path))
+        .await
+        .map_err(|e| RunError::Db(DbError::Task(e.to_string())))?
+        .map_err(|e| invalid("file", e.to_string()))?;
+    let thumb = state
+        .blobs
+        .put_bytes(&info.thumbnail_png)
+        .map_err(|e| RunError::Db(DbError::Task(e.to_string())))?;
+    let now = rfc3339(state.clock.now());
+    let (asset_id, decision_id) = (
+        state.ids.new_id().to_string(),
+        state.ids.new_id().to_string(),
+    );
+    let (o, n, k, f) = (
+        owner_id.to_string(),
+        node_run_id.to_string(),
+        item_key.to_string(),
+        filename.to_string(),
+    );
+    let q = state
+        .db
+        .write(move |tx| {
+            let (run, status) = load_node(tx, &o, &n)?;
+            if status != "waiting" {
+                return Err(RunError::Conflict(format!("this review is {status}")));
+            }
+            let known: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM node_items WHERE node_run_id = ?1 AND item_key = ?2)",
+                params![n, k],
+                |r| r.get(0),
+            )?;
+            if !known {
+                return Err(invalid("item_key", format!("'{k}' is not under review here")));
+            }
+            let new = NewAsset {
+                owner_id: o.clone(),
+                project_id: Some(run.project_id.clone()),
+                version_id: Some(run.version_id.clone()),
+                kind: AssetType::KeyframeImage,
+                filename: f,
+                mime_type: info.mime.to_string(),
+                blob,
+                width: Some(info.width),
+                height: Some(info.height),
+                thumbnail_sha256: Some(thumb.sha256.clone()),
+                metadata: json!({"provider": "upload", "uploaded_by": o, "shot_id": k, "run_id": run.id,
+                                 "cost_credits": 0}),
+            };
+            assets::insert_in_tx(tx, &asset_id, &now, &new)?;
+            tx.execute(
+                "UPDATE shots SET keyframe_asset_id = ?1 WHERE id = ?2",
+                params![asset_id, k],
+            )?;
+            record(tx, &decision_id, &n, &k, Some(&asset_id), Decision::Replace, "", &o, &now)?;
+            queue(tx, &n, &run.id, status)
+        })
+        .await?;
+    Ok(q)
+}
+
+/// Seed 004 human-select: for each shot, the chosen candidate becomes its keyframe (approved).
+#[tracing::instrument(skip(state, input))]
+pub async fn human_select(
+    state: &AppState,
+    owner_id: &str,
+    run_id: &str,
+    input: HumanSelect,
+) -> Result<ReviewQueue, RunError> {
+    let now = rfc3339(state.clock.now());
+    let ids: Vec<String> = input
+        .selections
+        .keys()
+        .map(|_| state.ids.new_id().to_string())
+        .collect();
+    let (o, r) = (owner_id.to_string(), run_id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            let (run, status) = load_node(tx, &o, &input.node_run_id)?;
+            if run.id != r {
+                return Err(invalid("node_run_id", "the node run belongs to another run"));
+            }
+            if status != "waiting" {
+                return Err(RunError::Conflict(format!("this review is {status}")));
+            }
+            for ((key, chosen), id) in input.selections.iter().zip(&ids) {
+                let Some(asset) = chosen.first() else {
+                    return Err(invalid("selections", format!("no asset chosen for '{key}'")));
+                };
+                let ok: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM assets a JOIN node_items i ON i.item_key = ?2 AND i.node_run_id = ?3
+                                    WHERE a.id = ?1 AND a.owner_id = ?4 AND a.type = 'keyframe_image')",
+                    params![asset, key, input.node_run_id, o],
+                    |r| r.get(0),
+                )?;
+                if !ok {
+                    return Err(invalid("selections", format!("'{asset}' is not a candidate for '{key}'")));
+                }
+                tx.execute("UPDATE shots SET keyframe_asset_id = ?1 WHERE id = ?2", params![asset, key])?;
+                record(tx, id, &input.node_run_id, key, Some(asset), Decision::Select, "", &o, &now)?;
+            }
+            queue(tx, &input.node_run_id, &run.id, status)
+        })
+        .await
+}
+
+/// Ends the review: rejected shots are redrawn with their comments as feedback, then the run goes on.
+#[tracing::instrument(skip(state))]
+pub async fn continue_run(
+    state: &AppState,
+    owner_id: &str,
+    node_run_id: &str,
+) -> Result<Run, RunError> {
+    let q = review_assets(state, owner_id, node_run_id).await?;
+    if q.status != "waiting" {
+        return Err(RunError::Conflict(format!("this review is {}", q.status)));
+    }
+    let run = state
+        .db
+        .read({
+            let id = q.run_id.clone();
+            move |c| load_run(c, None, &id)
+        })
+        .await?;
+    let rejected: Vec<&ReviewItem> = q
+        .items
+        .iter()
+        .filter(|i| i.decision == Some(Decision::Reject))
+        .collect();
+    if !rejected.is_empty() {
+        let jobs = nodes::frame_jobs(state, &run, "review")
+            .await
+            .map_err(|e| RunError::Conflict(e.message))?;
+        for item in &rejected {
+            if let Some(job) = jobs.iter().find(|j| j.shot.id == item.shot_id) {
+                let job = FrameJob {
+                    feedback: Some(item.comment.clone().unwrap_or_else(|| "rejected".into())),
+                    ..job.clone()
+                };
+                nodes::render_keyframe(state, job).await.map_err(|e| {
+                    RunError::Conflict(format!(
+                        "redrawing shot {}: {}",
+                        item.shot_number, e.message
+                    ))
+                })?;
+            }
+        }
+    }
+    let q = review_assets(state, owner_id, node_run_id).await?;
+    let images: Vec<Value> = q
+        .items
+        .iter()
+        .map(|i| {
+            json!({"shot_id": i.shot_id, "asset_id": i.asset_id, "decision": i.decision,
+                        "regenerated": i.decision == Some(Decision::Reject)})
+        })
+        .collect();
+    let now = rfc3339(state.clock.now());
+    let (n, rid) = (node_run_id.to_string(), q.run_id.clone());
+    let summary = format!(
+        "{} approved, {} redrawn after rejection\n",
+        q.approved, q.rejected
+    );
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE node_runs SET status = 'completed', output = ?1, log = log || ?2, items_done = items_total,
+                        finished_at = ?3, updated_at = ?3
+                 WHERE id = ?4 AND status = 'waiting'",
+                params![json!({"images": images}).to_string(), summary, now, n],
+            )?;
+            tx.execute(
+                "UPDATE workflow_runs SET status = 'running', updated_at = ?1 WHERE id = ?2 AND status = 'waiting_review'",
+                params![now, rid],
+            )
+            .map_err(DbError::from)
+        })
+        .await?;
+    runs::spawn_driver(state, &q.run_id);
+    runs::get(state, owner_id, &q.run_id).await
+}
+
+/// Redraws one shot's keyframe (with optional feedback), unless it is approved (locked).
+#[tracing::instrument(skip(state))]
+pub async fn regenerate_shot(
+    state: &AppState,
+    owner_id: &str,
+    run_id: &str,
+    shot_id: &str,
+    feedback: Option<String>,
+) -> Result<Value, RunError> {
+    let run = runs::get(state, owner_id, run_id).await?;
+    let row = state
+        .db
+        .read({
+            let id = run.id.clone();
+            move |c| load_run(c, None, &id)
+        })
+        .await?;
+    let jobs = nodes::frame_jobs(state, &row, "keyframes")
+        .await
+        .map_err(|e| RunError::Conflict(e.message))?;
+    let job = jobs
+        .into_iter()
+        .find(|j| j.shot.id == shot_id)
+        .ok_or_else(|| {
+            invalid(
+                "shot_id",
+                format!("shot '{shot_id}' is not in this run's version"),
+            )
+        })?;
+    if job.shot.status == "approved" {
+        return Err(RunError::Conflict(
+            "the shot's keyframe is approved and locked: unlock it in the review first".into(),
+        ));
+    }
+    let (out, _) = nodes::render_keyframe(state, FrameJob { feedback, ..job })
+        .await
+        .map_err(|e| RunError::Conflict(e.message))?;
+    Ok(out)
+}

@@ -1,0 +1,984 @@
+//! Workflow runs (seeds 002 and 004): start, inspect, pause, resume, cancel, retry; and the driver
+//! that executes a run's nodes in dependency order.
+//!
+//! Durability: every transition (node started, item done, node done, run state) is committed to SQLite
+//! before anything acts on it. A driver holds no state that is not in the database, so after a crash
+//! [`resume_interrupted`] restarts drivers that pick up exactly where the database says: completed
+//! nodes and items are never redone, interrupted ones run again.
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Mutex,
+    time::Duration,
+};
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use utoipa::ToSchema;
+
+use super::{
+    graph::{self, Graph},
+    kinds, nodes,
+    templates::{self, TemplateError},
+};
+use crate::{clock::rfc3339, db::DbError, versions, AppState};
+
+/// Attempts per node before a retryable error fails it.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunEvent {
+    /// Seed 002's WebSocket message type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub run_id: String,
+    /// The same as `run_id` (seed 002 calls it the workflow id).
+    pub workflow_id: String,
+    pub node_id: Option<String>,
+    pub status: String,
+    /// 0–1 for the whole run.
+    pub progress: f64,
+    pub current_step: Option<String>,
+    pub message: String,
+    pub item: Option<u32>,
+    pub items: Option<u32>,
+    pub timestamp: String,
+}
+
+/// Live run state shared by every request: the event channel and the drivers running now.
+pub struct RunHub {
+    events: broadcast::Sender<RunEvent>,
+    active: Mutex<HashMap<String, CancellationToken>>,
+}
+
+impl Default for RunHub {
+    fn default() -> Self {
+        Self {
+            events: broadcast::channel(1024).0,
+            active: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl RunHub {
+    pub fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
+        self.events.subscribe()
+    }
+
+    fn cancel(&self, run_id: &str) {
+        if let Some(t) = self.active.lock().expect("run hub lock").get(run_id) {
+            t.cancel();
+        }
+    }
+
+    pub fn is_active(&self, run_id: &str) -> bool {
+        self.active
+            .lock()
+            .expect("run hub lock")
+            .contains_key(run_id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Step {
+    pub node_run_id: String,
+    pub node_id: String,
+    /// Seed 002's step name (the node id).
+    pub name: String,
+    pub kind: String,
+    pub label: Option<String>,
+    /// `pending`, `running`, `waiting`, `completed`, `failed`, `cancelled`.
+    pub status: String,
+    pub attempts: u32,
+    pub cached: bool,
+    pub progress: f64,
+    pub items_total: u32,
+    pub items_done: u32,
+    /// Items served from the cache (fan-out nodes).
+    pub items_cached: u32,
+    pub inputs_hash: Option<String>,
+    pub cost_credits: i64,
+    #[schema(value_type = Object)]
+    pub output: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub retryable: bool,
+    pub log: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Run {
+    pub id: String,
+    pub project_id: String,
+    pub version_id: String,
+    pub template_id: String,
+    pub template_version_id: String,
+    /// Seed 002's name for the template.
+    pub workflow_type: String,
+    /// `queued`, `running`, `paused`, `waiting_review`, `completed`, `failed`, `cancelled`.
+    pub status: String,
+    /// The node running or waiting now.
+    pub current_step: Option<String>,
+    pub progress: f64,
+    pub steps: Vec<Step>,
+    pub error: Option<String>,
+    pub cost_credits: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRun {
+    pub project_id: Option<String>,
+    /// Default: the project's current version.
+    pub version_id: Option<String>,
+    /// `animatic` (default), `full_production`, or one of your templates.
+    pub template_id: Option<String>,
+    /// Seed 002's name for `template_id`.
+    pub workflow_type: Option<String>,
+    /// Default: the template's current version.
+    pub template_version_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{what} '{id}' not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for RunError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+impl From<versions::EditError> for RunError {
+    fn from(e: versions::EditError) -> Self {
+        match e {
+            versions::EditError::NotFound { what, id } => Self::NotFound { what, id },
+            versions::EditError::Invalid { field, message } => Self::Invalid { field, message },
+            versions::EditError::Conflict(m) | versions::EditError::TooLarge(m) => {
+                Self::Conflict(m)
+            }
+            versions::EditError::Db(db) => Self::Db(db),
+        }
+    }
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The run row plus what the driver needs.
+#[derive(Debug, Clone)]
+pub(crate) struct RunRow {
+    pub id: String,
+    pub owner_id: String,
+    pub project_id: String,
+    pub version_id: String,
+    pub template_id: String,
+    pub template_version_id: String,
+    pub graph: Graph,
+    pub status: String,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+}
+
+const RUN_COLUMNS: &str =
+    "id, owner_id, project_id, version_id, template_id, template_version_id, graph, \
+     status, error, created_at, updated_at, finished_at";
+
+fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
+    let graph: String = r.get(6)?;
+    Ok(RunRow {
+        id: r.get(0)?,
+        owner_id: r.get(1)?,
+        project_id: r.get(2)?,
+        version_id: r.get(3)?,
+        template_id: r.get(4)?,
+        template_version_id: r.get(5)?,
+        graph: serde_json::from_str(&graph).unwrap_or(Graph {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+        }),
+        status: r.get(7)?,
+        error: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        finished_at: r.get(11)?,
+    })
+}
+
+pub(crate) fn load_run(
+    c: &rusqlite::Connection,
+    owner_id: Option<&str>,
+    run_id: &str,
+) -> Result<RunRow, RunError> {
+    c.query_row(
+        &format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = ?1 AND (?2 IS NULL OR owner_id = ?2)"
+        ),
+        params![run_id, owner_id],
+        run_row,
+    )
+    .optional()?
+    .ok_or_else(|| RunError::NotFound {
+        what: "workflow run",
+        id: run_id.to_string(),
+    })
+}
+
+const STEP_COLUMNS: &str =
+    "id, node_id, kind, status, attempts, cached, items_total, items_done, inputs_hash, \
+     cost_credits, output, error, retryable, log, started_at, finished_at, \
+     (SELECT COUNT(*) FROM node_items i WHERE i.node_run_id = node_runs.id AND i.cached = 1)";
+
+fn step_row(r: &Row<'_>) -> rusqlite::Result<Step> {
+    let node_id: String = r.get(1)?;
+    let status: String = r.get(3)?;
+    let total: u32 = r.get(6)?;
+    let done: u32 = r.get(7)?;
+    let output: Option<String> = r.get(10)?;
+    let progress = match status.as_str() {
+        "completed" => 1.0,
+        _ if total > 0 => done as f64 / total as f64,
+        _ => 0.0,
+    };
+    Ok(Step {
+        node_run_id: r.get(0)?,
+        name: node_id.clone(),
+        node_id,
+        kind: r.get(2)?,
+        label: None,
+        status,
+        attempts: r.get(4)?,
+        cached: r.get(5)?,
+        progress,
+        items_total: total,
+        items_done: done,
+        items_cached: r.get(16)?,
+        inputs_hash: r.get(8)?,
+        cost_credits: r.get(9)?,
+        output: output.and_then(|o| serde_json::from_str(&o).ok()),
+        error: r.get(11)?,
+        retryable: r.get(12)?,
+        log: r.get(13)?,
+        started_at: r.get(14)?,
+        completed_at: r.get(15)?,
+    })
+}
+
+pub(crate) fn load_steps(c: &rusqlite::Connection, run: &RunRow) -> rusqlite::Result<Vec<Step>> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {STEP_COLUMNS} FROM node_runs WHERE run_id = ?1"
+    ))?;
+    let mut by_node: HashMap<String, Step> = stmt
+        .query_map([&run.id], step_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .map(|s| (s.node_id.clone(), s))
+        .collect();
+    // In run order.
+    let order: Vec<usize> = graph::check(&run.graph)
+        .map(|c| c.order)
+        .unwrap_or_else(|_| (0..run.graph.nodes.len()).collect());
+    Ok(order
+        .into_iter()
+        .filter_map(|i| {
+            let node = &run.graph.nodes[i];
+            by_node.remove(&node.id).map(|mut s| {
+                s.label = node.label.clone();
+                s
+            })
+        })
+        .collect())
+}
+
+fn view(c: &rusqlite::Connection, run: RunRow) -> Result<Run, RunError> {
+    let steps = load_steps(c, &run)?;
+    let progress = if steps.is_empty() {
+        0.0
+    } else {
+        steps.iter().map(|s| s.progress).sum::<f64>() / steps.len() as f64
+    };
+    let current_step = steps
+        .iter()
+        .find(|s| matches!(s.status.as_str(), "running" | "waiting"))
+        .or_else(|| steps.iter().find(|s| s.status == "failed"))
+        .map(|s| s.node_id.clone());
+    Ok(Run {
+        cost_credits: steps.iter().map(|s| s.cost_credits).sum(),
+        id: run.id,
+        project_id: run.project_id,
+        version_id: run.version_id,
+        workflow_type: run.template_id.clone(),
+        template_id: run.template_id,
+        template_version_id: run.template_version_id,
+        status: run.status,
+        current_step,
+        progress: (progress * 1000.0).round() / 1000.0,
+        steps,
+        error: run.error,
+        created_at: run.created_at,
+        updated_at: run.updated_at,
+        finished_at: run.finished_at,
+    })
+}
+
+pub(crate) fn emit(
+    state: &AppState,
+    run_id: &str,
+    node_id: Option<&str>,
+    status: &str,
+    message: String,
+    item: Option<(u32, u32)>,
+) {
+    let progress = state
+        .db
+        .read_sync(|c| {
+            let (total, done): (f64, f64) = c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'completed' THEN 1.0
+                        WHEN items_total > 0 THEN CAST(items_done AS REAL) / items_total ELSE 0 END), 0)
+                 FROM node_runs WHERE run_id = ?1",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok::<_, DbError>(if total > 0.0 { done / total } else { 0.0 })
+        })
+        .unwrap_or(0.0);
+    let event = RunEvent {
+        event_type: "progress_update".into(),
+        run_id: run_id.to_string(),
+        workflow_id: run_id.to_string(),
+        node_id: node_id.map(str::to_string),
+        status: status.to_string(),
+        progress: (progress * 1000.0).round() / 1000.0,
+        current_step: node_id.map(str::to_string),
+        message,
+        item: item.map(|i| i.0),
+        items: item.map(|i| i.1),
+        timestamp: rfc3339(state.clock.now()),
+    };
+    // No subscribers is fine: late joiners read the same state with GET.
+    let _ = state.runs.events.send(event);
+}
+
+/// Starts a run of a template version on a project version and returns it (the driver runs on).
+#[tracing::instrument(skip(state, input))]
+pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<Run, RunError> {
+    let project_id = input.project_id.clone().ok_or_else(|| RunError::Invalid {
+        field: "project_id",
+        message: "project_id is required".into(),
+    })?;
+    let template_id = input
+        .template_id
+        .clone()
+        .or(input.workflow_type.clone())
+        .unwrap_or_else(|| "animatic".into());
+    let template = templates::get(state, owner_id, &template_id)
+        .await
+        .map_err(|e| match e {
+            TemplateError::NotFound(id) => RunError::Invalid {
+                field: "template_id",
+                message: format!("workflow template '{id}' not found"),
+            },
+            other => other.into(),
+        })?;
+    let version = match input.template_version_id.as_deref() {
+        None => template.current_version,
+        Some(vid) => {
+            let v = templates::get_version(state, owner_id, vid)
+                .await
+                .map_err(|_| RunError::Invalid {
+                    field: "template_version_id",
+                    message: format!("'{vid}' is not a version of template '{template_id}'"),
+                })?;
+            if v.template_id != template.id {
+                return Err(RunError::Invalid {
+                    field: "template_version_id",
+                    message: format!("'{vid}' is not a version of template '{template_id}'"),
+                });
+            }
+            v
+        }
+    };
+    let now = rfc3339(state.clock.now());
+    let run_id = state.ids.new_id().to_string();
+    let node_ids: Vec<String> = version
+        .graph
+        .nodes
+        .iter()
+        .map(|_| state.ids.new_id().to_string())
+        .collect();
+    let owner = owner_id.to_string();
+    let ids = state.ids.clone();
+    let run = state
+        .db
+        .write(move |tx| {
+            let project_version = match input.version_id.as_deref() {
+                Some(v) => versions::load_version(tx, &owner, &project_id, v).map_err(|e| match e {
+                    versions::EditError::NotFound { what: "version", .. } => RunError::Invalid {
+                        field: "version_id",
+                        message: format!("'{v}' is not a version of this project"),
+                    },
+                    other => other.into(),
+                })?,
+                None => versions::current_version_in_tx(tx, ids.as_ref(), &owner, &project_id, &now)
+                    .map_err(|e| match e {
+                        versions::EditError::NotFound { what: "project", id } => RunError::Invalid {
+                            field: "project_id",
+                            message: format!("project '{id}' not found"),
+                        },
+                        other => other.into(),
+                    })?,
+            };
+            let active: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM workflow_runs WHERE version_id = ?1
+                       AND status IN ('queued', 'running', 'paused', 'waiting_review')",
+                    [&project_version.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(active) = active {
+                return Err(RunError::Conflict(format!(
+                    "run {active} is still going on this version: finish or cancel it first"
+                )));
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', NULL, ?8, ?8, NULL)"
+                ),
+                params![
+                    run_id,
+                    owner,
+                    project_id,
+                    project_version.id,
+                    template.id,
+                    version.id,
+                    serde_json::to_string(&version.graph).expect("graphs serialise"),
+                    now
+                ],
+            )?;
+            for (node, id) in version.graph.nodes.iter().zip(&node_ids) {
+                tx.execute(
+                    "INSERT INTO node_runs (id, run_id, node_id, kind, status, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                    params![id, run_id, node.id, node.kind, now],
+                )?;
+            }
+            view(tx, load_run(tx, None, &run_id)?)
+        })
+        .await?;
+    spawn_driver(state, &run.id);
+    Ok(run)
+}
+
+#[tracing::instrument(skip(state))]
+pub async fn get(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
+    let (owner, id) = (owner_id.to_string(), run_id.to_string());
+    state
+        .db
+        .read(move |c| view(c, load_run(c, Some(&owner), &id)?))
+        .await
+}
+
+/// The latest run of a project version (seed 004 `GET …/workflow/run`).
+#[tracing::instrument(skip(state))]
+pub async fn latest_for_version(
+    state: &AppState,
+    owner_id: &str,
+    project_id: &str,
+    version_id: &str,
+) -> Result<Run, RunError> {
+    let (owner, p, v) = (
+        owner_id.to_string(),
+        project_id.to_string(),
+        version_id.to_string(),
+    );
+    state
+        .db
+        .read(move |c| {
+            versions::load_version(c, &owner, &p, &v)?;
+            let id: String = c
+                .query_row(
+                    "SELECT id FROM workflow_runs WHERE version_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                    [&v],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| RunError::NotFound {
+                    what: "workflow run for version",
+                    id: v.clone(),
+                })?;
+            view(c, load_run(c, Some(&owner), &id)?)
+        })
+        .await
+}
+
+async fn set_status(
+    state: &AppState,
+    owner_id: &str,
+    run_id: &str,
+    allowed_from: &'static [&'static str],
+    to: &'static str,
+) -> Result<Run, RunError> {
+    let now = rfc3339(state.clock.now());
+    let (owner, id) = (owner_id.to_string(), run_id.to_string());
+    let run = state
+        .db
+        .write(move |tx| {
+            let run = load_run(tx, Some(&owner), &id)?;
+            if run.status == to {
+                return view(tx, run);
+            }
+            if !allowed_from.contains(&run.status.as_str()) {
+                return Err(RunError::Conflict(format!(
+                    "the run is {}; it cannot become {to}",
+                    run.status
+                )));
+            }
+            let finished = matches!(to, "cancelled").then(|| now.clone());
+            tx.execute(
+                "UPDATE workflow_runs SET status = ?1, updated_at = ?2, finished_at = COALESCE(?3, finished_at)
+                 WHERE id = ?4",
+                params![to, now, finished, id],
+            )?;
+            if to == "cancelled" {
+                tx.execute(
+                    "UPDATE node_runs SET status = 'cancelled', updated_at = ?1
+                     WHERE run_id = ?2 AND status IN ('pending', 'running', 'waiting')",
+                    params![now, id],
+                )?;
+            }
+            view(tx, load_run(tx, None, &id)?)
+        })
+        .await?;
+    emit(state, run_id, None, to, format!("run {to}"), None);
+    Ok(run)
+}
+
+/// No new node or item starts; running items finish. `resume` continues.
+#[tracing::instrument(skip(state))]
+pub async fn pause(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
+    set_status(state, owner_id, run_id, &["running", "queued"], "paused").await
+}
+
+#[tracing::instrument(skip(state))]
+pub async fn resume(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
+    let run = set_status(state, owner_id, run_id, &["paused"], "running").await?;
+    spawn_driver(state, run_id);
+    Ok(run)
+}
+
+/// Stops the run: running work is cancelled, pending nodes never start.
+#[tracing::instrument(skip(state))]
+pub async fn cancel(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
+    let run = set_status(
+        state,
+        owner_id,
+        run_id,
+        &["running", "queued", "paused", "waiting_review"],
+        "cancelled",
+    )
+    .await?;
+    state.runs.cancel(run_id);
+    Ok(run)
+}
+
+/// Runs a failed (or cancelled) run again from its unfinished nodes: completed work is kept.
+#[tracing::instrument(skip(state))]
+pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
+    let now = rfc3339(state.clock.now());
+    let (owner, id) = (owner_id.to_string(), run_id.to_string());
+    let run = state
+        .db
+        .write(move |tx| {
+            let run = load_run(tx, Some(&owner), &id)?;
+            if !matches!(run.status.as_str(), "failed" | "cancelled") {
+                return Err(RunError::Conflict(format!(
+                    "only a failed or cancelled run can be retried; this one is {}",
+                    run.status
+                )));
+            }
+            tx.execute(
+                "UPDATE node_runs SET status = 'pending', error = NULL, retryable = 0, attempts = 0, updated_at = ?1
+                 WHERE run_id = ?2 AND status IN ('failed', 'cancelled', 'running')",
+                params![now, id],
+            )?;
+            tx.execute(
+                "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, updated_at = ?1
+                 WHERE id = ?2",
+                params![now, id],
+            )?;
+            view(tx, load_run(tx, None, &id)?)
+        })
+        .await?;
+    spawn_driver(state, run_id);
+    Ok(run)
+}
+
+/// Restarts the drivers of runs that were going when the process stopped (crash or restart).
+#[tracing::instrument(skip(state))]
+pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
+    let ids: Vec<String> = state
+        .db
+        .read(|c| {
+            let mut stmt =
+                c.prepare("SELECT id FROM workflow_runs WHERE status IN ('running', 'queued')")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok::<_, DbError>(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+        .await?;
+    for id in &ids {
+        tracing::info!(run_id = %id, "resuming an interrupted workflow run");
+        spawn_driver(state, id);
+    }
+    Ok(ids.len())
+}
+
+/// Starts the driver of a run unless one is already going.
+pub fn spawn_driver(state: &AppState, run_id: &str) {
+    let token = {
+        let mut active = state.runs.active.lock().expect("run hub lock");
+        if active.contains_key(run_id) {
+            return;
+        }
+        let t = CancellationToken::new();
+        active.insert(run_id.to_string(), t.clone());
+        t
+    };
+    let (state, run_id) = (state.clone(), run_id.to_string());
+    tokio::spawn(async move {
+        if let Err(e) = drive(&state, &run_id, &token).await {
+            tracing::error!(run_id = %run_id, error = %e, "workflow driver stopped on an error");
+            let now = rfc3339(state.clock.now());
+            let (msg, rid) = (e.to_string(), run_id.clone());
+            let _ = state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE workflow_runs SET status = 'failed', error = ?1, updated_at = ?2, finished_at = ?2
+                         WHERE id = ?3 AND status = 'running'",
+                        params![msg, now, rid],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await;
+        }
+        state
+            .runs
+            .active
+            .lock()
+            .expect("run hub lock")
+            .remove(&run_id);
+        emit(
+            &state,
+            &run_id,
+            None,
+            "stopped",
+            "driver stopped".into(),
+            None,
+        );
+    });
+}
+
+enum NextStep {
+    Stop,
+    Execute {
+        node_index: usize,
+        node_run_id: String,
+    },
+}
+
+/// Decides (and commits) what happens next: run a node, wait for review, or finish.
+fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextStep, RunError> {
+    let run = load_run(tx, None, run_id)?;
+    if run.status != "running" {
+        return Ok(NextStep::Stop);
+    }
+    let checked = graph::check(&run.graph).map_err(|p| RunError::Invalid {
+        field: "graph",
+        message: format!("the run's graph is invalid: {}", p[0].message),
+    })?;
+    let statuses: HashMap<String, (String, String, Option<String>)> = {
+        let mut stmt =
+            tx.prepare("SELECT node_id, status, id, error FROM node_runs WHERE run_id = ?1")?;
+        let rows = stmt.query_map([run_id], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if let Some((node, (_, _, error))) = statuses.iter().find(|(_, s)| s.0 == "failed") {
+        tx.execute(
+            "UPDATE workflow_runs SET status = 'failed', error = ?1, updated_at = ?2, finished_at = ?2 WHERE id = ?3",
+            params![format!("node '{node}' failed: {}", error.clone().unwrap_or_default()), now, run_id],
+        )?;
+        return Ok(NextStep::Stop);
+    }
+    for &i in &checked.order {
+        let node = &run.graph.nodes[i];
+        let Some((status, node_run_id, _)) = statuses.get(&node.id) else {
+            continue;
+        };
+        match status.as_str() {
+            "completed" => continue,
+            "waiting" => {
+                tx.execute(
+                    "UPDATE workflow_runs SET status = 'waiting_review', updated_at = ?1 WHERE id = ?2",
+                    params![now, run_id],
+                )?;
+                return Ok(NextStep::Stop);
+            }
+            _ => {
+                let ready = checked.edges.iter().filter(|e| e.2 == i).all(|e| {
+                    statuses
+                        .get(&run.graph.nodes[e.0].id)
+                        .is_some_and(|s| s.0 == "completed")
+                });
+                if ready {
+                    return Ok(NextStep::Execute {
+                        node_index: i,
+                        node_run_id: node_run_id.clone(),
+                    });
+                }
+            }
+        }
+    }
+    tx.execute(
+        "UPDATE workflow_runs SET status = 'completed', updated_at = ?1, finished_at = ?1 WHERE id = ?2",
+        params![now, run_id],
+    )?;
+    Ok(NextStep::Stop)
+}
+
+/// The outputs of the nodes feeding `node_index`, by input port.
+fn node_inputs(
+    tx: &rusqlite::Connection,
+    run: &RunRow,
+    node_index: usize,
+) -> Result<BTreeMap<String, serde_json::Value>, RunError> {
+    let checked = graph::check(&run.graph).map_err(|_| RunError::Invalid {
+        field: "graph",
+        message: "the run's graph is invalid".into(),
+    })?;
+    let mut inputs = BTreeMap::new();
+    for &(from, from_port, to, to_port) in &checked.edges {
+        if to != node_index {
+            continue;
+        }
+        let output: Option<String> = tx.query_row(
+            "SELECT output FROM node_runs WHERE run_id = ?1 AND node_id = ?2",
+            params![run.id, run.graph.nodes[from].id],
+            |r| r.get(0),
+        )?;
+        let value: serde_json::Value = output
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or(serde_json::Value::Null);
+        inputs.insert(
+            to_port.to_string(),
+            value.get(from_port).cloned().unwrap_or(value),
+        );
+    }
+    Ok(inputs)
+}
+
+async fn drive(state: &AppState, run_id: &str, cancel: &CancellationToken) -> Result<(), RunError> {
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        let now = rfc3339(state.clock.now());
+        let id = run_id.to_string();
+        let step = state.db.write(move |tx| next_step(tx, &id, &now)).await?;
+        let NextStep::Execute {
+            node_index,
+            node_run_id,
+        } = step
+        else {
+            let status = state
+                .db
+                .read({
+                    let id = run_id.to_string();
+                    move |c| Ok::<_, RunError>(load_run(c, None, &id)?.status)
+                })
+                .await?;
+            emit(state, run_id, None, &status, format!("run {status}"), None);
+            return Ok(());
+        };
+        execute_node(state, run_id, node_index, &node_run_id, cancel).await?;
+    }
+}
+
+async fn execute_node(
+    state: &AppState,
+    run_id: &str,
+    node_index: usize,
+    node_run_id: &str,
+    cancel: &CancellationToken,
+) -> Result<(), RunError> {
+    let now = rfc3339(state.clock.now());
+    let (rid, nrid) = (run_id.to_string(), node_run_id.to_string());
+    // Commit "running" (with the inputs and their hash) before doing anything.
+    let (run, inputs, attempt) = state
+        .db
+        .write(move |tx| {
+            let run = load_run(tx, None, &rid)?;
+            let inputs = node_inputs(tx, &run, node_index)?;
+            let node = &run.graph.nodes[node_index];
+            let kind = kinds::find(&node.kind).expect("validated graph");
+            let inputs_hash = sha256_hex(
+                serde_json::json!({
+                    "kind": kind.name, "version": kind.version, "config": node.config,
+                    "inputs": inputs, "project_version": run.version_id,
+                })
+                .to_string()
+                .as_bytes(),
+            );
+            tx.execute(
+                "UPDATE node_runs SET status = 'running', attempts = attempts + 1, inputs_hash = ?1,
+                        cache_key = ?1, started_at = COALESCE(started_at, ?2), updated_at = ?2
+                 WHERE id = ?3",
+                params![inputs_hash, now, nrid],
+            )?;
+            let attempt: u32 = tx.query_row(
+                "SELECT attempts FROM node_runs WHERE id = ?1",
+                [&nrid],
+                |r| r.get(0),
+            )?;
+            Ok::<_, RunError>((run, inputs, attempt))
+        })
+        .await?;
+    let node = run.graph.nodes[node_index].clone();
+    emit(
+        state,
+        run_id,
+        Some(&node.id),
+        "running",
+        format!("{} started (attempt {attempt})", node.kind),
+        None,
+    );
+    let ctx = nodes::NodeCtx {
+        state: state.clone(),
+        run,
+        node: node.clone(),
+        node_run_id: node_run_id.to_string(),
+        inputs,
+        cancel: cancel.clone(),
+    };
+    let outcome = nodes::run_node(&ctx).await;
+    let now = rfc3339(state.clock.now());
+    let nrid = node_run_id.to_string();
+    match outcome {
+        Ok(nodes::Outcome::Done {
+            output,
+            cost_credits,
+            log,
+        }) => {
+            let out = output.to_string();
+            state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE node_runs SET status = 'completed', output = ?1, cost_credits = ?2,
+                                log = log || ?3, finished_at = ?4, updated_at = ?4, error = NULL
+                         WHERE id = ?5 AND status = 'running'",
+                        params![out, cost_credits, log, now, nrid],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            emit(
+                state,
+                run_id,
+                Some(&node.id),
+                "completed",
+                format!("{} completed", node.kind),
+                None,
+            );
+        }
+        Ok(nodes::Outcome::Wait { message }) => {
+            let rid = run_id.to_string();
+            state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE node_runs SET status = 'waiting', updated_at = ?1 WHERE id = ?2 AND status = 'running'",
+                        params![now, nrid],
+                    )?;
+                    tx.execute(
+                        "UPDATE workflow_runs SET status = 'waiting_review', updated_at = ?1
+                         WHERE id = ?2 AND status = 'running'",
+                        params![now, rid],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            emit(state, run_id, Some(&node.id), "waiting", message, None);
+        }
+        Ok(nodes::Outcome::Interrupted) => {
+            // Paused or cancelled between items: the node stays as the run's state says.
+            emit(
+                state,
+                run_id,
+                Some(&node.id),
+                "interrupted",
+                format!("{} interrupted", node.kind),
+                None,
+            );
+        }
+        Err(e) => {
+            let retry = e.retryable && attempt < MAX_ATTEMPTS && !cancel.is_cancelled();
+            let (msg, retryable) = (e.message.clone(), e.retryable);
+            let status = if retry { "pending" } else { "failed" };
+            state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE node_runs SET status = ?1, error = ?2, retryable = ?3, log = log || ?4,
+                                updated_at = ?5, finished_at = CASE WHEN ?1 = 'failed' THEN ?5 ELSE NULL END
+                         WHERE id = ?6 AND status = 'running'",
+                        params![status, msg, retryable, format!("attempt {attempt}: {msg}\n"), now, nrid],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            emit(
+                state,
+                run_id,
+                Some(&node.id),
+                status,
+                e.message.clone(),
+                None,
+            );
+            if retry {
+                // Exponential backoff with jitter before the next attempt.
+                let base = 200u64 << attempt.min(6);
+                let jitter = rand::random::<u64>() % base;
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(base + jitter)) => {}
+                    _ = cancel.cancelled() => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}

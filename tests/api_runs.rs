@@ -1,0 +1,490 @@
+//! Workflow runs over real TCP on the offline providers: the animatic template to its review gate,
+//! review decisions (approve, reject with a comment, replace), continue to the end, the output cache,
+//! pause/resume/cancel, retry after a failure, and the seed 002 shapes.
+mod common;
+
+use std::time::Duration;
+
+use common::{assert_error, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use storyloom::config::AuthMode;
+
+const CN: &str = include_str!("../assets/samples/rebirth_ep1.txt");
+
+async fn project_with_script(s: &TestServer, text: &str) -> (String, String) {
+    let (status, p) = s
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Run me", "aspect_ratio": "1:1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (pid, vid) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["current_version_id"].as_str().unwrap().to_string(),
+    );
+    let (status, body) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
+            Some(json!({"text": text})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (pid, vid)
+}
+
+/// Polls the run until `done(run)` (bounded: the offline run takes seconds, never minutes).
+async fn wait_for(
+    s: &TestServer,
+    run_id: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..1200 {
+        let (status, run) = s.get(&format!("/api/v1/workflow-runs/{run_id}")).await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        if done(&run) {
+            return run;
+        }
+        assert!(
+            !matches!(run["status"].as_str(), Some("failed")) || what == "failed",
+            "run failed while waiting for {what}: {run}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {run_id} never reached {what}");
+}
+
+fn step<'a>(run: &'a Value, node: &str) -> &'a Value {
+    run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node_id"] == node)
+        .unwrap_or_else(|| panic!("no step {node} in {run}"))
+}
+
+async fn start(s: &TestServer, pid: &str) -> Value {
+    let (status, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": "animatic"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    run
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn animatic_run_waits_for_review_then_finishes() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    let run = start(&s, &pid).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    assert_eq!(run["workflow_type"], "animatic");
+    assert_eq!(run["steps"].as_array().unwrap().len(), 8);
+
+    let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
+    assert_eq!(run["current_step"], "review");
+    let keyframes = step(&run, "keyframes");
+    assert_eq!(keyframes["status"], "completed");
+    let shots = keyframes["items_total"].as_u64().unwrap();
+    assert!(shots > 5);
+    assert_eq!(keyframes["items_done"], shots);
+    assert_eq!(keyframes["cost_credits"], 0);
+    assert!(keyframes["inputs_hash"].as_str().unwrap().len() == 64);
+
+    // The review queue: one keyframe per shot, each a real PNG.
+    let review_id = step(&run, "review")["node_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    let items = q["items"].as_array().unwrap().clone();
+    assert_eq!(items.len() as u64, shots);
+    assert_eq!(q["undecided"], shots);
+    let png = s
+        .client
+        .get(s.url(items[0]["image_url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (_, asset) = s
+        .get(&format!(
+            "/api/v1/assets/{}",
+            items[0]["asset_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(asset["type"], "keyframe_image");
+    assert_eq!(asset["metadata"]["provider"], "builtin.animatic");
+    assert_eq!(asset["width"], 1080);
+    assert_eq!(asset["height"], 1080);
+
+    // Approve all but one; reject that one with a comment.
+    let rejected = items[1]["item_key"].as_str().unwrap().to_string();
+    let rejected_asset = items[1]["asset_id"].as_str().unwrap().to_string();
+    for item in &items {
+        let key = item["item_key"].as_str().unwrap();
+        let body = if key == rejected {
+            json!({"item_key": key, "decision": "reject", "comment": "make it night"})
+        } else {
+            json!({"item_key": key, "decision": "approve"})
+        };
+        let (status, q) = s
+            .post(
+                &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{q}");
+    }
+    let (_, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    assert_eq!(q["rejected"], 1);
+    assert_eq!(q["approved"].as_u64().unwrap(), shots - 1);
+    let locked = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["locked"] == true)
+        .count();
+    assert_eq!(locked as u64, shots - 1);
+
+    // An approved shot is locked against regeneration.
+    let approved = items[0]["item_key"].as_str().unwrap();
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow-runs/{id}/shots/{approved}/regenerate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let (status, cont) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/continue"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cont}");
+    let run = wait_for(&s, &id, "completion", |r| r["status"] == "completed").await;
+    assert!(
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "completed"),
+        "{run}"
+    );
+    assert_eq!(run["progress"], 1.0);
+    assert!(run["finished_at"].is_string());
+
+    // Only the rejected shot got a new keyframe, drawn with the comment as feedback.
+    let (_, board) = s.get(&format!("/api/v1/projects/{pid}/storyboard")).await;
+    let all: Vec<Value> = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sc| sc["shots"].as_array().unwrap().clone())
+        .collect();
+    for (shot, item) in all.iter().zip(&items) {
+        if shot["id"] == rejected.as_str() {
+            assert_ne!(shot["keyframe_asset_id"], rejected_asset.as_str());
+            let (_, a) = s
+                .get(&format!(
+                    "/api/v1/assets/{}",
+                    shot["keyframe_asset_id"].as_str().unwrap()
+                ))
+                .await;
+            assert_eq!(a["metadata"]["feedback"], "make it night");
+        } else {
+            assert_eq!(
+                shot["keyframe_asset_id"], item["asset_id"],
+                "approved keyframes are untouched"
+            );
+            assert_eq!(shot["status"], "approved");
+        }
+    }
+    // Voice, subtitles and the composition timeline exist.
+    let voice = step(&run, "voice");
+    assert!(voice["items_total"].as_u64().unwrap() > 0);
+    let (_, audio) = s
+        .get(&format!(
+            "/api/v1/assets?project_id={pid}&type=audio&limit=100"
+        ))
+        .await;
+    assert_eq!(audio["total"], voice["items_total"]);
+    let (_, subs) = s
+        .get(&format!("/api/v1/assets?project_id={pid}&type=subtitle"))
+        .await;
+    assert_eq!(subs["total"], 1);
+    let srt = s
+        .client
+        .get(s.url(subs["items"][0]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(srt.starts_with("1\n00:00:"), "{srt}");
+    assert!(srt.contains("林雪"));
+    assert!(
+        step(&run, "compose")["output"]["video"]["duration_ms"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    // Decisions are append-only and the review is closed now.
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+            json!({"item_key": rejected, "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_identical_run_takes_keyframes_from_the_cache() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    let first = start(&s, &pid).await;
+    let id1 = first["id"].as_str().unwrap().to_string();
+    let run1 = wait_for(&s, &id1, "review", |r| r["status"] == "waiting_review").await;
+    assert_eq!(step(&run1, "keyframes")["items_cached"], 0);
+    // Another run on the same version while one is going is refused.
+    let (status, body) = s
+        .post("/api/v1/workflow-runs", json!({"project_id": pid}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, cancelled) = s
+        .post(&format!("/api/v1/workflow-runs/{id1}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cancelled["status"], "cancelled");
+
+    let second = start(&s, &pid).await;
+    let id2 = second["id"].as_str().unwrap().to_string();
+    let run2 = wait_for(&s, &id2, "review", |r| r["status"] == "waiting_review").await;
+    let k1 = step(&run1, "keyframes");
+    let k2 = step(&run2, "keyframes");
+    assert_eq!(k2["items_cached"], k2["items_total"], "{k2}");
+    assert_eq!(k2["inputs_hash"], k1["inputs_hash"]);
+    let ids = |o: &Value| -> Vec<String> {
+        o["output"]["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["asset_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids(k1),
+        ids(k2),
+        "cache hits reuse the same keyframe assets"
+    );
+    let (_, frames) = s
+        .get(&format!(
+            "/api/v1/assets?project_id={pid}&type=keyframe_image&limit=100"
+        ))
+        .await;
+    assert_eq!(
+        frames["total"], k1["items_total"],
+        "nothing was rendered twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_seed_002_shapes() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    let (status, run) = s
+        .post(
+            "/api/v1/workflows",
+            json!({"project_id": pid, "workflow_type": "animatic"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap().to_string();
+    let (status, paused) = s
+        .post(&format!("/api/v1/workflows/{id}/pause"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paused}");
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(paused["message"], "Workflow paused successfully");
+    // Paused: nothing new starts. Wait for the driver to stop, then check it stays put.
+    for _ in 0..100 {
+        if !s.state.runs.is_active(&id) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!s.state.runs.is_active(&id), "the driver stops when paused");
+    let (_, before) = s.get(&format!("/api/v1/workflows/{id}")).await;
+    assert_eq!(before["status"], "paused");
+    assert_ne!(step(&before, "review")["status"], "waiting");
+
+    let (status, resumed) = s
+        .post(&format!("/api/v1/workflows/{id}/resume"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(resumed["status"], "running");
+    let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
+    assert_eq!(run["current_step"], "review");
+    // Resuming a run that is not paused is a conflict; cancelling works from review.
+    let (status, body) = s
+        .post(&format!("/api/v1/workflows/{id}/resume"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_error(&body, "CONFLICT", None);
+    let (status, c) = s
+        .post(&format!("/api/v1/workflow/runs/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c["status"], "cancelled");
+    let (_, nodes) = s.get(&format!("/api/v1/workflow/runs/{id}/nodes")).await;
+    assert_eq!(nodes["items"].as_array().unwrap().len(), 8);
+    assert!(nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["status"] == "cancelled"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_node_names_itself_and_retry_resumes_from_it() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, p) = s.post("/api/v1/projects", json!({"name": "Empty"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (pid, vid) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["current_version_id"].as_str().unwrap().to_string(),
+    );
+    // No script: the parse node fails, without retrying (not a transient error).
+    let run = start(&s, &pid).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let run = wait_for(&s, &id, "failed", |r| r["status"] == "failed").await;
+    let parse = step(&run, "parse");
+    assert_eq!(parse["status"], "failed");
+    assert_eq!(parse["attempts"], 1);
+    assert_eq!(parse["retryable"], false);
+    assert!(run["error"].as_str().unwrap().contains("parse"), "{run}");
+    assert_eq!(step(&run, "keyframes")["status"], "pending");
+
+    // Fix the cause, retry: the run continues to its review.
+    s.call(
+        Method::PUT,
+        &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
+        Some(json!({"text": "INT. ROOM - DAY\n\nAnna waits.\n\nANNA\nHello?\n"})),
+        &[],
+    )
+    .await;
+    let (status, retried) = s
+        .post(&format!("/api/v1/workflow/runs/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
+    assert_eq!(step(&run, "parse")["status"], "completed");
+    let (status, _) = s
+        .post(&format!("/api/v1/workflow/runs/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "only failed or cancelled runs retry"
+    );
+}
+
+#[tokio::test]
+async fn bad_starts_name_the_field() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    for (body, field) in [
+        (json!({}), "project_id"),
+        (json!({"project_id": "nope"}), "project_id"),
+        (
+            json!({"project_id": pid, "template_id": "nope"}),
+            "template_id",
+        ),
+        (
+            json!({"project_id": pid, "version_id": "nope"}),
+            "version_id",
+        ),
+        (
+            json!({"project_id": pid, "template_id": "animatic", "template_version_id": "x@9"}),
+            "template_version_id",
+        ),
+    ] {
+        let (status, err) = s.post("/api/v1/workflow-runs", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
+        assert_error(&err, "VALIDATION_ERROR", Some(field));
+    }
+    let (status, err) = s.get("/api/v1/workflow-runs/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&err, "NOT_FOUND", None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_200_shot_run_completes() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let mut text = String::from("EXT. HARBOUR - DAWN\n\n");
+    for i in 0..200 {
+        text.push_str(&format!("Gulls wheel over boat number {i}.\n\n"));
+    }
+    let (pid, _) = project_with_script(&s, &text).await;
+    // A draft-quality template: frames at a quarter of 1080p, no review gate.
+    let (status, t) = s
+        .post(
+            "/api/v1/workflows/templates",
+            json!({"name": "Draft frames", "graph": {
+                "nodes": [
+                    {"id": "parse", "kind": "script.parse"},
+                    {"id": "plan", "kind": "storyboard.plan"},
+                    {"id": "keyframes", "kind": "keyframe.render", "config": {"scale": 0.25}}
+                ],
+                "edges": [
+                    {"from": "parse.breakdown", "to": "plan.breakdown"},
+                    {"from": "plan.storyboard", "to": "keyframes.storyboard"}
+                ]
+            }}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let (status, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": t["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap().to_string();
+    let run = wait_for(&s, &id, "completion", |r| r["status"] == "completed").await;
+    let k = step(&run, "keyframes");
+    assert_eq!(k["items_total"], 200);
+    assert_eq!(k["items_done"], 200);
+    let (_, frames) = s
+        .get(&format!(
+            "/api/v1/assets?project_id={pid}&type=keyframe_image&limit=1"
+        ))
+        .await;
+    assert_eq!(frames["total"], 200);
+    assert_eq!(frames["items"][0]["width"], 270);
+    assert_eq!(frames["items"][0]["height"], 270, "square project");
+}
