@@ -488,3 +488,131 @@ async fn a_200_shot_run_completes() {
     assert_eq!(frames["items"][0]["width"], 270);
     assert_eq!(frames["items"][0]["height"], 270, "square project");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_arrives_over_sse_and_the_websocket() {
+    use futures_util::StreamExt;
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    let run = start(&s, &pid).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    // Hold the run while both subscribers connect, so they see it move.
+    let (status, paused) = s
+        .post(&format!("/api/v1/workflow-runs/{id}/pause"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paused}");
+
+    // WebSocket (seed 002): the first message is the state, then progress_update messages.
+    let ws_url = format!("{}/ws/progress/{id}", s.base.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    let first: Value = match ws.next().await.unwrap().unwrap() {
+        tokio_tungstenite::tungstenite::Message::Text(t) => serde_json::from_str(&t).unwrap(),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(first["type"], "state");
+    assert_eq!(first["run"]["id"], id.as_str());
+
+    // SSE: the same, as events.
+    let mut res = s
+        .client
+        .get(s.url(&format!("/api/v1/workflow-runs/{id}/events")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut text = String::new();
+    while !text.contains("event: state") {
+        text.push_str(&String::from_utf8_lossy(
+            &res.chunk().await.unwrap().unwrap(),
+        ));
+    }
+
+    assert_eq!(first["run"]["status"], "paused");
+    let (status, _) = s
+        .post(&format!("/api/v1/workflow-runs/{id}/resume"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Both carry the run to its review gate.
+    let mut saw_ws = false;
+    while !saw_ws {
+        let msg = tokio::time::timeout(Duration::from_secs(60), ws.next())
+            .await
+            .expect("a progress message within a minute")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let e: Value = serde_json::from_str(&t).unwrap();
+            assert_eq!(e["type"], "progress_update");
+            assert_eq!(e["workflow_id"], id.as_str());
+            saw_ws = e["status"] == "waiting";
+        }
+    }
+    let mut saw_sse = false;
+    while !saw_sse {
+        let chunk = tokio::time::timeout(Duration::from_secs(60), res.chunk())
+            .await
+            .expect("an event within a minute")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        saw_sse = text.contains("\"status\":\"waiting\"");
+    }
+    assert!(text.contains("event: progress"), "{text}");
+    assert!(
+        text.contains("\"node_id\":\"keyframes\""),
+        "keyframe progress was reported"
+    );
+    ws.close(None).await.ok();
+}
+
+#[tokio::test]
+async fn a_single_node_can_be_test_run() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    let (status, step) = s
+        .post(
+            "/api/v1/workflows/node-test",
+            json!({"project_id": pid, "kind": "script.parse"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{step}");
+    assert_eq!(step["status"], "completed");
+    assert!(step["output"]["breakdown"]["shot_count"].as_u64().unwrap() > 5);
+    let (status, step) = s
+        .post(
+            "/api/v1/workflows/node-test",
+            json!({"project_id": pid, "kind": "llm.prompt", "config": {"provider": "llm.default"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(step["status"], "failed");
+    assert!(
+        step["error"].as_str().unwrap().contains("llm.default"),
+        "{step}"
+    );
+    for (body, field) in [
+        (json!({"project_id": pid, "kind": "teleport"}), "kind"),
+        (json!({"project_id": pid, "kind": "review"}), "kind"),
+        (
+            json!({"project_id": pid, "kind": "storyboard.plan"}),
+            "inputs",
+        ),
+        (
+            json!({"project_id": pid, "kind": "script.parse", "config": 3}),
+            "config",
+        ),
+        (
+            json!({"project_id": "nope", "kind": "script.parse"}),
+            "project_id",
+        ),
+    ] {
+        let (status, err) = s.post("/api/v1/workflows/node-test", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
+        assert_error(&err, "VALIDATION_ERROR", Some(field));
+    }
+}

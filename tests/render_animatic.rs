@@ -13,12 +13,23 @@ fn who(id: &str, name: &str) -> FrameCharacter {
     }
 }
 
+/// Shot type, location, time of day, int/ext, cast, caption, description.
+type Shot<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<FrameCharacter>,
+    Option<&'a str>,
+    &'a str,
+);
+
 /// A little scene in every framing, in all three aspect ratios.
 fn sequence() -> Vec<(String, FrameSpec)> {
     let lin = who("char-lin", "林晓");
     let gu = who("char-gu", "顾辰");
     let mom = who("char-mom", "Mrs. Chen");
-    let shots: Vec<(&str, &str, &str, &str, Vec<FrameCharacter>, Option<&str>, &str)> = vec![
+    let shots: Vec<Shot> = vec![
         ("extreme_wide", "城市街道", "夜", "exterior", vec![lin.clone()], None, "雨夜，林晓独自走在空荡的街上。"),
         ("wide", "公园", "日", "exterior", vec![lin.clone(), gu.clone()], Some("你怎么会在这里？"), "长椅旁，两人对视。"),
         ("full", "海边", "黄昏", "exterior", vec![lin.clone(), gu.clone(), mom.clone()], Some("We should go home before it gets dark."), "Sunset at the beach."),

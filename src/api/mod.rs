@@ -126,13 +126,18 @@ fn build(
 ) -> Router {
     let (routes, doc) = routes();
     let doc = Arc::new(doc);
-    let routes = routes.route("/api/v1/health", get(health::health)).route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { Json(doc.as_ref().clone()) }
-        }),
-    );
+    let routes = routes
+        .route("/api/v1/health", get(health::health))
+        // Seed 002's WebSocket (outside the OpenAPI document, which cannot describe it).
+        .route("/ws/progress/{id}", get(runs::progress_socket))
+        .route("/api/v1/ws/progress/{id}", get(runs::progress_socket))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        );
     let mut router = with_fallback(routes)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_json_bytes));

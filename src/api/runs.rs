@@ -66,6 +66,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review_continue))
         .routes(routes!(human_select))
         .routes(routes!(regenerate_shot))
+        .routes(routes!(node_test))
         .merge(uploads)
 }
 
@@ -403,4 +404,59 @@ pub async fn regenerate_shot(
     Ok(Json(
         review::regenerate_shot(&state, &principal.user_id, &id, &shot_id, input.feedback).await?,
     ))
+}
+
+#[utoipa::path(post, path = "/api/v1/workflows/node-test", tag = "workflows", request_body = runs::NodeTest,
+    responses((status = 200, description = "The node's step: status, output or error, log", body = Step),
+        (status = 422, body = ErrorBody)))]
+pub async fn node_test(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<runs::NodeTest>,
+) -> Result<Json<Step>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        runs::node_test(&state, &principal.user_id, input).await?,
+    ))
+}
+
+/// Seed 002's WebSocket: `progress_update` messages of one run; the first message is its state.
+pub async fn progress_socket(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ws: axum::extract::WebSocketUpgrade,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::extract::ws::Message;
+    principal.require(Scope::Read)?;
+    let mut rx = state.runs.subscribe();
+    let run = runs::get(&state, &principal.user_id, &id).await?;
+    Ok(ws.on_upgrade(move |mut socket| async move {
+        let first = serde_json::json!({"type": "state", "workflow_id": run.id, "run": run});
+        if socket
+            .send(Message::Text(first.to_string().into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Ok(e) if e.run_id == id => {
+                        let text = serde_json::to_string(&e).unwrap_or_default();
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }))
 }

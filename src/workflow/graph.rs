@@ -344,7 +344,8 @@ mod tests {
     #[test]
     fn each_problem_names_its_node() {
         use ProblemCode::*;
-        let cases: Vec<(serde_json::Value, Vec<(Option<&str>, ProblemCode)>)> = vec![
+        type Expected<'a> = Vec<(Option<&'a str>, ProblemCode)>;
+        let cases: Vec<(serde_json::Value, Expected)> = vec![
             (json!({"nodes": []}), vec![(None, EmptyGraph)]),
             (
                 json!({"nodes": [{"id": "a", "kind": "script.parse"}, {"id": "a", "kind": "script.parse"}]}),

@@ -441,7 +441,8 @@ impl FrameJob {
     }
 }
 
-pub(crate) const ANIMATIC_MODEL: &str = "animatic-1";
+/// The renderer version is part of every keyframe's cache key and provenance.
+pub(crate) const ANIMATIC_MODEL: &str = render::RENDERER_VERSION;
 
 /// Renders (or takes from the cache) one shot's keyframe, stores it as a `keyframe_image` asset with
 /// its provenance, and points the shot at it. An approved shot is locked and never re-rendered.

@@ -230,17 +230,29 @@ pub async fn review_assets(
         .await
 }
 
-fn record(
-    tx: &rusqlite::Connection,
-    id: &str,
-    node_run_id: &str,
-    key: &str,
-    asset_id: Option<&str>,
+/// One decision about one item, as it is recorded.
+struct Entry<'a> {
+    id: &'a str,
+    node_run_id: &'a str,
+    key: &'a str,
+    asset_id: Option<&'a str>,
     decision: Decision,
-    comment: &str,
-    user_id: &str,
-    now: &str,
-) -> Result<(), RunError> {
+    comment: &'a str,
+    user_id: &'a str,
+    now: &'a str,
+}
+
+fn record(tx: &rusqlite::Connection, e: Entry<'_>) -> Result<(), RunError> {
+    let Entry {
+        id,
+        node_run_id,
+        key,
+        asset_id,
+        decision,
+        comment,
+        user_id,
+        now,
+    } = e;
     tx.execute(
         "INSERT INTO review_decisions (id, node_run_id, item_key, asset_id, decision, comment, user_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -328,14 +340,16 @@ pub async fn decide(
             )?;
             record(
                 tx,
-                &id,
-                &n,
-                &key,
-                asset.as_deref(),
-                input.decision,
-                input.comment.trim(),
-                &o,
-                &now,
+                Entry {
+                    id: &id,
+                    node_run_id: &n,
+                    key: &key,
+                    asset_id: asset.as_deref(),
+                    decision: input.decision,
+                    comment: input.comment.trim(),
+                    user_id: &o,
+                    now: &now,
+                },
             )?;
             queue(tx, &n, &run.id, status)
         })
@@ -418,7 +432,19 @@ pub async fn upload_replacement(
                 "UPDATE shots SET keyframe_asset_id = ?1 WHERE id = ?2",
                 params![asset_id, k],
             )?;
-            record(tx, &decision_id, &n, &k, Some(&asset_id), Decision::Replace, "", &o, &now)?;
+            record(
+                tx,
+                Entry {
+                    id: &decision_id,
+                    node_run_id: &n,
+                    key: &k,
+                    asset_id: Some(&asset_id),
+                    decision: Decision::Replace,
+                    comment: "",
+                    user_id: &o,
+                    now: &now,
+                },
+            )?;
             queue(tx, &n, &run.id, status)
         })
         .await?;
@@ -464,7 +490,19 @@ pub async fn human_select(
                     return Err(invalid("selections", format!("'{asset}' is not a candidate for '{key}'")));
                 }
                 tx.execute("UPDATE shots SET keyframe_asset_id = ?1 WHERE id = ?2", params![asset, key])?;
-                record(tx, id, &input.node_run_id, key, Some(asset), Decision::Select, "", &o, &now)?;
+                record(
+                    tx,
+                    Entry {
+                        id,
+                        node_run_id: &input.node_run_id,
+                        key,
+                        asset_id: Some(asset),
+                        decision: Decision::Select,
+                        comment: "",
+                        user_id: &o,
+                        now: &now,
+                    },
+                )?;
             }
             queue(tx, &input.node_run_id, &run.id, status)
         })

@@ -982,3 +982,142 @@ async fn execute_node(
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeTest {
+    pub project_id: String,
+    /// Default: the project's current version.
+    pub version_id: Option<String>,
+    pub kind: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub config: Option<serde_json::Value>,
+    /// Values for the node's input ports (what upstream nodes would have given it).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub inputs: BTreeMap<String, serde_json::Value>,
+}
+
+/// Runs one node on its own (seed 004 `node-test`), recorded as a one-node run, and returns its step.
+#[tracing::instrument(skip(state, input), fields(kind = %input.kind))]
+pub async fn node_test(
+    state: &AppState,
+    owner_id: &str,
+    input: NodeTest,
+) -> Result<Step, RunError> {
+    let kind = kinds::find(&input.kind).ok_or_else(|| RunError::Invalid {
+        field: "kind",
+        message: format!("unknown node kind '{}'", input.kind),
+    })?;
+    if kind.human_gate {
+        return Err(RunError::Invalid {
+            field: "kind",
+            message: "a review waits for a person; test it inside a run".into(),
+        });
+    }
+    let config = input
+        .config
+        .clone()
+        .unwrap_or_else(|| serde_json::json!({}));
+    if !config.is_object() {
+        return Err(RunError::Invalid {
+            field: "config",
+            message: "config must be a JSON object".into(),
+        });
+    }
+    for port in kind.inputs.iter().filter(|p| !p.optional) {
+        if !input.inputs.contains_key(port.name) {
+            return Err(RunError::Invalid {
+                field: "inputs",
+                message: format!("input '{}' ({:?}) is required", port.name, port.port_type),
+            });
+        }
+    }
+    let node = graph::NodeSpec {
+        id: "test".into(),
+        kind: kind.name.into(),
+        label: None,
+        config,
+    };
+    let graph = Graph {
+        nodes: vec![node.clone()],
+        edges: Vec::new(),
+    };
+    let now = rfc3339(state.clock.now());
+    let (run_id, node_run_id) = (
+        state.ids.new_id().to_string(),
+        state.ids.new_id().to_string(),
+    );
+    let (owner, ids) = (owner_id.to_string(), state.ids.clone());
+    let (rid, nrid, g) = (run_id.clone(), node_run_id.clone(), graph.clone());
+    let run = state
+        .db
+        .write(move |tx| {
+            let version = match input.version_id.as_deref() {
+                Some(v) => versions::load_version(tx, &owner, &input.project_id, v)?,
+                None => versions::current_version_in_tx(tx, ids.as_ref(), &owner, &input.project_id, &now)
+                    .map_err(|e| match e {
+                        versions::EditError::NotFound { what: "project", id } => RunError::Invalid {
+                            field: "project_id",
+                            message: format!("project '{id}' not found"),
+                        },
+                        other => other.into(),
+                    })?,
+            };
+            tx.execute(
+                &format!(
+                    "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 'node-test', ?5, ?6, 'running', NULL, ?7, ?7, NULL)"
+                ),
+                params![rid, owner, input.project_id, version.id, format!("node-test:{}", node.kind),
+                        serde_json::to_string(&g).expect("graphs serialise"), now],
+            )?;
+            tx.execute(
+                "INSERT INTO node_runs (id, run_id, node_id, kind, status, attempts, started_at, updated_at)
+                 VALUES (?1, ?2, 'test', ?3, 'running', 1, ?4, ?4)",
+                params![nrid, rid, node.kind, now],
+            )?;
+            load_run(tx, None, &rid)
+        })
+        .await?;
+    let ctx = nodes::NodeCtx {
+        state: state.clone(),
+        run,
+        node: graph.nodes[0].clone(),
+        node_run_id: node_run_id.clone(),
+        inputs: input.inputs,
+        cancel: CancellationToken::new(),
+    };
+    let outcome = nodes::run_node(&ctx).await;
+    let now = rfc3339(state.clock.now());
+    let (status, output, error, retryable, log) = match outcome {
+        Ok(nodes::Outcome::Done { output, log, .. }) => {
+            ("completed", Some(output.to_string()), None, false, log)
+        }
+        Ok(_) => (
+            "failed",
+            None,
+            Some("the node did not finish".to_string()),
+            false,
+            String::new(),
+        ),
+        Err(e) => ("failed", None, Some(e.message), e.retryable, String::new()),
+    };
+    let (rid, nrid) = (run_id.clone(), node_run_id.clone());
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE node_runs SET status = ?1, output = ?2, error = ?3, retryable = ?4, log = ?5,
+                        finished_at = ?6, updated_at = ?6 WHERE id = ?7",
+                params![status, output, error, retryable, log, now, nrid],
+            )?;
+            tx.execute(
+                "UPDATE workflow_runs SET status = ?1, error = ?2, updated_at = ?3, finished_at = ?3 WHERE id = ?4",
+                params![status, error, now, rid],
+            )?;
+            let run = load_run(tx, None, &rid)?;
+            Ok::<_, RunError>(load_steps(tx, &run)?.remove(0))
+        })
+        .await
+}

@@ -366,3 +366,160 @@ export interface Asset {
   created_at: string;
   updated_at: string;
 }
+
+/* ---------- workflows (docs/API-WORKFLOWS.md) ---------- */
+
+export interface GraphNode {
+  id: string;
+  kind: string;
+  label?: string | null;
+  config?: unknown;
+}
+
+/** `from`/`to` are `"<node id>.<port>"`. */
+export interface GraphEdge {
+  from: string;
+  to: string;
+}
+
+export interface WorkflowGraph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+export interface TemplateVersion {
+  id: string;
+  template_id: string;
+  number: number;
+  graph: WorkflowGraph;
+  note: string;
+  created_at: string;
+}
+
+export interface WorkflowTemplate {
+  id: string;
+  name: string;
+  description: string;
+  builtin: boolean;
+  current_version: TemplateVersion;
+  version_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export const BUILTIN_TEMPLATES = ['animatic', 'full_production'] as const;
+
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'waiting_review', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export interface Step {
+  node_run_id: string;
+  node_id: string;
+  /** Seed 002's step name (the node id). */
+  name: string;
+  kind: string;
+  label: string | null;
+  status: StepStatus;
+  attempts: number;
+  cached: boolean;
+  progress: number;
+  items_total: number;
+  items_done: number;
+  items_cached: number;
+  inputs_hash: string | null;
+  cost_credits: number;
+  output: unknown;
+  error: string | null;
+  retryable: boolean;
+  log: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface Run {
+  id: string;
+  project_id: string;
+  version_id: string;
+  template_id: string;
+  template_version_id: string;
+  workflow_type: string;
+  status: RunStatus;
+  current_step: string | null;
+  /** 0–1 */
+  progress: number;
+  steps: Step[];
+  error: string | null;
+  cost_credits: number;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface StartRunInput {
+  project_id: string;
+  version_id?: string;
+  template_id?: string;
+  template_version_id?: string;
+}
+
+/** Answer of pause/resume/cancel/retry. */
+export interface RunAction {
+  id: string;
+  status: RunStatus;
+  message: string;
+  run: Run;
+}
+
+export type ReviewDecision = 'approve' | 'reject' | 'replace' | 'select';
+
+export interface ReviewItem {
+  /** The shot id. */
+  item_key: string;
+  shot_id: string;
+  shot_number: number;
+  scene_number: number;
+  description: string;
+  /** The shot's dialogue lines (an array of DialogueLine-like objects; kept loose, see review.rs). */
+  dialogue: unknown;
+  asset_id: string | null;
+  image_url: string | null;
+  decision: ReviewDecision | null;
+  comment: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  locked: boolean;
+}
+
+export interface ReviewQueue {
+  node_run_id: string;
+  run_id: string;
+  status: string;
+  items: ReviewItem[];
+  approved: number;
+  rejected: number;
+  undecided: number;
+}
+
+export interface DecisionInput {
+  item_key: string;
+  decision: 'approve' | 'reject' | 'unlock';
+  comment?: string;
+}
+
+/** One `event: progress` payload of the run's SSE stream. */
+export interface ProgressUpdate {
+  type: 'progress_update';
+  run_id: string;
+  workflow_id: string;
+  node_id: string | null;
+  status: string;
+  progress: number;
+  current_step: string | null;
+  message: string | null;
+  item?: unknown;
+  items?: unknown;
+  timestamp: string;
+}

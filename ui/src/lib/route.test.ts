@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, routeHash } from './route';
+import { parseRoute, routeHash, tabOf } from './route';
 
 describe('parseRoute', () => {
   it('reads the list and the editor routes', () => {
@@ -9,6 +9,8 @@ describe('parseRoute', () => {
     expect(parseRoute('#/projects/abc')).toEqual({ name: 'project', id: 'abc', tab: 'script' });
     expect(parseRoute('#/projects/abc/storyboard')).toEqual({ name: 'project', id: 'abc', tab: 'storyboard' });
     expect(parseRoute('#/projects/abc/assets/')).toEqual({ name: 'project', id: 'abc', tab: 'assets' });
+    expect(parseRoute('#/projects/abc/runs')).toEqual({ name: 'project', id: 'abc', tab: 'runs' });
+    expect(parseRoute('#/projects/abc/review')).toEqual({ name: 'project', id: 'abc', tab: 'review' });
   });
 
   it('falls back to the script tab for unknown tabs, and to the list for bad ids', () => {
@@ -22,9 +24,19 @@ describe('parseRoute', () => {
       { name: 'projects' } as const,
       { name: 'project', id: 'a/b c', tab: 'script' } as const,
       { name: 'project', id: 'x', tab: 'characters' } as const,
+      { name: 'project', id: 'x', tab: 'runs' } as const,
+      { name: 'project', id: 'x', tab: 'review' } as const,
     ]) {
       expect(parseRoute(routeHash(r))).toEqual(r);
     }
     expect(routeHash({ name: 'project', id: 'x', tab: 'script' })).toBe('#/projects/x');
+  });
+});
+
+describe('tabOf', () => {
+  it('shows the review queue under the Runs tab', () => {
+    expect(tabOf('review')).toBe('runs');
+    expect(tabOf('runs')).toBe('runs');
+    expect(tabOf('assets')).toBe('assets');
   });
 });

@@ -1,9 +1,20 @@
-/** Hash routes: `#/projects` (the list) and `#/projects/<id>[/<tab>]` (the editor). */
+/**
+ * Hash routes: `#/projects` (the list) and `#/projects/<id>[/<tab>]` (the editor). `review` is a
+ * view of the Runs tab (the review queue of the latest run) with a route of its own.
+ */
 
-export const EDITOR_TABS = ['script', 'storyboard', 'characters', 'assets'] as const;
-export type EditorTab = (typeof EDITOR_TABS)[number];
+export const EDITOR_TABS = ['script', 'storyboard', 'characters', 'assets', 'runs'] as const;
+export type EditorTabName = (typeof EDITOR_TABS)[number];
+export type EditorTab = EditorTabName | 'review';
+
+const ROUTE_TABS: readonly string[] = [...EDITOR_TABS, 'review'];
 
 export type Route = { name: 'projects' } | { name: 'project'; id: string; tab: EditorTab };
+
+/** The tab of the tab bar a route shows (`review` is part of Runs). */
+export function tabOf(tab: EditorTab): EditorTabName {
+  return tab === 'review' ? 'runs' : tab;
+}
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
@@ -15,7 +26,7 @@ export function parseRoute(hash: string): Route {
     } catch {
       return { name: 'projects' };
     }
-    const tab = (EDITOR_TABS as readonly string[]).includes(parts[2] ?? '') ? (parts[2] as EditorTab) : 'script';
+    const tab = ROUTE_TABS.includes(parts[2] ?? '') ? (parts[2] as EditorTab) : 'script';
     return { name: 'project', id, tab };
   }
   return { name: 'projects' };

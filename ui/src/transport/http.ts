@@ -15,7 +15,12 @@ export interface Transport {
    * Resolves with the parsed JSON body (undefined for 204 / empty bodies); rejects with ApiError.
    */
   request<T>(method: HttpMethod, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
-  // TODO(events): `events: EventChannel` (see ./events.ts) once the server streams progress.
+  /**
+   * The URL an `EventSource` can open for a server-sent-events path, or null when this transport
+   * cannot stream: the desktop shell's app:// scheme has no EventSource support, and EventSource
+   * cannot send the bearer token the web build needs once signed in. Callers poll instead.
+   */
+  eventStreamUrl(path: string): string | null;
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -93,5 +98,11 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     }
   }
 
-  return { kind: opts.kind, baseUrl: opts.baseUrl, request };
+  function eventStreamUrl(path: string): string | null {
+    if (opts.kind !== 'browser') return null;
+    if (opts.getToken?.()) return null;
+    return joinUrl(opts.baseUrl, path);
+  }
+
+  return { kind: opts.kind, baseUrl: opts.baseUrl, request, eventStreamUrl };
 }

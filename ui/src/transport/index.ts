@@ -2,7 +2,8 @@ import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type Tr
 
 export { ApiError, errorMessage, isApiError, parseErrorResponse } from './errors';
 export type { ErrorBody } from './errors';
-export type { EventChannel, ProgressEvent, Unsubscribe } from './events';
+export { defaultEventSource, openEventStream } from './events';
+export type { EventSourceCtor, EventSourceLike, EventStreamHandlers, ServerEvent, Unsubscribe } from './events';
 export type { HttpMethod, Transport, TransportKind } from './http';
 export { createFetchTransport, joinUrl } from './http';
 
@@ -93,4 +94,9 @@ export function apiUrl(path: string | null | undefined): string | null {
   if (!path) return null;
   if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return path;
   return joinUrl(getTransport().baseUrl, path.startsWith('/') ? path : `/${path}`);
+}
+
+/** The URL an EventSource can open for an API path, or null when the page's transport cannot stream. */
+export function eventStreamUrl(path: string): string | null {
+  return getTransport().eventStreamUrl(path);
 }

@@ -5,20 +5,22 @@ import { createVersion, listVersions, setCurrentVersion } from '../../api/versio
 import { pluralize } from '../../lib/format';
 import { isSaveShortcut } from '../../lib/keyboard';
 import { navigate } from '../../lib/navigate';
-import { EDITOR_TABS, type EditorTab } from '../../lib/route';
+import { EDITOR_TABS, tabOf, type EditorTab, type EditorTabName } from '../../lib/route';
 import { errorMessage } from '../../transport';
 import { AlertIcon, ChevronLeftIcon, PlusIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 import { AssetsTab } from './AssetsTab';
 import { CharactersTab } from './CharactersTab';
+import { RunsTab } from './RunsTab';
 import { ScriptTab, type FlushFn } from './ScriptTab';
 import { StoryboardTab } from './StoryboardTab';
 
-const TAB_LABELS: Record<EditorTab, string> = {
+const TAB_LABELS: Record<EditorTabName, string> = {
   script: 'Script',
   storyboard: 'Storyboard',
   characters: 'Characters',
   assets: 'Assets',
+  runs: 'Runs',
 };
 
 type Load =
@@ -58,6 +60,10 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
 
   async function goTo(next: EditorTab) {
     if (next === tab) return;
+    if (next === 'runs' && tab === 'review') {
+      navigate({ name: 'project', id: projectId, tab: next });
+      return;
+    }
     // The storyboard and characters come from the saved script: save it first.
     if (tab === 'script') await flushScript();
     navigate({ name: 'project', id: projectId, tab: next });
@@ -147,6 +153,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
   const { project, versions } = load;
   const versionId = currentVersionId(project, versions);
   const version = versions.find((v) => v.id === versionId) ?? null;
+  const shownTab = tabOf(tab);
 
   return (
     <div className="page page-wide editor" data-testid="editor" data-project-id={project.id} data-version-id={versionId ?? ''}>
@@ -197,10 +204,10 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
             type="button"
             role="tab"
             id={`tab-${t}`}
-            aria-selected={tab === t}
+            aria-selected={shownTab === t}
             aria-controls={`panel-${t}`}
-            tabIndex={tab === t ? 0 : -1}
-            className={`tab${tab === t ? ' active' : ''}`}
+            tabIndex={shownTab === t ? 0 : -1}
+            className={`tab${shownTab === t ? ' active' : ''}`}
             data-testid={`tab-${t}`}
             onClick={() => void goTo(t)}
             onKeyDown={(e) => {
@@ -231,10 +238,11 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
             />
           </div>
           {tab !== 'script' && (
-            <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} key={`${tab}-${versionId}`}>
+            <div role="tabpanel" id={`panel-${shownTab}`} aria-labelledby={`tab-${shownTab}`} key={`${shownTab}-${versionId}`}>
               {tab === 'storyboard' && <StoryboardTab projectId={project.id} versionId={versionId} />}
               {tab === 'characters' && <CharactersTab projectId={project.id} />}
               {tab === 'assets' && <AssetsTab projectId={project.id} versionId={versionId} />}
+              {shownTab === 'runs' && <RunsTab projectId={project.id} versionId={versionId} view={tab === 'review' ? 'review' : 'run'} />}
             </div>
           )}
         </>

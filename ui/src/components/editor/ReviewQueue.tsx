@@ -1,0 +1,553 @@
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
+import type { DialogueLine, ReviewItem, ReviewQueue as Queue, Run, StepStatus } from '../../api/types';
+import { continueReview, decide, getReviewQueue, uploadReplacement } from '../../api/workflows';
+import { pluralize } from '../../lib/format';
+import { createOpQueue } from '../../lib/optimistic';
+import {
+  REVIEW_FILTERS,
+  commentKeyCommand,
+  continueMode,
+  decisionGroup,
+  initialReviewState,
+  reviewCounts,
+  reviewKeyCommand,
+  reviewReducer,
+  visibleItems,
+  withDecision,
+  type ReviewFilter,
+} from '../../lib/review';
+import { apiUrl, errorMessage } from '../../transport';
+import { AlertIcon, CheckIcon, CloseIcon, ImageIcon, LockIcon, UploadIcon } from '../Icons';
+import { Modal } from '../Modal';
+import { useToasts } from '../Toasts';
+
+const FILTER_LABELS: Record<ReviewFilter, string> = {
+  all: 'All',
+  undecided: 'Undecided',
+  approved: 'Approved',
+  rejected: 'Rejected',
+};
+
+const SHORTCUTS: [string[], string][] = [
+  [['A'], 'Approve (locks the keyframe)'],
+  [['R'], 'Reject: type why, Enter submits'],
+  [['J', '→'], 'Next shot'],
+  [['K', '←'], 'Previous shot'],
+  [['U'], 'Unlock an approved keyframe'],
+  [['?'], 'Show or hide these shortcuts'],
+  [['Esc'], 'Close the comment box'],
+];
+
+function dialogueLines(d: unknown): DialogueLine[] {
+  if (!Array.isArray(d)) return [];
+  return d.filter((l): l is DialogueLine => !!l && typeof l === 'object' && typeof (l as DialogueLine).text === 'string');
+}
+
+interface Props {
+  nodeRunId: string;
+  /** The review node's status; the queue is re-read when it changes. */
+  nodeStatus: StepStatus;
+  onContinued: (run: Run) => void;
+}
+
+export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
+  const toasts = useToasts();
+  const [queue, setQueue] = useState<Queue | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [reloadKey, setReloadKey] = useState(0);
+  const [state, dispatch] = useReducer(reviewReducer, initialReviewState);
+  const [comment, setComment] = useState('');
+  const [continuing, setContinuing] = useState(false);
+  const [uploading, setUploading] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [announce, setAnnounce] = useState('');
+  const ops = useRef(createOpQueue());
+  /** Decisions sent but not answered yet: server answers are only shown once none are left. */
+  const pending = useRef(0);
+  const thumbs = useRef(new Map<string, HTMLButtonElement>());
+  const commentRef = useRef<HTMLTextAreaElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const wantThumbFocus = useRef(false);
+  const itemsRef = useRef<ReviewItem[]>([]);
+
+  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getReviewQueue(nodeRunId, ctrl.signal)
+      .then((q) => {
+        if (pending.current > 0) return;
+        setQueue(q);
+        setLoadError(null);
+        itemsRef.current = q.items;
+        dispatch({ type: 'load', items: q.items });
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setLoadError(errorMessage(e));
+      });
+    return () => ctrl.abort();
+  }, [nodeRunId, nodeStatus, reloadKey]);
+
+  const items = queue?.items ?? [];
+  const current = items.find((i) => i.item_key === state.current) ?? null;
+  const open = queue?.status === 'waiting' && !continuing;
+  const counts = reviewCounts(items);
+  const shown = visibleItems(items, state.filter);
+
+  // After a decision the next undecided thumbnail takes the focus (and scrolls into view).
+  useLayoutEffect(() => {
+    if (state.commenting) commentRef.current?.focus();
+  }, [state.commenting]);
+  useLayoutEffect(() => {
+    if (!wantThumbFocus.current || !state.current) return;
+    wantThumbFocus.current = false;
+    const el = thumbs.current.get(state.current);
+    el?.focus({ preventScroll: true });
+    el?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  });
+
+  function showLocal(next: ReviewItem[]) {
+    itemsRef.current = next;
+    setQueue((q) => (q ? { ...q, items: next, ...serverCounts(next) } : q));
+  }
+
+  /** Sends `op` after the earlier ones; shows the server's queue once nothing else is pending. */
+  function send(op: () => Promise<Queue>, what: string) {
+    pending.current += 1;
+    ops.current
+      .run(op)
+      .then((q) => {
+        pending.current -= 1;
+        if (pending.current === 0) {
+          setQueue(q);
+          itemsRef.current = q.items;
+          dispatch({ type: 'load', items: q.items });
+        }
+      })
+      .catch((e: unknown) => {
+        pending.current -= 1;
+        toasts.show({ kind: 'error', message: `${what}: ${errorMessage(e)}` });
+        if (pending.current === 0) reload();
+      });
+  }
+
+  function decideCurrent(decision: 'approve' | 'reject' | 'unlock', text = '') {
+    const item = itemsRef.current.find((i) => i.item_key === state.current);
+    if (!open || !item) return;
+    if (decision === 'reject' && item.locked) {
+      toasts.show({ kind: 'info', message: `Shot ${item.shot_number} is approved and locked: press U to unlock it first` });
+      return;
+    }
+    if (decision === 'unlock' && !item.locked && item.decision === null) return;
+    const next = withDecision(itemsRef.current, item.item_key, decision, text);
+    showLocal(next);
+    if (decision === 'unlock') {
+      dispatch({ type: 'load', items: next });
+      setAnnounce(`Shot ${item.shot_number} unlocked`);
+    } else {
+      wantThumbFocus.current = true;
+      dispatch({ type: 'decided', items: next, key: item.item_key });
+      setAnnounce(`Shot ${item.shot_number} ${decision === 'approve' ? 'approved' : 'rejected'}`);
+    }
+    if (decision === 'reject') setComment('');
+    const input = { item_key: item.item_key, decision, ...(text.trim() ? { comment: text.trim() } : {}) };
+    send(() => decide(nodeRunId, input), `Shot ${item.shot_number}`);
+  }
+
+  function startReject() {
+    if (!open || !current) return;
+    if (current.locked) {
+      decideCurrent('reject');
+      return;
+    }
+    dispatch({ type: 'comment' });
+    commentRef.current?.focus();
+  }
+
+  async function upload(file: File) {
+    const item = current;
+    if (!item || !open) return;
+    setUploading(true);
+    try {
+      await ops.current.idle();
+      const q = await uploadReplacement(nodeRunId, item.item_key, file);
+      if (pending.current === 0) {
+        setQueue(q);
+        itemsRef.current = q.items;
+        wantThumbFocus.current = true;
+        dispatch({ type: 'decided', items: q.items, key: item.item_key });
+      }
+      toasts.show({ kind: 'success', message: `Replaced the keyframe of shot ${item.shot_number}` });
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+    } finally {
+      setUploading(false);
+      if (fileRef.current) fileRef.current.value = '';
+    }
+  }
+
+  async function doContinue() {
+    setConfirming(false);
+    setContinuing(true);
+    try {
+      await ops.current.idle();
+      const rejected = reviewCounts(itemsRef.current).rejected;
+      const run = await continueReview(nodeRunId);
+      toasts.show({
+        kind: 'success',
+        message: rejected
+          ? `Review sent: ${pluralize(rejected, 'rejected shot is', 'rejected shots are')} being redrawn`
+          : 'Review sent: the run goes on',
+      });
+      onContinued(run);
+      reload();
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+      reload();
+    } finally {
+      setContinuing(false);
+    }
+  }
+
+  function requestContinue() {
+    const mode = continueMode(itemsRef.current);
+    if (mode === 'empty' || !open) return;
+    if (mode === 'confirm') setConfirming(true);
+    else void doContinue();
+  }
+
+  // Page-wide shortcuts (not while typing, not with a dialog open).
+  const onKey = useRef<(e: KeyboardEvent) => void>(() => {});
+  onKey.current = (e: KeyboardEvent) => {
+    const cmd = reviewKeyCommand(e);
+    if (!cmd) return;
+    if (confirming) return;
+    if (state.help) {
+      if (cmd === 'help' || cmd === 'escape') {
+        e.preventDefault();
+        dispatch({ type: 'close-help' });
+      }
+      return;
+    }
+    if (document.querySelector('[role="dialog"]')) return;
+    switch (cmd) {
+      case 'approve':
+        decideCurrent('approve', comment);
+        if (comment) setComment('');
+        break;
+      case 'reject':
+        startReject();
+        break;
+      case 'unlock':
+        decideCurrent('unlock');
+        break;
+      case 'next':
+      case 'prev':
+        wantThumbFocus.current = true;
+        dispatch({ type: cmd });
+        break;
+      case 'help':
+        dispatch({ type: 'toggle-help' });
+        break;
+      case 'escape':
+        if (!state.commenting) return;
+        dispatch({ type: 'cancel-comment' });
+        break;
+    }
+    e.preventDefault();
+  };
+  useEffect(() => {
+    const handler = (e: KeyboardEvent) => onKey.current(e);
+    document.addEventListener('keydown', handler);
+    return () => document.removeEventListener('keydown', handler);
+  }, []);
+
+  if (loadError && !queue) {
+    return (
+      <section className="panel">
+        <div className="load-error" role="alert" data-testid="review-error">
+          <AlertIcon size={22} />
+          <div>
+            <h2>Couldn’t load the review queue</h2>
+            <p>{loadError}</p>
+          </div>
+          <button type="button" className="button secondary" onClick={reload}>
+            Try again
+          </button>
+        </div>
+      </section>
+    );
+  }
+  if (!queue) {
+    return (
+      <section className="panel">
+        <span className="spinner" role="status" aria-label="Loading the review queue" />
+      </section>
+    );
+  }
+
+  const lines = current ? dialogueLines(current.dialogue) : [];
+  const image = current ? apiUrl(current.image_url) : null;
+  const mode = continueMode(items);
+
+  return (
+    <section
+      className="panel review"
+      aria-label="Review keyframes"
+      data-testid="review"
+      data-node-run-id={queue.node_run_id}
+      data-status={queue.status}
+    >
+      <header className="review-head">
+        <h2>Review keyframes</h2>
+        <span className="review-counts" data-testid="review-counts" data-approved={counts.approved} data-rejected={counts.rejected} data-undecided={counts.undecided}>
+          <span className="count-approved">{counts.approved} approved</span> ·{' '}
+          <span className="count-rejected">{counts.rejected} rejected</span> · <span>{counts.undecided} undecided</span>
+        </span>
+        <div className="segmented" role="group" aria-label="Show">
+          {REVIEW_FILTERS.map((f) => (
+            <button
+              key={f}
+              type="button"
+              className={`segment${state.filter === f ? ' active' : ''}`}
+              aria-pressed={state.filter === f}
+              data-testid={`review-filter-${f}`}
+              onClick={() => dispatch({ type: 'filter', filter: f })}
+            >
+              {FILTER_LABELS[f]} <span className="segment-count">{counts[f]}</span>
+            </button>
+          ))}
+        </div>
+        <button type="button" className="button secondary button-sm" data-testid="review-help-button" onClick={() => dispatch({ type: 'toggle-help' })} aria-keyshortcuts="?">
+          Shortcuts <kbd>?</kbd>
+        </button>
+        {queue.status === 'waiting' ? (
+          <button
+            type="button"
+            className="button primary"
+            data-testid="review-continue"
+            data-mode={mode}
+            disabled={!open || mode === 'empty'}
+            onClick={requestContinue}
+            title={mode === 'confirm' ? `${pluralize(counts.undecided, 'shot is', 'shots are')} still undecided` : 'Redraw the rejected shots and go on'}
+          >
+            {continuing ? 'Continuing…' : 'Continue'}
+          </button>
+        ) : (
+          <span className="muted" data-testid="review-closed">
+            This review is {queue.status}
+          </span>
+        )}
+      </header>
+
+      {shown.length === 0 ? (
+        <div className="empty-state" data-testid="review-empty">
+          <h2>No {state.filter === 'all' ? '' : `${FILTER_LABELS[state.filter].toLowerCase()} `}shots</h2>
+          <p>{state.filter === 'all' ? 'This review has no keyframes.' : 'Pick another filter to see the rest.'}</p>
+        </div>
+      ) : (
+        current && (
+          <div className="review-stage">
+            <figure className="review-frame" data-testid="review-frame" data-item-key={current.item_key} data-asset-id={current.asset_id ?? ''}>
+              {image ? (
+                <img src={image} alt={`Keyframe of shot ${current.shot_number}`} data-testid="review-image" />
+              ) : (
+                <span className="review-frame-missing">
+                  <ImageIcon size={32} />
+                  No keyframe
+                </span>
+              )}
+              {current.locked && (
+                <span className="review-lock" title="Approved: locked against regeneration" data-testid="review-locked">
+                  <LockIcon /> Locked
+                </span>
+              )}
+            </figure>
+            <div className="review-side">
+              <p className="review-shot-number" data-testid="review-shot-number">
+                Scene {current.scene_number} · Shot {current.shot_number}
+                <span className={`decision-badge decision-${decisionGroup(current.decision)}`} data-testid="review-decision" data-decision={current.decision ?? ''}>
+                  {current.decision === null ? 'Undecided' : current.decision === 'reject' ? 'Rejected' : 'Approved'}
+                </span>
+              </p>
+              <p className="review-description" data-testid="review-description">
+                {current.description || <span className="muted">No description</span>}
+              </p>
+              {lines.length > 0 && (
+                <ul className="review-dialogue" data-testid="review-dialogue">
+                  {lines.map((l, i) => (
+                    <li key={i}>
+                      <span className="review-speaker">
+                        {l.character}
+                        {l.parenthetical ? `（${l.parenthetical}）` : ''}
+                      </span>
+                      {l.text}
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {current.comment && current.decision === 'reject' && (
+                <p className="review-comment-shown" data-testid="review-item-comment">
+                  “{current.comment}”
+                </p>
+              )}
+              <label className="review-comment-label" htmlFor="review-comment">
+                Comment {state.commenting ? <span className="muted">(Enter rejects · Esc cancels)</span> : null}
+              </label>
+              <textarea
+                id="review-comment"
+                ref={commentRef}
+                className={`input review-comment${state.commenting ? ' commenting' : ''}`}
+                data-testid="review-comment"
+                rows={3}
+                maxLength={2000}
+                value={comment}
+                disabled={!open}
+                placeholder="What should change? Press R to reject with it"
+                onChange={(e) => setComment(e.target.value)}
+                onFocus={() => {
+                  if (!state.commenting) dispatch({ type: 'comment' });
+                }}
+                onKeyDown={(e) => {
+                  const cmd = commentKeyCommand({ ...e, isComposing: e.nativeEvent.isComposing });
+                  if (!cmd) return;
+                  e.preventDefault();
+                  if (cmd === 'submit') {
+                    decideCurrent('reject', comment);
+                  } else {
+                    dispatch({ type: 'cancel-comment' });
+                    wantThumbFocus.current = true;
+                    commentRef.current?.blur();
+                  }
+                }}
+              />
+              <div className="review-actions">
+                <button type="button" className="button primary" data-testid="review-approve" disabled={!open} onClick={() => decideCurrent('approve', comment)} aria-keyshortcuts="A">
+                  <CheckIcon /> Approve <kbd>A</kbd>
+                </button>
+                <button
+                  type="button"
+                  className="button danger"
+                  data-testid="review-reject"
+                  disabled={!open}
+                  onClick={() => (state.commenting || comment.trim() ? decideCurrent('reject', comment) : startReject())}
+                  aria-keyshortcuts="R"
+                >
+                  <CloseIcon /> Reject <kbd>R</kbd>
+                </button>
+                <button type="button" className="button secondary" data-testid="review-unlock" disabled={!open || !current.locked} onClick={() => decideCurrent('unlock')} aria-keyshortcuts="U">
+                  <LockIcon /> Unlock <kbd>U</kbd>
+                </button>
+                <button type="button" className="button secondary" data-testid="review-upload" disabled={!open || uploading} onClick={() => fileRef.current?.click()}>
+                  <UploadIcon /> {uploading ? 'Uploading…' : 'Upload replacement'}
+                </button>
+                <input
+                  ref={fileRef}
+                  type="file"
+                  accept="image/*"
+                  hidden
+                  data-testid="review-upload-input"
+                  onChange={(e) => {
+                    const f = e.target.files?.[0];
+                    if (f) void upload(f);
+                  }}
+                />
+              </div>
+            </div>
+          </div>
+        )
+      )}
+
+      <ol className="filmstrip" aria-label="Shots" data-testid="filmstrip">
+        {shown.map((i) => {
+          const thumb = apiUrl(i.image_url);
+          const group = decisionGroup(i.decision);
+          const isCurrent = i.item_key === state.current;
+          return (
+            <li key={i.item_key}>
+              <button
+                type="button"
+                ref={(el) => {
+                  if (el) thumbs.current.set(i.item_key, el);
+                  else thumbs.current.delete(i.item_key);
+                }}
+                className={`thumb decision-${group}${isCurrent ? ' current' : ''}`}
+                aria-current={isCurrent ? 'true' : undefined}
+                aria-label={`Shot ${i.shot_number}: ${FILTER_LABELS[group].toLowerCase()}${i.locked ? ', locked' : ''}`}
+                data-testid="review-thumb"
+                data-item-key={i.item_key}
+                data-decision={i.decision ?? ''}
+                onClick={() => dispatch({ type: 'select', key: i.item_key })}
+              >
+                {thumb ? <img src={thumb} alt="" loading="lazy" /> : <span className="thumb-missing" aria-hidden="true" />}
+                <span className="thumb-number">{i.shot_number}</span>
+                {group !== 'undecided' && (
+                  <span className={`thumb-badge badge-${group}`} aria-hidden="true">
+                    {group === 'approved' ? <CheckIcon size={12} /> : <CloseIcon size={12} />}
+                  </span>
+                )}
+                {i.locked && (
+                  <span className="thumb-lock" aria-hidden="true">
+                    <LockIcon size={11} />
+                  </span>
+                )}
+              </button>
+            </li>
+          );
+        })}
+      </ol>
+      <p className="toolbar-hint">
+        <kbd>A</kbd> approve · <kbd>R</kbd> reject · <kbd>J</kbd>/<kbd>→</kbd> next · <kbd>K</kbd>/<kbd>←</kbd> previous ·{' '}
+        <kbd>U</kbd> unlock · <kbd>?</kbd> all shortcuts
+      </p>
+      <span className="sr-only" aria-live="polite" data-testid="review-announce">
+        {announce}
+      </span>
+
+      {state.help && (
+        <Modal title="Review shortcuts" onClose={() => dispatch({ type: 'close-help' })} size="sm" testId="review-help">
+          <div className="modal-body">
+            <dl className="shortcut-list">
+              {SHORTCUTS.map(([keys, what]) => (
+                <div key={what}>
+                  <dt>
+                    {keys.map((k, n) => (
+                      <span key={k}>
+                        {n > 0 && ' / '}
+                        <kbd>{k}</kbd>
+                      </span>
+                    ))}
+                  </dt>
+                  <dd>{what}</dd>
+                </div>
+              ))}
+            </dl>
+          </div>
+        </Modal>
+      )}
+      {confirming && (
+        <Modal title="Continue with undecided shots?" onClose={() => setConfirming(false)} size="sm" testId="review-confirm" initialFocus='[data-testid="review-confirm-cancel"]'>
+          <div className="modal-body">
+            <p className="confirm-text">
+              {pluralize(counts.undecided, 'shot has', 'shots have')} no decision yet. They keep their current keyframes;
+              only the {pluralize(counts.rejected, 'rejected shot is', 'rejected shots are')} redrawn.
+            </p>
+          </div>
+          <footer className="modal-footer">
+            <button type="button" className="button secondary" data-testid="review-confirm-cancel" onClick={() => setConfirming(false)}>
+              Keep reviewing
+            </button>
+            <button type="button" className="button primary" data-testid="review-confirm-continue" onClick={() => void doContinue()}>
+              Continue anyway
+            </button>
+          </footer>
+        </Modal>
+      )}
+    </section>
+  );
+}
+
+function serverCounts(items: readonly ReviewItem[]): Pick<Queue, 'approved' | 'rejected' | 'undecided'> {
+  const c = reviewCounts(items);
+  return { approved: c.approved, rejected: c.rejected, undecided: c.undecided };
+}

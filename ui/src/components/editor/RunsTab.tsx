@@ -1,0 +1,507 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  BUILTIN_TEMPLATES,
+  type Run,
+  type RunAction,
+  type Step,
+  type WorkflowGraph,
+  type WorkflowTemplate,
+} from '../../api/types';
+import {
+  cancelRun,
+  findLatestRun,
+  getRun,
+  getTemplate,
+  getTemplateVersion,
+  listTemplates,
+  pauseRun,
+  resumeRun,
+  retryRun,
+  runEventsPath,
+  startRun,
+} from '../../api/workflows';
+import { dagGeometry, layerDag } from '../../lib/dag';
+import { humanize, pluralize } from '../../lib/format';
+import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
+import { navigate } from '../../lib/navigate';
+import { errorMessage, eventStreamUrl, openEventStream } from '../../transport';
+import { AlertIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons';
+import { useToasts } from '../Toasts';
+import { ReviewQueue } from './ReviewQueue';
+
+const CARD = { cardWidth: 164, cardHeight: 118, colGap: 40, rowGap: 16, padding: 6 };
+
+const RUN_STATUS_LABELS: Record<string, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  paused: 'Paused',
+  waiting_review: 'Waiting for review',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+const TEMPLATE_NAMES: Record<string, string> = { animatic: 'Animatic', full_production: 'Full production' };
+
+type Load = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
+
+type ControlName = 'pause' | 'resume' | 'cancel' | 'retry';
+
+/** Which controls a run in `status` offers. */
+export function runControls(status: string): Record<ControlName, boolean> {
+  return {
+    pause: status === 'running' || status === 'queued',
+    resume: status === 'paused',
+    cancel: status === 'queued' || status === 'running' || status === 'paused' || status === 'waiting_review',
+    retry: status === 'failed' || status === 'cancelled',
+  };
+}
+
+function percent(p: number): number {
+  return Math.round(Math.min(1, Math.max(0, p)) * 100);
+}
+
+/** Keeps the newer of two snapshots of the same run (a slow fetch must not undo a newer one). */
+function newer(prev: Run | null, next: Run): Run {
+  if (!prev || prev.id !== next.id) return next;
+  return next.updated_at >= prev.updated_at ? next : prev;
+}
+
+function stepProgress(s: Step): number {
+  if (s.items_total > 0) return s.items_done / s.items_total;
+  if (s.status === 'completed') return 1;
+  return s.progress;
+}
+
+function formatCredits(n: number): string {
+  return n === 0 ? 'free' : pluralize(n, 'credit');
+}
+
+export function RunsTab({ projectId, versionId, view }: { projectId: string; versionId: string; view: 'run' | 'review' }) {
+  const toasts = useToasts();
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [run, setRun] = useState<Run | null>(null);
+  const [reloadKey, setReloadKey] = useState(0);
+  const [templates, setTemplates] = useState<{ id: string; name: string }[]>(
+    BUILTIN_TEMPLATES.map((id) => ({ id, name: TEMPLATE_NAMES[id] ?? humanize(id) })),
+  );
+  const [templateId, setTemplateId] = useState<string>('animatic');
+  const [busy, setBusy] = useState<string | null>(null);
+  const [live, setLive] = useState<LiveMode | null>(null);
+  const [stale, setStale] = useState(false);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [graph, setGraph] = useState<{ key: string; graph: WorkflowGraph | null } | null>(null);
+  const watcher = useRef<LiveRunWatcher | null>(null);
+
+  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    findLatestRun(projectId, versionId, ctrl.signal)
+      .then((r) => {
+        setRun(r);
+        setLoad({ kind: 'ready' });
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
+      });
+    return () => ctrl.abort();
+  }, [projectId, versionId, reloadKey]);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listTemplates(ctrl.signal)
+      .then((page) => {
+        if (page.items.length) {
+          setTemplates(page.items.map((t: WorkflowTemplate) => ({ id: t.id, name: TEMPLATE_NAMES[t.id] ?? t.name })));
+        }
+      })
+      .catch(() => {
+        // The built-in choices stay; starting a run reports any real problem.
+      });
+    return () => ctrl.abort();
+  }, []);
+
+  // Live updates of the shown run: events when the transport can stream, polling otherwise.
+  const runId = run?.id ?? null;
+  useEffect(() => {
+    if (!runId) return;
+    const w = watchRun({
+      openStream: (handlers) => openEventStream(eventStreamUrl(runEventsPath(runId)), ['state', 'progress'], handlers),
+      fetchRun: () => getRun(runId),
+      onRun: (r) => {
+        setStale(false);
+        setRun((prev) => newer(prev, r));
+      },
+      onError: () => setStale(true),
+      onMode: setLive,
+    });
+    watcher.current = w;
+    return () => {
+      w.stop();
+      watcher.current = null;
+    };
+  }, [runId]);
+
+  // The template graph the run was started from (its exact version), for the layout.
+  const tplKey = run ? `${run.template_id}\u0000${run.template_version_id}` : null;
+  useEffect(() => {
+    if (!run || !tplKey) return;
+    const { template_id, template_version_id } = run;
+    const ctrl = new AbortController();
+    getTemplateVersion(template_id, template_version_id, ctrl.signal)
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) throw e;
+        return getTemplate(template_id, ctrl.signal).then((t) => t.current_version);
+      })
+      .then((v) => setGraph({ key: tplKey, graph: v.graph }))
+      .catch(() => {
+        if (!ctrl.signal.aborted) setGraph({ key: tplKey, graph: null });
+      });
+    return () => ctrl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tplKey]);
+
+  const steps = run?.steps ?? [];
+  const shownGraph = graph && graph.key === tplKey ? graph.graph : null;
+  const layout = useMemo(() => {
+    const ids = new Set<string>();
+    const nodes: { id: string }[] = [];
+    for (const n of shownGraph?.nodes ?? []) if (!ids.has(n.id)) (ids.add(n.id), nodes.push({ id: n.id }));
+    for (const s of steps) if (!ids.has(s.node_id)) (ids.add(s.node_id), nodes.push({ id: s.node_id }));
+    return dagGeometry(layerDag(nodes, shownGraph?.edges ?? []), CARD);
+    // The layout depends on the node ids only, not on every progress tick.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [shownGraph, steps.map((s) => s.node_id).join('\u0000')]);
+
+  function applyAction(r: Run) {
+    setRun((prev) => newer(prev, r));
+    watcher.current?.refresh();
+  }
+
+  async function start() {
+    setBusy('start');
+    try {
+      const r = await startRun({ project_id: projectId, version_id: versionId, template_id: templateId });
+      setSelected(null);
+      setRun(r);
+      toasts.show({ kind: 'success', message: `Started the ${TEMPLATE_NAMES[r.template_id] ?? r.template_id} run` });
+      if (view === 'review') navigate({ name: 'project', id: projectId, tab: 'runs' });
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+      if ((e as { status?: number }).status === 409) reload();
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function control(name: ControlName) {
+    if (!run) return;
+    const fns: Record<ControlName, (id: string) => Promise<RunAction>> = {
+      pause: pauseRun,
+      resume: resumeRun,
+      cancel: cancelRun,
+      retry: retryRun,
+    };
+    setBusy(name);
+    try {
+      const res = await fns[name](run.id);
+      applyAction(res.run);
+      toasts.show({ kind: 'info', message: res.message });
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+      watcher.current?.refresh();
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  if (load.kind === 'loading') {
+    return <span className="spinner" role="status" aria-label="Loading the latest run" />;
+  }
+  if (load.kind === 'error') {
+    return (
+      <section className="panel">
+        <div className="load-error" role="alert" data-testid="runs-error">
+          <AlertIcon size={22} />
+          <div>
+            <h2>Couldn’t load the runs</h2>
+            <p>{load.message}</p>
+          </div>
+          <button type="button" className="button secondary" onClick={reload}>
+            Try again
+          </button>
+        </div>
+      </section>
+    );
+  }
+
+  const active = run !== null && !isRunFinished(run.status);
+  const controls = runControls(run?.status ?? '');
+  const templateName = templates.find((t) => t.id === templateId)?.name ?? humanize(templateId);
+  const reviewStep =
+    steps.find((s) => s.kind === 'review' && s.status === 'waiting') ??
+    (view === 'review' ? [...steps].reverse().find((s) => s.kind === 'review' && s.status !== 'pending') : undefined);
+  const showReview = run !== null && reviewStep !== undefined && (run.status === 'waiting_review' || view === 'review');
+  const selectedStep =
+    steps.find((s) => s.node_id === selected) ??
+    steps.find((s) => s.node_id === run?.current_step) ??
+    steps.find((s) => s.status === 'failed') ??
+    steps.find((s) => s.status === 'running') ??
+    steps[0] ??
+    null;
+
+  return (
+    <div className="runs" data-testid="runs">
+      <div className="toolbar run-toolbar">
+        <label className="inline-field">
+          <span>Template</span>
+          <select
+            className="input input-sm select"
+            data-testid="run-template"
+            value={templateId}
+            disabled={busy !== null}
+            onChange={(e) => setTemplateId(e.target.value)}
+          >
+            {templates.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          type="button"
+          className="button primary"
+          data-testid="run-start"
+          disabled={busy !== null || active}
+          title={active ? 'This version already has a run going: cancel it or wait for it to finish' : undefined}
+          onClick={() => void start()}
+        >
+          <PlayIcon />
+          {busy === 'start' ? 'Starting…' : `Run ${templateName.toLowerCase()}`}
+        </button>
+        {run && (
+          <div className="run-controls" role="group" aria-label="Run controls">
+            <button type="button" className="button secondary" data-testid="run-pause" disabled={!controls.pause || busy !== null} onClick={() => void control('pause')}>
+              <PauseIcon />
+              Pause
+            </button>
+            <button type="button" className="button secondary" data-testid="run-resume" disabled={!controls.resume || busy !== null} onClick={() => void control('resume')}>
+              <PlayIcon />
+              Resume
+            </button>
+            <button type="button" className="button secondary" data-testid="run-cancel" disabled={!controls.cancel || busy !== null} onClick={() => void control('cancel')}>
+              <StopIcon />
+              Cancel
+            </button>
+            <button type="button" className="button secondary" data-testid="run-retry" disabled={!controls.retry || busy !== null} onClick={() => void control('retry')} title="Run the failed and cancelled nodes again; finished ones are kept">
+              <RestoreIcon />
+              Retry
+            </button>
+          </div>
+        )}
+      </div>
+
+      {!run && (
+        <section className="panel">
+          <div className="empty-state" data-testid="runs-empty">
+            <h2>No run yet</h2>
+            <p>Run the {templateName.toLowerCase()} workflow to turn this version’s script into keyframes, voice, subtitles and a timeline.</p>
+          </div>
+        </section>
+      )}
+
+      {run && (
+        <>
+          <section className="panel run-summary" data-testid="run-summary" data-run-id={run.id} data-status={run.status}>
+            <div className="run-summary-line">
+              <span className={`run-status run-status-${run.status}`} data-testid="run-status" data-status={run.status}>
+                <span className="status-dot" aria-hidden="true" />
+                {RUN_STATUS_LABELS[run.status] ?? humanize(run.status)}
+              </span>
+              <span className="muted">
+                {TEMPLATE_NAMES[run.template_id] ?? run.template_id} · {run.template_version_id}
+              </span>
+              <span className="muted">{formatCredits(run.cost_credits)}</span>
+              <span className="run-live muted" data-testid="run-live" data-mode={live ?? ''}>
+                {stale ? 'Reconnecting…' : isRunFinished(run.status) ? '' : live === 'sse' ? 'Live' : live === 'poll' ? 'Updating every second' : ''}
+              </span>
+              {run.status === 'waiting_review' && view !== 'review' && (
+                <button
+                  type="button"
+                  className="button secondary button-sm"
+                  data-testid="open-review"
+                  onClick={() => navigate({ name: 'project', id: projectId, tab: 'review' })}
+                >
+                  Open review
+                </button>
+              )}
+            </div>
+            <div
+              className="progress"
+              role="progressbar"
+              aria-label="Run progress"
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={percent(run.progress)}
+              data-testid="run-progress"
+            >
+              <span className={`progress-fill progress-${run.status}`} style={{ width: `${percent(run.progress)}%` }} />
+            </div>
+            {run.error && (
+              <p className="run-error" role="alert" data-testid="run-error">
+                <AlertIcon /> {run.error}
+              </p>
+            )}
+          </section>
+
+          {showReview && reviewStep && (
+            <ReviewQueue
+              key={reviewStep.node_run_id}
+              nodeRunId={reviewStep.node_run_id}
+              nodeStatus={reviewStep.status}
+              onContinued={applyAction}
+            />
+          )}
+          {view === 'review' && !showReview && (
+            <section className="panel">
+              <div className="empty-state" data-testid="review-none">
+                <h2>Nothing to review</h2>
+                <p>The review queue opens when a run reaches its review node.</p>
+                <button type="button" className="button secondary" onClick={() => navigate({ name: 'project', id: projectId, tab: 'runs' })}>
+                  Show the run
+                </button>
+              </div>
+            </section>
+          )}
+
+          <div className="run-layout">
+            <section className="panel dag-panel" aria-label="Workflow graph">
+              <div className="dag-scroll">
+                <div className="dag" data-testid="dag" style={{ width: layout.width, height: layout.height }}>
+                  <svg className="dag-edges" width={layout.width} height={layout.height} aria-hidden="true" focusable="false">
+                    {layout.paths.map((p) => {
+                      const done = steps.find((s) => s.node_id === p.from)?.status === 'completed';
+                      return (
+                        <path
+                          key={`${p.from}-${p.to}`}
+                          d={p.d}
+                          className={`dag-edge${done ? ' done' : ''}`}
+                          data-testid="dag-edge"
+                          data-from={p.from}
+                          data-to={p.to}
+                        />
+                      );
+                    })}
+                  </svg>
+                  {steps.map((s) => {
+                    const box = layout.boxes[s.node_id];
+                    if (!box) return null;
+                    const pct = percent(stepProgress(s));
+                    const isSelected = selectedStep?.node_id === s.node_id;
+                    return (
+                      <button
+                        key={s.node_id}
+                        type="button"
+                        className={`dag-node node-${s.status}${isSelected ? ' selected' : ''}`}
+                        style={{ left: box.x, top: box.y, width: box.width, height: box.height }}
+                        data-testid="dag-node"
+                        data-node-id={s.node_id}
+                        data-status={s.status}
+                        aria-pressed={isSelected}
+                        aria-label={`${s.label ?? s.node_id}: ${humanize(s.status)}`}
+                        onClick={() => setSelected(s.node_id)}
+                      >
+                        <span className="dag-node-head">
+                          <span className="status-dot" aria-hidden="true" />
+                          <span className="dag-node-label" title={s.label ?? s.node_id}>
+                            {s.label ?? s.node_id}
+                          </span>
+                        </span>
+                        <span className="dag-node-kind">{s.kind}</span>
+                        <span className="dag-node-meta">
+                          <span data-testid="node-status">{humanize(s.status)}</span>
+                          {s.items_total > 0 && (
+                            <span data-testid="node-items">
+                              {s.items_done}/{s.items_total}
+                            </span>
+                          )}
+                          {s.attempts > 1 && <span title="Attempts">×{s.attempts}</span>}
+                          {s.cached && (
+                            <span className="badge badge-cached" data-testid="node-cached">
+                              cached
+                            </span>
+                          )}
+                          {s.cost_credits > 0 && <span>{formatCredits(s.cost_credits)}</span>}
+                        </span>
+                        <span className="progress progress-sm" aria-hidden="true">
+                          <span className={`progress-fill progress-${s.status}`} style={{ width: `${pct}%` }} />
+                        </span>
+                        {s.error && (
+                          <span className="dag-node-error" title={s.error} data-testid="node-error">
+                            {s.error}
+                          </span>
+                        )}
+                      </button>
+                    );
+                  })}
+                </div>
+              </div>
+            </section>
+
+            {selectedStep && (
+              <section className="panel node-log" aria-label={`Log of ${selectedStep.label ?? selectedStep.node_id}`} data-testid="node-log" data-node-id={selectedStep.node_id}>
+                <header className="node-log-head">
+                  <h2>{selectedStep.label ?? selectedStep.node_id}</h2>
+                  <span className={`run-status run-status-${selectedStep.status}`}>
+                    <span className="status-dot" aria-hidden="true" />
+                    {humanize(selectedStep.status)}
+                  </span>
+                </header>
+                <dl className="node-facts">
+                  <div>
+                    <dt>Kind</dt>
+                    <dd>{selectedStep.kind}</dd>
+                  </div>
+                  <div>
+                    <dt>Attempts</dt>
+                    <dd>{selectedStep.attempts}</dd>
+                  </div>
+                  {selectedStep.items_total > 0 && (
+                    <div>
+                      <dt>Items</dt>
+                      <dd>
+                        {selectedStep.items_done}/{selectedStep.items_total}
+                        {selectedStep.items_cached > 0 ? ` (${selectedStep.items_cached} cached)` : ''}
+                      </dd>
+                    </div>
+                  )}
+                  <div>
+                    <dt>Cost</dt>
+                    <dd>{formatCredits(selectedStep.cost_credits)}</dd>
+                  </div>
+                  {selectedStep.cached && (
+                    <div>
+                      <dt>Cache</dt>
+                      <dd>served from the cache</dd>
+                    </div>
+                  )}
+                </dl>
+                {selectedStep.error && (
+                  <p className="run-error" role="alert">
+                    <AlertIcon /> {selectedStep.error}
+                    {selectedStep.retryable ? ' (retryable)' : ''}
+                  </p>
+                )}
+                <pre className="node-log-text" data-testid="node-log-text" tabIndex={0}>
+                  {selectedStep.log || 'No log yet.'}
+                </pre>
+              </section>
+            )}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
