@@ -105,4 +105,17 @@ describe('dagGeometry', () => {
     expect(g.paths[0]!.d.startsWith('M105,30 ')).toBe(true);
     expect(g.paths[0]!.d.endsWith(' 125,30')).toBe(true);
   });
+
+  it('routes an edge that skips columns in a lane above the cards it passes', () => {
+    const l = layerDag([{ id: 'a' }, { id: 'b' }, { id: 'c' }], [
+      { from: 'a.o', to: 'b.i' },
+      { from: 'b.o', to: 'c.i' },
+      { from: 'a.o', to: 'c.j' },
+    ]);
+    const g = dagGeometry(l, o);
+    const long = g.paths.find((p) => p.from === 'a' && p.to === 'c')!;
+    const laneY = g.boxes.b!.y - o.rowGap / 2;
+    expect(long.d).toContain(`L${g.boxes.c!.x - o.colGap},${laneY}`);
+    expect(long.d.startsWith(`M105,30 `)).toBe(true);
+  });
 });

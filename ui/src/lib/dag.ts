@@ -174,6 +174,25 @@ export function dagGeometry(layers: DagLayers, o: GeometryOptions): DagGeometry 
     const y1 = a.y + a.height / 2;
     const x2 = b.x;
     const y2 = b.y + b.height / 2;
+    const from = layers.position[e.from]!.col;
+    const to = layers.position[e.to]!.col;
+    if (to - from > 1) {
+      // A long edge would run behind the cards of the columns it skips: route it in a lane just
+      // above the highest of those cards.
+      let top = Number.POSITIVE_INFINITY;
+      for (let c = from + 1; c < to; c++) {
+        for (const id of layers.columns[c] ?? []) top = Math.min(top, boxes[id]!.y);
+      }
+      const lane = top - o.rowGap / 2;
+      const g = o.colGap / 2;
+      return {
+        from: e.from,
+        to: e.to,
+        d:
+          `M${x1},${y1} C${x1 + g},${y1} ${x1 + g},${lane} ${x1 + 2 * g},${lane} ` +
+          `L${x2 - 2 * g},${lane} C${x2 - g},${lane} ${x2 - g},${y2} ${x2},${y2}`,
+      };
+    }
     const bend = Math.max(24, (x2 - x1) / 2);
     return { from: e.from, to: e.to, d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}` };
   });

@@ -135,7 +135,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     const item = itemsRef.current.find((i) => i.item_key === state.current);
     if (!open || !item) return;
     if (decision === 'reject' && item.locked) {
-      toasts.show({ kind: 'info', message: `Shot ${item.shot_number} is approved and locked: press U to unlock it first` });
+      toasts.show({ kind: 'info', message: `The keyframe of shot ${item.shot_number} is locked (approved): press U to unlock it first` });
       return;
     }
     if (decision === 'unlock' && !item.locked && item.decision === null) return;
@@ -300,9 +300,15 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     >
       <header className="review-head">
         <h2>Review keyframes</h2>
-        <span className="review-counts" data-testid="review-counts" data-approved={counts.approved} data-rejected={counts.rejected} data-undecided={counts.undecided}>
-          <span className="count-approved">{counts.approved} approved</span> ·{' '}
-          <span className="count-rejected">{counts.rejected} rejected</span> · <span>{counts.undecided} undecided</span>
+        <span
+          className="review-counts"
+          data-testid="review-counts"
+          data-approved={counts.approved}
+          data-rejected={counts.rejected}
+          data-undecided={counts.undecided}
+          title={`${counts.approved} approved · ${counts.rejected} rejected · ${counts.undecided} undecided`}
+        >
+          {counts.all - counts.undecided} of {counts.all} decided
         </span>
         <div className="segmented" role="group" aria-label="Show">
           {REVIEW_FILTERS.map((f) => (
@@ -529,8 +535,11 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         <Modal title="Continue with undecided shots?" onClose={() => setConfirming(false)} size="sm" testId="review-confirm" initialFocus='[data-testid="review-confirm-cancel"]'>
           <div className="modal-body">
             <p className="confirm-text">
-              {pluralize(counts.undecided, 'shot has', 'shots have')} no decision yet. They keep their current keyframes;
-              only the {pluralize(counts.rejected, 'rejected shot is', 'rejected shots are')} redrawn.
+              {pluralize(counts.undecided, 'shot has', 'shots have')} no decision yet and will keep {counts.undecided === 1 ? 'its' : 'their'}{' '}
+              current keyframe{counts.undecided === 1 ? '' : 's'}.{' '}
+              {counts.rejected > 0
+                ? `The ${pluralize(counts.rejected, 'rejected shot is', 'rejected shots are')} redrawn with your comments.`
+                : 'No shot is rejected, so nothing is redrawn.'}
             </p>
           </div>
           <footer className="modal-footer">

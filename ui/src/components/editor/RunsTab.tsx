@@ -29,7 +29,7 @@ import { AlertIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons'
 import { useToasts } from '../Toasts';
 import { ReviewQueue } from './ReviewQueue';
 
-const CARD = { cardWidth: 164, cardHeight: 118, colGap: 40, rowGap: 16, padding: 6 };
+const CARD = { cardWidth: 150, cardHeight: 112, colGap: 34, rowGap: 22, padding: 14 };
 
 const RUN_STATUS_LABELS: Record<string, string> = {
   queued: 'Queued',

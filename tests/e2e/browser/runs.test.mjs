@@ -1,0 +1,225 @@
+// Browser end-to-end test of workflow runs and the review queue (issue 4) against the real
+// `storyloom serve`: open the Chinese sample, run the animatic template from the Runs tab, review
+// every keyframe with the keyboard (approve all but one, reject one with a comment), continue, and
+// see the run finish; then check on the server that only the rejected shot got a new keyframe.
+//   cd ui && npm run build && cd .. && node --test tests/e2e/browser/runs.test.mjs
+// Same prerequisites as projects.test.mjs (server binary, ui/dist, playwright-core, Chromium).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  api,
+  checkPrerequisites,
+  launchBrowser,
+  makeDataDir,
+  removeDir,
+  saveFailureArtifacts,
+  startServer,
+  waitUntil,
+} from './harness.mjs';
+
+const TEST_TIMEOUT_MS = 300_000;
+/** Upper bounds of the waits on the workflow (36 keyframes, espeak voice, compose on 2 cores). */
+const RUN_TO_REVIEW_MS = 150_000;
+const RUN_TO_END_MS = 120_000;
+
+let browser;
+
+before(async () => {
+  checkPrerequisites();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** One server + data dir + browser context per scenario; artifacts on failure; always cleaned up. */
+async function scenario(t, fn) {
+  const dir = makeDataDir();
+  let server;
+  const pageErrors = [];
+  const context = await browser.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  try {
+    server = await startServer(dir);
+    await fn({ page, server });
+    assert.deepEqual(pageErrors, [], 'the page threw uncaught errors');
+  } catch (e) {
+    const saved = await saveFailureArtifacts(t.name, { page, servers: [server], notes: pageErrors });
+    t.diagnostic(`failure artifacts: ${saved.join(', ') || 'none'}`);
+    if (server?.unexpectedExit) t.diagnostic(`server died on its own: ${JSON.stringify(server.unexpectedExit)}`);
+    throw e;
+  } finally {
+    await context.close().catch(() => {});
+    if (server) await server.stop();
+    removeDir(dir);
+  }
+}
+
+/** shot id → keyframe asset id, as the server holds them. */
+async function keyframes(server, projectId) {
+  const res = await api(server, 'GET', `/api/v1/projects/${projectId}/storyboard`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return new Map(res.body.scenes.flatMap((s) => s.shots.map((x) => [x.id, x.keyframe_asset_id])));
+}
+
+async function reviewCounts(page) {
+  const el = page.getByTestId('review-counts');
+  return {
+    approved: Number(await el.getAttribute('data-approved')),
+    rejected: Number(await el.getAttribute('data-rejected')),
+    undecided: Number(await el.getAttribute('data-undecided')),
+  };
+}
+
+test('runs: animatic run, keyboard review (approve all, reject one), continue, run completes', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, server }) => {
+    await page.goto(`${server.url}/`);
+
+    // ---- open the Chinese sample from the empty state ----
+    const samples = (await api(server, 'GET', '/api/v1/samples')).body;
+    const sample = samples.find((s) => s.language.startsWith('zh'));
+    assert.ok(sample, `a Chinese sample exists: ${JSON.stringify(samples)}`);
+    await page.getByTestId('empty-state').waitFor();
+    await page.locator(`[data-testid="sample-open"][data-sample-id="${sample.id}"]`).click();
+    const editor = page.getByTestId('editor');
+    await editor.waitFor();
+    const projectId = await editor.getAttribute('data-project-id');
+    const versionId = await editor.getAttribute('data-version-id');
+    assert.ok(projectId && versionId);
+
+    // ---- the Runs tab: no run yet; start the animatic ----
+    await page.getByTestId('tab-runs').click();
+    await waitUntil(() => page.url().endsWith(`#/projects/${projectId}/runs`), 'the URL names the Runs tab');
+    await page.getByTestId('runs-empty').waitFor();
+    assert.equal(await page.getByTestId('run-template').inputValue(), 'animatic');
+    const startButton = page.getByTestId('run-start');
+    assert.match(await startButton.innerText(), /run animatic/i);
+    await startButton.click();
+
+    const summary = page.getByTestId('run-summary');
+    await summary.waitFor();
+    const runId = await summary.getAttribute('data-run-id');
+    assert.ok(runId);
+    const started = (await api(server, 'GET', `/api/v1/projects/${projectId}/versions/${versionId}/workflow/run`)).body;
+    assert.equal(started.id, runId, 'the run the page shows is the version’s latest run');
+    assert.equal(started.template_id, 'animatic');
+    assert.equal(await startButton.isDisabled(), true, 'no second run while one is going');
+
+    // The DAG: one card per node, one line per node-level edge of the template.
+    const template = (await api(server, 'GET', '/api/v1/workflows/templates/animatic')).body;
+    const graph = template.current_version.graph;
+    await waitUntil(async () => (await page.getByTestId('dag-node').count()) === graph.nodes.length, 'a card per template node');
+    const nodeEdges = new Set(graph.edges.map((e) => `${e.from.split('.')[0]}>${e.to.split('.')[0]}`));
+    assert.equal(await page.getByTestId('dag-edge').count(), nodeEdges.size);
+    // Dependency order: parse is left of plan, which is left of compose.
+    const x = async (id) => (await page.locator(`[data-testid="dag-node"][data-node-id="${id}"]`).boundingBox()).x;
+    assert.ok((await x('parse')) < (await x('plan')) && (await x('plan')) < (await x('compose')), 'columns follow the dependencies');
+
+    // ---- live progress until the run waits for the review ----
+    await waitUntil(
+      async () => (await page.getByTestId('run-status').getAttribute('data-status')) === 'waiting_review',
+      'the run reaches the review (live updates)',
+      RUN_TO_REVIEW_MS,
+    );
+    const review = page.getByTestId('review');
+    await review.waitFor();
+    assert.equal(await review.getAttribute('data-status'), 'waiting');
+    const nodeRunId = await review.getAttribute('data-node-run-id');
+    const queue = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body;
+    const total = queue.items.length;
+    assert.ok(total >= 3, `the review has frames: ${total}`);
+    await waitUntil(async () => (await page.getByTestId('review-thumb').count()) === total, 'a thumbnail per frame');
+    assert.deepEqual(await reviewCounts(page), { approved: 0, rejected: 0, undecided: total });
+    const before = await keyframes(server, projectId);
+
+    // The review route shows the same queue.
+    await page.getByTestId('open-review').click();
+    await waitUntil(() => page.url().endsWith(`#/projects/${projectId}/review`), 'the URL names the review');
+    await review.waitFor();
+
+    // `?` shows the shortcuts, Escape closes them; J/K move between frames.
+    const frame = page.getByTestId('review-frame');
+    assert.equal(await frame.getAttribute('data-item-key'), queue.items[0].item_key);
+    await page.keyboard.press('?');
+    await page.getByTestId('review-help').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('review-help').waitFor({ state: 'detached' });
+    await page.keyboard.press('j');
+    await waitUntil(async () => (await frame.getAttribute('data-item-key')) === queue.items[1].item_key, 'J shows the next frame');
+    await page.keyboard.press('ArrowLeft');
+    await waitUntil(async () => (await frame.getAttribute('data-item-key')) === queue.items[0].item_key, '← shows the previous frame');
+    assert.ok(await page.getByTestId('review-description').innerText(), 'the shot’s script is beside the frame');
+
+    // ---- decide every frame with the keyboard: reject the third, approve the rest ----
+    const rejectIndex = 2;
+    const rejectKey = queue.items[rejectIndex].item_key;
+    const comment = '光线更暗一些，突出她的惊讶';
+    for (let i = 0; i < total; i++) {
+      const key = queue.items[i].item_key;
+      await waitUntil(async () => (await frame.getAttribute('data-item-key')) === key, `frame ${i + 1} is shown`);
+      if (i === rejectIndex) {
+        await page.keyboard.press('r');
+        const box = page.getByTestId('review-comment');
+        await waitUntil(() => box.evaluate((el) => el === document.activeElement), 'R focuses the comment box');
+        await page.keyboard.type(comment);
+        await page.keyboard.press('Enter');
+      } else {
+        await page.keyboard.press('a');
+      }
+      await waitUntil(async () => {
+        const c = await reviewCounts(page);
+        return c.approved + c.rejected === i + 1;
+      }, `decision ${i + 1} is counted`);
+    }
+    assert.deepEqual(await reviewCounts(page), { approved: total - 1, rejected: 1, undecided: 0 });
+    const rejectedThumb = page.locator(`[data-testid="review-thumb"][data-item-key="${rejectKey}"]`);
+    assert.equal(await rejectedThumb.getAttribute('data-decision'), 'reject');
+    // Approved frames are locked.
+    await page.locator(`[data-testid="review-thumb"][data-item-key="${queue.items[0].item_key}"]`).click();
+    await page.getByTestId('review-locked').waitFor();
+
+    // The server holds the decisions (sent in order, so wait for the last one).
+    await waitUntil(async () => {
+      const q = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body;
+      return q.approved === total - 1 && q.rejected === 1 && q.undecided === 0 ? q : null;
+    }, 'the server holds every decision');
+    const decided = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body;
+    const rejectedItem = decided.items.find((i) => i.item_key === rejectKey);
+    assert.equal(rejectedItem.decision, 'reject');
+    assert.equal(rejectedItem.comment, comment);
+    assert.ok(decided.items.filter((i) => i.item_key !== rejectKey).every((i) => i.decision === 'approve' && i.locked));
+
+    // ---- continue: every frame decided, so no confirmation ----
+    const cont = page.getByTestId('review-continue');
+    assert.equal(await cont.getAttribute('data-mode'), 'ready');
+    await cont.click();
+    await waitUntil(
+      async () => (await page.getByTestId('run-status').getAttribute('data-status')) === 'completed',
+      'the run completes after the review',
+      RUN_TO_END_MS,
+    );
+    await waitUntil(async () => {
+      const statuses = await page.getByTestId('dag-node').evaluateAll((els) => els.map((el) => el.getAttribute('data-status')));
+      return statuses.length === graph.nodes.length && statuses.every((s) => s === 'completed');
+    }, 'every node card shows completed');
+    assert.equal(await page.getByTestId('run-progress').getAttribute('aria-valuenow'), '100');
+
+    // ---- the server: the run is completed, only the rejected shot has a new keyframe ----
+    const finished = (await api(server, 'GET', `/api/v1/workflow-runs/${runId}`)).body;
+    assert.equal(finished.status, 'completed');
+    assert.ok(finished.steps.every((s) => s.status === 'completed'), JSON.stringify(finished.steps.map((s) => [s.node_id, s.status])));
+    const afterKf = await keyframes(server, projectId);
+    for (const item of queue.items) {
+      const was = before.get(item.shot_id);
+      const now = afterKf.get(item.shot_id);
+      assert.ok(was, `shot ${item.shot_number} had a keyframe`);
+      if (item.item_key === rejectKey) assert.notEqual(now, was, 'the rejected shot was redrawn');
+      else assert.equal(now, was, `approved shot ${item.shot_number} kept its keyframe`);
+    }
+    const redrawn = (await api(server, 'GET', `/api/v1/assets/${afterKf.get(rejectKey)}`)).body;
+    assert.equal(redrawn.metadata?.feedback, comment, 'the rejection comment was the redraw’s feedback');
+  }),
+);
