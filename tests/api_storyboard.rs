@@ -958,6 +958,13 @@ async fn a_save_based_on_an_old_revision_is_a_conflict_not_an_overwrite() {
     assert_eq!(doc["text"], "Window A.");
     assert_eq!(doc["revision"].as_i64().unwrap(), base + 1);
 
+    // Re-saving the same text (a re-parse) is not a new revision.
+    let (status, same) = s
+        .call(Method::PUT, &path, Some(json!({"text": "Window A.", "base_revision": base + 1})), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{same}");
+    assert_eq!(same["revision"].as_i64().unwrap(), base + 1);
+
     // After reloading, B saves fine; a save without a base revision always goes through.
     let (status, _) = s
         .call(

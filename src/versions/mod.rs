@@ -530,9 +530,12 @@ pub async fn save_script(
                      revision {base}): reload it before saving, so neither change is lost"
                 )));
             }
+            // Saving the same text (a re-parse, a workflow's parse step) is not a new revision, so an
+            // editor open elsewhere is not told its text is stale.
             tx.execute(
-                "UPDATE project_versions SET script_text = ?1, updated_at = ?2,
-                        script_revision = script_revision + 1
+                "UPDATE project_versions SET
+                        script_revision = script_revision + (script_text != ?1),
+                        script_text = ?1, updated_at = ?2
                  WHERE id = ?3",
                 params![edit.text, now, v],
             )?;
@@ -541,7 +544,11 @@ pub async fn save_script(
             }
             if !parse {
                 let mut result = ParseResult::unparsed(&v);
-                result.revision = revision + 1;
+                result.revision = tx.query_row(
+                    "SELECT script_revision FROM project_versions WHERE id = ?1",
+                    [&v],
+                    |r| r.get(0),
+                )?;
                 return Ok(result);
             }
             storyboard::apply_breakdown_in_tx(tx, ids.as_ref(), &p, &v, breakdown.as_ref(), &now)
