@@ -165,7 +165,14 @@ async fn animatic_run_waits_for_review_then_finishes() {
         .count();
     assert_eq!(locked as u64, shots - 1);
 
-    // An approved shot is locked against regeneration.
+    // An approved shot is locked: it cannot be rejected or regenerated until unlocked.
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+            json!({"item_key": items[0]["item_key"], "decision": "reject", "comment": "no"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let approved = items[0]["item_key"].as_str().unwrap();
     let (status, body) = s
         .post(

@@ -960,7 +960,12 @@ async fn a_save_based_on_an_old_revision_is_a_conflict_not_an_overwrite() {
 
     // Re-saving the same text (a re-parse) is not a new revision.
     let (status, same) = s
-        .call(Method::PUT, &path, Some(json!({"text": "Window A.", "base_revision": base + 1})), &[])
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"text": "Window A.", "base_revision": base + 1})),
+            &[],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{same}");
     assert_eq!(same["revision"].as_i64().unwrap(), base + 1);

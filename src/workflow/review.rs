@@ -48,8 +48,7 @@ pub struct ReviewItem {
     pub shot_number: u32,
     pub scene_number: u32,
     pub description: String,
-    #[schema(value_type = Object)]
-    pub dialogue: Value,
+    pub dialogue: Vec<crate::script::DialogueLine>,
     pub asset_id: Option<String>,
     pub image_url: Option<String>,
     /// The latest decision, if any.
@@ -191,7 +190,7 @@ fn queue(
             shot_number,
             scene_number,
             description,
-            dialogue: serde_json::from_str(&dialogue).unwrap_or(json!([])),
+            dialogue: serde_json::from_str(&dialogue).unwrap_or_default(),
             asset_id,
             decision: decision.filter(|d| *d != Decision::Unlock),
             comment: last.as_ref().map(|l| l.1.clone()).filter(|c| !c.is_empty()),
@@ -333,11 +332,16 @@ pub async fn decide(
                     format!("'{key}' is not under review here"),
                 ));
             }
-            let asset: Option<String> = tx.query_row(
-                "SELECT keyframe_asset_id FROM shots WHERE id = ?1",
+            let (asset, shot_status): (Option<String>, String) = tx.query_row(
+                "SELECT keyframe_asset_id, status FROM shots WHERE id = ?1",
                 [&key],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            if shot_status == "approved" && input.decision == Decision::Reject {
+                return Err(RunError::Conflict(
+                    "this keyframe is approved and locked: unlock it before rejecting it".into(),
+                ));
+            }
             record(
                 tx,
                 Entry {
