@@ -18,6 +18,7 @@ pub mod script;
 pub mod server;
 pub mod storyboard;
 pub mod telemetry;
+pub mod validate;
 pub mod versions;
 pub mod workflow;
 

@@ -201,41 +201,26 @@ fn not_found(id: &str) -> CharacterError {
     }
 }
 
+impl From<crate::validate::Invalid> for CharacterError {
+    fn from(e: crate::validate::Invalid) -> Self {
+        invalid(e.field, e.message)
+    }
+}
+
 fn clean_name(name: &str) -> Result<String, CharacterError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(invalid("name", "name must not be empty"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(invalid(
-            "name",
-            format!("name must be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("name", "name must not contain control characters"));
-    }
-    Ok(name.to_string())
+    Ok(crate::validate::name("name", name, MAX_NAME_CHARS)?)
 }
 
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), CharacterError> {
-    if value.chars().count() > max {
-        return Err(invalid(
-            field,
-            format!("{field} must be at most {max} characters"),
-        ));
-    }
-    Ok(())
+    Ok(crate::validate::max_chars(field, value, max)?)
 }
 
 fn clean_voice(voice: Option<&str>) -> Result<Option<String>, CharacterError> {
-    match voice.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => {
-            check_len("voice", v, MAX_VOICE_CHARS)?;
-            Ok(Some(v.to_string()))
-        }
-    }
+    Ok(crate::validate::optional_text(
+        "voice",
+        voice,
+        MAX_VOICE_CHARS,
+    )?)
 }
 
 const COLUMNS: &str =

@@ -134,41 +134,26 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ProjectError {
     }
 }
 
+impl From<crate::validate::Invalid> for ProjectError {
+    fn from(e: crate::validate::Invalid) -> Self {
+        invalid(e.field, e.message)
+    }
+}
+
 fn clean_name(name: &str) -> Result<String, ProjectError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(invalid("name", "name must not be empty"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(invalid(
-            "name",
-            format!("name must be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("name", "name must not contain control characters"));
-    }
-    Ok(name.to_string())
+    Ok(crate::validate::name("name", name, MAX_NAME_CHARS)?)
 }
 
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), ProjectError> {
-    if value.chars().count() > max {
-        return Err(invalid(
-            field,
-            format!("{field} must be at most {max} characters"),
-        ));
-    }
-    Ok(())
+    Ok(crate::validate::max_chars(field, value, max)?)
 }
 
 fn clean_style(style: Option<&str>) -> Result<Option<String>, ProjectError> {
-    match style.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => {
-            check_len("style", s, MAX_STYLE_CHARS)?;
-            Ok(Some(s.to_string()))
-        }
-    }
+    Ok(crate::validate::optional_text(
+        "style",
+        style,
+        MAX_STYLE_CHARS,
+    )?)
 }
 
 const COLUMNS: &str =

@@ -197,14 +197,10 @@ fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<Template, 
 }
 
 fn clean_name(name: &str) -> Result<String, TemplateError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(TemplateError::Invalid {
-            field: "name",
-            message: "name must be 1–200 characters".into(),
-        });
-    }
-    Ok(name.to_string())
+    crate::validate::name("name", name, 200).map_err(|e| TemplateError::Invalid {
+        field: e.field,
+        message: e.message,
+    })
 }
 
 fn check_graph(g: &Graph) -> Result<String, TemplateError> {
