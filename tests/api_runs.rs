@@ -623,3 +623,110 @@ async fn a_single_node_can_be_test_run() {
         assert_error(&err, "VALIDATION_ERROR", Some(field));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_selects_among_candidates() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(
+        &s,
+        "INT. ROOM - DAY\n\nAnna waits by the door.\n\nBen reads a letter.\n",
+    )
+    .await;
+    let (status, t) = s
+        .post(
+            "/api/v1/workflows/templates",
+            json!({"name": "Two candidates", "graph": {
+                "nodes": [
+                    {"id": "parse", "kind": "script.parse"},
+                    {"id": "plan", "kind": "storyboard.plan"},
+                    {"id": "keyframes", "kind": "keyframe.render", "config": {"scale": 0.25, "candidates": 2}},
+                    {"id": "review", "kind": "review"}
+                ],
+                "edges": [
+                    {"from": "parse.breakdown", "to": "plan.breakdown"},
+                    {"from": "plan.storyboard", "to": "keyframes.storyboard"},
+                    {"from": "keyframes.images", "to": "review.images"}
+                ]
+            }}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let (_, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": t["id"]}),
+        )
+        .await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
+    let review_id = step(&run, "review")["node_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    let items = q["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    for item in &items {
+        let c = item["candidates"].as_array().unwrap();
+        assert_eq!(c.len(), 2, "{item}");
+        assert_ne!(
+            c[0]["asset_id"], c[1]["asset_id"],
+            "candidates are different frames"
+        );
+        assert_eq!(
+            item["asset_id"], c[0]["asset_id"],
+            "the first candidate is the keyframe"
+        );
+    }
+    let (first, second) = (&items[0], &items[1]);
+    let pick = first["candidates"][1]["asset_id"].as_str().unwrap();
+    let other = second["candidates"][0]["asset_id"].as_str().unwrap();
+
+    // A frame drawn for another shot is not a candidate here.
+    let (status, err) = s
+        .post(
+            &format!("/api/v1/workflow-runs/{id}/actions/human-select"),
+            json!({"node_run_id": review_id, "selections": {first["item_key"].as_str().unwrap(): [other]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_error(&err, "VALIDATION_ERROR", Some("selections"));
+
+    let (status, q) = s
+        .post(
+            &format!("/api/v1/workflow-runs/{id}/actions/human-select"),
+            json!({"node_run_id": review_id, "selections": {first["item_key"].as_str().unwrap(): [pick]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    let chosen = &q["items"][0];
+    assert_eq!(chosen["decision"], "select");
+    assert_eq!(chosen["asset_id"], pick);
+    assert_eq!(chosen["locked"], true);
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+            json!({"item_key": second["item_key"], "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/continue"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    wait_for(&s, &id, "completion", |r| r["status"] == "completed").await;
+    let (_, shot) = s
+        .get(&format!(
+            "/api/v1/storyboards/{}",
+            first["item_key"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(shot["keyframe_asset_id"], pick);
+}

@@ -399,6 +399,8 @@ pub(crate) struct FrameJob {
     pub feedback: Option<String>,
     /// Draft quality: frames at this fraction of 1080p (the node's `scale`, 0.1–1).
     pub scale: f64,
+    /// Frames to draw per shot for a reviewer to choose from (the node's `candidates`, 1–4).
+    pub candidates: u32,
 }
 
 impl FrameJob {
@@ -456,7 +458,43 @@ pub(crate) async fn render_keyframe(
             true,
         ));
     }
-    let spec = job.spec();
+    // Each candidate is its own cached frame (seed 0, 1, …); the first is the shot's keyframe until a
+    // reviewer selects another.
+    let mut candidates = Vec::new();
+    let mut all_cached = true;
+    for seed in 0..job.candidates.max(1) {
+        let (id, cached) = render_candidate(state, &job, seed as u64).await?;
+        all_cached &= cached;
+        candidates.push(id);
+    }
+    let asset_id = candidates[0].clone();
+    let now = rfc3339(state.clock.now());
+    let (aid, shot_id) = (asset_id.clone(), job.shot.id.clone());
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE shots SET keyframe_asset_id = ?1, status = 'completed', updated_at = ?2
+                 WHERE id = ?3 AND status != 'approved'",
+                params![aid, now, shot_id],
+            )
+            .map_err(DbError::from)
+        })
+        .await?;
+    Ok((
+        json!({"shot_id": job.shot.id, "asset_id": asset_id, "candidates": candidates,
+               "cached": all_cached}),
+        all_cached,
+    ))
+}
+
+/// One frame of a shot (from the cache when the same spec was drawn before): its asset id.
+async fn render_candidate(
+    state: &AppState,
+    job: &FrameJob,
+    seed: u64,
+) -> Result<(String, bool), NodeError> {
+    let spec = FrameSpec { seed, ..job.spec() };
     let cache_key = sha256_hex(
         json!({"kind": "keyframe.render", "version": 1, "provider": "builtin.animatic",
                "model": ANIMATIC_MODEL, "spec": spec})
@@ -500,7 +538,10 @@ pub(crate) async fn render_keyframe(
                 project_id: Some(job.project_id.clone()),
                 version_id: Some(job.version_id.clone()),
                 kind: AssetType::KeyframeImage,
-                filename: format!("shot_{:03}.png", job.shot.number),
+                filename: match seed {
+                    0 => format!("shot_{:03}.png", job.shot.number),
+                    n => format!("shot_{:03}_{}.png", job.shot.number, n + 1),
+                },
                 mime_type: "image/png".into(),
                 blob,
                 width: Some(spec.width),
@@ -528,22 +569,7 @@ pub(crate) async fn render_keyframe(
             (asset_id, false)
         }
     };
-    let (aid, shot_id) = (asset_id.clone(), job.shot.id.clone());
-    state
-        .db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE shots SET keyframe_asset_id = ?1, status = 'completed', updated_at = ?2
-                 WHERE id = ?3 AND status != 'approved'",
-                params![aid, now, shot_id],
-            )
-            .map_err(DbError::from)
-        })
-        .await?;
-    Ok((
-        json!({"shot_id": job.shot.id, "asset_id": asset_id, "cached": was_cached}),
-        was_cached,
-    ))
+    Ok((asset_id, was_cached))
 }
 
 pub(crate) async fn frame_jobs(
@@ -559,15 +585,16 @@ pub(crate) async fn frame_jobs(
         .await
         .map_err(|e| NodeError::fatal(e.to_string()))?;
     // The keyframe node's settings apply to redraws from the review too.
-    let scale = run
-        .graph
-        .nodes
-        .iter()
-        .find(|n| n.kind == "keyframe.render")
-        .and_then(|n| n.config.get("scale"))
-        .and_then(Value::as_f64)
-        .unwrap_or(1.0)
-        .clamp(0.1, 1.0);
+    let setting = |name: &str| {
+        run.graph
+            .nodes
+            .iter()
+            .find(|n| n.kind == "keyframe.render")
+            .and_then(|n| n.config.get(name))
+            .and_then(Value::as_f64)
+    };
+    let scale = setting("scale").unwrap_or(1.0).clamp(0.1, 1.0);
+    let candidates = setting("candidates").unwrap_or(1.0).clamp(1.0, 4.0) as u32;
     let mut jobs = Vec::new();
     for s in board.scenes {
         for shot in s.shots {
@@ -582,6 +609,7 @@ pub(crate) async fn frame_jobs(
                 scene: s.scene.clone(),
                 feedback: None,
                 scale,
+                candidates,
             });
         }
     }

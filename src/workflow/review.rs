@@ -58,6 +58,15 @@ pub struct ReviewItem {
     pub decided_at: Option<String>,
     /// Approved keyframes are locked against regeneration.
     pub locked: bool,
+    /// Every frame drawn for this shot in this run (a node's `candidates` setting draws several);
+    /// `human-select` picks among them.
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Candidate {
+    pub asset_id: String,
+    pub image_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -132,12 +141,27 @@ fn queue(
     status: String,
 ) -> Result<ReviewQueue, RunError> {
     let mut stmt =
-        c.prepare("SELECT item_key FROM node_items WHERE node_run_id = ?1 ORDER BY rowid")?;
-    let keys: Vec<String> = stmt
-        .query_map([node_run_id], |r| r.get(0))?
+        c.prepare("SELECT item_key, output FROM node_items WHERE node_run_id = ?1 ORDER BY rowid")?;
+    let keys: Vec<(String, Option<String>)> = stmt
+        .query_map([node_run_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut items = Vec::new();
-    for key in keys {
+    for (key, drawn) in keys {
+        let drawn: Value = drawn
+            .and_then(|d| serde_json::from_str(&d).ok())
+            .unwrap_or(Value::Null);
+        let candidates = drawn["candidates"]
+            .as_array()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .map(|id| Candidate {
+                        asset_id: id.to_string(),
+                        image_url: format!("/api/v1/assets/{id}/download"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let shot = c
             .query_row(
                 "SELECT h.id, h.description, h.dialogue, h.keyframe_asset_id, h.status, s.number,
@@ -197,6 +221,7 @@ fn queue(
             decided_by: last.as_ref().map(|l| l.2.clone()),
             decided_at: last.as_ref().map(|l| l.3.clone()),
             locked: shot_status == "approved",
+            candidates,
         });
     }
     let count = |d: Decision| items.iter().filter(|i| i.decision == Some(d)).count() as u32;
@@ -464,12 +489,7 @@ pub async fn human_select(
     input: HumanSelect,
 ) -> Result<ReviewQueue, RunError> {
     let now = rfc3339(state.clock.now());
-    let ids: Vec<String> = input
-        .selections
-        .keys()
-        .map(|_| state.ids.new_id().to_string())
-        .collect();
-    let (o, r) = (owner_id.to_string(), run_id.to_string());
+    let (o, r, ids) = (owner_id.to_string(), run_id.to_string(), state.ids.clone());
     state
         .db
         .write(move |tx| {
@@ -480,33 +500,47 @@ pub async fn human_select(
             if status != "waiting" {
                 return Err(RunError::Conflict(format!("this review is {status}")));
             }
-            for ((key, chosen), id) in input.selections.iter().zip(&ids) {
-                let Some(asset) = chosen.first() else {
+            // k of n: every chosen candidate is recorded; the first becomes the shot's keyframe.
+            for (key, chosen) in &input.selections {
+                if chosen.is_empty() {
                     return Err(invalid("selections", format!("no asset chosen for '{key}'")));
-                };
-                let ok: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM assets a JOIN node_items i ON i.item_key = ?2 AND i.node_run_id = ?3
-                                    WHERE a.id = ?1 AND a.owner_id = ?4 AND a.type = 'keyframe_image')",
-                    params![asset, key, input.node_run_id, o],
-                    |r| r.get(0),
-                )?;
-                if !ok {
-                    return Err(invalid("selections", format!("'{asset}' is not a candidate for '{key}'")));
                 }
-                tx.execute("UPDATE shots SET keyframe_asset_id = ?1 WHERE id = ?2", params![asset, key])?;
-                record(
-                    tx,
-                    Entry {
-                        id,
-                        node_run_id: &input.node_run_id,
-                        key,
-                        asset_id: Some(asset),
-                        decision: Decision::Select,
-                        comment: "",
-                        user_id: &o,
-                        now: &now,
-                    },
-                )?;
+                for (i, asset) in chosen.iter().enumerate() {
+                    // A candidate is a keyframe drawn (or uploaded) for this very shot.
+                    let ok: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM assets a
+                           JOIN node_items i ON i.item_key = ?2 AND i.node_run_id = ?3
+                           WHERE a.id = ?1 AND a.owner_id = ?4 AND a.type = 'keyframe_image'
+                             AND a.status = 'active' AND json_extract(a.metadata, '$.shot_id') = ?2)",
+                        params![asset, key, input.node_run_id, o],
+                        |r| r.get(0),
+                    )?;
+                    if !ok {
+                        return Err(invalid(
+                            "selections",
+                            format!("'{asset}' is not a candidate for '{key}'"),
+                        ));
+                    }
+                    if i == 0 {
+                        tx.execute(
+                            "UPDATE shots SET keyframe_asset_id = ?1 WHERE id = ?2",
+                            params![asset, key],
+                        )?;
+                    }
+                    record(
+                        tx,
+                        Entry {
+                            id: &ids.new_id().to_string(),
+                            node_run_id: &input.node_run_id,
+                            key,
+                            asset_id: Some(asset),
+                            decision: Decision::Select,
+                            comment: "",
+                            user_id: &o,
+                            now: &now,
+                        },
+                    )?;
+                }
             }
             queue(tx, &input.node_run_id, &run.id, status)
         })

@@ -491,6 +491,8 @@ export interface ReviewItem {
   decided_by: string | null;
   decided_at: string | null;
   locked: boolean;
+  /** Every frame drawn for the shot in this run; more than one when the node draws candidates. */
+  candidates?: { asset_id: string; image_url: string }[];
 }
 
 export interface ReviewQueue {

@@ -3,6 +3,7 @@ import { ApiError, createFetchTransport, setTransport } from '../transport';
 import {
   cancelRun,
   continueReview,
+  humanSelect,
   decide,
   findLatestRun,
   getLatestRun,
@@ -104,6 +105,7 @@ describe('review client', () => {
     await decide('n1', { item_key: 's1', decision: 'approve' });
     await decide('n1', { item_key: 's2', decision: 'reject', comment: '更暗一些' });
     await decide('n1', { item_key: 's1', decision: 'unlock' });
+    await humanSelect('r1', 'n1', { s1: ['a2'] });
     await continueReview('n1');
     expect(calls.map(({ url, method, body }) => ({ url, method, body }))).toEqual([
       { url: '/api/v1/workflow/node-runs/n1/review/assets', method: 'GET', body: undefined },
@@ -114,6 +116,11 @@ describe('review client', () => {
         body: { item_key: 's2', decision: 'reject', comment: '更暗一些' },
       },
       { url: '/api/v1/workflow/node-runs/n1/review/decision', method: 'POST', body: { item_key: 's1', decision: 'unlock' } },
+      {
+        url: '/api/v1/workflow-runs/r1/actions/human-select',
+        method: 'POST',
+        body: { node_run_id: 'n1', selections: { s1: ['a2'] } },
+      },
       { url: '/api/v1/workflow/node-runs/n1/review/continue', method: 'POST', body: undefined },
     ]);
   });

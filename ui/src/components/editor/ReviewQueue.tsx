@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
 import type { DialogueLine, ReviewItem, ReviewQueue as Queue, Run, StepStatus } from '../../api/types';
-import { continueReview, decide, getReviewQueue, uploadReplacement } from '../../api/workflows';
+import { continueReview, decide, getReviewQueue, humanSelect, uploadReplacement } from '../../api/workflows';
 import { pluralize } from '../../lib/format';
 import { createOpQueue } from '../../lib/optimistic';
 import {
@@ -129,6 +129,19 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         toasts.show({ kind: 'error', message: `${what}: ${errorMessage(e)}` });
         if (pending.current === 0) reload();
       });
+  }
+
+  /** Picks one of the shot's candidates as its keyframe (seed 004 human-select). */
+  function selectCandidate(assetId: string) {
+    const item = itemsRef.current.find((i) => i.item_key === state.current);
+    if (!open || !item || !queue) return;
+    showLocal(
+      itemsRef.current.map((i) =>
+        i.item_key === item.item_key ? { ...i, asset_id: assetId, decision: 'select', locked: true } : i,
+      ),
+    );
+    setAnnounce(`Shot ${item.shot_number}: candidate selected`);
+    send(() => humanSelect(queue.run_id, nodeRunId, { [item.item_key]: [assetId] }), `Shot ${item.shot_number}`);
   }
 
   function decideCurrent(decision: 'approve' | 'reject' | 'unlock', text = '') {
@@ -369,6 +382,23 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 </span>
               )}
             </figure>
+            {(current.candidates?.length ?? 0) > 1 && (
+              <div className="review-candidates" role="group" aria-label="Candidates" data-testid="review-candidates">
+                {current.candidates?.map((c, i) => (
+                  <button
+                    key={c.asset_id}
+                    type="button"
+                    className={`review-candidate${c.asset_id === current.asset_id ? ' selected' : ''}`}
+                    aria-pressed={c.asset_id === current.asset_id}
+                    disabled={!open}
+                    data-testid="review-candidate"
+                    onClick={() => selectCandidate(c.asset_id)}
+                  >
+                    <img src={apiUrl(c.image_url) ?? undefined} alt={`Candidate ${i + 1} of shot ${current.shot_number}`} />
+                  </button>
+                ))}
+              </div>
+            )}
             <div className="review-side">
               <p className="review-shot-number" data-testid="review-shot-number">
                 Scene {current.scene_number} · Shot {current.shot_number}
