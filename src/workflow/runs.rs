@@ -668,7 +668,9 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
     };
     let (state, run_id) = (state.clone(), run_id.to_string());
     tokio::spawn(async move {
-        if let Err(e) = drive(&state, &run_id, &token).await {
+        let outcome = drive(&state, &run_id, &token).await;
+        let stopped_cleanly = outcome.is_ok();
+        if let Err(e) = outcome {
             tracing::error!(run_id = %run_id, error = %e, "workflow driver stopped on an error");
             let now = rfc3339(state.clock.now());
             let (msg, rid) = (e.to_string(), run_id.clone());
@@ -698,6 +700,17 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
             "driver stopped".into(),
             None,
         );
+        // A resume (or retry) that landed while this driver was stopping found it still registered
+        // and started nothing: look once more now that it is gone.
+        let id = run_id.clone();
+        let running = state
+            .db
+            .read(move |c| Ok::<_, RunError>(load_run(c, None, &id)?.status == "running"))
+            .await
+            .unwrap_or(false);
+        if running && stopped_cleanly && !token.is_cancelled() {
+            spawn_driver(&state, &run_id);
+        }
     });
 }
 
