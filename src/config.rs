@@ -39,6 +39,8 @@ pub struct Config {
     pub db_readers: u32,
     /// Lifetime of access tokens, in seconds.
     pub access_token_ttl_secs: i64,
+    /// The ffmpeg to export with (`STORYLOOM_FFMPEG`); None looks beside the binary, then on `PATH`.
+    pub ffmpeg_path: Option<PathBuf>,
 }
 
 impl Config {
@@ -64,6 +66,7 @@ impl Config {
             max_upload_bytes: 100 * 1024 * 1024,
             db_readers: 4,
             access_token_ttl_secs: 15 * 60,
+            ffmpeg_path: crate::export::ffmpeg::configured_path(),
         }
     }
 

@@ -8,6 +8,8 @@ pub mod characters;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod export;
+pub mod job;
 pub mod media;
 pub mod projects;
 pub mod prompts;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub(crate) token_secret: Arc<Vec<u8>>,
     /// Workflow runs going in this process, and their progress events.
     pub runs: Arc<workflow::runs::RunHub>,
+    /// Video exports going in this process, and their progress events.
+    pub exports: Arc<export::ExportHub>,
 }
 
 impl AppState {
@@ -91,6 +95,7 @@ impl AppState {
             local_owner_id,
             token_secret: Arc::new(token_secret),
             runs: Arc::new(workflow::runs::RunHub::default()),
+            exports: Arc::new(export::ExportHub::default()),
         })
     }
 }

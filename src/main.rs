@@ -38,6 +38,40 @@ enum Command {
         #[arg(long, default_value = "accounts", env = "STORYLOOM_AUTH")]
         auth: AuthMode,
     },
+    /// The main job, headless: parse a script, run the offline `animatic` workflow (approving the
+    /// review unless --review), and export the video.
+    Render {
+        /// The script (.txt, .fountain, .md; UTF-8, UTF-16 with BOM, or GB18030).
+        script: PathBuf,
+        /// Where to write the video (.mp4 or .webm; an .srt is written beside it).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// 480p, 720p, 1080p or 2160p.
+        #[arg(long, default_value = "1080p")]
+        preset: String,
+        /// 9:16, 16:9 or 1:1.
+        #[arg(long, default_value = "9:16")]
+        aspect: String,
+        /// 24, 25 or 30.
+        #[arg(long, default_value_t = 30)]
+        fps: u32,
+        /// soft (a subtitle track), burn (drawn into the picture) or none.
+        #[arg(long, default_value = "soft")]
+        subtitles: String,
+        /// cut or crossfade.
+        #[arg(long, default_value = "cut")]
+        transition: String,
+        /// Keep stills still (no pan/zoom).
+        #[arg(long)]
+        no_motion: bool,
+        /// Stop at the review gate instead of approving every frame (needs --data-dir, so the
+        /// project can be reviewed in the app afterwards).
+        #[arg(long)]
+        review: bool,
+        /// The project's name (default: the script's file name).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Create the data directory and apply database migrations, then exit.
     Migrate,
     /// Create a user (accounts mode); prints its id.
@@ -71,9 +105,13 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let data_dir = cli.data_dir.unwrap_or_else(Config::default_data_dir);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    if let Command::Render { .. } = cli.command {
+        return render(cli, &runtime);
+    }
+    let data_dir = cli.data_dir.unwrap_or_else(Config::default_data_dir);
     match cli.command {
+        Command::Render { .. } => unreachable!("handled above"),
         #[cfg(feature = "server")]
         Command::Serve { addr, ui_dir, auth } => {
             let state = AppState::open(Config::server(data_dir, auth))?;
@@ -114,4 +152,111 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `storyloom render`: the main job, with a progress bar on the terminal.
+fn render(cli: Cli, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+    let Command::Render {
+        script,
+        output,
+        preset,
+        aspect,
+        fps,
+        subtitles,
+        transition,
+        no_motion,
+        review,
+        name,
+    } = cli.command
+    else {
+        unreachable!("called for render only")
+    };
+    if review && cli.data_dir.is_none() {
+        anyhow::bail!(
+            "--review keeps the project for a reviewer: give --data-dir (or STORYLOOM_DATA_DIR)"
+        );
+    }
+    let format = match output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("webm") => "webm",
+        Some(e) if e.eq_ignore_ascii_case("mp4") => "mp4",
+        _ => anyhow::bail!(
+            "--output must end in .mp4 or .webm (got {})",
+            output.display()
+        ),
+    };
+    // Without --data-dir the job works in a temporary directory that goes when it ends.
+    let temp = match cli.data_dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("cannot make a temporary data directory")?),
+    };
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()))
+        .unwrap_or_else(Config::default_data_dir);
+    let state = AppState::open(Config::desktop(data_dir.clone()))?;
+    let opts = storyloom::job::RenderOptions {
+        script,
+        output: output.clone(),
+        name,
+        export: storyloom::export::ExportRequest {
+            resolution: Some(serde_json::json!(preset)),
+            aspect_ratio: Some(serde_json::json!(aspect)),
+            fps: Some(serde_json::json!(fps)),
+            format: Some(serde_json::json!(format)),
+            include_subtitles: Some(serde_json::json!(subtitles)),
+            transition: Some(serde_json::json!(transition)),
+            motion: Some(serde_json::json!(!no_motion)),
+            ..Default::default()
+        },
+        auto_approve: !review,
+    };
+    let bar = indicatif::ProgressBar::new(1000);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>10} [{bar:32}] {percent:>3}% {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let outcome = runtime.block_on(storyloom::job::render(&state, opts, |p| match p {
+        storyloom::job::JobProgress::Stage(s) => bar.println(format!("==> {s}")),
+        storyloom::job::JobProgress::Run { progress, message } => {
+            bar.set_prefix("workflow");
+            bar.set_position((progress * 1000.0) as u64);
+            bar.set_message(message);
+        }
+        storyloom::job::JobProgress::Export { progress, message } => {
+            bar.set_prefix("export");
+            bar.set_position((progress * 1000.0) as u64);
+            bar.set_message(message);
+        }
+    }));
+    bar.finish_and_clear();
+    let outcome = outcome?;
+    match &outcome.export {
+        Some(e) => {
+            println!(
+                "wrote {} ({}x{}, {:.2} s, {} bytes){} in {:.1} s",
+                output.display(),
+                e.width,
+                e.height,
+                e.duration.unwrap_or(e.video_length),
+                e.file_size.unwrap_or(0),
+                outcome
+                    .srt
+                    .as_ref()
+                    .map(|s| format!(" and {}", s.display()))
+                    .unwrap_or_default(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        None => println!(
+            "the run waits for review: project {} in {} (open it in the desktop app or `storyloom serve --auth local --data-dir {}`)",
+            outcome.project_id,
+            data_dir.display(),
+            data_dir.display()
+        ),
+    }
+    drop(state);
+    Ok(())
 }

@@ -102,11 +102,30 @@ fn run() -> anyhow::Result<()> {
             }
         }
     });
-    // Workflow runs interrupted by the last exit carry on from their last committed step.
+    // Export progress too, as its own event.
+    let mut exports = state.exports.subscribe();
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        use tauri::Emitter;
+        loop {
+            match exports.recv().await {
+                Ok(event) => {
+                    let _ = handle.emit(EXPORT_PROGRESS_EVENT, &event);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    // Workflow runs interrupted by the last exit carry on from their last committed step; exports
+    // that were encoding start again.
     let resume_state = state.clone();
     tauri::async_runtime::spawn(async move {
         if let Err(e) = storyloom::workflow::runs::resume_interrupted(&resume_state).await {
             tracing::error!(error = %e, "cannot resume interrupted workflow runs");
+        }
+        if let Err(e) = storyloom::export::resume_interrupted(&resume_state).await {
+            tracing::error!(error = %e, "cannot restart interrupted exports");
         }
     });
     // Managed before the event loop starts, i.e. before the window (created from the config when the
@@ -119,6 +138,8 @@ fn run() -> anyhow::Result<()> {
 
 /// The Tauri event carrying workflow progress (`RunEvent` payloads).
 const RUN_PROGRESS_EVENT: &str = "run-progress";
+/// Export progress (`storyloom::export::ExportEvent`), the payload of the server's export SSE.
+const EXPORT_PROGRESS_EVENT: &str = "export-progress";
 
 /// `STORYLOOM_DATA_DIR`, or the platform's per-app data directory; created if missing.
 fn data_dir(app: &tauri::AppHandle) -> anyhow::Result<PathBuf> {

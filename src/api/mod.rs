@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod characters;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod pagination;
@@ -44,7 +45,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -88,6 +89,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(prompts::routes())
         .merge(workflows::routes())
         .merge(runs::routes())
+        .merge(export::routes())
         .split_for_parts()
 }
 

@@ -23,6 +23,16 @@ impl AspectRatio {
             Self::Square => "1:1",
         }
     }
+    /// An exact API value (`9:16`, `16:9`, `1:1`), or None.
+    pub fn from_api(s: &str) -> Option<Self> {
+        match s {
+            "9:16" => Some(Self::Portrait),
+            "16:9" => Some(Self::Landscape),
+            "1:1" => Some(Self::Square),
+            _ => None,
+        }
+    }
+
     fn parse(s: &str) -> Self {
         match s {
             "16:9" => Self::Landscape,

@@ -10,6 +10,7 @@ mod canvas;
 mod fonts;
 mod rng;
 mod scene;
+pub mod sheet;
 #[cfg(test)]
 mod tests;
 mod text;

@@ -57,6 +57,12 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     if resumed > 0 {
         tracing::info!(resumed, "resumed interrupted workflow runs");
     }
+    // Exports that were queued or encoding start again from the beginning (ffmpeg's partial file
+    // was never under a real name).
+    let restarted = crate::export::resume_interrupted(&state).await?;
+    if restarted > 0 {
+        tracing::info!(restarted, "restarted interrupted exports");
+    }
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), "storyloom server listening");
     {
         let mut out = std::io::stdout().lock();

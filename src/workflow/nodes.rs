@@ -884,23 +884,17 @@ pub(crate) fn build_srt(shots: &[Shot]) -> (String, usize) {
     let (mut out, mut n, mut start) = (String::new(), 0usize, 0i64);
     for shot in shots {
         let dur = (shot.duration * 1000.0).round() as i64;
-        let total: usize = shot
-            .dialogue
-            .iter()
-            .map(|l| l.text.chars().count().max(1))
-            .sum();
-        let mut t = start;
-        for line in &shot.dialogue {
-            let share = dur * line.text.chars().count().max(1) as i64 / total.max(1) as i64;
+        let texts: Vec<&str> = shot.dialogue.iter().map(|l| l.text.as_str()).collect();
+        let cues = crate::export::plan::split_shot_time(start, dur, &texts);
+        for (line, (from, to)) in shot.dialogue.iter().zip(cues) {
             n += 1;
             out.push_str(&format!(
                 "{n}\n{} --> {}\n{}：{}\n\n",
-                srt_time(t),
-                srt_time(t + share),
+                srt_time(from),
+                srt_time(to),
                 line.character,
                 line.text
             ));
-            t += share;
         }
         start += dur;
     }
@@ -991,10 +985,26 @@ async fn compose(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
             .iter()
             .filter(|a| a["shot_id"] == shot.id.as_str())
             .collect();
+        // Each line of dialogue with its cue on the video's clock and its voice: the export places the
+        // audio where the subtitle appears.
+        let texts: Vec<&str> = shot.dialogue.iter().map(|l| l.text.as_str()).collect();
+        let cues = crate::export::plan::split_shot_time(start, dur, &texts);
+        let dialogue: Vec<Value> = shot
+            .dialogue
+            .iter()
+            .zip(cues)
+            .enumerate()
+            .map(|(i, (line, (from, to)))| {
+                let voice = lines.iter().find(|a| a["line"].as_u64() == Some(i as u64));
+                json!({"character": line.character, "text": line.text, "start_ms": from, "end_ms": to,
+                       "audio_asset_id": voice.map(|a| a["asset_id"].clone()),
+                       "audio_duration_ms": voice.map(|a| a["duration_ms"].clone())})
+            })
+            .collect();
         entries.push(json!({
             "shot_id": shot.id, "number": shot.number, "start_ms": start, "duration_ms": dur,
             "image_asset_id": by_shot.get(&shot.id).cloned().or(shot.keyframe_asset_id.clone().map(Value::from)),
-            "camera_move": shot.camera_move, "audio": lines,
+            "camera_move": shot.camera_move, "audio": lines, "lines": dialogue,
         }));
         start += dur;
     }
@@ -1014,7 +1024,7 @@ async fn compose(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     Ok(done(
         json!({"video": {"timeline_asset_id": asset_id, "duration_ms": start, "shots": entries.len()}}),
         format!(
-            "timeline of {} shots, {:.1} s; encoding it to video is the export step\n",
+            "timeline of {} shots, {:.1} s (export encodes it to video)\n",
             entries.len(),
             start as f64 / 1000.0
         ),

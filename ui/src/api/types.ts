@@ -525,3 +525,117 @@ export interface ProgressUpdate {
   items?: unknown;
   timestamp: string;
 }
+
+/* ---------- export (docs/API-EXPORT.md) ---------- */
+
+export const EXPORT_RESOLUTIONS = ['480p', '720p', '1080p', '2160p'] as const;
+export type ExportResolution = (typeof EXPORT_RESOLUTIONS)[number];
+
+export const EXPORT_FPS = [24, 25, 30] as const;
+export type ExportFps = (typeof EXPORT_FPS)[number];
+
+export const EXPORT_FORMATS = ['mp4', 'webm'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const EXPORT_SUBTITLES = ['soft', 'burn', 'none'] as const;
+export type ExportSubtitles = (typeof EXPORT_SUBTITLES)[number];
+
+export const EXPORT_TRANSITIONS = ['cut', 'crossfade'] as const;
+export type ExportTransition = (typeof EXPORT_TRANSITIONS)[number];
+
+export const EXPORT_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** The body of `POST /export/estimate` and `POST /export`; absent fields take the server's defaults. */
+export interface ExportRequest {
+  project_id: string;
+  version_id?: string;
+  run_id?: string;
+  resolution?: ExportResolution;
+  aspect_ratio?: AspectRatio;
+  fps?: ExportFps;
+  format?: ExportFormat;
+  /** `true` = "soft", `false` = "none". */
+  include_subtitles?: ExportSubtitles | boolean;
+  transition?: ExportTransition;
+  motion?: boolean;
+  music_asset_id?: string;
+}
+
+export interface ExportEstimate {
+  project_id: string;
+  version_id: string;
+  run_id: string;
+  resolution: ExportResolution;
+  aspect_ratio: AspectRatio;
+  width: number;
+  height: number;
+  fps: number;
+  format: ExportFormat;
+  shots: number;
+  /** Seconds (float). */
+  video_length: number;
+  frames: number;
+  /** Credits (integer); 0 on the offline providers. */
+  estimated_cost: number;
+  /** Seconds the encode should take (integer). */
+  estimated_duration: number;
+  /** Credits left, or null when no budget is set. */
+  user_quota_remaining: number | null;
+  sufficient_quota: boolean;
+}
+
+export interface Export {
+  export_id: string;
+  id: string;
+  project_id: string;
+  project_name: string;
+  version_id: string;
+  run_id: string;
+  status: ExportStatus;
+  /** 0–1 */
+  progress: number;
+  /** What ffmpeg is doing, or the error. */
+  message: string | null;
+  error: string | null;
+  resolution: ExportResolution;
+  aspect_ratio: AspectRatio;
+  width: number;
+  height: number;
+  fps: number;
+  format: ExportFormat;
+  include_subtitles: ExportSubtitles;
+  transition: ExportTransition;
+  motion: boolean;
+  music_asset_id: string | null;
+  /** An API path (`/api/v1/assets/{id}/download`); null until completed. */
+  video_url: string | null;
+  /** The .srt's API path, or null. */
+  subtitles_url: string | null;
+  asset_id: string | null;
+  srt_asset_id: string | null;
+  /** Bytes. */
+  file_size: number | null;
+  /** Seconds, measured by ffprobe. */
+  duration: number | null;
+  /** Seconds, planned. */
+  video_length: number | null;
+  /** Frames, planned (the server sends it; not in the contract's list). */
+  frames?: number;
+  /** Credits charged (the server sends it; not in the contract's list). */
+  cost_credits?: number;
+  estimated_completion: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+/** One `event: progress` payload of `GET /export/{id}/events` (and the Tauri event `export-progress`). */
+export interface ExportEvent {
+  type: 'export_progress';
+  export_id: string;
+  status: ExportStatus;
+  progress: number;
+  message: string | null;
+  timestamp: string;
+}

@@ -7,7 +7,7 @@ interface ModalProps {
   children: ReactNode;
   /** While true, Escape / backdrop / close button do nothing (a request is in flight). */
   busy?: boolean;
-  size?: 'sm' | 'md';
+  size?: 'sm' | 'md' | 'lg';
   testId?: string;
   /** Selector of the element to focus when the dialog opens (default: first focusable). */
   initialFocus?: string;

@@ -63,3 +63,21 @@ export function cardKeyAction(e: ShortcutEventLike): CardKeyAction | null {
       return null;
   }
 }
+
+/**
+ * Enter in a dialog's settings form (selects, radios, checkboxes: no implicit submit there) starts
+ * it; not on buttons and links (they act themselves), in a textarea, while an IME composes, or
+ * with Alt/Shift.
+ */
+export function isFormStartKey(e: ShortcutEventLike & { isComposing?: boolean }): boolean {
+  if (e.key !== 'Enter' || e.defaultPrevented || e.repeat || e.isComposing) return false;
+  if (e.altKey || e.shiftKey) return false;
+  const el = e.target as HTMLElement | null;
+  const tag = typeof el?.tagName === 'string' ? el.tagName.toLowerCase() : '';
+  if (tag === 'button' || tag === 'a' || tag === 'textarea' || tag === 'summary') return false;
+  if (tag === 'input') {
+    const type = ((el as HTMLInputElement).type || 'text').toLowerCase();
+    if (['button', 'submit', 'reset', 'file'].includes(type)) return false;
+  }
+  return !el?.isContentEditable;
+}

@@ -16,6 +16,12 @@ export interface Transport {
    */
   request<T>(method: HttpMethod, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
   /**
+   * GETs a binary resource (a video, a PDF, an .srt) as a Blob, with the same base URL and
+   * credentials as `request`: the desktop's custom scheme and the accounts mode's bearer token
+   * rule out a plain `src`/`href`. Rejects with ApiError like `request`.
+   */
+  requestBlob(path: string, signal?: AbortSignal): Promise<Blob>;
+  /**
    * The URL an `EventSource` can open for a server-sent-events path, or null when this transport
    * cannot stream: the desktop shell's app:// scheme has no EventSource support, and EventSource
    * cannot send the bearer token the web build needs once signed in. Callers poll instead.
@@ -98,11 +104,41 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     }
   }
 
+  async function requestBlob(path: string, signal?: AbortSignal): Promise<Blob> {
+    const headers: Record<string, string> = { Accept: '*/*' };
+    const init: RequestInit = { method: 'GET', headers };
+    const token = opts.getToken?.();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (signal) init.signal = signal;
+    let res: Response;
+    try {
+      res = await doFetch(joinUrl(opts.baseUrl, path), init);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw networkError(e);
+    }
+    if (!res.ok) {
+      let text = '';
+      try {
+        text = await res.text();
+      } catch {
+        // the status alone makes the error
+      }
+      throw parseErrorResponse(res.status, text, res.statusText, res.headers.get('Retry-After'));
+    }
+    try {
+      return await res.blob();
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw networkError(e);
+    }
+  }
+
   function eventStreamUrl(path: string): string | null {
     if (opts.kind !== 'browser') return null;
     if (opts.getToken?.()) return null;
     return joinUrl(opts.baseUrl, path);
   }
 
-  return { kind: opts.kind, baseUrl: opts.baseUrl, request, eventStreamUrl };
+  return { kind: opts.kind, baseUrl: opts.baseUrl, request, requestBlob, eventStreamUrl };
 }

@@ -86,6 +86,11 @@ export function request<T>(
   return getTransport().request<T>(method, path, body, signal);
 }
 
+/** GETs an API path's bytes as a Blob (downloads, the export's video), with the page's credentials. */
+export function requestBlob(path: string, signal?: AbortSignal): Promise<Blob> {
+  return getTransport().requestBlob(path, signal);
+}
+
 /**
  * A URL the page can put in `src`/`href` for an API path (downloads, thumbnails). Absolute URLs
  * are returned unchanged; null/empty gives null.

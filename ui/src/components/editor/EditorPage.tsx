@@ -7,10 +7,11 @@ import { isSaveShortcut } from '../../lib/keyboard';
 import { navigate } from '../../lib/navigate';
 import { EDITOR_TABS, tabOf, type EditorTab, type EditorTabName } from '../../lib/route';
 import { errorMessage } from '../../transport';
-import { AlertIcon, ChevronLeftIcon, PlusIcon } from '../Icons';
+import { AlertIcon, ChevronLeftIcon, FilmIcon, PlusIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 import { AssetsTab } from './AssetsTab';
 import { CharactersTab } from './CharactersTab';
+import { ExportDialog } from './ExportDialog';
 import { RunsTab } from './RunsTab';
 import { ScriptTab, type FlushFn } from './ScriptTab';
 import { StoryboardTab } from './StoryboardTab';
@@ -38,6 +39,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [reloadKey, setReloadKey] = useState(0);
   const [switching, setSwitching] = useState(false);
+  const [exporting, setExporting] = useState(false);
   const flushRef = useRef<FlushFn | null>(null);
 
   useEffect(() => {
@@ -195,6 +197,17 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
             New version
           </button>
         </div>
+        <button
+          type="button"
+          className="button primary"
+          data-testid="open-export"
+          disabled={versionId === null}
+          onClick={() => setExporting(true)}
+          title="Export this version’s latest completed run as a video"
+        >
+          <FilmIcon />
+          Export
+        </button>
       </header>
 
       <div className="tabs" role="tablist" aria-label="Editor sections">
@@ -242,12 +255,27 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
               {tab === 'storyboard' && <StoryboardTab projectId={project.id} versionId={versionId} />}
               {tab === 'characters' && <CharactersTab projectId={project.id} />}
               {tab === 'assets' && <AssetsTab projectId={project.id} versionId={versionId} />}
-              {shownTab === 'runs' && <RunsTab projectId={project.id} versionId={versionId} view={tab === 'review' ? 'review' : 'run'} />}
+              {shownTab === 'runs' && (
+                <RunsTab projectId={project.id} versionId={versionId} view={tab === 'review' ? 'review' : 'run'} onExport={() => setExporting(true)} />
+              )}
             </div>
           )}
         </>
       )}
       {version && <span className="sr-only">Editing version {version.number}</span>}
+      {exporting && versionId !== null && (
+        <ExportDialog
+          key={versionId}
+          project={project}
+          versionId={versionId}
+          versionNumber={version?.number ?? null}
+          onClose={() => setExporting(false)}
+          onGoToRuns={() => {
+            setExporting(false);
+            void goTo('runs');
+          }}
+        />
+      )}
     </div>
   );
 }

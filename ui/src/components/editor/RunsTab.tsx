@@ -25,7 +25,7 @@ import { humanize, pluralize } from '../../lib/format';
 import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
 import { navigate } from '../../lib/navigate';
 import { errorMessage, eventStreamUrl, openEventStream } from '../../transport';
-import { AlertIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons';
+import { AlertIcon, FilmIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 import { ReviewQueue } from './ReviewQueue';
 
@@ -77,7 +77,18 @@ function formatCredits(n: number): string {
   return n === 0 ? 'free' : pluralize(n, 'credit');
 }
 
-export function RunsTab({ projectId, versionId, view }: { projectId: string; versionId: string; view: 'run' | 'review' }) {
+export function RunsTab({
+  projectId,
+  versionId,
+  view,
+  onExport,
+}: {
+  projectId: string;
+  versionId: string;
+  view: 'run' | 'review';
+  /** Opens the export dialog (offered once the run has completed). */
+  onExport?: () => void;
+}) {
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [run, setRun] = useState<Run | null>(null);
@@ -335,6 +346,12 @@ export function RunsTab({ projectId, versionId, view }: { projectId: string; ver
                   onClick={() => navigate({ name: 'project', id: projectId, tab: 'review' })}
                 >
                   Open review
+                </button>
+              )}
+              {run.status === 'completed' && onExport && (
+                <button type="button" className="button primary button-sm" data-testid="run-export" onClick={onExport}>
+                  <FilmIcon />
+                  Export video
                 </button>
               )}
             </div>

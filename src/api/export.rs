@@ -1,0 +1,202 @@
+//! Handlers for video export (seed 002 `/export/...`) and the storyboard sheet. Thin: parse, call
+//! one service function in `crate::export`, map the result.
+use std::{convert::Infallible, time::Duration};
+
+use axum::{
+    extract::{Path, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    Json,
+};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiQuery},
+    pagination::{Page, PageSpec},
+};
+use crate::{
+    auth::{Principal, Scope},
+    export::{self, sheet, Estimate, Export, ExportError, ExportRequest},
+    AppState,
+};
+
+impl From<ExportError> for ApiError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Invalid { field, message } => ApiError::validation(field, message),
+            ExportError::Shot { field, message } => ApiError::validation(field, message),
+            ExportError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            ExportError::Conflict(m) => ApiError::conflict(m),
+            ExportError::Tools(t) => ApiError::service_unavailable(t.to_string()),
+            ExportError::Db(db) => ApiError::internal(db),
+            ExportError::Io(m) => ApiError::internal(m),
+        }
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(estimate_export))
+        .routes(routes!(start_export))
+        .routes(routes!(export_history))
+        .routes(routes!(get_export))
+        .routes(routes!(cancel_export))
+        .routes(routes!(export_events))
+        .routes(routes!(storyboard_sheet))
+}
+
+#[utoipa::path(post, path = "/api/v1/export/estimate", tag = "export", request_body = ExportRequest,
+    responses((status = 200, body = Estimate), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn estimate_export(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(req): ApiJson<ExportRequest>,
+) -> Result<Json<Estimate>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(
+        export::estimate(&state, &principal.user_id, req).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/export", tag = "export", request_body = ExportRequest,
+    responses((status = 202, description = "Accepted: queued or encoding", body = Export), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, description = "ffmpeg is missing or broken", body = ErrorBody)))]
+pub async fn start_export(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(req): ApiJson<ExportRequest>,
+) -> Result<(StatusCode, Json<Export>), ApiError> {
+    principal.require(Scope::Write)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(export::start(&state, &principal.user_id, req).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    pub project_id: Option<String>,
+    pub page: Option<u32>,
+    pub limit: Option<u32>,
+    /// Seed 002: records to skip.
+    pub skip: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/export/history", tag = "export", params(HistoryQuery),
+    responses((status = 200, body = Page<Export>), (status = 400, body = ErrorBody)))]
+pub async fn export_history(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> Result<Json<Page<Export>>, ApiError> {
+    principal.require(Scope::Read)?;
+    let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
+    let (items, total) = export::history(
+        &state,
+        &principal.user_id,
+        q.project_id.filter(|p| !p.is_empty()),
+        spec.offset,
+        u64::from(spec.limit),
+    )
+    .await?;
+    Ok(Json(Page::new(items, total, spec)))
+}
+
+#[utoipa::path(get, path = "/api/v1/export/{id}", tag = "export", params(("id" = String, Path)),
+    responses((status = 200, body = Export), (status = 404, body = ErrorBody)))]
+pub async fn get_export(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Export>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(export::get(&state, &principal.user_id, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/export/{id}/cancel", tag = "export", params(("id" = String, Path)),
+    responses((status = 200, body = Export), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_export(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Export>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(export::cancel(&state, &principal.user_id, &id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/export/{id}/events", tag = "export", params(("id" = String, Path)),
+    responses((status = 200, description = "SSE: `state` (the Export), then `progress` (ExportEvent) events", content_type = "text/event-stream"),
+        (status = 404, body = ErrorBody)))]
+pub async fn export_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    principal.require(Scope::Read)?;
+    // Subscribe before reading the state, so nothing between the two is missed.
+    let rx = state.exports.subscribe();
+    let current = export::get(&state, &principal.user_id, &id).await?;
+    let first = Event::default()
+        .event("state")
+        .json_data(&current)
+        .unwrap_or_default();
+    let done = !matches!(current.status.as_str(), "queued" | "processing");
+    let updates = stream::unfold((rx, id, done), |(mut rx, id, done)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.export_id == id => {
+                    let finished = !matches!(e.status.as_str(), "queued" | "processing");
+                    let ev = Event::default()
+                        .event("progress")
+                        .json_data(&e)
+                        .unwrap_or_default();
+                    return Some((Ok(ev), (rx, id, finished)));
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let stream = futures_util::StreamExt::chain(stream::once(async { Ok(first) }), updates);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/versions/{vid}/storyboard.pdf", tag = "export",
+    params(("id" = String, Path), ("vid" = String, Path)),
+    responses((status = 200, description = "The storyboard sheet", content_type = "application/pdf"),
+        (status = 404, body = ErrorBody)))]
+pub async fn storyboard_sheet(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, vid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Read)?;
+    let pdf = sheet::storyboard_pdf(&state, &principal.user_id, &id, Some(&vid)).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"storyboard.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}

@@ -1,0 +1,172 @@
+//! The storyboard sheet as a PDF: the version's shots six to a page (frame, number, scene,
+//! duration, camera, dialogue). Each page is drawn by `render::sheet` and embedded as a JPEG, so
+//! any script (Chinese included) prints without embedding fonts.
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref};
+
+use super::ExportError;
+use crate::{
+    projects,
+    render::{
+        sheet::{render_sheet_page, SheetPage, SheetShot, PAGE_H, PAGE_W, SHOTS_PER_PAGE},
+        Fonts,
+    },
+    storyboard, AppState,
+};
+
+/// A4 in PDF points.
+const A4: (f32, f32) = (595.0, 842.0);
+
+/// Assembles page images (RGB, `PAGE_W`×`PAGE_H`) into a PDF, one image per page.
+pub fn pdf_from_pages(pages: &[image::RgbImage]) -> Result<Vec<u8>, ExportError> {
+    let mut pdf = Pdf::new();
+    let catalog = Ref::new(1);
+    let tree = Ref::new(2);
+    let ids: Vec<(Ref, Ref, Ref)> = (0..pages.len() as i32)
+        .map(|i| {
+            (
+                Ref::new(3 + i * 3),
+                Ref::new(4 + i * 3),
+                Ref::new(5 + i * 3),
+            )
+        })
+        .collect();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree)
+        .kids(ids.iter().map(|(p, _, _)| *p))
+        .count(pages.len() as i32);
+    let name = Name(b"Im1");
+    for (img, (page_id, image_id, content_id)) in pages.iter().zip(&ids) {
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode_image(img)
+            .map_err(|e| ExportError::Io(format!("cannot encode a sheet page: {e}")))?;
+        let mut page = pdf.page(*page_id);
+        page.media_box(Rect::new(0.0, 0.0, A4.0, A4.1));
+        page.parent(tree);
+        page.contents(*content_id);
+        page.resources().x_objects().pair(name, *image_id);
+        page.finish();
+        let mut x = pdf.image_xobject(*image_id, &jpeg);
+        x.filter(Filter::DctDecode);
+        x.width(img.width() as i32);
+        x.height(img.height() as i32);
+        x.color_space().device_rgb();
+        x.bits_per_component(8);
+        x.finish();
+        let mut content = Content::new();
+        content.save_state();
+        content.transform([A4.0, 0.0, 0.0, A4.1, 0.0, 0.0]);
+        content.x_object(name);
+        content.restore_state();
+        pdf.stream(*content_id, &content.finish());
+    }
+    Ok(pdf.finish())
+}
+
+/// The storyboard sheet of a project version (the current one by default).
+#[tracing::instrument(skip(state))]
+pub async fn storyboard_pdf(
+    state: &AppState,
+    owner_id: &str,
+    project_id: &str,
+    version_id: Option<&str>,
+) -> Result<Vec<u8>, ExportError> {
+    let project = projects::get(state, owner_id, project_id)
+        .await
+        .map_err(|_| super::not_found("project", project_id))?;
+    let board = storyboard::storyboard(state, owner_id, project_id, version_id)
+        .await
+        .map_err(|e| match e {
+            crate::versions::EditError::NotFound { what, id } => ExportError::NotFound { what, id },
+            other => ExportError::Io(other.to_string()),
+        })?;
+    let mut shots = Vec::new();
+    for scene in &board.scenes {
+        let heading = scene
+            .scene
+            .heading
+            .clone()
+            .or(scene.scene.location.clone())
+            .unwrap_or_default();
+        for s in &scene.shots {
+            let frame_path = match &s.keyframe_asset_id {
+                Some(id) => crate::assets::file_of(state, owner_id, id)
+                    .await
+                    .ok()
+                    .map(|(_, p)| p),
+                None => None,
+            };
+            shots.push((
+                SheetShot {
+                    number: s.number,
+                    scene_number: s.scene_number,
+                    heading: heading.clone(),
+                    duration_secs: s.duration,
+                    shot_type: s.shot_type.clone(),
+                    camera_move: s.camera_move.clone(),
+                    description: s.description.clone(),
+                    dialogue: s
+                        .dialogue
+                        .iter()
+                        .map(|l| (l.character.clone(), l.text.clone()))
+                        .collect(),
+                    frame: None,
+                },
+                frame_path,
+            ));
+        }
+    }
+    let title = project.name.clone();
+    let subtitle = format!(
+        "Storyboard · {} shots · {:.1} s",
+        shots.len(),
+        board.total_duration
+    );
+    tokio::task::spawn_blocking(move || {
+        let fonts = Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;
+        let chunks: Vec<_> = shots.chunks(SHOTS_PER_PAGE).collect();
+        let pages = chunks.len().max(1);
+        let mut images = Vec::with_capacity(pages);
+        for (i, chunk) in chunks.iter().enumerate() {
+            let shots = chunk
+                .iter()
+                .map(|(s, path)| SheetShot {
+                    // Our own frames (never user input on this path beyond decoded-with-limits uploads).
+                    frame: path
+                        .as_ref()
+                        .and_then(|p| image::open(p).ok())
+                        .map(|i| i.to_rgb8()),
+                    ..s.clone()
+                })
+                .collect();
+            images.push(render_sheet_page(
+                &SheetPage {
+                    title: title.clone(),
+                    subtitle: subtitle.clone(),
+                    page: i + 1,
+                    pages,
+                    shots,
+                },
+                &fonts,
+            ));
+        }
+        if images.is_empty() {
+            images.push(render_sheet_page(
+                &SheetPage {
+                    title,
+                    subtitle: "Storyboard · no shots yet".into(),
+                    page: 1,
+                    pages: 1,
+                    shots: vec![],
+                },
+                &fonts,
+            ));
+        }
+        debug_assert!(images
+            .iter()
+            .all(|i| i.width() == PAGE_W && i.height() == PAGE_H));
+        pdf_from_pages(&images)
+    })
+    .await
+    .map_err(|e| ExportError::Io(e.to_string()))?
+}

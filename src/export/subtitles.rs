@@ -1,0 +1,129 @@
+//! Subtitle files: SRT (beside the video, and the soft track's source) and ASS (burned in by libass,
+//! sized for the video's pixels so captions scale with the resolution).
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cue {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+}
+
+fn srt_time(ms: i64) -> String {
+    let ms = ms.max(0);
+    format!(
+        "{:02}:{:02}:{:02},{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+fn ass_time(ms: i64) -> String {
+    let cs = ms.max(0) / 10;
+    format!(
+        "{}:{:02}:{:02}.{:02}",
+        cs / 360_000,
+        cs / 6000 % 60,
+        cs / 100 % 60,
+        cs % 100
+    )
+}
+
+/// One line per cue: SRT has no escaping, but a blank line would end the cue early.
+fn one_line(text: &str) -> String {
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn srt(cues: &[Cue]) -> String {
+    let mut out = String::new();
+    for (i, c) in cues.iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            srt_time(c.start_ms),
+            srt_time(c.end_ms),
+            one_line(&c.text)
+        );
+    }
+    out
+}
+
+/// ASS with one bottom-centred style: white text, dark outline, a font size ~4.2% of the height.
+pub fn ass(cues: &[Cue], width: u32, height: u32, font_name: &str) -> String {
+    let size = (height as f64 * 0.042).round().max(12.0) as u32;
+    let outline = (size as f64 / 12.0).round().max(1.0) as u32;
+    let margin_v = (height as f64 * 0.08).round() as u32;
+    let margin_h = (width as f64 * 0.06).round() as u32;
+    // Style names and font names cannot hold a comma in ASS.
+    let font = font_name.replace(',', " ");
+    let mut out = format!(
+        "[Script Info]\nScriptType: v4.00+\nPlayResX: {width}\nPlayResY: {height}\nWrapStyle: 0\n\
+         ScaledBorderAndShadow: yes\n\n[V4+ Styles]\n\
+         Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, \
+         Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, \
+         Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n\
+         Style: Default,{font},{size},&H00FFFFFF,&H000000FF,&H00101010,&H80000000,-1,0,0,0,100,100,0,0,1,\
+         {outline},0,2,{margin_h},{margin_h},{margin_v},1\n\n[Events]\n\
+         Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+    );
+    for c in cues {
+        // Braces start override blocks and a backslash starts a tag: keep the text literal.
+        let text = one_line(&c.text)
+            .replace('\\', "＼")
+            .replace('{', "｛")
+            .replace('}', "｝");
+        let _ = writeln!(
+            out,
+            "Dialogue: 0,{},{},Default,,0,0,0,,{text}",
+            ass_time(c.start_ms),
+            ass_time(c.end_ms)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cue(s: i64, e: i64, t: &str) -> Cue {
+        Cue {
+            start_ms: s,
+            end_ms: e,
+            text: t.into(),
+        }
+    }
+
+    #[test]
+    fn srt_numbers_cues_and_keeps_each_on_one_line() {
+        let out = srt(&[
+            cue(0, 1500, "林晓：你来了"),
+            cue(61_005, 3_723_450, "a\n\nb"),
+        ]);
+        assert_eq!(
+            out,
+            "1\n00:00:00,000 --> 00:00:01,500\n林晓：你来了\n\n\
+             2\n00:01:01,005 --> 01:02:03,450\na b\n\n"
+        );
+    }
+
+    #[test]
+    fn ass_is_sized_for_the_video_and_escapes_overrides() {
+        let out = ass(
+            &[cue(1230, 4560, "{\\b1}x")],
+            1080,
+            1920,
+            "Noto Sans CJK SC",
+        );
+        assert!(out.contains("PlayResX: 1080\nPlayResY: 1920"));
+        assert!(out.contains("Style: Default,Noto Sans CJK SC,81,"));
+        assert!(out.contains("Dialogue: 0,0:00:01.23,0:00:04.56,Default,,0,0,0,,｛＼b1｝x"));
+    }
+}

@@ -1,0 +1,878 @@
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { listAssets } from '../../api/assets';
+import {
+  cancelExport,
+  downloadStoryboardSheet,
+  estimateExport,
+  fetchExportFile,
+  getExport,
+  listExportHistory,
+  startExport,
+} from '../../api/export';
+import {
+  ASPECT_RATIOS,
+  EXPORT_FORMATS,
+  EXPORT_FPS,
+  EXPORT_RESOLUTIONS,
+  EXPORT_SUBTITLES,
+  EXPORT_TRANSITIONS,
+  type Asset,
+  type AspectRatio,
+  type Export,
+  type ExportEstimate,
+  type Page,
+  type Project,
+} from '../../api/types';
+import {
+  defaultExportSettings,
+  exportFieldFor,
+  exportRequestBody,
+  pixelSize,
+  requestKey,
+  type ExportFormField,
+  type ExportSettings,
+} from '../../lib/exportSettings';
+import { watchExport, type ExportWatcher } from '../../lib/exportPoll';
+import {
+  canCancelExport,
+  costText,
+  exportFileName,
+  exportStatusLabel,
+  formatEncodeTime,
+  isExportFinished,
+  isPlayable,
+  newerExport,
+  newestFirst,
+  progressPercent,
+  progressText,
+  quotaText,
+  storyboardSheetFileName,
+  videoLengthText,
+} from '../../lib/exportStatus';
+import { formatBytes, formatDateTime, formatRelativeTime, pluralize } from '../../lib/format';
+import { isFormStartKey } from '../../lib/keyboard';
+import { ApiError, errorMessage } from '../../transport';
+import { AspectShape } from '../Badges';
+import { AlertIcon, DownloadIcon, FileTextIcon, FilmIcon, PlayIcon, StopIcon } from '../Icons';
+import { Modal } from '../Modal';
+import { Pagination } from '../Pagination';
+import { useToasts } from '../Toasts';
+import { saveBlob, useBlobUrl } from './useBlobUrl';
+
+const ESTIMATE_DEBOUNCE_MS = 200;
+const HISTORY_LIMIT = 10;
+
+const RESOLUTION_HINTS: Record<string, string> = { '480p': 'SD', '720p': 'HD', '1080p': 'Full HD', '2160p': '4K' };
+const FORMAT_LABELS: Record<string, { label: string; hint: string }> = {
+  mp4: { label: 'MP4', hint: 'H.264 + AAC' },
+  webm: { label: 'WebM', hint: 'VP9 + Opus' },
+};
+const SUBTITLE_LABELS: Record<string, { label: string; hint: string }> = {
+  soft: { label: 'Soft', hint: 'switchable track' },
+  burn: { label: 'Burned in', hint: 'in the picture' },
+  none: { label: 'None', hint: '.srt only' },
+};
+const TRANSITION_LABELS: Record<string, string> = { cut: 'Cut', crossfade: 'Crossfade' };
+
+type EstimateState =
+  | { kind: 'idle' }
+  | { kind: 'loading'; key: string; previous: ExportEstimate | null }
+  | { kind: 'ready'; key: string; estimate: ExportEstimate }
+  | { kind: 'error'; key: string; error: unknown };
+
+type HistoryState = { kind: 'loading' } | { kind: 'ready'; data: Page<Export> } | { kind: 'error'; message: string };
+
+interface Props {
+  project: Project;
+  versionId: string;
+  versionNumber?: number | null;
+  onClose: () => void;
+  /** Shown with the "run the workflow first" error. */
+  onGoToRuns?: () => void;
+}
+
+function isApi(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}
+
+/** Errors that starting cannot get past with these settings (a bad field, no completed run). */
+function blocksStart(e: unknown): boolean {
+  return isApi(e) && (e.status === 409 || e.status === 422 || e.status === 400 || e.status === 404);
+}
+
+export function ExportDialog({ project, versionId, versionNumber, onClose, onGoToRuns }: Props) {
+  const toasts = useToasts();
+  const [settings, setSettings] = useState<ExportSettings>(() => defaultExportSettings(project.aspect_ratio));
+  const [estimate, setEstimate] = useState<EstimateState>({ kind: 'idle' });
+  const [startError, setStartError] = useState<unknown>(null);
+  const [starting, setStarting] = useState(false);
+  const [cancelling, setCancelling] = useState(false);
+  const [current, setCurrent] = useState<Export | null>(null);
+  const [watchProblem, setWatchProblem] = useState<{ kind: 'reconnecting' | 'stopped'; message: string } | null>(null);
+  const [history, setHistory] = useState<HistoryState>({ kind: 'loading' });
+  const [historyPage, setHistoryPage] = useState(1);
+  const [historyKey, setHistoryKey] = useState(0);
+  const [music, setMusic] = useState<Asset[]>([]);
+  const [pdfBusy, setPdfBusy] = useState(false);
+  const [videoReload, setVideoReload] = useState(0);
+  const watcher = useRef<ExportWatcher | null>(null);
+  const attached = useRef(false);
+  const playerRef = useRef<HTMLDivElement>(null);
+
+  const body = useMemo(() => exportRequestBody(settings, { projectId: project.id, versionId }), [settings, project.id, versionId]);
+  const key = useMemo(() => requestKey(body), [body]);
+  const reloadHistory = useCallback(() => setHistoryKey((k) => k + 1), []);
+
+  // ---- the estimate, refreshed (debounced, latest wins) whenever the settings change ----
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setEstimate((prev) => ({
+      kind: 'loading',
+      key,
+      previous: prev.kind === 'ready' ? prev.estimate : prev.kind === 'loading' ? prev.previous : null,
+    }));
+    const timer = window.setTimeout(() => {
+      estimateExport(body, ctrl.signal)
+        .then((est) => setEstimate({ kind: 'ready', key, estimate: est }))
+        .catch((error: unknown) => {
+          if (!ctrl.signal.aborted) setEstimate({ kind: 'error', key, error });
+        });
+    }, ESTIMATE_DEBOUNCE_MS);
+    return () => {
+      window.clearTimeout(timer);
+      ctrl.abort();
+    };
+  }, [body, key]);
+
+  // ---- history of the project's exports ----
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listExportHistory({ projectId: project.id, page: historyPage, limit: HISTORY_LIMIT }, ctrl.signal)
+      .then((data) => {
+        if (data.items.length === 0 && historyPage > 1) {
+          setHistoryPage(Math.max(1, data.totalPages));
+          return;
+        }
+        setHistory({ kind: 'ready', data: { ...data, items: newestFirst(data.items) } });
+        // Opening the dialog while an export of this version is still going: follow it.
+        if (!attached.current) {
+          attached.current = true;
+          const going = data.items.find((e) => e.version_id === versionId && !isExportFinished(e.status));
+          if (going) setCurrent((c) => c ?? going);
+        }
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setHistory({ kind: 'error', message: errorMessage(e) });
+      });
+    return () => ctrl.abort();
+  }, [project.id, versionId, historyPage, historyKey]);
+
+  // ---- uploaded music (audio assets that no run generated) ----
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listAssets({ projectId: project.id, type: 'audio', limit: 100 }, ctrl.signal)
+      .then((page) =>
+        setMusic(
+          page.items.filter((a) => {
+            const m = a.metadata as { run_id?: unknown } | null;
+            return !(m && typeof m === 'object' && m.run_id);
+          }),
+        ),
+      )
+      .catch(() => {
+        // No music choice then; the export itself does not need it.
+      });
+    return () => ctrl.abort();
+  }, [project.id]);
+
+  // ---- follow the current export until it finishes ----
+  const currentId = current?.id ?? null;
+  const currentActive = current !== null && !isExportFinished(current.status);
+  useEffect(() => {
+    if (!currentId || !currentActive) return;
+    setWatchProblem(null);
+    const w = watchExport({
+      fetchExport: () => getExport(currentId),
+      immediate: true,
+      onExport: (e) => {
+        setWatchProblem(null);
+        setCurrent((prev) => newerExport(prev, e));
+      },
+      onError: (e) => setWatchProblem({ kind: 'reconnecting', message: errorMessage(e) }),
+      onStop: (reason, err) => {
+        if (reason === 'gone') setWatchProblem({ kind: 'stopped', message: 'This export no longer exists.' });
+        else if (reason === 'error') setWatchProblem({ kind: 'stopped', message: errorMessage(err) });
+      },
+    });
+    watcher.current = w;
+    return () => {
+      w.stop();
+      watcher.current = null;
+    };
+  }, [currentId, currentActive]);
+
+  // When the followed export ends: tell, and show it in the history.
+  const lastStatus = useRef<string | null>(null);
+  useEffect(() => {
+    if (!current) return;
+    const was = lastStatus.current;
+    lastStatus.current = current.status;
+    if (was === null || was === current.status || !isExportFinished(current.status) || isExportFinished(was)) return;
+    reloadHistory();
+    if (current.status === 'completed') toasts.show({ kind: 'success', message: 'The export is ready' });
+    // The (often long) ffmpeg message is shown in the dialog; the toast only tells.
+    else if (current.status === 'failed') toasts.show({ kind: 'error', message: 'The export failed: the dialog says why' });
+  }, [current, reloadHistory, toasts]);
+
+  const video = useBlobUrl(current && isPlayable(current) ? current.video_url : null, videoReload);
+
+  // ---- what the form shows ----
+  const estimateError = estimate.kind === 'error' && estimate.key === key ? estimate.error : null;
+  const shownError = startError ?? estimateError;
+  const errorField = isApi(shownError) ? exportFieldFor(shownError.field) : null;
+  const fieldErrors: Partial<Record<ExportFormField, string>> =
+    errorField && isApi(shownError) ? { [errorField]: shownError.detail } : {};
+  const formError = shownError && !errorField ? shownError : null;
+  const est: ExportEstimate | null =
+    estimate.kind === 'ready' ? estimate.estimate : estimate.kind === 'loading' ? estimate.previous : null;
+  const estimateFresh = estimate.kind === 'ready' && estimate.key === key;
+  const insufficient = estimateFresh && est !== null && !est.sufficient_quota;
+  const canStart = !starting && !currentActive && !insufficient && !blocksStart(shownError);
+
+  function update<K extends keyof ExportSettings>(k: K, v: ExportSettings[K]) {
+    setSettings((s) => ({ ...s, [k]: v }));
+    setStartError(null);
+  }
+
+  async function start() {
+    if (!canStart) return;
+    setStarting(true);
+    setStartError(null);
+    try {
+      const e = await startExport(body);
+      lastStatus.current = e.status;
+      setCurrent(e);
+      setWatchProblem(null);
+      reloadHistory();
+      window.setTimeout(() => playerRef.current?.scrollIntoView({ block: 'nearest' }), 0);
+    } catch (e) {
+      setStartError(e);
+      const field = isApi(e) ? exportFieldFor(e.field) : null;
+      if (field) document.querySelector<HTMLElement>(`[data-export-field="${field}"]`)?.focus();
+    } finally {
+      setStarting(false);
+    }
+  }
+
+  async function cancel() {
+    if (!current || !canCancelExport(current.status)) return;
+    setCancelling(true);
+    try {
+      const e = await cancelExport(current.id);
+      setCurrent((prev) => newerExport(prev, e));
+      toasts.show({ kind: 'info', message: 'Export cancelled' });
+      reloadHistory();
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+      watcher.current?.refresh();
+    } finally {
+      setCancelling(false);
+    }
+  }
+
+  async function download(path: string | null, filename: string) {
+    if (!path) return;
+    try {
+      saveBlob(await fetchExportFile(path), filename);
+    } catch (e) {
+      toasts.show({ kind: 'error', message: `Couldn’t download ${filename}: ${errorMessage(e)}` });
+    }
+  }
+
+  async function storyboardPdf() {
+    setPdfBusy(true);
+    try {
+      saveBlob(await downloadStoryboardSheet(project.id, versionId), storyboardSheetFileName(project.name, versionNumber));
+    } catch (e) {
+      toasts.show({ kind: 'error', message: `Couldn’t make the storyboard sheet: ${errorMessage(e)}` });
+    } finally {
+      setPdfBusy(false);
+    }
+  }
+
+  function show(e: Export) {
+    lastStatus.current = e.status;
+    setCurrent(e);
+    window.setTimeout(() => playerRef.current?.scrollIntoView({ block: 'nearest' }), 0);
+  }
+
+  function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    void start();
+  }
+
+  const size = pixelSize(settings.resolution, settings.aspect_ratio);
+  const rows = history.kind === 'ready' ? history.data.items.map((r) => (current && r.id === current.id ? current : r)) : [];
+
+  return (
+    <Modal
+      title="Export video"
+      onClose={onClose}
+      busy={starting || cancelling}
+      size="lg"
+      testId="export-dialog"
+      initialFocus={`[data-export-field="resolution"] input:checked`}
+    >
+      <div className="modal-body export-body">
+        <form
+          className="export-form"
+          data-testid="export-form"
+          onSubmit={onSubmit}
+          onKeyDown={(e) => {
+            if (!isFormStartKey(e.nativeEvent)) return;
+            e.preventDefault();
+            void start();
+          }}
+          noValidate
+        >
+          <div className="export-fields">
+            <ChoiceGroup
+              field="resolution"
+              legend="Resolution"
+              value={settings.resolution}
+              options={EXPORT_RESOLUTIONS.map((r) => ({ value: r, label: r, hint: RESOLUTION_HINTS[r] }))}
+              onChange={(v) => update('resolution', v)}
+              error={fieldErrors.resolution}
+              note={`${size.width} × ${size.height}`}
+            />
+            <ChoiceGroup
+              field="aspect_ratio"
+              legend="Aspect ratio"
+              value={settings.aspect_ratio}
+              options={ASPECT_RATIOS.map((r: AspectRatio) => ({
+                value: r,
+                label: (
+                  <>
+                    <AspectShape ratio={r} /> {r}
+                  </>
+                ),
+                hint: r === project.aspect_ratio ? 'project' : undefined,
+              }))}
+              onChange={(v) => update('aspect_ratio', v)}
+              error={fieldErrors.aspect_ratio}
+            />
+            <ChoiceGroup
+              field="format"
+              legend="Format"
+              value={settings.format}
+              options={EXPORT_FORMATS.map((f) => ({ value: f, label: FORMAT_LABELS[f]!.label, hint: FORMAT_LABELS[f]!.hint }))}
+              onChange={(v) => update('format', v)}
+              error={fieldErrors.format}
+            />
+            <div className="form-field">
+              <label htmlFor="export-fps">Frame rate</label>
+              <select
+                id="export-fps"
+                className={`input input-sm select${fieldErrors.fps ? ' invalid' : ''}`}
+                data-testid="export-fps"
+                data-export-field="fps"
+                value={settings.fps}
+                aria-invalid={fieldErrors.fps ? true : undefined}
+                onChange={(e) => update('fps', Number(e.target.value) as ExportSettings['fps'])}
+              >
+                {EXPORT_FPS.map((f) => (
+                  <option key={f} value={f}>
+                    {f} fps
+                  </option>
+                ))}
+              </select>
+              <FieldError field="fps" message={fieldErrors.fps} />
+            </div>
+            <ChoiceGroup
+              field="include_subtitles"
+              legend="Subtitles"
+              value={settings.subtitles}
+              options={EXPORT_SUBTITLES.map((s) => ({ value: s, label: SUBTITLE_LABELS[s]!.label, hint: SUBTITLE_LABELS[s]!.hint }))}
+              onChange={(v) => update('subtitles', v)}
+              error={fieldErrors.include_subtitles}
+            />
+            <ChoiceGroup
+              field="transition"
+              legend="Transition"
+              value={settings.transition}
+              options={EXPORT_TRANSITIONS.map((t) => ({ value: t, label: TRANSITION_LABELS[t] ?? t }))}
+              onChange={(v) => update('transition', v)}
+              error={fieldErrors.transition}
+            />
+            <div className="form-field">
+              <span className="export-legend">Motion</span>
+              <label className="export-check">
+                <input
+                  type="checkbox"
+                  data-testid="export-motion"
+                  data-export-field="motion"
+                  checked={settings.motion}
+                  onChange={(e) => update('motion', e.target.checked)}
+                />
+                Pan and zoom the stills
+              </label>
+              <FieldError field="motion" message={fieldErrors.motion} />
+            </div>
+            {(music.length > 0 || fieldErrors.music_asset_id) && (
+              <div className="form-field">
+                <label htmlFor="export-music">
+                  Background music <span className="optional">optional</span>
+                </label>
+                <select
+                  id="export-music"
+                  className={`input input-sm select${fieldErrors.music_asset_id ? ' invalid' : ''}`}
+                  data-testid="export-music"
+                  data-export-field="music_asset_id"
+                  value={settings.music_asset_id ?? ''}
+                  onChange={(e) => update('music_asset_id', e.target.value || null)}
+                >
+                  <option value="">None</option>
+                  {music.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {a.filename}
+                    </option>
+                  ))}
+                </select>
+                <FieldError field="music_asset_id" message={fieldErrors.music_asset_id} />
+              </div>
+            )}
+          </div>
+
+          <aside className="export-side">
+            <EstimatePanel estimate={est} state={estimate.kind} fresh={estimateFresh} />
+            {formError !== null && (
+              <div className="form-error export-form-error" role="alert" data-testid="export-form-error" data-status={isApi(formError) ? formError.status : ''}>
+                <p>{isApi(formError) && formError.status === 409 ? `${formError.detail}` : errorMessage(formError)}</p>
+                {isApi(formError) && formError.status === 409 && onGoToRuns && (
+                  <button type="button" className="button secondary button-sm" onClick={onGoToRuns} data-testid="export-go-runs">
+                    Go to Runs
+                  </button>
+                )}
+              </div>
+            )}
+            <button
+              type="submit"
+              className="button primary export-start"
+              data-testid="export-start"
+              disabled={!canStart}
+              aria-keyshortcuts="Enter"
+              title={
+                currentActive
+                  ? 'An export is running: wait for it or cancel it'
+                  : insufficient
+                    ? 'Not enough credits for this export'
+                    : undefined
+              }
+            >
+              <FilmIcon />
+              {starting ? 'Starting…' : currentActive ? 'Exporting…' : 'Start export'}
+            </button>
+            <p className="toolbar-hint">
+              <kbd>Enter</kbd> starts · <kbd>Esc</kbd> closes (the export goes on)
+            </p>
+          </aside>
+        </form>
+
+        {current && (
+          <section
+            className="panel export-current"
+            ref={playerRef}
+            data-testid="export-current"
+            data-export-id={current.id}
+            data-status={current.status}
+            aria-label="Current export"
+          >
+            <div className="run-summary-line">
+              <span className={`run-status run-status-${statusClass(current.status)}`} data-testid="export-status" data-status={current.status}>
+                <span className="status-dot" aria-hidden="true" />
+                {exportStatusLabel(current.status)}
+              </span>
+              <span className="muted">
+                {current.resolution} · {current.aspect_ratio} · {current.width}×{current.height} · {current.fps} fps · {current.format.toUpperCase()}
+              </span>
+              {canCancelExport(current.status) && (
+                <button
+                  type="button"
+                  className="button secondary button-sm"
+                  data-testid="export-cancel"
+                  disabled={cancelling}
+                  onClick={() => void cancel()}
+                >
+                  <StopIcon />
+                  {cancelling ? 'Cancelling…' : 'Cancel'}
+                </button>
+              )}
+            </div>
+            <div
+              className="progress"
+              role="progressbar"
+              aria-label="Export progress"
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={progressPercent(current.status === 'completed' ? 1 : current.progress)}
+              aria-valuetext={progressText(current, new Date())}
+              data-testid="export-progress"
+            >
+              <span
+                className={`progress-fill progress-${statusClass(current.status)}`}
+                style={{ width: `${progressPercent(current.status === 'completed' ? 1 : current.progress)}%` }}
+              />
+            </div>
+            {current.status === 'failed' ? (
+              <p className="run-error" role="alert" data-testid="export-error">
+                <AlertIcon /> {current.error || current.message || 'The export failed'}
+              </p>
+            ) : (
+              <p className="export-message muted" data-testid="export-message" aria-live="polite">
+                {progressText(current, new Date())}
+              </p>
+            )}
+            {watchProblem && !isExportFinished(current.status) && (
+              <p className="export-watch muted" data-testid="export-watch" data-kind={watchProblem.kind}>
+                {watchProblem.kind === 'reconnecting' ? `Reconnecting… (${watchProblem.message})` : watchProblem.message}
+                {watchProblem.kind === 'stopped' && (
+                  <button type="button" className="button secondary button-sm" onClick={() => watcher.current?.refresh()}>
+                    Check again
+                  </button>
+                )}
+              </p>
+            )}
+
+            {isPlayable(current) && (
+              <div className="export-result">
+                <div className={`export-player aspect-${current.aspect_ratio.replace(':', 'x')}`}>
+                  {video.url ? (
+                    <video controls preload="metadata" src={video.url} data-testid="export-video" data-export-id={current.id} />
+                  ) : video.error ? (
+                    <div className="export-player-msg" role="alert">
+                      <AlertIcon /> Couldn’t load the video: {video.error}
+                      <button type="button" className="button secondary button-sm" onClick={() => setVideoReload((k) => k + 1)}>
+                        Try again
+                      </button>
+                    </div>
+                  ) : (
+                    <span className="spinner" role="status" aria-label="Loading the video" />
+                  )}
+                </div>
+                <div className="export-result-side">
+                  <dl className="node-facts export-facts">
+                    <div>
+                      <dt>Duration</dt>
+                      <dd data-testid="export-duration">{videoLengthText(current.duration ?? current.video_length)}</dd>
+                    </div>
+                    <div>
+                      <dt>Size</dt>
+                      <dd>{current.file_size !== null ? formatBytes(current.file_size) : '–'}</dd>
+                    </div>
+                    <div>
+                      <dt>Subtitles</dt>
+                      <dd>{SUBTITLE_LABELS[current.include_subtitles]?.label ?? current.include_subtitles}</dd>
+                    </div>
+                  </dl>
+                  <div className="export-downloads">
+                    {video.url ? (
+                      <a className="button secondary button-sm" href={video.url} download={exportFileName(current, 'video')} data-testid="export-download-video">
+                        <DownloadIcon />
+                        Download {current.format.toUpperCase()}
+                      </a>
+                    ) : (
+                      <button
+                        type="button"
+                        className="button secondary button-sm"
+                        data-testid="export-download-video"
+                        onClick={() => void download(current.video_url, exportFileName(current, 'video'))}
+                      >
+                        <DownloadIcon />
+                        Download {current.format.toUpperCase()}
+                      </button>
+                    )}
+                    {current.subtitles_url && (
+                      <button
+                        type="button"
+                        className="button secondary button-sm"
+                        data-testid="export-download-srt"
+                        onClick={() => void download(current.subtitles_url, exportFileName(current, 'subtitles'))}
+                      >
+                        <FileTextIcon />
+                        Subtitles (.srt)
+                      </button>
+                    )}
+                  </div>
+                </div>
+              </div>
+            )}
+          </section>
+        )}
+
+        <section className="export-history" data-testid="export-history" aria-label="Export history">
+          <h3>History</h3>
+          {history.kind === 'loading' && <span className="spinner" role="status" aria-label="Loading the export history" />}
+          {history.kind === 'error' && (
+            <p className="run-error" role="alert">
+              <AlertIcon /> {history.message}{' '}
+              <button type="button" className="button secondary button-sm" onClick={reloadHistory}>
+                Try again
+              </button>
+            </p>
+          )}
+          {history.kind === 'ready' && rows.length === 0 && (
+            <p className="muted" data-testid="export-history-empty">
+              No exports of this project yet.
+            </p>
+          )}
+          {history.kind === 'ready' && rows.length > 0 && (
+            <>
+              <table className="asset-table export-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Status</th>
+                    <th scope="col">Resolution</th>
+                    <th scope="col">Format</th>
+                    <th scope="col" className="num">
+                      Size
+                    </th>
+                    <th scope="col" className="num">
+                      Duration
+                    </th>
+                    <th scope="col">Created</th>
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((r) => (
+                    <tr
+                      key={r.id}
+                      data-testid="export-history-row"
+                      data-export-id={r.id}
+                      data-status={r.status}
+                      className={current?.id === r.id ? 'selected' : undefined}
+                    >
+                      <td>
+                        <span className={`run-status run-status-${statusClass(r.status)}`} title={r.error ?? undefined}>
+                          <span className="status-dot" aria-hidden="true" />
+                          {exportStatusLabel(r.status)}
+                          {r.status === 'processing' ? ` ${progressPercent(r.progress)}%` : ''}
+                        </span>
+                      </td>
+                      <td>
+                        {r.resolution} · {r.aspect_ratio}
+                      </td>
+                      <td>{r.format.toUpperCase()}</td>
+                      <td className="num">{r.file_size !== null && r.status === 'completed' ? formatBytes(r.file_size) : '–'}</td>
+                      <td className="num">{videoLengthText(r.duration ?? r.video_length)}</td>
+                      <td>
+                        <time dateTime={r.created_at} title={formatDateTime(r.created_at)}>
+                          {formatRelativeTime(r.created_at)}
+                        </time>
+                      </td>
+                      <td>
+                        <div className="asset-actions">
+                          {isPlayable(r) ? (
+                            <>
+                              <button
+                                type="button"
+                                className="icon-button"
+                                aria-label={`Play the ${r.resolution} ${r.format} export`}
+                                title="Play"
+                                data-testid="export-history-play"
+                                onClick={() => show(r)}
+                              >
+                                <PlayIcon />
+                              </button>
+                              <button
+                                type="button"
+                                className="icon-button"
+                                aria-label={`Download the ${r.resolution} ${r.format} export`}
+                                title="Download the video"
+                                data-testid="export-history-download"
+                                onClick={() => void download(r.video_url, exportFileName(r, 'video'))}
+                              >
+                                <DownloadIcon />
+                              </button>
+                              {r.subtitles_url && (
+                                <button
+                                  type="button"
+                                  className="icon-button"
+                                  aria-label={`Download the subtitles of the ${r.resolution} ${r.format} export`}
+                                  title="Download the subtitles (.srt)"
+                                  data-testid="export-history-srt"
+                                  onClick={() => void download(r.subtitles_url, exportFileName(r, 'subtitles'))}
+                                >
+                                  <FileTextIcon />
+                                </button>
+                              )}
+                            </>
+                          ) : !isExportFinished(r.status) && current?.id !== r.id ? (
+                            <button type="button" className="button secondary button-sm" onClick={() => show(r)}>
+                              Follow
+                            </button>
+                          ) : null}
+                        </div>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {history.data.totalPages > 1 && (
+                <Pagination
+                  page={history.data.page}
+                  totalPages={history.data.totalPages}
+                  total={history.data.total}
+                  limit={history.data.limit}
+                  onPage={setHistoryPage}
+                />
+              )}
+            </>
+          )}
+        </section>
+      </div>
+      <footer className="modal-footer export-footer">
+        <button
+          type="button"
+          className="button secondary"
+          data-testid="export-storyboard-pdf"
+          disabled={pdfBusy}
+          onClick={() => void storyboardPdf()}
+          title="Each shot’s frame, number, scene, dialogue and duration, six to a page"
+        >
+          <FileTextIcon />
+          {pdfBusy ? 'Making the sheet…' : 'Storyboard sheet (PDF)'}
+        </button>
+        <button type="button" className="button secondary" data-testid="export-close" onClick={onClose} disabled={starting || cancelling}>
+          Close
+        </button>
+      </footer>
+    </Modal>
+  );
+}
+
+/** The run-status colour classes: processing looks like a running run. */
+function statusClass(status: string): string {
+  return status === 'processing' ? 'running' : status;
+}
+
+function FieldError({ field, message }: { field: string; message?: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p className="field-error" id={`export-${field}-error`} data-testid={`export-field-error-${field}`} role="alert">
+      {message}
+    </p>
+  );
+}
+
+interface ChoiceOption<T extends string> {
+  value: T;
+  label: ReactNode;
+  hint?: string | undefined;
+}
+
+/** A row of radio buttons that looks like a segmented control (arrow keys move, Enter starts). */
+function ChoiceGroup<T extends string>({
+  field,
+  legend,
+  value,
+  options,
+  onChange,
+  error,
+  note,
+}: {
+  field: ExportFormField;
+  legend: string;
+  value: T;
+  options: ChoiceOption<T>[];
+  onChange: (v: T) => void;
+  error?: string | undefined;
+  note?: string;
+}) {
+  return (
+    <fieldset className="form-field" aria-describedby={error ? `export-${field}-error` : undefined}>
+      <legend>
+        {legend}
+        {note && <span className="optional" data-testid={`export-${field}-note`}>{note}</span>}
+      </legend>
+      <div className={`choice-group${error ? ' invalid' : ''}`} role="radiogroup" aria-label={legend} data-export-field={field} aria-invalid={error ? true : undefined}>
+        {options.map((o) => (
+          <label key={o.value} className={`choice${value === o.value ? ' selected' : ''}`} data-testid={`export-${field}-${o.value}`}>
+            <input type="radio" name={`export-${field}`} value={o.value} checked={value === o.value} onChange={() => onChange(o.value)} />
+            <span className="choice-label">{o.label}</span>
+            {o.hint && <span className="choice-hint">{o.hint}</span>}
+          </label>
+        ))}
+      </div>
+      <FieldError field={field} message={error} />
+    </fieldset>
+  );
+}
+
+function EstimatePanel({
+  estimate,
+  state,
+  fresh,
+}: {
+  estimate: ExportEstimate | null;
+  state: EstimateState['kind'];
+  fresh: boolean;
+}) {
+  return (
+    <section
+      className={`export-estimate${fresh ? '' : ' stale'}`}
+      data-testid="export-estimate"
+      data-state={fresh ? 'ready' : state}
+      data-resolution={estimate?.resolution ?? ''}
+      data-format={estimate?.format ?? ''}
+      data-video-length={estimate?.video_length ?? ''}
+      data-frames={estimate?.frames ?? ''}
+      data-cost={estimate?.estimated_cost ?? ''}
+      data-sufficient={estimate ? String(estimate.sufficient_quota) : ''}
+      aria-busy={!fresh}
+      aria-label="Estimate"
+    >
+      <h3>
+        Estimate {!fresh && state === 'loading' && <span className="spinner spinner-sm" aria-hidden="true" />}
+      </h3>
+      {estimate ? (
+        <dl className="export-estimate-facts">
+          <div>
+            <dt>Video length</dt>
+            <dd data-testid="estimate-length">{videoLengthText(estimate.video_length)}</dd>
+          </div>
+          <div>
+            <dt>Frames</dt>
+            <dd data-testid="estimate-frames">
+              {estimate.frames.toLocaleString()} at {estimate.fps} fps
+            </dd>
+          </div>
+          <div>
+            <dt>Picture</dt>
+            <dd>
+              {estimate.width}×{estimate.height} · {pluralize(estimate.shots, 'shot')}
+            </dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd data-testid="estimate-cost">{costText(estimate.estimated_cost)}</dd>
+          </div>
+          <div>
+            <dt>Encoding</dt>
+            <dd data-testid="estimate-time">{formatEncodeTime(estimate.estimated_duration)}</dd>
+          </div>
+          <div className={estimate.sufficient_quota ? undefined : 'export-quota-short'}>
+            <dt>Budget</dt>
+            <dd data-testid="estimate-quota">{quotaText(estimate)}</dd>
+          </div>
+        </dl>
+      ) : state === 'error' ? (
+        <p className="muted">No estimate for these settings.</p>
+      ) : (
+        <p className="muted">Working it out…</p>
+      )}
+    </section>
+  );
+}
