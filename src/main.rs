@@ -93,8 +93,11 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    storyloom::telemetry::init();
     let cli = Cli::parse();
+    match cli.command {
+        Command::Render { .. } => storyloom::telemetry::init_with_default("warn"),
+        _ => storyloom::telemetry::init(),
+    }
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -5,8 +5,13 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber; later calls are no-ops.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    init_with_default("info,tower_http=info");
+}
+
+/// [`init`] with another filter when `RUST_LOG` is unset (the render job keeps its terminal for
+/// the progress bar: warnings only).
+pub fn init_with_default(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -1022,6 +1022,12 @@ pub fn copy_out(src: &Path, dest: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::fs::copy(src, tmp.path())?;
+    // A temp file is private (0600); the video is an ordinary file for the user's other programs.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(dest).map_err(|e| e.error)?;
     Ok(())
 }
