@@ -3,6 +3,7 @@ import type { Export } from '../api/types';
 import {
   canCancelExport,
   costText,
+  etaSeconds,
   exportFileName,
   exportStatusLabel,
   formatEncodeTime,
@@ -34,6 +35,7 @@ function exp(over: Partial<Export> = {}): Export {
     format: 'mp4',
     video_url: null,
     created_at: '2026-02-01T09:59:00Z',
+    started_at: null,
     estimated_completion: null,
     ...over,
   } as Export;
@@ -86,6 +88,18 @@ describe('progress', () => {
       progressText(exp({ progress: 0.42, message: 'encoding frame 120/300', estimated_completion: '2026-02-01T10:00:08Z' }), NOW),
     ).toBe('42% · encoding frame 120/300 · about 8 s left');
     expect(progressText(exp({ progress: 0.1 }), NOW)).toBe('10%');
+  });
+
+  it('estimates the time left from the measured rate once under way, else from the server', () => {
+    // 25% in 30 s: 90 s to go, whatever the server guessed before ffmpeg started.
+    const under = exp({ progress: 0.25, started_at: '2026-02-01T09:59:30Z', estimated_completion: '2026-02-01T10:00:05Z' });
+    expect(etaSeconds(under, NOW)).toBe(90);
+    expect(progressText({ ...under, message: 'encoding frame 10 of 40' }, NOW)).toBe('25% · encoding frame 10 of 40 · about 2 min left');
+    // Too early to measure: the server's estimate.
+    expect(etaSeconds(exp({ progress: 0.01, started_at: '2026-02-01T09:59:59Z', estimated_completion: '2026-02-01T10:00:20Z' }), NOW)).toBe(20);
+    // Nothing known.
+    expect(etaSeconds(exp({ progress: 0.5, started_at: null, estimated_completion: null }), NOW)).toBeNull();
+    expect(etaSeconds(exp({ progress: 0.5, started_at: 'garbage' }), NOW)).toBeNull();
   });
 
   it('describes the other statuses, with the error of a failed one', () => {

@@ -48,6 +48,25 @@ export function secondsLeft(iso: string | null | undefined, now: Date): number |
   return s > 0 ? s : null;
 }
 
+/**
+ * Seconds an encode still needs. Once a few percent are done, from the measured rate (elapsed since
+ * `started_at` × remaining / done): the server's `estimated_completion` comes from the estimate,
+ * made before ffmpeg started, and is off on a busy machine. Before that, the server's time.
+ */
+export function etaSeconds(
+  e: Pick<Export, 'progress' | 'started_at' | 'estimated_completion'>,
+  now: Date,
+  minProgress = 0.05,
+): number | null {
+  const started = e.started_at ? Date.parse(e.started_at) : Number.NaN;
+  const p = e.progress;
+  if (Number.isFinite(started) && typeof p === 'number' && p >= minProgress && p < 1) {
+    const elapsed = (now.getTime() - started) / 1000;
+    if (elapsed > 0) return Math.max(1, Math.ceil((elapsed * (1 - p)) / p));
+  }
+  return secondsLeft(e.estimated_completion, now);
+}
+
 /** "about 12 s", "about 2 min", "under a second". */
 export function formatEncodeTime(secs: number): string {
   if (!Number.isFinite(secs) || secs < 0) return '–';
@@ -60,14 +79,17 @@ export function formatEncodeTime(secs: number): string {
  * The line under the progress bar: "Queued", "42% · encoding 0:12 of 0:30 · about 8 s left",
  * "Completed", "Failed: <error>". ffmpeg's own message is shown as the server sends it.
  */
-export function progressText(e: Pick<Export, 'status' | 'progress' | 'message' | 'error' | 'estimated_completion'>, now: Date): string {
+export function progressText(
+  e: Pick<Export, 'status' | 'progress' | 'message' | 'error' | 'estimated_completion' | 'started_at'>,
+  now: Date,
+): string {
   switch (e.status) {
     case 'queued':
       return e.message ? `Queued · ${e.message}` : 'Queued';
     case 'processing': {
       const parts = [`${progressPercent(e.progress)}%`];
       if (e.message) parts.push(e.message);
-      const left = secondsLeft(e.estimated_completion, now);
+      const left = etaSeconds(e, now);
       if (left !== null) parts.push(`${formatEncodeTime(left)} left`);
       return parts.join(' · ');
     }
