@@ -41,6 +41,8 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     /// The ffmpeg to export with (`STORYLOOM_FFMPEG`); None looks beside the binary, then on `PATH`.
     pub ffmpeg_path: Option<PathBuf>,
+    /// Sign-in requests (register, login, refresh) allowed per client address a minute.
+    pub auth_rate_per_minute: u32,
 }
 
 impl Config {
@@ -67,6 +69,7 @@ impl Config {
             db_readers: 4,
             access_token_ttl_secs: 15 * 60,
             ffmpeg_path: crate::export::ffmpeg::configured_path(),
+            auth_rate_per_minute: 10,
         }
     }
 

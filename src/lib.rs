@@ -1,5 +1,6 @@
 //! Storyloom core: every domain, the HTTP API, storage. Never depends on Tauri: the desktop shell and
 //! the server both serve [`api::router`].
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub runs: Arc<workflow::runs::RunHub>,
     /// Video exports going in this process, and their progress events.
     pub exports: Arc<export::ExportHub>,
+    /// Rate limiters (sign-in routes).
+    pub limits: Arc<api::limits::RateLimits>,
 }
 
 impl AppState {
@@ -85,6 +88,7 @@ impl AppState {
             )?),
             AuthMode::Accounts => None,
         };
+        let limits = Arc::new(api::limits::RateLimits::new(config.auth_rate_per_minute));
         Ok(Self {
             config: Arc::new(config),
             db,
@@ -96,6 +100,7 @@ impl AppState {
             token_secret: Arc::new(token_secret),
             runs: Arc::new(workflow::runs::RunHub::default()),
             exports: Arc::new(export::ExportHub::default()),
+            limits,
         })
     }
 }

@@ -161,6 +161,17 @@ impl ApiError {
         )
     }
 
+    /// 429 with `retry_after` seconds (also sent as the `Retry-After` header).
+    pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            detail,
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
     pub fn service_unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,11 +1,13 @@
 //! The whole HTTP API as one axum `Router`: the server binds it to TCP, the desktop shell hands it
 //! webview requests without any port. Handlers are thin; services in the domain folders do the work.
+pub mod accounts;
 pub mod assets;
 pub mod characters;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod health;
+pub mod limits;
 pub mod pagination;
 pub mod projects;
 pub mod prompts;
@@ -45,7 +47,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "accounts"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -90,6 +92,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(workflows::routes())
         .merge(runs::routes())
         .merge(export::routes())
+        .merge(accounts::routes())
         .split_for_parts()
 }
 

@@ -388,7 +388,95 @@ pub async fn revoke_api_key(state: &AppState, key_id: &str) -> Result<bool, DbEr
         .await
 }
 
-/// Creates a user without a password (password sign-in arrives with the accounts API).
+/// An API key as its owner sees it afterwards: never the secret, only its prefix.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub created_at: String,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+}
+
+/// A user's API keys, newest first.
+#[tracing::instrument(skip(state))]
+pub async fn list_api_keys(state: &AppState, user_id: &str) -> Result<Vec<ApiKeyInfo>, DbError> {
+    let (user, now) = (user_id.to_string(), state.clock.now());
+    state
+        .db
+        .read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_at
+                 FROM api_keys WHERE user_id = ?1 ORDER BY created_at DESC, id DESC",
+            )?;
+            let rows = stmt
+                .query_map([&user], |r| {
+                    let scopes: String = r.get(3)?;
+                    let expires_at: Option<String> = r.get(4)?;
+                    let revoked_at: Option<String> = r.get(6)?;
+                    let expired = expires_at
+                        .as_deref()
+                        .and_then(parse_time)
+                        .is_some_and(|t| t <= now);
+                    Ok(ApiKeyInfo {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        prefix: r.get(2)?,
+                        scopes: scopes
+                            .split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                        status: if revoked_at.is_some() {
+                            "revoked"
+                        } else if expired {
+                            "expired"
+                        } else {
+                            "active"
+                        }
+                        .into(),
+                        expires_at,
+                        last_used_at: r.get(5)?,
+                        revoked_at,
+                        created_at: r.get(7)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+}
+
+/// Revokes one of the user's own keys; false when the user has no such key (or it was revoked).
+#[tracing::instrument(skip(state))]
+pub async fn revoke_own_api_key(
+    state: &AppState,
+    user_id: &str,
+    key_id: &str,
+) -> Result<bool, DbError> {
+    let (user, id, now) = (
+        user_id.to_string(),
+        key_id.to_string(),
+        rfc3339(state.clock.now()),
+    );
+    state
+        .db
+        .write(move |tx| {
+            let n = tx.execute(
+                "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL",
+                params![now, id, user],
+            )?;
+            Ok::<_, DbError>(n == 1)
+        })
+        .await
+}
+
+/// Creates a user without a password (the CLI's `create-user`; people register through the API).
 #[tracing::instrument(skip(state))]
 pub async fn create_user(
     state: &AppState,

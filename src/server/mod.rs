@@ -69,10 +69,14 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
         writeln!(out, "STORYLOOM_LISTENING http://{local}")?;
         out.flush()?;
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    // The peer address reaches handlers (per-address rate limits).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     tracing::info!("server stopped");
     Ok(())
 }
