@@ -398,6 +398,16 @@ pub async fn login(state: &AppState, c: Credentials) -> Result<Session, AccountE
         .await
 }
 
+/// id, user, family, expiry, used, revoked.
+type TokenRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 /// Exchanges a refresh token for a new pair; a token used twice revokes its family.
 #[tracing::instrument(skip_all)]
 pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AccountError> {
@@ -407,7 +417,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AccountEr
     let outcome = state
         .db
         .write(move |tx| {
-            let row: Option<(String, String, String, String, Option<String>, Option<String>)> = tx
+            let row: Option<TokenRow> = tx
                 .query_row(
                     "SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens
                      WHERE token_hash = ?1",

@@ -234,7 +234,7 @@ fn may_manage_keys(p: &Principal) -> Result<(), ApiError> {
 
 #[utoipa::path(get, path = "/api/v1/users/me/api-keys", tag = "accounts",
     responses((status = 200, description = "Your keys (prefix, name, scopes, expiry, last used); never the secret",
-        body = Vec<ApiKeyInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        body = KeyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_keys(
     State(state): State<AppState>,
     principal: Principal,

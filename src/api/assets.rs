@@ -242,7 +242,7 @@ fn content_disposition(filename: &str) -> HeaderValue {
     params(("id" = String, Path, description = "Asset id")),
     responses(
         (status = 200, description = "The file's bytes, with its sniffed Content-Type and Content-Disposition",
-            content_type = "application/octet-stream", body = Vec<u8>),
+            content_type = "*/*", body = Vec<u8>),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn download_asset(
     State(state): State<AppState>,

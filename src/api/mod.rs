@@ -44,7 +44,7 @@ use error::{ApiError, ErrorCode};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Storyloom API", description = "Storyloom: scripts to short dramas. Errors are `{detail, error_code, retryable}`."),
-    components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError)),
+    components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError, assets::AssetStatusFilter)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
     tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "accounts"), (name = "system"))
@@ -72,9 +72,62 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Errors any operation can answer with (a body or query that cannot be read, credentials, a body
+/// too large or of the wrong type, rate limits, the unexpected), added where an operation does not
+/// describe them itself, so the document matches what clients really see.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let common = [
+            (
+                "400",
+                "The request could not be read (malformed JSON, a bad query parameter)",
+            ),
+            ("401", "Missing or invalid credentials"),
+            ("403", "Valid credentials without the needed scope or role"),
+            ("404", "No such resource (or another user's)"),
+            ("413", "The body is too large"),
+            ("415", "The body is not of a type this operation takes"),
+            ("422", "A field's value is invalid; `field` names it"),
+            ("429", "Rate limited; `retry_after` says when to try again"),
+            ("500", "An unexpected error (logged with the request id)"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for (code, description) in common {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content(
+                                    "application/json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                        .build(),
+                                )
+                                .build()
+                                .into()
+                        });
+                }
+            }
+        }
+    }
+}
+
 /// The routes and the OpenAPI document generated from their annotations.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(projects::list_projects, projects::create_project))
         .routes(routes!(
@@ -93,7 +146,10 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(runs::routes())
         .merge(export::routes())
         .merge(accounts::routes())
-        .split_for_parts()
+        .split_for_parts();
+    let (routes, mut doc) = (r.0, r.1);
+    CommonErrors.modify(&mut doc);
+    (routes, doc)
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

@@ -371,7 +371,8 @@ pub async fn review_continue(
 
 #[utoipa::path(post, path = "/api/v1/workflow-runs/{id}/actions/human-select", tag = "workflows",
     params(("id" = String, Path)), request_body = HumanSelect,
-    responses((status = 200, body = ReviewQueue), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReviewQueue), (status = 404, body = ErrorBody),
+        (status = 409, description = "The review is not waiting", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn human_select(
     State(state): State<AppState>,
     principal: Principal,

@@ -138,8 +138,9 @@ pub async fn get_script(
 #[utoipa::path(put, path = "/api/v1/projects/{id}/versions/{version_id}/script", tag = "versions",
     params(("id" = String, Path), ("version_id" = String, Path)), request_body = ScriptEdit,
     responses((status = 200, description = "Saved (and parsed)", body = ParseResult),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Based on an older revision: saved elsewhere meanwhile", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_script(
     State(state): State<AppState>,
     principal: Principal,

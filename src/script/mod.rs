@@ -84,6 +84,8 @@ pub enum IntExt {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+// The storyboard has its own `Scene`; the parser's is a different schema in the OpenAPI document.
+#[schema(as = ParsedScene)]
 pub struct Scene {
     /// 1-based, in script order (implicit scenes included).
     pub number: u32,
@@ -120,6 +122,7 @@ impl ShotKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ParsedShot)]
 pub struct Shot {
     /// 1-based across the whole script.
     pub number: u32,

@@ -100,7 +100,7 @@ pub struct Step {
     pub items_cached: u32,
     pub inputs_hash: Option<String>,
     pub cost_credits: i64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>, nullable = true)]
     pub output: Option<serde_json::Value>,
     pub error: Option<String>,
     pub retryable: bool,

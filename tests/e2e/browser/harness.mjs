@@ -51,12 +51,13 @@ export function removeDir(dir) {
 }
 
 /**
- * Starts `storyloom serve` on `addr` and resolves once it printed
+ * Starts `storyloom serve` on `addr` (`auth`: `local`, the default, or `accounts` for sign-in
+ * with user accounts) and resolves once it printed
  * `STORYLOOM_LISTENING http://HOST:PORT`. Rejects (with its stderr) when it exits first or is not
  * ready within 30 s.
  */
-export function startServer(dataDir, { addr = '127.0.0.1:0' } = {}) {
-  const args = ['serve', '--addr', addr, '--data-dir', dataDir, '--ui-dir', uiDist, '--auth', 'local'];
+export function startServer(dataDir, { addr = '127.0.0.1:0', auth = 'local' } = {}) {
+  const args = ['serve', '--addr', addr, '--data-dir', dataDir, '--ui-dir', uiDist, '--auth', auth];
   const child = spawn(serverBin, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -226,10 +227,10 @@ export async function saveFailureArtifacts(name, { page, servers = [], notes = [
 }
 
 /** JSON API call from the test itself (to check what the server really holds). */
-export async function api(server, method, apiPath, body) {
+export async function api(server, method, apiPath, body, headers = {}) {
   const res = await fetch(server.url + apiPath, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? { ...headers } : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

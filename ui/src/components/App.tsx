@@ -1,5 +1,15 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { AUTH_PATHS, getMe, logout, type SessionResponse, type User } from '../api/accounts';
+import { modeFromProbe, type ServerMode } from '../lib/accountForms';
+import { navigate } from '../lib/navigate';
 import { parseRoute, type Route } from '../lib/route';
+import { getSession } from '../lib/session';
+import { getTransport, joinUrl } from '../transport';
+import { AccountPage } from './account/AccountPage';
+import { AdminUsersPage } from './account/AdminUsersPage';
+import { ApiKeysPage } from './account/ApiKeysPage';
+import { SignInPage, SignUpPage } from './account/AuthPages';
+import { AuthContext, type AuthApi } from './account/AuthContext';
 import { EditorPage } from './editor/EditorPage';
 import { ProjectsPage } from './ProjectsPage';
 import { Sidebar } from './Sidebar';
@@ -15,20 +25,143 @@ function useHashRoute(): Route {
   return route;
 }
 
+/**
+ * What the server is: the desktop shell and `serve --auth local` need no sign-in (local);
+ * `serve --auth accounts` answers an anonymous `GET /auth/me` with 401 AUTH_REQUIRED.
+ */
+type Boot =
+  | { kind: 'probing' }
+  | { kind: 'open'; mode: Exclude<ServerMode, 'accounts'> }
+  | { kind: 'accounts'; user: User | null; notice: string | null };
+
+async function probeMode(): Promise<ServerMode> {
+  const t = getTransport();
+  if (t.kind === 'desktop') return 'local';
+  try {
+    // Deliberately without credentials: the answer says whether this server needs any.
+    const res = await fetch(joinUrl(t.baseUrl, AUTH_PATHS.me), { headers: { Accept: 'application/json' } });
+    let code: string | undefined;
+    if (!res.ok) {
+      try {
+        code = ((await res.json()) as { error_code?: string }).error_code;
+      } catch {
+        code = undefined;
+      }
+    }
+    return modeFromProbe(res.status, code);
+  } catch {
+    return 'unknown';
+  }
+}
+
+function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
+  let page;
+  switch (route.name) {
+    case 'project':
+      page = <EditorPage key={route.id} projectId={route.id} tab={route.tab} />;
+      break;
+    case 'account':
+      page = auth ? <AccountPage /> : <ProjectsPage />;
+      break;
+    case 'api-keys':
+      page = auth ? <ApiKeysPage /> : <ProjectsPage />;
+      break;
+    case 'admin-users':
+      page = auth ? <AdminUsersPage /> : <ProjectsPage />;
+      break;
+    default:
+      page = <ProjectsPage />;
+  }
+  return (
+    <div className="app-shell">
+      <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} />
+      <main className="main" id="main">
+        {page}
+      </main>
+    </div>
+  );
+}
+
 export function App() {
   const route = useHashRoute();
-  return (
-    <ToastProvider>
-      <div className="app-shell">
-        <Sidebar />
-        <main className="main" id="main">
-          {route.name === 'project' ? (
-            <EditorPage key={route.id} projectId={route.id} tab={route.tab} />
-          ) : (
-            <ProjectsPage />
-          )}
-        </main>
-      </div>
-    </ToastProvider>
+  const [boot, setBoot] = useState<Boot>({ kind: 'probing' });
+
+  useEffect(() => {
+    let cancelled = false;
+    void (async () => {
+      const mode = await probeMode();
+      if (cancelled) return;
+      if (mode !== 'accounts') {
+        setBoot({ kind: 'open', mode });
+        return;
+      }
+      let user: User | null = null;
+      if (getSession().accessToken()) {
+        try {
+          user = await getMe();
+        } catch {
+          user = null;
+        }
+      }
+      if (!cancelled) setBoot({ kind: 'accounts', user, notice: null });
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  // The session ends on its own when the server stops taking it (suspended, revoked, refresh refused).
+  useEffect(
+    () =>
+      getSession().subscribe((reason) => {
+        setBoot((b) =>
+          b.kind === 'accounts'
+            ? { kind: 'accounts', user: null, notice: reason.kind === 'rejected' ? reason.detail : null }
+            : b,
+        );
+        navigate({ name: 'sign-in' });
+      }),
+    [],
   );
+
+  const onSignedIn = useCallback((s: SessionResponse) => {
+    getSession().start(s.tokens ?? s);
+    setBoot({ kind: 'accounts', user: s.user, notice: null });
+    const r = parseRoute(window.location.hash);
+    if (r.name === 'sign-in' || r.name === 'sign-up') navigate({ name: 'projects' });
+  }, []);
+
+  const signedInUser = boot.kind === 'accounts' ? boot.user : null;
+  const auth = useMemo<AuthApi | null>(() => {
+    if (!signedInUser) return null;
+    return {
+      user: signedInUser,
+      setUser: (u) => setBoot((b) => (b.kind === 'accounts' && b.user ? { ...b, user: u } : b)),
+      signOut: async () => {
+        const session = getSession();
+        const rt = session.tokens()?.refresh_token;
+        if (rt) await logout(rt).catch(() => undefined);
+        session.end();
+      },
+    };
+  }, [signedInUser]);
+
+  let content;
+  if (boot.kind === 'probing') {
+    content = <div className="boot" aria-busy="true" data-testid="booting" />;
+  } else if (boot.kind === 'accounts' && !boot.user) {
+    content =
+      route.name === 'sign-up' ? (
+        <SignUpPage onSignedIn={onSignedIn} />
+      ) : (
+        <SignInPage onSignedIn={onSignedIn} notice={boot.notice} />
+      );
+  } else {
+    content = (
+      <AuthContext.Provider value={auth}>
+        <Shell route={route} auth={auth} />
+      </AuthContext.Provider>
+    );
+  }
+  return <ToastProvider>{content}</ToastProvider>;
 }

@@ -1,13 +1,33 @@
 import { useEffect, useState } from 'react';
+import type { User } from '../api/accounts';
 import { getHealth } from '../api/projects';
+import type { Route } from '../lib/route';
 import { getTransport } from '../transport';
-import { FolderIcon, LogoMark } from './Icons';
+import { FolderIcon, LockIcon, LogoMark, UserIcon } from './Icons';
 
 type Conn = { state: 'checking' } | { state: 'ok'; version: string } | { state: 'down' };
 
 const HEALTH_INTERVAL_MS = 60_000;
 
-export function Sidebar() {
+interface Props {
+  route?: Route;
+  /** Accounts mode: the signed-in user (their pages and a sign-out); absent in local mode. */
+  account?: { user: User; onSignOut: () => Promise<void> } | undefined;
+}
+
+function NavItem({ href, active, testId, icon, label }: { href: string; active: boolean; testId: string; icon: React.ReactNode; label: string }) {
+  return (
+    <li>
+      <a className={`nav-item${active ? ' active' : ''}`} href={href} aria-current={active ? 'page' : undefined} data-testid={testId}>
+        {icon}
+        <span>{label}</span>
+      </a>
+    </li>
+  );
+}
+
+export function Sidebar({ route, account }: Props = {}) {
+  const [signingOut, setSigningOut] = useState(false);
   const [conn, setConn] = useState<Conn>({ state: 'checking' });
 
   useEffect(() => {
@@ -40,14 +60,45 @@ export function Sidebar() {
       </div>
       <nav aria-label="Main">
         <ul className="nav-list">
-          <li>
-            <a className="nav-item active" href="#/projects" aria-current="page" data-testid="nav-projects">
-              <FolderIcon />
-              <span>Projects</span>
-            </a>
-          </li>
+          <NavItem
+            href="#/projects"
+            active={!route || route.name === 'projects' || route.name === 'project'}
+            testId="nav-projects"
+            icon={<FolderIcon />}
+            label="Projects"
+          />
+          {account && (
+            <>
+              <NavItem href="#/account" active={route?.name === 'account'} testId="nav-account" icon={<UserIcon />} label="Account" />
+              <NavItem href="#/account/api-keys" active={route?.name === 'api-keys'} testId="nav-api-keys" icon={<LockIcon />} label="API keys" />
+              {account.user.is_admin && (
+                <NavItem href="#/admin/users" active={route?.name === 'admin-users'} testId="nav-admin-users" icon={<UserIcon />} label="Users" />
+              )}
+            </>
+          )}
         </ul>
       </nav>
+      {account && (
+        <div className="signed-in" data-testid="signed-in">
+          <div className="signed-in-who">
+            <span className="signed-in-label">Signed in as</span>
+            <strong data-testid="signed-in-username">{account.user.username}</strong>
+            {account.user.is_admin && <span className="badge">admin</span>}
+          </div>
+          <button
+            type="button"
+            className="button secondary button-sm"
+            data-testid="sign-out"
+            disabled={signingOut}
+            onClick={() => {
+              setSigningOut(true);
+              void account.onSignOut().finally(() => setSigningOut(false));
+            }}
+          >
+            {signingOut ? 'Signing out…' : 'Sign out'}
+          </button>
+        </div>
+      )}
       <div className="sidebar-footer" data-testid="connection" data-state={conn.state}>
         <span className={`conn-dot conn-${conn.state}`} aria-hidden="true" />
         <span>

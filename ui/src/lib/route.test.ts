@@ -40,3 +40,20 @@ describe('tabOf', () => {
     expect(tabOf('assets')).toBe('assets');
   });
 });
+
+describe('account routes', () => {
+  it('parse and format the account pages', () => {
+    for (const [name, hash] of [
+      ['sign-in', '#/sign-in'],
+      ['sign-up', '#/sign-up'],
+      ['account', '#/account'],
+      ['api-keys', '#/account/api-keys'],
+      ['admin-users', '#/admin/users'],
+    ] as const) {
+      expect(parseRoute(hash)).toEqual({ name });
+      expect(parseRoute(`${hash}/`)).toEqual({ name });
+      expect(routeHash({ name })).toBe(hash);
+    }
+    expect(parseRoute('#/account/other')).toEqual({ name: 'projects' });
+  });
+});

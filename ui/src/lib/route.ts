@@ -9,7 +9,17 @@ export type EditorTab = EditorTabName | 'review';
 
 const ROUTE_TABS: readonly string[] = [...EDITOR_TABS, 'review'];
 
-export type Route = { name: 'projects' } | { name: 'project'; id: string; tab: EditorTab };
+/** Pages without parameters: the account pages of accounts mode (`storyloom serve --auth accounts`). */
+export const SIMPLE_ROUTES = {
+  'sign-in': '#/sign-in',
+  'sign-up': '#/sign-up',
+  account: '#/account',
+  'api-keys': '#/account/api-keys',
+  'admin-users': '#/admin/users',
+} as const;
+export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
+
+export type Route = { name: 'projects' } | { name: 'project'; id: string; tab: EditorTab } | { name: SimpleRouteName };
 
 /** The tab of the tab bar a route shows (`review` is part of Runs). */
 export function tabOf(tab: EditorTab): EditorTabName {
@@ -19,6 +29,8 @@ export function tabOf(tab: EditorTab): EditorTabName {
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   const parts = path.split('/').filter(Boolean);
+  const simple = (Object.keys(SIMPLE_ROUTES) as SimpleRouteName[]).find((n) => SIMPLE_ROUTES[n] === `#/${parts.join('/')}`);
+  if (simple) return { name: simple };
   if (parts[0] === 'projects' && parts[1]) {
     let id: string;
     try {
@@ -34,6 +46,7 @@ export function parseRoute(hash: string): Route {
 
 export function routeHash(route: Route): string {
   if (route.name === 'projects') return '#/projects';
+  if (route.name !== 'project') return SIMPLE_ROUTES[route.name];
   const base = `#/projects/${encodeURIComponent(route.id)}`;
   return route.tab === 'script' ? base : `${base}/${route.tab}`;
 }

@@ -36,6 +36,12 @@ export interface FetchTransportOptions {
   baseUrl: string;
   /** Returns the bearer token to send, if any; read on every request. */
   getToken?: () => string | null | undefined;
+  /**
+   * Told about a 401 answer to a request that carried a bearer token. Resolves true when a new
+   * token is in place and the request should be sent once more (the session refreshed an expired
+   * access token); false to let the 401 through. Never called for the retry itself.
+   */
+  onUnauthorized?: (error: ApiError, info: { path: string; token: string }) => Promise<boolean>;
   fetch?: FetchLike;
 }
 
@@ -54,11 +60,28 @@ export function joinUrl(baseUrl: string, path: string): string {
 export function createFetchTransport(opts: FetchTransportOptions): Transport {
   const doFetch: FetchLike = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
-  async function request<T>(
+  /** Runs `send` with the current token; on a 401 lets `onUnauthorized` decide on one retry. */
+  async function withAuthRetry<T>(path: string, send: (token: string | null) => Promise<T>): Promise<T> {
+    const token = opts.getToken?.() || null;
+    try {
+      return await send(token);
+    } catch (e) {
+      if (!(token && opts.onUnauthorized && e instanceof ApiError && e.status === 401)) throw e;
+      if (!(await opts.onUnauthorized(e, { path, token }))) throw e;
+      return send(opts.getToken?.() || null);
+    }
+  }
+
+  function request<T>(method: HttpMethod, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return withAuthRetry(path, (token) => requestOnce<T>(method, path, body, signal, token));
+  }
+
+  async function requestOnce<T>(
     method: HttpMethod,
     path: string,
-    body?: unknown,
-    signal?: AbortSignal,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    token: string | null,
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const init: RequestInit = { method, headers };
@@ -69,7 +92,6 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    const token = opts.getToken?.();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (signal) init.signal = signal;
 
@@ -104,10 +126,13 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     }
   }
 
-  async function requestBlob(path: string, signal?: AbortSignal): Promise<Blob> {
+  function requestBlob(path: string, signal?: AbortSignal): Promise<Blob> {
+    return withAuthRetry(path, (token) => requestBlobOnce(path, signal, token));
+  }
+
+  async function requestBlobOnce(path: string, signal: AbortSignal | undefined, token: string | null): Promise<Blob> {
     const headers: Record<string, string> = { Accept: '*/*' };
     const init: RequestInit = { method: 'GET', headers };
-    const token = opts.getToken?.();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (signal) init.signal = signal;
     let res: Response;

@@ -1,3 +1,4 @@
+import { getSession, type Session } from '../lib/session';
 import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type Transport } from './http';
 
 export { ApiError, errorMessage, isApiError, parseErrorResponse } from './errors';
@@ -49,7 +50,12 @@ export function readToken(host: HostLike | undefined): string | null {
   }
 }
 
-export function createTransport(host: HostLike | undefined, fetchImpl?: FetchLike): Transport {
+/**
+ * `session` (browser only): the signed-in session of accounts mode (lib/session.ts); its access
+ * token goes first, the manually stored `storyloom.token` is the fallback, and a 401 to a request
+ * that carried the session's token goes to the session (refresh once and retry, or sign out).
+ */
+export function createTransport(host: HostLike | undefined, fetchImpl?: FetchLike, session?: Session): Transport {
   const target = detectTarget(host);
   const opts: Parameters<typeof createFetchTransport>[0] = {
     kind: target.kind,
@@ -57,7 +63,10 @@ export function createTransport(host: HostLike | undefined, fetchImpl?: FetchLik
   };
   // The desktop shell is single-user and needs no credentials; the web build sends the
   // account's token when one is stored.
-  if (target.kind === 'browser') opts.getToken = () => readToken(host);
+  if (target.kind === 'browser') {
+    opts.getToken = () => session?.accessToken() ?? readToken(host);
+    if (session) opts.onUnauthorized = (e, info) => session.handleUnauthorized(e, info);
+  }
   if (fetchImpl) opts.fetch = fetchImpl;
   return createFetchTransport(opts);
 }
@@ -67,7 +76,7 @@ let current: Transport | undefined;
 /** The transport of this page, created on first use. */
 export function getTransport(): Transport {
   if (!current) {
-    current = createTransport(typeof window === 'undefined' ? undefined : (window as HostLike));
+    current = createTransport(typeof window === 'undefined' ? undefined : (window as HostLike), undefined, getSession());
   }
   return current;
 }

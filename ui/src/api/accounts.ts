@@ -1,0 +1,180 @@
+/**
+ * Accounts (team server, `storyloom serve --auth accounts`): sign-up/in, token refresh, sign-out,
+ * the profile and password, the user's API keys, and the admin's user list. Every call goes
+ * through the page's transport, so the session's bearer token (lib/session.ts) is attached.
+ */
+import { request } from '../transport';
+import { apiPath, query } from './paths';
+import type { Page } from './types';
+
+export type UserStatus = 'active' | 'inactive' | 'suspended';
+export const USER_STATUSES: readonly UserStatus[] = ['active', 'inactive', 'suspended'];
+
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  display_name: string | null;
+  /** `user` or `admin`. */
+  role: string;
+  is_admin: boolean;
+  status: UserStatus;
+  created_at: string;
+  updated_at?: string;
+}
+
+export interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  /** Seconds the access token lives. */
+  expires_in: number;
+}
+
+/** The answer of register, login and refresh. */
+export interface SessionResponse extends Tokens {
+  user: User;
+  tokens: Tokens;
+}
+
+export interface Registration {
+  username: string;
+  email?: string;
+  password: string;
+  confirm_password?: string;
+}
+
+/** `login` is a username or an email; it is sent as the one or the other. */
+export interface LoginInput {
+  login: string;
+  password: string;
+}
+
+export interface ProfilePatch {
+  username?: string;
+  email?: string;
+  display_name?: string;
+}
+
+export interface PasswordChange {
+  current_password: string;
+  new_password: string;
+}
+
+export type KeyScope = 'read' | 'write' | 'billing' | 'admin';
+export const KEY_SCOPES: readonly KeyScope[] = ['read', 'write', 'billing', 'admin'];
+
+export type KeyStatus = 'active' | 'expired' | 'revoked';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** The first characters of the key, to recognise it. */
+  prefix: string;
+  scopes: KeyScope[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  status: KeyStatus;
+}
+
+export interface ApiKeyList {
+  items: ApiKey[];
+  total: number;
+}
+
+export interface NewApiKey {
+  name: string;
+  scopes: KeyScope[];
+  /** RFC 3339, in the future; omitted = never expires. */
+  expires_at?: string;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: KeyScope[];
+  expires_at: string | null;
+  /** The secret: shown this once, the server keeps only its hash. */
+  key: string;
+}
+
+export interface UsersQuery {
+  status?: UserStatus | 'all';
+  page?: number;
+  limit?: number;
+}
+
+export const AUTH_PATHS = {
+  register: '/api/v1/auth/register',
+  login: '/api/v1/auth/login',
+  refresh: '/api/v1/auth/refresh',
+  logout: '/api/v1/auth/logout',
+  me: '/api/v1/auth/me',
+  password: '/api/v1/auth/password',
+  apiKeys: '/api/v1/users/me/api-keys',
+  adminUsers: '/api/v1/admin/users',
+} as const;
+
+/** The login body: an input with an `@` is an email, anything else a username. */
+export function loginBody(input: LoginInput): { username?: string; email?: string; password: string } {
+  const who = input.login.trim();
+  return who.includes('@') ? { email: who, password: input.password } : { username: who, password: input.password };
+}
+
+export function register(input: Registration): Promise<SessionResponse> {
+  return request<SessionResponse>('POST', AUTH_PATHS.register, input);
+}
+
+export function login(input: LoginInput): Promise<SessionResponse> {
+  return request<SessionResponse>('POST', AUTH_PATHS.login, loginBody(input));
+}
+
+export function refresh(refreshToken: string): Promise<SessionResponse> {
+  return request<SessionResponse>('POST', AUTH_PATHS.refresh, { refresh_token: refreshToken });
+}
+
+export function logout(refreshToken: string): Promise<void> {
+  return request<void>('POST', AUTH_PATHS.logout, { refresh_token: refreshToken });
+}
+
+export function getMe(signal?: AbortSignal): Promise<User> {
+  return request<User>('GET', AUTH_PATHS.me, undefined, signal);
+}
+
+export function updateMe(patch: ProfilePatch): Promise<User> {
+  return request<User>('PATCH', AUTH_PATHS.me, patch);
+}
+
+export function changePassword(input: PasswordChange): Promise<void> {
+  return request<void>('POST', AUTH_PATHS.password, input);
+}
+
+export function listApiKeys(signal?: AbortSignal): Promise<ApiKeyList> {
+  return request<ApiKeyList>('GET', AUTH_PATHS.apiKeys, undefined, signal);
+}
+
+export function createApiKey(input: NewApiKey): Promise<CreatedApiKey> {
+  return request<CreatedApiKey>('POST', AUTH_PATHS.apiKeys, input);
+}
+
+export function revokeApiKey(id: string): Promise<void> {
+  return request<void>('DELETE', apiPath('users', 'me', 'api-keys', id));
+}
+
+/** `/api/v1/admin/users?…`: page ≥ 1, 1 ≤ limit ≤ 100, no status for "all". */
+export function adminUsersPath(q: UsersQuery = {}): string {
+  const page = Math.max(1, Math.floor(q.page ?? 1));
+  const limit = Math.min(100, Math.max(1, Math.floor(q.limit ?? 20)));
+  return `${AUTH_PATHS.adminUsers}${query({ status: q.status === 'all' ? undefined : q.status, page, limit })}`;
+}
+
+export function listUsers(q: UsersQuery = {}, signal?: AbortSignal): Promise<Page<User>> {
+  return request<Page<User>>('GET', adminUsersPath(q), undefined, signal);
+}
+
+export function setUserStatus(id: string, status: UserStatus): Promise<User> {
+  return request<User>('PUT', `${apiPath('admin', 'users', id)}/status`, { status });
+}

@@ -1,0 +1,193 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { changePassword, getMe, login, updateMe, type User } from '../../api/accounts';
+import {
+  profilePatch,
+  serverFieldError,
+  validatePasswordChange,
+  validateProfile,
+  type PasswordForm,
+  type ProfileForm,
+} from '../../lib/accountForms';
+import { formatDateTime } from '../../lib/format';
+import { hasErrors, type FieldErrors } from '../../lib/validation';
+import { getSession } from '../../lib/session';
+import { ApiError, errorMessage } from '../../transport';
+import { useToasts } from '../Toasts';
+import { useAuth } from './AuthContext';
+import { Field } from './Field';
+
+const formOf = (u: User): ProfileForm => ({ username: u.username, email: u.email ?? '', display_name: u.display_name ?? '' });
+
+export function AccountPage() {
+  const auth = useAuth();
+  const toasts = useToasts();
+  const user = auth?.user ?? null;
+  const [profile, setProfile] = useState<ProfileForm>(() => (user ? formOf(user) : { username: '', email: '', display_name: '' }));
+  const [profileErrors, setProfileErrors] = useState<FieldErrors>({});
+  const [savingProfile, setSavingProfile] = useState(false);
+  const [pw, setPw] = useState<PasswordForm>({ current_password: '', new_password: '', confirm_password: '' });
+  const [pwErrors, setPwErrors] = useState<FieldErrors>({});
+  const [savingPw, setSavingPw] = useState(false);
+
+  // Fresh data on open (an admin may have changed the account meanwhile).
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getMe(ctrl.signal)
+      .then((u) => {
+        auth?.setUser(u);
+        setProfile(formOf(u));
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) toasts.show({ kind: 'error', message: errorMessage(e) });
+      });
+    return () => ctrl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  if (!auth || !user) return null;
+
+  async function saveProfile(e: FormEvent) {
+    e.preventDefault();
+    if (!user || savingProfile) return;
+    const found = validateProfile(profile);
+    setProfileErrors(found);
+    if (hasErrors(found)) return;
+    const patch = profilePatch(user, profile);
+    if (!patch) {
+      toasts.show({ kind: 'info', message: 'Nothing to save' });
+      return;
+    }
+    setSavingProfile(true);
+    try {
+      const updated = await updateMe(patch);
+      auth?.setUser(updated);
+      setProfile(formOf(updated));
+      toasts.show({ kind: 'success', message: 'Profile saved' });
+    } catch (err) {
+      const f = serverFieldError(err, ['username', 'email', 'display_name']);
+      if (f) setProfileErrors({ [f.field]: f.message });
+      else toasts.show({ kind: 'error', message: errorMessage(err) });
+    } finally {
+      setSavingProfile(false);
+    }
+  }
+
+  async function savePassword(e: FormEvent) {
+    e.preventDefault();
+    if (savingPw) return;
+    const found = validatePasswordChange(pw);
+    setPwErrors(found);
+    if (hasErrors(found)) return;
+    setSavingPw(true);
+    try {
+      await changePassword({ current_password: pw.current_password, new_password: pw.new_password });
+      setPw({ current_password: '', new_password: '', confirm_password: '' });
+      // The change revokes every refresh token of the account, this tab's too: sign in afresh
+      // with the new password so this session outlives its current access token.
+      try {
+        const fresh = await login({ login: user?.username ?? '', password: pw.new_password });
+        getSession().start(fresh.tokens ?? fresh);
+      } catch {
+        // Keeps working until the access token expires; then the sign-in page asks again.
+      }
+      toasts.show({ kind: 'success', message: 'Password changed. Other sign-ins of this account were signed out.' });
+    } catch (err) {
+      const f = serverFieldError(err, ['current_password', 'new_password']);
+      if (f) setPwErrors({ [f.field]: f.message });
+      else if (err instanceof ApiError && err.status === 401) setPwErrors({ current_password: err.detail });
+      else toasts.show({ kind: 'error', message: errorMessage(err) });
+    } finally {
+      setSavingPw(false);
+    }
+  }
+
+  return (
+    <div className="page" data-testid="account-page">
+      <header className="page-header">
+        <div>
+          <h1>Account</h1>
+          <p className="page-subtitle">
+            {user.is_admin ? 'Instance admin' : 'Member'} · since {formatDateTime(user.created_at)}
+          </p>
+        </div>
+      </header>
+      <section className="panel account-section">
+        <h2>Profile</h2>
+        <form className="form" onSubmit={saveProfile} noValidate data-testid="profile-form">
+          <Field
+            idPrefix="ac"
+            name="username"
+            label="Username"
+            value={profile.username}
+            error={profileErrors.username}
+            onChange={(e) => setProfile((p) => ({ ...p, username: e.target.value }))}
+          />
+          <Field
+            idPrefix="ac"
+            name="email"
+            label="Email"
+            hint="optional"
+            type="email"
+            value={profile.email}
+            error={profileErrors.email}
+            onChange={(e) => setProfile((p) => ({ ...p, email: e.target.value }))}
+          />
+          <Field
+            idPrefix="ac"
+            name="display_name"
+            label="Display name"
+            hint="optional"
+            value={profile.display_name}
+            error={profileErrors.display_name}
+            onChange={(e) => setProfile((p) => ({ ...p, display_name: e.target.value }))}
+          />
+          <div>
+            <button type="submit" className="button primary" disabled={savingProfile} data-testid="save-profile">
+              {savingProfile ? 'Saving…' : 'Save profile'}
+            </button>
+          </div>
+        </form>
+      </section>
+      <section className="panel account-section">
+        <h2>Password</h2>
+        <form className="form" onSubmit={savePassword} noValidate data-testid="password-form">
+          <Field
+            idPrefix="pw"
+            name="current_password"
+            label="Current password"
+            type="password"
+            autoComplete="current-password"
+            value={pw.current_password}
+            error={pwErrors.current_password}
+            onChange={(e) => setPw((p) => ({ ...p, current_password: e.target.value }))}
+          />
+          <Field
+            idPrefix="pw"
+            name="new_password"
+            label="New password"
+            type="password"
+            autoComplete="new-password"
+            value={pw.new_password}
+            error={pwErrors.new_password}
+            onChange={(e) => setPw((p) => ({ ...p, new_password: e.target.value }))}
+          />
+          <Field
+            idPrefix="pw"
+            name="confirm_password"
+            label="Confirm new password"
+            type="password"
+            autoComplete="new-password"
+            value={pw.confirm_password}
+            error={pwErrors.confirm_password}
+            onChange={(e) => setPw((p) => ({ ...p, confirm_password: e.target.value }))}
+          />
+          <div>
+            <button type="submit" className="button primary" disabled={savingPw} data-testid="change-password">
+              {savingPw ? 'Changing…' : 'Change password'}
+            </button>
+          </div>
+        </form>
+      </section>
+    </div>
+  );
+}

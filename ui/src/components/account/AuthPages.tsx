@@ -1,0 +1,233 @@
+import { useState, type FormEvent } from 'react';
+import { login, register, type SessionResponse } from '../../api/accounts';
+import {
+  serverFieldError,
+  signInErrorText,
+  validateSignIn,
+  validateSignUp,
+  type SignInForm,
+  type SignUpForm,
+} from '../../lib/accountForms';
+import { hasErrors, type FieldErrors } from '../../lib/validation';
+import { ApiError, errorMessage } from '../../transport';
+import { LogoMark } from '../Icons';
+import { Field } from './Field';
+
+interface Props {
+  /** A register/login answer: the app keeps its tokens and shows the signed-in UI. */
+  onSignedIn: (s: SessionResponse) => void;
+  /** Why the previous session ended (e.g. "the account is suspended"). */
+  notice?: string | null;
+}
+
+function focusField(name: string | undefined) {
+  if (name) document.querySelector<HTMLElement>(`[data-field="${name}"]`)?.focus();
+}
+
+function AuthCard({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <div className="auth-screen">
+      <div className="auth-card panel">
+        <div className="wordmark auth-wordmark">
+          <LogoMark />
+          <span>Storyloom</span>
+        </div>
+        <h1 className="auth-title">{title}</h1>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+export function SignInPage({ onSignedIn, notice }: Props) {
+  const [form, setForm] = useState<SignInForm>({ login: '', password: '' });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  function update(key: keyof SignInForm, value: string) {
+    setForm((f) => ({ ...f, [key]: value }));
+    if (errors[key]) setErrors((e) => ({ ...e, [key]: undefined }));
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    const found = validateSignIn(form);
+    setErrors(found);
+    setFormError(null);
+    if (hasErrors(found)) {
+      focusField(['login', 'password'].find((f) => found[f]));
+      return;
+    }
+    setBusy(true);
+    try {
+      onSignedIn(await login(form));
+    } catch (err) {
+      setBusy(false);
+      const onField = serverFieldError(err, ['password']);
+      if (onField) {
+        setErrors({ [onField.field]: onField.message });
+      } else if (err instanceof ApiError && err.field && ['username', 'email'].includes(err.field)) {
+        setErrors({ login: err.detail });
+      } else if (err instanceof ApiError && err.status === 401) {
+        // Wrong credentials: say it next to the password, where the fix usually is.
+        setErrors({ password: signInErrorText(err) });
+        focusField('password');
+      } else {
+        setFormError(signInErrorText(err));
+      }
+    }
+  }
+
+  return (
+    <AuthCard title="Sign in">
+      {notice && (
+        <p className="form-error" role="alert" data-testid="signed-out-notice">
+          You were signed out: {notice}
+        </p>
+      )}
+      <form className="form" onSubmit={submit} noValidate data-testid="sign-in-form">
+        <Field
+          idPrefix="si"
+          name="login"
+          label="Username or email"
+          autoComplete="username"
+          value={form.login}
+          error={errors.login}
+          onChange={(e) => update('login', e.target.value)}
+        />
+        <Field
+          idPrefix="si"
+          name="password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          value={form.password}
+          error={errors.password}
+          onChange={(e) => update('password', e.target.value)}
+        />
+        {formError && (
+          <p className="form-error" role="alert" data-testid="form-error">
+            {formError}
+          </p>
+        )}
+        <button type="submit" className="button primary auth-submit" disabled={busy} data-testid="sign-in-submit">
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p className="auth-switch">
+        No account yet?{' '}
+        <a href="#/sign-up" data-testid="go-sign-up">
+          Create one
+        </a>
+      </p>
+    </AuthCard>
+  );
+}
+
+const SIGN_UP_FIELDS = ['username', 'email', 'password', 'confirm_password'] as const;
+
+export function SignUpPage({ onSignedIn }: Props) {
+  const [form, setForm] = useState<SignUpForm>({ username: '', email: '', password: '', confirm_password: '' });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  function update(key: keyof SignUpForm, value: string) {
+    setForm((f) => ({ ...f, [key]: value }));
+    if (errors[key]) setErrors((e) => ({ ...e, [key]: undefined }));
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    const found = validateSignUp(form);
+    setErrors(found);
+    setFormError(null);
+    if (hasErrors(found)) {
+      focusField(SIGN_UP_FIELDS.find((f) => found[f]));
+      return;
+    }
+    setBusy(true);
+    try {
+      const body = {
+        username: form.username.trim(),
+        password: form.password,
+        confirm_password: form.confirm_password,
+        ...(form.email.trim() ? { email: form.email.trim() } : {}),
+      };
+      onSignedIn(await register(body));
+    } catch (err) {
+      setBusy(false);
+      const onField = serverFieldError(err, SIGN_UP_FIELDS);
+      if (onField) {
+        setErrors({ [onField.field]: onField.message });
+        focusField(onField.field);
+      } else {
+        setFormError(err instanceof ApiError && err.status === 429 ? signInErrorText(err) : errorMessage(err));
+      }
+    }
+  }
+
+  return (
+    <AuthCard title="Create your account">
+      <form className="form" onSubmit={submit} noValidate data-testid="sign-up-form">
+        <Field
+          idPrefix="su"
+          name="username"
+          label="Username"
+          autoComplete="username"
+          value={form.username}
+          error={errors.username}
+          onChange={(e) => update('username', e.target.value)}
+        />
+        <Field
+          idPrefix="su"
+          name="email"
+          label="Email"
+          hint="optional"
+          type="email"
+          autoComplete="email"
+          value={form.email}
+          error={errors.email}
+          onChange={(e) => update('email', e.target.value)}
+        />
+        <Field
+          idPrefix="su"
+          name="password"
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          value={form.password}
+          error={errors.password}
+          onChange={(e) => update('password', e.target.value)}
+        />
+        <Field
+          idPrefix="su"
+          name="confirm_password"
+          label="Confirm password"
+          type="password"
+          autoComplete="new-password"
+          value={form.confirm_password}
+          error={errors.confirm_password}
+          onChange={(e) => update('confirm_password', e.target.value)}
+        />
+        {formError && (
+          <p className="form-error" role="alert" data-testid="form-error">
+            {formError}
+          </p>
+        )}
+        <button type="submit" className="button primary auth-submit" disabled={busy} data-testid="sign-up-submit">
+          {busy ? 'Creating account…' : 'Create account'}
+        </button>
+      </form>
+      <p className="auth-switch">
+        Already have an account?{' '}
+        <a href="#/sign-in" data-testid="go-sign-in">
+          Sign in
+        </a>
+      </p>
+    </AuthCard>
+  );
+}

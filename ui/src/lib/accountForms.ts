@@ -1,0 +1,225 @@
+/**
+ * Pure logic of the account pages: form checks mirroring the server's rules (src/accounts:
+ * username 3–32 of letters/digits/_ . -, email like name@example.com, password 8–128 and not one
+ * repeated character), mapping server field errors onto the form, the 429 wait text, the API
+ * key's expiry choices, the copy-once state of a new key's secret, and the accounts-mode probe.
+ */
+import type { KeyScope } from '../api/accounts';
+import { ApiError } from '../transport/errors';
+import type { FieldErrors } from './validation';
+
+const chars = (s: string) => Array.from(s).length;
+
+export function validateUsername(name: string): string | null {
+  const n = chars(name.trim());
+  if (n === 0) return 'Username is required';
+  if (n < 3 || n > 32) return 'Username must be 3 to 32 characters';
+  if (!/^[\p{L}\p{N}_.-]+$/u.test(name.trim())) return "Username may hold letters, digits, '_', '.' and '-' only";
+  return null;
+}
+
+/** Empty is fine when the email is optional. */
+export function validateEmail(email: string, required = false): string | null {
+  const e = email.trim();
+  if (!e) return required ? 'Email is required' : null;
+  const at = e.indexOf('@');
+  const domain = e.slice(at + 1);
+  const ok =
+    e.length <= 254 &&
+    !/\s/.test(e) &&
+    at > 0 &&
+    !domain.includes('@') &&
+    domain.includes('.') &&
+    !domain.startsWith('.') &&
+    !domain.endsWith('.');
+  return ok ? null : 'Email must be an address like name@example.com';
+}
+
+export function validatePassword(pw: string): string | null {
+  const n = chars(pw);
+  if (n === 0) return 'Password is required';
+  if (n < 8 || n > 128) return 'Password must be 8 to 128 characters';
+  if (new Set(Array.from(pw)).size === 1) return 'Password must not be one repeated character';
+  return null;
+}
+
+export interface SignInForm {
+  login: string;
+  password: string;
+}
+
+export function validateSignIn(f: SignInForm): FieldErrors {
+  const e: FieldErrors = {};
+  if (!f.login.trim()) e.login = 'Enter your username or email';
+  if (!f.password) e.password = 'Enter your password';
+  return e;
+}
+
+export interface SignUpForm {
+  username: string;
+  email: string;
+  password: string;
+  confirm_password: string;
+}
+
+export function validateSignUp(f: SignUpForm): FieldErrors {
+  const e: FieldErrors = {};
+  const u = validateUsername(f.username);
+  if (u) e.username = u;
+  const m = validateEmail(f.email);
+  if (m) e.email = m;
+  const p = validatePassword(f.password);
+  if (p) e.password = p;
+  if (!f.confirm_password) e.confirm_password = 'Repeat the password';
+  else if (f.confirm_password !== f.password) e.confirm_password = 'The passwords do not match';
+  return e;
+}
+
+export interface PasswordForm {
+  current_password: string;
+  new_password: string;
+  confirm_password: string;
+}
+
+export function validatePasswordChange(f: PasswordForm): FieldErrors {
+  const e: FieldErrors = {};
+  if (!f.current_password) e.current_password = 'Enter your current password';
+  const p = validatePassword(f.new_password);
+  if (p) e.new_password = p;
+  else if (f.new_password === f.current_password) e.new_password = 'The new password must differ from the current one';
+  if (f.confirm_password !== f.new_password) e.confirm_password = 'The passwords do not match';
+  return e;
+}
+
+export interface ProfileForm {
+  username: string;
+  email: string;
+  display_name: string;
+}
+
+export function validateProfile(f: ProfileForm): FieldErrors {
+  const e: FieldErrors = {};
+  const u = validateUsername(f.username);
+  if (u) e.username = u;
+  const m = validateEmail(f.email);
+  if (m) e.email = m;
+  if (chars(f.display_name.trim()) > 64) e.display_name = 'Display name must be at most 64 characters';
+  return e;
+}
+
+/** Only the fields that changed (trimmed); null when nothing did. */
+export function profilePatch(
+  before: { username: string; email: string | null; display_name: string | null },
+  f: ProfileForm,
+): Partial<ProfileForm> | null {
+  const patch: Partial<ProfileForm> = {};
+  if (f.username.trim() !== before.username) patch.username = f.username.trim();
+  if (f.email.trim() !== (before.email ?? '')) patch.email = f.email.trim();
+  if (f.display_name.trim() !== (before.display_name ?? '')) patch.display_name = f.display_name.trim();
+  return Object.keys(patch).length ? patch : null;
+}
+
+export interface ApiKeyForm {
+  name: string;
+  scopes: KeyScope[];
+  /** Days until it expires; 0 = never. */
+  expires_in_days: number;
+}
+
+export const KEY_EXPIRY_CHOICES: readonly { days: number; label: string }[] = [
+  { days: 0, label: 'Never' },
+  { days: 7, label: '7 days' },
+  { days: 30, label: '30 days' },
+  { days: 90, label: '90 days' },
+  { days: 365, label: '1 year' },
+];
+
+export function validateApiKeyForm(f: ApiKeyForm): FieldErrors {
+  const e: FieldErrors = {};
+  const n = chars(f.name.trim());
+  if (n === 0) e.name = 'Name is required';
+  else if (n > 64) e.name = 'Name must be at most 64 characters';
+  if (f.scopes.length === 0) e.scopes = 'Choose at least one scope';
+  return e;
+}
+
+/** The request body for a new key: trimmed name, scopes in canonical order, RFC 3339 expiry. */
+export function apiKeyBody(f: ApiKeyForm, now: Date): { name: string; scopes: KeyScope[]; expires_at?: string } {
+  const order: KeyScope[] = ['read', 'write', 'billing', 'admin'];
+  const body: { name: string; scopes: KeyScope[]; expires_at?: string } = {
+    name: f.name.trim(),
+    scopes: order.filter((s) => f.scopes.includes(s)),
+  };
+  if (f.expires_in_days > 0) {
+    body.expires_at = new Date(now.getTime() + f.expires_in_days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return body;
+}
+
+/**
+ * The server's field error as a form field (`field` of a 422/409), or null. A 409 names no field:
+ * its text says which ("that username is already registered").
+ */
+export function serverFieldError(e: unknown, known: readonly string[]): { field: string; message: string } | null {
+  if (!(e instanceof ApiError)) return null;
+  const last = e.field?.split(/[./]/).filter(Boolean).pop();
+  if (last && known.includes(last)) return { field: last, message: e.detail };
+  if (e.status === 409) {
+    const m = /that (\w+) is already/.exec(e.detail);
+    if (m && known.includes(m[1]!)) return { field: m[1]!, message: e.detail };
+  }
+  return null;
+}
+
+/** The text for a refused sign-in: 429 says how long to wait. */
+export function signInErrorText(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 429) {
+      const s = e.retry_after !== undefined && e.retry_after > 0 ? Math.ceil(e.retry_after) : null;
+      return s !== null ? `Too many attempts: try again in ${s} s` : 'Too many attempts: try again in a moment';
+    }
+    if (e.status === 401) return e.detail || 'Wrong username or password';
+    return e.detail;
+  }
+  return e instanceof Error && e.message ? e.message : 'Something went wrong';
+}
+
+/**
+ * The secret of a newly created key is shown once: `shown` holds it until the dialog closes,
+ * `copied` records the Copy button's success, and `closed` forgets the secret for good.
+ */
+export type RevealState =
+  | { kind: 'none' }
+  | { kind: 'shown'; keyId: string; secret: string; copied: boolean; copyFailed: boolean }
+  | { kind: 'closed'; keyId: string };
+
+export type RevealEvent =
+  | { type: 'created'; keyId: string; secret: string }
+  | { type: 'copied' }
+  | { type: 'copy-failed' }
+  | { type: 'close' };
+
+export function revealReducer(state: RevealState, ev: RevealEvent): RevealState {
+  switch (ev.type) {
+    case 'created':
+      return { kind: 'shown', keyId: ev.keyId, secret: ev.secret, copied: false, copyFailed: false };
+    case 'copied':
+      return state.kind === 'shown' ? { ...state, copied: true, copyFailed: false } : state;
+    case 'copy-failed':
+      return state.kind === 'shown' ? { ...state, copied: false, copyFailed: true } : state;
+    case 'close':
+      return state.kind === 'shown' ? { kind: 'closed', keyId: state.keyId } : state;
+  }
+}
+
+/**
+ * What the unauthenticated `GET /api/v1/auth/me` on start says: 200 = local mode (no sign-in),
+ * 401 AUTH_REQUIRED = accounts mode, anything else (no answer, 5xx) = unknown (behave as before).
+ */
+export type ServerMode = 'local' | 'accounts' | 'unknown';
+
+export function modeFromProbe(status: number, errorCode?: string): ServerMode {
+  if (status >= 200 && status < 300) return 'local';
+  if (status === 401 && (errorCode === undefined || errorCode === 'AUTH_REQUIRED')) return 'accounts';
+  return 'unknown';
+}
