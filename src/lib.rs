@@ -8,6 +8,7 @@ pub mod characters;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod ledger;
 pub mod media;
 pub mod projects;
 pub mod prompts;
