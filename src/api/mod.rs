@@ -1,6 +1,7 @@
 //! The whole HTTP API as one axum `Router`: the server binds it to TCP, the desktop shell hands it
 //! webview requests without any port. Handlers are thin; services in the domain folders do the work.
 pub mod assets;
+pub mod billing;
 pub mod characters;
 pub mod error;
 pub mod extract;
@@ -44,7 +45,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "billing"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -88,6 +89,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(prompts::routes())
         .merge(workflows::routes())
         .merge(runs::routes())
+        .merge(billing::routes())
         .split_for_parts()
 }
 
