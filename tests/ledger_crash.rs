@@ -44,7 +44,10 @@ async fn post(client: &reqwest::Client, url: String, body: Value) -> (u16, Value
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
-fn holds_in_db(data: &Path) -> Vec<(String, String, String, Option<i64>, Option<String>)> {
+/// (id, purpose, status, charged, reason)
+type HoldRow = (String, String, String, Option<i64>, Option<String>);
+
+fn holds_in_db(data: &Path) -> Vec<HoldRow> {
     let c = rusqlite::Connection::open(data.join("storyloom.db")).unwrap();
     let mut stmt = c
         .prepare(
