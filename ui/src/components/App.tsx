@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { parseRoute, type Route } from '../lib/route';
+import { CreditsPage } from './CreditsPage';
 import { EditorPage } from './editor/EditorPage';
 import { ProjectsPage } from './ProjectsPage';
 import { Sidebar } from './Sidebar';
@@ -20,10 +21,12 @@ export function App() {
   return (
     <ToastProvider>
       <div className="app-shell">
-        <Sidebar />
+        <Sidebar section={route.name === 'credits' ? 'credits' : 'projects'} />
         <main className="main" id="main">
           {route.name === 'project' ? (
             <EditorPage key={route.id} projectId={route.id} tab={route.tab} />
+          ) : route.name === 'credits' ? (
+            <CreditsPage />
           ) : (
             <ProjectsPage />
           )}

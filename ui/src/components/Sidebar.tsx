@@ -3,11 +3,13 @@ import { getHealth } from '../api/projects';
 import { getTransport } from '../transport';
 import { FolderIcon, LogoMark } from './Icons';
 
+export type NavSection = 'projects' | 'credits';
+
 type Conn = { state: 'checking' } | { state: 'ok'; version: string } | { state: 'down' };
 
 const HEALTH_INTERVAL_MS = 60_000;
 
-export function Sidebar() {
+export function Sidebar({ section = 'projects' }: { section?: NavSection }) {
   const [conn, setConn] = useState<Conn>({ state: 'checking' });
 
   useEffect(() => {
@@ -41,9 +43,27 @@ export function Sidebar() {
       <nav aria-label="Main">
         <ul className="nav-list">
           <li>
-            <a className="nav-item active" href="#/projects" aria-current="page" data-testid="nav-projects">
+            <a
+              className={`nav-item${section === 'projects' ? ' active' : ''}`}
+              href="#/projects"
+              aria-current={section === 'projects' ? 'page' : undefined}
+              data-testid="nav-projects"
+            >
               <FolderIcon />
               <span>Projects</span>
+            </a>
+          </li>
+          <li>
+            <a
+              className={`nav-item${section === 'credits' ? ' active' : ''}`}
+              href="#/credits"
+              aria-current={section === 'credits' ? 'page' : undefined}
+              data-testid="nav-credits"
+            >
+              <span className="nav-glyph" aria-hidden="true">
+                ◎
+              </span>
+              <span>Credits</span>
             </a>
           </li>
         </ul>

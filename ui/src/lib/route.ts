@@ -1,5 +1,6 @@
 /**
- * Hash routes: `#/projects` (the list) and `#/projects/<id>[/<tab>]` (the editor). `review` is a
+ * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions) and
+ * `#/projects/<id>[/<tab>]` (the editor). `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
 
@@ -9,7 +10,7 @@ export type EditorTab = EditorTabName | 'review';
 
 const ROUTE_TABS: readonly string[] = [...EDITOR_TABS, 'review'];
 
-export type Route = { name: 'projects' } | { name: 'project'; id: string; tab: EditorTab };
+export type Route = { name: 'projects' } | { name: 'credits' } | { name: 'project'; id: string; tab: EditorTab };
 
 /** The tab of the tab bar a route shows (`review` is part of Runs). */
 export function tabOf(tab: EditorTab): EditorTabName {
@@ -19,6 +20,7 @@ export function tabOf(tab: EditorTab): EditorTabName {
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'credits' && parts.length === 1) return { name: 'credits' };
   if (parts[0] === 'projects' && parts[1]) {
     let id: string;
     try {
@@ -34,6 +36,7 @@ export function parseRoute(hash: string): Route {
 
 export function routeHash(route: Route): string {
   if (route.name === 'projects') return '#/projects';
+  if (route.name === 'credits') return '#/credits';
   const base = `#/projects/${encodeURIComponent(route.id)}`;
   return route.tab === 'script' ? base : `${base}/${route.tab}`;
 }
