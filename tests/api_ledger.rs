@@ -776,3 +776,33 @@ async fn reconciliation_finds_each_planted_inconsistency_and_auto_fix_repairs_it
         "{r}"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_billing_endpoints() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, doc) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/api/v1/billing/balance",
+        "/api/v1/billing/transactions",
+        "/api/v1/billing/holds",
+        "/api/v1/billing/holds/{id}/settle",
+        "/api/v1/dashboard",
+        "/api/v1/billing/usage",
+        "/api/v1/billing/invoices",
+        "/api/v1/subscriptions/me",
+        "/api/v1/subscriptions/upgrade",
+        "/api/v1/credit/membership",
+        "/api/v1/admin/credits/grant",
+        "/api/v1/admin/reconciliation",
+        "/api/v1/workflow-runs/estimate",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} is missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/workflow-runs"]["post"]["responses"]
+        .get("402")
+        .is_some());
+}
