@@ -398,8 +398,14 @@ async fn a_paid_run_is_refused_with_402_then_charged_only_on_success() {
         .await;
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
     assert_error(&body, "CREDITS_EXCEEDED", None);
-    let (_, runs_before) = s.get(&format!("/api/v1/projects/{pid}")).await;
-    assert!(runs_before.is_object());
+    let (status, body) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": "no-such-project", "template_id": ok}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("project_id"));
 
     // The desktop's budget.
     let (status, b) = s

@@ -449,6 +449,16 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
     .await?;
     let estimate = ledger::pricing::run_estimate(&version.graph);
     if estimate > 0 {
+        // A missing project is a 422 naming it, not a 402.
+        crate::projects::get(state, owner_id, &project_id)
+            .await
+            .map_err(|e| match e {
+                crate::projects::ProjectError::Db(db) => RunError::Db(db),
+                _ => RunError::Invalid {
+                    field: "project_id",
+                    message: format!("project '{project_id}' not found"),
+                },
+            })?;
         ledger::require_cover(state, owner_id, estimate).await?;
     }
     let now = rfc3339(state.clock.now());
