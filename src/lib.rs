@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod export;
 pub mod job;
+pub mod ledger;
 pub mod media;
 pub mod projects;
 pub mod prompts;

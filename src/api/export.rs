@@ -34,6 +34,11 @@ impl From<ExportError> for ApiError {
             ExportError::Shot { field, message } => ApiError::validation(field, message),
             ExportError::NotFound { .. } => ApiError::not_found(e.to_string()),
             ExportError::Conflict(m) => ApiError::conflict(m),
+            ExportError::CreditsExceeded { .. } => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                super::error::ErrorCode::CreditsExceeded,
+                e.to_string(),
+            ),
             ExportError::Tools(t) => ApiError::service_unavailable(t.to_string()),
             ExportError::Db(db) => ApiError::internal(db),
             ExportError::Io(m) => ApiError::internal(m),

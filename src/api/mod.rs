@@ -2,6 +2,7 @@
 //! webview requests without any port. Handlers are thin; services in the domain folders do the work.
 pub mod accounts;
 pub mod assets;
+pub mod billing;
 pub mod characters;
 pub mod error;
 pub mod export;
@@ -47,7 +48,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError, assets::AssetStatusFilter)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "accounts"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -145,6 +146,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(workflows::routes())
         .merge(runs::routes())
         .merge(export::routes())
+        .merge(billing::routes())
         .merge(accounts::routes())
         .split_for_parts();
     let (routes, mut doc) = (r.0, r.1);

@@ -24,7 +24,7 @@ use crate::{
     auth::{Principal, Scope},
     workflow::{
         review::{self, DecisionInput, HumanSelect, ReviewQueue},
-        runs::{self, Run, RunError, StartRun, Step},
+        runs::{self, EstimateRun, Run, RunError, RunEstimate, StartRun, Step},
     },
     AppState,
 };
@@ -36,6 +36,7 @@ impl From<RunError> for ApiError {
             RunError::Invalid { field, message } => ApiError::validation(field, message),
             RunError::Conflict(m) => ApiError::conflict(m),
             RunError::Template(t) => t.into(),
+            RunError::Ledger(l) => l.into(),
             RunError::Db(db) => ApiError::internal(db),
         }
     }
@@ -47,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .routes(routes!(start_run))
+        .routes(routes!(estimate_run))
         .routes(routes!(start_workflow))
         .routes(routes!(get_run))
         .routes(routes!(get_workflow))
@@ -71,7 +73,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/api/v1/workflow-runs", tag = "workflows", request_body = StartRun,
-    responses((status = 201, body = Run), (status = 409, description = "A run is already going on this version", body = ErrorBody),
+    responses((status = 201, body = Run), (status = 402, description = "CREDITS_EXCEEDED: the balance cannot cover the run's estimate", body = ErrorBody),
+        (status = 409, description = "A run is already going on this version", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn start_run(
     State(state): State<AppState>,
@@ -82,6 +85,20 @@ pub async fn start_run(
     Ok((
         StatusCode::CREATED,
         Json(runs::start(&state, &principal.user_id, input).await?),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/workflow-runs/estimate", tag = "workflows", request_body = EstimateRun,
+    responses((status = 200, description = "What the run would cost and whether the balance covers it", body = RunEstimate),
+        (status = 403, description = "An API key without the billing scope", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn estimate_run(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<EstimateRun>,
+) -> Result<Json<RunEstimate>, ApiError> {
+    principal.require(Scope::Billing)?;
+    Ok(Json(
+        runs::estimate(&state, &principal.user_id, input).await?,
     ))
 }
 

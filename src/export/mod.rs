@@ -27,8 +27,9 @@ use utoipa::ToSchema;
 use crate::{
     assets::{self, AssetType, NewAsset},
     blobs::BlobStore,
-    clock::rfc3339,
+    clock::{rfc3339, IdSource},
     db::DbError,
+    ledger::{self, HoldRequest, Purpose},
     AppState,
 };
 use ffmpeg::{KillSwitch, ToolError, Tools};
@@ -49,12 +50,26 @@ pub enum ExportError {
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("not enough credits for this export: {needed} needed, {available} available")]
+    CreditsExceeded { needed: i64, available: i64 },
     #[error(transparent)]
     Tools(#[from] ToolError),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("{0}")]
     Io(String),
+}
+
+impl From<ledger::LedgerError> for ExportError {
+    fn from(e: ledger::LedgerError) -> Self {
+        match e {
+            ledger::LedgerError::InsufficientCredits { needed, available } => {
+                Self::CreditsExceeded { needed, available }
+            }
+            ledger::LedgerError::Db(db) => Self::Db(db),
+            other => Self::Io(other.to_string()),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for ExportError {
@@ -202,6 +217,53 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ExportError {
         field,
         message: message.into(),
     }
+}
+
+/// What an export costs in credits: encoding runs on this machine with ffmpeg, so nothing. It still
+/// holds and settles through the ledger, which leaves a zero-cost usage record (DESIGN §8).
+pub const EXPORT_COST_CREDITS: i64 = 0;
+
+/// The export's pending hold, if any.
+fn pending_hold(c: &Connection, export_id: &str) -> Result<Option<String>, ExportError> {
+    Ok(c
+        .query_row(
+            "SELECT id FROM ledger_holds WHERE purpose = 'export' AND work_id = ?1 AND status = 'pending'
+             ORDER BY created_at DESC LIMIT 1",
+            [export_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn hold_for(
+    c: &Connection,
+    ids: &dyn IdSource,
+    now: chrono::DateTime<chrono::Utc>,
+    owner_id: &str,
+    export_id: &str,
+    key: String,
+    settings: &Settings,
+) -> Result<(), ExportError> {
+    ledger::hold_in_tx(
+        c,
+        ids,
+        now,
+        &HoldRequest {
+            owner_id: owner_id.to_string(),
+            amount: EXPORT_COST_CREDITS,
+            purpose: Purpose::Export,
+            work_id: export_id.to_string(),
+            key,
+            description: format!(
+                "{} {} export",
+                settings.resolution.as_str(),
+                settings.container.as_str()
+            ),
+            meta: json!({"export_id": export_id}),
+            ttl_secs: None,
+        },
+    )?;
+    Ok(())
 }
 
 /// Encoding throughput on a 2-core machine at 1080×1920, frames per second (docs/BENCHMARKS.md).
@@ -467,6 +529,7 @@ pub async fn estimate(
         .db
         .read(move |c| resolve(c, &blobs, &owner, &req))
         .await?;
+    let balance = ledger::balance(state, owner_id).await?;
     let s = &src.plan.settings;
     let (width, height) = s.size();
     Ok(Estimate {
@@ -482,10 +545,10 @@ pub async fn estimate(
         shots: src.plan.shots.len(),
         video_length: src.plan.total_secs(),
         frames: src.plan.total_frames,
-        estimated_cost: 0,
+        estimated_cost: EXPORT_COST_CREDITS,
         estimated_duration: estimated_encode_secs(&src.plan),
-        user_quota_remaining: None,
-        sufficient_quota: true,
+        user_quota_remaining: Some(balance.available),
+        sufficient_quota: ledger::can_cover(&balance, EXPORT_COST_CREDITS),
     })
 }
 
@@ -609,6 +672,7 @@ pub async fn start(
     let now = rfc3339(state.clock.now());
     let settings = serde_json::to_string(&src.plan.settings).unwrap_or_default();
     let (owner, eid) = (owner_id.to_string(), id.clone());
+    let (ids, at) = (state.ids.clone(), state.clock.now());
     let export = state
         .db
         .write(move |tx| {
@@ -628,6 +692,8 @@ pub async fn start(
                     now
                 ],
             )?;
+            // The 402 check and the hold, in the transaction that records the export.
+            hold_for(tx, ids.as_ref(), at, &owner, &eid, format!("export:{eid}"), &src.plan.settings)?;
             load(tx, None, &eid)
         })
         .await?;
@@ -679,6 +745,7 @@ pub async fn history(
 pub async fn cancel(state: &AppState, owner_id: &str, id: &str) -> Result<Export, ExportError> {
     let (owner, eid) = (owner_id.to_string(), id.to_string());
     let now = rfc3339(state.clock.now());
+    let (ids, at) = (state.ids.clone(), state.clock.now());
     let export = state
         .db
         .write(move |tx| {
@@ -694,6 +761,9 @@ pub async fn cancel(state: &AppState, owner_id: &str, id: &str) -> Result<Export
                         completed_at = ?1 WHERE id = ?2",
                 params![now, eid],
             )?;
+            if let Some(h) = pending_hold(tx, &eid)? {
+                ledger::void_in_tx(tx, ids.as_ref(), at, &h, "export cancelled")?;
+            }
             load(tx, None, &eid)
         })
         .await?;
@@ -745,6 +815,7 @@ fn spawn(state: &AppState, id: &str) {
             tracing::warn!(export_id = %id, error = %message, "export failed");
             let now = rfc3339(state.clock.now());
             let (eid, msg) = (id.clone(), message.clone());
+            let (ids, at) = (state.ids.clone(), state.clock.now());
             let _ = state
                 .db
                 .write(move |tx| {
@@ -752,8 +823,12 @@ fn spawn(state: &AppState, id: &str) {
                         "UPDATE exports SET status = 'failed', error = ?1, message = ?1, updated_at = ?2,
                                 completed_at = ?2 WHERE id = ?3 AND status IN ('queued', 'processing')",
                         params![msg, now, eid],
-                    )
-                    .map_err(DbError::from)
+                    )?;
+                    // A failed export is free (seed 000): its hold goes back.
+                    if let Some(h) = pending_hold(tx, &eid)? {
+                        ledger::void_in_tx(tx, ids.as_ref(), at, &h, "export failed")?;
+                    }
+                    Ok::<_, ExportError>(())
                 })
                 .await;
             emit(&state, &id, "failed", 0.0, &message);
@@ -798,6 +873,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
         .map_err(|e| ExportError::Io(e.to_string()))?;
     let (eid, blobs) = (id.to_string(), state.blobs.clone());
     let now = rfc3339(state.clock.now());
+    let (ids, at) = (state.ids.clone(), state.clock.now());
     // Re-resolve from the stored request: after a restart the plan is rebuilt the same way.
     let prepared = state
         .db
@@ -827,6 +903,11 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
                 music_asset_id: s.music_asset_id.clone(),
             };
             let src = resolve(tx, &blobs, &owner, &req)?;
+            // After a restart the start-up sweep voided the dead process's hold: hold again.
+            if pending_hold(tx, &eid)?.is_none() {
+                let key = format!("export:{eid}:restart:{}", ids.new_id());
+                hold_for(tx, ids.as_ref(), at, &owner, &eid, key, &s)?;
+            }
             tx.execute(
                 "UPDATE exports SET status = 'processing', progress = 0, message = 'starting ffmpeg',
                         started_at = ?1, updated_at = ?1 WHERE id = ?2",
@@ -971,6 +1052,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
         metadata: json!({"export_id": id, "cues": src.plan.cues().len(), "cost_credits": 0}),
     });
     let (eid, vid, sid) = (id.to_string(), video_id.clone(), srt_id.clone());
+    let (ids, at) = (state.ids.clone(), state.clock.now());
     let size = probe.size_bytes as i64;
     let duration_ms = (probe.duration_secs * 1000.0).round() as i64;
     let finished = state
@@ -982,6 +1064,10 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
             assets::insert_in_tx(tx, &vid, &now, &video_asset)?;
             if let (Some(sid), Some(a)) = (&sid, &srt_asset) {
                 assets::insert_in_tx(tx, sid, &now, a)?;
+            }
+            // Charged only on success, in the transaction that records it.
+            if let Some(h) = pending_hold(tx, &eid)? {
+                ledger::settle_in_tx(tx, ids.as_ref(), at, &h, EXPORT_COST_CREDITS)?;
             }
             tx.execute(
                 "UPDATE exports SET status = 'completed', progress = 1, message = 'done', video_asset_id = ?1,

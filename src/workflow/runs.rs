@@ -23,7 +23,12 @@ use super::{
     kinds, nodes,
     templates::{self, TemplateError},
 };
-use crate::{clock::rfc3339, db::DbError, versions, AppState};
+use crate::{
+    clock::rfc3339,
+    db::DbError,
+    ledger::{self, HoldRequest, LedgerError, Purpose},
+    versions, AppState,
+};
 
 /// Attempts per node before a retryable error fails it.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -158,6 +163,9 @@ pub enum RunError {
     Conflict(String),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    /// Credits: a 402 when the balance cannot cover the run's estimate.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -381,17 +389,16 @@ pub(crate) fn emit(
     let _ = state.runs.events.send(event);
 }
 
-/// Starts a run of a template version on a project version and returns it (the driver runs on).
-#[tracing::instrument(skip(state, input))]
-pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<Run, RunError> {
-    let project_id = input.project_id.clone().ok_or_else(|| RunError::Invalid {
-        field: "project_id",
-        message: "project_id is required".into(),
-    })?;
-    let template_id = input
-        .template_id
-        .clone()
-        .or(input.workflow_type.clone())
+/// The template version a run (or an estimate) uses: the given one, or the template's current one.
+async fn resolve_template(
+    state: &AppState,
+    owner_id: &str,
+    template_id: Option<String>,
+    workflow_type: Option<String>,
+    template_version_id: Option<&str>,
+) -> Result<(templates::Template, templates::TemplateVersion), RunError> {
+    let template_id = template_id
+        .or(workflow_type)
         .unwrap_or_else(|| "animatic".into());
     let template = templates::get(state, owner_id, &template_id)
         .await
@@ -402,8 +409,8 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
             },
             other => other.into(),
         })?;
-    let version = match input.template_version_id.as_deref() {
-        None => template.current_version,
+    let version = match template_version_id {
+        None => template.current_version.clone(),
         Some(vid) => {
             let v = templates::get_version(state, owner_id, vid)
                 .await
@@ -420,6 +427,40 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
             v
         }
     };
+    Ok((template, version))
+}
+
+/// Starts a run of a template version on a project version and returns it (the driver runs on).
+/// A 402 (`CREDITS_EXCEEDED`) before anything starts when the balance cannot cover the estimate;
+/// each paid node then holds its own estimate when it starts.
+#[tracing::instrument(skip(state, input))]
+pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<Run, RunError> {
+    let project_id = input.project_id.clone().ok_or_else(|| RunError::Invalid {
+        field: "project_id",
+        message: "project_id is required".into(),
+    })?;
+    let (template, version) = resolve_template(
+        state,
+        owner_id,
+        input.template_id.clone(),
+        input.workflow_type.clone(),
+        input.template_version_id.as_deref(),
+    )
+    .await?;
+    let estimate = ledger::pricing::run_estimate(&version.graph);
+    if estimate > 0 {
+        // A missing project is a 422 naming it, not a 402.
+        crate::projects::get(state, owner_id, &project_id)
+            .await
+            .map_err(|e| match e {
+                crate::projects::ProjectError::Db(db) => RunError::Db(db),
+                _ => RunError::Invalid {
+                    field: "project_id",
+                    message: format!("project '{project_id}' not found"),
+                },
+            })?;
+        ledger::require_cover(state, owner_id, estimate).await?;
+    }
     let now = rfc3339(state.clock.now());
     let run_id = state.ids.new_id().to_string();
     let node_ids: Vec<String> = version
@@ -542,6 +583,7 @@ async fn set_status(
     to: &'static str,
 ) -> Result<Run, RunError> {
     let now = rfc3339(state.clock.now());
+    let (ids, now_t) = (state.ids.clone(), state.clock.now());
     let (owner, id) = (owner_id.to_string(), run_id.to_string());
     let run = state
         .db
@@ -567,6 +609,20 @@ async fn set_status(
                     "UPDATE node_runs SET status = 'cancelled', updated_at = ?1
                      WHERE run_id = ?2 AND status IN ('pending', 'running', 'waiting')",
                     params![now, id],
+                )?;
+                // Cancelled work is free: its holds are released in the same transaction.
+                let work: Vec<String> = {
+                    let mut stmt = tx.prepare("SELECT id FROM node_runs WHERE run_id = ?1")?;
+                    let rows = stmt.query_map([&id], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                ledger::void_work_in_tx(
+                    tx,
+                    ids.as_ref(),
+                    now_t,
+                    Purpose::NodeRun,
+                    &work,
+                    "the run was cancelled",
                 )?;
             }
             view(tx, load_run(tx, None, &id)?)
@@ -607,6 +663,29 @@ pub async fn cancel(state: &AppState, owner_id: &str, run_id: &str) -> Result<Ru
 /// Runs a failed (or cancelled) run again from its unfinished nodes: completed work is kept.
 #[tracing::instrument(skip(state))]
 pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
+    let (owner, id) = (owner_id.to_string(), run_id.to_string());
+    let estimate = state
+        .db
+        .read(move |c| {
+            let run = load_run(c, Some(&owner), &id)?;
+            let done: Vec<String> = load_steps(c, &run)?
+                .into_iter()
+                .filter(|s| s.status == "completed")
+                .map(|s| s.node_id)
+                .collect();
+            Ok::<_, RunError>(
+                run.graph
+                    .nodes
+                    .iter()
+                    .filter(|n| !done.contains(&n.id))
+                    .map(ledger::pricing::node_estimate)
+                    .sum::<i64>(),
+            )
+        })
+        .await?;
+    if estimate > 0 {
+        ledger::require_cover(state, owner_id, estimate).await?;
+    }
     let now = rfc3339(state.clock.now());
     let (owner, id) = (owner_id.to_string(), run_id.to_string());
     let run = state
@@ -639,6 +718,16 @@ pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run
 /// Restarts the drivers of runs that were going when the process stopped (crash or restart).
 #[tracing::instrument(skip(state))]
 pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
+    // Holds of the process that stopped pay for work that is gone: release them before anything
+    // runs again (a re-run node holds afresh), then keep sweeping expired and orphaned holds.
+    match ledger::sweep(state, true).await {
+        Ok(r) if r.voided > 0 => {
+            tracing::info!(voided = r.voided, "voided holds of a stopped process")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "the start-up hold sweep failed"),
+    }
+    ledger::spawn_sweeper(state, Duration::from_secs(60));
     let ids: Vec<String> = state
         .db
         .read(|c| {
@@ -849,9 +938,10 @@ async fn execute_node(
     cancel: &CancellationToken,
 ) -> Result<(), RunError> {
     let now = rfc3339(state.clock.now());
+    let (ids, now_t) = (state.ids.clone(), state.clock.now());
     let (rid, nrid) = (run_id.to_string(), node_run_id.to_string());
-    // Commit "running" (with the inputs and their hash) before doing anything.
-    let (run, inputs, attempt) = state
+    // Commit "running" (with the inputs and their hash) and the node's hold before doing anything.
+    let (run, inputs, attempt, hold) = state
         .db
         .write(move |tx| {
             let run = load_run(tx, None, &rid)?;
@@ -877,10 +967,48 @@ async fn execute_node(
                 [&nrid],
                 |r| r.get(0),
             )?;
-            Ok::<_, RunError>((run, inputs, attempt))
+            let hold = ledger::hold_in_tx(
+                tx,
+                ids.as_ref(),
+                now_t,
+                &HoldRequest {
+                    owner_id: run.owner_id.clone(),
+                    amount: ledger::pricing::node_estimate(node),
+                    purpose: Purpose::NodeRun,
+                    work_id: nrid.clone(),
+                    key: format!("node_run:{nrid}:{}", ids.new_id()),
+                    description: format!("{} ({}) in run {}", node.id, node.kind, run.id),
+                    meta: serde_json::json!({"kind": node.kind, "node_id": node.id,
+                                             "run_id": run.id, "project_id": run.project_id}),
+                    ttl_secs: None,
+                },
+            );
+            let hold = match hold {
+                Ok(h) => Ok(h),
+                Err(LedgerError::InsufficientCredits { needed, available }) => {
+                    let msg = format!(
+                        "insufficient credits: this step needs {needed}, {available} available"
+                    );
+                    tx.execute(
+                        "UPDATE node_runs SET status = 'failed', error = ?1, retryable = 0, log = log || ?2,
+                                finished_at = ?3, updated_at = ?3 WHERE id = ?4",
+                        params![msg, format!("attempt {attempt}: {msg}\n"), now, nrid],
+                    )?;
+                    Err(msg)
+                }
+                Err(e) => return Err(e.into()),
+            };
+            Ok::<_, RunError>((run, inputs, attempt, hold))
         })
         .await?;
     let node = run.graph.nodes[node_index].clone();
+    let hold = match hold {
+        Ok(h) => h,
+        Err(msg) => {
+            emit(state, run_id, Some(&node.id), "failed", msg, None);
+            return Ok(());
+        }
+    };
     emit(
         state,
         run_id,
@@ -897,26 +1025,59 @@ async fn execute_node(
         inputs,
         cancel: cancel.clone(),
     };
-    let outcome = nodes::run_node(&ctx).await;
+    let outcome = match ledger::testing::paid_node(&node) {
+        Some(paid) => simulate_paid_node(&paid, cancel).await,
+        None => nodes::run_node(&ctx).await,
+    };
     let now = rfc3339(state.clock.now());
+    let now_t = state.clock.now();
     let nrid = node_run_id.to_string();
+    let hold_id = hold.id.clone();
     match outcome {
         Ok(nodes::Outcome::Done {
             output,
             cost_credits,
             log,
         }) => {
+            // Charged only on success; a cache hit is free.
+            let cached = output.get("cached") == Some(&serde_json::Value::Bool(true));
+            let cost = if cached { 0 } else { cost_credits.max(0) };
             let out = output.to_string();
+            let estimate = hold.estimate;
+            let ids = state.ids.clone();
             state
                 .db
                 .write(move |tx| {
-                    tx.execute(
+                    let n = tx.execute(
                         "UPDATE node_runs SET status = 'completed', output = ?1, cost_credits = ?2,
                                 log = log || ?3, finished_at = ?4, updated_at = ?4, error = NULL
                          WHERE id = ?5 AND status = 'running'",
-                        params![out, cost_credits, log, now, nrid],
-                    )
-                    .map_err(DbError::from)
+                        params![out, cost, log, now, nrid],
+                    )?;
+                    // The settle commits with the completion, so no crash can separate them.
+                    let resolved = if n == 1 {
+                        if cost > estimate {
+                            tracing::warn!(node_run = %nrid, cost, estimate,
+                                "a node cost more than its estimate; charging the estimate");
+                        }
+                        ledger::settle_in_tx(tx, ids.as_ref(), now_t, &hold_id, cost.min(estimate))
+                    } else {
+                        ledger::void_in_tx(
+                            tx,
+                            ids.as_ref(),
+                            now_t,
+                            &hold_id,
+                            "the node was no longer running when it finished",
+                        )
+                    };
+                    match resolved {
+                        Ok(_) => Ok(()),
+                        Err(LedgerError::AlreadyResolved(m)) => {
+                            tracing::warn!(node_run = %nrid, "{m}; reconciliation will report it");
+                            Ok(())
+                        }
+                        Err(e) => Err(RunError::from(e)),
+                    }
                 })
                 .await?;
             emit(
@@ -930,6 +1091,7 @@ async fn execute_node(
         }
         Ok(nodes::Outcome::Wait { message }) => {
             let rid = run_id.to_string();
+            let ids = state.ids.clone();
             state
                 .db
                 .write(move |tx| {
@@ -937,6 +1099,10 @@ async fn execute_node(
                         "UPDATE node_runs SET status = 'waiting', updated_at = ?1 WHERE id = ?2 AND status = 'running'",
                         params![now, nrid],
                     )?;
+                    // Waiting for a person costs nothing.
+                    if let Err(e) = ledger::settle_in_tx(tx, ids.as_ref(), now_t, &hold_id, 0) {
+                        tracing::warn!(error = %e, "could not settle a review gate's hold");
+                    }
                     tx.execute(
                         "UPDATE workflow_runs SET status = 'waiting_review', updated_at = ?1
                          WHERE id = ?2 AND status = 'running'",
@@ -948,7 +1114,9 @@ async fn execute_node(
             emit(state, run_id, Some(&node.id), "waiting", message, None);
         }
         Ok(nodes::Outcome::Interrupted) => {
-            // Paused or cancelled between items: the node stays as the run's state says.
+            // Paused or cancelled between items: the node stays as the run's state says. An
+            // interruption is free; a resumed node holds again.
+            ledger::void(state, &hold_id, "interrupted (paused or cancelled)").await?;
             emit(
                 state,
                 run_id,
@@ -962,6 +1130,7 @@ async fn execute_node(
             let retry = e.retryable && attempt < MAX_ATTEMPTS && !cancel.is_cancelled();
             let (msg, retryable) = (e.message.clone(), e.retryable);
             let status = if retry { "pending" } else { "failed" };
+            let ids = state.ids.clone();
             state
                 .db
                 .write(move |tx| {
@@ -970,8 +1139,10 @@ async fn execute_node(
                                 updated_at = ?5, finished_at = CASE WHEN ?1 = 'failed' THEN ?5 ELSE NULL END
                          WHERE id = ?6 AND status = 'running'",
                         params![status, msg, retryable, format!("attempt {attempt}: {msg}\n"), now, nrid],
-                    )
-                    .map_err(DbError::from)
+                    )?;
+                    // A failure is free (seed 000; seed 003 "failed generation refunds").
+                    ledger::void_in_tx(tx, ids.as_ref(), now_t, &hold_id, &format!("failed: {msg}"))?;
+                    Ok::<_, RunError>(())
                 })
                 .await?;
             emit(
@@ -994,6 +1165,104 @@ async fn execute_node(
         }
     }
     Ok(())
+}
+
+/// The test hook's paid node (see [`ledger::testing`]): sleeps, then succeeds or fails.
+async fn simulate_paid_node(
+    paid: &ledger::testing::PaidTestNode,
+    cancel: &CancellationToken,
+) -> Result<nodes::Outcome, nodes::NodeError> {
+    if paid.sleep_ms > 0 {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(paid.sleep_ms)) => {}
+            _ = cancel.cancelled() => return Ok(nodes::Outcome::Interrupted),
+        }
+    }
+    if paid.fail {
+        return Err(nodes::NodeError::fatal(
+            "test_paid: the simulated provider failed",
+        ));
+    }
+    Ok(nodes::Outcome::Done {
+        output: serde_json::json!({"test_paid": true, "cached": paid.cached}),
+        cost_credits: paid.cost,
+        log: "simulated paid node\n".into(),
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateRun {
+    /// Accepted for symmetry with a start; the estimate depends on the template only.
+    pub project_id: Option<String>,
+    pub template_id: Option<String>,
+    pub workflow_type: Option<String>,
+    pub template_version_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NodeEstimate {
+    pub node_id: String,
+    pub kind: String,
+    pub estimate: i64,
+}
+
+/// What a run would cost and whether the balance covers it (shown before a run starts).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunEstimate {
+    pub template_id: String,
+    pub template_version_id: String,
+    /// Credits (integers).
+    pub estimated_cost: i64,
+    pub nodes: Vec<NodeEstimate>,
+    pub available: i64,
+    pub held: i64,
+    pub is_member: bool,
+    pub sufficient: bool,
+    /// Seed 002's names.
+    pub user_quota_remaining: i64,
+    pub sufficient_quota: bool,
+}
+
+#[tracing::instrument(skip(state, input))]
+pub async fn estimate(
+    state: &AppState,
+    owner_id: &str,
+    input: EstimateRun,
+) -> Result<RunEstimate, RunError> {
+    let (template, version) = resolve_template(
+        state,
+        owner_id,
+        input.template_id,
+        input.workflow_type,
+        input.template_version_id.as_deref(),
+    )
+    .await?;
+    let nodes: Vec<NodeEstimate> = version
+        .graph
+        .nodes
+        .iter()
+        .map(|n| NodeEstimate {
+            node_id: n.id.clone(),
+            kind: n.kind.clone(),
+            estimate: ledger::pricing::node_estimate(n),
+        })
+        .collect();
+    let total = ledger::pricing::run_estimate(&version.graph);
+    let b = ledger::balance(state, owner_id).await?;
+    let sufficient = ledger::can_cover(&b, total);
+    Ok(RunEstimate {
+        template_id: template.id,
+        template_version_id: version.id,
+        estimated_cost: total,
+        nodes,
+        available: b.available,
+        held: b.held,
+        is_member: b.is_member,
+        sufficient,
+        user_quota_remaining: b.available,
+        sufficient_quota: sufficient,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -1063,8 +1332,9 @@ pub async fn node_test(
         state.ids.new_id().to_string(),
     );
     let (owner, ids) = (owner_id.to_string(), state.ids.clone());
+    let now_t = state.clock.now();
     let (rid, nrid, g) = (run_id.clone(), node_run_id.clone(), graph.clone());
-    let run = state
+    let (run, hold) = state
         .db
         .write(move |tx| {
             let version = match input.version_id.as_deref() {
@@ -1090,7 +1360,24 @@ pub async fn node_test(
                  VALUES (?1, ?2, 'test', ?3, 'running', 1, ?4, ?4)",
                 params![nrid, rid, node.kind, now],
             )?;
-            load_run(tx, None, &rid)
+            // A test run of a paid node pays like any other (the check and the hold are one write).
+            let hold = ledger::hold_in_tx(
+                tx,
+                ids.as_ref(),
+                now_t,
+                &HoldRequest {
+                    owner_id: owner.clone(),
+                    amount: ledger::pricing::node_estimate(&node),
+                    purpose: Purpose::NodeRun,
+                    work_id: nrid.clone(),
+                    key: format!("node_run:{nrid}:test"),
+                    description: format!("node test ({})", node.kind),
+                    meta: serde_json::json!({"kind": node.kind, "node_id": "test", "run_id": rid,
+                                             "project_id": input.project_id}),
+                    ttl_secs: None,
+                },
+            )?;
+            Ok::<_, RunError>((load_run(tx, None, &rid)?, hold))
         })
         .await?;
     let ctx = nodes::NodeCtx {
@@ -1101,10 +1388,26 @@ pub async fn node_test(
         inputs: input.inputs,
         cancel: CancellationToken::new(),
     };
-    let outcome = nodes::run_node(&ctx).await;
+    let cancel = CancellationToken::new();
+    let outcome = match ledger::testing::paid_node(&ctx.node) {
+        Some(paid) => simulate_paid_node(&paid, &cancel).await,
+        None => nodes::run_node(&ctx).await,
+    };
     let now = rfc3339(state.clock.now());
+    let now_t = state.clock.now();
+    let mut charge = None;
     let (status, output, error, retryable, log) = match outcome {
-        Ok(nodes::Outcome::Done { output, log, .. }) => {
+        Ok(nodes::Outcome::Done {
+            output,
+            log,
+            cost_credits,
+        }) => {
+            let cached = output.get("cached") == Some(&serde_json::Value::Bool(true));
+            charge = Some(if cached {
+                0
+            } else {
+                cost_credits.clamp(0, hold.estimate)
+            });
             ("completed", Some(output.to_string()), None, false, log)
         }
         Ok(_) => (
@@ -1117,14 +1420,19 @@ pub async fn node_test(
         Err(e) => ("failed", None, Some(e.message), e.retryable, String::new()),
     };
     let (rid, nrid) = (run_id.clone(), node_run_id.clone());
+    let ids = state.ids.clone();
     state
         .db
         .write(move |tx| {
             tx.execute(
                 "UPDATE node_runs SET status = ?1, output = ?2, error = ?3, retryable = ?4, log = ?5,
-                        finished_at = ?6, updated_at = ?6 WHERE id = ?7",
-                params![status, output, error, retryable, log, now, nrid],
+                        cost_credits = ?8, finished_at = ?6, updated_at = ?6 WHERE id = ?7",
+                params![status, output, error, retryable, log, now, nrid, charge.unwrap_or(0)],
             )?;
+            match charge {
+                Some(c) => ledger::settle_in_tx(tx, ids.as_ref(), now_t, &hold.id, c)?,
+                None => ledger::void_in_tx(tx, ids.as_ref(), now_t, &hold.id, "the node test failed")?,
+            };
             tx.execute(
                 "UPDATE workflow_runs SET status = ?1, error = ?2, updated_at = ?3, finished_at = ?3 WHERE id = ?4",
                 params![status, error, now, rid],

@@ -10,6 +10,7 @@ import { AdminUsersPage } from './account/AdminUsersPage';
 import { ApiKeysPage } from './account/ApiKeysPage';
 import { SignInPage, SignUpPage } from './account/AuthPages';
 import { AuthContext, type AuthApi } from './account/AuthContext';
+import { CreditsPage } from './CreditsPage';
 import { EditorPage } from './editor/EditorPage';
 import { ProjectsPage } from './ProjectsPage';
 import { Sidebar } from './Sidebar';
@@ -68,6 +69,9 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'admin-users':
       page = auth ? <AdminUsersPage /> : <ProjectsPage />;
+      break;
+    case 'credits':
+      page = <CreditsPage />;
       break;
     default:
       page = <ProjectsPage />;

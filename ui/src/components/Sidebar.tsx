@@ -5,6 +5,8 @@ import type { Route } from '../lib/route';
 import { getTransport } from '../transport';
 import { FolderIcon, LockIcon, LogoMark, UserIcon } from './Icons';
 
+export type NavSection = 'projects' | 'credits';
+
 type Conn = { state: 'checking' } | { state: 'ok'; version: string } | { state: 'down' };
 
 const HEALTH_INTERVAL_MS = 60_000;
@@ -66,6 +68,17 @@ export function Sidebar({ route, account }: Props = {}) {
             testId="nav-projects"
             icon={<FolderIcon />}
             label="Projects"
+          />
+          <NavItem
+            href="#/credits"
+            active={route?.name === 'credits'}
+            testId="nav-credits"
+            icon={
+              <span className="nav-glyph" aria-hidden="true">
+                ◎
+              </span>
+            }
+            label="Credits"
           />
           {account && (
             <>

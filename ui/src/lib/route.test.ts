@@ -11,6 +11,9 @@ describe('parseRoute', () => {
     expect(parseRoute('#/projects/abc/assets/')).toEqual({ name: 'project', id: 'abc', tab: 'assets' });
     expect(parseRoute('#/projects/abc/runs')).toEqual({ name: 'project', id: 'abc', tab: 'runs' });
     expect(parseRoute('#/projects/abc/review')).toEqual({ name: 'project', id: 'abc', tab: 'review' });
+    expect(parseRoute('#/credits')).toEqual({ name: 'credits' });
+    expect(parseRoute('#/credits/')).toEqual({ name: 'credits' });
+    expect(parseRoute('#/credits/x')).toEqual({ name: 'projects' });
   });
 
   it('falls back to the script tab for unknown tabs, and to the list for bad ids', () => {
@@ -22,6 +25,7 @@ describe('parseRoute', () => {
   it('round-trips through routeHash', () => {
     for (const r of [
       { name: 'projects' } as const,
+      { name: 'credits' } as const,
       { name: 'project', id: 'a/b c', tab: 'script' } as const,
       { name: 'project', id: 'x', tab: 'characters' } as const,
       { name: 'project', id: 'x', tab: 'runs' } as const,

@@ -1,5 +1,6 @@
 /**
- * Hash routes: `#/projects` (the list) and `#/projects/<id>[/<tab>]` (the editor). `review` is a
+ * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions) and
+ * `#/projects/<id>[/<tab>]` (the editor). `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
 
@@ -16,6 +17,7 @@ export const SIMPLE_ROUTES = {
   account: '#/account',
   'api-keys': '#/account/api-keys',
   'admin-users': '#/admin/users',
+  credits: '#/credits',
 } as const;
 export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
 

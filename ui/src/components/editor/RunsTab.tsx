@@ -26,6 +26,7 @@ import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../
 import { navigate } from '../../lib/navigate';
 import { errorMessage, eventStreamUrl, openEventStream } from '../../transport';
 import { AlertIcon, FilmIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons';
+import { RunEstimate } from '../RunEstimate';
 import { useToasts } from '../Toasts';
 import { ReviewQueue } from './ReviewQueue';
 
@@ -292,6 +293,7 @@ export function RunsTab({
           <PlayIcon />
           {busy === 'start' ? 'Starting…' : `Run ${templateName.toLowerCase()}`}
         </button>
+        {!active && <RunEstimate projectId={projectId} templateId={templateId} />}
         {run && (
           <div className="run-controls" role="group" aria-label="Run controls">
             <button type="button" className="button secondary" data-testid="run-pause" disabled={!controls.pause || busy !== null} onClick={() => void control('pause')}>
