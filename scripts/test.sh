@@ -31,6 +31,9 @@ step "browser end-to-end (Playwright + system Chromium against storyloom serve)"
 cargo build -p storyloom --features server
 node --test tests/e2e/browser/*.test.mjs
 
+step "API fuzzing (schemathesis against the generated OpenAPI document, bounded)"
+bash scripts/fuzz-api.sh
+
 step "desktop end-to-end (the real window under Xvfb, tauri-driver)"
 bash scripts/e2e-desktop.sh
 

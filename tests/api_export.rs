@@ -236,6 +236,23 @@ fn cue_span(srt: &str) -> (i64, i64) {
     (ms(a), ms(b))
 }
 
+/// The statuses of the ledger holds made for an export.
+fn hold_status(s: &TestServer, export_id: &str) -> Vec<String> {
+    let id = export_id.to_string();
+    s.state
+        .db
+        .read_sync(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT status FROM ledger_holds WHERE purpose = 'export' AND work_id = ?1 ORDER BY created_at",
+            )?;
+            let rows = stmt
+                .query_map([&id], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, storyloom::db::DbError>(rows)
+        })
+        .unwrap()
+}
+
 fn espeak_required() -> bool {
     std::env::var_os("STORYLOOM_REQUIRE_ESPEAK").is_some()
         || Command::new("espeak-ng").arg("--version").output().is_ok()
@@ -359,6 +376,9 @@ async fn an_mp4_has_voice_soft_subtitles_an_srt_and_the_storyboard_length() {
     assert_eq!(history["total"], 1);
     assert_eq!(history["items"][0]["export_id"], id.as_str());
     assert_eq!(history["items"][0]["project_name"], "导出测试");
+
+    // Charged only on success, through the ledger: a settled zero-cost hold is its usage record.
+    assert_eq!(hold_status(&s, &id), ["settled"]);
 
     // A finished export cannot be cancelled.
     let (status, body) = s
@@ -484,6 +504,7 @@ async fn cancel_kills_ffmpeg_and_leaves_no_partial_file() {
     assert_eq!(after["status"], "cancelled");
     assert!(after["video_url"].is_null());
     assert_eq!(count_exports(&s).unwrap(), 0);
+    assert_eq!(hold_status(&s, &id), ["voided"], "a cancelled export is free");
     // No ffmpeg of ours is left running.
     let ours = std::fs::read_dir("/proc")
         .unwrap()

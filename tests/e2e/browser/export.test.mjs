@@ -208,9 +208,15 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     const seen = [];
     const ended = await waitUntil(
       async () => {
-        const status = await current.getAttribute('data-status');
-        const pct = Number(await page.getByTestId('export-progress').getAttribute('aria-valuenow'));
-        const msg = (await page.getByTestId('export-message').count()) ? await page.getByTestId('export-message').innerText() : '';
+        // One read of the DOM, so status, bar and message come from the same render.
+        const { status, pct, msg } = await page.evaluate(() => {
+          const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+          return {
+            status: q('export-current')?.getAttribute('data-status') ?? null,
+            pct: Number(q('export-progress')?.getAttribute('aria-valuenow') ?? 'NaN'),
+            msg: q('export-message')?.innerText ?? '',
+          };
+        });
         seen.push({ status, pct, msg });
         return status === 'completed' || status === 'failed' || status === 'cancelled' ? status : null;
       },
