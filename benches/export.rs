@@ -111,12 +111,12 @@ fn main() {
     let owner = state.local_owner_id.clone().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
 
-    // ~60 s of animatic: 20 shots, each with a line of dialogue.
+    // ~60 s of animatic: 20 shots, half of them with a line of dialogue.
     let mut script = String::from("INT. NIGHT TRAIN - NIGHT\n\n");
-    for i in 0..20 {
+    for i in 0..10 {
         let _ = write!(
             script,
-            "Maya looks out of the window, counting stations ({i}).\n\nMAYA\nThe lights keep passing, one after another, and I still do not know where we are going.\n\n"
+            "Maya looks out at station {i}.\n\nMAYA\nWhere are we going now?\n\n"
         );
     }
     let script_path = dir.path().join("bench.fountain");
@@ -215,7 +215,7 @@ fn main() {
     let total = plan.total_secs();
     let _ = write!(
         filter,
-        "anullsrc=r=48000:cl=stereo,atrim=end={total:.6}[bed];[bed]{}amix=inputs={}:duration=first:normalize=0,loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[aout]",
+        "anullsrc=r=48000:cl=stereo,atrim=end={total:.6}[bed];[bed]{}amix=inputs={}:duration=first:normalize=0,loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo[aout]",
         labels.join(""),
         labels.len() + 1
     );
@@ -252,14 +252,16 @@ fn main() {
     args.push(hand_out.display().to_string());
     let hand = || {
         measure(|| {
-            let st = Command::new("ffmpeg")
+            let out = Command::new("ffmpeg")
                 .args(&args)
                 .current_dir(&hand_dir)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
+                .output()
                 .expect("ffmpeg");
-            assert!(st.success(), "hand-written ffmpeg failed");
+            assert!(
+                out.status.success(),
+                "hand-written ffmpeg failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         })
     };
 

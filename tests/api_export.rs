@@ -504,7 +504,11 @@ async fn cancel_kills_ffmpeg_and_leaves_no_partial_file() {
     assert_eq!(after["status"], "cancelled");
     assert!(after["video_url"].is_null());
     assert_eq!(count_exports(&s).unwrap(), 0);
-    assert_eq!(hold_status(&s, &id), ["voided"], "a cancelled export is free");
+    assert_eq!(
+        hold_status(&s, &id),
+        ["voided"],
+        "a cancelled export is free"
+    );
     // No ffmpeg of ours is left running.
     let ours = std::fs::read_dir("/proc")
         .unwrap()

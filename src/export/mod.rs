@@ -503,18 +503,26 @@ fn resolve(
     })
 }
 
+/// [`resolve`] on a reader connection (a blocking thread).
+async fn resolve_on_reader(
+    state: &AppState,
+    owner_id: &str,
+    req: ExportRequest,
+) -> Result<Source, ExportError> {
+    let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
+    state
+        .db
+        .read(move |c| resolve(c, &blobs, &owner, &req))
+        .await
+}
+
 /// The checked plan an export request would encode (what `estimate` measures; benchmarks use it).
 pub async fn plan_of(
     state: &AppState,
     owner_id: &str,
     req: ExportRequest,
 ) -> Result<Plan, ExportError> {
-    let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
-    Ok(state
-        .db
-        .read(move |c| resolve(c, &blobs, &owner, &req))
-        .await?
-        .plan)
+    Ok(resolve_on_reader(state, owner_id, req).await?.plan)
 }
 
 /// Seed 002 `POST /export/estimate`.
@@ -524,11 +532,7 @@ pub async fn estimate(
     owner_id: &str,
     req: ExportRequest,
 ) -> Result<Estimate, ExportError> {
-    let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
-    let src = state
-        .db
-        .read(move |c| resolve(c, &blobs, &owner, &req))
-        .await?;
+    let src = resolve_on_reader(state, owner_id, req).await?;
     let balance = ledger::balance(state, owner_id).await?;
     let s = &src.plan.settings;
     let (width, height) = s.size();
@@ -658,11 +662,7 @@ pub async fn start(
     owner_id: &str,
     req: ExportRequest,
 ) -> Result<Export, ExportError> {
-    let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
-    let src = state
-        .db
-        .read(move |c| resolve(c, &blobs, &owner, &req))
-        .await?;
+    let src = resolve_on_reader(state, owner_id, req).await?;
     // A missing ffmpeg is said now, not after the export was accepted.
     let configured = state.config.ffmpeg_path.clone();
     tokio::task::spawn_blocking(move || Tools::locate(configured.as_deref()))
