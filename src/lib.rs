@@ -25,6 +25,7 @@ pub mod telemetry;
 pub mod validate;
 pub mod versions;
 pub mod workflow;
+pub mod workspaces;
 
 use std::{sync::Arc, time::Instant};
 

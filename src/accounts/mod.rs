@@ -90,7 +90,7 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 
 fn load_user(c: &Connection, id: &str) -> Result<User, AccountError> {
     c.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND kind = 'person'"),
         [id],
         user_from_row,
     )
@@ -330,6 +330,7 @@ pub async fn register(state: &AppState, r: Registration) -> Result<Session, Acco
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7)",
                 params![id, username, email, display_name, hash, role, now],
             )?;
+            crate::workspaces::create_personal_in_tx(tx, &id, &now)?;
             let tokens = issue(&st, tx, &id, None)?;
             Ok(session(load_user(tx, &id)?, tokens))
         })
@@ -638,7 +639,8 @@ pub async fn list_users(
     state
         .db
         .read(move |c| {
-            let filter = "WHERE (?1 IS NULL OR status = ?1)";
+            // Workspaces own data through rows of kind 'workspace'; they are not people.
+            let filter = "WHERE kind = 'person' AND (?1 IS NULL OR status = ?1)";
             let total: i64 = c.query_row(
                 &format!("SELECT COUNT(*) FROM users {filter}"),
                 [&status],

@@ -117,7 +117,7 @@ pub async fn list_assets(
         kind: q.kind,
         status,
     };
-    let (items, total) = assets::list(&state, &principal.user_id, filter, spec).await?;
+    let (items, total) = assets::list(&state, &principal.workspace_id, filter, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -197,7 +197,7 @@ async fn upload(
         blob: file.blob.clone(),
         metadata,
     };
-    Ok(assets::upload(state, &principal.user_id, input).await?)
+    Ok(assets::upload(state, &principal.workspace_id, input).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets",
@@ -209,7 +209,9 @@ pub async fn get_asset(
     Path(id): Path<String>,
 ) -> Result<Json<Asset>, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(assets::get(&state, &principal.user_id, &id).await?))
+    Ok(Json(
+        assets::get(&state, &principal.workspace_id, &id).await?,
+    ))
 }
 
 /// `Content-Disposition: attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266).
@@ -250,7 +252,7 @@ pub async fn download_asset(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    let (asset, path) = assets::file_of(&state, &principal.user_id, &id).await?;
+    let (asset, path) = assets::file_of(&state, &principal.workspace_id, &id).await?;
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
         ApiError::internal(format!(
             "the file of asset {} ({}) cannot be opened: {e}",
@@ -296,7 +298,7 @@ pub async fn asset_thumbnail(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    let png = assets::thumbnail(&state, &principal.user_id, &id).await?;
+    let png = assets::thumbnail(&state, &principal.workspace_id, &id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
@@ -320,7 +322,9 @@ pub async fn trash_asset(
     Path(id): Path<String>,
 ) -> Result<Json<Asset>, ApiError> {
     principal.require(Scope::Write)?;
-    Ok(Json(assets::trash(&state, &principal.user_id, &id).await?))
+    Ok(Json(
+        assets::trash(&state, &principal.workspace_id, &id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/assets/{id}/restore", tag = "assets",
@@ -334,7 +338,7 @@ pub async fn restore_asset(
 ) -> Result<Json<Asset>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        assets::restore(&state, &principal.user_id, &id).await?,
+        assets::restore(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -370,6 +374,6 @@ pub async fn delete_asset(
     principal.require(Scope::Admin)?;
     let token = q.confirm_token.filter(|t| !t.trim().is_empty());
     Ok(Json(
-        assets::permanent_delete(&state, &principal.user_id, &id, token).await?,
+        assets::permanent_delete(&state, &principal.workspace_id, &id, token).await?,
     ))
 }

@@ -85,7 +85,9 @@ pub async fn get_balance(
     principal: Principal,
 ) -> Result<Json<Balance>, ApiError> {
     billing(&principal)?;
-    Ok(Json(ledger::balance(&state, &principal.user_id).await?))
+    Ok(Json(
+        ledger::balance(&state, &principal.workspace_id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/credit/balance", tag = "billing",
@@ -146,8 +148,14 @@ pub async fn list_transactions(
             .transpose()?,
         hold_id: q.hold_id,
     };
-    let (items, total) =
-        views::transactions(&state, &principal.user_id, filter, spec.limit, spec.offset).await?;
+    let (items, total) = views::transactions(
+        &state,
+        &principal.workspace_id,
+        filter,
+        spec.limit,
+        spec.offset,
+    )
+    .await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -191,7 +199,7 @@ pub async fn list_holds(
     }
     let (items, total) = views::holds(
         &state,
-        &principal.user_id,
+        &principal.workspace_id,
         q.status,
         spec.limit,
         spec.offset,
@@ -226,13 +234,13 @@ pub async fn create_hold(
 ) -> Result<(StatusCode, Json<Hold>), ApiError> {
     billing(&principal)?;
     let key = match input.id {
-        Some(id) => format!("api:{}:{id}", principal.user_id),
-        None => format!("api:{}:{}", principal.user_id, state.ids.new_id()),
+        Some(id) => format!("api:{}:{id}", principal.workspace_id),
+        None => format!("api:{}:{}", principal.workspace_id, state.ids.new_id()),
     };
     let hold = ledger::hold(
         &state,
         HoldRequest {
-            owner_id: principal.user_id.clone(),
+            owner_id: principal.workspace_id.clone(),
             amount: input.amount,
             purpose: Purpose::Job,
             work_id: input.work_id,
@@ -255,7 +263,7 @@ pub async fn get_hold(
 ) -> Result<Json<Hold>, ApiError> {
     billing(&principal)?;
     Ok(Json(
-        ledger::get_hold(&state, Some(&principal.user_id), &id).await?,
+        ledger::get_hold(&state, Some(&principal.workspace_id), &id).await?,
     ))
 }
 
@@ -276,7 +284,7 @@ pub async fn settle_hold(
     ApiJson(body): ApiJson<SettleBody>,
 ) -> Result<Json<Hold>, ApiError> {
     billing(&principal)?;
-    let h = ledger::get_hold(&state, Some(&principal.user_id), &id).await?;
+    let h = ledger::get_hold(&state, Some(&principal.workspace_id), &id).await?;
     if h.purpose != "job" {
         return Err(ApiError::forbidden(format!(
             "a {} hold is settled by the work it pays for",
@@ -301,7 +309,7 @@ pub async fn void_hold(
     ApiJson(body): ApiJson<VoidBody>,
 ) -> Result<Json<Hold>, ApiError> {
     billing(&principal)?;
-    let h = ledger::get_hold(&state, Some(&principal.user_id), &id).await?;
+    let h = ledger::get_hold(&state, Some(&principal.workspace_id), &id).await?;
     if h.purpose != "job" {
         return Err(ApiError::forbidden(format!(
             "a {} hold is voided by the work it pays for",
@@ -328,7 +336,7 @@ pub async fn set_budget(
 ) -> Result<Json<Balance>, ApiError> {
     billing(&principal)?;
     Ok(Json(
-        ledger::set_budget(&state, &principal.user_id, body.credits).await?,
+        ledger::set_budget(&state, &principal.workspace_id, body.credits).await?,
     ))
 }
 
@@ -355,7 +363,7 @@ pub async fn dashboard(
         ));
     }
     Ok(Json(
-        views::dashboard(&state, &principal.user_id, principal.is_admin, days).await?,
+        views::dashboard(&state, &principal.workspace_id, principal.is_admin, days).await?,
     ))
 }
 
@@ -377,7 +385,7 @@ pub async fn usage(
 ) -> Result<Json<Usage>, ApiError> {
     billing(&principal)?;
     Ok(Json(
-        views::usage(&state, &principal.user_id, q.start_date, q.end_date).await?,
+        views::usage(&state, &principal.workspace_id, q.start_date, q.end_date).await?,
     ))
 }
 
@@ -399,7 +407,7 @@ pub async fn invoices(
     billing(&principal)?;
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
     let (items, total) =
-        views::invoices(&state, &principal.user_id, spec.limit, spec.offset).await?;
+        views::invoices(&state, &principal.workspace_id, spec.limit, spec.offset).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -410,7 +418,9 @@ pub async fn subscription_me(
     principal: Principal,
 ) -> Result<Json<SubscriptionView>, ApiError> {
     billing(&principal)?;
-    Ok(Json(plans::subscription(&state, &principal.user_id).await?))
+    Ok(Json(
+        plans::subscription(&state, &principal.workspace_id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/subscriptions/upgrade", tag = "billing", request_body = Upgrade,
@@ -423,7 +433,7 @@ pub async fn subscription_upgrade(
 ) -> Result<Json<UpgradeResult>, ApiError> {
     billing(&principal)?;
     Ok(Json(
-        plans::upgrade(&state, &principal.user_id, input).await?,
+        plans::upgrade(&state, &principal.workspace_id, input).await?,
     ))
 }
 
@@ -437,7 +447,7 @@ pub async fn buy_membership(
     billing(&principal)?;
     Ok((
         StatusCode::CREATED,
-        Json(plans::buy_membership(&state, &principal.user_id, input).await?),
+        Json(plans::buy_membership(&state, &principal.workspace_id, input).await?),
     ))
 }
 

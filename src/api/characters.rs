@@ -99,7 +99,7 @@ pub async fn list_characters(
         project_id: q.project_id,
         status: q.status,
     };
-    let (items, total) = characters::list(&state, &principal.user_id, filter, spec).await?;
+    let (items, total) = characters::list(&state, &principal.workspace_id, filter, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -208,7 +208,7 @@ pub async fn create_character(
         result?
     } else {
         let input: NewCharacter = json_body(&state, req).await?;
-        characters::create(&state, &principal.user_id, input, None).await?
+        characters::create(&state, &principal.workspace_id, input, None).await?
     };
     Ok((StatusCode::CREATED, Json(character)))
 }
@@ -229,7 +229,7 @@ async fn create_from_form(
         .iter()
         .find(|f| f.field == "image" || f.field == "file")
         .map(image_upload);
-    Ok(characters::create(state, &principal.user_id, input, image).await?)
+    Ok(characters::create(state, &principal.workspace_id, input, image).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/characters/{id}", tag = "characters",
@@ -242,7 +242,7 @@ pub async fn get_character(
 ) -> Result<Json<Character>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        characters::get(&state, &principal.user_id, &id).await?,
+        characters::get(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -254,7 +254,7 @@ async fn update(
 ) -> Result<Json<Character>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        characters::update(&state, &principal.user_id, &id, patch).await?,
+        characters::update(&state, &principal.workspace_id, &id, patch).await?,
     ))
 }
 
@@ -297,7 +297,7 @@ pub async fn delete_character(
 ) -> Result<Json<DeletedCharacter>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        characters::delete(&state, &principal.user_id, &id).await?,
+        characters::delete(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -313,7 +313,7 @@ pub async fn restore_character(
 ) -> Result<Json<Character>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        characters::restore(&state, &principal.user_id, &id).await?,
+        characters::restore(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -328,7 +328,7 @@ pub async fn confirm_character(
 ) -> Result<Json<Character>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        characters::confirm(&state, &principal.user_id, &id).await?,
+        characters::confirm(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -363,7 +363,7 @@ async fn add_image(
     form: &UploadForm,
 ) -> Result<Character, ApiError> {
     let file = form.require_file(&["image", "file"])?;
-    Ok(characters::add_image(state, &principal.user_id, id, image_upload(file)).await?)
+    Ok(characters::add_image(state, &principal.workspace_id, id, image_upload(file)).await?)
 }
 
 #[utoipa::path(post, path = "/api/v1/characters/{id}/consistency-model", tag = "characters",
@@ -378,6 +378,6 @@ pub async fn consistency_model(
 ) -> Result<Json<ConsistencyModel>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        characters::build_consistency_model(&state, &principal.user_id, &id).await?,
+        characters::build_consistency_model(&state, &principal.workspace_id, &id).await?,
     ))
 }

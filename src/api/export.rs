@@ -67,7 +67,7 @@ pub async fn estimate_export(
 ) -> Result<Json<Estimate>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        export::estimate(&state, &principal.user_id, req).await?,
+        export::estimate(&state, &principal.workspace_id, req).await?,
     ))
 }
 
@@ -83,7 +83,7 @@ pub async fn start_export(
     principal.require(Scope::Write)?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(export::start(&state, &principal.user_id, req).await?),
+        Json(export::start(&state, &principal.workspace_id, req).await?),
     ))
 }
 
@@ -108,7 +108,7 @@ pub async fn export_history(
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
     let (items, total) = export::history(
         &state,
-        &principal.user_id,
+        &principal.workspace_id,
         q.project_id.filter(|p| !p.is_empty()),
         spec.offset,
         u64::from(spec.limit),
@@ -125,7 +125,9 @@ pub async fn get_export(
     Path(id): Path<String>,
 ) -> Result<Json<Export>, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(export::get(&state, &principal.user_id, &id).await?))
+    Ok(Json(
+        export::get(&state, &principal.workspace_id, &id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/export/{id}/cancel", tag = "export", params(("id" = String, Path)),
@@ -136,7 +138,9 @@ pub async fn cancel_export(
     Path(id): Path<String>,
 ) -> Result<Json<Export>, ApiError> {
     principal.require(Scope::Write)?;
-    Ok(Json(export::cancel(&state, &principal.user_id, &id).await?))
+    Ok(Json(
+        export::cancel(&state, &principal.workspace_id, &id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/export/{id}/events", tag = "export", params(("id" = String, Path)),
@@ -150,7 +154,7 @@ pub async fn export_events(
     principal.require(Scope::Read)?;
     // Subscribe before reading the state, so nothing between the two is missed.
     let rx = state.exports.subscribe();
-    let current = export::get(&state, &principal.user_id, &id).await?;
+    let current = export::get(&state, &principal.workspace_id, &id).await?;
     let first = Event::default()
         .event("state")
         .json_data(&current)
@@ -189,7 +193,7 @@ pub async fn storyboard_sheet(
     Path((id, vid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    let pdf = sheet::storyboard_pdf(&state, &principal.user_id, &id, Some(&vid)).await?;
+    let pdf = sheet::storyboard_pdf(&state, &principal.workspace_id, &id, Some(&vid)).await?;
     Ok((
         [
             (

@@ -17,6 +17,7 @@ pub mod storyboards;
 pub mod upload;
 pub mod versions;
 pub mod workflows;
+pub mod workspaces;
 
 use std::{sync::Arc, time::Duration};
 
@@ -48,7 +49,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError, assets::AssetStatusFilter)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -95,7 +96,34 @@ impl Modify for CommonErrors {
             ("429", "Rate limited; `retry_after` says when to try again"),
             ("500", "An unexpected error (logged with the request id)"),
         ];
-        for item in openapi.paths.paths.values_mut() {
+        let workspace_header = utoipa::openapi::path::ParameterBuilder::new()
+            .name("X-Workspace-Id")
+            .parameter_in(utoipa::openapi::path::ParameterIn::Header)
+            .required(utoipa::openapi::Required::False)
+            .description(Some(
+                "The workspace the request acts in (a UUID); absent: the caller's personal workspace",
+            ))
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Uuid,
+                    ))),
+            ))
+            .build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // Workspace-scoped data: everything but sign-in, the caller's own account, and the
+            // workspace endpoints themselves (which name their workspace in the path).
+            let scoped = ![
+                "/api/v1/auth",
+                "/api/v1/users/me",
+                "/api/v1/workspaces",
+                "/api/v1/invitations",
+                "/health",
+                "/api/v1/health",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p));
             let ops = [
                 &mut item.get,
                 &mut item.put,
@@ -104,6 +132,11 @@ impl Modify for CommonErrors {
                 &mut item.patch,
             ];
             for op in ops.into_iter().flatten() {
+                if scoped {
+                    op.parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(workspace_header.clone().into());
+                }
                 for (code, description) in common {
                     op.responses
                         .responses
@@ -148,6 +181,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(export::routes())
         .merge(billing::routes())
         .merge(accounts::routes())
+        .merge(workspaces::routes())
         .split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);
@@ -226,6 +260,7 @@ fn build(
                     header::CONTENT_TYPE,
                     header::AUTHORIZATION,
                     HeaderName::from_static("x-api-key"),
+                    HeaderName::from_static(crate::auth::WORKSPACE_HEADER),
                 ])
                 .expose_headers([HeaderName::from_static("x-request-id")])
                 .max_age(Duration::from_secs(600)),

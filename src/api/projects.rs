@@ -53,7 +53,7 @@ pub async fn list_projects(
     principal.require(Scope::Read)?;
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
     let filter = projects::ListFilter { status: q.status };
-    let (items, total) = projects::list(&state, &principal.user_id, filter, spec).await?;
+    let (items, total) = projects::list(&state, &principal.workspace_id, filter, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -69,7 +69,7 @@ pub async fn create_project(
     ApiJson(input): ApiJson<NewProject>,
 ) -> Result<(StatusCode, Json<Project>), ApiError> {
     principal.require(Scope::Write)?;
-    let project = projects::create(&state, &principal.user_id, input).await?;
+    let project = projects::create(&state, &principal.workspace_id, input).await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 
@@ -82,7 +82,9 @@ pub async fn get_project(
     Path(id): Path<String>,
 ) -> Result<Json<Project>, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(projects::get(&state, &principal.user_id, &id).await?))
+    Ok(Json(
+        projects::get(&state, &principal.workspace_id, &id).await?,
+    ))
 }
 
 async fn update(
@@ -93,7 +95,7 @@ async fn update(
 ) -> Result<Json<Project>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        projects::update(&state, &principal.user_id, &id, patch).await?,
+        projects::update(&state, &principal.workspace_id, &id, patch).await?,
     ))
 }
 
@@ -134,7 +136,7 @@ pub async fn delete_project(
 ) -> Result<Json<DeletedProject>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        projects::delete(&state, &principal.user_id, &id).await?,
+        projects::delete(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -149,6 +151,6 @@ pub async fn restore_project(
 ) -> Result<Json<Project>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        projects::restore(&state, &principal.user_id, &id).await?,
+        projects::restore(&state, &principal.workspace_id, &id).await?,
     ))
 }

@@ -84,7 +84,7 @@ pub async fn list_prompts(
     principal.require(Scope::Read)?;
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
     let filter = prompts::ListFilter { q: q.q };
-    let (items, total) = prompts::list(&state, &principal.user_id, filter, spec).await?;
+    let (items, total) = prompts::list(&state, &principal.workspace_id, filter, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -102,7 +102,7 @@ pub async fn create_prompt(
     ApiJson(input): ApiJson<NewPromptTemplate>,
 ) -> Result<(StatusCode, Json<PromptTemplate>), ApiError> {
     principal.require(Scope::Write)?;
-    let template = prompts::create(&state, &principal.user_id, input).await?;
+    let template = prompts::create(&state, &principal.workspace_id, input).await?;
     Ok((StatusCode::CREATED, Json(template)))
 }
 
@@ -119,7 +119,7 @@ pub async fn render_prompt(
 ) -> Result<Json<RenderedPrompt>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        prompts::render(&state, &principal.user_id, req).await?,
+        prompts::render(&state, &principal.workspace_id, req).await?,
     ))
 }
 
@@ -132,7 +132,9 @@ pub async fn get_prompt(
     Path(id): Path<String>,
 ) -> Result<Json<PromptTemplate>, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(prompts::get(&state, &principal.user_id, &id).await?))
+    Ok(Json(
+        prompts::get(&state, &principal.workspace_id, &id).await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/prompts/{id}", tag = "prompts",
@@ -148,7 +150,7 @@ pub async fn patch_prompt(
 ) -> Result<Json<PromptTemplate>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        prompts::update(&state, &principal.user_id, &id, patch).await?,
+        prompts::update(&state, &principal.workspace_id, &id, patch).await?,
     ))
 }
 
@@ -163,7 +165,7 @@ pub async fn delete_prompt(
 ) -> Result<Json<DeletedPromptTemplate>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        prompts::delete(&state, &principal.user_id, &id).await?,
+        prompts::delete(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -180,7 +182,7 @@ pub async fn list_versions(
 ) -> Result<Json<Page<PromptVersion>>, ApiError> {
     principal.require(Scope::Read)?;
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
-    let (items, total) = prompts::list_versions(&state, &principal.user_id, &id, spec).await?;
+    let (items, total) = prompts::list_versions(&state, &principal.workspace_id, &id, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -197,7 +199,7 @@ pub async fn create_version(
     ApiJson(input): ApiJson<NewPromptVersion>,
 ) -> Result<(StatusCode, Json<PromptVersion>), ApiError> {
     principal.require(Scope::Write)?;
-    let version = prompts::create_version(&state, &principal.user_id, &id, input).await?;
+    let version = prompts::create_version(&state, &principal.workspace_id, &id, input).await?;
     Ok((StatusCode::CREATED, Json(version)))
 }
 
@@ -212,6 +214,6 @@ pub async fn get_version(
 ) -> Result<Json<PromptVersion>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        prompts::get_version(&state, &principal.user_id, &id, &version_id).await?,
+        prompts::get_version(&state, &principal.workspace_id, &id, &version_id).await?,
     ))
 }

@@ -26,6 +26,7 @@ use crate::{
         review::{self, DecisionInput, HumanSelect, ReviewQueue},
         runs::{self, EstimateRun, Run, RunError, RunEstimate, StartRun, Step},
     },
+    workspaces::Permission,
     AppState,
 };
 
@@ -84,7 +85,7 @@ pub async fn start_run(
     principal.require(Scope::Write)?;
     Ok((
         StatusCode::CREATED,
-        Json(runs::start(&state, &principal.user_id, input).await?),
+        Json(runs::start(&state, &principal.workspace_id, input).await?),
     ))
 }
 
@@ -96,9 +97,10 @@ pub async fn estimate_run(
     principal: Principal,
     ApiJson(input): ApiJson<EstimateRun>,
 ) -> Result<Json<RunEstimate>, ApiError> {
-    principal.require(Scope::Billing)?;
+    principal.require_scope(Scope::Billing)?;
+    principal.require_role(Permission::Write)?;
     Ok(Json(
-        runs::estimate(&state, &principal.user_id, input).await?,
+        runs::estimate(&state, &principal.workspace_id, input).await?,
     ))
 }
 
@@ -121,7 +123,7 @@ pub async fn get_run(
     Path(id): Path<String>,
 ) -> Result<Json<Run>, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(runs::get(&state, &principal.user_id, &id).await?))
+    Ok(Json(runs::get(&state, &principal.workspace_id, &id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", params(("id" = String, Path)),
@@ -161,7 +163,7 @@ macro_rules! control {
             Path(id): Path<String>,
         ) -> Result<Json<RunAction>, ApiError> {
             principal.require(Scope::Write)?;
-            Ok(action($f(&state, &principal.user_id, &id).await?, $msg))
+            Ok(action($f(&state, &principal.workspace_id, &id).await?, $msg))
         }
     };
 }
@@ -229,7 +231,7 @@ pub async fn run_nodes(
     Path(id): Path<String>,
 ) -> Result<Json<NodeList>, ApiError> {
     principal.require(Scope::Read)?;
-    let run = runs::get(&state, &principal.user_id, &id).await?;
+    let run = runs::get(&state, &principal.workspace_id, &id).await?;
     Ok(Json(NodeList {
         total: run.steps.len() as u64,
         items: run.steps,
@@ -262,7 +264,7 @@ pub async fn version_run_start(
     };
     Ok((
         StatusCode::CREATED,
-        Json(runs::start(&state, &principal.user_id, start).await?),
+        Json(runs::start(&state, &principal.workspace_id, start).await?),
     ))
 }
 
@@ -276,7 +278,7 @@ pub async fn version_run_latest(
 ) -> Result<Json<Run>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        runs::latest_for_version(&state, &principal.user_id, &id, &version_id).await?,
+        runs::latest_for_version(&state, &principal.workspace_id, &id, &version_id).await?,
     ))
 }
 
@@ -290,7 +292,7 @@ pub async fn run_events(
     principal.require(Scope::Read)?;
     // Subscribe before reading the state, so nothing between the two is missed.
     let rx = state.runs.subscribe();
-    let run = runs::get(&state, &principal.user_id, &id).await?;
+    let run = runs::get(&state, &principal.workspace_id, &id).await?;
     let first = Event::default()
         .event("state")
         .json_data(&run)
@@ -324,7 +326,7 @@ pub async fn review_assets(
 ) -> Result<Json<ReviewQueue>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        review::review_assets(&state, &principal.user_id, &id).await?,
+        review::review_assets(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -338,9 +340,9 @@ pub async fn review_decision(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> Result<Json<ReviewQueue>, ApiError> {
-    principal.require(Scope::Write)?;
+    principal.require_review()?;
     Ok(Json(
-        review::decide(&state, &principal.user_id, &id, input).await?,
+        review::decide(&state, &principal.workspace_id, &id, input).await?,
     ))
 }
 
@@ -361,7 +363,7 @@ pub async fn review_upload(
     Ok(Json(
         review::upload_replacement(
             &state,
-            &principal.user_id,
+            &principal.workspace_id,
             &id,
             &key,
             &file.filename,
@@ -380,9 +382,9 @@ pub async fn review_continue(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Run>, ApiError> {
-    principal.require(Scope::Write)?;
+    principal.require_review()?;
     Ok(Json(
-        review::continue_run(&state, &principal.user_id, &id).await?,
+        review::continue_run(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -396,9 +398,9 @@ pub async fn human_select(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<HumanSelect>,
 ) -> Result<Json<ReviewQueue>, ApiError> {
-    principal.require(Scope::Write)?;
+    principal.require_review()?;
     Ok(Json(
-        review::human_select(&state, &principal.user_id, &id, input).await?,
+        review::human_select(&state, &principal.workspace_id, &id, input).await?,
     ))
 }
 
@@ -420,7 +422,14 @@ pub async fn regenerate_shot(
 ) -> Result<Json<Value>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        review::regenerate_shot(&state, &principal.user_id, &id, &shot_id, input.feedback).await?,
+        review::regenerate_shot(
+            &state,
+            &principal.workspace_id,
+            &id,
+            &shot_id,
+            input.feedback,
+        )
+        .await?,
     ))
 }
 
@@ -434,7 +443,7 @@ pub async fn node_test(
 ) -> Result<Json<Step>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        runs::node_test(&state, &principal.user_id, input).await?,
+        runs::node_test(&state, &principal.workspace_id, input).await?,
     ))
 }
 
@@ -448,7 +457,7 @@ pub async fn progress_socket(
     use axum::extract::ws::Message;
     principal.require(Scope::Read)?;
     let mut rx = state.runs.subscribe();
-    let run = runs::get(&state, &principal.user_id, &id).await?;
+    let run = runs::get(&state, &principal.workspace_id, &id).await?;
     Ok(ws.on_upgrade(move |mut socket| async move {
         let first = serde_json::json!({"type": "state", "workflow_id": run.id, "run": run});
         if socket

@@ -54,7 +54,13 @@ pub async fn get_storyboard(
 ) -> Result<Json<StoryboardView>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        storyboard::storyboard(&state, &principal.user_id, &id, q.version_id.as_deref()).await?,
+        storyboard::storyboard(
+            &state,
+            &principal.workspace_id,
+            &id,
+            q.version_id.as_deref(),
+        )
+        .await?,
     ))
 }
 
@@ -73,7 +79,7 @@ pub async fn list_scenes(
     Path((id, version_id)): Path<(String, String)>,
 ) -> Result<Json<SceneList>, ApiError> {
     principal.require(Scope::Read)?;
-    let items = storyboard::list_scenes(&state, &principal.user_id, &id, &version_id).await?;
+    let items = storyboard::list_scenes(&state, &principal.workspace_id, &id, &version_id).await?;
     Ok(Json(SceneList {
         total: items.len() as u64,
         items,
@@ -91,7 +97,7 @@ pub async fn create_scene(
 ) -> Result<(StatusCode, Json<Scene>), ApiError> {
     principal.require(Scope::Write)?;
     let scene =
-        storyboard::create_scene(&state, &principal.user_id, &id, &version_id, input).await?;
+        storyboard::create_scene(&state, &principal.workspace_id, &id, &version_id, input).await?;
     Ok((StatusCode::CREATED, Json(scene)))
 }
 
@@ -106,7 +112,7 @@ pub async fn update_scene(
 ) -> Result<Json<Scene>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::update_scene(&state, &principal.user_id, &id, input).await?,
+        storyboard::update_scene(&state, &principal.workspace_id, &id, input).await?,
     ))
 }
 
@@ -121,7 +127,7 @@ pub async fn delete_scene(
 ) -> Result<Json<Scene>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::delete_scene(&state, &principal.user_id, &id).await?,
+        storyboard::delete_scene(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -156,7 +162,7 @@ pub async fn list_shots(
         scene_number: q.scene_number,
     };
     let (items, total) =
-        storyboard::list_shots(&state, &principal.user_id, &project_id, filter, spec).await?;
+        storyboard::list_shots(&state, &principal.workspace_id, &project_id, filter, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -169,7 +175,7 @@ pub async fn create_shot(
     ApiJson(input): ApiJson<NewShot>,
 ) -> Result<(StatusCode, Json<Shot>), ApiError> {
     principal.require(Scope::Write)?;
-    let shot = storyboard::create_shot(&state, &principal.user_id, input).await?;
+    let shot = storyboard::create_shot(&state, &principal.workspace_id, input).await?;
     Ok((StatusCode::CREATED, Json(shot)))
 }
 
@@ -183,7 +189,7 @@ pub async fn get_shot(
 ) -> Result<Json<Shot>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        storyboard::get_shot(&state, &principal.user_id, &id).await?,
+        storyboard::get_shot(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -198,7 +204,7 @@ pub async fn put_shot(
 ) -> Result<Json<Shot>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::update_shot(&state, &principal.user_id, &id, patch).await?,
+        storyboard::update_shot(&state, &principal.workspace_id, &id, patch).await?,
     ))
 }
 
@@ -213,7 +219,7 @@ pub async fn patch_shot(
 ) -> Result<Json<Shot>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::update_shot(&state, &principal.user_id, &id, patch).await?,
+        storyboard::update_shot(&state, &principal.workspace_id, &id, patch).await?,
     ))
 }
 
@@ -227,7 +233,7 @@ pub async fn delete_shot(
 ) -> Result<Json<DeletedShot>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::delete_shot(&state, &principal.user_id, &id).await?,
+        storyboard::delete_shot(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -241,7 +247,7 @@ pub async fn restore_shot(
 ) -> Result<Json<Shot>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::restore_shot(&state, &principal.user_id, &id).await?,
+        storyboard::restore_shot(&state, &principal.workspace_id, &id).await?,
     ))
 }
 
@@ -257,7 +263,7 @@ pub async fn move_shot(
 ) -> Result<Json<Shot>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::move_shot(&state, &principal.user_id, &id, to).await?,
+        storyboard::move_shot(&state, &principal.workspace_id, &id, to).await?,
     ))
 }
 
@@ -273,7 +279,7 @@ pub async fn split_shot(
 ) -> Result<Json<Vec<Shot>>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::split_shot(&state, &principal.user_id, &id, at).await?,
+        storyboard::split_shot(&state, &principal.workspace_id, &id, at).await?,
     ))
 }
 
@@ -289,6 +295,6 @@ pub async fn merge_shot(
 ) -> Result<Json<Shot>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        storyboard::merge_shots(&state, &principal.user_id, &id, with).await?,
+        storyboard::merge_shots(&state, &principal.workspace_id, &id, with).await?,
     ))
 }

@@ -73,7 +73,7 @@ pub async fn list_versions(
 ) -> Result<Json<Page<Version>>, ApiError> {
     principal.require(Scope::Read)?;
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
-    let (items, total) = versions::list(&state, &principal.user_id, &id, spec).await?;
+    let (items, total) = versions::list(&state, &principal.workspace_id, &id, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -88,7 +88,7 @@ pub async fn create_version(
     ApiJson(input): ApiJson<NewVersion>,
 ) -> Result<(StatusCode, Json<Version>), ApiError> {
     principal.require(Scope::Write)?;
-    let v = versions::create(&state, &principal.user_id, &id, input).await?;
+    let v = versions::create(&state, &principal.workspace_id, &id, input).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -102,7 +102,7 @@ pub async fn get_version(
 ) -> Result<Json<Version>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        versions::get(&state, &principal.user_id, &id, &version_id).await?,
+        versions::get(&state, &principal.workspace_id, &id, &version_id).await?,
     ))
 }
 
@@ -117,7 +117,7 @@ pub async fn set_current_version(
 ) -> Result<Json<Project>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        versions::set_current(&state, &principal.user_id, &id, &version_id).await?,
+        versions::set_current(&state, &principal.workspace_id, &id, &version_id).await?,
     ))
 }
 
@@ -131,7 +131,7 @@ pub async fn get_script(
 ) -> Result<Json<ScriptView>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        versions::script(&state, &principal.user_id, &id, &version_id).await?,
+        versions::script(&state, &principal.workspace_id, &id, &version_id).await?,
     ))
 }
 
@@ -149,7 +149,7 @@ pub async fn put_script(
 ) -> Result<Json<ParseResult>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        versions::save_script(&state, &principal.user_id, &id, &version_id, edit).await?,
+        versions::save_script(&state, &principal.workspace_id, &id, &version_id, edit).await?,
     ))
 }
 
@@ -168,7 +168,7 @@ pub async fn upload_script(
     let file = form.require_file(&["file", "script"])?;
     let (upload, _) = versions::upload_script(
         &state,
-        &principal.user_id,
+        &principal.workspace_id,
         &id,
         &version_id,
         &file.filename,
@@ -189,7 +189,7 @@ pub async fn parse_script(
 ) -> Result<Json<ParseResult>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(
-        versions::parse_version(&state, &principal.user_id, &id, &version_id, req).await?,
+        versions::parse_version(&state, &principal.workspace_id, &id, &version_id, req).await?,
     ))
 }
 
@@ -232,7 +232,7 @@ pub async fn open_sample(
         .ok_or_else(|| ApiError::not_found(format!("sample '{sample_id}' not found")))?;
     let project = versions::create_project_with_script(
         &state,
-        &principal.user_id,
+        &principal.workspace_id,
         sample.title,
         sample.description,
         sample.filename,

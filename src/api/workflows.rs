@@ -95,7 +95,7 @@ pub async fn list_templates(
 ) -> Result<Json<Page<Template>>, ApiError> {
     principal.require(Scope::Read)?;
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
-    let (items, total) = templates::list(&state, &principal.user_id, spec).await?;
+    let (items, total) = templates::list(&state, &principal.workspace_id, spec).await?;
     Ok(Json(Page::new(items, total, spec)))
 }
 
@@ -108,7 +108,7 @@ pub async fn create_template(
     ApiJson(input): ApiJson<NewTemplate>,
 ) -> Result<(StatusCode, Json<Template>), ApiError> {
     principal.require(Scope::Write)?;
-    let t = templates::create(&state, &principal.user_id, input).await?;
+    let t = templates::create(&state, &principal.workspace_id, input).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -121,7 +121,9 @@ pub async fn get_template(
     Path(id): Path<String>,
 ) -> Result<Json<Template>, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(templates::get(&state, &principal.user_id, &id).await?))
+    Ok(Json(
+        templates::get(&state, &principal.workspace_id, &id).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -139,7 +141,7 @@ pub async fn list_versions(
     Path(id): Path<String>,
 ) -> Result<Json<VersionList>, ApiError> {
     principal.require(Scope::Read)?;
-    let items = templates::list_versions(&state, &principal.user_id, &id).await?;
+    let items = templates::list_versions(&state, &principal.workspace_id, &id).await?;
     Ok(Json(VersionList {
         total: items.len() as u64,
         items,
@@ -157,7 +159,7 @@ pub async fn create_version(
     ApiJson(input): ApiJson<NewTemplateVersion>,
 ) -> Result<(StatusCode, Json<TemplateVersion>), ApiError> {
     principal.require(Scope::Write)?;
-    let v = templates::add_version(&state, &principal.user_id, &id, input).await?;
+    let v = templates::add_version(&state, &principal.workspace_id, &id, input).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -170,7 +172,7 @@ pub async fn get_version(
     Path((id, version_id)): Path<(String, String)>,
 ) -> Result<Json<TemplateVersion>, ApiError> {
     principal.require(Scope::Read)?;
-    let v = templates::get_version(&state, &principal.user_id, &version_id).await?;
+    let v = templates::get_version(&state, &principal.workspace_id, &version_id).await?;
     if v.template_id != id {
         return Err(TemplateError::VersionNotFound(version_id).into());
     }
@@ -186,7 +188,7 @@ pub async fn validate_version(
     Path(version_id): Path<String>,
 ) -> Result<Json<Validation>, ApiError> {
     principal.require(Scope::Read)?;
-    let v = templates::get_version(&state, &principal.user_id, &version_id).await?;
+    let v = templates::get_version(&state, &principal.workspace_id, &version_id).await?;
     Ok(Json(templates::validate_graph(&v.graph)))
 }
 

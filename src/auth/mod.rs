@@ -2,7 +2,10 @@
 //! 401 = missing or invalid credentials; 403 = valid but not allowed.
 use std::str::FromStr;
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{request::Parts, Method},
+};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rusqlite::{params, OptionalExtension};
@@ -14,6 +17,7 @@ use crate::{
     clock::rfc3339,
     config::AuthMode,
     db::{Db, DbError},
+    workspaces::{self, Permission, Role},
     AppState,
 };
 
@@ -64,29 +68,97 @@ pub enum Credential {
     },
 }
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request, and the workspace the request acts in.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The person (or the key's owner) acting.
     pub user_id: String,
+    /// Whose data the request reads and writes: the `X-Workspace-Id` header's workspace, or the
+    /// person's personal workspace (whose id is their own). Data tables scope by this id.
+    pub workspace_id: String,
+    /// The person's role in that workspace.
+    pub role: Role,
     pub is_admin: bool,
     pub credential: Credential,
 }
 
+/// The header that picks the workspace a request acts in (absent: the personal workspace).
+pub const WORKSPACE_HEADER: &str = "x-workspace-id";
+
 impl Principal {
-    /// 403 when an API key lacks the scope; other credentials are limited by role, not scope.
+    /// 403 unless both the credential's scope (API keys) and the role in the workspace allow it.
+    /// `Admin` is the instance admin's scope, whatever the workspace.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        self.require_scope(scope)?;
+        match scope {
+            Scope::Read => self.require_role(Permission::Read),
+            Scope::Write => self.require_role(Permission::Write),
+            Scope::Billing => self.require_role(Permission::Billing),
+            Scope::Admin => Ok(()),
+        }
+    }
+
+    /// Review decisions: a reviewer may make them (an API key needs `write`: they change data).
+    pub fn require_review(&self) -> Result<(), ApiError> {
+        self.require_scope(Scope::Write)?;
+        self.require_role(Permission::Review)
+    }
+
+    /// The credential's scope alone: API keys carry scopes; other credentials every scope but
+    /// `admin`, which is the instance admin's.
+    pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
         let allowed = match &self.credential {
-            Credential::ApiKey { scopes, .. } => scopes.contains(&scope),
+            Credential::ApiKey { scopes, .. } => {
+                scopes.contains(&scope) && (scope != Scope::Admin || self.is_admin)
+            }
             Credential::LocalOwner | Credential::Bearer => scope != Scope::Admin || self.is_admin,
         };
         if allowed {
             Ok(())
-        } else {
+        } else if matches!(self.credential, Credential::ApiKey { .. }) {
             Err(ApiError::forbidden(format!(
-                "this credential lacks the '{}' scope",
+                "this API key lacks the '{}' scope",
                 scope.as_str()
             )))
+        } else {
+            Err(ApiError::forbidden("only an instance admin can do that"))
         }
+    }
+
+    pub fn require_role(&self, p: Permission) -> Result<(), ApiError> {
+        if self.role.allows(p) {
+            return Ok(());
+        }
+        let what = match p {
+            Permission::Read => "read this workspace",
+            Permission::Review => "make review decisions",
+            Permission::Write => "edit (reviewers review, viewers read)",
+            Permission::Billing => "see or change the workspace's billing (owners and admins do)",
+            Permission::Manage => "manage the workspace (owners and admins do)",
+        };
+        Err(ApiError::forbidden(format!(
+            "your role in this workspace ({}) can't {what}",
+            self.role.as_str()
+        )))
+    }
+
+    /// The same caller acting in another workspace, which they must belong to (404 otherwise: a
+    /// workspace one isn't in doesn't exist for them).
+    async fn enter(mut self, state: &AppState, workspace_id: String) -> Result<Self, ApiError> {
+        let user = self.user_id.clone();
+        let ws = workspace_id.clone();
+        let role = state
+            .db
+            .read(move |c| workspaces::role_in(c, &ws, &user))
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("workspace '{workspace_id}' not found"))
+                    .with_field("X-Workspace-Id")
+            })?;
+        self.workspace_id = workspace_id;
+        self.role = role;
+        Ok(self)
     }
 }
 
@@ -129,28 +201,116 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(key) = parts.headers.get("x-api-key") {
-            let key = key.to_str().map_err(|_| AuthError::InvalidApiKey)?;
-            return Ok(authenticate_api_key(state, key).await?);
+        let workspace = match parts.headers.get(WORKSPACE_HEADER) {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .ok()
+                    .and_then(|s| uuid::Uuid::parse_str(s.trim()).ok())
+                    .map(|u| u.to_string())
+                    .ok_or_else(|| {
+                        ApiError::validation(
+                            "X-Workspace-Id",
+                            "X-Workspace-Id must be a workspace id (a UUID)",
+                        )
+                    })?,
+            ),
+        };
+        let person = authenticate(parts, state).await?;
+        let principal = match workspace {
+            Some(ws) if ws != person.workspace_id => person.enter(state, ws).await?,
+            _ => person,
+        };
+        // Authorise before the handler reads the body: a viewer's write is a 403 whatever it
+        // carries. Handlers check again, precisely; this is never stricter than they are.
+        if let Some((scope, permission)) = required_access(&parts.method, parts.uri.path()) {
+            principal.require_scope(scope)?;
+            principal.require_role(permission)?;
         }
-        if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            let value = value
-                .to_str()
-                .map_err(|_| AuthError::MalformedAuthorization)?;
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .ok_or(AuthError::MalformedAuthorization)?;
-            return Ok(authenticate_bearer(state, token.trim()).await?);
-        }
-        match (state.config.auth_mode, &state.local_owner_id) {
-            (AuthMode::Local, Some(owner)) => Ok(Principal {
-                user_id: owner.clone(),
-                is_admin: true,
-                credential: Credential::LocalOwner,
-            }),
-            _ => Err(ApiError::auth_required()),
-        }
+        Ok(principal)
+    }
+}
+
+/// The scope and workspace permission a request needs, from its method and path; None for routes
+/// outside workspace data (sign-in, one's own account, instance admin, the workspace endpoints,
+/// which name their workspace in the path and check the role there).
+pub fn required_access(method: &Method, path: &str) -> Option<(Scope, Permission)> {
+    const UNSCOPED: [&str; 8] = [
+        "/api/v1/auth/",
+        "/api/v1/users/me",
+        "/api/v1/admin/",
+        "/api/v1/workspaces",
+        "/api/v1/invitations/",
+        "/api/v1/remote/",
+        "/api/v1/health",
+        "/api/v1/openapi.json",
+    ];
+    const BILLING: [&str; 4] = [
+        "/api/v1/billing/",
+        "/api/v1/credit/",
+        "/api/v1/subscriptions/",
+        "/api/v1/dashboard",
+    ];
+    // POSTs that compute without changing anything.
+    const READ_POSTS: [&str; 4] = [
+        "/api/v1/export/estimate",
+        "/api/v1/prompts/render",
+        "/api/v1/script/preview",
+        "/api/v1/workflows/validate",
+    ];
+    if UNSCOPED.iter().any(|p| path.starts_with(p)) || !path.starts_with("/api/") {
+        return None;
+    }
+    if BILLING.iter().any(|p| path.starts_with(p)) {
+        return Some((Scope::Billing, Permission::Billing));
+    }
+    if path == "/api/v1/workflow-runs/estimate" {
+        return Some((Scope::Billing, Permission::Write));
+    }
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || READ_POSTS.contains(&path)
+        || (path.starts_with("/api/v1/workflows/versions/") && path.ends_with("/validate"))
+    {
+        return Some((Scope::Read, Permission::Read));
+    }
+    if path.ends_with("/review/decision")
+        || path.ends_with("/review/continue")
+        || path.ends_with("/actions/human-select")
+    {
+        return Some((Scope::Write, Permission::Review));
+    }
+    Some((Scope::Write, Permission::Write))
+}
+
+/// The person behind the request's credentials, in their personal workspace.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    if let Some(key) = parts.headers.get("x-api-key") {
+        let key = key.to_str().map_err(|_| AuthError::InvalidApiKey)?;
+        return Ok(authenticate_api_key(state, key).await?);
+    }
+    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| AuthError::MalformedAuthorization)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or(AuthError::MalformedAuthorization)?;
+        return Ok(authenticate_bearer(state, token.trim()).await?);
+    }
+    match (state.config.auth_mode, &state.local_owner_id) {
+        (AuthMode::Local, Some(owner)) => Ok(personal(owner.clone(), true, Credential::LocalOwner)),
+        _ => Err(ApiError::auth_required()),
+    }
+}
+
+fn personal(user_id: String, is_admin: bool, credential: Credential) -> Principal {
+    Principal {
+        workspace_id: user_id.clone(),
+        user_id,
+        role: Role::Owner,
+        is_admin,
+        credential,
     }
 }
 
@@ -218,11 +378,7 @@ async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Principal,
     if status != "active" {
         return Err(AuthError::AccountNotActive(status));
     }
-    Ok(Principal {
-        user_id,
-        is_admin: role == "admin",
-        credential: Credential::Bearer,
-    })
+    Ok(personal(user_id, role == "admin", Credential::Bearer))
 }
 
 fn hash_key(key: &str) -> String {
@@ -296,14 +452,14 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal, 
         .split(',')
         .filter_map(|s| s.parse().ok())
         .collect();
-    Ok(Principal {
-        user_id: row.user_id,
-        is_admin: row.role == "admin",
-        credential: Credential::ApiKey {
+    Ok(personal(
+        row.user_id,
+        row.role == "admin",
+        Credential::ApiKey {
             key_id: row.id,
             scopes,
         },
-    })
+    ))
 }
 
 struct KeyRow {
@@ -494,6 +650,7 @@ pub async fn create_user(
                  VALUES (?1, ?2, ?3, 'active', ?4, ?4)",
                 params![row_id, username, role, now],
             )?;
+            workspaces::create_personal_in_tx(tx, &row_id, &now)?;
             Ok::<_, DbError>(())
         })
         .await?;
@@ -542,6 +699,7 @@ pub(crate) fn ensure_local_owner(db: &Db, id: String, now: &str) -> Result<Strin
              VALUES (?1, 'local', 'admin', 'active', ?2, ?2)",
             params![id, now],
         )?;
+        workspaces::create_personal_in_tx(tx, &id, now)?;
         tx.execute(
             "INSERT INTO settings (key, value) VALUES ('local_owner_id', ?1)",
             [&id],

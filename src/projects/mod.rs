@@ -79,6 +79,8 @@ pub struct Project {
     pub script: Option<String>,
     /// The version the editor works on (see `versions`).
     pub current_version_id: Option<String>,
+    /// The workspace the project belongs to (a person's personal workspace has their id).
+    pub workspace_id: String,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,
@@ -167,7 +169,7 @@ fn clean_style(style: Option<&str>) -> Result<Option<String>, ProjectError> {
 }
 
 const COLUMNS: &str =
-    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at, current_version_id";
+    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at, current_version_id, owner_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -181,6 +183,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
         current_version_id: r.get(9)?,
+        workspace_id: r.get(10)?,
     })
 }
 
@@ -220,6 +223,7 @@ pub async fn create(
         status: ProjectStatus::Draft,
         script: None,
         current_version_id: None,
+        workspace_id: owner_id.to_string(),
         created_at: now.clone(),
         updated_at: now,
     };
