@@ -18,7 +18,8 @@ use super::{
 };
 use crate::{
     assets::{self, Asset, AssetError, AssetStatus, AssetType, DeleteAssetResponse, UploadInput},
-    auth::{Principal, Scope},
+    auth::{Credential, Principal, Scope},
+    workspaces::Permission,
     AppState,
 };
 
@@ -365,13 +366,17 @@ pub async fn delete_asset(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<DeleteAssetQuery>,
 ) -> Result<Json<DeleteAssetResponse>, ApiError> {
-    if !principal.is_admin {
+    // The workspace's owner or admin (the local owner on the desktop); others use the trash. An
+    // API key needs the `admin` scope: a leaked automation key can't destroy files for good.
+    principal.require_scope(Scope::Write)?;
+    if matches!(principal.credential, Credential::ApiKey { .. }) {
+        principal.require_scope(Scope::Admin)?;
+    }
+    if !principal.role.allows(Permission::Manage) {
         return Err(ApiError::forbidden(
-            "only an admin can delete an asset permanently; move it to the trash instead",
+            "only the workspace's owner or an admin can delete an asset permanently; move it to the trash instead",
         ));
     }
-    // An admin's API key needs the admin scope too.
-    principal.require(Scope::Admin)?;
     let token = q.confirm_token.filter(|t| !t.trim().is_empty());
     Ok(Json(
         assets::permanent_delete(&state, &principal.workspace_id, &id, token).await?,

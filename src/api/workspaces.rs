@@ -216,7 +216,7 @@ pub async fn revoke_invitation(
 }
 
 /// Public: the token is the secret, and its holder may not have an account yet.
-#[utoipa::path(get, path = "/api/v1/invitations/{token}", tag = "workspaces", security(()),
+#[utoipa::path(get, path = "/api/v1/invitations/{token}", tag = "workspaces", security(),
     params(("token" = String, Path, description = "The invitation link's token")),
     responses((status = 200, description = "What the link offers", body = InvitationPreview),
         (status = 404, description = "Not a valid link", body = ErrorBody)))]

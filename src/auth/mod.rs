@@ -217,33 +217,73 @@ impl FromRequestParts<AppState> for Principal {
             ),
         };
         let person = authenticate(parts, state).await?;
+        let (scope, permission) = match required_access(&parts.method, parts.uri.path()) {
+            // One's own account, the workspace endpoints: the header doesn't apply.
+            Access::Person => return Ok(person),
+            Access::InstanceAdmin => {
+                person.require_scope(Scope::Admin)?;
+                return Ok(person);
+            }
+            Access::OwnKeys => {
+                // Managing keys with a key takes the `admin` scope.
+                if matches!(person.credential, Credential::ApiKey { .. }) {
+                    person.require_scope(Scope::Admin)?;
+                }
+                return Ok(person);
+            }
+            Access::Workspace(scope, permission) => (scope, permission),
+            Access::PathWorkspace(id, scope, permission) => {
+                // The workspace endpoints name their workspace in the path; the header doesn't apply.
+                let principal = if id == person.workspace_id {
+                    person
+                } else {
+                    person
+                        .enter(state, id)
+                        .await
+                        .map_err(|_| ApiError::not_found("workspace not found"))?
+                };
+                principal.require_scope(scope)?;
+                principal.require_role(permission)?;
+                return Ok(principal);
+            }
+        };
         let principal = match workspace {
             Some(ws) if ws != person.workspace_id => person.enter(state, ws).await?,
             _ => person,
         };
         // Authorise before the handler reads the body: a viewer's write is a 403 whatever it
         // carries. Handlers check again, precisely; this is never stricter than they are.
-        if let Some((scope, permission)) = required_access(&parts.method, parts.uri.path()) {
-            principal.require_scope(scope)?;
-            principal.require_role(permission)?;
-        }
+        principal.require_scope(scope)?;
+        principal.require_role(permission)?;
         Ok(principal)
     }
 }
 
-/// The scope and workspace permission a request needs, from its method and path; None for routes
-/// outside workspace data (sign-in, one's own account, instance admin, the workspace endpoints,
-/// which name their workspace in the path and check the role there).
-pub fn required_access(method: &Method, path: &str) -> Option<(Scope, Permission)> {
-    const UNSCOPED: [&str; 8] = [
+/// What a route needs, from its method and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Sign-in, one's own account, the workspace endpoints (which name their workspace in the
+    /// path and check the role there): any signed-in person; handlers check key scopes.
+    Person,
+    /// The instance's administration.
+    InstanceAdmin,
+    /// One's own API keys.
+    OwnKeys,
+    /// Workspace data: this scope (API keys) and this role in the request's workspace.
+    Workspace(Scope, Permission),
+    /// A workspace endpoint: this scope and this role in the workspace the path names.
+    PathWorkspace(String, Scope, Permission),
+}
+
+/// The access a request needs, from its method and path.
+pub fn required_access(method: &Method, path: &str) -> Access {
+    const PERSON: [&str; 6] = [
         "/api/v1/auth/",
         "/api/v1/users/me",
-        "/api/v1/admin/",
         "/api/v1/workspaces",
         "/api/v1/invitations/",
         "/api/v1/remote/",
         "/api/v1/health",
-        "/api/v1/openapi.json",
     ];
     const BILLING: [&str; 4] = [
         "/api/v1/billing/",
@@ -258,28 +298,59 @@ pub fn required_access(method: &Method, path: &str) -> Option<(Scope, Permission
         "/api/v1/script/preview",
         "/api/v1/workflows/validate",
     ];
-    if UNSCOPED.iter().any(|p| path.starts_with(p)) || !path.starts_with("/api/") {
-        return None;
+    use Access::Workspace;
+    if path.starts_with("/api/v1/users/me/api-keys") {
+        return Access::OwnKeys;
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/workspaces/") {
+        let parts: Vec<&str> = rest.split('/').collect();
+        let get = matches!(*method, Method::GET | Method::HEAD);
+        let scope = if get { Scope::Read } else { Scope::Write };
+        let permission = match parts.as_slice() {
+            [_] | [_, "members"] if get => Permission::Read,
+            // Leaving is one's own business; the service checks whom else one may remove.
+            [_, "members", _] if *method == Method::DELETE => Permission::Read,
+            [_, ..] => Permission::Manage,
+            [] => Permission::Read,
+        };
+        if uuid::Uuid::parse_str(parts[0]).is_ok() {
+            return Access::PathWorkspace(parts[0].to_string(), scope, permission);
+        }
+        return Access::Person;
+    }
+    if PERSON.iter().any(|p| path.starts_with(p)) || !path.starts_with("/api/") {
+        return Access::Person;
+    }
+    if path.starts_with("/api/v1/admin/") {
+        return Access::InstanceAdmin;
     }
     if BILLING.iter().any(|p| path.starts_with(p)) {
-        return Some((Scope::Billing, Permission::Billing));
+        return Workspace(Scope::Billing, Permission::Billing);
     }
     if path == "/api/v1/workflow-runs/estimate" {
-        return Some((Scope::Billing, Permission::Write));
+        return Workspace(Scope::Billing, Permission::Write);
     }
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         || READ_POSTS.contains(&path)
         || (path.starts_with("/api/v1/workflows/versions/") && path.ends_with("/validate"))
     {
-        return Some((Scope::Read, Permission::Read));
+        return Workspace(Scope::Read, Permission::Read);
     }
     if path.ends_with("/review/decision")
         || path.ends_with("/review/continue")
         || path.ends_with("/actions/human-select")
     {
-        return Some((Scope::Write, Permission::Review));
+        return Workspace(Scope::Write, Permission::Review);
     }
-    Some((Scope::Write, Permission::Write))
+    // Deleting an asset for good (not moving it to the trash).
+    if *method == Method::DELETE
+        && path
+            .strip_prefix("/api/v1/assets/")
+            .is_some_and(|rest| !rest.contains('/'))
+    {
+        return Workspace(Scope::Write, Permission::Manage);
+    }
+    Workspace(Scope::Write, Permission::Write)
 }
 
 /// The person behind the request's credentials, in their personal workspace.
