@@ -43,6 +43,8 @@ pub struct Config {
     pub ffmpeg_path: Option<PathBuf>,
     /// Sign-in requests (register, login, refresh) allowed per client address a minute.
     pub auth_rate_per_minute: u32,
+    /// The desktop's link to a team server: where its tokens are kept, request timeouts.
+    pub remote: crate::remote::RemoteConfig,
 }
 
 impl Config {
@@ -70,6 +72,7 @@ impl Config {
             access_token_ttl_secs: 15 * 60,
             ffmpeg_path: crate::export::ffmpeg::configured_path(),
             auth_rate_per_minute: 10,
+            remote: crate::remote::RemoteConfig::default(),
         }
     }
 
