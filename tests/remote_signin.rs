@@ -338,6 +338,44 @@ async fn a_session_revoked_on_the_server_is_session_expired() {
     // It stays expired (no more calls with a dead token), also for a later check.
     assert_eq!(check(&desk).await["state"], "session_expired");
 
+    // A suspended account: the server's reason is passed on.
+    let (status, body) = server
+        .post(
+            "/api/v1/auth/register",
+            json!({"username": "bob", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let bob = body["user"]["id"].as_str().unwrap().to_string();
+    let (_, admin) = server
+        .post(
+            "/api/v1/auth/login",
+            json!({"username": "alice", "password": "a brand new secret"}),
+        )
+        .await;
+    let admin_auth = format!("Bearer {}", admin["access_token"].as_str().unwrap());
+    let (status, body) = server
+        .call(
+            Method::PUT,
+            &format!("/api/v1/admin/users/{bob}/status"),
+            Some(json!({"status": "suspended"})),
+            &[("authorization", admin_auth.as_str())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = desk
+        .post(
+            "/api/v1/remote/sign-in",
+            json!({"server_url": server.base, "username": "bob", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_error(&body, "AUTH_INVALID", None);
+    assert_eq!(
+        body["detail"],
+        "the server rejected the username or password (the account is suspended)"
+    );
+
     // Signing in again with the new password connects.
     let (status, body) = sign_in(&desk, &server.base, "a brand new secret").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -448,4 +486,38 @@ async fn a_team_server_has_no_remote_endpoints() {
     // The OpenAPI document describes them (one document for both builds).
     let (_, doc) = server.get("/api/v1/openapi.json").await;
     assert!(doc["paths"]["/api/v1/remote/sign-in"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn a_damaged_secrets_file_is_reported_and_replaced_by_the_next_sign_in() {
+    let server = team_server().await;
+    let desk = desktop().await;
+    assert_eq!(
+        sign_in(&desk, &server.base, PASSWORD).await.0,
+        StatusCode::OK
+    );
+    let dir = desk.stop().await;
+    let file = dir.path().join(SECRETS_FILE);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&file, &bytes).unwrap();
+
+    let mut config = Config::server(dir.path().to_path_buf(), AuthMode::Local);
+    desktop_config(&mut config);
+    let desk = TestServer::start_in(dir, config).await;
+    let (status, body) = desk.get("/api/v1/remote/connection").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "signed_out");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be decrypted"),
+        "{body}"
+    );
+    let (status, body) = sign_in(&desk, &server.base, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "connected");
+    assert!(stored(&desk).await.is_some(), "the file was replaced");
 }

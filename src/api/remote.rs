@@ -25,7 +25,7 @@ impl From<RemoteError> for ApiError {
     fn from(e: RemoteError) -> Self {
         match e {
             RemoteError::Invalid { field, message } => ApiError::validation(field, message),
-            RemoteError::Rejected => ApiError::auth_invalid(e.to_string()),
+            RemoteError::Rejected { .. } => ApiError::auth_invalid(e.to_string()),
             RemoteError::Unreachable { .. } | RemoteError::Upstream { .. } => ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 ErrorCode::UpstreamFailed,

@@ -99,8 +99,9 @@ pub enum RemoteError {
     },
     #[error("cannot reach the team server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("the server rejected the username or password")]
-    Rejected,
+    /// `reason`: the server's own words when they say more than "wrong password" (a suspended account).
+    #[error("the server rejected the username or password{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    Rejected { reason: Option<String> },
     #[error("the team server at {url} is rate limiting sign-ins; try again in {retry_after} s")]
     RateLimited { url: String, retry_after: u64 },
     #[error("the team server at {url} answered unexpectedly: {message}")]
@@ -316,7 +317,13 @@ impl Remote {
         let status = res.status();
         let session = match status {
             s if s.is_success() => read_session(&base, res).await?,
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(RemoteError::Rejected),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let reason = server_error(res)
+                    .await
+                    .detail
+                    .filter(|d| !d.contains("wrong username or password"));
+                return Err(RemoteError::Rejected { reason });
+            }
             StatusCode::TOO_MANY_REQUESTS => {
                 let retry_after = server_error(res).await.retry_after.unwrap_or(60);
                 return Err(RemoteError::RateLimited {

@@ -449,7 +449,10 @@ pub async fn choose(choice: SecretStoreChoice, data_dir: &Path) -> ChosenStore {
     let file = EncryptedFileStore::in_data_dir(data_dir);
     match choice {
         SecretStoreChoice::File => {
-            let notice = file_notice(&file, "STORYLOOM_SECRET_STORE=file is set");
+            let notice = file_notice(
+                &file,
+                "The secret store is set to the encrypted file (STORYLOOM_SECRET_STORE=file)",
+            );
             ChosenStore {
                 store: Box::new(file),
                 notice: Some(notice),
@@ -634,6 +637,38 @@ mod tests {
         assert!(notice.contains("STORYLOOM_SECRET_STORE"), "{notice}");
     }
 
+    /// Against a real Secret Service (not in plain CI, which has none). Run it with:
+    /// `dbus-run-session -- bash -c 'export XDG_RUNTIME_DIR=$(mktemp -d); eval "$(printf pw |
+    /// gnome-keyring-daemon --unlock --components=secrets)"; cargo test -p storyloom --lib
+    /// keyring_store -- --ignored'`
+    #[tokio::test]
+    #[ignore = "needs a running Secret Service (see the doc comment)"]
+    async fn keyring_store_round_trip_against_a_real_keyring() {
+        let dir = tempfile::tempdir().unwrap();
+        let chosen = choose(SecretStoreChoice::Auto, dir.path()).await;
+        assert_eq!(
+            chosen.store.kind(),
+            SecretStorageKind::Keyring,
+            "{:?}",
+            chosen.notice
+        );
+        let name = format!("test-{}", std::process::id());
+        tokio::task::spawn_blocking(move || {
+            let k = KeyringStore::new();
+            assert_eq!(k.get(&name).unwrap(), None);
+            k.set(&name, "refresh-token").unwrap();
+            assert_eq!(k.get(&name).unwrap().as_deref(), Some("refresh-token"));
+            k.set(&name, "rotated").unwrap();
+            assert_eq!(k.get(&name).unwrap().as_deref(), Some("rotated"));
+            k.delete(&name).unwrap();
+            assert_eq!(k.get(&name).unwrap(), None);
+            k.delete(&name).unwrap();
+        })
+        .await
+        .unwrap();
+        assert!(!dir.path().join(SECRETS_FILE).exists(), "no file fallback");
+    }
+
     #[tokio::test]
     async fn auto_choice_answers_in_bounded_time() {
         // Headless CI has no Secret Service: the file must be chosen with a reason. Where a keyring
@@ -645,6 +680,7 @@ mod tests {
         match chosen.store.kind() {
             SecretStorageKind::EncryptedFile => {
                 let notice = chosen.notice.unwrap();
+                eprintln!("fallback notice: {notice}");
                 assert!(notice.contains("keyring"), "{notice}");
                 assert!(notice.contains(SECRETS_FILE), "{notice}");
             }

@@ -3,7 +3,6 @@ import { checkConnection, signIn, signOut, type ConnectionStatus } from '../../a
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
 import { badgeView, hostOf, initialForm, signInError, validateConnectionForm, type ConnectionForm } from './connection';
-import { ConnectionBadgeView } from './ConnectionBadge';
 import { currentConnection, publishConnection, refreshConnection, subscribeConnection } from './store';
 import './connection.css';
 
@@ -73,8 +72,10 @@ export function ConnectionPanelView(p: PanelProps) {
             it.
           </p>
         </div>
-        <ConnectionBadgeView status={s} />
       </div>
+      <p className={`conn-state conn-state-${badgeView(s).tone}`} data-testid="connection-state">
+        {badgeView(s).text}
+      </p>
 
       {p.loadError && (
         <p className="form-error" role="alert" data-testid="connection-load-error">
