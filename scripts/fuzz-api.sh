@@ -17,7 +17,11 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dat
 for _ in $(seq 100); do grep -q STORYLOOM_LISTENING "$out" && break; sleep 0.1; done
 base=$(sed -n 's/^STORYLOOM_LISTENING //p' "$out")
 [ -n "$base" ] || { echo "the server did not start"; cat "$data/server.log"; exit 1; }
+# /api/v1/remote/* (the desktop signing in to a team server) is left out: fuzzed bodies name
+# arbitrary server URLs, and each one would make the instance send a real request to that host.
+# tests/remote_signin.rs covers those endpoints against a real server on 127.0.0.1 instead.
 "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
+  --exclude-path-regex '/api/v1/remote/' \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases coverage,fuzzing --max-examples 6 --seed 20261201 --workers 2 \
   --generation-with-security-parameters false --warnings off

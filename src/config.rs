@@ -43,6 +43,29 @@ pub struct Config {
     pub ffmpeg_path: Option<PathBuf>,
     /// Sign-in requests (register, login, refresh) allowed per client address a minute.
     pub auth_rate_per_minute: u32,
+    /// Per-caller limits by route class, for signed-in callers in accounts mode.
+    pub rates: RateConfig,
+    /// The desktop's link to a team server: where its tokens are kept, request timeouts.
+    pub remote: crate::remote::RemoteConfig,
+}
+
+/// Per-caller request limits by route class (seed 003 H): queries and other requests a minute,
+/// and generation an hour for callers without a membership (members are not limited there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateConfig {
+    pub queries_per_minute: u32,
+    pub other_per_minute: u32,
+    pub generation_per_hour: u32,
+}
+
+impl Default for RateConfig {
+    fn default() -> Self {
+        Self {
+            queries_per_minute: 100,
+            other_per_minute: 60,
+            generation_per_hour: 20,
+        }
+    }
 }
 
 impl Config {
@@ -70,6 +93,8 @@ impl Config {
             access_token_ttl_secs: 15 * 60,
             ffmpeg_path: crate::export::ffmpeg::configured_path(),
             auth_rate_per_minute: 10,
+            rates: RateConfig::default(),
+            remote: crate::remote::RemoteConfig::default(),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod media;
 pub mod projects;
 pub mod prompts;
 pub mod providers;
+pub mod remote;
 pub mod render;
 pub mod script;
 #[cfg(feature = "server")]
@@ -56,6 +57,8 @@ pub struct AppState {
     pub exports: Arc<export::ExportHub>,
     /// Rate limiters (sign-in routes).
     pub limits: Arc<api::limits::RateLimits>,
+    /// The desktop's connection to a team server (issue 7); idle until a `/remote` request.
+    pub remote: Arc<remote::Remote>,
 }
 
 impl AppState {
@@ -90,7 +93,14 @@ impl AppState {
             )?),
             AuthMode::Accounts => None,
         };
-        let limits = Arc::new(api::limits::RateLimits::new(config.auth_rate_per_minute));
+        let limits = Arc::new(api::limits::RateLimits::new(
+            config.auth_rate_per_minute,
+            config.rates,
+        ));
+        let remote = Arc::new(remote::Remote::new(
+            config.remote.clone(),
+            config.data_dir.clone(),
+        ));
         Ok(Self {
             config: Arc::new(config),
             db,
@@ -103,6 +113,7 @@ impl AppState {
             runs: Arc::new(workflow::runs::RunHub::default()),
             exports: Arc::new(export::ExportHub::default()),
             limits,
+            remote,
         })
     }
 }

@@ -44,6 +44,8 @@ enum Class {
     Manage,
     /// One's API keys: a person, or a key with the `admin` scope.
     Keys,
+    /// The desktop's link to a team server: not there on a team server, for anyone.
+    DesktopOnly,
 }
 
 fn classify(method: &Method, path: &str) -> Class {
@@ -57,6 +59,9 @@ fn classify(method: &Method, path: &str) -> Class {
     ];
     if public.contains(&path) {
         return Public;
+    }
+    if path.starts_with("/api/v1/remote/") {
+        return DesktopOnly;
     }
     if path.starts_with("/api/v1/admin/") {
         return InstanceAdmin;
@@ -135,13 +140,16 @@ fn rank(role: &str) -> u8 {
 /// The exact refusal for `who` calling an operation of `class`, or None when it is allowed.
 fn refusal(class: Class, who: &Who) -> Option<StatusCode> {
     use Class::*;
+    if class == DesktopOnly {
+        return Some(StatusCode::NOT_FOUND);
+    }
     if who.anonymous {
         return (class != Public).then_some(StatusCode::UNAUTHORIZED);
     }
     let scope_ok = |scope: &str| who.scopes.as_ref().is_none_or(|s| s.contains(&scope));
     let role_ok = |needed: &str| who.role.is_some_and(|r| rank(r) <= rank(needed));
     let (scope, role) = match class {
-        Public => return None,
+        Public | DesktopOnly => return None,
         // Tested with GETs only: a key needs `read`.
         Person => return (!scope_ok("read")).then_some(StatusCode::FORBIDDEN),
         Keys => {

@@ -69,6 +69,8 @@ pub struct ApiError {
     pub detail: String,
     pub field: Option<String>,
     pub retry_after: Option<u64>,
+    /// On a 429: the limit that was met (sent as `X-RateLimit-Limit`).
+    pub rate_limit: Option<u32>,
     pub errors: Option<Vec<FieldError>>,
 }
 
@@ -80,6 +82,7 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            rate_limit: None,
             errors: None,
         }
     }
@@ -220,6 +223,12 @@ impl IntoResponse for ApiError {
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            if let Some(limit) = self.rate_limit {
+                let h = res.headers_mut();
+                h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+                h.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
+                h.insert("x-ratelimit-reset", HeaderValue::from(secs));
             }
         }
         res

@@ -2,11 +2,15 @@
 //! per client address (GCRA through `governor`), answering 429 `RATE_LIMITED` with `retry_after`,
 //! `Retry-After` and the `X-RateLimit-*` headers. Requests through the desktop bridge carry no
 //! address and share one bucket ("local").
+//!
+//! Signed-in callers of a team server are also limited per caller (a person, or an API key) and
+//! route class: queries and other requests a minute, generation (runs, exports, regenerations) an
+//! hour unless the workspace has a membership. The desktop's local owner is never limited.
 use std::{net::SocketAddr, num::NonZeroU32};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
-    http::{request::Parts, HeaderName, HeaderValue},
+    http::{request::Parts, HeaderName, HeaderValue, Method},
     response::{IntoResponse, IntoResponseParts, Response, ResponseParts},
 };
 use governor::{
@@ -17,7 +21,7 @@ use governor::{
 };
 
 use super::error::ApiError;
-use crate::AppState;
+use crate::{config::RateConfig, AppState};
 
 type KeyedLimiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -26,17 +30,100 @@ type KeyedLimiter =
 pub struct RateLimits {
     auth: KeyedLimiter,
     auth_per_minute: u32,
+    queries: KeyedLimiter,
+    other: KeyedLimiter,
+    generation: KeyedLimiter,
+    rates: RateConfig,
+}
+
+/// The route classes of seed 003's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteClass {
+    Query,
+    Generation,
+    Other,
+}
+
+impl RouteClass {
+    /// Generation starts paid provider work; queries read; the rest is other.
+    pub fn of(method: &Method, path: &str) -> Self {
+        let generation = *method == Method::POST
+            && (path == "/api/v1/workflow-runs"
+                || path == "/api/v1/workflows"
+                || path == "/api/v1/export"
+                || path == "/api/v1/workflows/node-test"
+                || path.ends_with("/workflow/run")
+                || path.ends_with("/regenerate"));
+        if generation {
+            Self::Generation
+        } else if matches!(*method, Method::GET | Method::HEAD) {
+            Self::Query
+        } else {
+            Self::Other
+        }
+    }
+}
+
+fn keyed(quota: Quota) -> KeyedLimiter {
+    RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>()
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
 impl RateLimits {
-    pub fn new(auth_per_minute: u32) -> Self {
-        let n = NonZeroU32::new(auth_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    pub fn new(auth_per_minute: u32, rates: RateConfig) -> Self {
+        let hourly = nonzero(rates.generation_per_hour);
         Self {
-            auth: RateLimiter::keyed(Quota::per_minute(n))
-                .with_middleware::<StateInformationMiddleware>(),
-            auth_per_minute: n.get(),
+            auth: keyed(Quota::per_minute(nonzero(auth_per_minute))),
+            auth_per_minute: nonzero(auth_per_minute).get(),
+            queries: keyed(Quota::per_minute(nonzero(rates.queries_per_minute))),
+            other: keyed(Quota::per_minute(nonzero(rates.other_per_minute))),
+            // A burst of the whole hour's allowance, refilled evenly over the hour.
+            generation: keyed(
+                Quota::with_period(std::time::Duration::from_secs(3600) / hourly.get())
+                    .unwrap_or_else(|| Quota::per_hour(hourly))
+                    .allow_burst(hourly),
+            ),
+            rates,
         }
     }
+
+    /// Admits one request of `class` from `caller`, or answers 429 with the standard headers.
+    pub fn check_caller(&self, class: RouteClass, caller: &str) -> Result<(), ApiError> {
+        let (limiter, limit, per) = match class {
+            RouteClass::Query => (&self.queries, self.rates.queries_per_minute, "a minute"),
+            RouteClass::Other => (&self.other, self.rates.other_per_minute, "a minute"),
+            RouteClass::Generation => (
+                &self.generation,
+                self.rates.generation_per_hour,
+                "an hour without a membership",
+            ),
+        };
+        let what = match class {
+            RouteClass::Query => "queries",
+            RouteClass::Other => "requests",
+            RouteClass::Generation => "generation requests",
+        };
+        limiter
+            .check_key(&caller.to_string())
+            .map(|_| ())
+            .map_err(|not_until| {
+                rejection(
+                    format!("too many {what}: at most {limit} {per}"),
+                    limit,
+                    not_until.wait_time_from(DefaultClock::default().now()),
+                )
+            })
+    }
+}
+
+fn rejection(detail: String, limit: u32, wait: std::time::Duration) -> ApiError {
+    let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    let mut e = ApiError::rate_limited(format!("{detail}; try again in {secs} s"), secs);
+    e.rate_limit = Some(limit);
+    e
 }
 
 /// The `X-RateLimit-*` headers of an allowed request.
@@ -94,22 +181,15 @@ impl FromRequestParts<AppState> for AuthRateLimit {
                 limit: limits.auth_per_minute,
                 remaining: snapshot.remaining_burst_capacity(),
             })),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                let mut res = ApiError::rate_limited(
-                    format!(
-                        "too many sign-in requests from this address: at most {} a minute; try again in {secs} s",
-                        limits.auth_per_minute
-                    ),
-                    secs,
-                )
-                .into_response();
-                for (k, v) in headers(limits.auth_per_minute, 0, Some(secs.max(1))) {
-                    res.headers_mut().insert(k, v);
-                }
-                Err(res)
-            }
+            Err(not_until) => Err(rejection(
+                format!(
+                    "too many sign-in requests from this address: at most {} a minute",
+                    limits.auth_per_minute
+                ),
+                limits.auth_per_minute,
+                not_until.wait_time_from(DefaultClock::default().now()),
+            )
+            .into_response()),
         }
     }
 }

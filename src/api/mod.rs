@@ -12,6 +12,7 @@ pub mod limits;
 pub mod pagination;
 pub mod projects;
 pub mod prompts;
+pub mod remote;
 pub mod runs;
 pub mod storyboards;
 pub mod upload;
@@ -49,7 +50,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError, assets::AssetStatusFilter)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -182,6 +183,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(billing::routes())
         .merge(accounts::routes())
         .merge(workspaces::routes())
+        .merge(remote::routes())
         .split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);

@@ -217,6 +217,7 @@ impl FromRequestParts<AppState> for Principal {
             ),
         };
         let person = authenticate(parts, state).await?;
+        limit_caller(state, &person, &parts.method, parts.uri.path()).await?;
         let (scope, permission) = match required_access(&parts.method, parts.uri.path()) {
             // One's own account, the workspace endpoints: the header doesn't apply.
             Access::Person => return Ok(person),
@@ -257,6 +258,37 @@ impl FromRequestParts<AppState> for Principal {
         principal.require_role(permission)?;
         Ok(principal)
     }
+}
+
+/// Per-caller limits by route class (src/api/limits.rs): a person, or each API key on its own.
+/// The desktop's local owner is never limited; generation is unlimited with a membership.
+async fn limit_caller(
+    state: &AppState,
+    p: &Principal,
+    method: &Method,
+    path: &str,
+) -> Result<(), ApiError> {
+    use crate::api::limits::RouteClass;
+    let caller = match &p.credential {
+        Credential::LocalOwner => return Ok(()),
+        Credential::Bearer => format!("user:{}", p.user_id),
+        Credential::ApiKey { key_id, .. } => format!("key:{key_id}"),
+    };
+    let class = RouteClass::of(method, path);
+    if class == RouteClass::Generation {
+        let (owner, now) = (p.user_id.clone(), state.clock.now());
+        let member = state
+            .db
+            .read(move |c| {
+                crate::ledger::plans::active_membership(c, &owner, now).map(|m| m.is_some())
+            })
+            .await
+            .unwrap_or(false);
+        if member {
+            return Ok(());
+        }
+    }
+    state.limits.check_caller(class, &caller)
 }
 
 /// What a route needs, from its method and path.

@@ -30,6 +30,12 @@ impl TestServer {
     pub async fn start_with(mode: AuthMode, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::server(dir.path().to_path_buf(), mode);
+        // Tests make many calls quickly; the ones about limits set their own.
+        config.rates = storyloom::config::RateConfig {
+            queries_per_minute: 1_000_000,
+            other_per_minute: 1_000_000,
+            generation_per_hour: 1_000_000,
+        };
         tweak(&mut config);
         Self::start_in(dir, config).await
     }

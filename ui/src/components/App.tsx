@@ -10,6 +10,8 @@ import { AdminUsersPage } from './account/AdminUsersPage';
 import { ApiKeysPage } from './account/ApiKeysPage';
 import { SignInPage, SignUpPage } from './account/AuthPages';
 import { AuthContext, type AuthApi } from './account/AuthContext';
+import { ConnectionBadge } from './connection/ConnectionBadge';
+import { ConnectionPage } from './connection/ConnectionPage';
 import { CreditsPage } from './CreditsPage';
 import { EditorPage } from './editor/EditorPage';
 import { ProjectsPage } from './ProjectsPage';
@@ -56,6 +58,8 @@ async function probeMode(): Promise<ServerMode> {
 }
 
 function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
+  // The team-server connection is the desktop's; in the browser the page is the server's own UI.
+  const desktop = getTransport().kind === 'desktop';
   let page;
   switch (route.name) {
     case 'project':
@@ -73,6 +77,9 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
     case 'credits':
       page = <CreditsPage />;
       break;
+    case 'connection':
+      page = desktop ? <ConnectionPage /> : <ProjectsPage />;
+      break;
     default:
       page = <ProjectsPage />;
   }
@@ -80,6 +87,7 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
     <div className="app-shell">
       <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} />
       <main className="main" id="main">
+        {desktop && <ConnectionBadge />}
         {page}
       </main>
     </div>

@@ -18,6 +18,8 @@ export const SIMPLE_ROUTES = {
   'api-keys': '#/account/api-keys',
   'admin-users': '#/admin/users',
   credits: '#/credits',
+  /** The desktop's team-server connection (sign in, check, sign out). */
+  connection: '#/connection',
 } as const;
 export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
 

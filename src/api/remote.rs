@@ -1,0 +1,143 @@
+//! The desktop's team-server connection (issue 7): status, sign in, check, sign out. Only in local
+//! mode (the desktop app); a team server itself answers these paths with 404. Thin: parse, call
+//! one function of [`crate::remote`], map the result.
+use axum::{
+    extract::{FromRequestParts, State},
+    http::{request::Parts, StatusCode},
+    Json,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    error::{ApiError, ErrorBody, ErrorCode},
+    extract::ApiJson,
+};
+use crate::{
+    auth::{Principal, Scope},
+    config::AuthMode,
+    remote::{ConnectionStatus, RemoteError},
+    AppState,
+};
+
+impl From<RemoteError> for ApiError {
+    fn from(e: RemoteError) -> Self {
+        match e {
+            RemoteError::Invalid { field, message } => ApiError::validation(field, message),
+            RemoteError::Rejected { .. } => ApiError::auth_invalid(e.to_string()),
+            RemoteError::Unreachable { .. } | RemoteError::Upstream { .. } => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamFailed,
+                e.to_string(),
+            ),
+            RemoteError::RateLimited { retry_after, .. } => {
+                ApiError::rate_limited(e.to_string(), retry_after)
+            }
+            RemoteError::Storage(_) => {
+                ApiError::service_unavailable(format!("the sign-in could not be kept: {e}"))
+            }
+            RemoteError::Internal(m) => ApiError::internal(m),
+        }
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_connection))
+        .routes(routes!(sign_in))
+        .routes(routes!(check))
+        .routes(routes!(sign_out))
+}
+
+/// The desktop (local mode) only: a team server does not sign in to other servers. An extractor
+/// placed before [`Principal`], so a server answers 404 before asking for credentials.
+pub struct DesktopOnly;
+
+impl FromRequestParts<AppState> for DesktopOnly {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match state.config.auth_mode {
+            AuthMode::Local => Ok(Self),
+            AuthMode::Accounts => Err(ApiError::not_found(
+                "the /api/v1/remote endpoints exist only in the desktop app (local mode): this is a team server, sign in to it directly",
+            )),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/remote/connection", tag = "remote",
+    responses(
+        (status = 200, description = "The team-server connection as last known (never calls the server)", body = ConnectionStatus),
+        (status = 404, description = "Not the desktop app (a server in accounts mode)", body = ErrorBody)))]
+pub async fn get_connection(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ConnectionStatus>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(state.remote.status().await))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SignInBody {
+    /// The team server's address, `http://` or `https://`, e.g. `https://team.example.com`.
+    pub server_url: Option<String>,
+    /// A username or email on that server.
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/sign-in", tag = "remote", request_body = SignInBody,
+    responses(
+        (status = 200, description = "Signed in; the refresh token is kept in the OS keyring or the encrypted file", body = ConnectionStatus),
+        (status = 401, description = "The server rejected the username or password", body = ErrorBody),
+        (status = 404, description = "Not the desktop app", body = ErrorBody),
+        (status = 422, description = "`server_url`, `username` or `password` missing or invalid", body = ErrorBody),
+        (status = 429, description = "The server is rate limiting sign-ins", body = ErrorBody),
+        (status = 502, description = "The server could not be reached, or answered unexpectedly", body = ErrorBody),
+        (status = 503, description = "The keyring or the secrets file could not be written", body = ErrorBody)))]
+pub async fn sign_in(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(b): ApiJson<SignInBody>,
+) -> Result<Json<ConnectionStatus>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        state
+            .remote
+            .sign_in(b.server_url, b.username, b.password, state.clock.as_ref())
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/check", tag = "remote",
+    responses(
+        (status = 200, description = "Checked now: `connected`, `unreachable` or `session_expired` (or `signed_out`, without a call)", body = ConnectionStatus),
+        (status = 404, description = "Not the desktop app", body = ErrorBody),
+        (status = 502, description = "The server's answer could not be read", body = ErrorBody),
+        (status = 503, description = "The rotated refresh token could not be stored", body = ErrorBody)))]
+pub async fn check(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ConnectionStatus>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(state.remote.check(state.clock.as_ref()).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/sign-out", tag = "remote",
+    responses(
+        (status = 200, description = "Signed out on this computer (the server is told when it can be reached)", body = ConnectionStatus),
+        (status = 404, description = "Not the desktop app", body = ErrorBody),
+        (status = 503, description = "The stored secrets could not be deleted", body = ErrorBody)))]
+pub async fn sign_out(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ConnectionStatus>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(state.remote.sign_out().await?))
+}

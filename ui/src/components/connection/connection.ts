@@ -1,0 +1,101 @@
+/**
+ * Pure logic of the team-server connection: the badge's text and tone for each state, the
+ * sign-in form's checks (mirroring src/remote: http/https, a host, no credentials in the URL),
+ * and server errors mapped onto the form.
+ */
+import type { ConnectionState, ConnectionStatus } from '../../api/remote';
+import { ApiError } from '../../transport/errors';
+import type { FieldErrors } from '../../lib/validation';
+
+export type BadgeTone = 'local' | 'ok' | 'warn' | 'error';
+
+export interface BadgeView {
+  tone: BadgeTone;
+  text: string;
+  /** The longer explanation (tooltip). */
+  title: string;
+}
+
+/** `host[:port]` of a server URL (or the URL itself when it cannot be parsed). */
+export function hostOf(url: string | null | undefined): string {
+  if (!url) return '';
+  try {
+    return new URL(url).host || url;
+  } catch {
+    return url;
+  }
+}
+
+/** The header badge: Offline · local / Connected to host as user / Server unreachable / Session expired. */
+export function badgeView(status: ConnectionStatus | null): BadgeView {
+  if (!status) return { tone: 'local', text: 'Offline · local', title: 'Working locally' };
+  const host = hostOf(status.server_url);
+  const byState: Record<ConnectionState, Omit<BadgeView, 'title'>> = {
+    signed_out: { tone: 'local', text: 'Offline · local' },
+    connected: { tone: 'ok', text: `Connected to ${host} as ${status.username ?? '?'}` },
+    unreachable: { tone: 'warn', text: 'Server unreachable' },
+    session_expired: { tone: 'error', text: 'Session expired' },
+  };
+  return { ...byState[status.state], title: status.message };
+}
+
+/** Whether the app should ask the server right away (signed in, but not checked since start). */
+export function needsFirstCheck(status: ConnectionStatus | null): boolean {
+  return !!status && status.checked_at === null && (status.state === 'connected' || status.state === 'unreachable');
+}
+
+export interface ConnectionForm {
+  server_url: string;
+  username: string;
+  password: string;
+}
+
+export function validateServerUrl(raw: string): string | null {
+  const v = raw.trim();
+  if (!v) return 'Enter the team server’s address, e.g. https://team.example.com';
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return 'Enter a full address starting with http:// or https://';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'The address must start with http:// or https://';
+  if (!url.hostname) return 'The address must name a host';
+  if (url.username || url.password) return 'Leave the username and password out of the address';
+  if (url.search || url.hash) return 'The address must not have a ? query or # fragment';
+  return null;
+}
+
+export function validateConnectionForm(f: ConnectionForm): FieldErrors {
+  const e: FieldErrors = {};
+  const url = validateServerUrl(f.server_url);
+  if (url) e.server_url = url;
+  if (!f.username.trim()) e.username = 'Enter your username or email on the server';
+  if (!f.password) e.password = 'Enter your password';
+  return e;
+}
+
+/**
+ * Where a failed sign-in's message goes: a field (422 naming it; 401 under the password), or the
+ * form as a whole (unreachable, rate limited, anything else).
+ */
+export function signInError(e: unknown): { field: keyof ConnectionForm | null; message: string } {
+  if (e instanceof ApiError) {
+    if (e.isValidation && (e.field === 'server_url' || e.field === 'username' || e.field === 'password')) {
+      return { field: e.field, message: e.detail };
+    }
+    if (e.status === 401) return { field: 'password', message: 'The server rejected the username or password' };
+    if (e.status === 429 && e.retry_after) return { field: null, message: `${e.detail}` };
+    return { field: null, message: e.detail };
+  }
+  return { field: null, message: e instanceof Error ? e.message : 'Signing in failed' };
+}
+
+/** The form's starting values: the last server and username (kept after sign-out or expiry). */
+export function initialForm(status: ConnectionStatus | null, remembered: { server_url?: string; username?: string } = {}): ConnectionForm {
+  return {
+    server_url: status?.server_url ?? remembered.server_url ?? '',
+    username: status?.username ?? remembered.username ?? '',
+    password: '',
+  };
+}
