@@ -16,6 +16,11 @@ import { CreditsPage } from './CreditsPage';
 import { EditorPage } from './editor/EditorPage';
 import { ProjectsPage } from './ProjectsPage';
 import { Sidebar } from './Sidebar';
+import { InvitePage } from './team/InvitePage';
+import { takeReturnTo } from './team/returnTo';
+import { TeamPage } from './team/TeamPage';
+import { useWorkspace } from './team/WorkspaceContext';
+import { WorkspaceProvider } from './team/WorkspaceProvider';
 import { ToastProvider } from './Toasts';
 
 function useHashRoute(): Route {
@@ -60,6 +65,8 @@ async function probeMode(): Promise<ServerMode> {
 function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
   // The team-server connection is the desktop's; in the browser the page is the server's own UI.
   const desktop = getTransport().kind === 'desktop';
+  // Accounts mode: the workspace the pages act in; they load again when it changes (the key below).
+  const ws = useWorkspace();
   let page;
   switch (route.name) {
     case 'project':
@@ -80,13 +87,19 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
     case 'connection':
       page = desktop ? <ConnectionPage /> : <ProjectsPage />;
       break;
+    case 'team':
+      page = auth && ws ? <TeamPage /> : <ProjectsPage />;
+      break;
+    case 'invite':
+      page = auth ? <InvitePage key={route.token} token={route.token} signedIn /> : <ProjectsPage />;
+      break;
     default:
       page = <ProjectsPage />;
   }
   return (
     <div className="app-shell">
-      <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} />
-      <main className="main" id="main">
+      <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} workspace={ws} />
+      <main className="main" id="main" key={ws?.current.id ?? 'personal'}>
         {desktop && <ConnectionBadge />}
         {page}
       </main>
@@ -139,6 +152,12 @@ export function App() {
   const onSignedIn = useCallback((s: SessionResponse) => {
     getSession().start(s.tokens ?? s);
     setBoot({ kind: 'accounts', user: s.user, notice: null });
+    // An invitation opened while signed out comes back to itself.
+    const back = takeReturnTo();
+    if (back) {
+      window.location.hash = back;
+      return;
+    }
     const r = parseRoute(window.location.hash);
     if (r.name === 'sign-in' || r.name === 'sign-up') navigate({ name: 'projects' });
   }, []);
@@ -163,7 +182,9 @@ export function App() {
     content = <div className="boot" aria-busy="true" data-testid="booting" />;
   } else if (boot.kind === 'accounts' && !boot.user) {
     content =
-      route.name === 'sign-up' ? (
+      route.name === 'invite' ? (
+        <InvitePage key={route.token} token={route.token} signedIn={false} />
+      ) : route.name === 'sign-up' ? (
         <SignUpPage onSignedIn={onSignedIn} />
       ) : (
         <SignInPage onSignedIn={onSignedIn} notice={boot.notice} />
@@ -171,7 +192,13 @@ export function App() {
   } else {
     content = (
       <AuthContext.Provider value={auth}>
-        <Shell route={route} auth={auth} />
+        {auth ? (
+          <WorkspaceProvider key={auth.user.id} userId={auth.user.id}>
+            <Shell route={route} auth={auth} />
+          </WorkspaceProvider>
+        ) : (
+          <Shell route={route} auth={auth} />
+        )}
       </AuthContext.Provider>
     );
   }

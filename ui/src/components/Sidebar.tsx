@@ -4,6 +4,8 @@ import { getHealth } from '../api/projects';
 import type { Route } from '../lib/route';
 import { getTransport } from '../transport';
 import { FolderIcon, LockIcon, LogoMark, UserIcon } from './Icons';
+import type { WorkspaceApi } from './team/WorkspaceContext';
+import { WorkspaceSwitcher } from './team/WorkspaceSwitcher';
 
 export type NavSection = 'projects' | 'credits';
 
@@ -15,6 +17,8 @@ interface Props {
   route?: Route;
   /** Accounts mode: the signed-in user (their pages and a sign-out); absent in local mode. */
   account?: { user: User; onSignOut: () => Promise<void> } | undefined;
+  /** Accounts mode: the workspaces (a switcher and the Team page); absent in local mode and the desktop. */
+  workspace?: WorkspaceApi | null | undefined;
 }
 
 function NavItem({ href, active, testId, icon, label }: { href: string; active: boolean; testId: string; icon: React.ReactNode; label: string }) {
@@ -28,7 +32,7 @@ function NavItem({ href, active, testId, icon, label }: { href: string; active: 
   );
 }
 
-export function Sidebar({ route, account }: Props = {}) {
+export function Sidebar({ route, account, workspace }: Props = {}) {
   const [signingOut, setSigningOut] = useState(false);
   const [conn, setConn] = useState<Conn>({ state: 'checking' });
 
@@ -60,6 +64,7 @@ export function Sidebar({ route, account }: Props = {}) {
         <LogoMark />
         <span>Storyloom</span>
       </div>
+      {account && workspace && <WorkspaceSwitcher ws={workspace} />}
       <nav aria-label="Main">
         <ul className="nav-list">
           <NavItem
@@ -82,6 +87,19 @@ export function Sidebar({ route, account }: Props = {}) {
           />
           {account && (
             <>
+              {workspace && (
+                <NavItem
+                  href="#/team"
+                  active={route?.name === 'team'}
+                  testId="nav-team"
+                  icon={
+                    <span className="nav-glyph" aria-hidden="true">
+                      ⚇
+                    </span>
+                  }
+                  label="Team"
+                />
+              )}
               <NavItem href="#/account" active={route?.name === 'account'} testId="nav-account" icon={<UserIcon />} label="Account" />
               <NavItem href="#/account/api-keys" active={route?.name === 'api-keys'} testId="nav-api-keys" icon={<LockIcon />} label="API keys" />
               {account.user.is_admin && (

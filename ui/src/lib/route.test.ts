@@ -61,3 +61,20 @@ describe('account routes', () => {
     expect(parseRoute('#/account/other')).toEqual({ name: 'projects' });
   });
 });
+
+describe('workspace routes', () => {
+  it('parse and format the team page and invitation links', () => {
+    expect(parseRoute('#/team')).toEqual({ name: 'team' });
+    expect(routeHash({ name: 'team' })).toBe('#/team');
+    expect(parseRoute('#/invite/abc_DEF-123')).toEqual({ name: 'invite', token: 'abc_DEF-123' });
+    expect(parseRoute('#/invite/abc/')).toEqual({ name: 'invite', token: 'abc' });
+    expect(routeHash({ name: 'invite', token: 'a/b' })).toBe('#/invite/a%2Fb');
+    expect(parseRoute(routeHash({ name: 'invite', token: 'a/b c' }))).toEqual({ name: 'invite', token: 'a/b c' });
+  });
+
+  it('sends a bare or malformed invite link to the list', () => {
+    expect(parseRoute('#/invite')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/invite/a/b')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/invite/%E0%A4%A')).toEqual({ name: 'projects' });
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions) and
- * `#/projects/<id>[/<tab>]` (the editor). `review` is a
+ * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
+ * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces). `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
 
@@ -18,12 +18,19 @@ export const SIMPLE_ROUTES = {
   'api-keys': '#/account/api-keys',
   'admin-users': '#/admin/users',
   credits: '#/credits',
+  /** The current workspace's members and invitations (accounts mode). */
+  team: '#/team',
   /** The desktop's team-server connection (sign in, check, sign out). */
   connection: '#/connection',
 } as const;
 export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
 
-export type Route = { name: 'projects' } | { name: 'project'; id: string; tab: EditorTab } | { name: SimpleRouteName };
+export type Route =
+  | { name: 'projects' }
+  | { name: 'project'; id: string; tab: EditorTab }
+  /** An invitation link, `#/invite/<token>`. */
+  | { name: 'invite'; token: string }
+  | { name: SimpleRouteName };
 
 /** The tab of the tab bar a route shows (`review` is part of Runs). */
 export function tabOf(tab: EditorTab): EditorTabName {
@@ -35,6 +42,13 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean);
   const simple = (Object.keys(SIMPLE_ROUTES) as SimpleRouteName[]).find((n) => SIMPLE_ROUTES[n] === `#/${parts.join('/')}`);
   if (simple) return { name: simple };
+  if (parts[0] === 'invite' && parts[1] && parts.length === 2) {
+    try {
+      return { name: 'invite', token: decodeURIComponent(parts[1]) };
+    } catch {
+      return { name: 'projects' };
+    }
+  }
   if (parts[0] === 'projects' && parts[1]) {
     let id: string;
     try {
@@ -50,6 +64,7 @@ export function parseRoute(hash: string): Route {
 
 export function routeHash(route: Route): string {
   if (route.name === 'projects') return '#/projects';
+  if (route.name === 'invite') return `#/invite/${encodeURIComponent(route.token)}`;
   if (route.name !== 'project') return SIMPLE_ROUTES[route.name];
   const base = `#/projects/${encodeURIComponent(route.id)}`;
   return route.tab === 'script' ? base : `${base}/${route.tab}`;

@@ -29,6 +29,9 @@ export interface Transport {
   eventStreamUrl(path: string): string | null;
 }
 
+/** The header that names the workspace a request acts in (absent: the personal workspace). */
+export const WORKSPACE_HEADER = 'X-Workspace-Id';
+
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export interface FetchTransportOptions {
@@ -36,6 +39,11 @@ export interface FetchTransportOptions {
   baseUrl: string;
   /** Returns the bearer token to send, if any; read on every request. */
   getToken?: () => string | null | undefined;
+  /**
+   * Returns the workspace to act in, sent as `X-Workspace-Id` (accounts mode); null/undefined
+   * for the personal workspace (no header). Read on every request.
+   */
+  getWorkspace?: () => string | null | undefined;
   /**
    * Told about a 401 answer to a request that carried a bearer token. Resolves true when a new
    * token is in place and the request should be sent once more (the session refreshed an expired
@@ -59,6 +67,11 @@ export function joinUrl(baseUrl: string, path: string): string {
 /** A transport that speaks HTTP with `fetch`; both the desktop and the browser flavours use it. */
 export function createFetchTransport(opts: FetchTransportOptions): Transport {
   const doFetch: FetchLike = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  function addWorkspace(headers: Record<string, string>) {
+    const ws = opts.getWorkspace?.();
+    if (ws) headers[WORKSPACE_HEADER] = ws;
+  }
 
   /** Runs `send` with the current token; on a 401 lets `onUnauthorized` decide on one retry. */
   async function withAuthRetry<T>(path: string, send: (token: string | null) => Promise<T>): Promise<T> {
@@ -93,6 +106,7 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
       init.body = JSON.stringify(body);
     }
     if (token) headers.Authorization = `Bearer ${token}`;
+    addWorkspace(headers);
     if (signal) init.signal = signal;
 
     let res: Response;
@@ -134,6 +148,7 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     const headers: Record<string, string> = { Accept: '*/*' };
     const init: RequestInit = { method: 'GET', headers };
     if (token) headers.Authorization = `Bearer ${token}`;
+    addWorkspace(headers);
     if (signal) init.signal = signal;
     let res: Response;
     try {
@@ -161,7 +176,8 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
 
   function eventStreamUrl(path: string): string | null {
     if (opts.kind !== 'browser') return null;
-    if (opts.getToken?.()) return null;
+    // EventSource sends neither the bearer token nor the workspace header.
+    if (opts.getToken?.() || opts.getWorkspace?.()) return null;
     return joinUrl(opts.baseUrl, path);
   }
 

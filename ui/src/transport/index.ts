@@ -1,4 +1,5 @@
 import { getSession, type Session } from '../lib/session';
+import { getWorkspaceStore } from '../lib/workspace';
 import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type Transport } from './http';
 
 export { ApiError, errorMessage, isApiError, parseErrorResponse } from './errors';
@@ -6,7 +7,7 @@ export type { ErrorBody } from './errors';
 export { defaultEventSource, openEventStream } from './events';
 export type { EventSourceCtor, EventSourceLike, EventStreamHandlers, ServerEvent, Unsubscribe } from './events';
 export type { HttpMethod, Transport, TransportKind } from './http';
-export { createFetchTransport, joinUrl } from './http';
+export { WORKSPACE_HEADER, createFetchTransport, joinUrl } from './http';
 
 /** Where the bearer token of the web build is kept (accounts mode). */
 export const TOKEN_STORAGE_KEY = 'storyloom.token';
@@ -54,8 +55,15 @@ export function readToken(host: HostLike | undefined): string | null {
  * `session` (browser only): the signed-in session of accounts mode (lib/session.ts); its access
  * token goes first, the manually stored `storyloom.token` is the fallback, and a 401 to a request
  * that carried the session's token goes to the session (refresh once and retry, or sign out).
+ * `workspace` (browser only): the selected workspace (lib/workspace.ts), sent as `X-Workspace-Id`
+ * when it isn't the personal one.
  */
-export function createTransport(host: HostLike | undefined, fetchImpl?: FetchLike, session?: Session): Transport {
+export function createTransport(
+  host: HostLike | undefined,
+  fetchImpl?: FetchLike,
+  session?: Session,
+  workspace?: { headerValue(): string | null },
+): Transport {
   const target = detectTarget(host);
   const opts: Parameters<typeof createFetchTransport>[0] = {
     kind: target.kind,
@@ -66,6 +74,7 @@ export function createTransport(host: HostLike | undefined, fetchImpl?: FetchLik
   if (target.kind === 'browser') {
     opts.getToken = () => session?.accessToken() ?? readToken(host);
     if (session) opts.onUnauthorized = (e, info) => session.handleUnauthorized(e, info);
+    if (workspace) opts.getWorkspace = () => workspace.headerValue();
   }
   if (fetchImpl) opts.fetch = fetchImpl;
   return createFetchTransport(opts);
@@ -76,7 +85,7 @@ let current: Transport | undefined;
 /** The transport of this page, created on first use. */
 export function getTransport(): Transport {
   if (!current) {
-    current = createTransport(typeof window === 'undefined' ? undefined : (window as HostLike), undefined, getSession());
+    current = createTransport(typeof window === 'undefined' ? undefined : (window as HostLike), undefined, getSession(), getWorkspaceStore());
   }
   return current;
 }

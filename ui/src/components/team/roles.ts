@@ -1,0 +1,37 @@
+/** What each workspace role may do, as the UI shows it (the server decides; it answers 403 otherwise). */
+import { ASSIGNABLE_ROLES, type Member, type WorkspaceRole } from '../../api/workspaces';
+
+export const ROLE_HELP: Record<WorkspaceRole, string> = {
+  owner: 'everything, including deleting the workspace',
+  admin: 'manage members, invitations and billing; edit',
+  editor: 'edit scripts, storyboards and runs',
+  reviewer: 'read and make review decisions',
+  viewer: 'read only',
+};
+
+/** Owner and admin manage members, invitations and billing, and rename the workspace. */
+export function canManage(role: WorkspaceRole): boolean {
+  return role === 'owner' || role === 'admin';
+}
+
+/** The roles `actor` can hand out: only the owner grants admin; nobody grants owner. */
+export function grantableRoles(actor: WorkspaceRole): WorkspaceRole[] {
+  if (!canManage(actor)) return [];
+  return ASSIGNABLE_ROLES.filter((r) => r !== 'admin' || actor === 'owner');
+}
+
+/**
+ * Whether `actor` (whose user id is `meId`) can change `target`'s role or remove them: managers
+ * only, never the owner, never oneself (leaving is its own action), and an admin only by the owner.
+ */
+export function canEditMember(actor: WorkspaceRole, meId: string, target: Member): boolean {
+  if (!canManage(actor)) return false;
+  if (target.role === 'owner' || target.user_id === meId) return false;
+  if (target.role === 'admin' && actor !== 'owner') return false;
+  return true;
+}
+
+/** Everyone but the owner can leave. */
+export function canLeave(role: WorkspaceRole): boolean {
+  return role !== 'owner';
+}
