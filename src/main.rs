@@ -37,6 +37,18 @@ enum Command {
         /// `accounts` (every request authenticated) or `local` (single user, loopback only).
         #[arg(long, default_value = "accounts", env = "STORYLOOM_AUTH")]
         auth: AuthMode,
+        /// Sign-in requests (register, login, refresh) a minute per client address.
+        #[arg(long, default_value_t = 10, env = "STORYLOOM_RATE_AUTH")]
+        rate_auth: u32,
+        /// Queries (GET) a minute per signed-in caller.
+        #[arg(long, default_value_t = 100, env = "STORYLOOM_RATE_QUERIES")]
+        rate_queries: u32,
+        /// Other requests a minute per signed-in caller.
+        #[arg(long, default_value_t = 60, env = "STORYLOOM_RATE_OTHER")]
+        rate_other: u32,
+        /// Generation requests (runs, exports) an hour per caller without a membership.
+        #[arg(long, default_value_t = 20, env = "STORYLOOM_RATE_GENERATION")]
+        rate_generation: u32,
     },
     /// The main job, headless: parse a script, run the offline `animatic` workflow (approving the
     /// review unless --review), and export the video.
@@ -116,8 +128,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Render { .. } => unreachable!("handled above"),
         #[cfg(feature = "server")]
-        Command::Serve { addr, ui_dir, auth } => {
-            let state = AppState::open(Config::server(data_dir, auth))?;
+        Command::Serve {
+            addr,
+            ui_dir,
+            auth,
+            rate_auth,
+            rate_queries,
+            rate_other,
+            rate_generation,
+        } => {
+            let mut config = Config::server(data_dir, auth);
+            config.auth_rate_per_minute = rate_auth;
+            config.rates = storyloom::config::RateConfig {
+                queries_per_minute: rate_queries,
+                other_per_minute: rate_other,
+                generation_per_hour: rate_generation,
+            };
+            let state = AppState::open(config)?;
             runtime.block_on(storyloom::server::serve(
                 state,
                 storyloom::server::ServeOptions { addr, ui_dir },
