@@ -101,6 +101,21 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     assert.equal(created.body.workspace_id, wsId);
     await owner.getByTestId('nav-projects').click();
     await waitUntil(async () => (await owner.content()).includes('Shared pilot'), 'the team workspace lists its project');
+    // Switching to the personal workspace reloads the list without it, and back again.
+    const pick = async (id) => {
+      await owner.getByTestId('workspace-switcher-button').click();
+      await owner.locator(`[data-testid="workspace-option"][data-workspace-id="${id}"]`).click();
+    };
+    const personalId = await owner.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith('storyloom.workspace.'));
+      return key.slice('storyloom.workspace.'.length);
+    });
+    await pick(personalId);
+    await waitUntil(async () => (await text(owner.getByTestId('current-workspace-name'))) !== 'Studio North', 'the personal workspace is current');
+    await owner.getByTestId('project-count').waitFor();
+    assert.ok(!(await owner.content()).includes('Shared pilot'), 'the personal workspace does not list the team project');
+    await pick(wsId);
+    await waitUntil(async () => (await owner.content()).includes('Shared pilot'), 'back in the team workspace');
 
     // Invite a reviewer: the role defaults to reviewer, the link is shown once.
     await owner.getByTestId('nav-team').click();
@@ -172,6 +187,9 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     assert.equal(await ritaRow.getAttribute('data-role'), 'reviewer');
     assert.equal(await ritaRow.getByTestId('member-role-select').isDisabled(), false, 'the owner can change her role');
     await owner.getByTestId('no-invitations').waitFor();
+    // The owner promotes her to editor.
+    await ritaRow.getByTestId('member-role-select').selectOption('editor');
+    await waitUntil(async () => (await ritaRow.getAttribute('data-role')) === 'editor', 'rita is now an editor');
 
     // Briefly, an API key: created (shown once), then revoked.
     await owner.getByTestId('nav-api-keys').click();

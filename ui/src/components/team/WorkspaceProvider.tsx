@@ -34,6 +34,16 @@ export function WorkspaceProvider({ userId, children }: { userId: string; childr
     return () => ctrl.abort();
   }, [store, userId, fetchList, attempt]);
 
+  // Coming back to the tab reads the list again: a workspace one was removed from (or that was
+  // deleted) falls back to the personal one instead of failing every request with 404.
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') void fetchList().catch(() => undefined);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [fetchList]);
+
   // Signed out (the provider goes away): forget the selection in memory.
   useEffect(() => () => store.setUser(null), [store]);
 
