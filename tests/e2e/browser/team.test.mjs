@@ -206,6 +206,18 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     await waitUntil(async () => (await keyRow.getAttribute('data-status')) === 'revoked', 'the key row says revoked');
     assert.equal((await api(server, 'GET', '/api/v1/workspaces', undefined, { 'x-api-key': secret })).status, 401);
 
+    // Rita leaves (with confirmation): she is back in her personal workspace; the owner's list shrinks.
+    await rita.getByTestId('nav-team').click();
+    await rita.getByTestId('leave-workspace').click();
+    await rita.getByTestId('team-confirm-dialog').waitFor();
+    await rita.getByTestId('confirm-action').click();
+    await waitUntil(async () => (await text(rita.getByTestId('current-workspace-name'))) === 'Personal', 'rita is back in her personal workspace');
+    assert.equal(await text(rita.getByTestId('current-workspace-role')), 'owner');
+    await rita.getByTestId('workspace-switcher-button').click();
+    assert.equal(await rita.getByTestId('workspace-option').count(), 1, 'Studio North is gone from her list');
+    await owner.getByTestId('nav-team').click();
+    await waitUntil(async () => (await owner.getByTestId('member-row').count()) === 1, 'the owner is alone again');
+
     assert.deepEqual(pageErrors, [], 'the page threw uncaught errors');
   } catch (e) {
     for (const [i, page] of pages.entries()) {

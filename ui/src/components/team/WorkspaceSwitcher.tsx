@@ -7,7 +7,7 @@ import type { WorkspaceApi } from './WorkspaceContext';
 import './team.css';
 
 export function workspaceLabel(w: Workspace): string {
-  return w.personal ? `${w.name} (personal)` : w.name;
+  return w.personal && !/personal/i.test(w.name) ? `${w.name} (personal)` : w.name;
 }
 
 export interface SwitcherViewProps {

@@ -5,7 +5,7 @@ import { ADMIN_ID, OWNER_ID, REVIEWER_ID, invitation, members, preview, workspac
 import { RETURN_TO_KEY, rememberReturnTo, takeReturnTo } from './returnTo';
 import { canEditMember, canLeave, grantableRoles } from './roles';
 import { PersonalTeamView, TeamView, type TeamViewProps } from './TeamPage';
-import { WorkspaceSwitcherView } from './WorkspaceSwitcher';
+import { WorkspaceSwitcherView, workspaceLabel } from './WorkspaceSwitcher';
 
 const noop = () => undefined;
 const has = (html: string, testId: string) => html.includes(`data-testid="${testId}"`);
@@ -136,6 +136,7 @@ describe('workspace switcher', () => {
     );
     expect(count(html, /data-testid="workspace-option"/)).toBe(2);
     expect(html).toContain('olga (personal)');
+    expect(workspaceLabel(workspace({ personal: true, name: 'Personal' }))).toBe('Personal');
     expect(html).toMatch(new RegExp(`aria-checked="true"[^>]*data-workspace-id="${list[1]!.id}"`));
     expect(html).toMatch(new RegExp(`aria-checked="false"[^>]*data-workspace-id="${OWNER_ID}"`));
     expect(html).toContain('New workspace…');
