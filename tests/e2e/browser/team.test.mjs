@@ -166,6 +166,9 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     assert.equal(await text(rita.getByTestId('current-workspace-role')), 'reviewer');
     assert.match(rita.url(), /#\/projects$/);
     await waitUntil(async () => (await rita.content()).includes('Shared pilot'), 'rita sees the shared project');
+    // A reviewer isn't offered what the server would refuse her.
+    assert.equal(await rita.getByTestId('new-project').count(), 0, 'no New project for a reviewer');
+    assert.match(await text(rita.getByTestId('read-only-note')), /reviewer in Studio North/);
 
     // Her team page: reviewer, no invitations, no role changes; the link is used up.
     await rita.getByTestId('nav-team').click();

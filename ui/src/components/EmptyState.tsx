@@ -6,13 +6,15 @@ import { SamplesList } from './SamplesList';
 
 interface Props {
   filter: StatusFilter;
+  /** A reviewer or viewer: nothing to create here. */
+  readOnly?: boolean;
   onCreate: () => void;
   onShowAll: () => void;
   onSampleOpened: (project: Project) => void;
   onError: (message: string) => void;
 }
 
-export function EmptyState({ filter, onCreate, onShowAll, onSampleOpened, onError }: Props) {
+export function EmptyState({ filter, readOnly = false, onCreate, onShowAll, onSampleOpened, onError }: Props) {
   if (filter !== 'all') {
     return (
       <div className="empty-state" data-testid="empty-state" data-variant="filtered">
@@ -24,6 +26,17 @@ export function EmptyState({ filter, onCreate, onShowAll, onSampleOpened, onErro
         <button type="button" className="button secondary" onClick={onShowAll} data-testid="show-all">
           Show all projects
         </button>
+      </div>
+    );
+  }
+  if (readOnly) {
+    return (
+      <div className="empty-state" data-testid="empty-state" data-variant="read-only">
+        <div className="empty-art" aria-hidden="true">
+          <FilmIcon size={28} />
+        </div>
+        <h2>No projects here yet</h2>
+        <p>Projects an editor creates in this workspace will appear here.</p>
       </div>
     );
   }

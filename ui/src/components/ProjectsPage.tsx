@@ -21,6 +21,7 @@ import { Pagination } from './Pagination';
 import { ProjectRow } from './ProjectRow';
 import { SamplesDialog } from './SamplesDialog';
 import { useToasts } from './Toasts';
+import { useCanEdit, useWorkspace } from './team/WorkspaceContext';
 
 const FILTERS: StatusFilter[] = ['all', ...PROJECT_STATUSES];
 
@@ -83,17 +84,19 @@ export function ProjectsPage() {
   }, [filter, page, reloadKey, toasts]);
 
   const dialogOpen = creating || deleting !== null || showSamples;
+  const canEdit = useCanEdit();
+  const workspace = useWorkspace();
 
   useEffect(() => {
     function onKeyDown(e: KeyboardEvent) {
-      if (isNewProjectShortcut(e, dialogOpen)) {
+      if (canEdit && isNewProjectShortcut(e, dialogOpen)) {
         e.preventDefault();
         setCreating(true);
       }
     }
     document.addEventListener('keydown', onKeyDown);
     return () => document.removeEventListener('keydown', onKeyDown);
-  }, [dialogOpen]);
+  }, [dialogOpen, canEdit]);
 
   const showError = useCallback((message: string) => toasts.show({ kind: 'error', message }), [toasts]);
 
@@ -193,7 +196,12 @@ export function ProjectsPage() {
           </p>
         </div>
         <div className="header-actions">
-          {data && data.total > 0 && (
+          {!canEdit && workspace && (
+            <span className="read-only-note" data-testid="read-only-note">
+              You are a {workspace.current.role} in {workspace.current.name}: {workspace.current.role === 'reviewer' ? 'you can read and review' : 'read only'}
+            </span>
+          )}
+          {canEdit && data && data.total > 0 && (
             <button
               type="button"
               className="button secondary"
@@ -204,13 +212,15 @@ export function ProjectsPage() {
               Samples
             </button>
           )}
-          <button type="button" className="button primary" onClick={() => setCreating(true)} data-testid="new-project">
-            <PlusIcon />
-            New project
-            <kbd className="kbd-hint" aria-hidden="true">
-              N
-            </kbd>
-          </button>
+          {canEdit && (
+            <button type="button" className="button primary" onClick={() => setCreating(true)} data-testid="new-project">
+              <PlusIcon />
+              New project
+              <kbd className="kbd-hint" aria-hidden="true">
+                N
+              </kbd>
+            </button>
+          )}
         </div>
       </header>
 
@@ -252,6 +262,7 @@ export function ProjectsPage() {
         {data && data.items.length === 0 && (
           <EmptyState
             filter={filter}
+            readOnly={!canEdit}
             onCreate={() => setCreating(true)}
             onShowAll={() => {
               setFilter('all');

@@ -6,6 +6,7 @@ import { pluralize } from '../../lib/format';
 import { errorMessage } from '../../transport';
 import { AlertIcon, CheckIcon, UploadIcon } from '../Icons';
 import { useToasts } from '../Toasts';
+import { useCanEdit } from '../team/WorkspaceContext';
 import { BreakdownPanel } from './BreakdownPanel';
 import { ScriptEditor } from './ScriptEditor';
 
@@ -51,6 +52,8 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
   const [save, setSave] = useState<SaveState>({ status: 'saved', error: null });
   const [lastParse, setLastParse] = useState<ParseResult | null>(null);
   const [uploading, setUploading] = useState(false);
+  // Reviewers and viewers read the script; only editors and up change it.
+  const canEdit = useCanEdit();
   const saverRef = useRef<AutoSaver<ParseResult> | null>(null);
   // The revision the text on screen is based on: a save from a stale window is refused, not applied.
   const revisionRef = useRef<number | undefined>(undefined);
@@ -207,7 +210,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
           type="button"
           className="button secondary"
           data-testid="upload-script"
-          disabled={uploading || load.kind !== 'ready'}
+          disabled={!canEdit || uploading || load.kind !== 'ready'}
           onClick={() => fileRef.current?.click()}
         >
           {uploading ? <span className="spinner" aria-hidden="true" /> : <UploadIcon />}
@@ -240,7 +243,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
       <div className="script-layout">
         <ScriptEditor
           value={text}
-          disabled={load.kind !== 'ready'}
+          disabled={!canEdit || load.kind !== 'ready'}
           onChange={onChange}
           onSave={() => void saveNow()}
         />

@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { Workspace } from '../../api/workspaces';
+import { canEdit } from './roles';
 
 /** The signed-in user's workspaces and the one the app acts in (accounts mode only). */
 export interface WorkspaceApi {
@@ -18,4 +19,13 @@ export const WorkspaceContext = createContext<WorkspaceApi | null>(null);
 /** The workspaces of accounts mode, or null (local mode and the desktop: only the personal one). */
 export function useWorkspace(): WorkspaceApi | null {
   return useContext(WorkspaceContext);
+}
+
+/**
+ * Whether the UI should offer editing: always outside accounts mode (one owner), else by the role
+ * in the current workspace. The server decides either way; this only spares people a 403.
+ */
+export function useCanEdit(): boolean {
+  const ws = useContext(WorkspaceContext);
+  return ws == null || canEdit(ws.current.role);
 }

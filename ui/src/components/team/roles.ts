@@ -35,3 +35,8 @@ export function canEditMember(actor: WorkspaceRole, meId: string, target: Member
 export function canLeave(role: WorkspaceRole): boolean {
   return role !== 'owner';
 }
+
+/** Owner, admin and editor edit scripts, storyboards and runs; reviewers and viewers don't. */
+export function canEdit(role: WorkspaceRole): boolean {
+  return role === 'owner' || role === 'admin' || role === 'editor';
+}
