@@ -9,20 +9,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storyloom::config::{AuthMode, RateConfig};
 
-async fn register(s: &TestServer, name: &str) -> (String, String) {
-    let (status, body) = s
-        .post(
-            "/api/v1/auth/register",
-            json!({"username": name, "email": format!("{name}@example.com"), "password": "correct horse battery"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    (
-        body["user"]["id"].as_str().unwrap().to_string(),
-        format!("Bearer {}", body["access_token"].as_str().unwrap()),
-    )
-}
-
 async fn raw(
     s: &TestServer,
     m: Method,
@@ -61,8 +47,8 @@ async fn queries_and_other_requests_are_limited_per_caller() {
         };
     })
     .await;
-    let (_, ann) = register(&s, "ann").await;
-    let (_, bob) = register(&s, "bob").await;
+    let (_, ann) = s.register("ann").await;
+    let (_, bob) = s.register("bob").await;
     for _ in 0..4 {
         let res = raw(
             &s,
@@ -202,8 +188,8 @@ async fn generation_is_limited_without_a_membership_and_not_with_one() {
         };
     })
     .await;
-    let (_, root) = register(&s, "root").await;
-    let (ann_id, ann) = register(&s, "ann").await;
+    let (_, root) = s.register("root").await;
+    let (ann_id, ann) = s.register("ann").await;
     let res = raw(
         &s,
         Method::POST,

@@ -18,16 +18,10 @@ struct User {
 }
 
 async fn register(s: &TestServer, name: &str) -> User {
-    let (status, body) = s
-        .post(
-            "/api/v1/auth/register",
-            json!({"username": name, "email": format!("{name}@example.com"), "password": "correct horse battery"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (id, auth) = s.register(name).await;
     User {
-        id: body["user"]["id"].as_str().unwrap().to_string(),
-        token: body["access_token"].as_str().unwrap().to_string(),
+        id,
+        token: auth.trim_start_matches("Bearer ").to_string(),
     }
 }
 

@@ -177,18 +177,10 @@ fn refusal(class: Class, who: &Who) -> Option<StatusCode> {
     (!scope_ok(scope) || !role_ok(role)).then_some(StatusCode::FORBIDDEN)
 }
 
+/// The user's id and raw access token.
 async fn register(s: &TestServer, name: &str) -> (String, String) {
-    let (status, body) = s
-        .post(
-            "/api/v1/auth/register",
-            json!({"username": name, "email": format!("{name}@example.com"), "password": "correct horse battery"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    (
-        body["user"]["id"].as_str().unwrap().to_string(),
-        body["access_token"].as_str().unwrap().to_string(),
-    )
+    let (id, auth) = s.register(name).await;
+    (id, auth.trim_start_matches("Bearer ").to_string())
 }
 
 async fn call(

@@ -440,16 +440,7 @@ pub async fn members(
                           WHEN 'reviewer' THEN 3 ELSE 4 END, u.username COLLATE NOCASE",
             )?;
             let rows = stmt
-                .query_map([&id], |r| {
-                    Ok(Member {
-                        user_id: r.get(0)?,
-                        username: r.get(1)?,
-                        display_name: r.get(2)?,
-                        email: r.get(3)?,
-                        role: r.get::<_, String>(4)?.parse().unwrap_or(Role::Viewer),
-                        joined_at: r.get(5)?,
-                    })
-                })?
+                .query_map([&id], member_from_row)?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })

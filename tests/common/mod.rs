@@ -141,6 +141,23 @@ impl TestServer {
         (status, value)
     }
 
+    /// Registers `name` (email `name@example.com`) in accounts mode: the user's id and a bearer
+    /// `Authorization` value.
+    pub async fn register(&self, name: &str) -> (String, String) {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/register",
+                serde_json::json!({"username": name, "email": format!("{name}@example.com"),
+                                   "password": "correct horse battery"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["user"]["id"].as_str().unwrap().to_string(),
+            format!("Bearer {}", body["access_token"].as_str().unwrap()),
+        )
+    }
+
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

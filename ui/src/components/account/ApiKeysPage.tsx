@@ -8,6 +8,7 @@ import {
   validateApiKeyForm,
   type ApiKeyForm,
 } from '../../lib/accountForms';
+import { copyText } from '../../lib/clipboard';
 import { formatDateTime, formatRelativeTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
@@ -26,29 +27,6 @@ const SCOPE_HELP: Record<KeyScope, string> = {
   admin: 'manage users and keys',
 };
 
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // No clipboard API (insecure origin, denied): fall back to a selection copy.
-    const ta = document.createElement('textarea');
-    ta.value = text;
-    ta.setAttribute('readonly', '');
-    ta.style.position = 'fixed';
-    ta.style.opacity = '0';
-    document.body.appendChild(ta);
-    ta.select();
-    let ok = false;
-    try {
-      ok = document.execCommand('copy');
-    } catch {
-      ok = false;
-    }
-    ta.remove();
-    return ok;
-  }
-}
 
 export function ApiKeysPage() {
   const auth = useAuth();

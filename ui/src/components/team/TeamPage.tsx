@@ -21,7 +21,7 @@ import { useAuth } from '../account/AuthContext';
 import { Field } from '../account/Field';
 import { Modal } from '../Modal';
 import { useToasts } from '../Toasts';
-import { copyText } from './copy';
+import { copyText } from '../../lib/clipboard';
 import { NewWorkspaceDialog, workspaceNameError } from './NewWorkspaceDialog';
 import { ROLE_HELP, canEditMember, canLeave, canManage, grantableRoles } from './roles';
 import { useWorkspace } from './WorkspaceContext';
