@@ -8,12 +8,12 @@ import {
   validateApiKeyForm,
   type ApiKeyForm,
 } from '../../lib/accountForms';
-import { copyText } from '../../lib/clipboard';
 import { formatDateTime, formatRelativeTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
 import { PlusIcon } from '../Icons';
 import { Modal } from '../Modal';
+import { SecretRevealDialog } from '../SecretRevealDialog';
 import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
 import { Field } from './Field';
@@ -148,37 +148,20 @@ export function ApiKeysPage() {
       )}
 
       {reveal.kind === 'shown' && (
-        <Modal title="Your new API key" onClose={() => dispatch({ type: 'close' })} testId="api-key-secret-dialog" size="md">
-          <div className="modal-body form">
-            <p className="secret-warning" role="alert" data-testid="secret-warning">
+        <SecretRevealDialog
+          reveal={reveal}
+          dispatch={dispatch}
+          title="Your new API key"
+          warning={
+            <>
               Copy this key now. <strong>You will not see it again</strong>: Storyloom keeps only a fingerprint of it.
-            </p>
-            <div className="secret-row">
-              <input
-                className="input secret-input"
-                readOnly
-                value={reveal.secret}
-                aria-label="API key"
-                data-testid="api-key-secret"
-                onFocus={(e) => e.currentTarget.select()}
-              />
-              <button
-                type="button"
-                className="button secondary"
-                data-testid="copy-api-key"
-                onClick={() => void copyText(reveal.secret).then((ok) => dispatch({ type: ok ? 'copied' : 'copy-failed' }))}
-              >
-                {reveal.copied ? 'Copied' : 'Copy'}
-              </button>
-            </div>
-            {reveal.copyFailed && <p className="field-error">Could not copy: select the key and copy it by hand.</p>}
-          </div>
-          <footer className="modal-footer">
-            <button type="button" className="button primary" onClick={() => dispatch({ type: 'close' })} data-testid="close-secret">
-              {reveal.copied ? 'Done' : 'I have stored it'}
-            </button>
-          </footer>
-        </Modal>
+            </>
+          }
+          label="API key"
+          noun="key"
+          closeLabel="I have stored it"
+          testIds={{ dialog: 'api-key-secret-dialog', warning: 'secret-warning', secret: 'api-key-secret', copy: 'copy-api-key', close: 'close-secret' }}
+        />
       )}
 
       {revoking && (

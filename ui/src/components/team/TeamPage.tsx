@@ -20,8 +20,8 @@ import { errorMessage } from '../../transport';
 import { useAuth } from '../account/AuthContext';
 import { Field } from '../account/Field';
 import { Modal } from '../Modal';
+import { SecretRevealDialog } from '../SecretRevealDialog';
 import { useToasts } from '../Toasts';
-import { copyText } from '../../lib/clipboard';
 import { NewWorkspaceDialog, workspaceNameError } from './NewWorkspaceDialog';
 import { ROLE_HELP, canEditMember, canLeave, canManage, grantableRoles } from './roles';
 import { useWorkspace } from './WorkspaceContext';
@@ -507,38 +507,21 @@ export function TeamPage() {
       />
 
       {reveal.kind === 'shown' && (
-        <Modal title="Invitation link" onClose={() => dispatch({ type: 'close' })} testId="invite-link-dialog" size="md">
-          <div className="modal-body form">
-            <p className="secret-warning" role="alert" data-testid="invite-link-warning">
+        <SecretRevealDialog
+          reveal={reveal}
+          dispatch={dispatch}
+          title="Invitation link"
+          warning={
+            <>
               Copy this link now and send it to the person you invite. <strong>You will not see it again</strong>; anyone who
               has it can join until it is used, revoked or expires.
-            </p>
-            <div className="secret-row">
-              <input
-                className="input secret-input"
-                readOnly
-                value={reveal.secret}
-                aria-label="Invitation link"
-                data-testid="invite-link"
-                onFocus={(e) => e.currentTarget.select()}
-              />
-              <button
-                type="button"
-                className="button secondary"
-                data-testid="copy-invite-link"
-                onClick={() => void copyText(reveal.secret).then((ok) => dispatch({ type: ok ? 'copied' : 'copy-failed' }))}
-              >
-                {reveal.copied ? 'Copied' : 'Copy'}
-              </button>
-            </div>
-            {reveal.copyFailed && <p className="field-error">Could not copy: select the link and copy it by hand.</p>}
-          </div>
-          <footer className="modal-footer">
-            <button type="button" className="button primary" onClick={() => dispatch({ type: 'close' })} data-testid="close-invite-link">
-              {reveal.copied ? 'Done' : 'I have sent it'}
-            </button>
-          </footer>
-        </Modal>
+            </>
+          }
+          label="Invitation link"
+          noun="link"
+          closeLabel="I have sent it"
+          testIds={{ dialog: 'invite-link-dialog', warning: 'invite-link-warning', secret: 'invite-link', copy: 'copy-invite-link', close: 'close-invite-link' }}
+        />
       )}
 
       {confirm && (
