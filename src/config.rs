@@ -47,6 +47,18 @@ pub struct Config {
     pub rates: RateConfig,
     /// The desktop's link to a team server: where its tokens are kept, request timeouts.
     pub remote: crate::remote::RemoteConfig,
+    /// Where AI providers' secrets (API keys) are kept.
+    pub provider_secrets: ProviderSecrets,
+}
+
+/// Where the registry keeps providers' API keys (docs/API-PROVIDERS.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderSecrets {
+    /// The OS keyring (or, where none runs, the machine-bound encrypted file): the desktop.
+    Keyring,
+    /// Sealed in the database under the instance's key: a server. The key is
+    /// `STORYLOOM_PROVIDER_KEY` (64 hex digits) when set, else a key file made in the data directory.
+    Sealed { key_hex: Option<String> },
 }
 
 /// Per-caller request limits by route class (seed 003 H): queries and other requests a minute,
@@ -77,6 +89,7 @@ impl Config {
                 "http://tauri.localhost".into(),
                 "https://tauri.localhost".into(),
             ],
+            provider_secrets: ProviderSecrets::Keyring,
             ..Self::server(data_dir, AuthMode::Local)
         }
     }
@@ -95,6 +108,9 @@ impl Config {
             auth_rate_per_minute: 10,
             rates: RateConfig::default(),
             remote: crate::remote::RemoteConfig::default(),
+            provider_secrets: ProviderSecrets::Sealed {
+                key_hex: std::env::var("STORYLOOM_PROVIDER_KEY").ok(),
+            },
         }
     }
 

@@ -16,6 +16,7 @@ pub mod media;
 pub mod projects;
 pub mod prompts;
 pub mod providers;
+pub mod registry;
 pub mod remote;
 pub mod render;
 pub mod script;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub limits: Arc<api::limits::RateLimits>,
     /// The desktop's connection to a team server (issue 7); idle until a `/remote` request.
     pub remote: Arc<remote::Remote>,
+    /// Where AI providers' API keys are kept (the keyring on desktop, sealed rows on a server).
+    pub provider_secrets: Arc<registry::secrets::SecretVault>,
 }
 
 impl AppState {
@@ -101,7 +104,12 @@ impl AppState {
             config.remote.clone(),
             config.data_dir.clone(),
         ));
+        let provider_secrets = Arc::new(registry::secrets::SecretVault::new(
+            config.provider_secrets.clone(),
+            &config.data_dir,
+        ));
         Ok(Self {
+            provider_secrets,
             config: Arc::new(config),
             db,
             blobs,

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod pagination;
 pub mod projects;
 pub mod prompts;
+pub mod registry;
 pub mod remote;
 pub mod runs;
 pub mod storyboards;
@@ -50,7 +51,7 @@ use error::{ApiError, ErrorCode};
     components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError, assets::AssetStatusFilter)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "providers"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -184,6 +185,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(remote::routes())
+        .merge(registry::routes())
         .split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);

@@ -356,6 +356,13 @@ pub fn required_access(method: &Method, path: &str) -> Access {
     if path.starts_with("/api/v1/admin/") {
         return Access::InstanceAdmin;
     }
+    // The model catalog is read by everyone; the registry is changed by the instance's admin.
+    if path == "/api/v1/models" || path.starts_with("/api/v1/models/") {
+        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            return Access::Person;
+        }
+        return Access::InstanceAdmin;
+    }
     if BILLING.iter().any(|p| path.starts_with(p)) {
         return Workspace(Scope::Billing, Permission::Billing);
     }

@@ -9,6 +9,7 @@
 //! The traits return boxed futures rather than using `async fn` so that they stay object-safe: the
 //! runner holds providers as `Arc<dyn TtsProvider>` chosen from configuration at run time.
 
+pub mod adapters;
 mod error;
 mod espeak;
 mod http;
@@ -20,6 +21,7 @@ use std::{future::Future, pin::Pin, time::Duration};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+pub use adapters::{AdapterKind, ModelKind, ModelTarget};
 pub use error::{ProviderError, ProviderErrorKind};
 pub use espeak::{estimate_speech_ms, EspeakTts, ESPEAK_MAX_CHARS, ESPEAK_NOT_FOUND_NOTE};
 pub use http::{
