@@ -60,3 +60,6 @@ INSERT INTO settings (key, value) VALUES
 
 -- A project's own cost cap in credits (NULL: the global default).
 ALTER TABLE projects ADD COLUMN cost_cap INTEGER CHECK (cost_cap IS NULL OR cost_cap >= 0);
+
+-- What each node was expected to cost (shown on the run page before and while it runs).
+ALTER TABLE node_runs ADD COLUMN estimate_credits INTEGER NOT NULL DEFAULT 0;

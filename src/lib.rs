@@ -62,6 +62,8 @@ pub struct AppState {
     pub remote: Arc<remote::Remote>,
     /// Where AI providers' API keys are kept (the keyring on desktop, sealed rows on a server).
     pub provider_secrets: Arc<registry::secrets::SecretVault>,
+    /// Concurrency limits per AI provider (one set per process).
+    pub ai_limiter: providers::ProviderLimiter,
 }
 
 impl AppState {
@@ -110,6 +112,7 @@ impl AppState {
         ));
         Ok(Self {
             provider_secrets,
+            ai_limiter: providers::ProviderLimiter::new(None),
             config: Arc::new(config),
             db,
             blobs,

@@ -693,6 +693,7 @@ fn chat_request() -> LlmRequest {
         temperature: Some(0.2),
         seed: Some(7),
         max_tokens: None,
+        json_mode: false,
     }
 }
 

@@ -290,6 +290,10 @@ fn run(
              LEFT JOIN node_runs n ON n.id = h.work_id
              WHERE h.purpose = 'node_run' AND h.status = 'settled' AND h.charged > 0
                AND (n.id IS NULL OR n.status <> 'completed')
+               -- A per-call charge (`meta.item`) pays for an item that was finished and kept, even
+               -- when another item failed the node.
+               AND NOT EXISTS (SELECT 1 FROM node_items i WHERE i.node_run_id = h.work_id
+                               AND i.item_key = json_extract(h.meta, '$.item') AND i.status = 'completed')
                AND NOT EXISTS (SELECT 1 FROM ledger_transfers t WHERE t.key = 'recon-refund:' || h.id)",
         )?;
         let rows = stmt

@@ -268,6 +268,10 @@ impl OpenAiCompatibleLlm {
             model: answer.model.unwrap_or_else(|| self.config.model.clone()),
             usage: answer.usage,
             finish_reason: choice.finish_reason,
+            request_id: headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
         })
     }
 }

@@ -10,6 +10,7 @@
 //! runner holds providers as `Arc<dyn TtsProvider>` chosen from configuration at run time.
 
 pub mod adapters;
+pub mod download;
 mod error;
 mod espeak;
 mod http;
@@ -104,6 +105,9 @@ pub struct LlmRequest {
     pub temperature: Option<f32>,
     pub seed: Option<u64>,
     pub max_tokens: Option<u32>,
+    /// Ask for a JSON object (`response_format: {"type": "json_object"}`).
+    #[serde(default)]
+    pub json_mode: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +124,9 @@ pub struct LlmResponse {
     pub model: String,
     pub usage: Option<TokenUsage>,
     pub finish_reason: Option<String>,
+    /// The upstream's request id, for provenance.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,6 +147,7 @@ pub struct ImageOutput {
     /// The seed actually used, so a regenerate can reproduce or vary it.
     pub seed: Option<u64>,
     pub model: String,
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -191,6 +199,7 @@ pub struct AudioOutput {
     pub duration_ms: u64,
     /// Something the node's log should say, e.g. that a fallback was used.
     pub note: Option<String>,
+    pub request_id: Option<String>,
 }
 
 /// Chat completion.

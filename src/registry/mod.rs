@@ -20,6 +20,7 @@ use crate::{
     AppState,
 };
 pub use store::ModelFilter;
+pub(crate) use store::{count_use, project_cost_cap};
 
 /// The built-in provider's id; its models are `builtin.animatic`, `builtin.still`, `builtin.espeak`.
 pub const BUILTIN_PROVIDER: &str = "builtin";
@@ -92,8 +93,6 @@ pub struct Model {
     pub popularity: i64,
     pub created_at: String,
     pub updated_at: String,
-    #[serde(skip)]
-    pub(crate) adapter: AdapterKind,
     #[serde(skip)]
     pub(crate) provider_enabled: bool,
 }

@@ -171,7 +171,6 @@ fn model_row(r: &Row<'_>) -> rusqlite::Result<Model> {
         popularity: r.get(12)?,
         created_at: r.get(13)?,
         updated_at: r.get(14)?,
-        adapter: adapter_of(&r.get::<_, String>(15)?),
         provider_enabled: r.get(16)?,
         is_default: r.get(17)?,
     })

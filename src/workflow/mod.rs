@@ -1,4 +1,5 @@
 //! The workflow engine (DESIGN §5): node kinds, template graphs and their validation.
+pub(crate) mod ai;
 pub mod graph;
 pub mod kinds;
 pub mod nodes;

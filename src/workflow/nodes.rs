@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    ai::{self, CallHold},
     graph::NodeSpec,
     runs::{emit, sha256_hex, RunRow},
 };
@@ -16,6 +17,7 @@ use crate::{
     clock::rfc3339,
     db::DbError,
     providers::{CallContext, EspeakTts, TtsProvider, TtsRequest},
+    registry::{ModelKind, Resolved},
     render::{self, Fonts, FrameCharacter, FrameSpec},
     storyboard::{self, Scene, Shot},
     versions::{self, ParseRequest},
@@ -29,6 +31,8 @@ pub(crate) struct NodeCtx {
     pub node_run_id: String,
     pub inputs: BTreeMap<String, Value>,
     pub cancel: CancellationToken,
+    /// What the node itself holds (the single-call LLM node settles its usage against it).
+    pub hold_estimate: i64,
 }
 
 pub(crate) enum Outcome {
@@ -56,7 +60,7 @@ impl NodeError {
             retryable: false,
         }
     }
-    fn transient(message: impl Into<String>) -> Self {
+    pub(crate) fn transient(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             retryable: true,
@@ -87,24 +91,22 @@ fn done(output: Value, log: impl Into<String>) -> Outcome {
 pub(crate) async fn run_node(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     match ctx.node.kind.as_str() {
         "script.parse" => script_parse(ctx).await,
-        "characters.extract" | "character.design" => characters(ctx).await,
+        "characters.extract" => characters(ctx).await,
+        "character.design" => design(ctx).await,
         "storyboard.plan" => storyboard_plan(ctx).await,
         "keyframe.render" => keyframes(ctx).await,
         "review" => review_gate(ctx).await,
         "voice.tts" => voice(ctx).await,
-        "clip.animate" => clips(ctx),
+        "clip.animate" => clips(ctx).await,
         "subtitle.build" => subtitles(ctx).await,
         "video.compose" => compose(ctx).await,
-        "llm.prompt" => llm(ctx),
+        "llm.prompt" => ai::llm_prompt(ctx, ctx.hold_estimate).await,
         other => Err(NodeError::fatal(format!(
             "no runner for node kind '{other}'"
         ))),
     }
 }
 
-fn provider(ctx: &NodeCtx) -> Option<&str> {
-    ctx.node.config.get("provider").and_then(Value::as_str)
-}
 
 async fn script_parse(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     let r = &ctx.run;
@@ -154,6 +156,57 @@ async fn characters(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
         json!({"characters": list}),
         format!("{n} characters\n"),
     ))
+}
+
+/// `character.design`: on an image model, a reference sheet for every character that has no
+/// reference image yet (it becomes the character's main image, which keyframes then pass on);
+/// on the built-in renderer, each character's figure comes from its id and nothing is drawn here.
+async fn design(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let model = ai::resolve(&ctx.state, ModelKind::Image, &ctx.node).await?;
+    if model.is_builtin() {
+        return characters(ctx).await;
+    }
+    let project_id = ctx.run.project_id.clone();
+    let todo: Vec<(String, Value)> = ctx
+        .state
+        .db
+        .read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, name, description FROM characters
+                 WHERE project_id = ?1 AND deleted_at IS NULL AND image_asset_id IS NULL ORDER BY created_at, id",
+            )?;
+            let rows = stmt.query_map([&project_id], |r| {
+                Ok((r.get::<_, String>(0)?,
+                    json!({"name": r.get::<_, String>(1)?, "description": r.get::<_, Option<String>>(2)?})))
+            })?;
+            Ok::<_, DbError>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await?;
+    let model = Arc::new(model);
+    let limit = model.target.as_ref().map_or(1, |t| t.max_concurrency.max(1));
+    let (state, run, nrid, cancel, m) = (
+        ctx.state.clone(),
+        ctx.run.clone(),
+        ctx.node_run_id.clone(),
+        ctx.cancel.clone(),
+        model.clone(),
+    );
+    let work: ItemWork = Arc::new(move |key, data| {
+        let (state, run, nrid, cancel, m) =
+            (state.clone(), run.clone(), nrid.clone(), cancel.clone(), m.clone());
+        Box::pin(async move { ai::design_character(&state, &run, &nrid, &m, &key, &data, cancel).await })
+    });
+    let designed = match fan_out(ctx, todo, limit, work).await? {
+        Ok(list) => list.len(),
+        Err(outcome) => return Ok(outcome),
+    };
+    match characters(ctx).await? {
+        Outcome::Done { output, .. } => Ok(done(
+            output,
+            format!("{designed} reference sheets drawn by {}\n", model.model.model_name),
+        )),
+        other => Ok(other),
+    }
 }
 
 async fn load_board(ctx: &NodeCtx) -> Result<storyboard::StoryboardView, NodeError> {
@@ -211,7 +264,21 @@ async fn storyboard_plan(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     ))
 }
 
-type ItemFuture = Pin<Box<dyn Future<Output = Result<(Value, bool), NodeError>> + Send>>;
+/// One item's result: its output, whether it came from the cache, and the paid calls it made
+/// (settled in the transaction that records the item as done).
+pub(crate) struct ItemDone {
+    pub output: Value,
+    pub cached: bool,
+    pub charges: Vec<(CallHold, i64)>,
+}
+
+impl ItemDone {
+    fn free(output: Value, cached: bool) -> Self {
+        Self { output, cached, charges: Vec::new() }
+    }
+}
+
+type ItemFuture = Pin<Box<dyn Future<Output = Result<ItemDone, NodeError>> + Send>>;
 type ItemWork = Arc<dyn Fn(String, Value) -> ItemFuture + Send + Sync>;
 
 async fn still_going(ctx: &NodeCtx) -> bool {
@@ -319,12 +386,25 @@ async fn fan_out(
             let now = rfc3339(state.clock.now());
             let (n2, k2) = (nrid.clone(), key.clone());
             let (status, output, cached, error) = match &result {
-                Ok((v, cached)) => ("completed", Some(v.to_string()), *cached, None),
+                Ok(d) => ("completed", Some(d.output.to_string()), d.cached, None),
                 Err(e) => ("failed", None, false, Some(e.message.clone())),
             };
+            let charges = result.as_ref().map(|d| d.charges.clone()).unwrap_or_default();
+            let state2 = state.clone();
             let done: u32 = state
                 .db
                 .write(move |tx| {
+                    // Each paid call is charged with the item that used it: no crash separates them.
+                    let mut charged = 0;
+                    for (hold, actual) in &charges {
+                        charged += ai::settle_call_in_tx(tx, &state2, &hold.hold_id, *actual, hold.estimate)?;
+                    }
+                    if charged > 0 {
+                        tx.execute(
+                            "UPDATE node_runs SET cost_credits = cost_credits + ?1 WHERE id = ?2",
+                            params![charged, n2],
+                        )?;
+                    }
                     tx.execute(
                         "UPDATE node_items SET status = ?1, output = ?2, cached = ?3, error = ?4, updated_at = ?5
                          WHERE node_run_id = ?6 AND item_key = ?7",
@@ -349,7 +429,7 @@ async fn fan_out(
                 format!("{node_id}: {done}/{total}"),
                 Some((done, total)),
             );
-            result.map(|(v, _)| (key, v))
+            result.map(|d| (key, d.output))
         });
     }
     let mut outputs = done_keys;
@@ -401,6 +481,11 @@ pub(crate) struct FrameJob {
     pub scale: f64,
     /// Frames to draw per shot for a reviewer to choose from (the node's `candidates`, 1–4).
     pub candidates: u32,
+    /// The keyframe node's run (paid calls are charged to it).
+    pub node_run_id: String,
+    /// The image model, when it is not the built-in animatic renderer.
+    pub image_model: Option<Arc<Resolved>>,
+    pub style: Option<String>,
 }
 
 impl FrameJob {
@@ -451,9 +536,10 @@ pub(crate) const ANIMATIC_MODEL: &str = render::RENDERER_VERSION;
 pub(crate) async fn render_keyframe(
     state: &AppState,
     job: FrameJob,
-) -> Result<(Value, bool), NodeError> {
+    cancel: &CancellationToken,
+) -> Result<ItemDone, NodeError> {
     if job.shot.status == "approved" {
-        return Ok((
+        return Ok(ItemDone::free(
             json!({"shot_id": job.shot.id, "asset_id": job.shot.keyframe_asset_id, "locked": true}),
             true,
         ));
@@ -462,8 +548,38 @@ pub(crate) async fn render_keyframe(
     // reviewer selects another.
     let mut candidates = Vec::new();
     let mut all_cached = true;
+    let mut charges = Vec::new();
+    let (prompt, references) = match &job.image_model {
+        Some(_) => (
+            ai::shot_prompt(&job, job.style.as_deref()),
+            ai::character_references(state, &job.shot.character_ids).await,
+        ),
+        None => (String::new(), Vec::new()),
+    };
     for seed in 0..job.candidates.max(1) {
-        let (id, cached) = render_candidate(state, &job, seed as u64).await?;
+        let (id, cached) = match &job.image_model {
+            None => render_candidate(state, &job, seed as u64).await?,
+            Some(model) => {
+                let result = ai::remote_candidate(
+                    state, &job, model, seed as u64, &prompt, &references, cancel,
+                )
+                .await;
+                match result {
+                    Ok((id, cached, charge)) => {
+                        charges.extend(charge);
+                        (id, cached)
+                    }
+                    Err(e) => {
+                        // A shot that failed costs nothing: its finished candidates stay cached and
+                        // come free when the shot is redone.
+                        for (hold, _) in &charges {
+                            ai::void_call(state, hold, &format!("the shot failed: {}", e.message)).await;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        };
         all_cached &= cached;
         candidates.push(id);
     }
@@ -481,11 +597,34 @@ pub(crate) async fn render_keyframe(
             .map_err(DbError::from)
         })
         .await?;
-    Ok((
-        json!({"shot_id": job.shot.id, "asset_id": asset_id, "candidates": candidates,
-               "cached": all_cached}),
-        all_cached,
-    ))
+    let model = job.image_model.as_ref().map(|m| m.model.model_name.clone());
+    Ok(ItemDone {
+        output: json!({"shot_id": job.shot.id, "asset_id": asset_id, "candidates": candidates,
+                       "cached": all_cached, "model": model}),
+        cached: all_cached,
+        charges,
+    })
+}
+
+/// Settles paid calls outside an item's transaction (a redraw from the review, or the candidates
+/// made before a later one failed).
+pub(crate) async fn settle_now(state: &AppState, charges: &[(CallHold, i64)]) {
+    if charges.is_empty() {
+        return;
+    }
+    let (state2, charges) = (state.clone(), charges.to_vec());
+    if let Err(e) = state
+        .db
+        .write(move |tx| {
+            for (hold, actual) in &charges {
+                ai::settle_call_in_tx(tx, &state2, &hold.hold_id, *actual, hold.estimate)?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .await
+    {
+        tracing::warn!(error = %e, "could not settle paid calls; reconciliation will report them");
+    }
 }
 
 /// One frame of a shot (from the cache when the same spec was drawn before): its asset id.
@@ -595,6 +734,33 @@ pub(crate) async fn frame_jobs(
     };
     let scale = setting("scale").unwrap_or(1.0).clamp(0.1, 1.0);
     let candidates = setting("candidates").unwrap_or(1.0).clamp(1.0, 4.0) as u32;
+    let keyframe_node = run.graph.nodes.iter().find(|n| n.kind == "keyframe.render");
+    let image_model = match keyframe_node {
+        Some(node) => {
+            let r = ai::resolve(state, ModelKind::Image, node).await?;
+            (!r.is_builtin()).then(|| Arc::new(r))
+        }
+        None => None,
+    };
+    let node_run_id: String = match keyframe_node {
+        Some(node) => {
+            let (rid, nid) = (run.id.clone(), node.id.clone());
+            state
+                .db
+                .read(move |c| {
+                    c.query_row(
+                        "SELECT id FROM node_runs WHERE run_id = ?1 AND node_id = ?2",
+                        [&rid, &nid],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(DbError::from)
+                })
+                .await?
+                .unwrap_or_default()
+        }
+        None => String::new(),
+    };
     let mut jobs = Vec::new();
     for s in board.scenes {
         for shot in s.shots {
@@ -610,6 +776,9 @@ pub(crate) async fn frame_jobs(
                 feedback: None,
                 scale,
                 candidates,
+                node_run_id: node_run_id.clone(),
+                image_model: image_model.clone(),
+                style: project.style.clone(),
             });
         }
     }
@@ -617,11 +786,6 @@ pub(crate) async fn frame_jobs(
 }
 
 async fn keyframes(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
-    if let Some(p) = provider(ctx).filter(|p| *p != "builtin.animatic") {
-        return Err(NodeError::fatal(format!(
-            "image provider '{p}' is not configured: use 'builtin.animatic' (offline) or add the provider"
-        )));
-    }
     let jobs = frame_jobs(&ctx.state, &ctx.run, &ctx.node.id).await?;
     let by_key: BTreeMap<String, FrameJob> = jobs
         .iter()
@@ -631,16 +795,23 @@ async fn keyframes(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
         .iter()
         .map(|j| (j.shot.id.clone(), Value::Null))
         .collect();
+    // Local rendering uses the cores; a remote model as many calls as its provider allows.
+    let limit = jobs
+        .first()
+        .and_then(|j| j.image_model.as_ref())
+        .and_then(|m| m.target.as_ref())
+        .map_or_else(cpu_limit, |t| t.max_concurrency.max(1));
     let state = ctx.state.clone();
+    let cancel = ctx.cancel.clone();
     let by_key = Arc::new(by_key);
     let work: ItemWork = Arc::new(move |key, _| {
-        let (state, job) = (state.clone(), by_key.get(&key).cloned());
+        let (state, job, cancel) = (state.clone(), by_key.get(&key).cloned(), cancel.clone());
         Box::pin(async move {
             let job = job.ok_or_else(|| NodeError::fatal(format!("shot {key} vanished")))?;
-            render_keyframe(&state, job).await
+            render_keyframe(&state, job, &cancel).await
         })
     });
-    match fan_out(ctx, items, cpu_limit(), work).await? {
+    match fan_out(ctx, items, limit, work).await? {
         Ok(images) => {
             let cached = images.iter().filter(|v| v["cached"] == true).count();
             Ok(done(
@@ -691,11 +862,8 @@ fn language_of(text: &str) -> &'static str {
 }
 
 async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
-    if let Some(p) = provider(ctx).filter(|p| *p != "builtin.espeak") {
-        return Err(NodeError::fatal(format!(
-            "TTS provider '{p}' is not configured: use 'builtin.espeak' (offline) or add the provider"
-        )));
-    }
+    let model = ai::resolve(&ctx.state, ModelKind::Tts, &ctx.node).await?;
+    let remote = (!model.is_builtin()).then(|| Arc::new(model));
     let board = load_board(ctx).await?;
     let voices: BTreeMap<String, String> = ctx
         .inputs
@@ -722,6 +890,9 @@ async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
             ));
         }
     }
+    if let Some(model) = remote {
+        return remote_voice(ctx, items, model).await;
+    }
     let state = ctx.state.clone();
     let run = ctx.run.clone();
     let cancel = ctx.cancel.clone();
@@ -736,7 +907,11 @@ async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
             tts.clone(),
             engine.clone(),
         );
-        Box::pin(async move { speak_line(&state, &run, &tts, &engine, cancel, key, data).await })
+        Box::pin(async move {
+            speak_line(&state, &run, &tts, &engine, cancel, key, data)
+                .await
+                .map(|(output, cached)| ItemDone::free(output, cached))
+        })
     });
     match fan_out(ctx, items, cpu_limit(), work).await? {
         Ok(audio) => {
@@ -747,6 +922,46 @@ async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
             };
             Ok(done(json!({"audio": audio}), log))
         }
+        Err(outcome) => Ok(outcome),
+    }
+}
+
+/// Dialogue through a remote speech model: one paid call per line, as many at once as the
+/// provider allows.
+async fn remote_voice(
+    ctx: &NodeCtx,
+    items: Vec<(String, Value)>,
+    model: Arc<Resolved>,
+) -> Result<Outcome, NodeError> {
+    let limit = model.target.as_ref().map_or(1, |t| t.max_concurrency.max(1));
+    let (state, run, cancel, nrid) = (
+        ctx.state.clone(),
+        ctx.run.clone(),
+        ctx.cancel.clone(),
+        ctx.node_run_id.clone(),
+    );
+    let m = model.clone();
+    let work: ItemWork = Arc::new(move |key, data| {
+        let (state, run, cancel, nrid, m) =
+            (state.clone(), run.clone(), cancel.clone(), nrid.clone(), m.clone());
+        Box::pin(async move {
+            let text = data["text"].as_str().unwrap_or_default().to_string();
+            let voice = data["voice"].as_str().map(str::to_string);
+            let (mut out, charge) = ai::remote_speech(
+                &state, &run, &nrid, &m, &key, &text, voice, language_of(&text), cancel,
+            )
+            .await?;
+            out["shot_id"] = data["shot_id"].clone();
+            out["line"] = data["line"].clone();
+            let cached = charge.is_none();
+            Ok(ItemDone { output: out, cached, charges: charge.into_iter().collect() })
+        })
+    });
+    match fan_out(ctx, items, limit, work).await? {
+        Ok(audio) => Ok(done(
+            json!({"audio": audio}),
+            format!("{} lines spoken by {}\n", audio.len(), model.model.model_name),
+        )),
         Err(outcome) => Ok(outcome),
     }
 }
@@ -847,26 +1062,22 @@ async fn speak_line(
     Ok((out, false))
 }
 
-fn clips(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
-    match provider(ctx) {
-        Some("builtin.still") | None => {
+async fn clips(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
+    let model = ai::resolve(&ctx.state, ModelKind::Video, &ctx.node).await?;
+    match model.is_builtin() {
+        true => {
             let images = ctx.inputs.get("images").cloned().unwrap_or(json!([]));
             Ok(done(
                 json!({"clips": images}),
                 "no video provider: each shot is its still keyframe (the export pans and zooms it)\n",
             ))
         }
-        Some(p) => Err(NodeError::fatal(format!(
-            "video provider '{p}' is not configured: use 'builtin.still' (offline) or add the provider"
+        false => Err(NodeError::fatal(format!(
+            "{} is a video model: the export does not take generated clips yet, so clip.animate runs \
+             only on 'builtin.still' for now",
+            model.model.name
         ))),
     }
-}
-
-fn llm(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
-    Err(NodeError::fatal(format!(
-        "no language model is configured for provider '{}': add one, or use the offline animatic template",
-        provider(ctx).unwrap_or("llm.default")
-    )))
 }
 
 fn srt_time(ms: i64) -> String {

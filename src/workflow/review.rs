@@ -3,6 +3,7 @@
 //! Decisions are append-only; an approved keyframe is locked until someone unlocks it.
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
@@ -580,12 +581,15 @@ pub async fn continue_run(
                     feedback: Some(item.comment.clone().unwrap_or_else(|| "rejected".into())),
                     ..job.clone()
                 };
-                nodes::render_keyframe(state, job).await.map_err(|e| {
-                    RunError::Conflict(format!(
-                        "redrawing shot {}: {}",
-                        item.shot_number, e.message
-                    ))
-                })?;
+                let done = nodes::render_keyframe(state, job, &CancellationToken::new())
+                    .await
+                    .map_err(|e| {
+                        RunError::Conflict(format!(
+                            "redrawing shot {}: {}",
+                            item.shot_number, e.message
+                        ))
+                    })?;
+                nodes::settle_now(state, &done.charges).await;
             }
         }
     }
@@ -658,8 +662,9 @@ pub async fn regenerate_shot(
             "the shot's keyframe is approved and locked: unlock it in the review first".into(),
         ));
     }
-    let (out, _) = nodes::render_keyframe(state, FrameJob { feedback, ..job })
+    let done = nodes::render_keyframe(state, FrameJob { feedback, ..job }, &CancellationToken::new())
         .await
         .map_err(|e| RunError::Conflict(e.message))?;
-    Ok(out)
+    nodes::settle_now(state, &done.charges).await;
+    Ok(done.output)
 }

@@ -104,6 +104,9 @@ pub struct Step {
     /// Items served from the cache (fan-out nodes).
     pub items_cached: u32,
     pub inputs_hash: Option<String>,
+    /// What the node is expected to cost, in credits (from its model's price).
+    pub estimate_credits: i64,
+    /// What it was charged.
     pub cost_credits: i64,
     #[schema(value_type = Option<Object>, nullable = true)]
     pub output: Option<serde_json::Value>,
@@ -257,7 +260,8 @@ pub(crate) fn load_run(
 const STEP_COLUMNS: &str =
     "id, node_id, kind, status, attempts, cached, items_total, items_done, inputs_hash, \
      cost_credits, output, error, retryable, log, started_at, finished_at, \
-     (SELECT COUNT(*) FROM node_items i WHERE i.node_run_id = node_runs.id AND i.cached = 1)";
+     (SELECT COUNT(*) FROM node_items i WHERE i.node_run_id = node_runs.id AND i.cached = 1), \
+     estimate_credits";
 
 fn step_row(r: &Row<'_>) -> rusqlite::Result<Step> {
     let node_id: String = r.get(1)?;
@@ -284,6 +288,7 @@ fn step_row(r: &Row<'_>) -> rusqlite::Result<Step> {
         items_done: done,
         items_cached: r.get(16)?,
         inputs_hash: r.get(8)?,
+        estimate_credits: r.get(17)?,
         cost_credits: r.get(9)?,
         output: output.and_then(|o| serde_json::from_str(&o).ok()),
         error: r.get(11)?,
@@ -447,8 +452,17 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
         input.template_version_id.as_deref(),
     )
     .await?;
-    let estimate = ledger::pricing::run_estimate(&version.graph);
+    // Priced against the storyboard the run will use (the current version unless one is named).
+    let estimates = node_estimates(
+        state,
+        owner_id,
+        Some((project_id.as_str(), input.version_id.as_deref())),
+        &version.graph,
+    )
+    .await;
+    let estimate: i64 = estimates.iter().sum();
     if estimate > 0 {
+        check_cost_cap(state, &project_id, 0, estimate).await?;
         // A missing project is a 422 naming it, not a 402.
         crate::projects::get(state, owner_id, &project_id)
             .await
@@ -519,11 +533,11 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
                     now
                 ],
             )?;
-            for (node, id) in version.graph.nodes.iter().zip(&node_ids) {
+            for ((node, id), est) in version.graph.nodes.iter().zip(&node_ids).zip(&estimates) {
                 tx.execute(
-                    "INSERT INTO node_runs (id, run_id, node_id, kind, status, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-                    params![id, run_id, node.id, node.kind, now],
+                    "INSERT INTO node_runs (id, run_id, node_id, kind, status, updated_at, estimate_credits)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
+                    params![id, run_id, node.id, node.kind, now, est],
                 )?;
             }
             view(tx, load_run(tx, None, &run_id)?)
@@ -531,6 +545,47 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
         .await?;
     spawn_driver(state, &run.id);
     Ok(run)
+}
+
+/// Each node's estimate against a project version (or none), in graph order.
+async fn node_estimates(
+    state: &AppState,
+    owner_id: &str,
+    target: Option<(&str, Option<&str>)>,
+    graph: &Graph,
+) -> Vec<i64> {
+    let mut out = Vec::with_capacity(graph.nodes.len());
+    for node in &graph.nodes {
+        let run = target.map(|(p, v)| (owner_id, p, v));
+        out.push(
+            ledger::pricing::node_estimate(node)
+                .saturating_add(super::ai::node_estimate(state, run, node).await),
+        );
+    }
+    out
+}
+
+/// Refuses work whose estimate would pass the project's cost cap, before any provider is called.
+async fn check_cost_cap(
+    state: &AppState,
+    project_id: &str,
+    spent: i64,
+    estimate: i64,
+) -> Result<(), RunError> {
+    let pid = project_id.to_string();
+    let cap = state
+        .db
+        .read(move |c| crate::registry::project_cost_cap(c, &pid))
+        .await?;
+    match cap {
+        Some(cap) if spent.saturating_add(estimate) > cap => Err(RunError::Invalid {
+            field: "cost_cap",
+            message: format!(
+                "this would cost about {estimate} credits ({spent} already spent in this run), over the project's cost cap of {cap}: raise the cap or use cheaper models"
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[tracing::instrument(skip(state))]
@@ -664,7 +719,7 @@ pub async fn cancel(state: &AppState, owner_id: &str, run_id: &str) -> Result<Ru
 #[tracing::instrument(skip(state))]
 pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
     let (owner, id) = (owner_id.to_string(), run_id.to_string());
-    let estimate = state
+    let (run_row, done) = state
         .db
         .read(move |c| {
             let run = load_run(c, Some(&owner), &id)?;
@@ -673,16 +728,21 @@ pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run
                 .filter(|s| s.status == "completed")
                 .map(|s| s.node_id)
                 .collect();
-            Ok::<_, RunError>(
-                run.graph
-                    .nodes
-                    .iter()
-                    .filter(|n| !done.contains(&n.id))
-                    .map(ledger::pricing::node_estimate)
-                    .sum::<i64>(),
-            )
+            Ok::<_, RunError>((run, done))
         })
         .await?;
+    let estimate: i64 = node_estimates(
+        state,
+        owner_id,
+        Some((&run_row.project_id, Some(&run_row.version_id))),
+        &run_row.graph,
+    )
+    .await
+    .into_iter()
+    .zip(&run_row.graph.nodes)
+    .filter(|(_, n)| !done.contains(&n.id))
+    .map(|(e, _)| e)
+    .sum();
     if estimate > 0 {
         ledger::require_cover(state, owner_id, estimate).await?;
     }
@@ -937,9 +997,43 @@ async fn execute_node(
     node_run_id: &str,
     cancel: &CancellationToken,
 ) -> Result<(), RunError> {
+    // The node's estimate from its model's price and the storyboard as it is now; a node whose
+    // estimate would pass the project's cost cap fails before any provider is called.
+    let (rid, nrid) = (run_id.to_string(), node_run_id.to_string());
+    let (run0, spent) = state
+        .db
+        .read(move |c| {
+            let run = load_run(c, None, &rid)?;
+            let spent: i64 = c.query_row(
+                "SELECT COALESCE(SUM(cost_credits), 0) FROM node_runs WHERE run_id = ?1",
+                [&rid],
+                |r| r.get(0),
+            )?;
+            Ok::<_, RunError>((run, spent))
+        })
+        .await?;
+    let node0 = &run0.graph.nodes[node_index];
+    let estimate = ledger::pricing::node_estimate(node0).saturating_add(
+        super::ai::node_estimate(
+            state,
+            Some((&run0.owner_id, &run0.project_id, Some(&run0.version_id))),
+            node0,
+        )
+        .await,
+    );
+    let hold_amount = if ledger::testing::paid_node(node0).is_some() {
+        estimate
+    } else {
+        super::ai::node_hold_amount(node0, estimate)
+    };
+    let over_cap = match check_cost_cap(state, &run0.project_id, spent, estimate).await {
+        Err(RunError::Invalid { message, .. }) if estimate > 0 => Some(message),
+        Err(e) => return Err(e),
+        Ok(()) => None,
+    };
     let now = rfc3339(state.clock.now());
     let (ids, now_t) = (state.ids.clone(), state.clock.now());
-    let (rid, nrid) = (run_id.to_string(), node_run_id.to_string());
+    let (rid, nrid) = (run_id.to_string(), nrid);
     // Commit "running" (with the inputs and their hash) and the node's hold before doing anything.
     let (run, inputs, attempt, hold) = state
         .db
@@ -958,9 +1052,10 @@ async fn execute_node(
             );
             tx.execute(
                 "UPDATE node_runs SET status = 'running', attempts = attempts + 1, inputs_hash = ?1,
-                        cache_key = ?1, started_at = COALESCE(started_at, ?2), updated_at = ?2
+                        cache_key = ?1, started_at = COALESCE(started_at, ?2), updated_at = ?2,
+                        estimate_credits = ?4
                  WHERE id = ?3",
-                params![inputs_hash, now, nrid],
+                params![inputs_hash, now, nrid, estimate],
             )?;
             let attempt: u32 = tx.query_row(
                 "SELECT attempts FROM node_runs WHERE id = ?1",
@@ -973,7 +1068,7 @@ async fn execute_node(
                 now_t,
                 &HoldRequest {
                     owner_id: run.owner_id.clone(),
-                    amount: ledger::pricing::node_estimate(node),
+                    amount: hold_amount,
                     purpose: Purpose::NodeRun,
                     work_id: nrid.clone(),
                     key: format!("node_run:{nrid}:{}", ids.new_id()),
@@ -983,9 +1078,18 @@ async fn execute_node(
                     ttl_secs: None,
                 },
             );
-            let hold = match hold {
-                Ok(h) => Ok(h),
-                Err(LedgerError::InsufficientCredits { needed, available }) => {
+            let hold = match (over_cap, hold) {
+                (Some(msg), Ok(h)) => {
+                    ledger::void_in_tx(tx, ids.as_ref(), now_t, &h.id, "over the cost cap")?;
+                    tx.execute(
+                        "UPDATE node_runs SET status = 'failed', error = ?1, retryable = 0, log = log || ?2,
+                                finished_at = ?3, updated_at = ?3 WHERE id = ?4",
+                        params![msg, format!("attempt {attempt}: {msg}\n"), now, nrid],
+                    )?;
+                    Err(msg)
+                }
+                (None, Ok(h)) => Ok(h),
+                (_, Err(LedgerError::InsufficientCredits { needed, available })) => {
                     let msg = format!(
                         "insufficient credits: this step needs {needed}, {available} available"
                     );
@@ -996,7 +1100,7 @@ async fn execute_node(
                     )?;
                     Err(msg)
                 }
-                Err(e) => return Err(e.into()),
+                (_, Err(e)) => return Err(e.into()),
             };
             Ok::<_, RunError>((run, inputs, attempt, hold))
         })
@@ -1024,6 +1128,7 @@ async fn execute_node(
         node_run_id: node_run_id.to_string(),
         inputs,
         cancel: cancel.clone(),
+        hold_estimate: hold.estimate,
     };
     let outcome = match ledger::testing::paid_node(&node) {
         Some(paid) => simulate_paid_node(&paid, cancel).await,
@@ -1049,7 +1154,7 @@ async fn execute_node(
                 .db
                 .write(move |tx| {
                     let n = tx.execute(
-                        "UPDATE node_runs SET status = 'completed', output = ?1, cost_credits = ?2,
+                        "UPDATE node_runs SET status = 'completed', output = ?1, cost_credits = cost_credits + ?2,
                                 log = log || ?3, finished_at = ?4, updated_at = ?4, error = NULL
                          WHERE id = ?5 AND status = 'running'",
                         params![out, cost, log, now, nrid],
@@ -1193,7 +1298,8 @@ async fn simulate_paid_node(
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EstimateRun {
-    /// Accepted for symmetry with a start; the estimate depends on the template only.
+    /// The project whose storyboard prices the run (shots, dialogue); without it, per-shot work
+    /// is estimated at 0.
     pub project_id: Option<String>,
     pub template_id: Option<String>,
     pub workflow_type: Option<String>,
@@ -1238,17 +1344,25 @@ pub async fn estimate(
         input.template_version_id.as_deref(),
     )
     .await?;
+    let estimates = node_estimates(
+        state,
+        owner_id,
+        input.project_id.as_deref().map(|p| (p, None)),
+        &version.graph,
+    )
+    .await;
     let nodes: Vec<NodeEstimate> = version
         .graph
         .nodes
         .iter()
-        .map(|n| NodeEstimate {
+        .zip(&estimates)
+        .map(|(n, e)| NodeEstimate {
             node_id: n.id.clone(),
             kind: n.kind.clone(),
-            estimate: ledger::pricing::node_estimate(n),
+            estimate: *e,
         })
         .collect();
-    let total = ledger::pricing::run_estimate(&version.graph);
+    let total: i64 = estimates.iter().sum();
     let b = ledger::balance(state, owner_id).await?;
     let sufficient = ledger::can_cover(&b, total);
     Ok(RunEstimate {
@@ -1331,6 +1445,22 @@ pub async fn node_test(
         state.ids.new_id().to_string(),
         state.ids.new_id().to_string(),
     );
+    let estimate = ledger::pricing::node_estimate(&node).saturating_add(
+        super::ai::node_estimate(
+            state,
+            Some((owner_id, &input.project_id, input.version_id.as_deref())),
+            &node,
+        )
+        .await,
+    );
+    let hold_amount = if ledger::testing::paid_node(&node).is_some() {
+        estimate
+    } else {
+        super::ai::node_hold_amount(&node, estimate)
+    };
+    if estimate > 0 {
+        check_cost_cap(state, &input.project_id, 0, estimate).await?;
+    }
     let (owner, ids) = (owner_id.to_string(), state.ids.clone());
     let now_t = state.clock.now();
     let (rid, nrid, g) = (run_id.clone(), node_run_id.clone(), graph.clone());
@@ -1356,9 +1486,10 @@ pub async fn node_test(
                         serde_json::to_string(&g).expect("graphs serialise"), now],
             )?;
             tx.execute(
-                "INSERT INTO node_runs (id, run_id, node_id, kind, status, attempts, started_at, updated_at)
-                 VALUES (?1, ?2, 'test', ?3, 'running', 1, ?4, ?4)",
-                params![nrid, rid, node.kind, now],
+                "INSERT INTO node_runs (id, run_id, node_id, kind, status, attempts, started_at, updated_at,
+                                        estimate_credits)
+                 VALUES (?1, ?2, 'test', ?3, 'running', 1, ?4, ?4, ?5)",
+                params![nrid, rid, node.kind, now, estimate],
             )?;
             // A test run of a paid node pays like any other (the check and the hold are one write).
             let hold = ledger::hold_in_tx(
@@ -1367,7 +1498,7 @@ pub async fn node_test(
                 now_t,
                 &HoldRequest {
                     owner_id: owner.clone(),
-                    amount: ledger::pricing::node_estimate(&node),
+                    amount: hold_amount,
                     purpose: Purpose::NodeRun,
                     work_id: nrid.clone(),
                     key: format!("node_run:{nrid}:test"),
@@ -1387,6 +1518,7 @@ pub async fn node_test(
         node_run_id: node_run_id.clone(),
         inputs: input.inputs,
         cancel: CancellationToken::new(),
+        hold_estimate: hold.estimate,
     };
     let cancel = CancellationToken::new();
     let outcome = match ledger::testing::paid_node(&ctx.node) {
@@ -1426,7 +1558,7 @@ pub async fn node_test(
         .write(move |tx| {
             tx.execute(
                 "UPDATE node_runs SET status = ?1, output = ?2, error = ?3, retryable = ?4, log = ?5,
-                        cost_credits = ?8, finished_at = ?6, updated_at = ?6 WHERE id = ?7",
+                        cost_credits = cost_credits + ?8, finished_at = ?6, updated_at = ?6 WHERE id = ?7",
                 params![status, output, error, retryable, log, now, nrid, charge.unwrap_or(0)],
             )?;
             match charge {
