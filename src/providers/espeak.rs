@@ -210,6 +210,7 @@ impl EspeakTts {
                         wav: bytes,
                         duration_ms: info.duration_ms(),
                         note: None,
+                        request_id: None,
                     });
                 }
                 Ok(_) => "espeak-ng produced no audio".to_owned(),
@@ -278,6 +279,7 @@ fn silence(req: &TtsRequest, note: String) -> AudioOutput {
         wav: wav::silent_wav(duration_ms, SILENCE_RATE),
         duration_ms,
         note: Some(note),
+        request_id: None,
     }
 }
 
