@@ -207,10 +207,10 @@ impl EspeakTts {
             (Ok(status), Ok(out)) if status.success() => match wav::normalize_wav(&out) {
                 Ok((bytes, info)) if info.frames() > 0 => {
                     return Ok(AudioOutput {
-                        request_id: None,
                         wav: bytes,
                         duration_ms: info.duration_ms(),
                         note: None,
+                        request_id: None,
                     });
                 }
                 Ok(_) => "espeak-ng produced no audio".to_owned(),
@@ -276,10 +276,10 @@ fn silence(req: &TtsRequest, note: String) -> AudioOutput {
     let duration_ms = estimate_speech_ms(&req.text, req.speed);
     tracing::warn!(duration_ms, %note, "TTS fell back to silence");
     AudioOutput {
-        request_id: None,
         wav: wav::silent_wav(duration_ms, SILENCE_RATE),
         duration_ms,
         note: Some(note),
+        request_id: None,
     }
 }
 

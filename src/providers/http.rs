@@ -1,13 +1,17 @@
 //! The HTTP foundation the remote adapters share: status → [`ProviderError`] mapping and the
-//! OpenAI-compatible chat adapter (OpenAI, DashScope compatible mode, DeepSeek, Ollama, vLLM).
+//! OpenAI-compatible chat adapter (OpenAI, DashScope compatible mode, DeepSeek, Ollama, vLLM), as
+//! one JSON answer or streamed as server-sent events.
 
 use std::{fmt, time::Duration};
 
 use chrono::{DateTime, Utc};
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_util::StreamExt;
 use http::{header::RETRY_AFTER, HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    remote::{self, malformed, reqwest_error},
     CallContext, ChatMessage, LlmProvider, LlmRequest, LlmResponse, ProviderError, ProviderFuture,
     ProviderInfo, TokenUsage,
 };
@@ -87,17 +91,6 @@ fn upstream_message(status: StatusCode, body: &str) -> String {
     text
 }
 
-fn reqwest_error(e: reqwest::Error) -> ProviderError {
-    if e.is_timeout() {
-        ProviderError::timeout(e.to_string())
-    } else if e.is_connect() || e.is_request() {
-        // Refused, reset, DNS: the next attempt may find the server back.
-        ProviderError::unavailable(e.to_string(), true)
-    } else {
-        ProviderError::unavailable(e.to_string(), false)
-    }
-}
-
 /// Where and how to reach an OpenAI-compatible chat endpoint.
 #[derive(Clone)]
 pub struct OpenAiCompatibleConfig {
@@ -111,6 +104,10 @@ pub struct OpenAiCompatibleConfig {
     /// Credits per 1,000 tokens.
     pub price_credits_per_unit: u64,
     pub connect_timeout: Duration,
+    /// Used when a request sets no temperature (the model's configured default).
+    pub default_temperature: Option<f32>,
+    /// Used when a request sets no `max_tokens`.
+    pub default_max_tokens: Option<u32>,
 }
 
 impl OpenAiCompatibleConfig {
@@ -127,6 +124,8 @@ impl OpenAiCompatibleConfig {
             max_concurrency: 4,
             price_credits_per_unit: 0,
             connect_timeout: Duration::from_secs(10),
+            default_temperature: None,
+            default_max_tokens: None,
         }
     }
 }
@@ -141,6 +140,8 @@ impl fmt::Debug for OpenAiCompatibleConfig {
             .field("model", &self.model)
             .field("max_concurrency", &self.max_concurrency)
             .field("price_credits_per_unit", &self.price_credits_per_unit)
+            .field("default_temperature", &self.default_temperature)
+            .field("default_max_tokens", &self.default_max_tokens)
             .finish()
     }
 }
@@ -163,10 +164,18 @@ struct ChatBody<'a> {
     seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
 struct ChatAnswer {
+    #[serde(default)]
+    id: Option<String>,
     #[serde(default)]
     model: Option<String>,
     choices: Vec<ChatChoice>,
@@ -185,6 +194,59 @@ struct ChatChoice {
 struct ChatAnswerMessage {
     #[serde(default)]
     content: Option<String>,
+}
+
+/// One `data:` chunk of a streamed completion (`object: chat.completion.chunk`).
+#[derive(Deserialize)]
+struct ChatChunk {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<TokenUsage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<ChunkDelta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChunkDelta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+/// A stream that stops before `data: [DONE]` or breaks: the next attempt may get it whole.
+fn broken_stream(detail: impl fmt::Display) -> ProviderError {
+    ProviderError::upstream(
+        502,
+        format!("the chat stream broke before data: [DONE]: {detail}"),
+    )
+}
+
+/// An `{"error": …}` sent as a `data:` chunk after the stream began (the status was already 200).
+fn stream_error(error: &serde_json::Value) -> ProviderError {
+    let message = error
+        .get("message")
+        .and_then(|m| m.as_str())
+        .or_else(|| error.as_str())
+        .unwrap_or("an error chunk without a message");
+    let kind = error.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    let code = error.get("code").and_then(|t| t.as_str()).unwrap_or("");
+    if kind.contains("invalid_request") {
+        ProviderError::invalid(format!("mid-stream: {message}"))
+    } else if code.contains("rate_limit") || kind.contains("rate_limit") {
+        ProviderError::rate_limited(None, format!("mid-stream: {message}"))
+    } else {
+        ProviderError::upstream(500, format!("mid-stream: {message}"))
+    }
 }
 
 impl OpenAiCompatibleLlm {
@@ -217,15 +279,32 @@ impl OpenAiCompatibleLlm {
         req: LlmRequest,
         ctx: &CallContext,
     ) -> Result<LlmResponse, ProviderError> {
+        let request = self.request(&req, ctx, false)?;
+        let answer = remote::bounded(ctx, "the chat completion", remote::send(request)).await?;
+        answer.error_for_status()?;
+        self.parse_answer(&answer)
+    }
+
+    fn request(
+        &self,
+        req: &LlmRequest,
+        ctx: &CallContext,
+        stream: bool,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
         if req.messages.is_empty() {
             return Err(ProviderError::invalid("a chat request needs a message"));
         }
         let body = ChatBody {
             model: &self.config.model,
             messages: &req.messages,
-            temperature: req.temperature,
+            temperature: req.temperature.or(self.config.default_temperature),
             seed: req.seed,
-            max_tokens: req.max_tokens,
+            max_tokens: req.max_tokens.or(self.config.default_max_tokens),
+            response_format: req
+                .json_mode
+                .then(|| serde_json::json!({"type": "json_object"})),
+            stream,
+            stream_options: stream.then(|| serde_json::json!({"include_usage": true})),
         };
         let mut request = self
             .client
@@ -236,43 +315,129 @@ impl OpenAiCompatibleLlm {
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
-        let send = async {
-            let response = request.send().await.map_err(reqwest_error)?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let text = response.text().await.map_err(reqwest_error)?;
-            Ok::<_, ProviderError>((status, headers, text))
-        };
-        let (status, headers, text) = tokio::select! {
-            biased;
-            _ = ctx.cancel.cancelled() => return Err(ProviderError::cancelled()),
-            r = send => r?,
-        };
-        if !status.is_success() {
-            return Err(http_error_to_provider_error(status, &headers, &text));
-        }
-        let answer: ChatAnswer = serde_json::from_str(&text).map_err(|e| {
-            ProviderError::upstream(
-                status.as_u16(),
-                format!("the chat answer is not OpenAI JSON: {e}"),
-            )
-        })?;
-        let choice = answer.choices.into_iter().next().ok_or_else(|| {
-            ProviderError::upstream(status.as_u16(), "the chat answer has no choices")
+        Ok(request)
+    }
+
+    fn parse_answer(&self, answer: &remote::Answer) -> Result<LlmResponse, ProviderError> {
+        let status = answer.status;
+        let parsed: ChatAnswer = answer.json("the chat answer")?;
+        let choice = parsed.choices.into_iter().next().ok_or_else(|| {
+            malformed(status, "the chat answer", "has no choices", &answer.text)
         })?;
         let content = choice.message.content.ok_or_else(|| {
-            ProviderError::upstream(status.as_u16(), "the chat answer has no content")
+            malformed(status, "the chat answer", "has no content", &answer.text)
         })?;
         Ok(LlmResponse {
             content,
-            model: answer.model.unwrap_or_else(|| self.config.model.clone()),
-            usage: answer.usage,
+            model: parsed.model.unwrap_or_else(|| self.config.model.clone()),
+            usage: parsed.usage,
             finish_reason: choice.finish_reason,
-            request_id: headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            request_id: answer.request_id().or(parsed.id),
         })
+    }
+
+    #[tracing::instrument(
+        name = "openai.complete_stream",
+        skip_all,
+        fields(provider = %self.config.id, model = %self.config.model, key = %ctx.idempotency_key)
+    )]
+    async fn stream_inner(
+        &self,
+        req: LlmRequest,
+        ctx: &CallContext,
+        on_delta: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<LlmResponse, ProviderError> {
+        let request = self.request(&req, ctx, true)?;
+        remote::bounded(ctx, "the chat stream", async {
+            let response = request.send().await.map_err(reqwest_error)?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            if !status.is_success() {
+                let text = response.text().await.map_err(reqwest_error)?;
+                return Err(http_error_to_provider_error(status, &headers, &text));
+            }
+            let content_type = headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if !content_type.starts_with("text/event-stream") {
+                // A server that ignores `stream: true` answers with one JSON completion.
+                let text = response.text().await.map_err(reqwest_error)?;
+                let answer = remote::Answer {
+                    status,
+                    headers,
+                    text,
+                };
+                let response = self.parse_answer(&answer)?;
+                if !response.content.is_empty() {
+                    on_delta(&response.content);
+                }
+                return Ok(response);
+            }
+            let mut events = response.bytes_stream().eventsource();
+            let mut content = String::new();
+            let mut model = None;
+            let mut id = None;
+            let mut usage = None;
+            let mut finish_reason = None;
+            loop {
+                let event = match events.next().await {
+                    None => return Err(broken_stream("the stream ended")),
+                    Some(Err(EventStreamError::Transport(e))) => {
+                        let e = reqwest_error(e);
+                        return Err(if e.kind == super::ProviderErrorKind::Timeout {
+                            e
+                        } else {
+                            broken_stream(e.message)
+                        });
+                    }
+                    Some(Err(e)) => return Err(broken_stream(e)),
+                    Some(Ok(event)) => event,
+                };
+                let data = event.data.trim();
+                if data == "[DONE]" {
+                    break;
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                let value: serde_json::Value = serde_json::from_str(data).map_err(|e| {
+                    malformed(status, "a chat stream chunk", &format!("is not JSON ({e})"), data)
+                })?;
+                if let Some(error) = value.get("error") {
+                    return Err(stream_error(error));
+                }
+                let chunk: ChatChunk = serde_json::from_value(value).map_err(|e| {
+                    malformed(
+                        status,
+                        "a chat stream chunk",
+                        &format!("does not have the expected shape ({e})"),
+                        data,
+                    )
+                })?;
+                id = id.or(chunk.id);
+                model = model.or(chunk.model);
+                usage = chunk.usage.or(usage);
+                for choice in chunk.choices {
+                    if let Some(text) = choice.delta.and_then(|d| d.content) {
+                        if !text.is_empty() {
+                            on_delta(&text);
+                            content.push_str(&text);
+                        }
+                    }
+                    finish_reason = choice.finish_reason.or(finish_reason);
+                }
+            }
+            Ok(LlmResponse {
+                content,
+                model: model.unwrap_or_else(|| self.config.model.clone()),
+                usage,
+                finish_reason,
+                request_id: remote::header_request_id(&headers).or(id),
+            })
+        })
+        .await
     }
 }
 
@@ -298,6 +463,15 @@ impl LlmProvider for OpenAiCompatibleLlm {
         ctx: &'a CallContext,
     ) -> ProviderFuture<'a, LlmResponse> {
         Box::pin(self.complete_inner(req, ctx))
+    }
+
+    fn complete_stream<'a>(
+        &'a self,
+        req: LlmRequest,
+        ctx: &'a CallContext,
+        on_delta: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> ProviderFuture<'a, LlmResponse> {
+        Box::pin(self.stream_inner(req, ctx, on_delta))
     }
 }
 

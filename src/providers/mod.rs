@@ -1,7 +1,8 @@
 //! Providers (DESIGN §6): one trait per kind of work (LLM, image, video, TTS), the call context every
 //! call carries (cancellation, idempotency key, per-attempt timeout), the retry loop with backoff and
 //! jitter, per-provider concurrency limits, the offline TTS provider, and the HTTP foundation the
-//! remote adapters build on.
+//! remote adapters (OpenAI-compatible chat, images and speech, DashScope tasks, ComfyUI) and the
+//! factory that builds them from a registry row ([`adapters`]).
 //!
 //! A trait method is **one attempt**; [`call_with_retry`] wraps it with the timeout, the limiter and
 //! the retries, so every provider gets the same policy and none re-implements it.
@@ -10,20 +11,30 @@
 //! runner holds providers as `Arc<dyn TtsProvider>` chosen from configuration at run time.
 
 pub mod adapters;
+mod comfyui;
+mod dashscope;
 pub mod download;
 mod error;
 mod espeak;
 mod http;
+mod images;
+mod remote;
 mod retry;
+mod speech;
 pub mod wav;
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::{fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 pub use adapters::{AdapterKind, ModelKind, ModelTarget};
+pub use comfyui::ComfyUi;
+pub use dashscope::{DashScopeImage, DashScopeVideo};
+pub use download::{check_image, download, MAX_AUDIO_BYTES, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES};
 pub use error::{ProviderError, ProviderErrorKind};
+pub use images::OpenAiImages;
+pub use speech::{OpenAiSpeech, OpenAiTranscription};
 pub use espeak::{estimate_speech_ms, EspeakTts, ESPEAK_MAX_CHARS, ESPEAK_NOT_FOUND_NOTE};
 pub use http::{
     http_error_to_provider_error, http_error_to_provider_error_at, OpenAiCompatibleConfig,
@@ -35,15 +46,32 @@ pub use retry::{call_with_retry, ProviderLimiter, ProviderSlots, RetryPolicy, Sl
 pub type ProviderFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
 
+/// Progress of a long call (a polled task): a fraction in `0.0..=1.0` and a short status line.
+pub type ProgressFn = Arc<dyn Fn(f32, &str) + Send + Sync>;
+
 /// What every call carries. Clone it per node; the token is shared so one cancel reaches every call.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CallContext {
     /// Fired by run cancel: the call and any backoff sleep stop at once.
     pub cancel: CancellationToken,
     /// Sent upstream (HTTP `Idempotency-Key`) so a re-run after a crash does not pay twice.
     pub idempotency_key: String,
-    /// Limit for one attempt (not for the whole retry loop).
+    /// Limit for one attempt (not for the whole retry loop). Polling adapters bound their whole
+    /// wait (submit, polls, download) by it.
     pub timeout: Duration,
+    /// Told how a long call is going (ComfyUI and DashScope report while they poll).
+    pub progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for CallContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallContext")
+            .field("cancel", &self.cancel)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("timeout", &self.timeout)
+            .field("progress", &self.progress.as_ref().map(|_| "Fn"))
+            .finish()
+    }
 }
 
 impl CallContext {
@@ -52,6 +80,25 @@ impl CallContext {
             cancel: CancellationToken::new(),
             idempotency_key: idempotency_key.into(),
             timeout,
+            progress: None,
+        }
+    }
+
+    /// The same call, reporting progress to `f`.
+    pub fn with_progress(mut self, f: impl Fn(f32, &str) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Tells the progress callback, if any (the fraction is clamped to `0.0..=1.0`).
+    pub fn report_progress(&self, fraction: f32, message: &str) {
+        if let Some(f) = &self.progress {
+            let fraction = if fraction.is_nan() {
+                0.0
+            } else {
+                fraction.clamp(0.0, 1.0)
+            };
+            f(fraction, message);
         }
     }
 
@@ -106,7 +153,6 @@ pub struct LlmRequest {
     pub seed: Option<u64>,
     pub max_tokens: Option<u32>,
     /// Ask for a JSON object (`response_format: {"type": "json_object"}`).
-    #[serde(default)]
     pub json_mode: bool,
 }
 
@@ -124,8 +170,7 @@ pub struct LlmResponse {
     pub model: String,
     pub usage: Option<TokenUsage>,
     pub finish_reason: Option<String>,
-    /// The upstream's request id, for provenance.
-    #[serde(default)]
+    /// The upstream's id for the call (`x-request-id`, or the answer's `id`), for support tickets.
     pub request_id: Option<String>,
 }
 
@@ -147,6 +192,7 @@ pub struct ImageOutput {
     /// The seed actually used, so a regenerate can reproduce or vary it.
     pub seed: Option<u64>,
     pub model: String,
+    /// The upstream's id for the call (request id, task id or prompt id).
     pub request_id: Option<String>,
 }
 
@@ -168,6 +214,8 @@ pub struct VideoOutput {
     pub duration_ms: u64,
     pub seed: Option<u64>,
     pub model: String,
+    /// The upstream's id for the call (request id, task id or prompt id).
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +247,7 @@ pub struct AudioOutput {
     pub duration_ms: u64,
     /// Something the node's log should say, e.g. that a fallback was used.
     pub note: Option<String>,
+    /// The upstream's id for the call; `None` for offline providers.
     pub request_id: Option<String>,
 }
 
@@ -209,6 +258,26 @@ pub trait LlmProvider: ProviderInfo {
         req: LlmRequest,
         ctx: &'a CallContext,
     ) -> ProviderFuture<'a, LlmResponse>;
+
+    /// The same completion, with the text handed to `on_delta` as it arrives. One attempt, like
+    /// [`LlmProvider::complete`]: when [`call_with_retry`] retries, the next attempt streams from the
+    /// start again, so a caller showing the text should start over when a new attempt begins. The
+    /// returned response is the whole answer either way. The default calls `complete` and sends
+    /// the whole content as one delta.
+    fn complete_stream<'a>(
+        &'a self,
+        req: LlmRequest,
+        ctx: &'a CallContext,
+        on_delta: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> ProviderFuture<'a, LlmResponse> {
+        Box::pin(async move {
+            let response = self.complete(req, ctx).await?;
+            if !response.content.is_empty() {
+                on_delta(&response.content);
+            }
+            Ok(response)
+        })
+    }
 }
 
 /// Text (plus reference images) to image.
@@ -236,4 +305,34 @@ pub trait TtsProvider: ProviderInfo {
         req: TtsRequest,
         ctx: &'a CallContext,
     ) -> ProviderFuture<'a, AudioOutput>;
+}
+
+/// Audio for speech recognition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AsrRequest {
+    /// The encoded audio file (WAV, MP3…).
+    pub audio: Vec<u8>,
+    /// A file name with the right extension; some servers pick the decoder from it.
+    pub filename: String,
+    pub mime: String,
+    /// ISO-639-1, e.g. `zh`; `None` lets the model detect it.
+    pub language: Option<String>,
+}
+
+/// What was said.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transcript {
+    pub text: String,
+    /// The audio's length, when the upstream reports it (`verbose_json`).
+    pub duration_ms: Option<u64>,
+    pub request_id: Option<String>,
+}
+
+/// Speech to text.
+pub trait AsrProvider: ProviderInfo {
+    fn transcribe<'a>(
+        &'a self,
+        req: AsrRequest,
+        ctx: &'a CallContext,
+    ) -> ProviderFuture<'a, Transcript>;
 }
