@@ -117,7 +117,9 @@ pub async fn enable_provider(
     Path(id): Path<String>,
 ) -> Result<Json<Provider>, ApiError> {
     principal.require(Scope::Admin)?;
-    Ok(Json(registry::set_provider_enabled(&state, &id, true).await?))
+    Ok(Json(
+        registry::set_provider_enabled(&state, &id, true).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/providers/{id}/disable", tag = "providers",
@@ -130,7 +132,9 @@ pub async fn disable_provider(
     Path(id): Path<String>,
 ) -> Result<Json<Provider>, ApiError> {
     principal.require(Scope::Admin)?;
-    Ok(Json(registry::set_provider_enabled(&state, &id, false).await?))
+    Ok(Json(
+        registry::set_provider_enabled(&state, &id, false).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/providers/{id}/test", tag = "providers",
@@ -149,8 +153,12 @@ pub async fn test_provider(
     let req: TestRequest = if body.iter().all(u8::is_ascii_whitespace) {
         TestRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::validation("model_id", format!("the body must be {{\"model_id\": \"…\"}}: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::validation(
+                "model_id",
+                format!("the body must be {{\"model_id\": \"…\"}}: {e}"),
+            )
+        })?
     };
     Ok(Json(registry::test_provider(&state, &id, req).await?))
 }
@@ -202,7 +210,10 @@ fn model_filter(q: ModelsQuery) -> Result<(ModelFilter, PageSpec), ApiError> {
     let spec = PageSpec::resolve(q.page, q.limit, None)?;
     if let Some(s) = &q.sort_by {
         if !matches!(s.as_str(), "popularity" | "price" | "name") {
-            return Err(ApiError::validation("sort_by", "sort_by is popularity, price or name"));
+            return Err(ApiError::validation(
+                "sort_by",
+                "sort_by is popularity, price or name",
+            ));
         }
     }
     let descending = match q.order.as_deref() {

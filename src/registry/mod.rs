@@ -298,27 +298,42 @@ fn invalid(field: &'static str, message: impl Into<String>) -> RegistryError {
     }
 }
 
-fn check_base_url(field: &'static str, adapter: AdapterKind, url: &str) -> Result<String, RegistryError> {
+fn check_base_url(
+    field: &'static str,
+    adapter: AdapterKind,
+    url: &str,
+) -> Result<String, RegistryError> {
     let url = url.trim().trim_end_matches('/').to_string();
     if adapter == AdapterKind::Builtin {
         return Err(invalid("adapter", "built-in providers come with Storyloom; choose openai_compatible, dashscope or comfyui"));
     }
     match reqwest::Url::parse(&url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(url),
-        _ => Err(invalid(field, format!("{field} must be an http(s) URL such as https://api.openai.com/v1 (got '{url}')"))),
+        _ => Err(invalid(
+            field,
+            format!(
+                "{field} must be an http(s) URL such as https://api.openai.com/v1 (got '{url}')"
+            ),
+        )),
     }
 }
 
 fn check_concurrency(n: Option<u32>) -> Result<Option<u32>, RegistryError> {
     match n {
-        Some(v) if !(1..=64).contains(&v) => Err(invalid("max_concurrency", format!("max_concurrency is 1–64 (got {v})"))),
+        Some(v) if !(1..=64).contains(&v) => Err(invalid(
+            "max_concurrency",
+            format!("max_concurrency is 1–64 (got {v})"),
+        )),
         other => Ok(other),
     }
 }
 
 fn check_price(field: &'static str, v: Option<i64>) -> Result<Option<i64>, RegistryError> {
     match v {
-        Some(p) if !(0..=1_000_000).contains(&p) => Err(invalid(field, format!("{field} is 0–1000000 credits (got {p})"))),
+        Some(p) if !(0..=1_000_000).contains(&p) => Err(invalid(
+            field,
+            format!("{field} is 0–1000000 credits (got {p})"),
+        )),
         other => Ok(other),
     }
 }
@@ -326,9 +341,10 @@ fn check_price(field: &'static str, v: Option<i64>) -> Result<Option<i64>, Regis
 fn check_key(key: Option<&str>) -> Result<Option<String>, RegistryError> {
     match key.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(k) if k.len() > 4096 || k.chars().any(char::is_control) => {
-            Err(invalid("api_key", "api_key must be at most 4096 characters, without control characters"))
-        }
+        Some(k) if k.len() > 4096 || k.chars().any(char::is_control) => Err(invalid(
+            "api_key",
+            "api_key must be at most 4096 characters, without control characters",
+        )),
         Some(k) => Ok(Some(k.to_string())),
     }
 }
@@ -365,14 +381,21 @@ pub async fn get_provider(state: &AppState, id: &str) -> Result<Provider, Regist
 }
 
 #[tracing::instrument(skip(state, input), fields(name = %input.name))]
-pub async fn create_provider(state: &AppState, input: NewProvider) -> Result<Provider, RegistryError> {
+pub async fn create_provider(
+    state: &AppState,
+    input: NewProvider,
+) -> Result<Provider, RegistryError> {
     let name = validate::name("name", &input.name, 100)?;
     let base_url = check_base_url("base_url", input.adapter, &input.base_url)?;
     let max = check_concurrency(input.max_concurrency)?.unwrap_or(4);
     let key = check_key(input.api_key.as_deref())?;
     let id = state.ids.new_id().to_string();
     let sealed = match &key {
-        Some(k) => state.provider_secrets.put(&id, k).await.map_err(RegistryError::Secret)?,
+        Some(k) => state
+            .provider_secrets
+            .put(&id, k)
+            .await
+            .map_err(RegistryError::Secret)?,
         None => None,
     };
     let now = rfc3339(state.clock.now());
@@ -401,9 +424,15 @@ pub async fn update_provider(
 ) -> Result<Provider, RegistryError> {
     let current = get_provider(state, id).await?;
     if current.builtin {
-        return Err(RegistryError::Conflict("the built-in provider cannot be changed".into()));
+        return Err(RegistryError::Conflict(
+            "the built-in provider cannot be changed".into(),
+        ));
     }
-    let name = patch.name.as_deref().map(|n| validate::name("name", n, 100)).transpose()?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(|n| validate::name("name", n, 100))
+        .transpose()?;
     let adapter = patch.adapter.unwrap_or(current.adapter);
     let base_url = match (&patch.base_url, patch.adapter) {
         (Some(u), _) => Some(check_base_url("base_url", adapter, u)?),
@@ -415,12 +444,20 @@ pub async fn update_provider(
     let secret = match patch.api_key.as_deref() {
         None => None,
         Some(k) if k.trim().is_empty() => {
-            state.provider_secrets.delete(id).await.map_err(RegistryError::Secret)?;
+            state
+                .provider_secrets
+                .delete(id)
+                .await
+                .map_err(RegistryError::Secret)?;
             Some((None, None))
         }
         Some(k) => {
             let k = check_key(Some(k))?.unwrap_or_default();
-            let sealed = state.provider_secrets.put(id, &k).await.map_err(RegistryError::Secret)?;
+            let sealed = state
+                .provider_secrets
+                .put(id, &k)
+                .await
+                .map_err(RegistryError::Secret)?;
             Some((sealed, Some(secrets::mask(&k))))
         }
     };
@@ -470,7 +507,10 @@ pub async fn test_provider(
         Some(m) => {
             let m = get_model(state, &m).await?;
             if m.provider_id != provider.id {
-                return Err(invalid("model_id", "model_id is a model of another provider"));
+                return Err(invalid(
+                    "model_id",
+                    "model_id is a model of another provider",
+                ));
             }
             Some(m)
         }
@@ -492,7 +532,10 @@ pub async fn test_provider(
     }
     let target = target_for(state, &provider, model.as_ref()).await?;
     let started = Instant::now();
-    let ctx = CallContext::new(format!("provider-test:{}", state.ids.new_id()), Duration::from_secs(20));
+    let ctx = CallContext::new(
+        format!("provider-test:{}", state.ids.new_id()),
+        Duration::from_secs(20),
+    );
     let result: Result<String, String> = match model.as_ref().map(|m| m.kind) {
         Some(ModelKind::Llm) => match providers::adapters::llm(&target) {
             Ok(llm) => llm
@@ -513,8 +556,18 @@ pub async fn test_provider(
     };
     let latency_ms = started.elapsed().as_millis() as u64;
     Ok(match result {
-        Ok(message) => ProviderTest { ok: true, latency_ms, model: model.map(|m| m.model_name), message },
-        Err(message) => ProviderTest { ok: false, latency_ms, model: model.map(|m| m.model_name), message },
+        Ok(message) => ProviderTest {
+            ok: true,
+            latency_ms,
+            model: model.map(|m| m.model_name),
+            message,
+        },
+        Err(message) => ProviderTest {
+            ok: false,
+            latency_ms,
+            model: model.map(|m| m.model_name),
+            message,
+        },
     })
 }
 
@@ -534,11 +587,17 @@ async fn probe(t: &ModelTarget) -> Result<String, String> {
     if let Some(k) = &t.api_key {
         req = req.bearer_auth(k);
     }
-    let resp = req.send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
     let status = resp.status();
     // DashScope answers an unknown task id with 4xx once the key is accepted; 401/403 mean the key.
     let accepted = status.is_success()
-        || (t.adapter == AdapterKind::Dashscope && status.is_client_error() && status != 401 && status != 403);
+        || (t.adapter == AdapterKind::Dashscope
+            && status.is_client_error()
+            && status != 401
+            && status != 403);
     if accepted {
         Ok(format!("{url} answered {status}"))
     } else {
@@ -575,43 +634,68 @@ pub async fn get_model(state: &AppState, id: &str) -> Result<Model, RegistryErro
 pub async fn create_model(state: &AppState, input: NewModel) -> Result<Model, RegistryError> {
     let name = validate::name("name", &input.name, 100)?;
     let model_name = validate::name("model_name", &input.model_name, 200)?;
-    let category = validate::optional_text("category", input.category.as_deref(), 50)?.unwrap_or_default();
+    let category =
+        validate::optional_text("category", input.category.as_deref(), 50)?.unwrap_or_default();
     let credits = check_price("credits_cost", input.credits_cost)?.unwrap_or(0);
     let output = check_price("output_credits_cost", input.output_credits_cost)?.unwrap_or(credits);
     let config = check_config(input.config)?.unwrap_or_else(|| serde_json::json!({}));
     let kind = input.kind.unwrap_or(ModelKind::Llm);
     let provider_id = match input.provider_id {
         Some(pid) => {
-            let p = get_provider(state, &pid).await.map_err(|_| invalid("provider_id", "provider_id names no provider"))?;
+            let p = get_provider(state, &pid)
+                .await
+                .map_err(|_| invalid("provider_id", "provider_id names no provider"))?;
             if p.builtin {
-                return Err(invalid("provider_id", "models cannot be added to the built-in provider"));
+                return Err(invalid(
+                    "provider_id",
+                    "models cannot be added to the built-in provider",
+                ));
             }
             p.id
         }
         None => {
-            let pname = input.provider.as_deref().ok_or_else(|| invalid("provider", "provider (a name) or provider_id is required"))?;
+            let pname = input.provider.as_deref().ok_or_else(|| {
+                invalid("provider", "provider (a name) or provider_id is required")
+            })?;
             let pname = validate::name("provider", pname, 100)?;
-            let base = input.api_base.as_deref().ok_or_else(|| invalid("api_base", "api_base is required with a provider name"))?;
+            let base = input
+                .api_base
+                .as_deref()
+                .ok_or_else(|| invalid("api_base", "api_base is required with a provider name"))?;
             let adapter = input.adapter.unwrap_or(AdapterKind::OpenaiCompatible);
             let base = check_base_url("api_base", adapter, base)?;
             let (n2, b2) = (pname.clone(), base.clone());
-            let found = state.db.read(move |c| store::provider_by_name(c, &n2, &b2)).await?;
+            let found = state
+                .db
+                .read(move |c| store::provider_by_name(c, &n2, &b2))
+                .await?;
             match found {
                 Some(p) => {
                     if input.api_key.is_some() {
-                        update_provider(state, &p.id, ProviderPatch { api_key: input.api_key.clone(), ..Default::default() }).await?;
+                        update_provider(
+                            state,
+                            &p.id,
+                            ProviderPatch {
+                                api_key: input.api_key.clone(),
+                                ..Default::default()
+                            },
+                        )
+                        .await?;
                     }
                     p.id
                 }
                 None => {
-                    create_provider(state, NewProvider {
-                        name: pname,
-                        adapter,
-                        base_url: base,
-                        api_key: input.api_key.clone(),
-                        enabled: Some(true),
-                        max_concurrency: None,
-                    })
+                    create_provider(
+                        state,
+                        NewProvider {
+                            name: pname,
+                            adapter,
+                            base_url: base,
+                            api_key: input.api_key.clone(),
+                            enabled: Some(true),
+                            max_concurrency: None,
+                        },
+                    )
                     .await?
                     .id
                 }
@@ -632,20 +716,43 @@ pub async fn create_model(state: &AppState, input: NewModel) -> Result<Model, Re
         config,
         is_active: input.is_active.unwrap_or(true),
     };
-    state.db.write(move |tx| store::insert_model(tx, &row, &now)).await?;
+    state
+        .db
+        .write(move |tx| store::insert_model(tx, &row, &now))
+        .await?;
     get_model(state, &id).await
 }
 
 #[tracing::instrument(skip(state, patch))]
-pub async fn update_model(state: &AppState, id: &str, patch: ModelPatch) -> Result<Model, RegistryError> {
+pub async fn update_model(
+    state: &AppState,
+    id: &str,
+    patch: ModelPatch,
+) -> Result<Model, RegistryError> {
     let current = get_model(state, id).await?;
     if current.builtin {
-        return Err(RegistryError::Conflict("built-in models cannot be changed".into()));
+        return Err(RegistryError::Conflict(
+            "built-in models cannot be changed".into(),
+        ));
     }
     let update = store::ModelUpdate {
-        name: patch.name.as_deref().map(|n| validate::name("name", n, 100)).transpose()?,
-        model_name: patch.model_name.as_deref().map(|n| validate::name("model_name", n, 200)).transpose()?,
-        category: patch.category.as_deref().map(|c| validate::optional_text("category", Some(c), 50).map(Option::unwrap_or_default)).transpose()?,
+        name: patch
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n, 100))
+            .transpose()?,
+        model_name: patch
+            .model_name
+            .as_deref()
+            .map(|n| validate::name("model_name", n, 200))
+            .transpose()?,
+        category: patch
+            .category
+            .as_deref()
+            .map(|c| {
+                validate::optional_text("category", Some(c), 50).map(Option::unwrap_or_default)
+            })
+            .transpose()?,
         config: check_config(patch.config)?,
         credits_cost: check_price("credits_cost", patch.credits_cost)?,
         output_credits_cost: check_price("output_credits_cost", patch.output_credits_cost)?,
@@ -659,7 +766,10 @@ pub async fn update_model(state: &AppState, id: &str, patch: ModelPatch) -> Resu
         )));
     }
     let (id2, now) = (id.to_string(), rfc3339(state.clock.now()));
-    state.db.write(move |tx| store::update_model(tx, &id2, &update, &now)).await?;
+    state
+        .db
+        .write(move |tx| store::update_model(tx, &id2, &update, &now))
+        .await?;
     get_model(state, id).await
 }
 
@@ -680,7 +790,9 @@ pub async fn set_pricing(state: &AppState, id: &str, p: Pricing) -> Result<Model
 pub async fn delete_model(state: &AppState, id: &str) -> Result<(), RegistryError> {
     let m = get_model(state, id).await?;
     if m.builtin {
-        return Err(RegistryError::Conflict("built-in models cannot be deleted".into()));
+        return Err(RegistryError::Conflict(
+            "built-in models cannot be deleted".into(),
+        ));
     }
     if m.is_default {
         return Err(RegistryError::Conflict(format!(
@@ -690,7 +802,10 @@ pub async fn delete_model(state: &AppState, id: &str) -> Result<(), RegistryErro
         )));
     }
     let (id2, now) = (id.to_string(), rfc3339(state.clock.now()));
-    state.db.write(move |tx| store::delete_model(tx, &id2, &now)).await?;
+    state
+        .db
+        .write(move |tx| store::delete_model(tx, &id2, &now))
+        .await?;
     Ok(())
 }
 
@@ -704,14 +819,24 @@ pub async fn get_config(state: &AppState) -> Result<AiConfig, RegistryError> {
 pub async fn patch_config(state: &AppState, patch: ConfigPatch) -> Result<AiConfig, RegistryError> {
     check_concurrency(patch.max_concurrency)?;
     if let Some(Some(cap)) = patch.cost_cap {
-        check_price("cost_cap", Some(cap)).map_err(|_| invalid("cost_cap", "cost_cap is 0–1000000 credits, or null for none"))?;
+        check_price("cost_cap", Some(cap)).map_err(|_| {
+            invalid(
+                "cost_cap",
+                "cost_cap is 0–1000000 credits, or null for none",
+            )
+        })?;
     }
     let mut defaults = Vec::new();
     for (k, v) in patch.default_models.unwrap_or_default() {
         let kind = KINDS
             .into_iter()
             .find(|kind| kind_name(*kind) == k)
-            .ok_or_else(|| invalid("default_models", format!("default_models has no kind '{k}' (llm, image, video, tts, asr)")))?;
+            .ok_or_else(|| {
+                invalid(
+                    "default_models",
+                    format!("default_models has no kind '{k}' (llm, image, video, tts, asr)"),
+                )
+            })?;
         let field: &'static str = match kind {
             ModelKind::Llm => "default_models.llm",
             ModelKind::Image => "default_models.image",
@@ -722,12 +847,23 @@ pub async fn patch_config(state: &AppState, patch: ConfigPatch) -> Result<AiConf
         let id = match v {
             Value::Null => None,
             Value::String(s) => {
-                let m = get_model(state, &s).await.map_err(|_| invalid(field, format!("{field}: no model '{s}'")))?;
+                let m = get_model(state, &s)
+                    .await
+                    .map_err(|_| invalid(field, format!("{field}: no model '{s}'")))?;
                 if m.kind != kind {
-                    return Err(invalid(field, format!("{field}: {} is a {} model", m.name, kind_name(m.kind))));
+                    return Err(invalid(
+                        field,
+                        format!("{field}: {} is a {} model", m.name, kind_name(m.kind)),
+                    ));
                 }
                 if !m.is_active || !m.provider_enabled {
-                    return Err(invalid(field, format!("{field}: {} is inactive or its provider is disabled", m.name)));
+                    return Err(invalid(
+                        field,
+                        format!(
+                            "{field}: {} is inactive or its provider is disabled",
+                            m.name
+                        ),
+                    ));
                 }
                 Some(s)
             }
@@ -790,17 +926,34 @@ pub async fn resolve(
         .await
         .map_err(|_| RegistryError::NotFound(format!("the model '{id}'")))?;
     if model.kind != kind {
-        return Err(invalid("provider", format!("{} is a {} model, not {}", model.name, kind_name(model.kind), kind_name(kind))));
+        return Err(invalid(
+            "provider",
+            format!(
+                "{} is a {} model, not {}",
+                model.name,
+                kind_name(model.kind),
+                kind_name(kind)
+            ),
+        ));
     }
     if !model.is_active || !model.provider_enabled {
-        return Err(RegistryError::Conflict(format!("{} is inactive or its provider is disabled", model.name)));
+        return Err(RegistryError::Conflict(format!(
+            "{} is inactive or its provider is disabled",
+            model.name
+        )));
     }
     if model.builtin {
-        return Ok(Resolved { model, target: None });
+        return Ok(Resolved {
+            model,
+            target: None,
+        });
     }
     let provider = get_provider(state, &model.provider_id).await?;
     let target = target_for(state, &provider, Some(&model)).await?;
-    Ok(Resolved { model, target: Some(target) })
+    Ok(Resolved {
+        model,
+        target: Some(target),
+    })
 }
 
 async fn target_for(
@@ -810,8 +963,17 @@ async fn target_for(
 ) -> Result<ModelTarget, RegistryError> {
     let api_key = if p.has_api_key {
         let pid = p.id.clone();
-        let sealed = state.db.read(move |c| store::sealed_secret(c, &pid)).await?;
-        Some(state.provider_secrets.get(&p.id, sealed.as_deref()).await.map_err(RegistryError::Secret)?)
+        let sealed = state
+            .db
+            .read(move |c| store::sealed_secret(c, &pid))
+            .await?;
+        Some(
+            state
+                .provider_secrets
+                .get(&p.id, sealed.as_deref())
+                .await
+                .map_err(RegistryError::Secret)?,
+        )
     } else {
         None
     };
@@ -821,7 +983,9 @@ async fn target_for(
         base_url: p.base_url.clone(),
         api_key,
         model_name: model.map(|m| m.model_name.clone()).unwrap_or_default(),
-        config: model.map(|m| m.config.clone()).unwrap_or_else(|| serde_json::json!({})),
+        config: model
+            .map(|m| m.config.clone())
+            .unwrap_or_else(|| serde_json::json!({})),
         max_concurrency: p.max_concurrency as usize,
     })
 }

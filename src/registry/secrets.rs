@@ -205,7 +205,9 @@ fn open(key: &[u8; 32], provider_id: &str, sealed: &[u8]) -> Result<String, Stri
     }
     let cipher = XChaCha20Poly1305::new(key.into());
     let (nonce, ct) = sealed.split_at(NONCE_LEN);
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| "the stored provider key is damaged")?;
+    let nonce: [u8; NONCE_LEN] = nonce
+        .try_into()
+        .map_err(|_| "the stored provider key is damaged")?;
     let plain = cipher
         .decrypt(
             &XNonce::from(nonce),

@@ -2,7 +2,10 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
-use super::{kind_name, RegistryError, AdapterKind, AiConfig, DefaultModels, Model, ModelKind, PriceUnit, Provider, KINDS};
+use super::{
+    kind_name, AdapterKind, AiConfig, DefaultModels, Model, ModelKind, PriceUnit, Provider,
+    RegistryError, KINDS,
+};
 use crate::db::DbError;
 
 fn adapter_of(s: &str) -> AdapterKind {
@@ -24,7 +27,10 @@ pub(super) fn adapter_name(a: AdapterKind) -> &'static str {
 }
 
 fn kind_of(s: &str) -> ModelKind {
-    KINDS.into_iter().find(|k| kind_name(*k) == s).unwrap_or(ModelKind::Llm)
+    KINDS
+        .into_iter()
+        .find(|k| kind_name(*k) == s)
+        .unwrap_or(ModelKind::Llm)
 }
 
 const PROVIDER_COLUMNS: &str = "id, name, adapter, base_url, secret_masked, enabled, max_concurrency, builtin, created_at, updated_at";
@@ -46,7 +52,11 @@ fn provider_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
     })
 }
 
-pub(super) fn list_providers(c: &Connection, offset: u64, limit: u32) -> Result<(Vec<Provider>, u64), DbError> {
+pub(super) fn list_providers(
+    c: &Connection,
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<Provider>, u64), DbError> {
     let total: i64 = c.query_row("SELECT COUNT(*) FROM ai_providers", [], |r| r.get(0))?;
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {PROVIDER_COLUMNS} FROM ai_providers ORDER BY builtin DESC, created_at, id LIMIT ?1 OFFSET ?2"
@@ -58,11 +68,19 @@ pub(super) fn list_providers(c: &Connection, offset: u64, limit: u32) -> Result<
 }
 
 pub(super) fn provider(c: &Connection, id: &str) -> Result<Option<Provider>, DbError> {
-    Ok(c.query_row(&format!("SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE id = ?1"), [id], provider_row)
-        .optional()?)
+    Ok(c.query_row(
+        &format!("SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE id = ?1"),
+        [id],
+        provider_row,
+    )
+    .optional()?)
 }
 
-pub(super) fn provider_by_name(c: &Connection, name: &str, base_url: &str) -> Result<Option<Provider>, DbError> {
+pub(super) fn provider_by_name(
+    c: &Connection,
+    name: &str,
+    base_url: &str,
+) -> Result<Option<Provider>, DbError> {
     Ok(c.query_row(
         &format!("SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE name = ?1 COLLATE NOCASE AND base_url = ?2 AND builtin = 0"),
         params![name, base_url],
@@ -72,9 +90,13 @@ pub(super) fn provider_by_name(c: &Connection, name: &str, base_url: &str) -> Re
 }
 
 pub(super) fn sealed_secret(c: &Connection, id: &str) -> Result<Option<Vec<u8>>, DbError> {
-    Ok(c.query_row("SELECT secret_sealed FROM ai_providers WHERE id = ?1", [id], |r| r.get(0))
-        .optional()?
-        .flatten())
+    Ok(c.query_row(
+        "SELECT secret_sealed FROM ai_providers WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .flatten())
 }
 
 pub(super) struct ProviderRow {
@@ -90,14 +112,22 @@ pub(super) struct ProviderRow {
 
 fn unique_name(e: rusqlite::Error, name: &str) -> RegistryError {
     match e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            RegistryError::Conflict(format!("a provider named '{name}' with this base URL exists already"))
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            RegistryError::Conflict(format!(
+                "a provider named '{name}' with this base URL exists already"
+            ))
         }
         other => other.into(),
     }
 }
 
-pub(super) fn insert_provider(c: &Connection, p: &ProviderRow, now: &str) -> Result<(), RegistryError> {
+pub(super) fn insert_provider(
+    c: &Connection,
+    p: &ProviderRow,
+    now: &str,
+) -> Result<(), RegistryError> {
     c.execute(
         "INSERT INTO ai_providers (id, name, adapter, base_url, secret_sealed, secret_masked, enabled,
                                    max_concurrency, builtin, created_at, updated_at)
@@ -119,7 +149,12 @@ pub(super) struct ProviderUpdate {
     pub max_concurrency: Option<u32>,
 }
 
-pub(super) fn update_provider(c: &Connection, id: &str, u: &ProviderUpdate, now: &str) -> Result<(), RegistryError> {
+pub(super) fn update_provider(
+    c: &Connection,
+    id: &str,
+    u: &ProviderUpdate,
+    now: &str,
+) -> Result<(), RegistryError> {
     let (set_secret, sealed, masked) = match &u.secret {
         Some((s, m)) => (true, s.clone(), m.clone()),
         None => (false, None, None),
@@ -132,8 +167,18 @@ pub(super) fn update_provider(c: &Connection, id: &str, u: &ProviderUpdate, now:
                 enabled = COALESCE(?8, enabled), max_concurrency = COALESCE(?9, max_concurrency),
                 updated_at = ?10
          WHERE id = ?1 AND builtin = 0",
-        params![id, u.name, u.adapter.map(adapter_name), u.base_url, set_secret, sealed, masked,
-                u.enabled, u.max_concurrency, now],
+        params![
+            id,
+            u.name,
+            u.adapter.map(adapter_name),
+            u.base_url,
+            set_secret,
+            sealed,
+            masked,
+            u.enabled,
+            u.max_concurrency,
+            now
+        ],
     )
     .map_err(|e| unique_name(e, u.name.as_deref().unwrap_or("")))?;
     Ok(())
@@ -141,7 +186,8 @@ pub(super) fn update_provider(c: &Connection, id: &str, u: &ProviderUpdate, now:
 
 // ------------------------------------------------------------------------------------------ models
 
-const MODEL_SELECT: &str = "SELECT m.id, m.provider_id, p.name, m.kind, m.name, m.model_name, m.category,
+const MODEL_SELECT: &str =
+    "SELECT m.id, m.provider_id, p.name, m.kind, m.name, m.model_name, m.category,
         m.credits_cost, m.output_credits_cost, m.config, m.is_active, m.builtin, m.popularity,
         m.created_at, m.updated_at, p.adapter, p.enabled,
         EXISTS (SELECT 1 FROM settings s WHERE s.key = 'ai.default.' || m.kind AND s.value = m.id)
@@ -177,14 +223,23 @@ fn model_row(r: &Row<'_>) -> rusqlite::Result<Model> {
 }
 
 pub(super) fn model(c: &Connection, id: &str) -> Result<Option<Model>, DbError> {
-    Ok(c.query_row(&format!("{MODEL_SELECT} WHERE m.id = ?1 AND m.deleted_at IS NULL"), [id], model_row)
-        .optional()?)
+    Ok(c.query_row(
+        &format!("{MODEL_SELECT} WHERE m.id = ?1 AND m.deleted_at IS NULL"),
+        [id],
+        model_row,
+    )
+    .optional()?)
 }
 
-pub(super) fn first_active_model(c: &Connection, provider_id: &str) -> Result<Option<Model>, DbError> {
+pub(super) fn first_active_model(
+    c: &Connection,
+    provider_id: &str,
+) -> Result<Option<Model>, DbError> {
     Ok(c.query_row(
-        &format!("{MODEL_SELECT} WHERE m.provider_id = ?1 AND m.deleted_at IS NULL AND m.is_active = 1
-                  ORDER BY m.kind = 'llm' DESC, m.created_at LIMIT 1"),
+        &format!(
+            "{MODEL_SELECT} WHERE m.provider_id = ?1 AND m.deleted_at IS NULL AND m.is_active = 1
+                  ORDER BY m.kind = 'llm' DESC, m.created_at LIMIT 1"
+        ),
         [provider_id],
         model_row,
     )
@@ -205,8 +260,20 @@ pub struct ModelFilter {
     pub descending: bool,
 }
 
-pub(super) fn list_models(c: &Connection, f: &ModelFilter, offset: u64, limit: u32) -> Result<(Vec<Model>, u64), DbError> {
-    let search = f.search.as_deref().map(|s| format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+pub(super) fn list_models(
+    c: &Connection,
+    f: &ModelFilter,
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<Model>, u64), DbError> {
+    let search = f.search.as_deref().map(|s| {
+        format!(
+            "%{}%",
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     let filter = "FROM ai_models m JOIN ai_providers p ON p.id = m.provider_id
         WHERE m.deleted_at IS NULL
           AND (?1 IS NULL OR m.kind = ?1)
@@ -225,10 +292,24 @@ pub(super) fn list_models(c: &Connection, f: &ModelFilter, offset: u64, limit: u
         Some("popularity") => format!("m.popularity {dir}, m.name"),
         _ => "m.builtin DESC, m.kind, m.created_at".to_string(),
     };
-    let sql = format!("{} {filter} ORDER BY {order}, m.id LIMIT ?6 OFFSET ?7", &MODEL_SELECT[..MODEL_SELECT.find("FROM ai_models").unwrap_or(0)]);
+    let sql = format!(
+        "{} {filter} ORDER BY {order}, m.id LIMIT ?6 OFFSET ?7",
+        &MODEL_SELECT[..MODEL_SELECT.find("FROM ai_models").unwrap_or(0)]
+    );
     let mut stmt = c.prepare(&sql)?;
     let items = stmt
-        .query_map(params![kind, f.category, f.provider, f.is_active, search, limit, offset as i64], model_row)?
+        .query_map(
+            params![
+                kind,
+                f.category,
+                f.provider,
+                f.is_active,
+                search,
+                limit,
+                offset as i64
+            ],
+            model_row,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((items, total as u64))
 }
@@ -251,8 +332,19 @@ pub(super) fn insert_model(c: &Connection, m: &ModelRow, now: &str) -> Result<()
         "INSERT INTO ai_models (id, provider_id, kind, name, model_name, category, credits_cost,
                                 output_credits_cost, config, is_active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-        params![m.id, m.provider_id, kind_name(m.kind), m.name, m.model_name, m.category, m.credits_cost,
-                m.output_credits_cost, m.config.to_string(), m.is_active, now],
+        params![
+            m.id,
+            m.provider_id,
+            kind_name(m.kind),
+            m.name,
+            m.model_name,
+            m.category,
+            m.credits_cost,
+            m.output_credits_cost,
+            m.config.to_string(),
+            m.is_active,
+            now
+        ],
     )?;
     Ok(())
 }
@@ -267,7 +359,12 @@ pub(super) struct ModelUpdate {
     pub is_active: Option<bool>,
 }
 
-pub(super) fn update_model(c: &Connection, id: &str, u: &ModelUpdate, now: &str) -> Result<(), DbError> {
+pub(super) fn update_model(
+    c: &Connection,
+    id: &str,
+    u: &ModelUpdate,
+    now: &str,
+) -> Result<(), DbError> {
     c.execute(
         "UPDATE ai_models SET name = COALESCE(?2, name), model_name = COALESCE(?3, model_name),
                 category = COALESCE(?4, category), config = COALESCE(?5, config),
@@ -291,14 +388,22 @@ pub(super) fn delete_model(c: &Connection, id: &str, now: &str) -> Result<(), Db
 
 /// Counts a call of the model (the catalog's popularity).
 pub(crate) fn count_use(c: &Connection, id: &str) -> Result<(), DbError> {
-    c.execute("UPDATE ai_models SET popularity = popularity + 1 WHERE id = ?1", [id])?;
+    c.execute(
+        "UPDATE ai_models SET popularity = popularity + 1 WHERE id = ?1",
+        [id],
+    )?;
     Ok(())
 }
 
 // ------------------------------------------------------------------------------------------ config
 
 fn setting(c: &Connection, key: &str) -> Result<Option<String>, DbError> {
-    Ok(c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(
+        c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?,
+    )
 }
 
 pub(super) fn config(c: &Connection) -> Result<AiConfig, DbError> {
@@ -311,7 +416,9 @@ pub(super) fn config(c: &Connection) -> Result<AiConfig, DbError> {
             tts: d(ModelKind::Tts)?,
             asr: d(ModelKind::Asr)?,
         },
-        max_concurrency: setting(c, "ai.max_concurrency")?.and_then(|v| v.parse().ok()).unwrap_or(4),
+        max_concurrency: setting(c, "ai.max_concurrency")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4),
         cost_cap: setting(c, "ai.cost_cap")?.and_then(|v| v.parse().ok()),
     })
 }
@@ -347,7 +454,11 @@ pub(super) fn write_config(
 /// The cost cap that applies to a project: its own, else the instance's default.
 pub(crate) fn project_cost_cap(c: &Connection, project_id: &str) -> Result<Option<i64>, DbError> {
     let own: Option<i64> = c
-        .query_row("SELECT cost_cap FROM projects WHERE id = ?1", [project_id], |r| r.get(0))
+        .query_row(
+            "SELECT cost_cap FROM projects WHERE id = ?1",
+            [project_id],
+            |r| r.get(0),
+        )
         .optional()?
         .flatten();
     match own {

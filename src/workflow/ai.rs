@@ -121,9 +121,9 @@ pub(crate) async fn node_estimate(
         return 0;
     }
     let board = match run {
-        Some((owner, project, version)) => {
-            storyboard::storyboard(state, owner, project, version).await.ok()
-        }
+        Some((owner, project, version)) => storyboard::storyboard(state, owner, project, version)
+            .await
+            .ok(),
         None => None,
     };
     let shots: Vec<&storyboard::Shot> = board
@@ -149,11 +149,27 @@ pub(crate) async fn node_estimate(
             let pending = shots.iter().filter(|s| s.status != "approved").count() as i64;
             pending * candidates * r.model.credits_cost
         }
-        "character.design" => {
-            let names: std::collections::BTreeSet<&String> =
-                shots.iter().flat_map(|s| &s.character_ids).collect();
-            names.len() as i64 * r.model.credits_cost
-        }
+        "character.design" => match run {
+            // One reference sheet for each character that has no reference image yet.
+            Some((_, project, _)) => {
+                let pid = project.to_string();
+                let todo: i64 = state
+                    .db
+                    .read(move |c| {
+                        c.query_row(
+                            "SELECT COUNT(*) FROM characters WHERE project_id = ?1 AND deleted_at IS NULL
+                               AND image_asset_id IS NULL",
+                            [&pid],
+                            |r| r.get(0),
+                        )
+                        .map_err(DbError::from)
+                    })
+                    .await
+                    .unwrap_or(0);
+                todo * r.model.credits_cost
+            }
+            None => 0,
+        },
         "voice.tts" => shots
             .iter()
             .flat_map(|s| &s.dialogue)
@@ -195,7 +211,11 @@ pub(crate) struct Payer<'a> {
 
 impl<'a> From<&'a RunRow> for Payer<'a> {
     fn from(r: &'a RunRow) -> Self {
-        Self { owner_id: &r.owner_id, run_id: &r.id, project_id: &r.project_id }
+        Self {
+            owner_id: &r.owner_id,
+            run_id: &r.id,
+            project_id: &r.project_id,
+        }
     }
 }
 
@@ -311,17 +331,26 @@ pub(crate) fn check_schema(value: &Value, schema: &Value, at: &str) -> Result<()
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
         if !options.contains(value) {
-            return Err(format!("{at} is not one of {}", Value::Array(options.clone())));
+            return Err(format!(
+                "{at} is not one of {}",
+                Value::Array(options.clone())
+            ));
         }
     }
-    if let (Some(obj), Some(required)) = (value.as_object(), schema.get("required").and_then(Value::as_array)) {
+    if let (Some(obj), Some(required)) = (
+        value.as_object(),
+        schema.get("required").and_then(Value::as_array),
+    ) {
         for key in required.iter().filter_map(Value::as_str) {
             if !obj.contains_key(key) {
                 return Err(format!("{at}.{key} is missing"));
             }
         }
     }
-    if let (Some(obj), Some(props)) = (value.as_object(), schema.get("properties").and_then(Value::as_object)) {
+    if let (Some(obj), Some(props)) = (
+        value.as_object(),
+        schema.get("properties").and_then(Value::as_object),
+    ) {
         for (key, sub) in props {
             if let Some(v) = obj.get(key) {
                 check_schema(v, sub, &format!("{at}.{key}"))?;
@@ -341,7 +370,11 @@ fn extract_json(text: &str) -> Result<Value, String> {
     let t = text.trim();
     let candidates = [
         t.to_string(),
-        t.trim_start_matches("```json").trim_start_matches("```").trim_end_matches("```").trim().to_string(),
+        t.trim_start_matches("```json")
+            .trim_start_matches("```")
+            .trim_end_matches("```")
+            .trim()
+            .to_string(),
         match (t.find('{'), t.rfind('}')) {
             (Some(a), Some(b)) if b > a => t[a..=b].to_string(),
             _ => String::new(),
@@ -363,15 +396,23 @@ fn extract_json(text: &str) -> Result<Value, String> {
 pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outcome, NodeError> {
     let r = resolve(&ctx.state, ModelKind::Llm, &ctx.node).await?;
     if r.is_builtin() {
-        return Err(NodeError::fatal(format!("{} is not a language model", r.model.name)));
+        return Err(NodeError::fatal(format!(
+            "{} is not a language model",
+            r.model.name
+        )));
     }
     let config = &ctx.node.config;
     let refine = config.get("template").and_then(Value::as_str) == Some("breakdown_refine");
     let board = if refine {
         Some(
-            storyboard::storyboard(&ctx.state, &ctx.run.owner_id, &ctx.run.project_id, Some(&ctx.run.version_id))
-                .await
-                .map_err(|e| NodeError::fatal(e.to_string()))?,
+            storyboard::storyboard(
+                &ctx.state,
+                &ctx.run.owner_id,
+                &ctx.run.project_id,
+                Some(&ctx.run.version_id),
+            )
+            .await
+            .map_err(|e| NodeError::fatal(e.to_string()))?,
         )
     } else {
         None
@@ -387,19 +428,38 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
                        "dialogue": shot.dialogue.iter().map(|l| format!("{}: {}", l.character, l.text)).collect::<Vec<_>>()})
             })
             .collect();
-        (Some(REFINE_SYSTEM.to_string()), json!({"shots": shots}).to_string(), Some(refine_schema()))
+        (
+            Some(REFINE_SYSTEM.to_string()),
+            json!({"shots": shots}).to_string(),
+            Some(refine_schema()),
+        )
     } else if let Some(template_id) = config.get("template_id").and_then(Value::as_str) {
-        let variables = config.get("variables").and_then(Value::as_object).cloned().unwrap_or_default();
+        let variables = config
+            .get("variables")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let rendered = crate::prompts::render(
             &ctx.state,
             &ctx.run.owner_id,
-            crate::prompts::RenderRequest { template_id: template_id.to_string(), version_id: None, variables },
+            crate::prompts::RenderRequest {
+                template_id: template_id.to_string(),
+                version_id: None,
+                variables,
+            },
         )
         .await
         .map_err(|e| NodeError::fatal(format!("the prompt template: {e}")))?;
         (None, rendered.text, config.get("schema").cloned())
     } else if let Some(prompt) = config.get("prompt").and_then(Value::as_str) {
-        (config.get("system").and_then(Value::as_str).map(str::to_string), prompt.to_string(), config.get("schema").cloned())
+        (
+            config
+                .get("system")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            prompt.to_string(),
+            config.get("schema").cloned(),
+        )
     } else {
         return Err(NodeError::fatal(
             "llm.prompt needs `template` (breakdown_refine), `template_id` or `prompt` in its config",
@@ -411,9 +471,14 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
     }
     messages.push(ChatMessage::user(user));
     let max = max_tokens(&ctx.node, &r);
-    let llm = providers::adapters::llm(r.target.as_ref().expect("remote")).map_err(provider_error)?;
-    let call = CallContext::new(format!("{}:llm", ctx.node_run_id), LLM_TIMEOUT).with_cancel(ctx.cancel.clone());
-    let temperature = config.get("temperature").or_else(|| r.model.config.get("temperature")).and_then(Value::as_f64);
+    let llm =
+        providers::adapters::llm(r.target.as_ref().expect("remote")).map_err(provider_error)?;
+    let call = CallContext::new(format!("{}:llm", ctx.node_run_id), LLM_TIMEOUT)
+        .with_cancel(ctx.cancel.clone());
+    let temperature = config
+        .get("temperature")
+        .or_else(|| r.model.config.get("temperature"))
+        .and_then(Value::as_f64);
     let ask = |messages: Vec<ChatMessage>| LlmRequest {
         messages,
         temperature: temperature.map(|t| t as f32),
@@ -421,32 +486,48 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
         json_mode: schema.is_some(),
         ..Default::default()
     };
-    let first = with_retry(&ctx.state, &r, &call, |_| llm.complete(ask(messages.clone()), &call))
-        .await
-        .map_err(provider_error)?;
+    let first = with_retry(&ctx.state, &r, &call, |_| {
+        llm.complete(ask(messages.clone()), &call)
+    })
+    .await
+    .map_err(provider_error)?;
     let mut cost = usage_cost(&r, &first, hold_estimate);
     let mut answer = first.content.clone();
-    let mut log = format!("{} answered ({} characters)\n", first.model, answer.chars().count());
+    let mut log = format!(
+        "{} answered ({} characters)\n",
+        first.model,
+        answer.chars().count()
+    );
     let mut parsed: Option<Value> = None;
     if let Some(schema) = &schema {
-        let check = |text: &str| extract_json(text).and_then(|v| check_schema(&v, schema, "$").map(|_| v));
+        let check =
+            |text: &str| extract_json(text).and_then(|v| check_schema(&v, schema, "$").map(|_| v));
         match check(&answer) {
             Ok(v) => parsed = Some(v),
             Err(why) => {
                 // One repair: show the model its answer and what is wrong with it.
-                log.push_str(&format!("the answer was not the declared JSON ({why}); asking once to repair it\n"));
+                log.push_str(&format!(
+                    "the answer was not the declared JSON ({why}); asking once to repair it\n"
+                ));
                 let mut repair = messages.clone();
-                repair.push(ChatMessage { role: "assistant".into(), content: answer.clone() });
+                repair.push(ChatMessage {
+                    role: "assistant".into(),
+                    content: answer.clone(),
+                });
                 repair.push(ChatMessage::user(format!(
                     "That answer is not valid JSON of the required shape ({why}). Reply with the corrected JSON only."
                 )));
-                let second = with_retry(&ctx.state, &r, &call, |_| llm.complete(ask(repair.clone()), &call))
-                    .await
-                    .map_err(provider_error)?;
+                let second = with_retry(&ctx.state, &r, &call, |_| {
+                    llm.complete(ask(repair.clone()), &call)
+                })
+                .await
+                .map_err(provider_error)?;
                 cost += usage_cost(&r, &second, hold_estimate);
                 answer = second.content.clone();
                 parsed = Some(check(&answer).map_err(|why| {
-                    NodeError::fatal(format!("the model's answer is not the declared JSON after one repair: {why}"))
+                    NodeError::fatal(format!(
+                        "the model's answer is not the declared JSON after one repair: {why}"
+                    ))
                 })?);
             }
         }
@@ -459,10 +540,16 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
     if let (Some(board), Some(v)) = (&board, &parsed) {
         let (added, kept) = apply_refine(ctx, board, v).await?;
         output["breakdown"] = json!({"descriptions_added": added, "shots_kept": kept});
-        log.push_str(&format!("{added} shot descriptions added; all {kept} shots kept\n"));
+        log.push_str(&format!(
+            "{added} shot descriptions added; all {kept} shots kept\n"
+        ));
     }
     count_use(&ctx.state, &r.model.id).await;
-    Ok(Outcome::Done { output, cost_credits: cost, log })
+    Ok(Outcome::Done {
+        output,
+        cost_credits: cost,
+        log,
+    })
 }
 
 fn usage_cost(r: &Resolved, resp: &providers::LlmResponse, fallback: i64) -> i64 {
@@ -484,7 +571,12 @@ async fn apply_refine(
         .as_array()
         .map(|a| {
             a.iter()
-                .filter_map(|s| Some((s["number"].as_u64()?, s["description"].as_str()?.trim().to_string())))
+                .filter_map(|s| {
+                    Some((
+                        s["number"].as_u64()?,
+                        s["description"].as_str()?.trim().to_string(),
+                    ))
+                })
                 .filter(|(_, d)| !d.is_empty())
                 .collect()
         })
@@ -530,7 +622,12 @@ pub(crate) fn shot_prompt(job: &FrameJob, style: Option<&str>) -> String {
     if let Some(s) = style.filter(|s| !s.trim().is_empty()) {
         parts.push(format!("Style: {s}."));
     }
-    let place = job.scene.location.clone().or(job.scene.heading.clone()).unwrap_or_default();
+    let place = job
+        .scene
+        .location
+        .clone()
+        .or(job.scene.heading.clone())
+        .unwrap_or_default();
     let when = job.scene.time_of_day.clone().unwrap_or_default();
     if !place.is_empty() || !when.is_empty() {
         parts.push(format!("Scene: {place} {when}.").replace("  ", " "));
@@ -544,7 +641,10 @@ pub(crate) fn shot_prompt(job: &FrameJob, style: Option<&str>) -> String {
     if !job.shot.description.trim().is_empty() {
         parts.push(job.shot.description.trim().to_string());
     }
-    parts.push(format!("Vertical frame {}, cinematic still, no text.", job.aspect_ratio));
+    parts.push(format!(
+        "Vertical frame {}, cinematic still, no text.",
+        job.aspect_ratio
+    ));
     if let Some(f) = job.feedback.as_deref().filter(|f| !f.trim().is_empty()) {
         parts.push(format!("Reviewer's note to address: {}", f.trim()));
     }
@@ -574,7 +674,11 @@ pub(crate) async fn remote_candidate(
     if let Some(id) = cached_asset(state, &cache_key).await? {
         return Ok((id, true, None));
     }
-    let payer = Payer { owner_id: &job.owner_id, run_id: &job.run_id, project_id: &job.project_id };
+    let payer = Payer {
+        owner_id: &job.owner_id,
+        run_id: &job.run_id,
+        project_id: &job.project_id,
+    };
     let hold = hold_call(
         state,
         payer,
@@ -671,7 +775,10 @@ async fn cached_asset(state: &AppState, cache_key: &str) -> Result<Option<String
 }
 
 /// The reference images of the shot's characters (their main image each), for adapters that take them.
-pub(crate) async fn character_references(state: &AppState, character_ids: &[String]) -> Vec<Vec<u8>> {
+pub(crate) async fn character_references(
+    state: &AppState,
+    character_ids: &[String],
+) -> Vec<Vec<u8>> {
     let ids = character_ids.to_vec();
     let shas: Vec<String> = state
         .db
@@ -711,9 +818,13 @@ pub(crate) async fn remote_speech(
     language: &str,
     cancel: tokio_util::sync::CancellationToken,
 ) -> Result<(Value, Option<(CallHold, i64)>), NodeError> {
-    let voice = voice
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| r.model.config.get("voice").and_then(Value::as_str).map(str::to_string));
+    let voice = voice.filter(|v| !v.trim().is_empty()).or_else(|| {
+        r.model
+            .config
+            .get("voice")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     let cache_key = sha256_hex(
         json!({"kind": "voice.tts", "version": 1, "provider": r.model.provider_id, "model": r.model.model_name,
                "text": text, "voice": voice, "language": language})
@@ -726,14 +837,21 @@ pub(crate) async fn remote_speech(
             state
                 .db
                 .read(move |c| {
-                    c.query_row("SELECT json_extract(metadata, '$.duration_ms') FROM assets WHERE id = ?1", [&id2], |r| r.get(0))
-                        .map_err(DbError::from)
+                    c.query_row(
+                        "SELECT json_extract(metadata, '$.duration_ms') FROM assets WHERE id = ?1",
+                        [&id2],
+                        |r| r.get(0),
+                    )
+                    .map_err(DbError::from)
                 })
                 .await
                 .ok()
                 .flatten()
         };
-        return Ok((json!({"asset_id": id, "duration_ms": duration, "cached": true}), None));
+        return Ok((
+            json!({"asset_id": id, "duration_ms": duration, "cached": true}),
+            None,
+        ));
     }
     let estimate = tts_cost(r, text);
     let hold = hold_call(state, run.into(), node_run_id, key, estimate, &r.model).await?;
@@ -791,7 +909,6 @@ pub(crate) async fn remote_speech(
     }
 }
 
-
 // ------------------------------------------------------------------------------------------ characters
 
 /// One character's reference sheet from an image model, attached as its main reference image.
@@ -811,7 +928,15 @@ pub(crate) async fn design_character(
          views on a plain background, consistent costume and face, no text."
     );
     let seed = u64::from_str_radix(&sha256_hex(character_id.as_bytes())[..8], 16).unwrap_or(0);
-    let hold = hold_call(state, run.into(), node_run_id, character_id, r.model.credits_cost, &r.model).await?;
+    let hold = hold_call(
+        state,
+        run.into(),
+        node_run_id,
+        character_id,
+        r.model.credits_cost,
+        &r.model,
+    )
+    .await?;
     let result = async {
         let image = providers::adapters::image(r.target.as_ref().expect("remote")).map_err(provider_error)?;
         let call = CallContext::new(format!("{node_run_id}:{character_id}"), IMAGE_TIMEOUT).with_cancel(cancel);

@@ -107,7 +107,6 @@ pub(crate) async fn run_node(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     }
 }
 
-
 async fn script_parse(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     let r = &ctx.run;
     let result = versions::parse_version(
@@ -183,7 +182,10 @@ async fn design(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
         })
         .await?;
     let model = Arc::new(model);
-    let limit = model.target.as_ref().map_or(1, |t| t.max_concurrency.max(1));
+    let limit = model
+        .target
+        .as_ref()
+        .map_or(1, |t| t.max_concurrency.max(1));
     let (state, run, nrid, cancel, m) = (
         ctx.state.clone(),
         ctx.run.clone(),
@@ -192,9 +194,16 @@ async fn design(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
         model.clone(),
     );
     let work: ItemWork = Arc::new(move |key, data| {
-        let (state, run, nrid, cancel, m) =
-            (state.clone(), run.clone(), nrid.clone(), cancel.clone(), m.clone());
-        Box::pin(async move { ai::design_character(&state, &run, &nrid, &m, &key, &data, cancel).await })
+        let (state, run, nrid, cancel, m) = (
+            state.clone(),
+            run.clone(),
+            nrid.clone(),
+            cancel.clone(),
+            m.clone(),
+        );
+        Box::pin(
+            async move { ai::design_character(&state, &run, &nrid, &m, &key, &data, cancel).await },
+        )
     });
     let designed = match fan_out(ctx, todo, limit, work).await? {
         Ok(list) => list.len(),
@@ -203,7 +212,10 @@ async fn design(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     match characters(ctx).await? {
         Outcome::Done { output, .. } => Ok(done(
             output,
-            format!("{designed} reference sheets drawn by {}\n", model.model.model_name),
+            format!(
+                "{designed} reference sheets drawn by {}\n",
+                model.model.model_name
+            ),
         )),
         other => Ok(other),
     }
@@ -274,7 +286,11 @@ pub(crate) struct ItemDone {
 
 impl ItemDone {
     fn free(output: Value, cached: bool) -> Self {
-        Self { output, cached, charges: Vec::new() }
+        Self {
+            output,
+            cached,
+            charges: Vec::new(),
+        }
     }
 }
 
@@ -561,7 +577,13 @@ pub(crate) async fn render_keyframe(
             None => render_candidate(state, &job, seed as u64).await?,
             Some(model) => {
                 let result = ai::remote_candidate(
-                    state, &job, model, seed as u64, &prompt, &references, cancel,
+                    state,
+                    &job,
+                    model,
+                    seed as u64,
+                    &prompt,
+                    &references,
+                    cancel,
                 )
                 .await;
                 match result {
@@ -573,7 +595,8 @@ pub(crate) async fn render_keyframe(
                         // A shot that failed costs nothing: its finished candidates stay cached and
                         // come free when the shot is redone.
                         for (hold, _) in &charges {
-                            ai::void_call(state, hold, &format!("the shot failed: {}", e.message)).await;
+                            ai::void_call(state, hold, &format!("the shot failed: {}", e.message))
+                                .await;
                         }
                         return Err(e);
                     }
@@ -933,7 +956,10 @@ async fn remote_voice(
     items: Vec<(String, Value)>,
     model: Arc<Resolved>,
 ) -> Result<Outcome, NodeError> {
-    let limit = model.target.as_ref().map_or(1, |t| t.max_concurrency.max(1));
+    let limit = model
+        .target
+        .as_ref()
+        .map_or(1, |t| t.max_concurrency.max(1));
     let (state, run, cancel, nrid) = (
         ctx.state.clone(),
         ctx.run.clone(),
@@ -942,25 +968,46 @@ async fn remote_voice(
     );
     let m = model.clone();
     let work: ItemWork = Arc::new(move |key, data| {
-        let (state, run, cancel, nrid, m) =
-            (state.clone(), run.clone(), cancel.clone(), nrid.clone(), m.clone());
+        let (state, run, cancel, nrid, m) = (
+            state.clone(),
+            run.clone(),
+            cancel.clone(),
+            nrid.clone(),
+            m.clone(),
+        );
         Box::pin(async move {
             let text = data["text"].as_str().unwrap_or_default().to_string();
             let voice = data["voice"].as_str().map(str::to_string);
             let (mut out, charge) = ai::remote_speech(
-                &state, &run, &nrid, &m, &key, &text, voice, language_of(&text), cancel,
+                &state,
+                &run,
+                &nrid,
+                &m,
+                &key,
+                &text,
+                voice,
+                language_of(&text),
+                cancel,
             )
             .await?;
             out["shot_id"] = data["shot_id"].clone();
             out["line"] = data["line"].clone();
             let cached = charge.is_none();
-            Ok(ItemDone { output: out, cached, charges: charge.into_iter().collect() })
+            Ok(ItemDone {
+                output: out,
+                cached,
+                charges: charge.into_iter().collect(),
+            })
         })
     });
     match fan_out(ctx, items, limit, work).await? {
         Ok(audio) => Ok(done(
             json!({"audio": audio}),
-            format!("{} lines spoken by {}\n", audio.len(), model.model.model_name),
+            format!(
+                "{} lines spoken by {}\n",
+                audio.len(),
+                model.model.model_name
+            ),
         )),
         Err(outcome) => Ok(outcome),
     }

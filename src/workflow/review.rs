@@ -3,8 +3,8 @@
 //! Decisions are append-only; an approved keyframe is locked until someone unlocks it.
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use super::{
@@ -662,9 +662,13 @@ pub async fn regenerate_shot(
             "the shot's keyframe is approved and locked: unlock it in the review first".into(),
         ));
     }
-    let done = nodes::render_keyframe(state, FrameJob { feedback, ..job }, &CancellationToken::new())
-        .await
-        .map_err(|e| RunError::Conflict(e.message))?;
+    let done = nodes::render_keyframe(
+        state,
+        FrameJob { feedback, ..job },
+        &CancellationToken::new(),
+    )
+    .await
+    .map_err(|e| RunError::Conflict(e.message))?;
     nodes::settle_now(state, &done.charges).await;
     Ok(done.output)
 }

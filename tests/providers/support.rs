@@ -59,7 +59,9 @@ impl Recorded {
             builder = builder.header(k, v);
         }
         let request = builder.body(Body::from(self.body.clone())).unwrap();
-        let mut form = Multipart::from_request(request, &()).await.expect("multipart");
+        let mut form = Multipart::from_request(request, &())
+            .await
+            .expect("multipart");
         let mut fields = Vec::new();
         while let Some(field) = form.next_field().await.unwrap() {
             fields.push(Field {

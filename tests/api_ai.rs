@@ -1,0 +1,639 @@
+//! Issue 13 end to end: `full_production` on the Chinese sample with its language and image models
+//! registered against a local fake server that speaks OpenAI's wire format (chat completions with
+//! `usage`, image generations with `b64_json`), through the review, to an MP4 checked with ffprobe.
+//! The ledger shows one settled charge per paid call, images charged exactly as estimated, and
+//! reconciliation finds nothing; a failing image upstream charges nothing for the failed shots.
+mod common;
+
+use std::{
+    io::Cursor,
+    net::SocketAddr,
+    path::Path,
+    process::Command,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    extract::State, http::StatusCode as AxStatus, response::IntoResponse, routing::post, Json,
+    Router,
+};
+use common::TestServer;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use storyloom::config::AuthMode;
+
+const CN: &str = include_str!("../assets/samples/rebirth_ep1.txt");
+const IMAGE_PRICE: i64 = 3;
+
+#[derive(Default)]
+struct Upstream {
+    chats: Vec<Value>,
+    images: Vec<Value>,
+    /// Keyframe prompts naming this refuse with a content-policy 400.
+    refuse: Option<String>,
+}
+
+type Shared = Arc<Mutex<Upstream>>;
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 3) as u8, 90]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn chat(State(up): State<Shared>, Json(body): Json<Value>) -> impl IntoResponse {
+    up.lock().unwrap().chats.push(body);
+    let content =
+        json!({"shots": [{"number": 1, "description": "雨夜的街道，女主角撑伞回头"}]}).to_string();
+    Json(json!({
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_733_450_000, "model": "fake-llm",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
+    }))
+}
+
+async fn images(State(up): State<Shared>, Json(body): Json<Value>) -> axum::response::Response {
+    let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
+    let refuse = {
+        let mut u = up.lock().unwrap();
+        u.images.push(body.clone());
+        u.refuse.clone()
+    };
+    if let Some(name) =
+        refuse.filter(|n| prompt.contains("Vertical frame") && prompt.contains(n.as_str()))
+    {
+        return (
+            AxStatus::BAD_REQUEST,
+            Json(json!({"error": {"message": format!("Your request was rejected by the safety system ({name})"),
+                                  "type": "invalid_request_error", "code": "content_policy_violation"}})),
+        )
+            .into_response();
+    }
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(png(72, 128));
+    Json(json!({"created": 1_733_450_000, "data": [{"b64_json": b64}]})).into_response()
+}
+
+async fn fake_upstream(refuse: Option<&str>) -> (String, Shared) {
+    let up: Shared = Arc::new(Mutex::new(Upstream {
+        refuse: refuse.map(str::to_string),
+        ..Default::default()
+    }));
+    let app = Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/images/generations", post(images))
+        .with_state(up.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/v1"), up)
+}
+
+/// Registers the fake as a provider with an LLM and an image model and makes both the defaults.
+async fn register(s: &TestServer, base: &str) -> (String, String) {
+    let (status, p) = s
+        .post(
+            "/api/v1/admin/providers",
+            json!({"name": "Local fake", "adapter": "openai_compatible", "base_url": base,
+                   "api_key": "sk-test-0123456789abcd", "max_concurrency": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["api_key_masked"], "sk-…abcd");
+    assert!(!p.to_string().contains("0123456789"), "the key leaked: {p}");
+    let pid = p["id"].as_str().unwrap();
+    let (status, llm) = s
+        .post(
+            "/api/v1/models",
+            json!({"name": "Fake chat", "provider_id": pid, "model_name": "fake-llm", "kind": "llm",
+                   "credits_cost": 2, "output_credits_cost": 4}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{llm}");
+    let (status, img) = s
+        .post(
+            "/api/v1/models",
+            json!({"name": "Fake images", "provider_id": pid, "model_name": "fake-image", "kind": "image",
+                   "credits_cost": IMAGE_PRICE}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{img}");
+    assert_eq!(img["unit"], "image");
+    let (llm, img) = (
+        llm["id"].as_str().unwrap().to_string(),
+        img["id"].as_str().unwrap().to_string(),
+    );
+    let (status, cfg) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/admin/config",
+            Some(json!({"default_models": {"llm": llm, "image": img}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cfg}");
+    (llm, img)
+}
+
+async fn project(s: &TestServer) -> (String, String) {
+    let (status, p) = s
+        .post(
+            "/api/v1/projects",
+            json!({"name": "AI run", "aspect_ratio": "9:16"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (pid, vid) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["current_version_id"].as_str().unwrap().to_string(),
+    );
+    let (status, body) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
+            Some(json!({"text": CN})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/projects/{pid}/versions/{vid}/script/parse"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (pid, vid)
+}
+
+async fn wait_run(s: &TestServer, id: &str, until: &[&str]) -> Value {
+    for _ in 0..1800 {
+        let (status, run) = s.get(&format!("/api/v1/workflow-runs/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        if until.contains(&run["status"].as_str().unwrap_or("")) {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {id} never reached {until:?}");
+}
+
+fn step<'a>(run: &'a Value, node: &str) -> &'a Value {
+    run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node_id"] == node)
+        .unwrap()
+}
+
+/// (settled holds that charged something, credits charged) for this owner.
+async fn charges(s: &TestServer) -> (i64, i64) {
+    s.state
+        .db
+        .read(|c| {
+            c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(charged), 0) FROM ledger_holds WHERE status = 'settled' AND charged > 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap()
+}
+
+async fn reconciliation_is_clean(s: &TestServer) {
+    let (status, rec) = s.post("/api/v1/admin/reconciliation", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{rec}");
+    assert_eq!(rec["issues"].as_array().map(Vec::len), Some(0), "{rec}");
+}
+
+async fn grant(s: &TestServer, credits: i64) {
+    let owner = s.state.local_owner_id.clone().unwrap();
+    let (status, body) = s
+        .post(
+            "/api/v1/admin/credits/grant",
+            json!({"user_id": owner, "credits": credits}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+fn ffprobe(file: &Path) -> Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_production_on_registered_models_is_charged_as_estimated_and_exports() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (base, up) = fake_upstream(None).await;
+    register(&s, &base).await;
+    grant(&s, 5_000).await;
+    let (pid, _) = project(&s).await;
+
+    // The estimate before the run prices the sample's shots and characters.
+    let (status, est) = s
+        .post(
+            "/api/v1/workflow-runs/estimate",
+            json!({"project_id": pid, "template_id": "full_production"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{est}");
+    let node_est = |id: &str| {
+        est["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["node_id"] == id)
+            .unwrap()["estimate"]
+            .as_i64()
+            .unwrap()
+    };
+    let (keyframes_est, design_est, llm_est) = (
+        node_est("keyframes"),
+        node_est("design"),
+        node_est("refine"),
+    );
+    assert!(
+        keyframes_est > 0 && keyframes_est % (2 * IMAGE_PRICE) == 0,
+        "{est}"
+    );
+    assert!(design_est > 0 && llm_est > 0, "{est}");
+    assert_eq!(node_est("voice"), 0, "espeak-ng is free: {est}");
+
+    let (status, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": "full_production"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap().to_string();
+    assert_eq!(step(&run, "keyframes")["estimate_credits"], keyframes_est);
+    let run = wait_run(&s, &id, &["waiting_review", "failed"]).await;
+    assert_eq!(run["status"], "waiting_review", "{run}");
+
+    // Every keyframe came from the image model, with its provenance.
+    let review = step(&run, "review")["node_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review}/review/assets"
+        ))
+        .await;
+    let items = q["items"].as_array().unwrap().clone();
+    assert!(items.len() > 3, "{q}");
+    let (_, asset) = s
+        .get(&format!(
+            "/api/v1/assets/{}",
+            items[0]["asset_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(asset["metadata"]["model"], "fake-image", "{asset}");
+    assert_eq!(asset["metadata"]["cost_credits"], IMAGE_PRICE);
+    {
+        let u = up.lock().unwrap();
+        assert_eq!(u.chats.len(), 1, "one refine call");
+        assert_eq!(u.chats[0]["model"], "fake-llm");
+        assert_eq!(u.chats[0]["response_format"]["type"], "json_object");
+        assert!(u.images.iter().any(|b| b["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("Character reference sheet")));
+        let keyframe_calls = u
+            .images
+            .iter()
+            .filter(|b| b["prompt"].as_str().unwrap().contains("Vertical frame"))
+            .count() as i64;
+        assert_eq!(
+            keyframe_calls * IMAGE_PRICE,
+            keyframes_est,
+            "the keyframe estimate is what was called"
+        );
+    }
+    for item in &items {
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/workflow/node-runs/{review}/review/decision"),
+                json!({"item_key": item["item_key"], "decision": "approve"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review}/review/continue"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let run = wait_run(&s, &id, &["completed", "failed"]).await;
+    assert_eq!(run["status"], "completed", "{run}");
+
+    // One settled charge per paid call: the refine, each reference sheet, each keyframe candidate.
+    let image_calls = up.lock().unwrap().images.len() as i64;
+    let (settled, charged) = charges(&s).await;
+    assert_eq!(settled, 1 + image_calls, "holds settled vs calls made");
+    let llm_charge = 1200 * 2 / 1000 + 300 * 4 / 1000 + 1; // ceil((1200×2 + 300×4) / 1000)
+    assert_eq!(charged, image_calls * IMAGE_PRICE + llm_charge);
+    assert!(llm_charge <= llm_est, "the LLM hold covered its usage");
+    assert_eq!(
+        step(&run, "keyframes")["cost_credits"],
+        keyframes_est,
+        "keyframes charged exactly as estimated"
+    );
+    assert_eq!(step(&run, "design")["cost_credits"], design_est);
+    assert_eq!(run["cost_credits"], charged);
+    let (_, b) = s.get("/api/v1/billing/balance").await;
+    assert_eq!(b["available"], 5_000 - charged, "{b}");
+    assert_eq!(b["held"], 0, "{b}");
+    reconciliation_is_clean(&s).await;
+
+    // The reviewed frames export to a vertical MP4.
+    let (status, e) = s
+        .post(
+            "/api/v1/export",
+            json!({"project_id": pid, "resolution": "480p", "format": "mp4", "fps": 24}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{e}");
+    let eid = e["export_id"].as_str().unwrap().to_string();
+    let mut done = Value::Null;
+    for _ in 0..3000 {
+        let (_, e) = s.get(&format!("/api/v1/export/{eid}")).await;
+        assert_ne!(e["status"], "failed", "{e}");
+        if e["status"] == "completed" {
+            done = e;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bytes = s
+        .client
+        .get(s.url(done["video_url"].as_str().expect("exported")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ai.mp4");
+    std::fs::write(&file, &bytes).unwrap();
+    let probe = ffprobe(&file);
+    let video = probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (video["width"].as_u64(), video["height"].as_u64()),
+        (Some(480), Some(854)),
+        "{probe}"
+    );
+    assert_eq!(video["codec_name"], "h264");
+    assert!(
+        probe["format"]["duration"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            > 10.0,
+        "{probe}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_image_upstream_charges_nothing_for_the_failed_shots() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, vid) = project(&s).await;
+    // Refuse every keyframe that shows the first character of the sample.
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    let shots: Vec<Value> = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sc| sc["shots"].as_array().unwrap().clone())
+        .collect();
+    let name = shots
+        .iter()
+        .find_map(|sh| {
+            sh["characters"]
+                .as_array()?
+                .first()?
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap();
+    let failing = shots
+        .iter()
+        .filter(|sh| {
+            sh["characters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == name.as_str())
+        })
+        .count() as i64;
+    assert!(failing > 0 && (failing as usize) < shots.len());
+    let (base, up) = fake_upstream(Some(&name)).await;
+    register(&s, &base).await;
+    grant(&s, 5_000).await;
+
+    let (status, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": "full_production"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap().to_string();
+    let run = wait_run(&s, &id, &["failed", "waiting_review"]).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    let keyframes = step(&run, "keyframes");
+    assert_eq!(keyframes["status"], "failed");
+    assert!(
+        keyframes["error"]
+            .as_str()
+            .unwrap()
+            .contains("safety system"),
+        "the upstream's message: {keyframes}"
+    );
+    assert_eq!(keyframes["retryable"], false, "a 4xx is not retried");
+
+    // Charged: the refine, the reference sheets, and the keyframe calls that were not refused.
+    let (sheets, ok_calls, refused) = {
+        let u = up.lock().unwrap();
+        let prompts: Vec<&str> = u
+            .images
+            .iter()
+            .map(|b| b["prompt"].as_str().unwrap())
+            .collect();
+        let sheets = prompts
+            .iter()
+            .filter(|p| p.contains("Character reference sheet"))
+            .count() as i64;
+        let frames: Vec<&&str> = prompts
+            .iter()
+            .filter(|p| p.contains("Vertical frame"))
+            .collect();
+        let refused = frames.iter().filter(|p| p.contains(name.as_str())).count() as i64;
+        (sheets, frames.len() as i64 - refused, refused)
+    };
+    assert!(
+        refused > 0 && ok_calls > 0,
+        "{refused} refused, {ok_calls} drawn"
+    );
+    let (settled, charged) = charges(&s).await;
+    assert_eq!(
+        settled,
+        1 + sheets + ok_calls,
+        "no charge for a refused shot"
+    );
+    assert_eq!(charged, 4 + (sheets + ok_calls) * IMAGE_PRICE);
+    assert_eq!(keyframes["cost_credits"], ok_calls * IMAGE_PRICE);
+    let (_, b) = s.get("/api/v1/billing/balance").await;
+    assert_eq!(b["held"], 0, "every hold resolved: {b}");
+    assert_eq!(b["available"], 5_000 - charged);
+    reconciliation_is_clean(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_keeps_keys_secret_and_refuses_bad_input_by_field() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (base, _) = fake_upstream(None).await;
+    let (llm, _) = register(&s, &base).await;
+    // The key is sealed in the database, never stored in the clear.
+    let raw: Vec<u8> = s
+        .state
+        .db
+        .read(|c| {
+            c.query_row(
+                "SELECT secret_sealed FROM ai_providers WHERE builtin = 0",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert!(!raw.windows(10).any(|w| w == b"0123456789"));
+    let (_, list) = s.get("/api/v1/admin/providers").await;
+    assert!(!list.to_string().contains("0123456789"), "{list}");
+    assert_eq!(
+        list["items"][0]["builtin"], true,
+        "the built-in offline provider is a row: {list}"
+    );
+
+    // The test makes a real call to the fake.
+    let pid = list["items"][1]["id"].as_str().unwrap().to_string();
+    let (status, t) = s
+        .post(
+            &format!("/api/v1/admin/providers/{pid}/test"),
+            json!({"model_id": llm}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["ok"], true, "{t}");
+
+    for (body, field) in [
+        (
+            json!({"name": "x", "adapter": "openai_compatible", "base_url": "not a url"}),
+            "base_url",
+        ),
+        (
+            json!({"name": "", "adapter": "openai_compatible", "base_url": "http://127.0.0.1:1"}),
+            "name",
+        ),
+        (
+            json!({"name": "x", "adapter": "builtin", "base_url": "http://127.0.0.1:1"}),
+            "adapter",
+        ),
+        (
+            json!({"name": "x", "adapter": "openai_compatible", "base_url": "http://127.0.0.1:1", "max_concurrency": 0}),
+            "max_concurrency",
+        ),
+    ] {
+        let (status, e) = s.post("/api/v1/admin/providers", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["field"], field, "{e}");
+    }
+    let (status, e) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/admin/config",
+            Some(json!({"default_models": {"video": llm}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "default_models.video");
+    // A default model cannot be deleted; the catalog filters by kind and searches.
+    let (status, e) = s
+        .call(Method::DELETE, &format!("/api/v1/models/{llm}"), None, &[])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    let (_, page) = s
+        .get("/api/v1/models?kind=image&sort_by=price&order=desc")
+        .await;
+    assert_eq!(page["items"][0]["model_name"], "fake-image", "{page}");
+    let (_, found) = s.get("/api/v1/models/search?q=chat").await;
+    assert_eq!(found["total"], 1, "{found}");
+
+    // A cost cap below the run's estimate refuses it before any provider is called.
+    let (pid, _) = project(&s).await;
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/admin/config",
+            Some(json!({"cost_cap": 5})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    grant(&s, 1_000).await;
+    let (status, e) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": "full_production"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "cost_cap", "{e}");
+    // The offline animatic still runs at cost 0 under the same cap.
+    let (status, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": "animatic"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+}
