@@ -66,6 +66,14 @@ fn classify(method: &Method, path: &str) -> Class {
     if path.starts_with("/api/v1/admin/") {
         return InstanceAdmin;
     }
+    // The model catalog is read by anyone signed in; the registry is the instance admin's.
+    if path == "/api/v1/models" || path.starts_with("/api/v1/models/") {
+        return if *method == Method::GET {
+            Person
+        } else {
+            InstanceAdmin
+        };
+    }
     if path.starts_with("/api/v1/workspaces/{id}/invitations") {
         return WorkspaceManage;
     }

@@ -243,6 +243,7 @@ pub async fn list_models(
     principal: Principal,
     ApiQuery(q): ApiQuery<ModelsQuery>,
 ) -> Result<Json<Page<Model>>, ApiError> {
+    // The catalog is for anyone signed in; an API key needs its `read` scope.
     principal.require(Scope::Read)?;
     let (filter, spec) = model_filter(q)?;
     let (items, total) = registry::list_models(&state, filter, spec.offset, spec.limit).await?;
