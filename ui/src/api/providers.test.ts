@@ -101,7 +101,7 @@ describe('provider and model calls', () => {
   });
 
   it('a 409 on deleting a default and a 422 on a default carry the server’s words and field', async () => {
-    install((url, method) =>
+    install((_url, method) =>
       method === 'DELETE'
         ? new Response(JSON.stringify({ detail: 'model m1 is the default llm model', error_code: 'CONFLICT', retryable: false }), { status: 409 })
         : new Response(
