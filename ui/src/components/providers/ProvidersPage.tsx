@@ -33,7 +33,7 @@ const S = {
   none: 'None',
   unavailable: '(unavailable)',
   costCap: 'Cost cap',
-  costCapHint: 'credits per run, empty = none',
+  costCapHint: 'credits, empty = none',
   costCapNote: 'A run whose estimate passes the cap is refused before any provider is called. Projects can set their own.',
   save: 'Save defaults',
   saving: 'Saving…',
@@ -319,6 +319,7 @@ function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig
             const candidates = defaultCandidates(k, models, providers);
             const current = draft[k];
             const missing = current && !candidates.some((m) => m.id === current) ? models.find((m) => m.id === current) : undefined;
+            const chosen = candidates.find((m) => m.id === current);
             return (
               <div className="form-field" key={k}>
                 <label htmlFor={`pv-default-${k}`}>
@@ -338,7 +339,7 @@ function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig
                   <option value="">{S.none}</option>
                   {candidates.map((m) => (
                     <option key={m.id} value={m.id}>
-                      {m.name} · {m.provider} · {priceLabel(m)}
+                      {m.name} ({m.provider})
                     </option>
                   ))}
                   {current && !candidates.some((m) => m.id === current) && (
@@ -347,6 +348,11 @@ function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig
                     </option>
                   )}
                 </select>
+                {chosen && (
+                  <span className="muted small" data-testid={`default-price-${k}`}>
+                    {priceLabel(chosen)}
+                  </span>
+                )}
                 {errors[k] && (
                   <p className="field-error" data-testid={`field-error-default-${k}`}>
                     {errors[k]}
@@ -420,7 +426,7 @@ function ProviderCard({ provider: p, models, test, toggling, onToggle, onTest, o
       <header className="pv-card-head">
         <div className="pv-card-title">
           <h3 data-testid="provider-name">{p.name}</h3>
-          <span className="chip">{ADAPTER_LABELS[p.adapter] ?? p.adapter}</span>
+          {!p.builtin && <span className="chip">{ADAPTER_LABELS[p.adapter] ?? p.adapter}</span>}
           {p.builtin && (
             <span className="chip pv-chip-builtin" data-testid="provider-builtin" title={S.builtinNote}>
               {S.builtin}
