@@ -1,12 +1,12 @@
 // Screenshots of the Providers & Models page, the add-provider dialog and a run's costs, for a
 // look by eye, without a backend: ui/dist is served by a tiny static server and the API is
-// answered from fixtures (docs/API-PROVIDERS.md) with Playwright's page.route.
+// answered from fixed fixtures (docs/API-PROVIDERS.md) with Playwright's page.route.
 //   cd ui && npm run build && cd .. && node tests/e2e/browser/providers.screens.mjs
 // Writes tests/e2e/browser/artifacts/providers-*.png.
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { artifactsDir, launchBrowser, uiDist } from './harness.mjs';
+import { serveDist } from './fake-registry.mjs';
+import { artifactsDir, launchBrowser } from './harness.mjs';
 
 const T = '2026-12-06T03:00:00Z';
 const provider = (o) => ({ api_key_masked: null, has_api_key: false, enabled: true, max_concurrency: 4, builtin: false, created_at: T, updated_at: T, ...o });
@@ -68,23 +68,8 @@ function answer(url, method) {
   return [404, { detail: `no fixture for ${method} ${p}`, error_code: 'NOT_FOUND', retryable: false }];
 }
 
-function serveDist() {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
-  const server = createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-    const file = path.join(uiDist, path.normalize(rel));
-    if (!file.startsWith(uiDist) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 const server = await serveDist();
-const base = `http://127.0.0.1:${server.address().port}`;
+const base = server.url;
 const b = await launchBrowser();
 mkdirSync(artifactsDir, { recursive: true });
 try {
@@ -131,5 +116,5 @@ try {
   console.log(`screenshots in ${artifactsDir}`);
 } finally {
   await b.close();
-  server.close();
+  await server.close();
 }
