@@ -122,7 +122,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
         </label>
         {data && (
           <span className="storyboard-summary" data-testid="asset-count">
-            {pluralize(data.total, view === 'active' ? 'asset' : 'asset in the trash', 'assets in the trash')}
+            {view === 'active' ? pluralize(data.total, 'asset') : pluralize(data.total, 'asset in the trash', 'assets in the trash')}
           </span>
         )}
       </div>
