@@ -65,6 +65,11 @@ function answer(url, method) {
   if (p.startsWith('/api/v1/workflow-runs/run1') || p.startsWith('/api/v1/workflows/run1')) return [200, run];
   if (p.startsWith('/api/v1/workflows/templates')) return [200, p.includes('/versions/') ? { id: 'full_production@1', template_id: 'full_production', number: 1, graph, note: '', created_at: T } : page1([])];
   if (p === '/api/v1/workflow-runs/estimate') return [200, { template_id: 'full_production', template_version_id: 'full_production@1', estimated_cost: 84, nodes: [], available: 1000, held: 0, is_member: false, sufficient: true }];
+  if (p === '/api/v1/assets') {
+    const asset = (n, metadata) => ({ id: `a${n}`, project_id: 'proj1', version_id: 'v1', type: 'keyframe_image', url: '', thumbnail_url: null, filename: `shot-${n}-keyframe.png`,
+      filesize: 15162, mime_type: 'image/png', sha256: '', width: 64, height: 114, metadata, status: 'active', trashed_at: null, created_at: T, updated_at: T });
+    return [200, page1([asset(1, { provider: 'Fake AI', model: 'fake-image' }), asset(2, { provider: 'builtin.animatic' }), asset(3, null)])];
+  }
   return [404, { detail: `no fixture for ${method} ${p}`, error_code: 'NOT_FOUND', retryable: false }];
 }
 
@@ -112,6 +117,10 @@ try {
   await page.getByTestId('project-settings').click().catch(() => {});
   await page.getByTestId('project-settings-dialog').waitFor({ timeout: 3000 }).catch(() => {});
   await page.screenshot({ path: path.join(artifactsDir, 'providers-project-settings.png') });
+  await page.keyboard.press('Escape');
+  await page.goto(`${base}/#/projects/proj1/assets`);
+  await page.getByTestId('asset-row').first().waitFor();
+  await page.screenshot({ path: path.join(artifactsDir, 'providers-assets-model.png') });
   if (errors.length) console.error('page errors:', errors);
   console.log(`screenshots in ${artifactsDir}`);
 } finally {
