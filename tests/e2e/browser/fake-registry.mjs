@@ -20,7 +20,8 @@ function problem(status, detail, field) {
 /**
  * The registry's state and a `handle(method, url, body)` → `[status, body]`. `log` records every
  * request. Tweaks for the tests: a base URL on `reject.example` is refused (422 `base_url`); a
- * provider without a key fails its test with a 401 message; `llama3.2` can't be the default llm.
+ * provider without a key fails its test with a 401 message; `llama3.2` can't be the default llm;
+ * a model named `refused-model` is refused (422 `model_name`).
  */
 export function createFakeRegistry({ extra } = {}) {
   let seq = 0;
@@ -105,6 +106,7 @@ export function createFakeRegistry({ extra } = {}) {
         return [200, page(models.filter((x) => !provider || x.provider_id === provider).map(showModel))];
       }
       if (!body.model_name?.trim()) return problem(422, 'model_name must not be empty', 'model_name');
+      if (body.model_name === 'refused-model') return problem(422, 'the upstream does not know refused-model', 'model_name');
       const prov = providers.find((x) => x.id === body.provider_id);
       if (!prov) return problem(422, 'no such provider', 'provider_id');
       if (models.some((x) => x.provider_id === prov.id && x.model_name === body.model_name)) {

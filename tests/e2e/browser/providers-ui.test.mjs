@@ -116,7 +116,7 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     const sw = openai.getByTestId('provider-enabled');
     await sw.uncheck();
     await waitUntil(async () => (await openai.getAttribute('data-enabled')) === 'false', 'disabled');
-    assert.equal(calls(fake, 'POST', /\/disable$/).length, 1);
+    await waitUntil(() => calls(fake, 'POST', /\/disable$/).length === 1, 'the disable was sent');
     assert.equal(await openai.getByTestId('provider-test').isDisabled(), true, 'a disabled provider is not tested');
     await sw.check();
     await waitUntil(async () => (await openai.getAttribute('data-enabled')) === 'true', 'enabled again');
@@ -206,6 +206,22 @@ test('providers page: Qwen makes two providers with one key; ComfyUI checks its 
     assert.equal(await dashscope.getByTestId('provider-key').innerText(), 'sk-…cdef', 'the same key');
     assert.equal(fake.providers.find((p) => p.name === 'DashScope').adapter, 'dashscope');
     assert.match(await dashscope.locator('[data-model-name="wanx2.1-i2v-turbo"] [data-testid="model-price"]').innerText(), /per second$/);
+
+    // The provider is saved but its model refused: the error is beside the model's name, and saving
+    // again adds the model without a second provider.
+    await page.getByTestId('preset-custom').click();
+    await dialog.waitFor();
+    await dialog.getByTestId('name-input').fill('Local vLLM');
+    await dialog.getByTestId('base_url-input').fill('http://127.0.0.1:8000/v1');
+    await dialog.getByTestId('model_name-input').fill('refused-model');
+    await dialog.getByTestId('save-provider').click();
+    await waitUntil(async () => /does not know/.test(await dialog.getByTestId('field-error-model_name').innerText()), 'the model error is beside its field');
+    await dialog.getByTestId('provider-form-error').waitFor();
+    await dialog.getByTestId('model_name-input').fill('qwen2.5-7b');
+    await dialog.getByTestId('save-provider').click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('[data-testid="provider-card"][data-name="Local vLLM"] [data-model-name="qwen2.5-7b"]').waitFor();
+    assert.equal(fake.providers.filter((p) => p.name === 'Local vLLM').length, 1, 'one provider, not two');
 
     await page.getByTestId('preset-comfyui').click();
     await dialog.waitFor();

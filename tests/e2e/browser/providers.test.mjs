@@ -326,11 +326,11 @@ test('providers: add a provider from a preset, test it, make its models the defa
     await waitUntil(() => fake.calls('/v1/images/generations').length >= 1, 'the fake drew images');
     assert.ok(fake.calls('/v1/images/generations').every((r) => r.body.model === IMAGE.model_name), 'every image call named the image model');
 
+    // Nothing decided: Continue asks first (undecided frames are kept as drawn).
     const cont = page.getByTestId('review-continue');
+    const mode = await cont.getAttribute('data-mode');
     await cont.click();
-    if ((await cont.getAttribute('data-mode')) === 'confirm') {
-      await page.getByTestId('review-confirm-continue').click();
-    }
+    if (mode === 'confirm') await page.getByTestId('review-confirm-continue').click();
     await waitUntil(
       async () => {
         const s = await page.getByTestId('run-status').getAttribute('data-status');

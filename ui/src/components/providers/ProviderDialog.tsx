@@ -52,7 +52,7 @@ const S = {
   cancel: 'Cancel',
   save: 'Save provider',
   saving: 'Saving…',
-  savedPartly: 'The provider is saved; fix the model and save again to add it.',
+  savedPartly: 'The provider is saved; fix this and save again to add the rest.',
 };
 
 interface Props {
@@ -149,7 +149,8 @@ export function ProviderDialog({ provider, initialPreset = 'custom', onClose, on
           await createModel(bodies[i]!);
         } catch (err) {
           // The first model is on the form; a failing extra is reported above the buttons.
-          fail(err, i === 0 ? 'model' : 'provider');
+          if (i === 0) fail(err, 'model');
+          else setFormError(`${bodies[i]!.model_name}: ${errorMessage(err)} — ${S.savedPartly}`);
           return;
         }
         created.current.models = i + 1;

@@ -121,10 +121,13 @@ export function ProvidersPage() {
 
   async function toggle(p: Provider, on: boolean) {
     setToggling(p.id);
+    // Optimistic: the switch moves at once and goes back if the server refuses.
+    replaceProvider({ ...p, enabled: on });
     try {
       replaceProvider(await setProviderEnabled(p.id, on));
       toasts.show({ kind: 'success', message: S.nowEnabled(p.name, on) });
     } catch (e) {
+      replaceProvider(p);
       toasts.show({ kind: 'error', message: errorMessage(e) });
     } finally {
       setToggling(null);
@@ -225,7 +228,11 @@ export function ProvidersPage() {
         <ProviderDialog
           key={dialog.preset}
           initialPreset={dialog.preset}
-          onClose={() => setDialog(null)}
+          onClose={() => {
+            setDialog(null);
+            // A provider saved before a later step failed shows up even when the dialog is cancelled.
+            reload();
+          }}
           onSaved={(message) => {
             toasts.show({ kind: 'success', message });
             reload();
