@@ -90,7 +90,8 @@ export function ProviderDialog({ provider, initialPreset = 'custom', onClose, on
 
   function pickPreset(id: PresetId) {
     if (created.current.provider) return;
-    setForm((f) => ({ ...providerFormFromPreset(id), api_key: f.api_key }));
+    // A key belongs to its provider: switching presets doesn't carry it over.
+    setForm(providerFormFromPreset(id));
     setErrors({});
     setFormError(null);
   }
