@@ -80,8 +80,8 @@ export function makePng(width, height) {
 /* ---------- the fake OpenAI-compatible upstream ---------- */
 
 /**
- * Answers `POST /v1/chat/completions` (JSON, or SSE when `stream` is set) and
- * `POST /v1/images/generations` (`b64_json`); records every request.
+ * Answers `POST /v1/chat/completions` (JSON, or SSE when `stream` is set),
+ * `POST /v1/images/generations` (`b64_json`) and `GET /v1/models`; records every request.
  */
 function startFakeUpstream() {
   const requests = [];
@@ -120,6 +120,11 @@ function startFakeUpstream() {
           usage,
         }),
       );
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [LLM, IMAGE].map((m) => ({ id: m.model_name, object: 'model', created, owned_by: 'fake' })) }));
       return;
     }
     if (req.method === 'POST' && path === '/v1/images/generations') {

@@ -693,7 +693,7 @@ export interface ProviderTestResult {
   ok: boolean;
   latency_ms: number;
   model: string | null;
-  /** The upstream's error when `ok` is false. */
+  /** The upstream's error when `ok` is false (the server may send "" or a note when it is true). */
   message: string | null;
 }
 

@@ -237,6 +237,7 @@ describe('models', () => {
     expect(parseCostCap('')).toEqual({ ok: true, value: null });
     expect(parseCostCap(' 500 ')).toEqual({ ok: true, value: 500 });
     expect(parseCostCap('-5').ok).toBe(false);
+    expect(parseCostCap('1000001')).toEqual({ ok: false, error: 'At most 1,000,000 credits' });
   });
 
   it('default choices: active models of the kind on enabled providers, built-ins first', () => {

@@ -294,7 +294,7 @@ export function parseCostCap(raw: string): { ok: true; value: number | null } | 
   if (t === '') return { ok: true, value: null };
   if (!/^\d+$/.test(t)) return { ok: false, error: 'A whole number of credits, or empty for no cap' };
   const value = Number(t);
-  if (!Number.isSafeInteger(value) || value > 1_000_000_000_000) return { ok: false, error: 'That cap is too large' };
+  if (value > MAX_PRICE) return { ok: false, error: `At most ${MAX_PRICE.toLocaleString('en-US')} credits` };
   return { ok: true, value };
 }
 

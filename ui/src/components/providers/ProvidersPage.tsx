@@ -567,7 +567,8 @@ function TestResult({ test }: { test: Exclude<TestState, { kind: 'running' }> })
       </p>
     );
   }
-  const message = test.kind === 'done' ? (test.result.message ?? S.testFailed) : test.message;
+  // The server sends an empty message on success; a failure without words still says it failed.
+  const message = test.kind === 'done' ? test.result.message || S.testFailed : test.message;
   return (
     <p className="pv-test run-error" role="alert" data-testid="provider-test-result" data-state="failed">
       <AlertIcon /> {S.testFailed}: {message}
