@@ -80,6 +80,26 @@ export function makePng(width, height) {
 /* ---------- the fake OpenAI-compatible upstream ---------- */
 
 /**
+ * The answer to a chat: for the breakdown refine (its prompt carries `{"shots": [{number,
+ * description}]}`) every shot back with a description, the shape the refine requires; otherwise a
+ * short text.
+ */
+function chatAnswer(body) {
+  const messages = Array.isArray(body?.messages) ? body.messages : [];
+  const text = messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n');
+  const at = text.indexOf('{"shots"');
+  if (at >= 0) {
+    try {
+      const { shots } = JSON.parse(text.slice(at, text.lastIndexOf('}') + 1));
+      return JSON.stringify({ shots: shots.map((x) => ({ number: x.number, description: x.description || 'She turns to the window; the city lights blur.' })) });
+    } catch {
+      // fall through: the refine's repair prompt, or a prompt of another shape
+    }
+  }
+  return /json/i.test(text) ? '{"shots": []}' : 'OK';
+}
+
+/**
  * Answers `POST /v1/chat/completions` (JSON, or SSE when `stream` is set),
  * `POST /v1/images/generations` (`b64_json`) and `GET /v1/models`; records every request.
  */
@@ -99,7 +119,7 @@ function startFakeUpstream() {
     requests.push({ method: req.method, path, authorization: req.headers.authorization ?? null, body });
     const created = Math.floor(Date.now() / 1000);
     if (req.method === 'POST' && path === '/v1/chat/completions') {
-      const content = JSON.stringify({ notes: 'The breakdown reads well.', scenes: [] });
+      const content = chatAnswer(body);
       const usage = { prompt_tokens: 820, completion_tokens: 180, total_tokens: 1000 };
       if (body?.stream) {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
