@@ -86,17 +86,20 @@ export function makePng(width, height) {
  */
 function chatAnswer(body) {
   const messages = Array.isArray(body?.messages) ? body.messages : [];
-  const text = messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n');
-  const at = text.indexOf('{"shots"');
-  if (at >= 0) {
+  const texts = messages.map((m) => (typeof m.content === 'string' ? m.content : ''));
+  // The user's message holds the board (the system prompt may quote an example of the shape).
+  for (const text of [...texts].reverse()) {
+    const at = text.indexOf('{"shots"');
+    if (at < 0) continue;
     try {
       const { shots } = JSON.parse(text.slice(at, text.lastIndexOf('}') + 1));
+      if (!Array.isArray(shots)) continue;
       return JSON.stringify({ shots: shots.map((x) => ({ number: x.number, description: x.description || 'She turns to the window; the city lights blur.' })) });
     } catch {
-      // fall through: the refine's repair prompt, or a prompt of another shape
+      // not this message: the system prompt's example, or a repair prompt
     }
   }
-  return /json/i.test(text) ? '{"shots": []}' : 'OK';
+  return /json/i.test(texts.join('\n')) ? '{"shots": []}' : 'OK';
 }
 
 /**
