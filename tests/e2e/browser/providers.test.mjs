@@ -307,6 +307,10 @@ test('providers: add a provider from a preset, test it, make its models the defa
     await waitUntil(async () => (await imageRow.getAttribute('data-default')) === 'true', 'the image model is marked as the default');
     await waitUntil(async () => (await llmRow.getAttribute('data-default')) === 'true', 'the LLM model is marked as the default');
 
+    // Local mode: the balance is the owner's budget for paid providers (0 on a fresh install).
+    const budget = await api(server, 'PUT', '/api/v1/billing/budget', { credits: 100_000 });
+    assert.equal(budget.status, 200, JSON.stringify(budget.body));
+
     // ---- a project from a sample, then the full production run ----
     await page.getByTestId('nav-projects').click();
     const samples = (await api(server, 'GET', '/api/v1/samples')).body;
