@@ -28,6 +28,10 @@ export function listAssets(q: AssetQuery, signal?: AbortSignal): Promise<Page<As
 
 const assetPath = (id: string) => apiPath('assets', id);
 
+export function getAsset(id: string, signal?: AbortSignal): Promise<Asset> {
+  return request<Asset>('GET', assetPath(id), undefined, signal);
+}
+
 export function trashAsset(id: string): Promise<Asset> {
   return request<Asset>('POST', `${assetPath(id)}/trash`);
 }

@@ -14,6 +14,8 @@ export interface Project {
   script: string | null;
   /** The version the editor opens (API-EDITOR: every project has one from creation). */
   current_version_id?: string | null;
+  /** The most a run of this project may be estimated to cost, in credits; null: none (API-PROVIDERS). */
+  cost_cap?: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -35,7 +37,10 @@ export interface NewProject {
 
 export type ProjectPatch = Partial<
   Pick<Project, 'name' | 'description' | 'aspect_ratio' | 'status' | 'style' | 'script'>
->;
+> & {
+  /** Credits; null clears the project's cap. */
+  cost_cap?: number | null;
+};
 
 export interface DeletedProject {
   message: string;
@@ -430,6 +435,9 @@ export interface Step {
   items_done: number;
   items_cached: number;
   inputs_hash: string | null;
+  /** What the node is expected to cost, from its model's price (API-PROVIDERS "Money"); absent on older servers. */
+  estimate_credits?: number;
+  /** What it cost: the settled charges. */
   cost_credits: number;
   output: unknown;
   error: string | null;
@@ -638,4 +646,143 @@ export interface ExportEvent {
   progress: number;
   message: string | null;
   timestamp: string;
+}
+
+/* ---------- providers and models (docs/API-PROVIDERS.md) ---------- */
+
+export const MODEL_KINDS = ['llm', 'image', 'video', 'tts', 'asr'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+export const ADAPTERS = ['builtin', 'openai_compatible', 'dashscope', 'comfyui'] as const;
+export type Adapter = (typeof ADAPTERS)[number];
+
+/** The unit a model's price is per; it follows the kind (llm `1k_tokens`, image `image`, …). */
+export type PriceUnit = '1k_tokens' | 'image' | 'second' | '1k_chars' | 'minute';
+
+export interface Provider {
+  id: string;
+  name: string;
+  adapter: Adapter;
+  base_url: string;
+  /** First three and last four characters of the secret, or null without one. */
+  api_key_masked: string | null;
+  has_api_key: boolean;
+  enabled: boolean;
+  max_concurrency: number;
+  /** The in-process offline providers: not editable, not disableable. */
+  builtin: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewProvider {
+  name: string;
+  adapter: Adapter;
+  base_url: string;
+  api_key?: string;
+  enabled?: boolean;
+  /** 1–64, default 4. */
+  max_concurrency?: number;
+}
+
+/** Any of NewProvider's fields; `api_key: ""` clears the secret. */
+export type ProviderPatch = Partial<NewProvider>;
+
+/** The answer of `POST /admin/providers/{id}/test`: a real minimal call. */
+export interface ProviderTestResult {
+  ok: boolean;
+  latency_ms: number;
+  model: string | null;
+  /** The upstream's error when `ok` is false (the server may send "" or a note when it is true). */
+  message: string | null;
+}
+
+/** A model's default configuration, passed to its adapter. */
+export interface ModelConfig {
+  temperature?: number;
+  max_tokens?: number;
+  size?: string;
+  voice?: string;
+  /** ComfyUI: an API-format workflow. */
+  workflow?: unknown;
+  /** ComfyUI: which node ids receive the prompt, seed, reference image and negative prompt. */
+  nodes?: Partial<Record<'prompt' | 'seed' | 'image' | 'negative', string>>;
+  duration?: number;
+  [key: string]: unknown;
+}
+
+export interface Model {
+  id: string;
+  provider_id: string;
+  /** The provider's name. */
+  provider: string;
+  kind: ModelKind;
+  name: string;
+  model_name: string;
+  category: string | null;
+  /** Credits per unit (llm: per 1k input tokens). */
+  credits_cost: number;
+  /** llm only: credits per 1k output tokens. */
+  output_credits_cost: number | null;
+  unit: PriceUnit;
+  config: ModelConfig | null;
+  is_active: boolean;
+  is_default: boolean;
+  builtin: boolean;
+  popularity: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewModel {
+  name: string;
+  /** A provider name; with `api_base` finds or creates a provider (unless `provider_id` is given). */
+  provider: string;
+  model_name: string;
+  provider_id?: string;
+  api_key?: string;
+  api_base?: string;
+  config?: ModelConfig;
+  credits_cost?: number;
+  output_credits_cost?: number;
+  kind?: ModelKind;
+  category?: string;
+  adapter?: Adapter;
+}
+
+export type ModelPatch = Partial<
+  Pick<Model, 'name' | 'model_name' | 'credits_cost' | 'output_credits_cost' | 'category' | 'is_active'> & { config: ModelConfig }
+>;
+
+export interface ModelQuery {
+  page?: number;
+  limit?: number;
+  kind?: ModelKind;
+  category?: string;
+  /** A provider id or name. */
+  provider?: string;
+  is_active?: boolean;
+  search?: string;
+  sort_by?: 'popularity' | 'price' | 'name';
+  order?: 'asc' | 'desc';
+}
+
+export interface ModelPricing {
+  credits_cost: number;
+  output_credits_cost?: number;
+}
+
+export interface AdminConfig {
+  /** Model id per kind, or null (llm and asr have no offline default). */
+  default_models: Record<ModelKind, string | null>;
+  max_concurrency: number;
+  /** The global default for a project's cost cap, in credits; null: none. */
+  cost_cap: number | null;
+}
+
+/** Any subset; `default_models` merges per kind. */
+export interface AdminConfigPatch {
+  default_models?: Partial<Record<ModelKind, string | null>>;
+  max_concurrency?: number;
+  cost_cap?: number | null;
 }

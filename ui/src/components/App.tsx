@@ -15,6 +15,7 @@ import { ConnectionPage } from './connection/ConnectionPage';
 import { CreditsPage } from './CreditsPage';
 import { EditorPage } from './editor/EditorPage';
 import { ProjectsPage } from './ProjectsPage';
+import { ProvidersPage } from './providers/ProvidersPage';
 import { Sidebar } from './Sidebar';
 import { InvitePage } from './team/InvitePage';
 import { takeReturnTo } from './team/returnTo';
@@ -62,6 +63,11 @@ async function probeMode(): Promise<ServerMode> {
   }
 }
 
+/** Who may administer the instance (providers, models, defaults): the local owner, or an instance admin. */
+export function canAdminister(auth: AuthApi | null): boolean {
+  return auth === null || auth.user.is_admin;
+}
+
 function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
   // The team-server connection is the desktop's; in the browser the page is the server's own UI.
   const desktop = getTransport().kind === 'desktop';
@@ -83,6 +89,10 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'credits':
       page = <CreditsPage />;
+      break;
+    case 'providers':
+      // Local mode (desktop, `--auth local`): the local owner administers the instance; accounts mode: admins.
+      page = canAdminister(auth) ? <ProvidersPage /> : <ProjectsPage />;
       break;
     case 'connection':
       page = desktop ? <ConnectionPage /> : <ProjectsPage />;

@@ -85,6 +85,19 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
             }
             label="Credits"
           />
+          {(!account || account.user.is_admin) && (
+            <NavItem
+              href="#/settings/providers"
+              active={route?.name === 'providers'}
+              testId="nav-providers"
+              icon={
+                <span className="nav-glyph" aria-hidden="true">
+                  ⚙
+                </span>
+              }
+              label="Providers & Models"
+            />
+          )}
           {account && (
             <>
               {workspace && (

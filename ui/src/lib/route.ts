@@ -1,6 +1,7 @@
 /**
  * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
- * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces). `review` is a
+ * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
+ * `#/settings/providers` (Providers & Models). `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
 
@@ -22,6 +23,8 @@ export const SIMPLE_ROUTES = {
   team: '#/team',
   /** The desktop's team-server connection (sign in, check, sign out). */
   connection: '#/connection',
+  /** Providers & Models: the AI registry, for whoever administers the instance. */
+  providers: '#/settings/providers',
 } as const;
 export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
 

@@ -6,6 +6,7 @@ import { apiUrl, errorMessage } from '../../transport';
 import { AlertIcon, DownloadIcon, RestoreIcon, TrashIcon } from '../Icons';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
+import { AssetModelLabel } from './AssetModelLabel';
 
 const LIMIT = 50;
 
@@ -121,7 +122,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
         </label>
         {data && (
           <span className="storyboard-summary" data-testid="asset-count">
-            {pluralize(data.total, view === 'active' ? 'asset' : 'asset in the trash', 'assets in the trash')}
+            {view === 'active' ? pluralize(data.total, 'asset') : pluralize(data.total, 'asset in the trash', 'assets in the trash')}
           </span>
         )}
       </div>
@@ -175,8 +176,11 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                       <td>
                         <div className="asset-file">
                         {thumb ? <img className="asset-thumb" src={thumb} alt="" loading="lazy" /> : <span className="asset-thumb placeholder" aria-hidden="true" />}
-                        <span className="asset-filename" data-testid="asset-filename" title={a.filename}>
-                          {a.filename}
+                        <span className="asset-name-block">
+                          <span className="asset-filename" data-testid="asset-filename" title={a.filename}>
+                            {a.filename}
+                          </span>
+                          <AssetModelLabel metadata={a.metadata} />
                         </span>
                         </div>
                       </td>

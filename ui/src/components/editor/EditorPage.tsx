@@ -12,6 +12,7 @@ import { useToasts } from '../Toasts';
 import { AssetsTab } from './AssetsTab';
 import { CharactersTab } from './CharactersTab';
 import { ExportDialog } from './ExportDialog';
+import { ProjectSettingsDialog } from './ProjectSettingsDialog';
 import { RunsTab } from './RunsTab';
 import { ScriptTab, type FlushFn } from './ScriptTab';
 import { StoryboardTab } from './StoryboardTab';
@@ -40,6 +41,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
   const [reloadKey, setReloadKey] = useState(0);
   const [switching, setSwitching] = useState(false);
   const [exporting, setExporting] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const flushRef = useRef<FlushFn | null>(null);
 
   useEffect(() => {
@@ -199,6 +201,16 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
         </div>
         <button
           type="button"
+          className="button secondary"
+          data-testid="project-settings"
+          onClick={() => setSettingsOpen(true)}
+          title="Name, aspect ratio and cost cap"
+        >
+          <span aria-hidden="true">⚙</span>
+          Settings
+        </button>
+        <button
+          type="button"
           className="button primary"
           data-testid="open-export"
           disabled={versionId === null}
@@ -263,6 +275,16 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
         </>
       )}
       {version && <span className="sr-only">Editing version {version.number}</span>}
+      {settingsOpen && (
+        <ProjectSettingsDialog
+          project={project}
+          onClose={() => setSettingsOpen(false)}
+          onSaved={(p) => {
+            setLoad((s) => (s.kind === 'ready' ? { ...s, project: p } : s));
+            toasts.show({ kind: 'success', message: 'Project settings saved' });
+          }}
+        />
+      )}
       {exporting && versionId !== null && (
         <ExportDialog
           key={versionId}

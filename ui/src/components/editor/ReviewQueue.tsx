@@ -20,6 +20,7 @@ import { apiUrl, errorMessage } from '../../transport';
 import { AlertIcon, CheckIcon, CloseIcon, ImageIcon, LockIcon, UploadIcon } from '../Icons';
 import { Modal } from '../Modal';
 import { useToasts } from '../Toasts';
+import { AssetModelById } from './AssetModelLabel';
 
 const FILTER_LABELS: Record<ReviewFilter, string> = {
   all: 'All',
@@ -374,6 +375,11 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 <span className="review-frame-missing">
                   <ImageIcon size={32} />
                   No keyframe
+                </span>
+              )}
+              {current.asset_id && (
+                <span className="review-model">
+                  <AssetModelById assetId={current.asset_id} />
                 </span>
               )}
               {current.locked && (

@@ -23,6 +23,7 @@ import {
 import { dagGeometry, layerDag } from '../../lib/dag';
 import { humanize, pluralize } from '../../lib/format';
 import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
+import { costText, runCost, stepCost } from '../../lib/providers';
 import { navigate } from '../../lib/navigate';
 import { errorMessage, eventStreamUrl, openEventStream } from '../../transport';
 import { AlertIcon, FilmIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons';
@@ -30,7 +31,8 @@ import { RunEstimate } from '../RunEstimate';
 import { useToasts } from '../Toasts';
 import { ReviewQueue } from './ReviewQueue';
 
-const CARD = { cardWidth: 150, cardHeight: 112, colGap: 34, rowGap: 22, padding: 14 };
+/** Tall enough for the cost line and two lines of a failed node's error. */
+const CARD = { cardWidth: 170, cardHeight: 150, colGap: 34, rowGap: 22, padding: 14 };
 
 const RUN_STATUS_LABELS: Record<string, string> = {
   queued: 'Queued',
@@ -77,6 +79,8 @@ function stepProgress(s: Step): number {
 function formatCredits(n: number): string {
   return n === 0 ? 'free' : pluralize(n, 'credit');
 }
+
+const STEP_DONE = new Set(['completed', 'failed', 'cancelled']);
 
 export function RunsTab({
   projectId,
@@ -336,7 +340,7 @@ export function RunsTab({
               <span className="muted">
                 {TEMPLATE_NAMES[run.template_id] ?? run.template_id} · {run.template_version_id}
               </span>
-              <span className="muted">{formatCredits(run.cost_credits)}</span>
+              <RunCost steps={steps} actual={run.cost_credits} finished={isRunFinished(run.status)} />
               <span className="run-live muted" data-testid="run-live" data-mode={live ?? ''}>
                 {stale ? 'Reconnecting…' : isRunFinished(run.status) ? '' : live === 'sse' ? 'Live' : live === 'poll' ? 'Updating every second' : ''}
               </span>
@@ -452,7 +456,7 @@ export function RunsTab({
                               cached
                             </span>
                           )}
-                          {s.cost_credits > 0 && <span>{formatCredits(s.cost_credits)}</span>}
+                          <NodeCost step={s} />
                         </span>
                         <span className="progress progress-sm" aria-hidden="true">
                           <span className={`progress-fill progress-${s.status}`} style={{ width: `${pct}%` }} />
@@ -497,8 +501,12 @@ export function RunsTab({
                     </div>
                   )}
                   <div>
+                    <dt>Estimate</dt>
+                    <dd data-testid="node-log-estimate">{formatCredits(stepCost(selectedStep).estimate)}</dd>
+                  </div>
+                  <div>
                     <dt>Cost</dt>
-                    <dd>{formatCredits(selectedStep.cost_credits)}</dd>
+                    <dd data-testid="node-log-cost">{formatCredits(selectedStep.cost_credits)}</dd>
                   </div>
                   {selectedStep.cached && (
                     <div>
@@ -508,10 +516,25 @@ export function RunsTab({
                   )}
                 </dl>
                 {selectedStep.error && (
-                  <p className="run-error" role="alert">
-                    <AlertIcon /> {selectedStep.error}
-                    {selectedStep.retryable ? ' (retryable)' : ''}
-                  </p>
+                  <div className="node-log-error">
+                    <p className="run-error" role="alert" data-testid="node-log-error">
+                      <AlertIcon /> {selectedStep.error}
+                      {selectedStep.retryable ? ' (retryable)' : ''}
+                    </p>
+                    {selectedStep.status === 'failed' && (
+                      <button
+                        type="button"
+                        className="button secondary button-sm"
+                        data-testid="node-retry"
+                        disabled={!controls.retry || busy !== null}
+                        title={controls.retry ? 'Run the failed and cancelled nodes again; finished ones are kept' : 'The run can be retried once it has stopped'}
+                        onClick={() => void control('retry')}
+                      >
+                        <RestoreIcon />
+                        {busy === 'retry' ? 'Retrying…' : 'Retry'}
+                      </button>
+                    )}
+                  </div>
                 )}
                 <pre className="node-log-text" data-testid="node-log-text" tabIndex={0}>
                   {selectedStep.log || 'No log yet.'}
@@ -522,5 +545,44 @@ export function RunsTab({
         </>
       )}
     </div>
+  );
+}
+
+/** Estimate → actual of one node (nothing for free work). */
+function NodeCost({ step }: { step: Step }) {
+  const c = stepCost(step);
+  const text = costText(c, STEP_DONE.has(step.status));
+  if (!text) return null;
+  return (
+    <span
+      className="node-cost"
+      data-testid="node-cost"
+      data-estimate={c.estimate}
+      data-actual={c.actual}
+      title={`Estimated ${pluralize(c.estimate, 'credit')}; charged ${pluralize(c.actual, 'credit')}`}
+    >
+      {text}
+    </span>
+  );
+}
+
+/** The run's estimated and charged totals. */
+function RunCost({ steps, actual, finished }: { steps: Step[]; actual: number; finished: boolean }) {
+  const c = runCost(steps, actual);
+  if (c.estimate === 0 && c.actual === 0) {
+    return (
+      <span className="muted" data-testid="run-cost" data-estimate={0} data-actual={0}>
+        free
+      </span>
+    );
+  }
+  return (
+    <span className="muted run-cost" data-testid="run-cost" data-estimate={c.estimate} data-actual={c.actual}>
+      <span data-testid="run-cost-estimate">est. {pluralize(c.estimate, 'credit')}</span>
+      {' · '}
+      <span data-testid="run-cost-actual">
+        {finished ? 'spent' : 'spent so far'} {pluralize(c.actual, 'credit')}
+      </span>
+    </span>
   );
 }
