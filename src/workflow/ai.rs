@@ -737,7 +737,7 @@ pub(crate) async fn remote_candidate(
                     "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
                     params![key, json!({"asset_id": aid}).to_string(), now],
                 )?;
-                registry::count_use(tx, &new.metadata["model_id"].as_str().unwrap_or_default().to_string())?;
+                registry::count_use(tx, new.metadata["model_id"].as_str().unwrap_or_default())?;
                 Ok::<_, DbError>(())
             })
             .await?;
@@ -806,18 +806,29 @@ pub(crate) async fn character_references(
 
 // ------------------------------------------------------------------------------------------ speech
 
+/// One line of dialogue to speak: its item key, text, the character's voice and the language.
+pub(crate) struct Line<'a> {
+    pub key: &'a str,
+    pub text: &'a str,
+    pub voice: Option<String>,
+    pub language: &'a str,
+}
+
 /// One line of dialogue through a remote speech model: `(asset output, hold and cost)`.
 pub(crate) async fn remote_speech(
     state: &AppState,
     run: &RunRow,
     node_run_id: &str,
     r: &Resolved,
-    key: &str,
-    text: &str,
-    voice: Option<String>,
-    language: &str,
+    line: Line<'_>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> Result<(Value, Option<(CallHold, i64)>), NodeError> {
+    let Line {
+        key,
+        text,
+        voice,
+        language,
+    } = line;
     let voice = voice.filter(|v| !v.trim().is_empty()).or_else(|| {
         r.model
             .config

@@ -978,18 +978,14 @@ async fn remote_voice(
         Box::pin(async move {
             let text = data["text"].as_str().unwrap_or_default().to_string();
             let voice = data["voice"].as_str().map(str::to_string);
-            let (mut out, charge) = ai::remote_speech(
-                &state,
-                &run,
-                &nrid,
-                &m,
-                &key,
-                &text,
+            let line = ai::Line {
+                key: &key,
+                text: &text,
                 voice,
-                language_of(&text),
-                cancel,
-            )
-            .await?;
+                language: language_of(&text),
+            };
+            let (mut out, charge) =
+                ai::remote_speech(&state, &run, &nrid, &m, line, cancel).await?;
             out["shot_id"] = data["shot_id"].clone();
             out["line"] = data["line"].clone();
             let cached = charge.is_none();
