@@ -250,7 +250,10 @@ mod tests {
         let dbg = format!("{t:?}");
         assert!(!dbg.contains("sk-very-secret"), "{dbg}");
         assert!(dbg.contains("<redacted>"));
-        assert_eq!(t.url("/images/generations"), "http://127.0.0.1:9/v1/images/generations");
+        assert_eq!(
+            t.url("/images/generations"),
+            "http://127.0.0.1:9/v1/images/generations"
+        );
         assert_eq!(t.max_concurrency(), 1);
     }
 

@@ -66,7 +66,11 @@ enum Want {
 }
 
 /// The node id `wanted` names: a key of the workflow, or the one node whose `_meta.title` it is.
-fn resolve(workflow: &Map<String, Value>, role: &str, wanted: &str) -> Result<String, ProviderError> {
+fn resolve(
+    workflow: &Map<String, Value>,
+    role: &str,
+    wanted: &str,
+) -> Result<String, ProviderError> {
     if workflow.get(wanted).is_some_and(Value::is_object) {
         return Ok(wanted.to_owned());
     }
@@ -119,7 +123,10 @@ fn refusal(body: &Value) -> Option<String> {
         });
     }
     for (id, node) in node_errors.into_iter().flatten() {
-        let class = node.get("class_type").and_then(Value::as_str).unwrap_or("?");
+        let class = node
+            .get("class_type")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
         let errors: Vec<String> = node
             .get("errors")
             .and_then(Value::as_array)
@@ -144,7 +151,10 @@ fn execution_error(entry: &Value) -> String {
     for m in messages.into_iter().flatten() {
         if m.get(0).and_then(Value::as_str) == Some("execution_error") {
             let d = m.get(1).cloned().unwrap_or(Value::Null);
-            let text = d.get("exception_message").and_then(Value::as_str).unwrap_or("an error");
+            let text = d
+                .get("exception_message")
+                .and_then(Value::as_str)
+                .unwrap_or("an error");
             let node = d.get("node_id").and_then(Value::as_str).unwrap_or("?");
             let class = d.get("node_type").and_then(Value::as_str).unwrap_or("?");
             return format!("node {node} ({class}): {}", text.trim());
@@ -169,7 +179,11 @@ fn pick_output(outputs: &Map<String, Value>, want: Want) -> Option<OutputFile> {
             Want::Video => &["gifs", "videos", "images"],
         };
         for key in keys {
-            let files = node.get(*key).and_then(Value::as_array).into_iter().flatten();
+            let files = node
+                .get(*key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
             for f in files {
                 let Ok(file) = serde_json::from_value::<OutputFile>(f.clone()) else {
                     continue;
@@ -332,7 +346,11 @@ impl ComfyUi {
     }
 
     /// Queues the workflow; returns its prompt id.
-    async fn queue(&self, workflow: Map<String, Value>, ctx: &CallContext) -> Result<String, ProviderError> {
+    async fn queue(
+        &self,
+        workflow: Map<String, Value>,
+        ctx: &CallContext,
+    ) -> Result<String, ProviderError> {
         let client_id = uuid::Uuid::now_v7().to_string();
         let request = self
             .target
@@ -358,19 +376,32 @@ impl ComfyUi {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .ok_or_else(|| {
-                malformed(answer.status, "ComfyUI's /prompt answer", "has no prompt_id", &answer.text)
+                malformed(
+                    answer.status,
+                    "ComfyUI's /prompt answer",
+                    "has no prompt_id",
+                    &answer.text,
+                )
             })
     }
 
     /// Polls the history until the prompt has an output of the kind wanted.
-    async fn wait(&self, prompt_id: &str, want: Want, ctx: &CallContext) -> Result<OutputFile, ProviderError> {
+    async fn wait(
+        &self,
+        prompt_id: &str,
+        want: Want,
+        ctx: &CallContext,
+    ) -> Result<OutputFile, ProviderError> {
         let started = tokio::time::Instant::now();
         let interval = self.poll_interval();
         loop {
             remote::poll_pause(interval).await;
             let request = self
                 .target
-                .authorize(self.client.get(self.target.url(&format!("history/{prompt_id}"))))
+                .authorize(
+                    self.client
+                        .get(self.target.url(&format!("history/{prompt_id}"))),
+                )
                 .timeout(ctx.timeout);
             let answer = match remote::send(request).await {
                 Ok(a) => a,
@@ -389,7 +420,10 @@ impl ComfyUi {
             }
             let history: Map<String, Value> = answer.json("ComfyUI's history")?;
             let Some(entry) = history.get(prompt_id) else {
-                ctx.report_progress(remote::waited_fraction(started, ctx.timeout), "queued or running");
+                ctx.report_progress(
+                    remote::waited_fraction(started, ctx.timeout),
+                    "queued or running",
+                );
                 continue;
             };
             if entry.pointer("/status/status_str").and_then(Value::as_str) == Some("error") {
@@ -408,7 +442,11 @@ impl ComfyUi {
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
             if completed {
-                let kind = if want == Want::Image { "an image" } else { "a video" };
+                let kind = if want == Want::Image {
+                    "an image"
+                } else {
+                    "a video"
+                };
                 return Err(ProviderError::invalid(format!(
                     "ComfyUI finished the workflow without {kind} output (add a SaveImage or video-saving node)"
                 )));
@@ -429,11 +467,20 @@ impl ComfyUi {
             &[
                 ("filename", file.filename.as_str()),
                 ("subfolder", file.subfolder.as_str()),
-                ("type", if file.kind.is_empty() { "output" } else { file.kind.as_str() }),
+                (
+                    "type",
+                    if file.kind.is_empty() {
+                        "output"
+                    } else {
+                        file.kind.as_str()
+                    },
+                ),
             ],
         )
         .map_err(|e| ProviderError::invalid(format!("ComfyUI: bad base_url: {e}")))?;
-        Ok(download(&self.client, url.as_str(), max, accept, ctx).await?.0)
+        Ok(download(&self.client, url.as_str(), max, accept, ctx)
+            .await?
+            .0)
     }
 
     fn seed(seed: Option<u64>) -> u64 {
@@ -445,7 +492,11 @@ impl ComfyUi {
         skip_all,
         fields(provider = %self.target.provider_id, model = %self.target.model_name, key = %ctx.idempotency_key)
     )]
-    async fn generate_inner(&self, req: ImageRequest, ctx: &CallContext) -> Result<ImageOutput, ProviderError> {
+    async fn generate_inner(
+        &self,
+        req: ImageRequest,
+        ctx: &CallContext,
+    ) -> Result<ImageOutput, ProviderError> {
         let seed = Self::seed(req.seed);
         remote::bounded(ctx, "the ComfyUI workflow", async {
             let image = match (&self.nodes.image, req.reference_images.first()) {
@@ -481,7 +532,11 @@ impl ComfyUi {
         skip_all,
         fields(provider = %self.target.provider_id, model = %self.target.model_name, key = %ctx.idempotency_key)
     )]
-    async fn animate_inner(&self, req: VideoRequest, ctx: &CallContext) -> Result<VideoOutput, ProviderError> {
+    async fn animate_inner(
+        &self,
+        req: VideoRequest,
+        ctx: &CallContext,
+    ) -> Result<VideoOutput, ProviderError> {
         if self.nodes.image.is_none() {
             return Err(ProviderError::invalid(
                 "ComfyUI: an image-to-video workflow needs config.nodes.image (the LoadImage node)",
@@ -490,7 +545,13 @@ impl ComfyUi {
         let seed = Self::seed(req.seed);
         remote::bounded(ctx, "the ComfyUI workflow", async {
             let name = self.upload(req.image.clone(), ctx).await?;
-            let workflow = self.inject(&req.prompt, None, seed, (req.width, req.height), Some(&name));
+            let workflow = self.inject(
+                &req.prompt,
+                None,
+                seed,
+                (req.width, req.height),
+                Some(&name),
+            );
             let prompt_id = self.queue(workflow, ctx).await?;
             ctx.report_progress(0.05, "queued");
             let file = self.wait(&prompt_id, Want::Video, ctx).await?;
@@ -498,7 +559,12 @@ impl ComfyUi {
                 .fetch(
                     &file,
                     MAX_VIDEO_BYTES,
-                    &["video/", "image/gif", "image/webp", "application/octet-stream"],
+                    &[
+                        "video/",
+                        "image/gif",
+                        "image/webp",
+                        "application/octet-stream",
+                    ],
                     ctx,
                 )
                 .await?;
@@ -530,13 +596,21 @@ impl ProviderInfo for ComfyUi {
 }
 
 impl ImageProvider for ComfyUi {
-    fn generate<'a>(&'a self, req: ImageRequest, ctx: &'a CallContext) -> ProviderFuture<'a, ImageOutput> {
+    fn generate<'a>(
+        &'a self,
+        req: ImageRequest,
+        ctx: &'a CallContext,
+    ) -> ProviderFuture<'a, ImageOutput> {
         Box::pin(self.generate_inner(req, ctx))
     }
 }
 
 impl VideoProvider for ComfyUi {
-    fn animate<'a>(&'a self, req: VideoRequest, ctx: &'a CallContext) -> ProviderFuture<'a, VideoOutput> {
+    fn animate<'a>(
+        &'a self,
+        req: VideoRequest,
+        ctx: &'a CallContext,
+    ) -> ProviderFuture<'a, VideoOutput> {
         Box::pin(self.animate_inner(req, ctx))
     }
 }
@@ -589,8 +663,10 @@ mod tests {
     fn bad_configs_are_refused() {
         let e = ComfyUi::new(target(json!({"nodes": {"prompt": "6"}}))).unwrap_err();
         assert!(e.message.contains("workflow"), "{}", e.message);
-        let e = ComfyUi::new(target(json!({"workflow": workflow(), "nodes": {"prompt": "99"}})))
-            .unwrap_err();
+        let e = ComfyUi::new(target(
+            json!({"workflow": workflow(), "nodes": {"prompt": "99"}}),
+        ))
+        .unwrap_err();
         assert!(e.message.contains("\"99\""), "{}", e.message);
         let e = ComfyUi::new(target(json!({"workflow": workflow(), "nodes": {}}))).unwrap_err();
         assert!(e.message.contains("nodes.prompt"), "{}", e.message);
@@ -606,6 +682,9 @@ mod tests {
             refusal(&body).unwrap(),
             "Prompt outputs failed validation; node 4 (CheckpointLoaderSimple): Value not in list (ckpt_name: 'x.safetensors' not in [])"
         );
-        assert_eq!(refusal(&json!({"prompt_id": "x", "number": 1, "node_errors": {}})), None);
+        assert_eq!(
+            refusal(&json!({"prompt_id": "x", "number": 1, "node_errors": {}})),
+            None
+        );
     }
 }

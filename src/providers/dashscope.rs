@@ -75,7 +75,12 @@ impl Tasks {
     /// wins: it is how a model's extra options, e.g. `resolution` or `prompt_extend`, are set).
     fn parameters(&self, own: Map<String, Value>) -> Value {
         let mut parameters = own;
-        if let Some(extra) = self.target.config.get("parameters").and_then(|p| p.as_object()) {
+        if let Some(extra) = self
+            .target
+            .config
+            .get("parameters")
+            .and_then(|p| p.as_object())
+        {
             for (k, v) in extra {
                 parameters.insert(k.clone(), v.clone());
             }
@@ -84,7 +89,12 @@ impl Tasks {
     }
 
     /// Submits the task and waits for it to end.
-    async fn run(&self, path: &str, body: Value, ctx: &CallContext) -> Result<Finished, ProviderError> {
+    async fn run(
+        &self,
+        path: &str,
+        body: Value,
+        ctx: &CallContext,
+    ) -> Result<Finished, ProviderError> {
         let request = self
             .target
             .authorize(self.client.post(self.target.url(path)))
@@ -122,7 +132,10 @@ impl Tasks {
             remote::poll_pause(interval).await;
             let request = self
                 .target
-                .authorize(self.client.get(self.target.url(&format!("tasks/{task_id}"))))
+                .authorize(
+                    self.client
+                        .get(self.target.url(&format!("tasks/{task_id}"))),
+                )
                 .timeout(ctx.timeout);
             let answer = match remote::send(request).await {
                 Ok(a) => a,

@@ -218,7 +218,10 @@ mod tests {
         assert!(!e.retryable());
         let mut cut = png(64, 64);
         cut.truncate(cut.len() / 2);
-        assert!(check_image(&cut).is_err(), "a truncated PNG is not an image");
+        assert!(
+            check_image(&cut).is_err(),
+            "a truncated PNG is not an image"
+        );
         assert!(check_image(&[]).is_err());
     }
 
@@ -227,7 +230,10 @@ mod tests {
         let mut mp4 = vec![0, 0, 0, 0x18];
         mp4.extend_from_slice(b"ftypisom\0\0\0\0");
         assert_eq!(check_video(&mp4).unwrap(), "video/mp4");
-        assert_eq!(check_video(&[0x1A, 0x45, 0xDF, 0xA3, 1]).unwrap(), "video/webm");
+        assert_eq!(
+            check_video(&[0x1A, 0x45, 0xDF, 0xA3, 1]).unwrap(),
+            "video/webm"
+        );
         assert_eq!(check_video(b"GIF89a....").unwrap(), "image/gif");
         let e = check_video(b"<html>expired</html>").unwrap_err();
         assert!(e.message.contains("not MP4"), "{}", e.message);

@@ -321,12 +321,14 @@ impl OpenAiCompatibleLlm {
     fn parse_answer(&self, answer: &remote::Answer) -> Result<LlmResponse, ProviderError> {
         let status = answer.status;
         let parsed: ChatAnswer = answer.json("the chat answer")?;
-        let choice = parsed.choices.into_iter().next().ok_or_else(|| {
-            malformed(status, "the chat answer", "has no choices", &answer.text)
-        })?;
-        let content = choice.message.content.ok_or_else(|| {
-            malformed(status, "the chat answer", "has no content", &answer.text)
-        })?;
+        let choice =
+            parsed.choices.into_iter().next().ok_or_else(|| {
+                malformed(status, "the chat answer", "has no choices", &answer.text)
+            })?;
+        let content = choice
+            .message
+            .content
+            .ok_or_else(|| malformed(status, "the chat answer", "has no content", &answer.text))?;
         Ok(LlmResponse {
             content,
             model: parsed.model.unwrap_or_else(|| self.config.model.clone()),
@@ -403,7 +405,12 @@ impl OpenAiCompatibleLlm {
                     continue;
                 }
                 let value: serde_json::Value = serde_json::from_str(data).map_err(|e| {
-                    malformed(status, "a chat stream chunk", &format!("is not JSON ({e})"), data)
+                    malformed(
+                        status,
+                        "a chat stream chunk",
+                        &format!("is not JSON ({e})"),
+                        data,
+                    )
                 })?;
                 if let Some(error) = value.get("error") {
                     return Err(stream_error(error));

@@ -93,7 +93,12 @@ impl OpenAiImages {
             answer.error_for_status()?;
             let parsed: ImagesAnswer = answer.json("the images answer")?;
             let datum = parsed.data.into_iter().next().ok_or_else(|| {
-                malformed(answer.status, "the images answer", "has no data", &answer.text)
+                malformed(
+                    answer.status,
+                    "the images answer",
+                    "has no data",
+                    &answer.text,
+                )
             })?;
             let bytes = match (datum.b64_json, datum.url) {
                 (Some(b64), _) => base64::engine::general_purpose::STANDARD

@@ -33,14 +33,14 @@ pub use comfyui::ComfyUi;
 pub use dashscope::{DashScopeImage, DashScopeVideo};
 pub use download::{check_image, download, MAX_AUDIO_BYTES, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES};
 pub use error::{ProviderError, ProviderErrorKind};
-pub use images::OpenAiImages;
-pub use speech::{OpenAiSpeech, OpenAiTranscription};
 pub use espeak::{estimate_speech_ms, EspeakTts, ESPEAK_MAX_CHARS, ESPEAK_NOT_FOUND_NOTE};
 pub use http::{
     http_error_to_provider_error, http_error_to_provider_error_at, OpenAiCompatibleConfig,
     OpenAiCompatibleLlm,
 };
+pub use images::OpenAiImages;
 pub use retry::{call_with_retry, ProviderLimiter, ProviderSlots, RetryPolicy, SlotPermit};
+pub use speech::{OpenAiSpeech, OpenAiTranscription};
 
 /// What a provider call returns: its own future, boxed so the traits work behind `dyn`.
 pub type ProviderFuture<'a, T> =

@@ -145,7 +145,11 @@ fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("html"));
-    let start = body.trim_start().get(..15).unwrap_or("").to_ascii_lowercase();
+    let start = body
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     ct_html || start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
@@ -177,7 +181,10 @@ mod tests {
 
     #[test]
     fn excerpts_are_short_and_on_one_line() {
-        assert_eq!(excerpt("  <html>\n <body>oops</body></html> "), "«<html> <body>oops</body></html>»");
+        assert_eq!(
+            excerpt("  <html>\n <body>oops</body></html> "),
+            "«<html> <body>oops</body></html>»"
+        );
         assert_eq!(excerpt(""), "(an empty body)");
         let long = excerpt(&"x".repeat(1000));
         assert!(long.ends_with("…»"));

@@ -95,7 +95,10 @@ fn llm(base: &str, config: serde_json::Value) -> Arc<dyn LlmProvider> {
 
 fn request() -> LlmRequest {
     LlmRequest {
-        messages: vec![ChatMessage::system("You write short dramas."), ChatMessage::user("下雨了")],
+        messages: vec![
+            ChatMessage::system("You write short dramas."),
+            ChatMessage::user("下雨了"),
+        ],
         ..LlmRequest::default()
     }
 }
@@ -127,12 +130,25 @@ async fn chat_stream_delivers_deltas_usage_and_request_id() {
     assert_eq!(answer.finish_reason.as_deref(), Some("stop"));
     assert_eq!(answer.request_id.as_deref(), Some("req_7f3a9c"));
     let usage = answer.usage.unwrap();
-    assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.total_tokens), (21, 3, 24));
+    assert_eq!(
+        (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens
+        ),
+        (21, 3, 24)
+    );
 
     let seen = fake.to("/v1/chat/completions");
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].header("authorization"), Some("Bearer sk-test-secret"));
-    assert_eq!(seen[0].header("idempotency-key"), Some("run-1/node-2/shot-3"));
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some("Bearer sk-test-secret")
+    );
+    assert_eq!(
+        seen[0].header("idempotency-key"),
+        Some("run-1/node-2/shot-3")
+    );
     let body = seen[0].json();
     assert_eq!(body["stream"], true);
     assert_eq!(body["stream_options"], json!({"include_usage": true}));
@@ -146,7 +162,10 @@ async fn chat_stream_delivers_deltas_usage_and_request_id() {
 async fn chat_stream_cut_mid_way_is_retried() {
     let fake = serve(|_, n| async move {
         if n == 0 {
-            sse(vec![chunk(None, None, true), chunk(Some("雨"), None, false)], true)
+            sse(
+                vec![chunk(None, None, true), chunk(Some("雨"), None, false)],
+                true,
+            )
         } else {
             sse(whole_stream(), false)
         }
@@ -156,7 +175,10 @@ async fn chat_stream_cut_mid_way_is_retried() {
     let deltas = Arc::new(Mutex::new(Vec::new()));
     let (answer, attempts) = stream_with_retry(&llm, &deltas).await.unwrap();
     assert_eq!(attempts, 2);
-    assert_eq!(answer.content, "雨夜。 Rain", "the answer is the second attempt's whole");
+    assert_eq!(
+        answer.content, "雨夜。 Rain",
+        "the answer is the second attempt's whole"
+    );
     // The first attempt's partial text was streamed, then the retry streamed from the start.
     assert_eq!(*deltas.lock().unwrap(), ["雨", "雨", "夜。", " Rain"]);
     assert_eq!(fake.count("/v1/chat/completions"), 2);
@@ -185,7 +207,10 @@ async fn chat_stream_error_chunk_mid_stream_is_retried() {
 #[tokio::test]
 async fn chat_stream_without_done_gives_up_after_max_attempts() {
     let fake = serve(|_, _| async {
-        sse(vec![chunk(None, None, true), chunk(Some("雨"), None, false)], false)
+        sse(
+            vec![chunk(None, None, true), chunk(Some("雨"), None, false)],
+            false,
+        )
     })
     .await;
     let llm = llm(&fake.base, json!({}));
@@ -210,7 +235,10 @@ async fn chat_stream_429_then_success_waits_retry_after() {
     let start = Instant::now();
     let (answer, attempts) = stream_with_retry(&llm, &Arc::default()).await.unwrap();
     assert_eq!((answer.content.as_str(), attempts), ("雨夜。 Rain", 2));
-    assert!(start.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was honoured");
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
 }
 
 #[tokio::test]
@@ -244,10 +272,17 @@ async fn chat_json_mode_and_body_request_id() {
     };
     let answer = llm.complete(req, &support::ctx_ms(5_000)).await.unwrap();
     assert_eq!(answer.content, "{\"scenes\": 2}");
-    assert_eq!(answer.request_id.as_deref(), Some("chatcmpl-abc123"), "no header: the body's id");
+    assert_eq!(
+        answer.request_id.as_deref(),
+        Some("chatcmpl-abc123"),
+        "no header: the body's id"
+    );
     let body = fake.requests()[0].json();
     assert_eq!(body["response_format"], json!({"type": "json_object"}));
-    assert!((body["temperature"].as_f64().unwrap() - 0.9).abs() < 1e-6, "the request's value wins");
+    assert!(
+        (body["temperature"].as_f64().unwrap() - 0.9).abs() < 1e-6,
+        "the request's value wins"
+    );
     assert!(body.get("stream").is_none());
 }
 
@@ -258,7 +293,10 @@ async fn chat_stream_against_a_server_that_answers_json() {
     let llm = llm(&fake.base, json!({}));
     let deltas = Arc::new(Mutex::new(Vec::new()));
     let (answer, _) = stream_with_retry(&llm, &deltas).await.unwrap();
-    assert_eq!(*deltas.lock().unwrap(), [answer.content.clone()]);
+    assert_eq!(
+        *deltas.lock().unwrap(),
+        std::slice::from_ref(&answer.content)
+    );
 }
 
 #[tokio::test]
@@ -266,7 +304,11 @@ async fn chat_malformed_answers_fail_clearly_without_retry() {
     let fake = serve(|_, n| async move {
         match n {
             0 => typed(StatusCode::OK, "text/html", support::HTML_PAGE),
-            _ => typed(StatusCode::OK, "application/json", r#"{"id":"chatcmpl-1","choices":[{"index":0,"mess"#),
+            _ => typed(
+                StatusCode::OK,
+                "application/json",
+                r#"{"id":"chatcmpl-1","choices":[{"index":0,"mess"#,
+            ),
         }
     })
     .await;
@@ -279,14 +321,22 @@ async fn chat_malformed_answers_fail_clearly_without_retry() {
         })
         .await
         .unwrap_err();
-        assert!(matches!(err.kind, ProviderErrorKind::Upstream { status: 200 }));
+        assert!(matches!(
+            err.kind,
+            ProviderErrorKind::Upstream { status: 200 }
+        ));
         assert!(!err.retryable());
-        assert!(err.message.contains(expected), "{expected}: {}", err.message);
+        assert!(
+            err.message.contains(expected),
+            "{expected}: {}",
+            err.message
+        );
         assert!(err.message.len() < 400, "a short excerpt: {}", err.message);
     }
     assert_eq!(fake.count("/v1/chat/completions"), 2, "one attempt each");
     // A data line that is not JSON in a stream.
-    let fake = serve(|_, _| async { sse(vec!["data: {\"id\": \"chatcmpl\n\n".into()], false) }).await;
+    let fake =
+        serve(|_, _| async { sse(vec!["data: {\"id\": \"chatcmpl\n\n".into()], false) }).await;
     let llm2 = providers::adapters::llm(&support::target(
         AdapterKind::OpenaiCompatible,
         &format!("{}/v1", fake.base),
@@ -294,7 +344,10 @@ async fn chat_malformed_answers_fail_clearly_without_retry() {
         json!({}),
     ))
     .unwrap();
-    let err = llm2.complete_stream(request(), &ctx, &|_: &str| {}).await.unwrap_err();
+    let err = llm2
+        .complete_stream(request(), &ctx, &|_: &str| {})
+        .await
+        .unwrap_err();
     assert!(err.message.contains("chunk is not JSON"), "{}", err.message);
 }
 
@@ -308,7 +361,11 @@ async fn chat_timeout_and_cancel_end_the_attempt() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Timeout);
-    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
 
     let ctx = support::ctx_ms(60_000);
     let cancel = ctx.cancel.clone();
@@ -336,7 +393,11 @@ impl ProviderInfo for Canned {
     }
 }
 impl LlmProvider for Canned {
-    fn complete<'a>(&'a self, _: LlmRequest, _: &'a CallContext) -> ProviderFuture<'a, LlmResponse> {
+    fn complete<'a>(
+        &'a self,
+        _: LlmRequest,
+        _: &'a CallContext,
+    ) -> ProviderFuture<'a, LlmResponse> {
         Box::pin(async {
             Ok(LlmResponse {
                 content: "whole".into(),

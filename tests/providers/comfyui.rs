@@ -9,8 +9,8 @@ use std::{
 use axum::{http::StatusCode, response::Response};
 use serde_json::{json, Value};
 use storyloom::providers::{
-    self, call_with_retry, check_image, AdapterKind, ImageRequest,
-    ProviderErrorKind, ProviderLimiter, VideoProvider, VideoRequest,
+    self, call_with_retry, check_image, AdapterKind, ImageRequest, ProviderErrorKind,
+    ProviderLimiter, VideoProvider, VideoRequest,
 };
 
 use super::support::{self, serve, typed, Recorded};
@@ -44,7 +44,10 @@ fn comfy(base: &str, poll_ms: u64) -> providers::ModelTarget {
 }
 
 fn queued() -> Response {
-    support::json(StatusCode::OK, json!({"prompt_id": PROMPT_ID, "number": 3, "node_errors": {}}))
+    support::json(
+        StatusCode::OK,
+        json!({"prompt_id": PROMPT_ID, "number": 3, "node_errors": {}}),
+    )
 }
 
 fn history_done(outputs: Value) -> Response {
@@ -62,7 +65,10 @@ fn history_done(outputs: Value) -> Response {
 }
 
 fn uploaded() -> Response {
-    support::json(StatusCode::OK, json!({"name": "storyloom-ref.png", "subfolder": "", "type": "input"}))
+    support::json(
+        StatusCode::OK,
+        json!({"name": "storyloom-ref.png", "subfolder": "", "type": "input"}),
+    )
 }
 
 fn history_path() -> String {
@@ -102,14 +108,23 @@ async fn comfyui_image_success_injects_the_workflow() {
     let p = providers::adapters::image(&comfy(&fake.base, 10)).unwrap();
     let (ctx, progress) = support::with_progress_log(support::ctx_ms(5_000));
     let out = p.generate(image_request(), &ctx).await.unwrap();
-    assert_eq!(check_image(&out.bytes).unwrap(), (12, 7, "image/png".into()));
-    assert_eq!((out.seed, out.request_id.as_deref()), (Some(1234), Some(PROMPT_ID)));
+    assert_eq!(
+        check_image(&out.bytes).unwrap(),
+        (12, 7, "image/png".into())
+    );
+    assert_eq!(
+        (out.seed, out.request_id.as_deref()),
+        (Some(1234), Some(PROMPT_ID))
+    );
 
     // The reference image went up first, as multipart field `image`.
     let upload = fake.to("/upload/image");
     assert_eq!(upload.len(), 1);
     let fields = upload[0].multipart().await;
-    let image = fields.iter().find(|f| f.name == "image").expect("an `image` field");
+    let image = fields
+        .iter()
+        .find(|f| f.name == "image")
+        .expect("an `image` field");
     assert_eq!(image.bytes.as_ref(), support::png(4, 4).as_slice());
     assert!(image.filename.as_deref().unwrap().ends_with(".png"));
     assert_eq!(image.content_type.as_deref(), Some("image/png"));
@@ -120,17 +135,33 @@ async fn comfyui_image_success_injects_the_workflow() {
     assert_eq!(w["6"]["inputs"]["text"], "雨夜的小巷");
     assert_eq!(w["7"]["inputs"]["text"], "blurry");
     assert_eq!(w["3"]["inputs"]["seed"], 1234);
-    assert_eq!((w["5"]["inputs"]["width"].clone(), w["5"]["inputs"]["height"].clone()), (json!(768), json!(432)));
+    assert_eq!(
+        (
+            w["5"]["inputs"]["width"].clone(),
+            w["5"]["inputs"]["height"].clone()
+        ),
+        (json!(768), json!(432))
+    );
     assert_eq!(w["10"]["inputs"]["image"], "storyloom-ref.png");
-    assert_eq!(w["4"], workflow()["4"], "other nodes are sent as configured");
+    assert_eq!(
+        w["4"],
+        workflow()["4"],
+        "other nodes are sent as configured"
+    );
 
     let view = &fake.to("/view")[0];
-    assert_eq!(view.param("filename").as_deref(), Some("ComfyUI_00042_.png"));
+    assert_eq!(
+        view.param("filename").as_deref(),
+        Some("ComfyUI_00042_.png")
+    );
     assert_eq!(view.param("subfolder").as_deref(), Some("shots"));
     assert_eq!(view.param("type").as_deref(), Some("output"));
     assert_eq!(fake.count(&history_path()), 2);
     let progress = progress.lock().unwrap();
-    assert!(progress.iter().any(|(_, m)| m == "queued or running"), "{progress:?}");
+    assert!(
+        progress.iter().any(|(_, m)| m == "queued or running"),
+        "{progress:?}"
+    );
     assert_eq!(progress.last().unwrap().0, 1.0);
 }
 
@@ -157,9 +188,16 @@ async fn comfyui_video_success_reads_gifs_output() {
     let out = p.animate(req, &support::ctx_ms(5_000)).await.unwrap();
     assert_eq!((out.mime.as_str(), out.duration_ms), ("video/mp4", 2000));
     let w = &fake.to("/prompt")[0].json()["prompt"];
-    assert_eq!(w["3"]["inputs"]["seed"], json!(out.seed.unwrap()), "a drawn seed is reported");
+    assert_eq!(
+        w["3"]["inputs"]["seed"],
+        json!(out.seed.unwrap()),
+        "a drawn seed is reported"
+    );
     assert_eq!(w["10"]["inputs"]["image"], "storyloom-ref.png");
-    assert_eq!(fake.to("/view")[0].param("filename").as_deref(), Some("AnimateDiff_00001.mp4"));
+    assert_eq!(
+        fake.to("/view")[0].param("filename").as_deref(),
+        Some("AnimateDiff_00001.mp4")
+    );
 }
 
 #[tokio::test]
@@ -183,9 +221,11 @@ async fn comfyui_node_errors_are_invalid_with_comfyuis_message() {
     let p = providers::adapters::image(&comfy(&fake.base, 10)).unwrap();
     let ctx = support::ctx_ms(5_000);
     let slots = ProviderLimiter::new(None).for_provider(p.as_ref());
-    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| p.generate(image_request(), &ctx))
-        .await
-        .unwrap_err();
+    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| {
+        p.generate(image_request(), &ctx)
+    })
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Invalid);
     assert!(
         err.message.contains("Prompt outputs failed validation")
@@ -215,9 +255,17 @@ async fn comfyui_execution_error_fails_the_call() {
     })
     .await;
     let p = providers::adapters::image(&comfy(&fake.base, 10)).unwrap();
-    let err = p.generate(image_request(), &support::ctx_ms(5_000)).await.unwrap_err();
+    let err = p
+        .generate(image_request(), &support::ctx_ms(5_000))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Invalid);
-    assert!(err.message.contains("node 3 (KSampler): Allocation on device 0"), "{}", err.message);
+    assert!(
+        err.message
+            .contains("node 3 (KSampler): Allocation on device 0"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -241,9 +289,11 @@ async fn comfyui_429_then_success_and_500_gives_up() {
     let ctx = support::ctx_ms(5_000);
     let slots = ProviderLimiter::new(None).for_provider(p.as_ref());
     let start = Instant::now();
-    let (_, attempts) = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| p.generate(image_request(), &ctx))
-        .await
-        .unwrap();
+    let (_, attempts) = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| {
+        p.generate(image_request(), &ctx)
+    })
+    .await
+    .unwrap();
     assert_eq!(attempts, 2);
     assert!(start.elapsed() >= Duration::from_secs(1));
     assert_eq!(fake.count("/prompt"), 2);
@@ -251,14 +301,20 @@ async fn comfyui_429_then_success_and_500_gives_up() {
     let fake = serve(|r, _| async move {
         match r.path.as_str() {
             "/upload/image" => uploaded(),
-            _ => typed(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "500 Internal Server Error\n\nServer got itself in trouble"),
+            _ => typed(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                "500 Internal Server Error\n\nServer got itself in trouble",
+            ),
         }
     })
     .await;
     let p = providers::adapters::image(&comfy(&fake.base, 10)).unwrap();
-    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| p.generate(image_request(), &ctx))
-        .await
-        .unwrap_err();
+    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| {
+        p.generate(image_request(), &ctx)
+    })
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Upstream { status: 500 });
     assert_eq!(fake.count("/prompt"), 3);
 }
@@ -274,17 +330,37 @@ async fn comfyui_malformed_history_and_wrong_view_type() {
     })
     .await;
     let p = providers::adapters::image(&comfy(&fake.base, 10)).unwrap();
-    let err = p.generate(image_request(), &support::ctx_ms(5_000)).await.unwrap_err();
-    assert!(err.message.contains("history") && err.message.contains("HTML page"), "{}", err.message);
+    let err = p
+        .generate(image_request(), &support::ctx_ms(5_000))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("history") && err.message.contains("HTML page"),
+        "{}",
+        err.message
+    );
 
     let fake = serve(|r, n| {
-        let outputs = json!({"9": {"images": [{"filename": "a.png", "subfolder": "", "type": "output"}]}});
-        happy(r, n, outputs, typed(StatusCode::OK, "text/html", "<html>login</html>"))
+        let outputs =
+            json!({"9": {"images": [{"filename": "a.png", "subfolder": "", "type": "output"}]}});
+        happy(
+            r,
+            n,
+            outputs,
+            typed(StatusCode::OK, "text/html", "<html>login</html>"),
+        )
     })
     .await;
     let p = providers::adapters::image(&comfy(&fake.base, 10)).unwrap();
-    let err = p.generate(image_request(), &support::ctx_ms(5_000)).await.unwrap_err();
-    assert!(err.message.contains("text/html, not image/"), "{}", err.message);
+    let err = p
+        .generate(image_request(), &support::ctx_ms(5_000))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("text/html, not image/"),
+        "{}",
+        err.message
+    );
     assert!(!err.retryable());
 }
 
@@ -300,7 +376,10 @@ async fn comfyui_wait_is_bounded_by_the_timeout() {
     .await;
     let p = providers::adapters::image(&comfy(&fake.base, 10)).unwrap();
     let start = Instant::now();
-    let err = p.generate(image_request(), &support::ctx_ms(250)).await.unwrap_err();
+    let err = p
+        .generate(image_request(), &support::ctx_ms(250))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Timeout);
     assert!(start.elapsed() < Duration::from_secs(3));
     assert!(fake.count(&history_path()) >= 3);

@@ -10,8 +10,8 @@ use axum::{http::StatusCode, response::Response};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use storyloom::providers::{
-    self, call_with_retry, AdapterKind, ImageRequest, ProviderErrorKind,
-    ProviderLimiter, VideoProvider, VideoRequest,
+    self, call_with_retry, AdapterKind, ImageRequest, ProviderErrorKind, ProviderLimiter,
+    VideoProvider, VideoRequest,
 };
 
 use super::support::{self, serve, typed, Recorded};
@@ -46,7 +46,12 @@ fn host(r: &Recorded) -> String {
 }
 
 fn target(base: &str, model: &str, config: Value) -> providers::ModelTarget {
-    support::target(AdapterKind::Dashscope, &format!("{base}/api/v1"), model, config)
+    support::target(
+        AdapterKind::Dashscope,
+        &format!("{base}/api/v1"),
+        model,
+        config,
+    )
 }
 
 fn image_request() -> ImageRequest {
@@ -78,17 +83,28 @@ async fn dashscope_image_task_succeeds() {
         }
     })
     .await;
-    let p = providers::adapters::image(&target(&fake.base, "wanx2.1-t2i-turbo", json!({"poll_ms": 10}))).unwrap();
+    let p = providers::adapters::image(&target(
+        &fake.base,
+        "wanx2.1-t2i-turbo",
+        json!({"poll_ms": 10}),
+    ))
+    .unwrap();
     let (ctx, progress) = support::with_progress_log(support::ctx_ms(5_000));
     let out = p.generate(image_request(), &ctx).await.unwrap();
     assert_eq!(out.mime, "image/png");
     assert_eq!(storyloom::providers::check_image(&out.bytes).unwrap().0, 16);
     assert_eq!(out.seed, Some(42));
-    assert_eq!(out.request_id.as_deref(), Some("0385dc79-5ff8-4d82-bcb6-xxxxxx"));
+    assert_eq!(
+        out.request_id.as_deref(),
+        Some("0385dc79-5ff8-4d82-bcb6-xxxxxx")
+    );
 
     let submit = &fake.to(IMAGE_PATH)[0];
     assert_eq!(submit.header("x-dashscope-async"), Some("enable"));
-    assert_eq!(submit.header("authorization"), Some("Bearer sk-test-secret"));
+    assert_eq!(
+        submit.header("authorization"),
+        Some("Bearer sk-test-secret")
+    );
     assert_eq!(
         submit.json(),
         json!({"model": "wanx2.1-t2i-turbo",
@@ -97,12 +113,17 @@ async fn dashscope_image_task_succeeds() {
     );
     let polls = fake.to(TASK_PATH);
     assert_eq!(polls.len(), 2);
-    assert!(polls.iter().all(|p| p.method == "GET" && p.header("authorization") == Some("Bearer sk-test-secret")));
+    assert!(polls
+        .iter()
+        .all(|p| p.method == "GET" && p.header("authorization") == Some("Bearer sk-test-secret")));
     assert_eq!(fake.count("/oss/1d/out.png"), 1);
     let progress = progress.lock().unwrap();
     assert!(progress.iter().any(|(_, m)| m == "running"), "{progress:?}");
     assert_eq!(progress.last().unwrap(), &(1.0, "done".to_owned()));
-    assert!(progress.windows(2).all(|w| w[0].0 <= w[1].0), "progress only grows: {progress:?}");
+    assert!(
+        progress.windows(2).all(|w| w[0].0 <= w[1].0),
+        "progress only grows: {progress:?}"
+    );
 }
 
 #[tokio::test]
@@ -144,10 +165,20 @@ async fn dashscope_video_task_succeeds() {
     let body = submit.json();
     assert_eq!(body["model"], "wanx2.1-i2v-turbo");
     assert_eq!(body["input"]["prompt"], "她转身");
-    assert_eq!(body["parameters"], json!({"duration": 5, "seed": 7, "resolution": "480P"}));
+    assert_eq!(
+        body["parameters"],
+        json!({"duration": 5, "seed": 7, "resolution": "480P"})
+    );
     let img_url = body["input"]["img_url"].as_str().unwrap();
-    let b64 = img_url.strip_prefix("data:image/png;base64,").expect(img_url);
-    assert_eq!(base64::engine::general_purpose::STANDARD.decode(b64).unwrap(), keyframe);
+    let b64 = img_url
+        .strip_prefix("data:image/png;base64,")
+        .expect(img_url);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+        keyframe
+    );
 }
 
 #[tokio::test]
@@ -163,12 +194,19 @@ async fn dashscope_failed_task_fails_with_its_message_and_no_retry() {
         }
     })
     .await;
-    let p = providers::adapters::image(&target(&fake.base, "wanx2.1-t2i-turbo", json!({"poll_ms": 10}))).unwrap();
+    let p = providers::adapters::image(&target(
+        &fake.base,
+        "wanx2.1-t2i-turbo",
+        json!({"poll_ms": 10}),
+    ))
+    .unwrap();
     let ctx = support::ctx_ms(5_000);
     let slots = ProviderLimiter::new(None).for_provider(p.as_ref());
-    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| p.generate(image_request(), &ctx))
-        .await
-        .unwrap_err();
+    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| {
+        p.generate(image_request(), &ctx)
+    })
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Invalid);
     assert!(
         err.message.contains("FAILED")
@@ -200,9 +238,11 @@ async fn dashscope_429_then_success_and_500_gives_up() {
     let ctx = support::ctx_ms(5_000);
     let slots = ProviderLimiter::new(None).for_provider(p.as_ref());
     let start = Instant::now();
-    let (_, attempts) = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| p.generate(image_request(), &ctx))
-        .await
-        .unwrap();
+    let (_, attempts) = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| {
+        p.generate(image_request(), &ctx)
+    })
+    .await
+    .unwrap();
     assert_eq!(attempts, 2);
     assert!(start.elapsed() >= Duration::from_secs(1));
 
@@ -214,9 +254,11 @@ async fn dashscope_429_then_success_and_500_gives_up() {
     })
     .await;
     let p = providers::adapters::image(&target(&fake.base, "m", json!({"poll_ms": 10}))).unwrap();
-    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| p.generate(image_request(), &ctx))
-        .await
-        .unwrap_err();
+    let err = call_with_retry(&support::quick_policy(), &ctx, &slots, |_| {
+        p.generate(image_request(), &ctx)
+    })
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Upstream { status: 500 });
     assert!(err.message.contains("internal error"), "{}", err.message);
     assert_eq!(fake.count(IMAGE_PATH), 3);
@@ -227,14 +269,23 @@ async fn dashscope_a_failing_poll_is_tolerated() {
     let fake = serve(|r, n| async move {
         match r.path.as_str() {
             IMAGE_PATH => submitted(),
-            TASK_PATH if n == 0 => support::json(StatusCode::SERVICE_UNAVAILABLE, json!({"code": "ServiceUnavailable", "message": "busy"})),
-            TASK_PATH => task("SUCCEEDED", json!({"results": [{"url": format!("http://{}/o.png", host(&r))}]}), None),
+            TASK_PATH if n == 0 => support::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"code": "ServiceUnavailable", "message": "busy"}),
+            ),
+            TASK_PATH => task(
+                "SUCCEEDED",
+                json!({"results": [{"url": format!("http://{}/o.png", host(&r))}]}),
+                None,
+            ),
             _ => typed(StatusCode::OK, "image/png", support::png(2, 2)),
         }
     })
     .await;
     let p = providers::adapters::image(&target(&fake.base, "m", json!({"poll_ms": 10}))).unwrap();
-    p.generate(image_request(), &support::ctx_ms(5_000)).await.unwrap();
+    p.generate(image_request(), &support::ctx_ms(5_000))
+        .await
+        .unwrap();
     assert_eq!((fake.count(IMAGE_PATH), fake.count(TASK_PATH)), (1, 2));
 }
 
@@ -243,19 +294,41 @@ async fn dashscope_malformed_answers_and_bad_downloads() {
     let fake = serve(|r, n| async move {
         match r.path.as_str() {
             IMAGE_PATH if n == 0 => typed(StatusCode::OK, "text/html", support::HTML_PAGE),
-            IMAGE_PATH if n == 1 => typed(StatusCode::OK, "application/json", r#"{"output": {"task_status": "PEND"#),
-            IMAGE_PATH if n == 2 => support::json(StatusCode::OK, json!({"request_id": "x", "output": {}})),
+            IMAGE_PATH if n == 1 => typed(
+                StatusCode::OK,
+                "application/json",
+                r#"{"output": {"task_status": "PEND"#,
+            ),
+            IMAGE_PATH if n == 2 => {
+                support::json(StatusCode::OK, json!({"request_id": "x", "output": {}}))
+            }
             IMAGE_PATH => submitted(),
-            TASK_PATH => task("SUCCEEDED", json!({"results": [{"url": format!("http://{}/page", host(&r))}]}), None),
+            TASK_PATH => task(
+                "SUCCEEDED",
+                json!({"results": [{"url": format!("http://{}/page", host(&r))}]}),
+                None,
+            ),
             _ => typed(StatusCode::OK, "text/html", "<html>Access denied</html>"),
         }
     })
     .await;
     let p = providers::adapters::image(&target(&fake.base, "m", json!({"poll_ms": 10}))).unwrap();
-    for expected in ["HTML page", "truncated JSON", "has no output.task_id", "text/html, not image/"] {
-        let err = p.generate(image_request(), &support::ctx_ms(5_000)).await.unwrap_err();
+    for expected in [
+        "HTML page",
+        "truncated JSON",
+        "has no output.task_id",
+        "text/html, not image/",
+    ] {
+        let err = p
+            .generate(image_request(), &support::ctx_ms(5_000))
+            .await
+            .unwrap_err();
         assert!(!err.retryable(), "{expected}");
-        assert!(err.message.contains(expected), "{expected}: {}", err.message);
+        assert!(
+            err.message.contains(expected),
+            "{expected}: {}",
+            err.message
+        );
     }
 }
 
@@ -276,10 +349,16 @@ async fn dashscope_polling_is_bounded_by_the_timeout_and_cancel() {
         ..VideoRequest::default()
     };
     let start = Instant::now();
-    let err = p.animate(req.clone(), &support::ctx_ms(250)).await.unwrap_err();
+    let err = p
+        .animate(req.clone(), &support::ctx_ms(250))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Timeout);
     let elapsed = start.elapsed();
-    assert!(elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
     assert!(fake.count(TASK_PATH) >= 3, "it polled until the deadline");
 
     let ctx = support::ctx_ms(60_000);
@@ -289,12 +368,19 @@ async fn dashscope_polling_is_bounded_by_the_timeout_and_cancel() {
         cancel.cancel();
     });
     let start = Instant::now();
-    assert!(p.animate(req.clone(), &ctx).await.unwrap_err().is_cancelled());
+    assert!(p
+        .animate(req.clone(), &ctx)
+        .await
+        .unwrap_err()
+        .is_cancelled());
     assert!(start.elapsed() < Duration::from_secs(3));
 
     // A keyframe that is not an image is refused before anything is sent.
     let before = fake.count(VIDEO_PATH);
-    let bad = VideoRequest { image: b"GIF? no".to_vec(), ..req };
+    let bad = VideoRequest {
+        image: b"GIF? no".to_vec(),
+        ..req
+    };
     let err = p.animate(bad, &support::ctx_ms(5_000)).await.unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Invalid);
     assert_eq!(fake.count(VIDEO_PATH), before);

@@ -13,8 +13,15 @@ fn comfy_config() -> serde_json::Value {
 }
 
 /// Builds `kind` from `adapter`; `Ok((id, model, debug))` or the error.
-fn build(adapter: AdapterKind, kind: ModelKind) -> Result<(String, String, String), storyloom::providers::ProviderError> {
-    let config = if adapter == AdapterKind::Comfyui { comfy_config() } else { json!({}) };
+fn build(
+    adapter: AdapterKind,
+    kind: ModelKind,
+) -> Result<(String, String, String), storyloom::providers::ProviderError> {
+    let config = if adapter == AdapterKind::Comfyui {
+        comfy_config()
+    } else {
+        json!({})
+    };
     let t = support::target(adapter, "http://127.0.0.1:9/v1", "model-x", config);
     fn info<P: ProviderInfo + ?Sized>(p: &P, debug: String) -> (String, String, String) {
         (p.id().to_owned(), p.model().to_owned(), debug)
@@ -66,7 +73,9 @@ fn factory_builds_exactly_the_documented_pairs() {
                 assert_eq!(model, "model-x");
                 assert!(!debug.contains("sk-test-secret"), "{debug}");
             } else {
-                let e = got.err().unwrap_or_else(|| panic!("{adapter} {kind} should not exist"));
+                let e = got
+                    .err()
+                    .unwrap_or_else(|| panic!("{adapter} {kind} should not exist"));
                 assert_eq!(e.kind, ProviderErrorKind::Invalid);
                 assert!(
                     e.message.contains(adapter.as_str()) && e.message.contains(kind.as_str()),
@@ -80,14 +89,24 @@ fn factory_builds_exactly_the_documented_pairs() {
 
 #[test]
 fn factory_refuses_bad_targets() {
-    let mut t = support::target(AdapterKind::OpenaiCompatible, "ftp://example.com", "m", json!({}));
+    let mut t = support::target(
+        AdapterKind::OpenaiCompatible,
+        "ftp://example.com",
+        "m",
+        json!({}),
+    );
     let e = adapters::image(&t).err().unwrap();
     assert!(e.message.contains("base_url"), "{}", e.message);
     t.base_url = "http://127.0.0.1:9".into();
     t.config = json!(["not", "an", "object"]);
     assert!(adapters::tts(&t).is_err());
     // A ComfyUI model without a workflow fails when it is built, not when it is first called.
-    let t = support::target(AdapterKind::Comfyui, "http://127.0.0.1:9", "m", json!({"nodes": {"prompt": "6"}}));
+    let t = support::target(
+        AdapterKind::Comfyui,
+        "http://127.0.0.1:9",
+        "m",
+        json!({"nodes": {"prompt": "6"}}),
+    );
     let e = adapters::image(&t).err().unwrap();
     assert!(e.message.contains("workflow"), "{}", e.message);
 }
@@ -114,14 +133,82 @@ async fn every_adapter_maps_connection_refused_to_retryable_unavailable() {
         ..LlmRequest::default()
     };
     let errors = vec![
-        ("chat", adapters::llm(&t(AdapterKind::OpenaiCompatible, json!({}))).unwrap().complete(llm_req, &ctx).await.err()),
-        ("images", adapters::image(&t(AdapterKind::OpenaiCompatible, json!({}))).unwrap().generate(image.clone(), &ctx).await.err()),
-        ("speech", adapters::tts(&t(AdapterKind::OpenaiCompatible, json!({}))).unwrap().speak(TtsRequest { text: "hi".into(), ..TtsRequest::default() }, &ctx).await.err()),
-        ("asr", adapters::asr(&t(AdapterKind::OpenaiCompatible, json!({}))).unwrap().transcribe(AsrRequest { audio: vec![1], ..AsrRequest::default() }, &ctx).await.err()),
-        ("dashscope image", adapters::image(&t(AdapterKind::Dashscope, json!({}))).unwrap().generate(image.clone(), &ctx).await.err()),
-        ("dashscope video", adapters::video(&t(AdapterKind::Dashscope, json!({}))).unwrap().animate(video.clone(), &ctx).await.err()),
-        ("comfyui image", adapters::image(&t(AdapterKind::Comfyui, comfy_config())).unwrap().generate(image, &ctx).await.err()),
-        ("comfyui video", adapters::video(&t(AdapterKind::Comfyui, comfy_config())).unwrap().animate(video, &ctx).await.err()),
+        (
+            "chat",
+            adapters::llm(&t(AdapterKind::OpenaiCompatible, json!({})))
+                .unwrap()
+                .complete(llm_req, &ctx)
+                .await
+                .err(),
+        ),
+        (
+            "images",
+            adapters::image(&t(AdapterKind::OpenaiCompatible, json!({})))
+                .unwrap()
+                .generate(image.clone(), &ctx)
+                .await
+                .err(),
+        ),
+        (
+            "speech",
+            adapters::tts(&t(AdapterKind::OpenaiCompatible, json!({})))
+                .unwrap()
+                .speak(
+                    TtsRequest {
+                        text: "hi".into(),
+                        ..TtsRequest::default()
+                    },
+                    &ctx,
+                )
+                .await
+                .err(),
+        ),
+        (
+            "asr",
+            adapters::asr(&t(AdapterKind::OpenaiCompatible, json!({})))
+                .unwrap()
+                .transcribe(
+                    AsrRequest {
+                        audio: vec![1],
+                        ..AsrRequest::default()
+                    },
+                    &ctx,
+                )
+                .await
+                .err(),
+        ),
+        (
+            "dashscope image",
+            adapters::image(&t(AdapterKind::Dashscope, json!({})))
+                .unwrap()
+                .generate(image.clone(), &ctx)
+                .await
+                .err(),
+        ),
+        (
+            "dashscope video",
+            adapters::video(&t(AdapterKind::Dashscope, json!({})))
+                .unwrap()
+                .animate(video.clone(), &ctx)
+                .await
+                .err(),
+        ),
+        (
+            "comfyui image",
+            adapters::image(&t(AdapterKind::Comfyui, comfy_config()))
+                .unwrap()
+                .generate(image, &ctx)
+                .await
+                .err(),
+        ),
+        (
+            "comfyui video",
+            adapters::video(&t(AdapterKind::Comfyui, comfy_config()))
+                .unwrap()
+                .animate(video, &ctx)
+                .await
+                .err(),
+        ),
     ];
     for (name, err) in errors {
         let err = err.unwrap_or_else(|| panic!("{name}: nothing listens, yet it succeeded"));

@@ -43,17 +43,23 @@ fn request() -> ImageRequest {
     }
 }
 
-async fn generate(p: &std::sync::Arc<dyn ImageProvider>) -> Result<(ImageOutput, u32), ProviderError> {
+async fn generate(
+    p: &std::sync::Arc<dyn ImageProvider>,
+) -> Result<(ImageOutput, u32), ProviderError> {
     let ctx = support::ctx_ms(5_000);
     let slots = ProviderLimiter::new(None).for_provider(p.as_ref());
-    call_with_retry(&support::quick_policy(), &ctx, &slots, |_| p.generate(request(), &ctx)).await
+    call_with_retry(&support::quick_policy(), &ctx, &slots, |_| {
+        p.generate(request(), &ctx)
+    })
+    .await
 }
 
 #[tokio::test]
 async fn openai_images_b64_success() {
     let fake = serve(|_, _| async {
         let mut r = support::json(StatusCode::OK, b64_answer(&support::png(8, 6)));
-        r.headers_mut().insert("x-request-id", "req_img_1".parse().unwrap());
+        r.headers_mut()
+            .insert("x-request-id", "req_img_1".parse().unwrap());
         r
     })
     .await;
@@ -66,8 +72,14 @@ async fn openai_images_b64_success() {
     assert_eq!(out.model, "dall-e-3");
     let seen = fake.requests();
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/v1/images/generations"));
-    assert_eq!(seen[0].header("authorization"), Some("Bearer sk-test-secret"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("POST", "/v1/images/generations")
+    );
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some("Bearer sk-test-secret")
+    );
     assert_eq!(
         seen[0].json(),
         json!({"model": "dall-e-3", "prompt": "雨夜的小巷", "n": 1, "size": "640x360",
@@ -91,9 +103,15 @@ async fn openai_images_config_size_and_url_answer() {
         }
     })
     .await;
-    let p = images(&fake.base, json!({"size": "1024x1024", "response_format": null}));
+    let p = images(
+        &fake.base,
+        json!({"size": "1024x1024", "response_format": null}),
+    );
     let (out, _) = generate(&p).await.unwrap();
-    assert_eq!((out.mime.as_str(), check_image(&out.bytes).unwrap().1), ("image/jpeg", 4));
+    assert_eq!(
+        (out.mime.as_str(), check_image(&out.bytes).unwrap().1),
+        ("image/jpeg", 4)
+    );
     let body = fake.to("/v1/images/generations")[0].json();
     assert_eq!(body["size"], "1024x1024");
     assert!(body.get("response_format").is_none());
@@ -141,17 +159,33 @@ async fn openai_images_malformed_answers() {
     let fake = serve(|_, n| async move {
         match n {
             0 => typed(StatusCode::OK, "text/html", support::HTML_PAGE),
-            1 => typed(StatusCode::OK, "application/json", r#"{"created": 1, "data": [{"b64_json": "iVBOR"#),
+            1 => typed(
+                StatusCode::OK,
+                "application/json",
+                r#"{"created": 1, "data": [{"b64_json": "iVBOR"#,
+            ),
             2 => support::json(StatusCode::OK, json!({"created": 1, "data": []})),
-            _ => support::json(StatusCode::OK, json!({"created": 1, "data": [{"b64_json": b64(b"<html>not an image</html>")}]})),
+            _ => support::json(
+                StatusCode::OK,
+                json!({"created": 1, "data": [{"b64_json": b64(b"<html>not an image</html>")}]}),
+            ),
         }
     })
     .await;
     let p = images(&fake.base, json!({}));
-    for expected in ["HTML page", "truncated JSON", "has no data", "does not decode"] {
+    for expected in [
+        "HTML page",
+        "truncated JSON",
+        "has no data",
+        "does not decode",
+    ] {
         let err = generate(&p).await.unwrap_err();
         assert!(!err.retryable(), "{expected}");
-        assert!(err.message.contains(expected), "{expected}: {}", err.message);
+        assert!(
+            err.message.contains(expected),
+            "{expected}: {}",
+            err.message
+        );
     }
     assert_eq!(fake.count("/v1/images/generations"), 4);
 }
@@ -161,12 +195,18 @@ async fn openai_images_timeout_and_refused_connection() {
     let fake = serve(|_, _| support::sleepy()).await;
     let p = images(&fake.base, json!({}));
     let start = Instant::now();
-    let err = p.generate(request(), &support::ctx_ms(200)).await.unwrap_err();
+    let err = p
+        .generate(request(), &support::ctx_ms(200))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Timeout);
     assert!(start.elapsed() < Duration::from_secs(3));
 
     let p = images(&support::refused_base(), json!({}));
-    let err = p.generate(request(), &support::ctx_ms(2_000)).await.unwrap_err();
+    let err = p
+        .generate(request(), &support::ctx_ms(2_000))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Unavailable);
     assert!(err.retryable());
 }
@@ -194,7 +234,8 @@ async fn openai_images_wrong_type_download_fails_clearly() {
 
 /// A body streamed in 64 KiB chunks with no Content-Length.
 fn streamed(total: usize) -> Body {
-    let chunks = (0..total.div_ceil(65536)).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 65536])));
+    let chunks =
+        (0..total.div_ceil(65536)).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 65536])));
     Body::from_stream(futures_util::stream::iter(chunks))
 }
 
@@ -207,7 +248,11 @@ async fn download_enforces_size_type_and_status() {
             "/small.png" => typed(StatusCode::OK, "image/png", support::png(2, 2)),
             "/page" => typed(StatusCode::OK, "text/html", support::HTML_PAGE),
             "/untyped" => axum::response::Response::new(Body::from(support::png(2, 2))),
-            _ => typed(StatusCode::NOT_FOUND, "application/xml", "<Error><Code>NoSuchKey</Code></Error>"),
+            _ => typed(
+                StatusCode::NOT_FOUND,
+                "application/xml",
+                "<Error><Code>NoSuchKey</Code></Error>",
+            ),
         }
     })
     .await;
@@ -215,22 +260,54 @@ async fn download_enforces_size_type_and_status() {
     let ctx = support::ctx_ms(5_000);
     let url = |p: &str| format!("{}{p}", fake.base);
 
-    let err = download(&client, &url("/sized.png"), 100_000, &["image/"], &ctx).await.unwrap_err();
-    assert!(err.message.contains("300000 bytes, over the limit of 100000"), "{}", err.message);
-    let err = download(&client, &url("/streamed.png"), 100_000, &["image/"], &ctx).await.unwrap_err();
-    assert!(err.message.contains("over the limit of 100000"), "{}", err.message);
+    let err = download(&client, &url("/sized.png"), 100_000, &["image/"], &ctx)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains("300000 bytes, over the limit of 100000"),
+        "{}",
+        err.message
+    );
+    let err = download(&client, &url("/streamed.png"), 100_000, &["image/"], &ctx)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("over the limit of 100000"),
+        "{}",
+        err.message
+    );
     assert!(!err.retryable());
 
-    let (bytes, mime) = download(&client, &url("/small.png"), 100_000, &["image/"], &ctx).await.unwrap();
+    let (bytes, mime) = download(&client, &url("/small.png"), 100_000, &["image/"], &ctx)
+        .await
+        .unwrap();
     assert_eq!((mime.as_str(), bytes), ("image/png", support::png(2, 2)));
-    let (_, mime) = download(&client, &url("/untyped"), 100_000, &["image/"], &ctx).await.unwrap();
-    assert_eq!(mime, "application/octet-stream", "a missing type is left to the caller's check");
+    let (_, mime) = download(&client, &url("/untyped"), 100_000, &["image/"], &ctx)
+        .await
+        .unwrap();
+    assert_eq!(
+        mime, "application/octet-stream",
+        "a missing type is left to the caller's check"
+    );
 
-    let err = download(&client, &url("/page"), 100_000, &["image/"], &ctx).await.unwrap_err();
-    assert!(err.message.contains("text/html, not image/"), "{}", err.message);
-    let err = download(&client, &url("/gone"), 100_000, &["image/"], &ctx).await.unwrap_err();
+    let err = download(&client, &url("/page"), 100_000, &["image/"], &ctx)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("text/html, not image/"),
+        "{}",
+        err.message
+    );
+    let err = download(&client, &url("/gone"), 100_000, &["image/"], &ctx)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Invalid);
-    assert!(err.message.contains("404") && err.message.contains("NoSuchKey"), "{}", err.message);
+    assert!(
+        err.message.contains("404") && err.message.contains("NoSuchKey"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -238,7 +315,9 @@ async fn download_honours_timeout_and_cancel() {
     let fake = serve(|_, _| support::sleepy()).await;
     let client = reqwest::Client::new();
     let start = Instant::now();
-    let err = download(&client, &fake.base, 1000, &[], &support::ctx_ms(200)).await.unwrap_err();
+    let err = download(&client, &fake.base, 1000, &[], &support::ctx_ms(200))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Timeout);
     let ctx = support::ctx_ms(60_000);
     let cancel = ctx.cancel.clone();
@@ -246,7 +325,9 @@ async fn download_honours_timeout_and_cancel() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         cancel.cancel();
     });
-    let err = download(&client, &fake.base, 1000, &[], &ctx).await.unwrap_err();
+    let err = download(&client, &fake.base, 1000, &[], &ctx)
+        .await
+        .unwrap_err();
     assert!(err.is_cancelled());
     assert!(start.elapsed() < Duration::from_secs(3));
 }
