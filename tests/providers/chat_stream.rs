@@ -293,7 +293,10 @@ async fn chat_stream_against_a_server_that_answers_json() {
     let llm = llm(&fake.base, json!({}));
     let deltas = Arc::new(Mutex::new(Vec::new()));
     let (answer, _) = stream_with_retry(&llm, &deltas).await.unwrap();
-    assert_eq!(*deltas.lock().unwrap(), [answer.content.clone()]);
+    assert_eq!(
+        *deltas.lock().unwrap(),
+        std::slice::from_ref(&answer.content)
+    );
 }
 
 #[tokio::test]

@@ -227,9 +227,12 @@ pub fn quick_policy() -> RetryPolicy {
     RetryPolicy::new(3, Duration::from_millis(10), Duration::from_millis(50)).with_seed(5)
 }
 
+/// The progress reports a call made: `(fraction, message)` in order.
+pub type ProgressLog = Arc<Mutex<Vec<(f32, String)>>>;
+
 /// Progress reports collected from a context.
-pub fn with_progress_log(ctx: CallContext) -> (CallContext, Arc<Mutex<Vec<(f32, String)>>>) {
-    let log: Arc<Mutex<Vec<(f32, String)>>> = Arc::default();
+pub fn with_progress_log(ctx: CallContext) -> (CallContext, ProgressLog) {
+    let log: ProgressLog = Arc::default();
     let sink = log.clone();
     let ctx = ctx.with_progress(move |f, m| sink.lock().unwrap().push((f, m.to_owned())));
     (ctx, log)
