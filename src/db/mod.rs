@@ -242,8 +242,11 @@ mod tests {
         assert!(res.is_err());
         let n: i64 = db
             .read(|c| {
-                c.query_row("SELECT COUNT(*) FROM settings", [], |r| r.get(0))
-                    .map_err(DbError::from)
+                // Migrations seed settings of their own: count only this test's key.
+                c.query_row("SELECT COUNT(*) FROM settings WHERE key = 'a'", [], |r| {
+                    r.get(0)
+                })
+                .map_err(DbError::from)
             })
             .await
             .unwrap();
