@@ -53,6 +53,16 @@ pub fn optional_text(
     }
 }
 
+/// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)` (clear the value).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

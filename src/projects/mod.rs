@@ -81,6 +81,8 @@ pub struct Project {
     pub current_version_id: Option<String>,
     /// The workspace the project belongs to (a person's personal workspace has their id).
     pub workspace_id: String,
+    /// Credits a run may cost at most (null: the instance's default cap, if any).
+    pub cost_cap: Option<i64>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,
@@ -106,6 +108,10 @@ pub struct ProjectPatch {
     pub status: Option<ProjectStatus>,
     pub style: Option<String>,
     pub script: Option<String>,
+    /// Credits a run may cost at most; `null` removes the project's own cap.
+    #[serde(default, with = "crate::validate::double_option")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000)]
+    pub cost_cap: Option<Option<i64>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -169,7 +175,7 @@ fn clean_style(style: Option<&str>) -> Result<Option<String>, ProjectError> {
 }
 
 const COLUMNS: &str =
-    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at, current_version_id, owner_id";
+    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at, current_version_id, owner_id, cost_cap";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -184,6 +190,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
         updated_at: r.get(8)?,
         current_version_id: r.get(9)?,
         workspace_id: r.get(10)?,
+        cost_cap: r.get(11)?,
     })
 }
 
@@ -224,6 +231,7 @@ pub async fn create(
         script: None,
         current_version_id: None,
         workspace_id: owner_id.to_string(),
+        cost_cap: None,
         created_at: now.clone(),
         updated_at: now,
     };
@@ -332,6 +340,14 @@ pub async fn update(
         .as_deref()
         .map(|s| clean_style(Some(s)))
         .transpose()?;
+    if let Some(Some(cap)) = patch.cost_cap {
+        if !(0..=1_000_000).contains(&cap) {
+            return Err(invalid(
+                "cost_cap",
+                format!("cost_cap is 0–1000000 credits, or null for none (got {cap})"),
+            ));
+        }
+    }
     let now = rfc3339(state.clock.now());
     let (owner_id, id, ids) = (owner_id.to_string(), id.to_string(), state.ids.clone());
     state
@@ -353,6 +369,9 @@ pub async fn update(
             if let Some(v) = style {
                 p.style = v;
             }
+            if let Some(v) = patch.cost_cap {
+                p.cost_cap = v;
+            }
             if let Some(v) = patch.script {
                 // The script lives in the current version; the project column mirrors it (seed 002).
                 let version_id =
@@ -369,7 +388,7 @@ pub async fn update(
             p.updated_at = now;
             tx.execute(
                 "UPDATE projects SET name = ?1, description = ?2, aspect_ratio = ?3, status = ?4,
-                        style = ?5, script = ?6, updated_at = ?7
+                        style = ?5, script = ?6, updated_at = ?7, cost_cap = ?9
                  WHERE id = ?8",
                 params![
                     p.name,
@@ -379,7 +398,8 @@ pub async fn update(
                     p.style,
                     p.script,
                     p.updated_at,
-                    p.id
+                    p.id,
+                    p.cost_cap
                 ],
             )?;
             Ok::<_, ProjectError>(p)

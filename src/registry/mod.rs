@@ -157,19 +157,9 @@ pub struct ConfigPatch {
     #[schema(minimum = 1, maximum = 64)]
     pub max_concurrency: Option<u32>,
     /// Credits; null removes the cap.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>, minimum = 0)]
     pub cost_cap: Option<Option<i64>>,
-}
-
-/// Distinguishes a field that is absent from one that is null.
-pub(crate) mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -917,7 +907,8 @@ pub async fn resolve(
             .cloned()
             .ok_or_else(|| {
                 RegistryError::NotFound(format!(
-                    "a default {} model (add a provider and choose the default in Settings → Providers & Models)",
+                    "default {0} model is configured for '{0}.default': add a provider and choose \
+                     the default in Settings → Providers & Models",
                     kind_name(kind)
                 ))
             })?,
