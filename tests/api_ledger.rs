@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_error, TestServer};
+use common::{assert_error, fake_llm, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storyloom::{
@@ -300,14 +300,31 @@ async fn project_with_script(s: &TestServer) -> String {
     pid
 }
 
-/// A one-node template whose node is the test hook's paid node.
+/// A one-node template calling a registered model on a fake OpenAI-compatible server (registered
+/// on first use): it holds `estimate`, is charged `cost`, thinks `sleep_ms`, or is refused (`fail`).
 async fn paid_template(s: &TestServer, name: &str, paid: Value) -> String {
+    let (_, found) = s.get("/api/v1/models?search=fake-llm").await;
+    let model = match found["items"][0]["id"].as_str() {
+        Some(id) => id.to_string(),
+        None => {
+            let base = fake_llm::start().await;
+            let (status, m) = s.post("/api/v1/models", fake_llm::model_body(&base)).await;
+            assert_eq!(status, StatusCode::CREATED, "{m}");
+            m["id"].as_str().unwrap().to_string()
+        }
+    };
+    let n = |k: &str| paid[k].as_u64().unwrap_or(0);
+    let graph = fake_llm::paid_graph(
+        &model,
+        n("estimate"),
+        n("cost"),
+        n("sleep_ms"),
+        paid["fail"] == true,
+    );
     let (status, t) = s
         .post(
             "/api/v1/workflows/templates",
-            json!({"name": name, "graph": {"nodes": [
-                {"id": "paid", "kind": "llm.prompt", "config": {"test_paid": paid}}
-            ], "edges": []}}),
+            json!({"name": name, "graph": graph}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
@@ -377,7 +394,6 @@ async fn an_offline_run_needs_no_budget_and_leaves_zero_cost_usage_records() {
 
 #[tokio::test]
 async fn a_paid_run_is_refused_with_402_then_charged_only_on_success() {
-    ledger::testing::enable_paid_test_nodes();
     let s = TestServer::start(AuthMode::Local).await;
     let pid = project_with_script(&s).await;
     let ok = paid_template(&s, "paid ok", json!({"estimate": 10, "cost": 7})).await;
@@ -457,17 +473,11 @@ async fn a_paid_run_is_refused_with_402_then_charged_only_on_success() {
     assert_eq!(balance(&s).await, (18, 0));
     assert_eq!(holds_of(&s).await[0]["status"], "voided");
 
-    // A cache hit is free.
-    let cached = paid_template(
-        &s,
-        "paid cached",
-        json!({"estimate": 10, "cost": 7, "cached": true}),
-    )
-    .await;
+    // A cache hit is free: the same prompt to the same model again.
     let (_, run) = s
         .post(
             "/api/v1/workflow-runs",
-            json!({"project_id": pid, "template_id": cached}),
+            json!({"project_id": pid, "template_id": ok}),
         )
         .await;
     wait_run(&s, run["id"].as_str().unwrap(), &["completed"]).await;
@@ -618,7 +628,6 @@ async fn subscriptions_show_their_quota_and_upgrades_pay_from_the_balance() {
 #[tokio::test]
 async fn reconciliation_finds_each_planted_inconsistency_and_auto_fix_repairs_it_with_new_rows_only(
 ) {
-    ledger::testing::enable_paid_test_nodes();
     let s = TestServer::start(AuthMode::Local).await;
     let me = owner(&s);
     grant(&s, &me, 100).await;

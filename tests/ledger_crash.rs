@@ -1,8 +1,9 @@
 //! A real `storyloom serve` is killed with SIGKILL between a node's hold and its settle. After the
 //! restart the sweeper has voided the dead process's hold before anything else runs, the re-run node
 //! holds and settles once, the balance is whole, and a duplicated settle of a job hold is idempotent.
-//! The paid node is the test hook of `ledger::testing` (`STORYLOOM_TEST_PAID_NODES=1`).
+//! The paid node calls a registered model on a fake OpenAI-compatible server that thinks 2.5 s.
 #![cfg(all(feature = "server", unix))]
+mod common;
 
 use std::{
     io::{BufRead, BufReader},
@@ -18,7 +19,6 @@ fn start(data_dir: &Path) -> (Child, String) {
         .args(["serve", "--addr", "127.0.0.1:0", "--auth", "local"])
         .arg("--data-dir")
         .arg(data_dir)
-        .env("STORYLOOM_TEST_PAID_NODES", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -82,11 +82,19 @@ async fn a_process_killed_between_hold_and_settle_is_swept_and_the_balance_is_wh
     )
     .await;
     let pid = p["id"].as_str().unwrap().to_string();
+    let fake = common::fake_llm::start().await;
+    let (status, model) = post(
+        &client,
+        format!("{base}/api/v1/models"),
+        common::fake_llm::model_body(&fake),
+    )
+    .await;
+    assert_eq!(status, 201, "{model}");
+    let graph = common::fake_llm::paid_graph(model["id"].as_str().unwrap(), 10, 7, 2500, false);
     let (status, t) = post(
         &client,
         format!("{base}/api/v1/workflows/templates"),
-        json!({"name": "paid", "graph": {"nodes": [{"id": "paid", "kind": "llm.prompt",
-            "config": {"test_paid": {"estimate": 10, "cost": 7, "sleep_ms": 2500}}}], "edges": []}}),
+        json!({"name": "paid", "graph": graph}),
     )
     .await;
     assert_eq!(status, 201, "{t}");

@@ -46,9 +46,7 @@
 //! (void); active members are not charged (the hold is recorded with `waived = 'member'` and moves
 //! nothing); subscription tiers grant a monthly quota into the wallet ([`plans`]).
 pub mod plans;
-pub mod pricing;
 pub mod reconcile;
-pub mod testing;
 pub mod views;
 
 #[cfg(test)]

@@ -132,11 +132,24 @@ pub(crate) async fn node_estimate(
         .unwrap_or_default();
     match node.kind.as_str() {
         "llm.prompt" => {
-            let input: u64 = shots
-                .iter()
-                .map(|s| prompt_tokens_bound(&s.description) + 24)
-                .sum::<u64>()
-                + 800;
+            let cfg = |k: &str| {
+                node.config
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            };
+            let input: u64 = if cfg("template") == "breakdown_refine" {
+                shots
+                    .iter()
+                    .map(|s| prompt_tokens_bound(&s.description) + 24)
+                    .sum::<u64>()
+                    + prompt_tokens_bound(REFINE_SYSTEM)
+            } else if !cfg("prompt").is_empty() {
+                prompt_tokens_bound(cfg("prompt")) + prompt_tokens_bound(cfg("system"))
+            } else {
+                // A prompt template: its text is known only once rendered.
+                1000
+            };
             llm_cost(&r, input, u64::from(max_tokens(node, &r)))
         }
         "keyframe.render" => {
@@ -486,11 +499,57 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
         json_mode: schema.is_some(),
         ..Default::default()
     };
-    let first = with_retry(&ctx.state, &r, &call, |_| {
-        llm.complete(ask(messages.clone()), &call)
+    // The same model, settings and messages give the same answer from the cache, free.
+    let cache_key = sha256_hex(
+        json!({"kind": "llm.prompt", "version": 1, "provider": r.model.provider_id,
+               "model": r.model.model_name, "model_config": r.model.config, "messages": messages,
+               "max_tokens": max, "temperature": temperature, "schema": schema})
+        .to_string()
+        .as_bytes(),
+    );
+    if let Some(mut output) = cached_output(&ctx.state, &cache_key).await? {
+        let mut log = String::from("the same prompt was answered before: taken from the cache\n");
+        if let (Some(board), Some(v)) = (&board, output.get("json").cloned()) {
+            let (added, kept) = apply_refine(ctx, board, &v).await?;
+            log.push_str(&format!(
+                "{added} shot descriptions added; all {kept} shots kept\n"
+            ));
+        }
+        output["cached"] = json!(true);
+        return Ok(Outcome::Done {
+            output,
+            cost_credits: 0,
+            log,
+        });
+    }
+    // Streamed, so a long answer shows progress on the run page as it arrives.
+    let received = std::sync::atomic::AtomicUsize::new(0);
+    let (state, run_id, node_id) = (&ctx.state, ctx.run.id.clone(), ctx.node.id.clone());
+    let on_delta = |delta: &str| {
+        use std::sync::atomic::Ordering;
+        let before = received.fetch_add(delta.chars().count(), Ordering::Relaxed);
+        let after = before + delta.chars().count();
+        if after / 400 > before / 400 {
+            super::runs::emit(
+                state,
+                &run_id,
+                Some(&node_id),
+                "running",
+                format!("{node_id}: {after} characters received"),
+                None,
+            );
+        }
+    };
+    let first = match with_retry(&ctx.state, &r, &call, |_| {
+        llm.complete_stream(ask(messages.clone()), &call, &on_delta)
     })
     .await
-    .map_err(provider_error)?;
+    {
+        Ok(answer) => answer,
+        // Paused or cancelled while the model was thinking: nothing is charged.
+        Err(e) if e.is_cancelled() => return Ok(Outcome::Interrupted),
+        Err(e) => return Err(provider_error(e)),
+    };
     let mut cost = usage_cost(&r, &first, hold_estimate);
     let mut answer = first.content.clone();
     let mut log = format!(
@@ -544,12 +603,44 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
             "{added} shot descriptions added; all {kept} shots kept\n"
         ));
     }
-    count_use(&ctx.state, &r.model.id).await;
+    let (key, stored, now) = (
+        cache_key,
+        output.to_string(),
+        rfc3339(ctx.state.clock.now()),
+    );
+    let model_id = r.model.id.clone();
+    ctx.state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                params![key, stored, now],
+            )?;
+            registry::count_use(tx, &model_id)
+        })
+        .await?;
     Ok(Outcome::Done {
         output,
         cost_credits: cost,
         log,
     })
+}
+
+async fn cached_output(state: &AppState, cache_key: &str) -> Result<Option<Value>, NodeError> {
+    let key = cache_key.to_string();
+    let text: Option<String> = state
+        .db
+        .read(move |c| {
+            c.query_row(
+                "SELECT output FROM node_cache WHERE cache_key = ?1",
+                [&key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(DbError::from)
+        })
+        .await?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
 fn usage_cost(r: &Resolved, resp: &providers::LlmResponse, fallback: i64) -> i64 {
@@ -604,13 +695,6 @@ async fn apply_refine(
         })
         .await?;
     Ok((added, kept))
-}
-
-async fn count_use(state: &AppState, model_id: &str) {
-    let id = model_id.to_string();
-    if let Err(e) = state.db.write(move |tx| registry::count_use(tx, &id)).await {
-        tracing::warn!(error = %e, "could not count a model's use");
-    }
 }
 
 // ------------------------------------------------------------------------------------------ keyframes

@@ -557,10 +557,7 @@ async fn node_estimates(
     let mut out = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
         let run = target.map(|(p, v)| (owner_id, p, v));
-        out.push(
-            ledger::pricing::node_estimate(node)
-                .saturating_add(super::ai::node_estimate(state, run, node).await),
-        );
+        out.push(super::ai::node_estimate(state, run, node).await);
     }
     out
 }
@@ -1013,19 +1010,13 @@ async fn execute_node(
         })
         .await?;
     let node0 = &run0.graph.nodes[node_index];
-    let estimate = ledger::pricing::node_estimate(node0).saturating_add(
-        super::ai::node_estimate(
-            state,
-            Some((&run0.owner_id, &run0.project_id, Some(&run0.version_id))),
-            node0,
-        )
-        .await,
-    );
-    let hold_amount = if ledger::testing::paid_node(node0).is_some() {
-        estimate
-    } else {
-        super::ai::node_hold_amount(node0, estimate)
-    };
+    let estimate = super::ai::node_estimate(
+        state,
+        Some((&run0.owner_id, &run0.project_id, Some(&run0.version_id))),
+        node0,
+    )
+    .await;
+    let hold_amount = super::ai::node_hold_amount(node0, estimate);
     let over_cap = match check_cost_cap(state, &run0.project_id, spent, estimate).await {
         Err(RunError::Invalid { message, .. }) if estimate > 0 => Some(message),
         Err(e) => return Err(e),
@@ -1130,10 +1121,7 @@ async fn execute_node(
         cancel: cancel.clone(),
         hold_estimate: hold.estimate,
     };
-    let outcome = match ledger::testing::paid_node(&node) {
-        Some(paid) => simulate_paid_node(&paid, cancel).await,
-        None => nodes::run_node(&ctx).await,
-    };
+    let outcome = nodes::run_node(&ctx).await;
     let now = rfc3339(state.clock.now());
     let now_t = state.clock.now();
     let nrid = node_run_id.to_string();
@@ -1270,29 +1258,6 @@ async fn execute_node(
         }
     }
     Ok(())
-}
-
-/// The test hook's paid node (see [`ledger::testing`]): sleeps, then succeeds or fails.
-async fn simulate_paid_node(
-    paid: &ledger::testing::PaidTestNode,
-    cancel: &CancellationToken,
-) -> Result<nodes::Outcome, nodes::NodeError> {
-    if paid.sleep_ms > 0 {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(paid.sleep_ms)) => {}
-            _ = cancel.cancelled() => return Ok(nodes::Outcome::Interrupted),
-        }
-    }
-    if paid.fail {
-        return Err(nodes::NodeError::fatal(
-            "test_paid: the simulated provider failed",
-        ));
-    }
-    Ok(nodes::Outcome::Done {
-        output: serde_json::json!({"test_paid": true, "cached": paid.cached}),
-        cost_credits: paid.cost,
-        log: "simulated paid node\n".into(),
-    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -1445,19 +1410,13 @@ pub async fn node_test(
         state.ids.new_id().to_string(),
         state.ids.new_id().to_string(),
     );
-    let estimate = ledger::pricing::node_estimate(&node).saturating_add(
-        super::ai::node_estimate(
-            state,
-            Some((owner_id, &input.project_id, input.version_id.as_deref())),
-            &node,
-        )
-        .await,
-    );
-    let hold_amount = if ledger::testing::paid_node(&node).is_some() {
-        estimate
-    } else {
-        super::ai::node_hold_amount(&node, estimate)
-    };
+    let estimate = super::ai::node_estimate(
+        state,
+        Some((owner_id, &input.project_id, input.version_id.as_deref())),
+        &node,
+    )
+    .await;
+    let hold_amount = super::ai::node_hold_amount(&node, estimate);
     if estimate > 0 {
         check_cost_cap(state, &input.project_id, 0, estimate).await?;
     }
@@ -1520,11 +1479,7 @@ pub async fn node_test(
         cancel: CancellationToken::new(),
         hold_estimate: hold.estimate,
     };
-    let cancel = CancellationToken::new();
-    let outcome = match ledger::testing::paid_node(&ctx.node) {
-        Some(paid) => simulate_paid_node(&paid, &cancel).await,
-        None => nodes::run_node(&ctx).await,
-    };
+    let outcome = nodes::run_node(&ctx).await;
     let now = rfc3339(state.clock.now());
     let now_t = state.clock.now();
     let mut charge = None;

@@ -2,6 +2,8 @@
 //! temp dir, with a manual clock and deterministic ids.
 #![allow(dead_code)]
 
+pub mod fake_llm;
+
 use std::{net::SocketAddr, sync::Arc};
 
 use chrono::{TimeZone, Utc};
