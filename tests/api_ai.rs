@@ -637,3 +637,151 @@ async fn the_registry_keeps_keys_secret_and_refuses_bad_input_by_field() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{run}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shot_and_a_reference_sheet_are_generated_on_request_and_paid_once() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, vid) = project(&s).await;
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    let shots: Vec<Value> = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sc| sc["shots"].as_array().unwrap().clone())
+        .collect();
+    let name = shots
+        .iter()
+        .find_map(|sh| {
+            sh["characters"]
+                .as_array()?
+                .first()?
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap();
+    let plain = shots
+        .iter()
+        .find(|sh| {
+            !sh["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains(name.as_str())
+                && !sh["characters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c == name.as_str())
+        })
+        .unwrap();
+    let refused = shots
+        .iter()
+        .find(|sh| {
+            sh["characters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == name.as_str())
+        })
+        .unwrap();
+    let (base, up) = fake_upstream(Some(&name)).await;
+    register(&s, &base).await;
+
+    // Without credits: 402 before any call.
+    let (status, e) = s
+        .post(
+            &format!(
+                "/api/v1/storyboards/{}/generate",
+                plain["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{e}");
+    assert!(up.lock().unwrap().images.is_empty(), "nothing was called");
+
+    grant(&s, 100).await;
+    let (status, g) = s
+        .post(
+            &format!(
+                "/api/v1/storyboards/{}/generate",
+                plain["id"].as_str().unwrap()
+            ),
+            json!({"style": "水墨"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    assert_eq!(
+        (
+            g["model"].as_str(),
+            g["cost_credits"].as_i64(),
+            g["status"].as_str()
+        ),
+        (Some("fake-image"), Some(IMAGE_PRICE), Some("completed"))
+    );
+    assert!(up.lock().unwrap().images[0]["prompt"]
+        .as_str()
+        .unwrap()
+        .contains("Style: 水墨"));
+    let (_, shot) = s
+        .get(&format!(
+            "/api/v1/storyboards/{}",
+            plain["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        shot["keyframe_asset_id"], g["asset_id"],
+        "the shot shows its new frame"
+    );
+
+    // The upstream refuses: its message, a 502, and the hold voided.
+    let (status, e) = s
+        .post(
+            &format!(
+                "/api/v1/storyboards/{}/generate",
+                refused["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{e}");
+    assert_eq!(e["error_code"], "UPSTREAM_FAILED");
+    assert!(
+        e["detail"].as_str().unwrap().contains("safety system"),
+        "{e}"
+    );
+
+    // A character without a reference image gets a sheet drawn before its consistency model.
+    let (_, chars) = s.get(&format!("/api/v1/characters?project_id={pid}")).await;
+    let cid = chars["items"][0]["id"].as_str().unwrap().to_string();
+    let (status, m) = s
+        .post(
+            &format!("/api/v1/characters/{cid}/consistency-model"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    let (_, ch) = s.get(&format!("/api/v1/characters/{cid}")).await;
+    assert_eq!(
+        ch["reference_asset_ids"].as_array().map(Vec::len),
+        Some(1),
+        "{ch}"
+    );
+
+    let (settled, charged) = charges(&s).await;
+    assert_eq!(
+        (settled, charged),
+        (2, 2 * IMAGE_PRICE),
+        "the frame and the sheet; not the refused call"
+    );
+    let (_, b) = s.get("/api/v1/billing/balance").await;
+    assert_eq!(
+        (b["available"].as_i64(), b["held"].as_i64()),
+        (Some(100 - 2 * IMAGE_PRICE), Some(0)),
+        "{b}"
+    );
+    reconciliation_is_clean(&s).await;
+}

@@ -368,7 +368,8 @@ async fn add_image(
 
 #[utoipa::path(post, path = "/api/v1/characters/{id}/consistency-model", tag = "characters",
     params(("id" = String, Path, description = "Character id")),
-    responses((status = 200, description = "The built-in model: seed and palette from the reference images", body = ConsistencyModel),
+    responses((status = 200, description = "The consistency model: seed and palette from the reference images (a reference sheet is drawn first by the default image model when the character has none)", body = ConsistencyModel),
+        (status = 402, body = ErrorBody), (status = 502, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The character has no reference image yet", body = ErrorBody)))]
 pub async fn consistency_model(
@@ -377,6 +378,8 @@ pub async fn consistency_model(
     Path(id): Path<String>,
 ) -> Result<Json<ConsistencyModel>, ApiError> {
     principal.require(Scope::Write)?;
+    // With an image model configured, a character without a reference image gets one drawn first.
+    crate::workflow::generate::ensure_reference(&state, &principal.workspace_id, &id).await?;
     Ok(Json(
         characters::build_consistency_model(&state, &principal.workspace_id, &id).await?,
     ))

@@ -53,7 +53,9 @@ impl RouteClass {
                 || path == "/api/v1/export"
                 || path == "/api/v1/workflows/node-test"
                 || path.ends_with("/workflow/run")
-                || path.ends_with("/regenerate"));
+                || path.ends_with("/regenerate")
+                || path.ends_with("/generate")
+                || path.ends_with("/consistency-model"));
         if generation {
             Self::Generation
         } else if matches!(*method, Method::GET | Method::HEAD) {

@@ -19,8 +19,26 @@ use crate::{
         self, DeletedShot, MergeShots, MoveShot, NewShot, Scene, SceneInput, Shot, ShotFilter,
         ShotPatch, SplitShot, StoryboardView,
     },
+    workflow::generate::{self, GenerateError, GenerateShot, GeneratedShot},
     AppState,
 };
+
+impl From<GenerateError> for ApiError {
+    fn from(e: GenerateError) -> Self {
+        match e {
+            GenerateError::NotFound(m) => ApiError::not_found(m),
+            GenerateError::Conflict(m) => ApiError::conflict(m),
+            GenerateError::Registry(r) => r.into(),
+            GenerateError::Ledger(l) => l.into(),
+            // The provider's own message, after the retries a retryable failure gets.
+            GenerateError::Upstream { message, .. } => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                super::error::ErrorCode::UpstreamFailed,
+                message,
+            ),
+        }
+    }
+}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(move_shot))
         .routes(routes!(split_shot))
         .routes(routes!(merge_shot))
+        .routes(routes!(generate_shot))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -296,5 +315,24 @@ pub async fn merge_shot(
     principal.require(Scope::Write)?;
     Ok(Json(
         storyboard::merge_shots(&state, &principal.workspace_id, &id, with).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards/{id}/generate", tag = "storyboards",
+    params(("id" = String, Path, description = "Shot id")), request_body = GenerateShot,
+    responses((status = 200, description = "The shot's new keyframe, from the image model (paid) or the built-in renderer", body = GeneratedShot),
+        (status = 402, description = "The balance cannot cover the image model's price", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "The shot is approved and locked", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 502, description = "The image provider failed; `detail` is its message", body = ErrorBody)))]
+pub async fn generate_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<GenerateShot>,
+) -> Result<Json<GeneratedShot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        generate::generate_shot(&state, &principal.workspace_id, &id, input).await?,
     ))
 }

@@ -216,10 +216,13 @@ pub(crate) struct CallHold {
 }
 
 /// Who pays and for what: the run's owner, the run and its project.
+#[derive(Clone, Copy)]
 pub(crate) struct Payer<'a> {
     pub owner_id: &'a str,
+    /// Empty for work asked for outside a run (a shot generated from the storyboard).
     pub run_id: &'a str,
     pub project_id: &'a str,
+    pub version_id: Option<&'a str>,
 }
 
 impl<'a> From<&'a RunRow> for Payer<'a> {
@@ -228,6 +231,7 @@ impl<'a> From<&'a RunRow> for Payer<'a> {
             owner_id: &r.owner_id,
             run_id: &r.id,
             project_id: &r.project_id,
+            version_id: Some(&r.version_id),
         }
     }
 }
@@ -240,11 +244,16 @@ pub(crate) async fn hold_call(
     estimate: i64,
     model: &registry::Model,
 ) -> Result<CallHold, NodeError> {
+    // Work in a run is charged to its node run; work asked for on its own is a job.
+    let (purpose, work_id) = match node_run_id {
+        "" => (Purpose::Job, format!("standalone:{item}")),
+        id => (Purpose::NodeRun, id.to_string()),
+    };
     let req = HoldRequest {
         owner_id: run.owner_id.to_string(),
         amount: estimate.max(0),
-        purpose: Purpose::NodeRun,
-        work_id: node_run_id.to_string(),
+        purpose,
+        work_id,
         key: format!("node_item:{node_run_id}:{item}:{}", state.ids.new_id()),
         description: format!("{} on {} in run {}", model.model_name, item, run.run_id),
         meta: json!({"item": item, "model_id": model.id, "model": model.model_name,
@@ -762,6 +771,7 @@ pub(crate) async fn remote_candidate(
         owner_id: &job.owner_id,
         run_id: &job.run_id,
         project_id: &job.project_id,
+        version_id: Some(&job.version_id),
     };
     let hold = hold_call(
         state,
@@ -1009,7 +1019,7 @@ pub(crate) async fn remote_speech(
 /// One character's reference sheet from an image model, attached as its main reference image.
 pub(crate) async fn design_character(
     state: &AppState,
-    run: &RunRow,
+    run: Payer<'_>,
     node_run_id: &str,
     r: &Resolved,
     character_id: &str,
@@ -1025,7 +1035,7 @@ pub(crate) async fn design_character(
     let seed = u64::from_str_radix(&sha256_hex(character_id.as_bytes())[..8], 16).unwrap_or(0);
     let hold = hold_call(
         state,
-        run.into(),
+        run,
         node_run_id,
         character_id,
         r.model.credits_cost,
@@ -1042,9 +1052,9 @@ pub(crate) async fn design_character(
         let asset_id = state.ids.new_id().to_string();
         let now = rfc3339(state.clock.now());
         let new = NewAsset {
-            owner_id: run.owner_id.clone(),
-            project_id: Some(run.project_id.clone()),
-            version_id: Some(run.version_id.clone()),
+            owner_id: run.owner_id.to_string(),
+            project_id: Some(run.project_id.to_string()),
+            version_id: run.version_id.map(str::to_string),
             kind: AssetType::CharacterImage,
             filename: format!("{}_reference.png", name.replace(['/', '\\'], "_")),
             mime_type: mime,
@@ -1055,7 +1065,7 @@ pub(crate) async fn design_character(
             metadata: json!({"provider": r.model.provider, "provider_id": r.model.provider_id,
                              "model": r.model.model_name, "model_id": r.model.id, "prompt": prompt,
                              "seed": seed, "cost_credits": r.model.credits_cost, "request_id": out.request_id,
-                             "character_id": character_id, "run_id": run.id}),
+                             "character_id": character_id, "run_id": run.run_id}),
         };
         let (aid, cid, model_id) = (asset_id.clone(), character_id.to_string(), r.model.id.clone());
         state

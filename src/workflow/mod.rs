@@ -1,5 +1,6 @@
 //! The workflow engine (DESIGN §5): node kinds, template graphs and their validation.
 pub(crate) mod ai;
+pub mod generate;
 pub mod graph;
 pub mod kinds;
 pub mod nodes;

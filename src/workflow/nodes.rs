@@ -201,9 +201,9 @@ async fn design(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
             cancel.clone(),
             m.clone(),
         );
-        Box::pin(
-            async move { ai::design_character(&state, &run, &nrid, &m, &key, &data, cancel).await },
-        )
+        Box::pin(async move {
+            ai::design_character(&state, (&run).into(), &nrid, &m, &key, &data, cancel).await
+        })
     });
     let designed = match fan_out(ctx, todo, limit, work).await? {
         Ok(list) => list.len(),
