@@ -785,3 +785,237 @@ async fn a_shot_and_a_reference_sheet_are_generated_on_request_and_paid_once() {
     );
     reconciliation_is_clean(&s).await;
 }
+
+/// A fake DashScope: image-to-video tasks (`X-DashScope-Async: enable`), polled at `/tasks/{id}`,
+/// whose result is a real two-second MP4 made with ffmpeg and served from `/files/`.
+async fn fake_dashscope() -> (String, Arc<Mutex<Vec<Value>>>) {
+    use axum::{extract::Path as AxPath, http::HeaderMap, routing::get};
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    let ok = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=144x256:rate=24",
+            "-t",
+            "2",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(ok.success());
+    let mp4 = Arc::new(std::fs::read(&clip).unwrap());
+    let tasks: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let (t1, t2, b2) = (tasks.clone(), tasks.clone(), base.clone());
+    let app = Router::new()
+        .route(
+            "/api/v1/services/aigc/video-generation/video-synthesis",
+            post(move |headers: HeaderMap, Json(body): Json<Value>| async move {
+                assert_eq!(headers.get("x-dashscope-async").and_then(|v| v.to_str().ok()), Some("enable"));
+                let mut t = t1.lock().unwrap();
+                t.push(body);
+                let id = format!("task-{}", t.len());
+                Json(json!({"output": {"task_id": id, "task_status": "PENDING"}, "request_id": format!("req-{id}")}))
+            }),
+        )
+        .route(
+            "/api/v1/tasks/{id}",
+            get(move |AxPath(id): AxPath<String>| async move {
+                let _ = &t2;
+                Json(json!({"output": {"task_id": id, "task_status": "SUCCEEDED",
+                                       "video_url": format!("{b2}/files/{id}.mp4")},
+                            "usage": {"video_duration": 2}, "request_id": "req-poll"}))
+            }),
+        )
+        .route(
+            "/files/{name}",
+            get(move || {
+                let mp4 = mp4.clone();
+                async move { ([("content-type", "video/mp4")], mp4.as_ref().clone()) }
+            }),
+        );
+    tokio::spawn(async move {
+        let _dir = dir;
+        axum::serve(listener, app).await.unwrap()
+    });
+    (format!("{base}/api/v1"), tasks)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clips_from_a_video_model_are_paid_by_their_seconds_and_exported_in_place_of_stills() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (base, _) = fake_upstream(None).await;
+    register(&s, &base).await;
+    let (ds, tasks) = fake_dashscope().await;
+    let (status, p) = s
+        .post("/api/v1/admin/providers", json!({"name": "DashScope", "adapter": "dashscope", "base_url": ds, "api_key": "sk-dashscope-test-key"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (status, video) = s
+        .post("/api/v1/models", json!({"name": "Wan i2v", "provider_id": p["id"], "model_name": "wanx2.1-i2v-turbo",
+                                       "kind": "video", "credits_cost": 2, "config": {"poll_ms": 20}}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{video}");
+    assert_eq!(video["unit"], "second");
+    let (status, cfg) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/admin/config",
+            Some(json!({"default_models": {"video": video["id"]}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cfg}");
+    grant(&s, 5_000).await;
+    let (pid, vid) = project(&s).await;
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    let durations: Vec<f64> = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sc| {
+            sc["shots"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|sh| sh["duration"].as_f64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let estimate: i64 = durations.iter().map(|d| (d.ceil() as i64).max(1) * 2).sum();
+    // Each clip is two seconds long: that is what is charged, never more than the shot's hold.
+    let charged: i64 = durations
+        .iter()
+        .map(|d| 2.min((d.ceil() as i64).max(1)) * 2)
+        .sum();
+
+    let (_, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": "full_production"}),
+        )
+        .await;
+    let id = run["id"].as_str().unwrap().to_string();
+    assert_eq!(step(&run, "animate")["estimate_credits"], estimate, "{run}");
+    let run = wait_run(&s, &id, &["waiting_review", "failed"]).await;
+    assert_eq!(run["status"], "waiting_review", "{run}");
+    let review = step(&run, "review")["node_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review}/review/continue"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let run = wait_run(&s, &id, &["completed", "failed"]).await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let animate = step(&run, "animate");
+    assert_eq!(animate["cost_credits"], charged, "{animate}");
+    assert_eq!(
+        tasks.lock().unwrap().len(),
+        durations.len(),
+        "one task per shot"
+    );
+    let first = tasks.lock().unwrap()[0].clone();
+    assert!(
+        first["input"]["img_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,"),
+        "the keyframe was sent"
+    );
+    let clips = animate["output"]["clips"].as_array().unwrap();
+    assert!(
+        clips.iter().all(|c| c["clip_asset_id"].is_string()),
+        "{animate}"
+    );
+    let (_, clip) = s
+        .get(&format!(
+            "/api/v1/assets/{}",
+            clips[0]["clip_asset_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        (clip["type"].as_str(), clip["metadata"]["model"].as_str()),
+        (Some("video_clip"), Some("wanx2.1-i2v-turbo")),
+        "{clip}"
+    );
+    reconciliation_is_clean(&s).await;
+
+    let (status, e) = s
+        .post(
+            "/api/v1/export",
+            json!({"project_id": pid, "resolution": "480p", "format": "mp4", "fps": 24}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{e}");
+    let eid = e["export_id"].as_str().unwrap().to_string();
+    let mut done = Value::Null;
+    for _ in 0..3000 {
+        let (_, e) = s.get(&format!("/api/v1/export/{eid}")).await;
+        assert_ne!(e["status"], "failed", "{e}");
+        if e["status"] == "completed" {
+            done = e;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bytes = s
+        .client
+        .get(s.url(done["video_url"].as_str().expect("exported")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("clips.mp4");
+    std::fs::write(&file, &bytes).unwrap();
+    let probe = ffprobe(&file);
+    let total: f64 = durations.iter().sum();
+    let got = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse::<f64>()
+        .unwrap();
+    assert!(
+        (got - total).abs() < 0.5,
+        "the clips fill each shot's time: {got} vs {total}"
+    );
+    // The first shot plays the clip (ffmpeg's colour test pattern), not the still (blue 90 everywhere).
+    let frame = Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", "0.5", "-i"])
+        .arg(&file)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap()
+        .stdout;
+    let blue: Vec<f64> = frame
+        .iter()
+        .skip(2)
+        .step_by(3)
+        .map(|b| f64::from(*b))
+        .collect();
+    let mean = blue.iter().sum::<f64>() / blue.len() as f64;
+    let spread = (blue.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / blue.len() as f64).sqrt();
+    assert!(
+        spread > 40.0,
+        "the exported frame is the clip's pattern, not the still (blue spread {spread:.1})"
+    );
+}

@@ -392,6 +392,10 @@ fn plan_shots(
                  restore it or regenerate the shot, then run the workflow again"
             ),
         })?;
+        let clip = match e["clip_asset_id"].as_str() {
+            Some(id) => active_asset_file(c, blobs, owner_id, id)?.map(|f| f.0),
+            None => None,
+        };
         let duration_ms = e["duration_ms"].as_i64().unwrap_or(0);
         let audio_file = |id: &Value| -> Result<Option<PathBuf>, ExportError> {
             Ok(match id.as_str() {
@@ -430,6 +434,7 @@ fn plan_shots(
             shot_id: e["shot_id"].as_str().unwrap_or_default().to_string(),
             number,
             image,
+            clip,
             duration_ms,
             camera_move: e["camera_move"].as_str().map(str::to_string),
             lines,

@@ -20,6 +20,8 @@ pub struct PlanShot {
     pub shot_id: String,
     pub number: u32,
     pub image: PathBuf,
+    /// A generated clip that plays in place of the still (looped if shorter than the shot).
+    pub clip: Option<PathBuf>,
     pub duration_ms: i64,
     pub camera_move: Option<String>,
     pub lines: Vec<PlanLine>,
@@ -246,9 +248,17 @@ pub fn command(plan: &Plan, output: &str, font_name: &str) -> Command {
     let mut filter = String::new();
     let n = plan.shots.len();
 
-    // Video: one input per still, decoded once.
+    // Video: one input per still, decoded once; a generated clip loops until its shot ends.
     for shot in &plan.shots {
-        args.extend(["-i".into(), shot.image.to_string_lossy().into_owned()]);
+        match &shot.clip {
+            Some(clip) => args.extend([
+                "-stream_loop".into(),
+                "-1".into(),
+                "-i".into(),
+                clip.to_string_lossy().into_owned(),
+            ]),
+            None => args.extend(["-i".into(), shot.image.to_string_lossy().into_owned()]),
+        }
     }
     let last = n - 1;
     for (i, shot) in plan.shots.iter().enumerate() {
@@ -261,7 +271,13 @@ pub fn command(plan: &Plan, output: &str, font_name: &str) -> Command {
         } else {
             Motion::Still
         };
-        if motion == Motion::Still {
+        if shot.clip.is_some() {
+            let _ = writeln!(
+                filter,
+                "[{i}:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,\
+                 fps={fps},trim=end_frame={frames},setpts=PTS-STARTPTS,format=yuv420p[v{i}];"
+            );
+        } else if motion == Motion::Still {
             let _ = writeln!(
                 filter,
                 "[{i}:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,\
@@ -476,10 +492,42 @@ mod tests {
             shot_id: format!("shot-{i}"),
             number: i,
             image: PathBuf::from(format!("/frames/{i}.png")),
+            clip: None,
             duration_ms: ms,
             camera_move: None,
             lines,
         }
+    }
+
+    #[test]
+    fn a_generated_clip_loops_in_place_of_its_still_and_is_cut_to_the_shot() {
+        let mut first = shot(1, 2000, vec![]);
+        first.clip = Some(PathBuf::from("/clips/1.mp4"));
+        let plan = Plan::new(settings(), vec![first, shot(2, 1000, vec![])], None).unwrap();
+        let cmd = command(&plan, "out.mp4", "Noto Sans CJK SC");
+        let i = cmd
+            .args
+            .iter()
+            .position(|a| a == "/clips/1.mp4")
+            .expect("the clip is an input");
+        assert_eq!(cmd.args[i - 3..i], ["-stream_loop", "-1", "-i"]);
+        assert!(
+            !cmd.args.iter().any(|a| a == "/frames/1.png"),
+            "the still is not used"
+        );
+        assert!(cmd.args.iter().any(|a| a == "/frames/2.png"));
+        let frames = plan.frames[0] + plan.transition_frames;
+        assert!(
+            cmd.filter.contains(&format!("[0:v]scale=")),
+            "{}",
+            cmd.filter
+        );
+        assert!(
+            cmd.filter
+                .contains(&format!("trim=end_frame={frames},setpts=PTS-STARTPTS")),
+            "{}",
+            cmd.filter
+        );
     }
 
     #[test]

@@ -1095,3 +1095,155 @@ pub(crate) async fn design_character(
         }
     }
 }
+
+// ------------------------------------------------------------------------------------------ clips
+
+const VIDEO_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// One shot's clip from its reviewed keyframe on an image-to-video model: the clip becomes the
+/// shot's `clip_asset_id` and the export plays it in place of the still.
+pub(crate) async fn animate_shot(
+    state: &AppState,
+    run: &RunRow,
+    node_run_id: &str,
+    r: &Resolved,
+    shot: &storyboard::Shot,
+    image: &Value,
+    cancel: tokio_util::sync::CancellationToken,
+) -> Result<super::nodes::ItemDone, NodeError> {
+    let image_id = image["asset_id"]
+        .as_str()
+        .ok_or_else(|| {
+            NodeError::fatal(format!("shot {} has no keyframe to animate", shot.number))
+        })?
+        .to_string();
+    let iid = image_id.clone();
+    let sha: Option<String> = state
+        .db
+        .read(move |c| {
+            c.query_row(
+                "SELECT sha256 FROM assets WHERE id = ?1 AND status = 'active'",
+                [&iid],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(DbError::from)
+        })
+        .await?;
+    let bytes = sha
+        .and_then(|sha| std::fs::read(state.blobs.path_of(&sha).ok()?).ok())
+        .ok_or_else(|| {
+            NodeError::fatal(format!(
+                "shot {}'s keyframe is gone: regenerate it",
+                shot.number
+            ))
+        })?;
+    let seconds = shot.duration.ceil().max(1.0) as i64;
+    let mut prompt = shot.description.trim().to_string();
+    if let Some(m) = &shot.camera_move {
+        prompt.push_str(&format!(" Camera: {}.", m.replace('_', " ")));
+    }
+    let seed = u64::from_str_radix(&sha256_hex(shot.id.as_bytes())[..8], 16).unwrap_or(0);
+    let cache_key = sha256_hex(
+        json!({"kind": "clip.animate", "version": 1, "provider": r.model.provider_id,
+               "model": r.model.model_name, "config": r.model.config, "image": sha256_hex(&bytes),
+               "prompt": prompt, "seconds": seconds, "seed": seed})
+        .to_string()
+        .as_bytes(),
+    );
+    let out_of = |clip_id: &str, cached: bool| {
+        json!({"shot_id": shot.id, "asset_id": image_id, "clip_asset_id": clip_id, "cached": cached,
+               "model": r.model.model_name})
+    };
+    if let Some(id) = cached_asset(state, &cache_key).await? {
+        set_clip(state, &shot.id, &id).await?;
+        return Ok(super::nodes::ItemDone {
+            output: out_of(&id, true),
+            cached: true,
+            charges: Vec::new(),
+        });
+    }
+    let estimate = seconds * r.model.credits_cost;
+    let hold = hold_call(state, run.into(), node_run_id, &shot.id, estimate, &r.model).await?;
+    let result = async {
+        let video = providers::adapters::video(r.target.as_ref().expect("remote")).map_err(provider_error)?;
+        let (width, height) = (720, 1280);
+        let call = CallContext::new(format!("{node_run_id}:{}", shot.id), VIDEO_TIMEOUT).with_cancel(cancel);
+        let req = providers::VideoRequest {
+            image: bytes.clone(),
+            prompt: prompt.clone(),
+            duration_ms: (seconds * 1000) as u64,
+            width,
+            height,
+            seed: Some(seed),
+        };
+        let out = with_retry(state, r, &call, |_| video.animate(req.clone(), &call)).await.map_err(provider_error)?;
+        let blob = state.blobs.put_bytes(&out.bytes).map_err(|e| NodeError::transient(e.to_string()))?;
+        let clip_id = state.ids.new_id().to_string();
+        let now = rfc3339(state.clock.now());
+        let cost = (ceil_div(out.duration_ms as i64, 1000).max(1) * r.model.credits_cost).min(estimate);
+        let ext = if out.mime.contains("webm") { "webm" } else { "mp4" };
+        let new = NewAsset {
+            owner_id: run.owner_id.clone(),
+            project_id: Some(run.project_id.clone()),
+            version_id: Some(run.version_id.clone()),
+            kind: AssetType::VideoClip,
+            filename: format!("shot_{:03}.{ext}", shot.number),
+            mime_type: out.mime.clone(),
+            blob,
+            width: None,
+            height: None,
+            thumbnail_sha256: None,
+            metadata: json!({"provider": r.model.provider, "provider_id": r.model.provider_id,
+                             "model": r.model.model_name, "model_id": r.model.id, "prompt": prompt,
+                             "seed": out.seed.unwrap_or(seed), "duration_ms": out.duration_ms,
+                             "cost_credits": cost, "request_id": out.request_id, "shot_id": shot.id,
+                             "keyframe_asset_id": image_id, "run_id": run.id, "cache_key": cache_key}),
+        };
+        let (cid, key, model_id, shot_id) = (clip_id.clone(), cache_key.clone(), r.model.id.clone(), shot.id.clone());
+        state
+            .db
+            .write(move |tx| {
+                assets::insert_in_tx(tx, &cid, &now, &new)?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                    params![key, json!({"asset_id": cid}).to_string(), now],
+                )?;
+                tx.execute("UPDATE shots SET clip_asset_id = ?1, updated_at = ?2 WHERE id = ?3", params![cid, now, shot_id])?;
+                registry::count_use(tx, &model_id)
+            })
+            .await?;
+        Ok::<_, NodeError>((clip_id, cost))
+    }
+    .await;
+    match result {
+        Ok((clip_id, cost)) => Ok(super::nodes::ItemDone {
+            output: out_of(&clip_id, false),
+            cached: false,
+            charges: vec![(hold, cost)],
+        }),
+        Err(e) => {
+            void_call(state, &hold, &format!("failed: {}", e.message)).await;
+            Err(e)
+        }
+    }
+}
+
+async fn set_clip(state: &AppState, shot_id: &str, clip_id: &str) -> Result<(), NodeError> {
+    let (sid, cid, now) = (
+        shot_id.to_string(),
+        clip_id.to_string(),
+        rfc3339(state.clock.now()),
+    );
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE shots SET clip_asset_id = ?1, updated_at = ?2 WHERE id = ?3",
+                params![cid, now, sid],
+            )
+            .map_err(DbError::from)
+        })
+        .await?;
+    Ok(())
+}

@@ -1107,19 +1107,63 @@ async fn speak_line(
 
 async fn clips(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     let model = ai::resolve(&ctx.state, ModelKind::Video, &ctx.node).await?;
-    match model.is_builtin() {
-        true => {
-            let images = ctx.inputs.get("images").cloned().unwrap_or(json!([]));
-            Ok(done(
-                json!({"clips": images}),
-                "no video provider: each shot is its still keyframe (the export pans and zooms it)\n",
-            ))
-        }
-        false => Err(NodeError::fatal(format!(
-            "{} is a video model: the export does not take generated clips yet, so clip.animate runs \
-             only on 'builtin.still' for now",
-            model.model.name
-        ))),
+    let images = ctx.inputs.get("images").cloned().unwrap_or(json!([]));
+    if model.is_builtin() {
+        return Ok(done(
+            json!({"clips": images}),
+            "no video provider: each shot is its still keyframe (the export pans and zooms it)\n",
+        ));
+    }
+    // One image-to-video call per shot, from its reviewed keyframe, as many at once as the
+    // provider allows; the still stays in the output so the export can fall back to it.
+    let board = load_board(ctx).await?;
+    let shots: BTreeMap<String, Shot> = board
+        .scenes
+        .into_iter()
+        .flat_map(|s| s.shots)
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let items: Vec<(String, Value)> = images
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|img| Some((img["shot_id"].as_str()?.to_string(), img)))
+        .filter(|(id, _)| shots.contains_key(id))
+        .collect();
+    let model = Arc::new(model);
+    let limit = model
+        .target
+        .as_ref()
+        .map_or(1, |t| t.max_concurrency.max(1));
+    let (state, run, nrid, cancel, m, shots) = (
+        ctx.state.clone(),
+        ctx.run.clone(),
+        ctx.node_run_id.clone(),
+        ctx.cancel.clone(),
+        model.clone(),
+        Arc::new(shots),
+    );
+    let work: ItemWork = Arc::new(move |key, image| {
+        let (state, run, nrid, cancel, m, shot) = (
+            state.clone(),
+            run.clone(),
+            nrid.clone(),
+            cancel.clone(),
+            m.clone(),
+            shots.get(&key).cloned(),
+        );
+        Box::pin(async move {
+            let shot = shot.ok_or_else(|| NodeError::fatal(format!("shot {key} vanished")))?;
+            ai::animate_shot(&state, &run, &nrid, &m, &shot, &image, cancel).await
+        })
+    });
+    match fan_out(ctx, items, limit, work).await? {
+        Ok(clips) => Ok(done(
+            json!({"clips": clips}),
+            format!("{} clips from {}\n", clips.len(), model.model.model_name),
+        )),
+        Err(outcome) => Ok(outcome),
     }
 }
 
@@ -1225,6 +1269,16 @@ async fn compose(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
         .iter()
         .filter_map(|v| Some((v["shot_id"].as_str()?.to_string(), v["asset_id"].clone())))
         .collect();
+    // Generated clips (clip.animate on a video model) play in place of their stills.
+    let clip_of: BTreeMap<String, Value> = visuals
+        .iter()
+        .filter_map(|v| {
+            Some((
+                v["shot_id"].as_str()?.to_string(),
+                v.get("clip_asset_id")?.clone(),
+            ))
+        })
+        .collect();
     let audio = ctx
         .inputs
         .get("audio")
@@ -1258,6 +1312,7 @@ async fn compose(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
         entries.push(json!({
             "shot_id": shot.id, "number": shot.number, "start_ms": start, "duration_ms": dur,
             "image_asset_id": by_shot.get(&shot.id).cloned().or(shot.keyframe_asset_id.clone().map(Value::from)),
+            "clip_asset_id": clip_of.get(&shot.id),
             "camera_move": shot.camera_move, "audio": lines, "lines": dialogue,
         }));
         start += dur;
