@@ -4,14 +4,15 @@
 # per operation, one local server on 127.0.0.1 that is stopped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=target/fuzz-venv
+target_dir="${CARGO_TARGET_DIR:-target}"
+venv="$target_dir/fuzz-venv"
 if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
 fi
 data=$(mktemp -d)
 out=$(mktemp)
-target/debug/storyloom serve --addr 127.0.0.1:0 --auth local --data-dir "$data" >"$out" 2>"$data/server.log" &
+"$target_dir/debug/storyloom" serve --addr 127.0.0.1:0 --auth local --data-dir "$data" >"$out" 2>"$data/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data" "$out"' EXIT
 for _ in $(seq 100); do grep -q STORYLOOM_LISTENING "$out" && break; sleep 0.1; done

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+target_dir="${CARGO_TARGET_DIR:-target}"
 mode="${1:-render}"
 [ $# -gt 0 ] && shift
 case "$mode" in
@@ -16,15 +17,15 @@ case "$mode" in
       mkdir -p out
       set -- assets/samples/rebirth_ep1.txt -o out/rebirth_ep1.mp4
     fi
-    target/release/storyloom render "$@"
+    "$target_dir/release/storyloom" render "$@"
     echo "==> the desktop app: bash scripts/run.sh desktop"
     ;;
   desktop)
     cargo build --release -p storyloom-desktop --features tauri/custom-protocol
-    exec target/release/storyloom-desktop ;;
+    exec "$target_dir/release/storyloom-desktop" ;;
   server)
     cargo build --release -p storyloom --features server
     echo "==> open http://127.0.0.1:8080 (Ctrl-C stops the server)"
-    exec target/release/storyloom serve --addr 127.0.0.1:8080 --auth local --ui-dir ui/dist ;;
+    exec "$target_dir/release/storyloom" serve --addr 127.0.0.1:8080 --auth local --ui-dir ui/dist ;;
   *) echo "usage: scripts/run.sh [render [SCRIPT -o OUT.mp4 …]|desktop|server]" >&2; exit 2 ;;
 esac

@@ -9,6 +9,12 @@ export STORYLOOM_REQUIRE_ESPEAK=1
 
 bash scripts/setup.sh
 
+# Cargo's build output lives outside the clone, in a cache any run may delete and rebuild: a second
+# run on the same machine (CI runs where the work was done) reuses it instead of building cold.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/storyloom/target}"
+export STORYLOOM_BIN="${STORYLOOM_BIN:-$CARGO_TARGET_DIR/debug/storyloom}"
+echo "==> build cache: $CARGO_TARGET_DIR"
+
 # A one-shot build gains nothing from incremental compilation's bookkeeping.
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 START=$SECONDS
