@@ -222,6 +222,38 @@ async fn grant(s: &TestServer, credits: i64) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
+/// Exports the project's last run to a 480p MP4 and downloads it: (its folder, the file).
+async fn export_mp4(s: &TestServer, pid: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let body = json!({"project_id": pid, "resolution": "480p", "format": "mp4", "fps": 24});
+    let (status, e) = s.post("/api/v1/export", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{e}");
+    let eid = e["export_id"].as_str().unwrap().to_string();
+    let mut done = Value::Null;
+    for _ in 0..3000 {
+        let (_, e) = s.get(&format!("/api/v1/export/{eid}")).await;
+        assert_ne!(e["status"], "failed", "{e}");
+        if e["status"] == "completed" {
+            done = e;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = s.url(done["video_url"].as_str().expect("exported in time"));
+    let bytes = s
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.mp4");
+    std::fs::write(&file, &bytes).unwrap();
+    (dir, file)
+}
+
 fn ffprobe(file: &Path) -> Value {
     let out = Command::new("ffprobe")
         .args([
@@ -372,36 +404,7 @@ async fn full_production_on_registered_models_is_charged_as_estimated_and_export
     reconciliation_is_clean(&s).await;
 
     // The reviewed frames export to a vertical MP4.
-    let (status, e) = s
-        .post(
-            "/api/v1/export",
-            json!({"project_id": pid, "resolution": "480p", "format": "mp4", "fps": 24}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{e}");
-    let eid = e["export_id"].as_str().unwrap().to_string();
-    let mut done = Value::Null;
-    for _ in 0..3000 {
-        let (_, e) = s.get(&format!("/api/v1/export/{eid}")).await;
-        assert_ne!(e["status"], "failed", "{e}");
-        if e["status"] == "completed" {
-            done = e;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let bytes = s
-        .client
-        .get(s.url(done["video_url"].as_str().expect("exported")))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ai.mp4");
-    std::fs::write(&file, &bytes).unwrap();
+    let (_dir, file) = export_mp4(&s, &pid).await;
     let probe = ffprobe(&file);
     let video = probe["streams"]
         .as_array()
@@ -957,36 +960,7 @@ async fn clips_from_a_video_model_are_paid_by_their_seconds_and_exported_in_plac
     );
     reconciliation_is_clean(&s).await;
 
-    let (status, e) = s
-        .post(
-            "/api/v1/export",
-            json!({"project_id": pid, "resolution": "480p", "format": "mp4", "fps": 24}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{e}");
-    let eid = e["export_id"].as_str().unwrap().to_string();
-    let mut done = Value::Null;
-    for _ in 0..3000 {
-        let (_, e) = s.get(&format!("/api/v1/export/{eid}")).await;
-        assert_ne!(e["status"], "failed", "{e}");
-        if e["status"] == "completed" {
-            done = e;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let bytes = s
-        .client
-        .get(s.url(done["video_url"].as_str().expect("exported")))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("clips.mp4");
-    std::fs::write(&file, &bytes).unwrap();
+    let (_dir, file) = export_mp4(&s, &pid).await;
     let probe = ffprobe(&file);
     let total: f64 = durations.iter().sum();
     let got = probe["format"]["duration"]

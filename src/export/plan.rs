@@ -517,11 +517,7 @@ mod tests {
         );
         assert!(cmd.args.iter().any(|a| a == "/frames/2.png"));
         let frames = plan.frames[0] + plan.transition_frames;
-        assert!(
-            cmd.filter.contains(&format!("[0:v]scale=")),
-            "{}",
-            cmd.filter
-        );
+        assert!(cmd.filter.contains("[0:v]scale="), "{}", cmd.filter);
         assert!(
             cmd.filter
                 .contains(&format!("trim=end_frame={frames},setpts=PTS-STARTPTS")),

@@ -822,19 +822,8 @@ pub(crate) async fn remote_candidate(
                 "shot_id": job.shot.id, "run_id": job.run_id, "node_id": job.node_id, "cache_key": cache_key,
             }),
         };
-        let (aid, key, now) = (asset_id.clone(), cache_key.clone(), rfc3339(state.clock.now()));
-        state
-            .db
-            .write(move |tx| {
-                assets::insert_in_tx(tx, &aid, &now, &new)?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
-                    params![key, json!({"asset_id": aid}).to_string(), now],
-                )?;
-                registry::count_use(tx, new.metadata["model_id"].as_str().unwrap_or_default())?;
-                Ok::<_, DbError>(())
-            })
-            .await?;
+        let cache = (cache_key.clone(), json!({"asset_id": asset_id}));
+        record_generated(state, &asset_id, new, &r.model.id, Some(cache), Attach::Nothing).await?;
         Ok::<_, NodeError>(asset_id)
     }
     .await;
@@ -961,14 +950,26 @@ pub(crate) async fn remote_speech(
     let estimate = tts_cost(r, text);
     let hold = hold_call(state, run.into(), node_run_id, key, estimate, &r.model).await?;
     let result = async {
-        let tts = providers::adapters::tts(r.target.as_ref().expect("remote")).map_err(provider_error)?;
-        let call = CallContext::new(format!("{node_run_id}:{key}"), TTS_TIMEOUT).with_cancel(cancel);
-        let req = TtsRequest { text: text.to_string(), voice: voice.clone(), language: language.to_string(), speed: 1.0 };
-        let audio = with_retry(state, r, &call, |_| tts.speak(req.clone(), &call)).await.map_err(provider_error)?;
-        let blob = state.blobs.put_bytes(&audio.wav).map_err(|e| NodeError::transient(e.to_string()))?;
+        let tts =
+            providers::adapters::tts(r.target.as_ref().expect("remote")).map_err(provider_error)?;
+        let call =
+            CallContext::new(format!("{node_run_id}:{key}"), TTS_TIMEOUT).with_cancel(cancel);
+        let req = TtsRequest {
+            text: text.to_string(),
+            voice: voice.clone(),
+            language: language.to_string(),
+            speed: 1.0,
+        };
+        let audio = with_retry(state, r, &call, |_| tts.speak(req.clone(), &call))
+            .await
+            .map_err(provider_error)?;
+        let blob = state
+            .blobs
+            .put_bytes(&audio.wav)
+            .map_err(|e| NodeError::transient(e.to_string()))?;
         let asset_id = state.ids.new_id().to_string();
-        let now = rfc3339(state.clock.now());
-        let out = json!({"asset_id": asset_id, "duration_ms": audio.duration_ms, "note": audio.note});
+        let out =
+            json!({"asset_id": asset_id, "duration_ms": audio.duration_ms, "note": audio.note});
         let new = NewAsset {
             owner_id: run.owner_id.clone(),
             project_id: Some(run.project_id.clone()),
@@ -986,19 +987,16 @@ pub(crate) async fn remote_speech(
                              "cost_credits": estimate, "request_id": audio.request_id,
                              "run_id": run.id, "cache_key": cache_key}),
         };
-        let (aid, o2, model_id) = (asset_id.clone(), out.to_string(), r.model.id.clone());
-        state
-            .db
-            .write(move |tx| {
-                assets::insert_in_tx(tx, &aid, &now, &new)?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
-                    params![cache_key, o2, now],
-                )?;
-                registry::count_use(tx, &model_id)?;
-                Ok::<_, DbError>(())
-            })
-            .await?;
+        let cache = (cache_key, out.clone());
+        record_generated(
+            state,
+            &asset_id,
+            new,
+            &r.model.id,
+            Some(cache),
+            Attach::Nothing,
+        )
+        .await?;
         Ok::<_, NodeError>(out)
     }
     .await;
@@ -1050,7 +1048,6 @@ pub(crate) async fn design_character(
         let (w, h, mime) = providers::download::check_image(&out.bytes).map_err(provider_error)?;
         let blob = state.blobs.put_bytes(&out.bytes).map_err(|e| NodeError::transient(e.to_string()))?;
         let asset_id = state.ids.new_id().to_string();
-        let now = rfc3339(state.clock.now());
         let new = NewAsset {
             owner_id: run.owner_id.to_string(),
             project_id: Some(run.project_id.to_string()),
@@ -1067,19 +1064,8 @@ pub(crate) async fn design_character(
                              "seed": seed, "cost_credits": r.model.credits_cost, "request_id": out.request_id,
                              "character_id": character_id, "run_id": run.run_id}),
         };
-        let (aid, cid, model_id) = (asset_id.clone(), character_id.to_string(), r.model.id.clone());
-        state
-            .db
-            .write(move |tx| {
-                assets::insert_in_tx(tx, &aid, &now, &new)?;
-                tx.execute(
-                    "UPDATE characters SET image_asset_id = COALESCE(image_asset_id, ?1), updated_at = ?2 WHERE id = ?3",
-                    params![aid, now, cid],
-                )?;
-                registry::count_use(tx, &model_id)?;
-                Ok::<_, DbError>(())
-            })
-            .await?;
+        let attach = Attach::CharacterImage(character_id.to_string());
+        record_generated(state, &asset_id, new, &r.model.id, None, attach).await?;
         Ok::<_, NodeError>(asset_id)
     }
     .await;
@@ -1180,7 +1166,6 @@ pub(crate) async fn animate_shot(
         let out = with_retry(state, r, &call, |_| video.animate(req.clone(), &call)).await.map_err(provider_error)?;
         let blob = state.blobs.put_bytes(&out.bytes).map_err(|e| NodeError::transient(e.to_string()))?;
         let clip_id = state.ids.new_id().to_string();
-        let now = rfc3339(state.clock.now());
         let cost = (ceil_div(out.duration_ms as i64, 1000).max(1) * r.model.credits_cost).min(estimate);
         let ext = if out.mime.contains("webm") { "webm" } else { "mp4" };
         let new = NewAsset {
@@ -1200,19 +1185,9 @@ pub(crate) async fn animate_shot(
                              "cost_credits": cost, "request_id": out.request_id, "shot_id": shot.id,
                              "keyframe_asset_id": image_id, "run_id": run.id, "cache_key": cache_key}),
         };
-        let (cid, key, model_id, shot_id) = (clip_id.clone(), cache_key.clone(), r.model.id.clone(), shot.id.clone());
-        state
-            .db
-            .write(move |tx| {
-                assets::insert_in_tx(tx, &cid, &now, &new)?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
-                    params![key, json!({"asset_id": cid}).to_string(), now],
-                )?;
-                tx.execute("UPDATE shots SET clip_asset_id = ?1, updated_at = ?2 WHERE id = ?3", params![cid, now, shot_id])?;
-                registry::count_use(tx, &model_id)
-            })
-            .await?;
+        let cache = (cache_key.clone(), json!({"asset_id": clip_id}));
+        let attach = Attach::ShotClip(shot.id.clone());
+        record_generated(state, &clip_id, new, &r.model.id, Some(cache), attach).await?;
         Ok::<_, NodeError>((clip_id, cost))
     }
     .await;
@@ -1227,6 +1202,57 @@ pub(crate) async fn animate_shot(
             Err(e)
         }
     }
+}
+
+/// What a generated file also changes in the transaction that records it.
+enum Attach {
+    Nothing,
+    /// The character's main reference image, when it has none.
+    CharacterImage(String),
+    /// The shot's clip.
+    ShotClip(String),
+}
+
+/// Records a generated file in one transaction: the asset with its provenance, the cache entry
+/// (key and output) when there is one, what it attaches to, and the model's use.
+async fn record_generated(
+    state: &AppState,
+    asset_id: &str,
+    new: NewAsset,
+    model_id: &str,
+    cache: Option<(String, Value)>,
+    attach: Attach,
+) -> Result<(), NodeError> {
+    let (aid, model_id, now) = (
+        asset_id.to_string(),
+        model_id.to_string(),
+        rfc3339(state.clock.now()),
+    );
+    state
+        .db
+        .write(move |tx| {
+            assets::insert_in_tx(tx, &aid, &now, &new)?;
+            if let Some((key, output)) = cache {
+                tx.execute(
+                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                    params![key, output.to_string(), now],
+                )?;
+            }
+            match attach {
+                Attach::Nothing => 0,
+                Attach::CharacterImage(id) => tx.execute(
+                    "UPDATE characters SET image_asset_id = COALESCE(image_asset_id, ?1), updated_at = ?2 WHERE id = ?3",
+                    params![aid, now, id],
+                )?,
+                Attach::ShotClip(id) => tx.execute(
+                    "UPDATE shots SET clip_asset_id = ?1, updated_at = ?2 WHERE id = ?3",
+                    params![aid, now, id],
+                )?,
+            };
+            registry::count_use(tx, &model_id)
+        })
+        .await?;
+    Ok(())
 }
 
 async fn set_clip(state: &AppState, shot_id: &str, clip_id: &str) -> Result<(), NodeError> {
