@@ -112,7 +112,7 @@ impl AppState {
         ));
         Ok(Self {
             provider_secrets,
-            ai_limiter: providers::ProviderLimiter::new(None),
+            ai_limiter: providers::ProviderLimiter::new(Some(registry::startup_concurrency(&db))),
             config: Arc::new(config),
             db,
             blobs,

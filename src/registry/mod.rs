@@ -801,6 +801,14 @@ pub async fn delete_model(state: &AppState, id: &str) -> Result<(), RegistryErro
 
 // ------------------------------------------------------------------------------------------ config
 
+/// Provider calls at once across the instance, as configured when the process starts (the limiter
+/// is made once; a change takes effect at the next start, as `PATCH /admin/config` says).
+pub fn startup_concurrency(db: &crate::db::Db) -> usize {
+    db.read_sync(store::config)
+        .map(|c| c.max_concurrency.clamp(1, 64) as usize)
+        .unwrap_or(4)
+}
+
 pub async fn get_config(state: &AppState) -> Result<AiConfig, RegistryError> {
     Ok(state.db.read(store::config).await?)
 }
