@@ -346,7 +346,7 @@ function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig
                   <option value="">{S.none}</option>
                   {candidates.map((m) => (
                     <option key={m.id} value={m.id}>
-                      {m.name} ({m.provider})
+                      {m.builtin ? m.name : `${m.name} (${m.provider})`}
                     </option>
                   ))}
                   {current && !candidates.some((m) => m.id === current) && (
