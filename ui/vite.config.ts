@@ -26,6 +26,8 @@ export default defineConfig({
   },
   test: {
     environment: 'node',
+    // Stylesheets keep their text (styles.test.ts reads them raw to check the custom properties).
+    css: true,
     include: ['src/**/*.test.{ts,tsx}'],
   },
 });

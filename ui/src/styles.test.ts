@@ -9,6 +9,7 @@ const code = import.meta.glob('./**/*.tsx', { query: '?raw', import: 'default', 
 describe('CSS custom properties', () => {
   it('every var(--name) read by a stylesheet is defined', () => {
     expect(Object.keys(css).length).toBeGreaterThan(1);
+    for (const [file, text] of Object.entries(css)) expect(text.length, `${file} was read`).toBeGreaterThan(20);
     const defined = new Set<string>();
     for (const text of Object.values(css)) for (const m of text.matchAll(/(--[a-z0-9-]+)\s*:/g)) defined.add(m[1]);
     for (const text of Object.values(code)) for (const m of text.matchAll(/['"](--[a-z0-9-]+)['"]\s*:/g)) defined.add(m[1]);
