@@ -990,3 +990,46 @@ async fn a_save_based_on_an_old_revision_is_a_conflict_not_an_overwrite() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_merge_stays_inside_its_scene_and_joins_chinese_without_a_space() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (p, _) = project(&s).await;
+    let shot = |scene: u32, text: &'static str| json!({"project_id": p, "scene_number": scene, "description": text, "duration": 2.0});
+    let (_, a) = s
+        .post("/api/v1/storyboards", shot(1, "雨夜，街道空无一人。"))
+        .await;
+    let (_, b) = s.post("/api/v1/storyboards", shot(1, "她撑伞走过。")).await;
+    let (status, c) = s.post("/api/v1/storyboards", shot(2, "清晨的站台。")).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let (a, b, c) = (
+        a["id"].as_str().unwrap(),
+        b["id"].as_str().unwrap(),
+        c["id"].as_str().unwrap(),
+    );
+
+    let (status, merged) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/merge"),
+            json!({"with_id": b}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    assert_eq!(merged["description"], "雨夜，街道空无一人。她撑伞走过。");
+
+    // The merged shot ends scene 1; the next shot opens scene 2.
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/merge"),
+            json!({"with_id": c}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("with_id"));
+    let (status, _) = s.get(&format!("/api/v1/storyboards/{c}")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the refused merge left scene 2's shot alone"
+    );
+}

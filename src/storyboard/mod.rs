@@ -1653,11 +1653,14 @@ pub async fn merge_shots(
                     "only the shot right after can be merged",
                 ));
             }
-            a.description = [a.description.trim(), b.description.trim()]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+            if b.scene_id != a.scene_id {
+                return Err(invalid(
+                    "with_id",
+                    "the next shot opens another scene: shots of two scenes can't be merged",
+                ));
+            }
+            // Chinese sentences join without a space; Latin words keep one.
+            crate::script::join_into(&mut a.description, &b.description);
             a.dialogue.append(&mut b.dialogue.clone());
             for c in &b.character_ids {
                 if !a.character_ids.contains(c) {
