@@ -284,3 +284,60 @@ impl ClockNow for TestServer {
         self.clock.now()
     }
 }
+
+#[tokio::test]
+async fn local_mode_answers_only_loopback_hosts_and_refuses_cross_site_writes() {
+    let s = TestServer::start(AuthMode::Local).await;
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("host", "evil.example:8080")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_error(&body, "FORBIDDEN", None);
+    // A body-less cross-site POST (a form or fetch from another page) is refused…
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/admin/reconciliation?auto_fix=true",
+            None,
+            &[("origin", "http://evil.example")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "x"})),
+            &[("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // …while the page's own origin, the desktop's, reads and plain clients work.
+    let own = s.base.trim_end_matches('/').to_string();
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "mine"})),
+            &[("origin", own.as_str())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _) = s
+        .call(
+            Method::GET,
+            "/api/v1/projects",
+            None,
+            &[("origin", "http://evil.example"), ("host", "localhost")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "a read leaks nothing without CORS");
+    let (status, body) = s.post("/api/v1/projects", json!({"name": "plain"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

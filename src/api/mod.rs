@@ -9,6 +9,7 @@ pub mod export;
 pub mod extract;
 pub mod health;
 pub mod limits;
+pub mod local_guard;
 pub mod pagination;
 pub mod projects;
 pub mod prompts;
@@ -241,7 +242,11 @@ fn build(
         );
     let mut router = with_fallback(routes)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.config.max_json_bytes));
+        .layer(DefaultBodyLimit::max(state.config.max_json_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            local_guard::guard,
+        ));
 
     if !state.config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = state
