@@ -76,6 +76,30 @@ impl EspeakTts {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
+    /// The installed voices (`--voices`, or `--voices=<language>`; `variant` lists the variants),
+    /// or `None` when espeak-ng cannot be run. `language` must be shaped like a voice name.
+    #[tracing::instrument(level = "debug", skip(self), fields(binary = %self.binary.display()))]
+    pub async fn list_voices(&self, language: Option<&str>) -> Option<Vec<voices::VoiceInfo>> {
+        let arg = match language {
+            Some(l) if voices::is_voice_name(l) => format!("--voices={l}"),
+            Some(_) => return Some(Vec::new()),
+            None => "--voices".to_owned(),
+        };
+        let run = Command::new(&self.binary)
+            .arg(arg)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+            .await
+            .ok()?
+            .ok()?;
+        out.status
+            .success()
+            .then(|| voices::parse_espeak_voices(&String::from_utf8_lossy(&out.stdout)))
+    }
+
     /// The espeak-ng voice *name* for a request: its own `voice` if given, else one for its
     /// language. A `voice` that is not shaped like a name is refused here; [`EspeakTts::choose`]
     /// is what synthesis uses, and it reads such a voice as a description instead.
