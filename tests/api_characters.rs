@@ -831,7 +831,10 @@ async fn voices_are_listed_for_a_picker() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{m}");
     let (status, list) = s
-        .get(&format!("/api/v1/voices?provider={}", m["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/voices?provider={}",
+            m["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let ids: Vec<&str> = list["voices"]

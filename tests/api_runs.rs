@@ -808,7 +808,8 @@ async fn audio_metadata(s: &TestServer, pid: &str) -> Vec<Value> {
 async fn a_described_voice_is_spoken_in_the_nearest_voice() {
     let s = TestServer::start(AuthMode::Local).await;
     let (pid, _) = project_with_script(&s, CN).await;
-    for (name, voice) in [("林雪", "温柔女声，略带沙哑"), ("顾辰", "低沉的男声")] {
+    for (name, voice) in [("林雪", "温柔女声，略带沙哑"), ("顾辰", "低沉的男声")]
+    {
         set_voice(&s, &pid, name, voice).await;
     }
     let run = start(&s, &pid).await;
@@ -834,7 +835,10 @@ async fn a_described_voice_is_spoken_in_the_nearest_voice() {
         .iter()
         .find(|m| m["requested_voice"] == "低沉的男声")
         .expect("顾辰 speaks");
-    assert_eq!((&his["voice"], &his["pitch"]), (&json!("cmn+m3"), &json!(30)));
+    assert_eq!(
+        (&his["voice"], &his["pitch"]),
+        (&json!("cmn+m3"), &json!(30))
+    );
     if audio.iter().all(|m| m["note"].is_null()) {
         // espeak-ng is installed: real speech, which takes time.
         assert!(hers.iter().all(|m| m["duration_ms"].as_u64().unwrap() > 0));
@@ -853,8 +857,10 @@ async fn fake_speech() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>
         if !known.contains(&voice.as_str()) {
             return (
                 axum::http::StatusCode::BAD_REQUEST,
-                Json(json!({"error": {"message": format!("Invalid voice: {voice}"),
-                                      "type": "invalid_request_error", "param": "voice"}})),
+                Json(
+                    json!({"error": {"message": format!("Invalid voice: {voice}"),
+                                      "type": "invalid_request_error", "param": "voice"}}),
+                ),
             )
                 .into_response();
         }

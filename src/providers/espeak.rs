@@ -474,7 +474,10 @@ mod tests {
         r.voice = Some("warm-male".into());
         let out = tts.speak(r, &ctx).await.unwrap();
         let note = out.note.unwrap();
-        assert!(note.contains("no voice \"warm-male\": used en+m3"), "{note}");
+        assert!(
+            note.contains("no voice \"warm-male\": used en+m3"),
+            "{note}"
+        );
         assert!(!note.contains("silence"), "{note}");
         assert!(out.duration_ms > 0);
     }

@@ -141,7 +141,16 @@ pub fn from_description(description: &str, language: &str) -> VoiceChoice {
         "grandma",
     ];
     const MALE_EN: [&str; 11] = [
-        "male", "man", "men", "boy", "boys", "gentleman", "masculine", "he", "his", "father",
+        "male",
+        "man",
+        "men",
+        "boy",
+        "boys",
+        "gentleman",
+        "masculine",
+        "he",
+        "his",
+        "father",
         "grandpa",
     ];
     let first_han = |list: &[&str]| list.iter().filter_map(|s| text.find(s)).min();
@@ -174,12 +183,12 @@ pub fn from_description(description: &str, language: &str) -> VoiceChoice {
     {
         shift -= 20;
     }
-    if has_han(&["尖", "高亢", "清脆", "少女", "少年", "童", "孩", "萝莉", "稚"])
-        || has_word(&[
-            "high", "young", "child", "kid", "little", "squeaky", "shrill", "girl", "boy",
-            "teen", "teenage",
-        ])
-    {
+    if has_han(&[
+        "尖", "高亢", "清脆", "少女", "少年", "童", "孩", "萝莉", "稚",
+    ]) || has_word(&[
+        "high", "young", "child", "kid", "little", "squeaky", "shrill", "girl", "boy", "teen",
+        "teenage",
+    ]) {
         shift += 20;
     }
     if has_han(&["沙哑", "嘶哑", "粗"])
@@ -279,7 +288,10 @@ mod tests {
     #[test]
     fn chinese_descriptions_map_to_a_mandarin_voice() {
         // The UI's placeholder: gentle female voice, slightly husky.
-        assert_eq!(pick("温柔女声，略带沙哑", "zh"), ("cmn+f3".into(), Some(42)));
+        assert_eq!(
+            pick("温柔女声，略带沙哑", "zh"),
+            ("cmn+f3".into(), Some(42))
+        );
         assert_eq!(pick("低沉男声", "zh"), ("cmn+m3".into(), Some(30)));
         assert_eq!(pick("少女音，尖细", "zh"), ("cmn+f3".into(), Some(70)));
         assert_eq!(pick("童声", "zh"), ("cmn".into(), Some(70)));
@@ -307,7 +319,10 @@ mod tests {
     #[test]
     fn names_pass_descriptions_map_and_nothing_fails() {
         let c = choose(Some("en-us+f3"), "zh");
-        assert_eq!((c.voice.as_str(), c.pitch, c.note), ("en-us+f3", None, None));
+        assert_eq!(
+            (c.voice.as_str(), c.pitch, c.note),
+            ("en-us+f3", None, None)
+        );
         assert_eq!(choose(None, "zh").voice, "cmn");
         assert_eq!(choose(Some("  "), "en").voice, "en");
         assert_eq!(choose(Some("温柔女声，略带沙哑"), "zh").voice, "cmn+f3");
@@ -318,7 +333,11 @@ mod tests {
             assert_eq!(c.voice, "cmn");
         }
         assert_eq!(choose(Some("x"), "").voice, "x");
-        assert_eq!(choose(None, "x y").voice, "en", "an odd language is English");
+        assert_eq!(
+            choose(None, "x y").voice,
+            "en",
+            "an odd language is English"
+        );
     }
 
     #[test]

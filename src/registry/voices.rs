@@ -121,7 +121,11 @@ pub async fn preview(state: &AppState, req: PreviewRequest) -> Result<Preview, R
             format!("an audition is at most {PREVIEW_MAX_CHARS} characters; this is {chars}"),
         ));
     }
-    if req.voice.as_deref().is_some_and(|v| v.chars().count() > 200) {
+    if req
+        .voice
+        .as_deref()
+        .is_some_and(|v| v.chars().count() > 200)
+    {
         return Err(invalid("voice", "a voice is at most 200 characters"));
     }
     let model = tts_model(state, req.provider.as_deref()).await?;
