@@ -773,3 +773,130 @@ async fn the_openapi_document_describes_both_encodings() {
         assert!(ops[m].is_object(), "{m} missing");
     }
 }
+
+/// The voice picker: espeak-ng's installed voices for a language (or OpenAI's six for an
+/// OpenAI-compatible model), and the field named when the model or language is wrong.
+#[tokio::test]
+async fn voices_are_listed_for_a_picker() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, list) = s
+        .get("/api/v1/voices?provider=builtin.espeak&language=zh")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["provider"], "builtin.espeak");
+    assert_eq!(list["accepts_descriptions"], true);
+    let installed = storyloom::providers::EspeakTts::default()
+        .version()
+        .await
+        .is_some();
+    if installed {
+        let ids: Vec<&str> = list["voices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&"cmn"), "{list}");
+        assert!(!ids.iter().any(|i| i.starts_with("mb/")), "{list}");
+        assert!(
+            list["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["id"] == "f3" && v["gender"] == "female"),
+            "{list}"
+        );
+    } else {
+        assert!(list["note"].is_string(), "{list}");
+    }
+    // The default TTS model, every language.
+    let (status, all) = s.get("/api/v1/voices").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["provider"], "builtin.espeak");
+
+    // An OpenAI-compatible speech model: the fixed list.
+    let (status, p) = s
+        .post(
+            "/api/v1/admin/providers",
+            json!({"name": "Speech", "adapter": "openai_compatible", "base_url": "http://127.0.0.1:9/v1",
+                   "api_key": "sk-test-0123456789abcd"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (status, m) = s
+        .post(
+            "/api/v1/models",
+            json!({"name": "Speech", "provider_id": p["id"], "model_name": "tts-1", "kind": "tts"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let (status, list) = s
+        .get(&format!(
+            "/api/v1/voices?provider={}",
+            m["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let ids: Vec<&str> = list["voices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["alloy", "echo", "fable", "onyx", "nova", "shimmer"]);
+    assert_eq!(list["accepts_descriptions"], false);
+
+    for (query, field) in [
+        ("provider=nope", "provider"),
+        ("provider=builtin.animatic", "provider"),
+        ("language=zh%3Brm", "language"),
+    ] {
+        let (status, err) = s.get(&format!("/api/v1/voices?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {err}");
+        assert_error(&err, "VALIDATION_ERROR", Some(field));
+    }
+}
+
+/// An audition: a description is heard as the voice it maps to, as a real WAV.
+#[tokio::test]
+async fn a_voice_can_be_auditioned() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let res = s
+        .client
+        .post(s.url("/api/v1/voices/preview"))
+        .json(&json!({"provider": "builtin.espeak", "voice": "温柔女声，略带沙哑", "text": "你好，我是林雪。"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "audio/wav");
+    assert_eq!(res.headers()["x-voice"], "cmn+f3");
+    assert_eq!(res.headers()["x-voice-pitch"], "42");
+    let wav = res.bytes().await.unwrap();
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(&wav[8..12], b"WAVE");
+    let info = storyloom::providers::wav::parse_wav(&wav).unwrap();
+    assert!(info.duration_ms() > 0);
+
+    // No voice: the language's own; English text, an English voice.
+    let res = s
+        .client
+        .post(s.url("/api/v1/voices/preview"))
+        .json(&json!({"text": "Hello there."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-voice"], "en");
+
+    let long = "好".repeat(201);
+    for (body, field) in [
+        (json!({"text": "  "}), "text"),
+        (json!({"text": long}), "text"),
+        (json!({"text": "hi", "provider": "nope"}), "provider"),
+    ] {
+        let (status, err) = s.post("/api/v1/voices/preview", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
+        assert_error(&err, "VALIDATION_ERROR", Some(field));
+    }
+}

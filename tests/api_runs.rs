@@ -730,3 +730,230 @@ async fn a_reviewer_selects_among_candidates() {
         .await;
     assert_eq!(shot["keyframe_asset_id"], pick);
 }
+
+/// Approves every keyframe of the run's review and continues.
+async fn approve_all(s: &TestServer, run: &Value) {
+    let review_id = step(run, "review")["node_run_id"].as_str().unwrap();
+    let (status, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    for item in q["items"].as_array().unwrap() {
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+                json!({"item_key": item["item_key"], "decision": "approve"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/continue"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Sets the voice of the project's character `name` (the script proposed it); its id.
+async fn set_voice(s: &TestServer, pid: &str, name: &str, voice: &str) -> String {
+    let (status, list) = s
+        .get(&format!("/api/v1/characters?project_id={pid}&limit=100"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no character {name} in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, c) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/characters/{id}"),
+            Some(json!({"voice": voice})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["voice"], voice);
+    id
+}
+
+/// The project's audio assets' metadata.
+async fn audio_metadata(s: &TestServer, pid: &str) -> Vec<Value> {
+    let (status, audio) = s
+        .get(&format!(
+            "/api/v1/assets?project_id={pid}&type=audio&limit=100"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{audio}");
+    audio["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["metadata"].clone())
+        .collect()
+}
+
+/// A voice written as a description (what the character form's placeholder invites) is spoken in
+/// the nearest espeak-ng voice: the run completes, with real speech, not a failed voice node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_described_voice_is_spoken_in_the_nearest_voice() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    for (name, voice) in [("林雪", "温柔女声，略带沙哑"), ("顾辰", "低沉的男声")]
+    {
+        set_voice(&s, &pid, name, voice).await;
+    }
+    let run = start(&s, &pid).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
+    approve_all(&s, &run).await;
+    let run = wait_for(&s, &id, "completion", |r| r["status"] == "completed").await;
+    let voice = step(&run, "voice");
+    assert_eq!(voice["status"], "completed", "{voice}");
+
+    let audio = audio_metadata(&s, &pid).await;
+    assert_eq!(audio.len() as u64, voice["items_total"].as_u64().unwrap());
+    let hers: Vec<&Value> = audio
+        .iter()
+        .filter(|m| m["requested_voice"] == "温柔女声，略带沙哑")
+        .collect();
+    assert!(!hers.is_empty(), "{audio:?}");
+    for m in &hers {
+        assert_eq!(m["voice"], "cmn+f3", "{m}");
+        assert_eq!(m["pitch"], 42, "{m}");
+    }
+    let his = audio
+        .iter()
+        .find(|m| m["requested_voice"] == "低沉的男声")
+        .expect("顾辰 speaks");
+    assert_eq!(
+        (&his["voice"], &his["pitch"]),
+        (&json!("cmn+m3"), &json!(30))
+    );
+    if audio.iter().all(|m| m["note"].is_null()) {
+        // espeak-ng is installed: real speech, which takes time.
+        assert!(hers.iter().all(|m| m["duration_ms"].as_u64().unwrap() > 0));
+    }
+}
+
+/// A local stand-in for OpenAI's `/audio/speech`: it knows OpenAI's six voices and refuses any
+/// other with a 400, as OpenAI does. Records the voice of every request.
+async fn fake_speech() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::{extract::State, response::IntoResponse, routing::post, Json, Router};
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+    async fn speech(State(seen): State<Seen>, Json(body): Json<Value>) -> axum::response::Response {
+        let voice = body["voice"].as_str().unwrap_or_default().to_string();
+        seen.lock().unwrap().push(voice.clone());
+        let known = ["alloy", "echo", "fable", "onyx", "nova", "shimmer"];
+        if !known.contains(&voice.as_str()) {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                Json(
+                    json!({"error": {"message": format!("Invalid voice: {voice}"),
+                                      "type": "invalid_request_error", "param": "voice"}}),
+                ),
+            )
+                .into_response();
+        }
+        (
+            [(axum::http::header::CONTENT_TYPE, "audio/wav")],
+            storyloom::providers::wav::silent_wav(700, 24000),
+        )
+            .into_response()
+    }
+    let seen: Seen = Default::default();
+    let app = Router::new()
+        .route("/v1/audio/speech", post(speech))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/v1"), seen)
+}
+
+/// Retrying a failed run uses the project as it is now: the voice node fails on a voice the
+/// speech model refuses; the character's voice is fixed; the retry speaks in the new voice
+/// (before, the `characters` node's output from the first attempt was reused, old voice and all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_speaks_in_the_characters_current_voice() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (base, seen) = fake_speech().await;
+    let (status, p) = s
+        .post(
+            "/api/v1/admin/providers",
+            json!({"name": "Speech", "adapter": "openai_compatible", "base_url": base,
+                   "api_key": "sk-test-0123456789abcd", "max_concurrency": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (status, m) = s
+        .post(
+            "/api/v1/models",
+            json!({"name": "Fake speech", "provider_id": p["id"], "model_name": "tts-1",
+                   "kind": "tts", "credits_cost": 0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let (status, t) = s
+        .post(
+            "/api/v1/workflows/templates",
+            json!({"name": "Voices", "graph": {
+                "nodes": [
+                    {"id": "parse", "kind": "script.parse"},
+                    {"id": "characters", "kind": "characters.extract"},
+                    {"id": "plan", "kind": "storyboard.plan"},
+                    {"id": "voice", "kind": "voice.tts", "config": {"provider": m["id"]}}
+                ],
+                "edges": [
+                    {"from": "parse.breakdown", "to": "characters.breakdown"},
+                    {"from": "parse.breakdown", "to": "plan.breakdown"},
+                    {"from": "characters.characters", "to": "plan.characters"},
+                    {"from": "plan.storyboard", "to": "voice.storyboard"},
+                    {"from": "characters.characters", "to": "voice.characters"}
+                ]
+            }}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let script = "INT. ROOM - DAY\n\nAnna waits.\n\nANNA\nHello?\n\nANNA\nIs anyone there?\n";
+    let (pid, _) = project_with_script(&s, script).await;
+    let cid = set_voice(&s, &pid, "ANNA", "warm-husky").await;
+
+    let (status, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": t["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap().to_string();
+    let run = wait_for(&s, &id, "failed", |r| r["status"] == "failed").await;
+    assert_eq!(step(&run, "voice")["status"], "failed", "{run}");
+    assert_eq!(step(&run, "characters")["status"], "completed");
+    assert!(seen.lock().unwrap().iter().all(|v| v == "warm-husky"));
+    assert!(!seen.lock().unwrap().is_empty());
+
+    // Fix the voice, retry: the characters step is not re-run, yet the new voice is used.
+    assert_eq!(set_voice(&s, &pid, "ANNA", "nova").await, cid);
+    seen.lock().unwrap().clear();
+    let (status, retried) = s
+        .post(&format!("/api/v1/workflow/runs/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    let run = wait_for(&s, &id, "completion", |r| r["status"] == "completed").await;
+    let voice = step(&run, "voice");
+    assert_eq!(voice["items_total"], 2, "{voice}");
+    assert_eq!(*seen.lock().unwrap(), ["nova", "nova"]);
+    let audio = audio_metadata(&s, &pid).await;
+    assert_eq!(audio.len(), 2, "{audio:?}");
+    assert!(audio.iter().all(|m| m["voice"] == "nova"), "{audio:?}");
+}

@@ -19,6 +19,7 @@ pub mod runs;
 pub mod storyboards;
 pub mod upload;
 pub mod versions;
+pub mod voices;
 pub mod workflows;
 pub mod workspaces;
 
@@ -187,6 +188,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(workspaces::routes())
         .merge(remote::routes())
         .merge(registry::routes())
+        .merge(voices::routes())
         .split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);

@@ -15,6 +15,7 @@ use tokio::{
 };
 
 use super::{
+    voices::{self, VoiceChoice},
     wav, AudioOutput, CallContext, ProviderError, ProviderFuture, ProviderInfo, TtsProvider,
     TtsRequest,
 };
@@ -75,23 +76,50 @@ impl EspeakTts {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
-    /// The espeak-ng voice for a request: its own `voice` if given, else one for its language.
-    /// Mandarin is `cmn` (espeak-ng 1.51 lists it as `zh`/`zh-cmn`).
+    /// The installed voices (`--voices`, or `--voices=<language>`; `variant` lists the variants),
+    /// or `None` when espeak-ng cannot be run. `language` must be shaped like a voice name.
+    #[tracing::instrument(level = "debug", skip(self), fields(binary = %self.binary.display()))]
+    pub async fn list_voices(&self, language: Option<&str>) -> Option<Vec<voices::VoiceInfo>> {
+        let arg = match language {
+            Some(l) if voices::is_voice_name(l) => format!("--voices={l}"),
+            Some(_) => return Some(Vec::new()),
+            None => "--voices".to_owned(),
+        };
+        let run = Command::new(&self.binary)
+            .arg(arg)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+            .await
+            .ok()?
+            .ok()?;
+        out.status
+            .success()
+            .then(|| voices::parse_espeak_voices(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// The espeak-ng voice *name* for a request: its own `voice` if given, else one for its
+    /// language. A `voice` that is not shaped like a name is refused here; [`EspeakTts::choose`]
+    /// is what synthesis uses, and it reads such a voice as a description instead.
     pub fn voice_for(req: &TtsRequest) -> Result<String, ProviderError> {
         if let Some(voice) = req.voice.as_deref().filter(|v| !v.is_empty()) {
             return safe_voice(voice);
         }
-        let lang = req.language.trim().to_ascii_lowercase().replace('_', "-");
-        let voice = match lang.as_str() {
-            "" => "cmn",
-            l if l == "yue" || l.starts_with("zh-yue") || l == "zh-hk" => "yue",
-            l if l == "zh" || l.starts_with("zh-") || l.starts_with("cmn") => "cmn",
-            "en-us" => "en-us",
-            "en-gb" => "en-gb",
-            l if l == "en" || l.starts_with("en-") => "en",
-            other => return safe_voice(other),
-        };
-        Ok(voice.to_owned())
+        voices::language_voice(&req.language).ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "{:?} is not a valid espeak-ng voice name",
+                req.language
+            ))
+        })
+    }
+
+    /// The voice a request is spoken in: a voice name as is, a description mapped to the nearest
+    /// voice of the request's language (see [`voices::from_description`]), nothing: the language's
+    /// voice. Never fails, and only ever yields a name.
+    pub fn choose(req: &TtsRequest) -> VoiceChoice {
+        voices::choose(req.voice.as_deref(), &req.language)
     }
 
     /// espeak-ng's `-s`: words per minute for a speed factor (1.0 = 175 wpm).
@@ -123,11 +151,74 @@ impl EspeakTts {
                 "the text to speak has {chars} characters; the limit is {ESPEAK_MAX_CHARS}"
             )));
         }
-        let voice = Self::voice_for(&req)?;
         let wpm = Self::words_per_minute(req.speed);
+        let choice = Self::choose(&req);
+        let mut attempt = self.run(&choice, wpm, &req.text, ctx).await?;
+        let mut note = None;
+        // A name espeak-ng does not know: the language's voice (with what the name says about
+        // gender and pitch), and a note for the node log, rather than a failed line.
+        let unknown = matches!(&attempt, Attempt::Exited { status: Ok(status), stderr, .. }
+            if !status.success() && String::from_utf8_lossy(stderr).contains("voice does not exist"));
+        if unknown {
+            let fallback = voices::fallback_for_unknown(&choice.voice, &req.language);
+            tracing::warn!(voice = %choice.voice, fallback = %fallback.voice, "unknown espeak-ng voice");
+            note = fallback.note.clone();
+            attempt = self.run(&fallback, wpm, &req.text, ctx).await?;
+        }
+        let (status, out, err) = match attempt {
+            Attempt::NotFound => return Ok(silence(&req, ESPEAK_NOT_FOUND_NOTE.to_owned())),
+            Attempt::CannotStart(e) => {
+                return Ok(silence(
+                    &req,
+                    format!("espeak-ng could not start ({e}): timed silence"),
+                ))
+            }
+            Attempt::Exited {
+                status,
+                stdout,
+                stderr,
+            } => (status, stdout, stderr),
+        };
 
-        let mut child = match Command::new(&self.binary)
-            .args(["-v", &voice, "-s", &wpm.to_string(), "-b", "1"])
+        let failure = match (status, out) {
+            (Ok(status), Ok(out)) if status.success() => match wav::normalize_wav(&out) {
+                Ok((bytes, info)) if info.frames() > 0 => {
+                    return Ok(AudioOutput {
+                        wav: bytes,
+                        duration_ms: info.duration_ms(),
+                        note,
+                        request_id: None,
+                    });
+                }
+                Ok(_) => "espeak-ng produced no audio".to_owned(),
+                Err(e) => format!("espeak-ng wrote an unreadable WAV ({e})"),
+            },
+            (Err(e), _) | (_, Err(e)) => format!("espeak-ng failed ({e})"),
+            (Ok(status), Ok(_)) => {
+                let stderr = String::from_utf8_lossy(&err);
+                let first = stderr.lines().next().unwrap_or("").trim();
+                format!("espeak-ng failed ({status}: {first})")
+            }
+        };
+        Ok(silence(&req, format!("{failure}: timed silence")))
+    }
+
+    /// One espeak-ng process for `text` in `choice`'s voice and pitch.
+    async fn run(
+        &self,
+        choice: &VoiceChoice,
+        wpm: u32,
+        text: &str,
+        ctx: &CallContext,
+    ) -> Result<Attempt, ProviderError> {
+        // `choose` only yields names; checked again because this is what reaches the program.
+        let voice = safe_voice(&choice.voice)?;
+        let mut command = Command::new(&self.binary);
+        command.args(["-v", &voice, "-s", &wpm.to_string(), "-b", "1"]);
+        if let Some(pitch) = choice.pitch {
+            command.args(["-p", &pitch.min(99).to_string()]);
+        }
+        let mut child = match command
             .args(["--stdin", "--stdout"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -137,15 +228,8 @@ impl EspeakTts {
             .spawn()
         {
             Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(silence(&req, ESPEAK_NOT_FOUND_NOTE.to_owned()));
-            }
-            Err(e) => {
-                return Ok(silence(
-                    &req,
-                    format!("espeak-ng could not start ({e}): timed silence"),
-                ));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Attempt::NotFound),
+            Err(e) => return Ok(Attempt::CannotStart(e)),
         };
 
         let (Some(mut stdin), Some(mut stdout), Some(mut stderr)) =
@@ -153,7 +237,7 @@ impl EspeakTts {
         else {
             return Err(ProviderError::unavailable("espeak-ng pipes missing", false));
         };
-        let text = req.text.clone();
+        let text = text.to_owned();
         let io = async move {
             let write = async move {
                 // A broken pipe means espeak-ng exited early; its exit status says why.
@@ -188,43 +272,36 @@ impl EspeakTts {
                 (out, err, child.wait().await)
             } => Outcome::Done(out, err, status),
         };
-        let (out, err, status) = match outcome {
+        match outcome {
             Outcome::Cancelled => {
                 let _ = child.kill().await;
-                return Err(ProviderError::cancelled());
+                Err(ProviderError::cancelled())
             }
             Outcome::TimedOut => {
                 let _ = child.kill().await;
-                return Err(ProviderError::timeout(format!(
+                Err(ProviderError::timeout(format!(
                     "espeak-ng took longer than {:.1}s",
                     ctx.timeout.as_secs_f64()
-                )));
+                )))
             }
-            Outcome::Done(out, err, status) => (out, err, status),
-        };
-
-        let failure = match (status, out) {
-            (Ok(status), Ok(out)) if status.success() => match wav::normalize_wav(&out) {
-                Ok((bytes, info)) if info.frames() > 0 => {
-                    return Ok(AudioOutput {
-                        wav: bytes,
-                        duration_ms: info.duration_ms(),
-                        note: None,
-                        request_id: None,
-                    });
-                }
-                Ok(_) => "espeak-ng produced no audio".to_owned(),
-                Err(e) => format!("espeak-ng wrote an unreadable WAV ({e})"),
-            },
-            (Err(e), _) | (_, Err(e)) => format!("espeak-ng failed ({e})"),
-            (Ok(status), Ok(_)) => {
-                let stderr = String::from_utf8_lossy(&err);
-                let first = stderr.lines().next().unwrap_or("").trim();
-                format!("espeak-ng failed ({status}: {first})")
-            }
-        };
-        Ok(silence(&req, format!("{failure}: timed silence")))
+            Outcome::Done(stdout, stderr, status) => Ok(Attempt::Exited {
+                status,
+                stdout,
+                stderr,
+            }),
+        }
     }
+}
+
+/// How one espeak-ng process went.
+enum Attempt {
+    NotFound,
+    CannotStart(std::io::Error),
+    Exited {
+        status: std::io::Result<std::process::ExitStatus>,
+        stdout: std::io::Result<Vec<u8>>,
+        stderr: Vec<u8>,
+    },
 }
 
 impl Default for EspeakTts {
@@ -258,12 +335,7 @@ impl TtsProvider for EspeakTts {
 /// Voice names are plain identifiers like `cmn`, `en-us` or `mb/mb-en1`; anything else is refused
 /// rather than handed to a program.
 fn safe_voice(voice: &str) -> Result<String, ProviderError> {
-    let ok = voice.len() <= 64
-        && !voice.starts_with('-')
-        && voice
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/'));
-    if ok {
+    if voices::is_voice_name(voice) {
         Ok(voice.to_owned())
     } else {
         Err(ProviderError::invalid(format!(
@@ -381,6 +453,33 @@ mod tests {
         // Exactly at the limit is fine (and times as silence here).
         let ok = "好".repeat(ESPEAK_MAX_CHARS);
         assert!(tts.speak(req(&ok, "zh"), &ctx).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn descriptions_and_unknown_names_are_spoken() {
+        let tts = EspeakTts::default();
+        if tts.version().await.is_none() {
+            eprintln!("espeak-ng is not installed: nothing to check");
+            return;
+        }
+        let ctx = CallContext::new("k", std::time::Duration::from_secs(30));
+        let mut r = req("你好世界", "zh");
+        r.voice = Some("温柔女声，略带沙哑".into());
+        assert_eq!(EspeakTts::choose(&r).voice, "cmn+f3");
+        let out = tts.speak(r, &ctx).await.unwrap();
+        assert_eq!(out.note, None, "spoken, not silence: {:?}", out.note);
+        assert!(out.duration_ms > 0);
+        // Shaped like a name, unknown to espeak-ng: the language's voice, noted.
+        let mut r = req("hello there", "en");
+        r.voice = Some("warm-male".into());
+        let out = tts.speak(r, &ctx).await.unwrap();
+        let note = out.note.unwrap();
+        assert!(
+            note.contains("no voice \"warm-male\": used en+m3"),
+            "{note}"
+        );
+        assert!(!note.contains("silence"), "{note}");
+        assert!(out.duration_ms > 0);
     }
 
     #[tokio::test]

@@ -21,6 +21,7 @@ mod images;
 mod remote;
 mod retry;
 mod speech;
+pub mod voices;
 pub mod wav;
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -41,6 +42,7 @@ pub use http::{
 pub use images::OpenAiImages;
 pub use retry::{call_with_retry, ProviderLimiter, ProviderSlots, RetryPolicy, SlotPermit};
 pub use speech::{OpenAiSpeech, OpenAiTranscription};
+pub use voices::{VoiceChoice, VoiceInfo};
 
 /// What a provider call returns: its own future, boxed so the traits work behind `dyn`.
 pub type ProviderFuture<'a, T> =

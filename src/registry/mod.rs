@@ -4,6 +4,7 @@
 //! which model a workflow node calls. The built-in offline providers are rows here at price 0.
 pub mod secrets;
 mod store;
+pub mod voices;
 
 use std::time::{Duration, Instant};
 

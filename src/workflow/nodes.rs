@@ -16,7 +16,7 @@ use crate::{
     assets::{self, AssetType, NewAsset},
     clock::rfc3339,
     db::DbError,
-    providers::{CallContext, EspeakTts, TtsProvider, TtsRequest},
+    providers::{voices, CallContext, EspeakTts, TtsProvider, TtsRequest},
     registry::{ModelKind, Resolved},
     render::{self, Fonts, FrameCharacter, FrameSpec},
     storyboard::{self, Scene, Shot},
@@ -876,33 +876,33 @@ async fn review_gate(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     })
 }
 
-fn language_of(text: &str) -> &'static str {
-    if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
-        "zh"
-    } else {
-        "en"
-    }
+/// Each character's voice as the project has it *now*, by name. Read when the node runs rather than
+/// taken from the `characters` node's output, which a retry reuses from the first attempt: a voice
+/// fixed after a failed run is the one the retry speaks in.
+async fn current_voices(ctx: &NodeCtx) -> Result<BTreeMap<String, String>, NodeError> {
+    let project_id = ctx.run.project_id.clone();
+    let voices = ctx
+        .state
+        .db
+        .read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT name, voice FROM characters
+                 WHERE project_id = ?1 AND deleted_at IS NULL AND voice IS NOT NULL AND voice != ''",
+            )?;
+            let rows = stmt.query_map([&project_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            Ok::<_, DbError>(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+        })
+        .await?;
+    Ok(voices)
 }
 
 async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     let model = ai::resolve(&ctx.state, ModelKind::Tts, &ctx.node).await?;
     let remote = (!model.is_builtin()).then(|| Arc::new(model));
     let board = load_board(ctx).await?;
-    let voices: BTreeMap<String, String> = ctx
-        .inputs
-        .get("characters")
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| {
-                    Some((
-                        c["name"].as_str()?.to_string(),
-                        c["voice"].as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let voices = current_voices(ctx).await?;
     let mut items = Vec::new();
     for shot in board.scenes.iter().flat_map(|s| &s.shots) {
         for (i, line) in shot.dialogue.iter().enumerate() {
@@ -939,10 +939,21 @@ async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     match fan_out(ctx, items, cpu_limit(), work).await? {
         Ok(audio) => {
             let notes: Vec<&str> = audio.iter().filter_map(|a| a["note"].as_str()).collect();
-            let log = match notes.first() {
+            let mut log = match notes.first() {
                 Some(note) => format!("{} lines; {note}\n", audio.len()),
                 None => format!("{} lines spoken by espeak-ng\n", audio.len()),
             };
+            // How each described voice was read, once.
+            let mut mapped: Vec<&str> = audio
+                .iter()
+                .filter_map(|a| a["voice_note"].as_str())
+                .collect();
+            mapped.sort_unstable();
+            mapped.dedup();
+            for note in mapped {
+                log.push_str(note);
+                log.push('\n');
+            }
             Ok(done(json!({"audio": audio}), log))
         }
         Err(outcome) => Ok(outcome),
@@ -982,7 +993,7 @@ async fn remote_voice(
                 key: &key,
                 text: &text,
                 voice,
-                language: language_of(&text),
+                language: voices::language_of(&text),
             };
             let (mut out, charge) =
                 ai::remote_speech(&state, &run, &nrid, &m, line, cancel).await?;
@@ -1020,10 +1031,18 @@ async fn speak_line(
 ) -> Result<(Value, bool), NodeError> {
     let text = data["text"].as_str().unwrap_or_default().to_string();
     let voice = data["voice"].as_str().map(str::to_string);
-    let language = language_of(&text).to_string();
+    let language = voices::language_of(&text).to_string();
+    let req = TtsRequest {
+        text: text.clone(),
+        voice: voice.clone(),
+        language: language.clone(),
+        speed: 1.0,
+    };
+    // What espeak-ng is asked for: the voice name, or the one a description maps to.
+    let choice = EspeakTts::choose(&req);
     let cache_key = sha256_hex(
-        json!({"kind": "voice.tts", "version": 1, "provider": "builtin.espeak", "engine": engine,
-               "text": text, "voice": voice, "language": language})
+        json!({"kind": "voice.tts", "version": 2, "provider": "builtin.espeak", "engine": engine,
+               "text": text, "voice": choice.voice, "pitch": choice.pitch, "language": language})
         .to_string()
         .as_bytes(),
     );
@@ -1047,14 +1066,9 @@ async fn speak_line(
         out["shot_id"] = data["shot_id"].clone();
         out["line"] = data["line"].clone();
         out["cached"] = json!(true);
+        out["voice_note"] = json!(choice.note);
         return Ok((out, true));
     }
-    let req = TtsRequest {
-        text: text.clone(),
-        voice: voice.clone(),
-        language: language.clone(),
-        speed: 1.0,
-    };
     let call = CallContext::new(key.clone(), Duration::from_secs(60)).with_cancel(cancel);
     let audio = tts.speak(req, &call).await.map_err(|e| NodeError {
         message: e.to_string(),
@@ -1078,7 +1092,8 @@ async fn speak_line(
         width: None,
         height: None,
         thumbnail_sha256: None,
-        metadata: json!({"provider": "builtin.espeak", "voice": voice, "language": language,
+        metadata: json!({"provider": "builtin.espeak", "voice": choice.voice, "pitch": choice.pitch,
+                         "requested_voice": voice, "language": language,
                          "text": text, "duration_ms": audio.duration_ms, "note": audio.note,
                          "cost_credits": 0, "run_id": run.id, "cache_key": cache_key}),
     };
@@ -1102,6 +1117,7 @@ async fn speak_line(
     out["shot_id"] = data["shot_id"].clone();
     out["line"] = data["line"].clone();
     out["cached"] = json!(false);
+    out["voice_note"] = json!(choice.note);
     Ok((out, false))
 }
 
