@@ -418,8 +418,8 @@ fn classify_parens<'a>(parts: impl Iterator<Item = &'a str>) -> (Option<String>,
             acting.push(p);
         }
     }
-    let join = |v: Vec<&str>, sep: &str| (!v.is_empty()).then(|| tx::clean(&v.join(sep)));
-    (join(ext, " "), join(acting, "，"))
+    let join = |v: Vec<&str>| (!v.is_empty()).then(|| tx::clean(&tx::join_list(v)));
+    (join(ext), join(acting))
 }
 
 /// `张三：台词`, `张三:台词`, `张三（哭着）：台词`, `张三(OS)：台词`, `张三：（冷笑）台词`.

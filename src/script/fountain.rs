@@ -145,7 +145,7 @@ fn parse_extensions(s: &str) -> Option<Option<String>> {
         }
         rest = inner.get(close + 1..)?.trim_start();
     }
-    Some((!parts.is_empty()).then(|| parts.join(", ")))
+    Some((!parts.is_empty()).then(|| tx::join_list(parts.iter().map(String::as_str))))
 }
 
 /// `CUT TO:` (caps ending in `TO:`) or a well-known fade.

@@ -690,13 +690,7 @@ impl Builder {
             .metadata
             .iter()
             .find(|m| m.key.eq_ignore_ascii_case("title"))
-            .map(|m| {
-                m.value
-                    .split('\n')
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .map(|m| tx::join_lines(&m.value))
             .filter(|t| !t.is_empty())
             .or(self.cn_title);
         let total_duration_secs =

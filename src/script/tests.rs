@@ -647,6 +647,37 @@ fn action_names_match_capitalised_words_only() {
     assert!(b.shots[1].characters.is_empty());
 }
 
+#[test]
+fn merged_lines_keep_cjk_and_latin_punctuation() {
+    // Chinese sentences ending and starting in quotes join without a space.
+    let b = p("场景1：客厅 夜 内\n△她说：“走吧。”\n“不。”他摇头。\n");
+    assert_eq!(b.shots[0].description, "她说：“走吧。”“不。”他摇头。");
+    let b = p("INT. 客厅 - 夜\n\n@林晓\n“你听我说……”\n“不听。”\n");
+    assert_eq!(only_line(&b).text, "“你听我说……”“不听。”");
+    assert_eq!(b.shots[0].description, "林晓: “你听我说……”“不听。”");
+    // English keeps its spaces, quotes or not.
+    let b = p("He said “go.”\n“No.” She stays.\n");
+    assert_eq!(b.shots[0].description, "He said “go.” “No.” She stays.");
+    let b = p("\nBOB\n\"Wait.\"\n\"Why?\"\n");
+    assert_eq!(only_line(&b).text, "\"Wait.\" \"Why?\"");
+    // A title written over several lines.
+    let b = p("Title:\n    重生之\n    逆袭\n\n林雪：走吧。\n");
+    assert_eq!(b.title.as_deref(), Some("重生之逆袭"));
+    let b = p("Title:\n    The Last\n    Train\n\nRain.\n");
+    assert_eq!(b.title.as_deref(), Some("The Last Train"));
+    // Separators the parser writes itself: `, ` in English, `，` in Chinese, never a bare space.
+    let b = p("Lisa（smiling, softly）：Hi there.\n");
+    assert_eq!(only_line(&b).parenthetical.as_deref(), Some("smiling, softly"));
+    let b = p("张三（哭着，颤抖）：你别走！\n");
+    assert_eq!(only_line(&b).parenthetical.as_deref(), Some("哭着，颤抖"));
+    let b = p("林雪（画外音，内心）：我不能哭。\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("画外音，内心"));
+    let b = p("Lisa（O.S.，V.O.）：Hi.\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("O.S., V.O."));
+    let b = p("\nBOB (V.O.) (CONT'D)\nStill here.\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("V.O., CONT'D"));
+}
+
 // ---------------------------------------------------------------- durations and order
 
 #[test]
