@@ -86,6 +86,11 @@ pub(crate) fn is_title_key(key: &str) -> bool {
     TITLE_META_KEYS.contains(&key)
 }
 
+/// `剧名`, `编剧`, `作者`…: a header key whose value is metadata (what a title page holds).
+pub(crate) fn is_meta_key(key: &str) -> bool {
+    field_kind(key) == Some(FieldKind::Meta)
+}
+
 fn is_sep(c: char) -> bool {
     c.is_whitespace()
         || matches!(

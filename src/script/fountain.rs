@@ -2,6 +2,7 @@
 //! context rules (blank line before a cue, …) live in the parser.
 
 use super::{
+    chinese,
     heading::{extract_scene_number, split_location_time, HeadingParts},
     prepare::PreparedLine,
     text as tx, IntExt, MetadataEntry,
@@ -148,10 +149,18 @@ fn parse_extensions(s: &str) -> Option<Option<String>> {
     Some((!parts.is_empty()).then(|| tx::join_list(parts.iter().map(String::as_str))))
 }
 
-/// `CUT TO:` (caps ending in `TO:`) or a well-known fade.
+/// `CUT TO:` (caps ending in `TO:`) or a well-known fade; the colon may be full-width (`CUT TO：`).
 pub(crate) fn is_transition(t: &str) -> bool {
-    (tx::is_all_caps(t) && t.ends_with("TO:"))
-        || KNOWN_TRANSITIONS.iter().any(|k| k.eq_ignore_ascii_case(t))
+    let (body, colon) = match t.strip_suffix([':', '：']) {
+        Some(body) => (body, ":"),
+        None => (t, ""),
+    };
+    let known = |k: &&str| {
+        k.strip_suffix(colon)
+            .is_some_and(|k| k.eq_ignore_ascii_case(body))
+    };
+    (!colon.is_empty() && tx::is_all_caps(body) && body.ends_with("TO"))
+        || KNOWN_TRANSITIONS.iter().any(known)
 }
 
 /// `> BURN TO WHITE.` (but not centered `>…<`).
@@ -190,32 +199,55 @@ pub(crate) fn is_page_break(t: &str) -> bool {
     t.len() >= 3 && t.bytes().all(|b| b == b'=')
 }
 
-/// `Key: value` with an ASCII key (so `张三：台词` never opens a title page).
+/// `Key: value` or `Key：value`: an ASCII key (Fountain's), or a Chinese header key that belongs on
+/// a title page (`标题`, `作者`, `编剧`…). After a full-width colon an ASCII key must be a known
+/// title-page key, because `Lisa：你来了。` is a line of dialogue.
 fn title_key(line: &str) -> Option<(&str, &str)> {
-    let pos = line.find(':')?;
+    let pos = line.find([':', '：'])?;
+    let full_width = line.get(pos..)?.starts_with('：');
     let key = line.get(..pos)?.trim();
-    let value = line.get(pos + 1..)?;
-    let valid = key.len() <= 30
+    let value = line.get(pos + if full_width { '：'.len_utf8() } else { 1 }..)?;
+    let ascii = key.len() <= 30
         && key.starts_with(|c: char| c.is_ascii_alphabetic())
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'));
+    let valid = if ascii {
+        !full_width || is_fountain_title_key(key)
+    } else {
+        chinese::is_meta_key(key)
+    };
     valid.then_some((key, value))
 }
 
-/// The title page: a `Key: value` block at the very start, ending at the first blank line.
-/// Indented lines continue the previous value. Returns the entries and the index of the first
-/// line after the block (0 when there is no title page).
-pub(crate) fn title_page(lines: &[PreparedLine<'_>]) -> (Vec<MetadataEntry>, usize) {
-    let Some(first) = lines.iter().position(|l| !l.text.trim().is_empty()) else {
-        return (Vec::new(), 0);
+fn is_fountain_title_key(key: &str) -> bool {
+    TITLE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+pub(crate) struct TitlePage {
+    pub entries: Vec<MetadataEntry>,
+    /// The first line after the title page (0 when there is none).
+    pub end: usize,
+}
+
+/// The title page: `Key: value` lines (either colon) at the very start, opened by a Fountain key
+/// (`Title`, `Author`…, any case) or a Chinese one (`标题`, `作者`, `编剧`…), ending at the first
+/// blank line. Indented lines continue the previous value, and so does an unindented line after a
+/// key with no value of its own (`Contact:` then the address); any other line ends the page early,
+/// so a Chinese header written without a blank line (`编剧：王五` then `场景1`) reads on as script.
+pub(crate) fn title_page(lines: &[PreparedLine<'_>]) -> TitlePage {
+    let none = TitlePage {
+        entries: Vec::new(),
+        end: 0,
     };
-    let opens = lines
-        .get(first)
-        .and_then(|l| title_key(&l.text))
-        .is_some_and(|(key, _)| TITLE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)));
-    if !opens {
-        return (Vec::new(), 0);
+    let Some(first) = lines.iter().position(|l| !l.text.trim().is_empty()) else {
+        return none;
+    };
+    let Some((key, _)) = lines.get(first).and_then(|l| title_key(&l.text)) else {
+        return none;
+    };
+    if !is_fountain_title_key(key) && !chinese::is_meta_key(key) {
+        return none;
     }
     let mut entries: Vec<MetadataEntry> = Vec::new();
     let mut i = first;
@@ -231,16 +263,19 @@ pub(crate) fn title_page(lines: &[PreparedLine<'_>]) -> (Vec<MetadataEntry>, usi
                 value: tx::clean(value.trim()),
             }),
             _ => match entries.last_mut() {
-                Some(last) => {
+                Some(last) if indented || last.value.is_empty() => {
                     if !last.value.is_empty() {
                         last.value.push('\n');
                     }
                     last.value.push_str(&tx::clean(text.trim()));
                 }
-                None => break,
+                _ => break,
             },
         }
         i += 1;
     }
-    (entries, i)
+    TitlePage {
+        entries,
+        end: i,
+    }
 }

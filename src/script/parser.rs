@@ -31,9 +31,17 @@ pub(crate) fn parse_text(input: &str) -> Result<Breakdown, ScriptError> {
         return Err(ScriptError::Empty);
     }
     let prepared = prepare::strip_hidden(body);
-    let (metadata, start) = fountain::title_page(&prepared.lines);
+    let title_page = fountain::title_page(&prepared.lines);
+    let start = title_page.end;
+    // A title page opened by `标题：` names the script as a `标题：` header line would.
+    let cn_title = title_page
+        .entries
+        .iter()
+        .find(|m| chinese::is_title_key(&m.key) && !m.value.is_empty())
+        .map(|m| tx::join_lines(&m.value));
     let mut builder = Builder {
-        metadata,
+        metadata: title_page.entries,
+        cn_title,
         warnings: prepared.warnings,
         boundary: true,
         ..Builder::default()

@@ -295,6 +295,72 @@ fn fountain_title_page() {
 }
 
 #[test]
+fn fountain_title_page_with_full_width_colons() {
+    // The title page of a Chinese Fountain script: full-width colons, read as `角色名：台词` before.
+    let b = p("Title：重生之逆袭\nAuthor：张三\nDraft date：2024年5月1日\n\nINT. 医院病房 - 夜\n\n林雪睁开眼睛。\n");
+    assert_eq!(b.title.as_deref(), Some("重生之逆袭"));
+    let meta: Vec<(&str, &str)> = b
+        .metadata
+        .iter()
+        .map(|m| (m.key.as_str(), m.value.as_str()))
+        .collect();
+    assert_eq!(
+        meta,
+        vec![
+            ("Title", "重生之逆袭"),
+            ("Author", "张三"),
+            ("Draft date", "2024年5月1日")
+        ]
+    );
+    assert!(b.characters.is_empty(), "{:?}", b.characters);
+    assert_eq!(kinds(&b), vec![ShotKind::Action]);
+    assert_eq!(b.scenes.len(), 1);
+
+    // Every title-page key, in any case, with either colon.
+    let b = p("TITLE：The Last Train\ncredit: Written by\nAuthors：Jane Doe\nSource：a novel\nContact：jane@example.com\nNOTES：second draft\nCopyright：2024\n\nEXT. STATION - NIGHT\n\nRain.\n");
+    let keys: Vec<&str> = b.metadata.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec!["TITLE", "credit", "Authors", "Source", "Contact", "NOTES", "Copyright"]
+    );
+    assert_eq!(b.title.as_deref(), Some("The Last Train"));
+    assert!(b.characters.is_empty(), "{:?}", b.characters);
+    assert_eq!(kinds(&b), vec![ShotKind::Action]);
+
+    // Chinese keys open a title page when they start the file; English keys may follow.
+    let b = p("标题：重生之逆袭\n作者：张三\nDraft date：2024-05-01\nContact：zhang@example.com\n\n第1集\n场景1：医院 夜 内\n林雪：我没死？\n");
+    assert_eq!(b.title.as_deref(), Some("重生之逆袭"));
+    let keys: Vec<&str> = b.metadata.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, vec!["标题", "作者", "Draft date", "Contact"]);
+    assert_eq!(names(&b), vec!["林雪"]);
+    assert_eq!(kinds(&b), vec![ShotKind::Dialogue]);
+    let b = p("编剧：林晓\nTitle：逆袭\n\n林雪：走吧。\n");
+    assert_eq!(b.title.as_deref(), Some("逆袭"));
+    assert_eq!(names(&b), vec!["林雪"]);
+
+    // Without a blank line the page ends at the first line that is not one of its fields, so the
+    // script's own header lines and dialogue are read as before.
+    let b = p("标题：逆袭\n编剧：王五\n人物：张三、李四\n场景1：天台 夜 外\nLisa：你来了。\n");
+    assert_eq!(b.metadata.len(), 2);
+    assert_eq!(b.scenes.len(), 1);
+    assert_eq!(b.scenes[0].characters, vec!["张三", "李四", "Lisa"]);
+    assert_eq!(kinds(&b), vec![ShotKind::Dialogue]);
+    // A title-page key later in the script does not open a title page.
+    let b = p("林雪：走吧。\n\nTitle：不是标题\n");
+    assert!(b.metadata.is_empty());
+    assert_eq!(b.title, None);
+}
+
+#[test]
+fn fountain_transitions_with_full_width_colons() {
+    let b = p("INT. 站台 - 夜\n\n雨。\n\nCUT TO：\n\nEXT. 街道 - 夜\n\n风。\n\nFADE OUT：\n");
+    assert_eq!(b.scenes.len(), 2);
+    assert_eq!(b.scenes[0].transitions, vec!["CUT TO："]);
+    assert_eq!(b.scenes[1].transitions, vec!["FADE OUT："]);
+    assert_eq!(kinds(&b), vec![ShotKind::Action; 2]);
+}
+
+#[test]
 fn fountain_sections_and_synopses_are_notes() {
     let b = p("# Act One\n\n## The heist\n\n= They plan the job.\n\nINT. VAN - NIGHT\n\n= Tension rises.\n\nThey wait.\n");
     let notes: Vec<(NoteKind, Option<u8>, &str, Option<u32>)> = b
