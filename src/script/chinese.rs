@@ -39,7 +39,18 @@ fn field_kind(key: &str) -> Option<FieldKind> {
 }
 
 /// Words that are headers, never speakers, besides the [`field_kind`] keys.
-const OTHER_HEADER_WORDS: &[&str] = &["场景", "场次", "场", "景", "集", "第"];
+const OTHER_HEADER_WORDS: &[&str] = &[
+    "场景",
+    "场次",
+    "场",
+    "景",
+    "集",
+    "第",
+    "内景",
+    "外景",
+    "内外景",
+    "外内景",
+];
 
 const TITLE_META_KEYS: &[&str] = &["剧名", "片名", "标题", "剧本名"];
 
@@ -300,7 +311,7 @@ fn split_names(value: &str) -> Vec<String> {
     names
 }
 
-fn is_header_word(name: &str) -> bool {
+pub(crate) fn is_header_word(name: &str) -> bool {
     field_kind(name).is_some() || OTHER_HEADER_WORDS.contains(&name)
 }
 

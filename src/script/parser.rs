@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{
     chinese::{self, CnDialogue, Field},
     diff, estimate,
-    fountain::{self, Cue},
+    fountain::{self, Cue, CueNames},
     heading::HeadingParts,
     prepare, text as tx, Breakdown, CharacterSummary, DialogueLine, Episode, IntExt, MetadataEntry,
     Note, NoteKind, Scene, ScriptError, Shot, ShotKind, MAX_SCRIPT_BYTES,
@@ -39,19 +39,26 @@ pub(crate) fn parse_text(input: &str) -> Result<Breakdown, ScriptError> {
         .iter()
         .find(|m| chinese::is_title_key(&m.key) && !m.value.is_empty())
         .map(|m| tx::join_lines(&m.value));
-    let mut builder = Builder {
-        metadata: title_page.entries,
-        cn_title,
-        warnings: prepared.warnings,
-        boundary: true,
-        ..Builder::default()
-    };
     // Trimmed once: each line is looked at as itself and as the next line of its predecessor.
     let lines: Vec<(usize, &str)> = prepared
         .lines
         .iter()
         .map(|l| (l.number, l.text.trim()))
         .collect();
+    let fountain = title_page.fountain
+        || lines
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .any(|&(_, t)| fountain::is_heading_line(t));
+    let mut builder = Builder {
+        metadata: title_page.entries,
+        cn_title,
+        fountain,
+        warnings: prepared.warnings,
+        boundary: true,
+        ..Builder::default()
+    };
     for i in start..lines.len() {
         builder.line(&lines, i);
     }
@@ -163,6 +170,9 @@ struct Builder {
     open: Open,
     /// True after a blank line or a closed element: where a Fountain cue may start.
     boundary: bool,
+    /// A Fountain document (a Fountain title page or scene heading): a short CJK name line may be
+    /// a character cue.
+    fountain: bool,
     known: OrderedNames,
 }
 
@@ -240,12 +250,24 @@ impl Builder {
             return;
         }
         if let Some(rest) = t.strip_prefix('@') {
-            if let Some(cue) = fountain::parse_cue(rest, true).filter(|_| next_has_text) {
+            if let Some(cue) = fountain::parse_cue(rest, CueNames::Forced).filter(|_| next_has_text)
+            {
                 self.open_cue(cue, t, number);
                 return;
             }
         } else if self.boundary && next_has_text {
-            if let Some(cue) = fountain::parse_cue(t, false) {
+            // A CJK name has no capitals to tell it from action, so it must follow a blank line
+            // (not just a heading or another element) and the document must be Fountain.
+            let prev_blank = i
+                .checked_sub(1)
+                .and_then(|p| lines.get(p))
+                .is_none_or(|&(_, p)| p.is_empty() || fountain::is_page_break(p));
+            let names = if self.fountain && prev_blank {
+                CueNames::CapsOrCjk
+            } else {
+                CueNames::Caps
+            };
+            if let Some(cue) = fountain::parse_cue(t, names) {
                 self.open_cue(cue, t, number);
                 return;
             }

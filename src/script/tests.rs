@@ -321,7 +321,15 @@ fn fountain_title_page_with_full_width_colons() {
     let keys: Vec<&str> = b.metadata.iter().map(|m| m.key.as_str()).collect();
     assert_eq!(
         keys,
-        vec!["TITLE", "credit", "Authors", "Source", "Contact", "NOTES", "Copyright"]
+        vec![
+            "TITLE",
+            "credit",
+            "Authors",
+            "Source",
+            "Contact",
+            "NOTES",
+            "Copyright"
+        ]
     );
     assert_eq!(b.title.as_deref(), Some("The Last Train"));
     assert!(b.characters.is_empty(), "{:?}", b.characters);
@@ -358,6 +366,79 @@ fn fountain_transitions_with_full_width_colons() {
     assert_eq!(b.scenes[0].transitions, vec!["CUT TO："]);
     assert_eq!(b.scenes[1].transitions, vec!["FADE OUT："]);
     assert_eq!(kinds(&b), vec![ShotKind::Action; 2]);
+}
+
+#[test]
+fn fountain_cjk_character_cues() {
+    let b = p("INT. 咖啡馆 - 日\n\n林晓推门进来。\n\n林晓\n（低声）\n你终于来了。\n\n王强（V.O.）\n我一直都在。\n\n林晓\n(whispering)\n骗子。\n\n欧阳·娜娜 ^\n都别说了。\n");
+    assert_eq!(
+        kinds(&b),
+        vec![
+            ShotKind::Action,
+            ShotKind::Dialogue,
+            ShotKind::Dialogue,
+            ShotKind::Dialogue,
+            ShotKind::Dialogue
+        ],
+        "{b:#?}"
+    );
+    let l = &b.shots[1].dialogue[0];
+    assert_eq!(l.character, "林晓");
+    assert_eq!(l.parenthetical.as_deref(), Some("低声"));
+    assert_eq!(l.text, "你终于来了。");
+    let l = &b.shots[2].dialogue[0];
+    assert_eq!(l.character, "王强");
+    assert_eq!(l.extension.as_deref(), Some("V.O."));
+    assert_eq!(l.text, "我一直都在。");
+    let l = &b.shots[3].dialogue[0];
+    assert_eq!(l.parenthetical.as_deref(), Some("whispering"));
+    assert_eq!(l.text, "骗子。");
+    assert_eq!(b.shots[4].dialogue[0].character, "欧阳·娜娜");
+    assert!(b.shots[4].dialogue[0].dual && b.shots[3].dialogue[0].dual);
+    assert_eq!(names(&b), vec!["林晓", "王强", "欧阳·娜娜"]);
+    assert_eq!(b.characters[0].dialogue_lines, 2);
+    assert_eq!(b.shots[0].characters, vec!["林晓"]);
+    assert_eq!(b.shots[1].description, "林晓: 你终于来了。");
+
+    // 内景/外景 headings, and a Fountain title page, make a Fountain document too.
+    let b = p("内景 咖啡馆 - 日\n\n林晓（画外音）\n你终于来了。\n");
+    assert_eq!(b.scenes.len(), 1);
+    assert_eq!(b.scenes[0].int_ext, Some(IntExt::Interior));
+    assert_eq!(b.scenes[0].location.as_deref(), Some("咖啡馆"));
+    assert_eq!(b.scenes[0].time_of_day.as_deref(), Some("日"));
+    let l = only_line(&b);
+    assert_eq!(
+        (l.character.as_str(), l.extension.as_deref()),
+        ("林晓", Some("画外音"))
+    );
+    let b = p("外景。街道 夜\n\n林晓\n走吧。\n");
+    assert_eq!(b.scenes[0].int_ext, Some(IntExt::Exterior));
+    assert_eq!(only_line(&b).character, "林晓");
+    let b = p("Title：重生\n\n林晓\n走吧。\n");
+    assert_eq!(only_line(&b).character, "林晓");
+    let b = p("\n林晓（画外音）（电话）\n喂？\n\nINT. 家 - 夜\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("画外音，电话"));
+
+    // A full-width bracket after a caps cue is an extension, not part of the name.
+    let b = p("\nBOB（V.O.）\nHello.\n");
+    assert_eq!(only_line(&b).character, "BOB");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("V.O."));
+
+    // Not cues: sentence punctuation, too long, followed by a blank line, not after a blank line,
+    // a header word.
+    let b = p("INT. 咖啡馆 - 日\n\n门开了。\n他进来。\n\n她看着窗外很久很久没有说话\n风吹进来\n\n林晓\n\n他坐下。\n林晓\n喝了口咖啡。\n\n人物\n张三\n");
+    assert!(b.characters.iter().all(|c| c.dialogue_lines == 0), "{b:#?}");
+    assert!(kinds(&b).iter().all(|k| *k == ShotKind::Action));
+    assert_eq!(b.shots[0].description, "门开了。他进来。");
+    // A Chinese short-drama script (no Fountain headings) keeps a lone name line as action.
+    for text in [
+        "林晓\n你终于来了。\n",
+        "场景1：咖啡馆 日 内\n\n林晓\n你终于来了。\n",
+    ] {
+        let b = p(text);
+        assert_eq!(kinds(&b), vec![ShotKind::Action], "{text}");
+        assert!(b.characters.is_empty(), "{text}");
+    }
 }
 
 #[test]
@@ -733,7 +814,10 @@ fn merged_lines_keep_cjk_and_latin_punctuation() {
     assert_eq!(b.title.as_deref(), Some("The Last Train"));
     // Separators the parser writes itself: `, ` in English, `，` in Chinese, never a bare space.
     let b = p("Lisa（smiling, softly）：Hi there.\n");
-    assert_eq!(only_line(&b).parenthetical.as_deref(), Some("smiling, softly"));
+    assert_eq!(
+        only_line(&b).parenthetical.as_deref(),
+        Some("smiling, softly")
+    );
     let b = p("张三（哭着，颤抖）：你别走！\n");
     assert_eq!(only_line(&b).parenthetical.as_deref(), Some("哭着，颤抖"));
     let b = p("林雪（画外音，内心）：我不能哭。\n");

@@ -145,7 +145,11 @@ pub(crate) fn join_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String 
             continue;
         }
         if !out.is_empty() {
-            out.push_str(if wide_between(&out, item) { "，" } else { ", " });
+            out.push_str(if wide_between(&out, item) {
+                "，"
+            } else {
+                ", "
+            });
         }
         out.push_str(item);
     }
