@@ -39,7 +39,18 @@ fn field_kind(key: &str) -> Option<FieldKind> {
 }
 
 /// Words that are headers, never speakers, besides the [`field_kind`] keys.
-const OTHER_HEADER_WORDS: &[&str] = &["场景", "场次", "场", "景", "集", "第"];
+const OTHER_HEADER_WORDS: &[&str] = &[
+    "场景",
+    "场次",
+    "场",
+    "景",
+    "集",
+    "第",
+    "内景",
+    "外景",
+    "内外景",
+    "外内景",
+];
 
 const TITLE_META_KEYS: &[&str] = &["剧名", "片名", "标题", "剧本名"];
 
@@ -84,6 +95,11 @@ pub(crate) struct CnDialogue {
 
 pub(crate) fn is_title_key(key: &str) -> bool {
     TITLE_META_KEYS.contains(&key)
+}
+
+/// `剧名`, `编剧`, `作者`…: a header key whose value is metadata (what a title page holds).
+pub(crate) fn is_meta_key(key: &str) -> bool {
+    field_kind(key) == Some(FieldKind::Meta)
 }
 
 fn is_sep(c: char) -> bool {
@@ -295,7 +311,7 @@ fn split_names(value: &str) -> Vec<String> {
     names
 }
 
-fn is_header_word(name: &str) -> bool {
+pub(crate) fn is_header_word(name: &str) -> bool {
     field_kind(name).is_some() || OTHER_HEADER_WORDS.contains(&name)
 }
 
@@ -418,8 +434,8 @@ fn classify_parens<'a>(parts: impl Iterator<Item = &'a str>) -> (Option<String>,
             acting.push(p);
         }
     }
-    let join = |v: Vec<&str>, sep: &str| (!v.is_empty()).then(|| tx::clean(&v.join(sep)));
-    (join(ext, " "), join(acting, "，"))
+    let join = |v: Vec<&str>| (!v.is_empty()).then(|| tx::clean(&tx::join_list(v)));
+    (join(ext), join(acting))
 }
 
 /// `张三：台词`, `张三:台词`, `张三（哭着）：台词`, `张三(OS)：台词`, `张三：（冷笑）台词`.

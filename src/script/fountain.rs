@@ -2,12 +2,13 @@
 //! context rules (blank line before a cue, …) live in the parser.
 
 use super::{
+    chinese,
     heading::{extract_scene_number, split_location_time, HeadingParts},
     prepare::PreparedLine,
     text as tx, IntExt, MetadataEntry,
 };
 
-/// Longest first, so `INT./EXT` wins over `INT`.
+/// Longest first, so `INT./EXT` wins over `INT` (and `内外景` over `内景`).
 const HEADING_PREFIXES: &[(&str, IntExt)] = &[
     ("INT./EXT", IntExt::InteriorExterior),
     ("INT/EXT", IntExt::InteriorExterior),
@@ -18,6 +19,11 @@ const HEADING_PREFIXES: &[(&str, IntExt)] = &[
     ("INT", IntExt::Interior),
     ("EXT", IntExt::Exterior),
     ("EST", IntExt::Exterior),
+    // Chinese Fountain: `内景 咖啡馆 - 日`, `外景。街道 夜`.
+    ("内外景", IntExt::InteriorExterior),
+    ("外内景", IntExt::InteriorExterior),
+    ("内景", IntExt::Interior),
+    ("外景", IntExt::Exterior),
 ];
 
 /// Transitions that do not end in `TO:` but are written as transitions in practice.
@@ -60,13 +66,23 @@ fn int_ext_prefix(body: &str) -> Option<(IntExt, &str)> {
             continue;
         }
         let after = body.get(prefix.len()..).unwrap_or("");
-        // `INT` must be followed by a dot or a space: "Interesting" is not a heading.
-        if after.starts_with(|c: char| c == '.' || c.is_whitespace()) {
-            let rest = after.trim_start_matches(|c: char| c == '.' || c.is_whitespace());
-            return Some((*ie, rest));
+        // `INT` must be followed by a dot or a space: "Interesting" is not a heading (nor is
+        // "外景很美"); `内景` may also be followed by Chinese punctuation.
+        let cjk = !prefix.is_ascii();
+        let is_sep = |c: char| {
+            c == '.' || c.is_whitespace() || (cjk && matches!(c, '。' | '．' | '·' | '：' | ':'))
+        };
+        if after.starts_with(is_sep) {
+            return Some((*ie, after.trim_start_matches(is_sep)));
         }
     }
     None
+}
+
+/// Whether the line is a Fountain scene heading (`INT.`, `EXT.`, `内景`…; not a forced `.` one):
+/// what marks a document as Fountain. A prefix check, cheap enough for a pass over every line.
+pub(crate) fn is_heading_line(t: &str) -> bool {
+    int_ext_prefix(extract_scene_number(t).0).is_some()
 }
 
 /// `INT. KITCHEN - NIGHT #12#`, `ext. park - day`, `I/E CAR - DAY`, forced `.SNIPER SCOPE POV`.
@@ -101,15 +117,42 @@ pub(crate) struct Cue {
     pub dual: bool,
 }
 
-/// `BOB`, `BOB (V.O.)`, `BOB (CONT'D) ^`; with `forced` (after `@`) the caps rule is skipped.
-pub(crate) fn parse_cue(t: &str, forced: bool) -> Option<Cue> {
+/// Which names a cue line may carry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CueNames {
+    /// After `@`: any name.
+    Forced,
+    /// `BOB`: upper case.
+    Caps,
+    /// Upper case, or a short CJK name (`林晓`), as a Fountain document written in Chinese has.
+    CapsOrCjk,
+}
+
+/// Longest CJK name read as a character cue: longer lines are action.
+const MAX_CJK_CUE_CHARS: usize = 8;
+
+/// `林晓`, `欧阳·娜娜`: CJK characters only (a middle dot may join two parts), short, and not a
+/// Chinese header word such as `人物`. Sentence punctuation is not CJK, so a sentence never is.
+fn is_cjk_name(name: &str) -> bool {
+    let is_dot = |c: char| matches!(c, '·' | '・');
+    let count = name.chars().count();
+    (1..=MAX_CJK_CUE_CHARS).contains(&count)
+        && name.chars().all(|c| tx::is_cjk(c) || is_dot(c))
+        && !name.starts_with(is_dot)
+        && !name.ends_with(is_dot)
+        && !chinese::is_header_word(name)
+}
+
+/// `BOB`, `BOB (V.O.)`, `BOB（V.O.）`, `BOB (CONT'D) ^`, and with [`CueNames::CapsOrCjk`]
+/// `林晓（画外音）`.
+pub(crate) fn parse_cue(t: &str, names: CueNames) -> Option<Cue> {
     let mut s = t.trim();
     let mut dual = false;
     if let Some(rest) = s.strip_suffix('^') {
         s = rest.trim_end();
         dual = true;
     }
-    let (name_part, ext_part) = match s.find('(') {
+    let (name_part, ext_part) = match s.find(['(', '（']) {
         Some(p) => (s.get(..p)?, s.get(p..)?),
         None => (s, ""),
     };
@@ -117,11 +160,15 @@ pub(crate) fn parse_cue(t: &str, forced: bool) -> Option<Cue> {
     if name.is_empty() {
         return None;
     }
-    if !forced
-        && (!tx::is_all_caps(&name)
-            || name.chars().count() > 40
-            || name.ends_with(['!', '?', ':', '：']))
-    {
+    let caps = tx::is_all_caps(&name)
+        && name.chars().count() <= 40
+        && !name.ends_with(['!', '?', ':', '：']);
+    let valid = match names {
+        CueNames::Forced => true,
+        CueNames::Caps => caps,
+        CueNames::CapsOrCjk => caps || is_cjk_name(&name),
+    };
+    if !valid {
         return None;
     }
     let extension = parse_extensions(ext_part)?;
@@ -132,26 +179,36 @@ pub(crate) fn parse_cue(t: &str, forced: bool) -> Option<Cue> {
     })
 }
 
-/// `(V.O.) (CONT'D)` → `Some(Some("V.O., CONT'D"))`; text outside brackets → `None` (not a cue).
+/// `(V.O.) (CONT'D)` → `Some(Some("V.O., CONT'D"))`, `（画外音）` → `Some(Some("画外音"))`; text
+/// outside brackets → `None` (not a cue).
 fn parse_extensions(s: &str) -> Option<Option<String>> {
     let mut parts: Vec<String> = Vec::new();
     let mut rest = s.trim();
     while !rest.is_empty() {
-        let inner = rest.strip_prefix('(')?;
-        let close = inner.find(')')?;
+        let inner = rest.strip_prefix('(').or_else(|| rest.strip_prefix('（'))?;
+        let close = inner.find([')', '）'])?;
         let part = tx::clean(inner.get(..close)?.trim());
         if !part.is_empty() {
             parts.push(part);
         }
-        rest = inner.get(close + 1..)?.trim_start();
+        let close_len = inner.get(close..)?.chars().next()?.len_utf8();
+        rest = inner.get(close + close_len..)?.trim_start();
     }
-    Some((!parts.is_empty()).then(|| parts.join(", ")))
+    Some((!parts.is_empty()).then(|| tx::join_list(parts.iter().map(String::as_str))))
 }
 
-/// `CUT TO:` (caps ending in `TO:`) or a well-known fade.
+/// `CUT TO:` (caps ending in `TO:`) or a well-known fade; the colon may be full-width (`CUT TO：`).
 pub(crate) fn is_transition(t: &str) -> bool {
-    (tx::is_all_caps(t) && t.ends_with("TO:"))
-        || KNOWN_TRANSITIONS.iter().any(|k| k.eq_ignore_ascii_case(t))
+    let (body, colon) = match t.strip_suffix([':', '：']) {
+        Some(body) => (body, ":"),
+        None => (t, ""),
+    };
+    let known = |k: &&str| {
+        k.strip_suffix(colon)
+            .is_some_and(|k| k.eq_ignore_ascii_case(body))
+    };
+    (!colon.is_empty() && tx::is_all_caps(body) && body.ends_with("TO"))
+        || KNOWN_TRANSITIONS.iter().any(known)
 }
 
 /// `> BURN TO WHITE.` (but not centered `>…<`).
@@ -190,32 +247,59 @@ pub(crate) fn is_page_break(t: &str) -> bool {
     t.len() >= 3 && t.bytes().all(|b| b == b'=')
 }
 
-/// `Key: value` with an ASCII key (so `张三：台词` never opens a title page).
+/// `Key: value` or `Key：value`: an ASCII key (Fountain's), or a Chinese header key that belongs on
+/// a title page (`标题`, `作者`, `编剧`…). After a full-width colon an ASCII key must be a known
+/// title-page key, because `Lisa：你来了。` is a line of dialogue.
 fn title_key(line: &str) -> Option<(&str, &str)> {
-    let pos = line.find(':')?;
+    let pos = line.find([':', '：'])?;
+    let full_width = line.get(pos..)?.starts_with('：');
     let key = line.get(..pos)?.trim();
-    let value = line.get(pos + 1..)?;
-    let valid = key.len() <= 30
+    let value = line.get(pos + if full_width { '：'.len_utf8() } else { 1 }..)?;
+    let ascii = key.len() <= 30
         && key.starts_with(|c: char| c.is_ascii_alphabetic())
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'));
+    let valid = if ascii {
+        !full_width || is_fountain_title_key(key)
+    } else {
+        chinese::is_meta_key(key)
+    };
     valid.then_some((key, value))
 }
 
-/// The title page: a `Key: value` block at the very start, ending at the first blank line.
-/// Indented lines continue the previous value. Returns the entries and the index of the first
-/// line after the block (0 when there is no title page).
-pub(crate) fn title_page(lines: &[PreparedLine<'_>]) -> (Vec<MetadataEntry>, usize) {
-    let Some(first) = lines.iter().position(|l| !l.text.trim().is_empty()) else {
-        return (Vec::new(), 0);
+fn is_fountain_title_key(key: &str) -> bool {
+    TITLE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+pub(crate) struct TitlePage {
+    pub entries: Vec<MetadataEntry>,
+    /// The first line after the title page (0 when there is none).
+    pub end: usize,
+    /// Opened by a Fountain key (`Title:`, `Title：`), not a Chinese one (`标题：`).
+    pub fountain: bool,
+}
+
+/// The title page: `Key: value` lines (either colon) at the very start, opened by a Fountain key
+/// (`Title`, `Author`…, any case) or a Chinese one (`标题`, `作者`, `编剧`…), ending at the first
+/// blank line. Indented lines continue the previous value, and so does an unindented line after a
+/// key with no value of its own (`Contact:` then the address); any other line ends the page early,
+/// so a Chinese header written without a blank line (`编剧：王五` then `场景1`) reads on as script.
+pub(crate) fn title_page(lines: &[PreparedLine<'_>]) -> TitlePage {
+    let none = TitlePage {
+        entries: Vec::new(),
+        end: 0,
+        fountain: false,
     };
-    let opens = lines
-        .get(first)
-        .and_then(|l| title_key(&l.text))
-        .is_some_and(|(key, _)| TITLE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)));
-    if !opens {
-        return (Vec::new(), 0);
+    let Some(first) = lines.iter().position(|l| !l.text.trim().is_empty()) else {
+        return none;
+    };
+    let Some((key, _)) = lines.get(first).and_then(|l| title_key(&l.text)) else {
+        return none;
+    };
+    let fountain = is_fountain_title_key(key);
+    if !fountain && !chinese::is_meta_key(key) {
+        return none;
     }
     let mut entries: Vec<MetadataEntry> = Vec::new();
     let mut i = first;
@@ -231,16 +315,20 @@ pub(crate) fn title_page(lines: &[PreparedLine<'_>]) -> (Vec<MetadataEntry>, usi
                 value: tx::clean(value.trim()),
             }),
             _ => match entries.last_mut() {
-                Some(last) => {
+                Some(last) if indented || last.value.is_empty() => {
                     if !last.value.is_empty() {
                         last.value.push('\n');
                     }
                     last.value.push_str(&tx::clean(text.trim()));
                 }
-                None => break,
+                _ => break,
             },
         }
         i += 1;
     }
-    (entries, i)
+    TitlePage {
+        entries,
+        end: i,
+        fountain,
+    }
 }

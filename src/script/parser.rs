@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{
     chinese::{self, CnDialogue, Field},
     diff, estimate,
-    fountain::{self, Cue},
+    fountain::{self, Cue, CueNames},
     heading::HeadingParts,
     prepare, text as tx, Breakdown, CharacterSummary, DialogueLine, Episode, IntExt, MetadataEntry,
     Note, NoteKind, Scene, ScriptError, Shot, ShotKind, MAX_SCRIPT_BYTES,
@@ -31,19 +31,34 @@ pub(crate) fn parse_text(input: &str) -> Result<Breakdown, ScriptError> {
         return Err(ScriptError::Empty);
     }
     let prepared = prepare::strip_hidden(body);
-    let (metadata, start) = fountain::title_page(&prepared.lines);
-    let mut builder = Builder {
-        metadata,
-        warnings: prepared.warnings,
-        boundary: true,
-        ..Builder::default()
-    };
+    let title_page = fountain::title_page(&prepared.lines);
+    let start = title_page.end;
+    // A title page opened by `标题：` names the script as a `标题：` header line would.
+    let cn_title = title_page
+        .entries
+        .iter()
+        .find(|m| chinese::is_title_key(&m.key) && !m.value.is_empty())
+        .map(|m| tx::join_lines(&m.value));
     // Trimmed once: each line is looked at as itself and as the next line of its predecessor.
     let lines: Vec<(usize, &str)> = prepared
         .lines
         .iter()
         .map(|l| (l.number, l.text.trim()))
         .collect();
+    let fountain = title_page.fountain
+        || lines
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .any(|&(_, t)| fountain::is_heading_line(t));
+    let mut builder = Builder {
+        metadata: title_page.entries,
+        cn_title,
+        fountain,
+        warnings: prepared.warnings,
+        boundary: true,
+        ..Builder::default()
+    };
     for i in start..lines.len() {
         builder.line(&lines, i);
     }
@@ -155,6 +170,9 @@ struct Builder {
     open: Open,
     /// True after a blank line or a closed element: where a Fountain cue may start.
     boundary: bool,
+    /// A Fountain document (a Fountain title page or scene heading): a short CJK name line may be
+    /// a character cue.
+    fountain: bool,
     known: OrderedNames,
 }
 
@@ -232,12 +250,24 @@ impl Builder {
             return;
         }
         if let Some(rest) = t.strip_prefix('@') {
-            if let Some(cue) = fountain::parse_cue(rest, true).filter(|_| next_has_text) {
+            if let Some(cue) = fountain::parse_cue(rest, CueNames::Forced).filter(|_| next_has_text)
+            {
                 self.open_cue(cue, t, number);
                 return;
             }
         } else if self.boundary && next_has_text {
-            if let Some(cue) = fountain::parse_cue(t, false) {
+            // A CJK name has no capitals to tell it from action, so it must follow a blank line
+            // (not just a heading or another element) and the document must be Fountain.
+            let prev_blank = i
+                .checked_sub(1)
+                .and_then(|p| lines.get(p))
+                .is_none_or(|&(_, p)| p.is_empty() || fountain::is_page_break(p));
+            let names = if self.fountain && prev_blank {
+                CueNames::CapsOrCjk
+            } else {
+                CueNames::Caps
+            };
+            if let Some(cue) = fountain::parse_cue(t, names) {
                 self.open_cue(cue, t, number);
                 return;
             }
@@ -690,13 +720,7 @@ impl Builder {
             .metadata
             .iter()
             .find(|m| m.key.eq_ignore_ascii_case("title"))
-            .map(|m| {
-                m.value
-                    .split('\n')
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .map(|m| tx::join_lines(&m.value))
             .filter(|t| !t.is_empty())
             .or(self.cn_title);
         let total_duration_secs =

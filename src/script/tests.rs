@@ -295,6 +295,153 @@ fn fountain_title_page() {
 }
 
 #[test]
+fn fountain_title_page_with_full_width_colons() {
+    // The title page of a Chinese Fountain script: full-width colons, read as `角色名：台词` before.
+    let b = p("Title：重生之逆袭\nAuthor：张三\nDraft date：2024年5月1日\n\nINT. 医院病房 - 夜\n\n林雪睁开眼睛。\n");
+    assert_eq!(b.title.as_deref(), Some("重生之逆袭"));
+    let meta: Vec<(&str, &str)> = b
+        .metadata
+        .iter()
+        .map(|m| (m.key.as_str(), m.value.as_str()))
+        .collect();
+    assert_eq!(
+        meta,
+        vec![
+            ("Title", "重生之逆袭"),
+            ("Author", "张三"),
+            ("Draft date", "2024年5月1日")
+        ]
+    );
+    assert!(b.characters.is_empty(), "{:?}", b.characters);
+    assert_eq!(kinds(&b), vec![ShotKind::Action]);
+    assert_eq!(b.scenes.len(), 1);
+
+    // Every title-page key, in any case, with either colon.
+    let b = p("TITLE：The Last Train\ncredit: Written by\nAuthors：Jane Doe\nSource：a novel\nContact：jane@example.com\nNOTES：second draft\nCopyright：2024\n\nEXT. STATION - NIGHT\n\nRain.\n");
+    let keys: Vec<&str> = b.metadata.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec![
+            "TITLE",
+            "credit",
+            "Authors",
+            "Source",
+            "Contact",
+            "NOTES",
+            "Copyright"
+        ]
+    );
+    assert_eq!(b.title.as_deref(), Some("The Last Train"));
+    assert!(b.characters.is_empty(), "{:?}", b.characters);
+    assert_eq!(kinds(&b), vec![ShotKind::Action]);
+
+    // Chinese keys open a title page when they start the file; English keys may follow.
+    let b = p("标题：重生之逆袭\n作者：张三\nDraft date：2024-05-01\nContact：zhang@example.com\n\n第1集\n场景1：医院 夜 内\n林雪：我没死？\n");
+    assert_eq!(b.title.as_deref(), Some("重生之逆袭"));
+    let keys: Vec<&str> = b.metadata.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, vec!["标题", "作者", "Draft date", "Contact"]);
+    assert_eq!(names(&b), vec!["林雪"]);
+    assert_eq!(kinds(&b), vec![ShotKind::Dialogue]);
+    let b = p("编剧：林晓\nTitle：逆袭\n\n林雪：走吧。\n");
+    assert_eq!(b.title.as_deref(), Some("逆袭"));
+    assert_eq!(names(&b), vec!["林雪"]);
+
+    // Without a blank line the page ends at the first line that is not one of its fields, so the
+    // script's own header lines and dialogue are read as before.
+    let b = p("标题：逆袭\n编剧：王五\n人物：张三、李四\n场景1：天台 夜 外\nLisa：你来了。\n");
+    assert_eq!(b.metadata.len(), 2);
+    assert_eq!(b.scenes.len(), 1);
+    assert_eq!(b.scenes[0].characters, vec!["张三", "李四", "Lisa"]);
+    assert_eq!(kinds(&b), vec![ShotKind::Dialogue]);
+    // A title-page key later in the script does not open a title page.
+    let b = p("林雪：走吧。\n\nTitle：不是标题\n");
+    assert!(b.metadata.is_empty());
+    assert_eq!(b.title, None);
+}
+
+#[test]
+fn fountain_transitions_with_full_width_colons() {
+    let b = p("INT. 站台 - 夜\n\n雨。\n\nCUT TO：\n\nEXT. 街道 - 夜\n\n风。\n\nFADE OUT：\n");
+    assert_eq!(b.scenes.len(), 2);
+    assert_eq!(b.scenes[0].transitions, vec!["CUT TO："]);
+    assert_eq!(b.scenes[1].transitions, vec!["FADE OUT："]);
+    assert_eq!(kinds(&b), vec![ShotKind::Action; 2]);
+}
+
+#[test]
+fn fountain_cjk_character_cues() {
+    let b = p("INT. 咖啡馆 - 日\n\n林晓推门进来。\n\n林晓\n（低声）\n你终于来了。\n\n王强（V.O.）\n我一直都在。\n\n林晓\n(whispering)\n骗子。\n\n欧阳·娜娜 ^\n都别说了。\n");
+    assert_eq!(
+        kinds(&b),
+        vec![
+            ShotKind::Action,
+            ShotKind::Dialogue,
+            ShotKind::Dialogue,
+            ShotKind::Dialogue,
+            ShotKind::Dialogue
+        ],
+        "{b:#?}"
+    );
+    let l = &b.shots[1].dialogue[0];
+    assert_eq!(l.character, "林晓");
+    assert_eq!(l.parenthetical.as_deref(), Some("低声"));
+    assert_eq!(l.text, "你终于来了。");
+    let l = &b.shots[2].dialogue[0];
+    assert_eq!(l.character, "王强");
+    assert_eq!(l.extension.as_deref(), Some("V.O."));
+    assert_eq!(l.text, "我一直都在。");
+    let l = &b.shots[3].dialogue[0];
+    assert_eq!(l.parenthetical.as_deref(), Some("whispering"));
+    assert_eq!(l.text, "骗子。");
+    assert_eq!(b.shots[4].dialogue[0].character, "欧阳·娜娜");
+    assert!(b.shots[4].dialogue[0].dual && b.shots[3].dialogue[0].dual);
+    assert_eq!(names(&b), vec!["林晓", "王强", "欧阳·娜娜"]);
+    assert_eq!(b.characters[0].dialogue_lines, 2);
+    assert_eq!(b.shots[0].characters, vec!["林晓"]);
+    assert_eq!(b.shots[1].description, "林晓: 你终于来了。");
+
+    // 内景/外景 headings, and a Fountain title page, make a Fountain document too.
+    let b = p("内景 咖啡馆 - 日\n\n林晓（画外音）\n你终于来了。\n");
+    assert_eq!(b.scenes.len(), 1);
+    assert_eq!(b.scenes[0].int_ext, Some(IntExt::Interior));
+    assert_eq!(b.scenes[0].location.as_deref(), Some("咖啡馆"));
+    assert_eq!(b.scenes[0].time_of_day.as_deref(), Some("日"));
+    let l = only_line(&b);
+    assert_eq!(
+        (l.character.as_str(), l.extension.as_deref()),
+        ("林晓", Some("画外音"))
+    );
+    let b = p("外景。街道 夜\n\n林晓\n走吧。\n");
+    assert_eq!(b.scenes[0].int_ext, Some(IntExt::Exterior));
+    assert_eq!(only_line(&b).character, "林晓");
+    let b = p("Title：重生\n\n林晓\n走吧。\n");
+    assert_eq!(only_line(&b).character, "林晓");
+    let b = p("\n林晓（画外音）（电话）\n喂？\n\nINT. 家 - 夜\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("画外音，电话"));
+
+    // A full-width bracket after a caps cue is an extension, not part of the name.
+    let b = p("\nBOB（V.O.）\nHello.\n");
+    assert_eq!(only_line(&b).character, "BOB");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("V.O."));
+
+    // Not cues: sentence punctuation, too long, followed by a blank line, not after a blank line,
+    // a header word.
+    let b = p("INT. 咖啡馆 - 日\n\n门开了。\n他进来。\n\n她看着窗外很久很久没有说话\n风吹进来\n\n林晓\n\n他坐下。\n林晓\n喝了口咖啡。\n\n人物\n张三\n");
+    assert!(b.characters.iter().all(|c| c.dialogue_lines == 0), "{b:#?}");
+    assert!(kinds(&b).iter().all(|k| *k == ShotKind::Action));
+    assert_eq!(b.shots[0].description, "门开了。他进来。");
+    // A Chinese short-drama script (no Fountain headings) keeps a lone name line as action.
+    for text in [
+        "林晓\n你终于来了。\n",
+        "场景1：咖啡馆 日 内\n\n林晓\n你终于来了。\n",
+    ] {
+        let b = p(text);
+        assert_eq!(kinds(&b), vec![ShotKind::Action], "{text}");
+        assert!(b.characters.is_empty(), "{text}");
+    }
+}
+
+#[test]
 fn fountain_sections_and_synopses_are_notes() {
     let b = p("# Act One\n\n## The heist\n\n= They plan the job.\n\nINT. VAN - NIGHT\n\n= Tension rises.\n\nThey wait.\n");
     let notes: Vec<(NoteKind, Option<u8>, &str, Option<u32>)> = b
@@ -645,6 +792,40 @@ fn action_names_match_capitalised_words_only() {
     assert_eq!(b.shots[1].characters, vec!["AL"]);
     let b = p("\nMAN\nHey.\n\nThe man turns.\n");
     assert!(b.shots[1].characters.is_empty());
+}
+
+#[test]
+fn merged_lines_keep_cjk_and_latin_punctuation() {
+    // Chinese sentences ending and starting in quotes join without a space.
+    let b = p("场景1：客厅 夜 内\n△她说：“走吧。”\n“不。”他摇头。\n");
+    assert_eq!(b.shots[0].description, "她说：“走吧。”“不。”他摇头。");
+    let b = p("INT. 客厅 - 夜\n\n@林晓\n“你听我说……”\n“不听。”\n");
+    assert_eq!(only_line(&b).text, "“你听我说……”“不听。”");
+    assert_eq!(b.shots[0].description, "林晓: “你听我说……”“不听。”");
+    // English keeps its spaces, quotes or not.
+    let b = p("He said “go.”\n“No.” She stays.\n");
+    assert_eq!(b.shots[0].description, "He said “go.” “No.” She stays.");
+    let b = p("\nBOB\n\"Wait.\"\n\"Why?\"\n");
+    assert_eq!(only_line(&b).text, "\"Wait.\" \"Why?\"");
+    // A title written over several lines.
+    let b = p("Title:\n    重生之\n    逆袭\n\n林雪：走吧。\n");
+    assert_eq!(b.title.as_deref(), Some("重生之逆袭"));
+    let b = p("Title:\n    The Last\n    Train\n\nRain.\n");
+    assert_eq!(b.title.as_deref(), Some("The Last Train"));
+    // Separators the parser writes itself: `, ` in English, `，` in Chinese, never a bare space.
+    let b = p("Lisa（smiling, softly）：Hi there.\n");
+    assert_eq!(
+        only_line(&b).parenthetical.as_deref(),
+        Some("smiling, softly")
+    );
+    let b = p("张三（哭着，颤抖）：你别走！\n");
+    assert_eq!(only_line(&b).parenthetical.as_deref(), Some("哭着，颤抖"));
+    let b = p("林雪（画外音，内心）：我不能哭。\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("画外音，内心"));
+    let b = p("Lisa（O.S.，V.O.）：Hi.\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("O.S., V.O."));
+    let b = p("\nBOB (V.O.) (CONT'D)\nStill here.\n");
+    assert_eq!(only_line(&b).extension.as_deref(), Some("V.O., CONT'D"));
 }
 
 // ---------------------------------------------------------------- durations and order

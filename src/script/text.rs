@@ -100,19 +100,69 @@ fn is_plain(b: &[u8]) -> bool {
     true
 }
 
+/// Quotes, dashes and the ellipsis: written in both scripts, so the text around them decides.
+fn is_shared_punct(c: char) -> bool {
+    matches!(c, '"' | '\'' | '\u{2010}'..='\u{201F}' | '\u{2026}')
+}
+
+/// How far past shared punctuation [`touches_wide`] looks: enough for `”」` or `……”`, and a
+/// bound that keeps a join constant-time on odd input.
+const SHARED_PUNCT_LOOKAHEAD: usize = 8;
+
+/// Whether the first character of `chars` that is not shared punctuation is CJK or full-width.
+fn touches_wide(chars: impl Iterator<Item = char>) -> bool {
+    chars
+        .take(SHARED_PUNCT_LOOKAHEAD)
+        .find(|c| !is_shared_punct(*c))
+        .is_some_and(is_wide)
+}
+
+/// Whether a separator between `left` and `right` sits next to CJK text (looking past quotes and
+/// dashes, so `“走吧。”` + `“不。”` counts as Chinese and `“go.”` + `“No.”` as English).
+fn wide_between(left: &str, right: &str) -> bool {
+    touches_wide(left.chars().rev()) || touches_wide(right.chars())
+}
+
 /// Appends `next` to `acc`, with a space between Latin words but none around CJK text.
 pub(crate) fn join_into(acc: &mut String, next: &str) {
     let next = next.trim();
     if next.is_empty() {
         return;
     }
-    if let Some(last) = acc.chars().next_back() {
-        let first_wide = next.chars().next().is_some_and(is_wide);
-        if !is_wide(last) && !first_wide {
-            acc.push(' ');
-        }
+    if !acc.is_empty() && !wide_between(acc, next) {
+        acc.push(' ');
     }
     acc.push_str(next);
+}
+
+/// Joins list items the parser separates itself (bracket notes, extensions): `，` next to CJK
+/// text, `, ` between Latin ones.
+pub(crate) fn join_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for item in items {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if wide_between(&out, item) {
+                "，"
+            } else {
+                ", "
+            });
+        }
+        out.push_str(item);
+    }
+    out
+}
+
+/// Lines of a multi-line value (a title written over several lines) as one line.
+pub(crate) fn join_lines(s: &str) -> String {
+    let mut out = String::new();
+    for line in s.split('\n') {
+        join_into(&mut out, line);
+    }
+    out
 }
 
 /// `(…)` or `（…）` (either bracket style at either end) → the inside, trimmed.
