@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 
 pub use decode::{decode_script, decode_script_detected};
 pub use diff::{diff_fingerprints, diff_shots, ShotMatch};
-pub(crate) use text::join_into;
+pub(crate) use text::join_sentences;
 
 /// Largest script accepted, in bytes. A feature film is ~300 KB; this leaves room for a whole
 /// season in one file while bounding memory and time.

@@ -1363,3 +1363,21 @@ fn breakdown_round_trips_through_json() {
     let back: Breakdown = serde_json::from_str(&json).expect("deserialise");
     assert_eq!(back, b);
 }
+
+#[test]
+fn whole_sentences_join_without_a_space_only_between_chinese() {
+    use super::text::join_sentences;
+    assert_eq!(
+        join_sentences("雨夜，街道空无一人。", "她撑伞走过。"),
+        "雨夜，街道空无一人。她撑伞走过。"
+    );
+    assert_eq!(
+        join_sentences("A close-up of trembling hands.", "林雪: 我……我没死？"),
+        "A close-up of trembling hands. 林雪: 我……我没死？"
+    );
+    assert_eq!(
+        join_sentences("Rain falls.", "A train arrives."),
+        "Rain falls. A train arrives."
+    );
+    assert_eq!(join_sentences("", "只有一句。"), "只有一句。");
+}

@@ -135,6 +135,21 @@ pub(crate) fn join_into(acc: &mut String, next: &str) {
     acc.push_str(next);
 }
 
+/// Joins two whole sentences or descriptions (a storyboard merge): no space when both sides are
+/// Chinese (`…空无一人。她…`), a space otherwise (`…hands. 林雪: …`).
+pub(crate) fn join_sentences(left: &str, right: &str) -> String {
+    let (left, right) = (left.trim(), right.trim());
+    if left.is_empty() || right.is_empty() {
+        return format!("{left}{right}");
+    }
+    let sep = if touches_wide(left.chars().rev()) && touches_wide(right.chars()) {
+        ""
+    } else {
+        " "
+    };
+    format!("{left}{sep}{right}")
+}
+
 /// Joins list items the parser separates itself (bracket notes, extensions): `，` next to CJK
 /// text, `, ` between Latin ones.
 pub(crate) fn join_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {

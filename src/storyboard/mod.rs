@@ -1659,8 +1659,8 @@ pub async fn merge_shots(
                     "the next shot opens another scene: shots of two scenes can't be merged",
                 ));
             }
-            // Chinese sentences join without a space; Latin words keep one.
-            crate::script::join_into(&mut a.description, &b.description);
+            // Chinese sentences join without a space; after a Latin sentence one stays.
+            a.description = crate::script::join_sentences(&a.description, &b.description);
             a.dialogue.append(&mut b.dialogue.clone());
             for c in &b.character_ids {
                 if !a.character_ids.contains(c) {
