@@ -168,6 +168,32 @@ async fn project(s: &TestServer) -> (String, String) {
     (pid, vid)
 }
 
+/// The storyboard's shots, and the first character who appears in one.
+async fn shots_and_a_character(s: &TestServer, pid: &str, vid: &str) -> (Vec<Value>, String) {
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    let shots: Vec<Value> = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sc| sc["shots"].as_array().unwrap().clone())
+        .collect();
+    let name = shots
+        .iter()
+        .find_map(|sh| {
+            sh["characters"]
+                .as_array()?
+                .first()?
+                .as_str()
+                .map(str::to_string)
+        })
+        .expect("a character appears in the sample");
+    (shots, name)
+}
+
 async fn wait_run(s: &TestServer, id: &str, until: &[&str]) -> Value {
     for _ in 0..1800 {
         let (status, run) = s.get(&format!("/api/v1/workflow-runs/{id}")).await;
@@ -435,27 +461,7 @@ async fn a_refusing_image_upstream_charges_nothing_for_the_failed_shots() {
     let s = TestServer::start(AuthMode::Local).await;
     let (pid, vid) = project(&s).await;
     // Refuse every keyframe that shows the first character of the sample.
-    let (_, board) = s
-        .get(&format!(
-            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
-        ))
-        .await;
-    let shots: Vec<Value> = board["scenes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|sc| sc["shots"].as_array().unwrap().clone())
-        .collect();
-    let name = shots
-        .iter()
-        .find_map(|sh| {
-            sh["characters"]
-                .as_array()?
-                .first()?
-                .as_str()
-                .map(str::to_string)
-        })
-        .unwrap();
+    let (shots, name) = shots_and_a_character(&s, &pid, &vid).await;
     let failing = shots
         .iter()
         .filter(|sh| {
@@ -645,27 +651,7 @@ async fn the_registry_keeps_keys_secret_and_refuses_bad_input_by_field() {
 async fn a_shot_and_a_reference_sheet_are_generated_on_request_and_paid_once() {
     let s = TestServer::start(AuthMode::Local).await;
     let (pid, vid) = project(&s).await;
-    let (_, board) = s
-        .get(&format!(
-            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
-        ))
-        .await;
-    let shots: Vec<Value> = board["scenes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|sc| sc["shots"].as_array().unwrap().clone())
-        .collect();
-    let name = shots
-        .iter()
-        .find_map(|sh| {
-            sh["characters"]
-                .as_array()?
-                .first()?
-                .as_str()
-                .map(str::to_string)
-        })
-        .unwrap();
+    let (shots, name) = shots_and_a_character(&s, &pid, &vid).await;
     let plain = shots
         .iter()
         .find(|sh| {
