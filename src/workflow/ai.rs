@@ -839,7 +839,11 @@ pub(crate) async fn remote_candidate(
     }
 }
 
-async fn cached_asset(state: &AppState, cache_key: &str) -> Result<Option<String>, NodeError> {
+/// The live asset a cache key points at (a trashed asset is no cache hit).
+pub(crate) async fn cached_asset(
+    state: &AppState,
+    cache_key: &str,
+) -> Result<Option<String>, NodeError> {
     let key = cache_key.to_string();
     Ok(state
         .db

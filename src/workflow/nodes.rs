@@ -663,21 +663,7 @@ async fn render_candidate(
         .to_string()
         .as_bytes(),
     );
-    let key = cache_key.clone();
-    let cached: Option<String> = state
-        .db
-        .read(move |c| {
-            c.query_row(
-                "SELECT json_extract(n.output, '$.asset_id') FROM node_cache n
-                 JOIN assets a ON a.id = json_extract(n.output, '$.asset_id') AND a.status = 'active'
-                 WHERE n.cache_key = ?1",
-                [&key],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(DbError::from)
-        })
-        .await?;
+    let cached = ai::cached_asset(state, &cache_key).await?;
     let now = rfc3339(state.clock.now());
     let (asset_id, was_cached) = match cached {
         Some(id) => (id, true),
