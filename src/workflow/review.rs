@@ -596,6 +596,12 @@ async fn redraw_rejected(
             )
         })?;
     let number = job.shot.number;
+    // "Redraw again" after a failure repeats the last comment: each note counts once.
+    let mut seen = std::collections::HashSet::new();
+    let comments: Vec<String> = comments
+        .into_iter()
+        .filter(|c| seen.insert(c.clone()))
+        .collect();
     let feedback = if comments.is_empty() {
         "rejected".to_string()
     } else {

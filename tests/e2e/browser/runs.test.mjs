@@ -274,5 +274,36 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     assert.equal(closed.status, 'completed');
     assert.equal(closed.rejected, 0);
     assert.equal(closed.approved, total);
+
+    // ---- the Assets tab: keyframe thumbnails show, voice clips play, the trash label is honest ----
+    await page.getByTestId('tab-assets').click();
+    await page.getByTestId('asset-table').waitFor();
+    await page.getByTestId('asset-type-filter').selectOption('keyframe_image');
+    const thumbs = page.locator('[data-testid="asset-row"] img.asset-thumb');
+    await waitUntil(async () => (await thumbs.count()) > 0, 'keyframe rows have thumbnails');
+    await waitUntil(
+      () => thumbs.first().evaluate((img) => img.complete && img.naturalWidth > 0 && img.naturalWidth <= 512),
+      'a PNG keyframe’s thumbnail loads (a small image, not the full frame)',
+    );
+    await page.getByTestId('asset-type-filter').selectOption('audio');
+    const audio = page.getByTestId('asset-audio').first();
+    await audio.waitFor();
+    const clip = await audio.evaluate(async (el) => {
+      const res = await fetch(el.src);
+      return { status: res.status, type: res.headers.get('content-type'), bytes: (await res.arrayBuffer()).byteLength };
+    });
+    assert.equal(clip.status, 200);
+    assert.match(clip.type, /^audio\//);
+    assert.ok(clip.bytes > 1000, `a voice clip plays from the row: ${JSON.stringify(clip)}`);
+    // While the trash loads (slowly here), the live rows are not called "in the trash".
+    await page.route((url) => url.pathname === '/api/v1/assets' && url.searchParams.get('status') === 'trashed', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.getByTestId('asset-view-trashed').click();
+    const label = await page.getByTestId('asset-count').innerText();
+    assert.ok(!/trash/.test(label) || (await page.getByTestId('asset-row').count()) === 0, `live rows labelled “${label}”`);
+    await page.getByTestId('assets-empty').waitFor();
+    assert.equal(await page.getByTestId('asset-count').innerText(), '0 assets in the trash');
   }),
 );
