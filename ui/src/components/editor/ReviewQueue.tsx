@@ -77,6 +77,9 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   const fileRef = useRef<HTMLInputElement>(null);
   const wantThumbFocus = useRef(false);
   const itemsRef = useRef<ReviewItem[]>([]);
+  const frameRef = useRef<HTMLElement>(null);
+  /** The frame box's height: what the window leaves below the box's place on the page. */
+  const [frameHeight, setFrameHeight] = useState<number | null>(null);
 
   const reload = useCallback(() => setReloadKey((k) => k + 1), []);
 
@@ -109,6 +112,21 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   const open = queue?.status === 'waiting' && !continuing;
   const counts = reviewCounts(items);
   const shown = visibleItems(items, state.filter);
+
+  // The largest frame the viewport allows: from the box's top on the page to the window's bottom,
+  // so the whole frame is in view without scrolling (re-measured when the window is resized).
+  const hasFrame = !!current;
+  useLayoutEffect(() => {
+    const fit = () => {
+      const el = frameRef.current;
+      if (!el) return;
+      const top = el.getBoundingClientRect().top + window.scrollY;
+      setFrameHeight(Math.max(320, Math.floor(window.innerHeight - top - 16)));
+    };
+    fit();
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+  }, [hasFrame, queue?.status]);
 
   // After a decision the next undecided thumbnail takes the focus (and scrolls into view).
   useLayoutEffect(() => {
@@ -395,6 +413,8 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         current && (
           <div className="review-stage">
             <figure
+              ref={frameRef}
+              style={frameHeight ? { height: frameHeight } : undefined}
               className={`review-frame${actualSize ? ' actual-size' : ''}`}
               data-testid="review-frame"
               data-item-key={current.item_key}

@@ -20,7 +20,7 @@ import {
   runEventsPath,
   startRun,
 } from '../../api/workflows';
-import { dagGeometry, layerDag } from '../../lib/dag';
+import { dagGeometry, fitZoom, layerDag } from '../../lib/dag';
 import { humanize, pluralize } from '../../lib/format';
 import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
 import { costText, runCost, stepCost } from '../../lib/providers';
@@ -180,6 +180,16 @@ export function RunsTab({
 
   const steps = run?.steps ?? [];
   const shownGraph = graph && graph.key === tplKey ? graph.graph : null;
+  const dagScrollRef = useRef<HTMLDivElement>(null);
+  const [dagWidth, setDagWidth] = useState(0);
+  useEffect(() => {
+    const el = dagScrollRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => setDagWidth(el.clientWidth));
+    ro.observe(el);
+    setDagWidth(el.clientWidth);
+    return () => ro.disconnect();
+  });
   const layout = useMemo(() => {
     const ids = new Set<string>();
     const nodes: { id: string }[] = [];
@@ -189,6 +199,9 @@ export function RunsTab({
     // The layout depends on the node ids only, not on every progress tick.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shownGraph, steps.map((s) => s.node_id).join('\u0000')]);
+  // The whole graph fits the panel's width (scaled down to 60% at most; past that it scrolls), so
+  // the last nodes are not cut off at the right edge.
+  const dagZoom = fitZoom(layout.width, dagWidth);
 
   function applyAction(r: Run) {
     setRun((prev) => newer(prev, r));
@@ -401,8 +414,13 @@ export function RunsTab({
 
           <div className="run-layout">
             <section className="panel dag-panel" aria-label="Workflow graph">
-              <div className="dag-scroll">
-                <div className="dag" data-testid="dag" style={{ width: layout.width, height: layout.height }}>
+              <div className="dag-scroll" ref={dagScrollRef}>
+                <div
+                  className="dag"
+                  data-testid="dag"
+                  data-zoom={dagZoom.toFixed(2)}
+                  style={{ width: layout.width, height: layout.height, zoom: dagZoom }}
+                >
                   <svg className="dag-edges" width={layout.width} height={layout.height} aria-hidden="true" focusable="false">
                     {layout.paths.map((p) => {
                       const done = steps.find((s) => s.node_id === p.from)?.status === 'completed';
@@ -586,3 +604,4 @@ function RunCost({ steps, actual, finished }: { steps: Step[]; actual: number; f
     </span>
   );
 }
+
