@@ -96,6 +96,24 @@ export function useLocale(): Locale {
   return isLocale(l) ? l : 'en';
 }
 
+/**
+ * A record of labels (`{ draft: 'Draft', … }`) whose values read the active language each time
+ * one is looked up: modules keep exporting plain-looking label tables.
+ */
+export function translatedRecord<K extends string>(keys: Record<K, string>): Record<K, string> {
+  const read = (k: string | symbol) =>
+    typeof k === 'string' && Object.hasOwn(keys, k) ? (t(keys[k as K] as never) as string) : undefined;
+  return new Proxy({} as Record<K, string>, {
+    get: (_, k) => read(k),
+    has: (_, k) => typeof k === 'string' && Object.hasOwn(keys, k),
+    ownKeys: () => Object.keys(keys),
+    getOwnPropertyDescriptor: (_, k) => {
+      const value = read(k);
+      return value === undefined ? undefined : { enumerable: true, configurable: true, value };
+    },
+  });
+}
+
 /** Whether the catalogue has `key` (for keys built from server values, e.g. error codes). */
 export function hasKey(key: string): boolean {
   return i18n.exists(key);

@@ -4,7 +4,7 @@
  * catalogues (src/locales). Each formatter takes an explicit `locale` for tests.
  */
 import type { AspectRatio, ProjectStatus } from '../api/types';
-import { activeLocale, hasKey, t } from '../i18n';
+import { activeLocale, hasKey, t, translatedRecord } from '../i18n';
 
 const STATUS_KEYS = {
   draft: 'status.draft',
@@ -17,19 +17,6 @@ const ASPECT_KEYS = {
   '16:9': 'aspect.widescreen',
   '1:1': 'aspect.square',
 } as const satisfies Record<AspectRatio, string>;
-
-/** Labels that read the active language each time they are looked up. */
-function translatedRecord<K extends string>(keys: Record<K, string>): Record<K, string> {
-  return new Proxy({} as Record<K, string>, {
-    get: (_, k) => (typeof k === 'string' && k in keys ? t(keys[k as K] as never) : undefined),
-    has: (_, k) => k in keys,
-    ownKeys: () => Object.keys(keys),
-    getOwnPropertyDescriptor: (_, k) =>
-      typeof k === 'string' && k in keys
-        ? { enumerable: true, configurable: true, value: t(keys[k as K] as never) }
-        : undefined,
-  });
-}
 
 /** "Draft", "草稿"… per project status, in the active language. */
 export const STATUS_LABELS: Record<ProjectStatus, string> = translatedRecord(STATUS_KEYS);
