@@ -409,7 +409,9 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
         p["id"].as_str().unwrap().to_string(),
         p["current_version_id"].as_str().unwrap().to_string(),
     );
-    let (_, other) = s.post("/api/v1/projects", json!({"name": "Untouched"})).await;
+    let (_, other) = s
+        .post("/api/v1/projects", json!({"name": "Untouched"}))
+        .await;
     let (status, body) = s
         .call(
             Method::PUT,
@@ -421,20 +423,38 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, list) = s.get("/api/v1/projects").await;
     assert_eq!(listed(&list, &pid)["status"], "draft");
-    assert_eq!(listed(&list, &pid)["thumbnail_asset_id"], serde_json::Value::Null);
+    assert_eq!(
+        listed(&list, &pid)["thumbnail_asset_id"],
+        serde_json::Value::Null
+    );
 
     s.clock.advance(chrono::Duration::hours(2));
     finish_animatic_run(&s, &pid).await;
     let (_, list) = s.get("/api/v1/projects").await;
     let shown = listed(&list, &pid);
     assert_eq!(shown["status"], "in_progress", "{shown}");
-    assert_eq!(shown["updated_at"], "2026-02-08T12:00:00.000Z", "the run's time");
-    assert_eq!(list["items"][0]["id"], pid.as_str(), "most recently worked on first");
-    let thumb = shown["thumbnail_asset_id"].as_str().expect("a keyframe thumbnail").to_string();
+    assert_eq!(
+        shown["updated_at"], "2026-02-08T12:00:00.000Z",
+        "the run's time"
+    );
+    assert_eq!(
+        list["items"][0]["id"],
+        pid.as_str(),
+        "most recently worked on first"
+    );
+    let thumb = shown["thumbnail_asset_id"]
+        .as_str()
+        .expect("a keyframe thumbnail")
+        .to_string();
     let (_, board) = s
-        .get(&format!("/api/v1/projects/{pid}/storyboard?version_id={vid}"))
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
         .await;
-    assert!(board.to_string().contains(&thumb), "a shot's keyframe: {board}");
+    assert!(
+        board.to_string().contains(&thumb),
+        "a shot's keyframe: {board}"
+    );
     let res = s
         .client
         .get(s.url(&format!("/api/v1/assets/{thumb}/download")))
@@ -444,7 +464,10 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
     assert_eq!(res.status(), StatusCode::OK);
     let mime = res.headers()["content-type"].to_str().unwrap().to_string();
     assert!(mime.starts_with("image/"), "{mime}");
-    assert_eq!(listed(&list, other["id"].as_str().unwrap())["status"], "draft");
+    assert_eq!(
+        listed(&list, other["id"].as_str().unwrap())["status"],
+        "draft"
+    );
     let (_, single) = s.get(&format!("/api/v1/projects/{pid}")).await;
     assert_eq!(&single, shown, "one project reads as the list shows it");
 
@@ -468,7 +491,10 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
     let (_, list) = s.get("/api/v1/projects").await;
     let shown = listed(&list, &pid);
     assert_eq!(shown["status"], "completed", "{shown}");
-    assert_eq!(shown["updated_at"], "2026-02-08T13:00:00.000Z", "the export's time");
+    assert_eq!(
+        shown["updated_at"], "2026-02-08T13:00:00.000Z",
+        "the export's time"
+    );
 
     let (_, completed) = s.get("/api/v1/projects?status=completed").await;
     assert_eq!(completed["total"], 1);
