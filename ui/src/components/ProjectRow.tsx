@@ -35,7 +35,13 @@ function useThumbnail(assetId: string | null | undefined): string | null {
     if (!assetId) return;
     const ctrl = new AbortController();
     let objectUrl: string | null = null;
-    requestBlob(`/api/v1/assets/${encodeURIComponent(assetId)}/download`, ctrl.signal)
+    const path = `/api/v1/assets/${encodeURIComponent(assetId)}`;
+    // The small stored thumbnail; the image itself where the server has none to give.
+    requestBlob(`${path}/thumbnail`, ctrl.signal)
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) throw e;
+        return requestBlob(`${path}/download`, ctrl.signal);
+      })
       .then((blob) => {
         if (ctrl.signal.aborted) return;
         objectUrl = URL.createObjectURL(blob);
