@@ -16,7 +16,10 @@ export interface Project {
   current_version_id?: string | null;
   /** The most a run of this project may be estimated to cost, in credits; null: none (API-PROVIDERS). */
   cost_cap?: number | null;
+  /** The newest keyframe of the current version (an image asset) for the list's thumbnail; null before any. */
+  thumbnail_asset_id?: string | null;
   created_at: string;
+  /** The latest change to the project, its runs or its exports. */
   updated_at: string;
 }
 
