@@ -145,3 +145,13 @@ export function neighbourId(sb: Storyboard, id: string, delta: number): string |
   const j = Math.min(all.length - 1, Math.max(0, i + delta));
   return all[j]!.id;
 }
+
+/**
+ * The shot a merge of `id` absorbs: the next one in the same scene. Null at the end of a scene
+ * (the server refuses to merge across scenes; the UI does not offer it).
+ */
+export function mergeTargetId(sb: Storyboard, id: string): string | null {
+  const at = locate(sb.scenes, id);
+  if (!at) return null;
+  return sb.scenes[at.scene]!.shots[at.index + 1]?.id ?? null;
+}
