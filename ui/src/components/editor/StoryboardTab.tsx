@@ -649,12 +649,13 @@ function ShotCard(p: CardProps) {
         <span className="shot-duration" data-testid="shot-duration">
           {formatDuration(shot.duration)}
         </span>
-        {p.view === 'text' && shot.keyframe_asset_id && (
+        {p.view === 'text' && shot.image_url && (
           <img
             className="shot-thumb"
             data-testid="shot-frame"
             data-asset-id={shot.keyframe_asset_id}
-            src={apiUrl(`/api/v1/assets/${shot.keyframe_asset_id}/thumbnail`) ?? undefined}
+            // Rendered keyframes have no stored thumbnail; the browser scales the frame down.
+            src={apiUrl(shot.image_url) ?? undefined}
             alt={`Keyframe of shot ${shot.number}`}
             loading="lazy"
             draggable={false}
