@@ -82,22 +82,27 @@ const focusedShot = (page) => page.evaluate(() => document.activeElement?.getAtt
 const selectedVersionText = (page) =>
   page.getByTestId('version-select').evaluate((sel) => sel.options[sel.selectedIndex]?.textContent ?? '');
 
-test('storyboard: undo/redo of merge, split and delete is exact; no merge across scenes; version counts follow', { timeout: TEST_TIMEOUT_MS }, (t) =>
-  scenario(t, async ({ page, server }) => {
-    const projectId = await openSample(server);
-    await page.goto(`${server.url}/#/projects/${projectId}/storyboard`);
-    await page.getByTestId('storyboard').waitFor();
-    const sb = await serverBoard(server, projectId);
-    const all = sb.scenes.flatMap((s) => s.shots);
-    const n = all.length;
-    await waitUntil(async () => (await page.getByTestId('shot-card').count()) === n, 'every shot has a card');
-    const original = await exactBoard(server, projectId);
-    const cardCount = () => page.getByTestId('shot-card').count();
-    const backToOriginal = async (what) => {
-      await waitUntil(async () => (await exactBoard(server, projectId)) === original, `${what}: the server holds the storyboard exactly as before`);
-      await waitUntil(async () => (await cardCount()) === n, `${what}: every card is back`);
-    };
+/** Opens a sample's storyboard in the page; the server's storyboard and helpers to compare with it. */
+async function openStoryboard(page, server) {
+  const projectId = await openSample(server);
+  await page.goto(`${server.url}/#/projects/${projectId}/storyboard`);
+  await page.getByTestId('storyboard').waitFor();
+  const sb = await serverBoard(server, projectId);
+  const all = sb.scenes.flatMap((s) => s.shots);
+  const n = all.length;
+  await waitUntil(async () => (await page.getByTestId('shot-card').count()) === n, 'every shot has a card');
+  const original = await exactBoard(server, projectId);
+  const cardCount = () => page.getByTestId('shot-card').count();
+  const backToOriginal = async (what) => {
+    await waitUntil(async () => (await exactBoard(server, projectId)) === original, `${what}: the server holds the storyboard exactly as before`);
+    await waitUntil(async () => (await cardCount()) === n, `${what}: every card is back`);
+  };
+  return { projectId, sb, all, n, cardCount, backToOriginal };
+}
 
+test('storyboard: merge is not offered across a scene boundary', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, server }) => {
+    const { sb } = await openStoryboard(page, server);
     // ---- the last shot of a scene is not offered a merge (the next shot opens another scene) ----
     const scenes = sb.scenes.filter((s) => s.shots.length > 0);
     assert.ok(scenes.length >= 2, 'the sample has two scenes with shots');
@@ -110,6 +115,13 @@ test('storyboard: undo/redo of merge, split and delete is exact; no merge across
     const across = await api(server, 'POST', `/api/v1/storyboards/${endOfScene.id}/merge`, { with_id: scenes[1].shots[0].id });
     assert.equal(across.status, 422, JSON.stringify(across.body));
     assert.equal(across.body.field, 'with_id');
+  }),
+);
+
+test('storyboard: undo/redo of merge, split, delete and edit gives the storyboard back exactly', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, server }) => {
+    const { projectId, sb, all, n, cardCount, backToOriginal } = await openStoryboard(page, server);
+    const a = sb.scenes.find((s) => s.shots.length >= 2).shots[0];
 
     // ---- merge, then the toast's Undo ----
     await card(page, a.id).getByTestId('shot-merge').click();
@@ -130,17 +142,14 @@ test('storyboard: undo/redo of merge, split and delete is exact; no merge across
     await page.keyboard.press('Control+z');
     await backToOriginal('the second Ctrl+Z of the split');
 
-    // ---- Delete, and the version picker's counts follow ----
-    assert.match(await selectedVersionText(page), new RegExp(`· ${n} shots$`));
+    // ---- Delete, Ctrl+Z ----
     const victim = all[2];
     await card(page, victim.id).focus();
     await page.keyboard.press('Delete');
     await waitUntil(async () => (await cardCount()) === n - 1, 'the shot is gone');
-    await waitUntil(async () => (await selectedVersionText(page)).endsWith(`· ${n - 1} shots`), 'the version picker counts one shot less');
     await page.keyboard.press('Control+z');
     await backToOriginal('Ctrl+Z of the delete');
-    await waitUntil(async () => (await selectedVersionText(page)).endsWith(`· ${n} shots`), 'the version picker counts the restored shot');
-    assert.equal(await focusedShot(page), victim.id, 'the restored shot has the focus');
+    await waitUntil(async () => (await focusedShot(page)) === victim.id, 'the restored shot has the focus');
 
     // ---- an edit is undone too ----
     await card(page, victim.id).focus();
@@ -150,6 +159,18 @@ test('storyboard: undo/redo of merge, split and delete is exact; no merge across
     await waitUntil(async () => (await api(server, 'GET', `/api/v1/storyboards/${victim.id}`)).body.description === 'Rewritten by hand.', 'the edit is saved');
     await page.getByTestId('undo-edit-shot').click();
     await backToOriginal('undo of the edit');
+  }),
+);
+
+test("storyboard: the version picker's counts follow a delete and a parse", { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, server }) => {
+    const { projectId, sb, all, n, cardCount } = await openStoryboard(page, server);
+    assert.match(await selectedVersionText(page), new RegExp(`· ${n} shots$`));
+    await card(page, all[1].id).getByTestId('shot-delete').click();
+    await waitUntil(async () => (await cardCount()) === n - 1, 'the shot is gone');
+    await waitUntil(async () => (await selectedVersionText(page)).endsWith(`· ${n - 1} shots`), 'the version picker counts one shot less');
+    await page.getByTestId('undo-delete-shot').click();
+    await waitUntil(async () => (await selectedVersionText(page)).endsWith(`· ${n} shots`), 'the version picker counts the restored shot');
 
     // ---- a parse changes the counts: the picker follows without a reload ----
     const versionId = sb.version_id;

@@ -31,6 +31,7 @@ describe('layoutRows', () => {
       'c1',
     ]);
     expect(rowOf.get('a4')).toBe(2);
+    expect(rows.map((r) => (r.kind === 'shots' ? r.start : -1))).toEqual([-1, 0, 2, 4, -1, -1, 0]);
     expect(rowOf.get('c1')).toBe(6);
     expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
   });

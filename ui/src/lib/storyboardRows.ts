@@ -7,7 +7,8 @@ import type { Shot, Storyboard, StoryboardScene } from '../api/types';
 
 export type StoryboardRow =
   | { kind: 'scene'; key: string; scene: StoryboardScene }
-  | { kind: 'shots'; key: string; scene: StoryboardScene; shots: Shot[] };
+  /** `start`: the index in its scene of the row's first shot. */
+  | { kind: 'shots'; key: string; scene: StoryboardScene; shots: Shot[]; start: number };
 
 export interface RowLayout {
   rows: StoryboardRow[];
@@ -24,7 +25,7 @@ export function layoutRows(sb: Storyboard, columns: number): RowLayout {
     for (let i = 0; i < scene.shots.length; i += cols) {
       const shots = scene.shots.slice(i, i + cols);
       for (const s of shots) rowOf.set(s.id, rows.length);
-      rows.push({ kind: 'shots', key: `shots-${scene.id}-${shots[0]!.id}`, scene, shots });
+      rows.push({ kind: 'shots', key: `shots-${scene.id}-${shots[0]!.id}`, scene, shots, start: i });
     }
   }
   return { rows, rowOf };

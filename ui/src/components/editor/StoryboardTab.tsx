@@ -556,10 +556,7 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
                   aria-labelledby={`scene-h-${scene.id}`}
                   style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
                 >
-                  {row.shots.map((shot) => {
-                    const i = scene.shots.indexOf(shot);
-                    return renderCard(shot, scene.shots[i + 1]?.id ?? null);
-                  })}
+                  {row.shots.map((shot, k) => renderCard(shot, scene.shots[row.start + k + 1]?.id ?? null))}
                 </ol>
               )}
             </div>
