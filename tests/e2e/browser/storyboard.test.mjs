@@ -40,10 +40,15 @@ async function scenario(t, fn) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  // React's warnings (keys, flushSync inside a lifecycle, …) are console errors.
+  page.on('console', (m) => {
+    // A refused undo (409) is expected where a test provokes one.
+    if (m.type() === 'error' && !m.text().includes('status of 409')) pageErrors.push(`console: ${m.text()}`);
+  });
   try {
     server = await startServer(dir);
     await fn({ page, server });
-    assert.deepEqual(pageErrors, [], 'the page threw uncaught errors');
+    assert.deepEqual(pageErrors, [], 'the page threw uncaught errors or logged console errors');
   } catch (e) {
     const saved = await saveFailureArtifacts(t.name, { page, servers: [server], notes: pageErrors });
     t.diagnostic(`failure artifacts: ${saved.join(', ') || 'none'}`);
@@ -159,6 +164,41 @@ test('storyboard: undo/redo of merge, split, delete and edit gives the storyboar
     await waitUntil(async () => (await api(server, 'GET', `/api/v1/storyboards/${victim.id}`)).body.description === 'Rewritten by hand.', 'the edit is saved');
     await page.getByTestId('undo-edit-shot').click();
     await backToOriginal('undo of the edit');
+  }),
+);
+
+test('storyboard: an undo never overwrites or hides a later edit', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, server }) => {
+    const { projectId, sb, n, cardCount } = await openStoryboard(page, server);
+    const a = sb.scenes.find((s) => s.shots.length >= 2).shots[0];
+    const errorToast = () => page.locator('[data-testid="toast"][data-kind="error"]');
+
+    // Merge, then someone edits the merged shot: the merge's Undo is refused, nothing changes.
+    await card(page, a.id).getByTestId('shot-merge').click();
+    await waitUntil(async () => (await cardCount()) === n - 1, 'merged');
+    const edited = await api(server, 'PATCH', `/api/v1/storyboards/${a.id}`, { description: 'Changed elsewhere.' });
+    assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    const before = await exactBoard(server, projectId);
+    await page.getByTestId('undo-merge-shot').click();
+    await errorToast().first().waitFor();
+    assert.equal(await exactBoard(server, projectId), before, 'the refused undo wrote nothing');
+    assert.equal((await api(server, 'GET', `/api/v1/storyboards/${a.id}`)).body.description, 'Changed elsewhere.');
+
+    // Split, then the new shot is edited: Ctrl+Z does not trash it.
+    await page.reload();
+    await page.getByTestId('storyboard').waitFor();
+    await card(page, a.id).getByTestId('shot-split').click();
+    await page.getByTestId('undo-split-shot').waitFor();
+    const ids = (await serverBoard(server, projectId)).scenes.flatMap((s) => s.shots.map((x) => x.id));
+    const made = ids[ids.indexOf(a.id) + 1];
+    const patched = await api(server, 'PATCH', `/api/v1/storyboards/${made}`, { description: 'Written into the new half.' });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const afterEdit = await exactBoard(server, projectId);
+    const errors = await errorToast().count();
+    await card(page, a.id).focus();
+    await page.keyboard.press('Control+z');
+    await waitUntil(async () => (await errorToast().count()) > errors, 'the undo is refused with a message');
+    assert.equal(await exactBoard(server, projectId), afterEdit, 'the edited half is still there, untouched');
   }),
 );
 

@@ -83,6 +83,11 @@ export function shotState(s: Shot): ShotState {
   };
 }
 
+/** Whether two copies of a shot have the same text and framing (what a revert checks). */
+export function sameShotState(a: Shot, b: Shot): boolean {
+  return JSON.stringify(shotState(a)) === JSON.stringify(shotState(b));
+}
+
 export interface RevertShot {
   /** The shot as last seen: the server refuses (409) when it changed since. */
   expected: ShotState;

@@ -8,6 +8,7 @@ import {
   moveShot,
   restoreShot,
   revertShot,
+  sameShotState,
   shotState,
   splitShot,
   updateShot,
@@ -345,6 +346,21 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
     });
   }
 
+  /**
+   * Refuses (throws) when shot `id` changed since it was `seen`: an undo or redo that moves it to
+   * the trash must not hide an edit it does not know about. A shot already gone is fine.
+   */
+  async function unchangedSince(id: string, seen: Shot) {
+    let now: Shot;
+    try {
+      now = await getShot(id);
+    } catch (e) {
+      if ((e as { isNotFound?: boolean }).isNotFound) return;
+      throw e;
+    }
+    if (!sameShotState(now, seen)) throw new Error(`shot ${now.number} was edited since; nothing was changed`);
+  }
+
   async function structural(shot: Shot, op: 'split' | 'merge') {
     const next = op === 'merge' && sb ? mergeTargetId(sb, shot.id) : null;
     if (op === 'merge' && !next) return; // the last shot of a scene: nothing to merge with
@@ -361,6 +377,7 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
             label: `Split shot ${before.number} in two`,
             focus: shot.id,
             undo: async () => {
+              await unchangedSince(made.id, made);
               seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(before), trash_ids: [made.id] });
             },
             redo: async () => {
@@ -370,6 +387,7 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
           'undo-split-shot',
         );
       } else {
+        const absorbed = await getShot(next!);
         const merged = await mergeShots(shot.id, next!);
         let seen = merged;
         record(
@@ -380,6 +398,7 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
               seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(before), restore_ids: [next!] });
             },
             redo: async () => {
+              await unchangedSince(next!, absorbed);
               seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(merged), trash_ids: [next!] });
             },
           },
