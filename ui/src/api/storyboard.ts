@@ -24,7 +24,7 @@ function counted<T>(projectId: (r: T) => string | undefined) {
 }
 
 export function createShot(input: NewShot): Promise<Shot> {
-  return request<Shot>('POST', '/api/v1/storyboards', input).then(counted((s) => s.project_id));
+  return request<Shot>('POST', '/api/v1/storyboards', input).then(counted((s) => s?.project_id));
 }
 
 export function getShot(id: string, signal?: AbortSignal): Promise<Shot> {
@@ -41,7 +41,7 @@ export function deleteShot(id: string, projectId?: string): Promise<DeletedShot>
 }
 
 export function restoreShot(id: string): Promise<Shot> {
-  return request<Shot>('POST', `${shotPath(id)}/restore`).then(counted((s) => s.project_id));
+  return request<Shot>('POST', `${shotPath(id)}/restore`).then(counted((s) => s?.project_id));
 }
 
 export function moveShot(id: string, target: MoveTarget): Promise<Shot> {
@@ -50,12 +50,12 @@ export function moveShot(id: string, target: MoveTarget): Promise<Shot> {
 
 /** Default: split in half (dialogue lines, else description). */
 export function splitShot(id: string, at: SplitAt = {}): Promise<[Shot, Shot]> {
-  return request<[Shot, Shot]>('POST', `${shotPath(id)}/split`, at).then(counted((r) => r[0].project_id));
+  return request<[Shot, Shot]>('POST', `${shotPath(id)}/split`, at).then(counted((r) => r?.[0]?.project_id));
 }
 
 /** Merges the next shot (`withId`) into `id`. */
 export function mergeShots(id: string, withId: string): Promise<Shot> {
-  return request<Shot>('POST', `${shotPath(id)}/merge`, { with_id: withId }).then(counted((s) => s.project_id));
+  return request<Shot>('POST', `${shotPath(id)}/merge`, { with_id: withId }).then(counted((s) => s?.project_id));
 }
 
 /** The fields a revert puts back (and checks): a shot's text and framing. */
@@ -100,5 +100,5 @@ export interface RevertShot {
 
 /** Undo/redo of a split, merge or edit, in one request (see docs/API-EDITOR.md). */
 export function revertShot(id: string, input: RevertShot): Promise<Shot> {
-  return request<Shot>('POST', `${shotPath(id)}/revert`, input).then(counted((s) => s.project_id));
+  return request<Shot>('POST', `${shotPath(id)}/revert`, input).then(counted((s) => s?.project_id));
 }
