@@ -289,7 +289,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           </div>
           {tab !== 'script' && (
             <div role="tabpanel" id={`panel-${shownTab}`} aria-labelledby={`tab-${shownTab}`} key={`${shownTab}-${versionId}`}>
-              {tab === 'storyboard' && <StoryboardTab projectId={project.id} versionId={versionId} />}
+              {tab === 'storyboard' && <StoryboardTab projectId={project.id} versionId={versionId} aspectRatio={project.aspect_ratio} />}
               {tab === 'characters' && <CharactersTab projectId={project.id} />}
               {tab === 'assets' && <AssetsTab projectId={project.id} versionId={versionId} />}
               {shownTab === 'runs' && (

@@ -16,6 +16,7 @@ import {
 import {
   CAMERA_MOVES,
   SHOT_TYPES,
+  type AspectRatio,
   type CameraMove,
   type Shot,
   type ShotPatch,
@@ -62,8 +63,11 @@ function storedView(): StoryboardView {
   }
 }
 
-/** Card widths and gap (px), as in styles.css (`.sb-grid`, `.storyboard[data-view='board']`). */
-const MIN_CARD_WIDTH: Record<StoryboardView, number> = { text: 250, board: 340 };
+/** The narrowest card (px): text cards as in styles.css (`.sb-grid`); board cards by the frame's shape. */
+function minCardWidth(view: StoryboardView, aspect: AspectRatio): number {
+  if (view === 'text') return 250;
+  return aspect === '9:16' ? 200 : aspect === '1:1' ? 260 : 340;
+}
 const GRID_GAP = 10;
 /** Up to this many shots every row is rendered; above, only the rows on screen (issue 14, item 10). */
 const RENDER_ALL_UP_TO = 300;
@@ -73,7 +77,16 @@ interface BoardEntry extends UndoEntry {
   focus: string;
 }
 
-export function StoryboardTab({ projectId, versionId }: { projectId: string; versionId: string }) {
+export function StoryboardTab({
+  projectId,
+  versionId,
+  aspectRatio = '16:9',
+}: {
+  projectId: string;
+  versionId: string;
+  /** The project's frame shape: the board view's frames have it. */
+  aspectRatio?: AspectRatio;
+}) {
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [sb, setSb] = useState<Storyboard | null>(null);
@@ -152,14 +165,14 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
 
   const shots = useMemo(() => (sb ? flattenShots(sb) : []), [sb]);
   const activeFocus = focusId && shots.some((s) => s.id === focusId) ? focusId : (shots[0]?.id ?? null);
-  const columns = columnsFor(listWidth, MIN_CARD_WIDTH[view], GRID_GAP);
+  const columns = columnsFor(listWidth, minCardWidth(view, aspectRatio), GRID_GAP);
   const layout = useMemo(() => (sb ? layoutRows(sb, columns) : { rows: [], rowOf: new Map<string, number>() }), [sb, columns]);
   const pinned = [activeFocus ? layout.rowOf.get(activeFocus) : undefined, drag ? layout.rowOf.get(drag.id) : undefined];
   const pinnedKey = pinned.join(',');
   const virtualizer = useVirtualizer({
     count: layout.rows.length,
     getScrollElement: scrollElement,
-    estimateSize: (i) => (layout.rows[i]?.kind === 'scene' ? 48 : view === 'board' ? 330 : 190),
+    estimateSize: (i) => (layout.rows[i]?.kind === 'scene' ? 48 : view === 'board' ? (aspectRatio === '9:16' ? 480 : 330) : 190),
     overscan: shots.length <= RENDER_ALL_UP_TO ? layout.rows.length : 3,
     scrollMargin,
     getItemKey: (i) => layout.rows[i]?.key ?? i,
@@ -474,6 +487,7 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
       key={shot.id}
       shot={shot}
       view={view}
+      aspectRatio={aspectRatio}
       focused={shot.id === activeFocus}
       editing={editingId === shot.id}
       busy={busyId === shot.id}
@@ -589,6 +603,7 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
 interface CardProps {
   shot: Shot;
   view: StoryboardView;
+  aspectRatio: AspectRatio;
   focused: boolean;
   editing: boolean;
   busy: boolean;
@@ -678,7 +693,7 @@ function ShotCard(p: CardProps) {
           />
         )}
       </div>
-      {p.view === 'board' && <ShotFrame shot={shot} />}
+      {p.view === 'board' && <ShotFrame shot={shot} aspectRatio={p.aspectRatio} />}
       {p.editing ? (
         <ShotEditForm shot={shot} onSave={p.onSave} onCancel={p.onCancelEdit} />
       ) : (
@@ -726,10 +741,10 @@ function ShotCard(p: CardProps) {
 }
 
 /** The board view's large keyframe (the approved one, or the latest candidate), or a placeholder. */
-function ShotFrame({ shot }: { shot: Shot }) {
+function ShotFrame({ shot, aspectRatio }: { shot: Shot; aspectRatio: AspectRatio }) {
   const src = apiUrl(shot.image_url);
   return (
-    <div className="shot-frame-box">
+    <div className="shot-frame-box" style={{ aspectRatio: aspectRatio.replace(':', ' / ') }}>
       {src ? (
         <img className="shot-frame" data-testid="shot-frame" data-asset-id={shot.keyframe_asset_id ?? ''} src={src} alt={`Keyframe of shot ${shot.number}`} loading="lazy" draggable={false} />
       ) : (
