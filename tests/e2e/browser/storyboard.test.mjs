@@ -258,7 +258,11 @@ test('storyboard: keyframes on the cards, and a remembered board view', { timeou
     const frame = card(page, drawn.id).getByTestId('shot-frame');
     await waitUntil(() => frame.evaluate((img) => img.complete && img.naturalWidth > 0), 'the large frame loads');
     const box = await frame.boundingBox();
-    assert.ok(box.width >= 300, `the frame is large (${box.width} px wide)`);
+    // Its shape is the project's (the sample is 9:16): its long side is large.
+    assert.ok(Math.max(box.width, box.height) >= 300, `the frame is large (${box.width}×${box.height} px)`);
+    const project = (await api(server, 'GET', `/api/v1/projects/${projectId}`)).body;
+    const [w, h] = project.aspect_ratio.split(':').map(Number);
+    assert.ok(Math.abs(box.width / box.height - w / h) < 0.05, `the frame is ${project.aspect_ratio} (${box.width}×${box.height})`);
     await card(page, plain.id).getByTestId('shot-frame-empty').waitFor();
     // Keyboard navigation works the same there.
     await card(page, drawn.id).focus();
