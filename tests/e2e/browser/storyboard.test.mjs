@@ -164,6 +164,18 @@ test('storyboard: undo/redo of merge, split, delete and edit gives the storyboar
     await waitUntil(async () => (await api(server, 'GET', `/api/v1/storyboards/${victim.id}`)).body.description === 'Rewritten by hand.', 'the edit is saved');
     await page.getByTestId('undo-edit-shot').click();
     await backToOriginal('undo of the edit');
+
+    // ---- a keyboard move is undone and redone too (the same order; the order key is new) ----
+    const order = async () => (await serverBoard(server, projectId)).scenes.flatMap((s) => s.shots.map((x) => x.id)).join();
+    const originalOrder = await order();
+    await card(page, all[0].id).focus();
+    await page.keyboard.press('Alt+ArrowDown');
+    const movedOrder = [all[1].id, all[0].id, ...all.slice(2).map((x) => x.id)].join();
+    await waitUntil(async () => (await order()) === movedOrder, 'the shot moved down one place');
+    await page.keyboard.press('Control+z');
+    await waitUntil(async () => (await order()) === originalOrder, 'Ctrl+Z put it back');
+    await page.keyboard.press('Control+Shift+z');
+    await waitUntil(async () => (await order()) === movedOrder, 'Ctrl+Shift+Z moved it again');
   }),
 );
 

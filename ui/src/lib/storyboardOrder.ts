@@ -155,3 +155,17 @@ export function mergeTargetId(sb: Storyboard, id: string): string | null {
   if (!at) return null;
   return sb.scenes[at.scene]!.shots[at.index + 1]?.id ?? null;
 }
+
+/**
+ * Where shot `id` is now, as a move target that puts it back there later (undo of a move): after
+ * the shot before it in its scene, else before the one after it. Null when it is alone in its scene
+ * (a move joins its neighbour's scene, so it could not go back into that scene).
+ */
+export function placeOf(sb: Storyboard, id: string): MoveTarget | null {
+  const at = locate(sb.scenes, id);
+  if (!at) return null;
+  const shots = sb.scenes[at.scene]!.shots;
+  if (at.index > 0) return { after_id: shots[at.index - 1]!.id };
+  if (shots.length > 1) return { before_id: shots[1]!.id };
+  return null;
+}

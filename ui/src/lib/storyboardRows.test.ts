@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Shot, Storyboard, StoryboardScene } from '../api/types';
-import { mergeTargetId, renumber } from './storyboardOrder';
+import { mergeTargetId, placeOf, planStep, renumber } from './storyboardOrder';
 import { columnsFor, layoutRows, withPinnedRows } from './storyboardRows';
 
 function scene(id: string, number: number, ids: string[]): StoryboardScene {
@@ -64,5 +64,23 @@ describe('mergeTargetId', () => {
     expect(mergeTargetId(sb, 'a5')).toBeNull();
     expect(mergeTargetId(sb, 'c1')).toBeNull();
     expect(mergeTargetId(sb, 'nope')).toBeNull();
+  });
+});
+
+describe('placeOf', () => {
+  it('names the neighbour that puts a shot back where it was', () => {
+    const sb = board();
+    expect(placeOf(sb, 'a3')).toEqual({ after_id: 'a2' });
+    expect(placeOf(sb, 'a1')).toEqual({ before_id: 'a2' });
+    expect(placeOf(sb, 'c1')).toBeNull();
+    expect(placeOf(sb, 'nope')).toBeNull();
+  });
+
+  it('undoes a keyboard step', () => {
+    const sb = board();
+    const back = placeOf(sb, 'a2')!;
+    const moved = planStep(sb, 'a2', 1)!.storyboard; // a1 a3 a2 a4 a5
+    expect(moved.scenes[0]!.shots.map((s) => s.id)).toEqual(['a1', 'a3', 'a2', 'a4', 'a5']);
+    expect(back).toEqual({ after_id: 'a1' });
   });
 });

@@ -29,6 +29,7 @@ import {
   flattenShots,
   mergeTargetId,
   neighbourId,
+  placeOf,
   planDrop,
   planStep,
   withoutShot,
@@ -254,9 +255,23 @@ export function StoryboardTab({
 
   function applyMove(id: string, plan: MovePlan, how: string) {
     if (!sb) return;
+    const from = flattenShots(sb).find((s) => s.id === id);
     const moved = flattenShots(plan.storyboard).find((s) => s.id === id);
+    const back = placeOf(sb, id);
     setAnnounce(moved ? `Shot moved to position ${moved.number}${how}` : '');
-    change(sb, plan.storyboard, () => moveShot(id, plan.target));
+    change(sb, plan.storyboard, () => moveShot(id, plan.target), () => {
+      // Moves go in the history without a toast (Alt+arrows make many).
+      const entry: BoardEntry = {
+        label: `Moved shot ${from?.number ?? ''} to position ${moved?.number ?? ''}`,
+        focus: id,
+        undo: async () => {
+          if (!back) throw new Error('it was the only shot of its scene; drag it back');
+          await moveShot(id, back);
+        },
+        redo: async () => void (await moveShot(id, plan.target)),
+      };
+      history.current.push(entry);
+    });
   }
 
   function focusCard(id: string | null) {
