@@ -344,5 +344,9 @@ test('storyboard: a long storyboard renders only what is on screen; the keyboard
     }, 'cards near the middle are rendered after scrolling');
     assert.ok((await rendered()) < 250, 'scrolling keeps the rendered set small');
     assert.ok(middle);
+    // The focused first card stayed mounted while scrolled away: the focus is not lost.
+    assert.equal(await focusedShot(page), ids[0], 'the focus survives scrolling away');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focusedShot(page), ids[1]);
   }),
 );

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
-import { defaultRangeExtractor, useVirtualizer } from '@tanstack/react-virtual';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import {
   deleteShot,
   getShot,
@@ -168,8 +168,13 @@ export function StoryboardTab({
   const activeFocus = focusId && shots.some((s) => s.id === focusId) ? focusId : (shots[0]?.id ?? null);
   const columns = columnsFor(listWidth, minCardWidth(view, aspectRatio), GRID_GAP);
   const layout = useMemo(() => (sb ? layoutRows(sb, columns) : { rows: [], rowOf: new Map<string, number>() }), [sb, columns]);
-  const pinned = [activeFocus ? layout.rowOf.get(activeFocus) : undefined, drag ? layout.rowOf.get(drag.id) : undefined];
-  const pinnedKey = pinned.join(',');
+  // The focused card and a dragged card stay mounted, so focus and drag survive scrolling.
+  const focusRow = activeFocus ? layout.rowOf.get(activeFocus) : undefined;
+  const dragRow = drag ? layout.rowOf.get(drag.id) : undefined;
+  const rangeExtractor = useCallback(
+    (range: Range) => withPinnedRows(defaultRangeExtractor(range), [focusRow, dragRow]),
+    [focusRow, dragRow],
+  );
   const virtualizer = useVirtualizer({
     count: layout.rows.length,
     getScrollElement: scrollElement,
@@ -177,8 +182,7 @@ export function StoryboardTab({
     overscan: shots.length <= RENDER_ALL_UP_TO ? layout.rows.length : 3,
     scrollMargin,
     getItemKey: (i) => layout.rows[i]?.key ?? i,
-    // The focused card and a dragged card stay mounted, so focus and drag survive scrolling.
-    rangeExtractor: useCallback((range: Parameters<typeof defaultRangeExtractor>[0]) => withPinnedRows(defaultRangeExtractor(range), pinnedKey.split(',').map((x) => (x === '' ? undefined : Number(x)))), [pinnedKey]),
+    rangeExtractor,
   });
 
   function chooseView(next: StoryboardView) {
