@@ -111,6 +111,17 @@ fn feedback_changes_the_frame_deterministically() {
     // The figure moved: the camera takes a different position.
     let (la, lb) = (layout(&a), layout(&b));
     assert!((la.figures[0].cx - lb.figures[0].cx).abs() >= 0.03 * a.width as f32 - 0.5);
+    // The note itself is drawn on the frame, so a reviewer sees their comment was heard.
+    assert_eq!(
+        super::scene::camera(&b).tag.as_deref(),
+        Some("Note: 人物太靠左了")
+    );
+    let mut long = spec();
+    long.feedback = Some("x".repeat(40));
+    assert_eq!(
+        super::scene::camera(&long).tag.unwrap(),
+        format!("Note: {}…", "x".repeat(28))
+    );
     let mut c = spec();
     c.feedback = Some("换个角度".into());
     assert_ne!(png(&c), pb);

@@ -501,6 +501,22 @@ export interface ReviewItem {
   locked: boolean;
   /** Every frame drawn for the shot in this run; more than one when the node draws candidates. */
   candidates?: { asset_id: string; image_url: string }[];
+  /** The rejection this frame was redrawn to answer (API-WORKFLOWS "The reject loop"). */
+  redrawn_after?: ReviewRejection | null;
+  /** A redraw of this rejected shot, running or failed. */
+  redraw?: ReviewRedraw | null;
+}
+
+export interface ReviewRejection {
+  /** The rejected frame. */
+  asset_id: string | null;
+  comment: string | null;
+  decided_at: string;
+}
+
+export interface ReviewRedraw {
+  status: 'running' | 'failed';
+  error: string | null;
 }
 
 export interface ReviewQueue {
@@ -511,6 +527,8 @@ export interface ReviewQueue {
   approved: number;
   rejected: number;
   undecided: number;
+  /** Rejections without an approved replacement: the gate stays shut while this is not 0. */
+  unresolved?: number;
 }
 
 export interface DecisionInput {

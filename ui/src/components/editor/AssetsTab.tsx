@@ -10,7 +10,9 @@ import { AssetModelLabel } from './AssetModelLabel';
 
 const LIMIT = 50;
 
-type Load = { kind: 'loading' } | { kind: 'ready'; data: Page<Asset> } | { kind: 'error'; message: string };
+/** `view` is the view the data was loaded for: labels and actions follow it, not the toggle that
+ * may already show the other view while it loads. */
+type Load = { kind: 'loading' } | { kind: 'ready'; data: Page<Asset>; view: AssetStatus } | { kind: 'error'; message: string };
 
 export function AssetsTab({ projectId }: { projectId: string; versionId: string }) {
   const toasts = useToasts();
@@ -30,7 +32,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
           setPage(Math.max(1, data.totalPages));
           return;
         }
-        setLoad({ kind: 'ready', data });
+        setLoad({ kind: 'ready', data, view });
       })
       .catch((e: unknown) => {
         if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
@@ -80,6 +82,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
   }
 
   const data = load.kind === 'ready' ? load.data : null;
+  const shown = load.kind === 'ready' ? load.view : view;
 
   return (
     <div className="assets" data-testid="assets">
@@ -122,7 +125,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
         </label>
         {data && (
           <span className="storyboard-summary" data-testid="asset-count">
-            {view === 'active' ? pluralize(data.total, 'asset') : pluralize(data.total, 'asset in the trash', 'assets in the trash')}
+            {shown === 'active' ? pluralize(data.total, 'asset') : pluralize(data.total, 'asset in the trash', 'assets in the trash')}
           </span>
         )}
       </div>
@@ -143,9 +146,9 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
         )}
         {data && data.items.length === 0 && (
           <div className="empty-state" data-testid="assets-empty">
-            <h2>{view === 'active' ? 'No assets' : 'The trash is empty'}</h2>
+            <h2>{shown === 'active' ? 'No assets' : 'The trash is empty'}</h2>
             <p>
-              {view === 'active'
+              {shown === 'active'
                 ? 'Uploaded scripts, character images and generated media show up here.'
                 : 'Trashed assets can be restored from here.'}
             </p>
@@ -161,7 +164,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                   <th scope="col" className="num">
                     Size
                   </th>
-                  <th scope="col">{view === 'active' ? 'Added' : 'Trashed'}</th>
+                  <th scope="col">{shown === 'active' ? 'Added' : 'Trashed'}</th>
                   <th scope="col">
                     <span className="sr-only">Actions</span>
                   </th>
@@ -170,7 +173,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
               <tbody>
                 {data.items.map((a) => {
                   const thumb = apiUrl(a.thumbnail_url);
-                  const when = view === 'trashed' && a.trashed_at ? a.trashed_at : a.created_at;
+                  const when = shown === 'trashed' && a.trashed_at ? a.trashed_at : a.created_at;
                   return (
                     <tr key={a.id} data-testid="asset-row" data-asset-id={a.id} data-asset-type={a.type}>
                       <td>
@@ -181,6 +184,16 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                             {a.filename}
                           </span>
                           <AssetModelLabel metadata={a.metadata} />
+                          {a.mime_type.startsWith('audio/') && (
+                            <audio
+                              className="asset-audio"
+                              controls
+                              preload="none"
+                              src={assetDownloadUrl(a.id)}
+                              aria-label={`Play ${a.filename}`}
+                              data-testid="asset-audio"
+                            />
+                          )}
                         </span>
                         </div>
                       </td>
@@ -201,7 +214,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                         >
                           <DownloadIcon />
                         </a>
-                        {view === 'active' ? (
+                        {shown === 'active' ? (
                           <button
                             type="button"
                             className="icon-button danger"

@@ -9,6 +9,8 @@ import {
   continueMode,
   decisionGroup,
   initialReviewState,
+  isRedrawing,
+  isUnresolved,
   reviewCounts,
   reviewKeyCommand,
   reviewReducer,
@@ -35,6 +37,7 @@ const SHORTCUTS: [string[], string][] = [
   [['J', '→'], 'Next shot'],
   [['K', '←'], 'Previous shot'],
   [['U'], 'Unlock an approved keyframe'],
+  [['Z'], 'Zoom: whole frame or 100%'],
   [['?'], 'Show or hide these shortcuts'],
   [['Esc'], 'Close the comment box'],
 ];
@@ -61,6 +64,10 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   const [continuing, setContinuing] = useState(false);
   const [uploading, setUploading] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  /** The gate is shut (rejections without an approved redraw): the dialog that says so is open. */
+  const [blocked, setBlocked] = useState(false);
+  /** The frame at 100% (scrollable) instead of whole in its box. */
+  const [actualSize, setActualSize] = useState(false);
   const [announce, setAnnounce] = useState('');
   const ops = useRef(createOpQueue());
   /** Decisions sent but not answered yet: server answers are only shown once none are left. */
@@ -88,6 +95,14 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
       });
     return () => ctrl.abort();
   }, [nodeRunId, nodeStatus, reloadKey]);
+
+  // A rejected shot is redrawn in the background: re-read the queue until its new frame is in.
+  const redrawing = queue?.status === 'waiting' && (queue?.items ?? []).some(isRedrawing);
+  useEffect(() => {
+    if (!redrawing) return;
+    const timer = window.setTimeout(reload, 700);
+    return () => window.clearTimeout(timer);
+  }, [redrawing, queue, reload]);
 
   const items = queue?.items ?? [];
   const current = items.find((i) => i.item_key === state.current) ?? null;
@@ -200,17 +215,18 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     }
   }
 
-  async function doContinue() {
+  async function doContinue(keepUnresolved = false) {
     setConfirming(false);
+    setBlocked(false);
     setContinuing(true);
     try {
       await ops.current.idle();
-      const rejected = reviewCounts(itemsRef.current).rejected;
-      const run = await continueReview(nodeRunId);
+      const kept = itemsRef.current.filter(isUnresolved).length;
+      const run = await continueReview(nodeRunId, keepUnresolved);
       toasts.show({
         kind: 'success',
-        message: rejected
-          ? `Review sent: ${pluralize(rejected, 'rejected shot is', 'rejected shots are')} being redrawn`
+        message: keepUnresolved && kept
+          ? `Review sent: ${pluralize(kept, 'shot keeps its', 'shots keep their')} current frame; the run goes on`
           : 'Review sent: the run goes on',
       });
       onContinued(run);
@@ -226,7 +242,8 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   function requestContinue() {
     const mode = continueMode(itemsRef.current);
     if (mode === 'empty' || !open) return;
-    if (mode === 'confirm') setConfirming(true);
+    if (mode === 'blocked') setBlocked(true);
+    else if (mode === 'confirm') setConfirming(true);
     else void doContinue();
   }
 
@@ -235,7 +252,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   onKey.current = (e: KeyboardEvent) => {
     const cmd = reviewKeyCommand(e);
     if (!cmd) return;
-    if (confirming) return;
+    if (confirming || blocked) return;
     if (state.help) {
       if (cmd === 'help' || cmd === 'escape') {
         e.preventDefault();
@@ -254,6 +271,9 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         break;
       case 'unlock':
         decideCurrent('unlock');
+        break;
+      case 'zoom':
+        setActualSize((z) => !z);
         break;
       case 'next':
       case 'prev':
@@ -349,7 +369,13 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
             data-mode={mode}
             disabled={!open || mode === 'empty'}
             onClick={requestContinue}
-            title={mode === 'confirm' ? `${pluralize(counts.undecided, 'shot is', 'shots are')} still undecided` : 'Redraw the rejected shots and go on'}
+            title={
+              mode === 'blocked'
+                ? 'Some rejected shots have no approved replacement yet'
+                : mode === 'confirm'
+                  ? `${pluralize(counts.undecided, 'shot is', 'shots are')} still undecided`
+                  : 'Close the review and go on'
+            }
           >
             {continuing ? 'Continuing…' : 'Continue'}
           </button>
@@ -368,7 +394,13 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
       ) : (
         current && (
           <div className="review-stage">
-            <figure className="review-frame" data-testid="review-frame" data-item-key={current.item_key} data-asset-id={current.asset_id ?? ''}>
+            <figure
+              className={`review-frame${actualSize ? ' actual-size' : ''}`}
+              data-testid="review-frame"
+              data-item-key={current.item_key}
+              data-asset-id={current.asset_id ?? ''}
+              data-zoom={actualSize ? '100' : 'fit'}
+            >
               {image ? (
                 <img src={image} alt={`Keyframe of shot ${current.shot_number}`} data-testid="review-image" />
               ) : (
@@ -385,6 +417,24 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
               {current.locked && (
                 <span className="review-lock" title="Approved: locked against regeneration" data-testid="review-locked">
                   <LockIcon /> Locked
+                </span>
+              )}
+              {image && (
+                <button
+                  type="button"
+                  className="review-zoom button secondary button-sm"
+                  data-testid="review-zoom"
+                  aria-pressed={actualSize}
+                  aria-keyshortcuts="Z"
+                  title={actualSize ? 'Show the whole frame (Z)' : 'Show at 100% (Z)'}
+                  onClick={() => setActualSize((z) => !z)}
+                >
+                  {actualSize ? 'Fit' : '100%'} <kbd>Z</kbd>
+                </button>
+              )}
+              {isRedrawing(current) && (
+                <span className="review-redrawing" role="status" data-testid="review-redrawing">
+                  <span className="spinner" aria-hidden="true" /> Redrawing with your note…
                 </span>
               )}
             </figure>
@@ -409,9 +459,44 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
               <p className="review-shot-number" data-testid="review-shot-number">
                 Scene {current.scene_number} · Shot {current.shot_number}
                 <span className={`decision-badge decision-${decisionGroup(current.decision)}`} data-testid="review-decision" data-decision={current.decision ?? ''}>
-                  {current.decision === null ? 'Undecided' : current.decision === 'reject' ? 'Rejected' : 'Approved'}
+                  {current.decision === null
+                    ? current.redrawn_after
+                      ? 'New frame: decide'
+                      : 'Undecided'
+                    : current.decision === 'reject'
+                      ? isRedrawing(current)
+                        ? 'Rejected: redrawing'
+                        : 'Rejected'
+                      : 'Approved'}
                 </span>
               </p>
+              {current.redrawn_after && (
+                <div className="review-redrawn" data-testid="review-redrawn">
+                  {current.redrawn_after.asset_id && (
+                    <img
+                      src={apiUrl(`/api/v1/assets/${current.redrawn_after.asset_id}/download`) ?? undefined}
+                      alt={`The rejected frame of shot ${current.shot_number}`}
+                    />
+                  )}
+                  <p>
+                    Redrawn after a rejection
+                    {current.redrawn_after.comment ? (
+                      <>
+                        : <q data-testid="review-redrawn-comment">{current.redrawn_after.comment}</q>
+                      </>
+                    ) : null}
+                  </p>
+                </div>
+              )}
+              {current.redraw?.status === 'failed' && (
+                <div className="review-redraw-failed" role="alert" data-testid="review-redraw-failed">
+                  <AlertIcon size={16} />
+                  <span>The redraw failed: {current.redraw.error}</span>
+                  <button type="button" className="button secondary button-sm" disabled={!open} onClick={() => decideCurrent('reject', current.comment ?? '')}>
+                    Redraw again
+                  </button>
+                </div>
+              )}
               <p className="review-description" data-testid="review-description">
                 {current.description || <span className="muted">No description</span>}
               </p>
@@ -445,7 +530,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 maxLength={2000}
                 value={comment}
                 disabled={!open}
-                placeholder="What should change? Press R to reject with it"
+                placeholder="What should change? Enter rejects the frame with this note"
                 onChange={(e) => setComment(e.target.value)}
                 onFocus={() => {
                   if (!state.commenting) dispatch({ type: 'comment' });
@@ -519,6 +604,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 data-testid="review-thumb"
                 data-item-key={i.item_key}
                 data-decision={i.decision ?? ''}
+                data-redrawn={i.redrawn_after ? 'true' : undefined}
                 onClick={() => dispatch({ type: 'select', key: i.item_key })}
               >
                 {thumb ? <img src={thumb} alt="" loading="lazy" /> : <span className="thumb-missing" aria-hidden="true" />}
@@ -540,7 +626,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
       </ol>
       <p className="toolbar-hint">
         <kbd>A</kbd> approve · <kbd>R</kbd> reject · <kbd>J</kbd>/<kbd>→</kbd> next · <kbd>K</kbd>/<kbd>←</kbd> previous ·{' '}
-        <kbd>U</kbd> unlock · <kbd>?</kbd> all shortcuts
+        <kbd>U</kbd> unlock · <kbd>Z</kbd> zoom · <kbd>?</kbd> all shortcuts
       </p>
       <span className="sr-only" aria-live="polite" data-testid="review-announce">
         {announce}
@@ -572,10 +658,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
           <div className="modal-body">
             <p className="confirm-text">
               {pluralize(counts.undecided, 'shot has', 'shots have')} no decision yet and will keep {counts.undecided === 1 ? 'its' : 'their'}{' '}
-              current keyframe{counts.undecided === 1 ? '' : 's'}.{' '}
-              {counts.rejected > 0
-                ? `The ${pluralize(counts.rejected, 'rejected shot is', 'rejected shots are')} redrawn with your comments.`
-                : 'No shot is rejected, so nothing is redrawn.'}
+              current keyframe{counts.undecided === 1 ? '' : 's'}.
             </p>
           </div>
           <footer className="modal-footer">
@@ -584,6 +667,53 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
             </button>
             <button type="button" className="button primary" data-testid="review-confirm-continue" onClick={() => void doContinue()}>
               Continue anyway
+            </button>
+          </footer>
+        </Modal>
+      )}
+      {blocked && (
+        <Modal
+          title="Rejected shots need a decision"
+          onClose={() => setBlocked(false)}
+          size="sm"
+          testId="review-blocked"
+          initialFocus='[data-testid="review-blocked-review"]'
+        >
+          <div className="modal-body">
+            <p className="confirm-text">
+              {(() => {
+                const open = items.filter(isUnresolved);
+                const numbers = open.map((i) => i.shot_number).join(', ');
+                return `Shot ${numbers} ${open.length === 1 ? 'was' : 'were'} rejected and ${open.length === 1 ? 'has' : 'have'} no approved replacement yet. Approve or reject the redrawn frames, or continue and keep the frames they show now.`;
+              })()}
+            </p>
+          </div>
+          <footer className="modal-footer">
+            <button
+              type="button"
+              className="button primary"
+              data-testid="review-blocked-review"
+              onClick={() => {
+                setBlocked(false);
+                const first = items.find(isUnresolved);
+                if (first) {
+                  wantThumbFocus.current = true;
+                  dispatch({ type: 'filter', filter: 'all' });
+                  dispatch({ type: 'select', key: first.item_key });
+                }
+              }}
+            >
+              Review them
+            </button>
+            <button
+              type="button"
+              className="button secondary"
+              data-testid="review-blocked-keep"
+              disabled={items.some(isRedrawing)}
+              title={items.some(isRedrawing) ? 'Wait for the redraws to finish' : undefined}
+              onClick={() => void doContinue(true)}
+            >
+              Continue, keeping current frames
             </button>
           </footer>
         </Modal>
