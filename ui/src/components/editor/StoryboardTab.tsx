@@ -704,8 +704,8 @@ function ShotCard(p: CardProps) {
             className="shot-thumb"
             data-testid="shot-frame"
             data-asset-id={shot.keyframe_asset_id}
-            // Rendered keyframes have no stored thumbnail; the browser scales the frame down.
-            src={apiUrl(shot.image_url) ?? undefined}
+            // A small PNG the server makes (and keeps) on first request, not the full frame.
+            src={apiUrl(shot.keyframe_asset_id ? `/api/v1/assets/${shot.keyframe_asset_id}/thumbnail` : shot.image_url) ?? undefined}
             alt={`Keyframe of shot ${shot.number}`}
             loading="lazy"
             draggable={false}
