@@ -1033,3 +1033,130 @@ async fn a_merge_stays_inside_its_scene_and_joins_chinese_without_a_space() {
         "the refused merge left scene 2's shot alone"
     );
 }
+
+/// The fields `POST .../revert` takes back, read from a shot as the API returned it.
+fn state_of(shot: &Value) -> Value {
+    json!({
+        "kind": shot["kind"], "description": shot["description"], "dialogue": shot["dialogue"],
+        "character_ids": shot["character_ids"], "shot_type": shot["shot_type"],
+        "camera_move": shot["camera_move"], "duration": shot["duration"], "edited": shot["edited"],
+    })
+}
+
+/// What undo must give back exactly: everything but the update time.
+fn without_time(shot: &Value) -> Value {
+    let mut s = shot.clone();
+    s.as_object_mut().unwrap().remove("updated_at");
+    s
+}
+
+#[tokio::test]
+async fn revert_undoes_a_merge_and_a_split_exactly_and_never_overwrites_a_later_edit() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (p, v) = project(&s).await;
+    put_script(&s, &p, &v, CN).await;
+    let before = shots(&board(&s, &p).await);
+    // Two parser shots of one scene: the first action, the second dialogue.
+    let pair = before
+        .windows(2)
+        .find(|w| w[0]["scene_id"] == w[1]["scene_id"] && w[0]["kind"] == "action")
+        .expect("two shots in one scene")
+        .to_vec();
+    let (a, b) = (
+        pair[0]["id"].as_str().unwrap(),
+        pair[1]["id"].as_str().unwrap(),
+    );
+
+    let (status, merged) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/merge"),
+            json!({"with_id": b}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+
+    // A revert that does not know the shot's latest change is refused; nothing is written.
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&pair[0]), "state": state_of(&pair[0]), "restore_ids": [b]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        ids(&shots(&board(&s, &p).await)).len(),
+        before.len() - 1,
+        "the refused revert restored nothing"
+    );
+
+    // Undo the merge: the storyboard is as it was, ids, order, text and flags.
+    let (status, reverted) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&merged), "state": state_of(&pair[0]), "restore_ids": [b]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reverted}");
+    let after = shots(&board(&s, &p).await);
+    assert_eq!(
+        after.iter().map(without_time).collect::<Vec<_>>(),
+        before.iter().map(without_time).collect::<Vec<_>>(),
+        "undoing the merge gives the storyboard back exactly"
+    );
+
+    // Split, then undo: the new shot goes to the trash (restorable), the first gets its text back.
+    let (status, parts) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/split"),
+            json!({"at_char": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{parts}");
+    let made = parts[1]["id"].as_str().unwrap();
+    let (status, reverted) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&parts[0]), "state": state_of(&pair[0]), "trash_ids": [made]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reverted}");
+    assert_eq!(
+        shots(&board(&s, &p).await)
+            .iter()
+            .map(without_time)
+            .collect::<Vec<_>>(),
+        before.iter().map(without_time).collect::<Vec<_>>(),
+        "undoing the split gives the storyboard back exactly"
+    );
+    // Redo the split with the same ids: the part that was made comes back from the trash.
+    let (status, redone) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&reverted), "state": state_of(&parts[0]), "restore_ids": [made]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{redone}");
+    let (status, back) = s.get(&format!("/api/v1/storyboards/{made}")).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(without_time(&back), without_time(&parts[1]));
+
+    // Bad input names its field.
+    let mut bad = state_of(&pair[0]);
+    bad["kind"] = json!("montage");
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&redone), "state": bad}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("state.kind"));
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&redone), "state": state_of(&parts[0]), "trash_ids": [a]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("trash_ids"));
+}

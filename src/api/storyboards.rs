@@ -16,8 +16,8 @@ use super::{
 use crate::{
     auth::{Principal, Scope},
     storyboard::{
-        self, DeletedShot, MergeShots, MoveShot, NewShot, Scene, SceneInput, Shot, ShotFilter,
-        ShotPatch, SplitShot, StoryboardView,
+        self, DeletedShot, MergeShots, MoveShot, NewShot, RevertShot, Scene, SceneInput, Shot,
+        ShotFilter, ShotPatch, SplitShot, StoryboardView,
     },
     workflow::generate::{self, GenerateError, GenerateShot, GeneratedShot},
     AppState,
@@ -51,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(move_shot))
         .routes(routes!(split_shot))
         .routes(routes!(merge_shot))
+        .routes(routes!(revert_shot))
         .routes(routes!(generate_shot))
 }
 
@@ -315,6 +316,24 @@ pub async fn merge_shot(
     principal.require(Scope::Write)?;
     Ok(Json(
         storyboard::merge_shots(&state, &principal.workspace_id, &id, with).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards/{id}/revert", tag = "storyboards",
+    params(("id" = String, Path)), request_body = RevertShot,
+    responses((status = 200, description = "The shot as it was; `restore_ids` are back, `trash_ids` in the trash", body = Shot),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The shot changed since `expected_updated_at`; nothing was written", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn revert_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RevertShot>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::revert_shot(&state, &principal.workspace_id, &id, input).await?,
     ))
 }
 

@@ -222,6 +222,42 @@ pub struct MergeShots {
     pub with_id: String,
 }
 
+/// A shot's text and framing as they were before an edit, for undo (`POST .../revert`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShotState {
+    /// `action` or `dialogue`.
+    pub kind: String,
+    pub description: String,
+    #[serde(default)]
+    pub dialogue: Vec<DialogueLine>,
+    #[serde(default)]
+    pub character_ids: Vec<String>,
+    pub shot_type: Option<String>,
+    pub camera_move: Option<String>,
+    /// Seconds.
+    pub duration: f64,
+    pub edited: bool,
+}
+
+/// Undo (or redo) of a split, merge or edit: the shot gets `state` back, and the shots the edit
+/// trashed or made come back or go to the trash, in one transaction. Nothing is deleted for good.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevertShot {
+    /// The shot as the client last saw it: when it differs (a later edit), the revert is a 409, so
+    /// an undo never overwrites an edit it does not know about.
+    pub expected: ShotState,
+    /// What the shot gets back.
+    pub state: ShotState,
+    /// Trashed shots of the same version to bring back (the one a merge absorbed).
+    #[serde(default)]
+    pub restore_ids: Vec<String>,
+    /// Live shots of the same version to move to the trash (the one a split made).
+    #[serde(default)]
+    pub trash_ids: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SceneInput {
@@ -1678,6 +1714,117 @@ pub async fn merge_shots(
             write_shot(tx, &a)?;
             write_shot(tx, &b)?;
             shot_view(tx, a, &project_id)
+        })
+        .await
+}
+
+/// Whether the stored shot still is what the client saw (`expected` of a revert).
+fn row_matches(row: &ShotRow, seen: &ShotState) -> bool {
+    let text = |v: &Option<String>| v.as_deref().filter(|t| !t.is_empty()).map(str::to_string);
+    row.kind.as_str() == seen.kind
+        && row.description == seen.description
+        && row.dialogue == seen.dialogue
+        && row.character_ids == seen.character_ids
+        && row.shot_type == text(&seen.shot_type)
+        && row.camera_move == text(&seen.camera_move)
+        && row.duration_ms == (seen.duration * 1000.0).round() as i64
+        && row.edited == seen.edited
+}
+
+/// Puts a shot back as it was before a split, merge or edit (see [`RevertShot`]).
+#[tracing::instrument(skip(state, input))]
+pub async fn revert_shot(
+    state: &AppState,
+    owner_id: &str,
+    shot_id: &str,
+    input: RevertShot,
+) -> Result<Shot, EditError> {
+    let kind = match input.state.kind.as_str() {
+        "action" => ShotKind::Action,
+        "dialogue" => ShotKind::Dialogue,
+        other => {
+            return Err(invalid(
+                "state.kind",
+                format!("'{other}' is not one of: action, dialogue"),
+            ))
+        }
+    };
+    check_description(&input.state.description)?;
+    check_dialogue(&input.state.dialogue)?;
+    let shot_type = clean_optional("state.shot_type", input.state.shot_type.clone(), SHOT_TYPES)?;
+    let camera_move = clean_optional(
+        "state.camera_move",
+        input.state.camera_move.clone(),
+        CAMERA_MOVES,
+    )?;
+    let duration = duration_ms("state.duration", input.state.duration)?;
+    let now = rfc3339(state.clock.now());
+    let (o, id) = (owner_id.to_string(), shot_id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            let (mut row, project_id) = load_shot(tx, &o, &id, false)?;
+            if !row_matches(&row, &input.expected) {
+                return Err(EditError::Conflict(format!(
+                    "shot '{id}' changed since (updated {}); reload the storyboard",
+                    row.updated_at
+                )));
+            }
+            // Characters the shot has now (a merge added them) need not still be live.
+            let ids = &input.state.character_ids;
+            row.character_ids = if ids.iter().all(|c| row.character_ids.contains(c)) {
+                let mut kept: Vec<String> = Vec::new();
+                for c in ids {
+                    if !kept.contains(c) {
+                        kept.push(c.clone());
+                    }
+                }
+                kept
+            } else {
+                check_characters(tx, &project_id, ids)?
+            };
+            let others = |field: &'static str,
+                          list: &[String],
+                          trashed: bool|
+             -> Result<Vec<ShotRow>, EditError> {
+                let mut rows = Vec::new();
+                for other in list {
+                    let (r, _) = load_shot(tx, &o, other, true)
+                        .map_err(|_| invalid(field, format!("shot '{other}' not found")))?;
+                    if r.version_id != row.version_id || r.id == row.id {
+                        return Err(invalid(
+                            field,
+                            format!("shot '{other}' must be another shot of the same version"),
+                        ));
+                    }
+                    if r.deleted_at.is_some() == trashed {
+                        rows.push(r);
+                    }
+                }
+                Ok(rows)
+            };
+            let restore = others("restore_ids", &input.restore_ids, true)?;
+            let trash = others("trash_ids", &input.trash_ids, false)?;
+            row.kind = kind;
+            row.description = input.state.description;
+            row.dialogue = input.state.dialogue;
+            row.shot_type = shot_type.flatten();
+            row.camera_move = camera_move.flatten();
+            row.duration_ms = duration;
+            row.edited = input.state.edited;
+            row.updated_at = now.clone();
+            write_shot(tx, &row)?;
+            for mut r in restore {
+                r.deleted_at = None;
+                r.updated_at = now.clone();
+                write_shot(tx, &r)?;
+            }
+            for mut r in trash {
+                r.deleted_at = Some(now.clone());
+                r.updated_at = now.clone();
+                write_shot(tx, &r)?;
+            }
+            shot_view(tx, row, &project_id)
         })
         .await
 }

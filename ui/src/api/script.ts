@@ -1,5 +1,5 @@
 import { request } from '../transport';
-import { versionsPath } from './versions';
+import { versionCountsChanged, versionsPath } from './versions';
 import type { Breakdown, ParseResult, ScriptDocument, ScriptUpload } from './types';
 
 /** File types the script upload accepts (for `<input accept>`). */
@@ -27,14 +27,20 @@ export function saveScript(
   const body: Record<string, unknown> = { text };
   if (!parse) body.parse = false;
   if (baseRevision !== undefined) body.base_revision = baseRevision;
-  return request<ParseResult>('PUT', scriptPath(projectId, versionId), body);
+  return request<ParseResult>('PUT', scriptPath(projectId, versionId), body).then((r) => {
+    if (parse) versionCountsChanged(projectId);
+    return r;
+  });
 }
 
 export function uploadScript(projectId: string, versionId: string, file: Blob, filename?: string): Promise<ScriptUpload> {
   const form = new FormData();
   if (filename !== undefined) form.append('file', file, filename);
   else form.append('file', file);
-  return request<ScriptUpload>('POST', `${scriptPath(projectId, versionId)}/upload`, form);
+  return request<ScriptUpload>('POST', `${scriptPath(projectId, versionId)}/upload`, form).then((r) => {
+    versionCountsChanged(projectId);
+    return r;
+  });
 }
 
 export function parseScript(projectId: string, versionId: string, scriptAssetId?: string): Promise<ParseResult> {
@@ -42,7 +48,10 @@ export function parseScript(projectId: string, versionId: string, scriptAssetId?
     'POST',
     `${scriptPath(projectId, versionId)}/parse`,
     scriptAssetId ? { script_asset_id: scriptAssetId } : {},
-  );
+  ).then((r) => {
+    versionCountsChanged(projectId);
+    return r;
+  });
 }
 
 /** The parser's breakdown of `text`; nothing is stored (live breakdown while typing). */
