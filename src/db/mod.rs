@@ -88,6 +88,25 @@ impl Db {
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
+    /// Runs `f` inside one read transaction on a reader connection, on a blocking thread, so that
+    /// all its queries see one snapshot. Reads never take the writer: in WAL mode the writer keeps
+    /// committing while a long read runs (docs/BENCHMARKS.md, "Storyboard read").
+    pub async fn read_snapshot<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.read(move |conn| {
+            // Deferred: the snapshot starts at the first read and takes no lock a writer waits on.
+            let tx = conn.unchecked_transaction().map_err(DbError::from)?;
+            let out = f(&tx)?;
+            tx.finish().map_err(DbError::from)?;
+            Ok(out)
+        })
+        .await
+    }
+
     /// Runs `f` on a reader connection on the calling thread (short reads off the async path, e.g.
     /// progress figures for an event).
     pub fn read_sync<T, E, F>(&self, f: F) -> Result<T, E>
