@@ -2,6 +2,8 @@
 //! keys, edited by hand (split, merge, move, fields), and merged with each re-parse so that shots whose
 //! text did not change keep their ids and edits.
 pub mod order;
+#[cfg(test)]
+mod plan_tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -473,7 +475,8 @@ fn scene_from_row(r: &Row<'_>) -> rusqlite::Result<Scene> {
 
 /// Scenes with their live shots' count and length, in one pass (the join uses `shots_scene`);
 /// callers add `WHERE …` and then [`SCENE_GROUP`].
-const SCENE_SELECT: &str = "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
+const SCENE_SELECT: &str =
+    "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
         s.int_ext, COUNT(h.id), COALESCE(SUM(h.duration_ms), 0) \
      FROM scenes s LEFT JOIN shots h ON h.scene_id = s.id AND h.deleted_at IS NULL";
 const SCENE_GROUP: &str = "GROUP BY s.id";

@@ -275,7 +275,7 @@ pub(crate) fn current_version(
     }
 }
 
-fn list_page(
+pub(crate) fn list_page(
     c: &rusqlite::Connection,
     project_id: &str,
     page: PageSpec,
