@@ -1,7 +1,8 @@
 //! Handlers for the storyboard: scenes and shots (seed 002's `/storyboards`, with its field names).
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use serde::{Deserialize, Serialize};
@@ -71,17 +72,22 @@ pub async fn get_storyboard(
     principal: Principal,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<StoryboardQuery>,
-) -> Result<Json<StoryboardView>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(
-        storyboard::storyboard(
-            &state,
-            &principal.workspace_id,
-            &id,
-            q.version_id.as_deref(),
-        )
-        .await?,
-    ))
+    let view = storyboard::storyboard(
+        &state,
+        &principal.workspace_id,
+        &id,
+        q.version_id.as_deref(),
+    )
+    .await?;
+    // A 30,000-shot storyboard is ~25 MB of JSON: encode it (and free the view) on a blocking
+    // thread, not on the async workers every other request needs (docs/BENCHMARKS.md).
+    let body = tokio::task::spawn_blocking(move || serde_json::to_vec(&view))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -147,7 +147,6 @@ impl From<rusqlite::Error> for ProjectError {
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 pub const MAX_STYLE_CHARS: usize = 100;
-pub const MAX_SCRIPT_CHARS: usize = 2_000_000;
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ProjectError {
     ProjectError::Invalid {
@@ -368,7 +367,14 @@ pub async fn update(
         check_len("description", d, MAX_DESCRIPTION_CHARS)?;
     }
     if let Some(s) = &patch.script {
-        check_len("script", s, MAX_SCRIPT_CHARS)?;
+        // The same limit as the version's script, which this field writes (docs/API-EDITOR.md).
+        if s.len() > crate::script::MAX_SCRIPT_BYTES {
+            let too_large = crate::script::ScriptError::TooLarge {
+                size: s.len(),
+                limit: crate::script::MAX_SCRIPT_BYTES,
+            };
+            return Err(invalid("script", too_large.to_string()));
+        }
     }
     let style = patch
         .style

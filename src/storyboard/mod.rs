@@ -2,6 +2,8 @@
 //! keys, edited by hand (split, merge, move, fields), and merged with each re-parse so that shots whose
 //! text did not change keep their ids and edits.
 pub mod order;
+#[cfg(test)]
+mod plan_tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -507,16 +509,30 @@ fn scene_from_row(r: &Row<'_>) -> rusqlite::Result<Scene> {
     })
 }
 
-const SCENE_SELECT: &str = "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
-        s.int_ext, \
-        (SELECT COUNT(*) FROM shots h WHERE h.scene_id = s.id AND h.deleted_at IS NULL), \
-        (SELECT COALESCE(SUM(duration_ms), 0) FROM shots h WHERE h.scene_id = s.id AND h.deleted_at IS NULL) \
-     FROM scenes s";
+/// Scenes with their live shots' count and length, in one pass (the join uses `shots_scene`);
+/// callers add `WHERE …` and then [`SCENE_GROUP`].
+const SCENE_SELECT: &str =
+    "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
+        s.int_ext, COUNT(h.id), COALESCE(SUM(h.duration_ms), 0) \
+     FROM scenes s LEFT JOIN shots h ON h.scene_id = s.id AND h.deleted_at IS NULL";
+const SCENE_GROUP: &str = "GROUP BY s.id";
 
 fn version_scenes(c: &rusqlite::Connection, version_id: &str) -> rusqlite::Result<Vec<Scene>> {
     let mut stmt = c.prepare(&format!(
-        "{SCENE_SELECT} WHERE s.version_id = ?1 ORDER BY s.number, s.id"
+        "{SCENE_SELECT} WHERE s.version_id = ?1 {SCENE_GROUP} ORDER BY s.number, s.id"
     ))?;
+    let rows = stmt.query_map([version_id], scene_from_row)?;
+    rows.collect()
+}
+
+/// A version's scenes in order, without their shot figures (the storyboard read adds them up from
+/// the shots it reads anyway).
+fn version_scene_rows(c: &rusqlite::Connection, version_id: &str) -> rusqlite::Result<Vec<Scene>> {
+    let mut stmt = c.prepare(
+        "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
+                s.int_ext, 0, 0 \
+         FROM scenes s WHERE s.version_id = ?1 ORDER BY s.number, s.id",
+    )?;
     let rows = stmt.query_map([version_id], scene_from_row)?;
     rows.collect()
 }
@@ -538,7 +554,7 @@ fn load_scene(
         .optional()?
         .ok_or_else(|| not_found("scene", scene_id))?;
     let scene = c.query_row(
-        &format!("{SCENE_SELECT} WHERE s.id = ?1"),
+        &format!("{SCENE_SELECT} WHERE s.id = ?1 {SCENE_GROUP}"),
         [scene_id],
         scene_from_row,
     )?;
@@ -1034,6 +1050,52 @@ pub(crate) fn copy_version_in_tx(
 // ---------------------------------------------------------------------------------------------
 // Reads
 
+/// The whole storyboard of `version` in three queries (characters, scenes, shots), whatever its
+/// size: never a query per scene or per shot.
+fn storyboard_view(
+    c: &rusqlite::Connection,
+    project_id: &str,
+    version_id: &str,
+) -> rusqlite::Result<StoryboardView> {
+    let names = character_names(c, project_id)?;
+    let mut scenes: Vec<SceneWithShots> = version_scene_rows(c, version_id)?
+        .into_iter()
+        .map(|scene| SceneWithShots {
+            scene,
+            shots: Vec::new(),
+        })
+        .collect();
+    let index: HashMap<String, usize> = scenes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.scene.id.clone(), i))
+        .collect();
+    let mut scene_ms = vec![0i64; scenes.len()];
+    let mut total_ms = 0i64;
+    for (row, scene_number, number) in version_shots(c, version_id)? {
+        total_ms += row.duration_ms;
+        let at = index.get(&row.scene_id).copied();
+        let duration_ms = row.duration_ms;
+        let shot = to_view(row, project_id, scene_number, number, &names);
+        if let Some(i) = at {
+            scene_ms[i] += duration_ms;
+            scenes[i].scene.shot_count += 1;
+            scenes[i].shots.push(shot);
+        }
+    }
+    for (scene, ms) in scenes.iter_mut().zip(scene_ms) {
+        scene.scene.duration = secs(ms);
+    }
+    Ok(StoryboardView {
+        project_id: project_id.to_string(),
+        version_id: version_id.to_string(),
+        total_duration: secs(total_ms),
+        scenes,
+    })
+}
+
+/// The storyboard of a version (default: the current one). A read on a reader connection, in one
+/// snapshot: it never holds the writer, so other users' writes go on while a large one is read.
 #[tracing::instrument(skip(state))]
 pub async fn storyboard(
     state: &AppState,
@@ -1041,49 +1103,40 @@ pub async fn storyboard(
     project_id: &str,
     version_id: Option<&str>,
 ) -> Result<StoryboardView, EditError> {
-    let now = rfc3339(state.clock.now());
-    let (o, p, v, ids) = (
+    let (o, p, v) = (
         owner_id.to_string(),
         project_id.to_string(),
         version_id.map(str::to_string),
+    );
+    let read = state
+        .db
+        .read_snapshot(move |c| {
+            let version = match v {
+                Some(v) => Some(versions::load_version(c, &o, &p, &v)?),
+                None => versions::current_version(c, &o, &p)?,
+            };
+            match version {
+                Some(version) => Ok(Some(storyboard_view(c, &p, &version.id)?)),
+                None => Ok::<_, EditError>(None),
+            }
+        })
+        .await?;
+    if let Some(view) = read {
+        return Ok(view);
+    }
+    // A project from before versions has no current version: make its version 1 (once, on the
+    // writer), then read as above.
+    let now = rfc3339(state.clock.now());
+    let (o, p, ids) = (
+        owner_id.to_string(),
+        project_id.to_string(),
         state.ids.clone(),
     );
-    // A write only for a project from before versions (its version 1 is made on first sight).
     state
         .db
         .write(move |tx| {
-            let version = match v {
-                Some(v) => versions::load_version(tx, &o, &p, &v)?,
-                None => versions::current_version_in_tx(tx, ids.as_ref(), &o, &p, &now)?,
-            };
-            let names = character_names(tx, &p)?;
-            let mut scenes: Vec<SceneWithShots> = version_scenes(tx, &version.id)?
-                .into_iter()
-                .map(|scene| SceneWithShots {
-                    scene,
-                    shots: Vec::new(),
-                })
-                .collect();
-            let index: HashMap<String, usize> = scenes
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.scene.id.clone(), i))
-                .collect();
-            let mut total_ms = 0i64;
-            for (row, scene_number, number) in version_shots(tx, &version.id)? {
-                total_ms += row.duration_ms;
-                let at = index.get(&row.scene_id).copied();
-                let shot = to_view(row, &p, scene_number, number, &names);
-                if let Some(i) = at {
-                    scenes[i].shots.push(shot);
-                }
-            }
-            Ok(StoryboardView {
-                project_id: p,
-                version_id: version.id,
-                total_duration: secs(total_ms),
-                scenes,
-            })
+            let version = versions::current_version_in_tx(tx, ids.as_ref(), &o, &p, &now)?;
+            Ok(storyboard_view(tx, &p, &version.id)?)
         })
         .await
 }

@@ -219,7 +219,7 @@ impl From<versions::EditError> for RunError {
         match e {
             versions::EditError::NotFound { what, id } => Self::NotFound { what, id },
             versions::EditError::Invalid { field, message } => Self::Invalid { field, message },
-            versions::EditError::Conflict(m) | versions::EditError::TooLarge(m) => {
+            versions::EditError::Conflict(m) | versions::EditError::TooLarge { message: m, .. } => {
                 Self::Conflict(m)
             }
             versions::EditError::Db(db) => Self::Db(db),
