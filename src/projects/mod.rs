@@ -324,29 +324,37 @@ pub async fn list(
     let status = filter.status.map(|s| s.as_str());
     state
         .db
-        .read(move |c| {
-            let total: i64 = c.query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM {SHOWN_PROJECTS}
-                     WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)"
-                ),
-                params![owner_id, status],
-                |r| r.get(0),
-            )?;
-            let mut stmt = c.prepare(&format!(
-                "SELECT {COLUMNS} FROM {SHOWN_PROJECTS}
-                 WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)
-                 ORDER BY shown_updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
-            ))?;
-            let items = stmt
-                .query_map(
-                    params![owner_id, status, page.limit, page.offset as i64],
-                    from_row,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((items, total as u64))
-        })
+        .read(move |c| Ok(list_page(c, &owner_id, status, page)?))
         .await
+}
+
+/// One page of the owner's live projects (optionally of one shown status) and their total.
+pub(crate) fn list_page(
+    c: &rusqlite::Connection,
+    owner_id: &str,
+    status: Option<&str>,
+    page: PageSpec,
+) -> rusqlite::Result<(Vec<Project>, u64)> {
+    let total: i64 = c.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM {SHOWN_PROJECTS}
+             WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)"
+        ),
+        params![owner_id, status],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM {SHOWN_PROJECTS}
+         WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)
+         ORDER BY shown_updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+    ))?;
+    let items = stmt
+        .query_map(
+            params![owner_id, status, page.limit, page.offset as i64],
+            from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((items, total as u64))
 }
 
 #[tracing::instrument(skip(state))]

@@ -123,6 +123,23 @@ async fn the_hot_storyboard_queries_use_indexes() {
         crate::api::pagination::PageSpec::resolve(None, None, None).unwrap(),
     )
     .unwrap();
+    // The project list: each project's shown status, updated time and thumbnail come from its
+    // runs, exports and shots.
+    let (listed, _) = projects::list_page(
+        &c,
+        &owner,
+        None,
+        crate::api::pagination::PageSpec::resolve(None, None, None).unwrap(),
+    )
+    .unwrap();
+    assert!(!listed.is_empty());
+    projects::list_page(
+        &c,
+        &owner,
+        Some("draft"),
+        crate::api::pagination::PageSpec::resolve(None, None, None).unwrap(),
+    )
+    .unwrap();
     // Writes on the hot path: a re-parse of a changed script, and a new project.
     let breakdown = script::parse(&script_of(4, "ours, longer")).unwrap();
     let ids = SequentialIds::default();
