@@ -9,6 +9,7 @@ pub mod ffmpeg;
 pub mod frames;
 pub mod plan;
 pub mod preset;
+pub mod preview;
 pub mod sheet;
 pub mod subtitles;
 
