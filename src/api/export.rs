@@ -241,18 +241,22 @@ pub async fn preview_video(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    let path = export::preview::preview_file(&state, &principal.workspace_id, &id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "preview '{id}' not found (previews are kept for a short while: make a new one)"
-        ))
-    })?;
+    let path =
+        export::preview::preview_file(&state, &principal.workspace_id, &id).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "preview '{id}' not found (previews are kept for a short while: make a new one)"
+            ))
+        })?;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("video/mp4")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
         ],
         bytes,
     )

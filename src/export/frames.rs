@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::ExportError;
 use crate::{
     blobs::BlobStore,
-    render::{self, FrameSpec, Fonts},
+    render::{self, Fonts, FrameSpec},
 };
 
 /// A shot's picture: its asset, file and provenance.
@@ -107,7 +107,8 @@ pub fn redraw(
     height: u32,
     fonts: &Fonts,
 ) -> Result<image::RgbImage, ExportError> {
-    let same_shape = (spec.width as u64 * height as u64).abs_diff(spec.height as u64 * width as u64)
+    let same_shape = (spec.width as u64 * height as u64)
+        .abs_diff(spec.height as u64 * width as u64)
         <= (spec.width.max(spec.height) as u64) * 2;
     let (w, h) = if same_shape {
         (width, height)

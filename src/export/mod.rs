@@ -900,7 +900,11 @@ pub fn frame_look(settings: &Settings) -> frames::FrameLook {
 /// Redraws each built-in animatic still for the video (see [`frames`]) into `dir`, at the video's
 /// size. Blocking.
 pub fn clean_stills(mut plan: Plan, dir: &Path) -> Result<Plan, ExportError> {
-    if plan.shots.iter().all(|s| s.spec.is_none() || s.clip.is_some()) {
+    if plan
+        .shots
+        .iter()
+        .all(|s| s.spec.is_none() || s.clip.is_some())
+    {
         return Ok(plan);
     }
     let fonts = crate::render::Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;

@@ -173,7 +173,12 @@ impl Plan {
             });
         }
         let mut shots = shots;
-        let last_cue = fit_voices(&mut shots.iter_mut().flat_map(|s| s.lines.iter_mut()).collect::<Vec<_>>());
+        let last_cue = fit_voices(
+            &mut shots
+                .iter_mut()
+                .flat_map(|s| s.lines.iter_mut())
+                .collect::<Vec<_>>(),
+        );
         // The last words are never cut off: the last shot holds until its voice ends.
         let planned: i64 = shots.iter().map(|s| s.duration_ms.max(0)).sum();
         if last_cue > planned {
@@ -645,7 +650,11 @@ mod tests {
         let cmd = command(&plan, "out.mp4", "Noto Sans CJK SC");
         assert!(cmd.filter.contains("adelay=2000|2000"), "{}", cmd.filter);
         // No speaker names unless asked.
-        assert!(cmd.srt.as_deref().unwrap().contains("\n你好\n"), "{:?}", cmd.srt);
+        assert!(
+            cmd.srt.as_deref().unwrap().contains("\n你好\n"),
+            "{:?}",
+            cmd.srt
+        );
         let mut named = settings();
         named.speaker_names = true;
         let with_names = command(&Plan::new(named, shots.clone(), None).unwrap(), "o", "F");
@@ -719,7 +728,11 @@ mod tests {
         };
         // Two lines share a 3 s shot by text length; the first voice is longer than its share.
         let shots = vec![
-            shot(1, 3000, vec![line(0, 1000, Some(1733)), line(1000, 3000, Some(900))]),
+            shot(
+                1,
+                3000,
+                vec![line(0, 1000, Some(1733)), line(1000, 3000, Some(900))],
+            ),
             shot(2, 1000, vec![line(3000, 4000, Some(2400))]),
         ];
         let plan = Plan::new(settings(), shots, None).unwrap();

@@ -391,7 +391,10 @@ mod tests {
         assert_eq!(s.subtitles, SubtitleMode::Soft);
         assert_eq!(s.transition, Transition::Cut);
         assert!(s.motion);
-        assert!(!s.overlays, "a finished video's frames are clean unless asked");
+        assert!(
+            !s.overlays,
+            "a finished video's frames are clean unless asked"
+        );
         assert!(!s.speaker_names, "subtitles carry no names unless asked");
         // Settings stored before the options existed read as clean and nameless.
         let mut stored = serde_json::to_value(&s).unwrap();

@@ -154,7 +154,12 @@ fn gather(
     let speaker_names = match &req.speaker_names {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(invalid("speaker_names", "speaker_names must be true or false")),
+        Some(_) => {
+            return Err(invalid(
+                "speaker_names",
+                "speaker_names must be true or false",
+            ))
+        }
     };
     let voices = voices(c, blobs, owner_id, &board.version_id);
     let mut shots = Vec::new();
@@ -258,7 +263,8 @@ fn write_stills(
             cover(&img, size)
         };
         let path = dir.join(format!("still-{i}.png"));
-        let png = crate::render::try_encode_png(&img).map_err(|e| ExportError::Io(e.to_string()))?;
+        let png =
+            crate::render::try_encode_png(&img).map_err(|e| ExportError::Io(e.to_string()))?;
         std::fs::write(&path, png).map_err(|e| ExportError::Io(e.to_string()))?;
         out.push(path);
     }
@@ -376,12 +382,7 @@ pub fn preview_command(plan: &Plan, output: &str) -> (Vec<String>, String) {
 fn owner_dir(state: &AppState, owner_id: &str) -> PathBuf {
     use sha2::{Digest, Sha256};
     let tag = hex::encode(&Sha256::digest(owner_id.as_bytes())[..8]);
-    state
-        .config
-        .data_dir
-        .join("tmp")
-        .join("previews")
-        .join(tag)
+    state.config.data_dir.join("tmp").join("previews").join(tag)
 }
 
 /// Keeps the newest [`KEEP`] previews of a directory.

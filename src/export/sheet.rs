@@ -110,17 +110,19 @@ pub async fn storyboard_pdf(
     }
     // Each shot's approved (or chosen) keyframe, else its latest candidate.
     let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
-    let frame_paths: Vec<Option<std::path::PathBuf>> = state
-        .db
-        .read(move |c| {
-            wanted
-                .iter()
-                .map(|(shot, key)| {
-                    Ok(frames::shot_frame(c, &blobs, &owner, shot, key.as_deref())?.map(|f| f.path))
-                })
-                .collect::<Result<Vec<_>, ExportError>>()
-        })
-        .await?;
+    let frame_paths: Vec<Option<std::path::PathBuf>> =
+        state
+            .db
+            .read(move |c| {
+                wanted
+                    .iter()
+                    .map(|(shot, key)| {
+                        Ok(frames::shot_frame(c, &blobs, &owner, shot, key.as_deref())?
+                            .map(|f| f.path))
+                    })
+                    .collect::<Result<Vec<_>, ExportError>>()
+            })
+            .await?;
     let shots: Vec<(SheetShot, Option<std::path::PathBuf>)> =
         shots.into_iter().zip(frame_paths).collect();
     let (fw, fh) = crate::render::frame_size(project.aspect_ratio.as_str());
