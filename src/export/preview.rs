@@ -234,41 +234,126 @@ fn gather(
     })
 }
 
-/// Draws each shot's still at the preview size into `dir` (clean animatic redraws, other pictures
-/// scaled to cover, a blank card where there is none). Blocking.
-fn write_stills(
-    plan: &Plan,
-    has_frame: &[bool],
+/// What a shot's preview still depends on: its picture (file and animatic spec) and the size.
+fn still_key(shot: &PlanShot, has_frame: bool, size: (u32, u32)) -> String {
+    use sha2::{Digest, Sha256};
+    let spec = shot
+        .spec
+        .as_ref()
+        .and_then(|s| serde_json::to_string(s).ok())
+        .unwrap_or_default();
+    let picture = if has_frame {
+        shot.image.to_string_lossy().into_owned()
+    } else {
+        String::new()
+    };
+    let text = format!(
+        "preview-still-1|{}x{}|{picture}|{spec}|{}",
+        size.0,
+        size.1,
+        crate::render::RENDERER_VERSION
+    );
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn draw_still(
+    shot: &PlanShot,
+    has_frame: bool,
     size: (u32, u32),
-    dir: &Path,
-) -> Result<Vec<PathBuf>, ExportError> {
-    let fonts = Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;
+    fonts: &Fonts,
+) -> Result<image::RgbImage, ExportError> {
     let look = frames::FrameLook {
         overlays: false,
         caption: false,
     };
-    let mut out = Vec::with_capacity(plan.shots.len());
-    for (i, shot) in plan.shots.iter().enumerate() {
-        let img = match (&shot.spec, has_frame[i]) {
-            (Some(spec), _) => frames::redraw(spec, look, size.0, size.1, &fonts)?,
-            (None, true) => match frames::decode_frame(&shot.image) {
-                Some(img) => cover(&img, size),
-                None => blank(size),
-            },
-            (None, false) => blank(size),
-        };
-        let img = if img.dimensions() == size {
-            img
-        } else {
-            cover(&img, size)
-        };
-        let path = dir.join(format!("still-{i}.png"));
-        let png =
-            crate::render::try_encode_png(&img).map_err(|e| ExportError::Io(e.to_string()))?;
-        std::fs::write(&path, png).map_err(|e| ExportError::Io(e.to_string()))?;
-        out.push(path);
+    let img = match (&shot.spec, has_frame) {
+        (Some(spec), _) => frames::redraw(spec, look, size.0, size.1, fonts)?,
+        (None, true) => match frames::decode_frame(&shot.image) {
+            Some(img) => cover(&img, size),
+            None => blank(size),
+        },
+        (None, false) => blank(size),
+    };
+    Ok(if img.dimensions() == size {
+        img
+    } else {
+        cover(&img, size)
+    })
+}
+
+/// Each shot's still at the preview size, in `cache` (clean animatic redraws, other pictures scaled
+/// to cover, a blank card where there is none). A still already drawn for the same picture is
+/// reused, so a second preview redraws only the shots that changed; the rest are drawn on every
+/// core. Blocking.
+fn write_stills(
+    plan: &Plan,
+    has_frame: &[bool],
+    size: (u32, u32),
+    cache: &Path,
+) -> Result<Vec<PathBuf>, ExportError> {
+    std::fs::create_dir_all(cache).map_err(|e| ExportError::Io(e.to_string()))?;
+    let paths: Vec<PathBuf> = plan
+        .shots
+        .iter()
+        .zip(has_frame)
+        .map(|(shot, has)| cache.join(format!("{}.png", still_key(shot, *has, size))))
+        .collect();
+    let todo: Vec<usize> = (0..paths.len()).filter(|&i| !paths[i].is_file()).collect();
+    if !todo.is_empty() {
+        let fonts = Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .min(todo.len());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| -> Result<(), ExportError> {
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(&i) = todo.get(k) else {
+                                return Ok(());
+                            };
+                            let img = draw_still(&plan.shots[i], has_frame[i], size, &fonts)?;
+                            let png = crate::render::try_encode_png(&img)
+                                .map_err(|e| ExportError::Io(e.to_string()))?;
+                            // Written aside and renamed: a reader never sees half a still.
+                            let tmp = paths[i].with_extension(format!("{k}.part"));
+                            std::fs::write(&tmp, png)
+                                .and_then(|_| std::fs::rename(&tmp, &paths[i]))
+                                .map_err(|e| ExportError::Io(e.to_string()))?;
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ExportError::Io("a still could not be drawn".into()))
+                    })
+                })
+                .collect::<Result<Vec<()>, ExportError>>()
+        })?;
     }
-    Ok(out)
+    Ok(paths)
+}
+
+/// Drops cached stills the latest preview did not use once there are many more than it needs.
+fn prune_stills(cache: &Path, used: &[PathBuf]) {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    let files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    if files.len() <= used.len() * 4 + 16 {
+        return;
+    }
+    for f in files {
+        if !used.contains(&f) {
+            let _ = std::fs::remove_file(f);
+        }
+    }
 }
 
 fn blank(size: (u32, u32)) -> image::RgbImage {
@@ -285,22 +370,18 @@ fn cover(img: &image::RgbImage, (w, h): (u32, u32)) -> image::RgbImage {
     image::imageops::crop_imm(&scaled, (sw - w) / 2, (sh - h) / 2, w, h).to_image()
 }
 
-/// The concat list: each still held for its shot (frame-aligned), the last one named twice so the
-/// demuxer applies its duration.
+/// The concat list: each still (by absolute path, quoted for the demuxer) held for its shot
+/// (frame-aligned), the last one named twice so the demuxer applies its duration.
 pub fn concat_list(plan: &Plan, stills: &[PathBuf]) -> String {
     let mut list = String::from("ffconcat version 1.0\n");
     let fps = plan.settings.fps as f64;
+    let quoted = |p: &Path| p.to_string_lossy().replace('\'', "'\\''");
     for (i, still) in stills.iter().enumerate() {
-        let name = still.file_name().unwrap_or_default().to_string_lossy();
-        let _ = writeln!(list, "file '{name}'");
+        let _ = writeln!(list, "file '{}'", quoted(still));
         let _ = writeln!(list, "duration {:.6}", plan.frames[i] as f64 / fps);
     }
     if let Some(last) = stills.last() {
-        let _ = writeln!(
-            list,
-            "file '{}'",
-            last.file_name().unwrap_or_default().to_string_lossy()
-        );
+        let _ = writeln!(list, "file '{}'", quoted(last));
     }
     list
 }
@@ -323,7 +404,8 @@ pub fn preview_command(plan: &Plan, output: &str) -> (Vec<String>, String) {
     .map(|a| a.to_string())
     .collect();
     let mut filter = String::from("[0:v]setsar=1,format=yuv420p[vout];\n");
-    let _ = writeln!(filter, "anullsrc=r=48000:cl=stereo,atrim=end={total}[bed];");
+    // Mono at 24 kHz: speech stays clear and the audio costs the encoder half as much.
+    let _ = writeln!(filter, "anullsrc=r=24000:cl=mono,atrim=end={total}[bed];");
     let mut labels = vec!["[bed]".to_string()];
     for line in plan.shots.iter().flat_map(|s| &s.lines) {
         let Some(audio) = &line.audio else { continue };
@@ -332,7 +414,7 @@ pub fn preview_command(plan: &Plan, output: &str) -> (Vec<String>, String) {
         let delay = line.start_ms.max(0);
         let _ = writeln!(
             filter,
-            "[{k}:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,adelay={delay}|{delay}[a{k}];"
+            "[{k}:a]aresample=24000,aformat=sample_fmts=fltp:channel_layouts=mono,adelay={delay}[a{k}];"
         );
         labels.push(format!("[a{k}]"));
     }
@@ -366,9 +448,11 @@ pub fn preview_command(plan: &Plan, output: &str) -> (Vec<String>, String) {
             "-c:a",
             "aac",
             "-b:a",
-            "96k",
+            "64k",
+            "-ac",
+            "1",
             "-ar",
-            "48000",
+            "24000",
             "-t",
         ]
         .map(String::from),
@@ -377,6 +461,22 @@ pub fn preview_command(plan: &Plan, output: &str) -> (Vec<String>, String) {
     args.extend(["-movflags", "+faststart", "-f", "mp4"].map(String::from));
     args.push(output.to_string());
     (args, filter)
+}
+
+/// The tools, checked once per process (each check runs `ffmpeg -version`, a fair share of an
+/// instant preview); a failed check is not kept, so installing ffmpeg needs no restart.
+fn located_tools(configured: Option<&Path>) -> Result<ffmpeg::Tools, ExportError> {
+    static FOUND: std::sync::Mutex<Option<(Option<PathBuf>, ffmpeg::Tools)>> =
+        std::sync::Mutex::new(None);
+    let mut found = FOUND.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((path, tools)) = found.as_ref() {
+        if path.as_deref() == configured && tools.ffmpeg.is_file() {
+            return Ok(tools.clone());
+        }
+    }
+    let tools = ffmpeg::Tools::locate(configured)?;
+    *found = Some((configured.map(Path::to_path_buf), tools.clone()));
+    Ok(tools)
 }
 
 fn owner_dir(state: &AppState, owner_id: &str) -> PathBuf {
@@ -442,18 +542,20 @@ pub async fn preview(
     tokio::task::spawn_blocking(move || {
         let work_guard = super::WorkDir(work.clone());
         std::fs::create_dir_all(&work).map_err(|e| ExportError::Io(e.to_string()))?;
-        let stills = write_stills(&plan, &has_frame, size, &work)?;
+        let cache = dir2.join("stills");
+        let stills = write_stills(&plan, &has_frame, size, &cache)?;
         std::fs::write(work.join("stills.txt"), concat_list(&plan, &stills))
             .map_err(|e| ExportError::Io(e.to_string()))?;
         let (args, filter) = preview_command(&plan, "preview.mp4");
         std::fs::write(work.join(super::plan::FILTER_NAME), filter)
             .map_err(|e| ExportError::Io(e.to_string()))?;
-        let tools = ffmpeg::Tools::locate(configured.as_deref())?;
+        let tools = located_tools(configured.as_deref())?;
         ffmpeg::run(&tools, &work, &args, &ffmpeg::KillSwitch::default(), |_| {})?;
         std::fs::rename(work.join("preview.mp4"), dir2.join(format!("{id2}.mp4")))
             .map_err(|e| ExportError::Io(e.to_string()))?;
         drop(work_guard);
         prune(&dir2);
+        prune_stills(&cache, &stills);
         Ok::<_, ExportError>(())
     })
     .await
@@ -524,4 +626,70 @@ pub fn preview_file(state: &AppState, owner_id: &str, preview_id: &str) -> Optio
     }
     let path = owner_dir(state, owner_id).join(format!("{preview_id}.mp4"));
     path.is_file().then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        let shot = |i: u32, ms: i64| PlanShot {
+            shot_id: format!("s{i}"),
+            number: i,
+            image: PathBuf::new(),
+            spec: None,
+            clip: None,
+            duration_ms: ms,
+            camera_move: None,
+            lines: vec![PlanLine {
+                character: "林晓".into(),
+                text: "你好".into(),
+                start_ms: 0,
+                end_ms: ms,
+                audio: Some(PathBuf::from("/v/0.wav")),
+                audio_ms: Some(500),
+            }],
+        };
+        let settings = Settings {
+            resolution: Resolution::P480,
+            aspect: Aspect::Portrait,
+            fps: 30,
+            container: Container::Mp4,
+            subtitles: SubtitleMode::Soft,
+            transition: Transition::Cut,
+            motion: false,
+            music_asset_id: None,
+            overlays: false,
+            speaker_names: false,
+        };
+        Plan::new(settings, vec![shot(1, 2000), shot(2, 1010)], None).unwrap()
+    }
+
+    #[test]
+    fn the_concat_list_holds_each_still_for_its_shot_and_names_the_last_twice() {
+        let stills = [PathBuf::from("/c/a.png"), PathBuf::from("/c/it's.png")];
+        let list = concat_list(&plan(), &stills);
+        assert_eq!(
+            list,
+            "ffconcat version 1.0\nfile '/c/a.png'\nduration 2.000000\n\
+             file '/c/it'\\''s.png'\nduration 1.000000\nfile '/c/it'\\''s.png'\n"
+        );
+    }
+
+    #[test]
+    fn the_preview_is_one_frame_per_still_at_a_variable_rate() {
+        let (args, filter) = preview_command(&plan(), "p.mp4");
+        let joined = args.join(" ");
+        assert!(
+            joined.contains("-f concat -safe 0 -i stills.txt"),
+            "{joined}"
+        );
+        assert!(joined.contains("-preset ultrafast"), "{joined}");
+        assert!(joined.contains("-fps_mode vfr"), "{joined}");
+        assert!(!joined.contains("-r "), "no constant rate: {joined}");
+        assert!(filter.contains("adelay=0["), "{filter}");
+        assert!(filter.contains("amix=inputs=3"), "{filter}");
+        assert_eq!(preview_size(Aspect::Portrait), (360, 640));
+        assert_eq!(preview_size(Aspect::Landscape), (640, 360));
+    }
 }
