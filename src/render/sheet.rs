@@ -263,3 +263,49 @@ pub fn render_sheet_page(page: &SheetPage, fonts: &Fonts) -> RgbImage {
     c.into_image()
         .unwrap_or_else(|| RgbImage::new(PAGE_W, PAGE_H))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storyboard_values_print_as_words() {
+        assert_eq!(
+            camera_label(Some("close_up"), Some("dolly_in")),
+            "Close-up · Dolly in"
+        );
+        assert_eq!(camera_label(Some("pov"), None), "POV");
+        assert_eq!(camera_label(None, Some("  ")), "");
+        // Free text and Chinese are shown as written (a first Latin letter capitalised).
+        assert_eq!(
+            camera_label(Some("推镜头"), Some("slow_push")),
+            "推镜头 · Slow push"
+        );
+        for v in crate::storyboard::SHOT_TYPES
+            .iter()
+            .chain(crate::storyboard::CAMERA_MOVES)
+        {
+            let words = humanize_term(v);
+            assert!(!words.contains('_'), "{v} → {words}");
+            assert!(
+                words.chars().next().unwrap().is_uppercase(),
+                "{v} → {words}"
+            );
+        }
+    }
+
+    #[test]
+    fn frame_boxes_have_the_project_shape_and_stay_in_their_cells() {
+        for aspect in [9.0 / 16.0, 16.0 / 9.0, 1.0] {
+            for slot in 0..SHOTS_PER_PAGE {
+                let (x0, y0, x1, y1) = frame_box(slot, aspect);
+                assert!((((x1 - x0) / (y1 - y0)) - aspect).abs() < 1e-3);
+                let (cx, cy, cw, ch) = cell(slot);
+                assert!(x0 >= cx && y0 >= cy && x1 <= cx + cw + 0.01 && y1 <= cy + ch + 0.01);
+            }
+        }
+        // A portrait frame leaves room for the text beside it.
+        let (x0, _, x1, _) = frame_box(0, 9.0 / 16.0);
+        assert!(x1 - x0 < cell(0).2 * 0.6);
+    }
+}
