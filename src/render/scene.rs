@@ -503,13 +503,18 @@ pub(crate) fn paint(spec: &FrameSpec, font: &FontVec) -> Canvas {
     if lay.kind == Kind::Pov {
         cv.vignette(0.85);
     }
-    safe_area_marks(&mut cv, &lay);
+    if spec.overlays {
+        safe_area_marks(&mut cv, &lay);
+    }
     let bar_top = caption_bar(&mut cv, &lay, spec, font);
     if lay.kind == Kind::Insert {
         insert_card(&mut cv, &lay, spec, font, bar_top);
     }
-    name_labels(&mut cv, &lay, spec, font, bar_top);
-    top_overlay(&mut cv, &lay, spec, font);
+    // The review's working marks; a finished video's frame is the picture alone (issue 14).
+    if spec.overlays {
+        name_labels(&mut cv, &lay, spec, font, bar_top);
+        top_overlay(&mut cv, &lay, spec, font);
+    }
     cv
 }
 

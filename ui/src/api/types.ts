@@ -589,6 +589,34 @@ export interface ExportRequest {
   transition?: ExportTransition;
   motion?: boolean;
   music_asset_id?: string;
+  /** Keep the review's working marks on the frames (default false: clean frames). */
+  overlays?: boolean;
+  /** Subtitles carry the speaker's name (default false). */
+  speaker_names?: boolean;
+}
+
+/** `POST /export/preview`: the storyboard as it stands, one encoded frame per shot. */
+export interface ExportPreviewRequest {
+  project_id: string;
+  version_id?: string;
+  speaker_names?: boolean;
+}
+
+export interface ExportPreview {
+  preview_id: string;
+  project_id: string;
+  version_id: string;
+  /** An API path to the MP4. */
+  video_url: string;
+  width: number;
+  height: number;
+  aspect_ratio: AspectRatio;
+  /** Seconds. */
+  duration: number;
+  shots: { shot_id: string; number: number; scene_number: number; start: number; duration: number; has_frame: boolean }[];
+  cues: { start: number; end: number; text: string }[];
+  voiced_lines: number;
+  elapsed_ms: number;
 }
 
 export interface ExportEstimate {
