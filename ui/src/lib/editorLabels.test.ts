@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ASSET_TYPES, RUN_STATUSES, STEP_STATUSES } from '../api/types';
 import { i18n, t } from '../i18n';
-import { assetTypeLabel, runStatusLabel, stepStatusLabel, templateName } from './editorLabels';
+import { assetTypeLabel, nodeLabel, runStatusLabel, stepStatusLabel, templateName } from './editorLabels';
 import { costText, stepCost } from './providers';
 
 afterEach(async () => {
@@ -30,6 +30,16 @@ describe('editor labels', () => {
     expect(runStatusLabel('on_hold')).toBe('On hold');
     expect(assetTypeLabel('hologram')).toBe('Hologram');
     expect(templateName('my_flow', 'My flow')).toBe('My flow');
+  });
+
+  it('translate a built-in node’s label, not a custom template’s', async () => {
+    expect(nodeLabel('parse', 'Parse the script')).toBe('Parse the script');
+    await i18n.changeLanguage('zh-CN');
+    expect(nodeLabel('parse', 'Parse the script')).toBe('解析剧本');
+    expect(nodeLabel('compose', null)).toBe('合成视频');
+    expect(nodeLabel('parse', 'Read the novel')).toBe('Read the novel');
+    expect(nodeLabel('upscale', 'Upscale')).toBe('Upscale');
+    expect(nodeLabel('upscale', null)).toBe('upscale');
   });
 
   it('costs and plurals read the active language', async () => {

@@ -3,7 +3,7 @@
  * types), read from the catalogues (`runs.*`, `assets.type.*`) in the active language each time.
  * A value the catalogue lacks (a newer server) reads as its humanized self.
  */
-import { t } from '../i18n';
+import { i18n, t } from '../i18n';
 import { humanize } from './format';
 
 function label(key: string, fallback: string): string {
@@ -28,4 +28,16 @@ export function templateName(id: string, fallback: string = humanize(id)): strin
 /** "Keyframe image", "关键帧"… per asset type. */
 export function assetTypeLabel(type: string): string {
   return label(`assets.type.${type}`, humanize(type));
+}
+
+/**
+ * A workflow node's label: the built-in templates' nodes (assets/workflows/*.json) in the active
+ * language when the label is still the built-in English one; any other label (a custom
+ * template's) as it is, else the node's id.
+ */
+export function nodeLabel(nodeId: string, label: string | null | undefined): string {
+  const key = `runs.node.${nodeId}`;
+  if (!i18n.exists(key)) return label ?? nodeId;
+  const builtIn = i18n.getFixedT('en')(key as never) as string;
+  return label === undefined || label === null || label === builtIn ? (t(key as never) as string) : label;
 }

@@ -23,7 +23,7 @@ import {
 import { dagGeometry, fitZoom, layerDag } from '../../lib/dag';
 import { formatCount, humanize } from '../../lib/format';
 import { t as translate, useLocale, useT } from '../../i18n';
-import { runStatusLabel, stepStatusLabel, templateName } from '../../lib/editorLabels';
+import { nodeLabel, runStatusLabel, stepStatusLabel, templateName } from '../../lib/editorLabels';
 import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
 import { costText, runCost, stepCost } from '../../lib/providers';
 import { navigate } from '../../lib/navigate';
@@ -447,13 +447,13 @@ export function RunsTab({
                         data-node-id={s.node_id}
                         data-status={s.status}
                         aria-pressed={isSelected}
-                        aria-label={t('runs.nodeAria', { node: s.label ?? s.node_id, status: stepStatusLabel(s.status) })}
+                        aria-label={t('runs.nodeAria', { node: nodeLabel(s.node_id, s.label), status: stepStatusLabel(s.status) })}
                         onClick={() => setSelected(s.node_id)}
                       >
                         <span className="dag-node-head">
                           <span className="status-dot" aria-hidden="true" />
-                          <span className="dag-node-label" title={s.label ?? s.node_id}>
-                            {s.label ?? s.node_id}
+                          <span className="dag-node-label" title={nodeLabel(s.node_id, s.label)}>
+                            {nodeLabel(s.node_id, s.label)}
                           </span>
                         </span>
                         <span className="dag-node-kind">{s.kind}</span>
@@ -488,9 +488,9 @@ export function RunsTab({
             </section>
 
             {selectedStep && (
-              <section className="panel node-log" aria-label={t('runs.logOf', { node: selectedStep.label ?? selectedStep.node_id })} data-testid="node-log" data-node-id={selectedStep.node_id}>
+              <section className="panel node-log" aria-label={t('runs.logOf', { node: nodeLabel(selectedStep.node_id, selectedStep.label) })} data-testid="node-log" data-node-id={selectedStep.node_id}>
                 <header className="node-log-head">
-                  <h2>{selectedStep.label ?? selectedStep.node_id}</h2>
+                  <h2>{nodeLabel(selectedStep.node_id, selectedStep.label)}</h2>
                   <span className={`run-status run-status-${selectedStep.status}`}>
                     <span className="status-dot" aria-hidden="true" />
                     {stepStatusLabel(selectedStep.status)}
