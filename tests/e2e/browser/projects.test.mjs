@@ -444,7 +444,7 @@ test('projects: status, updated time and a keyframe thumbnail follow runs and ex
 test('projects: the UI switches to 中文 and remembers it', { timeout: TEST_TIMEOUT_MS }, (t) =>
   scenario(t, async ({ page, dataDir, start }) => {
     const server = await start(dataDir());
-    await api(server, 'POST', '/api/v1/projects', { name: '午夜告白', description: '第一集' });
+    const project = (await api(server, 'POST', '/api/v1/projects', { name: '午夜告白', description: '第一集' })).body;
     await page.goto(`${server.url}/`);
     await rows(page).first().waitFor();
     // Headless Chromium reports en-US: English first.
@@ -468,6 +468,14 @@ test('projects: the UI switches to 中文 and remembers it', { timeout: TEST_TIM
     await page.reload();
     await waitUntil(async () => (await text(page.locator('h1'))) === '项目', 'the choice is remembered');
     assert.equal(await page.getByTestId('language-zh-CN').getAttribute('aria-pressed'), 'true');
+
+    // The editor's Runs tab speaks Chinese too: its empty state and start button.
+    await page.goto(`${server.url}/#/projects/${project.id}/runs`);
+    await page.getByTestId('runs-empty').waitFor();
+    assert.equal(await text(page.getByTestId('runs-empty').locator('h2')), '还没有运行');
+    assert.equal(await text(page.getByTestId('run-start')), '运行动态分镜');
+    await page.goto(`${server.url}/`);
+    await rows(page).first().waitFor();
 
     await page.getByTestId('language-en').click();
     await waitUntil(async () => (await text(page.locator('h1'))) === 'Projects', 'back to English');

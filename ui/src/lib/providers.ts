@@ -619,10 +619,10 @@ export function runCost(steps: (Pick<Step, 'cost_credits'> & { estimate_credits?
  */
 export function costText(c: CostFigures, done: boolean): string | null {
   if (c.estimate === 0 && c.actual === 0) return null;
-  const n = (x: number) => x.toLocaleString('en-US');
-  if (!done && c.actual === 0) return `est. ${n(c.estimate)} cr`;
-  if (c.estimate > 0 && c.estimate !== c.actual) return `${n(c.actual)} cr (est. ${n(c.estimate)})`;
-  return `${n(c.actual)} cr`;
+  const n = (x: number) => formatNumber(x);
+  if (!done && c.actual === 0) return translate('runs.costShortEstimate', { credits: n(c.estimate) });
+  if (c.estimate > 0 && c.estimate !== c.actual) return translate('runs.costShortBoth', { actual: n(c.actual), estimate: n(c.estimate) });
+  return translate('runs.costShort', { credits: n(c.actual) });
 }
 
 export interface AssetModel {

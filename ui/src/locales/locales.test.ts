@@ -39,10 +39,15 @@ export const CONVERTED = [
   'components/team',
   'components/connection',
   'components/providers',
+  'components/editor/ReviewQueue.tsx',
+  'components/editor/RunsTab.tsx',
+  'components/editor/AssetsTab.tsx',
+  'components/editor/AssetModelLabel.tsx',
+  'components/editor/ProjectSettingsDialog.tsx',
 ];
 
 /** Text that is the same in every language (the product's name, key caps, language names). */
-const SAME_IN_EVERY_LANGUAGE = new Set(['Storyloom', 'N', 'English', '中文', 'v', 'name@example.com', 'https://team.example.com', 'https://api.example.com/v1']);
+const SAME_IN_EVERY_LANGUAGE = new Set(['Storyloom', 'N', 'A', 'R', 'U', 'Z', 'English', '中文', 'v', 'name@example.com', 'https://team.example.com', 'https://api.example.com/v1']);
 
 const VISIBLE_PROPS = new Set(['title', 'placeholder', 'aria-label', 'alt', 'label', 'aria-description']);
 const MESSAGE_PROPERTIES = new Set(['message', 'label', 'title', 'notice', 'placeholder']);
