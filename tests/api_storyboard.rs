@@ -1159,6 +1159,7 @@ async fn revert_undoes_a_merge_and_a_split_exactly_and_never_overwrites_a_later_
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_error(&body, "VALIDATION_ERROR", Some("trash_ids"));
+}
 
 /// A script just over the limit, in JSON: 413 naming `text`, with the limit in the message, and
 /// nothing saved (docs/API-EDITOR.md, "Script size").

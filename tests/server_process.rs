@@ -174,9 +174,11 @@ async fn idle_and_half_sent_requests_are_closed_after_the_header_timeout() {
     let app = Router::new()
         .route(
             "/peer",
-            get(|ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
-                format!("peer {}", peer.ip())
-            }),
+            get(
+                |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
+                    format!("peer {}", peer.ip())
+                },
+            ),
         )
         .route(
             "/slow",
@@ -206,13 +208,19 @@ async fn idle_and_half_sent_requests_are_closed_after_the_header_timeout() {
 
     // Half a request, then silence: the connection is closed, not kept forever.
     let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
-    half.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n").await.unwrap();
-    let answer = read_all(&mut half).await.expect("a half-sent request is timed out");
+    half.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let answer = read_all(&mut half)
+        .await
+        .expect("a half-sent request is timed out");
     assert!(!answer.contains("200 OK"), "{answer}");
 
     // A connection that never sends a byte is closed too.
     let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
-    read_all(&mut idle).await.expect("an idle connection is timed out");
+    read_all(&mut idle)
+        .await
+        .expect("an idle connection is timed out");
 
     // A response that streams for longer than the header timeout is not cut.
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -220,7 +228,10 @@ async fn idle_and_half_sent_requests_are_closed_after_the_header_timeout() {
         .await
         .unwrap();
     let answer = read_all(&mut slow).await.unwrap();
-    assert!(answer.contains("tick 0") && answer.contains("tick 4"), "{answer}");
+    assert!(
+        answer.contains("tick 0") && answer.contains("tick 4"),
+        "{answer}"
+    );
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(15), server)

@@ -66,7 +66,9 @@ impl BlobStore {
         // longer than any write in progress by another process sharing the directory takes.
         match store.remove_stale_temp_files(STALE_TEMP_AGE) {
             Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "removed temp files left by an interrupted write"),
+            Ok(removed) => {
+                tracing::info!(removed, "removed temp files left by an interrupted write")
+            }
             Err(e) => tracing::warn!(error = %e, "could not clean the blob store's tmp/"),
         }
         Ok(store)
@@ -218,7 +220,10 @@ mod tests {
             .unwrap();
         BlobStore::open(dir.path()).unwrap();
         assert!(!stale.exists(), "the killed write's temp file is gone");
-        assert!(fresh.exists(), "a recent temp file may be another process's write in progress");
+        assert!(
+            fresh.exists(),
+            "a recent temp file may be another process's write in progress"
+        );
     }
 
     #[test]

@@ -13,7 +13,6 @@ use axum::{extract::ConnectInfo, http::Request, Router};
 use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
-    server::graceful::GracefulShutdown,
     service::TowerToHyperService,
 };
 use tower::ServiceExt;
@@ -107,7 +106,10 @@ pub async fn serve_connections(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
-    let graceful = GracefulShutdown::new();
+    // Shutdown: every connection is told to finish its request and close (`stop`); the loop then
+    // waits until every connection task has dropped its `alive` handle, or the grace period ends.
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let (connections, alive) = tokio::sync::watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -130,14 +132,26 @@ pub async fn serve_connections(
         let connection = builder
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             .with_upgrades();
-        let connection = graceful.watch(connection);
+        let (mut stopping, alive) = (stopping.clone(), alive.clone());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let outcome = tokio::select! {
+                outcome = connection.as_mut() => outcome,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = outcome {
                 tracing::trace!(%peer, error = %e, "connection ended with an error");
             }
+            drop(alive);
         });
     }
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    drop(listener);
+    drop(alive);
+    let _ = stop.send(());
+    if tokio::time::timeout(SHUTDOWN_GRACE, connections.closed())
         .await
         .is_err()
     {
