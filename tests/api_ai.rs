@@ -954,8 +954,11 @@ async fn clips_from_a_video_model_are_paid_by_their_seconds_and_exported_in_plac
         .unwrap()
         .parse::<f64>()
         .unwrap();
+    // Each shot's clip fills at least the shot's time; a shot is held longer while its voice line
+    // finishes (a voice never runs past its cue, docs/API-EXPORT.md), so the video may be a little
+    // longer than the storyboard's sum.
     assert!(
-        (got - total).abs() < 0.5,
+        got > total - 0.5 && got < total + 5.0,
         "the clips fill each shot's time: {got} vs {total}"
     );
     // The first shot plays the clip (ffmpeg's colour test pattern), not the still (blue 90 everywhere).
