@@ -1174,3 +1174,47 @@ async fn look_slots_are_given_once_per_project() {
     let other = project(&s, "Other").await;
     assert_eq!(create(&s, &other, "A").await["look_slot"], 0);
 }
+
+/// Issue 14: the character editor shows which voice a description stands for, and fetches
+/// auditions with a GET (as a plain download through the page's transport).
+#[tokio::test]
+async fn a_description_shows_its_voice_and_auditions_come_by_get() {
+    let s = TestServer::start(AuthMode::Local).await;
+    for (voice, language, expected, pitch, described) in [
+        ("温柔女声，略带沙哑", "zh", "cmn+f3", Some(42), true),
+        ("deep old man", "en", "en+m3", Some(30), true),
+        ("cmn+m3", "zh", "cmn+m3", None, false),
+        ("", "en", "en", None, false),
+    ] {
+        let path = format!(
+            "/api/v1/voices/match?voice={}&language={language}",
+            form_urlencoded::byte_serialize(voice.as_bytes()).collect::<String>()
+        );
+        let (status, m) = s.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{voice}: {m}");
+        assert_eq!(m["voice"], expected, "{voice}");
+        assert_eq!(m["pitch"].as_u64(), pitch.map(|p: u64| p), "{voice}");
+        assert_eq!(m["described"], described, "{voice}");
+    }
+    let long = "好".repeat(201);
+    let (status, err) = s.get(&format!("/api/v1/voices/match?voice={long}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&err, "VALIDATION_ERROR", Some("voice"));
+
+    let res = s
+        .client
+        .get(s.url("/api/v1/voices/preview"))
+        .query(&[
+            ("voice", "温柔女声，略带沙哑"),
+            ("text", "你好，我是林雪。"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-voice"], "cmn+f3");
+    assert_eq!(&res.bytes().await.unwrap()[..4], b"RIFF");
+    let (status, err) = s.get("/api/v1/voices/preview?text=%20").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_error(&err, "VALIDATION_ERROR", Some("text"));
+}
