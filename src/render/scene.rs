@@ -472,7 +472,7 @@ pub(crate) fn layout(spec: &FrameSpec) -> Layout {
             horizon = (feet - base_hf * 0.9).clamp(0.22 * h, 0.72 * h);
             floor_y = (feet - 0.2 * base_hf).max(horizon + 0.04 * h);
             if kind == Kind::OverShoulder {
-                shoulder = Some(spec.characters.get(1).map(|c| char_look(c)));
+                shoulder = Some(spec.characters.get(1).map(char_look));
             }
         }
     }
