@@ -66,6 +66,7 @@ fn specs() -> Vec<FrameSpec> {
                 description: "两人在长椅旁对视，风吹起落叶。".into(),
                 seed: 0,
                 feedback: None,
+                overlays: true,
             }
         })
         .collect()

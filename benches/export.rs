@@ -7,6 +7,11 @@
 //! with motion off (the like-for-like comparison: the same still frames) and with its default
 //! seeded pan/zoom. Peak memory is each ffmpeg's VmHWM (polled from /proc) and this process's.
 //!
+//! Beside them, in the same run: the instant preview (issue 14), `export::preview::preview` over the
+//! same storyboard: one encoded frame per still (concat demuxer, variable frame rate, 360 px,
+//! ultrafast), voices mixed, goal under 2 s for a 60 s episode. `STORYLOOM_BENCH_QUICK=1` leaves out
+//! the hand-written command and the pan/zoom export (the preview against the motion-off export).
+//!
 //! `cargo bench --bench export` (needs ffmpeg; espeak-ng for voices, else the lines are silence).
 use std::{
     fmt::Write as _,
@@ -22,7 +27,7 @@ use std::{
 use serde_json::json;
 use storyloom::{
     config::Config,
-    export::{self, ExportRequest},
+    export::{self, preview::PreviewRequest, ExportRequest},
     job, AppState,
 };
 
@@ -265,20 +270,52 @@ fn main() {
         })
     };
 
+    // The instant preview of the same storyboard (what the export dialog's "Preview" asks for).
+    let preview_dir = dir.path().join("preview");
+    std::fs::create_dir_all(&preview_dir).unwrap();
+    let preview = || {
+        let mut made = None;
+        let m = measure(|| {
+            made = Some(
+                rt.block_on(export::preview::preview(
+                    &state,
+                    &owner,
+                    PreviewRequest {
+                        project_id: Some(prepared.project_id.clone()),
+                        ..Default::default()
+                    },
+                ))
+                .unwrap(),
+            );
+        });
+        let p = made.unwrap();
+        let file = export::preview::preview_file(&state, &owner, &p.preview_id).unwrap();
+        let copy = preview_dir.join(format!("{}.mp4", p.preview_id));
+        std::fs::copy(&file, &copy).unwrap();
+        (m, copy)
+    };
+    let quick = std::env::var_os("STORYLOOM_BENCH_QUICK").is_some();
+
     // Interleaved, twice each, so a slow moment of the machine does not favour one side.
     let mut rows = Vec::new();
     for round in 1..=2 {
-        let h = hand();
-        rows.push((
-            "hand-written ffmpeg (stills)",
-            round,
-            h,
-            duration_of(&hand_out),
-        ));
+        let (p, f) = preview();
+        rows.push(("storyloom preview (360p, VFR)", round, p, duration_of(&f)));
+        if !quick {
+            let h = hand();
+            rows.push((
+                "hand-written ffmpeg (stills)",
+                round,
+                h,
+                duration_of(&hand_out),
+            ));
+        }
         let (s, f) = storyloom_export(false);
         rows.push(("storyloom export, motion off", round, s, duration_of(&f)));
-        let (s, f) = storyloom_export(true);
-        rows.push(("storyloom export, pan/zoom", round, s, duration_of(&f)));
+        if !quick {
+            let (s, f) = storyloom_export(true);
+            rows.push(("storyloom export, pan/zoom", round, s, duration_of(&f)));
+        }
     }
     println!("\n| what | round | wall s | video s | ffmpeg peak RSS MiB |");
     println!("|---|---|---|---|---|");
@@ -295,7 +332,16 @@ fn main() {
             .map(|r| r.2.secs)
             .fold(f64::INFINITY, f64::min)
     };
+    println!(
+        "\nbest of 2: preview {:.2} s against the motion-off export {:.2} s ({:.0}× faster)",
+        best("storyloom preview (360p, VFR)"),
+        best("storyloom export, motion off"),
+        best("storyloom export, motion off") / best("storyloom preview (360p, VFR)"),
+    );
     let hand_best = best("hand-written ffmpeg (stills)");
+    if quick {
+        return;
+    }
     println!(
         "\nbest of 2: hand-written {hand_best:.2} s; storyloom motion off {:.2} s (ratio {:.2}); pan/zoom {:.2} s (ratio {:.2})",
         best("storyloom export, motion off"),

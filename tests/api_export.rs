@@ -335,9 +335,11 @@ async fn an_mp4_has_voice_soft_subtitles_an_srt_and_the_storyboard_length() {
     let srt =
         String::from_utf8(download(&s, done["subtitles_url"].as_str().unwrap(), &srt_file).await)
             .unwrap();
-    assert!(srt.contains("林晓：今天的风真舒服。"), "{srt}");
-    assert!(track.contains("林晓：今天的风真舒服。"), "{track}");
-    assert!(track.contains("林晓：谢谢你一直陪着我。"), "{track}");
+    // Without the speaker's name unless asked (issue 14).
+    assert!(srt.contains("\n今天的风真舒服。\n"), "{srt}");
+    assert!(track.contains("\n今天的风真舒服。"), "{track}");
+    assert!(track.contains("谢谢你一直陪着我。"), "{track}");
+    assert!(!track.contains("林晓："), "{track}");
     let times = |t: &str| -> Vec<String> {
         t.lines()
             .filter(|l| l.contains(" --> "))
@@ -683,6 +685,491 @@ async fn the_storyboard_sheet_is_a_pdf_with_six_shots_a_page() {
         .get(&format!(
             "/api/v1/projects/{pid}/versions/0190f000-0000-7000-8000-000000000000/storyboard.pdf"
         ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The first shot of the version: (id, keyframe asset id).
+fn first_shot(board: &Value) -> (String, String) {
+    let shot = &board["scenes"][0]["shots"][0];
+    (
+        shot["id"].as_str().unwrap().to_string(),
+        shot["keyframe_asset_id"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn image_asset(s: &TestServer, id: &str) -> image::RgbImage {
+    let res = s
+        .client
+        .get(s.url(&format!("/api/v1/assets/{id}/download")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    image::load_from_memory(&res.bytes().await.unwrap())
+        .unwrap()
+        .to_rgb8()
+}
+
+/// `img` scaled to cover `w`×`h`, cropped from the centre.
+fn cover(img: &image::RgbImage, w: u32, h: u32) -> image::RgbImage {
+    let scale = (w as f32 / img.width() as f32).max(h as f32 / img.height() as f32);
+    let (sw, sh) = (
+        ((img.width() as f32 * scale).ceil() as u32).max(w),
+        ((img.height() as f32 * scale).ceil() as u32).max(h),
+    );
+    let scaled = image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle);
+    image::imageops::crop_imm(&scaled, (sw - w) / 2, (sh - h) / 2, w, h).to_image()
+}
+
+/// Mean absolute difference per channel of two same-sized images over rows `y0..y1` (fractions).
+fn mean_diff(a: &image::RgbImage, b: &image::RgbImage, rows: (f64, f64)) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let (r0, r1) = (
+        (rows.0 * a.height() as f64) as u32,
+        (rows.1 * a.height() as f64) as u32,
+    );
+    let mut sum = 0u64;
+    for y in r0..r1 {
+        for x in 0..a.width() {
+            let (p, q) = (a.get_pixel(x, y), b.get_pixel(x, y));
+            for i in 0..3 {
+                sum += (p[i] as i32 - q[i] as i32).unsigned_abs() as u64;
+            }
+        }
+    }
+    sum as f64 / ((r1 - r0) * a.width() * 3) as f64
+}
+
+/// The page images of a PDF made by `export::sheet` (one JPEG per page, in page order).
+fn pdf_pages(pdf: &[u8]) -> Vec<image::RgbImage> {
+    let mut pages = Vec::new();
+    let mut at = 0;
+    while let Some(start) = pdf[at..].windows(3).position(|w| w == [0xFF, 0xD8, 0xFF]) {
+        let start = at + start;
+        let end = start
+            + pdf[start..]
+                .windows(9)
+                .position(|w| w == b"endstream")
+                .unwrap();
+        pages.push(
+            image::load_from_memory_with_format(&pdf[start..end], image::ImageFormat::Jpeg)
+                .unwrap()
+                .to_rgb8(),
+        );
+        at = end;
+    }
+    pages
+}
+
+async fn sheet(s: &TestServer, pid: &str, vid: &str) -> Vec<image::RgbImage> {
+    let res = s
+        .client
+        .get(s.url(&format!(
+            "/api/v1/projects/{pid}/versions/{vid}/storyboard.pdf"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    pdf_pages(&res.bytes().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sheet_shows_each_keyframe_at_the_project_aspect_else_the_latest_candidate() {
+    use storyloom::render::sheet::{frame_box, PAGE_H, PAGE_W};
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, vid) = project(&s, SCRIPT).await;
+    finished_run(&s, &pid).await;
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    let (shot_id, keyframe) = first_shot(&board);
+    let frame = image_asset(&s, &keyframe).await;
+    assert!(
+        frame.width() < frame.height(),
+        "a 9:16 project draws portrait frames"
+    );
+
+    let check = |pages: &[image::RgbImage], what: &str| {
+        assert_eq!(pages[0].dimensions(), (PAGE_W, PAGE_H));
+        // The first shot's box has the project's shape (9:16), not a landscape box.
+        let (x0, y0, x1, y1) = frame_box(0, 9.0 / 16.0);
+        let (w, h) = ((x1 - x0).round() as u32, (y1 - y0).round() as u32);
+        assert!(
+            ((w as f64 / h as f64) - 9.0 / 16.0).abs() < 0.01,
+            "box {w}x{h}"
+        );
+        // What is printed there is the keyframe (JPEG-close), not an empty "no frame yet" box.
+        let printed =
+            image::imageops::crop_imm(&pages[0], x0.round() as u32, y0.round() as u32, w, h)
+                .to_image();
+        let expected = cover(&frame, w, h);
+        let d = mean_diff(&printed, &expected, (0.0, 1.0));
+        assert!(d < 10.0, "{what}: the printed frame differs by {d}");
+        let empty = image::RgbImage::from_pixel(w, h, image::Rgb([236, 236, 240]));
+        assert!(mean_diff(&expected, &empty, (0.0, 1.0)) > 30.0);
+    };
+    check(&sheet(&s, &pid, &vid).await, "the keyframe");
+
+    // A shot that lost its keyframe link still shows its latest candidate.
+    let id = shot_id.clone();
+    s.state
+        .db
+        .write_sync(move |tx| {
+            tx.execute(
+                "UPDATE shots SET keyframe_asset_id = NULL WHERE id = ?1",
+                [&id],
+            )
+            .map_err(storyloom::db::DbError::from)
+        })
+        .unwrap();
+    check(&sheet(&s, &pid, &vid).await, "the latest candidate");
+}
+
+/// The picture of a video at `t`, as RGB.
+fn video_frame(file: &Path, t: f64) -> image::RgbImage {
+    let probe = ffprobe(file);
+    let v = streams(&probe, "video")[0];
+    let (w, h) = (
+        v["width"].as_u64().unwrap() as u32,
+        v["height"].as_u64().unwrap() as u32,
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
+        .arg(file)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    image::RgbImage::from_raw(w, h, out.stdout).unwrap()
+}
+
+async fn export_file(s: &TestServer, body: Value, to: &Path) -> Value {
+    let e = start_export(s, body).await;
+    let done = wait_export(s, e["id"].as_str().unwrap(), |e| e["status"] == "completed").await;
+    download(s, done["video_url"].as_str().unwrap(), to).await;
+    done
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_final_export_has_clean_frames_one_caption_and_subtitles_without_names() {
+    use storyloom::render::{render_frame, Fonts, FrameSpec};
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, vid) = project(&s, SCRIPT).await;
+    finished_run(&s, &pid).await;
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    // The first shot with dialogue: its animatic frame has a caption bar and the working marks.
+    let shots: Vec<&Value> = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sc| sc["shots"].as_array().unwrap())
+        .collect();
+    let mut start = 0.0;
+    let mut found = None;
+    for shot in &shots {
+        if !shot["dialogue"].as_array().unwrap().is_empty() {
+            found = Some((*shot, start));
+            break;
+        }
+        start += shot["duration"].as_f64().unwrap();
+    }
+    let (shot, start) = found.expect("a shot with dialogue");
+    let mid = start + shot["duration"].as_f64().unwrap() / 2.0;
+    let (_, asset) = s
+        .get(&format!(
+            "/api/v1/assets/{}",
+            shot["keyframe_asset_id"].as_str().unwrap()
+        ))
+        .await;
+    let spec: FrameSpec = serde_json::from_value(asset["metadata"]["spec"].clone())
+        .expect("the animatic frame records what it was drawn from");
+    assert!(spec.caption.is_some() && spec.overlays);
+    let fonts = Fonts::shared().unwrap();
+    let at = |overlays: bool, caption: bool| {
+        render_frame(
+            &FrameSpec {
+                width: 480,
+                height: 854,
+                overlays,
+                caption: if caption { spec.caption.clone() } else { None },
+                ..spec.clone()
+            },
+            &fonts,
+        )
+        .unwrap()
+    };
+    let (clean, review) = (at(false, false), at(true, true));
+
+    let dir = tempfile::tempdir().unwrap();
+    let base = json!({"project_id": pid, "resolution": "480p", "fps": 25, "motion": false});
+    let mut body = base.clone();
+    body["include_subtitles"] = json!("soft");
+    let file = dir.path().join("clean.mp4");
+    let done = export_file(&s, body, &file).await;
+    let picture = video_frame(&file, mid);
+    let to_clean = mean_diff(&picture, &clean, (0.0, 1.0));
+    let to_review = mean_diff(&picture, &review, (0.0, 1.0));
+    assert!(
+        to_clean < 6.0 && to_review > to_clean * 2.0,
+        "the video's frame is the clean picture ({to_clean}), not the review's ({to_review})"
+    );
+    // The top band (shot number, slug, shot size) and the caption bar are gone.
+    assert!(mean_diff(&picture, &review, (0.0, 0.1)) > 10.0);
+    assert!(mean_diff(&picture, &review, (0.85, 1.0)) > 10.0);
+    // Subtitles say the line, without the speaker's name.
+    let track = subtitle_text(&file);
+    assert!(track.contains("今天的风真舒服。"), "{track}");
+    assert!(!track.contains("林晓："), "{track}");
+    let srt = String::from_utf8(
+        download(
+            &s,
+            done["subtitles_url"].as_str().unwrap(),
+            &dir.path().join("s.srt"),
+        )
+        .await,
+    )
+    .unwrap();
+    assert!(
+        !srt.contains("林晓：") && srt.contains("今天的风真舒服。"),
+        "{srt}"
+    );
+
+    // Asked for: the working overlays (without a second caption) and names in the subtitles.
+    let mut body = base.clone();
+    body["include_subtitles"] = json!("soft");
+    body["overlays"] = json!(true);
+    body["speaker_names"] = json!(true);
+    let file = dir.path().join("marked.mp4");
+    export_file(&s, body, &file).await;
+    let marked = video_frame(&file, mid);
+    let with_marks = at(true, false);
+    assert!(mean_diff(&marked, &with_marks, (0.0, 1.0)) < 6.0);
+    assert!(mean_diff(&marked, &clean, (0.0, 0.1)) > 10.0);
+    assert!(subtitle_text(&file).contains("林晓：今天的风真舒服。"));
+
+    // No subtitles at all: the animatic's caption is the one caption.
+    let mut body = base;
+    body["include_subtitles"] = json!("none");
+    let file = dir.path().join("captioned.mp4");
+    export_file(&s, body, &file).await;
+    let captioned = video_frame(&file, mid);
+    assert!(mean_diff(&captioned, &at(false, true), (0.0, 1.0)) < 6.0);
+    assert!(mean_diff(&captioned, &clean, (0.85, 1.0)) > 10.0);
+}
+
+/// Seconds of audio in a file, by ffprobe.
+fn audio_secs(file: &Path) -> f64 {
+    duration(&ffprobe(file))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_voice_runs_past_its_subtitle_cue() {
+    if !espeak_required() {
+        eprintln!("espeak-ng is not installed: no voices to measure");
+        return;
+    }
+    let s = TestServer::start(AuthMode::Local).await;
+    // Long lines with short text weights next to them: the split by text length gives the first
+    // line less time than espeak takes to say it.
+    let script = "第1集\n场景1：公园 日 外\n△ 林晓坐在长椅上。\n\
+                  林晓：嗯。\n王磊：我给你带了咖啡，还有你最喜欢的那家店的蛋糕。\n\
+                  林晓：谢谢你，今天的风真舒服，我们再坐一会儿吧。\n";
+    let (pid, _) = project(&s, script).await;
+    finished_run(&s, &pid).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.mp4");
+    let done = export_file(
+        &s,
+        json!({"project_id": pid, "resolution": "480p", "include_subtitles": "soft"}),
+        &file,
+    )
+    .await;
+    let srt = String::from_utf8(
+        download(
+            &s,
+            done["subtitles_url"].as_str().unwrap(),
+            &dir.path().join("s.srt"),
+        )
+        .await,
+    )
+    .unwrap();
+    let ms = |t: &str| -> i64 {
+        let (hms, milli) = t.trim().split_once(',').unwrap();
+        let p: Vec<i64> = hms.split(':').map(|x| x.parse().unwrap()).collect();
+        ((p[0] * 60 + p[1]) * 60 + p[2]) * 1000 + milli.parse::<i64>().unwrap()
+    };
+    let cues: Vec<(i64, i64)> = srt
+        .lines()
+        .filter_map(|l| l.split_once(" --> "))
+        .map(|(a, b)| (ms(a), ms(b)))
+        .collect();
+    // The voices, in line order, from the run's timeline (the real files).
+    let run_id = done["run_id"].as_str().unwrap().to_string();
+    let timeline_id: String = s
+        .state
+        .db
+        .read_sync(move |c| {
+            let out: String = c.query_row(
+                "SELECT output FROM node_runs WHERE run_id = ?1 AND kind = 'video.compose'",
+                [&run_id],
+                |r| r.get(0),
+            )?;
+            Ok::<_, storyloom::db::DbError>(
+                serde_json::from_str::<Value>(&out).unwrap()["video"]["timeline_asset_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .unwrap();
+    let res = s
+        .client
+        .get(s.url(&format!("/api/v1/assets/{timeline_id}/download")))
+        .send()
+        .await
+        .unwrap();
+    let timeline: Value = res.json().await.unwrap();
+    let voices: Vec<String> = timeline["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sh| sh["lines"].as_array().unwrap())
+        .map(|l| {
+            l["audio_asset_id"]
+                .as_str()
+                .expect("every line is voiced")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(voices.len(), 3);
+    assert_eq!(cues.len(), 3, "{srt}");
+    let mut previous_end = 0;
+    for (i, (id, (from, to))) in voices.iter().zip(&cues).enumerate() {
+        let wav = dir.path().join(format!("{i}.wav"));
+        download(&s, &format!("/api/v1/assets/{id}/download"), &wav).await;
+        let voice_ms = (audio_secs(&wav) * 1000.0).ceil() as i64;
+        assert!(
+            *to >= from + voice_ms,
+            "line {i}: cue {from}–{to} ms, voice {voice_ms} ms\n{srt}"
+        );
+        assert!(*from >= previous_end, "cues overlap\n{srt}");
+        previous_end = *to;
+    }
+    // The video is long enough for the last voice.
+    let d = duration(&ffprobe(&file));
+    assert!(
+        d * 1000.0 + 40.0 >= previous_end as f64,
+        "video {d} s, last cue ends {previous_end} ms"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_is_one_frame_per_shot_with_voice_and_cues() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, vid) = project(&s, SCRIPT).await;
+    // Before any run: the storyboard still previews (blank cards, no voice).
+    let (status, early) = s
+        .post("/api/v1/export/preview", json!({"project_id": pid}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{early}");
+    assert!(early["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|sh| sh["has_frame"] == false));
+    assert_eq!(early["voiced_lines"], 0);
+
+    finished_run(&s, &pid).await;
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    let total = board["total_duration"].as_f64().unwrap();
+    let count: usize = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sc| sc["shots"].as_array().unwrap().len())
+        .sum();
+    let (status, p) = s
+        .post("/api/v1/export/preview", json!({"project_id": pid}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(
+        (p["width"].as_u64(), p["height"].as_u64()),
+        (Some(360), Some(640))
+    );
+    let shots = p["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), count);
+    assert!(shots.iter().all(|sh| sh["has_frame"] == true), "{p}");
+    // Shots follow one another: each starts where the last ended.
+    let mut t = 0.0;
+    for sh in shots {
+        assert!((sh["start"].as_f64().unwrap() - t).abs() < 1e-6, "{p}");
+        t += sh["duration"].as_f64().unwrap();
+    }
+    let cues = p["cues"].as_array().unwrap();
+    assert_eq!(cues.len(), 3);
+    assert!(
+        cues.iter()
+            .all(|c| !c["text"].as_str().unwrap().contains('：')),
+        "{p}"
+    );
+    if espeak_required() {
+        assert_eq!(p["voiced_lines"], 3);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("preview.mp4");
+    download(&s, p["video_url"].as_str().unwrap(), &file).await;
+    let probe = ffprobe(&file);
+    let d = duration(&probe);
+    assert!(
+        (d - total).abs() < 0.1,
+        "preview {d} s vs storyboard {total} s"
+    );
+    assert_eq!(streams(&probe, "audio")[0]["codec_name"], "aac");
+    // One encoded frame per still (the concat list names the last still twice).
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let frames: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(
+        (count..=count + 1).contains(&frames),
+        "{frames} frames for {count} shots"
+    );
+    // Seeking to a shot's start shows that shot's picture: the second shot's frame there differs
+    // from the first shot's.
+    let a = video_frame(&file, shots[0]["start"].as_f64().unwrap() + 0.05);
+    let b = video_frame(&file, shots[1]["start"].as_f64().unwrap() + 0.05);
+    assert!(mean_diff(&a, &b, (0.0, 1.0)) > 5.0);
+
+    let (status, body) = s.post("/api/v1/export/preview", json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("project_id"));
+    let (status, _) = s
+        .get("/api/v1/export/previews/0190f000-0000-7000-8000-000000000000")
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

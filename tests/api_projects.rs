@@ -347,3 +347,158 @@ async fn cors_answers_the_desktop_webview_only() {
     let evil = preflight("http://evil.example").await.unwrap();
     assert!(evil.headers().get("access-control-allow-origin").is_none());
 }
+
+/// Runs the built-in animatic template on the project, continuing past its review gate.
+async fn finish_animatic_run(s: &TestServer, pid: &str) -> serde_json::Value {
+    let (status, run) = s
+        .post(
+            "/api/v1/workflow-runs",
+            json!({"project_id": pid, "template_id": "animatic"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap().to_string();
+    for _ in 0..1200 {
+        let (_, run) = s.get(&format!("/api/v1/workflow-runs/{id}")).await;
+        match run["status"].as_str().unwrap() {
+            "waiting_review" => {
+                let gate = run["steps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|st| st["kind"] == "review")
+                    .unwrap()["node_run_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let (status, body) = s
+                    .post(
+                        &format!("/api/v1/workflow/node-runs/{gate}/review/continue"),
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+            "completed" => return run,
+            "failed" | "cancelled" => panic!("run ended: {run}"),
+            _ => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("run {id} never finished");
+}
+
+fn listed<'a>(list: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {list}"))
+}
+
+/// Issue 14, item 7: the list kept "draft", the creation time and no thumbnail after a run and an
+/// export. Status, updated time and thumbnail follow the project's runs and exports.
+#[tokio::test]
+async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (_, p) = s
+        .post("/api/v1/projects", json!({"name": "有进展的短剧"}))
+        .await;
+    let (pid, vid) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["current_version_id"].as_str().unwrap().to_string(),
+    );
+    let (_, other) = s
+        .post("/api/v1/projects", json!({"name": "Untouched"}))
+        .await;
+    let (status, body) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
+            Some(json!({"text": "场景1：公园 日 外\n△ 林晓坐在长椅上看书。\n林晓：今天的风真舒服。\n"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, list) = s.get("/api/v1/projects").await;
+    assert_eq!(listed(&list, &pid)["status"], "draft");
+    assert_eq!(
+        listed(&list, &pid)["thumbnail_asset_id"],
+        serde_json::Value::Null
+    );
+
+    s.clock.advance(chrono::Duration::hours(2));
+    finish_animatic_run(&s, &pid).await;
+    let (_, list) = s.get("/api/v1/projects").await;
+    let shown = listed(&list, &pid);
+    assert_eq!(shown["status"], "in_progress", "{shown}");
+    assert_eq!(
+        shown["updated_at"], "2026-02-08T12:00:00.000Z",
+        "the run's time"
+    );
+    assert_eq!(
+        list["items"][0]["id"],
+        pid.as_str(),
+        "most recently worked on first"
+    );
+    let thumb = shown["thumbnail_asset_id"]
+        .as_str()
+        .expect("a keyframe thumbnail")
+        .to_string();
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    assert!(
+        board.to_string().contains(&thumb),
+        "a shot's keyframe: {board}"
+    );
+    let res = s
+        .client
+        .get(s.url(&format!("/api/v1/assets/{thumb}/download")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mime = res.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(mime.starts_with("image/"), "{mime}");
+    assert_eq!(
+        listed(&list, other["id"].as_str().unwrap())["status"],
+        "draft"
+    );
+    let (_, single) = s.get(&format!("/api/v1/projects/{pid}")).await;
+    assert_eq!(&single, shown, "one project reads as the list shows it");
+
+    s.clock.advance(chrono::Duration::hours(1));
+    let (status, e) = s
+        .post(
+            "/api/v1/export",
+            json!({"project_id": pid, "resolution": "480p", "format": "mp4", "fps": 24}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{e}");
+    let export_id = e["export_id"].as_str().unwrap().to_string();
+    for _ in 0..3000 {
+        let (_, e) = s.get(&format!("/api/v1/export/{export_id}")).await;
+        assert_ne!(e["status"], "failed", "{e}");
+        if e["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, list) = s.get("/api/v1/projects").await;
+    let shown = listed(&list, &pid);
+    assert_eq!(shown["status"], "completed", "{shown}");
+    assert_eq!(
+        shown["updated_at"], "2026-02-08T13:00:00.000Z",
+        "the export's time"
+    );
+
+    let (_, completed) = s.get("/api/v1/projects?status=completed").await;
+    assert_eq!(completed["total"], 1);
+    assert_eq!(completed["items"][0]["id"], pid.as_str());
+    let (_, drafts) = s.get("/api/v1/projects?status=draft").await;
+    assert_eq!(drafts["total"], 1, "only the untouched one: {drafts}");
+}

@@ -58,6 +58,27 @@ async fn wait_for(
     panic!("run {run_id} never reached {what}");
 }
 
+/// Polls the review queue until `ready` holds (a background redraw finished), for at most 60 s.
+async fn wait_for_queue(s: &TestServer, review_id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, q) = s
+            .get(&format!(
+                "/api/v1/workflow/node-runs/{review_id}/review/assets"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{q}");
+        if ready(&q) {
+            return q;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the review queue never got there: {q}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 fn step<'a>(run: &'a Value, node: &str) -> &'a Value {
     run["steps"]
         .as_array()
@@ -150,20 +171,112 @@ async fn animatic_run_waits_for_review_then_finishes() {
             .await;
         assert_eq!(status, StatusCode::OK, "{q}");
     }
-    let (_, q) = s
+    // The rejection redraws the shot at once; its new frame, drawn with the comment, comes back
+    // to the queue undecided (the rejection stays as its history).
+    let q =
+        wait_for_queue(&s, &review_id, |q| {
+            q["items"].as_array().unwrap().iter().any(|i| {
+                i["item_key"] == rejected.as_str() && i["asset_id"] != rejected_asset.as_str()
+            })
+        })
+        .await;
+    let redrawn = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item_key"] == rejected.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(redrawn["decision"], Value::Null, "{redrawn}");
+    assert_eq!(
+        redrawn["redrawn_after"]["asset_id"],
+        rejected_asset.as_str()
+    );
+    assert_eq!(redrawn["redrawn_after"]["comment"], "make it night");
+    assert_eq!(q["rejected"], 0);
+    assert_eq!(q["undecided"], 1);
+    assert_eq!(q["unresolved"], 1);
+    assert_eq!(q["approved"].as_u64().unwrap(), shots - 1);
+    let (_, a) = s
         .get(&format!(
-            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+            "/api/v1/assets/{}",
+            redrawn["asset_id"].as_str().unwrap()
         ))
         .await;
-    assert_eq!(q["rejected"], 1);
-    assert_eq!(q["approved"].as_u64().unwrap(), shots - 1);
+    assert_eq!(a["metadata"]["feedback"], "make it night");
+    // The run graph's review node follows the decisions.
+    let (_, run) = s.get(&format!("/api/v1/workflow-runs/{id}")).await;
+    assert_eq!(
+        step(&run, "review")["items_done"].as_u64().unwrap(),
+        shots - 1
+    );
+    assert_eq!(step(&run, "review")["items_total"].as_u64().unwrap(), shots);
+
+    // The gate stays shut while the rejection has no approved replacement.
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/continue"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("keep_unresolved"),
+        "{body}"
+    );
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/continue"),
+            json!({"keep_unresolved": "yes"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "keep_unresolved", "{body}");
+
+    // Rejecting the redraw again loops: every comment of this review is the feedback.
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+            json!({"item_key": rejected, "decision": "reject", "comment": "closer"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let second = redrawn["asset_id"].as_str().unwrap().to_string();
+    let q = wait_for_queue(&s, &review_id, |q| {
+        q["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["item_key"] == rejected.as_str() && i["asset_id"] != second.as_str())
+    })
+    .await;
+    let third = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item_key"] == rejected.as_str())
+        .unwrap()["asset_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, a) = s.get(&format!("/api/v1/assets/{third}")).await;
+    assert_eq!(a["metadata"]["feedback"], "make it night; closer");
+    let (status, q) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+            json!({"item_key": rejected, "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    assert_eq!(q["unresolved"], 0);
+    assert_eq!(q["approved"].as_u64().unwrap(), shots);
     let locked = q["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|i| i["locked"] == true)
         .count();
-    assert_eq!(locked as u64, shots - 1);
+    assert_eq!(locked as u64, shots, "every frame approved is locked");
 
     // An approved shot is locked: it cannot be rejected or regenerated until unlocked.
     let (status, body) = s
@@ -201,7 +314,16 @@ async fn animatic_run_waits_for_review_then_finishes() {
     assert_eq!(run["progress"], 1.0);
     assert!(run["finished_at"].is_string());
 
-    // Only the rejected shot got a new keyframe, drawn with the comment as feedback.
+    // The finished review shows every frame in the video as approved, none as rejected.
+    let (_, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    assert_eq!(q["status"], "completed");
+    assert_eq!(q["rejected"], 0);
+    assert_eq!(q["approved"].as_u64().unwrap(), shots);
+    // Only the rejected shot got a new keyframe: the approved redraw.
     let (_, board) = s.get(&format!("/api/v1/projects/{pid}/storyboard")).await;
     let all: Vec<Value> = board["scenes"]
         .as_array()
@@ -211,14 +333,8 @@ async fn animatic_run_waits_for_review_then_finishes() {
         .collect();
     for (shot, item) in all.iter().zip(&items) {
         if shot["id"] == rejected.as_str() {
-            assert_ne!(shot["keyframe_asset_id"], rejected_asset.as_str());
-            let (_, a) = s
-                .get(&format!(
-                    "/api/v1/assets/{}",
-                    shot["keyframe_asset_id"].as_str().unwrap()
-                ))
-                .await;
-            assert_eq!(a["metadata"]["feedback"], "make it night");
+            assert_eq!(shot["keyframe_asset_id"], third.as_str());
+            assert_eq!(shot["status"], "approved");
         } else {
             assert_eq!(
                 shot["keyframe_asset_id"], item["asset_id"],
@@ -266,6 +382,61 @@ async fn animatic_run_waits_for_review_then_finishes() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn continuing_with_keep_unresolved_keeps_the_redrawn_frame() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, _) = project_with_script(&s, CN).await;
+    let run = start(&s, &pid).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
+    let review_id = step(&run, "review")["node_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    let item = q["items"][0].clone();
+    let key = item["item_key"].as_str().unwrap().to_string();
+    let (status, q) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+            json!({"item_key": key, "decision": "reject", "comment": "too dark"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    let q = wait_for_queue(&s, &review_id, |q| {
+        q["items"][0]["asset_id"] != item["asset_id"] && q["items"][0]["redraw"].is_null()
+    })
+    .await;
+    let redrawn = q["items"][0]["asset_id"].as_str().unwrap().to_string();
+    assert_eq!(q["unresolved"], 1);
+
+    // The reviewer explicitly goes on without deciding on the redraw: it stays in, as approved.
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/workflow/node-runs/{review_id}/review/continue"),
+            json!({"keep_unresolved": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_for(&s, &id, "completion", |r| r["status"] == "completed").await;
+    let (_, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    let kept = &q["items"][0];
+    assert_eq!(kept["decision"], "approve", "{kept}");
+    assert_eq!(kept["asset_id"], redrawn.as_str());
+    assert!(kept["comment"].as_str().unwrap().contains("kept"), "{kept}");
+    assert_eq!(q["rejected"], 0);
+    let (_, shot) = s.get(&format!("/api/v1/storyboards/{key}")).await;
+    assert_eq!(shot["keyframe_asset_id"], redrawn.as_str(), "{shot}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -722,7 +722,7 @@ async fn script_upload_detects_encodings_and_keeps_the_file_as_an_asset() {
 async fn oversized_scripts_are_413() {
     let s = TestServer::start(AuthMode::Local).await;
     let (p, v) = project(&s).await;
-    // Over the 16 MB script limit but under the 100 MB upload limit.
+    // Over the 4 MiB script limit but under the 100 MB upload limit.
     let big = "林雪：我回来了。\n".repeat(17 * 1024 * 1024 / 24 + 1);
     assert!(big.len() > storyloom::script::MAX_SCRIPT_BYTES);
     let (status, body) = s
@@ -733,7 +733,7 @@ async fn oversized_scripts_are_413() {
         )
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
-    assert_error(&body, "PAYLOAD_TOO_LARGE", None);
+    assert_error(&body, "PAYLOAD_TOO_LARGE", Some("file"));
     // The version's script is untouched.
     let (_, script) = s
         .get(&format!("/api/v1/projects/{p}/versions/{v}/script"))
@@ -1032,4 +1032,227 @@ async fn a_merge_stays_inside_its_scene_and_joins_chinese_without_a_space() {
         StatusCode::OK,
         "the refused merge left scene 2's shot alone"
     );
+}
+
+/// The fields `POST .../revert` takes back, read from a shot as the API returned it.
+fn state_of(shot: &Value) -> Value {
+    json!({
+        "kind": shot["kind"], "description": shot["description"], "dialogue": shot["dialogue"],
+        "character_ids": shot["character_ids"], "shot_type": shot["shot_type"],
+        "camera_move": shot["camera_move"], "duration": shot["duration"], "edited": shot["edited"],
+    })
+}
+
+/// What undo must give back exactly: everything but the update time.
+fn without_time(shot: &Value) -> Value {
+    let mut s = shot.clone();
+    s.as_object_mut().unwrap().remove("updated_at");
+    s
+}
+
+#[tokio::test]
+async fn revert_undoes_a_merge_and_a_split_exactly_and_never_overwrites_a_later_edit() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (p, v) = project(&s).await;
+    put_script(&s, &p, &v, CN).await;
+    let before = shots(&board(&s, &p).await);
+    // Two parser shots of one scene: the first action, the second dialogue.
+    let pair = before
+        .windows(2)
+        .find(|w| w[0]["scene_id"] == w[1]["scene_id"] && w[0]["kind"] == "action")
+        .expect("two shots in one scene")
+        .to_vec();
+    let (a, b) = (
+        pair[0]["id"].as_str().unwrap(),
+        pair[1]["id"].as_str().unwrap(),
+    );
+
+    let (status, merged) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/merge"),
+            json!({"with_id": b}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+
+    // A revert that does not know the shot's latest change is refused; nothing is written.
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&pair[0]), "state": state_of(&pair[0]), "restore_ids": [b]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        ids(&shots(&board(&s, &p).await)).len(),
+        before.len() - 1,
+        "the refused revert restored nothing"
+    );
+
+    // Undo the merge: the storyboard is as it was, ids, order, text and flags.
+    let (status, reverted) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&merged), "state": state_of(&pair[0]), "restore_ids": [b]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reverted}");
+    let after = shots(&board(&s, &p).await);
+    assert_eq!(
+        after.iter().map(without_time).collect::<Vec<_>>(),
+        before.iter().map(without_time).collect::<Vec<_>>(),
+        "undoing the merge gives the storyboard back exactly"
+    );
+
+    // Split, then undo: the new shot goes to the trash (restorable), the first gets its text back.
+    let (status, parts) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/split"),
+            json!({"at_char": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{parts}");
+    let made = parts[1]["id"].as_str().unwrap();
+    let (status, reverted) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&parts[0]), "state": state_of(&pair[0]), "trash_ids": [made]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reverted}");
+    assert_eq!(
+        shots(&board(&s, &p).await)
+            .iter()
+            .map(without_time)
+            .collect::<Vec<_>>(),
+        before.iter().map(without_time).collect::<Vec<_>>(),
+        "undoing the split gives the storyboard back exactly"
+    );
+    // Redo the split with the same ids: the part that was made comes back from the trash.
+    let (status, redone) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&reverted), "state": state_of(&parts[0]), "restore_ids": [made]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{redone}");
+    let (status, back) = s.get(&format!("/api/v1/storyboards/{made}")).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(without_time(&back), without_time(&parts[1]));
+
+    // Bad input names its field.
+    let mut bad = state_of(&pair[0]);
+    bad["kind"] = json!("montage");
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&redone), "state": bad}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("state.kind"));
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/storyboards/{a}/revert"),
+            json!({"expected": state_of(&redone), "state": state_of(&parts[0]), "trash_ids": [a]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("trash_ids"));
+}
+
+/// A script just over the limit, in JSON: 413 naming `text`, with the limit in the message, and
+/// nothing saved (docs/API-EDITOR.md, "Script size").
+#[tokio::test]
+async fn a_script_over_the_limit_is_413_naming_text_and_the_limit() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (p, v) = project(&s).await;
+    let limit = storyloom::script::MAX_SCRIPT_BYTES;
+    // Newlines double in JSON, so the body is larger than the general 4 MB JSON limit too.
+    let big = "林雪：我回来了。\n".repeat(limit / 24 + 1);
+    assert!(big.len() > limit);
+    for (method, path) in [
+        (
+            Method::PUT,
+            format!("/api/v1/projects/{p}/versions/{v}/script"),
+        ),
+        (Method::POST, "/api/v1/script/preview".to_string()),
+    ] {
+        let (status, body) = s
+            .call(method, &path, Some(json!({ "text": big })), &[])
+            .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {body}");
+        assert_error(&body, "PAYLOAD_TOO_LARGE", Some("text"));
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&limit.to_string()) && detail.contains("4 MiB"),
+            "the message gives the limit: {detail}"
+        );
+    }
+    // Seed 002's project field writes the same script: the same limit, naming `script`.
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/projects/{p}"),
+            Some(json!({ "script": big })),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("script"));
+    assert!(body["detail"].as_str().unwrap().contains("4 MiB"));
+    let (_, script) = s
+        .get(&format!("/api/v1/projects/{p}/versions/{v}/script"))
+        .await;
+    assert_eq!(script["text"], "");
+    // Just under the limit is accepted (saved without parsing here, to keep the test quick).
+    let fits = "a".repeat(limit);
+    let (status, body) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/projects/{p}/versions/{v}/script"),
+            Some(json!({ "text": fits, "parse": false })),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Reads never take the writer: while a write transaction is held open, the storyboard and the
+/// version list still answer (before, both ran on the writer and waited for it).
+#[tokio::test]
+async fn the_storyboard_reads_while_the_writer_is_busy() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (p, v) = project(&s).await;
+    put_script(&s, &p, &v, CN).await;
+
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let writer = {
+        let (db, released) = (s.state.db.clone(), released.clone());
+        tokio::spawn(async move {
+            db.write(move |_tx| {
+                let _ = started_tx.send(());
+                // Bounded: if a read waits for the writer, the test fails instead of hanging.
+                let _ = release_rx.recv_timeout(std::time::Duration::from_secs(30));
+                released.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok::<_, storyloom::db::DbError>(())
+            })
+            .await
+        })
+    };
+    started_rx.await.unwrap();
+
+    let body = board(&s, &p).await;
+    let (status, versions) = s.get(&format!("/api/v1/projects/{p}/versions")).await;
+    assert!(
+        !released.load(std::sync::atomic::Ordering::SeqCst),
+        "the reads answered only after the writer was released"
+    );
+    assert_eq!(status, StatusCode::OK, "{versions}");
+    assert_eq!(versions["total"], 1);
+    assert!(!body["scenes"].as_array().unwrap().is_empty());
+    release_tx.send(()).unwrap();
+    writer.await.unwrap().unwrap();
 }

@@ -627,3 +627,24 @@ async fn a_workspace_with_projects_is_not_deleted() {
     let (st, _) = call(&s, &adm, Some(&ws2), Method::GET, "/api/v1/projects", None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+/// A token whose subject is a workspace's own user row (a team is stored as a user of kind
+/// 'workspace') is not a person's token: 401, not a lookup that fails later as a missing user.
+#[tokio::test]
+async fn a_token_naming_a_workspace_row_is_refused_as_invalid() {
+    let s = server().await;
+    let ann = register(&s, "ann").await;
+    let ws = team(&s, &ann).await;
+    let forged = User {
+        id: ws.clone(),
+        token: storyloom::auth::issue_access_token(&s.state, &ws).unwrap(),
+    };
+    for path in ["/api/v1/auth/me", "/api/v1/projects", "/api/v1/workspaces"] {
+        let (st, body) = call(&s, &forged, None, Method::GET, path, None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{path}: {body}");
+        assert_error(&body, "AUTH_INVALID", None);
+    }
+    // The person's own token still works.
+    let (st, _) = call(&s, &ann, None, Method::GET, "/api/v1/auth/me", None).await;
+    assert_eq!(st, StatusCode::OK);
+}

@@ -66,6 +66,7 @@ fn sequence() -> Vec<(String, FrameSpec)> {
                 description: desc.to_string(),
                 seed: 0,
                 feedback: None,
+                overlays: true,
             };
             out.push((format!("{tag}-{:02}-{shot}", i + 1), spec));
         }

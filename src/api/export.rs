@@ -23,7 +23,11 @@ use super::{
 };
 use crate::{
     auth::{Principal, Scope},
-    export::{self, sheet, Estimate, Export, ExportError, ExportRequest},
+    export::{
+        self,
+        preview::{Preview, PreviewRequest},
+        sheet, Estimate, Export, ExportError, ExportRequest,
+    },
     AppState,
 };
 
@@ -55,6 +59,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_export))
         .routes(routes!(export_events))
         .routes(routes!(storyboard_sheet))
+        .routes(routes!(make_preview))
+        .routes(routes!(preview_video))
 }
 
 #[utoipa::path(post, path = "/api/v1/export/estimate", tag = "export", request_body = ExportRequest,
@@ -206,6 +212,53 @@ pub async fn storyboard_sheet(
             ),
         ],
         pdf,
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/export/preview", tag = "export", request_body = PreviewRequest,
+    responses((status = 200, description = "The storyboard as it stands, one encoded frame per shot", body = Preview),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, description = "ffmpeg is missing or broken", body = ErrorBody)))]
+pub async fn make_preview(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(req): ApiJson<PreviewRequest>,
+) -> Result<Json<Preview>, ApiError> {
+    // It runs the encoder (briefly), like an export: a write, as tests/authz_matrix.rs expects.
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        export::preview::preview(&state, &principal.workspace_id, req).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/export/previews/{id}", tag = "export", params(("id" = String, Path)),
+    responses((status = 200, description = "The preview video", content_type = "video/mp4"),
+        (status = 404, body = ErrorBody)))]
+pub async fn preview_video(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Read)?;
+    let path =
+        export::preview::preview_file(&state, &principal.workspace_id, &id).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "preview '{id}' not found (previews are kept for a short while: make a new one)"
+            ))
+        })?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("video/mp4")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        bytes,
     )
         .into_response())
 }

@@ -168,12 +168,18 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(projects::list_projects, projects::create_project))
-        .routes(routes!(
-            projects::get_project,
-            projects::put_project,
-            projects::patch_project,
-            projects::delete_project
-        ))
+        // PUT/PATCH may carry seed 002's `script`: the script routes' body limit, so an oversized
+        // script gets the 422 naming `script` and the limit (docs/API-EDITOR.md, "Script size").
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(
+                    projects::get_project,
+                    projects::put_project,
+                    projects::patch_project,
+                    projects::delete_project
+                ))
+                .layer(DefaultBodyLimit::max(versions::SCRIPT_BODY_LIMIT)),
+        )
         .routes(routes!(projects::restore_project))
         .merge(versions::routes())
         .merge(storyboards::routes())

@@ -17,13 +17,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     error::{ApiError, ErrorBody},
-    extract::ApiJson,
+    extract::{ApiJson, ApiJsonOrEmpty},
     upload::UploadForm,
 };
 use crate::{
     auth::{Principal, Scope},
     workflow::{
-        review::{self, DecisionInput, HumanSelect, ReviewQueue},
+        review::{self, ContinueInput, DecisionInput, HumanSelect, ReviewQueue},
         runs::{self, EstimateRun, Run, RunError, RunEstimate, StartRun, Step},
     },
     workspaces::Permission,
@@ -375,16 +375,20 @@ pub async fn review_upload(
 
 #[utoipa::path(post, path = "/api/v1/workflow/node-runs/{id}/review/continue", tag = "workflows",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Rejected shots redrawn; the run goes on", body = Run),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    request_body(content = Option<ContinueInput>, description = "May be left out"),
+    responses((status = 200, description = "The review is closed; the run goes on", body = Run),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "A rejection has no approved replacement, or a redraw is running", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn review_continue(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    ApiJsonOrEmpty(input): ApiJsonOrEmpty<ContinueInput>,
 ) -> Result<Json<Run>, ApiError> {
     principal.require_review()?;
     Ok(Json(
-        review::continue_run(&state, &principal.workspace_id, &id).await?,
+        review::continue_run(&state, &principal.workspace_id, &id, input).await?,
     ))
 }
 

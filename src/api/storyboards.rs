@@ -1,7 +1,8 @@
 //! Handlers for the storyboard: scenes and shots (seed 002's `/storyboards`, with its field names).
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use serde::{Deserialize, Serialize};
@@ -16,8 +17,8 @@ use super::{
 use crate::{
     auth::{Principal, Scope},
     storyboard::{
-        self, DeletedShot, MergeShots, MoveShot, NewShot, Scene, SceneInput, Shot, ShotFilter,
-        ShotPatch, SplitShot, StoryboardView,
+        self, DeletedShot, MergeShots, MoveShot, NewShot, RevertShot, Scene, SceneInput, Shot,
+        ShotFilter, ShotPatch, SplitShot, StoryboardView,
     },
     workflow::generate::{self, GenerateError, GenerateShot, GeneratedShot},
     AppState,
@@ -51,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(move_shot))
         .routes(routes!(split_shot))
         .routes(routes!(merge_shot))
+        .routes(routes!(revert_shot))
         .routes(routes!(generate_shot))
 }
 
@@ -70,17 +72,22 @@ pub async fn get_storyboard(
     principal: Principal,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<StoryboardQuery>,
-) -> Result<Json<StoryboardView>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    Ok(Json(
-        storyboard::storyboard(
-            &state,
-            &principal.workspace_id,
-            &id,
-            q.version_id.as_deref(),
-        )
-        .await?,
-    ))
+    let view = storyboard::storyboard(
+        &state,
+        &principal.workspace_id,
+        &id,
+        q.version_id.as_deref(),
+    )
+    .await?;
+    // A 30,000-shot storyboard is ~25 MB of JSON: encode it (and free the view) on a blocking
+    // thread, not on the async workers every other request needs (docs/BENCHMARKS.md).
+    let body = tokio::task::spawn_blocking(move || serde_json::to_vec(&view))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -315,6 +322,24 @@ pub async fn merge_shot(
     principal.require(Scope::Write)?;
     Ok(Json(
         storyboard::merge_shots(&state, &principal.workspace_id, &id, with).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/storyboards/{id}/revert", tag = "storyboards",
+    params(("id" = String, Path)), request_body = RevertShot,
+    responses((status = 200, description = "The shot as it was; `restore_ids` are back, `trash_ids` in the trash", body = Shot),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The shot changed since `expected_updated_at`; nothing was written", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn revert_shot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RevertShot>,
+) -> Result<Json<Shot>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        storyboard::revert_shot(&state, &principal.workspace_id, &id, input).await?,
     ))
 }
 

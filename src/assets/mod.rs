@@ -125,7 +125,12 @@ pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Asset> {
     let status: String = r.get(12)?;
     Ok(Asset {
         url: format!("/api/v1/assets/{id}/download"),
-        thumbnail_url: thumb.map(|_| format!("/api/v1/assets/{id}/thumbnail")),
+        // Images without a stored thumbnail (e.g. rendered keyframes) get one on first request.
+        thumbnail_url: (thumb.is_some()
+            || r.get_ref(5)?
+                .as_str()
+                .is_ok_and(|m| m.starts_with("image/")))
+        .then(|| format!("/api/v1/assets/{id}/thumbnail")),
         id,
         project_id: r.get(1)?,
         version_id: r.get(2)?,
@@ -586,26 +591,57 @@ pub async fn file_of(
 #[tracing::instrument(skip(state))]
 pub async fn thumbnail(state: &AppState, owner_id: &str, id: &str) -> Result<Vec<u8>, AssetError> {
     let (owner_id, row_id) = (owner_id.to_string(), id.to_string());
-    let sha: Option<String> = state
+    let asset = state
         .db
         .read(move |c| {
-            load(c, &owner_id, &row_id)?;
-            Ok::<_, AssetError>(c.query_row(
+            let asset = load(c, &owner_id, &row_id)?;
+            let thumb: Option<String> = c.query_row(
                 "SELECT thumbnail_sha256 FROM assets WHERE id = ?1",
                 [&row_id],
                 |r| r.get(0),
-            )?)
+            )?;
+            Ok::<_, AssetError>((asset, thumb))
         })
         .await?;
-    let sha = sha.ok_or_else(|| AssetError::NotFound {
-        field: None,
-        message: format!("asset '{id}' has no thumbnail (only images have one)"),
-    })?;
     let blobs = state.blobs.clone();
-    tokio::task::spawn_blocking(move || blobs.read(&sha))
-        .await
-        .map_err(|e| AssetError::Db(DbError::Task(e.to_string())))?
-        .map_err(AssetError::from)
+    let task = |e: tokio::task::JoinError| AssetError::Db(DbError::Task(e.to_string()));
+    match asset {
+        (_, Some(sha)) => tokio::task::spawn_blocking(move || blobs.read(&sha))
+            .await
+            .map_err(task)?
+            .map_err(AssetError::from),
+        (asset, None) if asset.mime_type.starts_with("image/") => {
+            // Made once, on first request, and kept: rendered keyframes are stored without one.
+            let sha = asset.sha256.clone();
+            let made = tokio::task::spawn_blocking(move || {
+                let path = blobs.path_of(&sha).map_err(|e| e.to_string())?;
+                let info = media::probe_and_thumbnail(&path).map_err(|e| e.to_string())?;
+                let stored = blobs
+                    .put_bytes(&info.thumbnail_png)
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>((info.thumbnail_png, stored.sha256))
+            })
+            .await
+            .map_err(task)?;
+            let (png, thumb_sha) = made.map_err(|e| AssetError::Db(DbError::Task(e)))?;
+            let id = asset.id.clone();
+            state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE assets SET thumbnail_sha256 = ?1 WHERE id = ?2 AND thumbnail_sha256 IS NULL",
+                        params![thumb_sha, id],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            Ok(png)
+        }
+        _ => Err(AssetError::NotFound {
+            field: None,
+            message: format!("asset '{id}' has no thumbnail (only images have one)"),
+        }),
+    }
 }
 
 async fn set_status(

@@ -469,13 +469,14 @@ async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Principal,
         return Err(AuthError::ExpiredToken);
     }
     let user_id = data.claims.sub;
+    // Only a person signs in: a team's own row (kind 'workspace') is never a token's subject.
     let (status, role) = state
         .db
         .read({
             let user_id = user_id.clone();
             move |c| {
                 c.query_row(
-                    "SELECT status, role FROM users WHERE id = ?1",
+                    "SELECT status, role FROM users WHERE id = ?1 AND kind = 'person'",
                     [&user_id],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
                 )

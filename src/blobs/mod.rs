@@ -24,6 +24,9 @@ pub enum BlobError {
     NotFound(String),
 }
 
+/// Temp files older than this at start belong to a write that was killed, not one in progress.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// A blob being written; dropped without [`BlobWriter::finish`], its temp file is removed.
 pub struct BlobWriter {
     store: BlobStore,
@@ -58,7 +61,32 @@ impl BlobStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
         let root = root.into();
         fs::create_dir_all(root.join("tmp"))?;
-        Ok(Self { root })
+        let store = Self { root };
+        // A process killed mid-write leaves its temp file behind (nothing drops it); an hour is far
+        // longer than any write in progress by another process sharing the directory takes.
+        match store.remove_stale_temp_files(STALE_TEMP_AGE) {
+            Ok(0) => {}
+            Ok(removed) => {
+                tracing::info!(removed, "removed temp files left by an interrupted write")
+            }
+            Err(e) => tracing::warn!(error = %e, "could not clean the blob store's tmp/"),
+        }
+        Ok(store)
+    }
+
+    /// Removes files in `tmp/` last written more than `age` ago; returns how many.
+    pub fn remove_stale_temp_files(&self, age: std::time::Duration) -> io::Result<usize> {
+        let now = std::time::SystemTime::now();
+        let mut removed = 0;
+        for entry in fs::read_dir(self.root.join("tmp"))? {
+            let entry = entry?;
+            let modified = entry.metadata()?.modified()?;
+            if now.duration_since(modified).unwrap_or_default() >= age {
+                fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     pub fn root(&self) -> &Path {
@@ -172,6 +200,30 @@ mod tests {
         assert_eq!(store.read(&a.sha256).unwrap(), b"hello");
         // Nothing is left behind in tmp/.
         assert_eq!(fs::read_dir(store.root().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn temp_files_of_a_killed_write_are_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        let stale = tmp.join(".tmpKILLED");
+        let fresh = tmp.join(".tmpWRITING");
+        fs::write(&stale, b"half a video").unwrap();
+        fs::write(&fresh, b"a write in progress").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        BlobStore::open(dir.path()).unwrap();
+        assert!(!stale.exists(), "the killed write's temp file is gone");
+        assert!(
+            fresh.exists(),
+            "a recent temp file may be another process's write in progress"
+        );
     }
 
     #[test]

@@ -88,6 +88,25 @@ impl Db {
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
+    /// Runs `f` inside one read transaction on a reader connection, on a blocking thread, so that
+    /// all its queries see one snapshot. Reads never take the writer: in WAL mode the writer keeps
+    /// committing while a long read runs (docs/BENCHMARKS.md, "Storyboard read").
+    pub async fn read_snapshot<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.read(move |conn| {
+            // Deferred: the snapshot starts at the first read and takes no lock a writer waits on.
+            let tx = conn.unchecked_transaction().map_err(DbError::from)?;
+            let out = f(&tx)?;
+            tx.finish().map_err(DbError::from)?;
+            Ok(out)
+        })
+        .await
+    }
+
     /// Runs `f` on a reader connection on the calling thread (short reads off the async path, e.g.
     /// progress figures for an event).
     pub fn read_sync<T, E, F>(&self, f: F) -> Result<T, E>
@@ -226,6 +245,52 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count as usize, migrations::MIGRATIONS.len());
+    }
+
+    /// A long read holds a snapshot on a reader; a write commits meanwhile (WAL), and the read
+    /// keeps seeing its snapshot until it ends.
+    #[tokio::test]
+    async fn a_long_read_does_not_block_a_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), 2).unwrap();
+        let (in_read_tx, in_read_rx) = tokio::sync::oneshot::channel::<()>();
+        let (wrote_tx, wrote_rx) = std::sync::mpsc::channel::<()>();
+        let count = |c: &Connection| {
+            c.query_row(
+                "SELECT COUNT(*) FROM settings WHERE key = 'long'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        };
+        let reader = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.read_snapshot(move |tx| {
+                    let before = count(tx)?;
+                    let _ = in_read_tx.send(());
+                    // Bounded: a write that waited for this read would fail the test, not hang it.
+                    let wrote = wrote_rx.recv_timeout(Duration::from_secs(30)).is_ok();
+                    Ok::<_, DbError>((before, wrote, count(tx)?))
+                })
+                .await
+            })
+        };
+        in_read_rx.await.unwrap();
+        db.write(|tx| {
+            tx.execute("INSERT INTO settings (key, value) VALUES ('long', '1')", [])?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+        wrote_tx.send(()).unwrap();
+        let (before, wrote, after) = reader.await.unwrap().unwrap();
+        assert!(wrote, "the write committed while the read was open");
+        assert_eq!((before, after), (0, 0), "the read kept its snapshot");
+        let now: i64 = db
+            .read(move |c| count(c).map_err(DbError::from))
+            .await
+            .unwrap();
+        assert_eq!(now, 1, "a new read sees the write");
     }
 
     #[tokio::test]

@@ -6,8 +6,10 @@
 //! store by the usual temp-file-and-rename, so a cancel or a crash never leaves a partial file
 //! under a real name. One export encodes at a time (ffmpeg uses every core); the rest queue.
 pub mod ffmpeg;
+pub mod frames;
 pub mod plan;
 pub mod preset;
+pub mod preview;
 pub mod sheet;
 pub mod subtitles;
 
@@ -305,6 +307,18 @@ fn active_asset_file(
     Ok(path.is_file().then_some((path, kind, project)))
 }
 
+/// An asset's provenance (its metadata), or null.
+fn asset_metadata(c: &Connection, id: &str) -> Result<Value, ExportError> {
+    let text: Option<String> = c
+        .query_row("SELECT metadata FROM assets WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(text
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null))
+}
+
 /// The completed run to export and its timeline (the `video.compose` node's output).
 fn find_timeline(
     c: &Connection,
@@ -382,8 +396,12 @@ fn plan_shots(
     for (i, e) in entries.iter().enumerate() {
         let number = e["number"].as_u64().unwrap_or(i as u64 + 1) as u32;
         let image = match e["image_asset_id"].as_str() {
-            Some(id) => active_asset_file(c, blobs, owner_id, id)?.map(|f| f.0),
+            Some(id) => active_asset_file(c, blobs, owner_id, id)?.map(|f| (f.0, id)),
             None => None,
+        };
+        let (image, spec) = match image {
+            Some((path, id)) => (Some(path), frames::animatic_spec(&asset_metadata(c, id)?)),
+            None => (None, None),
         };
         let image = image.ok_or_else(|| ExportError::Shot {
             field: format!("shots[{i}].image"),
@@ -412,6 +430,7 @@ fn plan_shots(
                     start_ms: l["start_ms"].as_i64().unwrap_or(0),
                     end_ms: l["end_ms"].as_i64().unwrap_or(0),
                     audio: audio_file(&l["audio_asset_id"])?,
+                    audio_ms: l["audio_duration_ms"].as_i64(),
                 });
             }
         } else if let Some(audio) = e["audio"].as_array() {
@@ -425,6 +444,7 @@ fn plan_shots(
                     start_ms: t,
                     end_ms: t + d,
                     audio: audio_file(&a["asset_id"])?,
+                    audio_ms: Some(d),
                 });
                 t += d;
             }
@@ -434,6 +454,7 @@ fn plan_shots(
             shot_id: e["shot_id"].as_str().unwrap_or_default().to_string(),
             number,
             image,
+            spec,
             clip,
             duration_ms,
             camera_move: e["camera_move"].as_str().map(str::to_string),
@@ -867,6 +888,45 @@ fn subtitle_font() -> String {
         .unwrap_or_else(|| "Noto Sans CJK SC".into())
 }
 
+/// The look of a video's frames: clean unless overlays were asked for; the animatic's caption bar
+/// only when no subtitles show the dialogue (never two captions).
+pub fn frame_look(settings: &Settings) -> frames::FrameLook {
+    frames::FrameLook {
+        overlays: settings.overlays,
+        caption: settings.subtitles == preset::SubtitleMode::None,
+    }
+}
+
+/// Redraws each built-in animatic still for the video (see [`frames`]) into `dir`, at the video's
+/// size. Blocking.
+pub fn clean_stills(mut plan: Plan, dir: &Path) -> Result<Plan, ExportError> {
+    if plan
+        .shots
+        .iter()
+        .all(|s| s.spec.is_none() || s.clip.is_some())
+    {
+        return Ok(plan);
+    }
+    let fonts = crate::render::Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;
+    let look = frame_look(&plan.settings);
+    let size = plan.settings.size();
+    for (i, shot) in plan.shots.iter_mut().enumerate() {
+        if shot.clip.is_some() {
+            continue;
+        }
+        shot.image = frames::video_still(
+            &shot.image,
+            shot.spec.as_ref(),
+            look,
+            size,
+            dir,
+            &format!("still-{i}.png"),
+            &fonts,
+        )?;
+    }
+    Ok(plan)
+}
+
 #[tracing::instrument(skip(state))]
 async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
     let kill = state.exports.switch(id);
@@ -906,6 +966,8 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
                 transition: Some(json!(s.transition.as_str())),
                 motion: Some(json!(s.motion)),
                 music_asset_id: s.music_asset_id.clone(),
+                overlays: Some(json!(s.overlays)),
+                speaker_names: Some(json!(s.speaker_names)),
             };
             let src = resolve(tx, &blobs, &owner, &req)?;
             // After a restart the start-up sweep voided the dead process's hold: hold again.
@@ -935,6 +997,11 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
     );
     let _ = std::fs::remove_dir_all(&work.0);
     std::fs::create_dir_all(&work.0).map_err(|e| ExportError::Io(e.to_string()))?;
+    let mut src = src;
+    let dir = work.0.clone();
+    src.plan = tokio::task::spawn_blocking(move || clean_stills(src.plan, &dir))
+        .await
+        .map_err(|e| ExportError::Io(e.to_string()))??;
     let ext = src.plan.settings.container.as_str();
     let output_name = format!("video.{ext}.part");
     let cmd = plan::command(&src.plan, &output_name, &subtitle_font());

@@ -20,6 +20,8 @@ pub struct PlanShot {
     pub shot_id: String,
     pub number: u32,
     pub image: PathBuf,
+    /// What a built-in animatic frame was drawn from: the export redraws it clean (issue 14).
+    pub spec: Option<crate::render::FrameSpec>,
     /// A generated clip that plays in place of the still (looped if shorter than the shot).
     pub clip: Option<PathBuf>,
     pub duration_ms: i64,
@@ -35,6 +37,30 @@ pub struct PlanLine {
     pub start_ms: i64,
     pub end_ms: i64,
     pub audio: Option<PathBuf>,
+    /// The voice clip's length, when known.
+    pub audio_ms: Option<i64>,
+}
+
+/// Moves cues so no voice runs past its subtitle (issue 14): a line's cue lasts at least as long as
+/// its voice (to the next 10 ms, the coarsest subtitle clock), and a line whose predecessor's voice
+/// is still speaking starts when it ends. Returns the time the last cue ends.
+pub fn fit_voices(lines: &mut [&mut PlanLine]) -> i64 {
+    let mut free_at = 0i64;
+    for line in lines.iter_mut() {
+        let length = (line.end_ms - line.start_ms).max(0);
+        if line.start_ms < free_at {
+            // Keep the cue's end where it fits; a cue pushed past it still shows for a moment.
+            line.start_ms = free_at;
+            line.end_ms = line.end_ms.max(line.start_ms + length.min(500));
+        }
+        if let (Some(_), Some(voice)) = (&line.audio, line.audio_ms) {
+            let voice_end = line.start_ms + voice.max(0);
+            let voice_end = (voice_end + 9) / 10 * 10;
+            line.end_ms = line.end_ms.max(voice_end);
+        }
+        free_at = free_at.max(line.end_ms);
+    }
+    free_at
 }
 
 /// Splits a shot's time among its lines in proportion to their length (the subtitle cues and the
@@ -146,6 +172,20 @@ impl Plan {
                 message: "the storyboard has no shots to export".into(),
             });
         }
+        let mut shots = shots;
+        let last_cue = fit_voices(
+            &mut shots
+                .iter_mut()
+                .flat_map(|s| s.lines.iter_mut())
+                .collect::<Vec<_>>(),
+        );
+        // The last words are never cut off: the last shot holds until its voice ends.
+        let planned: i64 = shots.iter().map(|s| s.duration_ms.max(0)).sum();
+        if last_cue > planned {
+            if let Some(last) = shots.last_mut() {
+                last.duration_ms += last_cue - planned;
+            }
+        }
         let fps = settings.fps as i64;
         let mut starts = Vec::with_capacity(shots.len() + 1);
         let mut t = 0i64;
@@ -195,15 +235,16 @@ impl Plan {
         })
     }
 
-    /// The subtitle cues (every line, in order).
+    /// The subtitle cues (every line, in order), with the speaker's name only when the settings ask.
     pub fn cues(&self) -> Vec<Cue> {
+        let names = self.settings.speaker_names;
         self.shots
             .iter()
             .flat_map(|s| &s.lines)
             .map(|l| Cue {
                 start_ms: l.start_ms,
                 end_ms: l.end_ms,
-                text: if l.character.is_empty() {
+                text: if !names || l.character.is_empty() {
                     l.text.clone()
                 } else {
                     format!("{}：{}", l.character, l.text)
@@ -484,6 +525,8 @@ mod tests {
             transition: Transition::Cut,
             motion: true,
             music_asset_id: None,
+            overlays: false,
+            speaker_names: false,
         }
     }
 
@@ -492,6 +535,7 @@ mod tests {
             shot_id: format!("shot-{i}"),
             number: i,
             image: PathBuf::from(format!("/frames/{i}.png")),
+            spec: None,
             clip: None,
             duration_ms: ms,
             camera_move: None,
@@ -596,6 +640,7 @@ mod tests {
             start_ms: start,
             end_ms: end,
             audio: audio.map(PathBuf::from),
+            audio_ms: None,
         };
         let shots = vec![
             shot(1, 2000, vec![line(0, 2000, Some("/a/0.wav"))]),
@@ -604,6 +649,16 @@ mod tests {
         let plan = Plan::new(settings(), shots.clone(), None).unwrap();
         let cmd = command(&plan, "out.mp4", "Noto Sans CJK SC");
         assert!(cmd.filter.contains("adelay=2000|2000"), "{}", cmd.filter);
+        // No speaker names unless asked.
+        assert!(
+            cmd.srt.as_deref().unwrap().contains("\n你好\n"),
+            "{:?}",
+            cmd.srt
+        );
+        let mut named = settings();
+        named.speaker_names = true;
+        let with_names = command(&Plan::new(named, shots.clone(), None).unwrap(), "o", "F");
+        assert!(with_names.srt.unwrap().contains("林晓：你好"));
         assert!(cmd.filter.contains("amix=inputs=3"), "{}", cmd.filter);
         assert!(cmd.filter.contains("loudnorm=I=-14"));
         assert!(cmd.args.iter().any(|a| a == "mov_text"));
@@ -659,6 +714,39 @@ mod tests {
         let seeded = Motion::for_shot("shot-42", None);
         assert_eq!(seeded, Motion::for_shot("shot-42", None));
         assert_ne!(seeded, Motion::Still);
+    }
+
+    #[test]
+    fn no_voice_runs_past_its_cue() {
+        let line = |start, end, voice: Option<i64>| PlanLine {
+            character: "林晓".into(),
+            text: "你好".into(),
+            start_ms: start,
+            end_ms: end,
+            audio: voice.map(|_| PathBuf::from("/a.wav")),
+            audio_ms: voice,
+        };
+        // Two lines share a 3 s shot by text length; the first voice is longer than its share.
+        let shots = vec![
+            shot(
+                1,
+                3000,
+                vec![line(0, 1000, Some(1733)), line(1000, 3000, Some(900))],
+            ),
+            shot(2, 1000, vec![line(3000, 4000, Some(2400))]),
+        ];
+        let plan = Plan::new(settings(), shots, None).unwrap();
+        let lines: Vec<&PlanLine> = plan.shots.iter().flat_map(|s| &s.lines).collect();
+        for l in &lines {
+            assert!(l.end_ms >= l.start_ms + l.audio_ms.unwrap(), "{l:?}");
+        }
+        assert_eq!((lines[0].start_ms, lines[0].end_ms), (0, 1740));
+        assert_eq!(lines[1].start_ms, 1740, "waits for the first voice");
+        assert!(lines[1].end_ms <= lines[2].start_ms);
+        // The last voice ends at 5.4 s: the video holds its last shot until then.
+        assert_eq!(plan.total_ms, 5400);
+        let cmd = command(&plan, "o", "F");
+        assert!(cmd.filter.contains("adelay=1740|1740"), "{}", cmd.filter);
     }
 
     #[test]

@@ -194,6 +194,13 @@ pub struct ExportRequest {
     pub motion: Option<Value>,
     /// An `audio` asset of the project, looped and ducked under speech.
     pub music_asset_id: Option<String>,
+    /// Keep the review's working marks on the frames (shot number, slug, shot size, corner marks).
+    /// Default false: a finished video's frames are clean (issue 14).
+    #[schema(value_type = Option<bool>)]
+    pub overlays: Option<Value>,
+    /// Put the speaker's name before each subtitle ("林晓：…"). Default false.
+    #[schema(value_type = Option<bool>)]
+    pub speaker_names: Option<Value>,
 }
 
 /// Settings with every default applied and every value checked.
@@ -207,6 +214,13 @@ pub struct Settings {
     pub transition: Transition,
     pub motion: bool,
     pub music_asset_id: Option<String>,
+    /// Frames keep the review's overlays (off by default; exports stored before the option have it
+    /// off too).
+    #[serde(default)]
+    pub overlays: bool,
+    /// Subtitles carry the speaker's name.
+    #[serde(default)]
+    pub speaker_names: bool,
 }
 
 impl Settings {
@@ -317,6 +331,13 @@ impl ExportRequest {
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(invalid("motion", "motion must be true or false".into())),
         };
+        let flag = |field: &'static str, v: &Option<Value>| match v {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(invalid(field, format!("{field} must be true or false"))),
+        };
+        let overlays = flag("overlays", &self.overlays)?;
+        let speaker_names = flag("speaker_names", &self.speaker_names)?;
         Ok(Settings {
             resolution,
             aspect,
@@ -326,6 +347,8 @@ impl ExportRequest {
             transition,
             motion,
             music_asset_id: self.music_asset_id.clone().filter(|s| !s.is_empty()),
+            overlays,
+            speaker_names,
         })
     }
 }
@@ -368,6 +391,17 @@ mod tests {
         assert_eq!(s.subtitles, SubtitleMode::Soft);
         assert_eq!(s.transition, Transition::Cut);
         assert!(s.motion);
+        assert!(
+            !s.overlays,
+            "a finished video's frames are clean unless asked"
+        );
+        assert!(!s.speaker_names, "subtitles carry no names unless asked");
+        // Settings stored before the options existed read as clean and nameless.
+        let mut stored = serde_json::to_value(&s).unwrap();
+        stored.as_object_mut().unwrap().remove("overlays");
+        stored.as_object_mut().unwrap().remove("speaker_names");
+        let old: Settings = serde_json::from_value(stored).unwrap();
+        assert!(!old.overlays && !old.speaker_names);
         let s = req(json!({"include_subtitles": false, "fps": 24, "format": "WEBM"}))
             .settings(None)
             .unwrap();
@@ -389,6 +423,8 @@ mod tests {
             (json!({"include_subtitles": "loud"}), "include_subtitles"),
             (json!({"transition": "wipe"}), "transition"),
             (json!({"motion": "yes"}), "motion"),
+            (json!({"overlays": "on"}), "overlays"),
+            (json!({"speaker_names": 1}), "speaker_names"),
         ] {
             match req(body.clone()).settings(None) {
                 Err(ExportError::Invalid { field: f, .. }) => assert_eq!(f, field, "{body}"),

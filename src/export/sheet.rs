@@ -1,9 +1,9 @@
-//! The storyboard sheet as a PDF: the version's shots six to a page (frame, number, scene,
-//! duration, camera, dialogue). Each page is drawn by `render::sheet` and embedded as a JPEG, so
+//! The storyboard sheet as a PDF: the version's shots six to a page (frame at the project's aspect
+//! ratio, number, scene, duration, shot size and camera move in words, dialogue). Each page is drawn by `render::sheet` and embedded as a JPEG, so
 //! any script (Chinese included) prints without embedding fonts.
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref};
 
-use super::ExportError;
+use super::{frames, ExportError};
 use crate::{
     projects,
     render::{
@@ -81,6 +81,7 @@ pub async fn storyboard_pdf(
             other => ExportError::Io(other.to_string()),
         })?;
     let mut shots = Vec::new();
+    let mut wanted = Vec::new();
     for scene in &board.scenes {
         let heading = scene
             .scene
@@ -89,33 +90,43 @@ pub async fn storyboard_pdf(
             .or(scene.scene.location.clone())
             .unwrap_or_default();
         for s in &scene.shots {
-            let frame_path = match &s.keyframe_asset_id {
-                Some(id) => crate::assets::file_of(state, owner_id, id)
-                    .await
-                    .ok()
-                    .map(|(_, p)| p),
-                None => None,
-            };
-            shots.push((
-                SheetShot {
-                    number: s.number,
-                    scene_number: s.scene_number,
-                    heading: heading.clone(),
-                    duration_secs: s.duration,
-                    shot_type: s.shot_type.clone(),
-                    camera_move: s.camera_move.clone(),
-                    description: s.description.clone(),
-                    dialogue: s
-                        .dialogue
-                        .iter()
-                        .map(|l| (l.character.clone(), l.text.clone()))
-                        .collect(),
-                    frame: None,
-                },
-                frame_path,
-            ));
+            wanted.push((s.id.clone(), s.keyframe_asset_id.clone()));
+            shots.push(SheetShot {
+                number: s.number,
+                scene_number: s.scene_number,
+                heading: heading.clone(),
+                duration_secs: s.duration,
+                shot_type: s.shot_type.clone(),
+                camera_move: s.camera_move.clone(),
+                description: s.description.clone(),
+                dialogue: s
+                    .dialogue
+                    .iter()
+                    .map(|l| (l.character.clone(), l.text.clone()))
+                    .collect(),
+                frame: None,
+            });
         }
     }
+    // Each shot's approved (or chosen) keyframe, else its latest candidate.
+    let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
+    let frame_paths: Vec<Option<std::path::PathBuf>> =
+        state
+            .db
+            .read(move |c| {
+                wanted
+                    .iter()
+                    .map(|(shot, key)| {
+                        Ok(frames::shot_frame(c, &blobs, &owner, shot, key.as_deref())?
+                            .map(|f| f.path))
+                    })
+                    .collect::<Result<Vec<_>, ExportError>>()
+            })
+            .await?;
+    let shots: Vec<(SheetShot, Option<std::path::PathBuf>)> =
+        shots.into_iter().zip(frame_paths).collect();
+    let (fw, fh) = crate::render::frame_size(project.aspect_ratio.as_str());
+    let frame_aspect = fw as f32 / fh as f32;
     let title = project.name.clone();
     let subtitle = format!(
         "Storyboard · {} shots · {:.1} s",
@@ -132,10 +143,8 @@ pub async fn storyboard_pdf(
                 .iter()
                 .map(|(s, path)| SheetShot {
                     // Our own frames (never user input on this path beyond decoded-with-limits uploads).
-                    frame: path
-                        .as_ref()
-                        .and_then(|p| image::open(p).ok())
-                        .map(|i| i.to_rgb8()),
+                    // Blob files have no extension: `image::open` cannot tell their format.
+                    frame: path.as_deref().and_then(frames::decode_frame),
                     ..s.clone()
                 })
                 .collect();
@@ -145,6 +154,7 @@ pub async fn storyboard_pdf(
                     subtitle: subtitle.clone(),
                     page: i + 1,
                     pages,
+                    frame_aspect,
                     shots,
                 },
                 &fonts,
@@ -157,6 +167,7 @@ pub async fn storyboard_pdf(
                     subtitle: "Storyboard · no shots yet".into(),
                     page: 1,
                     pages: 1,
+                    frame_aspect,
                     shots: vec![],
                 },
                 &fonts,

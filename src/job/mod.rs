@@ -270,7 +270,7 @@ pub async fn prepare(
             )
             .await?;
         }
-        review::continue_run(state, owner, &gate).await?;
+        review::continue_run(state, owner, &gate, Default::default()).await?;
         run = wait_run(state, owner, &run.id, &mut on).await?;
     }
 

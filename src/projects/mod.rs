@@ -83,8 +83,12 @@ pub struct Project {
     pub workspace_id: String,
     /// Credits a run may cost at most (null: the instance's default cap, if any).
     pub cost_cap: Option<i64>,
+    /// The newest keyframe (candidate or approved) of the current version's shots, for the project
+    /// list's thumbnail (an image asset: `GET /api/v1/assets/{id}/download`); null before any keyframe.
+    pub thumbnail_asset_id: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// The latest change to the project, its runs or its exports.
     pub updated_at: String,
 }
 
@@ -143,7 +147,6 @@ impl From<rusqlite::Error> for ProjectError {
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 pub const MAX_STYLE_CHARS: usize = 100;
-pub const MAX_SCRIPT_CHARS: usize = 2_000_000;
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ProjectError {
     ProjectError::Invalid {
@@ -175,7 +178,34 @@ fn clean_style(style: Option<&str>) -> Result<Option<String>, ProjectError> {
 }
 
 const COLUMNS: &str =
-    "id, name, description, aspect_ratio, style, status, script, created_at, updated_at, current_version_id, owner_id, cost_cap";
+    "id, name, description, aspect_ratio, shown_status, script, created_at, shown_updated_at, current_version_id, owner_id, cost_cap, style, thumbnail_asset_id";
+
+/// Projects with what the list shows derived from their work (issue 14, item 7): a project with a
+/// run is in progress and one with a finished export is completed, whatever its stored status
+/// says (a status set by hand to something further along stays); its updated time is the latest
+/// of its own, its runs' and its exports'. Read through this so the list, its status filter, its
+/// order and a single project all agree.
+const SHOWN_PROJECTS: &str = "(SELECT p.*,
+    CASE
+      WHEN p.status = 'completed'
+        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id AND e.status = 'completed')
+        THEN 'completed'
+      WHEN p.status = 'in_progress'
+        OR EXISTS (SELECT 1 FROM workflow_runs r WHERE r.project_id = p.id)
+        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id)
+        THEN 'in_progress'
+      ELSE p.status
+    END AS shown_status,
+    MAX(p.updated_at,
+        COALESCE((SELECT MAX(r.updated_at) FROM workflow_runs r WHERE r.project_id = p.id), ''),
+        COALESCE((SELECT MAX(e.updated_at) FROM exports e WHERE e.project_id = p.id), '')
+    ) AS shown_updated_at,
+    (SELECT h.keyframe_asset_id FROM shots h
+       JOIN assets a ON a.id = h.keyframe_asset_id AND a.status = 'active'
+                     AND a.mime_type LIKE 'image/%'
+      WHERE h.version_id = p.current_version_id AND h.deleted_at IS NULL
+      ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS thumbnail_asset_id
+  FROM projects p)";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -183,14 +213,15 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
         name: r.get(1)?,
         description: r.get(2)?,
         aspect_ratio: AspectRatio::parse(&r.get::<_, String>(3)?),
-        style: r.get(4)?,
-        status: ProjectStatus::parse(&r.get::<_, String>(5)?),
-        script: r.get(6)?,
-        created_at: r.get(7)?,
-        updated_at: r.get(8)?,
-        current_version_id: r.get(9)?,
-        workspace_id: r.get(10)?,
-        cost_cap: r.get(11)?,
+        status: ProjectStatus::parse(&r.get::<_, String>(4)?),
+        script: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+        current_version_id: r.get(8)?,
+        workspace_id: r.get(9)?,
+        cost_cap: r.get(10)?,
+        style: r.get(11)?,
+        thumbnail_asset_id: r.get(12)?,
     })
 }
 
@@ -201,7 +232,7 @@ pub(crate) fn load(
 ) -> Result<Project, ProjectError> {
     c.query_row(
         &format!(
-            "SELECT {COLUMNS} FROM projects WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL"
+            "SELECT {COLUMNS} FROM {SHOWN_PROJECTS} WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL"
         ),
         params![id, owner_id],
         from_row,
@@ -232,6 +263,7 @@ pub async fn create(
         current_version_id: None,
         workspace_id: owner_id.to_string(),
         cost_cap: None,
+        thumbnail_asset_id: None,
         created_at: now.clone(),
         updated_at: now,
     };
@@ -292,27 +324,37 @@ pub async fn list(
     let status = filter.status.map(|s| s.as_str());
     state
         .db
-        .read(move |c| {
-            let total: i64 = c.query_row(
-                "SELECT COUNT(*) FROM projects
-                 WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR status = ?2)",
-                params![owner_id, status],
-                |r| r.get(0),
-            )?;
-            let mut stmt = c.prepare(&format!(
-                "SELECT {COLUMNS} FROM projects
-                 WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR status = ?2)
-                 ORDER BY updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
-            ))?;
-            let items = stmt
-                .query_map(
-                    params![owner_id, status, page.limit, page.offset as i64],
-                    from_row,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((items, total as u64))
-        })
+        .read(move |c| Ok(list_page(c, &owner_id, status, page)?))
         .await
+}
+
+/// One page of the owner's live projects (optionally of one shown status) and their total.
+pub(crate) fn list_page(
+    c: &rusqlite::Connection,
+    owner_id: &str,
+    status: Option<&str>,
+    page: PageSpec,
+) -> rusqlite::Result<(Vec<Project>, u64)> {
+    let total: i64 = c.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM {SHOWN_PROJECTS}
+             WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)"
+        ),
+        params![owner_id, status],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM {SHOWN_PROJECTS}
+         WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)
+         ORDER BY shown_updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+    ))?;
+    let items = stmt
+        .query_map(
+            params![owner_id, status, page.limit, page.offset as i64],
+            from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((items, total as u64))
 }
 
 #[tracing::instrument(skip(state))]
@@ -333,7 +375,14 @@ pub async fn update(
         check_len("description", d, MAX_DESCRIPTION_CHARS)?;
     }
     if let Some(s) = &patch.script {
-        check_len("script", s, MAX_SCRIPT_CHARS)?;
+        // The same limit as the version's script, which this field writes (docs/API-EDITOR.md).
+        if s.len() > crate::script::MAX_SCRIPT_BYTES {
+            let too_large = crate::script::ScriptError::TooLarge {
+                size: s.len(),
+                limit: crate::script::MAX_SCRIPT_BYTES,
+            };
+            return Err(invalid("script", too_large.to_string()));
+        }
     }
     let style = patch
         .style

@@ -118,6 +118,15 @@ pub struct FrameSpec {
     pub seed: u64,
     /// A reviewer's comment: a regenerated frame takes a different, deterministic camera.
     pub feedback: Option<String>,
+    /// The review's working marks (shot and scene numbers, slug, shot size, name labels, title-safe
+    /// corners). A finished video's frames leave them out (issue 14). Not written when on, so the
+    /// cache keys of frames drawn before the flag existed stay the same.
+    #[serde(skip_serializing_if = "is_true")]
+    pub overlays: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Default for FrameSpec {
@@ -137,6 +146,7 @@ impl Default for FrameSpec {
             description: String::new(),
             seed: 0,
             feedback: None,
+            overlays: true,
         }
     }
 }

@@ -308,8 +308,19 @@ pub(crate) fn camera(spec: &FrameSpec) -> Camera {
         pan: sign * r.range(0.03, 0.08),
         zoom: r.range(0.9, 1.1),
         tilt: r.range(-0.03, 0.03),
-        tag: fb.map(|f| format!("R·{:04x}", hash64("feedback", &[f.as_bytes()]) & 0xffff)),
+        // The reviewer's note itself, so a redraw visibly answers it (docs/API-WORKFLOWS.md, "The reject loop").
+        tag: fb.map(feedback_note),
     }
+}
+
+/// "Note: …", cut to a length that fits a corner pill on the narrowest frame.
+fn feedback_note(feedback: &str) -> String {
+    const MAX_CHARS: usize = 28;
+    let mut note: String = feedback.chars().take(MAX_CHARS).collect();
+    if feedback.chars().count() > MAX_CHARS {
+        note.push('…');
+    }
+    format!("Note: {note}")
 }
 
 /// One drawn character: `top` is the top of the head, `hf` the full height (feet at `top + hf`).
@@ -548,13 +559,18 @@ pub(crate) fn paint(spec: &FrameSpec, font: &FontVec) -> Canvas {
     if lay.kind == Kind::Pov {
         cv.vignette(0.85);
     }
-    safe_area_marks(&mut cv, &lay);
+    if spec.overlays {
+        safe_area_marks(&mut cv, &lay);
+    }
     let bar_top = caption_bar(&mut cv, &lay, spec, font);
     if lay.kind == Kind::Insert {
         insert_card(&mut cv, &lay, spec, font, bar_top);
     }
-    name_labels(&mut cv, &lay, spec, font, bar_top);
-    top_overlay(&mut cv, &lay, spec, font);
+    // The review's working marks; a finished video's frame is the picture alone (issue 14).
+    if spec.overlays {
+        name_labels(&mut cv, &lay, spec, font, bar_top);
+        top_overlay(&mut cv, &lay, spec, font);
+    }
     cv
 }
 

@@ -34,6 +34,51 @@ fn png(s: &FrameSpec) -> Vec<u8> {
     render_png(s, &fonts()).expect("renders")
 }
 
+/// Mean absolute difference of two same-sized frames over rows `y0..y1`.
+fn band_difference(a: &image::RgbImage, b: &image::RgbImage, y0: u32, y1: u32) -> f64 {
+    let mut sum = 0u64;
+    for y in y0..y1 {
+        for x in 0..a.width() {
+            let (p, q) = (a.get_pixel(x, y), b.get_pixel(x, y));
+            sum += (0..3)
+                .map(|i| (p[i] as i32 - q[i] as i32).unsigned_abs() as u64)
+                .sum::<u64>();
+        }
+    }
+    sum as f64 / ((y1 - y0) * a.width() * 3) as f64
+}
+
+#[test]
+fn a_frame_without_overlays_is_the_picture_alone() {
+    // Issue 14: a finished video's frames carry no shot number, slug, shot size, name labels or
+    // corner marks, and no caption when the caption is left out.
+    let (w, h) = (270, 480);
+    let review = FrameSpec {
+        width: w,
+        height: h,
+        caption: None,
+        ..spec()
+    };
+    let clean = FrameSpec {
+        overlays: false,
+        ..review.clone()
+    };
+    let (a, b) = (
+        render_frame(&review, &fonts()).unwrap(),
+        render_frame(&clean, &fonts()).unwrap(),
+    );
+    // The top band (shot pill, scene, slug, description) is gone.
+    assert!(band_difference(&a, &b, 0, h / 10) > 8.0);
+    // The picture itself is the same: sky and background are drawn alike.
+    assert!(band_difference(&a, &b, h / 4, h / 3) < 1.0);
+    // Turning overlays off is not written into the spec, so existing cache keys stay the same.
+    let json = serde_json::to_value(&review).unwrap();
+    assert!(json.get("overlays").is_none(), "{json}");
+    assert_eq!(serde_json::to_value(&clean).unwrap()["overlays"], false);
+    let back: FrameSpec = serde_json::from_value(json).unwrap();
+    assert!(back.overlays);
+}
+
 #[test]
 fn same_spec_gives_identical_png_bytes() {
     let s = spec();
@@ -108,6 +153,17 @@ fn feedback_changes_the_frame_deterministically() {
     // The figure moved: the camera takes a different position.
     let (la, lb) = (layout(&a), layout(&b));
     assert!((la.figures[0].cx - lb.figures[0].cx).abs() >= 0.03 * a.width as f32 - 0.5);
+    // The note itself is drawn on the frame, so a reviewer sees their comment was heard.
+    assert_eq!(
+        super::scene::camera(&b).tag.as_deref(),
+        Some("Note: 人物太靠左了")
+    );
+    let mut long = spec();
+    long.feedback = Some("x".repeat(40));
+    assert_eq!(
+        super::scene::camera(&long).tag.unwrap(),
+        format!("Note: {}…", "x".repeat(28))
+    );
     let mut c = spec();
     c.feedback = Some("换个角度".into());
     assert_ne!(png(&c), pb);
@@ -488,6 +544,7 @@ proptest! {
             description,
             seed,
             feedback,
+            overlays: seed % 2 == 0,
         };
         let img = render_frame(&s, &fonts()).unwrap();
         prop_assert_eq!(img.dimensions(), (w, h));

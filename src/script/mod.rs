@@ -26,9 +26,10 @@ pub use decode::{decode_docx, decode_script, decode_script_detected, is_zip, MAX
 pub use diff::{diff_fingerprints, diff_shots, ShotMatch};
 pub(crate) use text::join_sentences;
 
-/// Largest script accepted, in bytes. A feature film is ~300 KB; this leaves room for a whole
-/// season in one file while bounding memory and time.
-pub const MAX_SCRIPT_BYTES: usize = 16 * 1024 * 1024;
+/// Largest script accepted, in bytes of UTF-8 (docs/API-EDITOR.md, "Script size"). A feature film
+/// is ~300 KB and a 100-episode short drama ~500 KB; 4 MiB (~60,000 shots) leaves room for a whole
+/// season in one file while bounding the parse, the storyboard and the editor.
+pub const MAX_SCRIPT_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScriptError {
@@ -38,7 +39,10 @@ pub enum ScriptError {
     Binary,
     #[error("the script is neither UTF-8 nor GB18030 text")]
     Encoding,
-    #[error("the script is too large: {size} bytes (limit {limit} bytes)")]
+    #[error(
+        "the script is too large: {size} bytes; the limit is {limit} bytes ({} MiB)",
+        limit / (1024 * 1024)
+    )]
     TooLarge { size: usize, limit: usize },
     /// A `.docx` that is not a readable Word document (not a zip, no `word/document.xml`, bad XML).
     #[error("the file is not a readable .docx document: {0}")]

@@ -1,13 +1,21 @@
 //! The hosted instance (`server` feature): the API on a TCP listener, the built UI at `/`, graceful
 //! shutdown on SIGTERM/SIGINT.
 use std::{
+    future::Future,
     io::Write,
     net::SocketAddr,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use anyhow::{bail, Context};
-use axum::Router;
+use axum::{extract::ConnectInfo, http::Request, Router};
+use hyper::{body::Incoming, server::conn::http1};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    service::TowerToHyperService,
+};
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::{api, config::AuthMode, AppState};
@@ -69,16 +77,86 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
         writeln!(out, "STORYLOOM_LISTENING http://{local}")?;
         out.flush()?;
     }
-    // The peer address reaches handlers (per-address rate limits).
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    serve_connections(listener, app, HEADER_READ_TIMEOUT, shutdown_signal()).await;
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// How long a client may take to send a request's headers (the first request and each next one on
+/// a kept-alive connection); past it the connection is closed, so idle or half-sent requests don't
+/// hold sockets forever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// In-flight requests get this long to finish after a shutdown signal; streams (SSE, WebSocket)
+/// that would never end are cut then.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `app` on `listener` until `shutdown` resolves: HTTP/1.1 with upgrades (WebSocket), the
+/// peer address as `ConnectInfo` (per-address rate limits), a timeout on reading request headers,
+/// and a graceful stop. (HTTP/1.1 only: an auto-detecting builder reads the first bytes to tell
+/// HTTP/2 apart with no timeout, so a silent client would escape it; HTTP/2 comes from the TLS
+/// proxy in front, if any.)
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    // Shutdown: every connection is told to finish its request and close (`stop`); the loop then
+    // waits until every connection task has dropped its `alive` handle, or the grace period ends.
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let (connections, alive) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = app.clone().map_request(move |req: Request<Incoming>| {
+            let mut req = req.map(axum::body::Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .with_upgrades();
+        let (mut stopping, alive) = (stopping.clone(), alive.clone());
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let outcome = tokio::select! {
+                outcome = connection.as_mut() => outcome,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::trace!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(alive);
+        });
+    }
+    drop(listener);
+    drop(alive);
+    let _ = stop.send(());
+    if tokio::time::timeout(SHUTDOWN_GRACE, connections.closed())
+        .await
+        .is_err()
+    {
+        tracing::info!("connections still open after the grace period are closed");
+    }
 }
 
 async fn shutdown_signal() {

@@ -2,6 +2,8 @@
 //! keys, edited by hand (split, merge, move, fields), and merged with each re-parse so that shots whose
 //! text did not change keep their ids and edits.
 pub mod order;
+#[cfg(test)]
+mod plan_tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -220,6 +222,42 @@ pub struct SplitShot {
 pub struct MergeShots {
     /// The shot right after this one.
     pub with_id: String,
+}
+
+/// A shot's text and framing as they were before an edit, for undo (`POST .../revert`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShotState {
+    /// `action` or `dialogue`.
+    pub kind: String,
+    pub description: String,
+    #[serde(default)]
+    pub dialogue: Vec<DialogueLine>,
+    #[serde(default)]
+    pub character_ids: Vec<String>,
+    pub shot_type: Option<String>,
+    pub camera_move: Option<String>,
+    /// Seconds.
+    pub duration: f64,
+    pub edited: bool,
+}
+
+/// Undo (or redo) of a split, merge or edit: the shot gets `state` back, and the shots the edit
+/// trashed or made come back or go to the trash, in one transaction. Nothing is deleted for good.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevertShot {
+    /// The shot as the client last saw it: when it differs (a later edit), the revert is a 409, so
+    /// an undo never overwrites an edit it does not know about.
+    pub expected: ShotState,
+    /// What the shot gets back.
+    pub state: ShotState,
+    /// Trashed shots of the same version to bring back (the one a merge absorbed).
+    #[serde(default)]
+    pub restore_ids: Vec<String>,
+    /// Live shots of the same version to move to the trash (the one a split made).
+    #[serde(default)]
+    pub trash_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -471,16 +509,30 @@ fn scene_from_row(r: &Row<'_>) -> rusqlite::Result<Scene> {
     })
 }
 
-const SCENE_SELECT: &str = "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
-        s.int_ext, \
-        (SELECT COUNT(*) FROM shots h WHERE h.scene_id = s.id AND h.deleted_at IS NULL), \
-        (SELECT COALESCE(SUM(duration_ms), 0) FROM shots h WHERE h.scene_id = s.id AND h.deleted_at IS NULL) \
-     FROM scenes s";
+/// Scenes with their live shots' count and length, in one pass (the join uses `shots_scene`);
+/// callers add `WHERE …` and then [`SCENE_GROUP`].
+const SCENE_SELECT: &str =
+    "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
+        s.int_ext, COUNT(h.id), COALESCE(SUM(h.duration_ms), 0) \
+     FROM scenes s LEFT JOIN shots h ON h.scene_id = s.id AND h.deleted_at IS NULL";
+const SCENE_GROUP: &str = "GROUP BY s.id";
 
 fn version_scenes(c: &rusqlite::Connection, version_id: &str) -> rusqlite::Result<Vec<Scene>> {
     let mut stmt = c.prepare(&format!(
-        "{SCENE_SELECT} WHERE s.version_id = ?1 ORDER BY s.number, s.id"
+        "{SCENE_SELECT} WHERE s.version_id = ?1 {SCENE_GROUP} ORDER BY s.number, s.id"
     ))?;
+    let rows = stmt.query_map([version_id], scene_from_row)?;
+    rows.collect()
+}
+
+/// A version's scenes in order, without their shot figures (the storyboard read adds them up from
+/// the shots it reads anyway).
+fn version_scene_rows(c: &rusqlite::Connection, version_id: &str) -> rusqlite::Result<Vec<Scene>> {
+    let mut stmt = c.prepare(
+        "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
+                s.int_ext, 0, 0 \
+         FROM scenes s WHERE s.version_id = ?1 ORDER BY s.number, s.id",
+    )?;
     let rows = stmt.query_map([version_id], scene_from_row)?;
     rows.collect()
 }
@@ -502,7 +554,7 @@ fn load_scene(
         .optional()?
         .ok_or_else(|| not_found("scene", scene_id))?;
     let scene = c.query_row(
-        &format!("{SCENE_SELECT} WHERE s.id = ?1"),
+        &format!("{SCENE_SELECT} WHERE s.id = ?1 {SCENE_GROUP}"),
         [scene_id],
         scene_from_row,
     )?;
@@ -998,6 +1050,52 @@ pub(crate) fn copy_version_in_tx(
 // ---------------------------------------------------------------------------------------------
 // Reads
 
+/// The whole storyboard of `version` in three queries (characters, scenes, shots), whatever its
+/// size: never a query per scene or per shot.
+fn storyboard_view(
+    c: &rusqlite::Connection,
+    project_id: &str,
+    version_id: &str,
+) -> rusqlite::Result<StoryboardView> {
+    let names = character_names(c, project_id)?;
+    let mut scenes: Vec<SceneWithShots> = version_scene_rows(c, version_id)?
+        .into_iter()
+        .map(|scene| SceneWithShots {
+            scene,
+            shots: Vec::new(),
+        })
+        .collect();
+    let index: HashMap<String, usize> = scenes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.scene.id.clone(), i))
+        .collect();
+    let mut scene_ms = vec![0i64; scenes.len()];
+    let mut total_ms = 0i64;
+    for (row, scene_number, number) in version_shots(c, version_id)? {
+        total_ms += row.duration_ms;
+        let at = index.get(&row.scene_id).copied();
+        let duration_ms = row.duration_ms;
+        let shot = to_view(row, project_id, scene_number, number, &names);
+        if let Some(i) = at {
+            scene_ms[i] += duration_ms;
+            scenes[i].scene.shot_count += 1;
+            scenes[i].shots.push(shot);
+        }
+    }
+    for (scene, ms) in scenes.iter_mut().zip(scene_ms) {
+        scene.scene.duration = secs(ms);
+    }
+    Ok(StoryboardView {
+        project_id: project_id.to_string(),
+        version_id: version_id.to_string(),
+        total_duration: secs(total_ms),
+        scenes,
+    })
+}
+
+/// The storyboard of a version (default: the current one). A read on a reader connection, in one
+/// snapshot: it never holds the writer, so other users' writes go on while a large one is read.
 #[tracing::instrument(skip(state))]
 pub async fn storyboard(
     state: &AppState,
@@ -1005,49 +1103,40 @@ pub async fn storyboard(
     project_id: &str,
     version_id: Option<&str>,
 ) -> Result<StoryboardView, EditError> {
-    let now = rfc3339(state.clock.now());
-    let (o, p, v, ids) = (
+    let (o, p, v) = (
         owner_id.to_string(),
         project_id.to_string(),
         version_id.map(str::to_string),
+    );
+    let read = state
+        .db
+        .read_snapshot(move |c| {
+            let version = match v {
+                Some(v) => Some(versions::load_version(c, &o, &p, &v)?),
+                None => versions::current_version(c, &o, &p)?,
+            };
+            match version {
+                Some(version) => Ok(Some(storyboard_view(c, &p, &version.id)?)),
+                None => Ok::<_, EditError>(None),
+            }
+        })
+        .await?;
+    if let Some(view) = read {
+        return Ok(view);
+    }
+    // A project from before versions has no current version: make its version 1 (once, on the
+    // writer), then read as above.
+    let now = rfc3339(state.clock.now());
+    let (o, p, ids) = (
+        owner_id.to_string(),
+        project_id.to_string(),
         state.ids.clone(),
     );
-    // A write only for a project from before versions (its version 1 is made on first sight).
     state
         .db
         .write(move |tx| {
-            let version = match v {
-                Some(v) => versions::load_version(tx, &o, &p, &v)?,
-                None => versions::current_version_in_tx(tx, ids.as_ref(), &o, &p, &now)?,
-            };
-            let names = character_names(tx, &p)?;
-            let mut scenes: Vec<SceneWithShots> = version_scenes(tx, &version.id)?
-                .into_iter()
-                .map(|scene| SceneWithShots {
-                    scene,
-                    shots: Vec::new(),
-                })
-                .collect();
-            let index: HashMap<String, usize> = scenes
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.scene.id.clone(), i))
-                .collect();
-            let mut total_ms = 0i64;
-            for (row, scene_number, number) in version_shots(tx, &version.id)? {
-                total_ms += row.duration_ms;
-                let at = index.get(&row.scene_id).copied();
-                let shot = to_view(row, &p, scene_number, number, &names);
-                if let Some(i) = at {
-                    scenes[i].shots.push(shot);
-                }
-            }
-            Ok(StoryboardView {
-                project_id: p,
-                version_id: version.id,
-                total_duration: secs(total_ms),
-                scenes,
-            })
+            let version = versions::current_version_in_tx(tx, ids.as_ref(), &o, &p, &now)?;
+            Ok(storyboard_view(tx, &p, &version.id)?)
         })
         .await
 }
@@ -1678,6 +1767,117 @@ pub async fn merge_shots(
             write_shot(tx, &a)?;
             write_shot(tx, &b)?;
             shot_view(tx, a, &project_id)
+        })
+        .await
+}
+
+/// Whether the stored shot still is what the client saw (`expected` of a revert).
+fn row_matches(row: &ShotRow, seen: &ShotState) -> bool {
+    let text = |v: &Option<String>| v.as_deref().filter(|t| !t.is_empty()).map(str::to_string);
+    row.kind.as_str() == seen.kind
+        && row.description == seen.description
+        && row.dialogue == seen.dialogue
+        && row.character_ids == seen.character_ids
+        && row.shot_type == text(&seen.shot_type)
+        && row.camera_move == text(&seen.camera_move)
+        && row.duration_ms == (seen.duration * 1000.0).round() as i64
+        && row.edited == seen.edited
+}
+
+/// Puts a shot back as it was before a split, merge or edit (see [`RevertShot`]).
+#[tracing::instrument(skip(state, input))]
+pub async fn revert_shot(
+    state: &AppState,
+    owner_id: &str,
+    shot_id: &str,
+    input: RevertShot,
+) -> Result<Shot, EditError> {
+    let kind = match input.state.kind.as_str() {
+        "action" => ShotKind::Action,
+        "dialogue" => ShotKind::Dialogue,
+        other => {
+            return Err(invalid(
+                "state.kind",
+                format!("'{other}' is not one of: action, dialogue"),
+            ))
+        }
+    };
+    check_description(&input.state.description)?;
+    check_dialogue(&input.state.dialogue)?;
+    let shot_type = clean_optional("state.shot_type", input.state.shot_type.clone(), SHOT_TYPES)?;
+    let camera_move = clean_optional(
+        "state.camera_move",
+        input.state.camera_move.clone(),
+        CAMERA_MOVES,
+    )?;
+    let duration = duration_ms("state.duration", input.state.duration)?;
+    let now = rfc3339(state.clock.now());
+    let (o, id) = (owner_id.to_string(), shot_id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            let (mut row, project_id) = load_shot(tx, &o, &id, false)?;
+            if !row_matches(&row, &input.expected) {
+                return Err(EditError::Conflict(format!(
+                    "shot '{id}' changed since (updated {}); reload the storyboard",
+                    row.updated_at
+                )));
+            }
+            // Characters the shot has now (a merge added them) need not still be live.
+            let ids = &input.state.character_ids;
+            row.character_ids = if ids.iter().all(|c| row.character_ids.contains(c)) {
+                let mut kept: Vec<String> = Vec::new();
+                for c in ids {
+                    if !kept.contains(c) {
+                        kept.push(c.clone());
+                    }
+                }
+                kept
+            } else {
+                check_characters(tx, &project_id, ids)?
+            };
+            let others = |field: &'static str,
+                          list: &[String],
+                          trashed: bool|
+             -> Result<Vec<ShotRow>, EditError> {
+                let mut rows = Vec::new();
+                for other in list {
+                    let (r, _) = load_shot(tx, &o, other, true)
+                        .map_err(|_| invalid(field, format!("shot '{other}' not found")))?;
+                    if r.version_id != row.version_id || r.id == row.id {
+                        return Err(invalid(
+                            field,
+                            format!("shot '{other}' must be another shot of the same version"),
+                        ));
+                    }
+                    if r.deleted_at.is_some() == trashed {
+                        rows.push(r);
+                    }
+                }
+                Ok(rows)
+            };
+            let restore = others("restore_ids", &input.restore_ids, true)?;
+            let trash = others("trash_ids", &input.trash_ids, false)?;
+            row.kind = kind;
+            row.description = input.state.description;
+            row.dialogue = input.state.dialogue;
+            row.shot_type = shot_type.flatten();
+            row.camera_move = camera_move.flatten();
+            row.duration_ms = duration;
+            row.edited = input.state.edited;
+            row.updated_at = now.clone();
+            write_shot(tx, &row)?;
+            for mut r in restore {
+                r.deleted_at = None;
+                r.updated_at = now.clone();
+                write_shot(tx, &r)?;
+            }
+            for mut r in trash {
+                r.deleted_at = Some(now.clone());
+                r.updated_at = now.clone();
+                write_shot(tx, &r)?;
+            }
+            shot_view(tx, row, &project_id)
         })
         .await
 }

@@ -32,8 +32,12 @@ pub enum EditError {
     },
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    TooLarge(String),
+    /// Over a documented size limit (413 naming the field; docs/API-EDITOR.md "Script size").
+    #[error("{field}: {message}")]
+    TooLarge {
+        field: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -73,7 +77,10 @@ pub fn not_found(what: &'static str, id: &str) -> EditError {
 
 fn script_error(field: &'static str, e: ScriptError) -> EditError {
     match e {
-        ScriptError::TooLarge { .. } => EditError::TooLarge(e.to_string()),
+        ScriptError::TooLarge { .. } => EditError::TooLarge {
+            field,
+            message: e.to_string(),
+        },
         other => invalid(field, other.to_string()),
     }
 }
@@ -255,6 +262,44 @@ pub(crate) fn current_version_in_tx(
     load_version(tx, owner_id, project_id, &id)
 }
 
+/// The current version of an owned project, or `None` when it has none yet (a project from before
+/// versions): for reads, which never create it.
+pub(crate) fn current_version(
+    c: &rusqlite::Connection,
+    owner_id: &str,
+    project_id: &str,
+) -> Result<Option<Version>, EditError> {
+    match projects::load(c, owner_id, project_id)?.current_version_id {
+        Some(id) => load_version(c, owner_id, project_id, &id).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn list_page(
+    c: &rusqlite::Connection,
+    project_id: &str,
+    page: PageSpec,
+) -> Result<(Vec<Version>, u64), EditError> {
+    let total: i64 = c.query_row(
+        "SELECT COUNT(*) FROM project_versions WHERE project_id = ?1",
+        [project_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT {VERSION_COLUMNS} FROM project_versions v JOIN projects p ON p.id = v.project_id
+         WHERE v.project_id = ?1 ORDER BY v.number DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let items = stmt
+        .query_map(
+            params![project_id, page.limit, page.offset as i64],
+            version_from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((items, total as u64))
+}
+
+/// A page of the project's versions, newest first. A read; only a project from before versions
+/// takes the writer, once, to get its version 1.
 #[tracing::instrument(skip(state))]
 pub async fn list(
     state: &AppState,
@@ -262,33 +307,28 @@ pub async fn list(
     project_id: &str,
     page: PageSpec,
 ) -> Result<(Vec<Version>, u64), EditError> {
+    let (o, p) = (owner_id.to_string(), project_id.to_string());
+    let read = state
+        .db
+        .read_snapshot(move |c| match current_version(c, &o, &p)? {
+            Some(_) => list_page(c, &p, page).map(Some),
+            None => Ok(None),
+        })
+        .await?;
+    if let Some(found) = read {
+        return Ok(found);
+    }
     let (owner_id, project_id, ids) = (
         owner_id.to_string(),
         project_id.to_string(),
         state.ids.clone(),
     );
     let now = rfc3339(state.clock.now());
-    // A write: a project from before versions gets its version 1 on first sight.
     state
         .db
         .write(move |tx| {
             current_version_in_tx(tx, ids.as_ref(), &owner_id, &project_id, &now)?;
-            let total: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM project_versions WHERE project_id = ?1",
-                [&project_id],
-                |r| r.get(0),
-            )?;
-            let mut stmt = tx.prepare(&format!(
-                "SELECT {VERSION_COLUMNS} FROM project_versions v JOIN projects p ON p.id = v.project_id
-                 WHERE v.project_id = ?1 ORDER BY v.number DESC LIMIT ?2 OFFSET ?3"
-            ))?;
-            let items = stmt
-                .query_map(
-                    params![project_id, page.limit, page.offset as i64],
-                    version_from_row,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((items, total as u64))
+            list_page(tx, &project_id, page)
         })
         .await
 }
@@ -463,12 +503,12 @@ pub async fn script(
 
 fn check_script_text(text: &str) -> Result<(), EditError> {
     if text.len() > script::MAX_SCRIPT_BYTES {
-        return Err(EditError::TooLarge(
+        return Err(script_error(
+            "text",
             ScriptError::TooLarge {
                 size: text.len(),
                 limit: script::MAX_SCRIPT_BYTES,
-            }
-            .to_string(),
+            },
         ));
     }
     if text.contains('\0') {

@@ -547,6 +547,7 @@ impl FrameJob {
             description: self.shot.description.clone(),
             seed: 0,
             feedback: self.feedback.clone(),
+            overlays: true,
         }
     }
 }
@@ -707,6 +708,9 @@ async fn render_candidate(
                     "prompt": job.shot.description, "feedback": job.feedback, "cost_credits": 0,
                     "shot_id": job.shot.id, "run_id": job.run_id, "node_id": job.node_id,
                     "cache_key": cache_key,
+                    // What the frame was drawn from: the export redraws it without the review's
+                    // overlays (issue 14).
+                    "spec": spec,
                 }),
             };
             let (aid, key, now2) = (asset_id.clone(), cache_key.clone(), now.clone());

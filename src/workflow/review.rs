@@ -1,10 +1,18 @@
 //! Human review (seed 004): the run waits at a `review` node; a reviewer approves, rejects with a
-//! comment (the shot is redrawn with it as feedback), replaces, or selects; then continues.
-//! Decisions are append-only; an approved keyframe is locked until someone unlocks it.
+//! comment, replaces, or selects; then continues. Decisions are append-only; an approved keyframe
+//! is locked until someone unlocks it.
+//!
+//! The reject loop (docs/API-WORKFLOWS.md, "The reject loop"): a rejection redraws the shot at once, with the reviewer's
+//! comments as feedback, and the new frame comes back to the queue undecided. A decision belongs
+//! to the frame it was taken on, so a rejection stops counting once its frame is replaced. The run
+//! passes the gate only when no rejection is left without an approved replacement, unless the
+//! reviewer continues with `keep_unresolved` (those shots keep their current frame, recorded as
+//! approved, so a finished review never shows "rejected" for a frame in the video).
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::{
@@ -62,6 +70,40 @@ pub struct ReviewItem {
     /// Every frame drawn for this shot in this run (a node's `candidates` setting draws several);
     /// `human-select` picks among them.
     pub candidates: Vec<Candidate>,
+    /// The rejection this frame was redrawn to answer (the rejected frame and its comment).
+    pub redrawn_after: Option<Rejection>,
+    /// A redraw of this rejected shot running now or failed (this process's attempts only).
+    pub redraw: Option<Redraw>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Rejection {
+    /// The rejected frame.
+    pub asset_id: Option<String>,
+    pub comment: Option<String>,
+    pub decided_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RedrawStatus {
+    Running,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Redraw {
+    pub status: RedrawStatus,
+    pub error: Option<String>,
+}
+
+impl ReviewItem {
+    /// A rejection without an approved replacement: the frame shown is rejected, or it is a redraw
+    /// nobody has decided on yet.
+    pub fn unresolved(&self) -> bool {
+        self.decision == Some(Decision::Reject)
+            || (self.decision.is_none() && self.redrawn_after.is_some())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -80,6 +122,18 @@ pub struct ReviewQueue {
     pub approved: u32,
     pub rejected: u32,
     pub undecided: u32,
+    /// Rejections without an approved replacement; the gate stays shut while this is not 0.
+    pub unresolved: u32,
+}
+
+/// Options of `…/review/continue` (the body may be left out).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinueInput {
+    /// Go on although some rejections have no approved replacement: those shots keep the frame
+    /// they show now (recorded as approved by this continue).
+    #[serde(default)]
+    pub keep_unresolved: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -197,15 +251,40 @@ fn queue(
         };
         let last = c
             .query_row(
-                "SELECT decision, comment, user_id, created_at FROM review_decisions
+                "SELECT decision, comment, user_id, created_at, asset_id FROM review_decisions
                  WHERE node_run_id = ?1 AND item_key = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1",
                 params![node_run_id, key],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)),
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?)),
             )
             .optional()?;
-        let decision = last
+        let mut decision = last
             .as_ref()
             .and_then(|l| serde_json::from_value::<Decision>(Value::String(l.0.clone())).ok());
+        // A rejection belongs to the frame it was taken on: once the shot shows another frame (the
+        // redraw), the rejection is history and the new frame waits for a decision.
+        let rejection = c
+            .query_row(
+                "SELECT asset_id, comment, created_at FROM review_decisions
+                 WHERE node_run_id = ?1 AND item_key = ?2 AND decision = 'reject'
+                 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                params![node_run_id, key],
+                |r| {
+                    Ok(Rejection {
+                        asset_id: r.get(0)?,
+                        comment: r
+                            .get::<_, String>(1)
+                            .map(|c| (!c.is_empty()).then_some(c))?,
+                        decided_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?
+            .filter(|r| r.asset_id != asset_id);
+        if decision == Some(Decision::Reject) && rejection.is_some() {
+            decision = None;
+        }
+        let last = last.filter(|_| decision.is_some());
         items.push(ReviewItem {
             item_key: key,
             image_url: asset_id
@@ -223,6 +302,8 @@ fn queue(
             decided_at: last.as_ref().map(|l| l.3.clone()),
             locked: shot_status == "approved",
             candidates,
+            redrawn_after: rejection,
+            redraw: None,
         });
     }
     let count = |d: Decision| items.iter().filter(|i| i.decision == Some(d)).count() as u32;
@@ -233,10 +314,29 @@ fn queue(
         run_id: run_id.to_string(),
         status,
         undecided: items.len() as u32 - approved - rejected,
+        unresolved: items.iter().filter(|i| i.unresolved()).count() as u32,
         items,
         approved,
         rejected,
     })
+}
+
+/// Adds this process's redraws (running or failed) to a queue read from the database.
+fn with_redraws(state: &AppState, mut q: ReviewQueue) -> ReviewQueue {
+    for item in &mut q.items {
+        item.redraw = state
+            .runs
+            .redraw_of(&q.node_run_id, &item.item_key)
+            .map(|error| Redraw {
+                status: if error.is_some() {
+                    RedrawStatus::Failed
+                } else {
+                    RedrawStatus::Running
+                },
+                error,
+            });
+    }
+    q
 }
 
 #[tracing::instrument(skip(state))]
@@ -246,13 +346,14 @@ pub async fn review_assets(
     node_run_id: &str,
 ) -> Result<ReviewQueue, RunError> {
     let (o, n) = (owner_id.to_string(), node_run_id.to_string());
-    state
+    let q = state
         .db
         .read(move |c| {
             let (run, status) = load_node(c, &o, &n)?;
             queue(c, &n, &run.id, status)
         })
-        .await
+        .await?;
+    Ok(with_redraws(state, q))
 }
 
 /// One decision about one item, as it is recorded.
@@ -318,6 +419,9 @@ pub async fn decide(
     let now = rfc3339(state.clock.now());
     let id = state.ids.new_id().to_string();
     let (o, n) = (owner_id.to_string(), node_run_id.to_string());
+    let hub = state.runs.clone();
+    let redrawing = move |node: &str, shot: &str| hub.redraw_of(node, shot);
+    let rejects = input.decision == Decision::Reject;
     let q = state
         .db
         .write(move |tx| {
@@ -368,6 +472,12 @@ pub async fn decide(
                     "this keyframe is approved and locked: unlock it before rejecting it".into(),
                 ));
             }
+            if input.decision == Decision::Reject && matches!(redrawing(&n, &key), Some(None)) {
+                return Err(RunError::Conflict(
+                    "this shot is being redrawn after its rejection: decide on its new frame"
+                        .into(),
+                ));
+            }
             record(
                 tx,
                 Entry {
@@ -381,18 +491,134 @@ pub async fn decide(
                     now: &now,
                 },
             )?;
-            queue(tx, &n, &run.id, status)
+            let q = queue(tx, &n, &run.id, status)?;
+            record_progress(tx, &q, &now)?;
+            Ok((q, key))
         })
         .await?;
+    let (q, key) = q;
+    if rejects {
+        spawn_redraw(state, &q.run_id, node_run_id, &key);
+    }
     emit(
         state,
         &q.run_id,
         Some("review"),
         "waiting",
-        format!("{} approved, {} rejected", q.approved, q.rejected),
-        None,
+        format!(
+            "{} approved, {} rejected, {} waiting for a decision",
+            q.approved, q.rejected, q.undecided
+        ),
+        Some((q.approved, q.items.len() as u32)),
     );
-    Ok(q)
+    Ok(with_redraws(state, q))
+}
+
+/// The review node's progress is its approved frames, so the run graph follows the decisions.
+fn record_progress(tx: &rusqlite::Connection, q: &ReviewQueue, now: &str) -> Result<(), RunError> {
+    tx.execute(
+        "UPDATE node_runs SET items_total = ?1, items_done = ?2, updated_at = ?3 WHERE id = ?4",
+        params![q.items.len() as u32, q.approved, now, q.node_run_id],
+    )?;
+    Ok(())
+}
+
+/// Redraws a rejected shot in the background with the reviewer's comments as feedback; its new
+/// frame comes back to the queue undecided. Progress and failure arrive as run events.
+fn spawn_redraw(state: &AppState, run_id: &str, node_run_id: &str, shot_id: &str) {
+    if !state.runs.begin_redraw(node_run_id, shot_id) {
+        return;
+    }
+    let (state, run_id, node_run_id, shot_id) = (
+        state.clone(),
+        run_id.to_string(),
+        node_run_id.to_string(),
+        shot_id.to_string(),
+    );
+    let span = tracing::info_span!("redraw_rejected", %run_id, %node_run_id, %shot_id);
+    tokio::spawn(
+        async move {
+            let outcome = redraw_rejected(&state, &run_id, &node_run_id, &shot_id).await;
+            let message = match &outcome {
+                Ok(number) => format!("shot {number} redrawn: its new frame waits for a decision"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "redrawing a rejected shot failed");
+                    format!("redrawing a rejected shot failed: {e}")
+                }
+            };
+            state
+                .runs
+                .end_redraw(&node_run_id, &shot_id, outcome.err().map(|e| e.to_string()));
+            emit(&state, &run_id, Some("review"), "waiting", message, None);
+        }
+        .instrument(span),
+    );
+}
+
+/// Draws a new frame for a rejected shot; every comment it was rejected with in this review is
+/// the feedback (oldest first), so a second rejection refines the first. Returns the shot number.
+async fn redraw_rejected(
+    state: &AppState,
+    run_id: &str,
+    node_run_id: &str,
+    shot_id: &str,
+) -> Result<u32, RunError> {
+    let (rid, n, k) = (
+        run_id.to_string(),
+        node_run_id.to_string(),
+        shot_id.to_string(),
+    );
+    let (run, comments) = state
+        .db
+        .read(move |c| {
+            let run = load_run(c, None, &rid)?;
+            let mut stmt = c.prepare(
+                "SELECT comment FROM review_decisions
+                 WHERE node_run_id = ?1 AND item_key = ?2 AND decision = 'reject' AND comment != ''
+                 ORDER BY created_at, rowid",
+            )?;
+            let comments = stmt
+                .query_map(params![n, k], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok::<_, RunError>((run, comments))
+        })
+        .await?;
+    let jobs = nodes::frame_jobs(state, &run, "review")
+        .await
+        .map_err(|e| RunError::Conflict(e.message))?;
+    let job = jobs
+        .into_iter()
+        .find(|j| j.shot.id == shot_id)
+        .ok_or_else(|| {
+            invalid(
+                "item_key",
+                format!("shot '{shot_id}' is no longer in the storyboard"),
+            )
+        })?;
+    let number = job.shot.number;
+    // "Redraw again" after a failure repeats the last comment: each note counts once.
+    let mut seen = std::collections::HashSet::new();
+    let comments: Vec<String> = comments
+        .into_iter()
+        .filter(|c| seen.insert(c.clone()))
+        .collect();
+    let feedback = if comments.is_empty() {
+        "rejected".to_string()
+    } else {
+        comments.join("; ")
+    };
+    let done = nodes::render_keyframe(
+        state,
+        FrameJob {
+            feedback: Some(feedback),
+            ..job
+        },
+        &CancellationToken::new(),
+    )
+    .await
+    .map_err(|e| RunError::Conflict(format!("redrawing shot {number}: {}", e.message)))?;
+    nodes::settle_now(state, &done.charges).await;
+    Ok(number)
 }
 
 /// A reviewer's own image replaces the keyframe (and counts as approved).
@@ -478,7 +704,7 @@ pub async fn upload_replacement(
             queue(tx, &n, &run.id, status)
         })
         .await?;
-    Ok(q)
+    Ok(with_redraws(state, q))
 }
 
 /// Seed 004 human-select: for each shot, the chosen candidate becomes its keyframe (approved).
@@ -546,82 +772,102 @@ pub async fn human_select(
             queue(tx, &input.node_run_id, &run.id, status)
         })
         .await
+        .map(|q| with_redraws(state, q))
 }
 
-/// Ends the review: rejected shots are redrawn with their comments as feedback, then the run goes on.
+/// Ends the review and lets the run go on. Refused while a rejection has no approved replacement
+/// (or a redraw is still running), unless `keep_unresolved` says to keep those shots' current frames.
 #[tracing::instrument(skip(state))]
 pub async fn continue_run(
     state: &AppState,
     owner_id: &str,
     node_run_id: &str,
+    input: ContinueInput,
 ) -> Result<Run, RunError> {
     let q = review_assets(state, owner_id, node_run_id).await?;
     if q.status != "waiting" {
         return Err(RunError::Conflict(format!("this review is {}", q.status)));
     }
-    let run = state
-        .db
-        .read({
-            let id = q.run_id.clone();
-            move |c| load_run(c, None, &id)
-        })
-        .await?;
-    let rejected: Vec<&ReviewItem> = q
-        .items
-        .iter()
-        .filter(|i| i.decision == Some(Decision::Reject))
-        .collect();
-    if !rejected.is_empty() {
-        let jobs = nodes::frame_jobs(state, &run, "review")
-            .await
-            .map_err(|e| RunError::Conflict(e.message))?;
-        for item in &rejected {
-            if let Some(job) = jobs.iter().find(|j| j.shot.id == item.shot_id) {
-                let job = FrameJob {
-                    feedback: Some(item.comment.clone().unwrap_or_else(|| "rejected".into())),
-                    ..job.clone()
-                };
-                let done = nodes::render_keyframe(state, job, &CancellationToken::new())
-                    .await
-                    .map_err(|e| {
-                        RunError::Conflict(format!(
-                            "redrawing shot {}: {}",
-                            item.shot_number, e.message
-                        ))
-                    })?;
-                nodes::settle_now(state, &done.charges).await;
-            }
-        }
+    let shots = |pick: &dyn Fn(&ReviewItem) -> bool| {
+        q.items
+            .iter()
+            .filter(|i| pick(i))
+            .map(|i| i.shot_number.to_string())
+            .collect::<Vec<_>>()
+    };
+    let redrawing = shots(&|i| matches!(&i.redraw, Some(r) if r.status == RedrawStatus::Running));
+    if !redrawing.is_empty() {
+        return Err(RunError::Conflict(format!(
+            "shot {} is still being redrawn after its rejection: decide on the new frame first",
+            redrawing.join(", ")
+        )));
     }
-    let q = review_assets(state, owner_id, node_run_id).await?;
-    let images: Vec<Value> = q
-        .items
-        .iter()
-        .map(|i| {
-            json!({"shot_id": i.shot_id, "asset_id": i.asset_id, "decision": i.decision,
-                        "regenerated": i.decision == Some(Decision::Reject)})
-        })
-        .collect();
+    let unresolved = shots(&|i| i.unresolved());
+    if !unresolved.is_empty() && !input.keep_unresolved {
+        return Err(RunError::Conflict(format!(
+            "shot {} was rejected and has no approved replacement yet: approve or reject the new \
+             frame, or continue with keep_unresolved to keep the current frame",
+            unresolved.join(", ")
+        )));
+    }
     let now = rfc3339(state.clock.now());
-    let (n, rid) = (node_run_id.to_string(), q.run_id.clone());
-    let summary = format!(
-        "{} approved, {} redrawn after rejection\n",
-        q.approved, q.rejected
+    let (o, n, ids) = (
+        owner_id.to_string(),
+        node_run_id.to_string(),
+        state.ids.clone(),
     );
-    state
+    let q = state
         .db
         .write(move |tx| {
+            let (run, status) = load_node(tx, &o, &n)?;
+            if status != "waiting" {
+                return Err(RunError::Conflict(format!("this review is {status}")));
+            }
+            // Re-read inside the transaction: a decision may have landed since the check above.
+            let q = queue(tx, &n, &run.id, status)?;
+            for item in q.items.iter().filter(|i| i.unresolved()) {
+                if !input.keep_unresolved {
+                    return Err(RunError::Conflict(format!(
+                        "shot {} has no approved replacement yet",
+                        item.shot_number
+                    )));
+                }
+                record(
+                    tx,
+                    Entry {
+                        id: &ids.new_id().to_string(),
+                        node_run_id: &n,
+                        key: &item.item_key,
+                        asset_id: item.asset_id.as_deref(),
+                        decision: Decision::Approve,
+                        comment: "kept without an approved replacement when the review continued",
+                        user_id: &o,
+                        now: &now,
+                    },
+                )?;
+            }
+            let q = queue(tx, &n, &run.id, "completed".into())?;
+            let images: Vec<Value> = q
+                .items
+                .iter()
+                .map(|i| {
+                    json!({"shot_id": i.shot_id, "asset_id": i.asset_id, "decision": i.decision,
+                           "regenerated": i.redrawn_after.is_some()})
+                })
+                .collect();
+            let redrawn = q.items.iter().filter(|i| i.redrawn_after.is_some()).count();
+            let summary = format!("{} approved, {redrawn} redrawn after rejection\n", q.approved);
             tx.execute(
-                "UPDATE node_runs SET status = 'completed', output = ?1, log = log || ?2, items_done = items_total,
-                        finished_at = ?3, updated_at = ?3
-                 WHERE id = ?4 AND status = 'waiting'",
-                params![json!({"images": images}).to_string(), summary, now, n],
+                "UPDATE node_runs SET status = 'completed', output = ?1, log = log || ?2, items_total = ?3,
+                        items_done = ?3, finished_at = ?4, updated_at = ?4
+                 WHERE id = ?5 AND status = 'waiting'",
+                params![json!({"images": images}).to_string(), summary, q.items.len() as u32, now, n],
             )?;
             tx.execute(
                 "UPDATE workflow_runs SET status = 'running', updated_at = ?1 WHERE id = ?2 AND status = 'waiting_review'",
-                params![now, rid],
-            )
-            .map_err(DbError::from)
+                params![now, run.id],
+            )?;
+            Ok(q)
         })
         .await?;
     runs::spawn_driver(state, &q.run_id);

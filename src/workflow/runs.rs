@@ -56,6 +56,10 @@ pub struct RunEvent {
 pub struct RunHub {
     events: broadcast::Sender<RunEvent>,
     active: Mutex<HashMap<String, CancellationToken>>,
+    /// Rejected shots being redrawn now, or whose last redraw failed: (review node run, shot) →
+    /// the error, `None` while it runs. Only this process's attempts: after a restart a rejected
+    /// shot simply shows no redraw and can be redrawn again.
+    redraws: Mutex<HashMap<(String, String), Option<String>>>,
 }
 
 impl Default for RunHub {
@@ -63,6 +67,7 @@ impl Default for RunHub {
         Self {
             events: broadcast::channel(1024).0,
             active: Mutex::new(HashMap::new()),
+            redraws: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -76,6 +81,36 @@ impl RunHub {
         if let Some(t) = self.active.lock().expect("run hub lock").get(run_id) {
             t.cancel();
         }
+    }
+
+    /// Marks a redraw as started; false when one is already running for this shot.
+    pub(crate) fn begin_redraw(&self, node_run_id: &str, shot_id: &str) -> bool {
+        let mut redraws = self.redraws.lock().expect("run hub lock");
+        let key = (node_run_id.to_string(), shot_id.to_string());
+        if matches!(redraws.get(&key), Some(None)) {
+            return false;
+        }
+        redraws.insert(key, None);
+        true
+    }
+
+    /// Ends a redraw: forgotten when it succeeded, its error kept when it failed.
+    pub(crate) fn end_redraw(&self, node_run_id: &str, shot_id: &str, error: Option<String>) {
+        let mut redraws = self.redraws.lock().expect("run hub lock");
+        let key = (node_run_id.to_string(), shot_id.to_string());
+        match error {
+            Some(e) => redraws.insert(key, Some(e)),
+            None => redraws.remove(&key),
+        };
+    }
+
+    /// `Some(None)` while the shot is being redrawn, `Some(Some(error))` after a failed redraw.
+    pub(crate) fn redraw_of(&self, node_run_id: &str, shot_id: &str) -> Option<Option<String>> {
+        self.redraws
+            .lock()
+            .expect("run hub lock")
+            .get(&(node_run_id.to_string(), shot_id.to_string()))
+            .cloned()
     }
 
     pub fn is_active(&self, run_id: &str) -> bool {
@@ -184,7 +219,7 @@ impl From<versions::EditError> for RunError {
         match e {
             versions::EditError::NotFound { what, id } => Self::NotFound { what, id },
             versions::EditError::Invalid { field, message } => Self::Invalid { field, message },
-            versions::EditError::Conflict(m) | versions::EditError::TooLarge(m) => {
+            versions::EditError::Conflict(m) | versions::EditError::TooLarge { message: m, .. } => {
                 Self::Conflict(m)
             }
             versions::EditError::Db(db) => Self::Db(db),

@@ -3,7 +3,9 @@
 // template, approve every keyframe, continue, then export from the finished run: the estimate,
 // an MP4 720p export started with Enter, its progress to completion, the <video> playing the file
 // (its duration within 0.2 s of the estimate), the .srt and storyboard-sheet downloads, the history,
-// and Escape closing the dialog.
+// and Escape closing the dialog. Issue 14: the instant preview (before any run and after it), the
+// player large enough to judge with the shot list beside it (a click seeks to the shot), the
+// overlay and speaker-name options off by default.
 //   cd ui && npm run build && cd .. && node --test tests/e2e/browser/export.test.mjs
 // Same prerequisites as runs.test.mjs (server binary, ui/dist, playwright-core, Chromium), plus
 // ffmpeg/ffprobe on PATH (or STORYLOOM_FFMPEG).
@@ -26,6 +28,8 @@ const TEST_TIMEOUT_MS = 600_000;
 const RUN_TO_REVIEW_MS = 150_000;
 const RUN_TO_END_MS = 120_000;
 const EXPORT_MS = 240_000;
+/** A bound, not a speed test (the debug server on a shared 2-core machine; see docs/BENCHMARKS.md). */
+const PREVIEW_MS = 120_000;
 
 let browser;
 
@@ -106,6 +110,14 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     assert.equal(await noRun.getAttribute('data-status'), '409');
     assert.match(await noRun.innerText(), /run/i);
     assert.equal(await page.getByTestId('export-start').isDisabled(), true, 'no export without a completed run');
+    // The instant preview needs no run: the storyboard as it stands (blank cards, no voice yet).
+    await page.getByTestId('export-preview').click();
+    const previewPanel = page.getByTestId('export-preview-panel');
+    await waitUntil(async () => (await previewPanel.getAttribute('data-state')) === 'ready', 'the preview is made without a run', PREVIEW_MS);
+    const earlyPreview = page.getByTestId('export-preview-video');
+    await earlyPreview.waitFor({ timeout: 15_000 });
+    await waitUntil(() => earlyPreview.evaluate((v) => v.readyState >= 1), 'the early preview loads', 15_000);
+    assert.match(await page.getByTestId('export-preview-facts').innerText(), /0 voiced lines/);
     await page.getByTestId('export-history-empty').waitFor();
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
@@ -258,6 +270,59 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     });
     await waitUntil(() => video.evaluate((v) => v.currentTime > 0.2), 'the video plays', 15_000);
     await video.evaluate((v) => v.pause());
+
+    // ---- the player is large enough to judge, with the shot list beside it ----
+    const box = await video.boundingBox();
+    assert.ok(box && box.height >= 540, `the player is large: ${JSON.stringify(box)}`);
+    const board = (await api(server, 'GET', `/api/v1/projects/${projectId}/storyboard?version_id=${versionId}`)).body;
+    const boardShots = board.scenes.flatMap((sc) => sc.shots);
+    const shotButtons = page.getByTestId('export-video-shots').getByTestId('export-shot');
+    await waitUntil(async () => (await shotButtons.count()) === boardShots.length, 'a row per shot beside the player');
+    const listBox = await page.getByTestId('export-video-shots').boundingBox();
+    assert.ok(listBox && box && listBox.x >= box.x + box.width - 1, 'the shot list is beside the player');
+    // Clicking a shot seeks the video to its start.
+    const third = shotButtons.nth(2);
+    const thirdStart = Number(await third.getAttribute('data-start'));
+    const expectedStart = boardShots[0].duration + boardShots[1].duration;
+    assert.ok(Math.abs(thirdStart - expectedStart) <= 1 / 30 + 1e-6, `shot 3 starts at ${thirdStart} (storyboard ${expectedStart})`);
+    await third.click();
+    await waitUntil(
+      async () => Math.abs((await video.evaluate((v) => v.currentTime)) - thirdStart) < 0.2,
+      'the video seeks to shot 3',
+      10_000,
+    );
+    await waitUntil(async () => (await third.getAttribute('aria-current')) === 'true', 'shot 3 is marked as on screen');
+    // Clean frames and nameless subtitles are the defaults; both are options.
+    assert.equal(await page.getByTestId('export-overlays').isChecked(), false);
+    assert.equal(await page.getByTestId('export-speaker-names').isChecked(), false);
+
+    // ---- the instant preview after the run: voices, cues as a subtitle track, seek by shot ----
+    await page.getByTestId('export-preview').click();
+    await waitUntil(async () => (await previewPanel.getAttribute('data-state')) === 'ready', 'the preview is made', PREVIEW_MS);
+    const previewVideo = page.getByTestId('export-preview-video');
+    await waitUntil(() => previewVideo.evaluate((v) => v.readyState >= 1), 'the preview loads', 15_000);
+    const pv = await previewVideo.evaluate((v) => ({ duration: v.duration, width: v.videoWidth, height: v.videoHeight, tracks: v.textTracks.length }));
+    assert.ok(Math.abs(pv.duration - videoLength) <= 0.2, `preview ${pv.duration} s vs export ${videoLength} s`);
+    assert.equal(Math.min(pv.width, pv.height), 360, 'a small preview');
+    assert.equal(pv.tracks, 1, 'the cues are a subtitle track');
+    const dialogueLines = boardShots.reduce((n, sh) => n + sh.dialogue.length, 0);
+    await waitUntil(
+      () => previewVideo.evaluate((v, n) => (v.textTracks[0]?.cues?.length ?? -1) === n, dialogueLines),
+      'a cue per line of dialogue',
+      10_000,
+    );
+    const previewShots = page.getByTestId('export-preview-video-shots').getByTestId('export-shot');
+    assert.equal(await previewShots.count(), boardShots.length);
+    const last = previewShots.nth(boardShots.length - 1);
+    const lastStart = Number(await last.getAttribute('data-start'));
+    await last.click();
+    await waitUntil(
+      async () => Math.abs((await previewVideo.evaluate((v) => v.currentTime)) - lastStart) < 0.2,
+      'the preview seeks to the last shot',
+      10_000,
+    );
+    await page.getByTestId('export-preview-close').click();
+    await previewPanel.waitFor({ state: 'detached' });
 
     // ---- the server agrees ----
     const done = (await api(server, 'GET', `/api/v1/export/${exportId}`)).body;

@@ -159,6 +159,8 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--disable-dev-shm-usage',
+  // The UI follows the browser's language (ui/src/i18n); the tests read its English text.
+  '--lang=en-US',
 ];
 
 /**

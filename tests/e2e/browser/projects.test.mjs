@@ -93,6 +93,10 @@ async function expectRowCount(page, n) {
   await waitUntil(async () => (await rows(page).count()) === n, `expected ${n} project rows`);
 }
 
+async function text(locator) {
+  return ((await locator.textContent()) ?? '').trim();
+}
+
 async function projectNames(page) {
   return page.getByTestId('project-name').allTextContents();
 }
@@ -355,5 +359,126 @@ test('projects: survive a server restart on the same data dir', { timeout: TEST_
     await expectRowCount(page, 1);
     assert.equal(await row.getByTestId('aspect-badge').innerText(), '1:1');
     assert.equal(await row.getByTestId('project-description').innerText(), 'Should outlive the server');
+  }),
+);
+
+test('projects: N opens the dialog with the name field focused, so typing goes in', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, dataDir, start }) => {
+    const server = await start(dataDir());
+    await page.goto(`${server.url}/`);
+    await page.getByTestId('empty-state').waitFor();
+    await page.keyboard.press('n');
+    await page.getByTestId('new-project-dialog').waitFor();
+    // No click into the field: the keys go wherever the focus is.
+    await page.keyboard.type('Pilot 1');
+    assert.equal(await page.getByTestId('project-name-input').inputValue(), 'Pilot 1');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'project-name-input');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('new-project-dialog').waitFor({ state: 'detached' });
+    await waitUntil(async () => (await projectNames(page)).includes('Pilot 1'), 'the typed name was created');
+  }),
+);
+
+/** Runs the built-in animatic template on a project through the API, continuing past its review gate. */
+async function finishAnimaticRun(server, projectId) {
+  const started = await api(server, 'POST', '/api/v1/workflow-runs', { project_id: projectId, template_id: 'animatic' });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  const id = started.body.id;
+  return waitUntil(
+    async () => {
+      const run = (await api(server, 'GET', `/api/v1/workflow-runs/${id}`)).body;
+      if (run.status === 'waiting_review') {
+        const gate = run.steps.find((s) => s.kind === 'review').node_run_id;
+        await api(server, 'POST', `/api/v1/workflow/node-runs/${gate}/review/continue`, {});
+      }
+      if (run.status === 'failed' || run.status === 'cancelled') throw new Error(`run ended: ${JSON.stringify(run)}`);
+      return run.status === 'completed' && run;
+    },
+    'the animatic run finishes',
+    90_000,
+  );
+}
+
+test('projects: status, updated time and a keyframe thumbnail follow runs and exports', { timeout: 240_000 }, (t) =>
+  scenario(t, async ({ page, dataDir, start }) => {
+    const server = await start(dataDir());
+    const samples = (await api(server, 'GET', '/api/v1/samples')).body;
+    const opened = await api(server, 'POST', `/api/v1/samples/${samples[0].id}/open`);
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    const project = opened.body;
+    await page.goto(`${server.url}/`);
+    const row = page.locator(`[data-testid="project-row"][data-project-id="${project.id}"]`);
+    await row.waitFor();
+    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'draft');
+    assert.equal(await row.getByTestId('project-thumb').locator('img').count(), 0, 'no keyframe yet: the gradient');
+
+    await finishAnimaticRun(server, project.id);
+    await page.reload();
+    await row.waitFor();
+    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'in_progress');
+    const updatedAfterRun = await row.getByTestId('project-updated').getAttribute('datetime');
+    assert.ok(updatedAfterRun > project.updated_at, `${updatedAfterRun} is after ${project.updated_at}`);
+    // The thumbnail is the newest keyframe's image, loaded through the API.
+    const img = row.getByTestId('project-thumb').locator('img');
+    await img.waitFor();
+    await waitUntil(() => img.evaluate((el) => el.complete && el.naturalWidth > 0), 'the keyframe image decoded');
+    const keyframe = await row.getByTestId('project-thumb').getAttribute('data-keyframe');
+    const asset = (await api(server, 'GET', `/api/v1/assets/${keyframe}`)).body;
+    assert.equal(asset.type, 'keyframe_image');
+
+    const exp = await api(server, 'POST', '/api/v1/export', { project_id: project.id, resolution: '480p', format: 'mp4', fps: 24 });
+    assert.equal(exp.status, 202, JSON.stringify(exp.body));
+    await waitUntil(
+      async () => (await api(server, 'GET', `/api/v1/export/${exp.body.export_id}`)).body.status === 'completed',
+      'the export finishes',
+      120_000,
+    );
+    await page.reload();
+    await row.waitFor();
+    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'completed');
+    assert.equal(await text(row.getByTestId('status-badge')), 'Completed');
+    assert.ok((await row.getByTestId('project-updated').getAttribute('datetime')) >= updatedAfterRun);
+  }),
+);
+
+test('projects: the UI switches to 中文 and remembers it', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ page, dataDir, start }) => {
+    const server = await start(dataDir());
+    const project = (await api(server, 'POST', '/api/v1/projects', { name: '午夜告白', description: '第一集' })).body;
+    await page.goto(`${server.url}/`);
+    await rows(page).first().waitFor();
+    // Headless Chromium reports en-US: English first.
+    assert.equal(await text(page.locator('h1')), 'Projects');
+    assert.equal(await text(page.getByTestId('nav-projects')), 'Projects');
+    assert.equal(await page.getByTestId('language-en').getAttribute('aria-pressed'), 'true');
+
+    await page.getByTestId('language-zh-CN').click();
+    await waitUntil(async () => (await text(page.locator('h1'))) === '项目', 'the page title in Chinese');
+    assert.equal(await text(page.getByTestId('nav-projects')), '项目');
+    assert.match(await text(page.getByTestId('nav-credits')), /积分$/);
+    assert.equal(await text(page.getByTestId('project-count')), '1 个项目');
+    assert.equal(await text(page.getByTestId('filter-draft')), '草稿');
+    assert.equal(await text(page.getByTestId('new-project')), '新建项目N');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+    const updated = page.getByTestId('project-updated');
+    assert.equal(await text(updated), '刚刚');
+    // The full date in the tooltip is formatted for zh-CN: "2026年2月8日 10:00".
+    assert.match(await updated.getAttribute('title'), /^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
+
+    await page.reload();
+    await waitUntil(async () => (await text(page.locator('h1'))) === '项目', 'the choice is remembered');
+    assert.equal(await page.getByTestId('language-zh-CN').getAttribute('aria-pressed'), 'true');
+
+    // The editor's Runs tab speaks Chinese too: its empty state and start button.
+    await page.goto(`${server.url}/#/projects/${project.id}/runs`);
+    await page.getByTestId('runs-empty').waitFor();
+    assert.equal(await text(page.getByTestId('runs-empty').locator('h2')), '还没有运行');
+    assert.equal(await text(page.getByTestId('run-start')), '运行动态分镜');
+    await page.goto(`${server.url}/`);
+    await rows(page).first().waitFor();
+
+    await page.getByTestId('language-en').click();
+    await waitUntil(async () => (await text(page.locator('h1'))) === 'Projects', 'back to English');
+    assert.match(await updated.getAttribute('title'), /^[A-Z][a-z]{2} \d{1,2}, \d{4}/);
   }),
 );

@@ -1,7 +1,9 @@
 // Browser end-to-end test of workflow runs and the review queue (issue 4) against the real
-// `storyloom serve`: open the Chinese sample, run the animatic template from the Runs tab, review
-// every keyframe with the keyboard (approve all but one, reject one with a comment), continue, and
-// see the run finish; then check on the server that only the rejected shot got a new keyframe.
+// `storyloom serve`: open the Chinese sample (a 9:16 project), run the animatic template from the
+// Runs tab, check the viewer shows whole frames (and 100% with Z), review every keyframe with the
+// keyboard (approve all but one, reject one with a comment), see the rejected shot come back redrawn
+// with the comment for a decision while the gate stays shut, approve it, continue, and see the run
+// finish; then check on the server that only the rejected shot got a new keyframe.
 //   cd ui && npm run build && cd .. && node --test tests/e2e/browser/runs.test.mjs
 // Same prerequisites as projects.test.mjs (server binary, ui/dist, playwright-core, Chromium).
 import assert from 'node:assert/strict';
@@ -133,6 +135,13 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     assert.ok(total >= 3, `the review has frames: ${total}`);
     await waitUntil(async () => (await page.getByTestId('review-thumb').count()) === total, 'a thumbnail per frame');
     assert.deepEqual(await reviewCounts(page), { approved: 0, rejected: 0, undecided: total });
+    // The run graph fits the panel: no node is cut off at the right edge.
+    const dagFit = await page.evaluate(() => {
+      const panel = document.querySelector('.dag-scroll').getBoundingClientRect();
+      const rights = [...document.querySelectorAll('[data-testid="dag-node"]')].map((n) => n.getBoundingClientRect().right);
+      return { panelRight: panel.right, maxRight: Math.max(...rights) };
+    });
+    assert.ok(dagFit.maxRight <= dagFit.panelRight + 1, `every node of the graph is in view: ${JSON.stringify(dagFit)}`);
     const before = await keyframes(server, projectId);
 
     // The review route shows the same queue.
@@ -153,6 +162,36 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     await waitUntil(async () => (await frame.getAttribute('data-item-key')) === queue.items[0].item_key, '← shows the previous frame');
     assert.ok(await page.getByTestId('review-description').innerText(), 'the shot’s script is beside the frame');
 
+    // ---- the viewer shows the whole 9:16 frame, as large as the viewport allows; Z shows 100% ----
+    const image = page.getByTestId('review-image');
+    await waitUntil(() => image.evaluate((img) => img.complete && img.naturalWidth > 0), 'the keyframe loaded');
+    const fit = await image.evaluate((img) => {
+      const box = img.parentElement.getBoundingClientRect();
+      const el = img.getBoundingClientRect();
+      const fit = getComputedStyle(img).objectFit;
+      // The image's drawn size: `contain` scales the whole image into the element's box.
+      const scale = fit === 'contain' ? Math.min(el.width / img.naturalWidth, el.height / img.naturalHeight) : el.width / img.naturalWidth;
+      return {
+        natural: [img.naturalWidth, img.naturalHeight],
+        box: [box.width, box.height],
+        el: [el.width, el.height],
+        drawn: [img.naturalWidth * scale, img.naturalHeight * scale],
+        bottom: box.bottom + scrollY,
+        viewport: [innerWidth, innerHeight],
+      };
+    });
+    assert.ok(fit.natural[1] > fit.natural[0], `the sample is a 9:16 project: ${JSON.stringify(fit)}`);
+    assert.ok(fit.el[0] <= fit.box[0] + 1 && fit.el[1] <= fit.box[1] + 1, `the image stays inside its box: ${JSON.stringify(fit)}`);
+    assert.ok(fit.drawn[1] <= fit.box[1] + 1 && fit.drawn[0] <= fit.box[0] + 1, `the whole frame is drawn: ${JSON.stringify(fit)}`);
+    assert.ok(Math.abs(fit.drawn[1] - fit.box[1]) <= 2, `a portrait frame fills the box's height: ${JSON.stringify(fit)}`);
+    assert.ok(fit.bottom <= fit.viewport[1] && fit.box[1] >= 0.5 * fit.viewport[1], `the box fills the viewport's height below it: ${JSON.stringify(fit)}`);
+    await page.keyboard.press('z');
+    await waitUntil(async () => (await frame.getAttribute('data-zoom')) === '100', 'Z zooms to 100%');
+    const actual = await image.evaluate((img) => [img.getBoundingClientRect().width, img.naturalWidth]);
+    assert.ok(Math.abs(actual[0] - actual[1]) <= 1, `at 100% one image pixel is one CSS pixel: ${actual}`);
+    await page.keyboard.press('z');
+    await waitUntil(async () => (await frame.getAttribute('data-zoom')) === 'fit', 'Z again shows the whole frame');
+
     // ---- decide every frame with the keyboard: reject the third, approve the rest ----
     const rejectIndex = 2;
     const rejectKey = queue.items[rejectIndex].item_key;
@@ -169,32 +208,50 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
       } else {
         await page.keyboard.press('a');
       }
-      await waitUntil(async () => {
-        const c = await reviewCounts(page);
-        return c.approved + c.rejected === i + 1;
-      }, `decision ${i + 1} is counted`);
+      const thumb = page.locator(`[data-testid="review-thumb"][data-item-key="${key}"]`);
+      await waitUntil(
+        async () => (await thumb.getAttribute('data-decision')) !== '' || (await thumb.getAttribute('data-redrawn')) === 'true',
+        `decision ${i + 1} is shown`,
+      );
     }
-    assert.deepEqual(await reviewCounts(page), { approved: total - 1, rejected: 1, undecided: 0 });
-    const rejectedThumb = page.locator(`[data-testid="review-thumb"][data-item-key="${rejectKey}"]`);
-    assert.equal(await rejectedThumb.getAttribute('data-decision'), 'reject');
     // Approved frames are locked.
     await page.locator(`[data-testid="review-thumb"][data-item-key="${queue.items[0].item_key}"]`).click();
     await page.getByTestId('review-locked').waitFor();
 
-    // The server holds the decisions (sent in order, so wait for the last one).
+    // ---- the reject loop: the shot comes back redrawn with the comment, undecided ----
+    const rejectedThumb = page.locator(`[data-testid="review-thumb"][data-item-key="${rejectKey}"]`);
+    await rejectedThumb.click();
+    await waitUntil(async () => (await rejectedThumb.getAttribute('data-redrawn')) === 'true', 'the rejected shot comes back redrawn', 60_000);
+    assert.equal(await rejectedThumb.getAttribute('data-decision'), '', 'the redraw waits for a decision');
+    await waitUntil(async () => (await frame.getAttribute('data-asset-id')) !== before.get(rejectKey), 'the viewer shows the new frame');
+    assert.equal(await page.getByTestId('review-redrawn-comment').innerText(), comment, 'the viewer says what the redraw answers');
+    assert.deepEqual(await reviewCounts(page), { approved: total - 1, rejected: 0, undecided: 1 });
+    const redrawnItem = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body.items.find(
+      (i) => i.item_key === rejectKey,
+    );
+    assert.equal(redrawnItem.redrawn_after.comment, comment);
+    const redrawnAsset = (await api(server, 'GET', `/api/v1/assets/${redrawnItem.asset_id}`)).body;
+    assert.equal(redrawnAsset.metadata?.feedback, comment, 'the rejection comment was the redraw’s feedback');
+
+    // The gate is shut while the rejection has no approved replacement: Continue explains why.
+    const cont = page.getByTestId('review-continue');
+    assert.equal(await cont.getAttribute('data-mode'), 'blocked');
+    await cont.click();
+    const blocked = page.getByTestId('review-blocked');
+    await blocked.waitFor();
+    assert.match(await blocked.innerText(), new RegExp(`Shot ${redrawnItem.shot_number} was rejected`));
+    await page.getByTestId('review-blocked-review').click();
+    await blocked.waitFor({ state: 'detached' });
+    await waitUntil(async () => (await frame.getAttribute('data-item-key')) === rejectKey, '“Review them” shows the redrawn shot');
+    await page.keyboard.press('a');
+    await waitUntil(async () => (await rejectedThumb.getAttribute('data-decision')) === 'approve', 'the redraw is approved');
     await waitUntil(async () => {
       const q = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body;
-      return q.approved === total - 1 && q.rejected === 1 && q.undecided === 0 ? q : null;
+      return q.approved === total && q.unresolved === 0 ? q : null;
     }, 'the server holds every decision');
-    const decided = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body;
-    const rejectedItem = decided.items.find((i) => i.item_key === rejectKey);
-    assert.equal(rejectedItem.decision, 'reject');
-    assert.equal(rejectedItem.comment, comment);
-    assert.ok(decided.items.filter((i) => i.item_key !== rejectKey).every((i) => i.decision === 'approve' && i.locked));
 
     // ---- continue: every frame decided, so no confirmation ----
-    const cont = page.getByTestId('review-continue');
-    assert.equal(await cont.getAttribute('data-mode'), 'ready');
+    await waitUntil(async () => (await cont.getAttribute('data-mode')) === 'ready', 'Continue is ready');
     await cont.click();
     await waitUntil(
       async () => (await page.getByTestId('run-status').getAttribute('data-status')) === 'completed',
@@ -219,7 +276,42 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
       if (item.item_key === rejectKey) assert.notEqual(now, was, 'the rejected shot was redrawn');
       else assert.equal(now, was, `approved shot ${item.shot_number} kept its keyframe`);
     }
-    const redrawn = (await api(server, 'GET', `/api/v1/assets/${afterKf.get(rejectKey)}`)).body;
-    assert.equal(redrawn.metadata?.feedback, comment, 'the rejection comment was the redraw’s feedback');
+    assert.equal(afterKf.get(rejectKey), redrawnItem.asset_id, 'the approved redraw is the shot’s keyframe');
+    // The finished review shows no frame of the video as rejected.
+    const closed = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body;
+    assert.equal(closed.status, 'completed');
+    assert.equal(closed.rejected, 0);
+    assert.equal(closed.approved, total);
+
+    // ---- the Assets tab: keyframe thumbnails show, voice clips play, the trash label is honest ----
+    await page.getByTestId('tab-assets').click();
+    await page.getByTestId('asset-table').waitFor();
+    await page.getByTestId('asset-type-filter').selectOption('keyframe_image');
+    const thumbs = page.locator('[data-testid="asset-row"] img.asset-thumb');
+    await waitUntil(async () => (await thumbs.count()) > 0, 'keyframe rows have thumbnails');
+    await waitUntil(
+      () => thumbs.first().evaluate((img) => img.complete && img.naturalWidth > 0 && img.naturalWidth <= 512),
+      'a PNG keyframe’s thumbnail loads (a small image, not the full frame)',
+    );
+    await page.getByTestId('asset-type-filter').selectOption('audio');
+    const audio = page.getByTestId('asset-audio').first();
+    await audio.waitFor();
+    const clip = await audio.evaluate(async (el) => {
+      const res = await fetch(el.src);
+      return { status: res.status, type: res.headers.get('content-type'), bytes: (await res.arrayBuffer()).byteLength };
+    });
+    assert.equal(clip.status, 200);
+    assert.match(clip.type, /^audio\//);
+    assert.ok(clip.bytes > 1000, `a voice clip plays from the row: ${JSON.stringify(clip)}`);
+    // While the trash loads (slowly here), the live rows are not called "in the trash".
+    await page.route((url) => url.pathname === '/api/v1/assets' && url.searchParams.get('status') === 'trashed', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.getByTestId('asset-view-trashed').click();
+    const label = await page.getByTestId('asset-count').innerText();
+    assert.ok(!/trash/.test(label) || (await page.getByTestId('asset-row').count()) === 0, `live rows labelled “${label}”`);
+    await page.getByTestId('assets-empty').waitFor();
+    assert.equal(await page.getByTestId('asset-count').innerText(), '0 assets in the trash');
   }),
 );

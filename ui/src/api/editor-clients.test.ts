@@ -18,10 +18,11 @@ import {
   mergeShots,
   moveShot,
   restoreShot,
+  revertShot,
   splitShot,
   updateShot,
 } from './storyboard';
-import { createVersion, getVersion, listVersions, setCurrentVersion } from './versions';
+import { createVersion, getVersion, listVersions, onVersionCountsChanged, setCurrentVersion } from './versions';
 
 type Call = { url: string; method?: string; body?: unknown; form?: Record<string, string>; contentType?: string };
 
@@ -140,6 +141,17 @@ describe('storyboard client', () => {
     await splitShot('s1');
     await splitShot('s1', { at_line: 2 });
     await mergeShots('s1', 's2');
+    const state = {
+      kind: 'action' as const,
+      description: 'A',
+      dialogue: [],
+      character_ids: [],
+      shot_type: null,
+      camera_move: null,
+      duration: 2,
+      edited: false,
+    };
+    await revertShot('s1', { expected: { ...state, description: 'AB' }, state, restore_ids: ['s2'] });
     expect(calls.map(({ url, method, body }) => ({ url, method, body }))).toEqual([
       { url: '/api/v1/projects/p1/storyboard', method: 'GET', body: undefined },
       { url: '/api/v1/projects/p1/storyboard?version_id=v2', method: 'GET', body: undefined },
@@ -161,7 +173,27 @@ describe('storyboard client', () => {
       { url: '/api/v1/storyboards/s1/split', method: 'POST', body: {} },
       { url: '/api/v1/storyboards/s1/split', method: 'POST', body: { at_line: 2 } },
       { url: '/api/v1/storyboards/s1/merge', method: 'POST', body: { with_id: 's2' } },
+      {
+        url: '/api/v1/storyboards/s1/revert',
+        method: 'POST',
+        body: { expected: { ...state, description: 'AB' }, state, restore_ids: ['s2'] },
+      },
     ]);
+  });
+
+  it("tells the version picker when a project's counts may have changed", async () => {
+    install(() => new Response(JSON.stringify({ id: 's1', project_id: 'p1' }), { status: 200 }));
+    const seen: string[] = [];
+    const off = onVersionCountsChanged((p) => seen.push(p));
+    await deleteShot('s1', 'p1');
+    await restoreShot('s1');
+    await mergeShots('s1', 's2');
+    await getStoryboard('p1');
+    await saveScript('p2', 'v1', 'text');
+    await saveScript('p3', 'v1', 'text', false);
+    off();
+    await restoreShot('s1');
+    expect(seen).toEqual(['p1', 'p1', 'p1', 'p2']);
   });
 
   it('rejects with the server error body (e.g. a 404 for a shot that is gone)', async () => {

@@ -1,6 +1,6 @@
 import { request, requestBlob } from '../transport';
 import { apiPath, query } from './paths';
-import type { Export, ExportEstimate, ExportRequest, Page } from './types';
+import type { Export, ExportEstimate, ExportPreview, ExportPreviewRequest, ExportRequest, Page } from './types';
 
 /* Export (docs/API-EXPORT.md): estimate before start, status, cancel, history, storyboard sheet. */
 
@@ -16,6 +16,15 @@ export function estimateExport(input: ExportRequest, signal?: AbortSignal): Prom
 /** Starts an export (202, status `queued` or `processing`). Same errors as the estimate. */
 export function startExport(input: ExportRequest): Promise<Export> {
   return request<Export>('POST', '/api/v1/export', input);
+}
+
+/**
+ * An instant preview of the storyboard as it stands (approved or latest frames, voices of the latest
+ * run, cues): one encoded frame per shot, ready in about a second. 422 without a project; 503
+ * without ffmpeg.
+ */
+export function previewExport(input: ExportPreviewRequest, signal?: AbortSignal): Promise<ExportPreview> {
+  return request<ExportPreview>('POST', '/api/v1/export/preview', input, signal);
 }
 
 const exportPath = (id: string) => apiPath('export', id);

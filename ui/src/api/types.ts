@@ -16,7 +16,10 @@ export interface Project {
   current_version_id?: string | null;
   /** The most a run of this project may be estimated to cost, in credits; null: none (API-PROVIDERS). */
   cost_cap?: number | null;
+  /** The newest keyframe of the current version (an image asset) for the list's thumbnail; null before any. */
+  thumbnail_asset_id?: string | null;
   created_at: string;
+  /** The latest change to the project, its runs or its exports. */
   updated_at: string;
 }
 
@@ -536,6 +539,22 @@ export interface ReviewItem {
   locked: boolean;
   /** Every frame drawn for the shot in this run; more than one when the node draws candidates. */
   candidates?: { asset_id: string; image_url: string }[];
+  /** The rejection this frame was redrawn to answer (API-WORKFLOWS "The reject loop"). */
+  redrawn_after?: ReviewRejection | null;
+  /** A redraw of this rejected shot, running or failed. */
+  redraw?: ReviewRedraw | null;
+}
+
+export interface ReviewRejection {
+  /** The rejected frame. */
+  asset_id: string | null;
+  comment: string | null;
+  decided_at: string;
+}
+
+export interface ReviewRedraw {
+  status: 'running' | 'failed';
+  error: string | null;
 }
 
 export interface ReviewQueue {
@@ -546,6 +565,8 @@ export interface ReviewQueue {
   approved: number;
   rejected: number;
   undecided: number;
+  /** Rejections without an approved replacement: the gate stays shut while this is not 0. */
+  unresolved?: number;
 }
 
 export interface DecisionInput {
@@ -603,6 +624,34 @@ export interface ExportRequest {
   transition?: ExportTransition;
   motion?: boolean;
   music_asset_id?: string;
+  /** Keep the review's working marks on the frames (default false: clean frames). */
+  overlays?: boolean;
+  /** Subtitles carry the speaker's name (default false). */
+  speaker_names?: boolean;
+}
+
+/** `POST /export/preview`: the storyboard as it stands, one encoded frame per shot. */
+export interface ExportPreviewRequest {
+  project_id: string;
+  version_id?: string;
+  speaker_names?: boolean;
+}
+
+export interface ExportPreview {
+  preview_id: string;
+  project_id: string;
+  version_id: string;
+  /** An API path to the MP4. */
+  video_url: string;
+  width: number;
+  height: number;
+  aspect_ratio: AspectRatio;
+  /** Seconds. */
+  duration: number;
+  shots: { shot_id: string; number: number; scene_number: number; start: number; duration: number; has_frame: boolean }[];
+  cues: { start: number; end: number; text: string }[];
+  voiced_lines: number;
+  elapsed_ms: number;
 }
 
 export interface ExportEstimate {

@@ -23,3 +23,20 @@ export function createVersion(projectId: string, input: NewVersion = {}): Promis
 export function setCurrentVersion(projectId: string, versionId: string): Promise<Project> {
   return request<Project>('POST', `${versionsPath(projectId, versionId)}/current`);
 }
+
+/*
+ * A version's scene and shot counts change with every parse and storyboard edit; the version
+ * picker listens here and re-reads them (issue 14: they went stale after a parse or a delete).
+ */
+const countListeners = new Set<(projectId: string) => void>();
+
+/** Tells the version picker that `projectId`'s counts may have changed. */
+export function versionCountsChanged(projectId: string): void {
+  for (const listener of countListeners) listener(projectId);
+}
+
+/** Subscribes to [`versionCountsChanged`]; returns the unsubscribe function. */
+export function onVersionCountsChanged(listener: (projectId: string) => void): () => void {
+  countListeners.add(listener);
+  return () => countListeners.delete(listener);
+}

@@ -106,6 +106,7 @@ export function humanSelect(runId: string, nodeRunId: string, selections: Record
 }
 
 /** Rejected shots are redrawn with their comment as feedback, then the run goes on. */
-export function continueReview(nodeRunId: string): Promise<Run> {
-  return request<Run>('POST', `${reviewPath(nodeRunId)}/continue`);
+/** Closes the review; `keepUnresolved` goes on although some rejections have no approved redraw. */
+export function continueReview(nodeRunId: string, keepUnresolved = false): Promise<Run> {
+  return request<Run>('POST', `${reviewPath(nodeRunId)}/continue`, keepUnresolved ? { keep_unresolved: true } : undefined);
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { Project } from '../api/types';
+import { Trans, i18n, useT } from '../i18n';
 import { Modal } from './Modal';
 
 interface Props {
@@ -10,6 +11,7 @@ interface Props {
 }
 
 export function ConfirmDeleteDialog({ project, onClose, onConfirm }: Props) {
+  const t = useT();
   const [busy, setBusy] = useState(false);
 
   async function confirm() {
@@ -24,7 +26,7 @@ export function ConfirmDeleteDialog({ project, onClose, onConfirm }: Props) {
 
   return (
     <Modal
-      title="Delete project?"
+      title={t('deleteProject.title')}
       onClose={onClose}
       busy={busy}
       size="sm"
@@ -33,13 +35,18 @@ export function ConfirmDeleteDialog({ project, onClose, onConfirm }: Props) {
     >
       <div className="modal-body">
         <p className="confirm-text">
-          <strong className="confirm-name">{project.name}</strong> will be removed from your projects. You can undo
-          this right after deleting.
+          <Trans
+            i18n={i18n}
+            t={t}
+            i18nKey="deleteProject.body"
+            values={{ name: project.name }}
+            components={{ name: <strong className="confirm-name" /> }}
+          />
         </p>
       </div>
       <footer className="modal-footer">
         <button type="button" className="button secondary" onClick={onClose} disabled={busy} data-testid="cancel-delete">
-          Cancel
+          {t('common.cancel')}
         </button>
         <button
           type="button"
@@ -48,7 +55,7 @@ export function ConfirmDeleteDialog({ project, onClose, onConfirm }: Props) {
           disabled={busy}
           data-testid="confirm-delete"
         >
-          {busy ? 'Deleting…' : 'Delete'}
+          {busy ? t('common.deleting') : t('common.delete')}
         </button>
       </footer>
     </Modal>

@@ -18,6 +18,8 @@ import {
   typeLabel,
   usageChart,
 } from '../lib/credits';
+import { useLocale, useT } from '../i18n';
+import { formatDateTime, formatNumber } from '../lib/format';
 import { errorMessage } from '../transport';
 import { AlertIcon } from './Icons';
 import { useToasts } from './Toasts';
@@ -46,6 +48,8 @@ function useLoad<T>(fetcher: (signal: AbortSignal) => Promise<T>, deps: unknown[
 }
 
 export function CreditsPage() {
+  const t = useT();
+  const locale = useLocale();
   const toasts = useToasts();
   const [days, setDays] = useState<number>(30);
   const [filter, setFilter] = useState<TransactionQuery>({ page: 1, limit: PAGE_SIZE });
@@ -70,7 +74,7 @@ export function CreditsPage() {
     setSaving(true);
     try {
       const b = await setBudget(parsed.value);
-      toasts.show({ kind: 'success', message: `Budget set: ${formatCredits(b.available)} credits to spend` });
+      toasts.show({ kind: 'success', message: t('creditsPage.budgetSet', { credits: formatCredits(b.available) }) });
       setBudgetText('');
       reloadAll();
     } catch (e) {
@@ -86,16 +90,16 @@ export function CreditsPage() {
     <div className="page credits" data-testid="credits-page">
       <header className="page-header">
         <div>
-          <h1>Credits</h1>
+          <h1>{t('creditsPage.title')}</h1>
           <p className="page-subtitle">
             {dash.kind === 'ready' && dash.data.budget_mode
-              ? 'A budget for the providers this app calls. Offline providers are free.'
-              : 'Work is charged only when it succeeds; failures, cancels and cache hits are free.'}
+              ? t('creditsPage.subtitleBudget')
+              : t('creditsPage.subtitle')}
           </p>
         </div>
         <div className="header-actions">
           <button type="button" className="button secondary" onClick={reloadAll} data-testid="credits-refresh">
-            Refresh
+            {t('creditsPage.refresh')}
           </button>
         </div>
       </header>
@@ -105,7 +109,7 @@ export function CreditsPage() {
           <div className="load-error" role="alert" data-testid="credits-error">
             <AlertIcon size={22} />
             <div>
-              <h2>Couldn’t load your credits</h2>
+              <h2>{t('creditsPage.loadFailed')}</h2>
               <p>{dash.message}</p>
             </div>
           </div>
@@ -114,13 +118,13 @@ export function CreditsPage() {
 
       {dash.kind === 'ready' && (
         <>
-          <section className="credit-stats" aria-label="Balance">
-            <Stat label="Available" value={dash.data.credits} testId="credits-available" />
-            <Stat label="Held by running work" value={dash.data.held} testId="credits-held" note={`${dash.data.pending_holds} pending`} />
-            <Stat label="Used, all time" value={dash.data.total_used} testId="credits-used" />
-            <Stat label="Average per paid step" value={dash.data.cost_per_summary} testId="credits-avg" />
+          <section className="credit-stats" aria-label={t('creditsPage.balance')}>
+            <Stat label={t('creditsPage.available')} value={dash.data.credits} testId="credits-available" />
+            <Stat label={t('creditsPage.held')} value={dash.data.held} testId="credits-held" note={t('creditsPage.pending', { count: dash.data.pending_holds })} />
+            <Stat label={t('creditsPage.used')} value={dash.data.total_used} testId="credits-used" />
+            <Stat label={t('creditsPage.average')} value={dash.data.cost_per_summary} testId="credits-avg" />
           </section>
-          {dash.data.is_member && <p className="credit-note">Member: work is not charged while the membership lasts.</p>}
+          {dash.data.is_member && <p className="credit-note">{t('creditsPage.member')}</p>}
           {dash.data.budget_mode && (
             <form
               className="toolbar credit-budget"
@@ -130,49 +134,49 @@ export function CreditsPage() {
               }}
             >
               <label className="inline-field">
-                <span>Set budget</span>
+                <span>{t('creditsPage.setBudget')}</span>
                 <input
                   className="input input-sm"
                   inputMode="numeric"
-                  placeholder={String(dash.data.credits)}
+                  placeholder={formatNumber(dash.data.credits, locale)}
                   value={budget}
                   onChange={(e) => setBudgetText(e.target.value)}
                   data-testid="credits-budget"
-                  aria-label="Budget in credits"
+                  aria-label={t('creditsPage.budgetLabel')}
                 />
               </label>
               <button type="submit" className="button primary" disabled={saving || budget.trim() === ''}>
-                {saving ? 'Saving…' : 'Save'}
+                {saving ? t('common.saving') : t('common.save')}
               </button>
             </form>
           )}
           <UsageChart dashboard={dash.data} days={days} onDays={setDays} />
         </>
       )}
-      {dash.kind === 'loading' && <span className="spinner" role="status" aria-label="Loading" />}
+      {dash.kind === 'loading' && <span className="spinner" role="status" aria-label={t('common.loading')} />}
 
       <section className="panel credit-section" aria-labelledby="holds-title">
-        <h2 id="holds-title">Pending holds</h2>
-        {holds.kind === 'ready' && holds.data.items.length === 0 && <p className="muted">Nothing is holding credits right now.</p>}
+        <h2 id="holds-title">{t('creditsPage.holds')}</h2>
+        {holds.kind === 'ready' && holds.data.items.length === 0 && <p className="muted">{t('creditsPage.noHolds')}</p>}
         {holds.kind === 'ready' && holds.data.items.length > 0 && (
           <table className="credit-table" data-testid="credits-holds">
             <thead>
               <tr>
-                <th>Started</th>
-                <th>For</th>
-                <th>What</th>
-                <th className="num">Held</th>
-                <th>Expires</th>
+                <th>{t('creditsPage.colStarted')}</th>
+                <th>{t('creditsPage.colFor')}</th>
+                <th>{t('creditsPage.colWhat')}</th>
+                <th className="num">{t('creditsPage.colHeld')}</th>
+                <th>{t('creditsPage.colExpires')}</th>
               </tr>
             </thead>
             <tbody>
               {holds.data.items.map((h) => (
                 <tr key={h.id}>
-                  <td>{h.created_at.slice(0, 19).replace('T', ' ')}</td>
+                  <td>{formatDateTime(h.created_at, locale)}</td>
                   <td>{typeLabel(h.purpose)}</td>
                   <td>{h.description || h.work_id}</td>
                   <td className="num">{formatCredits(h.amount)}</td>
-                  <td>{h.expires_at.slice(0, 16).replace('T', ' ')}</td>
+                  <td>{formatDateTime(h.expires_at, locale)}</td>
                 </tr>
               ))}
             </tbody>
@@ -182,57 +186,57 @@ export function CreditsPage() {
       </section>
 
       <section className="panel credit-section" aria-labelledby="tx-title">
-        <h2 id="tx-title">Transactions</h2>
+        <h2 id="tx-title">{t('creditsPage.transactions')}</h2>
         <div className="toolbar">
           <label className="inline-field">
-            <span>Type</span>
+            <span>{t('creditsPage.type')}</span>
             <select
               className="input input-sm select"
               value={filter.type ?? ''}
               onChange={(e) => setQuery({ type: e.target.value || undefined })}
               data-testid="credits-type"
             >
-              <option value="">All</option>
-              {TRANSACTION_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {typeLabel(t)}
+              <option value="">{t('creditsPage.allTypes')}</option>
+              {TRANSACTION_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {typeLabel(type)}
                 </option>
               ))}
             </select>
           </label>
           <label className="inline-field">
-            <span>From</span>
+            <span>{t('creditsPage.from')}</span>
             <input type="date" className="input input-sm" value={filter.start_date ?? ''} onChange={(e) => setQuery({ start_date: e.target.value || undefined })} />
           </label>
           <label className="inline-field">
-            <span>To</span>
+            <span>{t('creditsPage.to')}</span>
             <input type="date" className="input input-sm" value={filter.end_date ?? ''} onChange={(e) => setQuery({ end_date: e.target.value || undefined })} />
           </label>
         </div>
         {txs.kind === 'error' && <p role="alert">{txs.message}</p>}
-        {txs.kind === 'ready' && txs.data.items.length === 0 && <p className="muted">No transactions match.</p>}
+        {txs.kind === 'ready' && txs.data.items.length === 0 && <p className="muted">{t('creditsPage.noTransactions')}</p>}
         {txs.kind === 'ready' && txs.data.items.length > 0 && (
           <>
             <table className="credit-table" data-testid="credits-transactions">
               <thead>
                 <tr>
-                  <th>When</th>
-                  <th>Type</th>
-                  <th>Description</th>
-                  <th className="num">Change</th>
-                  <th className="num">Held</th>
-                  <th className="num">Balance</th>
+                  <th>{t('creditsPage.colWhen')}</th>
+                  <th>{t('creditsPage.type')}</th>
+                  <th>{t('creditsPage.colDescription')}</th>
+                  <th className="num">{t('creditsPage.colChange')}</th>
+                  <th className="num">{t('creditsPage.colHeld')}</th>
+                  <th className="num">{t('creditsPage.colBalance')}</th>
                 </tr>
               </thead>
               <tbody>
-                {txs.data.items.map((t) => (
-                  <tr key={t.id}>
-                    <td>{t.created_at.slice(0, 19).replace('T', ' ')}</td>
-                    <td>{typeLabel(t.type)}</td>
-                    <td>{t.description}</td>
-                    <td className={`num ${t.amount < 0 ? 'neg' : t.amount > 0 ? 'pos' : ''}`}>{signedCredits(t.amount)}</td>
-                    <td className="num">{t.held_change === 0 ? '' : signedCredits(t.held_change)}</td>
-                    <td className="num">{formatCredits(t.balance_after)}</td>
+                {txs.data.items.map((tx) => (
+                  <tr key={tx.id}>
+                    <td>{formatDateTime(tx.created_at, locale)}</td>
+                    <td>{typeLabel(tx.type)}</td>
+                    <td>{tx.description}</td>
+                    <td className={`num ${tx.amount < 0 ? 'neg' : tx.amount > 0 ? 'pos' : ''}`}>{signedCredits(tx.amount)}</td>
+                    <td className="num">{tx.held_change === 0 ? '' : signedCredits(tx.held_change)}</td>
+                    <td className="num">{formatCredits(tx.balance_after)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -244,10 +248,15 @@ export function CreditsPage() {
                 disabled={(filter.page ?? 1) <= 1}
                 onClick={() => setFilter((f) => ({ ...f, page: (f.page ?? 1) - 1 }))}
               >
-                Newer
+                {t('creditsPage.newer')}
               </button>
               <span className="muted">
-                Page {txs.data.page} of {Math.max(1, txs.data.totalPages)} · {txs.data.total} transactions
+                {t('creditsPage.pageOf', {
+                  page: formatNumber(txs.data.page, locale),
+                  pages: formatNumber(Math.max(1, txs.data.totalPages), locale),
+                  count: txs.data.total,
+                  total: formatNumber(txs.data.total, locale),
+                })}
               </span>
               <button
                 type="button"
@@ -255,7 +264,7 @@ export function CreditsPage() {
                 disabled={txs.data.page >= txs.data.totalPages}
                 onClick={() => setFilter((f) => ({ ...f, page: (f.page ?? 1) + 1 }))}
               >
-                Older
+                {t('creditsPage.older')}
               </button>
             </div>
           </>
@@ -278,24 +287,26 @@ function Stat({ label, value, testId, note }: { label: string; value: number; te
 }
 
 function UsageChart({ dashboard, days, onDays }: { dashboard: Dashboard; days: number; onDays: (d: number) => void }) {
+  const t = useT();
+  useLocale();
   const chart = usageChart(dashboard.usage_history);
   return (
     <section className="panel credit-section" aria-labelledby="usage-title">
       <div className="credit-chart-head">
-        <h2 id="usage-title">Usage</h2>
-        <span className="muted">{formatCredits(chart.total)} credits in {days} days</span>
-        <div className="segmented" role="group" aria-label="Days shown">
+        <h2 id="usage-title">{t('creditsPage.usage')}</h2>
+        <span className="muted">{t('creditsPage.usageTotal', { credits: formatCredits(chart.total), count: days })}</span>
+        <div className="segmented" role="group" aria-label={t('creditsPage.daysShown')}>
           {DAY_CHOICES.map((d) => (
             <button key={d} type="button" className={`segment${d === days ? ' active' : ''}`} onClick={() => onDays(d)}>
-              {d} days
+              {t('creditsPage.days', { count: d })}
             </button>
           ))}
         </div>
       </div>
-      <div className="credit-chart" role="img" aria-label={`Credits charged per day, peak ${formatCredits(chart.max)}`} data-testid="credits-chart">
+      <div className="credit-chart" role="img" aria-label={t('creditsPage.chartLabel', { peak: formatCredits(chart.max) })} data-testid="credits-chart">
         <div className="credit-axis" aria-hidden="true">
-          {[...chart.ticks].reverse().map((t) => (
-            <span key={t}>{formatCredits(t)}</span>
+          {[...chart.ticks].reverse().map((tick) => (
+            <span key={tick}>{formatCredits(tick)}</span>
           ))}
         </div>
         <div className="credit-bars">

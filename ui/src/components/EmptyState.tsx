@@ -1,5 +1,6 @@
 import type { StatusFilter } from '../api/projects';
 import type { Project } from '../api/types';
+import { Trans, i18n, useT } from '../i18n';
 import { statusLabel } from '../lib/format';
 import { FilmIcon, PlusIcon } from './Icons';
 import { SamplesList } from './SamplesList';
@@ -15,16 +16,17 @@ interface Props {
 }
 
 export function EmptyState({ filter, readOnly = false, onCreate, onShowAll, onSampleOpened, onError }: Props) {
+  const t = useT();
   if (filter !== 'all') {
     return (
       <div className="empty-state" data-testid="empty-state" data-variant="filtered">
         <div className="empty-art" aria-hidden="true">
           <FilmIcon size={28} />
         </div>
-        <h2>No {statusLabel(filter).toLowerCase()} projects</h2>
-        <p>Projects move between statuses as you work on them.</p>
+        <h2>{t('empty.filteredTitle', { status: statusLabel(filter).toLowerCase() })}</h2>
+        <p>{t('empty.filteredBody')}</p>
         <button type="button" className="button secondary" onClick={onShowAll} data-testid="show-all">
-          Show all projects
+          {t('empty.showAll')}
         </button>
       </div>
     );
@@ -35,8 +37,8 @@ export function EmptyState({ filter, readOnly = false, onCreate, onShowAll, onSa
         <div className="empty-art" aria-hidden="true">
           <FilmIcon size={28} />
         </div>
-        <h2>No projects here yet</h2>
-        <p>Projects an editor creates in this workspace will appear here.</p>
+        <h2>{t('empty.readOnlyTitle')}</h2>
+        <p>{t('empty.readOnlyBody')}</p>
       </div>
     );
   }
@@ -45,17 +47,17 @@ export function EmptyState({ filter, readOnly = false, onCreate, onShowAll, onSa
       <div className="empty-art" aria-hidden="true">
         <FilmIcon size={28} />
       </div>
-      <h2>Start your first short drama</h2>
-      <p>A project holds the script, characters and scenes of one story. Create one to get going.</p>
+      <h2>{t('empty.firstTitle')}</h2>
+      <p>{t('empty.firstBody')}</p>
       <button type="button" className="button primary" onClick={onCreate} data-testid="empty-new-project">
         <PlusIcon />
-        Create your first project
+        {t('empty.createFirst')}
       </button>
       <p className="hint">
-        or press <kbd>N</kbd>
+        <Trans i18n={i18n} t={t} i18nKey="empty.orPress" components={{ key: <kbd /> }} />
       </p>
       <section className="empty-samples" aria-labelledby="empty-samples-title" data-testid="empty-samples">
-        <h3 id="empty-samples-title">Or start from a sample script</h3>
+        <h3 id="empty-samples-title">{t('empty.fromSample')}</h3>
         <SamplesList onOpened={onSampleOpened} onError={onError} />
       </section>
     </div>

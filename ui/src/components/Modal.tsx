@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useT } from '../i18n';
 import { CloseIcon } from './Icons';
 
 interface ModalProps {
@@ -16,8 +17,12 @@ interface ModalProps {
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+const FIRST_FIELD =
+  'input:not([disabled]):not([type="hidden"]):not([type="radio"]):not([type="checkbox"]), textarea:not([disabled]), select:not([disabled])';
+
 /** An accessible modal dialog: focus moves in and is trapped, Escape closes, focus returns. */
 export function Modal({ title, onClose, children, busy, size = 'md', testId, initialFocus }: ModalProps) {
+  const t = useT();
   const panelRef = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const onCloseRef = useRef(onClose);
@@ -28,8 +33,10 @@ export function Modal({ title, onClose, children, busy, size = 'md', testId, ini
   useEffect(() => {
     const previouslyFocused = document.activeElement as HTMLElement | null;
     const panel = panelRef.current;
+    // The first field when there is one (typing goes where the user expects), else the first control.
     const target =
       (initialFocus && panel?.querySelector<HTMLElement>(initialFocus)) ||
+      panel?.querySelector<HTMLElement>(FIRST_FIELD) ||
       panel?.querySelector<HTMLElement>(FOCUSABLE);
     target?.focus();
 
@@ -82,7 +89,7 @@ export function Modal({ title, onClose, children, busy, size = 'md', testId, ini
           <button
             type="button"
             className="icon-button"
-            aria-label="Close dialog"
+            aria-label={t('common.closeDialog')}
             onClick={() => !busy && onClose()}
             data-testid="close-dialog"
           >

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ASPECT_RATIOS, type AspectRatio, type NewProject, type Project } from '../api/types';
+import { useT } from '../i18n';
 import { ASPECT_LABELS } from '../lib/format';
 import {
   MAX_NAME_CHARS,
@@ -9,7 +10,7 @@ import {
   type FieldErrors,
   type ProjectForm,
 } from '../lib/validation';
-import { ApiError, errorMessage } from '../transport';
+import { ApiError, errorMessage, fieldErrorMessage } from '../transport';
 import { AspectShape } from './Badges';
 import { Modal } from './Modal';
 
@@ -25,6 +26,7 @@ interface Props {
 }
 
 export function NewProjectDialog({ onClose, onCreate, onCreated, onError }: Props) {
+  const t = useT();
   const [form, setForm] = useState<ProjectForm>({ name: '', description: '', aspect_ratio: '9:16' });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -58,12 +60,12 @@ export function NewProjectDialog({ onClose, onCreate, onCreated, onError }: Prop
       if (err instanceof ApiError) {
         const field = formFieldFor(err.field, FORM_FIELDS);
         if (field) {
-          setErrors({ [field]: err.detail });
+          setErrors({ [field]: fieldErrorMessage(err) });
           document.querySelector<HTMLElement>(`[data-field="${field}"]`)?.focus();
           return;
         }
         if (err.isValidation) {
-          setFormError(err.detail);
+          setFormError(errorMessage(err));
           return;
         }
       }
@@ -72,18 +74,25 @@ export function NewProjectDialog({ onClose, onCreate, onCreated, onError }: Prop
   }
 
   return (
-    <Modal title="New project" onClose={onClose} busy={submitting} testId="new-project-dialog">
+    <Modal
+      title={t('newProject.title')}
+      onClose={onClose}
+      busy={submitting}
+      testId="new-project-dialog"
+      // Straight into the name: the N shortcut opens this dialog and the user types on.
+      initialFocus='[data-testid="project-name-input"]'
+    >
       <form className="modal-body form" onSubmit={submit} noValidate>
         <div className="form-field">
           <label htmlFor="np-name">
-            Name <span className="required" aria-hidden="true">*</span>
+            {t('newProject.name')} <span className="required" aria-hidden="true">*</span>
           </label>
           <input
             id="np-name"
             className={`input${errors.name ? ' invalid' : ''}`}
             data-testid="project-name-input"
             data-field="name"
-            placeholder="e.g. Midnight Confession — Episode 1"
+            placeholder={t('newProject.namePlaceholder')}
             autoComplete="off"
             maxLength={MAX_NAME_CHARS * 2}
             required
@@ -102,14 +111,14 @@ export function NewProjectDialog({ onClose, onCreate, onCreated, onError }: Prop
 
         <div className="form-field">
           <label htmlFor="np-description">
-            Description <span className="optional">optional</span>
+            {t('newProject.description')} <span className="optional">{t('newProject.optional')}</span>
           </label>
           <textarea
             id="np-description"
             className={`input textarea${errors.description ? ' invalid' : ''}`}
             data-testid="project-description-input"
             data-field="description"
-            placeholder="A one-line logline helps you find it later"
+            placeholder={t('newProject.descriptionPlaceholder')}
             rows={3}
             aria-invalid={errors.description ? true : undefined}
             aria-describedby={errors.description ? 'np-description-error' : undefined}
@@ -127,8 +136,8 @@ export function NewProjectDialog({ onClose, onCreate, onCreated, onError }: Prop
         </div>
 
         <fieldset className="form-field">
-          <legend>Aspect ratio</legend>
-          <div className="aspect-options" role="radiogroup" aria-label="Aspect ratio" data-field="aspect_ratio" tabIndex={-1}>
+          <legend>{t('newProject.aspectRatio')}</legend>
+          <div className="aspect-options" role="radiogroup" aria-label={t('newProject.aspectRatio')} data-field="aspect_ratio" tabIndex={-1}>
             {ASPECT_RATIOS.map((r: AspectRatio) => (
               <label
                 key={r}
@@ -163,10 +172,10 @@ export function NewProjectDialog({ onClose, onCreate, onCreated, onError }: Prop
 
         <footer className="modal-footer">
           <button type="button" className="button secondary" onClick={onClose} disabled={submitting}>
-            Cancel
+            {t('common.cancel')}
           </button>
           <button type="submit" className="button primary" data-testid="create-project" disabled={submitting}>
-            {submitting ? 'Creating…' : 'Create project'}
+            {submitting ? t('common.creating') : t('newProject.create')}
           </button>
         </footer>
       </form>

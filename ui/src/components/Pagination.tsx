@@ -1,4 +1,5 @@
-import { pageWindow } from '../lib/format';
+import { useT } from '../i18n';
+import { formatNumber, pageWindow } from '../lib/format';
 import { ChevronLeftIcon, ChevronRightIcon } from './Icons';
 
 interface Props {
@@ -10,19 +11,20 @@ interface Props {
 }
 
 export function Pagination({ page, totalPages, total, limit, onPage }: Props) {
+  const t = useT();
   if (totalPages <= 1) return null;
   const from = (page - 1) * limit + 1;
   const to = Math.min(total, page * limit);
   return (
-    <nav className="pagination" aria-label="Pagination" data-testid="pagination">
+    <nav className="pagination" aria-label={t('pagination.label')} data-testid="pagination">
       <span className="pagination-summary" data-testid="pagination-summary">
-        {from}–{to} of {total}
+        {t('pagination.summary', { from: formatNumber(from), to: formatNumber(to), total: formatNumber(total) })}
       </span>
       <div className="pagination-controls">
         <button
           type="button"
           className="icon-button"
-          aria-label="Previous page"
+          aria-label={t('pagination.previous')}
           data-testid="prev-page"
           disabled={page <= 1}
           onClick={() => onPage(page - 1)}
@@ -40,7 +42,7 @@ export function Pagination({ page, totalPages, total, limit, onPage }: Props) {
               type="button"
               className={`page-button${p === page ? ' current' : ''}`}
               aria-current={p === page ? 'page' : undefined}
-              aria-label={`Page ${p}`}
+              aria-label={t('pagination.page', { page: p })}
               data-testid={`page-${p}`}
               onClick={() => onPage(p)}
             >
@@ -51,7 +53,7 @@ export function Pagination({ page, totalPages, total, limit, onPage }: Props) {
         <button
           type="button"
           className="icon-button"
-          aria-label="Next page"
+          aria-label={t('pagination.next')}
           data-testid="next-page"
           disabled={page >= totalPages}
           onClick={() => onPage(page + 1)}

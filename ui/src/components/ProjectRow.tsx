@@ -1,8 +1,9 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { Project } from '../api/types';
+import { useLocale, useT } from '../i18n';
 import { formatDateTime, formatRelativeTime } from '../lib/format';
 import { validateName } from '../lib/validation';
-import { ApiError } from '../transport';
+import { ApiError, fieldErrorMessage, requestBlob } from '../transport';
 import { AspectBadge, AspectShape, StatusBadge } from './Badges';
 import { PencilIcon, TrashIcon } from './Icons';
 
@@ -26,6 +27,35 @@ function hueFor(id: string): number {
   return h % 360;
 }
 
+/** An object URL of the project's keyframe image, or null (no keyframe, still loading, failed). */
+function useThumbnail(assetId: string | null | undefined): string | null {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    setUrl(null);
+    if (!assetId) return;
+    const ctrl = new AbortController();
+    let objectUrl: string | null = null;
+    const path = `/api/v1/assets/${encodeURIComponent(assetId)}`;
+    // The small stored thumbnail; the image itself where the server has none to give.
+    requestBlob(`${path}/thumbnail`, ctrl.signal)
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) throw e;
+        return requestBlob(`${path}/download`, ctrl.signal);
+      })
+      .then((blob) => {
+        if (ctrl.signal.aborted) return;
+        objectUrl = URL.createObjectURL(blob);
+        setUrl(objectUrl);
+      })
+      .catch(() => undefined); // the gradient stays
+    return () => {
+      ctrl.abort();
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [assetId]);
+  return url;
+}
+
 export function ProjectRow({
   project,
   now,
@@ -36,7 +66,10 @@ export function ProjectRow({
   onDelete,
   onOpen,
 }: ProjectRowProps) {
+  const t = useT();
+  const locale = useLocale();
   const hue = hueFor(project.id);
+  const thumbnail = useThumbnail(project.thumbnail_asset_id);
   return (
     <li
       className="project-row openable"
@@ -55,8 +88,10 @@ export function ProjectRow({
             background: `linear-gradient(135deg, hsl(${hue} 70% 45%), hsl(${(hue + 50) % 360} 75% 35%))`,
           }}
           aria-hidden="true"
+          data-testid="project-thumb"
+          data-keyframe={project.thumbnail_asset_id ?? undefined}
         >
-          <AspectShape ratio={project.aspect_ratio} />
+          {thumbnail ? <img src={thumbnail} alt="" /> : <AspectShape ratio={project.aspect_ratio} />}
         </div>
         <div className="name-block">
           {editing ? (
@@ -73,7 +108,7 @@ export function ProjectRow({
               className="project-link"
               href={`#/projects/${encodeURIComponent(project.id)}`}
               data-testid="open-project"
-              aria-label={`Open ${project.name}`}
+              aria-label={t('projects.open', { name: project.name })}
             >
               <span className="project-name" data-testid="project-name" title={project.name}>
                 {project.name}
@@ -85,7 +120,7 @@ export function ProjectRow({
               {project.description}
             </span>
           ) : (
-            <span className="project-description muted-italic">No description</span>
+            <span className="project-description muted-italic">{t('projects.noDescription')}</span>
           )}
         </div>
       </div>
@@ -96,16 +131,16 @@ export function ProjectRow({
         <StatusBadge status={project.status} />
       </div>
       <div className="cell-updated">
-        <time dateTime={project.updated_at} title={formatDateTime(project.updated_at)} data-testid="project-updated">
-          {formatRelativeTime(project.updated_at, now)}
+        <time dateTime={project.updated_at} title={formatDateTime(project.updated_at, locale)} data-testid="project-updated">
+          {formatRelativeTime(project.updated_at, now, locale)}
         </time>
       </div>
       <div className="cell-actions">
         <button
           type="button"
           className="icon-button"
-          aria-label={`Rename ${project.name}`}
-          title="Rename"
+          aria-label={t('projects.renameNamed', { name: project.name })}
+          title={t('projects.rename')}
           data-testid="rename-project"
           onClick={onStartRename}
           disabled={editing}
@@ -115,8 +150,8 @@ export function ProjectRow({
         <button
           type="button"
           className="icon-button danger"
-          aria-label={`Delete ${project.name}`}
-          title="Delete"
+          aria-label={t('projects.deleteNamed', { name: project.name })}
+          title={t('common.delete')}
           data-testid="delete-project"
           onClick={onDelete}
         >
@@ -136,6 +171,7 @@ function RenameInput({
   onSave: (name: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const t = useT();
   const [value, setValue] = useState(initial);
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
@@ -166,7 +202,7 @@ function RenameInput({
       setSaving(false);
       // A validation error is shown next to the field; anything else is toasted by the page.
       // Either way the input stays open so the edit is not lost.
-      if (e instanceof ApiError && e.field) setError(e.detail);
+      if (e instanceof ApiError && e.field) setError(fieldErrorMessage(e));
     }
   }
 
@@ -176,7 +212,7 @@ function RenameInput({
         ref={inputRef}
         className={`input input-sm${error ? ' invalid' : ''}`}
         data-testid="rename-input"
-        aria-label="Project name"
+        aria-label={t('projects.nameLabel')}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? errorId : undefined}
         value={value}
@@ -199,7 +235,7 @@ function RenameInput({
           }
         }}
       />
-      <span className="rename-hint">Enter to save · Esc to cancel</span>
+      <span className="rename-hint">{t('projects.renameHint')}</span>
       {error && (
         <span className="field-error" id={errorId} role="alert" data-testid="rename-error">
           {error}

@@ -9,9 +9,10 @@ import {
   type StatusFilter,
 } from '../api/projects';
 import { PROJECT_STATUSES, type Page, type Project } from '../api/types';
+import { useT } from '../i18n';
 import { isNewProjectShortcut } from '../lib/keyboard';
 import { navigate } from '../lib/navigate';
-import { pluralize, statusLabel } from '../lib/format';
+import { formatCount, statusLabel } from '../lib/format';
 import { ApiError, errorMessage } from '../transport';
 import { ConfirmDeleteDialog } from './ConfirmDeleteDialog';
 import { EmptyState } from './EmptyState';
@@ -40,6 +41,7 @@ function useNow(intervalMs: number): Date {
 }
 
 export function ProjectsPage() {
+  const t = useT();
   const toasts = useToasts();
   const [filter, setFilter] = useState<StatusFilter>('all');
   const [page, setPage] = useState(1);
@@ -104,20 +106,20 @@ export function ProjectsPage() {
 
   const onSampleOpened = useCallback(
     (p: Project) => {
-      toasts.show({ kind: 'success', message: `Opened the sample as “${p.name}”` });
+      toasts.show({ kind: 'success', message: t('projects.sampleOpened', { name: p.name }) });
       openProject(p);
     },
-    [openProject, toasts],
+    [openProject, toasts, t],
   );
 
   const onCreated = useCallback(
     (p: Project) => {
-      toasts.show({ kind: 'success', message: `Created “${p.name}”` });
+      toasts.show({ kind: 'success', message: t('projects.created', { name: p.name }) });
       if (filter !== 'all' && filter !== p.status) setFilter('all');
       setPage(1);
       reload();
     },
-    [filter, reload, toasts],
+    [filter, reload, toasts, t],
   );
 
   async function rename(project: Project, name: string) {
@@ -128,7 +130,7 @@ export function ProjectsPage() {
           ? { ...s, data: { ...s.data, items: s.data.items.map((p) => (p.id === updated.id ? updated : p)) } }
           : s,
       );
-      toasts.show({ kind: 'success', message: `Renamed to “${updated.name}”` });
+      toasts.show({ kind: 'success', message: t('projects.renamed', { name: updated.name }) });
       reload();
     } catch (e) {
       if (!(e instanceof ApiError && e.field)) showError(errorMessage(e));
@@ -143,7 +145,7 @@ export function ProjectsPage() {
   async function undoDelete(project: Project) {
     try {
       const restored = await restoreProject(project.id);
-      toasts.show({ kind: 'success', message: `Restored “${restored.name}”` });
+      toasts.show({ kind: 'success', message: t('projects.restored', { name: restored.name }) });
       reload();
     } catch (e) {
       showError(errorMessage(e));
@@ -172,9 +174,9 @@ export function ProjectsPage() {
     );
     toasts.show({
       kind: 'info',
-      message: `Deleted “${project.name}”`,
+      message: t('projects.deleted', { name: project.name }),
       duration: 10_000,
-      action: { label: 'Undo', testId: 'undo-delete', onClick: () => void undoDelete(project) },
+      action: { label: t('common.undo'), testId: 'undo-delete', onClick: () => void undoDelete(project) },
     });
     reload();
   }
@@ -186,19 +188,22 @@ export function ProjectsPage() {
     <div className="page">
       <header className="page-header">
         <div>
-          <h1>Projects</h1>
+          <h1>{t('projects.title')}</h1>
           <p className="page-subtitle" data-testid="project-count">
             {data
               ? filter === 'all'
-                ? pluralize(total, 'project')
-                : `${pluralize(total, 'project')} · ${statusLabel(filter)}`
+                ? formatCount('project', total)
+                : `${formatCount('project', total)} · ${statusLabel(filter)}`
               : '\u00a0'}
           </p>
         </div>
         <div className="header-actions">
           {!canEdit && workspace && (
             <span className="read-only-note" data-testid="read-only-note">
-              You are a {workspace.current.role} in {workspace.current.name}: {workspace.current.role === 'reviewer' ? 'you can read and review' : 'read only'}
+              {t(workspace.current.role === 'reviewer' ? 'projects.readOnlyReviewer' : 'projects.readOnlyViewer', {
+                role: t(`roles.${workspace.current.role}` as never),
+                workspace: workspace.current.name,
+              })}
             </span>
           )}
           {canEdit && data && data.total > 0 && (
@@ -209,13 +214,13 @@ export function ProjectsPage() {
               data-testid="open-samples"
             >
               <FileTextIcon />
-              Samples
+              {t('projects.samples')}
             </button>
           )}
           {canEdit && (
             <button type="button" className="button primary" onClick={() => setCreating(true)} data-testid="new-project">
               <PlusIcon />
-              New project
+              {t('projects.newProject')}
               <kbd className="kbd-hint" aria-hidden="true">
                 N
               </kbd>
@@ -225,7 +230,7 @@ export function ProjectsPage() {
       </header>
 
       <div className="toolbar">
-        <div className="segmented" role="group" aria-label="Filter by status" data-testid="status-filter">
+        <div className="segmented" role="group" aria-label={t('projects.filterByStatus')} data-testid="status-filter">
           {FILTERS.map((f) => (
             <button
               key={f}
@@ -238,11 +243,11 @@ export function ProjectsPage() {
                 setPage(1);
               }}
             >
-              {f === 'all' ? 'All' : statusLabel(f)}
+              {f === 'all' ? t('projects.all') : statusLabel(f)}
             </button>
           ))}
         </div>
-        {refreshing && data && <span className="spinner" role="status" aria-label="Loading" />}
+        {refreshing && data && <span className="spinner" role="status" aria-label={t('common.loading')} />}
       </div>
 
       <section className="panel" aria-busy={load.kind === 'loading'}>
@@ -251,11 +256,11 @@ export function ProjectsPage() {
           <div className="load-error" role="alert" data-testid="load-error">
             <AlertIcon size={22} />
             <div>
-              <h2>Couldn’t load projects</h2>
+              <h2>{t('projects.loadFailed')}</h2>
               <p>{load.message}</p>
             </div>
             <button type="button" className="button secondary" onClick={reload}>
-              Try again
+              {t('common.tryAgain')}
             </button>
           </div>
         )}
@@ -275,10 +280,10 @@ export function ProjectsPage() {
         {data && data.items.length > 0 && (
           <>
             <div className="list-header" aria-hidden="true">
-              <span>Name</span>
-              <span>Format</span>
-              <span>Status</span>
-              <span>Updated</span>
+              <span>{t('projects.colName')}</span>
+              <span>{t('projects.colFormat')}</span>
+              <span>{t('projects.colStatus')}</span>
+              <span>{t('projects.colUpdated')}</span>
               <span />
             </div>
             <ul className={`project-list${refreshing ? ' refreshing' : ''}`} data-testid="project-list">

@@ -1,4 +1,5 @@
 import type { Project } from '../api/types';
+import { useT } from '../i18n';
 import { Modal } from './Modal';
 import { SamplesList } from './SamplesList';
 
@@ -11,15 +12,16 @@ export function SamplesDialog({
   onOpened: (p: Project) => void;
   onError: (message: string) => void;
 }) {
+  const t = useT();
   return (
-    <Modal title="Sample scripts" onClose={onClose} testId="samples-dialog">
+    <Modal title={t('samples.title')} onClose={onClose} testId="samples-dialog">
       <div className="modal-body">
-        <p className="confirm-text">Each sample opens as a new project with its script already broken down.</p>
+        <p className="confirm-text">{t('samples.intro')}</p>
         <SamplesList onOpened={onOpened} onError={onError} />
       </div>
       <div className="modal-footer">
         <button type="button" className="button secondary" onClick={onClose}>
-          Close
+          {t('common.close')}
         </button>
       </div>
     </Modal>

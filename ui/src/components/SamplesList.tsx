@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { listSamples, openSample } from '../api/samples';
 import type { Project, Sample } from '../api/types';
+import { useT } from '../i18n';
 import { errorMessage } from '../transport';
 import { FileTextIcon } from './Icons';
 
@@ -14,6 +15,7 @@ interface Props {
 
 /** The built-in sample scripts; clicking one makes a new project from it. */
 export function SamplesList({ onOpened, onError }: Props) {
+  const t = useT();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [opening, setOpening] = useState<string | null>(null);
 
@@ -37,11 +39,11 @@ export function SamplesList({ onOpened, onError }: Props) {
     }
   }
 
-  if (load.kind === 'loading') return <p className="samples-status muted">Loading samples…</p>;
+  if (load.kind === 'loading') return <p className="samples-status muted">{t('samples.loading')}</p>;
   if (load.kind === 'error')
     return (
       <p className="samples-status field-error" role="alert">
-        Couldn’t load the samples: {load.message}
+        {t('samples.loadFailed', { message: load.message })}
       </p>
     );
   if (load.samples.length === 0) return null;
@@ -55,7 +57,7 @@ export function SamplesList({ onOpened, onError }: Props) {
             data-testid="sample-open"
             data-sample-id={s.id}
             disabled={opening !== null}
-            aria-label={`Open sample “${s.title}”`}
+            aria-label={t('samples.open', { title: s.title })}
             onClick={() => void open(s)}
           >
             <span className="sample-icon" aria-hidden="true">

@@ -1,5 +1,6 @@
 import type { Dispatch, ReactNode } from 'react';
 import type { RevealEvent, RevealState } from '../lib/accountForms';
+import { useT } from '../i18n';
 import { copyText } from '../lib/clipboard';
 import { Modal } from './Modal';
 
@@ -20,6 +21,7 @@ interface Props {
 
 /** A secret shown once (an API key, an invitation link): read-only field, Copy, and a close button. */
 export function SecretRevealDialog({ reveal, dispatch, title, warning, label, noun, closeLabel, testIds }: Props) {
+  const t = useT();
   return (
     <Modal title={title} onClose={() => dispatch({ type: 'close' })} testId={testIds.dialog} size="md">
       <div className="modal-body form">
@@ -41,14 +43,14 @@ export function SecretRevealDialog({ reveal, dispatch, title, warning, label, no
             data-testid={testIds.copy}
             onClick={() => void copyText(reveal.secret).then((ok) => dispatch({ type: ok ? 'copied' : 'copy-failed' }))}
           >
-            {reveal.copied ? 'Copied' : 'Copy'}
+            {reveal.copied ? t('common.copied') : t('common.copy')}
           </button>
         </div>
-        {reveal.copyFailed && <p className="field-error">Could not copy: select the {noun} and copy it by hand.</p>}
+        {reveal.copyFailed && <p className="field-error">{t('secret.copyFailed', { noun })}</p>}
       </div>
       <footer className="modal-footer">
         <button type="button" className="button primary" onClick={() => dispatch({ type: 'close' })} data-testid={testIds.close}>
-          {reveal.copied ? 'Done' : closeLabel}
+          {reveal.copied ? t('secret.done') : closeLabel}
         </button>
       </footer>
     </Modal>

@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { User } from '../api/accounts';
 import { getHealth } from '../api/projects';
+import { useT } from '../i18n';
 import type { Route } from '../lib/route';
 import { getTransport } from '../transport';
 import { FolderIcon, LockIcon, LogoMark, UserIcon } from './Icons';
+import { LanguageSwitcher } from './LanguageSwitcher';
 import type { WorkspaceApi } from './team/WorkspaceContext';
 import { WorkspaceSwitcher } from './team/WorkspaceSwitcher';
 
@@ -33,6 +35,7 @@ function NavItem({ href, active, testId, icon, label }: { href: string; active: 
 }
 
 export function Sidebar({ route, account, workspace }: Props = {}) {
+  const t = useT();
   const [signingOut, setSigningOut] = useState(false);
   const [conn, setConn] = useState<Conn>({ state: 'checking' });
 
@@ -56,7 +59,7 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
     };
   }, []);
 
-  const mode = getTransport().kind === 'desktop' ? 'Desktop' : 'Web';
+  const mode = getTransport().kind === 'desktop' ? t('sidebar.modeDesktop') : t('sidebar.modeWeb');
 
   return (
     <aside className="sidebar">
@@ -65,14 +68,14 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
         <span>Storyloom</span>
       </div>
       {account && workspace && <WorkspaceSwitcher ws={workspace} />}
-      <nav aria-label="Main">
+      <nav aria-label={t('sidebar.mainNav')}>
         <ul className="nav-list">
           <NavItem
             href="#/projects"
             active={!route || route.name === 'projects' || route.name === 'project'}
             testId="nav-projects"
             icon={<FolderIcon />}
-            label="Projects"
+            label={t('nav.projects')}
           />
           <NavItem
             href="#/credits"
@@ -83,7 +86,7 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
                 ◎
               </span>
             }
-            label="Credits"
+            label={t('nav.credits')}
           />
           {(!account || account.user.is_admin) && (
             <NavItem
@@ -95,7 +98,7 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
                   ⚙
                 </span>
               }
-              label="Providers & Models"
+              label={t('nav.providers')}
             />
           )}
           {account && (
@@ -110,13 +113,13 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
                       ⚇
                     </span>
                   }
-                  label="Team"
+                  label={t('nav.team')}
                 />
               )}
-              <NavItem href="#/account" active={route?.name === 'account'} testId="nav-account" icon={<UserIcon />} label="Account" />
-              <NavItem href="#/account/api-keys" active={route?.name === 'api-keys'} testId="nav-api-keys" icon={<LockIcon />} label="API keys" />
+              <NavItem href="#/account" active={route?.name === 'account'} testId="nav-account" icon={<UserIcon />} label={t('nav.account')} />
+              <NavItem href="#/account/api-keys" active={route?.name === 'api-keys'} testId="nav-api-keys" icon={<LockIcon />} label={t('nav.apiKeys')} />
               {account.user.is_admin && (
-                <NavItem href="#/admin/users" active={route?.name === 'admin-users'} testId="nav-admin-users" icon={<UserIcon />} label="Users" />
+                <NavItem href="#/admin/users" active={route?.name === 'admin-users'} testId="nav-admin-users" icon={<UserIcon />} label={t('nav.users')} />
               )}
             </>
           )}
@@ -125,9 +128,9 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
       {account && (
         <div className="signed-in" data-testid="signed-in">
           <div className="signed-in-who">
-            <span className="signed-in-label">Signed in as</span>
+            <span className="signed-in-label">{t('sidebar.signedInAs')}</span>
             <strong data-testid="signed-in-username">{account.user.username}</strong>
-            {account.user.is_admin && <span className="badge">admin</span>}
+            {account.user.is_admin && <span className="badge">{t('sidebar.admin')}</span>}
           </div>
           <button
             type="button"
@@ -139,16 +142,17 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
               void account.onSignOut().finally(() => setSigningOut(false));
             }}
           >
-            {signingOut ? 'Signing out…' : 'Sign out'}
+            {signingOut ? t('sidebar.signingOut') : t('sidebar.signOut')}
           </button>
         </div>
       )}
+      <LanguageSwitcher />
       <div className="sidebar-footer" data-testid="connection" data-state={conn.state}>
         <span className={`conn-dot conn-${conn.state}`} aria-hidden="true" />
         <span>
-          {conn.state === 'checking' && 'Connecting…'}
-          {conn.state === 'ok' && `${mode} · v${conn.version}`}
-          {conn.state === 'down' && 'Server unreachable'}
+          {conn.state === 'checking' && t('sidebar.connecting')}
+          {conn.state === 'ok' && t('sidebar.connected', { mode, version: conn.version })}
+          {conn.state === 'down' && t('sidebar.unreachable')}
         </span>
       </div>
     </aside>

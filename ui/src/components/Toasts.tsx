@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useT } from '../i18n';
 import { AlertIcon, CheckIcon, CloseIcon } from './Icons';
 
 export type ToastKind = 'success' | 'error' | 'info';
@@ -66,6 +67,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
 }
 
 function Toast({ toast, onDismiss }: { toast: ToastItem; onDismiss: () => void }) {
+  const t = useT();
   const [paused, setPaused] = useState(false);
   const duration = toast.duration ?? DEFAULT_DURATION[toast.kind];
   const dismissRef = useRef(onDismiss);
@@ -104,7 +106,7 @@ function Toast({ toast, onDismiss }: { toast: ToastItem; onDismiss: () => void }
           {toast.action.label}
         </button>
       )}
-      <button type="button" className="icon-button toast-close" aria-label="Dismiss" onClick={onDismiss}>
+      <button type="button" className="icon-button toast-close" aria-label={t('common.dismiss')} onClick={onDismiss}>
         <CloseIcon size={14} />
       </button>
     </div>

@@ -5,23 +5,24 @@
  * key's expiry choices, the copy-once state of a new key's secret, and the accounts-mode probe.
  */
 import type { KeyScope } from '../api/accounts';
-import { ApiError } from '../transport/errors';
+import { activeLocale, hasKey, t } from '../i18n';
+import { ApiError, apiErrorMessage, errorMessage } from '../transport/errors';
 import type { FieldErrors } from './validation';
 
 const chars = (s: string) => Array.from(s).length;
 
 export function validateUsername(name: string): string | null {
   const n = chars(name.trim());
-  if (n === 0) return 'Username is required';
-  if (n < 3 || n > 32) return 'Username must be 3 to 32 characters';
-  if (!/^[\p{L}\p{N}_.-]+$/u.test(name.trim())) return "Username may hold letters, digits, '_', '.' and '-' only";
+  if (n === 0) return t('accountForms.usernameRequired');
+  if (n < 3 || n > 32) return t('accountForms.usernameLength');
+  if (!/^[\p{L}\p{N}_.-]+$/u.test(name.trim())) return t('accountForms.usernameChars');
   return null;
 }
 
 /** Empty is fine when the email is optional. */
 export function validateEmail(email: string, required = false): string | null {
   const e = email.trim();
-  if (!e) return required ? 'Email is required' : null;
+  if (!e) return required ? t('accountForms.emailRequired') : null;
   const at = e.indexOf('@');
   const domain = e.slice(at + 1);
   const ok =
@@ -32,14 +33,14 @@ export function validateEmail(email: string, required = false): string | null {
     domain.includes('.') &&
     !domain.startsWith('.') &&
     !domain.endsWith('.');
-  return ok ? null : 'Email must be an address like name@example.com';
+  return ok ? null : t('accountForms.emailInvalid');
 }
 
 export function validatePassword(pw: string): string | null {
   const n = chars(pw);
-  if (n === 0) return 'Password is required';
-  if (n < 8 || n > 128) return 'Password must be 8 to 128 characters';
-  if (new Set(Array.from(pw)).size === 1) return 'Password must not be one repeated character';
+  if (n === 0) return t('accountForms.passwordRequired');
+  if (n < 8 || n > 128) return t('accountForms.passwordLength');
+  if (new Set(Array.from(pw)).size === 1) return t('accountForms.passwordRepeated');
   return null;
 }
 
@@ -50,8 +51,8 @@ export interface SignInForm {
 
 export function validateSignIn(f: SignInForm): FieldErrors {
   const e: FieldErrors = {};
-  if (!f.login.trim()) e.login = 'Enter your username or email';
-  if (!f.password) e.password = 'Enter your password';
+  if (!f.login.trim()) e.login = t('accountForms.enterLogin');
+  if (!f.password) e.password = t('accountForms.enterPassword');
   return e;
 }
 
@@ -70,8 +71,8 @@ export function validateSignUp(f: SignUpForm): FieldErrors {
   if (m) e.email = m;
   const p = validatePassword(f.password);
   if (p) e.password = p;
-  if (!f.confirm_password) e.confirm_password = 'Repeat the password';
-  else if (f.confirm_password !== f.password) e.confirm_password = 'The passwords do not match';
+  if (!f.confirm_password) e.confirm_password = t('accountForms.repeatPassword');
+  else if (f.confirm_password !== f.password) e.confirm_password = t('accountForms.passwordsDiffer');
   return e;
 }
 
@@ -83,11 +84,11 @@ export interface PasswordForm {
 
 export function validatePasswordChange(f: PasswordForm): FieldErrors {
   const e: FieldErrors = {};
-  if (!f.current_password) e.current_password = 'Enter your current password';
+  if (!f.current_password) e.current_password = t('accountForms.enterCurrentPassword');
   const p = validatePassword(f.new_password);
   if (p) e.new_password = p;
-  else if (f.new_password === f.current_password) e.new_password = 'The new password must differ from the current one';
-  if (f.confirm_password !== f.new_password) e.confirm_password = 'The passwords do not match';
+  else if (f.new_password === f.current_password) e.new_password = t('accountForms.newPasswordSame');
+  if (f.confirm_password !== f.new_password) e.confirm_password = t('accountForms.passwordsDiffer');
   return e;
 }
 
@@ -103,7 +104,7 @@ export function validateProfile(f: ProfileForm): FieldErrors {
   if (u) e.username = u;
   const m = validateEmail(f.email);
   if (m) e.email = m;
-  if (chars(f.display_name.trim()) > 64) e.display_name = 'Display name must be at most 64 characters';
+  if (chars(f.display_name.trim()) > 64) e.display_name = t('accountForms.displayNameTooLong');
   return e;
 }
 
@@ -126,20 +127,22 @@ export interface ApiKeyForm {
   expires_in_days: number;
 }
 
-export const KEY_EXPIRY_CHOICES: readonly { days: number; label: string }[] = [
-  { days: 0, label: 'Never' },
-  { days: 7, label: '7 days' },
-  { days: 30, label: '30 days' },
-  { days: 90, label: '90 days' },
-  { days: 365, label: '1 year' },
-];
+/** Expiry choices of a new API key; `label` reads the active language. */
+export const KEY_EXPIRY_CHOICES: readonly { days: number; readonly label: string }[] = [0, 7, 30, 90, 365].map((days) => ({
+  days,
+  get label() {
+    if (days === 0) return t('accountForms.expiryNever');
+    if (days === 365) return t('accountForms.expiryYear');
+    return t('accountForms.expiryDays', { count: days });
+  },
+}));
 
 export function validateApiKeyForm(f: ApiKeyForm): FieldErrors {
   const e: FieldErrors = {};
   const n = chars(f.name.trim());
-  if (n === 0) e.name = 'Name is required';
-  else if (n > 64) e.name = 'Name must be at most 64 characters';
-  if (f.scopes.length === 0) e.scopes = 'Choose at least one scope';
+  if (n === 0) e.name = t('validation.nameRequired');
+  else if (n > 64) e.name = t('validation.nameTooLong', { max: 64 });
+  if (f.scopes.length === 0) e.scopes = t('accountForms.chooseScope');
   return e;
 }
 
@@ -163,10 +166,14 @@ export function apiKeyBody(f: ApiKeyForm, now: Date): { name: string; scopes: Ke
 export function serverFieldError(e: unknown, known: readonly string[]): { field: string; message: string } | null {
   if (!(e instanceof ApiError)) return null;
   const last = e.field?.split(/[./]/).filter(Boolean).pop();
-  if (last && known.includes(last)) return { field: last, message: e.detail };
+  if (last && known.includes(last)) return { field: last, message: apiErrorMessage({ detail: e.detail, error_code: e.error_code }) };
   if (e.status === 409) {
     const m = /that (\w+) is already/.exec(e.detail);
-    if (m && known.includes(m[1]!)) return { field: m[1]!, message: e.detail };
+    if (m && known.includes(m[1]!)) {
+      const field = m[1]!;
+      const label = hasKey(`errors.field.${field}`) ? t(`errors.field.${field}` as never) : field;
+      return { field, message: activeLocale() === 'en' ? e.detail : t('accountForms.taken', { field: label }) };
+    }
   }
   return null;
 }
@@ -176,12 +183,11 @@ export function signInErrorText(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.status === 429) {
       const s = e.retry_after !== undefined && e.retry_after > 0 ? Math.ceil(e.retry_after) : null;
-      return s !== null ? `Too many attempts: try again in ${s} s` : 'Too many attempts: try again in a moment';
+      return s !== null ? t('accountForms.tooManyIn', { seconds: s }) : t('accountForms.tooManyMoment');
     }
-    if (e.status === 401) return e.detail || 'Wrong username or password';
-    return e.detail;
+    if (e.status === 401) return apiErrorMessage({ detail: e.detail || t('accountForms.wrongLogin'), error_code: e.error_code });
   }
-  return e instanceof Error && e.message ? e.message : 'Something went wrong';
+  return errorMessage(e);
 }
 
 /**

@@ -1,5 +1,7 @@
 /** Pure helpers of the credits page: labels, signed amounts, the usage chart, estimate verdicts. */
 import type { RunEstimate, UsageDay } from '../api/credits';
+import { hasKey, t } from '../i18n';
+import { formatCreditAmount } from './format';
 
 export const TRANSACTION_TYPES = [
   'grant',
@@ -18,32 +20,15 @@ export const TRANSACTION_TYPES = [
   'correction',
 ] as const;
 
-const TYPE_LABELS: Record<string, string> = {
-  grant: 'Grant',
-  coupon: 'Coupon',
-  referral: 'Referral reward',
-  compensation: 'Compensation',
-  budget: 'Budget set',
-  hold: 'Hold',
-  release: 'Returned from hold',
-  void: 'Hold voided',
-  charge: 'Charge',
-  refund: 'Refund',
-  purchase: 'Plan purchase',
-  membership: 'Membership',
-  quota_grant: 'Monthly quota',
-  quota_expire: 'Quota expired',
-  correction: 'Correction',
-};
-
+/** "Grant", "赠送"… for a ledger entry's type, in the active language; unknown types read as they are. */
 export function typeLabel(type: string): string {
-  return TYPE_LABELS[type] ?? type.replace(/_/g, ' ');
+  const key = `credits.type.${type}`;
+  return hasKey(key) ? t(key as never) : type.replace(/_/g, ' ');
 }
 
-/** Integer credits with thousands separators: 12345 → "12,345". */
+/** Integer credits with the active locale's thousands separators: 12345 → "12,345". */
 export function formatCredits(n: number): string {
-  const sign = n < 0 ? '−' : '';
-  return sign + Math.abs(Math.trunc(n)).toLocaleString('en-US');
+  return formatCreditAmount(n);
 }
 
 /** "+30", "−22", "0" — the change a transaction made to the spendable balance. */
@@ -85,7 +70,7 @@ export function usageChart(days: UsageDay[]): Chart {
     bars: days.map((d) => ({
       ...d,
       height: max > 0 ? d.credits / max : 0,
-      label: `${d.date}: ${formatCredits(d.credits)} credits, ${d.count} ${d.count === 1 ? 'step' : 'steps'}`,
+      label: t('credits.barLabel', { date: d.date, credits: formatCredits(d.credits), count: d.count }),
     })),
     max,
     ticks: Array.from(new Set(ticks)),
@@ -97,25 +82,19 @@ export type Verdict = { kind: 'free' | 'ok' | 'member' | 'short'; text: string }
 
 /** What to say before a run starts. */
 export function estimateVerdict(e: Pick<RunEstimate, 'estimated_cost' | 'available' | 'is_member'>): Verdict {
-  if (e.estimated_cost <= 0) return { kind: 'free', text: 'Free: offline providers cost nothing' };
-  if (e.is_member) return { kind: 'member', text: `Est. ${formatCredits(e.estimated_cost)} credits — not charged (member)` };
-  if (e.available >= e.estimated_cost) {
-    return {
-      kind: 'ok',
-      text: `Est. ${formatCredits(e.estimated_cost)} credits of ${formatCredits(e.available)}; charged only for steps that succeed`,
-    };
-  }
-  return {
-    kind: 'short',
-    text: `Needs ${formatCredits(e.estimated_cost)} credits; ${formatCredits(e.available)} available`,
-  };
+  const cost = formatCredits(e.estimated_cost);
+  const available = formatCredits(e.available);
+  if (e.estimated_cost <= 0) return { kind: 'free', text: t('credits.estimate.free') };
+  if (e.is_member) return { kind: 'member', text: t('credits.estimate.member', { cost }) };
+  if (e.available >= e.estimated_cost) return { kind: 'ok', text: t('credits.estimate.ok', { cost, available }) };
+  return { kind: 'short', text: t('credits.estimate.short', { cost, available }) };
 }
 
 /** Reads a whole non-negative number of credits from a text field, or an error message. */
 export function parseBudget(raw: string): { ok: true; value: number } | { ok: false; error: string } {
-  const t = raw.trim().replace(/[,_\s]/g, '');
-  if (!/^\d+$/.test(t)) return { ok: false, error: 'Enter a whole number of credits (0 or more)' };
-  const value = Number(t);
-  if (!Number.isSafeInteger(value) || value > 1_000_000_000_000) return { ok: false, error: 'That budget is too large' };
+  const digits = raw.trim().replace(/[,，_\s]/g, '');
+  if (!/^\d+$/.test(digits)) return { ok: false, error: t('credits.budgetNotNumber') };
+  const value = Number(digits);
+  if (!Number.isSafeInteger(value) || value > 1_000_000_000_000) return { ok: false, error: t('credits.budgetTooLarge') };
   return { ok: true, value };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dagGeometry, endpointNode, layerDag, nodeEdges } from './dag';
+import { dagGeometry, endpointNode, fitZoom, layerDag, nodeEdges } from './dag';
 
 const animatic = {
   nodes: ['parse', 'characters', 'plan', 'keyframes', 'review', 'voice', 'subtitles', 'compose'].map((id) => ({ id })),
@@ -117,5 +117,14 @@ describe('dagGeometry', () => {
     const laneY = g.boxes.b!.y - o.rowGap / 2;
     expect(long.d).toContain(`L${g.boxes.c!.x - o.colGap},${laneY}`);
     expect(long.d.startsWith(`M105,30 `)).toBe(true);
+  });
+});
+
+describe('fitZoom', () => {
+  it('keeps 1 when the graph fits, scales down to fit, never below 0.6', () => {
+    expect(fitZoom(1000, 1200)).toBe(1);
+    expect(fitZoom(1218, 1074)).toBeCloseTo(1074 / 1218);
+    expect(fitZoom(4000, 1000)).toBe(0.6);
+    expect(fitZoom(1000, 0)).toBe(1); // not measured yet
   });
 });

@@ -198,3 +198,9 @@ export function dagGeometry(layers: DagLayers, o: GeometryOptions): DagGeometry 
   });
   return { width, height, boxes, paths };
 }
+
+/** The scale that fits `content` px into `available` px: 1 when it fits, never below 0.6. */
+export function fitZoom(content: number, available: number): number {
+  if (content <= 0 || available <= 0 || content <= available) return 1;
+  return Math.max(0.6, available / content);
+}

@@ -12,6 +12,9 @@ describe('defaultExportSettings', () => {
       transition: 'cut',
       motion: true,
       music_asset_id: null,
+      // Issue 14: clean frames and nameless subtitles unless asked.
+      overlays: false,
+      speaker_names: false,
     });
     expect(defaultExportSettings('1:1').aspect_ratio).toBe('1:1');
   });
@@ -36,7 +39,15 @@ describe('exportRequestBody', () => {
       include_subtitles: 'soft',
       transition: 'cut',
       motion: true,
+      overlays: false,
+      speaker_names: false,
     });
+  });
+
+  it('sends the overlay and speaker-name options when asked', () => {
+    const body = exportRequestBody({ ...base, overlays: true, speaker_names: true }, { projectId: 'p1' });
+    expect(body).toMatchObject({ overlays: true, speaker_names: true });
+    expect(requestKey(body)).not.toBe(requestKey(exportRequestBody(base, { projectId: 'p1' })));
   });
 
   it('sends burn/none, the music and the run only when set', () => {

@@ -25,6 +25,10 @@ export interface ExportSettings {
   motion: boolean;
   /** An uploaded `audio` asset looped under the video, or null for none. */
   music_asset_id: string | null;
+  /** The review's working marks on the frames (shot number, slug, corner marks). */
+  overlays: boolean;
+  /** The speaker's name before each subtitle. */
+  speaker_names: boolean;
 }
 
 /** The server's defaults, with the project's aspect ratio (what a plain export would give). */
@@ -39,6 +43,8 @@ export function defaultExportSettings(projectAspect: string | null | undefined):
     transition: 'cut',
     motion: true,
     music_asset_id: null,
+    overlays: false,
+    speaker_names: false,
   };
 }
 
@@ -65,6 +71,8 @@ export function exportRequestBody(settings: ExportSettings, target: ExportTarget
   body.include_subtitles = settings.subtitles;
   body.transition = settings.transition;
   body.motion = settings.motion;
+  body.overlays = settings.overlays;
+  body.speaker_names = settings.speaker_names;
   if (settings.music_asset_id) body.music_asset_id = settings.music_asset_id;
   return body;
 }
@@ -96,6 +104,8 @@ export const EXPORT_FORM_FIELDS = [
   'transition',
   'motion',
   'music_asset_id',
+  'overlays',
+  'speaker_names',
 ] as const;
 export type ExportFormField = (typeof EXPORT_FORM_FIELDS)[number];
 

@@ -1,19 +1,32 @@
+/**
+ * Formatting for the active UI language (src/i18n): dates, relative times, durations, numbers,
+ * credits and sizes go through `Intl` with the locale the user picked; labels come from the
+ * catalogues (src/locales). Each formatter takes an explicit `locale` for tests.
+ */
 import type { AspectRatio, ProjectStatus } from '../api/types';
+import { activeLocale, hasKey, t, translatedRecord } from '../i18n';
 
-export const STATUS_LABELS: Record<ProjectStatus, string> = {
-  draft: 'Draft',
-  in_progress: 'In progress',
-  completed: 'Completed',
-};
+const STATUS_KEYS = {
+  draft: 'status.draft',
+  in_progress: 'status.in_progress',
+  completed: 'status.completed',
+} as const satisfies Record<ProjectStatus, string>;
 
-export const ASPECT_LABELS: Record<AspectRatio, string> = {
-  '9:16': 'Vertical',
-  '16:9': 'Widescreen',
-  '1:1': 'Square',
-};
+const ASPECT_KEYS = {
+  '9:16': 'aspect.vertical',
+  '16:9': 'aspect.widescreen',
+  '1:1': 'aspect.square',
+} as const satisfies Record<AspectRatio, string>;
+
+/** "Draft", "草稿"… per project status, in the active language. */
+export const STATUS_LABELS: Record<ProjectStatus, string> = translatedRecord(STATUS_KEYS);
+
+/** "Vertical", "竖屏"… per aspect ratio, in the active language. */
+export const ASPECT_LABELS: Record<AspectRatio, string> = translatedRecord(ASPECT_KEYS);
 
 export function statusLabel(status: string): string {
-  return (STATUS_LABELS as Record<string, string>)[status] ?? status;
+  const key = (STATUS_KEYS as Record<string, string>)[status];
+  return key ? t(key as never) : status;
 }
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -29,11 +42,11 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
  * "just now", "5 minutes ago", "yesterday", "3 weeks ago"… for an RFC 3339 time, relative to
  * `now`. Times slightly in the future (clock skew) read as "just now". Invalid input → "".
  */
-export function formatRelativeTime(iso: string, now: Date = new Date(), locale = 'en'): string {
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '';
-  const diffSec = Math.round((t - now.getTime()) / 1000);
-  if (diffSec > -45 && diffSec < 60) return 'just now';
+export function formatRelativeTime(iso: string, now: Date = new Date(), locale: string = activeLocale()): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return '';
+  const diffSec = Math.round((time - now.getTime()) / 1000);
+  if (diffSec > -45 && diffSec < 60) return t('time.justNow', { lng: locale });
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
   for (const [unit, secs] of UNITS) {
     if (Math.abs(diffSec) >= secs) {
@@ -43,17 +56,49 @@ export function formatRelativeTime(iso: string, now: Date = new Date(), locale =
   return rtf.format(diffSec < 0 ? -1 : 1, 'minute');
 }
 
-/** Full date and time for tooltips, e.g. "Mar 4, 2025, 14:05". Invalid input → "". */
-export function formatDateTime(iso: string, locale?: string): string {
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '';
+/**
+ * Full date and time for tooltips, e.g. "Mar 4, 2025, 2:05 PM" / "2025年3月4日 14:05".
+ * Invalid input → "".
+ */
+export function formatDateTime(iso: string, locale: string = activeLocale()): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return '';
   return new Intl.DateTimeFormat(locale, {
     dateStyle: 'medium',
     timeStyle: 'short',
-  }).format(new Date(t));
+  }).format(new Date(time));
 }
 
-/** "1 project", "12 projects". */
+/** A calendar date, e.g. "Mar 4, 2025" / "2025年3月4日". Invalid input → "". */
+export function formatDate(iso: string, locale: string = activeLocale()): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return '';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(time));
+}
+
+/** A number with the locale's grouping: 12345.5 → "12,345.5". */
+export function formatNumber(n: number, locale: string = activeLocale(), options?: Intl.NumberFormatOptions): string {
+  if (!Number.isFinite(n)) return '–';
+  return new Intl.NumberFormat(locale, options).format(n);
+}
+
+/** Whole credits with the locale's grouping and a true minus sign: −12,345. */
+export function formatCreditAmount(n: number, locale: string = activeLocale()): string {
+  const sign = n < 0 ? '−' : '';
+  return sign + formatNumber(Math.abs(Math.trunc(n)), locale, { maximumFractionDigits: 0 });
+}
+
+/** "1 project" / "12 projects" / "12 个项目" through the catalogue's plural forms (`count.project_one`…). */
+export function formatCount(noun: 'project' | 'credit' | 'user' | 'member' | 'key', count: number): string {
+  return t(`count.${noun}`, { count, formatted: formatNumber(count) });
+}
+
+/** Whether the catalogue has a label for a value that comes from the server (codes, kinds). */
+export function hasLabel(key: string): boolean {
+  return hasKey(key);
+}
+
+/** "1 project", "12 projects" (English only: for screens not yet translated, see src/locales/README.md). */
 export function pluralize(count: number, singular: string, plural = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`;
 }
@@ -73,12 +118,20 @@ export function pageWindow(page: number, totalPages: number, radius = 1): (numbe
   return out;
 }
 
-/** Seconds as "8s", "2.5s", "1:05", "1:02:03" (durations in the storyboard and breakdown). */
-export function formatDuration(secs: number): string {
+/**
+ * Seconds as "8s", "2.5s" (zh-CN "8秒", "2.5秒"), then "1:05", "1:02:03" (durations in the
+ * storyboard and breakdown).
+ */
+export function formatDuration(secs: number, locale: string = activeLocale()): string {
   if (!Number.isFinite(secs) || secs < 0) return '–';
   if (secs < 60) {
     const r = Math.round(secs * 10) / 10;
-    return `${Number.isInteger(r) ? r : r.toFixed(1)}s`;
+    return new Intl.NumberFormat(locale, {
+      style: 'unit',
+      unit: 'second',
+      unitDisplay: 'narrow',
+      maximumFractionDigits: 1,
+    }).format(r);
   }
   const total = Math.round(secs);
   const h = Math.floor(total / 3600);
@@ -88,10 +141,10 @@ export function formatDuration(secs: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** Bytes as "812 B", "1.4 KB", "23 MB" (1024-based, one decimal below 10). */
-export function formatBytes(n: number): string {
+/** Bytes as "812 B", "1.4 KB", "23 MB" (1024-based, one decimal below 10; digits per locale). */
+export function formatBytes(n: number, locale: string = activeLocale()): string {
   if (!Number.isFinite(n) || n < 0) return '–';
-  if (n < 1024) return `${n} B`;
+  if (n < 1024) return `${formatNumber(n, locale)} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
   let v = n / 1024;
   let u = 0;
@@ -99,7 +152,8 @@ export function formatBytes(n: number): string {
     v /= 1024;
     u += 1;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+  const digits = v < 10 ? { minimumFractionDigits: 1, maximumFractionDigits: 1 } : { maximumFractionDigits: 0 };
+  return `${formatNumber(v, locale, digits)} ${units[u]}`;
 }
 
 /** "close_up" → "Close up". */

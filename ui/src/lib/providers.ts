@@ -17,7 +17,9 @@ import {
   type ProviderPatch,
   type Step,
 } from '../api/types';
+import { t, t as translate, translatedRecord } from '../i18n';
 import { ApiError } from '../transport/errors';
+import { formatNumber } from './format';
 import type { FieldErrors } from './validation';
 
 /* ---------- units and prices ---------- */
@@ -30,28 +32,28 @@ export const UNIT_FOR_KIND: Record<ModelKind, PriceUnit> = {
   asr: 'minute',
 };
 
-const UNIT_LABELS: Record<PriceUnit, string> = {
-  '1k_tokens': 'per 1k tokens',
-  image: 'per image',
-  second: 'per second',
-  '1k_chars': 'per 1k chars',
-  minute: 'per minute',
-};
+const UNIT_LABELS: Record<PriceUnit, string> = translatedRecord({
+  '1k_tokens': 'providerLabels.unit.1k_tokens',
+  image: 'providerLabels.unit.image',
+  second: 'providerLabels.unit.second',
+  '1k_chars': 'providerLabels.unit.1k_chars',
+  minute: 'providerLabels.unit.minute',
+});
 
-export const KIND_LABELS: Record<ModelKind, string> = {
-  llm: 'Text (LLM)',
-  image: 'Image',
-  video: 'Video',
-  tts: 'Speech (TTS)',
-  asr: 'Transcription (ASR)',
-};
+export const KIND_LABELS: Record<ModelKind, string> = translatedRecord({
+  llm: 'providerLabels.kind.llm',
+  image: 'providerLabels.kind.image',
+  video: 'providerLabels.kind.video',
+  tts: 'providerLabels.kind.tts',
+  asr: 'providerLabels.kind.asr',
+});
 
-export const ADAPTER_LABELS: Record<Adapter, string> = {
-  builtin: 'Built-in (offline)',
-  openai_compatible: 'OpenAI-compatible',
-  dashscope: 'DashScope',
-  comfyui: 'ComfyUI',
-};
+export const ADAPTER_LABELS: Record<Adapter, string> = translatedRecord({
+  builtin: 'providerLabels.adapter.builtin',
+  openai_compatible: 'providerLabels.adapter.openai_compatible',
+  dashscope: 'providerLabels.adapter.dashscope',
+  comfyui: 'providerLabels.adapter.comfyui',
+});
 
 /** The adapters a person can add (built-in providers ship with the app). */
 export const ADDABLE_ADAPTERS: readonly Adapter[] = ['openai_compatible', 'dashscope', 'comfyui'];
@@ -65,22 +67,22 @@ export const ADAPTER_KINDS: Record<Adapter, readonly ModelKind[]> = {
 };
 
 export function unitLabel(unit: PriceUnit | string): string {
-  return UNIT_LABELS[unit as PriceUnit] ?? `per ${unit.replace(/_/g, ' ')}`;
+  return UNIT_LABELS[unit as PriceUnit] ?? t('providerLabels.unit.other', { unit: unit.replace(/_/g, ' ') });
 }
 
 function credits(n: number): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? 'credit' : 'credits'}`;
+  return t('count.credit', { count: n, formatted: formatNumber(n) });
 }
 
 /** "Free", "3 credits per image", "2 in / 4 out credits per 1k tokens". */
 export function priceLabel(m: Pick<Model, 'kind' | 'credits_cost' | 'output_credits_cost'> & { unit?: PriceUnit | string }): string {
   const unit = m.unit ?? UNIT_FOR_KIND[m.kind];
   const out = m.output_credits_cost ?? null;
-  if (m.credits_cost === 0 && (out === null || out === 0)) return 'Free';
+  if (m.credits_cost === 0 && (out === null || out === 0)) return t('providerLabels.free');
   if (m.kind === 'llm' && out !== null && out !== m.credits_cost) {
-    return `${m.credits_cost.toLocaleString('en-US')} in / ${out.toLocaleString('en-US')} out credits ${unitLabel(unit)}`;
+    return t('providerLabels.inOut', { input: formatNumber(m.credits_cost), output: formatNumber(out), unit: unitLabel(unit) });
   }
-  return `${credits(m.credits_cost)} ${unitLabel(unit)}`;
+  return t('providerLabels.price', { credits: credits(m.credits_cost), unit: unitLabel(unit) });
 }
 
 /* ---------- presets ---------- */
@@ -117,7 +119,9 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'openai',
     label: 'OpenAI',
-    hint: 'GPT, images, speech and transcription',
+    get hint() {
+      return t('providerPresets.openai');
+    },
     needsKey: true,
     provider: {
       name: 'OpenAI',
@@ -134,7 +138,9 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'deepseek',
     label: 'DeepSeek',
-    hint: 'DeepSeek Chat',
+    get hint() {
+      return t('providerPresets.deepseek');
+    },
     needsKey: true,
     provider: {
       name: 'DeepSeek',
@@ -146,7 +152,9 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'qwen',
     label: 'Qwen / DashScope',
-    hint: 'qwen-plus, plus wanx images and video',
+    get hint() {
+      return t('providerPresets.qwen');
+    },
     needsKey: true,
     provider: {
       name: 'Qwen',
@@ -167,7 +175,9 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'ollama',
     label: 'Ollama',
-    hint: 'Local models on this machine, no key',
+    get hint() {
+      return t('providerPresets.ollama');
+    },
     needsKey: false,
     provider: {
       name: 'Ollama',
@@ -179,7 +189,9 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'comfyui',
     label: 'ComfyUI',
-    hint: 'Your own workflow on a local ComfyUI',
+    get hint() {
+      return t('providerPresets.comfyui');
+    },
     needsKey: false,
     provider: {
       name: 'ComfyUI',
@@ -190,8 +202,12 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     id: 'custom',
-    label: 'Custom',
-    hint: 'Any OpenAI-compatible server (vLLM, LM Studio, …)',
+    get label() {
+      return t('providerPresets.customLabel');
+    },
+    get hint() {
+      return t('providerPresets.custom');
+    },
     needsKey: false,
     provider: {
       name: '',
@@ -282,9 +298,9 @@ const MAX_PRICE = 1_000_000;
 export function parseCredits(raw: string): { ok: true; value: number } | { ok: false; error: string } {
   const t = raw.trim().replace(/[,_\s]/g, '');
   if (t === '') return { ok: true, value: 0 };
-  if (!/^\d+$/.test(t)) return { ok: false, error: 'A whole number of credits, 0 or more' };
+  if (!/^\d+$/.test(t)) return { ok: false, error: translate('providerForms.wholeCredits') };
   const value = Number(t);
-  if (value > MAX_PRICE) return { ok: false, error: `At most ${MAX_PRICE.toLocaleString('en-US')} credits` };
+  if (value > MAX_PRICE) return { ok: false, error: translate('providerForms.atMostCredits', { max: formatNumber(MAX_PRICE) }) };
   return { ok: true, value };
 }
 
@@ -292,20 +308,20 @@ export function parseCredits(raw: string): { ok: true; value: number } | { ok: f
 export function parseCostCap(raw: string): { ok: true; value: number | null } | { ok: false; error: string } {
   const t = raw.trim().replace(/[,_\s]/g, '');
   if (t === '') return { ok: true, value: null };
-  if (!/^\d+$/.test(t)) return { ok: false, error: 'A whole number of credits, or empty for no cap' };
+  if (!/^\d+$/.test(t)) return { ok: false, error: translate('providerForms.wholeCreditsOrEmpty') };
   const value = Number(t);
-  if (value > MAX_PRICE) return { ok: false, error: `At most ${MAX_PRICE.toLocaleString('en-US')} credits` };
+  if (value > MAX_PRICE) return { ok: false, error: translate('providerForms.atMostCredits', { max: formatNumber(MAX_PRICE) }) };
   return { ok: true, value };
 }
 
 export function validateModelForm(f: ModelForm, adapter: Adapter): FieldErrors {
   const errors: FieldErrors = {};
-  if (!ADAPTER_KINDS[adapter].includes(f.kind)) errors.kind = `${ADAPTER_LABELS[adapter]} does not serve ${KIND_LABELS[f.kind].toLowerCase()} models`;
+  if (!ADAPTER_KINDS[adapter].includes(f.kind)) errors.kind = t('providerForms.kindNotServed', { adapter: ADAPTER_LABELS[adapter], kind: KIND_LABELS[f.kind].toLowerCase() });
   const model = f.model_name.trim();
-  if (!model) errors.model_name = 'The model name the provider knows it by is required';
-  else if (model.length > 200) errors.model_name = 'At most 200 characters';
-  else if (/\s/.test(model)) errors.model_name = 'A model name has no spaces';
-  if (f.name.trim().length > 100) errors.model_display_name = 'At most 100 characters';
+  if (!model) errors.model_name = t('providerForms.modelNameRequired');
+  else if (model.length > 200) errors.model_name = t('providerForms.atMostChars', { max: 200 });
+  else if (/\s/.test(model)) errors.model_name = t('providerForms.modelNameSpaces');
+  if (f.name.trim().length > 100) errors.model_display_name = t('providerForms.atMostChars', { max: 100 });
   const input = parseCredits(f.credits_cost);
   if (!input.ok) errors.credits_cost = input.error;
   if (f.kind === 'llm') {
@@ -313,29 +329,29 @@ export function validateModelForm(f: ModelForm, adapter: Adapter): FieldErrors {
     if (!output.ok) errors.output_credits_cost = output.error;
   }
   if (adapter === 'comfyui') {
-    if (!f.workflow.trim()) errors.workflow = 'Paste the workflow exported with “Save (API format)”';
+    if (!f.workflow.trim()) errors.workflow = t('providerForms.pasteWorkflow');
     else {
       let parsed: unknown;
       try {
         parsed = JSON.parse(f.workflow);
       } catch (e) {
-        errors.workflow = `Not valid JSON: ${e instanceof Error ? e.message : String(e)}`;
+        errors.workflow = t('providerForms.notJson', { reason: e instanceof Error ? e.message : String(e) });
       }
       if (parsed !== undefined && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
-        errors.workflow = 'The API-format workflow is a JSON object of nodes';
+        errors.workflow = t('providerForms.notObject');
       } else if (parsed && typeof parsed === 'object') {
         const ids = Object.keys(parsed);
         for (const [field, label] of [
-          ['prompt_node', 'prompt'],
-          ['seed_node', 'seed'],
-          ['image_node', 'image'],
+          ['prompt_node', 'providerForms.nodeFor.prompt'],
+          ['seed_node', 'providerForms.nodeFor.seed'],
+          ['image_node', 'providerForms.nodeFor.image'],
         ] as const) {
           const id = f[field].trim();
-          if (id && !ids.includes(id)) errors[field] = `The workflow has no node “${id}” for the ${label}`;
+          if (id && !ids.includes(id)) errors[field] = t('providerForms.noNode', { id, what: t(label) });
         }
       }
     }
-    if (!f.prompt_node.trim() && !errors.prompt_node) errors.prompt_node = 'Which node receives the prompt text';
+    if (!f.prompt_node.trim() && !errors.prompt_node) errors.prompt_node = t('providerForms.whichPromptNode');
   }
   return errors;
 }
@@ -445,27 +461,27 @@ export function providerFormFromProvider(p: Provider): ProviderForm {
 
 /** An http(s) URL with a host, no credentials, query or fragment; or an error message. */
 export function validateBaseUrl(raw: string): string | null {
-  const t = raw.trim();
-  if (!t) return 'The base URL is required';
-  if (/\s/.test(t)) return 'A URL has no spaces';
+  const v = raw.trim();
+  if (!v) return t('providerForms.baseUrlRequired');
+  if (/\s/.test(v)) return t('providerForms.urlSpaces');
   let u: URL;
   try {
-    u = new URL(t);
+    u = new URL(v);
   } catch {
-    return 'Not a URL: it starts with http:// or https://';
+    return t('providerForms.notUrl');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'Only http:// and https:// URLs';
-  if (!u.hostname) return 'The URL needs a host';
-  if (u.username || u.password) return 'Put the key in the API key field, not in the URL';
-  if (u.search || u.hash) return 'The base URL has no query or fragment';
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return t('providerForms.httpOnly');
+  if (!u.hostname) return t('providerForms.urlHost');
+  if (u.username || u.password) return t('providerForms.keyNotInUrl');
+  if (u.search || u.hash) return t('providerForms.urlQuery');
   return null;
 }
 
 export function parseConcurrency(raw: string): { ok: true; value: number } | { ok: false; error: string } {
-  const t = raw.trim();
-  if (!/^\d+$/.test(t)) return { ok: false, error: 'A whole number from 1 to 64' };
-  const value = Number(t);
-  if (value < 1 || value > 64) return { ok: false, error: 'A whole number from 1 to 64' };
+  const v = raw.trim();
+  if (!/^\d+$/.test(v)) return { ok: false, error: t('providerForms.concurrencyRange') };
+  const value = Number(v);
+  if (value < 1 || value > 64) return { ok: false, error: t('providerForms.concurrencyRange') };
   return { ok: true, value };
 }
 
@@ -476,13 +492,13 @@ export function parseConcurrency(raw: string): { ok: true; value: number } | { o
 export function validateProviderForm(f: ProviderForm, opts: { mode: 'add' | 'edit'; keyRequired: boolean }): FieldErrors {
   const errors: FieldErrors = {};
   const name = f.name.trim();
-  if (!name) errors.name = 'Give the provider a name';
-  else if (name.length > 100) errors.name = 'At most 100 characters';
-  if (!ADDABLE_ADAPTERS.includes(f.adapter)) errors.adapter = 'Pick how to talk to it';
+  if (!name) errors.name = t('providerForms.nameRequired');
+  else if (name.length > 100) errors.name = t('providerForms.atMostChars', { max: 100 });
+  if (!ADDABLE_ADAPTERS.includes(f.adapter)) errors.adapter = t('providerForms.pickAdapter');
   const url = validateBaseUrl(f.base_url);
   if (url) errors.base_url = url;
-  if (opts.keyRequired && !f.api_key.trim()) errors.api_key = 'This provider needs an API key';
-  else if (f.api_key && /\s/.test(f.api_key.trim())) errors.api_key = 'An API key has no spaces';
+  if (opts.keyRequired && !f.api_key.trim()) errors.api_key = t('providerForms.keyRequired');
+  else if (f.api_key && /\s/.test(f.api_key.trim())) errors.api_key = t('providerForms.keySpaces');
   const conc = parseConcurrency(f.max_concurrency);
   if (!conc.ok) errors.max_concurrency = conc.error;
   if (opts.mode === 'add') Object.assign(errors, validateModelForm(f.model, f.adapter));
@@ -603,10 +619,10 @@ export function runCost(steps: (Pick<Step, 'cost_credits'> & { estimate_credits?
  */
 export function costText(c: CostFigures, done: boolean): string | null {
   if (c.estimate === 0 && c.actual === 0) return null;
-  const n = (x: number) => x.toLocaleString('en-US');
-  if (!done && c.actual === 0) return `est. ${n(c.estimate)} cr`;
-  if (c.estimate > 0 && c.estimate !== c.actual) return `${n(c.actual)} cr (est. ${n(c.estimate)})`;
-  return `${n(c.actual)} cr`;
+  const n = (x: number) => formatNumber(x);
+  if (!done && c.actual === 0) return translate('runs.costShortEstimate', { credits: n(c.estimate) });
+  if (c.estimate > 0 && c.estimate !== c.actual) return translate('runs.costShortBoth', { actual: n(c.actual), estimate: n(c.estimate) });
+  return translate('runs.costShort', { credits: n(c.actual) });
 }
 
 export interface AssetModel {

@@ -113,8 +113,13 @@ describe('selectors', () => {
     const list = items(null, 'approve', 'replace', 'reject', 'select');
     expect(reviewCounts(list)).toEqual({ all: 5, undecided: 1, approved: 3, rejected: 1 });
     expect(visibleItems(list, 'approved').map((i) => i.item_key)).toEqual(['s2', 's3', 's5']);
-    expect(continueMode(list)).toBe('confirm');
-    expect(continueMode(items('approve', 'reject'))).toBe('ready');
+    expect(continueMode(list)).toBe('blocked');
+    expect(continueMode(items(null, 'approve'))).toBe('confirm');
+    expect(continueMode(items('approve', 'approve'))).toBe('ready');
+    // A rejection without an approved replacement shuts the gate, and so does an undecided redraw.
+    expect(continueMode(items('approve', 'reject'))).toBe('blocked');
+    expect(continueMode([{ item_key: 'a', decision: null, redrawn_after: { comment: 'x' } }])).toBe('blocked');
+    expect(continueMode([{ item_key: 'a', decision: 'approve', redrawn_after: { comment: 'x' } }])).toBe('ready');
     expect(continueMode([])).toBe('empty');
     expect(nextUndecided(list, 's4', 'all')).toBe('s1');
     expect(nextUndecided(items('approve'), null, 'all')).toBeNull();

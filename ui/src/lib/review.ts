@@ -3,7 +3,7 @@
  * mode of a rejection and the shortcut sheet, plus the key → command mapping.
  *
  * Keys: A approve · R reject (opens the comment box; Enter there submits) · J/→ next ·
- * K/← previous · U unlock · ? shortcuts · Esc closes the comment box / the sheet.
+ * K/← previous · U unlock · Z zoom (whole frame / 100%) · ? shortcuts · Esc closes the comment box / the sheet.
  */
 import type { ReviewDecision } from '../api/types';
 import { isTypingTarget, type ShortcutEventLike } from './keyboard';
@@ -15,6 +15,18 @@ export type ReviewFilter = (typeof REVIEW_FILTERS)[number];
 export interface ReviewEntry {
   item_key: string;
   decision: ReviewDecision | null;
+  /** Set when this frame is a redraw answering a rejection. */
+  redrawn_after?: unknown;
+  redraw?: { status: 'running' | 'failed' } | null;
+}
+
+/** A rejection without an approved replacement: the frame is rejected, or a redraw is undecided. */
+export function isUnresolved(i: ReviewEntry): boolean {
+  return i.decision === 'reject' || (i.decision === null && !!i.redrawn_after);
+}
+
+export function isRedrawing(i: ReviewEntry): boolean {
+  return i.redraw?.status === 'running';
 }
 
 export interface ReviewState {
@@ -68,9 +80,13 @@ export function reviewCounts(items: readonly ReviewEntry[]): Record<ReviewFilter
   return c;
 }
 
-/** What "Continue" does: go straight on, ask first (some undecided), or nothing to continue. */
-export function continueMode(items: readonly ReviewEntry[]): 'ready' | 'confirm' | 'empty' {
+/**
+ * What "Continue" does: go straight on, ask first (some undecided), explain why the gate is shut
+ * (a rejection has no approved replacement yet), or nothing to continue.
+ */
+export function continueMode(items: readonly ReviewEntry[]): 'ready' | 'confirm' | 'blocked' | 'empty' {
   if (items.length === 0) return 'empty';
+  if (items.some(isUnresolved)) return 'blocked';
   return items.some((i) => i.decision === null) ? 'confirm' : 'ready';
 }
 
@@ -150,7 +166,7 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
   }
 }
 
-export type ReviewCommand = 'approve' | 'reject' | 'next' | 'prev' | 'unlock' | 'help' | 'escape';
+export type ReviewCommand = 'approve' | 'reject' | 'next' | 'prev' | 'unlock' | 'zoom' | 'help' | 'escape';
 
 /**
  * The command of a key pressed anywhere on the review page, or null. Keys typed into a field
@@ -172,6 +188,9 @@ export function reviewKeyCommand(e: ShortcutEventLike): ReviewCommand | null {
     case 'u':
     case 'U':
       return e.repeat ? null : 'unlock';
+    case 'z':
+    case 'Z':
+      return e.repeat ? null : 'zoom';
     case 'j':
     case 'J':
     case 'ArrowRight':
@@ -205,6 +224,7 @@ export function withDecision<T extends ReviewEntry & { locked: boolean; comment:
     const c = comment.trim();
     if (decision === 'unlock') return { ...i, decision: null, locked: false, comment: null };
     if (decision === 'approve') return { ...i, decision: 'approve', locked: true, comment: c || null };
-    return { ...i, decision: 'reject', locked: false, comment: c || null };
+    // The server starts redrawing the shot at once.
+    return { ...i, decision: 'reject', locked: false, comment: c || null, redraw: { status: 'running', error: null } };
   });
 }

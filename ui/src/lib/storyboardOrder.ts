@@ -145,3 +145,27 @@ export function neighbourId(sb: Storyboard, id: string, delta: number): string |
   const j = Math.min(all.length - 1, Math.max(0, i + delta));
   return all[j]!.id;
 }
+
+/**
+ * The shot a merge of `id` absorbs: the next one in the same scene. Null at the end of a scene
+ * (the server refuses to merge across scenes; the UI does not offer it).
+ */
+export function mergeTargetId(sb: Storyboard, id: string): string | null {
+  const at = locate(sb.scenes, id);
+  if (!at) return null;
+  return sb.scenes[at.scene]!.shots[at.index + 1]?.id ?? null;
+}
+
+/**
+ * Where shot `id` is now, as a move target that puts it back there later (undo of a move): after
+ * the shot before it in its scene, else before the one after it. Null when it is alone in its scene
+ * (a move joins its neighbour's scene, so it could not go back into that scene).
+ */
+export function placeOf(sb: Storyboard, id: string): MoveTarget | null {
+  const at = locate(sb.scenes, id);
+  if (!at) return null;
+  const shots = sb.scenes[at.scene]!.shots;
+  if (at.index > 0) return { after_id: shots[at.index - 1]!.id };
+  if (shots.length > 1) return { before_id: shots[1]!.id };
+  return null;
+}

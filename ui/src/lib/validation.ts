@@ -1,4 +1,5 @@
 import { ASPECT_RATIOS, type AspectRatio } from '../api/types';
+import { t } from '../i18n';
 
 /** Same limits as the server (src/projects): counted in Unicode code points. */
 export const MAX_NAME_CHARS = 200;
@@ -19,8 +20,8 @@ function charCount(s: string): number {
 /** Error message for a project name, or null when it is acceptable. */
 export function validateName(name: string): string | null {
   const trimmed = name.trim();
-  if (!trimmed) return 'Name is required';
-  if (charCount(trimmed) > MAX_NAME_CHARS) return `Name must be at most ${MAX_NAME_CHARS} characters`;
+  if (!trimmed) return t('validation.nameRequired');
+  if (charCount(trimmed) > MAX_NAME_CHARS) return t('validation.nameTooLong', { max: MAX_NAME_CHARS });
   return null;
 }
 
@@ -29,10 +30,10 @@ export function validateProjectForm(form: ProjectForm): FieldErrors {
   const name = validateName(form.name);
   if (name) errors.name = name;
   if (charCount(form.description) > MAX_DESCRIPTION_CHARS) {
-    errors.description = `Description must be at most ${MAX_DESCRIPTION_CHARS} characters`;
+    errors.description = t('validation.descriptionTooLong', { max: MAX_DESCRIPTION_CHARS });
   }
   if (!(ASPECT_RATIOS as readonly string[]).includes(form.aspect_ratio)) {
-    errors.aspect_ratio = 'Choose an aspect ratio';
+    errors.aspect_ratio = t('validation.chooseAspect');
   }
   return errors;
 }

@@ -1,3 +1,5 @@
+import { activeLocale, hasKey, t } from '../i18n';
+
 /** The error body every 4xx/5xx response of the Storyloom API carries. */
 export interface ErrorBody {
   detail: string;
@@ -145,9 +147,33 @@ export function networkError(cause: unknown): ApiError {
   return err;
 }
 
-/** A user-facing message for any thrown value. */
-export function errorMessage(e: unknown): string {
-  if (e instanceof ApiError) return e.detail;
+/**
+ * A user-facing message for any thrown value, in the UI's language. An API error reads as its
+ * code's message from the catalogue (`errors.code.*`, naming the field when there is one), falling
+ * back to the server's own `detail` for a code the catalogue does not know. The server writes its
+ * details in English, the most precise wording there is, so the English UI shows them as they are.
+ */
+export function errorMessage(e: unknown, locale: string = activeLocale()): string {
+  if (e instanceof ApiError) return apiErrorMessage(e, locale);
   if (e instanceof Error && e.message) return e.message;
-  return 'Something went wrong';
+  return t('errors.unknown', { lng: locale });
+}
+
+/** The catalogue's message for an API error (see errorMessage). */
+export function apiErrorMessage(e: Pick<ErrorBody, 'detail' | 'error_code' | 'field'>, locale: string = activeLocale()): string {
+  const key = `errors.code.${e.error_code}`;
+  const known = hasKey(key);
+  if (e.detail && (locale === 'en' || !known)) return e.detail;
+  if (!known) return t('errors.unknown', { lng: locale });
+  const message = t(key as never, { lng: locale }) as string;
+  if (!e.field) return message;
+  const fieldKey = `errors.field.${e.field}`;
+  const field = hasKey(fieldKey) ? (t(fieldKey as never, { lng: locale }) as string) : e.field;
+  return t('errors.withField', { lng: locale, field, message });
+}
+
+/** The message for an error shown next to its own field (so without naming the field again). */
+export function fieldErrorMessage(e: unknown, locale: string = activeLocale()): string {
+  if (e instanceof ApiError) return apiErrorMessage({ detail: e.detail, error_code: e.error_code }, locale);
+  return errorMessage(e, locale);
 }

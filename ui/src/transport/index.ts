@@ -2,7 +2,7 @@ import { getSession, type Session } from '../lib/session';
 import { getWorkspaceStore } from '../lib/workspace';
 import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type Transport } from './http';
 
-export { ApiError, errorMessage, isApiError, parseErrorResponse } from './errors';
+export { ApiError, apiErrorMessage, errorMessage, fieldErrorMessage, isApiError, parseErrorResponse } from './errors';
 export type { ErrorBody } from './errors';
 export { defaultEventSource, openEventStream } from './events';
 export type { EventSourceCtor, EventSourceLike, EventStreamHandlers, ServerEvent, Unsubscribe } from './events';

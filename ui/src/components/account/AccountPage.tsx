@@ -8,10 +8,11 @@ import {
   type PasswordForm,
   type ProfileForm,
 } from '../../lib/accountForms';
+import { useLocale, useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { getSession } from '../../lib/session';
-import { ApiError, errorMessage } from '../../transport';
+import { ApiError, errorMessage, fieldErrorMessage } from '../../transport';
 import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
 import { Field } from './Field';
@@ -19,6 +20,8 @@ import { Field } from './Field';
 const formOf = (u: User): ProfileForm => ({ username: u.username, email: u.email ?? '', display_name: u.display_name ?? '' });
 
 export function AccountPage() {
+  const t = useT();
+  const locale = useLocale();
   const auth = useAuth();
   const toasts = useToasts();
   const user = auth?.user ?? null;
@@ -54,7 +57,7 @@ export function AccountPage() {
     if (hasErrors(found)) return;
     const patch = profilePatch(user, profile);
     if (!patch) {
-      toasts.show({ kind: 'info', message: 'Nothing to save' });
+      toasts.show({ kind: 'info', message: t('account.nothingToSave') });
       return;
     }
     setSavingProfile(true);
@@ -62,7 +65,7 @@ export function AccountPage() {
       const updated = await updateMe(patch);
       auth?.setUser(updated);
       setProfile(formOf(updated));
-      toasts.show({ kind: 'success', message: 'Profile saved' });
+      toasts.show({ kind: 'success', message: t('account.profileSaved') });
     } catch (err) {
       const f = serverFieldError(err, ['username', 'email', 'display_name']);
       if (f) setProfileErrors({ [f.field]: f.message });
@@ -90,11 +93,11 @@ export function AccountPage() {
       } catch {
         // Keeps working until the access token expires; then the sign-in page asks again.
       }
-      toasts.show({ kind: 'success', message: 'Password changed. Other sign-ins of this account were signed out.' });
+      toasts.show({ kind: 'success', message: t('account.passwordChanged') });
     } catch (err) {
       const f = serverFieldError(err, ['current_password', 'new_password']);
       if (f) setPwErrors({ [f.field]: f.message });
-      else if (err instanceof ApiError && err.status === 401) setPwErrors({ current_password: err.detail });
+      else if (err instanceof ApiError && err.status === 401) setPwErrors({ current_password: fieldErrorMessage(err) });
       else toasts.show({ kind: 'error', message: errorMessage(err) });
     } finally {
       setSavingPw(false);
@@ -105,19 +108,22 @@ export function AccountPage() {
     <div className="page" data-testid="account-page">
       <header className="page-header">
         <div>
-          <h1>Account</h1>
+          <h1>{t('account.title')}</h1>
           <p className="page-subtitle">
-            {user.is_admin ? 'Instance admin' : 'Member'} · since {formatDateTime(user.created_at)}
+            {t('account.subtitle', {
+              kind: user.is_admin ? t('account.instanceAdmin') : t('account.member'),
+              since: formatDateTime(user.created_at, locale),
+            })}
           </p>
         </div>
       </header>
       <section className="panel account-section">
-        <h2>Profile</h2>
+        <h2>{t('account.profile')}</h2>
         <form className="form" onSubmit={saveProfile} noValidate data-testid="profile-form">
           <Field
             idPrefix="ac"
             name="username"
-            label="Username"
+            label={t('auth.username')}
             value={profile.username}
             error={profileErrors.username}
             onChange={(e) => setProfile((p) => ({ ...p, username: e.target.value }))}
@@ -125,8 +131,8 @@ export function AccountPage() {
           <Field
             idPrefix="ac"
             name="email"
-            label="Email"
-            hint="optional"
+            label={t('auth.email')}
+            hint={t('newProject.optional')}
             type="email"
             value={profile.email}
             error={profileErrors.email}
@@ -135,26 +141,26 @@ export function AccountPage() {
           <Field
             idPrefix="ac"
             name="display_name"
-            label="Display name"
-            hint="optional"
+            label={t('account.displayName')}
+            hint={t('newProject.optional')}
             value={profile.display_name}
             error={profileErrors.display_name}
             onChange={(e) => setProfile((p) => ({ ...p, display_name: e.target.value }))}
           />
           <div>
             <button type="submit" className="button primary" disabled={savingProfile} data-testid="save-profile">
-              {savingProfile ? 'Saving…' : 'Save profile'}
+              {savingProfile ? t('common.saving') : t('account.saveProfile')}
             </button>
           </div>
         </form>
       </section>
       <section className="panel account-section">
-        <h2>Password</h2>
+        <h2>{t('auth.password')}</h2>
         <form className="form" onSubmit={savePassword} noValidate data-testid="password-form">
           <Field
             idPrefix="pw"
             name="current_password"
-            label="Current password"
+            label={t('account.currentPassword')}
             type="password"
             autoComplete="current-password"
             value={pw.current_password}
@@ -164,7 +170,7 @@ export function AccountPage() {
           <Field
             idPrefix="pw"
             name="new_password"
-            label="New password"
+            label={t('account.newPassword')}
             type="password"
             autoComplete="new-password"
             value={pw.new_password}
@@ -174,7 +180,7 @@ export function AccountPage() {
           <Field
             idPrefix="pw"
             name="confirm_password"
-            label="Confirm new password"
+            label={t('account.confirmNewPassword')}
             type="password"
             autoComplete="new-password"
             value={pw.confirm_password}
@@ -183,7 +189,7 @@ export function AccountPage() {
           />
           <div>
             <button type="submit" className="button primary" disabled={savingPw} data-testid="change-password">
-              {savingPw ? 'Changing…' : 'Change password'}
+              {savingPw ? t('account.changing') : t('account.changePassword')}
             </button>
           </div>
         </form>

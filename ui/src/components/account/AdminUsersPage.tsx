@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { USER_STATUSES, listUsers, setUserStatus, type User, type UserStatus } from '../../api/accounts';
 import type { Page } from '../../api/types';
-import { formatDateTime, pluralize } from '../../lib/format';
+import { Trans, i18n, useLocale, useT } from '../../i18n';
+import { formatCount, formatDateTime } from '../../lib/format';
 import { errorMessage } from '../../transport';
 import { Modal } from '../Modal';
 import { Pagination } from '../Pagination';
@@ -11,11 +12,13 @@ import { useAuth } from './AuthContext';
 type Filter = UserStatus | 'all';
 const FILTERS: Filter[] = ['all', ...USER_STATUSES];
 const LIMIT = 20;
-const label = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 type Load = { kind: 'loading' } | { kind: 'ready'; data: Page<User> } | { kind: 'error'; message: string };
 
 export function AdminUsersPage() {
+  const t = useT();
+  const locale = useLocale();
+  const label = (s: Filter) => t(`users.status.${s}`);
   const auth = useAuth();
   const toasts = useToasts();
   const [filter, setFilter] = useState<Filter>('all');
@@ -43,8 +46,8 @@ export function AdminUsersPage() {
   if (!isAdmin) {
     return (
       <div className="page">
-        <h1>Users</h1>
-        <p className="muted">Only an instance admin can manage users.</p>
+        <h1>{t('nav.users')}</h1>
+        <p className="muted">{t('users.adminOnly')}</p>
       </div>
     );
   }
@@ -55,14 +58,14 @@ export function AdminUsersPage() {
     <div className="page" data-testid="admin-users-page">
       <header className="page-header">
         <div>
-          <h1>Users</h1>
+          <h1>{t('nav.users')}</h1>
           <p className="page-subtitle" data-testid="user-count">
-            {data ? pluralize(data.total, 'user') : '\u00a0'}
+            {data ? formatCount('user', data.total) : '\u00a0'}
           </p>
         </div>
       </header>
       <div className="toolbar">
-        <div className="segmented" role="group" aria-label="Filter by status" data-testid="user-status-filter">
+        <div className="segmented" role="group" aria-label={t('projects.filterByStatus')} data-testid="user-status-filter">
           {FILTERS.map((f) => (
             <button
               key={f}
@@ -81,29 +84,29 @@ export function AdminUsersPage() {
         </div>
       </div>
       <section className="panel">
-        {load.kind === 'loading' && <p className="muted account-empty">Loading…</p>}
+        {load.kind === 'loading' && <p className="muted account-empty">{t('common.loadingEllipsis')}</p>}
         {load.kind === 'error' && (
           <div className="load-error" role="alert">
             <div>
-              <h2>Couldn’t load users</h2>
+              <h2>{t('users.loadFailed')}</h2>
               <p>{load.message}</p>
             </div>
             <button type="button" className="button secondary" onClick={reload}>
-              Try again
+              {t('common.tryAgain')}
             </button>
           </div>
         )}
-        {data && data.items.length === 0 && <p className="muted account-empty">No users with this status.</p>}
+        {data && data.items.length === 0 && <p className="muted account-empty">{t('users.none')}</p>}
         {data && data.items.length > 0 && (
           <>
             <table className="data-table" data-testid="user-list">
               <thead>
                 <tr>
-                  <th>User</th>
-                  <th>Email</th>
-                  <th>Role</th>
-                  <th>Joined</th>
-                  <th>Status</th>
+                  <th>{t('users.colUser')}</th>
+                  <th>{t('auth.email')}</th>
+                  <th>{t('users.colRole')}</th>
+                  <th>{t('users.colJoined')}</th>
+                  <th>{t('projects.colStatus')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -114,19 +117,19 @@ export function AdminUsersPage() {
                       <td className="cell-strong">
                         {u.username}
                         {u.display_name && <span className="muted"> · {u.display_name}</span>}
-                        {self && <span className="muted"> (you)</span>}
+                        {self && <span className="muted"> {t('users.you')}</span>}
                       </td>
                       <td>{u.email ?? '—'}</td>
-                      <td>{u.is_admin ? 'Admin' : 'User'}</td>
-                      <td>{formatDateTime(u.created_at)}</td>
+                      <td>{u.is_admin ? t('users.roleAdmin') : t('users.roleUser')}</td>
+                      <td>{formatDateTime(u.created_at, locale)}</td>
                       <td>
                         <select
                           className="input select input-sm"
-                          aria-label={`Status of ${u.username}`}
+                          aria-label={t('users.statusOf', { name: u.username })}
                           data-testid="user-status-select"
                           value={u.status}
                           disabled={self}
-                          title={self ? 'You cannot change your own status' : undefined}
+                          title={self ? t('users.notOwnStatus') : undefined}
                           onChange={(e) => setPending({ user: u, status: e.target.value as UserStatus })}
                         >
                           {USER_STATUSES.map((s) => (
@@ -158,7 +161,7 @@ export function AdminUsersPage() {
                   ? { ...s, data: { ...s.data, items: s.data.items.map((x) => (x.id === updated.id ? updated : x)) } }
                   : s,
               );
-              toasts.show({ kind: 'success', message: `${updated.username} is now ${updated.status}` });
+              toasts.show({ kind: 'success', message: t('users.nowStatus', { name: updated.username, status: t(`users.status.${updated.status}`) }) });
             } catch (e) {
               toasts.show({ kind: 'error', message: errorMessage(e) });
             }
@@ -181,14 +184,12 @@ function ConfirmStatusDialog({
   onClose: () => void;
   onConfirm: () => Promise<void>;
 }) {
+  const t = useT();
   const [busy, setBusy] = useState(false);
-  const what =
-    status === 'active'
-      ? 'can sign in and use the API again.'
-      : 'is signed out everywhere at once: their sessions and API keys stop working until an admin makes the account active again.';
+  const statusName = t(`users.status.${status}`);
   return (
     <Modal
-      title={`Make ${user.username} ${status}?`}
+      title={t('users.makeTitle', { name: user.username, status: statusName })}
       onClose={onClose}
       busy={busy}
       size="sm"
@@ -197,12 +198,18 @@ function ConfirmStatusDialog({
     >
       <div className="modal-body">
         <p className="confirm-text">
-          <strong className="confirm-name">{user.username}</strong> {what}
+          <Trans
+            i18n={i18n}
+            t={t}
+            i18nKey={status === 'active' ? 'users.activeBody' : 'users.inactiveBody'}
+            values={{ name: user.username }}
+            components={{ name: <strong className="confirm-name" /> }}
+          />
         </p>
       </div>
       <footer className="modal-footer">
         <button type="button" className="button secondary" onClick={onClose} disabled={busy} data-testid="cancel-status">
-          Cancel
+          {t('common.cancel')}
         </button>
         <button
           type="button"
@@ -214,7 +221,7 @@ function ConfirmStatusDialog({
             void onConfirm().finally(onClose);
           }}
         >
-          {busy ? 'Saving…' : `Make ${status}`}
+          {busy ? t('common.saving') : t('users.make', { status: statusName })}
         </button>
       </footer>
     </Modal>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useReducer, useState, type FormEvent } from 'react';
-import { KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiKey, type ApiKeyList, type KeyScope } from '../../api/accounts';
+import { KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiKey, type ApiKeyList } from '../../api/accounts';
 import {
   KEY_EXPIRY_CHOICES,
   apiKeyBody,
@@ -8,6 +8,7 @@ import {
   validateApiKeyForm,
   type ApiKeyForm,
 } from '../../lib/accountForms';
+import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatDateTime, formatRelativeTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
@@ -20,15 +21,10 @@ import { Field } from './Field';
 
 type Load = { kind: 'loading' } | { kind: 'ready'; data: ApiKeyList } | { kind: 'error'; message: string };
 
-const SCOPE_HELP: Record<KeyScope, string> = {
-  read: 'read projects and runs',
-  write: 'create and change things',
-  billing: 'see and manage costs',
-  admin: 'manage users and keys',
-};
-
 
 export function ApiKeysPage() {
+  const t = useT();
+  const locale = useLocale();
   const auth = useAuth();
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
@@ -54,46 +50,46 @@ export function ApiKeysPage() {
     <div className="page" data-testid="api-keys-page">
       <header className="page-header">
         <div>
-          <h1>API keys</h1>
+          <h1>{t('nav.apiKeys')}</h1>
           <p className="page-subtitle">
-            Send a key as the <code>x-api-key</code> header to use the API from scripts and tools.
+            <Trans i18n={i18n} t={t} i18nKey="apiKeys.subtitle" components={{ code: <code /> }} />
           </p>
         </div>
         <div className="header-actions">
           <button type="button" className="button primary" onClick={() => setCreating(true)} data-testid="new-api-key">
             <PlusIcon />
-            <span>New API key</span>
+            <span>{t('apiKeys.new')}</span>
           </button>
         </div>
       </header>
       <section className="panel">
-        {load.kind === 'loading' && <p className="muted account-empty">Loading…</p>}
+        {load.kind === 'loading' && <p className="muted account-empty">{t('common.loadingEllipsis')}</p>}
         {load.kind === 'error' && (
           <div className="load-error" role="alert" data-testid="load-error">
             <div>
-              <h2>Couldn’t load your keys</h2>
+              <h2>{t('apiKeys.loadFailed')}</h2>
               <p>{load.message}</p>
             </div>
             <button type="button" className="button secondary" onClick={reload}>
-              Try again
+              {t('common.tryAgain')}
             </button>
           </div>
         )}
         {load.kind === 'ready' && load.data.items.length === 0 && (
           <p className="muted account-empty" data-testid="no-api-keys">
-            No API keys yet.
+            {t('apiKeys.none')}
           </p>
         )}
         {load.kind === 'ready' && load.data.items.length > 0 && (
           <table className="data-table" data-testid="api-key-list">
             <thead>
               <tr>
-                <th>Name</th>
-                <th>Key</th>
-                <th>Scopes</th>
-                <th>Expires</th>
-                <th>Last used</th>
-                <th>Status</th>
+                <th>{t('projects.colName')}</th>
+                <th>{t('apiKeys.colKey')}</th>
+                <th>{t('apiKeys.scopes')}</th>
+                <th>{t('apiKeys.expires')}</th>
+                <th>{t('apiKeys.colLastUsed')}</th>
+                <th>{t('projects.colStatus')}</th>
                 <th />
               </tr>
             </thead>
@@ -105,15 +101,15 @@ export function ApiKeysPage() {
                     <code>{k.prefix}…</code>
                   </td>
                   <td>{k.scopes.join(', ')}</td>
-                  <td title={k.expires_at ? formatDateTime(k.expires_at) : undefined}>
-                    {k.expires_at ? formatDateTime(k.expires_at) : 'Never'}
+                  <td title={k.expires_at ? formatDateTime(k.expires_at, locale) : undefined}>
+                    {k.expires_at ? formatDateTime(k.expires_at, locale) : t('apiKeys.never')}
                   </td>
-                  <td title={k.last_used_at ? formatDateTime(k.last_used_at) : undefined}>
-                    {k.last_used_at ? formatRelativeTime(k.last_used_at, now) : 'Never'}
+                  <td title={k.last_used_at ? formatDateTime(k.last_used_at, locale) : undefined}>
+                    {k.last_used_at ? formatRelativeTime(k.last_used_at, now, locale) : t('apiKeys.never')}
                   </td>
                   <td>
                     <span className={`badge key-status key-${k.status}`} data-testid="api-key-status">
-                      {k.status}
+                      {t(`apiKeys.status.${k.status}`)}
                     </span>
                   </td>
                   <td className="cell-actions-inline">
@@ -124,7 +120,7 @@ export function ApiKeysPage() {
                         onClick={() => setRevoking(k)}
                         data-testid="revoke-api-key"
                       >
-                        Revoke
+                        {t('apiKeys.revoke')}
                       </button>
                     )}
                   </td>
@@ -151,15 +147,13 @@ export function ApiKeysPage() {
         <SecretRevealDialog
           reveal={reveal}
           dispatch={dispatch}
-          title="Your new API key"
+          title={t('apiKeys.secretTitle')}
           warning={
-            <>
-              Copy this key now. <strong>You will not see it again</strong>: Storyloom keeps only a fingerprint of it.
-            </>
+            <Trans i18n={i18n} t={t} i18nKey="apiKeys.secretWarning" components={{ strong: <strong /> }} />
           }
-          label="API key"
-          noun="key"
-          closeLabel="I have stored it"
+          label={t('apiKeys.secretLabel')}
+          noun={t('apiKeys.secretNoun')}
+          closeLabel={t('apiKeys.stored')}
           testIds={{ dialog: 'api-key-secret-dialog', warning: 'secret-warning', secret: 'api-key-secret', copy: 'copy-api-key', close: 'close-secret' }}
         />
       )}
@@ -171,7 +165,7 @@ export function ApiKeysPage() {
           onConfirm={async () => {
             try {
               await revokeApiKey(revoking.id);
-              toasts.show({ kind: 'success', message: `Revoked “${revoking.name}”` });
+              toasts.show({ kind: 'success', message: t('apiKeys.revoked', { name: revoking.name }) });
             } catch (e) {
               toasts.show({ kind: 'error', message: errorMessage(e) });
             }
@@ -192,6 +186,7 @@ function NewKeyDialog({
   onClose: () => void;
   onCreated: (id: string, secret: string) => void;
 }) {
+  const t = useT();
   const [form, setForm] = useState<ApiKeyForm>({ name: '', scopes: ['read', 'write'], expires_in_days: 90 });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -218,13 +213,13 @@ function NewKeyDialog({
   }
 
   return (
-    <Modal title="New API key" onClose={onClose} busy={busy} testId="new-api-key-dialog">
+    <Modal title={t('apiKeys.new')} onClose={onClose} busy={busy} testId="new-api-key-dialog">
       <form className="modal-body form" onSubmit={submit} noValidate>
         <Field
           idPrefix="nk"
           name="name"
-          label="Name"
-          placeholder="e.g. CI pipeline"
+          label={t('projects.colName')}
+          placeholder={t('apiKeys.namePlaceholder')}
           autoComplete="off"
           value={form.name}
           error={errors.name}
@@ -234,7 +229,7 @@ function NewKeyDialog({
           }}
         />
         <fieldset className="form-field" data-field="scopes">
-          <legend>Scopes</legend>
+          <legend>{t('apiKeys.scopes')}</legend>
           {scopes.map((s) => (
             <label key={s} className="checkbox-row">
               <input
@@ -246,7 +241,7 @@ function NewKeyDialog({
                 }
               />
               <span>
-                <strong>{s}</strong> <span className="muted">— {SCOPE_HELP[s]}</span>
+                <strong>{s}</strong> <span className="muted">— {t(`apiKeys.scopeHelp.${s}`)}</span>
               </span>
             </label>
           ))}
@@ -257,7 +252,7 @@ function NewKeyDialog({
           )}
         </fieldset>
         <div className="form-field">
-          <label htmlFor="nk-expiry">Expires</label>
+          <label htmlFor="nk-expiry">{t('apiKeys.expires')}</label>
           <select
             id="nk-expiry"
             className="input select"
@@ -280,10 +275,10 @@ function NewKeyDialog({
         )}
         <footer className="modal-footer">
           <button type="button" className="button secondary" onClick={onClose} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </button>
           <button type="submit" className="button primary" disabled={busy} data-testid="create-api-key">
-            {busy ? 'Creating…' : 'Create key'}
+            {busy ? t('common.creating') : t('apiKeys.create')}
           </button>
         </footer>
       </form>
@@ -292,18 +287,24 @@ function NewKeyDialog({
 }
 
 function RevokeDialog({ apiKey, onClose, onConfirm }: { apiKey: ApiKey; onClose: () => void; onConfirm: () => Promise<void> }) {
+  const t = useT();
   const [busy, setBusy] = useState(false);
   return (
-    <Modal title="Revoke API key?" onClose={onClose} busy={busy} size="sm" testId="revoke-dialog" initialFocus='[data-testid="cancel-revoke"]'>
+    <Modal title={t('apiKeys.revokeTitle')} onClose={onClose} busy={busy} size="sm" testId="revoke-dialog" initialFocus='[data-testid="cancel-revoke"]'>
       <div className="modal-body">
         <p className="confirm-text">
-          <strong className="confirm-name">{apiKey.name}</strong> (<code>{apiKey.prefix}…</code>) stops working at once. This
-          cannot be undone.
+          <Trans
+            i18n={i18n}
+            t={t}
+            i18nKey="apiKeys.revokeBody"
+            values={{ name: apiKey.name, prefix: apiKey.prefix }}
+            components={{ name: <strong className="confirm-name" />, code: <code /> }}
+          />
         </p>
       </div>
       <footer className="modal-footer">
         <button type="button" className="button secondary" onClick={onClose} disabled={busy} data-testid="cancel-revoke">
-          Cancel
+          {t('common.cancel')}
         </button>
         <button
           type="button"
@@ -315,7 +316,7 @@ function RevokeDialog({ apiKey, onClose, onConfirm }: { apiKey: ApiKey; onClose:
             void onConfirm().finally(onClose);
           }}
         >
-          {busy ? 'Revoking…' : 'Revoke'}
+          {busy ? t('apiKeys.revoking') : t('apiKeys.revoke')}
         </button>
       </footer>
     </Modal>

@@ -9,8 +9,10 @@ import {
   type SignUpForm,
 } from '../../lib/accountForms';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
-import { ApiError, errorMessage } from '../../transport';
+import { ApiError, errorMessage, fieldErrorMessage } from '../../transport';
+import { useT } from '../../i18n';
 import { LogoMark } from '../Icons';
+import { LanguageSwitcher } from '../LanguageSwitcher';
 import { Field } from './Field';
 
 interface Props {
@@ -34,12 +36,14 @@ function AuthCard({ title, children }: { title: string; children: React.ReactNod
         </div>
         <h1 className="auth-title">{title}</h1>
         {children}
+        <LanguageSwitcher />
       </div>
     </div>
   );
 }
 
 export function SignInPage({ onSignedIn, notice }: Props) {
+  const t = useT();
   const [form, setForm] = useState<SignInForm>({ login: '', password: '' });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -69,7 +73,7 @@ export function SignInPage({ onSignedIn, notice }: Props) {
       if (onField) {
         setErrors({ [onField.field]: onField.message });
       } else if (err instanceof ApiError && err.field && ['username', 'email'].includes(err.field)) {
-        setErrors({ login: err.detail });
+        setErrors({ login: fieldErrorMessage(err) });
       } else if (err instanceof ApiError && err.status === 401) {
         // Wrong credentials: say it next to the password, where the fix usually is.
         setErrors({ password: signInErrorText(err) });
@@ -81,17 +85,17 @@ export function SignInPage({ onSignedIn, notice }: Props) {
   }
 
   return (
-    <AuthCard title="Sign in">
+    <AuthCard title={t('auth.signIn')}>
       {notice && (
         <p className="form-error" role="alert" data-testid="signed-out-notice">
-          You were signed out: {notice}
+          {t('auth.signedOut', { notice })}
         </p>
       )}
       <form className="form" onSubmit={submit} noValidate data-testid="sign-in-form">
         <Field
           idPrefix="si"
           name="login"
-          label="Username or email"
+          label={t('auth.usernameOrEmail')}
           autoComplete="username"
           value={form.login}
           error={errors.login}
@@ -100,7 +104,7 @@ export function SignInPage({ onSignedIn, notice }: Props) {
         <Field
           idPrefix="si"
           name="password"
-          label="Password"
+          label={t('auth.password')}
           type="password"
           autoComplete="current-password"
           value={form.password}
@@ -113,13 +117,13 @@ export function SignInPage({ onSignedIn, notice }: Props) {
           </p>
         )}
         <button type="submit" className="button primary auth-submit" disabled={busy} data-testid="sign-in-submit">
-          {busy ? 'Signing in…' : 'Sign in'}
+          {busy ? t('auth.signingIn') : t('auth.signIn')}
         </button>
       </form>
       <p className="auth-switch">
-        No account yet?{' '}
+        {t('auth.noAccount')}{' '}
         <a href="#/sign-up" data-testid="go-sign-up">
-          Create one
+          {t('auth.createOne')}
         </a>
       </p>
     </AuthCard>
@@ -129,6 +133,7 @@ export function SignInPage({ onSignedIn, notice }: Props) {
 const SIGN_UP_FIELDS = ['username', 'email', 'password', 'confirm_password'] as const;
 
 export function SignUpPage({ onSignedIn }: Props) {
+  const t = useT();
   const [form, setForm] = useState<SignUpForm>({ username: '', email: '', password: '', confirm_password: '' });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -171,12 +176,12 @@ export function SignUpPage({ onSignedIn }: Props) {
   }
 
   return (
-    <AuthCard title="Create your account">
+    <AuthCard title={t('auth.createAccountTitle')}>
       <form className="form" onSubmit={submit} noValidate data-testid="sign-up-form">
         <Field
           idPrefix="su"
           name="username"
-          label="Username"
+          label={t('auth.username')}
           autoComplete="username"
           value={form.username}
           error={errors.username}
@@ -185,8 +190,8 @@ export function SignUpPage({ onSignedIn }: Props) {
         <Field
           idPrefix="su"
           name="email"
-          label="Email"
-          hint="optional"
+          label={t('auth.email')}
+          hint={t('newProject.optional')}
           type="email"
           autoComplete="email"
           value={form.email}
@@ -196,7 +201,7 @@ export function SignUpPage({ onSignedIn }: Props) {
         <Field
           idPrefix="su"
           name="password"
-          label="Password"
+          label={t('auth.password')}
           type="password"
           autoComplete="new-password"
           value={form.password}
@@ -206,7 +211,7 @@ export function SignUpPage({ onSignedIn }: Props) {
         <Field
           idPrefix="su"
           name="confirm_password"
-          label="Confirm password"
+          label={t('auth.confirmPassword')}
           type="password"
           autoComplete="new-password"
           value={form.confirm_password}
@@ -219,13 +224,13 @@ export function SignUpPage({ onSignedIn }: Props) {
           </p>
         )}
         <button type="submit" className="button primary auth-submit" disabled={busy} data-testid="sign-up-submit">
-          {busy ? 'Creating account…' : 'Create account'}
+          {busy ? t('auth.creatingAccount') : t('auth.createAccount')}
         </button>
       </form>
       <p className="auth-switch">
-        Already have an account?{' '}
+        {t('auth.haveAccount')}{' '}
         <a href="#/sign-in" data-testid="go-sign-in">
-          Sign in
+          {t('auth.signIn')}
         </a>
       </p>
     </AuthCard>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ConnectionStatus } from '../../api/remote';
+import { useLocale } from '../../i18n';
 import { badgeView } from './connection';
 import { currentConnection, refreshConnection, subscribeConnection } from './store';
 import './connection.css';
@@ -9,6 +10,7 @@ const READ_INTERVAL_MS = 30_000;
 
 /** The badge itself, for any status (rendered by tests too). */
 export function ConnectionBadgeView({ status }: { status: ConnectionStatus | null }) {
+  useLocale(); // the badge's words follow a language switch
   const v = badgeView(status);
   return (
     <a

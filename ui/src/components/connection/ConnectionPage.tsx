@@ -1,5 +1,7 @@
 import { useEffect, useState, type FormEvent, type InputHTMLAttributes } from 'react';
 import { checkConnection, signIn, signOut, type ConnectionStatus } from '../../api/remote';
+import { t as translate, useLocale, useT } from '../../i18n';
+import { formatDateTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
 import { badgeView, hostOf, initialForm, signInError, validateConnectionForm, type ConnectionForm } from './connection';
@@ -51,14 +53,15 @@ export interface PanelProps {
   onSignOut: () => void;
 }
 
-function when(iso: string | null): string {
-  if (!iso) return 'not since the app started';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+function when(iso: string | null, locale: string): string {
+  if (!iso) return translate('connection.notChecked');
+  return formatDateTime(iso, locale) || iso;
 }
 
 /** The connection panel for a given state (no effects: tests render it directly). */
 export function ConnectionPanelView(p: PanelProps) {
+  const t = useT();
+  const locale = useLocale();
   const s = p.status;
   const signedIn = !!s && s.state !== 'signed_out';
   const showForm = !s || s.state === 'signed_out' || s.state === 'session_expired';
@@ -66,10 +69,9 @@ export function ConnectionPanelView(p: PanelProps) {
     <div className="page conn-page" data-testid="connection-page" data-state={s?.state ?? 'loading'}>
       <div className="page-header">
         <div>
-          <h1>Team server</h1>
+          <h1>{t('connection.title')}</h1>
           <p className="page-subtitle">
-            Sign in to your team’s Storyloom server to share projects and reviews. Everything works offline without
-            it.
+            {t('connection.subtitle')}
           </p>
         </div>
       </div>
@@ -86,12 +88,12 @@ export function ConnectionPanelView(p: PanelProps) {
       {signedIn && s && (
         <section className="panel conn-section" data-testid="connection-summary">
           <dl className="conn-facts">
-            <dt>Server</dt>
+            <dt>{t('connection.server')}</dt>
             <dd data-testid="connection-server">{s.server_url}</dd>
-            <dt>Signed in as</dt>
+            <dt>{t('sidebar.signedInAs')}</dt>
             <dd data-testid="connection-username">{s.username}</dd>
-            <dt>Last checked</dt>
-            <dd data-testid="connection-checked">{when(s.checked_at)}</dd>
+            <dt>{t('connection.lastChecked')}</dt>
+            <dd data-testid="connection-checked">{when(s.checked_at, locale)}</dd>
           </dl>
           <p className={`conn-message conn-message-${badgeView(s).tone}`} data-testid="connection-message">
             {s.message}
@@ -104,7 +106,7 @@ export function ConnectionPanelView(p: PanelProps) {
               disabled={p.busy !== null || s.state === 'session_expired'}
               onClick={p.onCheck}
             >
-              {p.busy === 'check' ? 'Checking…' : 'Check now'}
+              {p.busy === 'check' ? t('connection.checking') : t('connection.checkNow')}
             </button>
             <button
               type="button"
@@ -113,7 +115,7 @@ export function ConnectionPanelView(p: PanelProps) {
               disabled={p.busy !== null}
               onClick={p.onSignOut}
             >
-              {p.busy === 'sign-out' ? 'Signing out…' : 'Sign out'}
+              {p.busy === 'sign-out' ? t('sidebar.signingOut') : t('sidebar.signOut')}
             </button>
           </div>
         </section>
@@ -122,7 +124,7 @@ export function ConnectionPanelView(p: PanelProps) {
       {showForm && (
         <form className="panel form conn-section" onSubmit={p.onSignIn} noValidate data-testid="connection-form">
           <h2 className="conn-form-title">
-            {s?.state === 'session_expired' ? `Sign in to ${hostOf(s.server_url)} again` : 'Sign in to a team server'}
+            {s?.state === 'session_expired' ? t('connection.signInAgain', { host: hostOf(s.server_url) }) : t('connection.signInTitle')}
           </h2>
           {s?.state === 'signed_out' && s.message && (
             <p className="muted" data-testid="connection-message">
@@ -131,7 +133,7 @@ export function ConnectionPanelView(p: PanelProps) {
           )}
           <Field
             name="server_url"
-            label="Server address"
+            label={t('connection.address')}
             type="url"
             inputMode="url"
             placeholder="https://team.example.com"
@@ -142,7 +144,7 @@ export function ConnectionPanelView(p: PanelProps) {
           />
           <Field
             name="username"
-            label="Username or email"
+            label={t('auth.usernameOrEmail')}
             autoComplete="username"
             value={p.form.username}
             error={p.errors.username}
@@ -150,7 +152,7 @@ export function ConnectionPanelView(p: PanelProps) {
           />
           <Field
             name="password"
-            label="Password"
+            label={t('auth.password')}
             type="password"
             autoComplete="current-password"
             value={p.form.password}
@@ -163,7 +165,7 @@ export function ConnectionPanelView(p: PanelProps) {
             </p>
           )}
           <button type="submit" className="button primary" data-testid="connection-sign-in" disabled={p.busy !== null}>
-            {p.busy === 'sign-in' ? 'Signing in…' : 'Sign in'}
+            {p.busy === 'sign-in' ? t('auth.signingIn') : t('auth.signIn')}
           </button>
         </form>
       )}
@@ -171,8 +173,8 @@ export function ConnectionPanelView(p: PanelProps) {
       {s && (
         <p className="muted conn-storage" data-testid="connection-storage">
           {s.secret_storage === 'keyring'
-            ? `Your sign-in is kept in ${s.secret_storage_location}.`
-            : (s.secret_storage_notice ?? `Your sign-in is kept in an encrypted file at ${s.secret_storage_location}.`)}
+            ? t('connection.keptIn', { where: s.secret_storage_location })
+            : (s.secret_storage_notice ?? t('connection.keptInFile', { where: s.secret_storage_location }))}
         </p>
       )}
     </div>

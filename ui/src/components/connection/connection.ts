@@ -4,7 +4,8 @@
  * and server errors mapped onto the form.
  */
 import type { ConnectionState, ConnectionStatus } from '../../api/remote';
-import { ApiError } from '../../transport/errors';
+import { t } from '../../i18n';
+import { ApiError, errorMessage, fieldErrorMessage } from '../../transport/errors';
 import type { FieldErrors } from '../../lib/validation';
 
 export type BadgeTone = 'local' | 'ok' | 'warn' | 'error';
@@ -28,13 +29,13 @@ export function hostOf(url: string | null | undefined): string {
 
 /** The header badge: Offline · local / Connected to host as user / Server unreachable / Session expired. */
 export function badgeView(status: ConnectionStatus | null): BadgeView {
-  if (!status) return { tone: 'local', text: 'Offline · local', title: 'Working locally' };
+  if (!status) return { tone: 'local', text: t('connection.offline'), title: t('connection.workingLocally') };
   const host = hostOf(status.server_url);
   const byState: Record<ConnectionState, Omit<BadgeView, 'title'>> = {
-    signed_out: { tone: 'local', text: 'Offline · local' },
-    connected: { tone: 'ok', text: `Connected to ${host} as ${status.username ?? '?'}` },
-    unreachable: { tone: 'warn', text: 'Server unreachable' },
-    session_expired: { tone: 'error', text: 'Session expired' },
+    signed_out: { tone: 'local', text: t('connection.offline') },
+    connected: { tone: 'ok', text: t('connection.connected', { host, user: status.username ?? '?' }) },
+    unreachable: { tone: 'warn', text: t('sidebar.unreachable') },
+    session_expired: { tone: 'error', text: t('connection.expired') },
   };
   return { ...byState[status.state], title: status.message };
 }
@@ -52,17 +53,17 @@ export interface ConnectionForm {
 
 export function validateServerUrl(raw: string): string | null {
   const v = raw.trim();
-  if (!v) return 'Enter the team server’s address, e.g. https://team.example.com';
+  if (!v) return t('connection.enterAddress');
   let url: URL;
   try {
     url = new URL(v);
   } catch {
-    return 'Enter a full address starting with http:// or https://';
+    return t('connection.fullAddress');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'The address must start with http:// or https://';
-  if (!url.hostname) return 'The address must name a host';
-  if (url.username || url.password) return 'Leave the username and password out of the address';
-  if (url.search || url.hash) return 'The address must not have a ? query or # fragment';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return t('connection.badScheme');
+  if (!url.hostname) return t('connection.noHost');
+  if (url.username || url.password) return t('connection.noCredentials');
+  if (url.search || url.hash) return t('connection.noQuery');
   return null;
 }
 
@@ -70,8 +71,8 @@ export function validateConnectionForm(f: ConnectionForm): FieldErrors {
   const e: FieldErrors = {};
   const url = validateServerUrl(f.server_url);
   if (url) e.server_url = url;
-  if (!f.username.trim()) e.username = 'Enter your username or email on the server';
-  if (!f.password) e.password = 'Enter your password';
+  if (!f.username.trim()) e.username = t('connection.enterUsername');
+  if (!f.password) e.password = t('accountForms.enterPassword');
   return e;
 }
 
@@ -82,13 +83,12 @@ export function validateConnectionForm(f: ConnectionForm): FieldErrors {
 export function signInError(e: unknown): { field: keyof ConnectionForm | null; message: string } {
   if (e instanceof ApiError) {
     if (e.isValidation && (e.field === 'server_url' || e.field === 'username' || e.field === 'password')) {
-      return { field: e.field, message: e.detail };
+      return { field: e.field, message: fieldErrorMessage(e) };
     }
-    if (e.status === 401) return { field: 'password', message: 'The server rejected the username or password' };
-    if (e.status === 429 && e.retry_after) return { field: null, message: `${e.detail}` };
-    return { field: null, message: e.detail };
+    if (e.status === 401) return { field: 'password', message: t('connection.rejected') };
+    return { field: null, message: errorMessage(e) };
   }
-  return { field: null, message: e instanceof Error ? e.message : 'Signing in failed' };
+  return { field: null, message: e instanceof Error ? e.message : t('connection.signInFailed') };
 }
 
 /** The form's starting values: the last server and username (kept after sign-out or expiry). */

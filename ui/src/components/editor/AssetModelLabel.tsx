@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { getAsset } from '../../api/assets';
+import { useT } from '../../i18n';
 import { assetModel, assetModelLabel, type AssetModel } from '../../lib/providers';
 import '../providers/providers.css';
 
@@ -10,9 +11,10 @@ export function AssetModelLabel({ metadata }: { metadata: unknown }) {
 }
 
 function ModelChip({ model }: { model: AssetModel }) {
+  const t = useT();
   const label = assetModelLabel(model);
   return (
-    <span className="asset-model" data-testid="asset-model" data-model={model.model} data-provider={model.provider ?? ''} title={`Made with ${label}`}>
+    <span className="asset-model" data-testid="asset-model" data-model={model.model} data-provider={model.provider ?? ''} title={t('assets.madeWith', { model: label })}>
       {label}
     </span>
   );

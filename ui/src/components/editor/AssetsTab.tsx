@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { assetDownloadUrl, listAssets, restoreAsset, trashAsset } from '../../api/assets';
 import { ASSET_TYPES, type Asset, type AssetStatus, type AssetType, type Page } from '../../api/types';
-import { formatBytes, formatDateTime, humanize, pluralize } from '../../lib/format';
+import { formatBytes, formatDateTime, formatNumber } from '../../lib/format';
+import { useT } from '../../i18n';
+import { assetTypeLabel } from '../../lib/editorLabels';
 import { apiUrl, errorMessage } from '../../transport';
 import { AlertIcon, DownloadIcon, RestoreIcon, TrashIcon } from '../Icons';
 import { Pagination } from '../Pagination';
@@ -10,9 +12,12 @@ import { AssetModelLabel } from './AssetModelLabel';
 
 const LIMIT = 50;
 
-type Load = { kind: 'loading' } | { kind: 'ready'; data: Page<Asset> } | { kind: 'error'; message: string };
+/** `view` is the view the data was loaded for: labels and actions follow it, not the toggle that
+ * may already show the other view while it loads. */
+type Load = { kind: 'loading' } | { kind: 'ready'; data: Page<Asset>; view: AssetStatus } | { kind: 'error'; message: string };
 
 export function AssetsTab({ projectId }: { projectId: string; versionId: string }) {
+  const t = useT();
   const toasts = useToasts();
   const [view, setView] = useState<AssetStatus>('active');
   const [type, setType] = useState<AssetType | 'all'>('all');
@@ -30,7 +35,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
           setPage(Math.max(1, data.totalPages));
           return;
         }
-        setLoad({ kind: 'ready', data });
+        setLoad({ kind: 'ready', data, view });
       })
       .catch((e: unknown) => {
         if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
@@ -53,9 +58,9 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
       drop(a.id);
       toasts.show({
         kind: 'info',
-        message: `Moved “${a.filename}” to the trash`,
+        message: t('assets.trashed', { name: a.filename }),
         duration: 10_000,
-        action: { label: 'Undo', testId: 'undo-trash-asset', onClick: () => void restore(a, true) },
+        action: { label: t('common.undo'), testId: 'undo-trash-asset', onClick: () => void restore(a, true) },
       });
       reload();
     } catch (e) {
@@ -70,7 +75,7 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
     try {
       await restoreAsset(a.id);
       if (!undo) drop(a.id);
-      toasts.show({ kind: 'success', message: `Restored “${a.filename}”` });
+      toasts.show({ kind: 'success', message: t('assets.restored', { name: a.filename }) });
       reload();
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
@@ -80,11 +85,12 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
   }
 
   const data = load.kind === 'ready' ? load.data : null;
+  const shown = load.kind === 'ready' ? load.view : view;
 
   return (
     <div className="assets" data-testid="assets">
       <div className="toolbar">
-        <div className="segmented" role="group" aria-label="Show">
+        <div className="segmented" role="group" aria-label={t('assets.show')}>
           {(['active', 'trashed'] as const).map((v) => (
             <button
               key={v}
@@ -97,12 +103,12 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                 setPage(1);
               }}
             >
-              {v === 'active' ? 'Assets' : 'Trash'}
+              {v === 'active' ? t('assets.viewActive') : t('assets.viewTrashed')}
             </button>
           ))}
         </div>
         <label className="inline-field">
-          <span>Type</span>
+          <span>{t('assets.typeLabel')}</span>
           <select
             className="input input-sm select"
             data-testid="asset-type-filter"
@@ -112,43 +118,39 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
               setPage(1);
             }}
           >
-            <option value="all">All types</option>
-            {ASSET_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {humanize(t)}
+            <option value="all">{t('assets.allTypes')}</option>
+            {ASSET_TYPES.map((at) => (
+              <option key={at} value={at}>
+                {assetTypeLabel(at)}
               </option>
             ))}
           </select>
         </label>
         {data && (
           <span className="storyboard-summary" data-testid="asset-count">
-            {view === 'active' ? pluralize(data.total, 'asset') : pluralize(data.total, 'asset in the trash', 'assets in the trash')}
+            {t(shown === 'active' ? 'assets.count' : 'assets.trashCount', { count: data.total, formatted: formatNumber(data.total) })}
           </span>
         )}
       </div>
 
       <section className="panel">
-        {load.kind === 'loading' && <span className="spinner" role="status" aria-label="Loading assets" />}
+        {load.kind === 'loading' && <span className="spinner" role="status" aria-label={t('assets.loading')} />}
         {load.kind === 'error' && (
           <div className="load-error" role="alert" data-testid="assets-error">
             <AlertIcon size={22} />
             <div>
-              <h2>Couldn’t load the assets</h2>
+              <h2>{t('assets.loadError')}</h2>
               <p>{load.message}</p>
             </div>
             <button type="button" className="button secondary" onClick={reload}>
-              Try again
+              {t('common.tryAgain')}
             </button>
           </div>
         )}
         {data && data.items.length === 0 && (
           <div className="empty-state" data-testid="assets-empty">
-            <h2>{view === 'active' ? 'No assets' : 'The trash is empty'}</h2>
-            <p>
-              {view === 'active'
-                ? 'Uploaded scripts, character images and generated media show up here.'
-                : 'Trashed assets can be restored from here.'}
-            </p>
+            <h2>{shown === 'active' ? t('assets.emptyActive') : t('assets.emptyTrash')}</h2>
+            <p>{shown === 'active' ? t('assets.emptyActiveBody') : t('assets.emptyTrashBody')}</p>
           </div>
         )}
         {data && data.items.length > 0 && (
@@ -156,21 +158,21 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
             <table className="asset-table" data-testid="asset-table">
               <thead>
                 <tr>
-                  <th scope="col">File</th>
-                  <th scope="col">Type</th>
+                  <th scope="col">{t('assets.file')}</th>
+                  <th scope="col">{t('assets.typeLabel')}</th>
                   <th scope="col" className="num">
-                    Size
+                    {t('assets.size')}
                   </th>
-                  <th scope="col">{view === 'active' ? 'Added' : 'Trashed'}</th>
+                  <th scope="col">{shown === 'active' ? t('assets.added') : t('assets.trashedAt')}</th>
                   <th scope="col">
-                    <span className="sr-only">Actions</span>
+                    <span className="sr-only">{t('assets.actions')}</span>
                   </th>
                 </tr>
               </thead>
               <tbody>
                 {data.items.map((a) => {
                   const thumb = apiUrl(a.thumbnail_url);
-                  const when = view === 'trashed' && a.trashed_at ? a.trashed_at : a.created_at;
+                  const when = shown === 'trashed' && a.trashed_at ? a.trashed_at : a.created_at;
                   return (
                     <tr key={a.id} data-testid="asset-row" data-asset-id={a.id} data-asset-type={a.type}>
                       <td>
@@ -181,10 +183,20 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                             {a.filename}
                           </span>
                           <AssetModelLabel metadata={a.metadata} />
+                          {a.mime_type.startsWith('audio/') && (
+                            <audio
+                              className="asset-audio"
+                              controls
+                              preload="none"
+                              src={assetDownloadUrl(a.id)}
+                              aria-label={t('assets.play', { name: a.filename })}
+                              data-testid="asset-audio"
+                            />
+                          )}
                         </span>
                         </div>
                       </td>
-                      <td>{humanize(a.type)}</td>
+                      <td>{assetTypeLabel(a.type)}</td>
                       <td className="num">{formatBytes(a.filesize)}</td>
                       <td>
                         <time dateTime={when}>{formatDateTime(when)}</time>
@@ -195,18 +207,18 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                           className="icon-button"
                           href={assetDownloadUrl(a.id)}
                           download={a.filename}
-                          aria-label={`Download ${a.filename}`}
-                          title="Download"
+                          aria-label={t('assets.downloadNamed', { name: a.filename })}
+                          title={t('assets.download')}
                           data-testid="asset-download"
                         >
                           <DownloadIcon />
                         </a>
-                        {view === 'active' ? (
+                        {shown === 'active' ? (
                           <button
                             type="button"
                             className="icon-button danger"
-                            aria-label={`Move ${a.filename} to the trash`}
-                            title="Move to trash"
+                            aria-label={t('assets.trashNamed', { name: a.filename })}
+                            title={t('assets.trash')}
                             data-testid="asset-trash"
                             disabled={busy === a.id}
                             onClick={() => void trash(a)}
@@ -217,8 +229,8 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
                           <button
                             type="button"
                             className="icon-button"
-                            aria-label={`Restore ${a.filename}`}
-                            title="Restore"
+                            aria-label={t('assets.restoreNamed', { name: a.filename })}
+                            title={t('assets.restore')}
                             data-testid="asset-restore"
                             disabled={busy === a.id}
                             onClick={() => void restore(a)}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { getProject } from '../../api/projects';
 import type { Project, Version } from '../../api/types';
-import { createVersion, listVersions, setCurrentVersion } from '../../api/versions';
+import { createVersion, listVersions, onVersionCountsChanged, setCurrentVersion } from '../../api/versions';
 import { pluralize } from '../../lib/format';
 import { isSaveShortcut } from '../../lib/keyboard';
 import { navigate } from '../../lib/navigate';
@@ -54,6 +54,31 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
       });
     return () => ctrl.abort();
   }, [projectId, reloadKey]);
+
+  // A parse or a storyboard edit changes the picker's scene/shot counts: re-read them (a burst of
+  // edits is one request).
+  useEffect(() => {
+    let timer: number | undefined;
+    let ctrl: AbortController | null = null;
+    const off = onVersionCountsChanged((changed) => {
+      if (changed !== projectId) return;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => {
+        ctrl?.abort();
+        ctrl = new AbortController();
+        listVersions(projectId, ctrl.signal)
+          .then((page) => setLoad((s) => (s.kind === 'ready' ? { ...s, versions: page.items } : s)))
+          .catch(() => {
+            // Stale counts are only cosmetic; the next change or a reload tries again.
+          });
+      }, 250);
+    });
+    return () => {
+      off();
+      window.clearTimeout(timer);
+      ctrl?.abort();
+    };
+  }, [projectId]);
 
   /** Saves the script's pending edits; false (with a toast) when that failed. */
   const flushScript = useCallback(async (): Promise<boolean> => {
@@ -264,7 +289,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           </div>
           {tab !== 'script' && (
             <div role="tabpanel" id={`panel-${shownTab}`} aria-labelledby={`tab-${shownTab}`} key={`${shownTab}-${versionId}`}>
-              {tab === 'storyboard' && <StoryboardTab projectId={project.id} versionId={versionId} />}
+              {tab === 'storyboard' && <StoryboardTab projectId={project.id} versionId={versionId} aspectRatio={project.aspect_ratio} />}
               {tab === 'characters' && <CharactersTab projectId={project.id} />}
               {tab === 'assets' && <AssetsTab projectId={project.id} versionId={versionId} />}
               {shownTab === 'runs' && (

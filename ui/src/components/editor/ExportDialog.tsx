@@ -7,8 +7,10 @@ import {
   fetchExportFile,
   getExport,
   listExportHistory,
+  previewExport,
   startExport,
 } from '../../api/export';
+import { getStoryboard } from '../../api/storyboard';
 import {
   ASPECT_RATIOS,
   EXPORT_FORMATS,
@@ -20,6 +22,7 @@ import {
   type AspectRatio,
   type Export,
   type ExportEstimate,
+  type ExportPreview,
   type Page,
   type Project,
 } from '../../api/types';
@@ -33,6 +36,7 @@ import {
   type ExportSettings,
 } from '../../lib/exportSettings';
 import { watchExport, type ExportWatcher } from '../../lib/exportPoll';
+import { cuesToVtt, seekTime, shotAt, shotLabel, shotTimeline, type ShotLike, type TimedShot } from '../../lib/exportPlayer';
 import {
   canCancelExport,
   costText,
@@ -80,6 +84,12 @@ type EstimateState =
   | { kind: 'ready'; key: string; estimate: ExportEstimate }
   | { kind: 'error'; key: string; error: unknown };
 
+type PreviewState =
+  | { kind: 'idle' }
+  | { kind: 'loading' }
+  | { kind: 'ready'; preview: ExportPreview }
+  | { kind: 'error'; error: unknown };
+
 type HistoryState = { kind: 'loading' } | { kind: 'ready'; data: Page<Export> } | { kind: 'error'; message: string };
 
 interface Props {
@@ -115,6 +125,9 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
   const [music, setMusic] = useState<Asset[]>([]);
   const [pdfBusy, setPdfBusy] = useState(false);
   const [videoReload, setVideoReload] = useState(0);
+  const [preview, setPreview] = useState<PreviewState>({ kind: 'idle' });
+  const [boardShots, setBoardShots] = useState<ShotLike[]>([]);
+  const previewRef = useRef<HTMLElement>(null);
   const watcher = useRef<ExportWatcher | null>(null);
   const attached = useRef(false);
   const playerRef = useRef<HTMLDivElement>(null);
@@ -185,6 +198,17 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
     return () => ctrl.abort();
   }, [project.id]);
 
+  // ---- the version's shots, for the player's shot list ----
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getStoryboard(project.id, versionId, ctrl.signal)
+      .then((b) => setBoardShots(b.scenes.flatMap((sc) => sc.shots)))
+      .catch(() => {
+        // The player works without a shot list.
+      });
+    return () => ctrl.abort();
+  }, [project.id, versionId]);
+
   // ---- follow the current export until it finishes ----
   const currentId = current?.id ?? null;
   const currentActive = current !== null && !isExportFinished(current.status);
@@ -225,6 +249,17 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
   }, [current, reloadHistory, toasts]);
 
   const video = useBlobUrl(current && isPlayable(current) ? current.video_url : null, videoReload);
+  const previewVideo = useBlobUrl(preview.kind === 'ready' ? preview.preview.video_url : null);
+  const previewVtt = useObjectUrl(preview.kind === 'ready' ? cuesToVtt(preview.preview.cues) : null, 'text/vtt');
+  const exportShots = useMemo(() => shotTimeline(boardShots, current?.fps ?? 30), [boardShots, current?.fps]);
+  const previewShots = useMemo<TimedShot[]>(() => {
+    if (preview.kind !== 'ready') return [];
+    const byId = new Map(boardShots.map((b) => [b.id, b]));
+    return preview.preview.shots.map((s) => {
+      const b = byId.get(s.shot_id);
+      return { id: s.shot_id, number: s.number, start: s.start, duration: s.duration, label: b ? shotLabel(b) : '' };
+    });
+  }, [preview, boardShots]);
 
   // ---- what the form shows ----
   const estimateError = estimate.kind === 'error' && estimate.key === key ? estimate.error : null;
@@ -277,6 +312,18 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
       watcher.current?.refresh();
     } finally {
       setCancelling(false);
+    }
+  }
+
+  async function makePreview() {
+    if (preview.kind === 'loading') return;
+    setPreview({ kind: 'loading' });
+    window.setTimeout(() => previewRef.current?.scrollIntoView({ block: 'nearest' }), 0);
+    try {
+      const p = await previewExport({ project_id: project.id, version_id: versionId, speaker_names: settings.speaker_names });
+      setPreview({ kind: 'ready', preview: p });
+    } catch (e) {
+      setPreview({ kind: 'error', error: e });
     }
   }
 
@@ -418,6 +465,30 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
               </label>
               <FieldError field="motion" message={fieldErrors.motion} />
             </div>
+            <div className="form-field">
+              <span className="export-legend">Frames and subtitles</span>
+              <label className="export-check">
+                <input
+                  type="checkbox"
+                  data-testid="export-overlays"
+                  data-export-field="overlays"
+                  checked={settings.overlays}
+                  onChange={(e) => update('overlays', e.target.checked)}
+                />
+                Working overlays (shot number, scene, corner marks)
+              </label>
+              <label className="export-check">
+                <input
+                  type="checkbox"
+                  data-testid="export-speaker-names"
+                  data-export-field="speaker_names"
+                  checked={settings.speaker_names}
+                  onChange={(e) => update('speaker_names', e.target.checked)}
+                />
+                Speaker names in subtitles
+              </label>
+              <FieldError field="overlays" message={fieldErrors.overlays ?? fieldErrors.speaker_names} />
+            </div>
             {(music.length > 0 || fieldErrors.music_asset_id) && (
               <div className="form-field">
                 <label htmlFor="export-music">
@@ -472,11 +543,63 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
               <FilmIcon />
               {starting ? 'Starting…' : currentActive ? 'Exporting…' : 'Start export'}
             </button>
+            <button
+              type="button"
+              className="button secondary export-start"
+              data-testid="export-preview"
+              disabled={preview.kind === 'loading'}
+              onClick={() => void makePreview()}
+              title="The storyboard as it stands, one frame per shot, in about a second (no encoding of every frame)"
+            >
+              <PlayIcon />
+              {preview.kind === 'loading' ? 'Making the preview…' : 'Preview'}
+            </button>
             <p className="toolbar-hint">
               <kbd>Enter</kbd> starts · <kbd>Esc</kbd> closes (the export goes on)
             </p>
           </aside>
         </form>
+
+        {preview.kind !== 'idle' && (
+          <section
+            className="panel export-current export-preview"
+            ref={previewRef}
+            data-testid="export-preview-panel"
+            data-state={preview.kind}
+            aria-label="Preview"
+          >
+            <div className="run-summary-line">
+              <strong>Preview</strong>
+              <span className="muted" data-testid="export-preview-facts">
+                {preview.kind === 'ready'
+                  ? `${videoLengthText(preview.preview.duration)} · ${pluralize(preview.preview.shots.length, 'shot')} · ${pluralize(preview.preview.voiced_lines, 'voiced line')} · ${preview.preview.width}×${preview.preview.height} · made in ${(preview.preview.elapsed_ms / 1000).toFixed(1)} s`
+                  : preview.kind === 'loading'
+                    ? 'Making the preview…'
+                    : ''}
+              </span>
+              <button type="button" className="button secondary button-sm" data-testid="export-preview-close" onClick={() => setPreview({ kind: 'idle' })}>
+                Close preview
+              </button>
+            </div>
+            {preview.kind === 'loading' && <span className="spinner" role="status" aria-label="Making the preview" />}
+            {preview.kind === 'error' && (
+              <p className="run-error" role="alert" data-testid="export-preview-error">
+                <AlertIcon /> {errorMessage(preview.error)}
+              </p>
+            )}
+            {preview.kind === 'ready' && (
+              <ExportPlayer
+                url={previewVideo.url}
+                error={previewVideo.error}
+                aspect={preview.preview.aspect_ratio}
+                shots={previewShots}
+                vtt={previewVtt}
+                testId="export-preview-video"
+                dataId={preview.preview.preview_id}
+              />
+            )}
+          </section>
+        )}
 
         {current && (
           <section
@@ -545,20 +668,15 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
 
             {isPlayable(current) && (
               <div className="export-result">
-                <div className={`export-player aspect-${current.aspect_ratio.replace(':', 'x')}`}>
-                  {video.url ? (
-                    <video controls preload="metadata" src={video.url} data-testid="export-video" data-export-id={current.id} />
-                  ) : video.error ? (
-                    <div className="export-player-msg" role="alert">
-                      <AlertIcon /> Couldn’t load the video: {video.error}
-                      <button type="button" className="button secondary button-sm" onClick={() => setVideoReload((k) => k + 1)}>
-                        Try again
-                      </button>
-                    </div>
-                  ) : (
-                    <span className="spinner" role="status" aria-label="Loading the video" />
-                  )}
-                </div>
+                <ExportPlayer
+                  url={video.url}
+                  error={video.error}
+                  onRetry={() => setVideoReload((k) => k + 1)}
+                  aspect={current.aspect_ratio}
+                  shots={exportShots}
+                  testId="export-video"
+                  dataId={current.id}
+                />
                 <div className="export-result-side">
                   <dl className="node-facts export-facts">
                     <div>
@@ -874,5 +992,114 @@ function EstimatePanel({
         <p className="muted">Working it out…</p>
       )}
     </section>
+  );
+}
+
+/** An object URL for `text` (revoked when it changes or the component goes), or null. */
+function useObjectUrl(text: string | null, type: string): string | null {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (text === null) {
+      setUrl(null);
+      return;
+    }
+    const u = URL.createObjectURL(new Blob([text], { type }));
+    setUrl(u);
+    return () => URL.revokeObjectURL(u);
+  }, [text, type]);
+  return url;
+}
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * The player, large enough to judge the cut, with the shot list beside it: clicking a shot seeks the
+ * video to its start; the shot on screen is marked as the video plays.
+ */
+function ExportPlayer({
+  url,
+  error,
+  onRetry,
+  aspect,
+  shots,
+  vtt,
+  testId,
+  dataId,
+}: {
+  url: string | null;
+  error: string | null;
+  onRetry?: () => void;
+  aspect: string;
+  shots: TimedShot[];
+  vtt?: string | null;
+  testId: string;
+  dataId: string;
+}) {
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const [time, setTime] = useState(0);
+  const onScreen = shotAt(shots, time);
+  function seek(shot: TimedShot) {
+    const v = videoRef.current;
+    if (!v) return;
+    const t = seekTime(shot);
+    v.currentTime = t;
+    setTime(t);
+  }
+  return (
+    <div className="export-theatre" data-testid={`${testId}-theatre`}>
+      <div className={`export-player aspect-${aspect.replace(':', 'x')}`}>
+        {url ? (
+          <video
+            ref={videoRef}
+            controls
+            preload="auto"
+            src={url}
+            data-testid={testId}
+            data-export-id={dataId}
+            onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
+            onSeeked={(e) => setTime(e.currentTarget.currentTime)}
+          >
+            {vtt && <track kind="subtitles" label="Subtitles" srcLang="zh" src={vtt} default />}
+          </video>
+        ) : error ? (
+          <div className="export-player-msg" role="alert">
+            <AlertIcon /> Couldn’t load the video: {error}
+            {onRetry && (
+              <button type="button" className="button secondary button-sm" onClick={onRetry}>
+                Try again
+              </button>
+            )}
+          </div>
+        ) : (
+          <span className="spinner" role="status" aria-label="Loading the video" />
+        )}
+      </div>
+      {shots.length > 0 && (
+        <ol className="export-shot-list" aria-label="Shots" data-testid={`${testId}-shots`}>
+          {shots.map((s) => (
+            <li key={s.id}>
+              <button
+                type="button"
+                className={`export-shot${onScreen?.id === s.id ? ' current' : ''}`}
+                data-testid="export-shot"
+                data-shot-id={s.id}
+                data-start={s.start}
+                aria-current={onScreen?.id === s.id ? 'true' : undefined}
+                disabled={!url}
+                onClick={() => seek(s)}
+                title={`Play from shot ${s.number} (${clock(s.start)})`}
+              >
+                <span className="export-shot-number">#{s.number}</span>
+                <span className="export-shot-time">{clock(s.start)}</span>
+                <span className="export-shot-label">{s.label}</span>
+              </button>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }

@@ -6,20 +6,8 @@ import { parseCostCap } from '../../lib/providers';
 import { formFieldFor, validateName, type FieldErrors } from '../../lib/validation';
 import { errorMessage, isApiError } from '../../transport';
 import { Field } from '../account/Field';
+import { useT } from '../../i18n';
 import { Modal } from '../Modal';
-
-/** The component's strings, in one place for a later translation pass. */
-const S = {
-  title: 'Project settings',
-  name: 'Name',
-  aspect: 'Aspect ratio',
-  costCap: 'Cost cap',
-  costCapHint: 'credits per run, empty = the instance’s default',
-  costCapNote: 'A run or node whose estimate would pass the cap is refused before any paid provider is called.',
-  cancel: 'Cancel',
-  save: 'Save',
-  saving: 'Saving…',
-};
 
 const FIELDS = ['name', 'aspect_ratio', 'cost_cap'] as const;
 
@@ -45,6 +33,7 @@ export function projectSettingsPatch(f: Form, p: Project): { ok: true; patch: Pr
 }
 
 export function ProjectSettingsDialog({ project, onClose, onSaved }: { project: Project; onClose: () => void; onSaved: (p: Project) => void }) {
+  const t = useT();
   const [form, setForm] = useState<Form>({
     name: project.name,
     aspect_ratio: project.aspect_ratio,
@@ -91,11 +80,11 @@ export function ProjectSettingsDialog({ project, onClose, onSaved }: { project: 
   }
 
   return (
-    <Modal title={S.title} onClose={onClose} busy={saving} testId="project-settings-dialog">
+    <Modal title={t('projectSettings.title')} onClose={onClose} busy={saving} testId="project-settings-dialog">
       <form className="modal-body form" onSubmit={submit} noValidate>
-        <Field idPrefix="ps" name="name" label={S.name} autoComplete="off" value={form.name} error={errors.name} onChange={(e) => update({ name: e.target.value })} />
+        <Field idPrefix="ps" name="name" label={t('projectSettings.name')} autoComplete="off" value={form.name} error={errors.name} onChange={(e) => update({ name: e.target.value })} />
         <div className="form-field">
-          <label htmlFor="ps-aspect">{S.aspect}</label>
+          <label htmlFor="ps-aspect">{t('projectSettings.aspect')}</label>
           <select
             id="ps-aspect"
             className="input select"
@@ -119,14 +108,14 @@ export function ProjectSettingsDialog({ project, onClose, onSaved }: { project: 
         <Field
           idPrefix="ps"
           name="cost_cap"
-          label={S.costCap}
-          hint={S.costCapHint}
+          label={t('projectSettings.costCap')}
+          hint={t('projectSettings.costCapHint')}
           inputMode="numeric"
           value={form.cost_cap}
           error={errors.cost_cap}
           onChange={(e) => update({ cost_cap: e.target.value })}
         />
-        <p className="muted small">{S.costCapNote}</p>
+        <p className="muted small">{t('projectSettings.costCapNote')}</p>
         {formError && (
           <p className="form-error" role="alert" data-testid="project-settings-error">
             {formError}
@@ -134,10 +123,10 @@ export function ProjectSettingsDialog({ project, onClose, onSaved }: { project: 
         )}
         <footer className="modal-footer">
           <button type="button" className="button secondary" onClick={onClose} disabled={saving}>
-            {S.cancel}
+            {t('common.cancel')}
           </button>
           <button type="submit" className="button primary" data-testid="save-project-settings" disabled={saving}>
-            {saving ? S.saving : S.save}
+            {saving ? t('common.saving') : t('common.save')}
           </button>
         </footer>
       </form>

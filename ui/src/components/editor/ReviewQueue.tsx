@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
 import type { DialogueLine, ReviewItem, ReviewQueue as Queue, Run, StepStatus } from '../../api/types';
 import { continueReview, decide, getReviewQueue, humanSelect, uploadReplacement } from '../../api/workflows';
-import { pluralize } from '../../lib/format';
+import { useT } from '../../i18n';
+import { stepStatusLabel } from '../../lib/editorLabels';
 import { createOpQueue } from '../../lib/optimistic';
 import {
   REVIEW_FILTERS,
@@ -9,6 +10,8 @@ import {
   continueMode,
   decisionGroup,
   initialReviewState,
+  isRedrawing,
+  isUnresolved,
   reviewCounts,
   reviewKeyCommand,
   reviewReducer,
@@ -22,22 +25,28 @@ import { Modal } from '../Modal';
 import { useToasts } from '../Toasts';
 import { AssetModelById } from './AssetModelLabel';
 
-const FILTER_LABELS: Record<ReviewFilter, string> = {
-  all: 'All',
-  undecided: 'Undecided',
-  approved: 'Approved',
-  rejected: 'Rejected',
-};
+/** Each shortcut's keys and what it does (`review.shortcut.*`). */
+const SHORTCUTS = [
+  [['A'], 'approve'],
+  [['R'], 'reject'],
+  [['J', '→'], 'next'],
+  [['K', '←'], 'prev'],
+  [['U'], 'unlock'],
+  [['Z'], 'zoom'],
+  [['?'], 'help'],
+  [['Esc'], 'escape'],
+] as const;
 
-const SHORTCUTS: [string[], string][] = [
-  [['A'], 'Approve (locks the keyframe)'],
-  [['R'], 'Reject: type why, Enter submits'],
-  [['J', '→'], 'Next shot'],
-  [['K', '←'], 'Previous shot'],
-  [['U'], 'Unlock an approved keyframe'],
-  [['?'], 'Show or hide these shortcuts'],
-  [['Esc'], 'Close the comment box'],
-];
+/** The hint line under the filmstrip (`review.hint.*`). */
+const HINTS = [
+  [['A'], 'approve'],
+  [['R'], 'reject'],
+  [['J', '→'], 'next'],
+  [['K', '←'], 'prev'],
+  [['U'], 'unlock'],
+  [['Z'], 'zoom'],
+  [['?'], 'help'],
+] as const;
 
 function dialogueLines(d: unknown): DialogueLine[] {
   if (!Array.isArray(d)) return [];
@@ -52,7 +61,9 @@ interface Props {
 }
 
 export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
+  const t = useT();
   const toasts = useToasts();
+  const filterLabel = (f: ReviewFilter) => t(`review.filter.${f}`);
   const [queue, setQueue] = useState<Queue | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [reloadKey, setReloadKey] = useState(0);
@@ -61,6 +72,10 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   const [continuing, setContinuing] = useState(false);
   const [uploading, setUploading] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  /** The gate is shut (rejections without an approved redraw): the dialog that says so is open. */
+  const [blocked, setBlocked] = useState(false);
+  /** The frame at 100% (scrollable) instead of whole in its box. */
+  const [actualSize, setActualSize] = useState(false);
   const [announce, setAnnounce] = useState('');
   const ops = useRef(createOpQueue());
   /** Decisions sent but not answered yet: server answers are only shown once none are left. */
@@ -70,6 +85,9 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   const fileRef = useRef<HTMLInputElement>(null);
   const wantThumbFocus = useRef(false);
   const itemsRef = useRef<ReviewItem[]>([]);
+  const frameRef = useRef<HTMLElement>(null);
+  /** The frame box's height: what the window leaves below the box's place on the page. */
+  const [frameHeight, setFrameHeight] = useState<number | null>(null);
 
   const reload = useCallback(() => setReloadKey((k) => k + 1), []);
 
@@ -89,11 +107,34 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     return () => ctrl.abort();
   }, [nodeRunId, nodeStatus, reloadKey]);
 
+  // A rejected shot is redrawn in the background: re-read the queue until its new frame is in.
+  const redrawing = queue?.status === 'waiting' && (queue?.items ?? []).some(isRedrawing);
+  useEffect(() => {
+    if (!redrawing) return;
+    const timer = window.setTimeout(reload, 700);
+    return () => window.clearTimeout(timer);
+  }, [redrawing, queue, reload]);
+
   const items = queue?.items ?? [];
   const current = items.find((i) => i.item_key === state.current) ?? null;
   const open = queue?.status === 'waiting' && !continuing;
   const counts = reviewCounts(items);
   const shown = visibleItems(items, state.filter);
+
+  // The largest frame the viewport allows: from the box's top on the page to the window's bottom,
+  // so the whole frame is in view without scrolling (re-measured when the window is resized).
+  const hasFrame = !!current;
+  useLayoutEffect(() => {
+    const fit = () => {
+      const el = frameRef.current;
+      if (!el) return;
+      const top = el.getBoundingClientRect().top + window.scrollY;
+      setFrameHeight(Math.max(320, Math.floor(window.innerHeight - top - 16)));
+    };
+    fit();
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+  }, [hasFrame, queue?.status]);
 
   // After a decision the next undecided thumbnail takes the focus (and scrolls into view).
   useLayoutEffect(() => {
@@ -113,7 +154,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   }
 
   /** Sends `op` after the earlier ones; shows the server's queue once nothing else is pending. */
-  function send(op: () => Promise<Queue>, what: string) {
+  function send(op: () => Promise<Queue>, shot: number) {
     pending.current += 1;
     ops.current
       .run(op)
@@ -127,7 +168,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
       })
       .catch((e: unknown) => {
         pending.current -= 1;
-        toasts.show({ kind: 'error', message: `${what}: ${errorMessage(e)}` });
+        toasts.show({ kind: 'error', message: t('review.shotError', { shot, error: errorMessage(e) }) });
         if (pending.current === 0) reload();
       });
   }
@@ -141,15 +182,15 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         i.item_key === item.item_key ? { ...i, asset_id: assetId, decision: 'select', locked: true } : i,
       ),
     );
-    setAnnounce(`Shot ${item.shot_number}: candidate selected`);
-    send(() => humanSelect(queue.run_id, nodeRunId, { [item.item_key]: [assetId] }), `Shot ${item.shot_number}`);
+    setAnnounce(t('review.announceSelected', { shot: item.shot_number }));
+    send(() => humanSelect(queue.run_id, nodeRunId, { [item.item_key]: [assetId] }), item.shot_number);
   }
 
   function decideCurrent(decision: 'approve' | 'reject' | 'unlock', text = '') {
     const item = itemsRef.current.find((i) => i.item_key === state.current);
     if (!open || !item) return;
     if (decision === 'reject' && item.locked) {
-      toasts.show({ kind: 'info', message: `The keyframe of shot ${item.shot_number} is locked (approved): press U to unlock it first` });
+      toasts.show({ kind: 'info', message: t('review.lockedToast', { shot: item.shot_number }) });
       return;
     }
     if (decision === 'unlock' && !item.locked && item.decision === null) return;
@@ -157,15 +198,15 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     showLocal(next);
     if (decision === 'unlock') {
       dispatch({ type: 'load', items: next });
-      setAnnounce(`Shot ${item.shot_number} unlocked`);
+      setAnnounce(t('review.announceUnlocked', { shot: item.shot_number }));
     } else {
       wantThumbFocus.current = true;
       dispatch({ type: 'decided', items: next, key: item.item_key });
-      setAnnounce(`Shot ${item.shot_number} ${decision === 'approve' ? 'approved' : 'rejected'}`);
+      setAnnounce(t(decision === 'approve' ? 'review.announceApproved' : 'review.announceRejected', { shot: item.shot_number }));
     }
     if (decision === 'reject') setComment('');
     const input = { item_key: item.item_key, decision, ...(text.trim() ? { comment: text.trim() } : {}) };
-    send(() => decide(nodeRunId, input), `Shot ${item.shot_number}`);
+    send(() => decide(nodeRunId, input), item.shot_number);
   }
 
   function startReject() {
@@ -191,7 +232,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         wantThumbFocus.current = true;
         dispatch({ type: 'decided', items: q.items, key: item.item_key });
       }
-      toasts.show({ kind: 'success', message: `Replaced the keyframe of shot ${item.shot_number}` });
+      toasts.show({ kind: 'success', message: t('review.replaced', { shot: item.shot_number }) });
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
     } finally {
@@ -200,18 +241,17 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     }
   }
 
-  async function doContinue() {
+  async function doContinue(keepUnresolved = false) {
     setConfirming(false);
+    setBlocked(false);
     setContinuing(true);
     try {
       await ops.current.idle();
-      const rejected = reviewCounts(itemsRef.current).rejected;
-      const run = await continueReview(nodeRunId);
+      const kept = itemsRef.current.filter(isUnresolved).length;
+      const run = await continueReview(nodeRunId, keepUnresolved);
       toasts.show({
         kind: 'success',
-        message: rejected
-          ? `Review sent: ${pluralize(rejected, 'rejected shot is', 'rejected shots are')} being redrawn`
-          : 'Review sent: the run goes on',
+        message: keepUnresolved && kept ? t('review.sentKeeping', { count: kept }) : t('review.sent'),
       });
       onContinued(run);
       reload();
@@ -226,7 +266,8 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   function requestContinue() {
     const mode = continueMode(itemsRef.current);
     if (mode === 'empty' || !open) return;
-    if (mode === 'confirm') setConfirming(true);
+    if (mode === 'blocked') setBlocked(true);
+    else if (mode === 'confirm') setConfirming(true);
     else void doContinue();
   }
 
@@ -235,7 +276,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   onKey.current = (e: KeyboardEvent) => {
     const cmd = reviewKeyCommand(e);
     if (!cmd) return;
-    if (confirming) return;
+    if (confirming || blocked) return;
     if (state.help) {
       if (cmd === 'help' || cmd === 'escape') {
         e.preventDefault();
@@ -254,6 +295,9 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         break;
       case 'unlock':
         decideCurrent('unlock');
+        break;
+      case 'zoom':
+        setActualSize((z) => !z);
         break;
       case 'next':
       case 'prev':
@@ -282,11 +326,11 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         <div className="load-error" role="alert" data-testid="review-error">
           <AlertIcon size={22} />
           <div>
-            <h2>Couldn’t load the review queue</h2>
+            <h2>{t('review.loadError')}</h2>
             <p>{loadError}</p>
           </div>
           <button type="button" className="button secondary" onClick={reload}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       </section>
@@ -295,7 +339,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   if (!queue) {
     return (
       <section className="panel">
-        <span className="spinner" role="status" aria-label="Loading the review queue" />
+        <span className="spinner" role="status" aria-label={t('review.loading')} />
       </section>
     );
   }
@@ -307,24 +351,24 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   return (
     <section
       className="panel review"
-      aria-label="Review keyframes"
+      aria-label={t('review.title')}
       data-testid="review"
       data-node-run-id={queue.node_run_id}
       data-status={queue.status}
     >
       <header className="review-head">
-        <h2>Review keyframes</h2>
+        <h2>{t('review.title')}</h2>
         <span
           className="review-counts"
           data-testid="review-counts"
           data-approved={counts.approved}
           data-rejected={counts.rejected}
           data-undecided={counts.undecided}
-          title={`${counts.approved} approved · ${counts.rejected} rejected · ${counts.undecided} undecided`}
+          title={t('review.countsTitle', { approved: counts.approved, rejected: counts.rejected, undecided: counts.undecided })}
         >
-          {counts.all - counts.undecided} of {counts.all} decided
+          {t('review.decided', { decided: counts.all - counts.undecided, total: counts.all })}
         </span>
-        <div className="segmented" role="group" aria-label="Show">
+        <div className="segmented" role="group" aria-label={t('review.show')}>
           {REVIEW_FILTERS.map((f) => (
             <button
               key={f}
@@ -334,12 +378,12 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
               data-testid={`review-filter-${f}`}
               onClick={() => dispatch({ type: 'filter', filter: f })}
             >
-              {FILTER_LABELS[f]} <span className="segment-count">{counts[f]}</span>
+              {filterLabel(f)} <span className="segment-count">{counts[f]}</span>
             </button>
           ))}
         </div>
         <button type="button" className="button secondary button-sm" data-testid="review-help-button" onClick={() => dispatch({ type: 'toggle-help' })} aria-keyshortcuts="?">
-          Shortcuts <kbd>?</kbd>
+          {t('review.shortcuts')} <kbd>?</kbd>
         </button>
         {queue.status === 'waiting' ? (
           <button
@@ -349,32 +393,46 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
             data-mode={mode}
             disabled={!open || mode === 'empty'}
             onClick={requestContinue}
-            title={mode === 'confirm' ? `${pluralize(counts.undecided, 'shot is', 'shots are')} still undecided` : 'Redraw the rejected shots and go on'}
+            title={
+              mode === 'blocked'
+                ? t('review.continueBlocked')
+                : mode === 'confirm'
+                  ? t('review.continueConfirm', { count: counts.undecided })
+                  : t('review.continueReady')
+            }
           >
-            {continuing ? 'Continuing…' : 'Continue'}
+            {continuing ? t('review.continuing') : t('review.continue')}
           </button>
         ) : (
           <span className="muted" data-testid="review-closed">
-            This review is {queue.status}
+            {t('review.closed', { status: stepStatusLabel(queue.status).toLowerCase() })}
           </span>
         )}
       </header>
 
       {shown.length === 0 ? (
         <div className="empty-state" data-testid="review-empty">
-          <h2>No {state.filter === 'all' ? '' : `${FILTER_LABELS[state.filter].toLowerCase()} `}shots</h2>
-          <p>{state.filter === 'all' ? 'This review has no keyframes.' : 'Pick another filter to see the rest.'}</p>
+          <h2>{t(`review.empty.${state.filter}`)}</h2>
+          <p>{state.filter === 'all' ? t('review.emptyAllBody') : t('review.emptyFilteredBody')}</p>
         </div>
       ) : (
         current && (
           <div className="review-stage">
-            <figure className="review-frame" data-testid="review-frame" data-item-key={current.item_key} data-asset-id={current.asset_id ?? ''}>
+            <figure
+              ref={frameRef}
+              style={frameHeight ? { height: frameHeight } : undefined}
+              className={`review-frame${actualSize ? ' actual-size' : ''}`}
+              data-testid="review-frame"
+              data-item-key={current.item_key}
+              data-asset-id={current.asset_id ?? ''}
+              data-zoom={actualSize ? '100' : 'fit'}
+            >
               {image ? (
-                <img src={image} alt={`Keyframe of shot ${current.shot_number}`} data-testid="review-image" />
+                <img src={image} alt={t('review.keyframeAlt', { shot: current.shot_number })} data-testid="review-image" />
               ) : (
                 <span className="review-frame-missing">
                   <ImageIcon size={32} />
-                  No keyframe
+                  {t('review.noKeyframe')}
                 </span>
               )}
               {current.asset_id && (
@@ -383,13 +441,31 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 </span>
               )}
               {current.locked && (
-                <span className="review-lock" title="Approved: locked against regeneration" data-testid="review-locked">
-                  <LockIcon /> Locked
+                <span className="review-lock" title={t('review.lockedTitle')} data-testid="review-locked">
+                  <LockIcon /> {t('review.locked')}
+                </span>
+              )}
+              {image && (
+                <button
+                  type="button"
+                  className="review-zoom button secondary button-sm"
+                  data-testid="review-zoom"
+                  aria-pressed={actualSize}
+                  aria-keyshortcuts="Z"
+                  title={actualSize ? t('review.zoomFitTitle') : t('review.zoomActualTitle')}
+                  onClick={() => setActualSize((z) => !z)}
+                >
+                  {actualSize ? t('review.fit') : '100%'} <kbd>Z</kbd>
+                </button>
+              )}
+              {isRedrawing(current) && (
+                <span className="review-redrawing" role="status" data-testid="review-redrawing">
+                  <span className="spinner" aria-hidden="true" /> {t('review.redrawing')}
                 </span>
               )}
             </figure>
             {(current.candidates?.length ?? 0) > 1 && (
-              <div className="review-candidates" role="group" aria-label="Candidates" data-testid="review-candidates">
+              <div className="review-candidates" role="group" aria-label={t('review.candidates')} data-testid="review-candidates">
                 {current.candidates?.map((c, i) => (
                   <button
                     key={c.asset_id}
@@ -400,20 +476,57 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                     data-testid="review-candidate"
                     onClick={() => selectCandidate(c.asset_id)}
                   >
-                    <img src={apiUrl(c.image_url) ?? undefined} alt={`Candidate ${i + 1} of shot ${current.shot_number}`} />
+                    <img src={apiUrl(c.image_url) ?? undefined} alt={t('review.candidateAlt', { n: i + 1, shot: current.shot_number })} />
                   </button>
                 ))}
               </div>
             )}
             <div className="review-side">
               <p className="review-shot-number" data-testid="review-shot-number">
-                Scene {current.scene_number} · Shot {current.shot_number}
+                {t('review.shotNumber', { scene: current.scene_number, shot: current.shot_number })}
                 <span className={`decision-badge decision-${decisionGroup(current.decision)}`} data-testid="review-decision" data-decision={current.decision ?? ''}>
-                  {current.decision === null ? 'Undecided' : current.decision === 'reject' ? 'Rejected' : 'Approved'}
+                  {current.decision === null
+                    ? current.redrawn_after
+                      ? t('review.decision.newFrame')
+                      : t('review.decision.undecided')
+                    : current.decision === 'reject'
+                      ? isRedrawing(current)
+                        ? t('review.decision.rejectedRedrawing')
+                        : t('review.decision.rejected')
+                      : t('review.decision.approved')}
                 </span>
               </p>
+              {current.redrawn_after && (
+                <div className="review-redrawn" data-testid="review-redrawn">
+                  {current.redrawn_after.asset_id && (
+                    <img
+                      src={apiUrl(`/api/v1/assets/${current.redrawn_after.asset_id}/download`) ?? undefined}
+                      alt={t('review.rejectedFrameAlt', { shot: current.shot_number })}
+                    />
+                  )}
+                  <p>
+                    {current.redrawn_after.comment ? (
+                      <>
+                        {t('review.redrawnAfterComment')}
+                        <q data-testid="review-redrawn-comment">{current.redrawn_after.comment}</q>
+                      </>
+                    ) : (
+                      t('review.redrawnAfter')
+                    )}
+                  </p>
+                </div>
+              )}
+              {current.redraw?.status === 'failed' && (
+                <div className="review-redraw-failed" role="alert" data-testid="review-redraw-failed">
+                  <AlertIcon size={16} />
+                  <span>{t('review.redrawFailed', { error: current.redraw.error })}</span>
+                  <button type="button" className="button secondary button-sm" disabled={!open} onClick={() => decideCurrent('reject', current.comment ?? '')}>
+                    {t('review.redrawAgain')}
+                  </button>
+                </div>
+              )}
               <p className="review-description" data-testid="review-description">
-                {current.description || <span className="muted">No description</span>}
+                {current.description || <span className="muted">{t('review.noDescription')}</span>}
               </p>
               {lines.length > 0 && (
                 <ul className="review-dialogue" data-testid="review-dialogue">
@@ -434,7 +547,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 </p>
               )}
               <label className="review-comment-label" htmlFor="review-comment">
-                Comment {state.commenting ? <span className="muted">(Enter rejects · Esc cancels)</span> : null}
+                {t('review.comment')} {state.commenting ? <span className="muted">{t('review.commentHint')}</span> : null}
               </label>
               <textarea
                 id="review-comment"
@@ -445,7 +558,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 maxLength={2000}
                 value={comment}
                 disabled={!open}
-                placeholder="What should change? Press R to reject with it"
+                placeholder={t('review.commentPlaceholder')}
                 onChange={(e) => setComment(e.target.value)}
                 onFocus={() => {
                   if (!state.commenting) dispatch({ type: 'comment' });
@@ -465,7 +578,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
               />
               <div className="review-actions">
                 <button type="button" className="button primary" data-testid="review-approve" disabled={!open} onClick={() => decideCurrent('approve', comment)} aria-keyshortcuts="A">
-                  <CheckIcon /> Approve <kbd>A</kbd>
+                  <CheckIcon /> {t('review.approve')} <kbd>A</kbd>
                 </button>
                 <button
                   type="button"
@@ -475,13 +588,13 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                   onClick={() => (state.commenting || comment.trim() ? decideCurrent('reject', comment) : startReject())}
                   aria-keyshortcuts="R"
                 >
-                  <CloseIcon /> Reject <kbd>R</kbd>
+                  <CloseIcon /> {t('review.reject')} <kbd>R</kbd>
                 </button>
                 <button type="button" className="button secondary" data-testid="review-unlock" disabled={!open || !current.locked} onClick={() => decideCurrent('unlock')} aria-keyshortcuts="U">
-                  <LockIcon /> Unlock <kbd>U</kbd>
+                  <LockIcon /> {t('review.unlock')} <kbd>U</kbd>
                 </button>
                 <button type="button" className="button secondary" data-testid="review-upload" disabled={!open || uploading} onClick={() => fileRef.current?.click()}>
-                  <UploadIcon /> {uploading ? 'Uploading…' : 'Upload replacement'}
+                  <UploadIcon /> {uploading ? t('review.uploading') : t('review.upload')}
                 </button>
                 <input
                   ref={fileRef}
@@ -500,7 +613,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         )
       )}
 
-      <ol className="filmstrip" aria-label="Shots" data-testid="filmstrip">
+      <ol className="filmstrip" aria-label={t('review.shots')} data-testid="filmstrip">
         {shown.map((i) => {
           const thumb = apiUrl(i.image_url);
           const group = decisionGroup(i.decision);
@@ -515,10 +628,11 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                 }}
                 className={`thumb decision-${group}${isCurrent ? ' current' : ''}`}
                 aria-current={isCurrent ? 'true' : undefined}
-                aria-label={`Shot ${i.shot_number}: ${FILTER_LABELS[group].toLowerCase()}${i.locked ? ', locked' : ''}`}
+                aria-label={t(i.locked ? 'review.thumbLocked' : 'review.thumb', { shot: i.shot_number, decision: filterLabel(group).toLowerCase() })}
                 data-testid="review-thumb"
                 data-item-key={i.item_key}
                 data-decision={i.decision ?? ''}
+                data-redrawn={i.redrawn_after ? 'true' : undefined}
                 onClick={() => dispatch({ type: 'select', key: i.item_key })}
               >
                 {thumb ? <img src={thumb} alt="" loading="lazy" /> : <span className="thumb-missing" aria-hidden="true" />}
@@ -539,15 +653,25 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         })}
       </ol>
       <p className="toolbar-hint">
-        <kbd>A</kbd> approve · <kbd>R</kbd> reject · <kbd>J</kbd>/<kbd>→</kbd> next · <kbd>K</kbd>/<kbd>←</kbd> previous ·{' '}
-        <kbd>U</kbd> unlock · <kbd>?</kbd> all shortcuts
+        {HINTS.map(([keys, what], n) => (
+          <span key={what}>
+            {n > 0 && ' · '}
+            {keys.map((k, m) => (
+              <span key={k}>
+                {m > 0 && '/'}
+                <kbd>{k}</kbd>
+              </span>
+            ))}{' '}
+            {t(`review.hint.${what}`)}
+          </span>
+        ))}
       </p>
       <span className="sr-only" aria-live="polite" data-testid="review-announce">
         {announce}
       </span>
 
       {state.help && (
-        <Modal title="Review shortcuts" onClose={() => dispatch({ type: 'close-help' })} size="sm" testId="review-help">
+        <Modal title={t('review.helpTitle')} onClose={() => dispatch({ type: 'close-help' })} size="sm" testId="review-help">
           <div className="modal-body">
             <dl className="shortcut-list">
               {SHORTCUTS.map(([keys, what]) => (
@@ -560,7 +684,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                       </span>
                     ))}
                   </dt>
-                  <dd>{what}</dd>
+                  <dd>{t(`review.shortcut.${what}`)}</dd>
                 </div>
               ))}
             </dl>
@@ -568,22 +692,65 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         </Modal>
       )}
       {confirming && (
-        <Modal title="Continue with undecided shots?" onClose={() => setConfirming(false)} size="sm" testId="review-confirm" initialFocus='[data-testid="review-confirm-cancel"]'>
+        <Modal title={t('review.confirmTitle')} onClose={() => setConfirming(false)} size="sm" testId="review-confirm" initialFocus='[data-testid="review-confirm-cancel"]'>
           <div className="modal-body">
             <p className="confirm-text">
-              {pluralize(counts.undecided, 'shot has', 'shots have')} no decision yet and will keep {counts.undecided === 1 ? 'its' : 'their'}{' '}
-              current keyframe{counts.undecided === 1 ? '' : 's'}.{' '}
-              {counts.rejected > 0
-                ? `The ${pluralize(counts.rejected, 'rejected shot is', 'rejected shots are')} redrawn with your comments.`
-                : 'No shot is rejected, so nothing is redrawn.'}
+              {t('review.confirmText', { count: counts.undecided })}
             </p>
           </div>
           <footer className="modal-footer">
             <button type="button" className="button secondary" data-testid="review-confirm-cancel" onClick={() => setConfirming(false)}>
-              Keep reviewing
+              {t('review.keepReviewing')}
             </button>
             <button type="button" className="button primary" data-testid="review-confirm-continue" onClick={() => void doContinue()}>
-              Continue anyway
+              {t('review.continueAnyway')}
+            </button>
+          </footer>
+        </Modal>
+      )}
+      {blocked && (
+        <Modal
+          title={t('review.blockedTitle')}
+          onClose={() => setBlocked(false)}
+          size="sm"
+          testId="review-blocked"
+          initialFocus='[data-testid="review-blocked-review"]'
+        >
+          <div className="modal-body">
+            <p className="confirm-text">
+              {(() => {
+                const open = items.filter(isUnresolved);
+                const numbers = open.map((i) => i.shot_number).join(', ');
+                return t('review.blockedText', { count: open.length, shots: numbers });
+              })()}
+            </p>
+          </div>
+          <footer className="modal-footer">
+            <button
+              type="button"
+              className="button primary"
+              data-testid="review-blocked-review"
+              onClick={() => {
+                setBlocked(false);
+                const first = items.find(isUnresolved);
+                if (first) {
+                  wantThumbFocus.current = true;
+                  dispatch({ type: 'filter', filter: 'all' });
+                  dispatch({ type: 'select', key: first.item_key });
+                }
+              }}
+            >
+              {t('review.reviewThem')}
+            </button>
+            <button
+              type="button"
+              className="button secondary"
+              data-testid="review-blocked-keep"
+              disabled={items.some(isRedrawing)}
+              title={items.some(isRedrawing) ? t('review.waitRedraws') : undefined}
+              onClick={() => void doContinue(true)}
+            >
+              {t('review.keepCurrent')}
             </button>
           </footer>
         </Modal>

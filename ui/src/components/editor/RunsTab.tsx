@@ -20,8 +20,10 @@ import {
   runEventsPath,
   startRun,
 } from '../../api/workflows';
-import { dagGeometry, layerDag } from '../../lib/dag';
-import { humanize, pluralize } from '../../lib/format';
+import { dagGeometry, fitZoom, layerDag } from '../../lib/dag';
+import { formatCount, humanize } from '../../lib/format';
+import { t as translate, useLocale, useT } from '../../i18n';
+import { nodeLabel, runStatusLabel, stepStatusLabel, templateName } from '../../lib/editorLabels';
 import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
 import { costText, runCost, stepCost } from '../../lib/providers';
 import { navigate } from '../../lib/navigate';
@@ -33,18 +35,6 @@ import { ReviewQueue } from './ReviewQueue';
 
 /** Tall enough for the cost line and two lines of a failed node's error. */
 const CARD = { cardWidth: 170, cardHeight: 150, colGap: 34, rowGap: 22, padding: 14 };
-
-const RUN_STATUS_LABELS: Record<string, string> = {
-  queued: 'Queued',
-  running: 'Running',
-  paused: 'Paused',
-  waiting_review: 'Waiting for review',
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
-
-const TEMPLATE_NAMES: Record<string, string> = { animatic: 'Animatic', full_production: 'Full production' };
 
 type Load = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 
@@ -77,7 +67,7 @@ function stepProgress(s: Step): number {
 }
 
 function formatCredits(n: number): string {
-  return n === 0 ? 'free' : pluralize(n, 'credit');
+  return n === 0 ? translate('runs.free') : formatCount('credit', n);
 }
 
 const STEP_DONE = new Set(['completed', 'failed', 'cancelled']);
@@ -94,12 +84,15 @@ export function RunsTab({
   /** Opens the export dialog (offered once the run has completed). */
   onExport?: () => void;
 }) {
+  const t = useT();
+  const locale = useLocale();
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [run, setRun] = useState<Run | null>(null);
   const [reloadKey, setReloadKey] = useState(0);
+  /** `name` is the server's; the shown name is `templateName(id, name)` (translated for built-ins). */
   const [templates, setTemplates] = useState<{ id: string; name: string }[]>(
-    BUILTIN_TEMPLATES.map((id) => ({ id, name: TEMPLATE_NAMES[id] ?? humanize(id) })),
+    BUILTIN_TEMPLATES.map((id) => ({ id, name: humanize(id) })),
   );
   const [templateId, setTemplateId] = useState<string>('animatic');
   const [busy, setBusy] = useState<string | null>(null);
@@ -129,7 +122,7 @@ export function RunsTab({
     listTemplates(ctrl.signal)
       .then((page) => {
         if (page.items.length) {
-          setTemplates(page.items.map((t: WorkflowTemplate) => ({ id: t.id, name: TEMPLATE_NAMES[t.id] ?? t.name })));
+          setTemplates(page.items.map((tpl: WorkflowTemplate) => ({ id: tpl.id, name: tpl.name })));
         }
       })
       .catch(() => {
@@ -180,6 +173,16 @@ export function RunsTab({
 
   const steps = run?.steps ?? [];
   const shownGraph = graph && graph.key === tplKey ? graph.graph : null;
+  const dagScrollRef = useRef<HTMLDivElement>(null);
+  const [dagWidth, setDagWidth] = useState(0);
+  useEffect(() => {
+    const el = dagScrollRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => setDagWidth(el.clientWidth));
+    ro.observe(el);
+    setDagWidth(el.clientWidth);
+    return () => ro.disconnect();
+  });
   const layout = useMemo(() => {
     const ids = new Set<string>();
     const nodes: { id: string }[] = [];
@@ -189,6 +192,9 @@ export function RunsTab({
     // The layout depends on the node ids only, not on every progress tick.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shownGraph, steps.map((s) => s.node_id).join('\u0000')]);
+  // The whole graph fits the panel's width (scaled down to 60% at most; past that it scrolls), so
+  // the last nodes are not cut off at the right edge.
+  const dagZoom = fitZoom(layout.width, dagWidth);
 
   function applyAction(r: Run) {
     setRun((prev) => newer(prev, r));
@@ -201,7 +207,7 @@ export function RunsTab({
       const r = await startRun({ project_id: projectId, version_id: versionId, template_id: templateId });
       setSelected(null);
       setRun(r);
-      toasts.show({ kind: 'success', message: `Started the ${TEMPLATE_NAMES[r.template_id] ?? r.template_id} run` });
+      toasts.show({ kind: 'success', message: t('runs.started', { template: templateName(r.template_id, r.template_id) }) });
       if (view === 'review') navigate({ name: 'project', id: projectId, tab: 'runs' });
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
@@ -223,7 +229,8 @@ export function RunsTab({
     try {
       const res = await fns[name](run.id);
       applyAction(res.run);
-      toasts.show({ kind: 'info', message: res.message });
+      // The server's message is English; the catalogue says the same per control.
+      toasts.show({ kind: 'info', message: locale === 'en' ? res.message : t(`runs.controlDone.${name}`) });
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
       watcher.current?.refresh();
@@ -233,7 +240,7 @@ export function RunsTab({
   }
 
   if (load.kind === 'loading') {
-    return <span className="spinner" role="status" aria-label="Loading the latest run" />;
+    return <span className="spinner" role="status" aria-label={t('runs.loading')} />;
   }
   if (load.kind === 'error') {
     return (
@@ -241,11 +248,11 @@ export function RunsTab({
         <div className="load-error" role="alert" data-testid="runs-error">
           <AlertIcon size={22} />
           <div>
-            <h2>Couldn’t load the runs</h2>
+            <h2>{t('runs.loadError')}</h2>
             <p>{load.message}</p>
           </div>
           <button type="button" className="button secondary" onClick={reload}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       </section>
@@ -254,7 +261,9 @@ export function RunsTab({
 
   const active = run !== null && !isRunFinished(run.status);
   const controls = runControls(run?.status ?? '');
-  const templateName = templates.find((t) => t.id === templateId)?.name ?? humanize(templateId);
+  const chosenName = templateName(templateId, templates.find((tpl) => tpl.id === templateId)?.name);
+  // English reads "Run animatic"; other languages keep the name as it is.
+  const chosenInSentence = locale === 'en' ? chosenName.toLowerCase() : chosenName;
   const reviewStep =
     steps.find((s) => s.kind === 'review' && s.status === 'waiting') ??
     (view === 'review' ? [...steps].reverse().find((s) => s.kind === 'review' && s.status !== 'pending') : undefined);
@@ -271,7 +280,7 @@ export function RunsTab({
     <div className="runs" data-testid="runs">
       <div className="toolbar run-toolbar">
         <label className="inline-field">
-          <span>Template</span>
+          <span>{t('runs.templateLabel')}</span>
           <select
             className="input input-sm select"
             data-testid="run-template"
@@ -279,9 +288,9 @@ export function RunsTab({
             disabled={busy !== null}
             onChange={(e) => setTemplateId(e.target.value)}
           >
-            {templates.map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
+            {templates.map((tpl) => (
+              <option key={tpl.id} value={tpl.id}>
+                {templateName(tpl.id, tpl.name)}
               </option>
             ))}
           </select>
@@ -291,30 +300,30 @@ export function RunsTab({
           className="button primary"
           data-testid="run-start"
           disabled={busy !== null || active}
-          title={active ? 'This version already has a run going: cancel it or wait for it to finish' : undefined}
+          title={active ? t('runs.alreadyRunning') : undefined}
           onClick={() => void start()}
         >
           <PlayIcon />
-          {busy === 'start' ? 'Starting…' : `Run ${templateName.toLowerCase()}`}
+          {busy === 'start' ? t('runs.starting') : t('runs.start', { template: chosenInSentence })}
         </button>
         {!active && <RunEstimate projectId={projectId} templateId={templateId} />}
         {run && (
-          <div className="run-controls" role="group" aria-label="Run controls">
+          <div className="run-controls" role="group" aria-label={t('runs.controls')}>
             <button type="button" className="button secondary" data-testid="run-pause" disabled={!controls.pause || busy !== null} onClick={() => void control('pause')}>
               <PauseIcon />
-              Pause
+              {t('runs.pause')}
             </button>
             <button type="button" className="button secondary" data-testid="run-resume" disabled={!controls.resume || busy !== null} onClick={() => void control('resume')}>
               <PlayIcon />
-              Resume
+              {t('runs.resume')}
             </button>
             <button type="button" className="button secondary" data-testid="run-cancel" disabled={!controls.cancel || busy !== null} onClick={() => void control('cancel')}>
               <StopIcon />
-              Cancel
+              {t('runs.cancel')}
             </button>
-            <button type="button" className="button secondary" data-testid="run-retry" disabled={!controls.retry || busy !== null} onClick={() => void control('retry')} title="Run the failed and cancelled nodes again; finished ones are kept">
+            <button type="button" className="button secondary" data-testid="run-retry" disabled={!controls.retry || busy !== null} onClick={() => void control('retry')} title={t('runs.retryTitle')}>
               <RestoreIcon />
-              Retry
+              {t('runs.retry')}
             </button>
           </div>
         )}
@@ -323,8 +332,8 @@ export function RunsTab({
       {!run && (
         <section className="panel">
           <div className="empty-state" data-testid="runs-empty">
-            <h2>No run yet</h2>
-            <p>Run the {templateName.toLowerCase()} workflow to turn this version’s script into keyframes, voice, subtitles and a timeline.</p>
+            <h2>{t('runs.emptyTitle')}</h2>
+            <p>{t('runs.emptyBody', { template: chosenInSentence })}</p>
           </div>
         </section>
       )}
@@ -335,14 +344,14 @@ export function RunsTab({
             <div className="run-summary-line">
               <span className={`run-status run-status-${run.status}`} data-testid="run-status" data-status={run.status}>
                 <span className="status-dot" aria-hidden="true" />
-                {RUN_STATUS_LABELS[run.status] ?? humanize(run.status)}
+                {runStatusLabel(run.status)}
               </span>
               <span className="muted">
-                {TEMPLATE_NAMES[run.template_id] ?? run.template_id} · {run.template_version_id}
+                {templateName(run.template_id, run.template_id)} · {run.template_version_id}
               </span>
               <RunCost steps={steps} actual={run.cost_credits} finished={isRunFinished(run.status)} />
               <span className="run-live muted" data-testid="run-live" data-mode={live ?? ''}>
-                {stale ? 'Reconnecting…' : isRunFinished(run.status) ? '' : live === 'sse' ? 'Live' : live === 'poll' ? 'Updating every second' : ''}
+                {stale ? t('runs.reconnecting') : isRunFinished(run.status) ? '' : live === 'sse' ? t('runs.live') : live === 'poll' ? t('runs.polling') : ''}
               </span>
               {run.status === 'waiting_review' && view !== 'review' && (
                 <button
@@ -351,20 +360,20 @@ export function RunsTab({
                   data-testid="open-review"
                   onClick={() => navigate({ name: 'project', id: projectId, tab: 'review' })}
                 >
-                  Open review
+                  {t('runs.openReview')}
                 </button>
               )}
               {run.status === 'completed' && onExport && (
                 <button type="button" className="button primary button-sm" data-testid="run-export" onClick={onExport}>
                   <FilmIcon />
-                  Export video
+                  {t('runs.exportVideo')}
                 </button>
               )}
             </div>
             <div
               className="progress"
               role="progressbar"
-              aria-label="Run progress"
+              aria-label={t('runs.progress')}
               aria-valuemin={0}
               aria-valuemax={100}
               aria-valuenow={percent(run.progress)}
@@ -390,19 +399,24 @@ export function RunsTab({
           {view === 'review' && !showReview && (
             <section className="panel">
               <div className="empty-state" data-testid="review-none">
-                <h2>Nothing to review</h2>
-                <p>The review queue opens when a run reaches its review node.</p>
+                <h2>{t('runs.reviewNoneTitle')}</h2>
+                <p>{t('runs.reviewNoneBody')}</p>
                 <button type="button" className="button secondary" onClick={() => navigate({ name: 'project', id: projectId, tab: 'runs' })}>
-                  Show the run
+                  {t('runs.showRun')}
                 </button>
               </div>
             </section>
           )}
 
           <div className="run-layout">
-            <section className="panel dag-panel" aria-label="Workflow graph">
-              <div className="dag-scroll">
-                <div className="dag" data-testid="dag" style={{ width: layout.width, height: layout.height }}>
+            <section className="panel dag-panel" aria-label={t('runs.graph')}>
+              <div className="dag-scroll" ref={dagScrollRef}>
+                <div
+                  className="dag"
+                  data-testid="dag"
+                  data-zoom={dagZoom.toFixed(2)}
+                  style={{ width: layout.width, height: layout.height, zoom: dagZoom }}
+                >
                   <svg className="dag-edges" width={layout.width} height={layout.height} aria-hidden="true" focusable="false">
                     {layout.paths.map((p) => {
                       const done = steps.find((s) => s.node_id === p.from)?.status === 'completed';
@@ -433,27 +447,27 @@ export function RunsTab({
                         data-node-id={s.node_id}
                         data-status={s.status}
                         aria-pressed={isSelected}
-                        aria-label={`${s.label ?? s.node_id}: ${humanize(s.status)}`}
+                        aria-label={t('runs.nodeAria', { node: nodeLabel(s.node_id, s.label), status: stepStatusLabel(s.status) })}
                         onClick={() => setSelected(s.node_id)}
                       >
                         <span className="dag-node-head">
                           <span className="status-dot" aria-hidden="true" />
-                          <span className="dag-node-label" title={s.label ?? s.node_id}>
-                            {s.label ?? s.node_id}
+                          <span className="dag-node-label" title={nodeLabel(s.node_id, s.label)}>
+                            {nodeLabel(s.node_id, s.label)}
                           </span>
                         </span>
                         <span className="dag-node-kind">{s.kind}</span>
                         <span className="dag-node-meta">
-                          <span data-testid="node-status">{humanize(s.status)}</span>
+                          <span data-testid="node-status">{stepStatusLabel(s.status)}</span>
                           {s.items_total > 0 && (
                             <span data-testid="node-items">
                               {s.items_done}/{s.items_total}
                             </span>
                           )}
-                          {s.attempts > 1 && <span title="Attempts">×{s.attempts}</span>}
+                          {s.attempts > 1 && <span title={t('runs.attempts')}>×{s.attempts}</span>}
                           {s.cached && (
                             <span className="badge badge-cached" data-testid="node-cached">
-                              cached
+                              {t('runs.cached')}
                             </span>
                           )}
                           <NodeCost step={s} />
@@ -474,44 +488,44 @@ export function RunsTab({
             </section>
 
             {selectedStep && (
-              <section className="panel node-log" aria-label={`Log of ${selectedStep.label ?? selectedStep.node_id}`} data-testid="node-log" data-node-id={selectedStep.node_id}>
+              <section className="panel node-log" aria-label={t('runs.logOf', { node: nodeLabel(selectedStep.node_id, selectedStep.label) })} data-testid="node-log" data-node-id={selectedStep.node_id}>
                 <header className="node-log-head">
-                  <h2>{selectedStep.label ?? selectedStep.node_id}</h2>
+                  <h2>{nodeLabel(selectedStep.node_id, selectedStep.label)}</h2>
                   <span className={`run-status run-status-${selectedStep.status}`}>
                     <span className="status-dot" aria-hidden="true" />
-                    {humanize(selectedStep.status)}
+                    {stepStatusLabel(selectedStep.status)}
                   </span>
                 </header>
                 <dl className="node-facts">
                   <div>
-                    <dt>Kind</dt>
+                    <dt>{t('runs.kind')}</dt>
                     <dd>{selectedStep.kind}</dd>
                   </div>
                   <div>
-                    <dt>Attempts</dt>
+                    <dt>{t('runs.attempts')}</dt>
                     <dd>{selectedStep.attempts}</dd>
                   </div>
                   {selectedStep.items_total > 0 && (
                     <div>
-                      <dt>Items</dt>
+                      <dt>{t('runs.items')}</dt>
                       <dd>
                         {selectedStep.items_done}/{selectedStep.items_total}
-                        {selectedStep.items_cached > 0 ? ` (${selectedStep.items_cached} cached)` : ''}
+                        {selectedStep.items_cached > 0 ? t('runs.itemsCached', { count: selectedStep.items_cached }) : ''}
                       </dd>
                     </div>
                   )}
                   <div>
-                    <dt>Estimate</dt>
+                    <dt>{t('runs.estimate')}</dt>
                     <dd data-testid="node-log-estimate">{formatCredits(stepCost(selectedStep).estimate)}</dd>
                   </div>
                   <div>
-                    <dt>Cost</dt>
+                    <dt>{t('runs.cost')}</dt>
                     <dd data-testid="node-log-cost">{formatCredits(selectedStep.cost_credits)}</dd>
                   </div>
                   {selectedStep.cached && (
                     <div>
-                      <dt>Cache</dt>
-                      <dd>served from the cache</dd>
+                      <dt>{t('runs.cache')}</dt>
+                      <dd>{t('runs.fromCache')}</dd>
                     </div>
                   )}
                 </dl>
@@ -519,7 +533,7 @@ export function RunsTab({
                   <div className="node-log-error">
                     <p className="run-error" role="alert" data-testid="node-log-error">
                       <AlertIcon /> {selectedStep.error}
-                      {selectedStep.retryable ? ' (retryable)' : ''}
+                      {selectedStep.retryable ? t('runs.retryable') : ''}
                     </p>
                     {selectedStep.status === 'failed' && (
                       <button
@@ -527,17 +541,17 @@ export function RunsTab({
                         className="button secondary button-sm"
                         data-testid="node-retry"
                         disabled={!controls.retry || busy !== null}
-                        title={controls.retry ? 'Run the failed and cancelled nodes again; finished ones are kept' : 'The run can be retried once it has stopped'}
+                        title={controls.retry ? t('runs.retryTitle') : t('runs.retryWhenStopped')}
                         onClick={() => void control('retry')}
                       >
                         <RestoreIcon />
-                        {busy === 'retry' ? 'Retrying…' : 'Retry'}
+                        {busy === 'retry' ? t('runs.retrying') : t('runs.retry')}
                       </button>
                     )}
                   </div>
                 )}
                 <pre className="node-log-text" data-testid="node-log-text" tabIndex={0}>
-                  {selectedStep.log || 'No log yet.'}
+                  {selectedStep.log || t('runs.noLog')}
                 </pre>
               </section>
             )}
@@ -550,6 +564,7 @@ export function RunsTab({
 
 /** Estimate → actual of one node (nothing for free work). */
 function NodeCost({ step }: { step: Step }) {
+  const t = useT();
   const c = stepCost(step);
   const text = costText(c, STEP_DONE.has(step.status));
   if (!text) return null;
@@ -559,7 +574,7 @@ function NodeCost({ step }: { step: Step }) {
       data-testid="node-cost"
       data-estimate={c.estimate}
       data-actual={c.actual}
-      title={`Estimated ${pluralize(c.estimate, 'credit')}; charged ${pluralize(c.actual, 'credit')}`}
+      title={t('runs.nodeCostTitle', { estimate: formatCount('credit', c.estimate), actual: formatCount('credit', c.actual) })}
     >
       {text}
     </span>
@@ -568,21 +583,23 @@ function NodeCost({ step }: { step: Step }) {
 
 /** The run's estimated and charged totals. */
 function RunCost({ steps, actual, finished }: { steps: Step[]; actual: number; finished: boolean }) {
+  const t = useT();
   const c = runCost(steps, actual);
   if (c.estimate === 0 && c.actual === 0) {
     return (
       <span className="muted" data-testid="run-cost" data-estimate={0} data-actual={0}>
-        free
+        {t('runs.free')}
       </span>
     );
   }
   return (
     <span className="muted run-cost" data-testid="run-cost" data-estimate={c.estimate} data-actual={c.actual}>
-      <span data-testid="run-cost-estimate">est. {pluralize(c.estimate, 'credit')}</span>
+      <span data-testid="run-cost-estimate">{t('runs.costEstimate', { credits: formatCount('credit', c.estimate) })}</span>
       {' · '}
       <span data-testid="run-cost-actual">
-        {finished ? 'spent' : 'spent so far'} {pluralize(c.actual, 'credit')}
+        {t(finished ? 'runs.costSpent' : 'runs.costSpentSoFar', { credits: formatCount('credit', c.actual) })}
       </span>
     </span>
   );
 }
+

@@ -1,4 +1,5 @@
 import { memo, useMemo, useRef, type KeyboardEvent } from 'react';
+import { LARGE_SCRIPT_CHARS } from '../../api/script';
 import { isSaveShortcut } from '../../lib/keyboard';
 import { classifyScript, type ClassifiedLine } from '../../lib/scriptSyntax';
 
@@ -35,10 +36,15 @@ const Line = memo(
  * A plain textarea (so typing, IME, undo, selection and accessibility are the browser's own) over
  * a highlighted copy of the same text. The textarea's glyphs are transparent; the <pre> behind it
  * shows the colours and follows its scroll.
+ *
+ * Highlighting re-classifies and re-renders every line on each keystroke, so a large script (a
+ * 2 MB paste: 60,000 lines) is shown as plain text instead, and typing costs what the textarea
+ * costs. Deciding this is constant time.
  */
 export function ScriptEditor({ value, disabled, onChange, onSave }: Props) {
   const preRef = useRef<HTMLPreElement>(null);
-  const lines = useMemo(() => classifyScript(value), [value]);
+  const highlight = value.length < LARGE_SCRIPT_CHARS;
+  const lines = useMemo(() => (highlight ? classifyScript(value) : []), [highlight, value]);
 
   function syncScroll(el: HTMLTextAreaElement) {
     const pre = preRef.current;
@@ -55,16 +61,18 @@ export function ScriptEditor({ value, disabled, onChange, onSave }: Props) {
   }
 
   return (
-    <div className="script-editor" data-testid="script-editor-frame">
-      <pre ref={preRef} className="script-highlight" aria-hidden="true" data-testid="script-highlight">
-        {lines.map((l, i) => (
-          <Line key={i} line={l} />
-        ))}
-        {/* Room for the caret on a trailing empty line. */}
-        {' '}
-      </pre>
+    <div className="script-editor" data-testid="script-editor-frame" data-highlight={highlight ? 'on' : 'off'}>
+      {highlight && (
+        <pre ref={preRef} className="script-highlight" aria-hidden="true" data-testid="script-highlight">
+          {lines.map((l, i) => (
+            <Line key={i} line={l} />
+          ))}
+          {/* Room for the caret on a trailing empty line. */}
+          {' '}
+        </pre>
+      )}
       <textarea
-        className="script-input"
+        className={highlight ? 'script-input' : 'script-input script-input-plain'}
         data-testid="script-editor"
         aria-label="Script"
         aria-describedby="script-format-help"

@@ -1,5 +1,18 @@
-import { useCallback, useEffect, useRef, useState, type MutableRefObject } from 'react';
-import { getScript, previewScript, saveScript, SCRIPT_FILE_ACCEPT, uploadScript } from '../../api/script';
+import { memo, useCallback, useEffect, useRef, useState, type MutableRefObject } from 'react';
+import {
+  formatBytes,
+  getScript,
+  LARGE_SCRIPT_CHARS,
+  parseScript,
+  previewScript,
+  saveScript,
+  SCRIPT_FILE_ACCEPT,
+  SCRIPT_MAX_BYTES,
+  scriptSize,
+  tooLargeMessage,
+  uploadScript,
+  type ScriptSize,
+} from '../../api/script';
 import type { Breakdown, ParseResult } from '../../api/types';
 import { AutoSaver, type SaveState } from '../../lib/autosave';
 import { pluralize } from '../../lib/format';
@@ -12,6 +25,10 @@ import { ScriptEditor } from './ScriptEditor';
 
 export const SAVE_DELAY_MS = 1000;
 export const PREVIEW_DELAY_MS = 300;
+
+// Typing re-renders this tab on every key; the breakdown (thousands of scenes for a long script)
+// re-renders only when it changes.
+const MemoBreakdownPanel = memo(BreakdownPanel);
 
 /** Saves pending edits now; `dirty()` tells whether there are any. */
 export interface FlushFn {
@@ -52,6 +69,9 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
   const [save, setSave] = useState<SaveState>({ status: 'saved', error: null });
   const [lastParse, setLastParse] = useState<ParseResult | null>(null);
   const [uploading, setUploading] = useState(false);
+  // Measured after a pause in typing, never per keystroke (docs/API-EDITOR.md, "Script size").
+  const [size, setSize] = useState<ScriptSize>({ kind: 'normal' });
+  const [parsing, setParsing] = useState(false);
   // Reviewers and viewers read the script; only editors and up change it.
   const canEdit = useCanEdit();
   const saverRef = useRef<AutoSaver<ParseResult> | null>(null);
@@ -92,7 +112,15 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
       if (previewTimer.current !== null) window.clearTimeout(previewTimer.current);
       previewTimer.current = window.setTimeout(() => {
         previewTimer.current = null;
-        runPreview(value);
+        const measured = scriptSize(value);
+        setSize(measured);
+        if (measured.kind === 'normal') {
+          runPreview(value);
+        } else {
+          // A large script is parsed only when asked (the warning's button): the last breakdown stays.
+          previewCtrl.current?.abort();
+          setPreview('idle');
+        }
       }, PREVIEW_DELAY_MS);
     },
     [runPreview],
@@ -110,7 +138,12 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
         saver = new AutoSaver<ParseResult>({
           initial: doc.text,
           delayMs: SAVE_DELAY_MS,
-          save: (t) => saveScript(projectId, versionId, t, true, revisionRef.current),
+          save: (t) => {
+            const measured = scriptSize(t);
+            if (measured.kind === 'too-large') return Promise.reject(new Error(tooLargeMessage(measured.bytes)));
+            // A large script is saved as text; parsing it waits for the warning's button.
+            return saveScript(projectId, versionId, t, measured.kind === 'normal', revisionRef.current);
+          },
           onState: setSave,
           onSaved: (result) => {
             revisionRef.current = result.revision;
@@ -121,8 +154,10 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
         setSave(saver.state);
         setText(doc.text);
         setLoad({ kind: 'ready' });
+        const measured = scriptSize(doc.text);
+        setSize(measured);
         if (doc.breakdown) setBreakdown(doc.breakdown);
-        else runPreview(doc.text);
+        else if (measured.kind === 'normal') runPreview(doc.text);
       })
       .catch((e: unknown) => {
         if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
@@ -165,7 +200,41 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
     await saverRef.current?.flush();
   }
 
+  /** Parses a large script into the storyboard, after the user read the warning and asked. */
+  async function parseLarge() {
+    setParsing(true);
+    try {
+      if (!(await (saverRef.current?.flush() ?? Promise.resolve(true)))) return;
+      const res = await parseScript(projectId, versionId);
+      setLastParse(res);
+      toasts.show({
+        kind: 'success',
+        message: `Parsed: ${pluralize(res.scene_count, 'scene')}, ${pluralize(res.shot_count, 'shot')}`,
+      });
+      const doc = await getScript(projectId, versionId);
+      if (doc.breakdown) setBreakdown(doc.breakdown);
+    } catch (e) {
+      toasts.show({ kind: 'error', message: errorMessage(e) });
+    } finally {
+      setParsing(false);
+    }
+  }
+
   async function upload(file: File) {
+    if (file.size > SCRIPT_MAX_BYTES) {
+      toasts.show({ kind: 'error', message: tooLargeMessage(file.size) });
+      if (fileRef.current) fileRef.current.value = '';
+      return;
+    }
+    if (
+      file.size >= LARGE_SCRIPT_CHARS &&
+      !window.confirm(
+        `“${file.name}” is ${formatBytes(file.size)}. Uploading parses it into the storyboard at once, which can take a while for a script this large. Upload and parse it?`,
+      )
+    ) {
+      if (fileRef.current) fileRef.current.value = '';
+      return;
+    }
     setUploading(true);
     try {
       // Save what is typed first, so a late autosave cannot overwrite the uploaded script.
@@ -240,6 +309,28 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
           breakdown).
         </p>
       )}
+      {size.kind === 'large' && (
+        <div className="parse-note script-size-note" role="status" data-testid="script-size-warning">
+          <AlertIcon size={14} /> This script is large ({formatBytes(size.bytes)}, {size.chars.toLocaleString()}{' '}
+          characters): highlighting and the live breakdown are paused, and saving keeps the text without re-parsing it
+          into the storyboard. Parsing a script this size can take a while and rebuilds thousands of shots.{' '}
+          <button
+            type="button"
+            className="button secondary button-sm"
+            data-testid="parse-large-script"
+            disabled={!canEdit || parsing || load.kind !== 'ready'}
+            onClick={() => void parseLarge()}
+          >
+            {parsing && <span className="spinner spinner-sm" aria-hidden="true" />}
+            {parsing ? 'Parsing…' : 'Parse into storyboard'}
+          </button>
+        </div>
+      )}
+      {size.kind === 'too-large' && (
+        <p className="parse-note" role="alert" data-testid="script-size-error">
+          <AlertIcon size={14} /> {tooLargeMessage(size.bytes)}
+        </p>
+      )}
       <div className="script-layout">
         <ScriptEditor
           value={text}
@@ -247,7 +338,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
           onChange={onChange}
           onSave={() => void saveNow()}
         />
-        <BreakdownPanel
+        <MemoBreakdownPanel
           breakdown={breakdown}
           updating={preview === 'updating'}
           error={preview === 'error' ? previewError : null}

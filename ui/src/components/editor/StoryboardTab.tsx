@@ -1,16 +1,22 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import {
   deleteShot,
+  getShot,
   getStoryboard,
   mergeShots,
   moveShot,
   restoreShot,
+  revertShot,
+  sameShotState,
+  shotState,
   splitShot,
   updateShot,
 } from '../../api/storyboard';
 import {
   CAMERA_MOVES,
   SHOT_TYPES,
+  type AspectRatio,
   type CameraMove,
   type Shot,
   type ShotPatch,
@@ -21,7 +27,9 @@ import { formatDuration, humanize, pluralize } from '../../lib/format';
 import { cardKeyAction } from '../../lib/keyboard';
 import {
   flattenShots,
+  mergeTargetId,
   neighbourId,
+  placeOf,
   planDrop,
   planStep,
   withoutShot,
@@ -29,8 +37,10 @@ import {
   type DropPosition,
   type MovePlan,
 } from '../../lib/storyboardOrder';
+import { columnsFor, layoutRows, withPinnedRows } from '../../lib/storyboardRows';
+import { historyKey, UndoStack, type UndoEntry, type UndoOutcome } from '../../lib/undo';
 import { createOpQueue, optimistic, type OpQueue } from '../../lib/optimistic';
-import { errorMessage } from '../../transport';
+import { apiUrl, errorMessage } from '../../transport';
 import { AlertIcon, GripIcon, MergeIcon, PencilIcon, SplitIcon, TrashIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 
@@ -42,7 +52,42 @@ interface DragState {
   position: DropPosition;
 }
 
-export function StoryboardTab({ projectId, versionId }: { projectId: string; versionId: string }) {
+/** The text view is for writing; the board view shows each shot's keyframe large. */
+export type StoryboardView = 'text' | 'board';
+const VIEW_STORAGE_KEY = 'storyloom.storyboard.view';
+
+function storedView(): StoryboardView {
+  try {
+    return window.localStorage.getItem(VIEW_STORAGE_KEY) === 'board' ? 'board' : 'text';
+  } catch {
+    return 'text';
+  }
+}
+
+/** The narrowest card (px): text cards as in styles.css (`.sb-grid`); board cards by the frame's shape. */
+function minCardWidth(view: StoryboardView, aspect: AspectRatio): number {
+  if (view === 'text') return 250;
+  return aspect === '9:16' ? 200 : aspect === '1:1' ? 260 : 340;
+}
+const GRID_GAP = 10;
+/** Up to this many shots every row is rendered; above, only the rows on screen (issue 14, item 10). */
+const RENDER_ALL_UP_TO = 300;
+
+/** An undoable storyboard edit, and the shot to focus after it is undone or redone. */
+interface BoardEntry extends UndoEntry {
+  focus: string;
+}
+
+export function StoryboardTab({
+  projectId,
+  versionId,
+  aspectRatio = '16:9',
+}: {
+  projectId: string;
+  versionId: string;
+  /** The project's frame shape: the board view's frames have it. */
+  aspectRatio?: AspectRatio;
+}) {
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [sb, setSb] = useState<Storyboard | null>(null);
@@ -52,13 +97,19 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
   const [drag, setDrag] = useState<DragState | null>(null);
   const [announce, setAnnounce] = useState('');
   const [busyId, setBusyId] = useState<string | null>(null);
+  const [view, setView] = useState<StoryboardView>(storedView);
+  const [listWidth, setListWidth] = useState(0);
+  const [scrollMargin, setScrollMargin] = useState(0);
   const sbRef = useRef<Storyboard | null>(null);
   sbRef.current = sb;
   const cards = useRef(new Map<string, HTMLElement>());
+  const listRef = useRef<HTMLDivElement | null>(null);
   /** A card to focus after the next render (keyboard moves re-parent cards across scenes). */
   const wantFocus = useRef<string | null>(null);
   /** Moves and edits go to the server one at a time, in order. */
   const queue = useRef<OpQueue>(createOpQueue());
+  /** Delete, split, merge and edit can be undone (Ctrl+Z) and redone (Ctrl+Shift+Z). */
+  const history = useRef(new UndoStack());
 
   const reload = useCallback(() => setReloadKey((k) => k + 1), []);
 
@@ -86,8 +137,109 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
     }
   });
 
-  const shots = sb ? flattenShots(sb) : [];
+  /* ---------- virtual rows: only what is on screen is rendered ---------- */
+
+  const ready = load.kind === 'ready' && sb !== null;
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    if (!el) return;
+    setListWidth(el.clientWidth);
+    const ro = new ResizeObserver(() => setListWidth(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ready]);
+
+  const scrollElement = useCallback(
+    (): HTMLElement | null =>
+      listRef.current ? ((listRef.current.closest('.main') as HTMLElement | null) ?? (document.scrollingElement as HTMLElement | null)) : null,
+    [],
+  );
+
+  // Where the list starts inside the scroll container (the toolbar above it can wrap).
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    const scroller = scrollElement();
+    if (!el || !scroller) return;
+    const margin = el.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+    if (Math.abs(margin - scrollMargin) > 0.5) setScrollMargin(margin);
+  });
+
+  const shots = useMemo(() => (sb ? flattenShots(sb) : []), [sb]);
   const activeFocus = focusId && shots.some((s) => s.id === focusId) ? focusId : (shots[0]?.id ?? null);
+  const columns = columnsFor(listWidth, minCardWidth(view, aspectRatio), GRID_GAP);
+  const layout = useMemo(() => (sb ? layoutRows(sb, columns) : { rows: [], rowOf: new Map<string, number>() }), [sb, columns]);
+  // The focused card and a dragged card stay mounted, so focus and drag survive scrolling.
+  const focusRow = activeFocus ? layout.rowOf.get(activeFocus) : undefined;
+  const dragRow = drag ? layout.rowOf.get(drag.id) : undefined;
+  const rangeExtractor = useCallback(
+    (range: Range) => withPinnedRows(defaultRangeExtractor(range), [focusRow, dragRow]),
+    [focusRow, dragRow],
+  );
+  const virtualizer = useVirtualizer({
+    count: layout.rows.length,
+    getScrollElement: scrollElement,
+    estimateSize: (i) => (layout.rows[i]?.kind === 'scene' ? 48 : view === 'board' ? (aspectRatio === '9:16' ? 480 : 330) : 190),
+    overscan: shots.length <= RENDER_ALL_UP_TO ? layout.rows.length : 3,
+    scrollMargin,
+    getItemKey: (i) => layout.rows[i]?.key ?? i,
+    rangeExtractor,
+  });
+
+  function chooseView(next: StoryboardView) {
+    setView(next);
+    try {
+      window.localStorage.setItem(VIEW_STORAGE_KEY, next);
+    } catch {
+      // A private window without storage: the choice lasts until the page closes.
+    }
+  }
+
+  /* ---------- undo / redo ---------- */
+
+  /** Keeps `entry` for Ctrl+Z and says what happened, with an Undo button. */
+  function record(entry: BoardEntry, testId: string) {
+    history.current.push(entry);
+    toasts.show({
+      kind: 'info',
+      message: entry.label,
+      duration: 10_000,
+      action: { label: 'Undo', testId, onClick: () => void runHistory('undo', () => history.current.undoEntry(entry)) },
+    });
+  }
+
+  async function runHistory(verb: 'undo' | 'redo', step: () => Promise<UndoOutcome>) {
+    const r = await queue.current.run(step);
+    if (r.kind === 'none') return;
+    if (r.kind === 'failed') {
+      toasts.show({ kind: 'error', message: `Couldn’t ${verb} “${r.entry.label}”: ${errorMessage(r.error)}` });
+    } else {
+      toasts.show({
+        kind: 'success',
+        message: `${verb === 'undo' ? 'Undone' : 'Redone'}: ${r.entry.label}`,
+        action:
+          verb === 'undo'
+            ? { label: 'Redo', testId: 'redo-storyboard', onClick: () => void runHistory('redo', () => history.current.redo()) }
+            : undefined,
+      });
+      const focus = (r.entry as BoardEntry).focus;
+      wantFocus.current = focus;
+      setFocusId(focus);
+    }
+    reload();
+  }
+
+  const runHistoryRef = useRef(runHistory);
+  runHistoryRef.current = runHistory;
+  useEffect(() => {
+    function onKeyDown(e: globalThis.KeyboardEvent) {
+      const key = historyKey(e);
+      if (!key) return;
+      e.preventDefault();
+      void runHistoryRef.current(key, () => (key === 'undo' ? history.current.undo() : history.current.redo()));
+    }
+    document.addEventListener('keydown', onKeyDown);
+    return () => document.removeEventListener('keydown', onKeyDown);
+  }, []);
 
   /** Shows `next` now and queues `op`; on failure puts back `before` and re-reads the server. */
   function change<T>(before: Storyboard, next: Storyboard, op: () => Promise<T>, onOk?: (r: T) => void) {
@@ -107,16 +259,35 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
 
   function applyMove(id: string, plan: MovePlan, how: string) {
     if (!sb) return;
+    const from = flattenShots(sb).find((s) => s.id === id);
     const moved = flattenShots(plan.storyboard).find((s) => s.id === id);
+    const back = placeOf(sb, id);
     setAnnounce(moved ? `Shot moved to position ${moved.number}${how}` : '');
-    change(sb, plan.storyboard, () => moveShot(id, plan.target));
+    change(sb, plan.storyboard, () => moveShot(id, plan.target), () => {
+      // Moves go in the history without a toast (Alt+arrows make many).
+      const entry: BoardEntry = {
+        label: `Moved shot ${from?.number ?? ''} to position ${moved?.number ?? ''}`,
+        focus: id,
+        undo: async () => {
+          if (!back) throw new Error('it was the only shot of its scene; drag it back');
+          await moveShot(id, back);
+        },
+        redo: async () => void (await moveShot(id, plan.target)),
+      };
+      history.current.push(entry);
+    });
   }
 
   function focusCard(id: string | null) {
     if (!id) return;
     setFocusId(id);
     wantFocus.current = id;
-    cards.current.get(id)?.focus();
+    const el = cards.current.get(id);
+    if (el) el.focus();
+    else {
+      const row = layout.rowOf.get(id);
+      if (row !== undefined) virtualizer.scrollToIndex(row, { align: 'auto' });
+    }
   }
 
   function onCardKeyDown(e: KeyboardEvent<HTMLElement>, shot: Shot) {
@@ -161,27 +332,18 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
       setFocusId(focusAfter);
       wantFocus.current = focusAfter;
     }
-    change(sb, withoutShot(sb, shot.id), () => deleteShot(shot.id), () => {
-      toasts.show({
-        kind: 'info',
-        message: `Deleted shot ${shot.number}`,
-        duration: 10_000,
-        action: { label: 'Undo', testId: 'undo-delete-shot', onClick: () => void undoTrash(shot) },
-      });
+    change(sb, withoutShot(sb, shot.id), () => deleteShot(shot.id, projectId), () => {
+      record(
+        {
+          label: `Deleted shot ${shot.number}`,
+          focus: shot.id,
+          // The trashed shot kept its id and order key: restoring puts it back where it was.
+          undo: async () => void (await restoreShot(shot.id)),
+          redo: async () => void (await deleteShot(shot.id, projectId)),
+        },
+        'undo-delete-shot',
+      );
     });
-  }
-
-  async function undoTrash(shot: Shot) {
-    try {
-      await queue.current.idle();
-      await restoreShot(shot.id);
-      toasts.show({ kind: 'success', message: `Restored shot ${shot.number}` });
-      wantFocus.current = shot.id;
-      setFocusId(shot.id);
-      reload();
-    } catch (e) {
-      toasts.show({ kind: 'error', message: errorMessage(e) });
-    }
   }
 
   function saveEdit(shot: Shot, patch: ShotPatch) {
@@ -199,26 +361,87 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
     };
     change(sb, withShot(sb, shown), () => updateShot(shot.id, patch), (updated) => {
       setSb((cur) => (cur ? withShot(cur, updated) : cur));
+      let seen = updated;
+      record(
+        {
+          label: `Edited shot ${shot.number}`,
+          focus: shot.id,
+          undo: async () => {
+            seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(shot) });
+          },
+          redo: async () => {
+            seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(updated) });
+          },
+        },
+        'undo-edit-shot',
+      );
     });
   }
 
+  /**
+   * Refuses (throws) when shot `id` changed since it was `seen`: an undo or redo that moves it to
+   * the trash must not hide an edit it does not know about. A shot already gone is fine.
+   */
+  async function unchangedSince(id: string, seen: Shot) {
+    let now: Shot;
+    try {
+      now = await getShot(id);
+    } catch (e) {
+      if ((e as { isNotFound?: boolean }).isNotFound) return;
+      throw e;
+    }
+    if (!sameShotState(now, seen)) throw new Error(`shot ${now.number} was edited since; nothing was changed`);
+  }
+
   async function structural(shot: Shot, op: 'split' | 'merge') {
-    const next = op === 'merge' && sb ? neighbourId(sb, shot.id, 1) : null;
-    if (op === 'merge' && (!next || next === shot.id)) return;
+    const next = op === 'merge' && sb ? mergeTargetId(sb, shot.id) : null;
+    if (op === 'merge' && !next) return; // the last shot of a scene: nothing to merge with
     setBusyId(shot.id);
     try {
       await queue.current.idle();
+      // The shot exactly as the server holds it, for undo.
+      const before = await getShot(shot.id);
       if (op === 'split') {
-        await splitShot(shot.id);
-        toasts.show({ kind: 'success', message: `Split shot ${shot.number} in two` });
+        const [first, made] = await splitShot(shot.id);
+        let seen = first;
+        record(
+          {
+            label: `Split shot ${before.number} in two`,
+            focus: shot.id,
+            undo: async () => {
+              await unchangedSince(made.id, made);
+              seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(before), trash_ids: [made.id] });
+            },
+            redo: async () => {
+              seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(first), restore_ids: [made.id] });
+            },
+          },
+          'undo-split-shot',
+        );
       } else {
-        await mergeShots(shot.id, next!);
-        toasts.show({ kind: 'success', message: `Merged shot ${shot.number + 1} into shot ${shot.number}` });
+        const absorbed = await getShot(next!);
+        const merged = await mergeShots(shot.id, next!);
+        let seen = merged;
+        record(
+          {
+            label: `Merged shot ${before.number + 1} into shot ${before.number}`,
+            focus: shot.id,
+            undo: async () => {
+              seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(before), restore_ids: [next!] });
+            },
+            redo: async () => {
+              await unchangedSince(next!, absorbed);
+              seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(merged), trash_ids: [next!] });
+            },
+          },
+          'undo-merge-shot',
+        );
       }
       wantFocus.current = shot.id;
       reload();
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
+      reload();
     } finally {
       setBusyId(null);
     }
@@ -278,15 +501,65 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
     );
   }
 
+  const renderCard = (shot: Shot, mergeWith: string | null) => (
+    <ShotCard
+      key={shot.id}
+      shot={shot}
+      view={view}
+      aspectRatio={aspectRatio}
+      focused={shot.id === activeFocus}
+      editing={editingId === shot.id}
+      busy={busyId === shot.id}
+      canMerge={mergeWith !== null}
+      dropMark={drag && drag.overId === shot.id && drag.id !== shot.id ? drag.position : null}
+      dragging={drag?.id === shot.id}
+      refCallback={(el) => {
+        if (el) cards.current.set(shot.id, el);
+        else cards.current.delete(shot.id);
+      }}
+      onFocus={() => setFocusId(shot.id)}
+      onKeyDown={(e) => onCardKeyDown(e, shot)}
+      onEdit={() => setEditingId(shot.id)}
+      onCancelEdit={() => {
+        setEditingId(null);
+        wantFocus.current = shot.id;
+      }}
+      onSave={(patch) => saveEdit(shot, patch)}
+      onDelete={() => trash(shot)}
+      onSplit={() => void structural(shot, 'split')}
+      onMerge={() => void structural(shot, 'merge')}
+      onDragStart={(e) => onDragStart(e, shot)}
+      onDragOver={(e) => onDragOver(e, shot)}
+      onDragLeave={() => setDrag((d) => (d && d.overId === shot.id ? { ...d, overId: null } : d))}
+      onDrop={(e) => onDrop(e, shot)}
+      onDragEnd={() => setDrag(null)}
+    />
+  );
+
   return (
-    <div className="storyboard" data-testid="storyboard">
+    <div className="storyboard" data-testid="storyboard" data-view={view}>
       <div className="toolbar storyboard-toolbar">
         <p className="storyboard-summary" data-testid="storyboard-summary">
           {pluralize(sb.scenes.length, 'scene')} · {pluralize(shots.length, 'shot')} · {formatDuration(sb.total_duration)}
         </p>
+        <div className="segmented" role="group" aria-label="Storyboard view">
+          {(['text', 'board'] as const).map((v) => (
+            <button
+              key={v}
+              type="button"
+              className={`segment${view === v ? ' active' : ''}`}
+              aria-pressed={view === v}
+              data-testid={`storyboard-view-${v}`}
+              title={v === 'text' ? 'Cards with the full text, for writing' : 'Large keyframes, to look at the film'}
+              onClick={() => chooseView(v)}
+            >
+              {v === 'text' ? 'Text' : 'Board'}
+            </button>
+          ))}
+        </div>
         <p className="toolbar-hint" id="storyboard-help">
           Arrow keys move between shots · <kbd>Alt</kbd>+<kbd>↑</kbd>/<kbd>↓</kbd> moves a shot · <kbd>Enter</kbd> edits ·{' '}
-          <kbd>Delete</kbd> deletes · or drag a card
+          <kbd>Delete</kbd> deletes · <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes · or drag a card
         </p>
       </div>
       <p className="sr-only" aria-live="polite" data-testid="storyboard-announce">
@@ -298,70 +571,63 @@ export function StoryboardTab({ projectId, versionId }: { projectId: string; ver
           <p>Write the script in the Script tab; every action and dialogue block becomes a shot.</p>
         </div>
       )}
-      {sb.scenes.map((scene) => (
-        <section
-          key={scene.id}
-          className="sb-scene"
-          data-testid="storyboard-scene"
-          data-scene-id={scene.id}
-          aria-labelledby={`scene-h-${scene.id}`}
-        >
-          <header className="sb-scene-header">
-            <h3 id={`scene-h-${scene.id}`}>
-              <span className="sb-scene-number">{scene.number}</span>
-              {scene.episode != null && <span className="bd-episode">E{scene.episode}</span>}
-              <span data-testid="storyboard-scene-heading">{scene.heading ?? `Scene ${scene.number}`}</span>
-            </h3>
-            <span className="sb-scene-meta">
-              {pluralize(scene.shots.length, 'shot')} · {formatDuration(scene.duration)}
-            </span>
-          </header>
-          <ol className="sb-grid" aria-describedby="storyboard-help">
-            {scene.shots.map((shot) => (
-              <ShotCard
-                key={shot.id}
-                shot={shot}
-                focused={shot.id === activeFocus}
-                editing={editingId === shot.id}
-                busy={busyId === shot.id}
-                isLast={shot.id === shots[shots.length - 1]?.id}
-                dropMark={drag && drag.overId === shot.id && drag.id !== shot.id ? drag.position : null}
-                dragging={drag?.id === shot.id}
-                refCallback={(el) => {
-                  if (el) cards.current.set(shot.id, el);
-                  else cards.current.delete(shot.id);
-                }}
-                onFocus={() => setFocusId(shot.id)}
-                onKeyDown={(e) => onCardKeyDown(e, shot)}
-                onEdit={() => setEditingId(shot.id)}
-                onCancelEdit={() => {
-                  setEditingId(null);
-                  wantFocus.current = shot.id;
-                }}
-                onSave={(patch) => saveEdit(shot, patch)}
-                onDelete={() => trash(shot)}
-                onSplit={() => void structural(shot, 'split')}
-                onMerge={() => void structural(shot, 'merge')}
-                onDragStart={(e) => onDragStart(e, shot)}
-                onDragOver={(e) => onDragOver(e, shot)}
-                onDragLeave={() => setDrag((d) => (d && d.overId === shot.id ? { ...d, overId: null } : d))}
-                onDrop={(e) => onDrop(e, shot)}
-                onDragEnd={() => setDrag(null)}
-              />
-            ))}
-          </ol>
-        </section>
-      ))}
+      <div
+        ref={listRef}
+        className="sb-list"
+        data-testid="storyboard-list"
+        data-rows={layout.rows.length}
+        style={{ height: virtualizer.getTotalSize(), position: 'relative' }}
+      >
+        {virtualizer.getVirtualItems().map((item) => {
+          const row = layout.rows[item.index];
+          if (!row) return null;
+          const scene = row.scene;
+          return (
+            <div
+              key={item.key}
+              ref={virtualizer.measureElement}
+              data-index={item.index}
+              className={`sb-row sb-row-${row.kind}`}
+              style={{ transform: `translateY(${item.start - virtualizer.options.scrollMargin}px)` }}
+            >
+              {row.kind === 'scene' ? (
+                <header className="sb-scene-header" data-testid="storyboard-scene" data-scene-id={scene.id}>
+                  <h3 id={`scene-h-${scene.id}`}>
+                    <span className="sb-scene-number">{scene.number}</span>
+                    {scene.episode != null && <span className="bd-episode">E{scene.episode}</span>}
+                    <span data-testid="storyboard-scene-heading">{scene.heading ?? `Scene ${scene.number}`}</span>
+                  </h3>
+                  <span className="sb-scene-meta">
+                    {pluralize(scene.shots.length, 'shot')} · {formatDuration(scene.duration)}
+                  </span>
+                </header>
+              ) : (
+                <ol
+                  className="sb-grid"
+                  aria-describedby="storyboard-help"
+                  aria-labelledby={`scene-h-${scene.id}`}
+                  style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
+                >
+                  {row.shots.map((shot, k) => renderCard(shot, scene.shots[row.start + k + 1]?.id ?? null))}
+                </ol>
+              )}
+            </div>
+          );
+        })}
+      </div>
     </div>
   );
 }
 
 interface CardProps {
   shot: Shot;
+  view: StoryboardView;
+  aspectRatio: AspectRatio;
   focused: boolean;
   editing: boolean;
   busy: boolean;
-  isLast: boolean;
+  /** False at the end of a scene: the next shot opens another scene. */
+  canMerge: boolean;
   dropMark: DropPosition | null;
   dragging: boolean;
   refCallback: (el: HTMLLIElement | null) => void;
@@ -433,7 +699,20 @@ function ShotCard(p: CardProps) {
         <span className="shot-duration" data-testid="shot-duration">
           {formatDuration(shot.duration)}
         </span>
+        {p.view === 'text' && shot.image_url && (
+          <img
+            className="shot-thumb"
+            data-testid="shot-frame"
+            data-asset-id={shot.keyframe_asset_id}
+            // A small PNG the server makes (and keeps) on first request, not the full frame.
+            src={apiUrl(shot.keyframe_asset_id ? `/api/v1/assets/${shot.keyframe_asset_id}/thumbnail` : shot.image_url) ?? undefined}
+            alt={`Keyframe of shot ${shot.number}`}
+            loading="lazy"
+            draggable={false}
+          />
+        )}
       </div>
+      {p.view === 'board' && <ShotFrame shot={shot} aspectRatio={p.aspectRatio} />}
       {p.editing ? (
         <ShotEditForm shot={shot} onSave={p.onSave} onCancel={p.onCancelEdit} />
       ) : (
@@ -441,12 +720,12 @@ function ShotCard(p: CardProps) {
           <p className="shot-description" data-testid="shot-description">
             {shot.description}
           </p>
-          {excerpt && (
+          {excerpt && p.view === 'text' && (
             <p className="shot-dialogue" data-testid="shot-dialogue">
               {excerpt}
             </p>
           )}
-          {shot.characters.length > 0 && (
+          {shot.characters.length > 0 && p.view === 'text' && (
             <ul className="shot-characters" aria-label="Characters">
               {shot.characters.map((c) => (
                 <li key={c} className="chip">
@@ -467,7 +746,7 @@ function ShotCard(p: CardProps) {
             <button type="button" className="icon-button" aria-label={`Split shot ${shot.number}`} title="Split in two" data-testid="shot-split" onClick={p.onSplit} disabled={p.busy}>
               <SplitIcon size={15} />
             </button>
-            <button type="button" className="icon-button" aria-label={`Merge shot ${shot.number} with the next shot`} title="Merge with the next shot" data-testid="shot-merge" onClick={p.onMerge} disabled={p.busy || p.isLast}>
+            <button type="button" className="icon-button" aria-label={`Merge shot ${shot.number} with the next shot`} title={p.canMerge ? 'Merge with the next shot' : 'The last shot of its scene: the next shot opens another scene'} data-testid="shot-merge" onClick={p.onMerge} disabled={p.busy || !p.canMerge}>
               <MergeIcon size={15} />
             </button>
             <button type="button" className="icon-button danger" aria-label={`Delete shot ${shot.number}`} title="Delete (Del)" data-testid="shot-delete" onClick={p.onDelete}>
@@ -477,6 +756,22 @@ function ShotCard(p: CardProps) {
         </>
       )}
     </li>
+  );
+}
+
+/** The board view's large keyframe (the approved one, or the latest candidate), or a placeholder. */
+function ShotFrame({ shot, aspectRatio }: { shot: Shot; aspectRatio: AspectRatio }) {
+  const src = apiUrl(shot.image_url);
+  return (
+    <div className="shot-frame-box" style={{ aspectRatio: aspectRatio.replace(':', ' / ') }}>
+      {src ? (
+        <img className="shot-frame" data-testid="shot-frame" data-asset-id={shot.keyframe_asset_id ?? ''} src={src} alt={`Keyframe of shot ${shot.number}`} loading="lazy" draggable={false} />
+      ) : (
+        <span className="shot-frame-empty" data-testid="shot-frame-empty">
+          No keyframe yet
+        </span>
+      )}
+    </div>
   );
 }
 

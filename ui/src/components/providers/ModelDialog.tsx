@@ -11,23 +11,41 @@ import {
   validateModelForm,
   type ModelForm,
 } from '../../lib/providers';
+import { t, useLocale } from '../../i18n';
 import type { FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
 import { Modal } from '../Modal';
 import { ModelFields } from './ModelFields';
 
 /** The components' strings, in one place for a later translation pass. */
+/** The screen's strings (src/locales, `modelDialog.*`), read in the active language. */
 const S = {
-  addTitle: (provider: string) => `Add a model to ${provider}`,
-  editTitle: (name: string) => `Edit ${name}`,
-  active: 'Active: steps and defaults can use it',
-  cancel: 'Cancel',
-  save: 'Save model',
-  saving: 'Saving…',
-  deleteTitle: 'Delete model?',
-  deleteText: 'will be removed from the registry. Runs that already used it keep their results.',
-  delete: 'Delete',
-  deleting: 'Deleting…',
+  addTitle: (provider: string) => t('modelDialog.addTitle', { provider }),
+  editTitle: (name: string) => t('modelDialog.editTitle', { name }),
+  get active() {
+    return t('modelDialog.active');
+  },
+  get cancel() {
+    return t('modelDialog.cancel');
+  },
+  get save() {
+    return t('modelDialog.save');
+  },
+  get saving() {
+    return t('modelDialog.saving');
+  },
+  get deleteTitle() {
+    return t('modelDialog.deleteTitle');
+  },
+  get deleteText() {
+    return t('modelDialog.deleteText');
+  },
+  get delete() {
+    return t('modelDialog.delete');
+  },
+  get deleting() {
+    return t('modelDialog.deleting');
+  },
 };
 
 interface Props {
@@ -39,6 +57,7 @@ interface Props {
 }
 
 export function ModelDialog({ provider, model, onClose, onSaved }: Props) {
+  useLocale(); // re-render on a language switch: S reads the active language
   const [form, setForm] = useState<ModelForm>(() => (model ? modelFormFromModel(model) : emptyModelForm(ADAPTER_KINDS[provider.adapter][0])));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -110,6 +129,7 @@ export function ModelDialog({ provider, model, onClose, onSaved }: Props) {
 
 /** Confirms deleting a model; a refusal (409 while it is a default) is shown in the dialog, which stays open. */
 export function DeleteModelDialog({ model, onClose, onDeleted }: { model: Model; onClose: () => void; onDeleted: () => void }) {
+  useLocale(); // re-render on a language switch: S reads the active language
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 

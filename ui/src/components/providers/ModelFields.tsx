@@ -1,27 +1,61 @@
 import { MODEL_KINDS, type Adapter, type ModelKind } from '../../api/types';
 import { ADAPTER_KINDS, KIND_LABELS, UNIT_FOR_KIND, unitLabel, type ModelForm } from '../../lib/providers';
+import { t, useLocale } from '../../i18n';
 import type { FieldErrors } from '../../lib/validation';
 import { Field } from '../account/Field';
 
 /** The component's strings, in one place for a later translation pass. */
+/** The screen's strings (src/locales, `modelFields.*`), read in the active language. */
 const S = {
-  kind: 'Kind',
-  modelName: 'Model name',
-  modelNameHint: 'as the provider spells it',
-  modelNamePlaceholder: 'e.g. gpt-4o-mini',
-  displayName: 'Display name',
-  displayNameHint: 'optional',
-  input: 'Input price',
-  output: 'Output price',
-  price: 'Price',
-  credits: (unit: string) => `credits ${unit}`,
-  workflow: 'Workflow (API format JSON)',
-  workflowHint: 'ComfyUI → Save (API format)',
-  promptNode: 'Prompt node id',
-  seedNode: 'Seed node id',
-  imageNode: 'Reference image node id',
-  optional: 'optional',
-  nodesNote: 'The node ids are the keys of the workflow JSON ("6", "3", …): the prompt text, the seed and the reference image are written into them.',
+  get kind() {
+    return t('modelFields.kind');
+  },
+  get modelName() {
+    return t('modelFields.modelName');
+  },
+  get modelNameHint() {
+    return t('modelFields.modelNameHint');
+  },
+  get modelNamePlaceholder() {
+    return t('modelFields.modelNamePlaceholder');
+  },
+  get displayName() {
+    return t('modelFields.displayName');
+  },
+  get displayNameHint() {
+    return t('modelFields.displayNameHint');
+  },
+  get input() {
+    return t('modelFields.input');
+  },
+  get output() {
+    return t('modelFields.output');
+  },
+  get price() {
+    return t('modelFields.price');
+  },
+  credits: (unit: string) => t('modelFields.credits', { unit }),
+  get workflow() {
+    return t('modelFields.workflow');
+  },
+  get workflowHint() {
+    return t('modelFields.workflowHint');
+  },
+  get promptNode() {
+    return t('modelFields.promptNode');
+  },
+  get seedNode() {
+    return t('modelFields.seedNode');
+  },
+  get imageNode() {
+    return t('modelFields.imageNode');
+  },
+  get optional() {
+    return t('modelFields.optional');
+  },
+  get nodesNote() {
+    return t('modelFields.nodesNote');
+  },
 };
 
 interface Props {
@@ -36,6 +70,7 @@ interface Props {
 
 /** A model's fields: kind, model name, display name, prices with their unit, and ComfyUI's workflow. */
 export function ModelFields({ form, onChange, errors, adapter, kindEditable, idPrefix }: Props) {
+  useLocale(); // re-render on a language switch: S reads the active language
   const unit = unitLabel(UNIT_FOR_KIND[form.kind]);
   const kinds = MODEL_KINDS.filter((k) => ADAPTER_KINDS[adapter].includes(k) || k === form.kind);
   return (

@@ -22,6 +22,7 @@ import {
   type PresetId,
   type ProviderForm,
 } from '../../lib/providers';
+import { t, useLocale } from '../../i18n';
 import type { FieldErrors } from '../../lib/validation';
 import { errorMessage, isApiError } from '../../transport';
 import { Field } from '../account/Field';
@@ -29,30 +30,73 @@ import { Modal } from '../Modal';
 import { ModelFields } from './ModelFields';
 
 /** The component's strings, in one place for a later translation pass. */
+/** The screen's strings (src/locales, `providerDialog.*`), read in the active language. */
 const S = {
-  addTitle: 'Add a provider',
-  editTitle: (name: string) => `Edit ${name}`,
-  presets: 'Start from',
-  name: 'Name',
-  adapter: 'Speaks',
-  baseUrl: 'Base URL',
-  apiKey: 'API key',
-  keyOptional: 'optional',
-  keyPlaceholder: 'sk-…',
-  keySaved: 'Saved key',
-  noKey: 'No key saved',
-  replaceKey: 'Replace key',
-  keepKey: 'Keep the saved key',
-  keyClearNote: 'Leave it empty to remove the saved key.',
-  concurrency: 'Max concurrency',
-  concurrencyHint: 'calls at once, 1–64',
-  firstModel: 'First model',
-  alsoAdd: 'Also add',
-  companion: (name: string, url: string) => `Also add ${name} (${url}) with the same key, for:`,
-  cancel: 'Cancel',
-  save: 'Save provider',
-  saving: 'Saving…',
-  savedPartly: 'The provider is saved; fix this and save again to add the rest.',
+  get addTitle() {
+    return t('providerDialog.addTitle');
+  },
+  editTitle: (name: string) => t('providerDialog.editTitle', { name }),
+  get presets() {
+    return t('providerDialog.presets');
+  },
+  get name() {
+    return t('providerDialog.name');
+  },
+  get adapter() {
+    return t('providerDialog.adapter');
+  },
+  get baseUrl() {
+    return t('providerDialog.baseUrl');
+  },
+  get apiKey() {
+    return t('providerDialog.apiKey');
+  },
+  get keyOptional() {
+    return t('providerDialog.keyOptional');
+  },
+  get keyPlaceholder() {
+    return t('providerDialog.keyPlaceholder');
+  },
+  get keySaved() {
+    return t('providerDialog.keySaved');
+  },
+  get noKey() {
+    return t('providerDialog.noKey');
+  },
+  get replaceKey() {
+    return t('providerDialog.replaceKey');
+  },
+  get keepKey() {
+    return t('providerDialog.keepKey');
+  },
+  get keyClearNote() {
+    return t('providerDialog.keyClearNote');
+  },
+  get concurrency() {
+    return t('providerDialog.concurrency');
+  },
+  get concurrencyHint() {
+    return t('providerDialog.concurrencyHint');
+  },
+  get firstModel() {
+    return t('providerDialog.firstModel');
+  },
+  get alsoAdd() {
+    return t('providerDialog.alsoAdd');
+  },
+  companion: (name: string, url: string) => t('providerDialog.companion', { name, url }),
+  get cancel() {
+    return t('providerDialog.cancel');
+  },
+  get save() {
+    return t('providerDialog.save');
+  },
+  get saving() {
+    return t('providerDialog.saving');
+  },
+  get savedPartly() {
+    return t('providerDialog.savedPartly');
+  },
 };
 
 interface Props {
@@ -65,6 +109,7 @@ interface Props {
 }
 
 export function ProviderDialog({ provider, initialPreset = 'custom', onClose, onSaved }: Props) {
+  useLocale(); // re-render on a language switch: S reads the active language
   const mode = provider ? 'edit' : 'add';
   const [form, setForm] = useState<ProviderForm>(() => (provider ? providerFormFromProvider(provider) : providerFormFromPreset(initialPreset)));
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -130,7 +175,7 @@ export function ProviderDialog({ provider, initialPreset = 'custom', onClose, on
         // A saved key is only touched after "Replace key" (then empty clears it); without one, a typed key is added.
         const touchKey = provider.has_api_key ? replaceKey : form.api_key.trim() !== '';
         await updateProvider(provider.id, providerPatch(form, provider, touchKey));
-        onSaved(`Saved ${form.name.trim()}`);
+        onSaved(t('providerDialog.saved', { name: form.name.trim() }));
         onClose();
         return;
       }
@@ -162,14 +207,18 @@ export function ProviderDialog({ provider, initialPreset = 'custom', onClose, on
         try {
           const cp = await createProvider(companion.provider);
           for (const m of companion.models) await createModel(newModelBody(modelFormFromPreset(m), cp));
-          extra = ` and ${cp.name}`;
+          extra = cp.name;
         } catch (err) {
-          onSaved(`Added ${p.name}; ${companion.provider.name} was not added: ${errorMessage(err)}`);
+          onSaved(t('providerDialog.addedWithout', { name: p.name, other: companion.provider.name, reason: errorMessage(err) }));
           onClose();
           return;
         }
       }
-      onSaved(`Added ${p.name}${extra} with ${bodies.length === 1 ? 'its model' : `${bodies.length} models`}`);
+      onSaved(
+        extra
+          ? t('providerDialog.addedBoth', { name: p.name, other: extra, count: bodies.length })
+          : t('providerDialog.added', { name: p.name, count: bodies.length }),
+      );
       onClose();
     } catch (err) {
       if (isApiError(err)) fail(err, 'provider');

@@ -13,6 +13,8 @@ import {
   unitLabel,
   type PresetId,
 } from '../../lib/providers';
+import { t, useLocale } from '../../i18n';
+import { formatNumber } from '../../lib/format';
 import { errorMessage, isApiError } from '../../transport';
 import { AlertIcon, PencilIcon, PlusIcon, TrashIcon } from '../Icons';
 import { useToasts } from '../Toasts';
@@ -20,54 +22,128 @@ import { DeleteModelDialog, ModelDialog } from './ModelDialog';
 import { ProviderDialog } from './ProviderDialog';
 import './providers.css';
 
-/** The page's strings, in one place for a later translation pass. */
+/** The screen's strings (src/locales, `providersPage.*`), read in the active language. */
 const S = {
-  title: 'Providers & Models',
-  subtitle: 'The AI services Storyloom calls, what each model costs, and which model every step uses by default.',
-  addProvider: 'Add provider',
-  quickAdd: 'Add a provider:',
-  loadError: 'Couldn’t load the providers',
-  retry: 'Try again',
-  defaults: 'Defaults',
-  defaultsNote: 'A workflow node set to “llm.default”, “image.default”, … calls the default model of its kind.',
-  none: 'None',
-  unavailable: '(unavailable)',
-  costCap: 'Cost cap',
-  costCapHint: 'credits, empty = none',
-  costCapNote: 'A run whose estimate passes the cap is refused before any provider is called. Projects can set their own.',
-  save: 'Save defaults',
-  saving: 'Saving…',
-  saved: 'Defaults saved',
-  providers: 'Providers',
-  builtin: 'Built-in',
-  builtinNote: 'Offline, free, not editable',
-  disabled: 'Disabled',
-  noKey: 'no key',
-  concurrency: (n: number) => `${n} at once`,
-  enabled: 'Enabled',
-  enable: (name: string) => `Enable ${name}`,
-  test: 'Test',
-  testing: 'Testing…',
-  testOk: (ms: number, model: string | null) => `OK · ${ms} ms${model ? ` · ${model}` : ''}`,
-  testFailed: 'Failed',
-  edit: 'Edit',
-  addModel: 'Add model',
-  noModels: 'No models yet: add the first one.',
-  colName: 'Name',
-  colModel: 'Model',
-  colKind: 'Kind',
-  colPrice: 'Price',
-  colStatus: 'Status',
-  active: 'Active',
-  inactive: 'Inactive',
-  default: 'Default',
-  editModel: (name: string) => `Edit ${name}`,
-  deleteModel: (name: string) => `Delete ${name}`,
-  nowEnabled: (name: string, on: boolean) => `${name} is ${on ? 'enabled' : 'disabled'}`,
-  modelAdded: (name: string) => `Added ${name}`,
-  modelSaved: (name: string) => `Saved ${name}`,
-  modelDeleted: (name: string) => `Deleted ${name}`,
-  notAllowed: 'Only an instance admin can manage providers and models.',
+  get title() {
+    return t('providersPage.title');
+  },
+  get subtitle() {
+    return t('providersPage.subtitle');
+  },
+  get addProvider() {
+    return t('providersPage.addProvider');
+  },
+  get quickAdd() {
+    return t('providersPage.quickAdd');
+  },
+  get loadError() {
+    return t('providersPage.loadError');
+  },
+  get retry() {
+    return t('providersPage.retry');
+  },
+  get defaults() {
+    return t('providersPage.defaults');
+  },
+  get defaultsNote() {
+    return t('providersPage.defaultsNote');
+  },
+  get none() {
+    return t('providersPage.none');
+  },
+  get unavailable() {
+    return t('providersPage.unavailable');
+  },
+  get costCap() {
+    return t('providersPage.costCap');
+  },
+  get costCapHint() {
+    return t('providersPage.costCapHint');
+  },
+  get costCapNote() {
+    return t('providersPage.costCapNote');
+  },
+  get save() {
+    return t('providersPage.save');
+  },
+  get saving() {
+    return t('providersPage.saving');
+  },
+  get saved() {
+    return t('providersPage.saved');
+  },
+  get providers() {
+    return t('providersPage.providers');
+  },
+  get builtin() {
+    return t('providersPage.builtin');
+  },
+  get builtinNote() {
+    return t('providersPage.builtinNote');
+  },
+  get disabled() {
+    return t('providersPage.disabled');
+  },
+  get noKey() {
+    return t('providersPage.noKey');
+  },
+  concurrency: (n: number) => t('providersPage.concurrency', { n }),
+  get enabled() {
+    return t('providersPage.enabled');
+  },
+  enable: (name: string) => t('providersPage.enable', { name }),
+  get test() {
+    return t('providersPage.test');
+  },
+  get testing() {
+    return t('providersPage.testing');
+  },
+  testOk: (ms: string, model: string) => t('providersPage.testOk', { ms, model }),
+  get testFailed() {
+    return t('providersPage.testFailed');
+  },
+  get edit() {
+    return t('providersPage.edit');
+  },
+  get addModel() {
+    return t('providersPage.addModel');
+  },
+  get noModels() {
+    return t('providersPage.noModels');
+  },
+  get colName() {
+    return t('providersPage.colName');
+  },
+  get colModel() {
+    return t('providersPage.colModel');
+  },
+  get colKind() {
+    return t('providersPage.colKind');
+  },
+  get colPrice() {
+    return t('providersPage.colPrice');
+  },
+  get colStatus() {
+    return t('providersPage.colStatus');
+  },
+  get active() {
+    return t('providersPage.active');
+  },
+  get inactive() {
+    return t('providersPage.inactive');
+  },
+  get default() {
+    return t('providersPage.default');
+  },
+  editModel: (name: string) => t('providersPage.editModel', { name }),
+  deleteModel: (name: string) => t('providersPage.deleteModel', { name }),
+  nowEnabled: (name: string, state: string) => t('providersPage.nowEnabled', { name, state }),
+  modelAdded: (name: string) => t('providersPage.modelAdded', { name }),
+  modelSaved: (name: string) => t('providersPage.modelSaved', { name }),
+  modelDeleted: (name: string) => t('providersPage.modelDeleted', { name }),
+  get notAllowed() {
+    return t('providersPage.notAllowed');
+  },
 };
 
 interface Data {
@@ -94,6 +170,7 @@ async function loadAll(signal: AbortSignal): Promise<Data> {
 
 /** Instance administration of the AI registry (docs/API-PROVIDERS.md). */
 export function ProvidersPage() {
+  useLocale(); // re-render on a language switch: S reads the active language
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [reloadKey, setReloadKey] = useState(0);
@@ -125,7 +202,7 @@ export function ProvidersPage() {
     replaceProvider({ ...p, enabled: on });
     try {
       replaceProvider(await setProviderEnabled(p.id, on));
-      toasts.show({ kind: 'success', message: S.nowEnabled(p.name, on) });
+      toasts.show({ kind: 'success', message: S.nowEnabled(p.name, on ? t('providersPage.stateEnabled') : t('providersPage.stateDisabled')) });
     } catch (e) {
       replaceProvider(p);
       toasts.show({ kind: 'error', message: errorMessage(e) });
@@ -175,7 +252,7 @@ export function ProvidersPage() {
         ))}
       </div>
 
-      {load.kind === 'loading' && <span className="spinner" role="status" aria-label="Loading" />}
+      {load.kind === 'loading' && <span className="spinner" role="status" aria-label={t('common.loading')} />}
       {load.kind === 'error' && (
         <section className="panel">
           <div className="load-error" role="alert" data-testid="providers-error">
@@ -275,6 +352,7 @@ export function ProvidersPage() {
 }
 
 function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig) => void }) {
+  useLocale(); // re-render on a language switch: S reads the active language
   const { config, models, providers } = data;
   const initial = Object.fromEntries(MODEL_KINDS.map((k) => [k, config.default_models[k] ?? ''])) as Record<ModelKind, string>;
   const initialCap = config.cost_cap === null || config.cost_cap === undefined ? '' : String(config.cost_cap);
@@ -421,6 +499,7 @@ interface CardProps {
 }
 
 function ProviderCard({ provider: p, models, test, toggling, onToggle, onTest, onEdit, onAddModel, onEditModel, onDeleteModel }: CardProps) {
+  useLocale(); // re-render on a language switch: S reads the active language
   return (
     <section
       className={`panel pv-card${p.enabled ? '' : ' pv-card-disabled'}`}
@@ -502,7 +581,7 @@ function ProviderCard({ provider: p, models, test, toggling, onToggle, onTest, o
               <th scope="col">{S.colPrice}</th>
               <th scope="col">{S.colStatus}</th>
               <th scope="col">
-                <span className="sr-only">Actions</span>
+                <span className="sr-only">{t('providersPage.actions')}</span>
               </th>
             </tr>
           </thead>
@@ -560,10 +639,11 @@ function ProviderCard({ provider: p, models, test, toggling, onToggle, onTest, o
 }
 
 function TestResult({ test }: { test: Exclude<TestState, { kind: 'running' }> }) {
+  useLocale(); // re-render on a language switch: S reads the active language
   if (test.kind === 'done' && test.result.ok) {
     return (
       <p className="pv-test pv-test-ok" role="status" data-testid="provider-test-result" data-state="ok" data-latency={test.result.latency_ms}>
-        {S.testOk(test.result.latency_ms, test.result.model)}
+        {S.testOk(formatNumber(test.result.latency_ms), test.result.model ? ` · ${test.result.model}` : '')}
       </p>
     );
   }

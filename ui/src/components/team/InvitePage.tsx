@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { acceptInvitation, previewInvitation, type InvitationPreview, type InvitationStatus } from '../../api/workspaces';
+import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { navigate } from '../../lib/navigate';
 import { routeHash } from '../../lib/route';
@@ -7,7 +8,7 @@ import { ApiError, errorMessage } from '../../transport';
 import { LogoMark } from '../Icons';
 import { useToasts } from '../Toasts';
 import { rememberReturnTo } from './returnTo';
-import { ROLE_HELP } from './roles';
+import { roleHelp, roleName } from './roles';
 import { useWorkspace } from './WorkspaceContext';
 import './team.css';
 
@@ -16,11 +17,11 @@ export type PreviewLoad =
   | { kind: 'ready'; preview: InvitationPreview }
   | { kind: 'error'; message: string; notFound: boolean };
 
-const CLOSED_TEXT: Record<Exclude<InvitationStatus, 'pending'>, string> = {
-  accepted: 'This invitation has already been used.',
-  revoked: 'This invitation was revoked by the workspace.',
-  expired: 'This invitation has expired.',
-};
+const CLOSED_KEYS = {
+  accepted: 'invite.closedAccepted',
+  revoked: 'invite.closedRevoked',
+  expired: 'invite.closedExpired',
+} as const satisfies Record<Exclude<InvitationStatus, 'pending'>, string>;
 
 export interface InviteViewProps {
   load: PreviewLoad;
@@ -34,6 +35,8 @@ export interface InviteViewProps {
 
 /** The invitation link's page: what it offers, and what one can do with it now. */
 export function InviteView({ load, signedIn, busy, error, onAccept, onSignIn, onSignUp }: InviteViewProps) {
+  const t = useT();
+  const locale = useLocale();
   return (
     <div className="auth-screen">
       <div className="auth-card panel invite-card" data-testid="invite-page" data-state={load.kind === 'ready' ? load.preview.status : load.kind}>
@@ -41,27 +44,43 @@ export function InviteView({ load, signedIn, busy, error, onAccept, onSignIn, on
           <LogoMark />
           <span>Storyloom</span>
         </div>
-        {load.kind === 'loading' && <p className="muted">Loading the invitation…</p>}
+        {load.kind === 'loading' && <p className="muted">{t('invite.loading')}</p>}
         {load.kind === 'error' && (
           <>
-            <h1 className="auth-title">{load.notFound ? 'Invitation not found' : 'Couldn’t load the invitation'}</h1>
+            <h1 className="auth-title">{load.notFound ? t('invite.notFound') : t('invite.loadFailed')}</h1>
             <p className="form-error" role="alert" data-testid="invite-error">
-              {load.notFound ? 'This invitation link is not valid. Ask for a new one.' : load.message}
+              {load.notFound ? t('invite.notValid') : load.message}
             </p>
           </>
         )}
         {load.kind === 'ready' && (
           <>
             <h1 className="auth-title">
-              Join <span data-testid="invite-workspace-name">{load.preview.workspace_name}</span>
+              <Trans
+                i18n={i18n}
+                t={t}
+                i18nKey="invite.join"
+                values={{ name: load.preview.workspace_name }}
+                components={{ name: <span data-testid="invite-workspace-name" /> }}
+              />
             </h1>
             <p data-testid="invite-summary">
-              <strong>{load.preview.invited_by}</strong> invited {load.preview.email ? <strong>{load.preview.email}</strong> : 'you'} as{' '}
-              <strong data-testid="invite-role">{load.preview.role}</strong> ({ROLE_HELP[load.preview.role]}).
+              <Trans
+                i18n={i18n}
+                t={t}
+                i18nKey={load.preview.email ? 'invite.summaryEmail' : 'invite.summaryYou'}
+                values={{
+                  by: load.preview.invited_by,
+                  email: load.preview.email ?? '',
+                  role: roleName(load.preview.role),
+                  help: roleHelp(load.preview.role),
+                }}
+                components={{ b: <strong />, role: <strong data-testid="invite-role" /> }}
+              />
             </p>
             {load.preview.status === 'pending' ? (
               <>
-                <p className="muted">The link works until {formatDateTime(load.preview.expires_at)}.</p>
+                <p className="muted">{t('invite.worksUntil', { when: formatDateTime(load.preview.expires_at, locale) })}</p>
                 {error && (
                   <p className="form-error" role="alert" data-testid="invite-error">
                     {error}
@@ -69,30 +88,30 @@ export function InviteView({ load, signedIn, busy, error, onAccept, onSignIn, on
                 )}
                 {signedIn ? (
                   <button type="button" className="button primary auth-submit" disabled={busy} onClick={onAccept} data-testid="accept-invitation">
-                    {busy ? 'Joining…' : 'Accept and join'}
+                    {busy ? t('invite.joining') : t('invite.accept')}
                   </button>
                 ) : (
                   <div className="invite-auth" data-testid="invite-signed-out">
-                    <p>Sign in or create an account to accept. You will come back here afterwards.</p>
+                    <p>{t('invite.signInToAccept')}</p>
                     <button type="button" className="button primary auth-submit" onClick={onSignIn} data-testid="invite-sign-in">
-                      Sign in
+                      {t('auth.signIn')}
                     </button>
                     <button type="button" className="button secondary auth-submit" onClick={onSignUp} data-testid="invite-sign-up">
-                      Create an account
+                      {t('invite.createAccount')}
                     </button>
                   </div>
                 )}
               </>
             ) : (
               <p className="form-error" role="alert" data-testid="invite-closed">
-                {CLOSED_TEXT[load.preview.status]} Ask the workspace’s owner or an admin for a new link.
+                {t(CLOSED_KEYS[load.preview.status])} {t('invite.askForNew')}
               </p>
             )}
           </>
         )}
         {signedIn && (
           <p className="auth-switch">
-            <a href="#/projects">Back to your projects</a>
+            <a href="#/projects">{t('invite.back')}</a>
           </p>
         )}
       </div>
@@ -101,6 +120,7 @@ export function InviteView({ load, signedIn, busy, error, onAccept, onSignIn, on
 }
 
 export function InvitePage({ token, signedIn }: { token: string; signedIn: boolean }) {
+  const t = useT();
   const ws = useWorkspace();
   const toasts = useToasts();
   const [load, setLoad] = useState<PreviewLoad>({ kind: 'loading' });
@@ -140,7 +160,7 @@ export function InvitePage({ token, signedIn }: { token: string; signedIn: boole
         setError(null);
         acceptInvitation(token)
           .then((w) => {
-            toasts.show({ kind: 'success', message: `You joined “${w.name}” as ${w.role}` });
+            toasts.show({ kind: 'success', message: t('invite.joined', { name: w.name, role: roleName(w.role) }) });
             if (ws) {
               ws.upsert(w);
               ws.switchTo(w.id);

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { createWorkspace, type Workspace } from '../../api/workspaces';
 import { serverFieldError } from '../../lib/accountForms';
+import { t as translate, useT } from '../../i18n';
 import { errorMessage } from '../../transport';
 import { Field } from '../account/Field';
 import { Modal } from '../Modal';
@@ -10,12 +11,13 @@ export const WORKSPACE_NAME_MAX = 100;
 /** The client-side check of a workspace name; null when fine. */
 export function workspaceNameError(name: string): string | null {
   const n = name.trim();
-  if (!n) return 'Name is required';
-  if (n.length > WORKSPACE_NAME_MAX) return `Name must be at most ${WORKSPACE_NAME_MAX} characters`;
+  if (!n) return translate('validation.nameRequired');
+  if (n.length > WORKSPACE_NAME_MAX) return translate('validation.nameTooLong', { max: WORKSPACE_NAME_MAX });
   return null;
 }
 
 export function NewWorkspaceDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (w: Workspace) => void }) {
+  const t = useT();
   const [name, setName] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [formError, setFormError] = useState<string | null>(null);
@@ -40,14 +42,14 @@ export function NewWorkspaceDialog({ onClose, onCreated }: { onClose: () => void
   }
 
   return (
-    <Modal title="New workspace" onClose={onClose} busy={busy} size="sm" testId="new-workspace-dialog">
+    <Modal title={t('workspace.new')} onClose={onClose} busy={busy} size="sm" testId="new-workspace-dialog">
       <form className="modal-body form" onSubmit={submit} noValidate>
-        <p className="muted">A team workspace holds projects you share with others. You will be its owner.</p>
+        <p className="muted">{t('workspace.newIntro')}</p>
         <Field
           idPrefix="nw"
           name="workspace_name"
-          label="Name"
-          placeholder="e.g. Studio North"
+          label={t('projects.colName')}
+          placeholder={t('workspace.namePlaceholder')}
           autoComplete="off"
           value={name}
           error={error}
@@ -63,10 +65,10 @@ export function NewWorkspaceDialog({ onClose, onCreated }: { onClose: () => void
         )}
         <footer className="modal-footer">
           <button type="button" className="button secondary" onClick={onClose} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </button>
           <button type="submit" className="button primary" disabled={busy} data-testid="create-workspace">
-            {busy ? 'Creating…' : 'Create workspace'}
+            {busy ? t('common.creating') : t('workspace.create')}
           </button>
         </footer>
       </form>

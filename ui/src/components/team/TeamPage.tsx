@@ -14,6 +14,7 @@ import {
   type WorkspaceRole,
 } from '../../api/workspaces';
 import { revealReducer, serverFieldError } from '../../lib/accountForms';
+import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { navigate } from '../../lib/navigate';
 import { errorMessage } from '../../transport';
@@ -23,7 +24,7 @@ import { Modal } from '../Modal';
 import { SecretRevealDialog } from '../SecretRevealDialog';
 import { useToasts } from '../Toasts';
 import { NewWorkspaceDialog, workspaceNameError } from './NewWorkspaceDialog';
-import { ROLE_HELP, canEditMember, canLeave, canManage, grantableRoles } from './roles';
+import { canEditMember, canLeave, canManage, grantableRoles, roleHelp, roleName } from './roles';
 import { useWorkspace } from './WorkspaceContext';
 import './team.css';
 
@@ -56,6 +57,7 @@ function who(m: Member): string {
 }
 
 function LoadError({ title, message, onRetry }: { title: string; message: string; onRetry: () => void }) {
+  const t = useT();
   return (
     <div className="load-error" role="alert" data-testid="load-error">
       <div>
@@ -63,7 +65,7 @@ function LoadError({ title, message, onRetry }: { title: string; message: string
         <p>{message}</p>
       </div>
       <button type="button" className="button secondary" onClick={onRetry}>
-        Try again
+        {t('common.tryAgain')}
       </button>
     </div>
   );
@@ -71,6 +73,7 @@ function LoadError({ title, message, onRetry }: { title: string; message: string
 
 /** The workspace name; owner and admin rename it in place. */
 function WorkspaceName({ workspace, onRename }: { workspace: Workspace; onRename: (name: string) => Promise<string | null> }) {
+  const t = useT();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(workspace.name);
   const [error, setError] = useState<string | undefined>();
@@ -92,7 +95,7 @@ function WorkspaceName({ workspace, onRename }: { workspace: Workspace; onRename
               setEditing(true);
             }}
           >
-            Rename
+            {t('projects.rename')}
           </button>
         )}
       </div>
@@ -117,7 +120,7 @@ function WorkspaceName({ workspace, onRename }: { workspace: Workspace; onRename
       <Field
         idPrefix="ws"
         name="rename"
-        label="Workspace name"
+        label={t('team.workspaceName')}
         autoComplete="off"
         autoFocus
         value={name}
@@ -132,10 +135,10 @@ function WorkspaceName({ workspace, onRename }: { workspace: Workspace; onRename
       />
       <div className="ws-rename-actions">
         <button type="submit" className="button primary button-sm" disabled={busy} data-testid="save-rename">
-          {busy ? 'Saving…' : 'Save'}
+          {busy ? t('common.saving') : t('common.save')}
         </button>
         <button type="button" className="button secondary button-sm" disabled={busy} onClick={() => setEditing(false)}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </div>
     </form>
@@ -143,6 +146,7 @@ function WorkspaceName({ workspace, onRename }: { workspace: Workspace; onRename
 }
 
 function InviteFormView({ role, onInvite }: { role: WorkspaceRole; onInvite: TeamViewProps['onInvite'] }) {
+  const t = useT();
   const [form, setForm] = useState<InviteForm>({ email: '', role: 'reviewer' });
   const [errors, setErrors] = useState<{ email?: string | undefined; role?: string | undefined }>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -155,7 +159,7 @@ function InviteFormView({ role, onInvite }: { role: WorkspaceRole; onInvite: Tea
     const email = form.email.trim();
     setFormError(null);
     if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) {
-      setErrors({ email: 'Enter an email address, or leave it empty' });
+      setErrors({ email: t('team.emailInvalid') });
       return;
     }
     setErrors({});
@@ -173,8 +177,8 @@ function InviteFormView({ role, onInvite }: { role: WorkspaceRole; onInvite: Tea
         <Field
           idPrefix="inv"
           name="invite_email"
-          label="Email"
-          hint="optional: only this account can accept"
+          label={t('auth.email')}
+          hint={t('team.emailHint')}
           type="email"
           autoComplete="off"
           placeholder="name@example.com"
@@ -186,7 +190,7 @@ function InviteFormView({ role, onInvite }: { role: WorkspaceRole; onInvite: Tea
           }}
         />
         <div className="form-field">
-          <label htmlFor="inv-role">Role</label>
+          <label htmlFor="inv-role">{t('users.colRole')}</label>
           <select
             id="inv-role"
             className="input select"
@@ -197,7 +201,7 @@ function InviteFormView({ role, onInvite }: { role: WorkspaceRole; onInvite: Tea
           >
             {roles.map((r) => (
               <option key={r} value={r}>
-                {r}
+                {roleName(r)}
               </option>
             ))}
           </select>
@@ -207,12 +211,12 @@ function InviteFormView({ role, onInvite }: { role: WorkspaceRole; onInvite: Tea
             </p>
           ) : (
             <p className="field-hint muted" data-testid="invite-role-help">
-              {ROLE_HELP[form.role]}
+              {roleHelp(form.role)}
             </p>
           )}
         </div>
         <button type="submit" className="button primary invite-submit" disabled={busy} data-testid="create-invitation">
-          {busy ? 'Creating link…' : 'Create invitation link'}
+          {busy ? t('team.creatingLink') : t('team.createLink')}
         </button>
       </div>
       {formError && (
@@ -226,6 +230,8 @@ function InviteFormView({ role, onInvite }: { role: WorkspaceRole; onInvite: Tea
 
 /** The team page of a shared workspace, from its data (the container below loads it). */
 export function TeamView(p: TeamViewProps) {
+  const t = useT();
+  const locale = useLocale();
   const { workspace, meId } = p;
   const manage = canManage(workspace.role);
   const roles = grantableRoles(workspace.role);
@@ -235,30 +241,36 @@ export function TeamView(p: TeamViewProps) {
         <div>
           <WorkspaceName key={workspace.id} workspace={workspace} onRename={p.onRename} />
           <p className="page-subtitle">
-            Your role: <strong data-testid="team-my-role">{workspace.role}</strong> — {ROLE_HELP[workspace.role]}.
+            <Trans
+              i18n={i18n}
+              t={t}
+              i18nKey="team.yourRole"
+              values={{ role: roleName(workspace.role), help: roleHelp(workspace.role) }}
+              components={{ role: <strong data-testid="team-my-role" /> }}
+            />
           </p>
         </div>
         {canLeave(workspace.role) && (
           <div className="header-actions">
             <button type="button" className="button secondary" onClick={p.onLeave} data-testid="leave-workspace">
-              Leave workspace
+              {t('team.leave')}
             </button>
           </div>
         )}
       </header>
 
       <section className="panel team-section">
-        <h2 className="section-title">Members</h2>
-        {p.members.kind === 'loading' && <p className="muted account-empty">Loading…</p>}
-        {p.members.kind === 'error' && <LoadError title="Couldn’t load the members" message={p.members.message} onRetry={p.onRetry} />}
+        <h2 className="section-title">{t('team.members')}</h2>
+        {p.members.kind === 'loading' && <p className="muted account-empty">{t('common.loadingEllipsis')}</p>}
+        {p.members.kind === 'error' && <LoadError title={t('team.membersFailed')} message={p.members.message} onRetry={p.onRetry} />}
         {p.members.kind === 'ready' && (
           <table className="data-table" data-testid="member-list">
             <thead>
               <tr>
-                <th>Member</th>
-                <th>Email</th>
-                <th>Role</th>
-                <th>Joined</th>
+                <th>{t('team.colMember')}</th>
+                <th>{t('auth.email')}</th>
+                <th>{t('users.colRole')}</th>
+                <th>{t('team.colJoined')}</th>
                 <th />
               </tr>
             </thead>
@@ -270,13 +282,13 @@ export function TeamView(p: TeamViewProps) {
                   <tr key={m.user_id} data-testid="member-row" data-username={m.username} data-role={m.role}>
                     <td className="cell-strong">
                       {who(m)}
-                      {m.user_id === meId && <span className="muted"> (you)</span>}
+                      {m.user_id === meId && <span className="muted"> {t('users.you')}</span>}
                     </td>
                     <td>{m.email ?? '—'}</td>
                     <td>
                       <select
                         className="input select input-sm"
-                        aria-label={`Role of ${m.username}`}
+                        aria-label={t('team.roleOf', { name: m.username })}
                         data-testid="member-role-select"
                         value={m.role}
                         disabled={!editable || p.busyMember === m.user_id}
@@ -284,12 +296,12 @@ export function TeamView(p: TeamViewProps) {
                       >
                         {(options.includes(m.role) ? options : [m.role, ...options]).map((r) => (
                           <option key={r} value={r}>
-                            {r}
+                            {roleName(r)}
                           </option>
                         ))}
                       </select>
                     </td>
-                    <td title={formatDateTime(m.joined_at)}>{formatDateTime(m.joined_at)}</td>
+                    <td title={formatDateTime(m.joined_at, locale)}>{formatDateTime(m.joined_at, locale)}</td>
                     <td className="cell-actions-inline">
                       {editable && (
                         <button
@@ -298,7 +310,7 @@ export function TeamView(p: TeamViewProps) {
                           onClick={() => p.onRemove(m)}
                           data-testid="remove-member"
                         >
-                          Remove
+                          {t('common.remove')}
                         </button>
                       )}
                     </td>
@@ -312,9 +324,9 @@ export function TeamView(p: TeamViewProps) {
 
       {manage && (
         <section className="panel team-section" data-testid="invite-section">
-          <h2 className="section-title">Invite people</h2>
+          <h2 className="section-title">{t('team.invite')}</h2>
           <p className="muted">
-            Create a link and send it to the person you invite. The link works once and is shown only when it is created.
+            {t('team.inviteIntro')}
           </p>
           <InviteFormView role={workspace.role} onInvite={p.onInvite} />
         </section>
@@ -322,34 +334,34 @@ export function TeamView(p: TeamViewProps) {
 
       {p.invitations && (
         <section className="panel team-section">
-          <h2 className="section-title">Pending invitations</h2>
-          {p.invitations.kind === 'loading' && <p className="muted account-empty">Loading…</p>}
+          <h2 className="section-title">{t('team.pending')}</h2>
+          {p.invitations.kind === 'loading' && <p className="muted account-empty">{t('common.loadingEllipsis')}</p>}
           {p.invitations.kind === 'error' && (
-            <LoadError title="Couldn’t load the invitations" message={p.invitations.message} onRetry={p.onRetry} />
+            <LoadError title={t('team.invitationsFailed')} message={p.invitations.message} onRetry={p.onRetry} />
           )}
           {p.invitations.kind === 'ready' && pending(p.invitations.data).length === 0 && (
             <p className="muted account-empty" data-testid="no-invitations">
-              No pending invitations.
+              {t('team.noPending')}
             </p>
           )}
           {p.invitations.kind === 'ready' && pending(p.invitations.data).length > 0 && (
             <table className="data-table" data-testid="invitation-list">
               <thead>
                 <tr>
-                  <th>For</th>
-                  <th>Role</th>
-                  <th>Invited by</th>
-                  <th>Expires</th>
+                  <th>{t('team.colFor')}</th>
+                  <th>{t('users.colRole')}</th>
+                  <th>{t('team.colInvitedBy')}</th>
+                  <th>{t('apiKeys.expires')}</th>
                   <th />
                 </tr>
               </thead>
               <tbody>
                 {pending(p.invitations.data).map((inv) => (
                   <tr key={inv.id} data-testid="invitation-row" data-invitation-id={inv.id} data-role={inv.role}>
-                    <td>{inv.email ?? <span className="muted">anyone with the link</span>}</td>
-                    <td>{inv.role}</td>
+                    <td>{inv.email ?? <span className="muted">{t('team.anyone')}</span>}</td>
+                    <td>{roleName(inv.role)}</td>
                     <td>{inv.invited_by}</td>
-                    <td>{formatDateTime(inv.expires_at)}</td>
+                    <td>{formatDateTime(inv.expires_at, locale)}</td>
                     <td className="cell-actions-inline">
                       <button
                         type="button"
@@ -357,7 +369,7 @@ export function TeamView(p: TeamViewProps) {
                         onClick={() => p.onRevoke(inv)}
                         data-testid="revoke-invitation"
                       >
-                        Revoke
+                        {t('apiKeys.revoke')}
                       </button>
                     </td>
                   </tr>
@@ -377,22 +389,22 @@ function pending(list: Invitation[]): Invitation[] {
 
 /** The personal workspace: it can't be shared; offer a team workspace instead. */
 export function PersonalTeamView({ workspace, onCreate }: { workspace: Workspace; onCreate: () => void }) {
+  const t = useT();
   return (
     <div className="page team-page" data-testid="team-page" data-personal="true">
       <header className="page-header">
         <div>
           <h1 data-testid="team-workspace-name">{workspace.name}</h1>
-          <p className="page-subtitle">Your personal workspace.</p>
+          <p className="page-subtitle">{t('team.personal')}</p>
         </div>
       </header>
       <section className="panel team-section" data-testid="personal-workspace-notice">
-        <h2 className="section-title">Only you can see this workspace</h2>
+        <h2 className="section-title">{t('team.onlyYou')}</h2>
         <p>
-          A personal workspace can’t be shared. To work with others, create a team workspace and invite people to it;
-          its projects, runs and credits are shared with its members.
+          {t('team.personalBody')}
         </p>
         <button type="button" className="button primary" onClick={onCreate} data-testid="create-team-workspace">
-          Create a team workspace
+          {t('team.createTeam')}
         </button>
       </section>
     </div>
@@ -402,6 +414,7 @@ export function PersonalTeamView({ workspace, onCreate }: { workspace: Workspace
 type Confirm = { kind: 'remove'; member: Member } | { kind: 'leave' } | { kind: 'revoke'; invitation: Invitation };
 
 export function TeamPage() {
+  const t = useT();
   const ws = useWorkspace();
   const auth = useAuth();
   const toasts = useToasts();
@@ -449,7 +462,7 @@ export function TeamPage() {
               setCreating(false);
               ws.upsert(w);
               ws.switchTo(w.id);
-              toasts.show({ kind: 'success', message: `Created “${w.name}”` });
+              toasts.show({ kind: 'success', message: t('projects.created', { name: w.name }) });
             }}
           />
         )}
@@ -472,7 +485,7 @@ export function TeamPage() {
         onRename={async (name) => {
           try {
             ws.upsert(await renameWorkspace(wsId, name));
-            toasts.show({ kind: 'success', message: `Renamed to “${name}”` });
+            toasts.show({ kind: 'success', message: t('projects.renamed', { name }) });
             return null;
           } catch (e) {
             return serverFieldError(e, ['name'])?.message ?? errorMessage(e);
@@ -485,7 +498,7 @@ export function TeamPage() {
               setMembers((l) =>
                 l.kind === 'ready' ? { kind: 'ready', data: l.data.map((x) => (x.user_id === m.user_id ? updated : x)) } : l,
               );
-              toasts.show({ kind: 'success', message: `${m.username} is now ${updated.role}` });
+              toasts.show({ kind: 'success', message: t('team.nowRole', { name: m.username, role: roleName(updated.role) }) });
             })
             .catch((e: unknown) => toasts.show({ kind: 'error', message: errorMessage(e) }))
             .finally(() => setBusyMember(null));
@@ -510,16 +523,13 @@ export function TeamPage() {
         <SecretRevealDialog
           reveal={reveal}
           dispatch={dispatch}
-          title="Invitation link"
+          title={t('team.linkTitle')}
           warning={
-            <>
-              Copy this link now and send it to the person you invite. <strong>You will not see it again</strong>; anyone who
-              has it can join until it is used, revoked or expires.
-            </>
+            <Trans i18n={i18n} t={t} i18nKey="team.linkWarning" components={{ strong: <strong /> }} />
           }
-          label="Invitation link"
-          noun="link"
-          closeLabel="I have sent it"
+          label={t('team.linkTitle')}
+          noun={t('team.linkNoun')}
+          closeLabel={t('team.sent')}
           testIds={{ dialog: 'invite-link-dialog', warning: 'invite-link-warning', secret: 'invite-link', copy: 'copy-invite-link', close: 'close-invite-link' }}
         />
       )}
@@ -533,16 +543,16 @@ export function TeamPage() {
             try {
               if (confirm.kind === 'remove') {
                 await removeMember(wsId, confirm.member.user_id);
-                toasts.show({ kind: 'success', message: `Removed ${confirm.member.username}` });
+                toasts.show({ kind: 'success', message: t('team.removed', { name: confirm.member.username }) });
                 reload();
                 void ws.reload().catch(() => undefined);
               } else if (confirm.kind === 'revoke') {
                 await revokeInvitation(wsId, confirm.invitation.id);
-                toasts.show({ kind: 'success', message: 'Invitation revoked' });
+                toasts.show({ kind: 'success', message: t('team.invitationRevoked') });
                 reload();
               } else {
                 await removeMember(wsId, meId);
-                toasts.show({ kind: 'success', message: `You left “${workspace.name}”` });
+                toasts.show({ kind: 'success', message: t('team.left', { name: workspace.name }) });
                 ws.switchTo(meId);
                 void ws.reload().catch(() => undefined);
                 navigate({ name: 'projects' });
@@ -569,38 +579,42 @@ function ConfirmDialog({
   onClose: () => void;
   onConfirm: () => Promise<string | null>;
 }) {
+  const t = useT();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const strong = { name: <strong className="confirm-name" /> };
   const text =
     confirm.kind === 'remove'
       ? {
-          title: 'Remove member?',
+          title: t('team.removeTitle'),
           body: (
-            <>
-              <strong className="confirm-name">{confirm.member.username}</strong> loses access to “{workspace.name}” and its
-              projects at once.
-            </>
+            <Trans
+              i18n={i18n}
+              t={t}
+              i18nKey="team.removeBody"
+              values={{ name: confirm.member.username, workspace: workspace.name }}
+              components={strong}
+            />
           ),
-          action: 'Remove',
-          busy: 'Removing…',
+          action: t('common.remove'),
+          busy: t('team.removing'),
         }
       : confirm.kind === 'revoke'
         ? {
-            title: 'Revoke invitation?',
-            body: <>The link stops working at once{confirm.invitation.email ? ` for ${confirm.invitation.email}` : ''}.</>,
-            action: 'Revoke',
-            busy: 'Revoking…',
+            title: t('team.revokeTitle'),
+            body: confirm.invitation.email
+              ? t('team.revokeBodyFor', { email: confirm.invitation.email })
+              : t('team.revokeBody'),
+            action: t('apiKeys.revoke'),
+            busy: t('apiKeys.revoking'),
           }
         : {
-            title: 'Leave workspace?',
+            title: t('team.leaveTitle'),
             body: (
-              <>
-                You lose access to “<strong className="confirm-name">{workspace.name}</strong>” and its projects. Someone has to
-                invite you again to come back.
-              </>
+              <Trans i18n={i18n} t={t} i18nKey="team.leaveBody" values={{ workspace: workspace.name }} components={strong} />
             ),
-            action: 'Leave',
-            busy: 'Leaving…',
+            action: t('team.leaveAction'),
+            busy: t('team.leaving'),
           };
   return (
     <Modal title={text.title} onClose={onClose} busy={busy} size="sm" testId="team-confirm-dialog" initialFocus='[data-testid="cancel-confirm"]'>
@@ -614,7 +628,7 @@ function ConfirmDialog({
       </div>
       <footer className="modal-footer">
         <button type="button" className="button secondary" onClick={onClose} disabled={busy} data-testid="cancel-confirm">
-          Cancel
+          {t('common.cancel')}
         </button>
         <button
           type="button"

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { listWorkspaces, type Workspace } from '../../api/workspaces';
+import { useT } from '../../i18n';
 import { navigate } from '../../lib/navigate';
 import { parseRoute } from '../../lib/route';
 import { getWorkspaceStore } from '../../lib/workspace';
@@ -14,6 +15,7 @@ type Load = { kind: 'loading' } | { kind: 'ready'; list: Workspace[]; currentId:
  * goes out with a stale `X-Workspace-Id`.
  */
 export function WorkspaceProvider({ userId, children }: { userId: string; children: ReactNode }) {
+  const t = useT();
   const store = getWorkspaceStore();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [attempt, setAttempt] = useState(0);
@@ -78,7 +80,7 @@ export function WorkspaceProvider({ userId, children }: { userId: string; childr
       <div className="auth-screen">
         <div className="load-error panel" role="alert" data-testid="workspaces-error">
           <div>
-            <h2>Couldn’t load your workspaces</h2>
+            <h2>{t('workspace.loadFailed')}</h2>
             <p>{load.message}</p>
           </div>
           <button
@@ -89,7 +91,7 @@ export function WorkspaceProvider({ userId, children }: { userId: string; childr
               setAttempt((a) => a + 1);
             }}
           >
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       </div>

@@ -1,13 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Workspace } from '../../api/workspaces';
+import { t as translate, useT } from '../../i18n';
 import { navigate } from '../../lib/navigate';
 import { useToasts } from '../Toasts';
 import { NewWorkspaceDialog } from './NewWorkspaceDialog';
+import { roleName } from './roles';
 import type { WorkspaceApi } from './WorkspaceContext';
 import './team.css';
 
 export function workspaceLabel(w: Workspace): string {
-  return w.personal && !/personal/i.test(w.name) ? `${w.name} (personal)` : w.name;
+  return w.personal && !/personal/i.test(w.name) ? translate('workspace.personalLabel', { name: w.name }) : w.name;
 }
 
 export interface SwitcherViewProps {
@@ -21,6 +23,7 @@ export interface SwitcherViewProps {
 
 /** The switcher's markup: the current workspace and your role; open, the list and "New workspace…". */
 export function WorkspaceSwitcherView({ workspaces, current, open, onToggle, onPick, onNew }: SwitcherViewProps) {
+  const t = useT();
   return (
     <div className="ws-switcher" data-testid="workspace-switcher" data-workspace-id={current.id}>
       <button
@@ -35,7 +38,7 @@ export function WorkspaceSwitcherView({ workspaces, current, open, onToggle, onP
           {current.name}
         </span>
         <span className="badge ws-role" data-testid="current-workspace-role">
-          {current.role}
+          {roleName(current.role)}
         </span>
         <span className="ws-caret" aria-hidden="true">
           ▾
@@ -55,12 +58,12 @@ export function WorkspaceSwitcherView({ workspaces, current, open, onToggle, onP
               onClick={() => onPick(w.id)}
             >
               <span className="ws-option-name">{workspaceLabel(w)}</span>
-              <span className="muted ws-option-role">{w.role}</span>
+              <span className="muted ws-option-role">{roleName(w.role)}</span>
             </button>
           ))}
           <div className="ws-menu-sep" role="separator" />
           <button type="button" role="menuitem" className="ws-option" onClick={onNew} data-testid="new-workspace">
-            New workspace…
+            {t('workspace.newEllipsis')}
           </button>
         </div>
       )}
@@ -69,6 +72,7 @@ export function WorkspaceSwitcherView({ workspaces, current, open, onToggle, onP
 }
 
 export function WorkspaceSwitcher({ ws }: { ws: WorkspaceApi }) {
+  const t = useT();
   const toasts = useToasts();
   const [open, setOpen] = useState(false);
   const [creating, setCreating] = useState(false);
@@ -113,7 +117,7 @@ export function WorkspaceSwitcher({ ws }: { ws: WorkspaceApi }) {
             setCreating(false);
             ws.upsert(w);
             ws.switchTo(w.id);
-            toasts.show({ kind: 'success', message: `Created “${w.name}”` });
+            toasts.show({ kind: 'success', message: t('projects.created', { name: w.name }) });
             navigate({ name: 'team' });
           }}
         />

@@ -1,13 +1,16 @@
 /** What each workspace role may do, as the UI shows it (the server decides; it answers 403 otherwise). */
 import { ASSIGNABLE_ROLES, type Member, type WorkspaceRole } from '../../api/workspaces';
+import { t } from '../../i18n';
 
-export const ROLE_HELP: Record<WorkspaceRole, string> = {
-  owner: 'everything, including deleting the workspace',
-  admin: 'manage members, invitations and billing; edit',
-  editor: 'edit scripts, storyboards and runs',
-  reviewer: 'read and make review decisions',
-  viewer: 'read only',
-};
+/** What a role may do, in the active language ("read only", "只读"). */
+export function roleHelp(role: WorkspaceRole): string {
+  return t(`roleHelp.${role}`);
+}
+
+/** A role's name in the active language ("reviewer", "审阅者"). */
+export function roleName(role: WorkspaceRole): string {
+  return t(`roles.${role}`);
+}
 
 /** Owner and admin manage members, invitations and billing, and rename the workspace. */
 export function canManage(role: WorkspaceRole): boolean {
