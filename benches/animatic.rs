@@ -59,10 +59,8 @@ fn specs() -> Vec<FrameSpec> {
                 shot_type: Some(TYPES[i % TYPES.len()].into()),
                 characters: cast[..1 + i % cast.len()]
                     .iter()
-                    .map(|(id, name)| FrameCharacter {
-                        id: (*id).into(),
-                        name: (*name).into(),
-                    })
+                    .enumerate()
+                    .map(|(slot, (id, name))| FrameCharacter::new(*id, *name, Some(slot as u32)))
                     .collect(),
                 caption: Some(LINES[i % LINES.len()].into()),
                 description: "两人在长椅旁对视，风吹起落叶。".into(),

@@ -53,7 +53,7 @@ enum Command {
     /// The main job, headless: parse a script, run the offline `animatic` workflow (approving the
     /// review unless --review), and export the video.
     Render {
-        /// The script (.txt, .fountain, .md; UTF-8, UTF-16 with BOM, or GB18030).
+        /// The script (.txt, .fountain, .md; UTF-8, UTF-16 with BOM, or GB18030; or a Word .docx).
         script: PathBuf,
         /// Where to write the video (.mp4 or .webm; an .srt is written beside it).
         #[arg(short, long)]

@@ -900,3 +900,321 @@ async fn a_voice_can_be_auditioned() {
         assert_error(&err, "VALIDATION_ERROR", Some(field));
     }
 }
+
+/// Two scripts, one Chinese and one English; each names its cast.
+const CAST_SCRIPTS: [(&str, &[&str]); 2] = [
+    (
+        "场景1：客厅 日 内\n林晓：你回来了。\n顾辰：嗯，我回来了。\n陈母：都别站着，先吃饭吧。\n\n场景2：公园 夜 外\n△林晓和顾辰并肩走着。\n林晓：今天谢谢你。\n顾辰：不用谢。\n",
+        &["林晓", "顾辰", "陈母"],
+    ),
+    (
+        "INT. KITCHEN - DAY\n\nANNA\nWhere were you?\n\nBEN\nOut.\n\nMRS. CHEN\nSit down, both of you.\n\nDETECTIVE HALE\nNobody leaves.\n\nEXT. STREET - NIGHT\n\nANNA\nBen, wait.\n\nBEN\nI can't.\n",
+        &["ANNA", "BEN", "MRS. CHEN", "DETECTIVE HALE"],
+    ),
+];
+
+/// Issue 14: two characters of a pasted script came out as the same figure in the animatic. Each
+/// shot's keyframe is rendered by the server; the renderer's own layout says where each figure is;
+/// every character wears one colour in all its shots, and no two characters share one.
+#[tokio::test]
+async fn animatic_frames_draw_each_character_of_a_script_distinctly() {
+    use storyloom::render::{figures, frame_size, FrameCharacter, FrameSpec};
+    let s = TestServer::start(AuthMode::Local).await;
+    for (script, cast) in CAST_SCRIPTS {
+        let (status, p) = s.post("/api/v1/projects", json!({"name": cast[0]})).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        let (pid, vid) = (
+            p["id"].as_str().unwrap(),
+            p["current_version_id"].as_str().unwrap(),
+        );
+        let (status, body) = call(
+            &s,
+            Method::PUT,
+            &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
+            Some(json!({"text": script})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, chars) = s.get(&format!("/api/v1/characters?project_id={pid}")).await;
+        let chars = chars["items"].as_array().unwrap().clone();
+        let mut names: Vec<&str> = chars.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        names.sort();
+        let mut expected = cast.to_vec();
+        expected.sort();
+        assert_eq!(names, expected, "the parser proposed the cast");
+        let slot_of = |id: &str| {
+            chars.iter().find(|c| c["id"] == id).unwrap()["look_slot"]
+                .as_u64()
+                .unwrap() as u32
+        };
+        let (_, board) = s.get(&format!("/api/v1/projects/{pid}/storyboard")).await;
+        let shots: Vec<Value> = board["scenes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|sc| sc["shots"].as_array().unwrap().clone())
+            .collect();
+        let mut clothes: std::collections::BTreeMap<String, Vec<[u8; 3]>> = Default::default();
+        for shot in &shots {
+            let ids: Vec<&str> = shot["character_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let (status, done) = s
+                .post(
+                    &format!(
+                        "/api/v1/storyboards/{}/generate",
+                        shot["id"].as_str().unwrap()
+                    ),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{done}");
+            let png = s
+                .client
+                .get(s.url(done["image_url"].as_str().unwrap()))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let img = image::load_from_memory(&png).unwrap().to_rgb8();
+            let (width, height) = frame_size("9:16");
+            let spec = FrameSpec {
+                width,
+                height,
+                shot_type: shot["shot_type"].as_str().map(str::to_string),
+                characters: ids
+                    .iter()
+                    .map(|id| FrameCharacter::new(*id, "", Some(slot_of(id))))
+                    .collect(),
+                ..FrameSpec::default()
+            };
+            for f in figures(&spec) {
+                let (x, y) = f.torso_center;
+                let seen = img.get_pixel(x as u32, y as u32).0;
+                assert_eq!(
+                    seen, f.clothes,
+                    "shot {} figure {}",
+                    shot["number"], f.index
+                );
+                clothes
+                    .entry(ids[f.index].to_string())
+                    .or_default()
+                    .push(seen);
+            }
+        }
+        assert_eq!(
+            clothes.len(),
+            cast.len(),
+            "every character was drawn: {clothes:?}"
+        );
+        for (id, seen) in &clothes {
+            assert!(seen.iter().all(|c| *c == seen[0]), "{id}: {seen:?}");
+        }
+        let colours: Vec<[u8; 3]> = clothes.values().map(|v| v[0]).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                let d: f32 = a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| (f32::from(*x) - f32::from(*y)).powi(2))
+                    .sum::<f32>()
+                    .sqrt();
+                assert!(d >= 60.0, "{a:?} and {b:?} look alike ({cast:?})");
+            }
+        }
+    }
+}
+
+/// Issue 14: the character page removes reference images. Removing the main one makes the next the
+/// main image; a main image trashed from the asset browser no longer leaves `image_url` pointing at
+/// the trash; a removed image is in the trash and can be restored.
+#[tokio::test]
+async fn reference_images_can_be_removed_and_the_main_image_moves_on() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let pid = project(&s, "Drama").await;
+    let c = create(&s, &pid, "Mei").await;
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(c["image_asset_id"], Value::Null);
+    let mut refs = Vec::new();
+    for colour in [[255, 0, 0], [0, 255, 0], [0, 0, 255]] {
+        let (status, body) = add_image(&s, id, two_colour_png(colour, [0, 0, 0])).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        refs.push(
+            body["reference_asset_ids"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let remove = |asset: String| {
+        let path = format!("/api/v1/characters/{id}/images/{asset}");
+        let s = &s;
+        async move { call(s, Method::DELETE, &path, None).await }
+    };
+    // The main image (the first) goes: the second becomes the main one.
+    let (status, after) = remove(refs[0].clone()).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after["reference_asset_ids"], json!([refs[1], refs[2]]));
+    assert_eq!(after["image_asset_id"], refs[1].as_str());
+    assert_eq!(
+        after["image_url"],
+        format!("/api/v1/assets/{}/download", refs[1])
+    );
+    let (_, asset) = s.get(&format!("/api/v1/assets/{}", refs[0])).await;
+    assert_eq!(
+        asset["status"], "trashed",
+        "removed images wait in the trash"
+    );
+    // Restoring it from the trash brings it back as a reference, not as the main image.
+    call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/assets/{}/restore", refs[0]),
+        None,
+    )
+    .await;
+    let (_, got) = s.get(&format!("/api/v1/characters/{id}")).await;
+    assert_eq!(
+        got["reference_asset_ids"],
+        json!([refs[0], refs[1], refs[2]])
+    );
+    assert_eq!(got["image_asset_id"], refs[1].as_str());
+
+    // Not one of its images, or already removed: 404 naming the field.
+    let (status, body) = remove("nope".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_error(&body, "NOT_FOUND", Some("asset_id"));
+    let other = create(&s, &pid, "Lei").await;
+    let (status, _) = call(
+        &s,
+        Method::DELETE,
+        &format!(
+            "/api/v1/characters/{}/images/{}",
+            other["id"].as_str().unwrap(),
+            refs[1]
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The main image trashed from the asset browser: the character shows its next image.
+    call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/assets/{}/trash", refs[1]),
+        None,
+    )
+    .await;
+    let (_, got) = s.get(&format!("/api/v1/characters/{id}")).await;
+    assert_eq!(got["image_asset_id"], refs[0].as_str());
+    assert_eq!(
+        got["image_url"],
+        format!("/api/v1/assets/{}/download", refs[0])
+    );
+    assert_eq!(
+        got["thumbnail_url"],
+        format!("/api/v1/assets/{}/thumbnail", refs[0])
+    );
+
+    // Removing the last images leaves none.
+    for r in [&refs[0], &refs[2]] {
+        let (status, _) = remove(r.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, got) = s.get(&format!("/api/v1/characters/{id}")).await;
+    assert_eq!(got["reference_asset_ids"], json!([]));
+    assert_eq!(got["image_url"], Value::Null);
+    assert_eq!(got["image_asset_id"], Value::Null);
+}
+
+/// Look slots are given at creation and never reused: a deleted character keeps its slot, so no
+/// character's look changes when another comes or goes.
+#[tokio::test]
+async fn look_slots_are_given_once_per_project() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let pid = project(&s, "Drama").await;
+    let a = create(&s, &pid, "A").await;
+    let b = create(&s, &pid, "B").await;
+    assert_eq!(
+        (a["look_slot"].as_u64(), b["look_slot"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let aid = a["id"].as_str().unwrap();
+    call(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/characters/{aid}"),
+        None,
+    )
+    .await;
+    let c = create(&s, &pid, "C").await;
+    assert_eq!(c["look_slot"], 2);
+    let (_, a) = call(
+        &s,
+        Method::POST,
+        &format!("/api/v1/characters/{aid}/restore"),
+        None,
+    )
+    .await;
+    assert_eq!(a["look_slot"], 0);
+    // Another project starts again at 0.
+    let other = project(&s, "Other").await;
+    assert_eq!(create(&s, &other, "A").await["look_slot"], 0);
+}
+
+/// Issue 14: the character editor shows which voice a description stands for, and fetches
+/// auditions with a GET (as a plain download through the page's transport).
+#[tokio::test]
+async fn a_description_shows_its_voice_and_auditions_come_by_get() {
+    let s = TestServer::start(AuthMode::Local).await;
+    for (voice, language, expected, pitch, described) in [
+        ("温柔女声，略带沙哑", "zh", "cmn+f3", Some(42), true),
+        ("deep old man", "en", "en+m3", Some(30), true),
+        ("cmn+m3", "zh", "cmn+m3", None, false),
+        ("", "en", "en", None, false),
+    ] {
+        let path = format!(
+            "/api/v1/voices/match?voice={}&language={language}",
+            form_urlencoded::byte_serialize(voice.as_bytes()).collect::<String>()
+        );
+        let (status, m) = s.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{voice}: {m}");
+        assert_eq!(m["voice"], expected, "{voice}");
+        assert_eq!(m["pitch"].as_u64(), pitch.map(|p: u64| p), "{voice}");
+        assert_eq!(m["described"], described, "{voice}");
+    }
+    let long = "好".repeat(201);
+    let (status, err) = s.get(&format!("/api/v1/voices/match?voice={long}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&err, "VALIDATION_ERROR", Some("voice"));
+
+    let res = s
+        .client
+        .get(s.url("/api/v1/voices/preview"))
+        .query(&[
+            ("voice", "温柔女声，略带沙哑"),
+            ("text", "你好，我是林雪。"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-voice"], "cmn+f3");
+    assert_eq!(&res.bytes().await.unwrap()[..4], b"RIFF");
+    let (status, err) = s.get("/api/v1/voices/preview?text=%20").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_error(&err, "VALIDATION_ERROR", Some("text"));
+}

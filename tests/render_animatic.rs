@@ -2,15 +2,14 @@
 //! `target/animatic-samples/` for people to look at, and determinism across separately loaded fonts.
 use std::path::PathBuf;
 
+use sha2::Digest;
 use storyloom::render::{
-    frame_size, render_frame, render_png, Fonts, FrameCharacter, FrameSpec, RENDERER_VERSION,
+    figures, frame_size, render_frame, render_png, Fonts, FrameCharacter, FrameSpec,
+    DISTINCT_LOOKS, RENDERER_VERSION,
 };
 
 fn who(id: &str, name: &str) -> FrameCharacter {
-    FrameCharacter {
-        id: id.into(),
-        name: name.into(),
-    }
+    FrameCharacter::new(id, name, None)
 }
 
 /// Shot type, location, time of day, int/ext, cast, caption, description.
@@ -127,4 +126,164 @@ fn rendering_from_many_threads_is_deterministic() {
             assert_eq!(h.join().unwrap(), expected);
         }
     });
+}
+
+use std::collections::BTreeMap;
+
+/// A UUIDv7 like the ones the server gives characters, fixed per name so the test is repeatable.
+fn character_id(project: usize, name: &str) -> String {
+    let digest = sha2::Sha256::digest(format!("{project}/{name}").as_bytes());
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    uuid::Builder::from_unix_timestamp_millis(1_765_000_000_000 + project as u64, &random)
+        .into_uuid()
+        .to_string()
+}
+
+/// Distance between two colours in RGB.
+fn distance(a: [u8; 3], b: [u8; 3]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (f32::from(*x) - f32::from(y)).powi(2))
+        .sum::<f32>()
+        .sqrt()
+}
+
+fn pixel_at(img: &image::RgbImage, (x, y): (f32, f32)) -> [u8; 3] {
+    img.get_pixel(x as u32, y as u32).0
+}
+
+/// Casts of several scripts (2–6 people, Chinese and English names), each character with the
+/// slot the server gives it (its rank in the project's cast, `characters::look_slots_in`).
+fn casts() -> Vec<Vec<FrameCharacter>> {
+    let names: [&[&str]; 5] = [
+        &["林晓", "顾辰"],
+        &["Anna", "Ben", "Mrs. Chen"],
+        &["苏婉", "陆景深", "林薇薇", "管家"],
+        &["Detective Hale", "Mara", "Old Tom", "小周", "Rivera"],
+        &["夏沫", "江辰", "夏母", "江父", "秘书", "Lily"],
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(p, cast)| {
+            cast.iter()
+                .enumerate()
+                .map(|(slot, n)| FrameCharacter::new(character_id(p, n), *n, Some(slot as u32)))
+                .collect()
+        })
+        .collect()
+}
+
+/// The shots of one cast: everyone wide and full (in two orders), each pair in a medium shot,
+/// each one in a close-up.
+fn shots_of(cast: &[FrameCharacter]) -> Vec<FrameSpec> {
+    let mut shots: Vec<(&str, Vec<FrameCharacter>)> = vec![
+        ("wide", cast.to_vec()),
+        ("full", cast.iter().rev().cloned().collect()),
+    ];
+    for pair in cast.windows(2) {
+        shots.push(("medium", vec![pair[1].clone(), pair[0].clone()]));
+    }
+    for c in cast {
+        shots.push(("close_up", vec![c.clone()]));
+    }
+    let places = [("公园", "日"), ("办公室", "夜"), ("Beach", "DUSK")];
+    shots
+        .into_iter()
+        .enumerate()
+        .map(|(i, (shot, characters))| {
+            let (location, tod) = places[i % places.len()];
+            FrameSpec {
+                width: 270,
+                height: 480,
+                shot_number: i as u32 + 1,
+                location: Some(location.into()),
+                time_of_day: Some(tod.into()),
+                shot_type: Some(shot.into()),
+                caption: Some(format!("{}：……", characters[0].name)),
+                characters,
+                ..FrameSpec::default()
+            }
+        })
+        .collect()
+}
+
+/// Issue 14: two characters of a script were drawn as the same figure. In every project, each
+/// character keeps one look in every shot, and no two characters share clothes colours.
+#[test]
+fn every_character_of_a_project_has_its_own_look_in_every_shot() {
+    let fonts = Fonts::shared().unwrap();
+    for cast in casts() {
+        // Character id → the torso pixels (when the torso is in view) and face pixels seen.
+        let mut torsos: BTreeMap<String, Vec<[u8; 3]>> = BTreeMap::new();
+        let mut faces: BTreeMap<String, Vec<[u8; 3]>> = BTreeMap::new();
+        for spec in shots_of(&cast) {
+            let img = render_frame(&spec, &fonts).unwrap();
+            let drawn = figures(&spec);
+            assert_eq!(drawn.len(), spec.characters.len(), "{spec:?}");
+            for f in drawn {
+                let who = &spec.characters[f.index];
+                let face = pixel_at(&img, f.face_center);
+                assert_eq!(face, f.skin, "the face is skin: {spec:?} {f:?}");
+                faces.entry(who.id.clone()).or_default().push(face);
+                // A close-up's torso is below the frame or under the caption.
+                if spec.shot_type.as_deref() != Some("close_up") {
+                    let torso = pixel_at(&img, f.torso_center);
+                    assert_eq!(torso, f.clothes, "the torso is clothes: {spec:?} {f:?}");
+                    torsos.entry(who.id.clone()).or_default().push(torso);
+                }
+            }
+        }
+        assert_eq!(torsos.len(), cast.len(), "every character appears");
+        for (id, seen) in torsos.iter().chain(&faces) {
+            assert!(seen.len() >= 3, "{id} is in several shots");
+            assert!(
+                seen.iter().all(|p| *p == seen[0]),
+                "{id} looks the same in every shot: {seen:?}"
+            );
+        }
+        let names: Vec<&str> = cast.iter().map(|c| c.name.as_str()).collect();
+        for (i, a) in cast.iter().enumerate() {
+            for b in &cast[i + 1..] {
+                let (ca, cb) = (torsos[&a.id][0], torsos[&b.id][0]);
+                assert!(
+                    distance(ca, cb) >= 60.0,
+                    "{} {ca:?} and {} {cb:?} look alike (cast {names:?})",
+                    a.name,
+                    b.name
+                );
+            }
+        }
+    }
+}
+
+/// The slot decides the clothes; the id the rest. Up to DISTINCT_LOOKS characters never share a
+/// look, whatever their ids.
+#[test]
+fn slots_give_distinct_clothes_up_to_the_limit() {
+    let specs: Vec<FrameSpec> = (0..DISTINCT_LOOKS)
+        .map(|slot| FrameSpec {
+            width: 270,
+            height: 480,
+            shot_type: Some("medium".into()),
+            characters: vec![FrameCharacter::new("same-id", "X", Some(slot))],
+            ..FrameSpec::default()
+        })
+        .collect();
+    let fonts = Fonts::shared().unwrap();
+    let mut looks = Vec::new();
+    for spec in &specs {
+        let f = &figures(spec)[0];
+        let img = render_frame(spec, &fonts).unwrap();
+        assert_eq!(pixel_at(&img, f.torso_center), f.clothes);
+        // The sleeves tell apart slots 12 apart.
+        assert_eq!(pixel_at(&img, f.sleeve_center), f.sleeves);
+        looks.push((f.clothes, f.sleeves));
+    }
+    for (i, a) in looks.iter().enumerate() {
+        for (j, b) in looks.iter().enumerate().skip(i + 1) {
+            assert_ne!(a, b, "slots {i} and {j} look alike");
+        }
+    }
 }

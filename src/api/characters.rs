@@ -65,6 +65,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_character))
         .routes(routes!(confirm_character))
         .routes(routes!(consistency_model))
+        .routes(routes!(remove_character_image))
         .merge(uploads)
 }
 
@@ -364,6 +365,23 @@ async fn add_image(
 ) -> Result<Character, ApiError> {
     let file = form.require_file(&["image", "file"])?;
     Ok(characters::add_image(state, &principal.workspace_id, id, image_upload(file)).await?)
+}
+
+#[utoipa::path(delete, path = "/api/v1/characters/{id}/images/{asset_id}", tag = "characters",
+    params(("id" = String, Path, description = "Character id"),
+        ("asset_id" = String, Path, description = "One of the character's `reference_asset_ids`")),
+    responses((status = 200, description = "The character without that reference image (the asset is in the trash; the next image becomes the main one)", body = Character),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such character, or the asset is not one of its reference images (field `asset_id`)", body = ErrorBody)))]
+pub async fn remove_character_image(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, asset_id)): Path<(String, String)>,
+) -> Result<Json<Character>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        characters::remove_image(&state, &principal.workspace_id, &id, &asset_id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/characters/{id}/consistency-model", tag = "characters",

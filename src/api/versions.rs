@@ -164,7 +164,7 @@ pub async fn put_script(
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/versions/{version_id}/script/upload", tag = "versions",
     params(("id" = String, Path), ("version_id" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "`file`: a .txt, .fountain or .md script (UTF-8, UTF-16 with BOM, or GB18030)"),
+    request_body(content_type = "multipart/form-data", description = "`file`: a .txt, .fountain or .md script (UTF-8, UTF-16 with BOM, or GB18030), or a Word .docx"),
     responses((status = 201, body = ScriptUpload), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_script(

@@ -45,8 +45,11 @@ pub fn propose_in_tx(
             None => {
                 let id = ids.new_id().to_string();
                 tx.execute(
-                    "INSERT INTO characters (id, project_id, name, status, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'proposed', ?4, ?4)",
+                    &format!(
+                        "INSERT INTO characters (id, project_id, name, status, look_slot,
+                                                 created_at, updated_at)
+                         VALUES (?1, ?2, ?3, 'proposed', {NEXT_SLOT}, ?4, ?4)"
+                    ),
                     params![id, project_id, name, now],
                 )?;
                 id
@@ -56,6 +59,11 @@ pub fn propose_in_tx(
     }
     Ok(out)
 }
+
+/// The look slot of a new character of project `?2`: one past the highest ever given in the
+/// project (deleted characters keep theirs, so a slot is never reused and no look ever changes).
+const NEXT_SLOT: &str =
+    "(SELECT COALESCE(MAX(look_slot) + 1, 0) FROM characters WHERE project_id = ?2)";
 
 // ---------------------------------------------------------------------------------------------
 // The characters service: CRUD, reference images, confirmation, the built-in consistency model.
@@ -91,6 +99,13 @@ pub struct Character {
     pub description: String,
     pub voice: Option<String>,
     pub status: CharacterStatus,
+    /// The character's place in its project's cast, given at creation and never reused: the
+    /// offline animatic gives every slot its own figure colours, so no two characters of a
+    /// project are drawn alike (docs/API-EDITOR.md).
+    pub look_slot: u32,
+    /// The main reference image: the one chosen (`image_asset_id` in a PATCH), else the first
+    /// active one. `None` when the character has no active reference image.
+    pub image_asset_id: Option<String>,
     /// The main reference image (the first one added, unless chosen otherwise).
     pub image_url: Option<String>,
     pub thumbnail_url: Option<String>,
@@ -225,16 +240,37 @@ fn clean_voice(voice: Option<&str>) -> Result<Option<String>, CharacterError> {
 
 const COLUMNS: &str =
     "c.id, c.project_id, c.name, c.description, c.voice, c.status, c.image_asset_id, \
-     c.consistency_profile, c.consistency_model_id, c.created_at, c.updated_at, \
-     i.thumbnail_sha256 IS NOT NULL";
+     c.consistency_profile, c.consistency_model_id, c.created_at, c.updated_at, c.look_slot";
 
-/// Characters joined to their owner's live project and their main image.
-const FROM: &str = "characters c JOIN projects p ON p.id = c.project_id AND p.deleted_at IS NULL \
-     LEFT JOIN assets i ON i.id = c.image_asset_id";
+/// Characters joined to their owner's live project.
+const FROM: &str = "characters c JOIN projects p ON p.id = c.project_id AND p.deleted_at IS NULL";
+
+/// Each character's look slot in a project (see [`Character::look_slot`]), deleted ones included.
+pub fn look_slots_in(
+    c: &rusqlite::Connection,
+    project_id: &str,
+) -> rusqlite::Result<std::collections::HashMap<String, u32>> {
+    let mut stmt =
+        c.prepare_cached("SELECT id, look_slot FROM characters WHERE project_id = ?1")?;
+    let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// [`look_slots_in`] on a reader.
+#[tracing::instrument(skip(state))]
+pub async fn look_slots(
+    state: &AppState,
+    project_id: &str,
+) -> Result<std::collections::HashMap<String, u32>, DbError> {
+    let project_id = project_id.to_string();
+    state
+        .db
+        .read(move |c| look_slots_in(c, &project_id).map_err(DbError::from))
+        .await
+}
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Character> {
     let image: Option<String> = r.get(6)?;
-    let has_thumb: bool = r.get(11)?;
     let profile: String = r.get(7)?;
     Ok(Character {
         id: r.get(0)?,
@@ -247,11 +283,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Character> {
         } else {
             CharacterStatus::Confirmed
         },
-        thumbnail_url: image
-            .as_ref()
-            .filter(|_| has_thumb)
-            .map(|id| format!("/api/v1/assets/{id}/thumbnail")),
-        image_url: image.map(|id| format!("/api/v1/assets/{id}/download")),
+        look_slot: r.get(11)?,
+        // Checked against the active references by `with_references`.
+        image_asset_id: image,
+        thumbnail_url: None,
+        image_url: None,
         reference_asset_ids: Vec::new(),
         consistency_profile: serde_json::from_str(&profile)
             .unwrap_or_else(|_| serde_json::json!({})),
@@ -276,12 +312,43 @@ fn references(
     rows.collect()
 }
 
+/// Fills in the reference images and the main one: the chosen image while it is active, else the
+/// first active reference (a trashed main image no longer leaves the character without one).
 fn with_references(c: &rusqlite::Connection, mut ch: Character) -> rusqlite::Result<Character> {
-    ch.reference_asset_ids = references(c, &ch.id)?
-        .into_iter()
-        .map(|(id, _, _)| id)
-        .collect();
+    let refs = references(c, &ch.id)?;
+    let main = refs
+        .iter()
+        .find(|(id, _, _)| ch.image_asset_id.as_deref() == Some(id.as_str()))
+        .or(refs.first());
+    ch.image_asset_id = main.map(|(id, _, _)| id.clone());
+    ch.image_url = main.map(|(id, _, _)| format!("/api/v1/assets/{id}/download"));
+    ch.thumbnail_url = main
+        .filter(|(_, _, thumb)| thumb.is_some())
+        .map(|(id, _, _)| format!("/api/v1/assets/{id}/thumbnail"));
+    ch.reference_asset_ids = refs.into_iter().map(|(id, _, _)| id).collect();
     Ok(ch)
+}
+
+/// The SHA-256 of a character's main reference image (as [`Character::image_asset_id`] picks it),
+/// for image models that take references.
+pub fn main_image_sha_in(
+    c: &rusqlite::Connection,
+    character_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    let chosen: Option<String> = c
+        .query_row(
+            "SELECT image_asset_id FROM characters WHERE id = ?1",
+            [character_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let refs = references(c, character_id)?;
+    let main = refs
+        .iter()
+        .find(|(id, _, _)| chosen.as_deref() == Some(id.as_str()))
+        .or(refs.first());
+    Ok(main.map(|(_, sha, _)| sha.clone()))
 }
 
 /// A live character of one of the owner's live projects.
@@ -435,9 +502,11 @@ async fn create_inner(
             check_project(tx, &owner, &project_id)?;
             check_unique_name(tx, &project_id, &name, None)?;
             tx.execute(
-                "INSERT INTO characters (id, project_id, name, description, voice, status,
-                                         created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'confirmed', ?6, ?6)",
+                &format!(
+                    "INSERT INTO characters (id, project_id, name, description, voice, status,
+                                             look_slot, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'confirmed', {NEXT_SLOT}, ?6, ?6)"
+                ),
                 params![id, project_id, name, description, voice, now],
             )?;
             if let Some(a) = &new_asset {
@@ -714,6 +783,40 @@ async fn add_image_inner(
         })
         .await
         .map_err(|e| (e, Some(probed)))
+}
+
+/// Takes a reference image off a character: the asset goes to the trash (restorable from the asset
+/// browser) and, when it was the main image, the next reference becomes the main one.
+#[tracing::instrument(skip(state))]
+pub async fn remove_image(
+    state: &AppState,
+    owner_id: &str,
+    id: &str,
+    asset_id: &str,
+) -> Result<Character, CharacterError> {
+    let character = get(state, owner_id, id).await?;
+    if !character.reference_asset_ids.iter().any(|a| a == asset_id) {
+        return Err(CharacterError::NotFound {
+            field: Some("asset_id"),
+            message: format!("'{asset_id}' is not a reference image of character '{id}'"),
+        });
+    }
+    assets::trash(state, owner_id, asset_id).await?;
+    let now = rfc3339(state.clock.now());
+    let (owner_id, id, asset_id) = (owner_id.to_string(), id.to_string(), asset_id.to_string());
+    state
+        .db
+        .write(move |tx| {
+            let current = load(tx, &owner_id, &id)?;
+            // `load` already picked the next active reference when the main one went.
+            tx.execute(
+                "UPDATE characters SET image_asset_id = ?1, updated_at = ?2
+                 WHERE id = ?3 AND image_asset_id IS ?4",
+                params![current.image_asset_id, now, id, asset_id],
+            )?;
+            load(tx, &owner_id, &id)
+        })
+        .await
 }
 
 /// The built-in, offline consistency model: a seed derived from the reference images' digests

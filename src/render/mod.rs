@@ -27,16 +27,71 @@ pub use fonts::{Fonts, FONT_ENV, INSTALL_HINT};
 
 /// Names the look: part of a keyframe's provenance and of the workflow's cache key, so changing the
 /// drawing code (and bumping this) invalidates cached frames.
-pub const RENDERER_VERSION: &str = "animatic-1";
+pub const RENDERER_VERSION: &str = "animatic-2";
 /// Accepted frame sides, in pixels.
 pub const MIN_SIDE: u32 = 64;
 pub const MAX_SIDE: u32 = 4096;
 
-/// A character in the shot: `id` decides the figure's look, `name` is its label.
+/// A character in the shot: `slot` (else `id`) decides the figure's look, `name` is its label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameCharacter {
     pub id: String,
     pub name: String,
+    /// The character's place in its project's cast (`Character::look_slot`): characters with
+    /// different slots never share a clothes colour (up to [`DISTINCT_LOOKS`] of them). Absent: the
+    /// look comes from a hash of `id` alone, and two characters may look alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u32>,
+}
+
+impl FrameCharacter {
+    pub fn new(id: impl Into<String>, name: impl Into<String>, slot: Option<u32>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            slot,
+        }
+    }
+}
+
+/// How many characters of one project are guaranteed distinct looks (see [`FrameCharacter::slot`]).
+pub const DISTINCT_LOOKS: u32 = scene::DISTINCT_LOOKS;
+
+/// Where a drawn character is in a frame, from the renderer's own layout (for tools and tests that
+/// check frames).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FigureInfo {
+    /// Index into `FrameSpec::characters`.
+    pub index: usize,
+    /// The middle of the torso, in pixels: always clothes-coloured when in view.
+    pub torso_center: (f32, f32),
+    /// The middle of the face, in pixels (skin).
+    pub face_center: (f32, f32),
+    /// The middle of the right-hand sleeve, in pixels.
+    pub sleeve_center: (f32, f32),
+    /// The clothes colour (RGB).
+    pub clothes: [u8; 3],
+    pub sleeves: [u8; 3],
+    pub skin: [u8; 3],
+    pub hair: [u8; 3],
+}
+
+/// The figures [`render_frame`] draws for `spec`, left to right.
+pub fn figures(spec: &FrameSpec) -> Vec<FigureInfo> {
+    scene::layout(spec)
+        .figures
+        .iter()
+        .map(|f| FigureInfo {
+            index: f.index,
+            torso_center: f.torso_center(),
+            face_center: f.face_center(),
+            sleeve_center: f.sleeve_center(),
+            clothes: [f.look.clothes.0, f.look.clothes.1, f.look.clothes.2],
+            sleeves: [f.look.sleeves.0, f.look.sleeves.1, f.look.sleeves.2],
+            skin: [f.look.skin.0, f.look.skin.1, f.look.skin.2],
+            hair: [f.look.hair.0, f.look.hair.1, f.look.hair.2],
+        })
+        .collect()
 }
 
 /// Everything a frame depends on. Strings are taken as the storyboard has them.

@@ -5,7 +5,7 @@ use ab_glyph::FontVec;
 use super::{
     canvas::{hsv, Canvas, Rgb, Shape},
     rng::{hash64, Rng},
-    text, FrameSpec,
+    text, FrameCharacter, FrameSpec,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,7 +173,8 @@ pub(crate) fn parse_kind(s: Option<&str>, cast: usize) -> Kind {
     }
 }
 
-/// A character's look, from a hash of its id only: the same in every shot of every project.
+/// A character's look: the clothes from its slot in the project's cast (so no two characters of a
+/// project share them), everything else from a hash of its id. The same in every shot.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct CharLook {
     pub clothes: Rgb,
@@ -187,7 +188,30 @@ pub(crate) struct CharLook {
     pub head: f32,
 }
 
-pub(crate) fn char_look(id: &str) -> CharLook {
+/// Clothes colours far apart from each other (every pair at least 90 apart in RGB), in the order
+/// slots take them: the first few are the most distinct.
+pub(crate) const CLOTHES: [Rgb; 12] = [
+    Rgb(200, 36, 56),   // red
+    Rgb(46, 104, 214),  // blue
+    Rgb(236, 196, 40),  // yellow
+    Rgb(40, 150, 60),   // green
+    Rgb(140, 66, 190),  // purple
+    Rgb(246, 246, 240), // white
+    Rgb(244, 110, 10),  // orange
+    Rgb(10, 176, 170),  // teal
+    Rgb(232, 110, 178), // pink
+    Rgb(110, 24, 60),   // maroon
+    Rgb(140, 220, 110), // lime
+    Rgb(130, 180, 244), // sky
+];
+
+/// Sleeve styles that tell apart two characters of the same clothes colour (slots 12 apart).
+const SLEEVE_STYLES: u32 = 3;
+
+/// Characters of one project with guaranteed distinct looks.
+pub(crate) const DISTINCT_LOOKS: u32 = CLOTHES.len() as u32 * SLEEVE_STYLES;
+
+pub(crate) fn char_look(c: &FrameCharacter) -> CharLook {
     const TROUSERS: [Rgb; 6] = [
         Rgb(52, 58, 80),
         Rgb(70, 62, 56),
@@ -212,11 +236,25 @@ pub(crate) fn char_look(id: &str) -> CharLook {
         Rgb(150, 120, 80),
         Rgb(96, 96, 104),
     ];
-    let mut r = Rng::from_parts("character", &[id.as_bytes()]);
-    let clothes = hsv(r.range(0.0, 360.0), r.range(0.45, 0.78), r.range(0.66, 0.9));
+    let mut r = Rng::from_parts("character", &[c.id.as_bytes()]);
+    // Drawn before the other choices so a slot does not shift them.
+    let hashed = hsv(r.range(0.0, 360.0), r.range(0.45, 0.78), r.range(0.66, 0.9));
+    let (clothes, sleeves) = match c.slot.filter(|s| *s < DISTINCT_LOOKS) {
+        Some(slot) => {
+            let clothes = CLOTHES[(slot % CLOTHES.len() as u32) as usize];
+            let sleeves = match slot / CLOTHES.len() as u32 {
+                0 => clothes.scale(0.8),
+                1 => Rgb(246, 246, 240).mix(clothes, 0.15),
+                _ => Rgb(36, 36, 42),
+            };
+            (clothes, sleeves)
+        }
+        // No slot (or more characters than looks): a hashed colour, which may be near another's.
+        None => (hashed, hashed.scale(0.8)),
+    };
     CharLook {
         clothes,
-        sleeves: clothes.scale(0.8),
+        sleeves,
         trousers: TROUSERS[r.below(6) as usize],
         skin: SKIN[r.below(6) as usize],
         hair: HAIR[r.below(6) as usize],
@@ -307,10 +345,28 @@ impl Figure {
     }
 
     /// The middle of the torso: always clothes-coloured when the figure is in view.
-    #[cfg(test)]
     pub(crate) fn torso_center(&self) -> (f32, f32) {
         let (top, hip, _) = self.torso();
         (self.cx, (top + hip) / 2.0)
+    }
+
+    fn arm(&self) -> (f32, f32) {
+        (0.075 * self.hf * self.look.build, self.top + 0.53 * self.hf)
+    }
+
+    /// The middle of the right arm's sleeve.
+    pub(crate) fn sleeve_center(&self) -> (f32, f32) {
+        let (torso_top, _, sw) = self.torso();
+        let (arm_w, arm_bottom) = self.arm();
+        (
+            self.cx + sw / 2.0 + arm_w * 0.2,
+            (torso_top + 0.01 * self.hf + arm_bottom) / 2.0,
+        )
+    }
+
+    /// The middle of the face, between the eyes and the mouth: skin-coloured.
+    pub(crate) fn face_center(&self) -> (f32, f32) {
+        (self.cx, self.top + self.head_r() * 1.35)
     }
 
     fn feet(&self) -> f32 {
@@ -361,7 +417,7 @@ pub(crate) fn layout(spec: &FrameSpec) -> Layout {
             };
             let (r, cy) = (r * cam.zoom, cy + tilt);
             if let Some(c) = spec.characters.first() {
-                let look = char_look(&c.id);
+                let look = char_look(c);
                 figures.push(Figure {
                     index: 0,
                     cx: w / 2.0 + pan,
@@ -414,7 +470,7 @@ pub(crate) fn layout(spec: &FrameSpec) -> Layout {
             base_hf = target.min(slot * 0.95 / min_width).max(1.0);
             let feet = (feet_line - fig) * h + tilt + base_hf;
             for (i, c) in spec.characters.iter().take(shown).enumerate() {
-                let look = char_look(&c.id);
+                let look = char_look(c);
                 let hf = base_hf * look.height;
                 figures.push(Figure {
                     index: i,
@@ -427,7 +483,7 @@ pub(crate) fn layout(spec: &FrameSpec) -> Layout {
             horizon = (feet - base_hf * 0.9).clamp(0.22 * h, 0.72 * h);
             floor_y = (feet - 0.2 * base_hf).max(horizon + 0.04 * h);
             if kind == Kind::OverShoulder {
-                shoulder = Some(spec.characters.get(1).map(|c| char_look(&c.id)));
+                shoulder = Some(spec.characters.get(1).map(char_look));
             }
         }
     }
@@ -910,7 +966,7 @@ fn paint_figure(cv: &mut Canvas, f: &Figure) {
     let r = f.head_r();
     let head_cy = top + r;
     let (torso_top, hip, sw) = f.torso();
-    let arm_w = 0.075 * hf * l.build;
+    let (arm_w, arm_bottom) = f.arm();
     let leg_w = 0.11 * hf * l.build;
     let gap = 0.02 * hf;
     for side in [-1.0f32, 1.0] {
@@ -953,7 +1009,6 @@ fn paint_figure(cv: &mut Canvas, f: &Figure) {
     }
     for side in [-1.0f32, 1.0] {
         let ax = cx + side * (sw / 2.0 + arm_w * 0.2);
-        let arm_bottom = top + 0.53 * hf;
         cv.fill(
             Shape::rrect(
                 ax - arm_w / 2.0,

@@ -12,10 +12,7 @@ fn fonts() -> Fonts {
 }
 
 fn who(id: &str, name: &str) -> FrameCharacter {
-    FrameCharacter {
-        id: id.into(),
-        name: name.into(),
-    }
+    FrameCharacter::new(id, name, None)
 }
 
 fn spec() -> FrameSpec {
@@ -141,7 +138,7 @@ fn same_character_has_the_same_colour_in_different_shots() {
     let (xa, ya) = fa.torso_center();
     let (xb, yb) = fb.torso_center();
     assert_eq!(pixel(&ia, xa, ya), pixel(&ib, xb, yb));
-    assert_eq!(pixel(&ia, xa, ya), char_look("char-lin").clothes);
+    assert_eq!(pixel(&ia, xa, ya), char_look(&who("char-lin", "")).clothes);
 }
 
 #[test]
@@ -407,7 +404,7 @@ fn framing_by_shot_type() {
         shot_type: Some("over_the_shoulder".into()),
         ..base
     });
-    assert_eq!(ots.shoulder, Some(Some(char_look("b"))));
+    assert_eq!(ots.shoulder, Some(Some(char_look(&who("b", "B")))));
     // Figures are placed left to right in cast order.
     let wide = layout(&FrameSpec {
         shot_type: Some("wide".into()),
@@ -542,7 +539,7 @@ proptest! {
             time_of_day: tod,
             int_ext,
             shot_type: shot,
-            characters: names.into_iter().map(|(id, name)| FrameCharacter { id, name }).collect(),
+            characters: names.into_iter().map(|(id, name)| FrameCharacter::new(id, name, None)).collect(),
             caption,
             description,
             seed,

@@ -22,7 +22,7 @@ mod text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use decode::{decode_script, decode_script_detected};
+pub use decode::{decode_docx, decode_script, decode_script_detected, is_zip, MAX_DOCX_BYTES};
 pub use diff::{diff_fingerprints, diff_shots, ShotMatch};
 pub(crate) use text::join_sentences;
 
@@ -44,6 +44,9 @@ pub enum ScriptError {
         limit / (1024 * 1024)
     )]
     TooLarge { size: usize, limit: usize },
+    /// A `.docx` that is not a readable Word document (not a zip, no `word/document.xml`, bad XML).
+    #[error("the file is not a readable .docx document: {0}")]
+    Docx(String),
 }
 
 /// Everything [`parse`] found in a script.

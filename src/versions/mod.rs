@@ -613,19 +613,25 @@ pub async fn upload_script(
         .unwrap_or_default();
     if !matches!(
         ext.as_str(),
-        "txt" | "fountain" | "md" | "markdown" | "spmd"
+        "txt" | "fountain" | "md" | "markdown" | "spmd" | "docx"
     ) {
         return Err(invalid(
             "file",
-            format!("'{filename}' is not a script file: expected .txt, .fountain or .md"),
+            format!("'{filename}' is not a script file: expected .txt, .fountain, .md or .docx"),
         ));
     }
-    if blob.size as usize > script::MAX_SCRIPT_BYTES {
+    let docx = ext == "docx";
+    let limit = if docx {
+        script::MAX_DOCX_BYTES
+    } else {
+        script::MAX_SCRIPT_BYTES
+    };
+    if blob.size as usize > limit {
         return Err(script_error(
             "file",
             ScriptError::TooLarge {
                 size: blob.size as usize,
-                limit: script::MAX_SCRIPT_BYTES,
+                limit,
             },
         ));
     }
@@ -639,11 +645,17 @@ pub async fn upload_script(
             .map_err(|e| EditError::Db(DbError::Task(e.to_string())))?
             .map_err(|e| EditError::Db(DbError::Task(e.to_string())))?
     };
-    let (text, encoding) =
-        script::decode_script_detected(&bytes).map_err(|e| script_error("file", e))?;
+    let (text, encoding) = if docx {
+        // A Word document's XML is UTF-8.
+        script::decode_docx(&bytes).map(|t| (t, "utf-8"))
+    } else {
+        script::decode_script_detected(&bytes)
+    }
+    .map_err(|e| script_error("file", e))?;
     let chars = text.chars().count() as u64;
     let breakdown = parse_text(text.clone()).await?;
     let mime = match ext.as_str() {
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "md" | "markdown" => "text/markdown; charset=utf-8",
         "fountain" | "spmd" => "text/x-fountain",
         _ => "text/plain",
@@ -750,7 +762,13 @@ pub async fn parse_version(
                 .await
                 .map_err(|e| EditError::Db(DbError::Task(e.to_string())))?
                 .map_err(|e| EditError::Db(DbError::Task(e.to_string())))?;
-            script::decode_script(&bytes).map_err(|e| script_error("script_asset_id", e))?
+            // An uploaded .docx is kept as the document itself.
+            if script::is_zip(&bytes) {
+                script::decode_docx(&bytes)
+            } else {
+                script::decode_script(&bytes)
+            }
+            .map_err(|e| script_error("script_asset_id", e))?
         }
     };
     save_script(

@@ -872,15 +872,8 @@ pub(crate) async fn character_references(
         .read(move |c| {
             let mut out = Vec::new();
             for id in &ids {
-                let sha: Option<String> = c
-                    .query_row(
-                        "SELECT a.sha256 FROM characters ch JOIN assets a ON a.id = ch.image_asset_id
-                         WHERE ch.id = ?1 AND a.status = 'active'",
-                        [id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                out.extend(sha);
+                // The main image, or the next one when the main image was trashed.
+                out.extend(crate::characters::main_image_sha_in(c, id)?);
             }
             Ok::<_, DbError>(out)
         })

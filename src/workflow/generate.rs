@@ -122,6 +122,11 @@ pub async fn generate_shot(
         node_run_id: String::new(),
         image_model: (!model.is_builtin()).then(|| Arc::new(model)),
         style: input.style.or(project.style),
+        look_slots: std::sync::Arc::new(
+            characters::look_slots(state, &shot.project_id)
+                .await
+                .map_err(|e| NodeError::transient(e.to_string()))?,
+        ),
         shot,
     };
     let done = nodes::render_keyframe(state, job, &CancellationToken::new()).await?;

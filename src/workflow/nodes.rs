@@ -1,7 +1,13 @@
 //! What each node kind does, on the built-in offline providers (DESIGN §6): the parser, the animatic
 //! frame renderer, espeak-ng (or timed silence), subtitles from the storyboard's timing, and a
 //! composition timeline. Fan-out nodes commit each item as it finishes, so a crash never redoes one.
-use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    time::Duration,
+};
 
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
@@ -502,6 +508,8 @@ pub(crate) struct FrameJob {
     /// The image model, when it is not the built-in animatic renderer.
     pub image_model: Option<Arc<Resolved>>,
     pub style: Option<String>,
+    /// Each character's look slot in the project (`characters::look_slots`): no two share a look.
+    pub look_slots: Arc<HashMap<String, u32>>,
 }
 
 impl FrameJob {
@@ -531,9 +539,8 @@ impl FrameJob {
                 .character_ids
                 .iter()
                 .zip(&self.shot.characters)
-                .map(|(id, name)| FrameCharacter {
-                    id: id.clone(),
-                    name: name.clone(),
+                .map(|(id, name)| {
+                    FrameCharacter::new(id.clone(), name.clone(), self.look_slots.get(id).copied())
                 })
                 .collect(),
             caption,
@@ -774,6 +781,11 @@ pub(crate) async fn frame_jobs(
         }
         None => String::new(),
     };
+    let look_slots = Arc::new(
+        crate::characters::look_slots(state, &run.project_id)
+            .await
+            .map_err(|e| NodeError::transient(e.to_string()))?,
+    );
     let mut jobs = Vec::new();
     for s in board.scenes {
         for shot in s.shots {
@@ -792,6 +804,7 @@ pub(crate) async fn frame_jobs(
                 node_run_id: node_run_id.clone(),
                 image_model: image_model.clone(),
                 style: project.style.clone(),
+                look_slots: look_slots.clone(),
             });
         }
     }

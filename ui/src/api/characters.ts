@@ -1,6 +1,6 @@
-import { request } from '../transport';
+import { request, requestBlob } from '../transport';
 import { apiPath, query } from './paths';
-import type { Character, CharacterPatch, CharacterStatus, NewCharacter, Page } from './types';
+import type { Character, CharacterPatch, CharacterStatus, NewCharacter, Page, VoiceList, VoiceMatch } from './types';
 
 const characterPath = (id: string) => apiPath('characters', id);
 
@@ -40,4 +40,24 @@ export function addCharacterImage(id: string, image: Blob, filename?: string): P
   if (filename !== undefined) form.append('image', image, filename);
   else form.append('image', image);
   return request<Character>('POST', `${characterPath(id)}/images`, form);
+}
+
+/** Takes a reference image off a character (it goes to the asset trash); the next becomes the main one. */
+export function removeCharacterImage(id: string, assetId: string): Promise<Character> {
+  return request<Character>('DELETE', `${characterPath(id)}/images/${encodeURIComponent(assetId)}`);
+}
+
+/** The voices of the default TTS model for a language (`zh`, `en`), for the voice picker. */
+export function listVoices(language?: string, signal?: AbortSignal): Promise<VoiceList> {
+  return request<VoiceList>('GET', `/api/v1/voices${query({ language })}`, undefined, signal);
+}
+
+/** Which built-in voice a voice name or description stands for in `language`. */
+export function matchVoice(voice: string, language: string, signal?: AbortSignal): Promise<VoiceMatch> {
+  return request<VoiceMatch>('GET', `/api/v1/voices/match${query({ voice, language })}`, undefined, signal);
+}
+
+/** An audition: `text` spoken in `voice` (a name or a description), as a WAV. */
+export function previewVoice(voice: string, text: string, signal?: AbortSignal): Promise<Blob> {
+  return requestBlob(`/api/v1/voices/preview${query({ voice, text })}`, signal);
 }

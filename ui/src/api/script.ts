@@ -3,7 +3,7 @@ import { versionCountsChanged, versionsPath } from './versions';
 import type { Breakdown, ParseResult, ScriptDocument, ScriptUpload } from './types';
 
 /** File types the script upload accepts (for `<input accept>`). */
-export const SCRIPT_FILE_ACCEPT = '.txt,.fountain,.md';
+export const SCRIPT_FILE_ACCEPT = '.txt,.fountain,.md,.docx';
 
 export function scriptPath(projectId: string, versionId: string): string {
   return `${versionsPath(projectId, versionId)}/script`;

@@ -323,6 +323,10 @@ export interface Character {
   description: string | null;
   voice: string | null;
   status: CharacterStatus;
+  /** Its place in the project's cast: the animatic draws each slot in its own colours. */
+  look_slot?: number;
+  /** The main reference image (one of `reference_asset_ids`), or null. */
+  image_asset_id?: string | null;
   image_url: string | null;
   thumbnail_url: string | null;
   reference_asset_ids: string[];
@@ -339,7 +343,38 @@ export interface NewCharacter {
   voice?: string;
 }
 
-export type CharacterPatch = Partial<Pick<Character, 'name' | 'description' | 'voice'>>;
+export type CharacterPatch = Partial<Pick<Character, 'name' | 'description' | 'voice'>> & {
+  /** Makes another of `reference_asset_ids` the main image. */
+  image_asset_id?: string;
+};
+
+export type VoiceGender = 'female' | 'male';
+
+/** One voice a TTS model offers (`GET /voices`). */
+export interface VoiceInfo {
+  id: string;
+  name: string;
+  language: string | null;
+  gender: VoiceGender | null;
+}
+
+export interface VoiceList {
+  provider: string;
+  language: string | null;
+  voices: VoiceInfo[];
+  /** espeak-ng variants, appended with `+` (`cmn+f3`). */
+  variants: VoiceInfo[];
+  accepts_descriptions: boolean;
+  note: string | null;
+}
+
+/** Which built-in voice a character's voice stands for (`GET /voices/match`). */
+export interface VoiceMatch {
+  voice: string;
+  pitch: number | null;
+  described: boolean;
+  note: string | null;
+}
 
 export const ASSET_TYPES = [
   'original_script',

@@ -4,9 +4,13 @@ import {
   confirmCharacter,
   createCharacter,
   listCharacters,
+  listVoices,
+  matchVoice,
+  previewVoice,
+  removeCharacterImage,
   updateCharacter,
 } from '../../api/characters';
-import type { Character } from '../../api/types';
+import type { Character, VoiceList, VoiceMatch } from '../../api/types';
 import { validateName } from '../../lib/validation';
 import { ApiError, apiUrl, errorMessage } from '../../transport';
 import { AlertIcon, CheckIcon, ImageIcon, PencilIcon, PlusIcon } from '../Icons';
@@ -89,6 +93,7 @@ export function CharactersTab({ projectId }: { projectId: string }) {
           }}
           onConfirm={() => void confirm(c)}
           onUpload={(f) => void upload(c, f)}
+          onChanged={replace}
           onError={(m) => toasts.show({ kind: 'error', message: m })}
         />
       ))}
@@ -150,6 +155,7 @@ function CharacterCard({
   onDone,
   onConfirm,
   onUpload,
+  onChanged,
   onError,
 }: {
   character: Character;
@@ -158,6 +164,7 @@ function CharacterCard({
   onDone: (updated: Character | null) => void;
   onConfirm: () => void;
   onUpload: (f: File) => void;
+  onChanged: (c: Character) => void;
   onError: (m: string) => void;
 }) {
   const fileRef = useRef<HTMLInputElement>(null);
@@ -205,6 +212,7 @@ function CharacterCard({
           <p className="character-refs muted small">
             {c.reference_asset_ids.length} reference image{c.reference_asset_ids.length === 1 ? '' : 's'}
           </p>
+          <ReferenceImages character={c} onChanged={onChanged} onError={onError} />
           <div className="character-actions">
             {c.status === 'proposed' && (
               <button type="button" className="button primary button-sm" data-testid="character-confirm" onClick={onConfirm} aria-label={`Confirm ${c.name}`}>
@@ -334,15 +342,7 @@ function CharacterForm({
         value={v.description}
         onChange={(e) => setV({ ...v, description: e.target.value })}
       />
-      <label htmlFor={`${id}-voice`}>Voice</label>
-      <input
-        id={`${id}-voice`}
-        className="input input-sm"
-        data-testid="character-voice-input"
-        placeholder="e.g. warm alto, slight rasp"
-        value={v.voice}
-        onChange={(e) => setV({ ...v, voice: e.target.value })}
-      />
+      <VoiceField id={`${id}-voice`} name={v.name} value={v.voice} onChange={(voice) => setV({ ...v, voice })} onError={onError} />
       <div className="shot-form-actions">
         <button type="button" className="button secondary button-sm" onClick={onCancel} disabled={saving}>
           Cancel
@@ -352,5 +352,239 @@ function CharacterForm({
         </button>
       </div>
     </form>
+  );
+}
+
+/** The character's reference images: the main one marked, any other made main, any removed. */
+function ReferenceImages({
+  character: c,
+  onChanged,
+  onError,
+}: {
+  character: Character;
+  onChanged: (c: Character) => void;
+  onError: (m: string) => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  if (c.reference_asset_ids.length === 0) return null;
+  const main = c.image_asset_id ?? c.reference_asset_ids[0];
+  async function act(f: () => Promise<Character>) {
+    setBusy(true);
+    try {
+      onChanged(await f());
+    } catch (e) {
+      onError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <ul className="character-ref-list" data-testid="character-refs" aria-label={`Reference images of ${c.name}`}>
+      {c.reference_asset_ids.map((assetId, i) => {
+        const isMain = assetId === main;
+        return (
+          <li key={assetId} className="character-ref" data-testid="character-ref" data-asset-id={assetId} data-main={isMain ? 'true' : 'false'}>
+            <img src={apiUrl(`/api/v1/assets/${encodeURIComponent(assetId)}/thumbnail`) ?? undefined} alt={`${c.name}, reference ${i + 1}`} loading="lazy" />
+            {isMain ? (
+              <span className="badge" data-testid="character-ref-main">
+                Main
+              </span>
+            ) : (
+              <button
+                type="button"
+                className="button secondary button-sm"
+                data-testid="character-ref-make-main"
+                disabled={busy}
+                aria-label={`Make reference ${i + 1} the main image of ${c.name}`}
+                onClick={() => void act(() => updateCharacter(c.id, { image_asset_id: assetId }))}
+              >
+                Make main
+              </button>
+            )}
+            <button
+              type="button"
+              className="button secondary button-sm"
+              data-testid="character-ref-remove"
+              disabled={busy}
+              aria-label={`Remove reference ${i + 1} of ${c.name}`}
+              onClick={() => void act(() => removeCharacterImage(c.id, assetId))}
+            >
+              Remove
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** Shaped like a voice name a TTS model knows (`cmn`, `en-us+f3`); anything else is a description. */
+export function isVoiceName(s: string): boolean {
+  return s.length > 0 && s.length <= 64 && !s.startsWith('-') && /^[A-Za-z0-9_+/-]+$/.test(s);
+}
+
+/** `zh` when the text has Chinese characters, else `en` (as the server picks a line's language). */
+export function languageOf(text: string): 'zh' | 'en' {
+  return /[\u4e00-\u9fff]/.test(text) ? 'zh' : 'en';
+}
+
+/**
+ * A character's voice: a voice picked from the TTS model's list (with a variant), or a description
+ * that the server maps to the nearest voice (shown as you type); either can be auditioned.
+ */
+function VoiceField({
+  id,
+  name,
+  value,
+  onChange,
+  onError,
+}: {
+  id: string;
+  name: string;
+  value: string;
+  onChange: (voice: string) => void;
+  onError: (m: string) => void;
+}) {
+  const [language, setLanguage] = useState<'zh' | 'en'>(() => languageOf(name || value));
+  const [list, setList] = useState<VoiceList | null>(null);
+  const [matched, setMatched] = useState<VoiceMatch | null>(null);
+  const [audio, setAudio] = useState<{ url: string; voice: string } | null>(null);
+  const [playing, setPlaying] = useState(false);
+  // Picked from the list, or typed as a description (which may look like a name while typed).
+  const [mode, setMode] = useState<'pick' | 'describe'>(() => (isVoiceName(value) ? 'pick' : 'describe'));
+  const picked = mode === 'pick' && value !== '';
+  const [base, variant] = picked ? (value.split('+', 2) as [string, string?]) : ['', undefined];
+  const description = mode === 'describe' ? value : '';
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listVoices(language, ctrl.signal)
+      .then(setList)
+      .catch(() => {
+        if (!ctrl.signal.aborted) setList(null);
+      });
+    return () => ctrl.abort();
+  }, [language]);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => {
+      matchVoice(value, language, ctrl.signal)
+        .then(setMatched)
+        .catch(() => {
+          if (!ctrl.signal.aborted) setMatched(null);
+        });
+    }, 250);
+    return () => {
+      clearTimeout(timer);
+      ctrl.abort();
+    };
+  }, [value, language]);
+
+  useEffect(() => () => {
+    if (audio) URL.revokeObjectURL(audio.url);
+  }, [audio]);
+
+  async function audition() {
+    setPlaying(true);
+    try {
+      const line = language === 'zh' ? `你好，我是${name.trim() || '这个角色'}。` : `Hello, I am ${name.trim() || 'this character'}.`;
+      const blob = await previewVoice(value, line);
+      const url = URL.createObjectURL(blob);
+      setAudio({ url, voice: value });
+      // Headless or muted browsers may refuse to play; the audition is still there to play.
+      await new Audio(url).play().catch(() => undefined);
+    } catch (e) {
+      onError(errorMessage(e));
+    } finally {
+      setPlaying(false);
+    }
+  }
+
+  const voices = list?.voices ?? [];
+  const known = !picked || voices.some((x) => x.id === base);
+  return (
+    <fieldset className="voice-field" data-testid="character-voice">
+      <legend>Voice</legend>
+      <div className="voice-row">
+        <select
+          aria-label="Voice language"
+          className="input input-sm"
+          data-testid="character-voice-language"
+          value={language}
+          onChange={(e) => setLanguage(e.target.value as 'zh' | 'en')}
+        >
+          <option value="zh">中文</option>
+          <option value="en">English</option>
+        </select>
+        <select
+          id={id}
+          aria-label="Voice"
+          className="input input-sm"
+          data-testid="character-voice-select"
+          value={picked ? base : ''}
+          onChange={(e) => {
+            setMode(e.target.value ? 'pick' : 'describe');
+            onChange(e.target.value);
+          }}
+        >
+          <option value="">{description ? 'From the description' : 'Default voice'}</option>
+          {!known && <option value={base}>{base}</option>}
+          {voices.map((x) => (
+            <option key={x.id} value={x.id}>
+              {x.name}
+              {x.gender ? ` (${x.gender})` : ''}
+            </option>
+          ))}
+        </select>
+        {picked && (list?.variants.length ?? 0) > 0 && (
+          <select
+            aria-label="Voice variant"
+            className="input input-sm"
+            data-testid="character-voice-variant"
+            value={variant ?? ''}
+            onChange={(e) => onChange(e.target.value ? `${base}+${e.target.value}` : base)}
+          >
+            <option value="">Plain</option>
+            {list?.variants.map((x) => (
+              <option key={x.id} value={x.id}>
+                {x.name}
+                {x.gender ? ` (${x.gender})` : ''}
+              </option>
+            ))}
+          </select>
+        )}
+        <button
+          type="button"
+          className="button secondary button-sm"
+          data-testid="character-voice-play"
+          aria-label="Play an audition of this voice"
+          disabled={playing}
+          onClick={() => void audition()}
+        >
+          {playing ? 'Playing…' : '▶ Audition'}
+        </button>
+      </div>
+      <input
+        className="input input-sm"
+        aria-label="Voice description"
+        data-testid="character-voice-input"
+        placeholder="Or describe it, e.g. 温柔女声，略带沙哑"
+        value={description}
+        onChange={(e) => {
+          setMode('describe');
+          onChange(e.target.value);
+        }}
+      />
+      {list?.note && <p className="muted small">{list.note}</p>}
+      {matched && (
+        <p className="muted small" data-testid="character-voice-match" data-voice={matched.voice} data-pitch={matched.pitch ?? ''}>
+          {matched.described ? 'Sounds as ' : 'Voice '}
+          <code>{matched.voice}</code>
+          {matched.pitch !== null ? `, pitch ${matched.pitch}` : ''}
+        </p>
+      )}
+      {audio && <audio className="voice-audio" data-testid="character-voice-audio" data-voice={audio.voice} src={audio.url} controls />}
+    </fieldset>
   );
 }
