@@ -58,6 +58,21 @@ async fn wait_for(
     panic!("run {run_id} never reached {what}");
 }
 
+/// The waiting review of a run: its node run id and its queue as the API returns it.
+async fn review_of(s: &TestServer, run: &Value) -> (String, Value) {
+    let review_id = step(run, "review")["node_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, q) = s
+        .get(&format!(
+            "/api/v1/workflow/node-runs/{review_id}/review/assets"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    (review_id, q)
+}
+
 /// Polls the review queue until `ready` holds (a background redraw finished), for at most 60 s.
 async fn wait_for_queue(s: &TestServer, review_id: &str, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -119,16 +134,7 @@ async fn animatic_run_waits_for_review_then_finishes() {
     assert!(keyframes["inputs_hash"].as_str().unwrap().len() == 64);
 
     // The review queue: one keyframe per shot, each a real PNG.
-    let review_id = step(&run, "review")["node_run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (status, q) = s
-        .get(&format!(
-            "/api/v1/workflow/node-runs/{review_id}/review/assets"
-        ))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{q}");
+    let (review_id, q) = review_of(&s, &run).await;
     let items = q["items"].as_array().unwrap().clone();
     assert_eq!(items.len() as u64, shots);
     assert_eq!(q["undecided"], shots);
@@ -391,15 +397,7 @@ async fn continuing_with_keep_unresolved_keeps_the_redrawn_frame() {
     let run = start(&s, &pid).await;
     let id = run["id"].as_str().unwrap().to_string();
     let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
-    let review_id = step(&run, "review")["node_run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (_, q) = s
-        .get(&format!(
-            "/api/v1/workflow/node-runs/{review_id}/review/assets"
-        ))
-        .await;
+    let (review_id, q) = review_of(&s, &run).await;
     let item = q["items"][0].clone();
     let key = item["item_key"].as_str().unwrap().to_string();
     let (status, q) = s
@@ -830,15 +828,7 @@ async fn a_reviewer_selects_among_candidates() {
         .await;
     let id = run["id"].as_str().unwrap().to_string();
     let run = wait_for(&s, &id, "review", |r| r["status"] == "waiting_review").await;
-    let review_id = step(&run, "review")["node_run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (_, q) = s
-        .get(&format!(
-            "/api/v1/workflow/node-runs/{review_id}/review/assets"
-        ))
-        .await;
+    let (review_id, q) = review_of(&s, &run).await;
     let items = q["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2);
     for item in &items {

@@ -89,7 +89,10 @@ export function formatCreditAmount(n: number, locale: string = activeLocale()): 
 }
 
 /** "1 project" / "12 projects" / "12 个项目" through the catalogue's plural forms (`count.project_one`…). */
-export function formatCount(noun: 'project' | 'credit' | 'user' | 'member' | 'key', count: number): string {
+export function formatCount(
+  noun: 'project' | 'credit' | 'user' | 'member' | 'key' | 'episode' | 'scene' | 'shot',
+  count: number,
+): string {
   return t(`count.${noun}`, { count, formatted: formatNumber(count) });
 }
 

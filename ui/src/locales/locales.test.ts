@@ -39,6 +39,7 @@ export const CONVERTED = [
   'components/team',
   'components/connection',
   'components/providers',
+  'components/editor/BreakdownPanel.tsx',
   'components/editor/ReviewQueue.tsx',
   'components/editor/RunsTab.tsx',
   'components/editor/AssetsTab.tsx',

@@ -1,5 +1,6 @@
 import type { Breakdown, BreakdownScene } from '../../api/types';
-import { formatDuration, pluralize } from '../../lib/format';
+import { useT } from '../../i18n';
+import { formatCount, formatDuration } from '../../lib/format';
 import { AlertIcon } from '../Icons';
 
 interface Props {
@@ -9,9 +10,6 @@ interface Props {
   error: string | null;
 }
 
-function sceneTitle(s: BreakdownScene): string {
-  return s.heading ?? `Scene ${s.number} (no heading)`;
-}
 
 /**
  * Shots in the breakdown. The breakdown stored with a version (GET …/script) has no `shots` list
@@ -22,33 +20,35 @@ export function breakdownShotCount(b: Breakdown): number {
 }
 
 export function BreakdownPanel({ breakdown, updating, error }: Props) {
+  const t = useT();
   const b = breakdown;
+  const sceneTitle = (s: BreakdownScene) => s.heading ?? t('breakdown.untitledScene', { number: s.number });
   return (
-    <aside className="breakdown" aria-label="Live breakdown" data-testid="breakdown" aria-busy={updating}>
+    <aside className="breakdown" aria-label={t('breakdown.label')} data-testid="breakdown" aria-busy={updating}>
       <header className="breakdown-header">
-        <h2>Breakdown</h2>
-        {updating && <span className="spinner spinner-sm" role="status" aria-label="Updating the breakdown" />}
+        <h2>{t('breakdown.title')}</h2>
+        {updating && <span className="spinner spinner-sm" role="status" aria-label={t('breakdown.updating')} />}
       </header>
       {error && (
         <p className="breakdown-error" role="alert" data-testid="breakdown-error">
-          <AlertIcon size={14} /> Breakdown not updated: {error}
+          <AlertIcon size={14} /> {t('breakdown.notUpdated', { error })}
         </p>
       )}
       {!b ? (
-        <p className="muted">Waiting for the parser…</p>
+        <p className="muted">{t('breakdown.waiting')}</p>
       ) : (
         <>
           <p className="breakdown-summary" data-testid="breakdown-summary">
             {b.title && <strong className="breakdown-title">{b.title} · </strong>}
-            {b.episodes.length > 0 && `${pluralize(b.episodes.length, 'episode')} · `}
-            {pluralize(b.scenes.length, 'scene')} · {pluralize(breakdownShotCount(b), 'shot')} ·{' '}
+            {b.episodes.length > 0 && `${formatCount('episode', b.episodes.length)} · `}
+            {formatCount('scene', b.scenes.length)} · {formatCount('shot', breakdownShotCount(b))} ·{' '}
             {formatDuration(b.total_duration_secs)}
           </p>
 
           <section className="breakdown-section" aria-labelledby="bd-scenes">
-            <h3 id="bd-scenes">Scenes</h3>
+            <h3 id="bd-scenes">{t('breakdown.scenes')}</h3>
             {b.scenes.length === 0 ? (
-              <p className="muted small">No scenes yet. Start a line with INT./EXT., 场景1：… or 【…】.</p>
+              <p className="muted small">{t('breakdown.noScenes')}</p>
             ) : (
               <ol className="breakdown-scenes" data-testid="breakdown-scenes">
                 {b.scenes.map((s) => (
@@ -56,11 +56,11 @@ export function BreakdownPanel({ breakdown, updating, error }: Props) {
                     <span className="bd-scene-number">{s.number}</span>
                     <span className="bd-scene-main">
                       <span className="bd-scene-heading" data-testid="breakdown-scene-heading">
-                        {s.episode != null && <span className="bd-episode">E{s.episode}</span>}
+                        {s.episode != null && <span className="bd-episode">{t('breakdown.episodeMark', { number: s.episode })}</span>}
                         {sceneTitle(s)}
                       </span>
                       <span className="bd-scene-meta">
-                        <span data-testid="breakdown-scene-shots">{pluralize(s.shot_numbers.length, 'shot')}</span> ·{' '}
+                        <span data-testid="breakdown-scene-shots">{formatCount('shot', s.shot_numbers.length)}</span> ·{' '}
                         {formatDuration(s.duration_secs)}
                         {s.characters.length > 0 && ` · ${s.characters.join('、')}`}
                       </span>
@@ -72,9 +72,9 @@ export function BreakdownPanel({ breakdown, updating, error }: Props) {
           </section>
 
           <section className="breakdown-section" aria-labelledby="bd-characters">
-            <h3 id="bd-characters">Characters</h3>
+            <h3 id="bd-characters">{t('breakdown.characters')}</h3>
             {b.characters.length === 0 ? (
-              <p className="muted small">No speaking characters yet.</p>
+              <p className="muted small">{t('breakdown.noCharacters')}</p>
             ) : (
               <ul className="breakdown-characters" data-testid="breakdown-characters">
                 {b.characters.map((c) => (
@@ -84,7 +84,7 @@ export function BreakdownPanel({ breakdown, updating, error }: Props) {
                     </span>
                     <span className="bd-character-lines">
                       <span data-testid="character-lines">{c.dialogue_lines}</span>{' '}
-                      {c.dialogue_lines === 1 ? 'line' : 'lines'}
+                      {t('breakdown.lines', { count: c.dialogue_lines })}
                     </span>
                   </li>
                 ))}
@@ -94,7 +94,7 @@ export function BreakdownPanel({ breakdown, updating, error }: Props) {
 
           {b.warnings.length > 0 && (
             <section className="breakdown-section" aria-labelledby="bd-warnings">
-              <h3 id="bd-warnings">Warnings</h3>
+              <h3 id="bd-warnings">{t('breakdown.warnings')}</h3>
               <ul className="breakdown-warnings" data-testid="breakdown-warnings">
                 {b.warnings.map((w, i) => (
                   <li key={i} data-testid="breakdown-warning">
