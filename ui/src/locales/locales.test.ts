@@ -40,6 +40,7 @@ export const CONVERTED = [
   'components/connection',
   'components/providers',
   'components/editor/BreakdownPanel.tsx',
+  'components/editor/ScriptEditor.tsx',
   'components/editor/ReviewQueue.tsx',
   'components/editor/RunsTab.tsx',
   'components/editor/AssetsTab.tsx',

@@ -1,5 +1,6 @@
 import { memo, useMemo, useRef, type KeyboardEvent } from 'react';
 import { LARGE_SCRIPT_CHARS } from '../../api/script';
+import { useT } from '../../i18n';
 import { isSaveShortcut } from '../../lib/keyboard';
 import { classifyScript, type ClassifiedLine } from '../../lib/scriptSyntax';
 
@@ -42,6 +43,7 @@ const Line = memo(
  * costs. Deciding this is constant time.
  */
 export function ScriptEditor({ value, disabled, onChange, onSave }: Props) {
+  const t = useT();
   const preRef = useRef<HTMLPreElement>(null);
   const highlight = value.length < LARGE_SCRIPT_CHARS;
   const lines = useMemo(() => (highlight ? classifyScript(value) : []), [highlight, value]);
@@ -74,7 +76,7 @@ export function ScriptEditor({ value, disabled, onChange, onSave }: Props) {
       <textarea
         className={highlight ? 'script-input' : 'script-input script-input-plain'}
         data-testid="script-editor"
-        aria-label="Script"
+        aria-label={t('breakdown.scriptLabel')}
         aria-describedby="script-format-help"
         value={value}
         disabled={disabled}
@@ -82,7 +84,7 @@ export function ScriptEditor({ value, disabled, onChange, onSave }: Props) {
         autoCapitalize="off"
         autoCorrect="off"
         wrap="soft"
-        placeholder={'第1集\n场景1：咖啡馆 日 内\n△林雪推门而入。\n林雪：好久不见。\n\nor Fountain: INT. CAFE - DAY'}
+        placeholder={t('breakdown.scriptPlaceholder')}
         onChange={(e) => {
           onChange(e.target.value);
           syncScroll(e.target);
@@ -92,8 +94,7 @@ export function ScriptEditor({ value, disabled, onChange, onSave }: Props) {
         onSelect={(e) => syncScroll(e.currentTarget)}
       />
       <p id="script-format-help" className="sr-only">
-        Fountain or Chinese short-drama format. Scene headings, character cues, dialogue, transitions and notes are
-        coloured.
+        {t('breakdown.scriptHelp')}
       </p>
     </div>
   );
