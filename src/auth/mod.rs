@@ -369,6 +369,10 @@ pub fn required_access(method: &Method, path: &str) -> Access {
     if path == "/api/v1/workflow-runs/estimate" {
         return Workspace(Scope::Billing, Permission::Write);
     }
+    // An audition changes nothing but spends the machine's time, GET or POST: for those who edit.
+    if path == "/api/v1/voices/preview" {
+        return Workspace(Scope::Write, Permission::Write);
+    }
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         || READ_POSTS.contains(&path)
         || (path.starts_with("/api/v1/workflows/versions/") && path.ends_with("/validate"))
