@@ -239,6 +239,14 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     await cont.click();
     const blocked = page.getByTestId('review-blocked');
     await blocked.waitFor();
+    const inside = await blocked.evaluate((dialog) => {
+      const box = (dialog.querySelector('.modal') ?? dialog).getBoundingClientRect();
+      return [...dialog.querySelectorAll('button')].every((b) => {
+        const r = b.getBoundingClientRect();
+        return r.left >= box.left - 1 && r.right <= box.right + 1;
+      });
+    });
+    assert.ok(inside, 'the dialog’s buttons stay inside it');
     assert.match(await blocked.innerText(), new RegExp(`Shot ${redrawnItem.shot_number} was rejected`));
     await page.getByTestId('review-blocked-review').click();
     await blocked.waitFor({ state: 'detached' });
