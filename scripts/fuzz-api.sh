@@ -20,7 +20,7 @@ base=$(sed -n 's/^STORYLOOM_LISTENING //p' "$out")
 [ -n "$base" ] || { echo "the server did not start"; cat "$data/server.log"; exit 1; }
 # /api/v1/remote/* (the desktop signing in to a team server) is left out: fuzzed bodies name
 # arbitrary server URLs, and each one would make the instance send a real request to that host.
-# tests/remote_signin.rs covers those endpoints against a real server on 127.0.0.1 instead.
+# tests/it/remote_signin.rs covers those endpoints against a real server on 127.0.0.1 instead.
 "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
   --exclude-path-regex '/api/v1/remote/' \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \

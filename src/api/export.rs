@@ -225,7 +225,7 @@ pub async fn make_preview(
     principal: Principal,
     ApiJson(req): ApiJson<PreviewRequest>,
 ) -> Result<Json<Preview>, ApiError> {
-    // It runs the encoder (briefly), like an export: a write, as tests/authz_matrix.rs expects.
+    // It runs the encoder (briefly), like an export: a write, as tests/it/authz_matrix.rs expects.
     principal.require(Scope::Write)?;
     Ok(Json(
         export::preview::preview(&state, &principal.workspace_id, req).await?,

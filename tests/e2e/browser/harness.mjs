@@ -58,7 +58,7 @@ export function removeDir(dir) {
  */
 export function startServer(dataDir, { addr = '127.0.0.1:0', auth = 'local' } = {}) {
   // Generous per-caller limits: a test signs several people up from one address in seconds, and
-  // the UI's polling is fast; the limits themselves are tested in tests/api_limits.rs.
+  // the UI's polling is fast; the limits themselves are tested in tests/it/api_limits.rs.
   const args = ['serve', '--addr', addr, '--data-dir', dataDir, '--ui-dir', uiDist, '--auth', auth,
     '--rate-auth', '1000', '--rate-queries', '100000', '--rate-other', '100000', '--rate-generation', '100000'];
   const child = spawn(serverBin, args, {

@@ -2,7 +2,7 @@
 //! The documents are real Word files made here with the zip crate: content types, relationships and
 //! `word/document.xml` with what Word writes (runs split mid-word, tabs, breaks, entities, a table, a
 //! text box with its fallback copy, tracked deletions).
-mod common;
+use crate::common;
 
 use std::io::{Cursor, Write};
 

@@ -2,7 +2,7 @@
 //! small limits so each test makes a handful of calls: queries and other requests a minute, each
 //! caller (a person, or an API key) in its own bucket; generation an hour for callers without a
 //! membership, unlimited with one. The local owner (desktop) is never limited.
-mod common;
+use crate::common;
 
 use common::{assert_error, TestServer};
 use reqwest::{Method, StatusCode};

@@ -1,6 +1,6 @@
 //! Workflow templates over real TCP: the built-in templates, user templates with versions, and
 //! validation that names the offending node.
-mod common;
+use crate::common;
 
 use common::{assert_error, TestServer};
 use reqwest::StatusCode;

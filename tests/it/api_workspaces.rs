@@ -1,7 +1,7 @@
 //! Workspaces over real TCP: create, invite by link (email-bound, once, revocable), accept, roles
 //! and what each may do, changing and removing members, leaving, and deleting a workspace without
 //! losing data.
-mod common;
+use crate::common;
 
 use common::{assert_error, TestServer};
 use reqwest::{Method, StatusCode};

@@ -1,22 +1,15 @@
 //! Provider interface: the retry loop on tokio's paused clock (virtual time, so exact and instant),
 //! the concurrency limits, the offline TTS, and the OpenAI-compatible adapter against a local fake
 //! server that speaks the OpenAI wire format. The remote adapters (streaming chat, images, speech,
-//! DashScope, ComfyUI, the factory) have their own modules under `tests/providers/`, in this one
+//! DashScope, ComfyUI, the factory) have their own modules under `tests/it/providers/`, in this one
 //! test binary.
 
-#[path = "providers/chat_stream.rs"]
 mod chat_stream;
-#[path = "providers/comfyui.rs"]
 mod comfyui;
-#[path = "providers/dashscope.rs"]
 mod dashscope;
-#[path = "providers/factory.rs"]
 mod factory;
-#[path = "providers/images.rs"]
 mod images;
-#[path = "providers/speech.rs"]
 mod speech;
-#[path = "providers/support.rs"]
 mod support;
 
 use std::{

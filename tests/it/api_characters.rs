@@ -1,6 +1,6 @@
 //! The characters API over real TCP: JSON and multipart creation, unique names, CRUD with soft
 //! delete, reference images, parser proposals, and the built-in consistency model.
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 

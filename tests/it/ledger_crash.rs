@@ -3,7 +3,7 @@
 //! holds and settles once, the balance is whole, and a duplicated settle of a job hold is idempotent.
 //! The paid node calls a registered model on a fake OpenAI-compatible server that thinks 2.5 s.
 #![cfg(all(feature = "server", unix))]
-mod common;
+use crate::common;
 
 use std::{
     io::{BufRead, BufReader},

@@ -8,7 +8,7 @@
 //! decided before the body is read (401, 403, or 404 for a workspace one isn't in), so an allowed
 //! mutating call is sent with fake ids and a body that can't be parsed, and answers 400/404/422
 //! without changing anything. Allowed reads use real ids and must succeed.
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
@@ -263,7 +263,7 @@ async fn team_fixture(s: &TestServer, owner: &[(String, String)]) -> Team {
         p["id"].as_str().unwrap().to_string(),
         p["current_version_id"].as_str().unwrap().to_string(),
     );
-    let text = include_str!("../assets/samples/rebirth_ep1.txt");
+    let text = include_str!("../../assets/samples/rebirth_ep1.txt");
     let (st, b) = call(
         s,
         Method::PUT,
@@ -550,10 +550,10 @@ async fn every_operation_answers_each_caller_as_the_rules_say() {
     for (method, path) in &operations {
         let class = classify(method, path);
         if matches!(class, Class::Person | Class::Public) && *method != Method::GET {
-            continue; // sign-in, sign-out, one's own account: covered by tests/api_accounts.rs
+            continue; // sign-in, sign-out, one's own account: covered by tests/it/api_accounts.rs
         }
         if path.starts_with("/api/v1/workspaces") && class == Class::Person {
-            continue; // path-scoped roles: covered by tests/api_workspaces.rs
+            continue; // path-scoped roles: covered by tests/it/api_workspaces.rs
         }
         let read = *method == Method::GET && class != Class::Write;
         for who in &callers {

@@ -3,7 +3,7 @@
 //! `usage`, image generations with `b64_json`), through the review, to an MP4 checked with ffprobe.
 //! The ledger shows one settled charge per paid call, images charged exactly as estimated, and
 //! reconciliation finds nothing; a failing image upstream charges nothing for the failed shots.
-mod common;
+use crate::common;
 
 use std::{
     io::Cursor,
@@ -23,7 +23,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storyloom::config::AuthMode;
 
-const CN: &str = include_str!("../assets/samples/rebirth_ep1.txt");
+const CN: &str = include_str!("../../assets/samples/rebirth_ep1.txt");
 const IMAGE_PRICE: i64 = 3;
 
 #[derive(Default)]

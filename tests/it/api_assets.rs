@@ -1,6 +1,6 @@
 //! The assets API over real TCP: multipart uploads (sniffed types, decoded images, thumbnails,
 //! the 100 MB limit), filters, downloads, trash, and the two-step permanent delete.
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 
@@ -765,7 +765,7 @@ async fn owners_delete_for_good_and_nobody_sees_another_users_assets() {
     assert_eq!(page["total"], 0);
 
     // Bob may trash his asset; deleting it for good takes a workspace owner or admin (Bob owns
-    // his personal workspace, so he is asked to confirm; tests/authz_matrix.rs refuses editors).
+    // his personal workspace, so he is asked to confirm; tests/it/authz_matrix.rs refuses editors).
     let (status, _) = s
         .call(
             Method::POST,

@@ -2,7 +2,7 @@
 //! balance that covers one, the workflow runner's holds (402 before a run, charge on success, free on
 //! failure, cancel and cache hits, zero-cost usage records for offline nodes), plans, the dashboard,
 //! usage and invoices, and reconciliation of planted inconsistencies.
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! seed 002's form), rotating refresh tokens with reuse detection, logout, profile and password,
 //! API keys (shown once, scopes, revoke), the admin's user list and suspension, and the sign-in
 //! rate limit with its 429 and headers.
-mod common;
+use crate::common;
 
 use common::{assert_error, TestServer};
 use reqwest::{Method, StatusCode};

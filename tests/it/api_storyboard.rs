@@ -1,13 +1,13 @@
 //! Versions, script upload/edit/parse, and the storyboard (scenes and shots) over real TCP.
-mod common;
+use crate::common;
 
 use common::{assert_error, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storyloom::{auth, config::AuthMode};
 
-const CN: &str = include_str!("../assets/samples/rebirth_ep1.txt");
-const FOUNTAIN: &str = include_str!("../assets/samples/last_train.fountain");
+const CN: &str = include_str!("../../assets/samples/rebirth_ep1.txt");
+const FOUNTAIN: &str = include_str!("../../assets/samples/last_train.fountain");
 
 async fn project(s: &TestServer) -> (String, String) {
     let (status, p) = s.post("/api/v1/projects", json!({"name": "Ep 1"})).await;

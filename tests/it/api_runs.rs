@@ -1,7 +1,7 @@
 //! Workflow runs over real TCP on the offline providers: the animatic template to its review gate,
 //! review decisions (approve, reject with a comment, replace), continue to the end, the output cache,
 //! pause/resume/cancel, retry after a failure, and the seed 002 shapes.
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storyloom::config::AuthMode;
 
-const CN: &str = include_str!("../assets/samples/rebirth_ep1.txt");
+const CN: &str = include_str!("../../assets/samples/rebirth_ep1.txt");
 
 async fn project_with_script(s: &TestServer, text: &str) -> (String, String) {
     let (status, p) = s

@@ -1,6 +1,6 @@
 //! Authentication over real TCP: `x-api-key` wins over Bearer, 401 vs 403, expiry, revocation,
 //! suspension, and one user never sees another's projects.
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{assert_error, TestServer};

@@ -3,7 +3,7 @@
 //! endpoints sign in to it, keep the refresh token in the encrypted file (forced through the
 //! config, so no keyring daemon is needed and parallel tests don't race on an env var), check the
 //! connection, rotate the token, notice a stopped server and a revoked session, and sign out.
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,5 @@
 //! The projects API over real TCP: CRUD, undoable delete, pagination, validation and error bodies.
-mod common;
+use crate::common;
 
 use common::{assert_error, TestServer};
 use reqwest::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! within one frame of the storyboard, resolution, codecs, streams) and its subtitle text read back.
 //! Also: cancel leaves no partial file, bad input is a clear 4xx with nothing written, the
 //! storyboard sheet is a PDF with a page per six shots.
-mod common;
+use crate::common;
 
 use std::{path::Path, process::Command, time::Duration};
 

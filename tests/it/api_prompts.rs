@@ -1,6 +1,6 @@
 //! The prompt templates API over real TCP: CRUD, versions, rendering with typed variables, every
 //! bad variable in one 422, validation naming fields, and one user never seeing another's templates.
-mod common;
+use crate::common;
 
 use common::{assert_error, TestServer};
 use reqwest::{Method, StatusCode};

@@ -1,0 +1,29 @@
+//! The integration tests, one binary: each test binary used to link the whole dependency tree
+//! (about 20 links per CI run); as modules of one crate they link once. Modules that spawn the
+//! `storyloom` binary or need the server build say so with their own `#![cfg]`.
+
+mod common;
+
+mod api_accounts;
+mod api_ai;
+mod api_assets;
+mod api_auth;
+mod api_characters;
+mod api_export;
+mod api_ledger;
+mod api_limits;
+mod api_projects;
+mod api_prompts;
+mod api_runs;
+mod api_script_docx;
+mod api_storyboard;
+mod api_workflows;
+mod api_workspaces;
+mod authz_matrix;
+mod ledger_crash;
+mod providers;
+mod remote_signin;
+mod render_animatic;
+mod render_cli;
+mod run_crash;
+mod server_process;
