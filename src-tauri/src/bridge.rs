@@ -5,6 +5,7 @@
 //! including CORS for the webview's `tauri://localhost` origin.
 use axum::body::Body;
 use http::{header, HeaderValue, Request, Response, StatusCode};
+use storyloom::error::ErrorCode;
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 use tower::ServiceExt;
 
@@ -38,9 +39,7 @@ pub fn serve<R: Runtime>(
     tauri::async_runtime::spawn(async move {
         let response = match router {
             None => error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
-                true,
+                ErrorCode::ServiceUnavailable,
                 "Storyloom is still starting; try again in a moment.",
                 origin.as_ref(),
             ),
@@ -48,22 +47,10 @@ pub fn serve<R: Runtime>(
             // a request the webview waits on forever.
             Some(router) => match tauri::async_runtime::spawn(dispatch(router, request)).await {
                 Ok(Ok(response)) => response,
-                Ok(Err(detail)) => error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
-                    false,
-                    &detail,
-                    origin.as_ref(),
-                ),
+                Ok(Err(detail)) => error_response(ErrorCode::Internal, &detail, origin.as_ref()),
                 Err(error) => {
                     tracing::error!("desktop bridge: request task failed: {error}");
-                    error_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "INTERNAL",
-                        false,
-                        "internal error",
-                        origin.as_ref(),
-                    )
+                    error_response(ErrorCode::Internal, "internal error", origin.as_ref())
                 }
             },
         };
@@ -96,18 +83,18 @@ async fn dispatch(
 }
 
 /// A JSON error in the API's shape (`{detail, error_code, retryable}`), for the rare answers the
-/// shell gives itself. It carries CORS headers so the page can read it.
+/// shell gives itself: status and `retryable` from the core's one error table. It carries CORS
+/// headers so the page can read it.
 fn error_response(
-    status: StatusCode,
-    error_code: &str,
-    retryable: bool,
+    code: ErrorCode,
     detail: &str,
     origin: Option<&HeaderValue>,
 ) -> Response<Vec<u8>> {
+    let status = code.status();
     let body = serde_json::json!({
         "detail": detail,
-        "error_code": error_code,
-        "retryable": retryable,
+        "error_code": code,
+        "retryable": code.retryable(),
     });
     let mut response = Response::builder()
         .status(status)

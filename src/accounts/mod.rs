@@ -4,6 +4,7 @@
 //! Passwords are Argon2id hashes. Refresh tokens are random, stored as SHA-256, used once: a refresh
 //! marks the token used and issues the next one in the same family; presenting a used token again
 //! means it was copied, so the whole family is revoked and every holder must sign in again.
+use crate::error::{CodedError, ErrorCode};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
@@ -39,6 +40,24 @@ pub enum AccountError {
     Db(#[from] DbError),
     #[error("{0}")]
     Internal(String),
+}
+
+impl CodedError for AccountError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Unauthorized(_) | Self::NotActive(_) => ErrorCode::AuthInvalid,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Db(_) | Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for AccountError {

@@ -1,5 +1,6 @@
 //! Handlers for accounts (seeds 001–004): register, login (JSON or seed 002's form), refresh,
 //! logout, me/profile, password; the user's API keys; the admin's user list and status.
+use crate::paging::{Page, PageSpec};
 use axum::{
     body::Bytes,
     extract::{Path, State},
@@ -14,29 +15,12 @@ use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
     limits::{AuthRateLimit, RateHeaders},
-    pagination::{Page, PageSpec},
 };
 use crate::{
-    accounts::{
-        self, AccountError, Credentials, PasswordChange, ProfilePatch, Registration, Session, User,
-    },
+    accounts::{self, Credentials, PasswordChange, ProfilePatch, Registration, Session, User},
     auth::{self, ApiKeyInfo, Credential, Principal, Scope},
     AppState,
 };
-
-impl From<AccountError> for ApiError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::Invalid { field, message } => ApiError::validation(field, message),
-            AccountError::Conflict(m) => ApiError::conflict(m),
-            AccountError::Unauthorized(m) => ApiError::auth_invalid(m),
-            AccountError::NotActive(s) => ApiError::auth_invalid(format!("the account is {s}")),
-            AccountError::NotFound(_) => ApiError::not_found(e.to_string()),
-            AccountError::Db(db) => ApiError::internal(db),
-            AccountError::Internal(m) => ApiError::internal(m),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -83,7 +67,6 @@ fn credentials(headers: &HeaderMap, body: &Bytes) -> Result<Credentials, ApiErro
             .map_err(|e| ApiError::bad_request(format!("unreadable JSON: {e}")))
     } else {
         Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
             super::error::ErrorCode::UnsupportedMediaType,
             "send JSON or a form (application/x-www-form-urlencoded)",
         ))

@@ -1,4 +1,5 @@
 //! HTTP handlers for assets (thin: parse, check scope, call the service, map errors).
+use crate::paging::{Page, PageSpec};
 use axum::{
     body::Body,
     extract::{DefaultBodyLimit, FromRequest, Path, Request, State},
@@ -13,40 +14,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     error::{ApiError, ErrorBody},
     extract::ApiQuery,
-    pagination::{Page, PageSpec},
     upload::UploadForm,
 };
 use crate::{
-    assets::{self, Asset, AssetError, AssetStatus, AssetType, DeleteAssetResponse, UploadInput},
+    assets::{self, Asset, AssetStatus, AssetType, DeleteAssetResponse, UploadInput},
     auth::{Credential, Principal, Scope},
     workspaces::Permission,
     AppState,
 };
-
-impl From<AssetError> for ApiError {
-    fn from(e: AssetError) -> Self {
-        match e {
-            AssetError::NotFound { field, message } => {
-                let err = ApiError::not_found(message);
-                match field {
-                    Some(f) => err.with_field(f),
-                    None => err,
-                }
-            }
-            AssetError::Invalid { field, message } => ApiError::validation(field, message),
-            AssetError::Conflict { field, message } => {
-                let err = ApiError::conflict(message);
-                match field {
-                    Some(f) => err.with_field(f),
-                    None => err,
-                }
-            }
-            AssetError::Blob(e) => ApiError::internal(e),
-            AssetError::MediaIo(e) => ApiError::internal(e),
-            AssetError::Db(e) => ApiError::internal(e),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     // Uploads enforce their own limit (100 MB per file → 413) while streaming to the blob store;

@@ -1,6 +1,7 @@
 //! Credits and billing (seeds 000, 001, 002, 003): balance, transactions, holds, dashboard, usage,
 //! invoices, subscriptions and memberships, admin grants and reconciliation. Reading or moving credits
 //! needs the `billing` scope (an API key without it gets 403); admin endpoints need an admin.
+use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -11,9 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    error::{ApiError, ErrorBody, ErrorCode},
+    error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
 };
 use crate::{
     auth::{Principal, Scope},
@@ -26,24 +26,6 @@ use crate::{
     },
     AppState,
 };
-
-impl From<LedgerError> for ApiError {
-    fn from(e: LedgerError) -> Self {
-        match e {
-            LedgerError::InsufficientCredits { .. } => ApiError::new(
-                StatusCode::PAYMENT_REQUIRED,
-                ErrorCode::CreditsExceeded,
-                e.to_string(),
-            ),
-            LedgerError::Invalid { field, message } => ApiError::validation(field, message),
-            LedgerError::NotFound { .. } => ApiError::not_found(e.to_string()),
-            LedgerError::KeyReused { .. } => ApiError::conflict(e.to_string()).with_field("id"),
-            LedgerError::AlreadyResolved(m) => ApiError::conflict(m),
-            LedgerError::Forbidden(m) => ApiError::forbidden(m),
-            LedgerError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,4 +1,5 @@
 //! HTTP handlers for characters (thin: parse, check scope, call the service, map errors).
+use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{DefaultBodyLimit, FromRequest, Path, Request, State},
     http::{header, StatusCode},
@@ -11,41 +12,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     error::{ApiError, ErrorBody, ErrorCode},
     extract::{parse_json, ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
     upload::{UploadForm, UploadedFile},
 };
 use crate::{
     auth::{Principal, Scope},
     characters::{
-        self, Character, CharacterError, CharacterPatch, CharacterStatus, ConsistencyModel,
-        DeletedCharacter, ImageUpload, NewCharacter,
+        self, Character, CharacterPatch, CharacterStatus, ConsistencyModel, DeletedCharacter,
+        ImageUpload, NewCharacter,
     },
     AppState,
 };
-
-impl From<CharacterError> for ApiError {
-    fn from(e: CharacterError) -> Self {
-        match e {
-            CharacterError::NotFound { field, message } => {
-                let err = ApiError::not_found(message);
-                match field {
-                    Some(f) => err.with_field(f),
-                    None => err,
-                }
-            }
-            CharacterError::Invalid { field, message } => ApiError::validation(field, message),
-            CharacterError::Conflict { field, message } => {
-                let err = ApiError::conflict(message);
-                match field {
-                    Some(f) => err.with_field(f),
-                    None => err,
-                }
-            }
-            CharacterError::Asset(e) => e.into(),
-            CharacterError::Db(e) => ApiError::internal(e),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     // Routes that may take a multipart image enforce their own limits (see `UploadForm`); the
@@ -160,7 +136,6 @@ async fn json_body<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|_| {
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::PayloadTooLarge,
                 format!("request body is larger than the limit of {limit} bytes"),
             )

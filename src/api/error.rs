@@ -1,4 +1,5 @@
-//! The one error type of the HTTP API and its table from error to status and `error_code`.
+//! The one error type of the HTTP API. Its status comes from the code, through the one table in
+//! [`crate::error`]; any domain error ([`CodedError`]) converts into it.
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -7,35 +8,7 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Stable, machine-readable error codes (DESIGN §2). Codes are only ever added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    ValidationError,
-    AuthRequired,
-    AuthInvalid,
-    CreditsExceeded,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    RateLimited,
-    Internal,
-    UpstreamFailed,
-    ServiceUnavailable,
-}
-
-impl ErrorCode {
-    /// Whether the same request may succeed if simply sent again later.
-    pub fn retryable(self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited | Self::UpstreamFailed | Self::ServiceUnavailable
-        )
-    }
-}
+pub use crate::error::{CodedError, ErrorCode, FieldError};
 
 /// The error body of every 4xx/5xx response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -55,16 +28,8 @@ pub struct ErrorBody {
     pub errors: Option<Vec<FieldError>>,
 }
 
-/// One field's problem, in [`ErrorBody::errors`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub detail: String,
-}
-
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub status: StatusCode,
     pub code: ErrorCode,
     pub detail: String,
     pub field: Option<String>,
@@ -75,9 +40,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             detail: detail.into(),
             field: None,
@@ -105,11 +69,7 @@ impl ApiError {
 
     /// 413 with a message saying what was too large.
     pub fn too_large(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            detail,
-        )
+        Self::new(ErrorCode::PayloadTooLarge, detail)
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -119,46 +79,39 @@ impl ApiError {
 
     /// 422: the request was well-formed but a field's value is not acceptable.
     pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::ValidationError,
-            detail,
-        )
-        .with_field(field)
+        Self::new(ErrorCode::ValidationError, detail).with_field(field)
     }
 
     /// 400: the request itself could not be read (malformed JSON, bad query string).
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorCode::ValidationError, detail)
+        Self::new(ErrorCode::BadRequest, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, detail)
+        Self::new(ErrorCode::NotFound, detail)
     }
 
     pub fn auth_required() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
             ErrorCode::AuthRequired,
             "authentication required: send an x-api-key header or Authorization: Bearer <token>",
         )
     }
 
     pub fn auth_invalid(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::AuthInvalid, detail)
+        Self::new(ErrorCode::AuthInvalid, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, detail)
+        Self::new(ErrorCode::Forbidden, detail)
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, detail)
+        Self::new(ErrorCode::Conflict, detail)
     }
 
     pub fn payload_too_large(limit_bytes: usize) -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,
             format!("request body is larger than the limit of {limit_bytes} bytes"),
         )
@@ -166,31 +119,24 @@ impl ApiError {
 
     /// 429 with `retry_after` seconds (also sent as the `Retry-After` header).
     pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            detail,
-        );
+        let mut e = Self::new(ErrorCode::RateLimited, detail);
         e.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
     pub fn service_unavailable(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ServiceUnavailable,
-            detail,
-        )
+        Self::new(ErrorCode::ServiceUnavailable, detail)
     }
 
     /// 500: logs the real cause and answers with a generic message (internals never leak).
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error; see the server log",
-        )
+        Self::new(ErrorCode::Internal, "internal error; see the server log")
+    }
+
+    /// The HTTP status, from the table.
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
     }
 
     pub fn body(&self) -> ErrorBody {
@@ -210,7 +156,7 @@ impl std::fmt::Display for ApiError {
         write!(
             f,
             "{} {:?}: {}",
-            self.status.as_u16(),
+            self.status().as_u16(),
             self.code,
             self.detail
         )
@@ -219,7 +165,7 @@ impl std::fmt::Display for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut res = (self.status, Json(self.body())).into_response();
+        let mut res = (self.status(), Json(self.body())).into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -235,8 +181,25 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::db::DbError> for ApiError {
-    fn from(e: crate::db::DbError) -> Self {
-        Self::internal(e)
+/// Any domain error: its code picks the status; an internal one is logged and answered generically.
+impl<E: CodedError> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        let code = e.code();
+        if code == ErrorCode::Internal {
+            return Self::internal(e);
+        }
+        let mut err = match e.field_errors() {
+            // Several problems: the first names `field`, the detail lists them all.
+            Some(errors) => Self {
+                code,
+                ..Self::validation_many(errors)
+            },
+            None => Self::new(code, e.detail()),
+        };
+        if let Some(field) = e.field() {
+            err.field = Some(field.to_owned());
+        }
+        err.retry_after = e.retry_after().map(|s| s.max(1));
+        err
     }
 }

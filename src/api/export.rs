@@ -1,5 +1,6 @@
 //! Handlers for video export (seed 002 `/export/...`) and the storyboard sheet. Thin: parse, call
 //! one service function in `crate::export`, map the result.
+use crate::paging::{Page, PageSpec};
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
@@ -19,36 +20,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
 };
 use crate::{
     auth::{Principal, Scope},
     export::{
         self,
         preview::{Preview, PreviewRequest},
-        sheet, Estimate, Export, ExportError, ExportRequest,
+        sheet, Estimate, Export, ExportRequest,
     },
     AppState,
 };
-
-impl From<ExportError> for ApiError {
-    fn from(e: ExportError) -> Self {
-        match e {
-            ExportError::Invalid { field, message } => ApiError::validation(field, message),
-            ExportError::Shot { field, message } => ApiError::validation(field, message),
-            ExportError::NotFound { .. } => ApiError::not_found(e.to_string()),
-            ExportError::Conflict(m) => ApiError::conflict(m),
-            ExportError::CreditsExceeded { .. } => ApiError::new(
-                StatusCode::PAYMENT_REQUIRED,
-                super::error::ErrorCode::CreditsExceeded,
-                e.to_string(),
-            ),
-            ExportError::Tools(t) => ApiError::service_unavailable(t.to_string()),
-            ExportError::Db(db) => ApiError::internal(db),
-            ExportError::Io(m) => ApiError::internal(m),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

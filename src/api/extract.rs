@@ -22,18 +22,13 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json_content_type(req.headers()) {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
                 "expected a JSON body with Content-Type: application/json",
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorCode::PayloadTooLarge,
-                    "request body is too large",
-                )
+                ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
             } else {
                 ApiError::bad_request(format!("could not read the request body: {rejection}"))
             }
@@ -63,7 +58,6 @@ where
         }
         if !declared_json {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
                 "expected a JSON body with Content-Type: application/json",
             ));
@@ -103,11 +97,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     Some(f) => format!("{f}: {}", strip_position(&message)),
                     None => strip_position(&message).to_string(),
                 };
-                let mut e = ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    ErrorCode::ValidationError,
-                    detail,
-                );
+                let mut e = ApiError::new(ErrorCode::ValidationError, detail);
                 e.field = field;
                 e
             }
@@ -183,11 +173,11 @@ mod tests {
     #[test]
     fn syntax_errors_are_400_and_data_errors_name_the_field() {
         let e = parse_json::<Body>(b"{\"name\": ").unwrap_err();
-        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert_eq!(e.field, None);
 
         let e = parse_json::<Body>(b"{\"name\": \"a\", \"size\": \"big\"}").unwrap_err();
-        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e.field.as_deref(), Some("size"));
 
         let e = parse_json::<Body>(b"{}").unwrap_err();
@@ -195,7 +185,7 @@ mod tests {
         assert!(e.detail.contains("missing field"), "{}", e.detail);
 
         let e = parse_json::<Body>(b"   ").unwrap_err();
-        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
     }
 
     #[test]
@@ -205,7 +195,7 @@ mod tests {
             page: Option<u32>,
         }
         let e = parse_query::<Q>("page=abc").unwrap_err();
-        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert_eq!(e.field.as_deref(), Some("page"));
         assert!(parse_query::<Q>("page=2").unwrap().page == Some(2));
     }

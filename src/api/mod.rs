@@ -10,7 +10,6 @@ pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod local_guard;
-pub mod pagination;
 pub mod projects;
 pub mod prompts;
 pub mod registry;
@@ -27,7 +26,7 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::DefaultBodyLimit,
-    http::{header, HeaderName, HeaderValue, Method, Request, StatusCode},
+    http::{header, HeaderName, HeaderValue, Method, Request},
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
@@ -309,7 +308,6 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::MethodNotAllowed,
         format!("{method} is not allowed on {}", uri.path()),
     )

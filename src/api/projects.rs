@@ -1,4 +1,5 @@
 //! Thin handlers for projects: parse, check scope, call one service function, map the result.
+use crate::paging::{Page, PageSpec};
 use axum::{extract::Path, http::StatusCode, Json};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -6,26 +7,13 @@ use utoipa::IntoParams;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
 };
 use crate::{
     auth::{Principal, Scope},
-    projects::{
-        self, DeletedProject, NewProject, Project, ProjectError, ProjectPatch, ProjectStatus,
-    },
+    projects::{self, DeletedProject, NewProject, Project, ProjectPatch, ProjectStatus},
     AppState,
 };
 use axum::extract::State;
-
-impl From<ProjectError> for ApiError {
-    fn from(e: ProjectError) -> Self {
-        match e {
-            ProjectError::NotFound(_) => ApiError::not_found(e.to_string()),
-            ProjectError::Invalid { field, message } => ApiError::validation(field, message),
-            ProjectError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,4 +1,5 @@
 //! HTTP handlers for prompts (thin: parse, check scope, call the service, map errors).
+use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -11,31 +12,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
 };
 use crate::{
     auth::{Principal, Scope},
     prompts::{
-        self, DeletedPromptTemplate, NewPromptTemplate, NewPromptVersion, PromptError,
-        PromptTemplate, PromptTemplatePatch, PromptVersion, RenderRequest, RenderedPrompt,
+        self, DeletedPromptTemplate, NewPromptTemplate, NewPromptVersion, PromptTemplate,
+        PromptTemplatePatch, PromptVersion, RenderRequest, RenderedPrompt,
     },
     AppState,
 };
-
-impl From<PromptError> for ApiError {
-    fn from(e: PromptError) -> Self {
-        match e {
-            PromptError::NotFound(_) | PromptError::VersionNotFound(_) => {
-                ApiError::not_found(e.to_string())
-            }
-            PromptError::Invalid(errors) => ApiError::validation_many(errors),
-            PromptError::Conflict { field, message } => {
-                ApiError::conflict(message).with_field(field)
-            }
-            PromptError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     // `/prompts/render` is a static segment beside the `{id}` capture; axum 0.8 prefers the static one.

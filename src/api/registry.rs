@@ -1,5 +1,6 @@
 //! HTTP handlers for the AI registry (docs/API-PROVIDERS.md): the admin's providers and global
 //! configuration, and the model catalog (reads for everyone signed in, writes for the admin).
+use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -12,30 +13,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
 };
 use crate::{
     auth::{Principal, Scope},
     registry::{
         self, AiConfig, ConfigPatch, Model, ModelFilter, ModelKind, ModelPatch, NewModel,
-        NewProvider, Pricing, Provider, ProviderPatch, ProviderTest, RegistryError, TestRequest,
+        NewProvider, Pricing, Provider, ProviderPatch, ProviderTest, TestRequest,
     },
     AppState,
 };
-
-impl From<RegistryError> for ApiError {
-    fn from(e: RegistryError) -> Self {
-        match e {
-            RegistryError::NotFound(_) => ApiError::not_found(e.to_string()),
-            RegistryError::Invalid { field, message } => ApiError::validation(field, message),
-            RegistryError::Conflict(m) => ApiError::conflict(m),
-            RegistryError::Secret(m) => {
-                ApiError::service_unavailable(format!("the provider's key store: {m}"))
-            }
-            RegistryError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

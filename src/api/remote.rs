@@ -3,7 +3,7 @@
 //! one function of [`crate::remote`], map the result.
 use axum::{
     extract::{FromRequestParts, State},
-    http::{request::Parts, StatusCode},
+    http::request::Parts,
     Json,
 };
 use serde::Deserialize;
@@ -11,36 +11,15 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    error::{ApiError, ErrorBody, ErrorCode},
+    error::{ApiError, ErrorBody},
     extract::ApiJson,
 };
 use crate::{
     auth::{Principal, Scope},
     config::AuthMode,
-    remote::{ConnectionStatus, RemoteError},
+    remote::ConnectionStatus,
     AppState,
 };
-
-impl From<RemoteError> for ApiError {
-    fn from(e: RemoteError) -> Self {
-        match e {
-            RemoteError::Invalid { field, message } => ApiError::validation(field, message),
-            RemoteError::Rejected { .. } => ApiError::auth_invalid(e.to_string()),
-            RemoteError::Unreachable { .. } | RemoteError::Upstream { .. } => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::UpstreamFailed,
-                e.to_string(),
-            ),
-            RemoteError::RateLimited { retry_after, .. } => {
-                ApiError::rate_limited(e.to_string(), retry_after)
-            }
-            RemoteError::Storage(_) => {
-                ApiError::service_unavailable(format!("the sign-in could not be kept: {e}"))
-            }
-            RemoteError::Internal(m) => ApiError::internal(m),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

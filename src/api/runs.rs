@@ -24,24 +24,11 @@ use crate::{
     auth::{Principal, Scope},
     workflow::{
         review::{self, ContinueInput, DecisionInput, HumanSelect, ReviewQueue},
-        runs::{self, EstimateRun, Run, RunError, RunEstimate, StartRun, Step},
+        runs::{self, EstimateRun, Run, RunEstimate, StartRun, Step},
     },
     workspaces::Permission,
     AppState,
 };
-
-impl From<RunError> for ApiError {
-    fn from(e: RunError) -> Self {
-        match e {
-            RunError::NotFound { .. } => ApiError::not_found(e.to_string()),
-            RunError::Invalid { field, message } => ApiError::validation(field, message),
-            RunError::Conflict(m) => ApiError::conflict(m),
-            RunError::Template(t) => t.into(),
-            RunError::Ledger(l) => l.into(),
-            RunError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     let uploads = OpenApiRouter::new()

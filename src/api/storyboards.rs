@@ -1,4 +1,5 @@
 //! Handlers for the storyboard: scenes and shots (seed 002's `/storyboards`, with its field names).
+use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{Path, State},
     http::{header, StatusCode},
@@ -12,7 +13,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
 };
 use crate::{
     auth::{Principal, Scope},
@@ -20,26 +20,9 @@ use crate::{
         self, DeletedShot, MergeShots, MoveShot, NewShot, RevertShot, Scene, SceneInput, Shot,
         ShotFilter, ShotPatch, SplitShot, StoryboardView,
     },
-    workflow::generate::{self, GenerateError, GenerateShot, GeneratedShot},
+    workflow::generate::{self, GenerateShot, GeneratedShot},
     AppState,
 };
-
-impl From<GenerateError> for ApiError {
-    fn from(e: GenerateError) -> Self {
-        match e {
-            GenerateError::NotFound(m) => ApiError::not_found(m),
-            GenerateError::Conflict(m) => ApiError::conflict(m),
-            GenerateError::Registry(r) => r.into(),
-            GenerateError::Ledger(l) => l.into(),
-            // The provider's own message, after the retries a retryable failure gets.
-            GenerateError::Upstream { message, .. } => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                super::error::ErrorCode::UpstreamFailed,
-                message,
-            ),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -102,7 +102,6 @@ impl FromRequest<AppState> for UploadForm {
         }
         let mut multipart = Multipart::from_request(req, state).await.map_err(|_| {
             ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
                 "expected a multipart/form-data body",
             )

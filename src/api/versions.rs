@@ -1,4 +1,5 @@
 //! Handlers for project versions, the script of a version, and the sample scripts.
+use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{DefaultBodyLimit, Path, State},
     http::StatusCode,
@@ -11,7 +12,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
     upload::UploadForm,
 };
 use crate::{
@@ -20,25 +20,10 @@ use crate::{
     script::{self, Breakdown},
     storyboard::ParseResult,
     versions::{
-        self, samples, EditError, NewVersion, ParseRequest, ScriptEdit, ScriptUpload, ScriptView,
-        Version,
+        self, samples, NewVersion, ParseRequest, ScriptEdit, ScriptUpload, ScriptView, Version,
     },
     AppState,
 };
-
-impl From<EditError> for ApiError {
-    fn from(e: EditError) -> Self {
-        match e {
-            EditError::NotFound { .. } => ApiError::not_found(e.to_string()),
-            EditError::Invalid { field, message } => ApiError::validation(field, message),
-            EditError::Conflict(m) => ApiError::conflict(m),
-            EditError::TooLarge { field, message } => {
-                ApiError::too_large(format!("{field}: {message}")).with_field(field)
-            }
-            EditError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 /// The JSON body a script route accepts: room for a script at the limit even with every byte
 /// escaped, so an oversized script gets the 413 that names `text` and the limit, not the generic one.

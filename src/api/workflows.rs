@@ -1,5 +1,6 @@
 //! Handlers for workflow templates (seed 004 `/workflows/...`): node kinds, templates, versions,
 //! validation.
+use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -10,9 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    error::{ApiError, ErrorBody, FieldError},
+    error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
-    pagination::{Page, PageSpec},
 };
 use crate::{
     auth::{Principal, Scope},
@@ -26,32 +26,6 @@ use crate::{
     },
     AppState,
 };
-
-impl From<TemplateError> for ApiError {
-    fn from(e: TemplateError) -> Self {
-        match e {
-            TemplateError::NotFound(_) | TemplateError::VersionNotFound(_) => {
-                ApiError::not_found(e.to_string())
-            }
-            TemplateError::Invalid { field, message } => ApiError::validation(field, message),
-            TemplateError::InvalidGraph(problems) => ApiError::validation_many(
-                problems
-                    .into_iter()
-                    .map(|p| FieldError {
-                        field: match p.node_id {
-                            Some(id) => format!("graph.nodes.{id}"),
-                            None => "graph".into(),
-                        },
-                        detail: p.message,
-                    })
-                    .collect(),
-            ),
-            TemplateError::ReadOnly(_) => ApiError::forbidden(e.to_string()),
-            TemplateError::Duplicate(_) => ApiError::conflict(e.to_string()).with_field("name"),
-            TemplateError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -15,23 +15,9 @@ use super::{
 };
 use crate::{
     auth::{Principal, Scope},
-    workspaces::{
-        self, Invitation, InvitationPreview, Member, NewInvitation, Role, Workspace, WorkspaceError,
-    },
+    workspaces::{self, Invitation, InvitationPreview, Member, NewInvitation, Role, Workspace},
     AppState,
 };
-
-impl From<WorkspaceError> for ApiError {
-    fn from(e: WorkspaceError) -> Self {
-        match e {
-            WorkspaceError::Invalid { field, message } => ApiError::validation(field, message),
-            WorkspaceError::NotFound(m) => ApiError::not_found(m),
-            WorkspaceError::Forbidden(m) => ApiError::forbidden(m),
-            WorkspaceError::Conflict(m) => ApiError::conflict(m),
-            WorkspaceError::Db(db) => ApiError::internal(db),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

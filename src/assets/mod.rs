@@ -1,5 +1,6 @@
 //! Assets (seed 004): every file a project holds (scripts, character images, keyframes, clips, audio,
 //! subtitles, exports), each a row pointing at a blob, with provenance metadata and a trash.
+use crate::error::{CodedError, ErrorCode};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
@@ -9,11 +10,11 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{
-    api::pagination::PageSpec,
     blobs::{BlobError, BlobRef},
     clock::rfc3339,
     db::DbError,
     media::{self, MediaError},
+    paging::PageSpec,
     AppState,
 };
 
@@ -141,7 +142,7 @@ pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Asset> {
         sha256: r.get(7)?,
         width: r.get(8)?,
         height: r.get(9)?,
-        metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
+        metadata: crate::db::json_column("assets.metadata", &metadata, serde_json::Value::Null),
         status: if status == "trashed" {
             AssetStatus::Trashed
         } else {
@@ -216,6 +217,30 @@ pub enum AssetError {
     MediaIo(String),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for AssetError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::Blob(_) | Self::MediaIo(_) | Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::NotFound { field, .. } | Self::Conflict { field, .. } => *field,
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for AssetError {

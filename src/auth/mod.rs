@@ -1,5 +1,6 @@
 //! Who is calling. `x-api-key` wins over `Authorization: Bearer` when both are sent (seed 000).
 //! 401 = missing or invalid credentials; 403 = valid but not allowed.
+use crate::error::{CodedError, ErrorCode};
 use std::str::FromStr;
 
 use axum::{
@@ -182,18 +183,18 @@ pub enum AuthError {
     Db(#[from] DbError),
 }
 
-impl From<rusqlite::Error> for AuthError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Db(e.into())
+impl CodedError for AuthError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Db(_) => ErrorCode::Internal,
+            _ => ErrorCode::AuthInvalid,
+        }
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::Db(db) => ApiError::internal(db),
-            other => ApiError::auth_invalid(other.to_string()),
-        }
+impl From<rusqlite::Error> for AuthError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(e.into())
     }
 }
 

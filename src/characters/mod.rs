@@ -1,5 +1,6 @@
 //! Characters (seed 002): name, description, voice, reference images and a consistency profile.
 //! Characters the parser finds are *proposed* (status `proposed`) and never duplicated.
+use crate::error::{CodedError, ErrorCode};
 use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension, Row};
@@ -8,12 +9,13 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{
-    api::pagination::PageSpec,
     assets::{self, AssetError, AssetType, NewAsset},
     blobs::BlobRef,
     clock::{rfc3339, IdSource},
     db::DbError,
-    media, AppState,
+    media,
+    paging::PageSpec,
+    AppState,
 };
 
 /// Makes sure every name has a live character in the project: existing ones (matched
@@ -194,6 +196,33 @@ pub enum CharacterError {
     Asset(#[from] AssetError),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for CharacterError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::Asset(e) => e.code(),
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::NotFound { field, .. } | Self::Conflict { field, .. } => *field,
+            Self::Invalid { field, .. } => Some(field),
+            Self::Asset(e) => e.field(),
+            Self::Db(_) => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            Self::Asset(e) => e.detail(),
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for CharacterError {

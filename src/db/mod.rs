@@ -1,5 +1,6 @@
 //! SQLite storage: one writer connection (writes are serialised by SQLite anyway) and a small pool of
 //! readers, all used from blocking threads so the async executor never waits on disk.
+use crate::error::{CodedError, ErrorCode};
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
@@ -27,6 +28,12 @@ pub enum DbError {
         name: String,
         source: rusqlite::Error,
     },
+}
+
+impl CodedError for DbError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::Internal
+    }
 }
 
 #[derive(Clone)]
@@ -319,5 +326,51 @@ mod tests {
             n, 0,
             "the first insert must have been rolled back with the second"
         );
+    }
+}
+
+/// A stored JSON column's value. One that does not decode is an error in the log (with the column
+/// it came from) and reads as `fallback`, so the row stays readable; it is never silently
+/// replaced.
+pub fn json_column<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: &str,
+    fallback: T,
+) -> T {
+    match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(error) => {
+            tracing::error!(column, %error, "a stored JSON column does not decode");
+            fallback
+        }
+    }
+}
+
+/// [`json_column`] for a nullable column: `None` when NULL, or (logged) when it does not decode.
+pub fn json_column_opt<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: Option<&str>,
+) -> Option<T> {
+    let text = text?;
+    match serde_json::from_str(text) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            tracing::error!(column, %error, "a stored JSON column does not decode");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod json_column_tests {
+    use super::*;
+
+    #[test]
+    fn undecodable_json_columns_fall_back_and_good_ones_decode() {
+        assert_eq!(json_column("t.c", "[1,2]", Vec::<u8>::new()), vec![1, 2]);
+        assert_eq!(json_column("t.c", "{oops", vec![9u8]), vec![9]);
+        assert_eq!(json_column_opt::<u8>("t.c", Some("7")), Some(7));
+        assert_eq!(json_column_opt::<u8>("t.c", Some("x")), None);
+        assert_eq!(json_column_opt::<u8>("t.c", None), None);
     }
 }

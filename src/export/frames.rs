@@ -45,7 +45,7 @@ fn frame_row(
     Ok(Some(ShotFrame {
         asset_id,
         path,
-        metadata: serde_json::from_str(&meta).unwrap_or(Value::Null),
+        metadata: crate::db::json_column("assets.metadata", &meta, Value::Null),
     }))
 }
 

@@ -13,6 +13,7 @@ pub mod preview;
 pub mod sheet;
 pub mod subtitles;
 
+use crate::error::{CodedError, ErrorCode};
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
@@ -60,6 +61,27 @@ pub enum ExportError {
     Db(#[from] DbError),
     #[error("{0}")]
     Io(String),
+}
+
+impl CodedError for ExportError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid { .. } | Self::Shot { .. } => ErrorCode::ValidationError,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::CreditsExceeded { .. } => ErrorCode::CreditsExceeded,
+            // ffmpeg or a font missing on this machine: the operator can fix it, the caller cannot.
+            Self::Tools(_) => ErrorCode::ServiceUnavailable,
+            Self::Db(_) | Self::Io(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::Shot { field, .. } => Some(field),
+            _ => None,
+        }
+    }
 }
 
 impl From<ledger::LedgerError> for ExportError {
@@ -314,9 +336,7 @@ fn asset_metadata(c: &Connection, id: &str) -> Result<Value, ExportError> {
             r.get(0)
         })
         .optional()?;
-    Ok(text
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null))
+    Ok(crate::db::json_column_opt("assets.metadata", text.as_deref()).unwrap_or(Value::Null))
 }
 
 /// The completed run to export and its timeline (the `video.compose` node's output).
@@ -369,7 +389,7 @@ fn find_timeline(
         .optional()?
         .flatten();
     let timeline_id = output
-        .and_then(|o| serde_json::from_str::<Value>(&o).ok())
+        .and_then(|o| crate::db::json_column_opt::<Value>("node_runs.output", Some(&o)))
         .and_then(|o| o["video"]["timeline_asset_id"].as_str().map(str::to_string))
         .ok_or_else(|| {
             ExportError::Conflict(format!(
@@ -591,7 +611,8 @@ const SELECT: &str =
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Export> {
     let id: String = r.get(0)?;
     let settings: String = r.get(5)?;
-    let settings: Option<Settings> = serde_json::from_str(&settings).ok();
+    let settings: Option<Settings> =
+        crate::db::json_column_opt("exports.settings", Some(&settings));
     let video: Option<String> = r.get(10)?;
     let srt: Option<String> = r.get(11)?;
     let status: String = r.get(6)?;

@@ -52,6 +52,7 @@ pub mod views;
 #[cfg(test)]
 mod tests;
 
+use crate::error::{CodedError, ErrorCode};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
@@ -107,6 +108,32 @@ pub enum LedgerError {
     Forbidden(String),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for LedgerError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::InsufficientCredits { .. } => ErrorCode::CreditsExceeded,
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::KeyReused { .. } | Self::AlreadyResolved(_) => ErrorCode::Conflict,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::KeyReused { .. } => Some("id"),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for LedgerError {
@@ -432,7 +459,7 @@ pub(crate) fn hold_row(r: &Row<'_>) -> rusqlite::Result<Hold> {
         purpose: r.get(5)?,
         work_id: r.get(6)?,
         description: r.get(7)?,
-        meta: serde_json::from_str(&meta).unwrap_or(serde_json::Value::Null),
+        meta: crate::db::json_column("ledger_holds.meta", &meta, serde_json::Value::Null),
         waived: r.get(9)?,
         status: r.get(10)?,
         actual: r.get(11)?,

@@ -1,9 +1,10 @@
 //! Projects (seed 002): the unit a creator works in. Deletes are soft so they can be undone.
+use crate::error::{CodedError, ErrorCode};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{api::pagination::PageSpec, clock::rfc3339, db::DbError, AppState};
+use crate::{clock::rfc3339, db::DbError, paging::PageSpec, AppState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum AspectRatio {
@@ -136,6 +137,28 @@ pub enum ProjectError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for ProjectError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for ProjectError {

@@ -5,6 +5,7 @@
 //! body, and reports all problems at once so a form can mark each bad field.
 pub mod engine;
 
+use crate::error::{CodedError, ErrorCode, FieldError};
 use std::collections::BTreeMap;
 
 use rusqlite::{params, types::Type, OptionalExtension, Row};
@@ -12,12 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::{
-    api::{error::FieldError, pagination::PageSpec},
-    clock::rfc3339,
-    db::DbError,
-    AppState,
-};
+use crate::{clock::rfc3339, db::DbError, paging::PageSpec, AppState};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
@@ -200,6 +196,29 @@ pub enum PromptError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for PromptError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound(_) | Self::VersionNotFound(_) => ErrorCode::NotFound,
+            Self::Invalid(_) => ErrorCode::ValidationError,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+    fn field_errors(&self) -> Option<Vec<FieldError>> {
+        match self {
+            Self::Invalid(errors) => Some(errors.clone()),
+            _ => None,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for PromptError {

@@ -6,6 +6,7 @@ pub mod secrets;
 mod store;
 pub mod voices;
 
+use crate::error::{CodedError, ErrorCode};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -265,6 +266,31 @@ pub enum RegistryError {
     Secret(String),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for RegistryError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            // The keyring (or the sealed store) is unavailable: retrying later may work.
+            Self::Secret(_) => ErrorCode::ServiceUnavailable,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Secret(m) => format!("the provider's key store: {m}"),
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl From<Invalid> for RegistryError {

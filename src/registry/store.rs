@@ -196,10 +196,7 @@ const MODEL_SELECT: &str =
 fn model_row(r: &Row<'_>) -> rusqlite::Result<Model> {
     let kind = kind_of(&r.get::<_, String>(3)?);
     let config: String = r.get(9)?;
-    let config = serde_json::from_str(&config).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "a model's config column is not JSON; treating it as {{}}");
-        serde_json::json!({})
-    });
+    let config = crate::db::json_column("ai_models.config", &config, serde_json::json!({}));
     Ok(Model {
         id: r.get(0)?,
         provider_id: r.get(1)?,

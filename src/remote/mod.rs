@@ -8,6 +8,7 @@
 //! own lock is never held by anything else.
 pub mod secrets;
 
+use crate::error::{CodedError, ErrorCode};
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex},
@@ -110,6 +111,37 @@ pub enum RemoteError {
     Storage(#[from] SecretError),
     #[error("{0}")]
     Internal(String),
+}
+
+impl CodedError for RemoteError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Rejected { .. } => ErrorCode::AuthInvalid,
+            Self::Unreachable { .. } | Self::Upstream { .. } => ErrorCode::UpstreamFailed,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Storage(_) => ErrorCode::ServiceUnavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Storage(_) => format!("the sign-in could not be kept: {self}"),
+            _ => self.to_string(),
+        }
+    }
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
 }
 
 struct Store {

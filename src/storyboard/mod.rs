@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    api::pagination::PageSpec,
     characters,
     clock::{rfc3339, IdSource},
+    paging::PageSpec,
     script::{self, Breakdown, DialogueLine, ShotKind},
     versions::{self, invalid, not_found, EditError},
     AppState,
@@ -321,8 +321,8 @@ fn shot_row(r: &Row<'_>) -> rusqlite::Result<ShotRow> {
             ShotKind::Action
         },
         description: r.get(5)?,
-        dialogue: serde_json::from_str(&dialogue).unwrap_or_default(),
-        character_ids: serde_json::from_str(&character_ids).unwrap_or_default(),
+        dialogue: crate::db::json_column("shots.dialogue", &dialogue, Vec::new()),
+        character_ids: crate::db::json_column("shots.character_ids", &character_ids, Vec::new()),
         shot_type: r.get(8)?,
         camera_move: r.get(9)?,
         duration_ms: r.get(10)?,

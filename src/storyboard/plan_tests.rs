@@ -120,7 +120,7 @@ async fn the_hot_storyboard_queries_use_indexes() {
     versions::list_page(
         &c,
         &p,
-        crate::api::pagination::PageSpec::resolve(None, None, None).unwrap(),
+        crate::paging::PageSpec::resolve(None, None, None).unwrap(),
     )
     .unwrap();
     // The project list: each project's shown status, updated time and thumbnail come from its
@@ -129,7 +129,7 @@ async fn the_hot_storyboard_queries_use_indexes() {
         &c,
         &owner,
         None,
-        crate::api::pagination::PageSpec::resolve(None, None, None).unwrap(),
+        crate::paging::PageSpec::resolve(None, None, None).unwrap(),
     )
     .unwrap();
     assert!(!listed.is_empty());
@@ -137,7 +137,7 @@ async fn the_hot_storyboard_queries_use_indexes() {
         &c,
         &owner,
         Some("draft"),
-        crate::api::pagination::PageSpec::resolve(None, None, None).unwrap(),
+        crate::paging::PageSpec::resolve(None, None, None).unwrap(),
     )
     .unwrap();
     // Writes on the hot path: a re-parse of a changed script, and a new project.

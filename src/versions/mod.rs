@@ -2,16 +2,17 @@
 //!
 //! A version is a snapshot of script + breakdown (scenes, shots) + chosen assets. One version of a
 //! project is current; a new version can branch from any version, copying all of it.
+use crate::error::{CodedError, ErrorCode};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    api::pagination::PageSpec,
     assets::{self, Asset, AssetType, NewAsset},
     blobs::BlobRef,
     clock::{rfc3339, IdSource},
     db::DbError,
+    paging::PageSpec,
     projects::{self, Project, ProjectError},
     script::{self, Breakdown, ScriptError},
     storyboard::{self, ParseResult},
@@ -40,6 +41,30 @@ pub enum EditError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for EditError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::TooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } | Self::TooLarge { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for EditError {
@@ -180,7 +205,11 @@ fn version_from_row(r: &Row<'_>) -> rusqlite::Result<Version> {
         number: r.get(2)?,
         parent_version_id: r.get(3)?,
         note: r.get(4)?,
-        metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
+        metadata: crate::db::json_column(
+            "project_versions.metadata",
+            &metadata,
+            serde_json::Value::Null,
+        ),
         stage: r.get(6)?,
         is_current: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
         script_asset_id: r.get(8)?,
@@ -456,7 +485,7 @@ pub async fn set_current(
 }
 
 fn load_breakdown(raw: Option<String>) -> Option<Breakdown> {
-    raw.and_then(|s| serde_json::from_str(&s).ok())
+    crate::db::json_column_opt("project_versions.breakdown", raw.as_deref())
 }
 
 #[tracing::instrument(skip(state))]

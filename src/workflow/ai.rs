@@ -649,7 +649,10 @@ async fn cached_output(state: &AppState, cache_key: &str) -> Result<Option<Value
             .map_err(DbError::from)
         })
         .await?;
-    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    Ok(crate::db::json_column_opt(
+        "node_cache.output",
+        text.as_deref(),
+    ))
 }
 
 fn usage_cost(r: &Resolved, resp: &providers::LlmResponse, fallback: i64) -> i64 {

@@ -2,6 +2,7 @@
 //! storyboard (`POST /storyboards/{id}/generate`), and a character's reference sheet before its
 //! consistency model is made (`POST /characters/{id}/consistency-model`). Each paid call holds
 //! before it is sent (a `job` hold), settles when its image is stored, and is voided on failure.
+use crate::error::{CodedError, ErrorCode};
 use std::{sync::Arc, time::Instant};
 
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,33 @@ pub enum GenerateError {
     /// The provider failed (after retries for what is retryable).
     #[error("{message}")]
     Upstream { message: String, retryable: bool },
+}
+
+impl CodedError for GenerateError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Registry(e) => e.code(),
+            Self::Ledger(e) => e.code(),
+            Self::Conflict(_) => ErrorCode::Conflict,
+            // The provider's own message, after the retries a retryable failure gets.
+            Self::Upstream { .. } => ErrorCode::UpstreamFailed,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Registry(e) => e.field(),
+            Self::Ledger(e) => e.field(),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Registry(e) => e.detail(),
+            Self::Ledger(e) => e.detail(),
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl From<NodeError> for GenerateError {

@@ -358,7 +358,7 @@ async fn fan_out(
             let mut out = BTreeMap::new();
             for row in rows {
                 let (k, v) = row?;
-                out.insert(k, v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or(Value::Null));
+                out.insert(k, crate::db::json_column_opt("node_items.output", v.as_deref()).unwrap_or(Value::Null));
             }
             Ok::<_, DbError>(out)
         })
@@ -1064,7 +1064,7 @@ async fn speak_line(
             .map_err(DbError::from)
         })
         .await?;
-    if let Some(out) = cached.and_then(|o| serde_json::from_str::<Value>(&o).ok()) {
+    if let Some(out) = crate::db::json_column_opt::<Value>("node_cache.output", cached.as_deref()) {
         let mut out = out;
         out["shot_id"] = data["shot_id"].clone();
         out["line"] = data["line"].clone();

@@ -202,8 +202,7 @@ fn queue(
         .collect::<rusqlite::Result<_>>()?;
     let mut items = Vec::new();
     for (key, drawn) in keys {
-        let drawn: Value = drawn
-            .and_then(|d| serde_json::from_str(&d).ok())
+        let drawn: Value = crate::db::json_column_opt("node_items.output", drawn.as_deref())
             .unwrap_or(Value::Null);
         let candidates = drawn["candidates"]
             .as_array()
@@ -294,7 +293,7 @@ fn queue(
             shot_number,
             scene_number,
             description,
-            dialogue: serde_json::from_str(&dialogue).unwrap_or_default(),
+            dialogue: crate::db::json_column("shots.dialogue", &dialogue, Vec::new()),
             asset_id,
             decision: decision.filter(|d| *d != Decision::Unlock),
             comment: last.as_ref().map(|l| l.1.clone()).filter(|c| !c.is_empty()),

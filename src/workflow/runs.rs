@@ -5,6 +5,7 @@
 //! before anything acts on it. A driver holds no state that is not in the database, so after a crash
 //! [`resume_interrupted`] restarts drivers that pick up exactly where the database says: completed
 //! nodes and items are never redone, interrupted ones run again.
+use crate::error::{CodedError, ErrorCode, FieldError};
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Mutex,
@@ -208,6 +209,41 @@ pub enum RunError {
     Db(#[from] DbError),
 }
 
+impl CodedError for RunError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Template(e) => e.code(),
+            Self::Ledger(e) => e.code(),
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::Template(e) => e.field(),
+            Self::Ledger(e) => e.field(),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            Self::Template(e) => e.detail(),
+            Self::Ledger(e) => e.detail(),
+            _ => self.to_string(),
+        }
+    }
+    fn field_errors(&self) -> Option<Vec<FieldError>> {
+        match self {
+            Self::Template(e) => e.field_errors(),
+            _ => None,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for RunError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Db(e.into())
@@ -261,10 +297,14 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
         version_id: r.get(3)?,
         template_id: r.get(4)?,
         template_version_id: r.get(5)?,
-        graph: serde_json::from_str(&graph).unwrap_or(Graph {
-            nodes: Vec::new(),
-            edges: Vec::new(),
-        }),
+        graph: crate::db::json_column(
+            "workflow_runs.graph",
+            &graph,
+            Graph {
+                nodes: Vec::new(),
+                edges: Vec::new(),
+            },
+        ),
         status: r.get(7)?,
         error: r.get(8)?,
         created_at: r.get(9)?,
@@ -325,7 +365,7 @@ fn step_row(r: &Row<'_>) -> rusqlite::Result<Step> {
         inputs_hash: r.get(8)?,
         estimate_credits: r.get(17)?,
         cost_credits: r.get(9)?,
-        output: output.and_then(|o| serde_json::from_str(&o).ok()),
+        output: crate::db::json_column_opt("node_runs.output", output.as_deref()),
         error: r.get(11)?,
         retryable: r.get(12)?,
         log: r.get(13)?,
@@ -984,9 +1024,9 @@ fn node_inputs(
             params![run.id, run.graph.nodes[from].id],
             |r| r.get(0),
         )?;
-        let value: serde_json::Value = output
-            .and_then(|o| serde_json::from_str(&o).ok())
-            .unwrap_or(serde_json::Value::Null);
+        let value: serde_json::Value =
+            crate::db::json_column_opt("node_runs.output", output.as_deref())
+                .unwrap_or(serde_json::Value::Null);
         inputs.insert(
             to_port.to_string(),
             value.get(from_port).cloned().unwrap_or(value),

@@ -1,11 +1,12 @@
 //! Workflow templates (seed 004): versioned graphs. The built-in `animatic` and `full_production`
 //! templates ship in `assets/workflows/` (embedded, read-only); users add their own.
+use crate::error::{CodedError, ErrorCode, FieldError};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::graph::{self, Graph, Problem};
-use crate::{api::pagination::PageSpec, clock::rfc3339, db::DbError, AppState};
+use crate::{clock::rfc3339, db::DbError, paging::PageSpec, AppState};
 
 pub struct Builtin {
     pub id: &'static str,
@@ -99,6 +100,48 @@ pub enum TemplateError {
     Db(#[from] DbError),
 }
 
+impl CodedError for TemplateError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound(_) | Self::VersionNotFound(_) => ErrorCode::NotFound,
+            Self::Invalid { .. } | Self::InvalidGraph(_) => ErrorCode::ValidationError,
+            Self::ReadOnly(_) => ErrorCode::Forbidden,
+            Self::Duplicate(_) => ErrorCode::Conflict,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::Duplicate(_) => Some("name"),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            _ => self.to_string(),
+        }
+    }
+    fn field_errors(&self) -> Option<Vec<FieldError>> {
+        match self {
+            Self::InvalidGraph(problems) => Some(
+                problems
+                    .iter()
+                    .map(|p| FieldError {
+                        field: match &p.node_id {
+                            Some(id) => format!("graph.nodes.{id}"),
+                            None => "graph".into(),
+                        },
+                        detail: p.message.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for TemplateError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Db(e.into())
@@ -144,10 +187,14 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<TemplateVersion> {
         template_id: r.get(1)?,
         number: r.get(2)?,
         note: r.get(3)?,
-        graph: serde_json::from_str(&graph).unwrap_or(Graph {
-            nodes: Vec::new(),
-            edges: Vec::new(),
-        }),
+        graph: crate::db::json_column(
+            "workflow_template_versions.graph",
+            &graph,
+            Graph {
+                nodes: Vec::new(),
+                edges: Vec::new(),
+            },
+        ),
         created_at: r.get(5)?,
     })
 }

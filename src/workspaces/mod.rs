@@ -4,6 +4,7 @@
 //! migrations/0007_workspaces.sql): every data table scopes by `owner_id`, and the request's
 //! [`crate::auth::Principal::workspace_id`] is that owner. A person's personal workspace has the
 //! person's own id. Invitations are links with a secret token, stored hashed and shown once.
+use crate::error::{CodedError, ErrorCode};
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
@@ -100,6 +101,24 @@ pub enum WorkspaceError {
     Conflict(String),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl CodedError for WorkspaceError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid { .. } => ErrorCode::ValidationError,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Db(_) => ErrorCode::Internal,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for WorkspaceError {

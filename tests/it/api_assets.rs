@@ -491,10 +491,10 @@ async fn lists_filter_by_project_version_type_and_status_with_seed_aliases() {
 
     let (status, body) = s.get("/api/v1/assets?type=hologram").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_error(&body, "VALIDATION_ERROR", Some("type"));
+    assert_error(&body, "BAD_REQUEST", Some("type"));
     let (status, body) = s.get("/api/v1/assets?status=gone").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_error(&body, "VALIDATION_ERROR", Some("status"));
+    assert_error(&body, "BAD_REQUEST", Some("status"));
 
     // Trash and restore move an asset between the default list and the trash.
     s.clock.advance(Duration::minutes(1));

@@ -380,7 +380,7 @@ async fn read_update_delete_restore_and_confirm() {
     );
     let (status, body) = s.get("/api/v1/characters?status=famous").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_error(&body, "VALIDATION_ERROR", Some("status"));
+    assert_error(&body, "BAD_REQUEST", Some("status"));
 
     let (status, confirmed) = call(
         &s,

@@ -503,7 +503,7 @@ async fn seed_storyboard_endpoints_and_validation() {
 
     let (status, body) = s.get("/api/v1/storyboards").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_error(&body, "VALIDATION_ERROR", Some("project_id"));
+    assert_error(&body, "BAD_REQUEST", Some("project_id"));
 
     for (body, field) in [
         (

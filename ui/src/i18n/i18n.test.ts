@@ -94,9 +94,9 @@ describe('API errors shown in the UI', () => {
     expect(errorMessage('thrown string')).toBe('出了点问题');
   });
 
-  it('has a message for every code the server sends (src/api/error.rs)', () => {
+  it('has a message for every code the server sends (src/error.rs)', () => {
     const source = Object.values(
-      import.meta.glob('../../../src/api/error.rs', { query: '?raw', import: 'default', eager: true }) as Record<string, string>,
+      import.meta.glob('../../../src/error.rs', { query: '?raw', import: 'default', eager: true }) as Record<string, string>,
     )[0];
     const variants = /pub enum ErrorCode \{([^}]*)\}/.exec(source ?? '')?.[1] ?? '';
     const codes = [...variants.matchAll(/^\s*(\w+),/gm)].map((m) => m[1]!.replace(/(?<=[a-z])(?=[A-Z])/g, '_').toUpperCase());

@@ -68,7 +68,8 @@ describe('parseErrorResponse', () => {
 
   it('treats JSON without a string detail as not being an API error body', () => {
     const e = parseErrorResponse(400, '{"error":"nope"}', 'Bad Request');
-    expect(e.error_code).toBe('VALIDATION_ERROR');
+    expect(e.error_code).toBe('BAD_REQUEST');
+    expect(e.isValidation).toBe(true);
     expect(e.detail).toBe('{"error":"nope"}');
   });
 

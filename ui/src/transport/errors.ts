@@ -40,8 +40,9 @@ export class ApiError extends Error implements ErrorBody {
     if (body.retry_after !== undefined) this.retry_after = body.retry_after;
   }
 
+  /** A request refused for what it said: an unreadable one (400) or a field's value (422). */
   get isValidation(): boolean {
-    return this.error_code === 'VALIDATION_ERROR';
+    return this.error_code === 'VALIDATION_ERROR' || this.error_code === 'BAD_REQUEST';
   }
 
   get isNotFound(): boolean {
@@ -57,6 +58,7 @@ export function isApiError(e: unknown): e is ApiError {
 function codeForStatus(status: number): string {
   switch (status) {
     case 400:
+      return 'BAD_REQUEST';
     case 422:
       return 'VALIDATION_ERROR';
     case 401:

@@ -2,7 +2,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::ApiError;
+use crate::error::InvalidField;
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
@@ -21,10 +21,10 @@ impl PageSpec {
         page: Option<u32>,
         limit: Option<u32>,
         skip: Option<u64>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, InvalidField> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(ApiError::validation(
+            return Err(InvalidField::new(
                 "limit",
                 format!("limit must be between 1 and {MAX_LIMIT} (got {limit})"),
             ));
@@ -39,7 +39,7 @@ impl PageSpec {
         }
         let page = page.unwrap_or(1);
         if page == 0 {
-            return Err(ApiError::validation("page", "page starts at 1 (got 0)"));
+            return Err(InvalidField::new("page", "page starts at 1 (got 0)"));
         }
         Ok(Self {
             page,
@@ -94,25 +94,16 @@ mod tests {
             3
         );
         assert_eq!(
-            PageSpec::resolve(None, Some(101), None)
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("limit")
+            PageSpec::resolve(None, Some(101), None).unwrap_err().field,
+            "limit"
         );
         assert_eq!(
-            PageSpec::resolve(None, Some(0), None)
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("limit")
+            PageSpec::resolve(None, Some(0), None).unwrap_err().field,
+            "limit"
         );
         assert_eq!(
-            PageSpec::resolve(Some(0), None, None)
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("page")
+            PageSpec::resolve(Some(0), None, None).unwrap_err().field,
+            "page"
         );
         let p = Page::new(
             vec![1, 2],
