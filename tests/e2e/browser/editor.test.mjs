@@ -343,7 +343,7 @@ test('editor: versions, shot edit in place, delete with undo, characters', { tim
       const s = (await api(server, 'GET', `/api/v1/storyboards/${shotId}`)).body;
       return s.description === 'A close-up of trembling hands.' && s.duration === 4.5 && s.shot_type === 'close_up' && s.camera_move === 'dolly_in' && s.edited === true;
     }, 'the shot edit is saved');
-    assert.equal(await first.getByTestId('shot-type').innerText(), 'Close up');
+    assert.equal(await first.getByTestId('shot-type').innerText(), 'Close-up');
     // Choosing "Any" clears the camera move on the server.
     await first.focus();
     await page.keyboard.press('Enter');

@@ -474,6 +474,34 @@ test('projects: the UI switches to 中文 and remembers it', { timeout: TEST_TIM
     await page.getByTestId('runs-empty').waitFor();
     assert.equal(await text(page.getByTestId('runs-empty').locator('h2')), '还没有运行');
     assert.equal(await text(page.getByTestId('run-start')), '运行动态分镜');
+
+    // The storyboard and the export dialog speak Chinese too: tabs, counts, shot labels, export options.
+    const put = await api(server, 'PUT', `/api/v1/projects/${project.id}/versions/${project.current_version_id}/script`, {
+      text: '场景1：天台 夜 外\n△风吹过天台。\n林晓：你终于来了。\n',
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await page.goto(`${server.url}/#/projects/${project.id}/storyboard`);
+    await page.getByTestId('storyboard').waitFor();
+    await waitUntil(async () => (await page.getByTestId('shot-card').count()) === 2, 'both shots have a card');
+    assert.equal(await text(page.getByTestId('tab-storyboard')), '分镜');
+    assert.equal(await text(page.getByTestId('tab-characters')), '角色');
+    assert.match(await text(page.getByTestId('storyboard-summary')), /^1 场 · 2 个镜头 · /);
+    assert.equal(await text(page.getByTestId('storyboard-view-board')), '画面');
+    const kinds = await page.getByTestId('shot-kind').allInnerTexts();
+    assert.deepEqual(kinds.map((k) => k.trim()), ['动作', '对白']);
+    assert.match(await page.getByTestId('shot-card').first().getAttribute('aria-label'), /^镜头 1，动作：/);
+    await page.getByTestId('open-export').click();
+    const exportDialog = page.getByTestId('export-dialog');
+    await exportDialog.waitFor();
+    assert.equal(await text(exportDialog.locator('h2')), '导出视频');
+    assert.match(await text(page.getByTestId('export-include_subtitles-burn')), /^硬字幕/);
+    assert.match(await text(page.getByTestId('export-transition-crossfade')), /^叠化/);
+    assert.equal(await text(page.getByTestId('export-start')), '开始导出');
+    // No completed run yet: the refusal is explained in Chinese, not with the server's English.
+    assert.match(await text(page.getByTestId('export-form-error')), /^这个版本还没有可导出的已完成运行/);
+    await page.keyboard.press('Escape');
+    await exportDialog.waitFor({ state: 'detached' });
+
     await page.goto(`${server.url}/`);
     await rows(page).first().waitFor();
 

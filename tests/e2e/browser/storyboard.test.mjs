@@ -316,7 +316,8 @@ test('storyboard: a long storyboard renders only what is on screen; the keyboard
     await page.getByTestId('shot-card').first().waitFor();
     const rendered = () => page.getByTestId('shot-card').count();
     assert.ok((await rendered()) < 200, `only the visible cards are rendered (${await rendered()} of ${ids.length})`);
-    assert.match(await page.getByTestId('storyboard-summary').innerText(), new RegExp(`${ids.length} shots`));
+    // Counts are grouped for the locale: "3,000 shots".
+    assert.match(await page.getByTestId('storyboard-summary').innerText(), new RegExp(`${ids.length.toLocaleString('en-US')} shots`));
 
     // ---- Home / End / arrows reach shots that were not rendered ----
     await card(page, ids[0]).focus();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { i18n } from '../i18n';
 import { formatBytes, LARGE_SCRIPT_CHARS, SCRIPT_MAX_BYTES, scriptSize, tooLargeMessage, utf8Length } from './script';
 
 describe('script size', () => {
@@ -30,8 +31,14 @@ describe('script size', () => {
     expect(scriptSize('a'.repeat(SCRIPT_MAX_BYTES + 1)).kind).toBe('too-large');
   });
 
-  it('says the limit in the message', () => {
+  it('says the limit in the message, in the active language', async () => {
     expect(formatBytes(SCRIPT_MAX_BYTES)).toBe('4.0 MiB');
     expect(tooLargeMessage(5 * 1024 * 1024)).toContain('over the 4.0 MiB limit');
+    await i18n.changeLanguage('zh-CN');
+    try {
+      expect(tooLargeMessage(5 * 1024 * 1024)).toBe('剧本有 5.0 MiB，超过了 4.0 MiB 的上限。请删减（或拆分到多个版本）后再保存。');
+    } finally {
+      await i18n.changeLanguage('en');
+    }
   });
 });

@@ -1,3 +1,5 @@
+import { t } from '../i18n';
+import { formatNumber } from '../lib/format';
 import { request } from '../transport';
 import { versionCountsChanged, versionsPath } from './versions';
 import type { Breakdown, ParseResult, ScriptDocument, ScriptUpload } from './types';
@@ -104,13 +106,15 @@ export function scriptSize(text: string): ScriptSize {
   return { kind: 'normal' };
 }
 
-/** `2.1 MiB`, `640 KiB`: the units of the server's limit message. */
+/** `2.1 MiB`, `640 KiB`: the units of the server's limit message (digits per locale). */
 export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  return `${Math.max(1, Math.round(bytes / 1024))} KiB`;
+  if (bytes >= 1024 * 1024) {
+    return `${formatNumber(bytes / (1024 * 1024), undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} MiB`;
+  }
+  return `${formatNumber(Math.max(1, Math.round(bytes / 1024)))} KiB`;
 }
 
-/** The message for a script over the limit (the same facts as the server's 413). */
+/** The message for a script over the limit (the same facts as the server's 413), in the active language. */
 export function tooLargeMessage(bytes: number): string {
-  return `The script is ${formatBytes(bytes)}: over the ${formatBytes(SCRIPT_MAX_BYTES)} limit. Shorten it (or split it into versions) to save it.`;
+  return t('scriptTab.tooLarge', { size: formatBytes(bytes), limit: formatBytes(SCRIPT_MAX_BYTES) });
 }

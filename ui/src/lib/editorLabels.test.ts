@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ASSET_TYPES, RUN_STATUSES, STEP_STATUSES } from '../api/types';
+import { ASSET_TYPES, CAMERA_MOVES, RUN_STATUSES, SHOT_TYPES, STEP_STATUSES } from '../api/types';
 import { i18n, t } from '../i18n';
-import { assetTypeLabel, nodeLabel, runStatusLabel, stepStatusLabel, templateName } from './editorLabels';
+import { assetTypeLabel, cameraMoveLabel, nodeLabel, runStatusLabel, shotTypeLabel, stepStatusLabel, templateName } from './editorLabels';
 import { costText, stepCost } from './providers';
 
 afterEach(async () => {
@@ -23,6 +23,19 @@ describe('editor labels', () => {
     for (const s of RUN_STATUSES) expect(runStatusLabel(s)).toMatch(/[\u3400-\u9fff]/);
     for (const s of STEP_STATUSES) expect(stepStatusLabel(s)).toMatch(/[\u3400-\u9fff]/);
     for (const a of ASSET_TYPES) expect(assetTypeLabel(a)).toMatch(/[\u3400-\u9fff]/);
+  });
+
+  it('name every shot size and camera move in both languages', async () => {
+    expect(shotTypeLabel('close_up')).toBe('Close-up');
+    expect(shotTypeLabel('pov')).toBe('POV');
+    expect(cameraMoveLabel('dolly_in')).toBe('Dolly in');
+    await i18n.changeLanguage('zh-CN');
+    expect(shotTypeLabel('close_up')).toBe('特写');
+    expect(cameraMoveLabel('handheld')).toBe('手持');
+    for (const s of SHOT_TYPES) expect(shotTypeLabel(s)).toMatch(/[\u3400-\u9fff]/);
+    for (const m of CAMERA_MOVES) expect(cameraMoveLabel(m)).toMatch(/[\u3400-\u9fff]/);
+    // A newer server's value reads as itself, humanized.
+    expect(shotTypeLabel('dutch_angle')).toBe('Dutch angle');
   });
 
   it('fall back to the humanized value, or the server’s name, for one the catalogue lacks', async () => {

@@ -1,6 +1,7 @@
 /**
  * Labels of server values the editor shows (run and node statuses, workflow templates, asset
- * types), read from the catalogues (`runs.*`, `assets.type.*`) in the active language each time.
+ * types, shot sizes and camera moves), read from the catalogues (`runs.*`, `assets.type.*`,
+ * `storyboard.shotTypes.*`, `storyboard.cameraMoves.*`) in the active language each time.
  * A value the catalogue lacks (a newer server) reads as its humanized self.
  */
 import { i18n, t } from '../i18n';
@@ -40,4 +41,14 @@ export function nodeLabel(nodeId: string, label: string | null | undefined): str
   if (!i18n.exists(key)) return label ?? nodeId;
   const builtIn = i18n.getFixedT('en')(key as never) as string;
   return label === undefined || label === null || label === builtIn ? (t(key as never) as string) : label;
+}
+
+/** "Close-up", "特写"… per shot size (storyboard). */
+export function shotTypeLabel(type: string): string {
+  return label(`storyboard.shotTypes.${type}`, humanize(type));
+}
+
+/** "Dolly in", "推"… per camera move (storyboard). */
+export function cameraMoveLabel(move: string): string {
+  return label(`storyboard.cameraMoves.${move}`, humanize(move));
 }

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Export } from '../api/types';
+import { i18n } from '../i18n';
 import {
   canCancelExport,
   costText,
@@ -133,6 +134,26 @@ describe('estimate text', () => {
     expect(quotaText({ user_quota_remaining: 3, sufficient_quota: false, estimated_cost: 5 })).toBe(
       'Not enough credits: 3 credits left, 5 credits needed',
     );
+  });
+});
+
+describe('in Chinese', () => {
+  afterEach(async () => {
+    await i18n.changeLanguage('en');
+  });
+
+  it('labels, progress and the estimate read the active language', async () => {
+    await i18n.changeLanguage('zh-CN');
+    expect(exportStatusLabel('processing')).toBe('导出中');
+    expect(progressText(exp({ status: 'queued' }), NOW)).toBe('排队中');
+    expect(
+      progressText(exp({ progress: 0.42, message: 'encoding frame 120/300', estimated_completion: '2026-02-01T10:00:08Z' }), NOW),
+    ).toBe('42% · encoding frame 120/300 · 还需约 8 秒');
+    expect(progressText(exp({ status: 'failed', error: null, message: null }), NOW)).toBe('失败：导出未完成');
+    expect(formatEncodeTime(150)).toBe('约 3 分钟');
+    expect(costText(0)).toBe('免费');
+    expect(costText(1200)).toBe('1,200 积分');
+    expect(quotaText({ user_quota_remaining: 3, sufficient_quota: false, estimated_cost: 5 })).toBe('积分不足：剩余 3 积分，需要 5 积分');
   });
 });
 

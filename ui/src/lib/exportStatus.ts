@@ -1,17 +1,20 @@
 /**
  * Presentation of exports: status labels, which actions a status allows, progress text, the
- * estimate's facts, file names for downloads, and the history's order.
+ * estimate's facts, file names for downloads, and the history's order. Text comes from the
+ * catalogues (`exportDialog.*`) in the active language, read when it is made.
  */
 import type { Export, ExportEstimate, ExportStatus } from '../api/types';
-import { formatDuration, pluralize } from './format';
+import { t, translatedRecord } from '../i18n';
+import { formatCount, formatDuration, formatNumber } from './format';
 
-export const EXPORT_STATUS_LABELS: Record<ExportStatus, string> = {
-  queued: 'Queued',
-  processing: 'Exporting',
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
+/** "Exporting", "导出中"… per export status, in the active language. */
+export const EXPORT_STATUS_LABELS: Record<ExportStatus, string> = translatedRecord({
+  queued: 'exportDialog.exportStatus.queued',
+  processing: 'exportDialog.exportStatus.processing',
+  completed: 'exportDialog.exportStatus.completed',
+  failed: 'exportDialog.exportStatus.failed',
+  cancelled: 'exportDialog.exportStatus.cancelled',
+});
 
 export function exportStatusLabel(status: string): string {
   return (EXPORT_STATUS_LABELS as Record<string, string>)[status] ?? status;
@@ -67,12 +70,12 @@ export function etaSeconds(
   return secondsLeft(e.estimated_completion, now);
 }
 
-/** "about 12 s", "about 2 min", "under a second". */
+/** "about 12 s", "about 2 min", "under a second" ("约 12 秒"…). */
 export function formatEncodeTime(secs: number): string {
   if (!Number.isFinite(secs) || secs < 0) return '–';
-  if (secs < 1) return 'under a second';
-  if (secs < 90) return `about ${Math.round(secs)} s`;
-  return `about ${Math.round(secs / 60)} min`;
+  if (secs < 1) return t('exportDialog.underASecond');
+  if (secs < 90) return t('exportDialog.aboutSeconds', { n: formatNumber(Math.round(secs)) });
+  return t('exportDialog.aboutMinutes', { n: formatNumber(Math.round(secs / 60)) });
 }
 
 /**
@@ -85,37 +88,38 @@ export function progressText(
 ): string {
   switch (e.status) {
     case 'queued':
-      return e.message ? `Queued · ${e.message}` : 'Queued';
+      return e.message ? t('exportDialog.queuedWith', { message: e.message }) : exportStatusLabel('queued');
     case 'processing': {
-      const parts = [`${progressPercent(e.progress)}%`];
+      const parts = [formatNumber(progressPercent(e.progress) / 100, undefined, { style: 'percent' })];
       if (e.message) parts.push(e.message);
       const left = etaSeconds(e, now);
-      if (left !== null) parts.push(`${formatEncodeTime(left)} left`);
+      if (left !== null) parts.push(t('exportDialog.timeLeft', { time: formatEncodeTime(left) }));
       return parts.join(' · ');
     }
     case 'completed':
-      return 'Completed';
+      return exportStatusLabel('completed');
     case 'failed':
-      return `Failed: ${e.error || e.message || 'the export did not finish'}`;
+      return t('exportDialog.failedWith', { error: e.error || e.message || t('exportDialog.didNotFinish') });
     case 'cancelled':
-      return 'Cancelled';
+      return exportStatusLabel('cancelled');
     default:
       return exportStatusLabel(e.status);
   }
 }
 
-/** "free" for 0 credits, else "12 credits". */
+/** "free" for 0 credits, else "12 credits" ("免费", "12 积分"). */
 export function costText(credits: number): string {
-  return credits === 0 ? 'free' : pluralize(credits, 'credit');
+  return credits === 0 ? t('exportDialog.free') : formatCount('credit', credits);
 }
 
 /** The estimate's budget line: what is left, or why it is not enough. */
 export function quotaText(est: Pick<ExportEstimate, 'user_quota_remaining' | 'sufficient_quota' | 'estimated_cost'>): string {
-  if (est.user_quota_remaining === null) return est.sufficient_quota ? 'No budget set' : 'Not covered by the budget';
+  if (est.user_quota_remaining === null) return t(est.sufficient_quota ? 'exportDialog.noBudget' : 'exportDialog.notCovered');
+  const left = formatCount('credit', est.user_quota_remaining);
   if (!est.sufficient_quota) {
-    return `Not enough credits: ${pluralize(est.user_quota_remaining, 'credit')} left, ${pluralize(est.estimated_cost, 'credit')} needed`;
+    return t('exportDialog.notEnough', { left, needed: formatCount('credit', est.estimated_cost) });
   }
-  return `${pluralize(est.user_quota_remaining, 'credit')} left`;
+  return t('exportDialog.creditsLeft', { left });
 }
 
 /** A video length for the UI ("42s", "1:05"), or "–" when unknown. */

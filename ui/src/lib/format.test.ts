@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRelativeTime, pageWindow, pluralize, statusLabel } from './format';
+import { formatCount, formatRelativeTime, pageWindow, statusLabel } from './format';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 const ago = (secs: number) => new Date(NOW.getTime() - secs * 1000).toISOString();
@@ -31,11 +31,11 @@ describe('formatRelativeTime', () => {
   });
 });
 
-describe('pluralize / statusLabel', () => {
-  it('pluralizes', () => {
-    expect(pluralize(0, 'project')).toBe('0 projects');
-    expect(pluralize(1, 'project')).toBe('1 project');
-    expect(pluralize(2, 'project')).toBe('2 projects');
+describe('formatCount / statusLabel', () => {
+  it('pluralizes through the catalogue', () => {
+    expect(formatCount('project', 0)).toBe('0 projects');
+    expect(formatCount('project', 1)).toBe('1 project');
+    expect(formatCount('voicedLine', 2)).toBe('2 voiced lines');
   });
 
   it('labels statuses and passes unknown ones through', () => {

@@ -90,7 +90,7 @@ export function formatCreditAmount(n: number, locale: string = activeLocale()): 
 
 /** "1 project" / "12 projects" / "12 个项目" through the catalogue's plural forms (`count.project_one`…). */
 export function formatCount(
-  noun: 'project' | 'credit' | 'user' | 'member' | 'key' | 'episode' | 'scene' | 'shot',
+  noun: 'project' | 'credit' | 'user' | 'member' | 'key' | 'episode' | 'scene' | 'shot' | 'voicedLine',
   count: number,
 ): string {
   return t(`count.${noun}`, { count, formatted: formatNumber(count) });
@@ -99,11 +99,6 @@ export function formatCount(
 /** Whether the catalogue has a label for a value that comes from the server (codes, kinds). */
 export function hasLabel(key: string): boolean {
   return hasKey(key);
-}
-
-/** "1 project", "12 projects" (English only: for screens not yet translated, see src/locales/README.md). */
-export function pluralize(count: number, singular: string, plural = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : plural}`;
 }
 
 /** Page numbers to show, with null for a gap: [1, null, 4, 5, 6, null, 10]. */

@@ -46,6 +46,11 @@ export const CONVERTED = [
   'components/editor/AssetsTab.tsx',
   'components/editor/AssetModelLabel.tsx',
   'components/editor/ProjectSettingsDialog.tsx',
+  'components/editor/StoryboardTab.tsx',
+  'components/editor/CharactersTab.tsx',
+  'components/editor/ExportDialog.tsx',
+  'components/editor/ScriptTab.tsx',
+  'components/editor/EditorPage.tsx',
 ];
 
 /** Text that is the same in every language (the product's name, key caps, language names). */

@@ -10,15 +10,18 @@ import {
   removeCharacterImage,
   updateCharacter,
 } from '../../api/characters';
-import type { Character, VoiceList, VoiceMatch } from '../../api/types';
+import type { Character, VoiceInfo, VoiceList, VoiceMatch } from '../../api/types';
+import { Trans, i18n, t as translate, useLocale, useT } from '../../i18n';
+import { formatNumber } from '../../lib/format';
 import { validateName } from '../../lib/validation';
-import { ApiError, apiUrl, errorMessage } from '../../transport';
+import { ApiError, apiUrl, errorMessage, fieldErrorMessage } from '../../transport';
 import { AlertIcon, CheckIcon, ImageIcon, PencilIcon, PlusIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 
 type Load = { kind: 'loading' } | { kind: 'ready'; items: Character[] } | { kind: 'error'; message: string };
 
 export function CharactersTab({ projectId }: { projectId: string }) {
+  const t = useT();
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [reloadKey, setReloadKey] = useState(0);
@@ -43,7 +46,7 @@ export function CharactersTab({ projectId }: { projectId: string }) {
   async function confirm(c: Character) {
     try {
       replace(await confirmCharacter(c.id));
-      toasts.show({ kind: 'success', message: `Confirmed “${c.name}”` });
+      toasts.show({ kind: 'success', message: t('characters.confirmed', { name: c.name }) });
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
     }
@@ -52,24 +55,24 @@ export function CharactersTab({ projectId }: { projectId: string }) {
   async function upload(c: Character, file: File) {
     try {
       replace(await addCharacterImage(c.id, file, file.name));
-      toasts.show({ kind: 'success', message: `Added a reference image to “${c.name}”` });
+      toasts.show({ kind: 'success', message: t('characters.imageAdded', { name: c.name }) });
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
     }
   }
 
-  if (load.kind === 'loading') return <span className="spinner" role="status" aria-label="Loading characters" />;
+  if (load.kind === 'loading') return <span className="spinner" role="status" aria-label={t('characters.loading')} />;
   if (load.kind === 'error') {
     return (
       <section className="panel">
         <div className="load-error" role="alert" data-testid="characters-error">
           <AlertIcon size={22} />
           <div>
-            <h2>Couldn’t load the characters</h2>
+            <h2>{t('characters.loadError')}</h2>
             <p>{load.message}</p>
           </div>
           <button type="button" className="button secondary" onClick={reload}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       </section>
@@ -104,43 +107,43 @@ export function CharactersTab({ projectId }: { projectId: string }) {
     <div className="characters" data-testid="characters">
       <div className="toolbar">
         <p className="storyboard-summary">
-          {confirmed.length} confirmed · {proposed.length} proposed by the parser
+          {t('characters.summary', { confirmed: formatNumber(confirmed.length), proposed: formatNumber(proposed.length) })}
         </p>
         <button type="button" className="button primary" data-testid="new-character" onClick={() => setCreating(true)} disabled={creating}>
           <PlusIcon />
-          New character
+          {t('characters.new')}
         </button>
       </div>
       {creating && (
         <CharacterForm
-          title="New character"
+          title={t('characters.new')}
           initial={{ name: '', description: '', voice: '' }}
-          submitLabel="Create"
+          submitLabel={t('common.create')}
           onCancel={() => setCreating(false)}
           onSubmit={async (v) => {
             const c = await createCharacter({ project_id: projectId, name: v.name, description: v.description || undefined, voice: v.voice || undefined });
             setLoad((s) => (s.kind === 'ready' ? { ...s, items: [...s.items, c] } : s));
             setCreating(false);
-            toasts.show({ kind: 'success', message: `Created “${c.name}”` });
+            toasts.show({ kind: 'success', message: t('characters.created', { name: c.name }) });
           }}
           onError={(m) => toasts.show({ kind: 'error', message: m })}
         />
       )}
       {load.items.length === 0 && !creating && (
         <div className="empty-state" data-testid="characters-empty">
-          <h2>No characters yet</h2>
-          <p>Speakers found in the script are proposed here; you can also add characters by hand.</p>
+          <h2>{t('characters.empty')}</h2>
+          <p>{t('characters.emptyBody')}</p>
         </div>
       )}
       {proposed.length > 0 && (
         <section className="character-section" aria-labelledby="chars-proposed" data-testid="characters-proposed">
-          <h3 id="chars-proposed">Proposed by the parser</h3>
+          <h3 id="chars-proposed">{t('characters.proposedSection')}</h3>
           {renderList(proposed)}
         </section>
       )}
       {confirmed.length > 0 && (
         <section className="character-section" aria-labelledby="chars-confirmed" data-testid="characters-confirmed">
-          <h3 id="chars-confirmed">Confirmed</h3>
+          <h3 id="chars-confirmed">{t('characters.confirmedSection')}</h3>
           {renderList(confirmed)}
         </section>
       )}
@@ -167,6 +170,7 @@ function CharacterCard({
   onChanged: (c: Character) => void;
   onError: (m: string) => void;
 }) {
+  const t = useT();
   const fileRef = useRef<HTMLInputElement>(null);
   const thumb = apiUrl(c.thumbnail_url ?? c.image_url);
   return (
@@ -180,9 +184,9 @@ function CharacterCard({
       </div>
       {editing ? (
         <CharacterForm
-          title={`Edit ${c.name}`}
+          title={t('characters.editTitle', { name: c.name })}
           initial={{ name: c.name, description: c.description ?? '', voice: c.voice ?? '' }}
-          submitLabel="Save"
+          submitLabel={t('common.save')}
           onCancel={() => onDone(null)}
           onSubmit={async (v) => {
             const patch: { name?: string; description?: string; voice?: string } = {};
@@ -200,39 +204,39 @@ function CharacterCard({
               {c.name}
             </span>
             <span className={`badge character-status status-${c.status}`} data-testid="character-status">
-              {c.status === 'proposed' ? 'Proposed' : 'Confirmed'}
+              {c.status === 'proposed' ? t('characters.status.proposed') : t('characters.status.confirmed')}
             </span>
           </div>
           <p className={c.description ? 'character-description' : 'character-description muted-italic'}>
-            {c.description || 'No description'}
+            {c.description || t('characters.noDescription')}
           </p>
           <p className="character-voice">
-            <span className="muted">Voice:</span> {c.voice || <span className="muted-italic">not set</span>}
+            <span className="muted">{t('characters.voiceIs')}</span> {c.voice || <span className="muted-italic">{t('characters.notSet')}</span>}
           </p>
           <p className="character-refs muted small">
-            {c.reference_asset_ids.length} reference image{c.reference_asset_ids.length === 1 ? '' : 's'}
+            {t('characters.refCount', { count: c.reference_asset_ids.length, formatted: formatNumber(c.reference_asset_ids.length) })}
           </p>
           <ReferenceImages character={c} onChanged={onChanged} onError={onError} />
           <div className="character-actions">
             {c.status === 'proposed' && (
-              <button type="button" className="button primary button-sm" data-testid="character-confirm" onClick={onConfirm} aria-label={`Confirm ${c.name}`}>
+              <button type="button" className="button primary button-sm" data-testid="character-confirm" onClick={onConfirm} aria-label={t('characters.confirmAria', { name: c.name })}>
                 <CheckIcon size={14} />
-                Confirm
+                {t('characters.confirm')}
               </button>
             )}
-            <button type="button" className="button secondary button-sm" data-testid="character-edit" onClick={onEdit} aria-label={`Edit ${c.name}`}>
+            <button type="button" className="button secondary button-sm" data-testid="character-edit" onClick={onEdit} aria-label={t('characters.editAria', { name: c.name })}>
               <PencilIcon size={14} />
-              Edit
+              {t('common.edit')}
             </button>
             <button
               type="button"
               className="button secondary button-sm"
               data-testid="character-upload"
               onClick={() => fileRef.current?.click()}
-              aria-label={`Add a reference image of ${c.name}`}
+              aria-label={t('characters.addImageAria', { name: c.name })}
             >
               <ImageIcon size={14} />
-              Add image
+              {t('characters.addImage')}
             </button>
             <input
               ref={fileRef}
@@ -241,7 +245,7 @@ function CharacterCard({
               className="visually-hidden-input"
               data-testid="character-image-input"
               tabIndex={-1}
-              aria-label={`Image of ${c.name}`}
+              aria-label={t('characters.imageInput', { name: c.name })}
               onChange={(e) => {
                 const f = e.target.files?.[0];
                 if (f) onUpload(f);
@@ -276,6 +280,8 @@ function CharacterForm({
   onCancel: () => void;
   onError: (m: string) => void;
 }) {
+  const t = useT();
+  const locale = useLocale();
   const [v, setV] = useState(initial);
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
@@ -296,7 +302,8 @@ function CharacterForm({
       await onSubmit({ name, description: v.description.trim(), voice: v.voice.trim() });
     } catch (err) {
       setSaving(false);
-      if (err instanceof ApiError && (err.field === 'name' || err.status === 409)) setError(err.detail);
+      if (err instanceof ApiError && err.status === 409) setError(locale === 'en' ? err.detail : t('characters.nameTaken'));
+      else if (err instanceof ApiError && err.field === 'name') setError(fieldErrorMessage(err));
       else onError(errorMessage(err));
     }
   }
@@ -314,7 +321,7 @@ function CharacterForm({
         }
       }}
     >
-      <label htmlFor={`${id}-name`}>Name</label>
+      <label htmlFor={`${id}-name`}>{t('characters.name')}</label>
       <input
         id={`${id}-name`}
         ref={nameRef}
@@ -333,7 +340,7 @@ function CharacterForm({
           {error}
         </p>
       )}
-      <label htmlFor={`${id}-desc`}>Description</label>
+      <label htmlFor={`${id}-desc`}>{t('characters.description')}</label>
       <textarea
         id={`${id}-desc`}
         className="input textarea"
@@ -345,7 +352,7 @@ function CharacterForm({
       <VoiceField id={`${id}-voice`} name={v.name} value={v.voice} onChange={(voice) => setV({ ...v, voice })} onError={onError} />
       <div className="shot-form-actions">
         <button type="button" className="button secondary button-sm" onClick={onCancel} disabled={saving}>
-          Cancel
+          {t('common.cancel')}
         </button>
         <button type="submit" className="button primary button-sm" data-testid="character-save" disabled={saving}>
           {submitLabel}
@@ -365,6 +372,7 @@ function ReferenceImages({
   onChanged: (c: Character) => void;
   onError: (m: string) => void;
 }) {
+  const t = useT();
   const [busy, setBusy] = useState(false);
   if (c.reference_asset_ids.length === 0) return null;
   const main = c.image_asset_id ?? c.reference_asset_ids[0];
@@ -379,15 +387,15 @@ function ReferenceImages({
     }
   }
   return (
-    <ul className="character-ref-list" data-testid="character-refs" aria-label={`Reference images of ${c.name}`}>
+    <ul className="character-ref-list" data-testid="character-refs" aria-label={t('characters.refsLabel', { name: c.name })}>
       {c.reference_asset_ids.map((assetId, i) => {
         const isMain = assetId === main;
         return (
           <li key={assetId} className="character-ref" data-testid="character-ref" data-asset-id={assetId} data-main={isMain ? 'true' : 'false'}>
-            <img src={apiUrl(`/api/v1/assets/${encodeURIComponent(assetId)}/thumbnail`) ?? undefined} alt={`${c.name}, reference ${i + 1}`} loading="lazy" />
+            <img src={apiUrl(`/api/v1/assets/${encodeURIComponent(assetId)}/thumbnail`) ?? undefined} alt={t('characters.refAlt', { name: c.name, index: i + 1 })} loading="lazy" />
             {isMain ? (
               <span className="badge" data-testid="character-ref-main">
-                Main
+                {t('characters.main')}
               </span>
             ) : (
               <button
@@ -395,10 +403,10 @@ function ReferenceImages({
                 className="button secondary button-sm"
                 data-testid="character-ref-make-main"
                 disabled={busy}
-                aria-label={`Make reference ${i + 1} the main image of ${c.name}`}
+                aria-label={t('characters.makeMainAria', { name: c.name, index: i + 1 })}
                 onClick={() => void act(() => updateCharacter(c.id, { image_asset_id: assetId }))}
               >
-                Make main
+                {t('characters.makeMain')}
               </button>
             )}
             <button
@@ -406,16 +414,22 @@ function ReferenceImages({
               className="button secondary button-sm"
               data-testid="character-ref-remove"
               disabled={busy}
-              aria-label={`Remove reference ${i + 1} of ${c.name}`}
+              aria-label={t('characters.removeAria', { name: c.name, index: i + 1 })}
               onClick={() => void act(() => removeCharacterImage(c.id, assetId))}
             >
-              Remove
+              {t('common.remove')}
             </button>
           </li>
         );
       })}
     </ul>
   );
+}
+
+/** A voice in a list: its name, and its gender when the model says ("cmn (female)", "cmn（女）"). */
+function voiceOptionLabel(x: VoiceInfo): string {
+  if (!x.gender) return x.name;
+  return translate('characters.voiceOption', { name: x.name, gender: translate(`characters.gender.${x.gender}`) });
 }
 
 /** Shaped like a voice name a TTS model knows (`cmn`, `en-us+f3`); anything else is a description. */
@@ -445,6 +459,7 @@ function VoiceField({
   onChange: (voice: string) => void;
   onError: (m: string) => void;
 }) {
+  const t = useT();
   const [language, setLanguage] = useState<'zh' | 'en'>(() => languageOf(name || value));
   const [list, setList] = useState<VoiceList | null>(null);
   const [matched, setMatched] = useState<VoiceMatch | null>(null);
@@ -505,10 +520,10 @@ function VoiceField({
   const known = !picked || voices.some((x) => x.id === base);
   return (
     <fieldset className="voice-field" data-testid="character-voice">
-      <legend>Voice</legend>
+      <legend>{t('characters.voice')}</legend>
       <div className="voice-row">
         <select
-          aria-label="Voice language"
+          aria-label={t('characters.voiceLanguage')}
           className="input input-sm"
           data-testid="character-voice-language"
           value={language}
@@ -519,7 +534,7 @@ function VoiceField({
         </select>
         <select
           id={id}
-          aria-label="Voice"
+          aria-label={t('characters.voice')}
           className="input input-sm"
           data-testid="character-voice-select"
           value={picked ? base : ''}
@@ -528,28 +543,26 @@ function VoiceField({
             onChange(e.target.value);
           }}
         >
-          <option value="">{description ? 'From the description' : 'Default voice'}</option>
+          <option value="">{description ? t('characters.fromDescription') : t('characters.defaultVoice')}</option>
           {!known && <option value={base}>{base}</option>}
           {voices.map((x) => (
             <option key={x.id} value={x.id}>
-              {x.name}
-              {x.gender ? ` (${x.gender})` : ''}
+              {voiceOptionLabel(x)}
             </option>
           ))}
         </select>
         {picked && (list?.variants.length ?? 0) > 0 && (
           <select
-            aria-label="Voice variant"
+            aria-label={t('characters.voiceVariant')}
             className="input input-sm"
             data-testid="character-voice-variant"
             value={variant ?? ''}
             onChange={(e) => onChange(e.target.value ? `${base}+${e.target.value}` : base)}
           >
-            <option value="">Plain</option>
+            <option value="">{t('characters.plain')}</option>
             {list?.variants.map((x) => (
               <option key={x.id} value={x.id}>
-                {x.name}
-                {x.gender ? ` (${x.gender})` : ''}
+                {voiceOptionLabel(x)}
               </option>
             ))}
           </select>
@@ -558,18 +571,18 @@ function VoiceField({
           type="button"
           className="button secondary button-sm"
           data-testid="character-voice-play"
-          aria-label="Play an audition of this voice"
+          aria-label={t('characters.auditionAria')}
           disabled={playing}
           onClick={() => void audition()}
         >
-          {playing ? 'Playing…' : '▶ Audition'}
+          {playing ? t('characters.playing') : t('characters.audition')}
         </button>
       </div>
       <input
         className="input input-sm"
-        aria-label="Voice description"
+        aria-label={t('characters.voiceDescription')}
         data-testid="character-voice-input"
-        placeholder="Or describe it, e.g. 温柔女声，略带沙哑"
+        placeholder={t('characters.voicePlaceholder')}
         value={description}
         onChange={(e) => {
           setMode('describe');
@@ -579,9 +592,14 @@ function VoiceField({
       {list?.note && <p className="muted small">{list.note}</p>}
       {matched && (
         <p className="muted small" data-testid="character-voice-match" data-voice={matched.voice} data-pitch={matched.pitch ?? ''}>
-          {matched.described ? 'Sounds as ' : 'Voice '}
-          <code>{matched.voice}</code>
-          {matched.pitch !== null ? `, pitch ${matched.pitch}` : ''}
+          <Trans
+            i18n={i18n}
+            t={t}
+            i18nKey={matched.described ? 'characters.matchDescribed' : 'characters.matchNamed'}
+            values={{ voice: matched.voice }}
+            components={{ voice: <code /> }}
+          />
+          {matched.pitch !== null ? t('characters.matchPitch', { pitch: matched.pitch }) : ''}
         </p>
       )}
       {audio && <audio className="voice-audio" data-testid="character-voice-audio" data-voice={audio.voice} src={audio.url} controls />}

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { getProject } from '../../api/projects';
 import type { Project, Version } from '../../api/types';
 import { createVersion, listVersions, onVersionCountsChanged, setCurrentVersion } from '../../api/versions';
-import { pluralize } from '../../lib/format';
+import { useT } from '../../i18n';
+import { formatCount } from '../../lib/format';
 import { isSaveShortcut } from '../../lib/keyboard';
 import { navigate } from '../../lib/navigate';
 import { EDITOR_TABS, tabOf, type EditorTab, type EditorTabName } from '../../lib/route';
@@ -17,13 +18,13 @@ import { RunsTab } from './RunsTab';
 import { ScriptTab, type FlushFn } from './ScriptTab';
 import { StoryboardTab } from './StoryboardTab';
 
-const TAB_LABELS: Record<EditorTabName, string> = {
-  script: 'Script',
-  storyboard: 'Storyboard',
-  characters: 'Characters',
-  assets: 'Assets',
-  runs: 'Runs',
-};
+const TAB_LABELS = {
+  script: 'editor.tabs.script',
+  storyboard: 'editor.tabs.storyboard',
+  characters: 'editor.tabs.characters',
+  assets: 'editor.tabs.assets',
+  runs: 'editor.tabs.runs',
+} as const satisfies Record<EditorTabName, string>;
 
 type Load =
   | { kind: 'loading' }
@@ -36,6 +37,7 @@ function currentVersionId(project: Project, versions: Version[]): string | null 
 }
 
 export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorTab }) {
+  const t = useT();
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [reloadKey, setReloadKey] = useState(0);
@@ -83,9 +85,9 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
   /** Saves the script's pending edits; false (with a toast) when that failed. */
   const flushScript = useCallback(async (): Promise<boolean> => {
     const ok = (await flushRef.current?.()) ?? true;
-    if (!ok) toasts.show({ kind: 'error', message: 'The script has unsaved changes that could not be saved.' });
+    if (!ok) toasts.show({ kind: 'error', message: t('editor.unsavedScript') });
     return ok;
-  }, [toasts]);
+  }, [toasts, t]);
 
   async function goTo(next: EditorTab) {
     if (next === tab) return;
@@ -121,7 +123,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
     setSwitching(true);
     try {
       const v = await createVersion(projectId, from ? { from_version_id: from } : {});
-      toasts.show({ kind: 'success', message: `Created version ${v.number}` });
+      toasts.show({ kind: 'success', message: t('editor.versionCreated', { number: v.number }) });
       setReloadKey((k) => k + 1);
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
@@ -156,7 +158,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
   if (load.kind === 'loading') {
     return (
       <div className="page page-wide" data-testid="editor-loading">
-        <span className="spinner" role="status" aria-label="Loading the project" />
+        <span className="spinner" role="status" aria-label={t('editor.loading')} />
       </div>
     );
   }
@@ -167,11 +169,11 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           <div className="load-error" role="alert" data-testid="editor-error">
             <AlertIcon size={22} />
             <div>
-              <h2>{load.notFound ? 'This project does not exist (any more)' : 'Couldn’t open the project'}</h2>
+              <h2>{load.notFound ? t('editor.notFound') : t('editor.loadError')}</h2>
               <p>{load.message}</p>
             </div>
             <button type="button" className="button secondary" onClick={() => navigate({ name: 'projects' })}>
-              Back to projects
+              {t('editor.backToProjects')}
             </button>
           </div>
         </section>
@@ -189,14 +191,14 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
       <header className="editor-header">
         <button type="button" className="button secondary back-button" onClick={() => void back()} data-testid="editor-back">
           <ChevronLeftIcon />
-          Projects
+          {t('editor.back')}
         </button>
         <h1 className="editor-title" data-testid="editor-title" title={project.name}>
           {project.name}
         </h1>
         <div className="version-switcher" data-testid="version-switcher">
           <label htmlFor="version-select" className="version-label">
-            Version
+            {t('editor.version')}
           </label>
           <select
             id="version-select"
@@ -208,7 +210,12 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           >
             {versions.map((v) => (
               <option key={v.id} value={v.id}>
-                {`v${v.number}${v.note ? ` · ${v.note}` : ''} · ${pluralize(v.scene_count, 'scene')} · ${pluralize(v.shot_count, 'shot')}`}
+                {t(v.note ? 'editor.versionOptionNote' : 'editor.versionOption', {
+                  number: v.number,
+                  note: v.note ?? '',
+                  scenes: formatCount('scene', v.scene_count),
+                  shots: formatCount('shot', v.shot_count),
+                })}
               </option>
             ))}
           </select>
@@ -218,10 +225,10 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
             data-testid="new-version"
             disabled={switching}
             onClick={() => void newVersion(versionId)}
-            title="Copy the current version (script, scenes, shots) into a new version and switch to it"
+            title={t('editor.newVersionTitle')}
           >
             <PlusIcon />
-            New version
+            {t('editor.newVersion')}
           </button>
         </div>
         <button
@@ -229,10 +236,10 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           className="button secondary"
           data-testid="project-settings"
           onClick={() => setSettingsOpen(true)}
-          title="Name, aspect ratio and cost cap"
+          title={t('editor.settingsTitle')}
         >
           <span aria-hidden="true">⚙</span>
-          Settings
+          {t('editor.settings')}
         </button>
         <button
           type="button"
@@ -240,41 +247,41 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           data-testid="open-export"
           disabled={versionId === null}
           onClick={() => setExporting(true)}
-          title="Export this version’s latest completed run as a video"
+          title={t('editor.exportTitle')}
         >
           <FilmIcon />
-          Export
+          {t('editor.export')}
         </button>
       </header>
 
-      <div className="tabs" role="tablist" aria-label="Editor sections">
-        {EDITOR_TABS.map((t) => (
+      <div className="tabs" role="tablist" aria-label={t('editor.sections')}>
+        {EDITOR_TABS.map((name) => (
           <button
-            key={t}
+            key={name}
             type="button"
             role="tab"
-            id={`tab-${t}`}
-            aria-selected={shownTab === t}
-            aria-controls={`panel-${t}`}
-            tabIndex={shownTab === t ? 0 : -1}
-            className={`tab${shownTab === t ? ' active' : ''}`}
-            data-testid={`tab-${t}`}
-            onClick={() => void goTo(t)}
+            id={`tab-${name}`}
+            aria-selected={shownTab === name}
+            aria-controls={`panel-${name}`}
+            tabIndex={shownTab === name ? 0 : -1}
+            className={`tab${shownTab === name ? ' active' : ''}`}
+            data-testid={`tab-${name}`}
+            onClick={() => void goTo(name)}
             onKeyDown={(e) => {
               if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
               e.preventDefault();
-              const i = EDITOR_TABS.indexOf(t);
+              const i = EDITOR_TABS.indexOf(name);
               const next = EDITOR_TABS[(i + (e.key === 'ArrowRight' ? 1 : EDITOR_TABS.length - 1)) % EDITOR_TABS.length]!;
               void goTo(next).then(() => document.getElementById(`tab-${next}`)?.focus());
             }}
           >
-            {TAB_LABELS[t]}
+            {t(TAB_LABELS[name])}
           </button>
         ))}
       </div>
 
       {versionId === null ? (
-        <p className="muted">This project has no version yet.</p>
+        <p className="muted">{t('editor.noVersion')}</p>
       ) : (
         <>
           {/* The script tab stays mounted (hidden) so its text, undo history and pending save survive tab switches. */}
@@ -299,14 +306,14 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           )}
         </>
       )}
-      {version && <span className="sr-only">Editing version {version.number}</span>}
+      {version && <span className="sr-only">{t('editor.editingVersion', { number: version.number })}</span>}
       {settingsOpen && (
         <ProjectSettingsDialog
           project={project}
           onClose={() => setSettingsOpen(false)}
           onSaved={(p) => {
             setLoad((s) => (s.kind === 'ready' ? { ...s, project: p } : s));
-            toasts.show({ kind: 'success', message: 'Project settings saved' });
+            toasts.show({ kind: 'success', message: t('editor.settingsSaved') });
           }}
         />
       )}

@@ -22,6 +22,7 @@ import {
   type AspectRatio,
   type Export,
   type ExportEstimate,
+  type ExportFormat,
   type ExportPreview,
   type Page,
   type Project,
@@ -53,9 +54,10 @@ import {
   storyboardSheetFileName,
   videoLengthText,
 } from '../../lib/exportStatus';
-import { formatBytes, formatDateTime, formatRelativeTime, pluralize } from '../../lib/format';
+import { Trans, i18n, useLocale, useT } from '../../i18n';
+import { formatBytes, formatCount, formatDateTime, formatDuration, formatNumber, formatRelativeTime } from '../../lib/format';
 import { isFormStartKey } from '../../lib/keyboard';
-import { ApiError, errorMessage } from '../../transport';
+import { ApiError, errorMessage, fieldErrorMessage } from '../../transport';
 import { AspectShape } from '../Badges';
 import { AlertIcon, DownloadIcon, FileTextIcon, FilmIcon, PlayIcon, StopIcon } from '../Icons';
 import { Modal } from '../Modal';
@@ -66,17 +68,14 @@ import { saveBlob, useBlobUrl } from './useBlobUrl';
 const ESTIMATE_DEBOUNCE_MS = 200;
 const HISTORY_LIMIT = 10;
 
-const RESOLUTION_HINTS: Record<string, string> = { '480p': 'SD', '720p': 'HD', '1080p': 'Full HD', '2160p': '4K' };
-const FORMAT_LABELS: Record<string, { label: string; hint: string }> = {
-  mp4: { label: 'MP4', hint: 'H.264 + AAC' },
-  webm: { label: 'WebM', hint: 'VP9 + Opus' },
-};
-const SUBTITLE_LABELS: Record<string, { label: string; hint: string }> = {
-  soft: { label: 'Soft', hint: 'switchable track' },
-  burn: { label: 'Burned in', hint: 'in the picture' },
-  none: { label: 'None', hint: '.srt only' },
-};
-const TRANSITION_LABELS: Record<string, string> = { cut: 'Cut', crossfade: 'Crossfade' };
+/** Container names and codecs: the same in every language. */
+const FORMAT_NAMES: Record<ExportFormat, string> = { mp4: 'MP4', webm: 'WebM' };
+const FORMAT_CODECS: Record<ExportFormat, string> = { mp4: 'H.264 + AAC', webm: 'VP9 + Opus' };
+
+/** "Soft", "软字幕"… for a subtitle mode (a newer server's value reads as itself). */
+function subtitleModeLabel(mode: string): string {
+  return i18n.exists(`exportDialog.subtitleMode.${mode}`) ? i18n.t(`exportDialog.subtitleMode.${mode}` as never) : mode;
+}
 
 type EstimateState =
   | { kind: 'idle' }
@@ -111,6 +110,8 @@ function blocksStart(e: unknown): boolean {
 }
 
 export function ExportDialog({ project, versionId, versionNumber, onClose, onGoToRuns }: Props) {
+  const t = useT();
+  const locale = useLocale();
   const toasts = useToasts();
   const [settings, setSettings] = useState<ExportSettings>(() => defaultExportSettings(project.aspect_ratio));
   const [estimate, setEstimate] = useState<EstimateState>({ kind: 'idle' });
@@ -224,7 +225,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
       },
       onError: (e) => setWatchProblem({ kind: 'reconnecting', message: errorMessage(e) }),
       onStop: (reason, err) => {
-        if (reason === 'gone') setWatchProblem({ kind: 'stopped', message: 'This export no longer exists.' });
+        if (reason === 'gone') setWatchProblem({ kind: 'stopped', message: i18n.t('exportDialog.gone') });
         else if (reason === 'error') setWatchProblem({ kind: 'stopped', message: errorMessage(err) });
       },
     });
@@ -243,10 +244,10 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
     lastStatus.current = current.status;
     if (was === null || was === current.status || !isExportFinished(current.status) || isExportFinished(was)) return;
     reloadHistory();
-    if (current.status === 'completed') toasts.show({ kind: 'success', message: 'The export is ready' });
+    if (current.status === 'completed') toasts.show({ kind: 'success', message: t('exportDialog.readyToast') });
     // The (often long) ffmpeg message is shown in the dialog; the toast only tells.
-    else if (current.status === 'failed') toasts.show({ kind: 'error', message: 'The export failed: the dialog says why' });
-  }, [current, reloadHistory, toasts]);
+    else if (current.status === 'failed') toasts.show({ kind: 'error', message: t('exportDialog.failedToast') });
+  }, [current, reloadHistory, toasts, t]);
 
   const video = useBlobUrl(current && isPlayable(current) ? current.video_url : null, videoReload);
   const previewVideo = useBlobUrl(preview.kind === 'ready' ? preview.preview.video_url : null);
@@ -266,7 +267,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
   const shownError = startError ?? estimateError;
   const errorField = isApi(shownError) ? exportFieldFor(shownError.field) : null;
   const fieldErrors: Partial<Record<ExportFormField, string>> =
-    errorField && isApi(shownError) ? { [errorField]: shownError.detail } : {};
+    errorField && isApi(shownError) ? { [errorField]: fieldErrorMessage(shownError) } : {};
   const formError = shownError && !errorField ? shownError : null;
   const est: ExportEstimate | null =
     estimate.kind === 'ready' ? estimate.estimate : estimate.kind === 'loading' ? estimate.previous : null;
@@ -305,7 +306,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
     try {
       const e = await cancelExport(current.id);
       setCurrent((prev) => newerExport(prev, e));
-      toasts.show({ kind: 'info', message: 'Export cancelled' });
+      toasts.show({ kind: 'info', message: t('exportDialog.cancelledToast') });
       reloadHistory();
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
@@ -332,7 +333,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
     try {
       saveBlob(await fetchExportFile(path), filename);
     } catch (e) {
-      toasts.show({ kind: 'error', message: `Couldn’t download ${filename}: ${errorMessage(e)}` });
+      toasts.show({ kind: 'error', message: t('exportDialog.downloadFailed', { name: filename, error: errorMessage(e) }) });
     }
   }
 
@@ -341,7 +342,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
     try {
       saveBlob(await downloadStoryboardSheet(project.id, versionId), storyboardSheetFileName(project.name, versionNumber));
     } catch (e) {
-      toasts.show({ kind: 'error', message: `Couldn’t make the storyboard sheet: ${errorMessage(e)}` });
+      toasts.show({ kind: 'error', message: t('exportDialog.sheetFailed', { error: errorMessage(e) }) });
     } finally {
       setPdfBusy(false);
     }
@@ -363,7 +364,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
 
   return (
     <Modal
-      title="Export video"
+      title={t('exportDialog.title')}
       onClose={onClose}
       busy={starting || cancelling}
       size="lg"
@@ -385,16 +386,16 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
           <div className="export-fields">
             <ChoiceGroup
               field="resolution"
-              legend="Resolution"
+              legend={t('exportDialog.resolution')}
               value={settings.resolution}
-              options={EXPORT_RESOLUTIONS.map((r) => ({ value: r, label: r, hint: RESOLUTION_HINTS[r] }))}
+              options={EXPORT_RESOLUTIONS.map((r) => ({ value: r, label: r, hint: t(`exportDialog.resolutionHint.${r}`) }))}
               onChange={(v) => update('resolution', v)}
               error={fieldErrors.resolution}
               note={`${size.width} × ${size.height}`}
             />
             <ChoiceGroup
               field="aspect_ratio"
-              legend="Aspect ratio"
+              legend={t('exportDialog.aspect')}
               value={settings.aspect_ratio}
               options={ASPECT_RATIOS.map((r: AspectRatio) => ({
                 value: r,
@@ -403,21 +404,21 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                     <AspectShape ratio={r} /> {r}
                   </>
                 ),
-                hint: r === project.aspect_ratio ? 'project' : undefined,
+                hint: r === project.aspect_ratio ? t('exportDialog.projectAspect') : undefined,
               }))}
               onChange={(v) => update('aspect_ratio', v)}
               error={fieldErrors.aspect_ratio}
             />
             <ChoiceGroup
               field="format"
-              legend="Format"
+              legend={t('exportDialog.format')}
               value={settings.format}
-              options={EXPORT_FORMATS.map((f) => ({ value: f, label: FORMAT_LABELS[f]!.label, hint: FORMAT_LABELS[f]!.hint }))}
+              options={EXPORT_FORMATS.map((f) => ({ value: f, label: FORMAT_NAMES[f], hint: FORMAT_CODECS[f] }))}
               onChange={(v) => update('format', v)}
               error={fieldErrors.format}
             />
             <div className="form-field">
-              <label htmlFor="export-fps">Frame rate</label>
+              <label htmlFor="export-fps">{t('exportDialog.frameRate')}</label>
               <select
                 id="export-fps"
                 className={`input input-sm select${fieldErrors.fps ? ' invalid' : ''}`}
@@ -429,7 +430,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
               >
                 {EXPORT_FPS.map((f) => (
                   <option key={f} value={f}>
-                    {f} fps
+                    {t('exportDialog.fps', { fps: f })}
                   </option>
                 ))}
               </select>
@@ -437,22 +438,22 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
             </div>
             <ChoiceGroup
               field="include_subtitles"
-              legend="Subtitles"
+              legend={t('exportDialog.subtitles')}
               value={settings.subtitles}
-              options={EXPORT_SUBTITLES.map((s) => ({ value: s, label: SUBTITLE_LABELS[s]!.label, hint: SUBTITLE_LABELS[s]!.hint }))}
+              options={EXPORT_SUBTITLES.map((s) => ({ value: s, label: t(`exportDialog.subtitleMode.${s}`), hint: t(`exportDialog.subtitleHint.${s}`) }))}
               onChange={(v) => update('subtitles', v)}
               error={fieldErrors.include_subtitles}
             />
             <ChoiceGroup
               field="transition"
-              legend="Transition"
+              legend={t('exportDialog.transition')}
               value={settings.transition}
-              options={EXPORT_TRANSITIONS.map((t) => ({ value: t, label: TRANSITION_LABELS[t] ?? t }))}
+              options={EXPORT_TRANSITIONS.map((tr) => ({ value: tr, label: t(`exportDialog.transitions.${tr}`) }))}
               onChange={(v) => update('transition', v)}
               error={fieldErrors.transition}
             />
             <div className="form-field">
-              <span className="export-legend">Motion</span>
+              <span className="export-legend">{t('exportDialog.motion')}</span>
               <label className="export-check">
                 <input
                   type="checkbox"
@@ -461,12 +462,12 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                   checked={settings.motion}
                   onChange={(e) => update('motion', e.target.checked)}
                 />
-                Pan and zoom the stills
+                {t('exportDialog.motionCheck')}
               </label>
               <FieldError field="motion" message={fieldErrors.motion} />
             </div>
             <div className="form-field">
-              <span className="export-legend">Frames and subtitles</span>
+              <span className="export-legend">{t('exportDialog.framesAndSubtitles')}</span>
               <label className="export-check">
                 <input
                   type="checkbox"
@@ -475,7 +476,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                   checked={settings.overlays}
                   onChange={(e) => update('overlays', e.target.checked)}
                 />
-                Working overlays (shot number, scene, corner marks)
+                {t('exportDialog.overlays')}
               </label>
               <label className="export-check">
                 <input
@@ -485,14 +486,14 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                   checked={settings.speaker_names}
                   onChange={(e) => update('speaker_names', e.target.checked)}
                 />
-                Speaker names in subtitles
+                {t('exportDialog.speakerNames')}
               </label>
               <FieldError field="overlays" message={fieldErrors.overlays ?? fieldErrors.speaker_names} />
             </div>
             {(music.length > 0 || fieldErrors.music_asset_id) && (
               <div className="form-field">
                 <label htmlFor="export-music">
-                  Background music <span className="optional">optional</span>
+                  {t('exportDialog.music')} <span className="optional">{t('exportDialog.optional')}</span>
                 </label>
                 <select
                   id="export-music"
@@ -502,7 +503,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                   value={settings.music_asset_id ?? ''}
                   onChange={(e) => update('music_asset_id', e.target.value || null)}
                 >
-                  <option value="">None</option>
+                  <option value="">{t('common.none')}</option>
                   {music.map((a) => (
                     <option key={a.id} value={a.id}>
                       {a.filename}
@@ -518,10 +519,10 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
             <EstimatePanel estimate={est} state={estimate.kind} fresh={estimateFresh} />
             {formError !== null && (
               <div className="form-error export-form-error" role="alert" data-testid="export-form-error" data-status={isApi(formError) ? formError.status : ''}>
-                <p>{isApi(formError) && formError.status === 409 ? `${formError.detail}` : errorMessage(formError)}</p>
+                <p>{isApi(formError) && formError.status === 409 ? (locale === 'en' ? formError.detail : t('exportDialog.needsRun')) : errorMessage(formError)}</p>
                 {isApi(formError) && formError.status === 409 && onGoToRuns && (
                   <button type="button" className="button secondary button-sm" onClick={onGoToRuns} data-testid="export-go-runs">
-                    Go to Runs
+                    {t('exportDialog.goToRuns')}
                   </button>
                 )}
               </div>
@@ -534,14 +535,14 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
               aria-keyshortcuts="Enter"
               title={
                 currentActive
-                  ? 'An export is running: wait for it or cancel it'
+                  ? t('exportDialog.runningTitle')
                   : insufficient
-                    ? 'Not enough credits for this export'
+                    ? t('exportDialog.insufficientTitle')
                     : undefined
               }
             >
               <FilmIcon />
-              {starting ? 'Starting…' : currentActive ? 'Exporting…' : 'Start export'}
+              {starting ? t('exportDialog.starting') : currentActive ? t('exportDialog.exporting') : t('exportDialog.start')}
             </button>
             <button
               type="button"
@@ -549,13 +550,13 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
               data-testid="export-preview"
               disabled={preview.kind === 'loading'}
               onClick={() => void makePreview()}
-              title="The storyboard as it stands, one frame per shot, in about a second (no encoding of every frame)"
+              title={t('exportDialog.previewTitle')}
             >
               <PlayIcon />
-              {preview.kind === 'loading' ? 'Making the preview…' : 'Preview'}
+              {preview.kind === 'loading' ? t('exportDialog.makingPreview') : t('exportDialog.preview')}
             </button>
             <p className="toolbar-hint">
-              <kbd>Enter</kbd> starts · <kbd>Esc</kbd> closes (the export goes on)
+              <Trans i18n={i18n} t={t} i18nKey="exportDialog.keysHint" components={{ kbd: <kbd /> }} />
             </p>
           </aside>
         </form>
@@ -566,22 +567,29 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
             ref={previewRef}
             data-testid="export-preview-panel"
             data-state={preview.kind}
-            aria-label="Preview"
+            aria-label={t('exportDialog.preview')}
           >
             <div className="run-summary-line">
-              <strong>Preview</strong>
+              <strong>{t('exportDialog.preview')}</strong>
               <span className="muted" data-testid="export-preview-facts">
                 {preview.kind === 'ready'
-                  ? `${videoLengthText(preview.preview.duration)} · ${pluralize(preview.preview.shots.length, 'shot')} · ${pluralize(preview.preview.voiced_lines, 'voiced line')} · ${preview.preview.width}×${preview.preview.height} · made in ${(preview.preview.elapsed_ms / 1000).toFixed(1)} s`
+                  ? t('exportDialog.previewFacts', {
+                      length: videoLengthText(preview.preview.duration),
+                      shots: formatCount('shot', preview.preview.shots.length),
+                      lines: formatCount('voicedLine', preview.preview.voiced_lines),
+                      width: preview.preview.width,
+                      height: preview.preview.height,
+                      elapsed: formatDuration(preview.preview.elapsed_ms / 1000),
+                    })
                   : preview.kind === 'loading'
-                    ? 'Making the preview…'
+                    ? t('exportDialog.makingPreview')
                     : ''}
               </span>
               <button type="button" className="button secondary button-sm" data-testid="export-preview-close" onClick={() => setPreview({ kind: 'idle' })}>
-                Close preview
+                {t('exportDialog.closePreview')}
               </button>
             </div>
-            {preview.kind === 'loading' && <span className="spinner" role="status" aria-label="Making the preview" />}
+            {preview.kind === 'loading' && <span className="spinner" role="status" aria-label={t('exportDialog.makingPreviewAria')} />}
             {preview.kind === 'error' && (
               <p className="run-error" role="alert" data-testid="export-preview-error">
                 <AlertIcon /> {errorMessage(preview.error)}
@@ -608,7 +616,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
             data-testid="export-current"
             data-export-id={current.id}
             data-status={current.status}
-            aria-label="Current export"
+            aria-label={t('exportDialog.current')}
           >
             <div className="run-summary-line">
               <span className={`run-status run-status-${statusClass(current.status)}`} data-testid="export-status" data-status={current.status}>
@@ -616,7 +624,8 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                 {exportStatusLabel(current.status)}
               </span>
               <span className="muted">
-                {current.resolution} · {current.aspect_ratio} · {current.width}×{current.height} · {current.fps} fps · {current.format.toUpperCase()}
+                {current.resolution} · {current.aspect_ratio} · {current.width}×{current.height} · {t('exportDialog.fps', { fps: current.fps })} ·{' '}
+                {current.format.toUpperCase()}
               </span>
               {canCancelExport(current.status) && (
                 <button
@@ -627,14 +636,14 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                   onClick={() => void cancel()}
                 >
                   <StopIcon />
-                  {cancelling ? 'Cancelling…' : 'Cancel'}
+                  {cancelling ? t('exportDialog.cancelling') : t('common.cancel')}
                 </button>
               )}
             </div>
             <div
               className="progress"
               role="progressbar"
-              aria-label="Export progress"
+              aria-label={t('exportDialog.progress')}
               aria-valuemin={0}
               aria-valuemax={100}
               aria-valuenow={progressPercent(current.status === 'completed' ? 1 : current.progress)}
@@ -648,7 +657,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
             </div>
             {current.status === 'failed' ? (
               <p className="run-error" role="alert" data-testid="export-error">
-                <AlertIcon /> {current.error || current.message || 'The export failed'}
+                <AlertIcon /> {current.error || current.message || t('exportDialog.failed')}
               </p>
             ) : (
               <p className="export-message muted" data-testid="export-message" aria-live="polite">
@@ -657,10 +666,10 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
             )}
             {watchProblem && !isExportFinished(current.status) && (
               <p className="export-watch muted" data-testid="export-watch" data-kind={watchProblem.kind}>
-                {watchProblem.kind === 'reconnecting' ? `Reconnecting… (${watchProblem.message})` : watchProblem.message}
+                {watchProblem.kind === 'reconnecting' ? t('exportDialog.reconnecting', { error: watchProblem.message }) : watchProblem.message}
                 {watchProblem.kind === 'stopped' && (
                   <button type="button" className="button secondary button-sm" onClick={() => watcher.current?.refresh()}>
-                    Check again
+                    {t('exportDialog.checkAgain')}
                   </button>
                 )}
               </p>
@@ -680,23 +689,23 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                 <div className="export-result-side">
                   <dl className="node-facts export-facts">
                     <div>
-                      <dt>Duration</dt>
+                      <dt>{t('exportDialog.duration')}</dt>
                       <dd data-testid="export-duration">{videoLengthText(current.duration ?? current.video_length)}</dd>
                     </div>
                     <div>
-                      <dt>Size</dt>
+                      <dt>{t('exportDialog.size')}</dt>
                       <dd>{current.file_size !== null ? formatBytes(current.file_size) : '–'}</dd>
                     </div>
                     <div>
-                      <dt>Subtitles</dt>
-                      <dd>{SUBTITLE_LABELS[current.include_subtitles]?.label ?? current.include_subtitles}</dd>
+                      <dt>{t('exportDialog.subtitles')}</dt>
+                      <dd>{subtitleModeLabel(current.include_subtitles)}</dd>
                     </div>
                   </dl>
                   <div className="export-downloads">
                     {video.url ? (
                       <a className="button secondary button-sm" href={video.url} download={exportFileName(current, 'video')} data-testid="export-download-video">
                         <DownloadIcon />
-                        Download {current.format.toUpperCase()}
+                        {t('exportDialog.download', { format: current.format.toUpperCase() })}
                       </a>
                     ) : (
                       <button
@@ -706,7 +715,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         onClick={() => void download(current.video_url, exportFileName(current, 'video'))}
                       >
                         <DownloadIcon />
-                        Download {current.format.toUpperCase()}
+                        {t('exportDialog.download', { format: current.format.toUpperCase() })}
                       </button>
                     )}
                     {current.subtitles_url && (
@@ -717,7 +726,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         onClick={() => void download(current.subtitles_url, exportFileName(current, 'subtitles'))}
                       >
                         <FileTextIcon />
-                        Subtitles (.srt)
+                        {t('exportDialog.downloadSrt')}
                       </button>
                     )}
                   </div>
@@ -727,20 +736,20 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
           </section>
         )}
 
-        <section className="export-history" data-testid="export-history" aria-label="Export history">
-          <h3>History</h3>
-          {history.kind === 'loading' && <span className="spinner" role="status" aria-label="Loading the export history" />}
+        <section className="export-history" data-testid="export-history" aria-label={t('exportDialog.historyLabel')}>
+          <h3>{t('exportDialog.history')}</h3>
+          {history.kind === 'loading' && <span className="spinner" role="status" aria-label={t('exportDialog.historyLoading')} />}
           {history.kind === 'error' && (
             <p className="run-error" role="alert">
               <AlertIcon /> {history.message}{' '}
               <button type="button" className="button secondary button-sm" onClick={reloadHistory}>
-                Try again
+                {t('common.tryAgain')}
               </button>
             </p>
           )}
           {history.kind === 'ready' && rows.length === 0 && (
             <p className="muted" data-testid="export-history-empty">
-              No exports of this project yet.
+              {t('exportDialog.historyEmpty')}
             </p>
           )}
           {history.kind === 'ready' && rows.length > 0 && (
@@ -748,18 +757,18 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
               <table className="asset-table export-table">
                 <thead>
                   <tr>
-                    <th scope="col">Status</th>
-                    <th scope="col">Resolution</th>
-                    <th scope="col">Format</th>
+                    <th scope="col">{t('exportDialog.status')}</th>
+                    <th scope="col">{t('exportDialog.resolution')}</th>
+                    <th scope="col">{t('exportDialog.format')}</th>
                     <th scope="col" className="num">
-                      Size
+                      {t('exportDialog.size')}
                     </th>
                     <th scope="col" className="num">
-                      Duration
+                      {t('exportDialog.duration')}
                     </th>
-                    <th scope="col">Created</th>
+                    <th scope="col">{t('exportDialog.created')}</th>
                     <th scope="col">
-                      <span className="sr-only">Actions</span>
+                      <span className="sr-only">{t('exportDialog.actions')}</span>
                     </th>
                   </tr>
                 </thead>
@@ -776,7 +785,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         <span className={`run-status run-status-${statusClass(r.status)}`} title={r.error ?? undefined}>
                           <span className="status-dot" aria-hidden="true" />
                           {exportStatusLabel(r.status)}
-                          {r.status === 'processing' ? ` ${progressPercent(r.progress)}%` : ''}
+                          {r.status === 'processing' ? ` ${formatNumber(progressPercent(r.progress) / 100, locale, { style: 'percent' })}` : ''}
                         </span>
                       </td>
                       <td>
@@ -797,8 +806,8 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                               <button
                                 type="button"
                                 className="icon-button"
-                                aria-label={`Play the ${r.resolution} ${r.format} export`}
-                                title="Play"
+                                aria-label={t('exportDialog.playAria', { resolution: r.resolution, format: r.format })}
+                                title={t('exportDialog.play')}
                                 data-testid="export-history-play"
                                 onClick={() => show(r)}
                               >
@@ -807,8 +816,8 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                               <button
                                 type="button"
                                 className="icon-button"
-                                aria-label={`Download the ${r.resolution} ${r.format} export`}
-                                title="Download the video"
+                                aria-label={t('exportDialog.downloadAria', { resolution: r.resolution, format: r.format })}
+                                title={t('exportDialog.downloadVideo')}
                                 data-testid="export-history-download"
                                 onClick={() => void download(r.video_url, exportFileName(r, 'video'))}
                               >
@@ -818,8 +827,8 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                                 <button
                                   type="button"
                                   className="icon-button"
-                                  aria-label={`Download the subtitles of the ${r.resolution} ${r.format} export`}
-                                  title="Download the subtitles (.srt)"
+                                  aria-label={t('exportDialog.downloadSrtAria', { resolution: r.resolution, format: r.format })}
+                                  title={t('exportDialog.downloadSrtTitle')}
                                   data-testid="export-history-srt"
                                   onClick={() => void download(r.subtitles_url, exportFileName(r, 'subtitles'))}
                                 >
@@ -829,7 +838,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                             </>
                           ) : !isExportFinished(r.status) && current?.id !== r.id ? (
                             <button type="button" className="button secondary button-sm" onClick={() => show(r)}>
-                              Follow
+                              {t('exportDialog.follow')}
                             </button>
                           ) : null}
                         </div>
@@ -858,13 +867,13 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
           data-testid="export-storyboard-pdf"
           disabled={pdfBusy}
           onClick={() => void storyboardPdf()}
-          title="Each shot’s frame, number, scene, dialogue and duration, six to a page"
+          title={t('exportDialog.sheetTitle')}
         >
           <FileTextIcon />
-          {pdfBusy ? 'Making the sheet…' : 'Storyboard sheet (PDF)'}
+          {pdfBusy ? t('exportDialog.makingSheet') : t('exportDialog.sheet')}
         </button>
         <button type="button" className="button secondary" data-testid="export-close" onClick={onClose} disabled={starting || cancelling}>
-          Close
+          {t('common.close')}
         </button>
       </footer>
     </Modal>
@@ -938,6 +947,7 @@ function EstimatePanel({
   state: EstimateState['kind'];
   fresh: boolean;
 }) {
+  const t = useT();
   return (
     <section
       className={`export-estimate${fresh ? '' : ' stale'}`}
@@ -950,46 +960,44 @@ function EstimatePanel({
       data-cost={estimate?.estimated_cost ?? ''}
       data-sufficient={estimate ? String(estimate.sufficient_quota) : ''}
       aria-busy={!fresh}
-      aria-label="Estimate"
+      aria-label={t('exportDialog.estimate')}
     >
       <h3>
-        Estimate {!fresh && state === 'loading' && <span className="spinner spinner-sm" aria-hidden="true" />}
+        {t('exportDialog.estimate')} {!fresh && state === 'loading' && <span className="spinner spinner-sm" aria-hidden="true" />}
       </h3>
       {estimate ? (
         <dl className="export-estimate-facts">
           <div>
-            <dt>Video length</dt>
+            <dt>{t('exportDialog.videoLength')}</dt>
             <dd data-testid="estimate-length">{videoLengthText(estimate.video_length)}</dd>
           </div>
           <div>
-            <dt>Frames</dt>
-            <dd data-testid="estimate-frames">
-              {estimate.frames.toLocaleString()} at {estimate.fps} fps
-            </dd>
+            <dt>{t('exportDialog.frames')}</dt>
+            <dd data-testid="estimate-frames">{t('exportDialog.framesAt', { frames: formatNumber(estimate.frames), fps: estimate.fps })}</dd>
           </div>
           <div>
-            <dt>Picture</dt>
+            <dt>{t('exportDialog.picture')}</dt>
             <dd>
-              {estimate.width}×{estimate.height} · {pluralize(estimate.shots, 'shot')}
+              {estimate.width}×{estimate.height} · {formatCount('shot', estimate.shots)}
             </dd>
           </div>
           <div>
-            <dt>Cost</dt>
+            <dt>{t('exportDialog.cost')}</dt>
             <dd data-testid="estimate-cost">{costText(estimate.estimated_cost)}</dd>
           </div>
           <div>
-            <dt>Encoding</dt>
+            <dt>{t('exportDialog.encoding')}</dt>
             <dd data-testid="estimate-time">{formatEncodeTime(estimate.estimated_duration)}</dd>
           </div>
           <div className={estimate.sufficient_quota ? undefined : 'export-quota-short'}>
-            <dt>Budget</dt>
+            <dt>{t('exportDialog.budget')}</dt>
             <dd data-testid="estimate-quota">{quotaText(estimate)}</dd>
           </div>
         </dl>
       ) : state === 'error' ? (
-        <p className="muted">No estimate for these settings.</p>
+        <p className="muted">{t('exportDialog.noEstimate')}</p>
       ) : (
-        <p className="muted">Working it out…</p>
+        <p className="muted">{t('exportDialog.workingOut')}</p>
       )}
     </section>
   );
@@ -1038,15 +1046,16 @@ function ExportPlayer({
   testId: string;
   dataId: string;
 }) {
+  const t = useT();
   const videoRef = useRef<HTMLVideoElement>(null);
   const [time, setTime] = useState(0);
   const onScreen = shotAt(shots, time);
   function seek(shot: TimedShot) {
     const v = videoRef.current;
     if (!v) return;
-    const t = seekTime(shot);
-    v.currentTime = t;
-    setTime(t);
+    const at = seekTime(shot);
+    v.currentTime = at;
+    setTime(at);
   }
   return (
     <div className="export-theatre" data-testid={`${testId}-theatre`}>
@@ -1062,23 +1071,23 @@ function ExportPlayer({
             onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
             onSeeked={(e) => setTime(e.currentTarget.currentTime)}
           >
-            {vtt && <track kind="subtitles" label="Subtitles" srcLang="zh" src={vtt} default />}
+            {vtt && <track kind="subtitles" label={t('exportDialog.subtitles')} srcLang="zh" src={vtt} default />}
           </video>
         ) : error ? (
           <div className="export-player-msg" role="alert">
-            <AlertIcon /> Couldn’t load the video: {error}
+            <AlertIcon /> {t('exportDialog.videoLoadFailed', { error })}
             {onRetry && (
               <button type="button" className="button secondary button-sm" onClick={onRetry}>
-                Try again
+                {t('common.tryAgain')}
               </button>
             )}
           </div>
         ) : (
-          <span className="spinner" role="status" aria-label="Loading the video" />
+          <span className="spinner" role="status" aria-label={t('exportDialog.loadingVideo')} />
         )}
       </div>
       {shots.length > 0 && (
-        <ol className="export-shot-list" aria-label="Shots" data-testid={`${testId}-shots`}>
+        <ol className="export-shot-list" aria-label={t('exportDialog.shots')} data-testid={`${testId}-shots`}>
           {shots.map((s) => (
             <li key={s.id}>
               <button
@@ -1090,7 +1099,7 @@ function ExportPlayer({
                 aria-current={onScreen?.id === s.id ? 'true' : undefined}
                 disabled={!url}
                 onClick={() => seek(s)}
-                title={`Play from shot ${s.number} (${clock(s.start)})`}
+                title={t('exportDialog.playFrom', { number: s.number, time: clock(s.start) })}
               >
                 <span className="export-shot-number">#{s.number}</span>
                 <span className="export-shot-time">{clock(s.start)}</span>

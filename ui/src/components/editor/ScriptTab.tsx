@@ -15,7 +15,8 @@ import {
 } from '../../api/script';
 import type { Breakdown, ParseResult } from '../../api/types';
 import { AutoSaver, type SaveState } from '../../lib/autosave';
-import { pluralize } from '../../lib/format';
+import { Trans, i18n, useT } from '../../i18n';
+import { formatCount, formatNumber } from '../../lib/format';
 import { errorMessage } from '../../transport';
 import { AlertIcon, CheckIcon, UploadIcon } from '../Icons';
 import { useToasts } from '../Toasts';
@@ -59,6 +60,7 @@ interface Props {
 }
 
 export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props) {
+  const t = useT();
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [reloadKey, setReloadKey] = useState(0);
@@ -209,7 +211,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
       setLastParse(res);
       toasts.show({
         kind: 'success',
-        message: `Parsed: ${pluralize(res.scene_count, 'scene')}, ${pluralize(res.shot_count, 'shot')}`,
+        message: t('scriptTab.parsed', { scenes: formatCount('scene', res.scene_count), shots: formatCount('shot', res.shot_count) }),
       });
       const doc = await getScript(projectId, versionId);
       if (doc.breakdown) setBreakdown(doc.breakdown);
@@ -229,7 +231,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
     if (
       file.size >= LARGE_SCRIPT_CHARS &&
       !window.confirm(
-        `“${file.name}” is ${formatBytes(file.size)}. Uploading parses it into the storyboard at once, which can take a while for a script this large. Upload and parse it?`,
+        t('scriptTab.confirmLargeUpload', { name: file.name, size: formatBytes(file.size) }),
       )
     ) {
       if (fileRef.current) fileRef.current.value = '';
@@ -242,7 +244,14 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
       const res = await uploadScript(projectId, versionId, file, file.name);
       toasts.show({
         kind: 'success',
-        message: `Uploaded “${res.filename}” (${res.encoding}, ${res.chars.toLocaleString()} characters): ${pluralize(res.parse.scene_count, 'scene')}, ${pluralize(res.parse.shot_count, 'shot')}`,
+        message: t('scriptTab.uploaded', {
+          count: res.chars,
+          formatted: formatNumber(res.chars),
+          name: res.filename,
+          encoding: res.encoding,
+          scenes: formatCount('scene', res.parse.scene_count),
+          shots: formatCount('shot', res.parse.shot_count),
+        }),
       });
       setLastParse(res.parse);
       setReloadKey((k) => k + 1);
@@ -261,11 +270,11 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
         <div className="load-error" role="alert" data-testid="script-load-error">
           <AlertIcon size={22} />
           <div>
-            <h2>Couldn’t load the script</h2>
+            <h2>{t('scriptTab.loadError')}</h2>
             <p>{load.message}</p>
           </div>
           <button type="button" className="button secondary" onClick={() => setReloadKey((k) => k + 1)}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       </section>
@@ -283,7 +292,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
           onClick={() => fileRef.current?.click()}
         >
           {uploading ? <span className="spinner" aria-hidden="true" /> : <UploadIcon />}
-          Upload script
+          {t('scriptTab.upload')}
         </button>
         <input
           ref={fileRef}
@@ -291,7 +300,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
           accept={SCRIPT_FILE_ACCEPT}
           className="visually-hidden-input"
           data-testid="upload-script-input"
-          aria-label="Script file"
+          aria-label={t('scriptTab.fileLabel')}
           tabIndex={-1}
           onChange={(e) => {
             const f = e.target.files?.[0];
@@ -299,21 +308,18 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
           }}
         />
         <span className="toolbar-hint">
-          <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>S</kbd> saves now
+          <Trans i18n={i18n} t={t} i18nKey="scriptTab.saveHint" components={{ kbd: <kbd /> }} />
         </span>
         <SaveIndicator state={save} loading={load.kind === 'loading'} onRetry={() => void saverRef.current?.retry()} />
       </div>
       {lastParse && lastParse.warnings.length > 0 && save.status === 'saved' && (
         <p className="parse-note" data-testid="parse-warnings-note">
-          Saved with {lastParse.warnings.length} parser warning{lastParse.warnings.length === 1 ? '' : 's'} (see the
-          breakdown).
+          {t('scriptTab.parseWarnings', { count: lastParse.warnings.length, formatted: formatNumber(lastParse.warnings.length) })}
         </p>
       )}
       {size.kind === 'large' && (
         <div className="parse-note script-size-note" role="status" data-testid="script-size-warning">
-          <AlertIcon size={14} /> This script is large ({formatBytes(size.bytes)}, {size.chars.toLocaleString()}{' '}
-          characters): highlighting and the live breakdown are paused, and saving keeps the text without re-parsing it
-          into the storyboard. Parsing a script this size can take a while and rebuilds thousands of shots.{' '}
+          <AlertIcon size={14} /> {t('scriptTab.large', { size: formatBytes(size.bytes), chars: formatNumber(size.chars) })}{' '}
           <button
             type="button"
             className="button secondary button-sm"
@@ -322,7 +328,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
             onClick={() => void parseLarge()}
           >
             {parsing && <span className="spinner spinner-sm" aria-hidden="true" />}
-            {parsing ? 'Parsing…' : 'Parse into storyboard'}
+            {parsing ? t('scriptTab.parsing') : t('scriptTab.parseLarge')}
           </button>
         </div>
       )}
@@ -349,12 +355,13 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
 }
 
 function SaveIndicator({ state, loading, onRetry }: { state: SaveState; loading: boolean; onRetry: () => void }) {
+  const t = useT();
   let label: string;
-  if (loading) label = 'Loading…';
-  else if (state.status === 'saved') label = 'Saved';
-  else if (state.status === 'pending') label = 'Unsaved changes';
-  else if (state.status === 'saving') label = 'Saving…';
-  else label = 'Not saved';
+  if (loading) label = t('common.loadingEllipsis');
+  else if (state.status === 'saved') label = t('scriptTab.save.saved');
+  else if (state.status === 'pending') label = t('scriptTab.save.pending');
+  else if (state.status === 'saving') label = t('common.saving');
+  else label = t('scriptTab.save.error');
   return (
     <div className="save-indicator" data-testid="save-status" data-state={loading ? 'loading' : state.status}>
       <span role="status" aria-live="polite" className={`save-label save-${state.status}`}>
@@ -362,11 +369,11 @@ function SaveIndicator({ state, loading, onRetry }: { state: SaveState; loading:
         {state.status === 'saving' && <span className="spinner spinner-sm" aria-hidden="true" />}
         {state.status === 'error' && <AlertIcon size={14} />}
         {label}
-        {state.status === 'error' && state.error && <span className="save-error">: {state.error}</span>}
+        {state.status === 'error' && state.error && <span className="save-error">{t('scriptTab.save.errorDetail', { error: state.error })}</span>}
       </span>
       {state.status === 'error' && (
         <button type="button" className="button secondary button-sm" data-testid="save-retry" onClick={onRetry}>
-          Retry
+          {t('scriptTab.save.retry')}
         </button>
       )}
     </div>

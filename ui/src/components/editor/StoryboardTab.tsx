@@ -23,7 +23,9 @@ import {
   type ShotType,
   type Storyboard,
 } from '../../api/types';
-import { formatDuration, humanize, pluralize } from '../../lib/format';
+import { Trans, i18n, t as translate, useT } from '../../i18n';
+import { cameraMoveLabel, shotTypeLabel } from '../../lib/editorLabels';
+import { formatCount, formatDuration } from '../../lib/format';
 import { cardKeyAction } from '../../lib/keyboard';
 import {
   flattenShots,
@@ -88,6 +90,7 @@ export function StoryboardTab({
   /** The project's frame shape: the board view's frames have it. */
   aspectRatio?: AspectRatio;
 }) {
+  const t = useT();
   const toasts = useToasts();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [sb, setSb] = useState<Storyboard | null>(null);
@@ -203,7 +206,7 @@ export function StoryboardTab({
       kind: 'info',
       message: entry.label,
       duration: 10_000,
-      action: { label: 'Undo', testId, onClick: () => void runHistory('undo', () => history.current.undoEntry(entry)) },
+      action: { label: t('common.undo'), testId, onClick: () => void runHistory('undo', () => history.current.undoEntry(entry)) },
     });
   }
 
@@ -211,14 +214,17 @@ export function StoryboardTab({
     const r = await queue.current.run(step);
     if (r.kind === 'none') return;
     if (r.kind === 'failed') {
-      toasts.show({ kind: 'error', message: `Couldn’t ${verb} “${r.entry.label}”: ${errorMessage(r.error)}` });
+      toasts.show({
+        kind: 'error',
+        message: t(verb === 'undo' ? 'storyboard.undoFailed' : 'storyboard.redoFailed', { label: r.entry.label, error: errorMessage(r.error) }),
+      });
     } else {
       toasts.show({
         kind: 'success',
-        message: `${verb === 'undo' ? 'Undone' : 'Redone'}: ${r.entry.label}`,
+        message: t(verb === 'undo' ? 'storyboard.undone' : 'storyboard.redone', { label: r.entry.label }),
         action:
           verb === 'undo'
-            ? { label: 'Redo', testId: 'redo-storyboard', onClick: () => void runHistory('redo', () => history.current.redo()) }
+            ? { label: t('storyboard.redo'), testId: 'redo-storyboard', onClick: () => void runHistory('redo', () => history.current.redo()) }
             : undefined,
       });
       const focus = (r.entry as BoardEntry).focus;
@@ -257,19 +263,19 @@ export function StoryboardTab({
     });
   }
 
-  function applyMove(id: string, plan: MovePlan, how: string) {
+  function applyMove(id: string, plan: MovePlan, how: 'keys' | 'drag') {
     if (!sb) return;
     const from = flattenShots(sb).find((s) => s.id === id);
     const moved = flattenShots(plan.storyboard).find((s) => s.id === id);
     const back = placeOf(sb, id);
-    setAnnounce(moved ? `Shot moved to position ${moved.number}${how}` : '');
+    setAnnounce(moved ? t(how === 'drag' ? 'storyboard.announceDragged' : 'storyboard.announceMoved', { number: moved.number }) : '');
     change(sb, plan.storyboard, () => moveShot(id, plan.target), () => {
       // Moves go in the history without a toast (Alt+arrows make many).
       const entry: BoardEntry = {
-        label: `Moved shot ${from?.number ?? ''} to position ${moved?.number ?? ''}`,
+        label: t('storyboard.history.moved', { from: from?.number ?? '', to: moved?.number ?? '' }),
         focus: id,
         undo: async () => {
-          if (!back) throw new Error('it was the only shot of its scene; drag it back');
+          if (!back) throw new Error(translate('storyboard.onlyShotOfScene'));
           await moveShot(id, back);
         },
         redo: async () => void (await moveShot(id, plan.target)),
@@ -301,7 +307,7 @@ export function StoryboardTab({
         const plan = planStep(sb, shot.id, action === 'move-up' ? -1 : 1);
         if (plan) {
           wantFocus.current = shot.id;
-          applyMove(shot.id, plan, '');
+          applyMove(shot.id, plan, 'keys');
         }
         break;
       }
@@ -335,7 +341,7 @@ export function StoryboardTab({
     change(sb, withoutShot(sb, shot.id), () => deleteShot(shot.id, projectId), () => {
       record(
         {
-          label: `Deleted shot ${shot.number}`,
+          label: t('storyboard.history.deleted', { number: shot.number }),
           focus: shot.id,
           // The trashed shot kept its id and order key: restoring puts it back where it was.
           undo: async () => void (await restoreShot(shot.id)),
@@ -364,7 +370,7 @@ export function StoryboardTab({
       let seen = updated;
       record(
         {
-          label: `Edited shot ${shot.number}`,
+          label: t('storyboard.history.edited', { number: shot.number }),
           focus: shot.id,
           undo: async () => {
             seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(shot) });
@@ -390,7 +396,7 @@ export function StoryboardTab({
       if ((e as { isNotFound?: boolean }).isNotFound) return;
       throw e;
     }
-    if (!sameShotState(now, seen)) throw new Error(`shot ${now.number} was edited since; nothing was changed`);
+    if (!sameShotState(now, seen)) throw new Error(translate('storyboard.editedSince', { number: now.number }));
   }
 
   async function structural(shot: Shot, op: 'split' | 'merge') {
@@ -406,7 +412,7 @@ export function StoryboardTab({
         let seen = first;
         record(
           {
-            label: `Split shot ${before.number} in two`,
+            label: t('storyboard.history.split', { number: before.number }),
             focus: shot.id,
             undo: async () => {
               await unchangedSince(made.id, made);
@@ -424,7 +430,7 @@ export function StoryboardTab({
         let seen = merged;
         record(
           {
-            label: `Merged shot ${before.number + 1} into shot ${before.number}`,
+            label: t('storyboard.history.merged', { next: before.number + 1, number: before.number }),
             focus: shot.id,
             undo: async () => {
               seen = await revertShot(shot.id, { expected: shotState(seen), state: shotState(before), restore_ids: [next!] });
@@ -477,12 +483,12 @@ export function StoryboardTab({
     const plan = planDrop(sb, id, shot.id, position);
     if (plan) {
       setFocusId(id);
-      applyMove(id, plan, ' by drag and drop');
+      applyMove(id, plan, 'drag');
     }
   }
 
   if (load.kind === 'loading') {
-    return <div className="storyboard-loading" data-testid="storyboard-loading"><span className="spinner" role="status" aria-label="Loading the storyboard" /></div>;
+    return <div className="storyboard-loading" data-testid="storyboard-loading"><span className="spinner" role="status" aria-label={t('storyboard.loading')} /></div>;
   }
   if (load.kind === 'error' || !sb) {
     return (
@@ -490,11 +496,11 @@ export function StoryboardTab({
         <div className="load-error" role="alert" data-testid="storyboard-error">
           <AlertIcon size={22} />
           <div>
-            <h2>Couldn’t load the storyboard</h2>
+            <h2>{t('storyboard.loadError')}</h2>
             <p>{load.kind === 'error' ? load.message : ''}</p>
           </div>
           <button type="button" className="button secondary" onClick={reload}>
-            Try again
+            {t('common.tryAgain')}
           </button>
         </div>
       </section>
@@ -540,9 +546,9 @@ export function StoryboardTab({
     <div className="storyboard" data-testid="storyboard" data-view={view}>
       <div className="toolbar storyboard-toolbar">
         <p className="storyboard-summary" data-testid="storyboard-summary">
-          {pluralize(sb.scenes.length, 'scene')} · {pluralize(shots.length, 'shot')} · {formatDuration(sb.total_duration)}
+          {formatCount('scene', sb.scenes.length)} · {formatCount('shot', shots.length)} · {formatDuration(sb.total_duration)}
         </p>
-        <div className="segmented" role="group" aria-label="Storyboard view">
+        <div className="segmented" role="group" aria-label={t('storyboard.view')}>
           {(['text', 'board'] as const).map((v) => (
             <button
               key={v}
@@ -550,16 +556,15 @@ export function StoryboardTab({
               className={`segment${view === v ? ' active' : ''}`}
               aria-pressed={view === v}
               data-testid={`storyboard-view-${v}`}
-              title={v === 'text' ? 'Cards with the full text, for writing' : 'Large keyframes, to look at the film'}
+              title={v === 'text' ? t('storyboard.viewTextTitle') : t('storyboard.viewBoardTitle')}
               onClick={() => chooseView(v)}
             >
-              {v === 'text' ? 'Text' : 'Board'}
+              {v === 'text' ? t('storyboard.viewText') : t('storyboard.viewBoard')}
             </button>
           ))}
         </div>
         <p className="toolbar-hint" id="storyboard-help">
-          Arrow keys move between shots · <kbd>Alt</kbd>+<kbd>↑</kbd>/<kbd>↓</kbd> moves a shot · <kbd>Enter</kbd> edits ·{' '}
-          <kbd>Delete</kbd> deletes · <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes · or drag a card
+          <Trans i18n={i18n} t={t} i18nKey="storyboard.help" components={{ kbd: <kbd /> }} />
         </p>
       </div>
       <p className="sr-only" aria-live="polite" data-testid="storyboard-announce">
@@ -567,8 +572,8 @@ export function StoryboardTab({
       </p>
       {shots.length === 0 && (
         <div className="empty-state" data-testid="storyboard-empty">
-          <h2>No shots yet</h2>
-          <p>Write the script in the Script tab; every action and dialogue block becomes a shot.</p>
+          <h2>{t('storyboard.empty')}</h2>
+          <p>{t('storyboard.emptyBody')}</p>
         </div>
       )}
       <div
@@ -594,11 +599,11 @@ export function StoryboardTab({
                 <header className="sb-scene-header" data-testid="storyboard-scene" data-scene-id={scene.id}>
                   <h3 id={`scene-h-${scene.id}`}>
                     <span className="sb-scene-number">{scene.number}</span>
-                    {scene.episode != null && <span className="bd-episode">E{scene.episode}</span>}
-                    <span data-testid="storyboard-scene-heading">{scene.heading ?? `Scene ${scene.number}`}</span>
+                    {scene.episode != null && <span className="bd-episode">{t('breakdown.episodeMark', { number: scene.episode })}</span>}
+                    <span data-testid="storyboard-scene-heading">{scene.heading ?? t('storyboard.sceneFallback', { number: scene.number })}</span>
                   </h3>
                   <span className="sb-scene-meta">
-                    {pluralize(scene.shots.length, 'shot')} · {formatDuration(scene.duration)}
+                    {formatCount('shot', scene.shots.length)} · {formatDuration(scene.duration)}
                   </span>
                 </header>
               ) : (
@@ -654,7 +659,9 @@ function dialogueExcerpt(shot: Shot): string | null {
 }
 
 function ShotCard(p: CardProps) {
+  const t = useT();
   const { shot } = p;
+  const kind = shot.kind === 'dialogue' ? t('storyboard.kind.dialogue') : t('storyboard.kind.action');
   const excerpt = dialogueExcerpt(shot);
   const cls = [
     'shot-card',
@@ -672,7 +679,7 @@ function ShotCard(p: CardProps) {
       data-shot-id={shot.id}
       data-shot-number={shot.number}
       tabIndex={p.focused ? 0 : -1}
-      aria-label={`Shot ${shot.number}, ${shot.kind}: ${shot.description}`}
+      aria-label={t('storyboard.cardLabel', { number: shot.number, kind, description: shot.description })}
       aria-busy={p.busy || undefined}
       draggable={!p.editing}
       onFocus={(e) => {
@@ -693,9 +700,9 @@ function ShotCard(p: CardProps) {
           {shot.number}
         </span>
         <span className={`shot-kind kind-${shot.kind}`} data-testid="shot-kind">
-          {shot.kind === 'dialogue' ? 'Dialogue' : 'Action'}
+          {kind}
         </span>
-        {shot.edited && <span className="shot-edited" title="Edited by hand">edited</span>}
+        {shot.edited && <span className="shot-edited" title={t('storyboard.editedTitle')}>{t('storyboard.edited')}</span>}
         <span className="shot-duration" data-testid="shot-duration">
           {formatDuration(shot.duration)}
         </span>
@@ -706,7 +713,7 @@ function ShotCard(p: CardProps) {
             data-asset-id={shot.keyframe_asset_id}
             // A small PNG the server makes (and keeps) on first request, not the full frame.
             src={apiUrl(shot.keyframe_asset_id ? `/api/v1/assets/${shot.keyframe_asset_id}/thumbnail` : shot.image_url) ?? undefined}
-            alt={`Keyframe of shot ${shot.number}`}
+            alt={t('storyboard.keyframeAlt', { number: shot.number })}
             loading="lazy"
             draggable={false}
           />
@@ -726,7 +733,7 @@ function ShotCard(p: CardProps) {
             </p>
           )}
           {shot.characters.length > 0 && p.view === 'text' && (
-            <ul className="shot-characters" aria-label="Characters">
+            <ul className="shot-characters" aria-label={t('storyboard.characters')}>
               {shot.characters.map((c) => (
                 <li key={c} className="chip">
                   {c}
@@ -735,21 +742,21 @@ function ShotCard(p: CardProps) {
             </ul>
           )}
           <div className="shot-camera">
-            <span data-testid="shot-type">{shot.shot_type ? humanize(shot.shot_type) : 'Any shot'}</span>
+            <span data-testid="shot-type">{shot.shot_type ? shotTypeLabel(shot.shot_type) : t('storyboard.anyShot')}</span>
             <span aria-hidden="true">·</span>
-            <span data-testid="shot-camera-move">{shot.camera_move ? humanize(shot.camera_move) : 'Any move'}</span>
+            <span data-testid="shot-camera-move">{shot.camera_move ? cameraMoveLabel(shot.camera_move) : t('storyboard.anyMove')}</span>
           </div>
           <div className="shot-actions">
-            <button type="button" className="icon-button" aria-label={`Edit shot ${shot.number}`} title="Edit (Enter)" data-testid="shot-edit" onClick={p.onEdit}>
+            <button type="button" className="icon-button" aria-label={t('storyboard.editAria', { number: shot.number })} title={t('storyboard.editTitle')} data-testid="shot-edit" onClick={p.onEdit}>
               <PencilIcon size={15} />
             </button>
-            <button type="button" className="icon-button" aria-label={`Split shot ${shot.number}`} title="Split in two" data-testid="shot-split" onClick={p.onSplit} disabled={p.busy}>
+            <button type="button" className="icon-button" aria-label={t('storyboard.splitAria', { number: shot.number })} title={t('storyboard.splitTitle')} data-testid="shot-split" onClick={p.onSplit} disabled={p.busy}>
               <SplitIcon size={15} />
             </button>
-            <button type="button" className="icon-button" aria-label={`Merge shot ${shot.number} with the next shot`} title={p.canMerge ? 'Merge with the next shot' : 'The last shot of its scene: the next shot opens another scene'} data-testid="shot-merge" onClick={p.onMerge} disabled={p.busy || !p.canMerge}>
+            <button type="button" className="icon-button" aria-label={t('storyboard.mergeAria', { number: shot.number })} title={p.canMerge ? t('storyboard.mergeTitle') : t('storyboard.mergeLastTitle')} data-testid="shot-merge" onClick={p.onMerge} disabled={p.busy || !p.canMerge}>
               <MergeIcon size={15} />
             </button>
-            <button type="button" className="icon-button danger" aria-label={`Delete shot ${shot.number}`} title="Delete (Del)" data-testid="shot-delete" onClick={p.onDelete}>
+            <button type="button" className="icon-button danger" aria-label={t('storyboard.deleteAria', { number: shot.number })} title={t('storyboard.deleteTitle')} data-testid="shot-delete" onClick={p.onDelete}>
               <TrashIcon size={15} />
             </button>
           </div>
@@ -761,14 +768,15 @@ function ShotCard(p: CardProps) {
 
 /** The board view's large keyframe (the approved one, or the latest candidate), or a placeholder. */
 function ShotFrame({ shot, aspectRatio }: { shot: Shot; aspectRatio: AspectRatio }) {
+  const t = useT();
   const src = apiUrl(shot.image_url);
   return (
     <div className="shot-frame-box" style={{ aspectRatio: aspectRatio.replace(':', ' / ') }}>
       {src ? (
-        <img className="shot-frame" data-testid="shot-frame" data-asset-id={shot.keyframe_asset_id ?? ''} src={src} alt={`Keyframe of shot ${shot.number}`} loading="lazy" draggable={false} />
+        <img className="shot-frame" data-testid="shot-frame" data-asset-id={shot.keyframe_asset_id ?? ''} src={src} alt={t('storyboard.keyframeAlt', { number: shot.number })} loading="lazy" draggable={false} />
       ) : (
         <span className="shot-frame-empty" data-testid="shot-frame-empty">
-          No keyframe yet
+          {t('storyboard.noKeyframe')}
         </span>
       )}
     </div>
@@ -776,6 +784,7 @@ function ShotFrame({ shot, aspectRatio }: { shot: Shot; aspectRatio: AspectRatio
 }
 
 function ShotEditForm({ shot, onSave, onCancel }: { shot: Shot; onSave: (patch: ShotPatch) => void; onCancel: () => void }) {
+  const t = useT();
   const [description, setDescription] = useState(shot.description);
   const [duration, setDuration] = useState(String(shot.duration));
   const [shotType, setShotType] = useState<string>(shot.shot_type ?? '');
@@ -791,11 +800,11 @@ function ShotEditForm({ shot, onSave, onCancel }: { shot: Shot; onSave: (patch: 
   function submit() {
     const d = Number(duration);
     if (!Number.isFinite(d) || d <= 0 || d > 600) {
-      setError('Duration must be a number of seconds between 0 and 600');
+      setError(t('storyboard.durationInvalid'));
       return;
     }
     if (!description.trim()) {
-      setError('The description must not be empty');
+      setError(t('storyboard.descriptionEmpty'));
       return;
     }
     const patch: ShotPatch = {};
@@ -827,7 +836,7 @@ function ShotEditForm({ shot, onSave, onCancel }: { shot: Shot; onSave: (patch: 
       }}
     >
       <label className="sr-only" htmlFor={`desc-${shot.id}`}>
-        Description
+        {t('storyboard.description')}
       </label>
       <textarea
         id={`desc-${shot.id}`}
@@ -843,7 +852,7 @@ function ShotEditForm({ shot, onSave, onCancel }: { shot: Shot; onSave: (patch: 
       />
       <div className="shot-form-row">
         <label>
-          <span>Seconds</span>
+          <span>{t('storyboard.seconds')}</span>
           <input
             className="input input-sm"
             type="number"
@@ -859,23 +868,23 @@ function ShotEditForm({ shot, onSave, onCancel }: { shot: Shot; onSave: (patch: 
           />
         </label>
         <label>
-          <span>Shot</span>
+          <span>{t('storyboard.shotType')}</span>
           <select className="input input-sm select" data-testid="shot-type-select" value={shotType} onChange={(e) => setShotType(e.target.value)}>
-            <option value="">Any</option>
-            {SHOT_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {humanize(t)}
+            <option value="">{t('storyboard.any')}</option>
+            {SHOT_TYPES.map((type) => (
+              <option key={type} value={type}>
+                {shotTypeLabel(type)}
               </option>
             ))}
           </select>
         </label>
         <label>
-          <span>Camera</span>
+          <span>{t('storyboard.cameraMove')}</span>
           <select className="input input-sm select" data-testid="shot-camera-select" value={cameraMove} onChange={(e) => setCameraMove(e.target.value)}>
-            <option value="">Any</option>
-            {CAMERA_MOVES.map((t) => (
-              <option key={t} value={t}>
-                {humanize(t)}
+            <option value="">{t('storyboard.any')}</option>
+            {CAMERA_MOVES.map((move) => (
+              <option key={move} value={move}>
+                {cameraMoveLabel(move)}
               </option>
             ))}
           </select>
@@ -887,12 +896,12 @@ function ShotEditForm({ shot, onSave, onCancel }: { shot: Shot; onSave: (patch: 
         </p>
       )}
       <div className="shot-form-actions">
-        <span className="rename-hint">Enter saves · Shift+Enter new line · Esc cancels</span>
+        <span className="rename-hint">{t('storyboard.formHint')}</span>
         <button type="button" className="button secondary button-sm" onClick={onCancel} data-testid="shot-cancel">
-          Cancel
+          {t('common.cancel')}
         </button>
         <button type="submit" className="button primary button-sm" data-testid="shot-save">
-          Save
+          {t('common.save')}
         </button>
       </div>
     </form>
