@@ -9,6 +9,8 @@ import { after, before, test } from 'node:test';
 import {
   api,
   checkPrerequisites,
+  editorLength,
+  editorShows,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -107,24 +109,25 @@ test('editor: sample, script + live breakdown, storyboard reorder, upload, asset
     assert.equal(projects.items[0].id, projectId);
 
     // ---- the script is loaded, highlighted, and broken down ----
-    const textarea = page.getByTestId('script-editor');
+    const scriptInput = page.getByTestId('script-editor');
     const versionId = await editor.getAttribute('data-version-id');
     const stored = (await api(server, 'GET', `/api/v1/projects/${projectId}/versions/${versionId}/script`)).body;
-    await waitUntil(async () => (await textarea.inputValue()) === stored.text, 'the editor shows the stored script');
+    await waitUntil(async () => editorShows(page, stored.text), 'the editor shows the stored script');
     const expected = (await api(server, 'POST', '/api/v1/script/preview', { text: stored.text })).body;
     await waitUntil(
       async () => (await page.getByTestId('breakdown-scene').count()) === expected.scenes.length,
       `the breakdown lists ${expected.scenes.length} scenes`,
     );
-    assert.ok((await page.locator('.script-highlight .sx-line[data-kind="scene"]').count()) >= 1, 'scene headings are highlighted');
-    assert.ok((await page.locator('.script-highlight .sx-line[data-kind="speech"]').count()) >= 1, 'dialogue lines are highlighted');
+    assert.ok((await scriptInput.locator('.sx-line[data-kind="scene"]').count()) >= 1, 'scene headings are highlighted');
+    assert.ok((await scriptInput.locator('.sx-line[data-kind="speech"]').count()) >= 1, 'dialogue lines are highlighted');
+    assert.ok((await scriptInput.locator('.sx-line[data-kind="speech"] .sx-character').count()) >= 1, 'speakers are highlighted');
     const speaker = expected.characters[0].name;
     const linesBefore = await characterLines(page, speaker);
     assert.equal(linesBefore, expected.characters[0].dialogue_lines);
     assert.equal(await page.getByTestId('save-status').getAttribute('data-state'), 'saved');
 
     // ---- edit: a new scene with a line for the first speaker ----
-    await textarea.click();
+    await scriptInput.click();
     await page.keyboard.press('Control+End');
     await page.keyboard.insertText(`\n\n场景9：天台 夜 外\n${speaker}：终于，一切都结束了。\n`);
     await waitUntil(
@@ -156,6 +159,24 @@ test('editor: sample, script + live breakdown, storyboard reorder, upload, asset
       async () => (await page.getByTestId('save-status').getAttribute('data-state')) === 'saved',
       'the status is back to Saved',
     );
+    // Chinese typed through an input method: the composition (pinyin, then the candidate) ends as
+    // the chosen text, highlighted, and saved.
+    const ime = await page.context().newCDPSession(page);
+    for (const text of ['l', 'lin', 'lin x']) {
+      await ime.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
+    }
+    // While composing, the pinyin is on the line being typed.
+    await waitUntil(async () => (await scriptInput.locator('.cm-line').last().innerText()) === 'lin x', 'the composition is shown');
+    await ime.send('Input.insertText', { text: '林雪' });
+    await page.keyboard.insertText('：走吧。');
+    await ime.detach();
+    const composed = await waitUntil(async () => {
+      const s = (await api(server, 'GET', `/api/v1/projects/${projectId}/versions/${versionId}/script`)).body;
+      return s.text.endsWith('\n△风吹过。\n林雪：走吧。') && s.text;
+    }, 'the composed text is saved');
+    assert.ok(await editorShows(page, composed), 'the editor holds what was saved');
+    assert.equal(await scriptInput.locator('.cm-line').last().innerText(), '林雪：走吧。');
+    assert.equal(await scriptInput.locator('.cm-line').last().getAttribute('data-kind'), 'speech');
 
     // ---- storyboard: the grid shows the parsed shots ----
     await page.getByTestId('tab-storyboard').click();
@@ -222,7 +243,7 @@ test('editor: sample, script + live breakdown, storyboard reorder, upload, asset
       buffer: Buffer.from(fountain, 'utf8'),
     });
     await page.getByTestId('toast').filter({ hasText: 'upload_test.fountain' }).waitFor();
-    await waitUntil(async () => (await textarea.inputValue()) === fountain, 'the editor shows the uploaded script');
+    await waitUntil(async () => editorShows(page, fountain), 'the editor shows the uploaded script');
     await waitUntil(
       async () => (await breakdownSceneHeadings(page)).join('|') === 'INT. LAB - NIGHT',
       'the breakdown follows the uploaded script',
@@ -298,9 +319,9 @@ test('editor: versions, shot edit in place, delete with undo, characters', { tim
     await waitUntil(async () => (await page.getByTestId('version-select').locator('option').count()) === 2, 'two versions listed');
 
     // Edit v2's script; v1 keeps its own.
-    const textarea = page.getByTestId('script-editor');
-    await waitUntil(async () => (await textarea.inputValue()).length > 0, 'v2 has the copied script');
-    await textarea.click();
+    const scriptInput = page.getByTestId('script-editor');
+    await waitUntil(async () => (await editorLength(page)) > 0, 'v2 has the copied script');
+    await scriptInput.click();
     await page.keyboard.press('Control+End');
     await page.keyboard.insertText('\n\nINT. ONLY IN V2 - DAY\n\nSomething new.\n');
     await page.keyboard.press('Control+s');
@@ -312,8 +333,8 @@ test('editor: versions, shot edit in place, delete with undo, characters', { tim
     await page.getByTestId('version-select').selectOption(v1);
     await waitUntil(async () => (await editor.getAttribute('data-version-id')) === v1, 'switched back to v1');
     await waitUntil(async () => {
-      const text = await textarea.inputValue();
-      return text.length > 0 && !text.includes('ONLY IN V2');
+      const v1Text = (await api(server, 'GET', `/api/v1/projects/${projectId}/versions/${v1}/script`)).body.text;
+      return !v1Text.includes('ONLY IN V2') && (await editorShows(page, v1Text));
     }, 'v1 shows its own script');
     assert.equal((await api(server, 'GET', `/api/v1/projects/${projectId}`)).body.current_version_id, v1);
 

@@ -200,6 +200,49 @@ export async function waitUntil(fn, message, timeout = 10_000) {
   }
 }
 
+/**
+ * What the script editor shows: the length of its whole text (the frame's `data-length`) and the
+ * runs of lines it has in the DOM (CodeMirror draws only the lines in view and near it; a run
+ * ends where it leaves out lines). Each line is its text nodes outside widgets (the placeholder).
+ */
+export async function editorView(page) {
+  return page.evaluate(() => {
+    const frame = document.querySelector('[data-testid="script-editor-frame"]');
+    const content = frame?.querySelector('[data-testid="script-editor"]');
+    if (!content) return null;
+    const runs = [[]];
+    for (const el of content.children) {
+      if (el.classList.contains('cm-line')) {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        let text = '';
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const widget = n.parentElement.closest('[contenteditable="false"]');
+          if (!widget || !el.contains(widget)) text += n.nodeValue;
+        }
+        runs.at(-1).push(text);
+      } else if (el.classList.contains('cm-gap') && runs.at(-1).length) {
+        runs.push([]);
+      }
+    }
+    return { length: Number(frame.getAttribute('data-length')), runs: runs.filter((r) => r.length).map((r) => r.join('\n')) };
+  });
+}
+
+/**
+ * Whether the script editor holds `expected`: a text of its length, whose lines in the DOM are
+ * lines of `expected` in the same places as far as the DOM shows (each run of lines appears in it).
+ */
+export async function editorShows(page, expected) {
+  const v = await editorView(page);
+  if (!v || v.length !== expected.length || v.runs.length === 0) return false;
+  return v.runs.every((run) => `\n${expected}\n`.includes(`\n${run}\n`));
+}
+
+/** The length of the script editor's whole text (its frame's `data-length`). */
+export async function editorLength(page) {
+  return Number(await page.getByTestId('script-editor-frame').getAttribute('data-length'));
+}
+
 function safeName(s) {
   return s.replace(/[^a-z0-9-]+/gi, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'test';
 }

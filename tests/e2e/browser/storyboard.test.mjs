@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import {
   api,
   checkPrerequisites,
+  editorLength,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -228,9 +229,9 @@ test("storyboard: the version picker's counts follow a delete and a parse", { ti
     const versionId = sb.version_id;
     const scenesBefore = (await api(server, 'GET', `/api/v1/projects/${projectId}/versions/${versionId}`)).body.scene_count;
     await page.getByTestId('tab-script').click();
-    const textarea = page.getByTestId('script-editor');
-    await waitUntil(async () => (await textarea.inputValue()).length > 0, 'the script is loaded');
-    await textarea.click();
+    const scriptInput = page.getByTestId('script-editor');
+    await waitUntil(async () => (await editorLength(page)) > 0, 'the script is loaded');
+    await scriptInput.click();
     await page.keyboard.press('Control+End');
     await page.keyboard.insertText('\n\n场景99：天台 夜 外\n△风吹过。\n');
     await page.keyboard.press('Control+s');

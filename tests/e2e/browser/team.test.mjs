@@ -10,6 +10,8 @@ import { after, before, test } from 'node:test';
 import {
   api,
   checkPrerequisites,
+  editorLength,
+  editorShows,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -169,6 +171,22 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     // A reviewer isn't offered what the server would refuse her.
     assert.equal(await rita.getByTestId('new-project').count(), 0, 'no New project for a reviewer');
     assert.match(await text(rita.getByTestId('read-only-note')), /reviewer in Studio North/);
+    // She reads the script and cannot change it: the editor is read-only.
+    const pilot = created.body;
+    const pilotScript = `/api/v1/projects/${pilot.id}/versions/${pilot.current_version_id}/script`;
+    const put = await api(server, 'PUT', pilotScript, { text: '场景1：天台 夜 外\n林雪：你来了。\n' }, { ...bearer, 'X-Workspace-Id': wsId });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await rita.goto(`${server.url}/#/projects/${pilot.id}`);
+    const script = rita.getByTestId('script-editor');
+    await waitUntil(() => editorShows(rita, '场景1：天台 夜 外\n林雪：你来了。\n'), 'rita sees the script');
+    assert.equal(await script.getAttribute('contenteditable'), 'false');
+    assert.equal(await script.getAttribute('aria-readonly'), 'true');
+    assert.equal(await script.locator('.sx-line[data-kind="speech"]').count(), 1, 'highlighted all the same');
+    await script.click();
+    await rita.keyboard.type('x');
+    await rita.keyboard.press('Enter');
+    assert.equal(await editorLength(rita), '场景1：天台 夜 外\n林雪：你来了。\n'.length, 'typing changes nothing');
+    assert.equal(await rita.getByTestId('save-status').getAttribute('data-state'), 'saved');
 
     // Her team page: reviewer, no invitations, no role changes; the link is used up.
     await rita.getByTestId('nav-team').click();

@@ -74,7 +74,7 @@ const NAMED_TRANSITIONS = /^(?:FADE IN:|FADE OUT\.?|FADE TO BLACK\.?|CUT TO BLAC
 const CN_TRANSITION_RE = /^[（(]?(?:淡入|淡出|切至|切换至|切换到|转场|闪回|闪回结束|叠化|黑场|渐隐|渐显)(?:[：:。）)]|$)/;
 const FOUNTAIN_META_RE = /^[A-Za-z][A-Za-z ]*:(?:\s|$)/;
 /** `名字：台词` / `名字（情绪）：台词` / `名字(OS):台词`. */
-const CN_SPEECH_RE = /^([^\s：:（(【△▲\[\]]{1,12})((?:（[^）]*）|\([^)]*\))?)\s*([：:])(.*)$/;
+const CN_SPEECH_RE = /^([^\s：:（(【△▲\[\]]{1,12})((?:（[^）]*）|\([^)]*\))?)(\s*)([：:])(.*)$/;
 
 function isSceneHeading(t: string): boolean {
   if (t.startsWith('.') && !t.startsWith('..') && t.length > 1 && /\S/.test(t[1]!)) return true;
@@ -120,15 +120,16 @@ function line(kind: LineKind, text: string, tokenKind: TokenKind = kind === 'bla
   return { kind, tokens: text ? withNotes(text, tokenKind) : [] };
 }
 
+/** `m` matched `text` without its trailing white space, which is kept as a plain token. */
 function speechLine(text: string, m: RegExpExecArray): ClassifiedLine {
-  const indent = text.slice(0, text.length - text.trimStart().length);
-  const [, name, paren, colon, rest] = m;
-  const tokens: Token[] = [];
-  if (indent) tokens.push({ kind: 'plain', text: indent });
-  tokens.push({ kind: 'character', text: name! });
+  const [whole, name, paren, gap, colon, rest] = m;
+  const tokens: Token[] = [{ kind: 'character', text: name! }];
   if (paren) tokens.push({ kind: 'parenthetical', text: paren });
+  if (gap) tokens.push({ kind: 'plain', text: gap });
   tokens.push({ kind: 'marker', text: colon! });
   if (rest) tokens.push(...withNotes(rest, 'dialogue'));
+  const trailing = text.slice(whole!.length);
+  if (trailing) tokens.push({ kind: 'plain', text: trailing });
   return { kind: 'speech', tokens };
 }
 
@@ -137,121 +138,171 @@ export function classifyScript(text: string): ClassifiedLine[] {
   return classifyLines(text.split('\n'));
 }
 
-export function classifyLines(lines: readonly string[]): ClassifiedLine[] {
-  const out: ClassifiedLine[] = [];
-  let inBoneyard = false;
-  let inDialogue = false;
-  // The title page: `Key: value` lines at the very top, up to the first blank line.
-  let inTitlePage = true;
-  let seenContent = false;
+/**
+ * What the classifier knows at the start of a line from the lines above it, packed in a small
+ * integer (one byte) so an editor can keep one per line of a long script (`LineStates`).
+ *
+ * A line's kind depends on this state, on its own text and on whether the next line has text (a
+ * Fountain cue needs dialogue under it); the state after it depends on the same three.
+ */
+export type LineState = number;
 
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const t = raw.replace(/\r$/, '').trim();
+const IN_BONEYARD = 1; // inside a multi-line /* … */
+const IN_DIALOGUE = 2; // under a Fountain cue, until a blank line
+const IN_TITLE_PAGE = 4; // `Key: value` lines at the very top, up to the first blank line after content
+const SEEN_CONTENT = 8; // some non-blank line (outside a boneyard) came before
+const AFTER_META = 16; // the previous line was classified `meta`
+const AFTER_BLANK = 32; // the previous line was blank (or there is none)
 
-    if (inBoneyard) {
-      out.push(line('note', raw));
-      if (t.includes('*/')) inBoneyard = false;
-      continue;
+/** The state at the first line of a script. */
+export const INITIAL_LINE_STATE: LineState = IN_TITLE_PAGE | AFTER_BLANK;
+
+export interface LineScan {
+  kind: LineKind;
+  /** The state at the start of the next line. */
+  after: LineState;
+  /** The `名字：台词` match of a `speech` line (its tokens are cut from it). */
+  speech: RegExpExecArray | null;
+}
+
+/**
+ * Classifies one line: `state` is the state at its start, `next` the following line's text
+ * (`undefined` for the last line). Pure and cheap (no tokens): an editor scans thousands of lines
+ * with it to know the state at the first line it shows.
+ */
+export function scanLine(state: LineState, raw: string, next: string | undefined): LineScan {
+  const t = raw.replace(/\r$/, '').trim();
+  let s = state & ~(AFTER_META | AFTER_BLANK);
+  let speech: RegExpExecArray | null = null;
+  const kind = ((): LineKind => {
+    if (s & IN_BONEYARD) {
+      if (t.includes('*/')) s &= ~IN_BONEYARD;
+      return 'note';
     }
     if (t.startsWith('/*')) {
-      out.push(line('note', raw));
-      if (!t.includes('*/', 2)) inBoneyard = true;
-      continue;
+      if (!t.includes('*/', 2)) s |= IN_BONEYARD;
+      return 'note';
     }
 
     if (!t) {
-      out.push(line('blank', raw));
-      inDialogue = false;
-      if (seenContent) inTitlePage = false;
-      continue;
+      s &= ~IN_DIALOGUE;
+      if (s & SEEN_CONTENT) s &= ~IN_TITLE_PAGE;
+      return 'blank';
     }
-    const first = !seenContent;
-    seenContent = true;
+    const first = !(s & SEEN_CONTENT);
+    s |= SEEN_CONTENT;
 
-    if (inTitlePage) {
-      if (FOUNTAIN_META_RE.test(t) && !isSceneHeading(t) && !isTransition(t)) {
-        out.push(line('meta', raw));
-        continue;
-      }
+    if (s & IN_TITLE_PAGE) {
+      if (FOUNTAIN_META_RE.test(t) && !isSceneHeading(t) && !isTransition(t)) return 'meta';
       // Indented continuation of a title-page field (e.g. a multi-line Contact:).
-      if (!first && /^\s/.test(raw) && out[out.length - 1]?.kind === 'meta') {
-        out.push(line('meta', raw));
-        continue;
-      }
-      if (!FOUNTAIN_META_RE.test(t)) inTitlePage = false;
+      if (!first && /^\s/.test(raw) && state & AFTER_META) return 'meta';
+      if (!FOUNTAIN_META_RE.test(t)) s &= ~IN_TITLE_PAGE;
     }
 
-    if (inDialogue) {
-      if (/^[(（].*[)）]$/.test(t)) out.push(line('parenthetical', raw));
-      else out.push(line('dialogue', raw));
-      continue;
-    }
+    if (s & IN_DIALOGUE) return /^[(（].*[)）]$/.test(t) ? 'parenthetical' : 'dialogue';
 
-    if (/^\[\[[\s\S]*\]\]$/.test(t) && !/\]\].*\[\[/.test(t)) {
-      out.push(line('note', raw));
-      continue;
-    }
-    if (/^#(?!#*\s*$)/.test(t) || (/^=(?!==)/.test(t) && t.length > 1)) {
-      out.push(line('note', raw));
-      continue;
-    }
-    if (EPISODE_RE.test(t)) {
-      out.push(line('episode', raw));
-      continue;
-    }
-    if (isSceneHeading(t)) {
-      out.push(line('scene', raw));
-      continue;
-    }
-    if (t.startsWith('>') && t.endsWith('<')) {
-      out.push(line('centered', raw));
-      continue;
-    }
-    if (isTransition(t)) {
-      out.push(line('transition', raw));
-      continue;
-    }
-    if (/^[△▲]/.test(t) || t.startsWith('!')) {
-      out.push(line('action', raw));
-      continue;
-    }
+    if (/^\[\[[\s\S]*\]\]$/.test(t) && !/\]\].*\[\[/.test(t)) return 'note';
+    if (/^#(?!#*\s*$)/.test(t) || (/^=(?!==)/.test(t) && t.length > 1)) return 'note';
+    if (EPISODE_RE.test(t)) return 'episode';
+    if (isSceneHeading(t)) return 'scene';
+    if (t.startsWith('>') && t.endsWith('<')) return 'centered';
+    if (isTransition(t)) return 'transition';
+    if (/^[△▲]/.test(t) || t.startsWith('!')) return 'action';
     // A whole-line Chinese stage direction: （林雪别过头，眼中闪过一丝冷意）
-    if (/^（.*）$/.test(t) || (/^\(.*\)$/.test(t) && CJK.test(t))) {
-      out.push(line('parenthetical', raw));
-      continue;
-    }
+    if (/^（.*）$/.test(t) || (/^\(.*\)$/.test(t) && CJK.test(t))) return 'parenthetical';
 
     const cjkMeta = /^([^\s：:]{1,8})[：:]/.exec(t);
-    if (cjkMeta && CN_META_KEYS.has(cjkMeta[1]!)) {
-      out.push(line('meta', raw));
-      continue;
-    }
+    if (cjkMeta && CN_META_KEYS.has(cjkMeta[1]!)) return 'meta';
 
-    const speech = CN_SPEECH_RE.exec(raw.trimEnd().replace(/\r$/, ''));
-    if (speech) {
-      const name = speech[1]!;
-      // A full-width colon marks a speaker; an ASCII one only when the name is Chinese
-      // (so English `Note: …` action stays action).
-      if (speech[3] === '：' || CJK.test(name)) {
-        out.push(speechLine(raw, speech));
-        continue;
-      }
+    const m = CN_SPEECH_RE.exec(raw.trimEnd().replace(/\r$/, ''));
+    // A full-width colon marks a speaker; an ASCII one only when the name is Chinese
+    // (so English `Note: …` action stays action).
+    if (m && (m[4] === '：' || CJK.test(m[1]!))) {
+      speech = m;
+      return 'speech';
     }
 
     // Fountain cue: ALL CAPS, after a blank line (or the start), with text on the next line.
-    const prevBlank = i === 0 || !lines[i - 1]!.trim();
-    const next = lines[i + 1];
     const nextHasText = next !== undefined && next.trim() !== '';
-    if (prevBlank && nextHasText && isFountainCue(t)) {
-      out.push(line('character', raw));
-      inDialogue = true;
-      continue;
+    if (state & AFTER_BLANK && nextHasText && isFountainCue(t)) {
+      s |= IN_DIALOGUE;
+      return 'character';
     }
+    return 'action';
+  })();
+  if (kind === 'meta') s |= AFTER_META;
+  if (!t) s |= AFTER_BLANK;
+  return { kind, after: s, speech };
+}
 
-    out.push(line('action', raw));
+/** The line with its tokens, from `scanLine`'s answer for it. */
+export function classifiedLine(raw: string, scan: LineScan): ClassifiedLine {
+  return scan.kind === 'speech' && scan.speech ? speechLine(raw, scan.speech) : line(scan.kind, raw);
+}
+
+export function classifyLines(lines: readonly string[]): ClassifiedLine[] {
+  const out: ClassifiedLine[] = [];
+  let state = INITIAL_LINE_STATE;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const scan = scanLine(state, raw, lines[i + 1]);
+    out.push(classifiedLine(raw, scan));
+    state = scan.after;
   }
   return out;
+}
+
+/**
+ * The state at the start of each line of a document that changes, for an editor that classifies
+ * only the lines it shows. States are computed on demand, from the last known one down to the
+ * line asked for, and forgotten from the first changed line on: typing costs the lines between
+ * the edit and the bottom of the view, a jump to the end of a long script one scan of it.
+ *
+ * Lines are numbered from 0 here.
+ */
+export class LineStates {
+  private states = new Uint8Array(256);
+  /** states[0 .. known) are right. */
+  private known = 1;
+
+  constructor() {
+    this.states[0] = INITIAL_LINE_STATE;
+  }
+
+  /** How many line states are known (for tests). */
+  get knownLines(): number {
+    return this.known;
+  }
+
+  /**
+   * Line `line` (and maybe later ones) changed. The state at a line's start depends on the lines
+   * above it and on its own emptiness (a cue needs text under it), so that line's state goes too.
+   */
+  changedFrom(line: number): void {
+    this.known = Math.max(1, Math.min(this.known, line));
+  }
+
+  /** The state at the start of line `line`; `text(i)` gives line i's text (i < `lineCount`). */
+  at(line: number, lineCount: number, text: (i: number) => string): LineState {
+    if (line < this.known) return this.states[line]!;
+    if (line >= this.states.length) {
+      const grown = new Uint8Array(Math.max(line + 1, this.states.length * 2));
+      grown.set(this.states.subarray(0, this.known));
+      this.states = grown;
+    }
+    let i = this.known - 1;
+    let state = this.states[i]!;
+    let cur = text(i);
+    while (i < line) {
+      const next = i + 1 < lineCount ? text(i + 1) : undefined;
+      state = scanLine(state, cur, next).after;
+      i++;
+      this.states[i] = state;
+      cur = next ?? '';
+    }
+    this.known = line + 1;
+    return state;
+  }
 }
 
 /** Just the kinds, for callers (and tests) that need no tokens. */
