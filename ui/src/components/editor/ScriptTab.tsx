@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useRef, useState, type MutableRefObject } from 'react';
+import { lazy, memo, Suspense, useCallback, useEffect, useRef, useState, type MutableRefObject } from 'react';
 import {
   formatBytes,
   getScript,
@@ -22,7 +22,9 @@ import { AlertIcon, CheckIcon, UploadIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 import { useCanEdit } from '../team/WorkspaceContext';
 import { BreakdownPanel } from './BreakdownPanel';
-import { ScriptEditor } from './ScriptEditor';
+// CodeMirror is about a third of the UI's code: it loads when a script is first opened, not with
+// the project list.
+const ScriptEditor = lazy(() => import('./ScriptEditor').then((m) => ({ default: m.ScriptEditor })));
 
 export const SAVE_DELAY_MS = 1000;
 export const PREVIEW_DELAY_MS = 300;
@@ -338,12 +340,14 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
         </p>
       )}
       <div className="script-layout">
-        <ScriptEditor
-          value={text}
-          disabled={!canEdit || load.kind !== 'ready'}
-          onChange={onChange}
-          onSave={() => void saveNow()}
-        />
+        <Suspense fallback={<div className="script-editor" aria-busy="true" />}>
+          <ScriptEditor
+            value={text}
+            disabled={!canEdit || load.kind !== 'ready'}
+            onChange={onChange}
+            onSave={() => void saveNow()}
+          />
+        </Suspense>
         <MemoBreakdownPanel
           breakdown={breakdown}
           updating={preview === 'updating'}
