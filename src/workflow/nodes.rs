@@ -1186,36 +1186,25 @@ async fn clips(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     }
 }
 
-fn srt_time(ms: i64) -> String {
-    format!(
-        "{:02}:{:02}:{:02},{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
-}
-
 /// SRT cues from the storyboard: each shot's dialogue lines share its time, in proportion to length.
+/// Like a final export's subtitles, they carry the line only, not the speaker's name (issue 14).
 pub(crate) fn build_srt(shots: &[Shot]) -> (String, usize) {
-    let (mut out, mut n, mut start) = (String::new(), 0usize, 0i64);
+    let mut cues = Vec::new();
+    let mut start = 0i64;
     for shot in shots {
         let dur = (shot.duration * 1000.0).round() as i64;
         let texts: Vec<&str> = shot.dialogue.iter().map(|l| l.text.as_str()).collect();
-        let cues = crate::export::plan::split_shot_time(start, dur, &texts);
-        for (line, (from, to)) in shot.dialogue.iter().zip(cues) {
-            n += 1;
-            out.push_str(&format!(
-                "{n}\n{} --> {}\n{}：{}\n\n",
-                srt_time(from),
-                srt_time(to),
-                line.character,
-                line.text
-            ));
+        let times = crate::export::plan::split_shot_time(start, dur, &texts);
+        for (line, (from, to)) in shot.dialogue.iter().zip(times) {
+            cues.push(crate::export::subtitles::Cue {
+                start_ms: from,
+                end_ms: to,
+                text: line.text.clone(),
+            });
         }
         start += dur;
     }
-    (out, n)
+    (crate::export::subtitles::srt(&cues), cues.len())
 }
 
 async fn store_text_asset(

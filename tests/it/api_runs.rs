@@ -372,7 +372,9 @@ async fn animatic_run_waits_for_review_then_finishes() {
         .await
         .unwrap();
     assert!(srt.starts_with("1\n00:00:"), "{srt}");
-    assert!(srt.contains("林雪"));
+    // The lines, without their speakers' names (as a final export's subtitles).
+    assert!(srt.contains("顾辰？你怎么会在这里？"), "{srt}");
+    assert!(!srt.contains("林雪："), "{srt}");
     assert!(
         step(&run, "compose")["output"]["video"]["duration_ms"]
             .as_u64()
