@@ -86,6 +86,9 @@ enum Command {
     },
     /// Create the data directory and apply database migrations, then exit.
     Migrate,
+    /// Print the OpenAPI document (what `/api/v1/openapi.json` serves); the UI's API types are
+    /// generated from it (`ui/openapi.json`, `npm run gen:api`).
+    Openapi,
     /// Create a user (accounts mode); prints its id.
     CreateUser {
         username: String,
@@ -124,9 +127,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Render { .. } = cli.command {
         return render(cli, &runtime);
     }
+    if let Command::Openapi = cli.command {
+        println!("{}", storyloom::api::openapi().to_pretty_json()?);
+        return Ok(());
+    }
     let data_dir = cli.data_dir.unwrap_or_else(Config::default_data_dir);
     match cli.command {
-        Command::Render { .. } => unreachable!("handled above"),
+        Command::Render { .. } | Command::Openapi => unreachable!("handled above"),
         #[cfg(feature = "server")]
         Command::Serve {
             addr,

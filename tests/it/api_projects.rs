@@ -508,3 +508,20 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
     let (_, drafts) = s.get("/api/v1/projects?status=draft").await;
     assert_eq!(drafts["total"], 1, "only the untouched one: {drafts}");
 }
+
+/// The UI's API types are generated from `ui/openapi.json` (`npm run gen:api`, run by the UI's
+/// build): that copy must be the document the server serves.
+#[tokio::test]
+async fn the_ui_copy_of_the_openapi_document_is_current() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, served) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/openapi.json");
+    let copy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        copy == served,
+        "ui/openapi.json is out of date: run `cargo run --features server -- openapi > ui/openapi.json`, \
+         then `npm --prefix ui run gen:api`"
+    );
+}
