@@ -12,7 +12,7 @@ use crate::{
     assets::{self, AssetError, AssetType, NewAsset},
     blobs::BlobRef,
     clock::{rfc3339, IdSource},
-    db::DbError,
+    db::{casefold, DbError},
     media,
     paging::PageSpec,
     AppState,
@@ -37,8 +37,8 @@ pub fn propose_in_tx(
         let existing: Option<String> = tx
             .query_row(
                 "SELECT id FROM characters
-                 WHERE project_id = ?1 AND lower(name) = lower(?2) AND deleted_at IS NULL",
-                params![project_id, name],
+                 WHERE project_id = ?1 AND name_key = ?2 AND deleted_at IS NULL",
+                params![project_id, casefold(name)],
                 |r| r.get(0),
             )
             .optional()?;
@@ -48,11 +48,11 @@ pub fn propose_in_tx(
                 let id = ids.new_id().to_string();
                 tx.execute(
                     &format!(
-                        "INSERT INTO characters (id, project_id, name, status, look_slot,
+                        "INSERT INTO characters (id, project_id, name, name_key, status, look_slot,
                                                  created_at, updated_at)
-                         VALUES (?1, ?2, ?3, 'proposed', {NEXT_SLOT}, ?4, ?4)"
+                         VALUES (?1, ?2, ?3, ?5, 'proposed', {NEXT_SLOT}, ?4, ?4)"
                     ),
-                    params![id, project_id, name, now],
+                    params![id, project_id, name, now, casefold(name)],
                 )?;
                 id
             }
@@ -407,8 +407,8 @@ fn check_project(
     })
 }
 
-/// 409 naming `name` when another live character of the project has it (case-insensitively,
-/// with the same `lower()` as the unique index).
+/// 409 naming `name` when another live character of the project has it (case-insensitively for
+/// every script, with the same key as the unique index).
 fn check_unique_name(
     c: &rusqlite::Connection,
     project_id: &str,
@@ -418,9 +418,9 @@ fn check_unique_name(
     let taken: Option<String> = c
         .query_row(
             "SELECT name FROM characters
-             WHERE project_id = ?1 AND lower(name) = lower(?2) AND deleted_at IS NULL
+             WHERE project_id = ?1 AND name_key = ?2 AND deleted_at IS NULL
                AND (?3 IS NULL OR id <> ?3)",
-            params![project_id, name, except_id],
+            params![project_id, casefold(name), except_id],
             |r| r.get(0),
         )
         .optional()?;
@@ -532,11 +532,19 @@ async fn create_inner(
             check_unique_name(tx, &project_id, &name, None)?;
             tx.execute(
                 &format!(
-                    "INSERT INTO characters (id, project_id, name, description, voice, status,
-                                             look_slot, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'confirmed', {NEXT_SLOT}, ?6, ?6)"
+                    "INSERT INTO characters (id, project_id, name, name_key, description, voice,
+                                             status, look_slot, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?7, ?4, ?5, 'confirmed', {NEXT_SLOT}, ?6, ?6)"
                 ),
-                params![id, project_id, name, description, voice, now],
+                params![
+                    id,
+                    project_id,
+                    name,
+                    description,
+                    voice,
+                    now,
+                    casefold(&name)
+                ],
             )?;
             if let Some(a) = &new_asset {
                 assets::insert_in_tx(tx, &asset_id, &now, a)?;
@@ -579,7 +587,7 @@ pub async fn list(
             )?;
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS} FROM {FROM} WHERE {filters}
-                 ORDER BY c.project_id, lower(c.name), c.id LIMIT ?4 OFFSET ?5"
+                 ORDER BY c.project_id, c.name_key, c.id LIMIT ?4 OFFSET ?5"
             ))?;
             let rows = stmt
                 .query_map(
@@ -664,7 +672,7 @@ pub async fn update(
             }
             tx.execute(
                 "UPDATE characters SET
-                    name = COALESCE(?1, name), description = COALESCE(?2, description),
+                    name = COALESCE(?1, name), name_key = COALESCE(?10, name_key), description = COALESCE(?2, description),
                     voice = CASE WHEN ?3 THEN ?4 ELSE voice END, status = COALESCE(?5, status),
                     consistency_profile = COALESCE(?6, consistency_profile),
                     image_asset_id = COALESCE(?7, image_asset_id), updated_at = ?8
@@ -678,7 +686,8 @@ pub async fn update(
                     profile,
                     patch.image_asset_id,
                     now,
-                    id
+                    id,
+                    name.as_deref().map(casefold),
                 ],
             )?;
             load(tx, &owner_id, &id)

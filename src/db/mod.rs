@@ -8,7 +8,7 @@ use std::{
 };
 
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{functions::FunctionFlags, Connection, OpenFlags, Transaction, TransactionBehavior};
 
 mod migrations {
     include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
@@ -178,6 +178,11 @@ impl Db {
     }
 }
 
+/// A name's case-insensitive key (Unicode lowercase): what uniqueness rules compare.
+pub fn casefold(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// Applies every migration newer than the recorded schema version, all in one transaction.
 fn apply_migrations(conn: &mut Connection) -> Result<(), DbError> {
     conn.execute_batch(
@@ -186,6 +191,13 @@ fn apply_migrations(conn: &mut Connection) -> Result<(), DbError> {
              name       TEXT NOT NULL,
              applied_at TEXT NOT NULL
          );",
+    )?;
+    // Migrations may fold case the way the application does (SQLite's lower() is ASCII-only).
+    conn.create_scalar_function(
+        "casefold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(casefold(&ctx.get::<String>(0)?)),
     )?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: u32 = tx.query_row(
@@ -252,6 +264,53 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count as usize, migrations::MIGRATIONS.len());
+    }
+
+    /// Migration 0012 keys character names by their Unicode lowercase; live names that only the
+    /// old ASCII-only rule told apart ('Émile', 'émile') keep distinct keys instead of failing
+    /// the migration, and the index then refuses a third spelling.
+    #[test]
+    fn character_name_keys_fold_unicode_and_keep_legacy_duplicates() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);").unwrap();
+        for (version, name, sql) in migrations::MIGRATIONS.iter().filter(|m| m.0 < 12) {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, 'then')",
+                rusqlite::params![version, name],
+            )
+            .unwrap();
+        }
+        for (id, name) in [("c1", "Émile"), ("c2", "émile"), ("c3", "Zoë")] {
+            conn.execute(
+                "INSERT INTO characters (id, project_id, name, created_at, updated_at)
+                 VALUES (?1, 'p', ?2, 'then', 'then')",
+                [id, name],
+            )
+            .unwrap();
+        }
+        apply_migrations(&mut conn).unwrap();
+        let keys: Vec<(String, String)> = conn
+            .prepare("SELECT id, name_key FROM characters ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            keys,
+            [
+                ("c1".to_string(), "émile".to_string()),
+                ("c2".into(), "émile#c2".into()),
+                ("c3".into(), "zoë".into()),
+            ]
+        );
+        let third = conn.execute(
+            "INSERT INTO characters (id, project_id, name, name_key, created_at, updated_at)
+             VALUES ('c4', 'p', 'ÉMILE', ?1, 'now', 'now')",
+            [casefold("ÉMILE")],
+        );
+        assert!(third.is_err(), "a third spelling must be refused");
     }
 
     /// A long read holds a snapshot on a reader; a write commits meanwhile (WAL), and the read

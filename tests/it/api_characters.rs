@@ -208,6 +208,19 @@ async fn names_are_unique_per_project_case_insensitively() {
     assert_error(&body, "CONFLICT", Some("name"));
     create(&s, &p2, "alice").await; // another project is fine
 
+    // Beyond ASCII too: SQLite's lower() alone let 'Émile' and 'émile' both in.
+    create(&s, &p1, "Émile").await;
+    for name in ["émile", "ÉMILE"] {
+        let (status, body) = s
+            .post(
+                "/api/v1/characters",
+                json!({"project_id": p1, "name": name}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{name}: {body}");
+        assert_error(&body, "CONFLICT", Some("name"));
+    }
+
     // Renaming onto a taken name is a conflict; a case change of one's own name is not.
     let bob = create(&s, &p1, "Bob").await;
     let bob_id = bob["id"].as_str().unwrap();
@@ -294,7 +307,7 @@ async fn names_are_unique_per_project_case_insensitively() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Alice", "BOB", "Carol"]);
+    assert_eq!(names, ["Alice", "BOB", "Carol", "Émile"]);
 }
 
 #[tokio::test]
