@@ -189,6 +189,32 @@ impl KillSwitch {
     }
 }
 
+/// Makes the child die with this process (Linux): a killed server or desktop app must not leave
+/// ffmpeg encoding for nobody, its work redone by the next start. The signal fires when the
+/// spawning *thread* ends; [`run`] stays on that thread until ffmpeg exits, so that is in time.
+pub fn die_with_parent(cmd: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec only async-signal-safe calls are allowed: prctl and
+        // getppid are system calls; nothing allocates.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may already have died between fork and prctl.
+                if libc::getppid() == 1 {
+                    return Err(std::io::Error::other("the parent process has exited"));
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
+}
+
 /// Runs ffmpeg with `args` in `dir`, calling `on_progress` as frames are encoded. Returns when ffmpeg
 /// exits; a non-zero exit is [`ToolError::Failed`] with ffmpeg's last error lines.
 pub fn run(
@@ -201,6 +227,7 @@ pub fn run(
     let mut cmd = FfmpegCommand::new_with_path(&tools.ffmpeg);
     cmd.args(args);
     cmd.as_inner_mut().current_dir(dir);
+    die_with_parent(cmd.as_inner_mut());
     let mut child = cmd
         .spawn()
         .map_err(|e| ToolError::Failed(format!("cannot start {}: {e}", tools.ffmpeg.display())))?;
@@ -312,6 +339,34 @@ pub fn probe(tools: &Tools, file: &Path) -> Result<Probe, ToolError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parent's death (here: the spawning thread's, which is what the kernel watches) kills
+    /// the child; without `die_with_parent` the child sleeps on, reparented to init.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_child_dies_with_the_thread_that_started_it() {
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = std::thread::spawn(|| {
+            let mut cmd = std::process::Command::new("sleep");
+            cmd.arg("30");
+            die_with_parent(&mut cmd);
+            cmd.spawn().unwrap()
+        })
+        .join()
+        .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the child outlived its parent");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+    }
 
     #[test]
     fn a_configured_path_comes_first_then_beside_the_binary_then_path() {

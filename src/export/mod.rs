@@ -833,10 +833,34 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
             Ok::<_, DbError>(ids)
         })
         .await?;
+    remove_stale_work_dirs(&state.config.data_dir.join("tmp"), &ids);
     for id in &ids {
         spawn(state, id);
     }
     Ok(ids.len())
+}
+
+/// Deletes the work folders a killed process left in `tmp/` for exports that are no longer going
+/// (those still going are cleared when they start again). Previews keep their own bound.
+fn remove_stale_work_dirs(tmp: &std::path::Path, going: &[String]) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = name
+            .strip_prefix("export-")
+            .is_some_and(|id| !going.iter().any(|g| g == id));
+        if stale {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => tracing::info!(dir = %name, "removed stale export work"),
+                Err(error) => {
+                    tracing::warn!(dir = %name, %error, "cannot remove stale export work")
+                }
+            }
+        }
+    }
 }
 
 fn emit(state: &AppState, id: &str, status: &str, progress: f64, message: &str) {
@@ -1209,4 +1233,23 @@ pub fn copy_out(src: &Path, dest: &Path) -> std::io::Result<()> {
     }
     tmp.persist(dest).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod stale_work_tests {
+    #[test]
+    fn only_work_of_exports_no_longer_going_is_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        for dir in ["export-done", "export-going", "previews", "other"] {
+            std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
+            std::fs::write(tmp.path().join(dir).join("video.mp4.part"), b"x").unwrap();
+        }
+        super::remove_stale_work_dirs(tmp.path(), &["going".to_string()]);
+        let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["export-going", "other", "previews"]);
+    }
 }
