@@ -84,7 +84,12 @@ fn stats(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
-    let fonts = Fonts::load().expect("a CJK font (apt-get install fonts-noto-cjk)");
+    let fonts = Fonts::load(
+        std::env::var_os("STORYLOOM_FONT")
+            .map(std::path::PathBuf::from)
+            .as_deref(),
+    )
+    .expect("a CJK font (apt-get install fonts-noto-cjk)");
     let load = t.elapsed();
     let specs = specs();
     // Warm-up: page the font in and fault the allocator's pages.

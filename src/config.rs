@@ -1,4 +1,5 @@
-//! Runtime configuration: where data lives and how requests are authenticated.
+//! Runtime configuration: where data lives, how requests are authenticated, and which tools and
+//! fonts to use. Every environment variable the core reads is read here, once, in [`Env`].
 use std::path::PathBuf;
 
 /// How requests without credentials are treated.
@@ -41,6 +42,13 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     /// The ffmpeg to export with (`STORYLOOM_FFMPEG`); None looks beside the binary, then on `PATH`.
     pub ffmpeg_path: Option<PathBuf>,
+    /// The espeak-ng the offline voice runs (`STORYLOOM_ESPEAK`; default `espeak-ng` on `PATH`).
+    pub espeak_path: PathBuf,
+    /// The CJK font the animatic, previews and the PDF sheet draw with (`STORYLOOM_FONT`); None
+    /// searches beside the binary, then the system's fonts.
+    pub font_path: Option<PathBuf>,
+    /// The font family of burned-in subtitles (`STORYLOOM_SUBTITLE_FONT`).
+    pub subtitle_font: String,
     /// Sign-in requests (register, login, refresh) allowed per client address a minute.
     pub auth_rate_per_minute: u32,
     /// Per-caller limits by route class, for signed-in callers in accounts mode.
@@ -80,6 +88,31 @@ impl Default for RateConfig {
     }
 }
 
+/// The environment variables the core reads, read once (`Config::server` and `Config::desktop`).
+struct Env;
+
+impl Env {
+    fn var(name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn path(name: &str) -> Option<PathBuf> {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }
+
+    fn secret_store() -> crate::remote::secrets::SecretStoreChoice {
+        match Self::var("STORYLOOM_SECRET_STORE") {
+            Some(v) => v.parse().unwrap_or_else(|e: String| {
+                tracing::warn!(error = %e, "ignoring STORYLOOM_SECRET_STORE");
+                crate::remote::secrets::SecretStoreChoice::Auto
+            }),
+            None => crate::remote::secrets::SecretStoreChoice::Auto,
+        }
+    }
+}
+
 impl Config {
     /// The desktop app: one local owner, API served to the Tauri webview only.
     pub fn desktop(data_dir: PathBuf) -> Self {
@@ -104,12 +137,19 @@ impl Config {
             max_upload_bytes: 100 * 1024 * 1024,
             db_readers: 4,
             access_token_ttl_secs: 15 * 60,
-            ffmpeg_path: crate::export::ffmpeg::configured_path(),
+            ffmpeg_path: Env::path("STORYLOOM_FFMPEG"),
+            espeak_path: Env::path("STORYLOOM_ESPEAK").unwrap_or_else(|| "espeak-ng".into()),
+            font_path: Env::path(crate::render::FONT_ENV),
+            subtitle_font: Env::var("STORYLOOM_SUBTITLE_FONT")
+                .unwrap_or_else(|| "Noto Sans CJK SC".into()),
             auth_rate_per_minute: 10,
             rates: RateConfig::default(),
-            remote: crate::remote::RemoteConfig::default(),
+            remote: crate::remote::RemoteConfig {
+                secret_store: Env::secret_store(),
+                ..Default::default()
+            },
             provider_secrets: ProviderSecrets::Sealed {
-                key_hex: std::env::var("STORYLOOM_PROVIDER_KEY").ok(),
+                key_hex: Env::var("STORYLOOM_PROVIDER_KEY"),
             },
         }
     }

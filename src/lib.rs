@@ -110,6 +110,7 @@ impl AppState {
         ));
         let provider_secrets = Arc::new(registry::secrets::SecretVault::new(
             config.provider_secrets.clone(),
+            config.remote.secret_store,
             &config.data_dir,
         ));
         Ok(Self {

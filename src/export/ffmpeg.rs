@@ -115,13 +115,6 @@ fn find(tool: &'static str, configured: Option<&Path>) -> Result<PathBuf, ToolEr
         })
 }
 
-/// The configured ffmpeg path, if any (`STORYLOOM_FFMPEG`).
-pub fn configured_path() -> Option<PathBuf> {
-    std::env::var_os("STORYLOOM_FFMPEG")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
 impl Tools {
     /// Finds ffmpeg and ffprobe and checks that ffmpeg runs and has the encoders exports need.
     pub fn locate(configured: Option<&Path>) -> Result<Self, ToolError> {

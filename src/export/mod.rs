@@ -925,14 +925,6 @@ impl Drop for WorkDir {
     }
 }
 
-/// The subtitle font family for burned-in captions (`STORYLOOM_SUBTITLE_FONT`, else Noto CJK).
-fn subtitle_font() -> String {
-    std::env::var("STORYLOOM_SUBTITLE_FONT")
-        .ok()
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| "Noto Sans CJK SC".into())
-}
-
 /// The look of a video's frames: clean unless overlays were asked for; the animatic's caption bar
 /// only when no subtitles show the dialogue (never two captions).
 pub fn frame_look(settings: &Settings) -> frames::FrameLook {
@@ -943,8 +935,8 @@ pub fn frame_look(settings: &Settings) -> frames::FrameLook {
 }
 
 /// Redraws each built-in animatic still for the video (see [`frames`]) into `dir`, at the video's
-/// size. Blocking.
-pub fn clean_stills(mut plan: Plan, dir: &Path) -> Result<Plan, ExportError> {
+/// size with the configured font. Blocking.
+pub fn clean_stills(mut plan: Plan, dir: &Path, font: Option<&Path>) -> Result<Plan, ExportError> {
     if plan
         .shots
         .iter()
@@ -952,7 +944,7 @@ pub fn clean_stills(mut plan: Plan, dir: &Path) -> Result<Plan, ExportError> {
     {
         return Ok(plan);
     }
-    let fonts = crate::render::Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;
+    let fonts = crate::render::Fonts::shared(font).map_err(|e| ExportError::Io(e.to_string()))?;
     let look = frame_look(&plan.settings);
     let size = plan.settings.size();
     for (i, shot) in plan.shots.iter_mut().enumerate() {
@@ -1044,12 +1036,13 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
     std::fs::create_dir_all(&work.0).map_err(|e| ExportError::Io(e.to_string()))?;
     let mut src = src;
     let dir = work.0.clone();
-    src.plan = tokio::task::spawn_blocking(move || clean_stills(src.plan, &dir))
+    let font = state.config.font_path.clone();
+    src.plan = tokio::task::spawn_blocking(move || clean_stills(src.plan, &dir, font.as_deref()))
         .await
         .map_err(|e| ExportError::Io(e.to_string()))??;
     let ext = src.plan.settings.container.as_str();
     let output_name = format!("video.{ext}.part");
-    let cmd = plan::command(&src.plan, &output_name, &subtitle_font());
+    let cmd = plan::command(&src.plan, &output_name, &state.config.subtitle_font);
     let write = |name: &str, text: &str| {
         std::fs::write(work.0.join(name), text).map_err(|e| ExportError::Io(e.to_string()))
     };

@@ -290,6 +290,7 @@ fn write_stills(
     has_frame: &[bool],
     size: (u32, u32),
     cache: &Path,
+    font: Option<&Path>,
 ) -> Result<Vec<PathBuf>, ExportError> {
     std::fs::create_dir_all(cache).map_err(|e| ExportError::Io(e.to_string()))?;
     let paths: Vec<PathBuf> = plan
@@ -300,7 +301,7 @@ fn write_stills(
         .collect();
     let todo: Vec<usize> = (0..paths.len()).filter(|&i| !paths[i].is_file()).collect();
     if !todo.is_empty() {
-        let fonts = Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;
+        let fonts = Fonts::shared(font).map_err(|e| ExportError::Io(e.to_string()))?;
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -536,6 +537,7 @@ pub async fn preview(
     let dir = owner_dir(state, owner_id);
     let work = dir.join(format!("work-{preview_id}"));
     let configured = state.config.ffmpeg_path.clone();
+    let font = state.config.font_path.clone();
     let (plan, has_frame) = (g.plan.clone(), g.has_frame.clone());
     let id2 = preview_id.clone();
     let dir2 = dir.clone();
@@ -543,7 +545,7 @@ pub async fn preview(
         let work_guard = super::WorkDir(work.clone());
         std::fs::create_dir_all(&work).map_err(|e| ExportError::Io(e.to_string()))?;
         let cache = dir2.join("stills");
-        let stills = write_stills(&plan, &has_frame, size, &cache)?;
+        let stills = write_stills(&plan, &has_frame, size, &cache, font.as_deref())?;
         std::fs::write(work.join("stills.txt"), concat_list(&plan, &stills))
             .map_err(|e| ExportError::Io(e.to_string()))?;
         let (args, filter) = preview_command(&plan, "preview.mp4");

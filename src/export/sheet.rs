@@ -133,8 +133,9 @@ pub async fn storyboard_pdf(
         shots.len(),
         board.total_duration
     );
+    let font = state.config.font_path.clone();
     tokio::task::spawn_blocking(move || {
-        let fonts = Fonts::shared().map_err(|e| ExportError::Io(e.to_string()))?;
+        let fonts = Fonts::shared(font.as_deref()).map_err(|e| ExportError::Io(e.to_string()))?;
         let chunks: Vec<_> = shots.chunks(SHOTS_PER_PAGE).collect();
         let pages = chunks.len().max(1);
         let mut images = Vec::with_capacity(pages);

@@ -51,11 +51,6 @@ impl EspeakTts {
         }
     }
 
-    /// `STORYLOOM_ESPEAK` if set, else `espeak-ng` from `PATH`.
-    pub fn from_env() -> Self {
-        Self::new(std::env::var_os("STORYLOOM_ESPEAK").unwrap_or_else(|| "espeak-ng".into()))
-    }
-
     pub fn binary(&self) -> &Path {
         &self.binary
     }
@@ -305,8 +300,9 @@ enum Attempt {
 }
 
 impl Default for EspeakTts {
+    /// `espeak-ng` from `PATH` (the service uses `Config::espeak_path`).
     fn default() -> Self {
-        Self::from_env()
+        Self::new("espeak-ng")
     }
 }
 

@@ -27,6 +27,7 @@ pub type Sealed = Option<Vec<u8>>;
 
 pub struct SecretVault {
     mode: ProviderSecrets,
+    store: store::SecretStoreChoice,
     data_dir: PathBuf,
     key: OnceCell<[u8; 32]>,
     keyring: OnceCell<std::sync::Arc<dyn SecretStore>>,
@@ -58,9 +59,11 @@ fn entry_name(provider_id: &str) -> String {
 }
 
 impl SecretVault {
-    pub fn new(mode: ProviderSecrets, data_dir: &Path) -> Self {
+    /// `store` is where keyring-mode secrets go (`Config::remote.secret_store`).
+    pub fn new(mode: ProviderSecrets, store: store::SecretStoreChoice, data_dir: &Path) -> Self {
         Self {
             mode,
+            store,
             data_dir: data_dir.to_path_buf(),
             key: OnceCell::new(),
             keyring: OnceCell::new(),
@@ -87,8 +90,7 @@ impl SecretVault {
     async fn keyring(&self) -> std::sync::Arc<dyn SecretStore> {
         self.keyring
             .get_or_init(|| async {
-                let chosen =
-                    store::choose(store::SecretStoreChoice::from_env(), &self.data_dir).await;
+                let chosen = store::choose(self.store, &self.data_dir).await;
                 if let Some(n) = chosen.notice {
                     tracing::warn!("{n}");
                 }

@@ -95,7 +95,7 @@ pub async fn list_voices(
         list.voices = voices::openai_voices();
         return Ok(list);
     }
-    let tts = EspeakTts::from_env();
+    let tts = EspeakTts::new(&state.config.espeak_path);
     // `zh` is how people write Chinese; espeak-ng lists Mandarin under `cmn` and `zh`.
     match tts.list_voices(language).await {
         Some(found) => {
@@ -149,7 +149,7 @@ pub async fn preview(state: &AppState, req: PreviewRequest) -> Result<Preview, R
         format!("voice-preview:{}", state.ids.new_id()),
         std::time::Duration::from_secs(30),
     );
-    let audio = EspeakTts::from_env()
+    let audio = EspeakTts::new(&state.config.espeak_path)
         .speak(tts_req, &call)
         .await
         .map_err(|e| invalid("text", e.message))?;

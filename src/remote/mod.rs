@@ -38,7 +38,7 @@ pub struct RemoteConfig {
 impl Default for RemoteConfig {
     fn default() -> Self {
         Self {
-            secret_store: SecretStoreChoice::from_env(),
+            secret_store: SecretStoreChoice::Auto,
             timeout: Duration::from_secs(10),
         }
     }

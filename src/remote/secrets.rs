@@ -70,18 +70,7 @@ impl std::str::FromStr for SecretStoreChoice {
     }
 }
 
-impl SecretStoreChoice {
-    /// `STORYLOOM_SECRET_STORE`, or `Auto` when unset or not understood (logged).
-    pub fn from_env() -> Self {
-        match std::env::var("STORYLOOM_SECRET_STORE") {
-            Ok(v) => v.parse().unwrap_or_else(|e: String| {
-                tracing::warn!(error = %e, "ignoring STORYLOOM_SECRET_STORE");
-                Self::Auto
-            }),
-            Err(_) => Self::Auto,
-        }
-    }
-}
+impl SecretStoreChoice {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {

@@ -86,12 +86,11 @@ impl std::fmt::Debug for Fonts {
 }
 
 impl Fonts {
-    /// Finds a CJK font: `$STORYLOOM_FONT` → `assets/fonts/` next to the executable (and its parent),
-    /// then the repository's → known system files → known system directories.
-    pub fn load() -> Result<Self, RenderError> {
-        let env = std::env::var_os(FONT_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
+    /// Finds a CJK font: the configured file (`Config::font_path`, from `$STORYLOOM_FONT`) →
+    /// `assets/fonts/` next to the executable (and its parent), then the repository's → known
+    /// system files → known system directories.
+    pub fn load(configured: Option<&Path>) -> Result<Self, RenderError> {
+        let env = configured.map(Path::to_path_buf);
         let mut dirs: Vec<PathBuf> = Vec::new();
         if let Some(exe_dir) = std::env::current_exe()
             .ok()
@@ -115,12 +114,12 @@ impl Fonts {
 
     /// The process-wide font, loaded on first use. A failure is not cached, so installing a font
     /// fixes a running app.
-    pub fn shared() -> Result<Self, RenderError> {
+    pub fn shared(configured: Option<&Path>) -> Result<Self, RenderError> {
         static SHARED: OnceLock<Fonts> = OnceLock::new();
         if let Some(f) = SHARED.get() {
             return Ok(f.clone());
         }
-        let loaded = Self::load()?;
+        let loaded = Self::load(configured)?;
         Ok(SHARED.get_or_init(|| loaded).clone())
     }
 

@@ -8,7 +8,7 @@ use super::{
 };
 
 fn fonts() -> Fonts {
-    Fonts::shared().expect("a CJK font (apt-get install fonts-noto-cjk)")
+    Fonts::shared(None).expect("a CJK font (apt-get install fonts-noto-cjk)")
 }
 
 fn who(id: &str, name: &str) -> FrameCharacter {

@@ -678,8 +678,10 @@ async fn render_candidate(
         None => {
             let blobs = state.blobs.clone();
             let spec2 = spec.clone();
+            let font = state.config.font_path.clone();
             let blob = tokio::task::spawn_blocking(move || {
-                let fonts = Fonts::shared().map_err(|e| NodeError::fatal(e.to_string()))?;
+                let fonts =
+                    Fonts::shared(font.as_deref()).map_err(|e| NodeError::fatal(e.to_string()))?;
                 let png = render::render_png(&spec2, &fonts)
                     .map_err(|e| NodeError::fatal(e.to_string()))?;
                 blobs
@@ -922,7 +924,7 @@ async fn voice(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
     let state = ctx.state.clone();
     let run = ctx.run.clone();
     let cancel = ctx.cancel.clone();
-    let tts = Arc::new(EspeakTts::from_env());
+    let tts = Arc::new(EspeakTts::new(&ctx.state.config.espeak_path));
     // The installed espeak-ng version is part of the cache key: an upgrade redoes the audio.
     let engine = Arc::new(tts.version().await.unwrap_or_else(|| "none".into()));
     let work: ItemWork = Arc::new(move |key, data| {

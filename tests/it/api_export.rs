@@ -892,7 +892,7 @@ async fn a_final_export_has_clean_frames_one_caption_and_subtitles_without_names
     let spec: FrameSpec = serde_json::from_value(asset["metadata"]["spec"].clone())
         .expect("the animatic frame records what it was drawn from");
     assert!(spec.caption.is_some() && spec.overlays);
-    let fonts = Fonts::shared().unwrap();
+    let fonts = Fonts::shared(None).unwrap();
     let at = |overlays: bool, caption: bool| {
         render_frame(
             &FrameSpec {

@@ -76,7 +76,7 @@ fn sequence() -> Vec<(String, FrameSpec)> {
 
 #[test]
 fn writes_sample_frames_for_people_to_look_at() {
-    let fonts = Fonts::shared().expect("a CJK font (apt-get install fonts-noto-cjk)");
+    let fonts = Fonts::shared(None).expect("a CJK font (apt-get install fonts-noto-cjk)");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/animatic-samples");
     std::fs::create_dir_all(&dir).unwrap();
     let mut written = 0;
@@ -103,8 +103,8 @@ fn writes_sample_frames_for_people_to_look_at() {
 
 #[test]
 fn separately_loaded_fonts_give_the_same_bytes() {
-    let shared = Fonts::shared().unwrap();
-    let fresh = Fonts::load().unwrap();
+    let shared = Fonts::shared(None).unwrap();
+    let fresh = Fonts::load(None).unwrap();
     assert_eq!(shared.path(), fresh.path());
     for (_, spec) in sequence().into_iter().step_by(4) {
         let a = render_png(&spec, &shared).unwrap();
@@ -115,7 +115,7 @@ fn separately_loaded_fonts_give_the_same_bytes() {
 
 #[test]
 fn rendering_from_many_threads_is_deterministic() {
-    let fonts = Fonts::shared().unwrap();
+    let fonts = Fonts::shared(None).unwrap();
     let (_, spec) = sequence().remove(3);
     let expected = render_frame(&spec, &fonts).unwrap();
     std::thread::scope(|s| {
@@ -213,7 +213,7 @@ fn shots_of(cast: &[FrameCharacter]) -> Vec<FrameSpec> {
 /// character keeps one look in every shot, and no two characters share clothes colours.
 #[test]
 fn every_character_of_a_project_has_its_own_look_in_every_shot() {
-    let fonts = Fonts::shared().unwrap();
+    let fonts = Fonts::shared(None).unwrap();
     for cast in casts() {
         // Character id → the torso pixels (when the torso is in view) and face pixels seen.
         let mut torsos: BTreeMap<String, Vec<[u8; 3]>> = BTreeMap::new();
@@ -271,7 +271,7 @@ fn slots_give_distinct_clothes_up_to_the_limit() {
             ..FrameSpec::default()
         })
         .collect();
-    let fonts = Fonts::shared().unwrap();
+    let fonts = Fonts::shared(None).unwrap();
     let mut looks = Vec::new();
     for spec in &specs {
         let f = &figures(spec)[0];

@@ -400,7 +400,7 @@ fn tts_req(text: &str, language: &str) -> TtsRequest {
 /// espeak-ng from `STORYLOOM_ESPEAK`/`PATH`, or `None` (after saying so) when it is not installed.
 /// `STORYLOOM_REQUIRE_ESPEAK=1` (for CI) turns the skip into a failure.
 async fn installed_espeak() -> Option<EspeakTts> {
-    let tts = EspeakTts::from_env();
+    let tts = EspeakTts::default();
     match tts.version().await {
         Some(version) => {
             eprintln!("using {version}");
