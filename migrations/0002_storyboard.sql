@@ -1,6 +1,6 @@
 -- Issue 3: versions, script, breakdown (scenes, shots), characters, assets, prompt templates.
 
--- A version is a snapshot of script + breakdown + chosen assets (seed 004 task versions). One is current.
+-- A version is a snapshot of script + breakdown + chosen assets. One is current.
 CREATE TABLE project_versions (
     id                TEXT PRIMARY KEY,
     project_id        TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -57,7 +57,8 @@ CREATE TABLE scenes (
 );
 CREATE INDEX scenes_version ON scenes (version_id, number);
 
--- A shot is seed 002's "storyboard". order_key is a fractional index: moving a shot rewrites one row.
+-- A shot is an item of `/storyboards` in the API. order_key is a fractional index: moving a shot
+-- rewrites one row.
 CREATE TABLE shots (
     id                TEXT PRIMARY KEY,
     version_id        TEXT NOT NULL REFERENCES project_versions (id) ON DELETE CASCADE,

@@ -1,5 +1,5 @@
--- Issue 5: video exports (seed 002). A row is written before ffmpeg starts and updated as it goes, so
--- a restart finds every export that was queued or running and starts it again.
+-- Issue 5: video exports (docs/API-EXPORT.md). A row is written before ffmpeg starts and updated as
+-- it goes, so a restart finds every export that was queued or running and starts it again.
 CREATE TABLE exports (
     id              TEXT PRIMARY KEY,
     owner_id        TEXT NOT NULL REFERENCES users (id),

@@ -1,7 +1,8 @@
--- Issue 6: the credit ledger (DESIGN §8). Double entry: every movement is a transfer between two
--- accounts; each transfer writes exactly two entries (one −amount, one +amount). Entries and transfers
--- are append-only (triggers below); corrections are new transfers. An account's `balance` is a
--- projection of its entries, updated in the same transaction, and can be recomputed at any time.
+-- Issue 6: the credit ledger (docs/API-LEDGER.md). Double entry: every movement is a transfer
+-- between two accounts; each transfer writes exactly two entries (one −amount, one +amount).
+-- Entries and transfers are append-only (triggers below); corrections are new transfers. An
+-- account's `balance` is a projection of its entries, updated in the same transaction, and can be
+-- recomputed at any time.
 
 CREATE TABLE ledger_accounts (
     -- 'wallet:<user>', 'held:<user>', or a system account ('system:issuance', 'system:revenue', ...)
@@ -102,8 +103,8 @@ BEGIN SELECT RAISE(ABORT, 'a hold resolves exactly once'); END;
 CREATE TRIGGER ledger_holds_no_delete BEFORE DELETE ON ledger_holds
 BEGIN SELECT RAISE(ABORT, 'holds are never deleted'); END;
 
--- Memberships (seed 003: monthly / quarterly / yearly; members are not charged) and subscription
--- tiers (seed 002: a monthly quota). One active row of each kind per user; a change adds a row.
+-- Memberships (monthly / quarterly / yearly; members are not charged) and subscription tiers (a
+-- monthly quota). One active row of each kind per user; a change adds a row.
 CREATE TABLE billing_plans (
     id                   TEXT PRIMARY KEY,
     owner_id             TEXT NOT NULL,

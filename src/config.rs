@@ -34,7 +34,7 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Largest JSON request body accepted, in bytes (larger → 413).
     pub max_json_bytes: usize,
-    /// Largest uploaded file accepted, in bytes (seed 004: 100 MB; larger → 413).
+    /// Largest uploaded file accepted, in bytes (default 100 MB; larger → 413).
     pub max_upload_bytes: u64,
     /// Readers in the SQLite pool (writes go through one writer connection).
     pub db_readers: u32,
@@ -69,8 +69,9 @@ pub enum ProviderSecrets {
     Sealed { key_hex: Option<String> },
 }
 
-/// Per-caller request limits by route class (seed 003 H): queries and other requests a minute,
-/// and generation an hour for callers without a membership (members are not limited there).
+/// Per-caller request limits by route class (docs/API-WORKSPACES.md, "Rate limits"): queries and
+/// other requests a minute, and generation an hour for callers without a membership (members are
+/// not limited there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateConfig {
     pub queries_per_minute: u32,

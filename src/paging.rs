@@ -1,4 +1,5 @@
-//! `?page=1&limit=20` (also seed 002's `?skip=`) → `{ items, total, page, limit, totalPages }`.
+//! `?page=1&limit=20` (or `?skip=`, an offset) → `{ items, total, page, limit, totalPages }`
+//! (docs/API-CONVENTIONS.md).
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,7 +17,8 @@ pub struct PageSpec {
 }
 
 impl PageSpec {
-    /// `skip`, when given, wins over `page` (seed 002 uses skip/limit; DESIGN uses page/limit).
+    /// `skip`, when given, wins over `page` (`skip` is the offset form some clients send; `page` is
+    /// ours — docs/API-CONVENTIONS.md).
     pub fn resolve(
         page: Option<u32>,
         limit: Option<u32>,

@@ -1,4 +1,4 @@
-//! Accounts on the team server (seeds 001–004, DESIGN §9): register, login, rotating refresh
+//! Accounts on the team server (README, "The server"): register, login, rotating refresh
 //! tokens with reuse detection, logout, the profile and password, and the admin's user list.
 //!
 //! Passwords are Argon2id hashes. Refresh tokens are random, stored as SHA-256, used once: a refresh
@@ -73,7 +73,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> AccountError {
     }
 }
 
-/// A user as the API shows them (seed 002/004 `me`).
+/// A user as the API shows them (`/auth/me`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct User {
     pub id: String,
@@ -117,7 +117,8 @@ fn load_user(c: &Connection, id: &str) -> Result<User, AccountError> {
     .ok_or_else(|| AccountError::NotFound(id.to_string()))
 }
 
-/// Access and refresh tokens (seed 001 `tokens`, seed 002's flat `access_token`).
+/// Access and refresh tokens (a session carries them nested as `tokens` and again flat, for
+/// clients that read either).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Tokens {
     pub access_token: String,
@@ -140,14 +141,14 @@ pub struct Registration {
     pub username: Option<String>,
     pub email: Option<String>,
     pub password: Option<String>,
-    /// Seed 001: must equal `password` when given.
+    /// Must equal `password` when given.
     pub confirm_password: Option<String>,
     pub display_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct Credentials {
-    /// A username or an email (seed 002's form sends the email as `username`).
+    /// A username or an email (the form login sends the email as `username`).
     pub username: Option<String>,
     pub email: Option<String>,
     pub password: Option<String>,

@@ -1,4 +1,4 @@
-//! Handlers for accounts (seeds 001–004): register, login (JSON or seed 002's form), refresh,
+//! Handlers for accounts (README, "The server"): register, login (JSON or a form), refresh,
 //! logout, me/profile, password; the user's API keys; the admin's user list and status.
 use crate::paging::{Page, PageSpec};
 use axum::{
@@ -53,7 +53,7 @@ pub async fn register(
     ))
 }
 
-/// JSON `{username|email, password}` or seed 002's `application/x-www-form-urlencoded`.
+/// JSON `{username|email, password}` or an `application/x-www-form-urlencoded` form.
 fn credentials(headers: &HeaderMap, body: &Bytes) -> Result<Credentials, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -100,7 +100,7 @@ pub async fn refresh(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(RateHeaders, Json<Session>), ApiError> {
-    // Seed 001 sends the refresh token as `Authorization: Bearer`; the others in the body.
+    // Some clients send the refresh token as `Authorization: Bearer`, others in the body.
     let from_body = if body.is_empty() {
         None
     } else {
@@ -160,7 +160,7 @@ pub async fn update_auth_me(
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/profile", tag = "accounts",
-    responses((status = 200, description = "Seed 004's older name for /auth/me", body = User), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Another name for /auth/me", body = User), (status = 401, body = ErrorBody)))]
 pub async fn auth_profile(
     State(state): State<AppState>,
     principal: Principal,
@@ -169,7 +169,7 @@ pub async fn auth_profile(
 }
 
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts",
-    responses((status = 200, description = "Seed 001's name for /auth/me", body = User), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Another name for /auth/me", body = User), (status = 401, body = ErrorBody)))]
 pub async fn users_me(
     State(state): State<AppState>,
     principal: Principal,
@@ -243,7 +243,7 @@ pub struct NewKey {
     pub name: Option<String>,
     /// `read`, `write`, `billing`, `admin` (default read + write).
     pub scopes: Option<Vec<String>>,
-    /// Seed 001's name for `scopes`.
+    /// Another name for `scopes`.
     pub permissions: Option<Vec<String>>,
     /// RFC 3339; must be in the future.
     pub expires_at: Option<String>,

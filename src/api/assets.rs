@@ -51,10 +51,10 @@ pub enum AssetStatusFilter {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAssetsQuery {
-    /// Only this project's assets (seed 004: `taskId`).
+    /// Only this project's assets (`taskId` is accepted too).
     #[serde(alias = "taskId")]
     pub project_id: Option<String>,
-    /// Only assets of this version (seed 004: `versionId`).
+    /// Only assets of this version (`versionId` is accepted too).
     #[serde(alias = "versionId")]
     pub version_id: Option<String>,
     /// Only assets of this type.
@@ -101,7 +101,7 @@ pub async fn list_assets(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct AssetUploadForm {
-    /// The project the file belongs to (seed 004: `taskId`).
+    /// The project the file belongs to (`taskId` is accepted too).
     project_id: String,
     version_id: Option<String>,
     r#type: AssetType,

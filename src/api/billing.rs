@@ -1,4 +1,4 @@
-//! Credits and billing (seeds 000, 001, 002, 003): balance, transactions, holds, dashboard, usage,
+//! Credits and billing (docs/API-LEDGER.md): balance, transactions, holds, dashboard, usage,
 //! invoices, subscriptions and memberships, admin grants and reconciliation. Reading or moving credits
 //! needs the `billing` scope (an API key without it gets 403); admin endpoints need an admin.
 use crate::paging::{Page, PageSpec};
@@ -73,7 +73,7 @@ pub async fn get_balance(
 }
 
 #[utoipa::path(get, path = "/api/v1/credit/balance", tag = "billing",
-    responses((status = 200, description = "Seed 003's name for the balance", body = Balance), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "Another path to the balance", body = Balance), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn credit_balance(
     State(state): State<AppState>,
     principal: Principal,
@@ -87,10 +87,10 @@ pub struct TransactionsQuery {
     pub page: Option<u32>,
     /// 1–100 (default 20).
     pub limit: Option<u32>,
-    /// Seed 003's name for `limit`.
+    /// Another name for `limit`.
     pub page_size: Option<u32>,
     pub skip: Option<u64>,
-    /// Comma-separated types (`charge,hold,…`; seed aliases `consumption`, `payment`, `recharge`).
+    /// Comma-separated types (`charge,hold,…`; the aliases `consumption`, `payment`, `recharge`).
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
@@ -142,7 +142,7 @@ pub async fn list_transactions(
 }
 
 #[utoipa::path(get, path = "/api/v1/credit/transactions", tag = "billing", params(TransactionsQuery),
-    responses((status = 200, description = "Seed 003's name for the transactions", body = Page<TransactionItem>),
+    responses((status = 200, description = "Another path to the transactions", body = Page<TransactionItem>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn credit_transactions(
     State(state): State<AppState>,
@@ -330,7 +330,7 @@ pub struct DashboardQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "billing", params(DashboardQuery),
-    responses((status = 200, description = "Seed 000's dashboard", body = Dashboard), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "The dashboard", body = Dashboard), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn dashboard(
     State(state): State<AppState>,
     principal: Principal,
@@ -359,7 +359,7 @@ pub struct UsageQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/billing/usage", tag = "billing", params(UsageQuery),
-    responses((status = 200, description = "Seed 002's usage statistics", body = Usage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Usage statistics", body = Usage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn usage(
     State(state): State<AppState>,
     principal: Principal,
@@ -502,7 +502,7 @@ pub struct ReconQuery {
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/reconciliation", tag = "billing", params(ReconQuery),
-    responses((status = 200, description = "Seed 000: `{ success, checked_count, issues, fixed_count, summary }`", body = Report),
+    responses((status = 200, description = "`{ success, checked_count, issues, fixed_count, summary }`", body = Report),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn admin_reconciliation(
     State(state): State<AppState>,

@@ -80,7 +80,7 @@ pub async fn list_characters(
     Ok(Json(Page::new(items, total, spec)))
 }
 
-/// The multipart form of `POST /characters` (seed 002).
+/// The multipart form of `POST /characters`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct CharacterForm {

@@ -1,5 +1,5 @@
-//! Handlers for video export (seed 002 `/export/...`) and the storyboard sheet. Thin: parse, call
-//! one service function in `crate::export`, map the result.
+//! Handlers for video export (`/export/...`, docs/API-EXPORT.md) and the storyboard sheet. Thin:
+//! parse, call one service function in `crate::export`, map the result.
 use crate::paging::{Page, PageSpec};
 use std::{convert::Infallible, time::Duration};
 
@@ -80,7 +80,7 @@ pub struct HistoryQuery {
     pub project_id: Option<String>,
     pub page: Option<u32>,
     pub limit: Option<u32>,
-    /// Seed 002: records to skip.
+    /// Records to skip, for clients that page by offset; wins over `page`.
     pub skip: Option<u64>,
 }
 

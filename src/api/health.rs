@@ -1,4 +1,4 @@
-//! `GET /health` (seed 004): liveness of the process, the database and the blob store.
+//! `GET /health` (docs/API-CONVENTIONS.md): liveness of the process, the database and the blob store.
 use axum::{extract::State, http::StatusCode, Json};
 use serde::Serialize;
 use utoipa::ToSchema;

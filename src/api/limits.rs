@@ -1,7 +1,7 @@
-//! Rate limits (seeds 001–004; DESIGN §9): the sign-in routes allow a number of requests a minute
-//! per client address (GCRA through `governor`), answering 429 `RATE_LIMITED` with `retry_after`,
-//! `Retry-After` and the `X-RateLimit-*` headers. Requests through the desktop bridge carry no
-//! address and share one bucket ("local").
+//! Rate limits (docs/API-WORKSPACES.md, "Rate limits"): the sign-in routes allow a number of
+//! requests a minute per client address (GCRA through `governor`), answering 429 `RATE_LIMITED`
+//! with `retry_after`, `Retry-After` and the `X-RateLimit-*` headers. Requests through the desktop
+//! bridge carry no address and share one bucket ("local").
 //!
 //! Signed-in callers of a team server are also limited per caller (a person, or an API key) and
 //! route class: queries and other requests a minute, generation (runs, exports, regenerations) an
@@ -36,7 +36,7 @@ pub struct RateLimits {
     rates: RateConfig,
 }
 
-/// The route classes of seed 003's table.
+/// The route classes of the rate-limit table (docs/API-WORKSPACES.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteClass {
     Query,

@@ -167,7 +167,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(projects::list_projects, projects::create_project))
-        // PUT/PATCH may carry seed 002's `script`: the script routes' body limit, so an oversized
+        // PUT/PATCH may carry the project's `script`: the script routes' body limit, so an oversized
         // script gets the 422 naming `script` and the limit (docs/API-EDITOR.md, "Script size").
         .merge(
             OpenApiRouter::new()
@@ -237,7 +237,7 @@ fn build(
     let doc = Arc::new(doc);
     let routes = routes
         .route("/api/v1/health", get(health::health))
-        // Seed 002's WebSocket (outside the OpenAPI document, which cannot describe it).
+        // The progress WebSocket (outside the OpenAPI document, which cannot describe it).
         .route("/ws/progress/{id}", get(runs::progress_socket))
         .route("/api/v1/ws/progress/{id}", get(runs::progress_socket))
         .route(

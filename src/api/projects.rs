@@ -22,7 +22,7 @@ pub struct ListProjectsQuery {
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 20).
     pub limit: Option<u32>,
-    /// Items to skip (seed 002); wins over `page`.
+    /// Items to skip, for clients that page by offset; wins over `page`.
     pub skip: Option<u64>,
     /// Only projects with this status.
     pub status: Option<ProjectStatus>,

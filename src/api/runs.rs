@@ -1,6 +1,6 @@
-//! Handlers for workflow runs, in the shapes of both seeds: seed 002 (`/workflows`, `/workflows/{id}`,
-//! pause/resume/cancel), seed 004 (`/workflow-runs`, `/workflow/runs/{id}/…`, review endpoints,
-//! `…/workflow/run` per project version), plus progress events over SSE.
+//! Handlers for workflow runs, in both shapes clients use (docs/API-CONVENTIONS.md): `/workflows`,
+//! `/workflows/{id}`, pause/resume/cancel; and `/workflow-runs`, `/workflow/runs/{id}/…`, review
+//! endpoints, `…/workflow/run` per project version; plus progress events over SSE.
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
@@ -92,7 +92,7 @@ pub async fn estimate_run(
 }
 
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = StartRun,
-    responses((status = 201, description = "Seed 002: `{project_id, workflow_type}`", body = Run),
+    responses((status = 201, description = "Starts a run from `{project_id, workflow_type}`", body = Run),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn start_workflow(
     State(state): State<AppState>,
@@ -114,7 +114,7 @@ pub async fn get_run(
 }
 
 #[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", params(("id" = String, Path)),
-    responses((status = 200, description = "Seed 002's workflow status (the run)", body = Run), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The workflow's status (the run)", body = Run), (status = 404, body = ErrorBody)))]
 pub async fn get_workflow(
     State(state): State<AppState>,
     principal: Principal,
@@ -438,7 +438,7 @@ pub async fn node_test(
     ))
 }
 
-/// Seed 002's WebSocket: `progress_update` messages of one run; the first message is its state.
+/// The progress WebSocket: `progress_update` messages of one run; the first message is its state.
 pub async fn progress_socket(
     State(state): State<AppState>,
     principal: Principal,

@@ -1,4 +1,4 @@
-//! Handlers for the storyboard: scenes and shots (seed 002's `/storyboards`, with its field names).
+//! Handlers for the storyboard: scenes and shots (`/storyboards`; docs/API-EDITOR.md).
 use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{Path, State},
@@ -143,7 +143,7 @@ pub async fn delete_scene(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ShotQuery {
-    /// Required (seed 002).
+    /// Required.
     pub project_id: Option<String>,
     /// Default: the current version.
     pub version_id: Option<String>,

@@ -1,5 +1,5 @@
 //! Multipart uploads: files stream into the blob store (never whole in memory) with the per-file
-//! limit of seed 004 (100 MB) enforced as they arrive; text fields are small and bounded.
+//! limit (100 MB by default) enforced as they arrive; text fields are small and bounded.
 //!
 //! Routes taking an [`UploadForm`] must be layered with `DefaultBodyLimit::disable()`: this extractor
 //! enforces its own, clearer limits.

@@ -1,5 +1,5 @@
-//! Handlers for workflow templates (seed 004 `/workflows/...`): node kinds, templates, versions,
-//! validation.
+//! Handlers for workflow templates (`/workflows/...`, docs/API-WORKFLOWS.md): node kinds,
+//! templates, versions, validation.
 use crate::paging::{Page, PageSpec};
 use axum::{
     extract::{Path, State},

@@ -1,5 +1,6 @@
-//! Assets (seed 004): every file a project holds (scripts, character images, keyframes, clips, audio,
-//! subtitles, exports), each a row pointing at a blob, with provenance metadata and a trash.
+//! Assets (docs/API-EDITOR.md): every file a project holds (scripts, character images, keyframes,
+//! clips, audio, subtitles, exports), each a row pointing at a blob, with provenance metadata and a
+//! trash.
 use crate::error::{CodedError, ErrorCode};
 use std::path::PathBuf;
 

@@ -1,4 +1,5 @@
-//! Who is calling. `x-api-key` wins over `Authorization: Bearer` when both are sent (seed 000).
+//! Who is calling. `x-api-key` wins over `Authorization: Bearer` when both are sent
+//! (docs/API-CONVENTIONS.md).
 //! 401 = missing or invalid credentials; 403 = valid but not allowed.
 use crate::error::{CodedError, ErrorCode};
 use std::str::FromStr;

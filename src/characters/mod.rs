@@ -1,4 +1,5 @@
-//! Characters (seed 002): name, description, voice, reference images and a consistency profile.
+//! Characters (docs/API-EDITOR.md): name, description, voice, reference images and a consistency
+//! profile.
 //! Characters the parser finds are *proposed* (status `proposed`) and never duplicated.
 use crate::error::{CodedError, ErrorCode};
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Video export (seed 002, DESIGN §7): a finished run's timeline → one MP4 or WebM, with voice,
+//! Video export (docs/API-EXPORT.md): a finished run's timeline → one MP4 or WebM, with voice,
 //! subtitles (soft, burned, and an `.srt` beside it) and seeded motion on stills, encoded by ffmpeg.
 //!
 //! The export row is committed before ffmpeg starts and after each change of state; ffmpeg writes
@@ -161,7 +161,7 @@ impl ExportHub {
     }
 }
 
-/// An export as the API shows it (seed 002 fields first).
+/// An export as the API shows it (the fields `/export` clients expect first).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Export {
     pub export_id: String,
@@ -203,7 +203,7 @@ pub struct Export {
     pub completed_at: Option<String>,
 }
 
-/// Seed 002's estimate, with the plan's figures.
+/// The export estimate, with the plan's figures.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Estimate {
     pub project_id: String,
@@ -244,7 +244,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ExportError {
 }
 
 /// What an export costs in credits: encoding runs on this machine with ffmpeg, so nothing. It still
-/// holds and settles through the ledger, which leaves a zero-cost usage record (DESIGN §8).
+/// holds and settles through the ledger, which leaves a zero-cost usage record (docs/API-LEDGER.md).
 pub const EXPORT_COST_CREDITS: i64 = 0;
 
 /// The export's pending hold, if any.
@@ -571,7 +571,7 @@ pub async fn plan_of(
     Ok(resolve_on_reader(state, owner_id, req).await?.plan)
 }
 
-/// Seed 002 `POST /export/estimate`.
+/// `POST /export/estimate`.
 #[tracing::instrument(skip(state, req))]
 pub async fn estimate(
     state: &AppState,
@@ -702,7 +702,7 @@ fn load(c: &Connection, owner_id: Option<&str>, id: &str) -> Result<Export, Expo
     row.ok_or_else(|| not_found("export", id))
 }
 
-/// Seed 002 `POST /export`: checks everything, records the export and starts it (or queues it).
+/// `POST /export`: checks everything, records the export and starts it (or queues it).
 #[tracing::instrument(skip(state, req))]
 pub async fn start(
     state: &AppState,
@@ -754,7 +754,7 @@ pub async fn get(state: &AppState, owner_id: &str, id: &str) -> Result<Export, E
     state.db.read(move |c| load(c, Some(&owner), &id)).await
 }
 
-/// Seed 002 `GET /export/history`, newest first.
+/// `GET /export/history`, newest first.
 #[tracing::instrument(skip(state))]
 pub async fn history(
     state: &AppState,
@@ -895,7 +895,7 @@ fn spawn(state: &AppState, id: &str) {
                                 completed_at = ?2 WHERE id = ?3 AND status IN ('queued', 'processing')",
                         params![msg, now, eid],
                     )?;
-                    // A failed export is free (seed 000): its hold goes back.
+                    // A failed export is free (docs/API-LEDGER.md): its hold goes back.
                     if let Some(h) = pending_hold(tx, &eid)? {
                         ledger::void_in_tx(tx, ids.as_ref(), at, &h, "export failed")?;
                     }

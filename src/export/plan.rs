@@ -1,9 +1,10 @@
 //! The export plan: frames per shot, where each line of dialogue sits, and the ffmpeg command that
 //! encodes it. Pure functions of their inputs, so the command can be tested without running ffmpeg.
 //!
-//! Speed (PLATFORM.md): each still is decoded once (`-i frame.png` with no `-loop`); `zoompan` (or
-//! `loop` for a still shot) makes its frames. The still is scaled to twice the output size once per
-//! shot so pan/zoom moves in half pixels, which keeps slow motion from jittering.
+//! Speed (docs/BENCHMARKS.md, "Export"): each still is decoded once (`-i frame.png` with no
+//! `-loop`); `zoompan` (or `loop` for a still shot) makes its frames. The still is scaled to twice
+//! the output size once per shot so pan/zoom moves in half pixels, which keeps slow motion from
+//! jittering.
 use std::{fmt::Write as _, path::PathBuf};
 
 use sha2::{Digest, Sha256};

@@ -161,11 +161,11 @@ impl Transition {
     }
 }
 
-/// The frame rates offered (seed 002 presets, DESIGN §7).
+/// The frame rates offered (docs/API-EXPORT.md).
 pub const FRAME_RATES: [u32; 3] = [24, 25, 30];
 
-/// What the client asked for, before defaults (seed 002 field names). Values are taken loosely as
-/// JSON so a wrong type is reported against its field by [`ExportRequest::settings`].
+/// What the client asked for, before defaults (docs/API-EXPORT.md field names). Values are taken
+/// loosely as JSON so a wrong type is reported against its field by [`ExportRequest::settings`].
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct ExportRequest {
     pub project_id: Option<String>,
@@ -382,7 +382,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_follow_the_seed_and_the_project() {
+    fn defaults_follow_the_docs_and_the_project() {
         let s = req(json!({})).settings(Some("16:9")).unwrap();
         assert_eq!(s.resolution, Resolution::P1080);
         assert_eq!(s.aspect, Aspect::Landscape);

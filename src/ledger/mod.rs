@@ -1,4 +1,4 @@
-//! The credit ledger (DESIGN §8; seeds 000, 001, 002, 003): double entry, two-phase spend, plans.
+//! The credit ledger (docs/API-LEDGER.md): double entry, two-phase spend, plans.
 //!
 //! # Using it from other domains (workflow nodes, export, jobs)
 //!
@@ -42,7 +42,7 @@
 //! zero: the debit is `UPDATE … SET balance = balance - n WHERE balance >= n`, and a CHECK constraint
 //! backs it.
 //!
-//! Seed rules: charge only on success; cache hits free (settle 0); failures and interruptions free
+//! Billing rules: charge only on success; cache hits free (settle 0); failures and interruptions free
 //! (void); active members are not charged (the hold is recorded with `waived = 'member'` and moves
 //! nothing); subscription tiers grant a monthly quota into the wallet ([`plans`]).
 pub mod plans;
@@ -825,11 +825,11 @@ pub async fn get_hold(
         .await
 }
 
-/// An owner's spendable and held credits and membership state (seeds 001 and 003).
+/// An owner's spendable and held credits and membership state.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Balance {
     pub owner_id: String,
-    /// Spendable credits (seed 003 `credit_balance`).
+    /// Spendable credits.
     pub credit_balance: i64,
     /// The same as `credit_balance`.
     pub available: i64,

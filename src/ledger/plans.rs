@@ -1,9 +1,9 @@
-//! Memberships (seed 003: monthly / quarterly / yearly; an active member is not charged) and
-//! subscription tiers (seed 002: `/subscriptions/me`, upgrade; a monthly quota).
+//! Memberships (monthly / quarterly / yearly; an active member is not charged) and subscription
+//! tiers (`/subscriptions/me`, upgrade; a monthly quota); docs/API-LEDGER.md, "Plans".
 //!
-//! Until payments (issue 7) land, plans are bought from the credit balance (seed 003's
-//! `payment_method: "balance"`): the price is a `purchase`/`membership` transfer wallet → revenue, so
-//! an unaffordable plan is a 402. One credit is 10 cents (seed 003: ¥10.00 buys 100 credits).
+//! Until payments (issue 7) land, plans are bought from the credit balance
+//! (`payment_method: "balance"`): the price is a `purchase`/`membership` transfer wallet → revenue,
+//! so an unaffordable plan is a 402. One credit is 10 cents (¥10.00 buys 100 credits).
 //!
 //! A subscription's quota is granted into the wallet at the start of each monthly period
 //! (`quota_grant`, keyed by plan and period so it happens once) and what is left of it at the end of
@@ -22,7 +22,7 @@ use crate::{clock::rfc3339, clock::IdSource, AppState};
 /// Credits per 100 cents.
 pub const CENTS_PER_CREDIT: i64 = 10;
 
-/// (membership type, months, price in cents) — seed 003 appendix D.
+/// (membership type, months, price in cents) — the table in docs/API-LEDGER.md, "Plans".
 pub const MEMBERSHIPS: &[(&str, u32, i64)] = &[
     ("monthly", 1, 990),
     ("quarterly", 3, 2500),
@@ -266,7 +266,7 @@ pub async fn roll_quota(state: &AppState, owner_id: &str) -> Result<(), LedgerEr
         .await
 }
 
-/// Seed 002 `GET /subscriptions/me`.
+/// `GET /subscriptions/me`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubscriptionView {
     pub user_id: String,
@@ -368,7 +368,7 @@ fn insert_plan(
     Ok(())
 }
 
-/// Seed 002 `POST /subscriptions/upgrade`: pays the tier's price from the balance, ends the current
+/// `POST /subscriptions/upgrade`: pays the tier's price from the balance, ends the current
 /// plan (its unused quota expires) and grants the new plan's first monthly quota.
 #[tracing::instrument(skip(state))]
 pub async fn upgrade(
@@ -505,7 +505,7 @@ pub struct MembershipOrder {
     pub membership_end_date: String,
 }
 
-/// Seed 003 `POST /credit/membership` with `payment_method: balance`: a member is not charged for
+/// `POST /credit/membership` with `payment_method: balance`: a member is not charged for
 /// work until the end date; buying again extends it.
 #[tracing::instrument(skip(state))]
 pub async fn buy_membership(

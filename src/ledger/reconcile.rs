@@ -1,4 +1,4 @@
-//! Reconciliation (seed 000 `POST /admin/reconciliation?auto_fix=`; DESIGN §8).
+//! Reconciliation (`POST /admin/reconciliation?auto_fix=`; docs/API-LEDGER.md).
 //!
 //! Checks, in one consistent snapshot:
 //! - `unbalanced_transfer`: a transfer whose entries are not exactly its two legs (−amount on the
@@ -71,7 +71,7 @@ pub struct Summary {
     pub auto_fix: bool,
 }
 
-/// Seed 000's `{ success, checked_count, issues, fixed_count, summary }`.
+/// `{ success, checked_count, issues, fixed_count, summary }`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Report {
     /// True when no issue is left unfixed.

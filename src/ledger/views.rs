@@ -1,5 +1,5 @@
-//! Read models over the ledger: transactions (seeds 001, 003), holds, the dashboard (seed 000), usage
-//! and invoices (seed 002). Everything is derived from transfers and holds; nothing here writes.
+//! Read models over the ledger (docs/API-LEDGER.md): transactions, holds, the dashboard, usage and
+//! invoices. Everything is derived from transfers and holds; nothing here writes.
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rusqlite::{params, types::Value as SqlValue, Connection};
 use serde::Serialize;
@@ -39,7 +39,7 @@ pub struct TransactionFilter {
     pub hold_id: Option<String>,
 }
 
-/// Every transaction type, and the seed aliases that stand for several.
+/// Every transaction type, and the aliases other clients filter by that stand for several.
 pub const TRANSACTION_TYPES: &[&str] = &[
     "grant",
     "coupon",
@@ -58,7 +58,8 @@ pub const TRANSACTION_TYPES: &[&str] = &[
     "correction",
 ];
 
-/// Expands `type=` (comma-separated; seed 001 `payment|consumption|refund`, seed 003 `recharge`).
+/// Expands `type=` (comma-separated; the aliases `payment`, `consumption`, `recharge` stand for
+/// several types).
 pub fn parse_types(raw: &str) -> Result<Vec<String>, LedgerError> {
     let mut out = Vec::new();
     for t in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
@@ -228,7 +229,7 @@ pub struct UsageDay {
     pub count: i64,
 }
 
-/// Seed 000's dashboard.
+/// The dashboard: balance, use and history at a glance.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Dashboard {
     /// Spendable credits.
@@ -354,7 +355,7 @@ pub struct KindUsage {
     pub credits: i64,
 }
 
-/// Seed 002 `GET /billing/usage` (credits are integers).
+/// `GET /billing/usage` (credits are integers).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Usage {
     pub user_id: String,
@@ -460,7 +461,7 @@ pub async fn usage(
         .await
 }
 
-/// A monthly statement of what was spent from the prepaid balance (seed 002 `GET /billing/invoices`).
+/// A monthly statement of what was spent from the prepaid balance (`GET /billing/invoices`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Invoice {
     pub invoice_id: String,

@@ -1,4 +1,5 @@
-//! Projects (seed 002): the unit a creator works in. Deletes are soft so they can be undone.
+//! Projects (docs/API-CONVENTIONS.md): the unit a creator works in. Deletes are soft so they can
+//! be undone.
 use crate::error::{CodedError, ErrorCode};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -445,7 +446,8 @@ pub async fn update(
                 p.cost_cap = v;
             }
             if let Some(v) = patch.script {
-                // The script lives in the current version; the project column mirrors it (seed 002).
+                // The script lives in the current version; the project column mirrors it, since
+                // clients may also send `script` with the project (docs/API-EDITOR.md).
                 let version_id =
                     crate::versions::ensure_current_in_tx(tx, ids.as_ref(), &p.id, &now)?;
                 tx.execute(

@@ -1,4 +1,4 @@
-//! Prompt templates (seed 004): versioned bodies with declared, typed variables.
+//! Prompt templates (docs/API-EDITOR.md): versioned bodies with declared, typed variables.
 //!
 //! A template belongs to one user and has numbered, immutable versions; the newest becomes current.
 //! `render` checks every supplied variable against the version's declarations before it fills the

@@ -1,8 +1,8 @@
-//! Providers (DESIGN §6): one trait per kind of work (LLM, image, video, TTS), the call context every
-//! call carries (cancellation, idempotency key, per-attempt timeout), the retry loop with backoff and
-//! jitter, per-provider concurrency limits, the offline TTS provider, and the HTTP foundation the
-//! remote adapters (OpenAI-compatible chat, images and speech, DashScope tasks, ComfyUI) and the
-//! factory that builds them from a registry row ([`adapters`]).
+//! Providers (docs/API-PROVIDERS.md): one trait per kind of work (LLM, image, video, TTS), the call
+//! context every call carries (cancellation, idempotency key, per-attempt timeout), the retry loop
+//! with backoff and jitter, per-provider concurrency limits, the offline TTS provider, and the HTTP
+//! foundation the remote adapters (OpenAI-compatible chat, images and speech, DashScope tasks,
+//! ComfyUI) and the factory that builds them from a registry row ([`adapters`]).
 //!
 //! A trait method is **one attempt**; [`call_with_retry`] wraps it with the timeout, the limiter and
 //! the retries, so every provider gets the same policy and none re-implements it.

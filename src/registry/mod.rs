@@ -189,8 +189,9 @@ pub struct ProviderPatch {
     pub max_concurrency: Option<u32>,
 }
 
-/// `POST /models` (the seed's body plus `kind`): `provider_id` names a provider; otherwise
-/// `provider` + `api_base` find one with that name and base URL, or create it.
+/// `POST /models` (the model-configuration body other clients send, plus `kind`): `provider_id`
+/// names a provider; otherwise `provider` + `api_base` find one with that name and base URL, or
+/// create it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewModel {

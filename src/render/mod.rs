@@ -1,4 +1,5 @@
-//! The offline animatic frame renderer (issue 4; DESIGN §6): the default, free keyframe provider.
+//! The offline animatic frame renderer (issue 4; README, "AI providers and models"): the default,
+//! free keyframe provider.
 //!
 //! [`render_frame`] draws a storyboard frame from a [`FrameSpec`]: a background from the location and
 //! time of day, each character as a simple figure whose colours and proportions come from a hash of

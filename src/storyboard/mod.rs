@@ -1,6 +1,6 @@
-//! Scenes and shots (seed 002 "storyboards"): the stored breakdown of a version, ordered by stable
-//! keys, edited by hand (split, merge, move, fields), and merged with each re-parse so that shots whose
-//! text did not change keep their ids and edits.
+//! Scenes and shots (a shot is a `/storyboards` item): the stored breakdown of a version, ordered
+//! by stable keys, edited by hand (split, merge, move, fields), and merged with each re-parse so
+//! that shots whose text did not change keep their ids and edits.
 pub mod order;
 #[cfg(test)]
 mod plan_tests;
@@ -71,8 +71,8 @@ pub struct Scene {
     pub duration: f64,
 }
 
-/// A shot: seed 002's storyboard, with its field names (`scene_number`, `description`,
-/// `image_url`, `status`, `duration`).
+/// A shot: an item of `/storyboards`, with the field names clients expect (`scene_number`,
+/// `description`, `image_url`, `status`, `duration`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Shot {
     pub id: String,
@@ -168,7 +168,7 @@ pub struct NewShot {
     pub project_id: String,
     /// Default: the current version.
     pub version_id: Option<String>,
-    /// Seed 002: the scene by number (created when the version has no such scene).
+    /// The scene by number (created when the version has no such scene).
     pub scene_number: Option<u32>,
     pub scene_id: Option<String>,
     #[serde(default)]
@@ -1207,7 +1207,7 @@ pub async fn get_shot(state: &AppState, owner_id: &str, shot_id: &str) -> Result
 // ---------------------------------------------------------------------------------------------
 // Writes
 
-/// The scene a new shot goes in: by id, by number (created if missing, seed 002), or the last one
+/// The scene a new shot goes in: by id, by number (created if missing), or the last one
 /// (created when the version has none).
 fn resolve_scene(
     tx: &rusqlite::Connection,

@@ -1,4 +1,4 @@
-//! Project versions (seed 004 task versions) and the script each holds: upload, edit in place, parse.
+//! Project versions (docs/API-EDITOR.md) and the script each holds: upload, edit in place, parse.
 //!
 //! A version is a snapshot of script + breakdown (scenes, shots) + chosen assets. One version of a
 //! project is current; a new version can branch from any version, copying all of it.
@@ -172,7 +172,8 @@ pub struct ScriptEdit {
 pub struct ParseRequest {
     /// Parse this uploaded script asset instead of the version's current text.
     pub script_asset_id: Option<String>,
-    /// Seed 004 options (`maxDuration`, `style`); accepted and recorded, the built-in parser needs none.
+    /// Parse options other clients send (`maxDuration`, `style`); accepted and recorded, the built-in
+    /// parser needs none.
     #[schema(value_type = Object)]
     pub config: Option<serde_json::Value>,
 }
@@ -446,7 +447,7 @@ pub async fn create(
         .await
 }
 
-/// Keeps `projects.script` (seed 002's field) equal to the current version's script.
+/// Keeps `projects.script` (the project's own `script` field) equal to the current version's script.
 fn sync_project_script(tx: &rusqlite::Connection, project_id: &str) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE projects SET script = (SELECT script_text FROM project_versions
@@ -749,7 +750,7 @@ pub async fn upload_script(
         .await
 }
 
-/// Re-parses the version's script, or an uploaded script asset of the project (seed 004 `parse`).
+/// Re-parses the version's script, or an uploaded script asset of the project (`…/script/parse`).
 #[tracing::instrument(skip(state, req))]
 pub async fn parse_version(
     state: &AppState,

@@ -1,5 +1,6 @@
-//! The node kinds a workflow can use, with their typed input and output ports (DESIGN §5). A kind's
-//! `version` is part of every output's cache key: bump it when its behaviour changes.
+//! The node kinds a workflow can use, with their typed input and output ports
+//! (docs/API-WORKFLOWS.md). A kind's `version` is part of every output's cache key: bump it when
+//! its behaviour changes.
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -1,4 +1,4 @@
-//! The workflow engine (DESIGN §5): node kinds, template graphs and their validation.
+//! The workflow engine (docs/API-WORKFLOWS.md): node kinds, template graphs and their validation.
 pub(crate) mod ai;
 pub mod generate;
 pub mod graph;

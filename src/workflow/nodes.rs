@@ -1,6 +1,7 @@
-//! What each node kind does, on the built-in offline providers (DESIGN §6): the parser, the animatic
-//! frame renderer, espeak-ng (or timed silence), subtitles from the storyboard's timing, and a
-//! composition timeline. Fan-out nodes commit each item as it finishes, so a crash never redoes one.
+//! What each node kind does, on the built-in offline providers (README, "AI providers and models"):
+//! the parser, the animatic frame renderer, espeak-ng (or timed silence), subtitles from the
+//! storyboard's timing, and a composition timeline. Fan-out nodes commit each item as it finishes,
+//! so a crash never redoes one.
 use std::{
     collections::{BTreeMap, HashMap},
     future::Future,

@@ -1,6 +1,6 @@
-//! Human review (seed 004): the run waits at a `review` node; a reviewer approves, rejects with a
-//! comment, replaces, or selects; then continues. Decisions are append-only; an approved keyframe
-//! is locked until someone unlocks it.
+//! Human review (docs/API-WORKFLOWS.md): the run waits at a `review` node; a reviewer approves,
+//! rejects with a comment, replaces, or selects; then continues. Decisions are append-only; an
+//! approved keyframe is locked until someone unlocks it.
 //!
 //! The reject loop (docs/API-WORKFLOWS.md, "The reject loop"): a rejection redraws the shot at once, with the reviewer's
 //! comments as feedback, and the new frame comes back to the queue undecided. A decision belongs
@@ -706,7 +706,8 @@ pub async fn upload_replacement(
     Ok(with_redraws(state, q))
 }
 
-/// Seed 004 human-select: for each shot, the chosen candidate becomes its keyframe (approved).
+/// Human select (k of n candidates): for each shot, the chosen candidate becomes its keyframe
+/// (approved).
 #[tracing::instrument(skip(state, input))]
 pub async fn human_select(
     state: &AppState,

@@ -1,4 +1,4 @@
-//! Workflow runs (seeds 002 and 004): start, inspect, pause, resume, cancel, retry; and the driver
+//! Workflow runs (docs/API-WORKFLOWS.md): start, inspect, pause, resume, cancel, retry; and the driver
 //! that executes a run's nodes in dependency order.
 //!
 //! Durability: every transition (node started, item done, node done, run state) is committed to SQLite
@@ -36,11 +36,11 @@ pub const MAX_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RunEvent {
-    /// Seed 002's WebSocket message type.
+    /// The progress WebSocket's message type.
     #[serde(rename = "type")]
     pub event_type: String,
     pub run_id: String,
-    /// The same as `run_id` (seed 002 calls it the workflow id).
+    /// The same as `run_id` (clients of `/workflows/{id}` call it the workflow id).
     pub workflow_id: String,
     pub node_id: Option<String>,
     pub status: String,
@@ -126,7 +126,7 @@ impl RunHub {
 pub struct Step {
     pub node_run_id: String,
     pub node_id: String,
-    /// Seed 002's step name (the node id).
+    /// The step's name (the node id).
     pub name: String,
     pub kind: String,
     pub label: Option<String>,
@@ -160,7 +160,7 @@ pub struct Run {
     pub version_id: String,
     pub template_id: String,
     pub template_version_id: String,
-    /// Seed 002's name for the template.
+    /// The template, under the name `/workflows` clients use.
     pub workflow_type: String,
     /// `queued`, `running`, `paused`, `waiting_review`, `completed`, `failed`, `cancelled`.
     pub status: String,
@@ -183,7 +183,7 @@ pub struct StartRun {
     pub version_id: Option<String>,
     /// `animatic` (default), `full_production`, or one of your templates.
     pub template_id: Option<String>,
-    /// Seed 002's name for `template_id`.
+    /// Another name for `template_id` (what `POST /workflows` clients send).
     pub workflow_type: Option<String>,
     /// Default: the template's current version.
     pub template_version_id: Option<String>,
@@ -669,7 +669,7 @@ pub async fn get(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, 
         .await
 }
 
-/// The latest run of a project version (seed 004 `GET …/workflow/run`).
+/// The latest run of a project version (`GET …/workflow/run`).
 #[tracing::instrument(skip(state))]
 pub async fn latest_for_version(
     state: &AppState,
@@ -1308,7 +1308,7 @@ async fn execute_node(
                          WHERE id = ?6 AND status = 'running'",
                         params![status, msg, retryable, format!("attempt {attempt}: {msg}\n"), now, nrid],
                     )?;
-                    // A failure is free (seed 000; seed 003 "failed generation refunds").
+                    // A failure is free: its hold goes back (docs/API-LEDGER.md).
                     ledger::void_in_tx(tx, ids.as_ref(), now_t, &hold_id, &format!("failed: {msg}"))?;
                     Ok::<_, RunError>(())
                 })
@@ -1365,7 +1365,7 @@ pub struct RunEstimate {
     pub held: i64,
     pub is_member: bool,
     pub sufficient: bool,
-    /// Seed 002's names.
+    /// `available` again, under the name some clients read (`sufficient_quota` is `sufficient`).
     pub user_quota_remaining: i64,
     pub sufficient_quota: bool,
 }
@@ -1435,7 +1435,8 @@ pub struct NodeTest {
     pub inputs: BTreeMap<String, serde_json::Value>,
 }
 
-/// Runs one node on its own (seed 004 `node-test`), recorded as a one-node run, and returns its step.
+/// Runs one node on its own (`POST /workflows/node-test`), recorded as a one-node run, and returns
+/// its step.
 #[tracing::instrument(skip(state, input), fields(kind = %input.kind))]
 pub async fn node_test(
     state: &AppState,

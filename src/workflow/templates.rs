@@ -1,5 +1,6 @@
-//! Workflow templates (seed 004): versioned graphs. The built-in `animatic` and `full_production`
-//! templates ship in `assets/workflows/` (embedded, read-only); users add their own.
+//! Workflow templates (docs/API-WORKFLOWS.md): versioned graphs. The built-in `animatic` and
+//! `full_production` templates ship in `assets/workflows/` (embedded, read-only); users add their
+//! own.
 use crate::error::{CodedError, ErrorCode, FieldError};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! Workspaces (DESIGN §9, issue 7): every project belongs to one; people take part with a role.
+//! Workspaces (docs/API-WORKSPACES.md, issue 7): every project belongs to one; people take part
+//! with a role.
 //!
 //! A workspace owns data through a `users` row of kind 'workspace' with the same id (see
 //! migrations/0007_workspaces.sql): every data table scopes by `owner_id`, and the request's

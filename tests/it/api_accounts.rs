@@ -1,5 +1,5 @@
 //! Accounts over real TCP in accounts mode: register (first user is the admin), login (JSON and
-//! seed 002's form), rotating refresh tokens with reuse detection, logout, profile and password,
+//! a form), rotating refresh tokens with reuse detection, logout, profile and password,
 //! API keys (shown once, scopes, revoke), the admin's user list and suspension, and the sign-in
 //! rate limit with its 429 and headers.
 use crate::common;
@@ -174,7 +174,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     assert_eq!(status, StatusCode::OK, "{second}");
     let r2 = second["refresh_token"].clone();
     assert_ne!(r1, r2, "a refresh rotates the token");
-    // Seed 001 sends the refresh token as a bearer header.
+    // Some clients send the refresh token as a bearer header.
     let (status, third) = as_user(&s, Method::POST, "/api/v1/auth/refresh", &r2, None).await;
     assert_eq!(status, StatusCode::OK, "{third}");
     let r3 = third["refresh_token"].clone();

@@ -413,7 +413,7 @@ async fn the_default_limit_is_100_mb() {
 }
 
 #[tokio::test]
-async fn lists_filter_by_project_version_type_and_status_with_seed_aliases() {
+async fn lists_filter_by_project_version_type_and_status_with_aliases() {
     let s = TestServer::start(AuthMode::Local).await;
     let p1 = project(&s, &[]).await;
     let p2 = project(&s, &[]).await;

@@ -81,7 +81,7 @@ async fn create_as_json_or_multipart_with_an_image() {
     assert_eq!(li["consistency_model_id"], Value::Null);
     assert_eq!(li["created_at"], "2026-02-08T10:00:00.000Z");
 
-    // Seed 002 sends multipart name/project_id/image.
+    // The multipart create: name/project_id/image.
     let png = two_colour_png([200, 30, 30], [20, 20, 220]);
     let (status, han) = s
         .multipart(

@@ -242,15 +242,15 @@ async fn holds_settle_once_and_retries_return_the_first_result() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_error(&body, "VALIDATION_ERROR", Some("start_date"));
-    let (_, seed3) = s
+    let (_, paged) = s
         .get("/api/v1/credit/transactions?page=1&page_size=2")
         .await;
     assert_eq!(
-        (seed3["limit"].as_u64(), seed3["total"].as_u64()),
+        (paged["limit"].as_u64(), paged["total"].as_u64()),
         (Some(2), Some(6))
     );
 
-    // Seed 000's dashboard, seed 002's usage and invoices.
+    // The dashboard, usage and invoices.
     let (status, d) = s.get("/api/v1/dashboard?days=7").await;
     assert_eq!(status, StatusCode::OK, "{d}");
     assert_eq!(d["credits"], 78);

@@ -1,4 +1,4 @@
-//! Per-caller rate limits by route class and tier (seed 003 H) over real TCP on 127.0.0.1, with
+//! Per-caller rate limits by route class and tier (docs/API-WORKSPACES.md) over real TCP on 127.0.0.1, with
 //! small limits so each test makes a handful of calls: queries and other requests a minute, each
 //! caller (a person, or an API key) in its own bucket; generation an hour for callers without a
 //! membership, unlimited with one. The local owner (desktop) is never limited.

@@ -1,6 +1,6 @@
 //! Workflow runs over real TCP on the offline providers: the animatic template to its review gate,
 //! review decisions (approve, reject with a comment, replace), continue to the end, the output cache,
-//! pause/resume/cancel, retry after a failure, and the seed 002 shapes.
+//! pause/resume/cancel, retry after a failure, and the `/workflows` shapes.
 use crate::common;
 
 use std::time::Duration;
@@ -490,7 +490,7 @@ async fn a_second_identical_run_takes_keyframes_from_the_cache() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pause_resume_and_seed_002_shapes() {
+async fn pause_resume_and_workflows_shapes() {
     let s = TestServer::start(AuthMode::Local).await;
     let (pid, _) = project_with_script(&s, CN).await;
     let (status, run) = s
@@ -680,7 +680,7 @@ async fn progress_arrives_over_sse_and_the_websocket() {
         .await;
     assert_eq!(status, StatusCode::OK, "{paused}");
 
-    // WebSocket (seed 002): the first message is the state, then progress_update messages.
+    // The progress WebSocket: the first message is the state, then progress_update messages.
     let ws_url = format!("{}/ws/progress/{id}", s.base.replace("http://", "ws://"));
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
     let first: Value = match ws.next().await.unwrap().unwrap() {

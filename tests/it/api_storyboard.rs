@@ -490,7 +490,7 @@ async fn seed_storyboard_endpoints_and_validation() {
     ] {
         assert!(
             shot.get(field).is_some(),
-            "seed field {field} missing: {shot}"
+            "storyboard field {field} missing: {shot}"
         );
     }
     assert_eq!(shot["scene_number"], 1);
@@ -655,7 +655,7 @@ async fn script_upload_detects_encodings_and_keeps_the_file_as_an_asset() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await.unwrap().as_ref(), gb.as_ref());
 
-    // Re-parse from the stored asset (seed 004 `script/parse` with scriptAssetId).
+    // Re-parse from the stored asset (`script/parse` with scriptAssetId).
     put_script(&s, &p, &v, FOUNTAIN).await;
     let (status, parsed) = s
         .post(
@@ -1189,7 +1189,7 @@ async fn a_script_over_the_limit_is_413_naming_text_and_the_limit() {
             "the message gives the limit: {detail}"
         );
     }
-    // Seed 002's project field writes the same script: the same limit, naming `script`.
+    // The project's `script` field writes the same script: the same limit, naming `script`.
     let (status, body) = s
         .call(
             Method::PATCH,

@@ -168,7 +168,7 @@ impl TestServer {
     }
 }
 
-/// Asserts the DESIGN §2 error body: `{detail, error_code, retryable[, field]}`.
+/// Asserts the error body (docs/API-ERRORS.md): `{detail, error_code, retryable[, field]}`.
 pub fn assert_error(body: &Value, code: &str, field: Option<&str>) {
     assert_eq!(body["error_code"], code, "error_code in {body}");
     let detail = body["detail"].as_str().unwrap_or_default();

@@ -100,7 +100,7 @@ export function uploadReplacement(nodeRunId: string, itemKey: string, file: File
   return request<ReviewQueue>('POST', `${reviewPath(nodeRunId)}/upload`, form);
 }
 
-/** Seed 004 human-select: for each shot, the chosen candidates (the first becomes its keyframe). */
+/** Human select (k of n candidates): for each shot, the chosen candidates (the first becomes its keyframe). */
 export function humanSelect(runId: string, nodeRunId: string, selections: Record<string, string[]>): Promise<ReviewQueue> {
   return request<ReviewQueue>('POST', `${runPath(runId)}/actions/human-select`, { node_run_id: nodeRunId, selections });
 }

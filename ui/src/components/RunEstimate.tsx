@@ -4,7 +4,7 @@ import { useLocale } from '../i18n';
 import { estimateVerdict } from '../lib/credits';
 import './credits.css';
 
-/** The cost estimate shown beside a run's start button (DESIGN §8: 402 before work starts). */
+/** The cost estimate shown beside a run's start button (docs/API-LEDGER.md: 402 before work starts). */
 export function RunEstimate({ projectId, templateId }: { projectId: string; templateId: string }) {
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   useLocale(); // the verdict's words follow a language switch

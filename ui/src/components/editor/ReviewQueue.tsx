@@ -173,7 +173,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
       });
   }
 
-  /** Picks one of the shot's candidates as its keyframe (seed 004 human-select). */
+  /** Picks one of the shot's candidates as its keyframe (human select, docs/API-WORKFLOWS.md). */
   function selectCandidate(assetId: string) {
     const item = itemsRef.current.find((i) => i.item_key === state.current);
     if (!open || !item || !queue) return;
