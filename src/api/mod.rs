@@ -135,6 +135,22 @@ impl Modify for CommonErrors {
                 &mut item.patch,
             ];
             for op in ops.into_iter().flatten() {
+                // Every list's paging bounds, from the constants the server checks them with.
+                for param in op.parameters.iter_mut().flatten() {
+                    let utoipa::openapi::RefOr::T(param) = param else {
+                        continue;
+                    };
+                    let schema = match (param.name.as_str(), &param.parameter_in) {
+                        ("limit", utoipa::openapi::path::ParameterIn::Query) => {
+                            crate::paging::limit_schema()
+                        }
+                        ("page", utoipa::openapi::path::ParameterIn::Query) => {
+                            crate::paging::page_schema()
+                        }
+                        _ => continue,
+                    };
+                    param.schema = Some(schema.into());
+                }
                 if scoped {
                     op.parameters
                         .get_or_insert_with(Vec::new)

@@ -143,8 +143,8 @@ pub async fn delete_scene(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ShotQuery {
-    /// Required.
-    pub project_id: Option<String>,
+    /// The project whose shots to list.
+    pub project_id: String,
     /// Default: the current version.
     pub version_id: Option<String>,
     pub scene_number: Option<u32>,
@@ -162,9 +162,7 @@ pub async fn list_shots(
     ApiQuery(q): ApiQuery<ShotQuery>,
 ) -> Result<Json<Page<Shot>>, ApiError> {
     principal.require(Scope::Read)?;
-    let project_id = q.project_id.ok_or_else(|| {
-        ApiError::bad_request("query parameter 'project_id' is required").with_field("project_id")
-    })?;
+    let project_id = q.project_id;
     let spec = PageSpec::resolve(q.page, q.limit, q.skip)?;
     let filter = ShotFilter {
         version_id: q.version_id,

@@ -164,6 +164,20 @@ impl Transition {
 /// The frame rates offered (docs/API-EXPORT.md).
 pub const FRAME_RATES: [u32; 3] = [24, 25, 30];
 
+/// The OpenAPI schema of `fps`: one of [`FRAME_RATES`], or null for the default.
+fn fps_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .enum_values(Some(
+            FRAME_RATES
+                .iter()
+                .map(|f| Value::from(*f))
+                .chain([Value::Null]),
+        ))
+        .build()
+}
+
 /// What the client asked for, before defaults (docs/API-EXPORT.md field names). Values are taken
 /// loosely as JSON so a wrong type is reported against its field by [`ExportRequest::settings`].
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -172,22 +186,22 @@ pub struct ExportRequest {
     pub version_id: Option<String>,
     pub run_id: Option<String>,
     /// `480p`, `720p`, `1080p` (default), `2160p`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Resolution>)]
     pub resolution: Option<Value>,
     /// `9:16`, `16:9`, `1:1`; default the project's.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Aspect>)]
     pub aspect_ratio: Option<Value>,
     /// 24, 25 or 30 (default).
-    #[schema(value_type = Option<u32>)]
+    #[schema(schema_with = fps_schema)]
     pub fps: Option<Value>,
     /// `mp4` (default) or `webm`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Container>)]
     pub format: Option<Value>,
     /// `true`/`"soft"` (default), `"burn"`, `false`/`"none"`.
     #[schema(value_type = Option<String>)]
     pub include_subtitles: Option<Value>,
     /// `cut` (default) or `crossfade`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Transition>)]
     pub transition: Option<Value>,
     /// Seeded pan/zoom on stills (default true).
     #[schema(value_type = Option<bool>)]

@@ -54,6 +54,18 @@ pub const SHOT_STATUSES: &[&str] = &[
     "failed",
 ];
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+
+// The OpenAPI schemas of the fields checked against the lists above (`clean_optional`), made
+// from those lists; `""` clears the value.
+fn shot_type_schema() -> utoipa::openapi::schema::Object {
+    crate::paging::one_of_schema(&[SHOT_TYPES, &[""]].concat(), true)
+}
+fn camera_move_schema() -> utoipa::openapi::schema::Object {
+    crate::paging::one_of_schema(&[CAMERA_MOVES, &[""]].concat(), true)
+}
+fn shot_status_schema() -> utoipa::openapi::schema::Object {
+    crate::paging::one_of_schema(SHOT_STATUSES, true)
+}
 pub const MAX_DURATION_SECS: f64 = 600.0;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -177,7 +189,9 @@ pub struct NewShot {
     pub character_ids: Vec<String>,
     /// Seconds (default: estimated from the text).
     pub duration: Option<f64>,
+    #[schema(schema_with = shot_type_schema)]
     pub shot_type: Option<String>,
+    #[schema(schema_with = camera_move_schema)]
     pub camera_move: Option<String>,
     #[serde(default)]
     pub dialogue: Vec<DialogueLine>,
@@ -192,9 +206,14 @@ pub struct ShotPatch {
     pub description: Option<String>,
     pub dialogue: Option<Vec<DialogueLine>>,
     pub character_ids: Option<Vec<String>>,
+    /// One of the shot sizes; `""` clears it.
+    #[schema(schema_with = shot_type_schema)]
     pub shot_type: Option<String>,
+    /// One of the camera moves; `""` clears it.
+    #[schema(schema_with = camera_move_schema)]
     pub camera_move: Option<String>,
     pub duration: Option<f64>,
+    #[schema(schema_with = shot_status_schema)]
     pub status: Option<String>,
 }
 

@@ -525,3 +525,82 @@ async fn the_ui_copy_of_the_openapi_document_is_current() {
          then `npm --prefix ui run gen:api`"
     );
 }
+
+/// The document is as strict as the server: a client generated from it does not send what the
+/// server refuses (paging bounds, required parameters, the values a field is checked against).
+#[tokio::test]
+async fn the_openapi_document_states_the_constraints_the_server_checks() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (_, doc) = s.get("/api/v1/openapi.json").await;
+    let mut lists = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let schema = &p["schema"];
+                match (p["name"].as_str(), p["in"].as_str()) {
+                    (Some("limit"), Some("query")) => {
+                        lists += 1;
+                        assert_eq!(schema["minimum"], 1, "{method} {path}");
+                        assert_eq!(
+                            schema["maximum"],
+                            storyloom::paging::MAX_LIMIT,
+                            "{method} {path}"
+                        );
+                    }
+                    (Some("page"), Some("query")) => {
+                        assert_eq!(schema["minimum"], 1, "{method} {path}")
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(lists >= 15, "every list is paged: {lists}");
+
+    let shots = &doc["paths"]["/api/v1/storyboards"]["get"]["parameters"];
+    let project = shots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "project_id")
+        .unwrap();
+    assert_eq!(project["required"], true);
+
+    let schemas = &doc["components"]["schemas"];
+    let patch = &schemas["ShotPatch"]["properties"];
+    let sizes: Vec<&str> = patch["shot_type"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let mut expected = storyloom::storyboard::SHOT_TYPES.to_vec();
+    expected.push("");
+    assert_eq!(sizes, expected);
+    assert!(patch["camera_move"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("dolly_in")));
+    assert!(patch["status"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("approved")));
+    assert!(schemas["NewShot"]["properties"]["shot_type"]["enum"].is_array());
+
+    let export = &schemas["ExportRequest"]["properties"];
+    assert_eq!(export["fps"]["enum"], json!([24, 25, 30, null]));
+    for (field, schema) in [
+        ("resolution", "Resolution"),
+        ("aspect_ratio", "Aspect"),
+        ("format", "Container"),
+        ("transition", "Transition"),
+    ] {
+        assert!(
+            export[field]
+                .to_string()
+                .contains(&format!("#/components/schemas/{schema}")),
+            "{field}: {}",
+            export[field]
+        );
+    }
+}
