@@ -146,7 +146,7 @@ pub async fn export_events(
         .event("state")
         .json_data(&current)
         .unwrap_or_default();
-    let done = !matches!(current.status.as_str(), "queued" | "processing");
+    let done = current.status.is_final();
     let updates = stream::unfold((rx, id, done), |(mut rx, id, done)| async move {
         if done {
             return None;
@@ -154,7 +154,7 @@ pub async fn export_events(
         loop {
             match rx.recv().await {
                 Ok(e) if e.export_id == id => {
-                    let finished = !matches!(e.status.as_str(), "queued" | "processing");
+                    let finished = e.status.is_final();
                     let ev = Event::default()
                         .event("progress")
                         .json_data(&e)

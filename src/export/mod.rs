@@ -11,9 +11,11 @@ pub mod plan;
 pub mod preset;
 pub mod preview;
 pub mod sheet;
+pub mod status;
 pub mod subtitles;
 
 use crate::error::{CodedError, ErrorCode};
+pub use status::ExportStatus;
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
@@ -115,7 +117,7 @@ pub struct ExportEvent {
     #[serde(rename = "type")]
     pub event_type: String,
     pub export_id: String,
-    pub status: String,
+    pub status: ExportStatus,
     pub progress: f64,
     pub message: String,
     pub timestamp: String,
@@ -170,8 +172,7 @@ pub struct Export {
     pub project_name: String,
     pub version_id: String,
     pub run_id: String,
-    /// `queued`, `processing`, `completed`, `failed`, `cancelled`.
-    pub status: String,
+    pub status: ExportStatus,
     pub progress: f64,
     pub message: String,
     pub error: Option<String>,
@@ -615,12 +616,12 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Export> {
         crate::db::json_column_opt("exports.settings", Some(&settings));
     let video: Option<String> = r.get(10)?;
     let srt: Option<String> = r.get(11)?;
-    let status: String = r.get(6)?;
+    let status: ExportStatus = r.get(6)?;
     let created_at: String = r.get(17)?;
     let frames: i64 = r.get(15)?;
     let (width, height) = settings.as_ref().map(Settings::size).unwrap_or((0, 0));
-    let estimated_completion = match (&settings, status.as_str()) {
-        (Some(s), "queued" | "processing") => {
+    let estimated_completion = match (&settings, status.is_active()) {
+        (Some(s), true) => {
             let started: Option<String> = r.get(18)?;
             let base = started.unwrap_or_else(|| created_at.clone());
             chrono::DateTime::parse_from_rfc3339(&base).ok().map(|t| {
@@ -797,15 +798,18 @@ pub async fn cancel(state: &AppState, owner_id: &str, id: &str) -> Result<Export
         .db
         .write(move |tx| {
             let e = load(tx, Some(&owner), &eid)?;
-            if !matches!(e.status.as_str(), "queued" | "processing") {
+            if !e.status.is_active() {
                 return Err(ExportError::Conflict(format!(
                     "the export is {}: only a queued or running export can be cancelled",
                     e.status
                 )));
             }
+            let (set, from) = ExportStatus::transition_sql(ExportStatus::Cancelled);
             tx.execute(
-                "UPDATE exports SET status = 'cancelled', message = 'cancelled', updated_at = ?1,
-                        completed_at = ?1 WHERE id = ?2",
+                &format!(
+                    "UPDATE exports SET {set}, message = 'cancelled', updated_at = ?1,
+                            completed_at = ?1 WHERE id = ?2 AND {from}"
+                ),
                 params![now, eid],
             )?;
             if let Some(h) = pending_hold(tx, &eid)? {
@@ -815,7 +819,13 @@ pub async fn cancel(state: &AppState, owner_id: &str, id: &str) -> Result<Export
         })
         .await?;
     state.exports.kill(id);
-    emit(state, &export.id, "cancelled", export.progress, "cancelled");
+    emit(
+        state,
+        &export.id,
+        ExportStatus::Cancelled,
+        export.progress,
+        "cancelled",
+    );
     Ok(export)
 }
 
@@ -824,9 +834,10 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
     let ids: Vec<String> = state
         .db
         .read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id FROM exports WHERE status IN ('queued', 'processing') ORDER BY created_at",
-            )?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT id FROM exports WHERE status IN ({}) ORDER BY created_at",
+                ExportStatus::active_sql()
+            ))?;
             let ids = stmt
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
@@ -863,11 +874,11 @@ fn remove_stale_work_dirs(tmp: &std::path::Path, going: &[String]) {
     }
 }
 
-fn emit(state: &AppState, id: &str, status: &str, progress: f64, message: &str) {
+fn emit(state: &AppState, id: &str, status: ExportStatus, progress: f64, message: &str) {
     let _ = state.exports.events.send(ExportEvent {
         event_type: "export_progress".into(),
         export_id: id.to_string(),
-        status: status.to_string(),
+        status,
         progress: (progress * 1000.0).round() / 1000.0,
         message: message.to_string(),
         timestamp: rfc3339(state.clock.now()),
@@ -890,9 +901,12 @@ fn spawn(state: &AppState, id: &str) {
             let _ = state
                 .db
                 .write(move |tx| {
+                    let (set, from) = ExportStatus::transition_sql(ExportStatus::Failed);
                     tx.execute(
-                        "UPDATE exports SET status = 'failed', error = ?1, message = ?1, updated_at = ?2,
-                                completed_at = ?2 WHERE id = ?3 AND status IN ('queued', 'processing')",
+                        &format!(
+                            "UPDATE exports SET {set}, error = ?1, message = ?1, updated_at = ?2,
+                                    completed_at = ?2 WHERE id = ?3 AND {from}"
+                        ),
                         params![msg, now, eid],
                     )?;
                     // A failed export is free (docs/API-LEDGER.md): its hold goes back.
@@ -902,18 +916,18 @@ fn spawn(state: &AppState, id: &str) {
                     Ok::<_, ExportError>(())
                 })
                 .await;
-            emit(&state, &id, "failed", 0.0, &message);
+            emit(&state, &id, ExportStatus::Failed, 0.0, &message);
         }
     });
 }
 
 fn is_cancelled(c: &Connection, id: &str) -> Result<bool, DbError> {
-    let status: Option<String> = c
+    let status: Option<ExportStatus> = c
         .query_row("SELECT status FROM exports WHERE id = ?1", [id], |r| {
             r.get(0)
         })
         .optional()?;
-    Ok(!matches!(status.as_deref(), Some("queued" | "processing")))
+    Ok(!status.is_some_and(ExportStatus::is_active))
 }
 
 /// Removes the work directory however the export ends.
@@ -1012,9 +1026,12 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
                 let key = format!("export:{eid}:restart:{}", ids.new_id());
                 hold_for(tx, ids.as_ref(), at, &owner, &eid, key, &s)?;
             }
+            let (set, from) = ExportStatus::transition_sql(ExportStatus::Processing);
             tx.execute(
-                "UPDATE exports SET status = 'processing', progress = 0, message = 'starting ffmpeg',
-                        started_at = ?1, updated_at = ?1 WHERE id = ?2",
+                &format!(
+                    "UPDATE exports SET {set}, progress = 0, message = 'starting ffmpeg',
+                            started_at = ?1, updated_at = ?1 WHERE id = ?2 AND {from}"
+                ),
                 params![now, eid],
             )?;
             Ok::<_, ExportError>(Some((owner, src)))
@@ -1023,7 +1040,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
     let Some((owner, src)) = prepared else {
         return Ok(());
     };
-    emit(state, id, "processing", 0.0, "starting ffmpeg");
+    emit(state, id, ExportStatus::Processing, 0.0, "starting ffmpeg");
 
     let work = WorkDir(
         state
@@ -1087,7 +1104,7 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
                 )
                 .map_err(DbError::from)
             });
-            emit(&st, &eid, "processing", progress, &message);
+            emit(&st, &eid, ExportStatus::Processing, progress, &message);
         })?;
         let out = dir.join(format!("video.{}.part", ext));
         let probe = ffmpeg::probe(&tools, &out)?;
@@ -1179,17 +1196,21 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
             if let Some(h) = pending_hold(tx, &eid)? {
                 ledger::settle_in_tx(tx, ids.as_ref(), at, &h, EXPORT_COST_CREDITS)?;
             }
+            let (set, from) = ExportStatus::transition_sql(ExportStatus::Completed);
             tx.execute(
-                "UPDATE exports SET status = 'completed', progress = 1, message = 'done', video_asset_id = ?1,
-                        srt_asset_id = ?2, file_size = ?3, duration_ms = ?4, updated_at = ?5, completed_at = ?5
-                 WHERE id = ?6",
+                &format!(
+                    "UPDATE exports SET {set}, progress = 1, message = 'done', video_asset_id = ?1,
+                            srt_asset_id = ?2, file_size = ?3, duration_ms = ?4, updated_at = ?5,
+                            completed_at = ?5
+                     WHERE id = ?6 AND {from}"
+                ),
                 params![vid, sid, size, duration_ms, now, eid],
             )?;
             Ok::<_, ExportError>(true)
         })
         .await?;
     if finished {
-        emit(state, id, "completed", 1.0, "done");
+        emit(state, id, ExportStatus::Completed, 1.0, "done");
     }
     Ok(())
 }

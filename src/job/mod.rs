@@ -6,7 +6,7 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::{bail, Context};
 
 use crate::{
-    export::{self, Export, ExportRequest},
+    export::{self, Export, ExportRequest, ExportStatus},
     projects, versions,
     workflow::{
         review::{self, Decision, DecisionInput},
@@ -141,9 +141,9 @@ pub async fn render(
             progress: e.progress,
             message: e.message.clone(),
         });
-        match e.status.as_str() {
-            "completed" => break e,
-            "failed" | "cancelled" => bail!(
+        match e.status {
+            ExportStatus::Completed => break e,
+            ExportStatus::Failed | ExportStatus::Cancelled => bail!(
                 "the export {}: {}",
                 e.status,
                 e.error.clone().unwrap_or_default()
