@@ -694,7 +694,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                     </div>
                     <div>
                       <dt>{t('exportDialog.size')}</dt>
-                      <dd>{current.file_size !== null ? formatBytes(current.file_size) : '–'}</dd>
+                      <dd>{current.file_size != null ? formatBytes(current.file_size) : '–'}</dd>
                     </div>
                     <div>
                       <dt>{t('exportDialog.subtitles')}</dt>
@@ -712,7 +712,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         type="button"
                         className="button secondary button-sm"
                         data-testid="export-download-video"
-                        onClick={() => void download(current.video_url, exportFileName(current, 'video'))}
+                        onClick={() => void download(current.video_url ?? null, exportFileName(current, 'video'))}
                       >
                         <DownloadIcon />
                         {t('exportDialog.download', { format: current.format.toUpperCase() })}
@@ -723,7 +723,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         type="button"
                         className="button secondary button-sm"
                         data-testid="export-download-srt"
-                        onClick={() => void download(current.subtitles_url, exportFileName(current, 'subtitles'))}
+                        onClick={() => void download(current.subtitles_url ?? null, exportFileName(current, 'subtitles'))}
                       >
                         <FileTextIcon />
                         {t('exportDialog.downloadSrt')}
@@ -792,7 +792,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         {r.resolution} · {r.aspect_ratio}
                       </td>
                       <td>{r.format.toUpperCase()}</td>
-                      <td className="num">{r.file_size !== null && r.status === 'completed' ? formatBytes(r.file_size) : '–'}</td>
+                      <td className="num">{r.file_size != null && r.status === 'completed' ? formatBytes(r.file_size) : '–'}</td>
                       <td className="num">{videoLengthText(r.duration ?? r.video_length)}</td>
                       <td>
                         <time dateTime={r.created_at} title={formatDateTime(r.created_at)}>
@@ -819,7 +819,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                                 aria-label={t('exportDialog.downloadAria', { resolution: r.resolution, format: r.format })}
                                 title={t('exportDialog.downloadVideo')}
                                 data-testid="export-history-download"
-                                onClick={() => void download(r.video_url, exportFileName(r, 'video'))}
+                                onClick={() => void download(r.video_url ?? null, exportFileName(r, 'video'))}
                               >
                                 <DownloadIcon />
                               </button>
@@ -830,7 +830,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                                   aria-label={t('exportDialog.downloadSrtAria', { resolution: r.resolution, format: r.format })}
                                   title={t('exportDialog.downloadSrtTitle')}
                                   data-testid="export-history-srt"
-                                  onClick={() => void download(r.subtitles_url, exportFileName(r, 'subtitles'))}
+                                  onClick={() => void download(r.subtitles_url ?? null, exportFileName(r, 'subtitles'))}
                                 >
                                   <FileTextIcon />
                                 </button>
