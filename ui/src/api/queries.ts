@@ -15,7 +15,7 @@ import { listExportHistory, type ExportHistoryQuery } from './export';
 import { getHealth, getProject, listProjects, type ListQuery } from './projects';
 import { listSamples } from './samples';
 import { listVersions } from './versions';
-import { listInvitations, listMembers, listWorkspaces, previewInvitation } from './workspaces';
+import { listInvitations, listMembers, previewInvitation } from './workspaces';
 import { listTemplates } from './workflows';
 import type { ModelQuery } from './types';
 
@@ -24,6 +24,7 @@ export const keys = {
   samples: ['samples'] as const,
   projects: {
     all: ['projects'] as const,
+    lists: ['projects', 'list'] as const,
     list: (q: ListQuery) => ['projects', 'list', q] as const,
     one: (id: string) => ['projects', 'one', id] as const,
   },
@@ -124,9 +125,6 @@ export const useUsers = (q: UsersQuery, enabled = true) =>
 
 
 /* ---------- workspaces ---------- */
-
-export const useWorkspaceList = (userId: string) =>
-  useQuery({ queryKey: keys.workspaces.list(userId), queryFn: ({ signal }) => listWorkspaces(signal) });
 
 export const useMembers = (workspaceId: string, enabled = true) =>
   useQuery({ queryKey: keys.workspaces.members(workspaceId), queryFn: ({ signal }) => listMembers(workspaceId, signal), enabled });
