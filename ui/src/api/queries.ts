@@ -11,13 +11,14 @@ import { getMe, listApiKeys, listUsers, type UsersQuery } from './accounts';
 import { listAssets, type AssetQuery } from './assets';
 import { listCharacters } from './characters';
 import { estimateRun, getDashboard, listHolds, listTransactions, type TransactionQuery } from './credits';
-import { listExportHistory, type ExportHistoryQuery } from './export';
+import { estimateExport, listExportHistory, type ExportHistoryQuery } from './export';
+import { getStoryboard } from './storyboard';
 import { getHealth, getProject, listProjects, type ListQuery } from './projects';
 import { listSamples } from './samples';
 import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
 import { listTemplates } from './workflows';
-import type { ModelQuery } from './types';
+import type { ExportRequest, ModelQuery } from './types';
 
 export const keys = {
   health: ['health'] as const,
@@ -29,6 +30,7 @@ export const keys = {
     one: (id: string) => ['projects', 'one', id] as const,
   },
   versions: (projectId: string) => ['versions', projectId] as const,
+  storyboard: (projectId: string, versionId: string) => ['storyboard', projectId, versionId] as const,
   templates: ['templates'] as const,
   characters: (projectId: string) => ['characters', projectId] as const,
   assets: {
@@ -38,6 +40,7 @@ export const keys = {
   exports: {
     all: ['exports'] as const,
     history: (q: ExportHistoryQuery) => ['exports', 'history', q] as const,
+    estimate: (key: string) => ['exports', 'estimate', key] as const,
   },
   credits: {
     all: ['credits'] as const,
@@ -95,6 +98,20 @@ export const useAssets = (q: AssetQuery) =>
 
 export const useExportHistory = (q: ExportHistoryQuery) =>
   useQuery({ queryKey: keys.exports.history(q), queryFn: ({ signal }) => listExportHistory(q, signal), placeholderData: keepPreviousData });
+
+/** The storyboard as saved (read-only uses: the export player's shot list). */
+export const useStoryboard = (projectId: string, versionId: string) =>
+  useQuery({ queryKey: keys.storyboard(projectId, versionId), queryFn: ({ signal }) => getStoryboard(projectId, versionId, signal) });
+
+/** The export's estimate for a request body; `key` identifies the body (`requestKey`). */
+export const useExportEstimateQuery = (body: ExportRequest, key: string) =>
+  useQuery({
+    queryKey: keys.exports.estimate(key),
+    queryFn: ({ signal }) => estimateExport(body, signal),
+    placeholderData: keepPreviousData,
+    // An estimate is only asked for while the dialog is open; a later opening asks again.
+    gcTime: 0,
+  });
 
 /* ---------- credits ---------- */
 
