@@ -8,8 +8,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { getAdminConfig, getModel, listModels, listProviders } from './providers';
 import { getMe, listApiKeys, listUsers, type UsersQuery } from './accounts';
-import { listAssets, type AssetQuery } from './assets';
-import { listCharacters } from './characters';
+import { getAsset, listAssets, type AssetQuery } from './assets';
+import { listCharacters, listVoices, matchVoice } from './characters';
 import { estimateRun, getDashboard, listHolds, listTransactions, type TransactionQuery } from './credits';
 import { estimateExport, listExportHistory, type ExportHistoryQuery } from './export';
 import { getStoryboard } from './storyboard';
@@ -33,9 +33,13 @@ export const keys = {
   storyboard: (projectId: string, versionId: string) => ['storyboard', projectId, versionId] as const,
   templates: ['templates'] as const,
   characters: (projectId: string) => ['characters', projectId] as const,
+  voices: (language: string) => ['voices', language] as const,
+  voiceMatch: (voice: string, language: string) => ['voices', 'match', voice, language] as const,
   assets: {
     all: ['assets'] as const,
+    lists: ['assets', 'list'] as const,
     list: (q: AssetQuery) => ['assets', 'list', q] as const,
+    one: (id: string) => ['assets', 'one', id] as const,
   },
   exports: {
     all: ['exports'] as const,
@@ -93,8 +97,18 @@ export const useTemplates = () => useQuery({ queryKey: keys.templates, queryFn: 
 export const useCharacters = (projectId: string) =>
   useQuery({ queryKey: keys.characters(projectId), queryFn: ({ signal }) => listCharacters(projectId, {}, signal) });
 
+export const useVoices = (language: string) =>
+  useQuery({ queryKey: keys.voices(language), queryFn: ({ signal }) => listVoices(language, signal), placeholderData: keepPreviousData });
+
+export const useVoiceMatch = (voice: string, language: string) =>
+  useQuery({ queryKey: keys.voiceMatch(voice, language), queryFn: ({ signal }) => matchVoice(voice, language, signal), placeholderData: keepPreviousData });
+
 export const useAssets = (q: AssetQuery) =>
   useQuery({ queryKey: keys.assets.list(q), queryFn: ({ signal }) => listAssets(q, signal), placeholderData: keepPreviousData });
+
+/** One asset; assets are immutable once made, so it is read once per page load. */
+export const useAsset = (id: string | null) =>
+  useQuery({ queryKey: keys.assets.one(id ?? ''), queryFn: ({ signal }) => getAsset(id!, signal), enabled: id !== null, staleTime: Infinity });
 
 export const useExportHistory = (q: ExportHistoryQuery) =>
   useQuery({ queryKey: keys.exports.history(q), queryFn: ({ signal }) => listExportHistory(q, signal), placeholderData: keepPreviousData });

@@ -7,22 +7,13 @@ import type { Asset, Export, ExportEstimate, ExportPreviewRequest, ExportRequest
 import { i18n } from '../../i18n';
 import { watchExport, type ExportWatcher } from '../../lib/exportPoll';
 import { requestKey } from '../../lib/exportSettings';
+import { useDebounced } from '../../lib/useDebounced';
 import type { ShotLike } from '../../lib/exportPlayer';
 import { isExportFinished, newerExport, newestFirst } from '../../lib/exportStatus';
 import { errorMessage } from '../../transport';
 
 const ESTIMATE_DEBOUNCE_MS = 200;
 export const HISTORY_LIMIT = 10;
-
-/** `value`, once it has stayed the same for `ms`. */
-function useDebounced<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = window.setTimeout(() => setSettled(value), ms);
-    return () => window.clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
 
 export type EstimateKind = 'idle' | 'loading' | 'ready' | 'error';
 
