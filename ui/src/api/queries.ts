@@ -6,7 +6,6 @@
  * keys.projects.all })`) instead of re-reading by hand.
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { getAdminConfig, getModel, listModels, listProviders } from './providers';
 import { getMe, listApiKeys, listUsers, type UsersQuery } from './accounts';
 import { getAsset, listAssets, type AssetQuery } from './assets';
 import { listCharacters, listVoices, matchVoice } from './characters';
@@ -17,8 +16,7 @@ import { getHealth, getProject, listProjects, type ListQuery } from './projects'
 import { listSamples } from './samples';
 import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
-import { listTemplates } from './workflows';
-import type { ExportRequest, ModelQuery } from './types';
+import type { ExportRequest } from './types';
 
 export const keys = {
   health: ['health'] as const,
@@ -31,7 +29,6 @@ export const keys = {
   },
   versions: (projectId: string) => ['versions', projectId] as const,
   storyboard: (projectId: string, versionId: string) => ['storyboard', projectId, versionId] as const,
-  templates: ['templates'] as const,
   characters: (projectId: string) => ['characters', projectId] as const,
   voices: (language: string) => ['voices', language] as const,
   voiceMatch: (voice: string, language: string) => ['voices', 'match', voice, language] as const,
@@ -65,12 +62,9 @@ export const keys = {
     invitations: (id: string) => ['workspace', id, 'invitations'] as const,
     invitation: (token: string) => ['invitation', token] as const,
   },
+  /** The AI registry (providers, models, defaults). */
   providers: {
     all: ['providers'] as const,
-    list: (q: { page?: number; limit?: number }) => ['providers', 'providers', q] as const,
-    models: (q: ModelQuery) => ['providers', 'models', q] as const,
-    model: (id: string) => ['providers', 'model', id] as const,
-    config: ['providers', 'config'] as const,
   },
 };
 
@@ -89,8 +83,6 @@ export const useProject = (id: string) =>
 
 export const useVersions = (projectId: string) =>
   useQuery({ queryKey: keys.versions(projectId), queryFn: ({ signal }) => listVersions(projectId, signal) });
-
-export const useTemplates = () => useQuery({ queryKey: keys.templates, queryFn: ({ signal }) => listTemplates(signal) });
 
 /* ---------- editor ---------- */
 
@@ -165,16 +157,3 @@ export const useInvitations = (workspaceId: string, enabled = true) =>
 
 export const useInvitationPreview = (token: string) =>
   useQuery({ queryKey: keys.workspaces.invitation(token), queryFn: ({ signal }) => previewInvitation(token, signal) });
-
-/* ---------- providers ---------- */
-
-export const useProviders = (q: { page?: number; limit?: number }) =>
-  useQuery({ queryKey: keys.providers.list(q), queryFn: ({ signal }) => listProviders(q, signal) });
-
-export const useModels = (q: ModelQuery) =>
-  useQuery({ queryKey: keys.providers.models(q), queryFn: ({ signal }) => listModels(q, signal), placeholderData: keepPreviousData });
-
-export const useModel = (id: string | null) =>
-  useQuery({ queryKey: keys.providers.model(id ?? ''), queryFn: ({ signal }) => getModel(id!, signal), enabled: id !== null });
-
-export const useAdminConfig = () => useQuery({ queryKey: keys.providers.config, queryFn: ({ signal }) => getAdminConfig(signal) });
