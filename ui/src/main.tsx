@@ -1,10 +1,14 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { makeQueryClient } from './api/queryClient';
 import { App } from './components/App';
 import './styles.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <QueryClientProvider client={makeQueryClient()}>
+      <App />
+    </QueryClientProvider>
   </StrictMode>,
 );

@@ -22,6 +22,7 @@ import { takeReturnTo } from './team/returnTo';
 import { TeamPage } from './team/TeamPage';
 import { useWorkspace } from './team/WorkspaceContext';
 import { WorkspaceProvider } from './team/WorkspaceProvider';
+import { QueryScope } from './QueryScope';
 import { ToastProvider } from './Toasts';
 
 function useHashRoute(): Route {
@@ -107,13 +108,15 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       page = <ProjectsPage />;
   }
   return (
-    <div className="app-shell">
-      <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} workspace={ws} />
-      <main className="main" id="main" key={ws?.current.id ?? 'personal'}>
-        {desktop && <ConnectionBadge />}
-        {page}
-      </main>
-    </div>
+    <QueryScope scope={ws?.current.id ?? 'personal'}>
+      <div className="app-shell">
+        <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} workspace={ws} />
+        <main className="main" id="main" key={ws?.current.id ?? 'personal'}>
+          {desktop && <ConnectionBadge />}
+          {page}
+        </main>
+      </div>
+    </QueryScope>
   );
 }
 

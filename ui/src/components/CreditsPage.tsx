@@ -1,15 +1,12 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { loadOf } from '../api/load';
+import { keys, useDashboard, useHolds, useTransactions } from '../api/queries';
 import {
-  getDashboard,
-  listHolds,
-  listTransactions,
   setBudget,
   type Dashboard,
-  type Hold,
-  type Transaction,
   type TransactionQuery,
 } from '../api/credits';
-import type { Page } from '../api/types';
 import {
   formatCredits,
   parseBudget,
@@ -28,42 +25,20 @@ import './credits.css';
 const DAY_CHOICES = [7, 30, 90] as const;
 const PAGE_SIZE = 20;
 
-type Load<T> = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; data: T };
-
-function useLoad<T>(fetcher: (signal: AbortSignal) => Promise<T>, deps: unknown[]): [Load<T>, () => void] {
-  const [state, setState] = useState<Load<T>>({ kind: 'loading' });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const ctrl = new AbortController();
-    fetcher(ctrl.signal)
-      .then((data) => setState({ kind: 'ready', data }))
-      .catch((e: unknown) => {
-        if (e instanceof DOMException && e.name === 'AbortError') return;
-        setState({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
-  return [state, useCallback(() => setTick((t) => t + 1), [])];
-}
-
 export function CreditsPage() {
   const t = useT();
   const locale = useLocale();
   const toasts = useToasts();
   const [days, setDays] = useState<number>(30);
   const [filter, setFilter] = useState<TransactionQuery>({ page: 1, limit: PAGE_SIZE });
-  const [dash, reloadDash] = useLoad<Dashboard>((s) => getDashboard(days, s), [days]);
-  const [holds, reloadHolds] = useLoad<Page<Hold>>((s) => listHolds('pending', s), []);
-  const [txs, reloadTxs] = useLoad<Page<Transaction>>((s) => listTransactions(filter, s), [JSON.stringify(filter)]);
+  const queryClient = useQueryClient();
+  const dash = loadOf(useDashboard(days));
+  const holds = loadOf(useHolds('pending'));
+  const txs = loadOf(useTransactions(filter));
   const [budget, setBudgetText] = useState('');
   const [saving, setSaving] = useState(false);
 
-  const reloadAll = () => {
-    reloadDash();
-    reloadHolds();
-    reloadTxs();
-  };
+  const reloadAll = () => void queryClient.invalidateQueries({ queryKey: keys.credits.all });
 
   async function saveBudget() {
     const parsed = parseBudget(budget);

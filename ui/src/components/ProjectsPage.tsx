@@ -1,9 +1,11 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Load } from '../api/load';
+import { keys, useProjects } from '../api/queries';
 import {
   DEFAULT_PAGE_LIMIT,
   createProject,
   deleteProject,
-  listProjects,
   restoreProject,
   updateProject,
   type StatusFilter,
@@ -26,11 +28,6 @@ import { useCanEdit, useWorkspace } from './team/WorkspaceContext';
 
 const FILTERS: StatusFilter[] = ['all', ...PROJECT_STATUSES];
 
-type LoadState =
-  | { kind: 'loading' }
-  | { kind: 'ready'; data: Page<Project> }
-  | { kind: 'error'; message: string };
-
 function useNow(intervalMs: number): Date {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
@@ -45,45 +42,34 @@ export function ProjectsPage() {
   const toasts = useToasts();
   const [filter, setFilter] = useState<StatusFilter>('all');
   const [page, setPage] = useState(1);
-  const [reloadKey, setReloadKey] = useState(0);
-  const [load, setLoad] = useState<LoadState>({ kind: 'loading' });
-  const [refreshing, setRefreshing] = useState(false);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Project | null>(null);
   const [renamingId, setRenamingId] = useState<string | null>(null);
   const [showSamples, setShowSamples] = useState(false);
   const now = useNow(30_000);
+  const queryClient = useQueryClient();
+  const projects = useProjects({ page, limit: DEFAULT_PAGE_LIMIT, status: filter });
+  const refreshing = projects.isFetching;
+  const reload = useCallback(() => void queryClient.invalidateQueries({ queryKey: keys.projects.all }), [queryClient]);
+
+  // What the list shows: the latest page read, kept when a later read fails (a toast says why).
   const lastData = useRef<Page<Project> | null>(null);
-
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
-
+  const fresh = projects.data;
+  // Past the last page (e.g. after deleting its only row): go to the last one there is.
+  const pastEnd = !!fresh && fresh.items.length === 0 && page > 1;
+  if (fresh && !pastEnd) lastData.current = fresh;
   useEffect(() => {
-    const ctrl = new AbortController();
-    setRefreshing(true);
-    listProjects({ page, limit: DEFAULT_PAGE_LIMIT, status: filter }, ctrl.signal)
-      .then((data) => {
-        // Past the last page (e.g. after deleting its only row): go to the last one there is.
-        if (data.items.length === 0 && page > 1) {
-          setPage(Math.max(1, data.totalPages));
-          return;
-        }
-        lastData.current = data;
-        setLoad({ kind: 'ready', data });
-        setRefreshing(false);
-      })
-      .catch((e: unknown) => {
-        if (ctrl.signal.aborted) return;
-        setRefreshing(false);
-        const message = errorMessage(e);
-        if (lastData.current) {
-          // Keep showing what we had; say what went wrong.
-          toasts.show({ kind: 'error', message });
-        } else {
-          setLoad({ kind: 'error', message });
-        }
-      });
-    return () => ctrl.abort();
-  }, [filter, page, reloadKey, toasts]);
+    if (pastEnd && fresh) setPage(Math.max(1, fresh.totalPages));
+  }, [pastEnd, fresh]);
+  const failure = projects.error;
+  useEffect(() => {
+    if (failure && lastData.current) toasts.show({ kind: 'error', message: errorMessage(failure) });
+  }, [failure, toasts]);
+  const load: Load<Page<Project>> = lastData.current
+    ? { kind: 'ready', data: lastData.current }
+    : failure
+      ? { kind: 'error', message: errorMessage(failure) }
+      : { kind: 'loading' };
 
   const dialogOpen = creating || deleting !== null || showSamples;
   const canEdit = useCanEdit();
@@ -125,10 +111,8 @@ export function ProjectsPage() {
   async function rename(project: Project, name: string) {
     try {
       const updated = await updateProject(project.id, { name });
-      setLoad((s) =>
-        s.kind === 'ready'
-          ? { ...s, data: { ...s.data, items: s.data.items.map((p) => (p.id === updated.id ? updated : p)) } }
-          : s,
+      queryClient.setQueriesData<Page<Project>>({ queryKey: keys.projects.lists }, (d) =>
+        d ? { ...d, items: d.items.map((p) => (p.id === updated.id ? updated : p)) } : d,
       );
       toasts.show({ kind: 'success', message: t('projects.renamed', { name: updated.name }) });
       reload();
@@ -164,13 +148,10 @@ export function ProjectsPage() {
       throw e;
     }
     if (renamingId === project.id) setRenamingId(null);
-    setLoad((s) =>
-      s.kind === 'ready'
-        ? {
-            ...s,
-            data: { ...s.data, items: s.data.items.filter((p) => p.id !== project.id), total: s.data.total - 1 },
-          }
-        : s,
+    queryClient.setQueriesData<Page<Project>>({ queryKey: keys.projects.lists }, (d) =>
+      d && d.items.some((p) => p.id === project.id)
+        ? { ...d, items: d.items.filter((p) => p.id !== project.id), total: d.total - 1 }
+        : d,
     );
     toasts.show({
       kind: 'info',

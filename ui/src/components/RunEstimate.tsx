@@ -1,22 +1,14 @@
-import { useEffect, useState } from 'react';
-import { estimateRun, type RunEstimate as Estimate } from '../api/credits';
+import { useRunEstimate } from '../api/queries';
 import { useLocale } from '../i18n';
 import { estimateVerdict } from '../lib/credits';
 import './credits.css';
 
 /** The cost estimate shown beside a run's start button (docs/API-LEDGER.md: 402 before work starts). */
 export function RunEstimate({ projectId, templateId }: { projectId: string; templateId: string }) {
-  const [estimate, setEstimate] = useState<Estimate | null>(null);
+  const q = useRunEstimate(projectId, templateId);
   useLocale(); // the verdict's words follow a language switch
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setEstimate(null);
-    estimateRun({ project_id: projectId, template_id: templateId }, ctrl.signal)
-      .then(setEstimate)
-      // Without the billing scope (or offline) the estimate is simply not shown.
-      .catch(() => setEstimate(null));
-    return () => ctrl.abort();
-  }, [projectId, templateId]);
+  // Without the billing scope (or offline) the estimate is simply not shown.
+  const estimate = q.isError ? null : q.data;
   if (!estimate) return null;
   const verdict = estimateVerdict(estimate);
   return (

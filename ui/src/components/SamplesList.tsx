@@ -1,11 +1,11 @@
-import { useEffect, useState } from 'react';
-import { listSamples, openSample } from '../api/samples';
+import { useState } from 'react';
+import { loadOf } from '../api/load';
+import { useSamples } from '../api/queries';
+import { openSample } from '../api/samples';
 import type { Project, Sample } from '../api/types';
 import { useT } from '../i18n';
 import { errorMessage } from '../transport';
 import { FileTextIcon } from './Icons';
-
-type Load = { kind: 'loading' } | { kind: 'ready'; samples: Sample[] } | { kind: 'error'; message: string };
 
 interface Props {
   /** Called with the new project once a sample was opened. */
@@ -16,18 +16,8 @@ interface Props {
 /** The built-in sample scripts; clicking one makes a new project from it. */
 export function SamplesList({ onOpened, onError }: Props) {
   const t = useT();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const load = loadOf(useSamples());
   const [opening, setOpening] = useState<string | null>(null);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    listSamples(ctrl.signal)
-      .then((samples) => setLoad({ kind: 'ready', samples }))
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-  }, []);
 
   async function open(s: Sample) {
     setOpening(s.id);
@@ -46,10 +36,10 @@ export function SamplesList({ onOpened, onError }: Props) {
         {t('samples.loadFailed', { message: load.message })}
       </p>
     );
-  if (load.samples.length === 0) return null;
+  if (load.data.length === 0) return null;
   return (
     <ul className="samples-list" data-testid="samples-list" aria-busy={opening !== null}>
-      {load.samples.map((s) => (
+      {load.data.map((s) => (
         <li key={s.id}>
           <button
             type="button"

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { User } from '../api/accounts';
-import { getHealth } from '../api/projects';
+import { useHealth } from '../api/queries';
 import { useT } from '../i18n';
 import type { Route } from '../lib/route';
 import { getTransport } from '../transport';
@@ -37,27 +37,8 @@ function NavItem({ href, active, testId, icon, label }: { href: string; active: 
 export function Sidebar({ route, account, workspace }: Props = {}) {
   const t = useT();
   const [signingOut, setSigningOut] = useState(false);
-  const [conn, setConn] = useState<Conn>({ state: 'checking' });
-
-  useEffect(() => {
-    let ctrl = new AbortController();
-    const check = () => {
-      ctrl.abort();
-      ctrl = new AbortController();
-      getHealth(ctrl.signal)
-        .then((h) => setConn({ state: 'ok', version: h.version }))
-        .catch((e: unknown) => {
-          if (e instanceof DOMException && e.name === 'AbortError') return;
-          setConn({ state: 'down' });
-        });
-    };
-    check();
-    const timer = window.setInterval(check, HEALTH_INTERVAL_MS);
-    return () => {
-      window.clearInterval(timer);
-      ctrl.abort();
-    };
-  }, []);
+  const health = useHealth(HEALTH_INTERVAL_MS);
+  const conn: Conn = health.isError ? { state: 'down' } : health.data ? { state: 'ok', version: health.data.version } : { state: 'checking' };
 
   const mode = getTransport().kind === 'desktop' ? t('sidebar.modeDesktop') : t('sidebar.modeWeb');
 

@@ -149,7 +149,7 @@ describe('in Chinese', () => {
     expect(
       progressText(exp({ progress: 0.42, message: 'encoding frame 120/300', estimated_completion: '2026-02-01T10:00:08Z' }), NOW),
     ).toBe('42% · encoding frame 120/300 · 还需约 8 秒');
-    expect(progressText(exp({ status: 'failed', error: null, message: null }), NOW)).toBe('失败：导出未完成');
+    expect(progressText(exp({ status: 'failed', error: null, message: '' }), NOW)).toBe('失败：导出未完成');
     expect(formatEncodeTime(150)).toBe('约 3 分钟');
     expect(costText(0)).toBe('免费');
     expect(costText(1200)).toBe('1,200 积分');

@@ -114,7 +114,7 @@ export function costText(credits: number): string {
 
 /** The estimate's budget line: what is left, or why it is not enough. */
 export function quotaText(est: Pick<ExportEstimate, 'user_quota_remaining' | 'sufficient_quota' | 'estimated_cost'>): string {
-  if (est.user_quota_remaining === null) return t(est.sufficient_quota ? 'exportDialog.noBudget' : 'exportDialog.notCovered');
+  if (est.user_quota_remaining == null) return t(est.sufficient_quota ? 'exportDialog.noBudget' : 'exportDialog.notCovered');
   const left = formatCount('credit', est.user_quota_remaining);
   if (!est.sufficient_quota) {
     return t('exportDialog.notEnough', { left, needed: formatCount('credit', est.estimated_cost) });

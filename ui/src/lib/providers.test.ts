@@ -50,7 +50,7 @@ const model = (over: Partial<Model> = {}): Model => ({
   kind: 'llm',
   name: 'Chat',
   model_name: 'chat-1',
-  category: null,
+  category: '',
   credits_cost: 2,
   output_credits_cost: 4,
   unit: '1k_tokens',
@@ -77,10 +77,10 @@ describe('units and prices', () => {
   it('shows a price with its unit, in and out for an LLM', () => {
     expect(priceLabel(model())).toBe('2 in / 4 out credits per 1k tokens');
     expect(priceLabel(model({ output_credits_cost: 2 }))).toBe('2 credits per 1k tokens');
-    expect(priceLabel(model({ kind: 'image', unit: 'image', credits_cost: 3, output_credits_cost: null }))).toBe('3 credits per image');
-    expect(priceLabel(model({ kind: 'video', unit: 'second', credits_cost: 1, output_credits_cost: null }))).toBe('1 credit per second');
-    expect(priceLabel(model({ kind: 'tts', unit: '1k_chars', credits_cost: 1500, output_credits_cost: null }))).toBe('1,500 credits per 1k chars');
-    expect(priceLabel(model({ kind: 'asr', unit: 'minute', credits_cost: 6, output_credits_cost: null }))).toBe('6 credits per minute');
+    expect(priceLabel(model({ kind: 'image', unit: 'image', credits_cost: 3, output_credits_cost: 0 }))).toBe('3 credits per image');
+    expect(priceLabel(model({ kind: 'video', unit: 'second', credits_cost: 1, output_credits_cost: 0 }))).toBe('1 credit per second');
+    expect(priceLabel(model({ kind: 'tts', unit: '1k_chars', credits_cost: 1500, output_credits_cost: 0 }))).toBe('1,500 credits per 1k chars');
+    expect(priceLabel(model({ kind: 'asr', unit: 'minute', credits_cost: 6, output_credits_cost: 0 }))).toBe('6 credits per minute');
     expect(priceLabel(model({ credits_cost: 0, output_credits_cost: 0 }))).toBe('Free');
   });
 });

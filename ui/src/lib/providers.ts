@@ -75,7 +75,9 @@ function credits(n: number): string {
 }
 
 /** "Free", "3 credits per image", "2 in / 4 out credits per 1k tokens". */
-export function priceLabel(m: Pick<Model, 'kind' | 'credits_cost' | 'output_credits_cost'> & { unit?: PriceUnit | string }): string {
+export function priceLabel(
+  m: Pick<Model, 'kind' | 'credits_cost'> & { output_credits_cost?: number | null; unit?: PriceUnit | string },
+): string {
   const unit = m.unit ?? UNIT_FOR_KIND[m.kind];
   const out = m.output_credits_cost ?? null;
   if (m.credits_cost === 0 && (out === null || out === 0)) return t('providerLabels.free');

@@ -14,7 +14,7 @@ export type ReviewFilter = (typeof REVIEW_FILTERS)[number];
 /** The minimum the state machine needs of a review item. */
 export interface ReviewEntry {
   item_key: string;
-  decision: ReviewDecision | null;
+  decision?: ReviewDecision | null;
   /** Set when this frame is a redraw answering a rejection. */
   redrawn_after?: unknown;
   redraw?: { status: 'running' | 'failed' } | null;
@@ -22,7 +22,7 @@ export interface ReviewEntry {
 
 /** A rejection without an approved replacement: the frame is rejected, or a redraw is undecided. */
 export function isUnresolved(i: ReviewEntry): boolean {
-  return i.decision === 'reject' || (i.decision === null && !!i.redrawn_after);
+  return i.decision === 'reject' || (i.decision == null && !!i.redrawn_after);
 }
 
 export function isRedrawing(i: ReviewEntry): boolean {
@@ -61,8 +61,8 @@ export const initialReviewState: ReviewState = {
 };
 
 /** Approved, replaced and selected keyframes count as approved; a rejection as rejected. */
-export function decisionGroup(d: ReviewDecision | null): Exclude<ReviewFilter, 'all'> {
-  if (d === null) return 'undecided';
+export function decisionGroup(d: ReviewDecision | null | undefined): Exclude<ReviewFilter, 'all'> {
+  if (d == null) return 'undecided';
   return d === 'reject' ? 'rejected' : 'approved';
 }
 
@@ -87,7 +87,7 @@ export function reviewCounts(items: readonly ReviewEntry[]): Record<ReviewFilter
 export function continueMode(items: readonly ReviewEntry[]): 'ready' | 'confirm' | 'blocked' | 'empty' {
   if (items.length === 0) return 'empty';
   if (items.some(isUnresolved)) return 'blocked';
-  return items.some((i) => i.decision === null) ? 'confirm' : 'ready';
+  return items.some((i) => i.decision == null) ? 'confirm' : 'ready';
 }
 
 /**
@@ -100,7 +100,7 @@ export function nextUndecided(items: readonly ReviewEntry[], key: string | null,
   const from = key === null ? -1 : items.findIndex((i) => i.item_key === key);
   for (let step = 1; step <= items.length; step++) {
     const i = items[(from + step + items.length) % items.length]!;
-    if (i.decision === null && matchesFilter(i, filter)) return i.item_key;
+    if (i.decision == null && matchesFilter(i, filter)) return i.item_key;
   }
   return null;
 }
@@ -213,7 +213,7 @@ export function commentKeyCommand(e: ShortcutEventLike & { isComposing?: boolean
 }
 
 /** What a review item looks like right after a decision, before the server answers. */
-export function withDecision<T extends ReviewEntry & { locked: boolean; comment: string | null }>(
+export function withDecision<T extends ReviewEntry & { locked: boolean; comment?: string | null }>(
   items: readonly T[],
   key: string,
   decision: 'approve' | 'reject' | 'unlock',

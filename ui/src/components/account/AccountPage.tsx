@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { changePassword, getMe, login, updateMe, type User } from '../../api/accounts';
+import { useMe } from '../../api/queries';
+import { changePassword, login, updateMe, type User } from '../../api/accounts';
 import {
   profilePatch,
   serverFieldError,
@@ -33,19 +34,16 @@ export function AccountPage() {
   const [savingPw, setSavingPw] = useState(false);
 
   // Fresh data on open (an admin may have changed the account meanwhile).
+  const me = useMe();
   useEffect(() => {
-    const ctrl = new AbortController();
-    getMe(ctrl.signal)
-      .then((u) => {
-        auth?.setUser(u);
-        setProfile(formOf(u));
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) toasts.show({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
+    if (!me.data) return;
+    auth?.setUser(me.data);
+    setProfile(formOf(me.data));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  }, [me.data]);
+  useEffect(() => {
+    if (me.error) toasts.show({ kind: 'error', message: errorMessage(me.error) });
+  }, [me.error, toasts]);
 
   if (!auth || !user) return null;
 

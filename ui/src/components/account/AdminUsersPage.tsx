@@ -1,5 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
-import { USER_STATUSES, listUsers, setUserStatus, type User, type UserStatus } from '../../api/accounts';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { loadOf } from '../../api/load';
+import { keys, useUsers } from '../../api/queries';
+import { USER_STATUSES, setUserStatus, type User, type UserStatus } from '../../api/accounts';
 import type { Page } from '../../api/types';
 import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatCount, formatDateTime } from '../../lib/format';
@@ -13,8 +16,6 @@ type Filter = UserStatus | 'all';
 const FILTERS: Filter[] = ['all', ...USER_STATUSES];
 const LIMIT = 20;
 
-type Load = { kind: 'loading' } | { kind: 'ready'; data: Page<User> } | { kind: 'error'; message: string };
-
 export function AdminUsersPage() {
   const t = useT();
   const locale = useLocale();
@@ -23,25 +24,18 @@ export function AdminUsersPage() {
   const toasts = useToasts();
   const [filter, setFilter] = useState<Filter>('all');
   const [page, setPage] = useState(1);
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [reloadKey, setReloadKey] = useState(0);
   const [pending, setPending] = useState<{ user: User; status: UserStatus } | null>(null);
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
   const isAdmin = auth?.user.is_admin ?? false;
+  const queryClient = useQueryClient();
+  const users = useUsers({ status: filter, page, limit: LIMIT }, isAdmin);
+  const reload = () => void queryClient.invalidateQueries({ queryKey: keys.account.usersAll });
+  const load = loadOf(users);
 
+  // Past the last page (e.g. after a status change emptied it): go to the last one there is.
+  const usersData = users.data;
   useEffect(() => {
-    if (!isAdmin) return;
-    const ctrl = new AbortController();
-    listUsers({ status: filter, page, limit: LIMIT }, ctrl.signal)
-      .then((data) => {
-        if (data.items.length === 0 && page > 1) setPage(Math.max(1, data.totalPages));
-        else setLoad({ kind: 'ready', data });
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-  }, [filter, page, reloadKey, isAdmin]);
+    if (usersData && usersData.items.length === 0 && usersData.page > 1) setPage(Math.max(1, usersData.totalPages));
+  }, [usersData]);
 
   if (!isAdmin) {
     return (
@@ -156,10 +150,8 @@ export function AdminUsersPage() {
           onConfirm={async () => {
             try {
               const updated = await setUserStatus(pending.user.id, pending.status);
-              setLoad((s) =>
-                s.kind === 'ready'
-                  ? { ...s, data: { ...s.data, items: s.data.items.map((x) => (x.id === updated.id ? updated : x)) } }
-                  : s,
+              queryClient.setQueriesData<Page<User>>({ queryKey: keys.account.usersAll }, (d) =>
+                d ? { ...d, items: d.items.map((x) => (x.id === updated.id ? updated : x)) } : d,
               );
               toasts.show({ kind: 'success', message: t('users.nowStatus', { name: updated.username, status: t(`users.status.${updated.status}`) }) });
             } catch (e) {

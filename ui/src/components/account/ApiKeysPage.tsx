@@ -1,5 +1,8 @@
-import { useCallback, useEffect, useReducer, useState, type FormEvent } from 'react';
-import { KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiKey, type ApiKeyList } from '../../api/accounts';
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useReducer, useState, type FormEvent } from 'react';
+import { KEY_SCOPES, createApiKey, revokeApiKey, type ApiKey } from '../../api/accounts';
+import { loadOf } from '../../api/load';
+import { keys, useApiKeys } from '../../api/queries';
 import {
   KEY_EXPIRY_CHOICES,
   apiKeyBody,
@@ -19,30 +22,18 @@ import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
 import { Field } from './Field';
 
-type Load = { kind: 'loading' } | { kind: 'ready'; data: ApiKeyList } | { kind: 'error'; message: string };
-
 
 export function ApiKeysPage() {
   const t = useT();
   const locale = useLocale();
   const auth = useAuth();
   const toasts = useToasts();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [reloadKey, setReloadKey] = useState(0);
+  const queryClient = useQueryClient();
+  const load = loadOf(useApiKeys());
   const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const [reveal, dispatch] = useReducer(revealReducer, { kind: 'none' });
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    listApiKeys(ctrl.signal)
-      .then((data) => setLoad({ kind: 'ready', data }))
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-  }, [reloadKey]);
+  const reload = useCallback(() => void queryClient.invalidateQueries({ queryKey: keys.account.apiKeys }), [queryClient]);
 
   const now = new Date();
 

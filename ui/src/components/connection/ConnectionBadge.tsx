@@ -1,8 +1,7 @@
-import { useEffect, useState } from 'react';
 import type { ConnectionStatus } from '../../api/remote';
 import { useLocale } from '../../i18n';
 import { badgeView } from './connection';
-import { currentConnection, refreshConnection, subscribeConnection } from './store';
+import { useConnectionStatus } from './store';
 import './connection.css';
 
 /** How often the badge re-reads the (local) status; the server is only asked by a check. */
@@ -28,19 +27,7 @@ export function ConnectionBadgeView({ status }: { status: ConnectionStatus | nul
 
 /** Always visible in the desktop app's header: the team-server connection at a glance. */
 export function ConnectionBadge() {
-  const [status, setStatus] = useState<ConnectionStatus | null>(currentConnection());
-  useEffect(() => {
-    const off = subscribeConnection(setStatus);
-    const ctrl = new AbortController();
-    const read = () => void refreshConnection(ctrl.signal).catch(() => undefined);
-    read();
-    const timer = window.setInterval(read, READ_INTERVAL_MS);
-    return () => {
-      off();
-      ctrl.abort();
-      window.clearInterval(timer);
-    };
-  }, []);
+  const { status } = useConnectionStatus(READ_INTERVAL_MS);
   return (
     <div className="conn-bar" role="status" aria-live="polite">
       <ConnectionBadgeView status={status} />

@@ -5,7 +5,7 @@ import { formatDateTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
 import { badgeView, hostOf, initialForm, signInError, validateConnectionForm, type ConnectionForm } from './connection';
-import { currentConnection, publishConnection, refreshConnection, subscribeConnection } from './store';
+import { currentConnection, publishConnection, useConnectionStatus } from './store';
 import './connection.css';
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
@@ -187,30 +187,20 @@ function focusField(name: string | undefined) {
 
 /** `#/connection`: sign in to a team server, check the connection, sign out. */
 export function ConnectionPage() {
-  const [status, setStatus] = useState<ConnectionStatus | null>(currentConnection());
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const { status, read } = useConnectionStatus();
+  const [actionError, setLoadError] = useState<string | null>(null);
+  const loadError = actionError ?? (read.error ? errorMessage(read.error) : null);
   const [form, setForm] = useState<ConnectionForm>(() => initialForm(currentConnection()));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState<Busy>(null);
 
+  const readStatus = read.data;
   useEffect(() => {
-    const off = subscribeConnection(setStatus);
-    const ctrl = new AbortController();
-    refreshConnection(ctrl.signal)
-      .then((s) => {
-        setLoadError(null);
-        setForm((f) => (f.server_url || f.username ? f : initialForm(s)));
-      })
-      .catch((e: unknown) => {
-        if (e instanceof DOMException && e.name === 'AbortError') return;
-        setLoadError(errorMessage(e));
-      });
-    return () => {
-      off();
-      ctrl.abort();
-    };
-  }, []);
+    if (!readStatus) return;
+    setLoadError(null);
+    setForm((f) => (f.server_url || f.username ? f : initialForm(readStatus)));
+  }, [readStatus]);
 
   function onChange(key: keyof ConnectionForm, value: string) {
     setForm((f) => ({ ...f, [key]: value }));

@@ -2,6 +2,8 @@
  * The connection status shared by the header badge and the connection page: one fetch, and
  * every change (sign in, check, sign out) published to both at once.
  */
+import { useQuery } from '@tanstack/react-query';
+import { useSyncExternalStore } from 'react';
 import { checkConnection, getConnection, type ConnectionStatus } from '../../api/remote';
 import { needsFirstCheck } from './connection';
 
@@ -44,6 +46,22 @@ export async function refreshConnection(signal?: AbortSignal): Promise<Connectio
   }
   return s;
 }
+
+/**
+ * The status as React state, read (and re-read every `refetchInterval` ms) through the query
+ * cache: the badge and the page share one read; sign in, check and sign out publish to both.
+ */
+export function useConnectionStatus(refetchInterval?: number) {
+  const status = useSyncExternalStore(subscribeConnection, currentConnection);
+  const read = useQuery({
+    queryKey: CONNECTION_KEY,
+    queryFn: ({ signal }) => refreshConnection(signal),
+    refetchInterval,
+  });
+  return { status, read };
+}
+
+const CONNECTION_KEY = ['connection'] as const;
 
 /** Tests: forget everything. */
 export function resetConnectionStore(): void {

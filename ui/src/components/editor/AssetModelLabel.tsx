@@ -1,5 +1,4 @@
-import { useEffect, useState } from 'react';
-import { getAsset } from '../../api/assets';
+import { useAsset } from '../../api/queries';
 import { useT } from '../../i18n';
 import { assetModel, assetModelLabel, type AssetModel } from '../../lib/providers';
 import '../providers/providers.css';
@@ -20,33 +19,10 @@ function ModelChip({ model }: { model: AssetModel }) {
   );
 }
 
-/** Assets are immutable once made: their metadata is read once per page load. */
-const cache = new Map<string, AssetModel | null>();
-
 /** The same label for an asset known by id only (the review queue's frames). */
 export function AssetModelById({ assetId }: { assetId: string | null }) {
-  const [model, setModel] = useState<AssetModel | null>(() => (assetId ? (cache.get(assetId) ?? null) : null));
-  useEffect(() => {
-    if (!assetId) {
-      setModel(null);
-      return;
-    }
-    if (cache.has(assetId)) {
-      setModel(cache.get(assetId) ?? null);
-      return;
-    }
-    const ctrl = new AbortController();
-    getAsset(assetId, ctrl.signal)
-      .then((a) => {
-        const m = assetModel(a.metadata);
-        cache.set(assetId, m);
-        setModel(m);
-      })
-      // The label is a nicety: without it the frame is still reviewable.
-      .catch(() => {
-        if (!ctrl.signal.aborted) setModel(null);
-      });
-    return () => ctrl.abort();
-  }, [assetId]);
+  // The label is a nicety: without it (or when the asset cannot be read) the frame is still reviewable.
+  const { data } = useAsset(assetId);
+  const model = assetId && data ? assetModel(data.metadata) : null;
   return model ? <ModelChip model={model} /> : null;
 }

@@ -1,5 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
-import { assetDownloadUrl, listAssets, restoreAsset, trashAsset } from '../../api/assets';
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { assetDownloadUrl, restoreAsset, trashAsset } from '../../api/assets';
+import { loadOf } from '../../api/load';
+import { keys, useAssets } from '../../api/queries';
 import { ASSET_TYPES, type Asset, type AssetStatus, type AssetType, type Page } from '../../api/types';
 import { formatBytes, formatDateTime, formatNumber } from '../../lib/format';
 import { useT } from '../../i18n';
@@ -22,32 +25,27 @@ export function AssetsTab({ projectId }: { projectId: string; versionId: string 
   const [view, setView] = useState<AssetStatus>('active');
   const [type, setType] = useState<AssetType | 'all'>('all');
   const [page, setPage] = useState(1);
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [reloadKey, setReloadKey] = useState(0);
   const [busy, setBusy] = useState<string | null>(null);
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
+  const queryClient = useQueryClient();
+  const assets = useAssets({ projectId, status: view, type, page, limit: LIMIT });
+  const reload = useCallback(() => void queryClient.invalidateQueries({ queryKey: keys.assets.all }), [queryClient]);
 
+  // The view the shown data was read for (the previous one while the other loads).
+  const loadedView = useRef(view);
+  if (assets.data && !assets.isPlaceholderData) loadedView.current = view;
+  const read = assets.data;
+  // Past the last page (e.g. after trashing its only asset): go to the last one there is.
+  const pastEnd = !!read && read.items.length === 0 && page > 1;
   useEffect(() => {
-    const ctrl = new AbortController();
-    listAssets({ projectId, status: view, type, page, limit: LIMIT }, ctrl.signal)
-      .then((data) => {
-        if (data.items.length === 0 && page > 1) {
-          setPage(Math.max(1, data.totalPages));
-          return;
-        }
-        setLoad({ kind: 'ready', data, view });
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-  }, [projectId, view, type, page, reloadKey]);
+    if (pastEnd && read) setPage(Math.max(1, read.totalPages));
+  }, [pastEnd, read]);
+  const assetsLoad = loadOf(assets);
+  const load: Load =
+    assetsLoad.kind === 'ready' ? (pastEnd ? { kind: 'loading' } : { kind: 'ready', data: assetsLoad.data, view: loadedView.current }) : assetsLoad;
 
   function drop(id: string) {
-    setLoad((s) =>
-      s.kind === 'ready'
-        ? { ...s, data: { ...s.data, items: s.data.items.filter((a) => a.id !== id), total: s.data.total - 1 } }
-        : s,
+    queryClient.setQueriesData<Page<Asset>>({ queryKey: keys.assets.lists }, (d) =>
+      d && d.items.some((a) => a.id === id) ? { ...d, items: d.items.filter((a) => a.id !== id), total: d.total - 1 } : d,
     );
   }
 

@@ -1,16 +1,10 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import {
-  addCharacterImage,
-  confirmCharacter,
-  createCharacter,
-  listCharacters,
-  listVoices,
-  matchVoice,
-  previewVoice,
-  removeCharacterImage,
-  updateCharacter,
-} from '../../api/characters';
-import type { Character, VoiceInfo, VoiceList, VoiceMatch } from '../../api/types';
+import { loadOf } from '../../api/load';
+import { keys, useCharacters, useVoiceMatch, useVoices } from '../../api/queries';
+import { useDebounced } from '../../lib/useDebounced';
+import { addCharacterImage, confirmCharacter, createCharacter, previewVoice, removeCharacterImage, updateCharacter } from '../../api/characters';
+import type { Character, Page, VoiceInfo } from '../../api/types';
 import { Trans, i18n, t as translate, useLocale, useT } from '../../i18n';
 import { formatNumber } from '../../lib/format';
 import { validateName } from '../../lib/validation';
@@ -18,29 +12,20 @@ import { ApiError, apiUrl, errorMessage, fieldErrorMessage } from '../../transpo
 import { AlertIcon, CheckIcon, ImageIcon, PencilIcon, PlusIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 
-type Load = { kind: 'loading' } | { kind: 'ready'; items: Character[] } | { kind: 'error'; message: string };
-
 export function CharactersTab({ projectId }: { projectId: string }) {
   const t = useT();
   const toasts = useToasts();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [reloadKey, setReloadKey] = useState(0);
+  const queryClient = useQueryClient();
+  const characters = loadOf(useCharacters(projectId));
+  const load = characters.kind === 'ready' ? { kind: 'ready' as const, items: characters.data.items } : characters;
   const [editingId, setEditingId] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    listCharacters(projectId, {}, ctrl.signal)
-      .then((page) => setLoad({ kind: 'ready', items: page.items }))
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-  }, [projectId, reloadKey]);
+  const reload = useCallback(() => void queryClient.invalidateQueries({ queryKey: keys.characters(projectId) }), [queryClient, projectId]);
+  const setItems = (f: (items: Character[]) => Character[]) =>
+    queryClient.setQueryData<Page<Character>>(keys.characters(projectId), (d) => (d ? { ...d, items: f(d.items) } : d));
 
   function replace(c: Character) {
-    setLoad((s) => (s.kind === 'ready' ? { ...s, items: s.items.map((x) => (x.id === c.id ? c : x)) } : s));
+    setItems((items) => items.map((x) => (x.id === c.id ? c : x)));
   }
 
   async function confirm(c: Character) {
@@ -122,7 +107,7 @@ export function CharactersTab({ projectId }: { projectId: string }) {
           onCancel={() => setCreating(false)}
           onSubmit={async (v) => {
             const c = await createCharacter({ project_id: projectId, name: v.name, description: v.description || undefined, voice: v.voice || undefined });
-            setLoad((s) => (s.kind === 'ready' ? { ...s, items: [...s.items, c] } : s));
+            setItems((items) => [...items, c]);
             setCreating(false);
             toasts.show({ kind: 'success', message: t('characters.created', { name: c.name }) });
           }}
@@ -461,8 +446,11 @@ function VoiceField({
 }) {
   const t = useT();
   const [language, setLanguage] = useState<'zh' | 'en'>(() => languageOf(name || value));
-  const [list, setList] = useState<VoiceList | null>(null);
-  const [matched, setMatched] = useState<VoiceMatch | null>(null);
+  const voiceList = useVoices(language);
+  const list = voiceList.isError ? null : (voiceList.data ?? null);
+  const settledValue = useDebounced(value, 250);
+  const voiceMatch = useVoiceMatch(settledValue, language);
+  const matched = voiceMatch.isError ? null : (voiceMatch.data ?? null);
   const [audio, setAudio] = useState<{ url: string; voice: string } | null>(null);
   const [playing, setPlaying] = useState(false);
   // Picked from the list, or typed as a description (which may look like a name while typed).
@@ -471,30 +459,6 @@ function VoiceField({
   const [base, variant] = picked ? (value.split('+', 2) as [string, string?]) : ['', undefined];
   const description = mode === 'describe' ? value : '';
 
-  useEffect(() => {
-    const ctrl = new AbortController();
-    listVoices(language, ctrl.signal)
-      .then(setList)
-      .catch(() => {
-        if (!ctrl.signal.aborted) setList(null);
-      });
-    return () => ctrl.abort();
-  }, [language]);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => {
-      matchVoice(value, language, ctrl.signal)
-        .then(setMatched)
-        .catch(() => {
-          if (!ctrl.signal.aborted) setMatched(null);
-        });
-    }, 250);
-    return () => {
-      clearTimeout(timer);
-      ctrl.abort();
-    };
-  }, [value, language]);
 
   useEffect(() => () => {
     if (audio) URL.revokeObjectURL(audio.url);

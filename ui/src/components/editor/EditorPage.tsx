@@ -1,7 +1,8 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { getProject } from '../../api/projects';
+import { keys, useProject, useVersions } from '../../api/queries';
 import type { Project, Version } from '../../api/types';
-import { createVersion, listVersions, onVersionCountsChanged, setCurrentVersion } from '../../api/versions';
+import { createVersion, onVersionCountsChanged, setCurrentVersion } from '../../api/versions';
 import { useT } from '../../i18n';
 import { formatCount } from '../../lib/format';
 import { isSaveShortcut } from '../../lib/keyboard';
@@ -39,48 +40,39 @@ function currentVersionId(project: Project, versions: Version[]): string | null 
 export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorTab }) {
   const t = useT();
   const toasts = useToasts();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [reloadKey, setReloadKey] = useState(0);
+  const queryClient = useQueryClient();
+  const projectQuery = useProject(projectId);
+  const versionsQuery = useVersions(projectId);
+  // A failed re-read of the versions (after a parse) keeps the picker as it was.
+  const failure = projectQuery.error ?? (versionsQuery.data ? null : versionsQuery.error);
+  const load: Load = failure
+    ? { kind: 'error', message: errorMessage(failure), notFound: (failure as { isNotFound?: boolean }).isNotFound === true }
+    : projectQuery.data && versionsQuery.data
+      ? { kind: 'ready', project: projectQuery.data, versions: versionsQuery.data.items }
+      : { kind: 'loading' };
+  const reload = useCallback(() => {
+    void queryClient.invalidateQueries({ queryKey: keys.projects.one(projectId) });
+    void queryClient.invalidateQueries({ queryKey: keys.versions(projectId) });
+  }, [queryClient, projectId]);
   const [switching, setSwitching] = useState(false);
   const [exporting, setExporting] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const flushRef = useRef<FlushFn | null>(null);
 
-  useEffect(() => {
-    const ctrl = new AbortController();
-    Promise.all([getProject(projectId, ctrl.signal), listVersions(projectId, ctrl.signal)])
-      .then(([project, versions]) => setLoad({ kind: 'ready', project, versions: versions.items }))
-      .catch((e: unknown) => {
-        if (ctrl.signal.aborted) return;
-        setLoad({ kind: 'error', message: errorMessage(e), notFound: (e as { isNotFound?: boolean }).isNotFound === true });
-      });
-    return () => ctrl.abort();
-  }, [projectId, reloadKey]);
-
   // A parse or a storyboard edit changes the picker's scene/shot counts: re-read them (a burst of
-  // edits is one request).
+  // edits is one request; stale counts are only cosmetic).
   useEffect(() => {
     let timer: number | undefined;
-    let ctrl: AbortController | null = null;
     const off = onVersionCountsChanged((changed) => {
       if (changed !== projectId) return;
       window.clearTimeout(timer);
-      timer = window.setTimeout(() => {
-        ctrl?.abort();
-        ctrl = new AbortController();
-        listVersions(projectId, ctrl.signal)
-          .then((page) => setLoad((s) => (s.kind === 'ready' ? { ...s, versions: page.items } : s)))
-          .catch(() => {
-            // Stale counts are only cosmetic; the next change or a reload tries again.
-          });
-      }, 250);
+      timer = window.setTimeout(() => void queryClient.invalidateQueries({ queryKey: keys.versions(projectId) }), 250);
     });
     return () => {
       off();
       window.clearTimeout(timer);
-      ctrl?.abort();
     };
-  }, [projectId]);
+  }, [projectId, queryClient]);
 
   /** Saves the script's pending edits; false (with a toast) when that failed. */
   const flushScript = useCallback(async (): Promise<boolean> => {
@@ -110,7 +102,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
     setSwitching(true);
     try {
       await setCurrentVersion(projectId, versionId);
-      setReloadKey((k) => k + 1);
+      reload();
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
     } finally {
@@ -124,7 +116,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
     try {
       const v = await createVersion(projectId, from ? { from_version_id: from } : {});
       toasts.show({ kind: 'success', message: t('editor.versionCreated', { number: v.number }) });
-      setReloadKey((k) => k + 1);
+      reload();
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
     } finally {
@@ -291,7 +283,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
               projectId={project.id}
               versionId={versionId}
               flushRef={flushRef}
-              onUploaded={() => setReloadKey((k) => k + 1)}
+              onUploaded={reload}
             />
           </div>
           {tab !== 'script' && (
@@ -312,7 +304,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
           project={project}
           onClose={() => setSettingsOpen(false)}
           onSaved={(p) => {
-            setLoad((s) => (s.kind === 'ready' ? { ...s, project: p } : s));
+            queryClient.setQueryData(keys.projects.one(projectId), p);
             toasts.show({ kind: 'success', message: t('editor.settingsSaved') });
           }}
         />

@@ -1,32 +1,6 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { listAssets } from '../../api/assets';
-import {
-  cancelExport,
-  downloadStoryboardSheet,
-  estimateExport,
-  fetchExportFile,
-  getExport,
-  listExportHistory,
-  previewExport,
-  startExport,
-} from '../../api/export';
-import { getStoryboard } from '../../api/storyboard';
-import {
-  ASPECT_RATIOS,
-  EXPORT_FORMATS,
-  EXPORT_FPS,
-  EXPORT_RESOLUTIONS,
-  EXPORT_SUBTITLES,
-  EXPORT_TRANSITIONS,
-  type Asset,
-  type AspectRatio,
-  type Export,
-  type ExportEstimate,
-  type ExportFormat,
-  type ExportPreview,
-  type Page,
-  type Project,
-} from '../../api/types';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { cancelExport, downloadStoryboardSheet, fetchExportFile, startExport } from '../../api/export';
+import { ASPECT_RATIOS, EXPORT_FORMATS, EXPORT_FPS, EXPORT_RESOLUTIONS, EXPORT_SUBTITLES, EXPORT_TRANSITIONS, type AspectRatio, type Export, type ExportFormat, type ExportPreview, type Project } from '../../api/types';
 import {
   defaultExportSettings,
   exportFieldFor,
@@ -36,24 +10,8 @@ import {
   type ExportFormField,
   type ExportSettings,
 } from '../../lib/exportSettings';
-import { watchExport, type ExportWatcher } from '../../lib/exportPoll';
-import { cuesToVtt, seekTime, shotAt, shotLabel, shotTimeline, type ShotLike, type TimedShot } from '../../lib/exportPlayer';
-import {
-  canCancelExport,
-  costText,
-  exportFileName,
-  exportStatusLabel,
-  formatEncodeTime,
-  isExportFinished,
-  isPlayable,
-  newerExport,
-  newestFirst,
-  progressPercent,
-  progressText,
-  quotaText,
-  storyboardSheetFileName,
-  videoLengthText,
-} from '../../lib/exportStatus';
+import { cuesToVtt, shotLabel, shotTimeline, type TimedShot } from '../../lib/exportPlayer';
+import { canCancelExport, exportFileName, exportStatusLabel, isExportFinished, isPlayable, newerExport, progressPercent, progressText, storyboardSheetFileName, videoLengthText } from '../../lib/exportStatus';
 import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatBytes, formatCount, formatDateTime, formatDuration, formatNumber, formatRelativeTime } from '../../lib/format';
 import { isFormStartKey } from '../../lib/keyboard';
@@ -64,9 +22,10 @@ import { Modal } from '../Modal';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
 import { saveBlob, useBlobUrl } from './useBlobUrl';
+import { ChoiceGroup, EstimatePanel, FieldError, statusClass } from './ExportFields';
+import { ExportPlayer, useObjectUrl } from './ExportPlayer';
+import { useBoardShots, useExportEstimate, useExportHistoryPage, useExportPreview, useFollowedExport, useMusic } from './useExportData';
 
-const ESTIMATE_DEBOUNCE_MS = 200;
-const HISTORY_LIMIT = 10;
 
 /** Container names and codecs: the same in every language. */
 const FORMAT_NAMES: Record<ExportFormat, string> = { mp4: 'MP4', webm: 'WebM' };
@@ -77,19 +36,11 @@ function subtitleModeLabel(mode: string): string {
   return i18n.exists(`exportDialog.subtitleMode.${mode}`) ? i18n.t(`exportDialog.subtitleMode.${mode}` as never) : mode;
 }
 
-type EstimateState =
-  | { kind: 'idle' }
-  | { kind: 'loading'; key: string; previous: ExportEstimate | null }
-  | { kind: 'ready'; key: string; estimate: ExportEstimate }
-  | { kind: 'error'; key: string; error: unknown };
-
 type PreviewState =
   | { kind: 'idle' }
   | { kind: 'loading' }
   | { kind: 'ready'; preview: ExportPreview }
   | { kind: 'error'; error: unknown };
-
-type HistoryState = { kind: 'loading' } | { kind: 'ready'; data: Page<Export> } | { kind: 'error'; message: string };
 
 interface Props {
   project: Project;
@@ -114,127 +65,35 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
   const locale = useLocale();
   const toasts = useToasts();
   const [settings, setSettings] = useState<ExportSettings>(() => defaultExportSettings(project.aspect_ratio));
-  const [estimate, setEstimate] = useState<EstimateState>({ kind: 'idle' });
   const [startError, setStartError] = useState<unknown>(null);
   const [starting, setStarting] = useState(false);
   const [cancelling, setCancelling] = useState(false);
-  const [current, setCurrent] = useState<Export | null>(null);
-  const [watchProblem, setWatchProblem] = useState<{ kind: 'reconnecting' | 'stopped'; message: string } | null>(null);
-  const [history, setHistory] = useState<HistoryState>({ kind: 'loading' });
-  const [historyPage, setHistoryPage] = useState(1);
-  const [historyKey, setHistoryKey] = useState(0);
-  const [music, setMusic] = useState<Asset[]>([]);
   const [pdfBusy, setPdfBusy] = useState(false);
   const [videoReload, setVideoReload] = useState(0);
-  const [preview, setPreview] = useState<PreviewState>({ kind: 'idle' });
-  const [boardShots, setBoardShots] = useState<ShotLike[]>([]);
   const previewRef = useRef<HTMLElement>(null);
-  const watcher = useRef<ExportWatcher | null>(null);
-  const attached = useRef(false);
   const playerRef = useRef<HTMLDivElement>(null);
 
   const body = useMemo(() => exportRequestBody(settings, { projectId: project.id, versionId }), [settings, project.id, versionId]);
   const key = useMemo(() => requestKey(body), [body]);
-  const reloadHistory = useCallback(() => setHistoryKey((k) => k + 1), []);
 
-  // ---- the estimate, refreshed (debounced, latest wins) whenever the settings change ----
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setEstimate((prev) => ({
-      kind: 'loading',
-      key,
-      previous: prev.kind === 'ready' ? prev.estimate : prev.kind === 'loading' ? prev.previous : null,
-    }));
-    const timer = window.setTimeout(() => {
-      estimateExport(body, ctrl.signal)
-        .then((est) => setEstimate({ kind: 'ready', key, estimate: est }))
-        .catch((error: unknown) => {
-          if (!ctrl.signal.aborted) setEstimate({ kind: 'error', key, error });
-        });
-    }, ESTIMATE_DEBOUNCE_MS);
-    return () => {
-      window.clearTimeout(timer);
-      ctrl.abort();
-    };
-  }, [body, key]);
-
-  // ---- history of the project's exports ----
-  useEffect(() => {
-    const ctrl = new AbortController();
-    listExportHistory({ projectId: project.id, page: historyPage, limit: HISTORY_LIMIT }, ctrl.signal)
-      .then((data) => {
-        if (data.items.length === 0 && historyPage > 1) {
-          setHistoryPage(Math.max(1, data.totalPages));
-          return;
-        }
-        setHistory({ kind: 'ready', data: { ...data, items: newestFirst(data.items) } });
-        // Opening the dialog while an export of this version is still going: follow it.
-        if (!attached.current) {
-          attached.current = true;
-          const going = data.items.find((e) => e.version_id === versionId && !isExportFinished(e.status));
-          if (going) setCurrent((c) => c ?? going);
-        }
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setHistory({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-  }, [project.id, versionId, historyPage, historyKey]);
-
-  // ---- uploaded music (audio assets that no run generated) ----
-  useEffect(() => {
-    const ctrl = new AbortController();
-    listAssets({ projectId: project.id, type: 'audio', limit: 100 }, ctrl.signal)
-      .then((page) =>
-        setMusic(
-          page.items.filter((a) => {
-            const m = a.metadata as { run_id?: unknown } | null;
-            return !(m && typeof m === 'object' && m.run_id);
-          }),
-        ),
-      )
-      .catch(() => {
-        // No music choice then; the export itself does not need it.
-      });
-    return () => ctrl.abort();
-  }, [project.id]);
-
-  // ---- the version's shots, for the player's shot list ----
-  useEffect(() => {
-    const ctrl = new AbortController();
-    getStoryboard(project.id, versionId, ctrl.signal)
-      .then((b) => setBoardShots(b.scenes.flatMap((sc) => sc.shots)))
-      .catch(() => {
-        // The player works without a shot list.
-      });
-    return () => ctrl.abort();
-  }, [project.id, versionId]);
-
-  // ---- follow the current export until it finishes ----
-  const currentId = current?.id ?? null;
-  const currentActive = current !== null && !isExportFinished(current.status);
-  useEffect(() => {
-    if (!currentId || !currentActive) return;
-    setWatchProblem(null);
-    const w = watchExport({
-      fetchExport: () => getExport(currentId),
-      immediate: true,
-      onExport: (e) => {
-        setWatchProblem(null);
-        setCurrent((prev) => newerExport(prev, e));
-      },
-      onError: (e) => setWatchProblem({ kind: 'reconnecting', message: errorMessage(e) }),
-      onStop: (reason, err) => {
-        if (reason === 'gone') setWatchProblem({ kind: 'stopped', message: i18n.t('exportDialog.gone') });
-        else if (reason === 'error') setWatchProblem({ kind: 'stopped', message: errorMessage(err) });
-      },
-    });
-    watcher.current = w;
-    return () => {
-      w.stop();
-      watcher.current = null;
-    };
-  }, [currentId, currentActive]);
+  const estimate = useExportEstimate(body, key);
+  const { current, setCurrent, active: currentActive, watchProblem, setWatchProblem, refresh: refreshCurrent } = useFollowedExport();
+  // Opening the dialog while an export of this version is still going: follow it.
+  const { history, setPage: setHistoryPage, reload: reloadHistory } = useExportHistoryPage(project.id, (items) => {
+    const going = items.find((e) => e.version_id === versionId && !isExportFinished(e.status));
+    if (going) setCurrent((c) => c ?? going);
+  });
+  const music = useMusic(project.id);
+  const boardShots = useBoardShots(project.id, versionId);
+  const previewMutation = useExportPreview();
+  const preview: PreviewState =
+    previewMutation.status === 'pending'
+      ? { kind: 'loading' }
+      : previewMutation.status === 'success'
+        ? { kind: 'ready', preview: previewMutation.data }
+        : previewMutation.status === 'error'
+          ? { kind: 'error', error: previewMutation.error }
+          : { kind: 'idle' };
 
   // When the followed export ends: tell, and show it in the history.
   const lastStatus = useRef<string | null>(null);
@@ -263,15 +122,13 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
   }, [preview, boardShots]);
 
   // ---- what the form shows ----
-  const estimateError = estimate.kind === 'error' && estimate.key === key ? estimate.error : null;
-  const shownError = startError ?? estimateError;
+  const shownError = startError ?? estimate.error;
   const errorField = isApi(shownError) ? exportFieldFor(shownError.field) : null;
   const fieldErrors: Partial<Record<ExportFormField, string>> =
     errorField && isApi(shownError) ? { [errorField]: fieldErrorMessage(shownError) } : {};
   const formError = shownError && !errorField ? shownError : null;
-  const est: ExportEstimate | null =
-    estimate.kind === 'ready' ? estimate.estimate : estimate.kind === 'loading' ? estimate.previous : null;
-  const estimateFresh = estimate.kind === 'ready' && estimate.key === key;
+  const est = estimate.estimate;
+  const estimateFresh = estimate.fresh;
   const insufficient = estimateFresh && est !== null && !est.sufficient_quota;
   const canStart = !starting && !currentActive && !insufficient && !blocksStart(shownError);
 
@@ -310,7 +167,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
       reloadHistory();
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
-      watcher.current?.refresh();
+      refreshCurrent();
     } finally {
       setCancelling(false);
     }
@@ -318,14 +175,11 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
 
   async function makePreview() {
     if (preview.kind === 'loading') return;
-    setPreview({ kind: 'loading' });
     window.setTimeout(() => previewRef.current?.scrollIntoView({ block: 'nearest' }), 0);
-    try {
-      const p = await previewExport({ project_id: project.id, version_id: versionId, speaker_names: settings.speaker_names });
-      setPreview({ kind: 'ready', preview: p });
-    } catch (e) {
-      setPreview({ kind: 'error', error: e });
-    }
+    // The outcome is the mutation's state (shown below); nothing else waits on it.
+    await previewMutation
+      .mutateAsync({ project_id: project.id, version_id: versionId, speaker_names: settings.speaker_names })
+      .catch(() => undefined);
   }
 
   async function download(path: string | null, filename: string) {
@@ -585,7 +439,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                     ? t('exportDialog.makingPreview')
                     : ''}
               </span>
-              <button type="button" className="button secondary button-sm" data-testid="export-preview-close" onClick={() => setPreview({ kind: 'idle' })}>
+              <button type="button" className="button secondary button-sm" data-testid="export-preview-close" onClick={() => previewMutation.reset()}>
                 {t('exportDialog.closePreview')}
               </button>
             </div>
@@ -668,7 +522,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
               <p className="export-watch muted" data-testid="export-watch" data-kind={watchProblem.kind}>
                 {watchProblem.kind === 'reconnecting' ? t('exportDialog.reconnecting', { error: watchProblem.message }) : watchProblem.message}
                 {watchProblem.kind === 'stopped' && (
-                  <button type="button" className="button secondary button-sm" onClick={() => watcher.current?.refresh()}>
+                  <button type="button" className="button secondary button-sm" onClick={refreshCurrent}>
                     {t('exportDialog.checkAgain')}
                   </button>
                 )}
@@ -694,7 +548,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                     </div>
                     <div>
                       <dt>{t('exportDialog.size')}</dt>
-                      <dd>{current.file_size !== null ? formatBytes(current.file_size) : '–'}</dd>
+                      <dd>{current.file_size != null ? formatBytes(current.file_size) : '–'}</dd>
                     </div>
                     <div>
                       <dt>{t('exportDialog.subtitles')}</dt>
@@ -712,7 +566,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         type="button"
                         className="button secondary button-sm"
                         data-testid="export-download-video"
-                        onClick={() => void download(current.video_url, exportFileName(current, 'video'))}
+                        onClick={() => void download(current.video_url ?? null, exportFileName(current, 'video'))}
                       >
                         <DownloadIcon />
                         {t('exportDialog.download', { format: current.format.toUpperCase() })}
@@ -723,7 +577,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         type="button"
                         className="button secondary button-sm"
                         data-testid="export-download-srt"
-                        onClick={() => void download(current.subtitles_url, exportFileName(current, 'subtitles'))}
+                        onClick={() => void download(current.subtitles_url ?? null, exportFileName(current, 'subtitles'))}
                       >
                         <FileTextIcon />
                         {t('exportDialog.downloadSrt')}
@@ -792,7 +646,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         {r.resolution} · {r.aspect_ratio}
                       </td>
                       <td>{r.format.toUpperCase()}</td>
-                      <td className="num">{r.file_size !== null && r.status === 'completed' ? formatBytes(r.file_size) : '–'}</td>
+                      <td className="num">{r.file_size != null && r.status === 'completed' ? formatBytes(r.file_size) : '–'}</td>
                       <td className="num">{videoLengthText(r.duration ?? r.video_length)}</td>
                       <td>
                         <time dateTime={r.created_at} title={formatDateTime(r.created_at)}>
@@ -819,7 +673,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                                 aria-label={t('exportDialog.downloadAria', { resolution: r.resolution, format: r.format })}
                                 title={t('exportDialog.downloadVideo')}
                                 data-testid="export-history-download"
-                                onClick={() => void download(r.video_url, exportFileName(r, 'video'))}
+                                onClick={() => void download(r.video_url ?? null, exportFileName(r, 'video'))}
                               >
                                 <DownloadIcon />
                               </button>
@@ -830,7 +684,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                                   aria-label={t('exportDialog.downloadSrtAria', { resolution: r.resolution, format: r.format })}
                                   title={t('exportDialog.downloadSrtTitle')}
                                   data-testid="export-history-srt"
-                                  onClick={() => void download(r.subtitles_url, exportFileName(r, 'subtitles'))}
+                                  onClick={() => void download(r.subtitles_url ?? null, exportFileName(r, 'subtitles'))}
                                 >
                                   <FileTextIcon />
                                 </button>
@@ -877,238 +731,5 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
         </button>
       </footer>
     </Modal>
-  );
-}
-
-/** The run-status colour classes: processing looks like a running run. */
-function statusClass(status: string): string {
-  return status === 'processing' ? 'running' : status;
-}
-
-function FieldError({ field, message }: { field: string; message?: string | undefined }) {
-  if (!message) return null;
-  return (
-    <p className="field-error" id={`export-${field}-error`} data-testid={`export-field-error-${field}`} role="alert">
-      {message}
-    </p>
-  );
-}
-
-interface ChoiceOption<T extends string> {
-  value: T;
-  label: ReactNode;
-  hint?: string | undefined;
-}
-
-/** A row of radio buttons that looks like a segmented control (arrow keys move, Enter starts). */
-function ChoiceGroup<T extends string>({
-  field,
-  legend,
-  value,
-  options,
-  onChange,
-  error,
-  note,
-}: {
-  field: ExportFormField;
-  legend: string;
-  value: T;
-  options: ChoiceOption<T>[];
-  onChange: (v: T) => void;
-  error?: string | undefined;
-  note?: string;
-}) {
-  return (
-    <fieldset className="form-field" aria-describedby={error ? `export-${field}-error` : undefined}>
-      <legend>
-        {legend}
-        {note && <span className="optional" data-testid={`export-${field}-note`}>{note}</span>}
-      </legend>
-      <div className={`choice-group${error ? ' invalid' : ''}`} role="radiogroup" aria-label={legend} data-export-field={field} aria-invalid={error ? true : undefined}>
-        {options.map((o) => (
-          <label key={o.value} className={`choice${value === o.value ? ' selected' : ''}`} data-testid={`export-${field}-${o.value}`}>
-            <input type="radio" name={`export-${field}`} value={o.value} checked={value === o.value} onChange={() => onChange(o.value)} />
-            <span className="choice-label">{o.label}</span>
-            {o.hint && <span className="choice-hint">{o.hint}</span>}
-          </label>
-        ))}
-      </div>
-      <FieldError field={field} message={error} />
-    </fieldset>
-  );
-}
-
-function EstimatePanel({
-  estimate,
-  state,
-  fresh,
-}: {
-  estimate: ExportEstimate | null;
-  state: EstimateState['kind'];
-  fresh: boolean;
-}) {
-  const t = useT();
-  return (
-    <section
-      className={`export-estimate${fresh ? '' : ' stale'}`}
-      data-testid="export-estimate"
-      data-state={fresh ? 'ready' : state}
-      data-resolution={estimate?.resolution ?? ''}
-      data-format={estimate?.format ?? ''}
-      data-video-length={estimate?.video_length ?? ''}
-      data-frames={estimate?.frames ?? ''}
-      data-cost={estimate?.estimated_cost ?? ''}
-      data-sufficient={estimate ? String(estimate.sufficient_quota) : ''}
-      aria-busy={!fresh}
-      aria-label={t('exportDialog.estimate')}
-    >
-      <h3>
-        {t('exportDialog.estimate')} {!fresh && state === 'loading' && <span className="spinner spinner-sm" aria-hidden="true" />}
-      </h3>
-      {estimate ? (
-        <dl className="export-estimate-facts">
-          <div>
-            <dt>{t('exportDialog.videoLength')}</dt>
-            <dd data-testid="estimate-length">{videoLengthText(estimate.video_length)}</dd>
-          </div>
-          <div>
-            <dt>{t('exportDialog.frames')}</dt>
-            <dd data-testid="estimate-frames">{t('exportDialog.framesAt', { frames: formatNumber(estimate.frames), fps: estimate.fps })}</dd>
-          </div>
-          <div>
-            <dt>{t('exportDialog.picture')}</dt>
-            <dd>
-              {estimate.width}×{estimate.height} · {formatCount('shot', estimate.shots)}
-            </dd>
-          </div>
-          <div>
-            <dt>{t('exportDialog.cost')}</dt>
-            <dd data-testid="estimate-cost">{costText(estimate.estimated_cost)}</dd>
-          </div>
-          <div>
-            <dt>{t('exportDialog.encoding')}</dt>
-            <dd data-testid="estimate-time">{formatEncodeTime(estimate.estimated_duration)}</dd>
-          </div>
-          <div className={estimate.sufficient_quota ? undefined : 'export-quota-short'}>
-            <dt>{t('exportDialog.budget')}</dt>
-            <dd data-testid="estimate-quota">{quotaText(estimate)}</dd>
-          </div>
-        </dl>
-      ) : state === 'error' ? (
-        <p className="muted">{t('exportDialog.noEstimate')}</p>
-      ) : (
-        <p className="muted">{t('exportDialog.workingOut')}</p>
-      )}
-    </section>
-  );
-}
-
-/** An object URL for `text` (revoked when it changes or the component goes), or null. */
-function useObjectUrl(text: string | null, type: string): string | null {
-  const [url, setUrl] = useState<string | null>(null);
-  useEffect(() => {
-    if (text === null) {
-      setUrl(null);
-      return;
-    }
-    const u = URL.createObjectURL(new Blob([text], { type }));
-    setUrl(u);
-    return () => URL.revokeObjectURL(u);
-  }, [text, type]);
-  return url;
-}
-
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-/**
- * The player, large enough to judge the cut, with the shot list beside it: clicking a shot seeks the
- * video to its start; the shot on screen is marked as the video plays.
- */
-function ExportPlayer({
-  url,
-  error,
-  onRetry,
-  aspect,
-  shots,
-  vtt,
-  testId,
-  dataId,
-}: {
-  url: string | null;
-  error: string | null;
-  onRetry?: () => void;
-  aspect: string;
-  shots: TimedShot[];
-  vtt?: string | null;
-  testId: string;
-  dataId: string;
-}) {
-  const t = useT();
-  const videoRef = useRef<HTMLVideoElement>(null);
-  const [time, setTime] = useState(0);
-  const onScreen = shotAt(shots, time);
-  function seek(shot: TimedShot) {
-    const v = videoRef.current;
-    if (!v) return;
-    const at = seekTime(shot);
-    v.currentTime = at;
-    setTime(at);
-  }
-  return (
-    <div className="export-theatre" data-testid={`${testId}-theatre`}>
-      <div className={`export-player aspect-${aspect.replace(':', 'x')}`}>
-        {url ? (
-          <video
-            ref={videoRef}
-            controls
-            preload="auto"
-            src={url}
-            data-testid={testId}
-            data-export-id={dataId}
-            onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
-            onSeeked={(e) => setTime(e.currentTarget.currentTime)}
-          >
-            {vtt && <track kind="subtitles" label={t('exportDialog.subtitles')} srcLang="zh" src={vtt} default />}
-          </video>
-        ) : error ? (
-          <div className="export-player-msg" role="alert">
-            <AlertIcon /> {t('exportDialog.videoLoadFailed', { error })}
-            {onRetry && (
-              <button type="button" className="button secondary button-sm" onClick={onRetry}>
-                {t('common.tryAgain')}
-              </button>
-            )}
-          </div>
-        ) : (
-          <span className="spinner" role="status" aria-label={t('exportDialog.loadingVideo')} />
-        )}
-      </div>
-      {shots.length > 0 && (
-        <ol className="export-shot-list" aria-label={t('exportDialog.shots')} data-testid={`${testId}-shots`}>
-          {shots.map((s) => (
-            <li key={s.id}>
-              <button
-                type="button"
-                className={`export-shot${onScreen?.id === s.id ? ' current' : ''}`}
-                data-testid="export-shot"
-                data-shot-id={s.id}
-                data-start={s.start}
-                aria-current={onScreen?.id === s.id ? 'true' : undefined}
-                disabled={!url}
-                onClick={() => seek(s)}
-                title={t('exportDialog.playFrom', { number: s.number, time: clock(s.start) })}
-              >
-                <span className="export-shot-number">#{s.number}</span>
-                <span className="export-shot-time">{clock(s.start)}</span>
-                <span className="export-shot-label">{s.label}</span>
-              </button>
-            </li>
-          ))}
-        </ol>
-      )}
-    </div>
   );
 }

@@ -4,6 +4,7 @@ import { projectSettingsPatch } from './ProjectSettingsDialog';
 
 const project: Project = {
   id: 'p1',
+  workspace_id: 'w1',
   name: 'Midnight',
   description: '',
   aspect_ratio: '9:16',

@@ -193,7 +193,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
       toasts.show({ kind: 'info', message: t('review.lockedToast', { shot: item.shot_number }) });
       return;
     }
-    if (decision === 'unlock' && !item.locked && item.decision === null) return;
+    if (decision === 'unlock' && !item.locked && item.decision == null) return;
     const next = withDecision(itemsRef.current, item.item_key, decision, text);
     showLocal(next);
     if (decision === 'unlock') {
@@ -485,7 +485,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
               <p className="review-shot-number" data-testid="review-shot-number">
                 {t('review.shotNumber', { scene: current.scene_number, shot: current.shot_number })}
                 <span className={`decision-badge decision-${decisionGroup(current.decision)}`} data-testid="review-decision" data-decision={current.decision ?? ''}>
-                  {current.decision === null
+                  {current.decision == null
                     ? current.redrawn_after
                       ? t('review.decision.newFrame')
                       : t('review.decision.undecided')

@@ -1,4 +1,6 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useState } from 'react';
+import { keys } from '../../api/queries';
 import { getAdminConfig, listAllModels, listProviders, MAX_LIMIT, setProviderEnabled, testProvider, updateAdminConfig } from '../../api/providers';
 import { MODEL_KINDS, type AdminConfig, type AdminConfigPatch, type Model, type ModelKind, type Provider, type ProviderTestResult } from '../../api/types';
 import {
@@ -154,6 +156,9 @@ interface Data {
 
 type Load = { kind: 'loading' } | { kind: 'ready'; data: Data } | { kind: 'error'; message: string; forbidden: boolean };
 
+/** The registry as the page shows it: providers, every model and the defaults, read together. */
+const REGISTRY_KEY = [...keys.providers.all, 'registry'] as const;
+
 type TestState = { kind: 'running' } | { kind: 'done'; result: ProviderTestResult } | { kind: 'error'; message: string };
 
 type Dialog =
@@ -172,28 +177,23 @@ async function loadAll(signal: AbortSignal): Promise<Data> {
 export function ProvidersPage() {
   useLocale(); // re-render on a language switch: S reads the active language
   const toasts = useToasts();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [reloadKey, setReloadKey] = useState(0);
+  const queryClient = useQueryClient();
+  const registry = useQuery({ queryKey: REGISTRY_KEY, queryFn: ({ signal }) => loadAll(signal) });
+  const load: Load = registry.isError
+    ? { kind: 'error', message: errorMessage(registry.error), forbidden: isApiError(registry.error) && registry.error.status === 403 }
+    : registry.data
+      ? { kind: 'ready', data: registry.data }
+      : { kind: 'loading' };
+  const setData = (f: (d: Data) => Data) => queryClient.setQueryData<Data>(REGISTRY_KEY, (d) => (d ? f(d) : d));
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [tests, setTests] = useState<Record<string, TestState>>({});
   const [toggling, setToggling] = useState<string | null>(null);
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    loadAll(ctrl.signal)
-      .then((data) => setLoad({ kind: 'ready', data }))
-      .catch((e: unknown) => {
-        if (ctrl.signal.aborted) return;
-        setLoad({ kind: 'error', message: errorMessage(e), forbidden: isApiError(e) && e.status === 403 });
-      });
-    return () => ctrl.abort();
-  }, [reloadKey]);
+  const reload = useCallback(() => void queryClient.invalidateQueries({ queryKey: keys.providers.all }), [queryClient]);
 
   const data = load.kind === 'ready' ? load.data : null;
 
   function replaceProvider(p: Provider) {
-    setLoad((s) => (s.kind === 'ready' ? { ...s, data: { ...s.data, providers: s.data.providers.map((x) => (x.id === p.id ? p : x)) } } : s));
+    setData((d) => ({ ...d, providers: d.providers.map((x) => (x.id === p.id ? p : x)) }));
   }
 
   async function toggle(p: Provider, on: boolean) {
@@ -275,7 +275,7 @@ export function ProvidersPage() {
             data={data}
             onSaved={(config) => {
               toasts.show({ kind: 'success', message: S.saved });
-              setLoad((s) => (s.kind === 'ready' ? { ...s, data: { ...s.data, config } } : s));
+              setData((d) => ({ ...d, config }));
               reload();
             }}
           />

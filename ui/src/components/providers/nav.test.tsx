@@ -1,5 +1,7 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { makeQueryClient } from '../../api/queryClient';
 import type { User } from '../../api/accounts';
 import { parseRoute, routeHash } from '../../lib/route';
 import { canAdminister } from '../App';
@@ -19,9 +21,11 @@ const user = (is_admin: boolean): User => ({
 
 const render = (props: Parameters<typeof Sidebar>[0]) =>
   renderToStaticMarkup(
-    <ToastProvider>
-      <Sidebar {...props} />
-    </ToastProvider>,
+    <QueryClientProvider client={makeQueryClient()}>
+      <ToastProvider>
+        <Sidebar {...props} />
+      </ToastProvider>
+    </QueryClientProvider>,
   );
 
 describe('Providers & Models in the sidebar', () => {

@@ -1,5 +1,7 @@
-import { useEffect, useState } from 'react';
-import { acceptInvitation, previewInvitation, type InvitationPreview, type InvitationStatus } from '../../api/workspaces';
+import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { keys, useInvitationPreview } from '../../api/queries';
+import { acceptInvitation, type InvitationPreview, type InvitationStatus } from '../../api/workspaces';
 import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { navigate } from '../../lib/navigate';
@@ -123,21 +125,16 @@ export function InvitePage({ token, signedIn }: { token: string; signedIn: boole
   const t = useT();
   const ws = useWorkspace();
   const toasts = useToasts();
-  const [load, setLoad] = useState<PreviewLoad>({ kind: 'loading' });
+  const queryClient = useQueryClient();
+  const preview = useInvitationPreview(token);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setLoad({ kind: 'loading' });
-    previewInvitation(token, ctrl.signal)
-      .then((preview) => setLoad({ kind: 'ready', preview }))
-      .catch((e: unknown) => {
-        if (ctrl.signal.aborted) return;
-        setLoad({ kind: 'error', message: errorMessage(e), notFound: e instanceof ApiError && e.status === 404 });
-      });
-    return () => ctrl.abort();
-  }, [token]);
+  // A failed re-read keeps the preview that was read.
+  const load: PreviewLoad = preview.data
+    ? { kind: 'ready', preview: preview.data }
+    : preview.isError
+      ? { kind: 'error', message: errorMessage(preview.error), notFound: preview.error instanceof ApiError && preview.error.status === 404 }
+      : { kind: 'loading' };
 
   const here = routeHash({ name: 'invite', token });
 
@@ -172,9 +169,7 @@ export function InvitePage({ token, signedIn }: { token: string; signedIn: boole
             setError(errorMessage(e));
             // Used, revoked or expired meanwhile: show the link's state.
             if (e instanceof ApiError && e.status === 409) {
-              previewInvitation(token)
-                .then((preview) => setLoad({ kind: 'ready', preview }))
-                .catch(() => undefined);
+              void queryClient.invalidateQueries({ queryKey: keys.workspaces.invitation(token) });
             }
           });
       }}

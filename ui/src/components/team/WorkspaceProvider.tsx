@@ -1,4 +1,6 @@
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, type ReactNode } from 'react';
+import { keys } from '../../api/queries';
 import { listWorkspaces, type Workspace } from '../../api/workspaces';
 import { useT } from '../../i18n';
 import { navigate } from '../../lib/navigate';
@@ -7,7 +9,11 @@ import { getWorkspaceStore } from '../../lib/workspace';
 import { errorMessage } from '../../transport';
 import { WorkspaceContext, type WorkspaceApi } from './WorkspaceContext';
 
-type Load = { kind: 'loading' } | { kind: 'ready'; list: Workspace[]; currentId: string } | { kind: 'error'; message: string };
+interface WorkspaceList {
+  list: Workspace[];
+  /** The workspace acted in. */
+  currentId: string;
+}
 
 /**
  * Loads the signed-in user's workspaces, picks the one to act in (the stored choice, else the
@@ -17,34 +23,22 @@ type Load = { kind: 'loading' } | { kind: 'ready'; list: Workspace[]; currentId:
 export function WorkspaceProvider({ userId, children }: { userId: string; children: ReactNode }) {
   const t = useT();
   const store = getWorkspaceStore();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [attempt, setAttempt] = useState(0);
-
-  const fetchList = useCallback(async (signal?: AbortSignal) => {
-    const list = await listWorkspaces(signal);
-    const chosen = store.reconcile(list);
-    setLoad({ kind: 'ready', list, currentId: chosen?.id ?? userId });
-    return list;
-  }, [store, userId]);
-
-  useEffect(() => {
-    store.setUser(userId);
-    const ctrl = new AbortController();
-    fetchList(ctrl.signal).catch((e: unknown) => {
-      if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-    });
-    return () => ctrl.abort();
-  }, [store, userId, fetchList, attempt]);
-
-  // Coming back to the tab reads the list again: a workspace one was removed from (or that was
-  // deleted) falls back to the personal one instead of failing every request with 404.
-  useEffect(() => {
-    const onVisible = () => {
-      if (document.visibilityState === 'visible') void fetchList().catch(() => undefined);
-    };
-    document.addEventListener('visibilitychange', onVisible);
-    return () => document.removeEventListener('visibilitychange', onVisible);
-  }, [fetchList]);
+  const queryClient = useQueryClient();
+  const key = keys.workspaces.list(userId);
+  const q = useQuery({
+    queryKey: key,
+    queryFn: async ({ signal }) => {
+      if (store.user() !== userId) store.setUser(userId);
+      const list = await listWorkspaces(signal);
+      const chosen = store.reconcile(list);
+      return { list, currentId: chosen?.id ?? userId };
+    },
+    // Coming back to the tab reads the list again: a workspace one was removed from (or that was
+    // deleted) falls back to the personal one instead of failing every request with 404.
+    refetchOnWindowFocus: true,
+    gcTime: 0,
+  });
+  const { refetch } = q;
 
   // Signed out (the provider goes away): forget the selection in memory.
   useEffect(() => () => store.setUser(null), [store]);
@@ -52,44 +46,49 @@ export function WorkspaceProvider({ userId, children }: { userId: string; childr
   const switchTo = useCallback(
     (id: string) => {
       store.select(id);
-      setLoad((l) => (l.kind === 'ready' ? { ...l, currentId: store.current() ?? l.currentId } : l));
+      queryClient.setQueryData<WorkspaceList>(key, (d) => (d ? { ...d, currentId: store.current() ?? d.currentId } : d));
       // A project belongs to one workspace: the editor of the old one has nothing to show here.
       if (parseRoute(window.location.hash).name === 'project') navigate({ name: 'projects' });
     },
-    [store],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [store, queryClient, userId],
   );
 
-  const upsert = useCallback((w: Workspace) => {
-    setLoad((l) => {
-      if (l.kind !== 'ready') return l;
-      const i = l.list.findIndex((x) => x.id === w.id);
-      const list = i >= 0 ? l.list.map((x) => (x.id === w.id ? w : x)) : [...l.list, w];
-      return { ...l, list };
-    });
-  }, []);
+  const upsert = useCallback(
+    (w: Workspace) => {
+      queryClient.setQueryData<WorkspaceList>(key, (d) => {
+        if (!d) return d;
+        const i = d.list.findIndex((x) => x.id === w.id);
+        return { ...d, list: i >= 0 ? d.list.map((x) => (x.id === w.id ? w : x)) : [...d.list, w] };
+      });
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [queryClient, userId],
+  );
 
+  const reload = useCallback(async () => (await refetch({ throwOnError: true })).data?.list ?? [], [refetch]);
+
+  const data = q.data;
   const api = useMemo<WorkspaceApi | null>(() => {
-    if (load.kind !== 'ready') return null;
-    const current = load.list.find((w) => w.id === load.currentId) ?? load.list.find((w) => w.personal) ?? load.list[0];
+    if (!data) return null;
+    const current = data.list.find((w) => w.id === data.currentId) ?? data.list.find((w) => w.personal) ?? data.list[0];
     if (!current) return null;
-    return { workspaces: load.list, current, switchTo, reload: () => fetchList(), upsert };
-  }, [load, switchTo, fetchList, upsert]);
+    return { workspaces: data.list, current, switchTo, reload, upsert };
+  }, [data, switchTo, reload, upsert]);
 
-  if (load.kind === 'error') {
+  // Only a first read that failed stops the app; a failed re-read keeps what was read.
+  if (!data && q.isError) {
     return (
       <div className="auth-screen">
         <div className="load-error panel" role="alert" data-testid="workspaces-error">
           <div>
             <h2>{t('workspace.loadFailed')}</h2>
-            <p>{load.message}</p>
+            <p>{errorMessage(q.error)}</p>
           </div>
           <button
             type="button"
             className="button secondary"
-            onClick={() => {
-              setLoad({ kind: 'loading' });
-              setAttempt((a) => a + 1);
-            }}
+            onClick={() => void queryClient.resetQueries({ queryKey: key })}
           >
             {t('common.tryAgain')}
           </button>

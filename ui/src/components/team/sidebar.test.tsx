@@ -1,5 +1,7 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { makeQueryClient } from '../../api/queryClient';
 import type { User } from '../../api/accounts';
 import { Sidebar } from '../Sidebar';
 import { ToastProvider } from '../Toasts';
@@ -28,9 +30,11 @@ const ws: WorkspaceApi = {
 
 const render = (props: Parameters<typeof Sidebar>[0]) =>
   renderToStaticMarkup(
-    <ToastProvider>
-      <Sidebar {...props} />
-    </ToastProvider>,
+    <QueryClientProvider client={makeQueryClient()}>
+      <ToastProvider>
+        <Sidebar {...props} />
+      </ToastProvider>
+    </QueryClientProvider>,
   );
 
 describe('sidebar and workspaces', () => {

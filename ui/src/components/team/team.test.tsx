@@ -4,7 +4,8 @@ import { InviteView, type InviteViewProps } from './InvitePage';
 import { ADMIN_ID, OWNER_ID, REVIEWER_ID, invitation, members, preview, workspace } from './fixtures';
 import { RETURN_TO_KEY, rememberReturnTo, takeReturnTo } from './returnTo';
 import { canEditMember, canLeave, grantableRoles } from './roles';
-import { PersonalTeamView, TeamView, type TeamViewProps } from './TeamPage';
+import { PersonalTeamView } from './PersonalTeamView';
+import { TeamView, type TeamViewProps } from './TeamView';
 import { WorkspaceSwitcherView, workspaceLabel } from './WorkspaceSwitcher';
 
 const noop = () => undefined;
