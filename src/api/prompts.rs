@@ -154,7 +154,7 @@ pub async fn delete_prompt(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/prompts/{id}/versions", tag = "prompts",
+#[utoipa::path(get, path = "/api/v1/prompts/{id}/versions", operation_id = "list_prompt_versions", tag = "prompts",
     params(("id" = String, Path, description = "Template id"), ListVersionsQuery),
     responses((status = 200, description = "A page of versions, newest number first", body = Page<PromptVersion>),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -171,7 +171,7 @@ pub async fn list_versions(
     Ok(Json(Page::new(items, total, spec)))
 }
 
-#[utoipa::path(post, path = "/api/v1/prompts/{id}/versions", tag = "prompts",
+#[utoipa::path(post, path = "/api/v1/prompts/{id}/versions", operation_id = "create_prompt_version", tag = "prompts",
     params(("id" = String, Path, description = "Template id")), request_body = NewPromptVersion,
     responses((status = 201, description = "Created; it becomes the current version", body = PromptVersion),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -188,7 +188,7 @@ pub async fn create_version(
     Ok((StatusCode::CREATED, Json(version)))
 }
 
-#[utoipa::path(get, path = "/api/v1/prompts/{id}/versions/{version_id}", tag = "prompts",
+#[utoipa::path(get, path = "/api/v1/prompts/{id}/versions/{version_id}", operation_id = "get_prompt_version", tag = "prompts",
     params(("id" = String, Path, description = "Template id"),
         ("version_id" = String, Path, description = "Version id")),
     responses((status = 200, body = PromptVersion), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -106,7 +106,7 @@ pub struct VersionList {
     pub total: u64,
 }
 
-#[utoipa::path(get, path = "/api/v1/workflows/templates/{id}/versions", tag = "workflows",
+#[utoipa::path(get, path = "/api/v1/workflows/templates/{id}/versions", operation_id = "list_template_versions", tag = "workflows",
     params(("id" = String, Path)),
     responses((status = 200, body = VersionList), (status = 404, body = ErrorBody)))]
 pub async fn list_versions(
@@ -122,7 +122,7 @@ pub async fn list_versions(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/workflows/templates/{id}/versions", tag = "workflows",
+#[utoipa::path(post, path = "/api/v1/workflows/templates/{id}/versions", operation_id = "create_template_version", tag = "workflows",
     params(("id" = String, Path)), request_body = NewTemplateVersion,
     responses((status = 201, body = TemplateVersion), (status = 403, description = "Built-in templates are read-only", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -137,7 +137,7 @@ pub async fn create_version(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-#[utoipa::path(get, path = "/api/v1/workflows/templates/{id}/versions/{version_id}", tag = "workflows",
+#[utoipa::path(get, path = "/api/v1/workflows/templates/{id}/versions/{version_id}", operation_id = "get_template_version", tag = "workflows",
     params(("id" = String, Path), ("version_id" = String, Path)),
     responses((status = 200, body = TemplateVersion), (status = 404, body = ErrorBody)))]
 pub async fn get_version(

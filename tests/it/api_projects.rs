@@ -557,6 +557,19 @@ async fn the_openapi_document_states_the_constraints_the_server_checks() {
     }
     assert!(lists >= 15, "every list is paged: {lists}");
 
+    // Operation ids are unique (clients name their functions after them).
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operationId");
+
     let shots = &doc["paths"]["/api/v1/storyboards"]["get"]["parameters"];
     let project = shots
         .as_array()
