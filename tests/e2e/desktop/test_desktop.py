@@ -406,3 +406,32 @@ def test_project_survives_restart(app):
     WebDriverWait(app.driver, STEP_TIMEOUT).until(lambda d: PROJECT_NAME in project_names(d))
     assert project_names(app.driver) == [PROJECT_NAME]
     screenshot(app.driver, "projects-after-restart")
+
+
+def test_a_run_is_followed_by_the_shells_events_not_polling(app):
+    # A project with a short script; its animatic run stops at the review gate, so it stays live.
+    script = "INT. KITCHEN - NIGHT\n\nMara pours two cups.\n\nMARA\nYou came back.\n"
+    created = app.fetch("POST", "/api/v1/projects", {"name": "Live run"})
+    assert created["status"] == 201, created
+    project = json.loads(created["text"])
+    project_id, version_id = project["id"], project["current_version_id"]
+    saved = app.fetch("PUT", f"/api/v1/projects/{project_id}/versions/{version_id}/script", {"text": script})
+    assert saved["status"] == 200, saved
+    driver = app.driver
+    wait = WebDriverWait(driver, STEP_TIMEOUT * 4)
+    driver.execute_script("window.location.hash = arguments[0]", f"#/projects/{project_id}/runs")
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '[data-testid="run-start"]'))).click()
+    live = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="run-live"]')))
+    try:
+        # `sse` is the watcher's mode for a pushed stream: here the Tauri `run-progress` events.
+        wait.until(lambda d: live.get_attribute("data-mode") in ("sse", "poll"))
+        assert live.get_attribute("data-mode") == "sse"
+        # Pushed progress reaches the page: the run arrives at its review gate.
+        wait.until(
+            lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="run-summary"]').get_attribute("data-status")
+            == "waiting_review"
+        )
+    except TimeoutException:
+        screenshot(driver, "timeout-live-run")
+        raise
+    assert live.get_attribute("data-mode") == "sse"

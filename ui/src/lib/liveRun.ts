@@ -1,8 +1,9 @@
 /**
- * Keeps a workflow run fresh: server-sent events when the transport can stream (the first
- * `state` event carries the run; every `progress` event triggers a throttled refetch), otherwise
- * (desktop app:// scheme, no EventSource, a dropped stream) polling every second while the run is
- * not finished. Pure of React and the DOM: everything it touches comes in through `deps`.
+ * Keeps a workflow run fresh: pushed events when the transport has them — server-sent events in
+ * the browser (the first `state` event carries the run), the shell's Tauri events on the desktop
+ * (transport/desktopEvents.ts) — where every `progress` event triggers a throttled refetch;
+ * otherwise (no EventSource, a dropped stream) polling every second while the run is not
+ * finished. Pure of React and the DOM: everything it touches comes in through `deps`.
  */
 import type { Run, RunStatus } from '../api/types';
 import type { EventStreamHandlers, Unsubscribe } from '../transport/events';

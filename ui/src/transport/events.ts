@@ -2,7 +2,8 @@
  * Server-sent events. The API streams a run's progress on `GET /api/v1/workflow-runs/{id}/events`
  * (docs/API-WORKFLOWS.md "Events"). In the browser build that is a same-origin `EventSource`; the
  * desktop shell's app:// scheme cannot carry one (and EventSource cannot send a bearer token), so
- * there `openEventStream` returns null and the caller polls instead (see lib/liveRun.ts).
+ * there `openEventStream` returns null; the desktop follows the shell's Tauri events instead
+ * (desktopEvents.ts), and a caller without either polls (see lib/liveRun.ts).
  */
 
 export type Unsubscribe = () => void;

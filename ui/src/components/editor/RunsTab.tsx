@@ -27,7 +27,8 @@ import { nodeLabel, runStatusLabel, stepStatusLabel, templateName } from '../../
 import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
 import { costText, runCost, stepCost } from '../../lib/providers';
 import { navigate } from '../../lib/navigate';
-import { errorMessage, eventStreamUrl, openEventStream } from '../../transport';
+import { errorMessage, eventStreamUrl, getTransport, openEventStream } from '../../transport';
+import { openDesktopRunStream } from '../../transport/desktopEvents';
 import { AlertIcon, FilmIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons';
 import { RunEstimate } from '../RunEstimate';
 import { useToasts } from '../Toasts';
@@ -136,7 +137,11 @@ export function RunsTab({
   useEffect(() => {
     if (!runId) return;
     const w = watchRun({
-      openStream: (handlers) => openEventStream(eventStreamUrl(runEventsPath(runId)), ['state', 'progress'], handlers),
+      // Server-sent events in the browser; the shell's Tauri events on the desktop.
+      openStream: (handlers) =>
+        getTransport().kind === 'desktop'
+          ? openDesktopRunStream(runId, handlers)
+          : openEventStream(eventStreamUrl(runEventsPath(runId)), ['state', 'progress'], handlers),
       fetchRun: () => getRun(runId),
       onRun: (r) => {
         setStale(false);

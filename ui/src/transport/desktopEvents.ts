@@ -1,0 +1,47 @@
+/**
+ * Live progress in the desktop app. The shell (src-tauri/src/main.rs) emits every run's progress
+ * as the Tauri event `run-progress`, with the same payload as the server's SSE `progress` event
+ * (docs/API-WORKFLOWS.md "Events"), so the desktop UI follows a run by events instead of polling.
+ */
+import { listen } from '@tauri-apps/api/event';
+import type { EventStreamHandlers, Unsubscribe } from './events';
+
+export const RUN_PROGRESS_EVENT = 'run-progress';
+
+/** Tauri's `listen`, or a stand-in in tests. */
+export type ListenFn = (event: string, handler: (e: { payload: unknown }) => void) => Promise<() => void>;
+
+/**
+ * Forwards `run-progress` events of one run as `progress` server events. Once subscribed it sends
+ * one empty `progress` event, so the watcher reads the current state after the subscription
+ * (nothing between the two is missed), as the SSE stream's first `state` event does. A failed
+ * subscription closes the stream and calls `onError` (the watcher then polls).
+ */
+export function openDesktopRunStream(runId: string, handlers: EventStreamHandlers, listenFn: ListenFn = listen): Unsubscribe {
+  let closed = false;
+  let unlisten: (() => void) | null = null;
+  listenFn(RUN_PROGRESS_EVENT, (e) => {
+    if (closed) return;
+    const payload = e.payload as { run_id?: unknown } | null;
+    if (payload && payload.run_id === runId) handlers.onEvent({ event: 'progress', data: JSON.stringify(payload) });
+  }).then(
+    (stop) => {
+      if (closed) {
+        stop();
+        return;
+      }
+      unlisten = stop;
+      handlers.onEvent({ event: 'progress', data: '' });
+    },
+    () => {
+      if (closed) return;
+      closed = true;
+      handlers.onError();
+    },
+  );
+  return () => {
+    if (closed) return;
+    closed = true;
+    unlisten?.();
+  };
+}
