@@ -138,26 +138,7 @@ async fn register(s: &TestServer, base: &str) -> (String, String) {
 }
 
 async fn project(s: &TestServer) -> (String, String) {
-    let (status, p) = s
-        .post(
-            "/api/v1/projects",
-            json!({"name": "AI run", "aspect_ratio": "9:16"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{p}");
-    let (pid, vid) = (
-        p["id"].as_str().unwrap().to_string(),
-        p["current_version_id"].as_str().unwrap().to_string(),
-    );
-    let (status, body) = s
-        .call(
-            Method::PUT,
-            &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
-            Some(json!({"text": CN})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let (pid, vid) = s.project_with_script("AI run", "9:16", CN).await;
     let (status, body) = s
         .post(
             &format!("/api/v1/projects/{pid}/versions/{vid}/script/parse"),

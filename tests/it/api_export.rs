@@ -24,27 +24,7 @@ const SCRIPT: &str = "第1集\n\
 △ 王磊独自走在雨中。\n";
 
 async fn project(s: &TestServer, text: &str) -> (String, String) {
-    let (status, p) = s
-        .post(
-            "/api/v1/projects",
-            json!({"name": "导出测试", "aspect_ratio": "9:16"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{p}");
-    let (pid, vid) = (
-        p["id"].as_str().unwrap().to_string(),
-        p["current_version_id"].as_str().unwrap().to_string(),
-    );
-    let (status, body) = s
-        .call(
-            Method::PUT,
-            &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
-            Some(json!({"text": text})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (pid, vid)
+    s.project_with_script("导出测试", "9:16", text).await
 }
 
 async fn run_state(s: &TestServer, id: &str) -> Value {

@@ -13,27 +13,7 @@ use storyloom::config::AuthMode;
 const CN: &str = include_str!("../../assets/samples/rebirth_ep1.txt");
 
 async fn project_with_script(s: &TestServer, text: &str) -> (String, String) {
-    let (status, p) = s
-        .post(
-            "/api/v1/projects",
-            json!({"name": "Run me", "aspect_ratio": "1:1"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{p}");
-    let (pid, vid) = (
-        p["id"].as_str().unwrap().to_string(),
-        p["current_version_id"].as_str().unwrap().to_string(),
-    );
-    let (status, body) = s
-        .call(
-            Method::PUT,
-            &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
-            Some(json!({"text": text})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (pid, vid)
+    s.project_with_script("Run me", "1:1", text).await
 }
 
 /// Polls the run until `done(run)` (bounded: the offline run takes seconds, never minutes).

@@ -109,6 +109,37 @@ impl TestServer {
         self.call(Method::GET, path, None, &[]).await
     }
 
+    /// A project (`name`, `aspect_ratio`) whose current version holds `text`, saved and parsed:
+    /// its id and its version's.
+    pub async fn project_with_script(
+        &self,
+        name: &str,
+        aspect_ratio: &str,
+        text: &str,
+    ) -> (String, String) {
+        let (status, p) = self
+            .post(
+                "/api/v1/projects",
+                serde_json::json!({"name": name, "aspect_ratio": aspect_ratio}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        let (pid, vid) = (
+            p["id"].as_str().unwrap().to_string(),
+            p["current_version_id"].as_str().unwrap().to_string(),
+        );
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/api/v1/projects/{pid}/versions/{vid}/script"),
+                Some(serde_json::json!({"text": text})),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (pid, vid)
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(body), &[]).await
     }
