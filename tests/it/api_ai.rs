@@ -8,7 +8,6 @@ use crate::common;
 use std::{
     io::Cursor,
     net::SocketAddr,
-    path::Path,
     process::Command,
     sync::{Arc, Mutex},
     time::Duration,
@@ -261,26 +260,7 @@ async fn export_mp4(s: &TestServer, pid: &str) -> (tempfile::TempDir, std::path:
     (dir, file)
 }
 
-fn ffprobe(file: &Path) -> Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::common::ffprobe;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_production_on_registered_models_is_charged_as_estimated_and_exports() {

@@ -104,26 +104,7 @@ async fn download(s: &TestServer, url: &str, to: &Path) -> Vec<u8> {
     bytes
 }
 
-fn ffprobe(file: &Path) -> Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::common::ffprobe;
 
 fn streams<'a>(probe: &'a Value, kind: &str) -> Vec<&'a Value> {
     probe["streams"]

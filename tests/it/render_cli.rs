@@ -3,28 +3,7 @@
 //! codecs, voice and a subtitle track, and the `.srt` beside it says the script's lines.
 use std::{path::Path, process::Command};
 
-use serde_json::Value;
-
-fn ffprobe(file: &Path) -> Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::common::ffprobe;
 
 /// The storyboard's total seconds, from the same parser the job uses.
 fn storyboard_secs(script: &Path) -> f64 {

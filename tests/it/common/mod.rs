@@ -216,3 +216,26 @@ pub fn assert_error(body: &Value, code: &str, field: Option<&str>) {
         None => assert!(body.get("field").is_none(), "unexpected field in {body}"),
     }
 }
+
+/// What ffprobe says of a media file (format and streams, as JSON); the exported videos are
+/// checked with it.
+pub fn ffprobe(file: &std::path::Path) -> Value {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
