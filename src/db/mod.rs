@@ -158,6 +158,9 @@ impl Db {
         // Savepoints (group commit) and statement journals stay in memory: on disk, a batch of
         // ledger writes spilled its page images to a temporary file.
         writer.pragma_update(None, "temp_store", "MEMORY")?;
+        // The ledger's indexes are the writer's working set; SQLite's default 2 MB cache sent it
+        // back to the file (pread) for pages it had just written.
+        writer.pragma_update(None, "cache_size", -16 * 1024)?;
         apply_migrations(&mut writer)?;
         let credentials = Arc::new(CredentialsWatch::default());
         {
