@@ -46,6 +46,8 @@ pub struct Db {
     credentials: Arc<CredentialsWatch>,
     /// Writes waiting for the writer (group commit, see [`Db::write`]).
     pending: Arc<Mutex<VecDeque<Box<dyn WriteJob>>>>,
+    /// True while a blocking thread is draining `pending` (at most one does).
+    draining: Arc<AtomicBool>,
     stats: Arc<WriteStats>,
 }
 
@@ -107,6 +109,15 @@ where
         };
         // The caller may have gone (a dropped request): the write stands all the same.
         let _ = self.reply.send(out);
+    }
+}
+
+/// Clears the "a thread is draining" flag if the drain unwinds.
+struct ResetOnUnwind<'a>(&'a AtomicBool);
+
+impl Drop for ResetOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 
@@ -189,6 +200,7 @@ impl Db {
             read_gate,
             credentials,
             pending: Arc::default(),
+            draining: Arc::default(),
             stats: Arc::default(),
         })
     }
@@ -290,40 +302,59 @@ impl Db {
                 out: None,
                 reply,
             }));
-        let (writer, credentials, pending, stats) = (
-            self.writer.clone(),
-            self.credentials.clone(),
-            self.pending.clone(),
-            self.stats.clone(),
-        );
-        // Every write brings one drain; a drain that finds its write already committed by an
-        // earlier batch has nothing to do.
-        tokio::task::spawn_blocking(move || {
-            // A panic inside a previous write poisons the mutex, but the connection is still
-            // sound (its transaction was rolled back on drop), so keep using it.
-            let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-            Self::drain(&mut conn, &credentials, &pending, &stats);
-        });
+        // One blocking thread drains the queue while there is anything in it; a write that
+        // finds it at work just waits for its batch (one thread per write parked ~60 threads on
+        // the writer's mutex with 64 concurrent writers).
+        if !self.draining.swap(true, Ordering::SeqCst) {
+            let (writer, credentials, pending, draining, stats) = (
+                self.writer.clone(),
+                self.credentials.clone(),
+                self.pending.clone(),
+                self.draining.clone(),
+                self.stats.clone(),
+            );
+            tokio::task::spawn_blocking(move || loop {
+                // Should the drain itself panic, the next write starts another.
+                let reset = ResetOnUnwind(&draining);
+                // One batch per lock, so `write_sync` gets its turn between batches. A panic
+                // inside a previous write poisons the mutex, but the connection is still sound
+                // (its transaction was rolled back on drop), so keep using it.
+                while Self::drain(
+                    &mut writer.lock().unwrap_or_else(|p| p.into_inner()),
+                    &credentials,
+                    &pending,
+                    &stats,
+                ) {}
+                std::mem::forget(reset);
+                draining.store(false, Ordering::SeqCst);
+                // A write queued between the last empty look and the line above found the flag
+                // still set and spawned nobody: take it on (unless a new drain already has).
+                let queued = !pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+                if !queued || draining.swap(true, Ordering::SeqCst) {
+                    break;
+                }
+            });
+        }
         outcome
             .await
             .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
     /// Runs the queued writes (up to [`MAX_BATCH`], for up to [`BATCH_BUDGET`]) in one
-    /// transaction and reports each one's outcome after the commit.
+    /// transaction and reports each one's outcome after the commit; false when none was queued.
     fn drain(
         conn: &mut Connection,
         credentials: &CredentialsWatch,
         pending: &Mutex<VecDeque<Box<dyn WriteJob>>>,
         stats: &WriteStats,
-    ) {
+    ) -> bool {
         let mut batch: Vec<Box<dyn WriteJob>> = {
             let mut queue = pending.lock().unwrap_or_else(|p| p.into_inner());
             let n = queue.len().min(MAX_BATCH);
             queue.drain(..n).collect()
         };
         if batch.is_empty() {
-            return;
+            return false;
         }
         let started = Instant::now();
         let failure = (|| -> Result<(), rusqlite::Error> {
@@ -357,7 +388,7 @@ impl Db {
                 }
             }
             if ran < batch.len() {
-                // Over budget: the rest go first in the next batch (their drains are queued).
+                // Over budget: the rest go first in the next batch.
                 let mut queue = pending.lock().unwrap_or_else(|p| p.into_inner());
                 for job in batch.drain(ran..).rev() {
                     queue.push_front(job);
@@ -378,6 +409,7 @@ impl Db {
         for job in batch {
             job.finish(failure.as_ref());
         }
+        true
     }
 
     /// The synchronous form of [`Db::write`], for start-up and command-line work.
