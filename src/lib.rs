@@ -66,6 +66,8 @@ pub struct AppState {
     pub provider_secrets: Arc<registry::secrets::SecretVault>,
     /// Concurrency limits per AI provider (one set per process).
     pub ai_limiter: providers::ProviderLimiter,
+    /// API key checks this process made (src/auth; stale after any change to keys or users).
+    pub(crate) key_cache: Arc<auth::KeyCache>,
 }
 
 impl AppState {
@@ -128,6 +130,7 @@ impl AppState {
             exports: Arc::new(export::ExportHub::default()),
             limits,
             remote,
+            key_cache: Arc::new(auth::KeyCache::default()),
         })
     }
 }

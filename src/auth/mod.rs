@@ -481,11 +481,12 @@ async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Principal,
         .read({
             let user_id = user_id.clone();
             move |c| {
-                c.query_row(
+                c.prepare_cached(
                     "SELECT status, role FROM users WHERE id = ?1 AND kind = 'person'",
-                    [&user_id],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-                )
+                )?
+                .query_row([&user_id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
                 .optional()
                 .map_err(AuthError::from)
             }
@@ -502,37 +503,97 @@ fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
+/// Key checks this process made, by key hash, so a request with a known key skips the database
+/// (and the hop to a blocking thread). An entry holds only while [`Db::credentials_generation`]
+/// has not moved since it was read: any committed change to `api_keys` or `users` in this
+/// process (a revocation, a suspension, a role change, a new last-used time) makes every entry
+/// stale before the write returns, so revoking stays immediate. Expiry, status and revocation are
+/// still judged on every request from the cached row. A change made by another process on the
+/// same file is seen within [`KEY_CACHE_MAX_AGE`].
+#[derive(Default)]
+pub struct KeyCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedKey>>,
+}
+
+/// How long a cached key check may be used at most (changes by another process).
+pub const KEY_CACHE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Entries kept at most; the cache starts over when full.
+const KEY_CACHE_CAPACITY: usize = 4096;
+
+struct CachedKey {
+    generation: u64,
+    read_at: std::time::Instant,
+    row: KeyRow,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &str, generation: u64) -> Option<KeyRow> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(hash)
+            .filter(|e| e.generation == generation && e.read_at.elapsed() < KEY_CACHE_MAX_AGE)
+            .map(|e| e.row.clone())
+    }
+
+    fn put(&self, hash: String, generation: u64, read_at: std::time::Instant, row: KeyRow) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= KEY_CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(
+            hash,
+            CachedKey {
+                generation,
+                read_at,
+                row,
+            },
+        );
+    }
+}
+
+const KEY_LOOKUP: &str =
+    "SELECT k.id, k.user_id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
+        u.status, u.role
+ FROM api_keys k JOIN users u ON u.id = k.user_id
+ WHERE k.key_hash = ?1";
+
 #[tracing::instrument(skip_all)]
 async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal, AuthError> {
     let hash = hash_key(key);
     let now = state.clock.now();
-    let row = state
-        .db
-        .read(move |c| {
-            c.query_row(
-                "SELECT k.id, k.user_id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
-                        u.status, u.role
-                 FROM api_keys k JOIN users u ON u.id = k.user_id
-                 WHERE k.key_hash = ?1",
-                [&hash],
-                |r| {
-                    Ok(KeyRow {
-                        id: r.get(0)?,
-                        user_id: r.get(1)?,
-                        scopes: r.get(2)?,
-                        expires_at: r.get(3)?,
-                        revoked_at: r.get(4)?,
-                        last_used_at: r.get(5)?,
-                        user_status: r.get(6)?,
-                        role: r.get(7)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(AuthError::from)
-        })
-        .await?
-        .ok_or(AuthError::InvalidApiKey)?;
+    // Read the generation before the row: a write that lands in between leaves the entry stale.
+    let generation = state.db.credentials_generation();
+    let row = match state.key_cache.get(&hash, generation) {
+        Some(row) => row,
+        None => {
+            let read_at = std::time::Instant::now();
+            let lookup = hash.clone();
+            let row = state
+                .db
+                .read(move |c| {
+                    c.prepare_cached(KEY_LOOKUP)?
+                        .query_row([&lookup], |r| {
+                            Ok(KeyRow {
+                                id: r.get(0)?,
+                                user_id: r.get(1)?,
+                                scopes: r.get(2)?,
+                                expires_at: r.get(3)?,
+                                revoked_at: r.get(4)?,
+                                last_used_at: r.get(5)?,
+                                user_status: r.get(6)?,
+                                role: r.get(7)?,
+                            })
+                        })
+                        .optional()
+                        .map_err(AuthError::from)
+                })
+                .await?
+                .ok_or(AuthError::InvalidApiKey)?;
+            state.key_cache.put(hash, generation, read_at, row.clone());
+            row
+        }
+    };
     if row.revoked_at.is_some() {
         return Err(AuthError::RevokedApiKey);
     }
@@ -556,11 +617,9 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal, 
         state
             .db
             .write(move |tx| {
-                tx.execute(
-                    "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2",
-                    params![at, id],
-                )
-                .map_err(AuthError::from)
+                tx.prepare_cached("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")?
+                    .execute(params![at, id])
+                    .map_err(AuthError::from)
             })
             .await?;
     }
@@ -579,6 +638,7 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal, 
     ))
 }
 
+#[derive(Clone)]
 struct KeyRow {
     id: String,
     user_id: String,

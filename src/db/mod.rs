@@ -2,9 +2,14 @@
 //! readers, all used from blocking threads so the async executor never waits on disk.
 use crate::error::{CodedError, ErrorCode};
 use std::{
+    collections::VecDeque,
+    panic::AssertUnwindSafe,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
 };
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -41,14 +46,123 @@ pub struct Db {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// One permit per reader connection: async reads wait here (a task, no thread) rather than
+    /// on blocking threads parked in the pool's checkout. Without it, 64 concurrent requests kept
+    /// ~130 blocking threads fighting over 4 connections (docs/BENCHMARKS.md, "Hot paths").
+    read_gate: Arc<tokio::sync::Semaphore>,
+    credentials: Arc<CredentialsWatch>,
+    /// Writes waiting for the writer (group commit, see [`Db::write`]).
+    pending: Arc<Mutex<VecDeque<Box<dyn WriteJob>>>>,
+    /// True while a blocking thread is draining `pending` (at most one does).
+    draining: Arc<AtomicBool>,
+    stats: Arc<WriteStats>,
+}
+
+/// Counts of [`Db::write`] calls and of the transactions that carried them.
+#[derive(Default)]
+struct WriteStats {
+    writes: AtomicU64,
+    transactions: AtomicU64,
+}
+
+/// Writes committed together at most (group commit).
+const MAX_BATCH: usize = 64;
+
+/// A batch stops taking more of its writes after this long, so a fast write never waits long
+/// behind slow ones for its commit; the rest go to the next batch.
+const BATCH_BUDGET: Duration = Duration::from_millis(2);
+
+/// One queued [`Db::write`]: its closure, then its outcome once the batch commits or fails.
+trait WriteJob: Send {
+    /// Runs the closure inside the batch's transaction; false when it failed (or panicked), so
+    /// its changes must be undone.
+    fn run(&mut self, tx: &Transaction<'_>) -> bool;
+    /// Sends the result: the closure's own, or `failure` (the batch did not commit).
+    fn finish(self: Box<Self>, failure: Option<&rusqlite::Error>);
+}
+
+struct Job<T, E, F> {
+    f: Option<F>,
+    out: Option<Result<T, E>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> WriteJob for Job<T, E, F>
+where
+    F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send,
+    T: Send,
+    E: From<DbError> + Send,
+{
+    fn run(&mut self, tx: &Transaction<'_>) -> bool {
+        let Some(f) = self.f.take() else {
+            return false;
+        };
+        let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))).unwrap_or_else(|_| {
+            Err(E::from(DbError::Task(
+                "a write transaction panicked".into(),
+            )))
+        });
+        let ok = out.is_ok();
+        self.out = Some(out);
+        ok
+    }
+
+    fn finish(self: Box<Self>, failure: Option<&rusqlite::Error>) {
+        let out = match (self.out, failure) {
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(v)), None) => Ok(v),
+            (_, Some(e)) => Err(E::from(DbError::Sqlite(copy_error(e)))),
+            (None, None) => Err(E::from(DbError::Task("the write did not run".into()))),
+        };
+        // The caller may have gone (a dropped request): the write stands all the same.
+        let _ = self.reply.send(out);
+    }
+}
+
+/// Clears the "a thread is draining" flag if the drain unwinds.
+struct ResetOnUnwind<'a>(&'a AtomicBool);
+
+impl Drop for ResetOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The same failure for each write of a batch that did not commit.
+fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            rusqlite::Error::SqliteFailure(*code, msg.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
+}
+
+/// Tables whose rows decide what a credential may do: a committed write to one of them moves
+/// [`Db::credentials_generation`] on, so a cache of credential checks (src/auth) knows it is stale.
+const CREDENTIAL_TABLES: [&str; 2] = ["api_keys", "users"];
+
+#[derive(Default)]
+struct CredentialsWatch {
+    /// Set by the writer's update hook when a statement changes a row of a credential table.
+    dirty: AtomicBool,
+    generation: AtomicU64,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Prepared statements kept per connection (`prepare_cached`): the ledger's and the hot reads'
+/// statements all fit, so none is parsed again on a hot path.
+const STATEMENT_CACHE: usize = 128;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }
 
@@ -59,7 +173,24 @@ impl Db {
         let mut writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
+        // Savepoints (group commit) and statement journals stay in memory: on disk, a batch of
+        // ledger writes spilled its page images to a temporary file.
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
+        // The ledger's indexes are the writer's working set; SQLite's default 2 MB cache sent it
+        // back to the file (pread) for pages it had just written.
+        writer.pragma_update(None, "cache_size", -16 * 1024)?;
         apply_migrations(&mut writer)?;
+        let credentials = Arc::new(CredentialsWatch::default());
+        {
+            let credentials = credentials.clone();
+            writer.update_hook(Some(
+                move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+                    if CREDENTIAL_TABLES.contains(&table) {
+                        credentials.dirty.store(true, Ordering::Release);
+                    }
+                },
+            ))?;
+        }
 
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -68,11 +199,33 @@ impl Db {
             .max_size(readers.max(1))
             .min_idle(Some(0))
             .build(manager)?;
+        let read_gate = Arc::new(tokio::sync::Semaphore::new(readers.max_size() as usize));
         Ok(Self {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(writer)),
             readers,
+            read_gate,
+            credentials,
+            pending: Arc::default(),
+            draining: Arc::default(),
+            stats: Arc::default(),
         })
+    }
+
+    /// Moves on after every committed write that changed a row of `users` or `api_keys` (by the
+    /// time [`Db::write`] returns). A credential check made at generation `g` still holds while
+    /// this is `g`: nothing it read has changed since, in this process.
+    pub fn credentials_generation(&self) -> u64 {
+        self.credentials.generation.load(Ordering::Acquire)
+    }
+
+    /// (writes, transactions) run through [`Db::write`] so far: their ratio is the group
+    /// commit's mean batch (the ledger benchmark prints it).
+    pub fn write_counts(&self) -> (u64, u64) {
+        (
+            self.stats.writes.load(Ordering::Relaxed),
+            self.stats.transactions.load(Ordering::Relaxed),
+        )
     }
 
     pub fn path(&self) -> &Path {
@@ -87,7 +240,14 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.readers.clone();
+        let permit = self
+            .read_gate
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = pool.get().map_err(DbError::from)?;
             f(&conn)
         })
@@ -125,23 +285,138 @@ impl Db {
         f(&conn)
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, on a blocking thread.
-    /// The transaction commits only if `f` returns `Ok`.
+    /// Runs `f` inside a `BEGIN IMMEDIATE` transaction on the writer, on a blocking thread; its
+    /// changes stand only if `f` returns `Ok`, and this returns once they are committed.
+    ///
+    /// Group commit: writes that queue up while the writer is busy run one after another in one
+    /// transaction, each inside its own savepoint (a write that fails or panics is rolled back
+    /// alone, and later writes of the batch see the earlier ones, exactly as if each had
+    /// committed in turn), and commit together. A ledger hold writes ~20 pages; eight concurrent
+    /// ones write the shared pages once (docs/BENCHMARKS.md, "Hot paths"). If the commit fails,
+    /// every write of the batch gets the error and none of them stands.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic inside a previous write poisons the mutex, but the connection is still
-            // sound (its transaction was rolled back on drop), so keep using it.
-            let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-            Self::write_blocking(&mut conn, f)
-        })
-        .await
-        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(Box::new(Job {
+                f: Some(f),
+                out: None,
+                reply,
+            }));
+        // One blocking thread drains the queue while there is anything in it; a write that
+        // finds it at work just waits for its batch (one thread per write parked ~60 threads on
+        // the writer's mutex with 64 concurrent writers).
+        if !self.draining.swap(true, Ordering::SeqCst) {
+            let (writer, credentials, pending, draining, stats) = (
+                self.writer.clone(),
+                self.credentials.clone(),
+                self.pending.clone(),
+                self.draining.clone(),
+                self.stats.clone(),
+            );
+            tokio::task::spawn_blocking(move || loop {
+                // Should the drain itself panic, the next write starts another.
+                let reset = ResetOnUnwind(&draining);
+                // One batch per lock, so `write_sync` gets its turn between batches. A panic
+                // inside a previous write poisons the mutex, but the connection is still sound
+                // (its transaction was rolled back on drop), so keep using it.
+                while Self::drain(
+                    &mut writer.lock().unwrap_or_else(|p| p.into_inner()),
+                    &credentials,
+                    &pending,
+                    &stats,
+                ) {}
+                std::mem::forget(reset);
+                draining.store(false, Ordering::SeqCst);
+                // A write queued between the last empty look and the line above found the flag
+                // still set and spawned nobody: take it on (unless a new drain already has).
+                let queued = !pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+                if !queued || draining.swap(true, Ordering::SeqCst) {
+                    break;
+                }
+            });
+        }
+        outcome
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Runs the queued writes (up to [`MAX_BATCH`], for up to [`BATCH_BUDGET`]) in one
+    /// transaction and reports each one's outcome after the commit; false when none was queued.
+    fn drain(
+        conn: &mut Connection,
+        credentials: &CredentialsWatch,
+        pending: &Mutex<VecDeque<Box<dyn WriteJob>>>,
+        stats: &WriteStats,
+    ) -> bool {
+        let mut batch: Vec<Box<dyn WriteJob>> = {
+            let mut queue = pending.lock().unwrap_or_else(|p| p.into_inner());
+            let n = queue.len().min(MAX_BATCH);
+            queue.drain(..n).collect()
+        };
+        if batch.is_empty() {
+            return false;
+        }
+        let started = Instant::now();
+        let failure = (|| -> Result<(), rusqlite::Error> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if batch.len() == 1 {
+                // Alone: no savepoint; a failed write rolls the transaction back.
+                if batch[0].run(&tx) {
+                    tx.commit()?;
+                }
+                return Ok(());
+            }
+            let mut ran = 0;
+            for job in batch.iter_mut() {
+                tx.prepare_cached("SAVEPOINT batch_write")?.execute([])?;
+                let ok = job.run(&tx);
+                if tx.is_autocommit() {
+                    // The write's error ended the whole transaction (an I/O error, a full
+                    // disk): nothing of the batch stands.
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                        Some("the batch's transaction was rolled back by an error".into()),
+                    ));
+                }
+                if !ok {
+                    tx.prepare_cached("ROLLBACK TO batch_write")?.execute([])?;
+                }
+                tx.prepare_cached("RELEASE batch_write")?.execute([])?;
+                ran += 1;
+                if started.elapsed() > BATCH_BUDGET {
+                    break;
+                }
+            }
+            if ran < batch.len() {
+                // Over budget: the rest go first in the next batch.
+                let mut queue = pending.lock().unwrap_or_else(|p| p.into_inner());
+                for job in batch.drain(ran..).rev() {
+                    queue.push_front(job);
+                }
+            }
+            tx.commit()
+        })()
+        .err();
+        // After the commit (or the rollback: moving on then is merely a cache miss), so a check
+        // that read the old rows is stale before these writes return.
+        if credentials.dirty.swap(false, Ordering::AcqRel) {
+            credentials.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        stats
+            .writes
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        for job in batch {
+            job.finish(failure.as_ref());
+        }
+        true
     }
 
     /// The synchronous form of [`Db::write`], for start-up and command-line work.
@@ -151,20 +426,32 @@ impl Db {
         E: From<DbError>,
     {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        Self::write_blocking(&mut conn, f)
+        Self::write_blocking(&mut conn, &self.credentials, f)
     }
 
-    fn write_blocking<T, E, F>(conn: &mut Connection, f: F) -> Result<T, E>
+    fn write_blocking<T, E, F>(
+        conn: &mut Connection,
+        credentials: &CredentialsWatch,
+        f: F,
+    ) -> Result<T, E>
     where
         F: FnOnce(&Transaction<'_>) -> Result<T, E>,
         E: From<DbError>,
     {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(DbError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(DbError::from)?;
-        Ok(out)
+        let out = (|| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(DbError::from)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(DbError::from)?;
+            Ok(out)
+        })();
+        // After the commit (or the rollback: moving on then is merely a cache miss), so a check
+        // that read the old rows is stale before this write returns.
+        if credentials.dirty.swap(false, Ordering::AcqRel) {
+            credentials.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        out
     }
 
     /// True when the database answers a trivial query (used by `/health`).
@@ -357,6 +644,93 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(now, 1, "a new read sees the write");
+    }
+
+    /// Group commit: writes queued behind a busy writer share a transaction, yet each stands or
+    /// falls alone (a failed or panicking write leaves nothing, the others all commit), and later
+    /// writes see the earlier ones of their batch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn batched_writes_commit_together_and_fail_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), 2).unwrap();
+        // Keep the writer busy so that the writes below queue up into batches.
+        let busy = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(|tx| {
+                    std::thread::sleep(Duration::from_millis(300));
+                    tx.execute("INSERT INTO settings (key, value) VALUES ('g0', '0')", [])?;
+                    Ok::<_, DbError>(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let before = db.write_counts();
+        let mut tasks = Vec::new();
+        for i in 1..=40 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                db.write(move |tx| {
+                    // Every write sees all committed-or-batched rows before it.
+                    let seen: i64 = tx.query_row(
+                        "SELECT COUNT(*) FROM settings WHERE key GLOB 'g*'",
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    tx.execute(
+                        "INSERT INTO settings (key, value) VALUES (?1, ?2)",
+                        rusqlite::params![format!("g{i}"), seen.to_string()],
+                    )?;
+                    if i % 5 == 0 {
+                        return Err(DbError::Task(format!("write {i} refused")));
+                    }
+                    if i == 7 {
+                        panic!("write 7 panics after its insert");
+                    }
+                    Ok(i)
+                })
+                .await
+            }));
+        }
+        busy.await.unwrap().unwrap();
+        let mut committed = vec![0];
+        for (i, t) in (1..=40).zip(tasks) {
+            match t.await.unwrap() {
+                Ok(n) => {
+                    assert_eq!(n, i);
+                    assert!(i % 5 != 0 && i != 7, "write {i} should have failed");
+                    committed.push(i);
+                }
+                Err(e) => assert!(i % 5 == 0 || i == 7, "write {i} failed: {e}"),
+            }
+        }
+        let after = db.write_counts();
+        let (writes, transactions) = (after.0 - before.0, after.1 - before.1);
+        assert!(
+            transactions < writes,
+            "{writes} writes in {transactions} transactions: nothing was batched"
+        );
+        let rows: Vec<(String, i64)> = db
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT key, value FROM settings WHERE key GLOB 'g*'")?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((r.get(0)?, r.get::<_, String>(1)?.parse().unwrap()))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok::<_, DbError>(rows)
+            })
+            .await
+            .unwrap();
+        let mut keys: Vec<i64> = rows.iter().map(|(k, _)| k[1..].parse().unwrap()).collect();
+        keys.sort();
+        assert_eq!(keys, committed, "exactly the successful writes stand");
+        // Each saw exactly the rows that stood before it (its batch's earlier writes included,
+        // failed ones not): in queue order the counts are 0, 1, 2, … with no gap or repeat.
+        let mut seen: Vec<i64> = rows.iter().map(|(_, v)| *v).collect();
+        seen.sort();
+        assert_eq!(seen, (0..rows.len() as i64).collect::<Vec<_>>(), "{rows:?}");
     }
 
     #[tokio::test]

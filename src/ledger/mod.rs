@@ -246,22 +246,21 @@ fn transfer_row(r: &Row<'_>) -> rusqlite::Result<Transfer> {
 
 /// Creates the user's wallet and held accounts if they do not exist yet.
 pub fn ensure_user_accounts(c: &Connection, owner_id: &str, now: &str) -> Result<(), LedgerError> {
-    c.execute(
+    c.prepare_cached(
         "INSERT OR IGNORE INTO ledger_accounts (id, owner_id, kind, may_go_negative, balance, created_at)
          VALUES (?1, ?3, 'wallet', 0, 0, ?4), (?2, ?3, 'held', 0, 0, ?4)",
-        params![wallet(owner_id), held(owner_id), owner_id, now],
-    )?;
+    )?
+    .execute(params![wallet(owner_id), held(owner_id), owner_id, now])?;
     Ok(())
 }
 
 fn account_balance(c: &Connection, account: &str) -> Result<i64, LedgerError> {
-    Ok(c.query_row(
-        "SELECT balance FROM ledger_accounts WHERE id = ?1",
-        [account],
-        |r| r.get(0),
+    Ok(
+        c.prepare_cached("SELECT balance FROM ledger_accounts WHERE id = ?1")?
+            .query_row([account], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
     )
-    .optional()?
-    .unwrap_or(0))
 }
 
 /// Appends a transfer and its two entries, updating both projections. The debit is conditional: an
@@ -272,6 +271,43 @@ pub fn transfer_in_tx(
     now: &str,
     t: &NewTransfer,
 ) -> Result<Transfer, LedgerError> {
+    check_transfer(t)?;
+    let fingerprint = transfer_fingerprint(t);
+    let existing: Option<(Transfer, String)> = c
+        .prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS}, fingerprint FROM ledger_transfers WHERE key = ?1"
+        ))?
+        .query_row([&t.key], |r| {
+            Ok((transfer_row(r)?, r.get::<_, String>(10)?))
+        })
+        .optional()?;
+    if let Some((mut first, fp)) = existing {
+        if fp != fingerprint {
+            return Err(LedgerError::KeyReused {
+                what: "transfer",
+                key: t.key.clone(),
+            });
+        }
+        first.replayed = true;
+        return Ok(first);
+    }
+    append_transfer(c, ids, now, t, &fingerprint)
+}
+
+/// A hold's own transfer (`hold:`, `charge:`, `release:` + the hold's id): its key cannot have
+/// been used, since the hold is new or still pending in this transaction, so there is no
+/// idempotency lookup; the key's UNIQUE constraint still refuses a second one.
+fn hold_transfer_in_tx(
+    c: &Connection,
+    ids: &dyn IdSource,
+    now: &str,
+    t: &NewTransfer,
+) -> Result<Transfer, LedgerError> {
+    check_transfer(t)?;
+    append_transfer(c, ids, now, t, &transfer_fingerprint(t))
+}
+
+fn check_transfer(t: &NewTransfer) -> Result<(), LedgerError> {
     if t.amount <= 0 || t.amount > MAX_AMOUNT {
         return Err(invalid(
             "amount",
@@ -290,39 +326,28 @@ pub fn transfer_in_tx(
             "a transfer needs two different accounts",
         ));
     }
-    let fingerprint = transfer_fingerprint(t);
-    let existing: Option<(Transfer, String)> = c
-        .query_row(
-            &format!("SELECT {TRANSFER_COLUMNS}, fingerprint FROM ledger_transfers WHERE key = ?1"),
-            [&t.key],
-            |r| Ok((transfer_row(r)?, r.get::<_, String>(10)?)),
-        )
-        .optional()?;
-    if let Some((mut first, fp)) = existing {
-        if fp != fingerprint {
-            return Err(LedgerError::KeyReused {
-                what: "transfer",
-                key: t.key.clone(),
-            });
-        }
-        first.replayed = true;
-        return Ok(first);
-    }
+    Ok(())
+}
+
+/// Moves the money and appends the transfer and its entries (after the key was checked).
+fn append_transfer(
+    c: &Connection,
+    ids: &dyn IdSource,
+    now: &str,
+    t: &NewTransfer,
+    fingerprint: &str,
+) -> Result<Transfer, LedgerError> {
     let debit_after: Option<i64> = c
-        .query_row(
+        .prepare_cached(
             "UPDATE ledger_accounts SET balance = balance - ?1
              WHERE id = ?2 AND (may_go_negative = 1 OR balance >= ?1) RETURNING balance",
-            params![t.amount, t.debit],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![t.amount, t.debit], |r| r.get(0))
         .optional()?;
     let Some(debit_after) = debit_after else {
         let exists: bool = c
-            .query_row(
-                "SELECT 1 FROM ledger_accounts WHERE id = ?1",
-                [&t.debit],
-                |_| Ok(true),
-            )
+            .prepare_cached("SELECT 1 FROM ledger_accounts WHERE id = ?1")?
+            .query_row([&t.debit], |_| Ok(true))
             .optional()?
             .unwrap_or(false);
         if !exists {
@@ -337,22 +362,22 @@ pub fn transfer_in_tx(
         });
     };
     let credit_after: i64 = c
-        .query_row(
+        .prepare_cached(
             "UPDATE ledger_accounts SET balance = balance + ?1 WHERE id = ?2 RETURNING balance",
-            params![t.amount, t.credit],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![t.amount, t.credit], |r| r.get(0))
         .optional()?
         .ok_or_else(|| LedgerError::NotFound {
             what: "account",
             id: t.credit.clone(),
         })?;
     let id = ids.new_id().to_string();
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO ledger_transfers (id, key, kind, debit_account, credit_account, amount, owner_id,
                                        hold_id, corrects, description, fingerprint, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
+    )?
+    .execute(params![
             id,
             t.key,
             t.kind,
@@ -365,22 +390,21 @@ pub fn transfer_in_tx(
             t.description,
             fingerprint,
             now
-        ],
-    )?;
-    c.execute(
+        ])?;
+    c.prepare_cached(
         "INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
          VALUES (?1, ?2, ?3, ?4, ?6), (?1, ?5, ?7, ?8, ?6)",
-        params![
-            id,
-            t.debit,
-            -t.amount,
-            debit_after,
-            t.credit,
-            now,
-            t.amount,
-            credit_after
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        t.debit,
+        -t.amount,
+        debit_after,
+        t.credit,
+        now,
+        t.amount,
+        credit_after
+    ])?;
     Ok(Transfer {
         id,
         key: t.key.clone(),
@@ -472,11 +496,10 @@ pub(crate) fn hold_row(r: &Row<'_>) -> rusqlite::Result<Hold> {
 }
 
 pub(crate) fn load_hold(c: &Connection, hold_id: &str) -> Result<Hold, LedgerError> {
-    c.query_row(
-        &format!("SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE id = ?1"),
-        [hold_id],
-        hold_row,
-    )
+    c.prepare_cached(&format!(
+        "SELECT {HOLD_COLUMNS} FROM ledger_holds WHERE id = ?1"
+    ))?
+    .query_row([hold_id], hold_row)
     .optional()?
     .ok_or_else(|| LedgerError::NotFound {
         what: "hold",
@@ -541,11 +564,10 @@ pub fn hold_in_tx(
         &meta_s,
     ]);
     let existing: Option<(Hold, String)> = c
-        .query_row(
-            &format!("SELECT {HOLD_COLUMNS}, fingerprint FROM ledger_holds WHERE key = ?1"),
-            [&req.key],
-            |r| Ok((hold_row(r)?, r.get::<_, String>(17)?)),
-        )
+        .prepare_cached(&format!(
+            "SELECT {HOLD_COLUMNS}, fingerprint FROM ledger_holds WHERE key = ?1"
+        ))?
+        .query_row([&req.key], |r| Ok((hold_row(r)?, r.get::<_, String>(17)?)))
         .optional()?;
     if let Some((first, fp)) = existing {
         if fp != fingerprint {
@@ -562,7 +584,7 @@ pub fn hold_in_tx(
     let amount = if waived.is_some() { 0 } else { req.amount };
     let id = ids.new_id().to_string();
     if amount > 0 {
-        transfer_in_tx(
+        hold_transfer_in_tx(
             c,
             ids,
             &now_s,
@@ -589,11 +611,12 @@ pub fn hold_in_tx(
         })?;
     }
     let expires_at = rfc3339(now + Duration::seconds(ttl));
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO ledger_holds (id, key, owner_id, estimate, amount, purpose, work_id, description,
                                    meta, waived, status, holder, fingerprint, expires_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?12, ?13, ?14)",
-        params![
+    )?
+    .execute(params![
             id,
             req.key,
             req.owner_id,
@@ -608,9 +631,27 @@ pub fn hold_in_tx(
             fingerprint,
             expires_at,
             now_s
-        ],
-    )?;
-    load_hold(c, &id)
+        ])?;
+    // The row as written (no read back).
+    Ok(Hold {
+        id,
+        key: req.key.clone(),
+        owner_id: req.owner_id.clone(),
+        estimate: req.amount,
+        amount,
+        purpose: req.purpose.as_str().to_string(),
+        work_id: req.work_id.clone(),
+        description: req.description.clone(),
+        meta,
+        waived,
+        status: "pending".into(),
+        actual: None,
+        charged: None,
+        reason: None,
+        expires_at,
+        created_at: now_s,
+        resolved_at: None,
+    })
 }
 
 /// Settles a pending hold for `actual` credits (≤ the estimate): the charge goes to revenue and the
@@ -651,7 +692,7 @@ pub fn settle_in_tx(
     let charged = if hold.waived.is_some() { 0 } else { actual };
     let released = hold.amount - charged;
     if charged > 0 {
-        transfer_in_tx(
+        hold_transfer_in_tx(
             c,
             ids,
             &now_s,
@@ -671,17 +712,25 @@ pub fn settle_in_tx(
     if released > 0 {
         release(c, ids, &now_s, &hold, released, "release")?;
     }
-    let n = c.execute(
-        "UPDATE ledger_holds SET status = 'settled', actual = ?1, charged = ?2, resolved_at = ?3
-         WHERE id = ?4 AND status = 'pending'",
-        params![actual, charged, now_s, hold_id],
-    )?;
+    let n = c
+        .prepare_cached(
+            "UPDATE ledger_holds SET status = 'settled', actual = ?1, charged = ?2, resolved_at = ?3
+             WHERE id = ?4 AND status = 'pending'",
+        )?
+        .execute(params![actual, charged, now_s, hold_id])?;
     if n != 1 {
         return Err(LedgerError::AlreadyResolved(format!(
             "hold {hold_id} resolved concurrently"
         )));
     }
-    load_hold(c, hold_id)
+    // The row as updated (no read back).
+    Ok(Hold {
+        status: "settled".into(),
+        actual: Some(actual),
+        charged: Some(charged),
+        resolved_at: Some(now_s),
+        ..hold
+    })
 }
 
 fn release(
@@ -692,7 +741,7 @@ fn release(
     amount: i64,
     kind: &'static str,
 ) -> Result<Transfer, LedgerError> {
-    transfer_in_tx(
+    hold_transfer_in_tx(
         c,
         ids,
         now,
@@ -734,17 +783,24 @@ pub fn void_in_tx(
         release(c, ids, &now_s, &hold, hold.amount, "void")?;
     }
     let reason: String = reason.chars().take(500).collect();
-    let n = c.execute(
-        "UPDATE ledger_holds SET status = 'voided', reason = ?1, resolved_at = ?2
-         WHERE id = ?3 AND status = 'pending'",
-        params![reason, now_s, hold_id],
-    )?;
+    let n = c
+        .prepare_cached(
+            "UPDATE ledger_holds SET status = 'voided', reason = ?1, resolved_at = ?2
+             WHERE id = ?3 AND status = 'pending'",
+        )?
+        .execute(params![reason, now_s, hold_id])?;
     if n != 1 {
         return Err(LedgerError::AlreadyResolved(format!(
             "hold {hold_id} resolved concurrently"
         )));
     }
-    load_hold(c, hold_id)
+    // The row as updated (no read back).
+    Ok(Hold {
+        status: "voided".into(),
+        reason: Some(reason),
+        resolved_at: Some(now_s),
+        ..hold
+    })
 }
 
 /// Voids every pending hold for these pieces of work (a cancelled run's node runs).

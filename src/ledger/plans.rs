@@ -78,15 +78,13 @@ fn parse(s: &str) -> DateTime<Utc> {
 }
 
 fn latest(c: &Connection, owner_id: &str, kind: &str) -> Result<Option<Plan>, LedgerError> {
-    Ok(c.query_row(
-        &format!(
+    Ok(c
+        .prepare_cached(&format!(
             "SELECT {PLAN_COLUMNS} FROM billing_plans WHERE owner_id = ?1 AND kind = ?2 AND status = 'active'
              ORDER BY created_at DESC, id DESC LIMIT 1"
-        ),
-        params![owner_id, kind],
-        plan_row,
-    )
-    .optional()?)
+        ))?
+        .query_row(params![owner_id, kind], plan_row)
+        .optional()?)
 }
 
 /// The membership in force now, if any.

@@ -352,29 +352,64 @@ pub async fn list(
         .await
 }
 
-/// One page of the owner's live projects (optionally of one shown status) and their total.
+/// The total of [`list_page`]: the owner's live projects (of the shown status `?2` when
+/// `filtered`).
+pub(crate) fn list_count_sql(filtered: bool) -> &'static str {
+    static SQL: [std::sync::OnceLock<String>; 2] = [const { std::sync::OnceLock::new() }; 2];
+    SQL[usize::from(filtered)].get_or_init(|| {
+        format!(
+            "SELECT COUNT(*) FROM {SHOWN_PROJECTS}
+ WHERE owner_id = ?1 AND deleted_at IS NULL{}",
+            status_term(filtered)
+        )
+    })
+}
+
+/// The rows of [`list_page`]: most recently updated first, `limit` rows from offset `?4`. The
+/// limit is written into the statement (1–100, checked by `PageSpec`): SQLite plans with a bound
+/// LIMIT's value, so a `LIMIT ?` re-prepared the statement on every run.
+pub(crate) fn list_page_sql(filtered: bool, limit: u32) -> String {
+    format!(
+        "SELECT {COLUMNS} FROM {SHOWN_PROJECTS}
+ WHERE owner_id = ?1 AND deleted_at IS NULL{}
+ ORDER BY shown_updated_at DESC, id DESC LIMIT {limit} OFFSET ?4",
+        status_term(filtered)
+    )
+}
+
+/// One statement per case rather than one with `(?2 IS NULL OR shown_status = ?2)`, so that
+/// neither plan has to serve both.
+fn status_term(filtered: bool) -> &'static str {
+    if filtered {
+        " AND shown_status = ?2"
+    } else {
+        ""
+    }
+}
+
+/// One page of the owner's live projects (optionally of one shown status) and their total. Both
+/// statements stay prepared on the connection (`prepare_cached`): parsing the derived-status
+/// query cost more than running it for a short list.
 pub(crate) fn list_page(
     c: &rusqlite::Connection,
     owner_id: &str,
     status: Option<&str>,
     page: PageSpec,
 ) -> rusqlite::Result<(Vec<Project>, u64)> {
-    let total: i64 = c.query_row(
-        &format!(
-            "SELECT COUNT(*) FROM {SHOWN_PROJECTS}
-             WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)"
-        ),
-        params![owner_id, status],
-        |r| r.get(0),
-    )?;
-    let mut stmt = c.prepare(&format!(
-        "SELECT {COLUMNS} FROM {SHOWN_PROJECTS}
-         WHERE owner_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR shown_status = ?2)
-         ORDER BY shown_updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
-    ))?;
+    let filtered = status.is_some();
+    let mut count = c.prepare_cached(list_count_sql(filtered))?;
+    let total: i64 = if filtered {
+        count.query_row(params![owner_id, status], |r| r.get(0))?
+    } else {
+        count.query_row(params![owner_id], |r| r.get(0))?
+    };
+    if total == 0 || page.offset >= total as u64 {
+        return Ok((Vec::new(), total as u64));
+    }
+    let mut stmt = c.prepare_cached(&list_page_sql(filtered, page.limit))?;
     let items = stmt
         .query_map(
-            params![owner_id, status, page.limit, page.offset as i64],
+            params![owner_id, status, None::<i64>, page.offset as i64],
             from_row,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -524,4 +559,82 @@ pub async fn restore(state: &AppState, owner_id: &str, id: &str) -> Result<Proje
             load(tx, &owner_id, &id)
         })
         .await
+}
+
+#[cfg(test)]
+mod peer_sql_tests {
+    /// The FastAPI peer of the hot-paths benchmark (scripts/bench-hot-paths.sh) runs the very
+    /// statements the list runs, so the comparison measures the servers, not the SQL.
+    #[test]
+    fn the_benchmark_peer_runs_the_same_statements() {
+        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            norm(include_str!("../../benches/peer_fastapi/count.sql")),
+            norm(super::list_count_sql(false))
+        );
+        assert_eq!(
+            norm(&include_str!("../../benches/peer_fastapi/page.sql").replace("{limit}", "20")),
+            norm(&super::list_page_sql(false, 20))
+        );
+    }
+
+    /// A cached statement that SQLite re-prepares on every run (a plan that depends on a bound
+    /// value) costs its parse every time all the same: the list's statements must not.
+    #[tokio::test]
+    async fn the_list_statements_are_prepared_once() {
+        use rusqlite::StatementStatus;
+        let dir = tempfile::tempdir().unwrap();
+        let state = crate::AppState::open(crate::config::Config::server(
+            dir.path().to_path_buf(),
+            crate::config::AuthMode::Local,
+        ))
+        .unwrap();
+        let owner = state.local_owner_id.clone().unwrap();
+        for i in 0..3 {
+            let input = super::NewProject {
+                name: format!("p{i}"),
+                description: None,
+                aspect_ratio: None,
+                style: None,
+            };
+            super::create(&state, &owner, input).await.unwrap();
+        }
+        let spec = |page| crate::paging::PageSpec::resolve(Some(page), Some(2), None);
+        state
+            .db
+            .read(move |c| {
+                for round in 0..3 {
+                    for status in [None, Some("draft"), Some("completed")] {
+                        for page in [1, 2] {
+                            let (items, total) =
+                                super::list_page(c, &owner, status, spec(page).unwrap()).unwrap();
+                            let want = if status == Some("completed") { 0 } else { 3 };
+                            assert_eq!(total, want, "round {round}");
+                            let shown = match (want, page) {
+                                (0, _) => 0,
+                                (_, 1) => 2,
+                                _ => 1,
+                            };
+                            assert_eq!(items.len(), shown, "round {round}");
+                        }
+                    }
+                }
+                for filtered in [false, true] {
+                    for sql in [
+                        super::list_count_sql(filtered).to_string(),
+                        super::list_page_sql(filtered, 2),
+                    ] {
+                        let stmt = c.prepare_cached(&sql)?;
+                        assert_eq!(
+                            stmt.get_status(StatementStatus::RePrepare),
+                            0,
+                            "re-prepared: {sql}"
+                        );
+                    }
+                }
+                Ok::<_, crate::db::DbError>(())
+            })
+            .await
+            .unwrap();
+    }
 }

@@ -341,3 +341,69 @@ async fn local_mode_answers_only_loopback_hosts_and_refuses_cross_site_writes() 
     let (status, body) = s.post("/api/v1/projects", json!({"name": "plain"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
+
+/// API key checks are cached per process (issue 15 item 9: the project list's hot path), yet a
+/// revocation, a suspension or an admin's demotion answers at once on the next request, whichever
+/// service made the change: any committed write to `api_keys` or `users` makes the cache stale.
+#[tokio::test]
+async fn cached_key_checks_still_see_every_change_at_once() {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let admin = auth::create_user(&s.state, "root", true).await.unwrap();
+    let key = auth::create_api_key(&s.state, &admin, "k", &[Scope::Read, Scope::Admin], None)
+        .await
+        .unwrap();
+    let get = |path: &'static str| {
+        let secret = key.secret.clone();
+        let s = &s;
+        async move {
+            s.call(Method::GET, path, None, &[("x-api-key", &secret)])
+                .await
+        }
+    };
+    // Warm: the first request reads the key (and records its use), the next ones use the cache.
+    for _ in 0..3 {
+        assert_eq!(get("/api/v1/projects").await.0, StatusCode::OK);
+        assert_eq!(get("/api/v1/admin/users").await.0, StatusCode::OK);
+    }
+
+    // A change by any write (here a plain one, as a future service might make): demoted, the
+    // key's `admin` scope no longer reaches the admin routes.
+    s.state
+        .db
+        .write(|tx| {
+            tx.execute("UPDATE users SET role = 'user' WHERE username = 'root'", [])?;
+            Ok::<_, storyloom::db::DbError>(())
+        })
+        .await
+        .unwrap();
+    let (status, body) = get("/api/v1/admin/users").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(get("/api/v1/projects").await.0, StatusCode::OK);
+
+    // Suspended: refused at once; active again: accepted at once.
+    assert!(auth::set_user_status(&s.state, &admin, "suspended")
+        .await
+        .unwrap());
+    let (status, body) = get("/api/v1/projects").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body["detail"].as_str().unwrap().contains("suspended"),
+        "{body}"
+    );
+    assert!(auth::set_user_status(&s.state, &admin, "active")
+        .await
+        .unwrap());
+    assert_eq!(get("/api/v1/projects").await.0, StatusCode::OK);
+    assert_eq!(get("/api/v1/projects").await.0, StatusCode::OK);
+
+    // Revoked: refused at once, every time.
+    assert!(auth::revoke_api_key(&s.state, &key.id).await.unwrap());
+    for _ in 0..2 {
+        let (status, body) = get("/api/v1/projects").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(
+            body["detail"].as_str().unwrap().contains("revoked"),
+            "{body}"
+        );
+    }
+}

@@ -350,16 +350,18 @@ async fn dashscope_polling_is_bounded_by_the_timeout_and_cancel() {
     };
     let start = Instant::now();
     let err = p
-        .animate(req.clone(), &support::ctx_ms(250))
+        .animate(req.clone(), &support::ctx_ms(1_000))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Timeout);
     let elapsed = start.elapsed();
     assert!(
-        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(3),
+        elapsed >= Duration::from_millis(1_000) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
-    assert!(fake.count(TASK_PATH) >= 3, "it polled until the deadline");
+    // A second of 10 ms polls: room for a busy machine (250 ms gave fewer than three there).
+    let polls = fake.count(TASK_PATH);
+    assert!(polls >= 3, "it polled until the deadline: {polls}");
 
     let ctx = support::ctx_ms(60_000);
     let cancel = ctx.cancel.clone();
