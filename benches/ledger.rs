@@ -13,7 +13,6 @@ use std::{sync::Arc, time::Instant};
 
 use rusqlite::{params, Connection};
 use storyloom::{
-    auth,
     config::{AuthMode, Config},
     ledger::{self, GrantKind, HoldRequest, Purpose},
     AppState,
@@ -112,7 +111,7 @@ fn main() {
     let (one, eight, one_shared, many) = rt.block_on(async {
         let mut users = Vec::new();
         for i in 0..8 {
-            let u = auth::create_user(&state, &format!("bench{i}"), false)
+            let u = storyloom::accounts::create_user(&state, &format!("bench{i}"), false)
                 .await
                 .unwrap();
             ledger::grant(&state, &u, 1_000_000_000, GrantKind::Grant, None, "bench")

@@ -217,7 +217,7 @@ fn main() {
         let client = Client::new();
         let mut tenants = Vec::new();
         for name in ["big-tenant", "other-tenant"] {
-            let id = auth::create_user(&state, name, false).await.unwrap();
+            let id = storyloom::accounts::create_user(&state, name, false).await.unwrap();
             let token = auth::issue_access_token(&state, &id).unwrap();
             tenants.push(Arc::new(Api {
                 client: client.clone(),

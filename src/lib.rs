@@ -95,7 +95,7 @@ impl AppState {
             BlobStore::open(config.data_dir.join("blobs")).context("cannot open the blob store")?;
         let token_secret = auth::ensure_token_secret(&db)?;
         let local_owner_id = match config.auth_mode {
-            AuthMode::Local => Some(auth::ensure_local_owner(
+            AuthMode::Local => Some(crate::accounts::ensure_local_owner(
                 &db,
                 ids.new_id().to_string(),
                 &clock::rfc3339(clock.now()),

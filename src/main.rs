@@ -168,7 +168,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CreateUser { username, admin } => {
             let state = AppState::open(Config::server(data_dir, AuthMode::Accounts))?;
-            let id = runtime.block_on(auth::create_user(&state, &username, admin))?;
+            let id =
+                runtime.block_on(storyloom::accounts::create_user(&state, &username, admin))?;
             println!("{id}");
             Ok(())
         }

@@ -15,7 +15,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::{auth, clock::rfc3339, db::DbError, AppState};
+use crate::{
+    auth,
+    clock::rfc3339,
+    db::{Db, DbError},
+    AppState,
+};
 
 /// Lifetime of a refresh token.
 pub const REFRESH_TTL_DAYS: i64 = 30;
@@ -259,7 +264,7 @@ fn issue(
     family: Option<&str>,
 ) -> Result<Tokens, AccountError> {
     let access = auth::issue_access_token(state, user_id)
-        .map_err(|e| AccountError::Internal(e.body().detail))?;
+        .map_err(|e| AccountError::Internal(e.to_string()))?;
     let refresh = format!("slr_{}", hex::encode(rand::random::<[u8; 32]>()));
     let now = state.clock.now();
     let id = state.ids.new_id().to_string();
@@ -327,34 +332,126 @@ pub async fn register(state: &AppState, r: Registration) -> Result<Session, Acco
     state
         .db
         .write(move |tx| {
-            let taken: Option<String> = tx
-                .query_row(
-                    "SELECT CASE WHEN lower(username) = lower(?1) THEN 'username' ELSE 'email' END
-                     FROM users WHERE lower(username) = lower(?1) OR (?2 IS NOT NULL AND email = ?2) LIMIT 1",
-                    params![username, email],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(what) = taken {
-                return Err(AccountError::Conflict(format!("that {what} is already registered")));
-            }
             // The local owner of a desktop data dir is not a person who can sign in: don't count it.
             let people: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM users WHERE password_hash IS NOT NULL",
                 [],
                 |r| r.get(0),
             )?;
-            let role = if people == 0 { "admin" } else { "user" };
-            tx.execute(
-                "INSERT INTO users (id, username, email, display_name, password_hash, role, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7)",
-                params![id, username, email, display_name, hash, role, now],
-            )?;
-            crate::workspaces::create_personal_in_tx(tx, &id, &now)?;
+            let user = NewUser {
+                id: &id,
+                username: &username,
+                email: email.as_deref(),
+                display_name: display_name.as_deref(),
+                password_hash: Some(&hash),
+                is_admin: people == 0,
+            };
+            insert_user(tx, &user, &now)?;
             let tokens = issue(&st, tx, &id, None)?;
             Ok(session(load_user(tx, &id)?, tokens))
         })
         .await
+}
+
+/// A user about to be inserted by [`insert_user`]; `username` and `email` already checked.
+struct NewUser<'a> {
+    id: &'a str,
+    username: &'a str,
+    email: Option<&'a str>,
+    display_name: Option<&'a str>,
+    /// None: an account that cannot sign in with a password (the CLI's, the desktop's owner).
+    password_hash: Option<&'a str>,
+    is_admin: bool,
+}
+
+/// The one place a user row is inserted, with its personal workspace: usernames are unique
+/// without regard to case, email addresses as given (they are lower-cased by [`check_email`]).
+fn insert_user(
+    tx: &rusqlite::Transaction<'_>,
+    u: &NewUser<'_>,
+    now: &str,
+) -> Result<(), AccountError> {
+    let taken: Option<String> = tx
+        .query_row(
+            "SELECT CASE WHEN lower(username) = lower(?1) THEN 'username' ELSE 'email' END
+             FROM users WHERE lower(username) = lower(?1) OR (?2 IS NOT NULL AND email = ?2) LIMIT 1",
+            params![u.username, u.email],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(what) = taken {
+        return Err(AccountError::Conflict(format!(
+            "that {what} is already registered"
+        )));
+    }
+    let role = if u.is_admin { "admin" } else { "user" };
+    tx.execute(
+        "INSERT INTO users (id, username, email, display_name, password_hash, role, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7)",
+        params![u.id, u.username, u.email, u.display_name, u.password_hash, role, now],
+    )?;
+    crate::workspaces::create_personal_in_tx(tx, u.id, now)?;
+    Ok(())
+}
+
+/// Creates an account without a password (the CLI's `create-user`), under the same username
+/// rules as sign-up.
+#[tracing::instrument(skip(state))]
+pub async fn create_user(
+    state: &AppState,
+    username: &str,
+    is_admin: bool,
+) -> Result<String, AccountError> {
+    let username = check_username(username)?;
+    let id = state.ids.new_id().to_string();
+    let now = rfc3339(state.clock.now());
+    let row_id = id.clone();
+    state
+        .db
+        .write(move |tx| {
+            let user = NewUser {
+                id: &row_id,
+                username: &username,
+                email: None,
+                display_name: None,
+                password_hash: None,
+                is_admin,
+            };
+            insert_user(tx, &user, &now)
+        })
+        .await?;
+    Ok(id)
+}
+
+/// The id of the single local owner (the desktop's, or a local-mode server's), created on first
+/// start.
+pub(crate) fn ensure_local_owner(db: &Db, id: String, now: &str) -> Result<String, AccountError> {
+    db.write_sync(|tx| {
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'local_owner_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(existing) = existing {
+            return Ok(existing);
+        }
+        let owner = NewUser {
+            id: &id,
+            username: "local",
+            email: None,
+            display_name: None,
+            password_hash: None,
+            is_admin: true,
+        };
+        insert_user(tx, &owner, now)?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('local_owner_id', ?1)",
+            [&id],
+        )?;
+        Ok(id)
+    })
 }
 
 /// Signs in with a username or email and a password. Wrong either way is the same 401.
@@ -677,8 +774,7 @@ pub async fn list_users(
         .await
 }
 
-/// Sets a user's status (admin). A suspended or inactive user's tokens and keys stop at once, and
-/// their refresh tokens are revoked.
+/// Sets a user's status (an instance admin, who may not suspend or deactivate themselves).
 #[tracing::instrument(skip(state))]
 pub async fn set_status(
     state: &AppState,
@@ -686,16 +782,27 @@ pub async fn set_status(
     user_id: &str,
     status: &str,
 ) -> Result<User, AccountError> {
-    if !matches!(status, "active" | "inactive" | "suspended") {
-        return Err(invalid(
-            "status",
-            format!("unknown status '{status}': use active, inactive or suspended"),
-        ));
-    }
     if admin_id == user_id && status != "active" {
         return Err(invalid(
             "status",
             "you cannot suspend or deactivate yourself",
+        ));
+    }
+    change_status(state, user_id, status).await
+}
+
+/// The one place a user's status changes. A suspended or inactive user's tokens and keys stop at
+/// once (every credential check reads the status), and their refresh tokens are revoked.
+#[tracing::instrument(skip(state))]
+pub async fn change_status(
+    state: &AppState,
+    user_id: &str,
+    status: &str,
+) -> Result<User, AccountError> {
+    if !matches!(status, "active" | "inactive" | "suspended") {
+        return Err(invalid(
+            "status",
+            format!("unknown status '{status}': use active, inactive or suspended"),
         ));
     }
     let (id, st, now) = (

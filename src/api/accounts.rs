@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
@@ -18,12 +20,12 @@ use super::{
 };
 use crate::{
     accounts::{self, Credentials, PasswordChange, ProfilePatch, Registration, Session, User},
-    auth::{self, ApiKeyInfo, Credential, Principal, Scope},
+    auth::{self, ApiKeyInfo, Credential, Scope},
     AppState,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let own = OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(refresh))
@@ -31,11 +33,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth_me, update_auth_me))
         .routes(routes!(auth_profile))
         .routes(routes!(users_me, put_users_me))
-        .routes(routes!(change_password))
+        .routes(routes!(change_password));
+    let keys = OpenApiRouter::new()
         .routes(routes!(list_keys, create_key))
-        .routes(routes!(revoke_key))
+        .routes(routes!(revoke_key));
+    let admin = OpenApiRouter::new()
         .routes(routes!(admin_users))
-        .routes(routes!(admin_set_status))
+        .routes(routes!(admin_set_status));
+    with_policy(own, Policy::Person)
+        .merge(with_policy(keys, Policy::OwnKeys))
+        .merge(with_policy(admin, Policy::InstanceAdmin))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = Registration, security(),

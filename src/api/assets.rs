@@ -11,6 +11,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::ApiQuery,
@@ -18,7 +20,7 @@ use super::{
 };
 use crate::{
     assets::{self, Asset, AssetStatus, AssetType, DeleteAssetResponse, UploadInput},
-    auth::{Credential, Principal, Scope},
+    auth::{Credential, Scope},
     workspaces::Permission,
     AppState,
 };
@@ -29,9 +31,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
     let uploads = OpenApiRouter::new()
         .routes(routes!(upload_asset))
         .layer(DefaultBodyLimit::disable());
+    // DELETE /assets/{id} removes an asset for good (trashing it is a POST).
+    let purge = OpenApiRouter::new().routes(routes!(get_asset, delete_asset));
     OpenApiRouter::new()
         .routes(routes!(list_assets))
-        .routes(routes!(get_asset, delete_asset))
+        .merge(with_policy(purge, Policy::Purge))
         .routes(routes!(download_asset))
         .routes(routes!(asset_thumbnail))
         .routes(routes!(trash_asset))

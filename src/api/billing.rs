@@ -11,12 +11,14 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     ledger::{
         self,
         plans::{self, BuyMembership, MembershipOrder, SubscriptionView, Upgrade, UpgradeResult},
@@ -28,7 +30,7 @@ use crate::{
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let billing = OpenApiRouter::new()
         .routes(routes!(get_balance))
         .routes(routes!(credit_balance))
         .routes(routes!(list_transactions))
@@ -43,9 +45,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(invoices))
         .routes(routes!(subscription_me))
         .routes(routes!(subscription_upgrade))
-        .routes(routes!(buy_membership))
+        .routes(routes!(buy_membership));
+    let admin = OpenApiRouter::new()
         .routes(routes!(admin_grant))
-        .routes(routes!(admin_reconciliation))
+        .routes(routes!(admin_reconciliation));
+    with_policy(billing, Policy::Billing).merge(with_policy(admin, Policy::InstanceAdmin))
 }
 
 fn billing(p: &Principal) -> Result<(), ApiError> {

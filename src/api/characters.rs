@@ -9,13 +9,15 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::generation;
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody, ErrorCode},
     extract::{parse_json, ApiJson, ApiQuery},
     upload::{UploadForm, UploadedFile},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     characters::{
         self, Character, CharacterPatch, CharacterStatus, ConsistencyModel, DeletedCharacter,
         ImageUpload, NewCharacter,
@@ -40,7 +42,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(restore_character))
         .routes(routes!(confirm_character))
-        .routes(routes!(consistency_model))
+        .merge(generation(
+            OpenApiRouter::new().routes(routes!(consistency_model)),
+        ))
         .routes(routes!(remove_character_image))
         .merge(uploads)
 }

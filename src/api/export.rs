@@ -17,12 +17,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{generation, with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     export::{
         self,
         preview::{Preview, PreviewRequest},
@@ -33,8 +35,13 @@ use crate::{
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(estimate_export))
-        .routes(routes!(start_export))
+        .merge(with_policy(
+            OpenApiRouter::new().routes(routes!(estimate_export)),
+            Policy::Compute,
+        ))
+        .merge(generation(
+            OpenApiRouter::new().routes(routes!(start_export)),
+        ))
         .routes(routes!(export_history))
         .routes(routes!(get_export))
         .routes(routes!(cancel_export))

@@ -10,7 +10,7 @@ use std::{net::SocketAddr, num::NonZeroU32};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
-    http::{request::Parts, HeaderName, HeaderValue, Method},
+    http::{request::Parts, HeaderName, HeaderValue},
     response::{IntoResponse, IntoResponseParts, Response, ResponseParts},
 };
 use governor::{
@@ -36,34 +36,13 @@ pub struct RateLimits {
     rates: RateConfig,
 }
 
-/// The route classes of the rate-limit table (docs/API-WORKSPACES.md).
+/// The route classes of the rate-limit table (docs/API-WORKSPACES.md): generation starts paid
+/// provider work, queries read, the rest is other. Routes declare it (src/api/access.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteClass {
     Query,
     Generation,
     Other,
-}
-
-impl RouteClass {
-    /// Generation starts paid provider work; queries read; the rest is other.
-    pub fn of(method: &Method, path: &str) -> Self {
-        let generation = *method == Method::POST
-            && (path == "/api/v1/workflow-runs"
-                || path == "/api/v1/workflows"
-                || path == "/api/v1/export"
-                || path == "/api/v1/workflows/node-test"
-                || path.ends_with("/workflow/run")
-                || path.ends_with("/regenerate")
-                || path.ends_with("/generate")
-                || path.ends_with("/consistency-model"));
-        if generation {
-            Self::Generation
-        } else if matches!(*method, Method::GET | Method::HEAD) {
-            Self::Query
-        } else {
-            Self::Other
-        }
-    }
 }
 
 fn keyed(quota: Quota) -> KeyedLimiter {

@@ -1,5 +1,6 @@
 //! The whole HTTP API as one axum `Router`: the server binds it to TCP, the desktop shell hands it
 //! webview requests without any port. Handlers are thin; services in the domain folders do the work.
+pub mod access;
 pub mod accounts;
 pub mod assets;
 pub mod billing;
@@ -10,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod local_guard;
+pub mod principal;
 pub mod projects;
 pub mod prompts;
 pub mod registry;
@@ -254,7 +256,10 @@ fn build(
     let routes = routes
         .route("/api/v1/health", get(health::health))
         // The progress WebSocket (outside the OpenAPI document, which cannot describe it).
-        .route("/ws/progress/{id}", get(runs::progress_socket))
+        .route(
+            "/ws/progress/{id}",
+            get(runs::progress_socket).route_layer(axum::Extension(access::Policy::Person)),
+        )
         .route("/api/v1/ws/progress/{id}", get(runs::progress_socket))
         .route(
             "/api/v1/openapi.json",
@@ -292,7 +297,7 @@ fn build(
                     header::CONTENT_TYPE,
                     header::AUTHORIZATION,
                     HeaderName::from_static("x-api-key"),
-                    HeaderName::from_static(crate::auth::WORKSPACE_HEADER),
+                    HeaderName::from_static(principal::WORKSPACE_HEADER),
                 ])
                 .expose_headers([HeaderName::from_static("x-request-id")])
                 .max_age(Duration::from_secs(600)),

@@ -4,12 +4,13 @@ use axum::{extract::Path, http::StatusCode, Json};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     projects::{self, DeletedProject, NewProject, Project, ProjectPatch, ProjectStatus},
     AppState,
 };

@@ -9,12 +9,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     prompts::{
         self, DeletedPromptTemplate, NewPromptTemplate, NewPromptVersion, PromptTemplate,
         PromptTemplatePatch, PromptVersion, RenderRequest, RenderedPrompt,
@@ -26,7 +28,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     // `/prompts/render` is a static segment beside the `{id}` capture; axum 0.8 prefers the static one.
     OpenApiRouter::new()
         .routes(routes!(list_prompts, create_prompt))
-        .routes(routes!(render_prompt))
+        .merge(with_policy(
+            OpenApiRouter::new().routes(routes!(render_prompt)),
+            Policy::Compute,
+        ))
         .routes(routes!(get_prompt, patch_prompt, delete_prompt))
         .routes(routes!(list_versions, create_version))
         .routes(routes!(get_version))

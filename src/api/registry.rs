@@ -10,12 +10,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     registry::{
         self, AiConfig, ConfigPatch, Model, ModelFilter, ModelKind, ModelPatch, NewModel,
         NewProvider, Pricing, Provider, ProviderPatch, ProviderTest, TestRequest,
@@ -24,17 +26,20 @@ use crate::{
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let admin = OpenApiRouter::new()
         .routes(routes!(list_providers, create_provider))
         .routes(routes!(patch_provider))
         .routes(routes!(enable_provider))
         .routes(routes!(disable_provider))
         .routes(routes!(test_provider))
         .routes(routes!(get_config, patch_config))
+        .routes(routes!(put_pricing));
+    let catalog = OpenApiRouter::new()
         .routes(routes!(list_models, create_model))
         .routes(routes!(search_models))
-        .routes(routes!(get_model, put_model, delete_model))
-        .routes(routes!(put_pricing))
+        .routes(routes!(get_model, put_model, delete_model));
+    with_policy(admin, Policy::InstanceAdmin)
+        .merge(with_policy(catalog, Policy::PersonReadsAdminWrites))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

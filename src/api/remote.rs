@@ -10,23 +10,21 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::ApiJson,
 };
-use crate::{
-    auth::{Principal, Scope},
-    config::AuthMode,
-    remote::ConnectionStatus,
-    AppState,
-};
+use crate::{auth::Scope, config::AuthMode, remote::ConnectionStatus, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let link = OpenApiRouter::new()
         .routes(routes!(get_connection))
         .routes(routes!(sign_in))
         .routes(routes!(check))
-        .routes(routes!(sign_out))
+        .routes(routes!(sign_out));
+    with_policy(link, Policy::Person)
 }
 
 /// The desktop (local mode) only: a team server does not sign in to other servers. An extractor

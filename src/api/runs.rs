@@ -15,13 +15,15 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{generation, with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiJsonOrEmpty},
     upload::UploadForm,
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     workflow::{
         review::{self, ContinueInput, DecisionInput, HumanSelect, ReviewQueue},
         runs::{self, EstimateRun, Run, RunEstimate, StartRun, Step},
@@ -34,10 +36,24 @@ pub fn routes() -> OpenApiRouter<AppState> {
     let uploads = OpenApiRouter::new()
         .routes(routes!(review_upload))
         .layer(DefaultBodyLimit::disable());
-    OpenApiRouter::new()
+    // Routes that start paid provider work (limited per hour without a membership).
+    let paid = OpenApiRouter::new()
         .routes(routes!(start_run))
-        .routes(routes!(estimate_run))
         .routes(routes!(start_workflow))
+        .routes(routes!(version_run_start, version_run_latest))
+        .routes(routes!(regenerate_shot))
+        .routes(routes!(node_test));
+    let review = OpenApiRouter::new()
+        .routes(routes!(review_decision))
+        .routes(routes!(review_continue))
+        .routes(routes!(human_select));
+    OpenApiRouter::new()
+        .merge(generation(paid))
+        .merge(with_policy(
+            OpenApiRouter::new().routes(routes!(estimate_run)),
+            Policy::Estimate,
+        ))
+        .merge(with_policy(review, Policy::Review))
         .routes(routes!(get_run))
         .routes(routes!(get_workflow))
         .routes(routes!(pause_run))
@@ -49,14 +65,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_run_v4))
         .routes(routes!(retry_run))
         .routes(routes!(run_nodes))
-        .routes(routes!(version_run_start, version_run_latest))
         .routes(routes!(run_events))
         .routes(routes!(review_assets))
-        .routes(routes!(review_decision))
-        .routes(routes!(review_continue))
-        .routes(routes!(human_select))
-        .routes(routes!(regenerate_shot))
-        .routes(routes!(node_test))
         .merge(uploads)
 }
 

@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::generation;
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     storyboard::{
         self, DeletedShot, MergeShots, MoveShot, NewShot, RevertShot, Scene, SceneInput, Shot,
         ShotFilter, ShotPatch, SplitShot, StoryboardView,
@@ -36,7 +38,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(split_shot))
         .routes(routes!(merge_shot))
         .routes(routes!(revert_shot))
-        .routes(routes!(generate_shot))
+        .merge(generation(
+            OpenApiRouter::new().routes(routes!(generate_shot)),
+        ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -9,13 +9,15 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
     upload::UploadForm,
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     projects::Project,
     script::{self, Breakdown},
     storyboard::ParseResult,
@@ -35,7 +37,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::disable());
     let scripts = OpenApiRouter::new()
         .routes(routes!(get_script, put_script))
-        .routes(routes!(preview_script))
+        .merge(with_policy(
+            OpenApiRouter::new().routes(routes!(preview_script)),
+            Policy::Compute,
+        ))
         .layer(DefaultBodyLimit::max(SCRIPT_BODY_LIMIT));
     OpenApiRouter::new()
         .routes(routes!(list_versions, create_version))

@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     providers::voices as voice_map,
     registry::voices::{self, PreviewRequest, VoiceList},
     AppState,
@@ -24,7 +26,10 @@ use crate::{
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_voices))
-        .routes(routes!(preview_voice, preview_voice_get))
+        .merge(with_policy(
+            OpenApiRouter::new().routes(routes!(preview_voice, preview_voice_get)),
+            Policy::Audition,
+        ))
         .routes(routes!(match_voice))
 }
 

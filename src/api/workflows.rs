@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     workflow::{
         graph::Graph,
         kinds::{self, NodeKind},
@@ -35,7 +37,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_versions, create_version))
         .routes(routes!(get_version))
         .routes(routes!(validate_version))
-        .routes(routes!(validate_graph))
+        .merge(with_policy(
+            OpenApiRouter::new().routes(routes!(validate_graph)),
+            Policy::Compute,
+        ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,26 +9,34 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::access::{with_policy, Policy};
+use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::ApiJson,
 };
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     workspaces::{self, Invitation, InvitationPreview, Member, NewInvitation, Role, Workspace},
     AppState,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let person = OpenApiRouter::new()
         .routes(routes!(list_workspaces, create_workspace))
-        .routes(routes!(get_workspace, patch_workspace, delete_workspace))
-        .routes(routes!(list_members))
-        .routes(routes!(patch_member, remove_member))
-        .routes(routes!(list_invitations, create_invitation))
-        .routes(routes!(revoke_invitation))
         .routes(routes!(preview_invitation))
-        .routes(routes!(accept_invitation))
+        .routes(routes!(accept_invitation));
+    let named = OpenApiRouter::new()
+        .routes(routes!(get_workspace, patch_workspace, delete_workspace))
+        .routes(routes!(list_members));
+    let member = OpenApiRouter::new().routes(routes!(patch_member, remove_member));
+    let invitations = OpenApiRouter::new()
+        .routes(routes!(list_invitations, create_invitation))
+        .routes(routes!(revoke_invitation));
+    with_policy(person, Policy::Person)
+        .merge(with_policy(named, Policy::NamedWorkspace))
+        .merge(with_policy(member, Policy::NamedWorkspaceMember))
+        .merge(with_policy(invitations, Policy::NamedWorkspaceManage))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -24,8 +24,12 @@ async fn env() -> Env {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 8, 10, 0, 0).unwrap());
     let state = open(&dir, &clock);
     let mut users = Vec::new();
-    for name in ["ann", "bo"] {
-        users.push(crate::auth::create_user(&state, name, false).await.unwrap());
+    for name in ["ann", "bob"] {
+        users.push(
+            crate::accounts::create_user(&state, name, false)
+                .await
+                .unwrap(),
+        );
     }
     Env {
         dir,

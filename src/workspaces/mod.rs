@@ -3,8 +3,8 @@
 //!
 //! A workspace owns data through a `users` row of kind 'workspace' with the same id (see
 //! migrations/0007_workspaces.sql): every data table scopes by `owner_id`, and the request's
-//! [`crate::auth::Principal::workspace_id`] is that owner. A person's personal workspace has the
-//! person's own id. Invitations are links with a secret token, stored hashed and shown once.
+//! workspace (`Principal::workspace_id`, src/api/principal.rs) is that owner. A person's personal
+//! workspace has the person's own id. Invitations are links with a secret token, stored hashed and shown once.
 use crate::error::{CodedError, ErrorCode};
 use std::str::FromStr;
 

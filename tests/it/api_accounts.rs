@@ -593,3 +593,74 @@ async fn sign_in_is_rate_limited_per_address_with_retry_after() {
     let (status, _) = s.get("/api/v1/health").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// The CLI's `create-user` and sign-up insert users through one function: the same username
+/// rules and the same case-insensitive uniqueness (the CLI used to skip both).
+#[tokio::test]
+async fn the_cli_and_sign_up_share_the_username_rules() {
+    use storyloom::accounts::{self, AccountError};
+    let s = server().await;
+    register(&s, "Alice").await;
+    let taken = accounts::create_user(&s.state, "ALICE", false).await;
+    assert!(
+        matches!(&taken, Err(AccountError::Conflict(m)) if m.contains("username")),
+        "{taken:?}"
+    );
+    for bad in ["a b", "x"] {
+        let refused = accounts::create_user(&s.state, bad, false).await;
+        assert!(
+            matches!(
+                &refused,
+                Err(AccountError::Invalid {
+                    field: "username",
+                    ..
+                })
+            ),
+            "{bad}: {refused:?}"
+        );
+    }
+    let carol = accounts::create_user(&s.state, "carol", true)
+        .await
+        .unwrap();
+    // And sign-up refuses what the CLI created, whatever the case.
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/register",
+            json!({"username": "Carol", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "CONFLICT", None);
+    // One status change for the admin's endpoint and the CLI: suspending revokes refresh tokens.
+    let alice = as_user_login(&s, "Alice").await;
+    let alice_id = alice["user"]["id"].as_str().unwrap().to_string();
+    let suspended = accounts::change_status(&s.state, &alice_id, "suspended")
+        .await
+        .unwrap();
+    assert_eq!(suspended.status, "suspended");
+    let (status, _) = s
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": alice["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(matches!(
+        accounts::change_status(&s.state, &carol, "frozen").await,
+        Err(AccountError::Invalid {
+            field: "status",
+            ..
+        })
+    ));
+}
+
+async fn as_user_login(s: &TestServer, name: &str) -> Value {
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/login",
+            json!({"username": name, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}

@@ -711,8 +711,12 @@ fn walk(dir: &std::path::Path) -> usize {
 #[tokio::test]
 async fn owners_delete_for_good_and_nobody_sees_another_users_assets() {
     let s = TestServer::start(AuthMode::Accounts).await;
-    let admin = auth::create_user(&s.state, "admin", true).await.unwrap();
-    let user = auth::create_user(&s.state, "bob", false).await.unwrap();
+    let admin = storyloom::accounts::create_user(&s.state, "admin", true)
+        .await
+        .unwrap();
+    let user = storyloom::accounts::create_user(&s.state, "bob", false)
+        .await
+        .unwrap();
     let admin_bearer = format!(
         "Bearer {}",
         auth::issue_access_token(&s.state, &admin).unwrap()

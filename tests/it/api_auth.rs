@@ -12,7 +12,9 @@ use storyloom::{
 };
 
 async fn user_with_token(s: &TestServer, name: &str) -> (String, String) {
-    let id = auth::create_user(&s.state, name, false).await.unwrap();
+    let id = storyloom::accounts::create_user(&s.state, name, false)
+        .await
+        .unwrap();
     let token = auth::issue_access_token(&s.state, &id).unwrap();
     (id, token)
 }
@@ -187,9 +189,9 @@ async fn expired_keys_and_suspended_users_are_refused_at_once() {
     let key2 = auth::create_api_key(&s.state, &bob, "k2", &[Scope::Read], None)
         .await
         .unwrap();
-    assert!(auth::set_user_status(&s.state, &bob, "suspended")
+    storyloom::accounts::change_status(&s.state, &bob, "suspended")
         .await
-        .unwrap());
+        .unwrap();
     for headers in [
         vec![("authorization".to_string(), format!("Bearer {fresh_token}"))],
         vec![("x-api-key".to_string(), key2.secret.clone())],
@@ -348,7 +350,9 @@ async fn local_mode_answers_only_loopback_hosts_and_refuses_cross_site_writes() 
 #[tokio::test]
 async fn cached_key_checks_still_see_every_change_at_once() {
     let s = TestServer::start(AuthMode::Accounts).await;
-    let admin = auth::create_user(&s.state, "root", true).await.unwrap();
+    let admin = storyloom::accounts::create_user(&s.state, "root", true)
+        .await
+        .unwrap();
     let key = auth::create_api_key(&s.state, &admin, "k", &[Scope::Read, Scope::Admin], None)
         .await
         .unwrap();
@@ -381,18 +385,18 @@ async fn cached_key_checks_still_see_every_change_at_once() {
     assert_eq!(get("/api/v1/projects").await.0, StatusCode::OK);
 
     // Suspended: refused at once; active again: accepted at once.
-    assert!(auth::set_user_status(&s.state, &admin, "suspended")
+    storyloom::accounts::change_status(&s.state, &admin, "suspended")
         .await
-        .unwrap());
+        .unwrap();
     let (status, body) = get("/api/v1/projects").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(
         body["detail"].as_str().unwrap().contains("suspended"),
         "{body}"
     );
-    assert!(auth::set_user_status(&s.state, &admin, "active")
+    storyloom::accounts::change_status(&s.state, &admin, "active")
         .await
-        .unwrap());
+        .unwrap();
     assert_eq!(get("/api/v1/projects").await.0, StatusCode::OK);
     assert_eq!(get("/api/v1/projects").await.0, StatusCode::OK);
 

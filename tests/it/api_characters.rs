@@ -677,8 +677,12 @@ async fn the_builtin_consistency_model_is_deterministic() {
 #[tokio::test]
 async fn another_users_characters_and_projects_are_404() {
     let s = TestServer::start(AuthMode::Accounts).await;
-    let alice = auth::create_user(&s.state, "alice", false).await.unwrap();
-    let bob = auth::create_user(&s.state, "bob", false).await.unwrap();
+    let alice = storyloom::accounts::create_user(&s.state, "alice", false)
+        .await
+        .unwrap();
+    let bob = storyloom::accounts::create_user(&s.state, "bob", false)
+        .await
+        .unwrap();
     let a = format!(
         "Bearer {}",
         auth::issue_access_token(&s.state, &alice).unwrap()

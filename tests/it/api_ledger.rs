@@ -41,7 +41,9 @@ async fn balance(s: &TestServer) -> (i64, i64) {
 #[tokio::test]
 async fn an_api_key_without_the_billing_scope_gets_403() {
     let s = TestServer::start(AuthMode::Accounts).await;
-    let user = auth::create_user(&s.state, "ann", false).await.unwrap();
+    let user = storyloom::accounts::create_user(&s.state, "ann", false)
+        .await
+        .unwrap();
     let ro = auth::create_api_key(&s.state, &user, "ro", &[Scope::Read, Scope::Write], None)
         .await
         .unwrap();

@@ -622,8 +622,12 @@ async fn unused_variables_are_warnings_not_errors() {
 #[tokio::test]
 async fn another_users_templates_do_not_exist_for_them() {
     let s = TestServer::start(AuthMode::Accounts).await;
-    let alice = auth::create_user(&s.state, "alice", false).await.unwrap();
-    let bob = auth::create_user(&s.state, "bob", false).await.unwrap();
+    let alice = storyloom::accounts::create_user(&s.state, "alice", false)
+        .await
+        .unwrap();
+    let bob = storyloom::accounts::create_user(&s.state, "bob", false)
+        .await
+        .unwrap();
     let alice_auth = format!(
         "Bearer {}",
         auth::issue_access_token(&s.state, &alice).unwrap()

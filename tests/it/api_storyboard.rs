@@ -788,8 +788,12 @@ async fn preview_parses_without_storing_and_samples_open() {
 #[tokio::test]
 async fn another_users_storyboard_is_404() {
     let s = TestServer::start(AuthMode::Accounts).await;
-    let alice = auth::create_user(&s.state, "alice", false).await.unwrap();
-    let bob = auth::create_user(&s.state, "bob", false).await.unwrap();
+    let alice = storyloom::accounts::create_user(&s.state, "alice", false)
+        .await
+        .unwrap();
+    let bob = storyloom::accounts::create_user(&s.state, "bob", false)
+        .await
+        .unwrap();
     let a = format!(
         "Bearer {}",
         auth::issue_access_token(&s.state, &alice).unwrap()
