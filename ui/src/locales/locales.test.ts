@@ -47,6 +47,7 @@ export const CONVERTED = [
   'components/editor/AssetModelLabel.tsx',
   'components/editor/ProjectSettingsDialog.tsx',
   'components/editor/StoryboardTab.tsx',
+  'components/editor/ShotCard.tsx',
   'components/editor/CharactersTab.tsx',
   'components/editor/ExportDialog.tsx',
   'components/editor/ScriptTab.tsx',
