@@ -42,6 +42,8 @@ export const CONVERTED = [
   'components/editor/BreakdownPanel.tsx',
   'components/editor/ScriptEditor.tsx',
   'components/editor/ReviewQueue.tsx',
+  'components/editor/ReviewStage.tsx',
+  'components/editor/ReviewDialogs.tsx',
   'components/editor/RunsTab.tsx',
   'components/editor/AssetsTab.tsx',
   'components/editor/AssetModelLabel.tsx',
