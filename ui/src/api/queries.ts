@@ -5,17 +5,18 @@
  * After a change, screens invalidate the area's key (`queryClient.invalidateQueries({ queryKey:
  * keys.projects.all })`) instead of re-reading by hand.
  */
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { getMe, listApiKeys, listUsers, type UsersQuery } from './accounts';
 import { getAsset, listAssets, type AssetQuery } from './assets';
 import { listCharacters, listVoices, matchVoice } from './characters';
 import { estimateRun, getDashboard, listHolds, listTransactions, type TransactionQuery } from './credits';
-import { estimateExport, listExportHistory, type ExportHistoryQuery } from './export';
+import { estimateExport, fetchExportFile, listExportHistory, type ExportHistoryQuery } from './export';
 import { getScript } from './script';
 import { getStoryboard } from './storyboard';
 import { getHealth, getProject, listProjects, type ListQuery } from './projects';
 import { listSamples } from './samples';
 import { isRedrawing } from '../lib/review';
+import { requestBlob } from '../transport';
 import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
 import type { ExportRequest, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
@@ -41,8 +42,11 @@ export const keys = {
     /** A review node's queue; `nodeStatus` is in the key so a change of the node's status re-reads it. */
     review: (nodeRunId: string, nodeStatus: StepStatus) => ['workflows', 'review', nodeRunId, nodeStatus] as const,
   },
-  /** Files read as blobs through the transport (keyframe thumbnails, export videos). */
-  blob: (path: string) => ['blob', path] as const,
+  /** Files read as blobs through the transport (not under `assets`: an asset list's change does not change them). */
+  files: {
+    thumbnail: (assetId: string) => ['files', 'thumbnail', assetId] as const,
+    export: (path: string) => ['files', 'export', path] as const,
+  },
   characters: (projectId: string) => ['characters', projectId] as const,
   voices: (language: string) => ['voices', language] as const,
   voiceMatch: (voice: string, language: string) => ['voices', 'match', voice, language] as const,
@@ -146,6 +150,38 @@ export const useScriptDoc = (projectId: string, versionId: string) =>
     gcTime: 0,
   });
 
+/* ---------- files ---------- */
+
+/** An asset's small stored thumbnail, or the image itself where the server has none to give. */
+export async function readThumbnail(assetId: string, signal?: AbortSignal): Promise<Blob> {
+  const path = `/api/v1/assets/${encodeURIComponent(assetId)}`;
+  try {
+    return await requestBlob(`${path}/thumbnail`, signal);
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return requestBlob(`${path}/download`, signal);
+  }
+}
+
+/** A keyframe's thumbnail (assets never change, so it is read once per page load). */
+export const useThumbnailBlob = (assetId: string | null | undefined) =>
+  useQuery({
+    queryKey: keys.files.thumbnail(assetId ?? ''),
+    queryFn: ({ signal }) => readThumbnail(assetId!, signal),
+    enabled: !!assetId,
+    staleTime: Infinity,
+  });
+
+/** An export's file (`video_url`); a video is large, so it is not kept once nothing shows it. */
+export const useExportFileBlob = (path: string | null | undefined) =>
+  useQuery({
+    queryKey: keys.files.export(path ?? ''),
+    queryFn: ({ signal }) => fetchExportFile(path!, signal),
+    enabled: !!path,
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+
 /* ---------- workflows ---------- */
 
 /** The server's workflow templates (the run tab's picker keeps the built-ins when this fails). */
@@ -189,16 +225,17 @@ export function newerRun(prev: Run | null | undefined, next: Run): Run {
  * The version's latest run (null: none yet). Live updates (events, polling, the controls' answers)
  * are written into this query's cache with `newerRun`, and a re-read keeps a newer snapshot too.
  */
-export function useLatestRun(projectId: string, versionId: string) {
-  const queryClient = useQueryClient();
-  const queryKey = keys.workflows.latestRun(projectId, versionId);
-  return useQuery({
-    queryKey,
-    queryFn: async ({ signal }) => {
+export const latestRunOptions = (queryClient: QueryClient, projectId: string, versionId: string) =>
+  queryOptions({
+    queryKey: keys.workflows.latestRun(projectId, versionId),
+    queryFn: async ({ signal }): Promise<Run | null> => {
       const read = await findLatestRun(projectId, versionId, signal);
-      return read ? newerRun(queryClient.getQueryData<Run | null>(queryKey), read) : null;
+      return read ? newerRun(queryClient.getQueryData<Run | null>(keys.workflows.latestRun(projectId, versionId)), read) : null;
     },
   });
+
+export function useLatestRun(projectId: string, versionId: string) {
+  return useQuery(latestRunOptions(useQueryClient(), projectId, versionId));
 }
 
 /**
@@ -206,26 +243,30 @@ export function useLatestRun(projectId: string, versionId: string) {
  * a read that lands meanwhile is dropped, since it may predate them. While shots are being redrawn
  * the queue is re-read every 700 ms until their new frames are in.
  */
-export function useReviewQueueQuery(nodeRunId: string, nodeStatus: StepStatus, hold: () => boolean) {
-  const queryClient = useQueryClient();
-  const queryKey = keys.workflows.review(nodeRunId, nodeStatus);
-  return useQuery({
-    queryKey,
-    queryFn: async ({ signal }) => {
+export const reviewQueueOptions = (queryClient: QueryClient, nodeRunId: string, nodeStatus: StepStatus, hold: () => boolean) =>
+  queryOptions({
+    queryKey: keys.workflows.review(nodeRunId, nodeStatus),
+    queryFn: async ({ signal }): Promise<ReviewQueue> => {
       const read = await getReviewQueue(nodeRunId, signal);
-      const shown = queryClient.getQueryData<ReviewQueue>(queryKey);
+      const shown = queryClient.getQueryData<ReviewQueue>(keys.workflows.review(nodeRunId, nodeStatus));
       return hold() && shown ? shown : read;
     },
     // The previous status's queue stays on screen while the new one is read; a queue is read
     // afresh whenever the review opens.
     placeholderData: keepPreviousData,
     gcTime: 0,
-    refetchInterval: (query) => (isRedrawingQueue(query.state.data) ? 700 : false),
+    refetchInterval: (query) => (isRedrawingQueue(query.state.data) ? REDRAW_POLL_MS : false),
     refetchIntervalInBackground: true,
   });
+
+export function useReviewQueueQuery(nodeRunId: string, nodeStatus: StepStatus, hold: () => boolean) {
+  return useQuery(reviewQueueOptions(useQueryClient(), nodeRunId, nodeStatus, hold));
 }
 
-function isRedrawingQueue(q: ReviewQueue | undefined): boolean {
+/** How often a queue with shots being redrawn is re-read. */
+export const REDRAW_POLL_MS = 700;
+
+export function isRedrawingQueue(q: ReviewQueue | undefined): boolean {
   return q?.status === 'waiting' && q.items.some(isRedrawing);
 }
 
