@@ -5,18 +5,22 @@
  * After a change, screens invalidate the area's key (`queryClient.invalidateQueries({ queryKey:
  * keys.projects.all })`) instead of re-reading by hand.
  */
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { getMe, listApiKeys, listUsers, type UsersQuery } from './accounts';
 import { getAsset, listAssets, type AssetQuery } from './assets';
 import { listCharacters, listVoices, matchVoice } from './characters';
 import { estimateRun, getDashboard, listHolds, listTransactions, type TransactionQuery } from './credits';
-import { estimateExport, listExportHistory, type ExportHistoryQuery } from './export';
+import { estimateExport, fetchExportFile, listExportHistory, type ExportHistoryQuery } from './export';
+import { getScript } from './script';
 import { getStoryboard } from './storyboard';
 import { getHealth, getProject, listProjects, type ListQuery } from './projects';
 import { listSamples } from './samples';
+import { isRedrawing } from '../lib/review';
+import { requestBlob } from '../transport';
 import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
-import type { ExportRequest } from './types';
+import type { ExportRequest, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
+import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
 
 export const keys = {
   health: ['health'] as const,
@@ -29,6 +33,20 @@ export const keys = {
   },
   versions: (projectId: string) => ['versions', projectId] as const,
   storyboard: (projectId: string, versionId: string) => ['storyboard', projectId, versionId] as const,
+  script: (projectId: string, versionId: string) => ['script', projectId, versionId] as const,
+  /** Workflow templates and runs. */
+  workflows: {
+    templates: ['workflows', 'templates'] as const,
+    graph: (templateId: string, versionId: string) => ['workflows', 'templates', templateId, 'graph', versionId] as const,
+    latestRun: (projectId: string, versionId: string) => ['workflows', 'latest-run', projectId, versionId] as const,
+    /** A review node's queue; `nodeStatus` is in the key so a change of the node's status re-reads it. */
+    review: (nodeRunId: string, nodeStatus: StepStatus) => ['workflows', 'review', nodeRunId, nodeStatus] as const,
+  },
+  /** Files read as blobs through the transport (not under `assets`: an asset list's change does not change them). */
+  files: {
+    thumbnail: (assetId: string) => ['files', 'thumbnail', assetId] as const,
+    export: (path: string) => ['files', 'export', path] as const,
+  },
   characters: (projectId: string) => ['characters', projectId] as const,
   voices: (language: string) => ['voices', language] as const,
   voiceMatch: (voice: string, language: string) => ['voices', 'match', voice, language] as const,
@@ -118,6 +136,139 @@ export const useExportEstimateQuery = (body: ExportRequest, key: string) =>
     // An estimate is only asked for while the dialog is open; a later opening asks again.
     gcTime: 0,
   });
+
+/**
+ * The version's script as saved. Read afresh each time the script tab opens (`gcTime: 0`) and
+ * never re-read behind the editor's back (`staleTime: Infinity`): the text on screen is the
+ * user's, and the tab re-reads only when asked (after an upload, "Try again").
+ */
+export const useScriptDoc = (projectId: string, versionId: string) =>
+  useQuery({
+    queryKey: keys.script(projectId, versionId),
+    queryFn: ({ signal }) => getScript(projectId, versionId, signal),
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+
+/* ---------- files ---------- */
+
+/** An asset's small stored thumbnail, or the image itself where the server has none to give. */
+export async function readThumbnail(assetId: string, signal?: AbortSignal): Promise<Blob> {
+  const path = `/api/v1/assets/${encodeURIComponent(assetId)}`;
+  try {
+    return await requestBlob(`${path}/thumbnail`, signal);
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return requestBlob(`${path}/download`, signal);
+  }
+}
+
+/** A keyframe's thumbnail (assets never change, so it is read once per page load). */
+export const useThumbnailBlob = (assetId: string | null | undefined) =>
+  useQuery({
+    queryKey: keys.files.thumbnail(assetId ?? ''),
+    queryFn: ({ signal }) => readThumbnail(assetId!, signal),
+    enabled: !!assetId,
+    staleTime: Infinity,
+  });
+
+/** An export's file (`video_url`); a video is large, so it is not kept once nothing shows it. */
+export const useExportFileBlob = (path: string | null | undefined) =>
+  useQuery({
+    queryKey: keys.files.export(path ?? ''),
+    queryFn: ({ signal }) => fetchExportFile(path!, signal),
+    enabled: !!path,
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+
+/* ---------- workflows ---------- */
+
+/** The server's workflow templates (the run tab's picker keeps the built-ins when this fails). */
+export const useTemplates = () =>
+  useQuery({ queryKey: keys.workflows.templates, queryFn: ({ signal }) => listTemplates(signal), staleTime: 60_000 });
+
+/**
+ * The graph of a template's exact version (the template's current version when that one cannot be
+ * read), or null when neither can: the run tab then lays out the run's steps alone. A template
+ * version never changes, so it is read once.
+ */
+export async function readTemplateGraph(templateId: string, versionId: string, signal?: AbortSignal): Promise<WorkflowGraph | null> {
+  try {
+    return (await getTemplateVersion(templateId, versionId, signal)).graph;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+  }
+  try {
+    return (await getTemplate(templateId, signal)).current_version.graph;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return null;
+  }
+}
+
+export const useTemplateGraph = (templateId: string | null, versionId: string | null) =>
+  useQuery({
+    queryKey: keys.workflows.graph(templateId ?? '', versionId ?? ''),
+    queryFn: ({ signal }) => readTemplateGraph(templateId!, versionId!, signal),
+    enabled: templateId !== null && versionId !== null,
+    staleTime: Infinity,
+  });
+
+/** Keeps the newer of two snapshots of the same run (a slow read must not undo a newer one). */
+export function newerRun(prev: Run | null | undefined, next: Run): Run {
+  if (!prev || prev.id !== next.id) return next;
+  return next.updated_at >= prev.updated_at ? next : prev;
+}
+
+/**
+ * The version's latest run (null: none yet). Live updates (events, polling, the controls' answers)
+ * are written into this query's cache with `newerRun`, and a re-read keeps a newer snapshot too.
+ */
+export const latestRunOptions = (queryClient: QueryClient, projectId: string, versionId: string) =>
+  queryOptions({
+    queryKey: keys.workflows.latestRun(projectId, versionId),
+    queryFn: async ({ signal }): Promise<Run | null> => {
+      const read = await findLatestRun(projectId, versionId, signal);
+      return read ? newerRun(queryClient.getQueryData<Run | null>(keys.workflows.latestRun(projectId, versionId)), read) : null;
+    },
+  });
+
+export function useLatestRun(projectId: string, versionId: string) {
+  return useQuery(latestRunOptions(useQueryClient(), projectId, versionId));
+}
+
+/**
+ * A review node's queue. `hold()` true (decisions sent and not answered yet) keeps what is shown:
+ * a read that lands meanwhile is dropped, since it may predate them. While shots are being redrawn
+ * the queue is re-read every 700 ms until their new frames are in.
+ */
+export const reviewQueueOptions = (queryClient: QueryClient, nodeRunId: string, nodeStatus: StepStatus, hold: () => boolean) =>
+  queryOptions({
+    queryKey: keys.workflows.review(nodeRunId, nodeStatus),
+    queryFn: async ({ signal }): Promise<ReviewQueue> => {
+      const read = await getReviewQueue(nodeRunId, signal);
+      const shown = queryClient.getQueryData<ReviewQueue>(keys.workflows.review(nodeRunId, nodeStatus));
+      return hold() && shown ? shown : read;
+    },
+    // The previous status's queue stays on screen while the new one is read; a queue is read
+    // afresh whenever the review opens.
+    placeholderData: keepPreviousData,
+    gcTime: 0,
+    refetchInterval: (query) => (isRedrawingQueue(query.state.data) ? REDRAW_POLL_MS : false),
+    refetchIntervalInBackground: true,
+  });
+
+export function useReviewQueueQuery(nodeRunId: string, nodeStatus: StepStatus, hold: () => boolean) {
+  return useQuery(reviewQueueOptions(useQueryClient(), nodeRunId, nodeStatus, hold));
+}
+
+/** How often a queue with shots being redrawn is re-read. */
+export const REDRAW_POLL_MS = 700;
+
+export function isRedrawingQueue(q: ReviewQueue | undefined): boolean {
+  return q?.status === 'waiting' && q.items.some(isRedrawing);
+}
 
 /* ---------- credits ---------- */
 

@@ -1,9 +1,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { useThumbnailBlob } from '../api/queries';
 import type { Project } from '../api/types';
 import { useLocale, useT } from '../i18n';
 import { formatDateTime, formatRelativeTime } from '../lib/format';
+import { useObjectUrlOf } from '../lib/useObjectUrl';
 import { validateName } from '../lib/validation';
-import { ApiError, fieldErrorMessage, requestBlob } from '../transport';
+import { ApiError, fieldErrorMessage } from '../transport';
 import { AspectBadge, AspectShape, StatusBadge } from './Badges';
 import { PencilIcon, TrashIcon } from './Icons';
 
@@ -27,33 +29,10 @@ function hueFor(id: string): number {
   return h % 360;
 }
 
-/** An object URL of the project's keyframe image, or null (no keyframe, still loading, failed). */
+/** An object URL of the project's keyframe image, or null (no keyframe, still loading, failed: the gradient stays). */
 function useThumbnail(assetId: string | null | undefined): string | null {
-  const [url, setUrl] = useState<string | null>(null);
-  useEffect(() => {
-    setUrl(null);
-    if (!assetId) return;
-    const ctrl = new AbortController();
-    let objectUrl: string | null = null;
-    const path = `/api/v1/assets/${encodeURIComponent(assetId)}`;
-    // The small stored thumbnail; the image itself where the server has none to give.
-    requestBlob(`${path}/thumbnail`, ctrl.signal)
-      .catch((e: unknown) => {
-        if (ctrl.signal.aborted) throw e;
-        return requestBlob(`${path}/download`, ctrl.signal);
-      })
-      .then((blob) => {
-        if (ctrl.signal.aborted) return;
-        objectUrl = URL.createObjectURL(blob);
-        setUrl(objectUrl);
-      })
-      .catch(() => undefined); // the gradient stays
-    return () => {
-      ctrl.abort();
-      if (objectUrl) URL.revokeObjectURL(objectUrl);
-    };
-  }, [assetId]);
-  return url;
+  const { data } = useThumbnailBlob(assetId);
+  return useObjectUrlOf(assetId ? data : null);
 }
 
 export function ProjectRow({

@@ -69,7 +69,6 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
   const [starting, setStarting] = useState(false);
   const [cancelling, setCancelling] = useState(false);
   const [pdfBusy, setPdfBusy] = useState(false);
-  const [videoReload, setVideoReload] = useState(0);
   const previewRef = useRef<HTMLElement>(null);
   const playerRef = useRef<HTMLDivElement>(null);
 
@@ -108,7 +107,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
     else if (current.status === 'failed') toasts.show({ kind: 'error', message: t('exportDialog.failedToast') });
   }, [current, reloadHistory, toasts, t]);
 
-  const video = useBlobUrl(current && isPlayable(current) ? current.video_url : null, videoReload);
+  const video = useBlobUrl(current && isPlayable(current) ? current.video_url : null);
   const previewVideo = useBlobUrl(preview.kind === 'ready' ? preview.preview.video_url : null);
   const previewVtt = useObjectUrl(preview.kind === 'ready' ? cuesToVtt(preview.preview.cues) : null, 'text/vtt');
   const exportShots = useMemo(() => shotTimeline(boardShots, current?.fps ?? 30), [boardShots, current?.fps]);
@@ -534,7 +533,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                 <ExportPlayer
                   url={video.url}
                   error={video.error}
-                  onRetry={() => setVideoReload((k) => k + 1)}
+                  onRetry={video.retry}
                   aspect={current.aspect_ratio}
                   shots={exportShots}
                   testId="export-video"

@@ -1,41 +1,13 @@
-import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
-import type { DialogueLine, ReviewItem, ReviewQueue as Queue, Run, StepStatus } from '../../api/types';
-import { continueReview, decide, getReviewQueue, humanSelect, uploadReplacement } from '../../api/workflows';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { Run, StepStatus } from '../../api/types';
 import { useT } from '../../i18n';
 import { stepStatusLabel } from '../../lib/editorLabels';
-import { createOpQueue } from '../../lib/optimistic';
-import {
-  REVIEW_FILTERS,
-  commentKeyCommand,
-  continueMode,
-  decisionGroup,
-  initialReviewState,
-  isRedrawing,
-  isUnresolved,
-  reviewCounts,
-  reviewKeyCommand,
-  reviewReducer,
-  visibleItems,
-  withDecision,
-  type ReviewFilter,
-} from '../../lib/review';
-import { apiUrl, errorMessage } from '../../transport';
-import { AlertIcon, CheckIcon, CloseIcon, ImageIcon, LockIcon, UploadIcon } from '../Icons';
-import { Modal } from '../Modal';
-import { useToasts } from '../Toasts';
-import { AssetModelById } from './AssetModelLabel';
-
-/** Each shortcut's keys and what it does (`review.shortcut.*`). */
-const SHORTCUTS = [
-  [['A'], 'approve'],
-  [['R'], 'reject'],
-  [['J', '→'], 'next'],
-  [['K', '←'], 'prev'],
-  [['U'], 'unlock'],
-  [['Z'], 'zoom'],
-  [['?'], 'help'],
-  [['Esc'], 'escape'],
-] as const;
+import { REVIEW_FILTERS, continueMode, decisionGroup, reviewCounts, reviewKeyCommand, visibleItems, type ReviewFilter } from '../../lib/review';
+import { apiUrl } from '../../transport';
+import { AlertIcon, CheckIcon, CloseIcon, LockIcon } from '../Icons';
+import { ReviewBlockedDialog, ReviewConfirmDialog, ReviewHelpDialog } from './ReviewDialogs';
+import { ReviewStage } from './ReviewStage';
+import { useReviewQueue } from './useReviewQueue';
 
 /** The hint line under the filmstrip (`review.hint.*`). */
 const HINTS = [
@@ -48,11 +20,6 @@ const HINTS = [
   [['?'], 'help'],
 ] as const;
 
-function dialogueLines(d: unknown): DialogueLine[] {
-  if (!Array.isArray(d)) return [];
-  return d.filter((l): l is DialogueLine => !!l && typeof l === 'object' && typeof (l as DialogueLine).text === 'string');
-}
-
 interface Props {
   nodeRunId: string;
   /** The review node's status; the queue is re-read when it changes. */
@@ -60,64 +27,28 @@ interface Props {
   onContinued: (run: Run) => void;
 }
 
+/**
+ * A review node's queue: one shot large with its decision controls (`ReviewStage`), the filmstrip
+ * of all shots, page-wide shortcuts, and "Continue". The data and the decisions are
+ * `useReviewQueue`.
+ */
 export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
   const t = useT();
-  const toasts = useToasts();
   const filterLabel = (f: ReviewFilter) => t(`review.filter.${f}`);
-  const [queue, setQueue] = useState<Queue | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [reloadKey, setReloadKey] = useState(0);
-  const [state, dispatch] = useReducer(reviewReducer, initialReviewState);
+  const review = useReviewQueue({ nodeRunId, nodeStatus, onContinued });
+  const { queue, state, dispatch, items, current, open, wantThumbFocus } = review;
   const [comment, setComment] = useState('');
-  const [continuing, setContinuing] = useState(false);
-  const [uploading, setUploading] = useState(false);
   const [confirming, setConfirming] = useState(false);
   /** The gate is shut (rejections without an approved redraw): the dialog that says so is open. */
   const [blocked, setBlocked] = useState(false);
   /** The frame at 100% (scrollable) instead of whole in its box. */
   const [actualSize, setActualSize] = useState(false);
-  const [announce, setAnnounce] = useState('');
-  const ops = useRef(createOpQueue());
-  /** Decisions sent but not answered yet: server answers are only shown once none are left. */
-  const pending = useRef(0);
   const thumbs = useRef(new Map<string, HTMLButtonElement>());
   const commentRef = useRef<HTMLTextAreaElement>(null);
-  const fileRef = useRef<HTMLInputElement>(null);
-  const wantThumbFocus = useRef(false);
-  const itemsRef = useRef<ReviewItem[]>([]);
   const frameRef = useRef<HTMLElement>(null);
   /** The frame box's height: what the window leaves below the box's place on the page. */
   const [frameHeight, setFrameHeight] = useState<number | null>(null);
 
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    getReviewQueue(nodeRunId, ctrl.signal)
-      .then((q) => {
-        if (pending.current > 0) return;
-        setQueue(q);
-        setLoadError(null);
-        itemsRef.current = q.items;
-        dispatch({ type: 'load', items: q.items });
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoadError(errorMessage(e));
-      });
-    return () => ctrl.abort();
-  }, [nodeRunId, nodeStatus, reloadKey]);
-
-  // A rejected shot is redrawn in the background: re-read the queue until its new frame is in.
-  const redrawing = queue?.status === 'waiting' && (queue?.items ?? []).some(isRedrawing);
-  useEffect(() => {
-    if (!redrawing) return;
-    const timer = window.setTimeout(reload, 700);
-    return () => window.clearTimeout(timer);
-  }, [redrawing, queue, reload]);
-
-  const items = queue?.items ?? [];
-  const current = items.find((i) => i.item_key === state.current) ?? null;
-  const open = queue?.status === 'waiting' && !continuing;
   const counts = reviewCounts(items);
   const shown = visibleItems(items, state.filter);
 
@@ -148,65 +79,8 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     el?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
   });
 
-  function showLocal(next: ReviewItem[]) {
-    itemsRef.current = next;
-    setQueue((q) => (q ? { ...q, items: next, ...serverCounts(next) } : q));
-  }
-
-  /** Sends `op` after the earlier ones; shows the server's queue once nothing else is pending. */
-  function send(op: () => Promise<Queue>, shot: number) {
-    pending.current += 1;
-    ops.current
-      .run(op)
-      .then((q) => {
-        pending.current -= 1;
-        if (pending.current === 0) {
-          setQueue(q);
-          itemsRef.current = q.items;
-          dispatch({ type: 'load', items: q.items });
-        }
-      })
-      .catch((e: unknown) => {
-        pending.current -= 1;
-        toasts.show({ kind: 'error', message: t('review.shotError', { shot, error: errorMessage(e) }) });
-        if (pending.current === 0) reload();
-      });
-  }
-
-  /** Picks one of the shot's candidates as its keyframe (human select, docs/API-WORKFLOWS.md). */
-  function selectCandidate(assetId: string) {
-    const item = itemsRef.current.find((i) => i.item_key === state.current);
-    if (!open || !item || !queue) return;
-    showLocal(
-      itemsRef.current.map((i) =>
-        i.item_key === item.item_key ? { ...i, asset_id: assetId, decision: 'select', locked: true } : i,
-      ),
-    );
-    setAnnounce(t('review.announceSelected', { shot: item.shot_number }));
-    send(() => humanSelect(queue.run_id, nodeRunId, { [item.item_key]: [assetId] }), item.shot_number);
-  }
-
   function decideCurrent(decision: 'approve' | 'reject' | 'unlock', text = '') {
-    const item = itemsRef.current.find((i) => i.item_key === state.current);
-    if (!open || !item) return;
-    if (decision === 'reject' && item.locked) {
-      toasts.show({ kind: 'info', message: t('review.lockedToast', { shot: item.shot_number }) });
-      return;
-    }
-    if (decision === 'unlock' && !item.locked && item.decision == null) return;
-    const next = withDecision(itemsRef.current, item.item_key, decision, text);
-    showLocal(next);
-    if (decision === 'unlock') {
-      dispatch({ type: 'load', items: next });
-      setAnnounce(t('review.announceUnlocked', { shot: item.shot_number }));
-    } else {
-      wantThumbFocus.current = true;
-      dispatch({ type: 'decided', items: next, key: item.item_key });
-      setAnnounce(t(decision === 'approve' ? 'review.announceApproved' : 'review.announceRejected', { shot: item.shot_number }));
-    }
-    if (decision === 'reject') setComment('');
-    const input = { item_key: item.item_key, decision, ...(text.trim() ? { comment: text.trim() } : {}) };
-    send(() => decide(nodeRunId, input), item.shot_number);
+    if (review.decideCurrent(decision, text) && decision === 'reject') setComment('');
   }
 
   function startReject() {
@@ -219,56 +93,18 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     commentRef.current?.focus();
   }
 
-  async function upload(file: File) {
-    const item = current;
-    if (!item || !open) return;
-    setUploading(true);
-    try {
-      await ops.current.idle();
-      const q = await uploadReplacement(nodeRunId, item.item_key, file);
-      if (pending.current === 0) {
-        setQueue(q);
-        itemsRef.current = q.items;
-        wantThumbFocus.current = true;
-        dispatch({ type: 'decided', items: q.items, key: item.item_key });
-      }
-      toasts.show({ kind: 'success', message: t('review.replaced', { shot: item.shot_number }) });
-    } catch (e) {
-      toasts.show({ kind: 'error', message: errorMessage(e) });
-    } finally {
-      setUploading(false);
-      if (fileRef.current) fileRef.current.value = '';
-    }
-  }
-
-  async function doContinue(keepUnresolved = false) {
+  function doContinue(keepUnresolved = false) {
     setConfirming(false);
     setBlocked(false);
-    setContinuing(true);
-    try {
-      await ops.current.idle();
-      const kept = itemsRef.current.filter(isUnresolved).length;
-      const run = await continueReview(nodeRunId, keepUnresolved);
-      toasts.show({
-        kind: 'success',
-        message: keepUnresolved && kept ? t('review.sentKeeping', { count: kept }) : t('review.sent'),
-      });
-      onContinued(run);
-      reload();
-    } catch (e) {
-      toasts.show({ kind: 'error', message: errorMessage(e) });
-      reload();
-    } finally {
-      setContinuing(false);
-    }
+    void review.doContinue(keepUnresolved);
   }
 
   function requestContinue() {
-    const mode = continueMode(itemsRef.current);
+    const mode = continueMode(review.itemsNow());
     if (mode === 'empty' || !open) return;
     if (mode === 'blocked') setBlocked(true);
     else if (mode === 'confirm') setConfirming(true);
-    else void doContinue();
+    else doContinue();
   }
 
   // Page-wide shortcuts (not while typing, not with a dialog open).
@@ -320,16 +156,16 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     return () => document.removeEventListener('keydown', handler);
   }, []);
 
-  if (loadError && !queue) {
+  if (review.loadError && !queue) {
     return (
       <section className="panel">
         <div className="load-error" role="alert" data-testid="review-error">
           <AlertIcon size={22} />
           <div>
             <h2>{t('review.loadError')}</h2>
-            <p>{loadError}</p>
+            <p>{review.loadError}</p>
           </div>
-          <button type="button" className="button secondary" onClick={reload}>
+          <button type="button" className="button secondary" onClick={review.reload}>
             {t('common.tryAgain')}
           </button>
         </div>
@@ -344,8 +180,6 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
     );
   }
 
-  const lines = current ? dialogueLines(current.dialogue) : [];
-  const image = current ? apiUrl(current.image_url) : null;
   const mode = continueMode(items);
 
   return (
@@ -401,7 +235,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
                   : t('review.continueReady')
             }
           >
-            {continuing ? t('review.continuing') : t('review.continue')}
+            {review.continuing ? t('review.continuing') : t('review.continue')}
           </button>
         ) : (
           <span className="muted" data-testid="review-closed">
@@ -410,6 +244,7 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         )}
       </header>
 
+
       {shown.length === 0 ? (
         <div className="empty-state" data-testid="review-empty">
           <h2>{t(`review.empty.${state.filter}`)}</h2>
@@ -417,199 +252,31 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         </div>
       ) : (
         current && (
-          <div className="review-stage">
-            <figure
-              ref={frameRef}
-              style={frameHeight ? { height: frameHeight } : undefined}
-              className={`review-frame${actualSize ? ' actual-size' : ''}`}
-              data-testid="review-frame"
-              data-item-key={current.item_key}
-              data-asset-id={current.asset_id ?? ''}
-              data-zoom={actualSize ? '100' : 'fit'}
-            >
-              {image ? (
-                <img src={image} alt={t('review.keyframeAlt', { shot: current.shot_number })} data-testid="review-image" />
-              ) : (
-                <span className="review-frame-missing">
-                  <ImageIcon size={32} />
-                  {t('review.noKeyframe')}
-                </span>
-              )}
-              {current.asset_id && (
-                <span className="review-model">
-                  <AssetModelById assetId={current.asset_id} />
-                </span>
-              )}
-              {current.locked && (
-                <span className="review-lock" title={t('review.lockedTitle')} data-testid="review-locked">
-                  <LockIcon /> {t('review.locked')}
-                </span>
-              )}
-              {image && (
-                <button
-                  type="button"
-                  className="review-zoom button secondary button-sm"
-                  data-testid="review-zoom"
-                  aria-pressed={actualSize}
-                  aria-keyshortcuts="Z"
-                  title={actualSize ? t('review.zoomFitTitle') : t('review.zoomActualTitle')}
-                  onClick={() => setActualSize((z) => !z)}
-                >
-                  {actualSize ? t('review.fit') : '100%'} <kbd>Z</kbd>
-                </button>
-              )}
-              {isRedrawing(current) && (
-                <span className="review-redrawing" role="status" data-testid="review-redrawing">
-                  <span className="spinner" aria-hidden="true" /> {t('review.redrawing')}
-                </span>
-              )}
-            </figure>
-            {(current.candidates?.length ?? 0) > 1 && (
-              <div className="review-candidates" role="group" aria-label={t('review.candidates')} data-testid="review-candidates">
-                {current.candidates?.map((c, i) => (
-                  <button
-                    key={c.asset_id}
-                    type="button"
-                    className={`review-candidate${c.asset_id === current.asset_id ? ' selected' : ''}`}
-                    aria-pressed={c.asset_id === current.asset_id}
-                    disabled={!open}
-                    data-testid="review-candidate"
-                    onClick={() => selectCandidate(c.asset_id)}
-                  >
-                    <img src={apiUrl(c.image_url) ?? undefined} alt={t('review.candidateAlt', { n: i + 1, shot: current.shot_number })} />
-                  </button>
-                ))}
-              </div>
-            )}
-            <div className="review-side">
-              <p className="review-shot-number" data-testid="review-shot-number">
-                {t('review.shotNumber', { scene: current.scene_number, shot: current.shot_number })}
-                <span className={`decision-badge decision-${decisionGroup(current.decision)}`} data-testid="review-decision" data-decision={current.decision ?? ''}>
-                  {current.decision == null
-                    ? current.redrawn_after
-                      ? t('review.decision.newFrame')
-                      : t('review.decision.undecided')
-                    : current.decision === 'reject'
-                      ? isRedrawing(current)
-                        ? t('review.decision.rejectedRedrawing')
-                        : t('review.decision.rejected')
-                      : t('review.decision.approved')}
-                </span>
-              </p>
-              {current.redrawn_after && (
-                <div className="review-redrawn" data-testid="review-redrawn">
-                  {current.redrawn_after.asset_id && (
-                    <img
-                      src={apiUrl(`/api/v1/assets/${current.redrawn_after.asset_id}/download`) ?? undefined}
-                      alt={t('review.rejectedFrameAlt', { shot: current.shot_number })}
-                    />
-                  )}
-                  <p>
-                    {current.redrawn_after.comment ? (
-                      <>
-                        {t('review.redrawnAfterComment')}
-                        <q data-testid="review-redrawn-comment">{current.redrawn_after.comment}</q>
-                      </>
-                    ) : (
-                      t('review.redrawnAfter')
-                    )}
-                  </p>
-                </div>
-              )}
-              {current.redraw?.status === 'failed' && (
-                <div className="review-redraw-failed" role="alert" data-testid="review-redraw-failed">
-                  <AlertIcon size={16} />
-                  <span>{t('review.redrawFailed', { error: current.redraw.error })}</span>
-                  <button type="button" className="button secondary button-sm" disabled={!open} onClick={() => decideCurrent('reject', current.comment ?? '')}>
-                    {t('review.redrawAgain')}
-                  </button>
-                </div>
-              )}
-              <p className="review-description" data-testid="review-description">
-                {current.description || <span className="muted">{t('review.noDescription')}</span>}
-              </p>
-              {lines.length > 0 && (
-                <ul className="review-dialogue" data-testid="review-dialogue">
-                  {lines.map((l, i) => (
-                    <li key={i}>
-                      <span className="review-speaker">
-                        {l.character}
-                        {l.parenthetical ? `（${l.parenthetical}）` : ''}
-                      </span>
-                      {l.text}
-                    </li>
-                  ))}
-                </ul>
-              )}
-              {current.comment && current.decision === 'reject' && (
-                <p className="review-comment-shown" data-testid="review-item-comment">
-                  “{current.comment}”
-                </p>
-              )}
-              <label className="review-comment-label" htmlFor="review-comment">
-                {t('review.comment')} {state.commenting ? <span className="muted">{t('review.commentHint')}</span> : null}
-              </label>
-              <textarea
-                id="review-comment"
-                ref={commentRef}
-                className={`input review-comment${state.commenting ? ' commenting' : ''}`}
-                data-testid="review-comment"
-                rows={3}
-                maxLength={2000}
-                value={comment}
-                disabled={!open}
-                placeholder={t('review.commentPlaceholder')}
-                onChange={(e) => setComment(e.target.value)}
-                onFocus={() => {
-                  if (!state.commenting) dispatch({ type: 'comment' });
-                }}
-                onKeyDown={(e) => {
-                  const cmd = commentKeyCommand({ ...e, isComposing: e.nativeEvent.isComposing });
-                  if (!cmd) return;
-                  e.preventDefault();
-                  if (cmd === 'submit') {
-                    decideCurrent('reject', comment);
-                  } else {
-                    dispatch({ type: 'cancel-comment' });
-                    wantThumbFocus.current = true;
-                    commentRef.current?.blur();
-                  }
-                }}
-              />
-              <div className="review-actions">
-                <button type="button" className="button primary" data-testid="review-approve" disabled={!open} onClick={() => decideCurrent('approve', comment)} aria-keyshortcuts="A">
-                  <CheckIcon /> {t('review.approve')} <kbd>A</kbd>
-                </button>
-                <button
-                  type="button"
-                  className="button danger"
-                  data-testid="review-reject"
-                  disabled={!open}
-                  onClick={() => (state.commenting || comment.trim() ? decideCurrent('reject', comment) : startReject())}
-                  aria-keyshortcuts="R"
-                >
-                  <CloseIcon /> {t('review.reject')} <kbd>R</kbd>
-                </button>
-                <button type="button" className="button secondary" data-testid="review-unlock" disabled={!open || !current.locked} onClick={() => decideCurrent('unlock')} aria-keyshortcuts="U">
-                  <LockIcon /> {t('review.unlock')} <kbd>U</kbd>
-                </button>
-                <button type="button" className="button secondary" data-testid="review-upload" disabled={!open || uploading} onClick={() => fileRef.current?.click()}>
-                  <UploadIcon /> {uploading ? t('review.uploading') : t('review.upload')}
-                </button>
-                <input
-                  ref={fileRef}
-                  type="file"
-                  accept="image/*"
-                  hidden
-                  data-testid="review-upload-input"
-                  onChange={(e) => {
-                    const f = e.target.files?.[0];
-                    if (f) void upload(f);
-                  }}
-                />
-              </div>
-            </div>
-          </div>
+          <ReviewStage
+            item={current}
+            open={open}
+            frameRef={frameRef}
+            frameHeight={frameHeight}
+            actualSize={actualSize}
+            onToggleZoom={() => setActualSize((z) => !z)}
+            onSelectCandidate={review.selectCandidate}
+            onRedrawAgain={() => decideCurrent('reject', current.comment ?? '')}
+            commenting={state.commenting}
+            comment={comment}
+            onComment={setComment}
+            commentRef={commentRef}
+            onCommentFocus={() => dispatch({ type: 'comment' })}
+            onCommentCancel={() => {
+              dispatch({ type: 'cancel-comment' });
+              wantThumbFocus.current = true;
+            }}
+            onApprove={() => decideCurrent('approve', comment)}
+            onReject={() => decideCurrent('reject', comment)}
+            onStartReject={startReject}
+            onUnlock={() => decideCurrent('unlock')}
+            uploading={review.uploading}
+            onUpload={review.upload}
+          />
         )
       )}
 
@@ -667,99 +334,26 @@ export function ReviewQueue({ nodeRunId, nodeStatus, onContinued }: Props) {
         ))}
       </p>
       <span className="sr-only" aria-live="polite" data-testid="review-announce">
-        {announce}
+        {review.announce}
       </span>
 
-      {state.help && (
-        <Modal title={t('review.helpTitle')} onClose={() => dispatch({ type: 'close-help' })} size="sm" testId="review-help">
-          <div className="modal-body">
-            <dl className="shortcut-list">
-              {SHORTCUTS.map(([keys, what]) => (
-                <div key={what}>
-                  <dt>
-                    {keys.map((k, n) => (
-                      <span key={k}>
-                        {n > 0 && ' / '}
-                        <kbd>{k}</kbd>
-                      </span>
-                    ))}
-                  </dt>
-                  <dd>{t(`review.shortcut.${what}`)}</dd>
-                </div>
-              ))}
-            </dl>
-          </div>
-        </Modal>
-      )}
-      {confirming && (
-        <Modal title={t('review.confirmTitle')} onClose={() => setConfirming(false)} size="sm" testId="review-confirm" initialFocus='[data-testid="review-confirm-cancel"]'>
-          <div className="modal-body">
-            <p className="confirm-text">
-              {t('review.confirmText', { count: counts.undecided })}
-            </p>
-          </div>
-          <footer className="modal-footer">
-            <button type="button" className="button secondary" data-testid="review-confirm-cancel" onClick={() => setConfirming(false)}>
-              {t('review.keepReviewing')}
-            </button>
-            <button type="button" className="button primary" data-testid="review-confirm-continue" onClick={() => void doContinue()}>
-              {t('review.continueAnyway')}
-            </button>
-          </footer>
-        </Modal>
-      )}
+      {state.help && <ReviewHelpDialog onClose={() => dispatch({ type: 'close-help' })} />}
+      {confirming && <ReviewConfirmDialog undecided={counts.undecided} onClose={() => setConfirming(false)} onContinue={() => doContinue()} />}
       {blocked && (
-        <Modal
-          title={t('review.blockedTitle')}
+        <ReviewBlockedDialog
+          items={items}
           onClose={() => setBlocked(false)}
-          size="sm"
-          testId="review-blocked"
-          initialFocus='[data-testid="review-blocked-review"]'
-        >
-          <div className="modal-body">
-            <p className="confirm-text">
-              {(() => {
-                const open = items.filter(isUnresolved);
-                const numbers = open.map((i) => i.shot_number).join(', ');
-                return t('review.blockedText', { count: open.length, shots: numbers });
-              })()}
-            </p>
-          </div>
-          <footer className="modal-footer">
-            <button
-              type="button"
-              className="button primary"
-              data-testid="review-blocked-review"
-              onClick={() => {
-                setBlocked(false);
-                const first = items.find(isUnresolved);
-                if (first) {
-                  wantThumbFocus.current = true;
-                  dispatch({ type: 'filter', filter: 'all' });
-                  dispatch({ type: 'select', key: first.item_key });
-                }
-              }}
-            >
-              {t('review.reviewThem')}
-            </button>
-            <button
-              type="button"
-              className="button secondary"
-              data-testid="review-blocked-keep"
-              disabled={items.some(isRedrawing)}
-              title={items.some(isRedrawing) ? t('review.waitRedraws') : undefined}
-              onClick={() => void doContinue(true)}
-            >
-              {t('review.keepCurrent')}
-            </button>
-          </footer>
-        </Modal>
+          onReview={(first) => {
+            setBlocked(false);
+            if (first) {
+              wantThumbFocus.current = true;
+              dispatch({ type: 'filter', filter: 'all' });
+              dispatch({ type: 'select', key: first.item_key });
+            }
+          }}
+          onKeep={() => doContinue(true)}
+        />
       )}
     </section>
   );
-}
-
-function serverCounts(items: readonly ReviewItem[]): Pick<Queue, 'approved' | 'rejected' | 'undecided'> {
-  const c = reviewCounts(items);
-  return { approved: c.approved, rejected: c.rejected, undecided: c.undecided };
 }

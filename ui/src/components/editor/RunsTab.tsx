@@ -1,43 +1,22 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import {
-  BUILTIN_TEMPLATES,
-  type Run,
-  type RunAction,
-  type Step,
-  type WorkflowGraph,
-  type WorkflowTemplate,
-} from '../../api/types';
-import {
-  cancelRun,
-  findLatestRun,
-  getRun,
-  getTemplate,
-  getTemplateVersion,
-  listTemplates,
-  pauseRun,
-  resumeRun,
-  retryRun,
-  runEventsPath,
-  startRun,
-} from '../../api/workflows';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { RunAction, Step } from '../../api/types';
+import { cancelRun, pauseRun, resumeRun, retryRun, startRun } from '../../api/workflows';
 import { dagGeometry, fitZoom, layerDag } from '../../lib/dag';
-import { formatCount, humanize } from '../../lib/format';
+import { formatCount } from '../../lib/format';
 import { t as translate, useLocale, useT } from '../../i18n';
 import { nodeLabel, runStatusLabel, stepStatusLabel, templateName } from '../../lib/editorLabels';
-import { isRunFinished, watchRun, type LiveMode, type LiveRunWatcher } from '../../lib/liveRun';
+import { isRunFinished } from '../../lib/liveRun';
 import { costText, runCost, stepCost } from '../../lib/providers';
 import { navigate } from '../../lib/navigate';
-import { errorMessage, eventStreamUrl, getTransport, openEventStream } from '../../transport';
-import { openDesktopRunStream } from '../../transport/desktopEvents';
+import { errorMessage } from '../../transport';
 import { AlertIcon, FilmIcon, PauseIcon, PlayIcon, RestoreIcon, StopIcon } from '../Icons';
 import { RunEstimate } from '../RunEstimate';
 import { useToasts } from '../Toasts';
 import { ReviewQueue } from './ReviewQueue';
+import { useFollowedRun, useRunGraph, useTemplateChoices } from './useRun';
 
 /** Tall enough for the cost line and two lines of a failed node's error. */
 const CARD = { cardWidth: 170, cardHeight: 150, colGap: 34, rowGap: 22, padding: 14 };
-
-type Load = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 
 type ControlName = 'pause' | 'resume' | 'cancel' | 'retry';
 
@@ -53,12 +32,6 @@ export function runControls(status: string): Record<ControlName, boolean> {
 
 function percent(p: number): number {
   return Math.round(Math.min(1, Math.max(0, p)) * 100);
-}
-
-/** Keeps the newer of two snapshots of the same run (a slow fetch must not undo a newer one). */
-function newer(prev: Run | null, next: Run): Run {
-  if (!prev || prev.id !== next.id) return next;
-  return next.updated_at >= prev.updated_at ? next : prev;
 }
 
 function stepProgress(s: Step): number {
@@ -88,96 +61,16 @@ export function RunsTab({
   const t = useT();
   const locale = useLocale();
   const toasts = useToasts();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [run, setRun] = useState<Run | null>(null);
-  const [reloadKey, setReloadKey] = useState(0);
+  const { load, run, live, stale, reload, showRun, applyAction, refresh } = useFollowedRun(projectId, versionId);
   /** `name` is the server's; the shown name is `templateName(id, name)` (translated for built-ins). */
-  const [templates, setTemplates] = useState<{ id: string; name: string }[]>(
-    BUILTIN_TEMPLATES.map((id) => ({ id, name: humanize(id) })),
-  );
+  const templates = useTemplateChoices();
   const [templateId, setTemplateId] = useState<string>('animatic');
   const [busy, setBusy] = useState<string | null>(null);
-  const [live, setLive] = useState<LiveMode | null>(null);
-  const [stale, setStale] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
-  const [graph, setGraph] = useState<{ key: string; graph: WorkflowGraph | null } | null>(null);
-  const watcher = useRef<LiveRunWatcher | null>(null);
-
-  const reload = useCallback(() => setReloadKey((k) => k + 1), []);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    findLatestRun(projectId, versionId, ctrl.signal)
-      .then((r) => {
-        setRun(r);
-        setLoad({ kind: 'ready' });
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-      });
-    return () => ctrl.abort();
-  }, [projectId, versionId, reloadKey]);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    listTemplates(ctrl.signal)
-      .then((page) => {
-        if (page.items.length) {
-          setTemplates(page.items.map((tpl: WorkflowTemplate) => ({ id: tpl.id, name: tpl.name })));
-        }
-      })
-      .catch(() => {
-        // The built-in choices stay; starting a run reports any real problem.
-      });
-    return () => ctrl.abort();
-  }, []);
-
-  // Live updates of the shown run: events when the transport can stream, polling otherwise.
-  const runId = run?.id ?? null;
-  useEffect(() => {
-    if (!runId) return;
-    const w = watchRun({
-      // Server-sent events in the browser; the shell's Tauri events on the desktop.
-      openStream: (handlers) =>
-        getTransport().kind === 'desktop'
-          ? openDesktopRunStream(runId, handlers)
-          : openEventStream(eventStreamUrl(runEventsPath(runId)), ['state', 'progress'], handlers),
-      fetchRun: () => getRun(runId),
-      onRun: (r) => {
-        setStale(false);
-        setRun((prev) => newer(prev, r));
-      },
-      onError: () => setStale(true),
-      onMode: setLive,
-    });
-    watcher.current = w;
-    return () => {
-      w.stop();
-      watcher.current = null;
-    };
-  }, [runId]);
-
   // The template graph the run was started from (its exact version), for the layout.
-  const tplKey = run ? `${run.template_id}\u0000${run.template_version_id}` : null;
-  useEffect(() => {
-    if (!run || !tplKey) return;
-    const { template_id, template_version_id } = run;
-    const ctrl = new AbortController();
-    getTemplateVersion(template_id, template_version_id, ctrl.signal)
-      .catch((e: unknown) => {
-        if (ctrl.signal.aborted) throw e;
-        return getTemplate(template_id, ctrl.signal).then((t) => t.current_version);
-      })
-      .then((v) => setGraph({ key: tplKey, graph: v.graph }))
-      .catch(() => {
-        if (!ctrl.signal.aborted) setGraph({ key: tplKey, graph: null });
-      });
-    return () => ctrl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tplKey]);
+  const shownGraph = useRunGraph(run);
 
   const steps = run?.steps ?? [];
-  const shownGraph = graph && graph.key === tplKey ? graph.graph : null;
   const dagScrollRef = useRef<HTMLDivElement>(null);
   const [dagWidth, setDagWidth] = useState(0);
   useEffect(() => {
@@ -201,17 +94,12 @@ export function RunsTab({
   // the last nodes are not cut off at the right edge.
   const dagZoom = fitZoom(layout.width, dagWidth);
 
-  function applyAction(r: Run) {
-    setRun((prev) => newer(prev, r));
-    watcher.current?.refresh();
-  }
-
   async function start() {
     setBusy('start');
     try {
       const r = await startRun({ project_id: projectId, version_id: versionId, template_id: templateId });
       setSelected(null);
-      setRun(r);
+      showRun(r);
       toasts.show({ kind: 'success', message: t('runs.started', { template: templateName(r.template_id, r.template_id) }) });
       if (view === 'review') navigate({ name: 'project', id: projectId, tab: 'runs' });
     } catch (e) {
@@ -238,7 +126,7 @@ export function RunsTab({
       toasts.show({ kind: 'info', message: locale === 'en' ? res.message : t(`runs.controlDone.${name}`) });
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
-      watcher.current?.refresh();
+      refresh();
     } finally {
       setBusy(null);
     }

@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { lazy, memo, Suspense, useCallback, useEffect, useRef, useState, type MutableRefObject } from 'react';
 import {
   formatBytes,
@@ -13,7 +14,8 @@ import {
   uploadScript,
   type ScriptSize,
 } from '../../api/script';
-import type { Breakdown, ParseResult } from '../../api/types';
+import { keys, useScriptDoc } from '../../api/queries';
+import type { Breakdown, ParseResult, ScriptDocument } from '../../api/types';
 import { AutoSaver, type SaveState } from '../../lib/autosave';
 import { Trans, i18n, useT } from '../../i18n';
 import { formatCount, formatNumber } from '../../lib/format';
@@ -64,8 +66,7 @@ interface Props {
 export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props) {
   const t = useT();
   const toasts = useToasts();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [reloadKey, setReloadKey] = useState(0);
+  const queryClient = useQueryClient();
   const [text, setText] = useState('');
   const [breakdown, setBreakdown] = useState<Breakdown | null>(null);
   const [preview, setPreview] = useState<PreviewState>('idle');
@@ -130,52 +131,48 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
     [runPreview],
   );
 
-  // Load the version's script, then keep an auto-saver for it.
+  // The version's script (read afresh each time the tab opens), and an auto-saver for it.
+  const docQuery = useScriptDoc(projectId, versionId);
+  const doc = docQuery.data;
+  /** The document the editor and the auto-saver were set up from. */
+  const [shownDoc, setShownDoc] = useState<ScriptDocument | null>(null);
   useEffect(() => {
-    const ctrl = new AbortController();
-    setLoad({ kind: 'loading' });
-    let saver: AutoSaver<ParseResult> | null = null;
-    getScript(projectId, versionId, ctrl.signal)
-      .then((doc) => {
-        if (ctrl.signal.aborted) return;
-        revisionRef.current = doc.revision;
-        saver = new AutoSaver<ParseResult>({
-          initial: doc.text,
-          delayMs: SAVE_DELAY_MS,
-          save: (t) => {
-            const measured = scriptSize(t);
-            if (measured.kind === 'too-large') return Promise.reject(new Error(tooLargeMessage(measured.bytes)));
-            // A large script is saved as text; parsing it waits for the warning's button.
-            return saveScript(projectId, versionId, t, measured.kind === 'normal', revisionRef.current);
-          },
-          onState: setSave,
-          onSaved: (result) => {
-            revisionRef.current = result.revision;
-            setLastParse(result);
-          },
-        });
-        saverRef.current = saver;
-        setSave(saver.state);
-        setText(doc.text);
-        setLoad({ kind: 'ready' });
-        const measured = scriptSize(doc.text);
-        setSize(measured);
-        if (doc.breakdown) setBreakdown(doc.breakdown);
-        else if (measured.kind === 'normal') runPreview(doc.text);
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setLoad({ kind: 'error', message: errorMessage(e) });
-      });
+    if (!doc) return;
+    revisionRef.current = doc.revision;
+    const saver = new AutoSaver<ParseResult>({
+      initial: doc.text,
+      delayMs: SAVE_DELAY_MS,
+      save: (t) => {
+        const measured = scriptSize(t);
+        if (measured.kind === 'too-large') return Promise.reject(new Error(tooLargeMessage(measured.bytes)));
+        // A large script is saved as text; parsing it waits for the warning's button.
+        return saveScript(projectId, versionId, t, measured.kind === 'normal', revisionRef.current);
+      },
+      onState: setSave,
+      onSaved: (result) => {
+        revisionRef.current = result.revision;
+        setLastParse(result);
+      },
+    });
+    saverRef.current = saver;
+    setSave(saver.state);
+    setText(doc.text);
+    setShownDoc(doc);
+    const measured = scriptSize(doc.text);
+    setSize(measured);
+    if (doc.breakdown) setBreakdown(doc.breakdown);
+    else if (measured.kind === 'normal') runPreview(doc.text);
     return () => {
-      ctrl.abort();
-      if (saver) {
-        // Unmounting (version switch, leaving the editor): whatever was typed still gets saved.
-        void saver.flush();
-        saver.dispose();
-      }
+      // Unmounting (version switch, leaving the editor) or re-reading: whatever was typed still gets saved.
+      void saver.flush();
+      saver.dispose();
       if (saverRef.current === saver) saverRef.current = null;
     };
-  }, [projectId, versionId, reloadKey, runPreview]);
+  }, [doc, projectId, versionId, runPreview]);
+  // The editor is ready once it shows the document just read (not while the script is re-read).
+  const load: Load =
+    docQuery.error ? { kind: 'error', message: errorMessage(docQuery.error) } : doc && shownDoc === doc && !docQuery.isFetching ? { kind: 'ready' } : { kind: 'loading' };
+  const reload = useCallback(() => void queryClient.invalidateQueries({ queryKey: keys.script(projectId, versionId) }), [queryClient, projectId, versionId]);
 
   useEffect(
     () => () => {
@@ -256,7 +253,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
         }),
       });
       setLastParse(res.parse);
-      setReloadKey((k) => k + 1);
+      reload();
       onUploaded();
     } catch (e) {
       toasts.show({ kind: 'error', message: errorMessage(e) });
@@ -275,7 +272,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
             <h2>{t('scriptTab.loadError')}</h2>
             <p>{load.message}</p>
           </div>
-          <button type="button" className="button secondary" onClick={() => setReloadKey((k) => k + 1)}>
+          <button type="button" className="button secondary" onClick={reload}>
             {t('common.tryAgain')}
           </button>
         </div>

@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react';
-import { fetchExportFile } from '../../api/export';
+import { useExportFileBlob } from '../../api/queries';
+import { useObjectUrlOf } from '../../lib/useObjectUrl';
 import { errorMessage } from '../../transport';
 
 export interface BlobUrlState {
@@ -7,42 +7,25 @@ export interface BlobUrlState {
   url: string | null;
   loading: boolean;
   error: string | null;
+  /** Reads the file again (after an error). */
+  retry: () => void;
 }
 
-const EMPTY: BlobUrlState = { url: null, loading: false, error: null };
-
 /**
- * Fetches an API path through the transport (custom scheme on desktop, bearer token in accounts
- * mode) and gives an object URL for it; the URL is revoked when the path changes and on unmount.
- * `reloadKey` fetches again (after an error).
+ * Reads an export's file through the transport (custom scheme on desktop, bearer token in accounts
+ * mode; `useExportFileBlob`) and gives an object URL for it, revoked when the path changes and on
+ * unmount.
  */
-export function useBlobUrl(path: string | null | undefined, reloadKey = 0): BlobUrlState {
-  const [state, setState] = useState<BlobUrlState>(EMPTY);
-
-  useEffect(() => {
-    if (!path) {
-      setState(EMPTY);
-      return;
-    }
-    const ctrl = new AbortController();
-    let url: string | null = null;
-    setState({ url: null, loading: true, error: null });
-    fetchExportFile(path, ctrl.signal)
-      .then((blob) => {
-        if (ctrl.signal.aborted) return;
-        url = URL.createObjectURL(blob);
-        setState({ url, loading: false, error: null });
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setState({ url: null, loading: false, error: errorMessage(e) });
-      });
-    return () => {
-      ctrl.abort();
-      if (url) URL.revokeObjectURL(url);
-    };
-  }, [path, reloadKey]);
-
-  return state;
+export function useBlobUrl(path: string | null | undefined): BlobUrlState {
+  const q = useExportFileBlob(path);
+  const url = useObjectUrlOf(path ? q.data : null);
+  return {
+    url,
+    loading: !!path && (q.isFetching || (!!q.data && url === null)),
+    // A retry shows the spinner again, not the previous error.
+    error: path && q.error && !q.isFetching ? errorMessage(q.error) : null,
+    retry: () => void q.refetch(),
+  };
 }
 
 /** Saves a Blob under `filename` (an object URL on a temporary `<a download>`, revoked afterwards). */
