@@ -58,12 +58,36 @@ pub fn serve<R: Runtime>(
     });
 }
 
+/// The most of a file one answer carries when the webview asks for an open-ended range.
+pub const RANGE_CHUNK: u64 = 4 * 1024 * 1024;
+
+/// `Range: bytes=N-` (what a `<video>` asks for) becomes `bytes=N-(N + RANGE_CHUNK - 1)`: the
+/// webview takes each answer whole, so an open-ended range of a 2160p export would be read into
+/// memory at once. HTTP lets a server answer part of an open-ended range; the media element asks
+/// for the rest as it plays. Other ranges pass unchanged.
+pub fn cap_open_range(headers: &mut http::HeaderMap) {
+    let Some(start) = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+        .and_then(|v| v.strip_suffix('-'))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    else {
+        return;
+    };
+    let end = start.saturating_add(RANGE_CHUNK - 1);
+    if let Ok(value) = HeaderValue::from_str(&format!("bytes={start}-{end}")) {
+        headers.insert(header::RANGE, value);
+    }
+}
+
 /// Runs one request through the router and collects the response body.
 async fn dispatch(
     router: axum::Router,
     request: Request<Vec<u8>>,
 ) -> Result<Response<Vec<u8>>, String> {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    cap_open_range(&mut parts.headers);
     let request = Request::from_parts(parts, Body::from(body));
 
     let response = match router.oneshot(request).await {
@@ -72,7 +96,7 @@ async fn dispatch(
     };
 
     let (parts, body) = response.into_parts();
-    // The webview wants the whole body at once; the API's responses are JSON or single blobs.
+    // The webview wants the whole body at once: JSON, single blobs, or one range of a file.
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .map_err(|error| {
@@ -121,4 +145,31 @@ fn is_webview_origin(origin: &HeaderValue) -> bool {
         .cors_origins
         .iter()
         .any(|allowed| allowed == origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capped(range: &str) -> String {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(range).unwrap());
+        cap_open_range(&mut headers);
+        headers[header::RANGE].to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn open_ended_ranges_are_capped_and_others_pass() {
+        assert_eq!(capped("bytes=0-"), format!("bytes=0-{}", RANGE_CHUNK - 1));
+        assert_eq!(
+            capped("bytes=1000-"),
+            format!("bytes=1000-{}", 1000 + RANGE_CHUNK - 1)
+        );
+        for unchanged in ["bytes=0-99", "bytes=-500", "bytes=0-1,5-9", "items=0-"] {
+            assert_eq!(capped(unchanged), unchanged);
+        }
+        let mut none = http::HeaderMap::new();
+        cap_open_range(&mut none);
+        assert!(none.get(header::RANGE).is_none());
+    }
 }

@@ -1,9 +1,8 @@
 //! HTTP handlers for assets (thin: parse, check scope, call the service, map errors).
 use crate::paging::{Page, PageSpec};
 use axum::{
-    body::Body,
     extract::{DefaultBodyLimit, FromRequest, Path, Request, State},
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -16,6 +15,7 @@ use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
     extract::ApiQuery,
+    files,
     upload::UploadForm,
 };
 use crate::{
@@ -225,46 +225,33 @@ fn content_disposition(filename: &str) -> HeaderValue {
     responses(
         (status = 200, description = "The file's bytes, with its sniffed Content-Type and Content-Disposition",
             content_type = "*/*", body = Vec<u8>),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 206, description = "The part of the file a `Range: bytes=…` header asked for (`Content-Range` says which)",
+            content_type = "*/*", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 416, description = "The range starts past the end of the file")))]
 pub async fn download_asset(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
     let (asset, path) = assets::file_of(&state, &principal.workspace_id, &id).await?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        ApiError::internal(format!(
-            "the file of asset {} ({}) cannot be opened: {e}",
-            asset.id,
-            path.display()
-        ))
-    })?;
-    // Streamed: a 100 MB clip never sits in memory.
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    let content_type = HeaderValue::from_str(&asset.mime_type)
-        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_LENGTH, HeaderValue::from(asset.filesize)),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&asset.filename),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (
-                header::ETAG,
-                HeaderValue::from_str(&format!("\"{}\"", asset.sha256))
-                    .unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    // Streamed, and in ranges when asked: a 2160p export never sits in memory whole.
+    let response = files::serve(&headers, &path, &asset.mime_type).await?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", asset.sha256))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    let response = files::with_header(
+        response,
+        header::CONTENT_DISPOSITION,
+        content_disposition(&asset.filename),
+    );
+    let response = files::with_header(
+        response,
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(files::with_header(response, header::ETAG, etag))
 }
 
 #[utoipa::path(get, path = "/api/v1/assets/{id}/thumbnail", tag = "assets",

@@ -227,6 +227,7 @@ pub async fn preview_video(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
     let path =
@@ -235,18 +236,10 @@ pub async fn preview_video(
                 "preview '{id}' not found (previews are kept for a short while: make a new one)"
             ))
         })?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("video/mp4")),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let response = super::files::serve(&headers, &path, "video/mp4").await?;
+    Ok(super::files::with_header(
+        response,
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    ))
 }

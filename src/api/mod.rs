@@ -8,6 +8,7 @@ pub mod characters;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod files;
 pub mod health;
 pub mod limits;
 pub mod local_guard;
@@ -299,7 +300,12 @@ fn build(
                     HeaderName::from_static("x-api-key"),
                     HeaderName::from_static(principal::WORKSPACE_HEADER),
                 ])
-                .expose_headers([HeaderName::from_static("x-request-id")])
+                // The desktop page (another origin) reads which part of a file it got.
+                .expose_headers([
+                    HeaderName::from_static("x-request-id"),
+                    header::CONTENT_RANGE,
+                    header::CONTENT_DISPOSITION,
+                ])
                 .max_age(Duration::from_secs(600)),
         );
     }

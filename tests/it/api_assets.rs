@@ -188,6 +188,42 @@ async fn image_upload_detail_download_and_thumbnail() {
         "{disposition}"
     );
     assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(headers["accept-ranges"], "bytes");
+    assert_eq!(
+        headers["etag"],
+        format!("\"{}\"", sha256_hex(&png)).as_str()
+    );
+
+    // Ranges, as a `<video>` element reads a long export: a piece, the tail, past the end.
+    let len = png.len();
+    let ranged = |range: String| {
+        let req = s
+            .client
+            .get(s.url(&format!("/api/v1/assets/{id}/download")))
+            .header("range", range);
+        async move { req.send().await.unwrap() }
+    };
+    let res = ranged("bytes=0-99".into()).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        res.headers()["content-range"],
+        format!("bytes 0-99/{len}").as_str()
+    );
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert!(res.headers().contains_key("content-disposition"));
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png[..100]);
+    let res = ranged(format!("bytes={}-", len - 10)).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png[len - 10..]);
+    let res = ranged("bytes=-7".into()).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png[len - 7..]);
+    let res = ranged(format!("bytes={}-", len + 5)).await;
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        res.headers()["content-range"],
+        format!("bytes */{len}").as_str()
+    );
 
     let res = s
         .client

@@ -435,3 +435,67 @@ def test_a_run_is_followed_by_the_shells_events_not_polling(app):
         screenshot(driver, "timeout-live-run")
         raise
     assert live.get_attribute("data-mode") == "sse"
+
+
+def test_large_files_cross_the_bridge_in_ranges(app):
+    """A `<video>` asks for `bytes=N-`; the bridge answers at most 4 MiB of it (it buffers each
+    answer whole), and the pieces put together are the file (5 MiB of noise), uploaded as the UI's
+    transport does on the desktop (the multipart bytes as a buffer: WebKitGTK drops an app://
+    request whose body holds a File)."""
+    created = app.fetch("POST", "/api/v1/projects", {"name": "Ranges"})
+    assert created["status"] == 201, created
+    project_id = json.loads(created["text"])["id"]
+    upload = r"""
+        const [projectId, done] = arguments;
+        const base = navigator.userAgent.includes('Windows') ? 'http://app.localhost' : 'app://localhost';
+        (async () => {
+          const bytes = new Uint8Array(5 * 1024 * 1024 + 123);
+          let seed = 7;
+          for (let i = 0; i < bytes.length; i++) {
+            seed = (seed * 1103515245 + 12345) >>> 0;
+            bytes[i] = seed >>> 24;
+          }
+          const png = new Blob([bytes]);
+          window.__rangeTestPng = png;
+          const head = (name, extra) => '--b0undary\r\nContent-Disposition: form-data; name="' + name + '"' + extra + '\r\n\r\n';
+          const enc = new TextEncoder();
+          const parts = [enc.encode(head('project_id', '') + projectId + '\r\n' + head('type', '') + 'other\r\n'
+              + head('file', '; filename="noise.bin"\r\nContent-Type: application/octet-stream')), bytes, enc.encode('\r\n--b0undary--\r\n')];
+          const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+          let at = 0;
+          for (const p of parts) { body.set(p, at); at += p.length; }
+          const uploaded = await fetch(base + '/api/v1/assets', {method: 'POST', body,
+            headers: {'content-type': 'multipart/form-data; boundary=b0undary'}});
+          done({status: uploaded.status, text: await uploaded.text(), size: png.size});
+        })().catch((e) => done({error: String(e)}));
+    """
+    app.driver.set_script_timeout(PAGE_TIMEOUT)
+    uploaded = app.driver.execute_async_script(upload, project_id)
+    assert "error" not in uploaded, uploaded
+    assert uploaded["status"] == 201, uploaded["text"][:500]
+    asset_id = json.loads(uploaded["text"])["id"]
+    ranges = """
+        const [assetId, done] = arguments;
+        const base = navigator.userAgent.includes('Windows') ? 'http://app.localhost' : 'app://localhost';
+        (async () => {
+          const url = base + '/api/v1/assets/' + assetId + '/download';
+          const first = await fetch(url, {headers: {Range: 'bytes=0-'}});
+          const firstBytes = new Uint8Array(await first.arrayBuffer());
+          const rest = await fetch(url, {headers: {Range: 'bytes=' + firstBytes.length + '-'}});
+          const restBytes = new Uint8Array(await rest.arrayBuffer());
+          const original = new Uint8Array(await window.__rangeTestPng.arrayBuffer());
+          let same = firstBytes.length + restBytes.length === original.length;
+          for (let i = 0; same && i < original.length; i++) {
+            same = original[i] === (i < firstBytes.length ? firstBytes[i] : restBytes[i - firstBytes.length]);
+          }
+          done({size: original.length, first: [first.status, first.headers.get('content-range'), firstBytes.length],
+                rest: [rest.status, rest.headers.get('content-range'), restBytes.length], same});
+        })().catch((e) => done({error: String(e)}));
+    """
+    result = app.driver.execute_async_script(ranges, asset_id)
+    assert "error" not in result, result
+    size, chunk = result["size"], 4 * 1024 * 1024
+    assert size > chunk, result
+    assert result["first"] == [206, f"bytes 0-{chunk - 1}/{size}", chunk], result
+    assert result["rest"] == [206, f"bytes {chunk}-{size - 1}/{size}", size - chunk], result
+    assert result["same"], result

@@ -72,3 +72,13 @@ describe('eventStreamUrl', () => {
     expect(t.eventStreamUrl('/api/v1/workflow-runs/r1/events')).toBeNull();
   });
 });
+
+describe('mediaUrl', () => {
+  it('gives the desktop the file URL (its bridge answers ranges) and the web build none', () => {
+    const fetch = async () => new Response('');
+    const desktop = createFetchTransport({ kind: 'desktop', baseUrl: 'app://localhost', fetch });
+    expect(desktop.mediaUrl('/api/v1/assets/a1/download')).toBe('app://localhost/api/v1/assets/a1/download');
+    const browser = createFetchTransport({ kind: 'browser', baseUrl: '', fetch });
+    expect(browser.mediaUrl('/api/v1/assets/a1/download')).toBeNull();
+  });
+});

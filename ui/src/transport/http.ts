@@ -1,4 +1,5 @@
 import { ApiError, CLIENT_ERROR_CODES, networkError, parseErrorResponse } from './errors';
+import { encodeMultipart } from './multipart';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -27,6 +28,12 @@ export interface Transport {
    * cannot send the bearer token the web build needs once signed in. Callers poll instead.
    */
   eventStreamUrl(path: string): string | null;
+  /**
+   * A URL a `<video>` element can read directly, in ranges, or null when this transport needs
+   * `requestBlob` instead. The desktop's bridge answers range requests a piece at a time (so a
+   * long export is never held whole); the web build's bearer token cannot go on a `src`.
+   */
+  mediaUrl(path: string): string | null;
 }
 
 /** The header that names the workspace a request acts in (absent: the personal workspace). */
@@ -98,7 +105,12 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const init: RequestInit = { method, headers };
-    if (isFormData(body)) {
+    if (isFormData(body) && opts.kind === 'desktop') {
+      // WebKitGTK drops an app:// request whose body holds a File: send the multipart bytes.
+      const encoded = await encodeMultipart(body);
+      headers['Content-Type'] = encoded.contentType;
+      init.body = encoded.body;
+    } else if (isFormData(body)) {
       // No Content-Type: fetch writes `multipart/form-data; boundary=…` itself.
       init.body = body;
     } else if (body !== undefined) {
@@ -181,5 +193,9 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     return joinUrl(opts.baseUrl, path);
   }
 
-  return { kind: opts.kind, baseUrl: opts.baseUrl, request, requestBlob, eventStreamUrl };
+  function mediaUrl(path: string): string | null {
+    return opts.kind === 'desktop' ? joinUrl(opts.baseUrl, path) : null;
+  }
+
+  return { kind: opts.kind, baseUrl: opts.baseUrl, request, requestBlob, eventStreamUrl, mediaUrl };
 }

@@ -233,4 +233,29 @@ describe('multipart request', () => {
     expect(headersOf(calls[0]!)['Content-Type']).toBeUndefined();
     expect(headersOf(calls[0]!).Accept).toBe('application/json');
   });
+
+  it('sends the desktop the multipart bytes as a buffer (WebKitGTK drops app:// bodies holding a File)', async () => {
+    const { fn, calls } = recordingFetch(() => jsonResponse(201, { id: 'a1' }));
+    const form = new FormData();
+    form.append('project_id', 'p1');
+    form.append('file', new Blob(['INT. ROOM - DAY'], { type: 'text/plain' }), 'pilot.fountain');
+    const desktop = createTransport({ __TAURI_INTERNALS__: {}, navigator: { userAgent: 'X11; Linux' } }, fn);
+    await expect(desktop.request('POST', '/api/v1/x/upload', form)).resolves.toEqual({ id: 'a1' });
+    const body = calls[0]!.init.body;
+    expect(body).toBeInstanceOf(Uint8Array);
+    const type = headersOf(calls[0]!)['Content-Type'] ?? '';
+    expect(type).toMatch(/^multipart\/form-data; boundary=/);
+    const text = new TextDecoder().decode(body as Uint8Array);
+    const boundary = type.split('boundary=')[1]!;
+    expect(text).toContain(`--${boundary}`);
+    expect(text).toContain('name="project_id"');
+    expect(text).toContain('filename="pilot.fountain"');
+    expect(text).toContain('INT. ROOM - DAY');
+    // The bytes parse back into the same form (what the server's multipart reader sees).
+    const parsed = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': type } }).formData();
+    expect(parsed.get('project_id')).toBe('p1');
+    const file = parsed.get('file') as File;
+    expect(file.name).toBe('pilot.fountain');
+    expect(await file.text()).toBe('INT. ROOM - DAY');
+  });
 });

@@ -21,7 +21,7 @@ import { AlertIcon, DownloadIcon, FileTextIcon, FilmIcon, PlayIcon, StopIcon } f
 import { Modal } from '../Modal';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
-import { saveBlob, useBlobUrl } from './useBlobUrl';
+import { saveBlob, useVideoUrl } from './useBlobUrl';
 import { ChoiceGroup, EstimatePanel, FieldError, statusClass } from './ExportFields';
 import { ExportPlayer, useObjectUrl } from './ExportPlayer';
 import { useBoardShots, useExportEstimate, useExportHistoryPage, useExportPreview, useFollowedExport, useMusic } from './useExportData';
@@ -107,8 +107,8 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
     else if (current.status === 'failed') toasts.show({ kind: 'error', message: t('exportDialog.failedToast') });
   }, [current, reloadHistory, toasts, t]);
 
-  const video = useBlobUrl(current && isPlayable(current) ? current.video_url : null);
-  const previewVideo = useBlobUrl(preview.kind === 'ready' ? preview.preview.video_url : null);
+  const video = useVideoUrl(current && isPlayable(current) ? current.video_url : null);
+  const previewVideo = useVideoUrl(preview.kind === 'ready' ? preview.preview.video_url : null);
   const previewVtt = useObjectUrl(preview.kind === 'ready' ? cuesToVtt(preview.preview.cues) : null, 'text/vtt');
   const exportShots = useMemo(() => shotTimeline(boardShots, current?.fps ?? 30), [boardShots, current?.fps]);
   const previewShots = useMemo<TimedShot[]>(() => {
@@ -555,7 +555,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                     </div>
                   </dl>
                   <div className="export-downloads">
-                    {video.url ? (
+                    {video.url && !video.direct ? (
                       <a className="button secondary button-sm" href={video.url} download={exportFileName(current, 'video')} data-testid="export-download-video">
                         <DownloadIcon />
                         {t('exportDialog.download', { format: current.format.toUpperCase() })}

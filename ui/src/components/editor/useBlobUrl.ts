@@ -1,10 +1,13 @@
 import { useExportFileBlob } from '../../api/queries';
 import { useObjectUrlOf } from '../../lib/useObjectUrl';
-import { errorMessage } from '../../transport';
+import { toApiPath } from '../../api/export';
+import { errorMessage, getTransport } from '../../transport';
 
 export interface BlobUrlState {
   /** An object URL for `<video src>` / `<a href download>`; null until loaded. */
   url: string | null;
+  /** `url` is the file's own URL (read in ranges), not a loaded copy: save it with a download. */
+  direct?: boolean;
   loading: boolean;
   error: string | null;
   /** Reads the file again (after an error). */
@@ -26,6 +29,17 @@ export function useBlobUrl(path: string | null | undefined): BlobUrlState {
     error: path && q.error && !q.isFetching ? errorMessage(q.error) : null,
     retry: () => void q.refetch(),
   };
+}
+
+/**
+ * A URL to play an export's video from: the file's own URL where the transport can read it in
+ * ranges (the desktop), else a loaded copy ([`useBlobUrl`]).
+ */
+export function useVideoUrl(path: string | null | undefined): BlobUrlState {
+  const direct = path ? getTransport().mediaUrl(toApiPath(path)) : null;
+  const loaded = useBlobUrl(direct ? null : path);
+  if (!direct) return loaded;
+  return { url: direct, direct: true, loading: false, error: null, retry: () => undefined };
 }
 
 /** Saves a Blob under `filename` (an object URL on a temporary `<a download>`, revoked afterwards). */
