@@ -8,8 +8,11 @@
 #
 # Env: PYTEST_ARGS (extra pytest arguments), CARGO_TARGET_DIR (honoured), KEEP_E2E_DIR=1 (keep the
 # temporary data directory and logs), E2E_RELEASE=1 (test the production-like build:
-# --release --features custom-protocol, much slower to compile). Screenshots go to tests/e2e/desktop/artifacts/, and the
-# app's / tauri-driver's log to tests/e2e/desktop/artifacts/tauri-driver.log.
+# --release --features custom-protocol, much slower to compile), STORYLOOM_DESKTOP_BIN=/path (skip
+# the cargo build and test that already built `storyloom-desktop` binary instead; it embeds the
+# ui/dist it was built with, so build it from the tree under test). Screenshots go to
+# tests/e2e/desktop/artifacts/, and the app's / tauri-driver's log to
+# tests/e2e/desktop/artifacts/tauri-driver.log.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,13 +25,21 @@ VENV="$TARGET_DIR/e2e-venv"
 log() { printf '[e2e-desktop] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for tool in Xvfb WebKitWebDriver python3 cargo; do
+PREBUILT="${STORYLOOM_DESKTOP_BIN:-}"
+tools="Xvfb WebKitWebDriver python3"
+[ -n "$PREBUILT" ] && command -v tauri-driver >/dev/null 2>&1 || tools="$tools cargo"
+for tool in $tools; do
   command -v "$tool" >/dev/null 2>&1 ||
     die "$tool not found (apt-get install xvfb webkit2gtk-driver python3-venv; Rust toolchain)"
 done
 [ -f "$ROOT/ui/dist/index.html" ] || die "ui/dist/index.html is missing: build the UI first (cd ui && npm ci && npm run build)"
 
-if [ "${E2E_RELEASE:-0}" = 1 ]; then
+if [ -n "$PREBUILT" ]; then
+  [ -f "$PREBUILT" ] || die "STORYLOOM_DESKTOP_BIN=$PREBUILT is not a file"
+  # The tests need an absolute path (they find the app's process by its executable).
+  BIN="$(cd "$(dirname "$PREBUILT")" && pwd)/$(basename "$PREBUILT")"
+  log "using the prebuilt desktop shell $BIN (STORYLOOM_DESKTOP_BIN; no cargo build)"
+elif [ "${E2E_RELEASE:-0}" = 1 ]; then
   log "building the desktop shell (release, custom-protocol)"
   cargo build --release -p storyloom-desktop --features custom-protocol
   BIN="$TARGET_DIR/release/storyloom-desktop"

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import {
   api,
   checkPrerequisites,
+  expectPoll,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -125,10 +126,10 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     await page.getByTestId('password-input').fill(PASSWORD);
     await page.getByTestId('confirm_password-input').fill(`${PASSWORD}x`);
     await page.getByTestId('sign-up-submit').click();
-    assert.match(await page.getByTestId('field-error-confirm_password').textContent(), /do not match/);
+    await expectPoll(() => page.getByTestId('field-error-confirm_password').textContent(), /do not match/, 'the confirmation mismatch is reported');
     await signUp(page, { username: 'admin1', email: 'admin1@example.com' });
     await page.getByTestId('nav-admin-users').waitFor();
-    assert.match(await page.getByTestId('signed-in').textContent(), /admin/);
+    await expectPoll(() => page.getByTestId('signed-in').textContent(), /admin/, 'the sidebar says admin');
     await page.getByTestId('project-count').waitFor();
 
     // API key: create it, the secret is shown once with a warning; it works as x-api-key.
@@ -138,15 +139,14 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     await page.getByTestId('new-api-key').click();
     await page.getByTestId('new-api-key-dialog').waitFor();
     await page.getByTestId('create-api-key').click();
-    assert.equal(await page.getByTestId('field-error-name').textContent(), 'Name is required');
+    await expectPoll(() => page.getByTestId('field-error-name').textContent(), 'Name is required', 'the key name is required');
     await page.getByTestId('name-input').fill('ci pipeline');
     await page.getByTestId('create-api-key').click();
     const secretDialog = page.getByTestId('api-key-secret-dialog');
     await secretDialog.waitFor();
-    assert.match(await page.getByTestId('secret-warning').textContent(), /will not see it again/i);
+    await expectPoll(() => page.getByTestId('secret-warning').textContent(), /will not see it again/i, 'the copy-once warning');
     await page.getByTestId('copy-api-key').waitFor();
-    const secret = await page.getByTestId('api-key-secret').inputValue();
-    assert.ok(secret.length >= 20, `a real secret is shown (got ${secret.length} chars)`);
+    const secret = await expectPoll(() => page.getByTestId('api-key-secret').inputValue(), (s) => s.length >= 20, 'a real secret is shown');
     assert.equal((await api(server, 'GET', '/api/v1/projects', undefined, withKey(secret))).status, 200);
     assert.equal((await api(server, 'GET', '/api/v1/projects')).status, 401, 'and nothing works without it');
 
@@ -155,10 +155,10 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     assert.ok(!(await page.content()).includes(secret), 'the secret is gone from the page once the dialog closes');
     const keyRow = page.getByTestId('api-key-row');
     await keyRow.waitFor();
-    assert.match(await keyRow.textContent(), /ci pipeline/);
-    assert.match(await keyRow.textContent(), /read, write/);
-    assert.ok((await keyRow.textContent()).includes(secret.slice(0, 6)), 'the row shows the key prefix');
-    assert.equal(await keyRow.getAttribute('data-status'), 'active');
+    await expectPoll(() => keyRow.textContent(), /ci pipeline/, 'the row shows the key name');
+    await expectPoll(() => keyRow.textContent(), /read, write/, 'the row shows the scopes');
+    await expectPoll(() => keyRow.textContent(), (s) => s.includes(secret.slice(0, 6)), 'the row shows the key prefix');
+    await expectPoll(() => keyRow.getAttribute('data-status'), 'active', 'the key is active');
 
     // Revoke (with confirmation): the same request is now refused.
     await keyRow.getByTestId('revoke-api-key').click();
@@ -180,7 +180,7 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     await page.getByTestId('admin-users-page').waitFor();
     await waitUntil(async () => (await page.getByTestId('user-row').count()) === 2, 'two users listed');
     const row2 = page.locator('[data-testid="user-row"][data-username="writer2"]');
-    assert.equal(await row2.getAttribute('data-status'), 'active');
+    await expectPoll(() => row2.getAttribute('data-status'), 'active', 'writer2 is active');
     await row2.getByTestId('user-status-select').selectOption('suspended');
     await page.getByTestId('user-status-dialog').waitFor();
     await page.getByTestId('confirm-status').click();
@@ -192,8 +192,8 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     // writer2's next action fails and lands on the sign-in page, saying why.
     await page2.getByTestId('nav-account').click();
     await page2.getByTestId('sign-in-form').waitFor();
-    assert.match(await page2.getByTestId('signed-out-notice').textContent(), /suspended/);
-    assert.equal(await page2.evaluate(() => sessionStorage.getItem('storyloom.session')), null, 'the session is forgotten');
+    await expectPoll(() => page2.getByTestId('signed-out-notice').textContent(), /suspended/, 'the sign-in page says why');
+    await expectPoll(() => page2.evaluate(() => sessionStorage.getItem('storyloom.session')), null, 'the session is forgotten');
     // And signing in again is refused while suspended.
     await signIn(page2, 'writer2');
     await waitUntil(
@@ -204,7 +204,7 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     // The admin signs out, then back in (a wrong password first, shown next to the field).
     await page.getByTestId('sign-out').click();
     await page.getByTestId('sign-in-form').waitFor();
-    assert.equal(await page.getByTestId('signed-in').count(), 0);
+    await expectPoll(() => page.getByTestId('signed-in').count(), 0, 'no signed-in state after signing out');
     await signIn(page, 'admin1', 'not the password');
     await waitUntil(
       async () => /wrong username or password/.test((await page.getByTestId('field-error-password').textContent()) ?? ''),
@@ -213,7 +213,7 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     await signIn(page, 'admin1@example.com');
     await expectSignedInAs(page, 'admin1');
     await page.getByTestId('project-count').waitFor();
-    assert.equal(new URL(page.url()).hash, '#/projects');
+    await expectPoll(() => new URL(page.url()).hash, '#/projects', 'signing in lands on the projects');
 
     // A reload keeps the session (sessionStorage) and the server still takes it.
     await page.reload();
@@ -238,7 +238,7 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
     await page.getByTestId('current_password-input').fill(PASSWORD);
     await page.getByTestId('change-password').click();
     await waitUntil(async () => (await page.getByTestId('current_password-input').inputValue()) === '', 'the password form is cleared');
-    assert.equal(await page.getByTestId('field-error-current_password').count(), 0);
+    await expectPoll(() => page.getByTestId('field-error-current_password').count(), 0, 'the current-password error is gone');
     await page.getByTestId('sign-out').click();
     await signIn(page, 'admin1', NEW_PASSWORD);
     await expectSignedInAs(page, 'admin1');

@@ -11,6 +11,7 @@ import {
   api,
   checkPrerequisites,
   editorShows,
+  expectPoll,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -86,18 +87,21 @@ test('characters: voice picker with audition, a description mapped to a voice', 
     await card(page, lin).getByTestId('character-edit').click();
     const form = card(page, lin).getByTestId('character-form');
     const description = form.getByTestId('character-voice-input');
-    assert.match(await description.getAttribute('placeholder'), /温柔女声，略带沙哑/);
+    await expectPoll(() => description.getAttribute('placeholder'), /温柔女声，略带沙哑/, 'a Chinese example in the placeholder');
     // The picker lists the model's voices for the character's language (Chinese: a Chinese name).
-    assert.equal(await form.getByTestId('character-voice-language').inputValue(), 'zh');
+    await expectPoll(() => form.getByTestId('character-voice-language').inputValue(), 'zh', 'the voice language is Chinese');
     const select = form.getByTestId('character-voice-select');
     await waitUntil(async () => (await select.locator('option').count()) > 1, 'the picker lists voices');
-    const optionValues = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
-    assert.ok(optionValues.includes('cmn'), `Mandarin is offered: ${optionValues}`);
+    await expectPoll(
+      () => select.locator('option').evaluateAll((os) => os.map((o) => o.value)),
+      (values) => values.includes('cmn'),
+      'Mandarin is offered',
+    );
     await description.fill('温柔女声，略带沙哑');
     const match = form.getByTestId('character-voice-match');
     await waitUntil(async () => (await match.getAttribute('data-voice')) === 'cmn+f3', 'the description maps to a female Mandarin voice');
-    assert.equal(await match.getAttribute('data-pitch'), '42');
-    assert.match(await match.innerText(), /cmn\+f3.*pitch 42/);
+    await expectPoll(() => match.getAttribute('data-pitch'), '42', 'the mapped pitch');
+    await expectPoll(() => match.innerText(), /cmn\+f3.*pitch 42/, 'the mapped voice is shown');
 
     const [preview] = await Promise.all([
       page.waitForResponse((r) => r.url().includes('/api/v1/voices/preview')),
@@ -108,14 +112,14 @@ test('characters: voice picker with audition, a description mapped to a voice', 
     assert.equal(preview.headers()['x-voice'], 'cmn+f3');
     const player = form.getByTestId('character-voice-audio');
     await player.waitFor();
-    assert.equal(await player.getAttribute('data-voice'), '温柔女声，略带沙哑');
-    assert.match(await player.getAttribute('src'), /^blob:/);
+    await expectPoll(() => player.getAttribute('data-voice'), '温柔女声，略带沙哑', 'the player plays the description');
+    await expectPoll(() => player.getAttribute('src'), /^blob:/, 'the player has the audition');
     const size = await player.evaluate((el) => fetch(el.src).then((r) => r.blob()).then((b) => b.size));
     assert.ok(size > 1000, `the audition is real audio (${size} bytes)`);
 
     await form.getByTestId('character-save').click();
     await card(page, lin).getByTestId('character-form').waitFor({ state: 'detached' });
-    assert.equal((await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body.voice, '温柔女声，略带沙哑');
+    await expectPoll(async () => (await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body.voice, '温柔女声，略带沙哑', 'the server holds the description');
     await waitUntil(async () => (await card(page, lin).innerText()).includes('温柔女声，略带沙哑'), 'the card shows the voice');
 
     // ---- a voice picked from the list, with a variant, auditioned and saved ----
@@ -127,7 +131,7 @@ test('characters: voice picker with audition, a description mapped to a voice', 
     const variant = guForm.getByTestId('character-voice-variant');
     await variant.waitFor();
     await variant.selectOption('m3');
-    assert.equal(await guForm.getByTestId('character-voice-input').inputValue(), '', 'a picked voice is not a description');
+    await expectPoll(() => guForm.getByTestId('character-voice-input').inputValue(), '', 'a picked voice is not a description');
     await waitUntil(
       async () => (await guForm.getByTestId('character-voice-match').getAttribute('data-voice')) === 'cmn+m3',
       'the picked voice is shown as is',
@@ -140,13 +144,13 @@ test('characters: voice picker with audition, a description mapped to a voice', 
     assert.equal(guPreview.headers()['x-voice'], 'cmn+m3');
     await guForm.getByTestId('character-save').click();
     await card(page, gu).getByTestId('character-form').waitFor({ state: 'detached' });
-    assert.equal((await api(server, 'GET', `/api/v1/characters/${gu.id}`)).body.voice, 'cmn+m3');
+    await expectPoll(async () => (await api(server, 'GET', `/api/v1/characters/${gu.id}`)).body.voice, 'cmn+m3', 'the server holds the picked voice');
 
     // Opening it again shows the picked voice in the picker.
     await card(page, gu).getByTestId('character-edit').click();
     const again = card(page, gu).getByTestId('character-form');
     await waitUntil(async () => (await again.getByTestId('character-voice-select').inputValue()) === 'cmn', 'the picker shows cmn');
-    assert.equal(await again.getByTestId('character-voice-variant').inputValue(), 'm3');
+    await expectPoll(() => again.getByTestId('character-voice-variant').inputValue(), 'm3', 'the picker shows the variant');
   }),
 );
 
@@ -162,27 +166,32 @@ test('characters: reference images are listed, made main and removed', { timeout
     const server1 = (await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body;
     const [first, second] = server1.reference_asset_ids;
     const ref = (id) => c.locator(`[data-testid="character-ref"][data-asset-id="${id}"]`);
-    assert.equal(await ref(first).getAttribute('data-main'), 'true', 'the first image is the main one');
-    assert.equal(await ref(second).getAttribute('data-main'), 'false');
+    await expectPoll(() => ref(first).getAttribute('data-main'), 'true', 'the first image is the main one');
+    await expectPoll(() => ref(second).getAttribute('data-main'), 'false', 'the second image is not main');
     // Thumbnails are real images.
     await waitUntil(async () => (await ref(second).locator('img').evaluate((img) => img.complete && img.naturalWidth)) > 0, 'the thumbnail loads');
 
     await ref(second).getByTestId('character-ref-make-main').click();
     await waitUntil(async () => (await ref(second).getAttribute('data-main')) === 'true', 'the second is main');
-    assert.equal((await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body.image_asset_id, second);
-    assert.equal(await ref(first).getAttribute('data-main'), 'false');
+    await expectPoll(async () => (await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body.image_asset_id, second, 'the server holds the new main image');
+    await expectPoll(() => ref(first).getAttribute('data-main'), 'false', 'the first is no longer main');
 
     // Removing the main image: the other becomes main; the removed one is in the asset trash.
     await ref(second).getByTestId('character-ref-remove').click();
     await waitUntil(async () => (await c.getByTestId('character-ref').count()) === 1, 'one reference left');
-    assert.equal(await ref(first).getAttribute('data-main'), 'true');
-    const after = (await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body;
-    assert.deepEqual(after.reference_asset_ids, [first]);
-    assert.equal(after.image_asset_id, first);
-    assert.equal((await api(server, 'GET', `/api/v1/assets/${second}`)).body.status, 'trashed');
+    await expectPoll(() => ref(first).getAttribute('data-main'), 'true', 'the other image becomes main');
+    await expectPoll(
+      async () => {
+        const after = (await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body;
+        return { refs: after.reference_asset_ids, main: after.image_asset_id };
+      },
+      { refs: [first], main: first },
+      'the server holds one reference, the main one',
+    );
+    await expectPoll(async () => (await api(server, 'GET', `/api/v1/assets/${second}`)).body.status, 'trashed', 'the removed image is in the asset trash');
     await ref(first).getByTestId('character-ref-remove').click();
     await waitUntil(async () => (await c.getByTestId('character-ref').count()) === 0, 'no references');
-    assert.equal((await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body.image_url, null);
+    await expectPoll(async () => (await api(server, 'GET', `/api/v1/characters/${lin.id}`)).body.image_url, null, 'the server holds no image');
   }),
 );
 
@@ -280,7 +289,7 @@ test('script import: a Word .docx becomes the script; a broken one is refused wi
     await page.getByTestId('tab-script').click();
     await page.getByTestId('script-editor').waitFor();
     const input = page.getByTestId('upload-script-input');
-    assert.match(await input.getAttribute('accept'), /\.docx/, 'the file picker offers .docx');
+    await expectPoll(() => input.getAttribute('accept'), /\.docx/, 'the file picker offers .docx');
     const lines = ['场景1：天台 夜 外', '苏婉：你终于来了。', '陆景深：我来晚了。'];
     await input.setInputFiles({
       name: '第2集.docx',
@@ -298,7 +307,8 @@ test('script import: a Word .docx becomes the script; a broken one is refused wi
     await input.setInputFiles({ name: 'fake.docx', mimeType: 'application/octet-stream', buffer: Buffer.from('林晓：你好。') });
     const error = page.getByTestId('toast').filter({ hasText: 'not a readable .docx' });
     await error.waitFor();
-    assert.match(await error.innerText(), /not a zip archive/);
+    await expectPoll(() => error.innerText(), /not a zip archive/, 'the toast gives the reason');
+    // Nothing may change: read once, after the refusal.
     assert.ok(await editorShows(page, `${lines.join('\n')}\n`), 'the script is kept');
   }),
 );

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect, isDeepStrictEqual } from 'node:util';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const artifactsDir = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -182,7 +183,15 @@ export async function launchBrowser() {
   };
 }
 
-/** Polls `fn` until it returns a truthy value; throws with `message` after `timeout` ms. */
+// Why reads wait: the page renders what it fetched, and what an action changed, some time after
+// the element appeared or the action returned (later still on a busy machine), so a value read at
+// once can still be the old one. A read that a test asserts therefore goes through expectPoll (or
+// waitUntil, or a locator's waitFor), which retries it until it holds or the time is up. Only
+// checks that something did NOT happen read once, after waiting for what would have shown it.
+
+const show = (v) => (v instanceof Error ? `error: ${v.message}` : inspect(v, { depth: 4, breakLength: Infinity }));
+
+/** Polls `fn` until it returns a truthy value; throws with `message` (and the last value) after `timeout` ms. */
 export async function waitUntil(fn, message, timeout = 10_000) {
   const deadline = Date.now() + timeout;
   let last;
@@ -194,7 +203,45 @@ export async function waitUntil(fn, message, timeout = 10_000) {
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms: ${message}${last instanceof Error ? ` (${last.message})` : ''}`);
+      throw new Error(`timed out after ${timeout} ms: ${message} (last: ${show(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The waiting assertion: polls `read` until its value meets `expected`, then returns that value.
+ * `expected` is a predicate (holds when it returns truthy), a RegExp (the value, a string, matches)
+ * or a value (deep strict equality, as assert.deepStrictEqual). `opts` is the message, or
+ * `{ message, timeout }` (default 10 s). A read that throws (element not there yet) is retried, and
+ * so is a predicate that throws (it may hold asserts: the last failure is what the error shows).
+ * On time-out it throws an AssertionError-like Error naming the message, what was expected and
+ * the last value read.
+ */
+export async function expectPoll(read, expected, opts = {}) {
+  const { message = 'expectPoll', timeout = 10_000 } = typeof opts === 'string' ? { message: opts } : opts;
+  const holds =
+    typeof expected === 'function'
+      ? (v) => Boolean(expected(v))
+      : expected instanceof RegExp
+        ? (v) => typeof v === 'string' && expected.test(v)
+        : (v) => isDeepStrictEqual(v, expected);
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    let ok = false;
+    try {
+      last = await read();
+      ok = holds(last);
+    } catch (e) {
+      last = e;
+    }
+    if (ok) return last;
+    if (Date.now() > deadline) {
+      const want = typeof expected === 'function' ? `to satisfy ${expected.toString().slice(0, 120)}` : `${show(expected)}`;
+      const err = new Error(`${message}: expected ${want}, last value after ${timeout} ms: ${show(last)}`);
+      err.name = 'AssertionError';
+      throw err;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

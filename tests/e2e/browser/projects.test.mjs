@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import {
   api,
   checkPrerequisites,
+  expectPoll,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -121,8 +122,8 @@ test('projects: empty state, create, rename, delete, undo, delete again', { time
     // First run: the empty state with its call to action, and the connection indicator.
     const empty = page.getByTestId('empty-state');
     await empty.waitFor();
-    assert.equal(await empty.getAttribute('data-variant'), 'first-run');
-    assert.equal(await rows(page).count(), 0);
+    await expectPoll(() => empty.getAttribute('data-variant'), 'first-run', 'the first-run empty state');
+    await expectPoll(() => rows(page).count(), 0, 'no project rows');
     await waitUntil(
       async () => (await page.getByTestId('connection').getAttribute('data-state')) === 'ok',
       'sidebar shows the server as connected',
@@ -134,17 +135,17 @@ test('projects: empty state, create, rename, delete, undo, delete again', { time
     await dialog.waitFor();
     // Typing `n` in the name field must not open a second dialog or lose the character.
     await page.getByTestId('project-name-input').pressSequentially('nn');
-    assert.equal(await page.getByTestId('project-name-input').inputValue(), 'nn');
+    await expectPoll(() => page.getByTestId('project-name-input').inputValue(), 'nn', 'both n went into the name field');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
 
     // Name is required: the error is shown next to the field and nothing is sent.
     await page.getByTestId('empty-new-project').click();
     await dialog.waitFor();
-    assert.equal(await page.getByTestId('project-name-input').inputValue(), '', 'the dialog opens blank');
+    await expectPoll(() => page.getByTestId('project-name-input').inputValue(), '', 'the dialog opens blank');
     await page.getByTestId('create-project').click();
     await page.getByTestId('field-error-name').waitFor();
-    assert.match(await page.getByTestId('field-error-name').textContent(), /required/i);
+    await expectPoll(() => page.getByTestId('field-error-name').textContent(), /required/i, 'the name is required');
     assert.equal((await api(server, 'GET', '/api/v1/projects')).body.total, 0);
 
     // Create.
@@ -157,22 +158,22 @@ test('projects: empty state, create, rename, delete, undo, delete again', { time
     await row.waitFor();
     await empty.waitFor({ state: 'detached' });
     await expectRowCount(page, 1);
-    assert.equal(await row.getByTestId('aspect-badge').innerText(), '16:9');
-    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'draft');
-    assert.equal(await row.getByTestId('project-description').innerText(), 'A barista hides a secret');
-    assert.equal(await row.getByTestId('project-updated').innerText(), 'just now');
+    await expectPoll(() => row.getByTestId('aspect-badge').innerText(), '16:9', 'the aspect badge');
+    await expectPoll(() => row.getByTestId('status-badge').getAttribute('data-status'), 'draft', 'the status badge');
+    await expectPoll(() => row.getByTestId('project-description').innerText(), 'A barista hides a secret', 'the description');
+    await expectPoll(() => row.getByTestId('project-updated').innerText(), 'just now', 'the updated time');
     const created = (await api(server, 'GET', '/api/v1/projects')).body;
     assert.equal(created.total, 1);
     assert.equal(created.items[0].name, 'Midnight Confession');
     assert.equal(created.items[0].aspect_ratio, '16:9');
     const id = created.items[0].id;
-    assert.equal(await row.getAttribute('data-project-id'), id);
+    await expectPoll(() => row.getAttribute('data-project-id'), id, 'the row is the created project');
 
     // Rename, cancelled with Escape: nothing changes.
     await row.getByTestId('rename-project').click();
     const input = page.getByTestId('rename-input');
     await input.waitFor();
-    assert.equal(await input.inputValue(), 'Midnight Confession');
+    await expectPoll(() => input.inputValue(), 'Midnight Confession', 'the rename input starts with the name');
     await input.fill('Not this one');
     await page.keyboard.press('Escape');
     await input.waitFor({ state: 'detached' });
@@ -185,7 +186,7 @@ test('projects: empty state, create, rename, delete, undo, delete again', { time
     await page.keyboard.press('Enter');
     await input.waitFor({ state: 'detached' });
     await rowNamed(page, 'Midnight Confession — Ep. 1').waitFor();
-    assert.deepEqual(await projectNames(page), ['Midnight Confession — Ep. 1']);
+    await expectPoll(() => projectNames(page), ['Midnight Confession — Ep. 1'], 'the list shows the new name only');
     assert.equal((await api(server, 'GET', `/api/v1/projects/${id}`)).body.name, 'Midnight Confession — Ep. 1');
 
     // Delete with confirmation; cancelling first keeps it.
@@ -199,7 +200,7 @@ test('projects: empty state, create, rename, delete, undo, delete again', { time
 
     await renamed.getByTestId('delete-project').click();
     await confirm.waitFor();
-    assert.match(await confirm.innerText(), /Midnight Confession — Ep\. 1/);
+    await expectPoll(() => confirm.innerText(), /Midnight Confession — Ep\. 1/, 'the confirmation names the project');
     await page.getByTestId('confirm-delete').click();
     await confirm.waitFor({ state: 'detached' });
     await expectRowCount(page, 0);
@@ -240,17 +241,18 @@ test('projects: server errors: validation next to the field, others in a toast',
     await page.getByTestId('create-project').click();
     const fieldError = page.getByTestId('field-error-name');
     await fieldError.waitFor();
-    assert.equal(await fieldError.innerText(), refused.body.detail);
-    assert.equal(await page.getByTestId('project-name-input').getAttribute('aria-invalid'), 'true');
+    await expectPoll(() => fieldError.innerText(), refused.body.detail, 'the server’s detail is beside the name');
+    await expectPoll(() => page.getByTestId('project-name-input').getAttribute('aria-invalid'), 'true', 'the name field is marked invalid');
+    // A check that something did not happen: read once, after the error it would come with.
     assert.equal(await page.getByTestId('toast').count(), 0, 'a field error is not also toasted');
     // Fixing the name clears the error and creates the project.
     await page.getByTestId('project-name-input').fill('Gone Girl Next Door');
-    assert.equal(await fieldError.count(), 0);
+    await expectPoll(() => fieldError.count(), 0, 'editing the name clears its error');
     await page.getByTestId('create-project').click();
     await page.getByTestId('new-project-dialog').waitFor({ state: 'detached' });
     const row = rowNamed(page, 'Gone Girl Next Door');
     await row.waitFor();
-    const id = await row.getAttribute('data-project-id');
+    const id = await expectPoll(() => row.getAttribute('data-project-id'), Boolean, 'the row names its project');
 
     // Same for rename: the error stays next to the input, which stays open.
     await row.getByTestId('rename-project').click();
@@ -258,8 +260,8 @@ test('projects: server errors: validation next to the field, others in a toast',
     await page.getByTestId('rename-input').press('Enter');
     const renameError = page.getByTestId('rename-error');
     await renameError.waitFor();
-    assert.equal(await renameError.innerText(), refused.body.detail);
-    assert.equal(await page.getByTestId('rename-input').inputValue(), badName);
+    await expectPoll(() => renameError.innerText(), refused.body.detail, 'the server’s detail is beside the rename input');
+    await expectPoll(() => page.getByTestId('rename-input').inputValue(), badName, 'the rename input keeps what was typed');
     // The input keeps the keyboard focus after the failed save, so Escape (sent to whatever
     // has focus, not to the input directly) still cancels.
     await page.keyboard.press('Escape');
@@ -277,7 +279,7 @@ test('projects: server errors: validation next to the field, others in a toast',
     assert.equal(expected.body.error_code, 'NOT_FOUND');
     const toast = page.getByTestId('toast').filter({ hasText: expected.body.detail });
     await toast.waitFor();
-    assert.equal(await toast.getAttribute('data-kind'), 'error');
+    await expectPoll(() => toast.getAttribute('data-kind'), 'error', 'an error toast');
     // The list is refreshed and no longer shows the deleted project.
     await page.getByTestId('empty-state').waitFor();
   }),
@@ -296,10 +298,10 @@ test('projects: status filter and pagination', { timeout: TEST_TIMEOUT_MS }, (t)
 
     await page.goto(`${server.url}/`);
     await expectRowCount(page, 20);
-    assert.match(await page.getByTestId('project-count').innerText(), /^21 projects/);
+    await expectPoll(() => page.getByTestId('project-count').innerText(), /^21 projects/, 'the project count');
     const pagination = page.getByTestId('pagination');
     await pagination.waitFor();
-    assert.equal(await page.getByTestId('pagination-summary').innerText(), '1–20 of 21');
+    await expectPoll(() => page.getByTestId('pagination-summary').innerText(), '1–20 of 21', 'the first page summary');
     const page1 = await projectNames(page);
 
     await page.getByTestId('next-page').click();
@@ -317,14 +319,14 @@ test('projects: status filter and pagination', { timeout: TEST_TIMEOUT_MS }, (t)
       const names = await projectNames(page);
       return names.length === 1 && names[0] === first.name;
     }, 'only the completed project is listed');
-    assert.equal(await pagination.count(), 0);
-    assert.equal(await page.getByTestId('filter-completed').getAttribute('aria-pressed'), 'true');
+    await expectPoll(() => pagination.count(), 0, 'the pagination goes away');
+    await expectPoll(() => page.getByTestId('filter-completed').getAttribute('aria-pressed'), 'true', 'the filter shows as pressed');
 
     // A filter with no match shows the filtered empty state, which leads back to all.
     await page.getByTestId('filter-in_progress').click();
     const empty = page.getByTestId('empty-state');
     await empty.waitFor();
-    assert.equal(await empty.getAttribute('data-variant'), 'filtered');
+    await expectPoll(() => empty.getAttribute('data-variant'), 'filtered', 'the filtered empty state');
     await page.getByTestId('show-all').click();
     await expectRowCount(page, 20);
   }),
@@ -357,8 +359,8 @@ test('projects: survive a server restart on the same data dir', { timeout: TEST_
     const row = rowNamed(page, 'Persistent Heart');
     await row.waitFor();
     await expectRowCount(page, 1);
-    assert.equal(await row.getByTestId('aspect-badge').innerText(), '1:1');
-    assert.equal(await row.getByTestId('project-description').innerText(), 'Should outlive the server');
+    await expectPoll(() => row.getByTestId('aspect-badge').innerText(), '1:1', 'the aspect survives the restart');
+    await expectPoll(() => row.getByTestId('project-description').innerText(), 'Should outlive the server', 'the description survives the restart');
   }),
 );
 
@@ -371,8 +373,8 @@ test('projects: N opens the dialog with the name field focused, so typing goes i
     await page.getByTestId('new-project-dialog').waitFor();
     // No click into the field: the keys go wherever the focus is.
     await page.keyboard.type('Pilot 1');
-    assert.equal(await page.getByTestId('project-name-input').inputValue(), 'Pilot 1');
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'project-name-input');
+    await expectPoll(() => page.getByTestId('project-name-input').inputValue(), 'Pilot 1', 'the typed name is in the field');
+    await expectPoll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'project-name-input', 'the name field has the focus');
     await page.keyboard.press('Enter');
     await page.getByTestId('new-project-dialog').waitFor({ state: 'detached' });
     await waitUntil(async () => (await projectNames(page)).includes('Pilot 1'), 'the typed name was created');
@@ -409,20 +411,23 @@ test('projects: status, updated time and a keyframe thumbnail follow runs and ex
     await page.goto(`${server.url}/`);
     const row = page.locator(`[data-testid="project-row"][data-project-id="${project.id}"]`);
     await row.waitFor();
-    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'draft');
+    await expectPoll(() => row.getByTestId('status-badge').getAttribute('data-status'), 'draft', 'a new project is a draft');
     assert.equal(await row.getByTestId('project-thumb').locator('img').count(), 0, 'no keyframe yet: the gradient');
 
     await finishAnimaticRun(server, project.id);
     await page.reload();
     await row.waitFor();
-    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'in_progress');
-    const updatedAfterRun = await row.getByTestId('project-updated').getAttribute('datetime');
-    assert.ok(updatedAfterRun > project.updated_at, `${updatedAfterRun} is after ${project.updated_at}`);
+    await expectPoll(() => row.getByTestId('status-badge').getAttribute('data-status'), 'in_progress', 'a run makes it in progress');
+    const updatedAfterRun = await expectPoll(
+      () => row.getByTestId('project-updated').getAttribute('datetime'),
+      (d) => d > project.updated_at,
+      `the updated time is after ${project.updated_at}`,
+    );
     // The thumbnail is the newest keyframe's image, loaded through the API.
     const img = row.getByTestId('project-thumb').locator('img');
     await img.waitFor();
     await waitUntil(() => img.evaluate((el) => el.complete && el.naturalWidth > 0), 'the keyframe image decoded');
-    const keyframe = await row.getByTestId('project-thumb').getAttribute('data-keyframe');
+    const keyframe = await expectPoll(() => row.getByTestId('project-thumb').getAttribute('data-keyframe'), Boolean, 'the thumbnail names its keyframe');
     const asset = (await api(server, 'GET', `/api/v1/assets/${keyframe}`)).body;
     assert.equal(asset.type, 'keyframe_image');
 
@@ -435,9 +440,13 @@ test('projects: status, updated time and a keyframe thumbnail follow runs and ex
     );
     await page.reload();
     await row.waitFor();
-    assert.equal(await row.getByTestId('status-badge').getAttribute('data-status'), 'completed');
-    assert.equal(await text(row.getByTestId('status-badge')), 'Completed');
-    assert.ok((await row.getByTestId('project-updated').getAttribute('datetime')) >= updatedAfterRun);
+    await expectPoll(() => row.getByTestId('status-badge').getAttribute('data-status'), 'completed', 'an export makes it completed');
+    await expectPoll(() => text(row.getByTestId('status-badge')), 'Completed', 'the badge says Completed');
+    await expectPoll(
+      () => row.getByTestId('project-updated').getAttribute('datetime'),
+      (d) => d >= updatedAfterRun,
+      `the updated time is not before ${updatedAfterRun}`,
+    );
   }),
 );
 
@@ -448,32 +457,32 @@ test('projects: the UI switches to 中文 and remembers it', { timeout: TEST_TIM
     await page.goto(`${server.url}/`);
     await rows(page).first().waitFor();
     // Headless Chromium reports en-US: English first.
-    assert.equal(await text(page.locator('h1')), 'Projects');
-    assert.equal(await text(page.getByTestId('nav-projects')), 'Projects');
-    assert.equal(await page.getByTestId('language-en').getAttribute('aria-pressed'), 'true');
+    await expectPoll(() => text(page.locator('h1')), 'Projects', 'the page title in English');
+    await expectPoll(() => text(page.getByTestId('nav-projects')), 'Projects', 'the nav in English');
+    await expectPoll(() => page.getByTestId('language-en').getAttribute('aria-pressed'), 'true', 'English is pressed');
 
     await page.getByTestId('language-zh-CN').click();
     await waitUntil(async () => (await text(page.locator('h1'))) === '项目', 'the page title in Chinese');
-    assert.equal(await text(page.getByTestId('nav-projects')), '项目');
-    assert.match(await text(page.getByTestId('nav-credits')), /积分$/);
-    assert.equal(await text(page.getByTestId('project-count')), '1 个项目');
-    assert.equal(await text(page.getByTestId('filter-draft')), '草稿');
-    assert.equal(await text(page.getByTestId('new-project')), '新建项目N');
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+    await expectPoll(() => text(page.getByTestId('nav-projects')), '项目', 'the nav in Chinese');
+    await expectPoll(() => text(page.getByTestId('nav-credits')), /积分$/, 'the credits entry in Chinese');
+    await expectPoll(() => text(page.getByTestId('project-count')), '1 个项目', 'the count in Chinese');
+    await expectPoll(() => text(page.getByTestId('filter-draft')), '草稿', 'the filter in Chinese');
+    await expectPoll(() => text(page.getByTestId('new-project')), '新建项目N', 'the New project button in Chinese');
+    await expectPoll(() => page.evaluate(() => document.documentElement.lang), 'zh-CN', 'the document language');
     const updated = page.getByTestId('project-updated');
-    assert.equal(await text(updated), '刚刚');
+    await expectPoll(() => text(updated), '刚刚', 'the updated time in Chinese');
     // The full date in the tooltip is formatted for zh-CN: "2026年2月8日 10:00".
-    assert.match(await updated.getAttribute('title'), /^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
+    await expectPoll(() => updated.getAttribute('title'), /^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/, 'the tooltip date in Chinese');
 
     await page.reload();
     await waitUntil(async () => (await text(page.locator('h1'))) === '项目', 'the choice is remembered');
-    assert.equal(await page.getByTestId('language-zh-CN').getAttribute('aria-pressed'), 'true');
+    await expectPoll(() => page.getByTestId('language-zh-CN').getAttribute('aria-pressed'), 'true', '中文 is pressed');
 
     // The editor's Runs tab speaks Chinese too: its empty state and start button.
     await page.goto(`${server.url}/#/projects/${project.id}/runs`);
     await page.getByTestId('runs-empty').waitFor();
-    assert.equal(await text(page.getByTestId('runs-empty').locator('h2')), '还没有运行');
-    assert.equal(await text(page.getByTestId('run-start')), '运行动态分镜');
+    await expectPoll(() => text(page.getByTestId('runs-empty').locator('h2')), '还没有运行', 'the runs empty state in Chinese');
+    await expectPoll(() => text(page.getByTestId('run-start')), '运行动态分镜', 'the start button in Chinese');
 
     // The storyboard and the export dialog speak Chinese too: tabs, counts, shot labels, export options.
     const put = await api(server, 'PUT', `/api/v1/projects/${project.id}/versions/${project.current_version_id}/script`, {
@@ -483,22 +492,25 @@ test('projects: the UI switches to 中文 and remembers it', { timeout: TEST_TIM
     await page.goto(`${server.url}/#/projects/${project.id}/storyboard`);
     await page.getByTestId('storyboard').waitFor();
     await waitUntil(async () => (await page.getByTestId('shot-card').count()) === 2, 'both shots have a card');
-    assert.equal(await text(page.getByTestId('tab-storyboard')), '分镜');
-    assert.equal(await text(page.getByTestId('tab-characters')), '角色');
-    assert.match(await text(page.getByTestId('storyboard-summary')), /^1 场 · 2 个镜头 · /);
-    assert.equal(await text(page.getByTestId('storyboard-view-board')), '画面');
-    const kinds = await page.getByTestId('shot-kind').allInnerTexts();
-    assert.deepEqual(kinds.map((k) => k.trim()), ['动作', '对白']);
-    assert.match(await page.getByTestId('shot-card').first().getAttribute('aria-label'), /^镜头 1，动作：/);
+    await expectPoll(() => text(page.getByTestId('tab-storyboard')), '分镜', 'the storyboard tab in Chinese');
+    await expectPoll(() => text(page.getByTestId('tab-characters')), '角色', 'the characters tab in Chinese');
+    await expectPoll(() => text(page.getByTestId('storyboard-summary')), /^1 场 · 2 个镜头 · /, 'the storyboard summary in Chinese');
+    await expectPoll(() => text(page.getByTestId('storyboard-view-board')), '画面', 'the board view button in Chinese');
+    await expectPoll(
+      async () => (await page.getByTestId('shot-kind').allInnerTexts()).map((k) => k.trim()),
+      ['动作', '对白'],
+      'the shot kinds in Chinese',
+    );
+    await expectPoll(() => page.getByTestId('shot-card').first().getAttribute('aria-label'), /^镜头 1，动作：/, 'the card label in Chinese');
     await page.getByTestId('open-export').click();
     const exportDialog = page.getByTestId('export-dialog');
     await exportDialog.waitFor();
-    assert.equal(await text(exportDialog.locator('h2')), '导出视频');
-    assert.match(await text(page.getByTestId('export-include_subtitles-burn')), /^硬字幕/);
-    assert.match(await text(page.getByTestId('export-transition-crossfade')), /^叠化/);
-    assert.equal(await text(page.getByTestId('export-start')), '开始导出');
+    await expectPoll(() => text(exportDialog.locator('h2')), '导出视频', 'the export title in Chinese');
+    await expectPoll(() => text(page.getByTestId('export-include_subtitles-burn')), /^硬字幕/, 'the subtitles option in Chinese');
+    await expectPoll(() => text(page.getByTestId('export-transition-crossfade')), /^叠化/, 'the transition option in Chinese');
+    await expectPoll(() => text(page.getByTestId('export-start')), '开始导出', 'the start button in Chinese');
     // No completed run yet: the refusal is explained in Chinese, not with the server's English.
-    assert.match(await text(page.getByTestId('export-form-error')), /^这个版本还没有可导出的已完成运行/);
+    await expectPoll(() => text(page.getByTestId('export-form-error')), /^这个版本还没有可导出的已完成运行/, 'the refusal in Chinese');
     await page.keyboard.press('Escape');
     await exportDialog.waitFor({ state: 'detached' });
 
@@ -507,6 +519,6 @@ test('projects: the UI switches to 中文 and remembers it', { timeout: TEST_TIM
 
     await page.getByTestId('language-en').click();
     await waitUntil(async () => (await text(page.locator('h1'))) === 'Projects', 'back to English');
-    assert.match(await updated.getAttribute('title'), /^[A-Z][a-z]{2} \d{1,2}, \d{4}/);
+    await expectPoll(() => updated.getAttribute('title'), /^[A-Z][a-z]{2} \d{1,2}, \d{4}/, 'the tooltip date in English');
   }),
 );

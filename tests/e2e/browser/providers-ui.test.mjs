@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createFakeRegistry, routeApi, serveDist } from './fake-registry.mjs';
-import { chromiumPath, launchBrowser, saveFailureArtifacts, uiDist, waitUntil } from './harness.mjs';
+import { chromiumPath, expectPoll, launchBrowser, saveFailureArtifacts, uiDist, waitUntil } from './harness.mjs';
 
 let browser;
 let site;
@@ -63,12 +63,12 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     await page.getByTestId('preset-openai').click();
     const dialog = page.getByTestId('provider-dialog');
     await dialog.waitFor();
-    assert.equal(await dialog.getByTestId('base_url-input').inputValue(), 'https://api.openai.com/v1');
-    assert.equal(await dialog.getByTestId('model_name-input').inputValue(), 'gpt-4o-mini');
+    await expectPoll(() => dialog.getByTestId('base_url-input').inputValue(), 'https://api.openai.com/v1', 'the preset fills the URL');
+    await expectPoll(() => dialog.getByTestId('model_name-input').inputValue(), 'gpt-4o-mini', 'the preset fills the model');
     await dialog.getByTestId('save-provider').click();
     await dialog.getByTestId('field-error-api_key').waitFor();
     assert.equal(calls(fake, 'POST', /^\/api\/v1\/admin\/providers$/).length, 0, 'nothing sent while the form is invalid');
-    assert.equal(await dialog.getByTestId('api_key-input').getAttribute('type'), 'password');
+    await expectPoll(() => dialog.getByTestId('api_key-input').getAttribute('type'), 'password', 'the key field is a password field');
     await dialog.getByTestId('api_key-input').fill('sk-test-0123456789');
     await dialog.getByTestId('extra-model').nth(2).uncheck(); // whisper-1
     await dialog.getByTestId('save-provider').click();
@@ -76,7 +76,7 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     const openai = page.locator('[data-testid="provider-card"][data-name="OpenAI"]');
     await openai.waitFor();
     await waitUntil(async () => (await openai.getByTestId('model-row').count()) === 3, 'OpenAI has its three models');
-    assert.equal(await openai.getByTestId('provider-key').innerText(), 'sk-…6789', 'only the masked key shows');
+    await expectPoll(() => openai.getByTestId('provider-key').innerText(), 'sk-…6789', 'only the masked key shows');
     const created = calls(fake, 'POST', /^\/api\/v1\/admin\/providers$/)[0].body;
     assert.deepEqual(created, { name: 'OpenAI', adapter: 'openai_compatible', base_url: 'https://api.openai.com/v1', max_concurrency: 4, api_key: 'sk-test-0123456789' });
     assert.deepEqual(
@@ -84,9 +84,9 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
       [['gpt-4o-mini', 'llm', 1], ['gpt-image-1', 'image', 40], ['tts-1', 'tts', 15]],
     );
     const priceOf = (card, name) => card.locator(`[data-testid="model-row"][data-model-name="${name}"] [data-testid="model-price"]`).innerText();
-    assert.equal(await priceOf(openai, 'gpt-4o-mini'), '1 in / 4 out credits per 1k tokens');
-    assert.equal(await priceOf(openai, 'gpt-image-1'), '40 credits per image');
-    assert.equal(await priceOf(openai, 'tts-1'), '15 credits per 1k chars');
+    await expectPoll(() => priceOf(openai, 'gpt-4o-mini'), '1 in / 4 out credits per 1k tokens', 'the LLM price');
+    await expectPoll(() => priceOf(openai, 'gpt-image-1'), '40 credits per image', 'the image price');
+    await expectPoll(() => priceOf(openai, 'tts-1'), '15 credits per 1k chars', 'the TTS price');
 
     // ---- the server's 422 shows beside its field; the dialog keeps what was typed ----
     await page.getByTestId('preset-custom').click();
@@ -96,14 +96,14 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     await dialog.getByTestId('model_name-input').fill('some-model');
     await dialog.getByTestId('save-provider').click();
     await waitUntil(async () => /not allowed/.test(await dialog.getByTestId('field-error-base_url').innerText()), 'the server’s detail is beside the URL');
-    assert.equal(await dialog.getByTestId('name-input').inputValue(), 'Elsewhere');
+    await expectPoll(() => dialog.getByTestId('name-input').inputValue(), 'Elsewhere', 'the dialog keeps what was typed');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
 
     // ---- edit: the masked key, "Replace key" sends the new one ----
     await openai.getByTestId('provider-edit').click();
     await dialog.waitFor();
-    assert.equal(await dialog.getByTestId('provider-key-masked').innerText(), 'sk-…6789');
+    await expectPoll(() => dialog.getByTestId('provider-key-masked').innerText(), 'sk-…6789', 'the dialog shows the masked key');
     await dialog.getByTestId('replace-key').click();
     await dialog.getByTestId('api_key-input').fill('sk-new-key-9999');
     await dialog.getByTestId('max_concurrency-input').fill('8');
@@ -117,7 +117,7 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     await sw.uncheck();
     await waitUntil(async () => (await openai.getAttribute('data-enabled')) === 'false', 'disabled');
     await waitUntil(() => calls(fake, 'POST', /\/disable$/).length === 1, 'the disable was sent');
-    assert.equal(await openai.getByTestId('provider-test').isDisabled(), true, 'a disabled provider is not tested');
+    await expectPoll(() => openai.getByTestId('provider-test').isDisabled(), true, 'a disabled provider is not tested');
     await sw.check();
     await waitUntil(async () => (await openai.getAttribute('data-enabled')) === 'true', 'enabled again');
 
@@ -125,7 +125,7 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     await openai.getByTestId('provider-test').click();
     const result = openai.getByTestId('provider-test-result');
     await waitUntil(async () => (await result.getAttribute('data-state')) === 'ok', 'the test passes');
-    assert.equal(await result.innerText(), 'OK · 123 ms · gpt-4o-mini');
+    await expectPoll(() => result.innerText(), 'OK · 123 ms · gpt-4o-mini', 'the test result gives the latency and model');
     await page.getByTestId('preset-custom').click();
     await dialog.waitFor();
     await dialog.getByTestId('name-input').fill('Keyless');
@@ -137,14 +137,14 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     await keyless.getByTestId('provider-test').click();
     const failed = keyless.getByTestId('provider-test-result');
     await waitUntil(async () => (await failed.getAttribute('data-state')) === 'failed', 'the test fails');
-    assert.match(await failed.innerText(), /Incorrect API key provided/);
+    await expectPoll(() => failed.innerText(), /Incorrect API key provided/, 'the upstream’s error is shown');
 
     // ---- models: edit a price, delete (a default can't be: the server's 409 shows) ----
     const image = openai.locator('[data-testid="model-row"][data-model-name="gpt-image-1"]');
     await image.getByTestId('model-edit').click();
     const md = page.getByTestId('model-dialog');
     await md.waitFor();
-    assert.equal(await md.getByTestId('model-kind-select').isDisabled(), true, 'the kind is fixed once made');
+    await expectPoll(() => md.getByTestId('model-kind-select').isDisabled(), true, 'the kind is fixed once made');
     await md.getByTestId('credits_cost-input').fill('50');
     await md.getByTestId('save-model').click();
     await md.waitFor({ state: 'detached' });
@@ -152,7 +152,7 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     assert.deepEqual(calls(fake, 'PUT', /^\/api\/v1\/models\//).at(-1).body, { credits_cost: 50 });
 
     // ---- defaults: one select per kind; the server's 422 beside its select; the cost cap ----
-    const imageId = await image.getAttribute('data-model-id');
+    const imageId = await expectPoll(() => image.getAttribute('data-model-id'), Boolean, 'the image model row names its id');
     await page.getByTestId('default-select-image').selectOption(imageId);
     await page.getByTestId('cost-cap-input').fill('12.5');
     await page.getByTestId('save-defaults').click();
@@ -161,16 +161,16 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     await page.getByTestId('save-defaults').click();
     await waitUntil(() => fake.config.default_models.image === imageId && fake.config.cost_cap === 500, 'the defaults and the cap are saved');
     await waitUntil(async () => (await image.getAttribute('data-default')) === 'true', 'the image model is marked default');
-    assert.equal(await page.getByTestId('default-price-image').innerText(), '50 credits per image');
+    await expectPoll(() => page.getByTestId('default-price-image').innerText(), '50 credits per image', 'the default’s price');
 
     await page.getByTestId('preset-ollama').click();
     await dialog.waitFor();
-    assert.equal(await dialog.getByTestId('api_key-input').count(), 1);
+    await expectPoll(() => dialog.getByTestId('api_key-input').count(), 1, 'the Ollama preset offers a key field');
     await dialog.getByTestId('save-provider').click(); // no key needed
     await dialog.waitFor({ state: 'detached' });
     const llama = page.locator('[data-testid="model-row"][data-model-name="llama3.2"]');
     await llama.waitFor();
-    await page.getByTestId('default-select-llm').selectOption(await llama.getAttribute('data-model-id'));
+    await page.getByTestId('default-select-llm').selectOption(await expectPoll(() => llama.getAttribute('data-model-id'), Boolean, 'the llama row names its id'));
     await page.getByTestId('save-defaults').click();
     await waitUntil(async () => /active llm model/.test(await page.getByTestId('field-error-default-llm').innerText()), 'the 422 is beside the LLM select');
 
@@ -186,7 +186,7 @@ test('providers page: presets, keys, errors beside their fields, test, models, d
     await del.getByTestId('confirm-delete-model').click();
     await del.waitFor({ state: 'detached' });
     await tts.waitFor({ state: 'detached' });
-    assert.ok(!fake.models.some((m) => m.model_name === 'tts-1'));
+    await expectPoll(() => fake.models.some((m) => m.model_name === 'tts-1'), false, 'tts-1 is deleted');
   }),
 );
 
@@ -203,9 +203,13 @@ test('providers page: Qwen makes two providers with one key; ComfyUI checks its 
     await qwen.locator('[data-testid="model-row"][data-model-name="qwen-plus"]').waitFor();
     await dashscope.locator('[data-testid="model-row"][data-model-name="wanx2.1-t2i-turbo"]').waitFor();
     await dashscope.locator('[data-testid="model-row"][data-model-name="wanx2.1-i2v-turbo"]').waitFor();
-    assert.equal(await dashscope.getByTestId('provider-key').innerText(), 'sk-…cdef', 'the same key');
+    await expectPoll(() => dashscope.getByTestId('provider-key').innerText(), 'sk-…cdef', 'the same key');
     assert.equal(fake.providers.find((p) => p.name === 'DashScope').adapter, 'dashscope');
-    assert.match(await dashscope.locator('[data-model-name="wanx2.1-i2v-turbo"] [data-testid="model-price"]').innerText(), /per second$/);
+    await expectPoll(
+      () => dashscope.locator('[data-model-name="wanx2.1-i2v-turbo"] [data-testid="model-price"]').innerText(),
+      /per second$/,
+      'the video model is priced per second',
+    );
 
     // The provider is saved but its model refused: the error is beside the model's name, and saving
     // again adds the model without a second provider.

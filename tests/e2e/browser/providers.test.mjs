@@ -14,6 +14,7 @@ import { deflateSync } from 'node:zlib';
 import {
   api,
   checkPrerequisites,
+  expectPoll,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -238,14 +239,14 @@ test('providers: add a provider from a preset, test it, make its models the defa
     await page.getByTestId('preset-ollama').click();
     const dialog = page.getByTestId('provider-dialog');
     await dialog.waitFor();
-    assert.equal(await dialog.getByTestId('base_url-input').inputValue(), 'http://127.0.0.1:11434/v1', 'the preset filled the URL');
+    await expectPoll(() => dialog.getByTestId('base_url-input').inputValue(), 'http://127.0.0.1:11434/v1', 'the preset filled the URL');
     // The form checks the URL before sending anything.
     await dialog.getByTestId('base_url-input').fill('127.0.0.1/v1');
     await dialog.getByTestId('save-provider').click();
     await dialog.getByTestId('field-error-base_url').waitFor();
     await dialog.getByTestId('name-input').fill('Fake AI');
     await dialog.getByTestId('base_url-input').fill(`${fake.url}/v1`);
-    assert.equal(await dialog.getByTestId('model-kind-select').inputValue(), 'llm');
+    await expectPoll(() => dialog.getByTestId('model-kind-select').inputValue(), 'llm', 'the preset’s model is an LLM');
     await dialog.getByTestId('model_name-input').fill(LLM.model_name);
     await dialog.getByTestId('model_display_name-input').fill(LLM.name);
     await dialog.getByTestId('credits_cost-input').fill(String(LLM.price));
@@ -258,7 +259,7 @@ test('providers: add a provider from a preset, test it, make its models the defa
     const llmRow = card.locator(`[data-testid="model-row"][data-model-name="${LLM.model_name}"]`);
     await llmRow.waitFor();
     await waitUntil(async () => (await llmRow.getByTestId('model-price').innerText()) === '2 credits per 1k tokens', 'the LLM price is shown per 1k tokens');
-    assert.equal(await card.getAttribute('data-enabled'), 'true');
+    await expectPoll(() => card.getAttribute('data-enabled'), 'true', 'the new provider is enabled');
 
     // ---- its image model ----
     await card.getByTestId('add-model').click();
@@ -273,12 +274,11 @@ test('providers: add a provider from a preset, test it, make its models the defa
     const imageRow = card.locator(`[data-testid="model-row"][data-model-name="${IMAGE.model_name}"]`);
     await imageRow.waitFor();
     await waitUntil(async () => (await imageRow.getByTestId('model-price').innerText()) === '3 credits per image', 'the image price is shown per image');
-    const llmId = await llmRow.getAttribute('data-model-id');
-    const imageId = await imageRow.getAttribute('data-model-id');
-    assert.ok(llmId && imageId);
+    const llmId = await expectPoll(() => llmRow.getAttribute('data-model-id'), Boolean, 'the LLM row names its model');
+    const imageId = await expectPoll(() => imageRow.getAttribute('data-model-id'), Boolean, 'the image row names its model');
 
     // The server holds them as typed.
-    const providerId = await card.getAttribute('data-provider-id');
+    const providerId = await expectPoll(() => card.getAttribute('data-provider-id'), Boolean, 'the card names its provider');
     const held = (await api(server, 'GET', `/api/v1/models?provider=${encodeURIComponent(providerId)}&limit=100`)).body;
     const byName = Object.fromEntries(held.items.map((m) => [m.model_name, m]));
     assert.equal(byName[LLM.model_name]?.kind, 'llm');
@@ -290,8 +290,8 @@ test('providers: add a provider from a preset, test it, make its models the defa
     await card.getByTestId('provider-test').click();
     const result = card.getByTestId('provider-test-result');
     await waitUntil(async () => (await result.getAttribute('data-state')) === 'ok', 'the test succeeds against the fake', 30_000);
-    assert.match(await result.innerText(), /OK · \d+ ms/);
-    assert.ok((await num(result, 'data-latency')) >= 0);
+    await expectPoll(() => result.innerText(), /OK · \d+ ms/, 'the test result gives the latency');
+    await expectPoll(() => num(result, 'data-latency'), (ms) => ms >= 0, 'the latency is a number of ms');
     await waitUntil(() => fake.calls('/v1/chat/completions').length >= 1, 'the test called the fake’s chat completions');
     assert.equal(fake.calls('/v1/chat/completions')[0].body.model, LLM.model_name);
     assert.equal(fake.calls('/v1/chat/completions')[0].authorization, null, 'no key, no Authorization header');
@@ -320,8 +320,7 @@ test('providers: add a provider from a preset, test it, make its models the defa
     await page.locator(`[data-testid="sample-open"][data-sample-id="${sample.id}"]`).click();
     const editor = page.getByTestId('editor');
     await editor.waitFor();
-    const projectId = await editor.getAttribute('data-project-id');
-    assert.ok(projectId);
+    await expectPoll(() => editor.getAttribute('data-project-id'), Boolean, 'the editor names its project');
 
     await page.getByTestId('tab-runs').click();
     await page.getByTestId('runs-empty').waitFor();
@@ -332,7 +331,7 @@ test('providers: add a provider from a preset, test it, make its models the defa
     await page.getByTestId('run-start').click();
     const summary = page.getByTestId('run-summary');
     await summary.waitFor();
-    const runId = await summary.getAttribute('data-run-id');
+    const runId = await expectPoll(() => summary.getAttribute('data-run-id'), Boolean, 'the summary names its run');
 
     // Per node: the estimate shows while the run goes (the keyframes: shots × candidates × 3 credits).
     const nodeCost = (id) => page.locator(`[data-testid="dag-node"][data-node-id="${id}"] [data-testid="node-cost"]`);
@@ -360,7 +359,8 @@ test('providers: add a provider from a preset, test it, make its models the defa
 
     // Nothing decided: Continue asks first (undecided frames are kept as drawn).
     const cont = page.getByTestId('review-continue');
-    const mode = await cont.getAttribute('data-mode');
+    // The mode is `empty` until the review's items have loaded: wait for a decided one.
+    const mode = await expectPoll(() => cont.getAttribute('data-mode'), (m) => m === 'confirm' || m === 'ready', 'Continue knows what it will do');
     await cont.click();
     if (mode === 'confirm') await page.getByTestId('review-confirm-continue').click();
     await waitUntil(
@@ -380,13 +380,13 @@ test('providers: add a provider from a preset, test it, make its models the defa
     assert.equal(finished.status, 'completed');
     const kf = finished.steps.find((s) => s.node_id === 'keyframes');
     assert.ok(kf.estimate_credits > 0 && kf.cost_credits > 0, JSON.stringify({ estimate: kf.estimate_credits, cost: kf.cost_credits }));
-    assert.equal(await num(nodeCost('keyframes'), 'data-actual'), kf.cost_credits);
-    assert.equal(await num(nodeCost('keyframes'), 'data-estimate'), kf.estimate_credits);
+    await expectPoll(() => num(nodeCost('keyframes'), 'data-actual'), kf.cost_credits, 'the keyframes node shows the server’s cost');
+    await expectPoll(() => num(nodeCost('keyframes'), 'data-estimate'), kf.estimate_credits, 'the keyframes node shows the server’s estimate');
     // Images are priced per image: what was charged is a whole number of 3-credit images.
     assert.equal(kf.cost_credits % IMAGE.price, 0, `keyframes cost ${kf.cost_credits}, not a multiple of ${IMAGE.price}`);
     const total = finished.steps.reduce((s, x) => s + x.cost_credits, 0);
     await waitUntil(async () => (await num(runCost, 'data-actual')) === Math.max(total, finished.cost_credits), 'the run total shows what was charged');
-    assert.match(await page.getByTestId('run-cost-actual').innerText(), /spent \d/);
+    await expectPoll(() => page.getByTestId('run-cost-actual').innerText(), /spent \d/, 'the run says what was spent');
 
     // The fake saw the refine call too (the test's call plus at least one from the run).
     assert.ok(fake.calls('/v1/chat/completions').length >= 2, `chat calls: ${fake.calls('/v1/chat/completions').length}`);

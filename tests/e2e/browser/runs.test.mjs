@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import {
   api,
   checkPrerequisites,
+  expectPoll,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -88,37 +89,39 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     await page.locator(`[data-testid="sample-open"][data-sample-id="${sample.id}"]`).click();
     const editor = page.getByTestId('editor');
     await editor.waitFor();
-    const projectId = await editor.getAttribute('data-project-id');
-    const versionId = await editor.getAttribute('data-version-id');
-    assert.ok(projectId && versionId);
+    const projectId = await expectPoll(() => editor.getAttribute('data-project-id'), Boolean, 'the editor names its project');
+    const versionId = await expectPoll(() => editor.getAttribute('data-version-id'), Boolean, 'the editor names its version');
 
     // ---- the Runs tab: no run yet; start the animatic ----
     await page.getByTestId('tab-runs').click();
     await waitUntil(() => page.url().endsWith(`#/projects/${projectId}/runs`), 'the URL names the Runs tab');
     await page.getByTestId('runs-empty').waitFor();
-    assert.equal(await page.getByTestId('run-template').inputValue(), 'animatic');
+    await expectPoll(() => page.getByTestId('run-template').inputValue(), 'animatic', 'the animatic is the default template');
     const startButton = page.getByTestId('run-start');
-    assert.match(await startButton.innerText(), /run animatic/i);
+    await expectPoll(() => startButton.innerText(), /run animatic/i, 'the start button names the template');
     await startButton.click();
 
     const summary = page.getByTestId('run-summary');
     await summary.waitFor();
-    const runId = await summary.getAttribute('data-run-id');
-    assert.ok(runId);
+    const runId = await expectPoll(() => summary.getAttribute('data-run-id'), Boolean, 'the summary names its run');
     const started = (await api(server, 'GET', `/api/v1/projects/${projectId}/versions/${versionId}/workflow/run`)).body;
     assert.equal(started.id, runId, 'the run the page shows is the version’s latest run');
     assert.equal(started.template_id, 'animatic');
-    assert.equal(await startButton.isDisabled(), true, 'no second run while one is going');
+    await expectPoll(() => startButton.isDisabled(), true, 'no second run while one is going');
 
     // The DAG: one card per node, one line per node-level edge of the template.
     const template = (await api(server, 'GET', '/api/v1/workflows/templates/animatic')).body;
     const graph = template.current_version.graph;
     await waitUntil(async () => (await page.getByTestId('dag-node').count()) === graph.nodes.length, 'a card per template node');
     const nodeEdges = new Set(graph.edges.map((e) => `${e.from.split('.')[0]}>${e.to.split('.')[0]}`));
-    assert.equal(await page.getByTestId('dag-edge').count(), nodeEdges.size);
+    await expectPoll(() => page.getByTestId('dag-edge').count(), nodeEdges.size, 'a line per node-level edge');
     // Dependency order: parse is left of plan, which is left of compose.
     const x = async (id) => (await page.locator(`[data-testid="dag-node"][data-node-id="${id}"]`).boundingBox()).x;
-    assert.ok((await x('parse')) < (await x('plan')) && (await x('plan')) < (await x('compose')), 'columns follow the dependencies');
+    await expectPoll(
+      async () => [await x('parse'), await x('plan'), await x('compose')],
+      ([parse, plan, compose]) => parse < plan && plan < compose,
+      'columns follow the dependencies (x of parse < plan < compose)',
+    );
 
     // ---- live progress until the run waits for the review ----
     await waitUntil(
@@ -128,20 +131,24 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     );
     const review = page.getByTestId('review');
     await review.waitFor();
-    assert.equal(await review.getAttribute('data-status'), 'waiting');
-    const nodeRunId = await review.getAttribute('data-node-run-id');
+    await expectPoll(() => review.getAttribute('data-status'), 'waiting', 'the review is waiting');
+    const nodeRunId = await expectPoll(() => review.getAttribute('data-node-run-id'), Boolean, 'the review names its node run');
     const queue = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body;
     const total = queue.items.length;
     assert.ok(total >= 3, `the review has frames: ${total}`);
     await waitUntil(async () => (await page.getByTestId('review-thumb').count()) === total, 'a thumbnail per frame');
-    assert.deepEqual(await reviewCounts(page), { approved: 0, rejected: 0, undecided: total });
+    await expectPoll(() => reviewCounts(page), { approved: 0, rejected: 0, undecided: total }, 'every frame is undecided');
     // The run graph fits the panel: no node is cut off at the right edge.
-    const dagFit = await page.evaluate(() => {
-      const panel = document.querySelector('.dag-scroll').getBoundingClientRect();
-      const rights = [...document.querySelectorAll('[data-testid="dag-node"]')].map((n) => n.getBoundingClientRect().right);
-      return { panelRight: panel.right, maxRight: Math.max(...rights) };
-    });
-    assert.ok(dagFit.maxRight <= dagFit.panelRight + 1, `every node of the graph is in view: ${JSON.stringify(dagFit)}`);
+    await expectPoll(
+      () =>
+        page.evaluate(() => {
+          const panel = document.querySelector('.dag-scroll').getBoundingClientRect();
+          const rights = [...document.querySelectorAll('[data-testid="dag-node"]')].map((n) => n.getBoundingClientRect().right);
+          return { panelRight: panel.right, maxRight: Math.max(...rights) };
+        }),
+      (dagFit) => dagFit.maxRight <= dagFit.panelRight + 1,
+      'every node of the graph is in view (maxRight <= panelRight + 1)',
+    );
     const before = await keyframes(server, projectId);
 
     // The review route shows the same queue.
@@ -151,7 +158,7 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
 
     // `?` shows the shortcuts, Escape closes them; J/K move between frames.
     const frame = page.getByTestId('review-frame');
-    assert.equal(await frame.getAttribute('data-item-key'), queue.items[0].item_key);
+    await expectPoll(() => frame.getAttribute('data-item-key'), queue.items[0].item_key, 'the review opens on the first frame');
     await page.keyboard.press('?');
     await page.getByTestId('review-help').waitFor();
     await page.keyboard.press('Escape');
@@ -160,12 +167,12 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     await waitUntil(async () => (await frame.getAttribute('data-item-key')) === queue.items[1].item_key, 'J shows the next frame');
     await page.keyboard.press('ArrowLeft');
     await waitUntil(async () => (await frame.getAttribute('data-item-key')) === queue.items[0].item_key, '← shows the previous frame');
-    assert.ok(await page.getByTestId('review-description').innerText(), 'the shot’s script is beside the frame');
+    await expectPoll(() => page.getByTestId('review-description').innerText(), Boolean, 'the shot’s script is beside the frame');
 
     // ---- the viewer shows the whole 9:16 frame, as large as the viewport allows; Z shows 100% ----
     const image = page.getByTestId('review-image');
     await waitUntil(() => image.evaluate((img) => img.complete && img.naturalWidth > 0), 'the keyframe loaded');
-    const fit = await image.evaluate((img) => {
+    const readFit = () => image.evaluate((img) => {
       const box = img.parentElement.getBoundingClientRect();
       const el = img.getBoundingClientRect();
       const fit = getComputedStyle(img).objectFit;
@@ -180,15 +187,22 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
         viewport: [innerWidth, innerHeight],
       };
     });
-    assert.ok(fit.natural[1] > fit.natural[0], `the sample is a 9:16 project: ${JSON.stringify(fit)}`);
-    assert.ok(fit.el[0] <= fit.box[0] + 1 && fit.el[1] <= fit.box[1] + 1, `the image stays inside its box: ${JSON.stringify(fit)}`);
-    assert.ok(fit.drawn[1] <= fit.box[1] + 1 && fit.drawn[0] <= fit.box[0] + 1, `the whole frame is drawn: ${JSON.stringify(fit)}`);
-    assert.ok(Math.abs(fit.drawn[1] - fit.box[1]) <= 2, `a portrait frame fills the box's height: ${JSON.stringify(fit)}`);
-    assert.ok(fit.bottom <= fit.viewport[1] && fit.box[1] >= 0.5 * fit.viewport[1], `the box fills the viewport's height below it: ${JSON.stringify(fit)}`);
+    // The layout settles after the image loads: the checks are retried until they all hold.
+    await expectPoll(readFit, (fit) => {
+      assert.ok(fit.natural[1] > fit.natural[0], `the sample is a 9:16 project: ${JSON.stringify(fit)}`);
+      assert.ok(fit.el[0] <= fit.box[0] + 1 && fit.el[1] <= fit.box[1] + 1, `the image stays inside its box: ${JSON.stringify(fit)}`);
+      assert.ok(fit.drawn[1] <= fit.box[1] + 1 && fit.drawn[0] <= fit.box[0] + 1, `the whole frame is drawn: ${JSON.stringify(fit)}`);
+      assert.ok(Math.abs(fit.drawn[1] - fit.box[1]) <= 2, `a portrait frame fills the box's height: ${JSON.stringify(fit)}`);
+      assert.ok(fit.bottom <= fit.viewport[1] && fit.box[1] >= 0.5 * fit.viewport[1], `the box fills the viewport's height below it: ${JSON.stringify(fit)}`);
+      return true;
+    }, 'the viewer shows the whole frame');
     await page.keyboard.press('z');
     await waitUntil(async () => (await frame.getAttribute('data-zoom')) === '100', 'Z zooms to 100%');
-    const actual = await image.evaluate((img) => [img.getBoundingClientRect().width, img.naturalWidth]);
-    assert.ok(Math.abs(actual[0] - actual[1]) <= 1, `at 100% one image pixel is one CSS pixel: ${actual}`);
+    await expectPoll(
+      () => image.evaluate((img) => [img.getBoundingClientRect().width, img.naturalWidth]),
+      ([shown, natural]) => Math.abs(shown - natural) <= 1,
+      'at 100% one image pixel is one CSS pixel',
+    );
     await page.keyboard.press('z');
     await waitUntil(async () => (await frame.getAttribute('data-zoom')) === 'fit', 'Z again shows the whole frame');
 
@@ -222,10 +236,10 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
     const rejectedThumb = page.locator(`[data-testid="review-thumb"][data-item-key="${rejectKey}"]`);
     await rejectedThumb.click();
     await waitUntil(async () => (await rejectedThumb.getAttribute('data-redrawn')) === 'true', 'the rejected shot comes back redrawn', 60_000);
-    assert.equal(await rejectedThumb.getAttribute('data-decision'), '', 'the redraw waits for a decision');
+    await expectPoll(() => rejectedThumb.getAttribute('data-decision'), '', 'the redraw waits for a decision');
     await waitUntil(async () => (await frame.getAttribute('data-asset-id')) !== before.get(rejectKey), 'the viewer shows the new frame');
-    assert.equal(await page.getByTestId('review-redrawn-comment').innerText(), comment, 'the viewer says what the redraw answers');
-    assert.deepEqual(await reviewCounts(page), { approved: total - 1, rejected: 0, undecided: 1 });
+    await expectPoll(() => page.getByTestId('review-redrawn-comment').innerText(), comment, 'the viewer says what the redraw answers');
+    await expectPoll(() => reviewCounts(page), { approved: total - 1, rejected: 0, undecided: 1 }, 'the redraw is the one undecided frame');
     const redrawnItem = (await api(server, 'GET', `/api/v1/workflow/node-runs/${nodeRunId}/review/assets`)).body.items.find(
       (i) => i.item_key === rejectKey,
     );
@@ -235,19 +249,23 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
 
     // The gate is shut while the rejection has no approved replacement: Continue explains why.
     const cont = page.getByTestId('review-continue');
-    assert.equal(await cont.getAttribute('data-mode'), 'blocked');
+    await expectPoll(() => cont.getAttribute('data-mode'), 'blocked', 'Continue is blocked');
     await cont.click();
     const blocked = page.getByTestId('review-blocked');
     await blocked.waitFor();
-    const inside = await blocked.evaluate((dialog) => {
-      const box = (dialog.querySelector('.modal') ?? dialog).getBoundingClientRect();
-      return [...dialog.querySelectorAll('button')].every((b) => {
-        const r = b.getBoundingClientRect();
-        return r.left >= box.left - 1 && r.right <= box.right + 1;
-      });
-    });
-    assert.ok(inside, 'the dialog’s buttons stay inside it');
-    assert.match(await blocked.innerText(), new RegExp(`Shot ${redrawnItem.shot_number} was rejected`));
+    await expectPoll(
+      () =>
+        blocked.evaluate((dialog) => {
+          const box = (dialog.querySelector('.modal') ?? dialog).getBoundingClientRect();
+          return [...dialog.querySelectorAll('button')].every((b) => {
+            const r = b.getBoundingClientRect();
+            return r.left >= box.left - 1 && r.right <= box.right + 1;
+          });
+        }),
+      true,
+      'the dialog’s buttons stay inside it',
+    );
+    await expectPoll(() => blocked.innerText(), new RegExp(`Shot ${redrawnItem.shot_number} was rejected`), 'the dialog names the rejected shot');
     await page.getByTestId('review-blocked-review').click();
     await blocked.waitFor({ state: 'detached' });
     await waitUntil(async () => (await frame.getAttribute('data-item-key')) === rejectKey, '“Review them” shows the redrawn shot');
@@ -270,7 +288,7 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
       const statuses = await page.getByTestId('dag-node').evaluateAll((els) => els.map((el) => el.getAttribute('data-status')));
       return statuses.length === graph.nodes.length && statuses.every((s) => s === 'completed');
     }, 'every node card shows completed');
-    assert.equal(await page.getByTestId('run-progress').getAttribute('aria-valuenow'), '100');
+    await expectPoll(() => page.getByTestId('run-progress').getAttribute('aria-valuenow'), '100', 'the run’s bar ends at 100%');
 
     // ---- the server: the run is completed, only the rejected shot has a new keyframe ----
     const finished = (await api(server, 'GET', `/api/v1/workflow-runs/${runId}`)).body;
@@ -317,9 +335,18 @@ test('runs: animatic run, keyboard review (approve all, reject one), continue, r
       await route.continue();
     });
     await page.getByTestId('asset-view-trashed').click();
-    const label = await page.getByTestId('asset-count').innerText();
-    assert.ok(!/trash/.test(label) || (await page.getByTestId('asset-row').count()) === 0, `live rows labelled “${label}”`);
-    await page.getByTestId('assets-empty').waitFor();
-    assert.equal(await page.getByTestId('asset-count').innerText(), '0 assets in the trash');
+    // Every look until the empty trash shows (label and rows read together) must hold.
+    const mislabelled = [];
+    await waitUntil(async () => {
+      const s = await page.evaluate(() => ({
+        label: document.querySelector('[data-testid="asset-count"]')?.innerText ?? '',
+        rows: document.querySelectorAll('[data-testid="asset-row"]').length,
+        empty: Boolean(document.querySelector('[data-testid="assets-empty"]')),
+      }));
+      if (/trash/.test(s.label) && s.rows > 0) mislabelled.push(s);
+      return s.empty;
+    }, 'the empty trash shows');
+    assert.deepEqual(mislabelled, [], 'live rows are never labelled as in the trash');
+    await expectPoll(() => page.getByTestId('asset-count').innerText(), '0 assets in the trash', 'the trash count');
   }),
 );

@@ -11,6 +11,7 @@ import {
   api,
   checkPrerequisites,
   editorLength,
+  expectPoll,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -113,10 +114,10 @@ test('storyboard: merge is not offered across a scene boundary', { timeout: TEST
     const scenes = sb.scenes.filter((s) => s.shots.length > 0);
     assert.ok(scenes.length >= 2, 'the sample has two scenes with shots');
     const endOfScene = scenes[0].shots[scenes[0].shots.length - 1];
-    assert.equal(await card(page, endOfScene.id).getByTestId('shot-merge').isDisabled(), true, 'no merge at the end of scene 1');
+    await expectPoll(() => card(page, endOfScene.id).getByTestId('shot-merge').isDisabled(), true, 'no merge at the end of scene 1');
     const withNext = scenes.find((s) => s.shots.length >= 2);
     const a = withNext.shots[0];
-    assert.equal(await card(page, a.id).getByTestId('shot-merge').isDisabled(), false, 'a merge inside a scene is offered');
+    await expectPoll(() => card(page, a.id).getByTestId('shot-merge').isDisabled(), false, 'a merge inside a scene is offered');
     // The API refuses one across the boundary, naming the field.
     const across = await api(server, 'POST', `/api/v1/storyboards/${endOfScene.id}/merge`, { with_id: scenes[1].shots[0].id });
     assert.equal(across.status, 422, JSON.stringify(across.body));
@@ -218,7 +219,7 @@ test('storyboard: an undo never overwrites or hides a later edit', { timeout: TE
 test("storyboard: the version picker's counts follow a delete and a parse", { timeout: TEST_TIMEOUT_MS }, (t) =>
   scenario(t, async ({ page, server }) => {
     const { projectId, sb, all, n, cardCount } = await openStoryboard(page, server);
-    assert.match(await selectedVersionText(page), new RegExp(`· ${n} shots$`));
+    await expectPoll(() => selectedVersionText(page), new RegExp(`· ${n} shots$`), 'the version picker counts the shots');
     await card(page, all[1].id).getByTestId('shot-delete').click();
     await waitUntil(async () => (await cardCount()) === n - 1, 'the shot is gone');
     await waitUntil(async () => (await selectedVersionText(page)).endsWith(`· ${n - 1} shots`), 'the version picker counts one shot less');
@@ -258,10 +259,10 @@ test('storyboard: keyframes on the cards, and a remembered board view', { timeou
 
     await page.goto(`${server.url}/#/projects/${projectId}/storyboard`);
     await page.getByTestId('storyboard').waitFor();
-    assert.equal(await page.getByTestId('storyboard').getAttribute('data-view'), 'text', 'the text view is the default');
+    await expectPoll(() => page.getByTestId('storyboard').getAttribute('data-view'), 'text', 'the text view is the default');
     const thumb = card(page, drawn.id).getByTestId('shot-frame');
     await thumb.waitFor();
-    assert.equal(await thumb.getAttribute('data-asset-id'), assetId);
+    await expectPoll(() => thumb.getAttribute('data-asset-id'), assetId, 'the card shows the drawn keyframe');
     await waitUntil(() => thumb.evaluate((img) => img.complete && img.naturalWidth > 0), 'the thumbnail loads');
     assert.equal(await card(page, plain.id).getByTestId('shot-frame').count(), 0, 'a shot without a keyframe shows none');
 
@@ -270,27 +271,30 @@ test('storyboard: keyframes on the cards, and a remembered board view', { timeou
     await waitUntil(async () => (await page.getByTestId('storyboard').getAttribute('data-view')) === 'board', 'the board view is on');
     const frame = card(page, drawn.id).getByTestId('shot-frame');
     await waitUntil(() => frame.evaluate((img) => img.complete && img.naturalWidth > 0), 'the large frame loads');
-    const box = await frame.boundingBox();
     // Its shape is the project's (the sample is 9:16): its long side is large.
-    assert.ok(Math.max(box.width, box.height) >= 300, `the frame is large (${box.width}×${box.height} px)`);
     const project = (await api(server, 'GET', `/api/v1/projects/${projectId}`)).body;
     const [w, h] = project.aspect_ratio.split(':').map(Number);
-    assert.ok(Math.abs(box.width / box.height - w / h) < 0.05, `the frame is ${project.aspect_ratio} (${box.width}×${box.height})`);
+    await expectPoll(() => frame.boundingBox(), (box) => {
+      assert.ok(Math.max(box.width, box.height) >= 300, `the frame is large (${box.width}×${box.height} px)`);
+      assert.ok(Math.abs(box.width / box.height - w / h) < 0.05, `the frame is ${project.aspect_ratio} (${box.width}×${box.height})`);
+      return true;
+    }, 'the board view’s frame is large and in the project’s shape');
     await card(page, plain.id).getByTestId('shot-frame-empty').waitFor();
     // Keyboard navigation works the same there.
     await card(page, drawn.id).focus();
     await page.keyboard.press('ArrowRight');
-    assert.equal(await focusedShot(page), plain.id);
+    await expectPoll(() => focusedShot(page), plain.id, 'ArrowRight focuses the next card in the board view');
 
     // ---- remembered across a reload, and back ----
     await page.reload();
     await page.getByTestId('storyboard').waitFor();
-    assert.equal(await page.getByTestId('storyboard').getAttribute('data-view'), 'board', 'the board view is remembered');
-    assert.equal(await page.getByTestId('storyboard-view-board').getAttribute('aria-pressed'), 'true');
+    await expectPoll(() => page.getByTestId('storyboard').getAttribute('data-view'), 'board', 'the board view is remembered');
+    await expectPoll(() => page.getByTestId('storyboard-view-board').getAttribute('aria-pressed'), 'true', 'the board button is pressed');
     await page.getByTestId('storyboard-view-text').click();
+    await expectPoll(() => page.getByTestId('storyboard').getAttribute('data-view'), 'text', 'the text view is on');
     await page.reload();
     await page.getByTestId('storyboard').waitFor();
-    assert.equal(await page.getByTestId('storyboard').getAttribute('data-view'), 'text');
+    await expectPoll(() => page.getByTestId('storyboard').getAttribute('data-view'), 'text', 'the text view is remembered');
   }),
 );
 
@@ -316,21 +320,28 @@ test('storyboard: a long storyboard renders only what is on screen; the keyboard
     await page.getByTestId('storyboard').waitFor();
     await page.getByTestId('shot-card').first().waitFor();
     const rendered = () => page.getByTestId('shot-card').count();
-    assert.ok((await rendered()) < 200, `only the visible cards are rendered (${await rendered()} of ${ids.length})`);
+    await expectPoll(rendered, (k) => k < 200, `only the visible cards are rendered (fewer than 200 of ${ids.length})`);
     // Counts are grouped for the locale: "3,000 shots".
-    assert.match(await page.getByTestId('storyboard-summary').innerText(), new RegExp(`${ids.length.toLocaleString('en-US')} shots`));
+    await expectPoll(
+      () => page.getByTestId('storyboard-summary').innerText(),
+      new RegExp(`${ids.length.toLocaleString('en-US')} shots`),
+      'the summary counts every shot',
+    );
 
     // ---- Home / End / arrows reach shots that were not rendered ----
     await card(page, ids[0]).focus();
     await page.keyboard.press('ArrowRight');
-    assert.equal(await focusedShot(page), ids[1]);
+    await expectPoll(() => focusedShot(page), ids[1], 'ArrowRight focuses the second shot');
     await page.keyboard.press('End');
     await waitUntil(async () => (await focusedShot(page)) === ids[ids.length - 1], 'End focuses the last shot');
-    const last = await card(page, ids[ids.length - 1]).boundingBox();
-    assert.ok(last && last.y >= 0 && last.y + last.height <= 900, `the last shot is on screen (${JSON.stringify(last)})`);
-    assert.ok((await rendered()) < 200, 'still only the visible cards');
+    await expectPoll(
+      () => card(page, ids[ids.length - 1]).boundingBox(),
+      (last) => last && last.y >= 0 && last.y + last.height <= 900,
+      'the last shot is on screen',
+    );
+    await expectPoll(rendered, (k) => k < 200, 'still only the visible cards (fewer than 200)');
     await page.keyboard.press('ArrowLeft');
-    assert.equal(await focusedShot(page), ids[ids.length - 2]);
+    await expectPoll(() => focusedShot(page), ids[ids.length - 2], 'ArrowLeft focuses the shot before the last');
     await page.keyboard.press('Home');
     await waitUntil(async () => (await focusedShot(page)) === ids[0], 'Home focuses the first shot');
 
@@ -344,11 +355,11 @@ test('storyboard: a long storyboard renders only what is on screen; the keyboard
       const numbers = await page.getByTestId('shot-card').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-shot-number'))));
       return numbers.some((x) => Math.abs(x - ids.length / 2) < 300);
     }, 'cards near the middle are rendered after scrolling');
-    assert.ok((await rendered()) < 250, 'scrolling keeps the rendered set small');
+    await expectPoll(rendered, (k) => k < 250, 'scrolling keeps the rendered set small (fewer than 250)');
     assert.ok(middle);
     // The focused first card stayed mounted while scrolled away: the focus is not lost.
-    assert.equal(await focusedShot(page), ids[0], 'the focus survives scrolling away');
+    await expectPoll(() => focusedShot(page), ids[0], 'the focus survives scrolling away');
     await page.keyboard.press('ArrowRight');
-    assert.equal(await focusedShot(page), ids[1]);
+    await expectPoll(() => focusedShot(page), ids[1], 'ArrowRight from there focuses the second shot');
   }),
 );

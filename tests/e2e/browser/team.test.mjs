@@ -12,6 +12,7 @@ import {
   checkPrerequisites,
   editorLength,
   editorShows,
+  expectPoll,
   launchBrowser,
   makeDataDir,
   removeDir,
@@ -72,12 +73,12 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     await owner.goto(`${server.url}/#/sign-up`);
     await signUp(owner, { username: 'olga', email: 'olga@example.com' });
     await owner.getByTestId('workspace-switcher').waitFor();
-    assert.equal(await text(owner.getByTestId('current-workspace-role')), 'owner');
+    await expectPoll(() => text(owner.getByTestId('current-workspace-role')), 'owner', 'the owner of the personal workspace');
 
     // The personal workspace's team page explains it can't be shared.
     await owner.getByTestId('nav-team').click();
     await owner.getByTestId('personal-workspace-notice').waitFor();
-    assert.match(await text(owner.getByTestId('personal-workspace-notice')), /can’t be shared/);
+    await expectPoll(() => text(owner.getByTestId('personal-workspace-notice')), /can’t be shared/, 'the personal workspace can’t be shared');
 
     // New workspace… from the switcher: it becomes the current one and opens its team page.
     await owner.getByTestId('workspace-switcher-button').click();
@@ -85,17 +86,17 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     await owner.getByTestId('new-workspace').click();
     await owner.getByTestId('new-workspace-dialog').waitFor();
     await owner.getByTestId('create-workspace').click();
-    assert.equal(await text(owner.getByTestId('field-error-workspace_name')), 'Name is required');
+    await expectPoll(() => text(owner.getByTestId('field-error-workspace_name')), 'Name is required', 'the workspace name is required');
     await owner.getByTestId('workspace_name-input').fill('Studio North');
     await owner.getByTestId('create-workspace').click();
     await owner.getByTestId('new-workspace-dialog').waitFor({ state: 'detached' });
     await waitUntil(async () => (await text(owner.getByTestId('current-workspace-name'))) === 'Studio North', 'the switcher shows the new workspace');
     await owner.getByTestId('member-list').waitFor();
-    assert.equal(await text(owner.getByTestId('team-workspace-name')), 'Studio North');
-    assert.equal(await owner.getByTestId('member-row').count(), 1, 'only the owner so far');
+    await expectPoll(() => text(owner.getByTestId('team-workspace-name')), 'Studio North', 'the team page is the new workspace’s');
+    await expectPoll(() => owner.getByTestId('member-row').count(), 1, 'only the owner so far');
 
     // Requests now act in the team workspace: a project made here is not in the personal one.
-    const wsId = await owner.getByTestId('workspace-switcher').getAttribute('data-workspace-id');
+    const wsId = await expectPoll(() => owner.getByTestId('workspace-switcher').getAttribute('data-workspace-id'), Boolean, 'the switcher names the workspace');
     const token = await owner.evaluate(() => JSON.parse(sessionStorage.getItem('storyloom.session')).access_token);
     const bearer = { Authorization: `Bearer ${token}` };
     const created = await api(server, 'POST', '/api/v1/projects', { name: 'Shared pilot', aspect_ratio: '16:9' }, { ...bearer, 'X-Workspace-Id': wsId });
@@ -115,31 +116,39 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     await pick(personalId);
     await waitUntil(async () => (await text(owner.getByTestId('current-workspace-name'))) !== 'Studio North', 'the personal workspace is current');
     await owner.getByTestId('project-count').waitFor();
-    assert.ok(!(await owner.content()).includes('Shared pilot'), 'the personal workspace does not list the team project');
+    // The team's list may show until the personal one has loaded: wait for the personal list.
+    await expectPoll(async () => (await owner.content()).includes('Shared pilot'), false, 'the personal workspace does not list the team project');
     await pick(wsId);
     await waitUntil(async () => (await owner.content()).includes('Shared pilot'), 'back in the team workspace');
 
     // Invite a reviewer: the role defaults to reviewer, the link is shown once.
     await owner.getByTestId('nav-team').click();
     await owner.getByTestId('invite-form').waitFor();
-    assert.equal(await owner.getByTestId('invite-role').inputValue(), 'reviewer');
+    await expectPoll(() => owner.getByTestId('invite-role').inputValue(), 'reviewer', 'the role defaults to reviewer');
     await owner.getByTestId('create-invitation').click();
     const linkDialog = owner.getByTestId('invite-link-dialog');
     await linkDialog.waitFor();
-    assert.match(await text(owner.getByTestId('invite-link-warning')), /will not see it again/i);
-    const link = await owner.getByTestId('invite-link').inputValue();
-    assert.ok(link.startsWith(`${server.url}/#/invite/`), `an invitation link on this server (got ${link})`);
+    await expectPoll(() => text(owner.getByTestId('invite-link-warning')), /will not see it again/i, 'the shown-once warning');
+    const link = await expectPoll(
+      () => owner.getByTestId('invite-link').inputValue(),
+      (l) => l.startsWith(`${server.url}/#/invite/`),
+      'an invitation link on this server',
+    );
     await owner.getByTestId('close-invite-link').click();
     await linkDialog.waitFor({ state: 'detached' });
     assert.ok(!(await owner.content()).includes(link.split('#/invite/')[1]), 'the token is gone from the page');
     await waitUntil(async () => (await owner.getByTestId('invitation-row').count()) === 1, 'one pending invitation');
-    assert.equal(await owner.getByTestId('invitation-row').getAttribute('data-role'), 'reviewer');
+    await expectPoll(() => owner.getByTestId('invitation-row').getAttribute('data-role'), 'reviewer', 'the pending invitation is for a reviewer');
 
     // A second invitation, revoked: its link then says so.
     await owner.getByTestId('invite-role').selectOption('viewer');
     await owner.getByTestId('create-invitation').click();
     await linkDialog.waitFor();
-    const revokedLink = await owner.getByTestId('invite-link').inputValue();
+    const revokedLink = await expectPoll(
+      () => owner.getByTestId('invite-link').inputValue(),
+      (l) => l.startsWith(`${server.url}/#/invite/`) && l !== link,
+      'a second invitation link',
+    );
     await owner.getByTestId('close-invite-link').click();
     await waitUntil(async () => (await owner.getByTestId('invitation-row').count()) === 2, 'two pending invitations');
     await owner.locator('[data-testid="invitation-row"][data-role="viewer"]').getByTestId('revoke-invitation').click();
@@ -152,25 +161,25 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     const rita = await newPage();
     await rita.goto(revokedLink);
     await rita.getByTestId('invite-closed').waitFor();
-    assert.match(await text(rita.getByTestId('invite-closed')), /revoked/);
+    await expectPoll(() => text(rita.getByTestId('invite-closed')), /revoked/, 'the revoked link says so');
     await rita.goto(link);
     await rita.getByTestId('invite-page').waitFor();
     await rita.getByTestId('invite-signed-out').waitFor();
-    assert.equal(await text(rita.getByTestId('invite-workspace-name')), 'Studio North');
-    assert.equal(await text(rita.getByTestId('invite-role')), 'reviewer');
-    assert.match(await text(rita.getByTestId('invite-summary')), /olga/);
+    await expectPoll(() => text(rita.getByTestId('invite-workspace-name')), 'Studio North', 'the preview names the workspace');
+    await expectPoll(() => text(rita.getByTestId('invite-role')), 'reviewer', 'the preview names the role');
+    await expectPoll(() => text(rita.getByTestId('invite-summary')), /olga/, 'the preview names who invites');
     await rita.getByTestId('invite-sign-up').click();
     await signUp(rita, { username: 'rita' });
     // Back on the invitation, signed in now: accept.
     await rita.getByTestId('accept-invitation').waitFor();
     await rita.getByTestId('accept-invitation').click();
     await waitUntil(async () => (await text(rita.getByTestId('current-workspace-name'))) === 'Studio North', 'rita acts in Studio North');
-    assert.equal(await text(rita.getByTestId('current-workspace-role')), 'reviewer');
-    assert.match(rita.url(), /#\/projects$/);
+    await expectPoll(() => text(rita.getByTestId('current-workspace-role')), 'reviewer', 'rita is a reviewer there');
+    await expectPoll(() => rita.url(), /#\/projects$/, 'accepting lands on the projects');
     await waitUntil(async () => (await rita.content()).includes('Shared pilot'), 'rita sees the shared project');
     // A reviewer isn't offered what the server would refuse her.
     assert.equal(await rita.getByTestId('new-project').count(), 0, 'no New project for a reviewer');
-    assert.match(await text(rita.getByTestId('read-only-note')), /reviewer in Studio North/);
+    await expectPoll(() => text(rita.getByTestId('read-only-note')), /reviewer in Studio North/, 'the read-only note');
     // She reads the script and cannot change it: the editor is read-only.
     const pilot = created.body;
     const pilotScript = `/api/v1/projects/${pilot.id}/versions/${pilot.current_version_id}/script`;
@@ -179,34 +188,39 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     await rita.goto(`${server.url}/#/projects/${pilot.id}`);
     const script = rita.getByTestId('script-editor');
     await waitUntil(() => editorShows(rita, '场景1：天台 夜 外\n林雪：你来了。\n'), 'rita sees the script');
-    assert.equal(await script.getAttribute('contenteditable'), 'false');
-    assert.equal(await script.getAttribute('aria-readonly'), 'true');
-    assert.equal(await script.locator('.sx-line[data-kind="speech"]').count(), 1, 'highlighted all the same');
+    await expectPoll(() => script.getAttribute('contenteditable'), 'false', 'the editor is not editable');
+    await expectPoll(() => script.getAttribute('aria-readonly'), 'true', 'the editor says it is read-only');
+    await expectPoll(() => script.locator('.sx-line[data-kind="speech"]').count(), 1, 'highlighted all the same');
     await script.click();
     await rita.keyboard.type('x');
     await rita.keyboard.press('Enter');
+    // Nothing may change: read once, after the keys.
     assert.equal(await editorLength(rita), '场景1：天台 夜 外\n林雪：你来了。\n'.length, 'typing changes nothing');
     assert.equal(await rita.getByTestId('save-status').getAttribute('data-state'), 'saved');
 
     // Her team page: reviewer, no invitations, no role changes; the link is used up.
     await rita.getByTestId('nav-team').click();
     await rita.getByTestId('member-list').waitFor();
-    assert.equal(await text(rita.getByTestId('team-my-role')), 'reviewer');
+    await expectPoll(() => text(rita.getByTestId('team-my-role')), 'reviewer', 'her team page says reviewer');
     assert.equal(await rita.getByTestId('invite-form').count(), 0);
-    assert.equal(await rita.getByTestId('leave-workspace').count(), 1);
-    for (const select of await rita.getByTestId('member-role-select').all()) assert.ok(await select.isDisabled());
+    await expectPoll(() => rita.getByTestId('leave-workspace').count(), 1, 'she can leave');
+    await expectPoll(
+      async () => Promise.all((await rita.getByTestId('member-role-select').all()).map((s) => s.isDisabled())),
+      (disabled) => disabled.every(Boolean),
+      'no role select is enabled for her',
+    );
     await rita.goto(link);
     await rita.getByTestId('invite-closed').waitFor();
-    assert.match(await text(rita.getByTestId('invite-closed')), /already been used/);
+    await expectPoll(() => text(rita.getByTestId('invite-closed')), /already been used/, 'the used link says so');
 
     // The owner's team page lists the reviewer; the invitation is no longer pending.
     await owner.reload();
     await owner.getByTestId('member-list').waitFor();
-    assert.equal(await text(owner.getByTestId('current-workspace-name')), 'Studio North', 'the choice survives a reload');
+    await expectPoll(() => text(owner.getByTestId('current-workspace-name')), 'Studio North', 'the choice survives a reload');
     const ritaRow = owner.locator('[data-testid="member-row"][data-username="rita"]');
     await ritaRow.waitFor();
-    assert.equal(await ritaRow.getAttribute('data-role'), 'reviewer');
-    assert.equal(await ritaRow.getByTestId('member-role-select').isDisabled(), false, 'the owner can change her role');
+    await expectPoll(() => ritaRow.getAttribute('data-role'), 'reviewer', 'rita is listed as reviewer');
+    await expectPoll(() => ritaRow.getByTestId('member-role-select').isDisabled(), false, 'the owner can change her role');
     await owner.getByTestId('no-invitations').waitFor();
     // The owner promotes her to editor.
     await ritaRow.getByTestId('member-role-select').selectOption('editor');
@@ -218,7 +232,7 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     await owner.getByTestId('name-input').fill('team ci');
     await owner.getByTestId('create-api-key').click();
     await owner.getByTestId('api-key-secret-dialog').waitFor();
-    const secret = await owner.getByTestId('api-key-secret').inputValue();
+    const secret = await expectPoll(() => owner.getByTestId('api-key-secret').inputValue(), Boolean, 'the secret is shown');
     assert.equal((await api(server, 'GET', '/api/v1/workspaces', undefined, { 'x-api-key': secret })).status, 200);
     await owner.getByTestId('close-secret').click();
     const keyRow = owner.getByTestId('api-key-row');
@@ -233,9 +247,9 @@ test('team: create a workspace, invite a reviewer by link, accept in another bro
     await rita.getByTestId('team-confirm-dialog').waitFor();
     await rita.getByTestId('confirm-action').click();
     await waitUntil(async () => (await text(rita.getByTestId('current-workspace-name'))) === 'Personal', 'rita is back in her personal workspace');
-    assert.equal(await text(rita.getByTestId('current-workspace-role')), 'owner');
+    await expectPoll(() => text(rita.getByTestId('current-workspace-role')), 'owner', 'she owns her personal workspace');
     await rita.getByTestId('workspace-switcher-button').click();
-    assert.equal(await rita.getByTestId('workspace-option').count(), 1, 'Studio North is gone from her list');
+    await expectPoll(() => rita.getByTestId('workspace-option').count(), 1, 'Studio North is gone from her list');
     await owner.getByTestId('nav-team').click();
     await waitUntil(async () => (await owner.getByTestId('member-row').count()) === 1, 'the owner is alone again');
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.client_config import ClientConfig
@@ -244,6 +244,28 @@ def screenshot(driver, name: str) -> Path:
     return path
 
 
+def wait_for_value(driver, read, holds, message: str, timeout: float = STEP_TIMEOUT):
+    """Polls `read(driver)` until `holds(value)`, and returns that value.
+
+    Why reads wait: the page renders what it fetched (and what an action changed) some time after
+    the element appeared or the action returned, later still on a busy machine, so a value read at
+    once can still be the old one. On time-out: an AssertionError with `message` and the last value,
+    and a screenshot. A read that finds no element (yet) or a stale one is retried.
+    """
+    last: list = [None]
+
+    def check(d):
+        last[0] = read(d)
+        return holds(last[0])
+
+    try:
+        WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(check)
+    except TimeoutException:
+        screenshot(driver, "timeout-" + "".join(c if c.isalnum() else "-" for c in message)[:60])
+        raise AssertionError(f"{message}: last value after {timeout}s: {last[0]!r}") from None
+    return last[0]
+
+
 def project_names(driver) -> list[str]:
     # innerText through JS: WebKitWebDriver's "element text" comes back empty for these
     # (ellipsised) spans although they are visible.
@@ -282,15 +304,34 @@ PROJECT_NAME = f"Midnight Confession {uuid.uuid4().hex[:6]}"
 def test_window_opens_on_projects_page(app, data_dir):
     app.wait_for_projects_page()
     # A fresh data directory: the first-run empty state, loaded from the core through app://.
-    assert app.driver.find_elements(By.CSS_SELECTOR, '[data-testid="empty-state"]')
+    wait_for_value(
+        app.driver,
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="empty-state"]')),
+        lambda n: n == 1,
+        "the first-run empty state is shown",
+    )
     assert not project_names(app.driver)
     # The env var reached the app through tauri-driver → WebKitWebDriver → app.
     assert (data_dir / "storyloom.db").is_file(), f"the app did not open its database in {data_dir}"
-    connection = app.driver.find_element(By.CSS_SELECTOR, '[data-testid="connection"]')
-    WebDriverWait(app.driver, STEP_TIMEOUT).until(lambda d: connection.get_attribute("data-state") == "ok")
-    assert "Desktop" in connection.get_attribute("textContent")
-    rect = app.driver.get_window_rect()
-    assert (rect["width"], rect["height"]) == (1280, 800), rect
+    connection = '[data-testid="connection"]'
+    wait_for_value(
+        app.driver,
+        lambda d: d.find_element(By.CSS_SELECTOR, connection).get_attribute("data-state"),
+        lambda s: s == "ok",
+        "the sidebar shows the core as connected",
+    )
+    wait_for_value(
+        app.driver,
+        lambda d: d.find_element(By.CSS_SELECTOR, connection).get_attribute("textContent"),
+        lambda t: "Desktop" in (t or ""),
+        "the connection indicator says Desktop",
+    )
+    wait_for_value(
+        app.driver,
+        lambda d: d.get_window_rect(),
+        lambda r: (r["width"], r["height"]) == (1280, 800),
+        "the window is 1280×800",
+    )
 
 
 def test_bridge_passes_requests_and_responses_through(app):
@@ -313,12 +354,7 @@ def test_create_project_through_the_ui(app):
     name_input = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="project-name-input"]')))
     name_input.send_keys(PROJECT_NAME)
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '[data-testid="create-project"]'))).click()
-    try:
-        wait.until(lambda d: PROJECT_NAME in project_names(d))
-    except TimeoutException:
-        screenshot(driver, "timeout-create-project")
-        raise
-    assert project_names(driver) == [PROJECT_NAME]
+    wait_for_value(driver, project_names, lambda names: names == [PROJECT_NAME], "the list shows the created project only")
     shot = screenshot(driver, "projects-after-create")
     assert shot.stat().st_size > 10_000, "the screenshot looks empty"
 
@@ -363,11 +399,17 @@ def test_no_tcp_port_listening_without_webdriver(tmp_path):
             time.sleep(0.25)
         else:
             pytest.fail(f"the app did not load its projects page in {PAGE_TIMEOUT}s: {log_path.read_text()[-2000:]}")
-        time.sleep(1)  # let anything that would open a port do so
-        tree = process_tree(proc.pid)
         assert "WEBKIT_INSPECTOR_SERVER" not in process_env(proc.pid)
-        listeners = tcp_listeners(tree)
-        assert listeners == [], f"the app's process tree ({describe(tree)}) listens on TCP: {listeners}"
+        # No condition to wait for here (nothing must happen): instead of one look after a fixed
+        # sleep, look every 0.25 s for 2 s, so a port opened late is seen too.
+        deadline = time.monotonic() + 2
+        while True:
+            tree = process_tree(proc.pid)
+            listeners = tcp_listeners(tree)
+            assert listeners == [], f"the app's process tree ({describe(tree)}) listens on TCP: {listeners}"
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
     finally:
         proc.terminate()
         try:
@@ -403,8 +445,7 @@ def test_project_survives_restart(app):
     app.quit()
     app.start()
     app.wait_for_projects_page()
-    WebDriverWait(app.driver, STEP_TIMEOUT).until(lambda d: PROJECT_NAME in project_names(d))
-    assert project_names(app.driver) == [PROJECT_NAME]
+    wait_for_value(app.driver, project_names, lambda names: names == [PROJECT_NAME], "the project survives the restart, alone")
     screenshot(app.driver, "projects-after-restart")
 
 
@@ -421,20 +462,26 @@ def test_a_run_is_followed_by_the_shells_events_not_polling(app):
     wait = WebDriverWait(driver, STEP_TIMEOUT * 4)
     driver.execute_script("window.location.hash = arguments[0]", f"#/projects/{project_id}/runs")
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '[data-testid="run-start"]'))).click()
-    live = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="run-live"]')))
-    try:
-        # `sse` is the watcher's mode for a pushed stream: here the Tauri `run-progress` events.
-        wait.until(lambda d: live.get_attribute("data-mode") in ("sse", "poll"))
-        assert live.get_attribute("data-mode") == "sse"
-        # Pushed progress reaches the page: the run arrives at its review gate.
-        wait.until(
-            lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="run-summary"]').get_attribute("data-status")
-            == "waiting_review"
-        )
-    except TimeoutException:
-        screenshot(driver, "timeout-live-run")
-        raise
-    assert live.get_attribute("data-mode") == "sse"
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="run-live"]')))
+
+    # Found again on each read: the page may re-render the indicator while the run goes.
+    def live_mode(d):
+        return d.find_element(By.CSS_SELECTOR, '[data-testid="run-live"]').get_attribute("data-mode")
+
+    # `sse` is the watcher's mode for a pushed stream: here the Tauri `run-progress` events. The
+    # first mode it settles on must be that one.
+    first_mode = wait_for_value(driver, live_mode, lambda m: m in ("sse", "poll"), "the run watcher picks a mode", STEP_TIMEOUT * 4)
+    assert first_mode == "sse", f"the run is watched by {first_mode!r}, not by the shell's events"
+    # Pushed progress reaches the page: the run arrives at its review gate.
+    wait_for_value(
+        driver,
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="run-summary"]').get_attribute("data-status"),
+        lambda s: s == "waiting_review",
+        "the run reaches its review gate",
+        STEP_TIMEOUT * 4,
+    )
+    # It did not fall back to polling on the way: read once, at the end.
+    assert live_mode(driver) == "sse"
 
 
 def test_large_files_cross_the_bridge_in_ranges(app):
