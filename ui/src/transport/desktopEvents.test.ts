@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { openDesktopRunStream, RUN_PROGRESS_EVENT, type ListenFn } from './desktopEvents';
+import { EXPORT_PROGRESS_EVENT, listenExportProgress, openDesktopRunStream, RUN_PROGRESS_EVENT, type ListenFn } from './desktopEvents';
 import type { ServerEvent } from './events';
 
 function fakeListen() {
@@ -65,5 +65,33 @@ describe('desktop run events', () => {
     close();
     await f.subscribed();
     expect(f.unlisten).toHaveBeenCalledOnce();
+  });
+});
+
+describe('listenExportProgress', () => {
+  it('passes on the events of its export only, and stops when unsubscribed', async () => {
+    let handler: ((e: { payload: unknown }) => void) | null = null;
+    let stopped = 0;
+    const listenFn: ListenFn = async (event, h) => {
+      expect(event).toBe(EXPORT_PROGRESS_EVENT);
+      handler = h;
+      return () => {
+        stopped += 1;
+      };
+    };
+    const seen: string[] = [];
+    let ready = 0;
+    const stop = listenExportProgress('e1', () => seen.push('e1'), () => (ready += 1), listenFn);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(ready).toBe(1);
+    handler!({ payload: { export_id: 'e2', status: 'processing' } });
+    handler!({ payload: { export_id: 'e1', status: 'processing' } });
+    handler!({ payload: null });
+    expect(seen).toEqual(['e1']);
+    stop();
+    expect(stopped).toBe(1);
+    handler!({ payload: { export_id: 'e1', status: 'completed' } });
+    expect(seen).toEqual(['e1']);
   });
 });

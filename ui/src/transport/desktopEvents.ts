@@ -7,6 +7,8 @@ import { listen } from '@tauri-apps/api/event';
 import type { EventStreamHandlers, Unsubscribe } from './events';
 
 export const RUN_PROGRESS_EVENT = 'run-progress';
+/** The shell's export progress (the payload of the server's export SSE: `ExportEvent`). */
+export const EXPORT_PROGRESS_EVENT = 'export-progress';
 
 /** Tauri's `listen`, or a stand-in in tests. */
 export type ListenFn = (event: string, handler: (e: { payload: unknown }) => void) => Promise<() => void>;
@@ -41,6 +43,36 @@ export function openDesktopRunStream(runId: string, handlers: EventStreamHandler
   );
   return () => {
     if (closed) return;
+    closed = true;
+    unlisten?.();
+  };
+}
+
+/**
+ * Calls `onProgress` for each `export-progress` event of one export (the dialog then reads the
+ * export at once instead of waiting for its next poll). `onReady` says the subscription holds, so
+ * the caller may poll rarely; a failed subscription leaves the caller polling as before.
+ */
+export function listenExportProgress(
+  exportId: string,
+  onProgress: () => void,
+  onReady: () => void,
+  listenFn: ListenFn = listen,
+): Unsubscribe {
+  let closed = false;
+  let unlisten: (() => void) | null = null;
+  listenFn(EXPORT_PROGRESS_EVENT, (e) => {
+    const payload = e.payload as { export_id?: unknown } | null;
+    if (!closed && payload && payload.export_id === exportId) onProgress();
+  }).then(
+    (stop) => {
+      if (closed) return stop();
+      unlisten = stop;
+      onReady();
+    },
+    () => undefined,
+  );
+  return () => {
     closed = true;
     unlisten?.();
   };

@@ -5,12 +5,13 @@ import { loadOf, type Load } from '../../api/load';
 import { keys, useAssets, useExportEstimateQuery, useExportHistory, useStoryboard } from '../../api/queries';
 import type { Asset, Export, ExportEstimate, ExportPreviewRequest, ExportRequest, Page } from '../../api/types';
 import { i18n } from '../../i18n';
-import { watchExport, type ExportWatcher } from '../../lib/exportPoll';
+import { DEFAULT_POLL_POLICY, watchExport, type ExportWatcher } from '../../lib/exportPoll';
+import { listenExportProgress } from '../../transport/desktopEvents';
 import { requestKey } from '../../lib/exportSettings';
 import { useDebounced } from '../../lib/useDebounced';
 import type { ShotLike } from '../../lib/exportPlayer';
 import { isExportFinished, newerExport, newestFirst } from '../../lib/exportStatus';
-import { errorMessage } from '../../transport';
+import { errorMessage, getTransport } from '../../transport';
 
 const ESTIMATE_DEBOUNCE_MS = 200;
 export const HISTORY_LIMIT = 10;
@@ -86,6 +87,9 @@ export function useExportPreview() {
   return useMutation({ mutationFn: (input: ExportPreviewRequest) => previewExport(input) });
 }
 
+/** How often the desktop reads a followed export besides the shell's progress events. */
+const DESKTOP_SAFETY_POLL_MS = 5000;
+
 export type WatchProblem = { kind: 'reconnecting' | 'stopped'; message: string } | null;
 
 /** The export the dialog follows (events, else polling) until it finishes. */
@@ -98,9 +102,13 @@ export function useFollowedExport() {
   useEffect(() => {
     if (!currentId || !active) return;
     setWatchProblem(null);
+    // The desktop shell pushes export progress as Tauri events: each one reads the export at once,
+    // and the poll only guards against a missed event.
+    const desktop = getTransport().kind === 'desktop';
     const w = watchExport({
       fetchExport: () => getExport(currentId),
       immediate: true,
+      policy: desktop ? { ...DEFAULT_POLL_POLICY, intervalMs: DESKTOP_SAFETY_POLL_MS } : undefined,
       onExport: (e) => {
         setWatchProblem(null);
         setCurrent((prev) => newerExport(prev, e));
@@ -112,7 +120,9 @@ export function useFollowedExport() {
       },
     });
     watcher.current = w;
+    const unlisten = desktop ? listenExportProgress(currentId, () => w.refresh(), () => undefined) : null;
     return () => {
+      unlisten?.();
       w.stop();
       watcher.current = null;
     };
