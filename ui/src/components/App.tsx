@@ -1,29 +1,32 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { AUTH_PATHS, getMe, logout, type SessionResponse, type User } from '../api/accounts';
 import { modeFromProbe, type ServerMode } from '../lib/accountForms';
 import { navigate } from '../lib/navigate';
 import { parseRoute, type Route } from '../lib/route';
 import { getSession } from '../lib/session';
 import { getTransport, joinUrl } from '../transport';
-import { AccountPage } from './account/AccountPage';
-import { AdminUsersPage } from './account/AdminUsersPage';
-import { ApiKeysPage } from './account/ApiKeysPage';
 import { SignInPage, SignUpPage } from './account/AuthPages';
 import { AuthContext, type AuthApi } from './account/AuthContext';
 import { ConnectionBadge } from './connection/ConnectionBadge';
-import { ConnectionPage } from './connection/ConnectionPage';
-import { CreditsPage } from './CreditsPage';
-import { EditorPage } from './editor/EditorPage';
 import { ProjectsPage } from './ProjectsPage';
-import { ProvidersPage } from './providers/ProvidersPage';
 import { Sidebar } from './Sidebar';
 import { InvitePage } from './team/InvitePage';
 import { takeReturnTo } from './team/returnTo';
-import { TeamPage } from './team/TeamPage';
 import { useWorkspace } from './team/WorkspaceContext';
 import { WorkspaceProvider } from './team/WorkspaceProvider';
 import { QueryScope } from './QueryScope';
 import { ToastProvider } from './Toasts';
+
+// Pages past the first screen load with their route: the projects list (the first screen) parses
+// less script at start, which is most of the desktop's time to its first interactive window.
+const AccountPage = lazy(() => import('./account/AccountPage').then((m) => ({ default: m.AccountPage })));
+const AdminUsersPage = lazy(() => import('./account/AdminUsersPage').then((m) => ({ default: m.AdminUsersPage })));
+const ApiKeysPage = lazy(() => import('./account/ApiKeysPage').then((m) => ({ default: m.ApiKeysPage })));
+const ConnectionPage = lazy(() => import('./connection/ConnectionPage').then((m) => ({ default: m.ConnectionPage })));
+const CreditsPage = lazy(() => import('./CreditsPage').then((m) => ({ default: m.CreditsPage })));
+const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ default: m.EditorPage })));
+const ProvidersPage = lazy(() => import('./providers/ProvidersPage').then((m) => ({ default: m.ProvidersPage })));
+const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
 
 function useHashRoute(): Route {
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
@@ -74,6 +77,12 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
   const desktop = getTransport().kind === 'desktop';
   // Accounts mode: the workspace the pages act in; they load again when it changes (the key below).
   const ws = useWorkspace();
+  // Once the first screen is up, fetch the editor's code in the background: opening a project
+  // then waits for no download.
+  useEffect(() => {
+    const timer = window.setTimeout(() => void import('./editor/EditorPage'), 1500);
+    return () => window.clearTimeout(timer);
+  }, []);
   let page;
   switch (route.name) {
     case 'project':
@@ -113,7 +122,7 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
         <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} workspace={ws} />
         <main className="main" id="main" key={ws?.current.id ?? 'personal'}>
           {desktop && <ConnectionBadge />}
-          {page}
+          <Suspense fallback={<div className="page-loading" aria-busy="true" data-testid="page-loading" />}>{page}</Suspense>
         </main>
       </div>
     </QueryScope>
