@@ -1,23 +1,8 @@
-SELECT id, name, description, aspect_ratio, shown_status, script, created_at, shown_updated_at, current_version_id, owner_id, cost_cap, style, thumbnail_asset_id FROM (SELECT p.*,
-    CASE
-      WHEN p.status = 'completed'
-        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id AND e.status = 'completed')
-        THEN 'completed'
-      WHEN p.status = 'in_progress'
-        OR EXISTS (SELECT 1 FROM workflow_runs r WHERE r.project_id = p.id)
-        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id)
-        THEN 'in_progress'
-      ELSE p.status
-    END AS shown_status,
-    MAX(p.updated_at,
-        COALESCE((SELECT MAX(r.updated_at) FROM workflow_runs r WHERE r.project_id = p.id), ''),
-        COALESCE((SELECT MAX(e.updated_at) FROM exports e WHERE e.project_id = p.id), '')
-    ) AS shown_updated_at,
-    (SELECT h.keyframe_asset_id FROM shots h
+SELECT p.id, p.name, p.description, p.aspect_ratio, p.shown_status, p.script, p.created_at,
+     p.shown_updated_at, p.current_version_id, p.owner_id, p.cost_cap, p.style,
+     (SELECT h.keyframe_asset_id FROM shots h
        JOIN assets a ON a.id = h.keyframe_asset_id AND a.status = 'active'
                      AND a.mime_type LIKE 'image/%'
       WHERE h.version_id = p.current_version_id AND h.deleted_at IS NULL
-      ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS thumbnail_asset_id
-  FROM projects p)
- WHERE owner_id = ?1 AND deleted_at IS NULL
- ORDER BY shown_updated_at DESC, id DESC LIMIT {limit} OFFSET ?4
+      ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS thumbnail_asset_id FROM projects p WHERE p.owner_id = ?1 AND p.deleted_at IS NULL
+ ORDER BY p.shown_updated_at DESC, p.id DESC LIMIT {limit} OFFSET ?4

@@ -53,9 +53,68 @@ pub struct Db {
     credentials: Arc<CredentialsWatch>,
     /// Writes waiting for the writer (group commit, see [`Db::write`]).
     pending: Arc<Mutex<VecDeque<Box<dyn WriteJob>>>>,
-    /// True while a blocking thread is draining `pending` (at most one does).
+    /// True while a thread runs writes: a blocking thread draining `pending` (at most one does),
+    /// or a caller running its lone short write itself ([`Db::write_short`]).
     draining: Arc<AtomicBool>,
     stats: Arc<WriteStats>,
+    checkpoints: Arc<Checkpointer>,
+}
+
+/// Commits between two background checkpoints.
+const CHECKPOINT_EVERY: u64 = 64;
+
+/// The writer's own checkpoint threshold (WAL frames), a safety net: normally the checkpointer
+/// thread has copied the WAL back long before. SQLite's default, 1,000 frames, made every ~70th
+/// ledger write copy the WAL into the database and fsync both, on the writer.
+const WRITER_AUTOCHECKPOINT: i64 = 10_000;
+
+/// Copies the WAL back into the database on a thread of its own (`PRAGMA wal_checkpoint(PASSIVE)`
+/// on its own connection), so no write waits for that copy or its fsyncs. Ends with the last
+/// clone of the [`Db`].
+struct Checkpointer {
+    commits: AtomicU64,
+    wake: Mutex<Option<std::sync::mpsc::SyncSender<()>>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Self {
+        let (wake, wakes) = std::sync::mpsc::sync_channel::<()>(1);
+        let path = path.to_path_buf();
+        let started = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                let Ok(conn) = Connection::open(&path) else {
+                    return;
+                };
+                if configure(&conn).is_err() {
+                    return;
+                }
+                while wakes.recv().is_ok() {
+                    // PASSIVE: copies what no reader still needs and never waits; the writer
+                    // goes on appending meanwhile.
+                    if let Err(error) =
+                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(%error, "background checkpoint failed");
+                    }
+                }
+            });
+        Self {
+            commits: AtomicU64::new(0),
+            // Without the thread (it could not start), the writer's own checkpoints still run.
+            wake: Mutex::new(started.ok().map(|_| wake)),
+        }
+    }
+
+    /// Called after each commit of the writer.
+    fn committed(&self) {
+        if (self.commits.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(CHECKPOINT_EVERY) {
+            if let Some(wake) = &*self.wake.lock().unwrap_or_else(|p| p.into_inner()) {
+                // Full: a checkpoint is already due, which covers this one.
+                let _ = wake.try_send(());
+            }
+        }
+    }
 }
 
 /// Counts of [`Db::write`] calls and of the transactions that carried them.
@@ -179,6 +238,7 @@ impl Db {
         // The ledger's indexes are the writer's working set; SQLite's default 2 MB cache sent it
         // back to the file (pread) for pages it had just written.
         writer.pragma_update(None, "cache_size", -16 * 1024)?;
+        writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT)?;
         apply_migrations(&mut writer)?;
         let credentials = Arc::new(CredentialsWatch::default());
         {
@@ -209,6 +269,7 @@ impl Db {
             pending: Arc::default(),
             draining: Arc::default(),
             stats: Arc::default(),
+            checkpoints: Arc::new(Checkpointer::start(path)),
         })
     }
 
@@ -301,50 +362,146 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.enqueue(Box::new(Job {
+            f: Some(f),
+            out: None,
+            reply,
+        }));
+        outcome
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// [`Db::write`] for a write known to be short (a ledger hold, settle or void: a few dozen
+    /// statements, no file work of its own). When no other write is queued or running it runs
+    /// right here on the calling thread, in its own transaction: a queued write costs two thread
+    /// hops and their wake-ups, which were most of a lone ledger write's time on the 2-core VM
+    /// (docs/BENCHMARKS.md, "Hot paths"). Its commit does not wait for a checkpoint's copy or
+    /// fsync ([`Checkpointer`]) unless the WAL outgrew [`WRITER_AUTOCHECKPOINT`]. Otherwise it
+    /// joins the queue as [`Db::write`] does. Same
+    /// outcome either way: its changes stand only if `f` returns `Ok`, a panic is an error.
+    pub async fn write_short<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        if self.draining.swap(true, Ordering::SeqCst) {
+            return self.write(f).await;
+        }
+        // The flag is ours: run it here if the writer is idle, else queue it and drain.
+        match self.run_alone(f) {
+            Ok(out) => out,
+            Err(f) => {
+                let (reply, outcome) = tokio::sync::oneshot::channel();
+                self.pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_back(Box::new(Job {
+                        f: Some(f),
+                        out: None,
+                        reply,
+                    }));
+                self.spawn_drain();
+                outcome
+                    .await
+                    .map_err(|e| E::from(DbError::Task(e.to_string())))?
+            }
+        }
+    }
+
+    /// [`Db::write_short`]'s own run, by a caller that has set `draining`: `f` back when a write
+    /// is queued or `write_sync` holds the writer (an export's progress), never waiting for it.
+    fn run_alone<T, E, F>(&self, f: F) -> Result<Result<T, E>, F>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        let idle = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        if !idle {
+            return Err(f);
+        }
+        let mut conn = match self.writer.try_lock() {
+            Ok(conn) => conn,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Err(f),
+        };
+        let out = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            Self::write_blocking(&mut conn, &self.credentials, f)
+        }))
+        .unwrap_or_else(|_| {
+            Err(E::from(DbError::Task(
+                "a write transaction panicked".into(),
+            )))
+        });
+        drop(conn);
+        self.stats.writes.fetch_add(1, Ordering::Relaxed);
+        self.stats.transactions.fetch_add(1, Ordering::Relaxed);
+        self.checkpoints.committed();
+        self.draining.store(false, Ordering::SeqCst);
+        // Writes queued meanwhile found the flag set and started nobody.
+        let queued = !self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        if queued && !self.draining.swap(true, Ordering::SeqCst) {
+            self.spawn_drain();
+        }
+        Ok(out)
+    }
+
+    /// Queues a write and makes sure a blocking thread drains the queue.
+    fn enqueue(&self, job: Box<dyn WriteJob>) {
         self.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push_back(Box::new(Job {
-                f: Some(f),
-                out: None,
-                reply,
-            }));
+            .push_back(job);
         // One blocking thread drains the queue while there is anything in it; a write that
         // finds it at work just waits for its batch (one thread per write parked ~60 threads on
         // the writer's mutex with 64 concurrent writers).
         if !self.draining.swap(true, Ordering::SeqCst) {
-            let (writer, credentials, pending, draining, stats) = (
-                self.writer.clone(),
-                self.credentials.clone(),
-                self.pending.clone(),
-                self.draining.clone(),
-                self.stats.clone(),
-            );
-            tokio::task::spawn_blocking(move || loop {
-                // Should the drain itself panic, the next write starts another.
-                let reset = ResetOnUnwind(&draining);
-                // One batch per lock, so `write_sync` gets its turn between batches. A panic
-                // inside a previous write poisons the mutex, but the connection is still sound
-                // (its transaction was rolled back on drop), so keep using it.
-                while Self::drain(
-                    &mut writer.lock().unwrap_or_else(|p| p.into_inner()),
-                    &credentials,
-                    &pending,
-                    &stats,
-                ) {}
-                std::mem::forget(reset);
-                draining.store(false, Ordering::SeqCst);
-                // A write queued between the last empty look and the line above found the flag
-                // still set and spawned nobody: take it on (unless a new drain already has).
-                let queued = !pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
-                if !queued || draining.swap(true, Ordering::SeqCst) {
-                    break;
-                }
-            });
+            self.spawn_drain();
         }
-        outcome
-            .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Starts the blocking thread that drains the queue; the caller has set `draining`.
+    fn spawn_drain(&self) {
+        let (writer, credentials, pending, draining, stats, checkpoints) = (
+            self.writer.clone(),
+            self.credentials.clone(),
+            self.pending.clone(),
+            self.draining.clone(),
+            self.stats.clone(),
+            self.checkpoints.clone(),
+        );
+        tokio::task::spawn_blocking(move || loop {
+            // Should the drain itself panic, the next write starts another.
+            let reset = ResetOnUnwind(&draining);
+            // One batch per lock, so `write_sync` gets its turn between batches. A panic
+            // inside a previous write poisons the mutex, but the connection is still sound
+            // (its transaction was rolled back on drop), so keep using it.
+            while Self::drain(
+                &mut writer.lock().unwrap_or_else(|p| p.into_inner()),
+                &credentials,
+                &pending,
+                &stats,
+            ) {
+                checkpoints.committed();
+            }
+            std::mem::forget(reset);
+            draining.store(false, Ordering::SeqCst);
+            // A write queued between the last empty look and the line above found the flag
+            // still set and spawned nobody: take it on (unless a new drain already has).
+            let queued = !pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+            if !queued || draining.swap(true, Ordering::SeqCst) {
+                break;
+            }
+        });
     }
 
     /// Runs the queued writes (up to [`MAX_BATCH`], for up to [`BATCH_BUDGET`]) in one
@@ -426,7 +583,10 @@ impl Db {
         E: From<DbError>,
     {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        Self::write_blocking(&mut conn, &self.credentials, f)
+        let out = Self::write_blocking(&mut conn, &self.credentials, f);
+        drop(conn);
+        self.checkpoints.committed();
+        out
     }
 
     fn write_blocking<T, E, F>(

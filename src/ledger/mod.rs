@@ -834,7 +834,7 @@ pub async fn hold(state: &AppState, req: HoldRequest) -> Result<Hold, LedgerErro
     let (ids, now) = (state.ids.clone(), state.clock.now());
     state
         .db
-        .write(move |tx| hold_in_tx(tx, ids.as_ref(), now, &req))
+        .write_short(move |tx| hold_in_tx(tx, ids.as_ref(), now, &req))
         .await
 }
 
@@ -843,7 +843,7 @@ pub async fn settle(state: &AppState, hold_id: &str, actual: i64) -> Result<Hold
     let (ids, now, id) = (state.ids.clone(), state.clock.now(), hold_id.to_string());
     state
         .db
-        .write(move |tx| settle_in_tx(tx, ids.as_ref(), now, &id, actual))
+        .write_short(move |tx| settle_in_tx(tx, ids.as_ref(), now, &id, actual))
         .await
 }
 
@@ -857,7 +857,7 @@ pub async fn void(state: &AppState, hold_id: &str, reason: &str) -> Result<Hold,
     );
     state
         .db
-        .write(move |tx| void_in_tx(tx, ids.as_ref(), now, &id, &reason))
+        .write_short(move |tx| void_in_tx(tx, ids.as_ref(), now, &id, &reason))
         .await
 }
 

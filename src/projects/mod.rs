@@ -201,35 +201,17 @@ fn clean_style(style: Option<&str>) -> Result<Option<String>, ProjectError> {
     )?)
 }
 
+/// A project as the API shows it. Its status and updated time are the stored `shown_*` columns,
+/// which migration 0013's triggers keep equal to what its runs and exports make them (view
+/// `projects_shown`): the list sorts and filters on them through an index.
 const COLUMNS: &str =
-    "id, name, description, aspect_ratio, shown_status, script, created_at, shown_updated_at, current_version_id, owner_id, cost_cap, style, thumbnail_asset_id";
-
-/// Projects with what the list shows derived from their work (issue 14, item 7): a project with a
-/// run is in progress and one with a finished export is completed, whatever its stored status
-/// says (a status set by hand to something further along stays); its updated time is the latest
-/// of its own, its runs' and its exports'. Read through this so the list, its status filter, its
-/// order and a single project all agree.
-const SHOWN_PROJECTS: &str = "(SELECT p.*,
-    CASE
-      WHEN p.status = 'completed'
-        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id AND e.status = 'completed')
-        THEN 'completed'
-      WHEN p.status = 'in_progress'
-        OR EXISTS (SELECT 1 FROM workflow_runs r WHERE r.project_id = p.id)
-        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id)
-        THEN 'in_progress'
-      ELSE p.status
-    END AS shown_status,
-    MAX(p.updated_at,
-        COALESCE((SELECT MAX(r.updated_at) FROM workflow_runs r WHERE r.project_id = p.id), ''),
-        COALESCE((SELECT MAX(e.updated_at) FROM exports e WHERE e.project_id = p.id), '')
-    ) AS shown_updated_at,
-    (SELECT h.keyframe_asset_id FROM shots h
+    "p.id, p.name, p.description, p.aspect_ratio, p.shown_status, p.script, p.created_at, \
+     p.shown_updated_at, p.current_version_id, p.owner_id, p.cost_cap, p.style, \
+     (SELECT h.keyframe_asset_id FROM shots h
        JOIN assets a ON a.id = h.keyframe_asset_id AND a.status = 'active'
                      AND a.mime_type LIKE 'image/%'
       WHERE h.version_id = p.current_version_id AND h.deleted_at IS NULL
-      ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS thumbnail_asset_id
-  FROM projects p)";
+      ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS thumbnail_asset_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -256,7 +238,7 @@ pub(crate) fn load(
 ) -> Result<Project, ProjectError> {
     c.query_row(
         &format!(
-            "SELECT {COLUMNS} FROM {SHOWN_PROJECTS} WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL"
+            "SELECT {COLUMNS} FROM projects p WHERE p.id = ?1 AND p.owner_id = ?2 AND p.deleted_at IS NULL"
         ),
         params![id, owner_id],
         from_row,
@@ -353,16 +335,14 @@ pub async fn list(
 }
 
 /// The total of [`list_page`]: the owner's live projects (of the shown status `?2` when
-/// `filtered`).
+/// `filtered`), from the per-owner counts migration 0013's triggers keep (`project_counts`), so it
+/// does not walk the owner's projects.
 pub(crate) fn list_count_sql(filtered: bool) -> &'static str {
-    static SQL: [std::sync::OnceLock<String>; 2] = [const { std::sync::OnceLock::new() }; 2];
-    SQL[usize::from(filtered)].get_or_init(|| {
-        format!(
-            "SELECT COUNT(*) FROM {SHOWN_PROJECTS}
- WHERE owner_id = ?1 AND deleted_at IS NULL{}",
-            status_term(filtered)
-        )
-    })
+    if filtered {
+        "SELECT COALESCE(SUM(live), 0) FROM project_counts WHERE owner_id = ?1 AND shown_status = ?2"
+    } else {
+        "SELECT COALESCE(SUM(live), 0) FROM project_counts WHERE owner_id = ?1"
+    }
 }
 
 /// The rows of [`list_page`]: most recently updated first, `limit` rows from offset `?4`. The
@@ -370,9 +350,8 @@ pub(crate) fn list_count_sql(filtered: bool) -> &'static str {
 /// LIMIT's value, so a `LIMIT ?` re-prepared the statement on every run.
 pub(crate) fn list_page_sql(filtered: bool, limit: u32) -> String {
     format!(
-        "SELECT {COLUMNS} FROM {SHOWN_PROJECTS}
- WHERE owner_id = ?1 AND deleted_at IS NULL{}
- ORDER BY shown_updated_at DESC, id DESC LIMIT {limit} OFFSET ?4",
+        "SELECT {COLUMNS} FROM projects p WHERE p.owner_id = ?1 AND p.deleted_at IS NULL{}
+ ORDER BY p.shown_updated_at DESC, p.id DESC LIMIT {limit} OFFSET ?4",
         status_term(filtered)
     )
 }
@@ -381,15 +360,15 @@ pub(crate) fn list_page_sql(filtered: bool, limit: u32) -> String {
 /// neither plan has to serve both.
 fn status_term(filtered: bool) -> &'static str {
     if filtered {
-        " AND shown_status = ?2"
+        " AND p.shown_status = ?2"
     } else {
         ""
     }
 }
 
 /// One page of the owner's live projects (optionally of one shown status) and their total. Both
-/// statements stay prepared on the connection (`prepare_cached`): parsing the derived-status
-/// query cost more than running it for a short list.
+/// read one range of an index of migration 0013 (`projects_list`, `projects_list_status`), so a
+/// page costs the same at 20 or 10,000 projects, and both stay prepared (`prepare_cached`).
 pub(crate) fn list_page(
     c: &rusqlite::Connection,
     owner_id: &str,
@@ -561,6 +540,233 @@ pub async fn restore(state: &AppState, owner_id: &str, id: &str) -> Result<Proje
         .await
 }
 
+/// What the list showed before migration 0013 stored it (issue 14 item 7), derived on every read:
+/// the reference [`stored_list_columns_drift`] holds the stored columns to.
+const DERIVED_SHOWN: &str = "SELECT p.id, p.owner_id, p.deleted_at,
+    CASE
+      WHEN p.status = 'completed'
+        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id AND e.status = 'completed')
+        THEN 'completed'
+      WHEN p.status = 'in_progress'
+        OR EXISTS (SELECT 1 FROM workflow_runs r WHERE r.project_id = p.id)
+        OR EXISTS (SELECT 1 FROM exports e WHERE e.project_id = p.id)
+        THEN 'in_progress'
+      ELSE p.status
+    END AS shown_status,
+    MAX(p.updated_at,
+        COALESCE((SELECT MAX(r.updated_at) FROM workflow_runs r WHERE r.project_id = p.id), ''),
+        COALESCE((SELECT MAX(e.updated_at) FROM exports e WHERE e.project_id = p.id), '')
+    ) AS shown_updated_at
+  FROM projects p";
+
+/// Where the stored list columns (`projects.shown_status`, `projects.shown_updated_at`, the
+/// `project_counts` totals) disagree with what the projects' runs and exports make them, one line
+/// each; empty when they all agree. A consistency check for tests (it reads every project).
+pub fn stored_list_columns_drift(c: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    let mut drift = Vec::new();
+    let mut stmt = c.prepare(&format!(
+        "SELECT d.id, d.shown_status, p.shown_status, d.shown_updated_at, p.shown_updated_at
+           FROM ({DERIVED_SHOWN}) d JOIN projects p ON p.id = d.id
+          WHERE d.shown_status IS NOT p.shown_status OR d.shown_updated_at IS NOT p.shown_updated_at"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(format!(
+            "project {}: derived {} at {}, stored {} at {}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(4)?
+        ))
+    })?;
+    for row in rows {
+        drift.push(row?);
+    }
+    let mut stmt = c.prepare(&format!(
+        "WITH counted AS (SELECT owner_id, shown_status, COUNT(*) AS n FROM ({DERIVED_SHOWN})
+                           WHERE deleted_at IS NULL GROUP BY owner_id, shown_status)
+         SELECT owner_id, shown_status, n, COALESCE((SELECT live FROM project_counts k
+                  WHERE k.owner_id = counted.owner_id AND k.shown_status = counted.shown_status), 0)
+           FROM counted
+         UNION ALL
+         SELECT owner_id, shown_status, 0, live FROM project_counts k
+          WHERE live <> 0 AND NOT EXISTS (SELECT 1 FROM counted
+                 WHERE counted.owner_id = k.owner_id AND counted.shown_status = k.shown_status)"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (owner, status, derived, stored) = row?;
+        if derived != stored {
+            drift.push(format!(
+                "owner {owner}: {derived} live {status} projects, counted {stored}"
+            ));
+        }
+    }
+    Ok(drift)
+}
+
+#[cfg(test)]
+mod stored_column_tests {
+    use rusqlite::params;
+
+    /// Migration 0013's triggers keep the stored list columns and totals equal to their derivation
+    /// through every kind of change, made here in SQL as any code (or a cascade) could make it.
+    #[tokio::test]
+    async fn the_stored_list_columns_follow_every_kind_of_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = crate::AppState::open(crate::config::Config::server(
+            dir.path().to_path_buf(),
+            crate::config::AuthMode::Local,
+        ))
+        .unwrap();
+        let owner = state.local_owner_id.clone().unwrap();
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let input = super::NewProject {
+                name: format!("p{i}"),
+                description: None,
+                aspect_ratio: None,
+                style: None,
+            };
+            let p = super::create(&state, &owner, input).await.unwrap();
+            ids.push((p.id, p.current_version_id.unwrap()));
+        }
+        let check = |what: &str| {
+            let drift = state
+                .db
+                .read_sync(|c| {
+                    super::stored_list_columns_drift(c).map_err(crate::db::DbError::from)
+                })
+                .unwrap();
+            assert!(drift.is_empty(), "after {what}: {drift:#?}");
+        };
+        check("creating projects");
+        let (p0, v0) = ids[0].clone();
+        let (p1, v1) = ids[1].clone();
+        let sql = |what: &str, sql: &str, args: &[&dyn rusqlite::ToSql]| {
+            state
+                .db
+                .write_sync(|tx| tx.execute(sql, args).map_err(crate::db::DbError::from))
+                .unwrap();
+            check(what);
+        };
+        let run = "INSERT INTO workflow_runs (id, owner_id, project_id, version_id, template_id,
+                       template_version_id, graph, status, created_at, updated_at)
+                   VALUES (?1, ?2, ?3, ?4, 't', 'tv', '{}', 'running', ?5, ?5)";
+        sql(
+            "a run",
+            run,
+            params!["r0", owner, p0, v0, "2030-01-01T00:00:00.000Z"],
+        );
+        sql(
+            "a second, older run",
+            run,
+            params!["r1", owner, p0, v0, "2020-01-01T00:00:00.000Z"],
+        );
+        sql(
+            "a run's progress",
+            "UPDATE workflow_runs SET status = 'completed', updated_at = ?1 WHERE id = 'r0'",
+            params!["2031-01-01T00:00:00.000Z"],
+        );
+        let export = "INSERT INTO exports (id, owner_id, project_id, version_id, run_id, settings,
+                          status, video_length_ms, frames, created_at, updated_at)
+                      VALUES (?1, ?2, ?3, ?4, 'r0', '{}', 'queued', 1, 1, ?5, ?5)";
+        sql(
+            "an export",
+            export,
+            params!["e0", owner, p0, v0, "2032-01-01T00:00:00.000Z"],
+        );
+        sql(
+            "an export of another project",
+            export,
+            params!["e1", owner, p1, v1, "2019-01-01T00:00:00.000Z"],
+        );
+        sql(
+            "an export's progress",
+            "UPDATE exports SET progress = 0.5, updated_at = ?1 WHERE id = 'e1'",
+            params!["2033-01-01T00:00:00.000Z"],
+        );
+        sql(
+            "an export's completion",
+            "UPDATE exports SET status = 'completed', updated_at = ?1 WHERE id = 'e0'",
+            params!["2034-01-01T00:00:00.000Z"],
+        );
+        sql(
+            "a status set by hand",
+            "UPDATE projects SET status = 'draft', updated_at = ?1 WHERE id = ?2",
+            params!["2035-01-01T00:00:00.000Z", p0],
+        );
+        sql(
+            "a change that is neither status nor time",
+            "UPDATE projects SET name = 'renamed', script = 'x' WHERE id = ?1",
+            params![p0],
+        );
+        sql(
+            "an export's removal",
+            "DELETE FROM exports WHERE id = 'e0'",
+            params![],
+        );
+        sql(
+            "a run's removal",
+            "DELETE FROM workflow_runs WHERE id = 'r1'",
+            params![],
+        );
+        sql(
+            "a soft delete",
+            "UPDATE projects SET deleted_at = ?1 WHERE id = ?2",
+            params!["2036-01-01T00:00:00.000Z", p1],
+        );
+        sql(
+            "a restore",
+            "UPDATE projects SET deleted_at = NULL WHERE id = ?1",
+            params![p1],
+        );
+        sql(
+            "a version's removal (its runs and exports cascade)",
+            "DELETE FROM project_versions WHERE id = ?1",
+            params![v0],
+        );
+        sql(
+            "a project's removal",
+            "DELETE FROM projects WHERE id = ?1",
+            params![p1],
+        );
+        // And through the services.
+        let patch = |status| super::ProjectPatch {
+            status: Some(status),
+            ..Default::default()
+        };
+        let p2 = ids[2].0.clone();
+        for status in [
+            super::ProjectStatus::Completed,
+            super::ProjectStatus::InProgress,
+            super::ProjectStatus::Draft,
+        ] {
+            super::update(&state, &owner, &p2, patch(status))
+                .await
+                .unwrap();
+            check("a status patch");
+        }
+        super::delete(&state, &owner, &p2).await.unwrap();
+        check("a delete");
+        super::restore(&state, &owner, &p2).await.unwrap();
+        super::restore(&state, &owner, &p2).await.unwrap();
+        check("restoring twice");
+        let spec = crate::paging::PageSpec::resolve(Some(1), Some(20), None).unwrap();
+        let (items, total) = super::list(&state, &owner, super::ListFilter::default(), spec)
+            .await
+            .unwrap();
+        assert_eq!((items.len(), total), (2, 2), "{items:?}");
+    }
+}
+
 #[cfg(test)]
 mod peer_sql_tests {
     /// The FastAPI peer of the hot-paths benchmark (scripts/bench-hot-paths.sh) runs the very
@@ -576,6 +782,57 @@ mod peer_sql_tests {
             norm(&include_str!("../../benches/peer_fastapi/page.sql").replace("{limit}", "20")),
             norm(&super::list_page_sql(false, 20))
         );
+    }
+
+    /// The list reads one index range (migration 0013): no statement of it scans the owner's
+    /// projects or sorts them, so a page costs the same at 20 or 10,000 projects.
+    #[test]
+    fn the_list_statements_read_an_index_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Db::open(&dir.path().join("t.db"), 1).unwrap();
+        db.read_sync(|c| {
+            for filtered in [false, true] {
+                for (sql, index) in [
+                    (
+                        super::list_count_sql(filtered).to_string(),
+                        "project_counts",
+                    ),
+                    (
+                        super::list_page_sql(filtered, 20),
+                        if filtered {
+                            "projects_list_status"
+                        } else {
+                            "projects_list"
+                        },
+                    ),
+                ] {
+                    let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                    let args = &["o", "draft", "", "0"][..stmt.parameter_count()];
+                    let plan = stmt
+                        .query_map(rusqlite::params_from_iter(args), |r| {
+                            Ok((r.get::<_, i64>(1)?, r.get::<_, String>(3)?))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    let top: Vec<&String> = plan
+                        .iter()
+                        .filter(|(parent, _)| *parent == 0)
+                        .map(|(_, d)| d)
+                        .collect();
+                    assert!(
+                        top.iter()
+                            .any(|d| d.starts_with("SEARCH") && d.contains(index)),
+                        "{sql}: {plan:?}"
+                    );
+                    assert!(
+                        plan.iter().all(|(_, d)| !d.starts_with("SCAN"))
+                            && top.iter().all(|d| !d.contains("TEMP B-TREE")),
+                        "{sql}: {plan:?}"
+                    );
+                }
+            }
+            Ok::<_, crate::db::DbError>(())
+        })
+        .unwrap();
     }
 
     /// A cached statement that SQLite re-prepares on every run (a plan that depends on a bound

@@ -394,6 +394,18 @@ async fn finish_animatic_run(s: &TestServer, pid: &str) -> serde_json::Value {
     panic!("run {id} never finished");
 }
 
+/// The stored list columns (migration 0013) agree with their derivation from runs and exports.
+fn assert_no_drift(s: &TestServer, after: &str) {
+    let drift = s
+        .state
+        .db
+        .read_sync(|c| {
+            storyloom::projects::stored_list_columns_drift(c).map_err(storyloom::db::DbError::from)
+        })
+        .unwrap();
+    assert!(drift.is_empty(), "after {after}: {drift:#?}");
+}
+
 fn listed<'a>(list: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     list["items"]
         .as_array()
@@ -427,6 +439,7 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_no_drift(&s, "a script save");
     let (_, list) = s.get("/api/v1/projects").await;
     assert_eq!(listed(&list, &pid)["status"], "draft");
     assert_eq!(
@@ -436,6 +449,7 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
 
     s.clock.advance(chrono::Duration::hours(2));
     finish_animatic_run(&s, &pid).await;
+    assert_no_drift(&s, "a run");
     let (_, list) = s.get("/api/v1/projects").await;
     let shown = listed(&list, &pid);
     assert_eq!(shown["status"], "in_progress", "{shown}");
@@ -492,8 +506,10 @@ async fn status_updated_time_and_thumbnail_follow_runs_and_exports() {
         if e["status"] == "completed" {
             break;
         }
+        assert_no_drift(&s, "an export's progress");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    assert_no_drift(&s, "an export");
     let (_, list) = s.get("/api/v1/projects").await;
     let shown = listed(&list, &pid);
     assert_eq!(shown["status"], "completed", "{shown}");
