@@ -205,7 +205,8 @@ pub struct ShotPatch {
     #[schema(schema_with = camera_move_schema)]
     pub camera_move: Option<String>,
     pub duration: Option<f64>,
-    /// Set by hand along [`ShotStatus::can_become`] (an approved shot only to `completed`: unlocked).
+    /// Moves along the shot's transitions (`ShotStatus`): an approved shot only to `completed`
+    /// (unlocked).
     #[schema(schema_with = crate::states::nullable_schema::<ShotStatus>)]
     pub status: Option<ShotStatus>,
 }
