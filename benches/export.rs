@@ -137,7 +137,7 @@ fn main() {
             |_| {},
         ))
         .unwrap();
-    assert_eq!(prepared.run.status, "completed");
+    assert_eq!(prepared.run.status.as_str(), "completed");
     let req = |motion: bool| ExportRequest {
         project_id: Some(prepared.project_id.clone()),
         run_id: Some(prepared.run.id.clone()),

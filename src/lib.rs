@@ -15,6 +15,7 @@ pub mod job;
 pub mod ledger;
 pub mod media;
 pub mod paging;
+pub mod progress;
 pub mod projects;
 pub mod prompts;
 pub mod providers;
@@ -24,6 +25,7 @@ pub mod render;
 pub mod script;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod states;
 pub mod storyboard;
 pub mod telemetry;
 pub mod validate;

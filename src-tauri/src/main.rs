@@ -87,36 +87,18 @@ fn run() -> anyhow::Result<()> {
     tracing::info!(data_dir = %data_dir.display(), "opening the Storyloom data directory");
     let config = storyloom::config::Config::desktop(data_dir);
     let state = storyloom::AppState::open(config)?;
-    // Run progress goes to the webview as Tauri events, the same payloads as the server's SSE.
-    let mut progress = state.runs.subscribe();
+    // Run and export progress go to the webview as Tauri events, the same payloads as the
+    // server's SSE.
+    use storyloom::progress::forward;
+    use tauri::Emitter;
     let handle = app.handle().clone();
-    tauri::async_runtime::spawn(async move {
-        use tauri::Emitter;
-        loop {
-            match progress.recv().await {
-                Ok(event) => {
-                    let _ = handle.emit(RUN_PROGRESS_EVENT, &event);
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-        }
-    });
-    // Export progress too, as its own event.
-    let mut exports = state.exports.subscribe();
+    tauri::async_runtime::spawn(forward(state.runs.progress.subscribe(), move |event| {
+        let _ = handle.emit(RUN_PROGRESS_EVENT, event);
+    }));
     let handle = app.handle().clone();
-    tauri::async_runtime::spawn(async move {
-        use tauri::Emitter;
-        loop {
-            match exports.recv().await {
-                Ok(event) => {
-                    let _ = handle.emit(EXPORT_PROGRESS_EVENT, &event);
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-        }
-    });
+    tauri::async_runtime::spawn(forward(state.exports.progress.subscribe(), move |event| {
+        let _ = handle.emit(EXPORT_PROGRESS_EVENT, event);
+    }));
     // Workflow runs interrupted by the last exit carry on from their last committed step; exports
     // that were encoding start again.
     let resume_state = state.clone();

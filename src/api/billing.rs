@@ -24,7 +24,7 @@ use crate::{
         plans::{self, BuyMembership, MembershipOrder, SubscriptionView, Upgrade, UpgradeResult},
         reconcile::{self, Report},
         views::{self, Dashboard, Invoice, TransactionFilter, TransactionItem, Usage},
-        Balance, GrantKind, Hold, HoldRequest, LedgerError, Purpose, Transfer,
+        Balance, GrantKind, Hold, HoldRequest, HoldStatus, LedgerError, Purpose, Transfer,
     },
     AppState,
 };
@@ -161,7 +161,8 @@ pub async fn credit_transactions(
 pub struct HoldsQuery {
     pub page: Option<u32>,
     pub limit: Option<u32>,
-    /// `pending`, `settled` or `voided`.
+    // Read as a string: an unknown value is a 422 naming the field (a typed one would be a 400).
+    #[param(value_type = Option<HoldStatus>)]
     pub status: Option<String>,
 }
 
@@ -175,18 +176,19 @@ pub async fn list_holds(
 ) -> Result<Json<Page<Hold>>, ApiError> {
     billing(&principal)?;
     let spec = PageSpec::resolve(q.page, q.limit, None)?;
-    if let Some(s) = q.status.as_deref() {
-        if !matches!(s, "pending" | "settled" | "voided") {
-            return Err(ApiError::validation(
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(HoldStatus::parse(s).ok_or_else(|| {
+            ApiError::validation(
                 "status",
                 format!("status is pending, settled or voided (got '{s}')"),
-            ));
-        }
-    }
+            )
+        })?),
+    };
     let (items, total) = views::holds(
         &state,
         &principal.workspace_id,
-        q.status,
+        status,
         spec.limit,
         spec.offset,
     )

@@ -12,7 +12,7 @@ use axum::{
     },
     Json,
 };
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -147,33 +147,27 @@ pub async fn export_events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     principal.require(Scope::Read)?;
     // Subscribe before reading the state, so nothing between the two is missed.
-    let rx = state.exports.subscribe();
+    let events = state.exports.progress.events_of(&id);
     let current = export::get(&state, &principal.workspace_id, &id).await?;
     let first = Event::default()
         .event("state")
         .json_data(&current)
         .unwrap_or_default();
     let done = current.status.is_final();
-    let updates = stream::unfold((rx, id, done), |(mut rx, id, done)| async move {
+    // Ends after the event that finishes the export (at once when it already had).
+    let updates = stream::unfold((Box::pin(events), done), |(mut events, done)| async move {
         if done {
             return None;
         }
-        loop {
-            match rx.recv().await {
-                Ok(e) if e.export_id == id => {
-                    let finished = e.status.is_final();
-                    let ev = Event::default()
-                        .event("progress")
-                        .json_data(&e)
-                        .unwrap_or_default();
-                    return Some((Ok(ev), (rx, id, finished)));
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
+        let e = events.next().await?;
+        let finished = e.status.is_final();
+        let ev = Event::default()
+            .event("progress")
+            .json_data(&e)
+            .unwrap_or_default();
+        Some((Ok(ev), (events, finished)))
     });
-    let stream = futures_util::StreamExt::chain(stream::once(async { Ok(first) }), updates);
+    let stream = stream::once(async { Ok(first) }).chain(updates);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -52,7 +52,9 @@ use error::{ApiError, ErrorCode};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Storyloom API", description = "Storyloom: scripts to short dramas. Errors are `{detail, error_code, retryable}`."),
-    components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError, assets::AssetStatusFilter)),
+    // The progress events of the SSE streams, the progress WebSocket and the desktop's Tauri events.
+    components(schemas(error::ErrorBody, error::ErrorCode, error::FieldError, assets::AssetStatusFilter,
+        crate::workflow::runs::RunEvent, crate::export::ExportEvent)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
     tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "providers"), (name = "system"))

@@ -9,7 +9,7 @@ use axum::{
     response::sse::{Event, KeepAlive, Sse},
     Json,
 };
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -27,6 +27,7 @@ use crate::{
     workflow::{
         review::{self, ContinueInput, DecisionInput, HumanSelect, ReviewQueue},
         runs::{self, EstimateRun, Run, RunEstimate, StartRun, Step},
+        status::RunStatus,
     },
     workspaces::Permission,
     AppState,
@@ -136,7 +137,7 @@ pub async fn get_workflow(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunAction {
     pub id: String,
-    pub status: String,
+    pub status: RunStatus,
     pub message: String,
     pub run: Run,
 }
@@ -144,7 +145,7 @@ pub struct RunAction {
 fn action(run: Run, message: &str) -> Json<RunAction> {
     Json(RunAction {
         id: run.id.clone(),
-        status: run.status.clone(),
+        status: run.status,
         message: message.to_string(),
         run,
     })
@@ -288,28 +289,19 @@ pub async fn run_events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     principal.require(Scope::Read)?;
     // Subscribe before reading the state, so nothing between the two is missed.
-    let rx = state.runs.subscribe();
+    let events = state.runs.progress.events_of(&id);
     let run = runs::get(&state, &principal.workspace_id, &id).await?;
     let first = Event::default()
         .event("state")
         .json_data(&run)
         .unwrap_or_else(|_| Event::default());
-    let updates = stream::unfold((rx, id), |(mut rx, id)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) if e.run_id == id => {
-                    let ev = Event::default()
-                        .event("progress")
-                        .json_data(&e)
-                        .unwrap_or_default();
-                    return Some((Ok(ev), (rx, id)));
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
+    let updates = events.map(|e| {
+        Ok(Event::default()
+            .event("progress")
+            .json_data(&e)
+            .unwrap_or_default())
     });
-    let stream = futures_util::StreamExt::chain(stream::once(async { Ok(first) }), updates);
+    let stream = stream::once(async { Ok(first) }).chain(updates);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -457,9 +449,10 @@ pub async fn progress_socket(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::extract::ws::Message;
     principal.require(Scope::Read)?;
-    let mut rx = state.runs.subscribe();
+    let events = state.runs.progress.events_of(&id);
     let run = runs::get(&state, &principal.workspace_id, &id).await?;
     Ok(ws.on_upgrade(move |mut socket| async move {
+        let mut events = std::pin::pin!(events);
         let first = serde_json::json!({"type": "state", "workflow_id": run.id, "run": run});
         if socket
             .send(Message::Text(first.to_string().into()))
@@ -470,15 +463,14 @@ pub async fn progress_socket(
         }
         loop {
             tokio::select! {
-                event = rx.recv() => match event {
-                    Ok(e) if e.run_id == id => {
+                event = events.next() => match event {
+                    Some(e) => {
                         let text = serde_json::to_string(&e).unwrap_or_default();
                         if socket.send(Message::Text(text.into())).await.is_err() {
                             return;
                         }
                     }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    None => return,
                 },
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,

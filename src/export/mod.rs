@@ -26,7 +26,7 @@ use std::{
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Value};
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use crate::{
@@ -34,7 +34,9 @@ use crate::{
     blobs::BlobStore,
     clock::{rfc3339, IdSource},
     db::DbError,
-    ledger::{self, HoldRequest, Purpose},
+    ledger::{self, HoldRequest, HoldStatus, Purpose},
+    progress::ProgressHub,
+    workflow::status::{NodeRunStatus, RunStatus},
     AppState,
 };
 use ffmpeg::{KillSwitch, ToolError, Tools};
@@ -123,9 +125,15 @@ pub struct ExportEvent {
     pub timestamp: String,
 }
 
+impl crate::progress::ProgressEvent for ExportEvent {
+    fn subject(&self) -> &str {
+        &self.export_id
+    }
+}
+
 /// Exports going on in this process.
 pub struct ExportHub {
-    events: broadcast::Sender<ExportEvent>,
+    pub progress: ProgressHub<ExportEvent>,
     running: Mutex<HashMap<String, KillSwitch>>,
     encoder: Semaphore,
 }
@@ -133,7 +141,7 @@ pub struct ExportHub {
 impl Default for ExportHub {
     fn default() -> Self {
         Self {
-            events: broadcast::channel(256).0,
+            progress: ProgressHub::new(256),
             running: Mutex::new(HashMap::new()),
             encoder: Semaphore::new(1),
         }
@@ -141,10 +149,6 @@ impl Default for ExportHub {
 }
 
 impl ExportHub {
-    pub fn subscribe(&self) -> broadcast::Receiver<ExportEvent> {
-        self.events.subscribe()
-    }
-
     fn switch(&self, id: &str) -> KillSwitch {
         let mut map = self.running.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(id.to_string()).or_default().clone()
@@ -250,14 +254,13 @@ pub const EXPORT_COST_CREDITS: i64 = 0;
 
 /// The export's pending hold, if any.
 fn pending_hold(c: &Connection, export_id: &str) -> Result<Option<String>, ExportError> {
-    Ok(c
-        .query_row(
-            "SELECT id FROM ledger_holds WHERE purpose = 'export' AND work_id = ?1 AND status = 'pending'
+    Ok(c.query_row(
+        "SELECT id FROM ledger_holds WHERE purpose = 'export' AND work_id = ?1 AND status = ?2
              ORDER BY created_at DESC LIMIT 1",
-            [export_id],
-            |r| r.get(0),
-        )
-        .optional()?)
+        params![export_id, HoldStatus::Pending],
+        |r| r.get(0),
+    )
+    .optional()?)
 }
 
 fn hold_for(
@@ -350,7 +353,7 @@ fn find_timeline(
 ) -> Result<(String, Value), ExportError> {
     let run_id = match run_id {
         Some(id) => {
-            let status: String = c
+            let status: RunStatus = c
                 .query_row(
                     "SELECT status FROM workflow_runs WHERE id = ?1 AND owner_id = ?2 AND version_id = ?3",
                     params![id, owner_id, version_id],
@@ -358,7 +361,7 @@ fn find_timeline(
                 )
                 .optional()?
                 .ok_or_else(|| not_found("workflow run", id))?;
-            if status != "completed" {
+            if status != RunStatus::Completed {
                 return Err(ExportError::Conflict(format!(
                     "run {id} is {status}: only a completed run can be exported"
                 )));
@@ -367,9 +370,9 @@ fn find_timeline(
         }
         None => c
             .query_row(
-                "SELECT id FROM workflow_runs WHERE version_id = ?1 AND owner_id = ?2 AND status = 'completed'
+                "SELECT id FROM workflow_runs WHERE version_id = ?1 AND owner_id = ?2 AND status = ?3
                  ORDER BY finished_at DESC, id DESC LIMIT 1",
-                params![version_id, owner_id],
+                params![version_id, owner_id, RunStatus::Completed],
                 |r| r.get(0),
             )
             .optional()?
@@ -382,9 +385,9 @@ fn find_timeline(
     };
     let output: Option<String> = c
         .query_row(
-            "SELECT output FROM node_runs WHERE run_id = ?1 AND kind = 'video.compose' AND status = 'completed'
+            "SELECT output FROM node_runs WHERE run_id = ?1 AND kind = 'video.compose' AND status = ?2
              ORDER BY finished_at DESC LIMIT 1",
-            [&run_id],
+            params![run_id, NodeRunStatus::Completed],
             |r| r.get(0),
         )
         .optional()?
@@ -727,7 +730,7 @@ pub async fn start(
             tx.execute(
                 "INSERT INTO exports (id, owner_id, project_id, version_id, run_id, settings, status, message,
                                       video_length_ms, frames, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 'waiting for the encoder', ?7, ?8, ?9, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 'waiting for the encoder', ?7, ?8, ?9, ?9)",
                 params![
                     eid,
                     owner,
@@ -737,7 +740,8 @@ pub async fn start(
                     settings,
                     src.plan.total_ms,
                     src.plan.total_frames as i64,
-                    now
+                    now,
+                    ExportStatus::Queued
                 ],
             )?;
             // The 402 check and the hold, in the transaction that records the export.
@@ -875,7 +879,7 @@ fn remove_stale_work_dirs(tmp: &std::path::Path, going: &[String]) {
 }
 
 fn emit(state: &AppState, id: &str, status: ExportStatus, progress: f64, message: &str) {
-    let _ = state.exports.events.send(ExportEvent {
+    state.exports.progress.send(ExportEvent {
         event_type: "export_progress".into(),
         export_id: id.to_string(),
         status,
@@ -1099,8 +1103,8 @@ async fn drive(state: &AppState, id: &str) -> Result<(), ExportError> {
             let _ = st.db.write_sync(move |tx| {
                 tx.execute(
                     "UPDATE exports SET progress = ?1, message = ?2, updated_at = ?3
-                     WHERE id = ?4 AND status = 'processing'",
-                    params![progress, m2, now, e2],
+                     WHERE id = ?4 AND status = ?5",
+                    params![progress, m2, now, e2, ExportStatus::Processing],
                 )
                 .map_err(DbError::from)
             });

@@ -11,6 +11,7 @@ use crate::{
     workflow::{
         review::{self, Decision, DecisionInput},
         runs::{self, Run, StartRun},
+        status::{NodeRunStatus, RunStatus},
     },
     AppState,
 };
@@ -52,7 +53,7 @@ pub struct RenderOutcome {
 fn step_message(run: &Run) -> String {
     run.steps
         .iter()
-        .find(|s| s.status == "running" || s.status == "waiting")
+        .find(|s| matches!(s.status, NodeRunStatus::Running | NodeRunStatus::Waiting))
         .map(|s| {
             let label = s.label.clone().unwrap_or_else(|| s.name.clone());
             match (s.items_total, s.items_done) {
@@ -60,7 +61,7 @@ fn step_message(run: &Run) -> String {
                 _ => label,
             }
         })
-        .unwrap_or_else(|| run.status.clone())
+        .unwrap_or_else(|| run.status.to_string())
 }
 
 async fn wait_run(
@@ -75,9 +76,9 @@ async fn wait_run(
             progress: run.progress,
             message: step_message(&run),
         });
-        match run.status.as_str() {
-            "completed" | "waiting_review" => return Ok(run),
-            "failed" | "cancelled" => bail!(
+        match run.status {
+            RunStatus::Completed | RunStatus::WaitingReview => return Ok(run),
+            RunStatus::Failed | RunStatus::Cancelled => bail!(
                 "the workflow run {}: {}",
                 run.status,
                 run.error
@@ -121,7 +122,7 @@ pub async fn render(
     )
     .await?;
     let (project_id, version_id, run) = (prepared.project_id, prepared.version_id, prepared.run);
-    if run.status != "completed" {
+    if run.status != RunStatus::Completed {
         return Ok(RenderOutcome {
             project_id,
             run,
@@ -239,11 +240,11 @@ pub async fn prepare(
     )
     .await?;
     let mut run = wait_run(state, owner, &run.id, &mut on).await?;
-    while run.status == "waiting_review" {
+    while run.status == RunStatus::WaitingReview {
         let gate = run
             .steps
             .iter()
-            .find(|s| s.kind == "review" && s.status == "waiting")
+            .find(|s| s.kind == "review" && s.status == NodeRunStatus::Waiting)
             .context("the run waits for review but no review step is waiting")?
             .node_run_id
             .clone();

@@ -47,6 +47,7 @@
 //! nothing); subscription tiers grant a monthly quota into the wallet ([`plans`]).
 pub mod plans;
 pub mod reconcile;
+pub mod status;
 pub mod views;
 
 #[cfg(test)]
@@ -62,6 +63,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{clock::rfc3339, clock::IdSource, db::DbError, AppState};
+pub use status::HoldStatus;
 
 pub const ISSUANCE: &str = "system:issuance";
 pub const REVENUE: &str = "system:revenue";
@@ -456,8 +458,7 @@ pub struct Hold {
     pub meta: serde_json::Value,
     /// Why nothing is charged (`member`), when so.
     pub waived: Option<String>,
-    /// `pending`, `settled`, `voided`.
-    pub status: String,
+    pub status: HoldStatus,
     /// The work's actual cost (list price), once settled.
     pub actual: Option<i64>,
     /// What was charged, once settled.
@@ -644,7 +645,7 @@ pub fn hold_in_tx(
         description: req.description.clone(),
         meta,
         waived,
-        status: "pending".into(),
+        status: HoldStatus::Pending,
         actual: None,
         charged: None,
         reason: None,
@@ -664,20 +665,20 @@ pub fn settle_in_tx(
     actual: i64,
 ) -> Result<Hold, LedgerError> {
     let hold = load_hold(c, hold_id)?;
-    match hold.status.as_str() {
-        "settled" if hold.actual == Some(actual) => return Ok(hold),
-        "settled" => {
+    match hold.status {
+        HoldStatus::Settled if hold.actual == Some(actual) => return Ok(hold),
+        HoldStatus::Settled => {
             return Err(LedgerError::AlreadyResolved(format!(
                 "hold {hold_id} was already settled for {} credits",
                 hold.actual.unwrap_or(0)
             )))
         }
-        "voided" => {
+        HoldStatus::Voided => {
             return Err(LedgerError::AlreadyResolved(format!(
                 "hold {hold_id} was already voided"
             )))
         }
-        _ => {}
+        HoldStatus::Pending => {}
     }
     if actual < 0 || actual > hold.estimate {
         return Err(invalid(
@@ -712,11 +713,12 @@ pub fn settle_in_tx(
     if released > 0 {
         release(c, ids, &now_s, &hold, released, "release")?;
     }
+    let (set, guard) = HoldStatus::transition_sql(HoldStatus::Settled);
     let n = c
-        .prepare_cached(
-            "UPDATE ledger_holds SET status = 'settled', actual = ?1, charged = ?2, resolved_at = ?3
-             WHERE id = ?4 AND status = 'pending'",
-        )?
+        .prepare_cached(&format!(
+            "UPDATE ledger_holds SET {set}, actual = ?1, charged = ?2, resolved_at = ?3
+             WHERE id = ?4 AND {guard}"
+        ))?
         .execute(params![actual, charged, now_s, hold_id])?;
     if n != 1 {
         return Err(LedgerError::AlreadyResolved(format!(
@@ -725,7 +727,7 @@ pub fn settle_in_tx(
     }
     // The row as updated (no read back).
     Ok(Hold {
-        status: "settled".into(),
+        status: HoldStatus::Settled,
         actual: Some(actual),
         charged: Some(charged),
         resolved_at: Some(now_s),
@@ -769,25 +771,26 @@ pub fn void_in_tx(
     reason: &str,
 ) -> Result<Hold, LedgerError> {
     let hold = load_hold(c, hold_id)?;
-    match hold.status.as_str() {
-        "voided" => return Ok(hold),
-        "settled" => {
+    match hold.status {
+        HoldStatus::Voided => return Ok(hold),
+        HoldStatus::Settled => {
             return Err(LedgerError::AlreadyResolved(format!(
                 "hold {hold_id} was already settled; it cannot be voided"
             )))
         }
-        _ => {}
+        HoldStatus::Pending => {}
     }
     let now_s = rfc3339(now);
     if hold.amount > 0 {
         release(c, ids, &now_s, &hold, hold.amount, "void")?;
     }
     let reason: String = reason.chars().take(500).collect();
+    let (set, guard) = HoldStatus::transition_sql(HoldStatus::Voided);
     let n = c
-        .prepare_cached(
-            "UPDATE ledger_holds SET status = 'voided', reason = ?1, resolved_at = ?2
-             WHERE id = ?3 AND status = 'pending'",
-        )?
+        .prepare_cached(&format!(
+            "UPDATE ledger_holds SET {set}, reason = ?1, resolved_at = ?2
+             WHERE id = ?3 AND {guard}"
+        ))?
         .execute(params![reason, now_s, hold_id])?;
     if n != 1 {
         return Err(LedgerError::AlreadyResolved(format!(
@@ -796,7 +799,7 @@ pub fn void_in_tx(
     }
     // The row as updated (no read back).
     Ok(Hold {
-        status: "voided".into(),
+        status: HoldStatus::Voided,
         reason: Some(reason),
         resolved_at: Some(now_s),
         ..hold

@@ -194,7 +194,7 @@ pub async fn transactions(
 pub async fn holds(
     state: &AppState,
     owner_id: &str,
-    status: Option<String>,
+    status: Option<super::HoldStatus>,
     limit: u32,
     offset: u64,
 ) -> Result<(Vec<Hold>, u64), LedgerError> {

@@ -4,12 +4,15 @@
 pub mod order;
 #[cfg(test)]
 mod plan_tests;
+pub mod status;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use status::ShotStatus;
 
 use crate::{
     characters,
@@ -45,14 +48,6 @@ pub const CAMERA_MOVES: &[&str] = &[
     "zoom_out",
     "orbit",
 ];
-pub const SHOT_STATUSES: &[&str] = &[
-    "pending",
-    "generating",
-    "completed",
-    "approved",
-    "rejected",
-    "failed",
-];
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 
 // The OpenAPI schemas of the fields checked against the lists above (`clean_optional`), made
@@ -62,9 +57,6 @@ fn shot_type_schema() -> utoipa::openapi::schema::Object {
 }
 fn camera_move_schema() -> utoipa::openapi::schema::Object {
     crate::paging::one_of_schema(&[CAMERA_MOVES, &[""]].concat(), true)
-}
-fn shot_status_schema() -> utoipa::openapi::schema::Object {
-    crate::paging::one_of_schema(SHOT_STATUSES, true)
 }
 pub const MAX_DURATION_SECS: f64 = 600.0;
 
@@ -106,7 +98,7 @@ pub struct Shot {
     pub camera_move: Option<String>,
     /// Seconds.
     pub duration: f64,
-    pub status: String,
+    pub status: ShotStatus,
     /// The keyframe image, once there is one.
     pub image_url: Option<String>,
     pub keyframe_asset_id: Option<String>,
@@ -213,8 +205,10 @@ pub struct ShotPatch {
     #[schema(schema_with = camera_move_schema)]
     pub camera_move: Option<String>,
     pub duration: Option<f64>,
-    #[schema(schema_with = shot_status_schema)]
-    pub status: Option<String>,
+    /// Moves along the shot's transitions (`ShotStatus`): an approved shot only to `completed`
+    /// (unlocked).
+    #[schema(schema_with = crate::states::nullable_schema::<ShotStatus>)]
+    pub status: Option<ShotStatus>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -313,7 +307,7 @@ struct ShotRow {
     shot_type: Option<String>,
     camera_move: Option<String>,
     duration_ms: i64,
-    status: String,
+    status: ShotStatus,
     keyframe_asset_id: Option<String>,
     clip_asset_id: Option<String>,
     source: String,
@@ -903,7 +897,7 @@ pub(crate) fn apply_breakdown_in_tx(
                 shot_type: None,
                 camera_move: None,
                 duration_ms: ((new.duration_secs as f64) * 1000.0).round().max(1.0) as i64,
-                status: "pending".into(),
+                status: ShotStatus::Pending,
                 keyframe_asset_id: None,
                 clip_asset_id: None,
                 source: "parser".into(),
@@ -1417,7 +1411,7 @@ pub async fn create_shot(
                 shot_type,
                 camera_move,
                 duration_ms: duration,
-                status: "pending".into(),
+                status: ShotStatus::Pending,
                 keyframe_asset_id: None,
                 clip_asset_id: None,
                 source: "manual".into(),
@@ -1449,10 +1443,6 @@ pub async fn update_shot(
     }
     let shot_type = clean_optional("shot_type", patch.shot_type.clone(), SHOT_TYPES)?;
     let camera_move = clean_optional("camera_move", patch.camera_move.clone(), CAMERA_MOVES)?;
-    let status = clean_optional("status", patch.status.clone(), SHOT_STATUSES)?;
-    if let Some(None) = status {
-        return Err(invalid("status", "status must not be empty"));
-    }
     let duration = patch
         .duration
         .map(|d| duration_ms("duration", d))
@@ -1478,7 +1468,13 @@ pub async fn update_shot(
             if let Some(v) = camera_move {
                 row.camera_move = v;
             }
-            if let Some(Some(v)) = status {
+            if let Some(v) = patch.status {
+                if !row.status.can_become(v) {
+                    return Err(EditError::Conflict(format!(
+                        "the shot is {}; it cannot become {v} (unlock it in the review first)",
+                        row.status
+                    )));
+                }
                 row.status = v;
             }
             if let Some(v) = duration {
@@ -1716,7 +1712,7 @@ pub async fn split_shot(
             second.fingerprint = None;
             second.keyframe_asset_id = None;
             second.clip_asset_id = None;
-            second.status = "pending".into();
+            second.status = ShotStatus::Pending;
             second.created_at = now.clone();
             second.updated_at = now.clone();
             second.edited = true;

@@ -159,7 +159,7 @@ pub(crate) async fn node_estimate(
                 .and_then(Value::as_f64)
                 .unwrap_or(1.0)
                 .clamp(1.0, 4.0) as i64;
-            let pending = shots.iter().filter(|s| s.status != "approved").count() as i64;
+            let pending = shots.iter().filter(|s| !s.status.is_locked()).count() as i64;
             pending * candidates * r.model.credits_cost
         }
         "character.design" => match run {
@@ -543,7 +543,7 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
                 state,
                 &run_id,
                 Some(&node_id),
-                "running",
+                super::status::NodeRunStatus::Running,
                 format!("{node_id}: {after} characters received"),
                 None,
             );

@@ -38,7 +38,7 @@ pub struct GeneratedShot {
     pub asset_id: String,
     pub image_url: String,
     /// `completed`.
-    pub status: String,
+    pub status: crate::storyboard::ShotStatus,
     /// Seconds spent.
     pub processing_time: f64,
     pub model: String,
@@ -115,7 +115,7 @@ pub async fn generate_shot(
 ) -> Result<GeneratedShot, GenerateError> {
     let started = Instant::now();
     let shot = storyboard::get_shot(state, owner_id, shot_id).await?;
-    if shot.status == "approved" {
+    if shot.status.is_locked() {
         return Err(GenerateError::Conflict(
             "the shot's keyframe is approved and locked: unlock it in the review first".into(),
         ));
@@ -168,7 +168,7 @@ pub async fn generate_shot(
         storyboard_id: shot_id.to_string(),
         image_url: format!("/api/v1/assets/{asset_id}/download"),
         asset_id,
-        status: "completed".into(),
+        status: crate::storyboard::ShotStatus::Completed,
         processing_time: started.elapsed().as_secs_f64(),
         model: model_name,
         cost_credits: if done.cached { 0 } else { cost },

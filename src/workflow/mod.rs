@@ -6,4 +6,5 @@ pub mod kinds;
 pub mod nodes;
 pub mod review;
 pub mod runs;
+pub mod status;
 pub mod templates;

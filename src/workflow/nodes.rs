@@ -18,6 +18,7 @@ use super::{
     ai::{self, CallHold},
     graph::NodeSpec,
     runs::{emit, sha256_hex, RunRow},
+    status::{ItemStatus, NodeRunStatus, RunStatus},
 };
 use crate::{
     assets::{self, AssetType, NewAsset},
@@ -26,7 +27,8 @@ use crate::{
     providers::{voices, CallContext, EspeakTts, TtsProvider, TtsRequest},
     registry::{ModelKind, Resolved},
     render::{self, Fonts, FrameCharacter, FrameSpec},
-    storyboard::{self, Scene, Shot},
+    states::Status,
+    storyboard::{self, Scene, Shot, ShotStatus},
     versions::{self, ParseRequest},
     AppState,
 };
@@ -315,12 +317,12 @@ async fn still_going(ctx: &NodeCtx) -> bool {
             c.query_row(
                 "SELECT status FROM workflow_runs WHERE id = ?1",
                 [&id],
-                |r| r.get::<_, String>(0),
+                |r| r.get::<_, RunStatus>(0),
             )
             .map_err(DbError::from)
         })
         .await
-        .map(|s| s == "running")
+        .map(|s| s == RunStatus::Running)
         .unwrap_or(false)
 }
 
@@ -342,20 +344,20 @@ async fn fan_out(
             for k in &keys {
                 tx.execute(
                     "INSERT OR IGNORE INTO node_items (node_run_id, item_key, status, updated_at)
-                     VALUES (?1, ?2, 'pending', ?3)",
-                    params![nrid, k, now],
+                     VALUES (?1, ?2, ?4, ?3)",
+                    params![nrid, k, now, ItemStatus::Pending],
                 )?;
             }
             tx.execute(
                 "UPDATE node_runs SET items_total = ?1,
-                        items_done = (SELECT COUNT(*) FROM node_items WHERE node_run_id = ?2 AND status = 'completed')
+                        items_done = (SELECT COUNT(*) FROM node_items WHERE node_run_id = ?2 AND status = ?3)
                  WHERE id = ?2",
-                params![keys.len() as i64, nrid],
+                params![keys.len() as i64, nrid, ItemStatus::Completed],
             )?;
             let mut stmt = tx.prepare(
-                "SELECT item_key, output FROM node_items WHERE node_run_id = ?1 AND status = 'completed'",
+                "SELECT item_key, output FROM node_items WHERE node_run_id = ?1 AND status = ?2",
             )?;
-            let rows = stmt.query_map([&nrid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+            let rows = stmt.query_map(params![nrid, ItemStatus::Completed], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
             let mut out = BTreeMap::new();
             for row in rows {
                 let (k, v) = row?;
@@ -397,9 +399,12 @@ async fn fan_out(
             state
                 .db
                 .write(move |tx| {
+                    let (set, guard) = ItemStatus::transition_sql(ItemStatus::Running);
                     tx.execute(
-                        "UPDATE node_items SET status = 'running', attempts = attempts + 1, updated_at = ?1
-                         WHERE node_run_id = ?2 AND item_key = ?3",
+                        &format!(
+                            "UPDATE node_items SET {set}, attempts = attempts + 1, updated_at = ?1
+                             WHERE node_run_id = ?2 AND item_key = ?3 AND {guard}"
+                        ),
                         params![now, n2, k2],
                     )
                     .map_err(DbError::from)
@@ -409,8 +414,8 @@ async fn fan_out(
             let now = rfc3339(state.clock.now());
             let (n2, k2) = (nrid.clone(), key.clone());
             let (status, output, cached, error) = match &result {
-                Ok(d) => ("completed", Some(d.output.to_string()), d.cached, None),
-                Err(e) => ("failed", None, false, Some(e.message.clone())),
+                Ok(d) => (ItemStatus::Completed, Some(d.output.to_string()), d.cached, None),
+                Err(e) => (ItemStatus::Failed, None, false, Some(e.message.clone())),
             };
             let charges = result.as_ref().map(|d| d.charges.clone()).unwrap_or_default();
             let state2 = state.clone();
@@ -428,17 +433,20 @@ async fn fan_out(
                             params![charged, n2],
                         )?;
                     }
+                    let (set, guard) = ItemStatus::transition_sql(status);
                     tx.execute(
-                        "UPDATE node_items SET status = ?1, output = ?2, cached = ?3, error = ?4, updated_at = ?5
-                         WHERE node_run_id = ?6 AND item_key = ?7",
-                        params![status, output, cached, error, now, n2, k2],
+                        &format!(
+                            "UPDATE node_items SET {set}, output = ?1, cached = ?2, error = ?3, updated_at = ?4
+                             WHERE node_run_id = ?5 AND item_key = ?6 AND {guard}"
+                        ),
+                        params![output, cached, error, now, n2, k2],
                     )?;
                     tx.execute(
                         "UPDATE node_runs SET items_done =
-                           (SELECT COUNT(*) FROM node_items WHERE node_run_id = ?1 AND status = 'completed'),
+                           (SELECT COUNT(*) FROM node_items WHERE node_run_id = ?1 AND status = ?3),
                            updated_at = ?2
                          WHERE id = ?1",
-                        params![n2, now],
+                        params![n2, now, ItemStatus::Completed],
                     )?;
                     tx.query_row("SELECT items_done FROM node_runs WHERE id = ?1", [&n2], |r| r.get(0))
                         .map_err(DbError::from)
@@ -448,7 +456,7 @@ async fn fan_out(
                 &state,
                 &run_id,
                 Some(&node_id),
-                "running",
+                NodeRunStatus::Running,
                 format!("{node_id}: {done}/{total}"),
                 Some((done, total)),
             );
@@ -563,7 +571,7 @@ pub(crate) async fn render_keyframe(
     job: FrameJob,
     cancel: &CancellationToken,
 ) -> Result<ItemDone, NodeError> {
-    if job.shot.status == "approved" {
+    if job.shot.status.is_locked() {
         return Ok(ItemDone::free(
             json!({"shot_id": job.shot.id, "asset_id": job.shot.keyframe_asset_id, "locked": true}),
             true,
@@ -621,9 +629,14 @@ pub(crate) async fn render_keyframe(
     state
         .db
         .write(move |tx| {
+            // A keyframe drawn meanwhile never replaces an approved (locked) one.
+            let (set, guard) =
+                ShotStatus::transition_sql_from(ShotStatus::Completed, |s| !s.is_locked());
             tx.execute(
-                "UPDATE shots SET keyframe_asset_id = ?1, status = 'completed', updated_at = ?2
-                 WHERE id = ?3 AND status != 'approved'",
+                &format!(
+                    "UPDATE shots SET keyframe_asset_id = ?1, {set}, updated_at = ?2
+                     WHERE id = ?3 AND {guard}"
+                ),
                 params![aid, now, shot_id],
             )
             .map_err(DbError::from)
@@ -866,8 +879,8 @@ async fn review_gate(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
                 let key = img["shot_id"].as_str().unwrap_or_default();
                 tx.execute(
                     "INSERT OR IGNORE INTO node_items (node_run_id, item_key, status, output, updated_at)
-                     VALUES (?1, ?2, 'pending', ?3, ?4)",
-                    params![nrid, key, img.to_string(), now],
+                     VALUES (?1, ?2, ?5, ?3, ?4)",
+                    params![nrid, key, img.to_string(), now, ItemStatus::Pending],
                 )?;
             }
             tx.execute(

@@ -18,12 +18,14 @@ use utoipa::ToSchema;
 use super::{
     nodes::{self, FrameJob},
     runs::{self, emit, load_run, Run, RunError},
+    status::{edge_sql, NodeRunStatus, RunStatus},
 };
 use crate::{
     assets::{self, AssetType, NewAsset},
     blobs::BlobRef,
     clock::rfc3339,
     db::DbError,
+    storyboard::ShotStatus,
     AppState,
 };
 
@@ -116,8 +118,8 @@ pub struct Candidate {
 pub struct ReviewQueue {
     pub node_run_id: String,
     pub run_id: String,
-    /// `waiting` while decisions are open.
-    pub status: String,
+    /// The review node's state: `waiting` while decisions are open.
+    pub status: NodeRunStatus,
     pub items: Vec<ReviewItem>,
     pub approved: u32,
     pub rejected: u32,
@@ -168,8 +170,8 @@ fn load_node(
     c: &rusqlite::Connection,
     owner_id: &str,
     node_run_id: &str,
-) -> Result<(runs::RunRow, String), RunError> {
-    let (run_id, kind, status): (String, String, String) = c
+) -> Result<(runs::RunRow, NodeRunStatus), RunError> {
+    let (run_id, kind, status): (String, String, NodeRunStatus) = c
         .query_row(
             "SELECT n.run_id, n.kind, n.status FROM node_runs n JOIN workflow_runs r ON r.id = n.run_id
              WHERE n.id = ?1 AND r.owner_id = ?2",
@@ -193,7 +195,7 @@ fn queue(
     c: &rusqlite::Connection,
     node_run_id: &str,
     run_id: &str,
-    status: String,
+    status: NodeRunStatus,
 ) -> Result<ReviewQueue, RunError> {
     let mut stmt =
         c.prepare("SELECT item_key, output FROM node_items WHERE node_run_id = ?1 ORDER BY rowid")?;
@@ -229,7 +231,7 @@ fn queue(
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, Option<String>>(3)?,
-                        r.get::<_, String>(4)?,
+                        r.get::<_, ShotStatus>(4)?,
                         r.get::<_, u32>(5)?,
                         r.get::<_, u32>(6)?,
                     ))
@@ -299,7 +301,7 @@ fn queue(
             comment: last.as_ref().map(|l| l.1.clone()).filter(|c| !c.is_empty()),
             decided_by: last.as_ref().map(|l| l.2.clone()),
             decided_at: last.as_ref().map(|l| l.3.clone()),
-            locked: shot_status == "approved",
+            locked: shot_status.is_locked(),
             candidates,
             redrawn_after: rejection,
             redraw: None,
@@ -384,13 +386,14 @@ fn record(tx: &rusqlite::Connection, e: Entry<'_>) -> Result<(), RunError> {
         params![id, node_run_id, key, asset_id, decision.as_str(), comment, user_id, now],
     )?;
     let shot_status = match decision {
-        Decision::Approve | Decision::Replace | Decision::Select => "approved",
-        Decision::Reject => "rejected",
-        Decision::Unlock => "completed",
+        Decision::Approve | Decision::Replace | Decision::Select => ShotStatus::Approved,
+        Decision::Reject => ShotStatus::Rejected,
+        Decision::Unlock => ShotStatus::Completed,
     };
+    let (set, guard) = ShotStatus::transition_sql(shot_status);
     tx.execute(
-        "UPDATE shots SET status = ?1, updated_at = ?2 WHERE id = ?3",
-        params![shot_status, now, key],
+        &format!("UPDATE shots SET {set}, updated_at = ?1 WHERE id = ?2 AND {guard}"),
+        params![now, key],
     )?;
     Ok(())
 }
@@ -425,7 +428,7 @@ pub async fn decide(
         .db
         .write(move |tx| {
             let (run, status) = load_node(tx, &o, &n)?;
-            if status != "waiting" && input.decision != Decision::Unlock {
+            if status != NodeRunStatus::Waiting && input.decision != Decision::Unlock {
                 return Err(RunError::Conflict(format!(
                     "this review is {status}; decisions are taken while it is waiting"
                 )));
@@ -461,12 +464,12 @@ pub async fn decide(
                     format!("'{key}' is not under review here"),
                 ));
             }
-            let (asset, shot_status): (Option<String>, String) = tx.query_row(
+            let (asset, shot_status): (Option<String>, ShotStatus) = tx.query_row(
                 "SELECT keyframe_asset_id, status FROM shots WHERE id = ?1",
                 [&key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            if shot_status == "approved" && input.decision == Decision::Reject {
+            if !shot_status.can_become(ShotStatus::Rejected) && input.decision == Decision::Reject {
                 return Err(RunError::Conflict(
                     "this keyframe is approved and locked: unlock it before rejecting it".into(),
                 ));
@@ -503,7 +506,7 @@ pub async fn decide(
         state,
         &q.run_id,
         Some("review"),
-        "waiting",
+        NodeRunStatus::Waiting,
         format!(
             "{} approved, {} rejected, {} waiting for a decision",
             q.approved, q.rejected, q.undecided
@@ -548,7 +551,14 @@ fn spawn_redraw(state: &AppState, run_id: &str, node_run_id: &str, shot_id: &str
             state
                 .runs
                 .end_redraw(&node_run_id, &shot_id, outcome.err().map(|e| e.to_string()));
-            emit(&state, &run_id, Some("review"), "waiting", message, None);
+            emit(
+                &state,
+                &run_id,
+                Some("review"),
+                NodeRunStatus::Waiting,
+                message,
+                None,
+            );
         }
         .instrument(span),
     );
@@ -657,7 +667,7 @@ pub async fn upload_replacement(
         .db
         .write(move |tx| {
             let (run, status) = load_node(tx, &o, &n)?;
-            if status != "waiting" {
+            if status != NodeRunStatus::Waiting {
                 return Err(RunError::Conflict(format!("this review is {status}")));
             }
             let known: bool = tx.query_row(
@@ -724,7 +734,7 @@ pub async fn human_select(
             if run.id != r {
                 return Err(invalid("node_run_id", "the node run belongs to another run"));
             }
-            if status != "waiting" {
+            if status != NodeRunStatus::Waiting {
                 return Err(RunError::Conflict(format!("this review is {status}")));
             }
             // k of n: every chosen candidate is recorded; the first becomes the shot's keyframe.
@@ -785,7 +795,7 @@ pub async fn continue_run(
     input: ContinueInput,
 ) -> Result<Run, RunError> {
     let q = review_assets(state, owner_id, node_run_id).await?;
-    if q.status != "waiting" {
+    if q.status != NodeRunStatus::Waiting {
         return Err(RunError::Conflict(format!("this review is {}", q.status)));
     }
     let shots = |pick: &dyn Fn(&ReviewItem) -> bool| {
@@ -820,7 +830,7 @@ pub async fn continue_run(
         .db
         .write(move |tx| {
             let (run, status) = load_node(tx, &o, &n)?;
-            if status != "waiting" {
+            if status != NodeRunStatus::Waiting {
                 return Err(RunError::Conflict(format!("this review is {status}")));
             }
             // Re-read inside the transaction: a decision may have landed since the check above.
@@ -846,7 +856,7 @@ pub async fn continue_run(
                     },
                 )?;
             }
-            let q = queue(tx, &n, &run.id, "completed".into())?;
+            let q = queue(tx, &n, &run.id, NodeRunStatus::Completed)?;
             let images: Vec<Value> = q
                 .items
                 .iter()
@@ -856,15 +866,30 @@ pub async fn continue_run(
                 })
                 .collect();
             let redrawn = q.items.iter().filter(|i| i.redrawn_after.is_some()).count();
-            let summary = format!("{} approved, {redrawn} redrawn after rejection\n", q.approved);
+            let summary = format!(
+                "{} approved, {redrawn} redrawn after rejection\n",
+                q.approved
+            );
+            let (set, guard) = edge_sql(NodeRunStatus::Waiting, NodeRunStatus::Completed);
             tx.execute(
-                "UPDATE node_runs SET status = 'completed', output = ?1, log = log || ?2, items_total = ?3,
-                        items_done = ?3, finished_at = ?4, updated_at = ?4
-                 WHERE id = ?5 AND status = 'waiting'",
-                params![json!({"images": images}).to_string(), summary, q.items.len() as u32, now, n],
+                &format!(
+                    "UPDATE node_runs SET {set}, output = ?1, log = log || ?2, items_total = ?3,
+                            items_done = ?3, finished_at = ?4, updated_at = ?4
+                     WHERE id = ?5 AND {guard}"
+                ),
+                params![
+                    json!({"images": images}).to_string(),
+                    summary,
+                    q.items.len() as u32,
+                    now,
+                    n
+                ],
             )?;
+            let (set, guard) = edge_sql(RunStatus::WaitingReview, RunStatus::Running);
             tx.execute(
-                "UPDATE workflow_runs SET status = 'running', updated_at = ?1 WHERE id = ?2 AND status = 'waiting_review'",
+                &format!(
+                    "UPDATE workflow_runs SET {set}, updated_at = ?1 WHERE id = ?2 AND {guard}"
+                ),
                 params![now, run.id],
             )?;
             Ok(q)
@@ -903,7 +928,7 @@ pub async fn regenerate_shot(
                 format!("shot '{shot_id}' is not in this run's version"),
             )
         })?;
-    if job.shot.status == "approved" {
+    if job.shot.status.is_locked() {
         return Err(RunError::Conflict(
             "the shot's keyframe is approved and locked: unlock it in the review first".into(),
         ));

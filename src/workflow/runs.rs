@@ -15,19 +15,21 @@ use std::{
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use super::{
     graph::{self, Graph},
     kinds, nodes,
+    status::{edge_sql, NodeRunStatus, RunEventStatus, RunStatus},
     templates::{self, TemplateError},
 };
 use crate::{
     clock::rfc3339,
     db::DbError,
     ledger::{self, HoldRequest, LedgerError, Purpose},
+    progress::ProgressHub,
+    states::Status,
     versions, AppState,
 };
 
@@ -43,7 +45,7 @@ pub struct RunEvent {
     /// The same as `run_id` (clients of `/workflows/{id}` call it the workflow id).
     pub workflow_id: String,
     pub node_id: Option<String>,
-    pub status: String,
+    pub status: RunEventStatus,
     /// 0–1 for the whole run.
     pub progress: f64,
     pub current_step: Option<String>,
@@ -53,9 +55,15 @@ pub struct RunEvent {
     pub timestamp: String,
 }
 
-/// Live run state shared by every request: the event channel and the drivers running now.
+impl crate::progress::ProgressEvent for RunEvent {
+    fn subject(&self) -> &str {
+        &self.run_id
+    }
+}
+
+/// Live run state shared by every request: the progress events and the drivers running now.
 pub struct RunHub {
-    events: broadcast::Sender<RunEvent>,
+    pub progress: ProgressHub<RunEvent>,
     active: Mutex<HashMap<String, CancellationToken>>,
     /// Rejected shots being redrawn now, or whose last redraw failed: (review node run, shot) →
     /// the error, `None` while it runs. Only this process's attempts: after a restart a rejected
@@ -66,7 +74,7 @@ pub struct RunHub {
 impl Default for RunHub {
     fn default() -> Self {
         Self {
-            events: broadcast::channel(1024).0,
+            progress: ProgressHub::new(1024),
             active: Mutex::new(HashMap::new()),
             redraws: Mutex::new(HashMap::new()),
         }
@@ -74,10 +82,6 @@ impl Default for RunHub {
 }
 
 impl RunHub {
-    pub fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
-        self.events.subscribe()
-    }
-
     fn cancel(&self, run_id: &str) {
         if let Some(t) = self.active.lock().expect("run hub lock").get(run_id) {
             t.cancel();
@@ -130,8 +134,7 @@ pub struct Step {
     pub name: String,
     pub kind: String,
     pub label: Option<String>,
-    /// `pending`, `running`, `waiting`, `completed`, `failed`, `cancelled`.
-    pub status: String,
+    pub status: NodeRunStatus,
     pub attempts: u32,
     pub cached: bool,
     pub progress: f64,
@@ -162,8 +165,7 @@ pub struct Run {
     pub template_version_id: String,
     /// The template, under the name `/workflows` clients use.
     pub workflow_type: String,
-    /// `queued`, `running`, `paused`, `waiting_review`, `completed`, `failed`, `cancelled`.
-    pub status: String,
+    pub status: RunStatus,
     /// The node running or waiting now.
     pub current_step: Option<String>,
     pub progress: f64,
@@ -277,7 +279,7 @@ pub(crate) struct RunRow {
     pub template_id: String,
     pub template_version_id: String,
     pub graph: Graph,
-    pub status: String,
+    pub status: RunStatus,
     pub error: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -340,12 +342,12 @@ const STEP_COLUMNS: &str =
 
 fn step_row(r: &Row<'_>) -> rusqlite::Result<Step> {
     let node_id: String = r.get(1)?;
-    let status: String = r.get(3)?;
+    let status: NodeRunStatus = r.get(3)?;
     let total: u32 = r.get(6)?;
     let done: u32 = r.get(7)?;
     let output: Option<String> = r.get(10)?;
-    let progress = match status.as_str() {
-        "completed" => 1.0,
+    let progress = match status {
+        NodeRunStatus::Completed => 1.0,
         _ if total > 0 => done as f64 / total as f64,
         _ => 0.0,
     };
@@ -409,8 +411,8 @@ fn view(c: &rusqlite::Connection, run: RunRow) -> Result<Run, RunError> {
     };
     let current_step = steps
         .iter()
-        .find(|s| matches!(s.status.as_str(), "running" | "waiting"))
-        .or_else(|| steps.iter().find(|s| s.status == "failed"))
+        .find(|s| matches!(s.status, NodeRunStatus::Running | NodeRunStatus::Waiting))
+        .or_else(|| steps.iter().find(|s| s.status == NodeRunStatus::Failed))
         .map(|s| s.node_id.clone());
     Ok(Run {
         cost_credits: steps.iter().map(|s| s.cost_credits).sum(),
@@ -435,7 +437,7 @@ pub(crate) fn emit(
     state: &AppState,
     run_id: &str,
     node_id: Option<&str>,
-    status: &str,
+    status: impl Into<RunEventStatus>,
     message: String,
     item: Option<(u32, u32)>,
 ) {
@@ -443,10 +445,10 @@ pub(crate) fn emit(
         .db
         .read_sync(|c| {
             let (total, done): (f64, f64) = c.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'completed' THEN 1.0
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = ?2 THEN 1.0
                         WHEN items_total > 0 THEN CAST(items_done AS REAL) / items_total ELSE 0 END), 0)
                  FROM node_runs WHERE run_id = ?1",
-                [run_id],
+                params![run_id, NodeRunStatus::Completed],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             Ok::<_, DbError>(if total > 0.0 { done / total } else { 0.0 })
@@ -457,7 +459,7 @@ pub(crate) fn emit(
         run_id: run_id.to_string(),
         workflow_id: run_id.to_string(),
         node_id: node_id.map(str::to_string),
-        status: status.to_string(),
+        status: status.into(),
         progress: (progress * 1000.0).round() / 1000.0,
         current_step: node_id.map(str::to_string),
         message,
@@ -465,8 +467,7 @@ pub(crate) fn emit(
         items: item.map(|i| i.1),
         timestamp: rfc3339(state.clock.now()),
     };
-    // No subscribers is fine: late joiners read the same state with GET.
-    let _ = state.runs.events.send(event);
+    state.runs.progress.send(event);
 }
 
 /// The template version a run (or an estimate) uses: the given one, or the template's current one.
@@ -582,8 +583,10 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
             };
             let active: Option<String> = tx
                 .query_row(
-                    "SELECT id FROM workflow_runs WHERE version_id = ?1
-                       AND status IN ('queued', 'running', 'paused', 'waiting_review')",
+                    &format!(
+                        "SELECT id FROM workflow_runs WHERE version_id = ?1 AND status IN ({})",
+                        RunStatus::sql_list(RunStatus::is_active)
+                    ),
                     [&project_version.id],
                     |r| r.get(0),
                 )
@@ -595,7 +598,7 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
             }
             tx.execute(
                 &format!(
-                    "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', NULL, ?8, ?8, NULL)"
+                    "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, NULL, ?8, ?8, NULL)"
                 ),
                 params![
                     run_id,
@@ -605,14 +608,15 @@ pub async fn start(state: &AppState, owner_id: &str, input: StartRun) -> Result<
                     template.id,
                     version.id,
                     serde_json::to_string(&version.graph).expect("graphs serialise"),
-                    now
+                    now,
+                    RunStatus::Running
                 ],
             )?;
             for ((node, id), est) in version.graph.nodes.iter().zip(&node_ids).zip(&estimates) {
                 tx.execute(
                     "INSERT INTO node_runs (id, run_id, node_id, kind, status, updated_at, estimate_credits)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
-                    params![id, run_id, node.id, node.kind, now, est],
+                     VALUES (?1, ?2, ?3, ?4, ?7, ?5, ?6)",
+                    params![id, run_id, node.id, node.kind, now, est, NodeRunStatus::Pending],
                 )?;
             }
             view(tx, load_run(tx, None, &run_id)?)
@@ -702,12 +706,15 @@ pub async fn latest_for_version(
         .await
 }
 
+/// Moves a run to `to` along its table ([`RunStatus::can_become`]), from one of the states `from`
+/// takes (an action is one way into a state: a resume starts a paused run, not a failed one). The
+/// run already in `to` is answered as it is.
 async fn set_status(
     state: &AppState,
     owner_id: &str,
     run_id: &str,
-    allowed_from: &'static [&'static str],
-    to: &'static str,
+    from: fn(RunStatus) -> bool,
+    to: RunStatus,
 ) -> Result<Run, RunError> {
     let now = rfc3339(state.clock.now());
     let (ids, now_t) = (state.ids.clone(), state.clock.now());
@@ -719,22 +726,27 @@ async fn set_status(
             if run.status == to {
                 return view(tx, run);
             }
-            if !allowed_from.contains(&run.status.as_str()) {
+            if !(run.status.can_become(to) && from(run.status)) {
                 return Err(RunError::Conflict(format!(
                     "the run is {}; it cannot become {to}",
                     run.status
                 )));
             }
-            let finished = matches!(to, "cancelled").then(|| now.clone());
+            let finished = (to == RunStatus::Cancelled).then(|| now.clone());
+            let (set, guard) = RunStatus::transition_sql_from(to, from);
             tx.execute(
-                "UPDATE workflow_runs SET status = ?1, updated_at = ?2, finished_at = COALESCE(?3, finished_at)
-                 WHERE id = ?4",
-                params![to, now, finished, id],
+                &format!(
+                    "UPDATE workflow_runs SET {set}, updated_at = ?1, finished_at = COALESCE(?2, finished_at)
+                     WHERE id = ?3 AND {guard}"
+                ),
+                params![now, finished, id],
             )?;
-            if to == "cancelled" {
+            if to == RunStatus::Cancelled {
+                let (set, guard) = NodeRunStatus::transition_sql(NodeRunStatus::Cancelled);
                 tx.execute(
-                    "UPDATE node_runs SET status = 'cancelled', updated_at = ?1
-                     WHERE run_id = ?2 AND status IN ('pending', 'running', 'waiting')",
+                    &format!(
+                        "UPDATE node_runs SET {set}, updated_at = ?1 WHERE run_id = ?2 AND {guard}"
+                    ),
                     params![now, id],
                 )?;
                 // Cancelled work is free: its holds are released in the same transaction.
@@ -762,12 +774,19 @@ async fn set_status(
 /// No new node or item starts; running items finish. `resume` continues.
 #[tracing::instrument(skip(state))]
 pub async fn pause(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
-    set_status(state, owner_id, run_id, &["running", "queued"], "paused").await
+    set_status(state, owner_id, run_id, |_| true, RunStatus::Paused).await
 }
 
 #[tracing::instrument(skip(state))]
 pub async fn resume(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
-    let run = set_status(state, owner_id, run_id, &["paused"], "running").await?;
+    let run = set_status(
+        state,
+        owner_id,
+        run_id,
+        |s| s == RunStatus::Paused,
+        RunStatus::Running,
+    )
+    .await?;
     spawn_driver(state, run_id);
     Ok(run)
 }
@@ -775,14 +794,7 @@ pub async fn resume(state: &AppState, owner_id: &str, run_id: &str) -> Result<Ru
 /// Stops the run: running work is cancelled, pending nodes never start.
 #[tracing::instrument(skip(state))]
 pub async fn cancel(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run, RunError> {
-    let run = set_status(
-        state,
-        owner_id,
-        run_id,
-        &["running", "queued", "paused", "waiting_review"],
-        "cancelled",
-    )
-    .await?;
+    let run = set_status(state, owner_id, run_id, |_| true, RunStatus::Cancelled).await?;
     state.runs.cancel(run_id);
     Ok(run)
 }
@@ -797,7 +809,7 @@ pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run
             let run = load_run(c, Some(&owner), &id)?;
             let done: Vec<String> = load_steps(c, &run)?
                 .into_iter()
-                .filter(|s| s.status == "completed")
+                .filter(|s| s.status == NodeRunStatus::Completed)
                 .map(|s| s.node_id)
                 .collect();
             Ok::<_, RunError>((run, done))
@@ -824,20 +836,28 @@ pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run
         .db
         .write(move |tx| {
             let run = load_run(tx, Some(&owner), &id)?;
-            if !matches!(run.status.as_str(), "failed" | "cancelled") {
+            // A retry starts a run that is over (failed or cancelled) again.
+            if !(run.status.is_final() && run.status.can_become(RunStatus::Running)) {
                 return Err(RunError::Conflict(format!(
                     "only a failed or cancelled run can be retried; this one is {}",
                     run.status
                 )));
             }
+            // Its unfinished nodes start again from the beginning.
+            let (set, guard) = NodeRunStatus::transition_sql(NodeRunStatus::Pending);
             tx.execute(
-                "UPDATE node_runs SET status = 'pending', error = NULL, retryable = 0, attempts = 0, updated_at = ?1
-                 WHERE run_id = ?2 AND status IN ('failed', 'cancelled', 'running')",
+                &format!(
+                    "UPDATE node_runs SET {set}, error = NULL, retryable = 0, attempts = 0, updated_at = ?1
+                     WHERE run_id = ?2 AND {guard}"
+                ),
                 params![now, id],
             )?;
+            let (set, guard) = RunStatus::transition_sql_from(RunStatus::Running, RunStatus::is_final);
             tx.execute(
-                "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, updated_at = ?1
-                 WHERE id = ?2",
+                &format!(
+                    "UPDATE workflow_runs SET {set}, error = NULL, finished_at = NULL, updated_at = ?1
+                     WHERE id = ?2 AND {guard}"
+                ),
                 params![now, id],
             )?;
             view(tx, load_run(tx, None, &id)?)
@@ -863,8 +883,10 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
     let ids: Vec<String> = state
         .db
         .read(|c| {
-            let mut stmt =
-                c.prepare("SELECT id FROM workflow_runs WHERE status IN ('running', 'queued')")?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT id FROM workflow_runs WHERE status IN ({})",
+                RunStatus::sql_list(RunStatus::needs_driver)
+            ))?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             Ok::<_, DbError>(rows.collect::<rusqlite::Result<Vec<String>>>()?)
         })
@@ -898,9 +920,12 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
             let _ = state
                 .db
                 .write(move |tx| {
+                    let (set, guard) = RunStatus::transition_sql(RunStatus::Failed);
                     tx.execute(
-                        "UPDATE workflow_runs SET status = 'failed', error = ?1, updated_at = ?2, finished_at = ?2
-                         WHERE id = ?3 AND status = 'running'",
+                        &format!(
+                            "UPDATE workflow_runs SET {set}, error = ?1, updated_at = ?2, finished_at = ?2
+                             WHERE id = ?3 AND {guard}"
+                        ),
                         params![msg, now, rid],
                     )
                     .map_err(DbError::from)
@@ -917,7 +942,7 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
             &state,
             &run_id,
             None,
-            "stopped",
+            RunEventStatus::Stopped,
             "driver stopped".into(),
             None,
         );
@@ -926,7 +951,7 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
         let id = run_id.clone();
         let running = state
             .db
-            .read(move |c| Ok::<_, RunError>(load_run(c, None, &id)?.status == "running"))
+            .read(move |c| Ok::<_, RunError>(load_run(c, None, &id)?.status == RunStatus::Running))
             .await
             .unwrap_or(false);
         if running && stopped_cleanly && !token.is_cancelled() {
@@ -946,14 +971,14 @@ enum NextStep {
 /// Decides (and commits) what happens next: run a node, wait for review, or finish.
 fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextStep, RunError> {
     let run = load_run(tx, None, run_id)?;
-    if run.status != "running" {
+    if run.status != RunStatus::Running {
         return Ok(NextStep::Stop);
     }
     let checked = graph::check(&run.graph).map_err(|p| RunError::Invalid {
         field: "graph",
         message: format!("the run's graph is invalid: {}", p[0].message),
     })?;
-    let statuses: HashMap<String, (String, String, Option<String>)> = {
+    let statuses: HashMap<String, (NodeRunStatus, String, Option<String>)> = {
         let mut stmt =
             tx.prepare("SELECT node_id, status, id, error FROM node_runs WHERE run_id = ?1")?;
         let rows = stmt.query_map([run_id], |r| {
@@ -961,9 +986,13 @@ fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextS
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    if let Some((node, (_, _, error))) = statuses.iter().find(|(_, s)| s.0 == "failed") {
+    // The run is running (above, in this transaction): each update below takes one edge from it.
+    let finish = |to: RunStatus| edge_sql(RunStatus::Running, to);
+    if let Some((node, (_, _, error))) = statuses.iter().find(|(_, s)| s.0 == NodeRunStatus::Failed)
+    {
+        let (set, guard) = finish(RunStatus::Failed);
         tx.execute(
-            "UPDATE workflow_runs SET status = 'failed', error = ?1, updated_at = ?2, finished_at = ?2 WHERE id = ?3",
+            &format!("UPDATE workflow_runs SET {set}, error = ?1, updated_at = ?2, finished_at = ?2 WHERE id = ?3 AND {guard}"),
             params![format!("node '{node}' failed: {}", error.clone().unwrap_or_default()), now, run_id],
         )?;
         return Ok(NextStep::Stop);
@@ -973,11 +1002,14 @@ fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextS
         let Some((status, node_run_id, _)) = statuses.get(&node.id) else {
             continue;
         };
-        match status.as_str() {
-            "completed" => continue,
-            "waiting" => {
+        match status {
+            NodeRunStatus::Completed => continue,
+            NodeRunStatus::Waiting => {
+                let (set, guard) = finish(RunStatus::WaitingReview);
                 tx.execute(
-                    "UPDATE workflow_runs SET status = 'waiting_review', updated_at = ?1 WHERE id = ?2",
+                    &format!(
+                        "UPDATE workflow_runs SET {set}, updated_at = ?1 WHERE id = ?2 AND {guard}"
+                    ),
                     params![now, run_id],
                 )?;
                 return Ok(NextStep::Stop);
@@ -986,7 +1018,7 @@ fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextS
                 let ready = checked.edges.iter().filter(|e| e.2 == i).all(|e| {
                     statuses
                         .get(&run.graph.nodes[e.0].id)
-                        .is_some_and(|s| s.0 == "completed")
+                        .is_some_and(|s| s.0 == NodeRunStatus::Completed)
                 });
                 if ready {
                     return Ok(NextStep::Execute {
@@ -997,8 +1029,9 @@ fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextS
             }
         }
     }
+    let (set, guard) = finish(RunStatus::Completed);
     tx.execute(
-        "UPDATE workflow_runs SET status = 'completed', updated_at = ?1, finished_at = ?1 WHERE id = ?2",
+        &format!("UPDATE workflow_runs SET {set}, updated_at = ?1, finished_at = ?1 WHERE id = ?2 AND {guard}"),
         params![now, run_id],
     )?;
     Ok(NextStep::Stop)
@@ -1055,7 +1088,7 @@ async fn drive(state: &AppState, run_id: &str, cancel: &CancellationToken) -> Re
                     move |c| Ok::<_, RunError>(load_run(c, None, &id)?.status)
                 })
                 .await?;
-            emit(state, run_id, None, &status, format!("run {status}"), None);
+            emit(state, run_id, None, status, format!("run {status}"), None);
             return Ok(());
         };
         execute_node(state, run_id, node_index, &node_run_id, cancel).await?;
@@ -1116,13 +1149,21 @@ async fn execute_node(
                 .to_string()
                 .as_bytes(),
             );
-            tx.execute(
-                "UPDATE node_runs SET status = 'running', attempts = attempts + 1, inputs_hash = ?1,
-                        cache_key = ?1, started_at = COALESCE(started_at, ?2), updated_at = ?2,
-                        estimate_credits = ?4
-                 WHERE id = ?3",
+            let (set, guard) = NodeRunStatus::transition_sql(NodeRunStatus::Running);
+            let started = tx.execute(
+                &format!(
+                    "UPDATE node_runs SET {set}, attempts = attempts + 1, inputs_hash = ?1,
+                            cache_key = ?1, started_at = COALESCE(started_at, ?2), updated_at = ?2,
+                            estimate_credits = ?4
+                     WHERE id = ?3 AND {guard}"
+                ),
                 params![inputs_hash, now, nrid, estimate],
             )?;
+            if started != 1 {
+                return Err(RunError::Conflict(format!(
+                    "node run {nrid} cannot start: it is no longer pending"
+                )));
+            }
             let attempt: u32 = tx.query_row(
                 "SELECT attempts FROM node_runs WHERE id = ?1",
                 [&nrid],
@@ -1144,12 +1185,16 @@ async fn execute_node(
                     ttl_secs: None,
                 },
             );
+            // The node is running (just above): it fails from there.
+            let (fail, guard) = edge_sql(NodeRunStatus::Running, NodeRunStatus::Failed);
             let hold = match (over_cap, hold) {
                 (Some(msg), Ok(h)) => {
                     ledger::void_in_tx(tx, ids.as_ref(), now_t, &h.id, "over the cost cap")?;
                     tx.execute(
-                        "UPDATE node_runs SET status = 'failed', error = ?1, retryable = 0, log = log || ?2,
-                                finished_at = ?3, updated_at = ?3 WHERE id = ?4",
+                        &format!(
+                            "UPDATE node_runs SET {fail}, error = ?1, retryable = 0, log = log || ?2,
+                                    finished_at = ?3, updated_at = ?3 WHERE id = ?4 AND {guard}"
+                        ),
                         params![msg, format!("attempt {attempt}: {msg}\n"), now, nrid],
                     )?;
                     Err(msg)
@@ -1160,8 +1205,10 @@ async fn execute_node(
                         "insufficient credits: this step needs {needed}, {available} available"
                     );
                     tx.execute(
-                        "UPDATE node_runs SET status = 'failed', error = ?1, retryable = 0, log = log || ?2,
-                                finished_at = ?3, updated_at = ?3 WHERE id = ?4",
+                        &format!(
+                            "UPDATE node_runs SET {fail}, error = ?1, retryable = 0, log = log || ?2,
+                                    finished_at = ?3, updated_at = ?3 WHERE id = ?4 AND {guard}"
+                        ),
                         params![msg, format!("attempt {attempt}: {msg}\n"), now, nrid],
                     )?;
                     Err(msg)
@@ -1175,7 +1222,14 @@ async fn execute_node(
     let hold = match hold {
         Ok(h) => h,
         Err(msg) => {
-            emit(state, run_id, Some(&node.id), "failed", msg, None);
+            emit(
+                state,
+                run_id,
+                Some(&node.id),
+                NodeRunStatus::Failed,
+                msg,
+                None,
+            );
             return Ok(());
         }
     };
@@ -1183,7 +1237,7 @@ async fn execute_node(
         state,
         run_id,
         Some(&node.id),
-        "running",
+        NodeRunStatus::Running,
         format!("{} started (attempt {attempt})", node.kind),
         None,
     );
@@ -1216,10 +1270,13 @@ async fn execute_node(
             state
                 .db
                 .write(move |tx| {
+                    let (set, guard) = edge_sql(NodeRunStatus::Running, NodeRunStatus::Completed);
                     let n = tx.execute(
-                        "UPDATE node_runs SET status = 'completed', output = ?1, cost_credits = cost_credits + ?2,
-                                log = log || ?3, finished_at = ?4, updated_at = ?4, error = NULL
-                         WHERE id = ?5 AND status = 'running'",
+                        &format!(
+                            "UPDATE node_runs SET {set}, output = ?1, cost_credits = cost_credits + ?2,
+                                    log = log || ?3, finished_at = ?4, updated_at = ?4, error = NULL
+                             WHERE id = ?5 AND {guard}"
+                        ),
                         params![out, cost, log, now, nrid],
                     )?;
                     // The settle commits with the completion, so no crash can separate them.
@@ -1252,7 +1309,7 @@ async fn execute_node(
                 state,
                 run_id,
                 Some(&node.id),
-                "completed",
+                NodeRunStatus::Completed,
                 format!("{} completed", node.kind),
                 None,
             );
@@ -1263,23 +1320,31 @@ async fn execute_node(
             state
                 .db
                 .write(move |tx| {
+                    let (set, guard) = edge_sql(NodeRunStatus::Running, NodeRunStatus::Waiting);
                     tx.execute(
-                        "UPDATE node_runs SET status = 'waiting', updated_at = ?1 WHERE id = ?2 AND status = 'running'",
+                        &format!("UPDATE node_runs SET {set}, updated_at = ?1 WHERE id = ?2 AND {guard}"),
                         params![now, nrid],
                     )?;
                     // Waiting for a person costs nothing.
                     if let Err(e) = ledger::settle_in_tx(tx, ids.as_ref(), now_t, &hold_id, 0) {
                         tracing::warn!(error = %e, "could not settle a review gate's hold");
                     }
+                    let (set, guard) = edge_sql(RunStatus::Running, RunStatus::WaitingReview);
                     tx.execute(
-                        "UPDATE workflow_runs SET status = 'waiting_review', updated_at = ?1
-                         WHERE id = ?2 AND status = 'running'",
+                        &format!("UPDATE workflow_runs SET {set}, updated_at = ?1 WHERE id = ?2 AND {guard}"),
                         params![now, rid],
                     )
                     .map_err(DbError::from)
                 })
                 .await?;
-            emit(state, run_id, Some(&node.id), "waiting", message, None);
+            emit(
+                state,
+                run_id,
+                Some(&node.id),
+                NodeRunStatus::Waiting,
+                message,
+                None,
+            );
         }
         Ok(nodes::Outcome::Interrupted) => {
             // Paused or cancelled between items: the node stays as the run's state says. An
@@ -1289,7 +1354,7 @@ async fn execute_node(
                 state,
                 run_id,
                 Some(&node.id),
-                "interrupted",
+                RunEventStatus::Interrupted,
                 format!("{} interrupted", node.kind),
                 None,
             );
@@ -1297,16 +1362,24 @@ async fn execute_node(
         Err(e) => {
             let retry = e.retryable && attempt < MAX_ATTEMPTS && !cancel.is_cancelled();
             let (msg, retryable) = (e.message.clone(), e.retryable);
-            let status = if retry { "pending" } else { "failed" };
+            let status = if retry {
+                NodeRunStatus::Pending
+            } else {
+                NodeRunStatus::Failed
+            };
             let ids = state.ids.clone();
             state
                 .db
                 .write(move |tx| {
+                    let (set, guard) = edge_sql(NodeRunStatus::Running, status);
+                    let finished = (status == NodeRunStatus::Failed).then_some(&now);
                     tx.execute(
-                        "UPDATE node_runs SET status = ?1, error = ?2, retryable = ?3, log = log || ?4,
-                                updated_at = ?5, finished_at = CASE WHEN ?1 = 'failed' THEN ?5 ELSE NULL END
-                         WHERE id = ?6 AND status = 'running'",
-                        params![status, msg, retryable, format!("attempt {attempt}: {msg}\n"), now, nrid],
+                        &format!(
+                            "UPDATE node_runs SET {set}, error = ?1, retryable = ?2, log = log || ?3,
+                                    updated_at = ?4, finished_at = ?5
+                             WHERE id = ?6 AND {guard}"
+                        ),
+                        params![msg, retryable, format!("attempt {attempt}: {msg}\n"), now, finished, nrid],
                     )?;
                     // A failure is free: its hold goes back (docs/API-LEDGER.md).
                     ledger::void_in_tx(tx, ids.as_ref(), now_t, &hold_id, &format!("failed: {msg}"))?;
@@ -1515,16 +1588,16 @@ pub async fn node_test(
             };
             tx.execute(
                 &format!(
-                    "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 'node-test', ?5, ?6, 'running', NULL, ?7, ?7, NULL)"
+                    "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 'node-test', ?5, ?6, ?8, NULL, ?7, ?7, NULL)"
                 ),
                 params![rid, owner, input.project_id, version.id, format!("node-test:{}", node.kind),
-                        serde_json::to_string(&g).expect("graphs serialise"), now],
+                        serde_json::to_string(&g).expect("graphs serialise"), now, RunStatus::Running],
             )?;
             tx.execute(
                 "INSERT INTO node_runs (id, run_id, node_id, kind, status, attempts, started_at, updated_at,
                                         estimate_credits)
-                 VALUES (?1, ?2, 'test', ?3, 'running', 1, ?4, ?4, ?5)",
-                params![nrid, rid, node.kind, now, estimate],
+                 VALUES (?1, ?2, 'test', ?3, ?6, 1, ?4, ?4, ?5)",
+                params![nrid, rid, node.kind, now, estimate, NodeRunStatus::Running],
             )?;
             // A test run of a paid node pays like any other (the check and the hold are one write).
             let hold = ledger::hold_in_tx(
@@ -1559,7 +1632,7 @@ pub async fn node_test(
     let now = rfc3339(state.clock.now());
     let now_t = state.clock.now();
     let mut charge = None;
-    let (status, output, error, retryable, log) = match outcome {
+    let (completed, output, error, retryable, log) = match outcome {
         Ok(nodes::Outcome::Done {
             output,
             log,
@@ -1571,34 +1644,58 @@ pub async fn node_test(
             } else {
                 cost_credits.clamp(0, hold.estimate)
             });
-            ("completed", Some(output.to_string()), None, false, log)
+            (true, Some(output.to_string()), None, false, log)
         }
         Ok(_) => (
-            "failed",
+            false,
             None,
             Some("the node did not finish".to_string()),
             false,
             String::new(),
         ),
-        Err(e) => ("failed", None, Some(e.message), e.retryable, String::new()),
+        Err(e) => (false, None, Some(e.message), e.retryable, String::new()),
     };
     let (rid, nrid) = (run_id.clone(), node_run_id.clone());
     let ids = state.ids.clone();
     state
         .db
         .write(move |tx| {
+            // The test's node and run were running since they were made (above).
+            let (node_to, run_to) = if completed {
+                (NodeRunStatus::Completed, RunStatus::Completed)
+            } else {
+                (NodeRunStatus::Failed, RunStatus::Failed)
+            };
+            let (set, guard) = edge_sql(NodeRunStatus::Running, node_to);
             tx.execute(
-                "UPDATE node_runs SET status = ?1, output = ?2, error = ?3, retryable = ?4, log = ?5,
-                        cost_credits = cost_credits + ?8, finished_at = ?6, updated_at = ?6 WHERE id = ?7",
-                params![status, output, error, retryable, log, now, nrid, charge.unwrap_or(0)],
+                &format!(
+                    "UPDATE node_runs SET {set}, output = ?1, error = ?2, retryable = ?3, log = ?4,
+                            cost_credits = cost_credits + ?7, finished_at = ?5, updated_at = ?5
+                     WHERE id = ?6 AND {guard}"
+                ),
+                params![
+                    output,
+                    error,
+                    retryable,
+                    log,
+                    now,
+                    nrid,
+                    charge.unwrap_or(0)
+                ],
             )?;
             match charge {
                 Some(c) => ledger::settle_in_tx(tx, ids.as_ref(), now_t, &hold.id, c)?,
-                None => ledger::void_in_tx(tx, ids.as_ref(), now_t, &hold.id, "the node test failed")?,
+                None => {
+                    ledger::void_in_tx(tx, ids.as_ref(), now_t, &hold.id, "the node test failed")?
+                }
             };
+            let (set, guard) = edge_sql(RunStatus::Running, run_to);
             tx.execute(
-                "UPDATE workflow_runs SET status = ?1, error = ?2, updated_at = ?3, finished_at = ?3 WHERE id = ?4",
-                params![status, error, now, rid],
+                &format!(
+                    "UPDATE workflow_runs SET {set}, error = ?1, updated_at = ?2, finished_at = ?2
+                     WHERE id = ?3 AND {guard}"
+                ),
+                params![error, now, rid],
             )?;
             let run = load_run(tx, None, &rid)?;
             Ok::<_, RunError>(load_steps(tx, &run)?.remove(0))

@@ -1,7 +1,7 @@
 /** Credits and billing (docs/API-LEDGER.md): balance, holds, transactions, dashboard, estimates. */
 import { request } from '../transport';
 import { apiPath, query } from './paths';
-import type { Page } from './types';
+import type { HoldStatus, Page } from './types';
 
 export interface Balance {
   owner_id: string;
@@ -25,7 +25,7 @@ export interface Hold {
   description: string;
   meta: Record<string, unknown>;
   waived: string | null;
-  status: 'pending' | 'settled' | 'voided' | string;
+  status: HoldStatus;
   actual: number | null;
   charged: number | null;
   reason: string | null;
@@ -98,7 +98,7 @@ export function listTransactions(q: TransactionQuery, signal?: AbortSignal): Pro
   return request<Page<Transaction>>('GET', `/api/v1/billing/transactions${query({ ...q })}`, undefined, signal);
 }
 
-export function listHolds(status: 'pending' | 'settled' | 'voided' | undefined, signal?: AbortSignal): Promise<Page<Hold>> {
+export function listHolds(status: HoldStatus | undefined, signal?: AbortSignal): Promise<Page<Hold>> {
   return request<Page<Hold>>('GET', `/api/v1/billing/holds${query({ status, limit: 100 })}`, undefined, signal);
 }
 

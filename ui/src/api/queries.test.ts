@@ -43,7 +43,7 @@ const runAt = (id: string, updated_at: string, status = 'running') => ({ id, upd
 function item(key: string, decision: ReviewItem['decision'] = null, redraw: ReviewItem['redraw'] = null): ReviewItem {
   return { item_key: key, shot_number: 1, scene_number: 1, decision, redraw } as unknown as ReviewItem;
 }
-const queue = (items: ReviewItem[], status = 'waiting'): ReviewQueue => ({
+const queue = (items: ReviewItem[], status: ReviewQueue['status'] = 'waiting'): ReviewQueue => ({
   node_run_id: 'n1',
   run_id: 'r1',
   status,

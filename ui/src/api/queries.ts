@@ -19,7 +19,7 @@ import { isRedrawing } from '../lib/review';
 import { requestBlob } from '../transport';
 import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
-import type { ExportRequest, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
+import type { ExportRequest, HoldStatus, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
 import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
 
 export const keys = {
@@ -64,7 +64,7 @@ export const keys = {
   credits: {
     all: ['credits'] as const,
     dashboard: (days: number) => ['credits', 'dashboard', days] as const,
-    holds: (status: 'pending' | 'settled' | 'voided' | undefined) => ['credits', 'holds', status ?? 'all'] as const,
+    holds: (status: HoldStatus | undefined) => ['credits', 'holds', status ?? 'all'] as const,
     transactions: (q: TransactionQuery) => ['credits', 'transactions', q] as const,
     runEstimate: (projectId: string, templateId: string) => ['credits', 'run-estimate', projectId, templateId] as const,
   },
@@ -275,7 +275,7 @@ export function isRedrawingQueue(q: ReviewQueue | undefined): boolean {
 export const useDashboard = (days: number) =>
   useQuery({ queryKey: keys.credits.dashboard(days), queryFn: ({ signal }) => getDashboard(days, signal), placeholderData: keepPreviousData });
 
-export const useHolds = (status: 'pending' | 'settled' | 'voided' | undefined) =>
+export const useHolds = (status: HoldStatus | undefined) =>
   useQuery({ queryKey: keys.credits.holds(status), queryFn: ({ signal }) => listHolds(status, signal) });
 
 export const useTransactions = (q: TransactionQuery) =>

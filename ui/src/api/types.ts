@@ -112,6 +112,8 @@ export const CAMERA_MOVES = [
 ] as const;
 export type CameraMove = (typeof CAMERA_MOVES)[number];
 
+export type ShotStatus = Schemas['ShotStatus'];
+
 /** Narrowed: the document types `kind`, `shot_type`, `camera_move` and `source` as a plain string; the server sends only these values. */
 export type Shot = Omit<Schemas['Shot'], 'kind' | 'shot_type' | 'camera_move' | 'source'> & {
   kind: ShotKind;
@@ -132,7 +134,8 @@ export interface ShotPatch {
   shot_type?: ShotType | '';
   camera_move?: CameraMove | '';
   duration?: number;
-  status?: string;
+  /** Along the server's table (lib/states.ts): an approved shot only to `completed` (unlocked). */
+  status?: ShotStatus;
 }
 
 /** Narrowed: the document types `shot_type` and `camera_move` as plain strings. */
@@ -199,22 +202,21 @@ export type WorkflowTemplate = Schemas['Template'];
 
 export const BUILTIN_TEMPLATES = ['animatic', 'full_production'] as const;
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'waiting_review', 'completed', 'failed', 'cancelled'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export type RunStatus = Schemas['RunStatus'];
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'waiting_review', 'completed', 'failed', 'cancelled'] as const satisfies readonly RunStatus[];
 
-export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
+/** A node run's status (a run's step). */
+export type StepStatus = Schemas['NodeRunStatus'];
+export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const satisfies readonly StepStatus[];
 
-/** Narrowed: the document types `status` as a plain string; the server sends only these values. */
-export type Step = Omit<Schemas['Step'], 'status'> & { status: StepStatus };
+export type Step = Schemas['Step'];
 
-/** Narrowed: the document types `status` as a plain string; the server sends only these values. */
-export type Run = Omit<Schemas['Run'], 'status' | 'steps'> & { status: RunStatus; steps: Step[] };
+export type Run = Schemas['Run'];
 
 export type StartRunInput = Schemas['StartRun'];
 
-/** Answer of pause/resume/cancel/retry. Narrowed: the document types `status` as a plain string. */
-export type RunAction = Omit<Schemas['RunAction'], 'status' | 'run'> & { status: RunStatus; run: Run };
+/** Answer of pause/resume/cancel/retry. */
+export type RunAction = Schemas['RunAction'];
 
 export type ReviewDecision = Schemas['Decision'];
 
@@ -228,20 +230,11 @@ export type ReviewQueue = Schemas['ReviewQueue'];
 
 export type DecisionInput = Schemas['DecisionInput'];
 
-/** One `event: progress` payload of the run's SSE stream. */
-export interface ProgressUpdate {
-  type: 'progress_update';
-  run_id: string;
-  workflow_id: string;
-  node_id: string | null;
-  status: string;
-  progress: number;
-  current_step: string | null;
-  message: string | null;
-  item?: unknown;
-  items?: unknown;
-  timestamp: string;
-}
+/** What a run progress event reports: a node's or the run's new state, or the driver's. */
+export type RunEventStatus = Schemas['RunEventStatus'];
+
+/** One `event: progress` payload of the run's SSE stream (and the Tauri event `run-progress`). */
+export type ProgressUpdate = Schemas['RunEvent'];
 
 /* ---------- export (docs/API-EXPORT.md) ---------- */
 
@@ -260,8 +253,11 @@ export type ExportSubtitles = (typeof EXPORT_SUBTITLES)[number];
 export const EXPORT_TRANSITIONS = ['cut', 'crossfade'] as const;
 export type ExportTransition = (typeof EXPORT_TRANSITIONS)[number];
 
-export const EXPORT_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
-export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+export type ExportStatus = Schemas['ExportStatus'];
+
+/** A credit hold's status (docs/API-LEDGER.md). */
+export type HoldStatus = Schemas['HoldStatus'];
+export const EXPORT_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const satisfies readonly ExportStatus[];
 
 /**
  * The body of `POST /export/estimate` and `POST /export`; absent fields take the server's defaults.
@@ -304,12 +300,11 @@ export type ExportEstimate = Omit<Schemas['Estimate'], 'resolution' | 'aspect_ra
   format: ExportFormat;
 };
 
-/** Narrowed: the document types `status`, `resolution`, `aspect_ratio`, `format`, `include_subtitles` and `transition` as a plain string; the server sends only these values. */
+/** Narrowed: the document types `resolution`, `aspect_ratio`, `format`, `include_subtitles` and `transition` as a plain string; the server sends only these values. */
 export type Export = Omit<
   Schemas['Export'],
-  'status' | 'resolution' | 'aspect_ratio' | 'format' | 'include_subtitles' | 'transition'
+  'resolution' | 'aspect_ratio' | 'format' | 'include_subtitles' | 'transition'
 > & {
-  status: ExportStatus;
   resolution: ExportResolution;
   aspect_ratio: AspectRatio;
   format: ExportFormat;
@@ -318,14 +313,7 @@ export type Export = Omit<
 };
 
 /** One `event: progress` payload of `GET /export/{id}/events` (and the Tauri event `export-progress`). */
-export interface ExportEvent {
-  type: 'export_progress';
-  export_id: string;
-  status: ExportStatus;
-  progress: number;
-  message: string | null;
-  timestamp: string;
-}
+export type ExportEvent = Schemas['ExportEvent'];
 
 /* ---------- providers and models (docs/API-PROVIDERS.md) ---------- */
 

@@ -6,6 +6,7 @@
 import type { Export, ExportEstimate, ExportStatus } from '../api/types';
 import { t, translatedRecord } from '../i18n';
 import { formatCount, formatDuration, formatNumber } from './format';
+import { canBecome, EXPORT_TRANSITIONS } from './states';
 
 /** "Exporting", "导出中"… per export status, in the active language. */
 export const EXPORT_STATUS_LABELS: Record<ExportStatus, string> = translatedRecord({
@@ -28,7 +29,7 @@ export function isExportFinished(status: string): boolean {
 
 /** Queued and processing exports can be cancelled; a finished one cannot (the server says 409). */
 export function canCancelExport(status: string): boolean {
-  return status === 'queued' || status === 'processing';
+  return canBecome(EXPORT_TRANSITIONS, status, 'cancelled');
 }
 
 /** Whether an export has a file to play and download. */

@@ -6,6 +6,7 @@ import { formatCount } from '../../lib/format';
 import { t as translate, useLocale, useT } from '../../i18n';
 import { nodeLabel, runStatusLabel, stepStatusLabel, templateName } from '../../lib/editorLabels';
 import { isRunFinished } from '../../lib/liveRun';
+import { canBecome, RUN_TRANSITIONS } from '../../lib/states';
 import { costText, runCost, stepCost } from '../../lib/providers';
 import { navigate } from '../../lib/navigate';
 import { errorMessage } from '../../transport';
@@ -20,13 +21,16 @@ const CARD = { cardWidth: 170, cardHeight: 150, colGap: 34, rowGap: 22, padding:
 
 type ControlName = 'pause' | 'resume' | 'cancel' | 'retry';
 
-/** Which controls a run in `status` offers. */
+/**
+ * Which controls a run in `status` offers: each is an edge of the server's table. A resume is the
+ * way from `paused` to `running`; a retry starts a run that is over (failed or cancelled) again.
+ */
 export function runControls(status: string): Record<ControlName, boolean> {
   return {
-    pause: status === 'running' || status === 'queued',
-    resume: status === 'paused',
-    cancel: status === 'queued' || status === 'running' || status === 'paused' || status === 'waiting_review',
-    retry: status === 'failed' || status === 'cancelled',
+    pause: canBecome(RUN_TRANSITIONS, status, 'paused'),
+    resume: status === 'paused' && canBecome(RUN_TRANSITIONS, status, 'running'),
+    cancel: canBecome(RUN_TRANSITIONS, status, 'cancelled'),
+    retry: isRunFinished(status) && canBecome(RUN_TRANSITIONS, status, 'running'),
   };
 }
 
