@@ -612,6 +612,32 @@ pub fn stored_list_columns_drift(c: &rusqlite::Connection) -> rusqlite::Result<V
     Ok(drift)
 }
 
+/// A local-mode instance in a temporary dir whose owner has `n` projects (`p0`, `p1`, …), for the
+/// tests below.
+#[cfg(test)]
+async fn instance_with_projects(
+    n: usize,
+) -> (tempfile::TempDir, crate::AppState, String, Vec<Project>) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = crate::AppState::open(crate::config::Config::server(
+        dir.path().to_path_buf(),
+        crate::config::AuthMode::Local,
+    ))
+    .unwrap();
+    let owner = state.local_owner_id.clone().unwrap();
+    let mut projects = Vec::new();
+    for i in 0..n {
+        let input = NewProject {
+            name: format!("p{i}"),
+            description: None,
+            aspect_ratio: None,
+            style: None,
+        };
+        projects.push(create(&state, &owner, input).await.unwrap());
+    }
+    (dir, state, owner, projects)
+}
+
 #[cfg(test)]
 mod stored_column_tests {
     use rusqlite::params;
@@ -620,24 +646,11 @@ mod stored_column_tests {
     /// through every kind of change, made here in SQL as any code (or a cascade) could make it.
     #[tokio::test]
     async fn the_stored_list_columns_follow_every_kind_of_change() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = crate::AppState::open(crate::config::Config::server(
-            dir.path().to_path_buf(),
-            crate::config::AuthMode::Local,
-        ))
-        .unwrap();
-        let owner = state.local_owner_id.clone().unwrap();
-        let mut ids = Vec::new();
-        for i in 0..3 {
-            let input = super::NewProject {
-                name: format!("p{i}"),
-                description: None,
-                aspect_ratio: None,
-                style: None,
-            };
-            let p = super::create(&state, &owner, input).await.unwrap();
-            ids.push((p.id, p.current_version_id.unwrap()));
-        }
+        let (_dir, state, owner, projects) = super::instance_with_projects(3).await;
+        let ids: Vec<_> = projects
+            .into_iter()
+            .map(|p| (p.id, p.current_version_id.unwrap()))
+            .collect();
         let check = |what: &str| {
             let drift = state
                 .db
@@ -840,22 +853,7 @@ mod peer_sql_tests {
     #[tokio::test]
     async fn the_list_statements_are_prepared_once() {
         use rusqlite::StatementStatus;
-        let dir = tempfile::tempdir().unwrap();
-        let state = crate::AppState::open(crate::config::Config::server(
-            dir.path().to_path_buf(),
-            crate::config::AuthMode::Local,
-        ))
-        .unwrap();
-        let owner = state.local_owner_id.clone().unwrap();
-        for i in 0..3 {
-            let input = super::NewProject {
-                name: format!("p{i}"),
-                description: None,
-                aspect_ratio: None,
-                style: None,
-            };
-            super::create(&state, &owner, input).await.unwrap();
-        }
+        let (_dir, state, owner, _) = super::instance_with_projects(3).await;
         let spec = |page| crate::paging::PageSpec::resolve(Some(page), Some(2), None);
         state
             .db
