@@ -36,8 +36,12 @@ pub struct Config {
     pub max_json_bytes: usize,
     /// Largest uploaded file accepted, in bytes (default 100 MB; larger → 413).
     pub max_upload_bytes: u64,
-    /// Readers in the SQLite pool (writes go through one writer connection).
+    /// Readers in the SQLite pool (writes go through one writer connection); on PostgreSQL,
+    /// the connections of the pool.
     pub db_readers: u32,
+    /// The team server's PostgreSQL database (`--database postgres://…`); None keeps the data in
+    /// `storyloom.db` in the data directory.
+    pub database_url: Option<String>,
     /// Lifetime of access tokens, in seconds.
     pub access_token_ttl_secs: i64,
     /// The ffmpeg to export with (`STORYLOOM_FFMPEG`); None looks beside the binary, then on `PATH`.
@@ -137,6 +141,7 @@ impl Config {
             max_json_bytes: 4 * 1024 * 1024,
             max_upload_bytes: 100 * 1024 * 1024,
             db_readers: 4,
+            database_url: None,
             access_token_ttl_secs: 15 * 60,
             ffmpeg_path: Env::path("STORYLOOM_FFMPEG"),
             espeak_path: Env::path("STORYLOOM_ESPEAK").unwrap_or_else(|| "espeak-ng".into()),

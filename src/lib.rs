@@ -90,9 +90,20 @@ impl AppState {
                 config.data_dir.display()
             )
         })?;
-        let db_path = config.data_dir.join("storyloom.db");
-        let db = Db::open(&db_path, config.db_readers)
-            .with_context(|| format!("cannot open the database {}", db_path.display()))?;
+        let db = match &config.database_url {
+            #[cfg(feature = "server")]
+            Some(url) => Db::open_postgres(url, config.db_readers.max(8))
+                .context("cannot open the PostgreSQL database")?,
+            #[cfg(not(feature = "server"))]
+            Some(_) => {
+                anyhow::bail!("a PostgreSQL database needs the server build (--features server)")
+            }
+            None => {
+                let db_path = config.data_dir.join("storyloom.db");
+                Db::open(&db_path, config.db_readers)
+                    .with_context(|| format!("cannot open the database {}", db_path.display()))?
+            }
+        };
         let blobs =
             BlobStore::open(config.data_dir.join("blobs")).context("cannot open the blob store")?;
         let token_secret = auth::ensure_token_secret(&db)?;

@@ -19,6 +19,11 @@ struct Cli {
     /// Where the database and files live (default: the OS's data directory).
     #[arg(long, global = true, env = "STORYLOOM_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// The team server's database: a `postgres://…` URL (default: SQLite in the data directory).
+    /// Blobs stay in the data directory.
+    #[cfg(feature = "server")]
+    #[arg(long, global = true, env = "STORYLOOM_DATABASE_URL")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -132,6 +137,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let data_dir = cli.data_dir.unwrap_or_else(Config::default_data_dir);
+    #[cfg(feature = "server")]
+    let database = cli.database;
+    #[cfg(not(feature = "server"))]
+    let database: Option<String> = None;
+    let server_config = |auth| Config {
+        database_url: database.clone(),
+        ..Config::server(data_dir.clone(), auth)
+    };
     match cli.command {
         Command::Render { .. } | Command::Openapi => unreachable!("handled above"),
         #[cfg(feature = "server")]
@@ -144,7 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rate_other,
             rate_generation,
         } => {
-            let mut config = Config::server(data_dir, auth);
+            let mut config = server_config(auth);
             config.auth_rate_per_minute = rate_auth;
             config.rates = storyloom::config::RateConfig {
                 queries_per_minute: rate_queries,
@@ -158,16 +171,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ))
         }
         Command::Migrate => {
-            let state = AppState::open(Config::server(data_dir, AuthMode::Accounts))?;
+            let state = AppState::open(server_config(AuthMode::Accounts))?;
             println!(
                 "database ready at {} (schema version {})",
-                state.db.path().display(),
+                state.db.describe(),
                 storyloom::db::latest_schema_version()
             );
             Ok(())
         }
         Command::CreateUser { username, admin } => {
-            let state = AppState::open(Config::server(data_dir, AuthMode::Accounts))?;
+            let state = AppState::open(server_config(AuthMode::Accounts))?;
             let id =
                 runtime.block_on(storyloom::accounts::create_user(&state, &username, admin))?;
             println!("{id}");
@@ -183,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(str::parse)
                 .collect::<Result<Vec<Scope>, _>>()
                 .map_err(anyhow::Error::msg)?;
-            let state = AppState::open(Config::server(data_dir, AuthMode::Accounts))?;
+            let state = AppState::open(server_config(AuthMode::Accounts))?;
             let key =
                 runtime.block_on(auth::create_api_key(&state, &user_id, &name, &scopes, None))?;
             println!("{}", key.secret);

@@ -4,13 +4,13 @@
 //! Passwords are Argon2id hashes. Refresh tokens are random, stored as SHA-256, used once: a refresh
 //! marks the token used and issues the next one in the same family; presenting a used token again
 //! means it was copied, so the whole family is revoked and every holder must sign in again.
+use crate::db::sql::{params, Connection, OptionalExtension};
 use crate::error::{CodedError, ErrorCode};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
 use chrono::Duration;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -65,8 +65,8 @@ impl CodedError for AccountError {
     }
 }
 
-impl From<rusqlite::Error> for AccountError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for AccountError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -97,7 +97,7 @@ pub struct User {
 const USER_COLUMNS: &str =
     "id, username, email, display_name, role, status, created_at, updated_at";
 
-fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+fn user_from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<User> {
     let role: String = r.get(4)?;
     Ok(User {
         id: r.get(0)?,
@@ -367,7 +367,7 @@ struct NewUser<'a> {
 /// The one place a user row is inserted, with its personal workspace: usernames are unique
 /// without regard to case, email addresses as given (they are lower-cased by [`check_email`]).
 fn insert_user(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::db::sql::Transaction<'_>,
     u: &NewUser<'_>,
     now: &str,
 ) -> Result<(), AccountError> {

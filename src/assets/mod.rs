@@ -4,8 +4,8 @@
 use crate::error::{CodedError, ErrorCode};
 use std::path::PathBuf;
 
+use crate::db::sql::{params, OptionalExtension, Row};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -119,7 +119,7 @@ pub const COLUMNS: &str =
     "id, project_id, version_id, type, filename, mime_type, size_bytes, sha256, \
      width, height, thumbnail_sha256, metadata, status, trashed_at, created_at, updated_at";
 
-pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Asset> {
+pub fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Asset> {
     let id: String = r.get(0)?;
     let kind: String = r.get(3)?;
     let thumb: Option<String> = r.get(10)?;
@@ -157,11 +157,11 @@ pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Asset> {
 
 /// Records an asset inside the caller's transaction and returns it as the API shows it.
 pub fn insert_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     id: &str,
     now: &str,
     a: &NewAsset,
-) -> rusqlite::Result<Asset> {
+) -> crate::db::sql::Result<Asset> {
     tx.execute(
         "INSERT INTO assets (id, owner_id, project_id, version_id, type, filename, mime_type, size_bytes,
                              sha256, width, height, thumbnail_sha256, metadata, status, created_at, updated_at)
@@ -244,8 +244,8 @@ impl CodedError for AssetError {
     }
 }
 
-impl From<rusqlite::Error> for AssetError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for AssetError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -362,7 +362,7 @@ pub async fn discard_unreferenced(state: &AppState, shas: Vec<String>) {
     }
 }
 
-fn blob_referenced(c: &rusqlite::Connection, sha: &str) -> rusqlite::Result<bool> {
+fn blob_referenced(c: &crate::db::sql::Connection, sha: &str) -> crate::db::sql::Result<bool> {
     c.query_row(
         "SELECT EXISTS (SELECT 1 FROM assets WHERE sha256 = ?1 OR thumbnail_sha256 = ?1)",
         [sha],
@@ -372,7 +372,7 @@ fn blob_referenced(c: &rusqlite::Connection, sha: &str) -> rusqlite::Result<bool
 
 /// 404 naming `project_id` unless the project is the owner's and live.
 pub fn check_project(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     project_id: &str,
 ) -> Result<(), AssetError> {
@@ -392,7 +392,7 @@ pub fn check_project(
 }
 
 fn check_version(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     project_id: &str,
     version_id: &str,
 ) -> Result<(), AssetError> {
@@ -578,13 +578,13 @@ pub async fn list(
                     ],
                     from_row,
                 )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             Ok((items, total as u64))
         })
         .await
 }
 
-fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<Asset, AssetError> {
+fn load(c: &crate::db::sql::Connection, owner_id: &str, id: &str) -> Result<Asset, AssetError> {
     c.query_row(
         &format!("SELECT {COLUMNS} FROM assets WHERE id = ?1 AND owner_id = ?2"),
         params![id, owner_id],

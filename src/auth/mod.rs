@@ -4,9 +4,9 @@
 use crate::error::{CodedError, ErrorCode};
 use std::str::FromStr;
 
+use crate::db::sql::{params, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -104,8 +104,8 @@ impl CodedError for AuthError {
     }
 }
 
-impl From<rusqlite::Error> for AuthError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for AuthError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -510,7 +510,8 @@ pub(crate) fn ensure_token_secret(db: &Db) -> Result<Vec<u8>, DbError> {
         }
         let secret = rand::random::<[u8; 32]>().to_vec();
         tx.execute(
-            "INSERT OR REPLACE INTO settings (key, value) VALUES ('token_secret', ?1)",
+            "INSERT INTO settings (key, value) VALUES ('token_secret', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [hex::encode(&secret)],
         )?;
         Ok(secret)

@@ -4,7 +4,7 @@
 use crate::error::{CodedError, ErrorCode};
 use std::collections::BTreeMap;
 
-use rusqlite::{params, OptionalExtension, Row};
+use crate::db::sql::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -23,12 +23,12 @@ use crate::{
 /// case-insensitively, proposed or confirmed) are reused, missing ones are added as `proposed`.
 /// Returns name → character id. Runs inside the caller's transaction.
 pub fn propose_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     ids: &dyn IdSource,
     project_id: &str,
     names: &[String],
     now: &str,
-) -> rusqlite::Result<BTreeMap<String, String>> {
+) -> crate::db::sql::Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for name in names {
         let name = name.trim();
@@ -226,8 +226,8 @@ impl CodedError for CharacterError {
     }
 }
 
-impl From<rusqlite::Error> for CharacterError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for CharacterError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -277,9 +277,9 @@ const FROM: &str = "characters c JOIN projects p ON p.id = c.project_id AND p.de
 
 /// Each character's look slot in a project (see [`Character::look_slot`]), deleted ones included.
 pub fn look_slots_in(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     project_id: &str,
-) -> rusqlite::Result<std::collections::HashMap<String, u32>> {
+) -> crate::db::sql::Result<std::collections::HashMap<String, u32>> {
     let mut stmt =
         c.prepare_cached("SELECT id, look_slot FROM characters WHERE project_id = ?1")?;
     let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -299,7 +299,7 @@ pub async fn look_slots(
         .await
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Character> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Character> {
     let image: Option<String> = r.get(6)?;
     let profile: String = r.get(7)?;
     Ok(Character {
@@ -329,9 +329,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Character> {
 
 /// Active reference images of a character, oldest first: (asset id, sha256, thumbnail sha256).
 fn references(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     character_id: &str,
-) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+) -> crate::db::sql::Result<Vec<(String, String, Option<String>)>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, sha256, thumbnail_sha256 FROM assets
          WHERE type = 'character_image' AND status = 'active'
@@ -344,7 +344,10 @@ fn references(
 
 /// Fills in the reference images and the main one: the chosen image while it is active, else the
 /// first active reference (a trashed main image no longer leaves the character without one).
-fn with_references(c: &rusqlite::Connection, mut ch: Character) -> rusqlite::Result<Character> {
+fn with_references(
+    c: &crate::db::sql::Connection,
+    mut ch: Character,
+) -> crate::db::sql::Result<Character> {
     let refs = references(c, &ch.id)?;
     let main = refs
         .iter()
@@ -362,9 +365,9 @@ fn with_references(c: &rusqlite::Connection, mut ch: Character) -> rusqlite::Res
 /// The SHA-256 of a character's main reference image (as [`Character::image_asset_id`] picks it),
 /// for image models that take references.
 pub fn main_image_sha_in(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     character_id: &str,
-) -> rusqlite::Result<Option<String>> {
+) -> crate::db::sql::Result<Option<String>> {
     let chosen: Option<String> = c
         .query_row(
             "SELECT image_asset_id FROM characters WHERE id = ?1",
@@ -382,7 +385,11 @@ pub fn main_image_sha_in(
 }
 
 /// A live character of one of the owner's live projects.
-fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<Character, CharacterError> {
+fn load(
+    c: &crate::db::sql::Connection,
+    owner_id: &str,
+    id: &str,
+) -> Result<Character, CharacterError> {
     let ch = c
         .query_row(
             &format!(
@@ -398,7 +405,7 @@ fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<Character,
 }
 
 fn check_project(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     project_id: &str,
 ) -> Result<(), CharacterError> {
@@ -411,7 +418,7 @@ fn check_project(
 /// 409 naming `name` when another live character of the project has it (case-insensitively for
 /// every script, with the same key as the unique index).
 fn check_unique_name(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     project_id: &str,
     name: &str,
     except_id: Option<&str>,
@@ -601,11 +608,11 @@ pub async fn list(
                     ],
                     from_row,
                 )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             let items = rows
                 .into_iter()
                 .map(|ch| with_references(c, ch))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             Ok((items, total as u64))
         })
         .await

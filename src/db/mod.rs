@@ -15,6 +15,10 @@ use std::{
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{functions::FunctionFlags, Connection, OpenFlags, Transaction, TransactionBehavior};
 
+#[cfg(feature = "server")]
+mod postgres;
+pub mod sql;
+
 mod migrations {
     include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 }
@@ -22,7 +26,7 @@ mod migrations {
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sql(#[from] sql::Error),
     #[error("database pool error: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("database task failed: {0}")]
@@ -35,14 +39,35 @@ pub enum DbError {
     },
 }
 
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError::Sql(e.into())
+    }
+}
+
 impl CodedError for DbError {
     fn code(&self) -> ErrorCode {
         ErrorCode::Internal
     }
 }
 
+/// The database of an instance: a SQLite file (the desktop, and a server by default) or, for a
+/// team server past one machine, PostgreSQL (`--database postgres://…`). Domains see the same
+/// API either way and hand it closures over a [`sql::Connection`].
 #[derive(Clone)]
 pub struct Db {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqliteDb),
+    #[cfg(feature = "server")]
+    Postgres(postgres::PgDb),
+}
+
+#[derive(Clone)]
+struct SqliteDb {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
@@ -148,7 +173,7 @@ struct Job<T, E, F> {
 
 impl<T, E, F> WriteJob for Job<T, E, F>
 where
-    F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send,
+    F: FnOnce(&sql::Transaction<'_>) -> Result<T, E> + Send,
     T: Send,
     E: From<DbError> + Send,
 {
@@ -156,11 +181,12 @@ where
         let Some(f) = self.f.take() else {
             return false;
         };
-        let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))).unwrap_or_else(|_| {
-            Err(E::from(DbError::Task(
-                "a write transaction panicked".into(),
-            )))
-        });
+        let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(&sql::Connection::sqlite(tx))))
+            .unwrap_or_else(|_| {
+                Err(E::from(DbError::Task(
+                    "a write transaction panicked".into(),
+                )))
+            });
         let ok = out.is_ok();
         self.out = Some(out);
         ok
@@ -170,7 +196,7 @@ where
         let out = match (self.out, failure) {
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(v)), None) => Ok(v),
-            (_, Some(e)) => Err(E::from(DbError::Sqlite(copy_error(e)))),
+            (_, Some(e)) => Err(E::from(DbError::from(copy_error(e)))),
             (None, None) => Err(E::from(DbError::Task("the write did not run".into()))),
         };
         // The caller may have gone (a dropped request): the write stands all the same.
@@ -225,10 +251,147 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+macro_rules! dispatch {
+    ($self:ident, $db:ident => $body:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($db) => $body,
+            #[cfg(feature = "server")]
+            Backend::Postgres($db) => $body,
+        }
+    };
+}
+
 impl Db {
+    /// Opens (or creates) the SQLite file, switches it to WAL and applies pending migrations.
+    pub fn open(path: &Path, readers: u32) -> Result<Self, DbError> {
+        Ok(Self {
+            backend: Backend::Sqlite(SqliteDb::open(path, readers)?),
+        })
+    }
+
+    /// Connects to PostgreSQL (`postgres://…`) with up to `connections` connections and applies
+    /// pending migrations (`migrations/postgres/`).
+    #[cfg(feature = "server")]
+    pub fn open_postgres(url: &str, connections: u32) -> Result<Self, DbError> {
+        Ok(Self {
+            backend: Backend::Postgres(postgres::PgDb::open(url, connections)?),
+        })
+    }
+
+    pub fn dialect(&self) -> sql::Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => sql::Dialect::Sqlite,
+            #[cfg(feature = "server")]
+            Backend::Postgres(_) => sql::Dialect::Postgres,
+        }
+    }
+
+    /// The SQLite file; `None` on PostgreSQL.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite(db) => Some(&db.path),
+            #[cfg(feature = "server")]
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Where the data lives, for logs: the file's path, or the PostgreSQL server without its
+    /// password.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(db) => db.path.display().to_string(),
+            #[cfg(feature = "server")]
+            Backend::Postgres(db) => db.describe(),
+        }
+    }
+
+    /// Moves on after every committed write that may have changed a credential (see
+    /// [`SqliteDb::credentials_generation`]).
+    pub fn credentials_generation(&self) -> u64 {
+        dispatch!(self, db => db.credentials_generation())
+    }
+
+    /// (writes, transactions) so far: their ratio is the group commit's mean batch.
+    pub fn write_counts(&self) -> (u64, u64) {
+        dispatch!(self, db => db.write_counts())
+    }
+
+    /// Runs `f` on a reader connection on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&sql::Connection<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        dispatch!(self, db => db.read(f).await)
+    }
+
+    /// Runs `f` in one read-only snapshot (all its queries see the same data).
+    pub async fn read_snapshot<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        dispatch!(self, db => db.read_snapshot(f).await)
+    }
+
+    /// Runs `f` on a reader connection on the calling thread (never an async worker's).
+    pub fn read_sync<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&sql::Connection<'_>) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        dispatch!(self, db => db.read_sync(f))
+    }
+
+    /// Runs `f` in one write transaction; its changes stand only if it returns `Ok`, and this
+    /// returns once they are committed. Writes are serialised (SQLite's one writer; on
+    /// PostgreSQL one transaction-scoped lock), so a store function may read and then write.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        dispatch!(self, db => db.write(f).await)
+    }
+
+    /// [`Db::write`] for a short write (a ledger hold, settle or void).
+    pub async fn write_short<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        dispatch!(self, db => db.write_short(f).await)
+    }
+
+    /// The synchronous form of [`Db::write`], for start-up and command-line work (never on an
+    /// async worker).
+    pub fn write_sync<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        dispatch!(self, db => db.write_sync(f))
+    }
+
+    /// True when the database answers a trivial query (used by `/health`).
+    pub async fn ping(&self) -> bool {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map_err(DbError::from)
+        })
+        .await
+        .is_ok()
+    }
+}
+
+impl SqliteDb {
     /// Opens (or creates) the database file, switches it to WAL and applies pending migrations.
     #[tracing::instrument]
-    pub fn open(path: &Path, readers: u32) -> Result<Self, DbError> {
+    fn open(path: &Path, readers: u32) -> Result<Self, DbError> {
         let mut writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
@@ -289,14 +452,10 @@ impl Db {
         )
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Runs `f` on a reader connection on a blocking thread.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&sql::Connection<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
@@ -310,7 +469,7 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let conn = pool.get().map_err(DbError::from)?;
-            f(&conn)
+            f(&sql::Connection::sqlite(&conn))
         })
         .await
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
@@ -321,29 +480,39 @@ impl Db {
     /// committing while a long read runs (docs/BENCHMARKS.md, "Storyboard read").
     pub async fn read_snapshot<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.read(move |conn| {
+        let pool = self.readers.clone();
+        let permit = self
+            .read_gate
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let conn = pool.get().map_err(DbError::from)?;
             // Deferred: the snapshot starts at the first read and takes no lock a writer waits on.
             let tx = conn.unchecked_transaction().map_err(DbError::from)?;
-            let out = f(&tx)?;
+            let out = f(&sql::Connection::sqlite(&tx))?;
             tx.finish().map_err(DbError::from)?;
             Ok(out)
         })
         .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
     /// Runs `f` on a reader connection on the calling thread (short reads off the async path, e.g.
     /// progress figures for an event).
     pub fn read_sync<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> Result<T, E>,
+        F: FnOnce(&sql::Connection<'_>) -> Result<T, E>,
         E: From<DbError>,
     {
         let conn = self.readers.get().map_err(DbError::from)?;
-        f(&conn)
+        f(&sql::Connection::sqlite(&conn))
     }
 
     /// Runs `f` inside a `BEGIN IMMEDIATE` transaction on the writer, on a blocking thread; its
@@ -357,7 +526,7 @@ impl Db {
     /// every write of the batch gets the error and none of them stands.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
@@ -382,7 +551,7 @@ impl Db {
     /// outcome either way: its changes stand only if `f` returns `Ok`, a panic is an error.
     pub async fn write_short<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
@@ -414,7 +583,7 @@ impl Db {
     /// is queued or `write_sync` holds the writer (an export's progress), never waiting for it.
     fn run_alone<T, E, F>(&self, f: F) -> Result<Result<T, E>, F>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T, E>,
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E>,
         E: From<DbError>,
     {
         let idle = self
@@ -579,7 +748,7 @@ impl Db {
     /// The synchronous form of [`Db::write`], for start-up and command-line work.
     pub fn write_sync<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T, E>,
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E>,
         E: From<DbError>,
     {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -595,14 +764,14 @@ impl Db {
         f: F,
     ) -> Result<T, E>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T, E>,
+        F: FnOnce(&sql::Transaction<'_>) -> Result<T, E>,
         E: From<DbError>,
     {
         let out = (|| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(DbError::from)?;
-            let out = f(&tx)?;
+            let out = f(&sql::Connection::sqlite(&tx))?;
             tx.commit().map_err(DbError::from)?;
             Ok(out)
         })();
@@ -612,16 +781,6 @@ impl Db {
             credentials.generation.fetch_add(1, Ordering::AcqRel);
         }
         out
-    }
-
-    /// True when the database answers a trivial query (used by `/health`).
-    pub async fn ping(&self) -> bool {
-        self.read(|c| {
-            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-                .map_err(DbError::from)
-        })
-        .await
-        .is_ok()
     }
 }
 
@@ -768,7 +927,7 @@ mod tests {
         let db = Db::open(&dir.path().join("t.db"), 2).unwrap();
         let (in_read_tx, in_read_rx) = tokio::sync::oneshot::channel::<()>();
         let (wrote_tx, wrote_rx) = std::sync::mpsc::channel::<()>();
-        let count = |c: &Connection| {
+        let count = |c: &sql::Connection<'_>| {
             c.query_row(
                 "SELECT COUNT(*) FROM settings WHERE key = 'long'",
                 [],

@@ -7,7 +7,7 @@
 //! Frames from an image model, or uploaded by a reviewer, have no overlays and are used as they are.
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::sql::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::ExportError;
@@ -28,7 +28,7 @@ fn frame_row(
     c: &Connection,
     blobs: &BlobStore,
     sql: &str,
-    args: impl rusqlite::Params,
+    args: impl crate::db::sql::Params,
 ) -> Result<Option<ShotFrame>, ExportError> {
     let row: Option<(String, String, String)> = c
         .query_row(sql, args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

@@ -23,7 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::sql::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
@@ -100,8 +100,8 @@ impl From<ledger::LedgerError> for ExportError {
     }
 }
 
-impl From<rusqlite::Error> for ExportError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for ExportError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(DbError::from(e))
     }
 }
@@ -612,7 +612,7 @@ const SELECT: &str =
     e.video_length_ms, e.frames, e.cost_credits, e.created_at, e.started_at, e.completed_at
     FROM exports e JOIN projects p ON p.id = e.project_id";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Export> {
+fn from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Export> {
     let id: String = r.get(0)?;
     let settings: String = r.get(5)?;
     let settings: Option<Settings> =

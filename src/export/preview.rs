@@ -14,7 +14,7 @@ use std::{
     time::Instant,
 };
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::sql::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;

@@ -56,8 +56,8 @@ mod tests;
 use crate::error::{CodedError, ErrorCode};
 use std::sync::OnceLock;
 
+use crate::db::sql::{params, Connection, OptionalExtension, Row};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -138,8 +138,8 @@ impl CodedError for LedgerError {
     }
 }
 
-impl From<rusqlite::Error> for LedgerError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for LedgerError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -230,7 +230,7 @@ fn transfer_fingerprint(t: &NewTransfer) -> String {
 const TRANSFER_COLUMNS: &str =
     "id, key, kind, debit_account, credit_account, amount, owner_id, hold_id, description, created_at";
 
-fn transfer_row(r: &Row<'_>) -> rusqlite::Result<Transfer> {
+fn transfer_row(r: &Row<'_>) -> crate::db::sql::Result<Transfer> {
     Ok(Transfer {
         id: r.get(0)?,
         key: r.get(1)?,
@@ -249,8 +249,8 @@ fn transfer_row(r: &Row<'_>) -> rusqlite::Result<Transfer> {
 /// Creates the user's wallet and held accounts if they do not exist yet.
 pub fn ensure_user_accounts(c: &Connection, owner_id: &str, now: &str) -> Result<(), LedgerError> {
     c.prepare_cached(
-        "INSERT OR IGNORE INTO ledger_accounts (id, owner_id, kind, may_go_negative, balance, created_at)
-         VALUES (?1, ?3, 'wallet', 0, 0, ?4), (?2, ?3, 'held', 0, 0, ?4)",
+        "INSERT INTO ledger_accounts (id, owner_id, kind, may_go_negative, balance, created_at)
+         VALUES (?1, ?3, 'wallet', 0, 0, ?4), (?2, ?3, 'held', 0, 0, ?4) ON CONFLICT DO NOTHING",
     )?
     .execute(params![wallet(owner_id), held(owner_id), owner_id, now])?;
     Ok(())
@@ -473,7 +473,7 @@ const HOLD_COLUMNS: &str =
     "id, key, owner_id, estimate, amount, purpose, work_id, description, meta, \
      waived, status, actual, charged, reason, expires_at, created_at, resolved_at";
 
-pub(crate) fn hold_row(r: &Row<'_>) -> rusqlite::Result<Hold> {
+pub(crate) fn hold_row(r: &Row<'_>) -> crate::db::sql::Result<Hold> {
     let meta: String = r.get(8)?;
     Ok(Hold {
         id: r.get(0)?,
@@ -822,7 +822,7 @@ pub fn void_work_in_tx(
                 "SELECT id FROM ledger_holds WHERE purpose = ?1 AND work_id = ?2 AND status = 'pending'",
             )?;
             let rows = stmt.query_map(params![purpose.as_str(), w], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
+            rows.collect::<crate::db::sql::Result<_>>()?
         };
         for h in pending {
             void_in_tx(c, ids, now, &h, reason)?;

@@ -9,8 +9,8 @@
 //! (`quota_grant`, keyed by plan and period so it happens once) and what is left of it at the end of
 //! the period expires (`quota_expire`: the quota minus what was charged in the period, never more than
 //! the wallet holds). Charges draw on the quota first, so bought credits never expire.
+use crate::db::sql::{params, Connection, OptionalExtension};
 use chrono::{DateTime, Months, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -55,7 +55,7 @@ pub struct Plan {
 const PLAN_COLUMNS: &str = "id, owner_id, kind, tier, billing_cycle, status, quota_total, \
      price_credits, starts_at, ends_at, created_at";
 
-fn plan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Plan> {
+fn plan_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Plan> {
     Ok(Plan {
         id: r.get(0)?,
         owner_id: r.get(1)?,
@@ -236,7 +236,7 @@ pub async fn roll_quota(state: &AppState, owner_id: &str) -> Result<(), LedgerEr
             let mut stmt = c.prepare("SELECT key FROM ledger_transfers WHERE key LIKE ?1")?;
             let keys: Vec<String> = stmt
                 .query_map([format!("quota%:{}:%", plan.id)], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::sql::Result<_>>()?;
             let expired = |k: u32| keys.contains(&format!("quota-expire:{}:{k}", plan.id));
             let granted: Vec<u32> = keys
                 .iter()

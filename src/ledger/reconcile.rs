@@ -16,7 +16,7 @@
 //! Auto-fix only ever adds transfers and voids holds; no entry or transfer is edited or deleted.
 use std::collections::BTreeMap;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::sql::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -127,7 +127,7 @@ fn run(
                     "SELECT DISTINCT account_id FROM ledger_entries WHERE transfer_id = ?1",
                 )?;
                 let r = s.query_map([&id], |r| r.get(0))?;
-                r.collect::<rusqlite::Result<_>>()?
+                r.collect::<crate::db::sql::Result<_>>()?
             };
             unbalanced_accounts.extend(accounts);
             unbalanced_accounts.extend([debit.clone(), credit.clone()]);
@@ -162,7 +162,7 @@ fn run(
                     r.get::<_, i64>(3)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::sql::Result<Vec<_>>>()?;
         for (id, owner, projected, sum) in rows {
             if projected == sum {
                 continue;
@@ -231,7 +231,7 @@ fn run(
                     r.get::<_, String>(3)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::sql::Result<Vec<_>>>()?;
         for (node_run, owner, cost, kind) in rows {
             let mut i = Issue::new(
                 "unsettled_work",
@@ -305,7 +305,7 @@ fn run(
                     r.get::<_, i64>(3)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::sql::Result<Vec<_>>>()?;
         for (hold_id, owner, work, charged) in rows {
             let mut i = Issue::new(
                 "charge_without_work",

@@ -361,7 +361,7 @@ async fn check_model(e: &Env, m: &Model) -> Result<(), String> {
             ));
         }
     }
-    let path = e.state.db.path().to_path_buf();
+    let path = e.state.db.path().unwrap().to_path_buf();
     let c = Connection::open(path).unwrap();
     check_invariants(&c)
 }
@@ -469,7 +469,7 @@ async fn members_are_not_charged_and_zero_cost_work_is_recorded() {
             available: 101
         }
     ));
-    let c = Connection::open(e.state.db.path()).unwrap();
+    let c = Connection::open(e.state.db.path().unwrap()).unwrap();
     check_invariants(&c).unwrap();
 }
 
@@ -533,6 +533,6 @@ async fn a_subscription_grants_its_quota_monthly_and_unused_quota_expires() {
     let b = balance(&e.state, u).await.unwrap();
     // The plan (monthly) ended: the quota of its one period expired and none is granted.
     assert_eq!(b.available, 10 + 2000 - 250 - 1750);
-    let c = Connection::open(e.state.db.path()).unwrap();
+    let c = Connection::open(e.state.db.path().unwrap()).unwrap();
     check_invariants(&c).unwrap();
 }

@@ -1,7 +1,7 @@
 //! Read models over the ledger (docs/API-LEDGER.md): transactions, holds, the dashboard, usage and
 //! invoices. Everything is derived from transfers and holds; nothing here writes.
+use crate::db::sql::{params, types::Value as SqlValue, Connection};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use rusqlite::{params, types::Value as SqlValue, Connection};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -139,7 +139,7 @@ pub async fn transactions(
             }
             let total: i64 = c.query_row(
                 &format!("SELECT COUNT(*) FROM ledger_transfers t WHERE {wh}"),
-                rusqlite::params_from_iter(args.iter()),
+                crate::db::sql::params_from_iter(args.iter()),
                 |r| r.get(0),
             )?;
             let total = total as u64;
@@ -159,7 +159,7 @@ pub async fn transactions(
                  WHERE {wh} ORDER BY t.rowid DESC LIMIT ?{li} OFFSET ?{oi}"
             );
             let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            let rows = stmt.query_map(crate::db::sql::params_from_iter(args.iter()), |r| {
                 let (debit, credit, amount): (String, String, i64) = (r.get(2)?, r.get(3)?, r.get(4)?);
                 let signed = |acct: &str| {
                     if credit == acct {
@@ -184,7 +184,7 @@ pub async fn transactions(
                     work_id: r.get(9)?,
                 })
             })?;
-            let items = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            let items = rows.collect::<crate::db::sql::Result<Vec<_>>>()?;
             Ok((items, total))
         })
         .await
@@ -214,7 +214,7 @@ pub async fn holds(
                 super::HOLD_COLUMNS
             ))?;
             let rows = stmt.query_map(params![owner, status, limit, offset as i64], hold_row)?;
-            Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
+            Ok((rows.collect::<crate::db::sql::Result<Vec<_>>>()?, total))
         })
         .await
 }
@@ -267,7 +267,7 @@ fn usage_days(
         ))
     })?;
     let by_day: std::collections::HashMap<String, (i64, i64)> = rows
-        .collect::<rusqlite::Result<Vec<_>>>()?
+        .collect::<crate::db::sql::Result<Vec<_>>>()?
         .into_iter()
         .map(|(d, s, n)| (d, (s, n)))
         .collect();
@@ -402,7 +402,7 @@ pub async fn usage(
     state
         .db
         .read(move |c| {
-            let q = |purpose: &str| -> rusqlite::Result<(i64, i64)> {
+            let q = |purpose: &str| -> crate::db::sql::Result<(i64, i64)> {
                 c.query_row(
                     "SELECT COUNT(*), COALESCE(SUM(charged), 0) FROM ledger_holds
                      WHERE owner_id = ?1 AND purpose = ?2 AND created_at >= ?3 AND created_at < ?4",
@@ -434,7 +434,7 @@ pub async fn usage(
                         credits: r.get(2)?,
                     })
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             Ok(Usage {
                 user_id: owner.clone(),
                 period: Period {
@@ -498,7 +498,7 @@ pub async fn invoices(
                 .query_map([&owner], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             let total = all.len() as u64;
             let short: String = owner.chars().filter(|c| *c != '-').take(12).collect();
             let items = all

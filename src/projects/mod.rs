@@ -1,7 +1,7 @@
 //! Projects (docs/API-CONVENTIONS.md): the unit a creator works in. Deletes are soft so they can
 //! be undone.
+use crate::db::sql::{params, OptionalExtension, Row};
 use crate::error::{CodedError, ErrorCode};
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -162,8 +162,8 @@ impl CodedError for ProjectError {
     }
 }
 
-impl From<rusqlite::Error> for ProjectError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for ProjectError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -213,7 +213,7 @@ const COLUMNS: &str =
       WHERE h.version_id = p.current_version_id AND h.deleted_at IS NULL
       ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS thumbnail_asset_id";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
+fn from_row(r: &Row<'_>) -> crate::db::sql::Result<Project> {
     Ok(Project {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -232,7 +232,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
 }
 
 pub(crate) fn load(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     id: &str,
 ) -> Result<Project, ProjectError> {
@@ -282,7 +282,7 @@ pub async fn create(
 
 /// Inserts a project with its first (empty, current) version inside the caller's transaction.
 pub(crate) fn insert_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     ids: &dyn crate::clock::IdSource,
     owner_id: &str,
     mut row: Project,
@@ -370,11 +370,11 @@ fn status_term(filtered: bool) -> &'static str {
 /// read one range of an index of migration 0013 (`projects_list`, `projects_list_status`), so a
 /// page costs the same at 20 or 10,000 projects, and both stay prepared (`prepare_cached`).
 pub(crate) fn list_page(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     status: Option<&str>,
     page: PageSpec,
-) -> rusqlite::Result<(Vec<Project>, u64)> {
+) -> crate::db::sql::Result<(Vec<Project>, u64)> {
     let filtered = status.is_some();
     let mut count = c.prepare_cached(list_count_sql(filtered))?;
     let total: i64 = if filtered {
@@ -391,7 +391,7 @@ pub(crate) fn list_page(
             params![owner_id, status, None::<i64>, page.offset as i64],
             from_row,
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
     Ok((items, total as u64))
 }
 
@@ -562,7 +562,9 @@ const DERIVED_SHOWN: &str = "SELECT p.id, p.owner_id, p.deleted_at,
 /// Where the stored list columns (`projects.shown_status`, `projects.shown_updated_at`, the
 /// `project_counts` totals) disagree with what the projects' runs and exports make them, one line
 /// each; empty when they all agree. A consistency check for tests (it reads every project).
-pub fn stored_list_columns_drift(c: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+pub fn stored_list_columns_drift(
+    c: &crate::db::sql::Connection,
+) -> crate::db::sql::Result<Vec<String>> {
     let mut drift = Vec::new();
     let mut stmt = c.prepare(&format!(
         "SELECT d.id, d.shown_status, p.shown_status, d.shown_updated_at, p.shown_updated_at
@@ -640,7 +642,7 @@ async fn instance_with_projects(
 
 #[cfg(test)]
 mod stored_column_tests {
-    use rusqlite::params;
+    use crate::db::sql::params;
 
     /// Migration 0013's triggers keep the stored list columns and totals equal to their derivation
     /// through every kind of change, made here in SQL as any code (or a cascade) could make it.
@@ -804,6 +806,7 @@ mod peer_sql_tests {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Db::open(&dir.path().join("t.db"), 1).unwrap();
         db.read_sync(|c| {
+            let c = c.as_sqlite().expect("a SQLite plan");
             for filtered in [false, true] {
                 for (sql, index) in [
                     (
@@ -879,9 +882,9 @@ mod peer_sql_tests {
                         super::list_count_sql(filtered).to_string(),
                         super::list_page_sql(filtered, 2),
                     ] {
-                        let stmt = c.prepare_cached(&sql)?;
+                        let mut stmt = c.prepare_cached(&sql)?;
                         assert_eq!(
-                            stmt.get_status(StatementStatus::RePrepare),
+                            stmt.sqlite_status(StatementStatus::RePrepare),
                             0,
                             "re-prepared: {sql}"
                         );

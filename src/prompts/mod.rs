@@ -8,7 +8,7 @@ pub mod engine;
 use crate::error::{CodedError, ErrorCode, FieldError};
 use std::collections::BTreeMap;
 
-use rusqlite::{params, types::Type, OptionalExtension, Row};
+use crate::db::sql::{params, types::Type, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -221,8 +221,8 @@ impl CodedError for PromptError {
     }
 }
 
-impl From<rusqlite::Error> for PromptError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for PromptError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -398,7 +398,7 @@ pub fn resolve_variables(
 const VERSION_COLUMNS: &str =
     "v.id, v.template_id, v.number, v.body, v.variables, v.note, v.created_at";
 
-fn version_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<PromptVersion> {
+fn version_from_row(r: &Row<'_>, at: usize) -> crate::db::sql::Result<PromptVersion> {
     let variables: String = r.get(at + 4)?;
     let variables: Vec<VariableSpec> = serde_json::from_str(&variables)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(at + 4, Type::Text, Box::new(e)))?;
@@ -424,7 +424,7 @@ fn select_templates() -> String {
     )
 }
 
-fn template_from_row(r: &Row<'_>) -> rusqlite::Result<PromptTemplate> {
+fn template_from_row(r: &Row<'_>) -> crate::db::sql::Result<PromptTemplate> {
     Ok(PromptTemplate {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -436,7 +436,11 @@ fn template_from_row(r: &Row<'_>) -> rusqlite::Result<PromptTemplate> {
     })
 }
 
-fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<PromptTemplate, PromptError> {
+fn load(
+    c: &crate::db::sql::Connection,
+    owner_id: &str,
+    id: &str,
+) -> Result<PromptTemplate, PromptError> {
     c.query_row(
         &format!(
             "{} WHERE t.id = ?1 AND t.owner_id = ?2 AND t.deleted_at IS NULL",
@@ -450,7 +454,11 @@ fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<PromptTemp
 }
 
 /// 404 unless the owner has this live template (another user's template does not exist for them).
-fn ensure_template(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<(), PromptError> {
+fn ensure_template(
+    c: &crate::db::sql::Connection,
+    owner_id: &str,
+    id: &str,
+) -> Result<(), PromptError> {
     c.query_row(
         "SELECT 1 FROM prompt_templates WHERE id = ?1 AND owner_id = ?2 AND deleted_at IS NULL",
         params![id, owner_id],
@@ -461,7 +469,7 @@ fn ensure_template(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result
 }
 
 fn load_version(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     template_id: &str,
     version_id: &str,
@@ -481,7 +489,7 @@ fn load_version(
 
 /// The unique index would reject a duplicate too, but as a 500; this names the field.
 fn ensure_name_free(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     name: &str,
     except_id: &str,
@@ -504,7 +512,10 @@ fn ensure_name_free(
     Ok(())
 }
 
-fn insert_version(tx: &rusqlite::Transaction<'_>, v: &PromptVersion) -> Result<(), PromptError> {
+fn insert_version(
+    tx: &crate::db::sql::Transaction<'_>,
+    v: &PromptVersion,
+) -> Result<(), PromptError> {
     let variables = serde_json::to_string(&v.variables)
         .map_err(|e| DbError::Task(format!("cannot encode variables: {e}")))?;
     tx.execute(
@@ -629,7 +640,7 @@ pub async fn list(
                     params![owner_id, q, page.limit, page.offset as i64],
                     template_from_row,
                 )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             Ok((items, total as u64))
         })
         .await
@@ -781,7 +792,7 @@ pub async fn list_versions(
                 .query_map(params![template_id, page.limit, page.offset as i64], |r| {
                     version_from_row(r, 0)
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             Ok((items, total as u64))
         })
         .await

@@ -303,8 +303,8 @@ impl From<Invalid> for RegistryError {
     }
 }
 
-impl From<rusqlite::Error> for RegistryError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for RegistryError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }

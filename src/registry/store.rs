@@ -1,5 +1,5 @@
 //! The registry's SQL: every query on `ai_providers`, `ai_models` and the `ai.*` settings.
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::db::sql::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
 use super::{
@@ -35,7 +35,7 @@ fn kind_of(s: &str) -> ModelKind {
 
 const PROVIDER_COLUMNS: &str = "id, name, adapter, base_url, secret_masked, enabled, max_concurrency, builtin, created_at, updated_at";
 
-fn provider_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
+fn provider_row(r: &Row<'_>) -> crate::db::sql::Result<Provider> {
     let masked: Option<String> = r.get(4)?;
     Ok(Provider {
         id: r.get(0)?,
@@ -63,7 +63,7 @@ pub(super) fn list_providers(
     ))?;
     let items = stmt
         .query_map(params![limit, offset as i64], provider_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
     Ok((items, total as u64))
 }
 
@@ -82,7 +82,7 @@ pub(super) fn provider_by_name(
     base_url: &str,
 ) -> Result<Option<Provider>, DbError> {
     Ok(c.query_row(
-        &format!("SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE name = ?1 COLLATE NOCASE AND base_url = ?2 AND builtin = 0"),
+        &format!("SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE lower(name) = lower(?1) AND base_url = ?2 AND builtin = 0"),
         params![name, base_url],
         provider_row,
     )
@@ -110,15 +110,11 @@ pub(super) struct ProviderRow {
     pub max_concurrency: u32,
 }
 
-fn unique_name(e: rusqlite::Error, name: &str) -> RegistryError {
+fn unique_name(e: crate::db::sql::Error, name: &str) -> RegistryError {
     match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            RegistryError::Conflict(format!(
-                "a provider named '{name}' with this base URL exists already"
-            ))
-        }
+        e if e.is_constraint_violation() => RegistryError::Conflict(format!(
+            "a provider named '{name}' with this base URL exists already"
+        )),
         other => other.into(),
     }
 }
@@ -193,7 +189,7 @@ const MODEL_SELECT: &str =
         EXISTS (SELECT 1 FROM settings s WHERE s.key = 'ai.default.' || m.kind AND s.value = m.id)
      FROM ai_models m JOIN ai_providers p ON p.id = m.provider_id";
 
-fn model_row(r: &Row<'_>) -> rusqlite::Result<Model> {
+fn model_row(r: &Row<'_>) -> crate::db::sql::Result<Model> {
     let kind = kind_of(&r.get::<_, String>(3)?);
     let config: String = r.get(9)?;
     let config = crate::db::json_column("ai_models.config", &config, serde_json::json!({}));
@@ -275,7 +271,7 @@ pub(super) fn list_models(
         WHERE m.deleted_at IS NULL
           AND (?1 IS NULL OR m.kind = ?1)
           AND (?2 IS NULL OR m.category = ?2)
-          AND (?3 IS NULL OR p.id = ?3 OR p.name = ?3 COLLATE NOCASE)
+          AND (?3 IS NULL OR p.id = ?3 OR lower(p.name) = lower(?3))
           AND (?4 IS NULL OR m.is_active = ?4)
           AND (?5 IS NULL OR m.name LIKE ?5 ESCAPE '\\' OR m.model_name LIKE ?5 ESCAPE '\\'
                OR p.name LIKE ?5 ESCAPE '\\')";
@@ -285,7 +281,7 @@ pub(super) fn list_models(
     let dir = if f.descending { "DESC" } else { "ASC" };
     let order = match f.sort_by.as_deref() {
         Some("price") => format!("m.credits_cost {dir}, m.name"),
-        Some("name") => format!("m.name COLLATE NOCASE {dir}"),
+        Some("name") => format!("lower(m.name) {dir}"),
         Some("popularity") => format!("m.popularity {dir}, m.name"),
         _ => "m.builtin DESC, m.kind, m.created_at".to_string(),
     };
@@ -307,7 +303,7 @@ pub(super) fn list_models(
             ],
             model_row,
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
     Ok((items, total as u64))
 }
 

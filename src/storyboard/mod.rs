@@ -8,7 +8,7 @@ pub mod status;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::{params, OptionalExtension, Row};
+use crate::db::sql::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -319,7 +319,7 @@ struct ShotRow {
     moved: bool,
 }
 
-fn shot_row(r: &Row<'_>) -> rusqlite::Result<ShotRow> {
+fn shot_row(r: &Row<'_>) -> crate::db::sql::Result<ShotRow> {
     let kind: String = r.get(4)?;
     let dialogue: String = r.get(6)?;
     let character_ids: String = r.get(7)?;
@@ -352,7 +352,7 @@ fn shot_row(r: &Row<'_>) -> rusqlite::Result<ShotRow> {
     })
 }
 
-fn write_shot(tx: &rusqlite::Connection, s: &ShotRow) -> rusqlite::Result<()> {
+fn write_shot(tx: &crate::db::sql::Connection, s: &ShotRow) -> crate::db::sql::Result<()> {
     tx.execute(
         "INSERT INTO shots (id, version_id, scene_id, order_key, kind, description, dialogue, character_ids,
                             shot_type, camera_move, duration_ms, status, keyframe_asset_id, clip_asset_id,
@@ -398,9 +398,9 @@ fn secs(ms: i64) -> f64 {
 }
 
 fn character_names(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     project_id: &str,
-) -> rusqlite::Result<HashMap<String, String>> {
+) -> crate::db::sql::Result<HashMap<String, String>> {
     let mut stmt = c.prepare("SELECT id, name FROM characters WHERE project_id = ?1")?;
     let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
@@ -449,9 +449,9 @@ fn to_view(
 
 /// Live shots of a version in order, each with its scene number and 1-based position.
 fn version_shots(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     version_id: &str,
-) -> rusqlite::Result<Vec<(ShotRow, u32, u32)>> {
+) -> crate::db::sql::Result<Vec<(ShotRow, u32, u32)>> {
     let mut stmt = c.prepare(&format!(
         "SELECT {SHOT_COLUMNS}, s.number, ROW_NUMBER() OVER (ORDER BY h.order_key, h.id)
          FROM shots h JOIN scenes s ON s.id = h.scene_id
@@ -465,7 +465,7 @@ fn version_shots(
 /// A shot of one of the owner's live projects (trashed shots only when `include_deleted`), with
 /// its project id.
 fn load_shot(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     shot_id: &str,
     include_deleted: bool,
@@ -491,7 +491,11 @@ fn load_shot(
     }
 }
 
-fn shot_view(c: &rusqlite::Connection, row: ShotRow, project_id: &str) -> Result<Shot, EditError> {
+fn shot_view(
+    c: &crate::db::sql::Connection,
+    row: ShotRow,
+    project_id: &str,
+) -> Result<Shot, EditError> {
     let scene_number: u32 = c.query_row(
         "SELECT number FROM scenes WHERE id = ?1",
         [&row.scene_id],
@@ -507,7 +511,7 @@ fn shot_view(c: &rusqlite::Connection, row: ShotRow, project_id: &str) -> Result
     Ok(to_view(row, project_id, scene_number, number, &names))
 }
 
-fn scene_from_row(r: &Row<'_>) -> rusqlite::Result<Scene> {
+fn scene_from_row(r: &Row<'_>) -> crate::db::sql::Result<Scene> {
     Ok(Scene {
         id: r.get(0)?,
         version_id: r.get(1)?,
@@ -530,7 +534,10 @@ const SCENE_SELECT: &str =
      FROM scenes s LEFT JOIN shots h ON h.scene_id = s.id AND h.deleted_at IS NULL";
 const SCENE_GROUP: &str = "GROUP BY s.id";
 
-fn version_scenes(c: &rusqlite::Connection, version_id: &str) -> rusqlite::Result<Vec<Scene>> {
+fn version_scenes(
+    c: &crate::db::sql::Connection,
+    version_id: &str,
+) -> crate::db::sql::Result<Vec<Scene>> {
     let mut stmt = c.prepare(&format!(
         "{SCENE_SELECT} WHERE s.version_id = ?1 {SCENE_GROUP} ORDER BY s.number, s.id"
     ))?;
@@ -540,7 +547,10 @@ fn version_scenes(c: &rusqlite::Connection, version_id: &str) -> rusqlite::Resul
 
 /// A version's scenes in order, without their shot figures (the storyboard read adds them up from
 /// the shots it reads anyway).
-fn version_scene_rows(c: &rusqlite::Connection, version_id: &str) -> rusqlite::Result<Vec<Scene>> {
+fn version_scene_rows(
+    c: &crate::db::sql::Connection,
+    version_id: &str,
+) -> crate::db::sql::Result<Vec<Scene>> {
     let mut stmt = c.prepare(
         "SELECT s.id, s.version_id, s.number, s.episode, s.heading, s.location, s.time_of_day, \
                 s.int_ext, 0, 0 \
@@ -551,7 +561,7 @@ fn version_scene_rows(c: &rusqlite::Connection, version_id: &str) -> rusqlite::R
 }
 
 fn load_scene(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     scene_id: &str,
 ) -> Result<(Scene, String), EditError> {
@@ -627,7 +637,7 @@ fn check_dialogue(lines: &[DialogueLine]) -> Result<(), EditError> {
 
 /// Every id must be a live character of the project.
 fn check_characters(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     project_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>, EditError> {
@@ -691,7 +701,7 @@ fn scene_key(heading: Option<&str>) -> String {
 ///
 /// `None` (an empty script) removes the parser's shots.
 pub(crate) fn apply_breakdown_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     ids: &dyn IdSource,
     project_id: &str,
     version_id: &str,
@@ -768,7 +778,7 @@ pub(crate) fn apply_breakdown_in_tx(
              ORDER BY h.order_key, h.id"
         ))?;
         let rows = stmt.query_map([version_id], shot_row)?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<crate::db::sql::Result<_>>()?
     };
     let old_fps: Vec<&str> = old_parser
         .iter()
@@ -802,7 +812,7 @@ pub(crate) fn apply_breakdown_in_tx(
         let mut stmt =
             tx.prepare("SELECT order_key FROM shots WHERE version_id = ?1 AND deleted_at IS NULL")?;
         let rows = stmt.query_map([version_id], |r| r.get::<_, String>(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<crate::db::sql::Result<_>>()?
     };
     let first_parse = keys.is_empty();
     let spread = if first_parse {
@@ -975,7 +985,7 @@ pub(crate) fn apply_breakdown_in_tx(
                AND deleted_at IS NULL ORDER BY created_at, name",
         )?;
         let rows = stmt.query_map([project_id], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<crate::db::sql::Result<_>>()?
     };
     let (scene_count, shot_count, total_ms): (u32, u32, i64) = tx.query_row(
         "SELECT (SELECT COUNT(*) FROM scenes WHERE version_id = ?1),
@@ -1006,9 +1016,9 @@ pub(crate) fn apply_breakdown_in_tx(
 
 /// (shot id, scene id) of every live shot, in order.
 fn version_shots_any_scene(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     version_id: &str,
-) -> rusqlite::Result<Vec<(String, String)>> {
+) -> crate::db::sql::Result<Vec<(String, String)>> {
     let mut stmt = c.prepare(
         "SELECT id, scene_id FROM shots WHERE version_id = ?1 AND deleted_at IS NULL
          ORDER BY order_key, id",
@@ -1019,7 +1029,7 @@ fn version_shots_any_scene(
 
 /// Copies scenes and shots (live and trashed) of one version into another, with new ids.
 pub(crate) fn copy_version_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     ids: &dyn IdSource,
     from: &str,
     to: &str,
@@ -1029,7 +1039,7 @@ pub(crate) fn copy_version_in_tx(
     let scene_rows: Vec<String> = {
         let mut stmt = tx.prepare("SELECT id FROM scenes WHERE version_id = ?1")?;
         let rows = stmt.query_map([from], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<crate::db::sql::Result<_>>()?
     };
     for old in scene_rows {
         let new = ids.new_id().to_string();
@@ -1047,7 +1057,7 @@ pub(crate) fn copy_version_in_tx(
             "SELECT {SHOT_COLUMNS} FROM shots h WHERE h.version_id = ?1"
         ))?;
         let rows = stmt.query_map([from], shot_row)?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<crate::db::sql::Result<_>>()?
     };
     for mut s in shots {
         s.id = ids.new_id().to_string();
@@ -1066,10 +1076,10 @@ pub(crate) fn copy_version_in_tx(
 /// The whole storyboard of `version` in three queries (characters, scenes, shots), whatever its
 /// size: never a query per scene or per shot.
 fn storyboard_view(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     project_id: &str,
     version_id: &str,
-) -> rusqlite::Result<StoryboardView> {
+) -> crate::db::sql::Result<StoryboardView> {
     let names = character_names(c, project_id)?;
     let mut scenes: Vec<SceneWithShots> = version_scene_rows(c, version_id)?
         .into_iter()
@@ -1223,7 +1233,7 @@ pub async fn get_shot(state: &AppState, owner_id: &str, shot_id: &str) -> Result
 /// The scene a new shot goes in: by id, by number (created if missing), or the last one
 /// (created when the version has none).
 fn resolve_scene(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     ids: &dyn IdSource,
     version_id: &str,
     scene_id: Option<&str>,
@@ -1276,11 +1286,11 @@ fn resolve_scene(
 
 /// The live key right after `key` (or the first key), skipping `except`.
 fn next_key(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     version_id: &str,
     key: Option<&str>,
     except: &str,
-) -> rusqlite::Result<Option<String>> {
+) -> crate::db::sql::Result<Option<String>> {
     c.query_row(
         "SELECT order_key FROM shots WHERE version_id = ?1 AND deleted_at IS NULL AND id != ?3
            AND (?2 IS NULL OR order_key > ?2)
@@ -1292,11 +1302,11 @@ fn next_key(
 }
 
 fn prev_key(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     version_id: &str,
     key: &str,
     except: &str,
-) -> rusqlite::Result<Option<String>> {
+) -> crate::db::sql::Result<Option<String>> {
     c.query_row(
         "SELECT order_key FROM shots WHERE version_id = ?1 AND deleted_at IS NULL AND id != ?3
            AND order_key < ?2

@@ -101,9 +101,10 @@ async fn the_hot_storyboard_queries_use_indexes() {
     let (p, v) = made.pop().unwrap();
 
     // The same statements the services run, on a connection of our own that is traced.
-    let c = Connection::open(dir.path().join("storyloom.db")).unwrap();
-    c.pragma_update(None, "foreign_keys", "ON").unwrap();
-    c.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(record));
+    let raw = Connection::open(dir.path().join("storyloom.db")).unwrap();
+    raw.pragma_update(None, "foreign_keys", "ON").unwrap();
+    raw.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(record));
+    let c = crate::db::sql::Connection::sqlite(&raw);
 
     // Reads: the storyboard, its scenes, a scene, a shot, the versions.
     let version = versions::current_version(&c, &owner, &p).unwrap().unwrap();
@@ -143,11 +144,20 @@ async fn the_hot_storyboard_queries_use_indexes() {
     // Writes on the hot path: a re-parse of a changed script, and a new project.
     let breakdown = script::parse(&script_of(4, "ours, longer")).unwrap();
     let ids = SequentialIds::default();
-    let tx = c.unchecked_transaction().unwrap();
-    apply_breakdown_in_tx(&tx, &ids, &p, &v, Some(&breakdown), "2026-02-08T10:01:00Z").unwrap();
+    let tx = raw.unchecked_transaction().unwrap();
+    let in_tx = crate::db::sql::Connection::sqlite(&tx);
+    apply_breakdown_in_tx(
+        &in_tx,
+        &ids,
+        &p,
+        &v,
+        Some(&breakdown),
+        "2026-02-08T10:01:00Z",
+    )
+    .unwrap();
     tx.rollback().unwrap();
 
-    c.trace_v2(TraceEventCodes::empty(), None);
+    raw.trace_v2(TraceEventCodes::empty(), None);
     let statements = std::mem::take(&mut *STATEMENTS.lock().unwrap());
     assert!(
         statements.iter().any(|s| s.contains("FROM shots")),
@@ -161,7 +171,7 @@ async fn the_hot_storyboard_queries_use_indexes() {
             || upper.starts_with("DELETE")
             || upper.starts_with("INSERT")
     }) {
-        for scan in full_scans(&c, sql) {
+        for scan in full_scans(&raw, sql) {
             scanned.push(format!(
                 "{scan}\n    in: {}",
                 sql.split_whitespace().collect::<Vec<_>>().join(" ")

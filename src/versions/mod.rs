@@ -2,8 +2,8 @@
 //!
 //! A version is a snapshot of script + breakdown (scenes, shots) + chosen assets. One version of a
 //! project is current; a new version can branch from any version, copying all of it.
+use crate::db::sql::{params, OptionalExtension, Row};
 use crate::error::{CodedError, ErrorCode};
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -67,8 +67,8 @@ impl CodedError for EditError {
     }
 }
 
-impl From<rusqlite::Error> for EditError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for EditError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -198,7 +198,7 @@ const VERSION_COLUMNS: &str =
      (SELECT COUNT(*) FROM shots h WHERE h.version_id = v.id AND h.deleted_at IS NULL), \
      v.created_at, v.updated_at";
 
-fn version_from_row(r: &Row<'_>) -> rusqlite::Result<Version> {
+fn version_from_row(r: &Row<'_>) -> crate::db::sql::Result<Version> {
     let metadata: String = r.get(5)?;
     Ok(Version {
         id: r.get(0)?,
@@ -225,11 +225,11 @@ fn version_from_row(r: &Row<'_>) -> rusqlite::Result<Version> {
 /// The project's current version, creating version 1 for a project that has none (projects made
 /// before versions existed). Runs in the caller's transaction.
 pub(crate) fn ensure_current_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     ids: &dyn IdSource,
     project_id: &str,
     now: &str,
-) -> rusqlite::Result<String> {
+) -> crate::db::sql::Result<String> {
     let current: Option<String> = tx
         .query_row(
             "SELECT current_version_id FROM projects WHERE id = ?1",
@@ -261,7 +261,7 @@ pub(crate) fn ensure_current_in_tx(
 
 /// Checks the project is the owner's and live, and the version belongs to it.
 pub(crate) fn load_version(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     project_id: &str,
     version_id: &str,
@@ -281,7 +281,7 @@ pub(crate) fn load_version(
 
 /// The current version of an owned project (created if missing).
 pub(crate) fn current_version_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     ids: &dyn IdSource,
     owner_id: &str,
     project_id: &str,
@@ -295,7 +295,7 @@ pub(crate) fn current_version_in_tx(
 /// The current version of an owned project, or `None` when it has none yet (a project from before
 /// versions): for reads, which never create it.
 pub(crate) fn current_version(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     project_id: &str,
 ) -> Result<Option<Version>, EditError> {
@@ -306,7 +306,7 @@ pub(crate) fn current_version(
 }
 
 pub(crate) fn list_page(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     project_id: &str,
     page: PageSpec,
 ) -> Result<(Vec<Version>, u64), EditError> {
@@ -324,7 +324,7 @@ pub(crate) fn list_page(
             params![project_id, page.limit, page.offset as i64],
             version_from_row,
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
     Ok((items, total as u64))
 }
 
@@ -448,7 +448,10 @@ pub async fn create(
 }
 
 /// Keeps `projects.script` (the project's own `script` field) equal to the current version's script.
-fn sync_project_script(tx: &rusqlite::Connection, project_id: &str) -> rusqlite::Result<()> {
+fn sync_project_script(
+    tx: &crate::db::sql::Connection,
+    project_id: &str,
+) -> crate::db::sql::Result<()> {
     tx.execute(
         "UPDATE projects SET script = (SELECT script_text FROM project_versions
                                        WHERE id = projects.current_version_id)

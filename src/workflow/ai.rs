@@ -6,7 +6,7 @@
 //! single call and uses the node's own hold.
 use std::time::Duration;
 
-use rusqlite::{params, OptionalExtension};
+use crate::db::sql::{params, OptionalExtension};
 use serde_json::{json, Value};
 
 use super::{
@@ -280,7 +280,7 @@ pub(crate) async fn void_call(state: &AppState, hold: &CallHold, why: &str) {
 
 /// Settles a call's hold for `actual` inside the caller's transaction (never above the hold).
 pub(crate) fn settle_call_in_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     state: &AppState,
     hold_id: &str,
     actual: i64,
@@ -622,7 +622,8 @@ pub(crate) async fn llm_prompt(ctx: &NodeCtx, hold_estimate: i64) -> Result<Outc
         .db
         .write(move |tx| {
             tx.execute(
-                "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cache_key) DO UPDATE SET output = excluded.output, created_at = excluded.created_at",
                 params![key, stored, now],
             )?;
             registry::count_use(tx, &model_id)
@@ -1234,7 +1235,8 @@ async fn record_generated(
             assets::insert_in_tx(tx, &aid, &now, &new)?;
             if let Some((key, output)) = cache {
                 tx.execute(
-                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cache_key) DO UPDATE SET output = excluded.output, created_at = excluded.created_at",
                     params![key, output.to_string(), now],
                 )?;
             }

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use rusqlite::{params, OptionalExtension};
+use crate::db::sql::{params, OptionalExtension};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -83,8 +83,8 @@ impl From<DbError> for NodeError {
     }
 }
 
-impl From<rusqlite::Error> for NodeError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for NodeError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::transient(e.to_string())
     }
 }
@@ -156,7 +156,7 @@ async fn characters(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
                 Ok(json!({"id": r.get::<_, String>(0)?, "name": r.get::<_, String>(1)?,
                           "voice": r.get::<_, Option<String>>(2)?, "status": r.get::<_, String>(3)?}))
             })?;
-            Ok::<_, DbError>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<_>>>()?)
         })
         .await?;
     let n = list.len();
@@ -187,7 +187,7 @@ async fn design(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
                 Ok((r.get::<_, String>(0)?,
                     json!({"name": r.get::<_, String>(1)?, "description": r.get::<_, Option<String>>(2)?})))
             })?;
-            Ok::<_, DbError>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<_>>>()?)
         })
         .await?;
     let model = Arc::new(model);
@@ -343,8 +343,8 @@ async fn fan_out(
         .write(move |tx| {
             for k in &keys {
                 tx.execute(
-                    "INSERT OR IGNORE INTO node_items (node_run_id, item_key, status, updated_at)
-                     VALUES (?1, ?2, ?4, ?3)",
+                    "INSERT INTO node_items (node_run_id, item_key, status, updated_at)
+                     VALUES (?1, ?2, ?4, ?3) ON CONFLICT DO NOTHING",
                     params![nrid, k, now, ItemStatus::Pending],
                 )?;
             }
@@ -735,7 +735,8 @@ async fn render_candidate(
                 .write(move |tx| {
                     assets::insert_in_tx(tx, &aid, &now2, &new)?;
                     tx.execute(
-                        "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                        "INSERT INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cache_key) DO UPDATE SET output = excluded.output, created_at = excluded.created_at",
                         params![key, json!({"asset_id": aid}).to_string(), now2],
                     )
                     .map_err(DbError::from)
@@ -878,8 +879,8 @@ async fn review_gate(ctx: &NodeCtx) -> Result<Outcome, NodeError> {
             for img in &list {
                 let key = img["shot_id"].as_str().unwrap_or_default();
                 tx.execute(
-                    "INSERT OR IGNORE INTO node_items (node_run_id, item_key, status, output, updated_at)
-                     VALUES (?1, ?2, ?5, ?3, ?4)",
+                    "INSERT INTO node_items (node_run_id, item_key, status, output, updated_at)
+                     VALUES (?1, ?2, ?5, ?3, ?4) ON CONFLICT DO NOTHING",
                     params![nrid, key, img.to_string(), now, ItemStatus::Pending],
                 )?;
             }
@@ -911,7 +912,7 @@ async fn current_voices(ctx: &NodeCtx) -> Result<BTreeMap<String, String>, NodeE
             let rows = stmt.query_map([&project_id], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })?;
-            Ok::<_, DbError>(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<BTreeMap<_, _>>>()?)
         })
         .await?;
     Ok(voices)
@@ -1125,7 +1126,8 @@ async fn speak_line(
             assets::insert_in_tx(tx, &aid, &now, &new)?;
             if cacheable {
                 tx.execute(
-                    "INSERT OR REPLACE INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO node_cache (cache_key, output, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cache_key) DO UPDATE SET output = excluded.output, created_at = excluded.created_at",
                     params![cache_key, o2, now],
                 )?;
             }

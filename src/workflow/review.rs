@@ -8,7 +8,7 @@
 //! passes the gate only when no rejection is left without an approved replacement, unless the
 //! reviewer continues with `keep_unresolved` (those shots keep their current frame, recorded as
 //! approved, so a finished review never shows "rejected" for a frame in the video).
-use rusqlite::{params, OptionalExtension};
+use crate::db::sql::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -167,7 +167,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> RunError {
 
 /// The review node run and its run, checking the owner.
 fn load_node(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: &str,
     node_run_id: &str,
 ) -> Result<(runs::RunRow, NodeRunStatus), RunError> {
@@ -192,7 +192,7 @@ fn load_node(
 }
 
 fn queue(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     node_run_id: &str,
     run_id: &str,
     status: NodeRunStatus,
@@ -201,7 +201,7 @@ fn queue(
         c.prepare("SELECT item_key, output FROM node_items WHERE node_run_id = ?1 ORDER BY rowid")?;
     let keys: Vec<(String, Option<String>)> = stmt
         .query_map([node_run_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::sql::Result<_>>()?;
     let mut items = Vec::new();
     for (key, drawn) in keys {
         let drawn: Value = crate::db::json_column_opt("node_items.output", drawn.as_deref())
@@ -369,7 +369,7 @@ struct Entry<'a> {
     now: &'a str,
 }
 
-fn record(tx: &rusqlite::Connection, e: Entry<'_>) -> Result<(), RunError> {
+fn record(tx: &crate::db::sql::Connection, e: Entry<'_>) -> Result<(), RunError> {
     let Entry {
         id,
         node_run_id,
@@ -517,7 +517,11 @@ pub async fn decide(
 }
 
 /// The review node's progress is its approved frames, so the run graph follows the decisions.
-fn record_progress(tx: &rusqlite::Connection, q: &ReviewQueue, now: &str) -> Result<(), RunError> {
+fn record_progress(
+    tx: &crate::db::sql::Connection,
+    q: &ReviewQueue,
+    now: &str,
+) -> Result<(), RunError> {
     tx.execute(
         "UPDATE node_runs SET items_total = ?1, items_done = ?2, updated_at = ?3 WHERE id = ?4",
         params![q.items.len() as u32, q.approved, now, q.node_run_id],
@@ -588,7 +592,7 @@ async fn redraw_rejected(
             )?;
             let comments = stmt
                 .query_map(params![n, k], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             Ok::<_, RunError>((run, comments))
         })
         .await?;

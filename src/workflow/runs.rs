@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use rusqlite::{params, OptionalExtension, Row};
+use crate::db::sql::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
@@ -246,8 +246,8 @@ impl CodedError for RunError {
     }
 }
 
-impl From<rusqlite::Error> for RunError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for RunError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -290,7 +290,7 @@ const RUN_COLUMNS: &str =
     "id, owner_id, project_id, version_id, template_id, template_version_id, graph, \
      status, error, created_at, updated_at, finished_at";
 
-fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
+fn run_row(r: &Row<'_>) -> crate::db::sql::Result<RunRow> {
     let graph: String = r.get(6)?;
     Ok(RunRow {
         id: r.get(0)?,
@@ -316,7 +316,7 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
 }
 
 pub(crate) fn load_run(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     owner_id: Option<&str>,
     run_id: &str,
 ) -> Result<RunRow, RunError> {
@@ -340,7 +340,7 @@ const STEP_COLUMNS: &str =
      (SELECT COUNT(*) FROM node_items i WHERE i.node_run_id = node_runs.id AND i.cached = 1), \
      estimate_credits";
 
-fn step_row(r: &Row<'_>) -> rusqlite::Result<Step> {
+fn step_row(r: &Row<'_>) -> crate::db::sql::Result<Step> {
     let node_id: String = r.get(1)?;
     let status: NodeRunStatus = r.get(3)?;
     let total: u32 = r.get(6)?;
@@ -376,13 +376,16 @@ fn step_row(r: &Row<'_>) -> rusqlite::Result<Step> {
     })
 }
 
-pub(crate) fn load_steps(c: &rusqlite::Connection, run: &RunRow) -> rusqlite::Result<Vec<Step>> {
+pub(crate) fn load_steps(
+    c: &crate::db::sql::Connection,
+    run: &RunRow,
+) -> crate::db::sql::Result<Vec<Step>> {
     let mut stmt = c.prepare(&format!(
         "SELECT {STEP_COLUMNS} FROM node_runs WHERE run_id = ?1"
     ))?;
     let mut by_node: HashMap<String, Step> = stmt
         .query_map([&run.id], step_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?
+        .collect::<crate::db::sql::Result<Vec<_>>>()?
         .into_iter()
         .map(|s| (s.node_id.clone(), s))
         .collect();
@@ -402,7 +405,7 @@ pub(crate) fn load_steps(c: &rusqlite::Connection, run: &RunRow) -> rusqlite::Re
         .collect())
 }
 
-fn view(c: &rusqlite::Connection, run: RunRow) -> Result<Run, RunError> {
+fn view(c: &crate::db::sql::Connection, run: RunRow) -> Result<Run, RunError> {
     let steps = load_steps(c, &run)?;
     let progress = if steps.is_empty() {
         0.0
@@ -753,7 +756,7 @@ async fn set_status(
                 let work: Vec<String> = {
                     let mut stmt = tx.prepare("SELECT id FROM node_runs WHERE run_id = ?1")?;
                     let rows = stmt.query_map([&id], |r| r.get(0))?;
-                    rows.collect::<rusqlite::Result<_>>()?
+                    rows.collect::<crate::db::sql::Result<_>>()?
                 };
                 ledger::void_work_in_tx(
                     tx,
@@ -888,7 +891,7 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
                 RunStatus::sql_list(RunStatus::needs_driver)
             ))?;
             let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok::<_, DbError>(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<String>>>()?)
         })
         .await?;
     for id in &ids {
@@ -969,7 +972,11 @@ enum NextStep {
 }
 
 /// Decides (and commits) what happens next: run a node, wait for review, or finish.
-fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextStep, RunError> {
+fn next_step(
+    tx: &crate::db::sql::Connection,
+    run_id: &str,
+    now: &str,
+) -> Result<NextStep, RunError> {
     let run = load_run(tx, None, run_id)?;
     if run.status != RunStatus::Running {
         return Ok(NextStep::Stop);
@@ -984,7 +991,7 @@ fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextS
         let rows = stmt.query_map([run_id], |r| {
             Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
         })?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<crate::db::sql::Result<_>>()?
     };
     // The run is running (above, in this transaction): each update below takes one edge from it.
     let finish = |to: RunStatus| edge_sql(RunStatus::Running, to);
@@ -1039,7 +1046,7 @@ fn next_step(tx: &rusqlite::Connection, run_id: &str, now: &str) -> Result<NextS
 
 /// The outputs of the nodes feeding `node_index`, by input port.
 fn node_inputs(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::sql::Connection,
     run: &RunRow,
     node_index: usize,
 ) -> Result<BTreeMap<String, serde_json::Value>, RunError> {

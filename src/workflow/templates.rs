@@ -1,8 +1,8 @@
 //! Workflow templates (docs/API-WORKFLOWS.md): versioned graphs. The built-in `animatic` and
 //! `full_production` templates ship in `assets/workflows/` (embedded, read-only); users add their
 //! own.
+use crate::db::sql::{params, OptionalExtension, Row};
 use crate::error::{CodedError, ErrorCode, FieldError};
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -143,8 +143,8 @@ impl CodedError for TemplateError {
     }
 }
 
-impl From<rusqlite::Error> for TemplateError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for TemplateError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -181,7 +181,7 @@ fn find_builtin(id: &str) -> Option<&'static Builtin> {
     BUILTIN.iter().find(|b| b.id == id)
 }
 
-fn version_row(r: &Row<'_>) -> rusqlite::Result<TemplateVersion> {
+fn version_row(r: &Row<'_>) -> crate::db::sql::Result<TemplateVersion> {
     let graph: String = r.get(4)?;
     Ok(TemplateVersion {
         id: r.get(0)?,
@@ -203,7 +203,11 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<TemplateVersion> {
 const VERSION_SELECT: &str =
     "SELECT id, template_id, number, note, graph, created_at FROM workflow_template_versions";
 
-fn load(c: &rusqlite::Connection, owner_id: &str, id: &str) -> Result<Template, TemplateError> {
+fn load(
+    c: &crate::db::sql::Connection,
+    owner_id: &str,
+    id: &str,
+) -> Result<Template, TemplateError> {
     if let Some(b) = find_builtin(id) {
         return Ok(builtin_template(b));
     }
@@ -329,7 +333,7 @@ pub async fn list(
                      ORDER BY updated_at DESC, id DESC",
                 )?;
                 let rows = stmt.query_map([&owner], |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
+                rows.collect::<crate::db::sql::Result<_>>()?
             };
             let all: Vec<String> = BUILTIN
                 .iter()
@@ -410,7 +414,7 @@ pub async fn list_versions(
                 "{VERSION_SELECT} WHERE template_id = ?1 ORDER BY number DESC"
             ))?;
             let rows = stmt.query_map([&tid], version_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows.collect::<crate::db::sql::Result<Vec<_>>>()?)
         })
         .await
 }

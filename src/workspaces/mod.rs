@@ -8,8 +8,8 @@
 use crate::error::{CodedError, ErrorCode};
 use std::str::FromStr;
 
+use crate::db::sql::{params, Connection, OptionalExtension, Transaction};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -122,8 +122,8 @@ impl CodedError for WorkspaceError {
     }
 }
 
-impl From<rusqlite::Error> for WorkspaceError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for WorkspaceError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::Db(e.into())
     }
 }
@@ -225,13 +225,13 @@ pub fn create_personal_in_tx(
     now: &str,
 ) -> Result<(), DbError> {
     tx.execute(
-        "INSERT OR IGNORE INTO workspaces (id, name, personal, created_by, created_at, updated_at)
-         VALUES (?1, 'Personal', 1, ?1, ?2, ?2)",
+        "INSERT INTO workspaces (id, name, personal, created_by, created_at, updated_at)
+         VALUES (?1, 'Personal', 1, ?1, ?2, ?2) ON CONFLICT DO NOTHING",
         params![user_id, now],
     )?;
     tx.execute(
-        "INSERT OR IGNORE INTO workspace_members (workspace_id, user_id, role, created_at, updated_at)
-         VALUES (?1, ?1, 'owner', ?2, ?2)",
+        "INSERT INTO workspace_members (workspace_id, user_id, role, created_at, updated_at)
+         VALUES (?1, ?1, 'owner', ?2, ?2) ON CONFLICT DO NOTHING",
         params![user_id, now],
     )?;
     Ok(())
@@ -308,7 +308,7 @@ pub async fn list(state: &AppState, user_id: &str) -> Result<Vec<Workspace>, Wor
                 .prepare(
                     "SELECT w.id FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id
                      WHERE m.user_id = ?1 AND w.deleted_at IS NULL
-                     ORDER BY (w.id = ?1) DESC, w.name COLLATE NOCASE, w.id",
+                     ORDER BY (w.id = ?1) DESC, lower(w.name), w.id",
                 )?
                 .query_map([&user], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
@@ -457,7 +457,7 @@ pub async fn members(
                  FROM workspace_members m JOIN users u ON u.id = m.user_id
                  WHERE m.workspace_id = ?1
                  ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'editor' THEN 2
-                          WHEN 'reviewer' THEN 3 ELSE 4 END, u.username COLLATE NOCASE",
+                          WHEN 'reviewer' THEN 3 ELSE 4 END, lower(u.username)",
             )?;
             let rows = stmt
                 .query_map([&id], member_from_row)?
@@ -538,7 +538,7 @@ fn load_member(c: &Connection, id: &str, member: &str) -> Result<Member, Workspa
     .ok_or_else(|| WorkspaceError::NotFound("member not found".into()))
 }
 
-fn member_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
+fn member_from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Member> {
     Ok(Member {
         user_id: r.get(0)?,
         username: r.get(1)?,
@@ -607,7 +607,10 @@ fn invitation_status(
 const INVITATION_COLUMNS: &str = "i.id, i.workspace_id, i.email, i.role, u.username, i.expires_at,
      i.accepted_at, i.revoked_at, i.created_at";
 
-fn invitation_from_row(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite::Result<Invitation> {
+fn invitation_from_row(
+    r: &crate::db::sql::Row<'_>,
+    now: DateTime<Utc>,
+) -> crate::db::sql::Result<Invitation> {
     let (expires_at, accepted, revoked): (String, Option<String>, Option<String>) =
         (r.get(5)?, r.get(6)?, r.get(7)?);
     Ok(Invitation {

@@ -625,7 +625,7 @@ async fn permanent_delete_needs_the_trash_and_a_fresh_single_use_token() {
         .read(|c| {
             let mut st = c.prepare("SELECT token_hash FROM asset_delete_tokens")?;
             let rows = st.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<Vec<String>>>()
+            rows.collect::<storyloom::db::sql::Result<Vec<String>>>()
                 .map_err(storyloom::db::DbError::from)
         })
         .await

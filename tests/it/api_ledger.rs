@@ -650,7 +650,7 @@ async fn reconciliation_finds_each_planted_inconsistency_and_auto_fix_repairs_it
     let rid = run["id"].as_str().unwrap().to_string();
     wait_run(&s, &rid, &["completed"]).await;
 
-    let db = rusqlite::Connection::open(s.state.db.path()).unwrap();
+    let db = rusqlite::Connection::open(s.state.db.path().unwrap()).unwrap();
     db.busy_timeout(Duration::from_secs(5)).unwrap();
     // 1. A projection that drifted from its entries.
     db.execute(

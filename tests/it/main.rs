@@ -25,5 +25,6 @@ mod providers;
 mod remote_signin;
 mod render_animatic;
 mod render_cli;
+mod replicas;
 mod run_crash;
 mod server_process;

@@ -24,6 +24,38 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// With `STORYLOOM_TEST_DATABASE_URL` set (a PostgreSQL server, e.g. from
+/// `scripts/pg-cluster.sh start`), a new empty database on it for one test; else None (SQLite).
+pub async fn fresh_postgres_database() -> Option<String> {
+    let admin = std::env::var("STORYLOOM_TEST_DATABASE_URL").ok()?;
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        uuid::Uuid::now_v7().simple()
+    );
+    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("the test PostgreSQL server answers");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "CREATE DATABASE {name} LOCALE 'C' TEMPLATE template0"
+        ))
+        .await
+        .expect("a test database is created");
+    drop(client);
+    let _ = driver.await;
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Some(format!("{base}/{name}"))
+}
+
+/// True when the tests run on PostgreSQL (`STORYLOOM_TEST_DATABASE_URL`).
+pub fn on_postgres() -> bool {
+    std::env::var_os("STORYLOOM_TEST_DATABASE_URL").is_some()
+}
+
 impl TestServer {
     pub async fn start(mode: AuthMode) -> Self {
         Self::start_with(mode, |_| {}).await
@@ -42,7 +74,10 @@ impl TestServer {
         Self::start_in(dir, config).await
     }
 
-    pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
+    pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> Self {
+        if config.database_url.is_none() {
+            config.database_url = fresh_postgres_database().await;
+        }
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 8, 10, 0, 0).unwrap());
         let state = AppState::open_with(
             config,
