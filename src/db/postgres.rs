@@ -150,12 +150,14 @@ impl PgDb {
                     continue;
                 }
                 c.execute_batch("BEGIN")?;
+                conn.set_in_transaction(true);
                 let applied = c.execute_batch(text).and_then(|_| {
                     c.execute(
                         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
                         sql::params![version, name, crate::clock::rfc3339(chrono::Utc::now())],
                     )
                 });
+                conn.set_in_transaction(false);
                 match applied {
                     Ok(_) => c.execute_batch("COMMIT")?,
                     Err(e) => {
@@ -250,6 +252,7 @@ impl PgDb {
         let conn = self.pool.get().map_err(DbError::from)?;
         let c = sql::Connection::postgres(&conn);
         c.execute_batch(begin).map_err(DbError::from)?;
+        conn.set_in_transaction(true);
         let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(&c))).unwrap_or_else(|_| {
             Err(E::from(DbError::Task(
                 if write {
@@ -260,11 +263,11 @@ impl PgDb {
                 .into(),
             )))
         });
-        match out {
-            Ok(v) => {
-                c.execute_batch("COMMIT").map_err(DbError::from)?;
-                Ok(v)
-            }
+        let ended = match out {
+            Ok(v) => c
+                .execute_batch("COMMIT")
+                .map(|_| v)
+                .map_err(|e| E::from(e.into())),
             Err(e) => {
                 if c.execute_batch("ROLLBACK").is_err() {
                     // A connection whose transaction state is unknown is not handed out again.
@@ -272,7 +275,9 @@ impl PgDb {
                 }
                 Err(e)
             }
-        }
+        };
+        conn.set_in_transaction(false);
+        ended
     }
 
     async fn on_blocking_thread<T, E, F>(&self, f: F) -> Result<T, E>

@@ -28,6 +28,13 @@ pub enum Error {
     #[cfg(feature = "server")]
     #[error("postgres: {}", postgres_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
+    /// PostgreSQL refused to prepare a statement (its text, as translated, is kept for the log).
+    #[cfg(feature = "server")]
+    #[error("postgres: {} in: {sql}", postgres_message(.source))]
+    Prepare {
+        sql: String,
+        source: tokio_postgres::Error,
+    },
     #[error("query returned no rows")]
     NoRows,
     #[error("column {column}: {message}")]
@@ -249,9 +256,10 @@ pub struct Statement<'c> {
 enum StatementInner<'c> {
     Sqlite(SqliteStatement<'c>),
     #[cfg(feature = "server")]
+    /// Prepared at its first run, when the values' types are known (see `PgConn::statement`).
     Postgres {
         conn: &'c pg::PgConn,
-        statement: tokio_postgres::Statement,
+        sql: String,
     },
 }
 
@@ -277,9 +285,9 @@ impl<'c> Statement<'c> {
                 Ok(params.with_refs(|p| s.execute(p))?)
             }
             #[cfg(feature = "server")]
-            StatementInner::Postgres { conn, statement } => {
+            StatementInner::Postgres { conn, sql } => {
                 let values = params.with_refs(values_of)?;
-                conn.execute(statement, &values)
+                conn.execute(sql, &values)
             }
         }
     }
@@ -310,9 +318,9 @@ impl<'c> Statement<'c> {
                 })
             }
             #[cfg(feature = "server")]
-            StatementInner::Postgres { conn, statement } => {
+            StatementInner::Postgres { conn, sql } => {
                 let values = params.with_refs(values_of)?;
-                let rows = conn.query(statement, &values)?;
+                let rows = conn.query(sql, &values)?;
                 Ok(Rows {
                     inner: RowsInner::Postgres {
                         rows: rows.into_iter(),
@@ -638,7 +646,7 @@ pub(crate) mod pg {
     use super::{ColumnIndex, Error, Result, Statement, StatementInner, Value};
     use futures_executor::block_on;
     use std::{cell::RefCell, collections::HashMap};
-    use tokio_postgres::types::{to_sql_checked, IsNull, ToSql as PgToSql, Type};
+    use tokio_postgres::types::{to_sql_checked, IsNull, Kind, ToSql as PgToSql, Type};
 
     /// One PostgreSQL connection, used by one thread at a time (`Db` hands it out).
     pub struct PgConn {
@@ -647,6 +655,9 @@ pub(crate) mod pg {
         /// Set when the connection's transaction state is unknown (a failed ROLLBACK): the pool
         /// drops it instead of handing it out again.
         broken: std::cell::Cell<bool>,
+        /// Inside BEGIN … COMMIT (set by `Db`): a failed prepare would abort the transaction,
+        /// so first preparations run under a savepoint.
+        in_transaction: std::cell::Cell<bool>,
     }
 
     /// Statements kept per connection; past this the cache starts over (dynamic statements,
@@ -661,6 +672,7 @@ pub(crate) mod pg {
                 client,
                 statements: RefCell::default(),
                 broken: std::cell::Cell::new(false),
+                in_transaction: std::cell::Cell::new(false),
             }
         }
 
@@ -672,52 +684,97 @@ pub(crate) mod pg {
             self.broken.set(true);
         }
 
+        pub fn set_in_transaction(&self, inside: bool) {
+            self.in_transaction.set(inside);
+        }
+
         pub fn is_broken(&self) -> bool {
             self.broken.get() || self.client.is_closed()
         }
 
         pub(super) fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
-            let cached = self.statements.borrow().get(sql).cloned();
-            let statement = match cached {
-                Some(s) => s,
-                None => {
-                    let s = block_on(self.client.prepare(&super::translate(sql)))?;
-                    let mut cache = self.statements.borrow_mut();
-                    if cache.len() >= STATEMENT_CACHE {
-                        cache.clear();
-                    }
-                    cache.insert(sql.to_string(), s.clone());
-                    s
-                }
-            };
             Ok(Statement {
                 inner: StatementInner::Postgres {
                     conn: self,
-                    statement,
+                    sql: sql.to_string(),
                 },
             })
+        }
+
+        /// The prepared form of `sql`, kept per connection. PostgreSQL infers each parameter's
+        /// type from where it stands; where it cannot (`?2 IS NULL OR …` before any typed use),
+        /// the parameter is typed from the value given for it this first time (SQLite never
+        /// needed to know).
+        fn statement(&self, sql: &str, values: &[Value]) -> Result<tokio_postgres::Statement> {
+            if let Some(s) = self.statements.borrow().get(sql) {
+                return Ok(s.clone());
+            }
+            let translated = super::translate(sql);
+            let unspecified =
+                || Type::new("unspecified".into(), 0, Kind::Pseudo, "pg_catalog".into());
+            let mut types: Vec<Type> = Vec::new();
+            let guarded = self.in_transaction.get();
+            if guarded {
+                block_on(self.client.batch_execute("SAVEPOINT sl_prepare"))?;
+            }
+            let statement = loop {
+                match block_on(self.client.prepare_typed(&translated, &types)) {
+                    Ok(s) => break s,
+                    Err(source) => {
+                        if guarded {
+                            block_on(
+                                self.client
+                                    .batch_execute("ROLLBACK TO SAVEPOINT sl_prepare"),
+                            )?;
+                        }
+                        let undetermined = source
+                            .as_db_error()
+                            .filter(|db| db.code().code() == "42P08")
+                            .and_then(|db| db.message().rsplit_once('$'))
+                            .and_then(|(_, n)| n.trim().parse::<usize>().ok())
+                            .filter(|n| (1..=values.len()).contains(n));
+                        let Some(n) =
+                            undetermined.filter(|n| types.get(n - 1).is_none_or(|t| t.oid() == 0))
+                        else {
+                            return Err(Error::Prepare {
+                                sql: translated,
+                                source,
+                            });
+                        };
+                        if types.len() < n {
+                            types.resize_with(n, unspecified);
+                        }
+                        types[n - 1] = match &values[n - 1] {
+                            Value::Integer(_) => Type::INT8,
+                            Value::Real(_) => Type::FLOAT8,
+                            Value::Blob(_) => Type::BYTEA,
+                            Value::Text(_) | Value::Null => Type::TEXT,
+                        };
+                    }
+                }
+            };
+            let mut cache = self.statements.borrow_mut();
+            if cache.len() >= STATEMENT_CACHE {
+                cache.clear();
+            }
+            cache.insert(sql.to_string(), statement.clone());
+            Ok(statement)
         }
 
         pub(super) fn batch_execute(&self, sql: &str) -> Result<()> {
             Ok(block_on(self.client.batch_execute(sql))?)
         }
 
-        pub(super) fn execute(
-            &self,
-            statement: &tokio_postgres::Statement,
-            values: &[Value],
-        ) -> Result<usize> {
+        pub(super) fn execute(&self, sql: &str, values: &[Value]) -> Result<usize> {
+            let statement = &self.statement(sql, values)?;
             let params = bind(statement, values)?;
             let refs: Vec<&(dyn PgToSql + Sync)> =
                 params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect();
             Ok(block_on(self.client.execute(statement, &refs))? as usize)
         }
 
-        pub(super) fn query(
-            &self,
-            statement: &tokio_postgres::Statement,
-            values: &[Value],
-        ) -> Result<Vec<PgRow>> {
+        pub(super) fn query(&self, sql: &str, values: &[Value]) -> Result<Vec<PgRow>> {
+            let statement = &self.statement(sql, values)?;
             let params = bind(statement, values)?;
             let refs: Vec<&(dyn PgToSql + Sync)> =
                 params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect();
