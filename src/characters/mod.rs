@@ -857,7 +857,7 @@ pub async fn remove_image(
             // `load` already picked the next active reference when the main one went.
             tx.execute(
                 "UPDATE characters SET image_asset_id = ?1, updated_at = ?2
-                 WHERE id = ?3 AND image_asset_id IS ?4",
+                 WHERE id = ?3 AND image_asset_id IS NOT DISTINCT FROM ?4",
                 params![current.image_asset_id, now, id, asset_id],
             )?;
             load(tx, &owner_id, &id)

@@ -710,55 +710,90 @@ pub(crate) mod pg {
                 return Ok(s.clone());
             }
             let translated = super::translate(sql);
-            let unspecified =
-                || Type::new("unspecified".into(), 0, Kind::Pseudo, "pg_catalog".into());
-            let mut types: Vec<Type> = Vec::new();
             let guarded = self.in_transaction.get();
             if guarded {
                 block_on(self.client.batch_execute("SAVEPOINT sl_prepare"))?;
             }
-            let statement = loop {
-                match block_on(self.client.prepare_typed(&translated, &types)) {
-                    Ok(s) => break s,
-                    Err(source) => {
-                        if guarded {
-                            block_on(
-                                self.client
-                                    .batch_execute("ROLLBACK TO SAVEPOINT sl_prepare"),
-                            )?;
-                        }
-                        let undetermined = source
-                            .as_db_error()
-                            .filter(|db| db.code().code() == "42P08")
-                            .and_then(|db| db.message().rsplit_once('$'))
-                            .and_then(|(_, n)| n.trim().parse::<usize>().ok())
-                            .filter(|n| (1..=values.len()).contains(n));
-                        let Some(n) =
-                            undetermined.filter(|n| types.get(n - 1).is_none_or(|t| t.oid() == 0))
-                        else {
-                            return Err(Error::Prepare {
-                                sql: translated,
-                                source,
-                            });
-                        };
-                        if types.len() < n {
-                            types.resize_with(n, unspecified);
-                        }
-                        types[n - 1] = match &values[n - 1] {
-                            Value::Integer(_) => Type::INT8,
-                            Value::Real(_) => Type::FLOAT8,
-                            Value::Blob(_) => Type::BYTEA,
-                            Value::Text(_) | Value::Null => Type::TEXT,
-                        };
-                    }
-                }
-            };
+            let prepared = self.prepare_inferring(&translated, values, guarded);
+            if guarded {
+                let end = if prepared.is_ok() {
+                    "RELEASE SAVEPOINT sl_prepare"
+                } else {
+                    "ROLLBACK TO SAVEPOINT sl_prepare; RELEASE SAVEPOINT sl_prepare"
+                };
+                block_on(self.client.batch_execute(end))?;
+            }
+            let statement = prepared.map_err(|source| Error::Prepare {
+                sql: translated,
+                source,
+            })?;
             let mut cache = self.statements.borrow_mut();
             if cache.len() >= STATEMENT_CACHE {
                 cache.clear();
             }
             cache.insert(sql.to_string(), statement.clone());
             Ok(statement)
+        }
+
+        /// Prepares `sql`; a parameter PostgreSQL cannot type (42P08/42P18) is given the types
+        /// its value suggests, in turn, until the statement prepares (a NULL that is compared
+        /// with an integer column fails as text, then prepares as an integer).
+        fn prepare_inferring(
+            &self,
+            sql: &str,
+            values: &[Value],
+            guarded: bool,
+        ) -> std::result::Result<tokio_postgres::Statement, tokio_postgres::Error> {
+            let unspecified =
+                || Type::new("unspecified".into(), 0, Kind::Pseudo, "pg_catalog".into());
+            let mut types: Vec<Type> = Vec::new();
+            // (parameter, its candidate types, the one tried now)
+            let mut guesses: Vec<(usize, Vec<Type>, usize)> = Vec::new();
+            loop {
+                let error = match block_on(self.client.prepare_typed(sql, &types)) {
+                    Ok(s) => return Ok(s),
+                    Err(e) => e,
+                };
+                if guarded {
+                    block_on(
+                        self.client
+                            .batch_execute("ROLLBACK TO SAVEPOINT sl_prepare"),
+                    )?;
+                }
+                let undetermined = error
+                    .as_db_error()
+                    .filter(|db| matches!(db.code().code(), "42P08" | "42P18"))
+                    .and_then(|db| db.message().rsplit_once('$'))
+                    .and_then(|(_, n)| n.trim().parse::<usize>().ok())
+                    .filter(|n| (1..=values.len()).contains(n))
+                    .filter(|n| types.get(n - 1).is_none_or(|t| t.oid() == 0));
+                if let Some(n) = undetermined {
+                    let candidates = match &values[n - 1] {
+                        Value::Integer(_) => vec![Type::INT8, Type::TEXT, Type::FLOAT8],
+                        Value::Real(_) => vec![Type::FLOAT8, Type::TEXT],
+                        Value::Blob(_) => vec![Type::BYTEA, Type::TEXT],
+                        Value::Text(_) => vec![Type::TEXT, Type::INT8, Type::FLOAT8],
+                        Value::Null => vec![Type::TEXT, Type::INT8, Type::FLOAT8, Type::BYTEA],
+                    };
+                    if types.len() < n {
+                        types.resize_with(n, unspecified);
+                    }
+                    types[n - 1] = candidates[0].clone();
+                    guesses.push((n, candidates, 0));
+                    continue;
+                }
+                // A guess that made the statement wrong (`bigint = text`): the next candidate
+                // of the latest guess that has one left.
+                let Some((n, candidates, tried)) = guesses
+                    .iter_mut()
+                    .rev()
+                    .find(|(_, candidates, tried)| *tried + 1 < candidates.len())
+                else {
+                    return Err(error);
+                };
+                *tried += 1;
+                types[*n - 1] = candidates[*tried].clone();
+            }
         }
 
         pub(super) fn batch_execute(&self, sql: &str) -> Result<()> {

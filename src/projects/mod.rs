@@ -569,7 +569,8 @@ pub fn stored_list_columns_drift(
     let mut stmt = c.prepare(&format!(
         "SELECT d.id, d.shown_status, p.shown_status, d.shown_updated_at, p.shown_updated_at
            FROM ({DERIVED_SHOWN}) d JOIN projects p ON p.id = d.id
-          WHERE d.shown_status IS NOT p.shown_status OR d.shown_updated_at IS NOT p.shown_updated_at"
+          WHERE d.shown_status IS DISTINCT FROM p.shown_status
+             OR d.shown_updated_at IS DISTINCT FROM p.shown_updated_at"
     ))?;
     let rows = stmt.query_map([], |r| {
         Ok(format!(
@@ -585,7 +586,7 @@ pub fn stored_list_columns_drift(
         drift.push(row?);
     }
     let mut stmt = c.prepare(&format!(
-        "WITH counted AS (SELECT owner_id, shown_status, COUNT(*) AS n FROM ({DERIVED_SHOWN})
+        "WITH counted AS (SELECT owner_id, shown_status, COUNT(*) AS n FROM ({DERIVED_SHOWN}) AS derived
                            WHERE deleted_at IS NULL GROUP BY owner_id, shown_status)
          SELECT owner_id, shown_status, n, COALESCE((SELECT live FROM project_counts k
                   WHERE k.owner_id = counted.owner_id AND k.shown_status = counted.shown_status), 0)

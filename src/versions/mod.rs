@@ -607,7 +607,7 @@ pub async fn save_script(
             // editor open elsewhere is not told its text is stale.
             tx.execute(
                 "UPDATE project_versions SET
-                        script_revision = script_revision + (script_text != ?1),
+                        script_revision = script_revision + CASE WHEN script_text != ?1 THEN 1 ELSE 0 END,
                         script_text = ?1, updated_at = ?2
                  WHERE id = ?3",
                 params![edit.text, now, v],

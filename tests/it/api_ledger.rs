@@ -7,6 +7,21 @@ use crate::common;
 use std::time::Duration;
 
 use common::{assert_error, fake_llm, TestServer};
+use storyloom::db::DbError;
+
+/// Every ledger entry (id, account, amount) in id order.
+async fn entries(s: &TestServer) -> Vec<(i64, String, i64)> {
+    s.state
+        .db
+        .read(|c| {
+            c.prepare("SELECT id, account_id, amount FROM ledger_entries ORDER BY id")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<storyloom::db::sql::Result<Vec<_>>>()
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap()
+}
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storyloom::{
@@ -650,14 +665,21 @@ async fn reconciliation_finds_each_planted_inconsistency_and_auto_fix_repairs_it
     let rid = run["id"].as_str().unwrap().to_string();
     wait_run(&s, &rid, &["completed"]).await;
 
-    let db = rusqlite::Connection::open(s.state.db.path().unwrap()).unwrap();
-    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    // Plants go through the instance's own database, whichever it is (SQLite or PostgreSQL).
+    let plant = |sql: &'static str, arg: String| {
+        let db = s.state.db.clone();
+        async move {
+            db.write(move |tx| tx.execute(sql, [arg]).map_err(DbError::from))
+                .await
+                .unwrap()
+        }
+    };
     // 1. A projection that drifted from its entries.
-    db.execute(
+    plant(
         "UPDATE ledger_accounts SET balance = balance + 13 WHERE id = ?1",
-        [format!("wallet:{me}")],
+        format!("wallet:{me}"),
     )
-    .unwrap();
+    .await;
     // 2. A stale hold (its lease runs out).
     let stale = ledger::hold(
         &s.state,
@@ -676,12 +698,12 @@ async fn reconciliation_finds_each_planted_inconsistency_and_auto_fix_repairs_it
     .unwrap();
     s.clock.advance(chrono::Duration::seconds(61));
     // 3. Succeeded paid work without a charge.
-    db.execute(
+    plant(
         "INSERT INTO node_runs (id, run_id, node_id, kind, status, cost_credits, updated_at)
          VALUES ('ghost-node', ?1, 'ghost', 'llm.prompt', 'completed', 6, '2026-02-08T10:00:00.000Z')",
-        [&rid],
+        rid.clone(),
     )
-    .unwrap();
+    .await;
     // 4. A charge for work that never succeeded.
     let orphan = ledger::hold(
         &s.state,
@@ -700,15 +722,7 @@ async fn reconciliation_finds_each_planted_inconsistency_and_auto_fix_repairs_it
     .unwrap();
     ledger::settle(&s.state, &orphan.id, 3).await.unwrap();
 
-    let entries_before: Vec<(i64, String, i64)> = {
-        let mut st = db
-            .prepare("SELECT id, account_id, amount FROM ledger_entries ORDER BY id")
-            .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let entries_before: Vec<(i64, String, i64)> = { entries(&s).await };
 
     let (status, report) = s
         .post("/api/v1/admin/reconciliation?auto_fix=false", json!({}))
@@ -750,35 +764,40 @@ async fn reconciliation_finds_each_planted_inconsistency_and_auto_fix_repairs_it
     assert_eq!(after["summary"]["entries_total"], 0);
 
     // History is untouched: every earlier entry is still there, unchanged; fixes only appended.
-    let entries_after: Vec<(i64, String, i64)> = {
-        let mut st = db
-            .prepare("SELECT id, account_id, amount FROM ledger_entries ORDER BY id")
-            .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let entries_after: Vec<(i64, String, i64)> = { entries(&s).await };
     assert_eq!(&entries_after[..entries_before.len()], &entries_before[..]);
     assert!(entries_after.len() > entries_before.len());
     // 100 granted − 4 charged (the run) − 6 (compensating charge) − 3 + 3 (refund) = 90, hold returned.
     assert_eq!(balance(&s).await, (90, 0));
     // Entries can never be edited or deleted.
-    assert!(db
-        .execute("UPDATE ledger_entries SET amount = 0", [])
-        .is_err());
-    assert!(db.execute("DELETE FROM ledger_transfers", []).is_err());
+    for refused in [
+        "UPDATE ledger_entries SET amount = 0",
+        "DELETE FROM ledger_transfers",
+    ] {
+        let outcome = s
+            .state
+            .db
+            .write(move |tx| tx.execute(refused, []).map_err(DbError::from))
+            .await;
+        assert!(outcome.is_err(), "{refused}");
+    }
 
     // A stray entry (an unbalanced transfer) is reported and left for a person.
-    let tid: String = db
-        .query_row("SELECT id FROM ledger_transfers LIMIT 1", [], |r| r.get(0))
+    let wallet = format!("wallet:{me}");
+    s.state
+        .db
+        .write(move |tx| {
+            let tid: String =
+                tx.query_row("SELECT id FROM ledger_transfers LIMIT 1", [], |r| r.get(0))?;
+            tx.execute(
+                "INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
+                 VALUES (?1, ?2, 50, 0, '2026-02-08T10:00:00.000Z')",
+                storyloom::db::sql::params![tid, wallet],
+            )
+            .map_err(DbError::from)
+        })
+        .await
         .unwrap();
-    db.execute(
-        "INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
-         VALUES (?1, ?2, 50, 0, '2026-02-08T10:00:00.000Z')",
-        rusqlite::params![tid, format!("wallet:{me}")],
-    )
-    .unwrap();
     let (_, r) = s
         .post("/api/v1/admin/reconciliation?auto_fix=true", json!({}))
         .await;

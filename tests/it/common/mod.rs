@@ -78,6 +78,10 @@ impl TestServer {
         if config.database_url.is_none() {
             config.database_url = fresh_postgres_database().await;
         }
+        if std::env::var_os("STORYLOOM_TEST_LOG").is_some() {
+            // The server's log on stderr (not captured per test): what a 500 logged.
+            storyloom::telemetry::init_with_default("warn");
+        }
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 8, 10, 0, 0).unwrap());
         let state = AppState::open_with(
             config,
