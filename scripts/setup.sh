@@ -14,6 +14,8 @@ PACKAGES=(
   xvfb xauth webkit2gtk-driver chromium
   # Python venv for the WebDriver client of the desktop test
   python3-venv
+  # the team server's database (`serve --database postgres://…`): the API tests run on it too
+  postgresql
 )
 
 missing=()

@@ -26,6 +26,14 @@ cargo fmt --all --check
 step "cargo test (core with the server feature)"
 cargo test -p storyloom --features server
 
+step "cargo test (the API suite again, on PostgreSQL: a throwaway cluster, one database per test)"
+PG_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-pg.XXXXXX")"
+STORYLOOM_TEST_DATABASE_URL="$(bash scripts/pg-cluster.sh start "$PG_DIR")"
+trap 'bash scripts/pg-cluster.sh stop "$PG_DIR" >/dev/null 2>&1 || true' EXIT
+STORYLOOM_TEST_DATABASE_URL="$STORYLOOM_TEST_DATABASE_URL" cargo test -p storyloom --features server --test it
+bash scripts/pg-cluster.sh stop "$PG_DIR"
+trap - EXIT
+
 step "cargo test (desktop shell; the core without the server feature)"
 cargo test -p storyloom-desktop
 

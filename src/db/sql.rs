@@ -6,7 +6,7 @@
 //! PostgreSQL's dialect (placeholders, scalar `MAX`/`MIN`) the first time it is prepared, and the
 //! rare statement that cannot be shared asks [`Connection::dialect`]. Values cross as SQLite's
 //! value types (`rusqlite::types::Value`), so every existing `ToSql`/`FromSql` impl of the domain
-//! types serves both databases (docs/ARCHITECTURE.md, "Storage").
+//! types serves both databases (docs/STORAGE.md).
 //!
 //! The API mirrors rusqlite's (`execute`, `query_row`, `prepare_cached`, `query_map`, `params!`,
 //! `optional()`), so a store function reads the same on either database.
@@ -389,6 +389,8 @@ enum RowsInner<'s> {
 }
 
 impl Rows<'_> {
+    /// The next row. Not `Iterator::next`: each row borrows from `self` (as rusqlite's do).
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Row<'_>>> {
         match &mut self.inner {
             RowsInner::Sqlite(rows) => Ok(rows.next()?.map(|r| Row {
