@@ -91,6 +91,15 @@ enum Command {
     },
     /// Create the data directory and apply database migrations, then exit.
     Migrate,
+    /// Copy a SQLite server's data (its `storyloom.db`) into the empty PostgreSQL database given
+    /// by --database, then check that every table's row count and every ledger balance match.
+    /// Blobs stay where they are (copy the data directory's `blobs/` along).
+    #[cfg(feature = "server")]
+    ImportDb {
+        /// The SQLite file to copy from (the old server stopped).
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Print the OpenAPI document (what `/api/v1/openapi.json` serves); the UI's API types are
     /// generated from it (`ui/openapi.json`, `npm run gen:api`).
     Openapi,
@@ -169,6 +178,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 state,
                 storyloom::server::ServeOptions { addr, ui_dir },
             ))
+        }
+        #[cfg(feature = "server")]
+        Command::ImportDb { from } => {
+            let Some(url) = database.clone() else {
+                anyhow::bail!("import-db needs the target: --database postgres://… (or STORYLOOM_DATABASE_URL)");
+            };
+            anyhow::ensure!(from.is_file(), "no SQLite database at {}", from.display());
+            let source = storyloom::db::Db::open(&from, 1)
+                .with_context(|| format!("cannot open {}", from.display()))?;
+            let target = storyloom::db::Db::open_postgres(&url, 4)
+                .context("cannot open the PostgreSQL database")?;
+            let report = storyloom::db::copy::copy_sqlite_to_postgres(&source, &target)?;
+            println!("| table | SQLite rows | PostgreSQL rows |\n|---|---|---|");
+            for t in &report.tables {
+                println!("| {} | {} | {} |", t.table, t.source, t.target);
+            }
+            for m in &report.balance_mismatches {
+                println!("balance mismatch: {m}");
+            }
+            anyhow::ensure!(report.matches(), "the copy does not match its source");
+            // The ledger's own check, on the copy.
+            let state = AppState::open(server_config(AuthMode::Accounts))?;
+            let check = runtime.block_on(storyloom::ledger::reconcile::reconcile(&state, false))?;
+            println!(
+                "copied into {}: counts and balances match; reconciliation checked {} rows, {} issues",
+                target.describe(),
+                check.checked_count,
+                check.issues.len()
+            );
+            anyhow::ensure!(check.success, "reconciliation found issues in the copy");
+            Ok(())
         }
         Command::Migrate => {
             let state = AppState::open(server_config(AuthMode::Accounts))?;

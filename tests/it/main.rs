@@ -20,6 +20,7 @@ mod api_storyboard;
 mod api_workflows;
 mod api_workspaces;
 mod authz_matrix;
+mod import_db;
 mod ledger_crash;
 mod providers;
 mod remote_signin;
