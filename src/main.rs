@@ -54,6 +54,9 @@ enum Command {
         /// Generation requests (runs, exports) an hour per caller without a membership.
         #[arg(long, default_value_t = 20, env = "STORYLOOM_RATE_GENERATION")]
         rate_generation: u32,
+        /// Seconds a replica may go silent before another takes over its runs and holds.
+        #[arg(long, default_value_t = 30, env = "STORYLOOM_INSTANCE_LEASE_SECS")]
+        instance_lease_secs: u64,
     },
     /// The main job, headless: parse a script, run the offline `animatic` workflow (approving the
     /// review unless --review), and export the video.
@@ -165,8 +168,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rate_queries,
             rate_other,
             rate_generation,
+            instance_lease_secs,
         } => {
             let mut config = server_config(auth);
+            config.instance_lease_secs = instance_lease_secs;
             config.auth_rate_per_minute = rate_auth;
             config.rates = storyloom::config::RateConfig {
                 queries_per_minute: rate_queries,

@@ -873,7 +873,9 @@ pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run
 /// Restarts the drivers of runs that were going when the process stopped (crash or restart).
 #[tracing::instrument(skip(state))]
 pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
-    // Holds of the process that stopped pay for work that is gone: release them before anything
+    // This process joins the ones on the database (on SQLite it is the only one).
+    crate::instances::start(state).await?;
+    // Holds of processes that stopped pay for work that is gone: release them before anything
     // runs again (a re-run node holds afresh), then keep sweeping expired and orphaned holds.
     match ledger::sweep(state, true).await {
         Ok(r) if r.voided > 0 => {
@@ -883,22 +885,126 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
         Err(e) => tracing::warn!(error = %e, "the start-up hold sweep failed"),
     }
     ledger::spawn_sweeper(state, Duration::from_secs(60));
-    let ids: Vec<String> = state
-        .db
-        .read(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT id FROM workflow_runs WHERE status IN ({})",
-                RunStatus::sql_list(RunStatus::needs_driver)
-            ))?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<String>>>()?)
-        })
-        .await?;
+    let ids = orphaned_runs(state).await?;
     for id in &ids {
         tracing::info!(run_id = %id, "resuming an interrupted workflow run");
         spawn_driver(state, id);
     }
+    // Runs whose driver was another process that stopped (a replica killed mid-run) are taken
+    // over once its lease runs out.
+    let watcher = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::instances::lease(&watcher) / 2);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match orphaned_runs(&watcher).await {
+                Ok(ids) => {
+                    for id in ids {
+                        spawn_driver(&watcher, &id);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "looking for orphaned runs failed"),
+            }
+        }
+    });
     Ok(ids.len())
+}
+
+/// Runs that need a driver and have none alive: never claimed, released, or claimed by a
+/// process that stopped beating (src/instances).
+async fn orphaned_runs(state: &AppState) -> Result<Vec<String>, DbError> {
+    let cutoff = rfc3339(
+        state.clock.now()
+            - chrono::Duration::from_std(crate::instances::lease(state))
+                .unwrap_or(chrono::Duration::seconds(30)),
+    );
+    let active: Vec<String> = state
+        .runs
+        .active
+        .lock()
+        .expect("run hub lock")
+        .keys()
+        .cloned()
+        .collect();
+    let ids: Vec<String> = state
+        .db
+        .read(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT id FROM workflow_runs WHERE status IN ({})
+                   AND (driver_id IS NULL
+                        OR driver_id NOT IN (SELECT id FROM instances WHERE heartbeat_at >= ?1))",
+                RunStatus::sql_list(RunStatus::needs_driver)
+            ))?;
+            let rows = stmt.query_map([cutoff], |r| r.get(0))?;
+            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<String>>>()?)
+        })
+        .await?;
+    Ok(ids.into_iter().filter(|id| !active.contains(id)).collect())
+}
+
+/// What claiming a run's driver found.
+enum Claim {
+    /// This process drives it; `took_over` when a stopped process drove it before.
+    Ours { took_over: bool },
+    /// A live process drives it.
+    Elsewhere,
+}
+
+/// Makes this process the run's driver unless a live one is (one write: two replicas racing for
+/// an orphaned run get one each way).
+async fn claim_driver(state: &AppState, run_id: &str) -> Result<Claim, DbError> {
+    let (id, me) = (run_id.to_string(), crate::instances::me());
+    let cutoff = rfc3339(
+        state.clock.now()
+            - chrono::Duration::from_std(crate::instances::lease(state))
+                .unwrap_or(chrono::Duration::seconds(30)),
+    );
+    state
+        .db
+        .write(move |tx| {
+            let before: Option<String> = tx
+                .query_row(
+                    "SELECT driver_id FROM workflow_runs WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            let claimed = tx.execute(
+                "UPDATE workflow_runs SET driver_id = ?2
+                  WHERE id = ?1
+                    AND (driver_id IS NULL OR driver_id = ?2
+                         OR driver_id NOT IN (SELECT id FROM instances WHERE heartbeat_at >= ?3))",
+                params![id, me, cutoff],
+            )?;
+            Ok(if claimed == 1 {
+                Claim::Ours {
+                    took_over: before.is_some_and(|b| b != me),
+                }
+            } else {
+                Claim::Elsewhere
+            })
+        })
+        .await
+}
+
+/// Lets go of a run this process drove (its driver stopped), so any process may pick it up.
+async fn release_driver(state: &AppState, run_id: &str) {
+    let (id, me) = (run_id.to_string(), crate::instances::me());
+    let released = state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE workflow_runs SET driver_id = NULL WHERE id = ?1 AND driver_id = ?2",
+                params![id, me],
+            )
+            .map_err(DbError::from)
+        })
+        .await;
+    if let Err(error) = released {
+        tracing::warn!(run_id, %error, "releasing a run's driver failed");
+    }
 }
 
 /// Starts the driver of a run unless one is already going.
@@ -914,6 +1020,28 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
     };
     let (state, run_id) = (state.clone(), run_id.to_string());
     tokio::spawn(async move {
+        match claim_driver(&state, &run_id).await {
+            Ok(Claim::Ours { took_over }) => {
+                if took_over {
+                    // The holds of the process that stopped pay for work that is gone.
+                    tracing::info!(run_id = %run_id, "taking over a run whose driver stopped");
+                    if let Err(error) = ledger::sweep_gone_processes(&state).await {
+                        tracing::warn!(%error, "the takeover's hold sweep failed");
+                    }
+                }
+            }
+            Ok(Claim::Elsewhere) | Err(_) => {
+                // A live process drives it (or the claim could not be written: the watcher in
+                // resume_interrupted tries again).
+                state
+                    .runs
+                    .active
+                    .lock()
+                    .expect("run hub lock")
+                    .remove(&run_id);
+                return;
+            }
+        }
         let outcome = drive(&state, &run_id, &token).await;
         let stopped_cleanly = outcome.is_ok();
         if let Err(e) = outcome {
@@ -935,6 +1063,7 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
                 })
                 .await;
         }
+        release_driver(&state, &run_id).await;
         state
             .runs
             .active
