@@ -9,3 +9,6 @@ CREATE TABLE instances (
 
 -- The process driving a run (NULL: none). A live process claims a run whose driver is gone.
 ALTER TABLE workflow_runs ADD COLUMN driver_id TEXT;
+
+-- The process encoding an export (NULL: none), claimed the same way.
+ALTER TABLE exports ADD COLUMN worker_id TEXT;

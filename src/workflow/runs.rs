@@ -914,11 +914,7 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
 /// Runs that need a driver and have none alive: never claimed, released, or claimed by a
 /// process that stopped beating (src/instances).
 async fn orphaned_runs(state: &AppState) -> Result<Vec<String>, DbError> {
-    let cutoff = rfc3339(
-        state.clock.now()
-            - chrono::Duration::from_std(crate::instances::lease(state))
-                .unwrap_or(chrono::Duration::seconds(30)),
-    );
+    let cutoff = crate::instances::alive_cutoff(state);
     let active: Vec<String> = state
         .runs
         .active
@@ -931,80 +927,15 @@ async fn orphaned_runs(state: &AppState) -> Result<Vec<String>, DbError> {
         .db
         .read(move |c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT id FROM workflow_runs WHERE status IN ({})
-                   AND (driver_id IS NULL
-                        OR driver_id NOT IN (SELECT id FROM instances WHERE heartbeat_at >= ?1))",
-                RunStatus::sql_list(RunStatus::needs_driver)
+                "SELECT id FROM workflow_runs WHERE status IN ({}) AND {}",
+                RunStatus::sql_list(RunStatus::needs_driver),
+                crate::instances::orphaned_sql(crate::instances::Work::Run)
             ))?;
             let rows = stmt.query_map([cutoff], |r| r.get(0))?;
             Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<String>>>()?)
         })
         .await?;
     Ok(ids.into_iter().filter(|id| !active.contains(id)).collect())
-}
-
-/// What claiming a run's driver found.
-enum Claim {
-    /// This process drives it; `took_over` when a stopped process drove it before.
-    Ours { took_over: bool },
-    /// A live process drives it.
-    Elsewhere,
-}
-
-/// Makes this process the run's driver unless a live one is (one write: two replicas racing for
-/// an orphaned run get one each way).
-async fn claim_driver(state: &AppState, run_id: &str) -> Result<Claim, DbError> {
-    let (id, me) = (run_id.to_string(), crate::instances::me());
-    let cutoff = rfc3339(
-        state.clock.now()
-            - chrono::Duration::from_std(crate::instances::lease(state))
-                .unwrap_or(chrono::Duration::seconds(30)),
-    );
-    state
-        .db
-        .write(move |tx| {
-            let before: Option<String> = tx
-                .query_row(
-                    "SELECT driver_id FROM workflow_runs WHERE id = ?1",
-                    [&id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            let claimed = tx.execute(
-                "UPDATE workflow_runs SET driver_id = ?2
-                  WHERE id = ?1
-                    AND (driver_id IS NULL OR driver_id = ?2
-                         OR driver_id NOT IN (SELECT id FROM instances WHERE heartbeat_at >= ?3))",
-                params![id, me, cutoff],
-            )?;
-            Ok(if claimed == 1 {
-                Claim::Ours {
-                    took_over: before.is_some_and(|b| b != me),
-                }
-            } else {
-                Claim::Elsewhere
-            })
-        })
-        .await
-}
-
-/// Lets go of a run this process drove (its driver stopped), so any process may pick it up.
-async fn release_driver(state: &AppState, run_id: &str) {
-    let (id, me) = (run_id.to_string(), crate::instances::me());
-    let released = state
-        .db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE workflow_runs SET driver_id = NULL WHERE id = ?1 AND driver_id = ?2",
-                params![id, me],
-            )
-            .map_err(DbError::from)
-        })
-        .await;
-    if let Err(error) = released {
-        tracing::warn!(run_id, %error, "releasing a run's driver failed");
-    }
 }
 
 /// Starts the driver of a run unless one is already going.
@@ -1020,7 +951,8 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
     };
     let (state, run_id) = (state.clone(), run_id.to_string());
     tokio::spawn(async move {
-        match claim_driver(&state, &run_id).await {
+        use crate::instances::{Claim, Work};
+        match crate::instances::claim(&state, Work::Run, &run_id).await {
             Ok(Claim::Ours { took_over }) => {
                 if took_over {
                     // The holds of the process that stopped pay for work that is gone.
@@ -1063,7 +995,7 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
                 })
                 .await;
         }
-        release_driver(&state, &run_id).await;
+        crate::instances::release(&state, crate::instances::Work::Run, &run_id).await;
         state
             .runs
             .active
