@@ -129,6 +129,11 @@ impl AppState {
             config.remote.secret_store,
             &config.data_dir,
         ));
+        let runs = Arc::new(workflow::runs::RunHub::default());
+        let exports = Arc::new(export::ExportHub::default());
+        // Progress of work on another replica reaches this one's subscribers (PostgreSQL only).
+        progress::relay(&db, &runs, |h| &h.progress, "storyloom_run_events");
+        progress::relay(&db, &exports, |h| &h.progress, "storyloom_export_events");
         Ok(Self {
             provider_secrets,
             ai_limiter: providers::ProviderLimiter::new(Some(registry::startup_concurrency(&db))),
@@ -140,8 +145,8 @@ impl AppState {
             started_at: Instant::now(),
             local_owner_id,
             token_secret: Arc::new(token_secret),
-            runs: Arc::new(workflow::runs::RunHub::default()),
-            exports: Arc::new(export::ExportHub::default()),
+            runs,
+            exports,
             limits,
             remote,
             key_cache: Arc::new(auth::KeyCache::default()),

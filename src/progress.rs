@@ -12,6 +12,8 @@ pub trait ProgressEvent: Clone + Send + 'static {
 
 pub struct ProgressHub<E> {
     events: broadcast::Sender<E>,
+    /// Where events also go to reach the other processes on the database (see [`relay`]).
+    relay: std::sync::OnceLock<Box<dyn Fn(&E) + Send + Sync>>,
 }
 
 impl<E: ProgressEvent> ProgressHub<E> {
@@ -19,6 +21,7 @@ impl<E: ProgressEvent> ProgressHub<E> {
     pub fn new(capacity: usize) -> Self {
         Self {
             events: broadcast::channel(capacity).0,
+            relay: std::sync::OnceLock::new(),
         }
     }
 
@@ -27,8 +30,16 @@ impl<E: ProgressEvent> ProgressHub<E> {
         self.events.subscribe()
     }
 
-    /// Publishes an event. Nobody listening is fine: late joiners read the same state with a GET.
+    /// Publishes an event, here and (with a [`relay`]) to the other processes on the database.
+    /// Nobody listening is fine: late joiners read the same state with a GET.
     pub fn send(&self, event: E) {
+        if let Some(relay) = self.relay.get() {
+            relay(&event);
+        }
+        let _ = self.events.send(event);
+    }
+
+    fn send_here(&self, event: E) {
         let _ = self.events.send(event);
     }
 
@@ -48,6 +59,47 @@ impl<E: ProgressEvent> ProgressHub<E> {
                 }
             },
         )
+    }
+}
+
+/// Makes the events of `owner`'s hub (`hub_of`) reach the subscribers of every process on `db`:
+/// a run or an export goes on in one replica, its progress is followed from another
+/// (docs/STORAGE.md). Each event is delivered here at once and sent to the others tagged with
+/// this process's id, which skips its own when they come back. A no-op on SQLite.
+pub fn relay<T, E>(
+    db: &crate::db::Db,
+    owner: &std::sync::Arc<T>,
+    hub_of: fn(&T) -> &ProgressHub<E>,
+    channel: &'static str,
+) where
+    T: Send + Sync + 'static,
+    E: ProgressEvent + serde::Serialize + serde::de::DeserializeOwned,
+{
+    #[derive(serde::Deserialize)]
+    struct Relayed<E> {
+        from: String,
+        event: E,
+    }
+    let me = crate::instances::me();
+    let receiver = std::sync::Arc::downgrade(owner);
+    let publish = db.bus(channel, move |payload| {
+        let Some(owner) = receiver.upgrade() else {
+            return;
+        };
+        match serde_json::from_str::<Relayed<E>>(&payload) {
+            Ok(relayed) if relayed.from == me => {}
+            Ok(relayed) => hub_of(&owner).send_here(relayed.event),
+            Err(error) => tracing::warn!(channel, %error, "an unreadable progress event"),
+        }
+    });
+    if let Some(publish) = publish {
+        let _ = hub_of(owner).relay.set(Box::new(move |event: &E| {
+            let payload = serde_json::json!({ "from": me, "event": event }).to_string();
+            // NOTIFY carries at most 8,000 bytes; progress events are far smaller.
+            if payload.len() < 8000 {
+                let _ = publish.send(payload);
+            }
+        }));
     }
 }
 

@@ -379,6 +379,24 @@ impl Db {
         dispatch!(self, db => db.write_sync(f))
     }
 
+    /// Messages between the processes on this database (PostgreSQL's `LISTEN`/`NOTIFY` on
+    /// `channel`): `deliver` gets every message sent by any of them; the returned sender sends.
+    /// `None` on SQLite, where one process serves the file.
+    pub fn bus(
+        &self,
+        channel: &'static str,
+        deliver: impl Fn(String) + Send + 'static,
+    ) -> Option<tokio::sync::mpsc::UnboundedSender<String>> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let _ = (channel, deliver);
+                None
+            }
+            #[cfg(feature = "server")]
+            Backend::Postgres(db) => Some(db.bus(channel, Box::new(deliver))),
+        }
+    }
+
     /// True when the database answers a trivial query (used by `/health`).
     pub async fn ping(&self) -> bool {
         self.read(|c| {

@@ -39,6 +39,7 @@ pub(super) struct PgDb {
     generation: Arc<AtomicU64>,
     writes: Arc<AtomicU64>,
     describe: String,
+    config: tokio_postgres::Config,
 }
 
 struct Manager {
@@ -102,7 +103,9 @@ impl PgDb {
             .max_size(connections)
             .min_idle(Some(1))
             .connection_timeout(std::time::Duration::from_secs(10))
-            .build(Manager { config })
+            .build(Manager {
+                config: config.clone(),
+            })
             .map_err(|e| DbError::Task(format!("cannot connect to {describe}: {e}")))?;
         let db = Self {
             pool,
@@ -110,6 +113,7 @@ impl PgDb {
             generation: Arc::default(),
             writes: Arc::default(),
             describe,
+            config,
         };
         db.migrate()?;
         Ok(db)
@@ -300,6 +304,59 @@ impl PgDb {
         })
         .await
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+}
+
+impl PgDb {
+    /// Messages on `channel` between the processes on this database (`LISTEN`/`NOTIFY`): what is
+    /// sent on the returned sender reaches `deliver` in every process listening, this one
+    /// included, in order. One connection of its own, on the I/O runtime; if it drops, the bus
+    /// logs it and stops (progress events are a convenience: clients read state with a GET).
+    pub(super) fn bus(
+        &self,
+        channel: &'static str,
+        deliver: Box<dyn Fn(String) + Send + 'static>,
+    ) -> tokio::sync::mpsc::UnboundedSender<String> {
+        let (publish, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let config = self.config.clone();
+        io_runtime().spawn(async move {
+            let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
+                Ok(c) => c,
+                Err(error) => {
+                    tracing::warn!(channel, %error, "the event bus cannot connect");
+                    return;
+                }
+            };
+            tokio::spawn(async move {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(message) = futures_util::StreamExt::next(&mut messages).await {
+                    match message {
+                        Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                            deliver(n.payload().to_string())
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(channel, %error, "the event bus's connection failed");
+                            break;
+                        }
+                    }
+                }
+            });
+            if let Err(error) = client.batch_execute(&format!("LISTEN {channel}")).await {
+                tracing::warn!(channel, %error, "the event bus cannot listen");
+                return;
+            }
+            while let Some(payload) = outgoing.recv().await {
+                if let Err(error) = client
+                    .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
+                    .await
+                {
+                    tracing::warn!(channel, %error, "an event could not be sent to the other processes");
+                }
+            }
+        });
+        publish
     }
 }
 

@@ -114,7 +114,7 @@ fn not_found(what: &'static str, id: &str) -> ExportError {
 }
 
 /// Progress of one export, for every subscriber (SSE on the server, Tauri events on desktop).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct ExportEvent {
     #[serde(rename = "type")]
     pub event_type: String,

@@ -201,7 +201,31 @@ async fn a_run_on_a_killed_replica_finishes_on_the_other_without_redoing_work() 
             .unwrap_or(0)
     };
 
-    // Replica A drives the run (it started it); kill it once a few keyframes are done.
+    // Replica A drives the run (it started it); a client of replica B follows its progress.
+    let mut stream = client
+        .get(format!("{base_b}/api/v1/workflow-runs/{id}/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut text = String::new();
+    // One deadline for all of it: the stream's keep-alives alone must not keep the test waiting.
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while !text.contains("progress_update") {
+            let chunk = stream
+                .chunk()
+                .await
+                .unwrap()
+                .expect("the stream stays open");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .expect("B streams progress of the run A drives");
+    assert!(text.contains(&id), "{text}");
+    drop(stream);
+
+    // Kill A once a few keyframes are done.
     let mut killed_at = None;
     for _ in 0..3000 {
         let r = get(format!("{base_a}/api/v1/workflow-runs/{id}")).await;
