@@ -97,6 +97,10 @@ enum Command {
     },
     /// Create the data directory and apply database migrations, then exit.
     Migrate,
+    /// Upload the data directory's blobs that the --blobs bucket lacks (once, when a server that
+    /// kept its files in the data directory moves them to a bucket), then exit.
+    #[cfg(feature = "server")]
+    PushBlobs,
     /// Print the OpenAPI document (what `/api/v1/openapi.json` serves); the UI's API types are
     /// generated from it (`ui/openapi.json`, `npm run gen:api`).
     Openapi,
@@ -186,6 +190,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 state,
                 storyloom::server::ServeOptions { addr, ui_dir },
             ))
+        }
+        #[cfg(feature = "server")]
+        Command::PushBlobs => {
+            let config = server_config(AuthMode::Accounts);
+            anyhow::ensure!(
+                config.blob_bucket.is_some(),
+                "push-blobs needs a bucket (--blobs s3://bucket/prefix)"
+            );
+            let state = AppState::open(config)?;
+            let pushed = state.blobs.push_to_bucket()?;
+            println!("{pushed} blobs uploaded");
+            Ok(())
         }
         Command::Migrate => {
             let state = AppState::open(server_config(AuthMode::Accounts))?;

@@ -210,6 +210,48 @@ impl BlobStore {
         Ok(path)
     }
 
+    /// Uploads every blob of the local directory that the bucket lacks (a data directory from
+    /// before `--blobs`: a blob in the cache is otherwise taken to be in the bucket and never
+    /// uploaded again). Each file is hashed first: one that is not its blob is skipped, not
+    /// spread. How many were uploaded.
+    #[cfg(feature = "server")]
+    #[tracing::instrument(skip(self))]
+    pub fn push_to_bucket(&self) -> Result<usize, BlobError> {
+        let Some(bucket) = &self.bucket else {
+            return Err(BlobError::Bucket(
+                "no bucket is configured (--blobs)".into(),
+            ));
+        };
+        let mut pushed = 0;
+        for dir in fs::read_dir(&self.root)? {
+            let dir = dir?;
+            let head = dir.file_name().to_string_lossy().to_string();
+            if head.len() != 2 || !dir.file_type()?.is_dir() {
+                continue; // tmp/
+            }
+            for file in fs::read_dir(dir.path())? {
+                let file = file?;
+                let sha256 = format!("{head}{}", file.file_name().to_string_lossy());
+                if self.local_path(&sha256).is_err() || bucket.contains(&sha256)? {
+                    continue;
+                }
+                let mut hasher = Sha256::new();
+                let size = io::copy(
+                    &mut fs::File::open(file.path())?,
+                    &mut HashWriter(&mut hasher),
+                )?;
+                if let Err(e) = verify_digest(&sha256, &hex::encode(hasher.finalize())) {
+                    tracing::warn!(sha256, error = %e, "a local blob is corrupt; not uploaded");
+                    continue;
+                }
+                bucket.upload(&sha256, &file.path(), size)?;
+                pushed += 1;
+            }
+        }
+        tracing::info!(pushed, "local blobs uploaded to the bucket");
+        Ok(pushed)
+    }
+
     /// The cache path of a digest: `ab/cdef…`, lower case.
     fn local_path(&self, sha256: &str) -> Result<PathBuf, BlobError> {
         let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
@@ -266,6 +308,21 @@ impl BlobStore {
     /// True when the store's directory can be written (used by `/health`).
     pub fn writable(&self) -> bool {
         tempfile::NamedTempFile::new_in(self.root.join("tmp")).is_ok()
+    }
+}
+
+/// Feeds what is written to a hasher (to hash a file with `io::copy`).
+#[cfg(feature = "server")]
+struct HashWriter<'a>(&'a mut Sha256);
+
+#[cfg(feature = "server")]
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

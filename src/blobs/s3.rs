@@ -20,7 +20,7 @@ use md5::{Digest, Md5};
 use object_store::{
     aws::{AmazonS3, AmazonS3Builder},
     path::Path as ObjectPath,
-    BackoffConfig, ObjectStore, PutPayload, RetryConfig,
+    BackoffConfig, ClientOptions, ObjectStore, PutPayload, RetryConfig,
 };
 
 use super::BlobError;
@@ -32,6 +32,9 @@ pub(super) const PART_SIZE: usize = 8 * 1024 * 1024;
 
 /// Parts of one multipart upload in flight at once (each holds a part in memory).
 const PARTS_IN_FLIGHT: usize = 2;
+
+/// Longest a request may take, body included (a blob of a few GB over a slow link).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The runtime that runs every bucket request of the process, on one thread of its own.
 fn io_runtime() -> &'static tokio::runtime::Runtime {
@@ -122,9 +125,17 @@ impl Bucket {
                 },
                 max_retries: 3,
                 retry_timeout: Duration::from_secs(60),
-            });
+            })
+            // The client's default (30 s for a whole request, body included) would cut off the
+            // download of any blob bigger than 30 s of bandwidth (a long export).
+            .with_client_options(
+                ClientOptions::new()
+                    .with_timeout(REQUEST_TIMEOUT)
+                    .with_connect_timeout(Duration::from_secs(5)),
+            );
         if let Some(endpoint) = &config.endpoint {
             // S3-compatible servers (MinIO, moto, Ceph) are addressed path-style, often over http.
+            // (Set after the client options, which would reset allow_http.)
             builder = builder
                 .with_endpoint(endpoint)
                 .with_virtual_hosted_style_request(false)
@@ -311,6 +322,17 @@ impl Bucket {
             }
         }
         Ok(true)
+    }
+
+    /// True when the bucket has an object for this blob.
+    #[tracing::instrument(skip(self))]
+    pub(super) fn contains(&self, sha256: &str) -> Result<bool, BlobError> {
+        let (store, path) = (self.store.clone(), self.path(sha256));
+        match run(async move { store.head(&path).await })? {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(bucket_err(e)),
+        }
     }
 
     /// Deletes a blob's object; a missing one is fine.

@@ -415,3 +415,33 @@ async fn blobs_s3_an_upload_corrupted_in_flight_is_an_error_and_deleted() {
     assert!(!cached(&through_proxy, &sha).exists());
     assert_eq!(raw_object(&endpoint, &bucket, &sha).await, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_s3_push_uploads_a_data_directory_kept_before_the_bucket() {
+    let Some(endpoint) = endpoint() else { return };
+    let bucket = fresh_bucket(&endpoint).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A server that kept its files in its data directory…
+    let local = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let bytes = pseudo_random(30_000, 7);
+    let kept = local.put_bytes(&bytes).unwrap();
+    // …one of them rotten on disk: it is not spread.
+    let rotten = local.put_bytes(b"rotten").unwrap();
+    std::fs::write(cached(&local, &rotten.sha256), b"rotteN").unwrap();
+
+    // …moves to a bucket: its cached blobs are not in the bucket until pushed.
+    let with_bucket = open(&dir, &endpoint, &bucket);
+    assert_eq!(raw_object(&endpoint, &bucket, &kept.sha256).await, None);
+    assert_eq!(with_bucket.push_to_bucket().unwrap(), 1);
+    assert_eq!(with_bucket.push_to_bucket().unwrap(), 0, "pushed once");
+    assert_eq!(
+        raw_object(&endpoint, &bucket, &kept.sha256).await,
+        Some(bytes.clone())
+    );
+    assert_eq!(raw_object(&endpoint, &bucket, &rotten.sha256).await, None);
+    let dir_b = tempfile::tempdir().unwrap();
+    assert_eq!(
+        open(&dir_b, &endpoint, &bucket).read(&kept.sha256).unwrap(),
+        bytes
+    );
+}
