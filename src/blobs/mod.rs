@@ -210,6 +210,24 @@ impl BlobStore {
         Ok(path)
     }
 
+    /// With a bucket, a presigned URL that GETs the blob straight from the bucket (ranges too)
+    /// until `expires_in` has passed: a download that need not pass through this server. None
+    /// without a bucket. Not checked for existence: the URL answers 404 for a missing blob.
+    #[cfg(feature = "server")]
+    pub fn presigned_get_url(
+        &self,
+        sha256: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<Option<String>, BlobError> {
+        self.local_path(sha256)?;
+        match &self.bucket {
+            None => Ok(None),
+            Some(bucket) => bucket
+                .presigned_get(&sha256.to_ascii_lowercase(), expires_in)
+                .map(Some),
+        }
+    }
+
     /// Uploads every blob of the local directory that the bucket lacks (a data directory from
     /// before `--blobs`: a blob in the cache is otherwise taken to be in the bucket and never
     /// uploaded again). Each file is hashed first: one that is not its blob is skipped, not

@@ -20,6 +20,7 @@ use md5::{Digest, Md5};
 use object_store::{
     aws::{AmazonS3, AmazonS3Builder},
     path::Path as ObjectPath,
+    signer::Signer,
     BackoffConfig, ClientOptions, ObjectStore, PutPayload, RetryConfig,
 };
 
@@ -322,6 +323,20 @@ impl Bucket {
             }
         }
         Ok(true)
+    }
+
+    /// A URL that lets its holder GET the blob's object until `expires_in` has passed, without
+    /// credentials (SigV4 query parameters).
+    #[tracing::instrument(skip(self))]
+    pub(super) fn presigned_get(
+        &self,
+        sha256: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
+        let (store, path) = (self.store.clone(), self.path(sha256));
+        run(async move { store.signed_url(http::Method::GET, &path, expires_in).await })?
+            .map(|url| url.to_string())
+            .map_err(bucket_err)
     }
 
     /// True when the bucket has an object for this blob.

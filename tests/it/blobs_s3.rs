@@ -445,3 +445,43 @@ async fn blobs_s3_push_uploads_a_data_directory_kept_before_the_bucket() {
         bytes
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_s3_a_presigned_url_gets_the_blob_without_credentials() {
+    let Some(endpoint) = endpoint() else { return };
+    let bucket = fresh_bucket(&endpoint).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, &endpoint, &bucket);
+    let bytes = pseudo_random(40_000, 8);
+    let sha = store.put_bytes(&bytes).unwrap().sha256;
+
+    let url = store
+        .presigned_get_url(&sha, std::time::Duration::from_secs(300))
+        .unwrap()
+        .expect("a store with a bucket signs URLs");
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    assert!(url.contains("X-Amz-Expires=300"), "{url}");
+    // No Authorization header: the query signs the request (moto refuses anonymous reads).
+    let client = reqwest::Client::new();
+    let res = client.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
+    let res = client
+        .get(&url)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), bytes[100..200]);
+
+    // Without a bucket there is nothing to sign.
+    let local_dir = tempfile::tempdir().unwrap();
+    let local = BlobStore::open(local_dir.path()).unwrap();
+    assert_eq!(
+        local
+            .presigned_get_url(&sha, std::time::Duration::from_secs(300))
+            .unwrap(),
+        None
+    );
+}
