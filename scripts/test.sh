@@ -31,6 +31,11 @@ PG_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-pg.XXXXXX")"
 STORYLOOM_TEST_DATABASE_URL="$(bash scripts/pg-cluster.sh start "$PG_DIR")"
 trap 'bash scripts/pg-cluster.sh stop "$PG_DIR" >/dev/null 2>&1 || true' EXIT
 STORYLOOM_TEST_DATABASE_URL="$STORYLOOM_TEST_DATABASE_URL" cargo test -p storyloom --features server --test it
+# The PostgreSQL schema the server migrates to matches SQLite's, and its triggers behave alike.
+psql -q "$STORYLOOM_TEST_DATABASE_URL" -c "CREATE DATABASE schema_check LOCALE 'C' TEMPLATE template0"
+SCHEMA_URL="${STORYLOOM_TEST_DATABASE_URL%/*}/schema_check"
+"$CARGO_TARGET_DIR/debug/storyloom" --data-dir "$(mktemp -d)" --database "$SCHEMA_URL" migrate
+python3 scripts/pg-schema-compare.py "$SCHEMA_URL" | tail -n 1
 bash scripts/pg-cluster.sh stop "$PG_DIR"
 trap - EXIT
 

@@ -39,6 +39,9 @@ pub struct Config {
     /// Readers in the SQLite pool (writes go through one writer connection); on PostgreSQL,
     /// the connections of the pool.
     pub db_readers: u32,
+    /// How long a server process may go without its heartbeat before another takes over its
+    /// work (workflow runs, holds); it beats every third of this (`STORYLOOM_INSTANCE_LEASE_SECS`).
+    pub instance_lease_secs: u64,
     /// The team server's PostgreSQL database (`--database postgres://…`); None keeps the data in
     /// `storyloom.db` in the data directory.
     pub database_url: Option<String>,
@@ -206,6 +209,7 @@ impl Config {
             db_readers: 4,
             database_url: None,
             blob_bucket: None,
+            instance_lease_secs: 30,
             access_token_ttl_secs: 15 * 60,
             ffmpeg_path: Env::path("STORYLOOM_FFMPEG"),
             espeak_path: Env::path("STORYLOOM_ESPEAK").unwrap_or_else(|| "espeak-ng".into()),

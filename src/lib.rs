@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod instances;
 pub mod job;
 pub mod ledger;
 pub mod media;

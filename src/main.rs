@@ -60,6 +60,9 @@ enum Command {
         /// Generation requests (runs, exports) an hour per caller without a membership.
         #[arg(long, default_value_t = 20, env = "STORYLOOM_RATE_GENERATION")]
         rate_generation: u32,
+        /// Seconds a replica may go silent before another takes over its runs and holds.
+        #[arg(long, default_value_t = 30, env = "STORYLOOM_INSTANCE_LEASE_SECS")]
+        instance_lease_secs: u64,
     },
     /// The main job, headless: parse a script, run the offline `animatic` workflow (approving the
     /// review unless --review), and export the video.
@@ -101,6 +104,15 @@ enum Command {
     /// kept its files in the data directory moves them to a bucket), then exit.
     #[cfg(feature = "server")]
     PushBlobs,
+    /// Copy a SQLite server's data (its `storyloom.db`) into the empty PostgreSQL database given
+    /// by --database, then check that every table's row count and every ledger balance match.
+    /// Blobs stay where they are (copy the data directory's `blobs/` along).
+    #[cfg(feature = "server")]
+    ImportDb {
+        /// The SQLite file to copy from (the old server stopped).
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Print the OpenAPI document (what `/api/v1/openapi.json` serves); the UI's API types are
     /// generated from it (`ui/openapi.json`, `npm run gen:api`).
     Openapi,
@@ -177,8 +189,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rate_queries,
             rate_other,
             rate_generation,
+            instance_lease_secs,
         } => {
             let mut config = server_config(auth);
+            config.instance_lease_secs = instance_lease_secs;
             config.auth_rate_per_minute = rate_auth;
             config.rates = storyloom::config::RateConfig {
                 queries_per_minute: rate_queries,
@@ -201,6 +215,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::open(config)?;
             let pushed = state.blobs.push_to_bucket()?;
             println!("{pushed} blobs uploaded");
+            Ok(())
+        }
+        #[cfg(feature = "server")]
+        Command::ImportDb { from } => {
+            let Some(url) = database.clone() else {
+                anyhow::bail!("import-db needs the target: --database postgres://… (or STORYLOOM_DATABASE_URL)");
+            };
+            anyhow::ensure!(from.is_file(), "no SQLite database at {}", from.display());
+            let source = storyloom::db::Db::open(&from, 1)
+                .with_context(|| format!("cannot open {}", from.display()))?;
+            let target = storyloom::db::Db::open_postgres(&url, 4)
+                .context("cannot open the PostgreSQL database")?;
+            let report = storyloom::db::copy::copy_sqlite_to_postgres(&source, &target)?;
+            println!("| table | SQLite rows | PostgreSQL rows |\n|---|---|---|");
+            for t in &report.tables {
+                println!("| {} | {} | {} |", t.table, t.source, t.target);
+            }
+            for m in &report.balance_mismatches {
+                println!("balance mismatch: {m}");
+            }
+            anyhow::ensure!(report.matches(), "the copy does not match its source");
+            // The ledger's own check, on the copy.
+            let state = AppState::open(server_config(AuthMode::Accounts))?;
+            let check = runtime.block_on(storyloom::ledger::reconcile::reconcile(&state, false))?;
+            println!(
+                "copied into {}: counts and balances match; reconciliation checked {} rows, {} issues",
+                target.describe(),
+                check.checked_count,
+                check.issues.len()
+            );
+            anyhow::ensure!(check.success, "reconciliation found issues in the copy");
             Ok(())
         }
         Command::Migrate => {

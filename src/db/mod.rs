@@ -16,6 +16,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{functions::FunctionFlags, Connection, OpenFlags, Transaction, TransactionBehavior};
 
 #[cfg(feature = "server")]
+pub mod copy;
+#[cfg(feature = "server")]
 mod postgres;
 pub mod sql;
 

@@ -92,8 +92,10 @@ impl r2d2::ManageConnection for Manager {
 impl PgDb {
     #[tracing::instrument(skip(url))]
     pub(super) fn open(url: &str, connections: u32) -> Result<Self, DbError> {
-        let config = tokio_postgres::Config::from_str(url)
+        let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| DbError::Task(format!("invalid PostgreSQL URL: {e}")))?;
+        // Notices (e.g. "already exists, skipping" from IF NOT EXISTS) are not worth a log line.
+        config.options("-c client_min_messages=warning");
         let describe = describe(&config);
         let connections = connections.max(2);
         let pool = r2d2::Pool::builder()

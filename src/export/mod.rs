@@ -159,6 +159,12 @@ impl ExportHub {
         map.remove(id);
     }
 
+    /// True while this process has the export in hand.
+    fn is_going(&self, id: &str) -> bool {
+        let map = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        map.contains_key(id)
+    }
+
     fn kill(&self, id: &str) {
         let map = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = map.get(id) {
@@ -835,28 +841,63 @@ pub async fn cancel(state: &AppState, owner_id: &str, id: &str) -> Result<Export
 
 /// Starts again every export a previous process left queued or running (call once at start-up).
 pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
-    let ids: Vec<String> = state
-        .db
-        .read(|c| {
+    let active = |orphaned_only: bool| {
+        let cutoff = crate::instances::alive_cutoff(state);
+        let orphaned = crate::instances::orphaned_sql(crate::instances::Work::Export);
+        state.db.read(move |c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT id FROM exports WHERE status IN ({}) ORDER BY created_at",
+                "SELECT id FROM exports WHERE status IN ({}) AND (?2 = 0 OR {orphaned})
+                 ORDER BY created_at",
                 ExportStatus::active_sql()
             ))?;
             let ids = stmt
-                .query_map([], |r| r.get(0))?
+                .query_map(params![cutoff, orphaned_only], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
             Ok::<_, DbError>(ids)
         })
-        .await?;
-    remove_stale_work_dirs(&state.config.data_dir.join("tmp"), &ids);
+    };
+    // Work directories of exports no process encodes any more (another replica's stay).
+    remove_stale_work_dirs(&state.config.data_dir.join("tmp"), &active(false).await?);
+    let ids = active(true).await?;
     for id in &ids {
         spawn(state, id);
     }
+    // Exports whose encoder was another process that stopped start again here once its lease
+    // runs out (src/instances).
+    let watcher = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::instances::lease(&watcher) / 2);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let cutoff = crate::instances::alive_cutoff(&watcher);
+            let orphaned = crate::instances::orphaned_sql(crate::instances::Work::Export);
+            let found = watcher
+                .db
+                .read(move |c| {
+                    let mut stmt = c.prepare(&format!(
+                        "SELECT id FROM exports WHERE status IN ({}) AND {orphaned}",
+                        ExportStatus::active_sql()
+                    ))?;
+                    let ids = stmt
+                        .query_map([cutoff], |r| r.get(0))?
+                        .collect::<Result<Vec<String>, _>>()?;
+                    Ok::<_, DbError>(ids)
+                })
+                .await;
+            match found {
+                Ok(ids) => {
+                    for id in ids.iter().filter(|id| !watcher.exports.is_going(id)) {
+                        spawn(&watcher, id);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "looking for orphaned exports failed"),
+            }
+        }
+    });
     Ok(ids.len())
 }
 
-/// Deletes the work folders a killed process left in `tmp/` for exports that are no longer going
-/// (those still going are cleared when they start again). Previews keep their own bound.
 fn remove_stale_work_dirs(tmp: &std::path::Path, going: &[String]) {
     let Ok(entries) = std::fs::read_dir(tmp) else {
         return;
@@ -894,7 +935,24 @@ fn spawn(state: &AppState, id: &str) {
     // Registered now, so a cancel that arrives before the encoder starts still stops it.
     state.exports.switch(&id);
     tokio::spawn(async move {
+        use crate::instances::{Claim, Work};
+        match crate::instances::claim(&state, Work::Export, &id).await {
+            Ok(Claim::Ours { took_over }) => {
+                if took_over {
+                    tracing::info!(export_id = %id, "taking over an export whose encoder stopped");
+                    if let Err(error) = ledger::sweep_gone_processes(&state).await {
+                        tracing::warn!(%error, "the takeover's hold sweep failed");
+                    }
+                }
+            }
+            Ok(Claim::Elsewhere) | Err(_) => {
+                // A live process encodes it (or the claim failed: the watcher tries again).
+                state.exports.forget(&id);
+                return;
+            }
+        }
         let result = drive(&state, &id).await;
+        crate::instances::release(&state, Work::Export, &id).await;
         state.exports.forget(&id);
         if let Err(e) = result {
             let message = e.to_string();

@@ -1087,13 +1087,13 @@ pub struct SweepReport {
     pub hold_ids: Vec<String>,
 }
 
-/// Pending holds whose work is gone, with the reason: node runs and exports held by another (dead)
-/// process (`alive_holder` names the live one), past their expiry, or paying for a node run that is no
+/// Pending holds whose work is gone, with the reason: node runs and exports held by a process that
+/// is gone (`alive` names the live ones, see src/instances), past their expiry, or paying for a node run that is no
 /// longer running. A `job` hold is resolved by its API client, so only its expiry voids it.
 pub(crate) fn gone_holds(
     c: &Connection,
     now: DateTime<Utc>,
-    alive_holder: Option<&str>,
+    alive: Option<&[String]>,
 ) -> Result<Vec<(String, String)>, LedgerError> {
     let mut stmt = c.prepare(
         "SELECT h.id, h.holder, h.expires_at, h.purpose,
@@ -1117,7 +1117,7 @@ pub(crate) fn gone_holds(
     for row in rows {
         let (id, holder, expires_at, purpose, node_status, run_status) = row?;
         // Node runs and exports are done by this process; a job's holder is the API client.
-        let reason = if alive_holder.is_some_and(|h| h != holder) && purpose != "job" {
+        let reason = if alive.is_some_and(|a| !a.contains(&holder)) && purpose != "job" {
             Some("the process holding it stopped (crash or restart)")
         } else if parse_time(&expires_at).is_none_or(|t| t <= now) {
             Some("the hold expired")
@@ -1136,10 +1136,24 @@ pub(crate) fn gone_holds(
     Ok(out)
 }
 
-/// Voids holds whose work is gone. `startup` also voids every hold of an earlier process.
+/// Voids holds whose work is gone. `startup` also voids the holds of processes that are gone
+/// (an earlier process on this SQLite file; a replica that stopped beating, src/instances).
 #[tracing::instrument(skip(state))]
 pub async fn sweep(state: &AppState, startup: bool) -> Result<SweepReport, LedgerError> {
-    sweep_with(state, startup.then(instance_id)).await
+    if startup {
+        sweep_gone_processes(state).await
+    } else {
+        sweep_with(state, None).await
+    }
+}
+
+/// [`sweep`], judging holders by the processes alive now.
+pub async fn sweep_gone_processes(state: &AppState) -> Result<SweepReport, LedgerError> {
+    let lease = crate::instances::lease(state);
+    sweep_in(state, move |tx, now| {
+        Ok(Some(crate::instances::alive_in_tx(tx, now, lease)?))
+    })
+    .await
 }
 
 /// [`sweep`], naming the one holder whose holds are alive (`None`: do not judge by holder).
@@ -1147,11 +1161,21 @@ pub(crate) async fn sweep_with(
     state: &AppState,
     alive_holder: Option<&str>,
 ) -> Result<SweepReport, LedgerError> {
+    let alive = alive_holder.map(|h| vec![h.to_string()]);
+    sweep_in(state, move |_, _| Ok(alive)).await
+}
+
+async fn sweep_in<F>(state: &AppState, alive: F) -> Result<SweepReport, LedgerError>
+where
+    F: FnOnce(&Connection, DateTime<Utc>) -> Result<Option<Vec<String>>, LedgerError>
+        + Send
+        + 'static,
+{
     let (ids, now) = (state.ids.clone(), state.clock.now());
-    let alive = alive_holder.map(str::to_string);
     state
         .db
         .write(move |tx| {
+            let alive = alive(tx, now)?;
             let gone = gone_holds(tx, now, alive.as_deref())?;
             let mut report = SweepReport::default();
             for (id, reason) in gone {
@@ -1173,7 +1197,8 @@ pub fn spawn_sweeper(state: &AppState, every: std::time::Duration) {
         tick.tick().await;
         loop {
             tick.tick().await;
-            if let Err(e) = sweep(&state, false).await {
+            // Holds of replicas that stopped beating are gone too (src/instances).
+            if let Err(e) = sweep_gone_processes(&state).await {
                 tracing::warn!(error = %e, "hold sweep failed");
             }
         }

@@ -873,7 +873,9 @@ pub async fn retry(state: &AppState, owner_id: &str, run_id: &str) -> Result<Run
 /// Restarts the drivers of runs that were going when the process stopped (crash or restart).
 #[tracing::instrument(skip(state))]
 pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
-    // Holds of the process that stopped pay for work that is gone: release them before anything
+    // This process joins the ones on the database (on SQLite it is the only one).
+    crate::instances::start(state).await?;
+    // Holds of processes that stopped pay for work that is gone: release them before anything
     // runs again (a re-run node holds afresh), then keep sweeping expired and orphaned holds.
     match ledger::sweep(state, true).await {
         Ok(r) if r.voided > 0 => {
@@ -883,22 +885,57 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, DbError> {
         Err(e) => tracing::warn!(error = %e, "the start-up hold sweep failed"),
     }
     ledger::spawn_sweeper(state, Duration::from_secs(60));
-    let ids: Vec<String> = state
-        .db
-        .read(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT id FROM workflow_runs WHERE status IN ({})",
-                RunStatus::sql_list(RunStatus::needs_driver)
-            ))?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<String>>>()?)
-        })
-        .await?;
+    let ids = orphaned_runs(state).await?;
     for id in &ids {
         tracing::info!(run_id = %id, "resuming an interrupted workflow run");
         spawn_driver(state, id);
     }
+    // Runs whose driver was another process that stopped (a replica killed mid-run) are taken
+    // over once its lease runs out.
+    let watcher = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::instances::lease(&watcher) / 2);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match orphaned_runs(&watcher).await {
+                Ok(ids) => {
+                    for id in ids {
+                        spawn_driver(&watcher, &id);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "looking for orphaned runs failed"),
+            }
+        }
+    });
     Ok(ids.len())
+}
+
+/// Runs that need a driver and have none alive: never claimed, released, or claimed by a
+/// process that stopped beating (src/instances).
+async fn orphaned_runs(state: &AppState) -> Result<Vec<String>, DbError> {
+    let cutoff = crate::instances::alive_cutoff(state);
+    let active: Vec<String> = state
+        .runs
+        .active
+        .lock()
+        .expect("run hub lock")
+        .keys()
+        .cloned()
+        .collect();
+    let ids: Vec<String> = state
+        .db
+        .read(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT id FROM workflow_runs WHERE status IN ({}) AND {}",
+                RunStatus::sql_list(RunStatus::needs_driver),
+                crate::instances::orphaned_sql(crate::instances::Work::Run)
+            ))?;
+            let rows = stmt.query_map([cutoff], |r| r.get(0))?;
+            Ok::<_, DbError>(rows.collect::<crate::db::sql::Result<Vec<String>>>()?)
+        })
+        .await?;
+    Ok(ids.into_iter().filter(|id| !active.contains(id)).collect())
 }
 
 /// Starts the driver of a run unless one is already going.
@@ -914,6 +951,29 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
     };
     let (state, run_id) = (state.clone(), run_id.to_string());
     tokio::spawn(async move {
+        use crate::instances::{Claim, Work};
+        match crate::instances::claim(&state, Work::Run, &run_id).await {
+            Ok(Claim::Ours { took_over }) => {
+                if took_over {
+                    // The holds of the process that stopped pay for work that is gone.
+                    tracing::info!(run_id = %run_id, "taking over a run whose driver stopped");
+                    if let Err(error) = ledger::sweep_gone_processes(&state).await {
+                        tracing::warn!(%error, "the takeover's hold sweep failed");
+                    }
+                }
+            }
+            Ok(Claim::Elsewhere) | Err(_) => {
+                // A live process drives it (or the claim could not be written: the watcher in
+                // resume_interrupted tries again).
+                state
+                    .runs
+                    .active
+                    .lock()
+                    .expect("run hub lock")
+                    .remove(&run_id);
+                return;
+            }
+        }
         let outcome = drive(&state, &run_id, &token).await;
         let stopped_cleanly = outcome.is_ok();
         if let Err(e) = outcome {
@@ -935,6 +995,7 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
                 })
                 .await;
         }
+        crate::instances::release(&state, crate::instances::Work::Run, &run_id).await;
         state
             .runs
             .active

@@ -22,6 +22,7 @@ mod api_workspaces;
 mod authz_matrix;
 #[cfg(feature = "server")]
 mod blobs_s3;
+mod import_db;
 mod ledger_crash;
 mod providers;
 mod remote_signin;

@@ -92,3 +92,204 @@ async fn fifty_holds_on_a_balance_for_one_across_two_replicas_leave_exactly_one(
     assert!(report.success, "{:?}", report.issues);
     assert!(report.checked_count > 0);
 }
+
+/// A real `storyloom serve` on the shared database and data directory, with a short lease so a
+/// killed replica's work is taken over within seconds.
+#[cfg(unix)]
+fn start_replica(data_dir: &std::path::Path, url: &str) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storyloom"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--auth", "local"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--database", url])
+        .env("STORYLOOM_INSTANCE_LEASE_SECS", "2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn storyloom serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("STORYLOOM_LISTENING ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    (child, base)
+}
+
+/// Rows of one query on the test's PostgreSQL database.
+async fn pg_rows(url: &str, sql: &str) -> Vec<tokio_postgres::Row> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    let rows = client.query(sql, &[]).await.unwrap();
+    drop(client);
+    let _ = driver.await;
+    rows
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_a_killed_replica_finishes_on_the_other_without_redoing_work() {
+    use serde_json::{json, Value};
+    let Some(url) = common::fresh_postgres_database().await else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let (mut a, base_a) = start_replica(data.path(), &url);
+    let (mut b, base_b) = start_replica(data.path(), &url);
+    let client = reqwest::Client::new();
+    let get = |url: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let p: Value = client
+        .post(format!("{base_a}/api/v1/projects"))
+        .json(&json!({"name": "Replicas"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (pid, vid) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["current_version_id"].as_str().unwrap().to_string(),
+    );
+    let shots = 40;
+    let mut script = String::from("INT. STATION - NIGHT\n\n");
+    for i in 0..shots {
+        script.push_str(&format!("Maya checks the clock for the {i}th time.\n\n"));
+    }
+    let saved = client
+        .put(format!(
+            "{base_a}/api/v1/projects/{pid}/versions/{vid}/script"
+        ))
+        .json(&json!({ "text": script }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let run: Value = client
+        .post(format!("{base_a}/api/v1/workflow-runs"))
+        .json(&json!({"project_id": pid}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = run["id"].as_str().unwrap().to_string();
+    let keyframes_done = |r: &Value| {
+        r["steps"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["node_id"] == "keyframes"))
+            .and_then(|s| s["items_done"].as_u64())
+            .unwrap_or(0)
+    };
+
+    // Replica A drives the run (it started it); kill it once a few keyframes are done.
+    let mut killed_at = None;
+    for _ in 0..3000 {
+        let r = get(format!("{base_a}/api/v1/workflow-runs/{id}")).await;
+        if keyframes_done(&r) >= 3 {
+            killed_at = Some(keyframes_done(&r));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let killed_at = killed_at.expect("keyframes started on A");
+    a.kill().unwrap(); // SIGKILL: no shutdown code runs
+    a.wait().unwrap();
+    assert!((killed_at as usize) < shots, "the kill came too late");
+    let done_before: Vec<String> = pg_rows(
+        &url,
+        "SELECT i.item_key FROM node_items i JOIN node_runs n ON n.id = i.node_run_id
+          WHERE n.node_id = 'keyframes' AND i.status = 'completed'",
+    )
+    .await
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    assert!(done_before.len() >= 3 && done_before.len() < shots);
+
+    // Replica B, which never saw the run start, takes it over and brings it to its review.
+    let mut finished = None;
+    for _ in 0..1200 {
+        let r = get(format!("{base_b}/api/v1/workflow-runs/{id}")).await;
+        assert_ne!(r["status"], "failed", "{r}");
+        if r["status"] == "waiting_review" {
+            finished = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = finished.expect("replica B finished the run");
+    assert_eq!(keyframes_done(&r), shots as u64);
+    for row in pg_rows(
+        &url,
+        "SELECT node_id, attempts FROM node_runs WHERE node_id IN ('parse', 'characters', 'plan')",
+    )
+    .await
+    {
+        assert_eq!(
+            row.get::<_, i64>(1),
+            1,
+            "{} was redone",
+            row.get::<_, String>(0)
+        );
+    }
+    for row in pg_rows(
+        &url,
+        "SELECT i.item_key, i.status, i.attempts FROM node_items i JOIN node_runs n ON n.id = i.node_run_id
+          WHERE n.node_id = 'keyframes'",
+    )
+    .await
+    {
+        let (key, status, attempts): (String, String, i64) = (row.get(0), row.get(1), row.get(2));
+        assert_eq!(status, "completed");
+        if done_before.contains(&key) {
+            assert_eq!(attempts, 1, "finished item {key} was redone");
+        }
+    }
+    let assets = get(format!(
+        "{base_b}/api/v1/assets?project_id={pid}&type=keyframe_image&limit=100"
+    ))
+    .await;
+    assert_eq!(
+        assets["total"], shots as u64,
+        "a keyframe was rendered twice"
+    );
+    // Nothing is held for the dead replica any more, and the ledger reconciles.
+    let pending = pg_rows(
+        &url,
+        "SELECT COUNT(*) FROM ledger_holds WHERE status = 'pending'",
+    )
+    .await;
+    assert_eq!(pending[0].get::<_, i64>(0), 0);
+    let check: Value = client
+        .post(format!("{base_b}/api/v1/admin/reconciliation"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(check["success"], true, "{check}");
+    b.kill().unwrap();
+    b.wait().unwrap();
+}

@@ -78,6 +78,18 @@ impl TestServer {
         if config.database_url.is_none() {
             config.database_url = fresh_postgres_database().await;
         }
+        Self::start_exactly(dir, config).await
+    }
+
+    /// An instance on SQLite whatever the suite runs on (the source of a move to PostgreSQL).
+    pub async fn start_on_sqlite(mode: AuthMode) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::server(dir.path().to_path_buf(), mode);
+        Self::start_exactly(dir, config).await
+    }
+
+    /// `config` as given: its database, or SQLite in `dir`.
+    pub async fn start_exactly(dir: tempfile::TempDir, config: Config) -> Self {
         if std::env::var_os("STORYLOOM_TEST_LOG").is_some() {
             // The server's log on stderr (not captured per test): what a 500 logged.
             storyloom::telemetry::init_with_default("warn");
