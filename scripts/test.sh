@@ -39,6 +39,14 @@ python3 scripts/pg-schema-compare.py "$SCHEMA_URL" | tail -n 1
 bash scripts/pg-cluster.sh stop "$PG_DIR"
 trap - EXIT
 
+step "cargo test (blobs in an S3-compatible bucket: a throwaway moto server)"
+S3_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-s3.XXXXXX")"
+STORYLOOM_TEST_S3_ENDPOINT="$(bash scripts/s3-test-server.sh start "$S3_DIR")"
+trap 'bash scripts/s3-test-server.sh stop "$S3_DIR" >/dev/null 2>&1 || true' EXIT
+STORYLOOM_TEST_S3_ENDPOINT="$STORYLOOM_TEST_S3_ENDPOINT" cargo test -p storyloom --features server --test it -- blobs_s3
+bash scripts/s3-test-server.sh stop "$S3_DIR"
+trap - EXIT
+
 step "cargo test (desktop shell; the core without the server feature)"
 cargo test -p storyloom-desktop
 

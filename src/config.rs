@@ -45,6 +45,9 @@ pub struct Config {
     /// The team server's PostgreSQL database (`--database postgres://…`); None keeps the data in
     /// `storyloom.db` in the data directory.
     pub database_url: Option<String>,
+    /// The team server's blob bucket (`--blobs s3://bucket/prefix`); None keeps blobs only in
+    /// `blobs/` in the data directory, which otherwise becomes the bucket's local cache.
+    pub blob_bucket: Option<BlobBucket>,
     /// Lifetime of access tokens, in seconds.
     pub access_token_ttl_secs: i64,
     /// The ffmpeg to export with (`STORYLOOM_FFMPEG`); None looks beside the binary, then on `PATH`.
@@ -93,6 +96,66 @@ impl Default for RateConfig {
             other_per_minute: 60,
             generation_per_hour: 20,
         }
+    }
+}
+
+/// An S3-compatible bucket holding the blobs (issue 16): `s3://bucket/prefix`, with the endpoint,
+/// region and credentials from the environment ([`BlobBucket::from_url`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BlobBucket {
+    pub bucket: String,
+    /// Keys are `prefix/ab/cdef…`; empty puts them at the bucket's root.
+    pub prefix: String,
+    /// An S3-compatible server (`STORYLOOM_S3_ENDPOINT`, e.g. `http://127.0.0.1:9000`), addressed
+    /// path-style; None is AWS itself.
+    pub endpoint: Option<String>,
+    /// `STORYLOOM_S3_REGION` (default `us-east-1`).
+    pub region: String,
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (/ `AWS_SESSION_TOKEN`); without them the
+    /// client asks the instance metadata service.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for BlobBucket {
+    // The secret stays out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobBucket")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobBucket {
+    /// `s3://bucket/prefix` with the endpoint, region and credentials from the environment.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        let (bucket, prefix) = Self::parse_url(url)?;
+        Ok(Self {
+            bucket,
+            prefix,
+            endpoint: Env::var("STORYLOOM_S3_ENDPOINT"),
+            region: Env::var("STORYLOOM_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: Env::var("AWS_ACCESS_KEY_ID"),
+            secret_access_key: Env::var("AWS_SECRET_ACCESS_KEY"),
+            session_token: Env::var("AWS_SESSION_TOKEN"),
+        })
+    }
+
+    /// Splits `s3://bucket/some/prefix/` into `("bucket", "some/prefix")`.
+    pub fn parse_url(url: &str) -> Result<(String, String), String> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("'{url}' is not an s3://bucket/prefix URL"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("'{url}' names no bucket"));
+        }
+        Ok((bucket.to_string(), prefix.trim_matches('/').to_string()))
     }
 }
 
@@ -145,6 +208,7 @@ impl Config {
             max_upload_bytes: 100 * 1024 * 1024,
             db_readers: 4,
             database_url: None,
+            blob_bucket: None,
             instance_lease_secs: 30,
             access_token_ttl_secs: 15 * 60,
             ffmpeg_path: Env::path("STORYLOOM_FFMPEG"),
@@ -169,5 +233,23 @@ impl Config {
         dirs::data_dir()
             .unwrap_or_else(std::env::temp_dir)
             .join("storyloom")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BlobBucket;
+
+    #[test]
+    fn blob_bucket_urls() {
+        let p = |u: &str| BlobBucket::parse_url(u);
+        assert_eq!(p("s3://b"), Ok(("b".into(), "".into())));
+        assert_eq!(p("s3://b/"), Ok(("b".into(), "".into())));
+        assert_eq!(
+            p("s3://b/team/blobs/"),
+            Ok(("b".into(), "team/blobs".into()))
+        );
+        assert!(p("https://b/x").is_err());
+        assert!(p("s3:///x").is_err());
     }
 }

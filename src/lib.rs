@@ -105,8 +105,15 @@ impl AppState {
                     .with_context(|| format!("cannot open the database {}", db_path.display()))?
             }
         };
-        let blobs =
-            BlobStore::open(config.data_dir.join("blobs")).context("cannot open the blob store")?;
+        let blobs_dir = config.data_dir.join("blobs");
+        let blobs = match &config.blob_bucket {
+            #[cfg(feature = "server")]
+            Some(bucket) => BlobStore::open_with_bucket(blobs_dir, bucket)
+                .context("cannot open the blob store's bucket")?,
+            #[cfg(not(feature = "server"))]
+            Some(_) => anyhow::bail!("a blob bucket needs the server build (--features server)"),
+            None => BlobStore::open(blobs_dir).context("cannot open the blob store")?,
+        };
         let token_secret = auth::ensure_token_secret(&db)?;
         let local_owner_id = match config.auth_mode {
             AuthMode::Local => Some(crate::accounts::ensure_local_owner(

@@ -20,10 +20,16 @@ struct Cli {
     #[arg(long, global = true, env = "STORYLOOM_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// The team server's database: a `postgres://…` URL (default: SQLite in the data directory).
-    /// Blobs stay in the data directory.
+    /// Blobs stay in the data directory unless --blobs names a bucket.
     #[cfg(feature = "server")]
     #[arg(long, global = true, env = "STORYLOOM_DATABASE_URL")]
     database: Option<String>,
+    /// The team server's blobs: an `s3://bucket/prefix` URL (endpoint STORYLOOM_S3_ENDPOINT, region
+    /// STORYLOOM_S3_REGION, credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). The data
+    /// directory's `blobs/` becomes its local cache (default: blobs only in the data directory).
+    #[cfg(feature = "server")]
+    #[arg(long, global = true, env = "STORYLOOM_BLOBS")]
+    blobs: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,6 +100,10 @@ enum Command {
     },
     /// Create the data directory and apply database migrations, then exit.
     Migrate,
+    /// Upload the data directory's blobs that the --blobs bucket lacks (once, when a server that
+    /// kept its files in the data directory moves them to a bucket), then exit.
+    #[cfg(feature = "server")]
+    PushBlobs,
     /// Copy a SQLite server's data (its `storyloom.db`) into the empty PostgreSQL database given
     /// by --database, then check that every table's row count and every ledger balance match.
     /// Blobs stay where they are (copy the data directory's `blobs/` along).
@@ -153,8 +163,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let database = cli.database;
     #[cfg(not(feature = "server"))]
     let database: Option<String> = None;
+    #[cfg(feature = "server")]
+    let blob_bucket = cli
+        .blobs
+        .as_deref()
+        .map(storyloom::config::BlobBucket::from_url)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .context("--blobs")?;
+    #[cfg(not(feature = "server"))]
+    let blob_bucket = None;
     let server_config = |auth| Config {
         database_url: database.clone(),
+        blob_bucket: blob_bucket.clone(),
         ..Config::server(data_dir.clone(), auth)
     };
     match cli.command {
@@ -183,6 +204,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 state,
                 storyloom::server::ServeOptions { addr, ui_dir },
             ))
+        }
+        #[cfg(feature = "server")]
+        Command::PushBlobs => {
+            let config = server_config(AuthMode::Accounts);
+            anyhow::ensure!(
+                config.blob_bucket.is_some(),
+                "push-blobs needs a bucket (--blobs s3://bucket/prefix)"
+            );
+            let state = AppState::open(config)?;
+            let pushed = state.blobs.push_to_bucket()?;
+            println!("{pushed} blobs uploaded");
+            Ok(())
         }
         #[cfg(feature = "server")]
         Command::ImportDb { from } => {

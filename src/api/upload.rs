@@ -124,7 +124,11 @@ impl FromRequest<AppState> for UploadForm {
                     }
                     writer.write(&chunk).map_err(ApiError::internal)?;
                 }
-                let blob = writer.finish().map_err(ApiError::internal)?;
+                // With a bucket, finishing uploads the blob: on a blocking thread, not this task's.
+                let blob = tokio::task::spawn_blocking(move || writer.finish())
+                    .await
+                    .map_err(ApiError::internal)?
+                    .map_err(ApiError::internal)?;
                 form.files.push(UploadedFile {
                     field: name,
                     filename,

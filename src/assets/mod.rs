@@ -609,7 +609,12 @@ pub async fn file_of(
     id: &str,
 ) -> Result<(Asset, PathBuf), AssetError> {
     let asset = get(state, owner_id, id).await?;
-    let path = state.blobs.path_of(&asset.sha256)?;
+    // With a bucket, a blob another replica stored is fetched into the cache here: not on an
+    // async worker.
+    let (blobs, sha) = (state.blobs.clone(), asset.sha256.clone());
+    let path = tokio::task::spawn_blocking(move || blobs.path_of(&sha))
+        .await
+        .map_err(|e| AssetError::Db(DbError::Task(e.to_string())))??;
     Ok((asset, path))
 }
 

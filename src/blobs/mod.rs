@@ -1,5 +1,14 @@
 //! Content-addressed file store: `blobs/ab/cdef…` named by SHA-256. Files are written to a temp file in
 //! the same directory tree and renamed into place, so a crash never leaves a half file under a real name.
+//!
+//! A team server past one machine (issue 16, `--blobs s3://bucket/prefix`) keeps its blobs in an
+//! S3-compatible bucket, and this directory becomes the bucket's local cache: callers still get a
+//! local path (ffmpeg reads it, downloads serve it with ranges). A write is uploaded, and verified,
+//! before it is renamed into the cache, so a cached blob is always a stored one; a blob missing
+//! from the cache is fetched from the bucket and its SHA-256 checked before it is renamed into place.
+#[cfg(feature = "server")]
+mod s3;
+
 use std::{
     fs,
     io::{self, Read, Write},
@@ -22,6 +31,11 @@ pub enum BlobError {
     BadDigest(String),
     #[error("blob {0} not found")]
     NotFound(String),
+    /// The bucket's copy of a blob is not the blob (its bytes hash to something else): refused.
+    #[error("blob {sha256} in the bucket is corrupt (its bytes hash to {actual})")]
+    Corrupt { sha256: String, actual: String },
+    #[error("blob bucket error: {0}")]
+    Bucket(String),
 }
 
 /// Temp files older than this at start belong to a write that was killed, not one in progress.
@@ -55,13 +69,20 @@ impl BlobWriter {
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
+    /// The bucket this directory caches (`--blobs s3://…`); None: the directory is the store.
+    #[cfg(feature = "server")]
+    bucket: Option<std::sync::Arc<s3::Bucket>>,
 }
 
 impl BlobStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
         let root = root.into();
         fs::create_dir_all(root.join("tmp"))?;
-        let store = Self { root };
+        let store = Self {
+            root,
+            #[cfg(feature = "server")]
+            bucket: None,
+        };
         // A process killed mid-write leaves its temp file behind (nothing drops it); an hour is far
         // longer than any write in progress by another process sharing the directory takes.
         match store.remove_stale_temp_files(STALE_TEMP_AGE) {
@@ -71,6 +92,18 @@ impl BlobStore {
             }
             Err(e) => tracing::warn!(error = %e, "could not clean the blob store's tmp/"),
         }
+        Ok(store)
+    }
+
+    /// A store whose blobs live in an S3-compatible bucket, with `root` as its local cache.
+    #[cfg(feature = "server")]
+    #[tracing::instrument(skip(root))]
+    pub fn open_with_bucket(
+        root: impl Into<PathBuf>,
+        bucket: &crate::config::BlobBucket,
+    ) -> Result<Self, BlobError> {
+        let mut store = Self::open(root)?;
+        store.bucket = Some(std::sync::Arc::new(s3::Bucket::open(bucket)?));
         Ok(store)
     }
 
@@ -125,8 +158,14 @@ impl BlobStore {
     ) -> Result<BlobRef, BlobError> {
         tmp.as_file().sync_all()?;
         let sha256 = hex::encode(hasher.finalize());
-        let dest = self.path_of(&sha256)?;
+        let dest = self.local_path(&sha256)?;
         if !dest.exists() {
+            // Uploaded (and verified) before it is renamed into the cache: a failed upload leaves
+            // no blob behind, here or there, and the write is an error.
+            #[cfg(feature = "server")]
+            if let Some(bucket) = &self.bucket {
+                bucket.upload(&sha256, tmp.path(), size)?;
+            }
             fs::create_dir_all(dest.parent().expect("blob paths have a parent"))?;
             tmp.persist(&dest).map_err(|e| e.error)?;
         }
@@ -144,22 +183,123 @@ impl BlobStore {
         })
     }
 
-    /// Removes a blob's file (after its last asset row is gone). Missing files are fine.
+    /// Removes a blob's file (after its last asset row is gone), and its bucket copy. Missing files
+    /// are fine.
     pub fn remove(&self, sha256: &str) -> Result<(), BlobError> {
-        match fs::remove_file(self.path_of(sha256)?) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(BlobError::Io(e)),
-            _ => Ok(()),
+        match fs::remove_file(self.local_path(sha256)?) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(BlobError::Io(e)),
+            _ => {}
+        }
+        #[cfg(feature = "server")]
+        if let Some(bucket) = &self.bucket {
+            bucket.delete(&sha256.to_ascii_lowercase())?;
+        }
+        Ok(())
+    }
+
+    /// Where the blob with this digest lives (whether or not it exists). With a bucket, a blob
+    /// missing here is fetched into the cache first (another replica stored it).
+    pub fn path_of(&self, sha256: &str) -> Result<PathBuf, BlobError> {
+        let path = self.local_path(sha256)?;
+        #[cfg(feature = "server")]
+        if let Some(bucket) = &self.bucket {
+            if !path.exists() {
+                self.fetch(bucket, &sha256.to_ascii_lowercase(), &path)?;
+            }
+        }
+        Ok(path)
+    }
+
+    /// With a bucket, a presigned URL that GETs the blob straight from the bucket (ranges too)
+    /// until `expires_in` has passed: a download that need not pass through this server. None
+    /// without a bucket. Not checked for existence: the URL answers 404 for a missing blob.
+    #[cfg(feature = "server")]
+    pub fn presigned_get_url(
+        &self,
+        sha256: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<Option<String>, BlobError> {
+        self.local_path(sha256)?;
+        match &self.bucket {
+            None => Ok(None),
+            Some(bucket) => bucket
+                .presigned_get(&sha256.to_ascii_lowercase(), expires_in)
+                .map(Some),
         }
     }
 
-    /// Where the blob with this digest lives (whether or not it exists).
-    pub fn path_of(&self, sha256: &str) -> Result<PathBuf, BlobError> {
+    /// Uploads every blob of the local directory that the bucket lacks (a data directory from
+    /// before `--blobs`: a blob in the cache is otherwise taken to be in the bucket and never
+    /// uploaded again). Each file is hashed first: one that is not its blob is skipped, not
+    /// spread. How many were uploaded.
+    #[cfg(feature = "server")]
+    #[tracing::instrument(skip(self))]
+    pub fn push_to_bucket(&self) -> Result<usize, BlobError> {
+        let Some(bucket) = &self.bucket else {
+            return Err(BlobError::Bucket(
+                "no bucket is configured (--blobs)".into(),
+            ));
+        };
+        let mut pushed = 0;
+        for dir in fs::read_dir(&self.root)? {
+            let dir = dir?;
+            let head = dir.file_name().to_string_lossy().to_string();
+            if head.len() != 2 || !dir.file_type()?.is_dir() {
+                continue; // tmp/
+            }
+            for file in fs::read_dir(dir.path())? {
+                let file = file?;
+                let sha256 = format!("{head}{}", file.file_name().to_string_lossy());
+                if self.local_path(&sha256).is_err() || bucket.contains(&sha256)? {
+                    continue;
+                }
+                let mut hasher = Sha256::new();
+                let size = io::copy(
+                    &mut fs::File::open(file.path())?,
+                    &mut HashWriter(&mut hasher),
+                )?;
+                if let Err(e) = verify_digest(&sha256, &hex::encode(hasher.finalize())) {
+                    tracing::warn!(sha256, error = %e, "a local blob is corrupt; not uploaded");
+                    continue;
+                }
+                bucket.upload(&sha256, &file.path(), size)?;
+                pushed += 1;
+            }
+        }
+        tracing::info!(pushed, "local blobs uploaded to the bucket");
+        Ok(pushed)
+    }
+
+    /// The cache path of a digest: `ab/cdef…`, lower case.
+    fn local_path(&self, sha256: &str) -> Result<PathBuf, BlobError> {
         let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
         if !valid {
             return Err(BlobError::BadDigest(sha256.to_string()));
         }
         let lower = sha256.to_ascii_lowercase();
         Ok(self.root.join(&lower[..2]).join(&lower[2..]))
+    }
+
+    /// Downloads a blob into the cache at `dest`, hashing as it arrives; bytes that are not the
+    /// blob are refused ([`BlobError::Corrupt`]) and never renamed into place. False when the
+    /// bucket has no such blob.
+    #[cfg(feature = "server")]
+    #[tracing::instrument(skip(self, bucket, dest))]
+    fn fetch(&self, bucket: &s3::Bucket, sha256: &str, dest: &Path) -> Result<bool, BlobError> {
+        let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
+        let mut hasher = Sha256::new();
+        let found = bucket.download(sha256, |chunk| {
+            hasher.update(chunk);
+            tmp.write_all(chunk)
+        })?;
+        if !found {
+            return Ok(false);
+        }
+        verify_digest(sha256, &hex::encode(hasher.finalize()))?;
+        tmp.as_file().sync_all()?;
+        fs::create_dir_all(dest.parent().expect("blob paths have a parent"))?;
+        tmp.persist(dest).map_err(|e| e.error)?;
+        Ok(true)
     }
 
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>, BlobError> {
@@ -170,13 +310,55 @@ impl BlobStore {
         })
     }
 
+    /// True when the blob can be read here (with a bucket: after fetching it into the cache).
     pub fn exists(&self, sha256: &str) -> bool {
-        self.path_of(sha256).map(|p| p.exists()).unwrap_or(false)
+        match self.path_of(sha256) {
+            Ok(path) => path.exists(),
+            Err(e) => {
+                if !matches!(e, BlobError::BadDigest(_)) {
+                    tracing::warn!(sha256, error = %e, "blob not readable");
+                }
+                false
+            }
+        }
     }
 
     /// True when the store's directory can be written (used by `/health`).
     pub fn writable(&self) -> bool {
         tempfile::NamedTempFile::new_in(self.root.join("tmp")).is_ok()
+    }
+}
+
+/// Feeds what is written to a hasher (to hash a file with `io::copy`).
+#[cfg(feature = "server")]
+struct HashWriter<'a>(&'a mut Sha256);
+
+#[cfg(feature = "server")]
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Checks that fetched bytes are the blob they were fetched as.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+fn verify_digest(expected: &str, actual: &str) -> Result<(), BlobError> {
+    if expected.eq_ignore_ascii_case(actual) {
+        Ok(())
+    } else {
+        tracing::error!(
+            sha256 = expected,
+            actual,
+            "a blob's bucket copy is corrupt; refused"
+        );
+        Err(BlobError::Corrupt {
+            sha256: expected.to_string(),
+            actual: actual.to_string(),
+        })
     }
 }
 
@@ -236,6 +418,21 @@ mod tests {
         ));
         let missing = "0".repeat(64);
         assert!(matches!(store.read(&missing), Err(BlobError::NotFound(_))));
+    }
+
+    #[test]
+    fn fetched_bytes_must_hash_to_their_digest() {
+        let sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+        assert!(verify_digest(sha, sha).is_ok());
+        assert!(verify_digest(sha, &sha.to_ascii_uppercase()).is_ok());
+        let other = hex::encode(Sha256::digest(b"hellO"));
+        match verify_digest(sha, &other) {
+            Err(BlobError::Corrupt { sha256, actual }) => {
+                assert_eq!(sha256, sha);
+                assert_eq!(actual, other);
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
     }
 
     #[test]

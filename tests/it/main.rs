@@ -20,6 +20,8 @@ mod api_storyboard;
 mod api_workflows;
 mod api_workspaces;
 mod authz_matrix;
+#[cfg(feature = "server")]
+mod blobs_s3;
 mod import_db;
 mod ledger_crash;
 mod providers;
