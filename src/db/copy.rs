@@ -98,7 +98,7 @@ pub fn copy_sqlite_to_postgres(source: &Db, target: &Db) -> Result<CopyReport, D
             "import-db copies a SQLite database into PostgreSQL".into(),
         ));
     }
-    let tables = source.read_sync(|c| sqlite_tables(c))?;
+    let tables = source.read_sync(sqlite_tables)?;
     let users: i64 = target.read_sync(|c| {
         c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
             .map_err(DbError::from)
