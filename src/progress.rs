@@ -13,8 +13,11 @@ pub trait ProgressEvent: Clone + Send + 'static {
 pub struct ProgressHub<E> {
     events: broadcast::Sender<E>,
     /// Where events also go to reach the other processes on the database (see [`relay`]).
-    relay: std::sync::OnceLock<Box<dyn Fn(&E) + Send + Sync>>,
+    relay: std::sync::OnceLock<Relay<E>>,
 }
+
+/// Sends an event on to the other processes (see [`relay`]).
+type Relay<E> = Box<dyn Fn(&E) + Send + Sync>;
 
 impl<E: ProgressEvent> ProgressHub<E> {
     /// A hub keeping up to `capacity` events for a slow subscriber (beyond that it skips ahead).

@@ -480,19 +480,11 @@ impl SqliteDb {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.readers.clone();
-        let permit = self
-            .read_gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+        gated_blocking(&self.read_gate, move || {
             let conn = pool.get().map_err(DbError::from)?;
             f(&sql::Connection::sqlite(&conn))
         })
         .await
-        .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
     /// Runs `f` inside one read transaction on a reader connection, on a blocking thread, so that
@@ -505,14 +497,7 @@ impl SqliteDb {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.readers.clone();
-        let permit = self
-            .read_gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+        gated_blocking(&self.read_gate, move || {
             let conn = pool.get().map_err(DbError::from)?;
             // Deferred: the snapshot starts at the first read and takes no lock a writer waits on.
             let tx = conn.unchecked_transaction().map_err(DbError::from)?;
@@ -521,7 +506,6 @@ impl SqliteDb {
             Ok(out)
         })
         .await
-        .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
     /// Runs `f` on a reader connection on the calling thread (short reads off the async path, e.g.
@@ -802,6 +786,27 @@ impl SqliteDb {
         }
         out
     }
+}
+
+/// Runs `f` on a blocking thread once `gate` (one permit per connection) lets it: async callers
+/// wait as tasks, not as threads parked in a pool's checkout (docs/BENCHMARKS.md, "Hot paths").
+async fn gated_blocking<T, E, F>(gate: &Arc<tokio::sync::Semaphore>, f: F) -> Result<T, E>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let permit = gate
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(|e| E::from(DbError::Task(e.to_string())))?
 }
 
 /// A name's case-insensitive key (Unicode lowercase): what uniqueness rules compare.

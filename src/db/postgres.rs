@@ -39,7 +39,7 @@ pub(super) struct PgDb {
     generation: Arc<AtomicU64>,
     writes: Arc<AtomicU64>,
     describe: String,
-    config: tokio_postgres::Config,
+    config: Arc<tokio_postgres::Config>,
 }
 
 struct Manager {
@@ -113,7 +113,7 @@ impl PgDb {
             generation: Arc::default(),
             writes: Arc::default(),
             describe,
-            config,
+            config: Arc::new(config),
         };
         db.migrate()?;
         Ok(db)
@@ -292,18 +292,7 @@ impl PgDb {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let permit = self
-            .gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            f()
-        })
-        .await
-        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        super::gated_blocking(&self.gate, f).await
     }
 }
 
@@ -318,7 +307,7 @@ impl PgDb {
         deliver: Box<dyn Fn(String) + Send + 'static>,
     ) -> tokio::sync::mpsc::UnboundedSender<String> {
         let (publish, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<String>();
-        let config = self.config.clone();
+        let config = Arc::clone(&self.config);
         io_runtime().spawn(async move {
             let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
                 Ok(c) => c,

@@ -935,21 +935,11 @@ fn spawn(state: &AppState, id: &str) {
     // Registered now, so a cancel that arrives before the encoder starts still stops it.
     state.exports.switch(&id);
     tokio::spawn(async move {
-        use crate::instances::{Claim, Work};
-        match crate::instances::claim(&state, Work::Export, &id).await {
-            Ok(Claim::Ours { took_over }) => {
-                if took_over {
-                    tracing::info!(export_id = %id, "taking over an export whose encoder stopped");
-                    if let Err(error) = ledger::sweep_gone_processes(&state).await {
-                        tracing::warn!(%error, "the takeover's hold sweep failed");
-                    }
-                }
-            }
-            Ok(Claim::Elsewhere) | Err(_) => {
-                // A live process encodes it (or the claim failed: the watcher tries again).
-                state.exports.forget(&id);
-                return;
-            }
+        use crate::instances::Work;
+        if !crate::instances::start_on(&state, Work::Export, &id).await {
+            // A live process encodes it.
+            state.exports.forget(&id);
+            return;
         }
         let result = drive(&state, &id).await;
         crate::instances::release(&state, Work::Export, &id).await;

@@ -145,6 +145,29 @@ pub async fn claim(state: &AppState, work: Work, id: &str) -> Result<Claim, DbEr
         .await
 }
 
+/// Claims `id` for this process before it starts on it: true when it is ours to do. Taking over
+/// from a process that stopped first voids that process's holds (they pay for work that is gone;
+/// the work holds afresh). False when a live process does it, or when the claim could not be
+/// written (the watchers of runs and exports try again).
+pub async fn start_on(state: &AppState, work: Work, id: &str) -> bool {
+    match claim(state, work, id).await {
+        Ok(Claim::Ours { took_over }) => {
+            if took_over {
+                tracing::info!(?work, id, "taking over work whose process stopped");
+                if let Err(error) = crate::ledger::sweep_gone_processes(state).await {
+                    tracing::warn!(%error, "the takeover's hold sweep failed");
+                }
+            }
+            true
+        }
+        Ok(Claim::Elsewhere) => false,
+        Err(error) => {
+            tracing::warn!(?work, id, %error, "claiming work failed");
+            false
+        }
+    }
+}
+
 /// Lets go of work this process did (it ended or stopped), so any process may pick it up.
 pub async fn release(state: &AppState, work: Work, id: &str) {
     let (table, column) = work.table_and_column();

@@ -951,28 +951,15 @@ pub fn spawn_driver(state: &AppState, run_id: &str) {
     };
     let (state, run_id) = (state.clone(), run_id.to_string());
     tokio::spawn(async move {
-        use crate::instances::{Claim, Work};
-        match crate::instances::claim(&state, Work::Run, &run_id).await {
-            Ok(Claim::Ours { took_over }) => {
-                if took_over {
-                    // The holds of the process that stopped pay for work that is gone.
-                    tracing::info!(run_id = %run_id, "taking over a run whose driver stopped");
-                    if let Err(error) = ledger::sweep_gone_processes(&state).await {
-                        tracing::warn!(%error, "the takeover's hold sweep failed");
-                    }
-                }
-            }
-            Ok(Claim::Elsewhere) | Err(_) => {
-                // A live process drives it (or the claim could not be written: the watcher in
-                // resume_interrupted tries again).
-                state
-                    .runs
-                    .active
-                    .lock()
-                    .expect("run hub lock")
-                    .remove(&run_id);
-                return;
-            }
+        if !crate::instances::start_on(&state, crate::instances::Work::Run, &run_id).await {
+            // A live process drives it.
+            state
+                .runs
+                .active
+                .lock()
+                .expect("run hub lock")
+                .remove(&run_id);
+            return;
         }
         let outcome = drive(&state, &run_id, &token).await;
         let stopped_cleanly = outcome.is_ok();

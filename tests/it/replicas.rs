@@ -97,27 +97,12 @@ async fn fifty_holds_on_a_balance_for_one_across_two_replicas_leave_exactly_one(
 /// killed replica's work is taken over within seconds.
 #[cfg(unix)]
 fn start_replica(data_dir: &std::path::Path, url: &str) -> (std::process::Child, String) {
-    use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storyloom"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--auth", "local"])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--database", url])
-        .env("STORYLOOM_INSTANCE_LEASE_SECS", "2")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn storyloom serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("STORYLOOM_LISTENING ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
-    (child, base)
+    common::spawn_serve(|c| {
+        c.args(["--auth", "local", "--data-dir"])
+            .arg(data_dir)
+            .args(["--database", url])
+            .env("STORYLOOM_INSTANCE_LEASE_SECS", "2");
+    })
 }
 
 /// Rows of one query on the test's PostgreSQL database.

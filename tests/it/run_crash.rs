@@ -3,35 +3,14 @@
 //! interrupted ones finish, and nothing is rendered (or would be charged) twice.
 #![cfg(all(feature = "server", unix))]
 
-use std::{
-    collections::BTreeSet,
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{collections::BTreeSet, path::Path, process::Child, time::Duration};
 
 use serde_json::{json, Value};
 
 fn start(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storyloom"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--auth", "local"])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn storyloom serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("STORYLOOM_LISTENING ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
-    (child, base)
+    crate::common::spawn_serve(|c| {
+        c.args(["--auth", "local", "--data-dir"]).arg(data_dir);
+    })
 }
 
 fn script(shots: usize) -> String {

@@ -3,8 +3,7 @@
 #![cfg(all(feature = "server", unix))]
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
@@ -16,25 +15,12 @@ struct Server {
 }
 
 fn start(data_dir: &std::path::Path, ui_dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storyloom"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--auth", "local"])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--ui-dir")
-        .arg(ui_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn storyloom serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("STORYLOOM_LISTENING ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
+    let (child, base) = crate::common::spawn_serve(|c| {
+        c.args(["--auth", "local", "--data-dir"])
+            .arg(data_dir)
+            .arg("--ui-dir")
+            .arg(ui_dir);
+    });
     Server { child, base }
 }
 

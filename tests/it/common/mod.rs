@@ -51,6 +51,33 @@ pub async fn fresh_postgres_database() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
+/// A real `storyloom serve` on 127.0.0.1 (a free port) with what `configure` adds (data dir,
+/// auth, database…), started and listening: the child and its base URL, from the
+/// `STORYLOOM_LISTENING` line it prints once it listens. Its stderr is dropped.
+pub fn spawn_serve(
+    configure: impl FnOnce(&mut std::process::Command),
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_storyloom"));
+    command.args(["serve", "--addr", "127.0.0.1:0"]);
+    configure(&mut command);
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn storyloom serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("STORYLOOM_LISTENING ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    (child, base)
+}
+
 /// True when the tests run on PostgreSQL (`STORYLOOM_TEST_DATABASE_URL`).
 pub fn on_postgres() -> bool {
     std::env::var_os("STORYLOOM_TEST_DATABASE_URL").is_some()
