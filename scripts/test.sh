@@ -58,7 +58,9 @@ step "UI unit tests (vitest) and type check"
 (cd ui && npm run typecheck && npm test)
 
 step "browser end-to-end (Playwright + system Chromium against storyloom serve)"
-cargo build -p storyloom --features server
+# The server binary the core's tests built (they run it too); a separate `cargo build` would
+# compile the crate again without the dev-dependencies' features, for the same program (~2 min).
+test -x "$STORYLOOM_BIN" || cargo build -p storyloom --features server
 node --test tests/e2e/browser/*.test.mjs
 
 step "API fuzzing (schemathesis against the generated OpenAPI document, bounded)"
