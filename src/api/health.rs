@@ -14,7 +14,7 @@ pub struct Health {
     pub uptime: u64,
     /// `connected` or `error`.
     pub database: String,
-    /// `connected` or `error`.
+    /// `connected` or `error`: the blob store's directory, and its bucket with `--blobs`.
     pub storage: String,
     pub schema_version: u32,
     pub timestamp: String,

@@ -323,9 +323,16 @@ impl BlobStore {
         }
     }
 
-    /// True when the store's directory can be written (used by `/health`).
+    /// True when the store's directory can be written and, with a bucket, the bucket answers
+    /// (used by `/health`).
     pub fn writable(&self) -> bool {
-        tempfile::NamedTempFile::new_in(self.root.join("tmp")).is_ok()
+        let local = tempfile::NamedTempFile::new_in(self.root.join("tmp")).is_ok();
+        #[cfg(feature = "server")]
+        if let Some(bucket) = &self.bucket {
+            // A lookup of a digest no blob has: "not found" is an answer, an error is not.
+            return local && bucket.contains(&"0".repeat(64)).is_ok();
+        }
+        local
     }
 }
 

@@ -485,3 +485,15 @@ async fn blobs_s3_a_presigned_url_gets_the_blob_without_credentials() {
         None
     );
 }
+
+/// `/health`'s storage check (`BlobStore::writable`) asks the bucket too: a store whose bucket
+/// does not answer is not healthy, even with a writable cache directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_s3_the_health_check_asks_the_bucket() {
+    let Some(endpoint) = endpoint() else { return };
+    let bucket = fresh_bucket(&endpoint).await;
+    let (dir, dir_gone) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert!(open(&dir, &endpoint, &bucket).writable());
+    // Nothing listens on port 1: the same cache, a bucket that cannot be reached.
+    assert!(!open(&dir_gone, "http://127.0.0.1:1", &bucket).writable());
+}
