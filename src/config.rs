@@ -61,6 +61,9 @@ pub struct Config {
     pub subtitle_font: String,
     /// Sign-in requests (register, login, refresh) allowed per client address a minute.
     pub auth_rate_per_minute: u32,
+    /// Proxies in front of the server (`--trusted-proxies`): a request from one of them is
+    /// counted against the client address it names in `X-Forwarded-For`, not the proxy's.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Per-caller limits by route class, for signed-in callers in accounts mode.
     pub rates: RateConfig,
     /// The desktop's link to a team server: where its tokens are kept, request timeouts.
@@ -217,6 +220,7 @@ impl Config {
             subtitle_font: Env::var("STORYLOOM_SUBTITLE_FONT")
                 .unwrap_or_else(|| "Noto Sans CJK SC".into()),
             auth_rate_per_minute: 10,
+            trusted_proxies: Vec::new(),
             rates: RateConfig::default(),
             remote: crate::remote::RemoteConfig {
                 secret_store: Env::secret_store(),

@@ -14,6 +14,7 @@ pub mod export;
 pub mod instances;
 pub mod job;
 pub mod ledger;
+pub mod limits;
 pub mod media;
 pub mod paging;
 pub mod progress;
@@ -126,6 +127,7 @@ impl AppState {
         let limits = Arc::new(api::limits::RateLimits::new(
             config.auth_rate_per_minute,
             config.rates,
+            &db,
         ));
         let remote = Arc::new(remote::Remote::new(
             config.remote.clone(),

@@ -51,6 +51,11 @@ enum Command {
         /// Sign-in requests (register, login, refresh) a minute per client address.
         #[arg(long, default_value_t = 10, env = "STORYLOOM_RATE_AUTH")]
         rate_auth: u32,
+        /// Proxies in front of the server (comma-separated addresses or CIDR ranges, e.g.
+        /// `10.0.0.0/8`): requests from them count against the client address in
+        /// X-Forwarded-For (default: none, the peer's address counts).
+        #[arg(long, value_delimiter = ',', env = "STORYLOOM_TRUSTED_PROXIES")]
+        trusted_proxies: Vec<String>,
         /// Queries (GET) a minute per signed-in caller.
         #[arg(long, default_value_t = 100, env = "STORYLOOM_RATE_QUERIES")]
         rate_queries: u32,
@@ -186,6 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ui_dir,
             auth,
             rate_auth,
+            trusted_proxies,
             rate_queries,
             rate_other,
             rate_generation,
@@ -194,6 +200,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut config = server_config(auth);
             config.instance_lease_secs = instance_lease_secs;
             config.auth_rate_per_minute = rate_auth;
+            config.trusted_proxies = trusted_proxies
+                .iter()
+                .map(|p| parse_proxy(p.trim()))
+                .collect::<anyhow::Result<_>>()
+                .context("--trusted-proxies")?;
             config.rates = storyloom::config::RateConfig {
                 queries_per_minute: rate_queries,
                 other_per_minute: rate_other,
@@ -388,4 +399,13 @@ fn render(cli: Cli, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
     }
     drop(state);
     Ok(())
+}
+
+/// One `--trusted-proxies` entry: a CIDR range, or one address (a range of one).
+#[cfg(feature = "server")]
+fn parse_proxy(entry: &str) -> anyhow::Result<ipnet::IpNet> {
+    entry
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| anyhow::anyhow!("{entry:?} is neither an IP address nor a CIDR range"))
 }

@@ -1,38 +1,32 @@
 //! Rate limits (docs/API-WORKSPACES.md, "Rate limits"): the sign-in routes allow a number of
-//! requests a minute per client address (GCRA through `governor`), answering 429 `RATE_LIMITED`
-//! with `retry_after`, `Retry-After` and the `X-RateLimit-*` headers. Requests through the desktop
-//! bridge carry no address and share one bucket ("local").
+//! requests a minute per client address (GCRA, src/limits/: shared by the replicas on
+//! PostgreSQL), answering 429 `RATE_LIMITED` with `retry_after`, `Retry-After` and the
+//! `X-RateLimit-*` headers. Requests through the desktop bridge carry no address and share one
+//! bucket ("local").
 //!
 //! Signed-in callers of a team server are also limited per caller (a person, or an API key) and
 //! route class: queries and other requests a minute, generation (runs, exports, regenerations) an
 //! hour unless the workspace has a membership. The desktop's local owner is never limited.
-use std::{net::SocketAddr, num::NonZeroU32};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
     http::{request::Parts, HeaderName, HeaderValue},
     response::{IntoResponse, IntoResponseParts, Response, ResponseParts},
 };
-use governor::{
-    clock::{Clock, DefaultClock},
-    middleware::StateInformationMiddleware,
-    state::keyed::DefaultKeyedStateStore,
-    Quota, RateLimiter,
-};
 
 use super::error::ApiError;
-use crate::{config::RateConfig, AppState};
+use crate::{config::RateConfig, db::Db, limits::Limiter, AppState};
 
-type KeyedLimiter =
-    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
-
-/// The limiters of one instance.
+/// The limiters of one server (shared by its replicas on PostgreSQL: src/limits/).
 pub struct RateLimits {
-    auth: KeyedLimiter,
-    auth_per_minute: u32,
-    queries: KeyedLimiter,
-    other: KeyedLimiter,
-    generation: KeyedLimiter,
+    auth: Limiter,
+    queries: Limiter,
+    other: Limiter,
+    generation: Limiter,
     rates: RateConfig,
 }
 
@@ -45,34 +39,27 @@ pub enum RouteClass {
     Other,
 }
 
-fn keyed(quota: Quota) -> KeyedLimiter {
-    RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>()
-}
-
-fn nonzero(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
-}
+const MINUTE: Duration = Duration::from_secs(60);
 
 impl RateLimits {
-    pub fn new(auth_per_minute: u32, rates: RateConfig) -> Self {
-        let hourly = nonzero(rates.generation_per_hour);
+    pub fn new(auth_per_minute: u32, rates: RateConfig, db: &Db) -> Self {
         Self {
-            auth: keyed(Quota::per_minute(nonzero(auth_per_minute))),
-            auth_per_minute: nonzero(auth_per_minute).get(),
-            queries: keyed(Quota::per_minute(nonzero(rates.queries_per_minute))),
-            other: keyed(Quota::per_minute(nonzero(rates.other_per_minute))),
+            auth: Limiter::new("auth", auth_per_minute, MINUTE, db),
+            queries: Limiter::new("queries", rates.queries_per_minute, MINUTE, db),
+            other: Limiter::new("other", rates.other_per_minute, MINUTE, db),
             // A burst of the whole hour's allowance, refilled evenly over the hour.
-            generation: keyed(
-                Quota::with_period(std::time::Duration::from_secs(3600) / hourly.get())
-                    .unwrap_or_else(|| Quota::per_hour(hourly))
-                    .allow_burst(hourly),
+            generation: Limiter::new(
+                "generation",
+                rates.generation_per_hour,
+                Duration::from_secs(3600),
+                db,
             ),
             rates,
         }
     }
 
     /// Admits one request of `class` from `caller`, or answers 429 with the standard headers.
-    pub fn check_caller(&self, class: RouteClass, caller: &str) -> Result<(), ApiError> {
+    pub async fn check_caller(&self, class: RouteClass, caller: &str) -> Result<(), ApiError> {
         let (limiter, limit, per) = match class {
             RouteClass::Query => (&self.queries, self.rates.queries_per_minute, "a minute"),
             RouteClass::Other => (&self.other, self.rates.other_per_minute, "a minute"),
@@ -87,16 +74,13 @@ impl RateLimits {
             RouteClass::Other => "requests",
             RouteClass::Generation => "generation requests",
         };
-        limiter
-            .check_key(&caller.to_string())
-            .map(|_| ())
-            .map_err(|not_until| {
-                rejection(
-                    format!("too many {what}: at most {limit} {per}"),
-                    limit,
-                    not_until.wait_time_from(DefaultClock::default().now()),
-                )
-            })
+        limiter.check(caller).await.map(|_| ()).map_err(|refused| {
+            rejection(
+                format!("too many {what}: at most {limit} {per}"),
+                limit,
+                refused.wait,
+            )
+        })
     }
 }
 
@@ -144,6 +128,32 @@ impl IntoResponseParts for RateHeaders {
     }
 }
 
+/// The address a request comes from: its peer's, unless the peer is a trusted proxy; then the
+/// last address in `X-Forwarded-For` that is not itself a trusted proxy (the entries to its left
+/// are the client's to write, so they cannot be believed).
+pub fn client_address<'h>(
+    peer: IpAddr,
+    forwarded: impl IntoIterator<Item = &'h HeaderValue>,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = forwarded
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
 /// An extractor that admits one sign-in request (register, login, refresh) or rejects it with 429.
 pub struct AuthRateLimit(pub RateHeaders);
 
@@ -154,23 +164,65 @@ impl FromRequestParts<AppState> for AuthRateLimit {
         let key = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .map(|c| {
+                let forwarded = parts.headers.get_all("x-forwarded-for");
+                client_address(c.0.ip(), forwarded, &state.config.trusted_proxies).to_string()
+            })
             .unwrap_or_else(|| "local".into());
-        let limits = &state.limits;
-        match limits.auth.check_key(&key) {
-            Ok(snapshot) => Ok(Self(RateHeaders {
-                limit: limits.auth_per_minute,
-                remaining: snapshot.remaining_burst_capacity(),
+        let auth = &state.limits.auth;
+        match auth.check(&key).await {
+            Ok(admitted) => Ok(Self(RateHeaders {
+                limit: auth.burst(),
+                remaining: admitted.remaining,
             })),
-            Err(not_until) => Err(rejection(
+            Err(refused) => Err(rejection(
                 format!(
                     "too many sign-in requests from this address: at most {} a minute",
-                    limits.auth_per_minute
+                    auth.burst()
                 ),
-                limits.auth_per_minute,
-                not_until.wait_time_from(DefaultClock::default().now()),
+                auth.burst(),
+                refused.wait,
             )
             .into_response()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_address_is_believed_only_from_a_trusted_proxy() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let xff = |v: &str| vec![HeaderValue::from_str(v).unwrap()];
+        // Straight from the client: X-Forwarded-For is the client's own invention.
+        let h = xff("1.2.3.4");
+        assert_eq!(client_address(ip("5.6.7.8"), &h, &trusted), ip("5.6.7.8"));
+        // Through the proxy: the address it appended.
+        assert_eq!(client_address(ip("10.0.0.2"), &h, &trusted), ip("1.2.3.4"));
+        // A forged hop on the left is skipped: the rightmost address not a proxy is the client.
+        let h = xff("9.9.9.9, 1.2.3.4, 10.0.0.7");
+        assert_eq!(client_address(ip("10.0.0.2"), &h, &trusted), ip("1.2.3.4"));
+        // Several headers count as one list; garbage is ignored.
+        let h = vec![
+            HeaderValue::from_static("nonsense, 2001:db8::1"),
+            HeaderValue::from_static("10.1.1.1"),
+        ];
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &h, &trusted),
+            ip("2001:db8::1")
+        );
+        // A trusted peer with no header is the client itself.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &[], &trusted),
+            ip("10.0.0.2")
+        );
+        // Nothing trusted: the peer, always.
+        assert_eq!(client_address(ip("10.0.0.2"), &h, &[]), ip("10.0.0.2"));
     }
 }

@@ -216,7 +216,7 @@ async fn limit_caller(state: &AppState, p: &Principal, class: RouteClass) -> Res
             return Ok(());
         }
     }
-    state.limits.check_caller(class, &caller)
+    state.limits.check_caller(class, &caller).await
 }
 
 /// The person behind the request's credentials, in their personal workspace.

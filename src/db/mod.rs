@@ -379,6 +379,23 @@ impl Db {
         dispatch!(self, db => db.write_sync(f))
     }
 
+    /// Runs `f` outside the write lock, each of its statements committing on its own (PostgreSQL's
+    /// autocommit): for a write that is one self-contained statement, atomic by itself through
+    /// its row lock (a rate-limit counter's upsert), which need not queue behind every other
+    /// write. On SQLite, an ordinary write.
+    pub async fn write_unserialised<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&sql::Connection<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(db) => db.write(f).await,
+            #[cfg(feature = "server")]
+            Backend::Postgres(db) => db.read(f).await,
+        }
+    }
+
     /// Messages between the processes on this database (PostgreSQL's `LISTEN`/`NOTIFY` on
     /// `channel`): `deliver` gets every message sent by any of them; the returned sender sends.
     /// `None` on SQLite, where one process serves the file.

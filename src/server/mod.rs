@@ -71,6 +71,8 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     if restarted > 0 {
         tracing::info!(restarted, "restarted interrupted exports");
     }
+    // Shared rate-limit cells that are full again are dropped (PostgreSQL only).
+    crate::limits::spawn_sweeper(state.db.clone(), Duration::from_secs(60));
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), "storyloom server listening");
     {
         let mut out = std::io::stdout().lock();

@@ -594,6 +594,47 @@ async fn sign_in_is_rate_limited_per_address_with_retry_after() {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// Behind a trusted proxy each client has its own sign-in allowance (the address the proxy puts
+/// in `X-Forwarded-For`); from anyone else the header is ignored, so it buys no fresh bucket.
+#[tokio::test]
+async fn sign_in_limits_count_the_client_behind_a_trusted_proxy() {
+    let login = |s: &TestServer, forwarded: &'static str| {
+        s.client
+            .post(s.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"username": "nobody", "password": "wrong password!"}))
+            .send()
+    };
+    let behind = TestServer::start_with(AuthMode::Accounts, |c| {
+        c.auth_rate_per_minute = 2;
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for forwarded in [
+        "1.1.1.1",
+        "1.1.1.1",
+        "1.1.1.1",
+        "2.2.2.2",
+        "6.6.6.6, 2.2.2.2",
+    ] {
+        statuses.push(login(&behind, forwarded).await.unwrap().status().as_u16());
+    }
+    // 1.1.1.1 spends its two; 2.2.2.2 has its own, and a forged hop in front does not hide it.
+    assert_eq!(statuses, [401, 401, 429, 401, 401]);
+
+    let direct = TestServer::start_with(AuthMode::Accounts, |c| c.auth_rate_per_minute = 2).await;
+    let mut statuses = Vec::new();
+    for forwarded in ["1.1.1.1", "2.2.2.2", "3.3.3.3"] {
+        statuses.push(login(&direct, forwarded).await.unwrap().status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 429],
+        "untrusted: every request is 127.0.0.1's"
+    );
+}
+
 /// The CLI's `create-user` and sign-up insert users through one function: the same username
 /// rules and the same case-insensitive uniqueness (the CLI used to skip both).
 #[tokio::test]

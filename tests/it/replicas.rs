@@ -302,3 +302,83 @@ async fn a_run_on_a_killed_replica_finishes_on_the_other_without_redoing_work() 
     b.kill().unwrap();
     b.wait().unwrap();
 }
+
+/// Rate limits hold across replicas on PostgreSQL: a caller's allowance is counted in the
+/// database, so spreading requests over both replicas, one after another or all at once, gets
+/// no more through than one replica would let through. (On SQLite one process serves the file
+/// and counts in memory: nothing to share.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limits_hold_across_two_replicas() {
+    use std::time::Duration;
+    use storyloom::limits::Limiter;
+    let (_dir, a, b) = two_replicas().await;
+    if a.db.dialect() != storyloom::db::sql::Dialect::Postgres {
+        return;
+    }
+    let minute = Duration::from_secs(60);
+    let on_a = Limiter::new("test", 6, minute, &a.db);
+    let on_b = Limiter::new("test", 6, minute, &b.db);
+    // One after another, alternating replicas: six pass, counting down the burst.
+    let mut remaining = Vec::new();
+    for i in 0..6 {
+        let replica = if i % 2 == 0 { &on_a } else { &on_b };
+        remaining.push(replica.check("user:ann").await.unwrap().remaining);
+    }
+    assert_eq!(remaining, [5, 4, 3, 2, 1, 0]);
+    for replica in [&on_a, &on_b] {
+        let refused = replica.check("user:ann").await.unwrap_err();
+        // One request comes back every ten seconds (six a minute).
+        assert!(
+            refused.wait > Duration::from_secs(8) && refused.wait <= Duration::from_secs(10),
+            "{refused:?}"
+        );
+    }
+    // Another caller has a bucket of its own.
+    assert_eq!(on_b.check("user:bob").await.unwrap().remaining, 5);
+
+    // Forty at once from both replicas on a fresh caller: exactly six pass.
+    let (on_a, on_b) = (std::sync::Arc::new(on_a), std::sync::Arc::new(on_b));
+    let calls = (0..40).map(|i| {
+        let replica = if i % 2 == 0 {
+            on_a.clone()
+        } else {
+            on_b.clone()
+        };
+        tokio::spawn(async move { replica.check("key:k1").await.is_ok() })
+    });
+    let passed = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .filter(|ok| *ok.as_ref().unwrap())
+        .count();
+    assert_eq!(passed, 6, "the burst is shared, not per replica");
+
+    // The server's own limiters are shared too (queries: 100 a minute by default).
+    for i in 0..100 {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        replica
+            .limits
+            .check_caller(storyloom::api::limits::RouteClass::Query, "user:cy")
+            .await
+            .unwrap();
+    }
+    let refused = b
+        .limits
+        .check_caller(storyloom::api::limits::RouteClass::Query, "user:cy")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.rate_limit, Some(100));
+
+    // A cell that has refilled is swept; spent ones stay.
+    let quick = Limiter::new("quick", 1000, minute, &a.db);
+    quick.check("user:dee").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        storyloom::limits::forget_full_cells(&a.db).await.unwrap(),
+        1
+    );
+    assert!(
+        on_a.check("user:ann").await.is_err(),
+        "a spent cell is kept"
+    );
+}
