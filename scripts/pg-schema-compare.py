@@ -33,6 +33,9 @@ PG_ONLY_TABLES = {"rate_limit_cells"}
 PG_ONLY_COLUMNS = {("node_items", "seq"), ("review_decisions", "seq"), ("ledger_transfers", "seq")}
 # TRUNCATE skips row triggers; these close that way round the append-only rules.
 PG_ONLY_TRIGGERS = {
+    # Credential changes announced to the other replicas (0016).
+    ("api_keys", "api_keys_notify_replicas"),
+    ("users", "users_notify_replicas"),
     ("ledger_entries", "ledger_entries_no_truncate"),
     ("ledger_transfers", "ledger_transfers_no_truncate"),
     ("ledger_holds", "ledger_holds_no_truncate"),

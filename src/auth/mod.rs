@@ -193,8 +193,9 @@ fn hash_key(key: &str) -> String {
 /// has not moved since it was read: any committed change to `api_keys` or `users` in this
 /// process (a revocation, a suspension, a role change, a new last-used time) makes every entry
 /// stale before the write returns, so revoking stays immediate. Expiry, status and revocation are
-/// still judged on every request from the cached row. A change made by another process on the
-/// same file is seen within [`KEY_CACHE_MAX_AGE`].
+/// still judged on every request from the cached row. On PostgreSQL a change committed by another
+/// replica moves the generation on too, as soon as its NOTIFY arrives (src/db/postgres.rs);
+/// [`KEY_CACHE_MAX_AGE`] bounds what is missed if that listener's connection is lost.
 #[derive(Default)]
 pub struct KeyCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, CachedKey>>,

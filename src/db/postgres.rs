@@ -25,6 +25,8 @@ mod migrations {
 
 /// The advisory lock every write transaction takes (an arbitrary constant: "SLW1").
 const WRITE_LOCK: i64 = 0x534c_5731;
+/// Where the `*_notify_replicas` triggers announce a committed change to `api_keys` or `users`.
+const CREDENTIALS_CHANNEL: &str = "storyloom_credentials";
 /// The advisory lock migrations take, so replicas starting together apply them once.
 const MIGRATION_LOCK: i64 = 0x534c_4d31;
 
@@ -34,12 +36,14 @@ pub(super) struct PgDb {
     /// One permit per connection: async callers wait here as tasks, not as parked threads.
     gate: Arc<tokio::sync::Semaphore>,
     /// Moves on after every committed write of this process (a conservative stand-in for the
-    /// SQLite side's update hook: any write may have touched a credential). Other replicas'
-    /// changes are seen within the key cache's maximum age.
+    /// SQLite side's update hook: any write may have touched a credential), and on every
+    /// credential change another replica commits (its NOTIFY, a few milliseconds later).
     generation: Arc<AtomicU64>,
     writes: Arc<AtomicU64>,
     describe: String,
     config: Arc<tokio_postgres::Config>,
+    /// Keeps the credentials listener's connection open for as long as the database is.
+    _credentials_bus: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 struct Manager {
@@ -114,9 +118,22 @@ impl PgDb {
             writes: Arc::default(),
             describe,
             config: Arc::new(config),
+            _credentials_bus: None,
         };
         db.migrate()?;
-        Ok(db)
+        // Credential changes committed by any replica (a trigger's NOTIFY) move this process's
+        // generation on, so its cached key checks are dropped (src/auth/mod.rs).
+        let generation = Arc::clone(&db.generation);
+        let listening = db.bus(
+            CREDENTIALS_CHANNEL,
+            Box::new(move |_| {
+                generation.fetch_add(1, Ordering::AcqRel);
+            }),
+        );
+        Ok(Self {
+            _credentials_bus: Some(listening),
+            ..db
+        })
     }
 
     pub(super) fn describe(&self) -> String {

@@ -1,4 +1,4 @@
-//! The shared rate-limit cells (PostgreSQL only: `migrations/postgres/0016_rate_limit_cells.sql`).
+//! The shared rate-limit cells (PostgreSQL only: `migrations/postgres/0016_shared_between_replicas.sql`).
 //! A cell holds GCRA's theoretical arrival time in milliseconds of the database's clock, the one
 //! clock every replica shares.
 use std::time::Duration;

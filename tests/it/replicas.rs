@@ -117,6 +117,17 @@ async fn pg_rows(url: &str, sql: &str) -> Vec<tokio_postgres::Row> {
     rows
 }
 
+/// Runs statements on the test's PostgreSQL database in one session.
+async fn pg_batch(url: &str, sql: &str) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    client.batch_execute(sql).await.unwrap();
+    drop(client);
+    let _ = driver.await;
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_on_a_killed_replica_finishes_on_the_other_without_redoing_work() {
@@ -381,4 +392,63 @@ async fn rate_limits_hold_across_two_replicas() {
         on_a.check("user:ann").await.is_err(),
         "a spent cell is kept"
     );
+}
+
+/// API keys work on every replica, and revoking one on replica A stops it on replica B at once:
+/// B's cached key check is dropped when A's change commits (a trigger's NOTIFY), not after the
+/// cache's five seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_revoked_on_one_replica_stops_working_on_the_other_at_once() {
+    use std::time::{Duration, Instant};
+    use storyloom::auth::{self, AuthError, Scope};
+    let (_dir, a, b) = two_replicas().await;
+    let Some(url) = a.config.database_url.clone() else {
+        return;
+    };
+    let owner = storyloom::accounts::create_user(&a, "kim", false)
+        .await
+        .unwrap();
+    let key = auth::create_api_key(&a, &owner, "ci", &[Scope::Read], None)
+        .await
+        .unwrap();
+    // B knows the key (its first use records the time; the second is served from B's cache).
+    for _ in 0..2 {
+        let caller = auth::authenticate_api_key(&b, &key.secret).await.unwrap();
+        assert_eq!(caller.user_id, owner);
+    }
+    // A change that announces nothing (triggers off for this session) stays hidden by B's cache:
+    // the cache is real, so only the announcement can explain what follows.
+    pg_batch(
+        &url,
+        &format!(
+            "SET session_replication_role = replica;
+             UPDATE users SET status = 'suspended' WHERE id = '{owner}'"
+        ),
+    )
+    .await;
+    assert!(auth::authenticate_api_key(&b, &key.secret).await.is_ok());
+    pg_batch(
+        &url,
+        &format!(
+            "SET session_replication_role = replica;
+             UPDATE users SET status = 'active' WHERE id = '{owner}'"
+        ),
+    )
+    .await;
+
+    // Revoked through A: B refuses it well within the cache's maximum age.
+    let revoked_at = Instant::now();
+    assert!(auth::revoke_api_key(&a, &key.id).await.unwrap());
+    loop {
+        match auth::authenticate_api_key(&b, &key.secret).await {
+            Err(AuthError::RevokedApiKey) => break,
+            Ok(_) => assert!(
+                revoked_at.elapsed() < Duration::from_secs(1),
+                "B still accepts the key a second after A revoked it"
+            ),
+            Err(other) => panic!("{other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(auth::KEY_CACHE_MAX_AGE > Duration::from_secs(2));
 }

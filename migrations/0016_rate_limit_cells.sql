@@ -1,3 +1,0 @@
--- Numbered in step with migrations/postgres/0016_rate_limit_cells.sql, which keeps rate-limit
--- cells shared by the replicas on PostgreSQL. On SQLite one process serves the file and counts
--- them in its memory (src/limits/), so there is nothing to create here.

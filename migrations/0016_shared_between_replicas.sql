@@ -1,0 +1,4 @@
+-- Numbered in step with migrations/postgres/0016_shared_between_replicas.sql: rate-limit cells
+-- and credential-change notices that replicas on PostgreSQL share. On SQLite one process serves
+-- the file: it counts rate limits in its memory (src/limits/) and sees its own credential changes
+-- through SQLite's update hook (src/db/mod.rs), so there is nothing to create here.
