@@ -133,6 +133,16 @@ impl AppState {
             config.remote.clone(),
             config.data_dir.clone(),
         ));
+        if db.dialect() == db::sql::Dialect::Postgres
+            && config.provider_secrets == (config::ProviderSecrets::Sealed { key_hex: None })
+        {
+            // Replicas with data directories of their own would each make a key, and none could
+            // open the provider keys another sealed (docs/DEPLOY.md).
+            tracing::warn!(
+                "STORYLOOM_PROVIDER_KEY is not set: providers' API keys are sealed with a key file \
+                 in this data directory, which every replica must then share"
+            );
+        }
         let provider_secrets = Arc::new(registry::secrets::SecretVault::new(
             config.provider_secrets.clone(),
             config.remote.secret_store,
