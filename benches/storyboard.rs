@@ -187,6 +187,7 @@ fn main() {
         queries_per_minute: 1_000_000,
         other_per_minute: 1_000_000,
         generation_per_hour: 1_000_000,
+        router_per_hour: 1_000_000,
     };
     let state = AppState::open(config).unwrap();
     // The server has its own runtime (as `storyloom serve` does: one worker a core), so the

@@ -64,6 +64,8 @@ pub struct Config {
     /// Proxies in front of the server (`--trusted-proxies`): a request from one of them is
     /// counted against the client address it names in `X-Forwarded-For`, not the proxy's.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long the model router waits on upstreams.
+    pub router: crate::router::RouterTimeouts,
     /// Per-caller limits by route class, for signed-in callers in accounts mode.
     pub rates: RateConfig,
     /// The desktop's link to a team server: where its tokens are kept, request timeouts.
@@ -90,6 +92,8 @@ pub struct RateConfig {
     pub queries_per_minute: u32,
     pub other_per_minute: u32,
     pub generation_per_hour: u32,
+    /// Calls through the model router an hour (seed 001's 1,000 for a signed-in caller).
+    pub router_per_hour: u32,
 }
 
 impl Default for RateConfig {
@@ -98,6 +102,7 @@ impl Default for RateConfig {
             queries_per_minute: 100,
             other_per_minute: 60,
             generation_per_hour: 20,
+            router_per_hour: 1000,
         }
     }
 }
@@ -221,6 +226,7 @@ impl Config {
                 .unwrap_or_else(|| "Noto Sans CJK SC".into()),
             auth_rate_per_minute: 10,
             trusted_proxies: Vec::new(),
+            router: crate::router::RouterTimeouts::default(),
             rates: RateConfig::default(),
             remote: crate::remote::RemoteConfig {
                 secret_store: Env::secret_store(),

@@ -24,6 +24,7 @@ pub mod providers;
 pub mod registry;
 pub mod remote;
 pub mod render;
+pub mod router;
 pub mod script;
 #[cfg(feature = "server")]
 pub mod server;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub ai_limiter: providers::ProviderLimiter,
     /// API key checks this process made (src/auth; stale after any change to keys or users).
     pub(crate) key_cache: Arc<auth::KeyCache>,
+    /// The model router's channel health and upstream client (src/router).
+    pub router: Arc<router::Router>,
 }
 
 impl AppState {
@@ -169,6 +172,7 @@ impl AppState {
             limits,
             remote,
             key_cache: Arc::new(auth::KeyCache::default()),
+            router: Arc::default(),
         })
     }
 }

@@ -65,6 +65,9 @@ enum Command {
         /// Generation requests (runs, exports) an hour per caller without a membership.
         #[arg(long, default_value_t = 20, env = "STORYLOOM_RATE_GENERATION")]
         rate_generation: u32,
+        /// Calls through the model router (/v1) an hour per caller.
+        #[arg(long, default_value_t = 1000, env = "STORYLOOM_RATE_ROUTER")]
+        rate_router: u32,
         /// Seconds a replica may go silent before another takes over its runs and holds.
         #[arg(long, default_value_t = 30, env = "STORYLOOM_INSTANCE_LEASE_SECS")]
         instance_lease_secs: u64,
@@ -195,6 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rate_queries,
             rate_other,
             rate_generation,
+            rate_router,
             instance_lease_secs,
         } => {
             let mut config = server_config(auth);
@@ -209,6 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 queries_per_minute: rate_queries,
                 other_per_minute: rate_other,
                 generation_per_hour: rate_generation,
+                router_per_hour: rate_router,
             };
             let state = AppState::open(config)?;
             runtime.block_on(storyloom::server::serve(

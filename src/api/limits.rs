@@ -27,6 +27,7 @@ pub struct RateLimits {
     queries: Limiter,
     other: Limiter,
     generation: Limiter,
+    router: Limiter,
     rates: RateConfig,
 }
 
@@ -36,6 +37,8 @@ pub struct RateLimits {
 pub enum RouteClass {
     Query,
     Generation,
+    /// Calls through the model router (`/v1`): an hour's allowance per caller.
+    Router,
     Other,
 }
 
@@ -54,6 +57,12 @@ impl RateLimits {
                 Duration::from_secs(3600),
                 db,
             ),
+            router: Limiter::new(
+                "router",
+                rates.router_per_hour,
+                Duration::from_secs(3600),
+                db,
+            ),
             rates,
         }
     }
@@ -68,11 +77,13 @@ impl RateLimits {
                 self.rates.generation_per_hour,
                 "an hour without a membership",
             ),
+            RouteClass::Router => (&self.router, self.rates.router_per_hour, "an hour"),
         };
         let what = match class {
             RouteClass::Query => "queries",
             RouteClass::Other => "requests",
             RouteClass::Generation => "generation requests",
+            RouteClass::Router => "model router requests",
         };
         limiter.check(caller).await.map(|_| ()).map_err(|refused| {
             rejection(

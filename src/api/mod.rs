@@ -12,6 +12,7 @@ pub mod files;
 pub mod health;
 pub mod limits;
 pub mod local_guard;
+pub mod openai;
 pub mod principal;
 pub mod projects;
 pub mod prompts;
@@ -257,6 +258,8 @@ fn build(
     let (routes, doc) = routes();
     let doc = Arc::new(doc);
     let routes = routes
+        .merge(openai::routes())
+        .merge(openai::usage_routes())
         .route("/api/v1/health", get(health::health))
         // The progress WebSocket (outside the OpenAPI document, which cannot describe it).
         .route(

@@ -233,9 +233,12 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(AuthError::MalformedAuthorization)?;
-        return Ok(personal(
-            auth::authenticate_bearer(state, token.trim()).await?,
-        ));
+        let token = token.trim();
+        // OpenAI's clients send the key as a bearer token (the model router, seed 001).
+        if token.starts_with(auth::API_KEY_PREFIX) {
+            return Ok(personal(auth::authenticate_api_key(state, token).await?));
+        }
+        return Ok(personal(auth::authenticate_bearer(state, token).await?));
     }
     match (state.config.auth_mode, &state.local_owner_id) {
         (AuthMode::Local, Some(owner)) => Ok(personal(Caller {

@@ -184,6 +184,9 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Caller
     })
 }
 
+/// How every Storyloom API key begins (a bearer token with it is a key, not a session token).
+pub const API_KEY_PREFIX: &str = "sl_";
+
 fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
@@ -363,7 +366,10 @@ pub async fn create_api_key(
     scopes: &[Scope],
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<NewApiKey, DbError> {
-    let secret = format!("sl_{}", hex::encode(rand::random::<[u8; 24]>()));
+    let secret = format!(
+        "{API_KEY_PREFIX}{}",
+        hex::encode(rand::random::<[u8; 24]>())
+    );
     let key = NewApiKey {
         id: state.ids.new_id().to_string(),
         name: name.to_string(),

@@ -93,6 +93,13 @@ pub struct Model {
     pub is_default: bool,
     pub builtin: bool,
     pub popularity: i64,
+    /// The name clients of the model router (`/v1`) send as `model`; several models may share one,
+    /// each a channel of it (default: `model_name`).
+    pub public_name: String,
+    /// Router channels of one public name are tried highest priority first ...
+    pub route_priority: i64,
+    /// ... and, among equal priorities, picked in proportion to their weight.
+    pub route_weight: i64,
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip)]
@@ -211,6 +218,12 @@ pub struct NewModel {
     #[schema(minimum = 0)]
     pub output_credits_cost: Option<i64>,
     pub is_active: Option<bool>,
+    /// The model router's name for it (1–200 characters; `""` goes back to `model_name`).
+    pub public_name: Option<String>,
+    /// -1000–1000 (default 0).
+    pub route_priority: Option<i64>,
+    /// 1–1000 (default 1).
+    pub route_weight: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -226,6 +239,12 @@ pub struct ModelPatch {
     #[schema(minimum = 0)]
     pub output_credits_cost: Option<i64>,
     pub is_active: Option<bool>,
+    /// The model router's name for it (1–200 characters; `""` goes back to `model_name`).
+    pub public_name: Option<String>,
+    /// -1000–1000 (default 0).
+    pub route_priority: Option<i64>,
+    /// 1–1000 (default 1).
+    pub route_weight: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -733,6 +752,10 @@ pub async fn create_model(state: &AppState, input: NewModel) -> Result<Model, Re
         output_credits_cost: output,
         config,
         is_active: input.is_active.unwrap_or(true),
+        public_name: check_public_name(input.public_name.as_deref())?.flatten(),
+        route_priority: check_route("route_priority", input.route_priority, -1000, 1000)?
+            .unwrap_or(0),
+        route_weight: check_route("route_weight", input.route_weight, 1, 1000)?.unwrap_or(1),
     };
     state
         .db
@@ -775,6 +798,9 @@ pub async fn update_model(
         credits_cost: check_price("credits_cost", patch.credits_cost)?,
         output_credits_cost: check_price("output_credits_cost", patch.output_credits_cost)?,
         is_active: patch.is_active,
+        public_name: check_public_name(patch.public_name.as_deref())?,
+        route_priority: check_route("route_priority", patch.route_priority, -1000, 1000)?,
+        route_weight: check_route("route_weight", patch.route_weight, 1, 1000)?,
     };
     if update.is_active == Some(false) && current.is_default {
         return Err(RegistryError::Conflict(format!(
@@ -789,6 +815,30 @@ pub async fn update_model(
         .write(move |tx| store::update_model(tx, &id2, &update, &now))
         .await?;
     get_model(state, id).await
+}
+
+/// `Some(None)`: back to the model name (`""`); `Some(Some(name))`: a name of its own.
+fn check_public_name(name: Option<&str>) -> Result<Option<Option<String>>, RegistryError> {
+    match name.map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(n) => Ok(Some(Some(validate::name("public_name", n, 200)?))),
+    }
+}
+
+fn check_route(
+    field: &'static str,
+    value: Option<i64>,
+    min: i64,
+    max: i64,
+) -> Result<Option<i64>, RegistryError> {
+    match value {
+        Some(v) if !(min..=max).contains(&v) => Err(invalid(
+            field,
+            format!("{field} is between {min} and {max} (got {v})"),
+        )),
+        v => Ok(v),
+    }
 }
 
 pub async fn set_pricing(state: &AppState, id: &str, p: Pricing) -> Result<Model, RegistryError> {
@@ -981,6 +1031,53 @@ pub async fn resolve(
         model,
         target: Some(target),
     })
+}
+
+/// One channel of the model router: a model serving a public name, and how to call it.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub model: Model,
+    pub target: ModelTarget,
+}
+
+/// The channels serving `public_name` for `kind`, highest priority first (none: no such model).
+#[tracing::instrument(skip(state))]
+pub async fn router_channels(
+    state: &AppState,
+    kind: ModelKind,
+    public_name: &str,
+) -> Result<Vec<Channel>, RegistryError> {
+    let name = public_name.to_string();
+    let models = state
+        .db
+        .read(move |c| store::router_channels(c, kind, Some(&name)))
+        .await?;
+    let mut channels = Vec::with_capacity(models.len());
+    for model in models {
+        let provider = get_provider(state, &model.provider_id).await?;
+        let target = target_for(state, &provider, Some(&model)).await?;
+        channels.push(Channel { model, target });
+    }
+    Ok(channels)
+}
+
+/// Every model the router serves, of the kinds it speaks (one entry per channel).
+pub async fn router_catalog(state: &AppState) -> Result<Vec<Model>, RegistryError> {
+    let mut all = Vec::new();
+    for kind in [
+        ModelKind::Llm,
+        ModelKind::Image,
+        ModelKind::Tts,
+        ModelKind::Asr,
+    ] {
+        all.extend(
+            state
+                .db
+                .read(move |c| store::router_channels(c, kind, None))
+                .await?,
+        );
+    }
+    Ok(all)
 }
 
 async fn target_for(

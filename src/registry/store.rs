@@ -186,7 +186,8 @@ const MODEL_SELECT: &str =
     "SELECT m.id, m.provider_id, p.name, m.kind, m.name, m.model_name, m.category,
         m.credits_cost, m.output_credits_cost, m.config, m.is_active, m.builtin, m.popularity,
         m.created_at, m.updated_at, p.adapter, p.enabled,
-        EXISTS (SELECT 1 FROM settings s WHERE s.key = 'ai.default.' || m.kind AND s.value = m.id)
+        EXISTS (SELECT 1 FROM settings s WHERE s.key = 'ai.default.' || m.kind AND s.value = m.id),
+        COALESCE(m.public_name, m.model_name), m.route_priority, m.route_weight
      FROM ai_models m JOIN ai_providers p ON p.id = m.provider_id";
 
 fn model_row(r: &Row<'_>) -> crate::db::sql::Result<Model> {
@@ -212,6 +213,9 @@ fn model_row(r: &Row<'_>) -> crate::db::sql::Result<Model> {
         updated_at: r.get(14)?,
         provider_enabled: r.get(16)?,
         is_default: r.get(17)?,
+        public_name: r.get(18)?,
+        route_priority: r.get(19)?,
+        route_weight: r.get(20)?,
     })
 }
 
@@ -237,6 +241,25 @@ pub(super) fn first_active_model(
         model_row,
     )
     .optional()?)
+}
+
+/// The model router's channels: active models of `kind` on enabled OpenAI-compatible providers,
+/// all of them or those serving `public_name`, highest priority first.
+pub(super) fn router_channels(
+    c: &Connection,
+    kind: ModelKind,
+    public_name: Option<&str>,
+) -> Result<Vec<Model>, DbError> {
+    let mut stmt = c.prepare_cached(&format!(
+        "{MODEL_SELECT} WHERE m.deleted_at IS NULL AND m.is_active = 1 AND p.enabled = 1
+              AND m.builtin = 0 AND p.adapter = 'openai_compatible' AND m.kind = ?1
+              AND (?2 IS NULL OR COALESCE(m.public_name, m.model_name) = ?2)
+         ORDER BY COALESCE(m.public_name, m.model_name), m.route_priority DESC, m.id"
+    ))?;
+    let rows = stmt
+        .query_map(params![kind_name(kind), public_name], model_row)?
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 /// `GET /models` filters (all optional).
@@ -318,13 +341,17 @@ pub(super) struct ModelRow {
     pub output_credits_cost: i64,
     pub config: Value,
     pub is_active: bool,
+    pub public_name: Option<String>,
+    pub route_priority: i64,
+    pub route_weight: i64,
 }
 
 pub(super) fn insert_model(c: &Connection, m: &ModelRow, now: &str) -> Result<(), DbError> {
     c.execute(
         "INSERT INTO ai_models (id, provider_id, kind, name, model_name, category, credits_cost,
-                                output_credits_cost, config, is_active, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                                output_credits_cost, config, is_active, created_at, updated_at,
+                                public_name, route_priority, route_weight)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)",
         params![
             m.id,
             m.provider_id,
@@ -336,7 +363,10 @@ pub(super) fn insert_model(c: &Connection, m: &ModelRow, now: &str) -> Result<()
             m.output_credits_cost,
             m.config.to_string(),
             m.is_active,
-            now
+            now,
+            m.public_name,
+            m.route_priority,
+            m.route_weight
         ],
     )?;
     Ok(())
@@ -350,6 +380,10 @@ pub(super) struct ModelUpdate {
     pub credits_cost: Option<i64>,
     pub output_credits_cost: Option<i64>,
     pub is_active: Option<bool>,
+    /// `Some(None)` clears it (back to the model name).
+    pub public_name: Option<Option<String>>,
+    pub route_priority: Option<i64>,
+    pub route_weight: Option<i64>,
 }
 
 pub(super) fn update_model(
@@ -362,10 +396,15 @@ pub(super) fn update_model(
         "UPDATE ai_models SET name = COALESCE(?2, name), model_name = COALESCE(?3, model_name),
                 category = COALESCE(?4, category), config = COALESCE(?5, config),
                 credits_cost = COALESCE(?6, credits_cost), output_credits_cost = COALESCE(?7, output_credits_cost),
-                is_active = COALESCE(?8, is_active), updated_at = ?9
+                is_active = COALESCE(?8, is_active), updated_at = ?9,
+                public_name = CASE WHEN ?10 THEN ?11 ELSE public_name END,
+                route_priority = COALESCE(?12, route_priority),
+                route_weight = COALESCE(?13, route_weight)
          WHERE id = ?1 AND builtin = 0 AND deleted_at IS NULL",
         params![id, u.name, u.model_name, u.category, u.config.as_ref().map(Value::to_string),
-                u.credits_cost, u.output_credits_cost, u.is_active, now],
+                u.credits_cost, u.output_credits_cost, u.is_active, now,
+                u.public_name.is_some(), u.public_name.clone().flatten(),
+                u.route_priority, u.route_weight],
     )?;
     Ok(())
 }

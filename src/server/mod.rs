@@ -71,6 +71,9 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     if restarted > 0 {
         tracing::info!(restarted, "restarted interrupted exports");
     }
+    // Model-router requests a stopped process left open: holds voided, rows closed, together;
+    // then the same for replicas that stop while this one runs.
+    crate::router::spawn_sweeper(&state, crate::instances::lease(&state));
     // Shared rate-limit cells that are full again are dropped (PostgreSQL only).
     crate::limits::spawn_sweeper(state.db.clone(), Duration::from_secs(60));
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), "storyloom server listening");

@@ -44,6 +44,7 @@ async fn queries_and_other_requests_are_limited_per_caller() {
             queries_per_minute: 4,
             other_per_minute: 2,
             generation_per_hour: 100,
+            router_per_hour: 1000,
         };
     })
     .await;
@@ -185,6 +186,7 @@ async fn generation_is_limited_without_a_membership_and_not_with_one() {
             queries_per_minute: 1000,
             other_per_minute: 1000,
             generation_per_hour: 2,
+            router_per_hour: 1000,
         };
     })
     .await;
@@ -283,6 +285,7 @@ async fn the_local_owner_is_never_limited() {
             queries_per_minute: 1,
             other_per_minute: 1,
             generation_per_hour: 1,
+            router_per_hour: 1000,
         };
     })
     .await;

@@ -29,5 +29,6 @@ mod remote_signin;
 mod render_animatic;
 mod render_cli;
 mod replicas;
+mod router;
 mod run_crash;
 mod server_process;

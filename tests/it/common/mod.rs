@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_llm;
+pub mod fake_openai;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -96,6 +97,7 @@ impl TestServer {
             queries_per_minute: 1_000_000,
             other_per_minute: 1_000_000,
             generation_per_hour: 1_000_000,
+            router_per_hour: 1_000_000,
         };
         tweak(&mut config);
         Self::start_in(dir, config).await

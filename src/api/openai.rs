@@ -1,0 +1,221 @@
+//! The model router's OpenAI-compatible routes at `/v1` (docs/API-ROUTER.md). Thin: the router
+//! domain (src/router) meters and calls; this turns its answers into HTTP, and every error on
+//! these routes, the extractors' included, into OpenAI's error shape (one layer, [`openai_errors`]).
+use axum::{
+    body::Body,
+    extract::{Path, Query, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Extension, Json, Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{access::Policy, error::ApiError, limits::RouteClass, principal::Principal};
+use crate::{
+    auth::Credential,
+    router::{self, Caller, Reply, RouterError, UsageRow},
+    AppState,
+};
+
+/// The header carrying the router's id for the request (its usage row).
+const USAGE_ID: &str = "x-usage-id";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/models", get(models))
+        .route_layer(Extension(RouteClass::Router))
+        .route_layer(Extension(Policy::Person))
+        .layer(axum::middleware::from_fn(openai_errors))
+}
+
+/// The usage routes (Storyloom's shape): one's own router requests.
+pub fn usage_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/router/requests", get(my_requests))
+        .route("/api/v1/router/requests/{id}", get(one_request))
+        .route_layer(Extension(Policy::Person))
+}
+
+fn caller(p: &Principal) -> Caller {
+    Caller {
+        user_id: p.user_id.clone(),
+        api_key_id: match &p.credential {
+            Credential::ApiKey { key_id, .. } => Some(key_id.clone()),
+            _ => None,
+        },
+    }
+}
+
+async fn chat_completions(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: axum::body::Bytes,
+) -> Response {
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return openai_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not valid JSON: {e}"),
+                "invalid_request_error",
+                None,
+                None,
+            )
+        }
+    };
+    match router::chat_completions(&state, caller(&principal), body).await {
+        Ok(reply) => reply_response(reply),
+        Err(e) => router_error(e),
+    }
+}
+
+async fn models(State(state): State<AppState>, _principal: Principal) -> Response {
+    match router::models(&state).await {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => router_error(e),
+    }
+}
+
+fn reply_response(reply: Reply) -> Response {
+    match reply {
+        Reply::Json { request_id, body } => {
+            let mut res = Response::new(Body::from(body));
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                h.insert(USAGE_ID, v);
+            }
+            res
+        }
+        Reply::Stream { request_id, events } => {
+            let stream = futures_util::stream::unfold(events, |mut events| async move {
+                let next = events.recv().await?;
+                Some((Ok::<_, std::convert::Infallible>(next), events))
+            });
+            let mut res = Response::new(Body::from_stream(stream));
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            // Proxies (nginx) pass the events on as they come.
+            h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                h.insert(USAGE_ID, v);
+            }
+            res
+        }
+    }
+}
+
+fn openai_error(
+    status: StatusCode,
+    message: &str,
+    kind: &str,
+    code: Option<&str>,
+    param: Option<&str>,
+) -> Response {
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": kind, "param": param, "code": code}})),
+    )
+        .into_response()
+}
+
+fn router_error(e: RouterError) -> Response {
+    let mut res = openai_error(e.code.status(), &e.message, e.kind, e.openai_code, e.param);
+    let h = res.headers_mut();
+    if let Some(id) = e
+        .request_id
+        .as_deref()
+        .and_then(|i| HeaderValue::from_str(i).ok())
+    {
+        h.insert(USAGE_ID, id);
+    }
+    if let Some(secs) = e.retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
+}
+
+/// Rewrites Storyloom's error bodies (`{detail, error_code, field, …}`, from the extractors:
+/// authentication, rate limits, body limits) into OpenAI's (`{error: {message, type, param,
+/// code}}`), keeping the status and headers, so OpenAI's clients read every error on `/v1`.
+pub async fn openai_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if v.get("error").is_some() || v.get("error_code").is_none() {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    let code = v["error_code"].as_str().unwrap_or("");
+    let (kind, openai_code) = match code {
+        "AUTH_REQUIRED" | "AUTH_INVALID" => ("invalid_request_error", Some("invalid_api_key")),
+        "RATE_LIMITED" => ("rate_limit_error", Some("rate_limit_exceeded")),
+        "CREDITS_EXCEEDED" => ("insufficient_quota", Some("insufficient_quota")),
+        "FORBIDDEN" => ("permission_error", None),
+        "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" => ("api_error", None),
+        _ => ("invalid_request_error", None),
+    };
+    let rewritten = json!({"error": {
+        "message": v["detail"], "type": kind, "param": v.get("field").cloned().unwrap_or(Value::Null),
+        "code": openai_code.map(Value::from).unwrap_or_else(|| Value::from(code.to_ascii_lowercase())),
+    }});
+    let body = rewritten.to_string();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<u32>,
+}
+
+async fn my_requests(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let rows = router::usage_of(&state, &principal.user_id, limit)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!({"items": rows})))
+}
+
+async fn one_request(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<UsageRow>, ApiError> {
+    let row = router::usage_row(&state, &id).await.map_err(internal)?;
+    match row {
+        Some(r) if r.user_id == principal.user_id || principal.is_admin => Ok(Json(r)),
+        _ => Err(ApiError::not_found("router request not found")),
+    }
+}
+
+fn internal(e: RouterError) -> ApiError {
+    ApiError::new(e.code, e.message)
+}

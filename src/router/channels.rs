@@ -1,0 +1,129 @@
+//! The order the router tries a public model's channels in, and the circuit breaker that keeps it
+//! off an unhealthy one for a while (one per process: each replica learns health from its own
+//! calls).
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use rand::Rng;
+
+use crate::registry::Channel;
+
+/// Failures in a row that open a channel's circuit.
+const TRIP_AFTER: u32 = 3;
+/// How long an open circuit keeps the channel out (then one call tries it again).
+const OPEN_FOR: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct Health {
+    failures_in_a_row: u32,
+    open_until: Option<Instant>,
+}
+
+/// A channel the breaker has taken out, for `system.alerts` and the logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub model_id: String,
+    pub public_name: String,
+    pub message: String,
+}
+
+#[derive(Default)]
+pub struct Breakers {
+    health: Mutex<HashMap<String, Health>>,
+    alerts: Mutex<Vec<Alert>>,
+}
+
+impl Breakers {
+    fn is_open(&self, model_id: &str, now: Instant) -> bool {
+        let health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        health
+            .get(model_id)
+            .and_then(|h| h.open_until)
+            .is_some_and(|until| until > now)
+    }
+
+    /// A call on the channel got an answer: its failures are forgotten.
+    pub fn succeeded(&self, model_id: &str) {
+        let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        health.remove(model_id);
+    }
+
+    /// A call on the channel failed retryably (429, 5xx, a timeout, a broken connection).
+    pub fn failed(&self, channel: &Channel, why: &str, now: Instant) {
+        let tripped = {
+            let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+            let h = health.entry(channel.model.id.clone()).or_default();
+            h.failures_in_a_row += 1;
+            if h.failures_in_a_row >= TRIP_AFTER && h.open_until.is_none_or(|u| u <= now) {
+                h.open_until = Some(now + OPEN_FOR);
+                true
+            } else {
+                false
+            }
+        };
+        if tripped {
+            let alert = Alert {
+                model_id: channel.model.id.clone(),
+                public_name: channel.model.public_name.clone(),
+                message: format!(
+                    "{} on {} failed {TRIP_AFTER} times in a row ({why}): skipped for {} s",
+                    channel.model.model_name,
+                    channel.model.provider,
+                    OPEN_FOR.as_secs()
+                ),
+            };
+            tracing::warn!(model_id = %alert.model_id, message = %alert.message, "router channel taken out");
+            let mut alerts = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
+            alerts.push(alert);
+            let excess = alerts.len().saturating_sub(100);
+            alerts.drain(..excess);
+        }
+    }
+
+    /// The latest alerts, newest last.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.alerts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The order to try `channels` in: by priority, highest first; within one priority a weighted
+    /// random order (a channel of weight 3 comes first three times as often as one of weight 1);
+    /// channels whose circuit is open go last, so they are tried only when every healthy one failed.
+    pub fn order(&self, channels: Vec<Channel>, rng: &mut impl Rng, now: Instant) -> Vec<Channel> {
+        let mut by_priority: Vec<(i64, Vec<Channel>)> = Vec::new();
+        for c in channels {
+            match by_priority
+                .iter_mut()
+                .find(|(p, _)| *p == c.model.route_priority)
+            {
+                Some((_, group)) => group.push(c),
+                None => by_priority.push((c.model.route_priority, vec![c])),
+            }
+        }
+        by_priority.sort_by_key(|group| std::cmp::Reverse(group.0));
+        let mut ordered = Vec::new();
+        for (_, mut group) in by_priority {
+            while !group.is_empty() {
+                let total: i64 = group.iter().map(|c| c.model.route_weight.max(1)).sum();
+                let mut pick = rng.random_range(0..total);
+                let index = group
+                    .iter()
+                    .position(|c| {
+                        pick -= c.model.route_weight.max(1);
+                        pick < 0
+                    })
+                    .unwrap_or(0);
+                ordered.push(group.remove(index));
+            }
+        }
+        let (healthy, open): (Vec<_>, Vec<_>) = ordered
+            .into_iter()
+            .partition(|c| !self.is_open(&c.model.id, now));
+        healthy.into_iter().chain(open).collect()
+    }
+}

@@ -1,0 +1,1038 @@
+//! The model router (docs/API-ROUTER.md): OpenAI-compatible calls on the team's models, metered
+//! exactly once through the ledger.
+//!
+//! Every request gets an id and one row in `router_requests`. Before any upstream call the row is
+//! opened together with a hold of the most the call can cost (the prompt's byte count as a bound
+//! on its tokens, plus `max_tokens`, at the dearest channel's price): a caller who cannot cover it
+//! gets 402 and no upstream is called. The row is finished together with the settlement (the
+//! usage the upstream reported, at the serving channel's price as it was when the request started)
+//! or the void (nothing produced). Retries and fallback to the next channel happen only before
+//! anything reached the client; once a stream has started, it runs to its end, and what the client
+//! was sent is what is billed if the upstream never says its usage. A process that dies mid-request
+//! leaves open rows; a live process voids their holds and closes them as `interrupted`.
+pub mod channels;
+pub mod store;
+mod tokens;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::{
+    clock::rfc3339,
+    db::DbError,
+    error::ErrorCode,
+    ledger::{self, HoldRequest, LedgerError, Purpose},
+    providers::ModelKind,
+    registry::{self, Channel, RegistryError},
+    AppState,
+};
+pub use store::UsageRow;
+
+/// `max_tokens` when neither the request nor the model's config names one.
+const DEFAULT_MAX_TOKENS: i64 = 4096;
+/// At most this many channels are tried for one request.
+const MAX_CHANNELS: usize = 3;
+/// A non-streaming answer larger than this is refused (an upstream gone wrong).
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+/// How long the router waits on upstreams (`Config::router`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouterTimeouts {
+    /// From sending the request to the upstream's first answer (headers and, streaming, its
+    /// first event); past it the next channel is tried.
+    pub first_byte: Duration,
+    /// The longest silence in a stream once it started; past it the stream ends as `stalled`.
+    pub stall: Duration,
+    /// After the client went away, how long the upstream is still read to learn the usage.
+    pub drain: Duration,
+    /// A comment line sent to the client after this much silence, so proxies keep the stream.
+    pub keepalive: Duration,
+}
+
+impl Default for RouterTimeouts {
+    fn default() -> Self {
+        Self {
+            first_byte: Duration::from_secs(60),
+            stall: Duration::from_secs(60),
+            drain: Duration::from_secs(10),
+            keepalive: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The router's per-process state: channel health and the upstream HTTP client.
+pub struct Router {
+    pub breakers: channels::Breakers,
+    http: reqwest::Client,
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Self {
+            breakers: channels::Breakers::default(),
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .pool_max_idle_per_host(64)
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Who pays: a person, through one of their API keys or a session.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub api_key_id: Option<String>,
+}
+
+/// The router's answer to the client.
+pub enum Reply {
+    /// A whole JSON answer.
+    Json { request_id: String, body: Bytes },
+    /// Server-Sent Events, already framed (`data: …\n\n`), as they come.
+    Stream {
+        request_id: String,
+        events: mpsc::Receiver<Bytes>,
+    },
+}
+
+/// A refusal in OpenAI's terms (`type`, `code`, `param`), with its status from the one error table.
+#[derive(Debug, Clone)]
+pub struct RouterError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// OpenAI's error `type`: `invalid_request_error`, `insufficient_quota`, `api_error`, …
+    pub kind: &'static str,
+    /// OpenAI's error `code`: `model_not_found`, `insufficient_quota`, …
+    pub openai_code: Option<&'static str>,
+    pub param: Option<&'static str>,
+    pub retry_after: Option<u64>,
+    pub request_id: Option<String>,
+}
+
+impl RouterError {
+    fn new(code: ErrorCode, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            kind,
+            openai_code: None,
+            param: None,
+            retry_after: None,
+            request_id: None,
+        }
+    }
+
+    fn invalid(param: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            param: Some(param),
+            ..Self::new(ErrorCode::ValidationError, "invalid_request_error", message)
+        }
+    }
+
+    fn with_code(mut self, code: &'static str) -> Self {
+        self.openai_code = Some(code);
+        self
+    }
+
+    fn for_request(mut self, id: &str) -> Self {
+        self.request_id = Some(id.to_string());
+        self
+    }
+}
+
+impl From<DbError> for RouterError {
+    fn from(e: DbError) -> Self {
+        tracing::error!(error = %e, "router: database error");
+        Self::new(ErrorCode::Internal, "api_error", "internal error")
+    }
+}
+
+impl From<LedgerError> for RouterError {
+    fn from(e: LedgerError) -> Self {
+        tracing::error!(error = %e, "router: ledger error");
+        Self::new(ErrorCode::Internal, "api_error", "internal error")
+    }
+}
+
+impl From<RegistryError> for RouterError {
+    fn from(e: RegistryError) -> Self {
+        tracing::error!(error = %e, "router: registry error");
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "api_error",
+            format!("the model cannot be called: {e}"),
+        )
+    }
+}
+
+// ------------------------------------------------------------------------------------------ models
+
+/// `GET /v1/models`: every public model name the router serves, once each.
+pub async fn models(state: &AppState) -> Result<Value, RouterError> {
+    let mut seen = std::collections::BTreeMap::new();
+    for m in registry::router_catalog(state).await? {
+        seen.entry(m.public_name.clone()).or_insert(m);
+    }
+    let data: Vec<Value> = seen
+        .into_values()
+        .map(|m| {
+            let created = chrono::DateTime::parse_from_rfc3339(&m.created_at)
+                .map(|t| t.timestamp())
+                .unwrap_or(0);
+            json!({"id": m.public_name, "object": "model", "created": created,
+                   "owned_by": m.provider, "kind": m.kind.as_str(),
+                   "pricing": {"credits_in": m.credits_cost, "credits_out": m.output_credits_cost,
+                               "unit": m.unit}})
+        })
+        .collect();
+    Ok(json!({"object": "list", "data": data}))
+}
+
+// ------------------------------------------------------------------------------------------ chat
+
+/// What one request needs to finish its row.
+struct Metering {
+    request_id: String,
+    hold_id: String,
+    estimate: i64,
+    started: Instant,
+    attempts: i64,
+}
+
+/// `POST /v1/chat/completions`.
+#[tracing::instrument(skip(state, body), fields(user = %caller.user_id))]
+pub async fn chat_completions(
+    state: &AppState,
+    caller: Caller,
+    body: Value,
+) -> Result<Reply, RouterError> {
+    let started = Instant::now();
+    let Value::Object(mut body) = body else {
+        return Err(RouterError::invalid("body", "the body is a JSON object"));
+    };
+    let public = body
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| RouterError::invalid("model", "model is required (a model's name)"))?
+        .to_string();
+    let messages = match body.get("messages") {
+        Some(Value::Array(m)) if !m.is_empty() => m.clone(),
+        _ => {
+            return Err(RouterError::invalid(
+                "messages",
+                "messages is a non-empty array of {role, content}",
+            ))
+        }
+    };
+    let stream = match body.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(RouterError::invalid("stream", "stream is true or false")),
+    };
+    let max_tokens = match body
+        .get("max_completion_tokens")
+        .or_else(|| body.get("max_tokens"))
+    {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64() {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                return Err(RouterError::invalid(
+                    "max_tokens",
+                    "max_tokens is a positive integer",
+                ))
+            }
+        },
+    };
+    let wants_usage = stream
+        && body
+            .get("stream_options")
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+
+    let channels = registry::router_channels(state, ModelKind::Llm, &public).await?;
+    if channels.is_empty() {
+        return Err(RouterError::new(
+            ErrorCode::NotFound,
+            "invalid_request_error",
+            format!("The model `{public}` does not exist or you do not have access to it."),
+        )
+        .with_code("model_not_found"));
+    }
+    let cap = max_tokens.unwrap_or_else(|| {
+        channels[0]
+            .model
+            .config
+            .get("max_tokens")
+            .and_then(Value::as_i64)
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_MAX_TOKENS)
+    });
+    let prompt_json = Value::Array(messages.clone()).to_string();
+    let bound = tokens::upper_bound(prompt_json.len(), messages.len());
+    let estimate = channels
+        .iter()
+        .map(|c| {
+            tokens::credits(
+                bound,
+                cap,
+                c.model.credits_cost,
+                c.model.output_credits_cost,
+            )
+        })
+        .max()
+        .unwrap_or(0);
+    let new = store::NewRequest {
+        id: state.ids.new_id().to_string(),
+        user_id: caller.user_id.clone(),
+        api_key_id: caller.api_key_id.clone(),
+        endpoint: "chat.completions",
+        public_model: public.clone(),
+        stream,
+        instance_id: crate::instances::me().to_string(),
+        created_at: rfc3339(state.clock.now()),
+    };
+    let mut metering = open(state, &new, estimate, &channels[0]).await?;
+    metering.started = started;
+
+    if stream {
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+    }
+    let prompt_text = message_text(&messages);
+    let order = state
+        .router
+        .breakers
+        .order(channels, &mut rand::rng(), Instant::now());
+    let lone = order.len() == 1;
+    let mut last_failure = None;
+    for channel in order.iter().take(MAX_CHANNELS) {
+        for try_number in 0..(if lone { 2 } else { 1 }) {
+            if try_number > 0 {
+                let pause = last_failure
+                    .as_ref()
+                    .and_then(|f: &Failure| f.retry_after)
+                    .unwrap_or(Duration::from_millis(250))
+                    .min(Duration::from_secs(2));
+                tokio::time::sleep(pause).await;
+            }
+            metering.attempts += 1;
+            body.insert(
+                "model".into(),
+                Value::String(channel.model.model_name.clone()),
+            );
+            let sent = send(state, channel, &body, stream).await;
+            match sent {
+                Ok(Answered::Whole(answer)) => {
+                    state.router.breakers.succeeded(&channel.model.id);
+                    let usage = answer_usage(&answer, &prompt_text);
+                    let charged = finish(
+                        state,
+                        &metering,
+                        channel,
+                        "completed",
+                        Some(usage),
+                        200,
+                        None,
+                        None,
+                    )
+                    .await?;
+                    tracing::debug!(charged, "router call settled");
+                    return Ok(Reply::Json {
+                        request_id: metering.request_id,
+                        body: answer,
+                    });
+                }
+                Ok(Answered::Stream(events, first)) => {
+                    state.router.breakers.succeeded(&channel.model.id);
+                    let (tx, rx) = mpsc::channel(64);
+                    let request_id = metering.request_id.clone();
+                    let relay = Relay {
+                        state: state.clone(),
+                        metering,
+                        channel: channel.clone(),
+                        prompt_text,
+                        wants_usage,
+                        first_token_ms: started.elapsed().as_millis() as i64,
+                    };
+                    tokio::spawn(relay.run(events, first, tx));
+                    return Ok(Reply::Stream {
+                        request_id,
+                        events: rx,
+                    });
+                }
+                Err(Failure {
+                    rejected: Some((status, message)),
+                    ..
+                }) => {
+                    // The upstream refused the request itself (a bad parameter, a content
+                    // policy): no other channel would do better, and it cost nothing.
+                    finish(
+                        state,
+                        &metering,
+                        channel,
+                        "upstream_rejected",
+                        None,
+                        i64::from(status),
+                        Some(message.clone()),
+                        None,
+                    )
+                    .await?;
+                    return Err(RouterError::new(
+                        ErrorCode::BadRequest,
+                        "invalid_request_error",
+                        message,
+                    )
+                    .for_request(&metering.request_id));
+                }
+                Err(failure) => {
+                    tracing::info!(model_id = %channel.model.id, message = %failure.message, "router attempt failed");
+                    state
+                        .router
+                        .breakers
+                        .failed(channel, &failure.message, Instant::now());
+                    last_failure = Some(failure);
+                }
+            }
+        }
+    }
+    let failure = last_failure.unwrap_or_else(|| Failure::retryable("no channel answered"));
+    let last = &order[order.len().min(MAX_CHANNELS) - 1];
+    finish(
+        state,
+        &metering,
+        last,
+        "upstream_error",
+        None,
+        502,
+        Some(failure.message.clone()),
+        None,
+    )
+    .await?;
+    let mut e = RouterError::new(
+        if failure.rate_limited {
+            ErrorCode::RateLimited
+        } else {
+            ErrorCode::UpstreamFailed
+        },
+        "api_error",
+        format!(
+            "every channel of `{public}` failed ({} attempts); the last: {}",
+            metering.attempts, failure.message
+        ),
+    )
+    .for_request(&metering.request_id);
+    if failure.rate_limited {
+        e.kind = "rate_limit_error";
+        e.retry_after = Some(failure.retry_after.map_or(1, |d| d.as_secs().max(1)));
+    }
+    Err(e)
+}
+
+/// The text of the messages (string contents and text parts), for estimates.
+fn message_text(messages: &[Value]) -> String {
+    let mut text = String::new();
+    for m in messages {
+        match &m["content"] {
+            Value::String(s) => text.push_str(s),
+            Value::Array(parts) => {
+                for p in parts {
+                    if let Some(s) = p["text"].as_str() {
+                        text.push_str(s);
+                    }
+                }
+            }
+            _ => {}
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// Opens the request's row with its hold, or records the refusal and answers 402.
+async fn open(
+    state: &AppState,
+    new: &store::NewRequest,
+    estimate: i64,
+    first: &Channel,
+) -> Result<Metering, RouterError> {
+    let (ids, now) = (state.ids.clone(), state.clock.now());
+    let (row, price_in, price_out) = (
+        new.clone(),
+        first.model.credits_cost,
+        first.model.output_credits_cost,
+    );
+    let placed = state
+        .db
+        .write(move |tx| {
+            let req = HoldRequest {
+                owner_id: row.user_id.clone(),
+                amount: estimate,
+                purpose: Purpose::Job,
+                work_id: row.id.clone(),
+                key: format!("router:{}", row.id),
+                description: format!("{} through the model router", row.public_model),
+                meta: json!({"router": row.endpoint}),
+                ttl_secs: Some(3600),
+            };
+            match ledger::hold_in_tx(tx, ids.as_ref(), now, &req) {
+                Ok(hold) => {
+                    store::insert_open(tx, &row, &hold.id, price_in, price_out)?;
+                    Ok::<_, RouterError>(Ok(hold.id))
+                }
+                Err(LedgerError::InsufficientCredits { needed, available }) => {
+                    let message = format!(
+                        "insufficient credits: this request may cost up to {needed} credits and \
+                         {available} are available (lower max_tokens, or add credits)"
+                    );
+                    store::insert_refused(tx, &row, "insufficient_credits", 402, &message)?;
+                    Ok(Err(message))
+                }
+                Err(other) => Err(other.into()),
+            }
+        })
+        .await?;
+    match placed {
+        Ok(hold_id) => Ok(Metering {
+            request_id: new.id.clone(),
+            hold_id,
+            estimate,
+            started: Instant::now(),
+            attempts: 0,
+        }),
+        Err(message) => {
+            Err(
+                RouterError::new(ErrorCode::CreditsExceeded, "insufficient_quota", message)
+                    .with_code("insufficient_quota")
+                    .for_request(&new.id),
+            )
+        }
+    }
+}
+
+/// Tokens a call used, and whether they were counted by the router rather than reported.
+#[derive(Debug, Clone, Copy)]
+struct Usage {
+    prompt: i64,
+    completion: i64,
+    estimated: bool,
+}
+
+fn reported_usage(v: &Value) -> Option<(i64, i64)> {
+    let u = v.get("usage")?;
+    Some((
+        u.get("prompt_tokens")?.as_i64()?,
+        u.get("completion_tokens")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+    ))
+}
+
+fn answer_usage(answer: &[u8], prompt_text: &str) -> Usage {
+    let v: Value = serde_json::from_slice(answer).unwrap_or(Value::Null);
+    match reported_usage(&v) {
+        Some((prompt, completion)) => Usage {
+            prompt,
+            completion,
+            estimated: false,
+        },
+        None => {
+            let content: String = v["choices"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["message"]["content"].as_str())
+                .collect();
+            Usage {
+                prompt: tokens::estimate(prompt_text),
+                completion: tokens::estimate(&content),
+                estimated: true,
+            }
+        }
+    }
+}
+
+/// Settles (usage known, or something was produced) or voids the hold and finishes the row, in
+/// one transaction. Answers the credits charged.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    state: &AppState,
+    m: &Metering,
+    channel: &Channel,
+    end_reason: &'static str,
+    usage: Option<Usage>,
+    http_status: i64,
+    error: Option<String>,
+    first_token_ms: Option<i64>,
+) -> Result<i64, RouterError> {
+    let (price_in, price_out) = (
+        channel.model.credits_cost,
+        channel.model.output_credits_cost,
+    );
+    let cost = usage.map(|u| tokens::credits(u.prompt, u.completion, price_in, price_out));
+    let mut row = store::Finish {
+        end_reason,
+        model_id: Some(channel.model.id.clone()),
+        provider_id: Some(channel.model.provider_id.clone()),
+        price_in,
+        price_out,
+        prompt_tokens: usage.map(|u| u.prompt),
+        completion_tokens: usage.map(|u| u.completion),
+        usage_estimated: usage.is_some_and(|u| u.estimated),
+        credits: 0,
+        attempts: m.attempts,
+        http_status: Some(http_status),
+        error,
+        first_token_ms,
+        latency_ms: m.started.elapsed().as_millis() as i64,
+        finished_at: rfc3339(state.clock.now()),
+    };
+    let (ids, now, id, hold_id, estimate) = (
+        state.ids.clone(),
+        state.clock.now(),
+        m.request_id.clone(),
+        m.hold_id.clone(),
+        m.estimate,
+    );
+    state
+        .db
+        .write(move |tx| {
+            let charged = match cost {
+                Some(cost) => {
+                    let hold =
+                        ledger::settle_in_tx(tx, ids.as_ref(), now, &hold_id, cost.min(estimate))?;
+                    hold.charged.unwrap_or(0)
+                }
+                None => {
+                    ledger::void_in_tx(tx, ids.as_ref(), now, &hold_id, row.end_reason)?;
+                    0
+                }
+            };
+            row.credits = charged;
+            if !store::finish(tx, &id, &row)? {
+                tracing::warn!(request_id = %id, "router row was already finished");
+            }
+            Ok::<_, RouterError>(charged)
+        })
+        .await
+}
+
+// ------------------------------------------------------------------------------------------ upstream
+
+/// Why an attempt failed: retryable (429, 5xx, timeouts, broken answers) unless `rejected`.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    rate_limited: bool,
+    retry_after: Option<Duration>,
+    /// The upstream refused the request itself (4xx other than 429): its status and message.
+    rejected: Option<(u16, String)>,
+}
+
+impl Failure {
+    fn retryable(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            rate_limited: false,
+            retry_after: None,
+            rejected: None,
+        }
+    }
+}
+
+type EventStream = std::pin::Pin<
+    Box<
+        dyn futures_util::Stream<
+                Item = Result<
+                    eventsource_stream::Event,
+                    eventsource_stream::EventStreamError<reqwest::Error>,
+                >,
+            > + Send,
+    >,
+>;
+
+enum Answered {
+    Whole(Bytes),
+    /// The stream, and its first event (already read: the stream has started).
+    Stream(EventStream, eventsource_stream::Event),
+}
+
+/// One attempt on one channel, up to the first event of a stream or the whole answer.
+async fn send(
+    state: &AppState,
+    channel: &Channel,
+    body: &serde_json::Map<String, Value>,
+    stream: bool,
+) -> Result<Answered, Failure> {
+    let timeouts = state.config.router;
+    let url = format!(
+        "{}/chat/completions",
+        channel.target.base_url.trim_end_matches('/')
+    );
+    let mut request = state.router.http.post(&url).json(body);
+    if let Some(key) = &channel.target.api_key {
+        request = request.bearer_auth(key);
+    }
+    if stream {
+        request = request.header(reqwest::header::ACCEPT, "text/event-stream");
+    }
+    let deadline = tokio::time::Instant::now() + timeouts.first_byte;
+    let response = tokio::time::timeout_at(deadline, request.send())
+        .await
+        .map_err(|_| Failure::retryable("no answer before the first-byte timeout"))?
+        .map_err(|e| Failure::retryable(format!("cannot reach the upstream: {e}")))?;
+    let status = response.status();
+    if !status.is_success() {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = tokio::time::timeout_at(deadline, response.text())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| text.chars().take(300).collect());
+        let message = format!("upstream answered {}: {message}", status.as_u16());
+        if status.as_u16() == 429 {
+            return Err(Failure {
+                rate_limited: true,
+                retry_after,
+                ..Failure::retryable(message)
+            });
+        }
+        if status.is_server_error() || matches!(status.as_u16(), 401 | 403 | 404 | 408) {
+            // 401/403/404: this channel's key or model is wrong; another channel may serve.
+            return Err(Failure::retryable(message));
+        }
+        return Err(Failure {
+            rejected: Some((status.as_u16(), message.clone())),
+            ..Failure::retryable(message)
+        });
+    }
+    if !stream {
+        let mut body = Vec::new();
+        let mut chunks = response.bytes_stream();
+        loop {
+            match tokio::time::timeout_at(deadline, chunks.next()).await {
+                Err(_) => return Err(Failure::retryable("the answer did not arrive in time")),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    return Err(Failure::retryable(format!("the answer broke off: {e}")))
+                }
+                Ok(Some(Ok(chunk))) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > MAX_ANSWER_BYTES {
+                        return Err(Failure::retryable("the answer is too large"));
+                    }
+                }
+            }
+        }
+        return match serde_json::from_slice::<Value>(&body) {
+            Ok(v) if v.get("choices").is_some() => Ok(Answered::Whole(Bytes::from(body))),
+            Ok(v) if v.get("error").is_some() => Err(Failure::retryable(format!(
+                "upstream error: {}",
+                v["error"]["message"].as_str().unwrap_or("unknown")
+            ))),
+            _ => Err(Failure::retryable(
+                "the answer is not a chat completion (truncated or not JSON)",
+            )),
+        };
+    }
+    let mut events: EventStream = Box::pin(response.bytes_stream().eventsource());
+    match tokio::time::timeout_at(deadline, events.next()).await {
+        Err(_) => Err(Failure::retryable("no event before the first-byte timeout")),
+        Ok(None) => Err(Failure::retryable(
+            "the stream ended before its first event",
+        )),
+        Ok(Some(Err(e))) => Err(Failure::retryable(format!("the stream broke: {e}"))),
+        Ok(Some(Ok(first))) => {
+            if let Ok(v) = serde_json::from_str::<Value>(&first.data) {
+                if v.get("error").is_some() {
+                    return Err(Failure::retryable(format!(
+                        "upstream error: {}",
+                        v["error"]["message"].as_str().unwrap_or("unknown")
+                    )));
+                }
+            }
+            Ok(Answered::Stream(events, first))
+        }
+    }
+}
+
+/// Drives a started stream to its end: passes every event to the client as it comes, learns the
+/// usage, keeps reading a while after the client left, then settles and finishes the row.
+struct Relay {
+    state: AppState,
+    metering: Metering,
+    channel: Channel,
+    prompt_text: String,
+    wants_usage: bool,
+    first_token_ms: i64,
+}
+
+fn frame(data: &str) -> Bytes {
+    Bytes::from(format!("data: {data}\n\n"))
+}
+
+fn error_frame(message: &str, kind: &str) -> Bytes {
+    frame(
+        &json!({"error": {"message": message, "type": kind, "param": null, "code": null}})
+            .to_string(),
+    )
+}
+
+impl Relay {
+    #[tracing::instrument(skip_all, fields(request_id = %self.metering.request_id))]
+    async fn run(
+        self,
+        mut events: EventStream,
+        first: eventsource_stream::Event,
+        tx: mpsc::Sender<Bytes>,
+    ) {
+        let timeouts = self.state.config.router;
+        let mut usage: Option<(i64, i64)> = None;
+        let mut relayed = String::new();
+        let mut client = Some(tx);
+        let mut drain_until: Option<tokio::time::Instant> = None;
+        let mut last_event = tokio::time::Instant::now();
+        let mut pending = Some(Ok(first));
+        let mut end: (&'static str, Option<String>) = loop {
+            let next = match pending.take() {
+                Some(e) => Some(e),
+                None => {
+                    let wait_until = match drain_until {
+                        Some(d) => d,
+                        None => (last_event + timeouts.stall)
+                            .min(tokio::time::Instant::now() + timeouts.keepalive),
+                    };
+                    match tokio::time::timeout_at(wait_until, events.next()).await {
+                        Ok(next) => next,
+                        Err(_) if drain_until.is_some() => {
+                            break ("client_disconnected", None);
+                        }
+                        Err(_) if tokio::time::Instant::now() >= last_event + timeouts.stall => {
+                            let message = format!(
+                                "the upstream sent nothing for {} s",
+                                timeouts.stall.as_secs_f32()
+                            );
+                            Self::send(
+                                &mut client,
+                                &mut drain_until,
+                                timeouts,
+                                error_frame(&message, "api_error"),
+                            )
+                            .await;
+                            break ("stalled", Some(message));
+                        }
+                        Err(_) => {
+                            Self::send(
+                                &mut client,
+                                &mut drain_until,
+                                timeouts,
+                                Bytes::from_static(b": keep-alive\n\n"),
+                            )
+                            .await;
+                            continue;
+                        }
+                    }
+                }
+            };
+            last_event = tokio::time::Instant::now();
+            let event = match next {
+                None => {
+                    let message = "the upstream stream ended before data: [DONE]".to_string();
+                    Self::send(
+                        &mut client,
+                        &mut drain_until,
+                        timeouts,
+                        error_frame(&message, "api_error"),
+                    )
+                    .await;
+                    break ("upstream_error", Some(message));
+                }
+                Some(Err(e)) => {
+                    let message = format!("the upstream stream broke: {e}");
+                    Self::send(
+                        &mut client,
+                        &mut drain_until,
+                        timeouts,
+                        error_frame(&message, "api_error"),
+                    )
+                    .await;
+                    break ("upstream_error", Some(message));
+                }
+                Some(Ok(event)) => event,
+            };
+            if event.data.trim() == "[DONE]" {
+                Self::send(&mut client, &mut drain_until, timeouts, frame("[DONE]")).await;
+                break ("completed", None);
+            }
+            let parsed: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
+            if parsed.get("error").is_some() {
+                let message = format!(
+                    "upstream error mid-stream: {}",
+                    parsed["error"]["message"].as_str().unwrap_or("unknown")
+                );
+                Self::send(&mut client, &mut drain_until, timeouts, frame(&event.data)).await;
+                break ("upstream_error", Some(message));
+            }
+            if let Some(u) = reported_usage(&parsed) {
+                usage = Some(u);
+            }
+            let choices = parsed["choices"].as_array();
+            for c in choices.into_iter().flatten() {
+                if let Some(s) = c["delta"]["content"].as_str() {
+                    relayed.push_str(s);
+                }
+            }
+            let usage_only = choices.is_none_or(|c| c.is_empty()) && parsed.get("usage").is_some();
+            if !usage_only || self.wants_usage {
+                Self::send(&mut client, &mut drain_until, timeouts, frame(&event.data)).await;
+            }
+        };
+        if drain_until.is_some() && end.0 == "completed" {
+            end.0 = "client_disconnected";
+        }
+        // Usage reported: bill it. Otherwise bill what was relayed (the prompt and the text the
+        // client was sent), or nothing when nothing was.
+        let billed = match usage {
+            Some((prompt, completion)) => Some(Usage {
+                prompt,
+                completion,
+                estimated: false,
+            }),
+            None if relayed.is_empty() => None,
+            None => Some(Usage {
+                prompt: tokens::estimate(&self.prompt_text),
+                completion: tokens::estimate(&relayed),
+                estimated: true,
+            }),
+        };
+        let status = if end.0 == "completed" || end.0 == "client_disconnected" {
+            200
+        } else {
+            502
+        };
+        let finished = finish(
+            &self.state,
+            &self.metering,
+            &self.channel,
+            end.0,
+            billed,
+            status,
+            end.1,
+            Some(self.first_token_ms),
+        )
+        .await;
+        if let Err(e) = finished {
+            tracing::error!(message = %e.message, "a streamed router request could not be settled");
+        }
+    }
+
+    /// Sends to the client while it listens; when it has gone, starts the drain clock.
+    async fn send(
+        client: &mut Option<mpsc::Sender<Bytes>>,
+        drain_until: &mut Option<tokio::time::Instant>,
+        timeouts: RouterTimeouts,
+        bytes: Bytes,
+    ) {
+        if let Some(tx) = client {
+            if tx.send(bytes).await.is_err() {
+                *client = None;
+                *drain_until = Some(tokio::time::Instant::now() + timeouts.drain);
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------ sweeping
+
+/// Closes the rows of requests whose process stopped (crash, kill): their holds are voided and
+/// the rows finished as `interrupted`, together. Answers how many.
+#[tracing::instrument(skip(state))]
+pub async fn sweep_gone(state: &AppState) -> Result<usize, RouterError> {
+    let (ids, now, lease) = (
+        state.ids.clone(),
+        state.clock.now(),
+        crate::instances::lease(state),
+    );
+    state
+        .db
+        .write(move |tx| {
+            let alive = crate::instances::alive_in_tx(tx, now, lease)?;
+            let gone = store::open_of_gone_processes(tx, &alive)?;
+            for (id, hold_id) in &gone {
+                if let Some(hold_id) = hold_id {
+                    ledger::void_in_tx(
+                        tx,
+                        ids.as_ref(),
+                        now,
+                        hold_id,
+                        "the router's process stopped",
+                    )?;
+                }
+                store::finish(
+                    tx,
+                    id,
+                    &store::Finish {
+                        end_reason: "interrupted",
+                        error: Some("the server stopped during the request".into()),
+                        finished_at: rfc3339(now),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok::<_, RouterError>(gone.len())
+        })
+        .await
+}
+
+/// The sweep now and then every `every`.
+pub fn spawn_sweeper(state: &AppState, every: Duration) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match sweep_gone(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(closed = n, "closed router requests of stopped processes"),
+                Err(e) => tracing::warn!(message = %e.message, "router sweep failed"),
+            }
+        }
+    });
+}
+
+/// One usage row (the caller's own, or any for an admin: the API layer checks).
+pub async fn usage_row(state: &AppState, id: &str) -> Result<Option<UsageRow>, RouterError> {
+    let id = id.to_string();
+    Ok(state.db.read(move |c| store::get(c, &id)).await?)
+}
+
+/// A person's latest router requests, newest first.
+pub async fn usage_of(
+    state: &AppState,
+    user_id: &str,
+    limit: u32,
+) -> Result<Vec<UsageRow>, RouterError> {
+    let user_id = user_id.to_string();
+    Ok(state
+        .db
+        .read(move |c| store::of_user(c, &user_id, limit))
+        .await?)
+}

@@ -1,0 +1,527 @@
+//! The model router (issue 17, docs/API-ROUTER.md) over real TCP on 127.0.0.1: an OpenAI client's
+//! requests through a Storyloom API key, to fake upstreams that speak OpenAI's wire format and
+//! misbehave on purpose (tests/it/common/fake_openai.rs). Each case checks what the client saw,
+//! the one usage row, what the ledger charged, and that the ledger reconciles.
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use storyloom::{
+    auth::{self, Scope},
+    config::AuthMode,
+    ledger::{self, GrantKind},
+    registry,
+    router::RouterTimeouts,
+};
+
+use crate::common::{fake_openai, TestServer};
+
+struct Setup {
+    s: TestServer,
+    seen: fake_openai::Seen,
+    key: String,
+    user: String,
+}
+
+/// A server whose public model `team-chat` is served by `channels` (fake model, priority), at 1
+/// credit per input token and 2 per output token; a person with `credits` and an API key.
+async fn setup(channels: &[(&str, i64)], credits: i64) -> Setup {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start_with(AuthMode::Accounts, |c| {
+        c.router = RouterTimeouts {
+            first_byte: Duration::from_secs(5),
+            stall: Duration::from_millis(500),
+            drain: Duration::from_secs(10),
+            keepalive: Duration::from_secs(15),
+        };
+    })
+    .await;
+    let (user, _) = s.register("ann").await;
+    for (model, priority) in channels {
+        let input: registry::NewModel = serde_json::from_value(json!({
+            "name": format!("Fake {model}"), "model_name": model, "provider": format!("Fake {model}"),
+            "api_base": base, "api_key": "sk-fake-upstream", "kind": "llm",
+            "credits_cost": 1000, "output_credits_cost": 2000,
+            "public_name": "team-chat", "route_priority": priority
+        }))
+        .unwrap();
+        registry::create_model(&s.state, input).await.unwrap();
+    }
+    if credits > 0 {
+        ledger::grant(
+            &s.state,
+            &user,
+            credits,
+            GrantKind::Grant,
+            None,
+            "test credits",
+        )
+        .await
+        .unwrap();
+    }
+    let key = auth::create_api_key(
+        &s.state,
+        &user,
+        "router",
+        &[Scope::Read, Scope::Write],
+        None,
+    )
+    .await
+    .unwrap()
+    .secret;
+    Setup { s, seen, key, user }
+}
+
+fn chat_body(stream: bool, include_usage: bool) -> Value {
+    let mut body = json!({"model": "team-chat", "max_tokens": 50,
+                          "messages": [{"role": "user", "content": "Say hello"}]});
+    if stream {
+        body["stream"] = json!(true);
+        if include_usage {
+            body["stream_options"] = json!({"include_usage": true});
+        }
+    }
+    body
+}
+
+impl Setup {
+    async fn post(&self, body: &Value) -> reqwest::Response {
+        self.s
+            .client
+            .post(self.s.url("/v1/chat/completions"))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn row(&self, usage_id: &str) -> Value {
+        let (status, row) = self
+            .s
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/router/requests/{usage_id}"),
+                None,
+                &[("x-api-key", &self.key)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{row}");
+        row
+    }
+
+    /// The row once it is finished (a stream's row is finished by its relay task).
+    async fn finished_row(&self, usage_id: &str) -> Value {
+        for _ in 0..200 {
+            let row = self.row(usage_id).await;
+            if row["status"] == "done" {
+                return row;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the router request {usage_id} never finished");
+    }
+
+    async fn balance(&self) -> (i64, i64) {
+        let b = ledger::balance(&self.s.state, &self.user).await.unwrap();
+        (b.available, b.held)
+    }
+
+    async fn assert_reconciles(&self) {
+        let report = ledger::reconcile::reconcile(&self.s.state, false)
+            .await
+            .unwrap();
+        assert!(report.success, "{:?}", report.issues);
+    }
+}
+
+fn usage_id(res: &reqwest::Response) -> String {
+    res.headers()["x-usage-id"].to_str().unwrap().to_string()
+}
+
+/// The `data:` payloads of an SSE body.
+fn events(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn content_of(events: &[String]) -> String {
+    events
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e).ok())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_chat_completion_is_charged_its_reported_tokens_at_the_channel_price() {
+    let t = setup(&[("ok", 0)], 1000).await;
+    let res = t.post(&chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = usage_id(&res);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["choices"][0]["message"]["content"], "Hello there");
+    // The upstream was asked for its own model name, with the caller's parameters.
+    let sent = t.seen.last();
+    assert_eq!(sent["model"], "ok");
+    assert_eq!(sent["max_tokens"], 50);
+    let row = t.row(&id).await;
+    assert_eq!(row["status"], "done");
+    assert_eq!(row["end_reason"], "completed");
+    assert_eq!(row["prompt_tokens"], fake_openai::PROMPT_TOKENS);
+    assert_eq!(row["completion_tokens"], 3);
+    assert_eq!(row["usage_estimated"], false);
+    assert_eq!(
+        (row["price_in"].clone(), row["price_out"].clone()),
+        (json!(1000), json!(2000))
+    );
+    // 11 input tokens at 1 credit, 3 output tokens at 2.
+    assert_eq!(row["credits"], 17);
+    assert_eq!(row["attempts"], 1);
+    assert_eq!(t.balance().await, (1000 - 17, 0));
+
+    // A price change alters no past row.
+    let model_id = row["model_id"].as_str().unwrap().to_string();
+    registry::set_pricing(
+        &t.s.state,
+        &model_id,
+        serde_json::from_value(json!({"credits_cost": 5000, "output_credits_cost": 9000})).unwrap(),
+    )
+    .await
+    .unwrap();
+    let again = t.row(&id).await;
+    assert_eq!(
+        (again["price_in"].clone(), again["credits"].clone()),
+        (json!(1000), json!(17))
+    );
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn a_stream_passes_through_and_bills_the_usage_it_asked_for_upstream() {
+    let t = setup(&[("ok", 0)], 1000).await;
+    // Without include_usage: the client gets no usage chunk, the router still learns the usage.
+    let res = t.post(&chat_body(true, false)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let id = usage_id(&res);
+    let text = res.text().await.unwrap();
+    let evs = events(&text);
+    assert_eq!(content_of(&evs), "Hello there");
+    assert_eq!(evs.last().unwrap(), "[DONE]");
+    assert!(!text.contains("\"usage\""), "{text}");
+    assert_eq!(t.seen.last()["stream_options"]["include_usage"], true);
+    let row = t.finished_row(&id).await;
+    assert_eq!(row["end_reason"], "completed");
+    assert_eq!(row["credits"], 17);
+    assert_eq!(row["usage_estimated"], false);
+    assert!(row["first_token_ms"].as_i64().is_some());
+
+    // With include_usage the client gets the usage chunk, as OpenAI sends it.
+    let res = t.post(&chat_body(true, true)).await;
+    let id2 = usage_id(&res);
+    let evs = events(&res.text().await.unwrap());
+    let usage: Vec<Value> = evs
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e).ok())
+        .filter(|v| v.get("usage").is_some())
+        .collect();
+    assert_eq!(usage.len(), 1);
+    assert_eq!(usage[0]["usage"]["completion_tokens"], 3);
+    assert_eq!(t.finished_row(&id2).await["credits"], 17);
+    assert_eq!(t.balance().await, (1000 - 34, 0));
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_channel_falls_back_to_the_next_before_the_first_byte() {
+    let t = setup(&[("rate-limited", 10), ("ok", 0)], 1000).await;
+    let res = t.post(&chat_body(true, false)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = usage_id(&res);
+    assert_eq!(
+        content_of(&events(&res.text().await.unwrap())),
+        "Hello there"
+    );
+    assert_eq!(
+        t.seen.calls("rate-limited"),
+        1,
+        "the higher priority was tried first"
+    );
+    assert_eq!(t.seen.calls("ok"), 1);
+    let row = t.finished_row(&id).await;
+    assert_eq!(row["attempts"], 2);
+    assert_eq!(row["credits"], 17, "one charge, for the call that answered");
+    assert_eq!(t.balance().await, (1000 - 17, 0));
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn when_every_channel_fails_nothing_is_charged_and_the_error_is_openais() {
+    let t = setup(&[("error500", 5), ("truncated", 0)], 1000).await;
+    let res = t.post(&chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let id = usage_id(&res);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "api_error");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("every channel"),
+        "{body}"
+    );
+    assert_eq!(
+        (t.seen.calls("error500"), t.seen.calls("truncated")),
+        (1, 1)
+    );
+    let row = t.row(&id).await;
+    assert_eq!(row["end_reason"], "upstream_error");
+    assert_eq!(row["credits"], 0);
+    assert_eq!(t.balance().await, (1000, 0), "the hold was voided");
+
+    // An upstream that refuses the request itself is not retried elsewhere, and is free.
+    let t = setup(&[("reject", 5), ("ok", 0)], 1000).await;
+    let res = t.post(&chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("content filter"),
+        "{body}"
+    );
+    assert_eq!(t.seen.calls("ok"), 0);
+    assert_eq!(t.balance().await, (1000, 0));
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn a_stream_that_breaks_mid_way_bills_what_the_client_was_sent() {
+    let t = setup(&[("mid-stream-500", 0), ("ok", -1)], 1000).await;
+    let res = t.post(&chat_body(true, true)).await;
+    assert_eq!(res.status(), StatusCode::OK, "the stream had started");
+    let id = usage_id(&res);
+    let evs = events(&res.text().await.unwrap());
+    assert_eq!(content_of(&evs), "Hello");
+    let last: Value = serde_json::from_str(evs.last().unwrap()).unwrap();
+    assert_eq!(
+        last["error"]["type"], "api_error",
+        "the client is told: {evs:?}"
+    );
+    assert_eq!(
+        t.seen.calls("ok"),
+        0,
+        "no retry once bytes reached the client"
+    );
+    let row = t.finished_row(&id).await;
+    assert_eq!(row["end_reason"], "upstream_error");
+    assert_eq!(row["usage_estimated"], true);
+    // The prompt ("Say hello": 3 tokens by the estimate) and "Hello" (2) relayed.
+    assert_eq!(row["prompt_tokens"], 3);
+    assert_eq!(row["completion_tokens"], 2);
+    assert_eq!(row["credits"], 3 + 2 * 2);
+    assert_eq!(t.balance().await, (1000 - 7, 0));
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn a_stream_that_never_reports_usage_is_billed_by_its_text() {
+    let t = setup(&[("no-usage", 0)], 1000).await;
+    let res = t.post(&chat_body(true, true)).await;
+    let id = usage_id(&res);
+    let evs = events(&res.text().await.unwrap());
+    assert_eq!(content_of(&evs), "Hello there");
+    let row = t.finished_row(&id).await;
+    assert_eq!(row["end_reason"], "completed");
+    assert_eq!(row["usage_estimated"], true);
+    // "Hello there": 11 ASCII characters, 3 tokens by the estimate.
+    assert_eq!(
+        (
+            row["prompt_tokens"].clone(),
+            row["completion_tokens"].clone()
+        ),
+        (json!(3), json!(3))
+    );
+    assert_eq!(row["credits"], 3 + 3 * 2);
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn a_stalled_stream_ends_with_an_error_event_and_bills_what_was_relayed() {
+    let t = setup(&[("stall", 0)], 1000).await;
+    let res = t.post(&chat_body(true, false)).await;
+    let id = usage_id(&res);
+    let evs = events(&res.text().await.unwrap());
+    assert_eq!(content_of(&evs), "Hel");
+    let last: Value = serde_json::from_str(evs.last().unwrap()).unwrap();
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sent nothing"),
+        "{last}"
+    );
+    let row = t.finished_row(&id).await;
+    assert_eq!(row["end_reason"], "stalled");
+    assert_eq!(row["completion_tokens"], 1);
+    assert_eq!(row["credits"], 3 + 2);
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_after_three_chunks_is_billed_the_usage_read_after_it_left() {
+    let t = setup(&[("slow", 0)], 1000).await;
+    let res = t.post(&chat_body(true, false)).await;
+    let id = usage_id(&res);
+    let mut body = res.bytes_stream();
+    let mut got = String::new();
+    while events(&got).len() < 3 {
+        got.push_str(std::str::from_utf8(&body.next().await.unwrap().unwrap()).unwrap());
+    }
+    drop(body);
+    let row = t.finished_row(&id).await;
+    assert_eq!(row["end_reason"], "client_disconnected");
+    // The router kept reading after the client left and learned the whole call's usage.
+    assert_eq!(row["usage_estimated"], false);
+    assert_eq!(row["completion_tokens"], 20);
+    assert_eq!(row["credits"], fake_openai::PROMPT_TOKENS + 20 * 2);
+    assert_eq!(t.balance().await, (1000 - 51, 0));
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn without_credits_for_the_worst_case_the_answer_is_402_before_any_upstream_call() {
+    // The hold is the prompt's byte bound plus max_tokens: about 150 credits here.
+    let t = setup(&[("ok", 0)], 100).await;
+    let res = t.post(&chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::PAYMENT_REQUIRED);
+    let id = usage_id(&res);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "insufficient_quota");
+    assert_eq!(t.seen.total(), 0);
+    let row = t.row(&id).await;
+    assert_eq!(row["end_reason"], "insufficient_credits");
+    assert_eq!(t.balance().await, (100, 0));
+    // A smaller max_tokens fits.
+    let mut small = chat_body(false, false);
+    small["max_tokens"] = json!(5);
+    assert_eq!(t.post(&small).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_streams_on_a_balance_for_n_of_them_let_exactly_n_through() {
+    // Each stream holds its worst case; find it from one refused request's numbers.
+    // Slow streams (3 s each), so all fifty are in flight at once.
+    let probe = setup(&[("slow", 0)], 0).await;
+    let res = probe.post(&chat_body(true, false)).await;
+    assert_eq!(res.status(), StatusCode::PAYMENT_REQUIRED);
+    let message: Value = res.json().await.unwrap();
+    let hold: i64 = message["error"]["message"]
+        .as_str()
+        .unwrap()
+        .split("up to ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let n = 7;
+    let t = setup(&[("slow", 0)], hold * n).await;
+    let t = std::sync::Arc::new(t);
+    let calls = (0..50).map(|_| {
+        let t = t.clone();
+        tokio::spawn(async move {
+            let res = t.post(&chat_body(true, false)).await;
+            let status = res.status();
+            let text = res.text().await.unwrap();
+            (status, text)
+        })
+    });
+    let results: Vec<(StatusCode, String)> = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let ok = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let refused = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::PAYMENT_REQUIRED)
+        .count();
+    assert_eq!((ok as i64, refused), (n, 50 - n as usize));
+    assert_eq!(
+        t.seen.total() as i64,
+        n,
+        "refused requests never reached the upstream"
+    );
+    for (status, text) in &results {
+        if *status == StatusCode::OK {
+            assert_eq!(content_of(&events(text)), "x".repeat(20));
+        }
+    }
+    // Every stream settled for its usage (11 + 20 × 2 = 51 credits); the rest of each hold came
+    // back.
+    for _ in 0..200 {
+        if t.balance().await.1 == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(t.balance().await, (hold * n - 51 * n, 0));
+    t.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn models_lists_public_names_and_errors_are_in_openais_shape() {
+    let t = setup(&[("ok", 0), ("no-usage", 1)], 0).await;
+    let res =
+        t.s.client
+            .get(t.s.url("/v1/models"))
+            .bearer_auth(&t.key)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list["object"], "list");
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["team-chat"], "two channels, one public name");
+    assert_eq!(list["data"][0]["object"], "model");
+
+    // No key, a wrong key, an unknown model, a missing field: OpenAI's error shape.
+    let res = t.s.client.get(t.s.url("/v1/models")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_api_key", "{body}");
+    let res =
+        t.s.client
+            .get(t.s.url("/v1/models"))
+            .bearer_auth("sl_not_a_key")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let mut unknown = chat_body(false, false);
+    unknown["model"] = json!("gpt-nothing");
+    let res = t.post(&unknown).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "model_not_found");
+    let res = t.post(&json!({"model": "team-chat"})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "messages");
+    assert_eq!(t.seen.total(), 0);
+}
