@@ -23,6 +23,9 @@ step() { echo; echo "==> $* (at $((SECONDS - START)) s)"; }
 step "cargo fmt --check"
 cargo fmt --all --check
 
+# The official openai Python client, pinned, which the model router's tests drive (tests/router/).
+export STORYLOOM_TEST_OPENAI_PYTHON="$(bash scripts/openai-client-venv.sh)"
+
 step "cargo test (core with the server feature)"
 cargo test -p storyloom --features server
 

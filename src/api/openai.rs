@@ -26,6 +26,7 @@ const USAGE_ID: &str = "x-usage-id";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/images/generations", post(images_generations))
         .route("/v1/models", get(models))
         .route_layer(Extension(RouteClass::Router))
         .route_layer(Extension(Policy::Person))
@@ -68,6 +69,29 @@ async fn chat_completions(
         }
     };
     match router::chat_completions(&state, caller(&principal), body).await {
+        Ok(reply) => reply_response(reply),
+        Err(e) => router_error(e),
+    }
+}
+
+async fn images_generations(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: axum::body::Bytes,
+) -> Response {
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return openai_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not valid JSON: {e}"),
+                "invalid_request_error",
+                None,
+                None,
+            )
+        }
+    };
+    match router::images_generations(&state, caller(&principal), body).await {
         Ok(reply) => reply_response(reply),
         Err(e) => router_error(e),
     }

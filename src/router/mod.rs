@@ -313,14 +313,209 @@ pub async fn chat_completions(
         .router
         .breakers
         .order(channels, &mut rand::rng(), Instant::now());
+    let (channel, answered) = call_channels(
+        state,
+        &mut metering,
+        &public,
+        &order,
+        &mut body,
+        "chat/completions",
+        stream,
+    )
+    .await?;
+    match answered {
+        Answered::Whole(answer) => {
+            let usage = answer_usage(&answer, &prompt_text);
+            let cost = token_cost(&channel, usage);
+            finish(
+                state,
+                &metering,
+                &channel,
+                "completed",
+                Some(usage),
+                Some(cost),
+                200,
+                None,
+                None,
+            )
+            .await?;
+            Ok(Reply::Json {
+                request_id: metering.request_id,
+                body: answer,
+            })
+        }
+        Answered::Stream(events, first) => {
+            let (tx, rx) = mpsc::channel(64);
+            let request_id = metering.request_id.clone();
+            let relay = Relay {
+                state: state.clone(),
+                metering,
+                channel,
+                prompt_text,
+                wants_usage,
+                first_token_ms: started.elapsed().as_millis() as i64,
+            };
+            tokio::spawn(relay.run(events, first, tx));
+            Ok(Reply::Stream {
+                request_id,
+                events: rx,
+            })
+        }
+    }
+}
+
+/// Most images one request may ask for.
+const MAX_IMAGES: i64 = 10;
+
+/// `POST /v1/images/generations`: `n` images at the channel's price per image (`credits_cost`).
+/// The row counts the images returned as its output (`completion_tokens`), and only those are
+/// charged.
+#[tracing::instrument(skip(state, body), fields(user = %caller.user_id))]
+pub async fn images_generations(
+    state: &AppState,
+    caller: Caller,
+    body: Value,
+) -> Result<Reply, RouterError> {
+    let started = Instant::now();
+    let Value::Object(mut body) = body else {
+        return Err(RouterError::invalid("body", "the body is a JSON object"));
+    };
+    let public = body
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| RouterError::invalid("model", "model is required (a model's name)"))?
+        .to_string();
+    if !body
+        .get("prompt")
+        .and_then(Value::as_str)
+        .is_some_and(|p| !p.trim().is_empty())
+    {
+        return Err(RouterError::invalid(
+            "prompt",
+            "prompt is a non-empty string",
+        ));
+    }
+    let n = match body.get("n") {
+        None | Some(Value::Null) => 1,
+        Some(v) => match v.as_i64() {
+            Some(n) if (1..=MAX_IMAGES).contains(&n) => n,
+            _ => {
+                return Err(RouterError::invalid(
+                    "n",
+                    format!("n is an integer from 1 to {MAX_IMAGES}"),
+                ))
+            }
+        },
+    };
+    let channels = registry::router_channels(state, ModelKind::Image, &public).await?;
+    if channels.is_empty() {
+        return Err(RouterError::new(
+            ErrorCode::NotFound,
+            "invalid_request_error",
+            format!("The model `{public}` does not exist or you do not have access to it."),
+        )
+        .with_code("model_not_found"));
+    }
+    let estimate = channels
+        .iter()
+        .map(|c| c.model.credits_cost.saturating_mul(n))
+        .max()
+        .unwrap_or(0);
+    let new = store::NewRequest {
+        id: state.ids.new_id().to_string(),
+        user_id: caller.user_id.clone(),
+        api_key_id: caller.api_key_id.clone(),
+        endpoint: "images.generations",
+        public_model: public.clone(),
+        stream: false,
+        instance_id: crate::instances::me().to_string(),
+        created_at: rfc3339(state.clock.now()),
+    };
+    let mut metering = open(state, &new, estimate, &channels[0]).await?;
+    metering.started = started;
+    let order = state
+        .router
+        .breakers
+        .order(channels, &mut rand::rng(), Instant::now());
+    let (channel, answered) = call_channels(
+        state,
+        &mut metering,
+        &public,
+        &order,
+        &mut body,
+        "images/generations",
+        false,
+    )
+    .await?;
+    let Answered::Whole(answer) = answered else {
+        return Err(RouterError::new(
+            ErrorCode::Internal,
+            "api_error",
+            "an image answer was a stream",
+        ));
+    };
+    let images = serde_json::from_slice::<Value>(&answer)
+        .ok()
+        .and_then(|v| v["data"].as_array().map(|d| d.len() as i64))
+        .unwrap_or(0)
+        .min(n);
+    let usage = Usage {
+        prompt: 0,
+        completion: images,
+        estimated: false,
+    };
+    let cost = images.saturating_mul(channel.model.credits_cost);
+    finish(
+        state,
+        &metering,
+        &channel,
+        "completed",
+        Some(usage),
+        Some(cost),
+        200,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Reply::Json {
+        request_id: metering.request_id,
+        body: answer,
+    })
+}
+
+/// Credits for a call's tokens at the channel's prices (per 1,000 tokens).
+fn token_cost(channel: &Channel, u: Usage) -> i64 {
+    tokens::credits(
+        u.prompt,
+        u.completion,
+        channel.model.credits_cost,
+        channel.model.output_credits_cost,
+    )
+}
+
+/// Tries the channels in `order` (at most [`MAX_CHANNELS`]; a lone channel twice) until one
+/// answers: the channel and its answer. Every failure happens before anything reached the client.
+/// A refusal of the request itself, or every channel failing, finishes the row (the hold voided)
+/// and is the error to answer.
+async fn call_channels(
+    state: &AppState,
+    metering: &mut Metering,
+    public: &str,
+    order: &[Channel],
+    body: &mut serde_json::Map<String, Value>,
+    path: &str,
+    stream: bool,
+) -> Result<(Channel, Answered), RouterError> {
     let lone = order.len() == 1;
-    let mut last_failure = None;
+    let mut last_failure: Option<Failure> = None;
     for channel in order.iter().take(MAX_CHANNELS) {
         for try_number in 0..(if lone { 2 } else { 1 }) {
             if try_number > 0 {
                 let pause = last_failure
                     .as_ref()
-                    .and_then(|f: &Failure| f.retry_after)
+                    .and_then(|f| f.retry_after)
                     .unwrap_or(Duration::from_millis(250))
                     .min(Duration::from_secs(2));
                 tokio::time::sleep(pause).await;
@@ -330,45 +525,10 @@ pub async fn chat_completions(
                 "model".into(),
                 Value::String(channel.model.model_name.clone()),
             );
-            let sent = send(state, channel, &body, stream).await;
-            match sent {
-                Ok(Answered::Whole(answer)) => {
+            match send(state, channel, path, body, stream).await {
+                Ok(answered) => {
                     state.router.breakers.succeeded(&channel.model.id);
-                    let usage = answer_usage(&answer, &prompt_text);
-                    let charged = finish(
-                        state,
-                        &metering,
-                        channel,
-                        "completed",
-                        Some(usage),
-                        200,
-                        None,
-                        None,
-                    )
-                    .await?;
-                    tracing::debug!(charged, "router call settled");
-                    return Ok(Reply::Json {
-                        request_id: metering.request_id,
-                        body: answer,
-                    });
-                }
-                Ok(Answered::Stream(events, first)) => {
-                    state.router.breakers.succeeded(&channel.model.id);
-                    let (tx, rx) = mpsc::channel(64);
-                    let request_id = metering.request_id.clone();
-                    let relay = Relay {
-                        state: state.clone(),
-                        metering,
-                        channel: channel.clone(),
-                        prompt_text,
-                        wants_usage,
-                        first_token_ms: started.elapsed().as_millis() as i64,
-                    };
-                    tokio::spawn(relay.run(events, first, tx));
-                    return Ok(Reply::Stream {
-                        request_id,
-                        events: rx,
-                    });
+                    return Ok((channel.clone(), answered));
                 }
                 Err(Failure {
                     rejected: Some((status, message)),
@@ -378,9 +538,10 @@ pub async fn chat_completions(
                     // policy): no other channel would do better, and it cost nothing.
                     finish(
                         state,
-                        &metering,
+                        metering,
                         channel,
                         "upstream_rejected",
+                        None,
                         None,
                         i64::from(status),
                         Some(message.clone()),
@@ -409,9 +570,10 @@ pub async fn chat_completions(
     let last = &order[order.len().min(MAX_CHANNELS) - 1];
     finish(
         state,
-        &metering,
+        metering,
         last,
         "upstream_error",
+        None,
         None,
         502,
         Some(failure.message.clone()),
@@ -561,8 +723,8 @@ fn answer_usage(answer: &[u8], prompt_text: &str) -> Usage {
     }
 }
 
-/// Settles (usage known, or something was produced) or voids the hold and finishes the row, in
-/// one transaction. Answers the credits charged.
+/// Settles the hold for `cost` (None: voids it) and finishes the row, in one transaction.
+/// Answers the credits charged (0 for members, whose holds are waived).
 #[allow(clippy::too_many_arguments)]
 async fn finish(
     state: &AppState,
@@ -570,6 +732,7 @@ async fn finish(
     channel: &Channel,
     end_reason: &'static str,
     usage: Option<Usage>,
+    cost: Option<i64>,
     http_status: i64,
     error: Option<String>,
     first_token_ms: Option<i64>,
@@ -578,7 +741,6 @@ async fn finish(
         channel.model.credits_cost,
         channel.model.output_credits_cost,
     );
-    let cost = usage.map(|u| tokens::credits(u.prompt, u.completion, price_in, price_out));
     let mut row = store::Finish {
         end_reason,
         model_id: Some(channel.model.id.clone()),
@@ -670,14 +832,12 @@ enum Answered {
 async fn send(
     state: &AppState,
     channel: &Channel,
+    path: &str,
     body: &serde_json::Map<String, Value>,
     stream: bool,
 ) -> Result<Answered, Failure> {
     let timeouts = state.config.router;
-    let url = format!(
-        "{}/chat/completions",
-        channel.target.base_url.trim_end_matches('/')
-    );
+    let url = format!("{}/{path}", channel.target.base_url.trim_end_matches('/'));
     let mut request = state.router.http.post(&url).json(body);
     if let Some(key) = &channel.target.api_key {
         request = request.bearer_auth(key);
@@ -743,13 +903,16 @@ async fn send(
             }
         }
         return match serde_json::from_slice::<Value>(&body) {
-            Ok(v) if v.get("choices").is_some() => Ok(Answered::Whole(Bytes::from(body))),
+            // A chat completion has choices, an image generation data.
+            Ok(v) if v.get("choices").is_some() || v["data"].is_array() => {
+                Ok(Answered::Whole(Bytes::from(body)))
+            }
             Ok(v) if v.get("error").is_some() => Err(Failure::retryable(format!(
                 "upstream error: {}",
                 v["error"]["message"].as_str().unwrap_or("unknown")
             ))),
             _ => Err(Failure::retryable(
-                "the answer is not a chat completion (truncated or not JSON)",
+                "the answer is not what the endpoint returns (truncated or not JSON)",
             )),
         };
     }
@@ -928,12 +1091,14 @@ impl Relay {
         } else {
             502
         };
+        let cost = billed.map(|u| token_cost(&self.channel, u));
         let finished = finish(
             &self.state,
             &self.metering,
             &self.channel,
             end.0,
             billed,
+            cost,
             status,
             end.1,
             Some(self.first_token_ms),

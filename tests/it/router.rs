@@ -525,3 +525,149 @@ async fn models_lists_public_names_and_errors_are_in_openais_shape() {
     assert_eq!(body["error"]["param"], "messages");
     assert_eq!(t.seen.total(), 0);
 }
+
+#[tokio::test]
+async fn images_are_charged_per_image_returned_after_a_fallback() {
+    let t = setup(&[], 100).await;
+    let (base, _) = fake_openai::start().await;
+    for (model, priority) in [("img-500", 5), ("img-ok", 0)] {
+        let input: registry::NewModel = serde_json::from_value(json!({
+            "name": format!("Fake {model}"), "model_name": model, "provider": format!("Images {model}"),
+            "api_base": base, "kind": "image", "credits_cost": 4,
+            "public_name": "team-image", "route_priority": priority
+        }))
+        .unwrap();
+        registry::create_model(&t.s.state, input).await.unwrap();
+    }
+    let res =
+        t.s.client
+            .post(t.s.url("/v1/images/generations"))
+            .bearer_auth(&t.key)
+            .json(
+                &json!({"model": "team-image", "prompt": "a lighthouse at dusk", "n": 2,
+                      "response_format": "b64_json"}),
+            )
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = usage_id(&res);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(body["data"][0]["b64_json"], fake_openai::PNG_B64);
+    let row = t.row(&id).await;
+    assert_eq!(row["endpoint"], "images.generations");
+    assert_eq!(
+        row["attempts"], 2,
+        "the failing channel first, then the next"
+    );
+    assert_eq!(row["completion_tokens"], 2);
+    assert_eq!(row["credits"], 8);
+    assert_eq!(t.balance().await, (92, 0));
+    // Too many at once is the caller's mistake, named.
+    let res =
+        t.s.client
+            .post(t.s.url("/v1/images/generations"))
+            .bearer_auth(&t.key)
+            .json(&json!({"model": "team-image", "prompt": "x", "n": 11}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "n");
+    t.assert_reconciles().await;
+}
+
+/// The official `openai` Python client (pinned, scripts/openai-client-venv.sh) and `curl` against
+/// the router: chat, streamed chat, models, an image, and two errors, parsed by the client itself;
+/// then the usage rows and the ledger for what it did. Runs when STORYLOOM_TEST_OPENAI_PYTHON
+/// names the client's python (the test command sets it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_openai_client_and_curl_work_against_the_router() {
+    let Ok(python) = std::env::var("STORYLOOM_TEST_OPENAI_PYTHON") else {
+        eprintln!(
+            "skipped: STORYLOOM_TEST_OPENAI_PYTHON is not set (scripts/openai-client-venv.sh)"
+        );
+        return;
+    };
+    let t = setup(&[("ok", 0)], 1000).await;
+    let (base, _) = fake_openai::start().await;
+    let input: registry::NewModel = serde_json::from_value(json!({
+        "name": "Fake images", "model_name": "img-ok", "provider": "Fake images", "api_base": base,
+        "kind": "image", "credits_cost": 4, "public_name": "team-image"
+    }))
+    .unwrap();
+    registry::create_model(&t.s.state, input).await.unwrap();
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/router/openai_client.py");
+    let run = tokio::process::Command::new(&python)
+        .args([script, "team-chat", "team-image"])
+        .env("OPENAI_BASE_URL", t.s.url("/v1"))
+        .env("OPENAI_API_KEY", &t.key)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "the openai client failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(out["client_version"], "3.51.0");
+    assert_eq!(out["models"], json!(["team-chat", "team-image"]));
+    assert_eq!(out["chat"]["content"], "Hello there");
+    assert_eq!(out["chat"]["finish_reason"], "stop");
+    assert_eq!(out["chat"]["prompt_tokens"], fake_openai::PROMPT_TOKENS);
+    assert_eq!(out["stream"]["content"], "Hello there");
+    assert_eq!(out["stream"]["completion_tokens"], 3);
+    assert_eq!(out["image"]["b64_json"], fake_openai::PNG_B64);
+    assert_eq!(
+        out["not_found"],
+        json!({"status": 404, "code": "model_not_found"})
+    );
+    assert_eq!(out["too_expensive"]["status"], 402);
+    assert_eq!(out["too_expensive"]["code"], "insufficient_quota");
+    // Each metered call has its row, charged its tokens (or images) at the snapshotted price.
+    for (call, credits) in [("chat", 17), ("stream", 17), ("image", 4)] {
+        let row = t
+            .finished_row(out[call]["usage_id"].as_str().unwrap())
+            .await;
+        assert_eq!(row["end_reason"], "completed", "{call}: {row}");
+        assert_eq!(row["credits"], credits, "{call}: {row}");
+        assert!(row["api_key_id"].is_string(), "{row}");
+    }
+    assert_eq!(t.balance().await, (1000 - 38, 0));
+
+    // curl, streaming and not.
+    let body = json!({"model": "team-chat", "max_tokens": 20, "stream": true,
+                      "messages": [{"role": "user", "content": "Say hello"}]})
+    .to_string();
+    let auth = format!("Authorization: Bearer {}", t.key);
+    let url = t.s.url("/v1/chat/completions");
+    let curl = |body: String| {
+        let (auth, url) = (auth.clone(), url.clone());
+        async move {
+            tokio::process::Command::new("curl")
+                .args(["-sS", "-N", "--fail-with-body", "-H", &auth])
+                .args(["-H", "Content-Type: application/json", "-d", &body, &url])
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let streamed = curl(body).await;
+    assert!(streamed.status.success(), "{streamed:?}");
+    let text = String::from_utf8(streamed.stdout).unwrap();
+    assert_eq!(content_of(&events(&text)), "Hello there");
+    assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    let whole = curl(
+        json!({"model": "team-chat", "max_tokens": 20,
+               "messages": [{"role": "user", "content": "Say hello"}]})
+        .to_string(),
+    )
+    .await;
+    let answer: Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert_eq!(answer["choices"][0]["message"]["content"], "Hello there");
+    t.assert_reconciles().await;
+}

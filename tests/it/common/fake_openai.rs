@@ -208,11 +208,35 @@ async fn chat(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
     }
 }
 
+/// A 1×1 PNG.
+pub const PNG_B64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/// `/v1/images/generations`: `img-ok` answers `n` images as `b64_json`; `img-500` fails.
+async fn images(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    *seen.calls.lock().unwrap().entry(model.clone()).or_default() += 1;
+    *seen.last.lock().unwrap() = body.clone();
+    if model == "img-500" {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": {"message": "The image server had an error", "type": "server_error"}})),
+        )
+            .into_response();
+    }
+    let n = body["n"].as_u64().unwrap_or(1);
+    let data: Vec<Value> = (0..n)
+        .map(|_| json!({"b64_json": PNG_B64, "revised_prompt": body["prompt"]}))
+        .collect();
+    Json(json!({"created": 1_765_000_000, "data": data})).into_response()
+}
+
 /// Starts the fake: its base URL (`http://127.0.0.1:PORT/v1`) and what it saw.
 pub async fn start() -> (String, Seen) {
     let seen = Seen::default();
     let app = Router::new()
         .route("/v1/chat/completions", post(chat))
+        .route("/v1/images/generations", post(images))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
