@@ -671,3 +671,123 @@ async fn the_official_openai_client_and_curl_work_against_the_router() {
     assert_eq!(answer["choices"][0]["message"]["content"], "Hello there");
     t.assert_reconciles().await;
 }
+
+/// `kill -9` of the server while streams are in flight: after a restart every request has exactly
+/// one usage row, closed as `interrupted`, and every hold is resolved (voided: the server's fault
+/// is not the caller's bill). On PostgreSQL the restarted process waits out the dead one's lease.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_streams_leaves_one_closed_row_per_request_and_no_pending_hold() {
+    use storyloom::{clock::SystemClock, clock::UuidV7Ids, config::Config, AppState};
+    let (base, seen) = fake_openai::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let url = crate::common::fresh_postgres_database().await;
+    let config = Config {
+        database_url: url.clone(),
+        ..Config::server(data.path().to_path_buf(), AuthMode::Accounts)
+    };
+    let (user, key) = {
+        let state = AppState::open_with(
+            config,
+            std::sync::Arc::new(SystemClock),
+            std::sync::Arc::new(UuidV7Ids),
+        )
+        .unwrap();
+        let user = storyloom::accounts::create_user(&state, "kim", false)
+            .await
+            .unwrap();
+        let input: registry::NewModel = serde_json::from_value(json!({
+            "name": "Fake slow", "model_name": "slow", "provider": "Fake", "api_base": base,
+            "api_key": "sk-fake-upstream", "kind": "llm", "credits_cost": 1000,
+            "output_credits_cost": 2000, "public_name": "team-chat"
+        }))
+        .unwrap();
+        registry::create_model(&state, input).await.unwrap();
+        ledger::grant(&state, &user, 10_000, GrantKind::Grant, None, "test")
+            .await
+            .unwrap();
+        let key = auth::create_api_key(&state, &user, "k", &[Scope::Write], None)
+            .await
+            .unwrap()
+            .secret;
+        (user, key)
+    };
+    let start = || {
+        crate::common::spawn_serve(|c| {
+            c.args(["--data-dir"])
+                .arg(data.path())
+                .env("STORYLOOM_INSTANCE_LEASE_SECS", "2");
+            if let Some(url) = &url {
+                c.args(["--database", url]);
+            }
+        })
+    };
+    let (mut server, server_base) = start();
+    let client = reqwest::Client::new();
+    let mut streams = Vec::new();
+    for _ in 0..5 {
+        let res = client
+            .post(format!("{server_base}/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&chat_body(true, false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let id = usage_id(&res);
+        let mut body = res.bytes_stream();
+        body.next().await.unwrap().unwrap();
+        streams.push((id, body));
+    }
+    assert_eq!(seen.calls("slow"), 5);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    for (_, body) in &mut streams {
+        // Each client sees its stream cut.
+        while let Some(Ok(_)) = body.next().await {}
+    }
+
+    let (mut server, server_base) = start();
+    let rows = loop {
+        let res = client
+            .get(format!("{server_base}/api/v1/router/requests?limit=50"))
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .unwrap();
+        let rows: Value = res.json().await.unwrap();
+        let rows = rows["items"].as_array().unwrap().clone();
+        if rows.iter().all(|r| r["status"] == "done") {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    ids.sort();
+    let mut expected: Vec<&str> = streams.iter().map(|(id, _)| id.as_str()).collect();
+    expected.sort();
+    assert_eq!(ids, expected, "exactly one row per request");
+    for row in &rows {
+        assert_eq!(row["end_reason"], "interrupted", "{row}");
+        assert_eq!(row["credits"], 0);
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let state = AppState::open_with(
+        Config {
+            database_url: url.clone(),
+            ..Config::server(data.path().to_path_buf(), AuthMode::Accounts)
+        },
+        std::sync::Arc::new(SystemClock),
+        std::sync::Arc::new(UuidV7Ids),
+    )
+    .unwrap();
+    let balance = ledger::balance(&state, &user).await.unwrap();
+    assert_eq!(
+        (balance.available, balance.held),
+        (10_000, 0),
+        "every hold is resolved, nothing charged"
+    );
+    let report = ledger::reconcile::reconcile(&state, false).await.unwrap();
+    assert!(report.success, "{:?}", report.issues);
+}
