@@ -28,6 +28,9 @@ CREATE TABLE router_requests (
     prompt_tokens     INTEGER,
     completion_tokens INTEGER,
     usage_estimated   INTEGER NOT NULL DEFAULT 0,
+    -- What the hold reserved: while the row is open, what it may still cost (a key's budget
+    -- counts it).
+    held              INTEGER NOT NULL DEFAULT 0,
     credits           INTEGER NOT NULL DEFAULT 0,
     attempts          INTEGER NOT NULL DEFAULT 0,
     http_status       INTEGER,
@@ -37,5 +40,13 @@ CREATE TABLE router_requests (
     created_at        TEXT NOT NULL,
     finished_at       TEXT
 );
+CREATE INDEX router_requests_key ON router_requests (api_key_id);
 CREATE INDEX router_requests_user_time ON router_requests (user_id, created_at);
 CREATE INDEX router_requests_open ON router_requests (status) WHERE status = 'open';
+
+-- What a key may do through the router, set when it is made: the public model names it may call
+-- (a JSON array; NULL: all), its own calls an hour (NULL: the server's), and the most credits its
+-- calls may spend in all (NULL: no budget but the wallet's).
+ALTER TABLE api_keys ADD COLUMN allowed_models TEXT;
+ALTER TABLE api_keys ADD COLUMN router_per_hour INTEGER;
+ALTER TABLE api_keys ADD COLUMN credit_budget INTEGER;

@@ -254,6 +254,13 @@ pub struct NewKey {
     pub permissions: Option<Vec<String>>,
     /// RFC 3339; must be in the future.
     pub expires_at: Option<String>,
+    /// The model router's public model names the key may call (default: all).
+    pub allowed_models: Option<Vec<String>>,
+    /// The key's model-router calls an hour, 1–1,000,000 (default: the server's limit).
+    pub rate_limit_per_hour: Option<u32>,
+    /// The most credits the key's model-router calls may spend in all (default: no budget).
+    #[schema(minimum = 0)]
+    pub credit_budget: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -265,6 +272,7 @@ pub struct CreatedKey {
     pub expires_at: Option<String>,
     /// The secret, shown this once: it is stored only as a hash.
     pub key: String,
+    pub limits: auth::KeyLimits,
 }
 
 #[utoipa::path(post, path = "/api/v1/users/me/api-keys", tag = "accounts", request_body = NewKey,
@@ -325,9 +333,23 @@ pub async fn create_key(
         }
         None => None,
     };
-    let key = auth::create_api_key(&state, &principal.user_id, &name, &scopes, expires_at)
-        .await
-        .map_err(ApiError::internal)?;
+    let limits = key_limits(
+        &state,
+        k.allowed_models,
+        k.rate_limit_per_hour,
+        k.credit_budget,
+    )
+    .await?;
+    let key = auth::create_api_key_with(
+        &state,
+        &principal.user_id,
+        &name,
+        &scopes,
+        expires_at,
+        limits,
+    )
+    .await
+    .map_err(ApiError::internal)?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
@@ -337,6 +359,7 @@ pub async fn create_key(
             scopes: key.scopes.iter().map(|s| s.as_str().to_string()).collect(),
             expires_at: key.expires_at,
             key: key.secret,
+            limits: key.limits,
         }),
     ))
 }
@@ -413,4 +436,61 @@ pub async fn admin_set_status(
     Ok(Json(
         accounts::set_status(&state, &principal.user_id, &id, &b.status).await?,
     ))
+}
+
+/// A new key's model-router limits, checked: the models must be ones the router serves.
+async fn key_limits(
+    state: &AppState,
+    allowed_models: Option<Vec<String>>,
+    rate_limit_per_hour: Option<u32>,
+    credit_budget: Option<i64>,
+) -> Result<auth::KeyLimits, ApiError> {
+    let allowed_models = match allowed_models {
+        None => None,
+        Some(models) => {
+            if models.is_empty() || models.len() > 100 {
+                return Err(ApiError::validation(
+                    "allowed_models",
+                    "allowed_models names 1 to 100 models (leave it out to allow all)",
+                ));
+            }
+            let served: Vec<String> = crate::registry::router_catalog(state)
+                .await
+                .map_err(ApiError::internal)?
+                .into_iter()
+                .map(|m| m.public_name)
+                .collect();
+            let mut names = Vec::new();
+            for m in models {
+                let m = m.trim().to_string();
+                if !served.contains(&m) {
+                    return Err(ApiError::validation(
+                        "allowed_models",
+                        format!("the model router serves no model named {m:?} (GET /v1/models)"),
+                    ));
+                }
+                if !names.contains(&m) {
+                    names.push(m);
+                }
+            }
+            Some(names)
+        }
+    };
+    if rate_limit_per_hour.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+        return Err(ApiError::validation(
+            "rate_limit_per_hour",
+            "rate_limit_per_hour is between 1 and 1,000,000",
+        ));
+    }
+    if credit_budget.is_some_and(|b| !(0..=1_000_000_000_000).contains(&b)) {
+        return Err(ApiError::validation(
+            "credit_budget",
+            "credit_budget is between 0 and 1,000,000,000,000 credits",
+        ));
+    }
+    Ok(auth::KeyLimits {
+        allowed_models,
+        router_per_hour: rate_limit_per_hour,
+        credit_budget,
+    })
 }

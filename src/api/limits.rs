@@ -19,7 +19,12 @@ use axum::{
 };
 
 use super::error::ApiError;
-use crate::{config::RateConfig, db::Db, limits::Limiter, AppState};
+use crate::{
+    config::RateConfig,
+    db::Db,
+    limits::{Limiter, LimiterFamily},
+    AppState,
+};
 
 /// The limiters of one server (shared by its replicas on PostgreSQL: src/limits/).
 pub struct RateLimits {
@@ -28,6 +33,8 @@ pub struct RateLimits {
     other: Limiter,
     generation: Limiter,
     router: Limiter,
+    /// Keys made with their own router allowance.
+    router_per_key: LimiterFamily,
     rates: RateConfig,
 }
 
@@ -63,8 +70,24 @@ impl RateLimits {
                 Duration::from_secs(3600),
                 db,
             ),
+            router_per_key: LimiterFamily::new("router-key", Duration::from_secs(3600), db),
             rates,
         }
+    }
+
+    /// Admits one model-router call of an API key made with its own allowance (`per_hour`).
+    pub async fn check_key_router(&self, key: &str, per_hour: u32) -> Result<(), ApiError> {
+        self.router_per_key
+            .check(per_hour, key)
+            .await
+            .map(|_| ())
+            .map_err(|refused| {
+                rejection(
+                    format!("too many model router requests: this key allows {per_hour} an hour"),
+                    per_hour,
+                    refused.wait,
+                )
+            })
     }
 
     /// Admits one request of `class` from `caller`, or answers 429 with the standard headers.

@@ -42,11 +42,16 @@ pub fn usage_routes() -> Router<AppState> {
 }
 
 fn caller(p: &Principal) -> Caller {
-    Caller {
-        user_id: p.user_id.clone(),
-        api_key_id: match &p.credential {
-            Credential::ApiKey { key_id, .. } => Some(key_id.clone()),
-            _ => None,
+    match &p.credential {
+        Credential::ApiKey { key_id, limits, .. } => Caller {
+            user_id: p.user_id.clone(),
+            api_key_id: Some(key_id.clone()),
+            limits: limits.clone(),
+        },
+        _ => Caller {
+            user_id: p.user_id.clone(),
+            api_key_id: None,
+            limits: Default::default(),
         },
     }
 }
@@ -97,8 +102,8 @@ async fn images_generations(
     }
 }
 
-async fn models(State(state): State<AppState>, _principal: Principal) -> Response {
-    match router::models(&state).await {
+async fn models(State(state): State<AppState>, principal: Principal) -> Response {
+    match router::models(&state, &caller(&principal)).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => router_error(e),
     }

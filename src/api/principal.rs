@@ -201,7 +201,15 @@ async fn limit_caller(state: &AppState, p: &Principal, class: RouteClass) -> Res
     let caller = match &p.credential {
         Credential::LocalOwner => return Ok(()),
         Credential::Bearer => format!("user:{}", p.user_id),
-        Credential::ApiKey { key_id, .. } => format!("key:{key_id}"),
+        Credential::ApiKey { key_id, limits, .. } => {
+            if let (RouteClass::Router, Some(per_hour)) = (class, limits.router_per_hour) {
+                return state
+                    .limits
+                    .check_key_router(&format!("key:{key_id}"), per_hour)
+                    .await;
+            }
+            format!("key:{key_id}")
+        }
     };
     if class == RouteClass::Generation {
         let (owner, now) = (p.user_id.clone(), state.clock.now());

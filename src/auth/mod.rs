@@ -60,7 +60,29 @@ pub enum Credential {
     ApiKey {
         key_id: String,
         scopes: Vec<Scope>,
+        /// What the key may do through the model router.
+        limits: KeyLimits,
     },
+}
+
+/// A key's limits in the model router (src/router), set when it is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KeyLimits {
+    /// The public model names it may call (None: all).
+    pub allowed_models: Option<Vec<String>>,
+    /// Its router calls an hour (None: the server's limit).
+    pub router_per_hour: Option<u32>,
+    /// The most credits its router calls may spend in all (None: only the wallet limits it).
+    pub credit_budget: Option<i64>,
+}
+
+impl KeyLimits {
+    /// Whether the key may call the public model `name`.
+    pub fn allows(&self, name: &str) -> bool {
+        self.allowed_models
+            .as_ref()
+            .is_none_or(|m| m.iter().any(|a| a == name))
+    }
 }
 
 /// The person behind a request's credentials (who they are; the API layer decides in which
@@ -243,7 +265,7 @@ impl KeyCache {
 
 const KEY_LOOKUP: &str =
     "SELECT k.id, k.user_id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
-        u.status, u.role
+        u.status, u.role, k.allowed_models, k.router_per_hour, k.credit_budget
  FROM api_keys k JOIN users u ON u.id = k.user_id
  WHERE k.key_hash = ?1";
 
@@ -273,6 +295,7 @@ pub async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Caller,
                                 last_used_at: r.get(5)?,
                                 user_status: r.get(6)?,
                                 role: r.get(7)?,
+                                limits: key_limits(r.get(8)?, r.get(9)?, r.get(10)?),
                             })
                         })
                         .optional()
@@ -324,6 +347,7 @@ pub async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Caller,
         credential: Credential::ApiKey {
             key_id: row.id,
             scopes,
+            limits: row.limits,
         },
     })
 }
@@ -338,6 +362,19 @@ struct KeyRow {
     last_used_at: Option<String>,
     user_status: String,
     role: String,
+    limits: KeyLimits,
+}
+
+fn key_limits(
+    allowed_models: Option<String>,
+    router_per_hour: Option<i64>,
+    credit_budget: Option<i64>,
+) -> KeyLimits {
+    KeyLimits {
+        allowed_models: allowed_models.and_then(|m| serde_json::from_str(&m).ok()),
+        router_per_hour: router_per_hour.and_then(|n| u32::try_from(n).ok()),
+        credit_budget,
+    }
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -355,6 +392,7 @@ pub struct NewApiKey {
     pub scopes: Vec<Scope>,
     pub expires_at: Option<String>,
     pub secret: String,
+    pub limits: KeyLimits,
 }
 
 /// Creates an API key for a user. The plain secret is returned once; only its hash is stored.
@@ -365,6 +403,27 @@ pub async fn create_api_key(
     name: &str,
     scopes: &[Scope],
     expires_at: Option<DateTime<Utc>>,
+) -> Result<NewApiKey, DbError> {
+    create_api_key_with(
+        state,
+        user_id,
+        name,
+        scopes,
+        expires_at,
+        KeyLimits::default(),
+    )
+    .await
+}
+
+/// [`create_api_key`] with limits in the model router.
+#[tracing::instrument(skip(state))]
+pub async fn create_api_key_with(
+    state: &AppState,
+    user_id: &str,
+    name: &str,
+    scopes: &[Scope],
+    expires_at: Option<DateTime<Utc>>,
+    limits: KeyLimits,
 ) -> Result<NewApiKey, DbError> {
     let secret = format!(
         "{API_KEY_PREFIX}{}",
@@ -377,6 +436,7 @@ pub async fn create_api_key(
         scopes: scopes.to_vec(),
         expires_at: expires_at.map(rfc3339),
         secret,
+        limits,
     };
     let scopes_csv = scopes
         .iter()
@@ -388,9 +448,12 @@ pub async fn create_api_key(
         .db
         .write(move |tx| {
             tx.execute(
-                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![row.id, user_id, row.name, row.prefix, hash_key(&row.secret), scopes_csv, row.expires_at, now],
+                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, expires_at, created_at,
+                                       allowed_models, router_per_hour, credit_budget)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![row.id, user_id, row.name, row.prefix, hash_key(&row.secret), scopes_csv, row.expires_at, now,
+                        row.limits.allowed_models.as_ref().map(|m| serde_json::json!(m).to_string()),
+                        row.limits.router_per_hour, row.limits.credit_budget],
             )?;
             Ok::<_, DbError>(())
         })
@@ -427,6 +490,8 @@ pub struct ApiKeyInfo {
     pub created_at: String,
     /// `active`, `expired` or `revoked`.
     pub status: String,
+    /// What it may do through the model router.
+    pub limits: KeyLimits,
 }
 
 /// A user's API keys, newest first.
@@ -437,7 +502,8 @@ pub async fn list_api_keys(state: &AppState, user_id: &str) -> Result<Vec<ApiKey
         .db
         .read(move |c| {
             let mut stmt = c.prepare(
-                "SELECT id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_at
+                "SELECT id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_at,
+                        allowed_models, router_per_hour, credit_budget
                  FROM api_keys WHERE user_id = ?1 ORDER BY created_at DESC, id DESC",
             )?;
             let rows = stmt
@@ -470,6 +536,7 @@ pub async fn list_api_keys(state: &AppState, user_id: &str) -> Result<Vec<ApiKey
                         last_used_at: r.get(5)?,
                         revoked_at,
                         created_at: r.get(7)?,
+                        limits: key_limits(r.get(8)?, r.get(9)?, r.get(10)?),
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;

@@ -109,6 +109,40 @@ impl Limiter {
     }
 }
 
+/// Limiters of one kind whose allowance differs by caller (an API key's own calls an hour): one
+/// [`Limiter`] per allowance, made when first needed.
+pub struct LimiterFamily {
+    name: &'static str,
+    period: Duration,
+    db: Db,
+    members: std::sync::Mutex<std::collections::HashMap<u32, std::sync::Arc<Limiter>>>,
+}
+
+impl LimiterFamily {
+    pub fn new(name: &'static str, period: Duration, db: &Db) -> Self {
+        Self {
+            name,
+            period,
+            db: db.clone(),
+            members: Default::default(),
+        }
+    }
+
+    /// Counts one request of `key`, allowed `per_period` a period.
+    pub async fn check(&self, per_period: u32, key: &str) -> Result<Admitted, Refused> {
+        let limiter = {
+            let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+            members
+                .entry(per_period)
+                .or_insert_with(|| {
+                    std::sync::Arc::new(Limiter::new(self.name, per_period, self.period, &self.db))
+                })
+                .clone()
+        };
+        limiter.check(key).await
+    }
+}
+
 /// Deletes the shared cells that are full again (a cell whose next request would pass with the
 /// whole burst is the same as no cell). Nothing on SQLite.
 #[tracing::instrument(skip(db))]

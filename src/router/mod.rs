@@ -89,6 +89,26 @@ impl Default for Router {
 pub struct Caller {
     pub user_id: String,
     pub api_key_id: Option<String>,
+    /// The key's limits (none for a session).
+    pub limits: crate::auth::KeyLimits,
+}
+
+impl Caller {
+    /// 403 unless the key may call the public model `name`.
+    fn may_call(&self, name: &str) -> Result<(), RouterError> {
+        if self.limits.allows(name) {
+            return Ok(());
+        }
+        Err(RouterError {
+            param: Some("model"),
+            ..RouterError::new(
+                ErrorCode::Forbidden,
+                "permission_error",
+                format!("this API key may not call `{name}` (its models are set when it is made)"),
+            )
+            .with_code("model_not_allowed")
+        })
+    }
 }
 
 /// The router's answer to the client.
@@ -174,10 +194,13 @@ impl From<RegistryError> for RouterError {
 
 // ------------------------------------------------------------------------------------------ models
 
-/// `GET /v1/models`: every public model name the router serves, once each.
-pub async fn models(state: &AppState) -> Result<Value, RouterError> {
+/// `GET /v1/models`: every public model name the router serves to `caller`, once each.
+pub async fn models(state: &AppState, caller: &Caller) -> Result<Value, RouterError> {
     let mut seen = std::collections::BTreeMap::new();
     for m in registry::router_catalog(state).await? {
+        if !caller.limits.allows(&m.public_name) {
+            continue;
+        }
         seen.entry(m.public_name.clone()).or_insert(m);
     }
     let data: Vec<Value> = seen
@@ -260,6 +283,7 @@ pub async fn chat_completions(
             .and_then(Value::as_bool)
             .unwrap_or(false);
 
+    caller.may_call(&public)?;
     let channels = registry::router_channels(state, ModelKind::Llm, &public).await?;
     if channels.is_empty() {
         return Err(RouterError::new(
@@ -302,7 +326,14 @@ pub async fn chat_completions(
         instance_id: crate::instances::me().to_string(),
         created_at: rfc3339(state.clock.now()),
     };
-    let mut metering = open(state, &new, estimate, &channels[0]).await?;
+    let mut metering = open(
+        state,
+        &new,
+        estimate,
+        &channels[0],
+        caller.limits.credit_budget,
+    )
+    .await?;
     metering.started = started;
 
     if stream {
@@ -387,10 +418,10 @@ pub async fn images_generations(
         .filter(|m| !m.is_empty())
         .ok_or_else(|| RouterError::invalid("model", "model is required (a model's name)"))?
         .to_string();
-    if !body
+    if body
         .get("prompt")
         .and_then(Value::as_str)
-        .is_some_and(|p| !p.trim().is_empty())
+        .is_none_or(|p| p.trim().is_empty())
     {
         return Err(RouterError::invalid(
             "prompt",
@@ -409,6 +440,7 @@ pub async fn images_generations(
             }
         },
     };
+    caller.may_call(&public)?;
     let channels = registry::router_channels(state, ModelKind::Image, &public).await?;
     if channels.is_empty() {
         return Err(RouterError::new(
@@ -433,7 +465,14 @@ pub async fn images_generations(
         instance_id: crate::instances::me().to_string(),
         created_at: rfc3339(state.clock.now()),
     };
-    let mut metering = open(state, &new, estimate, &channels[0]).await?;
+    let mut metering = open(
+        state,
+        &new,
+        estimate,
+        &channels[0],
+        caller.limits.credit_budget,
+    )
+    .await?;
     metering.started = started;
     let order = state
         .router
@@ -626,6 +665,7 @@ async fn open(
     new: &store::NewRequest,
     estimate: i64,
     first: &Channel,
+    key_budget: Option<i64>,
 ) -> Result<Metering, RouterError> {
     let (ids, now) = (state.ids.clone(), state.clock.now());
     let (row, price_in, price_out) = (
@@ -636,6 +676,20 @@ async fn open(
     let placed = state
         .db
         .write(move |tx| {
+            // A key's budget counts what its finished calls cost and what its open ones hold;
+            // checked in the transaction that holds, so concurrent calls cannot overspend it.
+            if let (Some(budget), Some(key_id)) = (key_budget, row.api_key_id.as_deref()) {
+                let spent = store::spent_by_key(tx, key_id)?;
+                if spent.saturating_add(estimate) > budget {
+                    let message = format!(
+                        "this API key's budget is {budget} credits: {spent} are spent or held, \
+                         and this request may cost up to {estimate} (lower max_tokens, or make \
+                         a key with a larger budget)"
+                    );
+                    store::insert_refused(tx, &row, "key_budget_exceeded", 402, &message)?;
+                    return Ok(Err(message));
+                }
+            }
             let req = HoldRequest {
                 owner_id: row.user_id.clone(),
                 amount: estimate,
@@ -648,7 +702,7 @@ async fn open(
             };
             match ledger::hold_in_tx(tx, ids.as_ref(), now, &req) {
                 Ok(hold) => {
-                    store::insert_open(tx, &row, &hold.id, price_in, price_out)?;
+                    store::insert_open(tx, &row, &hold.id, estimate, price_in, price_out)?;
                     Ok::<_, RouterError>(Ok(hold.id))
                 }
                 Err(LedgerError::InsufficientCredits { needed, available }) => {

@@ -115,13 +115,15 @@ pub(super) fn insert_open(
     c: &Connection,
     r: &NewRequest,
     hold_id: &str,
+    held: i64,
     price_in: i64,
     price_out: i64,
 ) -> Result<(), DbError> {
     c.execute(
         "INSERT INTO router_requests (id, user_id, api_key_id, endpoint, public_model, stream,
-                                      status, hold_id, instance_id, price_in, price_out, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, ?10, ?11)",
+                                      status, hold_id, instance_id, price_in, price_out, created_at,
+                                      held)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             r.id,
             r.user_id,
@@ -133,10 +135,21 @@ pub(super) fn insert_open(
             r.instance_id,
             price_in,
             price_out,
-            r.created_at
+            r.created_at,
+            held
         ],
     )?;
     Ok(())
+}
+
+/// What a key's router calls have cost (finished) or may still cost (open: their holds).
+pub(super) fn spent_by_key(c: &Connection, key_id: &str) -> Result<i64, DbError> {
+    Ok(c.query_row(
+        "SELECT COALESCE(SUM(CASE WHEN status = 'open' THEN held ELSE credits END), 0)
+         FROM router_requests WHERE api_key_id = ?1",
+        [key_id],
+        |r| r.get(0),
+    )?)
 }
 
 /// Records a request refused before any upstream call (no hold: nothing was spent).

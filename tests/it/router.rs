@@ -791,3 +791,106 @@ async fn a_server_killed_during_streams_leaves_one_closed_row_per_request_and_no
     let report = ledger::reconcile::reconcile(&state, false).await.unwrap();
     assert!(report.success, "{:?}", report.issues);
 }
+
+/// A key made with router limits: only its models (listed and callable), its own calls an hour,
+/// and a credit budget checked with the hold, so it cannot be overspent.
+#[tokio::test]
+async fn a_key_made_with_models_a_rate_and_a_budget_keeps_to_them() {
+    let t = setup(&[("ok", 0)], 10_000).await;
+    let (base, _) = fake_openai::start().await;
+    let other: registry::NewModel = serde_json::from_value(json!({
+        "name": "Other", "model_name": "ok", "provider": "Other", "api_base": base,
+        "kind": "llm", "credits_cost": 1000, "output_credits_cost": 2000, "public_name": "other-chat"
+    }))
+    .unwrap();
+    registry::create_model(&t.s.state, other).await.unwrap();
+    let (_, session) = t.s.register("bob").await;
+    // Bo's own key, made over HTTP. A model the router does not serve is refused, named.
+    let make = |body: Value| {
+        let s = &t.s;
+        let session = session.clone();
+        async move {
+            s.call(
+                reqwest::Method::POST,
+                "/api/v1/users/me/api-keys",
+                Some(body),
+                &[("authorization", &session)],
+            )
+            .await
+        }
+    };
+    let (status, body) = make(json!({"name": "ci", "allowed_models": ["gpt-nothing"]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "allowed_models");
+    // Worst case of one chat_body call: 39 prompt bytes + 24 → 63 tokens at 1, 50 at 2 = 163.
+    let (status, body) = make(json!({"name": "ci", "allowed_models": ["team-chat"],
+                                     "rate_limit_per_hour": 3, "credit_budget": 163 + 10}))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["limits"]["allowed_models"], json!(["team-chat"]));
+    let key = body["key"].as_str().unwrap().to_string();
+    let bo_id = {
+        let (_, me) =
+            t.s.call(
+                reqwest::Method::GET,
+                "/api/v1/users/me",
+                None,
+                &[("authorization", &session)],
+            )
+            .await;
+        me["id"].as_str().unwrap().to_string()
+    };
+    ledger::grant(&t.s.state, &bo_id, 10_000, GrantKind::Grant, None, "t")
+        .await
+        .unwrap();
+    let post = |body: Value| {
+        let (s, key) = (&t.s, key.clone());
+        async move {
+            s.client
+                .post(s.url("/v1/chat/completions"))
+                .bearer_auth(&key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res =
+        t.s.client
+            .get(t.s.url("/v1/models"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["id"], "team-chat");
+    let mut elsewhere = chat_body(false, false);
+    elsewhere["model"] = json!("other-chat");
+    let res = post(elsewhere).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "model_not_allowed");
+
+    // The budget: the first call fits (and costs 17); the second would pass it in the worst case.
+    assert_eq!(post(chat_body(false, false)).await.status(), StatusCode::OK);
+    let res = post(chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::PAYMENT_REQUIRED);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("budget"),
+        "{body}"
+    );
+    let b = ledger::balance(&t.s.state, &bo_id).await.unwrap();
+    assert_eq!((b.available, b.held), (10_000 - 17, 0));
+
+    // Three calls so far (the refused ones count): the key's fourth in the hour is 429.
+    let res = post(chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["x-ratelimit-limit"], "3");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+}
