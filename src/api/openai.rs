@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::{access::Policy, error::ApiError, limits::RouteClass, principal::Principal};
 use crate::{
     auth::Credential,
-    router::{self, Caller, Reply, RouterError, UsageRow},
+    router::{self, stats::Period, Caller, Reply, RouterError, UsageRow},
     AppState,
 };
 
@@ -33,12 +33,93 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(openai_errors))
 }
 
-/// The usage routes (Storyloom's shape): one's own router requests.
+/// The usage routes (Storyloom's shape): one's own router requests, and the statistics.
 pub fn usage_routes() -> Router<AppState> {
+    let admin = Router::new()
+        .route("/api/v1/admin/statistics/dashboard", get(dashboard))
+        .route_layer(Extension(Policy::InstanceAdmin));
     Router::new()
         .route("/api/v1/router/requests", get(my_requests))
         .route("/api/v1/router/requests/{id}", get(one_request))
+        .route("/api/v1/statistics/leaderboard", get(leaderboard))
+        .route("/api/v1/statistics/models/{id}/usage", get(model_usage))
+        .route("/api/v1/statistics/users/me/usage", get(my_usage))
         .route_layer(Extension(Policy::Person))
+        .merge(admin)
+}
+
+#[derive(Debug, Deserialize)]
+struct StatsQuery {
+    period: Option<String>,
+    category: Option<String>,
+    limit: Option<u32>,
+}
+
+impl StatsQuery {
+    fn period(&self) -> Result<Period, ApiError> {
+        match self.period.as_deref().unwrap_or("week") {
+            "day" => Ok(Period::Day),
+            "week" => Ok(Period::Week),
+            "month" => Ok(Period::Month),
+            "year" => Ok(Period::Year),
+            other => Err(ApiError::validation(
+                "period",
+                format!("period is day, week, month or year (got {other:?})"),
+            )),
+        }
+    }
+}
+
+async fn leaderboard(
+    State(state): State<AppState>,
+    _principal: Principal,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let period = q.period()?;
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::validation("limit", "limit is between 1 and 100"));
+    }
+    let category = q.category.clone().filter(|c| !c.trim().is_empty());
+    Ok(Json(
+        router::leaderboard(&state, period, category, limit)
+            .await
+            .map_err(internal)?,
+    ))
+}
+
+async fn model_usage(
+    State(state): State<AppState>,
+    _principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let period = q.period()?;
+    Ok(Json(
+        router::model_usage(&state, &id, period)
+            .await
+            .map_err(internal)?,
+    ))
+}
+
+async fn my_usage(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let period = q.period()?;
+    Ok(Json(
+        router::user_usage(&state, &principal.user_id, period)
+            .await
+            .map_err(internal)?,
+    ))
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    _principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(router::dashboard(&state).await.map_err(internal)?))
 }
 
 fn caller(p: &Principal) -> Caller {

@@ -11,6 +11,7 @@
 //! was sent is what is billed if the upstream never says its usage. A process that dies mid-request
 //! leaves open rows; a live process voids their holds and closes them as `interrupted`.
 pub mod channels;
+pub mod stats;
 pub mod store;
 mod tokens;
 
@@ -1254,4 +1255,99 @@ pub async fn usage_of(
         .db
         .read(move |c| store::of_user(c, &user_id, limit))
         .await?)
+}
+
+// ------------------------------------------------------------------------------------------ statistics
+
+fn since(state: &AppState, period: stats::Period) -> String {
+    rfc3339(state.clock.now() - chrono::Duration::days(period.days()))
+}
+
+/// `GET /statistics/leaderboard`: the most called public models of the period.
+pub async fn leaderboard(
+    state: &AppState,
+    period: stats::Period,
+    category: Option<String>,
+    limit: u32,
+) -> Result<Value, RouterError> {
+    let from = since(state, period);
+    let (f, cat) = (from.clone(), category.clone());
+    let items = state
+        .db
+        .read(move |c| stats::leaderboard(c, &f, cat.as_deref(), limit))
+        .await?;
+    Ok(json!({"period": period, "since": from, "category": category, "items": items}))
+}
+
+/// `GET /statistics/models/{id}/usage`: one model's hours (its id, or the public name).
+pub async fn model_usage(
+    state: &AppState,
+    model: &str,
+    period: stats::Period,
+) -> Result<Value, RouterError> {
+    let from = since(state, period);
+    let (f, m) = (from.clone(), model.to_string());
+    let buckets = state
+        .db
+        .read(move |c| stats::hourly(c, &f, None, Some(&m)))
+        .await?;
+    let totals = stats::Totals::of(&buckets);
+    Ok(
+        json!({"model": model, "period": period, "since": from, "totals": totals, "buckets": buckets}),
+    )
+}
+
+/// `GET /statistics/users/me/usage`: one person's hours and models.
+pub async fn user_usage(
+    state: &AppState,
+    user_id: &str,
+    period: stats::Period,
+) -> Result<Value, RouterError> {
+    let from = since(state, period);
+    let (f, u) = (from.clone(), user_id.to_string());
+    let (buckets, by_model) = state
+        .db
+        .read_snapshot(move |c| {
+            Ok::<_, RouterError>((
+                stats::hourly(c, &f, Some(&u), None)?,
+                stats::per_model_of_user(c, &f, &u)?,
+            ))
+        })
+        .await?;
+    let totals = stats::Totals::of(&buckets);
+    let by_model: Vec<Value> = by_model
+        .into_iter()
+        .map(|(model, t)| json!({"model": model, "totals": t}))
+        .collect();
+    Ok(
+        json!({"period": period, "since": from, "totals": totals, "buckets": buckets,
+              "by_model": by_model}),
+    )
+}
+
+/// `GET /admin/statistics/dashboard`: the last day at a glance, with the router's alerts.
+pub async fn dashboard(state: &AppState) -> Result<Value, RouterError> {
+    let from = since(state, stats::Period::Day);
+    let f = from.clone();
+    let (buckets, top, (users, open)) = state
+        .db
+        .read_snapshot(move |c| {
+            Ok::<_, RouterError>((
+                stats::hourly(c, &f, None, None)?,
+                stats::leaderboard(c, &f, None, 5)?,
+                stats::activity(c, &f)?,
+            ))
+        })
+        .await?;
+    let alerts: Vec<Value> = state
+        .router
+        .breakers
+        .alerts()
+        .into_iter()
+        .map(|a| json!({"model_id": a.model_id, "model": a.public_name, "message": a.message}))
+        .collect();
+    Ok(
+        json!({"since": from, "totals": stats::Totals::of(&buckets), "active_users": users,
+              "open_requests": open, "top_models": top, "buckets": buckets, "alerts": alerts}),
+    )
 }

@@ -22,6 +22,8 @@ struct Setup {
     seen: fake_openai::Seen,
     key: String,
     user: String,
+    /// The person's `Authorization` value (a session: they are the instance's admin).
+    session: String,
 }
 
 /// A server whose public model `team-chat` is served by `channels` (fake model, priority), at 1
@@ -37,7 +39,7 @@ async fn setup(channels: &[(&str, i64)], credits: i64) -> Setup {
         };
     })
     .await;
-    let (user, _) = s.register("ann").await;
+    let (user, session) = s.register("ann").await;
     for (model, priority) in channels {
         let input: registry::NewModel = serde_json::from_value(json!({
             "name": format!("Fake {model}"), "model_name": model, "provider": format!("Fake {model}"),
@@ -70,7 +72,13 @@ async fn setup(channels: &[(&str, i64)], credits: i64) -> Setup {
     .await
     .unwrap()
     .secret;
-    Setup { s, seen, key, user }
+    Setup {
+        s,
+        seen,
+        key,
+        user,
+        session,
+    }
 }
 
 fn chat_body(stream: bool, include_usage: bool) -> Value {
@@ -893,4 +901,103 @@ async fn a_key_made_with_models_a_rate_and_a_budget_keeps_to_them() {
     assert_eq!(res.headers()["x-ratelimit-limit"], "3");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["type"], "rate_limit_error");
+}
+
+/// The statistics routes (seed 001) count the durable usage rows by hour: the leaderboard, one
+/// model's usage, one's own, and the admin's dashboard.
+#[tokio::test]
+async fn statistics_count_the_usage_rows_by_model_person_and_hour() {
+    let t = setup(&[("ok", 0)], 1000).await;
+    let (base, _) = fake_openai::start().await;
+    let images: registry::NewModel = serde_json::from_value(json!({
+        "name": "Fake images", "model_name": "img-ok", "provider": "Fake images", "api_base": base,
+        "kind": "image", "credits_cost": 4, "public_name": "team-image", "category": "image"
+    }))
+    .unwrap();
+    registry::create_model(&t.s.state, images).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            t.post(&chat_body(false, false)).await.status(),
+            StatusCode::OK
+        );
+    }
+    let res =
+        t.s.client
+            .post(t.s.url("/v1/images/generations"))
+            .bearer_auth(&t.key)
+            .json(&json!({"model": "team-image", "prompt": "a lighthouse"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // A refused request is not usage.
+    let mut huge = chat_body(false, false);
+    huge["max_tokens"] = json!(10_000_000);
+    assert_eq!(t.post(&huge).await.status(), StatusCode::PAYMENT_REQUIRED);
+
+    let get = |path: &str| {
+        let (s, session) = (&t.s, t.session.clone());
+        let path = path.to_string();
+        async move {
+            s.call(
+                reqwest::Method::GET,
+                &path,
+                None,
+                &[("authorization", &session)],
+            )
+            .await
+        }
+    };
+    let (status, board) = get("/api/v1/statistics/leaderboard?period=day").await;
+    assert_eq!(status, StatusCode::OK, "{board}");
+    let items = board["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        (
+            items[0]["rank"].clone(),
+            items[0]["model"].clone(),
+            items[0]["requests"].clone()
+        ),
+        (json!(1), json!("team-chat"), json!(2))
+    );
+    assert_eq!(items[0]["credits"], 34);
+    assert_eq!(items[0]["users"], 1);
+    assert_eq!(
+        (items[1]["model"].clone(), items[1]["credits"].clone()),
+        (json!("team-image"), json!(4))
+    );
+    let (_, images_only) = get("/api/v1/statistics/leaderboard?period=week&category=image").await;
+    assert_eq!(images_only["items"].as_array().unwrap().len(), 1);
+
+    let (_, mine) = get("/api/v1/statistics/users/me/usage?period=month").await;
+    assert_eq!(mine["totals"]["requests"], 3);
+    assert_eq!(mine["totals"]["credits"], 38);
+    let buckets = mine["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 1, "one hour: {mine}");
+    assert_eq!(buckets[0]["hour"], "2026-02-08T10:00:00Z");
+    assert_eq!(mine["by_model"][0]["model"], "team-chat");
+
+    let (_, chat) = get("/api/v1/statistics/models/team-chat/usage").await;
+    assert_eq!(chat["totals"]["requests"], 2);
+    assert_eq!(chat["totals"]["completion_tokens"], 6);
+
+    let (status, dash) = get("/api/v1/admin/statistics/dashboard").await;
+    assert_eq!(status, StatusCode::OK, "{dash}");
+    assert_eq!(dash["totals"]["requests"], 3);
+    assert_eq!(dash["active_users"], 1);
+    assert_eq!(dash["open_requests"], 0);
+    assert_eq!(dash["top_models"][0]["model"], "team-chat");
+    // The dashboard is the admin's; an API key without the admin scope is refused.
+    let (status, _) =
+        t.s.call(
+            reqwest::Method::GET,
+            "/api/v1/admin/statistics/dashboard",
+            None,
+            &[("x-api-key", &t.key)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = get("/api/v1/statistics/leaderboard?period=decade").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "period");
 }
