@@ -156,6 +156,8 @@ impl AppState {
         // Progress of work on another replica reaches this one's subscribers (PostgreSQL only).
         progress::relay(&db, &runs, |h| &h.progress, "storyloom_run_events");
         progress::relay(&db, &exports, |h| &h.progress, "storyloom_export_events");
+        let router: Arc<router::Router> = Arc::default();
+        progress::relay(&db, &router, |r| &r.events, "storyloom_router_events");
         Ok(Self {
             provider_secrets,
             ai_limiter: providers::ProviderLimiter::new(Some(registry::startup_concurrency(&db))),
@@ -172,7 +174,7 @@ impl AppState {
             limits,
             remote,
             key_cache: Arc::new(auth::KeyCache::default()),
-            router: Arc::default(),
+            router,
         })
     }
 }

@@ -20,6 +20,7 @@ pub mod registry;
 pub mod remote;
 pub mod runs;
 pub mod storyboards;
+pub mod topics;
 pub mod upload;
 pub mod versions;
 pub mod voices;
@@ -260,6 +261,7 @@ fn build(
     let routes = routes
         .merge(openai::routes())
         .merge(openai::usage_routes())
+        .merge(topics::routes())
         .route("/api/v1/health", get(health::health))
         // The progress WebSocket (outside the OpenAPI document, which cannot describe it).
         .route(

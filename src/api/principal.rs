@@ -248,6 +248,13 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         }
         return Ok(personal(auth::authenticate_bearer(state, token).await?));
     }
+    // A browser opening a WebSocket cannot send headers: it sends a short-lived ticket in the URL
+    // (`POST /api/v1/ws/tickets`), which opens sockets and nothing else.
+    if let Some(ticket) = ws_ticket(parts) {
+        return Ok(personal(
+            auth::authenticate_ws_ticket(state, &ticket).await?,
+        ));
+    }
     match (state.config.auth_mode, &state.local_owner_id) {
         (AuthMode::Local, Some(owner)) => Ok(personal(Caller {
             user_id: owner.clone(),
@@ -256,6 +263,22 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         })),
         _ => Err(ApiError::auth_required()),
     }
+}
+
+/// The `token` query parameter of a WebSocket upgrade (any other request ignores it).
+fn ws_ticket(parts: &Parts) -> Option<String> {
+    let upgrade = parts
+        .headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        return None;
+    }
+    let axum::extract::Query(mut query) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&parts.uri)
+            .ok()?;
+    query.remove("token")
 }
 
 /// A caller in their personal workspace (whose id is their own), which they own.

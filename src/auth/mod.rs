@@ -143,12 +143,26 @@ struct Claims {
 /// Issues a short-lived access token for a user.
 #[tracing::instrument(skip(state))]
 pub fn issue_access_token(state: &AppState, user_id: &str) -> Result<String, AuthError> {
+    sign(state, user_id, "access", state.config.access_token_ttl_secs)
+}
+
+/// How long a WebSocket ticket may be used to connect.
+pub const WS_TICKET_TTL_SECS: i64 = 60;
+
+/// Issues a WebSocket ticket: what a browser, which cannot set headers on a WebSocket, puts in
+/// the URL (`?token=`) instead of its long-lived credentials. It opens sockets only, for a minute.
+#[tracing::instrument(skip(state))]
+pub fn issue_ws_ticket(state: &AppState, user_id: &str) -> Result<String, AuthError> {
+    sign(state, user_id, "ws", WS_TICKET_TTL_SECS)
+}
+
+fn sign(state: &AppState, user_id: &str, typ: &str, ttl_secs: i64) -> Result<String, AuthError> {
     let now = state.clock.now();
     let claims = Claims {
         sub: user_id.to_string(),
         iat: now.timestamp(),
-        exp: (now + Duration::seconds(state.config.access_token_ttl_secs)).timestamp(),
-        typ: "access".into(),
+        exp: (now + Duration::seconds(ttl_secs)).timestamp(),
+        typ: typ.into(),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -161,6 +175,16 @@ pub fn issue_access_token(state: &AppState, user_id: &str) -> Result<String, Aut
 /// The person an access token was issued to, while the token is unexpired and they are active.
 #[tracing::instrument(skip_all)]
 pub async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Caller, AuthError> {
+    authenticate_token(state, token, "access").await
+}
+
+/// The person a WebSocket ticket was issued to (see [`issue_ws_ticket`]).
+#[tracing::instrument(skip_all)]
+pub async fn authenticate_ws_ticket(state: &AppState, ticket: &str) -> Result<Caller, AuthError> {
+    authenticate_token(state, ticket, "ws").await
+}
+
+async fn authenticate_token(state: &AppState, token: &str, typ: &str) -> Result<Caller, AuthError> {
     let mut validation = Validation::new(Algorithm::HS256);
     // Expiry is checked against the injected clock below, so tests are deterministic.
     validation.validate_exp = false;
@@ -171,7 +195,7 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Caller
         &validation,
     )
     .map_err(|_| AuthError::InvalidToken)?;
-    if data.claims.typ != "access" {
+    if data.claims.typ != typ {
         return Err(AuthError::InvalidToken);
     }
     if data.claims.exp <= state.clock.now().timestamp() {

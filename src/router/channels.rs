@@ -51,8 +51,9 @@ impl Breakers {
         health.remove(model_id);
     }
 
-    /// A call on the channel failed retryably (429, 5xx, a timeout, a broken connection).
-    pub fn failed(&self, channel: &Channel, why: &str, now: Instant) {
+    /// A call on the channel failed retryably (429, 5xx, a timeout, a broken connection). Answers
+    /// the alert when this failure took the channel out.
+    pub fn failed(&self, channel: &Channel, why: &str, now: Instant) -> Option<Alert> {
         let tripped = {
             let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
             let h = health.entry(channel.model.id.clone()).or_default();
@@ -77,10 +78,12 @@ impl Breakers {
             };
             tracing::warn!(model_id = %alert.model_id, message = %alert.message, "router channel taken out");
             let mut alerts = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
-            alerts.push(alert);
+            alerts.push(alert.clone());
             let excess = alerts.len().saturating_sub(100);
             alerts.drain(..excess);
+            return Some(alert);
         }
+        None
     }
 
     /// The latest alerts, newest last.

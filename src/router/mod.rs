@@ -11,6 +11,7 @@
 //! was sent is what is billed if the upstream never says its usage. A process that dies mid-request
 //! leaves open rows; a live process voids their holds and closes them as `interrupted`.
 pub mod channels;
+pub mod events;
 pub mod stats;
 pub mod store;
 mod tokens;
@@ -69,6 +70,8 @@ impl Default for RouterTimeouts {
 /// The router's per-process state: channel health and the upstream HTTP client.
 pub struct Router {
     pub breakers: channels::Breakers,
+    /// The live topics (`/ws`), relayed between replicas.
+    pub events: crate::progress::ProgressHub<events::RouterEvent>,
     http: reqwest::Client,
 }
 
@@ -76,6 +79,7 @@ impl Default for Router {
     fn default() -> Self {
         Self {
             breakers: channels::Breakers::default(),
+            events: crate::progress::ProgressHub::new(256),
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
                 .pool_max_idle_per_host(64)
@@ -224,6 +228,8 @@ pub async fn models(state: &AppState, caller: &Caller) -> Result<Value, RouterEr
 /// What one request needs to finish its row.
 struct Metering {
     request_id: String,
+    user_id: String,
+    endpoint: &'static str,
     hold_id: String,
     estimate: i64,
     started: Instant,
@@ -597,10 +603,19 @@ async fn call_channels(
                 }
                 Err(failure) => {
                     tracing::info!(model_id = %channel.model.id, message = %failure.message, "router attempt failed");
-                    state
-                        .router
-                        .breakers
-                        .failed(channel, &failure.message, Instant::now());
+                    if let Some(alert) =
+                        state
+                            .router
+                            .breakers
+                            .failed(channel, &failure.message, Instant::now())
+                    {
+                        state.router.events.send(events::RouterEvent::Alert {
+                            model_id: alert.model_id,
+                            model: alert.public_name,
+                            message: alert.message,
+                            at: rfc3339(state.clock.now()),
+                        });
+                    }
                     last_failure = Some(failure);
                 }
             }
@@ -721,6 +736,8 @@ async fn open(
     match placed {
         Ok(hold_id) => Ok(Metering {
             request_id: new.id.clone(),
+            user_id: new.user_id.clone(),
+            endpoint: new.endpoint,
             hold_id,
             estimate,
             started: Instant::now(),
@@ -813,14 +830,20 @@ async fn finish(
         latency_ms: m.started.elapsed().as_millis() as i64,
         finished_at: rfc3339(state.clock.now()),
     };
-    let (ids, now, id, hold_id, estimate) = (
+    let (ids, now, id, hold_id, estimate, user_id) = (
         state.ids.clone(),
         state.clock.now(),
         m.request_id.clone(),
         m.hold_id.clone(),
         m.estimate,
+        m.user_id.clone(),
     );
-    state
+    let (prompt_tokens, completion_tokens, at) = (
+        row.prompt_tokens,
+        row.completion_tokens,
+        row.finished_at.clone(),
+    );
+    let (charged, balance) = state
         .db
         .write(move |tx| {
             let charged = match cost {
@@ -838,9 +861,29 @@ async fn finish(
             if !store::finish(tx, &id, &row)? {
                 tracing::warn!(request_id = %id, "router row was already finished");
             }
-            Ok::<_, RouterError>(charged)
+            let balance = ledger::balance_in(tx, &user_id, now)?;
+            Ok::<_, RouterError>((charged, balance))
         })
-        .await
+        .await?;
+    // After the commit: what subscribers see has happened.
+    state.router.events.send(events::RouterEvent::Usage {
+        model: channel.model.public_name.clone(),
+        endpoint: m.endpoint.to_string(),
+        end_reason: end_reason.to_string(),
+        prompt_tokens,
+        completion_tokens,
+        credits: charged,
+        at: at.clone(),
+    });
+    state.router.events.send(events::RouterEvent::Billing {
+        user_id: m.user_id.clone(),
+        request_id: m.request_id.clone(),
+        charged,
+        available: balance.available,
+        held: balance.held,
+        at,
+    });
+    Ok(charged)
 }
 
 // ------------------------------------------------------------------------------------------ upstream

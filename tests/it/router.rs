@@ -1001,3 +1001,138 @@ async fn statistics_count_the_usage_rows_by_model_person_and_hour() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["field"], "period");
 }
+
+/// The live topics at `/ws`: a browser connects with a one-minute ticket in the URL, subscribes,
+/// and sees its balance after each call, every call's usage, and (the admin) a channel the
+/// circuit breaker took out.
+#[tokio::test]
+async fn live_topics_over_a_websocket_opened_with_a_ticket() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let t = setup(&[("ok", 0)], 1000).await;
+    let (base, _) = fake_openai::start().await;
+    let broken: registry::NewModel = serde_json::from_value(json!({
+        "name": "Broken", "model_name": "error500", "provider": "Broken", "api_base": base,
+        "kind": "llm", "credits_cost": 1, "output_credits_cost": 1, "public_name": "broken"
+    }))
+    .unwrap();
+    registry::create_model(&t.s.state, broken).await.unwrap();
+    let ticket = || async {
+        let (status, body) =
+            t.s.call(
+                reqwest::Method::POST,
+                "/api/v1/ws/tickets",
+                None,
+                &[("authorization", &t.session)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["ticket"].as_str().unwrap().to_string()
+    };
+    let ws_url =
+        |ticket: &str| format!("{}/ws?token={ticket}", t.s.base.replace("http://", "ws://"));
+
+    // No ticket, or a ticket past its minute: refused before the upgrade.
+    let refused = tokio_tungstenite::connect_async(ws_url("nonsense")).await;
+    assert!(refused.is_err());
+    let old = ticket().await;
+    t.s.clock.advance(chrono::Duration::seconds(61));
+    assert!(tokio_tungstenite::connect_async(ws_url(&old))
+        .await
+        .is_err());
+    // A ticket opens sockets only: it is not a bearer token for the API.
+    let fresh = ticket().await;
+    let (status, _) =
+        t.s.call(
+            reqwest::Method::GET,
+            "/api/v1/users/me",
+            None,
+            &[("authorization", &format!("Bearer {fresh}"))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&fresh))
+        .await
+        .unwrap();
+    for topic in ["billing.updates", "model.usage", "system.alerts", "weather"] {
+        ws.send(Message::Text(
+            json!({"action": "subscribe", "topic": topic})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    }
+    let mut replies = Vec::new();
+    for _ in 0..4 {
+        replies.push(read_json(&mut ws).await);
+    }
+    assert_eq!(
+        replies[0],
+        json!({"type": "subscribed", "topic": "billing.updates"})
+    );
+    assert_eq!(
+        replies[2],
+        json!({"type": "subscribed", "topic": "system.alerts"}),
+        "ann is the admin"
+    );
+    assert_eq!(replies[3]["type"], "error");
+
+    assert_eq!(
+        t.post(&chat_body(false, false)).await.status(),
+        StatusCode::OK
+    );
+    let usage = read_json(&mut ws).await;
+    assert_eq!(usage["topic"], "model.usage");
+    assert_eq!(usage["data"]["model"], "team-chat");
+    assert_eq!(usage["data"]["credits"], 17);
+    assert!(
+        usage["data"].get("user_id").is_none(),
+        "usage does not say who"
+    );
+    let billing = read_json(&mut ws).await;
+    assert_eq!(billing["topic"], "billing.updates");
+    assert_eq!(billing["data"]["charged"], 17);
+    assert_eq!(billing["data"]["available"], 1000 - 17);
+
+    // A channel failing three times in a row is taken out, and the admin hears of it.
+    let mut broken_call = chat_body(false, false);
+    broken_call["model"] = json!("broken");
+    for _ in 0..2 {
+        assert_eq!(t.post(&broken_call).await.status(), StatusCode::BAD_GATEWAY);
+    }
+    let mut alert = Value::Null;
+    for _ in 0..6 {
+        let m = read_json(&mut ws).await;
+        if m["topic"] == "system.alerts" {
+            alert = m;
+            break;
+        }
+    }
+    assert!(
+        alert["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("skipped"),
+        "{alert}"
+    );
+    assert_eq!(alert["data"]["model"], "broken");
+}
+
+async fn read_json(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(ws))
+            .await
+            .expect("a message within 5 s")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
