@@ -16,14 +16,23 @@ use super::{
     error::{ApiError, ErrorBody},
     extract::ApiJson,
 };
-use crate::{auth::Scope, config::AuthMode, remote::ConnectionStatus, AppState};
+use crate::{
+    auth::Scope,
+    config::AuthMode,
+    remote::{
+        team_models::{self, Linked},
+        ConnectionStatus,
+    },
+    AppState,
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     let link = OpenApiRouter::new()
         .routes(routes!(get_connection))
         .routes(routes!(sign_in))
         .routes(routes!(check))
-        .routes(routes!(sign_out));
+        .routes(routes!(sign_out))
+        .routes(routes!(link_team_models));
     with_policy(link, Policy::Person)
 }
 
@@ -82,12 +91,35 @@ pub async fn sign_in(
     ApiJson(b): ApiJson<SignInBody>,
 ) -> Result<Json<ConnectionStatus>, ApiError> {
     principal.require(Scope::Write)?;
-    Ok(Json(
-        state
-            .remote
-            .sign_in(b.server_url, b.username, b.password, state.clock.as_ref())
-            .await?,
-    ))
+    let mut status = state
+        .remote
+        .sign_in(b.server_url, b.username, b.password, state.clock.as_ref())
+        .await?;
+    // The team's models become a provider here; signing in stands even if that fails (it can
+    // be retried with POST /remote/team-models).
+    if let Err(e) = team_models::link(&state).await {
+        tracing::warn!(error = %e, "the team's models could not be linked");
+        status.message = format!(
+            "{} The team's models could not be added: {e}.",
+            status.message
+        );
+    }
+    Ok(Json(status))
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/team-models", tag = "remote",
+    responses(
+        (status = 200, description = "The team server's router models are the \"Team server\" provider's (added or refreshed)", body = Linked),
+        (status = 404, description = "Not the desktop app", body = ErrorBody),
+        (status = 422, description = "Not signed in to a team server", body = ErrorBody),
+        (status = 502, description = "The server could not be reached, or serves no model", body = ErrorBody)))]
+pub async fn link_team_models(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Linked>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(team_models::link(&state).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/remote/check", tag = "remote",
@@ -116,5 +148,6 @@ pub async fn sign_out(
     principal: Principal,
 ) -> Result<Json<ConnectionStatus>, ApiError> {
     principal.require(Scope::Write)?;
+    team_models::unlink(&state).await;
     Ok(Json(state.remote.sign_out().await?))
 }

@@ -1033,6 +1033,19 @@ pub async fn resolve(
     })
 }
 
+/// The provider with this name and base URL, if any.
+pub async fn provider_named(
+    state: &AppState,
+    name: &str,
+    base_url: &str,
+) -> Result<Option<Provider>, RegistryError> {
+    let (n, b) = (name.to_string(), base_url.to_string());
+    Ok(state
+        .db
+        .read(move |c| store::provider_by_name(c, &n, &b))
+        .await?)
+}
+
 /// One channel of the model router: a model serving a public name, and how to call it.
 #[derive(Debug, Clone)]
 pub struct Channel {

@@ -7,6 +7,7 @@
 //! request but the four `/api/v1/remote/...` ones, status reads are local, and the connection's
 //! own lock is never held by anything else.
 pub mod secrets;
+pub mod team_models;
 
 use crate::error::{CodedError, ErrorCode};
 use std::{
@@ -585,6 +586,66 @@ impl Remote {
             }
         }
         Ok(self.status().await)
+    }
+
+    /// Calls the team server as the signed-in person: `method path` (with a JSON body), with the
+    /// access token in memory, or a fresh one from [`Remote::check`] when there is none or it has
+    /// expired. Answers the status and the JSON body.
+    #[tracing::instrument(skip(self, clock, body))]
+    pub async fn call_as_person(
+        &self,
+        clock: &dyn Clock,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(StatusCode, serde_json::Value), RemoteError> {
+        self.ensure_loaded().await;
+        let http = self.http().await?.clone();
+        let mut refreshed = false;
+        loop {
+            let (base, access) = {
+                let s = self.snap();
+                (
+                    s.session.as_ref().map(|x| x.server_url.clone()),
+                    s.access_token.clone(),
+                )
+            };
+            let Some(base) = base else {
+                return Err(invalid("server_url", "not signed in to a team server"));
+            };
+            let access = match access {
+                Some(a) => a,
+                None if !refreshed => {
+                    refreshed = true;
+                    self.check(clock).await?;
+                    continue;
+                }
+                None => return Err(RemoteError::Rejected { reason: None }),
+            };
+            let mut request = http.request(method.clone(), format!("{base}{path}"));
+            if let Some(b) = &body {
+                request = request.json(b);
+            }
+            let res = request
+                .bearer_auth(&access)
+                .send()
+                .await
+                .map_err(|e| unreachable(&base, &e, self.config.timeout))?;
+            if res.status() == StatusCode::UNAUTHORIZED && !refreshed {
+                // Expired: the next turn exchanges the refresh token once.
+                self.snap().access_token = None;
+                continue;
+            }
+            let status = res.status();
+            let json = res.json().await.unwrap_or(serde_json::Value::Null);
+            return Ok((status, json));
+        }
+    }
+
+    /// The signed-in server's address, if any.
+    pub async fn server_url(&self) -> Option<String> {
+        self.ensure_loaded().await;
+        self.snap().session.as_ref().map(|s| s.server_url.clone())
     }
 
     /// Signs out: tells the server (best effort, briefly) to revoke the session, then deletes the

@@ -129,6 +129,9 @@ pub async fn serve_connections(
             },
             _ = &mut shutdown => break,
         };
+        // Small writes (a stream's events after its headers) go out at once, not after the
+        // peer's delayed ACK (Nagle's algorithm held the first SSE chunk ~40 ms).
+        let _ = stream.set_nodelay(true);
         let service = app.clone().map_request(move |req: Request<Incoming>| {
             let mut req = req.map(axum::body::Body::new);
             req.extensions_mut().insert(ConnectInfo(peer));

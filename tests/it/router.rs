@@ -1136,3 +1136,144 @@ async fn read_json(
         }
     }
 }
+
+/// A desktop signed in to the team server gets the router's models as its "Team server"
+/// provider, priced 0 here: a call through that provider is charged to the person's credits on
+/// the server. Signing out revokes the desktop's key there and disables the provider.
+#[tokio::test]
+async fn a_linked_desktop_calls_the_teams_models_on_the_teams_credits() {
+    let t = setup(&[("ok", 0)], 1000).await;
+    let desktop = TestServer::start_with(AuthMode::Local, |c| {
+        c.remote.secret_store = storyloom::remote::SecretStoreChoice::File;
+    })
+    .await;
+    let (status, connected) = desktop
+        .post(
+            "/api/v1/remote/sign-in",
+            json!({"server_url": t.s.base, "username": "ann", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{connected}");
+    assert_eq!(connected["state"], "connected", "{connected}");
+    let (_, providers) = desktop.get("/api/v1/admin/providers").await;
+    let team = providers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Team server")
+        .cloned()
+        .expect("a Team server provider");
+    assert_eq!(team["base_url"], format!("{}/v1", t.s.base));
+    assert_eq!(team["enabled"], true);
+    assert_eq!(team["has_api_key"], true);
+    let (_, models) = desktop
+        .get(&format!(
+            "/api/v1/models?provider={}",
+            team["id"].as_str().unwrap()
+        ))
+        .await;
+    let model = models["items"][0].clone();
+    assert_eq!(model["model_name"], "team-chat");
+    assert_eq!(
+        (
+            model["credits_cost"].clone(),
+            model["output_credits_cost"].clone()
+        ),
+        (json!(0), json!(0))
+    );
+
+    // A real call through the desktop's provider: the team server meters and charges it.
+    let (status, tested) = desktop
+        .post(
+            &format!(
+                "/api/v1/admin/providers/{}/test",
+                team["id"].as_str().unwrap()
+            ),
+            json!({"model_id": model["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tested}");
+    assert_eq!(tested["ok"], true, "{tested}");
+    let (_, rows) =
+        t.s.call(
+            reqwest::Method::GET,
+            "/api/v1/router/requests",
+            None,
+            &[("authorization", &t.session)],
+        )
+        .await;
+    let rows = rows["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["end_reason"], "completed");
+    assert!(rows[0]["api_key_id"].is_string(), "the desktop's own key");
+    let charged = rows[0]["credits"].as_i64().unwrap();
+    assert!(charged > 0);
+    assert_eq!(t.balance().await, (1000 - charged, 0));
+
+    // Linking again (models added on the server since appear) adds no duplicate, and the
+    // desktop's previous key is replaced.
+    let (status, relinked) = desktop.post("/api/v1/remote/team-models", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{relinked}");
+    assert_eq!(relinked["models"], json!(["team-chat"]));
+    let (_, models) = desktop
+        .get(&format!(
+            "/api/v1/models?provider={}",
+            team["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(models["total"], 1, "{models}");
+
+    // Signing out: the key is revoked on the server, the provider disabled here.
+    let (_, keys) =
+        t.s.call(
+            reqwest::Method::GET,
+            "/api/v1/users/me/api-keys",
+            None,
+            &[("authorization", &t.session)],
+        )
+        .await;
+    let desktop_keys: Vec<Value> = keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["name"].as_str().unwrap().starts_with("Storyloom desktop"))
+        .cloned()
+        .collect();
+    let statuses: Vec<&str> = desktop_keys
+        .iter()
+        .map(|k| k["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["active", "revoked"],
+        "newest first: the relink's key, the first one"
+    );
+    let desktop_key = desktop_keys[0].clone();
+    let (status, _) = desktop.post("/api/v1/remote/sign-out", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, keys) =
+        t.s.call(
+            reqwest::Method::GET,
+            "/api/v1/users/me/api-keys",
+            None,
+            &[("authorization", &t.session)],
+        )
+        .await;
+    let after = keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == desktop_key["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(after["status"], "revoked");
+    let (_, providers) = desktop.get("/api/v1/admin/providers").await;
+    let provider = providers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == team["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(provider["enabled"], false, "{provider}");
+}

@@ -1,0 +1,280 @@
+//! Model router overhead (issue 17): the same call to a local fake OpenAI upstream, made directly and
+//! through the router, side by side in one run.
+//!
+//! A real `storyloom` API on 127.0.0.1 (accounts mode, SQLite in a temp dir, its own runtime) with
+//! one chat model on the fake; a person with credits and an API key. Cases, each a fixed number of
+//! requests from 64 concurrent connections:
+//! - non-streaming chat, direct vs through the router (every router call holds, calls, settles and
+//!   writes its usage row);
+//! - streaming chat: time to the first chunk, direct vs through the router.
+//!
+//! Run: `cargo bench --bench router`. Prints Markdown rows (p50, p99, mean in ms, and the router's
+//! added p50 and p99).
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::Body,
+    response::{IntoResponse, Response},
+    routing::post,
+    Json, Router,
+};
+use futures_util::StreamExt;
+use reqwest::Client;
+use serde_json::{json, Value};
+use storyloom::{
+    auth::{self, Scope},
+    config::{AuthMode, Config, RateConfig},
+    ledger::{self, GrantKind},
+    registry, AppState,
+};
+
+const CONNECTIONS: usize = 64;
+const REQUESTS: usize = 4000;
+const STREAMS: usize = 1000;
+
+async fn fake_chat(Json(body): Json<Value>) -> Response {
+    if body["stream"].as_bool().unwrap_or(false) {
+        let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = [
+            r#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#,
+            r#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            r#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}"#,
+            "data: [DONE]",
+        ]
+        .iter()
+        .map(|l| Ok(bytes::Bytes::from(format!("{l}\n\n"))))
+        .collect();
+        return Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from_stream(futures_util::stream::iter(chunks)))
+            .unwrap();
+    }
+    Json(json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}))
+    .into_response()
+}
+
+/// Serves `app` on a runtime and thread of its own: the server and the fake never share the
+/// clients' threads.
+fn serve_on_own_runtime(app: Router) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            storyloom::server::serve_connections(
+                listener,
+                app,
+                Duration::from_secs(15),
+                std::future::pending(),
+            )
+            .await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Latencies of `total` calls of `call` from `CONNECTIONS` concurrent tasks.
+async fn measure<F, Fut>(total: usize, call: F) -> Vec<Duration>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Duration> + Send,
+{
+    let call = Arc::new(call);
+    let per = total / CONNECTIONS;
+    let tasks = (0..CONNECTIONS).map(|_| {
+        let call = call.clone();
+        tokio::spawn(async move {
+            let mut out = Vec::with_capacity(per);
+            for _ in 0..per {
+                out.push(call().await);
+            }
+            out
+        })
+    });
+    let mut all: Vec<Duration> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flat_map(Result::unwrap)
+        .collect();
+    all.sort();
+    all
+}
+
+fn row(case: &str, d: &[Duration]) -> (f64, f64) {
+    let mean = d.iter().sum::<Duration>() / d.len() as u32;
+    let (p50, p99) = (percentile(d, 0.50), percentile(d, 0.99));
+    println!(
+        "| {case} | {} | {:.2} | {:.2} | {:.2} |",
+        d.len(),
+        ms(p50),
+        ms(p99),
+        ms(mean)
+    );
+    (ms(p50), ms(p99))
+}
+
+fn main() {
+    let upstream =
+        serve_on_own_runtime(Router::new().route("/v1/chat/completions", post(fake_chat)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::server(dir.path().join("data"), AuthMode::Accounts);
+    config.rates = RateConfig {
+        queries_per_minute: 1_000_000,
+        other_per_minute: 1_000_000,
+        generation_per_hour: 1_000_000,
+        router_per_hour: 1_000_000,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let state = AppState::open(config).unwrap();
+    let key = rt.block_on(async {
+        let user = storyloom::accounts::create_user(&state, "bench", false)
+            .await
+            .unwrap();
+        let model: registry::NewModel = serde_json::from_value(json!({
+            "name": "Fake", "model_name": "fake", "provider": "Fake",
+            "api_base": format!("http://{upstream}/v1"), "api_key": "sk-fake", "kind": "llm",
+            "credits_cost": 1, "output_credits_cost": 1, "public_name": "bench-chat"
+        }))
+        .unwrap();
+        registry::create_model(&state, model).await.unwrap();
+        ledger::grant(
+            &state,
+            &user,
+            1_000_000_000,
+            GrantKind::Grant,
+            None,
+            "bench",
+        )
+        .await
+        .unwrap();
+        auth::create_api_key(&state, &user, "bench", &[Scope::Write], None)
+            .await
+            .unwrap()
+            .secret
+    });
+    let server = serve_on_own_runtime(storyloom::api::router(state.clone()));
+    rt.block_on(async move {
+        let client = Client::builder()
+            .pool_max_idle_per_host(CONNECTIONS)
+            .build()
+            .unwrap();
+        let body = json!({"model": "bench-chat", "max_tokens": 16,
+                          "messages": [{"role": "user", "content": "Say hi"}]});
+        let direct_body = json!({"model": "fake", "max_tokens": 16,
+                                 "messages": [{"role": "user", "content": "Say hi"}]});
+        let direct_url = format!("http://{upstream}/v1/chat/completions");
+        let router_url = format!("http://{server}/v1/chat/completions");
+        let call = move |url: String, body: Value, key: Option<String>| {
+            let client = client.clone();
+            move || {
+                let (client, url, body, key) =
+                    (client.clone(), url.clone(), body.clone(), key.clone());
+                async move {
+                    let started = Instant::now();
+                    let mut req = client.post(&url).json(&body);
+                    if let Some(k) = &key {
+                        req = req.bearer_auth(k);
+                    }
+                    let res = req.send().await.unwrap();
+                    assert!(res.status().is_success(), "{}", res.status());
+                    let _ = res.bytes().await.unwrap();
+                    started.elapsed()
+                }
+            }
+        };
+
+        // Warm both paths (connections, caches, prepared statements).
+        measure(
+            CONNECTIONS * 4,
+            call(direct_url.clone(), direct_body.clone(), None),
+        )
+        .await;
+        measure(
+            CONNECTIONS * 4,
+            call(router_url.clone(), body.clone(), Some(key.clone())),
+        )
+        .await;
+
+        println!("| case (64 connections) | requests | p50 ms | p99 ms | mean ms |");
+        println!("|---|---|---|---|---|");
+        let direct = measure(
+            REQUESTS,
+            call(direct_url.clone(), direct_body.clone(), None),
+        )
+        .await;
+        let routed = measure(
+            REQUESTS,
+            call(router_url.clone(), body.clone(), Some(key.clone())),
+        )
+        .await;
+        let (d50, d99) = row("chat, direct to the fake", &direct);
+        let (r50, r99) = row("chat, through the router", &routed);
+        println!(
+            "| router adds (p50 / p99) | | {:.2} | {:.2} | |",
+            r50 - d50,
+            r99 - d99
+        );
+
+        // Streaming: time to the first chunk.
+        let stream_client = Client::builder()
+            .pool_max_idle_per_host(CONNECTIONS)
+            .build()
+            .unwrap();
+        let ttfb = move |url: String, mut body: Value, key: Option<String>| {
+            body["stream"] = json!(true);
+            let client = stream_client.clone();
+            move || {
+                let (client, url, body, key) =
+                    (client.clone(), url.clone(), body.clone(), key.clone());
+                async move {
+                    let started = Instant::now();
+                    let mut req = client.post(&url).json(&body);
+                    if let Some(k) = &key {
+                        req = req.bearer_auth(k);
+                    }
+                    let res = req.send().await.unwrap();
+                    let mut s = res.bytes_stream();
+                    s.next().await.unwrap().unwrap();
+                    let first = started.elapsed();
+                    while s.next().await.is_some() {}
+                    first
+                }
+            }
+        };
+        let direct = measure(STREAMS, ttfb(direct_url, direct_body, None)).await;
+        let routed = measure(STREAMS, ttfb(router_url, body, Some(key))).await;
+        let (d50, d99) = row("stream, first chunk direct", &direct);
+        let (r50, r99) = row("stream, first chunk through the router", &routed);
+        println!(
+            "| router adds to the first chunk (p50 / p99) | | {:.2} | {:.2} | |",
+            r50 - d50,
+            r99 - d99
+        );
+    });
+    // Thousands of metered calls later, the ledger still balances.
+    let report = rt
+        .block_on(ledger::reconcile::reconcile(&state, false))
+        .unwrap();
+    assert!(report.success, "{:?}", report.issues);
+}
