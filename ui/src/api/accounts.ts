@@ -66,6 +66,16 @@ export const KEY_SCOPES: readonly KeyScope[] = ['read', 'write', 'billing', 'adm
 
 export type KeyStatus = 'active' | 'expired' | 'revoked';
 
+/** What a key may do through the model router (`/v1`), set when it is made. */
+export interface KeyLimits {
+  /** The public model names it may call; null = every model. */
+  allowed_models: string[] | null;
+  /** Its router calls an hour; null = the server's limit. */
+  router_per_hour: number | null;
+  /** The most credits its router calls may spend in all; null = no budget. */
+  credit_budget: number | null;
+}
+
 export interface ApiKey {
   id: string;
   name: string;
@@ -77,6 +87,7 @@ export interface ApiKey {
   revoked_at: string | null;
   created_at: string;
   status: KeyStatus;
+  limits: KeyLimits;
 }
 
 export interface ApiKeyList {
@@ -89,6 +100,12 @@ export interface NewApiKey {
   scopes: KeyScope[];
   /** RFC 3339, in the future; omitted = never expires. */
   expires_at?: string;
+  /** Public model names of the router; omitted = every model. */
+  allowed_models?: string[];
+  /** 1–1,000,000; omitted = the server's limit. */
+  rate_limit_per_hour?: number;
+  /** Credits ≥ 0; omitted = no budget. */
+  credit_budget?: number;
 }
 
 export interface CreatedApiKey {
@@ -99,6 +116,7 @@ export interface CreatedApiKey {
   expires_at: string | null;
   /** The secret: shown this once, the server keeps only its hash. */
   key: string;
+  limits: KeyLimits;
 }
 
 export interface UsersQuery {

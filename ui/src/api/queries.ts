@@ -19,6 +19,7 @@ import { isRedrawing } from '../lib/review';
 import { requestBlob } from '../transport';
 import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
+import { getLeaderboard, getMyUsage, getRouterRequest, listRouterModels, listRouterRequests, type Period } from './router';
 import type { ExportRequest, HoldStatus, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
 import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
 
@@ -79,6 +80,15 @@ export const keys = {
     members: (id: string) => ['workspace', id, 'members'] as const,
     invitations: (id: string) => ['workspace', id, 'invitations'] as const,
     invitation: (token: string) => ['invitation', token] as const,
+  },
+  /** The model router: its catalog, one's requests and the usage statistics. */
+  router: {
+    all: ['router'] as const,
+    models: ['router', 'models'] as const,
+    request: (id: string) => ['router', 'request', id] as const,
+    requests: (limit: number) => ['router', 'requests', limit] as const,
+    usage: (period: Period) => ['router', 'usage', period] as const,
+    leaderboard: (period: Period, limit: number) => ['router', 'leaderboard', period, limit] as const,
   },
   /** The AI registry (providers, models, defaults). */
   providers: {
@@ -297,6 +307,36 @@ export const useApiKeys = () => useQuery({ queryKey: keys.account.apiKeys, query
 export const useUsers = (q: UsersQuery, enabled = true) =>
   useQuery({ queryKey: keys.account.users(q), queryFn: ({ signal }) => listUsers(q, signal), placeholderData: keepPreviousData, enabled });
 
+
+/* ---------- model router ---------- */
+
+export const useRouterModels = () =>
+  useQuery({ queryKey: keys.router.models, queryFn: ({ signal }) => listRouterModels(signal), staleTime: 60_000 });
+
+export const useRouterRequests = (limit: number) =>
+  useQuery({ queryKey: keys.router.requests(limit), queryFn: ({ signal }) => listRouterRequests(limit, signal) });
+
+export const useMyUsage = (period: Period) =>
+  useQuery({ queryKey: keys.router.usage(period), queryFn: ({ signal }) => getMyUsage(period, signal), placeholderData: keepPreviousData });
+
+export const useLeaderboard = (period: Period, limit: number) =>
+  useQuery({ queryKey: keys.router.leaderboard(period, limit), queryFn: ({ signal }) => getLeaderboard(period, limit, signal), placeholderData: keepPreviousData });
+
+/** How often a usage row still open is re-read, and for how many reads at most. */
+const OPEN_ROW_POLL_MS = 500;
+const OPEN_ROW_POLLS = 60;
+
+/**
+ * A router request's usage row. A stream's row is finished just after its last event (and up to
+ * the drain time after a Stop), so an open row is re-read until it is done, for 30 s at most.
+ */
+export const useRouterRequest = (id: string | null) =>
+  useQuery({
+    queryKey: keys.router.request(id ?? ''),
+    queryFn: ({ signal }) => getRouterRequest(id!, signal),
+    enabled: id !== null,
+    refetchInterval: (q) => (q.state.data?.status === 'open' && q.state.dataUpdateCount < OPEN_ROW_POLLS ? OPEN_ROW_POLL_MS : false),
+  });
 
 /* ---------- workspaces ---------- */
 

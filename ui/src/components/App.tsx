@@ -25,6 +25,8 @@ const ApiKeysPage = lazy(() => import('./account/ApiKeysPage').then((m) => ({ de
 const ConnectionPage = lazy(() => import('./connection/ConnectionPage').then((m) => ({ default: m.ConnectionPage })));
 const CreditsPage = lazy(() => import('./CreditsPage').then((m) => ({ default: m.CreditsPage })));
 const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ default: m.EditorPage })));
+const ModelsPage = lazy(() => import('./router/ModelsPage').then((m) => ({ default: m.ModelsPage })));
+const UsagePage = lazy(() => import('./router/UsagePage').then((m) => ({ default: m.UsagePage })));
 const ProvidersPage = lazy(() => import('./providers/ProvidersPage').then((m) => ({ default: m.ProvidersPage })));
 const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
 
@@ -99,6 +101,13 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'credits':
       page = <CreditsPage />;
+      break;
+    // The model router is the team server's (accounts mode).
+    case 'models':
+      page = auth ? <ModelsPage /> : <ProjectsPage />;
+      break;
+    case 'usage':
+      page = auth ? <UsagePage /> : <ProjectsPage />;
       break;
     case 'providers':
       // Local mode (desktop, `--auth local`): the local owner administers the instance; accounts mode: admins.

@@ -97,6 +97,28 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
                   label={t('nav.team')}
                 />
               )}
+              <NavItem
+                href="#/models"
+                active={route?.name === 'models'}
+                testId="nav-models"
+                icon={
+                  <span className="nav-glyph" aria-hidden="true">
+                    ✦
+                  </span>
+                }
+                label={t('nav.models')}
+              />
+              <NavItem
+                href="#/usage"
+                active={route?.name === 'usage'}
+                testId="nav-usage"
+                icon={
+                  <span className="nav-glyph" aria-hidden="true">
+                    ▤
+                  </span>
+                }
+                label={t('nav.usage')}
+              />
               <NavItem href="#/account" active={route?.name === 'account'} testId="nav-account" icon={<UserIcon />} label={t('nav.account')} />
               <NavItem href="#/account/api-keys" active={route?.name === 'api-keys'} testId="nav-api-keys" icon={<LockIcon />} label={t('nav.apiKeys')} />
               {account.user.is_admin && (

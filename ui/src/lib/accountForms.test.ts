@@ -3,6 +3,7 @@ import { ApiError } from '../transport/errors';
 import {
   apiKeyBody,
   modeFromProbe,
+  NO_ROUTER_LIMITS,
   profilePatch,
   revealReducer,
   serverFieldError,
@@ -76,17 +77,46 @@ describe('forms', () => {
     expect(profilePatch(before, { username: 'anna', email: 'a@b.co', display_name: 'Ann' })).toEqual({ username: 'anna', email: 'a@b.co' });
   });
   it('api key form: name and a scope; body has canonical scope order and an RFC 3339 expiry', () => {
-    expect(validateApiKeyForm({ name: '', scopes: [], expires_in_days: 0 })).toEqual({
+    expect(validateApiKeyForm({ name: '', scopes: [], expires_in_days: 0, ...NO_ROUTER_LIMITS })).toEqual({
       name: 'Name is required',
       scopes: 'Choose at least one scope',
     });
     const now = new Date('2025-01-01T10:00:00.123Z');
-    expect(apiKeyBody({ name: ' ci ', scopes: ['write', 'read'], expires_in_days: 30 }, now)).toEqual({
+    expect(apiKeyBody({ name: ' ci ', scopes: ['write', 'read'], expires_in_days: 30, ...NO_ROUTER_LIMITS }, now)).toEqual({
       name: 'ci',
       scopes: ['read', 'write'],
       expires_at: '2025-01-31T10:00:00Z',
     });
-    expect(apiKeyBody({ name: 'x', scopes: ['read'], expires_in_days: 0 }, now)).toEqual({ name: 'x', scopes: ['read'] });
+    expect(apiKeyBody({ name: 'x', scopes: ['read'], expires_in_days: 0, ...NO_ROUTER_LIMITS }, now)).toEqual({ name: 'x', scopes: ['read'] });
+  });
+});
+
+describe('a new key\'s model-router limits', () => {
+  const form = { name: 'ci', scopes: ['read' as const], expires_in_days: 0, ...NO_ROUTER_LIMITS };
+  const now = new Date('2025-01-01T10:00:00Z');
+
+  it('sends only the limits that were set', () => {
+    expect(apiKeyBody(form, now)).toEqual({ name: 'ci', scopes: ['read'] });
+    expect(apiKeyBody({ ...form, allowed_models: ['team-chat', 'draw'], rate_limit_per_hour: '1,000', credit_budget: ' 0 ' }, now)).toEqual({
+      name: 'ci',
+      scopes: ['read'],
+      allowed_models: ['team-chat', 'draw'],
+      rate_limit_per_hour: 1000,
+      credit_budget: 0,
+    });
+  });
+
+  it('checks calls an hour (1 to 1,000,000) and the budget (whole credits, 0 or more)', () => {
+    expect(validateApiKeyForm({ ...form, rate_limit_per_hour: '1000000', credit_budget: '250' })).toEqual({});
+    for (const bad of ['0', '1000001', '2.5', '-1', 'ten']) {
+      expect(validateApiKeyForm({ ...form, rate_limit_per_hour: bad }), bad).toEqual({ rate_limit_per_hour: 'Enter a whole number of calls from 1 to 1,000,000' });
+    }
+    expect(validateApiKeyForm({ ...form, credit_budget: '-5' })).toEqual({ credit_budget: 'Enter a whole number of credits (0 or more)' });
+  });
+
+  it('puts the server\'s 422 next to the limit it names', () => {
+    const e = new ApiError(422, { detail: 'the model router serves no model named "gone" (GET /v1/models)', error_code: 'VALIDATION_ERROR', retryable: false, field: 'allowed_models' });
+    expect(serverFieldError(e, ['name', 'allowed_models', 'rate_limit_per_hour', 'credit_budget'])).toEqual({ field: 'allowed_models', message: e.detail });
   });
 });
 

@@ -2,11 +2,14 @@
  * Pure logic of the account pages: form checks mirroring the server's rules (src/accounts:
  * username 3–32 of letters/digits/_ . -, email like name@example.com, password 8–128 and not one
  * repeated character), mapping server field errors onto the form, the 429 wait text, the API
- * key's expiry choices, the copy-once state of a new key's secret, and the accounts-mode probe.
+ * key's expiry choices and model-router limits, the copy-once state of a new key's secret, and the
+ * accounts-mode probe.
  */
-import type { KeyScope } from '../api/accounts';
+import type { KeyScope, NewApiKey } from '../api/accounts';
 import { activeLocale, hasKey, t } from '../i18n';
 import { ApiError, apiErrorMessage, errorMessage } from '../transport/errors';
+import { parseBudget } from './credits';
+import { formatNumber } from './format';
 import type { FieldErrors } from './validation';
 
 const chars = (s: string) => Array.from(s).length;
@@ -125,6 +128,30 @@ export interface ApiKeyForm {
   scopes: KeyScope[];
   /** Days until it expires; 0 = never. */
   expires_in_days: number;
+  /** The model router's public model names it may call; none = every model. */
+  allowed_models: string[];
+  /** Its router calls an hour, as typed; empty = the server's limit. */
+  rate_limit_per_hour: string;
+  /** The most credits its router calls may spend, as typed; empty = no budget. */
+  credit_budget: string;
+}
+
+/** A new key's router limits before the user sets any. */
+export const NO_ROUTER_LIMITS: Pick<ApiKeyForm, 'allowed_models' | 'rate_limit_per_hour' | 'credit_budget'> = {
+  allowed_models: [],
+  rate_limit_per_hour: '',
+  credit_budget: '',
+};
+
+/** The most router calls an hour a key may be given (the server's bound). */
+export const MAX_CALLS_PER_HOUR = 1_000_000;
+
+/** Calls an hour from its text field ("1,000" too): a value, null when empty, or not ok. */
+function parsePerHour(raw: string): { ok: true; value: number | null } | { ok: false } {
+  const digits = raw.trim().replace(/[,，_\s]/g, '');
+  if (digits === '') return { ok: true, value: null };
+  const n = Number(digits);
+  return /^\d+$/.test(digits) && n >= 1 && n <= MAX_CALLS_PER_HOUR ? { ok: true, value: n } : { ok: false };
 }
 
 /** Expiry choices of a new API key; `label` reads the active language. */
@@ -143,19 +170,34 @@ export function validateApiKeyForm(f: ApiKeyForm): FieldErrors {
   if (n === 0) e.name = t('validation.nameRequired');
   else if (n > 64) e.name = t('validation.nameTooLong', { max: 64 });
   if (f.scopes.length === 0) e.scopes = t('accountForms.chooseScope');
+  if (!parsePerHour(f.rate_limit_per_hour).ok) {
+    e.rate_limit_per_hour = t('accountForms.perHourInvalid', { max: formatNumber(MAX_CALLS_PER_HOUR) });
+  }
+  if (f.credit_budget.trim()) {
+    const budget = parseBudget(f.credit_budget);
+    if (!budget.ok) e.credit_budget = budget.error;
+  }
   return e;
 }
 
-/** The request body for a new key: trimmed name, scopes in canonical order, RFC 3339 expiry. */
-export function apiKeyBody(f: ApiKeyForm, now: Date): { name: string; scopes: KeyScope[]; expires_at?: string } {
+/**
+ * The request body for a new key: trimmed name, scopes in canonical order, RFC 3339 expiry, and
+ * only the router limits that were set.
+ */
+export function apiKeyBody(f: ApiKeyForm, now: Date): NewApiKey {
   const order: KeyScope[] = ['read', 'write', 'billing', 'admin'];
-  const body: { name: string; scopes: KeyScope[]; expires_at?: string } = {
+  const body: NewApiKey = {
     name: f.name.trim(),
     scopes: order.filter((s) => f.scopes.includes(s)),
   };
   if (f.expires_in_days > 0) {
     body.expires_at = new Date(now.getTime() + f.expires_in_days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
+  if (f.allowed_models.length > 0) body.allowed_models = [...f.allowed_models];
+  const perHour = parsePerHour(f.rate_limit_per_hour);
+  if (perHour.ok && perHour.value !== null) body.rate_limit_per_hour = perHour.value;
+  const budget = f.credit_budget.trim() ? parseBudget(f.credit_budget) : null;
+  if (budget?.ok) body.credit_budget = budget.value;
   return body;
 }
 

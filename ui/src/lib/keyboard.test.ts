@@ -59,6 +59,17 @@ describe('isSaveShortcut', () => {
   });
 });
 
+describe('isSendShortcut', () => {
+  it('is Ctrl+Enter or Cmd+Enter, not plain Enter, not with Alt', async () => {
+    const { isSendShortcut } = await import('./keyboard');
+    expect(isSendShortcut(key('Enter', el('TEXTAREA'), { ctrlKey: true }))).toBe(true);
+    expect(isSendShortcut(key('Enter', el('TEXTAREA'), { metaKey: true }))).toBe(true);
+    expect(isSendShortcut(key('Enter', el('TEXTAREA')))).toBe(false);
+    expect(isSendShortcut(key('Enter', el('TEXTAREA'), { ctrlKey: true, altKey: true }))).toBe(false);
+    expect(isSendShortcut(key('m', el('TEXTAREA'), { ctrlKey: true }))).toBe(false);
+  });
+});
+
 describe('cardKeyAction', () => {
   it.each([
     ['ArrowLeft', {}, 'prev'],

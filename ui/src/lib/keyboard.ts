@@ -35,6 +35,11 @@ export function isSaveShortcut(e: ShortcutEventLike): boolean {
   return (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 's' || e.key === 'S');
 }
 
+/** Ctrl+Enter (Cmd+Enter on macOS): send (the playground's message). */
+export function isSendShortcut(e: ShortcutEventLike): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && e.key === 'Enter';
+}
+
 export type CardKeyAction = 'prev' | 'next' | 'first' | 'last' | 'move-up' | 'move-down' | 'edit' | 'delete';
 
 /**

@@ -53,6 +53,8 @@ describe('account routes', () => {
       ['account', '#/account'],
       ['api-keys', '#/account/api-keys'],
       ['admin-users', '#/admin/users'],
+      ['models', '#/models'],
+      ['usage', '#/usage'],
     ] as const) {
       expect(parseRoute(hash)).toEqual({ name });
       expect(parseRoute(`${hash}/`)).toEqual({ name });

@@ -1,7 +1,8 @@
 /**
  * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
  * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
- * `#/settings/providers` (Providers & Models). `review` is a
+ * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
+ * router: its catalog and playground, one's usage). `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
 
@@ -25,6 +26,10 @@ export const SIMPLE_ROUTES = {
   connection: '#/connection',
   /** Providers & Models: the AI registry, for whoever administers the instance. */
   providers: '#/settings/providers',
+  /** The model router's catalog and a playground (accounts mode). */
+  models: '#/models',
+  /** One's model-router usage, the leaderboard and one's recent requests (accounts mode). */
+  usage: '#/usage',
 } as const;
 export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
 

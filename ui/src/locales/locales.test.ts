@@ -39,6 +39,7 @@ export const CONVERTED = [
   'components/team',
   'components/connection',
   'components/providers',
+  'components/router',
   'components/editor/BreakdownPanel.tsx',
   'components/editor/ScriptEditor.tsx',
   'components/editor/ReviewQueue.tsx',

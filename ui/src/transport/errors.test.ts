@@ -79,6 +79,32 @@ describe('parseErrorResponse', () => {
   });
 });
 
+describe('OpenAI-shaped errors (the model router at /v1)', () => {
+  const body = (error: Record<string, unknown>) => JSON.stringify({ error });
+
+  it('reads message, code and param, in the catalogue\'s codes', () => {
+    const quota = parseErrorResponse(402, body({ message: 'may cost up to 163 credits', type: 'insufficient_quota', param: null, code: 'insufficient_quota' }));
+    expect(quota).toMatchObject({ status: 402, detail: 'may cost up to 163 credits', error_code: 'CREDITS_EXCEEDED', retryable: false });
+    expect(quota.field).toBeUndefined();
+    const model = parseErrorResponse(404, body({ message: 'The model `x` does not exist', type: 'invalid_request_error', param: 'model', code: 'model_not_found' }));
+    expect(model).toMatchObject({ error_code: 'NOT_FOUND', field: 'model' });
+    expect(parseErrorResponse(403, body({ message: 'this API key may not call `x`', type: 'permission_error', code: 'model_not_allowed' })).error_code).toBe('FORBIDDEN');
+    expect(parseErrorResponse(401, body({ message: 'the access token has expired', type: 'invalid_request_error', code: 'invalid_api_key' })).error_code).toBe('AUTH_INVALID');
+  });
+
+  it('falls back to the status for other codes, and keeps Retry-After', () => {
+    const limited = parseErrorResponse(429, body({ message: 'slow down', type: 'rate_limit_error', code: 'rate_limit_exceeded' }), '', '12');
+    expect(limited).toMatchObject({ error_code: 'RATE_LIMITED', retryable: true, retry_after: 12 });
+    const invalid = parseErrorResponse(422, body({ message: 'max_tokens is a positive integer', type: 'invalid_request_error', param: 'max_tokens', code: 'validation_error' }));
+    expect(invalid).toMatchObject({ error_code: 'VALIDATION_ERROR', field: 'max_tokens', detail: 'max_tokens is a positive integer' });
+    expect(parseErrorResponse(502, body({ message: 'every channel failed', type: 'api_error', code: null }))).toMatchObject({ error_code: 'UPSTREAM_FAILED', retryable: true });
+  });
+
+  it('is not fooled by an `error` that is no OpenAI error object', () => {
+    expect(parseErrorResponse(500, JSON.stringify({ error: 'boom' })).detail).toBe('{"error":"boom"}');
+  });
+});
+
 describe('networkError / errorMessage', () => {
   it('is a retryable status-0 ApiError that mentions the cause', () => {
     const e = networkError(new TypeError('Failed to fetch'));

@@ -109,6 +109,8 @@ export function parseErrorResponse(
   }
   const headerRetry = retryAfterHeader ? Number.parseInt(retryAfterHeader, 10) : Number.NaN;
 
+  const openai = openAIErrorOf(parsed);
+  if (openai) return apiErrorFromOpenAI(status, openai, Number.isFinite(headerRetry) ? headerRetry : undefined);
   if (parsed && typeof parsed === 'object' && typeof (parsed as ErrorBody).detail === 'string') {
     const b = parsed as Partial<ErrorBody>;
     const body: ErrorBody = {
@@ -134,6 +136,48 @@ export function parseErrorResponse(
     retryable: retryableStatus(status),
   };
   if (Number.isFinite(headerRetry)) body.retry_after = headerRetry;
+  return new ApiError(status, body);
+}
+
+/** The error object of OpenAI's wire format, which the model router's `/v1` routes answer with. */
+export interface OpenAIError {
+  message: string;
+  type: string | null;
+  code: string | null;
+  param: string | null;
+}
+
+/** `{"error": {message, type, code, param}}` read from a parsed body, or null when it is not one. */
+export function openAIErrorOf(body: unknown): OpenAIError | null {
+  if (!body || typeof body !== 'object') return null;
+  const e = (body as { error?: unknown }).error;
+  if (!e || typeof e !== 'object' || typeof (e as { message?: unknown }).message !== 'string') return null;
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
+  const o = e as Record<string, unknown>;
+  return { message: o.message as string, type: str(o.type), code: str(o.code), param: str(o.param) };
+}
+
+/** OpenAI's error codes as the catalogue's (`errors.code.*`), so they read in the UI's language. */
+const OPENAI_CODES: Record<string, string> = {
+  invalid_api_key: 'AUTH_INVALID',
+  insufficient_quota: 'CREDITS_EXCEEDED',
+  rate_limit_exceeded: 'RATE_LIMITED',
+  model_not_found: 'NOT_FOUND',
+  model_not_allowed: 'FORBIDDEN',
+};
+
+/**
+ * The ApiError for an OpenAI-shaped error. A 401 becomes AUTH_INVALID with the server's text, so
+ * an expired session token is refreshed on `/v1` as on the rest of the API.
+ */
+export function apiErrorFromOpenAI(status: number, e: OpenAIError, retryAfter?: number): ApiError {
+  const body: ErrorBody = {
+    detail: e.message,
+    error_code: (e.code && OPENAI_CODES[e.code]) || codeForStatus(status),
+    retryable: retryableStatus(status),
+  };
+  if (e.param) body.field = e.param;
+  if (retryAfter !== undefined) body.retry_after = retryAfter;
   return new ApiError(status, body);
 }
 

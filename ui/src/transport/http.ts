@@ -23,6 +23,12 @@ export interface Transport {
    */
   requestBlob(path: string, signal?: AbortSignal): Promise<Blob>;
   /**
+   * POSTs a JSON body whose answer is read as it arrives (server-sent events), with the same
+   * credentials as `request`: resolves with the response once a success status is in, its body
+   * unread; rejects with ApiError otherwise (an OpenAI-shaped error body included).
+   */
+  stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response>;
+  /**
    * The URL an `EventSource` can open for a server-sent-events path, or null when this transport
    * cannot stream: the desktop shell's app:// scheme has no EventSource support, and EventSource
    * cannot send the bearer token the web build needs once signed in. Callers poll instead.
@@ -186,6 +192,34 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     }
   }
 
+  function stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+    return withAuthRetry(path, (token) => streamOnce(path, body, signal, token));
+  }
+
+  async function streamOnce(path: string, body: unknown, signal: AbortSignal | undefined, token: string | null): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'text/event-stream, application/json', 'Content-Type': 'application/json' };
+    const init: RequestInit = { method: 'POST', headers, body: JSON.stringify(body) };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    addWorkspace(headers);
+    if (signal) init.signal = signal;
+    let res: Response;
+    try {
+      res = await doFetch(joinUrl(opts.baseUrl, path), init);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw networkError(e);
+    }
+    if (res.ok) return res;
+    let text = '';
+    try {
+      text = await res.text();
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      // the status alone makes the error
+    }
+    throw parseErrorResponse(res.status, text, res.statusText, res.headers.get('Retry-After'));
+  }
+
   function eventStreamUrl(path: string): string | null {
     if (opts.kind !== 'browser') return null;
     // EventSource sends neither the bearer token nor the workspace header.
@@ -197,5 +231,5 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     return opts.kind === 'desktop' ? joinUrl(opts.baseUrl, path) : null;
   }
 
-  return { kind: opts.kind, baseUrl: opts.baseUrl, request, requestBlob, eventStreamUrl, mediaUrl };
+  return { kind: opts.kind, baseUrl: opts.baseUrl, request, requestBlob, stream, eventStreamUrl, mediaUrl };
 }

@@ -2,8 +2,8 @@ import { getSession, type Session } from '../lib/session';
 import { getWorkspaceStore } from '../lib/workspace';
 import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type Transport } from './http';
 
-export { ApiError, apiErrorMessage, errorMessage, fieldErrorMessage, isApiError, parseErrorResponse } from './errors';
-export type { ErrorBody } from './errors';
+export { ApiError, apiErrorFromOpenAI, apiErrorMessage, errorMessage, fieldErrorMessage, isApiError, openAIErrorOf, parseErrorResponse } from './errors';
+export type { ErrorBody, OpenAIError } from './errors';
 export { defaultEventSource, openEventStream } from './events';
 export type { EventSourceCtor, EventSourceLike, EventStreamHandlers, ServerEvent, Unsubscribe } from './events';
 export type { HttpMethod, Transport, TransportKind } from './http';
@@ -107,6 +107,11 @@ export function request<T>(
 /** GETs an API path's bytes as a Blob (downloads, the export's video), with the page's credentials. */
 export function requestBlob(path: string, signal?: AbortSignal): Promise<Blob> {
   return getTransport().requestBlob(path, signal);
+}
+
+/** POSTs to an API path whose answer streams (the model router's chat), with the page's credentials. */
+export function requestStream(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  return getTransport().stream(path, body, signal);
 }
 
 /**

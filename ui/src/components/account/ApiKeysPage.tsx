@@ -1,10 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useReducer, useState, type FormEvent } from 'react';
-import { KEY_SCOPES, createApiKey, revokeApiKey, type ApiKey } from '../../api/accounts';
+import { KEY_SCOPES, createApiKey, revokeApiKey, type ApiKey, type KeyLimits } from '../../api/accounts';
 import { loadOf } from '../../api/load';
-import { keys, useApiKeys } from '../../api/queries';
+import { keys, useApiKeys, useRouterModels } from '../../api/queries';
 import {
   KEY_EXPIRY_CHOICES,
+  NO_ROUTER_LIMITS,
   apiKeyBody,
   revealReducer,
   serverFieldError,
@@ -12,7 +13,7 @@ import {
   type ApiKeyForm,
 } from '../../lib/accountForms';
 import { Trans, i18n, useLocale, useT } from '../../i18n';
-import { formatDateTime, formatRelativeTime } from '../../lib/format';
+import { formatCount, formatDateTime, formatNumber, formatRelativeTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
 import { PlusIcon } from '../Icons';
@@ -22,6 +23,8 @@ import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
 import { Field } from './Field';
 
+/** The server fields a 422 on a new key can name, as the form's fields. */
+const KEY_FIELDS = ['name', 'scopes', 'expires_at', 'allowed_models', 'rate_limit_per_hour', 'credit_budget'];
 
 export function ApiKeysPage() {
   const t = useT();
@@ -78,6 +81,7 @@ export function ApiKeysPage() {
                 <th>{t('projects.colName')}</th>
                 <th>{t('apiKeys.colKey')}</th>
                 <th>{t('apiKeys.scopes')}</th>
+                <th>{t('apiKeys.colLimits')}</th>
                 <th>{t('apiKeys.expires')}</th>
                 <th>{t('apiKeys.colLastUsed')}</th>
                 <th>{t('projects.colStatus')}</th>
@@ -92,6 +96,9 @@ export function ApiKeysPage() {
                     <code>{k.prefix}…</code>
                   </td>
                   <td>{k.scopes.join(', ')}</td>
+                  <td data-testid="api-key-limits">
+                    <LimitsCell limits={k.limits} />
+                  </td>
                   <td title={k.expires_at ? formatDateTime(k.expires_at, locale) : undefined}>
                     {k.expires_at ? formatDateTime(k.expires_at, locale) : t('apiKeys.never')}
                   </td>
@@ -178,7 +185,7 @@ function NewKeyDialog({
   onCreated: (id: string, secret: string) => void;
 }) {
   const t = useT();
-  const [form, setForm] = useState<ApiKeyForm>({ name: '', scopes: ['read', 'write'], expires_in_days: 90 });
+  const [form, setForm] = useState<ApiKeyForm>({ name: '', scopes: ['read', 'write'], expires_in_days: 90, ...NO_ROUTER_LIMITS });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -197,7 +204,7 @@ function NewKeyDialog({
       onCreated(created.id, created.key);
     } catch (err) {
       setBusy(false);
-      const f = serverFieldError(err, ['name', 'scopes', 'expires_at']);
+      const f = serverFieldError(err, KEY_FIELDS);
       if (f) setErrors({ [f.field === 'expires_at' ? 'expires_in_days' : f.field]: f.message });
       else setFormError(errorMessage(err));
     }
@@ -259,6 +266,14 @@ function NewKeyDialog({
           </select>
           {errors.expires_in_days && <p className="field-error">{errors.expires_in_days}</p>}
         </div>
+        <RouterLimitsFields
+          form={form}
+          errors={errors}
+          onChange={(patch) => {
+            setForm((f) => ({ ...f, ...patch }));
+            setErrors((x) => ({ ...x, ...Object.fromEntries(Object.keys(patch).map((k) => [k, undefined])) }));
+          }}
+        />
         {formError && (
           <p className="form-error" role="alert" data-testid="form-error">
             {formError}
@@ -274,6 +289,92 @@ function NewKeyDialog({
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** A key's router limits in the list: its models, calls an hour and budget, or "None". */
+function LimitsCell({ limits }: { limits: KeyLimits }) {
+  const t = useT();
+  useLocale();
+  const lines = [
+    limits.allowed_models ? t('apiKeys.limitModels', { models: limits.allowed_models.join(', ') }) : null,
+    limits.router_per_hour !== null ? t('apiKeys.limitPerHour', { count: limits.router_per_hour, formatted: formatNumber(limits.router_per_hour) }) : null,
+    limits.credit_budget !== null ? t('apiKeys.limitBudget', { credits: formatCount('credit', limits.credit_budget) }) : null,
+  ].filter((l): l is string => l !== null);
+  if (lines.length === 0) return <span className="muted">{t('apiKeys.noLimits')}</span>;
+  return (
+    <div className="key-limits">
+      {lines.map((l) => (
+        <span key={l}>{l}</span>
+      ))}
+    </div>
+  );
+}
+
+type LimitsForm = Pick<ApiKeyForm, 'allowed_models' | 'rate_limit_per_hour' | 'credit_budget'>;
+
+/** The optional model-router limits of a new key: the models it may call, calls an hour, a budget. */
+function RouterLimitsFields({ form, errors, onChange }: { form: LimitsForm; errors: FieldErrors; onChange: (patch: Partial<LimitsForm>) => void }) {
+  const t = useT();
+  const models = loadOf(useRouterModels());
+  const toggle = (name: string, on: boolean) =>
+    onChange({ allowed_models: on ? [...form.allowed_models, name] : form.allowed_models.filter((m) => m !== name) });
+  return (
+    <>
+      <fieldset className="form-field" data-field="allowed_models">
+        <legend>
+          {t('apiKeys.allowedModels')}
+          <span className="optional"> {t('apiKeys.allowedModelsHint')}</span>
+        </legend>
+        {models.kind === 'loading' && <p className="muted">{t('common.loadingEllipsis')}</p>}
+        {models.kind === 'error' && <p className="muted">{t('apiKeys.modelsLoadFailed', { message: models.message })}</p>}
+        {models.kind === 'ready' && models.data.data.length === 0 && <p className="muted">{t('apiKeys.noRouterModels')}</p>}
+        {models.kind === 'ready' && models.data.data.length > 0 && (
+          <div className="key-models">
+            {models.data.data.map((m) => (
+              <label key={m.id} className="checkbox-row">
+                <input
+                  type="checkbox"
+                  data-testid={`allowed-model-${m.id}`}
+                  checked={form.allowed_models.includes(m.id)}
+                  onChange={(e) => toggle(m.id, e.target.checked)}
+                />
+                <code>{m.id}</code>
+              </label>
+            ))}
+          </div>
+        )}
+        {errors.allowed_models && (
+          <p className="field-error" data-testid="field-error-allowed_models">
+            {errors.allowed_models}
+          </p>
+        )}
+      </fieldset>
+      <div className="form-row-2">
+        <Field
+          idPrefix="nk"
+          name="rate_limit_per_hour"
+          label={t('apiKeys.perHour')}
+          hint={t('apiKeys.perHourHint')}
+          inputMode="numeric"
+          autoComplete="off"
+          value={form.rate_limit_per_hour}
+          error={errors.rate_limit_per_hour}
+          onChange={(e) => onChange({ rate_limit_per_hour: e.target.value })}
+        />
+        <Field
+          idPrefix="nk"
+          name="credit_budget"
+          label={t('apiKeys.budget')}
+          hint={t('apiKeys.budgetHint')}
+          inputMode="numeric"
+          autoComplete="off"
+          value={form.credit_budget}
+          error={errors.credit_budget}
+          onChange={(e) => onChange({ credit_budget: e.target.value })}
+        />
+      </div>
+    </>
   );
 }
 

@@ -44,6 +44,15 @@ describe('sidebar and workspaces', () => {
     expect(html).not.toContain('data-testid="nav-team"');
   });
 
+  it('the model router\'s Models and Usage: accounts mode only', () => {
+    const local = render({ route: { name: 'projects' } });
+    expect(local).not.toContain('data-testid="nav-models"');
+    expect(local).not.toContain('data-testid="nav-usage"');
+    const html = render({ route: { name: 'usage' }, account: { user, onSignOut: async () => undefined }, workspace: ws });
+    expect(html).toMatch(/class="nav-item" href="#\/models" data-testid="nav-models"/);
+    expect(html).toMatch(/class="nav-item active" href="#\/usage" aria-current="page" data-testid="nav-usage"/);
+  });
+
   it('accounts mode: the current workspace with your role, and the Team entry', () => {
     const html = render({ route: { name: 'team' }, account: { user, onSignOut: async () => undefined }, workspace: ws });
     expect(html).toMatch(/data-testid="current-workspace-name">Studio North</);
