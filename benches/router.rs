@@ -32,9 +32,11 @@ use storyloom::{
     registry, AppState,
 };
 
+/// Connections at once in the loaded cases (the figure); the unloaded cases use one.
 const CONNECTIONS: usize = 64;
 const REQUESTS: usize = 4000;
 const STREAMS: usize = 1000;
+const ALONE: usize = 300;
 
 async fn fake_chat(Json(body): Json<Value>) -> Response {
     if body["stream"].as_bool().unwrap_or(false) {
@@ -91,15 +93,15 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Latencies of `total` calls of `call` from `CONNECTIONS` concurrent tasks.
-async fn measure<F, Fut>(total: usize, call: F) -> Vec<Duration>
+/// Latencies of `total` calls of `call` from `connections` concurrent tasks.
+async fn measure<F, Fut>(connections: usize, total: usize, call: F) -> Vec<Duration>
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Duration> + Send,
 {
     let call = Arc::new(call);
-    let per = total / CONNECTIONS;
-    let tasks = (0..CONNECTIONS).map(|_| {
+    let per = total / connections;
+    let tasks = (0..connections).map(|_| {
         let call = call.clone();
         tokio::spawn(async move {
             let mut out = Vec::with_capacity(per);
@@ -205,36 +207,24 @@ fn main() {
         };
 
         // Warm both paths (connections, caches, prepared statements).
-        measure(
-            CONNECTIONS * 4,
-            call(direct_url.clone(), direct_body.clone(), None),
-        )
-        .await;
-        measure(
-            CONNECTIONS * 4,
-            call(router_url.clone(), body.clone(), Some(key.clone())),
-        )
-        .await;
+        let direct_call = || call(direct_url.clone(), direct_body.clone(), None);
+        let router_call = || call(router_url.clone(), body.clone(), Some(key.clone()));
+        measure(CONNECTIONS, CONNECTIONS * 4, direct_call()).await;
+        measure(CONNECTIONS, CONNECTIONS * 4, router_call()).await;
 
-        println!("| case (64 connections) | requests | p50 ms | p99 ms | mean ms |");
+        println!("| case | requests | p50 ms | p99 ms | mean ms |");
         println!("|---|---|---|---|---|");
-        let direct = measure(
-            REQUESTS,
-            call(direct_url.clone(), direct_body.clone(), None),
-        )
-        .await;
-        let routed = measure(
-            REQUESTS,
-            call(router_url.clone(), body.clone(), Some(key.clone())),
-        )
-        .await;
-        let (d50, d99) = row("chat, direct to the fake", &direct);
-        let (r50, r99) = row("chat, through the router", &routed);
-        println!(
-            "| router adds (p50 / p99) | | {:.2} | {:.2} | |",
-            r50 - d50,
-            r99 - d99
-        );
+        for (connections, total) in [(1, ALONE), (CONNECTIONS, REQUESTS)] {
+            let direct = measure(connections, total, direct_call()).await;
+            let routed = measure(connections, total, router_call()).await;
+            let (d50, d99) = row(&format!("chat, direct ({connections} conn.)"), &direct);
+            let (r50, r99) = row(&format!("chat, through the router ({connections} conn.)"), &routed);
+            println!(
+                "| router adds (p50 / p99), {connections} conn. | | {:.2} | {:.2} | |",
+                r50 - d50,
+                r99 - d99
+            );
+        }
 
         // Streaming: time to the first chunk.
         let stream_client = Client::builder()
@@ -262,15 +252,19 @@ fn main() {
                 }
             }
         };
-        let direct = measure(STREAMS, ttfb(direct_url, direct_body, None)).await;
-        let routed = measure(STREAMS, ttfb(router_url, body, Some(key))).await;
-        let (d50, d99) = row("stream, first chunk direct", &direct);
-        let (r50, r99) = row("stream, first chunk through the router", &routed);
-        println!(
-            "| router adds to the first chunk (p50 / p99) | | {:.2} | {:.2} | |",
-            r50 - d50,
-            r99 - d99
-        );
+        for (connections, total) in [(1, ALONE), (CONNECTIONS, STREAMS)] {
+            let direct = measure(connections, total, ttfb(direct_url.clone(), direct_body.clone(), None)).await;
+            let routed =
+                measure(connections, total, ttfb(router_url.clone(), body.clone(), Some(key.clone()))).await;
+            let (d50, d99) = row(&format!("stream, first chunk direct ({connections} conn.)"), &direct);
+            let (r50, r99) =
+                row(&format!("stream, first chunk through the router ({connections} conn.)"), &routed);
+            println!(
+                "| router adds to the first chunk (p50 / p99), {connections} conn. | | {:.2} | {:.2} | |",
+                r50 - d50,
+                r99 - d99
+            );
+        }
     });
     // Thousands of metered calls later, the ledger still balances.
     let report = rt
