@@ -27,8 +27,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/images/generations", post(images_generations))
+        .route("/v1/audio/speech", post(audio_speech))
         .route("/v1/models", get(models))
         .route_layer(Extension(RouteClass::Router))
+        // Anything else under /v1 is OpenAI's 404, not the web UI's page.
+        .route("/v1/{*rest}", axum::routing::any(unknown_endpoint))
         .route_layer(Extension(Policy::Person))
         .layer(axum::middleware::from_fn(openai_errors))
 }
@@ -183,6 +186,42 @@ async fn images_generations(
     }
 }
 
+async fn audio_speech(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: axum::body::Bytes,
+) -> Response {
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return openai_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not valid JSON: {e}"),
+                "invalid_request_error",
+                None,
+                None,
+            )
+        }
+    };
+    match router::audio_speech(&state, caller(&principal), body).await {
+        Ok(reply) => reply_response(reply),
+        Err(e) => router_error(e),
+    }
+}
+
+async fn unknown_endpoint(uri: axum::http::Uri) -> Response {
+    openai_error(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "the model router does not serve {} (docs/API-ROUTER.md)",
+            uri.path()
+        ),
+        "invalid_request_error",
+        Some("unknown_url"),
+        None,
+    )
+}
+
 async fn models(State(state): State<AppState>, principal: Principal) -> Response {
     match router::models(&state, &caller(&principal)).await {
         Ok(list) => Json(list).into_response(),
@@ -199,6 +238,21 @@ fn reply_response(reply: Reply) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                h.insert(USAGE_ID, v);
+            }
+            res
+        }
+        Reply::Binary {
+            request_id,
+            content_type,
+            body,
+        } => {
+            let mut res = Response::new(Body::from(body));
+            let h = res.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&content_type) {
+                h.insert(header::CONTENT_TYPE, v);
+            }
             if let Ok(v) = HeaderValue::from_str(&request_id) {
                 h.insert(USAGE_ID, v);
             }

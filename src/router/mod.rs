@@ -120,6 +120,12 @@ impl Caller {
 pub enum Reply {
     /// A whole JSON answer.
     Json { request_id: String, body: Bytes },
+    /// Bytes of another type (speech audio), as the upstream sent them.
+    Binary {
+        request_id: String,
+        content_type: String,
+        body: Bytes,
+    },
     /// Server-Sent Events, already framed (`data: …\n\n`), as they come.
     Stream {
         request_id: String,
@@ -236,6 +242,56 @@ struct Metering {
     attempts: i64,
 }
 
+/// The `model` field: a public model name.
+fn required_model(body: &serde_json::Map<String, Value>) -> Result<String, RouterError> {
+    body.get("model")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| RouterError::invalid("model", "model is required (a model's name)"))
+}
+
+/// The channels of `public` for `kind` that `caller` may call (403 for a key made for other
+/// models, 404 when none serves it).
+async fn channels_for(
+    state: &AppState,
+    caller: &Caller,
+    kind: ModelKind,
+    public: &str,
+) -> Result<Vec<Channel>, RouterError> {
+    caller.may_call(public)?;
+    let channels = registry::router_channels(state, kind, public).await?;
+    if channels.is_empty() {
+        return Err(RouterError::new(
+            ErrorCode::NotFound,
+            "invalid_request_error",
+            format!("The model `{public}` does not exist or you do not have access to it."),
+        )
+        .with_code("model_not_found"));
+    }
+    Ok(channels)
+}
+
+fn new_request(
+    state: &AppState,
+    caller: &Caller,
+    endpoint: &'static str,
+    public: &str,
+    stream: bool,
+) -> store::NewRequest {
+    store::NewRequest {
+        id: state.ids.new_id().to_string(),
+        user_id: caller.user_id.clone(),
+        api_key_id: caller.api_key_id.clone(),
+        endpoint,
+        public_model: public.to_string(),
+        stream,
+        instance_id: crate::instances::me().to_string(),
+        created_at: rfc3339(state.clock.now()),
+    }
+}
+
 /// `POST /v1/chat/completions`.
 #[tracing::instrument(skip(state, body), fields(user = %caller.user_id))]
 pub async fn chat_completions(
@@ -247,13 +303,7 @@ pub async fn chat_completions(
     let Value::Object(mut body) = body else {
         return Err(RouterError::invalid("body", "the body is a JSON object"));
     };
-    let public = body
-        .get("model")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .ok_or_else(|| RouterError::invalid("model", "model is required (a model's name)"))?
-        .to_string();
+    let public = required_model(&body)?;
     let messages = match body.get("messages") {
         Some(Value::Array(m)) if !m.is_empty() => m.clone(),
         _ => {
@@ -290,16 +340,7 @@ pub async fn chat_completions(
             .and_then(Value::as_bool)
             .unwrap_or(false);
 
-    caller.may_call(&public)?;
-    let channels = registry::router_channels(state, ModelKind::Llm, &public).await?;
-    if channels.is_empty() {
-        return Err(RouterError::new(
-            ErrorCode::NotFound,
-            "invalid_request_error",
-            format!("The model `{public}` does not exist or you do not have access to it."),
-        )
-        .with_code("model_not_found"));
-    }
+    let channels = channels_for(state, &caller, ModelKind::Llm, &public).await?;
     let cap = max_tokens.unwrap_or_else(|| {
         channels[0]
             .model
@@ -323,16 +364,7 @@ pub async fn chat_completions(
         })
         .max()
         .unwrap_or(0);
-    let new = store::NewRequest {
-        id: state.ids.new_id().to_string(),
-        user_id: caller.user_id.clone(),
-        api_key_id: caller.api_key_id.clone(),
-        endpoint: "chat.completions",
-        public_model: public.clone(),
-        stream,
-        instance_id: crate::instances::me().to_string(),
-        created_at: rfc3339(state.clock.now()),
-    };
+    let new = new_request(state, &caller, "chat.completions", &public, stream);
     let mut metering = open(
         state,
         &new,
@@ -344,7 +376,14 @@ pub async fn chat_completions(
     metering.started = started;
 
     if stream {
-        body.insert("stream_options".into(), json!({"include_usage": true}));
+        // Ask for the usage chunk, keeping whatever other stream options the client sent.
+        let options = body.entry("stream_options").or_insert_with(|| json!({}));
+        match options {
+            Value::Object(o) => {
+                o.insert("include_usage".into(), Value::Bool(true));
+            }
+            other => *other = json!({"include_usage": true}),
+        }
     }
     let prompt_text = message_text(&messages);
     let order = state
@@ -358,7 +397,7 @@ pub async fn chat_completions(
         &order,
         &mut body,
         "chat/completions",
-        stream,
+        if stream { Expect::Stream } else { Expect::Json },
     )
     .await?;
     match answered {
@@ -382,6 +421,11 @@ pub async fn chat_completions(
                 body: answer,
             })
         }
+        Answered::Binary(..) => Err(RouterError::new(
+            ErrorCode::UpstreamFailed,
+            "api_error",
+            "the upstream answered a chat completion with bytes that are not JSON",
+        )),
         Answered::Stream(events, first) => {
             let (tx, rx) = mpsc::channel(64);
             let request_id = metering.request_id.clone();
@@ -418,13 +462,7 @@ pub async fn images_generations(
     let Value::Object(mut body) = body else {
         return Err(RouterError::invalid("body", "the body is a JSON object"));
     };
-    let public = body
-        .get("model")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .ok_or_else(|| RouterError::invalid("model", "model is required (a model's name)"))?
-        .to_string();
+    let public = required_model(&body)?;
     if body
         .get("prompt")
         .and_then(Value::as_str)
@@ -447,31 +485,13 @@ pub async fn images_generations(
             }
         },
     };
-    caller.may_call(&public)?;
-    let channels = registry::router_channels(state, ModelKind::Image, &public).await?;
-    if channels.is_empty() {
-        return Err(RouterError::new(
-            ErrorCode::NotFound,
-            "invalid_request_error",
-            format!("The model `{public}` does not exist or you do not have access to it."),
-        )
-        .with_code("model_not_found"));
-    }
+    let channels = channels_for(state, &caller, ModelKind::Image, &public).await?;
     let estimate = channels
         .iter()
         .map(|c| c.model.credits_cost.saturating_mul(n))
         .max()
         .unwrap_or(0);
-    let new = store::NewRequest {
-        id: state.ids.new_id().to_string(),
-        user_id: caller.user_id.clone(),
-        api_key_id: caller.api_key_id.clone(),
-        endpoint: "images.generations",
-        public_model: public.clone(),
-        stream: false,
-        instance_id: crate::instances::me().to_string(),
-        created_at: rfc3339(state.clock.now()),
-    };
+    let new = new_request(state, &caller, "images.generations", &public, false);
     let mut metering = open(
         state,
         &new,
@@ -492,7 +512,7 @@ pub async fn images_generations(
         &order,
         &mut body,
         "images/generations",
-        false,
+        Expect::Json,
     )
     .await?;
     let Answered::Whole(answer) = answered else {
@@ -531,6 +551,107 @@ pub async fn images_generations(
     })
 }
 
+/// The longest text one speech request may read (OpenAI's limit).
+const MAX_SPEECH_CHARS: usize = 4096;
+
+/// `POST /v1/audio/speech`: the audio of `input`, priced per 1,000 characters (`credits_cost`
+/// of a `tts` model), so the hold is the exact cost, settled once the audio arrived. The row
+/// counts the characters as its input (`prompt_tokens`).
+#[tracing::instrument(skip(state, body), fields(user = %caller.user_id))]
+pub async fn audio_speech(
+    state: &AppState,
+    caller: Caller,
+    body: Value,
+) -> Result<Reply, RouterError> {
+    let started = Instant::now();
+    let Value::Object(mut body) = body else {
+        return Err(RouterError::invalid("body", "the body is a JSON object"));
+    };
+    let public = required_model(&body)?;
+    let chars = match body.get("input").and_then(Value::as_str) {
+        Some(t) if !t.trim().is_empty() && t.chars().count() <= MAX_SPEECH_CHARS => {
+            t.chars().count() as i64
+        }
+        _ => {
+            return Err(RouterError::invalid(
+                "input",
+                format!("input is the text to read, 1 to {MAX_SPEECH_CHARS} characters"),
+            ))
+        }
+    };
+    if body
+        .get("voice")
+        .and_then(Value::as_str)
+        .is_none_or(|v| v.trim().is_empty())
+    {
+        return Err(RouterError::invalid(
+            "voice",
+            "voice is required (e.g. alloy)",
+        ));
+    }
+    let channels = channels_for(state, &caller, ModelKind::Tts, &public).await?;
+    let cost_at = |price: i64| tokens::credits(chars, 0, price, 0);
+    let estimate = channels
+        .iter()
+        .map(|c| cost_at(c.model.credits_cost))
+        .max()
+        .unwrap_or(0);
+    let new = new_request(state, &caller, "audio.speech", &public, false);
+    let mut metering = open(
+        state,
+        &new,
+        estimate,
+        &channels[0],
+        caller.limits.credit_budget,
+    )
+    .await?;
+    metering.started = started;
+    let order = state
+        .router
+        .breakers
+        .order(channels, &mut rand::rng(), Instant::now());
+    let (channel, answered) = call_channels(
+        state,
+        &mut metering,
+        &public,
+        &order,
+        &mut body,
+        "audio/speech",
+        Expect::Audio,
+    )
+    .await?;
+    let Answered::Binary(content_type, audio) = answered else {
+        return Err(RouterError::new(
+            ErrorCode::Internal,
+            "api_error",
+            "a speech answer was not audio",
+        ));
+    };
+    let usage = Usage {
+        prompt: chars,
+        completion: 0,
+        estimated: false,
+    };
+    let cost = cost_at(channel.model.credits_cost);
+    finish(
+        state,
+        &metering,
+        &channel,
+        "completed",
+        Some(usage),
+        Some(cost),
+        200,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Reply::Binary {
+        request_id: metering.request_id,
+        content_type,
+        body: audio,
+    })
+}
+
 /// Credits for a call's tokens at the channel's prices (per 1,000 tokens).
 fn token_cost(channel: &Channel, u: Usage) -> i64 {
     tokens::credits(
@@ -552,7 +673,7 @@ async fn call_channels(
     order: &[Channel],
     body: &mut serde_json::Map<String, Value>,
     path: &str,
-    stream: bool,
+    expect: Expect,
 ) -> Result<(Channel, Answered), RouterError> {
     let lone = order.len() == 1;
     let mut last_failure: Option<Failure> = None;
@@ -571,7 +692,7 @@ async fn call_channels(
                 "model".into(),
                 Value::String(channel.model.model_name.clone()),
             );
-            match send(state, channel, path, body, stream).await {
+            match send(state, channel, path, body, expect).await {
                 Ok(answered) => {
                     state.router.breakers.succeeded(&channel.model.id);
                     return Ok((channel.clone(), answered));
@@ -920,8 +1041,21 @@ type EventStream = std::pin::Pin<
     >,
 >;
 
+/// What an attempt reads from the upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A whole JSON answer.
+    Json,
+    /// Server-Sent Events.
+    Stream,
+    /// Audio bytes (speech).
+    Audio,
+}
+
 enum Answered {
     Whole(Bytes),
+    /// Bytes that are not JSON, with their content type.
+    Binary(String, Bytes),
     /// The stream, and its first event (already read: the stream has started).
     Stream(EventStream, eventsource_stream::Event),
 }
@@ -932,8 +1066,9 @@ async fn send(
     channel: &Channel,
     path: &str,
     body: &serde_json::Map<String, Value>,
-    stream: bool,
+    expect: Expect,
 ) -> Result<Answered, Failure> {
+    let stream = expect == Expect::Stream;
     let timeouts = state.config.router;
     let url = format!("{}/{path}", channel.target.base_url.trim_end_matches('/'));
     let mut request = state.router.http.post(&url).json(body);
@@ -983,6 +1118,12 @@ async fn send(
         });
     }
     if !stream {
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let mut body = Vec::new();
         let mut chunks = response.bytes_stream();
         loop {
@@ -999,6 +1140,16 @@ async fn send(
                     }
                 }
             }
+        }
+        if expect == Expect::Audio {
+            return if !body.is_empty() && !content_type.contains("json") {
+                Ok(Answered::Binary(content_type, Bytes::from(body)))
+            } else {
+                Err(Failure::retryable(format!(
+                    "the answer is not audio ({content_type}, {} bytes)",
+                    body.len()
+                )))
+            };
         }
         return match serde_json::from_slice::<Value>(&body) {
             // A chat completion has choices, an image generation data.

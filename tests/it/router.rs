@@ -527,6 +527,17 @@ async fn models_lists_public_names_and_errors_are_in_openais_shape() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "model_not_found");
+    let res =
+        t.s.client
+            .post(t.s.url("/v1/embeddings"))
+            .bearer_auth(&t.key)
+            .json(&json!({"model": "team-chat", "input": "x"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unknown_url");
     let res = t.post(&json!({"model": "team-chat"})).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = res.json().await.unwrap();
@@ -1276,4 +1287,53 @@ async fn a_linked_desktop_calls_the_teams_models_on_the_teams_credits() {
         .cloned()
         .unwrap();
     assert_eq!(provider["enabled"], false, "{provider}");
+}
+
+/// Speech through the router: the audio passes through with its type, charged per character
+/// exactly (the hold is the cost); an upstream that answers JSON instead of audio is a failure
+/// that falls back, and is free.
+#[tokio::test]
+async fn speech_is_charged_per_character_and_passes_the_audio_through() {
+    let t = setup(&[], 100).await;
+    let (base, seen) = fake_openai::start().await;
+    for (model, priority) in [("tts-json", 5), ("tts-ok", 0)] {
+        let input: registry::NewModel = serde_json::from_value(json!({
+            "name": format!("Fake {model}"), "model_name": model, "provider": format!("Voices {model}"),
+            "api_base": base, "kind": "tts", "credits_cost": 1000,
+            "public_name": "team-voice", "route_priority": priority
+        }))
+        .unwrap();
+        registry::create_model(&t.s.state, input).await.unwrap();
+    }
+    let res =
+        t.s.client
+            .post(t.s.url("/v1/audio/speech"))
+            .bearer_auth(&t.key)
+            .json(&json!({"model": "team-voice", "input": "Hello there", "voice": "alloy"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "audio/mpeg");
+    let id = usage_id(&res);
+    let audio = res.bytes().await.unwrap();
+    assert!(audio.starts_with(b"ID3"), "{audio:?}");
+    assert_eq!((seen.calls("tts-json"), seen.calls("tts-ok")), (1, 1));
+    let row = t.row(&id).await;
+    assert_eq!(row["endpoint"], "audio.speech");
+    assert_eq!(row["prompt_tokens"], 11, "11 characters");
+    assert_eq!(row["credits"], 11, "1,000 credits per 1,000 characters");
+    assert_eq!(t.balance().await, (89, 0));
+    let res =
+        t.s.client
+            .post(t.s.url("/v1/audio/speech"))
+            .bearer_auth(&t.key)
+            .json(&json!({"model": "team-voice", "input": "Hi"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "voice");
+    t.assert_reconciles().await;
 }

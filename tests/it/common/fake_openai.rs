@@ -231,12 +231,27 @@ async fn images(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
     Json(json!({"created": 1_765_000_000, "data": data})).into_response()
 }
 
+/// `/v1/audio/speech`: `tts-ok` answers MP3-looking bytes; `tts-json` answers JSON (not audio).
+async fn speech(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    *seen.calls.lock().unwrap().entry(model.clone()).or_default() += 1;
+    *seen.last.lock().unwrap() = body.clone();
+    if model == "tts-json" {
+        return Json(json!({"oops": true})).into_response();
+    }
+    Response::builder()
+        .header(header::CONTENT_TYPE, "audio/mpeg")
+        .body(Body::from(format!("ID3 fake mp3 of {}", body["input"])))
+        .unwrap()
+}
+
 /// Starts the fake: its base URL (`http://127.0.0.1:PORT/v1`) and what it saw.
 pub async fn start() -> (String, Seen) {
     let seen = Seen::default();
     let app = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/images/generations", post(images))
+        .route("/v1/audio/speech", post(speech))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
