@@ -140,12 +140,14 @@ fn caller(p: &Principal) -> Caller {
     }
 }
 
-async fn chat_completions(
-    State(state): State<AppState>,
-    principal: Principal,
-    body: axum::body::Bytes,
-) -> Response {
-    let body: Value = match serde_json::from_slice(&body) {
+/// Reads a `/v1` body as JSON (OpenAI's 400 otherwise), hands it to the router and answers its
+/// reply or error.
+async fn answer<F, Fut>(body: &[u8], call: F) -> Response
+where
+    F: FnOnce(Value) -> Fut,
+    Fut: std::future::Future<Output = Result<Reply, RouterError>>,
+{
+    let body: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
             return openai_error(
@@ -157,10 +159,21 @@ async fn chat_completions(
             )
         }
     };
-    match router::chat_completions(&state, caller(&principal), body).await {
+    match call(body).await {
         Ok(reply) => reply_response(reply),
         Err(e) => router_error(e),
     }
+}
+
+async fn chat_completions(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: axum::body::Bytes,
+) -> Response {
+    answer(&body, |b| {
+        router::chat_completions(&state, caller(&principal), b)
+    })
+    .await
 }
 
 async fn images_generations(
@@ -168,22 +181,10 @@ async fn images_generations(
     principal: Principal,
     body: axum::body::Bytes,
 ) -> Response {
-    let body: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return openai_error(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not valid JSON: {e}"),
-                "invalid_request_error",
-                None,
-                None,
-            )
-        }
-    };
-    match router::images_generations(&state, caller(&principal), body).await {
-        Ok(reply) => reply_response(reply),
-        Err(e) => router_error(e),
-    }
+    answer(&body, |b| {
+        router::images_generations(&state, caller(&principal), b)
+    })
+    .await
 }
 
 async fn audio_speech(
@@ -191,22 +192,10 @@ async fn audio_speech(
     principal: Principal,
     body: axum::body::Bytes,
 ) -> Response {
-    let body: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return openai_error(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not valid JSON: {e}"),
-                "invalid_request_error",
-                None,
-                None,
-            )
-        }
-    };
-    match router::audio_speech(&state, caller(&principal), body).await {
-        Ok(reply) => reply_response(reply),
-        Err(e) => router_error(e),
-    }
+    answer(&body, |b| {
+        router::audio_speech(&state, caller(&principal), b)
+    })
+    .await
 }
 
 async fn unknown_endpoint(uri: axum::http::Uri) -> Response {

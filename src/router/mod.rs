@@ -365,16 +365,6 @@ pub async fn chat_completions(
         .max()
         .unwrap_or(0);
     let new = new_request(state, &caller, "chat.completions", &public, stream);
-    let mut metering = open(
-        state,
-        &new,
-        estimate,
-        &channels[0],
-        caller.limits.credit_budget,
-    )
-    .await?;
-    metering.started = started;
-
     if stream {
         // Ask for the usage chunk, keeping whatever other stream options the client sent.
         let options = body.entry("stream_options").or_insert_with(|| json!({}));
@@ -386,18 +376,16 @@ pub async fn chat_completions(
         }
     }
     let prompt_text = message_text(&messages);
-    let order = state
-        .router
-        .breakers
-        .order(channels, &mut rand::rng(), Instant::now());
-    let (channel, answered) = call_channels(
+    let (metering, channel, answered) = hold_and_call(
         state,
-        &mut metering,
-        &public,
-        &order,
+        &caller,
+        new,
+        estimate,
+        channels,
         &mut body,
         "chat/completions",
         if stream { Expect::Stream } else { Expect::Json },
+        started,
     )
     .await?;
     match answered {
@@ -492,27 +480,16 @@ pub async fn images_generations(
         .max()
         .unwrap_or(0);
     let new = new_request(state, &caller, "images.generations", &public, false);
-    let mut metering = open(
+    let (metering, channel, answered) = hold_and_call(
         state,
-        &new,
+        &caller,
+        new,
         estimate,
-        &channels[0],
-        caller.limits.credit_budget,
-    )
-    .await?;
-    metering.started = started;
-    let order = state
-        .router
-        .breakers
-        .order(channels, &mut rand::rng(), Instant::now());
-    let (channel, answered) = call_channels(
-        state,
-        &mut metering,
-        &public,
-        &order,
+        channels,
         &mut body,
         "images/generations",
         Expect::Json,
+        started,
     )
     .await?;
     let Answered::Whole(answer) = answered else {
@@ -597,27 +574,16 @@ pub async fn audio_speech(
         .max()
         .unwrap_or(0);
     let new = new_request(state, &caller, "audio.speech", &public, false);
-    let mut metering = open(
+    let (metering, channel, answered) = hold_and_call(
         state,
-        &new,
+        &caller,
+        new,
         estimate,
-        &channels[0],
-        caller.limits.credit_budget,
-    )
-    .await?;
-    metering.started = started;
-    let order = state
-        .router
-        .breakers
-        .order(channels, &mut rand::rng(), Instant::now());
-    let (channel, answered) = call_channels(
-        state,
-        &mut metering,
-        &public,
-        &order,
+        channels,
         &mut body,
         "audio/speech",
         Expect::Audio,
+        started,
     )
     .await?;
     let Answered::Binary(content_type, audio) = answered else {
@@ -650,6 +616,46 @@ pub async fn audio_speech(
         content_type,
         body: audio,
     })
+}
+
+/// Opens the request's row with its hold, then tries the channels in the breaker's order: the
+/// metering, the channel that answered, and its answer.
+#[allow(clippy::too_many_arguments)]
+async fn hold_and_call(
+    state: &AppState,
+    caller: &Caller,
+    new: store::NewRequest,
+    estimate: i64,
+    channels: Vec<Channel>,
+    body: &mut serde_json::Map<String, Value>,
+    path: &str,
+    expect: Expect,
+    started: Instant,
+) -> Result<(Metering, Channel, Answered), RouterError> {
+    let mut metering = open(
+        state,
+        &new,
+        estimate,
+        &channels[0],
+        caller.limits.credit_budget,
+    )
+    .await?;
+    metering.started = started;
+    let order = state
+        .router
+        .breakers
+        .order(channels, &mut rand::rng(), Instant::now());
+    let (channel, answered) = call_channels(
+        state,
+        &mut metering,
+        &new.public_model,
+        &order,
+        body,
+        path,
+        expect,
+    )
+    .await?;
+    Ok((metering, channel, answered))
 }
 
 /// Credits for a call's tokens at the channel's prices (per 1,000 tokens).

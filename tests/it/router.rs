@@ -41,14 +41,12 @@ async fn setup(channels: &[(&str, i64)], credits: i64) -> Setup {
     .await;
     let (user, session) = s.register("ann").await;
     for (model, priority) in channels {
-        let input: registry::NewModel = serde_json::from_value(json!({
+        add_model(&s.state, json!({
             "name": format!("Fake {model}"), "model_name": model, "provider": format!("Fake {model}"),
             "api_base": base, "api_key": "sk-fake-upstream", "kind": "llm",
             "credits_cost": 1000, "output_credits_cost": 2000,
             "public_name": "team-chat", "route_priority": priority
-        }))
-        .unwrap();
-        registry::create_model(&s.state, input).await.unwrap();
+        })).await;
     }
     if credits > 0 {
         ledger::grant(
@@ -79,6 +77,12 @@ async fn setup(channels: &[(&str, i64)], credits: i64) -> Setup {
         user,
         session,
     }
+}
+
+/// Registers a model from its `POST /api/v1/models` body.
+async fn add_model(state: &storyloom::AppState, body: Value) -> registry::Model {
+    let input: registry::NewModel = serde_json::from_value(body).unwrap();
+    registry::create_model(state, input).await.unwrap()
 }
 
 fn chat_body(stream: bool, include_usage: bool) -> Value {
@@ -550,13 +554,11 @@ async fn images_are_charged_per_image_returned_after_a_fallback() {
     let t = setup(&[], 100).await;
     let (base, _) = fake_openai::start().await;
     for (model, priority) in [("img-500", 5), ("img-ok", 0)] {
-        let input: registry::NewModel = serde_json::from_value(json!({
+        add_model(&t.s.state, json!({
             "name": format!("Fake {model}"), "model_name": model, "provider": format!("Images {model}"),
             "api_base": base, "kind": "image", "credits_cost": 4,
             "public_name": "team-image", "route_priority": priority
-        }))
-        .unwrap();
-        registry::create_model(&t.s.state, input).await.unwrap();
+        })).await;
     }
     let res =
         t.s.client
@@ -612,12 +614,10 @@ async fn the_official_openai_client_and_curl_work_against_the_router() {
     };
     let t = setup(&[("ok", 0)], 1000).await;
     let (base, _) = fake_openai::start().await;
-    let input: registry::NewModel = serde_json::from_value(json!({
+    add_model(&t.s.state, json!({
         "name": "Fake images", "model_name": "img-ok", "provider": "Fake images", "api_base": base,
         "kind": "image", "credits_cost": 4, "public_name": "team-image"
-    }))
-    .unwrap();
-    registry::create_model(&t.s.state, input).await.unwrap();
+    })).await;
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/router/openai_client.py");
     let run = tokio::process::Command::new(&python)
@@ -715,13 +715,15 @@ async fn a_server_killed_during_streams_leaves_one_closed_row_per_request_and_no
         let user = storyloom::accounts::create_user(&state, "kim", false)
             .await
             .unwrap();
-        let input: registry::NewModel = serde_json::from_value(json!({
-            "name": "Fake slow", "model_name": "slow", "provider": "Fake", "api_base": base,
-            "api_key": "sk-fake-upstream", "kind": "llm", "credits_cost": 1000,
-            "output_credits_cost": 2000, "public_name": "team-chat"
-        }))
-        .unwrap();
-        registry::create_model(&state, input).await.unwrap();
+        add_model(
+            &state,
+            json!({
+                "name": "Fake slow", "model_name": "slow", "provider": "Fake", "api_base": base,
+                "api_key": "sk-fake-upstream", "kind": "llm", "credits_cost": 1000,
+                "output_credits_cost": 2000, "public_name": "team-chat"
+            }),
+        )
+        .await;
         ledger::grant(&state, &user, 10_000, GrantKind::Grant, None, "test")
             .await
             .unwrap();
@@ -817,12 +819,10 @@ async fn a_server_killed_during_streams_leaves_one_closed_row_per_request_and_no
 async fn a_key_made_with_models_a_rate_and_a_budget_keeps_to_them() {
     let t = setup(&[("ok", 0)], 10_000).await;
     let (base, _) = fake_openai::start().await;
-    let other: registry::NewModel = serde_json::from_value(json!({
+    add_model(&t.s.state, json!({
         "name": "Other", "model_name": "ok", "provider": "Other", "api_base": base,
         "kind": "llm", "credits_cost": 1000, "output_credits_cost": 2000, "public_name": "other-chat"
-    }))
-    .unwrap();
-    registry::create_model(&t.s.state, other).await.unwrap();
+    })).await;
     let (_, session) = t.s.register("bob").await;
     // Bo's own key, made over HTTP. A model the router does not serve is refused, named.
     let make = |body: Value| {
@@ -920,12 +920,10 @@ async fn a_key_made_with_models_a_rate_and_a_budget_keeps_to_them() {
 async fn statistics_count_the_usage_rows_by_model_person_and_hour() {
     let t = setup(&[("ok", 0)], 1000).await;
     let (base, _) = fake_openai::start().await;
-    let images: registry::NewModel = serde_json::from_value(json!({
+    add_model(&t.s.state, json!({
         "name": "Fake images", "model_name": "img-ok", "provider": "Fake images", "api_base": base,
         "kind": "image", "credits_cost": 4, "public_name": "team-image", "category": "image"
-    }))
-    .unwrap();
-    registry::create_model(&t.s.state, images).await.unwrap();
+    })).await;
     for _ in 0..2 {
         assert_eq!(
             t.post(&chat_body(false, false)).await.status(),
@@ -1022,12 +1020,14 @@ async fn live_topics_over_a_websocket_opened_with_a_ticket() {
     use tokio_tungstenite::tungstenite::Message;
     let t = setup(&[("ok", 0)], 1000).await;
     let (base, _) = fake_openai::start().await;
-    let broken: registry::NewModel = serde_json::from_value(json!({
-        "name": "Broken", "model_name": "error500", "provider": "Broken", "api_base": base,
-        "kind": "llm", "credits_cost": 1, "output_credits_cost": 1, "public_name": "broken"
-    }))
-    .unwrap();
-    registry::create_model(&t.s.state, broken).await.unwrap();
+    add_model(
+        &t.s.state,
+        json!({
+            "name": "Broken", "model_name": "error500", "provider": "Broken", "api_base": base,
+            "kind": "llm", "credits_cost": 1, "output_credits_cost": 1, "public_name": "broken"
+        }),
+    )
+    .await;
     let ticket = || async {
         let (status, body) =
             t.s.call(
@@ -1297,13 +1297,11 @@ async fn speech_is_charged_per_character_and_passes_the_audio_through() {
     let t = setup(&[], 100).await;
     let (base, seen) = fake_openai::start().await;
     for (model, priority) in [("tts-json", 5), ("tts-ok", 0)] {
-        let input: registry::NewModel = serde_json::from_value(json!({
+        add_model(&t.s.state, json!({
             "name": format!("Fake {model}"), "model_name": model, "provider": format!("Voices {model}"),
             "api_base": base, "kind": "tts", "credits_cost": 1000,
             "public_name": "team-voice", "route_priority": priority
-        }))
-        .unwrap();
-        registry::create_model(&t.s.state, input).await.unwrap();
+        })).await;
     }
     let res =
         t.s.client

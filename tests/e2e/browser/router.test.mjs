@@ -77,6 +77,12 @@ after(async () => {
   await browser?.close();
 });
 
+/** With STORYLOOM_SCREENSHOTS=dir, saves what the page looks like there (for a person to look at). */
+async function shoot(page, name) {
+  const dir = process.env.STORYLOOM_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+}
+
 test('model router: catalog, streamed playground with its charge, Stop, usage, key limits', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const dir = makeDataDir();
   const upstream = await startFakeUpstream();
@@ -141,6 +147,7 @@ test('model router: catalog, streamed playground with its charge, Stop, usage, k
     await expectPoll(() => answer.textContent(), PIECES.join(''), 'the whole answer');
     // Then the usage row: the tokens the upstream reported, and what they cost.
     await expectPoll(() => page.getByTestId('playground-tokens').textContent(), /12 in · 3 out/, 'the tokens of the usage row');
+    await shoot(page, 'router-models');
     await expectPoll(() => page.getByTestId('playground-credits').textContent(), `${CHARGE} credits`, 'the credits charged');
     assert.equal(upstream.requests.at(-1).body.max_tokens, 50, 'the upstream was asked for 50 tokens at most');
     const balance = await api(server, 'GET', '/api/v1/billing/balance', undefined, auth);
@@ -165,6 +172,7 @@ test('model router: catalog, streamed playground with its charge, Stop, usage, k
     await expectPoll(() => page.getByTestId('usage-chart').getAttribute('data-bars'), '29', 'the week in 6-hour bars');
     await expectPoll(() => page.getByTestId('usage-by-model').textContent(), /team-chat/, 'usage by model');
     await expectPoll(() => page.getByTestId('usage-leaderboard').textContent(), /team-chat/, 'the leaderboard');
+    await shoot(page, 'router-usage');
     const ends = await expectPoll(
       () => page.getByTestId('usage-request-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-end'))),
       (e) => e.length === 3,
