@@ -392,18 +392,7 @@ pub async fn chat_completions(
         Answered::Whole(answer) => {
             let usage = answer_usage(&answer, &prompt_text);
             let cost = token_cost(&channel, usage);
-            finish(
-                state,
-                &metering,
-                &channel,
-                "completed",
-                Some(usage),
-                Some(cost),
-                200,
-                None,
-                None,
-            )
-            .await?;
+            settle_completed(state, &metering, &channel, usage, cost).await?;
             Ok(Reply::Json {
                 request_id: metering.request_id,
                 body: answer,
@@ -510,18 +499,7 @@ pub async fn images_generations(
         estimated: false,
     };
     let cost = images.saturating_mul(channel.model.credits_cost);
-    finish(
-        state,
-        &metering,
-        &channel,
-        "completed",
-        Some(usage),
-        Some(cost),
-        200,
-        None,
-        None,
-    )
-    .await?;
+    settle_completed(state, &metering, &channel, usage, cost).await?;
     Ok(Reply::Json {
         request_id: metering.request_id,
         body: answer,
@@ -599,18 +577,7 @@ pub async fn audio_speech(
         estimated: false,
     };
     let cost = cost_at(channel.model.credits_cost);
-    finish(
-        state,
-        &metering,
-        &channel,
-        "completed",
-        Some(usage),
-        Some(cost),
-        200,
-        None,
-        None,
-    )
-    .await?;
+    settle_completed(state, &metering, &channel, usage, cost).await?;
     Ok(Reply::Binary {
         request_id: metering.request_id,
         content_type,
@@ -920,6 +887,28 @@ fn answer_usage(answer: &[u8], prompt_text: &str) -> Usage {
             }
         }
     }
+}
+
+/// A whole answer arrived: settles `cost` and finishes the row as `completed`.
+async fn settle_completed(
+    state: &AppState,
+    m: &Metering,
+    channel: &Channel,
+    usage: Usage,
+    cost: i64,
+) -> Result<i64, RouterError> {
+    finish(
+        state,
+        m,
+        channel,
+        "completed",
+        Some(usage),
+        Some(cost),
+        200,
+        None,
+        None,
+    )
+    .await
 }
 
 /// Settles the hold for `cost` (None: voids it) and finishes the row, in one transaction.
