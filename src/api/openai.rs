@@ -3,7 +3,7 @@
 //! these routes, the extractors' included, into OpenAI's error shape (one layer, [`openai_errors`]).
 use axum::{
     body::Body,
-    extract::{Path, Query, Request, State},
+    extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -16,18 +16,27 @@ use serde_json::{json, Value};
 use super::{access::Policy, error::ApiError, limits::RouteClass, principal::Principal};
 use crate::{
     auth::Credential,
-    router::{self, stats::Period, Caller, Reply, RouterError, UsageRow},
+    router::{self, stats::Period, AudioUpload, Caller, Reply, RouterError, UsageRow},
     AppState,
 };
 
 /// The header carrying the router's id for the request (its usage row).
 const USAGE_ID: &str = "x-usage-id";
+/// Room for a transcription form's text fields beside its file.
+const UPLOAD_FIELDS_BYTES: usize = 256 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/images/generations", post(images_generations))
         .route("/v1/audio/speech", post(audio_speech))
+        .route(
+            "/v1/audio/transcriptions",
+            post(audio_transcriptions).layer(DefaultBodyLimit::max(
+                router::MAX_TRANSCRIPTION_BYTES + UPLOAD_FIELDS_BYTES,
+            )),
+        )
+        .route("/v1/embeddings", post(embeddings))
         .route("/v1/models", get(models))
         .route_layer(Extension(RouteClass::Router))
         // Anything else under /v1 is OpenAI's 404, not the web UI's page.
@@ -187,6 +196,14 @@ async fn images_generations(
     .await
 }
 
+async fn embeddings(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: axum::body::Bytes,
+) -> Response {
+    answer(&body, |b| router::embeddings(&state, caller(&principal), b)).await
+}
+
 async fn audio_speech(
     State(state): State<AppState>,
     principal: Principal,
@@ -196,6 +213,75 @@ async fn audio_speech(
         router::audio_speech(&state, caller(&principal), b)
     })
     .await
+}
+
+async fn audio_transcriptions(
+    State(state): State<AppState>,
+    principal: Principal,
+    request: Request,
+) -> Response {
+    let upload = match read_upload(request, &state).await {
+        Ok(upload) => upload,
+        Err(response) => return response,
+    };
+    match router::audio_transcriptions(&state, caller(&principal), upload).await {
+        Ok(reply) => reply_response(reply),
+        Err(e) => router_error(e),
+    }
+}
+
+/// Reads a transcription's multipart form: the `file` and every text field (OpenAI's 400 or 413
+/// when the body is not such a form).
+async fn read_upload(request: Request, state: &AppState) -> Result<AudioUpload, Response> {
+    let bad = |status: StatusCode, message: String, param: Option<&str>| {
+        openai_error(status, &message, "invalid_request_error", None, param)
+    };
+    let mut form = Multipart::from_request(request, state).await.map_err(|e| {
+        bad(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a multipart form with the audio in `file`: {e}"),
+            None,
+        )
+    })?;
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            bad(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the audio file is larger than {} MB",
+                    router::MAX_TRANSCRIPTION_BYTES / (1024 * 1024)
+                ),
+                Some("file"),
+            )
+        } else {
+            bad(
+                StatusCode::BAD_REQUEST,
+                format!("malformed multipart body: {}", e.body_text()),
+                None,
+            )
+        }
+    };
+    let mut upload = AudioUpload::default();
+    while let Some(field) = form.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            upload.file_name = field
+                .file_name()
+                .and_then(|n| n.rsplit(['/', '\\']).next())
+                .filter(|n| !n.is_empty())
+                .unwrap_or("audio")
+                .to_string();
+            upload.content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            upload.audio = field.bytes().await.map_err(broken)?;
+        } else {
+            let value = field.text().await.map_err(broken)?;
+            upload.fields.push((name, value));
+        }
+    }
+    Ok(upload)
 }
 
 async fn unknown_endpoint(uri: axum::http::Uri) -> Response {

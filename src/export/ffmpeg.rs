@@ -288,6 +288,33 @@ pub struct Probe {
     pub raw: Value,
 }
 
+/// How long a media file plays, in seconds (audio alone is fine: the model router prices
+/// transcriptions by it).
+pub fn media_duration(tools: &Tools, file: &Path) -> Result<f64, ToolError> {
+    let out = Command::new(&tools.ffprobe)
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "default=noprint_wrappers=1:nokey=1",
+        ])
+        .arg(file)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| ToolError::Probe(e.to_string()))?;
+    if !out.status.success() {
+        return Err(ToolError::Probe(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .parse::<f64>()
+        .map_err(|_| ToolError::Probe(format!("no duration in {:?}", text.trim())))
+}
+
 pub fn probe(tools: &Tools, file: &Path) -> Result<Probe, ToolError> {
     let out = Command::new(&tools.ffprobe)
         .args([

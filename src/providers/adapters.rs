@@ -51,6 +51,8 @@ pub enum ModelKind {
     Video,
     Tts,
     Asr,
+    /// Text to vectors: served through the model router only (`/v1/embeddings`).
+    Embedding,
 }
 
 impl ModelKind {
@@ -61,6 +63,7 @@ impl ModelKind {
             Self::Video => "video",
             Self::Tts => "tts",
             Self::Asr => "asr",
+            Self::Embedding => "embedding",
         }
     }
 }

@@ -67,6 +67,7 @@ impl PriceUnit {
             ModelKind::Video => Self::Second,
             ModelKind::Tts => Self::KiloChars,
             ModelKind::Asr => Self::Minute,
+            ModelKind::Embedding => Self::KiloTokens,
         }
     }
 }
@@ -125,6 +126,8 @@ impl DefaultModels {
             ModelKind::Video => self.video.as_ref(),
             ModelKind::Tts => self.tts.as_ref(),
             ModelKind::Asr => self.asr.as_ref(),
+            // Embeddings serve the model router only; the studio has no default for them.
+            ModelKind::Embedding => None,
         }
     }
 }
@@ -144,6 +147,7 @@ pub fn kind_name(kind: ModelKind) -> &'static str {
         ModelKind::Video => "video",
         ModelKind::Tts => "tts",
         ModelKind::Asr => "asr",
+        ModelKind::Embedding => "embedding",
     }
 }
 
@@ -919,6 +923,7 @@ pub async fn patch_config(state: &AppState, patch: ConfigPatch) -> Result<AiConf
             ModelKind::Video => "default_models.video",
             ModelKind::Tts => "default_models.tts",
             ModelKind::Asr => "default_models.asr",
+            ModelKind::Embedding => "default_models.embedding",
         };
         let id = match v {
             Value::Null => None,
@@ -1082,6 +1087,7 @@ pub async fn router_catalog(state: &AppState) -> Result<Vec<Model>, RegistryErro
         ModelKind::Image,
         ModelKind::Tts,
         ModelKind::Asr,
+        ModelKind::Embedding,
     ] {
         all.extend(
             state

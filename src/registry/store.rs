@@ -29,6 +29,7 @@ pub(super) fn adapter_name(a: AdapterKind) -> &'static str {
 fn kind_of(s: &str) -> ModelKind {
     KINDS
         .into_iter()
+        .chain([ModelKind::Embedding])
         .find(|k| kind_name(*k) == s)
         .unwrap_or(ModelKind::Llm)
 }

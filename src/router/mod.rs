@@ -382,7 +382,7 @@ pub async fn chat_completions(
         new,
         estimate,
         channels,
-        &mut body,
+        Payload::Json(&mut body),
         "chat/completions",
         if stream { Expect::Stream } else { Expect::Json },
         started,
@@ -475,7 +475,7 @@ pub async fn images_generations(
         new,
         estimate,
         channels,
-        &mut body,
+        Payload::Json(&mut body),
         "images/generations",
         Expect::Json,
         started,
@@ -558,7 +558,7 @@ pub async fn audio_speech(
         new,
         estimate,
         channels,
-        &mut body,
+        Payload::Json(&mut body),
         "audio/speech",
         Expect::Audio,
         started,
@@ -585,6 +585,302 @@ pub async fn audio_speech(
     })
 }
 
+/// The most inputs one embeddings request may carry (OpenAI's limit).
+const MAX_EMBEDDING_INPUTS: usize = 2048;
+
+/// The texts of an embeddings `input` and how many token ids it gives directly: a string, an array
+/// of strings, an array of token ids, or an array of arrays of token ids.
+fn embedding_input(input: Option<&Value>) -> Result<(Vec<String>, usize), RouterError> {
+    let bad = || {
+        RouterError::invalid(
+            "input",
+            format!(
+                "input is a non-empty string, or an array of 1 to {MAX_EMBEDDING_INPUTS} \
+                 non-empty strings or token arrays"
+            ),
+        )
+    };
+    let tokens_of = |v: &Value| -> Option<usize> {
+        let ids = v.as_array()?;
+        (!ids.is_empty() && ids.iter().all(|t| t.as_u64().is_some())).then_some(ids.len())
+    };
+    match input {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok((vec![s.clone()], 0)),
+        Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_EMBEDDING_INPUTS => {
+            if items.iter().all(Value::is_u64) {
+                return Ok((Vec::new(), items.len()));
+            }
+            let (mut texts, mut ids) = (Vec::new(), 0);
+            for item in items {
+                match item {
+                    Value::String(s) if !s.trim().is_empty() => texts.push(s.clone()),
+                    Value::Array(_) => ids += tokens_of(item).ok_or_else(bad)?,
+                    _ => return Err(bad()),
+                }
+            }
+            Ok((texts, ids))
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// `POST /v1/embeddings`: vectors for the input, priced per 1,000 input tokens (`credits_cost` of
+/// an `embedding` model). The hold is the input's byte count (a bound on its tokens) at the
+/// dearest channel's price; the settlement is the tokens the upstream reported.
+#[tracing::instrument(skip(state, body), fields(user = %caller.user_id))]
+pub async fn embeddings(
+    state: &AppState,
+    caller: Caller,
+    body: Value,
+) -> Result<Reply, RouterError> {
+    let started = Instant::now();
+    let Value::Object(mut body) = body else {
+        return Err(RouterError::invalid("body", "the body is a JSON object"));
+    };
+    let public = required_model(&body)?;
+    let (texts, token_ids) = embedding_input(body.get("input"))?;
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let bound = tokens::upper_bound(bytes, texts.len()).saturating_add(token_ids as i64);
+    let channels = channels_for(state, &caller, ModelKind::Embedding, &public).await?;
+    let estimate = channels
+        .iter()
+        .map(|c| tokens::credits(bound, 0, c.model.credits_cost, 0))
+        .max()
+        .unwrap_or(0);
+    let new = new_request(state, &caller, "embeddings", &public, false);
+    let (metering, channel, answered) = hold_and_call(
+        state,
+        &caller,
+        new,
+        estimate,
+        channels,
+        Payload::Json(&mut body),
+        "embeddings",
+        Expect::Json,
+        started,
+    )
+    .await?;
+    let Answered::Whole(answer) = answered else {
+        return Err(RouterError::new(
+            ErrorCode::Internal,
+            "api_error",
+            "an embeddings answer was a stream",
+        ));
+    };
+    let reported = serde_json::from_slice::<Value>(&answer)
+        .ok()
+        .and_then(|v| v["usage"]["prompt_tokens"].as_i64());
+    let usage = match reported {
+        Some(prompt) => Usage {
+            prompt,
+            completion: 0,
+            estimated: false,
+        },
+        None => Usage {
+            prompt: texts
+                .iter()
+                .map(|t| tokens::estimate(t))
+                .sum::<i64>()
+                .saturating_add(token_ids as i64),
+            completion: 0,
+            estimated: true,
+        },
+    };
+    let cost = tokens::credits(usage.prompt, 0, channel.model.credits_cost, 0);
+    settle_completed(state, &metering, &channel, usage, cost).await?;
+    Ok(Reply::Json {
+        request_id: metering.request_id,
+        body: answer,
+    })
+}
+
+/// The largest audio file one transcription may send (OpenAI's limit).
+pub const MAX_TRANSCRIPTION_BYTES: usize = 25 * 1024 * 1024;
+
+/// An uploaded audio file and the form's other fields, as `POST /v1/audio/transcriptions` sends
+/// them (multipart).
+#[derive(Debug, Clone, Default)]
+pub struct AudioUpload {
+    /// The form's text fields, `model` included, in the order sent.
+    pub fields: Vec<(String, String)>,
+    pub file_name: String,
+    pub content_type: String,
+    pub audio: Bytes,
+}
+
+impl AudioUpload {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The form as the upstream gets it: the same fields, the channel's model name, the file.
+    fn form(&self, model_name: &str) -> Result<reqwest::multipart::Form, Failure> {
+        let file = reqwest::multipart::Part::stream_with_length(
+            reqwest::Body::from(self.audio.clone()),
+            self.audio.len() as u64,
+        )
+        .file_name(self.file_name.clone())
+        .mime_str(&self.content_type)
+        .or_else(|_| {
+            reqwest::multipart::Part::bytes(self.audio.to_vec())
+                .file_name(self.file_name.clone())
+                .mime_str("application/octet-stream")
+        })
+        .map_err(|e| Failure::retryable(format!("cannot build the upload: {e}")))?;
+        let mut form = reqwest::multipart::Form::new().text("model", model_name.to_string());
+        for (name, value) in self.fields.iter().filter(|(n, _)| n != "model") {
+            form = form.text(name.clone(), value.clone());
+        }
+        Ok(form.part("file", file))
+    }
+}
+
+/// How long the uploaded audio plays, in milliseconds: from a WAV's header, else from ffprobe. A
+/// transcription is priced per minute of audio, so audio whose length cannot be read is refused
+/// rather than guessed.
+async fn audio_duration_ms(state: &AppState, upload: &AudioUpload) -> Result<u64, RouterError> {
+    if let Ok(wav) = crate::providers::wav::parse_wav(&upload.audio) {
+        return Ok(wav.duration_ms());
+    }
+    let (configured, audio) = (state.config.ffmpeg_path.clone(), upload.audio.clone());
+    let probed = tokio::task::spawn_blocking(move || -> Result<f64, String> {
+        let tools = crate::export::ffmpeg::Tools::locate(configured.as_deref())
+            .map_err(|e| e.to_string())?;
+        let mut file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+        std::io::Write::write_all(&mut file, &audio).map_err(|e| e.to_string())?;
+        crate::export::ffmpeg::media_duration(&tools, file.path()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| RouterError::new(ErrorCode::Internal, "api_error", e.to_string()))?;
+    match probed {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok((secs * 1000.0).ceil() as u64),
+        Ok(_) => Err(RouterError::invalid("file", "the audio file has no length")),
+        Err(e) => Err(RouterError::invalid(
+            "file",
+            format!(
+                "the audio's length cannot be read (send WAV, MP3, M4A, OGG, FLAC or WebM): {e}"
+            ),
+        )),
+    }
+}
+
+/// Credits for `ms` of audio at `per_minute`, rounded up.
+fn audio_cost(ms: u64, per_minute: i64) -> i64 {
+    let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+    ms.saturating_mul(per_minute).saturating_add(59_999) / 60_000
+}
+
+/// `POST /v1/audio/transcriptions`: the text of an uploaded audio file, priced per minute of
+/// audio (`credits_cost` of an `asr` model). The router reads the audio's length before any
+/// upstream call, so the hold is the exact cost. The row counts the audio's seconds as its input
+/// (`prompt_tokens`) and the text's estimated tokens as its output.
+#[tracing::instrument(skip(state, upload), fields(user = %caller.user_id))]
+pub async fn audio_transcriptions(
+    state: &AppState,
+    caller: Caller,
+    upload: AudioUpload,
+) -> Result<Reply, RouterError> {
+    let started = Instant::now();
+    let public = upload
+        .field("model")
+        .map(str::to_string)
+        .ok_or_else(|| RouterError::invalid("model", "model is required (a model's name)"))?;
+    if upload.audio.is_empty() {
+        return Err(RouterError::invalid(
+            "file",
+            "file is required: the audio to transcribe",
+        ));
+    }
+    if upload.audio.len() > MAX_TRANSCRIPTION_BYTES {
+        return Err(RouterError::invalid(
+            "file",
+            format!(
+                "the audio file is larger than {} MB",
+                MAX_TRANSCRIPTION_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    if upload
+        .field("stream")
+        .is_some_and(|s| s.eq_ignore_ascii_case("true"))
+    {
+        return Err(RouterError::invalid(
+            "stream",
+            "streamed transcriptions are not routed; leave stream unset",
+        ));
+    }
+    let channels = channels_for(state, &caller, ModelKind::Asr, &public).await?;
+    let ms = audio_duration_ms(state, &upload).await?;
+    let estimate = channels
+        .iter()
+        .map(|c| audio_cost(ms, c.model.credits_cost))
+        .max()
+        .unwrap_or(0);
+    let new = new_request(state, &caller, "audio.transcriptions", &public, false);
+    let (metering, channel, answered) = hold_and_call(
+        state,
+        &caller,
+        new,
+        estimate,
+        channels,
+        Payload::Upload(&upload),
+        "audio/transcriptions",
+        Expect::Transcript,
+        started,
+    )
+    .await?;
+    let Answered::Binary(content_type, text) = answered else {
+        return Err(RouterError::new(
+            ErrorCode::Internal,
+            "api_error",
+            "a transcription answer was not text",
+        ));
+    };
+    let transcript = serde_json::from_slice::<Value>(&text)
+        .ok()
+        .and_then(|v| v["text"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&text).into_owned());
+    let usage = Usage {
+        prompt: i64::try_from(ms.div_ceil(1000)).unwrap_or(i64::MAX),
+        completion: tokens::estimate(&transcript),
+        estimated: false,
+    };
+    let cost = audio_cost(ms, channel.model.credits_cost);
+    settle_completed(state, &metering, &channel, usage, cost).await?;
+    Ok(Reply::Binary {
+        request_id: metering.request_id,
+        content_type,
+        body: text,
+    })
+}
+
+/// A transcription answer: JSON with a `text` string, or plain text (`text`, `srt`, `vtt`).
+fn transcript_answer(content_type: String, body: Vec<u8>) -> Result<Answered, Failure> {
+    if content_type.contains("json") {
+        return match serde_json::from_slice::<Value>(&body) {
+            Ok(v) if v["text"].is_string() => Ok(Answered::Binary(content_type, Bytes::from(body))),
+            Ok(v) if v.get("error").is_some() => Err(Failure::retryable(format!(
+                "upstream error: {}",
+                v["error"]["message"].as_str().unwrap_or("unknown")
+            ))),
+            _ => Err(Failure::retryable(
+                "the answer is not a transcription (truncated, or JSON without text)",
+            )),
+        };
+    }
+    if content_type.starts_with("text/") && std::str::from_utf8(&body).is_ok() {
+        return Ok(Answered::Binary(content_type, Bytes::from(body)));
+    }
+    Err(Failure::retryable(format!(
+        "the answer is not a transcription ({content_type}, {} bytes)",
+        body.len()
+    )))
+}
+
 /// Opens the request's row with its hold, then tries the channels in the breaker's order: the
 /// metering, the channel that answered, and its answer.
 #[allow(clippy::too_many_arguments)]
@@ -594,7 +890,7 @@ async fn hold_and_call(
     new: store::NewRequest,
     estimate: i64,
     channels: Vec<Channel>,
-    body: &mut serde_json::Map<String, Value>,
+    mut payload: Payload<'_>,
     path: &str,
     expect: Expect,
     started: Instant,
@@ -617,7 +913,7 @@ async fn hold_and_call(
         &mut metering,
         &new.public_model,
         &order,
-        body,
+        &mut payload,
         path,
         expect,
     )
@@ -644,7 +940,7 @@ async fn call_channels(
     metering: &mut Metering,
     public: &str,
     order: &[Channel],
-    body: &mut serde_json::Map<String, Value>,
+    payload: &mut Payload<'_>,
     path: &str,
     expect: Expect,
 ) -> Result<(Channel, Answered), RouterError> {
@@ -661,11 +957,13 @@ async fn call_channels(
                 tokio::time::sleep(pause).await;
             }
             metering.attempts += 1;
-            body.insert(
-                "model".into(),
-                Value::String(channel.model.model_name.clone()),
-            );
-            match send(state, channel, path, body, expect).await {
+            if let Payload::Json(body) = payload {
+                body.insert(
+                    "model".into(),
+                    Value::String(channel.model.model_name.clone()),
+                );
+            }
+            match send(state, channel, path, payload, expect).await {
                 Ok(answered) => {
                     state.router.breakers.succeeded(&channel.model.id);
                     return Ok((channel.clone(), answered));
@@ -1045,6 +1343,15 @@ enum Expect {
     Stream,
     /// Audio bytes (speech).
     Audio,
+    /// A transcription: JSON with its `text`, or plain text (`text`, `srt`, `vtt`).
+    Transcript,
+}
+
+/// What is sent upstream: a JSON body (its `model` set per channel), or an uploaded audio file
+/// with the form's other fields.
+enum Payload<'a> {
+    Json(&'a mut serde_json::Map<String, Value>),
+    Upload(&'a AudioUpload),
 }
 
 enum Answered {
@@ -1060,13 +1367,17 @@ async fn send(
     state: &AppState,
     channel: &Channel,
     path: &str,
-    body: &serde_json::Map<String, Value>,
+    payload: &Payload<'_>,
     expect: Expect,
 ) -> Result<Answered, Failure> {
     let stream = expect == Expect::Stream;
     let timeouts = state.config.router;
     let url = format!("{}/{path}", channel.target.base_url.trim_end_matches('/'));
-    let mut request = state.router.http.post(&url).json(body);
+    let request = state.router.http.post(&url);
+    let mut request = match payload {
+        Payload::Json(body) => request.json(&**body),
+        Payload::Upload(upload) => request.multipart(upload.form(&channel.model.model_name)?),
+    };
     if let Some(key) = &channel.target.api_key {
         request = request.bearer_auth(key);
     }
@@ -1135,6 +1446,9 @@ async fn send(
                     }
                 }
             }
+        }
+        if expect == Expect::Transcript {
+            return transcript_answer(content_type, body);
         }
         if expect == Expect::Audio {
             return if !body.is_empty() && !content_type.contains("json") {

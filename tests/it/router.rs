@@ -533,7 +533,7 @@ async fn models_lists_public_names_and_errors_are_in_openais_shape() {
     assert_eq!(body["error"]["code"], "model_not_found");
     let res =
         t.s.client
-            .post(t.s.url("/v1/embeddings"))
+            .post(t.s.url("/v1/moderations"))
             .bearer_auth(&t.key)
             .json(&json!({"model": "team-chat", "input": "x"}))
             .send()
@@ -618,10 +618,26 @@ async fn the_official_openai_client_and_curl_work_against_the_router() {
         "name": "Fake images", "model_name": "img-ok", "provider": "Fake images", "api_base": base,
         "kind": "image", "credits_cost": 4, "public_name": "team-image"
     })).await;
+    add_model(
+        &t.s.state,
+        json!({
+            "name": "Fake ASR", "model_name": "asr-ok", "provider": "Fake images", "api_base": base,
+            "kind": "asr", "credits_cost": 60, "public_name": "team-asr"
+        }),
+    )
+    .await;
+    add_model(
+        &t.s.state,
+        json!({
+            "name": "Fake embeddings", "model_name": "emb-ok", "provider": "Fake images",
+            "api_base": base, "kind": "embedding", "credits_cost": 1000, "public_name": "team-embed"
+        }),
+    )
+    .await;
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/router/openai_client.py");
     let run = tokio::process::Command::new(&python)
-        .args([script, "team-chat", "team-image"])
+        .args([script, "team-chat", "team-image", "team-asr", "team-embed"])
         .env("OPENAI_BASE_URL", t.s.url("/v1"))
         .env("OPENAI_API_KEY", &t.key)
         .output()
@@ -634,13 +650,21 @@ async fn the_official_openai_client_and_curl_work_against_the_router() {
     );
     let out: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(out["client_version"], "3.51.0");
-    assert_eq!(out["models"], json!(["team-chat", "team-image"]));
+    assert_eq!(
+        out["models"],
+        json!(["team-asr", "team-chat", "team-embed", "team-image"])
+    );
     assert_eq!(out["chat"]["content"], "Hello there");
     assert_eq!(out["chat"]["finish_reason"], "stop");
     assert_eq!(out["chat"]["prompt_tokens"], fake_openai::PROMPT_TOKENS);
     assert_eq!(out["stream"]["content"], "Hello there");
     assert_eq!(out["stream"]["completion_tokens"], 3);
     assert_eq!(out["image"]["b64_json"], fake_openai::PNG_B64);
+    assert_eq!(out["transcription"]["text"], fake_openai::TRANSCRIPT);
+    // The client asked for base64 and decoded the fake's f32 bytes itself.
+    assert_eq!(out["embeddings"]["count"], 2);
+    assert_eq!(out["embeddings"]["first"], json!([0.25, -0.5, 0.125]));
+    assert_eq!(out["embeddings"]["prompt_tokens"], 10);
     assert_eq!(
         out["not_found"],
         json!({"status": 404, "code": "model_not_found"})
@@ -648,7 +672,15 @@ async fn the_official_openai_client_and_curl_work_against_the_router() {
     assert_eq!(out["too_expensive"]["status"], 402);
     assert_eq!(out["too_expensive"]["code"], "insufficient_quota");
     // Each metered call has its row, charged its tokens (or images) at the snapshotted price.
-    for (call, credits) in [("chat", 17), ("stream", 17), ("image", 4)] {
+    // One second of audio at 60 credits a minute is 1; ten tokens at 1,000 per 1,000 are 10.
+    let calls = [
+        ("chat", 17),
+        ("stream", 17),
+        ("image", 4),
+        ("transcription", 1),
+        ("embeddings", 10),
+    ];
+    for (call, credits) in calls {
         let row = t
             .finished_row(out[call]["usage_id"].as_str().unwrap())
             .await;
@@ -656,7 +688,7 @@ async fn the_official_openai_client_and_curl_work_against_the_router() {
         assert_eq!(row["credits"], credits, "{call}: {row}");
         assert!(row["api_key_id"].is_string(), "{row}");
     }
-    assert_eq!(t.balance().await, (1000 - 38, 0));
+    assert_eq!(t.balance().await, (1000 - 49, 0));
 
     // curl, streaming and not.
     let body = json!({"model": "team-chat", "max_tokens": 20, "stream": true,
@@ -1333,5 +1365,247 @@ async fn speech_is_charged_per_character_and_passes_the_audio_through() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["param"], "voice");
+    t.assert_reconciles().await;
+}
+
+/// The form of one transcription request: `model`, the audio as `file`, and `extra` fields.
+fn transcription_form(
+    model: &str,
+    file_name: &str,
+    audio: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("model", model.to_string());
+    for (name, value) in extra {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    form.part(
+        "file",
+        reqwest::multipart::Part::bytes(audio).file_name(file_name.to_string()),
+    )
+}
+
+/// Transcriptions through the router: the audio's length is read before any upstream call (a
+/// WAV's header, ffprobe for other formats), so the hold is the exact per-minute cost; the form
+/// reaches the upstream with the channel's model name and the client's other fields; a failing
+/// channel falls back for free; audio whose length cannot be read is refused without a call.
+#[tokio::test]
+async fn transcriptions_are_charged_per_minute_of_audio_read_before_the_call() {
+    let t = setup(&[], 100).await;
+    let (base, seen) = fake_openai::start().await;
+    for (model, priority) in [("asr-500", 5), ("asr-ok", 0)] {
+        add_model(&t.s.state, json!({
+            "name": format!("Fake {model}"), "model_name": model, "provider": format!("Ears {model}"),
+            "api_base": base, "kind": "asr", "credits_cost": 60,
+            "public_name": "team-asr", "route_priority": priority
+        })).await;
+    }
+    let post = |form: reqwest::multipart::Form| {
+        t.s.client
+            .post(t.s.url("/v1/audio/transcriptions"))
+            .bearer_auth(&t.key)
+            .multipart(form)
+            .send()
+    };
+    // 3.5 s of WAV at 60 credits a minute: 3.5, rounded up to 4.
+    let wav = storyloom::providers::wav::silent_wav(3500, 16000);
+    let res = post(transcription_form(
+        "team-asr",
+        "hello.wav",
+        wav.clone(),
+        &[("language", "en")],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = usage_id(&res);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["text"], fake_openai::TRANSCRIPT);
+    assert_eq!((seen.calls("asr-500"), seen.calls("asr-ok")), (1, 1));
+    let sent = seen.last();
+    assert_eq!(sent["model"], "asr-ok");
+    assert_eq!(sent["language"], "en");
+    assert_eq!(sent["file_name"], "hello.wav");
+    assert_eq!(sent["file_bytes"], wav.len());
+    let row = t.row(&id).await;
+    assert_eq!(row["endpoint"], "audio.transcriptions");
+    assert_eq!(row["end_reason"], "completed");
+    assert_eq!(row["prompt_tokens"], 4, "seconds of audio, rounded up");
+    assert_eq!(row["credits"], 4);
+    assert_eq!(t.balance().await, (96, 0));
+
+    // Plain text passes through as text; 2 s of FLAC (ffprobe reads its length) costs 2.
+    let flac = tempfile::tempdir().unwrap();
+    let flac_path = flac.path().join("tone.flac");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2",
+        ])
+        .args(["-c:a", "flac"])
+        .arg(&flac_path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let res = post(transcription_form(
+        "team-asr",
+        "tone.flac",
+        std::fs::read(&flac_path).unwrap(),
+        &[("response_format", "text")],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let id = usage_id(&res);
+    assert_eq!(res.text().await.unwrap(), fake_openai::TRANSCRIPT);
+    assert_eq!(t.row(&id).await["credits"], 2);
+    assert_eq!(t.balance().await, (94, 0));
+
+    // Refused before any upstream call, each naming its field.
+    let calls = seen.total();
+    for (form, param) in [
+        (
+            transcription_form("team-asr", "notes.txt", b"not audio at all".to_vec(), &[]),
+            "file",
+        ),
+        (
+            reqwest::multipart::Form::new().text("model", "team-asr"),
+            "file",
+        ),
+        (transcription_form("", "a.wav", wav.clone(), &[]), "model"),
+        (
+            transcription_form("team-asr", "a.wav", wav.clone(), &[("stream", "true")]),
+            "stream",
+        ),
+    ] {
+        let res = post(form).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["param"], param, "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+    }
+    let res =
+        t.s.client
+            .post(t.s.url("/v1/audio/transcriptions"))
+            .bearer_auth(&t.key)
+            .json(&json!({"model": "team-asr"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("multipart"));
+    assert_eq!(
+        seen.total(),
+        calls,
+        "no refused request reached the upstream"
+    );
+    assert_eq!(t.balance().await, (94, 0));
+    t.assert_reconciles().await;
+}
+
+/// Embeddings through the router: charged the input tokens the upstream reported (estimated from
+/// the text when it reports none) after a free fallback; inputs are checked; a chat model is not
+/// an embedding model.
+#[tokio::test]
+async fn embeddings_are_charged_the_tokens_reported() {
+    let t = setup(&[("ok", 0)], 100).await;
+    let (base, seen) = fake_openai::start().await;
+    for (model, public, priority) in [
+        ("emb-500", "team-embed", 5),
+        ("emb-ok", "team-embed", 0),
+        ("emb-no-usage", "team-embed-quiet", 0),
+    ] {
+        add_model(&t.s.state, json!({
+            "name": format!("Fake {model}"), "model_name": model, "provider": format!("Vectors {model}"),
+            "api_base": base, "kind": "embedding", "credits_cost": 1000,
+            "public_name": public, "route_priority": priority
+        })).await;
+    }
+    let post = |body: Value| {
+        t.s.client
+            .post(t.s.url("/v1/embeddings"))
+            .bearer_auth(&t.key)
+            .json(&body)
+            .send()
+    };
+    let res = post(json!({"model": "team-embed", "input": ["hello", "world"]}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = usage_id(&res);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(body["data"][1]["embedding"], json!([0.25, -0.5, 0.125]));
+    assert_eq!((seen.calls("emb-500"), seen.calls("emb-ok")), (1, 1));
+    let row = t.row(&id).await;
+    assert_eq!(row["endpoint"], "embeddings");
+    assert_eq!(row["prompt_tokens"], 10);
+    assert_eq!(row["credits"], 10, "1,000 credits per 1,000 tokens");
+    assert_eq!(row["usage_estimated"], false);
+
+    let res = post(json!({"model": "team-embed-quiet", "input": "abcdefgh"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let row = t.row(&usage_id(&res)).await;
+    assert_eq!(row["prompt_tokens"], 2, "8 ASCII characters, estimated");
+    assert_eq!(row["usage_estimated"], true);
+    assert_eq!(row["credits"], 2);
+    assert_eq!(t.balance().await, (88, 0));
+
+    let models: Value =
+        t.s.client
+            .get(t.s.url("/v1/models"))
+            .bearer_auth(&t.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let kind_of = |name: &str| {
+        models["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == name)
+            .map(|m| m["kind"].clone())
+    };
+    assert_eq!(kind_of("team-embed"), Some(json!("embedding")));
+
+    let calls = seen.total();
+    for bad in [
+        json!([]),
+        json!(""),
+        json!([""]),
+        json!([[1, "x"]]),
+        json!(7),
+    ] {
+        let res = post(json!({"model": "team-embed", "input": bad}))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["param"], "input", "{bad}");
+    }
+    assert_eq!(seen.total(), calls);
+    let res = post(json!({"model": "team-chat", "input": "hello"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "model_not_found");
     t.assert_reconciles().await;
 }

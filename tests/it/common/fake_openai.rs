@@ -245,6 +245,81 @@ async fn speech(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
         .unwrap()
 }
 
+/// `/v1/embeddings`: `emb-ok` answers a 3-dimension vector per input and 5 prompt tokens per
+/// input; `emb-no-usage` the same without usage; `emb-500` fails.
+async fn embeddings(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    *seen.calls.lock().unwrap().entry(model.clone()).or_default() += 1;
+    *seen.last.lock().unwrap() = body.clone();
+    if model == "emb-500" {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": {"message": "overloaded", "type": "server_error"}})),
+        )
+            .into_response();
+    }
+    let inputs = match &body["input"] {
+        Value::Array(items) if !items.iter().all(Value::is_u64) => items.len(),
+        _ => 1,
+    };
+    // As OpenAI does: floats, or their little-endian f32 bytes in base64 when asked (the official
+    // Python client asks for base64 and decodes it).
+    let vector = [0.25f32, -0.5, 0.125];
+    let embedding = if body["encoding_format"] == "base64" {
+        use base64::Engine;
+        let bytes: Vec<u8> = vector.iter().flat_map(|f| f.to_le_bytes()).collect();
+        json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+    } else {
+        json!(vector)
+    };
+    let data: Vec<Value> = (0..inputs)
+        .map(|i| json!({"object": "embedding", "index": i, "embedding": embedding}))
+        .collect();
+    let mut answer = json!({"object": "list", "data": data, "model": model});
+    if model != "emb-no-usage" {
+        let tokens = 5 * inputs;
+        answer["usage"] = json!({"prompt_tokens": tokens, "total_tokens": tokens});
+    }
+    Json(answer).into_response()
+}
+
+/// The text every `asr-ok` transcription answers.
+pub const TRANSCRIPT: &str = "The weather is good today.";
+
+/// `/v1/audio/transcriptions` (multipart): `asr-ok` answers [`TRANSCRIPT`] as JSON, or as plain
+/// text with `response_format=text`; `asr-500` fails. `last` records the form it got.
+async fn transcriptions(State(seen): State<Seen>, mut form: axum::extract::Multipart) -> Response {
+    let mut got = serde_json::Map::new();
+    while let Some(field) = form.next_field().await.unwrap() {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            got.insert("file_name".into(), json!(field.file_name()));
+            got.insert("file_type".into(), json!(field.content_type()));
+            got.insert(
+                "file_bytes".into(),
+                json!(field.bytes().await.unwrap().len()),
+            );
+        } else {
+            got.insert(name, json!(field.text().await.unwrap()));
+        }
+    }
+    let model = got["model"].as_str().unwrap_or_default().to_string();
+    *seen.calls.lock().unwrap().entry(model.clone()).or_default() += 1;
+    let format = got.get("response_format").cloned();
+    *seen.last.lock().unwrap() = Value::Object(got);
+    if model == "asr-500" {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "upstream broke").into_response();
+    }
+    if format == Some(json!("text")) {
+        return (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            TRANSCRIPT,
+        )
+            .into_response();
+    }
+    Json(json!({"text": TRANSCRIPT})).into_response()
+}
+
 /// Starts the fake: its base URL (`http://127.0.0.1:PORT/v1`) and what it saw.
 pub async fn start() -> (String, Seen) {
     let seen = Seen::default();
@@ -252,6 +327,8 @@ pub async fn start() -> (String, Seen) {
         .route("/v1/chat/completions", post(chat))
         .route("/v1/images/generations", post(images))
         .route("/v1/audio/speech", post(speech))
+        .route("/v1/embeddings", post(embeddings))
+        .route("/v1/audio/transcriptions", post(transcriptions))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();

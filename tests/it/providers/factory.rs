@@ -47,6 +47,8 @@ fn build(
             let p = adapters::asr(&t)?;
             info(p.as_ref(), format!("{t:?}"))
         }
+        // Only the model router calls embedding models; no studio provider is built for them.
+        ModelKind::Embedding => unreachable!("the factory builds no embedding provider"),
     })
 }
 

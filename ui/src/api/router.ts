@@ -20,7 +20,7 @@ export const ROUTER_PATHS = {
 /** The header of a router answer naming its usage row. */
 export const USAGE_ID_HEADER = 'x-usage-id';
 
-export type RouterModelKind = 'llm' | 'image' | 'tts' | 'asr';
+export type RouterModelKind = 'llm' | 'image' | 'tts' | 'asr' | 'embedding';
 
 export interface RouterPricing {
   /** Credits per 1,000 input tokens (llm), or per `unit`. */

@@ -317,7 +317,10 @@ export type ExportEvent = Schemas['ExportEvent'];
 
 /* ---------- providers and models (docs/API-PROVIDERS.md) ---------- */
 
-export const MODEL_KINDS = ['llm', 'image', 'video', 'tts', 'asr'] as const;
+export const MODEL_KINDS = ['llm', 'image', 'video', 'tts', 'asr', 'embedding'] as const;
+/** The kinds the studio's runs use, each with an instance default (embeddings serve the model router only). */
+export const STUDIO_MODEL_KINDS = ['llm', 'image', 'video', 'tts', 'asr'] as const;
+export type StudioModelKind = (typeof STUDIO_MODEL_KINDS)[number];
 export type ModelKind = Schemas['ModelKind'];
 
 export const ADAPTERS = ['builtin', 'openai_compatible', 'dashscope', 'comfyui'] as const;

@@ -30,6 +30,7 @@ export const UNIT_FOR_KIND: Record<ModelKind, PriceUnit> = {
   video: 'second',
   tts: '1k_chars',
   asr: 'minute',
+  embedding: '1k_tokens',
 };
 
 const UNIT_LABELS: Record<PriceUnit, string> = translatedRecord({
@@ -46,6 +47,7 @@ export const KIND_LABELS: Record<ModelKind, string> = translatedRecord({
   video: 'providerLabels.kind.video',
   tts: 'providerLabels.kind.tts',
   asr: 'providerLabels.kind.asr',
+  embedding: 'providerLabels.kind.embedding',
 });
 
 export const ADAPTER_LABELS: Record<Adapter, string> = translatedRecord({
@@ -61,7 +63,7 @@ export const ADDABLE_ADAPTERS: readonly Adapter[] = ['openai_compatible', 'dashs
 /** The kinds each adapter serves. */
 export const ADAPTER_KINDS: Record<Adapter, readonly ModelKind[]> = {
   builtin: ['image', 'video', 'tts'],
-  openai_compatible: ['llm', 'image', 'tts', 'asr'],
+  openai_compatible: ['llm', 'image', 'tts', 'asr', 'embedding'],
   dashscope: ['image', 'video'],
   comfyui: ['image', 'video'],
 };

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
 import { keys } from '../../api/queries';
 import { getAdminConfig, listAllModels, listProviders, MAX_LIMIT, setProviderEnabled, testProvider, updateAdminConfig } from '../../api/providers';
-import { MODEL_KINDS, type AdminConfig, type AdminConfigPatch, type Model, type ModelKind, type Provider, type ProviderTestResult } from '../../api/types';
+import { STUDIO_MODEL_KINDS, type AdminConfig, type AdminConfigPatch, type Model, type Provider, type StudioModelKind, type ProviderTestResult } from '../../api/types';
 import {
   ADAPTER_LABELS,
   KIND_LABELS,
@@ -354,14 +354,14 @@ export function ProvidersPage() {
 function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig) => void }) {
   useLocale(); // re-render on a language switch: S reads the active language
   const { config, models, providers } = data;
-  const initial = Object.fromEntries(MODEL_KINDS.map((k) => [k, config.default_models[k] ?? ''])) as Record<ModelKind, string>;
+  const initial = Object.fromEntries(STUDIO_MODEL_KINDS.map((k) => [k, config.default_models[k] ?? ''])) as Record<StudioModelKind, string>;
   const initialCap = config.cost_cap === null || config.cost_cap === undefined ? '' : String(config.cost_cap);
   const [draft, setDraft] = useState(initial);
   const [cap, setCap] = useState(initialCap);
-  const [errors, setErrors] = useState<Partial<Record<ModelKind | 'cost_cap', string>>>({});
+  const [errors, setErrors] = useState<Partial<Record<StudioModelKind | 'cost_cap', string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
-  const dirty = MODEL_KINDS.some((k) => draft[k] !== initial[k]) || cap.trim() !== initialCap;
+  const dirty = STUDIO_MODEL_KINDS.some((k) => draft[k] !== initial[k]) || cap.trim() !== initialCap;
 
   async function save() {
     const parsed = parseCostCap(cap);
@@ -370,7 +370,7 @@ function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig
       return;
     }
     const patch: AdminConfigPatch = {};
-    const changed = MODEL_KINDS.filter((k) => draft[k] !== initial[k]);
+    const changed = STUDIO_MODEL_KINDS.filter((k) => draft[k] !== initial[k]);
     if (changed.length) patch.default_models = Object.fromEntries(changed.map((k) => [k, draft[k] || null]));
     if (parsed.value !== config.cost_cap) patch.cost_cap = parsed.value;
     setSaving(true);
@@ -400,7 +400,7 @@ function DefaultsPanel({ data, onSaved }: { data: Data; onSaved: (c: AdminConfig
           <span className="muted small">{S.defaultsNote}</span>
         </div>
         <div className="pv-defaults-grid">
-          {MODEL_KINDS.map((k) => {
+          {STUDIO_MODEL_KINDS.map((k) => {
             const candidates = defaultCandidates(k, models, providers);
             const current = draft[k];
             const missing = current && !candidates.some((m) => m.id === current) ? models.find((m) => m.id === current) : undefined;
