@@ -6,7 +6,10 @@
 //! requests from 64 concurrent connections:
 //! - non-streaming chat, direct vs through the router (every router call holds, calls, settles and
 //!   writes its usage row);
-//! - streaming chat: time to the first chunk, direct vs through the router.
+//! - streaming chat: time to the first chunk, direct vs through the router;
+//! - non-streaming chat to an upstream that takes 50 ms to answer (as every real model does), from
+//!   64 connections: the router's added latency when it is not saturated (the zero-latency fake
+//!   above makes 64 connections a saturation test: the added latency there is queueing).
 //!
 //! Run: `cargo bench --bench router`. Prints Markdown rows (p50, p99, mean in ms, and the router's
 //! added p50 and p99).
@@ -37,6 +40,14 @@ const CONNECTIONS: usize = 64;
 const REQUESTS: usize = 4000;
 const STREAMS: usize = 1000;
 const ALONE: usize = 300;
+/// The upstream's answer time in the unsaturated case.
+const UPSTREAM_DELAY: Duration = Duration::from_millis(50);
+const DELAYED_REQUESTS: usize = 2560;
+
+async fn fake_chat_delayed(body: Json<Value>) -> Response {
+    tokio::time::sleep(UPSTREAM_DELAY).await;
+    fake_chat(body).await
+}
 
 async fn fake_chat(Json(body): Json<Value>) -> Response {
     if body["stream"].as_bool().unwrap_or(false) {
@@ -134,8 +145,11 @@ fn row(case: &str, d: &[Duration]) -> (f64, f64) {
 }
 
 fn main() {
-    let upstream =
-        serve_on_own_runtime(Router::new().route("/v1/chat/completions", post(fake_chat)));
+    let upstream = serve_on_own_runtime(
+        Router::new()
+            .route("/v1/chat/completions", post(fake_chat))
+            .route("/delayed/v1/chat/completions", post(fake_chat_delayed)),
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::server(dir.path().join("data"), AuthMode::Accounts);
     config.rates = RateConfig {
@@ -160,6 +174,13 @@ fn main() {
         }))
         .unwrap();
         registry::create_model(&state, model).await.unwrap();
+        let delayed: registry::NewModel = serde_json::from_value(json!({
+            "name": "Fake, 50 ms", "model_name": "fake", "provider": "Fake, 50 ms",
+            "api_base": format!("http://{upstream}/delayed/v1"), "api_key": "sk-fake", "kind": "llm",
+            "credits_cost": 1, "output_credits_cost": 1, "public_name": "bench-chat-delayed"
+        }))
+        .unwrap();
+        registry::create_model(&state, delayed).await.unwrap();
         ledger::grant(
             &state,
             &user,
@@ -221,6 +242,32 @@ fn main() {
             let (r50, r99) = row(&format!("chat, through the router ({connections} conn.)"), &routed);
             println!(
                 "| router adds (p50 / p99), {connections} conn. | | {:.2} | {:.2} | |",
+                r50 - d50,
+                r99 - d99
+            );
+        }
+
+        // An upstream that takes 50 ms: the router is not saturated at 64 connections.
+        {
+            let delayed_body = json!({"model": "bench-chat-delayed", "max_tokens": 16,
+                                      "messages": [{"role": "user", "content": "Say hi"}]});
+            let direct = measure(
+                CONNECTIONS,
+                DELAYED_REQUESTS,
+                call(format!("http://{upstream}/delayed/v1/chat/completions"), direct_body.clone(), None),
+            )
+            .await;
+            let routed = measure(
+                CONNECTIONS,
+                DELAYED_REQUESTS,
+                call(router_url.clone(), delayed_body, Some(key.clone())),
+            )
+            .await;
+            let (d50, d99) = row(&format!("chat, 50 ms upstream, direct ({CONNECTIONS} conn.)"), &direct);
+            let (r50, r99) =
+                row(&format!("chat, 50 ms upstream, through the router ({CONNECTIONS} conn.)"), &routed);
+            println!(
+                "| router adds (p50 / p99), 50 ms upstream, {CONNECTIONS} conn. | | {:.2} | {:.2} | |",
                 r50 - d50,
                 r99 - d99
             );

@@ -426,17 +426,33 @@ pub async fn subscription_upgrade(
 }
 
 #[utoipa::path(post, path = "/api/v1/credit/membership", tag = "billing", request_body = BuyMembership,
-    responses((status = 201, body = MembershipOrder), (status = 402, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Paid from the balance (`payment_method: balance`, the default)", body = MembershipOrder),
+        (status = 202, description = "An order to pay at the gateway (`alipay`, `wechat`, `stripe`, `sandbox`)", body = super::payments::OrderCreated), (status = 402, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn buy_membership(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(input): ApiJson<BuyMembership>,
-) -> Result<(StatusCode, Json<MembershipOrder>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     billing(&principal)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(plans::buy_membership(&state, &principal.workspace_id, input).await?),
-    ))
+    match input.payment_method.as_deref() {
+        // Paid with money: an order to pay at the gateway (202: the membership starts when paid).
+        Some(method) if method != "balance" => {
+            let (_, order) = super::payments::membership_order(
+                &state,
+                &principal,
+                input.membership_type,
+                method,
+            )
+            .await?;
+            Ok((StatusCode::ACCEPTED, order).into_response())
+        }
+        _ => Ok((
+            StatusCode::CREATED,
+            Json(plans::buy_membership(&state, &principal.workspace_id, input).await?),
+        )
+            .into_response()),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

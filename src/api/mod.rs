@@ -13,6 +13,7 @@ pub mod health;
 pub mod limits;
 pub mod local_guard;
 pub mod openai;
+pub mod payments;
 pub mod principal;
 pub mod projects;
 pub mod prompts;
@@ -212,6 +213,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(runs::routes())
         .merge(export::routes())
         .merge(billing::routes())
+        .merge(payments::routes())
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(remote::routes())

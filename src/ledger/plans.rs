@@ -489,7 +489,8 @@ pub async fn upgrade(
 pub struct BuyMembership {
     /// `monthly`, `quarterly` or `yearly`.
     pub membership_type: String,
-    /// Only `balance` until payments land (issue 7).
+    /// `balance` (the default: paid with credits), or a gateway (`alipay`, `wechat`, `stripe`,
+    /// `sandbox`): an order to pay there.
     pub payment_method: Option<String>,
 }
 
@@ -501,6 +502,58 @@ pub struct MembershipOrder {
     pub currency: String,
     pub price_credits: i64,
     pub membership_end_date: String,
+}
+
+/// Makes `owner` a `kind` member (monthly, quarterly, yearly) from now, or from the end of the
+/// membership they have (buying again extends it): the plan row `plan_id`, paid by the transfer
+/// `purchase_transfer_id` (credits) or by an order paid at a gateway (None). The membership's end.
+pub fn activate_membership_in_tx(
+    tx: &Connection,
+    owner: &str,
+    kind: &str,
+    price_credits: i64,
+    purchase_transfer_id: Option<&str>,
+    plan_id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, LedgerError> {
+    let &(kind, months, _) =
+        MEMBERSHIPS
+            .iter()
+            .find(|m| m.0 == kind)
+            .ok_or_else(|| LedgerError::Invalid {
+                field: "membership_type",
+                message: format!("membership_type is monthly, quarterly or yearly (got '{kind}')"),
+            })?;
+    let now_s = rfc3339(now);
+    let from = match active_membership(tx, owner, now)? {
+        Some(cur) => {
+            tx.execute(
+                "UPDATE billing_plans SET status = 'replaced', updated_at = ?1 WHERE id = ?2",
+                params![now_s, cur.id],
+            )?;
+            parse(&cur.ends_at).max(now)
+        }
+        None => now,
+    };
+    let ends_at = rfc3339(add_months(from, months));
+    insert_plan(
+        tx,
+        &Plan {
+            id: plan_id.to_string(),
+            owner_id: owner.to_string(),
+            kind: "membership".into(),
+            tier: kind.into(),
+            billing_cycle: kind.into(),
+            status: "active".into(),
+            quota_total: 0,
+            price_credits,
+            starts_at: now_s.clone(),
+            ends_at: ends_at.clone(),
+            created_at: now_s,
+        },
+        purchase_transfer_id,
+    )?;
+    Ok(ends_at)
 }
 
 /// `POST /credit/membership` with `payment_method: balance`: a member is not charged for
@@ -516,11 +569,11 @@ pub async fn buy_membership(
         return Err(LedgerError::Invalid {
             field: "payment_method",
             message: format!(
-                "payment_method '{method}' is not available yet; use 'balance' (pay with credits)"
+                "payment_method '{method}' is not the balance; gateways make an order"
             ),
         });
     }
-    let &(kind, months, cents) = MEMBERSHIPS
+    let &(kind, _, cents) = MEMBERSHIPS
         .iter()
         .find(|m| m.0 == input.membership_type)
         .ok_or_else(|| LedgerError::Invalid {
@@ -554,34 +607,8 @@ pub async fn buy_membership(
                     description: format!("{kind} membership"),
                 },
             )?;
-            let from = match active_membership(tx, &owner, now)? {
-                Some(cur) => {
-                    tx.execute(
-                        "UPDATE billing_plans SET status = 'replaced', updated_at = ?1 WHERE id = ?2",
-                        params![now_s, cur.id],
-                    )?;
-                    parse(&cur.ends_at).max(now)
-                }
-                None => now,
-            };
-            let ends_at = rfc3339(add_months(from, months));
-            insert_plan(
-                tx,
-                &Plan {
-                    id: plan_id.clone(),
-                    owner_id: owner.clone(),
-                    kind: "membership".into(),
-                    tier: kind.into(),
-                    billing_cycle: kind.into(),
-                    status: "active".into(),
-                    quota_total: 0,
-                    price_credits: price,
-                    starts_at: now_s.clone(),
-                    ends_at: ends_at.clone(),
-                    created_at: now_s,
-                },
-                Some(&t.id),
-            )?;
+            let ends_at =
+                activate_membership_in_tx(tx, &owner, kind, price, Some(&t.id), &plan_id, now)?;
             Ok(MembershipOrder {
                 order_id: plan_id,
                 membership_type: kind.into(),

@@ -159,6 +159,9 @@ pub struct AiConfig {
     pub max_concurrency: u32,
     /// The default per-project cost cap in credits (null: none).
     pub cost_cap: Option<i64>,
+    /// Whether the sandbox payment gateway takes orders (docs/API-PAYMENTS.md); off on a server
+    /// until an instance admin turns it on.
+    pub payment_sandbox: bool,
 }
 
 /// `PATCH /admin/config`: any subset. `default_models` merges per kind (a kind set to null clears it).
@@ -173,6 +176,8 @@ pub struct ConfigPatch {
     #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>, minimum = 0)]
     pub cost_cap: Option<Option<i64>>,
+    /// Turns the sandbox payment gateway on or off.
+    pub payment_sandbox: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -954,7 +959,15 @@ pub async fn patch_config(state: &AppState, patch: ConfigPatch) -> Result<AiConf
     }
     state
         .db
-        .write(move |tx| store::write_config(tx, &defaults, patch.max_concurrency, patch.cost_cap))
+        .write(move |tx| {
+            store::write_config(
+                tx,
+                &defaults,
+                patch.max_concurrency,
+                patch.cost_cap,
+                patch.payment_sandbox,
+            )
+        })
         .await?;
     get_config(state).await
 }

@@ -453,6 +453,7 @@ pub(super) fn config(c: &Connection) -> Result<AiConfig, DbError> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(4),
         cost_cap: setting(c, "ai.cost_cap")?.and_then(|v| v.parse().ok()),
+        payment_sandbox: setting(c, "payments.sandbox")?.is_some_and(|v| v == "true"),
     })
 }
 
@@ -461,6 +462,7 @@ pub(super) fn write_config(
     defaults: &[(ModelKind, Option<String>)],
     max_concurrency: Option<u32>,
     cost_cap: Option<Option<i64>>,
+    payment_sandbox: Option<bool>,
 ) -> Result<(), DbError> {
     let put = |key: String, value: Option<String>| -> Result<(), DbError> {
         match value {
@@ -480,6 +482,9 @@ pub(super) fn write_config(
     }
     if let Some(cap) = cost_cap {
         put("ai.cost_cap".into(), cap.map(|v| v.to_string()))?;
+    }
+    if let Some(on) = payment_sandbox {
+        put("payments.sandbox".into(), Some(on.to_string()))?;
     }
     Ok(())
 }

@@ -1,0 +1,399 @@
+//! Payments (docs/API-PAYMENTS.md): recharge and membership orders paid at a gateway, their status
+//! and history, and the sandbox's completion. Thin: the payments domain (src/payments) owns every
+//! rule. Orders belong to the workspace's credits, so they take the `billing` policy; completing a
+//! sandbox order is the instance admin's.
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    access::{with_policy, Policy},
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiQuery},
+    principal::Principal,
+};
+use crate::{
+    auth::Scope,
+    paging::{Page, PageSpec},
+    payments::{self, Applied, Gateway, NewOrder, Order, OrderKind, OrderStatus},
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    let billing = OpenApiRouter::new()
+        .routes(routes!(recharge))
+        .routes(routes!(recharge_orders))
+        .routes(routes!(membership_orders))
+        .routes(routes!(create_payment))
+        .routes(routes!(payment_status))
+        .routes(routes!(billing_payment))
+        .routes(routes!(get_billing_payment))
+        .routes(routes!(plans));
+    let admin = OpenApiRouter::new().routes(routes!(sandbox_callback));
+    with_policy(billing, Policy::Billing).merge(with_policy(admin, Policy::InstanceAdmin))
+}
+
+/// A gateway by the names the seeds use (`wechat_pay` is seed 001's).
+fn gateway(field: &'static str, name: &str) -> Result<Gateway, ApiError> {
+    let name = if name == "wechat_pay" { "wechat" } else { name };
+    Gateway::parse(name).ok_or_else(|| {
+        ApiError::validation(
+            field,
+            format!("{field} is alipay, wechat, stripe or sandbox (got '{name}')"),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RechargeBody {
+    /// In cents (¥10.00 is 1000).
+    pub amount_cents: Option<i64>,
+    /// In yuan with at most two decimals (the creator platform's form); `amount_cents` wins.
+    pub amount: Option<f64>,
+    /// `alipay`, `wechat`, `stripe` or `sandbox`.
+    pub payment_method: String,
+    pub coupon_code: Option<String>,
+}
+
+/// A new order and where to pay it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderCreated {
+    pub order_id: String,
+    /// The same as `order_id` (seed 000's name).
+    pub billing_id: String,
+    /// `10.00`: yuan, as text (never a float).
+    pub amount: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub credits: i64,
+    pub payment_method: Gateway,
+    pub payment_url: Option<String>,
+    #[schema(schema_with = crate::states::schema::<OrderStatus>)]
+    pub status: OrderStatus,
+    pub expires_at: String,
+}
+
+impl From<Order> for OrderCreated {
+    fn from(o: Order) -> Self {
+        Self {
+            order_id: o.id.clone(),
+            billing_id: o.id,
+            amount: payments::yuan(o.amount_cents),
+            amount_cents: o.amount_cents,
+            currency: o.currency,
+            credits: o.credits,
+            payment_method: o.gateway,
+            payment_url: o.payment_url,
+            status: o.status,
+            expires_at: o.expires_at,
+        }
+    }
+}
+
+fn amount_cents(cents: Option<i64>, yuan: Option<f64>) -> Result<i64, ApiError> {
+    match (cents, yuan) {
+        (Some(c), _) => Ok(c),
+        (None, Some(y)) => Ok(payments::cents_from_yuan("amount", y)?),
+        (None, None) => Err(ApiError::validation(
+            "amount_cents",
+            "amount_cents (or amount, in yuan) is required",
+        )),
+    }
+}
+
+async fn new_order(
+    state: &AppState,
+    principal: &Principal,
+    order: NewOrder,
+) -> Result<(StatusCode, Json<OrderCreated>), ApiError> {
+    principal.require(Scope::Billing)?;
+    let made = payments::create(state, &principal.workspace_id, &principal.user_id, order).await?;
+    Ok((StatusCode::CREATED, Json(made.into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/credit/recharge", tag = "payments", request_body = RechargeBody,
+    responses((status = 201, body = OrderCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, description = "The gateway is not configured here (or the sandbox is off)", body = ErrorBody)))]
+pub async fn recharge(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<RechargeBody>,
+) -> Result<(StatusCode, Json<OrderCreated>), ApiError> {
+    if let Some(code) = body.coupon_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        return Err(ApiError::validation(
+            "coupon_code",
+            format!("there is no coupon '{code}'"),
+        ));
+    }
+    let order = NewOrder {
+        kind: OrderKind::Recharge,
+        amount_cents: amount_cents(body.amount_cents, body.amount)?,
+        membership_type: None,
+        gateway: gateway("payment_method", &body.payment_method)?,
+    };
+    new_order(&state, &principal, order).await
+}
+
+/// What can be bought: credit packs and memberships (seed 000's `plan_id`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentPlan {
+    pub plan_id: String,
+    pub kind: OrderKind,
+    pub amount_cents: i64,
+    pub currency: String,
+    /// Credits a pack adds (0 for a membership).
+    pub credits: i64,
+}
+
+/// Credit packs, in cents.
+const PACKS: &[i64] = &[1000, 5000, 10000];
+
+fn payment_plans() -> Vec<PaymentPlan> {
+    let packs = PACKS.iter().map(|&cents| PaymentPlan {
+        plan_id: format!("credits_{}", cents / crate::ledger::plans::CENTS_PER_CREDIT),
+        kind: OrderKind::Recharge,
+        amount_cents: cents,
+        currency: payments::CURRENCY.into(),
+        credits: cents / crate::ledger::plans::CENTS_PER_CREDIT,
+    });
+    let memberships = crate::ledger::plans::MEMBERSHIPS
+        .iter()
+        .map(|&(name, _, cents)| PaymentPlan {
+            plan_id: format!("membership_{name}"),
+            kind: OrderKind::Membership,
+            amount_cents: cents,
+            currency: payments::CURRENCY.into(),
+            credits: 0,
+        });
+    packs.chain(memberships).collect()
+}
+
+#[utoipa::path(get, path = "/api/v1/payments/plans", tag = "payments",
+    responses((status = 200, body = Vec<PaymentPlan>), (status = 401, body = ErrorBody)))]
+pub async fn plans(principal: Principal) -> Result<Json<Vec<PaymentPlan>>, ApiError> {
+    principal.require(Scope::Billing)?;
+    Ok(Json(payment_plans()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CreateQuery {
+    /// A plan of `GET /payments/plans` (`credits_100`, `membership_monthly`, …).
+    pub plan_id: String,
+    /// The gateway: `alipay`, `wechat`, `stripe` or `sandbox`.
+    pub provider: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/create", tag = "payments", params(CreateQuery),
+    responses((status = 201, body = OrderCreated), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<CreateQuery>,
+) -> Result<(StatusCode, Json<OrderCreated>), ApiError> {
+    let plan = payment_plans()
+        .into_iter()
+        .find(|p| p.plan_id == q.plan_id)
+        .ok_or_else(|| {
+            ApiError::validation(
+                "plan_id",
+                format!("no plan '{}' (GET /payments/plans lists them)", q.plan_id),
+            )
+        })?;
+    let order = NewOrder {
+        kind: plan.kind,
+        amount_cents: plan.amount_cents,
+        membership_type: plan.plan_id.strip_prefix("membership_").map(str::to_string),
+        gateway: gateway("provider", &q.provider)?,
+    };
+    new_order(&state, &principal, order).await
+}
+
+#[utoipa::path(get, path = "/api/v1/payments/status/{order_id}", tag = "payments",
+    params(("order_id" = String, Path, description = "The order's id or out_trade_no")),
+    responses((status = 200, body = Order), (status = 404, body = ErrorBody)))]
+pub async fn payment_status(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(order_id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
+    principal.require(Scope::Billing)?;
+    Ok(Json(
+        payments::get(&state, &principal.workspace_id, &order_id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingPaymentBody {
+    /// In yuan with at most two decimals.
+    pub amount: Option<f64>,
+    pub amount_cents: Option<i64>,
+    /// `CNY` (the only currency orders take).
+    pub currency: Option<String>,
+    /// `alipay`, `wechat` (or `wechat_pay`), `stripe` or `sandbox`.
+    pub payment_method: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/billing/payments", tag = "payments", request_body = BillingPaymentBody,
+    responses((status = 201, body = OrderCreated), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn billing_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<BillingPaymentBody>,
+) -> Result<(StatusCode, Json<OrderCreated>), ApiError> {
+    if let Some(c) = body
+        .currency
+        .as_deref()
+        .filter(|c| !c.eq_ignore_ascii_case(payments::CURRENCY))
+    {
+        return Err(ApiError::validation(
+            "currency",
+            format!("orders are in CNY (got '{c}')"),
+        ));
+    }
+    let order = NewOrder {
+        kind: OrderKind::Recharge,
+        amount_cents: amount_cents(body.amount_cents, body.amount)?,
+        membership_type: None,
+        gateway: gateway("payment_method", &body.payment_method)?,
+    };
+    new_order(&state, &principal, order).await
+}
+
+#[utoipa::path(get, path = "/api/v1/billing/payments/{id}", tag = "payments",
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 200, body = Order), (status = 404, body = ErrorBody)))]
+pub async fn get_billing_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
+    principal.require(Scope::Billing)?;
+    Ok(Json(
+        payments::get(&state, &principal.workspace_id, &id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrdersQuery {
+    pub page: Option<u32>,
+    pub limit: Option<u32>,
+    /// Another name for `limit`.
+    pub page_size: Option<u32>,
+    pub skip: Option<u64>,
+}
+
+async fn orders(
+    state: &AppState,
+    principal: &Principal,
+    kind: OrderKind,
+    q: OrdersQuery,
+) -> Result<Json<Page<Order>>, ApiError> {
+    principal.require(Scope::Billing)?;
+    let spec = PageSpec::resolve(q.page, q.limit.or(q.page_size), q.skip)?;
+    Ok(Json(
+        payments::list(state, &principal.workspace_id, Some(kind), spec).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/credit/recharge/orders", tag = "payments", params(OrdersQuery),
+    responses((status = 200, description = "Newest first", body = Page<Order>), (status = 422, body = ErrorBody)))]
+pub async fn recharge_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<OrdersQuery>,
+) -> Result<Json<Page<Order>>, ApiError> {
+    orders(&state, &principal, OrderKind::Recharge, q).await
+}
+
+#[utoipa::path(get, path = "/api/v1/credit/membership/orders", tag = "payments", params(OrdersQuery),
+    responses((status = 200, description = "Newest first", body = Page<Order>), (status = 422, body = ErrorBody)))]
+pub async fn membership_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<OrdersQuery>,
+) -> Result<Json<Page<Order>>, ApiError> {
+    orders(&state, &principal, OrderKind::Membership, q).await
+}
+
+/// Creates a membership order paid at a gateway (`POST /credit/membership` with a gateway).
+pub async fn membership_order(
+    state: &AppState,
+    principal: &Principal,
+    membership_type: String,
+    payment_method: &str,
+) -> Result<(StatusCode, Json<OrderCreated>), ApiError> {
+    let order = NewOrder {
+        kind: OrderKind::Membership,
+        amount_cents: 0,
+        membership_type: Some(membership_type),
+        gateway: gateway("payment_method", payment_method)?,
+    };
+    new_order(state, principal, order).await
+}
+
+/// Seed 003's callback body; accepted for the sandbox gateway only.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxCallback {
+    pub order_id: String,
+    /// `sandbox`.
+    pub payment_method: String,
+    /// The payment's number; the same number again is the same event.
+    pub transaction_id: String,
+    /// `success` or `failed`.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackAnswer {
+    /// `credited`, `already_done`, `recorded`.
+    pub result: String,
+    pub order: Order,
+}
+
+#[utoipa::path(post, path = "/api/v1/credit/payment/callback", tag = "payments", request_body = SandboxCallback,
+    responses((status = 200, body = CallbackAnswer), (status = 403, description = "Not a sandbox order, or not an admin", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "The sandbox is off", body = ErrorBody)))]
+pub async fn sandbox_callback(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<SandboxCallback>,
+) -> Result<Json<CallbackAnswer>, ApiError> {
+    principal.require(Scope::Admin)?;
+    if body.payment_method != "sandbox" {
+        return Err(ApiError::forbidden(
+            "this callback completes sandbox orders only; a gateway's payments arrive at \
+             /payments/callback/{gateway}, signed",
+        ));
+    }
+    let success = match body.status.as_str() {
+        "success" => true,
+        "failed" => false,
+        other => {
+            return Err(ApiError::validation(
+                "status",
+                format!("status is success or failed (got '{other}')"),
+            ))
+        }
+    };
+    let applied =
+        payments::complete_sandbox(&state, &body.order_id, &body.transaction_id, success).await?;
+    let result = match &applied {
+        Applied::Credited(_) => "credited",
+        Applied::AlreadyDone(_) => "already_done",
+        Applied::Recorded(_) | Applied::NeedsQuery(_) => "recorded",
+    };
+    Ok(Json(CallbackAnswer {
+        result: result.into(),
+        order: applied.order().clone(),
+    }))
+}

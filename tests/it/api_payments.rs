@@ -1,0 +1,355 @@
+//! Payments (issue 18, docs/API-PAYMENTS.md) over real TCP: orders, the sandbox gateway end to
+//! end, and the exactly-once crediting every gateway's events go through.
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use storyloom::{config::AuthMode, ledger};
+
+use crate::common::{assert_error, TestServer};
+
+struct People {
+    s: TestServer,
+    /// The instance admin (the first to register).
+    admin: String,
+    buyer: String,
+    buyer_id: String,
+}
+
+async fn people() -> People {
+    let s = TestServer::start(AuthMode::Accounts).await;
+    let (_, admin) = s.register("ann").await;
+    let (buyer_id, buyer) = s.register("bob").await;
+    People {
+        s,
+        admin,
+        buyer,
+        buyer_id,
+    }
+}
+
+impl People {
+    async fn call(
+        &self,
+        who: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.s
+            .call(method, path, body, &[("authorization", who)])
+            .await
+    }
+
+    async fn enable_sandbox(&self) {
+        let (status, body) = self
+            .call(
+                &self.admin,
+                Method::PATCH,
+                "/api/v1/admin/config",
+                Some(json!({"payment_sandbox": true})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["payment_sandbox"], true);
+    }
+
+    async fn complete(
+        &self,
+        order_id: &str,
+        transaction_id: &str,
+        status: &str,
+    ) -> (StatusCode, Value) {
+        self.call(
+            &self.admin,
+            Method::POST,
+            "/api/v1/credit/payment/callback",
+            Some(json!({"order_id": order_id, "payment_method": "sandbox",
+                        "transaction_id": transaction_id, "status": status})),
+        )
+        .await
+    }
+
+    async fn balance(&self) -> i64 {
+        ledger::balance(&self.s.state, &self.buyer_id)
+            .await
+            .unwrap()
+            .available
+    }
+}
+
+/// A sandbox recharge: refused while the sandbox is off; once an admin enables it, an order for
+/// ¥10.00 credits 100 exactly once however many times (and however concurrently) its completion
+/// arrives; the order, the history and the transactions show it.
+#[tokio::test]
+async fn a_sandbox_recharge_credits_exactly_once() {
+    let p = people().await;
+    let recharge = json!({"amount": 10.00, "payment_method": "sandbox"});
+    let (status, body) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/credit/recharge",
+            Some(recharge.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("payment_sandbox"));
+
+    p.enable_sandbox().await;
+    let (status, order) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/credit/recharge",
+            Some(recharge),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(order["amount"], "10.00");
+    assert_eq!(order["amount_cents"], 1000);
+    assert_eq!(order["credits"], 100);
+    assert_eq!(order["status"], "pending");
+    let id = order["order_id"].as_str().unwrap().to_string();
+    assert_eq!(order["payment_url"], format!("/pay/sandbox/{id}"));
+
+    // Only an admin completes a sandbox order.
+    let (status, _) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/credit/payment/callback",
+            Some(json!({"order_id": id, "payment_method": "sandbox", "transaction_id": "T1", "status": "success"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(p.balance().await, 0);
+
+    // Ten copies of one completion and five others for the same order, all at once.
+    let calls = (0..15).map(|i| {
+        let tx = if i < 10 {
+            "T1".to_string()
+        } else {
+            format!("T{i}")
+        };
+        let p = &p;
+        let id = id.clone();
+        async move { p.complete(&id, &tx, "success").await }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let mut credited = 0;
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+        assert_eq!(body["order"]["status"], "paid");
+        if body["result"] == "credited" {
+            credited += 1;
+        } else {
+            assert_eq!(body["result"], "already_done", "{body}");
+        }
+    }
+    assert_eq!(credited, 1);
+    assert_eq!(p.balance().await, 100);
+
+    let (status, paid) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            &format!("/api/v1/payments/status/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(paid["status"], "paid");
+    assert!(paid["transfer_id"].is_string());
+    assert!(paid["paid_at"].is_string());
+    let (_, history) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            "/api/v1/credit/recharge/orders?page_size=5",
+            None,
+        )
+        .await;
+    assert_eq!(history["total"], 1);
+    assert_eq!(history["items"][0]["id"], id);
+    let (_, txs) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            "/api/v1/credit/transactions?kind=recharge",
+            None,
+        )
+        .await;
+    assert_eq!(txs["total"], 1, "{txs}");
+    assert_eq!(txs["items"][0]["amount"], 100);
+
+    // Failing a paid order changes nothing; another person's order is not found.
+    let (status, body) = p.complete(&id, "T99", "failed").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["order"]["status"], "paid");
+    let (status, _) = p
+        .call(
+            &p.admin,
+            Method::GET,
+            &format!("/api/v1/payments/status/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(p.balance().await, 100);
+    let report = ledger::reconcile::reconcile(&p.s.state, false)
+        .await
+        .unwrap();
+    assert!(report.success, "{:?}", report.issues);
+}
+
+/// Bad orders are refused naming their field; real gateways without settings fail closed.
+#[tokio::test]
+async fn orders_are_checked_and_unconfigured_gateways_fail_closed() {
+    let p = people().await;
+    p.enable_sandbox().await;
+    for (body, field) in [
+        (
+            json!({"amount": 10.001, "payment_method": "sandbox"}),
+            "amount",
+        ),
+        (
+            json!({"amount_cents": 50, "payment_method": "sandbox"}),
+            "amount",
+        ),
+        (
+            json!({"amount_cents": 1000, "payment_method": "paypal"}),
+            "payment_method",
+        ),
+        (json!({"payment_method": "sandbox"}), "amount_cents"),
+        (
+            json!({"amount_cents": 1000, "payment_method": "sandbox", "coupon_code": "NOPE"}),
+            "coupon_code",
+        ),
+    ] {
+        let (status, answer) = p
+            .call(
+                &p.buyer,
+                Method::POST,
+                "/api/v1/credit/recharge",
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_error(&answer, "VALIDATION_ERROR", Some(field));
+    }
+    for gateway in ["alipay", "wechat", "stripe"] {
+        let (status, answer) = p
+            .call(
+                &p.buyer,
+                Method::POST,
+                "/api/v1/credit/recharge",
+                Some(json!({"amount_cents": 1000, "payment_method": gateway})),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{gateway}: {answer}"
+        );
+        assert_error(&answer, "SERVICE_UNAVAILABLE", None);
+    }
+    let (status, body) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/payments/create?plan_id=credits_999&provider=sandbox",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "VALIDATION_ERROR", Some("plan_id"));
+    let (status, body) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/billing/payments",
+            Some(json!({"amount": 100.00, "currency": "USD", "payment_method": "wechat_pay"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "VALIDATION_ERROR", Some("currency"));
+    let (_, history) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            "/api/v1/credit/recharge/orders",
+            None,
+        )
+        .await;
+    assert_eq!(history["total"], 0, "no refused request made an order");
+}
+
+/// A membership paid at a gateway: `POST /credit/membership` answers an order (202); when it is
+/// paid the person is a member; seed 000's plan form makes the same kind of order.
+#[tokio::test]
+async fn a_membership_paid_in_the_sandbox_makes_a_member() {
+    let p = people().await;
+    p.enable_sandbox().await;
+    let (status, order) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/credit/membership",
+            Some(json!({"membership_type": "monthly", "payment_method": "sandbox"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{order}");
+    assert_eq!(order["amount_cents"], 990);
+    assert_eq!(order["credits"], 0);
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (_, before) = p
+        .call(&p.buyer, Method::GET, "/api/v1/credit/balance", None)
+        .await;
+    assert_eq!(before["is_member"], false, "{before}");
+    let (status, done) = p.complete(&id, "M1", "success").await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["result"], "credited");
+    assert!(done["order"]["plan_id"].is_string());
+    let (_, after) = p
+        .call(&p.buyer, Method::GET, "/api/v1/credit/balance", None)
+        .await;
+    assert_eq!(after["is_member"], true, "{after}");
+    assert_eq!(after["membership_type"], "monthly");
+    assert_eq!(
+        p.balance().await,
+        0,
+        "a membership bought with money costs no credits"
+    );
+    let (_, list) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            "/api/v1/credit/membership/orders",
+            None,
+        )
+        .await;
+    assert_eq!(list["items"][0]["status"], "paid");
+
+    let (status, order) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/payments/create?plan_id=membership_yearly&provider=sandbox",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(order["amount_cents"], 9900);
+    assert_eq!(order["billing_id"], order["order_id"]);
+    // A failed completion fails the order; no membership is added.
+    let id = order["order_id"].as_str().unwrap();
+    let (_, failed) = p.complete(id, "M2", "failed").await;
+    assert_eq!(failed["order"]["status"], "failed");
+    let (_, plans) = p
+        .call(&p.buyer, Method::GET, "/api/v1/payments/plans", None)
+        .await;
+    assert!(plans
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["plan_id"] == "credits_100"));
+}
