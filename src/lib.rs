@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod limits;
 pub mod media;
 pub mod paging;
+pub mod payments;
 pub mod progress;
 pub mod projects;
 pub mod prompts;
