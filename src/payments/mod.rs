@@ -8,6 +8,7 @@
 //! and the credit or membership is granted under the order's own ledger key. A repeated event
 //! finds its row and gets the same answer; a second event for a paid order credits nothing. A
 //! terminal order is revived only by an active query's answer, never by a callback alone.
+pub mod gateways;
 pub mod status;
 pub mod store;
 
