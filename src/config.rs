@@ -72,6 +72,9 @@ pub struct Config {
     pub remote: crate::remote::RemoteConfig,
     /// Where AI providers' secrets (API keys) are kept.
     pub provider_secrets: ProviderSecrets,
+    /// The payment gateways' settings (`STORYLOOM_ALIPAY_*`, `STORYLOOM_WECHAT_*`,
+    /// `STORYLOOM_STRIPE_*`; docs/API-PAYMENTS.md).
+    pub payments: crate::payments::settings::PaymentSettings,
 }
 
 /// Where the registry keeps providers' API keys (docs/API-PROVIDERS.md).
@@ -235,6 +238,7 @@ impl Config {
             provider_secrets: ProviderSecrets::Sealed {
                 key_hex: Env::var("STORYLOOM_PROVIDER_KEY"),
             },
+            payments: crate::payments::settings::PaymentSettings::from_env(),
         }
     }
 

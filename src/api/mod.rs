@@ -214,6 +214,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(export::routes())
         .merge(billing::routes())
         .merge(payments::routes())
+        .merge(payments::callback_routes())
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(remote::routes())

@@ -397,3 +397,97 @@ pub async fn sandbox_callback(
         order: applied.order().clone(),
     }))
 }
+
+/// The gateways' own answers: they read a callback's body and status, not Storyloom's error shape.
+pub fn callback_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(alipay_callback))
+        .routes(routes!(wechat_callback))
+        .routes(routes!(stripe_callback))
+}
+
+/// The status a refused callback gets: 4xx when the message is wrong, 5xx when we are (the
+/// gateway retries either way, until it gives up).
+fn refused(e: &payments::PaymentError) -> StatusCode {
+    use crate::error::CodedError;
+    tracing::warn!(error = %e, "payment callback refused");
+    e.code().status()
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/callback/alipay", tag = "payments",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "Alipay's asynchronous notification, signed (RSA2)"),
+    responses((status = 200, description = "`success`, once the order's effect committed (or was already applied)"),
+        (status = 400, description = "Not verified, or not this order's (nothing changed)"),
+        (status = 503, description = "Alipay is not configured here, or the payment is not confirmed yet")))]
+pub async fn alipay_callback(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match payments::flows::alipay_callback(&state, &body).await {
+        Ok(Applied::NeedsQuery(_)) => (StatusCode::SERVICE_UNAVAILABLE, "fail").into_response(),
+        Ok(_) => (StatusCode::OK, "success").into_response(),
+        Err(e) => (refused(&e), "fail").into_response(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/callback/wechat", tag = "payments",
+    request_body(content = String, content_type = "application/json",
+        description = "WeChat Pay's notification: signed (Wechatpay-* headers), its resource encrypted"),
+    responses((status = 204, description = "Applied (or already applied)"),
+        (status = 400, description = "`{code: FAIL, message}`: not verified, or not this order's"),
+        (status = 503, description = "WeChat Pay is not configured here, or the payment is not confirmed yet")))]
+pub async fn wechat_callback(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let fail = |status: StatusCode, message: String| {
+        (
+            status,
+            Json(serde_json::json!({"code": "FAIL", "message": message})),
+        )
+            .into_response()
+    };
+    match payments::flows::wechat_callback(&state, &headers, &body).await {
+        Ok(Some(Applied::NeedsQuery(_))) => fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the payment is not confirmed yet".into(),
+        ),
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => fail(refused(&e), e.to_string()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/callback/stripe", tag = "payments",
+    request_body(content = String, content_type = "application/json",
+        description = "A Stripe webhook event, signed (Stripe-Signature)"),
+    responses((status = 200, description = "`{received: true}`"),
+        (status = 400, description = "Not verified, or not this order's (nothing changed)"),
+        (status = 503, description = "Stripe is not configured here")))]
+pub async fn stripe_callback(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match payments::flows::stripe_callback(&state, signature, &body).await {
+        Ok(Some(Applied::NeedsQuery(_))) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"error": "the payment is not confirmed yet"})),
+        )
+            .into_response(),
+        Ok(_) => Json(serde_json::json!({"received": true})).into_response(),
+        Err(e) => (
+            refused(&e),
+            Json(serde_json::json!({"error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}

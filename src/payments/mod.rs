@@ -8,7 +8,10 @@
 //! and the credit or membership is granted under the order's own ledger key. A repeated event
 //! finds its row and gets the same answer; a second event for a paid order credits nothing. A
 //! terminal order is revived only by an active query's answer, never by a callback alone.
+pub mod flows;
 pub mod gateways;
+pub mod reconcile;
+pub mod settings;
 pub mod status;
 pub mod store;
 
@@ -153,6 +156,9 @@ pub enum PaymentError {
     /// The gateway could not be reached or answered an error.
     #[error("the payment gateway failed: {0}")]
     Upstream(String),
+    /// A gateway's message did not verify, or its API failed.
+    #[error("{0}")]
+    Gateway(#[from] gateways::GatewayError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
@@ -168,6 +174,17 @@ impl CodedError for PaymentError {
             Self::Mismatch { .. } => ErrorCode::BadRequest,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::Upstream(_) => ErrorCode::UpstreamFailed,
+            Self::Gateway(e) => {
+                use gateways::GatewayError as G;
+                match e {
+                    G::NotConfigured { .. } | G::InvalidKey { .. } => ErrorCode::ServiceUnavailable,
+                    G::Upstream { .. } | G::Rejected { .. } | G::Transport(_) => {
+                        ErrorCode::UpstreamFailed
+                    }
+                    // The message itself is wrong: forged, replayed, tampered or malformed.
+                    _ => ErrorCode::BadRequest,
+                }
+            }
             Self::Ledger(e) => e.code(),
             Self::Db(_) => ErrorCode::Internal,
         }
@@ -249,9 +266,10 @@ async fn check_available(state: &AppState, gateway: Gateway) -> Result<(), Payme
                 })
             }
         }
+        other if flows::configured(state, other) => Ok(()),
         other => Err(PaymentError::Unavailable {
             gateway: other.as_str(),
-            reason: "its settings are not configured (docs/API-PAYMENTS.md)".into(),
+            reason: "its settings are not configured (docs/API-PAYMENTS.md, \"Settings\")".into(),
         }),
     }
 }
@@ -329,15 +347,23 @@ pub async fn create(
         .db
         .write(move |tx| store::insert_order(tx, &row))
         .await?;
-    // The order exists before the gateway is asked, so a payment made on the page always finds it.
-    let (url, gateway_ref) = match new.gateway {
-        Gateway::Sandbox => (format!("/pay/sandbox/{id}"), None::<String>),
-        _ => unreachable!("check_available lets only the sandbox through"),
+    // The order exists before the gateway is asked, so a payment made on the page always finds it;
+    // a gateway that cannot make the payment fails the order.
+    let (url, gateway_ref) = match flows::payment_link(state, &order).await {
+        Ok(link) => link,
+        Err(e) => {
+            let (oid, at) = (id.clone(), rfc3339(state.clock.now()));
+            state
+                .db
+                .write(move |tx| store::transition(tx, &oid, OrderStatus::Failed, &at))
+                .await?;
+            return Err(e);
+        }
     };
-    let (oid, u, r, at) = (id.clone(), url, gateway_ref, rfc3339(state.clock.now()));
+    let (oid, at) = (id.clone(), rfc3339(state.clock.now()));
     state
         .db
-        .write(move |tx| store::set_payment(tx, &oid, &u, r.as_deref(), &at))
+        .write(move |tx| store::set_payment(tx, &oid, &url, gateway_ref.as_deref(), &at))
         .await?;
     get(state, owner_id, &id).await
 }

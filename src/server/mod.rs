@@ -76,6 +76,8 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     crate::router::spawn_sweeper(&state, crate::instances::lease(&state));
     // Shared rate-limit cells that are full again are dropped (PostgreSQL only).
     crate::limits::spawn_sweeper(state.db.clone(), Duration::from_secs(60));
+    // Pending payment orders are asked about at their gateways (at start, then every minute).
+    crate::payments::reconcile::spawn(&state, Duration::from_secs(60));
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), "storyloom server listening");
     {
         let mut out = std::io::stdout().lock();
