@@ -33,7 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payment_status))
         .routes(routes!(billing_payment))
         .routes(routes!(get_billing_payment))
-        .routes(routes!(plans));
+        .routes(routes!(plans))
+        .routes(routes!(gateways));
     let admin = OpenApiRouter::new().routes(routes!(sandbox_callback));
     with_policy(billing, Policy::Billing).merge(with_policy(admin, Policy::InstanceAdmin))
 }
@@ -179,6 +180,33 @@ fn payment_plans() -> Vec<PaymentPlan> {
 pub async fn plans(principal: Principal) -> Result<Json<Vec<PaymentPlan>>, ApiError> {
     principal.require(Scope::Billing)?;
     Ok(Json(payment_plans()))
+}
+
+/// A gateway and whether this instance takes payments through it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GatewayInfo {
+    pub gateway: Gateway,
+    pub available: bool,
+    /// No money moves (the sandbox).
+    pub sandbox: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/payments/gateways", tag = "payments",
+    responses((status = 200, body = Vec<GatewayInfo>), (status = 401, body = ErrorBody)))]
+pub async fn gateways(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<GatewayInfo>>, ApiError> {
+    principal.require(Scope::Billing)?;
+    let mut out = Vec::new();
+    for g in Gateway::ALL {
+        out.push(GatewayInfo {
+            gateway: g,
+            available: payments::available(&state, g).await?,
+            sandbox: g == Gateway::Sandbox,
+        });
+    }
+    Ok(Json(out))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -65,7 +65,7 @@ pub(super) async fn payment_link(
     let settings = &state.config.payments;
     let now = state.clock.now();
     match order.gateway {
-        Gateway::Sandbox => Ok((format!("/pay/sandbox/{}", order.id), None)),
+        Gateway::Sandbox => Ok((format!("/#/pay/sandbox/{}", order.id), None)),
         Gateway::Alipay => {
             let cfg = settings
                 .alipay

@@ -274,6 +274,15 @@ async fn check_available(state: &AppState, gateway: Gateway) -> Result<(), Payme
     }
 }
 
+/// Whether `gateway` takes orders on this instance now.
+pub async fn available(state: &AppState, gateway: Gateway) -> Result<bool, PaymentError> {
+    match check_available(state, gateway).await {
+        Ok(()) => Ok(true),
+        Err(PaymentError::Unavailable { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Makes a pending order and asks its gateway where to pay.
 #[tracing::instrument(skip(state))]
 pub async fn create(

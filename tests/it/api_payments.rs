@@ -94,7 +94,27 @@ async fn a_sandbox_recharge_credits_exactly_once() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("payment_sandbox"));
 
+    let sandbox = |g: &Value| {
+        g.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["gateway"] == "sandbox")
+            .unwrap()["available"]
+            .clone()
+    };
+    let (_, gateways) = p
+        .call(&p.buyer, Method::GET, "/api/v1/payments/gateways", None)
+        .await;
+    assert_eq!(sandbox(&gateways), false);
     p.enable_sandbox().await;
+    let (_, gateways) = p
+        .call(&p.buyer, Method::GET, "/api/v1/payments/gateways", None)
+        .await;
+    assert_eq!(sandbox(&gateways), true);
+    assert_eq!(
+        gateways[0],
+        json!({"gateway": "alipay", "available": false, "sandbox": false})
+    );
     let (status, order) = p
         .call(
             &p.buyer,
@@ -109,7 +129,7 @@ async fn a_sandbox_recharge_credits_exactly_once() {
     assert_eq!(order["credits"], 100);
     assert_eq!(order["status"], "pending");
     let id = order["order_id"].as_str().unwrap().to_string();
-    assert_eq!(order["payment_url"], format!("/pay/sandbox/{id}"));
+    assert_eq!(order["payment_url"], format!("/#/pay/sandbox/{id}"));
 
     // Only an admin completes a sandbox order.
     let (status, _) = p

@@ -57,8 +57,14 @@ fn classify(method: &Method, path: &str) -> Class {
         "/api/v1/auth/refresh",
         "/api/v1/invitations/{token}",
     ];
-    if public.contains(&path) {
+    // The payment gateways' callbacks: they are verified by the gateways' signatures, not by a
+    // sign-in.
+    if public.contains(&path) || path.starts_with("/api/v1/payments/callback/") {
         return Public;
+    }
+    // Completing a sandbox payment is the instance admin's.
+    if path == "/api/v1/credit/payment/callback" {
+        return InstanceAdmin;
     }
     if path.starts_with("/api/v1/remote/") {
         return DesktopOnly;
@@ -97,6 +103,7 @@ fn classify(method: &Method, path: &str) -> Class {
     if [
         "/api/v1/billing/",
         "/api/v1/credit/",
+        "/api/v1/payments/",
         "/api/v1/subscriptions/",
         "/api/v1/dashboard",
     ]
