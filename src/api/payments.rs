@@ -455,7 +455,10 @@ pub async fn alipay_callback(
     use axum::response::IntoResponse;
     match payments::flows::alipay_callback(&state, &body).await {
         Ok(Applied::NeedsQuery(_)) => (StatusCode::SERVICE_UNAVAILABLE, "fail").into_response(),
-        Ok(_) => (StatusCode::OK, "success").into_response(),
+        Ok(_) => {
+            payments::crash_point("alipay_callback_committed");
+            (StatusCode::OK, "success").into_response()
+        }
         Err(e) => (refused(&e), "fail").into_response(),
     }
 }

@@ -274,6 +274,21 @@ async fn check_available(state: &AppState, gateway: Gateway) -> Result<(), Payme
     }
 }
 
+/// Fault injection for the crash tests (tests/it/payments_crash.rs): with
+/// `STORYLOOM_TEST_CRASH=<name>` the process kills itself (SIGKILL: nothing runs after) when it
+/// reaches the point `name`, e.g. a callback whose transaction committed but is not answered yet.
+pub fn crash_point(name: &str) {
+    if std::env::var("STORYLOOM_TEST_CRASH").is_ok_and(|v| v == name) {
+        tracing::error!(point = name, "STORYLOOM_TEST_CRASH: killing this process");
+        #[cfg(target_os = "linux")]
+        // SAFETY: kill(2) on our own pid with a constant signal has no memory effects.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+        std::process::abort();
+    }
+}
+
 /// Whether `gateway` takes orders on this instance now.
 pub async fn available(state: &AppState, gateway: Gateway) -> Result<bool, PaymentError> {
     match check_available(state, gateway).await {

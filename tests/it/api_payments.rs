@@ -274,14 +274,13 @@ async fn orders_are_checked_and_unconfigured_gateways_fail_closed() {
     }
     // A callback to a gateway with no settings is refused without being read.
     for gateway in ["alipay", "wechat", "stripe"] {
-        let res = p
-            .s
-            .client
-            .post(p.s.url(&format!("/api/v1/payments/callback/{gateway}")))
-            .body("trade_status=TRADE_SUCCESS&out_trade_no=x&total_amount=10.00")
-            .send()
-            .await
-            .unwrap();
+        let res =
+            p.s.client
+                .post(p.s.url(&format!("/api/v1/payments/callback/{gateway}")))
+                .body("trade_status=TRADE_SUCCESS&out_trade_no=x&total_amount=10.00")
+                .send()
+                .await
+                .unwrap();
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{gateway}");
     }
     let (status, body) = p

@@ -25,6 +25,7 @@ mod authz_matrix;
 mod blobs_s3;
 mod import_db;
 mod ledger_crash;
+mod payments_crash;
 mod payments_gateways;
 mod providers;
 mod remote_signin;

@@ -31,26 +31,26 @@ use storyloom::{
 use crate::common::TestServer;
 
 /// 0: the merchant's (our) key; 1: the gateway's; 2: somebody else's. Made once: slow in debug.
-fn key(which: usize) -> &'static RsaPrivateKey {
+pub(crate) fn key(which: usize) -> &'static RsaPrivateKey {
     static KEYS: [OnceLock<RsaPrivateKey>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     KEYS[which].get_or_init(|| RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
 }
-const MERCHANT: usize = 0;
-const GATEWAY: usize = 1;
+pub(crate) const MERCHANT: usize = 0;
+pub(crate) const GATEWAY: usize = 1;
 const OTHER: usize = 2;
 
-fn private_pem(which: usize) -> String {
+pub(crate) fn private_pem(which: usize) -> String {
     key(which).to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
 }
 
-fn public_pem(which: usize) -> String {
+pub(crate) fn public_pem(which: usize) -> String {
     key(which)
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
         .unwrap()
 }
 
-const ALIPAY_APP: &str = "2021000000000001";
+pub(crate) const ALIPAY_APP: &str = "2021000000000001";
 const ALIPAY_SELLER: &str = "2088000000000001";
 const MCHID: &str = "1900000001";
 const APPID: &str = "wx0000000000000001";
@@ -214,7 +214,7 @@ impl Shop {
 
 /// An Alipay notification's form, signed with `signer` over every parameter but `sign` and
 /// `sign_type`, as Alipay does.
-fn alipay_notify(
+pub(crate) fn alipay_notify(
     out_trade_no: &str,
     amount: &str,
     app_id: &str,
