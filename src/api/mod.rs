@@ -215,6 +215,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(billing::routes())
         .merge(payments::routes())
         .merge(payments::callback_routes())
+        .merge(payments::operation_routes())
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(remote::routes())

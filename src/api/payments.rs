@@ -20,7 +20,11 @@ use super::{
 use crate::{
     auth::Scope,
     paging::{Page, PageSpec},
-    payments::{self, Applied, Gateway, NewOrder, Order, OrderKind, OrderStatus},
+    payments::{
+        self,
+        coupons::{Coupon, MyCoupon, NewCoupon},
+        Applied, Gateway, NewOrder, Order, OrderKind, OrderStatus,
+    },
     AppState,
 };
 
@@ -126,17 +130,12 @@ pub async fn recharge(
     principal: Principal,
     ApiJson(body): ApiJson<RechargeBody>,
 ) -> Result<(StatusCode, Json<OrderCreated>), ApiError> {
-    if let Some(code) = body.coupon_code.as_deref().filter(|c| !c.trim().is_empty()) {
-        return Err(ApiError::validation(
-            "coupon_code",
-            format!("there is no coupon '{code}'"),
-        ));
-    }
     let order = NewOrder {
         kind: OrderKind::Recharge,
         amount_cents: amount_cents(body.amount_cents, body.amount)?,
         membership_type: None,
         gateway: gateway("payment_method", &body.payment_method)?,
+        coupon_code: body.coupon_code,
     };
     new_order(&state, &principal, order).await
 }
@@ -239,6 +238,7 @@ pub async fn create_payment(
         amount_cents: plan.amount_cents,
         membership_type: plan.plan_id.strip_prefix("membership_").map(str::to_string),
         gateway: gateway("provider", &q.provider)?,
+        coupon_code: None,
     };
     new_order(&state, &principal, order).await
 }
@@ -291,6 +291,7 @@ pub async fn billing_payment(
         amount_cents: amount_cents(body.amount_cents, body.amount)?,
         membership_type: None,
         gateway: gateway("payment_method", &body.payment_method)?,
+        coupon_code: None,
     };
     new_order(&state, &principal, order).await
 }
@@ -364,6 +365,7 @@ pub async fn membership_order(
         amount_cents: 0,
         membership_type: Some(membership_type),
         gateway: gateway("payment_method", payment_method)?,
+        coupon_code: None,
     };
     new_order(state, principal, order).await
 }
@@ -521,4 +523,102 @@ pub async fn stripe_callback(
         )
             .into_response(),
     }
+}
+
+/// Coupons (seed 003 §9): made by the instance admin, listed, claimed and used by anyone signed in.
+pub fn operation_routes() -> OpenApiRouter<AppState> {
+    let people = OpenApiRouter::new()
+        .routes(routes!(list_coupons))
+        .routes(routes!(claim_coupon))
+        .routes(routes!(my_coupons));
+    let admin = OpenApiRouter::new().routes(routes!(create_coupon));
+    with_policy(people, Policy::Person).merge(with_policy(admin, Policy::InstanceAdmin))
+}
+
+#[utoipa::path(post, path = "/api/v1/operation/coupons", tag = "payments", request_body = NewCoupon,
+    responses((status = 201, body = Coupon), (status = 403, body = ErrorBody), (status = 409, description = "The code is taken", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_coupon(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<NewCoupon>,
+) -> Result<(StatusCode, Json<Coupon>), ApiError> {
+    principal.require(Scope::Admin)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(payments::coupons::create(&state, body).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CouponsQuery {
+    /// `active` (the default: those usable now) or `all` (instance admins).
+    pub status: Option<String>,
+    pub page: Option<u32>,
+    pub limit: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/operation/coupons", tag = "payments", params(CouponsQuery),
+    responses((status = 200, body = Page<Coupon>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_coupons(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<CouponsQuery>,
+) -> Result<Json<Page<Coupon>>, ApiError> {
+    principal.require(Scope::Read)?;
+    let spec = PageSpec::resolve(q.page, q.limit.or(q.page_size), None)?;
+    let active_only = match q.status.as_deref() {
+        None | Some("active") => true,
+        Some("all") if principal.is_admin => false,
+        Some("all") => {
+            return Err(ApiError::forbidden(
+                "only an instance admin lists every coupon",
+            ))
+        }
+        Some(other) => {
+            return Err(ApiError::validation(
+                "status",
+                format!("status is active or all (got '{other}')"),
+            ))
+        }
+    };
+    Ok(Json(
+        payments::coupons::list(&state, active_only, spec).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/operation/coupons/{coupon_id}/claim", tag = "payments",
+    params(("coupon_id" = String, Path, description = "The coupon's id or code")),
+    responses((status = 200, body = MyCoupon), (status = 409, description = "Used up", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn claim_coupon(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(coupon_id): Path<String>,
+) -> Result<Json<MyCoupon>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        payments::coupons::claim(&state, &principal.user_id, &coupon_id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyCouponsQuery {
+    /// `unused`, `reserved` or `used`.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/operation/my-coupons", tag = "payments", params(MyCouponsQuery),
+    responses((status = 200, body = Vec<MyCoupon>), (status = 422, body = ErrorBody)))]
+pub async fn my_coupons(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<MyCouponsQuery>,
+) -> Result<Json<Vec<MyCoupon>>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(
+        payments::coupons::mine(&state, &principal.user_id, q.status).await?,
+    ))
 }

@@ -8,6 +8,7 @@
 //! and the credit or membership is granted under the order's own ledger key. A repeated event
 //! finds its row and gets the same answer; a second event for a paid order credits nothing. A
 //! terminal order is revived only by an active query's answer, never by a callback alone.
+pub mod coupons;
 pub mod flows;
 pub mod gateways;
 pub mod reconcile;
@@ -106,8 +107,14 @@ pub struct Order {
     pub gateway: Gateway,
     pub amount_cents: i64,
     pub currency: String,
-    /// Credits a recharge adds (0 for a membership).
+    /// Credits a recharge adds (0 for a membership), a coupon's bonus included.
     pub credits: i64,
+    /// The coupon applied, if any.
+    pub coupon_id: Option<String>,
+    /// The price before the coupon (`amount_cents` is what is paid).
+    pub list_amount_cents: i64,
+    pub discount_cents: i64,
+    pub bonus_credits: i64,
     #[schema(schema_with = crate::states::schema::<OrderStatus>)]
     pub status: OrderStatus,
     /// Where the payer pays: a gateway's page, a `weixin://` code to show as a QR code, or the
@@ -153,6 +160,9 @@ pub enum PaymentError {
     },
     #[error("{0}")]
     Forbidden(String),
+    /// The request conflicts with what exists (a coupon's code taken, a coupon used up).
+    #[error("{0}")]
+    Conflict(String),
     /// The gateway could not be reached or answered an error.
     #[error("the payment gateway failed: {0}")]
     Upstream(String),
@@ -173,6 +183,7 @@ impl CodedError for PaymentError {
             Self::Unavailable { .. } => ErrorCode::ServiceUnavailable,
             Self::Mismatch { .. } => ErrorCode::BadRequest,
             Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Conflict(_) => ErrorCode::Conflict,
             Self::Upstream(_) => ErrorCode::UpstreamFailed,
             Self::Gateway(e) => {
                 use gateways::GatewayError as G;
@@ -245,6 +256,7 @@ pub struct NewOrder {
     /// Membership: its type.
     pub membership_type: Option<String>,
     pub gateway: Gateway,
+    pub coupon_code: Option<String>,
 }
 
 /// Whether `gateway` may take orders here: the sandbox on the desktop, or where an admin enabled
@@ -355,6 +367,10 @@ pub async fn create(
         amount_cents,
         currency: CURRENCY.into(),
         credits,
+        coupon_id: None,
+        list_amount_cents: amount_cents,
+        discount_cents: 0,
+        bonus_credits: 0,
         status: OrderStatus::Pending,
         payment_url: None,
         gateway_ref: None,
@@ -366,20 +382,54 @@ pub async fn create(
         expires_at: rfc3339(now + Duration::minutes(ORDER_TTL_MINUTES)),
         paid_at: None,
     };
-    let row = order.clone();
-    state
+    let (mut row, code) = (order, new.coupon_code.filter(|c| !c.trim().is_empty()));
+    let order = state
         .db
-        .write(move |tx| store::insert_order(tx, &row))
+        .write(move |tx| {
+            // The coupon's use is taken in the transaction that makes the order: both or neither.
+            if let Some(code) = code {
+                let priced = coupons::apply_in_tx(
+                    tx,
+                    code.trim(),
+                    &row.user_id,
+                    &row.id,
+                    row.kind,
+                    row.list_amount_cents,
+                    &row.created_at,
+                )?;
+                row.amount_cents -= priced.discount_cents;
+                row.credits += priced.bonus_credits;
+                row.discount_cents = priced.discount_cents;
+                row.bonus_credits = priced.bonus_credits;
+                row.coupon_id = Some(priced.coupon_id);
+            }
+            store::insert_order(tx, &row)?;
+            if let Some(coupon_id) = &row.coupon_id {
+                store::set_order_coupon(
+                    tx,
+                    &row.id,
+                    coupon_id,
+                    row.list_amount_cents,
+                    row.discount_cents,
+                    row.bonus_credits,
+                )?;
+            }
+            Ok::<_, PaymentError>(row)
+        })
         .await?;
     // The order exists before the gateway is asked, so a payment made on the page always finds it;
     // a gateway that cannot make the payment fails the order.
     let (url, gateway_ref) = match flows::payment_link(state, &order).await {
         Ok(link) => link,
         Err(e) => {
-            let (oid, at) = (id.clone(), rfc3339(state.clock.now()));
+            let (oid, uid, at) = (
+                id.clone(),
+                order.user_id.clone(),
+                rfc3339(state.clock.now()),
+            );
             state
                 .db
-                .write(move |tx| store::transition(tx, &oid, OrderStatus::Failed, &at))
+                .write(move |tx| close_in_tx(tx, &oid, &uid, OrderStatus::Failed, &at))
                 .await?;
             return Err(e);
         }
@@ -583,6 +633,13 @@ pub async fn apply(
                             (None, Some(plan_id.clone()))
                         }
                     };
+                    coupons::use_in_tx(
+                        tx,
+                        &order.id,
+                        &order.user_id,
+                        order.status != OrderStatus::Pending,
+                        &now_s,
+                    )?;
                     if !store::mark_paid(
                         tx,
                         &order.id,
@@ -601,7 +658,7 @@ pub async fn apply(
                     ("credited", Applied::Credited(paid))
                 }
                 Outcome::Closed => {
-                    store::transition(tx, &order.id, OrderStatus::Failed, &now_s)?;
+                    close_in_tx(tx, &order.id, &order.user_id, OrderStatus::Failed, &now_s)?;
                     let o = store::order(tx, &order.id)?
                         .ok_or_else(|| PaymentError::NotFound(order.id.clone()))?;
                     ("failed", Applied::Recorded(o))
@@ -667,11 +724,31 @@ pub async fn complete_sandbox(
     .await
 }
 
-/// Expires pending orders whose time ran out (the reconciler, after asking the gateway).
-pub async fn expire(state: &AppState, order_id: &str) -> Result<bool, PaymentError> {
-    let (id, now) = (order_id.to_string(), rfc3339(state.clock.now()));
-    Ok(state
+/// Closes an unpaid order (`expired` or `failed`) and gives its coupon back, in one transaction:
+/// false when the order was not pending.
+fn close_in_tx(
+    tx: &crate::db::sql::Connection,
+    order_id: &str,
+    user_id: &str,
+    next: OrderStatus,
+    now: &str,
+) -> Result<bool, PaymentError> {
+    if !store::transition_from_pending(tx, order_id, next, now)? {
+        return Ok(false);
+    }
+    coupons::release_in_tx(tx, order_id, user_id, now)?;
+    Ok(true)
+}
+
+/// Expires a pending order whose time ran out (the reconciler, after asking the gateway).
+pub async fn expire(state: &AppState, order: &Order) -> Result<bool, PaymentError> {
+    let (id, user, now) = (
+        order.id.clone(),
+        order.user_id.clone(),
+        rfc3339(state.clock.now()),
+    );
+    state
         .db
-        .write(move |tx| store::transition(tx, &id, OrderStatus::Expired, &now))
-        .await?)
+        .write(move |tx| close_in_tx(tx, &id, &user, OrderStatus::Expired, &now))
+        .await
 }

@@ -64,7 +64,7 @@ pub async fn reconcile(state: &AppState) -> Result<ReconcileReport, PaymentError
                 }
             }
         }
-        if order.expires_at <= rfc3339(now) && super::expire(state, &order.id).await? {
+        if order.expires_at <= rfc3339(now) && super::expire(state, &order).await? {
             report.expired += 1;
         }
     }

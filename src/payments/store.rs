@@ -10,7 +10,8 @@ use super::{Gateway, Order, OrderKind, OrderStatus};
 
 const COLUMNS: &str = "id, out_trade_no, owner_id, user_id, kind, product, gateway, amount_cents, \
      currency, credits, status, payment_url, gateway_ref, gateway_trade_no, transfer_id, plan_id, \
-     created_at, updated_at, expires_at, paid_at";
+     created_at, updated_at, expires_at, paid_at, coupon_id, COALESCE(list_amount_cents, amount_cents), \
+     discount_cents, bonus_credits";
 
 fn order_row(r: &Row<'_>) -> crate::db::sql::Result<Order> {
     Ok(Order {
@@ -34,6 +35,10 @@ fn order_row(r: &Row<'_>) -> crate::db::sql::Result<Order> {
         updated_at: r.get(17)?,
         expires_at: r.get(18)?,
         paid_at: r.get(19)?,
+        coupon_id: r.get(20)?,
+        list_amount_cents: r.get(21)?,
+        discount_cents: r.get(22)?,
+        bonus_credits: r.get(23)?,
     })
 }
 
@@ -128,9 +133,14 @@ pub fn pending_before(c: &Connection, before: &str, limit: u32) -> Result<Vec<Or
     Ok(rows)
 }
 
-/// Moves the order to `next` if the table allows it from its current state: false when it did not.
-pub fn transition(c: &Connection, id: &str, next: OrderStatus, now: &str) -> Result<bool, DbError> {
-    let (set, guard) = OrderStatus::transition_sql(next);
+/// Moves a pending order to `next` (expired, failed): false when it was not pending.
+pub fn transition_from_pending(
+    c: &Connection,
+    id: &str,
+    next: OrderStatus,
+    now: &str,
+) -> Result<bool, DbError> {
+    let (set, guard) = OrderStatus::transition_sql_from(next, |from| from == OrderStatus::Pending);
     let n = c.execute(
         &format!("UPDATE payment_orders SET {set}, updated_at = ?2 WHERE id = ?1 AND {guard}"),
         params![id, now],
@@ -138,7 +148,7 @@ pub fn transition(c: &Connection, id: &str, next: OrderStatus, now: &str) -> Res
     Ok(n == 1)
 }
 
-/// Marks the order paid with what paid it (the guard as in [`transition`]).
+/// Marks the order paid with what paid it (from any state the table allows).
 pub fn mark_paid(
     c: &Connection,
     id: &str,
@@ -215,4 +225,203 @@ pub fn sandbox_enabled(c: &Connection) -> Result<bool, DbError> {
     )
     .optional()?
     .is_some_and(|v| v == "true"))
+}
+
+// ------------------------------------------------------------------------------------------ coupons
+
+const COUPON_COLUMNS: &str =
+    "id, code, name, kind, value, min_amount_cents, max_usage, used_count, \
+     valid_from, valid_until, status, created_at";
+
+fn coupon_row(r: &Row<'_>) -> crate::db::sql::Result<super::coupons::Coupon> {
+    Ok(super::coupons::Coupon {
+        id: r.get(0)?,
+        code: r.get(1)?,
+        name: r.get(2)?,
+        kind: super::coupons::CouponKind::parse(&r.get::<_, String>(3)?)
+            .unwrap_or(super::coupons::CouponKind::Discount),
+        value: r.get(4)?,
+        min_amount_cents: r.get(5)?,
+        max_usage: r.get(6)?,
+        used_count: r.get(7)?,
+        valid_from: r.get(8)?,
+        valid_until: r.get(9)?,
+        status: r.get(10)?,
+        created_at: r.get(11)?,
+    })
+}
+
+pub fn insert_coupon(c: &Connection, k: &super::coupons::Coupon) -> Result<bool, DbError> {
+    let n = c.execute(
+        "INSERT INTO coupons (id, code, name, kind, value, min_amount_cents, max_usage, used_count,
+             valid_from, valid_until, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, 'active', ?10)
+         ON CONFLICT (code) DO NOTHING",
+        params![
+            k.id,
+            k.code,
+            k.name,
+            k.kind.as_str(),
+            k.value,
+            k.min_amount_cents,
+            k.max_usage,
+            k.valid_from,
+            k.valid_until,
+            k.created_at
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn coupon(c: &Connection, id_or_code: &str) -> Result<Option<super::coupons::Coupon>, DbError> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {COUPON_COLUMNS} FROM coupons WHERE id = ?1 OR code = ?1"
+    ))?
+    .query_row([id_or_code], coupon_row)
+    .optional()?)
+}
+
+pub fn coupons(
+    c: &Connection,
+    active_at: Option<&str>,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<super::coupons::Coupon>, u64), DbError> {
+    let filter = "(?1 IS NULL OR (status = 'active' AND valid_from <= ?1 AND valid_until > ?1 \
+                  AND used_count < max_usage))";
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) FROM coupons WHERE {filter}"),
+        params![active_at],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {COUPON_COLUMNS} FROM coupons WHERE {filter}
+         ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![active_at, i64::from(limit), offset as i64],
+            coupon_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total.max(0) as u64))
+}
+
+/// Counts one use of the coupon if it has one left: false when it is used up.
+pub fn take_coupon_use(c: &Connection, coupon_id: &str) -> Result<bool, DbError> {
+    let n = c.execute(
+        "UPDATE coupons SET used_count = used_count + 1 WHERE id = ?1 AND used_count < max_usage",
+        [coupon_id],
+    )?;
+    Ok(n == 1)
+}
+
+/// Gives a use back (its order expired or failed).
+pub fn give_coupon_use_back(c: &Connection, coupon_id: &str) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE coupons SET used_count = used_count - 1 WHERE id = ?1 AND used_count > 0",
+        [coupon_id],
+    )?;
+    Ok(())
+}
+
+/// Counts a use again for an order revived by its gateway's answer (never past the limit: the
+/// payment happened, the use is the order's).
+pub fn retake_coupon_use(c: &Connection, coupon_id: &str) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE coupons SET used_count = used_count + CASE WHEN used_count < max_usage THEN 1 ELSE 0 END
+         WHERE id = ?1",
+        [coupon_id],
+    )?;
+    Ok(())
+}
+
+/// The status of `user_id`'s claim on a coupon (`unused`, `reserved`, `used`), if any.
+pub fn claim_status(
+    c: &Connection,
+    coupon_id: &str,
+    user_id: &str,
+) -> Result<Option<String>, DbError> {
+    Ok(
+        c.prepare_cached(
+            "SELECT status FROM coupon_claims WHERE coupon_id = ?1 AND owner_id = ?2",
+        )?
+        .query_row(params![coupon_id, user_id], |r| r.get(0))
+        .optional()?,
+    )
+}
+
+/// Sets `user_id`'s claim on a coupon (made if they had none).
+pub fn set_claim(
+    c: &Connection,
+    coupon_id: &str,
+    user_id: &str,
+    status: &str,
+    order_id: Option<&str>,
+    now: &str,
+) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO coupon_claims (coupon_id, owner_id, status, order_id, claimed_at, used_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 = 'used' THEN ?5 END)
+         ON CONFLICT (coupon_id, owner_id) DO UPDATE SET status = excluded.status,
+             order_id = excluded.order_id, used_at = excluded.used_at",
+        params![coupon_id, user_id, status, order_id, now],
+    )?;
+    Ok(())
+}
+
+pub fn claims_of(
+    c: &Connection,
+    user_id: &str,
+    status: Option<&str>,
+) -> Result<Vec<(super::coupons::Coupon, String, String)>, DbError> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {}, cl.status, cl.claimed_at FROM coupon_claims cl JOIN coupons k ON k.id = cl.coupon_id
+         WHERE cl.owner_id = ?1 AND (?2 IS NULL OR cl.status = ?2) ORDER BY cl.claimed_at DESC",
+        COUPON_COLUMNS
+            .split(", ")
+            .map(|col| format!("k.{col}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let rows = stmt
+        .query_map(params![user_id, status], |r| {
+            Ok((coupon_row(r)?, r.get(12)?, r.get(13)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Records the coupon an order carries and what it changed.
+pub fn set_order_coupon(
+    c: &Connection,
+    order_id: &str,
+    coupon_id: &str,
+    list_amount_cents: i64,
+    discount_cents: i64,
+    bonus_credits: i64,
+) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE payment_orders SET coupon_id = ?2, list_amount_cents = ?3, discount_cents = ?4,
+             bonus_credits = ?5 WHERE id = ?1",
+        params![
+            order_id,
+            coupon_id,
+            list_amount_cents,
+            discount_cents,
+            bonus_credits
+        ],
+    )?;
+    Ok(())
+}
+
+/// The coupon an order carries, if any.
+pub fn order_coupon(c: &Connection, order_id: &str) -> Result<Option<String>, DbError> {
+    Ok(c.query_row(
+        "SELECT coupon_id FROM payment_orders WHERE id = ?1",
+        [order_id],
+        |r| r.get::<_, Option<String>>(0),
+    )
+    .optional()?
+    .flatten())
 }

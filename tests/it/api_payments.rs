@@ -15,7 +15,8 @@ struct People {
 }
 
 async fn people() -> People {
-    let s = TestServer::start(AuthMode::Accounts).await;
+    // Many people sign up in one test (the coupon rush).
+    let s = TestServer::start_with(AuthMode::Accounts, |c| c.auth_rate_per_minute = 1000).await;
     let (_, admin) = s.register("ann").await;
     let (buyer_id, buyer) = s.register("bob").await;
     People {
@@ -383,4 +384,235 @@ async fn a_membership_paid_in_the_sandbox_makes_a_member() {
         .unwrap()
         .iter()
         .any(|p| p["plan_id"] == "credits_100"));
+}
+
+/// Coupons: an admin makes them; a person claims one and uses it on a recharge (10 % off, the
+/// credits at the list price), once; a coupon with one use left given to fifty concurrent orders
+/// is applied exactly once; an order that expires gives its coupon back.
+#[tokio::test]
+async fn coupons_apply_once_and_come_back_when_an_order_expires() {
+    let p = people().await;
+    p.enable_sandbox().await;
+    let coupon = |code: &str, kind: &str, value: f64, max_usage: i64| {
+        json!({"code": code, "name": format!("Coupon {code}"), "type": kind, "value": value,
+               "min_amount": 10.0, "max_usage": max_usage,
+               "valid_from": "2026-01-01T00:00:00", "valid_until": "2026-12-31T23:59:59"})
+    };
+    let (status, _) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/operation/coupons",
+            Some(coupon("X", "discount", 10.0, 5)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only an admin makes coupons");
+    for (body, field) in [
+        (coupon("BAD", "discount", 100.0, 5), "value"),
+        (coupon("BAD", "deduction", 0.001, 5), "value"),
+        (coupon("BAD", "discount", 10.0, 0), "max_usage"),
+        (coupon("has space", "discount", 10.0, 5), "code"),
+    ] {
+        let (status, answer) = p
+            .call(
+                &p.admin,
+                Method::POST,
+                "/api/v1/operation/coupons",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_error(&answer, "VALIDATION_ERROR", Some(field));
+    }
+    let (status, ten) = p
+        .call(
+            &p.admin,
+            Method::POST,
+            "/api/v1/operation/coupons",
+            Some(coupon("DISCOUNT10", "discount", 10.0, 1000)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ten}");
+    let (status, _) = p
+        .call(
+            &p.admin,
+            Method::POST,
+            "/api/v1/operation/coupons",
+            Some(coupon("DISCOUNT10", "discount", 5.0, 1)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a code is unique");
+
+    // Claimed, then used on a ¥100 recharge: ¥90 to pay, 1,000 credits.
+    let (_, listed) = p
+        .call(&p.buyer, Method::GET, "/api/v1/operation/coupons", None)
+        .await;
+    assert_eq!(listed["items"][0]["code"], "DISCOUNT10");
+    let (status, claimed) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            &format!(
+                "/api/v1/operation/coupons/{}/claim",
+                ten["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claimed}");
+    assert_eq!(claimed["claim_status"], "unused");
+    let recharge = |cents: i64, code: &str| json!({"amount_cents": cents, "payment_method": "sandbox", "coupon_code": code});
+    let (status, order) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/credit/recharge",
+            Some(recharge(10000, "DISCOUNT10")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(
+        (order["amount_cents"].clone(), order["credits"].clone()),
+        (json!(9000), json!(1000))
+    );
+    let (_, mine) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            "/api/v1/operation/my-coupons?status=reserved",
+            None,
+        )
+        .await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    let (status, again) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/credit/recharge",
+            Some(recharge(10000, "DISCOUNT10")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, small) = p
+        .call(
+            &p.buyer,
+            Method::POST,
+            "/api/v1/credit/recharge",
+            Some(recharge(500, "DISCOUNT10")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{small}");
+    assert_error(&small, "VALIDATION_ERROR", Some("coupon_code"));
+    let (status, _) = p
+        .complete(order["order_id"].as_str().unwrap(), "C1", "success")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(p.balance().await, 1000);
+    let (_, mine) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            "/api/v1/operation/my-coupons?status=used",
+            None,
+        )
+        .await;
+    assert_eq!(mine[0]["code"], "DISCOUNT10");
+    let (_, paid) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            &format!(
+                "/api/v1/payments/status/{}",
+                order["order_id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            paid["list_amount_cents"].clone(),
+            paid["discount_cents"].clone()
+        ),
+        (json!(10000), json!(1000))
+    );
+
+    // One use left, fifty orders at once from ten people: exactly one gets it.
+    let (_, one) = p
+        .call(
+            &p.admin,
+            Method::POST,
+            "/api/v1/operation/coupons",
+            Some(coupon("ONLYONE", "credit_bonus", 50.0, 1)),
+        )
+        .await;
+    let mut people = Vec::new();
+    for i in 0..10 {
+        people.push(p.s.register(&format!("rush{i}")).await.1);
+    }
+    let rush = people
+        .iter()
+        .flat_map(|who| (0..5).map(move |_| who))
+        .map(|who| {
+            p.call(
+                who,
+                Method::POST,
+                "/api/v1/credit/recharge",
+                Some(recharge(1000, "ONLYONE")),
+            )
+        });
+    let answers = futures_util::future::join_all(rush).await;
+    let made: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .collect();
+    assert_eq!(made.len(), 1, "{answers:?}");
+    assert_eq!(made[0].1["credits"], 150, "100 credits and the bonus of 50");
+    for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+    }
+    let (_, all) = p
+        .call(
+            &p.admin,
+            Method::GET,
+            "/api/v1/operation/coupons?status=all",
+            None,
+        )
+        .await;
+    let only = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == one["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(only["used_count"], 1);
+
+    // The order holding it expires unpaid: the use comes back, and someone else can have it.
+    p.s.clock.advance(chrono::Duration::minutes(31));
+    let report = storyloom::payments::reconcile::reconcile(&p.s.state)
+        .await
+        .unwrap();
+    assert!(report.expired >= 1, "{report:?}");
+    let (_, all) = p
+        .call(
+            &p.admin,
+            Method::GET,
+            "/api/v1/operation/coupons?status=all",
+            None,
+        )
+        .await;
+    let _ = all;
+    let coupons = storyloom::payments::coupons::list(
+        &p.s.state,
+        false,
+        storyloom::paging::PageSpec::resolve(None, Some(100), None).unwrap(),
+    )
+    .await
+    .unwrap();
+    let only = coupons.items.iter().find(|c| c.code == "ONLYONE").unwrap();
+    assert_eq!(only.used_count, 0, "given back by the expired order");
+    let report = ledger::reconcile::reconcile(&p.s.state, false)
+        .await
+        .unwrap();
+    assert!(report.success, "{:?}", report.issues);
 }

@@ -72,6 +72,14 @@ fn classify(method: &Method, path: &str) -> Class {
     if path.starts_with("/api/v1/admin/") {
         return InstanceAdmin;
     }
+    // Coupons: made by the instance admin; listed, claimed and used by any signed-in person.
+    if path.starts_with("/api/v1/operation/") {
+        return if *method == Method::POST && path == "/api/v1/operation/coupons" {
+            InstanceAdmin
+        } else {
+            Person
+        };
+    }
     // The model catalog is read by anyone signed in; the registry is the instance admin's.
     if path == "/api/v1/models" || path.starts_with("/api/v1/models/") {
         return if *method == Method::GET {
