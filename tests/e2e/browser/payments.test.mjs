@@ -4,7 +4,7 @@
 // payment page from the order dialog, completes the payment with the keyboard, and the balance
 // shows 100 credits and the order history the order as paid. Then a pack bought with the dialog
 // left open: the order is paid behind its back (the sandbox callback) and the dialog and the
-// balance follow by themselves.
+// balance follow by themselves; and a monthly membership bought the same way.
 //   cd ui && npm run build && cd .. && STORYLOOM_BIN=… node --test tests/e2e/browser/payments.test.mjs
 // Same prerequisites as accounts.test.mjs.
 import assert from 'node:assert/strict';
@@ -148,6 +148,21 @@ test('payments: the sandbox turned on, ¥10 of credits bought and completed, the
     await expectPoll(() => page.getByTestId('credits-available').textContent(), '600', 'the balance follows');
     await dialog.getByTestId('order-close').click();
     await expectPoll(() => page.getByTestId('order-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status'))), ['paid', 'paid'], 'both orders paid, newest first');
+
+    // A monthly membership through the sandbox (the server answers 202 with the order).
+    await page.getByTestId('membership-monthly').click();
+    await expectPoll(() => page.getByTestId('membership-pay').textContent(), 'Pay ¥9.90', 'the monthly price');
+    await page.getByTestId('membership-pay').click();
+    await dialog.waitFor();
+    await expectPoll(() => dialog.getByTestId('order-item').textContent(), 'Monthly membership', 'what it buys');
+    const membership = (await api(server, 'GET', '/api/v1/credit/membership/orders', undefined, auth)).body.items[0];
+    assert.deepEqual([membership.amount_cents, membership.product, membership.status], [990, 'monthly', 'pending']);
+    await api(server, 'POST', '/api/v1/credit/payment/callback', { order_id: membership.id, payment_method: 'sandbox', transaction_id: 'sandbox-e2e-3', status: 'success' }, auth);
+    await expectPoll(() => dialog.getByTestId('order-paid').textContent(), 'Paid: your membership is active.', 'the membership is paid');
+    await dialog.getByTestId('order-close').click();
+    await page.getByTestId('orders-membership').click();
+    await expectPoll(() => page.getByTestId('order-row').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-kind'), r.getAttribute('data-status')])), [['membership', 'paid']], 'the membership tab');
+    assert.equal((await api(server, 'GET', '/api/v1/billing/balance', undefined, auth)).body.is_member, true, 'the server made ann a member');
 
     assert.deepEqual(pageErrors, [], 'the page threw no uncaught errors');
   } catch (e) {
