@@ -20,7 +20,8 @@ import { requestBlob } from '../transport';
 import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
 import { getLeaderboard, getMyUsage, getRouterRequest, listRouterModels, listRouterRequests, type Period } from './router';
-import type { ExportRequest, HoldStatus, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
+import type { OrderListQuery } from './payments';
+import type { ExportRequest, HoldStatus, OrderKind, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
 import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
 
 export const keys = {
@@ -93,6 +94,15 @@ export const keys = {
   /** The AI registry (providers, models, defaults). */
   providers: {
     all: ['providers'] as const,
+  },
+  /** Payments: the gateways, the plans, the orders (docs/API-PAYMENTS.md; hooks in api/payments.ts). */
+  payments: {
+    all: ['payments'] as const,
+    gateways: ['payments', 'gateways'] as const,
+    plans: ['payments', 'plans'] as const,
+    orders: ['payments', 'orders'] as const,
+    orderList: (kind: OrderKind, q: OrderListQuery) => ['payments', 'orders', kind, q] as const,
+    order: (id: string) => ['payments', 'order', id] as const,
   },
 };
 

@@ -382,3 +382,53 @@ export type AdminConfig = Schemas['AiConfig'];
 
 /** Any subset; `default_models` merges per kind. */
 export type AdminConfigPatch = Schemas['ConfigPatch'];
+
+/* ---------- payments (docs/API-PAYMENTS.md) ---------- */
+
+/** Where an order is paid. */
+export type Gateway = Schemas['Gateway'];
+export const GATEWAYS = ['alipay', 'wechat', 'stripe', 'sandbox'] as const satisfies readonly Gateway[];
+
+/** What an order buys. */
+export type OrderKind = Schemas['OrderKind'];
+
+export type Order = Schemas['Order'];
+
+export type OrderStatus = Order['status'];
+export const ORDER_STATUSES = ['pending', 'paid', 'expired', 'failed', 'refunded'] as const satisfies readonly OrderStatus[];
+
+/** A new order and where to pay it (`POST /credit/recharge`, `POST /credit/membership` with a gateway). */
+export type OrderCreated = Schemas['OrderCreated'];
+
+/** A credit pack or a membership of `GET /payments/plans`. */
+export type PaymentPlan = Schemas['PaymentPlan'];
+
+export const MEMBERSHIP_TYPES = ['monthly', 'quarterly', 'yearly'] as const;
+export type MembershipType = (typeof MEMBERSHIP_TYPES)[number];
+
+/** Narrowed: the document types `payment_method` as a plain string; an order is paid at a gateway. */
+export type RechargeRequest = { amount_cents: number; payment_method: Gateway };
+
+/** Narrowed: the document types both as plain strings (`balance` pays with credits, not built here). */
+export type MembershipRequest = { membership_type: MembershipType; payment_method: Gateway };
+
+/** Narrowed: the document types `payment_method` and `status` as plain strings. */
+export type SandboxCallback = Omit<Schemas['SandboxCallback'], 'payment_method' | 'status'> & {
+  payment_method: 'sandbox';
+  status: 'success' | 'failed';
+};
+
+/** Narrowed: the document types `result` as a plain string. */
+export type SandboxAnswer = Omit<Schemas['CallbackAnswer'], 'result'> & { result: 'credited' | 'already_done' | 'recorded' };
+
+/**
+ * Hand-written: `GET /payments/gateways` is not in the committed `ui/openapi.json` yet (the server
+ * has it: src/api/payments.rs `GatewayInfo`). Switch to `Schemas['GatewayInfo']` once it is.
+ */
+export interface GatewayInfo {
+  gateway: Gateway;
+  /** Whether this instance takes payments through it now. */
+  available: boolean;
+  /** No money moves (the sandbox). */
+  sandbox: boolean;
+}

@@ -27,6 +27,7 @@ const CreditsPage = lazy(() => import('./CreditsPage').then((m) => ({ default: m
 const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ default: m.EditorPage })));
 const ModelsPage = lazy(() => import('./router/ModelsPage').then((m) => ({ default: m.ModelsPage })));
 const UsagePage = lazy(() => import('./router/UsagePage').then((m) => ({ default: m.UsagePage })));
+const SandboxPayPage = lazy(() => import('./payments/SandboxPayPage').then((m) => ({ default: m.SandboxPayPage })));
 const ProvidersPage = lazy(() => import('./providers/ProvidersPage').then((m) => ({ default: m.ProvidersPage })));
 const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
 
@@ -101,6 +102,9 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'credits':
       page = <CreditsPage />;
+      break;
+    case 'pay-sandbox':
+      page = <SandboxPayPage key={route.orderId} orderId={route.orderId} />;
       break;
     // The model router is the team server's (accounts mode).
     case 'models':

@@ -18,7 +18,12 @@ import {
 import { useLocale, useT } from '../i18n';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { errorMessage } from '../transport';
+import type { OrderSummary } from '../lib/payments';
+import { useAuth } from './account/AuthContext';
 import { AlertIcon } from './Icons';
+import { BuyPanel } from './payments/BuyPanel';
+import { OrderDialog } from './payments/OrderDialog';
+import { OrderHistory } from './payments/OrderHistory';
 import { useToasts } from './Toasts';
 import './credits.css';
 
@@ -37,8 +42,14 @@ export function CreditsPage() {
   const txs = loadOf(useTransactions(filter));
   const [budget, setBudgetText] = useState('');
   const [saving, setSaving] = useState(false);
+  // Accounts mode buys credits and memberships; the order being paid shows in a dialog.
+  const auth = useAuth();
+  const [order, setOrder] = useState<OrderSummary | null>(null);
 
-  const reloadAll = () => void queryClient.invalidateQueries({ queryKey: keys.credits.all });
+  const reloadAll = () => {
+    void queryClient.invalidateQueries({ queryKey: keys.credits.all });
+    void queryClient.invalidateQueries({ queryKey: keys.payments.all });
+  };
 
   async function saveBudget() {
     const parsed = parseBudget(budget);
@@ -125,10 +136,12 @@ export function CreditsPage() {
               </button>
             </form>
           )}
-          <UsageChart dashboard={dash.data} days={days} onDays={setDays} />
         </>
       )}
       {dash.kind === 'loading' && <span className="spinner" role="status" aria-label={t('common.loading')} />}
+
+      {auth && <BuyPanel isAdmin={auth.user.is_admin} onOrder={setOrder} />}
+      {dash.kind === 'ready' && <UsageChart dashboard={dash.data} days={days} onDays={setDays} />}
 
       <section className="panel credit-section" aria-labelledby="holds-title">
         <h2 id="holds-title">{t('creditsPage.holds')}</h2>
@@ -245,6 +258,9 @@ export function CreditsPage() {
           </>
         )}
       </section>
+
+      {auth && <OrderHistory onOpen={setOrder} />}
+      {order && <OrderDialog key={order.id} initial={order} onClose={() => setOrder(null)} />}
     </div>
   );
 }

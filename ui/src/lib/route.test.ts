@@ -80,3 +80,21 @@ describe('workspace routes', () => {
     expect(parseRoute('#/invite/%E0%A4%A')).toEqual({ name: 'projects' });
   });
 });
+
+describe('payment routes', () => {
+  it("parse and format the sandbox's payment page (an order's payment_url)", () => {
+    const id = '01a24d47-39a3-70e8-97a8-d262642a635c';
+    expect(parseRoute(`#/pay/sandbox/${id}`)).toEqual({ name: 'pay-sandbox', orderId: id });
+    expect(parseRoute(`#/pay/sandbox/${id}/`)).toEqual({ name: 'pay-sandbox', orderId: id });
+    expect(routeHash({ name: 'pay-sandbox', orderId: id })).toBe(`#/pay/sandbox/${id}`);
+    expect(parseRoute(routeHash({ name: 'pay-sandbox', orderId: 'a/b c' }))).toEqual({ name: 'pay-sandbox', orderId: 'a/b c' });
+  });
+
+  it('sends a bare or malformed payment link to the list', () => {
+    expect(parseRoute('#/pay')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/pay/sandbox')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/pay/alipay/x')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/pay/sandbox/a/b')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/pay/sandbox/%E0%A4%A')).toEqual({ name: 'projects' });
+  });
+});

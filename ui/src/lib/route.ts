@@ -2,7 +2,8 @@
  * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
  * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
  * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
- * router: its catalog and playground, one's usage). `review` is a
+ * router: its catalog and playground, one's usage), `#/pay/sandbox/<order id>` (the sandbox
+ * gateway's payment page: an order's `payment_url`). `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
 
@@ -38,6 +39,8 @@ export type Route =
   | { name: 'project'; id: string; tab: EditorTab }
   /** An invitation link, `#/invite/<token>`. */
   | { name: 'invite'; token: string }
+  /** The sandbox gateway's page for one order, `#/pay/sandbox/<order id>` (no money moves). */
+  | { name: 'pay-sandbox'; orderId: string }
   | { name: SimpleRouteName };
 
 /** The tab of the tab bar a route shows (`review` is part of Runs). */
@@ -53,6 +56,13 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'invite' && parts[1] && parts.length === 2) {
     try {
       return { name: 'invite', token: decodeURIComponent(parts[1]) };
+    } catch {
+      return { name: 'projects' };
+    }
+  }
+  if (parts[0] === 'pay' && parts[1] === 'sandbox' && parts[2] && parts.length === 3) {
+    try {
+      return { name: 'pay-sandbox', orderId: decodeURIComponent(parts[2]) };
     } catch {
       return { name: 'projects' };
     }
@@ -73,6 +83,7 @@ export function parseRoute(hash: string): Route {
 export function routeHash(route: Route): string {
   if (route.name === 'projects') return '#/projects';
   if (route.name === 'invite') return `#/invite/${encodeURIComponent(route.token)}`;
+  if (route.name === 'pay-sandbox') return `#/pay/sandbox/${encodeURIComponent(route.orderId)}`;
   if (route.name !== 'project') return SIMPLE_ROUTES[route.name];
   const base = `#/projects/${encodeURIComponent(route.id)}`;
   return route.tab === 'script' ? base : `${base}/${route.tab}`;

@@ -40,6 +40,7 @@ export const CONVERTED = [
   'components/connection',
   'components/providers',
   'components/router',
+  'components/payments',
   'components/editor/BreakdownPanel.tsx',
   'components/editor/ScriptEditor.tsx',
   'components/editor/ReviewQueue.tsx',
