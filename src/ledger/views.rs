@@ -42,6 +42,7 @@ pub struct TransactionFilter {
 /// Every transaction type, and the aliases other clients filter by that stand for several.
 pub const TRANSACTION_TYPES: &[&str] = &[
     "grant",
+    "recharge",
     "coupon",
     "referral",
     "compensation",
@@ -65,9 +66,10 @@ pub fn parse_types(raw: &str) -> Result<Vec<String>, LedgerError> {
     for t in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         match t {
             "consumption" => out.push("charge".to_string()),
-            "payment" | "recharge" => {
-                out.extend(["grant", "purchase", "membership"].map(String::from))
-            }
+            // Money in: a paid order's credit (`recharge`), grants, and what credits bought.
+            "payment" | "recharge" => out.extend(
+                ["recharge", "grant", "purchase", "membership"].map(String::from),
+            ),
             "refunds" => out.extend(["refund", "void", "release"].map(String::from)),
             t if TRANSACTION_TYPES.contains(&t) => out.push(t.to_string()),
             other => {

@@ -201,6 +201,16 @@ async fn a_sandbox_recharge_credits_exactly_once() {
         .await;
     assert_eq!(txs["total"], 1, "{txs}");
     assert_eq!(txs["items"][0]["amount"], 100);
+    assert_eq!(txs["items"][0]["type"], "recharge");
+    let (_, only) = p
+        .call(
+            &p.buyer,
+            Method::GET,
+            "/api/v1/credit/transactions?type=recharge",
+            None,
+        )
+        .await;
+    assert_eq!(only["total"], 1, "{only}");
 
     // Failing a paid order changes nothing; another person's order is not found.
     let (status, body) = p.complete(&id, "T99", "failed").await;

@@ -54,6 +54,10 @@ afterEach(() => {
 
 function order(status: OrderStatus, over: Partial<Order> = {}): Order {
   return {
+    coupon_id: null,
+    list_amount_cents: 1000,
+    discount_cents: 0,
+    bonus_credits: 0,
     id: 'o-1',
     out_trade_no: 'o1',
     owner_id: 'u1',

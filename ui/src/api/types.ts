@@ -421,14 +421,4 @@ export type SandboxCallback = Omit<Schemas['SandboxCallback'], 'payment_method' 
 /** Narrowed: the document types `result` as a plain string. */
 export type SandboxAnswer = Omit<Schemas['CallbackAnswer'], 'result'> & { result: 'credited' | 'already_done' | 'recorded' };
 
-/**
- * Hand-written: `GET /payments/gateways` is not in the committed `ui/openapi.json` yet (the server
- * has it: src/api/payments.rs `GatewayInfo`). Switch to `Schemas['GatewayInfo']` once it is.
- */
-export interface GatewayInfo {
-  gateway: Gateway;
-  /** Whether this instance takes payments through it now. */
-  available: boolean;
-  /** No money moves (the sandbox). */
-  sandbox: boolean;
-}
+export type GatewayInfo = Schemas['GatewayInfo'];

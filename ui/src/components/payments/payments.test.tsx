@@ -258,6 +258,10 @@ describe('the QR code', () => {
 
 function order(id: string, status: OrderStatus, over: Partial<Order> = {}): Order {
   return {
+    coupon_id: null,
+    list_amount_cents: 1000,
+    discount_cents: 0,
+    bonus_credits: 0,
     id,
     out_trade_no: id.replace(/-/g, ''),
     owner_id: 'u1',
