@@ -124,7 +124,7 @@ async fn new_order(
 
 #[utoipa::path(post, path = "/api/v1/credit/recharge", tag = "payments", request_body = RechargeBody,
     responses((status = 201, body = OrderCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 503, description = "The gateway is not configured here (or the sandbox is off)", body = ErrorBody)))]
+        (status = 503, description = "A gateway's settings cannot be used", body = ErrorBody)))]
 pub async fn recharge(
     State(state): State<AppState>,
     principal: Principal,
@@ -449,12 +449,16 @@ fn refused(e: &payments::PaymentError) -> StatusCode {
         description = "Alipay's asynchronous notification, signed (RSA2)"),
     responses((status = 200, description = "`success`, once the order's effect committed (or was already applied)"),
         (status = 400, description = "Not verified, or not this order's (nothing changed)"),
-        (status = 503, description = "Alipay is not configured here, or the payment is not confirmed yet")))]
+        (status = 404, description = "Alipay is not configured here"),
+        (status = 503, description = "The payment is not confirmed yet")))]
 pub async fn alipay_callback(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    if !payments::flows::configured(&state, Gateway::Alipay) {
+        return (StatusCode::NOT_FOUND, "fail").into_response();
+    }
     match payments::flows::alipay_callback(&state, &body).await {
         Ok(Applied::NeedsQuery(_)) => (StatusCode::SERVICE_UNAVAILABLE, "fail").into_response(),
         Ok(_) => {
@@ -470,7 +474,8 @@ pub async fn alipay_callback(
         description = "WeChat Pay's notification: signed (Wechatpay-* headers), its resource encrypted"),
     responses((status = 204, description = "Applied (or already applied)"),
         (status = 400, description = "`{code: FAIL, message}`: not verified, or not this order's"),
-        (status = 503, description = "WeChat Pay is not configured here, or the payment is not confirmed yet")))]
+        (status = 404, description = "WeChat Pay is not configured here"),
+        (status = 503, description = "The payment is not confirmed yet")))]
 pub async fn wechat_callback(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -484,6 +489,12 @@ pub async fn wechat_callback(
         )
             .into_response()
     };
+    if !payments::flows::configured(&state, Gateway::Wechat) {
+        return fail(
+            StatusCode::NOT_FOUND,
+            "WeChat Pay is not configured here".into(),
+        );
+    }
     match payments::flows::wechat_callback(&state, &headers, &body).await {
         Ok(Some(Applied::NeedsQuery(_))) => fail(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -499,13 +510,21 @@ pub async fn wechat_callback(
         description = "A Stripe webhook event, signed (Stripe-Signature)"),
     responses((status = 200, description = "`{received: true}`"),
         (status = 400, description = "Not verified, or not this order's (nothing changed)"),
-        (status = 503, description = "Stripe is not configured here")))]
+        (status = 404, description = "Stripe is not configured here"),
+        (status = 503, description = "The payment is not confirmed yet")))]
 pub async fn stripe_callback(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    if !payments::flows::configured(&state, Gateway::Stripe) {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": "Stripe is not configured here"})),
+        )
+            .into_response();
+    }
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())

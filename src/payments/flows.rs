@@ -118,7 +118,7 @@ pub(super) async fn payment_link(
 }
 
 /// Whether `gateway` has its settings here.
-pub(super) fn configured(state: &AppState, gateway: Gateway) -> bool {
+pub fn configured(state: &AppState, gateway: Gateway) -> bool {
     let s = &state.config.payments;
     match gateway {
         Gateway::Alipay => s.alipay.is_some(),

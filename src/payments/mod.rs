@@ -180,7 +180,8 @@ impl CodedError for PaymentError {
         match self {
             Self::Invalid { .. } => ErrorCode::ValidationError,
             Self::NotFound(_) => ErrorCode::NotFound,
-            Self::Unavailable { .. } => ErrorCode::ServiceUnavailable,
+            // The client chose a way to pay this instance does not offer.
+            Self::Unavailable { .. } => ErrorCode::ValidationError,
             Self::Mismatch { .. } => ErrorCode::BadRequest,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::Conflict(_) => ErrorCode::Conflict,
@@ -203,6 +204,7 @@ impl CodedError for PaymentError {
     fn field(&self) -> Option<&str> {
         match self {
             Self::Invalid { field, .. } => Some(field),
+            Self::Unavailable { .. } => Some("payment_method"),
             Self::Ledger(e) => e.field(),
             _ => None,
         }

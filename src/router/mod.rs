@@ -352,18 +352,14 @@ pub async fn chat_completions(
     });
     let prompt_json = Value::Array(messages.clone()).to_string();
     let bound = tokens::upper_bound(prompt_json.len(), messages.len());
-    let estimate = channels
-        .iter()
-        .map(|c| {
-            tokens::credits(
-                bound,
-                cap,
-                c.model.credits_cost,
-                c.model.output_credits_cost,
-            )
-        })
-        .max()
-        .unwrap_or(0);
+    let estimate = dearest(&channels, |c| {
+        tokens::credits(
+            bound,
+            cap,
+            c.model.credits_cost,
+            c.model.output_credits_cost,
+        )
+    });
     let new = new_request(state, &caller, "chat.completions", &public, stream);
     if stream {
         // Ask for the usage chunk, keeping whatever other stream options the client sent.
@@ -463,11 +459,7 @@ pub async fn images_generations(
         },
     };
     let channels = channels_for(state, &caller, ModelKind::Image, &public).await?;
-    let estimate = channels
-        .iter()
-        .map(|c| c.model.credits_cost.saturating_mul(n))
-        .max()
-        .unwrap_or(0);
+    let estimate = dearest(&channels, |c| c.model.credits_cost.saturating_mul(n));
     let new = new_request(state, &caller, "images.generations", &public, false);
     let (metering, channel, answered) = hold_and_call(
         state,
@@ -481,13 +473,7 @@ pub async fn images_generations(
         started,
     )
     .await?;
-    let Answered::Whole(answer) = answered else {
-        return Err(RouterError::new(
-            ErrorCode::Internal,
-            "api_error",
-            "an image answer was a stream",
-        ));
-    };
+    let answer = answered.whole("an image answer")?;
     let images = serde_json::from_slice::<Value>(&answer)
         .ok()
         .and_then(|v| v["data"].as_array().map(|d| d.len() as i64))
@@ -546,11 +532,7 @@ pub async fn audio_speech(
     }
     let channels = channels_for(state, &caller, ModelKind::Tts, &public).await?;
     let cost_at = |price: i64| tokens::credits(chars, 0, price, 0);
-    let estimate = channels
-        .iter()
-        .map(|c| cost_at(c.model.credits_cost))
-        .max()
-        .unwrap_or(0);
+    let estimate = dearest(&channels, |c| cost_at(c.model.credits_cost));
     let new = new_request(state, &caller, "audio.speech", &public, false);
     let (metering, channel, answered) = hold_and_call(
         state,
@@ -564,13 +546,7 @@ pub async fn audio_speech(
         started,
     )
     .await?;
-    let Answered::Binary(content_type, audio) = answered else {
-        return Err(RouterError::new(
-            ErrorCode::Internal,
-            "api_error",
-            "a speech answer was not audio",
-        ));
-    };
+    let (content_type, audio) = answered.binary("a speech answer")?;
     let usage = Usage {
         prompt: chars,
         completion: 0,
@@ -642,11 +618,9 @@ pub async fn embeddings(
     let bytes: usize = texts.iter().map(String::len).sum();
     let bound = tokens::upper_bound(bytes, texts.len()).saturating_add(token_ids as i64);
     let channels = channels_for(state, &caller, ModelKind::Embedding, &public).await?;
-    let estimate = channels
-        .iter()
-        .map(|c| tokens::credits(bound, 0, c.model.credits_cost, 0))
-        .max()
-        .unwrap_or(0);
+    let estimate = dearest(&channels, |c| {
+        tokens::credits(bound, 0, c.model.credits_cost, 0)
+    });
     let new = new_request(state, &caller, "embeddings", &public, false);
     let (metering, channel, answered) = hold_and_call(
         state,
@@ -660,13 +634,7 @@ pub async fn embeddings(
         started,
     )
     .await?;
-    let Answered::Whole(answer) = answered else {
-        return Err(RouterError::new(
-            ErrorCode::Internal,
-            "api_error",
-            "an embeddings answer was a stream",
-        ));
-    };
+    let answer = answered.whole("an embeddings answer")?;
     let reported = serde_json::from_slice::<Value>(&answer)
         .ok()
         .and_then(|v| v["usage"]["prompt_tokens"].as_i64());
@@ -815,11 +783,7 @@ pub async fn audio_transcriptions(
     }
     let channels = channels_for(state, &caller, ModelKind::Asr, &public).await?;
     let ms = audio_duration_ms(state, &upload).await?;
-    let estimate = channels
-        .iter()
-        .map(|c| audio_cost(ms, c.model.credits_cost))
-        .max()
-        .unwrap_or(0);
+    let estimate = dearest(&channels, |c| audio_cost(ms, c.model.credits_cost));
     let new = new_request(state, &caller, "audio.transcriptions", &public, false);
     let (metering, channel, answered) = hold_and_call(
         state,
@@ -833,13 +797,7 @@ pub async fn audio_transcriptions(
         started,
     )
     .await?;
-    let Answered::Binary(content_type, text) = answered else {
-        return Err(RouterError::new(
-            ErrorCode::Internal,
-            "api_error",
-            "a transcription answer was not text",
-        ));
-    };
+    let (content_type, text) = answered.binary("a transcription answer")?;
     let transcript = serde_json::from_slice::<Value>(&text)
         .ok()
         .and_then(|v| v["text"].as_str().map(str::to_string))
@@ -879,6 +837,11 @@ fn transcript_answer(content_type: String, body: Vec<u8>) -> Result<Answered, Fa
         "the answer is not a transcription ({content_type}, {} bytes)",
         body.len()
     )))
+}
+
+/// The most a call can cost on any of `channels` (what is held before the call).
+fn dearest(channels: &[Channel], cost: impl Fn(&Channel) -> i64) -> i64 {
+    channels.iter().map(cost).max().unwrap_or(0)
 }
 
 /// Opens the request's row with its hold, then tries the channels in the breaker's order: the
@@ -1360,6 +1323,32 @@ enum Answered {
     Binary(String, Bytes),
     /// The stream, and its first event (already read: the stream has started).
     Stream(EventStream, eventsource_stream::Event),
+}
+
+impl Answered {
+    /// The whole JSON answer (`what` names it when [`send`] read something else).
+    fn whole(self, what: &str) -> Result<Bytes, RouterError> {
+        match self {
+            Self::Whole(answer) => Ok(answer),
+            _ => Err(Self::unexpected(what)),
+        }
+    }
+
+    /// The answer's content type and bytes.
+    fn binary(self, what: &str) -> Result<(String, Bytes), RouterError> {
+        match self {
+            Self::Binary(content_type, body) => Ok((content_type, body)),
+            _ => Err(Self::unexpected(what)),
+        }
+    }
+
+    fn unexpected(what: &str) -> RouterError {
+        RouterError::new(
+            ErrorCode::Internal,
+            "api_error",
+            format!("{what} was not of the kind the endpoint expects"),
+        )
+    }
 }
 
 /// One attempt on one channel, up to the first event of a stream or the whole answer.

@@ -92,7 +92,8 @@ async fn a_sandbox_recharge_credits_exactly_once() {
             Some(recharge.clone()),
         )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("payment_method"));
     assert!(body["detail"].as_str().unwrap().contains("payment_sandbox"));
 
     let sandbox = |g: &Value| {
@@ -278,12 +279,13 @@ async fn orders_are_checked_and_unconfigured_gateways_fail_closed() {
             .await;
         assert_eq!(
             status,
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "{gateway}: {answer}"
         );
-        assert_error(&answer, "SERVICE_UNAVAILABLE", None);
+        assert_error(&answer, "VALIDATION_ERROR", Some("payment_method"));
     }
-    // A callback to a gateway with no settings is refused without being read.
+    // A callback to a gateway with no settings is refused without being read (404: there is no
+    // such gateway here, so the sender is told so, not to retry later).
     for gateway in ["alipay", "wechat", "stripe"] {
         let res =
             p.s.client
@@ -292,7 +294,7 @@ async fn orders_are_checked_and_unconfigured_gateways_fail_closed() {
                 .send()
                 .await
                 .unwrap();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{gateway}");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{gateway}");
     }
     let (status, body) = p
         .call(

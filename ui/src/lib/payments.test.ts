@@ -187,6 +187,8 @@ describe('orders', () => {
   it('says that a gateway is not set up rather than "server busy"', () => {
     const off = new ApiError(503, { detail: 'alipay payments are not available on this instance', error_code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(orderErrorMessage(off)).toMatch(/not available on this server/);
+    const notSetUp = new ApiError(422, { detail: 'alipay payments are not available on this instance', error_code: 'VALIDATION_ERROR', retryable: false, field: 'payment_method' });
+    expect(orderErrorMessage(notSetUp)).toMatch(/not available on this server/);
     const bad = new ApiError(422, { detail: 'a recharge is ¥1.00 to ¥100000.00 (got ¥0.50)', error_code: 'VALIDATION_ERROR', retryable: false, field: 'amount' });
     expect(orderErrorMessage(bad)).toBe('a recharge is ¥1.00 to ¥100000.00 (got ¥0.50)');
   });

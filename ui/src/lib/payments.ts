@@ -149,10 +149,18 @@ export function rechargeAmount(choice: RechargeChoice): RechargeAmount {
 }
 
 /**
- * The message for a refused order. A 503 here means the gateway is not set up on this server (the
- * catalogue's generic "server busy" would mislead), so it says that.
+ * Whether an order was refused because its gateway is not available here: a 422 naming
+ * `payment_method` (not set up, or the sandbox off), or a 503 (a gateway whose settings broke).
  */
+export function isGatewayUnavailable(e: unknown): boolean {
+  return (
+    e instanceof ApiError &&
+    (e.error_code === 'SERVICE_UNAVAILABLE' || (e.error_code === 'VALIDATION_ERROR' && e.field === 'payment_method'))
+  );
+}
+
+/** The message for a refused order: an unavailable gateway says so plainly. */
 export function orderErrorMessage(e: unknown): string {
-  if (e instanceof ApiError && e.error_code === 'SERVICE_UNAVAILABLE') return t('payments.gatewayUnavailable');
+  if (isGatewayUnavailable(e)) return t('payments.gatewayUnavailable');
   return errorMessage(e);
 }

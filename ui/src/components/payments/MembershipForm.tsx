@@ -4,8 +4,7 @@ import { createMembershipOrder } from '../../api/payments';
 import { keys } from '../../api/queries';
 import { MEMBERSHIP_TYPES, type Gateway, type MembershipType, type PaymentPlan } from '../../api/types';
 import { useLocale, useT } from '../../i18n';
-import { formatMoney, membershipTypeOf, orderErrorMessage, summaryOfCreated, type OrderSummary } from '../../lib/payments';
-import { isApiError } from '../../transport';
+import { formatMoney, isGatewayUnavailable, membershipTypeOf, orderErrorMessage, summaryOfCreated, type OrderSummary } from '../../lib/payments';
 
 /** A membership plan the UI can name (`membership_monthly`, …). */
 export interface MembershipOffer {
@@ -85,7 +84,7 @@ export function MembershipForm({ offers, gateway, onOrder }: { offers: Membershi
       onOrder(summaryOfCreated(created, 'membership', picked));
     } catch (e) {
       setError(orderErrorMessage(e));
-      if (isApiError(e) && e.error_code === 'SERVICE_UNAVAILABLE') void queryClient.invalidateQueries({ queryKey: keys.payments.gateways });
+      if (isGatewayUnavailable(e)) void queryClient.invalidateQueries({ queryKey: keys.payments.gateways });
     } finally {
       setBusy(false);
     }

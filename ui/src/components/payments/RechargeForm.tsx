@@ -5,7 +5,7 @@ import { keys } from '../../api/queries';
 import type { Gateway, PaymentPlan } from '../../api/types';
 import { useLocale, useT } from '../../i18n';
 import { formatCount } from '../../lib/format';
-import { formatMoney, orderErrorMessage, rechargeAmount, summaryOfCreated, type OrderSummary, type RechargeAmount } from '../../lib/payments';
+import { formatMoney, isGatewayUnavailable, orderErrorMessage, rechargeAmount, summaryOfCreated, type OrderSummary, type RechargeAmount } from '../../lib/payments';
 import { isApiError } from '../../transport';
 
 /** The "other amount" choice among the packs. */
@@ -129,7 +129,7 @@ export function RechargeForm({ packs, gateway, onOrder }: { packs: PaymentPlan[]
       // A refusal of the amount goes under the amount when it was typed; anything else above Pay.
       const aboutAmount = isApiError(e) && (e.field === 'amount' || e.field === 'amount_cents') && picked === CUSTOM;
       (aboutAmount ? setAmountError : setFormError)(orderErrorMessage(e));
-      if (isApiError(e) && e.error_code === 'SERVICE_UNAVAILABLE') void queryClient.invalidateQueries({ queryKey: keys.payments.gateways });
+      if (isGatewayUnavailable(e)) void queryClient.invalidateQueries({ queryKey: keys.payments.gateways });
     } finally {
       setBusy(false);
     }
