@@ -50,9 +50,17 @@ fn io_runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// Blocks the calling thread (any thread) on `fut`, which the I/O runtime drives. Unconstrained:
+/// called from inside a tokio task, tokio's cooperative budget is that task's, and once spent it
+/// would answer every poll "not yet" and wake at once, so this loop would spin forever (it did, in
+/// CI, reading a blob of many chunks from a test's task).
+fn wait<F: Future>(fut: F) -> F::Output {
+    futures_executor::block_on(tokio::task::unconstrained(fut))
+}
+
 /// Runs a future on the I/O runtime and blocks the calling thread (any thread) until it is done.
 fn run<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> Result<T, BlobError> {
-    futures_executor::block_on(io_runtime().spawn(fut)).map_err(joined)
+    wait(io_runtime().spawn(fut)).map_err(joined)
 }
 
 fn joined(e: tokio::task::JoinError) -> BlobError {
@@ -216,15 +224,11 @@ impl Bucket {
                 in_flight.push_back(io_runtime().spawn(upload.put_part(PutPayload::from(part))));
                 if in_flight.len() >= PARTS_IN_FLIGHT {
                     let oldest = in_flight.pop_front().expect("one part is in flight");
-                    futures_executor::block_on(oldest)
-                        .map_err(joined)?
-                        .map_err(bucket_err)?;
+                    wait(oldest).map_err(joined)?.map_err(bucket_err)?;
                 }
             }
             for part in in_flight {
-                futures_executor::block_on(part)
-                    .map_err(joined)?
-                    .map_err(bucket_err)?;
+                wait(part).map_err(joined)?.map_err(bucket_err)?;
             }
             Ok(())
         };
@@ -315,7 +319,7 @@ impl Bucket {
                 }
             }
         });
-        while let Some(chunk) = futures_executor::block_on(rx.recv()) {
+        while let Some(chunk) = wait(rx.recv()) {
             match chunk {
                 Ok(bytes) => sink(&bytes)?,
                 Err(object_store::Error::NotFound { .. }) => return Ok(false),
