@@ -29,7 +29,8 @@ fn client() -> &'static reqwest::Client {
     })
 }
 
-fn unconfigured(gateway: Gateway) -> PaymentError {
+/// The refusal for a gateway whose settings are not given here.
+pub(super) fn unconfigured(gateway: Gateway) -> PaymentError {
     PaymentError::Unavailable {
         gateway: gateway.as_str(),
         reason: "its settings are not configured (docs/API-PAYMENTS.md, \"Settings\")".into(),

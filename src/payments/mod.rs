@@ -281,10 +281,7 @@ async fn check_available(state: &AppState, gateway: Gateway) -> Result<(), Payme
             }
         }
         other if flows::configured(state, other) => Ok(()),
-        other => Err(PaymentError::Unavailable {
-            gateway: other.as_str(),
-            reason: "its settings are not configured (docs/API-PAYMENTS.md, \"Settings\")".into(),
-        }),
+        other => Err(flows::unconfigured(other)),
     }
 }
 

@@ -242,6 +242,15 @@ struct Metering {
     attempts: i64,
 }
 
+/// A `/v1` JSON body: an object, and its `model` (a public model name).
+fn object_with_model(body: Value) -> Result<(serde_json::Map<String, Value>, String), RouterError> {
+    let Value::Object(body) = body else {
+        return Err(RouterError::invalid("body", "the body is a JSON object"));
+    };
+    let public = required_model(&body)?;
+    Ok((body, public))
+}
+
 /// The `model` field: a public model name.
 fn required_model(body: &serde_json::Map<String, Value>) -> Result<String, RouterError> {
     body.get("model")
@@ -300,10 +309,7 @@ pub async fn chat_completions(
     body: Value,
 ) -> Result<Reply, RouterError> {
     let started = Instant::now();
-    let Value::Object(mut body) = body else {
-        return Err(RouterError::invalid("body", "the body is a JSON object"));
-    };
-    let public = required_model(&body)?;
+    let (mut body, public) = object_with_model(body)?;
     let messages = match body.get("messages") {
         Some(Value::Array(m)) if !m.is_empty() => m.clone(),
         _ => {
@@ -432,10 +438,7 @@ pub async fn images_generations(
     body: Value,
 ) -> Result<Reply, RouterError> {
     let started = Instant::now();
-    let Value::Object(mut body) = body else {
-        return Err(RouterError::invalid("body", "the body is a JSON object"));
-    };
-    let public = required_model(&body)?;
+    let (mut body, public) = object_with_model(body)?;
     if body
         .get("prompt")
         .and_then(Value::as_str)
@@ -505,10 +508,7 @@ pub async fn audio_speech(
     body: Value,
 ) -> Result<Reply, RouterError> {
     let started = Instant::now();
-    let Value::Object(mut body) = body else {
-        return Err(RouterError::invalid("body", "the body is a JSON object"));
-    };
-    let public = required_model(&body)?;
+    let (mut body, public) = object_with_model(body)?;
     let chars = match body.get("input").and_then(Value::as_str) {
         Some(t) if !t.trim().is_empty() && t.chars().count() <= MAX_SPEECH_CHARS => {
             t.chars().count() as i64
@@ -610,10 +610,7 @@ pub async fn embeddings(
     body: Value,
 ) -> Result<Reply, RouterError> {
     let started = Instant::now();
-    let Value::Object(mut body) = body else {
-        return Err(RouterError::invalid("body", "the body is a JSON object"));
-    };
-    let public = required_model(&body)?;
+    let (mut body, public) = object_with_model(body)?;
     let (texts, token_ids) = embedding_input(body.get("input"))?;
     let bytes: usize = texts.iter().map(String::len).sum();
     let bound = tokens::upper_bound(bytes, texts.len()).saturating_add(token_ids as i64);

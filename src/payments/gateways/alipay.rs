@@ -150,7 +150,7 @@ pub fn yuan_from_cents(cents: i64) -> Result<String> {
             "{cents} cents: a payment must be positive"
         )));
     }
-    Ok(format!("{}.{:02}", cents / 100, cents % 100))
+    Ok(crate::payments::yuan(cents))
 }
 
 /// Exact cents from Alipay's yuan: "0.01" → 1, "100" → 10000, "12.3" → 1230. No rounding: a third
