@@ -14,6 +14,7 @@ import {
   removeDir,
   saveFailureArtifacts,
   startServer,
+  submitSignUp,
   waitUntil,
 } from './harness.mjs';
 
@@ -84,12 +85,7 @@ async function scenario(t, fn) {
 const PASSWORD = 'correct horse battery';
 
 async function signUp(page, { username, email, password = PASSWORD }) {
-  await page.getByTestId('sign-up-form').waitFor();
-  await page.getByTestId('username-input').fill(username);
-  if (email) await page.getByTestId('email-input').fill(email);
-  await page.getByTestId('password-input').fill(password);
-  await page.getByTestId('confirm_password-input').fill(password);
-  await page.getByTestId('sign-up-submit').click();
+  await submitSignUp(page, { username, email, password });
   await expectSignedInAs(page, username);
 }
 

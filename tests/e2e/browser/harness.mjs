@@ -322,6 +322,22 @@ export async function saveFailureArtifacts(name, { page, servers = [], notes = [
 }
 
 /** JSON API call from the test itself (to check what the server really holds). */
+/** Fills the sign-up form (already on screen) and submits it; the caller waits for what follows. */
+export async function submitSignUp(page, { username, email, password }) {
+  await page.getByTestId('sign-up-form').waitFor();
+  await page.getByTestId('username-input').fill(username);
+  if (email) await page.getByTestId('email-input').fill(email);
+  await page.getByTestId('password-input').fill(password);
+  await page.getByTestId('confirm_password-input').fill(password);
+  await page.getByTestId('sign-up-submit').click();
+}
+
+/** The signed-in page's `Authorization` header, for calls the test makes beside the UI. */
+export async function sessionAuth(page) {
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('storyloom.session')).access_token);
+  return { authorization: `Bearer ${token}` };
+}
+
 export async function api(server, method, apiPath, body, headers = {}) {
   const res = await fetch(server.url + apiPath, {
     method,

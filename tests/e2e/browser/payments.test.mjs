@@ -17,7 +17,9 @@ import {
   makeDataDir,
   removeDir,
   saveFailureArtifacts,
+  sessionAuth,
   startServer,
+  submitSignUp,
 } from './harness.mjs';
 
 const TEST_TIMEOUT_MS = 180_000;
@@ -54,14 +56,9 @@ test('payments: the sandbox turned on, ¥10 of credits bought and completed, the
 
     // The first account is the instance admin.
     await page.goto(`${server.url}/#/sign-up`);
-    await page.getByTestId('sign-up-form').waitFor();
-    await page.getByTestId('username-input').fill('ann');
-    await page.getByTestId('password-input').fill(PASSWORD);
-    await page.getByTestId('confirm_password-input').fill(PASSWORD);
-    await page.getByTestId('sign-up-submit').click();
+    await submitSignUp(page, { username: 'ann', password: PASSWORD });
     await page.getByTestId('nav-credits').waitFor();
-    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('storyloom.session')).access_token);
-    const auth = { authorization: `Bearer ${token}` };
+    const auth = await sessionAuth(page);
 
     // No gateway is set up and the sandbox is off on a server: said plainly, with the way out for an admin.
     await page.getByTestId('nav-credits').click();

@@ -17,7 +17,9 @@ import {
   makeDataDir,
   removeDir,
   saveFailureArtifacts,
+  sessionAuth,
   startServer,
+  submitSignUp,
 } from './harness.mjs';
 
 const TEST_TIMEOUT_MS = 180_000;
@@ -98,14 +100,9 @@ test('model router: catalog, streamed playground with its charge, Stop, usage, k
 
     // The first account is the instance admin.
     await page.goto(`${server.url}/#/sign-up`);
-    await page.getByTestId('sign-up-form').waitFor();
-    await page.getByTestId('username-input').fill('ann');
-    await page.getByTestId('password-input').fill(PASSWORD);
-    await page.getByTestId('confirm_password-input').fill(PASSWORD);
-    await page.getByTestId('sign-up-submit').click();
+    await submitSignUp(page, { username: 'ann', password: PASSWORD });
     await page.getByTestId('nav-models').waitFor();
-    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('storyloom.session')).access_token);
-    const auth = { authorization: `Bearer ${token}` };
+    const auth = await sessionAuth(page);
     const me = await api(server, 'GET', '/api/v1/auth/me', undefined, auth);
 
     // A model on the fake upstream served as `team-chat`, and 500 credits.

@@ -18,6 +18,7 @@ import {
   removeDir,
   saveFailureArtifacts,
   startServer,
+  submitSignUp,
   waitUntil,
 } from './harness.mjs';
 
@@ -36,12 +37,7 @@ after(async () => {
 });
 
 async function signUp(page, { username, email }) {
-  await page.getByTestId('sign-up-form').waitFor();
-  await page.getByTestId('username-input').fill(username);
-  if (email) await page.getByTestId('email-input').fill(email);
-  await page.getByTestId('password-input').fill(PASSWORD);
-  await page.getByTestId('confirm_password-input').fill(PASSWORD);
-  await page.getByTestId('sign-up-submit').click();
+  await submitSignUp(page, { username, email, password: PASSWORD });
   await waitUntil(
     async () => (await page.getByTestId('signed-in-username').textContent().catch(() => null)) === username,
     `the sidebar shows ${username} signed in`,
