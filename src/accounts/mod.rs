@@ -90,12 +90,27 @@ pub struct User {
     pub is_admin: bool,
     /// `active`, `inactive` or `suspended`.
     pub status: String,
+    /// The code that brings others here (seed 003: on every user).
+    pub referral_code: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Credits and membership (register, login, me; seed 003 shows them there).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Standing>,
+}
+
+/// The credits and membership of a person's own (personal) workspace.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Standing {
+    pub credit_balance: i64,
+    pub is_member: bool,
+    /// `monthly`, `quarterly` or `yearly`.
+    pub membership_type: Option<String>,
+    pub membership_end_date: Option<String>,
 }
 
 const USER_COLUMNS: &str =
-    "id, username, email, display_name, role, status, created_at, updated_at";
+    "id, username, email, display_name, role, status, created_at, updated_at, referral_code";
 
 fn user_from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<User> {
     let role: String = r.get(4)?;
@@ -109,7 +124,26 @@ fn user_from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<User> {
         status: r.get(5)?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
+        referral_code: r.get(8)?,
+        standing: None,
     })
+}
+
+/// The user with their credits and membership as of `now`.
+fn with_standing(
+    c: &Connection,
+    mut user: User,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User, AccountError> {
+    let b = crate::ledger::balance_in(c, &user.id, now)
+        .map_err(|e| AccountError::Internal(e.to_string()))?;
+    user.standing = Some(Standing {
+        credit_balance: b.available,
+        is_member: b.is_member,
+        membership_type: b.membership_type,
+        membership_end_date: b.membership_end_date,
+    });
+    Ok(user)
 }
 
 fn load_user(c: &Connection, id: &str) -> Result<User, AccountError> {
@@ -149,6 +183,9 @@ pub struct Registration {
     /// Must equal `password` when given.
     pub confirm_password: Option<String>,
     pub display_name: Option<String>,
+    /// The code of the person who referred this one (their reward comes with this person's
+    /// first paid order).
+    pub referral_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -326,12 +363,31 @@ pub async fn register(state: &AppState, r: Registration) -> Result<Session, Acco
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| AccountError::Internal(e.to_string()))??;
+    let referral = r
+        .referral_code
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty());
     let id = state.ids.new_id().to_string();
-    let now = rfc3339(state.clock.now());
+    let at = state.clock.now();
+    let now = rfc3339(at);
     let st = state.clone();
     state
         .db
         .write(move |tx| {
+            let referred_by = match &referral {
+                None => None,
+                Some(code) => Some(
+                    tx.query_row(
+                        "SELECT id FROM users WHERE referral_code = ?1",
+                        [code],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| {
+                        invalid("referral_code", format!("no one has the referral code '{code}'"))
+                    })?,
+                ),
+            };
             // The local owner of a desktop data dir is not a person who can sign in: don't count it.
             let people: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM users WHERE password_hash IS NOT NULL",
@@ -347,8 +403,14 @@ pub async fn register(state: &AppState, r: Registration) -> Result<Session, Acco
                 is_admin: people == 0,
             };
             insert_user(tx, &user, &now)?;
+            if let Some(referrer) = &referred_by {
+                tx.execute(
+                    "UPDATE users SET referred_by = ?1 WHERE id = ?2",
+                    params![referrer, id],
+                )?;
+            }
             let tokens = issue(&st, tx, &id, None)?;
-            Ok(session(load_user(tx, &id)?, tokens))
+            Ok(session(with_standing(tx, load_user(tx, &id)?, at)?, tokens))
         })
         .await
 }
@@ -385,13 +447,103 @@ fn insert_user(
         )));
     }
     let role = if u.is_admin { "admin" } else { "user" };
+    let referral_code = free_referral_code(tx, u.id)?;
     tx.execute(
-        "INSERT INTO users (id, username, email, display_name, password_hash, role, status, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7)",
-        params![u.id, u.username, u.email, u.display_name, u.password_hash, role, now],
+        "INSERT INTO users (id, username, email, display_name, password_hash, role, status, created_at, updated_at, referral_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7, ?8)",
+        params![u.id, u.username, u.email, u.display_name, u.password_hash, role, now, referral_code],
     )?;
     crate::workspaces::create_personal_in_tx(tx, u.id, now)?;
     Ok(())
+}
+
+/// Letters and digits that cannot be mistaken for one another when read aloud or typed.
+const REFERRAL_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Eight characters derived from the user's id (so the same id always proposes the same code),
+/// the next derivation when one is taken.
+fn free_referral_code(c: &Connection, user_id: &str) -> Result<String, AccountError> {
+    for attempt in 0..16 {
+        let digest = Sha256::digest(format!("referral:{user_id}:{attempt}").as_bytes());
+        let code: String = digest
+            .iter()
+            .take(8)
+            .map(|b| REFERRAL_ALPHABET[usize::from(b % 32)] as char)
+            .collect();
+        let taken: Option<String> = c
+            .query_row(
+                "SELECT id FROM users WHERE referral_code = ?1",
+                [&code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_none() {
+            return Ok(code);
+        }
+    }
+    Err(AccountError::Internal(
+        "no free referral code after 16 tries".into(),
+    ))
+}
+
+/// The person who referred `user_id`, if any.
+pub fn referrer_of(c: &Connection, user_id: &str) -> Result<Option<String>, DbError> {
+    Ok(c
+        .query_row(
+            "SELECT referred_by FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// The people `referrer_id` referred (id, username, joined at), newest first, and their count.
+pub fn referred_by(
+    c: &Connection,
+    referrer_id: &str,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<(String, String, String)>, u64), DbError> {
+    let total: i64 = c.query_row(
+        "SELECT COUNT(*) FROM users WHERE referred_by = ?1",
+        [referrer_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare_cached(
+        "SELECT id, username, created_at FROM users WHERE referred_by = ?1
+         ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![referrer_id, i64::from(limit), offset as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total.max(0) as u64))
+}
+
+/// People who can sign in: all those registered before `end`, and those registered in
+/// [`start`, `end`) (RFC 3339 bounds).
+pub fn people_counts(c: &Connection, start: &str, end: &str) -> Result<(i64, i64), DbError> {
+    Ok(c.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN created_at >= ?1 THEN 1 ELSE 0 END), 0)
+         FROM users WHERE kind = 'person' AND password_hash IS NOT NULL AND created_at < ?2",
+        params![start, end],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// A person's referral code (every user row has one).
+pub fn referral_code(c: &Connection, user_id: &str) -> Result<Option<String>, DbError> {
+    Ok(c
+        .query_row(
+            "SELECT referral_code FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
 }
 
 /// Creates an account without a password (the CLI's `create-user`), under the same username
@@ -506,12 +658,12 @@ pub async fn login(state: &AppState, c: Credentials) -> Result<Session, AccountE
     if status != "active" {
         return Err(AccountError::NotActive(status));
     }
-    let st = state.clone();
+    let (st, at) = (state.clone(), state.clock.now());
     state
         .db
         .write(move |tx| {
             let tokens = issue(&st, tx, &id, None)?;
-            Ok(session(load_user(tx, &id)?, tokens))
+            Ok(session(with_standing(tx, load_user(tx, &id)?, at)?, tokens))
         })
         .await
 }
@@ -568,7 +720,8 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AccountEr
             }
             tx.execute("UPDATE refresh_tokens SET used_at = ?1 WHERE id = ?2", params![at, id])?;
             let tokens = issue(&st, tx, &user_id, Some(&family))?;
-            Ok(Ok(session(load_user(tx, &user_id)?, tokens)))
+            let user = with_standing(tx, load_user(tx, &user_id)?, st.clock.now())?;
+            Ok(Ok(session(user, tokens)))
         })
         .await?;
     // The revocation above must commit even though the caller gets a 401.
@@ -607,8 +760,11 @@ pub async fn logout(state: &AppState, user_id: &str, token: &str) -> Result<(), 
 
 #[tracing::instrument(skip(state))]
 pub async fn me(state: &AppState, user_id: &str) -> Result<User, AccountError> {
-    let id = user_id.to_string();
-    state.db.read(move |c| load_user(c, &id)).await
+    let (id, now) = (user_id.to_string(), state.clock.now());
+    state
+        .db
+        .read(move |c| with_standing(c, load_user(c, &id)?, now))
+        .await
 }
 
 #[tracing::instrument(skip(state, p))]
@@ -626,7 +782,8 @@ pub async fn update_profile(
     let display_name = p
         .display_name
         .map(|d| d.trim().chars().take(64).collect::<String>());
-    let (id, now) = (user_id.to_string(), rfc3339(state.clock.now()));
+    let at = state.clock.now();
+    let (id, now) = (user_id.to_string(), rfc3339(at));
     state
         .db
         .write(move |tx| {
@@ -676,7 +833,7 @@ pub async fn update_profile(
                 "UPDATE users SET updated_at = ?1 WHERE id = ?2",
                 params![now, id],
             )?;
-            load_user(tx, &id)
+            with_standing(tx, load_user(tx, &id)?, at)
         })
         .await
 }

@@ -22,8 +22,11 @@ use crate::{
     paging::{Page, PageSpec},
     payments::{
         self,
+        activities::{Activity, ActivityFilter, Joined, NewActivity},
         coupons::{Coupon, MyCoupon, NewCoupon},
-        Applied, Gateway, NewOrder, Order, OrderKind, OrderStatus,
+        referrals::{ReferralLink, ReferralRecords},
+        statistics::Statistics,
+        AdminOrder, Applied, Gateway, NewOrder, Order, OrderKind, OrderStatus,
     },
     AppState,
 };
@@ -544,14 +547,188 @@ pub async fn stripe_callback(
     }
 }
 
-/// Coupons (seed 003 §9): made by the instance admin, listed, claimed and used by anyone signed in.
+/// Operations (seed 003 §9): coupons, activities and referrals for anyone signed in; making
+/// coupons and activities, every order and the statistics for the instance admin.
 pub fn operation_routes() -> OpenApiRouter<AppState> {
     let people = OpenApiRouter::new()
         .routes(routes!(list_coupons))
         .routes(routes!(claim_coupon))
-        .routes(routes!(my_coupons));
-    let admin = OpenApiRouter::new().routes(routes!(create_coupon));
+        .routes(routes!(my_coupons))
+        .routes(routes!(list_activities))
+        .routes(routes!(participate))
+        .routes(routes!(referral_generate))
+        .routes(routes!(referral_records));
+    let admin = OpenApiRouter::new()
+        .routes(routes!(create_coupon))
+        .routes(routes!(create_activity))
+        .routes(routes!(statistics))
+        .routes(routes!(admin_orders));
     with_policy(people, Policy::Person).merge(with_policy(admin, Policy::InstanceAdmin))
+}
+
+#[utoipa::path(post, path = "/api/v1/operation/activities", tag = "payments", request_body = NewActivity,
+    responses((status = 201, body = Activity), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<NewActivity>,
+) -> Result<(StatusCode, Json<Activity>), ApiError> {
+    principal.require(Scope::Admin)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(payments::activities::create(&state, body).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivitiesQuery {
+    /// `active` (the default: those running now) or `all` (instance admins).
+    pub status: Option<String>,
+    pub page: Option<u32>,
+    pub limit: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/operation/activities", tag = "payments", params(ActivitiesQuery),
+    responses((status = 200, body = Page<Activity>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_activities(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<ActivitiesQuery>,
+) -> Result<Json<Page<Activity>>, ApiError> {
+    principal.require(Scope::Read)?;
+    let spec = PageSpec::resolve(q.page, q.limit.or(q.page_size), None)?;
+    let filter = match q.status.as_deref() {
+        None | Some("active") => ActivityFilter::Active,
+        Some("all") if principal.is_admin => ActivityFilter::All,
+        Some("all") => {
+            return Err(ApiError::forbidden(
+                "only an instance admin lists every activity",
+            ))
+        }
+        Some(other) => {
+            return Err(ApiError::validation(
+                "status",
+                format!("status is active or all (got '{other}')"),
+            ))
+        }
+    };
+    Ok(Json(
+        payments::activities::list(&state, &principal.user_id, filter, spec).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/operation/activities/{activity_id}/participate", tag = "payments",
+    params(("activity_id" = String, Path, description = "The activity's id")),
+    responses((status = 200, body = Joined), (status = 404, body = ErrorBody),
+        (status = 409, description = "Joined already", body = ErrorBody),
+        (status = 422, description = "Not running (field `activity`)", body = ErrorBody)))]
+pub async fn participate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(activity_id): Path<String>,
+) -> Result<Json<Joined>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(
+        payments::activities::participate(&state, &principal.user_id, &activity_id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/operation/referral/generate", tag = "payments",
+    responses((status = 200, body = ReferralLink), (status = 401, body = ErrorBody)))]
+pub async fn referral_generate(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ReferralLink>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(
+        payments::referrals::link(&state, &principal.user_id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub page: Option<u32>,
+    pub limit: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/operation/referral/records", tag = "payments", params(PageQuery),
+    responses((status = 200, body = ReferralRecords), (status = 422, body = ErrorBody)))]
+pub async fn referral_records(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<ReferralRecords>, ApiError> {
+    principal.require(Scope::Read)?;
+    let spec = PageSpec::resolve(q.page, q.limit.or(q.page_size), None)?;
+    Ok(Json(
+        payments::referrals::records(&state, &principal.user_id, spec).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticsQuery {
+    /// `YYYY-MM-DD` (UTC); 29 days before `end_date` when not given.
+    pub start_date: Option<String>,
+    /// `YYYY-MM-DD`, counted whole (UTC); today when not given.
+    pub end_date: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/operation/statistics", tag = "payments", params(StatisticsQuery),
+    responses((status = 200, body = Statistics), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn statistics(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<StatisticsQuery>,
+) -> Result<Json<Statistics>, ApiError> {
+    principal.require(Scope::Admin)?;
+    Ok(Json(
+        payments::statistics::compute(&state, q.start_date.as_deref(), q.end_date.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminOrdersQuery {
+    /// `pending`, `paid`, `expired`, `failed` or `refunded`.
+    pub status: Option<String>,
+    /// `alipay`, `wechat`, `stripe` or `sandbox`.
+    pub gateway: Option<String>,
+    pub page: Option<u32>,
+    pub limit: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/payments/orders", tag = "payments", params(AdminOrdersQuery),
+    responses((status = 200, body = Page<AdminOrder>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn admin_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<AdminOrdersQuery>,
+) -> Result<Json<Page<AdminOrder>>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let spec = PageSpec::resolve(q.page, q.limit.or(q.page_size), None)?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(OrderStatus::parse(s).ok_or_else(|| {
+            ApiError::validation(
+                "status",
+                format!("status is pending, paid, expired, failed or refunded (got '{s}')"),
+            )
+        })?),
+    };
+    let gateway = match q.gateway.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(g) => Some(gateway("gateway", g)?),
+    };
+    Ok(Json(
+        payments::list_all(&state, status, gateway, spec).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/operation/coupons", tag = "payments", request_body = NewCoupon,

@@ -105,6 +105,16 @@ pub fn active_subscription(
     Ok(latest(c, owner_id, "subscription")?.filter(|p| parse(&p.ends_at) > now))
 }
 
+/// How many owners had a membership in force at `at` (RFC 3339).
+pub fn members_at(c: &Connection, at: &str) -> Result<i64, LedgerError> {
+    Ok(c.query_row(
+        "SELECT COUNT(DISTINCT owner_id) FROM billing_plans
+         WHERE kind = 'membership' AND status = 'active' AND starts_at <= ?1 AND ends_at > ?1",
+        [at],
+        |r| r.get(0),
+    )?)
+}
+
 fn add_months(t: DateTime<Utc>, n: u32) -> DateTime<Utc> {
     t.checked_add_months(Months::new(n)).unwrap_or(t)
 }

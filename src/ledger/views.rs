@@ -45,6 +45,7 @@ pub const TRANSACTION_TYPES: &[&str] = &[
     "recharge",
     "coupon",
     "referral",
+    "activity",
     "compensation",
     "budget",
     "hold",

@@ -8,11 +8,14 @@
 //! and the credit or membership is granted under the order's own ledger key. A repeated event
 //! finds its row and gets the same answer; a second event for a paid order credits nothing. A
 //! terminal order is revived only by an active query's answer, never by a callback alone.
+pub mod activities;
 pub mod coupons;
 pub mod flows;
 pub mod gateways;
 pub mod reconcile;
+pub mod referrals;
 pub mod settings;
+pub mod statistics;
 pub mod status;
 pub mod store;
 
@@ -111,6 +114,8 @@ pub struct Order {
     pub credits: i64,
     /// The coupon applied, if any.
     pub coupon_id: Option<String>,
+    /// The activity whose offer was applied, if any (never with a coupon).
+    pub activity_id: Option<String>,
     /// The price before the coupon (`amount_cents` is what is paid).
     pub list_amount_cents: i64,
     pub discount_cents: i64,
@@ -367,6 +372,7 @@ pub async fn create(
         currency: CURRENCY.into(),
         credits,
         coupon_id: None,
+        activity_id: None,
         list_amount_cents: amount_cents,
         discount_cents: 0,
         bonus_credits: 0,
@@ -385,7 +391,8 @@ pub async fn create(
     let order = state
         .db
         .write(move |tx| {
-            // The coupon's use is taken in the transaction that makes the order: both or neither.
+            // The coupon's use (or the activity's offer) is taken in the transaction that makes
+            // the order: both or neither.
             if let Some(code) = code {
                 let priced = coupons::apply_in_tx(
                     tx,
@@ -396,18 +403,29 @@ pub async fn create(
                     row.list_amount_cents,
                     &row.created_at,
                 )?;
-                row.amount_cents -= priced.discount_cents;
-                row.credits += priced.bonus_credits;
                 row.discount_cents = priced.discount_cents;
                 row.bonus_credits = priced.bonus_credits;
                 row.coupon_id = Some(priced.coupon_id);
+            } else if let Some(offer) = activities::offer_in_tx(
+                tx,
+                &row.user_id,
+                &row.id,
+                row.kind,
+                row.list_amount_cents,
+                &row.created_at,
+            )? {
+                row.discount_cents = offer.discount_cents;
+                row.activity_id = Some(offer.activity_id);
             }
+            row.amount_cents -= row.discount_cents;
+            row.credits += row.bonus_credits;
             store::insert_order(tx, &row)?;
-            if let Some(coupon_id) = &row.coupon_id {
-                store::set_order_coupon(
+            if row.coupon_id.is_some() || row.activity_id.is_some() {
+                store::set_order_price(
                     tx,
                     &row.id,
-                    coupon_id,
+                    row.coupon_id.as_deref(),
+                    row.activity_id.as_deref(),
                     row.list_amount_cents,
                     row.discount_cents,
                     row.bonus_credits,
@@ -462,6 +480,44 @@ pub async fn list(
         .db
         .read(move |c| store::orders_of(c, &owner, kind, spec.limit, spec.offset))
         .await?;
+    Ok(Page::new(items, total, spec))
+}
+
+/// An order as an instance admin sees it: with who made it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdminOrder {
+    #[serde(flatten)]
+    pub order: Order,
+    pub username: String,
+}
+
+/// Every order on the instance (instance admins), newest first, of one status and gateway.
+pub async fn list_all(
+    state: &AppState,
+    status: Option<OrderStatus>,
+    gateway: Option<Gateway>,
+    spec: PageSpec,
+) -> Result<Page<AdminOrder>, PaymentError> {
+    let (status, gateway) = (
+        status.map(|s| s.as_str().to_string()),
+        gateway.map(|g| g.as_str().to_string()),
+    );
+    let (rows, total) = state
+        .db
+        .read(move |c| {
+            store::all_orders(
+                c,
+                status.as_deref(),
+                gateway.as_deref(),
+                spec.limit,
+                spec.offset,
+            )
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|(order, username)| AdminOrder { order, username })
+        .collect();
     Ok(Page::new(items, total, spec))
 }
 
@@ -639,6 +695,11 @@ pub async fn apply(
                         order.status != OrderStatus::Pending,
                         &now_s,
                     )?;
+                    if let Some(activity_id) = &order.activity_id {
+                        store::use_order_offer(tx, &order.id, activity_id, &order.user_id, &now_s)?;
+                    }
+                    // The referrer's reward comes with the referred person's first paid order.
+                    referrals::reward_in_tx(tx, ids.as_ref(), &order, now)?;
                     if !store::mark_paid(
                         tx,
                         &order.id,
@@ -736,6 +797,7 @@ fn close_in_tx(
         return Ok(false);
     }
     coupons::release_in_tx(tx, order_id, user_id, now)?;
+    store::release_participation(tx, order_id)?;
     Ok(true)
 }
 

@@ -14,6 +14,9 @@ pub struct PaymentSettings {
     pub alipay: Option<AlipayConfig>,
     pub wechat: Option<WechatConfig>,
     pub stripe: Option<StripeConfig>,
+    /// Where people reach this instance (`STORYLOOM_PUBLIC_URL`, no trailing slash; empty when
+    /// not set): the base of referral links.
+    pub public_url: String,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -43,7 +46,10 @@ impl PaymentSettings {
     pub fn from_env() -> Self {
         let public = var("STORYLOOM_PUBLIC_URL").unwrap_or_default();
         let public = public.trim_end_matches('/').to_string();
-        let mut s = Self::default();
+        let mut s = Self {
+            public_url: public.clone(),
+            ..Self::default()
+        };
         let report = |gateway: &str, r: Result<(), String>| {
             if let Err(e) = r {
                 tracing::error!(gateway, error = %e, "payment gateway settings are incomplete: it stays off");

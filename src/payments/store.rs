@@ -11,7 +11,7 @@ use super::{Gateway, Order, OrderKind, OrderStatus};
 const COLUMNS: &str = "id, out_trade_no, owner_id, user_id, kind, product, gateway, amount_cents, \
      currency, credits, status, payment_url, gateway_ref, gateway_trade_no, transfer_id, plan_id, \
      created_at, updated_at, expires_at, paid_at, coupon_id, COALESCE(list_amount_cents, amount_cents), \
-     discount_cents, bonus_credits";
+     discount_cents, bonus_credits, activity_id";
 
 fn order_row(r: &Row<'_>) -> crate::db::sql::Result<Order> {
     Ok(Order {
@@ -39,6 +39,7 @@ fn order_row(r: &Row<'_>) -> crate::db::sql::Result<Order> {
         list_amount_cents: r.get(21)?,
         discount_cents: r.get(22)?,
         bonus_credits: r.get(23)?,
+        activity_id: r.get(24)?,
     })
 }
 
@@ -392,21 +393,23 @@ pub fn claims_of(
     Ok(rows)
 }
 
-/// Records the coupon an order carries and what it changed.
-pub fn set_order_coupon(
+/// Records the coupon or activity offer an order carries and what it changed.
+pub fn set_order_price(
     c: &Connection,
     order_id: &str,
-    coupon_id: &str,
+    coupon_id: Option<&str>,
+    activity_id: Option<&str>,
     list_amount_cents: i64,
     discount_cents: i64,
     bonus_credits: i64,
 ) -> Result<(), DbError> {
     c.execute(
-        "UPDATE payment_orders SET coupon_id = ?2, list_amount_cents = ?3, discount_cents = ?4,
-             bonus_credits = ?5 WHERE id = ?1",
+        "UPDATE payment_orders SET coupon_id = ?2, activity_id = ?3, list_amount_cents = ?4,
+             discount_cents = ?5, bonus_credits = ?6 WHERE id = ?1",
         params![
             order_id,
             coupon_id,
+            activity_id,
             list_amount_cents,
             discount_cents,
             bonus_credits
@@ -424,4 +427,323 @@ pub fn order_coupon(c: &Connection, order_id: &str) -> Result<Option<String>, Db
     )
     .optional()?
     .flatten())
+}
+
+/// Every order (instance admins), newest first, with who made it: of one status, one gateway.
+pub fn all_orders(
+    c: &Connection,
+    status: Option<&str>,
+    gateway: Option<&str>,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<(Order, String)>, u64), DbError> {
+    let filter = "(?1 IS NULL OR o.status = ?1) AND (?2 IS NULL OR o.gateway = ?2)";
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) FROM payment_orders o WHERE {filter}"),
+        params![status, gateway],
+        |r| r.get(0),
+    )?;
+    let cols = COLUMNS
+        .split(", ")
+        .map(|col| {
+            if col.starts_with("COALESCE") {
+                "COALESCE(o.list_amount_cents, o.amount_cents)".to_string()
+            } else {
+                format!("o.{}", col.trim())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {cols}, COALESCE(u.username, '') FROM payment_orders o
+         LEFT JOIN users u ON u.id = o.user_id WHERE {filter}
+         ORDER BY o.created_at DESC, o.id DESC LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![status, gateway, i64::from(limit), offset as i64],
+            |r| Ok((order_row(r)?, r.get(25)?)),
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total.max(0) as u64))
+}
+
+/// Whether `user_id` has paid an order (any kind, any workspace).
+pub fn has_paid_order(c: &Connection, user_id: &str) -> Result<bool, DbError> {
+    Ok(c
+        .query_row(
+            &format!(
+                "SELECT 1 FROM payment_orders WHERE user_id = ?1 AND {} LIMIT 1",
+                OrderStatus::Paid.eq_sql()
+            ),
+            [user_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+// ---------------------------------------------------------------------------------------- referrals
+
+/// The reward paid for `referred_id`: (credits, when).
+pub fn referral_reward(c: &Connection, referred_id: &str) -> Result<Option<(i64, String)>, DbError> {
+    Ok(c
+        .query_row(
+            "SELECT amount, created_at FROM referral_rewards WHERE referred_id = ?1",
+            [referred_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub fn referral_rewards_total(c: &Connection, referrer_id: &str) -> Result<i64, DbError> {
+    Ok(c.query_row(
+        "SELECT COALESCE(SUM(amount), 0) FROM referral_rewards WHERE referrer_id = ?1",
+        [referrer_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn insert_referral_reward(
+    c: &Connection,
+    referred_id: &str,
+    referrer_id: &str,
+    order_id: &str,
+    amount: i64,
+    transfer_id: &str,
+    now: &str,
+) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO referral_rewards (referred_id, referrer_id, order_id, amount, transfer_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![referred_id, referrer_id, order_id, amount, transfer_id, now],
+    )?;
+    Ok(())
+}
+
+// --------------------------------------------------------------------------------------- activities
+
+use super::activities::{shown_status, Activity, ActivityConfig, ActivityKind};
+
+pub fn insert_activity(c: &Connection, a: &Activity) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO activities (id, name, kind, description, credits, percent, start_time, end_time,
+             status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9)",
+        params![
+            a.id,
+            a.name,
+            a.kind.as_str(),
+            a.description,
+            a.config.credits,
+            a.config.percent,
+            a.start_time,
+            a.end_time,
+            a.created_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Columns of an activity as seen by the person `?1`.
+const ACTIVITY_SELECT: &str = "SELECT a.id, a.name, a.kind, a.description, a.credits, a.percent,
+         a.start_time, a.end_time, a.status, a.created_at,
+         (SELECT COUNT(*) FROM activity_participations p WHERE p.activity_id = a.id),
+         CASE WHEN EXISTS (SELECT 1 FROM activity_participations p
+                           WHERE p.activity_id = a.id AND p.user_id = ?1) THEN 1 ELSE 0 END
+     FROM activities a";
+
+fn activity_row(r: &Row<'_>, now: &str) -> crate::db::sql::Result<Activity> {
+    let (start, end, stored): (String, String, String) = (r.get(6)?, r.get(7)?, r.get(8)?);
+    Ok(Activity {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: ActivityKind::parse(&r.get::<_, String>(2)?).unwrap_or(ActivityKind::CreditGift),
+        description: r.get(3)?,
+        config: ActivityConfig {
+            credits: r.get(4)?,
+            percent: r.get(5)?,
+        },
+        status: shown_status(&stored, &start, &end, now).into(),
+        start_time: start,
+        end_time: end,
+        created_at: r.get(9)?,
+        participants: r.get(10)?,
+        joined: r.get::<_, i64>(11)? != 0,
+    })
+}
+
+pub fn activity(
+    c: &Connection,
+    id: &str,
+    user_id: &str,
+    now: &str,
+) -> Result<Option<Activity>, DbError> {
+    Ok(c
+        .query_row(
+            &format!("{ACTIVITY_SELECT} WHERE a.id = ?2"),
+            params![user_id, id],
+            |r| activity_row(r, now),
+        )
+        .optional()?)
+}
+
+/// Activities newest first: those running at `now` (`running_only`), or all.
+pub fn activities(
+    c: &Connection,
+    user_id: &str,
+    running_only: bool,
+    now: &str,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<Activity>, u64), DbError> {
+    let (limit, offset) = (i64::from(limit), offset as i64);
+    let running = "a.status = 'active' AND a.start_time <= ?2 AND a.end_time > ?2";
+    let (total, rows): (i64, Vec<Activity>) = if running_only {
+        let total = c.query_row(
+            &format!("SELECT COUNT(*) FROM activities a WHERE {}", running.replace("?2", "?1")),
+            [now],
+            |r| r.get(0),
+        )?;
+        let mut stmt = c.prepare_cached(&format!(
+            "{ACTIVITY_SELECT} WHERE {running} ORDER BY a.created_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt
+            .query_map(params![user_id, now, limit, offset], |r| activity_row(r, now))?
+            .collect::<Result<Vec<_>, _>>()?;
+        (total, rows)
+    } else {
+        let total = c.query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0))?;
+        let mut stmt = c.prepare_cached(&format!(
+            "{ACTIVITY_SELECT} ORDER BY a.created_at DESC, a.id DESC LIMIT ?2 OFFSET ?3"
+        ))?;
+        let rows = stmt
+            .query_map(params![user_id, limit, offset], |r| activity_row(r, now))?
+            .collect::<Result<Vec<_>, _>>()?;
+        (total, rows)
+    };
+    Ok((rows, total.max(0) as u64))
+}
+
+/// Joins a person to an activity: false when they had joined it already.
+pub fn insert_participation(
+    c: &Connection,
+    activity_id: &str,
+    user_id: &str,
+    now: &str,
+) -> Result<bool, DbError> {
+    let n = c.execute(
+        "INSERT INTO activity_participations (activity_id, user_id, status, joined_at)
+         VALUES (?1, ?2, 'joined', ?3) ON CONFLICT DO NOTHING",
+        params![activity_id, user_id, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// A participation whose benefit is spent (a gift granted, an offer's order paid).
+pub fn use_participation(
+    c: &Connection,
+    activity_id: &str,
+    user_id: &str,
+    credits_granted: i64,
+    now: &str,
+) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE activity_participations SET status = 'used', credits_granted = ?3, used_at = ?4
+         WHERE activity_id = ?1 AND user_id = ?2",
+        params![activity_id, user_id, credits_granted, now],
+    )?;
+    Ok(())
+}
+
+/// The offers (activity, kind, percent) `user_id` joined and has not used, running at `now`.
+pub fn joined_offers(
+    c: &Connection,
+    user_id: &str,
+    now: &str,
+) -> Result<Vec<(String, ActivityKind, i64)>, DbError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT a.id, a.kind, a.percent FROM activity_participations p
+         JOIN activities a ON a.id = p.activity_id
+         WHERE p.user_id = ?1 AND p.status = 'joined' AND a.status = 'active'
+           AND a.percent IS NOT NULL AND a.start_time <= ?2 AND a.end_time > ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![user_id, now], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, pct)| ActivityKind::parse(&kind).map(|k| (id, k, pct)))
+        .collect())
+}
+
+/// Holds a joined offer for an order: false when it is not free (another order holds it).
+pub fn reserve_participation(
+    c: &Connection,
+    activity_id: &str,
+    user_id: &str,
+    order_id: &str,
+) -> Result<bool, DbError> {
+    let n = c.execute(
+        "UPDATE activity_participations SET status = 'reserved', order_id = ?3
+         WHERE activity_id = ?1 AND user_id = ?2 AND status = 'joined'",
+        params![activity_id, user_id, order_id],
+    )?;
+    Ok(n == 1)
+}
+
+/// The order closed unpaid: the offer it held is free again.
+pub fn release_participation(c: &Connection, order_id: &str) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE activity_participations SET status = 'joined', order_id = NULL
+         WHERE order_id = ?1 AND status = 'reserved'",
+        [order_id],
+    )?;
+    Ok(())
+}
+
+/// The order is paid: the offer it carries is used for good.
+pub fn use_order_offer(
+    c: &Connection,
+    order_id: &str,
+    activity_id: &str,
+    user_id: &str,
+    now: &str,
+) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE activity_participations SET status = 'used', order_id = ?1, used_at = ?4
+         WHERE activity_id = ?2 AND user_id = ?3",
+        params![order_id, activity_id, user_id, now],
+    )?;
+    Ok(())
+}
+
+/// The largest per-referral reward of the `referral_bonus` activities `user_id` joined, running now.
+pub fn referral_bonus(c: &Connection, user_id: &str, now: &str) -> Result<Option<i64>, DbError> {
+    Ok(c.query_row(
+        "SELECT MAX(a.credits) FROM activity_participations p JOIN activities a ON a.id = p.activity_id
+         WHERE p.user_id = ?1 AND a.kind = 'referral_bonus' AND a.status = 'active'
+           AND a.start_time <= ?2 AND a.end_time > ?2",
+        params![user_id, now],
+        |r| r.get::<_, Option<i64>>(0),
+    )?)
+}
+
+// --------------------------------------------------------------------------------------- statistics
+
+/// Paid orders with `paid_at` in [start, end): (count, revenue in cents, credits sold, paying people).
+pub fn paid_totals(c: &Connection, start: &str, end: &str) -> Result<(i64, i64, i64, i64), DbError> {
+    Ok(c.query_row(
+        &format!(
+            "SELECT COUNT(*), COALESCE(SUM(amount_cents), 0),
+                    COALESCE(SUM(CASE WHEN kind = 'recharge' THEN credits ELSE 0 END), 0),
+                    COUNT(DISTINCT user_id)
+             FROM payment_orders WHERE {} AND paid_at >= ?1 AND paid_at < ?2",
+            OrderStatus::Paid.eq_sql()
+        ),
+        params![start, end],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?)
 }

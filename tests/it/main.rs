@@ -12,6 +12,7 @@ mod api_characters;
 mod api_export;
 mod api_ledger;
 mod api_limits;
+mod api_operations;
 mod api_payments;
 mod api_projects;
 mod api_prompts;

@@ -125,6 +125,7 @@ fn settings(fake: &str) -> PaymentSettings {
             success_url: "https://team.example/billing?paid=1".into(),
             cancel_url: "https://team.example/billing".into(),
         }),
+        public_url: "https://team.example".into(),
     }
 }
 
