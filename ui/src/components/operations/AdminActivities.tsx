@@ -95,7 +95,7 @@ export function ActivityFormView({ form, errors, busy, formError, onChange, onSu
         idPrefix="act"
         name="description"
         label={t('operations.adminActivities.description')}
-        hint={t('operations.form.optional')}
+        hint={t('newProject.optional')}
         autoComplete="off"
         value={form.description}
         error={errors.description}

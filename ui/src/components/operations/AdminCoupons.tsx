@@ -81,7 +81,7 @@ export function CouponFormView({ form, errors, busy, formError, onChange, onSubm
           idPrefix="cp"
           name="min_amount"
           label={t('operations.adminCoupons.minAmount')}
-          hint={t('operations.form.optional')}
+          hint={t('newProject.optional')}
           inputMode="decimal"
           autoComplete="off"
           value={form.min_amount}
