@@ -21,6 +21,19 @@ export interface User {
   status: UserStatus;
   created_at: string;
   updated_at?: string;
+  /*
+   * Hand-written until the regenerated openapi.json has them (the operations API). Optional: a
+   * server from before it sends none of them.
+   */
+  /** Spendable credits of the personal workspace. */
+  credit_balance?: number;
+  is_member?: boolean;
+  /** `monthly`, `quarterly`, `yearly`; null when not a member. */
+  membership_type?: string | null;
+  /** RFC 3339; null when not a member. */
+  membership_end_date?: string | null;
+  /** One's referral code once made (Credits → Invite friends); null before. */
+  referral_code?: string | null;
 }
 
 export interface Tokens {
@@ -42,6 +55,8 @@ export interface Registration {
   email?: string;
   password: string;
   confirm_password?: string;
+  /** Someone's referral code (`#/sign-up?ref=CODE`); 422 naming `referral_code` when unknown. */
+  referral_code?: string;
 }
 
 /** `login` is a username or an email; it is sent as the one or the other. */

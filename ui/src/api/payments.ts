@@ -121,5 +121,7 @@ export function refreshAfterPayment(queryClient: QueryClient): Promise<void> {
   return Promise.all([
     queryClient.invalidateQueries({ queryKey: keys.credits.all }),
     queryClient.invalidateQueries({ queryKey: keys.payments.orders }),
+    // A paid order spends its coupon (`used`); a failed one gives it back (`unused`).
+    queryClient.invalidateQueries({ queryKey: keys.operations.myCouponsAll }),
   ]).then(() => undefined);
 }

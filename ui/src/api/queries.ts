@@ -21,7 +21,8 @@ import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
 import { getLeaderboard, getMyUsage, getRouterRequest, listRouterModels, listRouterRequests, type Period } from './router';
 import type { OrderListQuery } from './payments';
-import type { ExportRequest, HoldStatus, OrderKind, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
+import type { ActivitiesQuery, AdminOrdersQuery, CouponsQuery, PageQuery, StatsQuery } from './operations';
+import type { CouponClaimStatus, ExportRequest, HoldStatus, OrderKind, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
 import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
 
 export const keys = {
@@ -103,6 +104,21 @@ export const keys = {
     orders: ['payments', 'orders'] as const,
     orderList: (kind: OrderKind, q: OrderListQuery) => ['payments', 'orders', kind, q] as const,
     order: (id: string) => ['payments', 'order', id] as const,
+  },
+  /** Operations: coupons, the wallet, referrals, activities, the admin's orders and statistics (hooks in api/operations.ts). */
+  operations: {
+    all: ['operations'] as const,
+    myCouponsAll: ['operations', 'my-coupons'] as const,
+    myCoupons: (status: CouponClaimStatus | undefined) => ['operations', 'my-coupons', status ?? 'all'] as const,
+    couponsAll: ['operations', 'coupons'] as const,
+    coupons: (q: CouponsQuery) => ['operations', 'coupons', q] as const,
+    referralsAll: ['operations', 'referrals'] as const,
+    referrals: (q: PageQuery) => ['operations', 'referrals', q] as const,
+    activitiesAll: ['operations', 'activities'] as const,
+    activities: (q: ActivitiesQuery) => ['operations', 'activities', q] as const,
+    adminOrdersAll: ['operations', 'admin-orders'] as const,
+    adminOrders: (q: AdminOrdersQuery) => ['operations', 'admin-orders', q] as const,
+    statistics: (q: StatsQuery) => ['operations', 'statistics', q] as const,
   },
 };
 

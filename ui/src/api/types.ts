@@ -406,8 +406,8 @@ export type PaymentPlan = Schemas['PaymentPlan'];
 export const MEMBERSHIP_TYPES = ['monthly', 'quarterly', 'yearly'] as const;
 export type MembershipType = (typeof MEMBERSHIP_TYPES)[number];
 
-/** Narrowed: the document types `payment_method` as a plain string; an order is paid at a gateway. */
-export type RechargeRequest = { amount_cents: number; payment_method: Gateway };
+/** Narrowed: the document types `payment_method` as a plain string; an order is paid at a gateway. `coupon_code`: one of the wallet's coupons (or any code). */
+export type RechargeRequest = { amount_cents: number; payment_method: Gateway; coupon_code?: string };
 
 /** Narrowed: the document types both as plain strings (`balance` pays with credits, not built here). */
 export type MembershipRequest = { membership_type: MembershipType; payment_method: Gateway };
@@ -422,3 +422,21 @@ export type SandboxCallback = Omit<Schemas['SandboxCallback'], 'payment_method' 
 export type SandboxAnswer = Omit<Schemas['CallbackAnswer'], 'result'> & { result: 'credited' | 'already_done' | 'recorded' };
 
 export type GatewayInfo = Schemas['GatewayInfo'];
+
+/* ---------- operations: coupons (docs/API-PAYMENTS.md "Coupons") ---------- */
+
+/** `discount` (value: percent off), `deduction` (value: cents off) or `credit_bonus` (value: credits more). */
+export type CouponKind = Schemas['CouponKind'];
+export const COUPON_KINDS = ['discount', 'deduction', 'credit_bonus'] as const satisfies readonly CouponKind[];
+
+export type Coupon = Schemas['Coupon'];
+
+/** Where a claimed coupon stands: in the wallet, held by an open order, or spent. */
+export type CouponClaimStatus = 'unused' | 'reserved' | 'used';
+export const COUPON_CLAIM_STATUSES = ['unused', 'reserved', 'used'] as const satisfies readonly CouponClaimStatus[];
+
+/** Narrowed: the document types `claim_status` as a plain string. */
+export type MyCoupon = Omit<Schemas['MyCoupon'], 'claim_status'> & { claim_status: CouponClaimStatus };
+
+/** `POST /operation/coupons`: amounts in yuan, `value` in percent, yuan or credits by `type`. */
+export type NewCoupon = Schemas['NewCoupon'];

@@ -2,7 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react
 import { AUTH_PATHS, getMe, logout, type SessionResponse, type User } from '../api/accounts';
 import { modeFromProbe, type ServerMode } from '../lib/accountForms';
 import { navigate } from '../lib/navigate';
-import { parseRoute, type Route } from '../lib/route';
+import { isAdminOpsRoute, parseRoute, referralFromHash, type Route } from '../lib/route';
 import { getSession } from '../lib/session';
 import { getTransport, joinUrl } from '../transport';
 import { SignInPage, SignUpPage } from './account/AuthPages';
@@ -20,6 +20,7 @@ import { ToastProvider } from './Toasts';
 // Pages past the first screen load with their route: the projects list (the first screen) parses
 // less script at start, which is most of the desktop's time to its first interactive window.
 const AccountPage = lazy(() => import('./account/AccountPage').then((m) => ({ default: m.AccountPage })));
+const AdminOperationsPage = lazy(() => import('./operations/AdminOperationsPage').then((m) => ({ default: m.AdminOperationsPage })));
 const AdminUsersPage = lazy(() => import('./account/AdminUsersPage').then((m) => ({ default: m.AdminUsersPage })));
 const ApiKeysPage = lazy(() => import('./account/ApiKeysPage').then((m) => ({ default: m.ApiKeysPage })));
 const ConnectionPage = lazy(() => import('./connection/ConnectionPage').then((m) => ({ default: m.ConnectionPage })));
@@ -99,6 +100,13 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'admin-users':
       page = auth ? <AdminUsersPage /> : <ProjectsPage />;
+      break;
+    case 'admin-coupons':
+    case 'admin-activities':
+    case 'admin-orders':
+    case 'admin-statistics':
+      // Operations are the team server's, for its instance admins (the page says so to anyone else).
+      page = auth && isAdminOpsRoute(route.name) ? <AdminOperationsPage tab={route.name} /> : <ProjectsPage />;
       break;
     case 'credits':
       page = <CreditsPage />;
@@ -220,7 +228,7 @@ export function App() {
       route.name === 'invite' ? (
         <InvitePage key={route.token} token={route.token} signedIn={false} />
       ) : route.name === 'sign-up' ? (
-        <SignUpPage onSignedIn={onSignedIn} />
+        <SignUpPage onSignedIn={onSignedIn} referralCode={referralFromHash(window.location.hash)} />
       ) : (
         <SignInPage onSignedIn={onSignedIn} notice={boot.notice} />
       );

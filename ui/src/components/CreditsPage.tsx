@@ -21,6 +21,9 @@ import { errorMessage } from '../transport';
 import type { OrderSummary } from '../lib/payments';
 import { useAuth } from './account/AuthContext';
 import { AlertIcon } from './Icons';
+import { ActivitiesPanel } from './operations/ActivitiesPanel';
+import { CouponsPanel } from './operations/CouponsPanel';
+import { ReferralPanel } from './operations/ReferralPanel';
 import { BuyPanel } from './payments/BuyPanel';
 import { OrderDialog } from './payments/OrderDialog';
 import { OrderHistory } from './payments/OrderHistory';
@@ -49,6 +52,7 @@ export function CreditsPage() {
   const reloadAll = () => {
     void queryClient.invalidateQueries({ queryKey: keys.credits.all });
     void queryClient.invalidateQueries({ queryKey: keys.payments.all });
+    void queryClient.invalidateQueries({ queryKey: keys.operations.all });
   };
 
   async function saveBudget() {
@@ -141,6 +145,10 @@ export function CreditsPage() {
       {dash.kind === 'loading' && <span className="spinner" role="status" aria-label={t('common.loading')} />}
 
       {auth && <BuyPanel isAdmin={auth.user.is_admin} onOrder={setOrder} />}
+      {/* Accounts mode: activities to join, the coupon wallet, and one's invite link. */}
+      {auth && <ActivitiesPanel />}
+      {auth && <CouponsPanel />}
+      {auth && <ReferralPanel />}
       {dash.kind === 'ready' && <UsageChart dashboard={dash.data} days={days} onDays={setDays} />}
 
       <section className="panel credit-section" aria-labelledby="holds-title">

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { User } from '../api/accounts';
 import { useHealth } from '../api/queries';
 import { useT } from '../i18n';
-import type { Route } from '../lib/route';
+import { isAdminOpsRoute, type Route } from '../lib/route';
 import { getTransport } from '../transport';
 import { FolderIcon, LockIcon, LogoMark, UserIcon } from './Icons';
 import { LanguageSwitcher } from './LanguageSwitcher';
@@ -123,6 +123,19 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
               <NavItem href="#/account/api-keys" active={route?.name === 'api-keys'} testId="nav-api-keys" icon={<LockIcon />} label={t('nav.apiKeys')} />
               {account.user.is_admin && (
                 <NavItem href="#/admin/users" active={route?.name === 'admin-users'} testId="nav-admin-users" icon={<UserIcon />} label={t('nav.users')} />
+              )}
+              {account.user.is_admin && (
+                <NavItem
+                  href="#/admin/coupons"
+                  active={route !== undefined && isAdminOpsRoute(route.name)}
+                  testId="nav-admin-operations"
+                  icon={
+                    <span className="nav-glyph" aria-hidden="true">
+                      ✚
+                    </span>
+                  }
+                  label={t('nav.operations')}
+                />
               )}
             </>
           )}

@@ -5,7 +5,7 @@
  * key's expiry choices and model-router limits, the copy-once state of a new key's secret, and the
  * accounts-mode probe.
  */
-import type { KeyScope, NewApiKey } from '../api/accounts';
+import type { KeyScope, NewApiKey, Registration } from '../api/accounts';
 import { activeLocale, hasKey, t } from '../i18n';
 import { ApiError, apiErrorMessage, errorMessage } from '../transport/errors';
 import { parseBudget } from './credits';
@@ -77,6 +77,19 @@ export function validateSignUp(f: SignUpForm): FieldErrors {
   if (!f.confirm_password) e.confirm_password = t('accountForms.repeatPassword');
   else if (f.confirm_password !== f.password) e.confirm_password = t('accountForms.passwordsDiffer');
   return e;
+}
+
+/** The register body: trimmed names, the email and the referral code only when given. */
+export function signUpBody(f: SignUpForm, referralCode = ''): Registration {
+  const email = f.email.trim();
+  const ref = referralCode.trim();
+  return {
+    username: f.username.trim(),
+    password: f.password,
+    confirm_password: f.confirm_password,
+    ...(email ? { email } : {}),
+    ...(ref ? { referral_code: ref } : {}),
+  };
 }
 
 export interface PasswordForm {

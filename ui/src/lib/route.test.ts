@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, routeHash, tabOf } from './route';
+import { ADMIN_OPS_ROUTES, hashQuery, isAdminOpsRoute, parseRoute, referralFromHash, routeHash, tabOf } from './route';
 
 describe('parseRoute', () => {
   it('reads the list and the editor routes', () => {
@@ -96,5 +96,37 @@ describe('payment routes', () => {
     expect(parseRoute('#/pay/alipay/x')).toEqual({ name: 'projects' });
     expect(parseRoute('#/pay/sandbox/a/b')).toEqual({ name: 'projects' });
     expect(parseRoute('#/pay/sandbox/%E0%A4%A')).toEqual({ name: 'projects' });
+  });
+});
+
+describe('operations routes', () => {
+  it('parse and format the admin operations tabs', () => {
+    for (const [name, hash] of [
+      ['admin-coupons', '#/admin/coupons'],
+      ['admin-activities', '#/admin/activities'],
+      ['admin-orders', '#/admin/orders'],
+      ['admin-statistics', '#/admin/statistics'],
+    ] as const) {
+      expect(parseRoute(hash)).toEqual({ name });
+      expect(parseRoute(`${hash}/`)).toEqual({ name });
+      expect(routeHash({ name })).toBe(hash);
+      expect(isAdminOpsRoute(name)).toBe(true);
+    }
+    expect(ADMIN_OPS_ROUTES).toEqual(['admin-coupons', 'admin-activities', 'admin-orders', 'admin-statistics']);
+    expect(isAdminOpsRoute('admin-users')).toBe(false);
+    expect(parseRoute('#/admin/users')).toEqual({ name: 'admin-users' });
+    expect(parseRoute('#/admin/operations')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/admin/coupons/x')).toEqual({ name: 'projects' });
+  });
+
+  it('reads a query after the path without changing the route (a referral link)', () => {
+    expect(parseRoute('#/sign-up?ref=ABC123')).toEqual({ name: 'sign-up' });
+    expect(parseRoute('#/sign-up/?ref=ABC123')).toEqual({ name: 'sign-up' });
+    expect(parseRoute('#/credits?tab=coupons')).toEqual({ name: 'credits' });
+    expect(referralFromHash('#/sign-up?ref=ABC123')).toBe('ABC123');
+    expect(referralFromHash('#/sign-up?x=1&ref=%20a%2Bb%20')).toBe('a+b');
+    expect(referralFromHash('#/sign-up')).toBe('');
+    expect(referralFromHash('')).toBe('');
+    expect(hashQuery('#/sign-up?ref=A&x=2').get('x')).toBe('2');
   });
 });

@@ -3,7 +3,9 @@
  * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
  * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
  * router: its catalog and playground, one's usage), `#/pay/sandbox/<order id>` (the sandbox
- * gateway's payment page: an order's `payment_url`). `review` is a
+ * gateway's payment page: an order's `payment_url`), `#/admin/coupons|activities|orders|statistics`
+ * (operations, instance admins). A query after the path (`#/sign-up?ref=CODE`) is read by
+ * `hashQuery`, not by the route. `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
 
@@ -31,8 +33,21 @@ export const SIMPLE_ROUTES = {
   models: '#/models',
   /** One's model-router usage, the leaderboard and one's recent requests (accounts mode). */
   usage: '#/usage',
+  /** Operations, for instance admins (accounts mode): one page, a tab per route. */
+  'admin-coupons': '#/admin/coupons',
+  'admin-activities': '#/admin/activities',
+  'admin-orders': '#/admin/orders',
+  'admin-statistics': '#/admin/statistics',
 } as const;
 export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
+
+/** The admin's operations tabs, in their order. */
+export const ADMIN_OPS_ROUTES = ['admin-coupons', 'admin-activities', 'admin-orders', 'admin-statistics'] as const satisfies readonly SimpleRouteName[];
+export type AdminOpsRoute = (typeof ADMIN_OPS_ROUTES)[number];
+
+export function isAdminOpsRoute(name: string): name is AdminOpsRoute {
+  return (ADMIN_OPS_ROUTES as readonly string[]).includes(name);
+}
 
 export type Route =
   | { name: 'projects' }
@@ -48,8 +63,19 @@ export function tabOf(tab: EditorTab): EditorTabName {
   return tab === 'review' ? 'runs' : tab;
 }
 
+/** The query of a hash route (`#/sign-up?ref=ABC123` → `ref=ABC123`); the route itself ignores it. */
+export function hashQuery(hash: string): URLSearchParams {
+  const at = hash.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : hash.slice(at + 1));
+}
+
+/** The referral code of a sign-up link (`#/sign-up?ref=CODE`), or "". */
+export function referralFromHash(hash: string): string {
+  return (hashQuery(hash).get('ref') ?? '').trim();
+}
+
 export function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  const path = hash.replace(/^#/, '').replace(/\?.*$/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   const parts = path.split('/').filter(Boolean);
   const simple = (Object.keys(SIMPLE_ROUTES) as SimpleRouteName[]).find((n) => SIMPLE_ROUTES[n] === `#/${parts.join('/')}`);
   if (simple) return { name: simple };

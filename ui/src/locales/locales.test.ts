@@ -41,6 +41,7 @@ export const CONVERTED = [
   'components/providers',
   'components/router',
   'components/payments',
+  'components/operations',
   'components/editor/BreakdownPanel.tsx',
   'components/editor/ScriptEditor.tsx',
   'components/editor/ReviewQueue.tsx',

@@ -9,14 +9,16 @@ import {
   type PasswordForm,
   type ProfileForm,
 } from '../../lib/accountForms';
-import { useLocale, useT } from '../../i18n';
-import { formatDateTime } from '../../lib/format';
+import { hasKey, useLocale, useT } from '../../i18n';
+import { formatCreditAmount, formatDate, formatDateTime } from '../../lib/format';
+import { routeHash } from '../../lib/route';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { getSession } from '../../lib/session';
 import { ApiError, errorMessage, fieldErrorMessage } from '../../transport';
 import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
 import { Field } from './Field';
+import '../payments/payments.css';
 
 const formOf = (u: User): ProfileForm => ({ username: u.username, email: u.email ?? '', display_name: u.display_name ?? '' });
 
@@ -115,6 +117,7 @@ export function AccountPage() {
           </p>
         </div>
       </header>
+      <MembershipSection user={user} />
       <section className="panel account-section">
         <h2>{t('account.profile')}</h2>
         <form className="form" onSubmit={saveProfile} noValidate data-testid="profile-form">
@@ -193,5 +196,48 @@ export function AccountPage() {
         </form>
       </section>
     </div>
+  );
+}
+
+/** The membership (type and end date), the credit balance and one's referral code. */
+export function MembershipSection({ user }: { user: User }) {
+  const t = useT();
+  const locale = useLocale();
+  const typeKey = `payments.membership.type.${user.membership_type ?? ''}`;
+  const typeName = user.membership_type ? (hasKey(typeKey) ? t(typeKey as never) : user.membership_type) : '';
+  const member = user.is_member === true;
+  return (
+    <section className="panel account-section" data-testid="account-plan">
+      <h2>{t('account.plan')}</h2>
+      <dl className="pay-order-details">
+        <dt>{t('account.membership')}</dt>
+        <dd data-testid="account-membership" data-member={member}>
+          {member
+            ? user.membership_end_date
+              ? t('account.memberUntil', { type: typeName || t('account.member'), date: formatDate(user.membership_end_date, locale) })
+              : typeName || t('account.member')
+            : t('account.notMember')}
+        </dd>
+        {user.credit_balance !== undefined && (
+          <>
+            <dt>{t('account.creditBalance')}</dt>
+            <dd data-testid="account-credits">{formatCreditAmount(user.credit_balance, locale)}</dd>
+          </>
+        )}
+        <dt>{t('account.referralCode')}</dt>
+        <dd>
+          {user.referral_code ? (
+            <code data-testid="account-referral-code">{user.referral_code}</code>
+          ) : (
+            <span data-testid="account-referral-code-none">
+              {t('account.noReferralCode')} ·{' '}
+              <a href={routeHash({ name: 'credits' })} data-testid="account-get-referral">
+                {t('account.getReferral')}
+              </a>
+            </span>
+          )}
+        </dd>
+      </dl>
+    </section>
   );
 }

@@ -3,6 +3,7 @@ import { login, register, type SessionResponse } from '../../api/accounts';
 import {
   serverFieldError,
   signInErrorText,
+  signUpBody,
   validateSignIn,
   validateSignUp,
   type SignInForm,
@@ -20,6 +21,11 @@ interface Props {
   onSignedIn: (s: SessionResponse) => void;
   /** Why the previous session ended (e.g. "the account is suspended"). */
   notice?: string | null;
+}
+
+interface SignUpProps extends Props {
+  /** A referral link's code (`#/sign-up?ref=CODE`): prefills the optional Referral code field. */
+  referralCode?: string;
 }
 
 function focusField(name: string | undefined) {
@@ -131,10 +137,13 @@ export function SignInPage({ onSignedIn, notice }: Props) {
 }
 
 const SIGN_UP_FIELDS = ['username', 'email', 'password', 'confirm_password'] as const;
+/** The fields a server refusal may name (an unknown referral code: 422 `referral_code`). */
+export const SIGN_UP_SERVER_FIELDS = [...SIGN_UP_FIELDS, 'referral_code'] as const;
 
-export function SignUpPage({ onSignedIn }: Props) {
+export function SignUpPage({ onSignedIn, referralCode = '' }: SignUpProps) {
   const t = useT();
   const [form, setForm] = useState<SignUpForm>({ username: '', email: '', password: '', confirm_password: '' });
+  const [referral, setReferral] = useState(referralCode);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -156,16 +165,10 @@ export function SignUpPage({ onSignedIn }: Props) {
     }
     setBusy(true);
     try {
-      const body = {
-        username: form.username.trim(),
-        password: form.password,
-        confirm_password: form.confirm_password,
-        ...(form.email.trim() ? { email: form.email.trim() } : {}),
-      };
-      onSignedIn(await register(body));
+      onSignedIn(await register(signUpBody(form, referral)));
     } catch (err) {
       setBusy(false);
-      const onField = serverFieldError(err, SIGN_UP_FIELDS);
+      const onField = serverFieldError(err, SIGN_UP_SERVER_FIELDS);
       if (onField) {
         setErrors({ [onField.field]: onField.message });
         focusField(onField.field);
@@ -217,6 +220,19 @@ export function SignUpPage({ onSignedIn }: Props) {
           value={form.confirm_password}
           error={errors.confirm_password}
           onChange={(e) => update('confirm_password', e.target.value)}
+        />
+        <Field
+          idPrefix="su"
+          name="referral_code"
+          label={t('auth.referralCode')}
+          hint={t('newProject.optional')}
+          autoComplete="off"
+          value={referral}
+          error={errors.referral_code}
+          onChange={(e) => {
+            setReferral(e.target.value);
+            if (errors.referral_code) setErrors((x) => ({ ...x, referral_code: undefined }));
+          }}
         />
         {formError && (
           <p className="form-error" role="alert" data-testid="form-error">

@@ -1,12 +1,14 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { useMyCoupons } from '../../api/operations';
 import { createRecharge } from '../../api/payments';
 import { keys } from '../../api/queries';
-import type { Gateway, PaymentPlan } from '../../api/types';
+import type { Gateway, MyCoupon, PaymentPlan } from '../../api/types';
 import { useLocale, useT } from '../../i18n';
 import { formatCount } from '../../lib/format';
+import { couponAppliesTo, couponMinimum, describeCoupon } from '../../lib/operations';
 import { formatMoney, isGatewayUnavailable, orderErrorMessage, rechargeAmount, summaryOfCreated, type OrderSummary, type RechargeAmount } from '../../lib/payments';
-import { isApiError } from '../../transport';
+import { fieldErrorMessage, isApiError } from '../../transport';
 
 /** The "other amount" choice among the packs. */
 export const CUSTOM = 'custom';
@@ -26,6 +28,13 @@ export interface RechargeFormProps {
   onPick: (picked: string) => void;
   onCustomText: (text: string) => void;
   onSubmit: () => void;
+  /** One's unused coupons (accounts mode); the picker shows when there is one. */
+  coupons?: MyCoupon[];
+  /** The picked coupon's code ("" for none). */
+  couponCode?: string;
+  onCoupon?: (code: string) => void;
+  /** The server's refusal of the coupon (422 naming `coupon_code`), shown under it. */
+  couponError?: string | null;
 }
 
 /** Packs, another amount in yuan, what it buys, and Pay. */
@@ -87,6 +96,7 @@ export function RechargeFormView(p: RechargeFormProps) {
           )}
         </div>
       )}
+      {p.coupons && p.coupons.length > 0 && <CouponPicker {...p} coupons={p.coupons} />}
       <p className="pay-gets" aria-live="polite" data-testid="recharge-credits" data-credits={p.amount.ok ? p.amount.credits : undefined}>
         {p.amount.ok ? t('payments.recharge.buys', { credits: formatCount('credit', p.amount.credits) }) : t('payments.recharge.buysNothing')}
       </p>
@@ -102,6 +112,49 @@ export function RechargeFormView(p: RechargeFormProps) {
   );
 }
 
+/** One of one's unused coupons for the order; one whose minimum the amount misses cannot be picked. */
+function CouponPicker(p: RechargeFormProps & { coupons: MyCoupon[] }) {
+  const t = useT();
+  const picked = p.coupons.find((c) => c.code === p.couponCode);
+  return (
+    <div className="form-field pay-coupon">
+      <label htmlFor="recharge-coupon">{t('payments.recharge.coupon')}</label>
+      <select
+        id="recharge-coupon"
+        className={`input input-sm select${p.couponError ? ' invalid' : ''}`}
+        value={p.couponCode ?? ''}
+        onChange={(e) => p.onCoupon?.(e.target.value)}
+        aria-invalid={p.couponError ? true : undefined}
+        aria-describedby={p.couponError ? 'recharge-coupon-error' : undefined}
+        data-testid="recharge-coupon"
+      >
+        <option value="">{t('payments.recharge.couponNone')}</option>
+        {p.coupons.map((c) => {
+          const fits = !p.amount.ok || couponAppliesTo(c, p.amount.cents);
+          const minimum = couponMinimum(c);
+          return (
+            <option key={c.id} value={c.code} disabled={!fits && c.code !== p.couponCode}>
+              {fits || !minimum
+                ? t('payments.recharge.couponOption', { name: c.name, value: describeCoupon(c) })
+                : t('payments.recharge.couponNeeds', { name: c.name, value: describeCoupon(c), minimum })}
+            </option>
+          );
+        })}
+      </select>
+      {picked && (
+        <p className="muted" data-testid="recharge-coupon-value">
+          {describeCoupon(picked)}
+        </p>
+      )}
+      {p.couponError && (
+        <p className="field-error" id="recharge-coupon-error" data-testid="recharge-coupon-error">
+          {p.couponError}
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** The recharge form with its state: makes the order at the chosen gateway and hands it on. */
 export function RechargeForm({ packs, gateway, onOrder }: { packs: PaymentPlan[]; gateway: Gateway; onOrder: (o: OrderSummary) => void }) {
   const queryClient = useQueryClient();
@@ -111,6 +164,10 @@ export function RechargeForm({ packs, gateway, onOrder }: { packs: PaymentPlan[]
   const [busy, setBusy] = useState(false);
   const [amountError, setAmountError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
+  // Accounts mode: one of one's unused coupons may go with the order.
+  const coupons = useMyCoupons('unused').data ?? [];
+  const [couponCode, setCouponCode] = useState('');
+  const [couponError, setCouponError] = useState<string | null>(null);
 
   const pack = packs.find((p) => p.plan_id === picked);
   const amount = rechargeAmount(pack ? { kind: 'pack', plan: pack } : { kind: 'custom', text: customText });
@@ -119,16 +176,25 @@ export function RechargeForm({ packs, gateway, onOrder }: { packs: PaymentPlan[]
     setTried(true);
     setAmountError(null);
     setFormError(null);
+    setCouponError(null);
     if (!amount.ok) return;
     setBusy(true);
     try {
-      const created = await createRecharge({ amount_cents: amount.cents, payment_method: gateway });
+      const created = await createRecharge({ amount_cents: amount.cents, payment_method: gateway, ...(couponCode ? { coupon_code: couponCode } : {}) });
       void queryClient.invalidateQueries({ queryKey: keys.payments.orders });
+      if (couponCode) {
+        // The order holds the coupon now (`reserved`): the wallet reads afresh.
+        setCouponCode('');
+        void queryClient.invalidateQueries({ queryKey: keys.operations.myCouponsAll });
+      }
       onOrder(summaryOfCreated(created, 'recharge', 'credits'));
     } catch (e) {
-      // A refusal of the amount goes under the amount when it was typed; anything else above Pay.
+      // A refusal of the amount goes under the amount when it was typed, of the coupon under the
+      // coupon; anything else above Pay.
       const aboutAmount = isApiError(e) && (e.field === 'amount' || e.field === 'amount_cents') && picked === CUSTOM;
-      (aboutAmount ? setAmountError : setFormError)(orderErrorMessage(e));
+      const aboutCoupon = isApiError(e) && e.field === 'coupon_code' && couponCode !== '';
+      if (aboutCoupon) setCouponError(fieldErrorMessage(e));
+      else (aboutAmount ? setAmountError : setFormError)(orderErrorMessage(e));
       if (isGatewayUnavailable(e)) void queryClient.invalidateQueries({ queryKey: keys.payments.gateways });
     } finally {
       setBusy(false);
@@ -154,6 +220,13 @@ export function RechargeForm({ packs, gateway, onOrder }: { packs: PaymentPlan[]
         setAmountError(null);
       }}
       onSubmit={() => void submit()}
+      coupons={coupons}
+      couponCode={couponCode}
+      onCoupon={(code) => {
+        setCouponCode(code);
+        setCouponError(null);
+      }}
+      couponError={couponError}
     />
   );
 }
