@@ -1,9 +1,10 @@
-//! The desktop's team-server connection (issue 7): status, sign in, check, sign out. Only in local
+//! The desktop's team-server connection (issue 7): status, sign in, check, sign out; the team's
+//! models (issue 17); purchases made on the team server (issue 18). Only in local
 //! mode (the desktop app); a team server itself answers these paths with 404. Thin: parse, call
 //! one function of [`crate::remote`], map the result.
 use axum::{
-    extract::{FromRequestParts, State},
-    http::request::Parts,
+    extract::{FromRequestParts, Path, State},
+    http::{request::Parts, StatusCode},
     Json,
 };
 use serde::Deserialize;
@@ -32,7 +33,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in))
         .routes(routes!(check))
         .routes(routes!(sign_out))
-        .routes(routes!(link_team_models));
+        .routes(routes!(link_team_models))
+        .routes(routes!(remote_buy))
+        .routes(routes!(remote_order))
+        .routes(routes!(remote_balance))
+        .routes(routes!(remote_gateways));
     with_policy(link, Policy::Person)
 }
 
@@ -150,4 +155,66 @@ pub async fn sign_out(
     principal.require(Scope::Write)?;
     team_models::unlink(&state).await;
     Ok(Json(state.remote.sign_out().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/payments", tag = "remote", request_body = Object,
+    responses(
+        (status = 201, description = "The team server's order (a recharge; `kind: \"membership\"` for a membership, 202): its `payment_url` is absolute, for the system browser", body = Object),
+        (status = 404, description = "Not the desktop app", body = ErrorBody),
+        (status = 422, description = "Not signed in to a team server, or the server refused the order (its own field)", body = ErrorBody),
+        (status = 502, description = "The server could not be reached or failed", body = ErrorBody)))]
+pub async fn remote_buy(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    principal.require(Scope::Write)?;
+    let (status, answer) = crate::remote::payments::buy(&state, body).await?;
+    Ok((status, Json(answer)))
+}
+
+#[utoipa::path(get, path = "/api/v1/remote/payments/{order_id}", tag = "remote",
+    params(("order_id" = String, Path, description = "The order's id on the team server")),
+    responses(
+        (status = 200, description = "The order as the team server has it now", body = Object),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn remote_order(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(order_id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    principal.require(Scope::Read)?;
+    let (status, answer) = crate::remote::payments::order(&state, &order_id).await?;
+    Ok((status, Json(answer)))
+}
+
+#[utoipa::path(get, path = "/api/v1/remote/credits", tag = "remote",
+    responses(
+        (status = 200, description = "The signed-in person's balance on the team server", body = Object),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn remote_balance(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    principal.require(Scope::Read)?;
+    let (status, answer) = crate::remote::payments::get(&state, "/api/v1/credit/balance").await?;
+    Ok((status, Json(answer)))
+}
+
+#[utoipa::path(get, path = "/api/v1/remote/payments/gateways", tag = "remote",
+    responses(
+        (status = 200, description = "The ways to pay the team server offers", body = Object),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn remote_gateways(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    principal.require(Scope::Read)?;
+    let (status, answer) =
+        crate::remote::payments::get(&state, "/api/v1/payments/gateways").await?;
+    Ok((status, Json(answer)))
 }

@@ -443,21 +443,11 @@ pub fn all_orders(
         params![status, gateway],
         |r| r.get(0),
     )?;
-    let cols = COLUMNS
-        .split(", ")
-        .map(|col| {
-            if col.starts_with("COALESCE") {
-                "COALESCE(o.list_amount_cents, o.amount_cents)".to_string()
-            } else {
-                format!("o.{}", col.trim())
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {cols}, COALESCE(u.username, '') FROM payment_orders o
-         LEFT JOIN users u ON u.id = o.user_id WHERE {filter}
-         ORDER BY o.created_at DESC, o.id DESC LIMIT ?3 OFFSET ?4"
+        "SELECT {COLUMNS}, COALESCE(username, '') FROM (
+             SELECT o.*, u.username AS username FROM payment_orders o
+             LEFT JOIN users u ON u.id = o.user_id WHERE {filter}
+         ) AS listed ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
     ))?;
     let rows = stmt
         .query_map(

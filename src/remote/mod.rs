@@ -6,6 +6,7 @@
 //! Nothing here stands in the way of local work: no server call happens at start-up or on any
 //! request but the four `/api/v1/remote/...` ones, status reads are local, and the connection's
 //! own lock is never held by anything else.
+pub mod payments;
 pub mod secrets;
 pub mod team_models;
 

@@ -72,9 +72,12 @@ fn classify(method: &Method, path: &str) -> Class {
     if path.starts_with("/api/v1/admin/") {
         return InstanceAdmin;
     }
-    // Coupons: made by the instance admin; listed, claimed and used by any signed-in person.
+    // Coupons and activities: made by the instance admin; listed, claimed, joined and used by
+    // any signed-in person, as are referrals. The statistics are the admin's.
     if path.starts_with("/api/v1/operation/") {
-        return if *method == Method::POST && path == "/api/v1/operation/coupons" {
+        let admin_made = *method == Method::POST
+            && (path == "/api/v1/operation/coupons" || path == "/api/v1/operation/activities");
+        return if admin_made || path == "/api/v1/operation/statistics" {
             InstanceAdmin
         } else {
             Person

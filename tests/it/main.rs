@@ -29,6 +29,7 @@ mod ledger_crash;
 mod payments_crash;
 mod payments_gateways;
 mod providers;
+mod remote_payments;
 mod remote_signin;
 mod render_animatic;
 mod render_cli;

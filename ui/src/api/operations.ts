@@ -4,76 +4,45 @@
  * and activity, every order of the server, and the statistics. The calls, then their TanStack
  * Query hooks (keys under `keys.operations`).
  *
- * Hand-written: the coupon types come from `openapi.json` (types.ts); referrals, activities, the
- * admin's order list and the statistics are not in the document yet, so their types are written
- * here (the contract the server is being built to) until the regenerated document has them.
+ * The types are the generated schemas of `openapi.json`, narrowed where the UI relies on a union
+ * the document only types as a string (statuses).
  */
 import { keepPreviousData, useQuery, type QueryClient } from '@tanstack/react-query';
 import { request } from '../transport';
 import { apiPath, query } from './paths';
 import { keys } from './queries';
-import type { Coupon, CouponClaimStatus, CouponKind, Gateway, MyCoupon, NewCoupon, Order, OrderStatus, Page } from './types';
+import type { components } from './schema.gen';
+import type { Coupon, CouponClaimStatus, CouponKind, Gateway, MyCoupon, NewCoupon, OrderStatus, Page } from './types';
+
+type Schemas = components['schemas'];
 
 export type { Coupon, CouponClaimStatus, CouponKind, MyCoupon, NewCoupon };
 
 /* ---------- referrals ---------- */
 
 /** `POST /operation/referral/generate`: one's code and the sign-up link that carries it. */
-export interface ReferralLink {
-  referral_code: string;
-  /** Absolute, or relative to this server (`/#/sign-up?ref=CODE`). */
-  referral_url: string;
-}
+export type ReferralLink = Schemas['ReferralLink'];
 
 export type ReferralStatus = 'pending' | 'completed';
 
 /** Someone who signed up with one's code, and what it earned. */
-export interface ReferralRecord {
-  id: string;
-  /** Who signed up (their username). */
-  referred_user: string;
-  /** Credits earned (0 while pending). */
-  reward_amount: number;
-  /** `pending` until the friend's first order is paid. */
-  status: ReferralStatus;
-  created_at: string;
-  rewarded_at: string | null;
-}
+export type ReferralRecord = Omit<Schemas['ReferralRecord'], 'status'> & { status: ReferralStatus };
 
-export interface ReferralRecords extends Page<ReferralRecord> {
-  /** Credits earned by all of one's referrals (every page). */
-  total_rewards: number;
-}
+export type ReferralRecords = Omit<Schemas['ReferralRecords'], 'items'> & { items: ReferralRecord[] };
 
 /* ---------- activities ---------- */
 
-export type ActivityType = 'credit_gift' | 'membership_discount' | 'referral_bonus' | 'first_purchase';
+export type ActivityType = Schemas['ActivityKind'];
 export const ACTIVITY_TYPES = ['credit_gift', 'membership_discount', 'referral_bonus', 'first_purchase'] as const satisfies readonly ActivityType[];
 
 /** The types whose config is credits (the others take a percent, 1–99). */
 export const CREDIT_ACTIVITY_TYPES: readonly ActivityType[] = ['credit_gift', 'referral_bonus'];
 
-export type ActivityStatus = 'scheduled' | 'active' | 'ended';
+export type ActivityStatus = 'scheduled' | 'active' | 'ended' | 'disabled';
 
-export interface ActivityConfig {
-  credits?: number;
-  percent?: number;
-}
+export type ActivityConfig = Schemas['ActivityConfig'];
 
-export interface Activity {
-  id: string;
-  name: string;
-  type: ActivityType;
-  description: string;
-  config: ActivityConfig;
-  start_time: string;
-  end_time: string;
-  status: ActivityStatus;
-  participants: number;
-  /** Whether the caller has joined it. */
-  joined: boolean;
-  created_at: string;
-}
+export type Activity = Omit<Schemas['Activity'], 'status'> & { status: ActivityStatus };
 
 /** `POST /operation/activities` (instance admins). */
 export interface NewActivity {
@@ -87,17 +56,13 @@ export interface NewActivity {
 }
 
 /** `POST /operation/activities/{id}/participate`. */
-export interface Participation {
-  activity_id: string;
-  /** Credits added to the balance now (0 for a discount to come). */
-  credits_granted: number;
-  message: string;
-}
+/** `POST /operation/activities/{id}/participate`. */
+export type Participation = Schemas['Joined'];
 
 /* ---------- the admin's orders and statistics ---------- */
 
 /** An order of anyone on the server, with who made it. */
-export type AdminOrder = Order & { username: string };
+export type AdminOrder = Schemas['AdminOrder'];
 
 export interface AdminOrdersQuery {
   status?: OrderStatus | undefined;
@@ -112,21 +77,7 @@ export interface StatsQuery {
   end_date?: string | undefined;
 }
 
-export interface OperationStats {
-  start_date: string;
-  end_date: string;
-  total_users: number;
-  new_users: number;
-  /** Yuan; `total_revenue_cents` is the exact figure. */
-  total_revenue: number;
-  total_revenue_cents: number;
-  total_credits_sold: number;
-  active_members: number;
-  paying_users: number;
-  paid_orders: number;
-  /** 0..1: paying users of the users. */
-  conversion_rate: number;
-}
+export type OperationStats = Schemas['Statistics'];
 
 /* ---------- calls ---------- */
 

@@ -5,8 +5,10 @@ import { formatCreditAmount } from './format';
 
 export const TRANSACTION_TYPES = [
   'grant',
+  'recharge',
   'coupon',
   'referral',
+  'activity',
   'budget',
   'hold',
   'release',
