@@ -12,6 +12,7 @@ import {
   couponAppliesTo,
   couponBody,
   couponMinimum,
+  couponPrice,
   describeActivity,
   describeCoupon,
   formatRate,
@@ -26,6 +27,20 @@ import {
 
 afterEach(async () => {
   await i18n.changeLanguage('en');
+});
+
+describe('the price with a coupon, as the server makes it', () => {
+  it('floors a percent off to whole cents, takes a deduction below the price, adds a bonus to the credits', () => {
+    expect(couponPrice({ type: 'discount', value: 10, min_amount_cents: 0 }, 10000, 1000)).toEqual({ cents: 9000, credits: 1000 });
+    // 15% of ¥9.99 is 149.85 cents: 149 off (the server's integer division), 850 to pay.
+    expect(couponPrice({ type: 'discount', value: 15, min_amount_cents: 0 }, 999, 99)).toEqual({ cents: 850, credits: 99 });
+    expect(couponPrice({ type: 'deduction', value: 500, min_amount_cents: 0 }, 1000, 100)).toEqual({ cents: 500, credits: 100 });
+    expect(couponPrice({ type: 'credit_bonus', value: 50, min_amount_cents: 0 }, 1000, 100)).toEqual({ cents: 1000, credits: 150 });
+  });
+  it('does not apply below its minimum, nor a deduction worth the whole order', () => {
+    expect(couponPrice({ type: 'discount', value: 10, min_amount_cents: 5000 }, 4999, 499)).toBeNull();
+    expect(couponPrice({ type: 'deduction', value: 1000, min_amount_cents: 0 }, 1000, 100)).toBeNull();
+  });
 });
 
 describe('what a coupon gives', () => {

@@ -36,6 +36,28 @@ export function couponAppliesTo(c: Pick<Coupon, 'min_amount_cents'>, cents: numb
   return cents >= c.min_amount_cents;
 }
 
+/**
+ * What a recharge of `cents` costs and buys with coupon `c`, exactly as the server prices it
+ * (src/payments/coupons.rs): a discount takes the whole-cent floor of the percent off, a
+ * deduction its cents (only below the price), a credit bonus adds credits. Null when the coupon
+ * does not apply (below its minimum, or a deduction worth the whole order).
+ */
+export function couponPrice(
+  c: Pick<Coupon, 'type' | 'value' | 'min_amount_cents'>,
+  cents: number,
+  credits: number,
+): { cents: number; credits: number } | null {
+  if (cents < c.min_amount_cents) return null;
+  switch (c.type) {
+    case 'discount':
+      return { cents: cents - Math.floor((cents * c.value) / 100), credits };
+    case 'deduction':
+      return c.value < cents ? { cents: cents - c.value, credits } : null;
+    case 'credit_bonus':
+      return { cents, credits: credits + c.value };
+  }
+}
+
 /** What joining an activity gives: "+100 credits now", "20% off your next membership", … */
 export function describeActivity(a: Pick<Activity, 'type' | 'config'>): string {
   const credits = a.config.credits ?? 0;

@@ -6,7 +6,7 @@ import { keys } from '../../api/queries';
 import type { Gateway, MyCoupon, PaymentPlan } from '../../api/types';
 import { useLocale, useT } from '../../i18n';
 import { formatCount } from '../../lib/format';
-import { couponAppliesTo, couponMinimum, describeCoupon } from '../../lib/operations';
+import { couponAppliesTo, couponMinimum, couponPrice, describeCoupon } from '../../lib/operations';
 import { formatMoney, isGatewayUnavailable, orderErrorMessage, rechargeAmount, summaryOfCreated, type OrderSummary, type RechargeAmount } from '../../lib/payments';
 import { fieldErrorMessage, isApiError } from '../../transport';
 
@@ -43,6 +43,9 @@ export function RechargeFormView(p: RechargeFormProps) {
   useLocale();
   const amountProblem = p.picked === CUSTOM && !p.amount.ok && p.showProblem ? t(`payments.amountError.${p.amount.problem}`) : null;
   const amountMessage = p.amountError ?? amountProblem;
+  // The price and credits with the picked coupon, as the server will make them (shown before paying).
+  const coupon = p.coupons?.find((c) => c.code === p.couponCode);
+  const priced = p.amount.ok ? (coupon && couponPrice(coupon, p.amount.cents, p.amount.credits)) || { cents: p.amount.cents, credits: p.amount.credits } : null;
   return (
     <form
       className="pay-form"
@@ -97,8 +100,8 @@ export function RechargeFormView(p: RechargeFormProps) {
         </div>
       )}
       {p.coupons && p.coupons.length > 0 && <CouponPicker {...p} coupons={p.coupons} />}
-      <p className="pay-gets" aria-live="polite" data-testid="recharge-credits" data-credits={p.amount.ok ? p.amount.credits : undefined}>
-        {p.amount.ok ? t('payments.recharge.buys', { credits: formatCount('credit', p.amount.credits) }) : t('payments.recharge.buysNothing')}
+      <p className="pay-gets" aria-live="polite" data-testid="recharge-credits" data-credits={priced ? priced.credits : undefined}>
+        {priced ? t('payments.recharge.buys', { credits: formatCount('credit', priced.credits) }) : t('payments.recharge.buysNothing')}
       </p>
       {p.formError && (
         <p className="form-error" role="alert" data-testid="recharge-error">
@@ -106,7 +109,7 @@ export function RechargeFormView(p: RechargeFormProps) {
         </p>
       )}
       <button type="submit" className="button primary" disabled={p.busy} data-testid="recharge-pay">
-        {p.busy ? t('payments.creatingOrder') : p.amount.ok ? t('payments.payAmount', { amount: formatMoney(p.amount.cents) }) : t('payments.pay')}
+        {p.busy ? t('payments.creatingOrder') : priced ? t('payments.payAmount', { amount: formatMoney(priced.cents) }) : t('payments.pay')}
       </button>
     </form>
   );
