@@ -79,6 +79,8 @@ fn run() -> anyhow::Result<()> {
     }
 
     let app = tauri::Builder::default()
+        // The system browser, for a team server's payment page (the UI's `openUrl`).
+        .plugin(tauri_plugin_opener::init())
         .register_asynchronous_uri_scheme_protocol(bridge::SCHEME, bridge::serve)
         .build(tauri::generate_context!("../tauri.conf.json"))
         .context("cannot create the application window system")?;

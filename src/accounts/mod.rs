@@ -94,13 +94,13 @@ pub struct User {
     pub referral_code: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    /// Credits and membership (register, login, me; seed 003 shows them there).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub standing: Option<Standing>,
+    /// Credits and membership (seed 003 shows them on register, login and me).
+    #[serde(flatten)]
+    pub standing: Standing,
 }
 
 /// The credits and membership of a person's own (personal) workspace.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Standing {
     pub credit_balance: i64,
     pub is_member: bool,
@@ -125,7 +125,8 @@ fn user_from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<User> {
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
         referral_code: r.get(8)?,
-        standing: None,
+        // Filled by `with_standing` (the ledger's read) before any user leaves this module.
+        standing: Standing::default(),
     })
 }
 
@@ -137,23 +138,30 @@ fn with_standing(
 ) -> Result<User, AccountError> {
     let b = crate::ledger::balance_in(c, &user.id, now)
         .map_err(|e| AccountError::Internal(e.to_string()))?;
-    user.standing = Some(Standing {
+    user.standing = Standing {
         credit_balance: b.available,
         is_member: b.is_member,
         membership_type: b.membership_type,
         membership_end_date: b.membership_end_date,
-    });
+    };
     Ok(user)
 }
 
-fn load_user(c: &Connection, id: &str) -> Result<User, AccountError> {
-    c.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND kind = 'person'"),
-        [id],
-        user_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| AccountError::NotFound(id.to_string()))
+/// A person, with their credits and membership as of `now`.
+fn load_user(
+    c: &Connection,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User, AccountError> {
+    let user = c
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND kind = 'person'"),
+            [id],
+            user_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| AccountError::NotFound(id.to_string()))?;
+    with_standing(c, user, now)
 }
 
 /// Access and refresh tokens (a session carries them nested as `tokens` and again flat, for
@@ -384,7 +392,10 @@ pub async fn register(state: &AppState, r: Registration) -> Result<Session, Acco
                     )
                     .optional()?
                     .ok_or_else(|| {
-                        invalid("referral_code", format!("no one has the referral code '{code}'"))
+                        invalid(
+                            "referral_code",
+                            format!("no one has the referral code '{code}'"),
+                        )
                     })?,
                 ),
             };
@@ -410,7 +421,7 @@ pub async fn register(state: &AppState, r: Registration) -> Result<Session, Acco
                 )?;
             }
             let tokens = issue(&st, tx, &id, None)?;
-            Ok(session(with_standing(tx, load_user(tx, &id)?, at)?, tokens))
+            Ok(session(load_user(tx, &id, at)?, tokens))
         })
         .await
 }
@@ -488,23 +499,25 @@ fn free_referral_code(c: &Connection, user_id: &str) -> Result<String, AccountEr
 
 /// The person who referred `user_id`, if any.
 pub fn referrer_of(c: &Connection, user_id: &str) -> Result<Option<String>, DbError> {
-    Ok(c
-        .query_row(
-            "SELECT referred_by FROM users WHERE id = ?1",
-            [user_id],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
+    Ok(c.query_row(
+        "SELECT referred_by FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get::<_, Option<String>>(0),
+    )
+    .optional()?
+    .flatten())
 }
 
-/// The people `referrer_id` referred (id, username, joined at), newest first, and their count.
+/// Someone one referred: their id, username and when they signed up.
+pub type Referred = (String, String, String);
+
+/// The people `referrer_id` referred, newest first, and their count.
 pub fn referred_by(
     c: &Connection,
     referrer_id: &str,
     limit: u32,
     offset: u64,
-) -> Result<(Vec<(String, String, String)>, u64), DbError> {
+) -> Result<(Vec<Referred>, u64), DbError> {
     let total: i64 = c.query_row(
         "SELECT COUNT(*) FROM users WHERE referred_by = ?1",
         [referrer_id],
@@ -515,10 +528,9 @@ pub fn referred_by(
          ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
     )?;
     let rows = stmt
-        .query_map(
-            params![referrer_id, i64::from(limit), offset as i64],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?
+        .query_map(params![referrer_id, i64::from(limit), offset as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok((rows, total.max(0) as u64))
 }
@@ -536,14 +548,13 @@ pub fn people_counts(c: &Connection, start: &str, end: &str) -> Result<(i64, i64
 
 /// A person's referral code (every user row has one).
 pub fn referral_code(c: &Connection, user_id: &str) -> Result<Option<String>, DbError> {
-    Ok(c
-        .query_row(
-            "SELECT referral_code FROM users WHERE id = ?1",
-            [user_id],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
+    Ok(c.query_row(
+        "SELECT referral_code FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get::<_, Option<String>>(0),
+    )
+    .optional()?
+    .flatten())
 }
 
 /// Creates an account without a password (the CLI's `create-user`), under the same username
@@ -663,7 +674,7 @@ pub async fn login(state: &AppState, c: Credentials) -> Result<Session, AccountE
         .db
         .write(move |tx| {
             let tokens = issue(&st, tx, &id, None)?;
-            Ok(session(with_standing(tx, load_user(tx, &id)?, at)?, tokens))
+            Ok(session(load_user(tx, &id, at)?, tokens))
         })
         .await
 }
@@ -720,7 +731,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AccountEr
             }
             tx.execute("UPDATE refresh_tokens SET used_at = ?1 WHERE id = ?2", params![at, id])?;
             let tokens = issue(&st, tx, &user_id, Some(&family))?;
-            let user = with_standing(tx, load_user(tx, &user_id)?, st.clock.now())?;
+            let user = load_user(tx, &user_id, st.clock.now())?;
             Ok(Ok(session(user, tokens)))
         })
         .await?;
@@ -761,10 +772,7 @@ pub async fn logout(state: &AppState, user_id: &str, token: &str) -> Result<(), 
 #[tracing::instrument(skip(state))]
 pub async fn me(state: &AppState, user_id: &str) -> Result<User, AccountError> {
     let (id, now) = (user_id.to_string(), state.clock.now());
-    state
-        .db
-        .read(move |c| with_standing(c, load_user(c, &id)?, now))
-        .await
+    state.db.read(move |c| load_user(c, &id, now)).await
 }
 
 #[tracing::instrument(skip(state, p))]
@@ -833,7 +841,7 @@ pub async fn update_profile(
                 "UPDATE users SET updated_at = ?1 WHERE id = ?2",
                 params![now, id],
             )?;
-            with_standing(tx, load_user(tx, &id)?, at)
+            load_user(tx, &id, at)
         })
         .await
 }
@@ -910,6 +918,7 @@ pub async fn list_users(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<User>, u64), AccountError> {
+    let now = state.clock.now();
     state
         .db
         .read(move |c| {
@@ -925,6 +934,9 @@ pub async fn list_users(
             ))?;
             let users = stmt
                 .query_map(params![status, limit as i64, offset as i64], user_from_row)?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|u| with_standing(c, u, now))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((users, total as u64))
         })
@@ -962,15 +974,12 @@ pub async fn change_status(
             format!("unknown status '{status}': use active, inactive or suspended"),
         ));
     }
-    let (id, st, now) = (
-        user_id.to_string(),
-        status.to_string(),
-        rfc3339(state.clock.now()),
-    );
+    let at = state.clock.now();
+    let (id, st, now) = (user_id.to_string(), status.to_string(), rfc3339(at));
     state
         .db
         .write(move |tx| {
-            load_user(tx, &id)?;
+            load_user(tx, &id, at)?;
             tx.execute(
                 "UPDATE users SET status = ?1, updated_at = ?2 WHERE id = ?3",
                 params![st, now, id],
@@ -981,7 +990,7 @@ pub async fn change_status(
                     params![now, id],
                 )?;
             }
-            load_user(tx, &id)
+            load_user(tx, &id, at)
         })
         .await
 }

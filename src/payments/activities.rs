@@ -329,7 +329,10 @@ pub async fn participate(
                         },
                     )?;
                     store::use_participation(tx, &a.id, &user, credits, &now)?;
-                    (credits, format!("{credits} credits were added to your balance"))
+                    (
+                        credits,
+                        format!("{credits} credits were added to your balance"),
+                    )
                 }
                 ActivityKind::MembershipDiscount => (
                     0,
@@ -390,9 +393,7 @@ pub(super) fn offer_in_tx(
         return Ok(None);
     };
     let discount_cents = list_cents * percent / 100;
-    if discount_cents <= 0
-        || !store::reserve_participation(tx, &activity_id, user_id, order_id)?
-    {
+    if discount_cents <= 0 || !store::reserve_participation(tx, &activity_id, user_id, order_id)? {
         return Ok(None);
     }
     Ok(Some(Offer {

@@ -39,10 +39,7 @@ pub async fn link(state: &AppState, user_id: &str) -> Result<ReferralLink, Payme
         .await?
         .ok_or_else(|| PaymentError::NotFound(format!("the referral code of {user_id}")))?;
     Ok(ReferralLink {
-        referral_url: format!(
-            "{}/#/sign-up?ref={code}",
-            state.config.payments.public_url
-        ),
+        referral_url: format!("{}/#/sign-up?ref={code}", state.config.payments.public_url),
         referral_code: code,
     })
 }
@@ -88,7 +85,12 @@ pub async fn records(
             for (referred, username, joined) in people {
                 let reward = store::referral_reward(c, &referred)?;
                 items.push(ReferralRecord {
-                    status: if reward.is_some() { "completed" } else { "pending" }.into(),
+                    status: if reward.is_some() {
+                        "completed"
+                    } else {
+                        "pending"
+                    }
+                    .into(),
                     reward_amount: reward.as_ref().map_or(0, |r| r.0),
                     rewarded_at: reward.map(|r| r.1),
                     id: referred,
@@ -123,8 +125,8 @@ pub(super) fn reward_in_tx(
     if store::referral_reward(tx, &order.user_id)?.is_some() {
         return Ok(None);
     }
-    let amount = activities::referral_bonus_in_tx(tx, &referrer, now)?
-        .unwrap_or(DEFAULT_REWARD_CREDITS);
+    let amount =
+        activities::referral_bonus_in_tx(tx, &referrer, now)?.unwrap_or(DEFAULT_REWARD_CREDITS);
     let now_s = rfc3339(now);
     ledger::ensure_user_accounts(tx, &referrer, &now_s)?;
     let transfer = ledger::transfer_in_tx(

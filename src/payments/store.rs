@@ -460,30 +460,31 @@ pub fn all_orders(
 
 /// Whether `user_id` has paid an order (any kind, any workspace).
 pub fn has_paid_order(c: &Connection, user_id: &str) -> Result<bool, DbError> {
-    Ok(c
-        .query_row(
-            &format!(
-                "SELECT 1 FROM payment_orders WHERE user_id = ?1 AND {} LIMIT 1",
-                OrderStatus::Paid.eq_sql()
-            ),
-            [user_id],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    Ok(c.query_row(
+        &format!(
+            "SELECT 1 FROM payment_orders WHERE user_id = ?1 AND {} LIMIT 1",
+            OrderStatus::Paid.eq_sql()
+        ),
+        [user_id],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
 }
 
 // ---------------------------------------------------------------------------------------- referrals
 
 /// The reward paid for `referred_id`: (credits, when).
-pub fn referral_reward(c: &Connection, referred_id: &str) -> Result<Option<(i64, String)>, DbError> {
-    Ok(c
-        .query_row(
-            "SELECT amount, created_at FROM referral_rewards WHERE referred_id = ?1",
-            [referred_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+pub fn referral_reward(
+    c: &Connection,
+    referred_id: &str,
+) -> Result<Option<(i64, String)>, DbError> {
+    Ok(c.query_row(
+        "SELECT amount, created_at FROM referral_rewards WHERE referred_id = ?1",
+        [referred_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?)
 }
 
 pub fn referral_rewards_total(c: &Connection, referrer_id: &str) -> Result<i64, DbError> {
@@ -569,13 +570,12 @@ pub fn activity(
     user_id: &str,
     now: &str,
 ) -> Result<Option<Activity>, DbError> {
-    Ok(c
-        .query_row(
-            &format!("{ACTIVITY_SELECT} WHERE a.id = ?2"),
-            params![user_id, id],
-            |r| activity_row(r, now),
-        )
-        .optional()?)
+    Ok(c.query_row(
+        &format!("{ACTIVITY_SELECT} WHERE a.id = ?2"),
+        params![user_id, id],
+        |r| activity_row(r, now),
+    )
+    .optional()?)
 }
 
 /// Activities newest first: those running at `now` (`running_only`), or all.
@@ -591,7 +591,10 @@ pub fn activities(
     let running = "a.status = 'active' AND a.start_time <= ?2 AND a.end_time > ?2";
     let (total, rows): (i64, Vec<Activity>) = if running_only {
         let total = c.query_row(
-            &format!("SELECT COUNT(*) FROM activities a WHERE {}", running.replace("?2", "?1")),
+            &format!(
+                "SELECT COUNT(*) FROM activities a WHERE {}",
+                running.replace("?2", "?1")
+            ),
             [now],
             |r| r.get(0),
         )?;
@@ -599,7 +602,9 @@ pub fn activities(
             "{ACTIVITY_SELECT} WHERE {running} ORDER BY a.created_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
         ))?;
         let rows = stmt
-            .query_map(params![user_id, now, limit, offset], |r| activity_row(r, now))?
+            .query_map(params![user_id, now, limit, offset], |r| {
+                activity_row(r, now)
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         (total, rows)
     } else {
@@ -724,7 +729,11 @@ pub fn referral_bonus(c: &Connection, user_id: &str, now: &str) -> Result<Option
 // --------------------------------------------------------------------------------------- statistics
 
 /// Paid orders with `paid_at` in [start, end): (count, revenue in cents, credits sold, paying people).
-pub fn paid_totals(c: &Connection, start: &str, end: &str) -> Result<(i64, i64, i64, i64), DbError> {
+pub fn paid_totals(
+    c: &Connection,
+    start: &str,
+    end: &str,
+) -> Result<(i64, i64, i64, i64), DbError> {
     Ok(c.query_row(
         &format!(
             "SELECT COUNT(*), COALESCE(SUM(amount_cents), 0),

@@ -12,7 +12,11 @@ use crate::AppState;
 
 /// What is bought: `recharge` (credits) or `membership`.
 fn order_path(body: &Value) -> Result<&'static str, RemoteError> {
-    match body.get("kind").and_then(Value::as_str).unwrap_or("recharge") {
+    match body
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("recharge")
+    {
         "recharge" => Ok("/api/v1/credit/recharge"),
         "membership" => Ok("/api/v1/credit/membership"),
         other => Err(invalid(
@@ -80,7 +84,10 @@ pub async fn order(state: &AppState, order_id: &str) -> Result<(StatusCode, Valu
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return Err(invalid("order_id", "an order id is letters, digits and '-'"));
+        return Err(invalid(
+            "order_id",
+            "an order id is letters, digits and '-'",
+        ));
     }
     get(state, &format!("/api/v1/payments/status/{order_id}")).await
 }

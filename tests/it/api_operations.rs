@@ -131,7 +131,9 @@ async fn a_referral_is_rewarded_once_on_the_first_paid_order() {
     let user = &bob["user"];
     let code = user["referral_code"].as_str().unwrap().to_string();
     assert_eq!(code.len(), 8, "{user}");
-    assert!(code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+    assert!(code
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
     assert_eq!(
         (
             user["credit_balance"].clone(),
@@ -147,7 +149,11 @@ async fn a_referral_is_rewarded_once_on_the_first_paid_order() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_error(&refused, "VALIDATION_ERROR", Some("referral_code"));
     let (status, _) = o.sign_up("mallory", None).await;
-    assert_eq!(status, StatusCode::CREATED, "the refused sign-up made no account");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the refused sign-up made no account"
+    );
 
     // Typed in lower case, the code still finds bob.
     let (status, carol) = o.sign_up("carol", Some(&code.to_lowercase())).await;
@@ -156,7 +162,12 @@ async fn a_referral_is_rewarded_once_on_the_first_paid_order() {
     let carol_id = carol["user"]["id"].as_str().unwrap().to_string();
 
     let (status, link) = o
-        .call(&bob_auth, Method::POST, "/api/v1/operation/referral/generate", None)
+        .call(
+            &bob_auth,
+            Method::POST,
+            "/api/v1/operation/referral/generate",
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{link}");
     assert_eq!(link["referral_code"], code.as_str());
@@ -171,30 +182,51 @@ async fn a_referral_is_rewarded_once_on_the_first_paid_order() {
         let o = &o;
         async move {
             let (status, r) = o
-                .call(&who, Method::GET, "/api/v1/operation/referral/records", None)
+                .call(
+                    &who,
+                    Method::GET,
+                    "/api/v1/operation/referral/records",
+                    None,
+                )
                 .await;
             assert_eq!(status, StatusCode::OK, "{r}");
             r
         }
     };
     let r = records(bob_auth.clone()).await;
-    assert_eq!((r["total"].clone(), r["total_rewards"].clone()), (json!(1), json!(0)));
     assert_eq!(
-        (r["items"][0]["referred_user"].clone(), r["items"][0]["status"].clone()),
+        (r["total"].clone(), r["total_rewards"].clone()),
+        (json!(1), json!(0))
+    );
+    assert_eq!(
+        (
+            r["items"][0]["referred_user"].clone(),
+            r["items"][0]["status"].clone()
+        ),
         (json!("carol"), json!("pending"))
     );
-    assert_eq!(o.balance(&bob_id).await, 0, "never a reward on sign-up alone");
+    assert_eq!(
+        o.balance(&bob_id).await,
+        0,
+        "never a reward on sign-up alone"
+    );
 
     // Carol's first order is paid by ten copies of its callback at once, then a second order.
     let first = o
-        .order(&carol_auth, json!({"amount_cents": 1000, "payment_method": "sandbox"}))
+        .order(
+            &carol_auth,
+            json!({"amount_cents": 1000, "payment_method": "sandbox"}),
+        )
         .await;
     let copies = (0..10).map(|_| o.pay(&first, "FIRST"));
     for status in futures_util::future::join_all(copies).await {
         assert_eq!(status, StatusCode::OK);
     }
     let second = o
-        .order(&carol_auth, json!({"amount_cents": 2000, "payment_method": "sandbox"}))
+        .order(
+            &carol_auth,
+            json!({"amount_cents": 2000, "payment_method": "sandbox"}),
+        )
         .await;
     assert_eq!(o.pay(&second, "SECOND").await, StatusCode::OK);
     assert_eq!(o.balance(&carol_id).await, 300);
@@ -206,22 +238,31 @@ async fn a_referral_is_rewarded_once_on_the_first_paid_order() {
     let r = records(bob_auth.clone()).await;
     assert_eq!(r["total_rewards"], 50);
     assert_eq!(
-        (r["items"][0]["status"].clone(), r["items"][0]["reward_amount"].clone()),
+        (
+            r["items"][0]["status"].clone(),
+            r["items"][0]["reward_amount"].clone()
+        ),
         (json!("completed"), json!(50))
     );
     let (_, txs) = o
-        .call(&bob_auth, Method::GET, "/api/v1/credit/transactions?type=referral", None)
+        .call(
+            &bob_auth,
+            Method::GET,
+            "/api/v1/credit/transactions?type=referral",
+            None,
+        )
         .await;
     assert_eq!(txs["total"], 1, "{txs}");
 
     // Login and me show the balance carol bought.
-    let (status, me) = o.call(&carol_auth, Method::GET, "/api/v1/auth/me", None).await;
+    let (status, me) = o
+        .call(&carol_auth, Method::GET, "/api/v1/auth/me", None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["credit_balance"], 300, "{me}");
     assert_eq!(me["referral_code"].as_str().map(str::len), Some(8));
-    let (status, login) = o
-        .s
-        .post(
+    let (status, login) =
+        o.s.post(
             "/api/v1/auth/login",
             json!({"username": "bob", "password": "correct horse battery"}),
         )
@@ -238,7 +279,10 @@ async fn activities_are_joined_once_and_their_offers_apply_once() {
     let mut o = ops().await;
     let (status, dan) = o.sign_up("dan", None).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (dan_auth, dan_id) = (bearer(&dan), dan["user"]["id"].as_str().unwrap().to_string());
+    let (dan_auth, dan_id) = (
+        bearer(&dan),
+        dan["user"]["id"].as_str().unwrap().to_string(),
+    );
     let act = |name: &str, kind: &str, config: Value, start: &str, end: &str| {
         json!({"name": name, "type": kind, "description": format!("{name} for everyone"),
                "config": config, "start_time": start, "end_time": end})
@@ -248,16 +292,71 @@ async fn activities_are_joined_once_and_their_offers_apply_once() {
             &dan_auth,
             Method::POST,
             "/api/v1/operation/activities",
-            Some(act("x", "credit_gift", json!({"credits": 5}), "2026-01-01T00:00:00", "2026-12-31T00:00:00")),
+            Some(act(
+                "x",
+                "credit_gift",
+                json!({"credits": 5}),
+                "2026-01-01T00:00:00",
+                "2026-12-31T00:00:00",
+            )),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "only an admin makes activities");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only an admin makes activities"
+    );
     for (body, field) in [
-        (act("x", "lottery", json!({"credits": 5}), "2026-01-01T00:00:00", "2026-12-31T00:00:00"), "type"),
-        (act("x", "credit_gift", json!({}), "2026-01-01T00:00:00", "2026-12-31T00:00:00"), "config.credits"),
-        (act("x", "first_purchase", json!({"percent": 100}), "2026-01-01T00:00:00", "2026-12-31T00:00:00"), "config.percent"),
-        (act("x", "credit_gift", json!({"credits": 5}), "2026-03-01T00:00:00", "2026-02-01T00:00:00"), "end_time"),
-        (act("x", "credit_gift", json!({"credits": 5}), "yesterday", "2026-02-01T00:00:00"), "start_time"),
+        (
+            act(
+                "x",
+                "lottery",
+                json!({"credits": 5}),
+                "2026-01-01T00:00:00",
+                "2026-12-31T00:00:00",
+            ),
+            "type",
+        ),
+        (
+            act(
+                "x",
+                "credit_gift",
+                json!({}),
+                "2026-01-01T00:00:00",
+                "2026-12-31T00:00:00",
+            ),
+            "config.credits",
+        ),
+        (
+            act(
+                "x",
+                "first_purchase",
+                json!({"percent": 100}),
+                "2026-01-01T00:00:00",
+                "2026-12-31T00:00:00",
+            ),
+            "config.percent",
+        ),
+        (
+            act(
+                "x",
+                "credit_gift",
+                json!({"credits": 5}),
+                "2026-03-01T00:00:00",
+                "2026-02-01T00:00:00",
+            ),
+            "end_time",
+        ),
+        (
+            act(
+                "x",
+                "credit_gift",
+                json!({"credits": 5}),
+                "yesterday",
+                "2026-02-01T00:00:00",
+            ),
+            "start_time",
+        ),
     ] {
         let (status, answer) = o.activity(body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
@@ -272,27 +371,49 @@ async fn activities_are_joined_once_and_their_offers_apply_once() {
         ("first", "first_purchase", json!({"discount": 10})),
         ("bring friends", "referral_bonus", json!({"credits": 80})),
     ] {
-        let (status, a) = o.activity(act(name, kind, config, window.0, window.1)).await;
+        let (status, a) = o
+            .activity(act(name, kind, config, window.0, window.1))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{a}");
         assert_eq!(a["status"], "active");
         ids.insert(name, a["id"].as_str().unwrap().to_string());
     }
     let (_, ended) = o
-        .activity(act("last year", "credit_gift", json!({"credits": 5}), "2025-01-01T00:00:00", "2025-02-01T00:00:00"))
+        .activity(act(
+            "last year",
+            "credit_gift",
+            json!({"credits": 5}),
+            "2025-01-01T00:00:00",
+            "2025-02-01T00:00:00",
+        ))
         .await;
     let (_, listed) = o
         .call(&dan_auth, Method::GET, "/api/v1/operation/activities", None)
         .await;
     assert_eq!(listed["total"], 4, "the ended one is not running: {listed}");
     let (status, _) = o
-        .call(&dan_auth, Method::GET, "/api/v1/operation/activities?status=all", None)
+        .call(
+            &dan_auth,
+            Method::GET,
+            "/api/v1/operation/activities?status=all",
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, all) = o
-        .call(&o.admin, Method::GET, "/api/v1/operation/activities?status=all", None)
+        .call(
+            &o.admin,
+            Method::GET,
+            "/api/v1/operation/activities?status=all",
+            None,
+        )
         .await;
     assert_eq!(all["total"], 5);
-    assert!(all["items"].as_array().unwrap().iter().any(|a| a["status"] == "ended"));
+    assert!(all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["status"] == "ended"));
 
     let join = |id: String| {
         let (o, who) = (&o, dan_auth.clone());
@@ -307,7 +428,10 @@ async fn activities_are_joined_once_and_their_offers_apply_once() {
         }
     };
     let answers = futures_util::future::join_all((0..10).map(|_| join(ids["gift"].clone()))).await;
-    let granted: Vec<_> = answers.iter().filter(|(s, _)| *s == StatusCode::OK).collect();
+    let granted: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .collect();
     assert_eq!(granted.len(), 1, "{answers:?}");
     assert_eq!(granted[0].1["credits_granted"], 100);
     assert!(answers
@@ -325,41 +449,67 @@ async fn activities_are_joined_once_and_their_offers_apply_once() {
     let (_, listed) = o
         .call(&dan_auth, Method::GET, "/api/v1/operation/activities", None)
         .await;
-    assert!(listed["items"].as_array().unwrap().iter().all(|a| a["joined"] == true));
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["joined"] == true));
 
     // A membership takes the best offer (20% over 10%): ¥9.90 → ¥7.92, held by the order.
     let held = o.membership(&dan_auth).await;
     assert_eq!(held["amount_cents"], 792, "{held}");
     // Held: a recharge meanwhile gets the first-purchase offer, not the membership's.
     let recharge = o
-        .order(&dan_auth, json!({"amount_cents": 1000, "payment_method": "sandbox"}))
+        .order(
+            &dan_auth,
+            json!({"amount_cents": 1000, "payment_method": "sandbox"}),
+        )
         .await;
     assert_eq!(recharge["amount_cents"], 900, "{recharge}");
-    assert_eq!(recharge["credits"], 100, "an offer lowers the price, not the credits");
+    assert_eq!(
+        recharge["credits"], 100,
+        "an offer lowers the price, not the credits"
+    );
     // Both expire unpaid: their offers come back.
     o.s.clock.advance(chrono::Duration::minutes(31));
-    let report = storyloom::payments::reconcile::reconcile(&o.s.state).await.unwrap();
+    let report = storyloom::payments::reconcile::reconcile(&o.s.state)
+        .await
+        .unwrap();
     assert_eq!(report.expired, 2, "{report:?}");
     // Half an hour on, the access tokens have expired: dan and the admin sign in again.
     let dan_auth = o.sign_in("dan").await;
     o.admin = o.sign_in("ann").await;
     let again = o.membership(&dan_auth).await;
-    assert_eq!(again["amount_cents"], 792, "given back by the expired order");
+    assert_eq!(
+        again["amount_cents"], 792,
+        "given back by the expired order"
+    );
     assert_eq!(o.pay(&again, "M1").await, StatusCode::OK);
     // Paid: the membership offer is used for good, and with a paid order behind him the
     // first-purchase offer no longer applies to dan: no offer is left.
     let plain = o
-        .order(&dan_auth, json!({"amount_cents": 1000, "payment_method": "sandbox"}))
+        .order(
+            &dan_auth,
+            json!({"amount_cents": 1000, "payment_method": "sandbox"}),
+        )
         .await;
     assert_eq!(plain["amount_cents"], 1000, "no offer left: {plain}");
-    let (_, me) = o.call(&dan_auth, Method::GET, "/api/v1/auth/me", None).await;
-    assert_eq!((me["is_member"].clone(), me["membership_type"].clone()), (json!(true), json!("monthly")));
+    let (_, me) = o
+        .call(&dan_auth, Method::GET, "/api/v1/auth/me", None)
+        .await;
+    assert_eq!(
+        (me["is_member"].clone(), me["membership_type"].clone()),
+        (json!(true), json!("monthly"))
+    );
 
     // Dan joined the referral bonus: erin's first paid order brings him 80, not 50.
     let code = me["referral_code"].as_str().unwrap().to_string();
     let (_, erin) = o.sign_up("erin", Some(&code)).await;
     let first = o
-        .order(&bearer(&erin), json!({"amount_cents": 1000, "payment_method": "sandbox"}))
+        .order(
+            &bearer(&erin),
+            json!({"amount_cents": 1000, "payment_method": "sandbox"}),
+        )
         .await;
     let before = o.balance(&dan_id).await;
     assert_eq!(o.pay(&first, "E1").await, StatusCode::OK);
@@ -375,20 +525,31 @@ async fn statistics_and_the_order_list_show_what_was_paid() {
     let (_, gus) = o.sign_up("gus", None).await;
     let (fay, gus) = (bearer(&fay), bearer(&gus));
     let paid = o
-        .order(&fay, json!({"amount_cents": 1000, "payment_method": "sandbox"}))
+        .order(
+            &fay,
+            json!({"amount_cents": 1000, "payment_method": "sandbox"}),
+        )
         .await;
     assert_eq!(o.pay(&paid, "P1").await, StatusCode::OK);
     let member = o.membership(&fay).await;
     assert_eq!(o.pay(&member, "P2").await, StatusCode::OK);
     let _pending = o
-        .order(&gus, json!({"amount_cents": 5000, "payment_method": "sandbox"}))
+        .order(
+            &gus,
+            json!({"amount_cents": 5000, "payment_method": "sandbox"}),
+        )
         .await;
 
     let stats = |q: &'static str| {
         let o = &o;
         async move {
-            o.call(&o.admin, Method::GET, &format!("/api/v1/operation/statistics{q}"), None)
-                .await
+            o.call(
+                &o.admin,
+                Method::GET,
+                &format!("/api/v1/operation/statistics{q}"),
+                None,
+            )
+            .await
         }
     };
     let (status, s) = stats("?start_date=2026-02-01&end_date=2026-02-08").await;
@@ -404,18 +565,34 @@ async fn statistics_and_the_order_list_show_what_was_paid() {
             s["paying_users"].clone(),
             s["active_members"].clone(),
         ),
-        (json!(3), json!(3), json!(1990), json!(19.9), json!(100), json!(2), json!(1), json!(1)),
+        (
+            json!(3),
+            json!(3),
+            json!(1990),
+            json!(19.9),
+            json!(100),
+            json!(2),
+            json!(1),
+            json!(1)
+        ),
         "{s}"
     );
     assert_eq!(s["conversion_rate"], 0.3333);
     let (_, before) = stats("?start_date=2026-01-01&end_date=2026-01-31").await;
     assert_eq!(
-        (before["total_users"].clone(), before["total_revenue_cents"].clone(), before["active_members"].clone()),
+        (
+            before["total_users"].clone(),
+            before["total_revenue_cents"].clone(),
+            before["active_members"].clone()
+        ),
         (json!(0), json!(0), json!(0)),
         "nothing before the range: {before}"
     );
     let (_, default) = stats("").await;
-    assert_eq!((default["start_date"].clone(), default["end_date"].clone()), (json!("2026-01-10"), json!("2026-02-08")));
+    assert_eq!(
+        (default["start_date"].clone(), default["end_date"].clone()),
+        (json!("2026-01-10"), json!("2026-02-08"))
+    );
     for (q, field) in [
         ("?start_date=2026-02-31", "start_date"),
         ("?start_date=2026-02-09&end_date=2026-02-01", "start_date"),
@@ -436,15 +613,28 @@ async fn statistics_and_the_order_list_show_what_was_paid() {
     assert_eq!(status, StatusCode::OK, "{orders}");
     assert_eq!(orders["total"], 3);
     let (_, pending) = o
-        .call(&o.admin, Method::GET, "/api/v1/admin/payments/orders?status=pending&gateway=sandbox", None)
+        .call(
+            &o.admin,
+            Method::GET,
+            "/api/v1/admin/payments/orders?status=pending&gateway=sandbox",
+            None,
+        )
         .await;
     assert_eq!(pending["total"], 1);
     assert_eq!(
-        (pending["items"][0]["username"].clone(), pending["items"][0]["amount_cents"].clone()),
+        (
+            pending["items"][0]["username"].clone(),
+            pending["items"][0]["amount_cents"].clone()
+        ),
         (json!("gus"), json!(5000))
     );
     let (status, bad) = o
-        .call(&o.admin, Method::GET, "/api/v1/admin/payments/orders?status=lost", None)
+        .call(
+            &o.admin,
+            Method::GET,
+            "/api/v1/admin/payments/orders?status=lost",
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_error(&bad, "VALIDATION_ERROR", Some("status"));

@@ -32,7 +32,10 @@ async fn a_linked_desktop_buys_credits_on_the_team_server() {
     .await;
 
     let (status, unlinked) = desk
-        .post("/api/v1/remote/payments", json!({"amount_cents": 1000, "payment_method": "sandbox"}))
+        .post(
+            "/api/v1/remote/payments",
+            json!({"amount_cents": 1000, "payment_method": "sandbox"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{unlinked}");
     assert_error(&unlinked, "VALIDATION_ERROR", Some("server_url"));
@@ -80,7 +83,11 @@ async fn a_linked_desktop_buys_credits_on_the_team_server() {
     let (_, pending) = desk.get(&format!("/api/v1/remote/payments/{id}")).await;
     assert_eq!(pending["status"], "pending", "{pending}");
     let (status, _) = desk.get("/api/v1/remote/payments/..%2Fadmin").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an id is only an id");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an id is only an id"
+    );
 
     // Paid on the server (its sandbox, completed by its admin): the desktop reads it back.
     let (status, _) = server
