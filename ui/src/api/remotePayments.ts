@@ -4,10 +4,10 @@
  * passes the server's answers (errors included) through. Desktop transport only: a team server
  * answers these paths with 404. The desktop itself takes no money.
  */
-import { QueryObserver, queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
+import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 import { request } from '../transport';
 import type { Balance } from './credits';
-import { orderPollInterval } from './payments';
+import { ORDER_POLL_MS } from './payments';
 import { keys } from './queries';
 import type { GatewayInfo, MembershipRequest, Order, OrderCreated, RechargeRequest } from './types';
 
@@ -54,14 +54,9 @@ export const remoteBalanceOptions = () =>
 export const remoteGatewaysOptions = () =>
   queryOptions({ queryKey: keys.remote.gateways, queryFn: ({ signal }) => getRemoteGateways(signal), staleTime: 30_000 });
 
-/** Re-read every 2 s while pending (also in the background: the payer is in the browser). */
+/** One read of an order on the team server, kept in the query cache. */
 export const remoteOrderOptions = (orderId: string) =>
-  queryOptions({
-    queryKey: keys.remote.order(orderId),
-    queryFn: ({ signal }) => getRemoteOrder(orderId, signal),
-    refetchInterval: (q) => (q.state.status === 'error' && q.state.data === undefined ? false : orderPollInterval(q.state.data)),
-    refetchIntervalInBackground: true,
-  });
+  queryOptions({ queryKey: keys.remote.order(orderId), queryFn: ({ signal }) => getRemoteOrder(orderId, signal), staleTime: 0 });
 
 /** `enabled`: only on the desktop while it is signed in to a team server. */
 export const useRemoteBalance = (enabled: boolean) => useQuery({ ...remoteBalanceOptions(), enabled });
@@ -73,23 +68,42 @@ export interface RemoteOrderUpdate {
 }
 
 /**
- * Follows an order on the team server: polls it while pending (remoteOrderOptions) and tells
- * `onUpdate` each answer; once it leaves `pending` the polling stops and the balance there is
- * read afresh. Returns the unsubscribe.
+ * Follows an order on the team server: reads it now and every `intervalMs` (2 s) while it is
+ * pending, telling `onUpdate` each answer; once it leaves `pending` the reads stop and the
+ * balance there is read afresh. A failed read is told too; the reads go on when the order was
+ * read before (a passing failure), and stop when it never was (watch again to retry). Plain
+ * timers rather than `refetchInterval`: the payer is in the browser, so the reads go on while the
+ * app is in the background. Returns the stop.
  */
-export function watchRemoteOrder(queryClient: QueryClient, orderId: string, onUpdate: (u: RemoteOrderUpdate) => void): () => void {
-  const observer = new QueryObserver(queryClient, remoteOrderOptions(orderId));
-  let settled = false;
-  const seen = (r: { data: Order | undefined; error: unknown }) => {
-    onUpdate({ order: r.data, error: r.error });
-    if (!settled && r.data && r.data.status !== 'pending') {
-      settled = true;
-      void queryClient.invalidateQueries({ queryKey: keys.remote.credits });
+export function watchRemoteOrder(
+  queryClient: QueryClient,
+  orderId: string,
+  onUpdate: (u: RemoteOrderUpdate) => void,
+  intervalMs: number = ORDER_POLL_MS,
+): () => void {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let seen: Order | undefined;
+  const tick = async () => {
+    try {
+      const order = await queryClient.fetchQuery(remoteOrderOptions(orderId));
+      if (stopped) return;
+      seen = order;
+      onUpdate({ order, error: null });
+      if (order.status !== 'pending') {
+        void queryClient.invalidateQueries({ queryKey: keys.remote.credits });
+        return;
+      }
+    } catch (error) {
+      if (stopped) return;
+      onUpdate({ order: seen, error });
+      if (!seen) return;
     }
+    timer = setTimeout(() => void tick(), intervalMs);
   };
-  const unsubscribe = observer.subscribe(seen);
+  void tick();
   return () => {
-    unsubscribe();
-    observer.destroy();
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
   };
 }

@@ -1,6 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { keys } from '../../api/queries';
 import { watchRemoteOrder } from '../../api/remotePayments';
 import { useT } from '../../i18n';
 import { openExternal } from '../../lib/openExternal';
@@ -72,6 +71,8 @@ export function RemoteOrderDialog({ initial, onClose }: { initial: OrderSummary;
   const queryClient = useQueryClient();
   const [order, setOrder] = useState<OrderSummary>(initial);
   const [readError, setReadError] = useState<string | null>(null);
+  // Try again after a failed first read starts the watch afresh.
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(
     () =>
@@ -79,7 +80,7 @@ export function RemoteOrderDialog({ initial, onClose }: { initial: OrderSummary;
         if (read) setOrder(read);
         setReadError(error ? errorMessage(error) : null);
       }),
-    [queryClient, initial.id],
+    [queryClient, initial.id, attempt],
   );
 
   return (
@@ -89,7 +90,7 @@ export function RemoteOrderDialog({ initial, onClose }: { initial: OrderSummary;
         readError={readError}
         onRetryRead={() => {
           setReadError(null);
-          void queryClient.refetchQueries({ queryKey: keys.remote.order(initial.id) });
+          setAttempt((n) => n + 1);
         }}
         onOpenAgain={(url) => void openExternal(url)}
         onClose={onClose}
