@@ -105,6 +105,13 @@ export const keys = {
     orderList: (kind: OrderKind, q: OrderListQuery) => ['payments', 'orders', kind, q] as const,
     order: (id: string) => ['payments', 'order', id] as const,
   },
+  /** The desktop's purchases on its team server: the balance there, its gateways, an order (hooks in api/remotePayments.ts). */
+  remote: {
+    all: ['remote'] as const,
+    credits: ['remote', 'credits'] as const,
+    gateways: ['remote', 'gateways'] as const,
+    order: (id: string) => ['remote', 'order', id] as const,
+  },
   /** Operations: coupons, the wallet, referrals, activities, the admin's orders and statistics (hooks in api/operations.ts). */
   operations: {
     all: ['operations'] as const,

@@ -27,6 +27,8 @@ import { ReferralPanel } from './operations/ReferralPanel';
 import { BuyPanel } from './payments/BuyPanel';
 import { OrderDialog } from './payments/OrderDialog';
 import { OrderHistory } from './payments/OrderHistory';
+import { RemoteCredits } from './payments/RemoteCreditsPanel';
+import { RemoteOrderDialog } from './payments/RemoteOrderDialog';
 import { useToasts } from './Toasts';
 import './credits.css';
 
@@ -48,6 +50,8 @@ export function CreditsPage() {
   // Accounts mode buys credits and memberships; the order being paid shows in a dialog.
   const auth = useAuth();
   const [order, setOrder] = useState<OrderSummary | null>(null);
+  // The desktop buys on the team server it is signed in to; that order shows in its own dialog.
+  const [remoteOrder, setRemoteOrder] = useState<OrderSummary | null>(null);
 
   const reloadAll = () => {
     void queryClient.invalidateQueries({ queryKey: keys.credits.all });
@@ -144,6 +148,7 @@ export function CreditsPage() {
       )}
       {dash.kind === 'loading' && <span className="spinner" role="status" aria-label={t('common.loading')} />}
 
+      <RemoteCredits onOrder={setRemoteOrder} />
       {auth && <BuyPanel isAdmin={auth.user.is_admin} onOrder={setOrder} />}
       {/* Accounts mode: activities to join, the coupon wallet, and one's invite link. */}
       {auth && <ActivitiesPanel />}
@@ -269,6 +274,7 @@ export function CreditsPage() {
 
       {auth && <OrderHistory onOpen={setOrder} />}
       {order && <OrderDialog key={order.id} initial={order} onClose={() => setOrder(null)} />}
+      {remoteOrder && <RemoteOrderDialog key={remoteOrder.id} initial={remoteOrder} onClose={() => setRemoteOrder(null)} />}
     </div>
   );
 }

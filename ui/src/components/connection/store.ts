@@ -52,7 +52,8 @@ export async function refreshConnection(signal?: AbortSignal): Promise<Connectio
  * cache: the badge and the page share one read; sign in, check and sign out publish to both.
  */
 export function useConnectionStatus(refetchInterval?: number) {
-  const status = useSyncExternalStore(subscribeConnection, currentConnection);
+  // The same snapshot when rendered to a string (tests render screens that read it).
+  const status = useSyncExternalStore(subscribeConnection, currentConnection, currentConnection);
   const read = useQuery({
     queryKey: CONNECTION_KEY,
     queryFn: ({ signal }) => refreshConnection(signal),

@@ -2,7 +2,18 @@ import type { Gateway, GatewayInfo } from '../../api/types';
 import { useT } from '../../i18n';
 
 /** The ways to pay this server takes now, as a radio group; the sandbox says that no money moves. */
-export function GatewayPicker({ gateways, value, onChange }: { gateways: GatewayInfo[]; value: Gateway; onChange: (g: Gateway) => void }) {
+export function GatewayPicker({
+  gateways,
+  value,
+  onChange,
+  error,
+}: {
+  gateways: GatewayInfo[];
+  value: Gateway;
+  onChange: (g: Gateway) => void;
+  /** The server's refusal of the gateway (422 naming `payment_method`), shown under it. */
+  error?: string | null;
+}) {
   const t = useT();
   return (
     <fieldset className="form-field pay-gateways">
@@ -19,6 +30,11 @@ export function GatewayPicker({ gateways, value, onChange }: { gateways: Gateway
           </label>
         ))}
       </div>
+      {error && (
+        <p className="field-error" role="alert" data-testid="gateway-error">
+          {error}
+        </p>
+      )}
     </fieldset>
   );
 }

@@ -27,9 +27,11 @@ export interface MembershipFormProps {
   error: string | null;
   onPick: (type: MembershipType) => void;
   onSubmit: () => void;
+  /** The Pay button's test id (default `membership-pay`). */
+  payTestId?: string;
 }
 
-export function MembershipFormView({ offers, picked, busy, error, onPick, onSubmit }: MembershipFormProps) {
+export function MembershipFormView({ offers, picked, busy, error, onPick, onSubmit, payTestId = 'membership-pay' }: MembershipFormProps) {
   const t = useT();
   useLocale();
   const chosen = offers.find((o) => o.type === picked);
@@ -61,7 +63,7 @@ export function MembershipFormView({ offers, picked, busy, error, onPick, onSubm
           {error}
         </p>
       )}
-      <button type="submit" className="button primary" disabled={busy || !chosen} data-testid="membership-pay">
+      <button type="submit" className="button primary" disabled={busy || !chosen} data-testid={payTestId}>
         {busy ? t('payments.creatingOrder') : chosen ? t('payments.payAmount', { amount: formatMoney(chosen.plan.amount_cents, chosen.plan.currency) }) : t('payments.pay')}
       </button>
     </form>

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { refreshAfterPayment, useOrderStatus } from '../../api/payments';
 import type { OrderStatus } from '../../api/types';
 import { useLocale, useT } from '../../i18n';
@@ -21,10 +21,14 @@ export interface OrderStatusViewProps {
   /** Close the dialog and choose again (after an order expired or failed). */
   onRestart: () => void;
   onClose: () => void;
+  /** How to pay while it waits, instead of this page's own (the desktop: the system browser). */
+  instructions?: ReactNode;
+  /** Said under the outcome once paid (the desktop: the team server's balance was read again). */
+  paidNote?: ReactNode;
 }
 
 /** An order's summary, how to pay it while it waits, and what became of it. */
-export function OrderStatusView({ order, readError, onRetryRead, onRestart, onClose }: OrderStatusViewProps) {
+export function OrderStatusView({ order, readError, onRetryRead, onRestart, onClose, instructions, paidNote }: OrderStatusViewProps) {
   const t = useT();
   return (
     <>
@@ -37,8 +41,9 @@ export function OrderStatusView({ order, readError, onRetryRead, onRestart, onCl
           <span>{t(`payments.gatewayName.${order.gateway}`)}</span>
           <OrderStatusBadge status={order.status} />
         </p>
-        {order.status === 'pending' && <PayInstructions order={order} />}
+        {order.status === 'pending' && (instructions ?? <PayInstructions order={order} />)}
         <OrderOutcome order={order} />
+        {order.status === 'paid' && paidNote}
         {readError && (
           <p className="form-error" role="alert" data-testid="order-read-error">
             {t('payments.order.readFailed', { message: readError })}{' '}

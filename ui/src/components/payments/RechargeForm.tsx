@@ -35,6 +35,14 @@ export interface RechargeFormProps {
   onCoupon?: (code: string) => void;
   /** The server's refusal of the coupon (422 naming `coupon_code`), shown under it. */
   couponError?: string | null;
+  /**
+   * A coupon code typed in (the desktop buying on its team server, which has no wallet to pick
+   * from): given, a text field replaces the picker.
+   */
+  couponText?: string;
+  onCouponText?: (text: string) => void;
+  /** The Pay button's test id (default `recharge-pay`). */
+  payTestId?: string;
 }
 
 /** Packs, another amount in yuan, what it buys, and Pay. */
@@ -99,7 +107,7 @@ export function RechargeFormView(p: RechargeFormProps) {
           )}
         </div>
       )}
-      {p.coupons && p.coupons.length > 0 && <CouponPicker {...p} coupons={p.coupons} />}
+      {p.onCouponText ? <CouponCodeField {...p} /> : p.coupons && p.coupons.length > 0 && <CouponPicker {...p} coupons={p.coupons} />}
       <p className="pay-gets" aria-live="polite" data-testid="recharge-credits" data-credits={priced ? priced.credits : undefined}>
         {priced ? t('payments.recharge.buys', { credits: formatCount('credit', priced.credits) }) : t('payments.recharge.buysNothing')}
       </p>
@@ -108,10 +116,36 @@ export function RechargeFormView(p: RechargeFormProps) {
           {p.formError}
         </p>
       )}
-      <button type="submit" className="button primary" disabled={p.busy} data-testid="recharge-pay">
+      <button type="submit" className="button primary" disabled={p.busy} data-testid={p.payTestId ?? 'recharge-pay'}>
         {p.busy ? t('payments.creatingOrder') : priced ? t('payments.payAmount', { amount: formatMoney(priced.cents) }) : t('payments.pay')}
       </button>
     </form>
+  );
+}
+
+/** A coupon code typed in (optional); the server's refusal of it shows under it. */
+function CouponCodeField(p: RechargeFormProps) {
+  const t = useT();
+  return (
+    <div className="form-field pay-coupon">
+      <label htmlFor="recharge-coupon-code">{t('payments.recharge.couponCode')}</label>
+      <input
+        id="recharge-coupon-code"
+        className={`input input-sm${p.couponError ? ' invalid' : ''}`}
+        autoComplete="off"
+        placeholder={t('payments.recharge.couponCodePlaceholder')}
+        value={p.couponText ?? ''}
+        onChange={(e) => p.onCouponText?.(e.target.value)}
+        aria-invalid={p.couponError ? true : undefined}
+        aria-describedby={p.couponError ? 'recharge-coupon-error' : undefined}
+        data-testid="recharge-coupon-code"
+      />
+      {p.couponError && (
+        <p className="field-error" id="recharge-coupon-error" data-testid="recharge-coupon-error">
+          {p.couponError}
+        </p>
+      )}
+    </div>
   );
 }
 
