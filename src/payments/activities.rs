@@ -12,7 +12,6 @@
 //! An offer on an order is held by the order like a coupon (reserved in the order's transaction,
 //! used when it is paid, given back when it expires or fails). A coupon and an activity's offer
 //! are not combined: an order with a coupon takes no offer.
-use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -115,31 +114,15 @@ pub struct NewActivityConfig {
     pub discount: Option<f64>,
 }
 
-fn when(field: &'static str, s: &str) -> Result<DateTime<Utc>, PaymentError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").map(|t| t.and_utc()))
-        .map_err(|_| invalid(field, format!("{field} is a time (RFC 3339), got '{s}'")))
-}
-
+/// A whole number in `range`, required (`what` says what it is for).
 fn whole_in(
     field: &'static str,
     v: Option<f64>,
     range: std::ops::RangeInclusive<i64>,
     what: &str,
 ) -> Result<i64, PaymentError> {
-    match v {
-        Some(v) if v.fract() == 0.0 && range.contains(&(v as i64)) => Ok(v as i64),
-        Some(v) => Err(invalid(
-            field,
-            format!(
-                "{field} is a whole number from {} to {} (got {v})",
-                range.start(),
-                range.end()
-            ),
-        )),
-        None => Err(invalid(field, format!("{field} is required: {what}"))),
-    }
+    let v = v.ok_or_else(|| invalid(field, format!("{field} is required: {what}")))?;
+    super::coupons::whole(field, v, range)
 }
 
 /// The status shown: the stored one (`active`, `disabled`) read against the window.
@@ -199,8 +182,8 @@ pub async fn create(state: &AppState, new: NewActivity) -> Result<Activity, Paym
         }
     };
     let (start, end) = (
-        when("start_time", &new.start_time)?,
-        when("end_time", &new.end_time)?,
+        super::coupons::when("start_time", &new.start_time)?,
+        super::coupons::when("end_time", &new.end_time)?,
     );
     if end <= start {
         return Err(invalid("end_time", "end_time is after start_time"));
@@ -400,13 +383,4 @@ pub(super) fn offer_in_tx(
         activity_id,
         discount_cents,
     }))
-}
-
-/// The credits a `referral_bonus` activity `referrer_id` joined gives per referral now.
-pub(super) fn referral_bonus_in_tx(
-    tx: &Connection,
-    referrer_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, PaymentError> {
-    Ok(store::referral_bonus(tx, referrer_id, &rfc3339(now))?)
 }

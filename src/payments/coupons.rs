@@ -80,14 +80,15 @@ pub struct NewCoupon {
     pub valid_until: String,
 }
 
-fn when(field: &'static str, s: &str) -> Result<DateTime<Utc>, PaymentError> {
+/// A time given as RFC 3339, or `YYYY-MM-DDTHH:MM:SS` (UTC).
+pub(super) fn when(field: &'static str, s: &str) -> Result<DateTime<Utc>, PaymentError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").map(|t| t.and_utc()))
         .map_err(|_| invalid(field, format!("{field} is a time (RFC 3339), got '{s}'")))
 }
 
-fn whole(
+pub(super) fn whole(
     field: &'static str,
     v: f64,
     range: std::ops::RangeInclusive<i64>,

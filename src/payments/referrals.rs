@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{activities, store, Order, PaymentError};
+use super::{store, Order, PaymentError};
 use crate::{
     accounts,
     clock::{rfc3339, IdSource},
@@ -125,9 +125,8 @@ pub(super) fn reward_in_tx(
     if store::referral_reward(tx, &order.user_id)?.is_some() {
         return Ok(None);
     }
-    let amount =
-        activities::referral_bonus_in_tx(tx, &referrer, now)?.unwrap_or(DEFAULT_REWARD_CREDITS);
     let now_s = rfc3339(now);
+    let amount = store::referral_bonus(tx, &referrer, &now_s)?.unwrap_or(DEFAULT_REWARD_CREDITS);
     ledger::ensure_user_accounts(tx, &referrer, &now_s)?;
     let transfer = ledger::transfer_in_tx(
         tx,

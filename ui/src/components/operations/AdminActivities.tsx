@@ -21,6 +21,7 @@ import { errorMessage } from '../../transport';
 import { Field } from '../account/Field';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
+import { ListState } from './ListState';
 
 export interface ActivityFormViewProps {
   form: ActivityForm;
@@ -119,20 +120,8 @@ export function ActivityFormView({ form, errors, busy, formError, onChange, onSu
 export function AdminActivitiesTable({ activities, onPage }: { activities: Load<Page<Activity>>; onPage: (page: number) => void }) {
   const t = useT();
   const locale = useLocale();
-  if (activities.kind === 'loading') return <span className="spinner" role="status" aria-label={t('common.loading')} />;
-  if (activities.kind === 'error') {
-    return (
-      <p className="form-error" role="alert" data-testid="admin-activities-error">
-        {activities.message}
-      </p>
-    );
-  }
-  if (activities.data.items.length === 0) {
-    return (
-      <p className="muted" data-testid="admin-activities-none">
-        {t('operations.adminActivities.none')}
-      </p>
-    );
+  if (activities.kind !== 'ready' || activities.data.items.length === 0) {
+    return <ListState load={activities} testId="admin-activities" none={t('operations.adminActivities.none')} />;
   }
   return (
     <>

@@ -21,6 +21,7 @@ import { errorMessage } from '../../transport';
 import { Field } from '../account/Field';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
+import { ListState } from './ListState';
 
 export interface CouponFormViewProps {
   form: CouponForm;
@@ -119,20 +120,8 @@ export function CouponFormView({ form, errors, busy, formError, onChange, onSubm
 export function AdminCouponsTable({ coupons, onPage }: { coupons: Load<Page<Coupon>>; onPage: (page: number) => void }) {
   const t = useT();
   const locale = useLocale();
-  if (coupons.kind === 'loading') return <span className="spinner" role="status" aria-label={t('common.loading')} />;
-  if (coupons.kind === 'error') {
-    return (
-      <p className="form-error" role="alert" data-testid="admin-coupons-error">
-        {coupons.message}
-      </p>
-    );
-  }
-  if (coupons.data.items.length === 0) {
-    return (
-      <p className="muted" data-testid="admin-coupons-none">
-        {t('operations.adminCoupons.none')}
-      </p>
-    );
+  if (coupons.kind !== 'ready' || coupons.data.items.length === 0) {
+    return <ListState load={coupons} testId="admin-coupons" none={t('operations.adminCoupons.none')} />;
   }
   return (
     <>
