@@ -75,16 +75,24 @@ test('operations: a coupon made by the admin, a referred sign-up, a discounted r
     await admin.getByTestId('admin-ops-tab-coupons').click();
     const form = admin.getByTestId('admin-coupon-form');
     await form.waitFor();
-    await form.getByTestId('code-input').fill('SPRING10');
-    await form.getByTestId('name-input').fill('Spring sale');
-    await form.getByTestId('coupon-type-select').selectOption('discount');
-    await form.getByTestId('value-input').fill('10');
-    await form.getByTestId('max_usage-input').fill('100');
-    await form.getByTestId('valid_from-input').fill(localInput(-1));
-    await form.getByTestId('valid_until-input').fill(localInput(30));
-    await form.getByTestId('admin-coupon-create').click();
+    const fillCoupon = async () => {
+      await form.getByTestId('code-input').fill('SPRING10');
+      await form.getByTestId('name-input').fill('Spring sale');
+      await form.getByTestId('coupon-type-select').selectOption('discount');
+      await form.getByTestId('value-input').fill('10');
+      await form.getByTestId('max_usage-input').fill('100');
+      await form.getByTestId('valid_from-input').fill(localInput(-1));
+      await form.getByTestId('valid_until-input').fill(localInput(30));
+      await form.getByTestId('admin-coupon-create').click();
+    };
+    await fillCoupon();
     const couponRow = admin.locator('[data-testid="admin-coupon-row"][data-code="SPRING10"]');
     await couponRow.waitFor();
+    await expectPoll(() => form.getByTestId('code-input').inputValue(), '', 'the form is emptied once made');
+    // The same code again: the server's 409 lands on the code field, and nothing more is made.
+    await fillCoupon();
+    await expectPoll(() => form.getByTestId('field-error-code').isVisible(), true, 'the taken code is said on its field');
+    assert.equal(await admin.locator('[data-testid="admin-coupon-row"]').count(), 1, 'one coupon');
     await shoot(admin, 'operations-admin-coupons');
     const me = await api(server, 'GET', '/api/v1/auth/me', undefined, adminAuth);
     const code = me.body.referral_code;

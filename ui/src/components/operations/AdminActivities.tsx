@@ -11,17 +11,16 @@ import {
   EMPTY_ACTIVITY_FORM,
   activityBody,
   describeActivity,
-  formServerErrors,
   takesCredits,
   validateActivityForm,
   type ActivityForm,
 } from '../../lib/operations';
-import { hasErrors, type FieldErrors } from '../../lib/validation';
-import { errorMessage } from '../../transport';
+import type { FieldErrors } from '../../lib/validation';
 import { Field } from '../account/Field';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
 import { ListState } from './ListState';
+import { useCreateForm } from './useCreateForm';
 
 export interface ActivityFormViewProps {
   form: ActivityForm;
@@ -165,49 +164,27 @@ export function AdminActivities() {
   const queryClient = useQueryClient();
   const [page, setPage] = useState(1);
   const activities = loadOf(useActivities({ status: 'all', page, limit: PAGE_SIZE }));
-  const [form, setForm] = useState<ActivityForm>(EMPTY_ACTIVITY_FORM);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit() {
-    if (busy) return;
-    const found = validateActivityForm(form);
-    setErrors(found);
-    setFormError(null);
-    if (hasErrors(found)) return;
-    setBusy(true);
-    try {
-      const created = await createActivity(activityBody(form));
+  const create = useCreateForm({
+    empty: EMPTY_ACTIVITY_FORM,
+    validate: validateActivityForm,
+    create: (form: ActivityForm) => createActivity(activityBody(form)),
+    onCreated: (created) => {
       toasts.show({ kind: 'success', message: t('operations.adminActivities.created', { name: created.name }) });
-      setForm(EMPTY_ACTIVITY_FORM);
       void queryClient.invalidateQueries({ queryKey: keys.operations.activitiesAll });
-    } catch (e) {
-      const onFields = formServerErrors(e, ACTIVITY_FIELDS);
-      if (onFields) setErrors(onFields);
-      else setFormError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+    },
+    fields: ACTIVITY_FIELDS,
+  });
 
   return (
     <div className="ops-admin-tab" data-testid="admin-activities">
       <section className="panel credit-section">
         <ActivityFormView
-          form={form}
-          errors={errors}
-          busy={busy}
-          formError={formError}
-          onChange={(patch) => {
-            setForm((f) => ({ ...f, ...patch }));
-            setErrors((e) => {
-              const next = { ...e };
-              for (const k of Object.keys(patch)) delete next[k];
-              return next;
-            });
-          }}
-          onSubmit={() => void submit()}
+          form={create.form}
+          errors={create.errors}
+          busy={create.busy}
+          formError={create.formError}
+          onChange={create.onChange}
+          onSubmit={create.submit}
         />
       </section>
       <section className="panel credit-section" aria-labelledby="admin-activities-title">

@@ -12,16 +12,15 @@ import {
   couponBody,
   couponMinimum,
   describeCoupon,
-  formServerErrors,
   validateCouponForm,
   type CouponForm,
 } from '../../lib/operations';
-import { hasErrors, type FieldErrors } from '../../lib/validation';
-import { errorMessage } from '../../transport';
+import type { FieldErrors } from '../../lib/validation';
 import { Field } from '../account/Field';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
 import { ListState } from './ListState';
+import { useCreateForm } from './useCreateForm';
 
 export interface CouponFormViewProps {
   form: CouponForm;
@@ -172,49 +171,28 @@ export function AdminCoupons() {
   const queryClient = useQueryClient();
   const [page, setPage] = useState(1);
   const coupons = loadOf(useCoupons({ status: 'all', page, limit: PAGE_SIZE }));
-  const [form, setForm] = useState<CouponForm>(EMPTY_COUPON_FORM);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit() {
-    if (busy) return;
-    const found = validateCouponForm(form);
-    setErrors(found);
-    setFormError(null);
-    if (hasErrors(found)) return;
-    setBusy(true);
-    try {
-      const created = await createCoupon(couponBody(form));
+  const create = useCreateForm({
+    empty: EMPTY_COUPON_FORM,
+    validate: validateCouponForm,
+    create: (form: CouponForm) => createCoupon(couponBody(form)),
+    onCreated: (created) => {
       toasts.show({ kind: 'success', message: t('operations.adminCoupons.created', { code: created.code }) });
-      setForm(EMPTY_COUPON_FORM);
       void queryClient.invalidateQueries({ queryKey: keys.operations.couponsAll });
-    } catch (e) {
-      const onFields = formServerErrors(e, COUPON_FIELDS, 'code');
-      if (onFields) setErrors(onFields);
-      else setFormError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+    },
+    fields: COUPON_FIELDS,
+    conflictField: 'code',
+  });
 
   return (
     <div className="ops-admin-tab" data-testid="admin-coupons">
       <section className="panel credit-section">
         <CouponFormView
-          form={form}
-          errors={errors}
-          busy={busy}
-          formError={formError}
-          onChange={(patch) => {
-            setForm((f) => ({ ...f, ...patch }));
-            setErrors((e) => {
-              const next = { ...e };
-              for (const k of Object.keys(patch)) delete next[k];
-              return next;
-            });
-          }}
-          onSubmit={() => void submit()}
+          form={create.form}
+          errors={create.errors}
+          busy={create.busy}
+          formError={create.formError}
+          onChange={create.onChange}
+          onSubmit={create.submit}
         />
       </section>
       <section className="panel credit-section" aria-labelledby="admin-coupons-title">
