@@ -26,8 +26,9 @@ cargo fmt --all --check
 # The official openai Python client, pinned, which the model router's tests drive (tests/router/).
 export STORYLOOM_TEST_OPENAI_PYTHON="$(bash scripts/openai-client-venv.sh)"
 
-step "cargo test (core with the server feature)"
-cargo test -p storyloom --features server
+step "cargo test (core with the server feature, and its pixel crate)"
+# Built together so the two share one resolution of their dependencies' features.
+cargo test -p storyloom -p storyloom-imaging --features storyloom/server
 
 step "cargo test (the API suite again, on PostgreSQL: a throwaway cluster, one database per test)"
 PG_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-pg.XXXXXX")"
@@ -71,7 +72,7 @@ step "cargo test (desktop shell; the core without the server feature)"
 cargo test -p storyloom-desktop
 
 step "clippy, warnings denied"
-cargo clippy -p storyloom --all-targets --features server -- -D warnings
+cargo clippy -p storyloom -p storyloom-imaging --all-targets --features storyloom/server -- -D warnings
 cargo clippy -p storyloom-desktop --all-targets -- -D warnings
 
 step "UI unit tests (vitest) and type check (started beside the desktop build)"

@@ -269,7 +269,7 @@ fn draw_still(
     let img = match (&shot.spec, has_frame) {
         (Some(spec), _) => frames::redraw(spec, look, size.0, size.1, fonts)?,
         (None, true) => match frames::decode_frame(&shot.image) {
-            Some(img) => cover(&img, size),
+            Some(img) => crate::media::cover(&img, size),
             None => blank(size),
         },
         (None, false) => blank(size),
@@ -277,7 +277,7 @@ fn draw_still(
     Ok(if img.dimensions() == size {
         img
     } else {
-        cover(&img, size)
+        crate::media::cover(&img, size)
     })
 }
 
@@ -359,16 +359,6 @@ fn prune_stills(cache: &Path, used: &[PathBuf]) {
 
 fn blank(size: (u32, u32)) -> image::RgbImage {
     image::RgbImage::from_pixel(size.0, size.1, image::Rgb([38, 38, 46]))
-}
-
-fn cover(img: &image::RgbImage, (w, h): (u32, u32)) -> image::RgbImage {
-    let scale = (w as f32 / img.width() as f32).max(h as f32 / img.height() as f32);
-    let (sw, sh) = (
-        ((img.width() as f32 * scale).ceil() as u32).max(w),
-        ((img.height() as f32 * scale).ceil() as u32).max(h),
-    );
-    let scaled = image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle);
-    image::imageops::crop_imm(&scaled, (sw - w) / 2, (sh - h) / 2, w, h).to_image()
 }
 
 /// The concat list: each still (by absolute path, quoted for the demuxer) held for its shot

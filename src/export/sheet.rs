@@ -36,9 +36,7 @@ pub fn pdf_from_pages(pages: &[image::RgbImage]) -> Result<Vec<u8>, ExportError>
         .count(pages.len() as i32);
     let name = Name(b"Im1");
     for (img, (page_id, image_id, content_id)) in pages.iter().zip(&ids) {
-        let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
-            .encode_image(img)
+        let jpeg = crate::media::encode_jpeg(img, 85)
             .map_err(|e| ExportError::Io(format!("cannot encode a sheet page: {e}")))?;
         let mut page = pdf.page(*page_id);
         page.media_box(Rect::new(0.0, 0.0, A4.0, A4.1));

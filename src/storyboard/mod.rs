@@ -23,31 +23,9 @@ use crate::{
     AppState,
 };
 
-pub const SHOT_TYPES: &[&str] = &[
-    "extreme_wide",
-    "wide",
-    "full",
-    "medium",
-    "medium_close",
-    "close_up",
-    "extreme_close_up",
-    "over_the_shoulder",
-    "pov",
-    "insert",
-];
-pub const CAMERA_MOVES: &[&str] = &[
-    "static",
-    "pan",
-    "tilt",
-    "dolly_in",
-    "dolly_out",
-    "truck",
-    "crane",
-    "handheld",
-    "zoom_in",
-    "zoom_out",
-    "orbit",
-];
+// The shot vocabulary a storyboard accepts is the one the offline renderer draws (each shot type
+// has its own framing there), so it is declared beside the renderer, the lower layer.
+pub use crate::render::{CAMERA_MOVES, SHOT_TYPES};
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 
 // The OpenAPI schemas of the fields checked against the lists above (`clean_optional`), made

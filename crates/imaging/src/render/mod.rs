@@ -15,6 +15,9 @@ pub mod sheet;
 #[cfg(test)]
 mod tests;
 mod text;
+mod vocabulary;
+
+pub use vocabulary::{CAMERA_MOVES, SHOT_TYPES};
 
 use std::path::PathBuf;
 

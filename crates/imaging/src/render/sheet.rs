@@ -1,7 +1,7 @@
 //! Storyboard sheet pages (for reviewers who work on paper): six shots to an A4 page, each with its
 //! frame, number, scene, duration, camera and dialogue. Pages are pictures so CJK text needs no font
 //! embedding in the PDF; the PDF itself is assembled in `export::sheet`.
-use image::{imageops::FilterType, RgbImage};
+use image::RgbImage;
 
 use super::{
     canvas::{Canvas, Rgb},
@@ -124,17 +124,6 @@ pub fn frame_box(slot: usize, frame_aspect: f32) -> (f32, f32, f32, f32) {
     }
 }
 
-/// `img` scaled to cover `w`×`h` and cropped to it from the centre.
-fn cover(img: &RgbImage, w: u32, h: u32) -> RgbImage {
-    let scale = (w as f32 / img.width() as f32).max(h as f32 / img.height() as f32);
-    let (sw, sh) = (
-        ((img.width() as f32 * scale).ceil() as u32).max(w),
-        ((img.height() as f32 * scale).ceil() as u32).max(h),
-    );
-    let scaled = image::imageops::resize(img, sw, sh, FilterType::Triangle);
-    image::imageops::crop_imm(&scaled, (sw - w) / 2, (sh - h) / 2, w, h).to_image()
-}
-
 const INK: Rgb = Rgb(30, 30, 36);
 const MUTED: Rgb = Rgb(110, 110, 122);
 const RULE: Rgb = Rgb(210, 210, 218);
@@ -197,7 +186,11 @@ pub fn render_sheet_page(page: &SheetPage, fonts: &Fonts) -> RgbImage {
         );
         match &shot.frame {
             Some(img) if img.width() > 0 && img.height() > 0 => {
-                c.blit(&cover(img, bw, bh), fx0.round() as i32, fy0.round() as i32);
+                c.blit(
+                    &crate::media::cover(img, (bw, bh)),
+                    fx0.round() as i32,
+                    fy0.round() as i32,
+                );
             }
             _ => text::draw_centered(
                 &mut c,
@@ -281,9 +274,9 @@ mod tests {
             camera_label(Some("推镜头"), Some("slow_push")),
             "推镜头 · Slow push"
         );
-        for v in crate::storyboard::SHOT_TYPES
+        for v in crate::render::SHOT_TYPES
             .iter()
-            .chain(crate::storyboard::CAMERA_MOVES)
+            .chain(crate::render::CAMERA_MOVES)
         {
             let words = humanize_term(v);
             assert!(!words.contains('_'), "{v} → {words}");

@@ -101,7 +101,8 @@ impl Fonts {
                 dirs.push(up.join("assets/fonts"));
             }
         }
-        dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fonts"));
+        // The repository's assets, two levels above this crate.
+        dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fonts"));
         if let Some(home) = dirs::home_dir() {
             dirs.push(home.join(".local/share/fonts"));
             dirs.push(home.join(".fonts"));

@@ -220,11 +220,11 @@ fn time_of_day_words() {
     assert_eq!(parse_kind(Some("over-the-shoulder"), 2), Kind::OverShoulder);
     assert_eq!(parse_kind(None, 0), Kind::Wide);
     // Every storyboard shot type has its own framing.
-    let kinds: std::collections::BTreeSet<String> = crate::storyboard::SHOT_TYPES
+    let kinds: std::collections::BTreeSet<String> = crate::render::SHOT_TYPES
         .iter()
         .map(|t| format!("{:?}", parse_kind(Some(t), 1)))
         .collect();
-    assert_eq!(kinds.len(), crate::storyboard::SHOT_TYPES.len());
+    assert_eq!(kinds.len(), crate::render::SHOT_TYPES.len());
 }
 
 /// Pixels in rows `y0..y1` that are clearly brighter than the dark caption bar.
@@ -345,7 +345,7 @@ fn every_shot_type_and_setting_renders() {
         who("i", "壬"),
     ];
     let mut seen = std::collections::BTreeSet::new();
-    for t in crate::storyboard::SHOT_TYPES.iter().chain(&["nonsense"]) {
+    for t in crate::render::SHOT_TYPES.iter().chain(&["nonsense"]) {
         for ie in ["interior", "exterior", "interior_exterior"] {
             for (n, tod) in [(0usize, "夜"), (1, "日"), (2, "黄昏"), (9, "MORNING")] {
                 let s = FrameSpec {
@@ -520,7 +520,7 @@ proptest! {
         location in proptest::option::of(arb_text()),
         tod in proptest::option::of(arb_text()),
         int_ext in proptest::option::of(arb_text()),
-        shot in proptest::option::of(prop_oneof![arb_text(), proptest::sample::select(crate::storyboard::SHOT_TYPES.to_vec()).prop_map(String::from)]),
+        shot in proptest::option::of(prop_oneof![arb_text(), proptest::sample::select(crate::render::SHOT_TYPES.to_vec()).prop_map(String::from)]),
         names in proptest::collection::vec((arb_text(), arb_text()), 0..10),
         caption in proptest::option::of(arb_text()),
         description in arb_text(),

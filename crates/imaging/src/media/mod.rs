@@ -183,6 +183,25 @@ pub fn probe_and_thumbnail(path: &Path) -> Result<ImageInfo, MediaError> {
     })
 }
 
+/// `img` scaled to cover `(w, h)` and centre-cropped to it: a frame's picture in a cell or a
+/// video frame of another shape, never letterboxed.
+pub fn cover(img: &image::RgbImage, (w, h): (u32, u32)) -> image::RgbImage {
+    let scale = (w as f32 / img.width() as f32).max(h as f32 / img.height() as f32);
+    let (sw, sh) = (
+        ((img.width() as f32 * scale).ceil() as u32).max(w),
+        ((img.height() as f32 * scale).ceil() as u32).max(h),
+    );
+    let scaled = image::imageops::resize(img, sw, sh, FilterType::Triangle);
+    image::imageops::crop_imm(&scaled, (sw - w) / 2, (sh - h) / 2, w, h).to_image()
+}
+
+/// `img` as a baseline JPEG of the given quality (1–100).
+pub fn encode_jpeg(img: &image::RgbImage, quality: u8) -> Result<Vec<u8>, image::ImageError> {
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality).encode_image(img)?;
+    Ok(jpeg)
+}
+
 fn thumbnail_png(image: &DynamicImage) -> Result<Vec<u8>, MediaError> {
     let small = if image.width().max(image.height()) > THUMBNAIL_MAX_SIDE {
         image.thumbnail(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE)
