@@ -30,40 +30,86 @@ step "cargo test (core with the server feature, and its pixel crate)"
 # Built together so the two share one resolution of their dependencies' features.
 cargo test -p storyloom -p storyloom-imaging --features storyloom/server
 
-step "cargo test (the API suite again, on PostgreSQL: a throwaway cluster, one database per test)"
-PG_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-pg.XXXXXX")"
-STORYLOOM_TEST_DATABASE_URL="$(bash scripts/pg-cluster.sh start "$PG_DIR")"
-trap 'bash scripts/pg-cluster.sh stop "$PG_DIR" >/dev/null 2>&1 || true' EXIT
-# Skipped here, having run in the pass above: modules that never open the test database (provider
-# adapters against fakes, the renderer, the CLI and crash tests on their own SQLite files); the
-# export tests whose subject is the media ffmpeg writes (frames, captions, crossfades, the PDF
-# sheet, a cancelled encode), not what is stored; and the authorization matrix, whose answers come
-# from the route table and the same membership statements every test here reads. Running them
-# again would spend about 45 s testing nothing new about PostgreSQL.
-STORYLOOM_TEST_DATABASE_URL="$STORYLOOM_TEST_DATABASE_URL" cargo test -p storyloom --features server --test it -- \
-    --skip providers:: --skip render_animatic:: --skip render_cli:: --skip server_process:: \
-    --skip ledger_crash:: --skip run_crash:: --skip payments_crash:: --skip authz_matrix::every_operation \
-    --skip api_export::cancel_kills_ffmpeg --skip api_export::a_final_export_has_clean_frames \
-    --skip api_export::webm_with_crossfades --skip api_export::the_storyboard_sheet_is_a_pdf \
-    --skip api_export::no_voice_runs_past --skip api_export::the_sheet_shows_each_keyframe
-# The PostgreSQL schema the server migrates to matches SQLite's, and its triggers behave alike.
-psql -q "$STORYLOOM_TEST_DATABASE_URL" -c "CREATE DATABASE schema_check LOCALE 'C' TEMPLATE template0"
-SCHEMA_URL="${STORYLOOM_TEST_DATABASE_URL%/*}/schema_check"
-"$CARGO_TARGET_DIR/debug/storyloom" --data-dir "$(mktemp -d)" --database "$SCHEMA_URL" migrate
-python3 scripts/pg-schema-compare.py "$SCHEMA_URL" | tail -n 1
-bash scripts/pg-cluster.sh stop "$PG_DIR"
-trap - EXIT
+# After the core's build, three lanes run side by side: each step alone leaves a core idle (rustc
+# checks one crate on one thread; the browser tests wait on Chromium and the server; the test
+# binaries wait on ffmpeg and PostgreSQL). The lanes run built binaries, never cargo, so none waits
+# on cargo's lock on the build directory. Each lane's output is printed whole when it is joined.
+IT_BIN="$(cargo test -p storyloom --features server --test it --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "it" and m.get("executable"):
+        print(m["executable"])')"
+test -x "$IT_BIN" || { echo "cannot find the integration test binary"; exit 1; }
 
-step "cargo test (blobs in an S3-compatible bucket: a throwaway moto server)"
-S3_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-s3.XXXXXX")"
-STORYLOOM_TEST_S3_ENDPOINT="$(bash scripts/s3-test-server.sh start "$S3_DIR")"
-trap 'bash scripts/s3-test-server.sh stop "$S3_DIR" >/dev/null 2>&1 || true' EXIT
-STORYLOOM_TEST_S3_ENDPOINT="$STORYLOOM_TEST_S3_ENDPOINT" cargo test -p storyloom --features server --test it -- blobs_s3
-bash scripts/s3-test-server.sh stop "$S3_DIR"
-trap - EXIT
+declare -A LANE_PID LANE_LOG
+# lane NAME FUNCTION: runs FUNCTION in the background, its output kept for join_lane.
+lane() {
+    LANE_LOG[$1]="$(mktemp)"
+    "$2" >"${LANE_LOG[$1]}" 2>&1 &
+    LANE_PID[$1]=$!
+}
+# join_lane NAME: waits for the lane, prints its output, and stops the run if it failed.
+join_lane() {
+    local status=0
+    wait "${LANE_PID[$1]}" || status=$?
+    echo; echo "==> lane '$1' output (joined at $((SECONDS - START)) s)"
+    cat "${LANE_LOG[$1]}"
+    rm -f "${LANE_LOG[$1]}"
+    [ "$status" -eq 0 ] || { echo "lane '$1' failed (exit $status)"; exit "$status"; }
+}
 
-# The UI's type check and unit tests (node) run beside the desktop build and clippy (rustc spends
-# much of that on one core); their output is printed at their own step below.
+databases_lane() {
+    set -euo pipefail
+    step "cargo test (the API suite again, on PostgreSQL: a throwaway cluster, one database per test)"
+    PG_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-pg.XXXXXX")"
+    STORYLOOM_TEST_DATABASE_URL="$(bash scripts/pg-cluster.sh start "$PG_DIR")"
+    trap 'bash scripts/pg-cluster.sh stop "$PG_DIR" >/dev/null 2>&1 || true' EXIT
+    # Skipped here, having run in the pass above: modules that never open the test database (provider
+    # adapters against fakes, the renderer, the CLI and crash tests on their own SQLite files); the
+    # export tests whose subject is the media ffmpeg writes (frames, captions, crossfades, the PDF
+    # sheet, a cancelled encode), not what is stored; and the authorization matrix, whose answers come
+    # from the route table and the same membership statements every test here reads. Running them
+    # again would spend about 45 s testing nothing new about PostgreSQL.
+    STORYLOOM_TEST_DATABASE_URL="$STORYLOOM_TEST_DATABASE_URL" "$IT_BIN" \
+        --skip providers:: --skip render_animatic:: --skip render_cli:: --skip server_process:: \
+        --skip ledger_crash:: --skip run_crash:: --skip payments_crash:: --skip authz_matrix::every_operation \
+        --skip api_export::cancel_kills_ffmpeg --skip api_export::a_final_export_has_clean_frames \
+        --skip api_export::webm_with_crossfades --skip api_export::the_storyboard_sheet_is_a_pdf \
+        --skip api_export::no_voice_runs_past --skip api_export::the_sheet_shows_each_keyframe
+    # The PostgreSQL schema the server migrates to matches SQLite's, and its triggers behave alike.
+    psql -q "$STORYLOOM_TEST_DATABASE_URL" -c "CREATE DATABASE schema_check LOCALE 'C' TEMPLATE template0"
+    SCHEMA_URL="${STORYLOOM_TEST_DATABASE_URL%/*}/schema_check"
+    "$CARGO_TARGET_DIR/debug/storyloom" --data-dir "$(mktemp -d)" --database "$SCHEMA_URL" migrate
+    python3 scripts/pg-schema-compare.py "$SCHEMA_URL" | tail -n 1
+    bash scripts/pg-cluster.sh stop "$PG_DIR"
+    trap - EXIT
+
+    step "cargo test (blobs in an S3-compatible bucket: a throwaway moto server)"
+    S3_DIR="$(mktemp -d -u "${TMPDIR:-/tmp}/storyloom-s3.XXXXXX")"
+    STORYLOOM_TEST_S3_ENDPOINT="$(bash scripts/s3-test-server.sh start "$S3_DIR")"
+    trap 'bash scripts/s3-test-server.sh stop "$S3_DIR" >/dev/null 2>&1 || true' EXIT
+    STORYLOOM_TEST_S3_ENDPOINT="$STORYLOOM_TEST_S3_ENDPOINT" "$IT_BIN" blobs_s3
+    bash scripts/s3-test-server.sh stop "$S3_DIR"
+    trap - EXIT
+}
+
+browser_lane() {
+    set -euo pipefail
+    step "browser end-to-end (Playwright + system Chromium against storyloom serve)"
+    # The server binary the core's tests built (they run it too); a separate `cargo build` would
+    # compile the crate again without the dev-dependencies' features, for the same program (~2 min).
+    test -x "$STORYLOOM_BIN" || { echo "no server binary at $STORYLOOM_BIN"; exit 1; }
+    node --test tests/e2e/browser/*.test.mjs
+
+    step "API fuzzing (schemathesis against the generated OpenAPI document, bounded)"
+    bash scripts/fuzz-api.sh
+}
+
+lane databases databases_lane
+lane browser browser_lane
+
+# The UI's type check and unit tests (node).
 UI_LOG="$(mktemp)"
 (cd ui && npm run typecheck && npm test) >"$UI_LOG" 2>&1 &
 UI_PID=$!
@@ -82,14 +128,8 @@ cat "$UI_LOG"
 rm -f "$UI_LOG"
 [ "$UI_STATUS" -eq 0 ] || { echo "the UI's type check or unit tests failed"; exit "$UI_STATUS"; }
 
-step "browser end-to-end (Playwright + system Chromium against storyloom serve)"
-# The server binary the core's tests built (they run it too); a separate `cargo build` would
-# compile the crate again without the dev-dependencies' features, for the same program (~2 min).
-test -x "$STORYLOOM_BIN" || cargo build -p storyloom --features server
-node --test tests/e2e/browser/*.test.mjs
-
-step "API fuzzing (schemathesis against the generated OpenAPI document, bounded)"
-bash scripts/fuzz-api.sh
+join_lane databases
+join_lane browser
 
 step "desktop end-to-end (the real window under Xvfb, tauri-driver)"
 bash scripts/e2e-desktop.sh
