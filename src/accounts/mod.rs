@@ -41,6 +41,9 @@ pub enum AccountError {
     NotActive(String),
     #[error("user '{0}' not found")]
     NotFound(String),
+    /// Signed in, but not allowed to act on that account.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("{0}")]
@@ -54,6 +57,7 @@ impl CodedError for AccountError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::Unauthorized(_) | Self::NotActive(_) => ErrorCode::AuthInvalid,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::Db(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -155,7 +159,7 @@ fn load_user(
 ) -> Result<User, AccountError> {
     let user = c
         .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND kind = 'person'"),
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND kind = 'person' AND deleted_at IS NULL"),
             [id],
             user_from_row,
         )
@@ -781,69 +785,92 @@ pub async fn update_profile(
     user_id: &str,
     p: ProfilePatch,
 ) -> Result<User, AccountError> {
-    let username = p.username.as_deref().map(check_username).transpose()?;
-    let email = match p.email.as_deref() {
-        Some(e) if e.trim().is_empty() => Some(None),
-        Some(e) => Some(Some(check_email(e)?)),
-        None => None,
-    };
-    let display_name = p
-        .display_name
-        .map(|d| d.trim().chars().take(64).collect::<String>());
+    let profile = CheckedProfile::of(&p)?;
     let at = state.clock.now();
     let (id, now) = (user_id.to_string(), rfc3339(at));
     state
         .db
         .write(move |tx| {
-            if let Some(u) = &username {
+            profile.apply_in_tx(tx, &id, &now)?;
+            load_user(tx, &id, at)
+        })
+        .await
+}
+
+/// A profile change whose values are checked: `None` leaves a field as it is; an empty email or
+/// display name clears it.
+struct CheckedProfile {
+    username: Option<String>,
+    email: Option<Option<String>>,
+    display_name: Option<String>,
+}
+
+impl CheckedProfile {
+    fn of(p: &ProfilePatch) -> Result<Self, AccountError> {
+        Ok(Self {
+            username: p.username.as_deref().map(check_username).transpose()?,
+            email: match p.email.as_deref() {
+                Some(e) if e.trim().is_empty() => Some(None),
+                Some(e) => Some(Some(check_email(e)?)),
+                None => None,
+            },
+            display_name: p
+                .display_name
+                .as_ref()
+                .map(|d| d.trim().chars().take(64).collect::<String>()),
+        })
+    }
+
+    /// Writes the change; a username or email someone else has is a conflict.
+    fn apply_in_tx(&self, tx: &Connection, id: &str, now: &str) -> Result<(), AccountError> {
+        if let Some(u) = &self.username {
+            let taken: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM users WHERE lower(username) = lower(?1) AND id <> ?2",
+                    params![u, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Err(AccountError::Conflict(
+                    "that username is already registered".into(),
+                ));
+            }
+            tx.execute(
+                "UPDATE users SET username = ?1 WHERE id = ?2",
+                params![u, id],
+            )?;
+        }
+        if let Some(e) = &self.email {
+            if let Some(addr) = e {
                 let taken: Option<String> = tx
                     .query_row(
-                        "SELECT id FROM users WHERE lower(username) = lower(?1) AND id <> ?2",
-                        params![u, id],
+                        "SELECT id FROM users WHERE email = ?1 AND id <> ?2",
+                        params![addr, id],
                         |r| r.get(0),
                     )
                     .optional()?;
                 if taken.is_some() {
                     return Err(AccountError::Conflict(
-                        "that username is already registered".into(),
+                        "that email is already registered".into(),
                     ));
                 }
-                tx.execute(
-                    "UPDATE users SET username = ?1 WHERE id = ?2",
-                    params![u, id],
-                )?;
             }
-            if let Some(e) = &email {
-                if let Some(addr) = e {
-                    let taken: Option<String> = tx
-                        .query_row(
-                            "SELECT id FROM users WHERE email = ?1 AND id <> ?2",
-                            params![addr, id],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    if taken.is_some() {
-                        return Err(AccountError::Conflict(
-                            "that email is already registered".into(),
-                        ));
-                    }
-                }
-                tx.execute("UPDATE users SET email = ?1 WHERE id = ?2", params![e, id])?;
-            }
-            if let Some(d) = &display_name {
-                let d = (!d.is_empty()).then_some(d);
-                tx.execute(
-                    "UPDATE users SET display_name = ?1 WHERE id = ?2",
-                    params![d, id],
-                )?;
-            }
+            tx.execute("UPDATE users SET email = ?1 WHERE id = ?2", params![e, id])?;
+        }
+        if let Some(d) = &self.display_name {
+            let d = (!d.is_empty()).then_some(d);
             tx.execute(
-                "UPDATE users SET updated_at = ?1 WHERE id = ?2",
-                params![now, id],
+                "UPDATE users SET display_name = ?1 WHERE id = ?2",
+                params![d, id],
             )?;
-            load_user(tx, &id, at)
-        })
-        .await
+        }
+        tx.execute(
+            "UPDATE users SET updated_at = ?1 WHERE id = ?2",
+            params![now, id],
+        )?;
+        Ok(())
+    }
 }
 
 /// Changes the password; every refresh token of the user is revoked (other devices sign in again).
@@ -923,7 +950,8 @@ pub async fn list_users(
         .db
         .read(move |c| {
             // Workspaces own data through rows of kind 'workspace'; they are not people.
-            let filter = "WHERE kind = 'person' AND (?1 IS NULL OR status = ?1)";
+            let filter =
+                "WHERE kind = 'person' AND deleted_at IS NULL AND (?1 IS NULL OR status = ?1)";
             let total: i64 = c.query_row(
                 &format!("SELECT COUNT(*) FROM users {filter}"),
                 [&status],
@@ -994,6 +1022,9 @@ pub async fn change_status(
         })
         .await
 }
+
+mod by_id;
+pub use by_id::{delete_user, get_user, update_user, Actor, UserPatch};
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,10 @@ use super::{
     limits::{AuthRateLimit, RateHeaders},
 };
 use crate::{
-    accounts::{self, Credentials, PasswordChange, ProfilePatch, Registration, Session, User},
+    accounts::{
+        self, Actor, Credentials, PasswordChange, ProfilePatch, Registration, Session, User,
+        UserPatch,
+    },
     auth::{self, ApiKeyInfo, Credential, Scope},
     AppState,
 };
@@ -33,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth_me, update_auth_me))
         .routes(routes!(auth_profile))
         .routes(routes!(users_me, put_users_me))
+        .routes(routes!(get_user, patch_user, delete_user))
         .routes(routes!(change_password));
     let keys = OpenApiRouter::new()
         .routes(routes!(list_keys, create_key))
@@ -192,6 +196,72 @@ pub async fn put_users_me(
     ApiJson(p): ApiJson<ProfilePatch>,
 ) -> Result<Json<User>, ApiError> {
     update_auth_me(State(state), principal, ApiJson(p)).await
+}
+
+/// Who acts on `/users/{id}`: as the instance admin when their credential carries the `admin`
+/// scope (which is enough on its own); otherwise as themself, an API key needing `scope`.
+fn actor(principal: &Principal, scope: Scope) -> Result<Actor, ApiError> {
+    let as_admin = principal.is_admin && principal.require_scope(Scope::Admin).is_ok();
+    if !as_admin {
+        principal.require_scope(scope)?;
+    }
+    Ok(Actor {
+        user_id: principal.user_id.clone(),
+        as_admin,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 200, description = "The account, as /auth/me shows it", body = User),
+        (status = 403, description = "Neither the instance admin nor the person", body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<User>, ApiError> {
+    let actor = actor(&principal, Scope::Read)?;
+    Ok(Json(accounts::get_user(&state, &actor, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = String, Path)),
+    request_body = UserPatch,
+    responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<UserPatch>,
+) -> Result<Json<User>, ApiError> {
+    let actor = actor(&principal, Scope::Write)?;
+    if patch.password.is_some() && matches!(principal.credential, Credential::ApiKey { .. }) {
+        return Err(ApiError::forbidden(
+            "sign in with a password to change one; an API key cannot",
+        ));
+    }
+    Ok(Json(
+        accounts::update_user(&state, &actor, &id, patch).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted: its sessions and API keys stop now; its ledger history stays"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The last admin, or the owner of a team workspace with members", body = ErrorBody)))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = actor(&principal, Scope::Write)?;
+    if !actor.as_admin && matches!(principal.credential, Credential::ApiKey { .. }) {
+        return Err(ApiError::forbidden(
+            "sign in to delete your account; an API key cannot",
+        ));
+    }
+    accounts::delete_user(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "accounts", request_body = PasswordChange,

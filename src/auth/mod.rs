@@ -4,7 +4,7 @@
 use crate::error::{CodedError, ErrorCode};
 use std::str::FromStr;
 
-use crate::db::sql::{params, OptionalExtension};
+use crate::db::sql::{params, Connection, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -516,6 +516,16 @@ pub struct ApiKeyInfo {
     pub status: String,
     /// What it may do through the model router.
     pub limits: KeyLimits,
+}
+
+/// Revokes every live API key of a person (their account is being deleted), in the caller's
+/// transaction. The key-check cache forgets them with any change to the keys table.
+pub fn revoke_all_keys_in_tx(tx: &Connection, user_id: &str, now: &str) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE api_keys SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+        params![now, user_id],
+    )?;
+    Ok(())
 }
 
 /// A user's API keys, newest first.

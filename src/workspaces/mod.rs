@@ -587,6 +587,34 @@ pub async fn remove_member(
         .await
 }
 
+/// A person leaves every team workspace, as their account is deleted. Refused (409, naming the
+/// workspace) while they own one that has other members: its members would lose their owner.
+/// Their personal workspace stays, with its data and its ledger history.
+pub fn leave_teams_in_tx(tx: &Connection, user_id: &str) -> Result<(), WorkspaceError> {
+    let owned_with_others: Option<String> = tx
+        .query_row(
+            "SELECT w.name FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id
+              WHERE m.user_id = ?1 AND m.role = 'owner' AND w.personal = 0
+                AND EXISTS (SELECT 1 FROM workspace_members o
+                             WHERE o.workspace_id = w.id AND o.user_id <> ?1)
+              ORDER BY w.created_at LIMIT 1",
+            [user_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(name) = owned_with_others {
+        return Err(WorkspaceError::Conflict(format!(
+            "this person owns the workspace '{name}', which has other members: remove them or \
+             delete the workspace first"
+        )));
+    }
+    tx.execute(
+        "DELETE FROM workspace_members WHERE user_id = ?1 AND role <> 'owner'",
+        [user_id],
+    )?;
+    Ok(())
+}
+
 fn invitation_status(
     accepted_at: &Option<String>,
     revoked_at: &Option<String>,

@@ -705,3 +705,365 @@ async fn as_user_login(s: &TestServer, name: &str) -> Value {
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
+
+/// `/users/{id}` (docs/API-CONVENTIONS.md, the `/users/{id}` row): the instance admin or the person
+/// themself reads and changes an account; anyone else gets 403 whether or not it exists; roles
+/// are the admin's, and never their own; one's own password needs the current one.
+#[tokio::test]
+async fn users_by_id_are_the_admins_or_their_own() {
+    let s = server().await;
+    let alice = register(&s, "alice").await; // the instance admin
+    let bob = register(&s, "bob").await;
+    let carol = register(&s, "carol").await;
+    let (a, b, c) = (
+        &alice["access_token"],
+        &bob["access_token"],
+        &carol["access_token"],
+    );
+    let bob_id = bob["user"]["id"].as_str().unwrap().to_string();
+    let carol_id = carol["user"]["id"].as_str().unwrap().to_string();
+    let bob_url = format!("/api/v1/users/{bob_id}");
+
+    // Reads: self and the admin; another person is refused, and so is an id nobody has.
+    let (st, me) = as_user(&s, Method::GET, &bob_url, b, None).await;
+    assert_eq!(st, StatusCode::OK, "{me}");
+    assert_eq!(me["username"], "bob");
+    assert_eq!(me["credit_balance"], bob["user"]["credit_balance"]);
+    let (st, seen) = as_user(&s, Method::GET, &bob_url, a, None).await;
+    assert_eq!((st, &seen["id"]), (StatusCode::OK, &json!(bob_id)));
+    let (st, body) = as_user(&s, Method::GET, &bob_url, c, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    assert_error(&body, "FORBIDDEN", None);
+    let nobody = "/api/v1/users/0190a3f0-0000-7000-8000-000000000000";
+    let (st, _) = as_user(&s, Method::GET, nobody, c, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a non-admin learns nothing");
+    let (st, _) = as_user(&s, Method::GET, nobody, a, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = s.call(Method::GET, &bob_url, None, &[]).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+    // Changes: one's own profile; not someone else's; roles only by the admin.
+    let (st, me) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        b,
+        Some(json!({"email": "robert@example.com", "display_name": "Robert"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{me}");
+    assert_eq!(
+        (&me["email"], &me["display_name"]),
+        (&json!("robert@example.com"), &json!("Robert"))
+    );
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        c,
+        Some(json!({"display_name": "Not Bob"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        b,
+        Some(json!({"role": "admin"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        b,
+        Some(json!({"email": "nope"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("email"));
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        b,
+        Some(json!({"email": "carol@example.com"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "another's email: {body}");
+    let (_, me) = as_user(&s, Method::GET, &bob_url, b, None).await;
+    assert_eq!(
+        me["email"], "robert@example.com",
+        "a refused change changes nothing"
+    );
+
+    let carol_url = format!("/api/v1/users/{carol_id}");
+    let (st, made) = as_user(
+        &s,
+        Method::PATCH,
+        &carol_url,
+        a,
+        Some(json!({"role": "ADMIN"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{made}");
+    assert_eq!(
+        (&made["role"], &made["is_admin"]),
+        (&json!("admin"), &json!(true))
+    );
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &carol_url,
+        a,
+        Some(json!({"role": "owner"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("role"));
+    let alice_url = format!("/api/v1/users/{}", alice["user"]["id"].as_str().unwrap());
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &alice_url,
+        a,
+        Some(json!({"role": "user"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("role"));
+
+    // One's own password needs the current one; every session then ends.
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        b,
+        Some(json!({"password": "a new long password"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("current_password"));
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        b,
+        Some(json!({"password": "a new long password", "current_password": "wrong one"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("current_password"));
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        b,
+        Some(
+            json!({"password": "a new long password", "current_password": "correct horse battery"}),
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (st, _) = s
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": bob["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the old session ended");
+    let login = |password: &'static str| {
+        s.post(
+            "/api/v1/auth/login",
+            json!({"username": "bob", "password": password}),
+        )
+    };
+    assert_eq!(
+        login("correct horse battery").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(login("a new long password").await.0, StatusCode::OK);
+    // The admin resets someone else's without knowing it.
+    let (st, body) = as_user(
+        &s,
+        Method::PATCH,
+        &bob_url,
+        a,
+        Some(json!({"password": "reset by the admin"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(login("reset by the admin").await.0, StatusCode::OK);
+}
+
+/// Deleting an account stops its sessions and keys at once, frees its name and email, takes it
+/// out of its team workspaces and the admin's list, and leaves the ledger's history whole. The
+/// last admin, and the owner of a team with members, are refused.
+#[tokio::test]
+async fn deleting_an_account_stops_it_and_keeps_its_history() {
+    let s = server().await;
+    let alice = register(&s, "alice").await; // the instance admin
+    let bob = register(&s, "bob").await;
+    let dave = register(&s, "dave").await;
+    let (a, b, d) = (
+        &alice["access_token"],
+        &bob["access_token"],
+        &dave["access_token"],
+    );
+    let alice_id = alice["user"]["id"].as_str().unwrap().to_string();
+    let bob_id = bob["user"]["id"].as_str().unwrap().to_string();
+    let dave_id = dave["user"]["id"].as_str().unwrap().to_string();
+
+    // Bob has credits, an API key, and a seat in Dave's team.
+    let (st, body) = as_user(
+        &s,
+        Method::POST,
+        "/api/v1/admin/credits/grant",
+        a,
+        Some(json!({"user_id": bob_id, "credits": 40})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let (st, key) = as_user(
+        &s,
+        Method::POST,
+        "/api/v1/users/me/api-keys",
+        b,
+        Some(json!({"name": "cli", "scopes": ["read"]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{key}");
+    let secret = key["secret"]
+        .as_str()
+        .or(key["key"].as_str())
+        .unwrap()
+        .to_string();
+    let (st, ws) = as_user(
+        &s,
+        Method::POST,
+        "/api/v1/workspaces",
+        d,
+        Some(json!({"name": "Dave's team"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{ws}");
+    let ws = ws["id"].as_str().unwrap().to_string();
+    let (st, inv) = as_user(
+        &s,
+        Method::POST,
+        &format!("/api/v1/workspaces/{ws}/invitations"),
+        d,
+        Some(json!({"role": "editor"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{inv}");
+    let accept = format!(
+        "/api/v1/invitations/{}/accept",
+        inv["token"].as_str().unwrap()
+    );
+    let (st, body) = as_user(&s, Method::POST, &accept, b, None).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (_, before) = as_user(&s, Method::POST, "/api/v1/admin/reconciliation", a, None).await;
+    assert_eq!(before["issues"], json!([]), "{before}");
+
+    // Refusals: another person; an API key; the last admin; the owner of a team with members.
+    let bob_url = format!("/api/v1/users/{bob_id}");
+    let (st, _) = as_user(&s, Method::DELETE, &bob_url, d, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = s
+        .call(
+            Method::DELETE,
+            &bob_url,
+            None,
+            &[("x-api-key", secret.as_str())],
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a read key deletes nothing");
+    let (st, body) = as_user(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/users/{alice_id}"),
+        a,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{body}");
+    let (st, body) = as_user(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/users/{dave_id}"),
+        d,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("Dave's team"),
+        "{body}"
+    );
+
+    // Bob deletes his own account.
+    let (st, body) = as_user(&s, Method::DELETE, &bob_url, b, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+    let (st, _) = as_user(&s, Method::GET, "/api/v1/auth/me", b, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "his token stopped");
+    let (st, _) = s
+        .call(
+            Method::GET,
+            "/api/v1/auth/me",
+            None,
+            &[("x-api-key", secret.as_str())],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "his key stopped");
+    let (st, _) = s
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": bob["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "his session ended");
+    let (st, _) = s
+        .post(
+            "/api/v1/auth/login",
+            json!({"username": "bob", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _) = as_user(&s, Method::GET, &bob_url, a, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "gone for the admin too");
+    let (st, _) = as_user(&s, Method::DELETE, &bob_url, a, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "deleted once");
+    let (_, list) = as_user(&s, Method::GET, "/api/v1/admin/users?limit=100", a, None).await;
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("bob")), "{names:?}");
+    let (_, members) = as_user(
+        &s,
+        Method::GET,
+        &format!("/api/v1/workspaces/{ws}/members"),
+        d,
+        None,
+    )
+    .await;
+    assert_eq!(
+        members.as_array().unwrap().len(),
+        1,
+        "only Dave is left: {members}"
+    );
+
+    // His history stays: the ledger reconciles over the same accounts, and his name is free.
+    let (_, after) = as_user(&s, Method::POST, "/api/v1/admin/reconciliation", a, None).await;
+    assert_eq!(after["issues"], json!([]), "{after}");
+    assert_eq!(after["checked_count"], before["checked_count"], "{after}");
+    let again = register(&s, "bob").await;
+    assert_ne!(again["user"]["id"], json!(bob_id));
+    assert_eq!(again["user"]["email"], "bob@example.com");
+}
