@@ -4,7 +4,9 @@ import {
   adminUsersPath,
   changePassword,
   createApiKey,
+  deleteUser,
   getMe,
+  getUser,
   listApiKeys,
   listUsers,
   login,
@@ -15,6 +17,7 @@ import {
   revokeApiKey,
   setUserStatus,
   updateMe,
+  updateUser,
 } from './accounts';
 
 describe('loginBody', () => {
@@ -61,6 +64,10 @@ describe('account calls', () => {
     await revokeApiKey('k/1');
     await listUsers({ status: 'active', page: 3, limit: 10 });
     await setUserStatus('u 1', 'suspended');
+    await getUser('u 2');
+    await updateUser('u 2', { role: 'admin' });
+    await updateUser('u 2', { password: 'new-secret', current_password: 'old-secret' });
+    await deleteUser('u 2');
     expect(calls).toEqual([
       {
         url: '/api/v1/auth/register',
@@ -82,6 +89,10 @@ describe('account calls', () => {
       { url: '/api/v1/users/me/api-keys/k%2F1', method: 'DELETE', body: undefined },
       { url: '/api/v1/admin/users?status=active&page=3&limit=10', method: 'GET', body: undefined },
       { url: '/api/v1/admin/users/u%201/status', method: 'PUT', body: { status: 'suspended' } },
+      { url: '/api/v1/users/u%202', method: 'GET', body: undefined },
+      { url: '/api/v1/users/u%202', method: 'PATCH', body: { role: 'admin' } },
+      { url: '/api/v1/users/u%202', method: 'PATCH', body: { password: 'new-secret', current_password: 'old-secret' } },
+      { url: '/api/v1/users/u%202', method: 'DELETE', body: undefined },
     ]);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Accounts (team server, `storyloom serve --auth accounts`): sign-up/in, token refresh, sign-out,
- * the profile and password, the user's API keys, and the admin's user list. Every call goes
- * through the page's transport, so the session's bearer token (lib/session.ts) is attached.
+ * the profile and password, the user's API keys, the admin's user list, and users by id (read,
+ * change, delete: the instance admin, or the person themself). Every call goes through the
+ * page's transport, so the session's bearer token (lib/session.ts) is attached.
  */
 import { request } from '../transport';
 import { apiPath, query } from './paths';
+import type { components } from './schema.gen';
 import type { Page } from './types';
 
 export type UserStatus = 'active' | 'inactive' | 'suspended';
@@ -70,6 +72,17 @@ export interface ProfilePatch {
   email?: string;
   display_name?: string;
 }
+
+/** An instance role: `admin` administers the instance, `user` is everyone else. */
+export type UserRole = 'user' | 'admin';
+
+/**
+ * `PATCH /users/{id}`: the person themself changes their profile and password (which needs
+ * `current_password`); only the instance admin changes `role`, never their own, and resets
+ * someone else's password without the current one. A new password ends every session of that
+ * person. The generated schema, with `role` narrowed to the two roles there are.
+ */
+export type UserPatch = Omit<components['schemas']['UserPatch'], 'role'> & { role?: UserRole | null };
 
 export interface PasswordChange {
   current_password: string;
@@ -206,6 +219,25 @@ export function adminUsersPath(q: UsersQuery = {}): string {
 
 export function listUsers(q: UsersQuery = {}, signal?: AbortSignal): Promise<Page<User>> {
   return request<Page<User>>('GET', adminUsersPath(q), undefined, signal);
+}
+
+/** `GET /users/{id}`: the instance admin, or the person themself (anyone else gets 403). */
+export function getUser(id: string, signal?: AbortSignal): Promise<User> {
+  return request<User>('GET', apiPath('users', id), undefined, signal);
+}
+
+export function updateUser(id: string, patch: UserPatch): Promise<User> {
+  return request<User>('PATCH', apiPath('users', id), patch);
+}
+
+/**
+ * `DELETE /users/{id}` (204), by the instance admin or the person themself: the account can no
+ * longer sign in (its sessions and API keys stop), it leaves its team workspaces, its username and
+ * email are free again; its history is kept. 409 for the instance's last admin, and for the owner
+ * of a team workspace with other members (the detail names the workspace).
+ */
+export function deleteUser(id: string): Promise<void> {
+  return request<void>('DELETE', apiPath('users', id));
 }
 
 export function setUserStatus(id: string, status: UserStatus): Promise<User> {
