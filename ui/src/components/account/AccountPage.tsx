@@ -17,6 +17,7 @@ import { getSession } from '../../lib/session';
 import { ApiError, errorMessage, fieldErrorMessage } from '../../transport';
 import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
+import { DeleteAccountSection } from './DeleteAccountSection';
 import { Field } from './Field';
 import '../payments/payments.css';
 
@@ -195,6 +196,7 @@ export function AccountPage() {
           </div>
         </form>
       </section>
+      <DeleteAccountSection user={user} />
     </div>
   );
 }

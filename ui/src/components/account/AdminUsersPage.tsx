@@ -11,6 +11,7 @@ import { Modal } from '../Modal';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
+import { DeleteListedUserDialog, UserRowActions } from './UserRowActions';
 
 type Filter = UserStatus | 'all';
 const FILTERS: Filter[] = ['all', ...USER_STATUSES];
@@ -25,6 +26,7 @@ export function AdminUsersPage() {
   const [filter, setFilter] = useState<Filter>('all');
   const [page, setPage] = useState(1);
   const [pending, setPending] = useState<{ user: User; status: UserStatus } | null>(null);
+  const [deleting, setDeleting] = useState<User | null>(null);
   const isAdmin = auth?.user.is_admin ?? false;
   const queryClient = useQueryClient();
   const users = useUsers({ status: filter, page, limit: LIMIT }, isAdmin);
@@ -101,6 +103,7 @@ export function AdminUsersPage() {
                   <th>{t('users.colRole')}</th>
                   <th>{t('users.colJoined')}</th>
                   <th>{t('projects.colStatus')}</th>
+                  <th />
                 </tr>
               </thead>
               <tbody>
@@ -133,6 +136,9 @@ export function AdminUsersPage() {
                           ))}
                         </select>
                       </td>
+                      <td className="cell-actions-inline">
+                        <UserRowActions user={u} self={self} onDelete={setDeleting} />
+                      </td>
                     </tr>
                   );
                 })}
@@ -142,6 +148,7 @@ export function AdminUsersPage() {
           </>
         )}
       </section>
+      {deleting && <DeleteListedUserDialog user={deleting} onClose={() => setDeleting(null)} />}
       {pending && (
         <ConfirmStatusDialog
           user={pending.user}
