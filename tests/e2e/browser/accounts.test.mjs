@@ -241,6 +241,68 @@ test('accounts: sign up, API key copy-once and revoke, suspend a user, sign out 
   }),
 );
 
+test('accounts: the admin makes someone admin and deletes an account; a person deletes their own', { timeout: TEST_TIMEOUT_MS }, (t) =>
+  scenario(t, async ({ newPage, dataDir, start }) => {
+    const server = await start(dataDir(), { auth: 'accounts' });
+    const admin = await newPage();
+    await admin.goto(`${server.url}/#/sign-up`);
+    await signUp(admin, { username: 'boss', email: 'boss@example.com' });
+    const dora = await newPage();
+    await dora.goto(`${server.url}/#/sign-up`);
+    await signUp(dora, { username: 'dora', email: 'dora@example.com' });
+    const eli = await newPage();
+    await eli.goto(`${server.url}/#/sign-up`);
+    await signUp(eli, { username: 'eli' });
+
+    // The admin's list: no actions on their own row; dora becomes an admin.
+    await admin.getByTestId('nav-admin-users').click();
+    await admin.getByTestId('admin-users-page').waitFor();
+    await waitUntil(async () => (await admin.getByTestId('user-row').count()) === 3, 'three people listed');
+    await expectPoll(() => admin.getByTestId('user-delete-boss').count(), 0, 'no delete on the admin\'s own row');
+    await admin.getByTestId('user-role-dora').click();
+    await expectPoll(() => admin.getByTestId('user-role-dora').textContent(), /regular user/i, 'dora is an admin now');
+
+    // The admin deletes eli: the dialog says what happens; the row goes; eli's session stops.
+    await admin.getByTestId('user-delete-eli').click();
+    await admin.getByTestId('delete-account-dialog').waitFor();
+    await expectPoll(() => admin.getByTestId('delete-account-dialog').textContent(), /eli/, 'the dialog names eli');
+    await admin.getByTestId('confirm-delete').click();
+    await admin.getByTestId('delete-account-dialog').waitFor({ state: 'detached' });
+    await waitUntil(async () => (await admin.getByTestId('user-row').count()) === 2, 'eli is gone from the list');
+    await eli.getByTestId('nav-account').click();
+    await eli.getByTestId('sign-in-form').waitFor();
+    await signIn(eli, 'eli');
+    await eli.getByTestId('field-error-password').waitFor();
+
+    // dora deletes her own account from the Account page, after typing her name.
+    await dora.reload();
+    await dora.getByTestId('nav-account').click();
+    await dora.getByTestId('account-page').waitFor();
+    await dora.getByTestId('delete-account').click();
+    await dora.getByTestId('delete-account-dialog').waitFor();
+    await expectPoll(() => dora.getByTestId('confirm-delete').isDisabled(), true, 'disabled until her name is typed');
+    await dora.getByTestId('confirm-username').fill('dor');
+    await expectPoll(() => dora.getByTestId('confirm-delete').isDisabled(), true, 'a partial name is not enough');
+    await dora.getByTestId('confirm-username').fill('dora');
+    await dora.getByTestId('confirm-delete').click();
+    await dora.getByTestId('sign-in-form').waitFor();
+    await expectPoll(() => dora.evaluate(() => sessionStorage.getItem('storyloom.session')), null, 'her session is forgotten');
+
+    // The last admin cannot delete themself: the reason is in the dialog and nothing changes.
+    await admin.getByTestId('nav-account').click();
+    await admin.getByTestId('account-page').waitFor();
+    await admin.getByTestId('delete-account').click();
+    await admin.getByTestId('confirm-username').fill('boss');
+    await admin.getByTestId('confirm-delete').click();
+    await expectPoll(() => admin.getByTestId('delete-error').textContent(), /last admin/, 'the 409 says why');
+    await admin.getByTestId('cancel-delete').click();
+    await expectSignedInAs(admin, 'boss');
+    const token = JSON.parse(await admin.evaluate(() => sessionStorage.getItem('storyloom.session'))).access_token;
+    const list = await api(server, 'GET', '/api/v1/admin/users?limit=10', undefined, { authorization: `Bearer ${token}` });
+    assert.deepEqual(list.body.items.map((u) => u.username), ['boss']);
+  }),
+);
+
 test('local mode: no sign-in page and no signed-in state', { timeout: TEST_TIMEOUT_MS }, (t) =>
   scenario(t, async ({ newPage, dataDir, start }) => {
     const server = await start(dataDir());
