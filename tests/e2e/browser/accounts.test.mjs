@@ -13,6 +13,7 @@ import {
   makeDataDir,
   removeDir,
   saveFailureArtifacts,
+  shoot,
   startServer,
   submitSignUp,
   waitUntil,
@@ -261,11 +262,13 @@ test('accounts: the admin makes someone admin and deletes an account; a person d
     await expectPoll(() => admin.getByTestId('user-delete-boss').count(), 0, 'no delete on the admin\'s own row');
     await admin.getByTestId('user-role-dora').click();
     await expectPoll(() => admin.getByTestId('user-role-dora').textContent(), /regular user/i, 'dora is an admin now');
+    await shoot(admin, 'admin-users-with-actions');
 
     // The admin deletes eli: the dialog says what happens; the row goes; eli's session stops.
     await admin.getByTestId('user-delete-eli').click();
     await admin.getByTestId('delete-account-dialog').waitFor();
     await expectPoll(() => admin.getByTestId('delete-account-dialog').textContent(), /eli/, 'the dialog names eli');
+    await shoot(admin, 'admin-delete-dialog');
     await admin.getByTestId('confirm-delete').click();
     await admin.getByTestId('delete-account-dialog').waitFor({ state: 'detached' });
     await waitUntil(async () => (await admin.getByTestId('user-row').count()) === 2, 'eli is gone from the list');
@@ -284,6 +287,7 @@ test('accounts: the admin makes someone admin and deletes an account; a person d
     await dora.getByTestId('confirm-username').fill('dor');
     await expectPoll(() => dora.getByTestId('confirm-delete').isDisabled(), true, 'a partial name is not enough');
     await dora.getByTestId('confirm-username').fill('dora');
+    await shoot(dora, 'delete-own-account-dialog');
     await dora.getByTestId('confirm-delete').click();
     await dora.getByTestId('sign-in-form').waitFor();
     await expectPoll(() => dora.evaluate(() => sessionStorage.getItem('storyloom.session')), null, 'her session is forgotten');
@@ -295,6 +299,7 @@ test('accounts: the admin makes someone admin and deletes an account; a person d
     await admin.getByTestId('confirm-username').fill('boss');
     await admin.getByTestId('confirm-delete').click();
     await expectPoll(() => admin.getByTestId('delete-error').textContent(), /last admin/, 'the 409 says why');
+    await shoot(admin, 'last-admin-refused');
     await admin.getByTestId('cancel-delete').click();
     await expectSignedInAs(admin, 'boss');
     const token = JSON.parse(await admin.evaluate(() => sessionStorage.getItem('storyloom.session'))).access_token;

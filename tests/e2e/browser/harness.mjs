@@ -347,3 +347,9 @@ export async function api(server, method, apiPath, body, headers = {}) {
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/** With STORYLOOM_SCREENSHOTS=dir, saves what the page looks like there (for a person to look at). */
+export async function shoot(page, name) {
+  const dir = process.env.STORYLOOM_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+}

@@ -17,6 +17,7 @@ import {
   removeDir,
   saveFailureArtifacts,
   sessionAuth,
+  shoot,
   startServer,
   submitSignUp,
 } from './harness.mjs';
@@ -35,10 +36,6 @@ after(async () => {
   await browser?.close();
 });
 
-async function shoot(page, name) {
-  const dir = process.env.STORYLOOM_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
-}
 
 /** `YYYY-MM-DDTHH:MM` for a datetime-local input, `days` from now. */
 function localInput(days) {

@@ -18,6 +18,7 @@ import {
   removeDir,
   saveFailureArtifacts,
   sessionAuth,
+  shoot,
   startServer,
   submitSignUp,
 } from './harness.mjs';
@@ -36,11 +37,6 @@ after(async () => {
   await browser?.close();
 });
 
-/** With STORYLOOM_SCREENSHOTS=dir, saves what the page looks like there (for a person to look at). */
-async function shoot(page, name) {
-  const dir = process.env.STORYLOOM_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
-}
 
 test('payments: the sandbox turned on, ¥10 of credits bought and completed, the balance and the order history', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const dir = makeDataDir();
