@@ -4,24 +4,12 @@
 use std::time::{Duration, Instant};
 
 use storyloom::render::{
-    encode_png, render_frame, Fonts, FrameCharacter, FrameSpec, RENDERER_VERSION,
+    encode_png, render_frame, Fonts, FrameCharacter, FrameSpec, RENDERER_VERSION, SHOT_TYPES,
 };
 
 const SHOTS: usize = 24;
 const RUNS: usize = 5;
 
-const TYPES: [&str; 10] = [
-    "extreme_wide",
-    "wide",
-    "full",
-    "medium",
-    "medium_close",
-    "close_up",
-    "extreme_close_up",
-    "over_the_shoulder",
-    "pov",
-    "insert",
-];
 const PLACES: [(&str, &str); 6] = [
     ("公园", "exterior"),
     ("医院病房", "interior"),
@@ -56,7 +44,7 @@ fn specs() -> Vec<FrameSpec> {
                 location: Some(location.into()),
                 time_of_day: Some(TIMES[i % TIMES.len()].into()),
                 int_ext: Some(ie.into()),
-                shot_type: Some(TYPES[i % TYPES.len()].into()),
+                shot_type: Some(SHOT_TYPES[i % SHOT_TYPES.len()].into()),
                 characters: cast[..1 + i % cast.len()]
                     .iter()
                     .enumerate()
