@@ -42,6 +42,35 @@ async fn as_user(
         .await
 }
 
+/// Every credential of `session`'s person is refused at once: its access token, `key`, and its
+/// refresh token (suspension and deletion both promise this).
+async fn assert_credentials_stopped(s: &TestServer, session: &Value, key: &str) {
+    let (status, _) = as_user(
+        s,
+        Method::GET,
+        "/api/v1/projects",
+        &session["access_token"],
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the access token stops at once"
+    );
+    let (status, _) = s
+        .call(Method::GET, "/api/v1/projects", None, &[("x-api-key", key)])
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "and so does the key");
+    let (status, _) = s
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": session["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "and the session");
+}
+
 #[tokio::test]
 async fn register_login_me_and_the_first_user_is_admin() {
     let s = server().await;
@@ -476,35 +505,7 @@ async fn the_admin_lists_users_and_a_suspension_stops_tokens_and_keys_at_once() 
     assert_eq!(status, StatusCode::OK, "{u}");
     assert_eq!(u["status"], "suspended");
 
-    let (status, _) = as_user(
-        &s,
-        Method::GET,
-        "/api/v1/projects",
-        &bob["access_token"],
-        None,
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::UNAUTHORIZED,
-        "the access token stops at once"
-    );
-    let (status, _) = s
-        .call(
-            Method::GET,
-            "/api/v1/projects",
-            None,
-            &[("x-api-key", secret.as_str())],
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "and so does the key");
-    let (status, _) = s
-        .post(
-            "/api/v1/auth/refresh",
-            json!({"refresh_token": bob["refresh_token"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_credentials_stopped(&s, &bob, &secret).await;
     let (status, err) = s
         .post(
             "/api/v1/auth/login",
@@ -1007,24 +1008,7 @@ async fn deleting_an_account_stops_it_and_keeps_its_history() {
     // Bob deletes his own account.
     let (st, body) = as_user(&s, Method::DELETE, &bob_url, b, None).await;
     assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
-    let (st, _) = as_user(&s, Method::GET, "/api/v1/auth/me", b, None).await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED, "his token stopped");
-    let (st, _) = s
-        .call(
-            Method::GET,
-            "/api/v1/auth/me",
-            None,
-            &[("x-api-key", secret.as_str())],
-        )
-        .await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED, "his key stopped");
-    let (st, _) = s
-        .post(
-            "/api/v1/auth/refresh",
-            json!({"refresh_token": bob["refresh_token"]}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED, "his session ended");
+    assert_credentials_stopped(&s, &bob, &secret).await;
     let (st, _) = s
         .post(
             "/api/v1/auth/login",
