@@ -27,6 +27,7 @@ pub mod router;
 pub mod script;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod shares;
 pub mod states;
 pub mod storyboard;
 pub mod telemetry;

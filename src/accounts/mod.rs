@@ -287,7 +287,7 @@ pub fn check_password(field: &'static str, pw: &str) -> Result<(), AccountError>
     Ok(())
 }
 
-fn hash_password(pw: &str) -> Result<String, AccountError> {
+pub(crate) fn hash_password(pw: &str) -> Result<String, AccountError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(pw.as_bytes(), &salt)
@@ -295,7 +295,7 @@ fn hash_password(pw: &str) -> Result<String, AccountError> {
         .map_err(|e| AccountError::Internal(format!("password hashing failed: {e}")))
 }
 
-fn verify_password(pw: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(pw: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
         .unwrap_or(false)

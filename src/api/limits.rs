@@ -35,8 +35,13 @@ pub struct RateLimits {
     router: Limiter,
     /// Keys made with their own router allowance.
     router_per_key: LimiterFamily,
+    /// Password guesses on a share link's page, per link and address.
+    share_passwords: Limiter,
     rates: RateConfig,
 }
+
+/// Password guesses a share link's page allows each address a minute.
+pub const SHARE_PASSWORD_TRIES_PER_MINUTE: u32 = 5;
 
 /// The route classes of the rate-limit table (docs/API-WORKSPACES.md): generation starts paid
 /// provider work, queries read, the rest is other. Routes declare it (src/api/access.rs).
@@ -71,6 +76,12 @@ impl RateLimits {
                 db,
             ),
             router_per_key: LimiterFamily::new("router-key", Duration::from_secs(3600), db),
+            share_passwords: Limiter::new(
+                "share-password",
+                SHARE_PASSWORD_TRIES_PER_MINUTE,
+                MINUTE,
+                db,
+            ),
             rates,
         }
     }
@@ -87,6 +98,19 @@ impl RateLimits {
                     per_hour,
                     refused.wait,
                 )
+            })
+    }
+
+    /// Admits one password guess on a share link (`key`: the link and the guesser's address), or
+    /// says how many seconds to wait.
+    pub async fn check_share_password(&self, key: &str) -> Result<(), u64> {
+        self.share_passwords
+            .check(key)
+            .await
+            .map(|_| ())
+            .map_err(|refused| {
+                let wait = refused.wait;
+                (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
             })
     }
 

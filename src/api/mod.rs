@@ -20,11 +20,15 @@ pub mod prompts;
 pub mod registry;
 pub mod remote;
 pub mod runs;
+#[cfg(feature = "server")]
+pub mod shares;
 pub mod storyboards;
 pub mod topics;
 pub mod upload;
 pub mod versions;
 pub mod voices;
+#[cfg(feature = "server")]
+pub mod watch;
 pub mod workflows;
 pub mod workspaces;
 
@@ -60,7 +64,7 @@ use error::{ApiError, ErrorCode};
         crate::workflow::runs::RunEvent, crate::export::ExportEvent)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "providers"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "providers"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -220,8 +224,11 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(workspaces::routes())
         .merge(remote::routes())
         .merge(registry::routes())
-        .merge(voices::routes())
-        .split_for_parts();
+        .merge(voices::routes());
+    // Share links are the team server's: a desktop has no public address to hand out.
+    #[cfg(feature = "server")]
+    let r = r.merge(shares::routes());
+    let r = r.split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);
     (routes, doc)
@@ -280,6 +287,9 @@ fn build(
                 async move { Json(doc.as_ref().clone()) }
             }),
         );
+    // The public page of share links: HTML, no sign-in (outside the OpenAPI document).
+    #[cfg(feature = "server")]
+    let routes = routes.merge(watch::routes());
     let mut router = with_fallback(routes)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_json_bytes))

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use storyloom::config::AuthMode;
 
 /// Short on purpose: three scenes, a handful of shots, Chinese dialogue.
-const SCRIPT: &str = "第1集\n\
+pub(crate) const SCRIPT: &str = "第1集\n\
 场景1：公园 日 外\n\
 △ 林晓坐在长椅上看书。\n\
 林晓：今天的风真舒服。\n\
@@ -34,7 +34,7 @@ async fn run_state(s: &TestServer, id: &str) -> Value {
 }
 
 /// Runs the animatic template on the project's current version, approving every frame.
-async fn finished_run(s: &TestServer, pid: &str) -> Value {
+pub(crate) async fn finished_run(s: &TestServer, pid: &str) -> Value {
     let (status, run) = s
         .post(
             "/api/v1/workflow-runs",
@@ -73,7 +73,7 @@ async fn finished_run(s: &TestServer, pid: &str) -> Value {
     panic!("run {id} never finished");
 }
 
-async fn start_export(s: &TestServer, body: Value) -> Value {
+pub(crate) async fn start_export(s: &TestServer, body: Value) -> Value {
     let (status, e) = s.post("/api/v1/export", body).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{e}");
     assert!(
@@ -83,7 +83,7 @@ async fn start_export(s: &TestServer, body: Value) -> Value {
     e
 }
 
-async fn wait_export(s: &TestServer, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_export(s: &TestServer, id: &str, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..3000 {
         let (status, e) = s.get(&format!("/api/v1/export/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{e}");

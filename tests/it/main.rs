@@ -18,6 +18,8 @@ mod api_projects;
 mod api_prompts;
 mod api_runs;
 mod api_script_docx;
+#[cfg(feature = "server")]
+mod api_shares;
 mod api_storyboard;
 mod api_workflows;
 mod api_workspaces;

@@ -3,7 +3,10 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { makeQueryClient } from './api/queryClient';
 import { App } from './components/App';
+import { tolerateStylesheetPreloadErrors } from './lib/preloadErrors';
 import './styles.css';
+
+tolerateStylesheetPreloadErrors(window);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

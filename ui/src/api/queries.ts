@@ -21,6 +21,7 @@ import { listVersions } from './versions';
 import { listInvitations, listMembers, previewInvitation } from './workspaces';
 import { getLeaderboard, getMyUsage, getRouterRequest, listRouterModels, listRouterRequests, type Period } from './router';
 import type { OrderListQuery } from './payments';
+import type { ShareListQuery } from './shares';
 import type { ActivitiesQuery, AdminOrdersQuery, CouponsQuery, PageQuery, StatsQuery } from './operations';
 import type { CouponClaimStatus, ExportRequest, HoldStatus, OrderKind, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
 import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
@@ -63,6 +64,13 @@ export const keys = {
     all: ['exports'] as const,
     history: (q: ExportHistoryQuery) => ['exports', 'history', q] as const,
     estimate: (key: string) => ['exports', 'estimate', key] as const,
+  },
+  /** Share links of the team server (docs/API-SHARES.md; hooks in api/shares.ts). */
+  shares: {
+    all: ['shares'] as const,
+    lists: ['shares', 'list'] as const,
+    list: (q: ShareListQuery) => ['shares', 'list', q] as const,
+    one: (id: string) => ['shares', 'one', id] as const,
   },
   credits: {
     all: ['credits'] as const,

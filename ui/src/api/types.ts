@@ -315,6 +315,18 @@ export type Export = Omit<
 /** One `event: progress` payload of `GET /export/{id}/events` (and the Tauri event `export-progress`). */
 export type ExportEvent = Schemas['ExportEvent'];
 
+/* ---------- share links (docs/API-SHARES.md; team server only) ---------- */
+
+/** Where a link stands, computed by the server from its row and the clock. */
+export type ShareStatus = Schemas['ShareStatus'];
+export const SHARE_STATUSES = ['active', 'expired', 'revoked'] as const satisfies readonly ShareStatus[];
+
+/** A share link as its owner sees it (`POST /share`, `GET /share`, `GET /share/{id}`, `DELETE /share/{id}`). */
+export type Share = Schemas['Share'];
+
+/** `POST /share`; absent fields take the server's defaults. */
+export type NewShare = Schemas['NewShare'];
+
 /* ---------- providers and models (docs/API-PROVIDERS.md) ---------- */
 
 export const MODEL_KINDS = ['llm', 'image', 'video', 'tts', 'asr', 'embedding'] as const;

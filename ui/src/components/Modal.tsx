@@ -20,6 +20,16 @@ const FOCUSABLE =
 const FIRST_FIELD =
   'input:not([disabled]):not([type="hidden"]):not([type="radio"]):not([type="checkbox"]), textarea:not([disabled]), select:not([disabled])';
 
+/**
+ * Whether `panel` is the dialog keys go to: the last one open in the document. A dialog opened
+ * from another one (the share dialog over the export dialog) comes after it, so Escape closes only
+ * the one on top and Tab stays in it.
+ */
+export function isTopDialog(panel: Element | null, root: Pick<ParentNode, 'querySelectorAll'>): boolean {
+  const open = root.querySelectorAll('[role="dialog"][aria-modal="true"]');
+  return panel !== null && open.length > 0 && open[open.length - 1] === panel;
+}
+
 /** An accessible modal dialog: focus moves in and is trapped, Escape closes, focus returns. */
 export function Modal({ title, onClose, children, busy, size = 'md', testId, initialFocus }: ModalProps) {
   const t = useT();
@@ -41,6 +51,7 @@ export function Modal({ title, onClose, children, busy, size = 'md', testId, ini
     target?.focus();
 
     function onKeyDown(e: KeyboardEvent) {
+      if (!isTopDialog(panelRef.current, document)) return;
       if (e.key === 'Escape') {
         e.preventDefault();
         e.stopPropagation();

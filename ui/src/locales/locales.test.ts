@@ -55,6 +55,9 @@ export const CONVERTED = [
   'components/editor/ShotCard.tsx',
   'components/editor/CharactersTab.tsx',
   'components/editor/ExportDialog.tsx',
+  'components/editor/ShareDialog.tsx',
+  'components/editor/ShareForm.tsx',
+  'components/editor/SharedLinks.tsx',
   'components/editor/ScriptTab.tsx',
   'components/editor/EditorPage.tsx',
 ];

@@ -202,6 +202,18 @@ pub fn encode_jpeg(img: &image::RgbImage, quality: u8) -> Result<Vec<u8>, image:
     Ok(jpeg)
 }
 
+/// An image file as a JPEG no larger than `max_side` on its longest side (never enlarged): the
+/// pictures of a public share page, small enough for a phone on a slow network.
+pub fn jpeg_preview(path: &Path, max_side: u32) -> Result<Vec<u8>, MediaError> {
+    let (image, _) = decode_limited(path)?;
+    let small = if image.width().max(image.height()) > max_side {
+        image.thumbnail(max_side, max_side)
+    } else {
+        image
+    };
+    encode_jpeg(&small.to_rgb8(), 82).map_err(|e| MediaError::Corrupt(e.to_string()))
+}
+
 fn thumbnail_png(image: &DynamicImage) -> Result<Vec<u8>, MediaError> {
     let small = if image.width().max(image.height()) > THUMBNAIL_MAX_SIDE {
         image.thumbnail(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE)
@@ -303,6 +315,28 @@ mod tests {
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, format).unwrap();
         out.into_inner()
+    }
+
+    #[test]
+    fn a_jpeg_preview_is_shrunk_to_its_longest_side_and_never_enlarged() {
+        let wide = DynamicImage::ImageRgb8(RgbImage::from_pixel(1200, 600, Rgb([200, 40, 40])));
+        let f = write_tmp(&encode(&wide, ImageFormat::Png));
+        let jpeg = jpeg_preview(f.path(), 480).unwrap();
+        let back = image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg).unwrap();
+        assert_eq!((back.width(), back.height()), (480, 240));
+        let px = back.to_rgb8().get_pixel(10, 10).0;
+        assert!(px[0] > 180 && px[1] < 70, "colour kept: {px:?}");
+
+        let small = DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 32, Rgb([0, 0, 0])));
+        let f = write_tmp(&encode(&small, ImageFormat::Png));
+        let back = image::load_from_memory(&jpeg_preview(f.path(), 480).unwrap()).unwrap();
+        assert_eq!((back.width(), back.height()), (64, 32));
+
+        let f = write_tmp(b"not an image at all");
+        assert!(matches!(
+            jpeg_preview(f.path(), 480),
+            Err(MediaError::NotAnImage)
+        ));
     }
 
     fn crc32(bytes: &[u8]) -> u32 {

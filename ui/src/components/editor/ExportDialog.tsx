@@ -24,6 +24,8 @@ import { useToasts } from '../Toasts';
 import { saveBlob, useVideoUrl } from './useBlobUrl';
 import { ChoiceGroup, EstimatePanel, FieldError, statusClass } from './ExportFields';
 import { ExportPlayer, useObjectUrl } from './ExportPlayer';
+import { ShareExportButton } from './ShareDialog';
+import { SharedLinks } from './SharedLinks';
 import { useBoardShots, useExportEstimate, useExportHistoryPage, useExportPreview, useFollowedExport, useMusic } from './useExportData';
 
 
@@ -582,6 +584,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                         {t('exportDialog.downloadSrt')}
                       </button>
                     )}
+                    <ShareExportButton exportItem={current} />
                   </div>
                 </div>
               </div>
@@ -688,6 +691,7 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
                                   <FileTextIcon />
                                 </button>
                               )}
+                              <ShareExportButton exportItem={r} compact />
                             </>
                           ) : !isExportFinished(r.status) && current?.id !== r.id ? (
                             <button type="button" className="button secondary button-sm" onClick={() => show(r)}>
@@ -712,6 +716,8 @@ export function ExportDialog({ project, versionId, versionNumber, onClose, onGoT
             </>
           )}
         </section>
+
+        <SharedLinks projectId={project.id} />
       </div>
       <footer className="modal-footer export-footer">
         <button

@@ -1,0 +1,22 @@
+-- Share links (docs/API-SHARES.md): a public, read-only page for one export of a project (and,
+-- when asked, its storyboard), reachable by an unguessable id until it expires or is revoked.
+-- Rows are never deleted: a revoked or expired link keeps answering 410, and its view count stays
+-- for its owner.
+CREATE TABLE shares (
+    id                 TEXT PRIMARY KEY,
+    workspace_id       TEXT NOT NULL,
+    project_id         TEXT NOT NULL,
+    -- The version whose storyboard is shown (the export's, else the project's current one).
+    version_id         TEXT,
+    export_id          TEXT,
+    created_by         TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    expires_at         TEXT,
+    -- Argon2id, like sign-in passwords; NULL: no password.
+    password_hash      TEXT,
+    include_storyboard INTEGER NOT NULL DEFAULT 0 CHECK (include_storyboard IN (0, 1)),
+    revoked_at         TEXT,
+    view_count         INTEGER NOT NULL DEFAULT 0 CHECK (view_count >= 0),
+    last_viewed_at     TEXT
+);
+CREATE INDEX shares_workspace ON shares (workspace_id, created_at);

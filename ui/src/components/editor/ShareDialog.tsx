@@ -1,0 +1,120 @@
+import { useRef, useState, type RefObject } from 'react';
+import type { Export, Share } from '../../api/types';
+import { useT } from '../../i18n';
+import { absoluteShareUrl, canShareExport, pageOrigin, type ShareForm, type ShareFormField } from '../../lib/shares';
+import type { FieldErrors } from '../../lib/validation';
+import { getTransport } from '../../transport';
+import { LinkIcon } from '../Icons';
+import { Modal } from '../Modal';
+import { ShareCreatedView, ShareFormView } from './ShareForm';
+import { useShareForm, type CopyState } from './useShareForm';
+
+/** The form's fields in the order they are shown (the first one in error gets the focus). */
+const FIELD_ORDER: readonly ShareFormField[] = ['include_storyboard', 'expiry_days', 'password'];
+
+export interface ShareDialogViewProps {
+  exportItem: Export;
+  form: ShareForm;
+  errors: FieldErrors;
+  formError: string | null;
+  busy: boolean;
+  /** The link once made, and its absolute URL. */
+  created: { share: Share; url: string } | null;
+  copy: CopyState;
+  onChange: (patch: Partial<ShareForm>) => void;
+  onSubmit: () => void;
+  onCopy: () => void;
+  onClose: () => void;
+  urlRef?: RefObject<HTMLInputElement | null>;
+}
+
+/** Share a completed export: the form, then the link. Escape closes (not while the link is being made). */
+export function ShareDialogView(p: ShareDialogViewProps) {
+  const t = useT();
+  return (
+    <Modal title={t('shares.title')} onClose={p.onClose} busy={p.busy} size="md" testId="share-dialog">
+      {p.created ? (
+        <ShareCreatedView share={p.created.share} url={p.created.url} copy={p.copy} onCopy={p.onCopy} onClose={p.onClose} urlRef={p.urlRef} />
+      ) : (
+        <ShareFormView
+          exportItem={p.exportItem}
+          form={p.form}
+          errors={p.errors}
+          formError={p.formError}
+          busy={p.busy}
+          onChange={p.onChange}
+          onSubmit={p.onSubmit}
+          onCancel={p.onClose}
+        />
+      )}
+    </Modal>
+  );
+}
+
+export function ShareDialog({ exportItem, onClose }: { exportItem: Export; onClose: () => void }) {
+  const s = useShareForm(exportItem);
+  const urlRef = useRef<HTMLInputElement>(null);
+  const created = s.created ? { share: s.created, url: absoluteShareUrl(s.created.url, pageOrigin()) } : null;
+  return (
+    <ShareDialogView
+      exportItem={exportItem}
+      form={s.form}
+      errors={s.errors}
+      formError={s.formError}
+      busy={s.busy}
+      created={created}
+      copy={s.copy}
+      onChange={s.change}
+      onSubmit={() =>
+        void s.submit().then((out) => {
+          if (!out || out.kind === 'created') return;
+          const field = FIELD_ORDER.find((f) => out.errors[f]);
+          if (field) document.querySelector<HTMLElement>(`[data-testid="share-dialog"] [data-share-field="${field}"]`)?.focus();
+        })
+      }
+      onCopy={() => {
+        if (!created) return;
+        void s.copyLink(created.url).then((ok) => {
+          // Not copied: the link is selected, to copy by hand.
+          if (!ok) urlRef.current?.select();
+        });
+      }}
+      onClose={onClose}
+      urlRef={urlRef}
+    />
+  );
+}
+
+/**
+ * "Share" on an export: only a completed one, and only in a browser on the team server (the
+ * desktop shell has no public address, so it shows nothing). `compact`: the history row's icon
+ * button; else the current export's labelled button.
+ */
+export function ShareExportButton({ exportItem, compact }: { exportItem: Export; compact?: boolean }) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
+  if (!canShareExport(exportItem, getTransport().kind)) return null;
+  return (
+    <>
+      {compact ? (
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={t('shares.shareAria', { resolution: exportItem.resolution, format: exportItem.format })}
+          title={t('shares.share')}
+          data-testid="export-history-share"
+          data-export-id={exportItem.id}
+          onClick={() => setOpen(true)}
+        >
+          <LinkIcon />
+        </button>
+      ) : (
+        <button type="button" className="button secondary button-sm" data-testid="export-share" data-export-id={exportItem.id} onClick={() => setOpen(true)}>
+          <LinkIcon />
+          {t('shares.shareLink')}
+        </button>
+      )}
+      {open && <ShareDialog exportItem={exportItem} onClose={() => setOpen(false)} />}
+    </>
+  );
+}

@@ -1,0 +1,73 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useRef, useState } from 'react';
+import { createShare, refreshShares } from '../../api/shares';
+import type { Export, Share } from '../../api/types';
+import { DEFAULT_SHARE_FORM, copyShareLink, newShareBody, shareSubmitErrors, validateShareForm, type ShareForm } from '../../lib/shares';
+import { hasErrors, type FieldErrors } from '../../lib/validation';
+
+export type CopyState = 'idle' | 'copied' | 'failed';
+
+export type ShareOutcome =
+  | { kind: 'invalid'; errors: FieldErrors }
+  | { kind: 'refused'; errors: FieldErrors; formError: string | null }
+  | { kind: 'created'; share: Share };
+
+/**
+ * Checks the form, then makes the link. A form the server would refuse (a short password) is not
+ * sent; a refusal comes back as errors for the fields it names, or one for the whole form.
+ */
+export async function submitShare(form: ShareForm, exportItem: Pick<Export, 'id' | 'project_id'>, now: Date): Promise<ShareOutcome> {
+  const errors = validateShareForm(form);
+  if (hasErrors(errors)) return { kind: 'invalid', errors };
+  try {
+    return { kind: 'created', share: await createShare(newShareBody(form, exportItem, now)) };
+  } catch (e) {
+    return { kind: 'refused', ...shareSubmitErrors(e) };
+  }
+}
+
+/** The share dialog's state: the form, its errors, the request in flight, the link once made, the copy. */
+export function useShareForm(exportItem: Export) {
+  const queryClient = useQueryClient();
+  const [form, setForm] = useState<ShareForm>(DEFAULT_SHARE_FORM);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<Share | null>(null);
+  const [copy, setCopy] = useState<CopyState>('idle');
+  // Enter and a click in the same moment send one request (state updates only on the next render).
+  const inFlight = useRef(false);
+
+  const change = useCallback((patch: Partial<ShareForm>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    setErrors((x) => ({ ...x, ...Object.fromEntries(Object.keys(patch).map((k) => [k, undefined])) }));
+    setFormError(null);
+  }, []);
+
+  /** Resolves with the outcome (the dialog focuses the first field in error). */
+  async function submit(): Promise<ShareOutcome | null> {
+    if (inFlight.current || created) return null;
+    inFlight.current = true;
+    setBusy(true);
+    setFormError(null);
+    const out = await submitShare(form, exportItem, new Date());
+    inFlight.current = false;
+    setBusy(false);
+    if (out.kind === 'created') {
+      setCreated(out.share);
+      void refreshShares(queryClient);
+    } else {
+      setErrors(out.errors);
+      if (out.kind === 'refused') setFormError(out.formError);
+    }
+    return out;
+  }
+
+  async function copyLink(url: string): Promise<boolean> {
+    const ok = await copyShareLink(url);
+    setCopy(ok ? 'copied' : 'failed');
+    return ok;
+  }
+
+  return { form, change, errors, formError, busy, created, copy, submit, copyLink };
+}
