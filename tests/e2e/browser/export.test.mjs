@@ -1,7 +1,7 @@
 // Browser end-to-end test of the export (issue 5) against the real `storyloom serve` and ffmpeg:
 // open the Chinese sample, see that exporting before any run explains what to do, run the animatic
 // template, approve every keyframe, continue, then export from the finished run: the estimate,
-// an MP4 720p export started with Enter, its progress to completion, the <video> playing the file
+// an MP4 480p export started with Enter, its progress to completion, the <video> playing the file
 // (its duration within 0.2 s of the estimate), the .srt and storyboard-sheet downloads, the history,
 // and Escape closing the dialog. Issue 14: the instant preview (before any run and after it), the
 // player large enough to judge with the shot list beside it (a click seeks to the shot), the
@@ -91,7 +91,7 @@ async function download(page, trigger) {
   return { name: dl.suggestedFilename(), bytes: readFileSync(file) };
 }
 
-test('export: estimate, MP4 720p export with progress, playable <video>, downloads, history', { timeout: TEST_TIMEOUT_MS }, (t) =>
+test('export: estimate, MP4 480p export with progress, playable <video>, downloads, history', { timeout: TEST_TIMEOUT_MS }, (t) =>
   scenario(t, async ({ page, server }) => {
     await page.goto(`${server.url}/`);
 
@@ -184,16 +184,17 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     // Something that must not be there: read once, after the estimate it would have come with.
     assert.equal(await page.getByTestId('export-form-error').count(), 0, 'no error once a run has completed');
 
-    // 720p MP4: the estimate refreshes for the new settings.
-    await page.getByTestId('export-resolution-720p').click();
+    // 480p MP4 (the smallest: the encode is what this test waits on longest): the estimate
+    // refreshes for the new settings.
+    await page.getByTestId('export-resolution-480p').click();
     await page.getByTestId('export-format-mp4').click();
     await expectPoll(
       () => page.getByTestId('export-resolution-note').innerText(),
-      project.aspect_ratio === '16:9' ? /1280 × 720/ : project.aspect_ratio === '1:1' ? /720 × 720/ : /720 × 1280/,
+      project.aspect_ratio === '16:9' ? /854 × 480/ : project.aspect_ratio === '1:1' ? /480 × 480/ : /480 × 854/,
       'the resolution note gives the frame size',
     );
     await waitUntil(
-      async () => (await estimate.getAttribute('data-state')) === 'ready' && (await estimate.getAttribute('data-resolution')) === '720p',
+      async () => (await estimate.getAttribute('data-state')) === 'ready' && (await estimate.getAttribute('data-resolution')) === '480p',
       'the estimate follows the settings',
       20_000,
     );
@@ -209,7 +210,7 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
       await api(server, 'POST', '/api/v1/export/estimate', {
         project_id: projectId,
         version_id: versionId,
-        resolution: '720p',
+        resolution: '480p',
         aspect_ratio: project.aspect_ratio,
         fps: 30,
         format: 'mp4',
@@ -223,7 +224,7 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     assert.equal(serverEstimate.run_id, runId, 'the estimate is for the run that just completed');
 
     // ---- Enter in the form starts the export ----
-    await page.locator('[data-testid="export-resolution-720p"] input').focus();
+    await page.locator('[data-testid="export-resolution-480p"] input').focus();
     await page.keyboard.press('Enter');
     const current = page.getByTestId('export-current');
     await current.waitFor({ timeout: 15_000 });
@@ -275,8 +276,8 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     assert.equal(media.error, null);
     assert.match(media.src, /^blob:/, 'the video is played from a Blob fetched through the transport');
     assert.ok(Math.abs(media.duration - videoLength) <= 0.2, `video duration ${media.duration} within 0.2 s of the estimate ${videoLength}`);
-    const [w, h] = project.aspect_ratio === '16:9' ? [1280, 720] : project.aspect_ratio === '1:1' ? [720, 720] : [720, 1280];
-    assert.deepEqual([media.width, media.height], [w, h], 'the picture is 720p in the project’s aspect ratio');
+    const [w, h] = project.aspect_ratio === '16:9' ? [854, 480] : project.aspect_ratio === '1:1' ? [480, 480] : [480, 854];
+    assert.deepEqual([media.width, media.height], [w, h], 'the picture is 480p in the project’s aspect ratio');
     // It plays: time moves.
     await video.evaluate((v) => {
       v.muted = true;
@@ -346,7 +347,7 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     // ---- the server agrees ----
     const done = (await api(server, 'GET', `/api/v1/export/${exportId}`)).body;
     assert.equal(done.status, 'completed');
-    assert.equal(done.resolution, '720p');
+    assert.equal(done.resolution, '480p');
     assert.equal(done.format, 'mp4');
     assert.ok(done.file_size > 0);
     assert.ok(Math.abs(done.duration - videoLength) <= 0.2, `ffprobe duration ${done.duration} vs ${videoLength}`);
@@ -354,7 +355,7 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     // ---- downloads: the video link, the .srt, the storyboard sheet ----
     const videoLink = page.getByTestId('export-download-video');
     await expectPoll(async () => (await videoLink.getAttribute('href')) ?? '', /^blob:/, 'the video link is a Blob');
-    await expectPoll(async () => (await videoLink.getAttribute('download')) ?? '', /-720p-\d+x\d+\.mp4$/, 'the video link’s file name');
+    await expectPoll(async () => (await videoLink.getAttribute('download')) ?? '', /-480p-\d+x\d+\.mp4$/, 'the video link’s file name');
     if (done.subtitles_url) {
       const srt = await download(page, page.getByTestId('export-download-srt'));
       assert.match(srt.name, /\.srt$/);
@@ -371,7 +372,7 @@ test('export: estimate, MP4 720p export with progress, playable <video>, downloa
     );
     const firstRow = page.getByTestId('export-history-row').first();
     await expectPoll(() => firstRow.getAttribute('data-export-id'), exportId, 'newest first');
-    await expectPoll(() => firstRow.innerText(), /720p/, 'the row gives the resolution');
+    await expectPoll(() => firstRow.innerText(), /480p/, 'the row gives the resolution');
     await expectPoll(() => firstRow.innerText(), /MP4/, 'the row gives the format');
     await expectPoll(() => firstRow.innerText(), /\d+(\.\d)? (B|KB|MB)/, 'the row gives the size');
     const history = (await api(server, 'GET', `/api/v1/export/history?project_id=${projectId}`)).body;
