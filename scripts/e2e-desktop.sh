@@ -111,6 +111,13 @@ export STORYLOOM_DATA_DIR="$WORK/data"
 export XDG_DATA_HOME="$WORK/xdg/data" XDG_CACHE_HOME="$WORK/xdg/cache" XDG_CONFIG_HOME="$WORK/xdg/config"
 mkdir -p "$STORYLOOM_DATA_DIR" "$ARTIFACTS" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME"
 export RUST_LOG="${RUST_LOG:-info}"
+# Desktop updates (docs/API-UPDATES.md): the app asks a local update server the tests run on this
+# port (test_desktop.py's UpdateServer), with a key to verify updates by (a debug build reads it at
+# run time; its private half does not exist, so nothing could be installed from it).
+UPDATE_PORT="$(free_port)"
+export STORYLOOM_TEST_UPDATE_PORT="$UPDATE_PORT"
+export STORYLOOM_UPDATE_URL="http://127.0.0.1:$UPDATE_PORT"
+export STORYLOOM_UPDATE_PUBKEY="dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6IDMxNEQ0RjRGNEM1MjU0NTMKUldSVFZGSk1UMDlOTVJGYkRFWDd4d1Q2KzZ3SjhtL004ajd2cTdzaUtGYjNZT2tzVVJtSk4yaTgK"
 
 setsid tauri-driver --port "$DRIVER_PORT" --native-port "$NATIVE_PORT" \
   >"$ARTIFACTS/tauri-driver.log" 2>&1 </dev/null &

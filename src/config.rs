@@ -75,6 +75,10 @@ pub struct Config {
     /// The payment gateways' settings (`STORYLOOM_ALIPAY_*`, `STORYLOOM_WECHAT_*`,
     /// `STORYLOOM_STRIPE_*`; docs/API-PAYMENTS.md).
     pub payments: crate::payments::settings::PaymentSettings,
+    /// The team's desktop update public key (`STORYLOOM_UPDATE_PUBKEY`: the base64 text `tauri
+    /// signer generate` writes, as in the desktop's `plugins.updater.pubkey`). When set, uploaded
+    /// builds must be signed with its private key (docs/API-UPDATES.md).
+    pub update_public_key: Option<String>,
 }
 
 /// Where the registry keeps providers' API keys (docs/API-PROVIDERS.md).
@@ -239,6 +243,7 @@ impl Config {
                 key_hex: Env::var("STORYLOOM_PROVIDER_KEY"),
             },
             payments: crate::payments::settings::PaymentSettings::from_env(),
+            update_public_key: Env::var("STORYLOOM_UPDATE_PUBKEY"),
         }
     }
 

@@ -31,6 +31,7 @@ pub mod shares;
 pub mod states;
 pub mod storyboard;
 pub mod telemetry;
+pub mod updates;
 pub mod validate;
 pub mod versions;
 pub mod workflow;

@@ -53,6 +53,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod bridge;
+mod updates;
 
 use std::path::PathBuf;
 
@@ -81,6 +82,24 @@ fn run() -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         // The system browser, for a team server's payment page (the UI's `openUrl`).
         .plugin(tauri_plugin_opener::init())
+        // Updates from the linked team server (src/updates.rs; docs/API-UPDATES.md).
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::Pending::default())
+        .invoke_handler(tauri::generate_handler![
+            updates::check_for_updates,
+            updates::install_update
+        ])
+        .menu(app_menu)
+        .on_menu_event(|app, event| {
+            if event.id() == CHECK_FOR_UPDATES {
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Some(core) = app.try_state::<Core>() {
+                        updates::check_and_announce(&app, &core.0, true).await;
+                    }
+                });
+            }
+        })
         .register_asynchronous_uri_scheme_protocol(bridge::SCHEME, bridge::serve)
         .build(tauri::generate_context!("../tauri.conf.json"))
         .context("cannot create the application window system")?;
@@ -114,10 +133,27 @@ fn run() -> anyhow::Result<()> {
     });
     // Managed before the event loop starts, i.e. before the window (created from the config when the
     // loop becomes ready) can load a page and send a request.
+    app.manage(Core(state.clone()));
     app.manage(bridge::Api::new(storyloom::api::router(state)));
 
     app.run(|_app, _event| {});
     Ok(())
+}
+
+/// The core, for the shell's own commands (update checks ask the linked server's address).
+pub struct Core(pub storyloom::AppState);
+
+/// The Help menu's item that checks for updates.
+const CHECK_FOR_UPDATES: &str = "check-for-updates";
+
+/// The window's menu: Help → Check for Updates… (the UI also checks once at start).
+fn app_menu<R: tauri::Runtime>(
+    handle: &tauri::AppHandle<R>,
+) -> tauri::Result<tauri::menu::Menu<R>> {
+    use tauri::menu::{MenuBuilder, MenuItemBuilder, SubmenuBuilder};
+    let check = MenuItemBuilder::with_id(CHECK_FOR_UPDATES, "Check for Updates…").build(handle)?;
+    let help = SubmenuBuilder::new(handle, "Help").item(&check).build()?;
+    MenuBuilder::new(handle).item(&help).build()
 }
 
 /// The Tauri event carrying workflow progress (`RunEvent` payloads).

@@ -24,6 +24,8 @@ pub mod runs;
 pub mod shares;
 pub mod storyboards;
 pub mod topics;
+#[cfg(feature = "server")]
+pub mod updates;
 pub mod upload;
 pub mod versions;
 pub mod voices;
@@ -64,7 +66,7 @@ use error::{ApiError, ErrorCode};
         crate::workflow::runs::RunEvent, crate::export::ExportEvent)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "providers"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "updates"), (name = "providers"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -134,6 +136,7 @@ impl Modify for CommonErrors {
                 "/api/v1/users/me",
                 "/api/v1/workspaces",
                 "/api/v1/invitations",
+                "/api/v1/updates",
                 "/health",
                 "/api/v1/health",
             ]
@@ -225,9 +228,9 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(remote::routes())
         .merge(registry::routes())
         .merge(voices::routes());
-    // Share links are the team server's: a desktop has no public address to hand out.
+    // Share links and desktop updates are the team server's: a desktop has no public address.
     #[cfg(feature = "server")]
-    let r = r.merge(shares::routes());
+    let r = r.merge(shares::routes()).merge(updates::routes());
     let r = r.split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);

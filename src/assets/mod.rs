@@ -363,11 +363,13 @@ pub async fn discard_unreferenced(state: &AppState, shas: Vec<String>) {
 }
 
 fn blob_referenced(c: &crate::db::sql::Connection, sha: &str) -> crate::db::sql::Result<bool> {
-    c.query_row(
+    let by_asset: bool = c.query_row(
         "SELECT EXISTS (SELECT 1 FROM assets WHERE sha256 = ?1 OR thumbnail_sha256 = ?1)",
         [sha],
         |r| r.get(0),
-    )
+    )?;
+    // The same bytes may also be a desktop build the server hosts.
+    Ok(by_asset || crate::updates::references_blob(c, sha)?)
 }
 
 /// 404 naming `project_id` unless the project is the owner's and live.

@@ -21,6 +21,8 @@ mod api_script_docx;
 #[cfg(feature = "server")]
 mod api_shares;
 mod api_storyboard;
+#[cfg(feature = "server")]
+mod api_updates;
 mod api_workflows;
 mod api_workspaces;
 mod authz_matrix;

@@ -282,8 +282,64 @@ def data_dir() -> Path:
     return path
 
 
+# The build a local update server offers (far ahead of any real version).
+UPDATE_VERSION = "99.0.0"
+
+
+class UpdateServer:
+    """A local stand-in for the team server's updater route (docs/API-UPDATES.md), answering in its
+    wire format: the manifest tauri-plugin-updater reads, for every platform, and the paths asked."""
+
+    def __init__(self, port: int):
+        import http.server
+        import threading
+
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                outer.paths.append(self.path)
+                if not self.path.startswith("/api/v1/updates/"):
+                    self.send_error(404)
+                    return
+                body = json.dumps({
+                    "version": UPDATE_VERSION,
+                    "notes": "Faster exports",
+                    "pub_date": "2026-12-07T06:40:00.000Z",
+                    "url": f"http://127.0.0.1:{port}/api/v1/updates/artifacts/e2e",
+                    # Not checked until an install, which this test does not do.
+                    "signature": "dW50cnVzdGVkIGNvbW1lbnQ6IHNpZ25hdHVyZQo=",
+                }).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @pytest.fixture(scope="module")
-def app(data_dir) -> DesktopApp:
+def update_server():
+    """Up before the app starts: the app checks for updates once its first screen is shown. The
+    runner points the app at it (`STORYLOOM_UPDATE_URL`) and gives it a key to verify with."""
+    server = UpdateServer(int(_env("STORYLOOM_TEST_UPDATE_PORT")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def app(data_dir, update_server) -> DesktopApp:
     binary = _env("STORYLOOM_DESKTOP_BIN")
     assert os.path.isabs(binary) and os.access(binary, os.X_OK), f"not an executable absolute path: {binary}"
     assert not pids_of_executable(binary), "an instance of the app is already running; stop it first"
@@ -332,6 +388,40 @@ def test_window_opens_on_projects_page(app, data_dir):
         lambda r: (r["width"], r["height"]) == (1280, 800),
         "the window is 1280×800",
     )
+
+
+def test_the_app_sees_an_update_from_its_server_and_waits_to_be_asked(app, update_server):
+    """Issue 20: at start the app asks its update server for its platform and version; a newer
+    build is offered in a banner and nothing is installed until the person says so (installing is
+    not done here: it would replace the binary under test)."""
+    driver = app.driver
+    version = wait_for_value(
+        driver,
+        lambda d: d.execute_script(
+            "const b = document.querySelector('[data-testid=\"update-banner\"]'); return b && b.dataset.version;"
+        ),
+        lambda v: v == UPDATE_VERSION,
+        "the update banner names the offered version",
+        timeout=PAGE_TIMEOUT,
+    )
+    asked = [p for p in update_server.paths if p.startswith("/api/v1/updates/")]
+    assert asked, f"the app never asked: {update_server.paths}"
+    target, arch, current = asked[0].split("/")[4:7]
+    assert (target, arch) == ("linux", "x86_64"), asked
+    banner = driver.execute_script(
+        "return document.querySelector('[data-testid=\"update-banner\"]').innerText"
+    )
+    assert f"Storyloom {version} is available." in banner and f"You have {current}." in banner, banner
+    assert "Faster exports" in banner, banner
+    screenshot(driver, "update-banner")
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="update-later"]').click()
+    wait_for_value(
+        driver,
+        lambda d: d.execute_script("return document.querySelectorAll('[data-testid=\"update-banner\"]').length"),
+        lambda n: n == 0,
+        "Later puts the offer away",
+    )
+    assert pids_of_executable(app.binary) == [app.pid()], "still the same app: nothing was installed"
 
 
 def test_bridge_passes_requests_and_responses_through(app):

@@ -8,6 +8,7 @@ import { getTransport, joinUrl } from '../transport';
 import { SignInPage, SignUpPage } from './account/AuthPages';
 import { AuthContext, type AuthApi } from './account/AuthContext';
 import { ConnectionBadge } from './connection/ConnectionBadge';
+import { UpdateBanner } from './connection/UpdateBanner';
 import { ProjectsPage } from './ProjectsPage';
 import { Sidebar } from './Sidebar';
 import { InvitePage } from './team/InvitePage';
@@ -143,6 +144,7 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
         <Sidebar route={route} account={auth ? { user: auth.user, onSignOut: auth.signOut } : undefined} workspace={ws} />
         <main className="main" id="main" key={ws?.current.id ?? 'personal'}>
           {desktop && <ConnectionBadge />}
+          {desktop && <UpdateBanner />}
           <Suspense fallback={<div className="page-loading" aria-busy="true" data-testid="page-loading" />}>{page}</Suspense>
         </main>
       </div>
