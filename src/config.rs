@@ -79,6 +79,8 @@ pub struct Config {
     /// signer generate` writes, as in the desktop's `plugins.updater.pubkey`). When set, uploaded
     /// builds must be signed with its private key (docs/API-UPDATES.md).
     pub update_public_key: Option<String>,
+    /// OpenID Connect providers people may sign in with (`STORYLOOM_OAUTH_*`; docs/API-WORKSPACES.md).
+    pub oauth_providers: Vec<crate::accounts::oauth::OAuthProvider>,
 }
 
 /// Where the registry keeps providers' API keys (docs/API-PROVIDERS.md).
@@ -244,6 +246,7 @@ impl Config {
             },
             payments: crate::payments::settings::PaymentSettings::from_env(),
             update_public_key: Env::var("STORYLOOM_UPDATE_PUBKEY"),
+            oauth_providers: crate::accounts::oauth::OAuthProvider::from_env(),
         }
     }
 

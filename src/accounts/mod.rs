@@ -1024,6 +1024,7 @@ pub async fn change_status(
 }
 
 mod by_id;
+pub mod oauth;
 pub use by_id::{delete_user, get_user, update_user, Actor, UserPatch};
 
 #[cfg(test)]

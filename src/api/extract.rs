@@ -159,6 +159,21 @@ fn strip_position(message: &str) -> &str {
     }
 }
 
+/// Where this instance is reached from outside, for absolute links (link previews, the updater's
+/// download, a sign-in provider's redirect): the configured public URL (`STORYLOOM_PUBLIC_URL`),
+/// else the request's `Host` when it looks like a host name. Only ever shown back to whoever sent
+/// that `Host`, or to the provider the person is sent to.
+pub fn public_origin(state: &crate::AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let configured = state.config.payments.public_url.trim_end_matches('/');
+    if !configured.is_empty() {
+        return Some(configured.to_string());
+    }
+    let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+    host.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        .then(|| format!("http://{host}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

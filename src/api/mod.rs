@@ -12,6 +12,8 @@ pub mod files;
 pub mod health;
 pub mod limits;
 pub mod local_guard;
+#[cfg(feature = "server")]
+pub mod oauth;
 pub mod openai;
 pub mod payments;
 pub mod principal;
@@ -228,9 +230,13 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(remote::routes())
         .merge(registry::routes())
         .merge(voices::routes());
-    // Share links and desktop updates are the team server's: a desktop has no public address.
+    // Share links, desktop updates and provider sign-in are the team server's: a desktop has no
+    // public address.
     #[cfg(feature = "server")]
-    let r = r.merge(shares::routes()).merge(updates::routes());
+    let r = r
+        .merge(shares::routes())
+        .merge(updates::routes())
+        .merge(oauth::routes());
     let r = r.split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);

@@ -131,24 +131,6 @@ pub async fn withdraw_release(
     Ok(Json(updates::withdraw(&state, &id).await?))
 }
 
-/// Where this instance is reached, for the artifact's absolute URL: the configured public URL,
-/// else the request's `Host`.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let configured = state.config.payments.public_url.trim_end_matches('/');
-    if !configured.is_empty() {
-        return configured.to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 #[utoipa::path(get, path = "/api/v1/updates/{target}/{arch}/{current_version}", tag = "updates",
     params(("target" = String, Path, description = "`linux`, `windows` or `darwin` (the updater's `{{target}}`)"),
         ("arch" = String, Path, description = "`x86_64`, `aarch64`, `i686` or `armv7` (the updater's `{{arch}}`)"),
@@ -163,7 +145,8 @@ pub async fn check_update(
     Path((target, arch, current)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let base = base_url(&state, &headers);
+    let base = super::extract::public_origin(&state, &headers)
+        .unwrap_or_else(|| "http://localhost".into());
     Ok(
         match updates::check(&state, &target, &arch, &current, &base).await? {
             Some(manifest) => Json(manifest).into_response(),

@@ -58,19 +58,6 @@ fn token_of(query: Option<&str>) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// The absolute origin for link previews: the instance's public URL, else the request's `Host`
-/// when it looks like a host name (it is only ever shown back to whoever sent it).
-fn origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let configured = state.config.payments.public_url.trim_end_matches('/');
-    if !configured.is_empty() {
-        return Some(configured.to_string());
-    }
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    host.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        .then(|| format!("http://{host}"))
-}
-
 fn html(status: StatusCode, body: String, cache: &'static str) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
@@ -377,7 +364,7 @@ async fn page(
         share.id(),
         &page,
         token.as_deref(),
-        origin(&state, &headers).as_deref(),
+        super::extract::public_origin(&state, &headers).as_deref(),
         mime,
     );
     // Revalidated every time: a view is counted and a revoked link stops at once.

@@ -62,10 +62,15 @@ fn classify(method: &Method, path: &str) -> Class {
     ];
     // The payment gateways' callbacks: they are verified by the gateways' signatures, not by a
     // sign-in.
-    // The desktop updater's question and its download: asked before anyone signs in.
+    // The desktop updater's question and its download, and a provider sign-in (its list, its
+    // start and its callback): before anyone signs in.
+    let provider_sign_in = path.starts_with("/api/v1/auth/oauth/")
+        && !path.ends_with("/link")
+        && !path.ends_with("/identities");
     if public.contains(&path)
         || path.starts_with("/api/v1/payments/callback/")
         || path.starts_with("/api/v1/updates/")
+        || provider_sign_in
     {
         return Public;
     }

@@ -12,6 +12,8 @@ mod api_characters;
 mod api_export;
 mod api_ledger;
 mod api_limits;
+#[cfg(feature = "server")]
+mod api_oauth;
 mod api_operations;
 mod api_payments;
 mod api_projects;

@@ -7,6 +7,7 @@
  */
 import { keepPreviousData, queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { getMe, listApiKeys, listUsers, type UsersQuery } from './accounts';
+import { listOAuthIdentities, listOAuthProviders } from './oauth';
 import { getAsset, listAssets, type AssetQuery } from './assets';
 import { listCharacters, listVoices, matchVoice } from './characters';
 import { estimateRun, getDashboard, listHolds, listTransactions, type TransactionQuery } from './credits';
@@ -84,6 +85,9 @@ export const keys = {
     apiKeys: ['account', 'api-keys'] as const,
     users: (q: UsersQuery) => ['account', 'users', q] as const,
     usersAll: ['account', 'users'] as const,
+    /** OAuth: the providers the instance offers, the ones linked to the account (api/oauth.ts). */
+    oauthProviders: ['account', 'oauth', 'providers'] as const,
+    oauthIdentities: ['account', 'oauth', 'identities'] as const,
   },
   workspaces: {
     list: (userId: string) => ['workspaces', userId] as const,
@@ -342,6 +346,12 @@ export const useRunEstimate = (projectId: string, templateId: string) =>
 
 /** The signed-in account, read fresh every time a screen asks (an admin may have changed it). */
 export const useMe = () => useQuery({ queryKey: keys.account.me, queryFn: ({ signal }) => getMe(signal), gcTime: 0 });
+
+export const useOAuthProviders = () =>
+  useQuery({ queryKey: keys.account.oauthProviders, queryFn: ({ signal }) => listOAuthProviders(signal) });
+
+export const useOAuthIdentities = () =>
+  useQuery({ queryKey: keys.account.oauthIdentities, queryFn: ({ signal }) => listOAuthIdentities(signal) });
 
 export const useApiKeys = () => useQuery({ queryKey: keys.account.apiKeys, queryFn: ({ signal }) => listApiKeys(signal) });
 

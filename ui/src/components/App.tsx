@@ -1,8 +1,9 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { AUTH_PATHS, getMe, logout, type SessionResponse, type User } from '../api/accounts';
+import { parseOAuthDone, parseOAuthError, sessionFromOAuth, type OAuthDone, type OAuthFailure } from '../api/oauth';
 import { modeFromProbe, type ServerMode } from '../lib/accountForms';
 import { navigate } from '../lib/navigate';
-import { isAdminOpsRoute, parseRoute, referralFromHash, type Route } from '../lib/route';
+import { hashQuery, isAdminOpsRoute, parseRoute, referralFromHash, routeHash, SIMPLE_ROUTES, type Route } from '../lib/route';
 import { getSession } from '../lib/session';
 import { getTransport, joinUrl } from '../transport';
 import { SignInPage, SignUpPage } from './account/AuthPages';
@@ -72,6 +73,18 @@ async function probeMode(): Promise<ServerMode> {
   }
 }
 
+/** What an OAuth redirect brought, when the page opened at `#/oauth/done?…` (read, not acted on). */
+function oauthDoneOf(hash: string): OAuthDone | null {
+  return parseRoute(hash).name === 'oauth-done' ? parseOAuthDone(hashQuery(hash)) : null;
+}
+
+/** The sign-in page, saying why a provider sign-in failed (the address replaces the done page's). */
+function showOAuthFailure(error: OAuthFailure) {
+  const q = new URLSearchParams({ oauth_error: error.code });
+  if (error.message) q.set('oauth_message', error.message);
+  window.location.replace(`${routeHash({ name: 'sign-in' })}?${q}`);
+}
+
 /** Who may administer the instance (providers, models, defaults): the local owner, or an instance admin. */
 export function canAdminister(auth: AuthApi | null): boolean {
   return auth === null || auth.user.is_admin;
@@ -94,7 +107,7 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       page = <EditorPage key={route.id} projectId={route.id} tab={route.tab} />;
       break;
     case 'account':
-      page = auth ? <AccountPage /> : <ProjectsPage />;
+      page = auth ? <AccountPage oauthError={parseOAuthError(hashQuery(window.location.hash))} /> : <ProjectsPage />;
       break;
     case 'api-keys':
       page = auth ? <ApiKeysPage /> : <ProjectsPage />;
@@ -155,15 +168,53 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
 export function App() {
   const route = useHashRoute();
   const [boot, setBoot] = useState<Boot>({ kind: 'probing' });
+  // An OAuth sign-in (or link) came back with its tokens: read once, as the page opened.
+  const [oauthDone] = useState(() => oauthDoneOf(window.location.hash));
+
+  /**
+   * A register/login answer, or an OAuth sign-in's (`returnTo`: the app's route it started from):
+   * keep the session, show the signed-in app, go where the person was going.
+   */
+  const onSignedIn = useCallback((s: SessionResponse, returnTo?: string) => {
+    getSession().start(s.tokens ?? s);
+    setBoot({ kind: 'accounts', user: s.user, notice: null });
+    // An invitation opened while signed out comes back to itself.
+    const back = takeReturnTo();
+    if (back) {
+      window.location.hash = back;
+      return;
+    }
+    if (returnTo) {
+      // `/#/…` (api/oauth.ts safeReturnTo): only the hash, in place of the done page's entry.
+      window.location.replace(returnTo.slice(1));
+      return;
+    }
+    const r = parseRoute(window.location.hash);
+    if (r.name === 'sign-in' || r.name === 'sign-up') navigate({ name: 'projects' });
+  }, []);
 
   useEffect(() => {
     let cancelled = false;
+    // The tokens leave the address bar (and this history entry) before anything else happens.
+    if (oauthDone) window.history.replaceState(window.history.state, '', `${window.location.pathname}${window.location.search}${SIMPLE_ROUTES['oauth-done']}`);
     void (async () => {
       const mode = await probeMode();
       if (cancelled) return;
       if (mode !== 'accounts') {
         setBoot({ kind: 'open', mode });
         return;
+      }
+      if (oauthDone) {
+        if (oauthDone.ok) {
+          // The tokens are kept only once they prove good: never half signed in.
+          const s = await sessionFromOAuth(oauthDone.tokens).catch(() => null);
+          if (cancelled) return;
+          if (s) {
+            onSignedIn(s, oauthDone.returnTo);
+            return;
+          }
+        }
+        showOAuthFailure(oauthDone.ok ? { code: 'incomplete', message: '' } : oauthDone.error);
       }
       let user: User | null = null;
       if (getSession().accessToken()) {
@@ -173,12 +224,19 @@ export function App() {
           user = null;
         }
       }
-      if (!cancelled) setBoot({ kind: 'accounts', user, notice: null });
+      if (cancelled) return;
+      // A link that came back failed lands on the sign-in page: signed in, say it on the account page.
+      const hash = window.location.hash;
+      const name = parseRoute(hash).name;
+      if (user && (name === 'sign-in' || name === 'sign-up') && parseOAuthError(hashQuery(hash))) {
+        window.location.replace(`${routeHash({ name: 'account' })}?${hashQuery(hash)}`);
+      }
+      setBoot({ kind: 'accounts', user, notice: null });
     })();
     return () => {
       cancelled = true;
     };
-  }, []);
+  }, [oauthDone, onSignedIn]);
 
   // The session ends on its own when the server stops taking it (suspended, revoked, refresh refused).
   useEffect(
@@ -193,19 +251,6 @@ export function App() {
       }),
     [],
   );
-
-  const onSignedIn = useCallback((s: SessionResponse) => {
-    getSession().start(s.tokens ?? s);
-    setBoot({ kind: 'accounts', user: s.user, notice: null });
-    // An invitation opened while signed out comes back to itself.
-    const back = takeReturnTo();
-    if (back) {
-      window.location.hash = back;
-      return;
-    }
-    const r = parseRoute(window.location.hash);
-    if (r.name === 'sign-in' || r.name === 'sign-up') navigate({ name: 'projects' });
-  }, []);
 
   const signedInUser = boot.kind === 'accounts' ? boot.user : null;
   const auth = useMemo<AuthApi | null>(() => {
@@ -230,9 +275,9 @@ export function App() {
       route.name === 'invite' ? (
         <InvitePage key={route.token} token={route.token} signedIn={false} />
       ) : route.name === 'sign-up' ? (
-        <SignUpPage onSignedIn={onSignedIn} referralCode={referralFromHash(window.location.hash)} />
+        <SignUpPage onSignedIn={onSignedIn} referralCode={referralFromHash(window.location.hash)} oauthError={parseOAuthError(hashQuery(window.location.hash))} />
       ) : (
-        <SignInPage onSignedIn={onSignedIn} notice={boot.notice} />
+        <SignInPage onSignedIn={onSignedIn} notice={boot.notice} oauthError={parseOAuthError(hashQuery(window.location.hash))} />
       );
   } else {
     content = (

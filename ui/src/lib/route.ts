@@ -1,6 +1,7 @@
 /**
  * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
  * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
+ * `#/oauth/done?…` (an OAuth sign-in's return, api/oauth.ts),
  * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
  * router: its catalog and playground, one's usage), `#/pay/sandbox/<order id>` (the sandbox
  * gateway's payment page: an order's `payment_url`), `#/admin/coupons|activities|orders|statistics`
@@ -19,6 +20,8 @@ const ROUTE_TABS: readonly string[] = [...EDITOR_TABS, 'review'];
 export const SIMPLE_ROUTES = {
   'sign-in': '#/sign-in',
   'sign-up': '#/sign-up',
+  /** Where an OAuth sign-in (or link) comes back with its tokens (api/oauth.ts); never stays. */
+  'oauth-done': '#/oauth/done',
   account: '#/account',
   'api-keys': '#/account/api-keys',
   'admin-users': '#/admin/users',

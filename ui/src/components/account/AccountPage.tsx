@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMe } from '../../api/queries';
 import { changePassword, login, updateMe, type User } from '../../api/accounts';
+import type { OAuthFailure } from '../../api/oauth';
 import {
   profilePatch,
   serverFieldError,
@@ -19,11 +20,13 @@ import { useToasts } from '../Toasts';
 import { useAuth } from './AuthContext';
 import { DeleteAccountSection } from './DeleteAccountSection';
 import { Field } from './Field';
+import { OAuthMethodsSection } from './OAuth';
 import '../payments/payments.css';
 
 const formOf = (u: User): ProfileForm => ({ username: u.username, email: u.email ?? '', display_name: u.display_name ?? '' });
 
-export function AccountPage() {
+/** `oauthError`: linking a provider came back failed (`#/account?oauth_error=…`). */
+export function AccountPage({ oauthError }: { oauthError?: OAuthFailure | null } = {}) {
   const t = useT();
   const locale = useLocale();
   const auth = useAuth();
@@ -196,6 +199,7 @@ export function AccountPage() {
           </div>
         </form>
       </section>
+      <OAuthMethodsSection redirectError={oauthError} />
       <DeleteAccountSection user={user} />
     </div>
   );

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { login, register, type SessionResponse } from '../../api/accounts';
+import type { OAuthFailure, OAuthProvider } from '../../api/oauth';
 import {
   serverFieldError,
   signInErrorText,
@@ -15,12 +16,19 @@ import { useT } from '../../i18n';
 import { LogoMark } from '../Icons';
 import { LanguageSwitcher } from '../LanguageSwitcher';
 import { Field } from './Field';
+import { OAuthErrorNotice, OAuthSignInOptions } from './OAuth';
 
 interface Props {
   /** A register/login answer: the app keeps its tokens and shows the signed-in UI. */
   onSignedIn: (s: SessionResponse) => void;
   /** Why the previous session ended (e.g. "the account is suspended"). */
   notice?: string | null;
+  /** A provider sign-in that came back failed (`#/sign-in?oauth_error=…`): said above the form. */
+  oauthError?: OAuthFailure | null;
+  /** The OAuth providers to offer; read from the server when absent. */
+  oauthProviders?: readonly OAuthProvider[];
+  /** Where a provider sign-in returns (`/#/…`); the page's own route when absent. */
+  returnTo?: string;
 }
 
 interface SignUpProps extends Props {
@@ -48,7 +56,7 @@ function AuthCard({ title, children }: { title: string; children: React.ReactNod
   );
 }
 
-export function SignInPage({ onSignedIn, notice }: Props) {
+export function SignInPage({ onSignedIn, notice, oauthError, oauthProviders, returnTo }: Props) {
   const t = useT();
   const [form, setForm] = useState<SignInForm>({ login: '', password: '' });
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -97,6 +105,7 @@ export function SignInPage({ onSignedIn, notice }: Props) {
           {t('auth.signedOut', { notice })}
         </p>
       )}
+      <OAuthErrorNotice error={oauthError} />
       <form className="form" onSubmit={submit} noValidate data-testid="sign-in-form">
         <Field
           idPrefix="si"
@@ -126,6 +135,7 @@ export function SignInPage({ onSignedIn, notice }: Props) {
           {busy ? t('auth.signingIn') : t('auth.signIn')}
         </button>
       </form>
+      <OAuthSignInOptions providers={oauthProviders} returnTo={returnTo} />
       <p className="auth-switch">
         {t('auth.noAccount')}{' '}
         <a href="#/sign-up" data-testid="go-sign-up">
@@ -140,7 +150,7 @@ const SIGN_UP_FIELDS = ['username', 'email', 'password', 'confirm_password'] as 
 /** The fields a server refusal may name (an unknown referral code: 422 `referral_code`). */
 export const SIGN_UP_SERVER_FIELDS = [...SIGN_UP_FIELDS, 'referral_code'] as const;
 
-export function SignUpPage({ onSignedIn, referralCode = '' }: SignUpProps) {
+export function SignUpPage({ onSignedIn, referralCode = '', oauthError, oauthProviders, returnTo }: SignUpProps) {
   const t = useT();
   const [form, setForm] = useState<SignUpForm>({ username: '', email: '', password: '', confirm_password: '' });
   const [referral, setReferral] = useState(referralCode);
@@ -180,6 +190,7 @@ export function SignUpPage({ onSignedIn, referralCode = '' }: SignUpProps) {
 
   return (
     <AuthCard title={t('auth.createAccountTitle')}>
+      <OAuthErrorNotice error={oauthError} />
       <form className="form" onSubmit={submit} noValidate data-testid="sign-up-form">
         <Field
           idPrefix="su"
@@ -243,6 +254,7 @@ export function SignUpPage({ onSignedIn, referralCode = '' }: SignUpProps) {
           {busy ? t('auth.creatingAccount') : t('auth.createAccount')}
         </button>
       </form>
+      <OAuthSignInOptions providers={oauthProviders} returnTo={returnTo} />
       <p className="auth-switch">
         {t('auth.haveAccount')}{' '}
         <a href="#/sign-in" data-testid="go-sign-in">

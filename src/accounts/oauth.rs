@@ -1,0 +1,656 @@
+//! Sign-in with an OpenID Connect provider (docs/API-WORKSPACES.md, "Sign-in with a provider"):
+//! the authorization-code flow with PKCE (S256), `state` and `nonce`, for Google and any issuer
+//! the instance admin configures. The ID token is verified against the issuer's published keys
+//! (signature, issuer, audience, expiry, nonce).
+//!
+//! Who the person is: a provider account (`provider`, the issuer's `sub`) belongs to one person.
+//! A first sign-in makes a new account, or, started by a signed-in person (`link`), adds the
+//! provider to theirs. An email address is never used to find an existing account: the new
+//! account gets the provider's address only when the provider says it is verified and no other
+//! account has it.
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::{
+    check_username, insert_user, issue, load_user, session, AccountError, NewUser, Session,
+};
+use crate::{
+    clock::rfc3339,
+    db::sql::{params, Connection, OptionalExtension},
+    AppState,
+};
+
+/// How long a sign-in may take between leaving for the provider and coming back.
+const STATE_MINUTES: i64 = 10;
+
+/// An OpenID Connect provider the instance admin configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthProvider {
+    /// `google`, `oidc`: the path segment of its routes.
+    pub id: String,
+    /// What the sign-in button says.
+    pub name: String,
+    /// The issuer URL (its `/.well-known/openid-configuration` is read).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl OAuthProvider {
+    /// The providers configured in the environment: Google (`STORYLOOM_OAUTH_GOOGLE_CLIENT_ID`,
+    /// `_SECRET`) and any OpenID Connect issuer (`STORYLOOM_OAUTH_OIDC_ISSUER`, `_CLIENT_ID`,
+    /// `_SECRET`, and `_NAME` for its button). A provider without its id and secret is not offered.
+    pub fn from_env() -> Vec<OAuthProvider> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mut out = Vec::new();
+        if let (Some(id), Some(secret)) = (
+            var("STORYLOOM_OAUTH_GOOGLE_CLIENT_ID"),
+            var("STORYLOOM_OAUTH_GOOGLE_CLIENT_SECRET"),
+        ) {
+            out.push(OAuthProvider {
+                id: "google".into(),
+                name: "Google".into(),
+                issuer: "https://accounts.google.com".into(),
+                client_id: id,
+                client_secret: secret,
+            });
+        }
+        if let (Some(issuer), Some(id), Some(secret)) = (
+            var("STORYLOOM_OAUTH_OIDC_ISSUER"),
+            var("STORYLOOM_OAUTH_OIDC_CLIENT_ID"),
+            var("STORYLOOM_OAUTH_OIDC_CLIENT_SECRET"),
+        ) {
+            out.push(OAuthProvider {
+                id: "oidc".into(),
+                name: var("STORYLOOM_OAUTH_OIDC_NAME").unwrap_or_else(|| "Single sign-on".into()),
+                issuer,
+                client_id: id,
+                client_secret: secret,
+            });
+        }
+        out
+    }
+}
+
+/// `GET /auth/oauth/providers`: what the sign-in page offers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProviderInfo {
+    pub id: String,
+    pub name: String,
+}
+
+/// A provider account linked to a person (`GET /auth/oauth/identities`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Identity {
+    pub provider: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub created_at: String,
+}
+
+/// Why a provider sign-in did not end signed in; `code()` is what the UI's error says.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("no sign-in provider '{0}' is configured here")]
+    UnknownProvider(String),
+    #[error("this sign-in expired or was not started here: start again")]
+    State,
+    #[error("the sign-in was cancelled at the provider ({0})")]
+    Denied(String),
+    #[error("the provider refused the sign-in code: {0}")]
+    Exchange(String),
+    #[error("the provider's answer could not be verified: {0}")]
+    Token(String),
+    #[error("the provider cannot be reached: {0}")]
+    Unreachable(String),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+impl OAuthError {
+    /// The short code the UI's sign-in page is sent back with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownProvider(_) => "unknown_provider",
+            Self::State => "state",
+            Self::Denied(_) => "denied",
+            Self::Exchange(_) => "exchange",
+            Self::Token(_) => "token",
+            Self::Unreachable(_) => "unreachable",
+            Self::Account(AccountError::NotActive(_)) => "suspended",
+            Self::Account(AccountError::Conflict(_)) => "conflict",
+            Self::Account(_) => "account",
+        }
+    }
+}
+
+impl From<crate::db::DbError> for OAuthError {
+    fn from(e: crate::db::DbError) -> Self {
+        Self::Account(AccountError::from(e))
+    }
+}
+
+impl From<crate::db::sql::Error> for OAuthError {
+    fn from(e: crate::db::sql::Error) -> Self {
+        Self::Account(AccountError::from(crate::db::DbError::from(e)))
+    }
+}
+
+pub fn providers(state: &AppState) -> Vec<ProviderInfo> {
+    state
+        .config
+        .oauth_providers
+        .iter()
+        .map(|p| ProviderInfo {
+            id: p.id.clone(),
+            name: p.name.clone(),
+        })
+        .collect()
+}
+
+fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a OAuthProvider, OAuthError> {
+    state
+        .config
+        .oauth_providers
+        .iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| OAuthError::UnknownProvider(id.to_string()))
+}
+
+/// The issuer's endpoints (OpenID Connect discovery).
+#[derive(Debug, Clone, Deserialize)]
+struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
+        .unwrap_or_default()
+}
+
+async fn discover(p: &OAuthProvider) -> Result<Discovery, OAuthError> {
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        p.issuer.trim_end_matches('/')
+    );
+    let d: Discovery = http()
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| OAuthError::Unreachable(e.to_string()))?
+        .error_for_status()
+        .map_err(|e| OAuthError::Unreachable(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| OAuthError::Unreachable(format!("its discovery document: {e}")))?;
+    if d.issuer.trim_end_matches('/') != p.issuer.trim_end_matches('/') {
+        return Err(OAuthError::Token(format!(
+            "the discovery document names issuer '{}', not '{}'",
+            d.issuer, p.issuer
+        )));
+    }
+    Ok(d)
+}
+
+fn random_token() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+fn pkce_challenge(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Where the provider sends the browser back (registered with the provider as the redirect URI).
+pub fn callback_url(base_url: &str, provider_id: &str) -> String {
+    format!(
+        "{}/api/v1/auth/oauth/{provider_id}/callback",
+        base_url.trim_end_matches('/')
+    )
+}
+
+/// Only a path of this app (a hash route) may be returned to, never another site.
+pub fn safe_return_to(return_to: Option<&str>) -> String {
+    match return_to {
+        Some(r) if r.starts_with("/#/") && !r.starts_with("/#//") => r.to_string(),
+        _ => "/#/projects".to_string(),
+    }
+}
+
+/// Starts a sign-in (or, with `link_user`, adding the provider to that person): the provider's
+/// authorization URL to send the browser to.
+#[tracing::instrument(skip(state))]
+pub async fn start(
+    state: &AppState,
+    provider_id: &str,
+    base_url: &str,
+    return_to: Option<&str>,
+    link_user: Option<&str>,
+) -> Result<String, OAuthError> {
+    let p = provider(state, provider_id)?;
+    let d = discover(p).await?;
+    let (st, verifier, nonce) = (random_token(), random_token(), random_token());
+    let now = state.clock.now();
+    let row = (
+        st.clone(),
+        p.id.clone(),
+        verifier.clone(),
+        nonce.clone(),
+        safe_return_to(return_to),
+        link_user.map(str::to_string),
+        rfc3339(now),
+        rfc3339(now + Duration::minutes(STATE_MINUTES)),
+    );
+    state
+        .db
+        .write(move |c| {
+            c.execute(
+                "INSERT INTO oauth_states (state, provider, code_verifier, nonce, return_to,
+                     link_user_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7],
+            )?;
+            // Abandoned sign-ins go when any new one starts.
+            c.execute(
+                "DELETE FROM oauth_states WHERE expires_at < ?1",
+                params![row.6],
+            )?;
+            Ok::<_, OAuthError>(())
+        })
+        .await?;
+    let mut url = reqwest::Url::parse(&d.authorization_endpoint)
+        .map_err(|e| OAuthError::Unreachable(format!("its authorization endpoint: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &p.client_id)
+        .append_pair("redirect_uri", &callback_url(base_url, &p.id))
+        .append_pair("scope", "openid email profile")
+        .append_pair("state", &st)
+        .append_pair("nonce", &nonce)
+        .append_pair("code_challenge", &pkce_challenge(&verifier))
+        .append_pair("code_challenge_method", "S256");
+    Ok(url.to_string())
+}
+
+/// The sign-in a callback's `state` names, used up (a state works once).
+struct Pending {
+    code_verifier: String,
+    nonce: String,
+    return_to: String,
+    link_user_id: Option<String>,
+}
+
+fn take_state(
+    c: &Connection,
+    provider_id: &str,
+    st: &str,
+    now: &str,
+) -> Result<Option<Pending>, crate::db::DbError> {
+    let found = c
+        .query_row(
+            "SELECT code_verifier, nonce, return_to, link_user_id, expires_at, provider
+             FROM oauth_states WHERE state = ?1",
+            [st],
+            |r| {
+                Ok((
+                    Pending {
+                        code_verifier: r.get(0)?,
+                        nonce: r.get(1)?,
+                        return_to: r.get(2)?,
+                        link_user_id: r.get(3)?,
+                    },
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    c.execute("DELETE FROM oauth_states WHERE state = ?1", [st])?;
+    Ok(found.and_then(|(p, expires, provider)| {
+        (provider == provider_id && expires.as_str() > now).then_some(p)
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenAnswer {
+    id_token: Option<String>,
+}
+
+/// What the ID token says of the person.
+#[derive(Debug, Clone, Deserialize)]
+struct Claims {
+    sub: String,
+    nonce: Option<String>,
+    email: Option<String>,
+    #[serde(default, deserialize_with = "bool_or_string")]
+    email_verified: bool,
+    name: Option<String>,
+    preferred_username: Option<String>,
+}
+
+/// Some issuers send `email_verified` as the string `"true"`.
+fn bool_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => b,
+        serde_json::Value::String(s) => s == "true",
+        _ => false,
+    })
+}
+
+/// Exchanges the code (with the PKCE verifier) and verifies the ID token it brings.
+async fn identity(
+    p: &OAuthProvider,
+    d: &Discovery,
+    code: &str,
+    pending: &Pending,
+    redirect_uri: &str,
+) -> Result<Claims, OAuthError> {
+    let answer = http()
+        .post(&d.token_endpoint)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", &p.client_id),
+            ("client_secret", &p.client_secret),
+            ("code_verifier", &pending.code_verifier),
+        ])
+        .send()
+        .await
+        .map_err(|e| OAuthError::Unreachable(e.to_string()))?;
+    if !answer.status().is_success() {
+        let status = answer.status();
+        let body = answer.text().await.unwrap_or_default();
+        return Err(OAuthError::Exchange(format!(
+            "{status}: {}",
+            body.chars().take(200).collect::<String>()
+        )));
+    }
+    let tokens: TokenAnswer = answer
+        .json()
+        .await
+        .map_err(|e| OAuthError::Exchange(format!("an unreadable answer: {e}")))?;
+    let id_token = tokens
+        .id_token
+        .ok_or_else(|| OAuthError::Token("no ID token in the answer".into()))?;
+    let header = jsonwebtoken::decode_header(&id_token)
+        .map_err(|e| OAuthError::Token(format!("the ID token: {e}")))?;
+    let keys: jsonwebtoken::jwk::JwkSet = http()
+        .get(&d.jwks_uri)
+        .send()
+        .await
+        .map_err(|e| OAuthError::Unreachable(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| OAuthError::Token(format!("the issuer's keys: {e}")))?;
+    let jwk = match &header.kid {
+        Some(kid) => keys.find(kid),
+        None => keys.keys.first(),
+    }
+    .ok_or_else(|| OAuthError::Token("the ID token's key is not among the issuer's".into()))?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
+        .map_err(|e| OAuthError::Token(format!("the issuer's key: {e}")))?;
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[&p.client_id]);
+    validation.set_issuer(&[&d.issuer, d.issuer.trim_end_matches('/')]);
+    let claims = jsonwebtoken::decode::<Claims>(&id_token, &key, &validation)
+        .map_err(|e| OAuthError::Token(format!("the ID token: {e}")))?
+        .claims;
+    if claims.nonce.as_deref() != Some(pending.nonce.as_str()) {
+        return Err(OAuthError::Token(
+            "the ID token was not made for this sign-in (nonce)".into(),
+        ));
+    }
+    Ok(claims)
+}
+
+/// What a finished sign-in gives: the session, and where the UI goes next.
+pub struct Finished {
+    pub session: Session,
+    pub return_to: String,
+}
+
+/// The provider sent the browser back: the code is exchanged, the ID token verified, and the
+/// person signed in (made, or linked, on a first sign-in).
+#[tracing::instrument(skip(state, code, st, error))]
+pub async fn finish(
+    state: &AppState,
+    provider_id: &str,
+    base_url: &str,
+    code: Option<&str>,
+    st: Option<&str>,
+    error: Option<&str>,
+) -> Result<Finished, OAuthError> {
+    let p = provider(state, provider_id)?.clone();
+    let (pid, st_owned, now) = (
+        p.id.clone(),
+        st.unwrap_or_default().to_string(),
+        rfc3339(state.clock.now()),
+    );
+    // The state is used up whatever happens next: a replayed callback finds nothing.
+    let pending = state
+        .db
+        .write(move |c| take_state(c, &pid, &st_owned, &now))
+        .await?
+        .ok_or(OAuthError::State)?;
+    if let Some(e) = error {
+        return Err(OAuthError::Denied(e.chars().take(100).collect()));
+    }
+    let code = code.ok_or_else(|| OAuthError::Exchange("no code".into()))?;
+    let d = discover(&p).await?;
+    let claims = identity(&p, &d, code, &pending, &callback_url(base_url, &p.id)).await?;
+    let (st, at) = (state.clone(), state.clock.now());
+    let link = pending.link_user_id.clone();
+    let session = state
+        .db
+        .write(move |tx| sign_in_in_tx(&st, tx, &p.id, &claims, link.as_deref(), at))
+        .await?;
+    tracing::info!(provider = %provider_id, user = %session.user.id, "signed in with a provider");
+    Ok(Finished {
+        session,
+        return_to: pending.return_to,
+    })
+}
+
+fn sign_in_in_tx(
+    state: &AppState,
+    tx: &crate::db::sql::Transaction<'_>,
+    provider: &str,
+    claims: &Claims,
+    link_user: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Session, OAuthError> {
+    let now = rfc3339(at);
+    let known: Option<String> = tx
+        .query_row(
+            "SELECT user_id FROM oauth_identities WHERE provider = ?1 AND subject = ?2",
+            params![provider, claims.sub],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let user_id = match (known, link_user) {
+        (Some(owner), Some(me)) if owner != me => {
+            return Err(AccountError::Conflict(
+                "this provider account already signs in another person".into(),
+            )
+            .into())
+        }
+        (Some(owner), _) => owner,
+        (None, Some(me)) => {
+            insert_identity(tx, provider, claims, me, &now)?;
+            me.to_string()
+        }
+        (None, None) => {
+            let id = state.ids.new_id().to_string();
+            // An address is only kept when the provider vouches for it and nobody has it: it is
+            // never a way into an existing account.
+            let email = claims
+                .email
+                .as_deref()
+                .filter(|_| claims.email_verified)
+                .and_then(|e| super::check_email(e).ok())
+                .filter(|e| {
+                    !tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM users WHERE email = ?1)",
+                        [e],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .unwrap_or(true)
+                });
+            let username = free_username(tx, claims)?;
+            insert_user(
+                tx,
+                &NewUser {
+                    id: &id,
+                    username: &username,
+                    email: email.as_deref(),
+                    display_name: claims.name.as_deref(),
+                    password_hash: None,
+                    // The instance's admin is made with a password (or the CLI), never by a provider.
+                    is_admin: false,
+                },
+                &now,
+            )?;
+            insert_identity(tx, provider, claims, &id, &now)?;
+            id
+        }
+    };
+    let status: String =
+        tx.query_row("SELECT status FROM users WHERE id = ?1", [&user_id], |r| {
+            r.get(0)
+        })?;
+    if status != "active" {
+        return Err(AccountError::NotActive(status).into());
+    }
+    let tokens = issue(state, tx, &user_id, None)?;
+    Ok(session(load_user(tx, &user_id, at)?, tokens))
+}
+
+fn insert_identity(
+    tx: &Connection,
+    provider: &str,
+    claims: &Claims,
+    user_id: &str,
+    now: &str,
+) -> Result<(), crate::db::DbError> {
+    tx.execute(
+        "INSERT INTO oauth_identities (provider, subject, user_id, email, email_verified, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            provider,
+            claims.sub,
+            user_id,
+            claims.email,
+            i64::from(claims.email_verified),
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// A username for a new account: the provider's preferred name, else the address's local part,
+/// else the display name, made valid and unique with a number when taken.
+fn free_username(tx: &Connection, claims: &Claims) -> Result<String, AccountError> {
+    let wanted = claims
+        .preferred_username
+        .clone()
+        .or_else(|| {
+            claims
+                .email
+                .as_deref()
+                .and_then(|e| e.split('@').next())
+                .map(str::to_string)
+        })
+        .or_else(|| claims.name.clone())
+        .unwrap_or_else(|| "member".into());
+    let base: String = wanted
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .take(24)
+        .collect();
+    let base = if base.chars().count() < 3 {
+        format!("member{base}")
+    } else {
+        base
+    };
+    for n in 0..1000 {
+        let candidate = if n == 0 {
+            base.clone()
+        } else {
+            format!("{base}{n}")
+        };
+        let Ok(name) = check_username(&candidate) else {
+            continue;
+        };
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(?1))",
+            [&name],
+            |r| r.get(0),
+        )?;
+        if !taken {
+            return Ok(name);
+        }
+    }
+    Err(AccountError::Conflict("no free username".into()))
+}
+
+/// The provider accounts linked to a person.
+pub async fn identities(state: &AppState, user_id: &str) -> Result<Vec<Identity>, AccountError> {
+    let id = user_id.to_string();
+    state
+        .db
+        .read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT provider, email, email_verified, created_at FROM oauth_identities
+                 WHERE user_id = ?1 ORDER BY created_at, provider",
+            )?;
+            let rows = stmt
+                .query_map([&id], |r| {
+                    Ok(Identity {
+                        provider: r.get(0)?,
+                        email: r.get(1)?,
+                        email_verified: r.get::<_, i64>(2)? != 0,
+                        created_at: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_apps_routes_are_returned_to() {
+        assert_eq!(safe_return_to(Some("/#/projects/1")), "/#/projects/1");
+        for bad in [
+            "https://evil.example/#/x",
+            "//evil.example/#/x",
+            "/#//evil",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_return_to(Some(bad)), "/#/projects", "{bad}");
+        }
+        assert_eq!(safe_return_to(None), "/#/projects");
+    }
+
+    #[test]
+    fn the_pkce_challenge_is_rfc_7636s_s256() {
+        // RFC 7636, appendix B.
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! HTTP handlers for sign-in with an OpenID Connect provider (docs/API-WORKSPACES.md, "Sign-in
+//! with a provider"). The browser navigates through these (they answer with redirects); the UI
+//! reads the outcome from the address it is sent back to: `/#/oauth/done?access_token=…` or
+//! `/#/sign-in?oauth_error=…`. Tokens travel in the fragment, which browsers never send to a
+//! server, so they stay out of access logs and Referer headers.
+use axum::{
+    extract::{Path, RawQuery, State},
+    http::HeaderMap,
+    response::{IntoResponse, Redirect, Response},
+    Json,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    access::{with_policy, Policy},
+    error::{ApiError, ErrorBody},
+    extract::public_origin,
+    principal::Principal,
+};
+use crate::{
+    accounts::oauth::{self, Identity, OAuthError, ProviderInfo},
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    let signed_in = OpenApiRouter::new()
+        .routes(routes!(oauth_link))
+        .routes(routes!(oauth_identities));
+    OpenApiRouter::new()
+        .routes(routes!(oauth_providers))
+        .routes(routes!(oauth_start))
+        .routes(routes!(oauth_callback))
+        .merge(with_policy(signed_in, Policy::Person))
+}
+
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn base(state: &AppState, headers: &HeaderMap) -> String {
+    public_origin(state, headers).unwrap_or_else(|| "http://localhost".into())
+}
+
+fn encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Back to the sign-in page, saying what went wrong.
+fn failed(e: &OAuthError) -> Response {
+    tracing::warn!(error = %e, "a provider sign-in failed");
+    Redirect::to(&format!(
+        "/#/sign-in?oauth_error={}&oauth_message={}",
+        e.code(),
+        encode(&e.to_string())
+    ))
+    .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/oauth/providers", tag = "accounts", security(()),
+    responses((status = 200, description = "The providers this instance offers (none when the admin configured none)", body = Vec<ProviderInfo>)))]
+pub async fn oauth_providers(State(state): State<AppState>) -> Json<Vec<ProviderInfo>> {
+    Json(oauth::providers(&state))
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/oauth/{provider}", tag = "accounts", security(()),
+    params(("provider" = String, Path, description = "A configured provider (`google`, `oidc`)"),
+        ("return_to" = Option<String>, Query, description = "The app's page to end on (`/#/…`)")),
+    responses((status = 303, description = "To the provider's sign-in page (or back to the sign-in page with `oauth_error`)")))]
+pub async fn oauth_start(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let return_to = query_value(query.as_deref(), "return_to");
+    match oauth::start(
+        &state,
+        &provider,
+        &base(&state, &headers),
+        return_to.as_deref(),
+        None,
+    )
+    .await
+    {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => failed(&e),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/oauth/{provider}/callback", tag = "accounts", security(()),
+    params(("provider" = String, Path), ("code" = Option<String>, Query), ("state" = Option<String>, Query),
+        ("error" = Option<String>, Query)),
+    responses((status = 303, description = "To `/#/oauth/done?access_token=…&refresh_token=…&expires_in=…&return_to=…`, or to `/#/sign-in?oauth_error=CODE&oauth_message=…`")))]
+pub async fn oauth_callback(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let q = query.as_deref();
+    let finished = oauth::finish(
+        &state,
+        &provider,
+        &base(&state, &headers),
+        query_value(q, "code").as_deref(),
+        query_value(q, "state").as_deref(),
+        query_value(q, "error").as_deref(),
+    )
+    .await;
+    match finished {
+        Ok(done) => {
+            let t = &done.session.tokens;
+            Redirect::to(&format!(
+                "/#/oauth/done?access_token={}&refresh_token={}&expires_in={}&return_to={}",
+                encode(&t.access_token),
+                encode(&t.refresh_token),
+                t.expires_in,
+                encode(&done.return_to)
+            ))
+            .into_response()
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /auth/oauth/{provider}/link`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkStart {
+    /// The provider's sign-in page; once there, the provider is added to the caller's account.
+    pub authorize_url: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/oauth/{provider}/link", tag = "accounts",
+    params(("provider" = String, Path)),
+    responses((status = 200, body = LinkStart), (status = 404, description = "No such provider here", body = ErrorBody)))]
+pub async fn oauth_link(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<LinkStart>, ApiError> {
+    // A sign-in method is added by the person, signed in: never with an API key.
+    if matches!(principal.credential, crate::auth::Credential::ApiKey { .. }) {
+        return Err(ApiError::forbidden(
+            "sign in with your password to add a sign-in method",
+        ));
+    }
+    let url = oauth::start(
+        &state,
+        &provider,
+        &base(&state, &headers),
+        Some("/#/account"),
+        Some(&principal.user_id),
+    )
+    .await
+    .map_err(|e| match e {
+        OAuthError::UnknownProvider(_) => ApiError::not_found(e.to_string()),
+        other => ApiError::new(super::error::ErrorCode::UpstreamFailed, other.to_string()),
+    })?;
+    Ok(Json(LinkStart { authorize_url: url }))
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/oauth/identities", tag = "accounts",
+    responses((status = 200, description = "The providers linked to the caller's account", body = Vec<Identity>)))]
+pub async fn oauth_identities(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<Identity>>, ApiError> {
+    principal.require(crate::auth::Scope::Read)?;
+    Ok(Json(oauth::identities(&state, &principal.user_id).await?))
+}

@@ -1,0 +1,428 @@
+//! Sign-in with an OpenID Connect provider, against a local fake authorization server that speaks
+//! the real protocol (discovery, an authorization code bound to its PKCE challenge and redirect
+//! URI, a token endpoint that takes each code once, ID tokens signed RS256 with a key the test
+//! made, published as a JWKS): success, a wrong or replayed `state`, a replayed code, a forged ID
+//! token, an unverified (or another person's) email, and linking a provider to a signed-in person.
+use crate::common;
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    extract::{Form, State},
+    routing::{get, post},
+    Json, Router,
+};
+use base64::Engine;
+use common::TestServer;
+use reqwest::{Method, StatusCode};
+use rsa::traits::PublicKeyParts;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use storyloom::{accounts::oauth::OAuthProvider, config::AuthMode};
+
+const CLIENT_ID: &str = "storyloom-team";
+const CLIENT_SECRET: &str = "s3cret-of-the-client";
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A code the fake provider issued: for whom, and what it is bound to.
+#[derive(Clone)]
+struct Grant {
+    person: Value,
+    nonce: String,
+    challenge: String,
+    redirect_uri: String,
+}
+
+#[derive(Clone)]
+struct Fake {
+    issuer: String,
+    grants: Arc<Mutex<HashMap<String, Grant>>>,
+    used: Arc<Mutex<Vec<String>>>,
+    /// Signs with this key (index into the test keys); the JWKS always publishes key 2.
+    signing_key: Arc<Mutex<usize>>,
+}
+
+fn jwt(fake: &Fake, claims: &Value) -> String {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    let key = crate::payments_gateways::key(*fake.signing_key.lock().unwrap());
+    let der = key.to_pkcs1_der().unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("k2".into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn discovery(State(f): State<Fake>) -> Json<Value> {
+    Json(json!({
+        "issuer": f.issuer,
+        "authorization_endpoint": format!("{}/authorize", f.issuer),
+        "token_endpoint": format!("{}/token", f.issuer),
+        "jwks_uri": format!("{}/jwks", f.issuer),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "code_challenge_methods_supported": ["S256"],
+    }))
+}
+
+async fn jwks() -> Json<Value> {
+    let key = crate::payments_gateways::key(2).to_public_key();
+    Json(json!({"keys": [{
+        "kty": "RSA", "kid": "k2", "alg": "RS256", "use": "sig",
+        "n": b64url(&key.n().to_bytes_be()), "e": b64url(&key.e().to_bytes_be()),
+    }]}))
+}
+
+async fn token(
+    State(f): State<Fake>,
+    Form(form): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    let refuse = |why: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_grant", "error_description": why})),
+        )
+    };
+    if form.get("grant_type").map(String::as_str) != Some("authorization_code")
+        || form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+        || form.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+    {
+        return refuse("bad client");
+    }
+    let code = form.get("code").cloned().unwrap_or_default();
+    if f.used.lock().unwrap().contains(&code) {
+        return refuse("code already used");
+    }
+    let Some(grant) = f.grants.lock().unwrap().get(&code).cloned() else {
+        return refuse("unknown code");
+    };
+    f.used.lock().unwrap().push(code);
+    if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+        return refuse("redirect_uri differs");
+    }
+    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+    if b64url(&Sha256::digest(verifier.as_bytes())) != grant.challenge {
+        return refuse("PKCE verifier does not match");
+    }
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({
+        "iss": f.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": grant.nonce,
+    });
+    for (k, v) in grant.person.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    (
+        StatusCode::OK,
+        Json(
+            json!({"access_token": "provider-at", "token_type": "Bearer", "expires_in": 300,
+                    "id_token": jwt(&f, &claims)}),
+        ),
+    )
+}
+
+async fn start_fake() -> Fake {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let fake = Fake {
+        issuer: format!("http://{addr}"),
+        grants: Arc::default(),
+        used: Arc::default(),
+        signing_key: Arc::new(Mutex::new(2)),
+    };
+    let app = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks))
+        .route("/token", post(token))
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    fake
+}
+
+async fn server(fake: &Fake) -> TestServer {
+    let issuer = fake.issuer.clone();
+    TestServer::start_with(AuthMode::Accounts, move |c| {
+        c.oauth_providers = vec![OAuthProvider {
+            id: "oidc".into(),
+            name: "Company SSO".into(),
+            issuer,
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+        }];
+    })
+    .await
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A URL's query as a map.
+fn query_of(url: &str) -> HashMap<String, String> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Where a redirect goes.
+async fn location(res: reqwest::Response) -> String {
+    assert!(res.status().is_redirection(), "{}", res.status());
+    res.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The person signs in at the provider: the authorize URL is read the way a provider reads it,
+/// and a code for `person` is issued; returns the callback's query (code, state).
+fn authorize(fake: &Fake, authorize_url: &str, person: Value) -> (String, String) {
+    let q = query_of(authorize_url);
+    assert!(authorize_url.starts_with(&format!("{}/authorize?", fake.issuer)));
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], CLIENT_ID);
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(q["scope"].split(' ').any(|s| s == "openid"));
+    let code = format!("code-{}", fake.grants.lock().unwrap().len());
+    fake.grants.lock().unwrap().insert(
+        code.clone(),
+        Grant {
+            person,
+            nonce: q["nonce"].clone(),
+            challenge: q["code_challenge"].clone(),
+            redirect_uri: q["redirect_uri"].clone(),
+        },
+    );
+    (code, q["state"].clone())
+}
+
+async fn begin(s: &TestServer) -> String {
+    let res = no_redirects()
+        .get(s.url("/api/v1/auth/oauth/oidc?return_to=/%23/projects/p1"))
+        .send()
+        .await
+        .unwrap();
+    location(res).await
+}
+
+/// Sends the browser back to our callback; returns the fragment's parameters and where it went.
+async fn come_back(s: &TestServer, code: &str, state: &str) -> (String, HashMap<String, String>) {
+    let res = no_redirects()
+        .get(s.url(&format!(
+            "/api/v1/auth/oauth/oidc/callback?code={code}&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let to = location(res).await;
+    let params = query_of(to.split_once('#').map(|(_, f)| f).unwrap_or_default());
+    (to, params)
+}
+
+async fn me(s: &TestServer, access_token: &str) -> Value {
+    let auth = format!("Bearer {access_token}");
+    let (status, me) = s
+        .call(
+            Method::GET,
+            "/api/v1/auth/me",
+            None,
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    me
+}
+
+fn person(sub: &str, email: &str, verified: bool) -> Value {
+    json!({"sub": sub, "email": email, "email_verified": verified, "name": "Mei Lin",
+           "preferred_username": "meilin"})
+}
+
+#[tokio::test]
+async fn a_first_sign_in_makes_an_account_and_the_next_one_finds_it() {
+    let fake = start_fake().await;
+    let s = server(&fake).await;
+    let (status, providers) = s.get("/api/v1/auth/oauth/providers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(providers, json!([{"id": "oidc", "name": "Company SSO"}]));
+
+    let url = begin(&s).await;
+    let q = query_of(&url);
+    assert_eq!(q["redirect_uri"], s.url("/api/v1/auth/oauth/oidc/callback"));
+    let (code, state) = authorize(&fake, &url, person("sub-1", "Mei@Example.com", true));
+    let (to, done) = come_back(&s, &code, &state).await;
+    assert!(to.starts_with("/#/oauth/done?"), "{to}");
+    assert_eq!(done["return_to"], "/#/projects/p1");
+    let user = me(&s, &done["access_token"]).await;
+    assert_eq!(user["username"], "meilin");
+    assert_eq!(
+        user["email"], "mei@example.com",
+        "a verified address is kept"
+    );
+    assert_eq!(
+        user["role"], "user",
+        "a provider never makes the instance admin"
+    );
+    // The refresh token works like a password sign-in's.
+    let (status, refreshed) = s
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": done["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+
+    // Again: the same person, not a new account; a replayed callback is refused.
+    let url = begin(&s).await;
+    let (code2, state2) = authorize(&fake, &url, person("sub-1", "mei@example.com", true));
+    let (_, again) = come_back(&s, &code2, &state2).await;
+    assert_eq!(me(&s, &again["access_token"]).await["id"], user["id"]);
+    let (to, _) = come_back(&s, &code2, &state2).await;
+    assert!(to.contains("oauth_error=state"), "a state works once: {to}");
+    let auth = format!("Bearer {}", again["access_token"]);
+    let (_, ids) = s
+        .call(
+            Method::GET,
+            "/api/v1/auth/oauth/identities",
+            None,
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(ids.as_array().unwrap().len(), 1, "{ids}");
+    assert_eq!(ids[0]["provider"], "oidc");
+    assert_eq!(ids[0]["email_verified"], true);
+}
+
+#[tokio::test]
+async fn a_wrong_state_a_replayed_code_and_a_forged_token_sign_no_one_in() {
+    let fake = start_fake().await;
+    let s = server(&fake).await;
+    let people_before = s.state.db.read(|c| {
+        c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))
+            .map_err(storyloom::db::DbError::from)
+    });
+    let people_before = people_before.await.unwrap();
+
+    // A state this server never made (a forged callback, or another browser's).
+    let url = begin(&s).await;
+    let (code, _) = authorize(&fake, &url, person("sub-9", "x@example.com", true));
+    let (to, params) = come_back(&s, &code, "made-up-state").await;
+    assert!(to.starts_with("/#/sign-in?"), "{to}");
+    assert_eq!(params["oauth_error"], "state");
+    assert!(!params.contains_key("access_token"));
+
+    // A code used once already (by a first, successful sign-in) brought back with a new state.
+    let url = begin(&s).await;
+    let (code, state) = authorize(&fake, &url, person("sub-10", "y@example.com", true));
+    let (_, ok) = come_back(&s, &code, &state).await;
+    assert!(ok.contains_key("access_token"));
+    let url = begin(&s).await;
+    let state2 = query_of(&url)["state"].clone();
+    let (_, params) = come_back(&s, &code, &state2).await;
+    assert_eq!(params["oauth_error"], "exchange", "{params:?}");
+
+    // An ID token signed with a key the issuer does not publish.
+    *fake.signing_key.lock().unwrap() = 1;
+    let url = begin(&s).await;
+    let (code, state) = authorize(&fake, &url, person("sub-11", "z@example.com", true));
+    let (_, params) = come_back(&s, &code, &state).await;
+    assert_eq!(params["oauth_error"], "token", "{params:?}");
+    assert!(params["oauth_message"].contains("ID token"), "{params:?}");
+
+    let people_after = s
+        .state
+        .db
+        .read(|c| {
+            c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))
+                .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        people_after,
+        people_before + 1,
+        "only the one good sign-in made an account"
+    );
+}
+
+#[tokio::test]
+async fn an_email_never_opens_someone_elses_account() {
+    let fake = start_fake().await;
+    let s = server(&fake).await;
+    let (alice_id, _) = s.register("alice").await; // alice@example.com, with a password
+
+    // The provider says the address is alice's but has not verified it: a new account, no email.
+    let url = begin(&s).await;
+    let (code, state) = authorize(&fake, &url, person("sub-a", "alice@example.com", false));
+    let (_, done) = come_back(&s, &code, &state).await;
+    let stranger = me(&s, &done["access_token"]).await;
+    assert_ne!(stranger["id"], alice_id.as_str());
+    assert!(stranger["email"].is_null(), "{stranger}");
+
+    // Even verified, an address someone has is not a way into their account.
+    let url = begin(&s).await;
+    let (code, state) = authorize(&fake, &url, person("sub-b", "alice@example.com", true));
+    let (_, done) = come_back(&s, &code, &state).await;
+    let other = me(&s, &done["access_token"]).await;
+    assert_ne!(other["id"], alice_id.as_str());
+    assert_ne!(other["id"], stranger["id"]);
+    assert!(other["email"].is_null(), "{other}");
+    assert_ne!(
+        other["username"], stranger["username"],
+        "usernames stay unique"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_in_person_links_a_provider_to_their_account() {
+    let fake = start_fake().await;
+    let s = server(&fake).await;
+    let (bob_id, bob) = s.register("bob").await;
+    let (status, link) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/oauth/oidc/link",
+            None,
+            &[("authorization", &bob)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    let url = link["authorize_url"].as_str().unwrap();
+    let (code, state) = authorize(&fake, url, person("sub-bob", "bob.work@example.com", true));
+    let (_, done) = come_back(&s, &code, &state).await;
+    assert_eq!(done["return_to"], "/#/account");
+    assert_eq!(me(&s, &done["access_token"]).await["id"], bob_id.as_str());
+
+    // From now on the provider signs bob in.
+    let url = begin(&s).await;
+    let (code, state) = authorize(&fake, &url, person("sub-bob", "bob.work@example.com", true));
+    let (_, done) = come_back(&s, &code, &state).await;
+    assert_eq!(me(&s, &done["access_token"]).await["id"], bob_id.as_str());
+
+    // Unknown providers are a 404 to link and a clear error to start.
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/oauth/github/link",
+            None,
+            &[("authorization", &bob)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let res = no_redirects()
+        .get(s.url("/api/v1/auth/oauth/github"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(res).await.contains("oauth_error=unknown_provider"));
+}
