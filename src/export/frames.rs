@@ -81,6 +81,43 @@ pub fn shot_frame(
     )
 }
 
+/// A scene's heading as a storyboard shows it: its slug line, else its location.
+pub fn scene_heading(scene: &crate::storyboard::SceneWithShots) -> String {
+    scene
+        .scene
+        .heading
+        .clone()
+        .or(scene.scene.location.clone())
+        .unwrap_or_default()
+}
+
+/// The file of each shot's picture ([`shot_frame`]), in the storyboard's order: what the
+/// storyboard sheet and a share page draw.
+pub async fn board_frame_paths(
+    state: &crate::AppState,
+    owner_id: &str,
+    board: &crate::storyboard::StoryboardView,
+) -> Result<Vec<Option<PathBuf>>, ExportError> {
+    let wanted: Vec<(String, Option<String>)> = board
+        .scenes
+        .iter()
+        .flat_map(|scene| &scene.shots)
+        .map(|s| (s.id.clone(), s.keyframe_asset_id.clone()))
+        .collect();
+    let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
+    state
+        .db
+        .read(move |c| {
+            wanted
+                .iter()
+                .map(|(shot, key)| {
+                    Ok(shot_frame(c, &blobs, &owner, shot, key.as_deref())?.map(|f| f.path))
+                })
+                .collect::<Result<Vec<_>, ExportError>>()
+        })
+        .await
+}
+
 /// The spec a built-in animatic frame was drawn from, if it recorded one.
 pub fn animatic_spec(metadata: &Value) -> Option<FrameSpec> {
     if metadata["provider"] != "builtin.animatic" {

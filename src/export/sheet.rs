@@ -79,16 +79,9 @@ pub async fn storyboard_pdf(
             other => ExportError::Io(other.to_string()),
         })?;
     let mut shots = Vec::new();
-    let mut wanted = Vec::new();
     for scene in &board.scenes {
-        let heading = scene
-            .scene
-            .heading
-            .clone()
-            .or(scene.scene.location.clone())
-            .unwrap_or_default();
+        let heading = frames::scene_heading(scene);
         for s in &scene.shots {
-            wanted.push((s.id.clone(), s.keyframe_asset_id.clone()));
             shots.push(SheetShot {
                 number: s.number,
                 scene_number: s.scene_number,
@@ -107,20 +100,7 @@ pub async fn storyboard_pdf(
         }
     }
     // Each shot's approved (or chosen) keyframe, else its latest candidate.
-    let (owner, blobs) = (owner_id.to_string(), state.blobs.clone());
-    let frame_paths: Vec<Option<std::path::PathBuf>> =
-        state
-            .db
-            .read(move |c| {
-                wanted
-                    .iter()
-                    .map(|(shot, key)| {
-                        Ok(frames::shot_frame(c, &blobs, &owner, shot, key.as_deref())?
-                            .map(|f| f.path))
-                    })
-                    .collect::<Result<Vec<_>, ExportError>>()
-            })
-            .await?;
+    let frame_paths = frames::board_frame_paths(state, owner_id, &board).await?;
     let shots: Vec<(SheetShot, Option<std::path::PathBuf>)> =
         shots.into_iter().zip(frame_paths).collect();
     let (fw, fh) = crate::render::frame_size(project.aspect_ratio.as_str());

@@ -533,13 +533,13 @@ pub struct WatchPage {
     pub created_at: String,
 }
 
-/// Each shot of the pinned version's storyboard with its frame's file, in order.
-async fn board_of(
+/// The storyboard of the version the link pinned.
+async fn pinned_board(
     state: &AppState,
     share: &OpenShare,
-) -> Result<Vec<(WatchShot, Option<std::path::PathBuf>)>, ShareError> {
+) -> Result<storyboard::StoryboardView, ShareError> {
     let r = &share.row;
-    let board = match storyboard::storyboard(
+    match storyboard::storyboard(
         state,
         &r.workspace_id,
         &r.project_id,
@@ -547,22 +547,24 @@ async fn board_of(
     )
     .await
     {
-        Ok(b) => b,
+        Ok(b) => Ok(b),
         // The project or its version was deleted after the link was made.
-        Err(crate::versions::EditError::NotFound { .. }) => return Err(ShareError::Gone),
-        Err(e) => return Err(ShareError::Internal(e.to_string())),
-    };
+        Err(crate::versions::EditError::NotFound { .. }) => Err(ShareError::Gone),
+        Err(e) => Err(ShareError::Internal(e.to_string())),
+    }
+}
+
+/// Each shot of the pinned version's storyboard with its frame's file, in order.
+async fn board_of(
+    state: &AppState,
+    share: &OpenShare,
+) -> Result<Vec<(WatchShot, Option<std::path::PathBuf>)>, ShareError> {
+    let r = &share.row;
+    let board = pinned_board(state, share).await?;
     let mut shots = Vec::new();
-    let mut wanted = Vec::new();
     for scene in &board.scenes {
-        let heading = scene
-            .scene
-            .heading
-            .clone()
-            .or(scene.scene.location.clone())
-            .unwrap_or_default();
+        let heading = export::frames::scene_heading(scene);
         for s in &scene.shots {
-            wanted.push((s.id.clone(), s.keyframe_asset_id.clone()));
             shots.push(WatchShot {
                 index: shots.len(),
                 number: s.number,
@@ -579,18 +581,7 @@ async fn board_of(
             });
         }
     }
-    let (owner, blobs) = (r.workspace_id.clone(), state.blobs.clone());
-    let paths = state
-        .db
-        .read(move |c| {
-            wanted
-                .iter()
-                .map(|(shot, key)| {
-                    export::frames::shot_frame(c, &blobs, &owner, shot, key.as_deref())
-                        .map(|f| f.map(|f| f.path))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
+    let paths = export::frames::board_frame_paths(state, &r.workspace_id, &board)
         .await
         .map_err(|e| ShareError::Internal(e.to_string()))?;
     Ok(shots
@@ -676,11 +667,24 @@ pub async fn frame_jpeg(
     if index > 0 && !share.row.include_storyboard {
         return Err(ShareError::NotFound("no such picture".into()));
     }
-    let board = board_of(state, share).await?;
-    let path = board
-        .into_iter()
+    // Only this shot's picture is looked up (a page asks for each of its pictures).
+    let board = pinned_board(state, share).await?;
+    let shot = board
+        .scenes
+        .iter()
+        .flat_map(|scene| &scene.shots)
         .nth(index)
-        .and_then(|(_, p)| p)
+        .ok_or_else(|| ShareError::NotFound("no such picture".into()))?;
+    let (owner, blobs) = (share.row.workspace_id.clone(), state.blobs.clone());
+    let (shot_id, key) = (shot.id.clone(), shot.keyframe_asset_id.clone());
+    let path = state
+        .db
+        .read(move |c| {
+            export::frames::shot_frame(c, &blobs, &owner, &shot_id, key.as_deref())
+                .map(|f| f.map(|f| f.path))
+        })
+        .await
+        .map_err(|e| ShareError::Internal(e.to_string()))?
         .ok_or_else(|| ShareError::NotFound("no such picture".into()))?;
     tokio::task::spawn_blocking(move || crate::media::jpeg_preview(&path, FRAME_MAX_SIDE))
         .await
