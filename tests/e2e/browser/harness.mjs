@@ -53,11 +53,12 @@ export function removeDir(dir) {
 
 /**
  * Starts `storyloom serve` on `addr` (`auth`: `local`, the default, or `accounts` for sign-in
- * with user accounts) and resolves once it printed
+ * with user accounts; `env`: extra environment, e.g. a sign-in provider's settings) and resolves
+ * once it printed
  * `STORYLOOM_LISTENING http://HOST:PORT`. Rejects (with its stderr) when it exits first or is not
  * ready within 30 s.
  */
-export function startServer(dataDir, { addr = '127.0.0.1:0', auth = 'local' } = {}) {
+export function startServer(dataDir, { addr = '127.0.0.1:0', auth = 'local', env = {} } = {}) {
   // Generous per-caller limits: a test signs several people up from one address in seconds, and
   // the UI's polling is fast; the limits themselves are tested in tests/it/api_limits.rs.
   const args = ['serve', '--addr', addr, '--data-dir', dataDir, '--ui-dir', uiDist, '--auth', auth,
@@ -65,7 +66,7 @@ export function startServer(dataDir, { addr = '127.0.0.1:0', auth = 'local' } = 
   const child = spawn(serverBin, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env },
+    env: { ...process.env, ...env },
   });
   let stdout = '';
   let stderr = '';

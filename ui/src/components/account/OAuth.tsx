@@ -14,7 +14,7 @@ export function OAuthErrorNotice({ error }: { error: OAuthFailure | null | undef
   useLocale(); // the text is the catalogue's in other languages: say it again on a switch
   if (!error) return null;
   return (
-    <p className="form-error" role="alert" data-testid="oauth-error" data-code={error.code}>
+    <p className="form-error oauth-error" role="alert" data-testid="oauth-error" data-code={error.code}>
       {oauthErrorText(error)}
     </p>
   );
