@@ -1,7 +1,8 @@
-//! Sign-in with an OpenID Connect provider (docs/API-WORKSPACES.md, "Sign-in with a provider"):
-//! the authorization-code flow with PKCE (S256), `state` and `nonce`, for Google and any issuer
-//! the instance admin configures. The ID token is verified against the issuer's published keys
-//! (signature, issuer, audience, expiry, nonce).
+//! Sign-in with a provider (docs/API-WORKSPACES.md, "Sign-in with a provider"): the
+//! authorization-code flow with PKCE (S256) and `state`, for Google and any OpenID Connect issuer
+//! the instance admin configures (with a `nonce`; the ID token is verified against the issuer's
+//! published keys: signature, issuer, audience, expiry, nonce), and for GitHub (plain OAuth 2: the
+//! person is read from its API with the access token, the address from its verified emails).
 //!
 //! Who the person is: a provider account (`provider`, the issuer's `sub`) belongs to one person.
 //! A first sign-in makes a new account, or, started by a signed-in person (`link`), adds the
@@ -32,19 +33,48 @@ pub struct OAuthProvider {
     pub id: String,
     /// What the sign-in button says.
     pub name: String,
-    /// The issuer URL (its `/.well-known/openid-configuration` is read).
+    /// The issuer URL (its `/.well-known/openid-configuration` is read); GitHub's web address.
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
+    pub protocol: Protocol,
+}
+
+/// How a provider says who the person is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// An ID token, verified against the issuer's keys.
+    OpenIdConnect,
+    /// GitHub's OAuth 2 (no ID token): its REST API at `api_url` (GitHub Enterprise has its own).
+    GitHub { api_url: String },
 }
 
 impl OAuthProvider {
-    /// The providers configured in the environment: Google (`STORYLOOM_OAUTH_GOOGLE_CLIENT_ID`,
-    /// `_SECRET`) and any OpenID Connect issuer (`STORYLOOM_OAUTH_OIDC_ISSUER`, `_CLIENT_ID`,
-    /// `_SECRET`, and `_NAME` for its button). A provider without its id and secret is not offered.
+    /// The providers configured in the environment: GitHub (`STORYLOOM_OAUTH_GITHUB_CLIENT_ID`,
+    /// `_SECRET`, and `_URL`, `_API_URL` for GitHub Enterprise), Google
+    /// (`STORYLOOM_OAUTH_GOOGLE_CLIENT_ID`, `_SECRET`) and any OpenID Connect issuer
+    /// (`STORYLOOM_OAUTH_OIDC_ISSUER`, `_CLIENT_ID`, `_SECRET`, and `_NAME` for its button). A
+    /// provider without its id and secret is not offered.
     pub fn from_env() -> Vec<OAuthProvider> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let mut out = Vec::new();
+        if let (Some(id), Some(secret)) = (
+            var("STORYLOOM_OAUTH_GITHUB_CLIENT_ID"),
+            var("STORYLOOM_OAUTH_GITHUB_CLIENT_SECRET"),
+        ) {
+            out.push(OAuthProvider {
+                id: "github".into(),
+                name: "GitHub".into(),
+                issuer: var("STORYLOOM_OAUTH_GITHUB_URL")
+                    .unwrap_or_else(|| "https://github.com".into()),
+                client_id: id,
+                client_secret: secret,
+                protocol: Protocol::GitHub {
+                    api_url: var("STORYLOOM_OAUTH_GITHUB_API_URL")
+                        .unwrap_or_else(|| "https://api.github.com".into()),
+                },
+            });
+        }
         if let (Some(id), Some(secret)) = (
             var("STORYLOOM_OAUTH_GOOGLE_CLIENT_ID"),
             var("STORYLOOM_OAUTH_GOOGLE_CLIENT_SECRET"),
@@ -55,6 +85,7 @@ impl OAuthProvider {
                 issuer: "https://accounts.google.com".into(),
                 client_id: id,
                 client_secret: secret,
+                protocol: Protocol::OpenIdConnect,
             });
         }
         if let (Some(issuer), Some(id), Some(secret)) = (
@@ -68,6 +99,7 @@ impl OAuthProvider {
                 issuer,
                 client_id: id,
                 client_secret: secret,
+                protocol: Protocol::OpenIdConnect,
             });
         }
         out
@@ -236,7 +268,16 @@ pub async fn start(
     link_user: Option<&str>,
 ) -> Result<String, OAuthError> {
     let p = provider(state, provider_id)?;
-    let d = discover(p).await?;
+    let (authorization_endpoint, scope) = match &p.protocol {
+        Protocol::OpenIdConnect => (
+            discover(p).await?.authorization_endpoint,
+            "openid email profile",
+        ),
+        Protocol::GitHub { .. } => (
+            format!("{}/login/oauth/authorize", p.issuer.trim_end_matches('/')),
+            "read:user user:email",
+        ),
+    };
     let (st, verifier, nonce) = (random_token(), random_token(), random_token());
     let now = state.clock.now();
     let row = (
@@ -266,17 +307,19 @@ pub async fn start(
             Ok::<_, OAuthError>(())
         })
         .await?;
-    let mut url = reqwest::Url::parse(&d.authorization_endpoint)
+    let mut url = reqwest::Url::parse(&authorization_endpoint)
         .map_err(|e| OAuthError::Unreachable(format!("its authorization endpoint: {e}")))?;
     url.query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &p.client_id)
         .append_pair("redirect_uri", &callback_url(base_url, &p.id))
-        .append_pair("scope", "openid email profile")
+        .append_pair("scope", scope)
         .append_pair("state", &st)
-        .append_pair("nonce", &nonce)
         .append_pair("code_challenge", &pkce_challenge(&verifier))
         .append_pair("code_challenge_method", "S256");
+    if p.protocol == Protocol::OpenIdConnect {
+        url.query_pairs_mut().append_pair("nonce", &nonce);
+    }
     Ok(url.to_string())
 }
 
@@ -412,6 +455,98 @@ async fn identity(
     Ok(claims)
 }
 
+/// GitHub's person: the code exchanged (GitHub answers a refused code with 200 and an `error`
+/// field), then `/user`, and the primary verified address from `/user/emails`.
+async fn github_identity(
+    p: &OAuthProvider,
+    api_url: &str,
+    code: &str,
+    pending: &Pending,
+    redirect_uri: &str,
+) -> Result<Claims, OAuthError> {
+    #[derive(Deserialize)]
+    struct TokenAnswer {
+        access_token: Option<String>,
+        error: Option<String>,
+        error_description: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct GitHubUser {
+        id: u64,
+        login: String,
+        name: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct GitHubEmail {
+        email: String,
+        primary: bool,
+        verified: bool,
+    }
+    let answer: TokenAnswer = http()
+        .post(format!(
+            "{}/login/oauth/access_token",
+            p.issuer.trim_end_matches('/')
+        ))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[
+            ("client_id", p.client_id.as_str()),
+            ("client_secret", p.client_secret.as_str()),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", pending.code_verifier.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|e| OAuthError::Unreachable(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| OAuthError::Exchange(format!("an unreadable answer: {e}")))?;
+    let token = match (answer.access_token, answer.error) {
+        (Some(token), None) => token,
+        (_, error) => {
+            return Err(OAuthError::Exchange(
+                answer
+                    .error_description
+                    .or(error)
+                    .unwrap_or_else(|| "no access token".into()),
+            ))
+        }
+    };
+    let api = api_url.trim_end_matches('/');
+    let get = |path: &str| {
+        http()
+            .get(format!("{api}{path}"))
+            .bearer_auth(&token)
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .header(reqwest::header::USER_AGENT, "Storyloom")
+            .send()
+    };
+    let read = |e: reqwest::Error| OAuthError::Token(format!("GitHub's answer: {e}"));
+    let user: GitHubUser = get("/user")
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(read)?
+        .json()
+        .await
+        .map_err(read)?;
+    let emails: Vec<GitHubEmail> = get("/user/emails")
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(read)?
+        .json()
+        .await
+        .map_err(read)?;
+    let email = emails.into_iter().find(|e| e.primary);
+    Ok(Claims {
+        sub: user.id.to_string(),
+        nonce: None,
+        email_verified: email.as_ref().is_some_and(|e| e.verified),
+        email: email.map(|e| e.email),
+        name: user.name,
+        preferred_username: Some(user.login),
+    })
+}
+
 /// What a finished sign-in gives: the session, and where the UI goes next.
 pub struct Finished {
     pub session: Session,
@@ -445,8 +580,16 @@ pub async fn finish(
         return Err(OAuthError::Denied(e.chars().take(100).collect()));
     }
     let code = code.ok_or_else(|| OAuthError::Exchange("no code".into()))?;
-    let d = discover(&p).await?;
-    let claims = identity(&p, &d, code, &pending, &callback_url(base_url, &p.id)).await?;
+    let redirect_uri = callback_url(base_url, &p.id);
+    let claims = match &p.protocol {
+        Protocol::OpenIdConnect => {
+            let d = discover(&p).await?;
+            identity(&p, &d, code, &pending, &redirect_uri).await?
+        }
+        Protocol::GitHub { api_url } => {
+            github_identity(&p, api_url, code, &pending, &redirect_uri).await?
+        }
+    };
     let (st, at) = (state.clone(), state.clock.now());
     let link = pending.link_user_id.clone();
     let session = state

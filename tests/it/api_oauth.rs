@@ -22,7 +22,10 @@ use reqwest::{Method, StatusCode};
 use rsa::traits::PublicKeyParts;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use storyloom::{accounts::oauth::OAuthProvider, config::AuthMode};
+use storyloom::{
+    accounts::oauth::{OAuthProvider, Protocol},
+    config::AuthMode,
+};
 
 const CLIENT_ID: &str = "storyloom-team";
 const CLIENT_SECRET: &str = "s3cret-of-the-client";
@@ -158,6 +161,7 @@ async fn server(fake: &Fake) -> TestServer {
             issuer,
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
+            protocol: Protocol::OpenIdConnect,
         }];
     })
     .await
@@ -425,4 +429,158 @@ async fn a_signed_in_person_links_a_provider_to_their_account() {
         .await
         .unwrap();
     assert!(location(res).await.contains("oauth_error=unknown_provider"));
+}
+
+/// A fake GitHub (web and API on one server): codes issued by the test, each exchanged once, the
+/// person and their addresses behind the access token it gives.
+#[derive(Clone, Default)]
+struct FakeGitHub {
+    /// code → (user, emails)
+    people: Arc<Mutex<HashMap<String, (Value, Value)>>>,
+    used: Arc<Mutex<Vec<String>>>,
+}
+
+async fn github_token(
+    State(f): State<FakeGitHub>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Json<Value> {
+    assert_eq!(
+        headers["accept"], "application/json",
+        "GitHub answers JSON only when asked"
+    );
+    let code = form.get("code").cloned().unwrap_or_default();
+    // GitHub says no with a 200 and an `error` field.
+    if f.used.lock().unwrap().contains(&code)
+        || !f.people.lock().unwrap().contains_key(&code)
+        || form.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+    {
+        return Json(json!({"error": "bad_verification_code",
+            "error_description": "The code passed is incorrect or expired."}));
+    }
+    f.used.lock().unwrap().push(code.clone());
+    Json(
+        json!({"access_token": format!("gho_{code}"), "token_type": "bearer", "scope": "read:user,user:email"}),
+    )
+}
+
+fn github_person(f: &FakeGitHub, headers: &axum::http::HeaderMap) -> (Value, Value) {
+    let token = headers["authorization"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("Bearer gho_");
+    assert!(
+        headers.contains_key("user-agent"),
+        "GitHub's API refuses requests without one"
+    );
+    f.people.lock().unwrap()[token].clone()
+}
+
+async fn start_fake_github() -> (String, FakeGitHub) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let fake = FakeGitHub::default();
+    let app = Router::new()
+        .route("/login/oauth/access_token", post(github_token))
+        .route(
+            "/user",
+            get(
+                |State(f): State<FakeGitHub>, h: axum::http::HeaderMap| async move {
+                    Json(github_person(&f, &h).0)
+                },
+            ),
+        )
+        .route(
+            "/user/emails",
+            get(
+                |State(f): State<FakeGitHub>, h: axum::http::HeaderMap| async move {
+                    Json(github_person(&f, &h).1)
+                },
+            ),
+        )
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), fake)
+}
+
+#[tokio::test]
+async fn github_signs_in_with_its_primary_verified_address_and_takes_each_code_once() {
+    let (base, fake) = start_fake_github().await;
+    let github = base.clone();
+    let s = TestServer::start_with(AuthMode::Accounts, move |c| {
+        c.oauth_providers = vec![OAuthProvider {
+            id: "github".into(),
+            name: "GitHub".into(),
+            issuer: github.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            protocol: Protocol::GitHub { api_url: github },
+        }];
+    })
+    .await;
+    let sign_in = |code: &str, user: Value, emails: Value| {
+        fake.people
+            .lock()
+            .unwrap()
+            .insert(code.to_string(), (user, emails));
+    };
+    let begin = || async {
+        let res = no_redirects()
+            .get(s.url("/api/v1/auth/oauth/github"))
+            .send()
+            .await
+            .unwrap();
+        let url = location(res).await;
+        assert!(
+            url.starts_with(&format!("{base}/login/oauth/authorize?")),
+            "{url}"
+        );
+        let q = query_of(&url);
+        assert_eq!(q["scope"], "read:user user:email");
+        assert_eq!(q["code_challenge_method"], "S256");
+        q["state"].clone()
+    };
+    let back = |code: String, state: String| {
+        let s = &s;
+        async move {
+            let res = no_redirects()
+                .get(s.url(&format!(
+                    "/api/v1/auth/oauth/github/callback?code={code}&state={state}"
+                )))
+                .send()
+                .await
+                .unwrap();
+            let to = location(res).await;
+            query_of(to.split_once('#').map(|(_, f)| f).unwrap_or_default())
+        }
+    };
+
+    sign_in(
+        "c1",
+        json!({"id": 583231, "login": "octocat", "name": "The Octocat"}),
+        json!([{"email": "old@example.com", "primary": false, "verified": true},
+               {"email": "octo@example.com", "primary": true, "verified": true}]),
+    );
+    let done = back("c1".into(), begin().await).await;
+    let user = me(&s, &done["access_token"]).await;
+    assert_eq!(user["username"], "octocat");
+    assert_eq!(
+        user["email"], "octo@example.com",
+        "the primary, verified address"
+    );
+
+    // The same code again, with a fresh sign-in: GitHub's 200-with-an-error is a refusal.
+    let refused = back("c1".into(), begin().await).await;
+    assert_eq!(refused["oauth_error"], "exchange", "{refused:?}");
+
+    // A primary address GitHub has not verified is not kept.
+    sign_in(
+        "c2",
+        json!({"id": 99, "login": "newcomer", "name": null}),
+        json!([{"email": "new@example.com", "primary": true, "verified": false}]),
+    );
+    let done = back("c2".into(), begin().await).await;
+    let user = me(&s, &done["access_token"]).await;
+    assert_eq!(user["username"], "newcomer");
+    assert!(user["email"].is_null(), "{user}");
 }
