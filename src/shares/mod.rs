@@ -616,12 +616,13 @@ pub async fn watch(state: &AppState, share: &OpenShare) -> Result<WatchPage, Sha
         }
         None => None,
     };
-    let board = board_of(state, share).await?;
-    let poster = board.first().is_some_and(|(s, _)| s.has_frame);
-    let shots = if r.include_storyboard {
-        board.into_iter().map(|(s, _)| s).collect()
+    // Every shot's picture is looked up only when the storyboard is shown; else just the poster's.
+    let (shots, poster) = if r.include_storyboard {
+        let board = board_of(state, share).await?;
+        let poster = board.first().is_some_and(|(s, _)| s.has_frame);
+        (board.into_iter().map(|(s, _)| s).collect(), poster)
     } else {
-        Vec::new()
+        (Vec::new(), frame_path(state, share, 0).await?.is_some())
     };
     let (sid, at) = (r.id.clone(), rfc3339(state.clock.now()));
     state
@@ -656,6 +657,34 @@ pub async fn video_file(
     Ok((path, asset.mime_type, asset.sha256))
 }
 
+/// The file of shot `index`'s picture in the pinned storyboard; only that shot's is looked up (a
+/// page asks for each of its pictures, and for the poster on every view).
+async fn frame_path(
+    state: &AppState,
+    share: &OpenShare,
+    index: usize,
+) -> Result<Option<std::path::PathBuf>, ShareError> {
+    let board = pinned_board(state, share).await?;
+    let Some(shot) = board
+        .scenes
+        .iter()
+        .flat_map(|scene| &scene.shots)
+        .nth(index)
+    else {
+        return Ok(None);
+    };
+    let (owner, blobs) = (share.row.workspace_id.clone(), state.blobs.clone());
+    let (shot_id, key) = (shot.id.clone(), shot.keyframe_asset_id.clone());
+    state
+        .db
+        .read(move |c| {
+            export::frames::shot_frame(c, &blobs, &owner, &shot_id, key.as_deref())
+                .map(|f| f.map(|f| f.path))
+        })
+        .await
+        .map_err(|e| ShareError::Internal(e.to_string()))
+}
+
 /// Picture `index` of the storyboard (the poster is picture 0 whether or not the storyboard is
 /// included), as a JPEG at most [`FRAME_MAX_SIDE`] on its longest side.
 #[tracing::instrument(skip(state, share), fields(share = %share.row.id))]
@@ -667,24 +696,8 @@ pub async fn frame_jpeg(
     if index > 0 && !share.row.include_storyboard {
         return Err(ShareError::NotFound("no such picture".into()));
     }
-    // Only this shot's picture is looked up (a page asks for each of its pictures).
-    let board = pinned_board(state, share).await?;
-    let shot = board
-        .scenes
-        .iter()
-        .flat_map(|scene| &scene.shots)
-        .nth(index)
-        .ok_or_else(|| ShareError::NotFound("no such picture".into()))?;
-    let (owner, blobs) = (share.row.workspace_id.clone(), state.blobs.clone());
-    let (shot_id, key) = (shot.id.clone(), shot.keyframe_asset_id.clone());
-    let path = state
-        .db
-        .read(move |c| {
-            export::frames::shot_frame(c, &blobs, &owner, &shot_id, key.as_deref())
-                .map(|f| f.map(|f| f.path))
-        })
-        .await
-        .map_err(|e| ShareError::Internal(e.to_string()))?
+    let path = frame_path(state, share, index)
+        .await?
         .ok_or_else(|| ShareError::NotFound("no such picture".into()))?;
     tokio::task::spawn_blocking(move || crate::media::jpeg_preview(&path, FRAME_MAX_SIDE))
         .await

@@ -297,7 +297,22 @@ async fn bad_input_is_a_4xx_naming_the_field_and_links_expire() {
     let expires = (s.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
     let hour = share(&s, json!({"project_id": pid, "expires_at": expires})).await;
     let id = hour["id"].as_str().unwrap();
-    assert_eq!(page(&s, &format!("/share/{id}")).await.0, StatusCode::OK);
+    let (status, _, html) = page(&s, &format!("/share/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Without the storyboard: the video with its poster, and no shots.
+    assert!(
+        html.contains(&format!("poster=\"/share/{id}/poster.jpg\"")),
+        "{html}"
+    );
+    assert_eq!(html.matches("<li class=\"shot\">").count(), 0);
+    let (status, _, _) = fetch(&s, &format!("/share/{id}/poster.jpg"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = fetch(&s, &format!("/share/{id}/frames/1"), &[]).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no storyboard pictures when it is not shared"
+    );
     s.clock.advance(chrono::Duration::minutes(61));
     let (status, _, html) = page(&s, &format!("/share/{id}")).await;
     assert_eq!(status, StatusCode::GONE);
