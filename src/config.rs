@@ -81,6 +81,9 @@ pub struct Config {
     pub update_public_key: Option<String>,
     /// OpenID Connect providers people may sign in with (`STORYLOOM_OAUTH_*`; docs/API-WORKSPACES.md).
     pub oauth_providers: Vec<crate::accounts::oauth::OAuthProvider>,
+    /// How often the desktop syncs its linked projects, in seconds (`STORYLOOM_SYNC_INTERVAL_SECS`,
+    /// default 15; 0: only when asked). docs/SYNC.md.
+    pub sync_interval_secs: u64,
 }
 
 /// Where the registry keeps providers' API keys (docs/API-PROVIDERS.md).
@@ -247,6 +250,9 @@ impl Config {
             payments: crate::payments::settings::PaymentSettings::from_env(),
             update_public_key: Env::var("STORYLOOM_UPDATE_PUBKEY"),
             oauth_providers: crate::accounts::oauth::OAuthProvider::from_env(),
+            sync_interval_secs: Env::var("STORYLOOM_SYNC_INTERVAL_SECS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(15),
         }
     }
 

@@ -30,6 +30,7 @@ pub mod server;
 pub mod shares;
 pub mod states;
 pub mod storyboard;
+pub mod sync;
 pub mod telemetry;
 pub mod updates;
 pub mod validate;

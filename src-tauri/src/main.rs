@@ -131,6 +131,14 @@ fn run() -> anyhow::Result<()> {
             tracing::error!(error = %e, "cannot restart interrupted exports");
         }
     });
+    // Linked projects sync with the team server in the background (docs/SYNC.md).
+    if state.config.sync_interval_secs > 0 {
+        let sync_state = state.clone();
+        let every = std::time::Duration::from_secs(state.config.sync_interval_secs);
+        tauri::async_runtime::spawn(async move {
+            storyloom::sync::client::spawn(&sync_state, every);
+        });
+    }
     // Managed before the event loop starts, i.e. before the window (created from the config when the
     // loop becomes ready) can load a page and send a request.
     app.manage(Core(state.clone()));

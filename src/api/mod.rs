@@ -25,6 +25,7 @@ pub mod runs;
 #[cfg(feature = "server")]
 pub mod shares;
 pub mod storyboards;
+pub mod sync;
 pub mod topics;
 #[cfg(feature = "server")]
 pub mod updates;
@@ -229,14 +230,16 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(workspaces::routes())
         .merge(remote::routes())
         .merge(registry::routes())
-        .merge(voices::routes());
+        .merge(voices::routes())
+        .merge(sync::desktop_routes());
     // Share links, desktop updates and provider sign-in are the team server's: a desktop has no
     // public address.
     #[cfg(feature = "server")]
     let r = r
         .merge(shares::routes())
         .merge(updates::routes())
-        .merge(oauth::routes());
+        .merge(oauth::routes())
+        .merge(sync::server_routes());
     let r = r.split_for_parts();
     let (routes, mut doc) = (r.0, r.1);
     CommonErrors.modify(&mut doc);

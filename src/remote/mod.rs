@@ -46,6 +46,14 @@ impl Default for RemoteConfig {
     }
 }
 
+/// The body of a call to the team server.
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    None,
+    Json(serde_json::Value),
+    Bytes(bytes::Bytes),
+}
+
 /// What the desktop keeps about its sign-in (in the secret store, never in the database).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredSession {
@@ -600,6 +608,26 @@ impl Remote {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<(StatusCode, serde_json::Value), RemoteError> {
+        let body = match body {
+            Some(b) => RequestBody::Json(b),
+            None => RequestBody::None,
+        };
+        let (status, bytes) = self.send_as_person(clock, method, path, body).await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+
+    /// [`Remote::call_as_person`] with any body, answering the body's bytes (sync's blobs).
+    #[tracing::instrument(skip(self, clock, body))]
+    pub async fn send_as_person(
+        &self,
+        clock: &dyn Clock,
+        method: reqwest::Method,
+        path: &str,
+        body: RequestBody,
+    ) -> Result<(StatusCode, bytes::Bytes), RemoteError> {
         self.ensure_loaded().await;
         let http = self.http().await?.clone();
         let mut refreshed = false;
@@ -624,8 +652,14 @@ impl Remote {
                 None => return Err(RemoteError::Rejected { reason: None }),
             };
             let mut request = http.request(method.clone(), format!("{base}{path}"));
-            if let Some(b) = &body {
-                request = request.json(b);
+            match &body {
+                RequestBody::None => {}
+                RequestBody::Json(b) => request = request.json(b),
+                RequestBody::Bytes(b) => {
+                    request = request
+                        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                        .body(b.clone())
+                }
             }
             let res = request
                 .bearer_auth(&access)
@@ -638,8 +672,11 @@ impl Remote {
                 continue;
             }
             let status = res.status();
-            let json = res.json().await.unwrap_or(serde_json::Value::Null);
-            return Ok((status, json));
+            let bytes = res
+                .bytes()
+                .await
+                .map_err(|e| unreachable(&base, &e, self.config.timeout))?;
+            return Ok((status, bytes));
         }
     }
 

@@ -76,6 +76,10 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     crate::router::spawn_sweeper(&state, crate::instances::lease(&state));
     // Shared rate-limit cells that are full again are dropped (PostgreSQL only).
     crate::limits::spawn_sweeper(state.db.clone(), Duration::from_secs(60));
+    // The desktop (local mode) keeps its linked projects in sync with its team server.
+    if state.local_owner_id.is_some() && state.config.sync_interval_secs > 0 {
+        crate::sync::client::spawn(&state, Duration::from_secs(state.config.sync_interval_secs));
+    }
     // Pending payment orders are asked about at their gateways (at start, then every minute).
     crate::payments::reconcile::spawn(&state, Duration::from_secs(60));
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), "storyloom server listening");

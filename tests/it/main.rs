@@ -43,3 +43,4 @@ mod replicas;
 mod router;
 mod run_crash;
 mod server_process;
+mod sync;

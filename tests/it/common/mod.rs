@@ -119,17 +119,47 @@ impl TestServer {
 
     /// `config` as given: its database, or SQLite in `dir`.
     pub async fn start_exactly(dir: tempfile::TempDir, config: Config) -> Self {
+        Self::start_with_ids(dir, config, Arc::new(SequentialIds::default())).await
+    }
+
+    /// A desktop core (local mode, SQLite, its own data directory) with real UUIDv7 ids, so two
+    /// of them never make the same id (sync's tests): background sync off, the test syncs.
+    pub async fn start_desktop() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::server(dir.path().to_path_buf(), AuthMode::Local);
+        config.remote.secret_store = storyloom::remote::SecretStoreChoice::File;
+        config.sync_interval_secs = 0;
+        Self::start_with_ids(dir, config, Arc::new(storyloom::clock::UuidV7Ids)).await
+    }
+
+    /// A team server (accounts mode; PostgreSQL when the suite runs on it) with real UUIDv7 ids.
+    pub async fn start_team_server() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::server(dir.path().to_path_buf(), AuthMode::Accounts);
+        config.rates = storyloom::config::RateConfig {
+            queries_per_minute: 1_000_000,
+            other_per_minute: 1_000_000,
+            generation_per_hour: 1_000_000,
+            router_per_hour: 1_000_000,
+        };
+        config.auth_rate_per_minute = 1000;
+        if config.database_url.is_none() {
+            config.database_url = fresh_postgres_database().await;
+        }
+        Self::start_with_ids(dir, config, Arc::new(storyloom::clock::UuidV7Ids)).await
+    }
+
+    pub async fn start_with_ids(
+        dir: tempfile::TempDir,
+        config: Config,
+        ids: Arc<dyn storyloom::clock::IdSource>,
+    ) -> Self {
         if std::env::var_os("STORYLOOM_TEST_LOG").is_some() {
             // The server's log on stderr (not captured per test): what a 500 logged.
             storyloom::telemetry::init_with_default("warn");
         }
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 8, 10, 0, 0).unwrap());
-        let state = AppState::open_with(
-            config,
-            Arc::new(clock.clone()),
-            Arc::new(SequentialIds::default()),
-        )
-        .unwrap();
+        let state = AppState::open_with(config, Arc::new(clock.clone()), ids).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
