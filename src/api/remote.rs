@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for DesktopOnly {
         match state.config.auth_mode {
             AuthMode::Local => Ok(Self),
             AuthMode::Accounts => Err(ApiError::not_found(
-                "the /api/v1/remote endpoints exist only in the desktop app (local mode): this is a team server, sign in to it directly",
+                "the desktop's own endpoints (its link to a team server, its projects' sync) exist only in the desktop app (local mode): this is a team server, sign in to it directly",
             )),
         }
     }

@@ -18,12 +18,13 @@ use super::{
     error::{ApiError, ErrorBody},
     extract::ApiJson,
     principal::Principal,
+    remote::DesktopOnly,
 };
 use crate::{
     auth::Scope,
     sync::{
         client::{self, SyncStatus},
-        server, Conflict, PullRequest, PullResponse, PushRequest, PushResponse, SyncError,
+        server, Conflict, PullRequest, PullResponse, PushRequest, PushResponse,
     },
     AppState,
 };
@@ -162,21 +163,13 @@ pub async fn get_blob(
 
 // --- The desktop's ---
 
-fn desktop_only(principal: &Principal) -> Result<(), ApiError> {
-    if matches!(principal.credential, crate::auth::Credential::LocalOwner) {
-        Ok(())
-    } else {
-        Err(SyncError::Forbidden("linking projects is the desktop's (local mode)".into()).into())
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/sync/links", tag = "sync",
     responses((status = 200, description = "Every linked project's sync state", body = Vec<SyncStatus>)))]
 pub async fn list_links(
+    _: DesktopOnly,
     State(state): State<AppState>,
-    principal: Principal,
+    _principal: Principal,
 ) -> Result<Json<Vec<SyncStatus>>, ApiError> {
-    desktop_only(&principal)?;
     Ok(Json(client::statuses(&state).await?))
 }
 
@@ -199,11 +192,11 @@ pub struct PullProjectInput {
         (status = 409, description = "The project is on this desktop already", body = ErrorBody),
         (status = 422, description = "`server_url`: not signed in to a team server", body = ErrorBody)))]
 pub async fn pull_project(
+    _: DesktopOnly,
     State(state): State<AppState>,
-    principal: Principal,
+    _principal: Principal,
     ApiJson(input): ApiJson<PullProjectInput>,
 ) -> Result<(StatusCode, Json<SyncStatus>), ApiError> {
-    desktop_only(&principal)?;
     let status = client::pull_project(&state, &input.project_id, &input.workspace_id).await?;
     Ok((StatusCode::CREATED, Json(status)))
 }
@@ -211,11 +204,11 @@ pub async fn pull_project(
 #[utoipa::path(get, path = "/api/v1/projects/{id}/sync", tag = "sync", params(("id" = String, Path)),
     responses((status = 200, body = SyncStatus), (status = 404, description = "Not linked", body = ErrorBody)))]
 pub async fn sync_status(
+    _: DesktopOnly,
     State(state): State<AppState>,
-    principal: Principal,
+    _principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<SyncStatus>, ApiError> {
-    desktop_only(&principal)?;
     Ok(Json(client::status(&state, &id).await?))
 }
 
@@ -227,12 +220,12 @@ pub async fn sync_status(
         (status = 409, description = "Linked already", body = ErrorBody),
         (status = 422, description = "`server_url`: not signed in; `workspace_id` empty", body = ErrorBody)))]
 pub async fn link_project(
+    _: DesktopOnly,
     State(state): State<AppState>,
-    principal: Principal,
+    _principal: Principal,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<LinkInput>,
 ) -> Result<(StatusCode, Json<SyncStatus>), ApiError> {
-    desktop_only(&principal)?;
     let status = client::link(&state, &id, &input.workspace_id).await?;
     Ok((StatusCode::CREATED, Json(status)))
 }
@@ -242,11 +235,11 @@ pub async fn link_project(
         (status = 204, description = "Unlinked: the project stays here and on the server"),
         (status = 404, description = "Not linked", body = ErrorBody)))]
 pub async fn unlink_project(
+    _: DesktopOnly,
     State(state): State<AppState>,
-    principal: Principal,
+    _principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    desktop_only(&principal)?;
     client::unlink(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -256,21 +249,21 @@ pub async fn unlink_project(
         (status = 200, description = "Synced now; a failure is the state `offline` with its error", body = SyncStatus),
         (status = 404, description = "Not linked", body = ErrorBody)))]
 pub async fn sync_project_now(
+    _: DesktopOnly,
     State(state): State<AppState>,
-    principal: Principal,
+    _principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<SyncStatus>, ApiError> {
-    desktop_only(&principal)?;
     Ok(Json(client::sync_now(&state, &id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}/sync/conflicts", tag = "sync", params(("id" = String, Path)),
     responses((status = 200, description = "What sync kept and set aside, newest first", body = Vec<Conflict>)))]
 pub async fn list_conflicts(
+    _: DesktopOnly,
     State(state): State<AppState>,
-    principal: Principal,
+    _principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Conflict>>, ApiError> {
-    desktop_only(&principal)?;
     Ok(Json(client::conflicts(&state, &id).await?))
 }

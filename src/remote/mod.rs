@@ -89,6 +89,9 @@ pub struct ConnectionStatus {
     pub server_url: Option<String>,
     /// The username on that server.
     pub username: Option<String>,
+    /// The person's id on that server (also their personal workspace's id: what a project links
+    /// to by default).
+    pub user_id: Option<String>,
     /// When the server was last reached or tried (RFC 3339); null when not since the app started.
     pub checked_at: Option<String>,
     /// Where the refresh token is kept.
@@ -309,6 +312,7 @@ impl Remote {
             state,
             server_url: s.session.as_ref().map(|x| x.server_url.clone()),
             username: s.session.as_ref().map(|x| x.username.clone()),
+            user_id: s.session.as_ref().and_then(|x| x.user_id.clone()),
             checked_at: s.checked_at.clone(),
             secret_storage: store.store.kind(),
             secret_storage_location: store.store.location(),

@@ -76,6 +76,18 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     crate::router::spawn_sweeper(&state, crate::instances::lease(&state));
     // Shared rate-limit cells that are full again are dropped (PostgreSQL only).
     crate::limits::spawn_sweeper(state.db.clone(), Duration::from_secs(60));
+    // The sync log is pruned behind every active desktop (hourly).
+    if state.local_owner_id.is_none() {
+        let prune_state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                if let Err(e) = crate::sync::server::prune(&prune_state).await {
+                    tracing::warn!(error = %e, "cannot prune the sync log");
+                }
+            }
+        });
+    }
     // The desktop (local mode) keeps its linked projects in sync with its team server.
     if state.local_owner_id.is_some() && state.config.sync_interval_secs > 0 {
         crate::sync::client::spawn(&state, Duration::from_secs(state.config.sync_interval_secs));

@@ -78,8 +78,17 @@ fn classify(method: &Method, path: &str) -> Class {
     if path == "/api/v1/credit/payment/callback" {
         return InstanceAdmin;
     }
-    if path.starts_with("/api/v1/remote/") {
+    // The desktop's projects' sync (the server's side, /api/v1/sync/push and the rest, is any
+    // signed-in person's; the service checks their role in each project's workspace).
+    if path.starts_with("/api/v1/remote/")
+        || path == "/api/v1/sync/links"
+        || path == "/api/v1/sync/projects"
+        || path.starts_with("/api/v1/projects/{id}/sync")
+    {
         return DesktopOnly;
+    }
+    if path.starts_with("/api/v1/sync/") {
+        return Person;
     }
     if path.starts_with("/api/v1/admin/") {
         return InstanceAdmin;

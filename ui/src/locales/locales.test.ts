@@ -60,6 +60,7 @@ export const CONVERTED = [
   'components/editor/SharedLinks.tsx',
   'components/editor/ScriptTab.tsx',
   'components/editor/EditorPage.tsx',
+  'components/sync',
 ];
 
 /** Text that is the same in every language (the product's name, key caps, language names). */

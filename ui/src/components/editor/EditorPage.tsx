@@ -10,6 +10,7 @@ import { navigate } from '../../lib/navigate';
 import { EDITOR_TABS, tabOf, type EditorTab, type EditorTabName } from '../../lib/route';
 import { errorMessage } from '../../transport';
 import { AlertIcon, ChevronLeftIcon, FilmIcon, PlusIcon } from '../Icons';
+import { SyncBadge } from '../sync/SyncBadge';
 import { useToasts } from '../Toasts';
 import { AssetsTab } from './AssetsTab';
 import { CharactersTab } from './CharactersTab';
@@ -223,6 +224,7 @@ export function EditorPage({ projectId, tab }: { projectId: string; tab: EditorT
             {t('editor.newVersion')}
           </button>
         </div>
+        <SyncBadge projectId={project.id} />
         <button
           type="button"
           className="button secondary"
