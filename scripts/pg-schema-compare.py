@@ -40,9 +40,10 @@ PG_ONLY_TRIGGERS = {
     ("ledger_transfers", "ledger_transfers_no_truncate"),
     ("ledger_holds", "ledger_holds_no_truncate"),
 }
-# schema_migrations.version is given by the runner, never generated: a plain BIGINT key, not an
-# identity, though SQLite's INTEGER PRIMARY KEY is a rowid alias.
-NOT_IDENTITY = {("schema_migrations", "version")}
+# schema_migrations.version is given by the runner, and sync_outbox.counter by the desktop (its
+# mutation counter, docs/SYNC.md), never generated: plain BIGINT keys, not identities, though
+# SQLite's INTEGER PRIMARY KEY is a rowid alias.
+NOT_IDENTITY = {("schema_migrations", "version"), ("sync_outbox", "counter")}
 # The errors the triggers raise: their messages must match exactly.
 TRIGGER_MESSAGES = {
     "ledger entries are append-only",

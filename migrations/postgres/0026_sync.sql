@@ -91,7 +91,7 @@ CREATE TABLE sync_links (
     -- The last change pulled; NULL: take a snapshot next.
     cursor         BIGINT,
     last_error     TEXT,
-    failures       INTEGER NOT NULL DEFAULT 0,
+    failures       BIGINT NOT NULL DEFAULT 0,
     next_try_at    TEXT,
     last_synced_at TEXT,
     linked_at      TEXT NOT NULL

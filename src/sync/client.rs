@@ -337,6 +337,25 @@ fn refused(status: StatusCode, body: &Value) -> SyncError {
     }
 }
 
+/// POSTs `request` to the team server as the signed-in person and reads the answer; anything but
+/// a 200 is the server's refusal.
+async fn post<Req: Serialize, Res: serde::de::DeserializeOwned>(
+    state: &AppState,
+    path: &str,
+    request: &Req,
+) -> Result<Res, SyncError> {
+    let body = serde_json::to_value(request).map_err(|e| SyncError::Internal(e.to_string()))?;
+    let (status, answer) = state
+        .remote
+        .call_as_person(state.clock.as_ref(), Method::POST, path, Some(body))
+        .await?;
+    if status != StatusCode::OK {
+        return Err(refused(status, &answer));
+    }
+    serde_json::from_value(answer)
+        .map_err(|e| SyncError::Internal(format!("the server's answer to {path}: {e}")))
+}
+
 fn schema_version() -> u32 {
     crate::db::latest_schema_version()
 }
@@ -394,20 +413,7 @@ async fn push_all(state: &AppState) -> Result<(), SyncError> {
             client_id,
             mutations,
         };
-        let (status, body) = state
-            .remote
-            .call_as_person(
-                state.clock.as_ref(),
-                Method::POST,
-                "/api/v1/sync/push",
-                Some(serde_json::to_value(&request).unwrap_or(Value::Null)),
-            )
-            .await?;
-        if status != StatusCode::OK {
-            return Err(refused(status, &body));
-        }
-        let answer: PushResponse = serde_json::from_value(body)
-            .map_err(|e| SyncError::Internal(format!("the server's push answer: {e}")))?;
+        let answer: PushResponse = post(state, "/api/v1/sync/push", &request).await?;
         let ids = state.ids.clone();
         let was_reset = answer.reset;
         state
@@ -442,19 +448,14 @@ async fn upload_blobs(state: &AppState, mut hashes: Vec<String>) -> Result<(), S
     if hashes.is_empty() {
         return Ok(());
     }
-    let (status, body) = state
-        .remote
-        .call_as_person(
-            state.clock.as_ref(),
-            Method::POST,
-            "/api/v1/sync/blobs/missing",
-            Some(serde_json::json!({ "hashes": hashes })),
-        )
-        .await?;
-    if status != StatusCode::OK {
-        return Err(refused(status, &body));
-    }
-    let missing: Vec<String> = serde_json::from_value(body["missing"].clone()).unwrap_or_default();
+    let answer: Value = post(
+        state,
+        "/api/v1/sync/blobs/missing",
+        &serde_json::json!({ "hashes": hashes }),
+    )
+    .await?;
+    let missing: Vec<String> =
+        serde_json::from_value(answer["missing"].clone()).unwrap_or_default();
     for sha in missing {
         if !state.blobs.exists(&sha) {
             // Not here either (a thumbnail never made): the server refuses nothing for it.
@@ -551,20 +552,7 @@ async fn pull(state: &AppState, project_id: &str) -> Result<(), SyncError> {
             cursor,
             limit: None,
         };
-        let (status, body) = state
-            .remote
-            .call_as_person(
-                state.clock.as_ref(),
-                Method::POST,
-                "/api/v1/sync/pull",
-                Some(serde_json::to_value(&request).unwrap_or(Value::Null)),
-            )
-            .await?;
-        if status != StatusCode::OK {
-            return Err(refused(status, &body));
-        }
-        let answer: PullResponse = serde_json::from_value(body)
-            .map_err(|e| SyncError::Internal(format!("the server's pull answer: {e}")))?;
+        let answer: PullResponse = post(state, "/api/v1/sync/pull", &request).await?;
         download_blobs(state, &answer.changes).await?;
         let more = answer.more;
         let (ids, owner) = (state.ids.clone(), owner.clone());
