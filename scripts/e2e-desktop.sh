@@ -133,6 +133,13 @@ done
 log "tauri-driver on 127.0.0.1:$DRIVER_PORT (WebKitWebDriver on $NATIVE_PORT)"
 
 export STORYLOOM_DESKTOP_BIN="$BIN"
+# The team server the sync test links to: the core's own binary (cargo test built it).
+SERVER_BIN="$TARGET_DIR/debug/storyloom"
+if [ ! -x "$SERVER_BIN" ]; then
+  log "building the team server (storyloom, server feature)"
+  cargo build --features server --bin storyloom
+fi
+export STORYLOOM_TEST_SERVER_BIN="$SERVER_BIN"
 export TAURI_DRIVER_URL="http://127.0.0.1:$DRIVER_PORT"
 # shellcheck disable=SC2086
 "$VENV/bin/python" -m pytest "$ROOT/tests/e2e/desktop" -v -p no:cacheprovider ${PYTEST_ARGS:-}

@@ -73,7 +73,7 @@ databases_lane() {
     # again would spend about 45 s testing nothing new about PostgreSQL.
     STORYLOOM_TEST_DATABASE_URL="$STORYLOOM_TEST_DATABASE_URL" "$IT_BIN" \
         --skip providers:: --skip render_animatic:: --skip render_cli:: --skip server_process:: \
-        --skip ledger_crash:: --skip run_crash:: --skip payments_crash:: --skip authz_matrix::every_operation \
+        --skip ledger_crash:: --skip run_crash:: --skip payments_crash:: --skip sync_crash:: --skip authz_matrix::every_operation \
         --skip api_export::cancel_kills_ffmpeg --skip api_export::a_final_export_has_clean_frames \
         --skip api_export::webm_with_crossfades --skip api_export::the_storyboard_sheet_is_a_pdf \
         --skip api_export::no_voice_runs_past --skip api_export::the_sheet_shows_each_keyframe

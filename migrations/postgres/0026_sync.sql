@@ -94,6 +94,9 @@ CREATE TABLE sync_links (
     failures       BIGINT NOT NULL DEFAULT 0,
     next_try_at    TEXT,
     last_synced_at TEXT,
+    -- The workspace's available credits on the server, as last pulled (read-only here; NULL when
+    -- this person may not see the workspace's billing).
+    balance        BIGINT,
     linked_at      TEXT NOT NULL
 );
 

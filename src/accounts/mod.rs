@@ -501,6 +501,16 @@ fn free_referral_code(c: &Connection, user_id: &str) -> Result<String, AccountEr
     ))
 }
 
+/// A person's username, if they exist (what sync's conflict list names them by).
+pub fn username_of(c: &Connection, user_id: &str) -> Result<Option<String>, DbError> {
+    Ok(
+        c.query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?,
+    )
+}
+
 /// The person who referred `user_id`, if any.
 pub fn referrer_of(c: &Connection, user_id: &str) -> Result<Option<String>, DbError> {
     Ok(c.query_row(

@@ -46,6 +46,9 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// When the background sync tries again after a failure.
     pub next_try_at: Option<String>,
+    /// The workspace's available credits on the server as last synced, read-only: paid work on
+    /// the team's models is charged there (None: only the workspace's owners and admins see it).
+    pub workspace_balance: Option<i64>,
 }
 
 /// This desktop's client id (made once) and the last counter it gave a mutation.
@@ -150,6 +153,7 @@ pub async fn link(
                     failures: 0,
                     next_try_at: None,
                     last_synced_at: None,
+                    balance: None,
                     linked_at: rfc3339(now),
                 },
             )?;
@@ -191,6 +195,7 @@ pub async fn pull_project(
                     failures: 0,
                     next_try_at: None,
                     last_synced_at: None,
+                    balance: None,
                     linked_at: now,
                 },
             )?;
@@ -659,17 +664,23 @@ fn apply_pulled(
         }
     }
     store::set_cursor(c, project_id, Some(answer.cursor))?;
+    store::set_balance(c, project_id, answer.balance)?;
     Ok(())
 }
 
-/// A linked project's state.
+/// A linked project's state. Local edits made since the last sync are queued first, so
+/// `pending` counts them too.
 pub async fn status(state: &AppState, project_id: &str) -> Result<SyncStatus, SyncError> {
-    let pid = project_id.to_string();
+    let (pid, ids) = (project_id.to_string(), state.ids.clone());
+    let now = state.clock.now();
     state
         .db
-        .read(move |c| {
+        .write(move |c| {
             let link = store::link(c, &pid)?
                 .ok_or_else(|| SyncError::NotFound(format!("project {pid} is not linked")))?;
+            if store::project_owner(c, &pid)?.is_some() {
+                queue_local_edits(c, ids.as_ref(), &pid, now.timestamp_millis(), &rfc3339(now))?;
+            }
             status_of(c, link)
         })
         .await
@@ -697,6 +708,7 @@ fn status_of(c: &Connection<'_>, link: store::Link) -> Result<SyncStatus, SyncEr
         last_synced_at: link.last_synced_at,
         last_error: link.last_error,
         next_try_at: link.next_try_at,
+        workspace_balance: link.balance,
     })
 }
 

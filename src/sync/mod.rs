@@ -187,6 +187,10 @@ pub struct PullResponse {
     pub snapshot: bool,
     /// The server's clock: a desktop whose own is behind stamps its edits after it.
     pub server_millis: i64,
+    /// The workspace's available credits, for people who may see its billing (owners and
+    /// admins): the desktop shows it, read-only.
+    #[serde(default)]
+    pub balance: Option<i64>,
 }
 
 /// What a conflict record says (the value of a `conflict` change).

@@ -363,8 +363,8 @@ fn apply(
                 created_at: at.to_string(),
             });
         };
-        let cur_author = || author_of(c, entity.name, &m.row_id, field);
-        let me = || Some(user_id.to_string());
+        let cur_author = || author_of(c, entity.name, &m.row_id, field).map(|id| name_of(c, &id));
+        let me = || Some(name_of(c, user_id));
 
         if locked && matches!(field, "keyframe_asset_id" | "clip_asset_id") {
             if differs {
@@ -494,6 +494,14 @@ fn apply(
     Ok(())
 }
 
+/// A person as the conflict list names them: their username (their id if they are gone).
+fn name_of(c: &Connection<'_>, user_id: &str) -> String {
+    crate::accounts::username_of(c, user_id)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| user_id.to_string())
+}
+
 fn author_of(c: &Connection<'_>, entity: &str, row_id: &str, field: &str) -> Option<String> {
     store::author_of(c, entity, row_id, field).ok().flatten()
 }
@@ -512,7 +520,7 @@ pub async fn pull(
     }
     let clock = state.clock.clone();
     let uid = user_id.to_string();
-    state
+    let (mut answer, workspace, role) = state
         .db
         .write(move |c| {
             let now = clock.now();
@@ -561,7 +569,7 @@ pub async fn pull(
                 }
             };
             store::save_cursor(c, &request.client_id, project_id, cursor, &at)?;
-            Ok(PullResponse {
+            let answer = PullResponse {
                 protocol: PROTOCOL,
                 project_id: project_id.to_string(),
                 cursor,
@@ -569,9 +577,18 @@ pub async fn pull(
                 more,
                 snapshot,
                 server_millis: now.timestamp_millis(),
-            })
+                balance: None,
+            };
+            Ok::<_, SyncError>((answer, workspace, role))
         })
-        .await
+        .await?;
+    if role.allows(Permission::Billing) {
+        let balance = crate::ledger::balance(state, &workspace)
+            .await
+            .map_err(|e| SyncError::Internal(e.to_string()))?;
+        answer.balance = Some(balance.available);
+    }
+    Ok(answer)
 }
 
 fn check_hash(sha256: &str) -> Result<(), SyncError> {

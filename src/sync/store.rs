@@ -605,11 +605,12 @@ pub struct Link {
     pub failures: i64,
     pub next_try_at: Option<String>,
     pub last_synced_at: Option<String>,
+    pub balance: Option<i64>,
     pub linked_at: String,
 }
 
 const LINK_COLUMNS: &str = "project_id, server_url, workspace_id, cursor, last_error, failures, \
-     next_try_at, last_synced_at, linked_at";
+     next_try_at, last_synced_at, balance, linked_at";
 
 fn link_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Link> {
     Ok(Link {
@@ -621,7 +622,8 @@ fn link_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Link> {
         failures: r.get(5)?,
         next_try_at: r.get(6)?,
         last_synced_at: r.get(7)?,
-        linked_at: r.get(8)?,
+        balance: r.get(8)?,
+        linked_at: r.get(9)?,
     })
 }
 
@@ -837,4 +839,17 @@ pub fn renumber_outbox(c: &Connection<'_>) -> Result<i64, DbError> {
         )?;
     }
     Ok(counters.len() as i64)
+}
+
+/// The workspace's balance as the server last told it (None: not this person's to see).
+pub fn set_balance(
+    c: &Connection<'_>,
+    project_id: &str,
+    balance: Option<i64>,
+) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE sync_links SET balance = ?2 WHERE project_id = ?1",
+        params![project_id, balance],
+    )?;
+    Ok(())
 }

@@ -44,3 +44,4 @@ mod router;
 mod run_crash;
 mod server_process;
 mod sync;
+mod sync_crash;

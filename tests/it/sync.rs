@@ -68,7 +68,10 @@ fn normalized(mut v: Value) -> Value {
 }
 
 /// What a person sees of a project: its fields, its current version's script, its storyboard.
-async fn seen(call: impl AsyncFn(Method, String) -> (StatusCode, Value), project: &str) -> Value {
+pub(crate) async fn seen(
+    call: impl AsyncFn(Method, String) -> (StatusCode, Value),
+    project: &str,
+) -> Value {
     let (status, p) = call(Method::GET, format!("/api/v1/projects/{project}")).await;
     assert_eq!(status, StatusCode::OK, "{p}");
     let version = p["current_version_id"].as_str().unwrap().to_string();
@@ -146,6 +149,12 @@ async fn shared_project(team: &Team) -> (TestServer, TestServer, String) {
     assert_eq!(status, StatusCode::CREATED, "{linked}");
     assert_eq!(linked["state"], "synced", "{linked}");
     assert_eq!(linked["pending"], 0);
+    // The workspace's balance on the server, shown read-only to its owner.
+    let (_, balance) = team.call(Method::GET, "/api/v1/credit/balance", None).await;
+    assert_eq!(
+        linked["workspace_balance"], balance["available"],
+        "{linked}"
+    );
     let b = desktop(team).await;
     let (status, pulled) = b
         .post(
@@ -252,6 +261,7 @@ async fn two_desktops_edit_offline_and_converge_with_the_server() {
         assert_eq!(about_3.len(), 1, "{conflicts}");
         assert_eq!(about_3[0]["kept_value"], "B's take");
         assert_eq!(about_3[0]["set_aside_value"], "A's take");
+        assert_eq!(about_3[0]["kept_by"], "alice", "named, not by id");
     }
     let (_, status) = a.get(&format!("/api/v1/projects/{project}/sync")).await;
     assert_eq!(status["state"], "conflict", "{status}");

@@ -636,3 +636,130 @@ def test_large_files_cross_the_bridge_in_ranges(app):
     assert result["first"] == [206, f"bytes 0-{chunk - 1}/{size}", chunk], result
     assert result["rest"] == [206, f"bytes {chunk}-{size - 1}/{size}", size - chunk], result
     assert result["same"], result
+
+
+# --------------------------------------------------------------------------------------------
+# Sync with a team server (issue 19; docs/SYNC.md)
+# --------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TeamServer:
+    """A real `storyloom serve` in accounts mode on 127.0.0.1, restartable on its port and data."""
+
+    def __init__(self, binary: str, data: Path):
+        self.binary, self.data, self.port = binary, data, _free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "STORYLOOM_RATE_AUTH": "1000", "STORYLOOM_SYNC_INTERVAL_SECS": "0"}
+        env.pop("STORYLOOM_DATA_DIR", None)
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--auth", "accounts", "--addr", f"127.0.0.1:{self.port}", "--data-dir", str(self.data)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+        )
+        line = self.process.stdout.readline().decode()
+        assert line.startswith("STORYLOOM_LISTENING"), line
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(self.base + path, method=method,
+                                         data=None if body is None else json.dumps(body).encode())
+        request.add_header("content-type", "application/json")
+        if token:
+            request.add_header("authorization", token)
+        try:
+            with urllib.request.urlopen(request, timeout=STEP_TIMEOUT) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def team_server(tmp_path_factory):
+    binary = _env("STORYLOOM_TEST_SERVER_BIN")
+    server = TeamServer(binary, tmp_path_factory.mktemp("team-server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_linked_project_shows_synced_pending_offline_and_conflict(app, team_server):
+    password = "correct horse battery"
+    status, alice = team_server.call("POST", "/api/v1/auth/register",
+                                     {"username": "alice", "email": "alice@example.com", "password": password})
+    assert status == 201, alice
+    token = f"Bearer {alice['access_token']}"
+    signed = app.fetch("POST", "/api/v1/remote/sign-in",
+                       {"server_url": team_server.base, "username": "alice", "password": password})
+    assert signed["status"] == 200, signed
+    created = app.fetch("POST", "/api/v1/projects", {"name": "Synced drama"})
+    project = json.loads(created["text"])
+    project_id, version_id = project["id"], project["current_version_id"]
+    script = "INT. ROOF - NIGHT\n\nMara waits in the rain.\n\nJUN\nYou came.\n"
+    saved = app.fetch("PUT", f"/api/v1/projects/{project_id}/versions/{version_id}/script", {"text": script})
+    assert saved["status"] == 200, saved
+    linked = app.fetch("POST", f"/api/v1/projects/{project_id}/sync", {"workspace_id": alice["user"]["id"]})
+    assert linked["status"] == 201, linked
+    board = json.loads(app.fetch("GET", f"/api/v1/projects/{project_id}/storyboard")["text"])
+    shot = board["scenes"][0]["shots"][0]["id"]
+
+    driver = app.driver
+    driver.execute_script("window.location.hash = arguments[0]", f"#/projects/{project_id}")
+
+    def badge(d):
+        return d.find_element(By.CSS_SELECTOR, '[data-testid="sync-badge"]').get_attribute("data-state")
+
+    wait_for_value(driver, badge, lambda s: s == "synced", "a linked project shows Synced", timeout=PAGE_TIMEOUT)
+    screenshot(driver, "sync-synced")
+
+    # An edit made here is pending until it reaches the server; the server is down: offline.
+    edited = app.fetch("PATCH", f"/api/v1/storyboards/{shot}", {"description": "Mara, soaked, waits."})
+    assert edited["status"] == 200, edited
+    wait_for_value(driver, badge, lambda s: s == "pending", "an unsynced edit shows Pending", timeout=PAGE_TIMEOUT)
+    team_server.stop()
+    offline = app.fetch("POST", f"/api/v1/projects/{project_id}/sync/now")
+    assert json.loads(offline["text"])["state"] == "offline", offline
+    wait_for_value(driver, badge, lambda s: s == "offline", "an unreachable server shows Offline", timeout=PAGE_TIMEOUT)
+    screenshot(driver, "sync-offline")
+    team_server.start()
+    back = app.fetch("POST", f"/api/v1/projects/{project_id}/sync/now")
+    assert json.loads(back["text"])["state"] == "synced", back
+    status, on_server = team_server.call("GET", f"/api/v1/storyboards/{shot}", token=token)
+    assert status == 200 and on_server["description"] == "Mara, soaked, waits.", on_server
+
+    # Both sides edit the shot: the later (the server's) is kept, the desktop's is set aside.
+    app.fetch("PATCH", f"/api/v1/storyboards/{shot}", {"description": "Desk: Mara leaves."})
+    time.sleep(0.05)
+    status, body = team_server.call("PATCH", f"/api/v1/storyboards/{shot}", {"description": "Server: Mara stays."}, token)
+    assert status == 200, body
+    app.fetch("POST", f"/api/v1/projects/{project_id}/sync/now")
+    wait_for_value(driver, badge, lambda s: s == "conflict", "a set-aside edit shows Conflicts", timeout=PAGE_TIMEOUT)
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="sync-badge"]').click()
+    listed = wait_for_value(
+        driver,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('[data-testid=\"sync-conflict\"]')].map((e) => e.innerText)"
+        ),
+        lambda items: len(items) == 1,
+        "the dialog lists the conflict",
+    )
+    assert "Server: Mara stays." in listed[0] and "Desk: Mara leaves." in listed[0], listed
+    screenshot(driver, "sync-conflict-dialog")

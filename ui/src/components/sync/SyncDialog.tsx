@@ -4,7 +4,7 @@ import type { ConnectionStatus } from '../../api/remote';
 import { linkAndCache, syncNowAndCache, unlinkAndCache, useSyncConflicts, type SyncConflict, type SyncStatus } from '../../api/sync';
 import { useLocale, useT } from '../../i18n';
 import { copyText } from '../../lib/clipboard';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, formatNumber } from '../../lib/format';
 import { errorMessage } from '../../transport';
 import { hostOf } from '../connection/connection';
 import { Modal } from '../Modal';
@@ -152,6 +152,14 @@ export function SyncDialogView(p: SyncDialogViewProps) {
             <dd>
               {server} · {p.status.workspace_id}
             </dd>
+            {p.status.workspace_balance != null && (
+              <>
+                <dt>{t('sync.balance')}</dt>
+                <dd data-testid="sync-balance" title={t('sync.balanceHint')}>
+                  {formatNumber(p.status.workspace_balance, locale)}
+                </dd>
+              </>
+            )}
             <dt>{t('sync.lastSynced')}</dt>
             <dd data-testid="sync-last-synced">{p.status.last_synced_at ? formatDateTime(p.status.last_synced_at, locale) : t('sync.never')}</dd>
             {p.status.last_error && (

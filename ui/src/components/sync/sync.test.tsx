@@ -5,7 +5,7 @@ import { keys } from '../../api/queries';
 import { makeQueryClient } from '../../api/queryClient';
 import { getSyncStatus, linkAndCache, listConflicts, listSyncLinks, syncNowAndCache, unlinkAndCache, type SyncConflict, type SyncStatus } from '../../api/sync';
 import { i18n } from '../../i18n';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, formatNumber } from '../../lib/format';
 import { createFetchTransport, setTransport, type TransportKind } from '../../transport';
 import { status as connection } from '../connection/fixtures';
 import { signedInToServer, defaultWorkspaceId, formatStamp, stampTime, syncBadgeView, truncate, VALUE_PREVIEW_CHARS } from './sync';
@@ -48,6 +48,7 @@ function sync(over: Partial<SyncStatus> = {}): SyncStatus {
     last_synced_at: '2026-05-01T10:00:00Z',
     last_error: null,
     next_try_at: null,
+    workspace_balance: null,
     ...over,
   };
 }
@@ -189,6 +190,9 @@ describe('sync dialog', () => {
     expect(has(html, 'sync-unlink-confirm')).toBe(false);
     expect(has(dialog({ confirmingUnlink: true }), 'sync-unlink-confirm')).toBe(true);
     expect(textOf(html, 'sync-no-conflicts')).toBe('No conflicts.');
+    // The workspace's balance, read-only, only when the server shares it (owners and admins).
+    expect(has(html, 'sync-balance')).toBe(false);
+    expect(textOf(dialog({ status: sync({ workspace_balance: 12500 }) }), 'sync-balance')).toBe(formatNumber(12500, 'en'));
   });
 
   it('lists the conflicts side by side: what, both values, who and when', () => {
