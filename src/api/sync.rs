@@ -29,19 +29,28 @@ use crate::{
     AppState,
 };
 
+/// The largest push accepted: two scripts at the limit, every byte escaped, and room besides.
+pub const PUSH_BODY_LIMIT: usize = 2 * super::versions::SCRIPT_BODY_LIMIT + 1024 * 1024;
+
 /// The team server's endpoints.
 pub fn server_routes() -> OpenApiRouter<AppState> {
-    let blobs = OpenApiRouter::new()
-        .routes(routes!(put_blob, get_blob))
-        .layer(DefaultBodyLimit::disable());
-    with_policy(
-        OpenApiRouter::new()
-            .routes(routes!(push))
-            .routes(routes!(pull))
-            .routes(routes!(missing_blobs))
-            .merge(blobs),
+    // Each group's body limit is its last layer, over the access policy's.
+    let blobs = with_policy(
+        OpenApiRouter::new().routes(routes!(put_blob, get_blob)),
         Policy::Person,
     )
+    .layer(DefaultBodyLimit::disable());
+    // A push may carry a version whose script and its base are at the script limit, escaped.
+    let push = with_policy(OpenApiRouter::new().routes(routes!(push)), Policy::Person)
+        .layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT));
+    with_policy(
+        OpenApiRouter::new()
+            .routes(routes!(pull))
+            .routes(routes!(missing_blobs)),
+        Policy::Person,
+    )
+    .merge(push)
+    .merge(blobs)
 }
 
 /// The desktop's endpoints (its own projects).

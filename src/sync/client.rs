@@ -26,6 +26,9 @@ const CLIENT_ID: &str = "sync.client_id";
 const COUNTER: &str = "sync.counter";
 /// Mutations per push request.
 const PUSH_BATCH: u32 = 200;
+/// About how many bytes of fields one push request carries (a version with a script at the
+/// size limit, and its base, is one request of its own).
+const PUSH_BYTES: usize = 8 * 1024 * 1024;
 /// The longest wait between retries of a link that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -384,10 +387,17 @@ async fn push_all(state: &AppState) -> Result<(), SyncError> {
         if queued.is_empty() {
             return Ok(());
         }
-        let full = queued.len() == PUSH_BATCH as usize;
+        let mut full = queued.len() == PUSH_BATCH as usize;
         let mut mutations = Vec::with_capacity(queued.len());
         let mut hashes = Vec::new();
+        let mut bytes = 0;
         for q in queued {
+            // Big scripts travel a few at a time: the rest wait for the next request.
+            if !mutations.is_empty() && bytes + q.fields.len() > PUSH_BYTES {
+                full = true;
+                break;
+            }
+            bytes += q.fields.len();
             let fields: BTreeMap<String, FieldWrite> = serde_json::from_str(&q.fields)
                 .map_err(|e| SyncError::Internal(format!("outbox entry {}: {e}", q.counter)))?;
             if let Some(entity) = schema::entity(&q.entity) {

@@ -514,29 +514,40 @@ fn edits() -> impl Strategy<Value = Vec<(bool, Edit)>> {
     proptest::collection::vec((any::<bool>(), edit), 4..14)
 }
 
-async fn perform(desk: &TestServer, project: &str, shots: &[String], edit: &Edit) {
+/// Performs one edit; a field write that was made answers (shot, synced field, value as synced).
+async fn perform(
+    desk: &TestServer,
+    project: &str,
+    shots: &[String],
+    edit: &Edit,
+) -> Option<(String, &'static str, Value)> {
     desk.clock.advance(chrono::Duration::milliseconds(700));
     match edit {
         Edit::Describe { shot, text } => {
             // A deleted shot answers 404 here; that is fine (its edit is not made).
-            let _ = desk
+            let id = &shots[*shot % shots.len()];
+            let (status, _) = desk
                 .call(
                     Method::PATCH,
-                    &format!("/api/v1/storyboards/{}", shots[*shot % shots.len()]),
+                    &format!("/api/v1/storyboards/{id}"),
                     Some(json!({ "description": text })),
                     &[],
                 )
                 .await;
+            return (status == StatusCode::OK).then(|| (id.clone(), "description", json!(text)));
         }
         Edit::Duration { shot, seconds } => {
-            let _ = desk
+            let id = &shots[*shot % shots.len()];
+            let (status, _) = desk
                 .call(
                     Method::PATCH,
-                    &format!("/api/v1/storyboards/{}", shots[*shot % shots.len()]),
+                    &format!("/api/v1/storyboards/{id}"),
                     Some(json!({ "duration": *seconds as f64 })),
                     &[],
                 )
                 .await;
+            return (status == StatusCode::OK)
+                .then(|| (id.clone(), "duration_ms", json!(i64::from(*seconds) * 1000)));
         }
         Edit::Delete { shot } => {
             let _ = desk
@@ -571,28 +582,43 @@ async fn perform(desk: &TestServer, project: &str, shots: &[String], edit: &Edit
             sync(desk, project).await;
         }
     }
+    None
 }
 
 /// Seeded random edits on both desktops, interleaved with syncs in random order: after a final
-/// round both desktops and the server hold the same project.
+/// round both desktops and the server hold the same project, and no edit is lost but by the
+/// documented rule: a desktop's last write of a field is what stands, or was overwritten by the
+/// other desktop after it had pulled that write, or is in the conflict list, set aside.
 #[tokio::test]
 async fn random_offline_edits_on_two_desktops_always_converge() {
     let mut runner = TestRunner::deterministic();
     let strategy = edits();
-    let plans: Vec<Vec<(bool, Edit)>> = (0..4)
+    let plans: Vec<Vec<(bool, Edit)>> = (0..8)
         .map(|_| strategy.new_tree(&mut runner).unwrap().current())
         .collect();
     let team = team().await;
+    type Writes = [Option<(usize, Value)>; 2];
     for plan in plans {
         let (a, b, project) = shared_project(&team).await;
         let shots = shot_ids(&seen_on_desk(&a, &project).await);
-        for (on_a, edit) in &plan {
-            let desk = if *on_a { &a } else { &b };
-            perform(desk, &project, &shots, edit).await;
+        // When each desktop synced, and each desktop's last write of each field (and when).
+        let mut syncs: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        let mut last: std::collections::BTreeMap<(String, &str), Writes> = Default::default();
+        for (t, (on_a, edit)) in plan.iter().enumerate() {
+            let (desk, d) = if *on_a { (&a, 0) } else { (&b, 1) };
+            if matches!(edit, Edit::Sync) {
+                syncs[d].push(t);
+            }
+            if let Some((shot, field, value)) = perform(desk, &project, &shots, edit).await {
+                last.entry((shot, field)).or_default()[d] = Some((t, value));
+            }
         }
+        let end = plan.len();
         sync(&a, &project).await;
         sync(&b, &project).await;
         sync(&a, &project).await;
+        syncs[0].extend([end, end + 2]);
+        syncs[1].push(end + 1);
         let on_a = seen_on_desk(&a, &project).await;
         assert_eq!(on_a, seen_on_desk(&b, &project).await, "plan: {plan:?}");
         assert_eq!(
@@ -600,5 +626,300 @@ async fn random_offline_edits_on_two_desktops_always_converge() {
             seen_on_server(&team, &project).await,
             "plan: {plan:?}"
         );
+
+        let (_, conflicts) = a
+            .get(&format!("/api/v1/projects/{project}/sync/conflicts"))
+            .await;
+        for ((shot, field), writes) in &last {
+            let Some(now) = on_a["board"]["scenes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| s["shots"].as_array().unwrap().iter())
+                .find(|s| s["id"] == shot.as_str())
+            else {
+                continue; // deleted in the end
+            };
+            let standing = match *field {
+                "description" => now["description"].clone(),
+                _ => json!((now["duration"].as_f64().unwrap() * 1000.0).round() as i64),
+            };
+            for d in 0..2 {
+                let Some((written, value)) = &writes[d] else {
+                    continue;
+                };
+                if &standing == value {
+                    continue;
+                }
+                // Pushed at this desktop's first sync after the write; the other desktop's later
+                // write replaced it knowingly if that desktop pulled in between.
+                let pushed = syncs[d].iter().find(|&&s| s > *written).unwrap();
+                let replaced = writes[1 - d].as_ref().is_some_and(|(theirs, _)| {
+                    syncs[1 - d].iter().any(|&s| s > *pushed && s < *theirs)
+                });
+                if replaced {
+                    continue;
+                }
+                let set_aside = conflicts.as_array().unwrap().iter().any(|k| {
+                    k["row_id"] == shot.as_str()
+                        && k["field"] == *field
+                        && &k["set_aside_value"] == value
+                });
+                assert!(
+                    set_aside,
+                    "{field} of {shot}: {value} was lost without a conflict (stands: {standing}); plan: {plan:?}; conflicts: {conflicts}"
+                );
+            }
+        }
     }
+}
+
+/// A script near the size limit, full of characters JSON escapes, travels in a push of its own
+/// (larger than the API's ordinary JSON limit) and arrives whole.
+#[tokio::test]
+async fn a_script_at_the_size_limit_syncs() {
+    let team = team().await;
+    let (a, b, project) = shared_project(&team).await;
+    let version = seen_on_desk(&a, &project).await["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Written under the parser (which would make thousands of shots of it): sync sees the row.
+    let line = "\"Quoted\"\t\\ line\n";
+    let big = line.repeat((storyloom::script::MAX_SCRIPT_BYTES - 1024) / line.len());
+    let (text, vid) = (big.clone(), version.clone());
+    a.state
+        .db
+        .write(move |c| {
+            c.execute(
+                "UPDATE project_versions SET script_text = ?1, updated_at = '2026-02-08T10:05:00.000Z' WHERE id = ?2",
+                [text.as_str(), vid.as_str()],
+            )
+            .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    let status = sync(&a, &project).await;
+    assert_eq!(status["pending"], 0, "{status}");
+    sync(&b, &project).await;
+    let (status, script) = b
+        .get(&format!(
+            "/api/v1/projects/{project}/versions/{version}/script"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(script["text"].as_str().map(str::len), Some(big.len()));
+    assert!(script["text"] == big.as_str());
+}
+
+/// The whole story: a creator edits a linked project on the desktop offline while, on the
+/// team server, a run draws the keyframes and a reviewer (the workspace's `reviewer` role) approves
+/// one in the review queue; the creator comes online and both sides hold the project with both
+/// changes, the approved frame's file included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_edits_and_a_reviewers_approval_on_the_server_both_land() {
+    let team = team().await;
+    let s = &team.server;
+    let alice = team.token.clone();
+    let (status, ws) = s
+        .call(
+            Method::POST,
+            "/api/v1/workspaces",
+            Some(json!({"name": "Studio"})),
+            &[("authorization", &alice)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ws}");
+    let ws = ws["id"].as_str().unwrap().to_string();
+    let (status, invitation) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/{ws}/invitations"),
+            Some(json!({"role": "reviewer"})),
+            &[("authorization", &alice)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invitation}");
+    let (_, bob) = s.register("bob").await;
+    let (status, joined) = s
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/invitations/{}/accept",
+                invitation["token"].as_str().unwrap()
+            ),
+            None,
+            &[("authorization", &bob)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+
+    let a = desktop(&team).await;
+    let (project, _) = a.project_with_script("Last train", "9:16", SCRIPT).await;
+    let (status, linked) = a
+        .post(
+            &format!("/api/v1/projects/{project}/sync"),
+            json!({"workspace_id": ws}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{linked}");
+    assert_eq!(linked["state"], "synced", "{linked}");
+    let shots = shot_ids(&seen_on_desk(&a, &project).await);
+
+    // On the server: a run draws every keyframe and waits for review.
+    let in_ws = |token: &str| {
+        vec![
+            ("authorization", token.to_string()),
+            ("x-workspace-id", ws.clone()),
+        ]
+    };
+    let call_as = async |token: &str, method: Method, path: String, body: Option<Value>| {
+        let headers = in_ws(token);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        s.call(method, &path, body, &headers).await
+    };
+    let (status, run) = call_as(
+        &alice,
+        Method::POST,
+        "/api/v1/workflow-runs".into(),
+        Some(json!({"project_id": project, "template_id": "animatic"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_string();
+    let mut run = run;
+    for _ in 0..600 {
+        let (_, now) = call_as(
+            &alice,
+            Method::GET,
+            format!("/api/v1/workflow-runs/{run_id}"),
+            None,
+        )
+        .await;
+        run = now;
+        if run["status"] == "waiting_review" {
+            break;
+        }
+        assert_ne!(run["status"], "failed", "{run}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(run["status"], "waiting_review", "{run}");
+
+    // Meanwhile the creator, offline, retitles the project and rewrites a shot.
+    a.clock.advance(chrono::Duration::seconds(30));
+    let (status, _) = a
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/projects/{project}"),
+            Some(json!({"name": "Last train, recut"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    patch_shot(
+        &a,
+        &shots[1],
+        json!({"description": "Offline: the doors close on her coat."}),
+    )
+    .await;
+
+    // The reviewer approves the first frame in the review queue.
+    let review_id = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node_id"] == "review")
+        .unwrap()["node_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, queue) = call_as(
+        &bob,
+        Method::GET,
+        format!("/api/v1/workflow/node-runs/{review_id}/review/assets"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let item = queue["items"][0].clone();
+    let (status, decided) = call_as(
+        &bob,
+        Method::POST,
+        format!("/api/v1/workflow/node-runs/{review_id}/review/decision"),
+        Some(json!({"item_key": item["item_key"], "decision": "approve"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    let on_server = seen_on_server_in(&team, &project, &ws).await;
+    let approved: Vec<&Value> = on_server["board"]["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["shots"].as_array().unwrap().iter())
+        .filter(|s| s["status"] == "approved")
+        .collect();
+    assert_eq!(approved.len(), 1, "{on_server}");
+    let approved = approved[0].clone();
+
+    // Online again.
+    sync(&a, &project).await;
+    let on_desk = seen_on_desk(&a, &project).await;
+    assert_eq!(on_desk, seen_on_server_in(&team, &project, &ws).await);
+    assert_eq!(on_desk["name"], "Last train, recut");
+    let shot = |state: &Value, id: &Value| {
+        state["board"]["scenes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["shots"].as_array().unwrap().iter())
+            .find(|s| &s["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        shot(&on_desk, &json!(shots[1]))["description"],
+        "Offline: the doors close on her coat."
+    );
+    let mine = shot(&on_desk, &approved["id"]);
+    assert_eq!(mine["status"], "approved");
+    assert_eq!(mine["keyframe_asset_id"], approved["keyframe_asset_id"]);
+    // The approved frame's file came down with it, byte for byte.
+    let frame = approved["keyframe_asset_id"].as_str().unwrap();
+    let local = a
+        .client
+        .get(a.url(&format!("/api/v1/assets/{frame}/download")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), StatusCode::OK);
+    let remote = s
+        .client
+        .get(s.url(&format!("/api/v1/assets/{frame}/download")))
+        .header("authorization", &alice)
+        .header("x-workspace-id", &ws)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remote.status(), StatusCode::OK);
+    assert_eq!(local.bytes().await.unwrap(), remote.bytes().await.unwrap());
+}
+
+async fn seen_on_server_in(team: &Team, project: &str, workspace: &str) -> Value {
+    seen(
+        async |m, path| {
+            team.server
+                .call(
+                    m,
+                    &path,
+                    None,
+                    &[
+                        ("authorization", &team.token),
+                        ("x-workspace-id", workspace),
+                    ],
+                )
+                .await
+        },
+        project,
+    )
+    .await
 }
