@@ -83,6 +83,18 @@ CREATE TABLE sync_conflicts (
 );
 CREATE INDEX sync_conflicts_project ON sync_conflicts (project_id, created_at);
 
+-- Both: a project's append-only events (review decisions, from whichever side made them), by
+-- id; never updated or overwritten by sync.
+CREATE TABLE sync_events (
+    id         TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    author     TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX sync_events_project ON sync_events (project_id, created_at);
+
 -- Desktop: a local project linked to a workspace on the signed-in team server.
 CREATE TABLE sync_links (
     project_id     TEXT PRIMARY KEY,

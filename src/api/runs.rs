@@ -331,7 +331,14 @@ pub async fn review_decision(
 ) -> Result<Json<ReviewQueue>, ApiError> {
     principal.require_review()?;
     Ok(Json(
-        review::decide(&state, &principal.workspace_id, &id, input).await?,
+        review::decide(
+            &state,
+            &principal.workspace_id,
+            &principal.user_id,
+            &id,
+            input,
+        )
+        .await?,
     ))
 }
 
@@ -353,6 +360,7 @@ pub async fn review_upload(
         review::upload_replacement(
             &state,
             &principal.workspace_id,
+            &principal.user_id,
             &id,
             &key,
             &file.filename,
@@ -377,7 +385,14 @@ pub async fn review_continue(
 ) -> Result<Json<Run>, ApiError> {
     principal.require_review()?;
     Ok(Json(
-        review::continue_run(&state, &principal.workspace_id, &id, input).await?,
+        review::continue_run(
+            &state,
+            &principal.workspace_id,
+            &principal.user_id,
+            &id,
+            input,
+        )
+        .await?,
     ))
 }
 
@@ -393,7 +408,14 @@ pub async fn human_select(
 ) -> Result<Json<ReviewQueue>, ApiError> {
     principal.require_review()?;
     Ok(Json(
-        review::human_select(&state, &principal.workspace_id, &id, input).await?,
+        review::human_select(
+            &state,
+            &principal.workspace_id,
+            &principal.user_id,
+            &id,
+            input,
+        )
+        .await?,
     ))
 }
 

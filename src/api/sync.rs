@@ -24,7 +24,7 @@ use crate::{
     auth::Scope,
     sync::{
         client::{self, SyncStatus},
-        server, Conflict, PullRequest, PullResponse, PushRequest, PushResponse,
+        server, Conflict, Event, PullRequest, PullResponse, PushRequest, PushResponse,
     },
     AppState,
 };
@@ -61,6 +61,7 @@ pub fn desktop_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sync_status, link_project, unlink_project))
         .routes(routes!(sync_project_now))
         .routes(routes!(list_conflicts))
+        .routes(routes!(list_events))
 }
 
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body = PushRequest,
@@ -275,4 +276,15 @@ pub async fn list_conflicts(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Conflict>>, ApiError> {
     Ok(Json(client::conflicts(&state, &id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/sync/events", tag = "sync", params(("id" = String, Path)),
+    responses((status = 200, description = "The project's review decisions from every side, newest first (append-only)", body = Vec<Event>)))]
+pub async fn list_events(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    _principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Event>>, ApiError> {
+    Ok(Json(client::events(&state, &id).await?))
 }

@@ -261,6 +261,7 @@ pub async fn prepare(
             review::decide(
                 state,
                 owner,
+                owner,
                 &gate,
                 DecisionInput {
                     item_key: Some(item.item_key.clone()),
@@ -271,7 +272,7 @@ pub async fn prepare(
             )
             .await?;
         }
-        review::continue_run(state, owner, &gate, Default::default()).await?;
+        review::continue_run(state, owner, owner, &gate, Default::default()).await?;
         run = wait_run(state, owner, &run.id, &mut on).await?;
     }
 

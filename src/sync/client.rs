@@ -12,7 +12,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{
-    capture, invalid, rank_order, schema, store, Change, Conflict, FieldWrite, Mutation,
+    capture, invalid, rank_order, schema, store, Change, Conflict, Event, FieldWrite, Mutation,
     PullRequest, PullResponse, PushRequest, PushResponse, SyncError, PROTOCOL, SET_FIELDS,
 };
 use crate::{
@@ -616,6 +616,20 @@ fn apply_pulled(
             }
             continue;
         }
+        if ch.entity == schema::EVENT {
+            if let Ok(e) = serde_json::from_value::<Event>(ch.value.clone()) {
+                store::insert_event(
+                    c,
+                    &e.id,
+                    project_id,
+                    &e.kind,
+                    &e.payload,
+                    e.by.as_deref(),
+                    &e.created_at,
+                )?;
+            }
+            continue;
+        }
         groups
             .entry((
                 schema::rank(&ch.entity),
@@ -733,6 +747,23 @@ pub async fn statuses(state: &AppState) -> Result<Vec<SyncStatus>, SyncError> {
                 .collect::<Result<Vec<_>, _>>()
         })
         .await
+}
+
+/// A project's append-only events (review decisions made on any side), newest first.
+pub async fn events(state: &AppState, project_id: &str) -> Result<Vec<Event>, SyncError> {
+    let pid = project_id.to_string();
+    let rows = state.db.read(move |c| store::events(c, &pid)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, payload, by, created_at)| Event {
+            id,
+            project_id: project_id.to_string(),
+            kind,
+            payload,
+            by,
+            created_at,
+        })
+        .collect())
 }
 
 /// What sync kept and set aside in a project, newest first.

@@ -212,6 +212,25 @@ pub struct Conflict {
     pub created_at: String,
 }
 
+/// An append-only event of a project, as it travels (the field `record` of an `event` mutation or
+/// change). Review decisions are the one kind: whoever made them, on whichever side, every side
+/// keeps them, once, by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub id: String,
+    pub project_id: String,
+    /// `review_decision`.
+    pub kind: String,
+    /// A review decision: `{shot_id, asset_id, decision, comment, at}`.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// Who made it (a username), when known.
+    pub by: Option<String>,
+    pub created_at: String,
+}
+
+pub const REVIEW_DECISION: &str = "review_decision";
+
 /// Edits found by [`capture`]: one row's changed fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowEdit {
@@ -400,6 +419,42 @@ pub fn capture(
                         value: Value::Bool(true),
                         stamp: stamp.to_string(),
                         base_stamp,
+                        base: None,
+                    },
+                )]),
+            });
+        }
+    }
+    // Review decisions made here since the last look: append-only events.
+    if only.is_none() {
+        for (id, payload, user, at) in store::unrecorded_review_decisions(c, project_id)? {
+            let by = crate::accounts::username_of(c, &user)?;
+            store::insert_event(
+                c,
+                &id,
+                project_id,
+                REVIEW_DECISION,
+                &payload,
+                by.as_deref(),
+                &at,
+            )?;
+            let event = Event {
+                id: id.clone(),
+                project_id: project_id.to_string(),
+                kind: REVIEW_DECISION.into(),
+                payload,
+                by,
+                created_at: at,
+            };
+            edits.push(RowEdit {
+                entity: schema::EVENT,
+                row_id: id,
+                fields: BTreeMap::from([(
+                    "record".to_string(),
+                    FieldWrite {
+                        value: serde_json::to_value(&event).unwrap_or(Value::Null),
+                        stamp: Stamp::after(None, now_millis, node).to_string(),
+                        base_stamp: None,
                         base: None,
                     },
                 )]),

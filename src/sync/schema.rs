@@ -179,6 +179,8 @@ pub static ENTITIES: [Entity; 6] = [
 
 /// The entity of conflict records in the change log (not a table row anyone edits).
 pub const CONFLICT: &str = "conflict";
+/// The entity of append-only events (review decisions): recorded once by id, never overwritten.
+pub const EVENT: &str = "event";
 
 pub fn entity(name: &str) -> Option<&'static Entity> {
     ENTITIES.iter().find(|e| e.name == name)

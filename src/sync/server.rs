@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{
-    capture, invalid, merge, schema, store, Change, Conflict, FieldWrite, Mutation, MutationResult,
-    PullRequest, PullResponse, PushRequest, PushResponse, RowEdit, Stamp, SyncError,
-    MAX_CLOCK_AHEAD_MS, PROTOCOL, SET_FIELDS,
+    capture, invalid, merge, schema, store, Change, Conflict, Event, FieldWrite, Mutation,
+    MutationResult, PullRequest, PullResponse, PushRequest, PushResponse, RowEdit, Stamp,
+    SyncError, MAX_CLOCK_AHEAD_MS, PROTOCOL, REVIEW_DECISION, SET_FIELDS,
 };
 use crate::{
     clock::{rfc3339, Clock, IdSource},
@@ -226,6 +226,9 @@ fn apply(
 ) -> Result<(), Refusal> {
     if m.name != SET_FIELDS || m.version != 1 {
         return rejected(format!("unknown mutation {} v{}", m.name, m.version));
+    }
+    if m.entity == schema::EVENT {
+        return apply_event(c, user_id, m, now_millis);
     }
     let Some(entity) = schema::entity(&m.entity) else {
         return rejected(format!("unknown entity {}", m.entity));
@@ -502,6 +505,57 @@ fn name_of(c: &Connection<'_>, user_id: &str) -> String {
         .unwrap_or_else(|| user_id.to_string())
 }
 
+/// An append-only event from a desktop: recorded once, by id, named after the person who pushed
+/// it; one already recorded is never replaced.
+fn apply_event(
+    c: &Connection<'_>,
+    user_id: &str,
+    m: &Mutation,
+    now_millis: i64,
+) -> Result<(), Refusal> {
+    let Some((workspace, role)) = role_for_project(c, user_id, &m.project_id)? else {
+        return rejected("unknown project");
+    };
+    if !role.allows(Permission::Review) {
+        return rejected("a viewer cannot push");
+    }
+    let record = m.fields.get("record").map(|w| w.value.clone());
+    let Some(Ok(mut event)) = record.map(serde_json::from_value::<Event>) else {
+        return rejected("an event is one field, record");
+    };
+    if m.fields.len() != 1
+        || event.id != m.row_id
+        || event.project_id != m.project_id
+        || event.kind != REVIEW_DECISION
+        || !event.payload.is_object()
+    {
+        return rejected("an event names its own id and project, and is a review decision");
+    }
+    event.by = Some(name_of(c, user_id));
+    store::touch_project(c, &m.project_id, &workspace, &event.created_at)?;
+    if store::insert_event(
+        c,
+        &event.id,
+        &event.project_id,
+        &event.kind,
+        &event.payload,
+        event.by.as_deref(),
+        &event.created_at,
+    )? {
+        store::log_change(
+            c,
+            &m.project_id,
+            schema::EVENT,
+            &event.id,
+            "record",
+            &serde_json::to_value(&event).unwrap_or(Value::Null),
+            &Stamp::after(None, now_millis, SERVER_NODE).to_string(),
+            Some(user_id),
+        )?;
+    }
+    Ok(())
+}
+
 fn author_of(c: &Connection<'_>, entity: &str, row_id: &str, field: &str) -> Option<String> {
     store::author_of(c, entity, row_id, field).ok().flatten()
 }
@@ -562,6 +616,26 @@ pub async fn pull(
                             stamp: Stamp::after(None, now.timestamp_millis(), SERVER_NODE)
                                 .to_string(),
                             value: serde_json::to_value(&k).unwrap_or(Value::Null),
+                            author: None,
+                        });
+                    }
+                    for (id, kind, payload, by, created_at) in store::events(c, project_id)? {
+                        let event = Event {
+                            id: id.clone(),
+                            project_id: project_id.to_string(),
+                            kind,
+                            payload,
+                            by,
+                            created_at,
+                        };
+                        changes.push(Change {
+                            cursor: 0,
+                            entity: schema::EVENT.into(),
+                            row_id: id,
+                            field: "record".into(),
+                            stamp: Stamp::after(None, now.timestamp_millis(), SERVER_NODE)
+                                .to_string(),
+                            value: serde_json::to_value(&event).unwrap_or(Value::Null),
                             author: None,
                         });
                     }

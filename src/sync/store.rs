@@ -853,3 +853,83 @@ pub fn set_balance(
     )?;
     Ok(())
 }
+
+// --- Append-only events (both sides) ---
+
+/// A project's review decisions not yet recorded as events: (id, payload, author, created_at).
+pub fn unrecorded_review_decisions(
+    c: &Connection<'_>,
+    project_id: &str,
+) -> Result<Vec<(String, Value, String, String)>, DbError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT d.id, d.item_key, d.asset_id, d.decision, d.comment, d.user_id, d.created_at
+           FROM review_decisions d
+           JOIN node_runs n ON n.id = d.node_run_id
+           JOIN workflow_runs r ON r.id = n.run_id
+          WHERE r.project_id = ?1
+            AND NOT EXISTS (SELECT 1 FROM sync_events e WHERE e.id = d.id)
+          ORDER BY d.created_at, d.id",
+    )?;
+    let rows = stmt
+        .query_map([project_id], |r| {
+            let (id, user, at): (String, String, String) = (r.get(0)?, r.get(5)?, r.get(6)?);
+            let payload = serde_json::json!({
+                "shot_id": r.get::<_, String>(1)?,
+                "asset_id": r.get::<_, Option<String>>(2)?,
+                "decision": r.get::<_, String>(3)?,
+                "comment": r.get::<_, String>(4)?,
+                "at": at,
+            });
+            Ok((id, payload, user, at))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Records an event once: answers false when one with this id exists (it is never replaced).
+pub fn insert_event(
+    c: &Connection<'_>,
+    id: &str,
+    project_id: &str,
+    kind: &str,
+    payload: &Value,
+    author: Option<&str>,
+    created_at: &str,
+) -> Result<bool, DbError> {
+    Ok(c.prepare_cached(
+        "INSERT INTO sync_events (id, project_id, kind, payload, author, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+    )?
+    .execute(params![
+        id,
+        project_id,
+        kind,
+        payload.to_string(),
+        author,
+        created_at
+    ])? == 1)
+}
+
+/// A project's events, newest first: (id, kind, payload, author, created_at).
+pub fn events(
+    c: &Connection<'_>,
+    project_id: &str,
+) -> Result<Vec<(String, String, Value, Option<String>, String)>, DbError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, kind, payload, author, created_at FROM sync_events
+         WHERE project_id = ?1 ORDER BY created_at DESC, id DESC",
+    )?;
+    let rows = stmt
+        .query_map([project_id], |r| {
+            let payload: String = r.get(2)?;
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                serde_json::from_str(&payload).unwrap_or(Value::Null),
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

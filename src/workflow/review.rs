@@ -403,6 +403,8 @@ fn record(tx: &crate::db::sql::Connection, e: Entry<'_>) -> Result<(), RunError>
 pub async fn decide(
     state: &AppState,
     owner_id: &str,
+    // The person deciding (recorded as the decision's author; the owner is the workspace).
+    decided_by: &str,
     node_run_id: &str,
     input: DecisionInput,
 ) -> Result<ReviewQueue, RunError> {
@@ -421,6 +423,7 @@ pub async fn decide(
     let now = rfc3339(state.clock.now());
     let id = state.ids.new_id().to_string();
     let (o, n) = (owner_id.to_string(), node_run_id.to_string());
+    let by = decided_by.to_string();
     let hub = state.runs.clone();
     let redrawing = move |node: &str, shot: &str| hub.redraw_of(node, shot);
     let rejects = input.decision == Decision::Reject;
@@ -489,7 +492,7 @@ pub async fn decide(
                     asset_id: asset.as_deref(),
                     decision: input.decision,
                     comment: input.comment.trim(),
-                    user_id: &o,
+                    user_id: &by,
                     now: &now,
                 },
             )?;
@@ -639,6 +642,8 @@ async fn redraw_rejected(
 pub async fn upload_replacement(
     state: &AppState,
     owner_id: &str,
+    // The person deciding (recorded as the decision's author; the owner is the workspace).
+    decided_by: &str,
     node_run_id: &str,
     item_key: &str,
     filename: &str,
@@ -661,6 +666,7 @@ pub async fn upload_replacement(
         state.ids.new_id().to_string(),
         state.ids.new_id().to_string(),
     );
+    let by = decided_by.to_string();
     let (o, n, k, f) = (
         owner_id.to_string(),
         node_run_id.to_string(),
@@ -710,7 +716,7 @@ pub async fn upload_replacement(
                     asset_id: Some(&asset_id),
                     decision: Decision::Replace,
                     comment: "",
-                    user_id: &o,
+                    user_id: &by,
                     now: &now,
                 },
             )?;
@@ -726,11 +732,14 @@ pub async fn upload_replacement(
 pub async fn human_select(
     state: &AppState,
     owner_id: &str,
+    // The person deciding (recorded as the decision's author; the owner is the workspace).
+    decided_by: &str,
     run_id: &str,
     input: HumanSelect,
 ) -> Result<ReviewQueue, RunError> {
     let now = rfc3339(state.clock.now());
     let (o, r, ids) = (owner_id.to_string(), run_id.to_string(), state.ids.clone());
+    let by = decided_by.to_string();
     state
         .db
         .write(move |tx| {
@@ -777,7 +786,7 @@ pub async fn human_select(
                             asset_id: Some(asset),
                             decision: Decision::Select,
                             comment: "",
-                            user_id: &o,
+                            user_id: &by,
                             now: &now,
                         },
                     )?;
@@ -795,6 +804,8 @@ pub async fn human_select(
 pub async fn continue_run(
     state: &AppState,
     owner_id: &str,
+    // The person deciding (recorded as the decision's author; the owner is the workspace).
+    decided_by: &str,
     node_run_id: &str,
     input: ContinueInput,
 ) -> Result<Run, RunError> {
@@ -830,6 +841,7 @@ pub async fn continue_run(
         node_run_id.to_string(),
         state.ids.clone(),
     );
+    let by = decided_by.to_string();
     let q = state
         .db
         .write(move |tx| {
@@ -855,7 +867,7 @@ pub async fn continue_run(
                         asset_id: item.asset_id.as_deref(),
                         decision: Decision::Approve,
                         comment: "kept without an approved replacement when the review continued",
-                        user_id: &o,
+                        user_id: &by,
                         now: &now,
                     },
                 )?;

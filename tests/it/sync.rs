@@ -477,6 +477,47 @@ async fn the_protocol_refuses_what_it_must() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["reset"], true);
+    // Events are append-only: a second push of an event's id does not replace the first.
+    let event = |comment: &str| {
+        json!({"record": {"value": {"id": "ev1", "project_id": project, "kind": "review_decision",
+            "payload": {"shot_id": "s", "decision": "approve", "comment": comment},
+            "by": "mallory", "created_at": "2026-02-08T10:00:00.000Z"},
+            "stamp": format!("{:015}-00000-c9", 1_770_000_000_000i64)}})
+    };
+    let pushed = |counter: i64, comment: &str| {
+        json!({"id": format!("e{counter}"), "counter": counter, "name": "set_fields", "version": 1,
+               "project_id": project, "entity": "event", "row_id": "ev1", "fields": event(comment)})
+    };
+    let (status, body) = team
+        .call(
+            Method::POST,
+            "/api/v1/sync/push",
+            Some(push(vec![pushed(5, "first"), pushed(6, "second")])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][1]["status"], "applied", "{body}");
+    let (_, pulled) = team
+        .call(
+            Method::POST,
+            "/api/v1/sync/pull",
+            Some(
+                json!({"protocol": 1, "schema": schema, "client_id": "c9", "project_id": project}),
+            ),
+        )
+        .await;
+    let events: Vec<&Value> = pulled["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["entity"] == "event")
+        .collect();
+    assert_eq!(events.len(), 1, "{pulled}");
+    assert_eq!(events[0]["value"]["payload"]["comment"], "first");
+    assert_eq!(
+        events[0]["value"]["by"], "alice",
+        "named after who pushed it, not what it says"
+    );
     // Blobs: a body whose hash is not its name is refused.
     let (status, body) = team
         .server
@@ -883,6 +924,21 @@ async fn offline_edits_and_a_reviewers_approval_on_the_server_both_land() {
     let mine = shot(&on_desk, &approved["id"]);
     assert_eq!(mine["status"], "approved");
     assert_eq!(mine["keyframe_asset_id"], approved["keyframe_asset_id"]);
+    // The decision itself is on the desktop too, as an event: who, what, which shot.
+    let (status, events) = a
+        .get(&format!("/api/v1/projects/{project}/sync/events"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let decisions: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "review_decision")
+        .collect();
+    assert_eq!(decisions.len(), 1, "{events}");
+    assert_eq!(decisions[0]["by"], "bob");
+    assert_eq!(decisions[0]["payload"]["decision"], "approve");
+    assert_eq!(decisions[0]["payload"]["shot_id"], approved["id"]);
     // The approved frame's file came down with it, byte for byte.
     let frame = approved["keyframe_asset_id"].as_str().unwrap();
     let local = a

@@ -124,13 +124,15 @@ export const keys = {
     gateways: ['remote', 'gateways'] as const,
     order: (id: string) => ['remote', 'order', id] as const,
   },
-  /** Project sync on the desktop: the linked projects, one project's status and conflicts (hooks in api/sync.ts). */
+  /** Project sync on the desktop: the linked projects, one project's status, conflicts and review decisions (hooks in api/sync.ts). */
   sync: {
     all: ['sync'] as const,
     links: ['sync', 'links'] as const,
     project: (projectId: string) => ['sync', 'project', projectId] as const,
     conflictsAll: (projectId: string) => ['sync', 'conflicts', projectId] as const,
     conflicts: (projectId: string, count: number) => ['sync', 'conflicts', projectId, count] as const,
+    eventsAll: (projectId: string) => ['sync', 'events', projectId] as const,
+    events: (projectId: string, lastSyncedAt: string | null) => ['sync', 'events', projectId, lastSyncedAt] as const,
   },
   /** Operations: coupons, the wallet, referrals, activities, the admin's orders and statistics (hooks in api/operations.ts). */
   operations: {

@@ -18,6 +18,13 @@ export type SyncStatus = Omit<Schemas['SyncStatus'], 'state'> & { state: SyncSta
 export type SyncConflict = Schemas['Conflict'];
 export type LinkInput = Schemas['LinkInput'];
 
+export type ReviewDecision = 'approve' | 'reject' | 'replace' | 'select' | 'unlock';
+/** The server's `Event`, with the review decision's payload spelled out (the schema has it as an object). */
+export type SyncEvent = Omit<Schemas['Event'], 'payload' | 'kind'> & {
+  kind: 'review_decision';
+  payload: { shot_id: string; asset_id: string | null; decision: ReviewDecision; comment: string; at: string };
+};
+
 /** How often a linked project's status is read again while the page is visible. */
 export const SYNC_POLL_MS = 5_000;
 
@@ -26,6 +33,7 @@ export const SYNC_PATHS = {
   project: (projectId: string) => apiPath('projects', projectId, 'sync'),
   now: (projectId: string) => apiPath('projects', projectId, 'sync', 'now'),
   conflicts: (projectId: string) => apiPath('projects', projectId, 'sync', 'conflicts'),
+  events: (projectId: string) => apiPath('projects', projectId, 'sync', 'events'),
 } as const;
 
 /** Every linked project's status. */
@@ -66,6 +74,11 @@ export function listConflicts(projectId: string, signal?: AbortSignal): Promise<
   return request<SyncConflict[]>('GET', SYNC_PATHS.conflicts(projectId), undefined, signal);
 }
 
+/** The project's review decisions (made on the team server or on this desktop), newest first. */
+export function syncEvents(projectId: string, signal?: AbortSignal): Promise<SyncEvent[]> {
+  return request<SyncEvent[]>('GET', SYNC_PATHS.events(projectId), undefined, signal);
+}
+
 /* ---------- queries ---------- */
 
 /**
@@ -88,11 +101,19 @@ export const useSyncLinks = (enabled = true) =>
 export const useSyncConflicts = (projectId: string, count: number, enabled = true) =>
   useQuery({ queryKey: keys.sync.conflicts(projectId, count), queryFn: ({ signal }) => listConflicts(projectId, signal), enabled });
 
+/**
+ * The review decisions, read again whenever the status's `last_synced_at` changes (it is in the
+ * key) and after link / "Sync now" / unlink (`putSyncStatus` invalidates them).
+ */
+export const useSyncEvents = (projectId: string, enabled = true, lastSyncedAt: string | null = null) =>
+  useQuery({ queryKey: keys.sync.events(projectId, lastSyncedAt), queryFn: ({ signal }) => syncEvents(projectId, signal), enabled });
+
 /** Puts a status (or "not linked") into the cache and marks the other sync reads stale. */
 export function putSyncStatus(queryClient: QueryClient, projectId: string, status: SyncStatus | null): void {
   queryClient.setQueryData(keys.sync.project(projectId), status);
   void queryClient.invalidateQueries({ queryKey: keys.sync.links });
   void queryClient.invalidateQueries({ queryKey: keys.sync.conflictsAll(projectId) });
+  void queryClient.invalidateQueries({ queryKey: keys.sync.eventsAll(projectId) });
 }
 
 /** Link, then the cache holds the answer. */

@@ -1,14 +1,14 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { ConnectionStatus } from '../../api/remote';
-import { linkAndCache, syncNowAndCache, unlinkAndCache, useSyncConflicts, type SyncConflict, type SyncStatus } from '../../api/sync';
+import { linkAndCache, syncNowAndCache, unlinkAndCache, useSyncConflicts, useSyncEvents, type SyncConflict, type SyncEvent, type SyncStatus } from '../../api/sync';
 import { useLocale, useT } from '../../i18n';
 import { copyText } from '../../lib/clipboard';
 import { formatDateTime, formatNumber } from '../../lib/format';
 import { errorMessage } from '../../transport';
 import { hostOf } from '../connection/connection';
 import { Modal } from '../Modal';
-import { conflictWhat, defaultWorkspaceId, formatStamp, linkError, reasonLabel, truncate, valueText, whoLabel } from './sync';
+import { conflictWhat, decisionLabel, defaultWorkspaceId, eventTime, eventWho, formatStamp, linkError, reasonLabel, shortId, truncate, valueText, whoLabel } from './sync';
 
 export type SyncBusy = null | 'link' | 'sync' | 'unlink';
 
@@ -24,6 +24,9 @@ export interface SyncDialogViewProps {
   confirmingUnlink: boolean;
   conflicts: SyncConflict[] | undefined;
   conflictsError: string | null;
+  /** The review decisions, newest first (undefined while loading). */
+  events: SyncEvent[] | undefined;
+  eventsError: string | null;
   onWorkspaceChange: (v: string) => void;
   onLink: () => void;
   onSyncNow: () => void;
@@ -90,6 +93,35 @@ export function ConflictList({ conflicts }: { conflicts: SyncConflict[] }) {
           <div className="sync-conflict-sides">
             <ConflictSide label={t('sync.kept')} value={c.kept_value} by={c.kept_by} stamp={c.kept_stamp} copyable={false} testId="sync-kept" />
             <ConflictSide label={t('sync.setAside')} value={c.set_aside_value} by={c.set_aside_by} stamp={c.set_aside_stamp} copyable testId="sync-set-aside" />
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The review decisions, newest first: the decision, the shot (and comment), who and when. */
+export function EventList({ events }: { events: SyncEvent[] }) {
+  const t = useT();
+  const locale = useLocale();
+  if (events.length === 0) return <p className="muted" data-testid="sync-no-events">{t('sync.noEvents')}</p>;
+  return (
+    <ul className="sync-events" data-testid="sync-events">
+      {events.map((e) => (
+        <li key={e.id} className="sync-event" data-testid="sync-event" data-decision={e.payload.decision}>
+          <div className="sync-event-head">
+            <strong data-testid="sync-event-decision">{decisionLabel(e.payload.decision)}</strong>
+            <span data-testid="sync-event-shot" title={e.payload.shot_id}>
+              {t('sync.shot', { shot: shortId(e.payload.shot_id) })}
+            </span>
+          </div>
+          {e.payload.comment.trim() !== '' && (
+            <p className="sync-event-comment" data-testid="sync-event-comment">
+              {e.payload.comment}
+            </p>
+          )}
+          <div className="sync-side-meta" data-testid="sync-event-meta">
+            {eventWho(e.by)} · {t('sync.at', { time: eventTime(e, locale) })}
           </div>
         </li>
       ))}
@@ -208,6 +240,16 @@ export function SyncDialogView(p: SyncDialogViewProps) {
           ) : (
             <p className="muted">{t('sync.conflictsLoading')}</p>
           )}
+          <h3>{t('sync.eventList')}</h3>
+          {p.eventsError ? (
+            <p className="form-error" role="alert">
+              {p.eventsError}
+            </p>
+          ) : p.events ? (
+            <EventList events={p.events} />
+          ) : (
+            <p className="muted">{t('sync.eventsLoading')}</p>
+          )}
         </div>
       )}
     </Modal>
@@ -253,6 +295,7 @@ export function SyncDialog(p: { projectId: string; status: SyncStatus | null; co
   const [formError, setFormError] = useState<string | null>(null);
   const [confirmingUnlink, setConfirmingUnlink] = useState(false);
   const conflicts = useSyncConflicts(p.projectId, p.status?.conflicts ?? 0, p.status !== null);
+  const events = useSyncEvents(p.projectId, p.status !== null, p.status?.last_synced_at ?? null);
   const actions = syncActions(queryClient, p.projectId, {
     busy: setBusy,
     report: (field, message) => {
@@ -272,6 +315,8 @@ export function SyncDialog(p: { projectId: string; status: SyncStatus | null; co
       confirmingUnlink={confirmingUnlink}
       conflicts={conflicts.data}
       conflictsError={conflicts.error ? errorMessage(conflicts.error) : null}
+      events={events.data}
+      eventsError={events.error ? errorMessage(events.error) : null}
       onWorkspaceChange={setWorkspaceId}
       onLink={() => {
         if (!workspaceId.trim()) {

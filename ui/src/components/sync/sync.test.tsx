@@ -3,7 +3,18 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../api/queries';
 import { makeQueryClient } from '../../api/queryClient';
-import { getSyncStatus, linkAndCache, listConflicts, listSyncLinks, syncNowAndCache, unlinkAndCache, type SyncConflict, type SyncStatus } from '../../api/sync';
+import {
+  getSyncStatus,
+  linkAndCache,
+  listConflicts,
+  listSyncLinks,
+  syncEvents,
+  syncNowAndCache,
+  unlinkAndCache,
+  type SyncConflict,
+  type SyncEvent,
+  type SyncStatus,
+} from '../../api/sync';
 import { i18n } from '../../i18n';
 import { formatDateTime, formatNumber } from '../../lib/format';
 import { createFetchTransport, setTransport, type TransportKind } from '../../transport';
@@ -70,6 +81,18 @@ function conflict(over: Partial<SyncConflict> = {}): SyncConflict {
     set_aside_by: 'ana',
     reason: 'concurrent edit',
     created_at: '2026-05-01T10:00:00Z',
+    ...over,
+  };
+}
+
+function event(over: Partial<SyncEvent> = {}, payload: Partial<SyncEvent['payload']> = {}): SyncEvent {
+  return {
+    id: 'e1',
+    project_id: 'p1',
+    kind: 'review_decision',
+    payload: { shot_id: '0123456789abcdef', asset_id: 'a1', decision: 'approve', comment: 'Lovely light', at: '2026-05-01T09:30:00Z', ...payload },
+    by: 'ana',
+    created_at: '2026-05-01T09:31:00Z',
     ...over,
   };
 }
@@ -151,6 +174,8 @@ function dialog(over: Partial<SyncDialogViewProps> = {}): string {
     confirmingUnlink: false,
     conflicts: [],
     conflictsError: null,
+    events: [],
+    eventsError: null,
     onWorkspaceChange: noop,
     onLink: noop,
     onSyncNow: noop,
@@ -218,6 +243,68 @@ describe('sync dialog', () => {
     expect(has(html, 'sync-set-aside-toggle')).toBe(true);
     expect(has(html, 'sync-set-aside-copy')).toBe(true);
     expect(has(html, 'sync-kept-copy')).toBe(false);
+  });
+});
+
+describe('review decisions', () => {
+  it('lists an approval with its shot, comment, who and when', () => {
+    const html = dialog({ events: [event()] });
+    expect(html.match(/data-testid="sync-event"/g)).toHaveLength(1);
+    expect(has(html, 'sync-events')).toBe(true);
+    expect(html).toContain('data-decision="approve"');
+    expect(html).toContain('>Review decisions<');
+    expect(textOf(html, 'sync-event-decision')).toBe('Approved');
+    expect(textOf(html, 'sync-event-shot')).toBe('shot 01234567');
+    expect(html).not.toContain('shot 0123456789');
+    expect(textOf(html, 'sync-event-comment')).toBe('Lovely light');
+    expect(decode(textOf(html, 'sync-event-meta') ?? '')).toBe(`by ana · at ${formatDateTime('2026-05-01T09:30:00Z', 'en')}`);
+  });
+
+  it('says "on this desktop" for a decision made here, with no comment line when empty', () => {
+    const html = dialog({ events: [event({ id: 'e2', by: null }, { decision: 'reject', comment: '' })] });
+    expect(html).toContain('data-decision="reject"');
+    expect(textOf(html, 'sync-event-decision')).toBe('Rejected');
+    expect(has(html, 'sync-event-comment')).toBe(false);
+    expect(textOf(html, 'sync-event-meta')).toContain('on this desktop');
+    expect(html).not.toContain('by ana');
+  });
+
+  it('falls back to the recorded time and names every decision', () => {
+    const decisions = ['approve', 'reject', 'replace', 'select', 'unlock'] as const;
+    const html = dialog({ events: decisions.map((d, i) => event({ id: `e${i}`, created_at: '2026-05-02T08:00:00Z' }, { decision: d, at: '' })) });
+    expect([...html.matchAll(/data-testid="sync-event-decision"[^>]*>([^<]*)/g)].map((m) => m[1])).toEqual(['Approved', 'Rejected', 'Replaced', 'Selected', 'Unlocked']);
+    expect(html).toContain(formatDateTime('2026-05-02T08:00:00Z', 'en'));
+  });
+
+  it('shows the empty state, loading and an error', () => {
+    const html = dialog({ events: [] });
+    expect(textOf(html, 'sync-no-events')).toBe('No review decisions yet.');
+    expect(has(html, 'sync-events')).toBe(false);
+    expect(dialog({ events: undefined })).toContain('Loading the review decisions…');
+    expect(dialog({ eventsError: 'boom' })).toContain('>boom<');
+  });
+
+  it('speaks Chinese too', async () => {
+    await i18n.changeLanguage('zh-CN');
+    const html = dialog({ events: [event({ by: null })] });
+    expect(textOf(html, 'sync-event-decision')).toBe('已通过');
+    expect(textOf(html, 'sync-event-meta')).toContain('在这台电脑上');
+    expect(textOf(dialog({ events: [] }), 'sync-no-events')).toBe('还没有审阅决定。');
+  });
+
+  it('GETs /api/v1/projects/{id}/sync/events', async () => {
+    const calls = install(() => json([event(), event({ id: 'e2', by: null })]));
+    expect(await syncEvents('p1')).toEqual([event(), event({ id: 'e2', by: null })]);
+    expect(calls).toEqual([{ url: '/api/v1/projects/p1/sync/events', method: 'GET' }]);
+  });
+
+  it('marks the review decisions stale after "Sync now"', async () => {
+    const client = makeQueryClient();
+    client.setQueryData(keys.sync.events('p1', '2026-05-01T10:00:00Z'), [event()]);
+    install(() => json(sync()));
+    await syncNowAndCache(client, 'p1');
+    expect(client.getQueryState(keys.sync.events('p1', '2026-05-01T10:00:00Z'))?.isInvalidated).toBe(true);
+    expect(keys.sync.events('p1', 'a')).not.toEqual(keys.sync.events('p1', 'b'));
   });
 });
 

@@ -3,7 +3,7 @@
  * time, a conflict's values as text, and a failed link mapped onto the form.
  */
 import type { ConnectionStatus } from '../../api/remote';
-import type { SyncConflict, SyncStatus } from '../../api/sync';
+import type { ReviewDecision, SyncConflict, SyncEvent, SyncStatus } from '../../api/sync';
 import { t } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { ApiError, errorMessage, fieldErrorMessage } from '../../transport/errors';
@@ -95,6 +95,35 @@ export function reasonLabel(reason: string): string {
 /** What a conflict is about: `shot · description`. */
 export function conflictWhat(c: SyncConflict): string {
   return c.field ? `${c.entity} · ${c.field}` : c.entity;
+}
+
+/** A review decision in words (Approved / Rejected / …; the raw value when it is not a known one). */
+export function decisionLabel(decision: ReviewDecision | string): string {
+  switch (decision) {
+    case 'approve':
+    case 'reject':
+    case 'replace':
+    case 'select':
+    case 'unlock':
+      return t(`sync.decisions.${decision}`);
+    default:
+      return decision;
+  }
+}
+
+/** An id cut to its first 8 characters, enough to tell shots apart. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** Who made a review decision: the username, or "on this desktop" for null. */
+export function eventWho(by: string | null | undefined): string {
+  return by ? t('sync.by', { who: by }) : t('sync.onThisDesktop');
+}
+
+/** When a review decision was made: its own time, else when the event was recorded. */
+export function eventTime(e: SyncEvent, locale?: string): string {
+  return formatDateTime(e.payload.at || e.created_at, locale);
 }
 
 /**
