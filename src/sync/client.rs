@@ -752,18 +752,7 @@ pub async fn statuses(state: &AppState) -> Result<Vec<SyncStatus>, SyncError> {
 /// A project's append-only events (review decisions made on any side), newest first.
 pub async fn events(state: &AppState, project_id: &str) -> Result<Vec<Event>, SyncError> {
     let pid = project_id.to_string();
-    let rows = state.db.read(move |c| store::events(c, &pid)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, payload, by, created_at)| Event {
-            id,
-            project_id: project_id.to_string(),
-            kind,
-            payload,
-            by,
-            created_at,
-        })
-        .collect())
+    Ok(state.db.read(move |c| store::events(c, &pid)).await?)
 }
 
 /// What sync kept and set aside in a project, newest first.

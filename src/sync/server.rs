@@ -619,19 +619,11 @@ pub async fn pull(
                             author: None,
                         });
                     }
-                    for (id, kind, payload, by, created_at) in store::events(c, project_id)? {
-                        let event = Event {
-                            id: id.clone(),
-                            project_id: project_id.to_string(),
-                            kind,
-                            payload,
-                            by,
-                            created_at,
-                        };
+                    for event in store::events(c, project_id)? {
                         changes.push(Change {
                             cursor: 0,
                             entity: schema::EVENT.into(),
-                            row_id: id,
+                            row_id: event.id.clone(),
                             field: "record".into(),
                             stamp: Stamp::after(None, now.timestamp_millis(), SERVER_NODE)
                                 .to_string(),

@@ -910,11 +910,8 @@ pub fn insert_event(
     ])? == 1)
 }
 
-/// A project's events, newest first: (id, kind, payload, author, created_at).
-pub fn events(
-    c: &Connection<'_>,
-    project_id: &str,
-) -> Result<Vec<(String, String, Value, Option<String>, String)>, DbError> {
+/// A project's events, newest first.
+pub fn events(c: &Connection<'_>, project_id: &str) -> Result<Vec<super::Event>, DbError> {
     let mut stmt = c.prepare_cached(
         "SELECT id, kind, payload, author, created_at FROM sync_events
          WHERE project_id = ?1 ORDER BY created_at DESC, id DESC",
@@ -922,13 +919,14 @@ pub fn events(
     let rows = stmt
         .query_map([project_id], |r| {
             let payload: String = r.get(2)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                serde_json::from_str(&payload).unwrap_or(Value::Null),
-                r.get(3)?,
-                r.get(4)?,
-            ))
+            Ok(super::Event {
+                id: r.get(0)?,
+                project_id: project_id.to_string(),
+                kind: r.get(1)?,
+                payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                by: r.get(3)?,
+                created_at: r.get(4)?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
