@@ -145,21 +145,7 @@ pub async fn link(
                     message: "the project is already linked".into(),
                 });
             }
-            store::insert_link(
-                c,
-                &store::Link {
-                    project_id: pid.clone(),
-                    server_url,
-                    workspace_id: ws,
-                    cursor: None,
-                    last_error: None,
-                    failures: 0,
-                    next_try_at: None,
-                    last_synced_at: None,
-                    balance: None,
-                    linked_at: rfc3339(now),
-                },
-            )?;
+            store::insert_link(c, &store::Link::new(&pid, server_url, ws, rfc3339(now)))?;
             queue_local_edits(c, ids.as_ref(), &pid, now.timestamp_millis(), &rfc3339(now))?;
             Ok(())
         })
@@ -187,21 +173,7 @@ pub async fn pull_project(
                     message: "the project is already on this desktop".into(),
                 });
             }
-            store::insert_link(
-                c,
-                &store::Link {
-                    project_id: pid,
-                    server_url,
-                    workspace_id: ws,
-                    cursor: None,
-                    last_error: None,
-                    failures: 0,
-                    next_try_at: None,
-                    last_synced_at: None,
-                    balance: None,
-                    linked_at: now,
-                },
-            )?;
+            store::insert_link(c, &store::Link::new(&pid, server_url, ws, now))?;
             Ok(())
         })
         .await?;

@@ -609,6 +609,24 @@ pub struct Link {
     pub linked_at: String,
 }
 
+impl Link {
+    /// A new link, taking a snapshot at its first pull.
+    pub fn new(project_id: &str, server_url: String, workspace_id: String, now: String) -> Self {
+        Link {
+            project_id: project_id.to_string(),
+            server_url,
+            workspace_id,
+            cursor: None,
+            last_error: None,
+            failures: 0,
+            next_try_at: None,
+            last_synced_at: None,
+            balance: None,
+            linked_at: now,
+        }
+    }
+}
+
 const LINK_COLUMNS: &str = "project_id, server_url, workspace_id, cursor, last_error, failures, \
      next_try_at, last_synced_at, balance, linked_at";
 

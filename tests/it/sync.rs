@@ -336,18 +336,12 @@ async fn an_approved_keyframe_is_never_replaced_and_the_servers_decision_reaches
     assert_eq!(asset.0, StatusCode::CREATED, "{}", asset.1);
     let asset_id = asset.1["id"].as_str().unwrap().to_string();
     let sha = asset.1["sha256"].as_str().unwrap().to_string();
-    let first = shots[0].clone();
-    a.state
-        .db
-        .write(move |c| {
-            c.execute(
-                "UPDATE shots SET keyframe_asset_id = ?1, updated_at = '2026-02-08T10:01:00.000Z' WHERE id = ?2",
-                [asset_id.as_str(), first.as_str()],
-            )
-            .map_err(storyloom::db::DbError::from)
-        })
-        .await
-        .unwrap();
+    write_under_the_api(
+        &a,
+        "UPDATE shots SET keyframe_asset_id = ?1, updated_at = '2026-02-08T10:01:00.000Z' WHERE id = ?2",
+        [asset_id, shots[0].clone()],
+    )
+    .await;
     sync(&a, &project).await;
     // The asset's file travelled once, by hash, and the server serves it to the workspace.
     let res = reqwest::Client::new()
@@ -381,6 +375,19 @@ async fn an_approved_keyframe_is_never_replaced_and_the_servers_decision_reaches
             .any(|k| k["reason"] == "approved keyframe is locked"),
         "{conflicts}"
     );
+}
+
+/// Changes a desktop's row the way no API call can (sync finds edits by comparing rows, whoever
+/// made them).
+async fn write_under_the_api(desk: &TestServer, sql: &'static str, params: [String; 2]) {
+    desk.state
+        .db
+        .write(move |c| {
+            c.execute(sql, [params[0].as_str(), params[1].as_str()])
+                .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap();
 }
 
 fn tiny_png() -> Vec<u8> {
@@ -728,18 +735,12 @@ async fn a_script_at_the_size_limit_syncs() {
     // Written under the parser (which would make thousands of shots of it): sync sees the row.
     let line = "\"Quoted\"\t\\ line\n";
     let big = line.repeat((storyloom::script::MAX_SCRIPT_BYTES - 1024) / line.len());
-    let (text, vid) = (big.clone(), version.clone());
-    a.state
-        .db
-        .write(move |c| {
-            c.execute(
-                "UPDATE project_versions SET script_text = ?1, updated_at = '2026-02-08T10:05:00.000Z' WHERE id = ?2",
-                [text.as_str(), vid.as_str()],
-            )
-            .map_err(storyloom::db::DbError::from)
-        })
-        .await
-        .unwrap();
+    write_under_the_api(
+        &a,
+        "UPDATE project_versions SET script_text = ?1, updated_at = '2026-02-08T10:05:00.000Z' WHERE id = ?2",
+        [big.clone(), version.clone()],
+    )
+    .await;
     let status = sync(&a, &project).await;
     assert_eq!(status["pending"], 0, "{status}");
     sync(&b, &project).await;
