@@ -631,7 +631,7 @@ pub async fn pull(
                             author: None,
                         });
                     }
-                    (changes, store::last_cursor(c, project_id)?, false, true)
+                    (changes, last, false, true)
                 }
             };
             store::save_cursor(c, &request.client_id, project_id, cursor, &at)?;

@@ -432,15 +432,6 @@ pub fn log_bounds(c: &Connection<'_>, project_id: &str) -> Result<(i64, i64), Db
     )?)
 }
 
-/// The project's last cursor, or the log's last one when the project has none yet.
-pub fn last_cursor(c: &Connection<'_>, project_id: &str) -> Result<i64, DbError> {
-    Ok(c.query_row(
-        "SELECT COALESCE(MAX(cursor), 0) FROM sync_changes WHERE project_id = ?1",
-        [project_id],
-        |r| r.get(0),
-    )?)
-}
-
 /// A client's person and its last applied counter.
 pub fn client(c: &Connection<'_>, client_id: &str) -> Result<Option<(String, i64)>, DbError> {
     Ok(
