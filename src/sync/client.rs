@@ -659,8 +659,7 @@ fn apply_pulled(
             )?;
         }
     }
-    store::set_cursor(c, project_id, Some(answer.cursor))?;
-    store::set_balance(c, project_id, answer.balance)?;
+    store::save_pull(c, project_id, answer.cursor, answer.balance)?;
     Ok(())
 }
 

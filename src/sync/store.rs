@@ -690,14 +690,17 @@ pub fn forget_project(c: &Connection<'_>, project_id: &str) -> Result<(), DbErro
     Ok(())
 }
 
-pub fn set_cursor(
+/// A pull's outcome: the cursor reached and the workspace's balance as the server told it (None:
+/// not this person's to see).
+pub fn save_pull(
     c: &Connection<'_>,
     project_id: &str,
-    cursor: Option<i64>,
+    cursor: i64,
+    balance: Option<i64>,
 ) -> Result<(), DbError> {
     c.execute(
-        "UPDATE sync_links SET cursor = ?2 WHERE project_id = ?1",
-        params![project_id, cursor],
+        "UPDATE sync_links SET cursor = ?2, balance = ?3 WHERE project_id = ?1",
+        params![project_id, cursor, balance],
     )?;
     Ok(())
 }
@@ -848,19 +851,6 @@ pub fn renumber_outbox(c: &Connection<'_>) -> Result<i64, DbError> {
         )?;
     }
     Ok(counters.len() as i64)
-}
-
-/// The workspace's balance as the server last told it (None: not this person's to see).
-pub fn set_balance(
-    c: &Connection<'_>,
-    project_id: &str,
-    balance: Option<i64>,
-) -> Result<(), DbError> {
-    c.execute(
-        "UPDATE sync_links SET balance = ?2 WHERE project_id = ?1",
-        params![project_id, balance],
-    )?;
-    Ok(())
 }
 
 // --- Append-only events (both sides) ---

@@ -105,12 +105,22 @@ async fn seen_on_server(team: &Team, project: &str) -> Value {
     seen(async |m, path| team.call(m, &path, None).await, project).await
 }
 
-fn shot_ids(state: &Value) -> Vec<String> {
+/// The live shots of what `seen` answered, in order.
+fn board_shots(state: &Value) -> impl Iterator<Item = &Value> {
     state["board"]["scenes"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|s| s["shots"].as_array().unwrap().iter())
+}
+
+/// A live shot of what `seen` answered (None: deleted).
+fn shot_in<'a>(state: &'a Value, id: &str) -> Option<&'a Value> {
+    board_shots(state).find(|s| s["id"] == id)
+}
+
+fn shot_ids(state: &Value) -> Vec<String> {
+    board_shots(state)
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect()
 }
@@ -234,16 +244,7 @@ async fn two_desktops_edit_offline_and_converge_with_the_server() {
         !ids.contains(&shots[1]),
         "a deleted shot edited elsewhere stays deleted"
     );
-    let shot = |id: &str| {
-        on_a["board"]["scenes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["shots"].as_array().unwrap().iter())
-            .find(|s| s["id"] == id)
-            .cloned()
-            .unwrap()
-    };
+    let shot = |id: &str| shot_in(&on_a, id).unwrap().clone();
     assert_eq!(shot(&shots[0])["description"], "A: the platform at dawn");
     assert_eq!(shot(&shots[2])["description"], "B: close on the ticket");
     assert_eq!(shot(&shots[3])["description"], "B's take");
@@ -312,16 +313,7 @@ async fn an_approved_keyframe_is_never_replaced_and_the_servers_decision_reaches
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let server_shot = |board: &Value| -> Value {
-        board["board"]["scenes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["shots"].as_array().unwrap().iter())
-            .find(|s| s["id"] == shots[0].as_str())
-            .cloned()
-            .unwrap()
-    };
+    let server_shot = |state: &Value| shot_in(state, &shots[0]).unwrap().clone();
     let approved_keyframe =
         server_shot(&seen_on_server(&team, &project).await)["keyframe_asset_id"].clone();
     // Offline, later, the desktop points the shot at another keyframe without seeing the approval.
@@ -679,13 +671,7 @@ async fn random_offline_edits_on_two_desktops_always_converge() {
             .get(&format!("/api/v1/projects/{project}/sync/conflicts"))
             .await;
         for ((shot, field), writes) in &last {
-            let Some(now) = on_a["board"]["scenes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|s| s["shots"].as_array().unwrap().iter())
-                .find(|s| s["id"] == shot.as_str())
-            else {
+            let Some(now) = shot_in(&on_a, shot) else {
                 continue; // deleted in the end
             };
             let standing = match *field {
@@ -893,11 +879,7 @@ async fn offline_edits_and_a_reviewers_approval_on_the_server_both_land() {
     .await;
     assert_eq!(status, StatusCode::OK, "{decided}");
     let on_server = seen_on_server_in(&team, &project, &ws).await;
-    let approved: Vec<&Value> = on_server["board"]["scenes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["shots"].as_array().unwrap().iter())
+    let approved: Vec<&Value> = board_shots(&on_server)
         .filter(|s| s["status"] == "approved")
         .collect();
     assert_eq!(approved.len(), 1, "{on_server}");
@@ -908,21 +890,11 @@ async fn offline_edits_and_a_reviewers_approval_on_the_server_both_land() {
     let on_desk = seen_on_desk(&a, &project).await;
     assert_eq!(on_desk, seen_on_server_in(&team, &project, &ws).await);
     assert_eq!(on_desk["name"], "Last train, recut");
-    let shot = |state: &Value, id: &Value| {
-        state["board"]["scenes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["shots"].as_array().unwrap().iter())
-            .find(|s| &s["id"] == id)
-            .cloned()
-            .unwrap()
-    };
     assert_eq!(
-        shot(&on_desk, &json!(shots[1]))["description"],
+        shot_in(&on_desk, &shots[1]).unwrap()["description"],
         "Offline: the doors close on her coat."
     );
-    let mine = shot(&on_desk, &approved["id"]);
+    let mine = shot_in(&on_desk, approved["id"].as_str().unwrap()).unwrap();
     assert_eq!(mine["status"], "approved");
     assert_eq!(mine["keyframe_asset_id"], approved["keyframe_asset_id"]);
     // The decision itself is on the desktop too, as an event: who, what, which shot.
