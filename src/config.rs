@@ -84,6 +84,48 @@ pub struct Config {
     /// How often the desktop syncs its linked projects, in seconds (`STORYLOOM_SYNC_INTERVAL_SECS`,
     /// default 15; 0: only when asked). docs/SYNC.md.
     pub sync_interval_secs: u64,
+    /// Reference-video analysis (docs/SUMMARIZE.md).
+    pub summarize: SummarizeConfig,
+}
+
+/// Limits of the summarizer (docs/SUMMARIZE.md, "Sources" and "Streams").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummarizeConfig {
+    /// Private, loopback and link-local addresses may be fetched on a multi-user server
+    /// (`STORYLOOM_SUMMARIZE_ALLOW_PRIVATE_URLS=1`); local mode always may.
+    pub allow_private_urls: bool,
+    /// The largest video fetched from a URL (`STORYLOOM_SUMMARIZE_MAX_BYTES`, default 1 GiB).
+    pub max_download_bytes: u64,
+    /// How long fetching one video may take (`STORYLOOM_SUMMARIZE_FETCH_SECS`, default 600).
+    pub fetch_timeout_secs: u64,
+    /// Audio is sent to the speech recognizer in pieces this long (`STORYLOOM_SUMMARIZE_ASR_CHUNK_SECS`, default 600).
+    pub asr_chunk_secs: u64,
+    /// yt-dlp, for platform pages (`STORYLOOM_YTDLP`, default `yt-dlp` on the PATH).
+    pub ytdlp_path: PathBuf,
+    /// A stream nobody listens to any more is interrupted after this long (`STORYLOOM_SUMMARIZE_ABANDON_SECS`, default 30).
+    pub abandon_secs: u64,
+    /// Batch items summarised at once in this process (default 2).
+    pub batch_concurrency: usize,
+}
+
+impl SummarizeConfig {
+    fn from_env() -> Self {
+        let num = |name: &str, default: u64| {
+            Env::var(name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        Self {
+            allow_private_urls: Env::var("STORYLOOM_SUMMARIZE_ALLOW_PRIVATE_URLS")
+                .is_some_and(|v| v == "1" || v == "true"),
+            max_download_bytes: num("STORYLOOM_SUMMARIZE_MAX_BYTES", 1024 * 1024 * 1024),
+            fetch_timeout_secs: num("STORYLOOM_SUMMARIZE_FETCH_SECS", 600),
+            asr_chunk_secs: num("STORYLOOM_SUMMARIZE_ASR_CHUNK_SECS", 600).max(5),
+            ytdlp_path: Env::path("STORYLOOM_YTDLP").unwrap_or_else(|| "yt-dlp".into()),
+            abandon_secs: num("STORYLOOM_SUMMARIZE_ABANDON_SECS", 30),
+            batch_concurrency: num("STORYLOOM_SUMMARIZE_BATCH_CONCURRENCY", 2).clamp(1, 8) as usize,
+        }
+    }
 }
 
 /// Where the registry keeps providers' API keys (docs/API-PROVIDERS.md).
@@ -253,6 +295,7 @@ impl Config {
             sync_interval_secs: Env::var("STORYLOOM_SYNC_INTERVAL_SECS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(15),
+            summarize: SummarizeConfig::from_env(),
         }
     }
 

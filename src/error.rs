@@ -27,11 +27,14 @@ pub enum ErrorCode {
     Internal,
     UpstreamFailed,
     ServiceUnavailable,
+    /// A video to summarize has no subtitles and no speech that could be recognised: nothing is
+    /// ever summarised from a title or metadata instead.
+    NoTranscript,
 }
 
 impl ErrorCode {
     /// Every code, for the table's tests and the docs.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::BadRequest,
         Self::ValidationError,
         Self::AuthRequired,
@@ -47,6 +50,7 @@ impl ErrorCode {
         Self::Internal,
         Self::UpstreamFailed,
         Self::ServiceUnavailable,
+        Self::NoTranscript,
     ];
 
     /// The table: one status per code.
@@ -66,6 +70,7 @@ impl ErrorCode {
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NoTranscript => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -95,6 +100,7 @@ impl ErrorCode {
             Self::Internal => "INTERNAL",
             Self::UpstreamFailed => "UPSTREAM_FAILED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::NoTranscript => "NO_TRANSCRIPT",
         }
     }
 }

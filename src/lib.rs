@@ -30,6 +30,7 @@ pub mod server;
 pub mod shares;
 pub mod states;
 pub mod storyboard;
+pub mod summarize;
 pub mod sync;
 pub mod telemetry;
 pub mod updates;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub(crate) key_cache: Arc<auth::KeyCache>,
     /// The model router's channel health and upstream client (src/router).
     pub router: Arc<router::Router>,
+    /// Summaries streamed by this process, for clients that reconnect (src/summarize/hub.rs).
+    pub summaries: Arc<summarize::hub::SummaryHub>,
 }
 
 impl AppState {
@@ -181,6 +184,7 @@ impl AppState {
             remote,
             key_cache: Arc::new(auth::KeyCache::default()),
             router,
+            summaries: Arc::default(),
         })
     }
 }

@@ -130,6 +130,9 @@ fn run() -> anyhow::Result<()> {
         if let Err(e) = storyloom::export::resume_interrupted(&resume_state).await {
             tracing::error!(error = %e, "cannot restart interrupted exports");
         }
+        if let Err(e) = storyloom::summarize::batch::resume_interrupted(&resume_state).await {
+            tracing::error!(error = %e, "cannot resume summary batches");
+        }
     });
     // Linked projects sync with the team server in the background (docs/SYNC.md).
     if state.config.sync_interval_secs > 0 {

@@ -25,6 +25,7 @@ pub mod runs;
 #[cfg(feature = "server")]
 pub mod shares;
 pub mod storyboards;
+pub mod summarize;
 pub mod sync;
 pub mod topics;
 #[cfg(feature = "server")]
@@ -69,7 +70,7 @@ use error::{ApiError, ErrorCode};
         crate::workflow::runs::RunEvent, crate::export::ExportEvent)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "updates"), (name = "providers"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "updates"), (name = "providers"), (name = "summarize"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -231,6 +232,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(remote::routes())
         .merge(registry::routes())
         .merge(voices::routes())
+        .merge(summarize::routes())
         .merge(sync::desktop_routes());
     // Share links, desktop updates and provider sign-in are the team server's: a desktop has no
     // public address.

@@ -89,6 +89,8 @@ pub async fn start(state: &AppState) -> Result<(), DbError> {
 pub enum Work {
     Run,
     Export,
+    /// A batch of summaries (src/summarize/batch.rs).
+    SummaryBatch,
 }
 
 impl Work {
@@ -96,6 +98,7 @@ impl Work {
         match self {
             Work::Run => ("workflow_runs", "driver_id"),
             Work::Export => ("exports", "worker_id"),
+            Work::SummaryBatch => ("summary_batches", "worker_id"),
         }
     }
 }

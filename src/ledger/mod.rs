@@ -1087,6 +1087,30 @@ pub struct SweepReport {
     pub hold_ids: Vec<String>,
 }
 
+/// Pending holds with keys starting `prefix` whose holder is not among `alive`: work a stopped
+/// process did for its own callers under the `job` purpose (a summary), which [`gone_holds`]
+/// leaves alone because most jobs are an API client's to resolve.
+pub fn pending_of_gone_holders(
+    c: &Connection,
+    prefix: &str,
+    alive: &[String],
+) -> Result<Vec<String>, LedgerError> {
+    let mut stmt =
+        c.prepare("SELECT id, holder FROM ledger_holds WHERE status = 'pending' AND key LIKE ?1")?;
+    // The prefixes are the code's own constants, free of LIKE's `%` and `_`.
+    let pattern = format!("{prefix}%");
+    let rows = stmt
+        .query_map([pattern], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, holder)| !alive.contains(holder))
+        .map(|(id, _)| id)
+        .collect())
+}
+
 /// Pending holds whose work is gone, with the reason: node runs and exports held by a process that
 /// is gone (`alive` names the live ones, see src/instances), past their expiry, or paying for a node run that is no
 /// longer running. A `job` hold is resolved by its API client, so only its expiry voids it.

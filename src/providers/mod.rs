@@ -319,6 +319,16 @@ pub struct AsrRequest {
     pub mime: String,
     /// ISO-639-1, e.g. `zh`; `None` lets the model detect it.
     pub language: Option<String>,
+    /// Ask for timed segments (`response_format: verbose_json`), whatever the model's config says.
+    pub timestamps: bool,
+}
+
+/// A stretch of speech and when it was said, in milliseconds from the audio's start.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimedText {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
 }
 
 /// What was said.
@@ -327,6 +337,8 @@ pub struct Transcript {
     pub text: String,
     /// The audio's length, when the upstream reports it (`verbose_json`).
     pub duration_ms: Option<u64>,
+    /// Timed segments, when the upstream reports them (`verbose_json`).
+    pub segments: Vec<TimedText>,
     pub request_id: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use super::{
     download::{read_body, MAX_AUDIO_BYTES},
     remote::{self, reqwest_error},
     wav, AsrProvider, AsrRequest, AudioOutput, CallContext, ProviderError, ProviderFuture,
-    ProviderInfo, Transcript, TtsProvider, TtsRequest,
+    ProviderInfo, TimedText, Transcript, TtsProvider, TtsRequest,
 };
 
 /// Text to speech. Config: `voice` (used when the request names none; default `alloy`),
@@ -136,6 +136,24 @@ struct TranscriptionAnswer {
     /// Seconds (`verbose_json` only).
     #[serde(default)]
     duration: Option<f64>,
+    /// `verbose_json` only.
+    #[serde(default)]
+    segments: Vec<AnswerSegment>,
+}
+
+#[derive(Deserialize)]
+struct AnswerSegment {
+    start: f64,
+    end: f64,
+    text: String,
+}
+
+fn seconds_to_ms(s: f64) -> u64 {
+    if s.is_finite() && s > 0.0 {
+        (s * 1000.0).round() as u64
+    } else {
+        0
+    }
 }
 
 impl OpenAiTranscription {
@@ -174,7 +192,11 @@ impl OpenAiTranscription {
             .file_name(filename)
             .mime_str(mime)
             .map_err(|e| ProviderError::invalid(format!("bad audio MIME type {mime:?}: {e}")))?;
-        let response_format = self.target.config_str("response_format").unwrap_or("json");
+        let response_format = if req.timestamps {
+            "verbose_json"
+        } else {
+            self.target.config_str("response_format").unwrap_or("json")
+        };
         let mut form = reqwest::multipart::Form::new()
             .part("file", file)
             .text("model", self.target.model_name.clone())
@@ -206,6 +228,16 @@ impl OpenAiTranscription {
                     .duration
                     .filter(|d| d.is_finite() && *d >= 0.0)
                     .map(|d| (d * 1000.0).round() as u64),
+                segments: parsed
+                    .segments
+                    .into_iter()
+                    .map(|s| TimedText {
+                        start_ms: seconds_to_ms(s.start),
+                        end_ms: seconds_to_ms(s.end).max(seconds_to_ms(s.start)),
+                        text: s.text.trim().to_string(),
+                    })
+                    .filter(|s| !s.text.is_empty())
+                    .collect(),
                 request_id: answer.request_id(),
             })
         })

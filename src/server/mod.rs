@@ -71,6 +71,11 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     if restarted > 0 {
         tracing::info!(restarted, "restarted interrupted exports");
     }
+    // Summary batches go on from their first unfinished item.
+    let batches = crate::summarize::batch::resume_interrupted(&state).await?;
+    if batches > 0 {
+        tracing::info!(batches, "resumed summary batches");
+    }
     // Model-router requests a stopped process left open: holds voided, rows closed, together;
     // then the same for replicas that stop while this one runs.
     crate::router::spawn_sweeper(&state, crate::instances::lease(&state));

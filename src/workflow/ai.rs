@@ -86,7 +86,7 @@ pub(crate) fn tts_cost(r: &Resolved, text: &str) -> i64 {
 
 /// Tokens a prompt may take: one per character is an upper bound for Chinese and generous for
 /// Latin text (about four characters a token), so the hold covers what the upstream reports.
-fn prompt_tokens_bound(text: &str) -> u64 {
+pub(crate) fn prompt_tokens_bound(text: &str) -> u64 {
     text.chars().count() as u64 + 16
 }
 

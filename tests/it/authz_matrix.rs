@@ -156,7 +156,8 @@ fn classify(method: &Method, path: &str) -> Class {
     ];
     // A voice audition is a GET (a page fetches it as a download) that spends the machine's time:
     // for those who edit, like its POST twin.
-    if path == "/api/v1/voices/preview" {
+    // So is a summary's stream (it spends credits).
+    if path == "/api/v1/voices/preview" || path == "/api/v1/summarize" {
         return Write;
     }
     if *method == Method::GET || read_posts.contains(&path) {

@@ -43,5 +43,6 @@ mod replicas;
 mod router;
 mod run_crash;
 mod server_process;
+mod summarize;
 mod sync;
 mod sync_crash;

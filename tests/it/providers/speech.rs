@@ -175,6 +175,7 @@ fn clip() -> AsrRequest {
         filename: "line-3.wav".into(),
         mime: "audio/wav".into(),
         language: Some("zh".into()),
+        timestamps: false,
     }
 }
 

@@ -23,6 +23,7 @@ import { listInvitations, listMembers, previewInvitation } from './workspaces';
 import { getLeaderboard, getMyUsage, getRouterRequest, listRouterModels, listRouterRequests, type Period } from './router';
 import type { OrderListQuery } from './payments';
 import type { ShareListQuery } from './shares';
+import type { HistoryQuery } from './summarize';
 import type { ActivitiesQuery, AdminOrdersQuery, CouponsQuery, PageQuery, StatsQuery } from './operations';
 import type { CouponClaimStatus, ExportRequest, HoldStatus, OrderKind, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
 import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
@@ -72,6 +73,15 @@ export const keys = {
     lists: ['shares', 'list'] as const,
     list: (q: ShareListQuery) => ['shares', 'list', q] as const,
     one: (id: string) => ['shares', 'one', id] as const,
+  },
+  /** Reference-video analysis: the history and the batches (docs/SUMMARIZE.md; hooks in api/summarize.ts). */
+  summaries: {
+    all: ['summaries'] as const,
+    lists: ['summaries', 'list'] as const,
+    list: (q: HistoryQuery) => ['summaries', 'list', q] as const,
+    one: (id: string) => ['summaries', 'one', id] as const,
+    batches: ['summaries', 'batches'] as const,
+    batch: (jobId: string) => ['summaries', 'batch', jobId] as const,
   },
   credits: {
     all: ['credits'] as const,

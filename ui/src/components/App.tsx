@@ -31,6 +31,7 @@ const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ defau
 const ModelsPage = lazy(() => import('./router/ModelsPage').then((m) => ({ default: m.ModelsPage })));
 const UsagePage = lazy(() => import('./router/UsagePage').then((m) => ({ default: m.UsagePage })));
 const SandboxPayPage = lazy(() => import('./payments/SandboxPayPage').then((m) => ({ default: m.SandboxPayPage })));
+const ReferenceVideosPage = lazy(() => import('./summarize/ReferenceVideosPage').then((m) => ({ default: m.ReferenceVideosPage })));
 const ProvidersPage = lazy(() => import('./providers/ProvidersPage').then((m) => ({ default: m.ProvidersPage })));
 const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
 
@@ -124,6 +125,9 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'credits':
       page = <CreditsPage />;
+      break;
+    case 'references':
+      page = <ReferenceVideosPage />;
       break;
     case 'pay-sandbox':
       page = <SandboxPayPage key={route.orderId} orderId={route.orderId} />;

@@ -4,7 +4,7 @@ import { useHealth } from '../api/queries';
 import { useT } from '../i18n';
 import { isAdminOpsRoute, type Route } from '../lib/route';
 import { getTransport } from '../transport';
-import { FolderIcon, LockIcon, LogoMark, UserIcon } from './Icons';
+import { FilmIcon, FolderIcon, LockIcon, LogoMark, UserIcon } from './Icons';
 import { LanguageSwitcher } from './LanguageSwitcher';
 import type { WorkspaceApi } from './team/WorkspaceContext';
 import { WorkspaceSwitcher } from './team/WorkspaceSwitcher';
@@ -57,6 +57,13 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
             testId="nav-projects"
             icon={<FolderIcon />}
             label={t('nav.projects')}
+          />
+          <NavItem
+            href="#/references"
+            active={route?.name === 'references'}
+            testId="nav-references"
+            icon={<FilmIcon />}
+            label={t('nav.references')}
           />
           <NavItem
             href="#/credits"

@@ -14,6 +14,7 @@ describe('parseRoute', () => {
     expect(parseRoute('#/credits')).toEqual({ name: 'credits' });
     expect(parseRoute('#/credits/')).toEqual({ name: 'credits' });
     expect(parseRoute('#/credits/x')).toEqual({ name: 'projects' });
+    expect(parseRoute('#/references')).toEqual({ name: 'references' });
   });
 
   it('falls back to the script tab for unknown tabs, and to the list for bad ids', () => {
@@ -26,6 +27,7 @@ describe('parseRoute', () => {
     for (const r of [
       { name: 'projects' } as const,
       { name: 'credits' } as const,
+      { name: 'references' } as const,
       { name: 'project', id: 'a/b c', tab: 'script' } as const,
       { name: 'project', id: 'x', tab: 'characters' } as const,
       { name: 'project', id: 'x', tab: 'runs' } as const,

@@ -1,5 +1,6 @@
 /**
  * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
+ * `#/references` (reference-video analysis: docs/SUMMARIZE.md),
  * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
  * `#/oauth/done?…` (an OAuth sign-in's return, api/oauth.ts),
  * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
@@ -26,6 +27,8 @@ export const SIMPLE_ROUTES = {
   'api-keys': '#/account/api-keys',
   'admin-users': '#/admin/users',
   credits: '#/credits',
+  /** Reference videos: analyse videos (summary, beats, mind map), their history, batches. */
+  references: '#/references',
   /** The current workspace's members and invitations (accounts mode). */
   team: '#/team',
   /** The desktop's team-server connection (sign in, check, sign out). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSseParser } from './sse';
+import { createSseEventParser, createSseParser, type SseEvent } from './sse';
 
 /** Feeds `text` to a parser in pieces of `size` characters; returns every completed event's data. */
 function feed(text: string, size: number): string[] {
@@ -39,5 +39,19 @@ describe('createSseParser', () => {
     expect(feed('event: ping\nid: 7\nretry: 10\n: note\ndata: kept\n\n', 100)).toEqual(['kept']);
     // An event with no data dispatches nothing.
     expect(feed('event: ping\n\n: only a comment\n\n', 100)).toEqual([]);
+  });
+});
+
+describe('createSseEventParser', () => {
+  it('keeps each event’s name and id, and forgets them at the blank line', () => {
+    const p = createSseEventParser();
+    const text = 'event: status\nid: r1:0\ndata: {"stage":"fetching"}\n\n: ping\n\ndata: plain\n\nevent: error\nid: r1:1\ndata: {}\n\n';
+    const out: SseEvent[] = [];
+    for (let i = 0; i < text.length; i += 3) out.push(...p.push(text.slice(i, i + 3)));
+    expect(out).toEqual([
+      { event: 'status', id: 'r1:0', data: '{"stage":"fetching"}' },
+      { event: 'message', id: null, data: 'plain' },
+      { event: 'error', id: 'r1:1', data: '{}' },
+    ]);
   });
 });

@@ -9,28 +9,50 @@ export interface SseParser {
   push(text: string): string[];
 }
 
-export function createSseParser(): SseParser {
+/** One event as `createSseEventParser` completes it. */
+export interface SseEvent {
+  /** The `event:` field ("message" when there was none). */
+  event: string;
+  /** The `data:` lines, joined with "\n". */
+  data: string;
+  /** The `id:` field of this event, or null when it had none. */
+  id: string | null;
+}
+
+/** Like `SseParser`, but keeping each event's name and id (streams that resume by `Last-Event-ID`). */
+export interface SseEventParser {
+  push(text: string): SseEvent[];
+}
+
+export function createSseEventParser(): SseEventParser {
   let buffer = '';
   let data: string[] = [];
+  let event = '';
+  let id: string | null = null;
 
-  function line(l: string, out: string[]) {
+  function line(l: string, out: SseEvent[]) {
     if (l === '') {
-      if (data.length) out.push(data.join('\n'));
+      if (data.length) out.push({ event: event || 'message', data: data.join('\n'), id });
       data = [];
+      event = '';
+      id = null;
       return;
     }
     if (l.startsWith(':')) return;
     const colon = l.indexOf(':');
     const field = colon < 0 ? l : l.slice(0, colon);
-    if (field !== 'data') return;
-    const value = colon < 0 ? '' : l.slice(colon + 1);
-    data.push(value.startsWith(' ') ? value.slice(1) : value);
+    let value = colon < 0 ? '' : l.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') data.push(value);
+    else if (field === 'event') event = value;
+    // The spec ignores an id holding a NUL.
+    else if (field === 'id' && !value.includes('\0')) id = value;
   }
 
   return {
     push(text) {
       buffer += text;
-      const out: string[] = [];
+      const out: SseEvent[] = [];
       for (;;) {
         const at = buffer.search(/[\r\n]/);
         if (at < 0) break;
@@ -43,4 +65,9 @@ export function createSseParser(): SseParser {
       return out;
     },
   };
+}
+
+export function createSseParser(): SseParser {
+  const events = createSseEventParser();
+  return { push: (text) => events.push(text).map((e) => e.data) };
 }

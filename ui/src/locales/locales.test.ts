@@ -61,6 +61,7 @@ export const CONVERTED = [
   'components/editor/ScriptTab.tsx',
   'components/editor/EditorPage.tsx',
   'components/sync',
+  'components/summarize',
 ];
 
 /** Text that is the same in every language (the product's name, key caps, language names). */

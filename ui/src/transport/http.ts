@@ -24,10 +24,12 @@ export interface Transport {
   requestBlob(path: string, signal?: AbortSignal): Promise<Blob>;
   /**
    * POSTs a JSON body whose answer is read as it arrives (server-sent events), with the same
-   * credentials as `request`: resolves with the response once a success status is in, its body
-   * unread; rejects with ApiError otherwise (an OpenAI-shaped error body included).
+   * credentials as `request`: resolves with the response once a success status is in (a 204
+   * included), its body unread; rejects with ApiError otherwise (an OpenAI-shaped error body
+   * included). `options`: a GET (no body) instead, a FormData body (sent as multipart, like
+   * `request`), extra headers (`Last-Event-ID` when resuming).
    */
-  stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response>;
+  stream(path: string, body: unknown, signal?: AbortSignal, options?: StreamOptions): Promise<Response>;
   /**
    * The URL an `EventSource` can open for a server-sent-events path, or null when this transport
    * cannot stream: the desktop shell's app:// scheme has no EventSource support, and EventSource
@@ -40,6 +42,12 @@ export interface Transport {
    * long export is never held whole); the web build's bearer token cannot go on a `src`.
    */
   mediaUrl(path: string): string | null;
+}
+
+/** How `Transport.stream` sends its request (default: a POST with a JSON body). */
+export interface StreamOptions {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
 }
 
 /** The header that names the workspace a request acts in (absent: the personal workspace). */
@@ -192,13 +200,33 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
     }
   }
 
-  function stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-    return withAuthRetry(path, (token) => streamOnce(path, body, signal, token));
+  function stream(path: string, body: unknown, signal?: AbortSignal, options: StreamOptions = {}): Promise<Response> {
+    return withAuthRetry(path, (token) => streamOnce(path, body, signal, token, options));
   }
 
-  async function streamOnce(path: string, body: unknown, signal: AbortSignal | undefined, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { Accept: 'text/event-stream, application/json', 'Content-Type': 'application/json' };
-    const init: RequestInit = { method: 'POST', headers, body: JSON.stringify(body) };
+  async function streamOnce(
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    token: string | null,
+    options: StreamOptions,
+  ): Promise<Response> {
+    const method = options.method ?? 'POST';
+    const headers: Record<string, string> = { ...options.headers, Accept: 'text/event-stream, application/json' };
+    const init: RequestInit = { method, headers };
+    if (method === 'GET') {
+      // no body
+    } else if (isFormData(body) && opts.kind === 'desktop') {
+      // As in `request`: WebKitGTK drops an app:// request whose body holds a File.
+      const encoded = await encodeMultipart(body);
+      headers['Content-Type'] = encoded.contentType;
+      init.body = encoded.body;
+    } else if (isFormData(body)) {
+      init.body = body;
+    } else {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
     if (token) headers.Authorization = `Bearer ${token}`;
     addWorkspace(headers);
     if (signal) init.signal = signal;

@@ -1,12 +1,12 @@
 import { getSession, type Session } from '../lib/session';
 import { getWorkspaceStore } from '../lib/workspace';
-import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type Transport } from './http';
+import { createFetchTransport, joinUrl, type FetchLike, type HttpMethod, type StreamOptions, type Transport } from './http';
 
 export { ApiError, apiErrorFromOpenAI, apiErrorMessage, errorMessage, fieldErrorMessage, isApiError, openAIErrorOf, parseErrorResponse } from './errors';
 export type { ErrorBody, OpenAIError } from './errors';
 export { defaultEventSource, openEventStream } from './events';
 export type { EventSourceCtor, EventSourceLike, EventStreamHandlers, ServerEvent, Unsubscribe } from './events';
-export type { HttpMethod, Transport, TransportKind } from './http';
+export type { HttpMethod, StreamOptions, Transport, TransportKind } from './http';
 export { WORKSPACE_HEADER, createFetchTransport, joinUrl } from './http';
 
 /** Where the bearer token of the web build is kept (accounts mode). */
@@ -109,9 +109,12 @@ export function requestBlob(path: string, signal?: AbortSignal): Promise<Blob> {
   return getTransport().requestBlob(path, signal);
 }
 
-/** POSTs to an API path whose answer streams (the model router's chat), with the page's credentials. */
-export function requestStream(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return getTransport().stream(path, body, signal);
+/**
+ * Sends a request whose answer streams (the model router's chat, a video's summary), with the
+ * page's credentials: a JSON POST by default, a GET or a multipart POST through `options`.
+ */
+export function requestStream(path: string, body: unknown, signal?: AbortSignal, options?: StreamOptions): Promise<Response> {
+  return getTransport().stream(path, body, signal, options);
 }
 
 /**

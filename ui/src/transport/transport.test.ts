@@ -259,3 +259,29 @@ describe('multipart request', () => {
     expect(await file.text()).toBe('INT. ROOM - DAY');
   });
 });
+
+describe('stream options (the summarizer: a GET that resumes, a multipart POST)', () => {
+  it('sends a GET without a body, with extra headers and the credentials', async () => {
+    const { fn, calls } = recordingFetch(() => new Response(null, { status: 204 }));
+    const t = createTransport({ localStorage: storage({ [TOKEN_STORAGE_KEY]: 'tok' }) }, fn);
+    const res = await t.stream('/api/v1/summarize?url=x', undefined, undefined, { method: 'GET', headers: { 'Last-Event-ID': 'run:3' } });
+    expect(res.status).toBe(204);
+    expect(calls[0]!.init.method).toBe('GET');
+    expect(calls[0]!.init.body).toBeUndefined();
+    expect(headersOf(calls[0]!)).toMatchObject({ 'Last-Event-ID': 'run:3', Authorization: 'Bearer tok', Accept: 'text/event-stream, application/json' });
+    expect(headersOf(calls[0]!)['Content-Type']).toBeUndefined();
+  });
+
+  it('POSTs a FormData as multipart: as is in the browser, as bytes on the desktop', async () => {
+    const form = new FormData();
+    form.append('file', new File(['abc'], 'a.mp4'));
+    const browser = recordingFetch(() => new Response('', { status: 200 }));
+    await createTransport(undefined, browser.fn).stream('/api/v1/summarize', form);
+    expect(browser.calls[0]!.init.body).toBe(form);
+    expect(headersOf(browser.calls[0]!)['Content-Type']).toBeUndefined();
+    const desktop = recordingFetch(() => new Response('', { status: 200 }));
+    await createTransport({ __TAURI_INTERNALS__: {}, navigator: { userAgent: LINUX_UA } }, desktop.fn).stream('/api/v1/summarize', form);
+    expect(headersOf(desktop.calls[0]!)['Content-Type']).toMatch(/^multipart\/form-data; boundary=/);
+    expect(desktop.calls[0]!.init.body).toBeInstanceOf(Uint8Array);
+  });
+});

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { lazy, memo, Suspense, useCallback, useEffect, useRef, useState, type MutableRefObject } from 'react';
+import { lazy, memo, Suspense, useCallback, useEffect, useMemo, useRef, useState, type MutableRefObject } from 'react';
 import {
   formatBytes,
   getScript,
@@ -20,13 +20,15 @@ import { AutoSaver, type SaveState } from '../../lib/autosave';
 import { Trans, i18n, useT } from '../../i18n';
 import { formatCount, formatNumber } from '../../lib/format';
 import { errorMessage } from '../../transport';
-import { AlertIcon, CheckIcon, UploadIcon } from '../Icons';
+import { AlertIcon, CheckIcon, FilmIcon, UploadIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 import { useCanEdit } from '../team/WorkspaceContext';
 import { BreakdownPanel } from './BreakdownPanel';
 // CodeMirror is about a third of the UI's code: it loads when a script is first opened, not with
 // the project list.
 const ScriptEditor = lazy(() => import('./ScriptEditor').then((m) => ({ default: m.ScriptEditor })));
+// The reference-video panel loads when first opened.
+const ReferencePanel = lazy(() => import('../summarize/ReferencePanel').then((m) => ({ default: m.ReferencePanel })));
 
 export const SAVE_DELAY_MS = 1000;
 export const PREVIEW_DELAY_MS = 300;
@@ -77,6 +79,10 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
   // Measured after a pause in typing, never per keystroke (docs/API-EDITOR.md, "Script size").
   const [size, setSize] = useState<ScriptSize>({ kind: 'normal' });
   const [parsing, setParsing] = useState(false);
+  // "Analyze a reference video": a side panel beside the editor, in place of the breakdown.
+  // Once opened it stays mounted (hidden when closed): a running analysis goes on.
+  const [referenceOpen, setReferenceOpen] = useState(false);
+  const [referenceMounted, setReferenceMounted] = useState(false);
   // Reviewers and viewers read the script; only editors and up change it.
   const canEdit = useCanEdit();
   const saverRef = useRef<AutoSaver<ParseResult> | null>(null);
@@ -197,6 +203,13 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
     schedulePreview(value);
   }
 
+  // The reference panel's script draft goes in as an edit would (the auto-saver saves it).
+  const textRef = useRef(text);
+  textRef.current = text;
+  const onChangeRef = useRef(onChange);
+  onChangeRef.current = onChange;
+  const scriptTarget = useMemo(() => ({ current: () => textRef.current, replace: (value: string) => onChangeRef.current(value) }), []);
+
   async function saveNow() {
     await saverRef.current?.flush();
   }
@@ -306,6 +319,20 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
             if (f) void upload(f);
           }}
         />
+        <button
+          type="button"
+          className={`button secondary${referenceOpen ? ' active' : ''}`}
+          data-testid="open-reference-panel"
+          aria-pressed={referenceOpen}
+          aria-controls="reference-panel"
+          onClick={() => {
+            setReferenceMounted(true);
+            setReferenceOpen((o) => !o);
+          }}
+        >
+          <FilmIcon />
+          {t('scriptTab.analyzeReference')}
+        </button>
         <span className="toolbar-hint">
           <Trans i18n={i18n} t={t} i18nKey="scriptTab.saveHint" components={{ kbd: <kbd /> }} />
         </span>
@@ -336,7 +363,7 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
           <AlertIcon size={14} /> {tooLargeMessage(size.bytes)}
         </p>
       )}
-      <div className="script-layout">
+      <div className={`script-layout${referenceOpen ? ' with-reference' : ''}`}>
         <Suspense fallback={<div className="script-editor" aria-busy="true" />}>
           <ScriptEditor
             value={text}
@@ -345,11 +372,25 @@ export function ScriptTab({ projectId, versionId, flushRef, onUploaded }: Props)
             onSave={() => void saveNow()}
           />
         </Suspense>
-        <MemoBreakdownPanel
-          breakdown={breakdown}
-          updating={preview === 'updating'}
-          error={preview === 'error' ? previewError : null}
-        />
+        {referenceMounted && (
+          <div id="reference-panel" hidden={!referenceOpen}>
+            <Suspense fallback={<div className="panel reference-panel" aria-busy="true" />}>
+              <ReferencePanel
+                projectId={projectId}
+                canEdit={canEdit && load.kind === 'ready'}
+                scriptTarget={scriptTarget}
+                onClose={() => setReferenceOpen(false)}
+              />
+            </Suspense>
+          </div>
+        )}
+        {!referenceOpen && (
+          <MemoBreakdownPanel
+            breakdown={breakdown}
+            updating={preview === 'updating'}
+            error={preview === 'error' ? previewError : null}
+          />
+        )}
       </div>
     </div>
   );
