@@ -60,3 +60,6 @@ CREATE TABLE summary_batch_items (
     credits_charged BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (batch_id, position)
 );
+
+-- A share link may show a summary (its page: the summary, the beat sheet, the mind map).
+ALTER TABLE shares ADD COLUMN summary_id TEXT;

@@ -17,7 +17,7 @@ use super::{
 use crate::{
     auth::Scope,
     paging::{Page, PageSpec},
-    shares::{self, NewShare, Share},
+    shares::{self, NewShare, NewSummaryShare, Share},
     AppState,
 };
 
@@ -25,6 +25,31 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_shares, create_share))
         .routes(routes!(get_share, revoke_share))
+        .routes(routes!(share_summary))
+}
+
+#[utoipa::path(post, path = "/api/v1/history/{id}/share", tag = "shares", params(("id" = String, Path)),
+    request_body = NewSummaryShare,
+    responses(
+        (status = 201, description = "A link whose page shows the summary, its beat sheet and its mind map", body = Share),
+        (status = 404, description = "No such summary in this workspace", body = ErrorBody),
+        (status = 422, description = "`expires_at` not a future time within 366 days, `password` not 4–128 characters", body = ErrorBody)))]
+pub async fn share_summary(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NewSummaryShare>,
+) -> Result<(StatusCode, Json<Share>), ApiError> {
+    principal.require(Scope::Write)?;
+    let share = shares::create_for_summary(
+        &state,
+        &principal.workspace_id,
+        &principal.user_id,
+        &id,
+        input,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(share)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

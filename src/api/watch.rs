@@ -200,6 +200,7 @@ fn watch_html(
                 "A {} short drama",
                 v.duration_secs.map(duration_text).unwrap_or_default()
             ),
+            None if page.summary.is_some() => "A reference video's analysis".to_string(),
             None => format!("A storyboard of {} shots", page.shots.len()),
         }
     } else {
@@ -308,7 +309,44 @@ fn watch_html(
         }
         body.push_str("</ol></section>");
     }
+    if let Some(summary) = &page.summary {
+        body.push_str(&summary_html(summary));
+    }
     document(&page.title, &head, &body)
+}
+
+/// A summary's part of its page: the summary and the mind map as their own (escaped) text, the
+/// beat sheet as a list with its times.
+fn summary_html(summary: &crate::summarize::HistoryEntry) -> String {
+    use crate::summarize::timestamp;
+    let mut out = format!(
+        "<section aria-label=\"Summary\"><h2>Summary</h2><p style=\"white-space: pre-wrap\">{}</p></section>",
+        escape(&summary.digest.summary)
+    );
+    if !summary.digest.beats.is_empty() {
+        out.push_str("<section aria-label=\"Beat sheet\"><h2>Beat sheet</h2><ol>");
+        for b in &summary.digest.beats {
+            let kind = serde_json::to_value(b.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "<li class=\"beat\"><b>{}</b> <span class=\"meta\">{}–{}</span>: {}</li>",
+                escape(&kind),
+                timestamp(b.start_ms),
+                timestamp(b.end_ms),
+                escape(&b.text)
+            ));
+        }
+        out.push_str("</ol></section>");
+    }
+    if !summary.digest.mindmap.trim().is_empty() {
+        out.push_str(&format!(
+            "<section aria-label=\"Mind map\"><h2>Mind map</h2><pre>{}</pre></section>",
+            escape(&summary.digest.mindmap)
+        ));
+    }
+    out
 }
 
 /// Whether a shot's description is just its dialogue written out ("林晓：今天……"), which the
@@ -582,6 +620,7 @@ mod tests {
                 has_frame: true,
             }],
             created_at: "2026-12-07T00:00:00.000Z".into(),
+            summary: None,
         }
     }
 

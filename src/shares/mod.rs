@@ -106,6 +106,21 @@ pub struct Share {
     /// Page views (the page itself, not the video's range requests); counted without cookies.
     pub view_count: i64,
     pub last_viewed_at: Option<String>,
+    /// The summary the link shows (`POST /history/{id}/share`); its `project_name` is then the
+    /// summary's title.
+    pub summary_id: Option<String>,
+}
+
+/// `POST /api/v1/history/{id}/share`: a link to a summary.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSummaryShare {
+    /// RFC 3339, in the future, at most 366 days away; absent or null: the link does not expire.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// 4–128 characters; absent: anyone with the link can read it.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// `POST /api/v1/share`.
@@ -143,6 +158,7 @@ pub(crate) struct ShareRow {
     pub revoked_at: Option<String>,
     pub view_count: i64,
     pub last_viewed_at: Option<String>,
+    pub summary_id: Option<String>,
 }
 
 impl ShareRow {
@@ -187,6 +203,7 @@ fn view(state: &AppState, row: ShareRow, project_name: String, now: DateTime<Utc
         revoked_at: row.revoked_at,
         view_count: row.view_count,
         last_viewed_at: row.last_viewed_at,
+        summary_id: row.summary_id,
     }
 }
 
@@ -324,11 +341,54 @@ pub async fn create(
         revoked_at: None,
         view_count: 0,
         last_viewed_at: None,
+        summary_id: None,
     };
     let stored = row.clone();
     state.db.write(move |c| store::insert(c, &stored)).await?;
     tracing::info!(share = %row.id, project = %row.project_id, "share link made");
     Ok(view(state, row, project.name, now))
+}
+
+/// Makes a link to a summary of the history (docs/SUMMARIZE.md, "History"): its page shows the
+/// summary, the beat sheet and the mind map, never the video or the transcript.
+#[tracing::instrument(skip(state, input))]
+pub async fn create_for_summary(
+    state: &AppState,
+    workspace_id: &str,
+    user_id: &str,
+    summary_id: &str,
+    input: NewSummaryShare,
+) -> Result<Share, ShareError> {
+    let now = state.clock.now();
+    let expires_at = check_expiry(input.expires_at.as_deref(), now)?;
+    let summary = crate::summarize::get(state, workspace_id, summary_id)
+        .await
+        .map_err(|_| ShareError::NotFound(format!("summary '{summary_id}' not found")))?;
+    let password = input.password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || check_password(password.as_deref()))
+        .await
+        .map_err(|e| ShareError::Internal(e.to_string()))??;
+    let row = ShareRow {
+        id: new_link_id(),
+        workspace_id: workspace_id.to_string(),
+        // The project the analysis was made for, if any (the table needs a value).
+        project_id: summary.project_id.clone().unwrap_or_default(),
+        version_id: None,
+        export_id: None,
+        created_by: user_id.to_string(),
+        created_at: rfc3339(now),
+        expires_at,
+        password_hash,
+        include_storyboard: false,
+        revoked_at: None,
+        view_count: 0,
+        last_viewed_at: None,
+        summary_id: Some(summary.id.clone()),
+    };
+    let stored = row.clone();
+    state.db.write(move |c| store::insert(c, &stored)).await?;
+    tracing::info!(share = %row.id, summary = %summary.id, "summary share link made");
+    Ok(view(state, row, summary.title, now))
 }
 
 async fn newest_completed_export(
@@ -531,6 +591,8 @@ pub struct WatchPage {
     /// Empty unless the storyboard is included.
     pub shots: Vec<WatchShot>,
     pub created_at: String,
+    /// A summary's link: what it shows instead of a video.
+    pub summary: Option<crate::summarize::HistoryEntry>,
 }
 
 /// The storyboard of the version the link pinned.
@@ -598,6 +660,26 @@ async fn board_of(
 #[tracing::instrument(skip(state, share), fields(share = %share.row.id))]
 pub async fn watch(state: &AppState, share: &OpenShare) -> Result<WatchPage, ShareError> {
     let r = &share.row;
+    let (sid, at) = (r.id.clone(), rfc3339(state.clock.now()));
+    if let Some(summary_id) = &r.summary_id {
+        // A trashed summary's link shows nothing until it is restored.
+        let summary = crate::summarize::get(state, &r.workspace_id, summary_id)
+            .await
+            .map_err(|_| ShareError::Gone)?;
+        state
+            .db
+            .write_short(move |c| store::count_view(c, &sid, &at))
+            .await?;
+        return Ok(WatchPage {
+            title: summary.title.clone(),
+            description: String::new(),
+            video: None,
+            poster: false,
+            shots: Vec::new(),
+            created_at: r.created_at.clone(),
+            summary: Some(summary),
+        });
+    }
     let project = projects::get(state, &r.workspace_id, &r.project_id)
         .await
         .map_err(|_| ShareError::Gone)?;
@@ -624,7 +706,6 @@ pub async fn watch(state: &AppState, share: &OpenShare) -> Result<WatchPage, Sha
     } else {
         (Vec::new(), frame_path(state, share, 0).await?.is_some())
     };
-    let (sid, at) = (r.id.clone(), rfc3339(state.clock.now()));
     state
         .db
         .write_short(move |c| store::count_view(c, &sid, &at))
@@ -636,6 +717,7 @@ pub async fn watch(state: &AppState, share: &OpenShare) -> Result<WatchPage, Sha
         poster,
         shots,
         created_at: r.created_at.clone(),
+        summary: None,
     })
 }
 
@@ -769,6 +851,7 @@ mod tests {
             revoked_at: None,
             view_count: 0,
             last_viewed_at: None,
+            summary_id: None,
         };
         assert_eq!(row.status(now), ShareStatus::Active);
         assert_eq!(row.status(now + Duration::seconds(1)), ShareStatus::Expired);

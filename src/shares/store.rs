@@ -7,7 +7,7 @@ use crate::db::{
 
 const COLUMNS: &str = "s.id, s.workspace_id, s.project_id, s.version_id, s.export_id, s.created_by, \
      s.created_at, s.expires_at, s.password_hash, s.include_storyboard, s.revoked_at, s.view_count, \
-     s.last_viewed_at";
+     s.last_viewed_at, s.summary_id";
 
 fn share_row(r: &Row<'_>) -> crate::db::sql::Result<ShareRow> {
     Ok(ShareRow {
@@ -24,22 +24,24 @@ fn share_row(r: &Row<'_>) -> crate::db::sql::Result<ShareRow> {
         revoked_at: r.get(10)?,
         view_count: r.get(11)?,
         last_viewed_at: r.get(12)?,
+        summary_id: r.get(13)?,
     })
 }
 
-/// A row with its project's name (kept when the project is in the trash; empty once it is gone).
+/// A row with its project's name (kept when the project is in the trash; empty once it is gone),
+/// or its summary's title for a summary's link.
 fn share_with_name(r: &Row<'_>) -> crate::db::sql::Result<(ShareRow, String)> {
     Ok((
         share_row(r)?,
-        r.get::<_, Option<String>>(13)?.unwrap_or_default(),
+        r.get::<_, Option<String>>(14)?.unwrap_or_default(),
     ))
 }
 
 pub fn insert(c: &Connection, s: &ShareRow) -> Result<(), DbError> {
     c.execute(
         "INSERT INTO shares (id, workspace_id, project_id, version_id, export_id, created_by,
-             created_at, expires_at, password_hash, include_storyboard)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             created_at, expires_at, password_hash, include_storyboard, summary_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             s.id,
             s.workspace_id,
@@ -50,7 +52,8 @@ pub fn insert(c: &Connection, s: &ShareRow) -> Result<(), DbError> {
             s.created_at,
             s.expires_at,
             s.password_hash,
-            i64::from(s.include_storyboard)
+            i64::from(s.include_storyboard),
+            s.summary_id
         ],
     )?;
     Ok(())
@@ -71,7 +74,8 @@ pub fn get_of_workspace(
     id: &str,
 ) -> Result<Option<(ShareRow, String)>, DbError> {
     Ok(c.prepare_cached(&format!(
-        "SELECT {COLUMNS}, p.name FROM shares s LEFT JOIN projects p ON p.id = s.project_id
+        "SELECT {COLUMNS}, COALESCE(sm.title, p.name) FROM shares s
+         LEFT JOIN projects p ON p.id = s.project_id LEFT JOIN summaries sm ON sm.id = s.summary_id
          WHERE s.id = ?1 AND s.workspace_id = ?2"
     ))?
     .query_row(params![id, workspace_id], share_with_name)
@@ -91,7 +95,8 @@ pub fn list(
         |r| r.get(0),
     )?;
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {COLUMNS}, p.name FROM shares s LEFT JOIN projects p ON p.id = s.project_id
+        "SELECT {COLUMNS}, COALESCE(sm.title, p.name) FROM shares s
+         LEFT JOIN projects p ON p.id = s.project_id LEFT JOIN summaries sm ON sm.id = s.summary_id
          WHERE s.workspace_id = ?1 AND (?2 IS NULL OR s.project_id = ?2)
          ORDER BY s.created_at DESC, s.id DESC LIMIT ?3 OFFSET ?4"
     ))?;

@@ -1389,3 +1389,77 @@ async fn a_batch_goes_on_after_its_server_is_killed_and_charges_each_item_once()
     assert_eq!(per_item, charged);
     assert!(charged > 0);
 }
+
+/// A summary's share link: a public page with the summary, the beat sheet and the mind map,
+/// escaped; gone while the summary is in the trash, and when revoked.
+#[cfg(feature = "server")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_has_a_share_link_whose_page_shows_its_beats() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (status, entry) = s
+        .post(
+            "/api/v1/history",
+            json!({"title": "Hit <episode>", "summary": "<b>Bold</b> plan: the maid is the heiress.",
+                   "beats": [{"kind": "reversal", "start_ms": 20000, "end_ms": 25000, "text": "The maid is the heiress."}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{entry}");
+    let id = entry["id"].as_str().unwrap();
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/history/{id}/share"),
+            json!({"password": "abc"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    crate::common::assert_error(&body, "VALIDATION_ERROR", Some("password"));
+    let (status, _) = s
+        .post(
+            "/api/v1/history/0190a3f0-0000-7000-8000-000000000000/share",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, share) = s
+        .post(&format!("/api/v1/history/{id}/share"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{share}");
+    assert_eq!(share["summary_id"], id);
+    assert_eq!(share["project_name"], "Hit <episode>");
+    let link = share["id"].as_str().unwrap().to_string();
+    let page = |s: &TestServer| {
+        let url = s.url(&format!("/share/{link}"));
+        async move {
+            let r = reqwest::get(url).await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page(&s).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<h1>Hit &lt;episode&gt;</h1>"), "{html}");
+    assert!(html.contains("&lt;b&gt;Bold&lt;/b&gt; plan"), "{html}");
+    assert!(!html.contains("<b>Bold</b>"));
+    assert!(
+        html.contains(
+            "<b>reversal</b> <span class=\"meta\">00:20–00:25</span>: The maid is the heiress."
+        ),
+        "{html}"
+    );
+    assert!(html.contains("Mind map"), "{html}");
+    let (_, listed) = s.get("/api/v1/share").await;
+    assert_eq!(listed["items"][0]["summary_id"], id, "{listed}");
+
+    // In the trash, the page is gone; restored, it is back; revoked, gone for good.
+    s.call(Method::DELETE, &format!("/api/v1/history/{id}"), None, &[])
+        .await;
+    assert_eq!(page(&s).await.0, StatusCode::GONE);
+    s.post(&format!("/api/v1/history/{id}/restore"), json!({}))
+        .await;
+    assert_eq!(page(&s).await.0, StatusCode::OK);
+    let (status, _) = s
+        .call(Method::DELETE, &format!("/api/v1/share/{link}"), None, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page(&s).await.0, StatusCode::GONE);
+}
