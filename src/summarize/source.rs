@@ -437,7 +437,13 @@ async fn ytdlp(
         return Err(missing());
     }
     let template = work_dir.join("page.%(ext)s");
-    let out = tokio::process::Command::new(&limits.ytdlp)
+    let mut command = tokio::process::Command::new(&limits.ytdlp);
+    if !limits.allow_private {
+        // yt-dlp's own downloads are not checked like ours: on a multi-user server only the known
+        // platforms' extractors run, never the generic one that follows whatever a page links to.
+        command.args(["--ies", "default,-generic"]);
+    }
+    let out = command
         .args([
             "--no-playlist",
             "--no-progress",

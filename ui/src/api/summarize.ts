@@ -13,7 +13,7 @@ import { networkError } from '../transport/errors';
 import { apiPath, query } from './paths';
 import { keys } from './queries';
 import type { components } from './schema.gen';
-import type { Page } from './types';
+import type { Page, Share } from './types';
 
 /* ---------- types (docs/SUMMARIZE.md; the generated schemas where the document has them) ---------- */
 
@@ -50,6 +50,8 @@ export type HistoryItem = Schemas['HistoryItem'];
 export type ManualSummary = Schemas['ManualSummary'];
 /** A first script draft (Fountain), one scene a beat. */
 export type ScriptDraft = Schemas['ScriptDraft'];
+/** `POST /history/{id}/share` (team server only): absent fields are no expiry and no password. */
+export type NewSummaryShare = Schemas['NewSummaryShare'];
 
 export const BATCH_STATUSES = ['pending', 'running', 'completed', 'partial', 'failed'] as const satisfies readonly Schemas['BatchJob']['status'][];
 export type BatchStatus = Schemas['BatchJob']['status'];
@@ -227,6 +229,7 @@ export const SUMMARIZE_PATHS = {
   entry: (id: string) => apiPath('history', id),
   restore: (id: string) => apiPath('history', id, 'restore'),
   script: (id: string) => apiPath('history', id, 'script'),
+  share: (id: string) => apiPath('history', id, 'share'),
   batchCreate: `${BATCH_PATH}/summarize`,
   batch: (jobId: string) => apiPath('batch', jobId),
 } as const;
@@ -523,6 +526,17 @@ export function restoreHistory(id: string): Promise<HistoryEntry> {
 /** A script draft (Fountain) from a summary's beats; 409 when it has no beat sheet. */
 export function draftScript(id: string): Promise<ScriptDraft> {
   return request<ScriptDraft>('POST', SUMMARIZE_PATHS.script(id), {});
+}
+
+/**
+ * Makes a share link to a summary (201, `active`; team server only: the desktop answers 404): its
+ * public page shows the summary, the beat sheet and the mind map. The link is one of the
+ * workspace's share links (`GET /share` lists it, `DELETE /share/{id}` revokes it). 404 for a
+ * summary not in the workspace; 422 with `field` for an expiry not in the next 366 days
+ * (`expires_at`) or a password not 4–128 characters (`password`).
+ */
+export function shareSummary(id: string, body: NewSummaryShare): Promise<Share> {
+  return request<Share>('POST', SUMMARIZE_PATHS.share(id), body);
 }
 
 /* ---------- batches ---------- */

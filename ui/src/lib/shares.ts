@@ -4,6 +4,7 @@
  * future), the request body, the server's field errors mapped onto the form, and the link as an
  * absolute URL.
  */
+import type { NewSummaryShare } from '../api/summarize';
 import type { Export, NewShare, ShareStatus } from '../api/types';
 import { t } from '../i18n';
 import type { TransportKind } from '../transport';
@@ -37,11 +38,22 @@ const SERVER_FIELDS: Record<string, ShareFormField> = {
 };
 
 /**
- * Only a completed export can be shared, and only from a browser on the team server: the desktop
+ * What a link shows: a completed export (the video, the storyboard optionally), or a summary of
+ * the history (its text, beat sheet and mind map).
+ */
+export type ShareSubject = { kind: 'export'; exportItem: Export } | { kind: 'summary'; summaryId: string; title: string | null };
+
+/**
+ * Whether share links are offered at all: only from a browser on the team server. The desktop
  * shell has no public address to hand out (and its API has no share routes).
  */
+export function canOfferShares(kind: TransportKind): boolean {
+  return kind !== 'desktop';
+}
+
+/** Only a completed export can be shared, and only where links are offered (`canOfferShares`). */
 export function canShareExport(e: Pick<Export, 'status'>, kind: TransportKind): boolean {
-  return kind !== 'desktop' && e.status === 'completed';
+  return canOfferShares(kind) && e.status === 'completed';
 }
 
 /** "Never", "After 1 day", "After 7 days"… */
@@ -75,9 +87,19 @@ export function newShareBody(f: ShareForm, e: Pick<Export, 'id' | 'project_id'>,
   return body;
 }
 
+/** `POST /history/{id}/share`: the same choices as an export's link, without the storyboard. */
+export function newSummaryShareBody(f: ShareForm, now: Date): NewSummaryShare {
+  const body: NewSummaryShare = {};
+  const expires = shareExpiresAt(f.expiry_days, now);
+  if (expires) body.expires_at = expires;
+  if (f.password !== '') body.password = f.password;
+  return body;
+}
+
 /**
- * A refused `POST /share` as the form shows it: a 422 naming one of the form's fields goes next to
- * that field; anything else (another field such as `export_id`, a 404, no answer) above the buttons.
+ * A refused `POST /share` (or `POST /history/{id}/share`) as the form shows it: a 422 naming one
+ * of the form's fields goes next to that field; anything else (another field such as `export_id`,
+ * a 404, no answer) above the buttons.
  */
 export function shareSubmitErrors(e: unknown): { errors: FieldErrors; formError: string | null } {
   const field = e instanceof ApiError ? formFieldFor(e.field, Object.keys(SERVER_FIELDS)) : null;

@@ -1,7 +1,7 @@
 import { useRef, useState, type RefObject } from 'react';
 import type { Export, Share } from '../../api/types';
 import { useT } from '../../i18n';
-import { absoluteShareUrl, canShareExport, pageOrigin, type ShareForm, type ShareFormField } from '../../lib/shares';
+import { absoluteShareUrl, canShareExport, pageOrigin, type ShareForm, type ShareFormField, type ShareSubject } from '../../lib/shares';
 import type { FieldErrors } from '../../lib/validation';
 import { getTransport } from '../../transport';
 import { LinkIcon } from '../Icons';
@@ -13,7 +13,8 @@ import { useShareForm, type CopyState } from './useShareForm';
 const FIELD_ORDER: readonly ShareFormField[] = ['include_storyboard', 'expiry_days', 'password'];
 
 export interface ShareDialogViewProps {
-  exportItem: Export;
+  /** What the link shows: an export or a summary (only the request and the words differ). */
+  subject: ShareSubject;
   form: ShareForm;
   errors: FieldErrors;
   formError: string | null;
@@ -28,16 +29,34 @@ export interface ShareDialogViewProps {
   urlRef?: RefObject<HTMLInputElement | null>;
 }
 
-/** Share a completed export: the form, then the link. Escape closes (not while the link is being made). */
+/**
+ * Share a completed export or a summary: the form, then the link. Escape closes (not while the
+ * link is being made).
+ */
 export function ShareDialogView(p: ShareDialogViewProps) {
   const t = useT();
+  const kind = p.subject.kind;
   return (
-    <Modal title={t('shares.title')} onClose={p.onClose} busy={p.busy} size="md" testId="share-dialog">
+    <Modal
+      title={kind === 'summary' ? t('shares.summaryTitle') : t('shares.title')}
+      onClose={p.onClose}
+      busy={p.busy}
+      size="md"
+      testId="share-dialog"
+    >
       {p.created ? (
-        <ShareCreatedView share={p.created.share} url={p.created.url} copy={p.copy} onCopy={p.onCopy} onClose={p.onClose} urlRef={p.urlRef} />
+        <ShareCreatedView
+          share={p.created.share}
+          subjectKind={kind}
+          url={p.created.url}
+          copy={p.copy}
+          onCopy={p.onCopy}
+          onClose={p.onClose}
+          urlRef={p.urlRef}
+        />
       ) : (
         <ShareFormView
-          exportItem={p.exportItem}
+          subject={p.subject}
           form={p.form}
           errors={p.errors}
           formError={p.formError}
@@ -51,13 +70,13 @@ export function ShareDialogView(p: ShareDialogViewProps) {
   );
 }
 
-export function ShareDialog({ exportItem, onClose }: { exportItem: Export; onClose: () => void }) {
-  const s = useShareForm(exportItem);
+export function ShareDialog({ subject, onClose }: { subject: ShareSubject; onClose: () => void }) {
+  const s = useShareForm(subject);
   const urlRef = useRef<HTMLInputElement>(null);
   const created = s.created ? { share: s.created, url: absoluteShareUrl(s.created.url, pageOrigin()) } : null;
   return (
     <ShareDialogView
-      exportItem={exportItem}
+      subject={subject}
       form={s.form}
       errors={s.errors}
       formError={s.formError}
@@ -114,7 +133,7 @@ export function ShareExportButton({ exportItem, compact }: { exportItem: Export;
           {t('shares.shareLink')}
         </button>
       )}
-      {open && <ShareDialog exportItem={exportItem} onClose={() => setOpen(false)} />}
+      {open && <ShareDialog subject={{ kind: 'export', exportItem }} onClose={() => setOpen(false)} />}
     </>
   );
 }

@@ -1,17 +1,26 @@
 import { useEffect, useRef, type RefObject } from 'react';
-import type { Export, Share } from '../../api/types';
+import type { Share } from '../../api/types';
 import { useLocale, useT } from '../../i18n';
 import { videoLengthText } from '../../lib/exportStatus';
 import { formatDateTime } from '../../lib/format';
 import { isFormStartKey } from '../../lib/keyboard';
-import { SHARE_EXPIRY_DAYS, SHARE_PASSWORD_MAX, SHARE_PASSWORD_MIN, shareExpiryLabel, type ShareExpiryDays, type ShareForm } from '../../lib/shares';
+import {
+  SHARE_EXPIRY_DAYS,
+  SHARE_PASSWORD_MAX,
+  SHARE_PASSWORD_MIN,
+  shareExpiryLabel,
+  type ShareExpiryDays,
+  type ShareForm,
+  type ShareSubject,
+} from '../../lib/shares';
 import type { FieldErrors } from '../../lib/validation';
 import { Field } from '../account/Field';
 import { LinkIcon } from '../Icons';
 import type { CopyState } from './useShareForm';
 
 export interface ShareFormViewProps {
-  exportItem: Export;
+  /** What the link shows: an export (with the storyboard choice) or a summary. */
+  subject: ShareSubject;
   form: ShareForm;
   errors: FieldErrors;
   formError: string | null;
@@ -21,11 +30,15 @@ export interface ShareFormViewProps {
   onCancel: () => void;
 }
 
-/** What the link shows and for how long: storyboard or not, the expiry, an optional password. */
+/**
+ * What the link shows and for how long: storyboard or not (an export's link only), the expiry, an
+ * optional password.
+ */
 export function ShareFormView(p: ShareFormViewProps) {
   const t = useT();
   useLocale();
-  const e = p.exportItem;
+  const e = p.subject.kind === 'export' ? p.subject.exportItem : null;
+  const summaryTitle = p.subject.kind === 'summary' ? p.subject.title : null;
   return (
     <form
       className="modal-body form share-form"
@@ -43,28 +56,34 @@ export function ShareFormView(p: ShareFormViewProps) {
       }}
     >
       <p className="muted share-intro">
-        {t('shares.intro', { resolution: e.resolution, format: e.format.toUpperCase(), length: videoLengthText(e.duration ?? e.video_length) })}
+        {e
+          ? t('shares.intro', { resolution: e.resolution, format: e.format.toUpperCase(), length: videoLengthText(e.duration ?? e.video_length) })
+          : summaryTitle
+            ? t('shares.summaryIntro', { title: summaryTitle })
+            : t('shares.summaryIntroUntitled')}
       </p>
-      <div className="form-field">
-        <label className="checkbox-row">
-          <input
-            type="checkbox"
-            data-testid="share-include-storyboard"
-            data-share-field="include_storyboard"
-            checked={p.form.include_storyboard}
-            disabled={p.busy}
-            onChange={(ev) => p.onChange({ include_storyboard: ev.target.checked })}
-          />
-          <span>
-            {t('shares.includeStoryboard')} <span className="muted">— {t('shares.includeStoryboardHint')}</span>
-          </span>
-        </label>
-        {p.errors.include_storyboard && (
-          <p className="field-error" data-testid="field-error-include_storyboard">
-            {p.errors.include_storyboard}
-          </p>
-        )}
-      </div>
+      {e && (
+        <div className="form-field">
+          <label className="checkbox-row">
+            <input
+              type="checkbox"
+              data-testid="share-include-storyboard"
+              data-share-field="include_storyboard"
+              checked={p.form.include_storyboard}
+              disabled={p.busy}
+              onChange={(ev) => p.onChange({ include_storyboard: ev.target.checked })}
+            />
+            <span>
+              {t('shares.includeStoryboard')} <span className="muted">— {t('shares.includeStoryboardHint')}</span>
+            </span>
+          </label>
+          {p.errors.include_storyboard && (
+            <p className="field-error" data-testid="field-error-include_storyboard">
+              {p.errors.include_storyboard}
+            </p>
+          )}
+        </div>
+      )}
       <div className="form-field">
         <label htmlFor="share-expiry">{t('shares.expiry')}</label>
         <select
@@ -125,6 +144,8 @@ export function ShareFormView(p: ShareFormViewProps) {
 
 export interface ShareCreatedViewProps {
   share: Share;
+  /** What the link shows (default: an export's video). */
+  subjectKind?: ShareSubject['kind'];
   /** The link to hand out (absolute). */
   url: string;
   copy: CopyState;
@@ -143,7 +164,15 @@ export function ShareCreatedView(p: ShareCreatedViewProps) {
   useEffect(() => copyRef.current?.focus(), []);
   return (
     <div className="modal-body form share-created" data-testid="share-created" data-share-id={p.share.id} data-status={p.share.status}>
-      <p className="muted">{p.share.has_password ? t('shares.createdProtected') : t('shares.createdOpen')}</p>
+      <p className="muted">
+        {p.subjectKind === 'summary'
+          ? p.share.has_password
+            ? t('shares.summaryCreatedProtected')
+            : t('shares.summaryCreatedOpen')
+          : p.share.has_password
+            ? t('shares.createdProtected')
+            : t('shares.createdOpen')}
+      </p>
       <div className="form-field">
         <label htmlFor="share-url">{t('shares.link')}</label>
         <div className="secret-row">

@@ -5,7 +5,7 @@ import { refreshShares, revokeShareLink, useShares } from '../../api/shares';
 import type { Page, Share } from '../../api/types';
 import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatDateTime, formatNumber, formatRelativeTime } from '../../lib/format';
-import { absoluteShareUrl, canRevokeShare, copyShareLink, pageOrigin } from '../../lib/shares';
+import { absoluteShareUrl, canOfferShares, canRevokeShare, copyShareLink, pageOrigin } from '../../lib/shares';
 import { errorMessage, getTransport } from '../../transport';
 import { AlertIcon } from '../Icons';
 import { Modal } from '../Modal';
@@ -191,7 +191,7 @@ export function RevokeShareDialog(p: { url: string; busy: boolean; error: string
 
 /** The project's share links under the export history; nothing in the desktop shell. */
 export function SharedLinks({ projectId }: { projectId: string }) {
-  if (getTransport().kind === 'desktop') return null;
+  if (!canOfferShares(getTransport().kind)) return null;
   return <SharedLinksPanel projectId={projectId} />;
 }
 

@@ -114,7 +114,7 @@ const withApp = (node: ReactNode, client: QueryClient = makeQueryClient()) =>
 
 function dialog(over: Partial<ShareDialogViewProps> = {}): string {
   const props: ShareDialogViewProps = {
-    exportItem: exportOf(),
+    subject: { kind: 'export', exportItem: exportOf() },
     form: DEFAULT_SHARE_FORM,
     errors: {},
     formError: null,

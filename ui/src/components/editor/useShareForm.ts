@@ -1,8 +1,18 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useRef, useState } from 'react';
 import { createShare, refreshShares } from '../../api/shares';
+import { shareSummary } from '../../api/summarize';
 import type { Export, Share } from '../../api/types';
-import { DEFAULT_SHARE_FORM, copyShareLink, newShareBody, shareSubmitErrors, validateShareForm, type ShareForm } from '../../lib/shares';
+import {
+  DEFAULT_SHARE_FORM,
+  copyShareLink,
+  newShareBody,
+  newSummaryShareBody,
+  shareSubmitErrors,
+  validateShareForm,
+  type ShareForm,
+  type ShareSubject,
+} from '../../lib/shares';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 
 export type CopyState = 'idle' | 'copied' | 'failed';
@@ -13,21 +23,40 @@ export type ShareOutcome =
   | { kind: 'created'; share: Share };
 
 /**
- * Checks the form, then makes the link. A form the server would refuse (a short password) is not
- * sent; a refusal comes back as errors for the fields it names, or one for the whole form.
+ * Checks the form, then makes the link with `send`. A form the server would refuse (a short
+ * password) is not sent; a refusal comes back as errors for the fields it names, or one for the
+ * whole form.
  */
-export async function submitShare(form: ShareForm, exportItem: Pick<Export, 'id' | 'project_id'>, now: Date): Promise<ShareOutcome> {
+async function submitWith(form: ShareForm, send: () => Promise<Share>): Promise<ShareOutcome> {
   const errors = validateShareForm(form);
   if (hasErrors(errors)) return { kind: 'invalid', errors };
   try {
-    return { kind: 'created', share: await createShare(newShareBody(form, exportItem, now)) };
+    return { kind: 'created', share: await send() };
   } catch (e) {
     return { kind: 'refused', ...shareSubmitErrors(e) };
   }
 }
 
-/** The share dialog's state: the form, its errors, the request in flight, the link once made, the copy. */
-export function useShareForm(exportItem: Export) {
+/** A link to a completed export (`POST /share`). */
+export function submitShare(form: ShareForm, exportItem: Pick<Export, 'id' | 'project_id'>, now: Date): Promise<ShareOutcome> {
+  return submitWith(form, () => createShare(newShareBody(form, exportItem, now)));
+}
+
+/** A link to a summary of the history (`POST /history/{id}/share`). */
+export function submitSummaryShare(form: ShareForm, summaryId: string, now: Date): Promise<ShareOutcome> {
+  return submitWith(form, () => shareSummary(summaryId, newSummaryShareBody(form, now)));
+}
+
+/** A link to what the dialog shares, whichever it is. */
+export function submitSubjectShare(form: ShareForm, subject: ShareSubject, now: Date): Promise<ShareOutcome> {
+  return subject.kind === 'export' ? submitShare(form, subject.exportItem, now) : submitSummaryShare(form, subject.summaryId, now);
+}
+
+/**
+ * The share dialog's state: the form, its errors, the request in flight, the link once made, the
+ * copy. Once made, the lists of links are read afresh (the new one shows in `SharedLinks`).
+ */
+export function useShareForm(subject: ShareSubject) {
   const queryClient = useQueryClient();
   const [form, setForm] = useState<ShareForm>(DEFAULT_SHARE_FORM);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -50,7 +79,7 @@ export function useShareForm(exportItem: Export) {
     inFlight.current = true;
     setBusy(true);
     setFormError(null);
-    const out = await submitShare(form, exportItem, new Date());
+    const out = await submitSubjectShare(form, subject, new Date());
     inFlight.current = false;
     setBusy(false);
     if (out.kind === 'created') {

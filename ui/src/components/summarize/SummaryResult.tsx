@@ -6,6 +6,7 @@ import { formatClock, MODE_LABELS } from '../../lib/summarize';
 import { FileTextIcon } from '../Icons';
 import { BeatList } from './BeatList';
 import { MindMapTree } from './MindMapTree';
+import { ShareSummaryButton } from './ShareSummaryButton';
 
 export const RESULT_TABS = ['summary', 'beats', 'mindmap', 'transcript'] as const;
 export type ResultTab = (typeof RESULT_TABS)[number];
@@ -31,7 +32,10 @@ interface Props {
   initialTab?: ResultTab;
 }
 
-/** A finished summary: what it cost, then tabs Summary / Beats / Mind map / Transcript. */
+/**
+ * A finished summary: what it cost, its actions (a script draft from the beats; a share link, on
+ * the team server), then tabs Summary / Beats / Mind map / Transcript.
+ */
 export function SummaryResult({ doc, onScriptDraft, drafting = false, initialTab }: Props) {
   const t = useT();
   useLocale();
@@ -53,12 +57,15 @@ export function SummaryResult({ doc, onScriptDraft, drafting = false, initialTab
             {doc.cached ? t('summarize.result.cacheHit') : t('summarize.result.charged', { credits: formatCount('credit', doc.creditsCharged) })}
           </span>
         </p>
-        {onScriptDraft && doc.beats.length > 0 && (
-          <button type="button" className="button primary button-sm" data-testid="script-draft" disabled={drafting} onClick={onScriptDraft}>
-            {drafting ? <span className="spinner spinner-sm" aria-hidden="true" /> : <FileTextIcon />}
-            {t('summarize.result.scriptDraft')}
-          </button>
-        )}
+        <div className="summary-actions">
+          {onScriptDraft && doc.beats.length > 0 && (
+            <button type="button" className="button primary button-sm" data-testid="script-draft" disabled={drafting} onClick={onScriptDraft}>
+              {drafting ? <span className="spinner spinner-sm" aria-hidden="true" /> : <FileTextIcon />}
+              {t('summarize.result.scriptDraft')}
+            </button>
+          )}
+          <ShareSummaryButton summaryId={doc.id} title={doc.title} />
+        </div>
       </header>
       <div className="tabs summary-tabs" role="tablist" aria-label={t('summarize.result.sections')}>
         {RESULT_TABS.map((name) => (
