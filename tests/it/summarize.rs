@@ -418,6 +418,11 @@ impl EventReader {
     }
 }
 
+/// Every event of a stream opened at `path`, to its end.
+async fn events_of(s: &TestServer, path: &str) -> Vec<Sse> {
+    EventReader::open(s, path, None).await.1.all().await
+}
+
 fn names(events: &[Sse]) -> Vec<&str> {
     events.iter().map(|e| e.name.as_str()).collect()
 }
@@ -560,9 +565,7 @@ async fn a_spoken_video_streams_its_transcript_then_its_summary_charged_once_at_
 
     // The same video asked the same way: from the cache, free, no model called.
     let calls = (seen.calls("ok"), seen.calls("whisper-1"));
-    let (_, reader) =
-        EventReader::open(&s, &summarize_path(&url, "&mode=beats&focus=weather"), None).await;
-    let again = reader.all().await;
+    let again = events_of(&s, &summarize_path(&url, "&mode=beats&focus=weather")).await;
     assert!(
         again
             .iter()
@@ -597,8 +600,7 @@ async fn a_spoken_video_streams_its_transcript_then_its_summary_charged_once_at_
     assert_eq!(entry["transcript"][0]["text"], "Hello world.");
 
     // Another mode is another summary (and another charge for the model, not the cache).
-    let (_, reader) = EventReader::open(&s, &summarize_path(&url, "&mode=brief"), None).await;
-    let brief = reader.all().await;
+    let brief = events_of(&s, &summarize_path(&url, "&mode=brief")).await;
     assert_eq!(event(&brief, "summary_complete")["cached"], false);
     assert_eq!(seen.calls("ok"), calls.0 + 1);
 }
@@ -617,13 +619,11 @@ async fn subtitles_are_the_transcript_offline_and_without_any_a_summary_is_never
     // No model at all: subtitles and an extractive summary, free.
     let s = TestServer::start(AuthMode::Local).await;
     let before = balance(&s).await;
-    let (_, reader) = EventReader::open(
+    let events = events_of(
         &s,
         &summarize_path(&format!("{media}/media/subbed.mp4"), "&mode=detailed"),
-        None,
     )
     .await;
-    let events = reader.all().await;
     let transcript = event(&events, "transcript_complete");
     assert_eq!(transcript["source"], "embedded_subtitles", "{transcript}");
     assert_eq!(transcript["segments"].as_array().unwrap().len(), 6);
@@ -681,13 +681,7 @@ async fn subtitles_are_the_transcript_offline_and_without_any_a_summary_is_never
     assert_eq!(event(&events, "summary_complete")["mode"], "brief");
 
     // Speech without subtitles and no recognizer configured: NO_TRANSCRIPT, nothing saved.
-    let (_, reader) = EventReader::open(
-        &s,
-        &summarize_path(&format!("{media}/media/bare.mp4"), ""),
-        None,
-    )
-    .await;
-    let events = reader.all().await;
+    let events = events_of(&s, &summarize_path(&format!("{media}/media/bare.mp4"), "")).await;
     assert_eq!(
         names(&events).last(),
         Some(&"error"),
@@ -701,13 +695,11 @@ async fn subtitles_are_the_transcript_offline_and_without_any_a_summary_is_never
     // No audio and no subtitles: the same, with a recognizer configured.
     let (base, seen) = fake_models().await;
     register_models(&s, &base, "ok").await;
-    let (_, reader) = EventReader::open(
+    let events = events_of(
         &s,
         &summarize_path(&format!("{media}/media/silent.mp4"), ""),
-        None,
     )
     .await;
-    let events = reader.all().await;
     assert_eq!(event(&events, "error")["code"], "NO_TRANSCRIPT");
     assert_eq!(seen.calls("ok") + seen.calls("whisper-1"), 0);
     let (_, history) = s.get("/api/v1/history").await;
@@ -731,13 +723,11 @@ async fn a_model_failing_after_the_transcript_is_reported_retryable_and_charges_
     register_models(&s, &base, "boom").await;
     grant(&s, 1_000).await;
     let before = balance(&s).await;
-    let (_, reader) = EventReader::open(
+    let events = events_of(
         &s,
         &summarize_path(&format!("{media}/media/spoken.mp4"), ""),
-        None,
     )
     .await;
-    let events = reader.all().await;
     let order = names(&events);
     let t = order.iter().position(|n| *n == "transcript_complete");
     assert!(t.is_some(), "{order:?}");
@@ -755,16 +745,14 @@ async fn a_model_failing_after_the_transcript_is_reported_retryable_and_charges_
 
     // A model that keeps answering 429: RATE_LIMITED, retryable, free.
     let (limited, _) = register_models(&s, &base, "limited").await;
-    let (_, reader) = EventReader::open(
+    let events = events_of(
         &s,
         &summarize_path(
             &format!("{media}/media/spoken.mp4"),
             &format!("&model_id={limited}"),
         ),
-        None,
     )
     .await;
-    let events = reader.all().await;
     let error = event(&events, "error");
     assert_eq!(error["code"], "RATE_LIMITED", "{error}");
     assert_eq!(error["retryable"], true);
@@ -772,13 +760,7 @@ async fn a_model_failing_after_the_transcript_is_reported_retryable_and_charges_
     assert_eq!(balance(&s).await, before);
 
     // A download that breaks off: UPSTREAM_FAILED, retryable, nothing held.
-    let (_, reader) = EventReader::open(
-        &s,
-        &summarize_path(&format!("{media}/truncated.mp4"), ""),
-        None,
-    )
-    .await;
-    let events = reader.all().await;
+    let events = events_of(&s, &summarize_path(&format!("{media}/truncated.mp4"), "")).await;
     let error = event(&events, "error");
     assert_eq!(error["code"], "UPSTREAM_FAILED", "{error}");
     assert_eq!(error["retryable"], true, "{error}");
@@ -1092,9 +1074,7 @@ async fn bad_requests_are_refused_before_a_stream_opens_and_a_team_server_refuse
         c.summarize.ytdlp_path = "/nonexistent/yt-dlp".into()
     })
     .await;
-    let (_, reader) =
-        EventReader::open(&s, &summarize_path(&format!("{media}/page"), ""), None).await;
-    let events = reader.all().await;
+    let events = events_of(&s, &summarize_path(&format!("{media}/page"), "")).await;
     let error = event(&events, "error");
     assert_eq!(error["code"], "VALIDATION_ERROR");
     assert!(
@@ -1150,9 +1130,7 @@ async fn a_platform_page_goes_through_ytdlp() {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let s =
         TestServer::start_with(AuthMode::Local, |c| c.summarize.ytdlp_path = script.clone()).await;
-    let (_, reader) =
-        EventReader::open(&s, &summarize_path(&format!("{media}/page"), ""), None).await;
-    let events = reader.all().await;
+    let events = events_of(&s, &summarize_path(&format!("{media}/page"), "")).await;
     assert_eq!(
         names(&events).last(),
         Some(&"summary_complete"),
@@ -1227,16 +1205,14 @@ async fn a_real_speech_recognizer_hears_the_spoken_words() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{asr}");
-    let (_, reader) = EventReader::open(
+    let events = events_of(
         &s,
         &summarize_path(
             &format!("{media}/media/weather.mp4"),
             &format!("&asr_model_id={}", asr["id"].as_str().unwrap()),
         ),
-        None,
     )
     .await;
-    let events = reader.all().await;
     let transcript = event(&events, "transcript_complete");
     let text = transcript["transcript"].as_str().unwrap().to_lowercase();
     assert!(

@@ -235,9 +235,10 @@ test('a creator analyses a reference video beside the script and starts a script
     const levels = await nodes.evaluateAll((els) => els.map((el) => Number(el.getAttribute('aria-level'))));
     assert.ok(Math.max(...levels) >= 3, `a tree several levels deep: ${levels}`);
     // The Reversal branch: the item with the reversal's text under it, not its parents.
-    const reversal = nodes.filter({ hasText: 'Reversal [' }).filter({ hasNotText: 'Hook' });
+    // (Its time range, `[00:12–00:15]` in the outline, is one chip.)
+    const reversal = nodes.filter({ hasText: 'Reversal' }).filter({ hasNotText: 'Hook' });
     await expectPoll(() => reversal.count(), 1, 'the Reversal branch');
-    assert.match(await reversal.locator(':scope > .mindmap-row').innerText(), /Reversal.*00:12/);
+    assert.match(await reversal.locator(':scope > .mindmap-row').innerText(), /Reversal[\s\S]*00:12–00:15/);
     assert.match(await reversal.getByRole('group').innerText(), /fake contract/);
     await expectPoll(() => result.getByTestId('mindmap-time').allInnerTexts(), (times) => times.includes('00:12'), 'the key points carry their times');
     // A branch folds.
