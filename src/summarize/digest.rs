@@ -7,19 +7,15 @@ use std::{collections::HashMap, time::Duration};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
-use super::{
-    timestamp, Bill, Digest, Event, Mode, Options, Requester, Sink, Stage, SummarizeError,
-};
+use super::{timestamp, Bill, Digest, Event, Job, Mode, Stage, SummarizeError};
 use crate::{
     providers::{
         self, call_with_retry, CallContext, ChatMessage, LlmRequest, RetryPolicy, TimedText,
     },
     registry::Resolved,
     workflow::ai::{llm_cost, prompt_tokens_bound},
-    AppState,
 };
 
 /// A chunk of transcript sent in one call, in characters (a model's config `summary_chunk_chars`
@@ -139,11 +135,8 @@ fn focus_line(focus: &str) -> String {
 pub type LlmUsage = (u32, u64, u64);
 
 struct Caller<'a> {
-    state: &'a AppState,
-    who: &'a Requester,
+    job: &'a Job<'a>,
     model: &'a Resolved,
-    run_id: &'a str,
-    cancel: &'a CancellationToken,
     calls: u32,
     usage: LlmUsage,
 }
@@ -173,9 +166,7 @@ impl Caller<'_> {
         let estimate = llm_cost(self.model, prompt_bound, u64::from(max_tokens));
         let hold = bill
             .hold(
-                self.state,
-                self.who,
-                self.run_id,
+                self.job,
                 &format!("llm:{n}"),
                 estimate,
                 format!("summary call {} with {}", n + 1, self.model.model.name),
@@ -183,11 +174,15 @@ impl Caller<'_> {
             .await?;
         let llm = providers::adapters::llm(target)?;
         let slots = self
+            .job
             .state
             .ai_limiter
             .slots(&target.provider_id, target.max_concurrency.max(1));
-        let ctx = CallContext::new(format!("summarize:{}:llm:{n}", self.run_id), LLM_TIMEOUT)
-            .with_cancel(self.cancel.clone());
+        let ctx = CallContext::new(
+            format!("summarize:{}:llm:{n}", self.job.run_id),
+            LLM_TIMEOUT,
+        )
+        .with_cancel(self.job.cancel.clone());
         let request = LlmRequest {
             messages: vec![ChatMessage::system(system), ChatMessage::user(user)],
             temperature: Some(0.0),
@@ -216,18 +211,13 @@ impl Caller<'_> {
 
 /// The summary through a language model: notes on each chunk (map), notes of notes while they do
 /// not fit one call (reduce), then the final call on all of it.
-#[allow(clippy::too_many_arguments)]
-pub async fn with_model(
-    state: &AppState,
-    who: &Requester,
+pub(super) async fn with_model(
+    job: &Job<'_>,
     model: &Resolved,
     segments: &[TimedText],
-    opts: &Options,
-    run_id: &str,
-    sink: &Sink,
-    cancel: &CancellationToken,
     bill: &mut Bill,
 ) -> Result<(Digest, LlmUsage), SummarizeError> {
+    let (opts, sink) = (job.opts, job.sink);
     let chunk_chars = model
         .model
         .config
@@ -236,11 +226,8 @@ pub async fn with_model(
         .map(|v| v.clamp(200, 1_000_000) as usize)
         .unwrap_or(DEFAULT_CHUNK_CHARS);
     let mut caller = Caller {
-        state,
-        who,
+        job,
         model,
-        run_id,
-        cancel,
         calls: 0,
         usage: (0, 0, 0),
     };

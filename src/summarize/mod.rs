@@ -387,17 +387,16 @@ struct Bill {
 impl Bill {
     async fn hold(
         &mut self,
-        state: &AppState,
-        who: &Requester,
-        run_id: &str,
+        job: &Job<'_>,
         part: &str,
         estimate: i64,
         description: String,
     ) -> Result<usize, SummarizeError> {
+        let run_id = job.run_id;
         let hold = ledger::hold(
-            state,
+            job.state,
             HoldRequest {
-                owner_id: who.workspace_id.clone(),
+                owner_id: job.who.workspace_id.clone(),
                 amount: estimate.max(0),
                 purpose: Purpose::Job,
                 work_id: run_id.to_string(),
@@ -479,6 +478,29 @@ pub async fn void_holds_of_stopped_processes(state: &AppState) -> Result<usize, 
 /// Where events go: the live stream's log, or nowhere (batch items).
 pub type Sink = Arc<dyn Fn(Event) + Send + Sync>;
 
+/// One summary's work: who asks and how, and where its events, files and holds go.
+struct Job<'a> {
+    state: &'a AppState,
+    who: &'a Requester,
+    opts: &'a Options,
+    /// Names the holds, the calls' idempotency keys and the event ids.
+    run_id: &'a str,
+    sink: &'a Sink,
+    cancel: &'a CancellationToken,
+    /// Temporary files (the fetched video, audio pieces), removed when the work ends.
+    work_dir: &'a std::path::Path,
+}
+
+/// What a summary ended with, to store.
+struct Outcome {
+    transcript_source: TranscriptSource,
+    segments: Vec<TimedText>,
+    digest: Digest,
+    usage: Usage,
+    /// The summary this one is a copy of (a cache hit).
+    cached_from: Option<String>,
+}
+
 /// The models a summary uses.
 struct Models {
     llm: Option<Resolved>,
@@ -547,10 +569,16 @@ pub async fn summarize(
         .await
         .map_err(SummarizeError::internal)?;
     let mut bill = Bill::default();
-    let result = summarize_in(
-        state, who, source, &opts, run_id, &sink, &cancel, &work_dir, &mut bill,
-    )
-    .await;
+    let job = Job {
+        state,
+        who,
+        opts: &opts,
+        run_id,
+        sink: &sink,
+        cancel: &cancel,
+        work_dir: &work_dir,
+    };
+    let result = summarize_in(&job, source, &mut bill).await;
     let _ = tokio::fs::remove_dir_all(&work_dir).await;
     if let Err(e) = &result {
         bill.void(state, &format!("summary failed: {}", e.code.as_str()))
@@ -559,18 +587,20 @@ pub async fn summarize(
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn summarize_in(
-    state: &AppState,
-    who: &Requester,
+    job: &Job<'_>,
     source: Source,
-    opts: &Options,
-    run_id: &str,
-    sink: &Sink,
-    cancel: &CancellationToken,
-    work_dir: &std::path::Path,
     bill: &mut Bill,
 ) -> Result<HistoryEntry, SummarizeError> {
+    let Job {
+        state,
+        who,
+        opts,
+        sink,
+        cancel,
+        work_dir,
+        ..
+    } = *job;
     check_project(state, who, opts).await?;
     let models = models(state, opts).await?;
     sink(Event::status(
@@ -608,25 +638,17 @@ async fn summarize_in(
             &media,
             &Usage::default(),
         ));
-        return save(
-            state,
-            who,
-            &source,
-            opts,
-            &media,
-            &models.key,
-            &hit.transcript_source,
-            hit.transcript.clone(),
-            hit.digest.clone(),
-            Usage {
+        let outcome = Outcome {
+            transcript_source: hit.transcript_source,
+            segments: hit.transcript,
+            digest: hit.digest,
+            usage: Usage {
                 cached: true,
                 ..Usage::default()
             },
-            Some(hit.id.clone()),
-            &Bill::default(),
-            sink,
-        )
-        .await;
+            cached_from: Some(hit.id),
+        };
+        return save(job, &source, &media, &models.key, outcome, &Bill::default()).await;
     }
 
     sink(Event::status(
@@ -634,10 +656,7 @@ async fn summarize_in(
         "reading the video's streams",
         None,
     ));
-    let timed = transcript::transcribe(
-        state, who, &media, opts, run_id, sink, cancel, work_dir, bill,
-    )
-    .await?;
+    let timed = transcript::transcribe(job, &media, bill).await?;
     check_cancel(cancel)?;
     let mut usage = timed.usage;
     sink(transcript_event(
@@ -649,18 +668,7 @@ async fn summarize_in(
 
     let digest = match &models.llm {
         Some(llm) => {
-            let (digest, llm_usage) = digest::with_model(
-                state,
-                who,
-                llm,
-                &timed.segments,
-                opts,
-                run_id,
-                sink,
-                cancel,
-                bill,
-            )
-            .await?;
+            let (digest, llm_usage) = digest::with_model(job, llm, &timed.segments, bill).await?;
             usage.llm_calls = llm_usage.0;
             usage.prompt_tokens = llm_usage.1;
             usage.completion_tokens = llm_usage.2;
@@ -676,22 +684,14 @@ async fn summarize_in(
         }
     };
     check_cancel(cancel)?;
-    save(
-        state,
-        who,
-        &source,
-        opts,
-        &media,
-        &models.key,
-        &timed.source,
-        timed.segments,
+    let outcome = Outcome {
+        transcript_source: timed.source,
+        segments: timed.segments,
         digest,
         usage,
-        None,
-        bill,
-        sink,
-    )
-    .await
+        cached_from: None,
+    };
+    save(job, &source, &media, &models.key, outcome, bill).await
 }
 
 async fn check_project(
@@ -781,22 +781,28 @@ pub fn timestamp(ms: u64) -> String {
 }
 
 /// Stores the summary and settles its holds in one transaction, then sends `summary_complete`.
-#[allow(clippy::too_many_arguments)]
 async fn save(
-    state: &AppState,
-    who: &Requester,
+    job: &Job<'_>,
     source: &Source,
-    opts: &Options,
     media: &source::Media,
     model_key: &str,
-    transcript_source: &TranscriptSource,
-    segments: Vec<TimedText>,
-    digest: Digest,
-    mut usage: Usage,
-    cached_from: Option<String>,
+    outcome: Outcome,
     bill: &Bill,
-    sink: &Sink,
 ) -> Result<HistoryEntry, SummarizeError> {
+    let Job {
+        state,
+        who,
+        opts,
+        sink,
+        ..
+    } = *job;
+    let Outcome {
+        transcript_source,
+        segments,
+        digest,
+        mut usage,
+        cached_from,
+    } = outcome;
     sink(Event::status(Stage::Saving, "saving to history", None));
     let title = media.title();
     let row = store::NewSummary {
@@ -811,7 +817,7 @@ async fn save(
         mode: opts.mode,
         focus: opts.focus.clone(),
         model: model_key.to_string(),
-        transcript_source: *transcript_source,
+        transcript_source,
         duration_ms: Some(media.duration_ms),
         segments,
         digest,

@@ -4,11 +4,9 @@
 //! `NO_TRANSCRIPT`.
 use std::{path::Path, process::Stdio, time::Duration};
 
-use tokio_util::sync::CancellationToken;
-
 use super::{
     source::{self, Media},
-    Bill, Event, Options, Requester, Sink, Stage, SummarizeError, TranscriptSource, Usage,
+    Bill, Event, Job, Stage, SummarizeError, TranscriptSource, Usage,
 };
 use crate::{
     providers::{self, call_with_retry, AsrRequest, CallContext, RetryPolicy, TimedText},
@@ -31,18 +29,20 @@ pub fn asr_cost(price_per_minute: i64, audio_ms: u64) -> i64 {
     minutes.max(1) * price_per_minute.max(0)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn transcribe(
-    state: &AppState,
-    who: &Requester,
+pub(super) async fn transcribe(
+    job: &Job<'_>,
     media: &Media,
-    opts: &Options,
-    run_id: &str,
-    sink: &Sink,
-    cancel: &CancellationToken,
-    work_dir: &Path,
     bill: &mut Bill,
 ) -> Result<Timed, SummarizeError> {
+    let Job {
+        state,
+        opts,
+        run_id,
+        sink,
+        cancel,
+        work_dir,
+        ..
+    } = *job;
     if let Some(text) = &media.sidecar {
         sink(Event::status(
             Stage::Subtitles,
@@ -107,9 +107,7 @@ pub async fn transcribe(
     let estimate = asr_cost(model.model.credits_cost, media.duration_ms);
     let hold = bill
         .hold(
-            state,
-            who,
-            run_id,
+            job,
             "asr",
             estimate,
             format!("speech recognition of {}", media.name),
