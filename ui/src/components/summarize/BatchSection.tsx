@@ -6,7 +6,6 @@ import {
   DEFAULT_MODE,
   isBatchActive,
   MAX_BATCH_URLS,
-  MODES,
   refreshHistory,
   startBatch,
   useBatch,
@@ -19,7 +18,7 @@ import { formatCount, formatDateTime, formatNumber } from '../../lib/format';
 import { BATCH_STATUS_LABELS, batchUrlMessage, checkBatchUrls, MODE_LABELS } from '../../lib/summarize';
 import { apiErrorMessage, errorMessage } from '../../transport';
 import { AlertIcon } from '../Icons';
-import { FOCUS_MAX_CHARS } from './SummarizeForm';
+import { ModeFocusFields } from './SummarizeForm';
 
 /** How many of the workspace's earlier batches are shown under the form. */
 export const RECENT_BATCHES = 5;
@@ -86,33 +85,7 @@ export function BatchSection({ canStart, onOpen }: { canStart: boolean; onOpen: 
             {t('summarize.batch.count', { count: lineCount, max: MAX_BATCH_URLS })}
           </span>
         </div>
-        <div className="summarize-form-row">
-          <div className="form-field">
-            <label htmlFor={`${id}-mode`}>{t('summarize.form.mode')}</label>
-            <select id={`${id}-mode`} className="input select" value={mode} data-testid="batch-mode" onChange={(e) => setMode(e.target.value as Mode)}>
-              {MODES.map((m) => (
-                <option key={m} value={m}>
-                  {MODE_LABELS[m]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="form-field">
-            <label htmlFor={`${id}-focus`}>
-              {t('summarize.form.focus')}
-              <span className="optional">{t('summarize.form.optional')}</span>
-            </label>
-            <input
-              id={`${id}-focus`}
-              className="input"
-              value={focus}
-              maxLength={FOCUS_MAX_CHARS}
-              placeholder={t('summarize.form.focusPlaceholder')}
-              data-testid="batch-focus"
-              onChange={(e) => setFocus(e.target.value)}
-            />
-          </div>
-        </div>
+        <ModeFocusFields id={id} mode={mode} focus={focus} onMode={setMode} onFocus={setFocus} testIdPrefix="batch" />
         {error && (
           <p className="field-error" role="alert" data-testid="batch-error">
             {error}

@@ -7,7 +7,8 @@ import { isHttpUrl, MODE_LABELS } from '../../lib/summarize';
 export const VIDEO_ACCEPT = 'video/*,audio/*,.mp4,.mov,.mkv,.webm,.m4a,.mp3,.wav';
 export const SUBTITLES_ACCEPT = '.srt,.vtt,text/vtt,application/x-subrip';
 /** The server's limit on `focus`. */
-export const FOCUS_MAX_CHARS = 200;
+/** As the server takes it (docs/SUMMARIZE.md). */
+export const FOCUS_MAX_CHARS = 500;
 
 type SourceKind = 'url' | 'file';
 
@@ -122,33 +123,7 @@ export function SummarizeForm({ projectId, busy, disabled = false, onStart, comp
           </div>
         </>
       )}
-      <div className="summarize-form-row">
-        <div className="form-field">
-          <label htmlFor={`${id}-mode`}>{t('summarize.form.mode')}</label>
-          <select id={`${id}-mode`} className="input select" value={mode} data-testid="summarize-mode" onChange={(e) => setMode(e.target.value as Mode)}>
-            {MODES.map((m) => (
-              <option key={m} value={m}>
-                {MODE_LABELS[m]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="form-field">
-          <label htmlFor={`${id}-focus`}>
-            {t('summarize.form.focus')}
-            <span className="optional">{t('summarize.form.optional')}</span>
-          </label>
-          <input
-            id={`${id}-focus`}
-            className="input"
-            value={focus}
-            maxLength={FOCUS_MAX_CHARS}
-            placeholder={t('summarize.form.focusPlaceholder')}
-            data-testid="summarize-focus"
-            onChange={(e) => setFocus(e.target.value)}
-          />
-        </div>
-      </div>
+      <ModeFocusFields id={id} mode={mode} focus={focus} onMode={setMode} onFocus={setFocus} testIdPrefix="summarize" />
       {error && (
         <p className="field-error" role="alert" data-testid="summarize-form-error">
           {error}
@@ -164,5 +139,54 @@ export function SummarizeForm({ projectId, busy, disabled = false, onStart, comp
         </button>
       </div>
     </form>
+  );
+}
+
+/** The mode and focus fields, as the single analysis and the batch both ask them. */
+export function ModeFocusFields({
+  id,
+  mode,
+  focus,
+  onMode,
+  onFocus,
+  testIdPrefix,
+}: {
+  id: string;
+  mode: Mode;
+  focus: string;
+  onMode: (mode: Mode) => void;
+  onFocus: (focus: string) => void;
+  /** `summarize` or `batch`: the fields' test ids are `{prefix}-mode` and `{prefix}-focus`. */
+  testIdPrefix: string;
+}) {
+  const t = useT();
+  return (
+    <div className="summarize-form-row">
+      <div className="form-field">
+        <label htmlFor={`${id}-mode`}>{t('summarize.form.mode')}</label>
+        <select id={`${id}-mode`} className="input select" value={mode} data-testid={`${testIdPrefix}-mode`} onChange={(e) => onMode(e.target.value as Mode)}>
+          {MODES.map((m) => (
+            <option key={m} value={m}>
+              {MODE_LABELS[m]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="form-field">
+        <label htmlFor={`${id}-focus`}>
+          {t('summarize.form.focus')}
+          <span className="optional">{t('summarize.form.optional')}</span>
+        </label>
+        <input
+          id={`${id}-focus`}
+          className="input"
+          value={focus}
+          maxLength={FOCUS_MAX_CHARS}
+          placeholder={t('summarize.form.focusPlaceholder')}
+          data-testid={`${testIdPrefix}-focus`}
+          onChange={(e) => onFocus(e.target.value)}
+        />
+      </div>
+    </div>
   );
 }
