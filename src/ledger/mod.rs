@@ -929,7 +929,12 @@ pub async fn balance(state: &AppState, owner_id: &str) -> Result<Balance, Ledger
     // Roll the subscription's monthly quota first, so the balance shown is the one a hold would see.
     plans::roll_quota(state, owner_id).await?;
     let (owner, now) = (owner_id.to_string(), state.clock.now());
-    let mut b = state.db.read(move |c| balance_in(c, &owner, now)).await?;
+    // One snapshot: a hold moving credits from the wallet to `held` between two reads would show
+    // the same credits twice (or not at all).
+    let mut b = state
+        .db
+        .read_snapshot(move |c| balance_in(c, &owner, now))
+        .await?;
     b.budget_mode = state.config.auth_mode == crate::config::AuthMode::Local
         && state.local_owner_id.as_deref() == Some(owner_id);
     Ok(b)
