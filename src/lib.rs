@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod characters;
 pub mod clock;
 pub mod config;
+pub mod create;
 pub mod db;
 pub mod error;
 pub mod export;

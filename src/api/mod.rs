@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod assets;
 pub mod billing;
 pub mod characters;
+pub mod create;
 pub mod error;
 pub mod export;
 pub mod extract;
@@ -70,7 +71,7 @@ use error::{ApiError, ErrorCode};
         crate::workflow::runs::RunEvent, crate::export::ExportEvent)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "updates"), (name = "providers"), (name = "summarize"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "updates"), (name = "providers"), (name = "summarize"), (name = "create"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -233,6 +234,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(registry::routes())
         .merge(voices::routes())
         .merge(summarize::routes())
+        .merge(create::routes())
         .merge(sync::desktop_routes());
     // Share links, desktop updates and provider sign-in are the team server's: a desktop has no
     // public address.

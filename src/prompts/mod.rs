@@ -842,6 +842,24 @@ pub async fn render(
     })
 }
 
+/// The current body of the newest live template called `name` that an instance administrator
+/// owns, with its version's id: how an admin replaces a built-in prompt (a writing tool's) without
+/// a rebuild.
+pub fn instance_override(
+    c: &crate::db::sql::Connection,
+    name: &str,
+) -> Result<Option<(String, String)>, DbError> {
+    Ok(c.prepare_cached(
+        "SELECT v.id, v.body FROM prompt_templates t
+           JOIN users u ON u.id = t.owner_id
+           JOIN prompt_template_versions v ON v.id = t.current_version_id
+          WHERE t.name = ?1 AND t.deleted_at IS NULL AND u.role = 'admin'
+          ORDER BY t.updated_at DESC, t.id DESC LIMIT 1",
+    )?
+    .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,7 @@ mod api_workspaces;
 mod authz_matrix;
 #[cfg(feature = "server")]
 mod blobs_s3;
+mod create;
 mod import_db;
 mod ledger_crash;
 mod payments_crash;

@@ -1,0 +1,31 @@
+-- Creator tools (docs/CREATE.md): SQLite's 0028 (INTEGER as BIGINT).
+CREATE TABLE creations (
+    id              TEXT PRIMARY KEY,
+    workspace_id    TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    -- writing | image | video | ppt
+    kind            TEXT NOT NULL,
+    -- The writing tool (wechat_article, …); '' for other kinds.
+    tool_type       TEXT NOT NULL DEFAULT '',
+    title           TEXT NOT NULL,
+    content         TEXT NOT NULL,
+    -- JSON: what was asked for (keywords, requirements, …)
+    input           TEXT NOT NULL,
+    -- The model's id, or 'builtin' (offline, free).
+    model           TEXT NOT NULL,
+    -- Which template wrote it: 'builtin:<type>@<version>' or a prompt template version's id.
+    prompt_version  TEXT NOT NULL DEFAULT '',
+    credits_used    BIGINT NOT NULL DEFAULT 0 CHECK (credits_used >= 0),
+    -- A file made with it (a deck, an image, a video): its blob and name.
+    file_sha256     TEXT,
+    file_name       TEXT,
+    project_id      TEXT,
+    -- The client's Idempotency-Key: a repeated request returns this creation instead of paying again.
+    idempotency_key TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    deleted_at      TEXT
+);
+CREATE INDEX creations_workspace ON creations (workspace_id, created_at);
+CREATE UNIQUE INDEX creations_idempotency ON creations (workspace_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;

@@ -1,0 +1,633 @@
+//! The creator tools (docs/CREATE.md): the fourteen writing tools against a fake OpenAI-compatible
+//! server that speaks the wire format (and fails on purpose), and the creations with their trash.
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use storyloom::config::AuthMode;
+
+use crate::common::{
+    assert_error,
+    fake_openai::{self, PROMPT_TOKENS},
+    sse::{EventReader, Sse},
+    TestServer,
+};
+
+/// Credits per 1,000 input and output tokens of the fake chat model.
+const INPUT_PRICE: i64 = 1_000;
+const OUTPUT_PRICE: i64 = 2_000;
+
+/// What the fake's answer (11 prompt and 3 completion tokens) costs.
+fn answer_cost() -> i64 {
+    cost_of(3)
+}
+
+/// What the fake's prompt and `completion` tokens cost, rounded up.
+fn cost_of(completion: i64) -> i64 {
+    (PROMPT_TOKENS * INPUT_PRICE + completion * OUTPUT_PRICE + 999) / 1000
+}
+
+/// A provider on the fake and a chat model called `model_name` on it; returns the model's id.
+async fn chat_model(s: &TestServer, base: &str, model_name: &str, default: bool) -> String {
+    let (status, p) = s
+        .post(
+            "/api/v1/admin/providers",
+            json!({"name": format!("Fake {model_name}"), "adapter": "openai_compatible", "base_url": base,
+                   "api_key": "sk-test-0123456789abcd", "max_concurrency": 4}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (status, m) = s
+        .post(
+            "/api/v1/models",
+            json!({"name": format!("Chat {model_name}"), "provider_id": p["id"], "model_name": model_name,
+                   "kind": "llm", "credits_cost": INPUT_PRICE, "output_credits_cost": OUTPUT_PRICE}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    if default {
+        let (status, cfg) = s
+            .call(
+                Method::PATCH,
+                "/api/v1/admin/config",
+                Some(json!({"default_models": {"llm": id}})),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{cfg}");
+    }
+    id
+}
+
+async fn grant(s: &TestServer, credits: i64) {
+    let owner = s.state.local_owner_id.clone().unwrap();
+    let (status, body) = s
+        .post(
+            "/api/v1/admin/credits/grant",
+            json!({"user_id": owner, "credits": credits}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// (spendable, held)
+async fn balances(s: &TestServer) -> (i64, i64) {
+    let (status, b) = s.get("/api/v1/billing/balance").await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    (
+        b["credit_balance"].as_i64().unwrap(),
+        b["held"].as_i64().unwrap(),
+    )
+}
+
+/// (pending, settled, voided) holds of writing tools.
+async fn holds(s: &TestServer) -> (i64, i64, i64) {
+    s.state
+        .db
+        .read(|c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN status = 'settled' THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN status = 'voided' THEN 1 ELSE 0 END), 0)
+                   FROM ledger_holds WHERE key LIKE 'writing:%'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap()
+}
+
+/// The reconciliation report's verdict: every account equals its entries, every hold resolved
+/// consistently.
+async fn reconciled(s: &TestServer) {
+    let report = storyloom::ledger::reconcile::reconcile(&s.state, false)
+        .await
+        .unwrap();
+    assert!(report.success, "{:?}", report.issues);
+}
+
+fn request_for(tool: &Value) -> Value {
+    let t = tool["type"].as_str().unwrap();
+    let mut body = json!({
+        "title": format!("标题-{t}"),
+        "keywords": ["效率", format!("词-{t}")],
+        "requirements": format!("要求-{t}：800 字"),
+    });
+    if tool["needs_content"] == true {
+        body["content"] = json!(format!("原文-{t}：今天天气很好。"));
+    }
+    body
+}
+
+fn user_prompt(body: &Value) -> String {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "user")
+        .and_then(|m| m["content"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+async fn open_stream(s: &TestServer, path: &str, body: Value) -> (StatusCode, EventReader) {
+    let response = reqwest::Client::new()
+        .post(s.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), EventReader::from(response))
+}
+
+fn names(events: &[Sse]) -> Vec<&str> {
+    events.iter().map(|e| e.name.as_str()).collect()
+}
+
+// ------------------------------------------------------------------------------------------ tests
+
+#[tokio::test]
+async fn every_writing_tool_sends_its_structure_and_the_users_fields_and_is_charged_once() {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+    let model = chat_model(&s, &base, "ok", true).await;
+    grant(&s, 10_000_000).await;
+    let (before, _) = balances(&s).await;
+
+    let (status, tools) = s.get("/api/v1/writing/tools").await;
+    assert_eq!(status, StatusCode::OK, "{tools}");
+    let tools = tools.as_array().unwrap().clone();
+    let types: Vec<&str> = tools.iter().map(|t| t["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "wechat_article",
+            "xiaohongshu_note",
+            "official_document",
+            "academic_paper",
+            "marketing_copy",
+            "news_article",
+            "video_script",
+            "story_novel",
+            "business_plan",
+            "work_report",
+            "resume",
+            "lesson_plan",
+            "content_rewrite",
+            "translation"
+        ]
+    );
+
+    let mut charged = 0;
+    for tool in &tools {
+        let t = tool["type"].as_str().unwrap();
+        assert_eq!(tool["model"], model.as_str(), "{tool}");
+        // The catalog's price is the most a generation may cost: above what this answer costs.
+        assert!(
+            tool["credits_cost"].as_i64().unwrap() > answer_cost(),
+            "{tool}"
+        );
+        let (status, out) = s
+            .post(&format!("/api/v1/writing/{t}/generate"), request_for(tool))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{t}: {out}");
+        assert_eq!(out["content"], "Hello there", "{t}");
+        assert_eq!(out["credits_used"], answer_cost(), "{t}");
+        assert_eq!(out["creation"]["tool_type"], t);
+        assert_eq!(out["creation"]["type"], "writing");
+        assert_eq!(out["creation"]["prompt_version"], format!("builtin:{t}@1"));
+        charged += answer_cost();
+
+        // The prompt carries the tool's structure and every field the user gave.
+        let sent = seen.last();
+        assert_eq!(sent["stream"], true, "{t}");
+        assert_eq!(sent["max_tokens"], tool["max_tokens"], "{t}");
+        let prompt = user_prompt(&sent);
+        for needle in [
+            format!("标题-{t}"),
+            format!("效率、词-{t}"),
+            format!("要求-{t}：800 字"),
+        ] {
+            assert!(prompt.contains(&needle), "{t}: {needle} not in {prompt}");
+        }
+        for section in tool["sections"].as_array().unwrap() {
+            let section = section.as_str().unwrap();
+            assert!(
+                prompt.contains(section),
+                "{t}: section {section} not in the prompt"
+            );
+        }
+        if tool["needs_content"] == true {
+            assert!(
+                prompt.contains(&format!("原文-{t}")),
+                "{t}: the source text"
+            );
+        }
+        assert!(!prompt.contains("{{"), "{t}: a placeholder left: {prompt}");
+    }
+    assert_eq!(seen.calls("ok"), 14);
+    assert_eq!(
+        balances(&s).await,
+        (before - charged, 0),
+        "charged once each"
+    );
+    assert_eq!(holds(&s).await, (0, 14, 0));
+    reconciled(&s).await;
+
+    // Every one is in the creations, newest first.
+    let (status, page) = s.get("/api/v1/creations?type=writing&page_size=50").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 14);
+    assert_eq!(page["items"][0]["tool_type"], "translation");
+}
+
+#[tokio::test]
+async fn the_stream_sends_the_text_as_it_is_written_and_the_saved_creation_matches() {
+    let (base, _seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+    chat_model(&s, &base, "slow", true).await;
+    grant(&s, 10_000_000).await;
+    let (before, _) = balances(&s).await;
+
+    let (status, mut reader) = open_stream(
+        &s,
+        "/api/v1/writing/xiaohongshu_note/generate/stream",
+        json!({"title": "周末去哪儿", "keywords": "露营, 徒步"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let first = reader.next().await.unwrap();
+    assert_eq!(first.name, "start", "{first:?}");
+    let estimate = first.data["estimate"].as_i64().unwrap();
+    // While the model writes, the most it may cost is held.
+    let second = reader.next().await.unwrap();
+    assert_eq!(second.name, "delta");
+    assert_eq!(balances(&s).await, (before - estimate, estimate));
+
+    let mut events = vec![first, second];
+    events.extend(reader.all().await);
+    let order = names(&events);
+    assert_eq!(order.last(), Some(&"done"), "{order:?}");
+    let deltas: String = events
+        .iter()
+        .filter(|e| e.name == "delta")
+        .map(|e| e.data["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, "x".repeat(20));
+    assert!(
+        events.iter().filter(|e| e.name == "delta").count() >= 10,
+        "the text came in pieces: {order:?}"
+    );
+    let done = &events.last().unwrap().data;
+    assert_eq!(done["content"], deltas);
+    let cost = cost_of(20);
+    assert_eq!(done["credits_used"], cost);
+    assert_eq!(balances(&s).await, (before - cost, 0));
+
+    let id = done["creation_id"].as_str().unwrap();
+    let (status, saved) = s.get(&format!("/api/v1/creations/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["content"], deltas);
+    assert_eq!(saved["input"]["keywords"], json!(["露营", "徒步"]));
+    reconciled(&s).await;
+}
+
+#[tokio::test]
+async fn a_failed_generation_refunds_everything_and_saves_nothing() {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+    let broken = chat_model(&s, &base, "error500", false).await;
+    let cut = chat_model(&s, &base, "mid-stream-500", false).await;
+    let silent = chat_model(&s, &base, "no-usage", false).await;
+    grant(&s, 10_000_000).await;
+    let (before, _) = balances(&s).await;
+
+    // A 500 on every attempt: retried, then a 502 naming the upstream; nothing charged.
+    let (status, body) = s
+        .post(
+            "/api/v1/writing/marketing_copy/generate",
+            json!({"title": "新品", "model_id": broken}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_error(&body, "UPSTREAM_FAILED", None);
+    assert!(seen.calls("error500") > 1, "retried");
+    assert_eq!(balances(&s).await, (before, 0));
+
+    // A stream that breaks after two chunks: the client sees the text start over on each retry,
+    // then the error; nothing charged.
+    let (status, reader) = open_stream(
+        &s,
+        "/api/v1/writing/marketing_copy/generate/stream",
+        json!({"title": "新品", "model_id": cut}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let events = reader.all().await;
+    let order = names(&events);
+    assert_eq!(order.first(), Some(&"start"), "{order:?}");
+    assert!(
+        order.contains(&"delta") && order.contains(&"restart"),
+        "{order:?}"
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last.name, "error", "{order:?}");
+    assert_eq!(last.data["code"], "UPSTREAM_FAILED");
+    assert_eq!(last.data["retryable"], true);
+    assert_eq!(balances(&s).await, (before, 0));
+
+    assert_eq!(holds(&s).await, (0, 0, 2), "both holds voided");
+    let (_, page) = s.get("/api/v1/creations").await;
+    assert_eq!(page["total"], 0, "nothing saved: {page}");
+
+    // A model that never reports usage is charged what it was allowed to cost, never more.
+    let (status, out) = s
+        .post(
+            "/api/v1/writing/marketing_copy/generate",
+            json!({"title": "新品", "model_id": silent}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let charged = out["credits_used"].as_i64().unwrap();
+    assert!(
+        charged > answer_cost(),
+        "the hold, not the answer: {charged}"
+    );
+    assert_eq!(balances(&s).await, (before - charged, 0));
+    reconciled(&s).await;
+
+    // Too few credits for the most it may cost: 402 before the model is called.
+    let s2 = TestServer::start(AuthMode::Local).await;
+    let (base2, seen2) = fake_openai::start().await;
+    chat_model(&s2, &base2, "ok", true).await;
+    grant(&s2, 10).await;
+    let (status, body) = s2
+        .post(
+            "/api/v1/writing/resume/generate",
+            json!({"title": "求职信"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+    assert_eq!(seen2.total(), 0);
+    assert_eq!(balances(&s2).await, (10, 0));
+}
+
+#[tokio::test]
+async fn an_idempotency_key_returns_the_first_creation_and_charges_once() {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+    chat_model(&s, &base, "ok", true).await;
+    grant(&s, 10_000_000).await;
+    let (before, _) = balances(&s).await;
+    let body = json!({"title": "季度总结", "requirements": "简洁"});
+    let key = [("Idempotency-Key", "report-2026-q4")];
+    let (status, first) = s
+        .call(
+            Method::POST,
+            "/api/v1/writing/work_report/generate",
+            Some(body.clone()),
+            &key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, again) = s
+        .call(
+            Method::POST,
+            "/api/v1/writing/work_report/generate",
+            Some(body),
+            &key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["creation_id"], first["creation_id"]);
+    assert_eq!(seen.calls("ok"), 1);
+    assert_eq!(balances(&s).await, (before - answer_cost(), 0));
+
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/writing/work_report/generate",
+            Some(json!({"title": "x"})),
+            &[("Idempotency-Key", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_ERROR", Some("Idempotency-Key"));
+}
+
+#[tokio::test]
+async fn bad_requests_name_their_field() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let cases = [
+        (
+            "/api/v1/writing/wechat_article/generate",
+            json!({"title": "  "}),
+            "title",
+        ),
+        (
+            "/api/v1/writing/wechat_article/generate",
+            json!({"title": "x".repeat(201)}),
+            "title",
+        ),
+        (
+            "/api/v1/writing/wechat_article/generate",
+            json!({"title": "t", "keywords": 3}),
+            "keywords",
+        ),
+        (
+            "/api/v1/writing/wechat_article/generate",
+            json!({"title": "t", "keywords": vec!["k"; 21]}),
+            "keywords",
+        ),
+        (
+            "/api/v1/writing/wechat_article/generate",
+            json!({"title": "t", "requirements": "r".repeat(2001)}),
+            "requirements",
+        ),
+        (
+            "/api/v1/writing/translation/generate",
+            json!({"title": "t"}),
+            "content",
+        ),
+        (
+            "/api/v1/writing/content_rewrite/generate",
+            json!({"title": "t", "content": " "}),
+            "content",
+        ),
+        (
+            "/api/v1/writing/wechat_article/generate",
+            json!({"title": "t", "model_id": "no-such-model"}),
+            "model_id",
+        ),
+        (
+            "/api/v1/writing/wechat_article/generate",
+            json!({"title": "t", "project_id": "nope"}),
+            "project_id",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let (status, answer) = s.post(path, body.clone()).await;
+        assert!(status.is_client_error(), "{body}: {status} {answer}");
+        assert_eq!(answer["field"], field, "{body}: {answer}");
+    }
+    let (status, body) = s
+        .post("/api/v1/writing/sonnet/generate", json!({"title": "t"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("wechat_article"));
+    let (status, body) = s.get("/api/v1/creations?type=poem").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "VALIDATION_ERROR", Some("type"));
+    let (_, page) = s.get("/api/v1/creations").await;
+    assert_eq!(page["total"], 0, "nothing stored by a refused request");
+}
+
+#[tokio::test]
+async fn offline_the_builtin_writer_lays_out_the_structure_free_and_creations_edit_trash_and_restore(
+) {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (before, _) = balances(&s).await;
+    let (status, tools) = s.get("/api/v1/writing/tools").await;
+    assert_eq!(status, StatusCode::OK);
+    let plan = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "business_plan")
+        .unwrap()
+        .clone();
+    assert_eq!(plan["credits_cost"], 0);
+    assert_eq!(plan["model"], "builtin");
+
+    let (status, out) = s
+        .post(
+            "/api/v1/writing/business_plan/generate",
+            json!({"title": "咖啡车", "keywords": ["社区", "早餐"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(out["credits_used"], 0);
+    assert_eq!(out["creation"]["model"], "builtin");
+    let content = out["content"].as_str().unwrap();
+    assert!(content.starts_with("# 咖啡车"), "{content}");
+    assert!(content.contains("社区、早餐"), "{content}");
+    for section in plan["sections"].as_array().unwrap() {
+        assert!(
+            content.contains(&format!("## {}", section.as_str().unwrap())),
+            "{section} in {content}"
+        );
+    }
+    assert_eq!(balances(&s).await.0, before);
+    let id = out["creation_id"].as_str().unwrap().to_string();
+
+    // Edit, then delete to the trash and undo.
+    let (status, edited) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/creations/{id}"),
+            Some(json!({"title": "咖啡车计划", "content": "# 咖啡车计划\n\n已改"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["title"], "咖啡车计划");
+    let (status, bad) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/creations/{id}"),
+            Some(json!({"title": ""})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&bad, "VALIDATION_ERROR", Some("title"));
+
+    let (status, gone) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/creations/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{gone}");
+    assert!(gone["deleted_at"].is_string());
+    let (status, _) = s.get(&format!("/api/v1/creations/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, live) = s.get("/api/v1/creations").await;
+    assert_eq!(live["total"], 0);
+    let (_, trash) = s.get("/api/v1/creations?trashed=true").await;
+    assert_eq!(trash["total"], 1);
+    assert_eq!(trash["items"][0]["id"], id.as_str());
+    let (status, back) = s
+        .post(&format!("/api/v1/creations/{id}/restore"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(back["content"], "# 咖啡车计划\n\n已改", "nothing lost");
+    let (status, _) = s
+        .post(&format!("/api/v1/creations/{id}/restore"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not in the trash any more");
+
+    // Only a video script opens as a project.
+    let (status, body) = s
+        .post(&format!("/api/v1/creations/{id}/project"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, script) = s
+        .post(
+            "/api/v1/writing/video_script/generate",
+            json!({"title": "雨夜来电", "keywords": ["来电", "重逢"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{script}");
+    let sid = script["creation_id"].as_str().unwrap();
+    let (status, project) = s
+        .post(&format!("/api/v1/creations/{sid}/project"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    assert_eq!(project["name"], "雨夜来电");
+    let (pid, vid) = (
+        project["id"].as_str().unwrap(),
+        project["current_version_id"].as_str().unwrap(),
+    );
+    let (status, text) = s
+        .get(&format!("/api/v1/projects/{pid}/versions/{vid}/script"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(
+        text.to_string().contains("INT. 场景1"),
+        "the project's script is the creation's: {text}"
+    );
+    let (_, linked) = s.get(&format!("/api/v1/creations/{sid}")).await;
+    assert_eq!(linked["project_id"], pid);
+}
+
+#[tokio::test]
+async fn an_admins_prompt_template_replaces_the_shipped_one() {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+    chat_model(&s, &base, "ok", true).await;
+    grant(&s, 10_000_000).await;
+    let (status, template) = s
+        .post(
+            "/api/v1/prompts",
+            json!({"name": "writing.news_article", "body": "OVERRIDE {{title}} / {{keywords}}",
+                   "variables": [{"name": "title", "type": "string"}, {"name": "keywords", "type": "string"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{template}");
+    let (status, out) = s
+        .post(
+            "/api/v1/writing/news_article/generate",
+            json!({"title": "发布会", "keywords": ["新品"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(user_prompt(&seen.last()), "OVERRIDE 发布会 / 新品");
+    assert_eq!(
+        out["creation"]["prompt_version"],
+        template["current_version"]["id"]
+    );
+}
