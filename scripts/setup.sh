@@ -16,6 +16,8 @@ PACKAGES=(
   python3-venv
   # the team server's database (`serve --database postgres://…`): the API tests run on it too
   postgresql
+  # the decks' check: LibreOffice opens each generated .pptx and prints it to PDF; pdfinfo counts pages
+  libreoffice-impress poppler-utils
 )
 
 missing=()

@@ -8,7 +8,7 @@ use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
     extract::{Path, State},
-    http::{HeaderMap, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{
         sse::{Event as SseEvent, KeepAlive, Sse},
         IntoResponse, Response,
@@ -31,6 +31,7 @@ use crate::{
     auth::Scope,
     create::{
         self,
+        deck::{self, DeckMade, DeckRequest},
         writing::{self, Progress, Tool, WritingRequest},
         CreateError, Creation, CreationItem, CreationPatch, Filter, Kind, Requester,
     },
@@ -49,12 +50,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(generation(
             OpenApiRouter::new()
                 .routes(routes!(generate))
-                .routes(routes!(generate_stream)),
+                .routes(routes!(generate_stream))
+                .routes(routes!(generate_deck)),
         ))
         .routes(routes!(list_creations))
         .routes(routes!(get_creation, put_creation, delete_creation))
         .routes(routes!(restore_creation))
         .routes(routes!(open_creation_as_project))
+        .routes(routes!(creation_file))
 }
 
 fn requester(p: &Principal) -> Requester {
@@ -340,3 +343,57 @@ pub async fn open_creation_as_project(
     let project = create::open_as_project(&state, &principal.workspace_id, &id).await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
+
+#[utoipa::path(post, path = "/api/v1/ppt/generate", tag = "create",
+    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body = DeckRequest,
+    responses(
+        (status = 201, description = "A `.pptx` (title slide, one slide per outline point, speaker notes) saved as a `ppt` creation; download it from `download_url`", body = DeckMade),
+        (status = 402, body = ErrorBody),
+        (status = 422, description = "`topic` empty or too long, `outline` empty or over 30 points, a bad `model_id` or `project_id`", body = ErrorBody),
+        (status = 502, description = "The model failed or did not answer with the deck; nothing was charged", body = ErrorBody)))]
+pub async fn generate_deck(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<DeckRequest>,
+) -> Result<(StatusCode, Json<DeckMade>), ApiError> {
+    principal.require(Scope::Write)?;
+    let key = idempotency_key(&headers)?;
+    let creation = deck::generate(&state, &requester(&principal), req, key).await?;
+    Ok((StatusCode::CREATED, Json(creation.into())))
+}
+
+/// `attachment; filename*=` with the name percent-encoded (RFC 6266), so any title is a valid header.
+pub fn attachment(name: &str) -> HeaderValue {
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"file\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+#[utoipa::path(get, path = "/api/v1/creations/{id}/file", tag = "create", params(("id" = String, Path)),
+    responses((status = 200, description = "The creation's file (a deck's `.pptx`)", content_type = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        (status = 404, description = "No such creation, or it has no file", body = ErrorBody)))]
+pub async fn creation_file(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Read)?;
+    let (bytes, name) = deck::file_of(&state, &principal.workspace_id, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(PPTX_TYPE)),
+            (header::CONTENT_DISPOSITION, attachment(&name)),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub const PPTX_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation";

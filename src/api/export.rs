@@ -47,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_export))
         .routes(routes!(export_events))
         .routes(routes!(storyboard_sheet))
+        .routes(routes!(storyboard_deck))
         .routes(routes!(make_preview))
         .routes(routes!(preview_video))
 }
@@ -236,4 +237,33 @@ pub async fn preview_video(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/versions/{vid}/storyboard.pptx", tag = "export",
+    params(("id" = String, Path), ("vid" = String, Path)),
+    responses((status = 200, description = "The storyboard as slides: one shot a slide with its keyframe, scene, timing and dialogue (also the speaker notes)", content_type = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        (status = 404, body = ErrorBody)))]
+pub async fn storyboard_deck(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, vid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Read)?;
+    let now = crate::clock::rfc3339(state.clock.now());
+    let pptx =
+        sheet::storyboard_pptx(&state, &principal.workspace_id, &id, Some(&vid), &now).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(super::create::PPTX_TYPE),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"storyboard.pptx\""),
+            ),
+        ],
+        pptx,
+    )
+        .into_response())
 }

@@ -1,6 +1,8 @@
 //! Creator tools (docs/CREATE.md): writing tools, decks, and the creations every generation
 //! becomes. A creation belongs to a workspace; deleting one moves it to a trash it can be
 //! restored from.
+pub mod deck;
+pub mod pptx;
 pub mod store;
 pub mod writing;
 
@@ -12,7 +14,7 @@ use crate::{
     clock::rfc3339,
     db::DbError,
     error::{CodedError, ErrorCode},
-    ledger::LedgerError,
+    ledger::{self, HoldRequest, LedgerError, Purpose},
     paging::PageSpec,
     registry::RegistryError,
     AppState,
@@ -394,4 +396,107 @@ pub async fn open_as_project(
         .write(move |tx| store::set_project(tx, &ws, &cid, &pid))
         .await?;
     Ok(project)
+}
+
+// ------------------------------------------------------------------------------------------ paying
+
+/// A hold older than this is voided by the ledger's sweeper (the process died mid-call).
+const HOLD_TTL_SECS: i64 = 1_800;
+pub const HOLD_KEY_PREFIX: &str = "create:";
+
+/// The most a generation may cost, held before its model call.
+pub(crate) struct Held {
+    pub id: String,
+    pub estimate: i64,
+}
+
+pub(crate) async fn hold(
+    state: &AppState,
+    workspace_id: &str,
+    creation_id: &str,
+    estimate: i64,
+    description: String,
+) -> Result<Held, CreateError> {
+    let hold = ledger::hold(
+        state,
+        HoldRequest {
+            owner_id: workspace_id.to_string(),
+            amount: estimate.max(0),
+            purpose: Purpose::Job,
+            work_id: creation_id.to_string(),
+            key: format!("{HOLD_KEY_PREFIX}{creation_id}"),
+            description,
+            meta: serde_json::json!({ "creation_id": creation_id }),
+            ttl_secs: Some(HOLD_TTL_SECS),
+        },
+    )
+    .await?;
+    Ok(Held {
+        id: hold.id,
+        estimate: estimate.max(0),
+    })
+}
+
+pub(crate) async fn void(state: &AppState, held: &Held, reason: &str) {
+    if let Err(e) = ledger::void(state, &held.id, reason).await {
+        tracing::warn!(hold = %held.id, error = %e, "could not void a creation's hold; the sweeper will");
+    }
+}
+
+/// Stores a creation, settling its hold (at `actual`, never above the estimate) in the same
+/// transaction: the charge commits with the creation it pays for, or neither does (and the hold
+/// is voided).
+pub(crate) async fn save(
+    state: &AppState,
+    workspace_id: &str,
+    idempotency_key: Option<String>,
+    creation: Creation,
+    paid: Option<(&Held, i64)>,
+) -> Result<Creation, CreateError> {
+    let (ws, ids, clock) = (
+        workspace_id.to_string(),
+        state.ids.clone(),
+        state.clock.clone(),
+    );
+    let settle = paid.map(|(h, actual)| (h.id.clone(), actual.clamp(0, h.estimate)));
+    let stored = state
+        .db
+        .write(move |tx| {
+            let mut row = creation;
+            if let Some((hold_id, actual)) = &settle {
+                let settled =
+                    ledger::settle_in_tx(tx, ids.as_ref(), clock.now(), hold_id, *actual)?;
+                row.credits_used = settled.charged.unwrap_or(0);
+            }
+            store::insert(
+                tx,
+                &store::NewCreation {
+                    workspace_id: &ws,
+                    idempotency_key: idempotency_key.as_deref(),
+                    creation: &row,
+                },
+            )?;
+            Ok::<_, CreateError>(row)
+        })
+        .await;
+    if let (Err(_), Some((held, _))) = (&stored, paid) {
+        void(state, held, "the creation could not be stored").await;
+    }
+    stored
+}
+
+/// The creation an earlier request with this idempotency key made.
+pub(crate) async fn already_made(
+    state: &AppState,
+    workspace_id: &str,
+    key: Option<&str>,
+) -> Result<Option<Creation>, CreateError> {
+    let Some(key) = key.map(str::to_string) else {
+        return Ok(None);
+    };
+    let ws = workspace_id.to_string();
+    Ok(state
+        .db
+        .read(move |c| store::by_idempotency_key(c, &ws, &key))
+        .await?)
 }

@@ -17,11 +17,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::{store, CreateError, Creation, Kind, Requester, MAX_TITLE_CHARS};
+use super::{CreateError, Creation, Kind, Requester, MAX_TITLE_CHARS};
 use crate::{
     clock::rfc3339,
     error::ErrorCode,
-    ledger::{self, HoldRequest, Purpose},
     prompts::{self, engine},
     providers::{self, call_with_retry, CallContext, ChatMessage, LlmRequest, RetryPolicy},
     registry::{self, ModelKind, RegistryError, Resolved},
@@ -156,9 +155,6 @@ const MAX_SOURCE_CHARS: usize = 50_000;
 const MAX_LANGUAGE_CHARS: usize = 40;
 /// How long one model call may take before it is given up (and retried).
 const LLM_TIMEOUT: Duration = Duration::from_secs(300);
-/// A hold not settled by then is voided by the ledger's sweeper (the process died mid-call).
-const HOLD_TTL_SECS: i64 = 1_800;
-pub const HOLD_KEY_PREFIX: &str = "writing:";
 
 /// A request checked and normalised.
 #[derive(Debug, Clone, Serialize)]
@@ -427,8 +423,7 @@ enum Work {
         model: Box<Resolved>,
         prompt: String,
         max_tokens: u32,
-        estimate: i64,
-        hold_id: String,
+        held: super::Held,
     },
 }
 
@@ -450,21 +445,14 @@ pub async fn prepare(
     req: Checked,
     key: Option<String>,
 ) -> Result<Prepared, CreateError> {
-    if let Some(k) = key.clone() {
-        let ws = who.workspace_id.clone();
-        if let Some(done) = state
-            .db
-            .read(move |c| store::by_idempotency_key(c, &ws, &k))
-            .await?
-        {
-            return Ok(Prepared {
-                state: state.clone(),
-                workspace_id: who.workspace_id.clone(),
-                key,
-                creation: done,
-                work: Work::Done,
-            });
-        }
+    if let Some(done) = super::already_made(state, &who.workspace_id, key.as_deref()).await? {
+        return Ok(Prepared {
+            state: state.clone(),
+            workspace_id: who.workspace_id.clone(),
+            key,
+            creation: done,
+            work: Work::Done,
+        });
     }
     if let Some(p) = &req.project_id {
         crate::projects::get(state, &who.workspace_id, p)
@@ -508,26 +496,19 @@ pub async fn prepare(
                 prompt_tokens_bound(SYSTEM) + prompt_tokens_bound(&prompt),
                 u64::from(max_tokens),
             );
-            let hold = ledger::hold(
+            let held = super::hold(
                 state,
-                HoldRequest {
-                    owner_id: who.workspace_id.clone(),
-                    amount: estimate,
-                    purpose: Purpose::Job,
-                    work_id: id.clone(),
-                    key: format!("{HOLD_KEY_PREFIX}{id}"),
-                    description: format!("{} with {}", tool.name_en, model.model.name),
-                    meta: json!({"creation_id": id, "tool_type": tool.tool_type}),
-                    ttl_secs: Some(HOLD_TTL_SECS),
-                },
+                &who.workspace_id,
+                &id,
+                estimate,
+                format!("{} with {}", tool.name_en, model.model.name),
             )
             .await?;
             Work::Model {
                 model: Box::new(model),
                 prompt,
                 max_tokens,
-                estimate,
-                hold_id: hold.id,
+                held,
             }
         }
     };
@@ -554,7 +535,7 @@ pub async fn run(
         mut creation,
         work,
     } = p;
-    let (model, prompt, max_tokens, estimate, hold_id) = match work {
+    let (model, prompt, max_tokens, held) = match work {
         Work::Done => return Ok(creation),
         Work::Builtin(draft) => {
             on_progress(Progress::Started {
@@ -564,34 +545,19 @@ pub async fn run(
             });
             on_progress(Progress::Delta(draft.clone()));
             creation.content = draft;
-            let row = creation.clone();
-            state
-                .db
-                .write(move |tx| {
-                    store::insert(
-                        tx,
-                        &store::NewCreation {
-                            workspace_id: &workspace_id,
-                            idempotency_key: key.as_deref(),
-                            creation: &row,
-                        },
-                    )
-                })
-                .await?;
-            return Ok(creation);
+            return super::save(&state, &workspace_id, key, creation, None).await;
         }
         Work::Model {
             model,
             prompt,
             max_tokens,
-            estimate,
-            hold_id,
-        } => (model, prompt, max_tokens, estimate, hold_id),
+            held,
+        } => (model, prompt, max_tokens, held),
     };
     on_progress(Progress::Started {
         creation_id: creation.id.clone(),
         model: model.model.id.clone(),
-        estimate,
+        estimate: held.estimate,
     });
     let answer = match call(
         &state,
@@ -605,7 +571,7 @@ pub async fn run(
     {
         Ok(a) if !a.content.trim().is_empty() => a,
         Ok(_) => {
-            void(&state, &hold_id, "the model answered with nothing").await;
+            super::void(&state, &held, "the model answered with nothing").await;
             return Err(CreateError {
                 retryable: true,
                 ..CreateError::new(
@@ -615,46 +581,16 @@ pub async fn run(
             });
         }
         Err(e) => {
-            void(&state, &hold_id, "the generation failed").await;
+            super::void(&state, &held, "the generation failed").await;
             return Err(e);
         }
     };
     // No usage reported: the hold is what the call was allowed to cost.
-    let actual = answer
-        .usage
-        .map_or(estimate, |u| {
-            llm_cost(&model, u.prompt_tokens, u.completion_tokens)
-        })
-        .clamp(0, estimate);
+    let actual = answer.usage.map_or(held.estimate, |u| {
+        llm_cost(&model, u.prompt_tokens, u.completion_tokens)
+    });
     creation.content = answer.content;
-    let (row, ids, clock, hold) = (
-        creation,
-        state.ids.clone(),
-        state.clock.clone(),
-        hold_id.clone(),
-    );
-    // The charge commits with the creation it pays for, or neither does.
-    let stored = state
-        .db
-        .write(move |tx| {
-            let settled = ledger::settle_in_tx(tx, ids.as_ref(), clock.now(), &hold, actual)?;
-            let mut row = row;
-            row.credits_used = settled.charged.unwrap_or(0);
-            store::insert(
-                tx,
-                &store::NewCreation {
-                    workspace_id: &workspace_id,
-                    idempotency_key: key.as_deref(),
-                    creation: &row,
-                },
-            )?;
-            Ok::<_, CreateError>(row)
-        })
-        .await;
-    if stored.is_err() {
-        void(&state, &hold_id, "the creation could not be stored").await;
-    }
-    stored
+    super::save(&state, &workspace_id, key, creation, Some((&held, actual))).await
 }
 
 async fn call(
@@ -670,7 +606,7 @@ async fn call(
     let slots = state
         .ai_limiter
         .slots(&target.provider_id, target.max_concurrency.max(1));
-    let ctx = CallContext::new(format!("{HOLD_KEY_PREFIX}{creation_id}"), LLM_TIMEOUT);
+    let ctx = CallContext::new(format!("writing:{creation_id}"), LLM_TIMEOUT);
     let request = LlmRequest {
         messages: vec![ChatMessage::system(SYSTEM), ChatMessage::user(prompt)],
         temperature: Some(0.7),
@@ -689,10 +625,4 @@ async fn call(
     })
     .await?;
     Ok(answer)
-}
-
-async fn void(state: &AppState, hold_id: &str, reason: &str) {
-    if let Err(e) = ledger::void(state, hold_id, reason).await {
-        tracing::warn!(hold = %hold_id, error = %e, "could not void a writing hold; the sweeper will");
-    }
 }

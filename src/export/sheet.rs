@@ -61,14 +61,20 @@ pub fn pdf_from_pages(pages: &[image::RgbImage]) -> Result<Vec<u8>, ExportError>
     Ok(pdf.finish())
 }
 
-/// The storyboard sheet of a project version (the current one by default).
-#[tracing::instrument(skip(state))]
-pub async fn storyboard_pdf(
+/// A version's shots in order, each with its frame's file (the approved or chosen keyframe,
+/// else the latest candidate), and the board's total duration.
+struct BoardShots {
+    project: projects::Project,
+    shots: Vec<(SheetShot, Option<std::path::PathBuf>)>,
+    total_duration: f64,
+}
+
+async fn board_shots(
     state: &AppState,
     owner_id: &str,
     project_id: &str,
     version_id: Option<&str>,
-) -> Result<Vec<u8>, ExportError> {
+) -> Result<BoardShots, ExportError> {
     let project = projects::get(state, owner_id, project_id)
         .await
         .map_err(|_| super::not_found("project", project_id))?;
@@ -99,17 +105,121 @@ pub async fn storyboard_pdf(
             });
         }
     }
-    // Each shot's approved (or chosen) keyframe, else its latest candidate.
     let frame_paths = frames::board_frame_paths(state, owner_id, &board).await?;
-    let shots: Vec<(SheetShot, Option<std::path::PathBuf>)> =
-        shots.into_iter().zip(frame_paths).collect();
+    Ok(BoardShots {
+        project,
+        shots: shots.into_iter().zip(frame_paths).collect(),
+        total_duration: board.total_duration,
+    })
+}
+
+/// The storyboard as slides (docs/CREATE.md, "Decks"): a title slide, then one shot a slide with
+/// its keyframe, scene, timing, framing, action and dialogue; the dialogue is the speaker notes.
+#[tracing::instrument(skip(state))]
+pub async fn storyboard_pptx(
+    state: &AppState,
+    owner_id: &str,
+    project_id: &str,
+    version_id: Option<&str>,
+    created_at: &str,
+) -> Result<Vec<u8>, ExportError> {
+    use crate::create::pptx::{self, Deck, Picture, Slide};
+    let BoardShots {
+        project,
+        shots,
+        total_duration,
+    } = board_shots(state, owner_id, project_id, version_id).await?;
+    let created_at = created_at.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut slides = Vec::with_capacity(shots.len());
+        let mut at = 0.0f64;
+        for (s, path) in &shots {
+            let picture = path
+                .as_deref()
+                .and_then(frames::decode_frame)
+                .and_then(|img| {
+                    // Keyframes are stored full size; a slide needs no more than 1280 px.
+                    let img = if img.width().max(img.height()) > 1280 {
+                        image::imageops::thumbnail(
+                            &img,
+                            img.width() * 1280 / img.width().max(img.height()),
+                            img.height() * 1280 / img.width().max(img.height()),
+                        )
+                    } else {
+                        img
+                    };
+                    crate::media::encode_jpeg(&img, 85)
+                        .ok()
+                        .map(|bytes| Picture {
+                            bytes,
+                            width: img.width(),
+                            height: img.height(),
+                        })
+                });
+            let start = at;
+            at += s.duration_secs;
+            let mut bullets = vec![
+                s.heading.clone(),
+                format!("{:.1}–{:.1} s ({:.1} s)", start, at, s.duration_secs),
+                [s.shot_type.as_deref(), s.camera_move.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            ];
+            if !s.description.trim().is_empty() {
+                bullets.push(s.description.trim().to_string());
+            }
+            let dialogue: Vec<String> = s
+                .dialogue
+                .iter()
+                .map(|(who, text)| format!("{who}：{text}"))
+                .collect();
+            bullets.extend(dialogue.iter().cloned());
+            bullets.retain(|b| !b.is_empty());
+            slides.push(Slide {
+                title: format!("Shot {} · Scene {}", s.number, s.scene_number),
+                bullets,
+                notes: dialogue.join("\n"),
+                picture,
+            });
+        }
+        let deck = Deck {
+            title: project.name.clone(),
+            subtitle: format!(
+                "Storyboard · {} shots · {:.1} s",
+                shots.len(),
+                total_duration
+            ),
+            notes: String::new(),
+            slides,
+        };
+        pptx::write(&deck, &created_at).map_err(|e| ExportError::Io(e.to_string()))
+    })
+    .await
+    .map_err(|e| ExportError::Io(e.to_string()))?
+}
+
+/// The storyboard sheet of a project version (the current one by default).
+#[tracing::instrument(skip(state))]
+pub async fn storyboard_pdf(
+    state: &AppState,
+    owner_id: &str,
+    project_id: &str,
+    version_id: Option<&str>,
+) -> Result<Vec<u8>, ExportError> {
+    let BoardShots {
+        project,
+        shots,
+        total_duration,
+    } = board_shots(state, owner_id, project_id, version_id).await?;
     let (fw, fh) = crate::render::frame_size(project.aspect_ratio.as_str());
     let frame_aspect = fw as f32 / fh as f32;
     let title = project.name.clone();
     let subtitle = format!(
         "Storyboard · {} shots · {:.1} s",
         shots.len(),
-        board.total_duration
+        total_duration
     );
     let font = state.config.font_path.clone();
     tokio::task::spawn_blocking(move || {

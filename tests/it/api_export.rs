@@ -650,6 +650,56 @@ async fn the_storyboard_sheet_is_a_pdf_with_six_shots_a_page() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_storyboard_as_slides_has_a_keyframe_and_the_dialogue_on_each_shots_slide() {
+    let s = TestServer::start(AuthMode::Local).await;
+    let (pid, vid) = project(&s, SCRIPT).await;
+    finished_run(&s, &pid).await;
+    let (_, board) = s
+        .get(&format!(
+            "/api/v1/projects/{pid}/storyboard?version_id={vid}"
+        ))
+        .await;
+    let shots: Vec<&Value> = board["scenes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|sc| sc["shots"].as_array().unwrap())
+        .collect();
+    let res = s
+        .client
+        .get(s.url(&format!(
+            "/api/v1/projects/{pid}/versions/{vid}/storyboard.pptx"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let pptx = res.bytes().await.unwrap().to_vec();
+    let slides = shots.len() + 1;
+    let presentation = crate::common::pptx_part(&pptx, "ppt/presentation.xml");
+    assert_eq!(presentation.matches("<p:sldId ").count(), slides);
+    for (i, shot) in shots.iter().enumerate() {
+        let n = i + 2;
+        let rels = crate::common::pptx_part(&pptx, &format!("ppt/slides/_rels/slide{n}.xml.rels"));
+        assert!(
+            rels.contains("media/image"),
+            "shot {i} has its keyframe: {rels}"
+        );
+        if let Some(line) = shot["dialogue"].as_array().and_then(|d| d.first()) {
+            let notes =
+                crate::common::pptx_part(&pptx, &format!("ppt/notesSlides/notesSlide{n}.xml"));
+            assert!(
+                notes.contains(line["text"].as_str().unwrap()),
+                "shot {i}'s dialogue is its notes: {notes}"
+            );
+        }
+    }
+    if let Some(pages) = crate::common::libreoffice_pages(&pptx) {
+        assert_eq!(pages, slides);
+    }
+}
+
 /// The first shot of the version: (id, keyframe asset id).
 fn first_shot(board: &Value) -> (String, String) {
     let shot = &board["scenes"][0]["shots"][0];

@@ -7,6 +7,7 @@ use storyloom::config::AuthMode;
 use crate::common::{
     assert_error,
     fake_openai::{self, PROMPT_TOKENS},
+    libreoffice_pages, pptx_part,
     sse::{EventReader, Sse},
     TestServer,
 };
@@ -88,7 +89,7 @@ async fn holds(s: &TestServer) -> (i64, i64, i64) {
                 "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
                         COALESCE(SUM(CASE WHEN status = 'settled' THEN 1 ELSE 0 END), 0),
                         COALESCE(SUM(CASE WHEN status = 'voided' THEN 1 ELSE 0 END), 0)
-                   FROM ledger_holds WHERE key LIKE 'writing:%'",
+                   FROM ledger_holds WHERE key LIKE 'create:%'",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -630,4 +631,119 @@ async fn an_admins_prompt_template_replaces_the_shipped_one() {
         out["creation"]["prompt_version"],
         template["current_version"]["id"]
     );
+}
+
+async fn download(s: &TestServer, url: &str) -> (StatusCode, String, Vec<u8>) {
+    let res = s.client.get(s.url(url)).send().await.unwrap();
+    let status = res.status();
+    let kind = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, kind, res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deck_is_a_pptx_libreoffice_renders_a_page_per_slide_with_notes() {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+
+    // Offline: the outline itself is the deck, free.
+    let (status, made) = s
+        .post(
+            "/api/v1/ppt/generate",
+            json!({"topic": "产品发布会", "outline": ["产品介绍", "核心功能：离线；多端同步", "市场分析"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["slide_count"], 4, "a title slide and one per point");
+    assert_eq!(made["credits_used"], 0);
+    assert_eq!(made["creation"]["type"], "ppt");
+    let (status, kind, pptx) = download(&s, made["download_url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        kind,
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    );
+    let slide3 = pptx_part(&pptx, "ppt/slides/slide3.xml");
+    assert!(
+        slide3.contains("核心功能") && slide3.contains("多端同步"),
+        "{slide3}"
+    );
+    if let Some(pages) = libreoffice_pages(&pptx) {
+        assert_eq!(pages, 4, "LibreOffice renders one page per slide");
+    }
+
+    // With a model: it writes the points and the notes; charged what it used, once.
+    let model = chat_model(&s, &base, "deck", true).await;
+    grant(&s, 10_000_000).await;
+    let (before, _) = balances(&s).await;
+    let (status, made) = s
+        .post(
+            "/api/v1/ppt/generate",
+            json!({"topic": "Launch", "outline": ["Intro", "Features", "Pricing"], "model_id": model}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["slide_count"], 4);
+    let cost = cost_of(40);
+    assert_eq!(made["credits_used"], cost);
+    assert_eq!(balances(&s).await, (before - cost, 0));
+    let prompt = user_prompt(&seen.last());
+    assert!(
+        prompt.contains("Launch") && prompt.contains("3. Pricing"),
+        "{prompt}"
+    );
+    let (_, _, pptx) = download(&s, made["download_url"].as_str().unwrap()).await;
+    assert!(pptx_part(&pptx, "ppt/slides/slide2.xml").contains("Model slide one"));
+    assert!(pptx_part(&pptx, "ppt/notesSlides/notesSlide2.xml").contains("Notes one"));
+    // The model wrote two slides for three points: the third keeps its point.
+    assert!(pptx_part(&pptx, "ppt/slides/slide4.xml").contains("Pricing"));
+    if let Some(pages) = libreoffice_pages(&pptx) {
+        assert_eq!(pages, 4);
+    }
+
+    // A model that answers prose, not the deck: 502, nothing charged, nothing stored.
+    let chatty = chat_model(&s, &base, "ok", false).await;
+    let (before, _) = balances(&s).await;
+    let (_, list_before) = s.get("/api/v1/creations?type=ppt").await;
+    let (status, body) = s
+        .post(
+            "/api/v1/ppt/generate",
+            json!({"topic": "Launch", "outline": ["Intro"], "model_id": chatty}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_error(&body, "UPSTREAM_FAILED", None);
+    assert_eq!(balances(&s).await, (before, 0));
+    let (_, list_after) = s.get("/api/v1/creations?type=ppt").await;
+    assert_eq!(list_after["total"], list_before["total"]);
+    reconciled(&s).await;
+
+    for (body, field) in [
+        (json!({"topic": "", "outline": ["a"]}), "topic"),
+        (json!({"topic": "t", "outline": []}), "outline"),
+        (json!({"topic": "t", "outline": vec!["a"; 31]}), "outline"),
+    ] {
+        let (status, answer) = s.post("/api/v1/ppt/generate", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_error(&answer, "VALIDATION_ERROR", Some(field));
+    }
+    // A writing creation has no file.
+    let (_, text) = s
+        .post(
+            "/api/v1/writing/resume/generate",
+            json!({"title": "x", "model_id": chatty}),
+        )
+        .await;
+    let (status, _, _) = download(
+        &s,
+        &format!(
+            "/api/v1/creations/{}/file",
+            text["creation_id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -14,6 +14,7 @@
 //! | `stall` | 1 chunk, then silence |
 //! | `truncated` | 200 with half a JSON body |
 //! | `reject` | 400 as a content filter would |
+//! | `deck` | answers a deck's JSON (two slides with notes), not streamed |
 use std::{
     collections::HashMap,
     net::SocketAddr,
@@ -127,6 +128,18 @@ async fn chat(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
         _ => {}
     }
     let words = ["Hel", "lo", " there"];
+    if model == "deck" && !stream {
+        let deck = json!({"subtitle": "Fake subtitle", "notes": "Cover notes",
+            "slides": [{"title": "Model slide one", "bullets": ["alpha", "beta"], "notes": "Notes one"},
+                       {"title": "Model slide two", "bullets": ["gamma"], "notes": "Notes two"}]});
+        return Json(json!({
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_765_000_000, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": deck.to_string()},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": 40, "total_tokens": PROMPT_TOKENS + 40}
+        }))
+        .into_response();
+    }
     if !stream {
         let mut answer = json!({
             "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_765_000_000, "model": model,

@@ -350,3 +350,67 @@ pub fn ffprobe(file: &std::path::Path) -> Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Opens a `.pptx` in LibreOffice (headless), converts it to PDF and returns the PDF's page count
+/// (poppler's `pdfinfo`). `None` when LibreOffice is not installed, unless
+/// `STORYLOOM_REQUIRE_LIBREOFFICE` is set (the test command sets it), then it panics.
+pub fn libreoffice_pages(pptx: &[u8]) -> Option<usize> {
+    use std::process::Command;
+    if Command::new("soffice").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("STORYLOOM_REQUIRE_LIBREOFFICE").is_none(),
+            "LibreOffice (soffice) is required (STORYLOOM_REQUIRE_LIBREOFFICE) but missing"
+        );
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deck.pptx");
+    std::fs::write(&file, pptx).unwrap();
+    // A profile of its own: two LibreOffice processes sharing one refuse to run together.
+    let profile = format!(
+        "-env:UserInstallation=file://{}/profile",
+        dir.path().display()
+    );
+    let out = Command::new("soffice")
+        .args([
+            profile.as_str(),
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(dir.path())
+        .arg(&file)
+        .output()
+        .unwrap();
+    let pdf = dir.path().join("deck.pdf");
+    assert!(
+        pdf.exists(),
+        "LibreOffice did not convert the deck: {} {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    let pages = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap_or_else(|| panic!("pdfinfo: {info}"))
+        .trim()
+        .parse()
+        .unwrap();
+    Some(pages)
+}
+
+/// The text of one part of a `.pptx` (a zip).
+pub fn pptx_part(pptx: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(pptx)).unwrap();
+    let mut text = String::new();
+    zip.by_name(name)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}

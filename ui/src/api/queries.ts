@@ -10,7 +10,7 @@ import { getMe, listApiKeys, listUsers, type UsersQuery } from './accounts';
 import { listOAuthIdentities, listOAuthProviders } from './oauth';
 import { getAsset, listAssets, type AssetQuery } from './assets';
 import { listCharacters, listVoices, matchVoice } from './characters';
-import { estimateRun, getDashboard, listHolds, listTransactions, type TransactionQuery } from './credits';
+import { estimateRun, getBalance, getDashboard, listHolds, listTransactions, type TransactionQuery } from './credits';
 import { estimateExport, fetchExportFile, listExportHistory, type ExportHistoryQuery } from './export';
 import { getScript } from './script';
 import { getStoryboard } from './storyboard';
@@ -24,6 +24,7 @@ import { getLeaderboard, getMyUsage, getRouterRequest, listRouterModels, listRou
 import type { OrderListQuery } from './payments';
 import type { ShareListQuery } from './shares';
 import type { HistoryQuery } from './summarize';
+import type { CreationsQuery } from './create';
 import type { ActivitiesQuery, AdminOrdersQuery, CouponsQuery, PageQuery, StatsQuery } from './operations';
 import type { CouponClaimStatus, ExportRequest, HoldStatus, OrderKind, ReviewQueue, Run, StepStatus, WorkflowGraph } from './types';
 import { findLatestRun, getReviewQueue, getTemplate, getTemplateVersion, listTemplates } from './workflows';
@@ -83,9 +84,18 @@ export const keys = {
     batches: ['summaries', 'batches'] as const,
     batch: (jobId: string) => ['summaries', 'batch', jobId] as const,
   },
+  /** The creator tools: the writing tools (priced per model) and the creations (hooks in api/create.ts). */
+  creations: {
+    all: ['creations'] as const,
+    lists: ['creations', 'list'] as const,
+    list: (q: CreationsQuery) => ['creations', 'list', q] as const,
+    one: (id: string) => ['creations', 'one', id] as const,
+    tools: (modelId: string) => ['creations', 'tools', modelId] as const,
+  },
   credits: {
     all: ['credits'] as const,
     dashboard: (days: number) => ['credits', 'dashboard', days] as const,
+    balance: ['credits', 'balance'] as const,
     holds: (status: HoldStatus | undefined) => ['credits', 'holds', status ?? 'all'] as const,
     transactions: (q: TransactionQuery) => ['credits', 'transactions', q] as const,
     runEstimate: (projectId: string, templateId: string) => ['credits', 'run-estimate', projectId, templateId] as const,
@@ -349,6 +359,9 @@ export function isRedrawingQueue(q: ReviewQueue | undefined): boolean {
 
 export const useDashboard = (days: number) =>
   useQuery({ queryKey: keys.credits.dashboard(days), queryFn: ({ signal }) => getDashboard(days, signal), placeholderData: keepPreviousData });
+
+/** The spendable balance (`GET /billing/balance`); read afresh with every `keys.credits.all` invalidation. */
+export const useBalance = () => useQuery({ queryKey: keys.credits.balance, queryFn: ({ signal }) => getBalance(signal) });
 
 export const useHolds = (status: HoldStatus | undefined) =>
   useQuery({ queryKey: keys.credits.holds(status), queryFn: ({ signal }) => listHolds(status, signal) });

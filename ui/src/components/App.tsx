@@ -31,6 +31,8 @@ const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ defau
 const ModelsPage = lazy(() => import('./router/ModelsPage').then((m) => ({ default: m.ModelsPage })));
 const UsagePage = lazy(() => import('./router/UsagePage').then((m) => ({ default: m.UsagePage })));
 const SandboxPayPage = lazy(() => import('./payments/SandboxPayPage').then((m) => ({ default: m.SandboxPayPage })));
+const CreatePage = lazy(() => import('./create/CreatePage').then((m) => ({ default: m.CreatePage })));
+const CreationsPage = lazy(() => import('./create/CreationsPage').then((m) => ({ default: m.CreationsPage })));
 const ReferenceVideosPage = lazy(() => import('./summarize/ReferenceVideosPage').then((m) => ({ default: m.ReferenceVideosPage })));
 const ProvidersPage = lazy(() => import('./providers/ProvidersPage').then((m) => ({ default: m.ProvidersPage })));
 const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
@@ -128,6 +130,12 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'references':
       page = <ReferenceVideosPage />;
+      break;
+    case 'create':
+      page = <CreatePage />;
+      break;
+    case 'creations':
+      page = <CreationsPage />;
       break;
     case 'pay-sandbox':
       page = <SandboxPayPage key={route.orderId} orderId={route.orderId} />;

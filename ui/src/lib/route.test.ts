@@ -15,6 +15,10 @@ describe('parseRoute', () => {
     expect(parseRoute('#/credits/')).toEqual({ name: 'credits' });
     expect(parseRoute('#/credits/x')).toEqual({ name: 'projects' });
     expect(parseRoute('#/references')).toEqual({ name: 'references' });
+    expect(parseRoute('#/create')).toEqual({ name: 'create' });
+    expect(parseRoute('#/create?tool=video_script')).toEqual({ name: 'create' });
+    expect(parseRoute('#/creations')).toEqual({ name: 'creations' });
+    expect(parseRoute('#/creations/x')).toEqual({ name: 'projects' });
   });
 
   it('falls back to the script tab for unknown tabs, and to the list for bad ids', () => {
@@ -28,6 +32,8 @@ describe('parseRoute', () => {
       { name: 'projects' } as const,
       { name: 'credits' } as const,
       { name: 'references' } as const,
+      { name: 'create' } as const,
+      { name: 'creations' } as const,
       { name: 'project', id: 'a/b c', tab: 'script' } as const,
       { name: 'project', id: 'x', tab: 'characters' } as const,
       { name: 'project', id: 'x', tab: 'runs' } as const,

@@ -1,6 +1,7 @@
 /**
  * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
- * `#/references` (reference-video analysis: docs/SUMMARIZE.md),
+ * `#/references` (reference-video analysis: docs/SUMMARIZE.md), `#/create` (the writing tools)
+ * and `#/creations` (what they made: history and trash; `#/create?tool=<type>` opens a tool),
  * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
  * `#/oauth/done?…` (an OAuth sign-in's return, api/oauth.ts),
  * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
@@ -29,6 +30,10 @@ export const SIMPLE_ROUTES = {
   credits: '#/credits',
   /** Reference videos: analyse videos (summary, beats, mind map), their history, batches. */
   references: '#/references',
+  /** The creator tools: pick a writing tool, fill its form, watch the text stream in. */
+  create: '#/create',
+  /** What the creator tools made: filter, open, edit, trash and restore. */
+  creations: '#/creations',
   /** The current workspace's members and invitations (accounts mode). */
   team: '#/team',
   /** The desktop's team-server connection (sign in, check, sign out). */

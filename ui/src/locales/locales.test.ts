@@ -62,6 +62,7 @@ export const CONVERTED = [
   'components/editor/EditorPage.tsx',
   'components/sync',
   'components/summarize',
+  'components/create',
 ];
 
 /** Text that is the same in every language (the product's name, key caps, language names). */

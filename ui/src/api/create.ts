@@ -1,0 +1,341 @@
+/**
+ * The creator tools (`openapi.json`, tag `create`): the 14 writing tools, each priced on the model
+ * it would use (`GET /writing/tools`); a generation streamed as server-sent events
+ * (`POST /writing/{tool}/generate/stream`, read with fetch: EventSource cannot POST); and the
+ * creations it saves, with edit, trash, restore and, for a short-video script, a project made from
+ * it. The calls, their TanStack Query hooks (keys under `keys.creations`) and the stream client
+ * (`streamWriting`); the reducer that turns its events into screen state is `writingStreamReducer`
+ * in lib/create.ts.
+ */
+import { keepPreviousData, useQuery, type QueryClient } from '@tanstack/react-query';
+import { createSseEventParser } from '../lib/sse';
+import { ApiError, request, requestStream } from '../transport';
+import { networkError } from '../transport/errors';
+import { apiPath, query } from './paths';
+import { keys } from './queries';
+import type { components } from './schema.gen';
+import type { Page, Project } from './types';
+
+/* ---------- types (the generated schemas where the document has them) ---------- */
+
+type Schemas = components['schemas'];
+
+/** A writing tool, with the most one generation may cost on the model it would use (0: the built-in writer). */
+export type Tool = Schemas['Tool'];
+/** A creation, whole (full content, what was asked for, the template that wrote it). */
+export type Creation = Schemas['Creation'];
+/** A creation as lists show it: `content` is its first 280 characters. */
+export type CreationItem = Schemas['CreationItem'];
+export type CreationPatch = Schemas['CreationPatch'];
+/** What a generation made (`done`'s data, and the non-streaming answer). */
+export type Generated = Schemas['Generated'];
+
+export const CREATION_KINDS = ['writing', 'image', 'video', 'ppt'] as const satisfies readonly Schemas['Kind'][];
+export type CreationKind = Schemas['Kind'];
+
+/**
+ * What a person asks a writing tool for. The document types `keywords` as an object (it takes a
+ * list or one comma-separated string); the UI always sends a list.
+ */
+export type WritingRequest = Omit<Schemas['WritingRequest'], 'keywords'> & { keywords?: string[] };
+
+/** The tool whose creations open as a project (`POST /creations/{id}/project`; 409 for any other). */
+export const VIDEO_SCRIPT_TOOL = 'video_script';
+/** The tool that translates: its language is the target language (default English, not 中文). */
+export const TRANSLATION_TOOL = 'translation';
+/** The model id of the offline writer (free). */
+export const BUILTIN_MODEL = 'builtin';
+
+/** The server's limits (the `WritingRequest` and `CreationPatch` schemas). */
+export const LIMITS = {
+  title: 200,
+  keywords: 20,
+  keyword: 50,
+  requirements: 2_000,
+  content: 50_000,
+  language: 40,
+  /** A saved creation's content (`PUT /creations/{id}`). */
+  savedContent: 200_000,
+} as const;
+
+/* ---------- the stream's events (not in the API schema: only the 200's description names them) ---------- */
+
+/** `start`: the creation's id, the model writing it, the credits held for it (the most it may cost). */
+export interface WritingStartData {
+  creation_id: string;
+  model: string;
+  estimate: number;
+}
+
+/** `delta`: more text (appended). */
+export interface WritingDeltaData {
+  text: string;
+}
+
+/** `restart`: an attempt failed and is retried from the start (the text so far is discarded). */
+export interface WritingRestartData {
+  attempt: number;
+}
+
+/** `error`: the stream's last event when the generation failed (its hold is released: nothing charged). */
+export interface WritingErrorData {
+  code: string;
+  message: string;
+  retryable: boolean;
+  /** The field at fault (a request refused before the stream opened: 422). */
+  field?: string;
+  /** The HTTP status of a request refused before the stream opened (402, 404, 422…). */
+  status?: number;
+}
+
+export type WritingServerEvent =
+  | { type: 'start'; data: WritingStartData }
+  | { type: 'delta'; data: WritingDeltaData }
+  | { type: 'restart'; data: WritingRestartData }
+  | { type: 'done'; data: Generated }
+  | { type: 'error'; data: WritingErrorData };
+
+/** What the stream client itself reports. */
+export type WritingClientEvent =
+  /** The request is on its way. */
+  | { type: 'begin' }
+  /** Refused before the stream opened (402, 404, 422…), or the server was not reached. */
+  | { type: 'failed'; error: WritingErrorData }
+  /** The stream ended without `done` or `error`: the server finishes and saves the text all the same. */
+  | { type: 'lost' }
+  /** The person stopped watching (the fetch was aborted): the server finishes and saves it all the same. */
+  | { type: 'cancelled' };
+
+/** What the screen itself asks of the state: forget the last run. */
+export type WritingScreenEvent = { type: 'reset' };
+
+export type WritingStreamEvent = WritingServerEvent | WritingClientEvent | WritingScreenEvent;
+
+/* ---------- paths ---------- */
+
+export const WRITING_TOOLS_PATH = '/api/v1/writing/tools';
+export const CREATIONS_PATH = '/api/v1/creations';
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+export const CREATE_PATHS = {
+  tools: (modelId?: string) => `${WRITING_TOOLS_PATH}${query({ model_id: modelId })}`,
+  generate: (toolType: string) => apiPath('writing', toolType, 'generate'),
+  stream: (toolType: string) => apiPath('writing', toolType, 'generate', 'stream'),
+  creation: (id: string) => apiPath('creations', id),
+  restore: (id: string) => apiPath('creations', id, 'restore'),
+  project: (id: string) => apiPath('creations', id, 'project'),
+} as const;
+
+export const CREATIONS_PAGE_LIMIT = 20;
+
+export interface CreationsQuery {
+  type?: CreationKind | undefined;
+  /** One writing tool's creations. */
+  toolType?: string | undefined;
+  /** The trash (most recently deleted first) instead of the live creations. */
+  trashed?: boolean | undefined;
+  page?: number | undefined;
+  limit?: number | undefined;
+}
+
+export function creationsPath(q: CreationsQuery = {}): string {
+  return `${CREATIONS_PATH}${query({
+    type: q.type,
+    tool_type: q.toolType,
+    trashed: q.trashed ? 'true' : undefined,
+    page: q.page ?? 1,
+    limit: q.limit ?? CREATIONS_PAGE_LIMIT,
+  })}`;
+}
+
+/* ---------- calls ---------- */
+
+/** The 14 writing tools, priced on `modelId` (default: the configured model, else the built-in writer). */
+export function listTools(modelId?: string, signal?: AbortSignal): Promise<Tool[]> {
+  return request<Tool[]>('GET', CREATE_PATHS.tools(modelId), undefined, signal);
+}
+
+/** A generation without the stream (201). The screens stream it (`streamWriting`). */
+export function generateWriting(toolType: string, body: WritingRequest): Promise<Generated> {
+  return request<Generated>('POST', CREATE_PATHS.generate(toolType), body);
+}
+
+export function listCreations(q: CreationsQuery = {}, signal?: AbortSignal): Promise<Page<CreationItem>> {
+  return request<Page<CreationItem>>('GET', creationsPath(q), undefined, signal);
+}
+
+export function getCreation(id: string, signal?: AbortSignal): Promise<Creation> {
+  return request<Creation>('GET', CREATE_PATHS.creation(id), undefined, signal);
+}
+
+/** New title and/or content (422 `title` empty or over 200 characters, `content` over 200,000). */
+export function updateCreation(id: string, patch: CreationPatch): Promise<Creation> {
+  return request<Creation>('PUT', CREATE_PATHS.creation(id), patch);
+}
+
+/** Moves a creation to the trash (`deleted_at` set); `restoreCreation` brings it back. */
+export function deleteCreation(id: string): Promise<Creation> {
+  return request<Creation>('DELETE', CREATE_PATHS.creation(id));
+}
+
+export function restoreCreation(id: string): Promise<Creation> {
+  return request<Creation>('POST', CREATE_PATHS.restore(id), {});
+}
+
+/** A new project whose script is this short-video script (201); 409 for a creation of another tool. */
+export function openCreationAsProject(id: string): Promise<Project> {
+  return request<Project>('POST', CREATE_PATHS.project(id), {});
+}
+
+/* ---------- the stream client ---------- */
+
+/** How the stream ended, for the caller (the events said it already). */
+export type WritingOutcome = 'completed' | 'error' | 'failed' | 'lost' | 'cancelled';
+
+export interface StreamWritingOptions {
+  signal?: AbortSignal;
+  /** Sent as `Idempotency-Key`: the same key returns the first request's creation, charged once. */
+  idempotencyKey?: string;
+}
+
+const SERVER_EVENTS = new Set<string>(['start', 'delta', 'restart', 'done', 'error']);
+
+function errorData(e: unknown): WritingErrorData {
+  if (e instanceof ApiError) {
+    const d: WritingErrorData = { code: e.error_code, message: e.detail, retryable: e.retryable, status: e.status };
+    if (e.field) d.field = e.field;
+    return d;
+  }
+  const n = networkError(e);
+  return { code: n.error_code, message: n.detail, retryable: true, status: 0 };
+}
+
+/** A fresh `Idempotency-Key` (one per Generate: a retry is a new request). */
+export function newIdempotencyKey(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * Writes with a tool and reports every event to `onEvent`: `begin`, then the server's (`start`,
+ * `delta`…, `restart` when an attempt is retried, then `done` or `error`). A request refused
+ * before the stream opens (402, 404, 422 with `field`) ends with `failed`. Aborting `signal` only
+ * stops the reading (`cancelled`): the server finishes the generation and saves it, as it does
+ * when the connection drops (`lost`); either way it is in the creations. Resolves with how it
+ * ended; never rejects.
+ */
+export async function streamWriting(
+  toolType: string,
+  body: WritingRequest,
+  onEvent: (e: WritingStreamEvent) => void,
+  options: StreamWritingOptions = {},
+): Promise<WritingOutcome> {
+  const { signal, idempotencyKey } = options;
+  onEvent({ type: 'begin' });
+  let res: Response;
+  try {
+    res = await requestStream(CREATE_PATHS.stream(toolType), body, signal, idempotencyKey ? { headers: { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey } } : undefined);
+  } catch (e) {
+    if (signal?.aborted) {
+      onEvent({ type: 'cancelled' });
+      return 'cancelled';
+    }
+    onEvent({ type: 'failed', error: errorData(e) });
+    return 'failed';
+  }
+  const ended = (): WritingOutcome => {
+    if (signal?.aborted) {
+      onEvent({ type: 'cancelled' });
+      return 'cancelled';
+    }
+    onEvent({ type: 'lost' });
+    return 'lost';
+  };
+  if (!res.body) return ended();
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const parser = createSseEventParser();
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      return ended();
+    }
+    if (chunk.done) return ended();
+    for (const e of parser.push(decoder.decode(chunk.value, { stream: true }))) {
+      if (!SERVER_EVENTS.has(e.event)) continue;
+      let data: unknown;
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        continue;
+      }
+      if (!data || typeof data !== 'object') continue;
+      onEvent({ type: e.event, data } as WritingServerEvent);
+      if (e.event === 'done' || e.event === 'error') {
+        void reader.cancel().catch(() => undefined);
+        return e.event === 'done' ? 'completed' : 'error';
+      }
+    }
+  }
+}
+
+/* ---------- queries ---------- */
+
+/** The tools, priced on a model (`''`: the default one). Their prices change rarely: read again after a minute. */
+export const useWritingTools = (modelId = '') =>
+  useQuery({ queryKey: keys.creations.tools(modelId), queryFn: ({ signal }) => listTools(modelId || undefined, signal), staleTime: 60_000 });
+
+export const useCreations = (q: CreationsQuery, enabled = true) =>
+  useQuery({ queryKey: keys.creations.list(q), queryFn: ({ signal }) => listCreations(q, signal), placeholderData: keepPreviousData, enabled });
+
+export const useCreation = (id: string | null) =>
+  useQuery({ queryKey: keys.creations.one(id ?? ''), queryFn: ({ signal }) => getCreation(id!, signal), enabled: id !== null });
+
+/** After a creation is made, saved, trashed, restored or opened as a project: the lists read afresh. */
+export function refreshCreations(queryClient: QueryClient): Promise<void> {
+  return queryClient.invalidateQueries({ queryKey: keys.creations.lists });
+}
+
+function dropFromLists(queryClient: QueryClient, id: string): void {
+  queryClient.setQueriesData<Page<CreationItem>>({ queryKey: keys.creations.lists }, (d) =>
+    d && d.items.some((i) => i.id === id) ? { ...d, items: d.items.filter((i) => i.id !== id), total: Math.max(0, d.total - 1) } : d,
+  );
+}
+
+/** Trashes a creation: it leaves every cached list at once, then the lists are read afresh. */
+export async function trashCreation(queryClient: QueryClient, id: string): Promise<Creation> {
+  const c = await deleteCreation(id);
+  dropFromLists(queryClient, id);
+  queryClient.setQueryData(keys.creations.one(id), c);
+  void refreshCreations(queryClient);
+  return c;
+}
+
+/** Brings a trashed creation back (the toast's Undo, the trash's Restore). */
+export async function restoreCreationEntry(queryClient: QueryClient, id: string): Promise<Creation> {
+  const c = await restoreCreation(id);
+  dropFromLists(queryClient, id);
+  queryClient.setQueryData(keys.creations.one(id), c);
+  void refreshCreations(queryClient);
+  return c;
+}
+
+/** Saves a new title and/or content; the lists show it once read again. */
+export async function saveCreation(queryClient: QueryClient, id: string, patch: CreationPatch): Promise<Creation> {
+  const c = await updateCreation(id, patch);
+  queryClient.setQueryData(keys.creations.one(id), c);
+  void refreshCreations(queryClient);
+  return c;
+}
+
+/** Makes a project of a short-video script; the project lists and the creation (now linked) read afresh. */
+export async function openAsProject(queryClient: QueryClient, id: string): Promise<Project> {
+  const p = await openCreationAsProject(id);
+  void queryClient.invalidateQueries({ queryKey: keys.projects.all });
+  void queryClient.invalidateQueries({ queryKey: keys.creations.one(id) });
+  void refreshCreations(queryClient);
+  return p;
+}
