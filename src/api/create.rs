@@ -32,6 +32,7 @@ use crate::{
     create::{
         self,
         deck::{self, DeckMade, DeckRequest},
+        image::{self, ImageAsk, ImageMade},
         writing::{self, Progress, Tool, WritingRequest},
         CreateError, Creation, CreationItem, CreationPatch, Filter, Kind, Requester,
     },
@@ -51,7 +52,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
             OpenApiRouter::new()
                 .routes(routes!(generate))
                 .routes(routes!(generate_stream))
-                .routes(routes!(generate_deck)),
+                .routes(routes!(generate_deck))
+                .routes(routes!(generate_image)),
         ))
         .routes(routes!(list_creations))
         .routes(routes!(get_creation, put_creation, delete_creation))
@@ -376,7 +378,7 @@ pub fn attachment(name: &str) -> HeaderValue {
 }
 
 #[utoipa::path(get, path = "/api/v1/creations/{id}/file", tag = "create", params(("id" = String, Path)),
-    responses((status = 200, description = "The creation's file (a deck's `.pptx`)", content_type = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    responses((status = 200, description = "The creation's file: a deck's `.pptx` (as an attachment), an image (inline)", content_type = "application/octet-stream"),
         (status = 404, description = "No such creation, or it has no file", body = ErrorBody)))]
 pub async fn creation_file(
     State(state): State<AppState>,
@@ -384,15 +386,43 @@ pub async fn creation_file(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    let (bytes, name) = deck::file_of(&state, &principal.workspace_id, &id).await?;
+    let (bytes, name) = create::file_of(&state, &principal.workspace_id, &id).await?;
+    let (kind, disposition) = match name.rsplit_once('.').map(|(_, e)| e) {
+        Some("pptx") => (PPTX_TYPE, attachment(&name)),
+        Some("png") => ("image/png", HeaderValue::from_static("inline")),
+        Some("jpg") => ("image/jpeg", HeaderValue::from_static("inline")),
+        Some("webp") => ("image/webp", HeaderValue::from_static("inline")),
+        Some("mp4") => ("video/mp4", HeaderValue::from_static("inline")),
+        _ => ("application/octet-stream", attachment(&name)),
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(PPTX_TYPE)),
-            (header::CONTENT_DISPOSITION, attachment(&name)),
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
     )
         .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/image/generate", tag = "create",
+    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body = ImageAsk,
+    responses(
+        (status = 201, description = "Drawn and saved as an `image` creation; charged the model's price per image (the built-in renderer is free)", body = ImageMade),
+        (status = 402, body = ErrorBody),
+        (status = 422, description = "`prompt` empty or too long, `size` not WxH within 256–2048, a bad `model_id` or `project_id`", body = ErrorBody),
+        (status = 502, description = "The model failed; nothing was charged", body = ErrorBody)))]
+pub async fn generate_image(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiJson(ask): ApiJson<ImageAsk>,
+) -> Result<(StatusCode, Json<ImageMade>), ApiError> {
+    principal.require(Scope::Write)?;
+    let key = idempotency_key(&headers)?;
+    let creation = image::generate(&state, &requester(&principal), ask, key).await?;
+    Ok((StatusCode::CREATED, Json(creation.into())))
 }
 
 pub const PPTX_TYPE: &str =

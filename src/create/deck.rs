@@ -111,22 +111,13 @@ fn check(req: DeckRequest) -> Result<Checked, CreateError> {
             "requirements is at most 2000 characters",
         ));
     }
-    let model_id = match req.model_id {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(_) => return Err(CreateError::invalid("model_id", "model_id is a model's id")),
-    };
+    let model_id = super::model_id_of(req.model_id.as_ref())?;
     Ok(Checked {
         topic,
         outline,
         requirements,
         model_id,
-        project_id: req
-            .project_id
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty()),
+        project_id: req.project_id,
     })
 }
 
@@ -257,15 +248,6 @@ async fn model(state: &AppState, model_id: Option<&str>) -> Result<Option<Resolv
     }
 }
 
-async fn store_file(state: &AppState, bytes: Vec<u8>) -> Result<String, CreateError> {
-    let blobs = state.blobs.clone();
-    Ok(tokio::task::spawn_blocking(move || blobs.put_bytes(&bytes))
-        .await
-        .map_err(CreateError::internal)?
-        .map_err(CreateError::internal)?
-        .sha256)
-}
-
 fn file_name(topic: &str) -> String {
     let safe: String = topic
         .chars()
@@ -293,11 +275,7 @@ pub async fn generate(
     if let Some(done) = super::already_made(state, &who.workspace_id, key.as_deref()).await? {
         return Ok(done);
     }
-    if let Some(p) = &c.project_id {
-        crate::projects::get(state, &who.workspace_id, p)
-            .await
-            .map_err(|_| CreateError::invalid("project_id", format!("no project '{p}'")))?;
-    }
+    let project_id = super::project_of(state, &who.workspace_id, c.project_id.clone()).await?;
     let model = model(state, c.model_id.as_deref()).await?;
     let id = state.ids.new_id().to_string();
     let now = rfc3339(state.clock.now());
@@ -347,7 +325,7 @@ pub async fn generate(
     };
     let bytes = pptx::write(&deck, &now).map_err(CreateError::internal);
     let sha = match bytes {
-        Ok(b) => store_file(state, b).await,
+        Ok(b) => super::store_file(state, b).await,
         Err(e) => Err(e),
     };
     let sha = match (sha, &paid) {
@@ -373,7 +351,7 @@ pub async fn generate(
         credits_used: 0,
         file_sha256: Some(sha),
         file_name: Some(file_name(&c.topic)),
-        project_id: c.project_id.clone(),
+        project_id,
         created_by: who.user_id.clone(),
         created_at: now.clone(),
         updated_at: now,
@@ -413,27 +391,6 @@ async fn call(
     })
     .await?;
     Ok(answer)
-}
-
-/// A creation's file: its bytes and name.
-pub async fn file_of(
-    state: &AppState,
-    workspace_id: &str,
-    id: &str,
-) -> Result<(Vec<u8>, String), CreateError> {
-    let creation = super::get(state, workspace_id, id).await?;
-    let (Some(sha), Some(name)) = (creation.file_sha256, creation.file_name) else {
-        return Err(CreateError::new(
-            ErrorCode::NotFound,
-            format!("creation '{id}' has no file"),
-        ));
-    };
-    let blobs = state.blobs.clone();
-    let bytes = tokio::task::spawn_blocking(move || blobs.read(&sha))
-        .await
-        .map_err(CreateError::internal)?
-        .map_err(CreateError::internal)?;
-    Ok((bytes, name))
 }
 
 #[cfg(test)]

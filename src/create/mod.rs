@@ -2,6 +2,7 @@
 //! becomes. A creation belongs to a workspace; deleting one moves it to a trash it can be
 //! restored from.
 pub mod deck;
+pub mod image;
 pub mod pptx;
 pub mod store;
 pub mod writing;
@@ -499,4 +500,61 @@ pub(crate) async fn already_made(
         .db
         .read(move |c| store::by_idempotency_key(c, &ws, &key))
         .await?)
+}
+
+/// A request's `model_id`: seed clients send numbers, ours are strings; empty means the default.
+pub(crate) fn model_id_of(raw: Option<&Value>) -> Result<Option<String>, CreateError> {
+    match raw {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(CreateError::invalid("model_id", "model_id is a model's id")),
+    }
+}
+
+/// A request's `project_id`, checked to be one of the workspace's projects.
+pub(crate) async fn project_of(
+    state: &AppState,
+    workspace_id: &str,
+    raw: Option<String>,
+) -> Result<Option<String>, CreateError> {
+    let Some(p) = raw.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    crate::projects::get(state, workspace_id, &p)
+        .await
+        .map_err(|_| CreateError::invalid("project_id", format!("no project '{p}'")))?;
+    Ok(Some(p))
+}
+
+/// Stores a generated file; returns its SHA-256.
+pub(crate) async fn store_file(state: &AppState, bytes: Vec<u8>) -> Result<String, CreateError> {
+    let blobs = state.blobs.clone();
+    Ok(tokio::task::spawn_blocking(move || blobs.put_bytes(&bytes))
+        .await
+        .map_err(CreateError::internal)?
+        .map_err(CreateError::internal)?
+        .sha256)
+}
+
+/// A creation's file: its bytes and name.
+pub async fn file_of(
+    state: &AppState,
+    workspace_id: &str,
+    id: &str,
+) -> Result<(Vec<u8>, String), CreateError> {
+    let creation = get(state, workspace_id, id).await?;
+    let (Some(sha), Some(name)) = (creation.file_sha256, creation.file_name) else {
+        return Err(CreateError::new(
+            ErrorCode::NotFound,
+            format!("creation '{id}' has no file"),
+        ));
+    };
+    let blobs = state.blobs.clone();
+    let bytes = tokio::task::spawn_blocking(move || blobs.read(&sha))
+        .await
+        .map_err(CreateError::internal)?
+        .map_err(CreateError::internal)?;
+    Ok((bytes, name))
 }

@@ -239,14 +239,7 @@ pub fn check(tool: &ToolSpec, req: &WritingRequest) -> Result<Checked, CreateErr
             format!("language is at most {MAX_LANGUAGE_CHARS} characters"),
         ));
     }
-    // Seed clients send model ids as numbers; ours are strings.
-    let model_id = match &req.model_id {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(_) => return Err(CreateError::invalid("model_id", "model_id is a model's id")),
-    };
+    let model_id = super::model_id_of(req.model_id.as_ref())?;
     let project_id = req
         .project_id
         .as_deref()
@@ -454,11 +447,7 @@ pub async fn prepare(
             work: Work::Done,
         });
     }
-    if let Some(p) = &req.project_id {
-        crate::projects::get(state, &who.workspace_id, p)
-            .await
-            .map_err(|_| CreateError::invalid("project_id", format!("no project '{p}'")))?;
-    }
+    let project_id = super::project_of(state, &who.workspace_id, req.project_id.clone()).await?;
     let model = model(state, req.model_id.as_deref()).await?;
     let (template, prompt_version) = template(state, tool).await?;
     let id = state.ids.new_id().to_string();
@@ -480,7 +469,7 @@ pub async fn prepare(
         credits_used: 0,
         file_sha256: None,
         file_name: None,
-        project_id: req.project_id.clone(),
+        project_id,
         created_by: who.user_id.clone(),
         created_at: now.clone(),
         updated_at: now,

@@ -747,3 +747,93 @@ async fn a_deck_is_a_pptx_libreoffice_renders_a_page_per_slide_with_notes() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_drawn_offline_free_or_by_the_model_at_its_price_and_a_failure_refunds() {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+
+    // Offline: the built-in renderer's frame at the asked size.
+    let (status, made) = s
+        .post(
+            "/api/v1/image/generate",
+            json!({"prompt": "雨夜的街角，一个撑伞的女孩", "size": "512x768"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["credits_used"], 0);
+    assert_eq!(made["creation"]["type"], "image");
+    let (status, kind, png) = download(&s, made["image_url"].as_str().unwrap()).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/png"));
+    let img = image::load_from_memory(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (512, 768));
+
+    // A model: charged its price per image, once; the prompt and size reach it.
+    let (status, p) = s
+        .post(
+            "/api/v1/admin/providers",
+            json!({"name": "Fake images", "adapter": "openai_compatible", "base_url": base,
+                   "api_key": "sk-test-0123456789abcd", "max_concurrency": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let mut models = Vec::new();
+    for name in ["img-ok", "img-500"] {
+        let (status, m) = s
+            .post(
+                "/api/v1/models",
+                json!({"name": name, "provider_id": p["id"], "model_name": name, "kind": "image",
+                       "credits_cost": 20}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{m}");
+        models.push(m["id"].as_str().unwrap().to_string());
+    }
+    grant(&s, 100).await;
+    let (before, _) = balances(&s).await;
+    let (status, made) = s
+        .post(
+            "/api/v1/image/generate",
+            json!({"prompt": "a cat in a garden", "size": "1024x1024", "model_id": models[0]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["credits_used"], 20);
+    assert_eq!(seen.last()["prompt"], "a cat in a garden");
+    assert_eq!(seen.last()["size"], "1024x1024");
+    let (_, kind, png) = download(&s, made["image_url"].as_str().unwrap()).await;
+    assert_eq!(kind, "image/png");
+    assert_eq!(png, fake_openai_png());
+    assert_eq!(balances(&s).await, (before - 20, 0));
+
+    // A failing model: 502, nothing charged, nothing stored.
+    let (status, body) = s
+        .post(
+            "/api/v1/image/generate",
+            json!({"prompt": "a cat", "model_id": models[1]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(balances(&s).await, (before - 20, 0));
+    let (_, page) = s.get("/api/v1/creations?type=image").await;
+    assert_eq!(page["total"], 2);
+    reconciled(&s).await;
+
+    for (body, field) in [
+        (json!({"prompt": " "}), "prompt"),
+        (json!({"prompt": "x", "size": "100x100"}), "size"),
+        (json!({"prompt": "x", "size": "big"}), "size"),
+        (json!({"prompt": "x", "model_id": "nope"}), "model_id"),
+    ] {
+        let (status, answer) = s.post("/api/v1/image/generate", body.clone()).await;
+        assert!(status.is_client_error(), "{body}: {answer}");
+        assert_eq!(answer["field"], field, "{body}: {answer}");
+    }
+}
+
+fn fake_openai_png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(fake_openai::PNG_B64)
+        .unwrap()
+}

@@ -12,6 +12,7 @@ import { createSseEventParser } from '../lib/sse';
 import { ApiError, request, requestStream } from '../transport';
 import { networkError } from '../transport/errors';
 import { apiPath, query } from './paths';
+import { getModel } from './providers';
 import { keys } from './queries';
 import type { components } from './schema.gen';
 import type { Page, Project } from './types';
@@ -293,6 +294,24 @@ export const useCreations = (q: CreationsQuery, enabled = true) =>
 
 export const useCreation = (id: string | null) =>
   useQuery({ queryKey: keys.creations.one(id ?? ''), queryFn: ({ signal }) => getCreation(id!, signal), enabled: id !== null });
+
+/**
+ * A model's name for a tool, a stream or a creation, which name it by id: the catalogue's
+ * (`GET /models/{id}`, read once), or the id itself until then (and when it cannot be read: a
+ * deleted model). Null for the built-in writer, which the screens name themselves.
+ */
+export function useModelName(modelId: string | null | undefined): string | null {
+  const id = modelId && modelId !== BUILTIN_MODEL ? modelId : null;
+  const { data } = useQuery({
+    queryKey: [...keys.providers.all, 'model', id ?? ''],
+    queryFn: ({ signal }) => getModel(id!, signal),
+    enabled: id !== null,
+    staleTime: Infinity,
+    retry: false,
+  });
+  if (!id) return null;
+  return data?.public_name || data?.name || id;
+}
 
 /** After a creation is made, saved, trashed, restored or opened as a project: the lists read afresh. */
 export function refreshCreations(queryClient: QueryClient): Promise<void> {

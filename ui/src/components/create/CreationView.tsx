@@ -1,4 +1,4 @@
-import { useCreation, BUILTIN_MODEL, type Creation, type Tool } from '../../api/create';
+import { useCreation, type Creation, type Tool } from '../../api/create';
 import { loadOf } from '../../api/load';
 import { useLocale, useT } from '../../i18n';
 import { creationToolLabel, creditsUsedLabel } from '../../lib/create';
@@ -6,6 +6,7 @@ import { formatDateTime } from '../../lib/format';
 import { routeHash } from '../../lib/route';
 import { AlertIcon, CloseIcon, RestoreIcon, TrashIcon } from '../Icons';
 import { CreationEditor } from './CreationEditor';
+import { ModelName } from './ModelName';
 
 interface Props {
   id: string;
@@ -68,7 +69,9 @@ export function CreationBody({ creation: c, tools, canEdit, onDelete, onRestore,
             <span className="chip" data-testid="creation-tool">
               {creationToolLabel(c, tools, locale)}
             </span>
-            <span className="chip">{c.model === BUILTIN_MODEL ? t('create.result.builtin') : c.model}</span>
+            <span className="chip" data-testid="creation-model">
+              <ModelName id={c.model} />
+            </span>
             <span className="chip" data-testid="creation-credits">
               {creditsUsedLabel(c.credits_used)}
             </span>

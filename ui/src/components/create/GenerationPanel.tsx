@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { BUILTIN_MODEL } from '../../api/create';
+import type { WritingErrorData } from '../../api/create';
 import { useLocale, useT } from '../../i18n';
 import { creditsUsedLabel, type WritingStreamState } from '../../lib/create';
 import { formatCount } from '../../lib/format';
@@ -7,6 +7,13 @@ import { routeHash } from '../../lib/route';
 import { apiErrorMessage } from '../../transport';
 import { AlertIcon } from '../Icons';
 import { CreationEditor } from './CreationEditor';
+import { ModelName } from './ModelName';
+
+/** The error in the UI's language, saying nothing was charged (unless the server's words say so already). */
+export function errorText(error: WritingErrorData, notCharged: string): string {
+  const message = apiErrorMessage({ detail: error.message, error_code: error.code, ...(error.field ? { field: error.field } : {}) });
+  return /\bcharged\b/i.test(message) ? message : `${message} ${notCharged}`;
+}
 
 interface Props {
   state: WritingStreamState;
@@ -61,7 +68,9 @@ export function GenerationPanel({ state, onCancel, onRetry, canEdit, onDirtyChan
           onDirtyChange={onDirtyChange}
           meta={
             <>
-              <span className="chip">{r.creation.model === BUILTIN_MODEL ? t('create.result.builtin') : r.creation.model}</span>
+              <span className="chip" data-testid="generation-model">
+                <ModelName id={r.creation.model} />
+              </span>
               <span className="chip" data-testid="generation-credits">
                 {creditsUsedLabel(r.credits_used)}
               </span>
@@ -80,7 +89,11 @@ export function GenerationPanel({ state, onCancel, onRetry, canEdit, onDirtyChan
         <div className="generation-head" data-testid="generation-progress">
           <span className="spinner spinner-sm" aria-hidden="true" />
           <strong>{state.status === 'sending' ? t('create.result.sending') : t('create.result.writing')}</strong>
-          {state.model && <span className="chip">{state.model === BUILTIN_MODEL ? t('create.result.builtin') : state.model}</span>}
+          {state.model && (
+            <span className="chip" data-testid="generation-model">
+              <ModelName id={state.model} />
+            </span>
+          )}
           {state.estimate !== null && state.estimate > 0 && (
             <span className="chip" data-testid="generation-held">
               {t('create.result.held', { credits: formatCount('credit', state.estimate) })}
@@ -100,10 +113,7 @@ export function GenerationPanel({ state, onCancel, onRetry, canEdit, onDirtyChan
       {state.status === 'error' && state.error && (
         <div className="form-error generation-alert" role="alert" data-testid="generation-error" data-code={state.error.code}>
           <AlertIcon size={14} />
-          <span>
-            {apiErrorMessage({ detail: state.error.message, error_code: state.error.code, ...(state.error.field ? { field: state.error.field } : {}) })}{' '}
-            {t('create.result.notCharged')}
-          </span>
+          <span>{errorText(state.error, t('create.result.notCharged'))}</span>
           {state.error.retryable && onRetry && (
             <button type="button" className="button secondary button-sm" data-testid="generation-retry" onClick={onRetry}>
               {t('common.tryAgain')}

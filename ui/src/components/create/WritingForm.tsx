@@ -5,6 +5,7 @@ import { languagePlaceholder, parseKeywords, toolCostLabel, toolDescription, too
 import { formatCount } from '../../lib/format';
 import { isSendShortcut } from '../../lib/keyboard';
 import type { FieldErrors } from '../../lib/validation';
+import { useModelLabel } from './ModelName';
 
 interface Props {
   tool: Tool;
@@ -32,6 +33,7 @@ export function WritingForm({ tool, form, onChange, onSubmit, errors = {}, busy,
   const locale = useLocale();
   const id = useId();
   const keywords = parseKeywords(form.keywords);
+  const modelLabel = useModelLabel(tool.model);
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -179,7 +181,7 @@ export function WritingForm({ tool, form, onChange, onSubmit, errors = {}, busy,
             ? tool.model === BUILTIN_MODEL
               ? t('create.cost.offlineNote')
               : t('create.cost.freeNote')
-            : t('create.cost.note', { model: tool.model })}
+            : t('create.cost.note', { model: modelLabel })}
         </span>
         {available !== null && available !== undefined && !offline && (
           <span className={short ? 'writing-short' : 'muted'} data-testid="writing-available">

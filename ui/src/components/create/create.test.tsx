@@ -160,25 +160,27 @@ describe('the tool picker', () => {
 
 describe('the writing form', () => {
   it('asks for the text to work on only from a tool that needs it', () => {
-    const plain = renderToStaticMarkup(<WritingForm tool={toolOf('video_script', { video_script: 12 })} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} />);
+    const plain = wrap(makeQueryClient(), <WritingForm tool={toolOf('video_script', { video_script: 12 })} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} />);
     for (const f of ['title', 'keywords', 'requirements', 'language']) expect(has(plain, `create-${f}`)).toBe(true);
     expect(has(plain, 'create-content')).toBe(false);
     expect(tagOf(plain, 'create-language')).toContain('placeholder="中文"');
 
-    const translation = renderToStaticMarkup(<WritingForm tool={toolOf('translation')} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} />);
+    const translation = wrap(makeQueryClient(), <WritingForm tool={toolOf('translation')} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} />);
     expect(has(translation, 'create-content')).toBe(true);
     expect(translation).toContain('Text to translate');
     expect(translation).toContain('Translate into');
     expect(tagOf(translation, 'create-language')).toContain('placeholder="English"');
   });
 
-  it('shows the cost before generating, and warns when the balance is short', () => {
-    const priced = renderToStaticMarkup(<WritingForm tool={toolOf('video_script', { video_script: 12 })} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} available={5} />);
+  it('shows the cost before generating (naming the model), and warns when the balance is short', () => {
+    const qc = makeQueryClient();
+    qc.setQueryData([...keys.providers.all, 'model', 'gpt-x'], { id: 'gpt-x', name: 'gpt-x-2026', public_name: 'GPT X' });
+    const priced = wrap(qc, <WritingForm tool={toolOf('video_script', { video_script: 12 })} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} available={5} />);
     expect(textsOf(priced, 'writing-cost-chip')).toEqual(['≤ 12 credits']);
-    expect(priced).toContain('with gpt-x');
+    expect(priced).toContain('with GPT X:');
     expect(textsOf(priced, 'writing-available')).toEqual(['Available: 5 credits. Not enough for this generation.']);
 
-    const offline = renderToStaticMarkup(<WritingForm tool={toolOf('resume')} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} available={5} />);
+    const offline = wrap(makeQueryClient(), <WritingForm tool={toolOf('resume')} form={EMPTY_WRITING_FORM} onChange={noop} onSubmit={noop} busy={false} available={5} />);
     expect(textsOf(offline, 'writing-cost-chip')).toEqual(['Free (offline draft)']);
     // Free: the balance does not matter.
     expect(has(offline, 'writing-available')).toBe(false);
@@ -190,8 +192,7 @@ describe('the writing form', () => {
     const events: WritingStreamEvent[] = [];
     await streamWriting('video_script', { title: 'The door', keywords: ['x'.repeat(60)] }, (e) => events.push(e));
     const state = events.reduce(writingStreamReducer, INITIAL_WRITING_STATE);
-    const html = renderToStaticMarkup(
-      <WritingForm
+    const html = wrap(makeQueryClient(), <WritingForm
         tool={toolOf('video_script')}
         form={{ ...EMPTY_WRITING_FORM, title: 'The door', keywords: 'x'.repeat(60) }}
         onChange={noop}
@@ -208,8 +209,7 @@ describe('the writing form', () => {
   });
 
   it('shows the keywords as they will be sent, and waits while generating', () => {
-    const html = renderToStaticMarkup(
-      <WritingForm tool={toolOf('video_script')} form={{ ...EMPTY_WRITING_FORM, keywords: 'door，night, Door' }} onChange={noop} onSubmit={noop} busy />,
+    const html = wrap(makeQueryClient(), <WritingForm tool={toolOf('video_script')} form={{ ...EMPTY_WRITING_FORM, keywords: 'door，night, Door' }} onChange={noop} onSubmit={noop} busy />,
     );
     expect(textsOf(html, 'keyword-chip')).toEqual(['door', 'night']);
     expect(tagOf(html, 'create-generate')).toContain('disabled');
@@ -219,8 +219,7 @@ describe('the writing form', () => {
 
 describe('the generation', () => {
   it('streams into a read-only preview, with Stop watching and what it means', () => {
-    const html = renderToStaticMarkup(
-      <GenerationPanel state={running({ model: 'gpt-x', estimate: 12, text: 'INT. HALL', creationId: 'c1' })} onCancel={noop} canEdit />,
+    const html = wrap(makeQueryClient(), <GenerationPanel state={running({ model: 'gpt-x', estimate: 12, text: 'INT. HALL', creationId: 'c1' })} onCancel={noop} canEdit />,
     );
     expect(textsOf(html, 'generation-preview')).toEqual(['INT. HALL']);
     expect(has(html, 'creation-content')).toBe(false);
@@ -230,18 +229,22 @@ describe('the generation', () => {
   });
 
   it('says a retry started over, and offers Try again only for a retryable error', () => {
-    expect(has(renderToStaticMarkup(<GenerationPanel state={running({ attempt: 2 })} onCancel={noop} canEdit />), 'generation-restart')).toBe(true);
-    const retryable = renderToStaticMarkup(
-      <GenerationPanel state={running({ status: 'error', error: { code: 'UPSTREAM_FAILED', message: 'the provider failed', retryable: true } })} onCancel={noop} onRetry={noop} canEdit />,
+    expect(has(wrap(makeQueryClient(), <GenerationPanel state={running({ attempt: 2 })} onCancel={noop} canEdit />), 'generation-restart')).toBe(true);
+    const retryable = wrap(makeQueryClient(), <GenerationPanel state={running({ status: 'error', error: { code: 'UPSTREAM_FAILED', message: 'the provider failed', retryable: true } })} onCancel={noop} onRetry={noop} canEdit />,
     );
     expect(retryable).toContain('the provider failed');
     expect(retryable).toContain('Nothing was charged.');
     expect(has(retryable, 'generation-retry')).toBe(true);
     expect(has(retryable, 'generation-cancel')).toBe(false);
-    const final = renderToStaticMarkup(
-      <GenerationPanel state={running({ status: 'error', error: { code: 'CREDITS_EXCEEDED', message: 'not enough credits', retryable: false } })} onCancel={noop} onRetry={noop} canEdit />,
+    const final = wrap(makeQueryClient(), <GenerationPanel state={running({ status: 'error', error: { code: 'CREDITS_EXCEEDED', message: 'not enough credits', retryable: false } })} onCancel={noop} onRetry={noop} canEdit />,
     );
     expect(has(final, 'generation-retry')).toBe(false);
+    // The server's words may say it already: not twice.
+    const said = wrap(makeQueryClient(), 
+      <GenerationPanel state={running({ status: 'error', error: { code: 'UPSTREAM_FAILED', message: 'the model answered with nothing; nothing was charged', retryable: true } })} onCancel={noop} canEdit />,
+    );
+    expect(said).toContain('nothing was charged</span>');
+    expect(said).not.toContain('Nothing was charged.');
   });
 
   it('once done: the text to edit, Save, Copy, Open as project for a video script, and what it cost', () => {
