@@ -30,3 +30,31 @@ CREATE TABLE creations (
 CREATE INDEX creations_workspace ON creations (workspace_id, created_at);
 CREATE UNIQUE INDEX creations_idempotency ON creations (workspace_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
+
+-- Videos made from a script in the background (POST /video/generate): a project, its workflow run
+-- and its export, each durable on its own; the task ties them together and is taken up again by
+-- another process (or after a restart) when the one driving it stops (worker_id).
+CREATE TABLE video_tasks (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    script       TEXT NOT NULL,
+    duration     INTEGER NOT NULL,
+    -- animatic | full_production
+    workflow     TEXT NOT NULL,
+    -- pending | processing | completed | failed
+    status       TEXT NOT NULL,
+    stage        TEXT NOT NULL DEFAULT '',
+    progress     REAL NOT NULL DEFAULT 0,
+    project_id   TEXT,
+    run_id       TEXT,
+    export_id    TEXT,
+    creation_id  TEXT,
+    credits_used INTEGER NOT NULL DEFAULT 0,
+    error        TEXT,
+    worker_id    TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX video_tasks_status ON video_tasks (status);

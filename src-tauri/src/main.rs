@@ -133,6 +133,9 @@ fn run() -> anyhow::Result<()> {
         if let Err(e) = storyloom::summarize::batch::resume_interrupted(&resume_state).await {
             tracing::error!(error = %e, "cannot resume summary batches");
         }
+        if let Err(e) = storyloom::create::video::resume_interrupted(&resume_state).await {
+            tracing::error!(error = %e, "cannot resume video tasks");
+        }
     });
     // Linked projects sync with the team server in the background (docs/SYNC.md).
     if state.config.sync_interval_secs > 0 {

@@ -33,6 +33,7 @@ use crate::{
         self,
         deck::{self, DeckMade, DeckRequest},
         image::{self, ImageAsk, ImageMade},
+        video::{self, VideoAsk, VideoTaskView},
         writing::{self, Progress, Tool, WritingRequest},
         CreateError, Creation, CreationItem, CreationPatch, Filter, Kind, Requester,
     },
@@ -53,13 +54,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .routes(routes!(generate))
                 .routes(routes!(generate_stream))
                 .routes(routes!(generate_deck))
-                .routes(routes!(generate_image)),
+                .routes(routes!(generate_image))
+                .routes(routes!(generate_video)),
         ))
         .routes(routes!(list_creations))
         .routes(routes!(get_creation, put_creation, delete_creation))
         .routes(routes!(restore_creation))
         .routes(routes!(open_creation_as_project))
         .routes(routes!(creation_file))
+        .routes(routes!(video_status))
 }
 
 fn requester(p: &Principal) -> Requester {
@@ -427,3 +430,31 @@ pub async fn generate_image(
 
 pub const PPTX_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+
+#[utoipa::path(post, path = "/api/v1/video/generate", tag = "create", request_body = VideoAsk,
+    responses(
+        (status = 202, description = "Stored and started: follow it with `GET /video/{task_id}/status`; it goes on after a restart", body = VideoTaskView),
+        (status = 422, description = "`script` empty or too long, `duration` outside 5–600 or far shorter than the script, `workflow` unknown, `model_id` not the configured video model", body = ErrorBody)))]
+pub async fn generate_video(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(ask): ApiJson<VideoAsk>,
+) -> Result<(StatusCode, Json<VideoTaskView>), ApiError> {
+    principal.require(Scope::Write)?;
+    let task = video::start(&state, &requester(&principal), ask).await?;
+    Ok((StatusCode::ACCEPTED, Json(task)))
+}
+
+#[utoipa::path(get, path = "/api/v1/video/{task_id}/status", tag = "create", params(("task_id" = String, Path)),
+    responses((status = 200, description = "`pending` → `processing` (stage, progress) → `completed` (video_url) or `failed` (error)", body = VideoTaskView),
+        (status = 404, body = ErrorBody)))]
+pub async fn video_status(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(task_id): Path<String>,
+) -> Result<Json<VideoTaskView>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(
+        video::get(&state, &principal.workspace_id, &task_id).await?,
+    ))
+}

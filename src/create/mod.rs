@@ -5,6 +5,7 @@ pub mod deck;
 pub mod image;
 pub mod pptx;
 pub mod store;
+pub mod video;
 pub mod writing;
 
 use serde::{Deserialize, Serialize};

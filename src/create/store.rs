@@ -1,7 +1,10 @@
 //! The `creations` table; every statement the creator tools run is here.
 use serde_json::Value;
 
-use super::{Creation, CreationItem, Kind};
+use super::{
+    video::{VideoStatus, VideoTask},
+    Creation, CreationItem, Kind,
+};
 use crate::{
     db::{
         json_column,
@@ -206,4 +209,130 @@ pub fn set_project(
         params![id, workspace_id, project_id],
     )?;
     Ok(())
+}
+
+// ------------------------------------------------------------------------------------------ videos
+
+const TASK_COLUMNS: &str = "id, workspace_id, created_by, script, duration, workflow, status,
+    stage, progress, project_id, run_id, export_id, creation_id, credits_used, error, created_at,
+    updated_at, title";
+
+fn task_row(r: &Row<'_>) -> crate::db::sql::Result<VideoTask> {
+    let status: String = r.get(6)?;
+    Ok(VideoTask {
+        id: r.get(0)?,
+        workspace_id: r.get(1)?,
+        created_by: r.get(2)?,
+        script: r.get(3)?,
+        duration: r.get::<_, i64>(4)?.max(0) as u32,
+        workflow: r.get(5)?,
+        status: VideoStatus::parse(&status).unwrap_or(VideoStatus::Failed),
+        stage: r.get(7)?,
+        progress: r.get(8)?,
+        project_id: r.get(9)?,
+        run_id: r.get(10)?,
+        export_id: r.get(11)?,
+        creation_id: r.get(12)?,
+        credits_used: r.get(13)?,
+        error: r.get(14)?,
+        created_at: r.get(15)?,
+        updated_at: r.get(16)?,
+        title: r.get(17)?,
+    })
+}
+
+pub fn insert_task(c: &Connection, t: &VideoTask) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO video_tasks (id, workspace_id, created_by, script, duration, workflow, status,
+             created_at, updated_at, title)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+        params![
+            t.id,
+            t.workspace_id,
+            t.created_by,
+            t.script,
+            i64::from(t.duration),
+            t.workflow,
+            t.status.as_str(),
+            t.created_at,
+            t.title
+        ],
+    )?;
+    Ok(())
+}
+
+/// A task of the workspace (`Some`), or of any (`None`: its driver).
+pub fn get_task(
+    c: &Connection,
+    workspace_id: Option<&str>,
+    id: &str,
+) -> Result<Option<VideoTask>, DbError> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {TASK_COLUMNS} FROM video_tasks WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)"
+    ))?
+    .query_row(params![id, workspace_id], task_row)
+    .optional()?)
+}
+
+/// What a task's driver records as it goes; `None` leaves a column as it is.
+#[derive(Debug, Default)]
+pub struct TaskUpdate {
+    pub status: Option<VideoStatus>,
+    pub stage: Option<String>,
+    pub progress: Option<f64>,
+    pub project_id: Option<String>,
+    pub run_id: Option<String>,
+    pub export_id: Option<String>,
+    pub creation_id: Option<String>,
+    pub credits_used: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// Applies `u` when the status move is one the table allows (a finished task never changes).
+pub fn update_task(c: &Connection, id: &str, u: &TaskUpdate, now: &str) -> Result<bool, DbError> {
+    // The table's guard: only a legal source state may take the new status.
+    let guard = match u.status {
+        Some(next) => VideoStatus::transition_sql(next).1,
+        None => "1 = 1".to_string(),
+    };
+    Ok(c.execute(
+        &format!(
+            "UPDATE video_tasks SET
+                status = COALESCE(?2, status), stage = COALESCE(?3, stage),
+                progress = COALESCE(?4, progress), project_id = COALESCE(?5, project_id),
+                run_id = COALESCE(?6, run_id), export_id = COALESCE(?7, export_id),
+                creation_id = COALESCE(?8, creation_id), credits_used = COALESCE(?9, credits_used),
+                error = COALESCE(?10, error), updated_at = ?11
+              WHERE id = ?1 AND status NOT IN ('completed', 'failed') AND {guard}"
+        ),
+        params![
+            id,
+            u.status.map(VideoStatus::as_str),
+            u.stage,
+            u.progress,
+            u.project_id,
+            u.run_id,
+            u.export_id,
+            u.creation_id,
+            u.credits_used,
+            u.error,
+            now
+        ],
+    )? == 1)
+}
+
+/// Unfinished tasks no live process drives.
+pub fn unfinished_tasks(
+    c: &Connection,
+    orphaned: &str,
+    cutoff: &str,
+) -> Result<Vec<String>, DbError> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT id FROM video_tasks WHERE status IN ('pending', 'processing') AND {orphaned}
+          ORDER BY created_at"
+    ))?;
+    let ids = stmt
+        .query_map([cutoff], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
 }

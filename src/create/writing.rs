@@ -126,7 +126,7 @@ pub struct WritingRequest {
     pub title: String,
     /// Up to 20 keywords of up to 50 characters: a list, or one string separated by commas.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Vec<String>>)]
     pub keywords: Option<Value>,
     /// Length, tone, audience… (up to 2,000 characters).
     #[serde(default)]
@@ -135,8 +135,8 @@ pub struct WritingRequest {
     /// 50,000 characters).
     #[serde(default)]
     pub content: Option<String>,
-    /// The language to write in (translation: the target language). Default: 中文, or English for
-    /// a translation.
+    /// The language to write in (translation: the target language; up to 40 characters). Default:
+    /// 中文, or English for a translation.
     #[serde(default)]
     pub language: Option<String>,
     /// The language model; default: the configured one, else the built-in writer (free).

@@ -91,6 +91,8 @@ pub enum Work {
     Export,
     /// A batch of summaries (src/summarize/batch.rs).
     SummaryBatch,
+    /// A video made from a script (src/create/video.rs).
+    VideoTask,
 }
 
 impl Work {
@@ -99,6 +101,7 @@ impl Work {
             Work::Run => ("workflow_runs", "driver_id"),
             Work::Export => ("exports", "worker_id"),
             Work::SummaryBatch => ("summary_batches", "worker_id"),
+            Work::VideoTask => ("video_tasks", "worker_id"),
         }
     }
 }

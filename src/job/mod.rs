@@ -173,6 +173,46 @@ pub async fn render(
     })
 }
 
+/// Approves every undecided item at the review gate `run` waits at, as `reviewer`, and lets the run
+/// go on (for work that asked for no reviewer: the headless job, a video made from a script).
+pub async fn approve_waiting(
+    state: &AppState,
+    owner: &str,
+    reviewer: &str,
+    run: &Run,
+    comment: &str,
+) -> anyhow::Result<()> {
+    let gate = run
+        .steps
+        .iter()
+        .find(|s| s.kind == "review" && s.status == NodeRunStatus::Waiting)
+        .context("the run waits for review but no review step is waiting")?
+        .node_run_id
+        .clone();
+    let queue = review::review_assets(state, owner, &gate).await?;
+    for item in queue
+        .items
+        .iter()
+        .filter(|i| i.decision.is_none() && !i.locked)
+    {
+        review::decide(
+            state,
+            owner,
+            reviewer,
+            &gate,
+            DecisionInput {
+                item_key: Some(item.item_key.clone()),
+                asset_id: None,
+                decision: Decision::Approve,
+                comment: comment.into(),
+            },
+        )
+        .await?;
+    }
+    review::continue_run(state, owner, reviewer, &gate, Default::default()).await?;
+    Ok(())
+}
+
 /// A project made from the script, with its `animatic` run finished (or waiting at review when
 /// `auto_approve` is false).
 pub struct Prepared {
@@ -240,39 +280,16 @@ pub async fn prepare(
     )
     .await?;
     let mut run = wait_run(state, owner, &run.id, &mut on).await?;
-    while run.status == RunStatus::WaitingReview {
-        let gate = run
-            .steps
-            .iter()
-            .find(|s| s.kind == "review" && s.status == NodeRunStatus::Waiting)
-            .context("the run waits for review but no review step is waiting")?
-            .node_run_id
-            .clone();
-        if !auto_approve {
-            break;
-        }
+    while run.status == RunStatus::WaitingReview && auto_approve {
         on(JobProgress::Stage("approving every frame".into()));
-        let queue = review::review_assets(state, owner, &gate).await?;
-        for item in queue
-            .items
-            .iter()
-            .filter(|i| i.decision.is_none() && !i.locked)
-        {
-            review::decide(
-                state,
-                owner,
-                owner,
-                &gate,
-                DecisionInput {
-                    item_key: Some(item.item_key.clone()),
-                    asset_id: None,
-                    decision: Decision::Approve,
-                    comment: "approved by `storyloom render` (no reviewer asked for)".into(),
-                },
-            )
-            .await?;
-        }
-        review::continue_run(state, owner, owner, &gate, Default::default()).await?;
+        approve_waiting(
+            state,
+            owner,
+            owner,
+            &run,
+            "approved by `storyloom render` (no reviewer asked for)",
+        )
+        .await?;
         run = wait_run(state, owner, &run.id, &mut on).await?;
     }
 

@@ -76,6 +76,11 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     if batches > 0 {
         tracing::info!(batches, "resumed summary batches");
     }
+    // Videos made from a script go on from the step they reached (project, run, export).
+    let videos = crate::create::video::resume_interrupted(&state).await?;
+    if videos > 0 {
+        tracing::info!(videos, "resumed video tasks");
+    }
     // Model-router requests a stopped process left open: holds voided, rows closed, together;
     // then the same for replicas that stop while this one runs.
     crate::router::spawn_sweeper(&state, crate::instances::lease(&state));

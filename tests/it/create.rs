@@ -837,3 +837,175 @@ fn fake_openai_png() -> Vec<u8> {
         .decode(fake_openai::PNG_B64)
         .unwrap()
 }
+
+const VIDEO_SCRIPT: &str = "第1集\n\
+场景1：公园 日 外\n\
+△ 林晓坐在长椅上看书。\n\
+林晓：今天的风真舒服。\n\
+场景2：咖啡馆 夜 内\n\
+△ 两人面对面坐着，窗外下着雨。\n\
+王磊：我给你带了咖啡。\n";
+
+/// Polls a video task until it ends; its last status.
+async fn video_done(client: &reqwest::Client, base: &str, task: &str) -> Value {
+    for _ in 0..1200 {
+        let v: Value = client
+            .get(format!("{base}/api/v1/video/{task}/status"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if matches!(v["status"].as_str(), Some("completed" | "failed")) {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    panic!("the video task did not end in 3 minutes");
+}
+
+/// The downloaded video, checked by ffprobe: (video streams, seconds).
+async fn probe_video(client: &reqwest::Client, base: &str, url: &str) -> (usize, f64) {
+    let res = client.get(format!("{base}{url}")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "video/mp4");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("video.mp4");
+    std::fs::write(&file, res.bytes().await.unwrap()).unwrap();
+    let info = crate::common::ffprobe(&file);
+    let videos = info["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["codec_type"] == "video")
+        .count();
+    let seconds = info["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (videos, seconds)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_becomes_a_video_in_the_background_and_bad_asks_are_refused() {
+    let s = TestServer::start(AuthMode::Local).await;
+    for (body, field) in [
+        (json!({"script": "  "}), "script"),
+        (json!({"script": VIDEO_SCRIPT, "duration": 3}), "duration"),
+        (
+            json!({"script": VIDEO_SCRIPT, "workflow": "magic"}),
+            "workflow",
+        ),
+        (
+            json!({"script": VIDEO_SCRIPT.repeat(20), "duration": 5}),
+            "duration",
+        ),
+        (
+            json!({"script": VIDEO_SCRIPT, "model_id": "nope"}),
+            "model_id",
+        ),
+    ] {
+        let (status, answer) = s.post("/api/v1/video/generate", body.clone()).await;
+        assert!(status.is_client_error(), "{body}: {status} {answer}");
+        assert_eq!(answer["field"], field, "{answer}");
+    }
+
+    let (status, task) = s
+        .post(
+            "/api/v1/video/generate",
+            json!({"script": VIDEO_SCRIPT, "duration": 30, "title": "公园与咖啡馆"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{task}");
+    assert!(
+        matches!(task["status"].as_str(), Some("pending" | "processing")),
+        "{task}"
+    );
+    let id = task["task_id"].as_str().unwrap();
+    let done = video_done(&s.client, &s.base, id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["progress"], 1.0);
+    assert_eq!(done["credits_used"], 0, "the offline animatic is free");
+    let (videos, seconds) =
+        probe_video(&s.client, &s.base, done["video_url"].as_str().unwrap()).await;
+    assert_eq!(videos, 1);
+    assert!(seconds > 2.0, "{seconds} s");
+
+    let (_, page) = s.get("/api/v1/creations?type=video").await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["title"], "公园与咖啡馆");
+    assert_eq!(page["items"][0]["project_id"], done["project_id"]);
+    let (status, _) = s.get("/api/v1/video/nope/status").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_task_goes_on_after_its_server_is_killed_and_makes_one_video() {
+    let data = tempfile::tempdir().unwrap();
+    let start = || {
+        crate::common::spawn_serve(|c| {
+            c.args(["--auth", "local", "--data-dir"]).arg(data.path());
+        })
+    };
+    let client = reqwest::Client::new();
+    let (mut server, url) = start();
+    let task: Value = client
+        .post(format!("{url}/api/v1/video/generate"))
+        .json(&json!({"script": VIDEO_SCRIPT.repeat(2), "duration": 60}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = task["task_id"].as_str().unwrap().to_string();
+    // Kill it once the workflow runs, before the video exists.
+    for _ in 0..400 {
+        let v: Value = client
+            .get(format!("{url}/api/v1/video/{id}/status"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["stage"].as_str().unwrap_or("").starts_with("running") {
+            assert_ne!(v["status"], "completed", "{v}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let (mut server, url) = start();
+    let done = video_done(&client, &url, &id).await;
+    let (videos, _) = if done["status"] == "completed" {
+        probe_video(&client, &url, done["video_url"].as_str().unwrap()).await
+    } else {
+        (0, 0.0)
+    };
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(videos, 1);
+
+    let c = rusqlite::Connection::open(data.path().join("storyloom.db")).unwrap();
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM creations WHERE kind = 'video'"),
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM projects"),
+        1,
+        "the project was not made twice"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM workflow_runs"),
+        1,
+        "nor the run"
+    );
+}
