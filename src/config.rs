@@ -86,6 +86,7 @@ pub struct Config {
     pub sync_interval_secs: u64,
     /// Reference-video analysis (docs/SUMMARIZE.md).
     pub summarize: SummarizeConfig,
+    pub publish: PublishConfig,
 }
 
 /// Limits of the summarizer (docs/SUMMARIZE.md, "Sources" and "Streams").
@@ -124,6 +125,51 @@ impl SummarizeConfig {
             ytdlp_path: Env::path("STORYLOOM_YTDLP").unwrap_or_else(|| "yt-dlp".into()),
             abandon_secs: num("STORYLOOM_SUMMARIZE_ABANDON_SECS", 30),
             batch_concurrency: num("STORYLOOM_SUMMARIZE_BATCH_CONCURRENCY", 2).clamp(1, 8) as usize,
+        }
+    }
+}
+
+/// Where the publishing adapters send (docs/PUBLISH.md): each platform's open-platform address,
+/// changed only to point a test at a local fake, and how the scheduler paces itself.
+#[derive(Debug, Clone)]
+pub struct PublishConfig {
+    /// `STORYLOOM_PUBLISH_WECHAT_BASE` (default `https://api.weixin.qq.com`).
+    pub wechat_base: String,
+    /// `STORYLOOM_PUBLISH_DOUYIN_BASE` (default `https://open.douyin.com`).
+    pub douyin_base: String,
+    /// `STORYLOOM_PUBLISH_KUAISHOU_BASE` (default `https://open.kuaishou.com`).
+    pub kuaishou_base: String,
+    /// How often due jobs are looked for (`STORYLOOM_PUBLISH_POLL_MS`, default 2000).
+    pub poll_ms: u64,
+    /// The first retry's wait after a transient failure, doubling each time
+    /// (`STORYLOOM_PUBLISH_RETRY_MS`, default 5000).
+    pub retry_base_ms: u64,
+    /// Attempts per platform before it is reported failed (`STORYLOOM_PUBLISH_ATTEMPTS`, default 5).
+    pub max_attempts: u32,
+}
+
+impl PublishConfig {
+    fn from_env() -> Self {
+        let text = |name: &str, default: &str| {
+            Env::var(name)
+                .map(|v| v.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let num = |name: &str, default: u64| {
+            Env::var(name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        Self {
+            wechat_base: text("STORYLOOM_PUBLISH_WECHAT_BASE", "https://api.weixin.qq.com"),
+            douyin_base: text("STORYLOOM_PUBLISH_DOUYIN_BASE", "https://open.douyin.com"),
+            kuaishou_base: text(
+                "STORYLOOM_PUBLISH_KUAISHOU_BASE",
+                "https://open.kuaishou.com",
+            ),
+            poll_ms: num("STORYLOOM_PUBLISH_POLL_MS", 2_000).clamp(50, 60_000),
+            retry_base_ms: num("STORYLOOM_PUBLISH_RETRY_MS", 5_000).clamp(10, 600_000),
+            max_attempts: num("STORYLOOM_PUBLISH_ATTEMPTS", 5).clamp(1, 20) as u32,
         }
     }
 }
@@ -296,6 +342,7 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(15),
             summarize: SummarizeConfig::from_env(),
+            publish: PublishConfig::from_env(),
         }
     }
 

@@ -30,11 +30,15 @@ pub enum ErrorCode {
     /// A video to summarize has no subtitles and no speech that could be recognised: nothing is
     /// ever summarised from a title or metadata instead.
     NoTranscript,
+    /// Publishing to a platform the workspace has not bound an account of (seed code 40008).
+    PlatformNotBound,
+    /// The platform's open API cannot publish this kind of content (seed code 40009's meaning).
+    PublishUnsupported,
 }
 
 impl ErrorCode {
     /// Every code, for the table's tests and the docs.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::BadRequest,
         Self::ValidationError,
         Self::AuthRequired,
@@ -51,6 +55,8 @@ impl ErrorCode {
         Self::UpstreamFailed,
         Self::ServiceUnavailable,
         Self::NoTranscript,
+        Self::PlatformNotBound,
+        Self::PublishUnsupported,
     ];
 
     /// The table: one status per code.
@@ -71,6 +77,7 @@ impl ErrorCode {
             Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::NoTranscript => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PlatformNotBound | Self::PublishUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -101,6 +108,8 @@ impl ErrorCode {
             Self::UpstreamFailed => "UPSTREAM_FAILED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::NoTranscript => "NO_TRANSCRIPT",
+            Self::PlatformNotBound => "PLATFORM_NOT_BOUND",
+            Self::PublishUnsupported => "PUBLISH_UNSUPPORTED",
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod progress;
 pub mod projects;
 pub mod prompts;
 pub mod providers;
+pub mod publish;
 pub mod registry;
 pub mod remote;
 pub mod router;

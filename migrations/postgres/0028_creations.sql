@@ -57,3 +57,51 @@ CREATE TABLE video_tasks (
     updated_at   TEXT NOT NULL
 );
 CREATE INDEX video_tasks_status ON video_tasks (status);
+
+-- Publishing (docs/PUBLISH.md). A workspace's platform accounts: credentials sealed under the
+-- instance's key (or in the OS keyring on the desktop), never returned.
+CREATE TABLE platform_bindings (
+    workspace_id      TEXT NOT NULL,
+    platform          TEXT NOT NULL,
+    -- What identifies the account to a person (an app id, an open id), never a secret.
+    account           TEXT NOT NULL DEFAULT '',
+    credentials_sealed BYTEA,
+    created_by        TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, platform)
+);
+
+-- A request to publish one creation or export on some platforms, now or at schedule_time; done by
+-- one process at a time (worker_id), each platform's result on its own row.
+CREATE TABLE publish_jobs (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    creation_id   TEXT,
+    export_id     TEXT,
+    title         TEXT NOT NULL,
+    schedule_time TEXT NOT NULL,
+    -- pending | running | completed | partial | failed
+    status        TEXT NOT NULL,
+    worker_id     TEXT,
+    created_at    TEXT NOT NULL,
+    finished_at   TEXT
+);
+CREATE INDEX publish_jobs_due ON publish_jobs (status, schedule_time);
+CREATE INDEX publish_jobs_workspace ON publish_jobs (workspace_id, created_at);
+
+CREATE TABLE publish_items (
+    job_id          TEXT NOT NULL REFERENCES publish_jobs (id),
+    platform        TEXT NOT NULL,
+    -- pending | sending | published | failed
+    status          TEXT NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    remote_id       TEXT,
+    remote_url      TEXT,
+    error_code      TEXT,
+    error           TEXT,
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (job_id, platform)
+);

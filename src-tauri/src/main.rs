@@ -136,6 +136,7 @@ fn run() -> anyhow::Result<()> {
         if let Err(e) = storyloom::create::video::resume_interrupted(&resume_state).await {
             tracing::error!(error = %e, "cannot resume video tasks");
         }
+        storyloom::publish::spawn_scheduler(&resume_state);
     });
     // Linked projects sync with the team server in the background (docs/SYNC.md).
     if state.config.sync_interval_secs > 0 {

@@ -273,13 +273,24 @@ pub async fn settle_hold(
 ) -> Result<Json<Hold>, ApiError> {
     billing(&principal)?;
     let h = ledger::get_hold(&state, Some(&principal.workspace_id), &id).await?;
-    if h.purpose != "job" {
+    if !made_by_a_client(&h) {
         return Err(ApiError::forbidden(format!(
             "a {} hold is settled by the work it pays for",
-            h.purpose
+            if h.purpose == "job" {
+                "server"
+            } else {
+                h.purpose.as_str()
+            }
         )));
     }
     Ok(Json(ledger::settle(&state, &id, body.amount).await?))
+}
+
+/// Only holds a client made with `POST /billing/holds` are settled or voided through the API: the
+/// server's own (a summary's, a creation's, the router's) resolve with the work they pay for, or a
+/// client could void one mid-generation and keep what it received.
+fn made_by_a_client(h: &ledger::Hold) -> bool {
+    h.purpose == "job" && h.key.starts_with("api:")
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -298,10 +309,14 @@ pub async fn void_hold(
 ) -> Result<Json<Hold>, ApiError> {
     billing(&principal)?;
     let h = ledger::get_hold(&state, Some(&principal.workspace_id), &id).await?;
-    if h.purpose != "job" {
+    if !made_by_a_client(&h) {
         return Err(ApiError::forbidden(format!(
             "a {} hold is voided by the work it pays for",
-            h.purpose
+            if h.purpose == "job" {
+                "server"
+            } else {
+                h.purpose.as_str()
+            }
         )));
     }
     let reason = body.reason.unwrap_or_else(|| "voided by the client".into());

@@ -154,8 +154,8 @@ async fn prepare(
     responses(
         (status = 201, description = "Written and saved as a creation; charged what the model used", body = Generated),
         (status = 402, description = "The credits do not cover the most this generation may cost", body = ErrorBody),
-        (status = 404, description = "No such tool", body = ErrorBody),
-        (status = 422, description = "A bad field (`title`, `keywords`, `requirements`, `content`, `language`, `model_id`, `project_id`)", body = ErrorBody),
+        (status = 404, description = "No such tool, or no such model (`field: model_id`)", body = ErrorBody),
+        (status = 422, description = "A bad field (`title`, `keywords`, `requirements`, `content`, `language`, `project_id`, a `model_id` that is not a language model)", body = ErrorBody),
         (status = 502, description = "The model failed; nothing was charged", body = ErrorBody)))]
 pub async fn generate(
     State(state): State<AppState>,

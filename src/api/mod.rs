@@ -20,6 +20,7 @@ pub mod payments;
 pub mod principal;
 pub mod projects;
 pub mod prompts;
+pub mod publish;
 pub mod registry;
 pub mod remote;
 pub mod runs;
@@ -71,7 +72,7 @@ use error::{ApiError, ErrorCode};
         crate::workflow::runs::RunEvent, crate::export::ExportEvent)),
     modifiers(&SecuritySchemes),
     security(("api_key" = []), ("bearer" = [])),
-    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "updates"), (name = "providers"), (name = "summarize"), (name = "create"), (name = "system"))
+    tags((name = "projects"), (name = "versions"), (name = "storyboards"), (name = "characters"), (name = "assets"), (name = "prompts"), (name = "workflows"), (name = "export"), (name = "billing"), (name = "accounts"), (name = "workspaces"), (name = "remote"), (name = "shares"), (name = "updates"), (name = "providers"), (name = "summarize"), (name = "create"), (name = "publish"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -235,6 +236,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(voices::routes())
         .merge(summarize::routes())
         .merge(create::routes())
+        .merge(publish::routes())
         .merge(sync::desktop_routes());
     // Share links, desktop updates and provider sign-in are the team server's: a desktop has no
     // public address.

@@ -272,6 +272,7 @@ pub async fn generate(
     key: Option<String>,
 ) -> Result<Creation, CreateError> {
     let c = check(req)?;
+    let key = key.map(|k| format!("ppt:{k}"));
     if let Some(done) = super::already_made(state, &who.workspace_id, key.as_deref()).await? {
         return Ok(done);
     }

@@ -104,6 +104,7 @@ pub async fn generate(
     ask: ImageAsk,
     key: Option<String>,
 ) -> Result<Creation, CreateError> {
+    let key = key.map(|k| format!("image:{k}"));
     let prompt = ask.prompt.trim().to_string();
     if prompt.is_empty() || prompt.chars().count() > MAX_PROMPT_CHARS {
         return Err(CreateError::invalid(

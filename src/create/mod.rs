@@ -461,6 +461,7 @@ pub(crate) async fn save(
         state.clock.clone(),
     );
     let settle = paid.map(|(h, actual)| (h.id.clone(), actual.clamp(0, h.estimate)));
+    let key = idempotency_key.clone();
     let stored = state
         .db
         .write(move |tx| {
@@ -481,8 +482,14 @@ pub(crate) async fn save(
             Ok::<_, CreateError>(row)
         })
         .await;
-    if let (Err(_), Some((held, _))) = (&stored, paid) {
-        void(state, held, "the creation could not be stored").await;
+    if stored.is_err() {
+        if let Some((held, _)) = paid {
+            void(state, held, "the creation could not be stored").await;
+        }
+        // Two requests with one key at once: the other stored first, and its creation is the answer.
+        if let Some(first) = already_made(state, workspace_id, key.as_deref()).await? {
+            return Ok(first);
+        }
     }
     stored
 }

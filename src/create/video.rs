@@ -508,7 +508,8 @@ async fn drive(state: &AppState, id: &str) -> Result<(), Stop> {
         .await
         .map_err(|e| Stop::Interrupted(format!("cannot read the exported video: {e}")))?;
     let sha = super::store_file(state, bytes).await?;
-    let key = format!("video:{id}");
+    // Client keys always carry their tool's prefix (writing:, ppt:, image:): no clash.
+    let key = format!("video-task:{id}");
     let creation = match super::already_made(state, &ws, Some(&key)).await? {
         Some(c) => c,
         None => {

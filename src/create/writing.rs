@@ -438,6 +438,8 @@ pub async fn prepare(
     req: Checked,
     key: Option<String>,
 ) -> Result<Prepared, CreateError> {
+    // A key is the client's within one tool: the same key elsewhere is another request.
+    let key = key.map(|k| format!("writing:{}:{k}", tool.tool_type));
     if let Some(done) = super::already_made(state, &who.workspace_id, key.as_deref()).await? {
         return Ok(Prepared {
             state: state.clone(),

@@ -93,6 +93,8 @@ pub enum Work {
     SummaryBatch,
     /// A video made from a script (src/create/video.rs).
     VideoTask,
+    /// A publishing job (src/publish/mod.rs).
+    Publish,
 }
 
 impl Work {
@@ -102,6 +104,7 @@ impl Work {
             Work::Export => ("exports", "worker_id"),
             Work::SummaryBatch => ("summary_batches", "worker_id"),
             Work::VideoTask => ("video_tasks", "worker_id"),
+            Work::Publish => ("publish_jobs", "worker_id"),
         }
     }
 }

@@ -81,6 +81,8 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     if videos > 0 {
         tracing::info!(videos, "resumed video tasks");
     }
+    // Publishing jobs are sent when due, scheduled ones after a restart too.
+    crate::publish::spawn_scheduler(&state);
     // Model-router requests a stopped process left open: holds voided, rows closed, together;
     // then the same for replicas that stop while this one runs.
     crate::router::spawn_sweeper(&state, crate::instances::lease(&state));

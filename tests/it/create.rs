@@ -265,6 +265,24 @@ async fn the_stream_sends_the_text_as_it_is_written_and_the_saved_creation_match
     let second = reader.next().await.unwrap();
     assert_eq!(second.name, "delta");
     assert_eq!(balances(&s).await, (before - estimate, estimate));
+    // The hold is the server's: a client cannot void it halfway and keep the text.
+    let hold_id: String = s
+        .state
+        .db
+        .read(|c| {
+            c.query_row(
+                "SELECT id FROM ledger_holds WHERE key LIKE 'create:%' AND status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(storyloom::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    let (status, body) = s
+        .post(&format!("/api/v1/billing/holds/{hold_id}/void"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     let mut events = vec![first, second];
     events.extend(reader.all().await);
@@ -404,6 +422,19 @@ async fn an_idempotency_key_returns_the_first_creation_and_charges_once() {
     assert_eq!(again["creation_id"], first["creation_id"]);
     assert_eq!(seen.calls("ok"), 1);
     assert_eq!(balances(&s).await, (before - answer_cost(), 0));
+
+    // The same key on another tool is another request.
+    let (status, other) = s
+        .call(
+            Method::POST,
+            "/api/v1/image/generate",
+            Some(json!({"prompt": "季度总结", "size": "256x256"})),
+            &key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    assert_ne!(other["creation_id"], first["creation_id"]);
+    assert_eq!(other["creation"]["type"], "image");
 
     let (status, body) = s
         .call(

@@ -36,6 +36,7 @@ mod ledger_crash;
 mod payments_crash;
 mod payments_gateways;
 mod providers;
+mod publish;
 mod remote_payments;
 mod remote_signin;
 mod render_animatic;

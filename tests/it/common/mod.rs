@@ -4,6 +4,7 @@
 
 pub mod fake_llm;
 pub mod fake_openai;
+pub mod fake_platforms;
 pub mod sse;
 
 use std::{net::SocketAddr, sync::Arc};
