@@ -374,8 +374,19 @@ pub fn attachment(name: &str) -> HeaderValue {
     let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())
         .collect::<String>()
         .replace('+', "%20");
+    // Clients that do not read `filename*` get the name with anything but ASCII letters replaced.
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     HeaderValue::from_str(&format!(
-        "attachment; filename=\"file\"; filename*=UTF-8''{encoded}"
+        "attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }

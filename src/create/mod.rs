@@ -373,6 +373,12 @@ pub async fn open_as_project(
     id: &str,
 ) -> Result<crate::projects::Project, CreateError> {
     let creation = get(state, workspace_id, id).await?;
+    // Opened before: that project (opening twice would make two copies of one script).
+    if let Some(existing) = &creation.project_id {
+        if let Ok(p) = crate::projects::get(state, workspace_id, existing).await {
+            return Ok(p);
+        }
+    }
     if creation.tool_type != "video_script" {
         return Err(CreateError::new(
             ErrorCode::Conflict,

@@ -187,7 +187,7 @@ fn content_slide(slide: &Slide) -> String {
         &paragraphs(std::slice::from_ref(&slide.title), 3200),
     );
     let text_box = match &slide.picture {
-        // The picture on the left third, the text beside it.
+        // The picture on the left two fifths, the text beside it.
         Some(p) => {
             let pic_box = (margin, body_top, (SLIDE_W - 2 * margin) * 2 / 5, body_h);
             let (x, y, w, h) = fit(p.width, p.height, pic_box);

@@ -201,6 +201,12 @@ pub async fn start(
                 "a video task uses the configured video model; make this one the default first",
             ));
         }
+        if ask.workflow.as_deref().map(str::trim) == Some("animatic") {
+            return Err(CreateError::invalid(
+                "workflow",
+                "a video model runs in full_production; the animatic workflow uses none",
+            ));
+        }
         workflow = "full_production";
     }
     // The script's own length, read now, so a script far longer than asked is refused up front.

@@ -454,7 +454,7 @@ pub async fn prepare(
     let (template, prompt_version) = template(state, tool).await?;
     let id = state.ids.new_id().to_string();
     let now = rfc3339(state.clock.now());
-    let creation = Creation {
+    let mut creation = Creation {
         id: id.clone(),
         kind: Kind::Writing,
         tool_type: tool.tool_type.clone(),
@@ -478,7 +478,11 @@ pub async fn prepare(
         deleted_at: None,
     };
     let work = match model {
-        None => Work::Builtin(skeleton(tool, &req)),
+        None => {
+            // The built-in writer uses no template, the shipped one or an admin's.
+            creation.prompt_version = format!("offline:{}@{}", tool.tool_type, tool.version);
+            Work::Builtin(skeleton(tool, &req))
+        }
         Some(model) => {
             let prompt = render(&template, &req);
             let max_tokens = max_tokens(tool, &model);

@@ -634,6 +634,13 @@ async fn offline_the_builtin_writer_lays_out_the_structure_free_and_creations_ed
     );
     let (_, linked) = s.get(&format!("/api/v1/creations/{sid}")).await;
     assert_eq!(linked["project_id"], pid);
+    let (_, again) = s
+        .post(&format!("/api/v1/creations/{sid}/project"), json!({}))
+        .await;
+    assert_eq!(
+        again["id"], pid,
+        "opened again: the same project, not a copy"
+    );
 }
 
 #[tokio::test]

@@ -5,12 +5,15 @@
  * creations it saves, with edit, trash, restore and, for a short-video script, a project made from
  * it. The calls, their TanStack Query hooks (keys under `keys.creations`) and the stream client
  * (`streamWriting`); the reducer that turns its events into screen state is `writingStreamReducer`
- * in lib/create.ts.
+ * in lib/create.ts. Also the deck, image and video tools (docs/CREATE.md): a deck and an image are
+ * one request each (a `.pptx` or a picture saved as a creation); a video is a task followed by
+ * polling `GET /video/{task_id}/status` (`videoTaskOptions`).
  */
-import { keepPreviousData, useQuery, type QueryClient } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 import { createSseEventParser } from '../lib/sse';
-import { ApiError, request, requestStream } from '../transport';
-import { networkError } from '../transport/errors';
+import { ApiError, request, requestBlob, requestStream } from '../transport';
+import { CLIENT_ERROR_CODES, networkError } from '../transport/errors';
+import { toApiPath } from './export';
 import { apiPath, query } from './paths';
 import { getModel } from './providers';
 import { keys } from './queries';
@@ -58,6 +61,45 @@ export const LIMITS = {
   /** A saved creation's content (`PUT /creations/{id}`). */
   savedContent: 200_000,
 } as const;
+
+/* ---------- decks, images, videos ---------- */
+
+/** What the deck tool is asked for: a topic, one outline point a slide (`标题：要点一；要点二`). */
+export type DeckRequest = Schemas['DeckRequest'];
+/** A deck made: its `.pptx` at `download_url` (an API path), how many slides (the title slide counted). */
+export type DeckMade = Schemas['DeckMade'];
+export type ImageRequest = Schemas['ImageAsk'];
+/** A picture made: `image_url` is an API path (`/creations/{id}/file`). */
+export type ImageMade = Schemas['ImageMade'];
+export type VideoRequest = Omit<Schemas['VideoAsk'], 'workflow'> & { workflow?: VideoWorkflow | null };
+/** A video task as `POST /video/generate` (202) and `GET /video/{task_id}/status` show it. */
+export type VideoTask = Schemas['VideoTaskView'];
+export type VideoStatus = Schemas['VideoStatus'];
+
+/** `animatic`: offline and free; `full_production`: the workspace's models, each paid step charged. */
+export const VIDEO_WORKFLOWS = ['animatic', 'full_production'] as const;
+export type VideoWorkflow = (typeof VIDEO_WORKFLOWS)[number];
+
+/** The sizes the image form offers (`WIDTHxHEIGHT`; the server takes any side 256–2048). */
+export const IMAGE_SIZES = ['1024x1024', '720x1280', '1280x720', '768x1024'] as const;
+export type ImageSize = (typeof IMAGE_SIZES)[number];
+
+/** The server's limits for the deck, image and video tools (docs/CREATE.md, Limits). */
+export const MEDIA_LIMITS = {
+  topic: 200,
+  outlinePoints: 30,
+  outlinePoint: 500,
+  requirements: 2_000,
+  prompt: 2_000,
+  script: 200_000,
+  videoTitle: 100,
+  durationMin: 5,
+  durationMax: 600,
+  durationDefault: 30,
+} as const;
+
+/** How often a video task is read while it runs. */
+export const VIDEO_POLL_MS = 1_000;
 
 /* ---------- the stream's events (not in the API schema: only the 200's description names them) ---------- */
 
@@ -125,6 +167,11 @@ export const CREATE_PATHS = {
   creation: (id: string) => apiPath('creations', id),
   restore: (id: string) => apiPath('creations', id, 'restore'),
   project: (id: string) => apiPath('creations', id, 'project'),
+  file: (id: string) => apiPath('creations', id, 'file'),
+  deck: '/api/v1/ppt/generate',
+  image: '/api/v1/image/generate',
+  video: '/api/v1/video/generate',
+  videoStatus: (taskId: string) => apiPath('video', taskId, 'status'),
 } as const;
 
 export const CREATIONS_PAGE_LIMIT = 20;
@@ -187,6 +234,84 @@ export function restoreCreation(id: string): Promise<Creation> {
 export function openCreationAsProject(id: string): Promise<Project> {
   return request<Project>('POST', CREATE_PATHS.project(id), {});
 }
+
+/* ---------- decks, images, videos ---------- */
+
+/**
+ * POSTs a JSON body with an `Idempotency-Key` (which `request` cannot send) and reads the JSON
+ * answer: the same key answers with the first request's creation, charged once, so Try again after
+ * a dropped connection does not pay twice. Rejects with ApiError like `request`.
+ */
+async function postWithKey<T>(path: string, body: unknown, idempotencyKey: string | undefined, signal?: AbortSignal): Promise<T> {
+  const res = await requestStream(path, body, signal, idempotencyKey ? { headers: { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey } } : undefined);
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (e) {
+    throw networkError(e);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, { detail: 'The server sent an unexpected answer', error_code: CLIENT_ERROR_CODES.badResponse, retryable: false });
+  }
+}
+
+/**
+ * A `.pptx` of a topic and an outline (201). One request, which may take minutes with a model;
+ * 402 when the credits cannot cover it, 422 naming `topic` or `outline`, 502 when the model failed
+ * (nothing charged).
+ */
+export function generateDeck(body: DeckRequest, options: { idempotencyKey?: string; signal?: AbortSignal } = {}): Promise<DeckMade> {
+  return postWithKey<DeckMade>(CREATE_PATHS.deck, body, options.idempotencyKey, options.signal);
+}
+
+/** A picture (201): with the image model at its price, else drawn offline for free. 422 names `prompt` or `size`. */
+export function generateImage(body: ImageRequest, options: { idempotencyKey?: string; signal?: AbortSignal } = {}): Promise<ImageMade> {
+  return postWithKey<ImageMade>(CREATE_PATHS.image, body, options.idempotencyKey, options.signal);
+}
+
+/** Starts a video task (202); each request is a new task (no `Idempotency-Key`). 422 names `script`, `duration`, `workflow`. */
+export function generateVideo(body: VideoRequest): Promise<VideoTask> {
+  return request<VideoTask>('POST', CREATE_PATHS.video, body);
+}
+
+export function getVideoTask(taskId: string, signal?: AbortSignal): Promise<VideoTask> {
+  return request<VideoTask>('GET', CREATE_PATHS.videoStatus(taskId), undefined, signal);
+}
+
+/**
+ * The bytes behind a creation's file URL (`download_url`, `image_url`, `video_url`: API paths),
+ * through the transport: the desktop's custom scheme and the accounts mode's token rule out a
+ * bare `href`.
+ */
+export function fetchCreationFile(url: string, signal?: AbortSignal): Promise<Blob> {
+  return requestBlob(toApiPath(url), signal);
+}
+
+/** Whether a video task will change no more. */
+export function isVideoFinished(status: VideoStatus | undefined): boolean {
+  return status === 'completed' || status === 'failed';
+}
+
+/** How soon to read a task again: every second until it is completed or failed, then never. */
+export function videoPollInterval(task: Pick<VideoTask, 'status'> | undefined): number | false {
+  return task && isVideoFinished(task.status) ? false : VIDEO_POLL_MS;
+}
+
+/**
+ * A video task, read every second until it is completed or failed; an error stops the polling
+ * (the screen offers Try again: a 404 is a task of another workspace or none).
+ */
+export const videoTaskOptions = (taskId: string) =>
+  queryOptions({
+    queryKey: keys.creations.videoTask(taskId),
+    queryFn: ({ signal }) => getVideoTask(taskId, signal),
+    refetchInterval: (q) => (q.state.status === 'error' ? false : videoPollInterval(q.state.data)),
+    refetchIntervalInBackground: true,
+  });
+
+export const useVideoTask = (taskId: string | null) => useQuery({ ...videoTaskOptions(taskId ?? ''), enabled: taskId !== null });
 
 /* ---------- the stream client ---------- */
 

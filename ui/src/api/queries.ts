@@ -91,6 +91,16 @@ export const keys = {
     list: (q: CreationsQuery) => ['creations', 'list', q] as const,
     one: (id: string) => ['creations', 'one', id] as const,
     tools: (modelId: string) => ['creations', 'tools', modelId] as const,
+    /** A video task (`GET /video/{task_id}/status`), polled while it runs. */
+    videoTask: (taskId: string) => ['creations', 'video-task', taskId] as const,
+  },
+  /** Publishing: the platforms with this workspace's bound accounts, and the jobs (hooks in api/publish.ts). */
+  publish: {
+    all: ['publish'] as const,
+    platforms: ['publish', 'platforms'] as const,
+    histories: ['publish', 'history'] as const,
+    history: (q: { page: number; limit: number }) => ['publish', 'history', q] as const,
+    one: (id: string) => ['publish', 'one', id] as const,
   },
   credits: {
     all: ['credits'] as const,

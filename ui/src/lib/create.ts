@@ -1,24 +1,35 @@
 /**
  * The creator tools' plain helpers (api/create.ts has the calls and the stream): the stream's
  * reducer, keywords typed with commas, the form's checks and request body, a tool's localized
- * name and cost, and the creations list's filters.
+ * name and cost, and the creations list's filters. Also the deck, image and video forms (the
+ * outline a point a line, checks, request bodies, the fields a refused request names) and a video
+ * task's progress.
  */
 import {
   BUILTIN_MODEL,
   CREATIONS_PAGE_LIMIT,
+  IMAGE_SIZES,
   LIMITS,
+  MEDIA_LIMITS,
   TRANSLATION_TOOL,
+  VIDEO_WORKFLOWS,
   type CreationKind,
   type CreationsQuery,
+  type DeckRequest,
   type Generated,
+  type ImageRequest,
+  type ImageSize,
   type Tool,
+  type VideoRequest,
+  type VideoTask,
+  type VideoWorkflow,
   type WritingErrorData,
   type WritingRequest,
   type WritingStreamEvent,
 } from '../api/create';
 import { t, translatedRecord, type Locale } from '../i18n';
 import { formatCount } from './format';
-import { apiErrorMessage } from '../transport/errors';
+import { ApiError, apiErrorMessage } from '../transport/errors';
 import { formFieldFor, type FieldErrors } from './validation';
 
 /* ---------- the stream's state ---------- */
@@ -286,3 +297,172 @@ export function creationsQuery(f: CreationFilters, limit = CREATIONS_PAGE_LIMIT)
   if (f.trashed) q.trashed = true;
   return q;
 }
+
+/* ---------- the deck, image and video tools ---------- */
+
+/** The tools beside the writing ones, as `#/create?tool=` names them. */
+export const MEDIA_TOOLS = ['deck', 'image', 'video'] as const;
+export type MediaTool = (typeof MEDIA_TOOLS)[number];
+
+export function isMediaTool(name: string | null | undefined): name is MediaTool {
+  return (MEDIA_TOOLS as readonly string[]).includes(name ?? '');
+}
+
+/** The creation kind each tool makes. */
+export const MEDIA_TOOL_KIND: Record<MediaTool, CreationKind> = { deck: 'ppt', image: 'image', video: 'video' };
+
+/**
+ * The outline as typed: one slide a line, each trimmed, blank lines dropped. A line keeps its
+ * own bullets (`标题：要点一；要点二`): the server reads them.
+ */
+export function parseOutline(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+/** A point's title and bullets as the server reads them (`标题：要点一；要点二`): for the preview. */
+export function outlinePoint(point: string): { title: string; bullets: string[] } {
+  const at = point.search(/[:：]/);
+  if (at <= 0) return { title: point, bullets: [] };
+  const bullets = point
+    .slice(at + 1)
+    .split(/[;；]/)
+    .map((b) => b.trim())
+    .filter(Boolean);
+  return { title: point.slice(0, at).trim(), bullets };
+}
+
+export interface DeckForm {
+  topic: string;
+  /** One point a line. */
+  outline: string;
+  requirements: string;
+}
+
+export const EMPTY_DECK_FORM: DeckForm = { topic: '', outline: '', requirements: '' };
+export const DECK_FIELDS = ['topic', 'outline', 'requirements'] as const;
+export type DeckField = (typeof DECK_FIELDS)[number];
+
+export function validateDeckForm(form: DeckForm): FieldErrors {
+  const errors: FieldErrors = {};
+  const topic = form.topic.trim();
+  if (!topic) errors.topic = t('create.deck.topicRequired');
+  else if (chars(topic) > MEDIA_LIMITS.topic) errors.topic = t('create.form.tooLong', { max: MEDIA_LIMITS.topic });
+  const points = parseOutline(form.outline);
+  if (points.length === 0) errors.outline = t('create.deck.outlineRequired');
+  else if (points.length > MEDIA_LIMITS.outlinePoints) errors.outline = t('create.deck.tooManyPoints', { max: MEDIA_LIMITS.outlinePoints });
+  else if (points.some((p) => chars(p) > MEDIA_LIMITS.outlinePoint)) errors.outline = t('create.deck.pointTooLong', { max: MEDIA_LIMITS.outlinePoint });
+  if (chars(form.requirements.trim()) > MEDIA_LIMITS.requirements) errors.requirements = t('create.form.tooLong', { max: MEDIA_LIMITS.requirements });
+  return errors;
+}
+
+/** The request body: the topic trimmed, the outline a point a line, requirements only when given. */
+export function deckRequest(form: DeckForm): DeckRequest {
+  const body: DeckRequest = { topic: form.topic.trim(), outline: parseOutline(form.outline) };
+  const requirements = form.requirements.trim();
+  if (requirements) body.requirements = requirements;
+  return body;
+}
+
+export interface ImageForm {
+  prompt: string;
+  size: ImageSize;
+  negativePrompt: string;
+  /** As typed: empty for none. */
+  seed: string;
+}
+
+export const EMPTY_IMAGE_FORM: ImageForm = { prompt: '', size: IMAGE_SIZES[0], negativePrompt: '', seed: '' };
+export const IMAGE_FIELDS = ['prompt', 'size', 'negative_prompt', 'seed'] as const;
+export type ImageField = (typeof IMAGE_FIELDS)[number];
+
+/** A seed as typed, or null when it is not a whole number from 0. */
+export function parseSeed(text: string): number | null {
+  const s = text.trim();
+  if (!/^\d+$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export function validateImageForm(form: ImageForm): FieldErrors {
+  const errors: FieldErrors = {};
+  const prompt = form.prompt.trim();
+  if (!prompt) errors.prompt = t('create.image.promptRequired');
+  else if (chars(prompt) > MEDIA_LIMITS.prompt) errors.prompt = t('create.form.tooLong', { max: MEDIA_LIMITS.prompt });
+  if (chars(form.negativePrompt.trim()) > MEDIA_LIMITS.prompt) errors.negative_prompt = t('create.form.tooLong', { max: MEDIA_LIMITS.prompt });
+  if (form.seed.trim() && parseSeed(form.seed) === null) errors.seed = t('create.image.seedInvalid');
+  return errors;
+}
+
+export function imageRequest(form: ImageForm): ImageRequest {
+  const body: ImageRequest = { prompt: form.prompt.trim(), size: form.size };
+  const negative = form.negativePrompt.trim();
+  if (negative) body.negative_prompt = negative;
+  const seed = parseSeed(form.seed);
+  if (seed !== null) body.seed = seed;
+  return body;
+}
+
+export interface VideoForm {
+  title: string;
+  script: string;
+  /** Seconds, as typed: empty for the default (30). */
+  duration: string;
+  workflow: VideoWorkflow;
+}
+
+export const EMPTY_VIDEO_FORM: VideoForm = { title: '', script: '', duration: '', workflow: VIDEO_WORKFLOWS[0] };
+export const VIDEO_FIELDS = ['title', 'script', 'duration', 'workflow'] as const;
+export type VideoField = (typeof VIDEO_FIELDS)[number];
+
+export function validateVideoForm(form: VideoForm): FieldErrors {
+  const errors: FieldErrors = {};
+  const script = form.script.trim();
+  if (!script) errors.script = t('create.video.scriptRequired');
+  else if (chars(script) > MEDIA_LIMITS.script) errors.script = t('create.form.tooLong', { max: MEDIA_LIMITS.script });
+  if (form.duration.trim()) {
+    const d = Number(form.duration.trim());
+    if (!Number.isInteger(d) || d < MEDIA_LIMITS.durationMin || d > MEDIA_LIMITS.durationMax) {
+      errors.duration = t('create.video.durationRange', { min: MEDIA_LIMITS.durationMin, max: MEDIA_LIMITS.durationMax });
+    }
+  }
+  return errors;
+}
+
+export function videoRequest(form: VideoForm): VideoRequest {
+  const body: VideoRequest = { script: form.script, workflow: form.workflow };
+  const title = form.title.trim();
+  if (title) body.title = title;
+  if (form.duration.trim()) body.duration = Number(form.duration.trim());
+  return body;
+}
+
+/**
+ * A refused request's message next to the field it names (`body.outline` → `outline`), among the
+ * form's `fields`; nothing for an error about no field the form shows (the form's own error then).
+ */
+export function mediaFieldErrors(error: unknown, fields: readonly string[]): FieldErrors {
+  if (!(error instanceof ApiError)) return {};
+  const field = formFieldFor(error.field, fields);
+  if (!field) return {};
+  return { [field]: apiErrorMessage({ detail: error.detail, error_code: error.error_code }) };
+}
+
+/** Whether a refused request is about the credits (402): the screen links to Credits. */
+export function isCreditsError(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 402 || error.error_code === 'CREDITS_EXCEEDED');
+}
+
+/** A video task's progress in whole percent (0–100), from its 0–1 `progress`. */
+export function videoProgressPercent(task: Pick<VideoTask, 'progress' | 'status'>): number {
+  if (task.status === 'completed') return 100;
+  const p = Number.isFinite(task.progress) ? task.progress : 0;
+  return Math.max(0, Math.min(100, Math.round(p * 100)));
+}
+
+export const VIDEO_WORKFLOW_LABELS: Record<VideoWorkflow, string> = translatedRecord({
+  animatic: 'create.video.workflowAnimatic',
+  full_production: 'create.video.workflowFull',
+});
