@@ -398,9 +398,10 @@ pub async fn creation_file(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    let (bytes, name) = create::file_of(&state, &principal.workspace_id, &id).await?;
+    let (path, name) = create::file_of(&state, &principal.workspace_id, &id).await?;
     let (kind, disposition) = match name.rsplit_once('.').map(|(_, e)| e) {
         Some("pptx") => (PPTX_TYPE, attachment(&name)),
         Some("png") => ("image/png", HeaderValue::from_static("inline")),
@@ -409,14 +410,13 @@ pub async fn creation_file(
         Some("mp4") => ("video/mp4", HeaderValue::from_static("inline")),
         _ => ("application/octet-stream", attachment(&name)),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    // Streamed with range support, so a `<video>` seeks without loading the whole file.
+    let response = super::files::serve(&headers, &path, kind).await?;
+    Ok(super::files::with_header(
+        response,
+        header::CONTENT_DISPOSITION,
+        disposition,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/image/generate", tag = "create",

@@ -552,12 +552,13 @@ pub(crate) async fn store_file(state: &AppState, bytes: Vec<u8>) -> Result<Strin
         .sha256)
 }
 
-/// A creation's file: its bytes and name.
+/// A creation's file: where it is on disk (fetched into the blob cache when the blobs are in a
+/// bucket) and its name.
 pub async fn file_of(
     state: &AppState,
     workspace_id: &str,
     id: &str,
-) -> Result<(Vec<u8>, String), CreateError> {
+) -> Result<(std::path::PathBuf, String), CreateError> {
     let creation = get(state, workspace_id, id).await?;
     let (Some(sha), Some(name)) = (creation.file_sha256, creation.file_name) else {
         return Err(CreateError::new(
@@ -566,9 +567,9 @@ pub async fn file_of(
         ));
     };
     let blobs = state.blobs.clone();
-    let bytes = tokio::task::spawn_blocking(move || blobs.read(&sha))
+    let path = tokio::task::spawn_blocking(move || blobs.path_of(&sha))
         .await
         .map_err(CreateError::internal)?
         .map_err(CreateError::internal)?;
-    Ok((bytes, name))
+    Ok((path, name))
 }

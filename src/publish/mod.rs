@@ -687,12 +687,10 @@ async fn content_of(state: &AppState, job: &PublishJob) -> Result<Content, Strin
                 .await
                 .map_err(|e| format!("the creation is gone: {e}"))?;
             let video = if c.kind == Kind::Video {
-                Some(
-                    create::file_of(state, ws, id)
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .0,
-                )
+                let (path, _) = create::file_of(state, ws, id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Some(tokio::fs::read(&path).await.map_err(|e| e.to_string())?)
             } else {
                 None
             };

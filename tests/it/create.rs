@@ -970,6 +970,16 @@ async fn a_script_becomes_a_video_in_the_background_and_bad_asks_are_refused() {
         probe_video(&s.client, &s.base, done["video_url"].as_str().unwrap()).await;
     assert_eq!(videos, 1);
     assert!(seconds > 2.0, "{seconds} s");
+    // A player seeks: a range is answered with just that part.
+    let part = s
+        .client
+        .get(s.url(done["video_url"].as_str().unwrap()))
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.bytes().await.unwrap().len(), 100);
 
     let (_, page) = s.get("/api/v1/creations?type=video").await;
     assert_eq!(page["total"], 1);
