@@ -82,7 +82,7 @@ databases_lane() {
         --skip summarize::a_real_speech_recognizer --skip summarize::a_platform_page --skip summarize::a_batch_goes_on \
         --skip api_export::cancel_kills_ffmpeg --skip api_export::a_final_export_has_clean_frames \
         --skip api_export::webm_with_crossfades --skip api_export::the_storyboard_sheet_is_a_pdf \
-        --skip api_export::no_voice_runs_past --skip api_export::the_sheet_shows_each_keyframe --skip api_export::the_storyboard_as_slides --skip create::a_video_task_goes_on
+        --skip api_export::no_voice_runs_past --skip api_export::the_sheet_shows_each_keyframe --skip api_export::the_storyboard_as_slides --skip create::a_video_task_goes_on --skip publish::a_scheduled_publish
     # The PostgreSQL schema the server migrates to matches SQLite's, and its triggers behave alike.
     psql -q "$STORYLOOM_TEST_DATABASE_URL" -c "CREATE DATABASE schema_check LOCALE 'C' TEMPLATE template0"
     SCHEMA_URL="${STORYLOOM_TEST_DATABASE_URL%/*}/schema_check"

@@ -33,6 +33,7 @@ const UsagePage = lazy(() => import('./router/UsagePage').then((m) => ({ default
 const SandboxPayPage = lazy(() => import('./payments/SandboxPayPage').then((m) => ({ default: m.SandboxPayPage })));
 const CreatePage = lazy(() => import('./create/CreatePage').then((m) => ({ default: m.CreatePage })));
 const CreationsPage = lazy(() => import('./create/CreationsPage').then((m) => ({ default: m.CreationsPage })));
+const PublishHistoryPage = lazy(() => import('./publish/PublishHistoryPage').then((m) => ({ default: m.PublishHistoryPage })));
 const ReferenceVideosPage = lazy(() => import('./summarize/ReferenceVideosPage').then((m) => ({ default: m.ReferenceVideosPage })));
 const ProvidersPage = lazy(() => import('./providers/ProvidersPage').then((m) => ({ default: m.ProvidersPage })));
 const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
@@ -136,6 +137,9 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
       break;
     case 'creations':
       page = <CreationsPage />;
+      break;
+    case 'publish':
+      page = <PublishHistoryPage />;
       break;
     case 'pay-sandbox':
       page = <SandboxPayPage key={route.orderId} orderId={route.orderId} />;

@@ -4,7 +4,7 @@ import { useHealth } from '../api/queries';
 import { useT } from '../i18n';
 import { isAdminOpsRoute, type Route } from '../lib/route';
 import { getTransport } from '../transport';
-import { FilmIcon, FolderIcon, LockIcon, LogoMark, SparkleIcon, UserIcon } from './Icons';
+import { FilmIcon, FolderIcon, LockIcon, LogoMark, SparkleIcon, UploadIcon, UserIcon } from './Icons';
 import { LanguageSwitcher } from './LanguageSwitcher';
 import type { WorkspaceApi } from './team/WorkspaceContext';
 import { WorkspaceSwitcher } from './team/WorkspaceSwitcher';
@@ -71,6 +71,13 @@ export function Sidebar({ route, account, workspace }: Props = {}) {
             testId="nav-create"
             icon={<SparkleIcon />}
             label={t('nav.create')}
+          />
+          <NavItem
+            href="#/publish"
+            active={route?.name === 'publish'}
+            testId="nav-publish"
+            icon={<UploadIcon />}
+            label={t('nav.publish')}
           />
           <NavItem
             href="#/credits"

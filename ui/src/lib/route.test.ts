@@ -18,6 +18,8 @@ describe('parseRoute', () => {
     expect(parseRoute('#/create')).toEqual({ name: 'create' });
     expect(parseRoute('#/create?tool=video_script')).toEqual({ name: 'create' });
     expect(parseRoute('#/creations')).toEqual({ name: 'creations' });
+    expect(parseRoute('#/publish')).toEqual({ name: 'publish' });
+    expect(parseRoute('#/create?tool=video&task=t1')).toEqual({ name: 'create' });
     expect(parseRoute('#/creations/x')).toEqual({ name: 'projects' });
   });
 
@@ -34,6 +36,7 @@ describe('parseRoute', () => {
       { name: 'references' } as const,
       { name: 'create' } as const,
       { name: 'creations' } as const,
+      { name: 'publish' } as const,
       { name: 'project', id: 'a/b c', tab: 'script' } as const,
       { name: 'project', id: 'x', tab: 'characters' } as const,
       { name: 'project', id: 'x', tab: 'runs' } as const,

@@ -1,7 +1,8 @@
 /**
  * Hash routes: `#/projects` (the list), `#/credits` (balance, usage, transactions),
  * `#/references` (reference-video analysis: docs/SUMMARIZE.md), `#/create` (the writing tools)
- * and `#/creations` (what they made: history and trash; `#/create?tool=<type>` opens a tool),
+ * and `#/creations` (what they made: history and trash; `#/create?tool=<type>` opens a tool,
+ * `#/create?tool=video&task=<id>` follows a video task), `#/publish` (publishing history, accounts),
  * `#/projects/<id>[/<tab>]` (the editor), `#/team` and `#/invite/<token>` (workspaces),
  * `#/oauth/done?…` (an OAuth sign-in's return, api/oauth.ts),
  * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
@@ -34,6 +35,8 @@ export const SIMPLE_ROUTES = {
   create: '#/create',
   /** What the creator tools made: filter, open, edit, trash and restore. */
   creations: '#/creations',
+  /** Publishing: the jobs with each platform's result, and the bound accounts. */
+  publish: '#/publish',
   /** The current workspace's members and invitations (accounts mode). */
   team: '#/team',
   /** The desktop's team-server connection (sign in, check, sign out). */

@@ -63,6 +63,7 @@ export const CONVERTED = [
   'components/sync',
   'components/summarize',
   'components/create',
+  'components/publish',
 ];
 
 /** Text that is the same in every language (the product's name, key caps, language names). */

@@ -6,7 +6,10 @@ import { keys, useBalance } from '../../api/queries';
 import { useT } from '../../i18n';
 import {
   EMPTY_WRITING_FORM,
+  isMediaTool,
   isWritingActive,
+  MEDIA_TOOLS,
+  type MediaTool,
   serverFieldErrors,
   validateWritingForm,
   writingRequest,
@@ -19,24 +22,35 @@ import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { AlertIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 import { useCanEdit } from '../team/WorkspaceContext';
+import { DeckTool } from './DeckTool';
 import { GenerationPanel } from './GenerationPanel';
+import { ImageTool } from './ImageTool';
+import { MediaPicker } from './MediaPicker';
 import { ToolPicker } from './ToolPicker';
+import { rememberedVideoTask, VideoTool } from './VideoTool';
 import { WritingForm } from './WritingForm';
 import { useWritingStream } from './useWritingStream';
 import './create.css';
 
-/** The tool `#/create?tool=<type>` asks for. */
+/** The tool `#/create?tool=<type>` asks for (a writing tool's type, or `deck`, `image`, `video`). */
 function toolFromHash(): string | null {
   if (typeof window === 'undefined') return null;
   return hashQuery(window.location.hash).get('tool');
 }
 
+/** The video task `#/create?tool=video&task=<id>` follows, else the one remembered. */
+function videoTaskFromHash(): string | null {
+  if (typeof window === 'undefined') return rememberedVideoTask();
+  return hashQuery(window.location.hash).get('task') || rememberedVideoTask();
+}
+
 /**
  * Create: pick one of the writing tools, fill its form (Ctrl/Cmd+Enter generates), watch the text
- * stream in; then edit, save, copy it, or open a video script as a project. What it made is in
- * Creations (`#/creations`).
+ * stream in; then edit, save, copy it, or open a video script as a project. Beside them, Decks ·
+ * Images · Videos: a `.pptx` from an outline, a picture, a video made from a script in the
+ * background. What they made is in Creations (`#/creations`).
  */
-export function CreatePage({ initialTool }: { initialTool?: string | null } = {}) {
+export function CreatePage({ initialTool, initialVideoTask }: { initialTool?: string | null; initialVideoTask?: string | null } = {}) {
   const t = useT();
   const queryClient = useQueryClient();
   const canEdit = useCanEdit();
@@ -45,6 +59,9 @@ export function CreatePage({ initialTool }: { initialTool?: string | null } = {}
   const balance = useBalance();
   const stream = useWritingStream();
   const [selected, setSelected] = useState<string | null>(() => initialTool ?? toolFromHash());
+  /** The deck, image and video tools opened so far: kept mounted (hidden) so a deck being made or a video followed is still there on return. */
+  const [visited, setVisited] = useState<ReadonlySet<MediaTool>>(() => new Set(isMediaTool(selected) ? [selected] : []));
+  const [videoTask] = useState<string | null>(() => (initialVideoTask !== undefined ? initialVideoTask : videoTaskFromHash()));
   const [form, setForm] = useState<Form>(EMPTY_WRITING_FORM);
   const [clientErrors, setClientErrors] = useState<FieldErrors>({});
   /** Fields edited since the last Generate: a server error about them no longer shows. */
@@ -58,10 +75,23 @@ export function CreatePage({ initialTool }: { initialTool?: string | null } = {}
 
   const list = tools.kind === 'ready' ? tools.data : null;
   const tool: Tool | null = list?.find((x) => x.type === selected) ?? null;
+  const media: MediaTool | null = isMediaTool(selected) ? selected : null;
   const active = isWritingActive(stream.state.status);
 
   const serverErrors = stream.state.status === 'error' ? serverFieldErrors(stream.state.error) : {};
   const errors: FieldErrors = { ...Object.fromEntries(Object.entries(serverErrors).filter(([k]) => !edited.has(k))), ...clientErrors };
+
+  function selectMedia(name: MediaTool) {
+    setSelected(name);
+    setVisited((v) => (v.has(name) ? v : new Set(v).add(name)));
+    const task = name === 'video' ? hashQuery(window.location.hash).get('task') ?? rememberedVideoTask() : null;
+    window.history.replaceState(
+      window.history.state,
+      '',
+      `${routeHash({ name: 'create' })}?tool=${encodeURIComponent(name)}${task ? `&task=${encodeURIComponent(task)}` : ''}`,
+    );
+    window.requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-testid="${name}-form"] [data-field]`)?.focus());
+  }
 
   function select(type: string) {
     setSelected(type);
@@ -146,6 +176,19 @@ export function CreatePage({ initialTool }: { initialTool?: string | null } = {}
         {list && <ToolPicker tools={list} selected={tool?.type ?? null} onSelect={select} />}
       </section>
 
+      <section className="panel create-section" aria-labelledby="create-media-title">
+        <h2 id="create-media-title">{t('create.media.title')}</h2>
+        <MediaPicker selected={media} onSelect={selectMedia} />
+      </section>
+
+      {MEDIA_TOOLS.filter((m) => visited.has(m)).map((m) => (
+        <div key={m} hidden={m !== media} data-testid={`media-workspace-${m}`}>
+          {m === 'deck' && <DeckTool canEdit={canEdit} />}
+          {m === 'image' && <ImageTool canEdit={canEdit} />}
+          {m === 'video' && <VideoTool canEdit={canEdit} initialTaskId={videoTask} />}
+        </div>
+      ))}
+
       {tool ? (
         <div className="create-workspace">
           <section className="panel create-section" aria-label={t('create.form.label')}>
@@ -164,7 +207,8 @@ export function CreatePage({ initialTool }: { initialTool?: string | null } = {}
           </section>
         </div>
       ) : (
-        list && (
+        list &&
+        !media && (
           <p className="muted" data-testid="create-pick-hint">
             {t('create.picker.hint')}
           </p>

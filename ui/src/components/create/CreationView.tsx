@@ -4,8 +4,10 @@ import { useLocale, useT } from '../../i18n';
 import { creationToolLabel, creditsUsedLabel } from '../../lib/create';
 import { formatDateTime } from '../../lib/format';
 import { routeHash } from '../../lib/route';
-import { AlertIcon, CloseIcon, RestoreIcon, TrashIcon } from '../Icons';
+import { canPublishKind } from '../../lib/publish';
+import { AlertIcon, CloseIcon, RestoreIcon, TrashIcon, UploadIcon } from '../Icons';
 import { CreationEditor } from './CreationEditor';
+import { CreationFile } from './CreationFile';
 import { ModelName } from './ModelName';
 
 interface Props {
@@ -15,6 +17,8 @@ interface Props {
   onClose: () => void;
   onDelete?: ((c: Creation) => void) | undefined;
   onRestore?: ((c: Creation) => void) | undefined;
+  /** Publish (writing and video creations, not in the trash). */
+  onPublish?: ((c: Creation) => void) | undefined;
   busy?: boolean;
 }
 
@@ -27,7 +31,7 @@ export function askedFor(input: unknown): { keywords: string[]; requirements: st
 }
 
 /** One creation, whole (`GET /creations/{id}`): what it is, what was asked, its text to edit. */
-export function CreationView({ id, tools, canEdit, onClose, onDelete, onRestore, busy = false }: Props) {
+export function CreationView({ id, tools, canEdit, onClose, onDelete, onRestore, onPublish, busy = false }: Props) {
   const t = useT();
   const read = loadOf(useCreation(id));
   return (
@@ -44,12 +48,12 @@ export function CreationView({ id, tools, canEdit, onClose, onDelete, onRestore,
           <AlertIcon size={14} /> {read.message}
         </p>
       )}
-      {read.kind === 'ready' && <CreationBody creation={read.data} tools={tools} canEdit={canEdit} onDelete={onDelete} onRestore={onRestore} busy={busy} />}
+      {read.kind === 'ready' && <CreationBody creation={read.data} tools={tools} canEdit={canEdit} onDelete={onDelete} onRestore={onRestore} onPublish={onPublish} busy={busy} />}
     </section>
   );
 }
 
-export function CreationBody({ creation: c, tools, canEdit, onDelete, onRestore, busy = false }: Omit<Props, 'id' | 'onClose'> & { creation: Creation }) {
+export function CreationBody({ creation: c, tools, canEdit, onDelete, onRestore, onPublish, busy = false }: Omit<Props, 'id' | 'onClose'> & { creation: Creation }) {
   const t = useT();
   const locale = useLocale();
   const asked = askedFor(c.input);
@@ -60,6 +64,7 @@ export function CreationBody({ creation: c, tools, canEdit, onDelete, onRestore,
           {t('create.view.inTrash', { when: formatDateTime(c.deleted_at) })}
         </p>
       )}
+      <CreationFile creation={c} />
       <CreationEditor
         key={`${c.id}:${c.deleted_at ?? ''}`}
         creation={c}
@@ -118,6 +123,12 @@ export function CreationBody({ creation: c, tools, canEdit, onDelete, onRestore,
       )}
       {canEdit && (
         <div className="creation-actions">
+          {!c.deleted_at && onPublish && canPublishKind(c.type) && (
+            <button type="button" className="button secondary button-sm" data-testid="creation-view-publish" disabled={busy} onClick={() => onPublish(c)}>
+              <UploadIcon />
+              {t('publish.action')}
+            </button>
+          )}
           {c.deleted_at
             ? onRestore && (
                 <button type="button" className="button secondary button-sm" data-testid="creation-view-restore" disabled={busy} onClick={() => onRestore(c)}>

@@ -5,7 +5,8 @@ import { t as translate, useLocale, useT } from '../../i18n';
 import { changeCreationFilters, creationToolLabel, creditsUsedLabel, KIND_LABELS, toolFilterApplies, toolName, type CreationFilterChange, type CreationFilters } from '../../lib/create';
 import { formatDateTime, formatNumber } from '../../lib/format';
 import { errorMessage } from '../../transport';
-import { RestoreIcon, TrashIcon } from '../Icons';
+import { canPublishKind } from '../../lib/publish';
+import { RestoreIcon, TrashIcon, UploadIcon } from '../Icons';
 import { useToasts, type ToastInput } from '../Toasts';
 
 type Shown = Pick<CreationItem, 'id' | 'title'>;
@@ -132,11 +133,13 @@ interface ListProps {
   /** Absent: no Delete / Restore buttons (a viewer). */
   onDelete?: ((item: CreationItem) => void) | undefined;
   onRestore?: ((item: CreationItem) => void) | undefined;
+  /** Absent: no Publish buttons. Shown for writing and video creations (not in the trash). */
+  onPublish?: ((item: CreationItem) => void) | undefined;
   busyId?: string | null;
 }
 
 /** Creations: title, tool, excerpt, when, what it cost; open one, trash it (or restore it from the trash). */
-export function CreationsList({ items, tools, trashed, openId, onOpen, onDelete, onRestore, busyId = null }: ListProps) {
+export function CreationsList({ items, tools, trashed, openId, onOpen, onDelete, onRestore, onPublish, busyId = null }: ListProps) {
   const t = useT();
   const locale = useLocale();
   if (items.length === 0) {
@@ -166,6 +169,19 @@ export function CreationsList({ items, tools, trashed, openId, onOpen, onDelete,
               </span>
               {item.content && <span className="creation-row-excerpt">{item.content}</span>}
             </button>
+            {!trashed && onPublish && canPublishKind(item.type) && (
+              <button
+                type="button"
+                className="icon-button"
+                aria-label={t('publish.publishNamed', { title: item.title })}
+                title={t('publish.action')}
+                data-testid="creation-publish"
+                disabled={busyId === item.id}
+                onClick={() => onPublish(item)}
+              >
+                <UploadIcon />
+              </button>
+            )}
             {trashed
               ? onRestore && (
                   <button

@@ -11,12 +11,14 @@ import { Pagination } from '../Pagination';
 import { useCanEdit } from '../team/WorkspaceContext';
 import { CreationFiltersBar, CreationsList, useCreationTrash } from './CreationsList';
 import { CreationView } from './CreationView';
+import { PublishDialog, type PublishTarget } from '../publish/PublishDialog';
 import './create.css';
 
 /**
  * Creations: what the creator tools made, newest first, by kind and tool, a page at a time; open
  * one to read, edit, copy it (or open a video script as a project); Delete moves it to the trash
- * with Undo, and the trash lists them with Restore.
+ * with Undo, and the trash lists them with Restore. A writing or video creation can be published
+ * (the Publish dialog; its jobs are in `#/publish`).
  */
 export function CreationsPage({ initialFilters = DEFAULT_CREATION_FILTERS }: { initialFilters?: CreationFilters } = {}) {
   const t = useT();
@@ -25,6 +27,7 @@ export function CreationsPage({ initialFilters = DEFAULT_CREATION_FILTERS }: { i
   const [filters, setFilters] = useState<CreationFilters>(initialFilters);
   const [openId, setOpenId] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
+  const [publishing, setPublishing] = useState<PublishTarget | null>(null);
   const tools = useWritingTools().data;
   const read = useCreations(creationsQuery(filters));
   const list = loadOf(read);
@@ -55,6 +58,7 @@ export function CreationsPage({ initialFilters = DEFAULT_CREATION_FILTERS }: { i
 
   const onDelete = canEdit ? (item: Pick<CreationItem, 'id' | 'title'>) => run(item, trash) : undefined;
   const onRestore = canEdit ? (item: Pick<CreationItem, 'id' | 'title'>) => run(item, restore) : undefined;
+  const onPublish = canEdit ? (item: Pick<CreationItem, 'id' | 'title' | 'type'>) => setPublishing({ id: item.id, title: item.title, type: item.type }) : undefined;
 
   return (
     <div className="page creations-page" data-testid="creations-page">
@@ -105,6 +109,7 @@ export function CreationsPage({ initialFilters = DEFAULT_CREATION_FILTERS }: { i
                 busyId={busyId}
                 onDelete={onDelete}
                 onRestore={onRestore}
+                onPublish={onPublish}
               />
               <Pagination
                 page={data.page}
@@ -126,9 +131,11 @@ export function CreationsPage({ initialFilters = DEFAULT_CREATION_FILTERS }: { i
             onClose={() => setOpenId(null)}
             onDelete={onDelete}
             onRestore={onRestore}
+            onPublish={onPublish}
           />
         )}
       </div>
+      {publishing && <PublishDialog creation={publishing} onClose={() => setPublishing(null)} />}
     </div>
   );
 }
