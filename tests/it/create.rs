@@ -1057,3 +1057,32 @@ async fn a_video_task_goes_on_after_its_server_is_killed_and_makes_one_video() {
         "nor the run"
     );
 }
+
+#[tokio::test]
+async fn a_member_writes_without_being_charged() {
+    let (base, seen) = fake_openai::start().await;
+    let s = TestServer::start(AuthMode::Local).await;
+    chat_model(&s, &base, "ok", true).await;
+    grant(&s, 100).await;
+    let (status, m) = s
+        .post(
+            "/api/v1/credit/membership",
+            json!({"membership_type": "monthly", "payment_method": "balance"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let (before, _) = balances(&s).await;
+    assert!(before < 10, "the membership took the credits: {before}");
+    // The worst case is far past the balance; a member may still write, and is charged nothing.
+    let (status, out) = s
+        .post(
+            "/api/v1/writing/business_plan/generate",
+            json!({"title": "咖啡车"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(out["credits_used"], 0);
+    assert_eq!(seen.calls("ok"), 1);
+    assert_eq!(balances(&s).await, (before, 0));
+    reconciled(&s).await;
+}
