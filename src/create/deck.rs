@@ -16,7 +16,7 @@ use crate::{
     clock::rfc3339,
     error::ErrorCode,
     providers::{self, call_with_retry, CallContext, ChatMessage, LlmRequest, RetryPolicy},
-    registry::{self, ModelKind, RegistryError, Resolved},
+    registry::{self, ModelKind, Resolved},
     workflow::ai::{llm_cost, prompt_tokens_bound},
     AppState,
 };
@@ -239,15 +239,6 @@ pub fn outline_text(deck: &Deck) -> String {
     out
 }
 
-async fn model(state: &AppState, model_id: Option<&str>) -> Result<Option<Resolved>, CreateError> {
-    match registry::resolve(state, ModelKind::Llm, model_id).await {
-        Ok(r) if r.is_builtin() => Ok(None),
-        Ok(r) => Ok(Some(r)),
-        Err(RegistryError::NotFound(_)) if model_id.is_none() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 fn file_name(topic: &str) -> String {
     let safe: String = topic
         .chars()
@@ -277,7 +268,7 @@ pub async fn generate(
         return Ok(done);
     }
     let project_id = super::project_of(state, &who.workspace_id, c.project_id.clone()).await?;
-    let model = model(state, c.model_id.as_deref()).await?;
+    let model = registry::resolve_remote(state, ModelKind::Llm, c.model_id.as_deref()).await?;
     let id = state.ids.new_id().to_string();
     let now = rfc3339(state.clock.now());
 

@@ -11,7 +11,7 @@ use super::{CreateError, Creation, Kind, Requester};
 use crate::{
     clock::rfc3339,
     providers::{self, call_with_retry, CallContext, ImageRequest, RetryPolicy},
-    registry::{self, ModelKind, RegistryError, Resolved},
+    registry::{self, ModelKind, Resolved},
     render::{self, Fonts, FrameSpec},
     AppState,
 };
@@ -87,15 +87,6 @@ pub fn parse_size(size: Option<&str>) -> Result<(u32, u32), CreateError> {
     Ok((w, h))
 }
 
-async fn model(state: &AppState, model_id: Option<&str>) -> Result<Option<Resolved>, CreateError> {
-    match registry::resolve(state, ModelKind::Image, model_id).await {
-        Ok(r) if r.is_builtin() => Ok(None),
-        Ok(r) => Ok(Some(r)),
-        Err(RegistryError::NotFound(_)) if model_id.is_none() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Draws the picture and stores it as an `image` creation.
 #[tracing::instrument(skip(state, ask))]
 pub async fn generate(
@@ -118,7 +109,7 @@ pub async fn generate(
     if let Some(done) = super::already_made(state, &who.workspace_id, key.as_deref()).await? {
         return Ok(done);
     }
-    let model = model(state, model_id.as_deref()).await?;
+    let model = registry::resolve_remote(state, ModelKind::Image, model_id.as_deref()).await?;
     let id = state.ids.new_id().to_string();
     let now = rfc3339(state.clock.now());
 

@@ -23,7 +23,7 @@ use crate::{
     error::ErrorCode,
     prompts::{self, engine},
     providers::{self, call_with_retry, CallContext, ChatMessage, LlmRequest, RetryPolicy},
-    registry::{self, ModelKind, RegistryError, Resolved},
+    registry::{self, ModelKind, Resolved},
     workflow::ai::{llm_cost, prompt_tokens_bound},
     AppState,
 };
@@ -257,17 +257,6 @@ pub fn check(tool: &ToolSpec, req: &WritingRequest) -> Result<Checked, CreateErr
     })
 }
 
-/// The language model a generation uses, or `None` for the built-in writer.
-async fn model(state: &AppState, model_id: Option<&str>) -> Result<Option<Resolved>, CreateError> {
-    match registry::resolve(state, ModelKind::Llm, model_id).await {
-        Ok(r) if r.is_builtin() => Ok(None),
-        Ok(r) => Ok(Some(r)),
-        // Nothing configured and nothing asked for: the built-in writer.
-        Err(RegistryError::NotFound(_)) if model_id.is_none() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 fn max_tokens(tool: &ToolSpec, model: &Resolved) -> u32 {
     model
         .model
@@ -281,7 +270,7 @@ fn max_tokens(tool: &ToolSpec, model: &Resolved) -> u32 {
 /// The catalog with each tool's most expensive generation on `model_id` (or the default model).
 #[tracing::instrument(skip(state))]
 pub async fn catalog(state: &AppState, model_id: Option<&str>) -> Result<Vec<Tool>, CreateError> {
-    let model = model(state, model_id).await?;
+    let model = registry::resolve_remote(state, ModelKind::Llm, model_id).await?;
     let (system, model_name) = (SYSTEM, model.as_ref().map(|m| m.model.id.clone()));
     Ok(specs()
         .iter()
@@ -450,7 +439,7 @@ pub async fn prepare(
         });
     }
     let project_id = super::project_of(state, &who.workspace_id, req.project_id.clone()).await?;
-    let model = model(state, req.model_id.as_deref()).await?;
+    let model = registry::resolve_remote(state, ModelKind::Llm, req.model_id.as_deref()).await?;
     let (template, prompt_version) = template(state, tool).await?;
     let id = state.ids.new_id().to_string();
     let now = rfc3339(state.clock.now());

@@ -987,6 +987,22 @@ impl Resolved {
     }
 }
 
+/// The remote model a request would use, or `None` for the built-in one: the built-in was picked,
+/// or nothing is configured and nothing was asked for (the offline path). Asking for a model that
+/// does not exist stays an error.
+pub async fn resolve_remote(
+    state: &AppState,
+    kind: ModelKind,
+    selector: Option<&str>,
+) -> Result<Option<Resolved>, RegistryError> {
+    match resolve(state, kind, selector).await {
+        Ok(r) if r.is_builtin() => Ok(None),
+        Ok(r) => Ok(Some(r)),
+        Err(RegistryError::NotFound(_)) if selector.is_none() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Resolves a node's `provider` setting: `<kind>.default` (or nothing) is the configured default of
 /// that kind; anything else is a model id (`builtin.animatic`, …).
 #[tracing::instrument(skip(state))]

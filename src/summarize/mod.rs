@@ -509,13 +509,8 @@ struct Models {
 }
 
 async fn models(state: &AppState, opts: &Options) -> Result<Models, SummarizeError> {
-    let llm = match registry::resolve(state, ModelKind::Llm, opts.model_id.as_deref()).await {
-        Ok(r) if r.is_builtin() => None,
-        Ok(r) => Some(r),
-        // Nothing configured and nothing asked for: the offline, extractive summary.
-        Err(RegistryError::NotFound(_)) if opts.model_id.is_none() => None,
-        Err(e) => return Err(e.into()),
-    };
+    // Nothing configured and nothing asked for: the offline, extractive summary.
+    let llm = registry::resolve_remote(state, ModelKind::Llm, opts.model_id.as_deref()).await?;
     let key = llm
         .as_ref()
         .map(|r| r.model.id.clone())
