@@ -392,8 +392,13 @@ pub fn attachment(name: &str) -> HeaderValue {
 }
 
 #[utoipa::path(get, path = "/api/v1/creations/{id}/file", tag = "create", params(("id" = String, Path)),
-    responses((status = 200, description = "The creation's file: a deck's `.pptx` (as an attachment), an image (inline)", content_type = "application/octet-stream"),
-        (status = 404, description = "No such creation, or it has no file", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The creation's file with its Content-Type: a deck's `.pptx` (as an attachment), an image or a video (inline)",
+            content_type = "*/*", body = Vec<u8>),
+        (status = 206, description = "The part of the file a `Range: bytes=…` header asked for (`Content-Range` says which)",
+            content_type = "*/*", body = Vec<u8>),
+        (status = 404, description = "No such creation, or it has no file", body = ErrorBody),
+        (status = 416, description = "The range starts past the end of the file")))]
 pub async fn creation_file(
     State(state): State<AppState>,
     principal: Principal,

@@ -868,7 +868,11 @@ async fn drive(state: &AppState, id: &str) -> Result<(), DbError> {
         {
             continue;
         }
-        let body = match content.get_or_insert(content_of(state, &job).await) {
+        // Read (and the cover drawn) once for all the job's platforms.
+        if content.is_none() {
+            content = Some(content_of(state, &job).await);
+        }
+        let body = match content.as_ref().expect("just read") {
             Ok(c) => Ok(c),
             Err(e) => Err(AdapterError {
                 message: e.clone(),
