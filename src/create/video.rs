@@ -276,49 +276,30 @@ async fn update(state: &AppState, id: &str, u: store::TaskUpdate) -> Result<bool
         .await
 }
 
-/// Tasks this process is driving (the watcher must not start a second driver of its own).
-static GOING: std::sync::Mutex<std::collections::BTreeSet<String>> =
-    std::sync::Mutex::new(std::collections::BTreeSet::new());
-
 /// Drives the task in a task of its own, when no live process does.
 pub fn spawn(state: &AppState, id: &str) {
-    if !GOING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id.to_string())
-    {
-        return;
-    }
-    let (state, id) = (state.clone(), id.to_string());
     let span = tracing::info_span!("video_task", task = %id);
-    tokio::spawn(tracing::Instrument::instrument(
-        async move {
-            if instances::start_on(&state, Work::VideoTask, &id).await {
-                match drive(&state, &id).await {
-                    Ok(()) => {}
-                    Err(Stop::Failed(message)) => {
-                        tracing::warn!(%message, "a video task failed");
-                        let _ = update(
-                            &state,
-                            &id,
-                            store::TaskUpdate {
-                                status: Some(VideoStatus::Failed),
-                                error: Some(message),
-                                ..Default::default()
-                            },
-                        )
-                        .await;
-                    }
-                    Err(Stop::Interrupted(e)) => {
-                        tracing::warn!(error = %e, "a video task stopped; it is taken up again later");
-                    }
-                }
-                instances::release(&state, Work::VideoTask, &id).await;
+    instances::spawn_driver(state, Work::VideoTask, id, span, |state, id| async move {
+        match drive(&state, &id).await {
+            Ok(()) => {}
+            Err(Stop::Failed(message)) => {
+                tracing::warn!(%message, "a video task failed");
+                let _ = update(
+                    &state,
+                    &id,
+                    store::TaskUpdate {
+                        status: Some(VideoStatus::Failed),
+                        error: Some(message),
+                        ..Default::default()
+                    },
+                )
+                .await;
             }
-            GOING.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        },
-        span,
-    ));
+            Err(Stop::Interrupted(e)) => {
+                tracing::warn!(error = %e, "a video task stopped; it is taken up again later");
+            }
+        }
+    });
 }
 
 /// Why a driver stopped before the task finished.

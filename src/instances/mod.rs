@@ -85,7 +85,7 @@ pub async fn start(state: &AppState) -> Result<(), DbError> {
 
 /// Work that one process does at a time: a workflow run's driver, an export's encoder. The
 /// table's `column` names the process doing it (NULL: none).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Work {
     Run,
     Export,
@@ -175,6 +175,42 @@ pub async fn start_on(state: &AppState, work: Work, id: &str) -> bool {
             false
         }
     }
+}
+
+/// Work this process is driving now, so a watcher that finds it "orphaned" again (its claim not yet
+/// written) does not start a second driver beside the first.
+static DRIVING: std::sync::Mutex<std::collections::BTreeSet<(Work, String)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Drives `id` in a task of its own: once per process at a time, and only when this process can
+/// claim it (no live process does it). The claim is released when `drive` ends, however it ends.
+pub fn spawn_driver<F, Fut>(state: &AppState, work: Work, id: &str, span: tracing::Span, drive: F)
+where
+    F: FnOnce(AppState, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let key = (work, id.to_string());
+    if !DRIVING
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key.clone())
+    {
+        return;
+    }
+    let (state, id) = (state.clone(), id.to_string());
+    tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            if start_on(&state, work, &id).await {
+                drive(state.clone(), id.clone()).await;
+                release(&state, work, &id).await;
+            }
+            DRIVING
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+        },
+        span,
+    ));
 }
 
 /// Lets go of work this process did (it ended or stopped), so any process may pick it up.

@@ -608,31 +608,14 @@ pub async fn history(
 
 // ------------------------------------------------------------------------------------------ sending
 
-/// Jobs this process is driving (the scheduler must not start a second driver of its own).
-static GOING: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
-
+/// Sends the job in a task of its own, when no live process does.
 fn spawn(state: &AppState, id: &str) {
-    if !GOING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id.to_string())
-    {
-        return;
-    }
-    let (state, id) = (state.clone(), id.to_string());
     let span = tracing::info_span!("publish_job", job = %id);
-    tokio::spawn(tracing::Instrument::instrument(
-        async move {
-            if instances::start_on(&state, Work::Publish, &id).await {
-                if let Err(e) = drive(&state, &id).await {
-                    tracing::warn!(error = %e, "a publish job stopped; it is taken up again later");
-                }
-                instances::release(&state, Work::Publish, &id).await;
-            }
-            GOING.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        },
-        span,
-    ));
+    instances::spawn_driver(state, Work::Publish, id, span, |state, id| async move {
+        if let Err(e) = drive(&state, &id).await {
+            tracing::warn!(error = %e, "a publish job stopped; it is taken up again later");
+        }
+    });
 }
 
 /// Looks for due jobs now and every `poll_ms` (call once at start-up).

@@ -272,33 +272,20 @@ pub async fn list(state: &AppState, workspace_id: &str) -> Result<Vec<BatchJob>,
         .await?)
 }
 
-/// Batches this process is driving (the watcher must not start a second driver of its own).
-static GOING: std::sync::Mutex<std::collections::BTreeSet<String>> =
-    std::sync::Mutex::new(std::collections::BTreeSet::new());
-
 /// Drives the batch in a task of its own, when no live process does.
 pub fn spawn(state: &AppState, id: &str) {
-    if !GOING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id.to_string())
-    {
-        return;
-    }
-    let (state, id) = (state.clone(), id.to_string());
     let span = tracing::info_span!("summary_batch", batch = %id);
-    tokio::spawn(tracing::Instrument::instrument(
-        async move {
-            if instances::start_on(&state, Work::SummaryBatch, &id).await {
-                if let Err(e) = drive(&state, &id).await {
-                    tracing::warn!(error = %e, "a summary batch stopped; it is taken up again later");
-                }
-                instances::release(&state, Work::SummaryBatch, &id).await;
-            }
-            GOING.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        },
+    instances::spawn_driver(
+        state,
+        Work::SummaryBatch,
+        id,
         span,
-    ));
+        |state, id| async move {
+            if let Err(e) = drive(&state, &id).await {
+                tracing::warn!(error = %e, "a summary batch stopped; it is taken up again later");
+            }
+        },
+    );
 }
 
 async fn set_status(
