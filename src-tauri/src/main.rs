@@ -144,6 +144,8 @@ fn run() -> anyhow::Result<()> {
         let every = std::time::Duration::from_secs(state.config.sync_interval_secs);
         tauri::async_runtime::spawn(async move {
             storyloom::sync::client::spawn(&sync_state, every);
+            // Shares queued while offline go when the team server can be reached.
+            storyloom::shares::queue::spawn(&sync_state, every);
         });
     }
     // Managed before the event loop starts, i.e. before the window (created from the config when the

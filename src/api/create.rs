@@ -25,7 +25,7 @@ use super::access::generation;
 use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiQuery},
+    extract::{idempotency_key, ApiJson, ApiQuery},
 };
 use crate::{
     auth::Scope,
@@ -112,23 +112,6 @@ impl From<Creation> for Generated {
             content: c.content.clone(),
             credits_used: c.credits_used,
             creation: c,
-        }
-    }
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => {
-            let key = v.to_str().ok().map(str::trim).filter(|k| {
-                !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic())
-            });
-            key.map(|k| Some(k.to_string())).ok_or_else(|| {
-                ApiError::validation(
-                    "Idempotency-Key",
-                    "Idempotency-Key is 1 to 200 visible ASCII characters",
-                )
-            })
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::{
         team_models::{self, Linked},
         ConnectionStatus,
     },
+    shares::queue::{self, QueueShare, QueuedShare},
     AppState,
 };
 
@@ -37,7 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remote_buy))
         .routes(routes!(remote_order))
         .routes(routes!(remote_balance))
-        .routes(routes!(remote_gateways));
+        .routes(routes!(remote_gateways))
+        .routes(routes!(list_queued_shares, queue_share))
+        .routes(routes!(cancel_queued_share))
+        .routes(routes!(send_queued_share));
     with_policy(link, Policy::Person)
 }
 
@@ -217,4 +221,67 @@ pub async fn remote_gateways(
     let (status, answer) =
         crate::remote::payments::get(&state, "/api/v1/payments/gateways").await?;
     Ok((status, Json(answer)))
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/shares", tag = "remote", request_body = QueueShare,
+    responses(
+        (status = 202, description = "Queued, and sent at once when the team server can be reached (the project is linked to the person's own workspace if it is not linked yet, and synced, which uploads the video once); `GET /remote/shares` follows it", body = QueuedShare),
+        (status = 404, description = "Not the desktop app, or no such export", body = ErrorBody),
+        (status = 422, description = "Not signed in to a team server (`server_url`), the export not completed (`export_id`), `expires_at` not a future time within 366 days, `password` not 4–128 characters", body = ErrorBody)))]
+pub async fn queue_share(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<QueueShare>,
+) -> Result<(StatusCode, Json<QueuedShare>), ApiError> {
+    principal.require(Scope::Write)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(queue::enqueue(&state, input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/remote/shares", tag = "remote",
+    responses(
+        (status = 200, description = "This desktop's shares, newest first (at most 200), with where each stands", body = Vec<QueuedShare>),
+        (status = 404, description = "Not the desktop app", body = ErrorBody)))]
+pub async fn list_queued_shares(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<QueuedShare>>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(queue::list(&state).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/remote/shares/{id}", tag = "remote",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Cancelled (its stored password forgotten)", body = QueuedShare),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Already shared or being sent (`status`): revoke a made link on the server", body = ErrorBody)))]
+pub async fn cancel_queued_share(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<QueuedShare>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(queue::cancel(&state, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/shares/{id}/send", tag = "remote",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Tried now (a failed share is queued again first): where it stands after the try", body = QueuedShare),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Shared, cancelled or being sent (`status`)", body = ErrorBody)))]
+pub async fn send_queued_share(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<QueuedShare>, ApiError> {
+    principal.require(Scope::Write)?;
+    Ok(Json(queue::send_now(&state, &id).await?))
 }

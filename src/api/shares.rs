@@ -2,7 +2,7 @@
 //! service). The public page they lead to is `api::watch`.
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     Json,
 };
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::principal::Principal;
 use super::{
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiQuery},
+    extract::{idempotency_key, ApiJson, ApiQuery},
 };
 use crate::{
     auth::Scope,
@@ -66,17 +66,27 @@ pub struct ListSharesQuery {
 }
 
 #[utoipa::path(post, path = "/api/v1/share", tag = "shares", request_body = NewShare,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key answers the first request's link")),
     responses(
         (status = 201, description = "The link, active", body = Share),
-        (status = 404, description = "No such project or export in this workspace", body = ErrorBody),
-        (status = 422, description = "`export_id` not a completed export of the project (or none exists), `expires_at` not a future time within 366 days, `password` not 4–128 characters", body = ErrorBody)))]
+        (status = 404, description = "No such project, export or asset in this workspace", body = ErrorBody),
+        (status = 422, description = "`export_id` not a completed export of the project (or none exists), `asset_id` not an uploaded exported video of the project, `expires_at` not a future time within 366 days, `password` not 4–128 characters", body = ErrorBody)))]
 pub async fn create_share(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<NewShare>,
 ) -> Result<(StatusCode, Json<Share>), ApiError> {
     principal.require(Scope::Write)?;
-    let share = shares::create(&state, &principal.workspace_id, &principal.user_id, input).await?;
+    let key = idempotency_key(&headers)?;
+    let share = shares::create(
+        &state,
+        &principal.workspace_id,
+        &principal.user_id,
+        input,
+        key,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(share)))
 }
 

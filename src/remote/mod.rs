@@ -624,13 +624,48 @@ impl Remote {
     }
 
     /// [`Remote::call_as_person`] with any body, answering the body's bytes (sync's blobs).
-    #[tracing::instrument(skip(self, clock, body))]
     pub async fn send_as_person(
         &self,
         clock: &dyn Clock,
         method: reqwest::Method,
         path: &str,
         body: RequestBody,
+    ) -> Result<(StatusCode, bytes::Bytes), RemoteError> {
+        self.send_keyed(clock, method, path, body, None).await
+    }
+
+    /// A JSON POST that may be sent again safely: the server answers a repeat with the same
+    /// `Idempotency-Key` with what the first one made (the desktop's queued shares).
+    pub async fn post_idempotent(
+        &self,
+        clock: &dyn Clock,
+        path: &str,
+        body: serde_json::Value,
+        key: &str,
+    ) -> Result<(StatusCode, serde_json::Value), RemoteError> {
+        let (status, bytes) = self
+            .send_keyed(
+                clock,
+                reqwest::Method::POST,
+                path,
+                RequestBody::Json(body),
+                Some(key),
+            )
+            .await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+
+    #[tracing::instrument(skip(self, clock, body))]
+    async fn send_keyed(
+        &self,
+        clock: &dyn Clock,
+        method: reqwest::Method,
+        path: &str,
+        body: RequestBody,
+        idempotency_key: Option<&str>,
     ) -> Result<(StatusCode, bytes::Bytes), RemoteError> {
         self.ensure_loaded().await;
         let http = self.http().await?.clone();
@@ -656,6 +691,9 @@ impl Remote {
                 None => return Err(RemoteError::Rejected { reason: None }),
             };
             let mut request = http.request(method.clone(), format!("{base}{path}"));
+            if let Some(key) = idempotency_key {
+                request = request.header("idempotency-key", key);
+            }
             match &body {
                 RequestBody::None => {}
                 RequestBody::Json(b) => request = request.json(b),

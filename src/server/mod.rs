@@ -103,6 +103,8 @@ pub async fn serve(state: AppState, opts: ServeOptions) -> anyhow::Result<()> {
     // The desktop (local mode) keeps its linked projects in sync with its team server.
     if state.local_owner_id.is_some() && state.config.sync_interval_secs > 0 {
         crate::sync::client::spawn(&state, Duration::from_secs(state.config.sync_interval_secs));
+        // Shares queued on the desktop go to the team server when it can be reached.
+        crate::shares::queue::spawn(&state, Duration::from_secs(state.config.sync_interval_secs));
     }
     // Pending payment orders are asked about at their gateways (at start, then every minute).
     crate::payments::reconcile::spawn(&state, Duration::from_secs(60));

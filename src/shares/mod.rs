@@ -5,6 +5,7 @@
 //!
 //! A share pins what it shows when it is made (the export, the version whose storyboard it shows):
 //! later edits to the project do not change a link already sent.
+pub mod queue;
 mod store;
 
 use chrono::{DateTime, Duration, Utc};
@@ -109,6 +110,9 @@ pub struct Share {
     /// The summary the link shows (`POST /history/{id}/share`); its `project_name` is then the
     /// summary's title.
     pub summary_id: Option<String>,
+    /// The video shown when it is not one of the server's exports: an exported video a desktop
+    /// synced (`asset_id` when the link was made).
+    pub video_asset_id: Option<String>,
 }
 
 /// `POST /api/v1/history/{id}/share`: a link to a summary.
@@ -140,6 +144,10 @@ pub struct NewShare {
     /// Show the storyboard (keyframes, scene headings, dialogue) under the video.
     #[serde(default)]
     pub include_storyboard: bool,
+    /// Instead of `export_id`: an exported video of the project that a desktop synced (its
+    /// asset's id; type `export_video`). This is how the desktop shares its own exports.
+    #[serde(default)]
+    pub asset_id: Option<String>,
 }
 
 /// A share's stored row.
@@ -159,6 +167,9 @@ pub(crate) struct ShareRow {
     pub view_count: i64,
     pub last_viewed_at: Option<String>,
     pub summary_id: Option<String>,
+    /// A video of the project shown instead of an export (a desktop's synced export).
+    pub video_asset_id: Option<String>,
+    pub request_key: Option<String>,
 }
 
 impl ShareRow {
@@ -204,6 +215,7 @@ fn view(state: &AppState, row: ShareRow, project_name: String, now: DateTime<Utc
         view_count: row.view_count,
         last_viewed_at: row.last_viewed_at,
         summary_id: row.summary_id,
+        video_asset_id: row.video_asset_id,
     }
 }
 
@@ -273,14 +285,21 @@ fn check_password(password: Option<&str>) -> Result<Option<String>, ShareError> 
 /// Makes a link to a project's export (and storyboard). The export must be a completed one of the
 /// same project; without `export_id`, the project's newest completed export, or none when only
 /// the storyboard is shared.
-#[tracing::instrument(skip(state, input), fields(project_id = %input.project_id))]
+///
+/// With `request_key` (the client's Idempotency-Key), a repeated request answers the link the
+/// first one made, and makes no second link.
+#[tracing::instrument(skip(state, input, request_key), fields(project_id = %input.project_id))]
 pub async fn create(
     state: &AppState,
     workspace_id: &str,
     user_id: &str,
     input: NewShare,
+    request_key: Option<String>,
 ) -> Result<Share, ShareError> {
     let now = state.clock.now();
+    if let Some(first) = made_with_key(state, workspace_id, request_key.as_deref()).await? {
+        return Ok(first);
+    }
     let expires_at = check_expiry(input.expires_at.as_deref(), now)?;
     if input.project_id.trim().is_empty() {
         return Err(invalid("project_id", "project_id is required"));
@@ -288,6 +307,16 @@ pub async fn create(
     let project = projects::get(state, workspace_id, &input.project_id)
         .await
         .map_err(|_| ShareError::NotFound(format!("project '{}' not found", input.project_id)))?;
+    let video_asset = match &input.asset_id {
+        Some(_) if input.export_id.is_some() => {
+            return Err(invalid(
+                "asset_id",
+                "name either export_id or asset_id, not both",
+            ))
+        }
+        Some(id) => Some(exported_video(state, workspace_id, &project.id, id).await?),
+        None => None,
+    };
     let export = match &input.export_id {
         Some(id) => {
             let e = export::get(state, workspace_id, id)
@@ -310,9 +339,10 @@ pub async fn create(
             }
             Some(e)
         }
+        None if video_asset.is_some() => None,
         None => newest_completed_export(state, workspace_id, &project.id).await?,
     };
-    if export.is_none() && !input.include_storyboard {
+    if export.is_none() && video_asset.is_none() && !input.include_storyboard {
         return Err(invalid(
             "export_id",
             "the project has no completed export: export it first, or share its storyboard \
@@ -331,6 +361,7 @@ pub async fn create(
         version_id: export
             .as_ref()
             .map(|e| e.version_id.clone())
+            .or(video_asset.as_ref().and_then(|a| a.version_id.clone()))
             .or(project.current_version_id.clone()),
         export_id: export.map(|e| e.id),
         created_by: user_id.to_string(),
@@ -342,11 +373,66 @@ pub async fn create(
         view_count: 0,
         last_viewed_at: None,
         summary_id: None,
+        video_asset_id: video_asset.map(|a| a.id),
+        request_key: request_key.clone(),
     };
     let stored = row.clone();
-    state.db.write(move |c| store::insert(c, &stored)).await?;
+    let inserted = state.db.write(move |c| store::insert(c, &stored)).await;
+    if let Err(e) = inserted {
+        // Two requests with one key raced: the other's link is the answer.
+        return match made_with_key(state, workspace_id, request_key.as_deref()).await? {
+            Some(first) => Ok(first),
+            None => Err(e.into()),
+        };
+    }
     tracing::info!(share = %row.id, project = %row.project_id, "share link made");
     Ok(view(state, row, project.name, now))
+}
+
+/// The link a request with this Idempotency-Key already made.
+async fn made_with_key(
+    state: &AppState,
+    workspace_id: &str,
+    key: Option<&str>,
+) -> Result<Option<Share>, ShareError> {
+    let Some(key) = key else { return Ok(None) };
+    let (ws, key) = (workspace_id.to_string(), key.to_string());
+    let found = state
+        .db
+        .read(move |c| store::by_request_key(c, &ws, &key))
+        .await?;
+    Ok(found.map(|(row, name)| view(state, row, name, state.clock.now())))
+}
+
+/// An exported video of the project (a desktop's export, synced): the asset a link may show.
+async fn exported_video(
+    state: &AppState,
+    workspace_id: &str,
+    project_id: &str,
+    asset_id: &str,
+) -> Result<crate::assets::Asset, ShareError> {
+    let asset = crate::assets::get(state, workspace_id, asset_id)
+        .await
+        .map_err(|_| ShareError::NotFound(format!("asset '{asset_id}' not found")))?;
+    if asset.project_id.as_deref() != Some(project_id) {
+        return Err(invalid(
+            "asset_id",
+            format!("asset '{asset_id}' belongs to another project"),
+        ));
+    }
+    if asset.kind != crate::assets::AssetType::ExportVideo || asset.trashed_at.is_some() {
+        return Err(invalid(
+            "asset_id",
+            format!("asset '{asset_id}' is not an exported video of the project"),
+        ));
+    }
+    if !state.blobs.exists(&asset.sha256) {
+        return Err(invalid(
+            "asset_id",
+            format!("the video of asset '{asset_id}' has not been uploaded yet (sync the project)"),
+        ));
+    }
+    Ok(asset)
 }
 
 /// Makes a link to a summary of the history (docs/SUMMARIZE.md, "History"): its page shows the
@@ -384,6 +470,8 @@ pub async fn create_for_summary(
         view_count: 0,
         last_viewed_at: None,
         summary_id: Some(summary.id.clone()),
+        video_asset_id: None,
+        request_key: None,
     };
     let stored = row.clone();
     state.db.write(move |c| store::insert(c, &stored)).await?;
@@ -683,8 +771,8 @@ pub async fn watch(state: &AppState, share: &OpenShare) -> Result<WatchPage, Sha
     let project = projects::get(state, &r.workspace_id, &r.project_id)
         .await
         .map_err(|_| ShareError::Gone)?;
-    let video = match &r.export_id {
-        Some(id) => {
+    let video = match (&r.export_id, &r.video_asset_id) {
+        (Some(id), _) => {
             let e = export::get(state, &r.workspace_id, id)
                 .await
                 .map_err(|_| ShareError::Gone)?;
@@ -696,7 +784,22 @@ pub async fn watch(state: &AppState, share: &OpenShare) -> Result<WatchPage, Sha
                 file_size: e.file_size,
             })
         }
-        None => None,
+        (None, Some(id)) => {
+            let a = crate::assets::get(state, &r.workspace_id, id)
+                .await
+                .map_err(|_| ShareError::Gone)?;
+            Some(WatchVideo {
+                width: a.width.unwrap_or(0),
+                height: a.height.unwrap_or(0),
+                duration_secs: a.metadata["duration_secs"].as_f64(),
+                format: a.metadata["format"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "mp4".into()),
+                file_size: Some(a.filesize),
+            })
+        }
+        (None, None) => None,
     };
     // Every shot's picture is looked up only when the storyboard is shown; else just the poster's.
     let (shots, poster) = if r.include_storyboard {
@@ -728,11 +831,15 @@ pub async fn video_file(
     share: &OpenShare,
 ) -> Result<(std::path::PathBuf, String, String), ShareError> {
     let r = &share.row;
-    let id = r.export_id.as_deref().ok_or(ShareError::Gone)?;
-    let e = export::get(state, &r.workspace_id, id)
-        .await
-        .map_err(|_| ShareError::Gone)?;
-    let asset_id = e.asset_id.ok_or(ShareError::Gone)?;
+    let asset_id = match (&r.export_id, &r.video_asset_id) {
+        (Some(id), _) => export::get(state, &r.workspace_id, id)
+            .await
+            .map_err(|_| ShareError::Gone)?
+            .asset_id
+            .ok_or(ShareError::Gone)?,
+        (None, Some(id)) => id.clone(),
+        (None, None) => return Err(ShareError::Gone),
+    };
     let (asset, path) = crate::assets::file_of(state, &r.workspace_id, &asset_id)
         .await
         .map_err(|_| ShareError::Gone)?;
@@ -852,6 +959,8 @@ mod tests {
             view_count: 0,
             last_viewed_at: None,
             summary_id: None,
+            video_asset_id: None,
+            request_key: None,
         };
         assert_eq!(row.status(now), ShareStatus::Active);
         assert_eq!(row.status(now + Duration::seconds(1)), ShareStatus::Expired);

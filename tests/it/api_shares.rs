@@ -494,3 +494,217 @@ async fn links_belong_to_their_workspace() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Alice&#39;s"));
 }
+
+async fn queued_share(desk: &TestServer, id: &str) -> Value {
+    let (status, list) = desk.get("/api/v1/remote/shares").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} not in {list}"))
+}
+
+/// Issue 20, item 3: "Share" on a desktop's export while its team server is down is queued and
+/// says why; once the server is back the share completes: the project is linked to the person's
+/// own workspace and synced (the video uploaded by hash), and the link plays the desktop's video.
+#[tokio::test]
+async fn a_share_queued_offline_on_the_desktop_completes_after_the_server_comes_up() {
+    let server = TestServer::start_team_server().await;
+    let (alice, token) = server.register("alice").await;
+    let desk = TestServer::start_desktop().await;
+    let (status, body) = desk
+        .post("/api/v1/remote/shares", json!({"export_id": "x"}))
+        .await;
+    assert_error(&body, "VALIDATION_ERROR", Some("server_url"));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = desk
+        .post(
+            "/api/v1/remote/sign-in",
+            json!({"server_url": server.base, "username": "alice", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (pid, export) = exported_project(&desk).await;
+    let export_id = export["id"].as_str().unwrap();
+    // The team server has no desktop routes.
+    let (status, _) = server
+        .call(
+            Method::GET,
+            "/api/v1/remote/shares",
+            None,
+            &[("authorization", &token)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let down = server.stop_for_now().await;
+    for (body, code, field) in [
+        (json!({"export_id": "nope"}), "NOT_FOUND", None),
+        (
+            json!({"export_id": export_id, "password": "abc"}),
+            "VALIDATION_ERROR",
+            Some("password"),
+        ),
+        (
+            json!({"export_id": export_id, "expires_at": "2020-01-01T00:00:00Z"}),
+            "VALIDATION_ERROR",
+            Some("expires_at"),
+        ),
+    ] {
+        let (status, answer) = desk.post("/api/v1/remote/shares", body).await;
+        assert!(status.is_client_error(), "{answer}");
+        assert_error(&answer, code, field);
+    }
+    let (status, queued) = desk
+        .post(
+            "/api/v1/remote/shares",
+            json!({"export_id": export_id, "password": "opensesame", "include_storyboard": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["status"], "queued");
+    assert_eq!(queued["project_id"], pid.as_str());
+    let qid = queued["id"].as_str().unwrap().to_string();
+    // The first try (made at once) finds the server down: still queued, with the reason and
+    // its next try.
+    let mut seen = queued_share(&desk, &qid).await;
+    for _ in 0..200 {
+        if seen["attempts"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        seen = queued_share(&desk, &qid).await;
+    }
+    assert_eq!(seen["status"], "queued", "{seen}");
+    assert_eq!(seen["attempts"], 1, "{seen}");
+    assert!(seen["next_try_at"].is_string(), "{seen}");
+    assert!(
+        seen["last_error"].as_str().unwrap().contains("reach"),
+        "{seen}"
+    );
+    assert_eq!(seen["url"], Value::Null);
+    let (_, tried) = desk
+        .post(&format!("/api/v1/remote/shares/{qid}/send"), json!({}))
+        .await;
+    assert_eq!(tried["status"], "queued", "{tried}");
+    assert_eq!(tried["attempts"], 2, "{tried}");
+
+    // The server is back: the next try makes the link.
+    let server = down.start_again().await;
+    let (status, shared) = desk
+        .post(&format!("/api/v1/remote/shares/{qid}/send"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shared}");
+    assert_eq!(shared["status"], "shared", "{shared}");
+    assert_eq!(shared["last_error"], Value::Null, "{shared}");
+    let link_id = shared["share_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        shared["url"],
+        format!("{}/share/{link_id}", server.base),
+        "{shared}"
+    );
+    // Nothing more to send or cancel.
+    let (status, answer) = desk
+        .post(&format!("/api/v1/remote/shares/{qid}/send"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_error(&answer, "VALIDATION_ERROR", Some("status"));
+    let (status, _) = desk
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/remote/shares/{qid}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // On the server: the project in alice's workspace, the link to the synced video.
+    let auth = [("authorization", token.as_str())];
+    let (status, link) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/share/{link_id}"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    assert_eq!(link["project_id"], pid.as_str());
+    assert_eq!(link["video_asset_id"], export["asset_id"]);
+    assert_eq!(link["has_password"], true);
+    assert_eq!(link["include_storyboard"], true);
+    let (status, project) = server
+        .call(Method::GET, &format!("/api/v1/projects/{pid}"), None, &auth)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{project}");
+    let (status, linked) = desk.get(&format!("/api/v1/projects/{pid}/sync")).await;
+    assert_eq!(status, StatusCode::OK, "{linked}");
+    assert_eq!(linked["workspace_id"], alice.as_str());
+
+    // The page asks for the password; then plays the very bytes the desktop exported.
+    let (status, _, html) = page(&server, &format!("/share/{link_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("type=\"password\"") && !html.contains("<video"),
+        "{html}"
+    );
+    let (status, h, _) = try_password(&server, &link_id, "opensesame").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let to = h[header::LOCATION].to_str().unwrap().to_string();
+    let (status, _, html) = page(&server, &to).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<video"), "{html}");
+    let k = to.split_once("?k=").map(|(_, k)| k).unwrap();
+    let video = format!("/share/{link_id}/video?k={k}");
+    let (status, h, part) = fetch(&server, &video, &[("range", "bytes=0-99")]).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.len(), 100);
+    let (_, _, whole) = fetch(&server, &video, &[]).await;
+    let local = desk
+        .client
+        .get(desk.url(export["video_url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(whole.len(), local.len());
+    assert!(
+        whole == local.as_ref(),
+        "the server's video is the desktop's"
+    );
+    assert!(h[header::CONTENT_RANGE]
+        .to_str()
+        .unwrap()
+        .starts_with("bytes 0-99/"));
+
+    // The desktop's request carried its queue id as the Idempotency-Key: a repeat answers the
+    // same link.
+    let (status, again) = server
+        .call(
+            Method::POST,
+            "/api/v1/share",
+            Some(json!({"project_id": pid, "asset_id": export["asset_id"]})),
+            &[("authorization", &token), ("idempotency-key", &qid)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["id"], link_id.as_str());
+    let (_, all) = server.call(Method::GET, "/api/v1/share", None, &auth).await;
+    assert_eq!(all["total"], 1, "{all}");
+    // The server checks what it is given: an asset that is not an exported video.
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            "/api/v1/share",
+            Some(json!({"project_id": pid, "asset_id": export["asset_id"], "export_id": "e"})),
+            &auth,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_error(&answer, "VALIDATION_ERROR", Some("asset_id"));
+}

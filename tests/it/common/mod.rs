@@ -156,13 +156,44 @@ impl TestServer {
         config: Config,
         ids: Arc<dyn storyloom::clock::IdSource>,
     ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve_on(listener, dir, config, ids).await
+    }
+
+    /// Stops the server; `start_again` brings it back on the same address, data and database
+    /// (a team server that was down for a while).
+    pub async fn stop_for_now(mut self) -> Stopped {
+        let config = (*self.state.config).clone();
+        let addr: SocketAddr = self.base.trim_start_matches("http://").parse().unwrap();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // The port is free once the listener is dropped.
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(addr).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Stopped {
+            dir: self.dir,
+            config,
+            addr,
+        }
+    }
+
+    async fn serve_on(
+        listener: tokio::net::TcpListener,
+        dir: tempfile::TempDir,
+        config: Config,
+        ids: Arc<dyn storyloom::clock::IdSource>,
+    ) -> Self {
         if std::env::var_os("STORYLOOM_TEST_LOG").is_some() {
             // The server's log on stderr (not captured per test): what a 500 logged.
             storyloom::telemetry::init_with_default("warn");
         }
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 8, 10, 0, 0).unwrap());
         let state = AppState::open_with(config, Arc::new(clock.clone()), ids).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = storyloom::api::router(state.clone());
@@ -308,6 +339,37 @@ impl TestServer {
             let _ = tx.send(());
         }
         self.dir
+    }
+}
+
+/// A server stopped by [`TestServer::stop_for_now`].
+pub struct Stopped {
+    dir: tempfile::TempDir,
+    config: Config,
+    addr: SocketAddr,
+}
+
+impl Stopped {
+    pub async fn start_again(self) -> TestServer {
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("{} stays taken: {e}", self.addr),
+            }
+        };
+        TestServer::serve_on(
+            listener,
+            self.dir,
+            self.config,
+            Arc::new(storyloom::clock::UuidV7Ids),
+        )
+        .await
     }
 }
 
