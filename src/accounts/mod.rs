@@ -1035,6 +1035,7 @@ pub async fn change_status(
 
 mod by_id;
 pub mod oauth;
+mod oauth_cn;
 pub use by_id::{delete_user, get_user, update_user, Actor, UserPatch};
 
 #[cfg(test)]

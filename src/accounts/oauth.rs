@@ -47,11 +47,19 @@ pub enum Protocol {
     OpenIdConnect,
     /// GitHub's OAuth 2 (no ID token): its REST API at `api_url` (GitHub Enterprise has its own).
     GitHub { api_url: String },
+    /// WeChat's website sign-in (QR code): `issuer` is its web address (`open.weixin.qq.com`),
+    /// `api_url` its API (`api.weixin.qq.com`). See [`super::oauth_cn`].
+    WeChat { api_url: String },
+    /// Feishu's (or Lark's) sign-in: `issuer` is its accounts address, `api_url` its open API.
+    Feishu { api_url: String },
 }
 
 impl OAuthProvider {
     /// The providers configured in the environment: GitHub (`STORYLOOM_OAUTH_GITHUB_CLIENT_ID`,
-    /// `_SECRET`, and `_URL`, `_API_URL` for GitHub Enterprise), Google
+    /// `_SECRET`, and `_URL`, `_API_URL` for GitHub Enterprise), WeChat
+    /// (`STORYLOOM_OAUTH_WECHAT_CLIENT_ID`, `_SECRET`: the website application's AppID and
+    /// AppSecret; `_URL`, `_API_URL`), Feishu (`STORYLOOM_OAUTH_FEISHU_CLIENT_ID`, `_SECRET`: the
+    /// app's App ID and App Secret; `_URL`, `_API_URL` for Lark; `_NAME`), Google
     /// (`STORYLOOM_OAUTH_GOOGLE_CLIENT_ID`, `_SECRET`) and any OpenID Connect issuer
     /// (`STORYLOOM_OAUTH_OIDC_ISSUER`, `_CLIENT_ID`, `_SECRET`, and `_NAME` for its button). A
     /// provider without its id and secret is not offered.
@@ -72,6 +80,40 @@ impl OAuthProvider {
                 protocol: Protocol::GitHub {
                     api_url: var("STORYLOOM_OAUTH_GITHUB_API_URL")
                         .unwrap_or_else(|| "https://api.github.com".into()),
+                },
+            });
+        }
+        if let (Some(id), Some(secret)) = (
+            var("STORYLOOM_OAUTH_WECHAT_CLIENT_ID"),
+            var("STORYLOOM_OAUTH_WECHAT_CLIENT_SECRET"),
+        ) {
+            out.push(OAuthProvider {
+                id: "wechat".into(),
+                name: "微信 WeChat".into(),
+                issuer: var("STORYLOOM_OAUTH_WECHAT_URL")
+                    .unwrap_or_else(|| "https://open.weixin.qq.com".into()),
+                client_id: id,
+                client_secret: secret,
+                protocol: Protocol::WeChat {
+                    api_url: var("STORYLOOM_OAUTH_WECHAT_API_URL")
+                        .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+                },
+            });
+        }
+        if let (Some(id), Some(secret)) = (
+            var("STORYLOOM_OAUTH_FEISHU_CLIENT_ID"),
+            var("STORYLOOM_OAUTH_FEISHU_CLIENT_SECRET"),
+        ) {
+            out.push(OAuthProvider {
+                id: "feishu".into(),
+                name: var("STORYLOOM_OAUTH_FEISHU_NAME").unwrap_or_else(|| "飞书 Feishu".into()),
+                issuer: var("STORYLOOM_OAUTH_FEISHU_URL")
+                    .unwrap_or_else(|| "https://accounts.feishu.cn".into()),
+                client_id: id,
+                client_secret: secret,
+                protocol: Protocol::Feishu {
+                    api_url: var("STORYLOOM_OAUTH_FEISHU_API_URL")
+                        .unwrap_or_else(|| "https://open.feishu.cn".into()),
                 },
             });
         }
@@ -200,7 +242,7 @@ struct Discovery {
     jwks_uri: String,
 }
 
-fn http() -> reqwest::Client {
+pub(super) fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(15))
         .build()
@@ -257,8 +299,16 @@ pub fn safe_return_to(return_to: Option<&str>) -> String {
     }
 }
 
-/// Starts a sign-in (or, with `link_user`, adding the provider to that person): the provider's
-/// authorization URL to send the browser to.
+/// A desktop signing in through the system browser (RFC 8252): where the browser ends (the
+/// desktop's loopback listener) and the challenge of the verifier the desktop keeps.
+#[derive(Debug, Clone)]
+pub struct DesktopReturn {
+    pub redirect: String,
+    pub challenge: String,
+}
+
+/// Starts a sign-in (or, with `link_user`, adding the provider to that person; with `desktop`,
+/// a desktop's): the provider's authorization URL to send the browser to.
 #[tracing::instrument(skip(state))]
 pub async fn start(
     state: &AppState,
@@ -266,19 +316,46 @@ pub async fn start(
     base_url: &str,
     return_to: Option<&str>,
     link_user: Option<&str>,
+    desktop: Option<DesktopReturn>,
 ) -> Result<String, OAuthError> {
     let p = provider(state, provider_id)?;
-    let (authorization_endpoint, scope) = match &p.protocol {
-        Protocol::OpenIdConnect => (
-            discover(p).await?.authorization_endpoint,
-            "openid email profile",
-        ),
-        Protocol::GitHub { .. } => (
-            format!("{}/login/oauth/authorize", p.issuer.trim_end_matches('/')),
-            "read:user user:email",
-        ),
-    };
     let (st, verifier, nonce) = (random_token(), random_token(), random_token());
+    let redirect_uri = callback_url(base_url, &p.id);
+    let url = match &p.protocol {
+        Protocol::OpenIdConnect | Protocol::GitHub { .. } => {
+            let (authorization_endpoint, scope) = match &p.protocol {
+                Protocol::OpenIdConnect => (
+                    discover(p).await?.authorization_endpoint,
+                    "openid email profile",
+                ),
+                _ => (
+                    format!("{}/login/oauth/authorize", p.issuer.trim_end_matches('/')),
+                    "read:user user:email",
+                ),
+            };
+            let mut url = reqwest::Url::parse(&authorization_endpoint)
+                .map_err(|e| OAuthError::Unreachable(format!("its authorization endpoint: {e}")))?;
+            url.query_pairs_mut()
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &p.client_id)
+                .append_pair("redirect_uri", &redirect_uri)
+                .append_pair("scope", scope)
+                .append_pair("state", &st)
+                .append_pair("code_challenge", &pkce_challenge(&verifier))
+                .append_pair("code_challenge_method", "S256");
+            if p.protocol == Protocol::OpenIdConnect {
+                url.query_pairs_mut().append_pair("nonce", &nonce);
+            }
+            url.to_string()
+        }
+        Protocol::WeChat { .. } => super::oauth_cn::wechat_authorize_url(p, &redirect_uri, &st)?,
+        Protocol::Feishu { .. } => super::oauth_cn::feishu_authorize_url(
+            p,
+            &redirect_uri,
+            &st,
+            &pkce_challenge(&verifier),
+        )?,
+    };
     let now = state.clock.now();
     let row = (
         st.clone(),
@@ -289,15 +366,22 @@ pub async fn start(
         link_user.map(str::to_string),
         rfc3339(now),
         rfc3339(now + Duration::minutes(STATE_MINUTES)),
+        desktop,
     );
     state
         .db
         .write(move |c| {
+            let (redirect, challenge) = row
+                .8
+                .map(|d| (Some(d.redirect), Some(d.challenge)))
+                .unwrap_or_default();
             c.execute(
                 "INSERT INTO oauth_states (state, provider, code_verifier, nonce, return_to,
-                     link_user_id, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7],
+                     link_user_id, created_at, expires_at, desktop_redirect, desktop_challenge)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, redirect, challenge
+                ],
             )?;
             // Abandoned sign-ins go when any new one starts.
             c.execute(
@@ -307,28 +391,16 @@ pub async fn start(
             Ok::<_, OAuthError>(())
         })
         .await?;
-    let mut url = reqwest::Url::parse(&authorization_endpoint)
-        .map_err(|e| OAuthError::Unreachable(format!("its authorization endpoint: {e}")))?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &p.client_id)
-        .append_pair("redirect_uri", &callback_url(base_url, &p.id))
-        .append_pair("scope", scope)
-        .append_pair("state", &st)
-        .append_pair("code_challenge", &pkce_challenge(&verifier))
-        .append_pair("code_challenge_method", "S256");
-    if p.protocol == Protocol::OpenIdConnect {
-        url.query_pairs_mut().append_pair("nonce", &nonce);
-    }
-    Ok(url.to_string())
+    Ok(url)
 }
 
 /// The sign-in a callback's `state` names, used up (a state works once).
-struct Pending {
-    code_verifier: String,
+pub(super) struct Pending {
+    pub(super) code_verifier: String,
     nonce: String,
     return_to: String,
     link_user_id: Option<String>,
+    desktop: Option<DesktopReturn>,
 }
 
 fn take_state(
@@ -339,16 +411,28 @@ fn take_state(
 ) -> Result<Option<Pending>, crate::db::DbError> {
     let found = c
         .query_row(
-            "SELECT code_verifier, nonce, return_to, link_user_id, expires_at, provider
+            "SELECT code_verifier, nonce, return_to, link_user_id, expires_at, provider,
+                 desktop_redirect, desktop_challenge
              FROM oauth_states WHERE state = ?1",
             [st],
             |r| {
+                let desktop = match (
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                ) {
+                    (Some(redirect), Some(challenge)) => Some(DesktopReturn {
+                        redirect,
+                        challenge,
+                    }),
+                    _ => None,
+                };
                 Ok((
                     Pending {
                         code_verifier: r.get(0)?,
                         nonce: r.get(1)?,
                         return_to: r.get(2)?,
                         link_user_id: r.get(3)?,
+                        desktop,
                     },
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
@@ -367,16 +451,16 @@ struct TokenAnswer {
     id_token: Option<String>,
 }
 
-/// What the ID token says of the person.
+/// What the ID token (or a platform's user info) says of the person.
 #[derive(Debug, Clone, Deserialize)]
-struct Claims {
-    sub: String,
-    nonce: Option<String>,
-    email: Option<String>,
+pub(super) struct Claims {
+    pub(super) sub: String,
+    pub(super) nonce: Option<String>,
+    pub(super) email: Option<String>,
     #[serde(default, deserialize_with = "bool_or_string")]
-    email_verified: bool,
-    name: Option<String>,
-    preferred_username: Option<String>,
+    pub(super) email_verified: bool,
+    pub(super) name: Option<String>,
+    pub(super) preferred_username: Option<String>,
 }
 
 /// Some issuers send `email_verified` as the string `"true"`.
@@ -547,11 +631,20 @@ async fn github_identity(
     })
 }
 
-/// What a finished sign-in gives: the session, and where the UI goes next.
-pub struct Finished {
-    pub session: Session,
-    pub return_to: String,
+/// What a finished sign-in gives.
+pub enum Finished {
+    /// The browser is signed in: its session, and the app's page to end on.
+    Browser {
+        session: Box<Session>,
+        return_to: String,
+    },
+    /// A desktop's sign-in: the browser goes on to the desktop's loopback address, carrying a
+    /// one-time code only the desktop (holding the verifier) can exchange for a session.
+    Desktop { redirect: String },
 }
+
+/// How long a desktop has to exchange its one-time code.
+const HANDOFF_SECONDS: i64 = 120;
 
 /// The provider sent the browser back: the code is exchanged, the ID token verified, and the
 /// person signed in (made, or linked, on a first sign-in).
@@ -576,6 +669,34 @@ pub async fn finish(
         .write(move |c| take_state(c, &pid, &st_owned, &now))
         .await?
         .ok_or(OAuthError::State)?;
+    let desktop = pending.desktop.clone();
+    match complete(state, p, provider_id, base_url, code, error, pending).await {
+        // A desktop's sign-in that failed ends at the desktop too, saying why.
+        Err(e) => match desktop {
+            Some(d) => {
+                tracing::warn!(error = %e, "a desktop's provider sign-in failed");
+                let glue = if d.redirect.contains('?') { '&' } else { '?' };
+                let message: String =
+                    form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
+                Ok(Finished::Desktop {
+                    redirect: format!("{}{glue}error={}&message={message}", d.redirect, e.code()),
+                })
+            }
+            None => Err(e),
+        },
+        done => done,
+    }
+}
+
+async fn complete(
+    state: &AppState,
+    p: OAuthProvider,
+    provider_id: &str,
+    base_url: &str,
+    code: Option<&str>,
+    error: Option<&str>,
+    pending: Pending,
+) -> Result<Finished, OAuthError> {
     if let Some(e) = error {
         return Err(OAuthError::Denied(e.chars().take(100).collect()));
     }
@@ -589,28 +710,169 @@ pub async fn finish(
         Protocol::GitHub { api_url } => {
             github_identity(&p, api_url, code, &pending, &redirect_uri).await?
         }
+        Protocol::WeChat { api_url } => super::oauth_cn::wechat_identity(&p, api_url, code).await?,
+        Protocol::Feishu { api_url } => {
+            super::oauth_cn::feishu_identity(&p, api_url, code, &pending, &redirect_uri).await?
+        }
     };
     let (st, at) = (state.clone(), state.clock.now());
     let link = pending.link_user_id.clone();
+    if let Some(desktop) = pending.desktop {
+        // The person is found (or made) now; the session is made when the desktop comes with
+        // its verifier.
+        let handoff = random_token();
+        let (hash, challenge) = (
+            hex::encode(Sha256::digest(handoff.as_bytes())),
+            desktop.challenge,
+        );
+        let user_id = state
+            .db
+            .write(move |tx| {
+                let user_id = person_in_tx(&st, tx, &p.id, &claims, link.as_deref(), at)?;
+                tx.execute(
+                    "DELETE FROM oauth_handoffs WHERE expires_at < ?1",
+                    [rfc3339(at)],
+                )?;
+                tx.execute(
+                    "INSERT INTO oauth_handoffs (code_hash, user_id, challenge, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        hash,
+                        user_id,
+                        challenge,
+                        rfc3339(at),
+                        rfc3339(at + Duration::seconds(HANDOFF_SECONDS))
+                    ],
+                )?;
+                Ok::<_, OAuthError>(user_id)
+            })
+            .await?;
+        tracing::info!(provider = %provider_id, user = %user_id, "a desktop's sign-in handed back");
+        let glue = if desktop.redirect.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        return Ok(Finished::Desktop {
+            redirect: format!("{}{glue}code={handoff}", desktop.redirect),
+        });
+    }
     let session = state
         .db
-        .write(move |tx| sign_in_in_tx(&st, tx, &p.id, &claims, link.as_deref(), at))
+        .write(move |tx| {
+            let user_id = person_in_tx(&st, tx, &p.id, &claims, link.as_deref(), at)?;
+            let tokens = issue(&st, tx, &user_id, None)?;
+            Ok::<_, OAuthError>(session(load_user(tx, &user_id, at)?, tokens))
+        })
         .await?;
     tracing::info!(provider = %provider_id, user = %session.user.id, "signed in with a provider");
-    Ok(Finished {
-        session,
+    Ok(Finished::Browser {
+        session: Box::new(session),
         return_to: pending.return_to,
     })
 }
 
-fn sign_in_in_tx(
+/// Checks a desktop's loopback address and challenge (RFC 8252, 7.3: `http`, a loopback host,
+/// a port; RFC 7636: a 43-character S256 challenge).
+pub fn desktop_return(
+    redirect: &str,
+    challenge: &str,
+) -> Result<DesktopReturn, (&'static str, String)> {
+    let url = reqwest::Url::parse(redirect).map_err(|_| {
+        (
+            "desktop_redirect",
+            "desktop_redirect is not a URL".to_string(),
+        )
+    })?;
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if url.scheme() != "http"
+        || !loopback
+        || url.port().is_none()
+        || !url.username().is_empty()
+        || url.fragment().is_some()
+    {
+        return Err((
+            "desktop_redirect",
+            "desktop_redirect must be http://127.0.0.1:<port>/… (the desktop's own loopback address)"
+                .into(),
+        ));
+    }
+    if challenge.len() != 43
+        || !challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err((
+            "desktop_challenge",
+            "desktop_challenge must be an S256 PKCE challenge (43 base64url characters)".into(),
+        ));
+    }
+    Ok(DesktopReturn {
+        redirect: redirect.to_string(),
+        challenge: challenge.to_string(),
+    })
+}
+
+/// A desktop exchanges its one-time code and the verifier of its challenge for a session. The
+/// code works once, for two minutes, and only with the right verifier.
+#[tracing::instrument(skip_all)]
+pub async fn desktop_session(
+    state: &AppState,
+    code: &str,
+    verifier: &str,
+) -> Result<Session, OAuthError> {
+    let hash = hex::encode(Sha256::digest(code.as_bytes()));
+    let challenge = pkce_challenge(verifier);
+    let (st, at) = (state.clone(), state.clock.now());
+    let session = state
+        .db
+        .write(move |tx| {
+            let found: Option<(String, String, String)> = tx
+                .query_row(
+                    "SELECT user_id, challenge, expires_at FROM oauth_handoffs WHERE code_hash = ?1",
+                    [&hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            // Used up whatever happens next: a second try with the same code finds nothing.
+            tx.execute("DELETE FROM oauth_handoffs WHERE code_hash = ?1", [&hash])?;
+            let Some((user_id, expected, expires_at)) = found else {
+                return Err(OAuthError::State);
+            };
+            if expires_at <= rfc3339(at) || expected != challenge {
+                return Err(OAuthError::State);
+            }
+            let status: String =
+                tx.query_row("SELECT status FROM users WHERE id = ?1", [&user_id], |r| {
+                    r.get(0)
+                })?;
+            if status != "active" {
+                return Err(AccountError::NotActive(status).into());
+            }
+            let tokens = issue(&st, tx, &user_id, None)?;
+            Ok(session(load_user(tx, &user_id, at)?, tokens))
+        })
+        .await?;
+    tracing::info!(user = %session.user.id, "a desktop signed in through the browser");
+    Ok(session)
+}
+
+/// The person a provider account signs in: found, linked to `link_user`, or made; refused when
+/// the account is not active.
+fn person_in_tx(
     state: &AppState,
     tx: &crate::db::sql::Transaction<'_>,
     provider: &str,
     claims: &Claims,
     link_user: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<Session, OAuthError> {
+) -> Result<String, OAuthError> {
     let now = rfc3339(at);
     let known: Option<String> = tx
         .query_row(
@@ -673,8 +935,7 @@ fn sign_in_in_tx(
     if status != "active" {
         return Err(AccountError::NotActive(status).into());
     }
-    let tokens = issue(state, tx, &user_id, None)?;
-    Ok(session(load_user(tx, &user_id, at)?, tokens))
+    Ok(user_id)
 }
 
 fn insert_identity(

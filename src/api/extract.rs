@@ -174,6 +174,25 @@ pub fn public_origin(state: &crate::AppState, headers: &axum::http::HeaderMap) -
         .then(|| format!("http://{host}"))
 }
 
+/// The request's `Idempotency-Key` header, checked: a repeated request with the same key is
+/// answered with what the first one made.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let key = v.to_str().ok().map(str::trim).filter(|k| {
+                !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic())
+            });
+            key.map(|k| Some(k.to_string())).ok_or_else(|| {
+                ApiError::validation(
+                    "Idempotency-Key",
+                    "Idempotency-Key is 1 to 200 visible ASCII characters",
+                )
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,24 +232,5 @@ mod tests {
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert_eq!(e.field.as_deref(), Some("page"));
         assert!(parse_query::<Q>("page=2").unwrap().page == Some(2));
-    }
-}
-
-/// The request's `Idempotency-Key` header, checked: a repeated request with the same key is
-/// answered with what the first one made.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => {
-            let key = v.to_str().ok().map(str::trim).filter(|k| {
-                !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic())
-            });
-            key.map(|k| Some(k.to_string())).ok_or_else(|| {
-                ApiError::validation(
-                    "Idempotency-Key",
-                    "Idempotency-Key is 1 to 200 visible ASCII characters",
-                )
-            })
-        }
     }
 }

@@ -9,18 +9,18 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Json,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     access::{with_policy, Policy},
     error::{ApiError, ErrorBody},
-    extract::public_origin,
+    extract::{public_origin, ApiJson},
     principal::Principal,
 };
 use crate::{
-    accounts::oauth::{self, Identity, OAuthError, ProviderInfo},
+    accounts::oauth::{self, Finished, Identity, OAuthError, ProviderInfo},
     AppState,
 };
 
@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth_identities));
     OpenApiRouter::new()
         .routes(routes!(oauth_providers))
+        .routes(routes!(oauth_desktop_token))
         .routes(routes!(oauth_start))
         .routes(routes!(oauth_callback))
         .merge(with_policy(signed_in, Policy::Person))
@@ -67,22 +68,41 @@ pub async fn oauth_providers(State(state): State<AppState>) -> Json<Vec<Provider
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/oauth/{provider}", tag = "accounts", security(()),
-    params(("provider" = String, Path, description = "A configured provider (`google`, `oidc`)"),
-        ("return_to" = Option<String>, Query, description = "The app's page to end on (`/#/…`)")),
-    responses((status = 303, description = "To the provider's sign-in page (or back to the sign-in page with `oauth_error`)")))]
+    params(("provider" = String, Path, description = "A configured provider (`github`, `google`, `oidc`, `wechat`, `feishu`)"),
+        ("return_to" = Option<String>, Query, description = "The app's page to end on (`/#/…`)"),
+        ("desktop_redirect" = Option<String>, Query, description = "A desktop signing in through the system browser: its loopback address (`http://127.0.0.1:<port>/…`), where the browser ends with a one-time `code`"),
+        ("desktop_challenge" = Option<String>, Query, description = "With `desktop_redirect`: the S256 challenge of the verifier the desktop keeps (43 base64url characters)")),
+    responses((status = 303, description = "To the provider's sign-in page (or back to the sign-in page with `oauth_error`)"),
+        (status = 422, description = "`desktop_redirect` not a loopback http address with a port, or `desktop_challenge` not an S256 challenge", body = ErrorBody)))]
 pub async fn oauth_start(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let return_to = query_value(query.as_deref(), "return_to");
+    let q = query.as_deref();
+    let return_to = query_value(q, "return_to");
+    let desktop = match (
+        query_value(q, "desktop_redirect"),
+        query_value(q, "desktop_challenge"),
+    ) {
+        (None, None) => None,
+        (redirect, challenge) => match oauth::desktop_return(
+            redirect.as_deref().unwrap_or_default(),
+            challenge.as_deref().unwrap_or_default(),
+        ) {
+            Ok(d) => Some(d),
+            // The desktop's own mistake: said plainly, not sent anywhere.
+            Err((field, message)) => return ApiError::validation(field, message).into_response(),
+        },
+    };
     match oauth::start(
         &state,
         &provider,
         &base(&state, &headers),
         return_to.as_deref(),
         None,
+        desktop,
     )
     .await
     {
@@ -112,18 +132,52 @@ pub async fn oauth_callback(
     )
     .await;
     match finished {
-        Ok(done) => {
-            let t = &done.session.tokens;
+        Ok(Finished::Browser { session, return_to }) => {
+            let t = &session.tokens;
             Redirect::to(&format!(
                 "/#/oauth/done?access_token={}&refresh_token={}&expires_in={}&return_to={}",
                 encode(&t.access_token),
                 encode(&t.refresh_token),
                 t.expires_in,
-                encode(&done.return_to)
+                encode(&return_to)
             ))
             .into_response()
         }
+        Ok(Finished::Desktop { redirect }) => Redirect::to(&redirect).into_response(),
         Err(e) => failed(&e),
+    }
+}
+
+/// `POST /auth/oauth/desktop/token`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DesktopToken {
+    /// The one-time code the browser brought to the desktop's loopback address.
+    pub code: String,
+    /// The verifier whose S256 challenge the sign-in was started with.
+    pub code_verifier: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/oauth/desktop/token", tag = "accounts", security(()),
+    request_body = DesktopToken,
+    responses((status = 200, description = "Signed in: the same answer as `/auth/login`", body = crate::accounts::Session),
+        (status = 401, description = "The code is unknown, used, expired, or the verifier does not match its challenge", body = ErrorBody),
+        (status = 403, description = "The account is suspended", body = ErrorBody)))]
+pub async fn oauth_desktop_token(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<DesktopToken>,
+) -> Result<Json<crate::accounts::Session>, ApiError> {
+    match oauth::desktop_session(&state, &input.code, &input.code_verifier).await {
+        Ok(session) => Ok(Json(session)),
+        Err(OAuthError::State) => Err(ApiError::new(
+            super::error::ErrorCode::AuthInvalid,
+            "this sign-in code is unknown, used or expired, or the verifier does not match: sign in again",
+        )),
+        Err(OAuthError::Account(e)) => Err(e.into()),
+        Err(other) => Err(ApiError::new(
+            super::error::ErrorCode::UpstreamFailed,
+            other.to_string(),
+        )),
     }
 }
 
@@ -155,6 +209,7 @@ pub async fn oauth_link(
         &base(&state, &headers),
         Some("/#/account"),
         Some(&principal.user_id),
+        None,
     )
     .await
     .map_err(|e| match e {

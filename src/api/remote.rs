@@ -21,6 +21,7 @@ use crate::{
     auth::Scope,
     config::AuthMode,
     remote::{
+        browser::BrowserSignIn,
         team_models::{self, Linked},
         ConnectionStatus,
     },
@@ -32,6 +33,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
     let link = OpenApiRouter::new()
         .routes(routes!(get_connection))
         .routes(routes!(sign_in))
+        .routes(routes!(
+            start_browser_sign_in,
+            get_browser_sign_in,
+            cancel_browser_sign_in
+        ))
+        .routes(routes!(remote_sign_in_providers))
         .routes(routes!(check))
         .routes(routes!(sign_out))
         .routes(routes!(link_team_models))
@@ -284,4 +291,87 @@ pub async fn send_queued_share(
 ) -> Result<Json<QueuedShare>, ApiError> {
     principal.require(Scope::Write)?;
     Ok(Json(queue::send_now(&state, &id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct BrowserSignInBody {
+    /// The team server's address, `http://` or `https://`.
+    pub server_url: Option<String>,
+    /// One of the server's sign-in providers (`GET /remote/sign-in/providers`).
+    pub provider: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/remote/sign-in/browser", tag = "remote", request_body = BrowserSignInBody,
+    responses(
+        (status = 200, description = "Open `authorize_url` in the system browser; the desktop waits (10 minutes) for the browser to come back to its loopback address, then `GET` says `signed_in` or why not", body = BrowserSignIn),
+        (status = 404, description = "Not the desktop app", body = ErrorBody),
+        (status = 422, description = "`server_url` or `provider` not valid", body = ErrorBody)))]
+pub async fn start_browser_sign_in(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<BrowserSignInBody>,
+) -> Result<Json<BrowserSignIn>, ApiError> {
+    principal.require(Scope::Write)?;
+    let attempt = state.ids.new_id().to_string();
+    Ok(Json(
+        state
+            .remote
+            .start_browser_sign_in(body.server_url, body.provider, attempt, state.clock.clone())
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/remote/sign-in/browser", tag = "remote",
+    responses(
+        (status = 200, description = "The browser sign-in under way or last made", body = BrowserSignIn),
+        (status = 404, description = "None since the app started, or not the desktop app", body = ErrorBody)))]
+pub async fn get_browser_sign_in(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<BrowserSignIn>, ApiError> {
+    principal.require(Scope::Read)?;
+    state
+        .remote
+        .browser_sign_in()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("no sign-in through the browser since the app started"))
+}
+
+#[utoipa::path(delete, path = "/api/v1/remote/sign-in/browser", tag = "remote",
+    responses(
+        (status = 200, description = "No longer waiting for the browser", body = BrowserSignIn),
+        (status = 404, body = ErrorBody)))]
+pub async fn cancel_browser_sign_in(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<BrowserSignIn>, ApiError> {
+    principal.require(Scope::Write)?;
+    state
+        .remote
+        .cancel_browser_sign_in()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("no sign-in through the browser since the app started"))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProvidersQuery {
+    pub server_url: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/remote/sign-in/providers", tag = "remote", params(ProvidersQuery),
+    responses(
+        (status = 200, description = "The sign-in providers that team server offers (`[{id, name}]`; empty when none)", body = Object),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn remote_sign_in_providers(
+    _: DesktopOnly,
+    State(state): State<AppState>,
+    principal: Principal,
+    super::extract::ApiQuery(q): super::extract::ApiQuery<ProvidersQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(state.remote.sign_in_providers(&q.server_url).await?))
 }

@@ -6,6 +6,7 @@
 //! Nothing here stands in the way of local work: no server call happens at start-up or on any
 //! request but the four `/api/v1/remote/...` ones, status reads are local, and the connection's
 //! own lock is never held by anything else.
+pub mod browser;
 pub mod payments;
 pub mod secrets;
 pub mod team_models;
@@ -184,6 +185,8 @@ pub struct Remote {
     /// Serialises sign-in, check and sign-out (a refresh token may be used once only).
     op: tokio::sync::Mutex<()>,
     snap: Mutex<Snapshot>,
+    /// A sign-in through the system browser, under way or last made ([`browser`]).
+    browser: Mutex<Option<browser::Attempt>>,
 }
 
 impl Remote {
@@ -196,6 +199,7 @@ impl Remote {
             http: tokio::sync::OnceCell::new(),
             op: tokio::sync::Mutex::new(()),
             snap: Mutex::new(Snapshot::default()),
+            browser: Mutex::new(None),
         }
     }
 
@@ -408,6 +412,17 @@ impl Remote {
                 });
             }
         };
+        self.adopt(&base, session, clock).await
+    }
+
+    /// Keeps a session the server gave (the refresh token stored, the access token in memory).
+    async fn adopt(
+        &self,
+        base: &str,
+        session: Fresh,
+        clock: &dyn Clock,
+    ) -> Result<ConnectionStatus, RemoteError> {
+        let base = base.to_string();
         let stored = StoredSession {
             server_url: base.clone(),
             username: session.username.clone(),

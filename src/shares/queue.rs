@@ -434,7 +434,6 @@ pub fn spawn(state: &AppState, every: std::time::Duration) -> tokio::task::JoinH
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::states::Status;
 
     #[test]
     fn a_share_moves_only_along_its_table() {

@@ -584,3 +584,415 @@ async fn github_signs_in_with_its_primary_verified_address_and_takes_each_code_o
     assert_eq!(user["username"], "newcomer");
     assert!(user["email"].is_null(), "{user}");
 }
+
+/// A fake WeChat (open platform web and API on one server), speaking its wire format: the token
+/// exchange is a GET with the secret in the query, refusals are 200s with `errcode`, answers are
+/// `text/plain`.
+#[derive(Clone, Default)]
+struct FakeWeChat {
+    /// code → the person's user info
+    people: Arc<Mutex<HashMap<String, Value>>>,
+    used: Arc<Mutex<Vec<String>>>,
+}
+
+fn wechat_text(v: Value) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain")],
+        v.to_string(),
+    )
+}
+
+async fn start_fake_wechat() -> (String, FakeWeChat) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let fake = FakeWeChat::default();
+    let app = Router::new()
+        .route(
+            "/sns/oauth2/access_token",
+            get(
+                |State(f): State<FakeWeChat>,
+                 axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>| async move {
+                    if q.get("appid").map(String::as_str) != Some(CLIENT_ID)
+                        || q.get("secret").map(String::as_str) != Some(CLIENT_SECRET)
+                        || q.get("grant_type").map(String::as_str) != Some("authorization_code")
+                    {
+                        return wechat_text(json!({"errcode": 40125, "errmsg": "invalid appsecret"}));
+                    }
+                    let code = q.get("code").cloned().unwrap_or_default();
+                    let person = f.people.lock().unwrap().get(&code).cloned();
+                    match person {
+                        Some(p) if !f.used.lock().unwrap().contains(&code) => {
+                            f.used.lock().unwrap().push(code.clone());
+                            wechat_text(json!({"access_token": format!("ACCESS_{code}"), "expires_in": 7200,
+                                "refresh_token": "REFRESH", "openid": p["openid"], "scope": "snsapi_login",
+                                "unionid": p["unionid"]}))
+                        }
+                        _ => wechat_text(json!({"errcode": 40029, "errmsg": "invalid code"})),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/sns/userinfo",
+            get(
+                |State(f): State<FakeWeChat>,
+                 axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>| async move {
+                    let code = q["access_token"].trim_start_matches("ACCESS_").to_string();
+                    let person = f.people.lock().unwrap()[&code].clone();
+                    assert_eq!(q["openid"], person["openid"]);
+                    wechat_text(person)
+                },
+            ),
+        )
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), fake)
+}
+
+/// A fake Feishu: the v2 token endpoint (JSON, PKCE checked, refusals as HTTP 400 with a
+/// numeric `code`), and the user info behind the access token (`{code: 0, data: {...}}`).
+#[derive(Clone, Default)]
+struct FakeFeishu {
+    /// code → (the challenge it was issued for, the person)
+    grants: Arc<Mutex<HashMap<String, (String, Value)>>>,
+    used: Arc<Mutex<Vec<String>>>,
+}
+
+async fn start_fake_feishu() -> (String, FakeFeishu) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let fake = FakeFeishu::default();
+    let app = Router::new()
+        .route(
+            "/open-apis/authen/v2/oauth/token",
+            post(|State(f): State<FakeFeishu>, Json(body): Json<Value>| async move {
+                let refuse = |code: i64, why: &str| {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        Json(json!({"code": code, "error": "invalid_grant", "error_description": why})),
+                    )
+                };
+                if body["client_id"] != CLIENT_ID || body["client_secret"] != CLIENT_SECRET {
+                    return refuse(20002, "The client secret is invalid.");
+                }
+                let code = body["code"].as_str().unwrap_or_default().to_string();
+                let grant = f.grants.lock().unwrap().get(&code).cloned();
+                let Some((challenge, _)) = grant else {
+                    return refuse(20003, "The authorization code is not found.");
+                };
+                if f.used.lock().unwrap().contains(&code) {
+                    return refuse(20003, "The authorization code has been used.");
+                }
+                f.used.lock().unwrap().push(code.clone());
+                let verifier = body["code_verifier"].as_str().unwrap_or_default();
+                if b64url(&Sha256::digest(verifier.as_bytes())) != challenge {
+                    return refuse(20063, "The code_verifier is invalid.");
+                }
+                (
+                    StatusCode::OK,
+                    Json(json!({"code": 0, "access_token": format!("u-{code}"), "expires_in": 7200,
+                        "refresh_token": "ur-x", "refresh_token_expires_in": 604800,
+                        "token_type": "Bearer", "scope": ""})),
+                )
+            }),
+        )
+        .route(
+            "/open-apis/authen/v1/user_info",
+            get(
+                |State(f): State<FakeFeishu>, h: axum::http::HeaderMap| async move {
+                    let code = h["authorization"]
+                        .to_str()
+                        .unwrap()
+                        .trim_start_matches("Bearer u-")
+                        .to_string();
+                    let person = f.grants.lock().unwrap()[&code].1.clone();
+                    Json(json!({"code": 0, "msg": "success", "data": person}))
+                },
+            ),
+        )
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), fake)
+}
+
+/// Issue 20, item 5: WeChat and Feishu, each with its own OAuth, against fakes speaking their
+/// wire formats: a first sign-in makes the account, the next finds it, a code works once, and
+/// only Feishu's enterprise mailbox counts as a verified address.
+#[tokio::test]
+async fn wechat_and_feishu_sign_in_with_their_own_oauth() {
+    let (wechat, wx) = start_fake_wechat().await;
+    let (feishu, fs) = start_fake_feishu().await;
+    let (w, f) = (wechat.clone(), feishu.clone());
+    let s = TestServer::start_with(AuthMode::Accounts, move |c| {
+        c.oauth_providers = vec![
+            OAuthProvider {
+                id: "wechat".into(),
+                name: "微信 WeChat".into(),
+                issuer: w.clone(),
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                protocol: Protocol::WeChat { api_url: w },
+            },
+            OAuthProvider {
+                id: "feishu".into(),
+                name: "飞书 Feishu".into(),
+                issuer: f.clone(),
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                protocol: Protocol::Feishu { api_url: f },
+            },
+        ];
+    })
+    .await;
+    let begin = |provider: &'static str| {
+        let s = &s;
+        async move {
+            let res = no_redirects()
+                .get(s.url(&format!("/api/v1/auth/oauth/{provider}")))
+                .send()
+                .await
+                .unwrap();
+            location(res).await
+        }
+    };
+    let back = |provider: &'static str, code: String, state: String| {
+        let s = &s;
+        async move {
+            let res = no_redirects()
+                .get(s.url(&format!(
+                    "/api/v1/auth/oauth/{provider}/callback?code={code}&state={state}"
+                )))
+                .send()
+                .await
+                .unwrap();
+            let to = location(res).await;
+            query_of(to.split_once('#').map(|(_, f)| f).unwrap_or_default())
+        }
+    };
+
+    // WeChat: the QR-code page, its parameters in WeChat's order, the fragment it needs.
+    let url = begin("wechat").await;
+    assert!(
+        url.starts_with(&format!(
+            "{wechat}/connect/qrconnect?appid={CLIENT_ID}&redirect_uri="
+        )),
+        "{url}"
+    );
+    assert!(url.ends_with("#wechat_redirect"), "{url}");
+    let q = query_of(url.trim_end_matches("#wechat_redirect"));
+    assert_eq!(q["scope"], "snsapi_login");
+    assert_eq!(q["response_type"], "code");
+    let xiaoming = json!({"openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "nickname": "小明", "sex": 1,
+        "province": "广东", "city": "广州", "country": "CN", "headimgurl": "", "privilege": [],
+        "unionid": "o6_bmasdasdsad6_2sgVt7hMZOPfL"});
+    wx.people
+        .lock()
+        .unwrap()
+        .insert("w1".into(), xiaoming.clone());
+    let done = back("wechat", "w1".into(), q["state"].clone()).await;
+    let user = me(&s, &done["access_token"]).await;
+    assert_eq!(user["display_name"], "小明", "{user}");
+    assert!(user["email"].is_null(), "WeChat gives no address: {user}");
+    // The same WeChat account again finds the same person; a used code is refused.
+    wx.people.lock().unwrap().insert("w2".into(), xiaoming);
+    let url = begin("wechat").await;
+    let again = back(
+        "wechat",
+        "w2".into(),
+        query_of(url.trim_end_matches("#wechat_redirect"))["state"].clone(),
+    )
+    .await;
+    assert_eq!(me(&s, &again["access_token"]).await["id"], user["id"]);
+    let url = begin("wechat").await;
+    let refused = back(
+        "wechat",
+        "w2".into(),
+        query_of(url.trim_end_matches("#wechat_redirect"))["state"].clone(),
+    )
+    .await;
+    assert_eq!(refused["oauth_error"], "exchange", "{refused:?}");
+    assert!(refused["oauth_message"].contains("40029"), "{refused:?}");
+
+    // Feishu: PKCE; the enterprise mailbox is kept as verified.
+    let authorize_feishu = |url: &str, code: &str, person: Value| {
+        assert!(
+            url.starts_with(&format!(
+                "{feishu}/open-apis/authen/v1/authorize?client_id={CLIENT_ID}"
+            )),
+            "{url}"
+        );
+        let q = query_of(url);
+        assert_eq!(q["code_challenge_method"], "S256");
+        fs.grants
+            .lock()
+            .unwrap()
+            .insert(code.to_string(), (q["code_challenge"].clone(), person));
+        q["state"].clone()
+    };
+    let lilei = json!({"name": "李雷", "en_name": "Lei Li", "avatar_url": "", "open_id": "ou_3b2c",
+        "union_id": "on_9a8b", "email": "lei@gmail.com", "enterprise_email": "lei@corp.example",
+        "user_id": "5d9bdxxx", "mobile": "+8613000000000", "tenant_key": "736588c9"});
+    let url = begin("feishu").await;
+    let state = authorize_feishu(&url, "f1", lilei);
+    let done = back("feishu", "f1".into(), state).await;
+    let user = me(&s, &done["access_token"]).await;
+    assert_eq!(user["display_name"], "李雷");
+    assert_eq!(
+        user["email"], "lei@corp.example",
+        "the tenant's mailbox: {user}"
+    );
+    // Only a contact address: not vouched for, so not kept.
+    let hanmeimei = json!({"name": "韩梅梅", "open_id": "ou_77aa", "union_id": "on_77aa",
+        "email": "mei@gmail.com", "enterprise_email": "", "tenant_key": "736588c9"});
+    let url = begin("feishu").await;
+    let state = authorize_feishu(&url, "f2", hanmeimei);
+    let done = back("feishu", "f2".into(), state).await;
+    let user2 = me(&s, &done["access_token"]).await;
+    assert_ne!(user2["id"], user["id"]);
+    assert!(user2["email"].is_null(), "{user2}");
+    // A used code: Feishu's 400 with its own code is a refusal.
+    let url = begin("feishu").await;
+    let state = query_of(&url)["state"].clone();
+    let refused = back("feishu", "f2".into(), state).await;
+    assert_eq!(refused["oauth_error"], "exchange", "{refused:?}");
+    assert!(refused["oauth_message"].contains("20003"), "{refused:?}");
+
+    let (_, providers) = s.get("/api/v1/auth/oauth/providers").await;
+    assert_eq!(
+        providers,
+        json!([{"id": "wechat", "name": "微信 WeChat"}, {"id": "feishu", "name": "飞书 Feishu"}])
+    );
+}
+
+/// Issue 20, item 5: the desktop signs in to its server through the system browser (RFC 8252).
+/// The test is the browser: server, provider, server's callback, the desktop's loopback address.
+/// The one-time code is useless without the desktop's verifier and works once; a sign-in
+/// cancelled at the provider ends at the desktop saying so.
+#[tokio::test]
+async fn a_desktop_signs_in_through_the_system_browser() {
+    let fake = start_fake().await;
+    let s = server(&fake).await;
+    let desk = TestServer::start_desktop().await;
+    let (status, providers) = desk
+        .get(&format!(
+            "/api/v1/remote/sign-in/providers?server_url={}",
+            s.base
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{providers}");
+    assert_eq!(providers, json!([{"id": "oidc", "name": "Company SSO"}]));
+
+    let (status, started) = desk
+        .post(
+            "/api/v1/remote/sign-in/browser",
+            json!({"server_url": s.base, "provider": "oidc"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    assert_eq!(started["status"], "waiting");
+    let authorize_url = started["authorize_url"].as_str().unwrap();
+    assert!(authorize_url.starts_with(&s.url("/api/v1/auth/oauth/oidc?desktop_redirect=http")));
+    // The browser: to the provider, back to the server, on to the desktop.
+    let res = no_redirects().get(authorize_url).send().await.unwrap();
+    let at_provider = location(res).await;
+    let (code, state) = authorize(&fake, &at_provider, person("sub-d", "d@example.com", true));
+    let res = no_redirects()
+        .get(s.url(&format!(
+            "/api/v1/auth/oauth/oidc/callback?code={code}&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let to_desktop = location(res).await;
+    assert!(to_desktop.starts_with("http://127.0.0.1:"), "{to_desktop}");
+    let handoff = query_of(&to_desktop)["code"].clone();
+    assert!(
+        !to_desktop.contains("access_token"),
+        "no token in a URL: {to_desktop}"
+    );
+    let page = no_redirects().get(&to_desktop).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("Signed in to Storyloom"));
+    let mut attempt = Value::Null;
+    for _ in 0..100 {
+        attempt = desk.get("/api/v1/remote/sign-in/browser").await.1;
+        if attempt["status"] != "waiting" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(attempt["status"], "signed_in", "{attempt}");
+    let (_, connection) = desk.post("/api/v1/remote/check", json!({})).await;
+    assert_eq!(connection["state"], "connected", "{connection}");
+    assert_eq!(connection["username"], "meilin");
+
+    // The code again (someone who saw the URL), with a verifier of their own: refused.
+    let (status, refused) = s
+        .post(
+            "/api/v1/auth/oauth/desktop/token",
+            json!({"code": handoff, "code_verifier": "x".repeat(43)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{refused}");
+
+    // Only a loopback address receives a desktop's code.
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    for (redirect, field) in [
+        ("http://evil.example:8080/cb", "desktop_redirect"),
+        ("https://127.0.0.1:8080/cb", "desktop_redirect"),
+        ("http://127.0.0.1/cb", "desktop_redirect"),
+    ] {
+        let (status, body) = s
+            .get(&format!(
+                "/api/v1/auth/oauth/oidc?desktop_redirect={}&desktop_challenge={challenge}",
+                form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
+            ))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{redirect}: {body}"
+        );
+        common::assert_error(&body, "VALIDATION_ERROR", Some(field));
+    }
+
+    // Cancelled at the provider: the desktop hears why.
+    let (_, started) = desk
+        .post(
+            "/api/v1/remote/sign-in/browser",
+            json!({"server_url": s.base, "provider": "oidc"}),
+        )
+        .await;
+    let res = no_redirects()
+        .get(started["authorize_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let state = query_of(&location(res).await)["state"].clone();
+    let res = no_redirects()
+        .get(s.url(&format!(
+            "/api/v1/auth/oauth/oidc/callback?error=access_denied&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let to_desktop = location(res).await;
+    assert!(to_desktop.contains("error=denied"), "{to_desktop}");
+    no_redirects().get(&to_desktop).send().await.unwrap();
+    for _ in 0..100 {
+        attempt = desk.get("/api/v1/remote/sign-in/browser").await.1;
+        if attempt["status"] != "waiting" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(attempt["status"], "failed", "{attempt}");
+    assert!(
+        attempt["message"].as_str().unwrap().contains("cancelled"),
+        "{attempt}"
+    );
+}
