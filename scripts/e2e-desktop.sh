@@ -111,6 +111,10 @@ export STORYLOOM_DATA_DIR="$WORK/data"
 export XDG_DATA_HOME="$WORK/xdg/data" XDG_CACHE_HOME="$WORK/xdg/cache" XDG_CONFIG_HOME="$WORK/xdg/config"
 mkdir -p "$STORYLOOM_DATA_DIR" "$ARTIFACTS" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME"
 export RUST_LOG="${RUST_LOG:-info}"
+# The sync test drives every sync itself (`sync/now`): a background sync landing between the
+# desktop's edit and the server's would push the desktop's first, and the conflict the test makes
+# would depend on timing (it failed CI once that way).
+export STORYLOOM_SYNC_INTERVAL_SECS=0
 # Desktop updates (docs/API-UPDATES.md): the app asks a local update server the tests run on this
 # port (test_desktop.py's UpdateServer), with a key to verify updates by (a debug build reads it at
 # run time; its private half does not exist, so nothing could be installed from it).

@@ -31,21 +31,32 @@ export STORYLOOM_TEST_OPENAI_PYTHON="$(bash scripts/openai-client-venv.sh)"
 # OpenAI-compatible endpoint, which the summarizer's tests transcribe espeak-ng speech with.
 export STORYLOOM_TEST_WHISPER_PYTHON="$(bash scripts/whisper-venv.sh)"
 
-step "cargo test (core with the server feature, and its pixel crate)"
-# Built together so the two share one resolution of their dependencies' features.
-cargo test -p storyloom -p storyloom-imaging --features storyloom/server
+step "cargo test (the workspace: the core with the server feature, its pixel crate, the desktop shell)"
+# One invocation for the whole workspace, so the crates share one resolution of their dependencies'
+# features and the core is compiled once: the desktop shell's tests and the binary its end-to-end
+# step runs link this same core. (The shell as shipped has no server feature; clippy checks that
+# configuration below, which costs a check, not a second debug build and link of everything.)
+WORKSPACE_TESTS=(--workspace --features storyloom/server)
+cargo test "${WORKSPACE_TESTS[@]}"
 
 # After the core's build, three lanes run side by side: each step alone leaves a core idle (rustc
 # checks one crate on one thread; the browser tests wait on Chromium and the server; the test
 # binaries wait on ffmpeg and PostgreSQL). The lanes run built binaries, never cargo, so none waits
 # on cargo's lock on the build directory. Each lane's output is printed whole when it is joined.
-IT_BIN="$(cargo test -p storyloom --features server --test it --no-run --message-format=json 2>/dev/null |
-    python3 -c 'import json, sys
+# built_executable TARGET: the path of what the build above made for that target.
+built_executable() {
+    cargo test "${WORKSPACE_TESTS[@]}" --no-run --message-format=json 2>/dev/null |
+        python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "it" and m.get("executable"):
-        print(m["executable"])')"
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[1] and m.get("executable"):
+        print(m["executable"])' "$1"
+}
+IT_BIN="$(built_executable it | head -n1)"
 test -x "$IT_BIN" || { echo "cannot find the integration test binary"; exit 1; }
+# The shell's binary, not its unit tests' harness (which cargo keeps under deps/).
+DESKTOP_BIN="$(built_executable storyloom-desktop | grep -v '/deps/' | head -n1 || true)"
+test -x "$DESKTOP_BIN" || { echo "cannot find the desktop shell's binary"; exit 1; }
 
 declare -A LANE_PID LANE_LOG
 # lane NAME FUNCTION: runs FUNCTION in the background, its output kept for join_lane.
@@ -121,14 +132,11 @@ UI_LOG="$(mktemp)"
 (cd ui && npm test) >"$UI_LOG" 2>&1 &
 UI_PID=$!
 
-step "cargo test (desktop shell; the core without the server feature)"
-cargo test -p storyloom-desktop
-
-step "clippy, warnings denied"
-cargo clippy -p storyloom -p storyloom-imaging --all-targets --features storyloom/server -- -D warnings
+step "clippy, warnings denied (the workspace as tested; the desktop shell as shipped, without the server feature)"
+cargo clippy "${WORKSPACE_TESTS[@]}" --all-targets -- -D warnings
 cargo clippy -p storyloom-desktop --all-targets -- -D warnings
 
-step "UI unit tests (vitest; started beside the desktop build; the type check ran in the UI build)"
+step "UI unit tests (vitest; started beside clippy; the type check ran in the UI build)"
 UI_STATUS=0
 wait "$UI_PID" || UI_STATUS=$?
 cat "$UI_LOG"
@@ -139,7 +147,7 @@ join_lane databases
 join_lane browser
 
 step "desktop end-to-end (the real window under Xvfb, tauri-driver)"
-bash scripts/e2e-desktop.sh
+STORYLOOM_DESKTOP_BIN="$DESKTOP_BIN" bash scripts/e2e-desktop.sh
 
 echo
 echo "==> all test suites passed in $((SECONDS - START)) s"

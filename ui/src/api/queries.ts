@@ -147,12 +147,14 @@ export const keys = {
     orderList: (kind: OrderKind, q: OrderListQuery) => ['payments', 'orders', kind, q] as const,
     order: (id: string) => ['payments', 'order', id] as const,
   },
-  /** The desktop's purchases on its team server: the balance there, its gateways, an order (hooks in api/remotePayments.ts). */
+  /** The desktop's link to its team server: the balance there, its gateways, an order (api/remotePayments.ts); its shares (api/remoteShares.ts). */
   remote: {
     all: ['remote'] as const,
     credits: ['remote', 'credits'] as const,
     gateways: ['remote', 'gateways'] as const,
     order: (id: string) => ['remote', 'order', id] as const,
+    /** This desktop's queued shares, every project's, newest first (hooks in api/remoteShares.ts). */
+    shares: ['remote', 'shares'] as const,
   },
   /** Project sync on the desktop: the linked projects, one project's status, conflicts and review decisions (hooks in api/sync.ts). */
   sync: {

@@ -4,6 +4,7 @@ import { ApiError } from '../transport/errors';
 import {
   DEFAULT_SHARE_FORM,
   absoluteShareUrl,
+  canOfferShares,
   canRevokeShare,
   canShareExport,
   copyShareLink,
@@ -11,6 +12,7 @@ import {
   shareExpiresAt,
   shareExpiryLabel,
   shareSubmitErrors,
+  sharesQueued,
   validateShareForm,
 } from './shares';
 
@@ -23,10 +25,16 @@ const NOW = new Date('2026-05-01T10:00:00.123Z');
 const EXPORT = { id: 'e1', project_id: 'p1' };
 
 describe('where a share link is offered', () => {
-  it('only for a completed export, and never in the desktop shell', () => {
-    expect(canShareExport({ status: 'completed' }, 'browser')).toBe(true);
-    for (const status of ['queued', 'processing', 'failed', 'cancelled'] as const) expect(canShareExport({ status }, 'browser')).toBe(false);
-    expect(canShareExport({ status: 'completed' }, 'desktop')).toBe(false);
+  it('only for a completed export', () => {
+    expect(canShareExport({ status: 'completed' })).toBe(true);
+    for (const status of ['queued', 'processing', 'failed', 'cancelled'] as const) expect(canShareExport({ status })).toBe(false);
+  });
+
+  it('a browser on the team server makes links itself; the desktop queues them for its team server', () => {
+    expect(canOfferShares('browser')).toBe(true);
+    expect(sharesQueued('browser')).toBe(false);
+    expect(canOfferShares('desktop')).toBe(false);
+    expect(sharesQueued('desktop')).toBe(true);
   });
 
   it('a revoked link cannot be revoked again; an expired one can', () => {

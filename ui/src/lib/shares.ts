@@ -1,5 +1,5 @@
 /**
- * Pure logic of share links (docs/API-SHARES.md): where a link can be offered, the form's
+ * Pure logic of share links (docs/API-SHARES.md): where a link can be made, the form's
  * choices and checks (mirroring the server's: a password of 4–128 characters, an expiry in the
  * future), the request body, the server's field errors mapped onto the form, and the link as an
  * absolute URL.
@@ -44,16 +44,25 @@ const SERVER_FIELDS: Record<string, ShareFormField> = {
 export type ShareSubject = { kind: 'export'; exportItem: Export } | { kind: 'summary'; summaryId: string; title: string | null };
 
 /**
- * Whether share links are offered at all: only from a browser on the team server. The desktop
- * shell has no public address to hand out (and its API has no share routes).
+ * Whether links are made here directly (`POST /share`): only from a browser on the team server.
+ * The desktop shell has no public address to hand out: its shares are queued and made on the team
+ * server it is signed in to (`sharesQueued`), and a summary cannot be shared from it.
  */
 export function canOfferShares(kind: TransportKind): boolean {
   return kind !== 'desktop';
 }
 
-/** Only a completed export can be shared, and only where links are offered (`canOfferShares`). */
-export function canShareExport(e: Pick<Export, 'status'>, kind: TransportKind): boolean {
-  return canOfferShares(kind) && e.status === 'completed';
+/** Whether an export's share is queued by the desktop core and made on its team server. */
+export function sharesQueued(kind: TransportKind): boolean {
+  return kind === 'desktop';
+}
+
+/**
+ * Only a completed export can be shared: from a browser on the team server (a link made at once),
+ * or from the desktop (a share queued for its team server).
+ */
+export function canShareExport(e: Pick<Export, 'status'>): boolean {
+  return e.status === 'completed';
 }
 
 /** "Never", "After 1 day", "After 7 days"… */

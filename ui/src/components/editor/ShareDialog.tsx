@@ -1,11 +1,12 @@
 import { useRef, useState, type RefObject } from 'react';
 import type { Export, Share } from '../../api/types';
 import { useT } from '../../i18n';
-import { absoluteShareUrl, canShareExport, pageOrigin, type ShareForm, type ShareFormField, type ShareSubject } from '../../lib/shares';
+import { absoluteShareUrl, canShareExport, pageOrigin, sharesQueued, type ShareForm, type ShareFormField, type ShareSubject } from '../../lib/shares';
 import type { FieldErrors } from '../../lib/validation';
 import { getTransport } from '../../transport';
 import { LinkIcon } from '../Icons';
 import { Modal } from '../Modal';
+import { DesktopShareDialog } from './DesktopShareDialog';
 import { ShareCreatedView, ShareFormView } from './ShareForm';
 import { useShareForm, type CopyState } from './useShareForm';
 
@@ -70,7 +71,17 @@ export function ShareDialogView(p: ShareDialogViewProps) {
   );
 }
 
+/**
+ * Share an export or a summary: from a browser on the team server the link is made at once; on
+ * the desktop an export's share is queued for the team server it is signed in to.
+ */
 export function ShareDialog({ subject, onClose }: { subject: ShareSubject; onClose: () => void }) {
+  if (subject.kind === 'export' && sharesQueued(getTransport().kind)) return <DesktopShareDialog exportItem={subject.exportItem} onClose={onClose} />;
+  return <ServerShareDialog subject={subject} onClose={onClose} />;
+}
+
+/** The team server's own dialog: `POST /share` (or `/history/{id}/share`), then the link. */
+function ServerShareDialog({ subject, onClose }: { subject: ShareSubject; onClose: () => void }) {
   const s = useShareForm(subject);
   const urlRef = useRef<HTMLInputElement>(null);
   const created = s.created ? { share: s.created, url: absoluteShareUrl(s.created.url, pageOrigin()) } : null;
@@ -105,14 +116,14 @@ export function ShareDialog({ subject, onClose }: { subject: ShareSubject; onClo
 }
 
 /**
- * "Share" on an export: only a completed one, and only in a browser on the team server (the
- * desktop shell has no public address, so it shows nothing). `compact`: the history row's icon
- * button; else the current export's labelled button.
+ * "Share" on an export: only a completed one. In a browser on the team server it makes a link;
+ * on the desktop it queues a share for the team server (or says to sign in to one first).
+ * `compact`: the history row's icon button; else the current export's labelled button.
  */
 export function ShareExportButton({ exportItem, compact }: { exportItem: Export; compact?: boolean }) {
   const t = useT();
   const [open, setOpen] = useState(false);
-  if (!canShareExport(exportItem, getTransport().kind)) return null;
+  if (!canShareExport(exportItem)) return null;
   return (
     <>
       {compact ? (

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type RefObject } from 'react';
+import { useEffect, useRef, type ReactNode, type RefObject } from 'react';
 import type { Share } from '../../api/types';
 import { useLocale, useT } from '../../i18n';
 import { videoLengthText } from '../../lib/exportStatus';
@@ -25,6 +25,8 @@ export interface ShareFormViewProps {
   errors: FieldErrors;
   formError: string | null;
   busy: boolean;
+  /** Under the introduction: where the link is made (the desktop's team server). */
+  note?: ReactNode;
   onChange: (patch: Partial<ShareForm>) => void;
   onSubmit: () => void;
   onCancel: () => void;
@@ -62,6 +64,7 @@ export function ShareFormView(p: ShareFormViewProps) {
             ? t('shares.summaryIntro', { title: summaryTitle })
             : t('shares.summaryIntroUntitled')}
       </p>
+      {p.note}
       {e && (
         <div className="form-field">
           <label className="checkbox-row">

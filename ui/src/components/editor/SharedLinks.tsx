@@ -5,12 +5,13 @@ import { refreshShares, revokeShareLink, useShares } from '../../api/shares';
 import type { Page, Share } from '../../api/types';
 import { Trans, i18n, useLocale, useT } from '../../i18n';
 import { formatDateTime, formatNumber, formatRelativeTime } from '../../lib/format';
-import { absoluteShareUrl, canOfferShares, canRevokeShare, copyShareLink, pageOrigin } from '../../lib/shares';
+import { absoluteShareUrl, canOfferShares, canRevokeShare, copyShareLink, pageOrigin, sharesQueued } from '../../lib/shares';
 import { errorMessage, getTransport } from '../../transport';
 import { AlertIcon } from '../Icons';
 import { Modal } from '../Modal';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
+import { QueuedShares } from './QueuedShares';
 
 export const SHARES_LIMIT = 10;
 
@@ -189,9 +190,14 @@ export function RevokeShareDialog(p: { url: string; busy: boolean; error: string
   );
 }
 
-/** The project's share links under the export history; nothing in the desktop shell. */
+/**
+ * The project's share links under the export history: the team server's links in a browser; in
+ * the desktop shell, the shares this desktop queued for its team server.
+ */
 export function SharedLinks({ projectId }: { projectId: string }) {
-  if (!canOfferShares(getTransport().kind)) return null;
+  const kind = getTransport().kind;
+  if (sharesQueued(kind)) return <QueuedShares projectId={projectId} />;
+  if (!canOfferShares(kind)) return null;
   return <SharedLinksPanel projectId={projectId} />;
 }
 

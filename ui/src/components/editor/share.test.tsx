@@ -284,11 +284,15 @@ describe('the Share action on an export', () => {
     expect(textOf(html, 'shared-link-views')).toBe('12');
   });
 
-  it('in the desktop shell: no Share anywhere, and no list of links', () => {
+  it('in the desktop shell: Share on completed exports too, and this desktop’s queued shares instead of the server’s links', () => {
     const html = exportDialog('desktop');
     expect(row(html, 'done')).toContain('data-testid="export-history-play"');
-    expect(has(html, 'export-history-share')).toBe(false);
+    expect(row(html, 'done')).toMatch(/data-testid="export-history-share"[^>]*data-export-id="done"/);
+    expect(has(row(html, 'broken'), 'export-history-share')).toBe(false);
+    expect(has(row(html, 'going'), 'export-history-share')).toBe(false);
     expect(has(html, 'shared-links')).toBe(false);
+    expect(has(html, 'shared-link-views')).toBe(false);
+    expect(has(html, 'queued-shares')).toBe(true);
   });
 
   it('the labelled button follows the same rule', () => {
@@ -296,7 +300,8 @@ describe('the Share action on an export', () => {
     expect(has(withApp(<ShareExportButton exportItem={exportOf()} />), 'export-share')).toBe(true);
     expect(renderToStaticMarkup(<ShareExportButton exportItem={exportOf({ status: 'cancelled' })} />)).toBe('');
     install(() => json({}), 'desktop');
-    expect(renderToStaticMarkup(<ShareExportButton exportItem={exportOf()} />)).toBe('');
+    expect(has(withApp(<ShareExportButton exportItem={exportOf()} />), 'export-share')).toBe(true);
+    expect(renderToStaticMarkup(<ShareExportButton exportItem={exportOf({ status: 'processing' })} />)).toBe('');
   });
 });
 

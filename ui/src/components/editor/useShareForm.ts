@@ -53,25 +53,46 @@ export function submitSubjectShare(form: ShareForm, subject: ShareSubject, now: 
 }
 
 /**
- * The share dialog's state: the form, its errors, the request in flight, the link once made, the
- * copy. Once made, the lists of links are read afresh (the new one shows in `SharedLinks`).
+ * The share form's fields and their errors (the browser's dialog and the desktop's both use it).
+ * A change clears the changed field's error and the form's.
  */
-export function useShareForm(subject: ShareSubject) {
-  const queryClient = useQueryClient();
+export function useShareFields() {
   const [form, setForm] = useState<ShareForm>(DEFAULT_SHARE_FORM);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [created, setCreated] = useState<Share | null>(null);
-  const [copy, setCopy] = useState<CopyState>('idle');
-  // Enter and a click in the same moment send one request (state updates only on the next render).
-  const inFlight = useRef(false);
 
   const change = useCallback((patch: Partial<ShareForm>) => {
     setForm((f) => ({ ...f, ...patch }));
     setErrors((x) => ({ ...x, ...Object.fromEntries(Object.keys(patch).map((k) => [k, undefined])) }));
     setFormError(null);
   }, []);
+
+  return { form, change, errors, setErrors, formError, setFormError };
+}
+
+/** Copies a link and remembers whether it worked (the Copy button says so). */
+export function useCopyLink() {
+  const [copy, setCopy] = useState<CopyState>('idle');
+  const copyLink = useCallback(async (url: string): Promise<boolean> => {
+    const ok = await copyShareLink(url);
+    setCopy(ok ? 'copied' : 'failed');
+    return ok;
+  }, []);
+  return { copy, copyLink };
+}
+
+/**
+ * The share dialog's state: the form, its errors, the request in flight, the link once made, the
+ * copy. Once made, the lists of links are read afresh (the new one shows in `SharedLinks`).
+ */
+export function useShareForm(subject: ShareSubject) {
+  const queryClient = useQueryClient();
+  const { form, change, errors, setErrors, formError, setFormError } = useShareFields();
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<Share | null>(null);
+  const { copy, copyLink } = useCopyLink();
+  // Enter and a click in the same moment send one request (state updates only on the next render).
+  const inFlight = useRef(false);
 
   /** Resolves with the outcome (the dialog focuses the first field in error). */
   async function submit(): Promise<ShareOutcome | null> {
@@ -90,12 +111,6 @@ export function useShareForm(subject: ShareSubject) {
       if (out.kind === 'refused') setFormError(out.formError);
     }
     return out;
-  }
-
-  async function copyLink(url: string): Promise<boolean> {
-    const ok = await copyShareLink(url);
-    setCopy(ok ? 'copied' : 'failed');
-    return ok;
   }
 
   return { form, change, errors, formError, busy, created, copy, submit, copyLink };
