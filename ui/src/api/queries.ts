@@ -155,6 +155,8 @@ export const keys = {
     order: (id: string) => ['remote', 'order', id] as const,
     /** This desktop's queued shares, every project's, newest first (hooks in api/remoteShares.ts). */
     shares: ['remote', 'shares'] as const,
+    /** A team server's sign-in providers, by its address (api/remote.ts). */
+    signInProviders: (serverUrl: string) => ['remote', 'sign-in-providers', serverUrl] as const,
   },
   /** Project sync on the desktop: the linked projects, one project's status, conflicts and review decisions (hooks in api/sync.ts). */
   sync: {
@@ -180,6 +182,9 @@ export const keys = {
     adminOrdersAll: ['operations', 'admin-orders'] as const,
     adminOrders: (q: AdminOrdersQuery) => ['operations', 'admin-orders', q] as const,
     statistics: (q: StatsQuery) => ['operations', 'statistics', q] as const,
+    /** The desktop builds the server offers (api/releases.ts). */
+    releasesAll: ['operations', 'releases'] as const,
+    releases: (q: PageQuery) => ['operations', 'releases', q] as const,
   },
 };
 

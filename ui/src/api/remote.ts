@@ -4,7 +4,11 @@
  * reports the connection. The page never sees a token. Desktop transport only: in the browser the
  * page *is* the team server's web UI, and a server answers these paths with 404.
  */
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { request } from '../transport';
+import { query } from './paths';
+import { keys } from './queries';
+import type { components } from './schema.gen';
 
 export type ConnectionState = 'signed_out' | 'connected' | 'unreachable' | 'session_expired';
 
@@ -27,11 +31,32 @@ export interface SignInInput {
   password: string;
 }
 
+/** One of a team server's sign-in providers (GitHub, WeChat, Feishu, Google, company SSO). */
+export interface SignInProvider {
+  /** The path segment the server knows it by (`github`, `wechat`, `oidc`, …). */
+  id: string;
+  /** Its name for people. */
+  name: string;
+}
+
+/** Where a browser sign-in stands: waiting for the browser, then signed in, failed or cancelled. */
+export type BrowserSignInStatus = components['schemas']['BrowserSignInStatus'];
+
+/** A sign-in through the system browser (`POST`/`GET`/`DELETE /remote/sign-in/browser`). */
+export type BrowserSignIn = components['schemas']['BrowserSignIn'];
+
+export interface BrowserSignInInput {
+  server_url: string;
+  provider: string;
+}
+
 export const REMOTE_PATHS = {
   connection: '/api/v1/remote/connection',
   signIn: '/api/v1/remote/sign-in',
   check: '/api/v1/remote/check',
   signOut: '/api/v1/remote/sign-out',
+  providers: '/api/v1/remote/sign-in/providers',
+  browserSignIn: '/api/v1/remote/sign-in/browser',
 } as const;
 
 /** The connection as last known; never waits on the server. */
@@ -53,3 +78,40 @@ export function checkConnection(): Promise<ConnectionStatus> {
 export function signOut(): Promise<ConnectionStatus> {
   return request<ConnectionStatus>('POST', REMOTE_PATHS.signOut, {});
 }
+
+/** The sign-in providers a team server offers (empty when none). 422 `server_url`: a bad address; 502: unreachable. */
+export function listSignInProviders(serverUrl: string, signal?: AbortSignal): Promise<SignInProvider[]> {
+  return request<SignInProvider[]>('GET', `${REMOTE_PATHS.providers}${query({ server_url: serverUrl })}`, undefined, signal);
+}
+
+/**
+ * Starts signing in with `provider` through the system browser: the core listens on a loopback
+ * address and answers the page to open (`authorize_url`), `waiting`. 422 names `server_url` or
+ * `provider`; 502: unreachable.
+ */
+export function startBrowserSignIn(input: BrowserSignInInput): Promise<BrowserSignIn> {
+  return request<BrowserSignIn>('POST', REMOTE_PATHS.browserSignIn, input);
+}
+
+/** The browser sign-in under way or last made; 404 when there is none. */
+export function getBrowserSignIn(signal?: AbortSignal): Promise<BrowserSignIn> {
+  return request<BrowserSignIn>('GET', REMOTE_PATHS.browserSignIn, undefined, signal);
+}
+
+/** Stops waiting for the browser (`cancelled`). */
+export function cancelBrowserSignIn(): Promise<BrowserSignIn> {
+  return request<BrowserSignIn>('DELETE', REMOTE_PATHS.browserSignIn);
+}
+
+/* ---------- queries ---------- */
+
+export const signInProvidersOptions = (serverUrl: string) =>
+  queryOptions({
+    queryKey: keys.remote.signInProviders(serverUrl),
+    queryFn: ({ signal }) => listSignInProviders(serverUrl, signal),
+    staleTime: 60_000,
+  });
+
+/** A server's providers; `serverUrl` null: nothing to ask (no valid address yet). */
+export const useSignInProvidersOf = (serverUrl: string | null) =>
+  useQuery({ ...signInProvidersOptions(serverUrl ?? ''), enabled: serverUrl !== null });

@@ -123,6 +123,7 @@ function Shell({ route, auth }: { route: Route; auth: AuthApi | null }) {
     case 'admin-activities':
     case 'admin-orders':
     case 'admin-statistics':
+    case 'admin-releases':
       // Operations are the team server's, for its instance admins (the page says so to anyone else).
       page = auth && isAdminOpsRoute(route.name) ? <AdminOperationsPage tab={route.name} /> : <ProjectsPage />;
       break;

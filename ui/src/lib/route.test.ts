@@ -117,13 +117,14 @@ describe('operations routes', () => {
       ['admin-activities', '#/admin/activities'],
       ['admin-orders', '#/admin/orders'],
       ['admin-statistics', '#/admin/statistics'],
+      ['admin-releases', '#/admin/releases'],
     ] as const) {
       expect(parseRoute(hash)).toEqual({ name });
       expect(parseRoute(`${hash}/`)).toEqual({ name });
       expect(routeHash({ name })).toBe(hash);
       expect(isAdminOpsRoute(name)).toBe(true);
     }
-    expect(ADMIN_OPS_ROUTES).toEqual(['admin-coupons', 'admin-activities', 'admin-orders', 'admin-statistics']);
+    expect(ADMIN_OPS_ROUTES).toEqual(['admin-coupons', 'admin-activities', 'admin-orders', 'admin-statistics', 'admin-releases']);
     expect(isAdminOpsRoute('admin-users')).toBe(false);
     expect(parseRoute('#/admin/users')).toEqual({ name: 'admin-users' });
     expect(parseRoute('#/admin/operations')).toEqual({ name: 'projects' });

@@ -7,8 +7,8 @@
  * `#/oauth/done?…` (an OAuth sign-in's return, api/oauth.ts),
  * `#/settings/providers` (Providers & Models), `#/models` and `#/usage` (the team server's model
  * router: its catalog and playground, one's usage), `#/pay/sandbox/<order id>` (the sandbox
- * gateway's payment page: an order's `payment_url`), `#/admin/coupons|activities|orders|statistics`
- * (operations, instance admins). A query after the path (`#/sign-up?ref=CODE`) is read by
+ * gateway's payment page: an order's `payment_url`), `#/admin/coupons|activities|orders|statistics|releases`
+ * (operations and the desktop builds, instance admins). A query after the path (`#/sign-up?ref=CODE`) is read by
  * `hashQuery`, not by the route. `review` is a
  * view of the Runs tab (the review queue of the latest run) with a route of its own.
  */
@@ -52,11 +52,13 @@ export const SIMPLE_ROUTES = {
   'admin-activities': '#/admin/activities',
   'admin-orders': '#/admin/orders',
   'admin-statistics': '#/admin/statistics',
+  /** The desktop builds the server offers its desktops (upload, list, withdraw). */
+  'admin-releases': '#/admin/releases',
 } as const;
 export type SimpleRouteName = keyof typeof SIMPLE_ROUTES;
 
 /** The admin's operations tabs, in their order. */
-export const ADMIN_OPS_ROUTES = ['admin-coupons', 'admin-activities', 'admin-orders', 'admin-statistics'] as const satisfies readonly SimpleRouteName[];
+export const ADMIN_OPS_ROUTES = ['admin-coupons', 'admin-activities', 'admin-orders', 'admin-statistics', 'admin-releases'] as const satisfies readonly SimpleRouteName[];
 export type AdminOpsRoute = (typeof ADMIN_OPS_ROUTES)[number];
 
 export function isAdminOpsRoute(name: string): name is AdminOpsRoute {

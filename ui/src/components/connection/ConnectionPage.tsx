@@ -1,9 +1,10 @@
-import { useEffect, useState, type FormEvent, type InputHTMLAttributes } from 'react';
+import { useEffect, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { checkConnection, signIn, signOut, type ConnectionStatus } from '../../api/remote';
 import { t as translate, useLocale, useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { hasErrors, type FieldErrors } from '../../lib/validation';
 import { errorMessage } from '../../transport';
+import { BrowserSignIn } from './BrowserSignIn';
 import { badgeView, hostOf, initialForm, signInError, validateConnectionForm, type ConnectionForm } from './connection';
 import { currentConnection, publishConnection, useConnectionStatus } from './store';
 import './connection.css';
@@ -51,6 +52,8 @@ export interface PanelProps {
   onSignIn: (e: FormEvent) => void;
   onCheck: () => void;
   onSignOut: () => void;
+  /** Under the password form: the server's other ways to sign in (through the system browser). */
+  alternatives?: ReactNode;
 }
 
 function when(iso: string | null, locale: string): string {
@@ -167,6 +170,7 @@ export function ConnectionPanelView(p: PanelProps) {
           <button type="submit" className="button primary" data-testid="connection-sign-in" disabled={p.busy !== null}>
             {p.busy === 'sign-in' ? t('auth.signingIn') : t('auth.signIn')}
           </button>
+          {p.alternatives}
         </form>
       )}
 
@@ -262,6 +266,7 @@ export function ConnectionPage() {
       onSignIn={(e) => void onSignIn(e)}
       onCheck={() => void run('check')}
       onSignOut={() => void run('sign-out')}
+      alternatives={<BrowserSignIn serverUrl={form.server_url} disabled={busy !== null} />}
     />
   );
 }

@@ -2,7 +2,7 @@
  * The connection status shared by the header badge and the connection page: one fetch, and
  * every change (sign in, check, sign out) published to both at once.
  */
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, type QueryClient } from '@tanstack/react-query';
 import { useSyncExternalStore } from 'react';
 import { checkConnection, getConnection, type ConnectionStatus } from '../../api/remote';
 import { needsFirstCheck } from './connection';
@@ -54,15 +54,24 @@ export async function refreshConnection(signal?: AbortSignal): Promise<Connectio
 export function useConnectionStatus(refetchInterval?: number) {
   // The same snapshot when rendered to a string (tests render screens that read it).
   const status = useSyncExternalStore(subscribeConnection, currentConnection, currentConnection);
-  const read = useQuery({
-    queryKey: CONNECTION_KEY,
-    queryFn: ({ signal }) => refreshConnection(signal),
-    refetchInterval,
-  });
+  const read = useQuery({ ...connectionQuery, refetchInterval });
   return { status, read };
 }
 
 const CONNECTION_KEY = ['connection'] as const;
+
+const connectionQuery = {
+  queryKey: CONNECTION_KEY,
+  queryFn: ({ signal }: { signal: AbortSignal }) => refreshConnection(signal),
+};
+
+/**
+ * Reads the status again now through the same query (after a sign-in made elsewhere, e.g. in the
+ * system browser): the badge and the page show what the core says.
+ */
+export function reloadConnection(queryClient: QueryClient): Promise<ConnectionStatus> {
+  return queryClient.fetchQuery({ ...connectionQuery, staleTime: 0 });
+}
 
 /** Tests: forget everything. */
 export function resetConnectionStore(): void {

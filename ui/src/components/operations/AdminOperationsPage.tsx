@@ -4,6 +4,7 @@ import { useAuth } from '../account/AuthContext';
 import { AdminActivities } from './AdminActivities';
 import { AdminCoupons } from './AdminCoupons';
 import { AdminOrders } from './AdminOrders';
+import { AdminReleases } from './AdminReleases';
 import { AdminStatistics } from './AdminStatistics';
 import '../credits.css';
 import '../payments/payments.css';
@@ -23,7 +24,7 @@ export function AdminOpsTabs({ tab }: { tab: AdminOpsRoute }) {
   );
 }
 
-/** `#/admin/coupons|activities|orders|statistics`: operations, for instance admins only. */
+/** `#/admin/coupons|activities|orders|statistics|releases`: operations, for instance admins only. */
 export function AdminOperationsPage({ tab }: { tab: AdminOpsRoute }) {
   const t = useT();
   const auth = useAuth();
@@ -48,6 +49,7 @@ export function AdminOperationsPage({ tab }: { tab: AdminOpsRoute }) {
       {tab === 'admin-activities' && <AdminActivities />}
       {tab === 'admin-orders' && <AdminOrders />}
       {tab === 'admin-statistics' && <AdminStatistics />}
+      {tab === 'admin-releases' && <AdminReleases />}
     </div>
   );
 }
