@@ -6,7 +6,8 @@ use std::process::Command;
 
 #[test]
 fn without_a_display_the_shell_says_so_and_exits_1() {
-    let data = std::env::temp_dir().join(format!("storyloom-desktop-startup-{}", std::process::id()));
+    let data =
+        std::env::temp_dir().join(format!("storyloom-desktop-startup-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_storyloom-desktop"))
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
