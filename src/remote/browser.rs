@@ -156,18 +156,25 @@ impl Remote {
         );
         let remote = self.clone();
         let id = attempt_id.clone();
+        // The listener lives inside this one task: when the task ends (signed in, failed, timed
+        // out) or is aborted (cancelled, replaced), the port is closed with it.
         let task = tokio::spawn(
             async move {
-                let server = tokio::spawn(async move {
-                    let _ = axum::serve(listener, app).await;
-                });
-                let outcome = match tokio::time::timeout(WAIT, rx).await {
-                    Ok(Ok(query)) => remote.finish_browser(&base, query, verifier, clock).await,
-                    _ => Err("the browser did not come back in time: start again".to_string()),
+                let flow = async {
+                    let outcome = match tokio::time::timeout(WAIT, rx).await {
+                        Ok(Ok(query)) => remote.finish_browser(&base, query, verifier, clock).await,
+                        _ => Err("the browser did not come back in time: start again".to_string()),
+                    };
+                    // Time for the browser to be answered before the listener closes.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    outcome
                 };
-                // The page has been answered; the listener's work is done.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                server.abort();
+                let outcome = tokio::select! {
+                    outcome = flow => outcome,
+                    _ = std::future::IntoFuture::into_future(axum::serve(listener, app)) => {
+                        Err("the desktop's sign-in listener stopped".to_string())
+                    }
+                };
                 remote.settle(&id, outcome);
             }
             .instrument(tracing::info_span!("browser_sign_in")),

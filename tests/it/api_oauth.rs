@@ -995,4 +995,40 @@ async fn a_desktop_signs_in_through_the_system_browser() {
         attempt["message"].as_str().unwrap().contains("cancelled"),
         "{attempt}"
     );
+
+    // Cancelled on the desktop: it stops listening at once (no port left open).
+    let (_, started) = desk
+        .post(
+            "/api/v1/remote/sign-in/browser",
+            json!({"server_url": s.base, "provider": "oidc"}),
+        )
+        .await;
+    let redirect = query_of(started["authorize_url"].as_str().unwrap())["desktop_redirect"].clone();
+    let port: u16 = redirect
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_ok());
+    let (status, cancelled) = desk
+        .call(Method::DELETE, "/api/v1/remote/sign-in/browser", None, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    let mut closed = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(closed, "the loopback listener outlived its sign-in");
 }
