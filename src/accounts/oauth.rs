@@ -273,12 +273,14 @@ async fn discover(p: &OAuthProvider) -> Result<Discovery, OAuthError> {
     Ok(d)
 }
 
-fn random_token() -> String {
+/// 256 random bits, URL-safe base64 (a PKCE verifier, a `state`, a one-time code).
+pub(crate) fn random_token() -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
-fn pkce_challenge(verifier: &str) -> String {
+/// RFC 7636's S256 challenge of a verifier.
+pub(crate) fn pkce_challenge(verifier: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }

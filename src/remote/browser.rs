@@ -11,14 +11,15 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::{extract::RawQuery, response::Html, routing::get, Router};
-use base64::Engine;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::{invalid, normalize_server_url, read_session, unreachable, Remote, RemoteError};
-use crate::clock::Clock;
+use crate::{
+    accounts::oauth::{pkce_challenge, random_token},
+    clock::Clock,
+};
 
 /// How long the desktop waits for the browser to come back.
 pub const WAIT: Duration = Duration::from_secs(600);
@@ -51,14 +52,6 @@ pub struct BrowserSignIn {
 pub(super) struct Attempt {
     view: BrowserSignIn,
     listener: tokio::task::AbortHandle,
-}
-
-fn verifier() -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
-fn challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 const DONE_PAGE: &str = "<!doctype html><meta charset=\"utf-8\"><title>Storyloom</title>\
@@ -108,7 +101,7 @@ impl Remote {
             .local_addr()
             .map_err(|e| RemoteError::Internal(e.to_string()))?
             .port();
-        let verifier = verifier();
+        let verifier = random_token();
         let mut url = reqwest::Url::parse(&format!("{base}/api/v1/auth/oauth/{provider}"))
             .map_err(|e| invalid("server_url", e.to_string()))?;
         url.query_pairs_mut()
@@ -116,7 +109,7 @@ impl Remote {
                 "desktop_redirect",
                 &format!("http://127.0.0.1:{port}/oauth/callback"),
             )
-            .append_pair("desktop_challenge", &challenge(&verifier));
+            .append_pair("desktop_challenge", &pkce_challenge(&verifier));
         let view = BrowserSignIn {
             attempt_id: attempt_id.clone(),
             authorize_url: url.to_string(),
@@ -292,20 +285,5 @@ impl Remote {
             .map_err(|e| e.to_string())?;
         tracing::info!(server = %base, "signed in through the browser");
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_challenge_is_the_verifiers_s256() {
-        // RFC 7636, appendix B.
-        assert_eq!(
-            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-        assert_eq!(verifier().len(), 43);
     }
 }

@@ -262,10 +262,8 @@ fn check_expiry(
     Ok(Some(rfc3339(at)))
 }
 
-fn check_password(password: Option<&str>) -> Result<Option<String>, ShareError> {
-    let Some(pw) = password else {
-        return Ok(None);
-    };
+/// A share password's length: [`PASSWORD_CHARS`], counted in characters.
+fn check_password_length(pw: &str) -> Result<(), ShareError> {
     let chars = pw.chars().count();
     if !PASSWORD_CHARS.contains(&chars) {
         return Err(invalid(
@@ -277,6 +275,14 @@ fn check_password(password: Option<&str>) -> Result<Option<String>, ShareError> 
             ),
         ));
     }
+    Ok(())
+}
+
+fn check_password(password: Option<&str>) -> Result<Option<String>, ShareError> {
+    let Some(pw) = password else {
+        return Ok(None);
+    };
+    check_password_length(pw)?;
     let hash =
         crate::accounts::hash_password(pw).map_err(|e| ShareError::Internal(e.to_string()))?;
     Ok(Some(hash))

@@ -11,7 +11,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{check_expiry, store, ShareError, PASSWORD_CHARS};
+use super::{check_expiry, check_password_length, invalid, store, ShareError};
 use tracing::Instrument;
 
 use crate::{clock::rfc3339, AppState};
@@ -79,13 +79,6 @@ pub struct QueuedShare {
     pub updated_at: String,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ShareError {
-    ShareError::Invalid {
-        field,
-        message: message.into(),
-    }
-}
-
 fn password_secret(id: &str) -> String {
     format!("share-queue:{id}")
 }
@@ -105,18 +98,9 @@ pub async fn enqueue(state: &AppState, input: QueueShare) -> Result<QueuedShare,
     }
     let now = state.clock.now();
     let expires_at = check_expiry(input.expires_at.as_deref(), now)?;
+    // Checked here as the server will (it is hashed there, not here).
     if let Some(pw) = &input.password {
-        let chars = pw.chars().count();
-        if !PASSWORD_CHARS.contains(&chars) {
-            return Err(invalid(
-                "password",
-                format!(
-                    "a share password has {}–{} characters ({chars} given)",
-                    PASSWORD_CHARS.start(),
-                    PASSWORD_CHARS.end()
-                ),
-            ));
-        }
+        check_password_length(pw)?;
     }
     let export = crate::export::get(state, &owner, &input.export_id)
         .await
@@ -197,14 +181,14 @@ async fn move_to(
         .await?;
     let share = get(state, id).await?;
     if !moved {
-        return Err(ShareError::Invalid {
-            field: "status",
-            message: format!(
+        return Err(invalid(
+            "status",
+            format!(
                 "a {} share cannot become {}",
                 share.status.as_str(),
                 next.as_str()
             ),
-        });
+        ));
     }
     Ok(share)
 }

@@ -864,6 +864,19 @@ async fn wechat_and_feishu_sign_in_with_their_own_oauth() {
     );
 }
 
+/// The desktop's browser sign-in once it is no longer waiting (or as it stands after 5 s).
+async fn settled_attempt(desk: &TestServer) -> Value {
+    let mut attempt = Value::Null;
+    for _ in 0..100 {
+        attempt = desk.get("/api/v1/remote/sign-in/browser").await.1;
+        if attempt["status"] != "waiting" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    attempt
+}
+
 /// Issue 20, item 5: the desktop signs in to its server through the system browser (RFC 8252).
 /// The test is the browser: server, provider, server's callback, the desktop's loopback address.
 /// The one-time code is useless without the desktop's verifier and works once; a sign-in
@@ -917,14 +930,7 @@ async fn a_desktop_signs_in_through_the_system_browser() {
         .await
         .unwrap()
         .contains("Signed in to Storyloom"));
-    let mut attempt = Value::Null;
-    for _ in 0..100 {
-        attempt = desk.get("/api/v1/remote/sign-in/browser").await.1;
-        if attempt["status"] != "waiting" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let attempt = settled_attempt(&desk).await;
     assert_eq!(attempt["status"], "signed_in", "{attempt}");
     let (_, connection) = desk.post("/api/v1/remote/check", json!({})).await;
     assert_eq!(connection["state"], "connected", "{connection}");
@@ -983,13 +989,7 @@ async fn a_desktop_signs_in_through_the_system_browser() {
     let to_desktop = location(res).await;
     assert!(to_desktop.contains("error=denied"), "{to_desktop}");
     no_redirects().get(&to_desktop).send().await.unwrap();
-    for _ in 0..100 {
-        attempt = desk.get("/api/v1/remote/sign-in/browser").await.1;
-        if attempt["status"] != "waiting" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let attempt = settled_attempt(&desk).await;
     assert_eq!(attempt["status"], "failed", "{attempt}");
     assert!(
         attempt["message"].as_str().unwrap().contains("cancelled"),

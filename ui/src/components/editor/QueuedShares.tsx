@@ -10,6 +10,7 @@ import { AlertIcon } from '../Icons';
 import { useToasts } from '../Toasts';
 import { NextTry, shownStatus } from './QueuedShareView';
 import { useQueuedShareActions, type QueuedShareAction } from './useQueuedShareActions';
+import { ShareLinkCell } from './ShareLinkCell';
 
 export interface QueuedSharesViewProps {
   /** The project's shares from this desktop, newest first. */
@@ -118,26 +119,15 @@ function QueuedShareRow({ share: s, now, ...p }: Omit<QueuedSharesViewProps, 'lo
       </td>
       <td>
         {url ? (
-          <div className="share-link-cell">
-            <input
-              className="input input-sm share-url-input"
-              readOnly
-              value={url}
-              aria-label={t('shares.queue.linkAria', { date: made })}
-              data-testid="queued-share-url"
-              data-share-id={s.id}
-              onFocus={(e) => e.currentTarget.select()}
-            />
-            <button
-              type="button"
-              className="button secondary button-sm"
-              data-testid="queued-share-copy"
-              aria-label={t('shares.queue.copyAria', { date: made })}
-              onClick={() => p.onCopy(s, url)}
-            >
-              {p.copiedId === s.id ? t('common.copied') : t('common.copy')}
-            </button>
-          </div>
+          <ShareLinkCell
+            url={url}
+            id={s.id}
+            copied={p.copiedId === s.id}
+            inputLabel={t('shares.queue.linkAria', { date: made })}
+            copyLabel={t('shares.queue.copyAria', { date: made })}
+            testIdPrefix="queued-share"
+            onCopy={() => p.onCopy(s, url)}
+          />
         ) : (
           <span className="muted">{t('shares.queue.notYet')}</span>
         )}

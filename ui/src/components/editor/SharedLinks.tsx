@@ -12,6 +12,7 @@ import { Modal } from '../Modal';
 import { Pagination } from '../Pagination';
 import { useToasts } from '../Toasts';
 import { QueuedShares } from './QueuedShares';
+import { ShareLinkCell } from './ShareLinkCell';
 
 export const SHARES_LIMIT = 10;
 
@@ -108,26 +109,15 @@ export function SharedLinksView(p: SharedLinksViewProps) {
                       {formatNumber(s.view_count, locale)}
                     </td>
                     <td>
-                      <div className="share-link-cell">
-                        <input
-                          className="input input-sm share-url-input"
-                          readOnly
-                          value={url}
-                          aria-label={t('shares.linkMade', { date: made })}
-                          data-testid="shared-link-url"
-                          data-share-id={s.id}
-                          onFocus={(e) => e.currentTarget.select()}
-                        />
-                        <button
-                          type="button"
-                          className="button secondary button-sm"
-                          data-testid="shared-link-copy"
-                          aria-label={t('shares.copyAria', { date: made })}
-                          onClick={() => p.onCopy(s, url)}
-                        >
-                          {p.copiedId === s.id ? t('common.copied') : t('common.copy')}
-                        </button>
-                      </div>
+                      <ShareLinkCell
+                        url={url}
+                        id={s.id}
+                        copied={p.copiedId === s.id}
+                        inputLabel={t('shares.linkMade', { date: made })}
+                        copyLabel={t('shares.copyAria', { date: made })}
+                        testIdPrefix="shared-link"
+                        onCopy={() => p.onCopy(s, url)}
+                      />
                     </td>
                     <td>
                       {canRevokeShare(s) && (
