@@ -715,6 +715,7 @@ impl Remote {
                 RequestBody::Bytes(b) => {
                     request = request
                         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                        .timeout(upload_timeout(self.config.timeout, b.len()))
                         .body(b.clone())
                 }
             }
@@ -833,6 +834,16 @@ async fn revoke_on_server(
     } else {
         Err(format!("HTTP {}", r.status().as_u16()))
     }
+}
+
+/// The slowest upload rate a file's request allows for (256 KiB/s), on top of the usual timeout.
+const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 256 * 1024;
+
+/// How long one upload of `bytes` may take: the usual request timeout, plus the time the body
+/// takes at the slowest rate allowed. A whole exported video travels in one request (sync's blob
+/// upload), which the 10 s meant for JSON calls would cut off at a few megabytes.
+fn upload_timeout(usual: Duration, bytes: usize) -> Duration {
+    usual + Duration::from_secs(bytes as u64 / SLOWEST_UPLOAD_BYTES_PER_SEC)
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> RemoteError {
@@ -992,6 +1003,18 @@ async fn run_blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_uploads_timeout_grows_with_its_size() {
+        let usual = Duration::from_secs(10);
+        assert_eq!(upload_timeout(usual, 0), usual);
+        assert_eq!(upload_timeout(usual, 100 * 1024), usual);
+        // A 300 MB export may take 20 minutes at the slowest rate allowed.
+        assert_eq!(
+            upload_timeout(usual, 300 * 1024 * 1024),
+            usual + Duration::from_secs(1200)
+        );
+    }
 
     #[test]
     fn server_urls_are_checked_and_normalised() {
