@@ -35,5 +35,24 @@ fi
 command -v cargo >/dev/null || { echo "error: Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
 command -v npm >/dev/null || { echo "error: Node.js 20.19+ with npm is required" >&2; exit 1; }
 
+# replace_changed_files FROM TO: makes TO hold FROM's files, rewriting only those whose bytes differ.
+# The desktop shell embeds ui/dist and Cargo rebuilds it when a file there has a new time; Vite
+# writes every file anew, so building straight into ui/dist relinked the shell after every set-up.
+replace_changed_files() {
+  local from="$1" to="$2" f
+  mkdir -p "$to"
+  (cd "$from" && find . -type f) | while IFS= read -r f; do
+    cmp -s "$from/$f" "$to/$f" || { mkdir -p "$(dirname "$to/$f")"; cp "$from/$f" "$to/$f"; }
+  done
+  (cd "$to" && find . -type f) | while IFS= read -r f; do
+    [ -e "$from/$f" ] || rm "$to/$f"
+  done
+  find "$to" -mindepth 1 -type d -empty -delete
+}
+
 echo "==> building the UI (ui/dist)"
-(cd ui && npm ci --no-audit --no-fund && npm run build)
+UI_BUILD="$(mktemp -d)"
+# npm appends the arguments to the build script's last command, `vite build`.
+(cd ui && npm ci --no-audit --no-fund && npm run build -- --outDir "$UI_BUILD" --emptyOutDir)
+replace_changed_files "$UI_BUILD" ui/dist
+rm -rf "$UI_BUILD"
