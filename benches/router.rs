@@ -9,13 +9,17 @@
 //! - streaming chat: time to the first chunk, direct vs through the router;
 //! - non-streaming chat to an upstream that takes 50 ms to answer (as every real model does), from
 //!   64 connections: the router's added latency when it is not saturated (the zero-latency fake
-//!   above makes 64 connections a saturation test: the added latency there is queueing).
+//!   above makes 64 connections a saturation test: the added latency there is queueing); then to
+//!   one that takes 20–80 ms, so that the calls do not arrive in waves of 64.
 //!
 //! Run: `cargo bench --bench router`. Prints Markdown rows (p50, p99, mean in ms, and the router's
 //! added p50 and p99).
 use std::{
     net::SocketAddr,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 
@@ -46,6 +50,19 @@ const DELAYED_REQUESTS: usize = 2560;
 
 async fn fake_chat_delayed(body: Json<Value>) -> Response {
     tokio::time::sleep(UPSTREAM_DELAY).await;
+    fake_chat(body).await
+}
+
+/// Calls the varying fake has answered since the last reset.
+static JITTERED_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// An upstream whose answer takes 20–80 ms, as a real model's varies: the 64 connections' calls
+/// arrive spread out instead of in waves. The times cycle through every whole millisecond of that
+/// range (n × 23 mod 61), so the direct and the routed runs, each starting from a reset, wait for
+/// exactly the same times and their percentiles differ only by what the router adds.
+async fn fake_chat_jittered(body: Json<Value>) -> Response {
+    let n = JITTERED_CALLS.fetch_add(1, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(20 + n * 23 % 61)).await;
     fake_chat(body).await
 }
 
@@ -148,7 +165,8 @@ fn main() {
     let upstream = serve_on_own_runtime(
         Router::new()
             .route("/v1/chat/completions", post(fake_chat))
-            .route("/delayed/v1/chat/completions", post(fake_chat_delayed)),
+            .route("/delayed/v1/chat/completions", post(fake_chat_delayed))
+            .route("/jittered/v1/chat/completions", post(fake_chat_jittered)),
     );
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::server(dir.path().join("data"), AuthMode::Accounts);
@@ -181,6 +199,13 @@ fn main() {
         }))
         .unwrap();
         registry::create_model(&state, delayed).await.unwrap();
+        let jittered: registry::NewModel = serde_json::from_value(json!({
+            "name": "Fake, 20-80 ms", "model_name": "fake", "provider": "Fake, 20-80 ms",
+            "api_base": format!("http://{upstream}/jittered/v1"), "api_key": "sk-fake", "kind": "llm",
+            "credits_cost": 1, "output_credits_cost": 1, "public_name": "bench-chat-jittered"
+        }))
+        .unwrap();
+        registry::create_model(&state, jittered).await.unwrap();
         ledger::grant(
             &state,
             &user,
@@ -247,27 +272,34 @@ fn main() {
             );
         }
 
-        // An upstream that takes 50 ms: the router is not saturated at 64 connections.
-        {
-            let delayed_body = json!({"model": "bench-chat-delayed", "max_tokens": 16,
-                                      "messages": [{"role": "user", "content": "Say hi"}]});
+        // Upstreams that take 50 ms, then 20–80 ms: the router is not saturated at 64 connections.
+        // With a fixed 50 ms the calls arrive in waves of 64 (they start together and all take
+        // the same time); with a varying one they arrive spread out, as a real load's do.
+        for (public, path, what) in [
+            ("bench-chat-delayed", "delayed", "50 ms upstream"),
+            ("bench-chat-jittered", "jittered", "20–80 ms upstream"),
+        ] {
+            let routed_body = json!({"model": public, "max_tokens": 16,
+                                     "messages": [{"role": "user", "content": "Say hi"}]});
+            JITTERED_CALLS.store(0, Ordering::Relaxed);
             let direct = measure(
                 CONNECTIONS,
                 DELAYED_REQUESTS,
-                call(format!("http://{upstream}/delayed/v1/chat/completions"), direct_body.clone(), None),
+                call(format!("http://{upstream}/{path}/v1/chat/completions"), direct_body.clone(), None),
             )
             .await;
+            JITTERED_CALLS.store(0, Ordering::Relaxed);
             let routed = measure(
                 CONNECTIONS,
                 DELAYED_REQUESTS,
-                call(router_url.clone(), delayed_body, Some(key.clone())),
+                call(router_url.clone(), routed_body, Some(key.clone())),
             )
             .await;
-            let (d50, d99) = row(&format!("chat, 50 ms upstream, direct ({CONNECTIONS} conn.)"), &direct);
+            let (d50, d99) = row(&format!("chat, {what}, direct ({CONNECTIONS} conn.)"), &direct);
             let (r50, r99) =
-                row(&format!("chat, 50 ms upstream, through the router ({CONNECTIONS} conn.)"), &routed);
+                row(&format!("chat, {what}, through the router ({CONNECTIONS} conn.)"), &routed);
             println!(
-                "| router adds (p50 / p99), 50 ms upstream, {CONNECTIONS} conn. | | {:.2} | {:.2} | |",
+                "| router adds (p50 / p99), {what}, {CONNECTIONS} conn. | | {:.2} | {:.2} | |",
                 r50 - d50,
                 r99 - d99
             );

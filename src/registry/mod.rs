@@ -1095,14 +1095,28 @@ pub async fn router_channels(
     public_name: &str,
 ) -> Result<Vec<Channel>, RegistryError> {
     let name = public_name.to_string();
-    let models = state
+    // One read for the models, their providers and the providers' sealed keys: the router asks
+    // this on every call, and each separate read is a hop to a blocking thread and back.
+    let found = state
         .db
-        .read(move |c| store::router_channels(c, kind, Some(&name)))
+        .read(move |c| {
+            let mut found = Vec::new();
+            for model in store::router_channels(c, kind, Some(&name))? {
+                let provider = store::provider(c, &model.provider_id)?
+                    .ok_or_else(|| RegistryError::NotFound("provider".into()))?;
+                let sealed = if provider.has_api_key {
+                    store::sealed_secret(c, &provider.id)?
+                } else {
+                    None
+                };
+                found.push((model, provider, sealed));
+            }
+            Ok::<_, RegistryError>(found)
+        })
         .await?;
-    let mut channels = Vec::with_capacity(models.len());
-    for model in models {
-        let provider = get_provider(state, &model.provider_id).await?;
-        let target = target_for(state, &provider, Some(&model)).await?;
+    let mut channels = Vec::with_capacity(found.len());
+    for (model, provider, sealed) in found {
+        let target = target_with_secret(state, &provider, Some(&model), sealed).await?;
         channels.push(Channel { model, target });
     }
     Ok(channels)
@@ -1133,12 +1147,26 @@ async fn target_for(
     p: &Provider,
     model: Option<&Model>,
 ) -> Result<ModelTarget, RegistryError> {
-    let api_key = if p.has_api_key {
+    let sealed = if p.has_api_key {
         let pid = p.id.clone();
-        let sealed = state
+        state
             .db
             .read(move |c| store::sealed_secret(c, &pid))
-            .await?;
+            .await?
+    } else {
+        None
+    };
+    target_with_secret(state, p, model, sealed).await
+}
+
+/// [`target_for`] with the provider's sealed key already read.
+async fn target_with_secret(
+    state: &AppState,
+    p: &Provider,
+    model: Option<&Model>,
+    sealed: Option<Vec<u8>>,
+) -> Result<ModelTarget, RegistryError> {
+    let api_key = if p.has_api_key {
         Some(
             state
                 .provider_secrets

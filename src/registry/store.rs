@@ -68,12 +68,12 @@ pub(super) fn list_providers(
     Ok((items, total as u64))
 }
 
+/// Cached, as is [`sealed_secret`]: the model router reads both on every call.
 pub(super) fn provider(c: &Connection, id: &str) -> Result<Option<Provider>, DbError> {
-    Ok(c.query_row(
-        &format!("SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE id = ?1"),
-        [id],
-        provider_row,
-    )
+    Ok(c.prepare_cached(&format!(
+        "SELECT {PROVIDER_COLUMNS} FROM ai_providers WHERE id = ?1"
+    ))?
+    .query_row([id], provider_row)
     .optional()?)
 }
 
@@ -91,13 +91,12 @@ pub(super) fn provider_by_name(
 }
 
 pub(super) fn sealed_secret(c: &Connection, id: &str) -> Result<Option<Vec<u8>>, DbError> {
-    Ok(c.query_row(
-        "SELECT secret_sealed FROM ai_providers WHERE id = ?1",
-        [id],
-        |r| r.get(0),
+    Ok(
+        c.prepare_cached("SELECT secret_sealed FROM ai_providers WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten(),
     )
-    .optional()?
-    .flatten())
 }
 
 pub(super) struct ProviderRow {

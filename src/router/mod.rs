@@ -1041,9 +1041,11 @@ async fn open(
         first.model.credits_cost,
         first.model.output_credits_cost,
     );
+    // A short write (a hold and one row): run on this thread when the writer is idle, which
+    // saves a lone call two thread hand-offs (docs/BENCHMARKS.md, "Model router overhead").
     let placed = state
         .db
-        .write(move |tx| {
+        .write_short(move |tx| {
             // A key's budget counts what its finished calls cost and what its open ones hold;
             // checked in the transaction that holds, so concurrent calls cannot overspend it.
             if let (Some(budget), Some(key_id)) = (key_budget, row.api_key_id.as_deref()) {
@@ -1217,9 +1219,10 @@ async fn finish(
         row.completion_tokens,
         row.finished_at.clone(),
     );
+    // Short, like the hold in `open`.
     let (charged, balance) = state
         .db
-        .write(move |tx| {
+        .write_short(move |tx| {
             let charged = match cost {
                 Some(cost) => {
                     let hold =

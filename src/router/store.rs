@@ -119,37 +119,45 @@ pub(super) fn insert_open(
     price_in: i64,
     price_out: i64,
 ) -> Result<(), DbError> {
-    c.execute(
+    // Cached, as the other statements of a metered call are (a call runs each of them once).
+    c.prepare_cached(
         "INSERT INTO router_requests (id, user_id, api_key_id, endpoint, public_model, stream,
                                       status, hold_id, instance_id, price_in, price_out, created_at,
                                       held)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            r.id,
-            r.user_id,
-            r.api_key_id,
-            r.endpoint,
-            r.public_model,
-            r.stream,
-            hold_id,
-            r.instance_id,
-            price_in,
-            price_out,
-            r.created_at,
-            held
-        ],
-    )?;
+    )?
+    .execute(params![
+        r.id,
+        r.user_id,
+        r.api_key_id,
+        r.endpoint,
+        r.public_model,
+        r.stream,
+        hold_id,
+        r.instance_id,
+        price_in,
+        price_out,
+        r.created_at,
+        held
+    ])?;
+    if let Some(key_id) = &r.api_key_id {
+        c.prepare_cached(
+            "UPDATE api_keys SET router_committed = router_committed + ?2 WHERE id = ?1",
+        )?
+        .execute(params![key_id, held])?;
+    }
     Ok(())
 }
 
-/// What a key's router calls have cost (finished) or may still cost (open: their holds).
+/// What a key's router calls have cost (finished) or may still cost (open: their holds): the
+/// running total [`insert_open`] and [`finish`] keep (migration 0030).
 pub(super) fn spent_by_key(c: &Connection, key_id: &str) -> Result<i64, DbError> {
-    Ok(c.query_row(
-        "SELECT COALESCE(SUM(CASE WHEN status = 'open' THEN held ELSE credits END), 0)
-         FROM router_requests WHERE api_key_id = ?1",
-        [key_id],
-        |r| r.get(0),
-    )?)
+    Ok(
+        c.prepare_cached("SELECT router_committed FROM api_keys WHERE id = ?1")?
+            .query_row([key_id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
+    )
 }
 
 /// Records a request refused before any upstream call (no hold: nothing was spent).
@@ -184,14 +192,25 @@ pub(super) fn insert_refused(
 
 /// Finishes an open row; false when it was already finished (by the sweep, say).
 pub(super) fn finish(c: &Connection, id: &str, f: &Finish) -> Result<bool, DbError> {
-    let n = c.execute(
-        "UPDATE router_requests SET status = 'done', end_reason = ?2, model_id = ?3,
+    // The key's running total trades the row's hold for what it cost; first, while the row is
+    // still open (a row finished already changes nothing).
+    c.prepare_cached(
+        "UPDATE api_keys
+         SET router_committed = router_committed + ?2
+                                - (SELECT held FROM router_requests WHERE id = ?1)
+         WHERE id = (SELECT api_key_id FROM router_requests WHERE id = ?1 AND status = 'open')",
+    )?
+    .execute(params![id, f.credits])?;
+    let n = c
+        .prepare_cached(
+            "UPDATE router_requests SET status = 'done', end_reason = ?2, model_id = ?3,
                 provider_id = ?4, price_in = ?5, price_out = ?6, prompt_tokens = ?7,
                 completion_tokens = ?8, usage_estimated = ?9, credits = ?10, attempts = ?11,
                 http_status = ?12, error = ?13, first_token_ms = ?14, latency_ms = ?15,
                 finished_at = ?16
          WHERE id = ?1 AND status = 'open'",
-        params![
+        )?
+        .execute(params![
             id,
             f.end_reason,
             f.model_id,
@@ -208,8 +227,7 @@ pub(super) fn finish(c: &Connection, id: &str, f: &Finish) -> Result<bool, DbErr
             f.first_token_ms,
             f.latency_ms,
             f.finished_at
-        ],
-    )?;
+        ])?;
     Ok(n == 1)
 }
 

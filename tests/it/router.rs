@@ -880,6 +880,7 @@ async fn a_key_made_with_models_a_rate_and_a_budget_keeps_to_them() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["limits"]["allowed_models"], json!(["team-chat"]));
     let key = body["key"].as_str().unwrap().to_string();
+    let body_of_key = body;
     let bo_id = {
         let (_, me) =
             t.s.call(
@@ -937,6 +938,29 @@ async fn a_key_made_with_models_a_rate_and_a_budget_keeps_to_them() {
     );
     let b = ledger::balance(&t.s.state, &bo_id).await.unwrap();
     assert_eq!((b.available, b.held), (10_000 - 17, 0));
+    // What the budget is checked against is the key's running total, which is what its rows add
+    // up to: the first call's cost (its hold traded for it), nothing for the refused one.
+    let key_id = body_of_key["id"].as_str().unwrap().to_string();
+    let (kept, summed) =
+        t.s.state
+            .db
+            .read(move |c| {
+                let kept: i64 = c.query_row(
+                    "SELECT router_committed FROM api_keys WHERE id = ?1",
+                    [&key_id],
+                    |r| r.get(0),
+                )?;
+                let summed: i64 = c.query_row(
+                    "SELECT COALESCE(SUM(CASE WHEN status = 'open' THEN held ELSE credits END), 0)
+                 FROM router_requests WHERE api_key_id = ?1",
+                    [&key_id],
+                    |r| r.get(0),
+                )?;
+                Ok::<_, storyloom::db::DbError>((kept, summed))
+            })
+            .await
+            .unwrap();
+    assert_eq!((kept, summed), (17, 17));
 
     // Three calls so far (the refused ones count): the key's fourth in the hour is 429.
     let res = post(chat_body(false, false)).await;

@@ -536,8 +536,13 @@ async fn failing_espeak_falls_back_with_its_reason() {
 async fn cancel_and_timeout_kill_the_espeak_process() {
     let dir = tempfile::tempdir().unwrap();
     let pid_file = dir.path().join("pid");
-    // `exec` so the pid written is the process we expect to be killed.
-    let script = format!("echo $$ > '{}'; exec sleep 600", pid_file.display());
+    // `exec` so the pid written is the process we expect to be killed. Written aside and moved
+    // into place: the file must not exist before the pid is in it (the shell creates a
+    // redirection's file before `echo` writes, and a cancel in between left it empty).
+    let script = format!(
+        "echo $$ > '{0}.tmp'; mv '{0}.tmp' '{0}'; exec sleep 600",
+        pid_file.display()
+    );
     let tts = EspeakTts::new(fake_espeak(&dir, &script));
 
     let ctx = ctx(Duration::from_secs(600));
@@ -551,10 +556,11 @@ async fn cancel_and_timeout_kill_the_espeak_process() {
     });
     let err = tts.speak(tts_req("hello", "en"), &ctx).await.unwrap_err();
     assert!(err.is_cancelled());
-    let pid = std::fs::read_to_string(&pid_file)
+    let pid: u32 = std::fs::read_to_string(&pid_file)
         .unwrap()
         .trim()
-        .to_owned();
+        .parse()
+        .unwrap();
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists(),
         "espeak-ng (pid {pid}) outlived the cancel"
@@ -564,16 +570,21 @@ async fn cancel_and_timeout_kill_the_espeak_process() {
     let err = tts
         .speak(
             tts_req("hello", "en"),
-            &CallContext::new("k", Duration::from_millis(300)),
+            // Long enough for the shell to write its pid on a busy machine.
+            &CallContext::new("k", Duration::from_millis(1500)),
         )
         .await
         .unwrap_err();
     assert_eq!(err.kind, ProviderErrorKind::Timeout);
-    let pid = std::fs::read_to_string(&pid_file)
+    let pid: u32 = std::fs::read_to_string(&pid_file)
         .unwrap()
         .trim()
-        .to_owned();
-    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+        .parse()
+        .unwrap();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "espeak-ng (pid {pid}) outlived the timeout"
+    );
 }
 
 // ---------------------------------------------------------------- OpenAI-compatible adapter
