@@ -142,7 +142,9 @@ pub(super) fn insert_open(
     ])?;
     if let Some(key_id) = &r.api_key_id {
         c.prepare_cached(
-            "UPDATE api_keys SET router_committed = router_committed + ?2 WHERE id = ?1",
+            "INSERT INTO router_key_spending (api_key_id, committed) VALUES (?1, ?2)
+             ON CONFLICT (api_key_id)
+             DO UPDATE SET committed = router_key_spending.committed + excluded.committed",
         )?
         .execute(params![key_id, held])?;
     }
@@ -153,7 +155,7 @@ pub(super) fn insert_open(
 /// running total [`insert_open`] and [`finish`] keep (migration 0030).
 pub(super) fn spent_by_key(c: &Connection, key_id: &str) -> Result<i64, DbError> {
     Ok(
-        c.prepare_cached("SELECT router_committed FROM api_keys WHERE id = ?1")?
+        c.prepare_cached("SELECT committed FROM router_key_spending WHERE api_key_id = ?1")?
             .query_row([key_id], |r| r.get(0))
             .optional()?
             .unwrap_or(0),
@@ -195,10 +197,10 @@ pub(super) fn finish(c: &Connection, id: &str, f: &Finish) -> Result<bool, DbErr
     // The key's running total trades the row's hold for what it cost; first, while the row is
     // still open (a row finished already changes nothing).
     c.prepare_cached(
-        "UPDATE api_keys
-         SET router_committed = router_committed + ?2
-                                - (SELECT held FROM router_requests WHERE id = ?1)
-         WHERE id = (SELECT api_key_id FROM router_requests WHERE id = ?1 AND status = 'open')",
+        "UPDATE router_key_spending
+         SET committed = committed + ?2 - (SELECT held FROM router_requests WHERE id = ?1)
+         WHERE api_key_id = (SELECT api_key_id FROM router_requests
+                             WHERE id = ?1 AND status = 'open')",
     )?
     .execute(params![id, f.credits])?;
     let n = c

@@ -213,6 +213,18 @@ async fn a_chat_completion_is_charged_its_reported_tokens_at_the_channel_price()
         (again["price_in"].clone(), again["credits"].clone()),
         (json!(1000), json!(17))
     );
+
+    // Metering a call writes no credential table (`api_keys`, `users`): a write there would make
+    // every cached key check stale, so each call would read its key again. (SQLite only: on
+    // PostgreSQL the count also moves when a notification of an earlier write arrives, later.)
+    let generation = t.s.state.db.credentials_generation();
+    assert_eq!(
+        t.post(&chat_body(false, false)).await.status(),
+        StatusCode::OK
+    );
+    if t.s.state.db.dialect() == storyloom::db::sql::Dialect::Sqlite {
+        assert_eq!(t.s.state.db.credentials_generation(), generation);
+    }
     t.assert_reconciles().await;
 }
 
@@ -946,7 +958,7 @@ async fn a_key_made_with_models_a_rate_and_a_budget_keeps_to_them() {
             .db
             .read(move |c| {
                 let kept: i64 = c.query_row(
-                    "SELECT router_committed FROM api_keys WHERE id = ?1",
+                    "SELECT committed FROM router_key_spending WHERE api_key_id = ?1",
                     [&key_id],
                     |r| r.get(0),
                 )?;
