@@ -185,27 +185,20 @@ fn main() {
         let user = storyloom::accounts::create_user(&state, "bench", false)
             .await
             .unwrap();
-        let model: registry::NewModel = serde_json::from_value(json!({
-            "name": "Fake", "model_name": "fake", "provider": "Fake",
-            "api_base": format!("http://{upstream}/v1"), "api_key": "sk-fake", "kind": "llm",
-            "credits_cost": 1, "output_credits_cost": 1, "public_name": "bench-chat"
-        }))
-        .unwrap();
-        registry::create_model(&state, model).await.unwrap();
-        let delayed: registry::NewModel = serde_json::from_value(json!({
-            "name": "Fake, 50 ms", "model_name": "fake", "provider": "Fake, 50 ms",
-            "api_base": format!("http://{upstream}/delayed/v1"), "api_key": "sk-fake", "kind": "llm",
-            "credits_cost": 1, "output_credits_cost": 1, "public_name": "bench-chat-delayed"
-        }))
-        .unwrap();
-        registry::create_model(&state, delayed).await.unwrap();
-        let jittered: registry::NewModel = serde_json::from_value(json!({
-            "name": "Fake, 20-80 ms", "model_name": "fake", "provider": "Fake, 20-80 ms",
-            "api_base": format!("http://{upstream}/jittered/v1"), "api_key": "sk-fake", "kind": "llm",
-            "credits_cost": 1, "output_credits_cost": 1, "public_name": "bench-chat-jittered"
-        }))
-        .unwrap();
-        registry::create_model(&state, jittered).await.unwrap();
+        // One channel per fake: immediate, 50 ms, 20–80 ms.
+        for (name, path, public) in [
+            ("Fake", "", "bench-chat"),
+            ("Fake, 50 ms", "/delayed", "bench-chat-delayed"),
+            ("Fake, 20-80 ms", "/jittered", "bench-chat-jittered"),
+        ] {
+            let model: registry::NewModel = serde_json::from_value(json!({
+                "name": name, "model_name": "fake", "provider": name,
+                "api_base": format!("http://{upstream}{path}/v1"), "api_key": "sk-fake", "kind": "llm",
+                "credits_cost": 1, "output_credits_cost": 1, "public_name": public
+            }))
+            .unwrap();
+            registry::create_model(&state, model).await.unwrap();
+        }
         ledger::grant(
             &state,
             &user,
