@@ -77,7 +77,7 @@ struct SqliteDb {
     /// on blocking threads parked in the pool's checkout. Without it, 64 concurrent requests kept
     /// ~130 blocking threads fighting over 4 connections (docs/BENCHMARKS.md, "Hot paths").
     read_gate: Arc<tokio::sync::Semaphore>,
-    credentials: Arc<CredentialsWatch>,
+    watches: Arc<TableWatches>,
     /// Writes waiting for the writer (group commit, see [`Db::write`]).
     pending: Arc<Mutex<VecDeque<Box<dyn WriteJob>>>>,
     /// True while a thread runs writes: a blocking thread draining `pending` (at most one does),
@@ -231,12 +231,52 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
 /// Tables whose rows decide what a credential may do: a committed write to one of them moves
 /// [`Db::credentials_generation`] on, so a cache of credential checks (src/auth) knows it is stale.
 const CREDENTIAL_TABLES: [&str; 2] = ["api_keys", "users"];
+/// Tables the model router's channels are read from: a committed write to one of them moves
+/// [`Db::registry_generation`] on (the router's channel cache, src/router/channels.rs).
+const REGISTRY_TABLES: [&str; 2] = ["ai_models", "ai_providers"];
 
+/// One cache's tables: a generation that moves on after each commit that changed one of them.
 #[derive(Default)]
-struct CredentialsWatch {
-    /// Set by the writer's update hook when a statement changes a row of a credential table.
+struct TableWatch {
+    /// Set by the writer's update hook when a statement changes a row of a watched table.
     dirty: AtomicBool,
     generation: AtomicU64,
+}
+
+impl TableWatch {
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// After the commit (or the rollback: moving on then is merely a cache miss), so a cached
+    /// read of the old rows is stale before the write returns.
+    fn committed(&self) {
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+#[derive(Default)]
+struct TableWatches {
+    credentials: TableWatch,
+    registry: TableWatch,
+}
+
+impl TableWatches {
+    /// The writer's update hook: a statement changed a row of `table`.
+    fn changed(&self, table: &str) {
+        if CREDENTIAL_TABLES.contains(&table) {
+            self.credentials.dirty.store(true, Ordering::Release);
+        } else if REGISTRY_TABLES.contains(&table) {
+            self.registry.dirty.store(true, Ordering::Release);
+        }
+    }
+
+    fn committed(&self) {
+        self.credentials.committed();
+        self.registry.committed();
+    }
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -311,6 +351,18 @@ impl Db {
     /// [`SqliteDb::credentials_generation`]).
     pub fn credentials_generation(&self) -> u64 {
         dispatch!(self, db => db.credentials_generation())
+    }
+
+    /// Moves on after every committed write that may have changed a model or a provider (on
+    /// SQLite exactly those; on PostgreSQL, as for credentials, every write of this process).
+    /// Other PostgreSQL replicas' registry changes do not move it: a cache keyed on it also
+    /// needs an age limit.
+    pub fn registry_generation(&self) -> u64 {
+        match &self.backend {
+            Backend::Sqlite(db) => db.registry_generation(),
+            #[cfg(feature = "server")]
+            Backend::Postgres(db) => db.credentials_generation(),
+        }
     }
 
     /// (writes, transactions) so far: their ratio is the group commit's mean batch.
@@ -440,14 +492,12 @@ impl SqliteDb {
         writer.pragma_update(None, "cache_size", -16 * 1024)?;
         writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT)?;
         apply_migrations(&mut writer)?;
-        let credentials = Arc::new(CredentialsWatch::default());
+        let watches = Arc::new(TableWatches::default());
         {
-            let credentials = credentials.clone();
+            let watches = watches.clone();
             writer.update_hook(Some(
                 move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
-                    if CREDENTIAL_TABLES.contains(&table) {
-                        credentials.dirty.store(true, Ordering::Release);
-                    }
+                    watches.changed(table)
                 },
             ))?;
         }
@@ -465,7 +515,7 @@ impl SqliteDb {
             writer: Arc::new(Mutex::new(writer)),
             readers,
             read_gate,
-            credentials,
+            watches,
             pending: Arc::default(),
             draining: Arc::default(),
             stats: Arc::default(),
@@ -477,7 +527,13 @@ impl SqliteDb {
     /// time [`Db::write`] returns). A credential check made at generation `g` still holds while
     /// this is `g`: nothing it read has changed since, in this process.
     pub fn credentials_generation(&self) -> u64 {
-        self.credentials.generation.load(Ordering::Acquire)
+        self.watches.credentials.generation()
+    }
+
+    /// Moves on after every committed write that changed a row of `ai_models` or
+    /// `ai_providers` (by the time [`Db::write`] returns).
+    pub fn registry_generation(&self) -> u64 {
+        self.watches.registry.generation()
     }
 
     /// (writes, transactions) run through [`Db::write`] so far: their ratio is the group
@@ -621,7 +677,7 @@ impl SqliteDb {
             Err(std::sync::TryLockError::WouldBlock) => return Err(f),
         };
         let out = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            Self::write_blocking(&mut conn, &self.credentials, f)
+            Self::write_blocking(&mut conn, &self.watches, f)
         }))
         .unwrap_or_else(|_| {
             Err(E::from(DbError::Task(
@@ -661,9 +717,9 @@ impl SqliteDb {
 
     /// Starts the blocking thread that drains the queue; the caller has set `draining`.
     fn spawn_drain(&self) {
-        let (writer, credentials, pending, draining, stats, checkpoints) = (
+        let (writer, watches, pending, draining, stats, checkpoints) = (
             self.writer.clone(),
-            self.credentials.clone(),
+            self.watches.clone(),
             self.pending.clone(),
             self.draining.clone(),
             self.stats.clone(),
@@ -677,7 +733,7 @@ impl SqliteDb {
             // (its transaction was rolled back on drop), so keep using it.
             while Self::drain(
                 &mut writer.lock().unwrap_or_else(|p| p.into_inner()),
-                &credentials,
+                &watches,
                 &pending,
                 &stats,
             ) {
@@ -698,7 +754,7 @@ impl SqliteDb {
     /// transaction and reports each one's outcome after the commit; false when none was queued.
     fn drain(
         conn: &mut Connection,
-        credentials: &CredentialsWatch,
+        watches: &TableWatches,
         pending: &Mutex<VecDeque<Box<dyn WriteJob>>>,
         stats: &WriteStats,
     ) -> bool {
@@ -751,11 +807,7 @@ impl SqliteDb {
             tx.commit()
         })()
         .err();
-        // After the commit (or the rollback: moving on then is merely a cache miss), so a check
-        // that read the old rows is stale before these writes return.
-        if credentials.dirty.swap(false, Ordering::AcqRel) {
-            credentials.generation.fetch_add(1, Ordering::AcqRel);
-        }
+        watches.committed();
         stats
             .writes
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -773,17 +825,13 @@ impl SqliteDb {
         E: From<DbError>,
     {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let out = Self::write_blocking(&mut conn, &self.credentials, f);
+        let out = Self::write_blocking(&mut conn, &self.watches, f);
         drop(conn);
         self.checkpoints.committed();
         out
     }
 
-    fn write_blocking<T, E, F>(
-        conn: &mut Connection,
-        credentials: &CredentialsWatch,
-        f: F,
-    ) -> Result<T, E>
+    fn write_blocking<T, E, F>(conn: &mut Connection, watches: &TableWatches, f: F) -> Result<T, E>
     where
         F: FnOnce(&sql::Transaction<'_>) -> Result<T, E>,
         E: From<DbError>,
@@ -796,11 +844,7 @@ impl SqliteDb {
             tx.commit().map_err(DbError::from)?;
             Ok(out)
         })();
-        // After the commit (or the rollback: moving on then is merely a cache miss), so a check
-        // that read the old rows is stale before this write returns.
-        if credentials.dirty.swap(false, Ordering::AcqRel) {
-            credentials.generation.fetch_add(1, Ordering::AcqRel);
-        }
+        watches.committed();
         out
     }
 }

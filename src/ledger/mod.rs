@@ -902,13 +902,24 @@ pub struct Balance {
     pub budget_mode: bool,
 }
 
+/// What `owner_id` has available and held, and nothing else of [`Balance`] (two reads, for a
+/// write that only reports them: the model router's `billing.updates` event).
+pub(crate) fn available_and_held(
+    c: &Connection,
+    owner_id: &str,
+) -> Result<(i64, i64), LedgerError> {
+    Ok((
+        account_balance(c, &wallet(owner_id))?,
+        account_balance(c, &held(owner_id))?,
+    ))
+}
+
 pub(crate) fn balance_in(
     c: &Connection,
     owner_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Balance, LedgerError> {
-    let available = account_balance(c, &wallet(owner_id))?;
-    let held_amount = account_balance(c, &held(owner_id))?;
+    let (available, held_amount) = available_and_held(c, owner_id)?;
     let membership = plans::active_membership(c, owner_id, now)?;
     let sub = plans::active_subscription(c, owner_id, now)?;
     Ok(Balance {

@@ -9,7 +9,76 @@ use std::{
 
 use rand::Rng;
 
-use crate::registry::Channel;
+use crate::{providers::ModelKind, registry::Channel};
+
+/// How long a cached channel list may be used at most: other PostgreSQL replicas' registry
+/// changes do not move this process's generation (the same bound as the key cache's).
+const CHANNELS_MAX_AGE: Duration = Duration::from_secs(5);
+/// Public names cached at most; the cache starts over when full.
+const CHANNELS_CAPACITY: usize = 1024;
+
+/// The channels of each public model, as last read: the router needs them on every call, and
+/// reading them is a database read on a blocking thread (a fifth of a lone call's added time,
+/// docs/BENCHMARKS.md "Session 20"). An entry holds while [`crate::db::Db::registry_generation`]
+/// has not moved since it was read (a committed change to a model or a provider moves it) and
+/// for at most [`CHANNELS_MAX_AGE`]. Prices come with the channels, so a price change applies to
+/// the next call, as without the cache.
+#[derive(Default)]
+pub struct ChannelCache {
+    entries: Mutex<HashMap<(ModelKind, String), CachedChannels>>,
+}
+
+struct CachedChannels {
+    generation: u64,
+    read_at: Instant,
+    channels: Vec<Channel>,
+}
+
+impl ChannelCache {
+    /// The cached channels of `public`, if read at `generation` and recently.
+    pub fn get(
+        &self,
+        kind: ModelKind,
+        public: &str,
+        generation: u64,
+        now: Instant,
+    ) -> Option<Vec<Channel>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(&(kind, public.to_string()))
+            .filter(|e| {
+                e.generation == generation && now.duration_since(e.read_at) < CHANNELS_MAX_AGE
+            })
+            .map(|e| e.channels.clone())
+    }
+
+    /// Keeps `channels`, read at `generation` (taken before the read, so a change committed
+    /// during it leaves the entry stale). No channels are not kept: an unknown name costs a read.
+    pub fn put(
+        &self,
+        kind: ModelKind,
+        public: &str,
+        generation: u64,
+        read_at: Instant,
+        channels: &[Channel],
+    ) {
+        if channels.is_empty() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= CHANNELS_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(
+            (kind, public.to_string()),
+            CachedChannels {
+                generation,
+                read_at,
+                channels: channels.to_vec(),
+            },
+        );
+    }
+}
 
 /// Failures in a row that open a channel's circuit.
 const TRIP_AFTER: u32 = 3;

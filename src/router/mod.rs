@@ -70,6 +70,8 @@ impl Default for RouterTimeouts {
 /// The router's per-process state: channel health and the upstream HTTP client.
 pub struct Router {
     pub breakers: channels::Breakers,
+    /// Each public model's channels, as last read.
+    channels: channels::ChannelCache,
     /// The live topics (`/ws`), relayed between replicas.
     pub events: crate::progress::ProgressHub<events::RouterEvent>,
     http: reqwest::Client,
@@ -79,6 +81,7 @@ impl Default for Router {
     fn default() -> Self {
         Self {
             breakers: channels::Breakers::default(),
+            channels: channels::ChannelCache::default(),
             events: crate::progress::ProgressHub::new(256),
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -270,7 +273,16 @@ async fn channels_for(
     public: &str,
 ) -> Result<Vec<Channel>, RouterError> {
     caller.may_call(public)?;
-    let channels = registry::router_channels(state, kind, public).await?;
+    let cache = &state.router.channels;
+    let (generation, now) = (state.db.registry_generation(), Instant::now());
+    let channels = match cache.get(kind, public, generation, now) {
+        Some(channels) => channels,
+        None => {
+            let channels = registry::router_channels(state, kind, public).await?;
+            cache.put(kind, public, generation, now, &channels);
+            channels
+        }
+    };
     if channels.is_empty() {
         return Err(RouterError::new(
             ErrorCode::NotFound,
@@ -1220,7 +1232,7 @@ async fn finish(
         row.finished_at.clone(),
     );
     // Short, like the hold in `open`.
-    let (charged, balance) = state
+    let (charged, (available, held)) = state
         .db
         .write_short(move |tx| {
             let charged = match cost {
@@ -1238,7 +1250,7 @@ async fn finish(
             if !store::finish(tx, &id, &row)? {
                 tracing::warn!(request_id = %id, "router row was already finished");
             }
-            let balance = ledger::balance_in(tx, &user_id, now)?;
+            let balance = ledger::available_and_held(tx, &user_id)?;
             Ok::<_, RouterError>((charged, balance))
         })
         .await?;
@@ -1256,8 +1268,8 @@ async fn finish(
         user_id: m.user_id.clone(),
         request_id: m.request_id.clone(),
         charged,
-        available: balance.available,
-        held: balance.held,
+        available,
+        held,
         at,
     });
     Ok(charged)

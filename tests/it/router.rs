@@ -218,13 +218,28 @@ async fn a_chat_completion_is_charged_its_reported_tokens_at_the_channel_price()
     // every cached key check stale, so each call would read its key again. (SQLite only: on
     // PostgreSQL the count also moves when a notification of an earlier write arrives, later.)
     let generation = t.s.state.db.credentials_generation();
-    assert_eq!(
-        t.post(&chat_body(false, false)).await.status(),
-        StatusCode::OK
-    );
+    let res = t.post(&chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::OK);
     if t.s.state.db.dialect() == storyloom::db::sql::Dialect::Sqlite {
         assert_eq!(t.s.state.db.credentials_generation(), generation);
     }
+    // The router keeps each model's channels between calls; the new price still applies to the
+    // very next call: 11 input tokens at 5 credits, 3 output tokens at 9.
+    let row = t.row(&usage_id(&res)).await;
+    assert_eq!(
+        (row["price_in"].clone(), row["credits"].clone()),
+        (json!(5000), json!(82))
+    );
+    assert_eq!(t.balance().await, (1000 - 17 - 82, 0));
+    // So does a provider switched off: the model is gone for the next call.
+    let provider_id = row["provider_id"].as_str().unwrap().to_string();
+    registry::set_provider_enabled(&t.s.state, &provider_id, false)
+        .await
+        .unwrap();
+    let res = t.post(&chat_body(false, false)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "model_not_found");
     t.assert_reconciles().await;
 }
 
