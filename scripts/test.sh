@@ -31,18 +31,19 @@ export STORYLOOM_TEST_OPENAI_PYTHON="$(bash scripts/openai-client-venv.sh)"
 # OpenAI-compatible endpoint, which the summarizer's tests transcribe espeak-ng speech with.
 export STORYLOOM_TEST_WHISPER_PYTHON="$(bash scripts/whisper-venv.sh)"
 
-step "cargo test (the workspace: the core with the server feature, its pixel crate, the desktop shell)"
+step "cargo test: the build (the workspace: the core with the server feature, its pixel crate, the desktop shell)"
 # One invocation for the whole workspace, so the crates share one resolution of their dependencies'
 # features and the core is compiled once: the desktop shell's tests and the binary its end-to-end
 # step runs link this same core. (The shell as shipped has no server feature; clippy checks that
 # configuration below, which costs a check, not a second debug build and link of everything.)
 WORKSPACE_TESTS=(--workspace --features storyloom/server)
-cargo test "${WORKSPACE_TESTS[@]}"
+cargo test "${WORKSPACE_TESTS[@]}" --no-run
 
-# After the core's build, three lanes run side by side: each step alone leaves a core idle (rustc
+# After the core's build, lanes run beside the Rust tests: each step alone leaves a core idle (rustc
 # checks one crate on one thread; the browser tests wait on Chromium and the server; the test
-# binaries wait on ffmpeg and PostgreSQL). The lanes run built binaries, never cargo, so none waits
-# on cargo's lock on the build directory. Each lane's output is printed whole when it is joined.
+# binaries wait on ffmpeg and PostgreSQL: the API suite alone keeps 2 cores 82 % busy). The lanes
+# run built binaries, never cargo, so none waits on cargo's lock on the build directory. Each
+# lane's output is printed whole when it is joined.
 # built_executable TARGET: the path of what the build above made for that target.
 built_executable() {
     cargo test "${WORKSPACE_TESTS[@]}" --no-run --message-format=json 2>/dev/null |
@@ -123,8 +124,14 @@ browser_lane() {
     bash scripts/fuzz-api.sh
 }
 
-lane databases databases_lane
+# The browser lane is the longest: it starts beside the Rust tests. The PostgreSQL lane runs the
+# same API suite again, so it waits for the first pass to end rather than halve its speed.
 lane browser browser_lane
+
+step "cargo test: the tests (their summaries below; the browser lane runs beside them)"
+cargo test "${WORKSPACE_TESTS[@]}"
+
+lane databases databases_lane
 
 # The UI's unit tests (node). Its type check ran in setup.sh's `npm run build` (tsc --noEmit, the
 # same check on the same files), which fails the run before any test if the types are wrong.

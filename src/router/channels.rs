@@ -199,3 +199,80 @@ impl Breakers {
         healthy.into_iter().chain(open).collect()
     }
 }
+
+#[cfg(test)]
+mod cache_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::registry::{AdapterKind, Model, ModelTarget, PriceUnit};
+
+    fn channel(id: &str) -> Channel {
+        Channel {
+            model: Model {
+                id: id.into(),
+                provider_id: "p".into(),
+                provider: "P".into(),
+                kind: ModelKind::Llm,
+                name: id.into(),
+                model_name: id.into(),
+                category: "chat".into(),
+                credits_cost: 1,
+                output_credits_cost: 2,
+                unit: PriceUnit::KiloTokens,
+                config: json!({}),
+                is_active: true,
+                is_default: false,
+                builtin: false,
+                popularity: 0,
+                public_name: "team-chat".into(),
+                route_priority: 0,
+                route_weight: 1,
+                created_at: String::new(),
+                updated_at: String::new(),
+                provider_enabled: true,
+            },
+            target: ModelTarget {
+                provider_id: "p".into(),
+                adapter: AdapterKind::OpenaiCompatible,
+                base_url: "http://127.0.0.1:9/v1".into(),
+                api_key: None,
+                model_name: id.into(),
+                config: json!({}),
+                max_concurrency: 4,
+            },
+        }
+    }
+
+    fn ids(channels: Option<Vec<Channel>>) -> Option<Vec<String>> {
+        channels.map(|c| c.into_iter().map(|c| c.model.id).collect())
+    }
+
+    #[test]
+    fn cached_channels_hold_for_their_generation_kind_and_name_and_five_seconds() {
+        let cache = ChannelCache::default();
+        let read_at = Instant::now();
+        cache.put(
+            ModelKind::Llm,
+            "team-chat",
+            7,
+            read_at,
+            &[channel("a"), channel("b")],
+        );
+        let later = read_at + Duration::from_secs(4);
+        assert_eq!(
+            ids(cache.get(ModelKind::Llm, "team-chat", 7, later)),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+        // A registry change since the read, another kind or another name: not these channels.
+        assert!(cache.get(ModelKind::Llm, "team-chat", 8, later).is_none());
+        assert!(cache.get(ModelKind::Image, "team-chat", 7, later).is_none());
+        assert!(cache.get(ModelKind::Llm, "other", 7, later).is_none());
+        // Too old (another replica may have changed them).
+        let stale = read_at + CHANNELS_MAX_AGE;
+        assert!(cache.get(ModelKind::Llm, "team-chat", 7, stale).is_none());
+        // No channels are not kept: a model added later is found at once.
+        cache.put(ModelKind::Llm, "unknown", 7, read_at, &[]);
+        assert!(cache.get(ModelKind::Llm, "unknown", 7, later).is_none());
+    }
+}
